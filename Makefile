@@ -1,0 +1,73 @@
+# wt.h - build the examples and run the tests.
+#   make              every example into build/examples/
+#   make test         amalgamation + symbol checks, the suite (normal and ASan+UBSan)
+#   make deps         only the dependencies (see tools/deps.sh for WT_DEPS=system)
+#   make check-symbols  fail if wt.h exports a symbol without the wt_ prefix
+# Every target that needs ngtcp2/nghttp3/wolfSSL runs the deps step first; it
+# is cached under ~/.cache/wt.h and takes well under a second once built.
+
+CC ?= cc
+CLANG ?= clang
+CFLAGS ?= -O2 -g
+WARN := -std=c11 -Wall -Wextra -Wpedantic -Werror
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+B := build
+# Read when the recipe runs, after the deps step has written them.
+DEPS_CFLAGS = $$(cat $(B)/deps/cflags)
+DEPS_LIBS = $$(cat $(B)/deps/libs)
+
+SRC := $(wildcard src/*.c src/*.h)
+EXAMPLE_SRC := $(wildcard examples/*.c)
+EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRC))
+TEST_SRC := $(wildcard wt_impl_tests/*.c wt_impl_tests/*.h)
+
+.PHONY: all examples deps test check-amalgamation check-symbols check-clang clean
+
+all: examples
+
+examples: $(EXAMPLES)
+
+deps:
+	@bash tools/deps.sh
+
+wt.h: amalgamate.py $(SRC)
+	python3 amalgamate.py
+
+$(B)/examples/%: examples/%.c wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+$(B)/wt_tests: $(TEST_SRC) wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
+
+$(B)/wt_tests_san: $(TEST_SRC) wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
+
+$(B)/wt_impl.o: wt.h | deps
+	@mkdir -p $(@D)
+	printf '#define WT_IMPLEMENTATION\n#include "wt.h"\n' > $(B)/wt_impl.c
+	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) -c $(B)/wt_impl.c -o $@
+
+check-amalgamation:
+	python3 amalgamate.py --check
+
+check-symbols: $(B)/wt_impl.o
+	@bad=$$(nm -g --defined-only $< | awk '{print $$3}' | grep -v '^wt_' || true); \
+	if [ -n "$$bad" ]; then echo "check-symbols: exported without the wt_ prefix:"; echo "$$bad"; exit 1; fi; \
+	echo "check-symbols: every exported symbol starts with wt_"
+
+# The second compiler: the same sources must be warning-free under clang.
+check-clang: wt.h | deps
+	@if command -v $(CLANG) >/dev/null 2>&1; then \
+	  for f in wt_impl_tests/main.c $(EXAMPLE_SRC); do \
+	    $(CLANG) $(WARN) -fsyntax-only -I. $(DEPS_CFLAGS) $$f || exit 1; \
+	  done; echo "check-clang: warning-free under $$($(CLANG) --version | head -n1)"; \
+	else echo "check-clang: skipped, $(CLANG) not installed"; fi
+
+test: check-amalgamation check-symbols check-clang $(B)/wt_tests $(B)/wt_tests_san examples
+	@bash wt_impl_tests/run.sh $(B)
+
+clean:
+	rm -rf $(B)

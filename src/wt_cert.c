@@ -1,0 +1,173 @@
+/* wt_cert.c - self-signed ECDSA P-256 certificates and their SHA-256. */
+#include "wt_internal.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#define WT__CERT_MAX_DER 4096
+
+/* Key material is wiped in a way the compiler may not drop. */
+static void wt__zero(void *p, size_t n) {
+    volatile uint8_t *v = (volatile uint8_t *)p;
+    while (n--) *v++ = 0;
+}
+
+/* Appends one GeneralName (dNSName [2] or iPAddress [7]) to a SAN list. */
+static int wt__san_add(uint8_t *buf, size_t *len, size_t cap, const char *name) {
+    uint8_t ip[16];
+    const uint8_t *val = (const uint8_t *)name;
+    size_t n = strlen(name);
+    uint8_t tag = 0x82;
+    if (inet_pton(AF_INET, name, ip) == 1) {
+        tag = 0x87, val = ip, n = 4;
+    } else if (inet_pton(AF_INET6, name, ip) == 1) {
+        tag = 0x87, val = ip, n = 16;
+    }
+    if (n == 0 || n > 127 || *len + 2 + n > cap) return WT_ERR_TOO_BIG;
+    buf[(*len)++] = tag;
+    buf[(*len)++] = (uint8_t)n;
+    memcpy(buf + *len, val, n);
+    *len += n;
+    return WT_OK;
+}
+
+/* The SubjectAltName value: SEQUENCE OF GeneralName, as wolfSSL wants it. */
+static int wt__san_der(const wt_cert_config *cfg, const char *host, uint8_t *out, int *out_len) {
+    uint8_t names[CTC_MAX_ALT_SIZE];
+    size_t n = 0, i;
+    int rv = wt__san_add(names, &n, sizeof names - 8, host);
+    if (!rv && strcmp(host, "localhost") == 0) {
+        rv = wt__san_add(names, &n, sizeof names - 8, "127.0.0.1");
+        if (!rv) rv = wt__san_add(names, &n, sizeof names - 8, "::1");
+    }
+    for (i = 0; !rv && cfg->alt_names && cfg->alt_names[i]; i++)
+        rv = wt__san_add(names, &n, sizeof names - 8, cfg->alt_names[i]);
+    if (rv) return rv;
+    if (n < 128) {
+        out[0] = 0x30, out[1] = (uint8_t)n;
+        memcpy(out + 2, names, n);
+        *out_len = (int)n + 2;
+    } else {
+        out[0] = 0x30, out[1] = 0x82, out[2] = (uint8_t)(n >> 8), out[3] = (uint8_t)n;
+        memcpy(out + 4, names, n);
+        *out_len = (int)n + 4;
+    }
+    return WT_OK;
+}
+
+/* Writes a whole file, replacing it atomically. */
+static int wt__write_file(const wt_log *lg, const char *path, const void *data, size_t len, int mode) {
+    char tmp[4096];
+    int fd;
+    ssize_t w;
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return wt__fail(lg, WT_ERR_INVALID, "path too long: %s", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) return wt__fail(lg, WT_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+    w = write(fd, data, len);
+    if (w != (ssize_t)len || fsync(fd) != 0) {
+        close(fd);
+        unlink(tmp);
+        return wt__fail(lg, WT_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        unlink(tmp);
+        return wt__fail(lg, WT_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    }
+    return WT_OK;
+}
+
+int wt_cert_generate(const wt_cert_config *cfg) {
+    wt_cert_config zero;
+    const wt_log *lg;
+    const char *host;
+    char cert_path[1024], key_path[1024];
+    Cert cert;
+    ecc_key key;
+    WC_RNG rng;
+    uint8_t der[WT__CERT_MAX_DER], pem[WT__CERT_MAX_DER * 2];
+    int der_len, pem_len, rv = WT_ERR_CERT, days;
+
+    if (!cfg) {
+        memset(&zero, 0, sizeof zero);
+        cfg = &zero;
+    }
+    lg = &cfg->log;
+    host = cfg->host ? cfg->host : "localhost";
+    if (!*host || strlen(host) >= CTC_NAME_SIZE)
+        return wt__fail(lg, WT_ERR_INVALID, "certificate host name empty or longer than %d", CTC_NAME_SIZE - 1);
+    days = cfg->valid_days ? cfg->valid_days : 10;
+    if (days < 1 || days > 3650) return wt__fail(lg, WT_ERR_INVALID, "valid_days %d outside 1..3650", days);
+    if (days > 13)
+        wt__log(lg, WT_LOG_WARN, "certificate valid %d days (+1 backdated): browsers refuse it for "
+                "serverCertificateHashes (14 days at most)", days);
+    snprintf(cert_path, sizeof cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
+    snprintf(key_path, sizeof key_path, "%s", cfg->key_file ? cfg->key_file : host);
+    if (!cfg->cert_file) strncat(cert_path, ".crt", sizeof cert_path - strlen(cert_path) - 1);
+    if (!cfg->key_file) strncat(key_path, ".key", sizeof key_path - strlen(key_path) - 1);
+
+    if (wc_InitRng(&rng) != 0) return wt__fail(lg, WT_ERR_CERT, "wolfSSL RNG init failed");
+    if (wc_ecc_init(&key) != 0) {
+        wc_FreeRng(&rng);
+        return wt__fail(lg, WT_ERR_CERT, "wolfSSL ECC init failed");
+    }
+    if (wc_ecc_make_key_ex(&rng, 32, &key, ECC_SECP256R1) != 0) {
+        wt__log(lg, WT_LOG_ERROR, "P-256 key generation failed");
+        goto done;
+    }
+    if (wc_InitCert(&cert) != 0) goto done;
+    cert.sigType = CTC_SHA256wECDSA;
+    cert.daysValid = days;
+    cert.isCA = 0;
+    cert.version = 2; /* X.509v3 */
+    snprintf(cert.subject.commonName, CTC_NAME_SIZE, "%s", host);
+    snprintf(cert.subject.org, CTC_NAME_SIZE, "wt.h self-signed");
+    if ((rv = wt__san_der(cfg, host, cert.altNames, &cert.altNamesSz)) != WT_OK) {
+        wt__log(lg, WT_LOG_ERROR, "subjectAltName list too long or has an empty name");
+        goto done;
+    }
+    rv = WT_ERR_CERT;
+    if (wc_MakeCert(&cert, der, sizeof der, NULL, &key, &rng) < 0) {
+        wt__log(lg, WT_LOG_ERROR, "wc_MakeCert failed");
+        goto done;
+    }
+    der_len = wc_SignCert(cert.bodySz, cert.sigType, der, sizeof der, NULL, &key, &rng);
+    if (der_len < 0) {
+        wt__log(lg, WT_LOG_ERROR, "wc_SignCert failed (%d)", der_len);
+        goto done;
+    }
+    pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, CERT_TYPE);
+    if (pem_len < 0) goto done;
+    if ((rv = wt__write_file(lg, cert_path, pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
+    der_len = wc_EccKeyToDer(&key, der, sizeof der);
+    if (der_len < 0 || (pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, ECC_PRIVATEKEY_TYPE)) < 0) {
+        rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the private key");
+        goto done;
+    }
+    rv = wt__write_file(lg, key_path, pem, (size_t)pem_len, 0600);
+    if (rv == WT_OK) wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", cert_path, key_path, host, days);
+done:
+    wt__zero(der, sizeof der);
+    wt__zero(pem, sizeof pem);
+    wc_ecc_free(&key);
+    wc_FreeRng(&rng);
+    return rv;
+}
+
+int wt_cert_sha256(const char *cert_file, uint8_t out[32]) {
+    uint8_t pem[16384], der[WT__CERT_MAX_DER * 2];
+    FILE *f;
+    size_t n;
+    int der_len;
+    if (!cert_file || !out) return WT_ERR_INVALID;
+    f = fopen(cert_file, "rb");
+    if (!f) return wt__fail(NULL, WT_ERR_NOT_FOUND, "cannot open %s: %s", cert_file, strerror(errno));
+    n = fread(pem, 1, sizeof pem, f);
+    fclose(f);
+    der_len = wc_CertPemToDer(pem, (int)n, der, (int)sizeof der, CERT_TYPE);
+    if (der_len <= 0) return wt__fail(NULL, WT_ERR_CERT, "%s: no PEM certificate found", cert_file);
+    if (wc_Sha256Hash(der, (word32)der_len, out) != 0) return WT_ERR_CERT;
+    return WT_OK;
+}

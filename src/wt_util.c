@@ -1,0 +1,168 @@
+/* wt_util.c - errors, allocation, logging, varints, byte buffers. */
+#include "wt_internal.h"
+
+const char *wt_strerror(int err) {
+    switch (err) {
+    case WT_OK: return "success";
+    case WT_ERR_INVALID: return "invalid argument";
+    case WT_ERR_NOMEM: return "out of memory";
+    case WT_ERR_IO: return "system call failed";
+    case WT_ERR_TLS: return "TLS error";
+    case WT_ERR_QUIC: return "QUIC error";
+    case WT_ERR_H3: return "HTTP/3 error";
+    case WT_ERR_PROTOCOL: return "peer violated the protocol";
+    case WT_ERR_WOULDBLOCK: return "buffer full, try again when writable";
+    case WT_ERR_CLOSED: return "closed";
+    case WT_ERR_LIMIT: return "configured limit reached";
+    case WT_ERR_TOO_BIG: return "too large";
+    case WT_ERR_NOT_FOUND: return "not found";
+    case WT_ERR_STATE: return "not allowed in this state";
+    case WT_ERR_CERT: return "certificate error";
+    case WT_ERR_TIMEOUT: return "timed out";
+    case WT_ERR_URL: return "invalid URL";
+    case WT_ERR_REFUSED: return "session refused by the server";
+    case WT_ERR_TRUNCATED: return "input truncated";
+    default: return "unknown error";
+    }
+}
+
+/* ---------------------------------------------------------------- allocation */
+void *wt__alloc(const wt_allocator *a, size_t n) {
+    if (a && a->malloc_fn) return a->malloc_fn(n ? n : 1, a->user);
+    return WT_MALLOC(n ? n : 1);
+}
+
+void *wt__calloc(const wt_allocator *a, size_t n) {
+    void *p = wt__alloc(a, n);
+    if (p) memset(p, 0, n);
+    return p;
+}
+
+void *wt__realloc(const wt_allocator *a, void *p, size_t n) {
+    if (a && a->realloc_fn) return a->realloc_fn(p, n ? n : 1, a->user);
+    return WT_REALLOC(p, n ? n : 1);
+}
+
+void wt__free(const wt_allocator *a, void *p) {
+    if (!p) return;
+    if (a && a->free_fn) a->free_fn(p, a->user);
+    else WT_FREE(p);
+}
+
+char *wt__strndup(const wt_allocator *a, const char *s, size_t n) {
+    char *d = (char *)wt__alloc(a, n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+char *wt__strdup(const wt_allocator *a, const char *s) {
+    return s ? wt__strndup(a, s, strlen(s)) : NULL;
+}
+
+/* ---------------------------------------------------------------- logging */
+static void wt__log_stderr(wt_log_level level, const char *msg, void *user) {
+    static const char *names[] = {"", "error", "warn", "info", "debug"};
+    WT__UNUSED(user);
+    fprintf(stderr, "wt: %s: %s\n", names[level <= WT_LOG_DEBUG ? level : 0], msg);
+}
+
+static void wt__vlog(const wt_log *lg, wt_log_level level, const char *fmt, va_list ap) {
+    wt_log_level max = (lg && lg->level) ? lg->level : WT_LOG_WARN;
+    char msg[512];
+    if (level > max) return;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (lg && lg->fn) lg->fn(level, msg, lg->user);
+    else wt__log_stderr(level, msg, NULL);
+}
+
+void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wt__vlog(lg, level, fmt, ap);
+    va_end(ap);
+}
+
+int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wt__vlog(lg, WT_LOG_ERROR, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+/* ---------------------------------------------------------------- varints */
+size_t wt__varint_len(uint64_t v) {
+    if (v < 64) return 1;
+    if (v < 16384) return 2;
+    if (v < 1073741824) return 4;
+    return 8;
+}
+
+size_t wt__varint_put(uint8_t *p, uint64_t v) {
+    size_t n = wt__varint_len(v), i;
+    static const uint8_t prefix[9] = {0, 0x00, 0x40, 0, 0x80, 0, 0, 0, 0xc0};
+    for (i = 0; i < n; i++) p[n - 1 - i] = (uint8_t)(v >> (8 * i));
+    p[0] |= prefix[n];
+    return n;
+}
+
+size_t wt__varint_get(const uint8_t *p, size_t n, uint64_t *v) {
+    size_t len, i;
+    uint64_t x;
+    if (n == 0) return 0;
+    len = (size_t)1 << (p[0] >> 6);
+    if (n < len) return 0;
+    x = p[0] & 0x3f;
+    for (i = 1; i < len; i++) x = (x << 8) | p[i];
+    *v = x;
+    return len;
+}
+
+/* ---------------------------------------------------------------- buffers */
+int wt__buf_reserve(const wt_allocator *a, wt__buf *b, size_t need) {
+    size_t cap;
+    uint8_t *d;
+    if (need <= b->cap) return WT_OK;
+    cap = b->cap ? b->cap : 256;
+    while (cap < need) cap *= 2;
+    d = (uint8_t *)wt__realloc(a, b->data, cap);
+    if (!d) return WT_ERR_NOMEM;
+    b->data = d;
+    b->cap = cap;
+    return WT_OK;
+}
+
+int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n) {
+    int rv = wt__buf_reserve(a, b, b->len + n);
+    if (rv) return rv;
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return WT_OK;
+}
+
+void wt__buf_consume(wt__buf *b, size_t n) {
+    if (n >= b->len) {
+        b->len = 0;
+        return;
+    }
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+}
+
+void wt__buf_free(const wt_allocator *a, wt__buf *b) {
+    wt__free(a, b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void wt_hex(const uint8_t *in, size_t n, char *out) {
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = 0;
+}

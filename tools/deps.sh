@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# tools/deps.sh - make wolfSSL (with QUIC), ngtcp2 (wolfSSL crypto) and nghttp3
+# available to wt.h, on a fresh Debian 12 machine or with libraries you have.
+#
+# Writes build/deps/{cflags,libs,prefix,versions} for the Makefile.
+#
+# Environment:
+#   WT_DEPS=auto     (default) use pkg-config libraries if all three are there and
+#                    wolfSSL has QUIC, else build from Debian's source tarballs
+#   WT_DEPS=system   only pkg-config libraries (PKG_CONFIG_PATH selects them); fail otherwise
+#   WT_DEPS=build    always build into the cache
+#   WT_CACHE_DIR     cache root (default: ${XDG_CACHE_HOME:-~/.cache}/wt.h)
+#   WT_DEPS_SHA256_<file>  override an expected sha256; <file> is the file name with
+#                    every character outside [A-Za-z0-9] turned into '_'
+#                    (e.g. WT_DEPS_SHA256_wolfssl_5_9_2_orig_tar_gz)
+#   WT_DEPS_PRIMARY_ONLY=1  never fall back to the older version set
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+out_dir="$here/build/deps"
+cache="${WT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/wt.h}"
+mode="${WT_DEPS:-auto}"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+say() { printf 'deps: %s\n' "$*" >&2; }
+die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
+
+# Bump when a flag or step below changes: it is part of the cache key.
+RECIPE=4
+
+# name|version|file|pool dir|sha256|kind  (first line of each name = primary)
+SOURCES='
+wolfssl|5.9.2|wolfssl_5.9.2.orig.tar.gz|pool/main/w/wolfssl|2f4ef3d4fd387a9b3191d36a6316d69116c46ff69bb9583b6c82b36d7b8ca114|src
+wolfssl|5.7.2|wolfssl_5.7.2.orig.tar.gz|pool/main/w/wolfssl|0f2ed82e345b833242705bbc4b08a2a2037a33f7bf9c610efae6464f6b10e305|src
+ngtcp2|1.24.0|ngtcp2_1.24.0.orig.tar.xz|pool/main/n/ngtcp2|7fa5ec2be0f0cbed8bc4ec89c0787dfa9d8ce678f1ed9477c52f30eb1a591207|src
+ngtcp2|1.11.0|ngtcp2_1.11.0.orig.tar.xz|pool/main/n/ngtcp2|382c15bf66b630f26021631b25b7eb1feac42c67c1d6826189d61091dfaa4d09|src
+nghttp3|1.15.0|nghttp3_1.15.0.orig.tar.xz|pool/main/n/nghttp3|6da0cd06b428d32a54c58137838505d9dc0371a900bb8070a46b29e1ceaf2e0f|src
+nghttp3|1.8.0|libnghttp3-dev_1.8.0-1~bpo12+1_amd64.deb|pool/main/n/nghttp3|3fa28e0bdd320d5de2eca8c89215a985d23e03f3c230436f2eeab6cd303f5e02|deb
+'
+
+write_out() { # cflags libs prefix versions
+  mkdir -p "$out_dir"
+  printf '%s\n' "$1" >"$out_dir/cflags.tmp" && mv "$out_dir/cflags.tmp" "$out_dir/cflags"
+  printf '%s\n' "$2" >"$out_dir/libs.tmp" && mv "$out_dir/libs.tmp" "$out_dir/libs"
+  printf '%s\n' "$3" >"$out_dir/prefix"
+  printf '%s\n' "$4" >"$out_dir/versions"
+}
+
+# ---------------------------------------------------------------- system libs
+try_system() {
+  command -v pkg-config >/dev/null 2>&1 || return 1
+  local pcs="libngtcp2_crypto_wolfssl libngtcp2 libnghttp3 wolfssl"
+  pkg-config --exists $pcs 2>/dev/null || return 1
+  local cf libs
+  cf=$(pkg-config --cflags $pcs)
+  libs=$(pkg-config --libs --static $pcs)
+  # Debian's own libwolfssl has no QUIC: check before trusting it.
+  local t; t=$(mktemp -d)
+  printf '#include <wolfssl/options.h>\n#include <wolfssl/ssl.h>\n#ifndef WOLFSSL_QUIC\n#error no QUIC\n#endif\nint main(void){return 0;}\n' >"$t/q.c"
+  if ! ${CC:-cc} $cf "$t/q.c" -o "$t/q" $libs >/dev/null 2>&1; then
+    rm -rf "$t"; return 1
+  fi
+  rm -rf "$t"
+  write_out "$cf" "$libs -lm" "system" "system: $(pkg-config --modversion $pcs | tr '\n' ' ')"
+  say "using system libraries found by pkg-config"
+}
+
+if [ "$mode" != build ]; then
+  if try_system; then exit 0; fi
+  [ "$mode" = system ] && die "WT_DEPS=system but pkg-config does not find libngtcp2_crypto_wolfssl, libngtcp2, libnghttp3 and a wolfssl built with QUIC (set PKG_CONFIG_PATH)"
+fi
+
+# ---------------------------------------------------------------- build tools
+need_pkgs=""
+for p in build-essential pkg-config autoconf automake libtool xz-utils ca-certificates; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need_pkgs="$need_pkgs $p"
+done
+if [ -n "$need_pkgs" ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  say "installing build tools:$need_pkgs"
+  $sudo apt-get update -qq >&2 || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $need_pkgs >&2 \
+    || die "apt-get install$need_pkgs failed"
+fi
+
+# ---------------------------------------------------------------- downloads
+# The archive's address comes from this machine's apt configuration.
+mirrors() {
+  {
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ -f "$f" ] || continue
+      awk 'BEGIN{RS="";FS="\n"} {u="";s="";for(i=1;i<=NF;i++){if($i~/^URIs:/)u=$i;if($i~/^Suites:/)s=$i}
+           if(u!="" && s!~/-security/){sub(/^URIs:[ \t]*/,"",u);n=split(u,a,/[ \t]+/);for(j=1;j<=n;j++)print a[j]}}' "$f"
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+      [ -f "$f" ] || continue
+      awk '$1=="deb"||$1=="deb-src"{for(i=2;i<=NF;i++) if($i ~ /^[a-z]+:\/\//){ if($(i+1) !~ /-security/) print $i; break}}' "$f"
+    done
+  } | grep -E '/debian/?$' | sed 's:/*$::' | awk '!seen[$0]++'
+}
+
+sha_for() { # file default
+  local var="WT_DEPS_SHA256_$(printf '%s' "$1" | tr -c 'A-Za-z0-9' '_')"
+  printf '%s' "${!var:-$2}"
+}
+
+dl_dir="$cache/dl"
+mkdir -p "$dl_dir"
+rm -f "$out_dir/cflags" "$out_dir/libs"
+# One run at a time per cache (parallel makes, CI beside a developer).
+exec 9>"$cache/.lock"
+flock 9
+tried=""
+
+# fetch FILE POOLDIR SHA -> 0 ok (file in $dl_dir), 2 missing everywhere, dies on bad hash
+fetch() {
+  local file=$1 pool=$2 sha=$3 dest="$dl_dir/$1"
+  if [ -f "$dest" ]; then
+    if [ "$(sha256sum "$dest" | cut -d' ' -f1)" = "$sha" ]; then return 0; fi
+    say "cached $file does not match sha256 $sha; fetching again"
+    rm -f "$dest"
+  fi
+  local enc m url tmp
+  enc=$(printf '%s' "$file" | sed 's/~/%7e/g; s/+/%2b/g')
+  tmp="$dest.part.$$"
+  local mlist; mlist=$(mirrors)
+  [ -n "$mlist" ] || die "no Debian archive found in /etc/apt/sources.list{,.d} to download $file from"
+  for m in $mlist; do
+    url="$m/$pool/$enc"
+    tried="$tried\n  $url"
+    rm -f "$tmp"
+    if /usr/lib/apt/apt-helper download-file "$url" "$tmp" >"$tmp.log" 2>&1; then
+      local got; got=$(sha256sum "$tmp" | cut -d' ' -f1)
+      if [ "$got" != "$sha" ]; then
+        rm -f "$tmp" "$tmp.log"
+        die "sha256 mismatch for $file from $url: expected $sha, got $got (nothing was installed)"
+      fi
+      mv "$tmp" "$dest"; rm -f "$tmp.log"
+      return 0
+    fi
+    rm -f "$tmp" "$tmp.log"
+  done
+  return 2
+}
+
+# resolve NAME -> sets R_VER R_FILE R_KIND; primary first, then fallback
+resolve() {
+  local name=$1 line ver file pool sha kind first=1
+  while IFS='|' read -r n ver file pool sha kind; do
+    [ "$n" = "$name" ] || continue
+    if [ $first -eq 0 ] && [ "${WT_DEPS_PRIMARY_ONLY:-0}" = 1 ]; then break; fi
+    sha=$(sha_for "$file" "$sha")
+    if fetch "$file" "$pool" "$sha"; then
+      R_VER=$ver; R_FILE=$file; R_KIND=$kind
+      [ $first -eq 1 ] || say "$name: primary version unavailable, using fallback $ver"
+      return 0
+    fi
+    say "$name $ver: $file not found on the archive"
+    first=0
+  done <<<"$SOURCES"
+  die "could not download any version of $name; tried:$(printf '%b' "$tried")"
+}
+
+resolve wolfssl; W_VER=$R_VER; W_FILE=$R_FILE
+resolve ngtcp2;  N_VER=$R_VER; N_FILE=$R_FILE
+resolve nghttp3; H_VER=$R_VER; H_FILE=$R_FILE; H_KIND=$R_KIND
+
+arch=$(uname -m)
+wolf_flags="--enable-static --disable-shared --with-pic --enable-quic --enable-session-ticket \
+--enable-certgen --enable-keygen --enable-certext --enable-harden --disable-examples \
+--disable-crypttests --disable-benchmark"
+wolf_cppflags="-DWOLFSSL_ALT_NAMES -DWOLFSSL_IP_ALT_NAME"
+case "$W_VER" in
+  5.7.*) wolf_cppflags="$wolf_cppflags -DHAVE_AES_ECB" ;;
+  *) wolf_flags="$wolf_flags --enable-aesecb" ;;
+esac
+# Without the assembly AES-GCM is ~35x slower and caps every transfer.
+[ "$arch" = x86_64 ] && wolf_flags="$wolf_flags --enable-aesni --enable-intelasm --enable-sp --enable-sp-asm"
+ngtcp2_flags="--enable-static --disable-shared --with-pic --enable-lib-only --with-wolfssl --without-openssl \
+--without-gnutls --without-boringssl --without-picotls --without-libev --without-libnghttp3 --without-jemalloc"
+nghttp3_flags="--enable-static --disable-shared --with-pic --enable-lib-only"
+cc_id=$(${CC:-cc} --version 2>/dev/null | head -n1)
+
+key=$(printf '%s\n' "$RECIPE" "$arch" "$cc_id" "$W_FILE" "$N_FILE" "$H_FILE" "$wolf_flags" "$wolf_cppflags" \
+  "$ngtcp2_flags" "$nghttp3_flags" | sha256sum | cut -c1-16)
+versions="wolfssl $W_VER, ngtcp2 $N_VER, nghttp3 $H_VER"
+prefix="$cache/deps/$key"
+libs="-L$prefix/lib -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm"
+
+# A prefix is trusted only when its stamp exists: the stamp is written last,
+# and the directory appears by an atomic rename of a finished build.
+if [ -f "$prefix/.wt-deps-ok" ]; then
+  write_out "-I$prefix/include" "$libs" "$prefix" "$versions"
+  say "cached: $versions in $prefix"
+  exit 0
+fi
+
+say "building $versions into $prefix (one-time, ~1-2 min)"
+work="$cache/work/$key.$$"
+stage="$prefix.stage.$$"
+rm -rf "$work" "$stage"
+mkdir -p "$work"
+cleanup() { rm -rf "$work" "$stage"; }
+trap cleanup EXIT
+log="$work/build.log"
+run() { # dir description cmd...
+  local d=$1 what=$2; shift 2
+  if ! (cd "$d" && "$@") >>"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    die "$what failed (see the log above)"
+  fi
+}
+
+tar -xf "$dl_dir/$W_FILE" -C "$work"
+wdir=$(find "$work" -maxdepth 1 -type d -name 'wolfssl*' | head -n1)
+say "wolfSSL $W_VER: autoreconf + configure + make"
+[ -x "$wdir/configure" ] || run "$wdir" "wolfSSL autoreconf" autoreconf -fi
+run "$wdir" "wolfSSL configure" ./configure --prefix="$stage" $wolf_flags CPPFLAGS="$wolf_cppflags"
+run "$wdir" "wolfSSL build" make -j"$jobs"
+run "$wdir" "wolfSSL install" make install
+
+if [ "$H_KIND" = deb ]; then
+  say "nghttp3 $H_VER: unpacking the static library from $H_FILE"
+  mkdir -p "$work/h3deb"
+  run "$work" "nghttp3 unpack" dpkg-deb -x "$dl_dir/$H_FILE" "$work/h3deb"
+  mkdir -p "$stage/include" "$stage/lib"
+  cp -r "$work/h3deb/usr/include/nghttp3" "$stage/include/"
+  cp "$(find "$work/h3deb" -name libnghttp3.a | head -n1)" "$stage/lib/"
+else
+  tar -xf "$dl_dir/$H_FILE" -C "$work"
+  hdir=$(find "$work" -maxdepth 1 -type d -name 'nghttp3*' | head -n1)
+  say "nghttp3 $H_VER: configure + make"
+  run "$hdir" "nghttp3 configure" ./configure --prefix="$stage" $nghttp3_flags
+  run "$hdir" "nghttp3 build" make -j"$jobs"
+  run "$hdir" "nghttp3 install" make install
+fi
+
+tar -xf "$dl_dir/$N_FILE" -C "$work"
+ndir=$(find "$work" -maxdepth 1 -type d -name 'ngtcp2*' | head -n1)
+say "ngtcp2 $N_VER: configure + make"
+run "$ndir" "ngtcp2 configure" ./configure --prefix="$stage" $ngtcp2_flags \
+  PKG_CONFIG="pkg-config --static" PKG_CONFIG_PATH="$stage/lib/pkgconfig" \
+  CPPFLAGS="-I$stage/include" LDFLAGS="-L$stage/lib"
+run "$ndir" "ngtcp2 build" make -j"$jobs"
+run "$ndir" "ngtcp2 install" make install
+
+# Libtool archives and shared objects are not wanted: static .a only.
+rm -f "$stage"/lib/*.la "$stage"/lib/*.so*
+for l in libwolfssl.a libngtcp2.a libngtcp2_crypto_wolfssl.a libnghttp3.a; do
+  [ -f "$stage/lib/$l" ] || die "build finished without $stage/lib/$l"
+done
+printf '%s\n' "$versions" >"$stage/.wt-deps-ok"
+rm -rf "$prefix"
+mv "$stage" "$prefix"
+trap - EXIT
+rm -rf "$work"
+# Staging directories left by interrupted runs are never trusted; tidy them.
+rm -rf "$cache"/deps/*.stage.* 2>/dev/null || true
+# Installed .pc files name the staging path; rewrite them for the final one.
+sed -i "s#$stage#$prefix#g" "$prefix"/lib/pkgconfig/*.pc 2>/dev/null || true
+write_out "-I$prefix/include" "$libs" "$prefix" "$versions"
+say "done: $versions in $prefix"

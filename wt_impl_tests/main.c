@@ -1,0 +1,44 @@
+/* main.c - the wt.h test suite: one binary, every test file included here so
+   tests can reach wt__ internals. Usage: wt_tests [name-substring ...] */
+#define WT_IMPLEMENTATION
+#include "../wt.h"
+#include "wt_test.h"
+
+wt_test_case wt_test_cases[WT_TEST_MAX];
+int wt_test_count;
+int wt_test_failed_checks;
+
+#include "test_util.c"
+#include "test_cert.c"
+#include "test_smoke.c"
+
+static int wt_test_selected(const char *name, int argc, char **argv) {
+    int i;
+    if (argc < 2) return 1;
+    for (i = 1; i < argc; i++)
+        if (strstr(name, argv[i])) return 1;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    int i, passed = 0, failed = 0;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (i = 0; i < wt_test_count; i++) {
+        struct timespec t0, t1;
+        int before = wt_test_failed_checks;
+        if (!wt_test_selected(wt_test_cases[i].name, argc, argv)) continue;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        wt_test_cases[i].fn();
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (wt_test_failed_checks == before) {
+            passed++;
+            printf("ok   %s (%.0f ms)\n", wt_test_cases[i].name,
+                   (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+        } else {
+            failed++;
+            printf("FAIL %s\n", wt_test_cases[i].name);
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every part of the suite and sums them into one closing line,
+# "N passed, N failed"; exits non-zero if anything failed.
+set -u
+B=${1:-build}
+total_pass=0 total_fail=0
+phase() { # name, command...
+  local name=$1; shift
+  echo "== $name"
+  local out rc line
+  out=$("$@" 2>&1); rc=$?
+  printf '%s\n' "$out" | sed 's/^/   /'
+  line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n1)
+  if [ -z "$line" ]; then
+    echo "   ($name ended without a summary, exit $rc: counted as one failure)"
+    total_fail=$((total_fail + 1)); return
+  fi
+  local p f
+  p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+}
+phase "unit + integration" "$B/wt_tests"
+phase "unit + integration under ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+  UBSAN_OPTIONS=print_stacktrace=1 "$B/wt_tests_san"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

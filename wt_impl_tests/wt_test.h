@@ -1,0 +1,50 @@
+/* wt_test.h - a very small test runner: WT_TEST(name) { CHECK(...); } */
+#ifndef WT_TEST_H
+#define WT_TEST_H
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct wt_test_case {
+    const char *name;
+    void (*fn)(void);
+} wt_test_case;
+
+#define WT_TEST_MAX 512
+extern wt_test_case wt_test_cases[WT_TEST_MAX];
+extern int wt_test_count;
+extern int wt_test_failed_checks;
+
+#define WT_TEST(name)                                                        \
+    static void test_##name(void);                                          \
+    __attribute__((constructor)) static void register_##name(void) {        \
+        if (wt_test_count < WT_TEST_MAX)                                     \
+            wt_test_cases[wt_test_count++] = (wt_test_case){#name, test_##name}; \
+    }                                                                        \
+    static void test_##name(void)
+
+/* CHECK records a failure and goes on; REQUIRE also leaves the test. */
+#define CHECK(cond)                                                          \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            wt_test_failed_checks++;                                         \
+            printf("    %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+        }                                                                    \
+    } while (0)
+#define REQUIRE(cond)                                                        \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            wt_test_failed_checks++;                                         \
+            printf("    %s:%d: REQUIRE(%s) failed\n", __FILE__, __LINE__, #cond); \
+            return;                                                          \
+        }                                                                    \
+    } while (0)
+#define CHECK_EQ_INT(a, b)                                                   \
+    do {                                                                     \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                \
+        if (va_ != vb_) {                                                    \
+            wt_test_failed_checks++;                                         \
+            printf("    %s:%d: %s == %s failed (%lld vs %lld)\n", __FILE__, __LINE__, #a, #b, va_, vb_); \
+        }                                                                    \
+    } while (0)
+#endif
