@@ -116,6 +116,267 @@ typedef struct wt_allocator {
     void *user;
 } wt_allocator;
 
+/* ================================================================ handles
+ * wt_loop     the poll() loop: UDP sockets, timers. One per thread.
+ * wt_app      a WebTransport server: config, routes, startup/shutdown hooks.
+ * wt_client   a WebTransport client: connects to https:// URLs.
+ * wt_session  one WebTransport session (one CONNECT stream).
+ * wt_stream   one WebTransport stream, bidirectional or unidirectional.
+ *
+ * LIFETIME (when a pointer stops being valid)
+ * - wt_session: from its first event until the handler returns from its
+ *   WT_EV_SESSION_CLOSED event, which is always delivered exactly once and
+ *   always last, after WT_EV_STREAM_CLOSED for each of its streams. A
+ *   client's session pointer is valid from wt_client_connect on.
+ * - wt_stream: from its WT_EV_STREAM_OPEN (peer-opened) or from a
+ *   successful wt_session_open_stream (local) until the handler returns
+ *   from its WT_EV_STREAM_CLOSED, delivered exactly once, after every other
+ *   event of that stream. A stream closes when both directions are done
+ *   (FIN or reset each way) or when its session ends.
+ * - Event data (data, reason, header strings) is valid only during the call.
+ * - wt_app_destroy / wt_client_destroy close everything first, so every
+ *   CLOSED event is delivered before they return.
+ */
+typedef struct wt_loop wt_loop;
+typedef struct wt_app wt_app;
+typedef struct wt_client wt_client;
+typedef struct wt_session wt_session;
+typedef struct wt_stream wt_stream;
+
+/* ================================================================ events
+ * One handler per session (from the route on a server, from wt_client_connect
+ * on a client) receives every event of that session and of its streams.
+ *
+ * event                    fields set
+ * WT_EV_SESSION_REQUEST    session. Server only, before the response: read
+ *                          path/headers, then wt_session_reject() to refuse;
+ *                          returning without it accepts (2xx).
+ * WT_EV_SESSION_OPEN       session. Streams and datagrams may be used.
+ * WT_EV_SESSION_DRAINING   session. The peer asked to wind down.
+ * WT_EV_SESSION_CLOSED     session, code, reason/reason_len (the close
+ *                          capsule; 0 and "" for a bare FIN), error (WT_OK
+ *                          for a clean close; WT_ERR_REFUSED with status for
+ *                          a refused client session; WT_ERR_CLOSED when the
+ *                          connection went away; WT_ERR_TIMEOUT).
+ * WT_EV_STREAM_OPEN        session, stream. The peer opened a stream.
+ * WT_EV_STREAM_DATA        session, stream, data/len in order, fin = 1 on
+ *                          the last (len may be 0 then).
+ * WT_EV_STREAM_WRITABLE    session, stream. The send buffer has room again
+ *                          after a short wt_stream_write.
+ * WT_EV_STREAM_RESET       session, stream, code: the peer aborted its
+ *                          sending side (no more DATA).
+ * WT_EV_STREAM_STOP_SENDING session, stream, code: the peer will not read;
+ *                          the library resets our sending side with it.
+ * WT_EV_STREAM_CLOSED      session, stream. Last event of the stream.
+ * WT_EV_DATAGRAM           session, data/len.
+ */
+typedef enum wt_event_type {
+    WT_EV_SESSION_REQUEST = 1,
+    WT_EV_SESSION_OPEN,
+    WT_EV_SESSION_DRAINING,
+    WT_EV_SESSION_CLOSED,
+    WT_EV_STREAM_OPEN,
+    WT_EV_STREAM_DATA,
+    WT_EV_STREAM_WRITABLE,
+    WT_EV_STREAM_RESET,
+    WT_EV_STREAM_STOP_SENDING,
+    WT_EV_STREAM_CLOSED,
+    WT_EV_DATAGRAM
+} wt_event_type;
+
+typedef struct wt_event {
+    wt_event_type type;
+    wt_session *session;
+    wt_stream *stream;
+    const uint8_t *data;
+    size_t len;
+    int fin;
+    uint32_t code;
+    const char *reason;
+    size_t reason_len;
+    int status;  /* HTTP status of a refused client session */
+    int error;   /* WT_EV_SESSION_CLOSED: why it closed */
+    void *user;  /* the user pointer given with the handler */
+} wt_event;
+
+typedef void (*wt_handler)(wt_event *ev);
+
+/* Name of an event type, for logs. */
+const char *wt_event_name(wt_event_type type);
+
+/* ================================================================ limits
+ * Every bound the library enforces. Zero means the default beside it. */
+typedef struct wt_limits {
+    uint32_t max_connections;      /* server connections at once: 256 */
+    uint32_t max_sessions;         /* sessions per connection: 16 */
+    uint32_t max_streams_bidi;     /* peer-opened bidi streams at once: 128 */
+    uint32_t max_streams_uni;      /* peer-opened uni streams at once: 128 */
+    uint32_t stream_window;        /* receive window per stream: 256 KiB */
+    uint32_t conn_window;          /* receive window per connection: 4 MiB */
+    uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 256 KiB */
+    uint32_t datagram_queue;       /* datagrams waiting to be sent: 64 */
+    uint32_t buffered_streams;     /* streams arriving before their session: 24 */
+    uint32_t buffered_datagrams;   /* datagrams arriving before their session: 32 */
+    uint32_t max_header_bytes;     /* request/response header section: 16 KiB */
+    uint32_t idle_timeout_ms;      /* QUIC idle timeout: 30000 */
+    uint32_t handshake_timeout_ms; /* QUIC + CONNECT must finish within: 10000 */
+    uint32_t udp_buffer;           /* SO_RCVBUF / SO_SNDBUF: 4 MiB */
+} wt_limits;
+
+/* ================================================================ loop
+ * wt_app and wt_client run on a wt_loop: their own unless config.loop is
+ * set, so a server and clients (or several servers) can share one thread.
+ * To embed wt.h in another event loop (epoll, libuv, a game loop), watch
+ * the descriptors from wt_loop_pollfds, wake up after wt_loop_timeout ms
+ * at the latest, and call wt_loop_process each time. */
+typedef struct wt_loop_config {
+    wt_allocator alloc;
+    wt_log log;
+} wt_loop_config;
+
+typedef void (*wt_timer_fn)(wt_loop *loop, void *user);
+
+wt_loop *wt_loop_create(const wt_loop_config *cfg);
+void wt_loop_destroy(wt_loop *loop);  /* apps and clients on it first */
+/* Runs until wt_loop_stop. Returns WT_OK or an error. */
+int wt_loop_run(wt_loop *loop);
+/* Waits at most timeout_ms (-1: until something happens) and processes. */
+int wt_loop_run_once(wt_loop *loop, int timeout_ms);
+/* Makes wt_loop_run return; safe from a handler or a signal handler. */
+void wt_loop_stop(wt_loop *loop);
+/* Fills up to max pollfd-like entries {fd, events}; returns the count.
+   events is POLLIN, or POLLIN|POLLOUT while a socket is congested. */
+int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max);
+/* Milliseconds until wt_loop_process must run again; -1: no timer. */
+int wt_loop_timeout(wt_loop *loop);
+/* Never blocks: reads every ready socket, runs due timers, sends. */
+int wt_loop_process(wt_loop *loop);
+/* A one-shot timer; returns an id > 0, or a negative WT_ERR_*. */
+int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user);
+int wt_loop_timer_cancel(wt_loop *loop, int64_t id);
+/* Monotonic milliseconds, the loop's clock. */
+uint64_t wt_loop_now_ms(wt_loop *loop);
+
+/* ================================================================ server (app) */
+typedef void (*wt_app_hook)(wt_app *app, void *user);
+
+typedef struct wt_app_config {
+    const char *host;        /* NULL: "127.0.0.1"; "::" for every IPv4+IPv6 address;
+                                a name binds every address it resolves to */
+    int port;                /* 0: 4433; -1: a free port (see wt_app_port) */
+    const char *cert_file;   /* PEM certificate chain (required) */
+    const char *key_file;    /* PEM private key (required) */
+    wt_limits limits;
+    wt_allocator alloc;
+    wt_log log;
+    wt_loop *loop;           /* NULL: the app creates and owns one */
+} wt_app_config;
+
+wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
+/* Routes an exact path (the query string is ignored when matching) to a
+   handler. Sessions for paths without a route are refused with 404. */
+int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user);
+int wt_app_on_startup(wt_app *app, wt_app_hook fn, void *user);
+int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user);
+/* Binds the sockets and runs the startup hooks (once). */
+int wt_app_start(wt_app *app);
+/* wt_app_start, then the loop until wt_app_stop, then closes every session
+   and runs the shutdown hooks. */
+int wt_app_run(wt_app *app);
+/* Ends wt_app_run; safe from a handler or a signal handler. */
+void wt_app_stop(wt_app *app);
+/* Closes every connection (sessions get CLOSED events), runs the shutdown
+   hooks if startup ran, frees the app (and its loop if it owns it). */
+void wt_app_destroy(wt_app *app);
+int wt_app_port(const wt_app *app);          /* the bound port */
+wt_loop *wt_app_loop(wt_app *app);
+size_t wt_app_session_count(const wt_app *app);
+
+/* ================================================================ client */
+typedef struct wt_client_config {
+    const char *ca_file;            /* verify the server against these CAs (PEM) */
+    const uint8_t *cert_sha256;     /* or accept exactly this certificate (32 bytes),
+                                       like serverCertificateHashes */
+    int insecure;                   /* 1: verify nothing (tests only) */
+    const char *origin;             /* NULL: no origin header */
+    const char *const *headers;     /* NULL or {name, value, ..., NULL}: extra
+                                       request headers (lower-case names) */
+    wt_limits limits;
+    wt_allocator alloc;
+    wt_log log;
+    wt_loop *loop;                  /* NULL: the client creates and owns one */
+} wt_client_config;
+
+wt_client *wt_client_create(const wt_client_config *cfg);
+/* Opens a session to https://host[:port][/path]; handler gets its events.
+   Reuses a connection to the same host:port when the server allows more
+   than one session per connection. *out (may be NULL) gets the session. */
+int wt_client_connect(wt_client *client, const char *url, wt_handler fn, void *user, wt_session **out);
+void wt_client_destroy(wt_client *client);
+wt_loop *wt_client_loop(wt_client *client);
+
+/* ================================================================ session */
+uint64_t wt_session_id(const wt_session *s);
+const char *wt_session_path(const wt_session *s);       /* with the query string */
+const char *wt_session_authority(const wt_session *s);
+const char *wt_session_origin(const wt_session *s);     /* "" if none */
+/* A request header by lower-case name, or NULL. */
+const char *wt_session_header(const wt_session *s, const char *name);
+size_t wt_session_header_count(const wt_session *s);
+int wt_session_header_at(const wt_session *s, size_t i, const char **name, const char **value);
+/* The peer's address as "ip:port" ("[ip6]:port"); returns the length. */
+int wt_session_remote_addr(const wt_session *s, char *buf, size_t size);
+int wt_session_is_server(const wt_session *s);
+void wt_session_set_user(wt_session *s, void *user);
+void *wt_session_user(const wt_session *s);
+/* Server, during WT_EV_SESSION_REQUEST: refuse with an HTTP status (400-599). */
+int wt_session_reject(wt_session *s, int status);
+/* Closes with a 32-bit application code and a UTF-8 reason (<= 1024 bytes,
+   NULL for none). Streams are reset; CLOSED events follow. */
+int wt_session_close(wt_session *s, uint32_t code, const char *reason);
+/* Tells the peer to wind down (DRAIN_WEBTRANSPORT_SESSION). */
+int wt_session_drain(wt_session *s);
+/* Opens a stream: bidi = 1 bidirectional, 0 unidirectional. WT_ERR_LIMIT
+   when the peer's stream limit is reached. */
+int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
+/* Sends one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
+   WT_ERR_WOULDBLOCK when the send queue is full (datagrams are unreliable:
+   the caller may drop it). */
+int wt_session_send_datagram(wt_session *s, const void *data, size_t len);
+size_t wt_session_max_datagram_size(const wt_session *s);
+
+/* ================================================================ stream */
+int64_t wt_stream_id(const wt_stream *st);
+wt_session *wt_stream_session(const wt_stream *st);
+int wt_stream_is_bidi(const wt_stream *st);
+int wt_stream_is_local(const wt_stream *st);   /* opened by this side */
+void wt_stream_set_user(wt_stream *st, void *user);
+void *wt_stream_user(const wt_stream *st);
+/* Queues bytes: returns how many were taken (0..len, bounded by
+   limits.stream_send_buffer) or a negative error. A short count means the
+   buffer is full: WT_EV_STREAM_WRITABLE follows when it drains. */
+int wt_stream_write(wt_stream *st, const void *data, size_t len);
+/* Sends FIN after everything queued. */
+int wt_stream_finish(wt_stream *st);
+/* Abort sending (RESET_STREAM) / ask the peer to stop (STOP_SENDING). */
+int wt_stream_reset(wt_stream *st, uint32_t code);
+int wt_stream_stop_sending(wt_stream *st, uint32_t code);
+/* While paused no DATA is delivered and no flow-control credit is given
+   back, so a slow reader slows the sender instead of growing memory. */
+int wt_stream_pause(wt_stream *st, int paused);
+/* Collect the whole stream (up to limit bytes) and deliver it as one
+   WT_EV_STREAM_DATA with fin = 1. Past limit the stream is stopped with
+   STOP_SENDING and the event carries what arrived, fin = 0. */
+int wt_stream_read_all(wt_stream *st, size_t limit);
+size_t wt_stream_send_buffered(const wt_stream *st); /* bytes not yet acknowledged */
+
+/* ================================================================ error codes
+ * WebTransport application codes are 32-bit; on the wire they live in a
+ * reserved HTTP/3 range. These convert; wt_h3_to_code returns -1 for an
+ * HTTP/3 code outside the range. */
+uint64_t wt_code_to_h3(uint32_t code);
+int64_t wt_h3_to_code(uint64_t h3);
+
 /* ================================================================ certificates */
 /* A self-signed ECDSA P-256 certificate that browsers accept through
    `serverCertificateHashes` (total validity <= 14 days). */
@@ -249,6 +510,390 @@ int wt__buf_reserve(const wt_allocator *a, wt__buf *b, size_t need);
 int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n);
 void wt__buf_consume(wt__buf *b, size_t n);
 void wt__buf_free(const wt_allocator *a, wt__buf *b);
+
+
+/* ---- send buffer: data never moves until the peer acknowledges it, as
+   ngtcp2 and nghttp3 keep pointers into it for retransmission. */
+typedef struct wt__chunk {
+    struct wt__chunk *next;
+    size_t cap, len;
+    uint8_t data[];
+} wt__chunk;
+
+typedef struct wt__sendbuf {
+    wt__chunk *head, *tail;
+    size_t head_off;       /* acknowledged bytes at the front of head */
+    size_t stored;         /* bytes held: sent-but-unacked + unsent */
+    size_t unsent;         /* bytes not yet handed to the transport */
+    wt__chunk *send_chunk; /* where the first unsent byte is */
+    size_t send_off;
+} wt__sendbuf;
+
+int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
+/* Fills up to max vecs with unsent data; returns the count. */
+size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max);
+void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n);
+void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n);
+void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
+
+/* ---- WebTransport protocol constants (see the wire notes) */
+#define WT__H3_SETTINGS_ENABLE_CONNECT 0x08
+#define WT__H3_SETTINGS_H3_DATAGRAM 0x33
+#define WT__H3_SETTINGS_H3_DATAGRAM_DRAFT04 0xffd277
+#define WT__H3_SETTINGS_WT_ENABLE_DRAFT02 0x2b603742
+#define WT__H3_SETTINGS_WT_MAX_SESSIONS 0x14e9cd29
+#define WT__H3_SETTINGS_WT_ENABLED 0x2c7cf000
+#define WT__STREAM_TYPE_BIDI 0x41
+#define WT__STREAM_TYPE_UNI 0x54
+#define WT__CAPSULE_CLOSE 0x2843
+#define WT__CAPSULE_DRAIN 0x78ae
+#define WT__REASON_MAX 1024
+#define WT__CAPSULE_MAX (WT__REASON_MAX + 16) /* larger known capsules are an error */
+#define WT__ERR_BUFFERED_STREAM_REJECTED 0x3994bd84ULL
+#define WT__ERR_SESSION_GONE 0x170d7b68ULL
+#define WT__H3_NO_ERROR 0x100
+#define WT__H3_GENERAL_PROTOCOL_ERROR 0x101
+#define WT__H3_INTERNAL_ERROR 0x102
+#define WT__H3_STREAM_CREATION_ERROR 0x103
+#define WT__H3_ID_ERROR 0x108
+#define WT__H3_REQUEST_CANCELLED 0x10c
+#define WT__H3_MESSAGE_ERROR 0x10e
+#define WT__H3_CONNECT_ERROR 0x10f
+#define WT__H3_DATAGRAM_ERROR 0x33
+
+/* ---- capsules (RFC 9297): type varint, length varint, value */
+typedef struct wt__capsule {
+    uint64_t type;
+    const uint8_t *value;
+    size_t len;
+} wt__capsule;
+/* Parses one capsule from [p, p+n): bytes used, 0 when more input is
+   needed, WT_ERR_TOO_BIG when its length is above max. */
+int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max);
+/* Encodes a CLOSE_WEBTRANSPORT_SESSION capsule; returns bytes (<= 8+4+1024+8). */
+size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t reason_len);
+
+/* ---- SETTINGS frame rewriting and reading */
+typedef struct wt__wt_settings {
+    unsigned seen : 1;        /* a SETTINGS frame arrived */
+    unsigned wt_draft02 : 1;  /* 0x2b603742 = 1 */
+    unsigned wt_enabled : 1;  /* 0x2c7cf000 = 1 */
+    unsigned datagram : 1;    /* 0x33 or 0xffd277 = 1 */
+    unsigned connect : 1;     /* 0x08 = 1 */
+    uint64_t max_sessions;    /* 0x14e9cd29, 0 if absent */
+} wt__wt_settings;
+/* Parses a SETTINGS frame payload. */
+int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out);
+/* Given the start of nghttp3's control stream (stream type + SETTINGS
+   frame), writes a copy with the WebTransport settings appended; returns
+   the new length, or 0 if in does not yet hold a whole SETTINGS frame, or
+   <0 on error. *consumed gets the bytes of `in` the copy replaces. */
+int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
+                        int server, uint64_t max_sessions);
+
+/* ---- the stream demultiplexer: what the first bytes of a peer stream say */
+enum { WT__DEMUX_MORE = 0, WT__DEMUX_H3 = 1, WT__DEMUX_WT = 2, WT__DEMUX_CTRL = 3 };
+/* Looks at the first n bytes of a peer-initiated stream. Returns MORE, H3
+   (give it to nghttp3), CTRL (HTTP/3 control stream: nghttp3, and read
+   its SETTINGS) or WT with *session_id and *hdr_len (bytes of header). */
+int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id, size_t *hdr_len);
+
+/* ---- error-code mapping */
+#define WT__H3_CODE_FIRST 0x52e4a40fa8dbULL
+#define WT__H3_CODE_LAST 0x52e5ac983162ULL
+
+/* ---- capsule reader: feeds CONNECT-stream body bytes, skips unknown
+   capsules piecewise so a large GREASE capsule costs no memory. */
+typedef struct wt__capsule_reader {
+    uint8_t buf[WT__CAPSULE_MAX + 16];
+    size_t len;
+    uint64_t skip;
+} wt__capsule_reader;
+typedef int (*wt__capsule_fn)(void *ctx, const wt__capsule *c);
+int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx);
+
+/* ================================================================ runtime objects */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <signal.h>
+
+#define WT__MAX_SOCKS 4
+#define WT__MAX_UDP_PAYLOAD 1452
+#define WT__RECV_BATCH 32
+#define WT__SEND_BATCH 32
+#define WT__PKT_BUF 2048
+
+typedef struct wt__ep wt__ep;
+typedef struct wt__conn wt__conn;
+
+typedef struct wt__sock {
+    int fd;
+    int want_write;   /* the last send hit EAGAIN */
+    int gso;          /* UDP_SEGMENT works on it; -1 unknown */
+    struct sockaddr_storage local;
+    socklen_t local_len;
+    wt__ep *ep;
+} wt__sock;
+
+typedef struct wt__timer {
+    int64_t id;
+    uint64_t due_ms;
+    wt_timer_fn fn;
+    void *user;
+} wt__timer;
+
+struct wt_loop {
+    wt_allocator alloc;
+    wt_log log;
+    wt__ep *eps;
+    wt__timer *timers;
+    size_t ntimers, timers_cap;
+    int64_t next_timer_id;
+    volatile sig_atomic_t stop;
+    uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
+};
+
+/* Server and client share one engine: an endpoint owns sockets, a TLS
+   context and connections. */
+struct wt__ep {
+    wt_loop *loop;
+    wt__ep *next;
+    int server;
+    wt_allocator alloc;
+    wt_log log;
+    wt_limits lim;
+    WOLFSSL_CTX *ssl_ctx;
+    wt__sock socks[WT__MAX_SOCKS];
+    int nsocks;
+    wt__conn *conns;
+    size_t nconns;
+    /* connection-ID table (open addressing); server only */
+    struct wt__cid_slot *cids;
+    size_t cids_cap, cids_used;
+    uint8_t reset_secret[32];
+    WC_RNG rng;
+    ngtcp2_mem mem;
+    nghttp3_mem h3mem;
+    void *owner;                  /* wt_app or wt_client */
+    /* app: route a new session request (sets handler or rejects) */
+    void (*on_request)(wt__ep *ep, wt_session *s);
+    /* client verification */
+    uint8_t pin[32];
+    int has_pin;
+    int closing_all;
+};
+
+typedef struct wt__cid_slot {
+    uint8_t len; /* 0 empty, 255 deleted */
+    uint8_t data[NGTCP2_MAX_CIDLEN];
+    wt__conn *conn;
+} wt__cid_slot;
+
+typedef struct wt__dgram {
+    struct wt__dgram *next;
+    size_t len;
+    uint8_t data[];
+} wt__dgram;
+
+enum { WT__CONN_HANDSHAKE, WT__CONN_OPEN, WT__CONN_CLOSING, WT__CONN_DRAINING, WT__CONN_DEAD };
+
+struct wt__conn {
+    wt__ep *ep;
+    wt__conn *next, *prev;
+    ngtcp2_conn *qc;
+    WOLFSSL *ssl;
+    ngtcp2_crypto_conn_ref ref;
+    nghttp3_conn *h3;
+    wt__sock *sock;
+    struct sockaddr_storage remote;
+    socklen_t remote_len;
+    int state;
+    ngtcp2_ccerr ccerr;
+    uint64_t deadline_ms;        /* handshake or closing-period end */
+    uint8_t *close_pkt;          /* CONNECTION_CLOSE, re-sent while closing */
+    size_t close_pkt_len;
+    int dirty;                   /* has something to write */
+    int in_callback;             /* ngtcp2 is calling us: do not delete */
+    /* WebTransport */
+    wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
+    int64_t ctrl_id;             /* our control stream (nghttp3's) */
+    int64_t peer_ctrl_id;        /* the peer's control stream, -1 until seen */
+    uint8_t ctrl_prefix[256];    /* our rewritten SETTINGS */
+    size_t ctrl_prefix_len, ctrl_prefix_sent, ctrl_prefix_h3len;
+    int ctrl_prefix_state;       /* 0 not built, 1 sending, 2 done */
+    wt__buf peer_ctrl;           /* the peer's control stream until SETTINGS */
+    wt_session *sessions;
+    size_t nsessions;
+    int64_t max_seen_request;    /* highest peer request stream with headers */
+    wt_stream *pending;          /* peer WT streams whose session is unknown */
+    size_t npending;
+    wt__dgram *pending_dgrams, *pending_dgrams_tail;
+    size_t npending_dgrams;
+    wt_stream *send_head, *send_tail; /* WT streams with data or FIN to send */
+    wt__dgram *dq_head, *dq_tail;     /* datagrams to send */
+    size_t dq_len;
+    wt_stream *graveyard;        /* closed streams, freed at a safe point */
+    uint64_t ctrl_acked;         /* control stream bytes acknowledged */
+    int fail_error;              /* WT_ERR_* the sessions learn when it dies */
+    /* client */
+    char *host;
+    uint16_t port;
+    int goaway;
+};
+
+enum { WT__SESS_CONNECTING, WT__SESS_REQUESTED, WT__SESS_OPEN, WT__SESS_CLOSING, WT__SESS_CLOSED };
+
+struct wt_session {
+    wt__conn *conn;
+    wt_session *next;
+    int64_t id;
+    int state;
+    int server;
+    wt_handler fn;
+    void *fn_user;
+    void *user;
+    char *path, *authority, *origin, *protocol, *method;
+    int bad_headers;             /* a header did not fit: WT_ERR_LIMIT/NOMEM */
+    char **headers;              /* name, value, name, value ... */
+    size_t nheaders, headers_bytes;
+    int reject_status;
+    int status;                  /* client: response status */
+    wt__sendbuf cap_tx;          /* capsules we send on the CONNECT stream */
+    int cap_fin;                 /* FIN the CONNECT stream after cap_tx */
+    int cap_fin_sent;
+    wt__capsule_reader cap_rx;
+    int close_received;
+    uint32_t close_code;
+    char close_reason[WT__REASON_MAX + 1];
+    size_t close_reason_len;
+    int close_error;
+    uint32_t local_code;         /* what we closed with */
+    const char *local_reason;
+    char local_reason_buf[WT__REASON_MAX + 1];
+    size_t local_reason_len;
+    wt_stream *streams;
+    int connect_closed;          /* nghttp3 is done with the CONNECT stream */
+    int drain_received;
+    int in_event;
+};
+
+enum { WT__ST_CLASSIFY, WT__ST_WT, WT__ST_PENDING };
+
+struct wt_stream {
+    wt__conn *conn;
+    wt_session *sess;
+    wt_stream *next, *prev;      /* session list, or conn->pending */
+    wt_stream *send_next;        /* conn send queue */
+    int in_send_queue;
+    int64_t id;
+    int kind;
+    uint64_t session_id;
+    unsigned bidi : 1, local : 1;
+    unsigned fin_queued : 1, fin_sent : 1, fin_received : 1, reset_received : 1;
+    unsigned reset_sent : 1, stop_sent : 1, paused : 1, read_all : 1;
+    unsigned want_writable : 1, open_delivered : 1, closed : 1, blocked : 1;
+    unsigned read_done : 1;      /* no more DATA will be delivered */
+    wt__sendbuf tx;
+    wt__buf rx;                  /* held while paused, collecting, or pending */
+    uint64_t rx_unacked;         /* bytes received but not yet credited */
+    size_t read_all_limit;
+    uint8_t hdr[16];
+    size_t hdr_len;
+    void *user;
+};
+
+/* ---- loop (wt_loop.c) */
+uint64_t wt__now_ns(void);
+int wt__loop_add_ep(wt_loop *loop, wt__ep *ep);
+void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep);
+int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
+void wt__sock_close(wt__sock *s);
+/* Sends packets of equal size (the last may be shorter) to one address. */
+int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
+                  size_t len, size_t seg);
+
+/* ---- QUIC (wt_quic.c) */
+int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
+                const wt_limits *lim);
+void wt__ep_free(wt__ep *ep);
+void wt__ep_close_all(wt__ep *ep, uint64_t h3code);
+void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen,
+                      const uint8_t *pkt, size_t len, uint64_t now);
+uint64_t wt__ep_expiry_ms(wt__ep *ep);
+void wt__ep_service(wt__ep *ep, uint64_t now_ns);
+wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
+                              uint16_t port);
+int wt__conn_write(wt__conn *c);
+void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why);
+void wt__conn_fail(wt__conn *c, int liberr, const char *why);
+void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n);
+
+/* ---- HTTP/3 (wt_h3.c) */
+int wt__h3_init(wt__conn *c);
+int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *stream_user, const uint8_t *data,
+                          size_t len, int fin);
+int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t n);
+void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+/* Picks stream data for the next packet: nghttp3 first, then WT streams. */
+typedef struct wt__tx {
+    int64_t stream_id;
+    int fin;
+    ngtcp2_vec vec[16];
+    size_t nvec;
+    wt_stream *wst;    /* a WT stream, or NULL for nghttp3 */
+    int ctrl_prefix;   /* the rewritten SETTINGS */
+} wt__tx;
+int wt__h3_next_tx(wt__conn *c, wt__tx *tx);
+void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n);
+void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx);
+void wt__h3_tx_shut(wt__conn *c, wt__tx *tx);
+void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *stream_user);
+void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n);
+
+/* ---- sessions (wt_session.c) */
+wt_session *wt__session_new(wt__conn *c, int64_t id, int server);
+void wt__session_emit(wt_session *s, wt_event *ev);
+void wt__session_end(wt_session *s, int error);   /* CLOSED events, frees later */
+void wt__session_free(wt_session *s);
+wt_session *wt__session_find(wt__conn *c, uint64_t id);
+int wt__session_submit_request(wt_session *s);
+void wt__session_on_headers_done(wt_session *s, int fin);
+void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
+void wt__session_on_drain(wt_session *s);
+void wt__session_maybe_free(wt_session *s);
+void wt__conn_on_peer_settings(wt__conn *c);
+void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
+void wt__session_on_fin(wt_session *s);
+void wt__conn_end_sessions(wt__conn *c, int error);
+
+/* ---- streams (wt_stream.c) */
+wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
+void wt__stream_attach(wt_stream *st, wt_session *s);
+void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin);
+void wt__stream_on_acked(wt_stream *st, uint64_t n);
+void wt__stream_on_reset(wt_stream *st, uint64_t app_error);
+void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error);
+void wt__stream_on_close(wt_stream *st);
+void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
+void wt__stream_free(wt_stream *st);
+void wt__stream_queue_send(wt_stream *st);
+void wt__stream_unqueue_send(wt_stream *st);
+void wt__stream_on_wt_header(wt_stream *st);
+void wt__conn_free_graveyard(wt__conn *c);
+void *wt__dead_stream_marker(void);
+void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
+void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
+
+/* ---- client (wt_client.c) */
+int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);
+
+/* ---- datagrams (wt_datagram.c) */
+void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len);
+void wt__dgram_adopt_pending(wt__conn *c, wt_session *s);
+void wt__dgram_free_all(wt__conn *c);
 
 #endif /* WT__INTERNAL_H */
 /* ---- end file: src/wt_internal.h ---- */
@@ -419,6 +1064,120 @@ void wt_hex(const uint8_t *in, size_t n, char *out) {
         out[2 * i + 1] = digits[in[i] & 15];
     }
     out[2 * n] = 0;
+}
+
+/* ---------------------------------------------------------------- send buffers */
+#define WT__CHUNK_SIZE 16384
+
+int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
+    const uint8_t *src = (const uint8_t *)p;
+    while (n > 0) {
+        wt__chunk *t = b->tail;
+        size_t room, k;
+        if (!t || t->len == t->cap) {
+            size_t cap = n > WT__CHUNK_SIZE ? n : WT__CHUNK_SIZE;
+            if (cap > 4 * WT__CHUNK_SIZE) cap = 4 * WT__CHUNK_SIZE;
+            t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk) + cap);
+            if (!t) return WT_ERR_NOMEM;
+            t->next = NULL;
+            t->cap = cap;
+            t->len = 0;
+            if (b->tail) b->tail->next = t;
+            else b->head = t, b->head_off = 0;
+            b->tail = t;
+        }
+        room = t->cap - t->len;
+        k = n < room ? n : room;
+        memcpy(t->data + t->len, src, k);
+        if (b->unsent == 0) b->send_chunk = t, b->send_off = t->len;
+        t->len += k;
+        b->stored += k;
+        b->unsent += k;
+        src += k;
+        n -= k;
+    }
+    return WT_OK;
+}
+
+size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
+    const wt__chunk *c = b->send_chunk;
+    size_t off = b->send_off, n = 0, left = b->unsent;
+    while (c && left > 0 && n < max) {
+        size_t k = c->len - off;
+        if (k > left) k = left;
+        if (k > 0) {
+            v[n].base = (uint8_t *)c->data + off;
+            v[n].len = k;
+            n++;
+            left -= k;
+        }
+        c = c->next;
+        off = 0;
+    }
+    return n;
+}
+
+void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n) {
+    WT_ASSERT(n <= b->unsent);
+    b->unsent -= n;
+    while (n > 0 && b->send_chunk) {
+        size_t k = b->send_chunk->len - b->send_off;
+        if (n < k) {
+            b->send_off += n;
+            return;
+        }
+        n -= k;
+        if (!b->send_chunk->next) {
+            b->send_off = b->send_chunk->len;
+            return;
+        }
+        b->send_chunk = b->send_chunk->next;
+        b->send_off = 0;
+    }
+    /* a chunk boundary: move to the next chunk so peek starts there */
+    if (b->send_chunk && b->send_off == b->send_chunk->len && b->send_chunk->next)
+        b->send_chunk = b->send_chunk->next, b->send_off = 0;
+}
+
+void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
+    if (n > b->stored - b->unsent) n = b->stored - b->unsent;
+    b->stored -= n;
+    while (n > 0 && b->head) {
+        size_t k = b->head->len - b->head_off;
+        if (n < k) {
+            b->head_off += n;
+            return;
+        }
+        n -= k;
+        /* never free the chunk that still holds unsent bytes or takes appends */
+        if (b->head == b->send_chunk || b->head == b->tail) {
+            b->head_off = b->head->len;
+            break;
+        }
+        {
+            wt__chunk *next = b->head->next;
+            wt__free(a, b->head);
+            b->head = next;
+            b->head_off = 0;
+        }
+    }
+    /* everything acknowledged and nothing unsent: recycle the last chunk */
+    if (b->stored == 0 && b->head && b->head == b->tail) {
+        b->head->len = 0;
+        b->head_off = 0;
+        b->send_chunk = b->head;
+        b->send_off = 0;
+    }
+}
+
+void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b) {
+    wt__chunk *c = b->head;
+    while (c) {
+        wt__chunk *next = c->next;
+        wt__free(a, c);
+        c = next;
+    }
+    memset(b, 0, sizeof *b);
 }
 /* ---- end file: src/wt_util.c ---- */
 /* ---- begin file: src/wt_cert.c ---- */
@@ -595,5 +1354,3287 @@ int wt_cert_sha256(const char *cert_file, uint8_t out[32]) {
     return WT_OK;
 }
 /* ---- end file: src/wt_cert.c ---- */
+/* ---- begin file: src/wt_loop.c ---- */
+/* wt_loop.c - the poll() loop: UDP sockets, batched I/O, timers. */
+
+#include <fcntl.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+uint64_t wt__now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t wt_loop_now_ms(wt_loop *loop) {
+    WT__UNUSED(loop);
+    return wt__now_ns() / 1000000ULL;
+}
+
+wt_loop *wt_loop_create(const wt_loop_config *cfg) {
+    wt_loop_config zero;
+    wt_loop *loop;
+    if (!cfg) {
+        memset(&zero, 0, sizeof zero);
+        cfg = &zero;
+    }
+    loop = (wt_loop *)wt__calloc(&cfg->alloc, sizeof *loop);
+    if (!loop) {
+        wt__fail(&cfg->log, WT_ERR_NOMEM, "loop: out of memory");
+        return NULL;
+    }
+    loop->alloc = cfg->alloc;
+    loop->log = cfg->log;
+    loop->rxbuf = (uint8_t *)wt__alloc(&loop->alloc, WT__RECV_BATCH * WT__PKT_BUF);
+    if (!loop->rxbuf) {
+        wt__free(&cfg->alloc, loop);
+        wt__fail(&cfg->log, WT_ERR_NOMEM, "loop: out of memory");
+        return NULL;
+    }
+    return loop;
+}
+
+void wt_loop_destroy(wt_loop *loop) {
+    if (!loop) return;
+    if (loop->eps) wt__log(&loop->log, WT_LOG_WARN, "loop destroyed while apps or clients still use it");
+    wt__free(&loop->alloc, loop->timers);
+    wt__free(&loop->alloc, loop->rxbuf);
+    wt__free(&loop->alloc, loop);
+}
+
+int wt__loop_add_ep(wt_loop *loop, wt__ep *ep) {
+    ep->next = loop->eps;
+    loop->eps = ep;
+    return WT_OK;
+}
+
+void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep) {
+    wt__ep **pp;
+    for (pp = &loop->eps; *pp; pp = &(*pp)->next)
+        if (*pp == ep) {
+            *pp = ep->next;
+            return;
+        }
+}
+
+/* ---------------------------------------------------------------- timers */
+int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user) {
+    wt__timer *t;
+    if (!loop || !fn) return WT_ERR_INVALID;
+    if (loop->ntimers == loop->timers_cap) {
+        size_t cap = loop->timers_cap ? loop->timers_cap * 2 : 8;
+        wt__timer *nt = (wt__timer *)wt__realloc(&loop->alloc, loop->timers, cap * sizeof *nt);
+        if (!nt) return wt__fail(&loop->log, WT_ERR_NOMEM, "timer: out of memory");
+        loop->timers = nt;
+        loop->timers_cap = cap;
+    }
+    t = &loop->timers[loop->ntimers++];
+    t->id = ++loop->next_timer_id;
+    t->due_ms = wt_loop_now_ms(loop) + ms;
+    t->fn = fn;
+    t->user = user;
+    return t->id;
+}
+
+int wt_loop_timer_cancel(wt_loop *loop, int64_t id) {
+    size_t i;
+    if (!loop) return WT_ERR_INVALID;
+    for (i = 0; i < loop->ntimers; i++)
+        if (loop->timers[i].id == id) {
+            loop->timers[i] = loop->timers[--loop->ntimers];
+            return WT_OK;
+        }
+    return WT_ERR_NOT_FOUND;
+}
+
+static void wt__run_timers(wt_loop *loop) {
+    uint64_t now = wt_loop_now_ms(loop);
+    size_t i = 0;
+    while (i < loop->ntimers) {
+        if (loop->timers[i].due_ms <= now) {
+            wt__timer t = loop->timers[i];
+            loop->timers[i] = loop->timers[--loop->ntimers];
+            t.fn(loop, t.user); /* may add or cancel timers */
+            i = 0;
+        } else {
+            i++;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- sockets */
+static void wt__sock_buffers(wt__ep *ep, int fd) {
+    int size = (int)ep->lim.udp_buffer;
+#ifdef SO_RCVBUFFORCE
+    /* root may go past net.core.rmem_max; others get what the kernel allows */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+#endif
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+#ifdef SO_SNDBUFFORCE
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
+#endif
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
+
+int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it) {
+    wt__sock *s;
+    int fd, one = 1, zero = 0;
+    if (ep->nsocks >= WT__MAX_SOCKS) return wt__fail(&ep->log, WT_ERR_LIMIT, "more than %d sockets", WT__MAX_SOCKS);
+    fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+    if (fd < 0) return wt__fail(&ep->log, WT_ERR_IO, "socket: %s", strerror(errno));
+    if (addr->sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    if (bind_it) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#if defined(IP_MTU_DISCOVER) && defined(IP_PMTUDISC_DO)
+    {
+        /* no fragmentation: ngtcp2 probes the path MTU itself */
+        int v = IP_PMTUDISC_DO;
+        if (addr->sa_family == AF_INET) setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof v);
+        else setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof v);
+    }
+#endif
+    wt__sock_buffers(ep, fd);
+    if (bind_it && bind(fd, addr, len) != 0) {
+        int e = errno;
+        close(fd);
+        return wt__fail(&ep->log, WT_ERR_IO, "bind: %s", strerror(e));
+    }
+    s = &ep->socks[ep->nsocks];
+    memset(s, 0, sizeof *s);
+    s->fd = fd;
+    s->gso = -1;
+    s->ep = ep;
+    s->local_len = sizeof s->local;
+    if (bind_it) {
+        getsockname(fd, (struct sockaddr *)&s->local, &s->local_len);
+    } else {
+        /* a client socket: connect() to learn the local address, then
+           disconnect so one socket can reach any server */
+        struct sockaddr unspec;
+        if (connect(fd, addr, len) == 0) getsockname(fd, (struct sockaddr *)&s->local, &s->local_len);
+        memset(&unspec, 0, sizeof unspec);
+        unspec.sa_family = AF_UNSPEC;
+        connect(fd, &unspec, sizeof unspec);
+    }
+    ep->nsocks++;
+    return ep->nsocks - 1;
+}
+
+void wt__sock_close(wt__sock *s) {
+    if (s->fd >= 0) close(s->fd);
+    s->fd = -1;
+}
+
+static int wt__send_gso(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
+                        size_t len, size_t seg) {
+    struct msghdr mh;
+    struct iovec iov;
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } cm;
+    struct cmsghdr *c;
+    uint16_t seg16 = (uint16_t)seg;
+    memset(&mh, 0, sizeof mh);
+    memset(&cm, 0, sizeof cm);
+    iov.iov_base = (void *)buf;
+    iov.iov_len = len;
+    mh.msg_name = (void *)to;
+    mh.msg_namelen = tolen;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cm.buf;
+    mh.msg_controllen = sizeof cm.buf;
+    c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    memcpy(CMSG_DATA(c), &seg16, sizeof seg16);
+    return (int)sendmsg(s->fd, &mh, 0);
+}
+
+int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf, size_t len,
+                  size_t seg) {
+    struct mmsghdr msgs[WT__SEND_BATCH];
+    struct iovec iov[WT__SEND_BATCH];
+    size_t n = 0, off, done = 0;
+    if (len > seg && s->gso != 0) {
+        if (wt__send_gso(s, to, tolen, buf, len, seg) >= 0) {
+            s->gso = 1;
+            return WT_OK;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            s->want_write = 1;
+            return WT_ERR_WOULDBLOCK;
+        }
+        if (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
+            wt__log(&s->ep->log, WT_LOG_INFO, "UDP GSO unavailable (%s): using sendmmsg", strerror(errno));
+            s->gso = 0;
+        } else {
+            return wt__fail(&s->ep->log, WT_ERR_IO, "sendmsg: %s", strerror(errno));
+        }
+    }
+    for (off = 0; off < len && n < WT__SEND_BATCH; off += seg, n++) {
+        iov[n].iov_base = (void *)(buf + off);
+        iov[n].iov_len = WT__MIN(seg, len - off);
+        memset(&msgs[n], 0, sizeof msgs[n]);
+        msgs[n].msg_hdr.msg_name = (void *)to;
+        msgs[n].msg_hdr.msg_namelen = tolen;
+        msgs[n].msg_hdr.msg_iov = &iov[n];
+        msgs[n].msg_hdr.msg_iovlen = 1;
+    }
+    while (done < n) {
+        int r = sendmmsg(s->fd, msgs + done, (unsigned)(n - done), 0);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                /* the rest is lost; QUIC's loss recovery resends it */
+                s->want_write = 1;
+                return WT_ERR_WOULDBLOCK;
+            }
+            return wt__fail(&s->ep->log, WT_ERR_IO, "sendmmsg: %s", strerror(errno));
+        }
+        done += (size_t)r;
+    }
+    return WT_OK;
+}
+
+/* Reads up to a few batches from one socket; fairness over throughput. */
+static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
+    struct mmsghdr msgs[WT__RECV_BATCH];
+    struct iovec iov[WT__RECV_BATCH];
+    struct sockaddr_storage from[WT__RECV_BATCH];
+    int round, i, n;
+    for (round = 0; round < 8; round++) {
+        for (i = 0; i < WT__RECV_BATCH; i++) {
+            iov[i].iov_base = loop->rxbuf + (size_t)i * WT__PKT_BUF;
+            iov[i].iov_len = WT__PKT_BUF;
+            memset(&msgs[i], 0, sizeof msgs[i]);
+            msgs[i].msg_hdr.msg_name = &from[i];
+            msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        n = recvmmsg(s->fd, msgs, WT__RECV_BATCH, MSG_DONTWAIT, NULL);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                wt__log(&loop->log, WT_LOG_WARN, "recvmmsg: %s", strerror(errno));
+            return;
+        }
+        for (i = 0; i < n; i++) {
+            if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue; /* larger than any QUIC packet we allow */
+            wt__ep_on_packet(s->ep, s, (struct sockaddr *)&from[i], msgs[i].msg_hdr.msg_namelen,
+                             (const uint8_t *)iov[i].iov_base, msgs[i].msg_len, now);
+            if (s->fd < 0) return; /* the endpoint closed from a callback */
+        }
+        if (n < WT__RECV_BATCH) return;
+    }
+}
+
+/* ---------------------------------------------------------------- the loop */
+int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
+    wt__ep *ep;
+    int n = 0, i;
+    if (!loop) return WT_ERR_INVALID;
+    for (ep = loop->eps; ep; ep = ep->next)
+        for (i = 0; i < ep->nsocks; i++) {
+            if (ep->socks[i].fd < 0) continue;
+            if (n < max) {
+                fds[n] = ep->socks[i].fd;
+                if (events) events[n] = (short)(POLLIN | (ep->socks[i].want_write ? POLLOUT : 0));
+            }
+            n++;
+        }
+    return n;
+}
+
+int wt_loop_timeout(wt_loop *loop) {
+    uint64_t now = wt_loop_now_ms(loop), next = UINT64_MAX;
+    wt__ep *ep;
+    size_t i;
+    if (loop->stop) return 0;
+    for (i = 0; i < loop->ntimers; i++) next = WT__MIN(next, loop->timers[i].due_ms);
+    for (ep = loop->eps; ep; ep = ep->next) next = WT__MIN(next, wt__ep_expiry_ms(ep));
+    if (next == UINT64_MAX) return -1;
+    if (next <= now) return 0;
+    return next - now > 3600000 ? 3600000 : (int)(next - now);
+}
+
+int wt_loop_process(wt_loop *loop) {
+    wt__ep *ep, *next;
+    uint64_t now = wt__now_ns();
+    int i;
+    if (!loop) return WT_ERR_INVALID;
+    for (ep = loop->eps; ep; ep = next) {
+        next = ep->next;
+        for (i = 0; i < ep->nsocks; i++) {
+            ep->socks[i].want_write = 0;
+            if (ep->socks[i].fd >= 0) wt__sock_read(loop, &ep->socks[i], now);
+        }
+    }
+    wt__run_timers(loop);
+    for (ep = loop->eps; ep; ep = next) {
+        next = ep->next;
+        wt__ep_service(ep, wt__now_ns());
+    }
+    return WT_OK;
+}
+
+int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
+    struct pollfd pfd[64];
+    int fds[64], n, i, t;
+    short ev[64];
+    if (!loop) return WT_ERR_INVALID;
+    n = wt_loop_pollfds(loop, fds, ev, 64);
+    if (n > 64) n = 64;
+    for (i = 0; i < n; i++) {
+        pfd[i].fd = fds[i];
+        pfd[i].events = ev[i];
+        pfd[i].revents = 0;
+    }
+    t = wt_loop_timeout(loop);
+    if (timeout_ms >= 0 && (t < 0 || timeout_ms < t)) t = timeout_ms;
+    if (poll(pfd, (nfds_t)n, t) < 0 && errno != EINTR)
+        return wt__fail(&loop->log, WT_ERR_IO, "poll: %s", strerror(errno));
+    return wt_loop_process(loop);
+}
+
+int wt_loop_run(wt_loop *loop) {
+    int rv = WT_OK;
+    if (!loop) return WT_ERR_INVALID;
+    loop->stop = 0;
+    while (!loop->stop && rv == WT_OK) rv = wt_loop_run_once(loop, -1);
+    return rv;
+}
+
+void wt_loop_stop(wt_loop *loop) {
+    if (loop) loop->stop = 1;
+}
+/* ---- end file: src/wt_loop.c ---- */
+/* ---- begin file: src/wt_quic.c ---- */
+/* wt_quic.c - QUIC connections on ngtcp2 + wolfSSL: accept, connect,
+   packets in and out, timers, connection IDs, close. */
+
+#define WT__SCID_LEN 16
+#define WT__NS_PER_MS 1000000ULL
+
+static const wt_limits wt__default_limits = {
+    256,              /* max_connections */
+    16,               /* max_sessions */
+    128,              /* max_streams_bidi */
+    128,              /* max_streams_uni */
+    1024 * 1024,      /* stream_window */
+    8 * 1024 * 1024,  /* conn_window */
+    1024 * 1024,      /* stream_send_buffer */
+    64,               /* datagram_queue */
+    24,               /* buffered_streams */
+    32,               /* buffered_datagrams */
+    16 * 1024,        /* max_header_bytes */
+    30000,            /* idle_timeout_ms */
+    10000,            /* handshake_timeout_ms */
+    4 * 1024 * 1024   /* udp_buffer */
+};
+
+/* ---------------------------------------------------------------- memory hooks */
+static void *wt__mem_malloc(size_t n, void *u) { return wt__alloc((const wt_allocator *)u, n); }
+static void wt__mem_free(void *p, void *u) { wt__free((const wt_allocator *)u, p); }
+static void *wt__mem_calloc(size_t k, size_t n, void *u) {
+    if (n && k > SIZE_MAX / n) return NULL;
+    return wt__calloc((const wt_allocator *)u, k * n);
+}
+static void *wt__mem_realloc(void *p, size_t n, void *u) {
+    return wt__realloc((const wt_allocator *)u, p, n);
+}
+
+int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
+                const wt_limits *lim) {
+    const uint32_t *d = (const uint32_t *)&wt__default_limits;
+    uint32_t *o;
+    size_t i;
+    memset(ep, 0, sizeof *ep);
+    ep->loop = loop;
+    ep->server = server;
+    if (alloc) ep->alloc = *alloc;
+    if (log) ep->log = *log;
+    if (lim) ep->lim = *lim;
+    /* zero means default, field by field (wt_limits holds only uint32_t) */
+    o = (uint32_t *)&ep->lim;
+    for (i = 0; i < sizeof(wt_limits) / sizeof(uint32_t); i++)
+        if (o[i] == 0) o[i] = d[i];
+    if (ep->lim.max_header_bytes < 1024) ep->lim.max_header_bytes = 1024;
+    ep->mem.user_data = &ep->alloc;
+    ep->mem.malloc = wt__mem_malloc;
+    ep->mem.free = wt__mem_free;
+    ep->mem.calloc = wt__mem_calloc;
+    ep->mem.realloc = wt__mem_realloc;
+    ep->h3mem.user_data = &ep->alloc;
+    ep->h3mem.malloc = wt__mem_malloc;
+    ep->h3mem.free = wt__mem_free;
+    ep->h3mem.calloc = wt__mem_calloc;
+    ep->h3mem.realloc = wt__mem_realloc;
+    if (wc_InitRng(&ep->rng) != 0) return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL RNG init failed");
+    wc_RNG_GenerateBlock(&ep->rng, ep->reset_secret, sizeof ep->reset_secret);
+    ep->cids_cap = 64;
+    ep->cids = (wt__cid_slot *)wt__calloc(&ep->alloc, ep->cids_cap * sizeof *ep->cids);
+    if (!ep->cids) {
+        wc_FreeRng(&ep->rng);
+        return wt__fail(&ep->log, WT_ERR_NOMEM, "out of memory");
+    }
+    return wt__loop_add_ep(loop, ep);
+}
+
+/* ---------------------------------------------------------------- connection-ID table */
+static size_t wt__cid_hash(const uint8_t *p, size_t n) {
+    size_t h = 1469598103934665603ULL & SIZE_MAX, i;
+    for (i = 0; i < n; i++) h = (h ^ p[i]) * (1099511628211ULL & SIZE_MAX);
+    return h;
+}
+
+static wt__cid_slot *wt__cid_lookup_slot(wt__ep *ep, const uint8_t *p, size_t n) {
+    size_t mask = ep->cids_cap - 1, i = wt__cid_hash(p, n) & mask, k;
+    for (k = 0; k < ep->cids_cap; k++, i = (i + 1) & mask) {
+        wt__cid_slot *s = &ep->cids[i];
+        if (s->len == 0) return NULL;
+        if (s->len == n && memcmp(s->data, p, n) == 0) return s;
+    }
+    return NULL;
+}
+
+static wt__conn *wt__cid_find(wt__ep *ep, const uint8_t *p, size_t n) {
+    wt__cid_slot *s = wt__cid_lookup_slot(ep, p, n);
+    return s ? s->conn : NULL;
+}
+
+static int wt__cid_add(wt__ep *ep, const uint8_t *p, size_t n, wt__conn *c) {
+    size_t mask, i;
+    if (n == 0 || n > NGTCP2_MAX_CIDLEN) return WT_OK;
+    if ((ep->cids_used + 1) * 2 > ep->cids_cap) {
+        /* grow and rehash, dropping tombstones */
+        size_t cap = ep->cids_cap * 2, j;
+        wt__cid_slot *old = ep->cids, *nt = (wt__cid_slot *)wt__calloc(&ep->alloc, cap * sizeof *nt);
+        if (!nt) return WT_ERR_NOMEM;
+        ep->cids = nt;
+        ep->cids_cap = cap;
+        ep->cids_used = 0;
+        for (j = 0; j < cap / 2; j++)
+            if (old[j].len && old[j].len != 255) wt__cid_add(ep, old[j].data, old[j].len, old[j].conn);
+        wt__free(&ep->alloc, old);
+    }
+    mask = ep->cids_cap - 1;
+    i = wt__cid_hash(p, n) & mask;
+    while (ep->cids[i].len != 0 && ep->cids[i].len != 255) i = (i + 1) & mask;
+    if (ep->cids[i].len == 0) ep->cids_used++;
+    ep->cids[i].len = (uint8_t)n;
+    memcpy(ep->cids[i].data, p, n);
+    ep->cids[i].conn = c;
+    return WT_OK;
+}
+
+static void wt__cid_remove(wt__ep *ep, const uint8_t *p, size_t n) {
+    wt__cid_slot *s = wt__cid_lookup_slot(ep, p, n);
+    if (s) s->len = 255, s->conn = NULL; /* a tombstone keeps probe chains intact */
+}
+
+static void wt__cid_remove_conn(wt__ep *ep, wt__conn *c) {
+    size_t i;
+    for (i = 0; i < ep->cids_cap; i++)
+        if (ep->cids[i].len && ep->cids[i].len != 255 && ep->cids[i].conn == c)
+            ep->cids[i].len = 255, ep->cids[i].conn = NULL;
+}
+
+/* ---------------------------------------------------------------- ngtcp2 callbacks */
+static ngtcp2_conn *wt__get_conn(ngtcp2_crypto_conn_ref *ref) {
+    return ((wt__conn *)ref->user_data)->qc;
+}
+
+static void wt__cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx) {
+    wt__ep *ep = (wt__ep *)ctx->native_handle;
+    wc_RNG_GenerateBlock(&ep->rng, dest, (word32)len);
+}
+
+static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    WT__UNUSED(qc);
+    if (wc_RNG_GenerateBlock(&c->ep->rng, cid->data, (word32)cidlen) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
+    cid->datalen = cidlen;
+    if (ngtcp2_crypto_generate_stateless_reset_token(token, c->ep->reset_secret, sizeof c->ep->reset_secret,
+                                                     cid) != 0)
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    if (wt__cid_add(c->ep, cid->data, cid->datalen, c) != WT_OK) return NGTCP2_ERR_CALLBACK_FAILURE;
+    return 0;
+}
+
+static int wt__cb_remove_cid(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    WT__UNUSED(qc);
+    wt__cid_remove(c->ep, cid->data, cid->datalen);
+    return 0;
+}
+
+static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    char *alpn = NULL;
+    unsigned short alpn_len = 0;
+    WT__UNUSED(qc);
+    if (wolfSSL_ALPN_GetProtocol(c->ssl, &alpn, &alpn_len) != WOLFSSL_SUCCESS || alpn_len != 2 ||
+        memcmp(alpn, "h3", 2) != 0) {
+        wt__log(&c->ep->log, WT_LOG_WARN, "peer did not negotiate ALPN h3: closing");
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    }
+    if (!c->ep->server && c->ep->has_pin) {
+        WOLFSSL_X509 *peer = wolfSSL_get_peer_certificate(c->ssl);
+        const unsigned char *der;
+        int der_len = 0, ok = 0;
+        uint8_t h[32];
+        if (peer && (der = wolfSSL_X509_get_der(peer, &der_len)) != NULL &&
+            wc_Sha256Hash(der, (word32)der_len, h) == 0)
+            ok = memcmp(h, c->ep->pin, 32) == 0;
+        wolfSSL_X509_free(peer);
+        if (!ok) {
+            c->fail_error = WT_ERR_CERT;
+            wt__log(&c->ep->log, WT_LOG_ERROR, "server certificate does not match the pinned SHA-256");
+            return NGTCP2_ERR_CALLBACK_FAILURE;
+        }
+    }
+    c->state = WT__CONN_OPEN;
+    if (wt__h3_init(c) != WT_OK) return NGTCP2_ERR_CALLBACK_FAILURE;
+    return 0;
+}
+
+static int wt__cb_recv_stream_data(ngtcp2_conn *qc, uint32_t flags, int64_t stream_id, uint64_t offset,
+                                   const uint8_t *data, size_t datalen, void *user, void *stream_user) {
+    wt__conn *c = (wt__conn *)user;
+    WT__UNUSED(qc), WT__UNUSED(offset);
+    if (wt__h3_on_stream_data(c, stream_id, stream_user, data, datalen, (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0) !=
+        WT_OK)
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    return 0;
+}
+
+static int wt__cb_acked(ngtcp2_conn *qc, int64_t stream_id, uint64_t offset, uint64_t datalen, void *user,
+                        void *stream_user) {
+    WT__UNUSED(qc), WT__UNUSED(offset);
+    return wt__h3_on_acked((wt__conn *)user, stream_id, stream_user, datalen) == WT_OK ? 0
+                                                                                     : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+static int wt__cb_stream_close(ngtcp2_conn *qc, uint32_t flags, int64_t stream_id, uint64_t app_error,
+                               void *user, void *stream_user) {
+    WT__UNUSED(qc);
+    if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET)) app_error = WT__H3_NO_ERROR;
+    wt__h3_on_stream_close((wt__conn *)user, stream_id, stream_user, app_error);
+    return 0;
+}
+
+static int wt__cb_stream_reset(ngtcp2_conn *qc, int64_t stream_id, uint64_t final_size, uint64_t app_error,
+                               void *user, void *stream_user) {
+    WT__UNUSED(qc), WT__UNUSED(final_size);
+    wt__h3_on_stream_reset((wt__conn *)user, stream_id, stream_user, app_error);
+    return 0;
+}
+
+static int wt__cb_stop_sending(ngtcp2_conn *qc, int64_t stream_id, uint64_t app_error, void *user,
+                               void *stream_user) {
+    WT__UNUSED(qc);
+    wt__h3_on_stop_sending((wt__conn *)user, stream_id, stream_user, app_error);
+    return 0;
+}
+
+static int wt__cb_extend_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    WT__UNUSED(qc);
+    if (c->h3) nghttp3_conn_set_max_client_streams_bidi(c->h3, max_streams);
+    return 0;
+}
+
+static int wt__cb_extend_stream_data(ngtcp2_conn *qc, int64_t stream_id, uint64_t max_data, void *user,
+                                     void *stream_user) {
+    WT__UNUSED(qc), WT__UNUSED(max_data);
+    wt__h3_unblock((wt__conn *)user, stream_id, stream_user);
+    return 0;
+}
+
+static int wt__cb_recv_datagram(ngtcp2_conn *qc, uint32_t flags, const uint8_t *data, size_t len, void *user) {
+    WT__UNUSED(qc), WT__UNUSED(flags);
+    wt__dgram_on_recv((wt__conn *)user, data, len);
+    return 0;
+}
+
+static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
+    memset(cb, 0, sizeof *cb);
+    if (server) {
+        cb->recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
+    } else {
+        cb->client_initial = ngtcp2_crypto_client_initial_cb;
+        cb->recv_retry = ngtcp2_crypto_recv_retry_cb;
+    }
+    cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+    cb->encrypt = ngtcp2_crypto_encrypt_cb;
+    cb->decrypt = ngtcp2_crypto_decrypt_cb;
+    cb->hp_mask = ngtcp2_crypto_hp_mask_cb;
+    cb->update_key = ngtcp2_crypto_update_key_cb;
+    cb->delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
+    cb->delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
+    cb->get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
+    cb->version_negotiation = ngtcp2_crypto_version_negotiation_cb;
+    cb->rand = wt__cb_rand;
+    cb->get_new_connection_id = wt__cb_new_cid;
+    cb->remove_connection_id = wt__cb_remove_cid;
+    cb->handshake_completed = wt__cb_handshake_completed;
+    cb->recv_stream_data = wt__cb_recv_stream_data;
+    cb->acked_stream_data_offset = wt__cb_acked;
+    cb->stream_close = wt__cb_stream_close;
+    cb->stream_reset = wt__cb_stream_reset;
+    cb->stream_stop_sending = wt__cb_stop_sending;
+    cb->extend_max_remote_streams_bidi = wt__cb_extend_bidi;
+    cb->extend_max_stream_data = wt__cb_extend_stream_data;
+    cb->recv_datagram = wt__cb_recv_datagram;
+}
+
+static void wt__ngtcp2_log(void *user, const char *fmt, ...) {
+    wt__conn *c = (wt__conn *)user;
+    char line[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    wt__log(&c->ep->log, WT_LOG_DEBUG, "ngtcp2: %s", line);
+}
+
+static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_params *tp, uint64_t now) {
+    const wt_limits *l = &c->ep->lim;
+    ngtcp2_settings_default(s);
+    s->initial_ts = now;
+    s->handshake_timeout = (uint64_t)l->handshake_timeout_ms * WT__NS_PER_MS;
+    s->max_window = l->conn_window;
+    s->max_stream_window = l->stream_window;
+    s->rand_ctx.native_handle = c->ep;
+    if (c->ep->log.level >= WT_LOG_DEBUG && getenv("WT_NGTCP2_DEBUG")) s->log_printf = wt__ngtcp2_log;
+    ngtcp2_transport_params_default(tp);
+    tp->initial_max_stream_data_bidi_local = l->stream_window;
+    tp->initial_max_stream_data_bidi_remote = l->stream_window;
+    tp->initial_max_stream_data_uni = l->stream_window;
+    tp->initial_max_data = l->conn_window;
+    tp->initial_max_streams_bidi = l->max_streams_bidi;
+    /* + the three HTTP/3 streams (control, QPACK encoder and decoder) */
+    tp->initial_max_streams_uni = (uint64_t)l->max_streams_uni + 3;
+    tp->max_idle_timeout = (uint64_t)l->idle_timeout_ms * WT__NS_PER_MS;
+    tp->active_connection_id_limit = 7;
+    tp->max_datagram_frame_size = 65535;
+}
+
+static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockaddr *remote, socklen_t rlen) {
+    wt__conn *c = (wt__conn *)wt__calloc(&ep->alloc, sizeof *c);
+    if (!c) return NULL;
+    c->ep = ep;
+    c->sock = sock;
+    memcpy(&c->remote, remote, rlen);
+    c->remote_len = rlen;
+    c->state = WT__CONN_HANDSHAKE;
+    c->ctrl_id = -1;
+    c->peer_ctrl_id = -1;
+    c->max_seen_request = -1;
+    c->ref.get_conn = wt__get_conn;
+    c->ref.user_data = c;
+    ngtcp2_ccerr_default(&c->ccerr);
+    c->deadline_ms = wt_loop_now_ms(ep->loop) + ep->lim.handshake_timeout_ms;
+    c->next = ep->conns;
+    if (ep->conns) ep->conns->prev = c;
+    ep->conns = c;
+    ep->nconns++;
+    return c;
+}
+
+static void wt__conn_free(wt__conn *c) {
+    wt__ep *ep = c->ep;
+    wt__cid_remove_conn(ep, c);
+    if (c->prev) c->prev->next = c->next;
+    else ep->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    ep->nconns--;
+    wt__conn_end_sessions(c, c->fail_error ? c->fail_error : WT_ERR_CLOSED);
+    wt__dgram_free_all(c);
+    if (c->h3) nghttp3_conn_del(c->h3);
+    c->h3 = NULL;
+    while (c->sessions) wt__session_free(c->sessions);
+    wt__conn_free_graveyard(c);
+    if (c->qc) ngtcp2_conn_del(c->qc);
+    if (c->ssl) wolfSSL_free(c->ssl);
+    wt__buf_free(&ep->alloc, &c->peer_ctrl);
+    wt__free(&ep->alloc, c->close_pkt);
+    wt__free(&ep->alloc, c->host);
+    wt__free(&ep->alloc, c);
+}
+
+static void wt__ngtcp2_path(wt__conn *c, ngtcp2_path *p, const struct sockaddr *remote, socklen_t rlen) {
+    memset(p, 0, sizeof *p);
+    p->local.addr = (ngtcp2_sockaddr *)&c->sock->local;
+    p->local.addrlen = c->sock->local_len;
+    p->remote.addr = (ngtcp2_sockaddr *)remote;
+    p->remote.addrlen = rlen;
+}
+
+static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct sockaddr *from, socklen_t fromlen,
+                                     const ngtcp2_pkt_hd *hd, uint64_t now) {
+    wt__conn *c;
+    ngtcp2_settings s;
+    ngtcp2_transport_params tp;
+    ngtcp2_callbacks cb;
+    ngtcp2_cid scid;
+    ngtcp2_path path;
+    int rv;
+    c = wt__conn_alloc(ep, sock, from, fromlen);
+    if (!c) {
+        wt__log(&ep->log, WT_LOG_ERROR, "out of memory for a new connection");
+        return NULL;
+    }
+    wt__settings(c, &s, &tp, now);
+    tp.original_dcid = hd->dcid;
+    tp.original_dcid_present = 1;
+    scid.datalen = WT__SCID_LEN;
+    wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
+    tp.stateless_reset_token_present = 1;
+    ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, ep->reset_secret,
+                                                 sizeof ep->reset_secret, &scid);
+    wt__callbacks(&cb, 1);
+    wt__ngtcp2_path(c, &path, from, fromlen);
+    rv = ngtcp2_conn_server_new(&c->qc, &hd->scid, &scid, &path, hd->version, &cb, &s, &tp, &ep->mem, c);
+    if (rv != 0) {
+        wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
+        wt__conn_free(c);
+        return NULL;
+    }
+    c->ssl = wolfSSL_new(ep->ssl_ctx);
+    if (!c->ssl) {
+        wt__log(&ep->log, WT_LOG_ERROR, "wolfSSL_new failed");
+        wt__conn_free(c);
+        return NULL;
+    }
+    wolfSSL_set_app_data(c->ssl, &c->ref);
+    wolfSSL_set_accept_state(c->ssl);
+    /* wolfSSL without OPENSSL_ALL never calls an ALPN select callback */
+    wolfSSL_UseALPN(c->ssl, (char *)"h3", 2, WOLFSSL_ALPN_FAILED_ON_MISMATCH);
+    ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
+    if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK ||
+        wt__cid_add(ep, hd->dcid.data, hd->dcid.datalen, c) != WT_OK) {
+        wt__conn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
+                              uint16_t port) {
+    wt__conn *c;
+    wt__sock *sock = NULL;
+    ngtcp2_settings s;
+    ngtcp2_transport_params tp;
+    ngtcp2_callbacks cb;
+    ngtcp2_cid scid, dcid;
+    ngtcp2_path path;
+    int i, rv;
+    struct in6_addr a6;
+    struct in_addr a4;
+    for (i = 0; i < ep->nsocks; i++)
+        if (ep->socks[i].fd >= 0 && ep->socks[i].local.ss_family == to->sa_family) sock = &ep->socks[i];
+    if (!sock) {
+        int k = wt__sock_open(ep, to, tolen, 0);
+        if (k < 0) return NULL;
+        sock = &ep->socks[k];
+    }
+    c = wt__conn_alloc(ep, sock, to, tolen);
+    if (!c) return NULL;
+    c->host = wt__strdup(&ep->alloc, host);
+    c->port = port;
+    wt__settings(c, &s, &tp, wt__now_ns());
+    scid.datalen = WT__SCID_LEN;
+    dcid.datalen = 18;
+    wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
+    wc_RNG_GenerateBlock(&ep->rng, dcid.data, 18);
+    wt__callbacks(&cb, 0);
+    wt__ngtcp2_path(c, &path, to, tolen);
+    rv = ngtcp2_conn_client_new(&c->qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &s, &tp, &ep->mem, c);
+    if (rv != 0 || !c->host) {
+        wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_client_new: %s", rv ? ngtcp2_strerror(rv) : "out of memory");
+        wt__conn_free(c);
+        return NULL;
+    }
+    c->ssl = wolfSSL_new(ep->ssl_ctx);
+    if (!c->ssl) {
+        wt__conn_free(c);
+        return NULL;
+    }
+    wolfSSL_set_app_data(c->ssl, &c->ref);
+    wolfSSL_set_connect_state(c->ssl);
+    wolfSSL_set_alpn_protos(c->ssl, (const unsigned char *)"\x02h3", 3);
+    /* otherwise wolfSSL sends both the draft and the v1 transport parameters */
+    wolfSSL_set_quic_transport_version(c->ssl, 0x39);
+    if (inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)
+        wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host));
+    if (wolfSSL_CTX_get_verify_mode(ep->ssl_ctx) & WOLFSSL_VERIFY_PEER) wolfSSL_check_domain_name(c->ssl, host);
+    ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
+    if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
+        wt__conn_free(c);
+        return NULL;
+    }
+    c->dirty = 1;
+    return c;
+}
+
+/* ---------------------------------------------------------------- packets in */
+static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct sockaddr *to, socklen_t tolen,
+                                     const uint8_t *dcid, size_t dcidlen, size_t rxlen) {
+    uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN], rnd[1200], out[1200];
+    ngtcp2_cid cid;
+    size_t len;
+    ngtcp2_ssize n;
+    /* a reset must be shorter than what provoked it, and at least 41 bytes */
+    if (rxlen <= 42 || dcidlen > NGTCP2_MAX_CIDLEN) return;
+    len = WT__MIN(rxlen - 1, sizeof out);
+    ngtcp2_cid_init(&cid, dcid, dcidlen);
+    if (ngtcp2_crypto_generate_stateless_reset_token(token, ep->reset_secret, sizeof ep->reset_secret, &cid) != 0)
+        return;
+    wc_RNG_GenerateBlock(&ep->rng, rnd, (word32)(len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN));
+    n = ngtcp2_pkt_write_stateless_reset(out, len, token, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
+    if (n > 0) wt__sock_send(s, to, tolen, out, (size_t)n, (size_t)n);
+}
+
+static void wt__handle_read_error(wt__conn *c, int rv) {
+    switch (rv) {
+    case NGTCP2_ERR_DRAINING:
+        /* the peer closed: stay quiet for the draining period */
+        c->state = WT__CONN_DRAINING;
+        c->deadline_ms = wt_loop_now_ms(c->ep->loop) + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
+        wt__conn_end_sessions(c, WT_ERR_CLOSED);
+        break;
+    case NGTCP2_ERR_DROP_CONN:
+        c->state = WT__CONN_DEAD;
+        break;
+    case NGTCP2_ERR_CRYPTO:
+        if (!c->fail_error) c->fail_error = WT_ERR_TLS;
+        ngtcp2_ccerr_set_tls_alert(&c->ccerr, ngtcp2_conn_get_tls_alert(c->qc), NULL, 0);
+        wt__conn_fail(c, WT_ERR_TLS, "TLS handshake failed");
+        break;
+    default:
+        if (c->ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT && c->ccerr.error_code == 0)
+            ngtcp2_ccerr_set_liberr(&c->ccerr, rv, NULL, 0);
+        wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror(rv));
+        break;
+    }
+}
+
+void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt,
+                      size_t len, uint64_t now) {
+    ngtcp2_version_cid vc;
+    ngtcp2_pkt_info pi;
+    ngtcp2_path path;
+    wt__conn *c;
+    int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
+    if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
+        if (ep->server) {
+            uint8_t out[256];
+            uint32_t sv[2] = {NGTCP2_PROTO_VER_V1, NGTCP2_PROTO_VER_V2};
+            uint8_t r;
+            ngtcp2_ssize n;
+            wc_RNG_GenerateBlock(&ep->rng, &r, 1);
+            n = ngtcp2_pkt_write_version_negotiation(out, sizeof out, r, vc.scid, vc.scidlen, vc.dcid, vc.dcidlen, sv,
+                                                     2);
+            if (n > 0) wt__sock_send(s, from, fromlen, out, (size_t)n, (size_t)n);
+        }
+        return;
+    }
+    if (rv != 0) return; /* not QUIC: drop */
+    c = wt__cid_find(ep, vc.dcid, vc.dcidlen);
+    if (!c) {
+        ngtcp2_pkt_hd hd;
+        if (!ep->server || ep->closing_all) return;
+        if (!(pkt[0] & 0x80)) {
+            wt__send_stateless_reset(ep, s, from, fromlen, vc.dcid, vc.dcidlen, len);
+            return;
+        }
+        if (ngtcp2_accept(&hd, pkt, len) != 0) return;
+        if (ep->nconns >= ep->lim.max_connections) {
+            wt__log(&ep->log, WT_LOG_WARN, "refusing a connection: max_connections (%u) reached",
+                    (unsigned)ep->lim.max_connections);
+            return;
+        }
+        c = wt__conn_server_new(ep, s, from, fromlen, &hd, now);
+        if (!c) return;
+    }
+    if (c->state == WT__CONN_CLOSING) {
+        /* answer with our CONNECTION_CLOSE again, as RFC 9000 10.2.1 asks */
+        if (c->close_pkt) wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, c->close_pkt,
+                                        c->close_pkt_len, c->close_pkt_len);
+        return;
+    }
+    if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
+    memset(&pi, 0, sizeof pi);
+    wt__ngtcp2_path(c, &path, from, fromlen);
+    c->in_callback = 1;
+    rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, pkt, len, now);
+    c->in_callback = 0;
+    if (rv != 0) wt__handle_read_error(c, rv);
+    else {
+        /* the peer may have moved (NAT rebinding): answer where it is now */
+        memcpy(&c->remote, from, fromlen);
+        c->remote_len = fromlen;
+    }
+    c->dirty = 1;
+}
+
+/* ---------------------------------------------------------------- packets out */
+void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
+    if (!n || !c->qc) return;
+    ngtcp2_conn_extend_max_stream_offset(c->qc, stream_id, n);
+    ngtcp2_conn_extend_max_offset(c->qc, n);
+    c->dirty = 1;
+}
+
+static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
+    int rv;
+    if (!len) return WT_OK;
+    rv = wt__sock_send(c->sock, (const struct sockaddr *)path->remote.addr, (socklen_t)path->remote.addrlen, buf,
+                       len, seg);
+    return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
+}
+
+int wt__conn_write(wt__conn *c) {
+    uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
+    size_t used = 0, seg = 0, npkts = 0, maxpkt;
+    ngtcp2_path_storage ps, batch_ps;
+    uint64_t now = wt__now_ns();
+    int rounds = 0;
+    if (c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) return WT_OK;
+    maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->qc);
+    if (maxpkt > WT__MAX_UDP_PAYLOAD) maxpkt = WT__MAX_UDP_PAYLOAD;
+    ngtcp2_path_storage_zero(&ps);
+    ngtcp2_path_storage_zero(&batch_ps);
+    for (;;) {
+        wt__tx tx;
+        ngtcp2_pkt_info pi;
+        ngtcp2_ssize n, ndatalen = -1;
+        uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
+        int is_dgram = 0, accepted = 0;
+        if (++rounds > 100000) {
+            /* never spin: a stuck state machine is a bug, not a hang */
+            wt__conn_fail(c, WT_ERR_QUIC, "write loop made no progress");
+            return WT_ERR_QUIC;
+        }
+        memset(&tx, 0, sizeof tx);
+        tx.stream_id = -1;
+        if (c->state == WT__CONN_OPEN && wt__h3_next_tx(c, &tx) != WT_OK) {
+            wt__conn_fail(c, WT_ERR_H3, "nghttp3 failed to produce data");
+            return WT_ERR_H3;
+        }
+        if (tx.stream_id < 0 && c->dq_head && c->state == WT__CONN_OPEN) {
+            ngtcp2_vec v;
+            v.base = c->dq_head->data;
+            v.len = c->dq_head->len;
+            is_dgram = 1;
+            n = ngtcp2_conn_writev_datagram(c->qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
+                                            NGTCP2_WRITE_DATAGRAM_FLAG_MORE, 0, &v, 1, now);
+        } else {
+            if (tx.fin) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
+            n = ngtcp2_conn_writev_stream(c->qc, &ps.path, &pi, buf + used, maxpkt, &ndatalen, flags, tx.stream_id,
+                                          tx.nvec ? tx.vec : NULL, tx.nvec, now);
+        }
+        if (is_dgram && (accepted || n == NGTCP2_ERR_INVALID_ARGUMENT)) {
+            wt__dgram *d = c->dq_head;
+            if (!accepted) wt__log(&c->ep->log, WT_LOG_WARN, "datagram of %zu bytes too large for the peer: dropped",
+                                   d->len);
+            c->dq_head = d->next;
+            if (!c->dq_head) c->dq_tail = NULL;
+            c->dq_len--;
+            wt__free(&c->ep->alloc, d);
+            if (n == NGTCP2_ERR_INVALID_ARGUMENT) continue;
+        }
+        if (n < 0) {
+            switch (n) {
+            case NGTCP2_ERR_STREAM_DATA_BLOCKED:
+                wt__h3_tx_blocked(c, &tx);
+                continue;
+            case NGTCP2_ERR_STREAM_SHUT_WR:
+                wt__h3_tx_shut(c, &tx);
+                continue;
+            case NGTCP2_ERR_WRITE_MORE:
+                if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
+                continue;
+            default:
+                ngtcp2_ccerr_set_liberr(&c->ccerr, (int)n, NULL, 0);
+                wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror((int)n));
+                return WT_ERR_QUIC;
+            }
+        }
+        if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
+        if (n == 0) break;
+        /* batch packets of one size for GSO; a different path or a smaller
+           packet ends the batch */
+        if (npkts > 0 && (!ngtcp2_path_eq(&batch_ps.path, &ps.path) || (size_t)n > seg)) {
+            wt__flush(c, buf, used, seg, &batch_ps.path);
+            memmove(buf, buf + used, (size_t)n);
+            used = 0, npkts = 0;
+        }
+        if (npkts == 0) {
+            ngtcp2_path_copy(&batch_ps.path, &ps.path);
+            seg = (size_t)n;
+        }
+        used += (size_t)n;
+        npkts++;
+        if ((size_t)n < seg || npkts == WT__SEND_BATCH) {
+            wt__flush(c, buf, used, seg, &batch_ps.path);
+            used = 0, npkts = 0;
+            if (rounds > 4 * WT__SEND_BATCH) {
+                /* let other connections and reads run; come back soon */
+                c->dirty = 1;
+                ngtcp2_conn_update_pkt_tx_time(c->qc, now);
+                return WT_OK;
+            }
+        }
+    }
+    if (npkts) wt__flush(c, buf, used, seg, &batch_ps.path);
+    ngtcp2_conn_update_pkt_tx_time(c->qc, now);
+    c->dirty = 0;
+    return WT_OK;
+}
+
+/* ---------------------------------------------------------------- close */
+void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why) {
+    if (c->state >= WT__CONN_CLOSING) return;
+    ngtcp2_ccerr_set_application_error(&c->ccerr, app_error, (const uint8_t *)(why ? why : ""),
+                                       why ? strlen(why) : 0);
+    c->state = WT__CONN_CLOSING;
+    c->dirty = 1;
+    c->deadline_ms = 0; /* the service pass writes CONNECTION_CLOSE */
+}
+
+void wt__conn_fail(wt__conn *c, int liberr, const char *why) {
+    if (c->state >= WT__CONN_CLOSING) return;
+    if (!c->fail_error) c->fail_error = liberr;
+    wt__log(&c->ep->log, WT_LOG_WARN, "connection closed: %s (%s)", why, wt_strerror(liberr));
+    if (c->ccerr.error_code == 0 && c->ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT)
+        ngtcp2_ccerr_set_transport_error(&c->ccerr, NGTCP2_INTERNAL_ERROR, NULL, 0);
+    c->state = WT__CONN_CLOSING;
+    c->dirty = 1;
+    c->deadline_ms = 0;
+}
+
+/* Writes CONNECTION_CLOSE once and enters the closing period. */
+static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
+    uint8_t buf[WT__MAX_UDP_PAYLOAD];
+    ngtcp2_path_storage ps;
+    ngtcp2_pkt_info pi;
+    ngtcp2_ssize n;
+    wt__conn_end_sessions(c, c->fail_error ? c->fail_error : WT_ERR_CLOSED);
+    if (!c->qc || ngtcp2_conn_in_closing_period(c->qc) || ngtcp2_conn_in_draining_period(c->qc)) {
+        c->state = WT__CONN_DEAD;
+        return;
+    }
+    ngtcp2_path_storage_zero(&ps);
+    n = ngtcp2_conn_write_connection_close(c->qc, &ps.path, &pi, buf, sizeof buf, &c->ccerr, now_ns);
+    if (n <= 0) {
+        c->state = WT__CONN_DEAD;
+        return;
+    }
+    c->close_pkt = (uint8_t *)wt__alloc(&c->ep->alloc, (size_t)n);
+    if (c->close_pkt) {
+        memcpy(c->close_pkt, buf, (size_t)n);
+        c->close_pkt_len = (size_t)n;
+    }
+    wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, buf, (size_t)n, (size_t)n);
+    c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
+}
+
+void wt__ep_close_all(wt__ep *ep, uint64_t h3code) {
+    wt__conn *c;
+    for (c = ep->conns; c; c = c->next) wt__conn_close(c, h3code, "shutting down");
+    wt__ep_service(ep, wt__now_ns());
+}
+
+/* ---------------------------------------------------------------- timers */
+uint64_t wt__ep_expiry_ms(wt__ep *ep) {
+    uint64_t next = UINT64_MAX, now_ms = wt_loop_now_ms(ep->loop);
+    wt__conn *c;
+    for (c = ep->conns; c; c = c->next) {
+        uint64_t e;
+        if (c->dirty || c->state == WT__CONN_DEAD) return now_ms;
+        if (c->state >= WT__CONN_CLOSING) e = c->deadline_ms;
+        else {
+            uint64_t x = ngtcp2_conn_get_expiry(c->qc);
+            e = x == UINT64_MAX ? UINT64_MAX : (x + WT__NS_PER_MS - 1) / WT__NS_PER_MS;
+            if (c->state == WT__CONN_HANDSHAKE) e = WT__MIN(e, c->deadline_ms);
+        }
+        next = WT__MIN(next, e);
+    }
+    return next;
+}
+
+void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
+    wt__conn *c, *next;
+    uint64_t now_ms = now_ns / WT__NS_PER_MS;
+    for (c = ep->conns; c; c = next) {
+        next = c->next;
+        if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms) {
+            wt__log(&ep->log, WT_LOG_INFO, "handshake timed out");
+            c->state = WT__CONN_DEAD;
+        }
+        if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->qc) <= now_ns) {
+            int rv = ngtcp2_conn_handle_expiry(c->qc, now_ns);
+            if (rv == NGTCP2_ERR_IDLE_CLOSE) {
+                wt__log(&ep->log, WT_LOG_INFO, "connection idle: closed");
+                wt__conn_end_sessions(c, WT_ERR_TIMEOUT);
+                c->state = WT__CONN_DEAD;
+            } else if (rv != 0) {
+                ngtcp2_ccerr_set_liberr(&c->ccerr, rv, NULL, 0);
+                wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror(rv));
+            } else {
+                c->dirty = 1;
+            }
+        }
+        if (c->state <= WT__CONN_OPEN && c->dirty) wt__conn_write(c);
+        if (c->state == WT__CONN_CLOSING && !c->close_pkt && c->deadline_ms == 0) wt__conn_send_close(c, now_ns);
+        if ((c->state == WT__CONN_CLOSING || c->state == WT__CONN_DRAINING) && now_ms >= c->deadline_ms &&
+            c->deadline_ms != 0)
+            c->state = WT__CONN_DEAD;
+        if (c->state == WT__CONN_DEAD) wt__conn_free(c);
+        else wt__conn_free_graveyard(c);
+    }
+}
+
+void wt__ep_free(wt__ep *ep) {
+    int i;
+    while (ep->conns) wt__conn_free(ep->conns);
+    for (i = 0; i < ep->nsocks; i++) wt__sock_close(&ep->socks[i]);
+    if (ep->ssl_ctx) wolfSSL_CTX_free(ep->ssl_ctx);
+    wt__free(&ep->alloc, ep->cids);
+    wc_FreeRng(&ep->rng);
+    if (ep->loop) wt__loop_remove_ep(ep->loop, ep);
+}
+/* ---- end file: src/wt_quic.c ---- */
+/* ---- begin file: src/wt_h3.c ---- */
+/* wt_h3.c - HTTP/3 on nghttp3, and what nghttp3 cannot do for WebTransport:
+   SETTINGS it does not know, streams it must never see, error codes. */
+
+/* ---------------------------------------------------------------- error codes */
+uint64_t wt_code_to_h3(uint32_t code) {
+    return WT__H3_CODE_FIRST + code + code / 0x1e;
+}
+
+int64_t wt_h3_to_code(uint64_t h3) {
+    uint64_t s;
+    if (h3 < WT__H3_CODE_FIRST || h3 > WT__H3_CODE_LAST) return -1;
+    if ((h3 - 0x21) % 0x1f == 0) return -1; /* a reserved (GREASE) codepoint */
+    s = h3 - WT__H3_CODE_FIRST;
+    return (int64_t)(s - s / 0x1f);
+}
+
+/* ---------------------------------------------------------------- SETTINGS */
+int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out) {
+    size_t off = 0;
+    memset(out, 0, sizeof *out);
+    out->seen = 1;
+    while (off < n) {
+        uint64_t id, val;
+        size_t k = wt__varint_get(p + off, n - off, &id), k2;
+        if (!k) return WT_ERR_PROTOCOL;
+        k2 = wt__varint_get(p + off + k, n - off - k, &val);
+        if (!k2) return WT_ERR_PROTOCOL;
+        off += k + k2;
+        switch (id) {
+        case WT__H3_SETTINGS_ENABLE_CONNECT: out->connect = val == 1; break;
+        case WT__H3_SETTINGS_H3_DATAGRAM:
+        case WT__H3_SETTINGS_H3_DATAGRAM_DRAFT04: out->datagram |= val == 1; break;
+        case WT__H3_SETTINGS_WT_ENABLE_DRAFT02: out->wt_draft02 = val == 1; break;
+        case WT__H3_SETTINGS_WT_ENABLED: out->wt_enabled = val == 1; break;
+        case WT__H3_SETTINGS_WT_MAX_SESSIONS: out->max_sessions = val; break;
+        default: break; /* unknown and GREASE settings are ignored */
+        }
+    }
+    return WT_OK;
+}
+
+int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
+                        int server, uint64_t max_sessions) {
+    uint64_t stype, ftype, flen;
+    size_t a, b, c, hdr, o = 0, extra_len = 0, i;
+    uint8_t extra[64];
+    uint64_t pairs[10];
+    size_t npairs = 0;
+
+    if (!(a = wt__varint_get(in, n, &stype))) return 0;
+    if (!(b = wt__varint_get(in + a, n - a, &ftype))) return 0;
+    if (!(c = wt__varint_get(in + a + b, n - a - b, &flen))) return 0;
+    if (stype != 0x00 || ftype != 0x04) return WT_ERR_H3; /* not a control stream */
+    hdr = a + b + c;
+    if (n - hdr < flen) return 0;
+    /* Everyone gets the draft-02 enable and both datagram settings; a server
+       also announces its session limit and the newer drafts' enable. */
+    pairs[npairs++] = WT__H3_SETTINGS_WT_ENABLE_DRAFT02, pairs[npairs++] = 1;
+    pairs[npairs++] = WT__H3_SETTINGS_H3_DATAGRAM_DRAFT04, pairs[npairs++] = 1;
+    if (server) {
+        pairs[npairs++] = WT__H3_SETTINGS_WT_MAX_SESSIONS, pairs[npairs++] = max_sessions;
+        pairs[npairs++] = WT__H3_SETTINGS_WT_ENABLED, pairs[npairs++] = 1;
+    }
+    for (i = 0; i < npairs; i++) extra_len += wt__varint_put(extra + extra_len, pairs[i]);
+    if (outcap < 1 + 1 + 8 + flen + extra_len) return WT_ERR_TOO_BIG;
+    o += wt__varint_put(out + o, 0x00);
+    o += wt__varint_put(out + o, 0x04);
+    o += wt__varint_put(out + o, flen + extra_len);
+    memcpy(out + o, in + hdr, flen);
+    o += flen;
+    memcpy(out + o, extra, extra_len);
+    o += extra_len;
+    *consumed = hdr + flen;
+    return (int)o;
+}
+
+/* ---------------------------------------------------------------- demultiplexer */
+int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id, size_t *hdr_len) {
+    uint64_t type;
+    size_t a = wt__varint_get(p, n, &type), b;
+    if (!a) return WT__DEMUX_MORE;
+    if ((bidi && type == WT__STREAM_TYPE_BIDI) || (!bidi && type == WT__STREAM_TYPE_UNI)) {
+        if (!(b = wt__varint_get(p + a, n - a, session_id))) return WT__DEMUX_MORE;
+        *hdr_len = a + b;
+        return WT__DEMUX_WT;
+    }
+    if (!bidi && type == 0x00) return WT__DEMUX_CTRL;
+    return WT__DEMUX_H3;
+}
+
+/* ---------------------------------------------------------------- stream kinds
+   ngtcp2 keeps one user pointer per stream; besides wt_stream objects these
+   markers say what a stream is. NULL on a peer stream: not classified yet. */
+static char wt__mark_h3, wt__mark_ctrl, wt__mark_dead;
+#define WT__H3_STREAM ((void *)&wt__mark_h3)
+#define WT__CTRL_STREAM ((void *)&wt__mark_ctrl)
+#define WT__DEAD_STREAM ((void *)&wt__mark_dead)
+
+static int wt__is_wt_stream(void *u) {
+    return u && u != WT__H3_STREAM && u != WT__CTRL_STREAM && u != WT__DEAD_STREAM;
+}
+
+void *wt__dead_stream_marker(void) { return WT__DEAD_STREAM; }
+
+/* ---------------------------------------------------------------- nghttp3 callbacks */
+static int wt__h3_acked_stream_data(nghttp3_conn *h3, int64_t stream_id, uint64_t n, void *cu, void *su) {
+    wt_session *s = (wt_session *)su;
+    WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(cu);
+    if (s) wt__sendbuf_ack(&s->conn->ep->alloc, &s->cap_tx, (size_t)n);
+    return 0;
+}
+
+static int wt__h3_stream_close(nghttp3_conn *h3, int64_t stream_id, uint64_t code, void *cu, void *su) {
+    wt_session *s = (wt_session *)su;
+    WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(cu), WT__UNUSED(code);
+    if (s) {
+        s->connect_closed = 1;
+        if (s->state != WT__SESS_CLOSED) wt__session_end(s, s->close_received ? WT_OK : WT_ERR_CLOSED);
+        wt__session_maybe_free(s);
+    }
+    return 0;
+}
+
+static int wt__h3_recv_data(nghttp3_conn *h3, int64_t stream_id, const uint8_t *data, size_t len, void *cu,
+                            void *su) {
+    wt__conn *c = (wt__conn *)cu;
+    WT__UNUSED(h3);
+    if (su) wt__session_on_body((wt_session *)su, data, len);
+    wt__conn_consumed(c, stream_id, len);
+    return 0;
+}
+
+static int wt__h3_deferred_consume(nghttp3_conn *h3, int64_t stream_id, size_t n, void *cu, void *su) {
+    WT__UNUSED(h3), WT__UNUSED(su);
+    wt__conn_consumed((wt__conn *)cu, stream_id, n);
+    return 0;
+}
+
+static int wt__h3_begin_headers(nghttp3_conn *h3, int64_t stream_id, void *cu, void *su) {
+    wt__conn *c = (wt__conn *)cu;
+    wt_session *s;
+    if (!c->ep->server || su) return 0; /* client: the session exists already */
+    if (stream_id > c->max_seen_request) c->max_seen_request = stream_id;
+    s = wt__session_new(c, stream_id, 1);
+    if (!s) return NGHTTP3_ERR_CALLBACK_FAILURE;
+    nghttp3_conn_set_stream_user_data(h3, stream_id, s);
+    return 0;
+}
+
+static int wt__h3_recv_header(nghttp3_conn *h3, int64_t stream_id, int32_t token, nghttp3_rcbuf *name,
+                              nghttp3_rcbuf *value, uint8_t flags, void *cu, void *su) {
+    nghttp3_vec n = nghttp3_rcbuf_get_buf(name), v = nghttp3_rcbuf_get_buf(value);
+    WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(token), WT__UNUSED(flags), WT__UNUSED(cu);
+    if (su) wt__session_on_header((wt_session *)su, (const char *)n.base, n.len, (const char *)v.base, v.len);
+    return 0;
+}
+
+static int wt__h3_end_headers(nghttp3_conn *h3, int64_t stream_id, int fin, void *cu, void *su) {
+    WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(cu);
+    if (su) wt__session_on_headers_done((wt_session *)su, fin);
+    return 0;
+}
+
+static int wt__h3_end_stream(nghttp3_conn *h3, int64_t stream_id, void *cu, void *su) {
+    WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(cu);
+    if (su) wt__session_on_fin((wt_session *)su);
+    return 0;
+}
+
+static int wt__h3_stop_sending(nghttp3_conn *h3, int64_t stream_id, uint64_t code, void *cu, void *su) {
+    wt__conn *c = (wt__conn *)cu;
+    WT__UNUSED(h3), WT__UNUSED(su);
+    ngtcp2_conn_shutdown_stream_read(c->qc, 0, stream_id, code);
+    return 0;
+}
+
+static int wt__h3_reset_stream(nghttp3_conn *h3, int64_t stream_id, uint64_t code, void *cu, void *su) {
+    wt__conn *c = (wt__conn *)cu;
+    WT__UNUSED(h3), WT__UNUSED(su);
+    ngtcp2_conn_shutdown_stream_write(c->qc, 0, stream_id, code);
+    return 0;
+}
+
+static int wt__h3_shutdown(nghttp3_conn *h3, int64_t id, void *cu) {
+    wt__conn *c = (wt__conn *)cu;
+    wt_session *s;
+    WT__UNUSED(h3), WT__UNUSED(id);
+    /* GOAWAY: every session is asked to drain */
+    c->goaway = 1;
+    for (s = c->sessions; s; s = s->next) wt__session_on_drain(s);
+    return 0;
+}
+
+int wt__h3_init(wt__conn *c) {
+    nghttp3_callbacks cb;
+    nghttp3_settings s;
+    int64_t ctrl, qenc, qdec;
+    int rv;
+    memset(&cb, 0, sizeof cb);
+    cb.acked_stream_data = wt__h3_acked_stream_data;
+    cb.stream_close = wt__h3_stream_close;
+    cb.recv_data = wt__h3_recv_data;
+    cb.deferred_consume = wt__h3_deferred_consume;
+    cb.begin_headers = wt__h3_begin_headers;
+    cb.recv_header = wt__h3_recv_header;
+    cb.end_headers = wt__h3_end_headers;
+    cb.end_stream = wt__h3_end_stream;
+    cb.stop_sending = wt__h3_stop_sending;
+    cb.reset_stream = wt__h3_reset_stream;
+    cb.shutdown = wt__h3_shutdown;
+    nghttp3_settings_default(&s);
+    s.qpack_max_dtable_capacity = 4096;
+    s.qpack_blocked_streams = 100;
+    s.max_field_section_size = c->ep->lim.max_header_bytes;
+    s.enable_connect_protocol = (uint8_t)c->ep->server;
+    s.h3_datagram = 1;
+    if (c->ep->server) rv = nghttp3_conn_server_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
+    else rv = nghttp3_conn_client_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
+    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_new: %s", nghttp3_strerror(rv));
+    if (c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3, c->ep->lim.max_streams_bidi);
+    if (ngtcp2_conn_open_uni_stream(c->qc, &ctrl, WT__H3_STREAM) != 0 ||
+        ngtcp2_conn_open_uni_stream(c->qc, &qenc, WT__H3_STREAM) != 0 ||
+        ngtcp2_conn_open_uni_stream(c->qc, &qdec, WT__H3_STREAM) != 0)
+        return wt__fail(&c->ep->log, WT_ERR_QUIC, "cannot open the HTTP/3 control streams");
+    if ((rv = nghttp3_conn_bind_control_stream(c->h3, ctrl)) != 0 ||
+        (rv = nghttp3_conn_bind_qpack_streams(c->h3, qenc, qdec)) != 0)
+        return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3 bind: %s", nghttp3_strerror(rv));
+    c->ctrl_id = ctrl;
+    c->dirty = 1;
+    return WT_OK;
+}
+
+/* ---------------------------------------------------------------- incoming data */
+static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size_t len, int fin) {
+    nghttp3_ssize n;
+    if (!c->h3) return WT_OK;
+    n = nghttp3_conn_read_stream(c->h3, stream_id, data, len, fin);
+    if (n < 0) {
+        wt__log(&c->ep->log, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
+                nghttp3_strerror((int)n));
+        ngtcp2_ccerr_set_application_error(&c->ccerr, nghttp3_err_infer_quic_app_error_code((int)n), NULL, 0);
+        wt__conn_fail(c, WT_ERR_H3, "HTTP/3 protocol error");
+        return WT_ERR_H3;
+    }
+    wt__conn_consumed(c, stream_id, (size_t)n);
+    return WT_OK;
+}
+
+/* The peer's control stream: nghttp3 reads it, and so do we until its
+   SETTINGS frame is complete, because nghttp3 drops unknown settings. */
+static int wt__ctrl_tap(wt__conn *c, const uint8_t *data, size_t len) {
+    uint64_t stype, ftype, flen;
+    size_t a, b, d;
+    if (c->peer.seen) return WT_OK;
+    if (c->peer_ctrl.len + len > 4096) {
+        wt__log(&c->ep->log, WT_LOG_WARN, "peer SETTINGS larger than 4 KiB: WebTransport settings ignored");
+        c->peer.seen = 1;
+        wt__buf_free(&c->ep->alloc, &c->peer_ctrl);
+        return WT_OK;
+    }
+    if (wt__buf_append(&c->ep->alloc, &c->peer_ctrl, data, len) != WT_OK) return WT_ERR_NOMEM;
+    if (!(a = wt__varint_get(c->peer_ctrl.data, c->peer_ctrl.len, &stype))) return WT_OK;
+    if (!(b = wt__varint_get(c->peer_ctrl.data + a, c->peer_ctrl.len - a, &ftype))) return WT_OK;
+    if (!(d = wt__varint_get(c->peer_ctrl.data + a + b, c->peer_ctrl.len - a - b, &flen))) return WT_OK;
+    if (ftype != 0x04) return WT_OK; /* nghttp3 rejects a control stream not starting with SETTINGS */
+    if (c->peer_ctrl.len - a - b - d < flen) return WT_OK;
+    if (wt__settings_parse(c->peer_ctrl.data + a + b + d, (size_t)flen, &c->peer) != WT_OK) c->peer.seen = 1;
+    wt__buf_free(&c->ep->alloc, &c->peer_ctrl);
+    wt__log(&c->ep->log, WT_LOG_DEBUG, "peer SETTINGS: webtransport draft02=%d enabled=%d datagram=%d max_sessions=%llu",
+            c->peer.wt_draft02, c->peer.wt_enabled, c->peer.datagram, (unsigned long long)c->peer.max_sessions);
+    wt__conn_on_peer_settings(c);
+    return WT_OK;
+}
+
+int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_t *data, size_t len, int fin) {
+    wt_stream *st;
+    int kind, bidi;
+    size_t hdr_len = 0, had;
+    uint64_t sid = 0;
+    if (su == WT__DEAD_STREAM) {
+        wt__conn_consumed(c, stream_id, len); /* keep the connection window open */
+        return WT_OK;
+    }
+    if (wt__is_wt_stream(su) && ((wt_stream *)su)->kind != WT__ST_CLASSIFY) {
+        wt__stream_on_data((wt_stream *)su, data, len, fin);
+        return WT_OK;
+    }
+    if (su == WT__CTRL_STREAM) {
+        if (wt__ctrl_tap(c, data, len) != WT_OK) return WT_ERR_NOMEM;
+        return wt__h3_read(c, stream_id, data, len, fin);
+    }
+    if (su == WT__H3_STREAM || (!su && ngtcp2_conn_is_local_stream(c->qc, stream_id)))
+        return wt__h3_read(c, stream_id, data, len, fin);
+
+    /* a peer stream whose first bytes we have not seen in full yet */
+    bidi = (stream_id & 2) == 0;
+    st = (wt_stream *)su;
+    had = st ? st->hdr_len : 0;
+    {
+        uint8_t tmp[16];
+        size_t k = WT__MIN(len, sizeof tmp - had);
+        if (had) memcpy(tmp, st->hdr, had);
+        memcpy(tmp + had, data, k);
+        kind = wt__demux(tmp, had + k, bidi, &sid, &hdr_len);
+        if (kind == WT__DEMUX_MORE && !fin && had + k < sizeof tmp) {
+            if (!st) {
+                st = wt__stream_new(c, stream_id, bidi, 0);
+                if (!st) return WT_ERR_NOMEM;
+                st->kind = WT__ST_CLASSIFY;
+                ngtcp2_conn_set_stream_user_data(c->qc, stream_id, st);
+            }
+            memcpy(st->hdr, tmp, had + k);
+            st->hdr_len = had + k;
+            return WT_OK;
+        }
+    }
+    if (kind == WT__DEMUX_WT) {
+        size_t in_this = hdr_len - had; /* header bytes inside this chunk */
+        if (!st) {
+            st = wt__stream_new(c, stream_id, bidi, 0);
+            if (!st) return WT_ERR_NOMEM;
+            ngtcp2_conn_set_stream_user_data(c->qc, stream_id, st);
+        }
+        st->kind = WT__ST_PENDING;
+        st->session_id = sid;
+        wt__conn_consumed(c, stream_id, hdr_len);
+        wt__stream_on_wt_header(st);
+        if (wt__is_wt_stream(ngtcp2_conn_get_stream_user_data(c->qc, stream_id)))
+            wt__stream_on_data(st, data + in_this, len - in_this, fin);
+        else
+            wt__conn_consumed(c, stream_id, len - in_this); /* refused: credit and drop */
+        return WT_OK;
+    }
+    /* HTTP/3 (or a stream ending inside its header): nghttp3 takes it from
+       offset 0, including what we held back */
+    if (st) {
+        uint8_t held[16];
+        memcpy(held, st->hdr, had);
+        wt__stream_free(st);
+        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, NULL);
+        if (kind == WT__DEMUX_MORE) kind = WT__DEMUX_H3;
+        if (bidi && !c->ep->server) goto refuse;
+        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, kind == WT__DEMUX_CTRL ? WT__CTRL_STREAM : WT__H3_STREAM);
+        if (kind == WT__DEMUX_CTRL && wt__ctrl_tap(c, held, had) != WT_OK) return WT_ERR_NOMEM;
+        if (wt__h3_read(c, stream_id, held, had, 0) != WT_OK) return WT_ERR_H3;
+    } else {
+        if (kind == WT__DEMUX_MORE) kind = WT__DEMUX_H3;
+        if (bidi && !c->ep->server) goto refuse;
+        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, kind == WT__DEMUX_CTRL ? WT__CTRL_STREAM : WT__H3_STREAM);
+    }
+    if (kind == WT__DEMUX_CTRL && wt__ctrl_tap(c, data, len) != WT_OK) return WT_ERR_NOMEM;
+    return wt__h3_read(c, stream_id, data, len, fin);
+refuse:
+    /* HTTP/3 forbids server-initiated bidi streams other than WebTransport */
+    wt__log(&c->ep->log, WT_LOG_WARN, "server opened bidi stream %lld that is not WebTransport: reset",
+            (long long)stream_id);
+    ngtcp2_conn_set_stream_user_data(c->qc, stream_id, WT__DEAD_STREAM);
+    ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_STREAM_CREATION_ERROR);
+    wt__conn_consumed(c, stream_id, len);
+    return WT_OK;
+}
+
+int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n) {
+    int rv;
+    if (wt__is_wt_stream(su)) {
+        wt__stream_on_acked((wt_stream *)su, n);
+        return WT_OK;
+    }
+    if (!c->h3 || su == WT__DEAD_STREAM) return WT_OK;
+    if (stream_id == c->ctrl_id) {
+        /* our SETTINGS are longer than nghttp3's: translate the offsets */
+        uint64_t before = c->ctrl_acked, after = before + n, delta = c->ctrl_prefix_len - c->ctrl_prefix_h3len;
+        uint64_t hb = before < c->ctrl_prefix_len ? 0 : before - delta;
+        uint64_t ha = after < c->ctrl_prefix_len ? 0 : after - delta;
+        c->ctrl_acked = after;
+        n = ha - hb;
+        if (!n) return WT_OK;
+    }
+    rv = nghttp3_conn_add_ack_offset(c->h3, stream_id, n);
+    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_add_ack_offset: %s", nghttp3_strerror(rv));
+    return WT_OK;
+}
+
+void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+    if (wt__is_wt_stream(su)) {
+        wt__stream_on_close((wt_stream *)su);
+        return;
+    }
+    if (c->h3 && su != WT__DEAD_STREAM) {
+        int rv = nghttp3_conn_close_stream(c->h3, stream_id, app_error);
+        if (rv != 0 && rv != NGHTTP3_ERR_STREAM_NOT_FOUND) {
+            ngtcp2_ccerr_set_application_error(&c->ccerr, nghttp3_err_infer_quic_app_error_code(rv), NULL, 0);
+            wt__conn_fail(c, WT_ERR_H3, "HTTP/3 stream close failed");
+        }
+    }
+}
+
+void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+    if (wt__is_wt_stream(su)) {
+        wt__stream_on_reset((wt_stream *)su, app_error);
+        return;
+    }
+    if (c->h3 && su != WT__DEAD_STREAM) nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+}
+
+void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+    WT__UNUSED(c), WT__UNUSED(stream_id);
+    if (wt__is_wt_stream(su)) wt__stream_on_stop_sending((wt_stream *)su, app_error);
+}
+
+void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
+    if (wt__is_wt_stream(su)) {
+        wt_stream *st = (wt_stream *)su;
+        st->blocked = 0;
+        wt__stream_queue_send(st);
+    } else if (c->h3 && su != WT__DEAD_STREAM) {
+        nghttp3_conn_unblock_stream(c->h3, stream_id);
+    }
+}
+
+/* ---------------------------------------------------------------- outgoing data */
+int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
+    wt_stream *st;
+    if (c->h3) {
+        nghttp3_vec v[16];
+        int64_t sid = -1;
+        int fin = 0;
+        nghttp3_ssize n = nghttp3_conn_writev_stream(c->h3, &sid, &fin, v, 16);
+        if (n < 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_writev_stream: %s", nghttp3_strerror((int)n));
+        if (sid >= 0) {
+            nghttp3_ssize i;
+            tx->stream_id = sid;
+            tx->fin = fin;
+            if (sid == c->ctrl_id && c->ctrl_prefix_state != 2) {
+                if (c->ctrl_prefix_state == 0) {
+                    uint8_t flat[256];
+                    size_t fl = 0, used = 0;
+                    int r;
+                    for (i = 0; i < n; i++) {
+                        size_t k = WT__MIN(v[i].len, sizeof flat - fl);
+                        memcpy(flat + fl, v[i].base, k);
+                        fl += k;
+                    }
+                    r = wt__settings_inject(flat, fl, c->ctrl_prefix, sizeof c->ctrl_prefix, &used, c->ep->server,
+                                            c->ep->lim.max_sessions);
+                    if (r <= 0) return wt__fail(&c->ep->log, WT_ERR_H3, "cannot add WebTransport SETTINGS");
+                    c->ctrl_prefix_len = (size_t)r;
+                    c->ctrl_prefix_h3len = used;
+                    c->ctrl_prefix_state = 1;
+                }
+                tx->vec[0].base = c->ctrl_prefix + c->ctrl_prefix_sent;
+                tx->vec[0].len = c->ctrl_prefix_len - c->ctrl_prefix_sent;
+                tx->nvec = 1;
+                tx->fin = 0;
+                tx->ctrl_prefix = 1;
+                return WT_OK;
+            }
+            for (i = 0; i < n; i++) {
+                tx->vec[i].base = v[i].base;
+                tx->vec[i].len = v[i].len;
+            }
+            tx->nvec = (size_t)n;
+            return WT_OK;
+        }
+    }
+    /* WebTransport streams, round-robin */
+    while ((st = c->send_head) != NULL) {
+        if (st->blocked || st->closed || (st->tx.unsent == 0 && (!st->fin_queued || st->fin_sent))) {
+            wt__stream_unqueue_send(st);
+            continue;
+        }
+        tx->stream_id = st->id;
+        tx->wst = st;
+        tx->nvec = wt__sendbuf_peek(&st->tx, tx->vec, 16);
+        tx->fin = st->fin_queued;
+        return WT_OK;
+    }
+    return WT_OK;
+}
+
+void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n) {
+    if (tx->stream_id < 0) return;
+    if (tx->ctrl_prefix) {
+        c->ctrl_prefix_sent += n;
+        if (c->ctrl_prefix_sent == c->ctrl_prefix_len) {
+            c->ctrl_prefix_state = 2;
+            nghttp3_conn_add_write_offset(c->h3, c->ctrl_id, c->ctrl_prefix_h3len);
+        }
+    } else if (tx->wst) {
+        wt__stream_tx_done(tx->wst, tx, n);
+    } else {
+        nghttp3_conn_add_write_offset(c->h3, tx->stream_id, n);
+    }
+}
+
+void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
+    if (tx->wst) {
+        tx->wst->blocked = 1;
+        wt__stream_unqueue_send(tx->wst);
+    } else if (tx->stream_id >= 0) {
+        nghttp3_conn_block_stream(c->h3, tx->stream_id);
+    }
+}
+
+void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
+    if (tx->wst) wt__stream_unqueue_send(tx->wst);
+    else if (tx->stream_id >= 0) nghttp3_conn_shutdown_stream_write(c->h3, tx->stream_id);
+}
+/* ---- end file: src/wt_h3.c ---- */
+/* ---- begin file: src/wt_session.c ---- */
+/* wt_session.c - WebTransport sessions: extended CONNECT, capsules, close. */
+
+/* ---------------------------------------------------------------- capsules */
+int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max) {
+    uint64_t len;
+    size_t a = wt__varint_get(p, n, &c->type), b;
+    if (!a) return 0;
+    if (!(b = wt__varint_get(p + a, n - a, &len))) return 0;
+    if (len > max) return WT_ERR_TOO_BIG;
+    if (n - a - b < len) return 0;
+    c->value = p + a + b;
+    c->len = (size_t)len;
+    return (int)(a + b + len);
+}
+
+size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t reason_len) {
+    size_t o = 0;
+    o += wt__varint_put(out + o, WT__CAPSULE_CLOSE);
+    o += wt__varint_put(out + o, 4 + reason_len);
+    out[o++] = (uint8_t)(code >> 24);
+    out[o++] = (uint8_t)(code >> 16);
+    out[o++] = (uint8_t)(code >> 8);
+    out[o++] = (uint8_t)code;
+    if (reason_len) memcpy(out + o, reason, reason_len);
+    return o + reason_len;
+}
+
+int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx) {
+    while (n > 0) {
+        size_t k, off = 0;
+        wt__capsule c;
+        uint64_t type, len;
+        size_t a, b;
+        if (r->skip) {
+            k = (size_t)WT__MIN((uint64_t)n, r->skip);
+            r->skip -= k, p += k, n -= k;
+            continue;
+        }
+        k = WT__MIN(n, sizeof r->buf - r->len);
+        memcpy(r->buf + r->len, p, k);
+        r->len += k, p += k, n -= k;
+        while (off < r->len) {
+            int used;
+            if (!(a = wt__varint_get(r->buf + off, r->len - off, &type))) break;
+            if (!(b = wt__varint_get(r->buf + off + a, r->len - off - a, &len))) break;
+            if (type != WT__CAPSULE_CLOSE && type != WT__CAPSULE_DRAIN) {
+                /* unknown (GREASE, flow control we do not use): skip its value */
+                uint64_t here = r->len - off - a - b;
+                if (len <= here) {
+                    off += a + b + (size_t)len;
+                    continue;
+                }
+                r->skip = len - here;
+                off = r->len;
+                break;
+            }
+            used = wt__capsule_parse(r->buf + off, r->len - off, &c, WT__CAPSULE_MAX);
+            if (used < 0) return used;
+            if (used == 0) break;
+            if ((used = fn(ctx, &c)) != WT_OK) return used;
+            off += (size_t)wt__varint_len(type) + wt__varint_len(len) + c.len;
+        }
+        if (off) {
+            memmove(r->buf, r->buf + off, r->len - off);
+            r->len -= off;
+        }
+        if (r->len == sizeof r->buf) return WT_ERR_TOO_BIG; /* cannot happen with max <= buf */
+    }
+    return WT_OK;
+}
+
+/* ---------------------------------------------------------------- sessions */
+static void wt__session_free_fields(wt_session *s) {
+    const wt_allocator *a = &s->conn->ep->alloc;
+    size_t i;
+    for (i = 0; i < 2 * s->nheaders; i++) wt__free(a, s->headers[i]);
+    wt__free(a, s->headers);
+    wt__free(a, s->path);
+    wt__free(a, s->authority);
+    wt__free(a, s->origin);
+    wt__free(a, s->protocol);
+    wt__free(a, s->method);
+    wt__sendbuf_free(a, &s->cap_tx);
+}
+
+wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
+    wt_session *s = (wt_session *)wt__calloc(&c->ep->alloc, sizeof *s);
+    if (!s) {
+        wt__log(&c->ep->log, WT_LOG_ERROR, "out of memory for a session");
+        return NULL;
+    }
+    s->conn = c;
+    s->id = id;
+    s->server = server;
+    s->state = server ? WT__SESS_REQUESTED : WT__SESS_CONNECTING;
+    s->next = c->sessions;
+    c->sessions = s;
+    return s;
+}
+
+void wt__session_free(wt_session *s) {
+    wt_session **pp;
+    for (pp = &s->conn->sessions; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    wt__session_free_fields(s);
+    wt__free(&s->conn->ep->alloc, s);
+}
+
+/* Frees a closed session once nghttp3 no longer points into it. */
+void wt__session_maybe_free(wt_session *s) {
+    if (s->state == WT__SESS_CLOSED && s->connect_closed && !s->in_event) wt__session_free(s);
+}
+
+wt_session *wt__session_find(wt__conn *c, uint64_t id) {
+    wt_session *s;
+    for (s = c->sessions; s; s = s->next)
+        if ((uint64_t)s->id == id && s->id >= 0) return s;
+    return NULL;
+}
+
+void wt__session_emit(wt_session *s, wt_event *ev) {
+    ev->session = s;
+    ev->user = s->fn_user;
+    if (!s->fn) return;
+    s->in_event++;
+    s->fn(ev);
+    s->in_event--;
+}
+
+static int wt__session_add_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
+    const wt_allocator *a = &s->conn->ep->alloc;
+    char **h;
+    if (s->headers_bytes + nl + vl + 32 > s->conn->ep->lim.max_header_bytes) return WT_ERR_LIMIT;
+    h = (char **)wt__realloc(a, s->headers, (2 * s->nheaders + 2) * sizeof *h);
+    if (!h) return WT_ERR_NOMEM;
+    s->headers = h;
+    h[2 * s->nheaders] = wt__strndup(a, n, nl);
+    h[2 * s->nheaders + 1] = wt__strndup(a, v, vl);
+    s->nheaders++;
+    s->headers_bytes += nl + vl + 32;
+    if (!h[2 * s->nheaders - 2] || !h[2 * s->nheaders - 1]) return WT_ERR_NOMEM;
+    return WT_OK;
+}
+
+void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
+    const wt_allocator *a = &s->conn->ep->alloc;
+    char **slot = NULL;
+    if (s->bad_headers) return;
+    if (nl > 0 && n[0] == ':') {
+        if (nl == 5 && !memcmp(n, ":path", 5)) slot = &s->path;
+        else if (nl == 10 && !memcmp(n, ":authority", 10)) slot = &s->authority;
+        else if (nl == 9 && !memcmp(n, ":protocol", 9)) slot = &s->protocol;
+        else if (nl == 7 && !memcmp(n, ":method", 7)) slot = &s->method;
+        else if (nl == 7 && !memcmp(n, ":status", 7)) {
+            s->status = 0;
+            while (vl-- > 0 && *v >= '0' && *v <= '9') s->status = s->status * 10 + (*v++ - '0');
+            return;
+        }
+        if (slot) {
+            wt__free(a, *slot);
+            *slot = wt__strndup(a, v, vl);
+            if (!*slot) s->bad_headers = WT_ERR_NOMEM;
+        }
+        return;
+    }
+    if (nl == 6 && !memcmp(n, "origin", 6)) {
+        wt__free(a, s->origin);
+        s->origin = wt__strndup(a, v, vl);
+    }
+    s->bad_headers = wt__session_add_header(s, n, nl, v, vl);
+}
+
+static const nghttp3_data_reader wt__capsule_reader_def;
+
+static int wt__session_respond(wt_session *s, int status) {
+    char code[4];
+    nghttp3_nv nv[2];
+    size_t nnv = 1;
+    int rv;
+    snprintf(code, sizeof code, "%03d", status);
+    nv[0].name = (const uint8_t *)":status", nv[0].namelen = 7;
+    nv[0].value = (const uint8_t *)code, nv[0].valuelen = 3;
+    nv[0].flags = NGHTTP3_NV_FLAG_NONE;
+    if (status >= 200 && status < 300) {
+        nv[1].name = (const uint8_t *)"sec-webtransport-http3-draft", nv[1].namelen = 28;
+        nv[1].value = (const uint8_t *)"draft02", nv[1].valuelen = 7;
+        nv[1].flags = NGHTTP3_NV_FLAG_NONE;
+        nnv = 2;
+        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, nnv, &wt__capsule_reader_def);
+    } else {
+        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, nnv, NULL);
+        s->cap_fin = s->cap_fin_sent = 1;
+    }
+    s->conn->dirty = 1;
+    if (rv != 0) return wt__fail(&s->conn->ep->log, WT_ERR_H3, "nghttp3_conn_submit_response: %s", nghttp3_strerror(rv));
+    return WT_OK;
+}
+
+static void wt__session_opened(wt_session *s) {
+    wt_event ev;
+    s->state = WT__SESS_OPEN;
+    s->conn->nsessions++;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_SESSION_OPEN;
+    wt__session_emit(s, &ev);
+    if (s->state != WT__SESS_OPEN) return;
+    wt__conn_adopt_pending(s->conn, s);
+    if (s->state == WT__SESS_OPEN) wt__dgram_adopt_pending(s->conn, s);
+}
+
+/* Server: a request's headers are complete. */
+static void wt__session_on_request(wt_session *s, int fin) {
+    wt__conn *c = s->conn;
+    wt__ep *ep = c->ep;
+    int is_wt = s->method && !strcmp(s->method, "CONNECT") && s->protocol &&
+                (!strcmp(s->protocol, "webtransport") || !strcmp(s->protocol, "webtransport-h3"));
+    if (s->bad_headers || !is_wt || fin || !s->path || !s->authority) {
+        wt__log(&ep->log, WT_LOG_INFO, "refusing request on stream %lld: %s", (long long)s->id,
+                s->bad_headers ? "headers over the limit" : "not a WebTransport CONNECT");
+        s->fn = NULL;
+        wt__session_respond(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
+        s->state = WT__SESS_CLOSED;
+        return;
+    }
+    if (c->nsessions >= ep->lim.max_sessions || c->goaway) {
+        wt__log(&ep->log, WT_LOG_INFO, "refusing session on %s: max_sessions (%u) reached", s->path,
+                (unsigned)ep->lim.max_sessions);
+        s->fn = NULL;
+        wt__session_respond(s, 429);
+        s->state = WT__SESS_CLOSED;
+        return;
+    }
+    ep->on_request(ep, s); /* routes: sets fn, or reject_status 404 */
+    if (s->fn && !s->reject_status) {
+        wt_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = WT_EV_SESSION_REQUEST;
+        wt__session_emit(s, &ev);
+    }
+    if (s->reject_status) {
+        wt__session_respond(s, s->reject_status);
+        s->status = s->reject_status;
+        if (s->fn) {
+            /* the handler saw the request: it gets a CLOSED too */
+            wt_event ev;
+            s->state = WT__SESS_CLOSED;
+            memset(&ev, 0, sizeof ev);
+            ev.type = WT_EV_SESSION_CLOSED;
+            ev.error = WT_ERR_REFUSED;
+            ev.status = s->reject_status;
+            wt__session_emit(s, &ev);
+        }
+        s->state = WT__SESS_CLOSED;
+        s->fn = NULL;
+        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+        return;
+    }
+    if (wt__session_respond(s, 200) != WT_OK) {
+        wt__session_end(s, WT_ERR_H3);
+        return;
+    }
+    wt__session_opened(s);
+}
+
+void wt__session_on_headers_done(wt_session *s, int fin) {
+    if (s->server) {
+        if (s->state == WT__SESS_REQUESTED) wt__session_on_request(s, fin);
+        return;
+    }
+    if (s->state != WT__SESS_CONNECTING) return;
+    if (s->status >= 100 && s->status < 200) return; /* interim response */
+    if (s->status >= 200 && s->status < 300 && !fin) {
+        wt__session_opened(s);
+        return;
+    }
+    wt__log(&s->conn->ep->log, WT_LOG_INFO, "server refused session %s with status %d", s->path ? s->path : "",
+            s->status);
+    s->cap_fin = 1;
+    nghttp3_conn_resume_stream(s->conn->h3, s->id);
+    wt__session_end(s, WT_ERR_REFUSED);
+}
+
+static int wt__session_on_capsule(void *ctx, const wt__capsule *c) {
+    wt_session *s = (wt_session *)ctx;
+    if (c->type == WT__CAPSULE_CLOSE) {
+        if (c->len < 4 || c->len - 4 > WT__REASON_MAX) return WT_ERR_PROTOCOL;
+        s->close_received = 1;
+        s->close_code = ((uint32_t)c->value[0] << 24) | ((uint32_t)c->value[1] << 16) |
+                        ((uint32_t)c->value[2] << 8) | c->value[3];
+        s->close_reason_len = c->len - 4;
+        memcpy(s->close_reason, c->value + 4, s->close_reason_len);
+        s->close_reason[s->close_reason_len] = 0;
+    } else if (c->type == WT__CAPSULE_DRAIN) {
+        wt__session_on_drain(s);
+    }
+    return WT_OK;
+}
+
+void wt__session_on_drain(wt_session *s) {
+    wt_event ev;
+    if (s->state != WT__SESS_OPEN || s->drain_received) return;
+    s->drain_received = 1;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_SESSION_DRAINING;
+    wt__session_emit(s, &ev);
+}
+
+void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
+    int rv;
+    if (s->state == WT__SESS_CLOSED || s->close_received) return; /* nothing may follow a CLOSE capsule */
+    rv = wt__capsule_feed(&s->cap_rx, p, n, wt__session_on_capsule, s);
+    if (rv != WT_OK) {
+        wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %lld: bad capsule (%s): closing its stream",
+                (long long)s->id, wt_strerror(rv));
+        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+        wt__session_end(s, WT_ERR_PROTOCOL);
+    }
+}
+
+void wt__session_on_fin(wt_session *s) {
+    if (s->state == WT__SESS_CLOSED) return;
+    /* the peer is done: finish our side too (a bare FIN means code 0) */
+    if (!s->cap_fin) {
+        s->cap_fin = 1;
+        nghttp3_conn_resume_stream(s->conn->h3, s->id);
+        s->conn->dirty = 1;
+    }
+    wt__session_end(s, s->state == WT__SESS_CONNECTING ? WT_ERR_REFUSED : WT_OK);
+}
+
+void wt__session_end(wt_session *s, int error) {
+    wt__conn *c = s->conn;
+    wt_event ev;
+    int was_open = s->state == WT__SESS_OPEN || s->state == WT__SESS_CLOSING;
+    if (s->state == WT__SESS_CLOSED) return;
+    s->state = WT__SESS_CLOSED;
+    if (was_open && c->nsessions > 0) c->nsessions--;
+    while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
+    wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
+    if (c->h3 && !s->cap_fin && c->state <= WT__CONN_OPEN) {
+        s->cap_fin = 1;
+        nghttp3_conn_resume_stream(c->h3, s->id);
+        c->dirty = 1;
+    }
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_SESSION_CLOSED;
+    ev.error = error;
+    ev.status = s->server ? 0 : (error == WT_ERR_REFUSED ? s->status : 0);
+    ev.code = s->close_received ? s->close_code : s->local_code;
+    ev.reason = s->close_received ? s->close_reason : s->local_reason;
+    ev.reason_len = s->close_received ? s->close_reason_len : s->local_reason_len;
+    if (!ev.reason) ev.reason = "";
+    wt__session_emit(s, &ev);
+    s->fn = NULL; /* nothing more reaches the handler */
+    if (c->state >= WT__CONN_CLOSING || !c->h3) s->connect_closed = 1;
+}
+
+/* Every session of a connection that is going away: CLOSED events now,
+   memory when the connection is freed. */
+void wt__conn_end_sessions(wt__conn *c, int error) {
+    wt_session *s;
+    for (s = c->sessions; s; s = s->next) wt__session_end(s, error);
+    while (c->pending) wt__stream_gone(c->pending, 0);
+}
+
+/* ---------------------------------------------------------------- capsule sending */
+static nghttp3_ssize wt__read_capsules(nghttp3_conn *h3, int64_t stream_id, nghttp3_vec *vec, size_t veccnt,
+                                       uint32_t *pflags, void *cu, void *su) {
+    wt_session *s = (wt_session *)su;
+    ngtcp2_vec v[8];
+    size_t n, i, total = 0;
+    WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(cu);
+    if (!s) return NGHTTP3_ERR_CALLBACK_FAILURE;
+    n = wt__sendbuf_peek(&s->cap_tx, v, WT__MIN(veccnt, 8));
+    for (i = 0; i < n; i++) {
+        vec[i].base = v[i].base;
+        vec[i].len = v[i].len;
+        total += v[i].len;
+    }
+    wt__sendbuf_mark_sent(&s->cap_tx, total);
+    if (s->cap_fin && s->cap_tx.unsent == 0) {
+        *pflags |= NGHTTP3_DATA_FLAG_EOF;
+        s->cap_fin_sent = 1;
+        return (nghttp3_ssize)n;
+    }
+    if (n == 0) return NGHTTP3_ERR_WOULDBLOCK;
+    return (nghttp3_ssize)n;
+}
+
+static const nghttp3_data_reader wt__capsule_reader_def = {wt__read_capsules};
+
+int wt__session_submit_request(wt_session *s) {
+    wt__conn *c = s->conn;
+    nghttp3_nv nv[64];
+    size_t n = 0, i;
+    int64_t sid;
+    int rv;
+#define WT__NV(N, V)                                                              \
+    do {                                                                          \
+        nv[n].name = (const uint8_t *)(N), nv[n].namelen = strlen(N);             \
+        nv[n].value = (const uint8_t *)(V), nv[n].valuelen = strlen(V);           \
+        nv[n].flags = NGHTTP3_NV_FLAG_NONE;                                       \
+        n++;                                                                      \
+    } while (0)
+    WT__NV(":method", "CONNECT");
+    WT__NV(":protocol", "webtransport");
+    WT__NV(":scheme", "https");
+    WT__NV(":authority", s->authority);
+    WT__NV(":path", s->path);
+    WT__NV("sec-webtransport-http3-draft02", "1");
+    if (s->origin && *s->origin) WT__NV("origin", s->origin);
+    for (i = 0; i < s->nheaders && n < WT__COUNTOF(nv); i++) WT__NV(s->headers[2 * i], s->headers[2 * i + 1]);
+#undef WT__NV
+    rv = ngtcp2_conn_open_bidi_stream(c->qc, &sid, NULL);
+    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
+    s->id = sid;
+    rv = nghttp3_conn_submit_request(c->h3, sid, nv, n, &wt__capsule_reader_def, s);
+    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_submit_request: %s", nghttp3_strerror(rv));
+    c->dirty = 1;
+    return WT_OK;
+}
+
+/* The peer's SETTINGS arrived: sessions waiting for them may go. */
+void wt__conn_on_peer_settings(wt__conn *c) {
+    wt_session *s;
+    if (c->ep->server) return;
+    for (s = c->sessions; s; s = s->next) {
+        if (s->state != WT__SESS_CONNECTING || s->id >= 0) continue;
+        if (!(c->peer.wt_draft02 || c->peer.wt_enabled) || !c->peer.connect) {
+            wt__log(&c->ep->log, WT_LOG_ERROR, "server does not offer WebTransport (no SETTINGS for it)");
+            wt__session_end(s, WT_ERR_PROTOCOL);
+            continue;
+        }
+        if (wt__session_submit_request(s) != WT_OK) wt__session_end(s, WT_ERR_LIMIT);
+    }
+}
+
+/* ---------------------------------------------------------------- public API */
+uint64_t wt_session_id(const wt_session *s) { return s && s->id >= 0 ? (uint64_t)s->id : 0; }
+const char *wt_session_path(const wt_session *s) { return s && s->path ? s->path : ""; }
+const char *wt_session_authority(const wt_session *s) { return s && s->authority ? s->authority : ""; }
+const char *wt_session_origin(const wt_session *s) { return s && s->origin ? s->origin : ""; }
+int wt_session_is_server(const wt_session *s) { return s ? s->server : 0; }
+void wt_session_set_user(wt_session *s, void *user) {
+    if (s) s->user = user;
+}
+void *wt_session_user(const wt_session *s) { return s ? s->user : NULL; }
+size_t wt_session_header_count(const wt_session *s) { return s ? s->nheaders : 0; }
+
+const char *wt_session_header(const wt_session *s, const char *name) {
+    size_t i;
+    if (!s || !name) return NULL;
+    for (i = 0; i < s->nheaders; i++)
+        if (!strcmp(s->headers[2 * i], name)) return s->headers[2 * i + 1];
+    return NULL;
+}
+
+int wt_session_header_at(const wt_session *s, size_t i, const char **name, const char **value) {
+    if (!s || i >= s->nheaders) return WT_ERR_NOT_FOUND;
+    if (name) *name = s->headers[2 * i];
+    if (value) *value = s->headers[2 * i + 1];
+    return WT_OK;
+}
+
+int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
+    char ip[INET6_ADDRSTRLEN];
+    const struct sockaddr_storage *a;
+    int port;
+    if (!s || !buf || !size) return WT_ERR_INVALID;
+    a = &s->conn->remote;
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+        inet_ntop(AF_INET6, &a6->sin6_addr, ip, sizeof ip);
+        port = ntohs(a6->sin6_port);
+        return snprintf(buf, size, "[%s]:%d", ip, port);
+    }
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, ip, sizeof ip);
+    port = ntohs(((const struct sockaddr_in *)a)->sin_port);
+    return snprintf(buf, size, "%s:%d", ip, port);
+}
+
+int wt_session_reject(wt_session *s, int status) {
+    if (!s) return WT_ERR_INVALID;
+    if (!s->server || s->state != WT__SESS_REQUESTED)
+        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "wt_session_reject: only a server, during WT_EV_SESSION_REQUEST");
+    if (status < 400 || status > 599)
+        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_reject: status %d is not 400-599", status);
+    s->reject_status = status;
+    return WT_OK;
+}
+
+int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
+    uint8_t cap[WT__REASON_MAX + 32];
+    size_t rlen = reason ? strlen(reason) : 0, n;
+    wt__conn *c;
+    int rv;
+    if (!s) return WT_ERR_INVALID;
+    c = s->conn;
+    if (rlen > WT__REASON_MAX)
+        return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
+    if (s->state == WT__SESS_CLOSED) return WT_ERR_CLOSED;
+    if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
+    if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN) {
+        n = wt__capsule_close(cap, code, reason, rlen);
+        if ((rv = wt__sendbuf_append(&c->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
+            return wt__fail(&c->ep->log, rv, "wt_session_close: out of memory");
+        s->cap_fin = 1;
+        nghttp3_conn_resume_stream(c->h3, s->id);
+        c->dirty = 1;
+    }
+    s->local_code = code;
+    memcpy(s->local_reason_buf, reason ? reason : "", rlen);
+    s->local_reason_buf[rlen] = 0;
+    s->local_reason = s->local_reason_buf;
+    s->local_reason_len = rlen;
+    wt__session_end(s, WT_OK);
+    return WT_OK;
+}
+
+int wt_session_drain(wt_session *s) {
+    uint8_t cap[4];
+    size_t n = 0;
+    int rv;
+    if (!s) return WT_ERR_INVALID;
+    if (s->state != WT__SESS_OPEN || !s->conn->h3) return WT_ERR_STATE;
+    n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
+    n += wt__varint_put(cap + n, 0);
+    if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK) return rv;
+    nghttp3_conn_resume_stream(s->conn->h3, s->id);
+    s->conn->dirty = 1;
+    return WT_OK;
+}
+
+const char *wt_event_name(wt_event_type type) {
+    switch (type) {
+    case WT_EV_SESSION_REQUEST: return "SESSION_REQUEST";
+    case WT_EV_SESSION_OPEN: return "SESSION_OPEN";
+    case WT_EV_SESSION_DRAINING: return "SESSION_DRAINING";
+    case WT_EV_SESSION_CLOSED: return "SESSION_CLOSED";
+    case WT_EV_STREAM_OPEN: return "STREAM_OPEN";
+    case WT_EV_STREAM_DATA: return "STREAM_DATA";
+    case WT_EV_STREAM_WRITABLE: return "STREAM_WRITABLE";
+    case WT_EV_STREAM_RESET: return "STREAM_RESET";
+    case WT_EV_STREAM_STOP_SENDING: return "STREAM_STOP_SENDING";
+    case WT_EV_STREAM_CLOSED: return "STREAM_CLOSED";
+    case WT_EV_DATAGRAM: return "DATAGRAM";
+    }
+    return "UNKNOWN";
+}
+/* ---- end file: src/wt_session.c ---- */
+/* ---- begin file: src/wt_stream.c ---- */
+/* wt_stream.c - WebTransport streams: the header, bounded send buffers with
+   backpressure, in-order delivery with flow control tied to consumption. */
+
+wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
+    wt_stream *st = (wt_stream *)wt__calloc(&c->ep->alloc, sizeof *st);
+    if (!st) {
+        wt__log(&c->ep->log, WT_LOG_ERROR, "out of memory for a stream");
+        return NULL;
+    }
+    st->conn = c;
+    st->id = id;
+    st->bidi = bidi != 0;
+    st->local = local != 0;
+    st->kind = WT__ST_CLASSIFY;
+    return st;
+}
+
+void wt__stream_free(wt_stream *st) {
+    const wt_allocator *a = &st->conn->ep->alloc;
+    wt__sendbuf_free(a, &st->tx);
+    wt__buf_free(a, &st->rx);
+    wt__free(a, st);
+}
+
+/* ---------------------------------------------------------------- lists */
+static void wt__stream_unlink(wt_stream *st) {
+    wt__conn *c = st->conn;
+    wt_stream **head = NULL;
+    if (st->kind == WT__ST_PENDING) head = &c->pending;
+    else if (st->sess) head = &st->sess->streams;
+    if (head && (st->prev || *head == st)) {
+        if (st->prev) st->prev->next = st->next;
+        else *head = st->next;
+        if (st->next) st->next->prev = st->prev;
+        if (st->kind == WT__ST_PENDING) c->npending--;
+    }
+    st->next = st->prev = NULL;
+}
+
+static void wt__stream_link(wt_stream **head, wt_stream *st) {
+    st->prev = NULL;
+    st->next = *head;
+    if (*head) (*head)->prev = st;
+    *head = st;
+}
+
+void wt__stream_queue_send(wt_stream *st) {
+    wt__conn *c = st->conn;
+    c->dirty = 1;
+    if (st->in_send_queue || st->closed) return;
+    st->in_send_queue = 1;
+    st->send_next = NULL;
+    if (c->send_tail) c->send_tail->send_next = st;
+    else c->send_head = st;
+    c->send_tail = st;
+}
+
+void wt__stream_unqueue_send(wt_stream *st) {
+    wt__conn *c = st->conn;
+    wt_stream **pp, *prev = NULL;
+    if (!st->in_send_queue) return;
+    for (pp = &c->send_head; *pp; prev = *pp, pp = &(*pp)->send_next)
+        if (*pp == st) {
+            *pp = st->send_next;
+            if (c->send_tail == st) c->send_tail = prev;
+            break;
+        }
+    st->in_send_queue = 0;
+    st->send_next = NULL;
+}
+
+/* Freed at the next safe point: ngtcp2, nghttp3 or a handler may still be
+   on the stack with this pointer. */
+static void wt__stream_bury(wt_stream *st) {
+    wt__conn *c = st->conn;
+    wt__stream_unqueue_send(st);
+    wt__stream_unlink(st);
+    st->closed = 1;
+    st->sess = NULL;
+    st->next = c->graveyard;
+    c->graveyard = st;
+}
+
+void wt__conn_free_graveyard(wt__conn *c) {
+    while (c->graveyard) {
+        wt_stream *st = c->graveyard;
+        c->graveyard = st->next;
+        wt__stream_free(st);
+    }
+}
+
+static void wt__stream_emit(wt_stream *st, wt_event *ev) {
+    ev->stream = st;
+    if (st->sess) wt__session_emit(st->sess, ev);
+}
+
+static void wt__stream_emit_closed(wt_stream *st) {
+    wt_event ev;
+    if (st->closed) return;
+    if (st->sess && (st->open_delivered || st->local)) {
+        memset(&ev, 0, sizeof ev);
+        ev.type = WT_EV_STREAM_CLOSED;
+        wt__stream_emit(st, &ev);
+    }
+}
+
+/* ---------------------------------------------------------------- arrival */
+void wt__stream_attach(wt_stream *st, wt_session *s) {
+    wt__stream_unlink(st);
+    st->kind = WT__ST_WT;
+    st->sess = s;
+    wt__stream_link(&s->streams, st);
+}
+
+static void wt__stream_refuse(wt_stream *st, uint64_t h3code, const char *why) {
+    wt__conn *c = st->conn;
+    wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld for session %llu refused: %s", (long long)st->id,
+            (unsigned long long)st->session_id, why);
+    ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
+    ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
+    /* what it held back still counts against the connection window */
+    wt__conn_consumed(c, st->id, st->rx.len);
+    wt__stream_bury(st);
+}
+
+static void wt__stream_deliver_open(wt_stream *st) {
+    wt_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_STREAM_OPEN;
+    st->open_delivered = 1;
+    wt__stream_emit(st, &ev);
+}
+
+static void wt__stream_deliver_held(wt_stream *st, int credit);
+
+void wt__stream_on_wt_header(wt_stream *st) {
+    wt__conn *c = st->conn;
+    wt_session *s = wt__session_find(c, st->session_id);
+    if ((st->session_id & 3) != 0) {
+        wt__stream_refuse(st, WT__H3_ID_ERROR, "not a client bidirectional stream ID");
+        return;
+    }
+    if (s && s->state == WT__SESS_OPEN) {
+        wt__stream_attach(st, s);
+        wt__stream_deliver_open(st);
+        return;
+    }
+    if ((s && s->state == WT__SESS_CLOSED) ||
+        (!s && c->ep->server && (int64_t)st->session_id <= c->max_seen_request)) {
+        wt__stream_refuse(st, WT__ERR_SESSION_GONE, "session gone");
+        return;
+    }
+    if (c->npending >= c->ep->lim.buffered_streams) {
+        wt__stream_refuse(st, WT__ERR_BUFFERED_STREAM_REJECTED, "buffered_streams limit");
+        return;
+    }
+    /* its session is not known yet: hold it (no credit given back) */
+    st->kind = WT__ST_PENDING;
+    wt__stream_link(&c->pending, st);
+    c->npending++;
+}
+
+void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
+    wt_stream *st = c->pending, *next;
+    for (; st; st = next) {
+        next = st->next;
+        if (st->session_id != (uint64_t)s->id) continue;
+        wt__stream_attach(st, s);
+        wt__stream_deliver_open(st);
+        if (s->state != WT__SESS_OPEN) return;
+        if (!st->closed && (st->rx.len || st->fin_received)) wt__stream_deliver_held(st, 1);
+        next = c->pending; /* the handler may have changed the list */
+    }
+}
+
+void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code) {
+    wt_stream *st = c->pending, *next;
+    for (; st; st = next) {
+        next = st->next;
+        if (st->session_id == session_id) wt__stream_refuse(st, h3code, "session refused or closed");
+    }
+}
+
+/* ---------------------------------------------------------------- receiving */
+static void wt__stream_emit_data(wt_stream *st, const uint8_t *p, size_t n, int fin) {
+    wt_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_STREAM_DATA;
+    ev.data = p;
+    ev.len = n;
+    ev.fin = fin;
+    if (fin) st->read_done = 1;
+    wt__stream_emit(st, &ev);
+}
+
+/* Delivers what was held (paused, pending or collected) and gives the
+   credit back. */
+static void wt__stream_deliver_held(wt_stream *st, int credit) {
+    wt__conn *c = st->conn;
+    wt__buf held = st->rx;
+    int fin = st->fin_received;
+    memset(&st->rx, 0, sizeof st->rx);
+    if (held.len || fin) wt__stream_emit_data(st, held.data, held.len, fin);
+    if (credit) wt__conn_consumed(c, st->id, held.len);
+    wt__buf_free(&c->ep->alloc, &held);
+}
+
+void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin) {
+    wt__conn *c = st->conn;
+    if (fin) st->fin_received = 1;
+    if (st->closed || st->read_done) {
+        wt__conn_consumed(c, st->id, len);
+        return;
+    }
+    if (st->kind == WT__ST_PENDING || st->paused) {
+        /* bounded by the stream window: no credit until delivered */
+        if (wt__buf_append(&c->ep->alloc, &st->rx, data, len) != WT_OK) {
+            wt__stream_refuse(st, WT__H3_INTERNAL_ERROR, "out of memory");
+        }
+        return;
+    }
+    if (st->read_all) {
+        if (st->rx.len + len > st->read_all_limit) {
+            uint64_t code = wt_code_to_h3(0);
+            wt__log(&c->ep->log, WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
+                    (long long)st->id, st->read_all_limit);
+            ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, code);
+            st->stop_sent = 1;
+            wt__conn_consumed(c, st->id, len);
+            st->read_all = 0;
+            st->fin_received = 0;
+            wt__stream_deliver_held(st, 0);
+            st->read_done = 1;
+            return;
+        }
+        if (wt__buf_append(&c->ep->alloc, &st->rx, data, len) != WT_OK) {
+            wt__stream_refuse(st, WT__H3_INTERNAL_ERROR, "out of memory");
+            return;
+        }
+        wt__conn_consumed(c, st->id, len); /* collecting is consuming */
+        if (fin) {
+            st->read_all = 0;
+            wt__stream_deliver_held(st, 0);
+        }
+        return;
+    }
+    wt__stream_emit_data(st, data, len, fin);
+    wt__conn_consumed(c, st->id, len);
+}
+
+void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
+    wt_event ev;
+    int64_t code = wt_h3_to_code(app_error);
+    if (st->closed || st->reset_received) return;
+    st->reset_received = 1;
+    st->read_done = 1;
+    wt__conn_consumed(st->conn, st->id, st->rx.len);
+    wt__buf_free(&st->conn->ep->alloc, &st->rx);
+    if (st->kind != WT__ST_WT) return;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_STREAM_RESET;
+    ev.code = code < 0 ? 0 : (uint32_t)code;
+    wt__stream_emit(st, &ev);
+}
+
+void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
+    wt_event ev;
+    int64_t code = wt_h3_to_code(app_error);
+    if (st->closed || st->kind != WT__ST_WT) return;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_STREAM_STOP_SENDING;
+    ev.code = code < 0 ? 0 : (uint32_t)code;
+    wt__stream_emit(st, &ev);
+    if (!st->closed && !st->reset_sent) {
+        /* nobody will read what we send: reset with the same code */
+        st->reset_sent = 1;
+        ngtcp2_conn_shutdown_stream_write(st->conn->qc, 0, st->id, app_error);
+        wt__stream_unqueue_send(st);
+    }
+}
+
+void wt__stream_on_acked(wt_stream *st, uint64_t n) {
+    wt__conn *c = st->conn;
+    wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
+    if (st->want_writable && !st->closed && st->tx.stored <= c->ep->lim.stream_send_buffer / 2) {
+        wt_event ev;
+        st->want_writable = 0;
+        memset(&ev, 0, sizeof ev);
+        ev.type = WT_EV_STREAM_WRITABLE;
+        wt__stream_emit(st, &ev);
+    }
+}
+
+void wt__stream_on_close(wt_stream *st) {
+    wt__conn *c = st->conn;
+    if (st->kind == WT__ST_PENDING || st->kind == WT__ST_CLASSIFY) {
+        wt__conn_consumed(c, st->id, st->rx.len);
+        wt__stream_bury(st);
+        return;
+    }
+    wt__stream_emit_closed(st);
+    wt__stream_bury(st);
+}
+
+void wt__stream_gone(wt_stream *st, uint64_t h3code) {
+    wt__conn *c = st->conn;
+    if (c->qc && c->state <= WT__CONN_OPEN && h3code) {
+        ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
+        ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
+        wt__conn_consumed(c, st->id, st->rx.len);
+        c->dirty = 1;
+    }
+    wt__stream_emit_closed(st);
+    wt__stream_bury(st);
+}
+
+/* ---------------------------------------------------------------- sending */
+void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n) {
+    size_t total = 0, i;
+    for (i = 0; i < tx->nvec; i++) total += tx->vec[i].len;
+    wt__sendbuf_mark_sent(&st->tx, n);
+    if (tx->fin && n == total) st->fin_sent = 1;
+    /* round-robin: a stream with more to send goes to the back */
+    wt__stream_unqueue_send(st);
+    if (st->tx.unsent > 0 || (st->fin_queued && !st->fin_sent)) wt__stream_queue_send(st);
+}
+
+/* ---------------------------------------------------------------- public API */
+int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
+    wt__conn *c;
+    wt_stream *st;
+    int64_t id;
+    int rv;
+    uint8_t hdr[16];
+    size_t n = 0;
+    if (out) *out = NULL;
+    if (!s) return WT_ERR_INVALID;
+    c = s->conn;
+    if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
+        return wt__fail(&c->ep->log, WT_ERR_STATE, "wt_session_open_stream: session not open");
+    st = wt__stream_new(c, -1, bidi, 1);
+    if (!st) return WT_ERR_NOMEM;
+    rv = bidi ? ngtcp2_conn_open_bidi_stream(c->qc, &id, st) : ngtcp2_conn_open_uni_stream(c->qc, &id, st);
+    if (rv != 0) {
+        wt__stream_free(st);
+        if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED)
+            return wt__fail(&c->ep->log, WT_ERR_LIMIT, "wt_session_open_stream: the peer's stream limit is reached");
+        return wt__fail(&c->ep->log, WT_ERR_QUIC, "ngtcp2_conn_open_stream: %s", ngtcp2_strerror(rv));
+    }
+    st->id = id;
+    st->session_id = (uint64_t)s->id;
+    n += wt__varint_put(hdr, bidi ? WT__STREAM_TYPE_BIDI : WT__STREAM_TYPE_UNI);
+    n += wt__varint_put(hdr + n, (uint64_t)s->id);
+    if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) != WT_OK) {
+        ngtcp2_conn_shutdown_stream(c->qc, 0, id, WT__H3_INTERNAL_ERROR);
+        ngtcp2_conn_set_stream_user_data(c->qc, id, wt__dead_stream_marker());
+        wt__stream_free(st);
+        return WT_ERR_NOMEM;
+    }
+    wt__stream_attach(st, s);
+    st->open_delivered = 1;
+    wt__stream_queue_send(st);
+    if (out) *out = st;
+    return WT_OK;
+}
+
+int64_t wt_stream_id(const wt_stream *st) { return st ? st->id : -1; }
+wt_session *wt_stream_session(const wt_stream *st) { return st ? st->sess : NULL; }
+int wt_stream_is_bidi(const wt_stream *st) { return st ? st->bidi : 0; }
+int wt_stream_is_local(const wt_stream *st) { return st ? st->local : 0; }
+void wt_stream_set_user(wt_stream *st, void *user) {
+    if (st) st->user = user;
+}
+void *wt_stream_user(const wt_stream *st) { return st ? st->user : NULL; }
+size_t wt_stream_send_buffered(const wt_stream *st) { return st ? st->tx.stored : 0; }
+
+static int wt__stream_can_send(wt_stream *st, const char *what) {
+    if (!st) return WT_ERR_INVALID;
+    if (st->closed || !st->sess) return WT_ERR_CLOSED;
+    if (!st->bidi && !st->local)
+        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "%s: stream %lld is the peer's unidirectional stream", what,
+                        (long long)st->id);
+    if (st->fin_queued || st->reset_sent)
+        return wt__fail(&st->conn->ep->log, WT_ERR_CLOSED, "%s: stream %lld already finished or reset", what,
+                        (long long)st->id);
+    if (st->conn->state != WT__CONN_OPEN) return WT_ERR_CLOSED;
+    return WT_OK;
+}
+
+int wt_stream_write(wt_stream *st, const void *data, size_t len) {
+    size_t limit, room, take;
+    int rv = wt__stream_can_send(st, "wt_stream_write");
+    if (rv) return rv;
+    if (!data && len) return WT_ERR_INVALID;
+    limit = st->conn->ep->lim.stream_send_buffer;
+    room = st->tx.stored < limit ? limit - st->tx.stored : 0;
+    take = WT__MIN(len, room);
+    if (take > INT32_MAX) take = INT32_MAX;
+    if (take && (rv = wt__sendbuf_append(&st->conn->ep->alloc, &st->tx, data, take)) != WT_OK)
+        return wt__fail(&st->conn->ep->log, rv, "wt_stream_write: out of memory");
+    if (take < len) st->want_writable = 1;
+    if (take) wt__stream_queue_send(st);
+    return (int)take;
+}
+
+int wt_stream_finish(wt_stream *st) {
+    int rv = wt__stream_can_send(st, "wt_stream_finish");
+    if (rv) return rv;
+    st->fin_queued = 1;
+    wt__stream_queue_send(st);
+    return WT_OK;
+}
+
+int wt_stream_reset(wt_stream *st, uint32_t code) {
+    int rv = wt__stream_can_send(st, "wt_stream_reset");
+    if (rv) return rv;
+    st->reset_sent = 1;
+    wt__stream_unqueue_send(st);
+    ngtcp2_conn_shutdown_stream_write(st->conn->qc, 0, st->id, wt_code_to_h3(code));
+    st->conn->dirty = 1;
+    return WT_OK;
+}
+
+int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
+    if (!st) return WT_ERR_INVALID;
+    if (st->closed || !st->sess) return WT_ERR_CLOSED;
+    if (!st->bidi && st->local)
+        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_stop_sending: our own unidirectional stream");
+    if (st->read_done || st->stop_sent) return WT_ERR_CLOSED;
+    st->stop_sent = 1;
+    st->read_done = 1;
+    ngtcp2_conn_shutdown_stream_read(st->conn->qc, 0, st->id, wt_code_to_h3(code));
+    wt__conn_consumed(st->conn, st->id, st->rx.len);
+    wt__buf_free(&st->conn->ep->alloc, &st->rx);
+    st->conn->dirty = 1;
+    return WT_OK;
+}
+
+int wt_stream_pause(wt_stream *st, int paused) {
+    if (!st) return WT_ERR_INVALID;
+    if (st->closed) return WT_ERR_CLOSED;
+    if (st->read_all) return WT_ERR_STATE;
+    if (paused) {
+        st->paused = 1;
+        return WT_OK;
+    }
+    if (!st->paused) return WT_OK;
+    st->paused = 0;
+    if (!st->read_done && (st->rx.len || st->fin_received)) wt__stream_deliver_held(st, 1);
+    return WT_OK;
+}
+
+int wt_stream_read_all(wt_stream *st, size_t limit) {
+    if (!st || !limit) return WT_ERR_INVALID;
+    if (st->closed) return WT_ERR_CLOSED;
+    if (st->read_done) return WT_ERR_STATE;
+    if (st->bidi == 0 && st->local)
+        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_read_all: our own unidirectional stream");
+    st->read_all = 1;
+    st->read_all_limit = limit;
+    if (st->paused) {
+        /* what was held while paused is part of the collection */
+        st->paused = 0;
+        wt__conn_consumed(st->conn, st->id, st->rx.len);
+        if (st->fin_received) {
+            st->read_all = 0;
+            wt__stream_deliver_held(st, 0);
+        }
+    }
+    return WT_OK;
+}
+/* ---- end file: src/wt_stream.c ---- */
+/* ---- begin file: src/wt_datagram.c ---- */
+/* wt_datagram.c - HTTP datagrams: quarter stream ID + payload in a QUIC
+   DATAGRAM frame; bounded queues both ways. */
+
+/* Room left in a full-size packet for the datagram payload: short header
+   (1 + 20-byte CID + 4-byte packet number), AEAD tag, frame type and length. */
+#define WT__DGRAM_OVERHEAD (1 + NGTCP2_MAX_CIDLEN + 4 + 16 + 1 + 8)
+
+static wt__dgram *wt__dgram_new(wt__conn *c, const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2) {
+    wt__dgram *d = (wt__dgram *)wt__alloc(&c->ep->alloc, sizeof *d + n1 + n2);
+    if (!d) return NULL;
+    d->next = NULL;
+    d->len = n1 + n2;
+    if (n1) memcpy(d->data, p1, n1);
+    if (n2) memcpy(d->data + n1, p2, n2);
+    return d;
+}
+
+static void wt__dgram_emit(wt_session *s, const uint8_t *p, size_t n) {
+    wt_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_DATAGRAM;
+    ev.data = p;
+    ev.len = n;
+    wt__session_emit(s, &ev);
+}
+
+void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len) {
+    uint64_t q;
+    size_t k = wt__varint_get(data, len, &q);
+    wt_session *s;
+    if (!k || q > (WT__VARINT_MAX >> 2)) return; /* malformed: drop */
+    s = wt__session_find(c, q * 4);
+    if (s && s->state == WT__SESS_OPEN) {
+        wt__dgram_emit(s, data + k, len - k);
+        return;
+    }
+    if (s || c->npending_dgrams >= c->ep->lim.buffered_datagrams) return; /* gone or full: drop */
+    {
+        /* its session may still be on the way: keep a bounded few */
+        wt__dgram *d = wt__dgram_new(c, data, len, NULL, 0);
+        if (!d) return;
+        if (c->pending_dgrams_tail) c->pending_dgrams_tail->next = d;
+        else c->pending_dgrams = d;
+        c->pending_dgrams_tail = d;
+        c->npending_dgrams++;
+    }
+}
+
+void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
+    wt__dgram **pp = &c->pending_dgrams, *d;
+    c->pending_dgrams_tail = NULL;
+    while ((d = *pp) != NULL) {
+        uint64_t q;
+        size_t k = wt__varint_get(d->data, d->len, &q);
+        if (q * 4 == (uint64_t)s->id) {
+            *pp = d->next;
+            c->npending_dgrams--;
+            if (s->state == WT__SESS_OPEN) wt__dgram_emit(s, d->data + k, d->len - k);
+            wt__free(&c->ep->alloc, d);
+            continue;
+        }
+        c->pending_dgrams_tail = d;
+        pp = &d->next;
+    }
+}
+
+void wt__dgram_free_all(wt__conn *c) {
+    wt__dgram *lists[2], *d;
+    int i;
+    lists[0] = c->pending_dgrams;
+    lists[1] = c->dq_head;
+    for (i = 0; i < 2; i++)
+        while ((d = lists[i]) != NULL) {
+            lists[i] = d->next;
+            wt__free(&c->ep->alloc, d);
+        }
+    c->pending_dgrams = c->pending_dgrams_tail = NULL;
+    c->dq_head = c->dq_tail = NULL;
+    c->npending_dgrams = c->dq_len = 0;
+}
+
+size_t wt_session_max_datagram_size(const wt_session *s) {
+    const ngtcp2_transport_params *tp;
+    size_t room, hdr;
+    if (!s || s->state != WT__SESS_OPEN || !s->conn->qc) return 0;
+    tp = ngtcp2_conn_get_remote_transport_params(s->conn->qc);
+    if (!tp || tp->max_datagram_frame_size == 0) return 0;
+    hdr = wt__varint_len((uint64_t)s->id / 4);
+    room = ngtcp2_conn_get_max_tx_udp_payload_size(s->conn->qc);
+    if (room > WT__MAX_UDP_PAYLOAD) room = WT__MAX_UDP_PAYLOAD;
+    room = room > WT__DGRAM_OVERHEAD + hdr ? room - WT__DGRAM_OVERHEAD - hdr : 0;
+    if (tp->max_datagram_frame_size < room + hdr + 9) {
+        uint64_t f = tp->max_datagram_frame_size;
+        room = f > hdr + 9 ? (size_t)(f - hdr - 9) : 0;
+    }
+    return room;
+}
+
+int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
+    uint8_t q[8];
+    size_t qn;
+    wt__dgram *d;
+    wt__conn *c;
+    if (!s || (!data && len)) return WT_ERR_INVALID;
+    c = s->conn;
+    if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN) return WT_ERR_CLOSED;
+    if (len > wt_session_max_datagram_size(s))
+        return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
+                        wt_session_max_datagram_size(s));
+    if (c->dq_len >= c->ep->lim.datagram_queue) return WT_ERR_WOULDBLOCK;
+    qn = wt__varint_put(q, (uint64_t)s->id / 4);
+    d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
+    if (!d) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "datagram: out of memory");
+    if (c->dq_tail) c->dq_tail->next = d;
+    else c->dq_head = d;
+    c->dq_tail = d;
+    c->dq_len++;
+    c->dirty = 1;
+    return WT_OK;
+}
+/* ---- end file: src/wt_datagram.c ---- */
+/* ---- begin file: src/wt_app.c ---- */
+/* wt_app.c - the server application: config, routes, startup/shutdown hooks. */
+
+#include <netdb.h>
+
+typedef struct wt__route {
+    char *path;
+    wt_handler fn;
+    void *user;
+} wt__route;
+
+typedef struct wt__hook {
+    wt_app_hook fn;
+    void *user;
+} wt__hook;
+
+struct wt_app {
+    wt__ep ep;
+    wt_loop *loop;
+    int owns_loop;
+    char *host;
+    int port, bound_port;
+    wt__route *routes;
+    size_t nroutes;
+    wt__hook *startup, *shutdown;
+    size_t nstartup, nshutdown;
+    int started, shut_down;
+};
+
+static int wt__tls_init_once(void) {
+    static int done;
+    if (!done) {
+        if (wolfSSL_Init() != WOLFSSL_SUCCESS) return WT_ERR_TLS;
+        done = 1;
+    }
+    return WT_OK;
+}
+
+static int wt__path_matches(const char *route, const char *path) {
+    size_t n = strcspn(path, "?");
+    return strlen(route) == n && memcmp(route, path, n) == 0;
+}
+
+static void wt__app_on_request(wt__ep *ep, wt_session *s) {
+    wt_app *app = (wt_app *)ep->owner;
+    size_t i;
+    for (i = 0; i < app->nroutes; i++)
+        if (wt__path_matches(app->routes[i].path, s->path)) {
+            s->fn = app->routes[i].fn;
+            s->fn_user = app->routes[i].user;
+            return;
+        }
+    wt__log(&ep->log, WT_LOG_INFO, "no route for %s: 404", s->path);
+    s->reject_status = 404;
+}
+
+wt_app *wt_app_create(const wt_app_config *cfg) {
+    wt_app *app;
+    const wt_log *lg;
+    if (!cfg) return NULL;
+    lg = &cfg->log;
+    if (!cfg->cert_file || !cfg->key_file) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: cert_file and key_file are required");
+        return NULL;
+    }
+    if (cfg->port < -1 || cfg->port > 65535) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: port %d outside -1..65535", cfg->port);
+        return NULL;
+    }
+    if (wt__tls_init_once() != WT_OK) {
+        wt__fail(lg, WT_ERR_TLS, "wolfSSL_Init failed");
+        return NULL;
+    }
+    app = (wt_app *)wt__calloc(&cfg->alloc, sizeof *app);
+    if (!app) {
+        wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
+        return NULL;
+    }
+    app->loop = cfg->loop;
+    if (!app->loop) {
+        wt_loop_config lc;
+        memset(&lc, 0, sizeof lc);
+        lc.alloc = cfg->alloc;
+        lc.log = cfg->log;
+        if (!(app->loop = wt_loop_create(&lc))) {
+            wt__free(&cfg->alloc, app);
+            return NULL;
+        }
+        app->owns_loop = 1;
+    }
+    if (wt__ep_init(&app->ep, app->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    app->ep.owner = app;
+    app->ep.on_request = wt__app_on_request;
+    app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
+    app->port = cfg->port == 0 ? 4433 : cfg->port;
+    app->ep.ssl_ctx = wolfSSL_CTX_new(wolfTLSv1_3_server_method());
+    if (!app->host || !app->ep.ssl_ctx || ngtcp2_crypto_wolfssl_configure_server_context(app->ep.ssl_ctx) != 0) {
+        wt__fail(lg, WT_ERR_TLS, "cannot create the TLS context");
+        goto fail;
+    }
+    if (wolfSSL_CTX_use_certificate_chain_file(app->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
+        wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
+        goto fail;
+    }
+    if (wolfSSL_CTX_use_PrivateKey_file(app->ep.ssl_ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_check_private_key(app->ep.ssl_ctx) != WOLFSSL_SUCCESS) {
+        wt__fail(lg, WT_ERR_CERT, "cannot load private key %s (or it does not match the certificate)", cfg->key_file);
+        goto fail;
+    }
+    return app;
+fail:
+    wt_app_destroy(app);
+    return NULL;
+}
+
+static int wt__hook_add(wt_app *app, wt__hook **list, size_t *n, wt_app_hook fn, void *user) {
+    wt__hook *h;
+    if (!app || !fn) return WT_ERR_INVALID;
+    h = (wt__hook *)wt__realloc(&app->ep.alloc, *list, (*n + 1) * sizeof *h);
+    if (!h) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "hook: out of memory");
+    h[*n].fn = fn;
+    h[*n].user = user;
+    *list = h;
+    (*n)++;
+    return WT_OK;
+}
+
+int wt_app_on_startup(wt_app *app, wt_app_hook fn, void *user) {
+    return wt__hook_add(app, &app->startup, &app->nstartup, fn, user);
+}
+
+int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user) {
+    return wt__hook_add(app, &app->shutdown, &app->nshutdown, fn, user);
+}
+
+int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user) {
+    wt__route *r;
+    size_t i;
+    if (!app || !path || !fn || path[0] != '/')
+        return app ? wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: path must start with '/' and fn be set")
+                   : WT_ERR_INVALID;
+    for (i = 0; i < app->nroutes; i++)
+        if (!strcmp(app->routes[i].path, path))
+            return wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: %s is routed already", path);
+    r = (wt__route *)wt__realloc(&app->ep.alloc, app->routes, (app->nroutes + 1) * sizeof *r);
+    if (!r) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
+    app->routes = r;
+    r[app->nroutes].path = wt__strdup(&app->ep.alloc, path);
+    if (!r[app->nroutes].path) return WT_ERR_NOMEM;
+    r[app->nroutes].fn = fn;
+    r[app->nroutes].user = user;
+    app->nroutes++;
+    return WT_OK;
+}
+
+int wt_app_start(wt_app *app) {
+    struct addrinfo hints, *res = NULL, *ai;
+    char port[12];
+    int rv, i;
+    if (!app) return WT_ERR_INVALID;
+    if (app->started) return WT_OK;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(port, sizeof port, "%d", app->port < 0 ? 0 : app->port);
+    rv = getaddrinfo(app->host, port, &hints, &res);
+    if (rv != 0) return wt__fail(&app->ep.log, WT_ERR_IO, "cannot resolve %s: %s", app->host, gai_strerror(rv));
+    for (ai = res; ai; ai = ai->ai_next) {
+        struct sockaddr_storage a;
+        memcpy(&a, ai->ai_addr, ai->ai_addrlen);
+        /* a free port chosen for the first address is used for the rest */
+        if (app->bound_port) {
+            if (a.ss_family == AF_INET) ((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)app->bound_port);
+            else ((struct sockaddr_in6 *)&a)->sin6_port = htons((uint16_t)app->bound_port);
+        }
+        rv = wt__sock_open(&app->ep, (struct sockaddr *)&a, (socklen_t)ai->ai_addrlen, 1);
+        if (rv < 0) break;
+        {
+            wt__sock *s = &app->ep.socks[rv];
+            app->bound_port = ntohs(s->local.ss_family == AF_INET ? ((struct sockaddr_in *)&s->local)->sin_port
+                                                                  : ((struct sockaddr_in6 *)&s->local)->sin6_port);
+        }
+        rv = WT_OK;
+    }
+    freeaddrinfo(res);
+    if (rv < 0) {
+        for (i = 0; i < app->ep.nsocks; i++) wt__sock_close(&app->ep.socks[i]);
+        app->ep.nsocks = 0;
+        return wt__fail(&app->ep.log, rv, "cannot listen on %s port %d", app->host, app->port);
+    }
+    app->started = 1;
+    wt__log(&app->ep.log, WT_LOG_INFO, "listening on https://%s:%d/", app->host, app->bound_port);
+    for (i = 0; i < (int)app->nstartup; i++) app->startup[i].fn(app, app->startup[i].user);
+    return WT_OK;
+}
+
+static void wt__app_shutdown(wt_app *app) {
+    size_t i;
+    if (!app->started || app->shut_down) return;
+    app->shut_down = 1;
+    app->ep.closing_all = 1;
+    wt__ep_close_all(&app->ep, WT__H3_NO_ERROR);
+    for (i = 0; i < app->nshutdown; i++) app->shutdown[i].fn(app, app->shutdown[i].user);
+}
+
+int wt_app_run(wt_app *app) {
+    int rv;
+    if (!app) return WT_ERR_INVALID;
+    if ((rv = wt_app_start(app)) != WT_OK) return rv;
+    rv = wt_loop_run(app->loop);
+    wt__app_shutdown(app);
+    return rv;
+}
+
+void wt_app_stop(wt_app *app) {
+    if (app) wt_loop_stop(app->loop);
+}
+
+void wt_app_destroy(wt_app *app) {
+    wt_allocator a;
+    size_t i;
+    if (!app) return;
+    a = app->ep.alloc;
+    wt__app_shutdown(app);
+    if (app->ep.cids) wt__ep_free(&app->ep);
+    else if (app->ep.ssl_ctx) wolfSSL_CTX_free(app->ep.ssl_ctx);
+    for (i = 0; i < app->nroutes; i++) wt__free(&a, app->routes[i].path);
+    wt__free(&a, app->routes);
+    wt__free(&a, app->startup);
+    wt__free(&a, app->shutdown);
+    wt__free(&a, app->host);
+    if (app->owns_loop) wt_loop_destroy(app->loop);
+    wt__free(&a, app);
+}
+
+int wt_app_port(const wt_app *app) { return app ? app->bound_port : 0; }
+wt_loop *wt_app_loop(wt_app *app) { return app ? app->loop : NULL; }
+
+size_t wt_app_session_count(const wt_app *app) {
+    const wt__conn *c;
+    size_t n = 0;
+    if (!app) return 0;
+    for (c = app->ep.conns; c; c = c->next) n += c->nsessions;
+    return n;
+}
+/* ---- end file: src/wt_app.c ---- */
+/* ---- begin file: src/wt_client.c ---- */
+/* wt_client.c - the client: https:// URLs, server verification, sessions. */
+
+#include <netdb.h>
+
+struct wt_client {
+    wt__ep ep;
+    wt_loop *loop;
+    int owns_loop;
+    char *origin;
+    char **headers; /* name, value, ..., NULL */
+    size_t nheaders;
+};
+
+static void wt__client_no_request(wt__ep *ep, wt_session *s) {
+    WT__UNUSED(ep);
+    s->reject_status = 404;
+}
+
+/* Splits https://host[:port][/path] (host may be [IPv6]). */
+int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path) {
+    const char *p, *h, *he, *slash;
+    size_t hl;
+    long pn = 443;
+    if (!url || strncmp(url, "https://", 8) != 0) return WT_ERR_URL;
+    h = url + 8;
+    slash = strchr(h, '/');
+    he = slash ? slash : h + strlen(h);
+    if (*h == '[') {
+        const char *rb = memchr(h, ']', (size_t)(he - h));
+        if (!rb) return WT_ERR_URL;
+        hl = (size_t)(rb - h - 1);
+        if (hl == 0 || hl >= hostcap) return WT_ERR_URL;
+        memcpy(host, h + 1, hl);
+        p = rb + 1;
+    } else {
+        const char *colon = memchr(h, ':', (size_t)(he - h));
+        p = colon ? colon : he;
+        hl = (size_t)(p - h);
+        if (hl == 0 || hl >= hostcap) return WT_ERR_URL;
+        memcpy(host, h, hl);
+    }
+    host[hl] = 0;
+    if (p < he) {
+        char *end;
+        if (*p != ':') return WT_ERR_URL;
+        pn = strtol(p + 1, &end, 10);
+        if (end != he || pn < 1 || pn > 65535) return WT_ERR_URL;
+    }
+    *port = (uint16_t)pn;
+    *path = slash ? slash : "/";
+    return WT_OK;
+}
+
+wt_client *wt_client_create(const wt_client_config *cfg) {
+    wt_client *cl;
+    const wt_log *lg;
+    size_t i, n = 0;
+    if (!cfg) return NULL;
+    lg = &cfg->log;
+    if (!cfg->ca_file && !cfg->cert_sha256 && !cfg->insecure) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_client_create: set ca_file, cert_sha256, or insecure = 1");
+        return NULL;
+    }
+    if (wolfSSL_Init() != WOLFSSL_SUCCESS) {
+        wt__fail(lg, WT_ERR_TLS, "wolfSSL_Init failed");
+        return NULL;
+    }
+    cl = (wt_client *)wt__calloc(&cfg->alloc, sizeof *cl);
+    if (!cl) {
+        wt__fail(lg, WT_ERR_NOMEM, "wt_client_create: out of memory");
+        return NULL;
+    }
+    cl->loop = cfg->loop;
+    if (!cl->loop) {
+        wt_loop_config lc;
+        memset(&lc, 0, sizeof lc);
+        lc.alloc = cfg->alloc;
+        lc.log = cfg->log;
+        if (!(cl->loop = wt_loop_create(&lc))) {
+            wt__free(&cfg->alloc, cl);
+            return NULL;
+        }
+        cl->owns_loop = 1;
+    }
+    if (wt__ep_init(&cl->ep, cl->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    cl->ep.owner = cl;
+    cl->ep.on_request = wt__client_no_request;
+    cl->ep.ssl_ctx = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
+    if (!cl->ep.ssl_ctx || ngtcp2_crypto_wolfssl_configure_client_context(cl->ep.ssl_ctx) != 0) {
+        wt__fail(lg, WT_ERR_TLS, "cannot create the TLS context");
+        goto fail;
+    }
+    if (cfg->ca_file) {
+        if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {
+            wt__fail(lg, WT_ERR_CERT, "cannot load CA file %s", cfg->ca_file);
+            goto fail;
+        }
+        wolfSSL_CTX_set_verify(cl->ep.ssl_ctx, WOLFSSL_VERIFY_PEER, NULL);
+    } else {
+        /* a pin is checked when the handshake completes; insecure checks nothing */
+        wolfSSL_CTX_set_verify(cl->ep.ssl_ctx, WOLFSSL_VERIFY_NONE, NULL);
+        if (cfg->cert_sha256) {
+            memcpy(cl->ep.pin, cfg->cert_sha256, 32);
+            cl->ep.has_pin = 1;
+        } else {
+            wt__log(lg, WT_LOG_WARN, "client created with insecure = 1: the server is not verified");
+        }
+    }
+    if (cfg->origin && !(cl->origin = wt__strdup(&cfg->alloc, cfg->origin))) goto fail;
+    while (cfg->headers && cfg->headers[n]) n++;
+    if (n % 2) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_client_create: headers must come in name, value pairs");
+        goto fail;
+    }
+    if (n) {
+        cl->headers = (char **)wt__calloc(&cfg->alloc, (n + 1) * sizeof(char *));
+        if (!cl->headers) goto fail;
+        for (i = 0; i < n; i++)
+            if (!(cl->headers[i] = wt__strdup(&cfg->alloc, cfg->headers[i]))) goto fail;
+        cl->nheaders = n / 2;
+    }
+    return cl;
+fail:
+    wt_client_destroy(cl);
+    return NULL;
+}
+
+static wt__conn *wt__client_reusable(wt_client *cl, const char *host, uint16_t port) {
+    wt__conn *c;
+    for (c = cl->ep.conns; c; c = c->next) {
+        size_t live = 0;
+        wt_session *s;
+        if (c->state > WT__CONN_OPEN || c->goaway || !c->host || strcmp(c->host, host) != 0 || c->port != port)
+            continue;
+        for (s = c->sessions; s; s = s->next) live += s->state != WT__SESS_CLOSED;
+        /* before the SETTINGS arrive the limit is unknown: share, the server
+           refuses (429) past its limit */
+        if (!c->peer.seen || c->peer.max_sessions > live) return c;
+    }
+    return NULL;
+}
+
+int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user, wt_session **out) {
+    char host[256], authority[300];
+    const char *path;
+    uint16_t port;
+    wt__conn *c;
+    wt_session *s;
+    size_t i;
+    if (out) *out = NULL;
+    if (!cl || !fn) return WT_ERR_INVALID;
+    if (wt__parse_url(url, host, sizeof host, &port, &path) != WT_OK)
+        return wt__fail(&cl->ep.log, WT_ERR_URL, "not an https://host[:port][/path] URL: %s", url ? url : "(null)");
+    c = wt__client_reusable(cl, host, port);
+    if (!c) {
+        struct addrinfo hints, *res = NULL;
+        char ps[8];
+        int rv;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_DGRAM;
+        hints.ai_flags = AI_NUMERICSERV;
+        snprintf(ps, sizeof ps, "%u", (unsigned)port);
+        rv = getaddrinfo(host, ps, &hints, &res);
+        if (rv != 0 || !res)
+            return wt__fail(&cl->ep.log, WT_ERR_IO, "cannot resolve %s: %s", host, gai_strerror(rv));
+        c = wt__conn_client_new(&cl->ep, res->ai_addr, (socklen_t)res->ai_addrlen, host, port);
+        freeaddrinfo(res);
+        if (!c) return wt__fail(&cl->ep.log, WT_ERR_QUIC, "cannot start a connection to %s", url);
+    }
+    s = wt__session_new(c, -1, 0);
+    if (!s) return WT_ERR_NOMEM;
+    s->fn = fn;
+    s->fn_user = user;
+    if (strchr(host, ':')) snprintf(authority, sizeof authority, "[%s]:%u", host, (unsigned)port);
+    else snprintf(authority, sizeof authority, "%s:%u", host, (unsigned)port);
+    s->path = wt__strdup(&cl->ep.alloc, path);
+    s->authority = wt__strdup(&cl->ep.alloc, authority);
+    if (cl->origin) s->origin = wt__strdup(&cl->ep.alloc, cl->origin);
+    for (i = 0; i < cl->nheaders; i++) {
+        const char *n = cl->headers[2 * i], *v = cl->headers[2 * i + 1];
+        wt__session_on_header(s, n, strlen(n), v, strlen(v));
+    }
+    if (!s->path || !s->authority || s->bad_headers) {
+        wt__session_free(s);
+        return wt__fail(&cl->ep.log, WT_ERR_NOMEM, "wt_client_connect: out of memory or headers over the limit");
+    }
+    if (c->peer.seen) wt__conn_on_peer_settings(c);
+    if (out) *out = s;
+    return WT_OK;
+}
+
+void wt_client_destroy(wt_client *cl) {
+    wt_allocator a;
+    size_t i;
+    if (!cl) return;
+    a = cl->ep.alloc;
+    if (cl->ep.cids) {
+        cl->ep.closing_all = 1;
+        wt__ep_close_all(&cl->ep, WT__H3_NO_ERROR);
+        wt__ep_free(&cl->ep);
+    } else if (cl->ep.ssl_ctx) {
+        wolfSSL_CTX_free(cl->ep.ssl_ctx);
+    }
+    for (i = 0; cl->headers && cl->headers[i]; i++) wt__free(&a, cl->headers[i]);
+    wt__free(&a, cl->headers);
+    wt__free(&a, cl->origin);
+    if (cl->owns_loop) wt_loop_destroy(cl->loop);
+    wt__free(&a, cl);
+}
+
+wt_loop *wt_client_loop(wt_client *cl) { return cl ? cl->loop : NULL; }
+/* ---- end file: src/wt_client.c ---- */
 #endif /* WT__IMPLEMENTATION_INCLUDED */
 #endif /* WT_IMPLEMENTATION */

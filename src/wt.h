@@ -114,6 +114,267 @@ typedef struct wt_allocator {
     void *user;
 } wt_allocator;
 
+/* ================================================================ handles
+ * wt_loop     the poll() loop: UDP sockets, timers. One per thread.
+ * wt_app      a WebTransport server: config, routes, startup/shutdown hooks.
+ * wt_client   a WebTransport client: connects to https:// URLs.
+ * wt_session  one WebTransport session (one CONNECT stream).
+ * wt_stream   one WebTransport stream, bidirectional or unidirectional.
+ *
+ * LIFETIME (when a pointer stops being valid)
+ * - wt_session: from its first event until the handler returns from its
+ *   WT_EV_SESSION_CLOSED event, which is always delivered exactly once and
+ *   always last, after WT_EV_STREAM_CLOSED for each of its streams. A
+ *   client's session pointer is valid from wt_client_connect on.
+ * - wt_stream: from its WT_EV_STREAM_OPEN (peer-opened) or from a
+ *   successful wt_session_open_stream (local) until the handler returns
+ *   from its WT_EV_STREAM_CLOSED, delivered exactly once, after every other
+ *   event of that stream. A stream closes when both directions are done
+ *   (FIN or reset each way) or when its session ends.
+ * - Event data (data, reason, header strings) is valid only during the call.
+ * - wt_app_destroy / wt_client_destroy close everything first, so every
+ *   CLOSED event is delivered before they return.
+ */
+typedef struct wt_loop wt_loop;
+typedef struct wt_app wt_app;
+typedef struct wt_client wt_client;
+typedef struct wt_session wt_session;
+typedef struct wt_stream wt_stream;
+
+/* ================================================================ events
+ * One handler per session (from the route on a server, from wt_client_connect
+ * on a client) receives every event of that session and of its streams.
+ *
+ * event                    fields set
+ * WT_EV_SESSION_REQUEST    session. Server only, before the response: read
+ *                          path/headers, then wt_session_reject() to refuse;
+ *                          returning without it accepts (2xx).
+ * WT_EV_SESSION_OPEN       session. Streams and datagrams may be used.
+ * WT_EV_SESSION_DRAINING   session. The peer asked to wind down.
+ * WT_EV_SESSION_CLOSED     session, code, reason/reason_len (the close
+ *                          capsule; 0 and "" for a bare FIN), error (WT_OK
+ *                          for a clean close; WT_ERR_REFUSED with status for
+ *                          a refused client session; WT_ERR_CLOSED when the
+ *                          connection went away; WT_ERR_TIMEOUT).
+ * WT_EV_STREAM_OPEN        session, stream. The peer opened a stream.
+ * WT_EV_STREAM_DATA        session, stream, data/len in order, fin = 1 on
+ *                          the last (len may be 0 then).
+ * WT_EV_STREAM_WRITABLE    session, stream. The send buffer has room again
+ *                          after a short wt_stream_write.
+ * WT_EV_STREAM_RESET       session, stream, code: the peer aborted its
+ *                          sending side (no more DATA).
+ * WT_EV_STREAM_STOP_SENDING session, stream, code: the peer will not read;
+ *                          the library resets our sending side with it.
+ * WT_EV_STREAM_CLOSED      session, stream. Last event of the stream.
+ * WT_EV_DATAGRAM           session, data/len.
+ */
+typedef enum wt_event_type {
+    WT_EV_SESSION_REQUEST = 1,
+    WT_EV_SESSION_OPEN,
+    WT_EV_SESSION_DRAINING,
+    WT_EV_SESSION_CLOSED,
+    WT_EV_STREAM_OPEN,
+    WT_EV_STREAM_DATA,
+    WT_EV_STREAM_WRITABLE,
+    WT_EV_STREAM_RESET,
+    WT_EV_STREAM_STOP_SENDING,
+    WT_EV_STREAM_CLOSED,
+    WT_EV_DATAGRAM
+} wt_event_type;
+
+typedef struct wt_event {
+    wt_event_type type;
+    wt_session *session;
+    wt_stream *stream;
+    const uint8_t *data;
+    size_t len;
+    int fin;
+    uint32_t code;
+    const char *reason;
+    size_t reason_len;
+    int status;  /* HTTP status of a refused client session */
+    int error;   /* WT_EV_SESSION_CLOSED: why it closed */
+    void *user;  /* the user pointer given with the handler */
+} wt_event;
+
+typedef void (*wt_handler)(wt_event *ev);
+
+/* Name of an event type, for logs. */
+const char *wt_event_name(wt_event_type type);
+
+/* ================================================================ limits
+ * Every bound the library enforces. Zero means the default beside it. */
+typedef struct wt_limits {
+    uint32_t max_connections;      /* server connections at once: 256 */
+    uint32_t max_sessions;         /* sessions per connection: 16 */
+    uint32_t max_streams_bidi;     /* peer-opened bidi streams at once: 128 */
+    uint32_t max_streams_uni;      /* peer-opened uni streams at once: 128 */
+    uint32_t stream_window;        /* receive window per stream: 256 KiB */
+    uint32_t conn_window;          /* receive window per connection: 4 MiB */
+    uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 256 KiB */
+    uint32_t datagram_queue;       /* datagrams waiting to be sent: 64 */
+    uint32_t buffered_streams;     /* streams arriving before their session: 24 */
+    uint32_t buffered_datagrams;   /* datagrams arriving before their session: 32 */
+    uint32_t max_header_bytes;     /* request/response header section: 16 KiB */
+    uint32_t idle_timeout_ms;      /* QUIC idle timeout: 30000 */
+    uint32_t handshake_timeout_ms; /* QUIC + CONNECT must finish within: 10000 */
+    uint32_t udp_buffer;           /* SO_RCVBUF / SO_SNDBUF: 4 MiB */
+} wt_limits;
+
+/* ================================================================ loop
+ * wt_app and wt_client run on a wt_loop: their own unless config.loop is
+ * set, so a server and clients (or several servers) can share one thread.
+ * To embed wt.h in another event loop (epoll, libuv, a game loop), watch
+ * the descriptors from wt_loop_pollfds, wake up after wt_loop_timeout ms
+ * at the latest, and call wt_loop_process each time. */
+typedef struct wt_loop_config {
+    wt_allocator alloc;
+    wt_log log;
+} wt_loop_config;
+
+typedef void (*wt_timer_fn)(wt_loop *loop, void *user);
+
+wt_loop *wt_loop_create(const wt_loop_config *cfg);
+void wt_loop_destroy(wt_loop *loop);  /* apps and clients on it first */
+/* Runs until wt_loop_stop. Returns WT_OK or an error. */
+int wt_loop_run(wt_loop *loop);
+/* Waits at most timeout_ms (-1: until something happens) and processes. */
+int wt_loop_run_once(wt_loop *loop, int timeout_ms);
+/* Makes wt_loop_run return; safe from a handler or a signal handler. */
+void wt_loop_stop(wt_loop *loop);
+/* Fills up to max pollfd-like entries {fd, events}; returns the count.
+   events is POLLIN, or POLLIN|POLLOUT while a socket is congested. */
+int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max);
+/* Milliseconds until wt_loop_process must run again; -1: no timer. */
+int wt_loop_timeout(wt_loop *loop);
+/* Never blocks: reads every ready socket, runs due timers, sends. */
+int wt_loop_process(wt_loop *loop);
+/* A one-shot timer; returns an id > 0, or a negative WT_ERR_*. */
+int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user);
+int wt_loop_timer_cancel(wt_loop *loop, int64_t id);
+/* Monotonic milliseconds, the loop's clock. */
+uint64_t wt_loop_now_ms(wt_loop *loop);
+
+/* ================================================================ server (app) */
+typedef void (*wt_app_hook)(wt_app *app, void *user);
+
+typedef struct wt_app_config {
+    const char *host;        /* NULL: "127.0.0.1"; "::" for every IPv4+IPv6 address;
+                                a name binds every address it resolves to */
+    int port;                /* 0: 4433; -1: a free port (see wt_app_port) */
+    const char *cert_file;   /* PEM certificate chain (required) */
+    const char *key_file;    /* PEM private key (required) */
+    wt_limits limits;
+    wt_allocator alloc;
+    wt_log log;
+    wt_loop *loop;           /* NULL: the app creates and owns one */
+} wt_app_config;
+
+wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
+/* Routes an exact path (the query string is ignored when matching) to a
+   handler. Sessions for paths without a route are refused with 404. */
+int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user);
+int wt_app_on_startup(wt_app *app, wt_app_hook fn, void *user);
+int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user);
+/* Binds the sockets and runs the startup hooks (once). */
+int wt_app_start(wt_app *app);
+/* wt_app_start, then the loop until wt_app_stop, then closes every session
+   and runs the shutdown hooks. */
+int wt_app_run(wt_app *app);
+/* Ends wt_app_run; safe from a handler or a signal handler. */
+void wt_app_stop(wt_app *app);
+/* Closes every connection (sessions get CLOSED events), runs the shutdown
+   hooks if startup ran, frees the app (and its loop if it owns it). */
+void wt_app_destroy(wt_app *app);
+int wt_app_port(const wt_app *app);          /* the bound port */
+wt_loop *wt_app_loop(wt_app *app);
+size_t wt_app_session_count(const wt_app *app);
+
+/* ================================================================ client */
+typedef struct wt_client_config {
+    const char *ca_file;            /* verify the server against these CAs (PEM) */
+    const uint8_t *cert_sha256;     /* or accept exactly this certificate (32 bytes),
+                                       like serverCertificateHashes */
+    int insecure;                   /* 1: verify nothing (tests only) */
+    const char *origin;             /* NULL: no origin header */
+    const char *const *headers;     /* NULL or {name, value, ..., NULL}: extra
+                                       request headers (lower-case names) */
+    wt_limits limits;
+    wt_allocator alloc;
+    wt_log log;
+    wt_loop *loop;                  /* NULL: the client creates and owns one */
+} wt_client_config;
+
+wt_client *wt_client_create(const wt_client_config *cfg);
+/* Opens a session to https://host[:port][/path]; handler gets its events.
+   Reuses a connection to the same host:port when the server allows more
+   than one session per connection. *out (may be NULL) gets the session. */
+int wt_client_connect(wt_client *client, const char *url, wt_handler fn, void *user, wt_session **out);
+void wt_client_destroy(wt_client *client);
+wt_loop *wt_client_loop(wt_client *client);
+
+/* ================================================================ session */
+uint64_t wt_session_id(const wt_session *s);
+const char *wt_session_path(const wt_session *s);       /* with the query string */
+const char *wt_session_authority(const wt_session *s);
+const char *wt_session_origin(const wt_session *s);     /* "" if none */
+/* A request header by lower-case name, or NULL. */
+const char *wt_session_header(const wt_session *s, const char *name);
+size_t wt_session_header_count(const wt_session *s);
+int wt_session_header_at(const wt_session *s, size_t i, const char **name, const char **value);
+/* The peer's address as "ip:port" ("[ip6]:port"); returns the length. */
+int wt_session_remote_addr(const wt_session *s, char *buf, size_t size);
+int wt_session_is_server(const wt_session *s);
+void wt_session_set_user(wt_session *s, void *user);
+void *wt_session_user(const wt_session *s);
+/* Server, during WT_EV_SESSION_REQUEST: refuse with an HTTP status (400-599). */
+int wt_session_reject(wt_session *s, int status);
+/* Closes with a 32-bit application code and a UTF-8 reason (<= 1024 bytes,
+   NULL for none). Streams are reset; CLOSED events follow. */
+int wt_session_close(wt_session *s, uint32_t code, const char *reason);
+/* Tells the peer to wind down (DRAIN_WEBTRANSPORT_SESSION). */
+int wt_session_drain(wt_session *s);
+/* Opens a stream: bidi = 1 bidirectional, 0 unidirectional. WT_ERR_LIMIT
+   when the peer's stream limit is reached. */
+int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
+/* Sends one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
+   WT_ERR_WOULDBLOCK when the send queue is full (datagrams are unreliable:
+   the caller may drop it). */
+int wt_session_send_datagram(wt_session *s, const void *data, size_t len);
+size_t wt_session_max_datagram_size(const wt_session *s);
+
+/* ================================================================ stream */
+int64_t wt_stream_id(const wt_stream *st);
+wt_session *wt_stream_session(const wt_stream *st);
+int wt_stream_is_bidi(const wt_stream *st);
+int wt_stream_is_local(const wt_stream *st);   /* opened by this side */
+void wt_stream_set_user(wt_stream *st, void *user);
+void *wt_stream_user(const wt_stream *st);
+/* Queues bytes: returns how many were taken (0..len, bounded by
+   limits.stream_send_buffer) or a negative error. A short count means the
+   buffer is full: WT_EV_STREAM_WRITABLE follows when it drains. */
+int wt_stream_write(wt_stream *st, const void *data, size_t len);
+/* Sends FIN after everything queued. */
+int wt_stream_finish(wt_stream *st);
+/* Abort sending (RESET_STREAM) / ask the peer to stop (STOP_SENDING). */
+int wt_stream_reset(wt_stream *st, uint32_t code);
+int wt_stream_stop_sending(wt_stream *st, uint32_t code);
+/* While paused no DATA is delivered and no flow-control credit is given
+   back, so a slow reader slows the sender instead of growing memory. */
+int wt_stream_pause(wt_stream *st, int paused);
+/* Collect the whole stream (up to limit bytes) and deliver it as one
+   WT_EV_STREAM_DATA with fin = 1. Past limit the stream is stopped with
+   STOP_SENDING and the event carries what arrived, fin = 0. */
+int wt_stream_read_all(wt_stream *st, size_t limit);
+size_t wt_stream_send_buffered(const wt_stream *st); /* bytes not yet acknowledged */
+
+/* ================================================================ error codes
+ * WebTransport application codes are 32-bit; on the wire they live in a
+ * reserved HTTP/3 range. These convert; wt_h3_to_code returns -1 for an
+ * HTTP/3 code outside the range. */
+uint64_t wt_code_to_h3(uint32_t code);
+int64_t wt_h3_to_code(uint64_t h3);
+
 /* ================================================================ certificates */
 /* A self-signed ECDSA P-256 certificate that browsers accept through
    `serverCertificateHashes` (total validity <= 14 days). */

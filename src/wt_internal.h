@@ -82,4 +82,388 @@ int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n);
 void wt__buf_consume(wt__buf *b, size_t n);
 void wt__buf_free(const wt_allocator *a, wt__buf *b);
 
+
+/* ---- send buffer: data never moves until the peer acknowledges it, as
+   ngtcp2 and nghttp3 keep pointers into it for retransmission. */
+typedef struct wt__chunk {
+    struct wt__chunk *next;
+    size_t cap, len;
+    uint8_t data[];
+} wt__chunk;
+
+typedef struct wt__sendbuf {
+    wt__chunk *head, *tail;
+    size_t head_off;       /* acknowledged bytes at the front of head */
+    size_t stored;         /* bytes held: sent-but-unacked + unsent */
+    size_t unsent;         /* bytes not yet handed to the transport */
+    wt__chunk *send_chunk; /* where the first unsent byte is */
+    size_t send_off;
+} wt__sendbuf;
+
+int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
+/* Fills up to max vecs with unsent data; returns the count. */
+size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max);
+void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n);
+void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n);
+void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
+
+/* ---- WebTransport protocol constants (see the wire notes) */
+#define WT__H3_SETTINGS_ENABLE_CONNECT 0x08
+#define WT__H3_SETTINGS_H3_DATAGRAM 0x33
+#define WT__H3_SETTINGS_H3_DATAGRAM_DRAFT04 0xffd277
+#define WT__H3_SETTINGS_WT_ENABLE_DRAFT02 0x2b603742
+#define WT__H3_SETTINGS_WT_MAX_SESSIONS 0x14e9cd29
+#define WT__H3_SETTINGS_WT_ENABLED 0x2c7cf000
+#define WT__STREAM_TYPE_BIDI 0x41
+#define WT__STREAM_TYPE_UNI 0x54
+#define WT__CAPSULE_CLOSE 0x2843
+#define WT__CAPSULE_DRAIN 0x78ae
+#define WT__REASON_MAX 1024
+#define WT__CAPSULE_MAX (WT__REASON_MAX + 16) /* larger known capsules are an error */
+#define WT__ERR_BUFFERED_STREAM_REJECTED 0x3994bd84ULL
+#define WT__ERR_SESSION_GONE 0x170d7b68ULL
+#define WT__H3_NO_ERROR 0x100
+#define WT__H3_GENERAL_PROTOCOL_ERROR 0x101
+#define WT__H3_INTERNAL_ERROR 0x102
+#define WT__H3_STREAM_CREATION_ERROR 0x103
+#define WT__H3_ID_ERROR 0x108
+#define WT__H3_REQUEST_CANCELLED 0x10c
+#define WT__H3_MESSAGE_ERROR 0x10e
+#define WT__H3_CONNECT_ERROR 0x10f
+#define WT__H3_DATAGRAM_ERROR 0x33
+
+/* ---- capsules (RFC 9297): type varint, length varint, value */
+typedef struct wt__capsule {
+    uint64_t type;
+    const uint8_t *value;
+    size_t len;
+} wt__capsule;
+/* Parses one capsule from [p, p+n): bytes used, 0 when more input is
+   needed, WT_ERR_TOO_BIG when its length is above max. */
+int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max);
+/* Encodes a CLOSE_WEBTRANSPORT_SESSION capsule; returns bytes (<= 8+4+1024+8). */
+size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t reason_len);
+
+/* ---- SETTINGS frame rewriting and reading */
+typedef struct wt__wt_settings {
+    unsigned seen : 1;        /* a SETTINGS frame arrived */
+    unsigned wt_draft02 : 1;  /* 0x2b603742 = 1 */
+    unsigned wt_enabled : 1;  /* 0x2c7cf000 = 1 */
+    unsigned datagram : 1;    /* 0x33 or 0xffd277 = 1 */
+    unsigned connect : 1;     /* 0x08 = 1 */
+    uint64_t max_sessions;    /* 0x14e9cd29, 0 if absent */
+} wt__wt_settings;
+/* Parses a SETTINGS frame payload. */
+int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out);
+/* Given the start of nghttp3's control stream (stream type + SETTINGS
+   frame), writes a copy with the WebTransport settings appended; returns
+   the new length, or 0 if in does not yet hold a whole SETTINGS frame, or
+   <0 on error. *consumed gets the bytes of `in` the copy replaces. */
+int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
+                        int server, uint64_t max_sessions);
+
+/* ---- the stream demultiplexer: what the first bytes of a peer stream say */
+enum { WT__DEMUX_MORE = 0, WT__DEMUX_H3 = 1, WT__DEMUX_WT = 2, WT__DEMUX_CTRL = 3 };
+/* Looks at the first n bytes of a peer-initiated stream. Returns MORE, H3
+   (give it to nghttp3), CTRL (HTTP/3 control stream: nghttp3, and read
+   its SETTINGS) or WT with *session_id and *hdr_len (bytes of header). */
+int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id, size_t *hdr_len);
+
+/* ---- error-code mapping */
+#define WT__H3_CODE_FIRST 0x52e4a40fa8dbULL
+#define WT__H3_CODE_LAST 0x52e5ac983162ULL
+
+/* ---- capsule reader: feeds CONNECT-stream body bytes, skips unknown
+   capsules piecewise so a large GREASE capsule costs no memory. */
+typedef struct wt__capsule_reader {
+    uint8_t buf[WT__CAPSULE_MAX + 16];
+    size_t len;
+    uint64_t skip;
+} wt__capsule_reader;
+typedef int (*wt__capsule_fn)(void *ctx, const wt__capsule *c);
+int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx);
+
+/* ================================================================ runtime objects */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <signal.h>
+
+#define WT__MAX_SOCKS 4
+#define WT__MAX_UDP_PAYLOAD 1452
+#define WT__RECV_BATCH 32
+#define WT__SEND_BATCH 32
+#define WT__PKT_BUF 2048
+
+typedef struct wt__ep wt__ep;
+typedef struct wt__conn wt__conn;
+
+typedef struct wt__sock {
+    int fd;
+    int want_write;   /* the last send hit EAGAIN */
+    int gso;          /* UDP_SEGMENT works on it; -1 unknown */
+    struct sockaddr_storage local;
+    socklen_t local_len;
+    wt__ep *ep;
+} wt__sock;
+
+typedef struct wt__timer {
+    int64_t id;
+    uint64_t due_ms;
+    wt_timer_fn fn;
+    void *user;
+} wt__timer;
+
+struct wt_loop {
+    wt_allocator alloc;
+    wt_log log;
+    wt__ep *eps;
+    wt__timer *timers;
+    size_t ntimers, timers_cap;
+    int64_t next_timer_id;
+    volatile sig_atomic_t stop;
+    uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
+};
+
+/* Server and client share one engine: an endpoint owns sockets, a TLS
+   context and connections. */
+struct wt__ep {
+    wt_loop *loop;
+    wt__ep *next;
+    int server;
+    wt_allocator alloc;
+    wt_log log;
+    wt_limits lim;
+    WOLFSSL_CTX *ssl_ctx;
+    wt__sock socks[WT__MAX_SOCKS];
+    int nsocks;
+    wt__conn *conns;
+    size_t nconns;
+    /* connection-ID table (open addressing); server only */
+    struct wt__cid_slot *cids;
+    size_t cids_cap, cids_used;
+    uint8_t reset_secret[32];
+    WC_RNG rng;
+    ngtcp2_mem mem;
+    nghttp3_mem h3mem;
+    void *owner;                  /* wt_app or wt_client */
+    /* app: route a new session request (sets handler or rejects) */
+    void (*on_request)(wt__ep *ep, wt_session *s);
+    /* client verification */
+    uint8_t pin[32];
+    int has_pin;
+    int closing_all;
+};
+
+typedef struct wt__cid_slot {
+    uint8_t len; /* 0 empty, 255 deleted */
+    uint8_t data[NGTCP2_MAX_CIDLEN];
+    wt__conn *conn;
+} wt__cid_slot;
+
+typedef struct wt__dgram {
+    struct wt__dgram *next;
+    size_t len;
+    uint8_t data[];
+} wt__dgram;
+
+enum { WT__CONN_HANDSHAKE, WT__CONN_OPEN, WT__CONN_CLOSING, WT__CONN_DRAINING, WT__CONN_DEAD };
+
+struct wt__conn {
+    wt__ep *ep;
+    wt__conn *next, *prev;
+    ngtcp2_conn *qc;
+    WOLFSSL *ssl;
+    ngtcp2_crypto_conn_ref ref;
+    nghttp3_conn *h3;
+    wt__sock *sock;
+    struct sockaddr_storage remote;
+    socklen_t remote_len;
+    int state;
+    ngtcp2_ccerr ccerr;
+    uint64_t deadline_ms;        /* handshake or closing-period end */
+    uint8_t *close_pkt;          /* CONNECTION_CLOSE, re-sent while closing */
+    size_t close_pkt_len;
+    int dirty;                   /* has something to write */
+    int in_callback;             /* ngtcp2 is calling us: do not delete */
+    /* WebTransport */
+    wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
+    int64_t ctrl_id;             /* our control stream (nghttp3's) */
+    int64_t peer_ctrl_id;        /* the peer's control stream, -1 until seen */
+    uint8_t ctrl_prefix[256];    /* our rewritten SETTINGS */
+    size_t ctrl_prefix_len, ctrl_prefix_sent, ctrl_prefix_h3len;
+    int ctrl_prefix_state;       /* 0 not built, 1 sending, 2 done */
+    wt__buf peer_ctrl;           /* the peer's control stream until SETTINGS */
+    wt_session *sessions;
+    size_t nsessions;
+    int64_t max_seen_request;    /* highest peer request stream with headers */
+    wt_stream *pending;          /* peer WT streams whose session is unknown */
+    size_t npending;
+    wt__dgram *pending_dgrams, *pending_dgrams_tail;
+    size_t npending_dgrams;
+    wt_stream *send_head, *send_tail; /* WT streams with data or FIN to send */
+    wt__dgram *dq_head, *dq_tail;     /* datagrams to send */
+    size_t dq_len;
+    wt_stream *graveyard;        /* closed streams, freed at a safe point */
+    uint64_t ctrl_acked;         /* control stream bytes acknowledged */
+    int fail_error;              /* WT_ERR_* the sessions learn when it dies */
+    /* client */
+    char *host;
+    uint16_t port;
+    int goaway;
+};
+
+enum { WT__SESS_CONNECTING, WT__SESS_REQUESTED, WT__SESS_OPEN, WT__SESS_CLOSING, WT__SESS_CLOSED };
+
+struct wt_session {
+    wt__conn *conn;
+    wt_session *next;
+    int64_t id;
+    int state;
+    int server;
+    wt_handler fn;
+    void *fn_user;
+    void *user;
+    char *path, *authority, *origin, *protocol, *method;
+    int bad_headers;             /* a header did not fit: WT_ERR_LIMIT/NOMEM */
+    char **headers;              /* name, value, name, value ... */
+    size_t nheaders, headers_bytes;
+    int reject_status;
+    int status;                  /* client: response status */
+    wt__sendbuf cap_tx;          /* capsules we send on the CONNECT stream */
+    int cap_fin;                 /* FIN the CONNECT stream after cap_tx */
+    int cap_fin_sent;
+    wt__capsule_reader cap_rx;
+    int close_received;
+    uint32_t close_code;
+    char close_reason[WT__REASON_MAX + 1];
+    size_t close_reason_len;
+    int close_error;
+    uint32_t local_code;         /* what we closed with */
+    const char *local_reason;
+    char local_reason_buf[WT__REASON_MAX + 1];
+    size_t local_reason_len;
+    wt_stream *streams;
+    int connect_closed;          /* nghttp3 is done with the CONNECT stream */
+    int drain_received;
+    int in_event;
+};
+
+enum { WT__ST_CLASSIFY, WT__ST_WT, WT__ST_PENDING };
+
+struct wt_stream {
+    wt__conn *conn;
+    wt_session *sess;
+    wt_stream *next, *prev;      /* session list, or conn->pending */
+    wt_stream *send_next;        /* conn send queue */
+    int in_send_queue;
+    int64_t id;
+    int kind;
+    uint64_t session_id;
+    unsigned bidi : 1, local : 1;
+    unsigned fin_queued : 1, fin_sent : 1, fin_received : 1, reset_received : 1;
+    unsigned reset_sent : 1, stop_sent : 1, paused : 1, read_all : 1;
+    unsigned want_writable : 1, open_delivered : 1, closed : 1, blocked : 1;
+    unsigned read_done : 1;      /* no more DATA will be delivered */
+    wt__sendbuf tx;
+    wt__buf rx;                  /* held while paused, collecting, or pending */
+    uint64_t rx_unacked;         /* bytes received but not yet credited */
+    size_t read_all_limit;
+    uint8_t hdr[16];
+    size_t hdr_len;
+    void *user;
+};
+
+/* ---- loop (wt_loop.c) */
+uint64_t wt__now_ns(void);
+int wt__loop_add_ep(wt_loop *loop, wt__ep *ep);
+void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep);
+int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
+void wt__sock_close(wt__sock *s);
+/* Sends packets of equal size (the last may be shorter) to one address. */
+int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
+                  size_t len, size_t seg);
+
+/* ---- QUIC (wt_quic.c) */
+int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
+                const wt_limits *lim);
+void wt__ep_free(wt__ep *ep);
+void wt__ep_close_all(wt__ep *ep, uint64_t h3code);
+void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen,
+                      const uint8_t *pkt, size_t len, uint64_t now);
+uint64_t wt__ep_expiry_ms(wt__ep *ep);
+void wt__ep_service(wt__ep *ep, uint64_t now_ns);
+wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
+                              uint16_t port);
+int wt__conn_write(wt__conn *c);
+void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why);
+void wt__conn_fail(wt__conn *c, int liberr, const char *why);
+void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n);
+
+/* ---- HTTP/3 (wt_h3.c) */
+int wt__h3_init(wt__conn *c);
+int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *stream_user, const uint8_t *data,
+                          size_t len, int fin);
+int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t n);
+void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+/* Picks stream data for the next packet: nghttp3 first, then WT streams. */
+typedef struct wt__tx {
+    int64_t stream_id;
+    int fin;
+    ngtcp2_vec vec[16];
+    size_t nvec;
+    wt_stream *wst;    /* a WT stream, or NULL for nghttp3 */
+    int ctrl_prefix;   /* the rewritten SETTINGS */
+} wt__tx;
+int wt__h3_next_tx(wt__conn *c, wt__tx *tx);
+void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n);
+void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx);
+void wt__h3_tx_shut(wt__conn *c, wt__tx *tx);
+void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *stream_user);
+void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n);
+
+/* ---- sessions (wt_session.c) */
+wt_session *wt__session_new(wt__conn *c, int64_t id, int server);
+void wt__session_emit(wt_session *s, wt_event *ev);
+void wt__session_end(wt_session *s, int error);   /* CLOSED events, frees later */
+void wt__session_free(wt_session *s);
+wt_session *wt__session_find(wt__conn *c, uint64_t id);
+int wt__session_submit_request(wt_session *s);
+void wt__session_on_headers_done(wt_session *s, int fin);
+void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
+void wt__session_on_drain(wt_session *s);
+void wt__session_maybe_free(wt_session *s);
+void wt__conn_on_peer_settings(wt__conn *c);
+void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
+void wt__session_on_fin(wt_session *s);
+void wt__conn_end_sessions(wt__conn *c, int error);
+
+/* ---- streams (wt_stream.c) */
+wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
+void wt__stream_attach(wt_stream *st, wt_session *s);
+void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin);
+void wt__stream_on_acked(wt_stream *st, uint64_t n);
+void wt__stream_on_reset(wt_stream *st, uint64_t app_error);
+void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error);
+void wt__stream_on_close(wt_stream *st);
+void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
+void wt__stream_free(wt_stream *st);
+void wt__stream_queue_send(wt_stream *st);
+void wt__stream_unqueue_send(wt_stream *st);
+void wt__stream_on_wt_header(wt_stream *st);
+void wt__conn_free_graveyard(wt__conn *c);
+void *wt__dead_stream_marker(void);
+void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
+void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
+
+/* ---- client (wt_client.c) */
+int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);
+
+/* ---- datagrams (wt_datagram.c) */
+void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len);
+void wt__dgram_adopt_pending(wt__conn *c, wt_session *s);
+void wt__dgram_free_all(wt__conn *c);
+
 #endif /* WT__INTERNAL_H */

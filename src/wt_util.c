@@ -166,3 +166,117 @@ void wt_hex(const uint8_t *in, size_t n, char *out) {
     }
     out[2 * n] = 0;
 }
+
+/* ---------------------------------------------------------------- send buffers */
+#define WT__CHUNK_SIZE 16384
+
+int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
+    const uint8_t *src = (const uint8_t *)p;
+    while (n > 0) {
+        wt__chunk *t = b->tail;
+        size_t room, k;
+        if (!t || t->len == t->cap) {
+            size_t cap = n > WT__CHUNK_SIZE ? n : WT__CHUNK_SIZE;
+            if (cap > 4 * WT__CHUNK_SIZE) cap = 4 * WT__CHUNK_SIZE;
+            t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk) + cap);
+            if (!t) return WT_ERR_NOMEM;
+            t->next = NULL;
+            t->cap = cap;
+            t->len = 0;
+            if (b->tail) b->tail->next = t;
+            else b->head = t, b->head_off = 0;
+            b->tail = t;
+        }
+        room = t->cap - t->len;
+        k = n < room ? n : room;
+        memcpy(t->data + t->len, src, k);
+        if (b->unsent == 0) b->send_chunk = t, b->send_off = t->len;
+        t->len += k;
+        b->stored += k;
+        b->unsent += k;
+        src += k;
+        n -= k;
+    }
+    return WT_OK;
+}
+
+size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
+    const wt__chunk *c = b->send_chunk;
+    size_t off = b->send_off, n = 0, left = b->unsent;
+    while (c && left > 0 && n < max) {
+        size_t k = c->len - off;
+        if (k > left) k = left;
+        if (k > 0) {
+            v[n].base = (uint8_t *)c->data + off;
+            v[n].len = k;
+            n++;
+            left -= k;
+        }
+        c = c->next;
+        off = 0;
+    }
+    return n;
+}
+
+void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n) {
+    WT_ASSERT(n <= b->unsent);
+    b->unsent -= n;
+    while (n > 0 && b->send_chunk) {
+        size_t k = b->send_chunk->len - b->send_off;
+        if (n < k) {
+            b->send_off += n;
+            return;
+        }
+        n -= k;
+        if (!b->send_chunk->next) {
+            b->send_off = b->send_chunk->len;
+            return;
+        }
+        b->send_chunk = b->send_chunk->next;
+        b->send_off = 0;
+    }
+    /* a chunk boundary: move to the next chunk so peek starts there */
+    if (b->send_chunk && b->send_off == b->send_chunk->len && b->send_chunk->next)
+        b->send_chunk = b->send_chunk->next, b->send_off = 0;
+}
+
+void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
+    if (n > b->stored - b->unsent) n = b->stored - b->unsent;
+    b->stored -= n;
+    while (n > 0 && b->head) {
+        size_t k = b->head->len - b->head_off;
+        if (n < k) {
+            b->head_off += n;
+            return;
+        }
+        n -= k;
+        /* never free the chunk that still holds unsent bytes or takes appends */
+        if (b->head == b->send_chunk || b->head == b->tail) {
+            b->head_off = b->head->len;
+            break;
+        }
+        {
+            wt__chunk *next = b->head->next;
+            wt__free(a, b->head);
+            b->head = next;
+            b->head_off = 0;
+        }
+    }
+    /* everything acknowledged and nothing unsent: recycle the last chunk */
+    if (b->stored == 0 && b->head && b->head == b->tail) {
+        b->head->len = 0;
+        b->head_off = 0;
+        b->send_chunk = b->head;
+        b->send_off = 0;
+    }
+}
+
+void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b) {
+    wt__chunk *c = b->head;
+    while (c) {
+        wt__chunk *next = c->next;
+        wt__free(a, c);
+        c = next;
+    }
+    memset(b, 0, sizeof *b);
+}

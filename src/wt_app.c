@@ -1,0 +1,246 @@
+/* wt_app.c - the server application: config, routes, startup/shutdown hooks. */
+#include "wt_internal.h"
+
+#include <netdb.h>
+
+typedef struct wt__route {
+    char *path;
+    wt_handler fn;
+    void *user;
+} wt__route;
+
+typedef struct wt__hook {
+    wt_app_hook fn;
+    void *user;
+} wt__hook;
+
+struct wt_app {
+    wt__ep ep;
+    wt_loop *loop;
+    int owns_loop;
+    char *host;
+    int port, bound_port;
+    wt__route *routes;
+    size_t nroutes;
+    wt__hook *startup, *shutdown;
+    size_t nstartup, nshutdown;
+    int started, shut_down;
+};
+
+static int wt__tls_init_once(void) {
+    static int done;
+    if (!done) {
+        if (wolfSSL_Init() != WOLFSSL_SUCCESS) return WT_ERR_TLS;
+        done = 1;
+    }
+    return WT_OK;
+}
+
+static int wt__path_matches(const char *route, const char *path) {
+    size_t n = strcspn(path, "?");
+    return strlen(route) == n && memcmp(route, path, n) == 0;
+}
+
+static void wt__app_on_request(wt__ep *ep, wt_session *s) {
+    wt_app *app = (wt_app *)ep->owner;
+    size_t i;
+    for (i = 0; i < app->nroutes; i++)
+        if (wt__path_matches(app->routes[i].path, s->path)) {
+            s->fn = app->routes[i].fn;
+            s->fn_user = app->routes[i].user;
+            return;
+        }
+    wt__log(&ep->log, WT_LOG_INFO, "no route for %s: 404", s->path);
+    s->reject_status = 404;
+}
+
+wt_app *wt_app_create(const wt_app_config *cfg) {
+    wt_app *app;
+    const wt_log *lg;
+    if (!cfg) return NULL;
+    lg = &cfg->log;
+    if (!cfg->cert_file || !cfg->key_file) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: cert_file and key_file are required");
+        return NULL;
+    }
+    if (cfg->port < -1 || cfg->port > 65535) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: port %d outside -1..65535", cfg->port);
+        return NULL;
+    }
+    if (wt__tls_init_once() != WT_OK) {
+        wt__fail(lg, WT_ERR_TLS, "wolfSSL_Init failed");
+        return NULL;
+    }
+    app = (wt_app *)wt__calloc(&cfg->alloc, sizeof *app);
+    if (!app) {
+        wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
+        return NULL;
+    }
+    app->loop = cfg->loop;
+    if (!app->loop) {
+        wt_loop_config lc;
+        memset(&lc, 0, sizeof lc);
+        lc.alloc = cfg->alloc;
+        lc.log = cfg->log;
+        if (!(app->loop = wt_loop_create(&lc))) {
+            wt__free(&cfg->alloc, app);
+            return NULL;
+        }
+        app->owns_loop = 1;
+    }
+    if (wt__ep_init(&app->ep, app->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    app->ep.owner = app;
+    app->ep.on_request = wt__app_on_request;
+    app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
+    app->port = cfg->port == 0 ? 4433 : cfg->port;
+    app->ep.ssl_ctx = wolfSSL_CTX_new(wolfTLSv1_3_server_method());
+    if (!app->host || !app->ep.ssl_ctx || ngtcp2_crypto_wolfssl_configure_server_context(app->ep.ssl_ctx) != 0) {
+        wt__fail(lg, WT_ERR_TLS, "cannot create the TLS context");
+        goto fail;
+    }
+    if (wolfSSL_CTX_use_certificate_chain_file(app->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
+        wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
+        goto fail;
+    }
+    if (wolfSSL_CTX_use_PrivateKey_file(app->ep.ssl_ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_check_private_key(app->ep.ssl_ctx) != WOLFSSL_SUCCESS) {
+        wt__fail(lg, WT_ERR_CERT, "cannot load private key %s (or it does not match the certificate)", cfg->key_file);
+        goto fail;
+    }
+    return app;
+fail:
+    wt_app_destroy(app);
+    return NULL;
+}
+
+static int wt__hook_add(wt_app *app, wt__hook **list, size_t *n, wt_app_hook fn, void *user) {
+    wt__hook *h;
+    if (!app || !fn) return WT_ERR_INVALID;
+    h = (wt__hook *)wt__realloc(&app->ep.alloc, *list, (*n + 1) * sizeof *h);
+    if (!h) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "hook: out of memory");
+    h[*n].fn = fn;
+    h[*n].user = user;
+    *list = h;
+    (*n)++;
+    return WT_OK;
+}
+
+int wt_app_on_startup(wt_app *app, wt_app_hook fn, void *user) {
+    return wt__hook_add(app, &app->startup, &app->nstartup, fn, user);
+}
+
+int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user) {
+    return wt__hook_add(app, &app->shutdown, &app->nshutdown, fn, user);
+}
+
+int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user) {
+    wt__route *r;
+    size_t i;
+    if (!app || !path || !fn || path[0] != '/')
+        return app ? wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: path must start with '/' and fn be set")
+                   : WT_ERR_INVALID;
+    for (i = 0; i < app->nroutes; i++)
+        if (!strcmp(app->routes[i].path, path))
+            return wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: %s is routed already", path);
+    r = (wt__route *)wt__realloc(&app->ep.alloc, app->routes, (app->nroutes + 1) * sizeof *r);
+    if (!r) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
+    app->routes = r;
+    r[app->nroutes].path = wt__strdup(&app->ep.alloc, path);
+    if (!r[app->nroutes].path) return WT_ERR_NOMEM;
+    r[app->nroutes].fn = fn;
+    r[app->nroutes].user = user;
+    app->nroutes++;
+    return WT_OK;
+}
+
+int wt_app_start(wt_app *app) {
+    struct addrinfo hints, *res = NULL, *ai;
+    char port[12];
+    int rv, i;
+    if (!app) return WT_ERR_INVALID;
+    if (app->started) return WT_OK;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(port, sizeof port, "%d", app->port < 0 ? 0 : app->port);
+    rv = getaddrinfo(app->host, port, &hints, &res);
+    if (rv != 0) return wt__fail(&app->ep.log, WT_ERR_IO, "cannot resolve %s: %s", app->host, gai_strerror(rv));
+    for (ai = res; ai; ai = ai->ai_next) {
+        struct sockaddr_storage a;
+        memcpy(&a, ai->ai_addr, ai->ai_addrlen);
+        /* a free port chosen for the first address is used for the rest */
+        if (app->bound_port) {
+            if (a.ss_family == AF_INET) ((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)app->bound_port);
+            else ((struct sockaddr_in6 *)&a)->sin6_port = htons((uint16_t)app->bound_port);
+        }
+        rv = wt__sock_open(&app->ep, (struct sockaddr *)&a, (socklen_t)ai->ai_addrlen, 1);
+        if (rv < 0) break;
+        {
+            wt__sock *s = &app->ep.socks[rv];
+            app->bound_port = ntohs(s->local.ss_family == AF_INET ? ((struct sockaddr_in *)&s->local)->sin_port
+                                                                  : ((struct sockaddr_in6 *)&s->local)->sin6_port);
+        }
+        rv = WT_OK;
+    }
+    freeaddrinfo(res);
+    if (rv < 0) {
+        for (i = 0; i < app->ep.nsocks; i++) wt__sock_close(&app->ep.socks[i]);
+        app->ep.nsocks = 0;
+        return wt__fail(&app->ep.log, rv, "cannot listen on %s port %d", app->host, app->port);
+    }
+    app->started = 1;
+    wt__log(&app->ep.log, WT_LOG_INFO, "listening on https://%s:%d/", app->host, app->bound_port);
+    for (i = 0; i < (int)app->nstartup; i++) app->startup[i].fn(app, app->startup[i].user);
+    return WT_OK;
+}
+
+static void wt__app_shutdown(wt_app *app) {
+    size_t i;
+    if (!app->started || app->shut_down) return;
+    app->shut_down = 1;
+    app->ep.closing_all = 1;
+    wt__ep_close_all(&app->ep, WT__H3_NO_ERROR);
+    for (i = 0; i < app->nshutdown; i++) app->shutdown[i].fn(app, app->shutdown[i].user);
+}
+
+int wt_app_run(wt_app *app) {
+    int rv;
+    if (!app) return WT_ERR_INVALID;
+    if ((rv = wt_app_start(app)) != WT_OK) return rv;
+    rv = wt_loop_run(app->loop);
+    wt__app_shutdown(app);
+    return rv;
+}
+
+void wt_app_stop(wt_app *app) {
+    if (app) wt_loop_stop(app->loop);
+}
+
+void wt_app_destroy(wt_app *app) {
+    wt_allocator a;
+    size_t i;
+    if (!app) return;
+    a = app->ep.alloc;
+    wt__app_shutdown(app);
+    if (app->ep.cids) wt__ep_free(&app->ep);
+    else if (app->ep.ssl_ctx) wolfSSL_CTX_free(app->ep.ssl_ctx);
+    for (i = 0; i < app->nroutes; i++) wt__free(&a, app->routes[i].path);
+    wt__free(&a, app->routes);
+    wt__free(&a, app->startup);
+    wt__free(&a, app->shutdown);
+    wt__free(&a, app->host);
+    if (app->owns_loop) wt_loop_destroy(app->loop);
+    wt__free(&a, app);
+}
+
+int wt_app_port(const wt_app *app) { return app ? app->bound_port : 0; }
+wt_loop *wt_app_loop(wt_app *app) { return app ? app->loop : NULL; }
+
+size_t wt_app_session_count(const wt_app *app) {
+    const wt__conn *c;
+    size_t n = 0;
+    if (!app) return 0;
+    for (c = app->ep.conns; c; c = c->next) n += c->nsessions;
+    return n;
+}

@@ -1,0 +1,213 @@
+/* wt_client.c - the client: https:// URLs, server verification, sessions. */
+#include "wt_internal.h"
+
+#include <netdb.h>
+
+struct wt_client {
+    wt__ep ep;
+    wt_loop *loop;
+    int owns_loop;
+    char *origin;
+    char **headers; /* name, value, ..., NULL */
+    size_t nheaders;
+};
+
+static void wt__client_no_request(wt__ep *ep, wt_session *s) {
+    WT__UNUSED(ep);
+    s->reject_status = 404;
+}
+
+/* Splits https://host[:port][/path] (host may be [IPv6]). */
+int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path) {
+    const char *p, *h, *he, *slash;
+    size_t hl;
+    long pn = 443;
+    if (!url || strncmp(url, "https://", 8) != 0) return WT_ERR_URL;
+    h = url + 8;
+    slash = strchr(h, '/');
+    he = slash ? slash : h + strlen(h);
+    if (*h == '[') {
+        const char *rb = memchr(h, ']', (size_t)(he - h));
+        if (!rb) return WT_ERR_URL;
+        hl = (size_t)(rb - h - 1);
+        if (hl == 0 || hl >= hostcap) return WT_ERR_URL;
+        memcpy(host, h + 1, hl);
+        p = rb + 1;
+    } else {
+        const char *colon = memchr(h, ':', (size_t)(he - h));
+        p = colon ? colon : he;
+        hl = (size_t)(p - h);
+        if (hl == 0 || hl >= hostcap) return WT_ERR_URL;
+        memcpy(host, h, hl);
+    }
+    host[hl] = 0;
+    if (p < he) {
+        char *end;
+        if (*p != ':') return WT_ERR_URL;
+        pn = strtol(p + 1, &end, 10);
+        if (end != he || pn < 1 || pn > 65535) return WT_ERR_URL;
+    }
+    *port = (uint16_t)pn;
+    *path = slash ? slash : "/";
+    return WT_OK;
+}
+
+wt_client *wt_client_create(const wt_client_config *cfg) {
+    wt_client *cl;
+    const wt_log *lg;
+    size_t i, n = 0;
+    if (!cfg) return NULL;
+    lg = &cfg->log;
+    if (!cfg->ca_file && !cfg->cert_sha256 && !cfg->insecure) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_client_create: set ca_file, cert_sha256, or insecure = 1");
+        return NULL;
+    }
+    if (wolfSSL_Init() != WOLFSSL_SUCCESS) {
+        wt__fail(lg, WT_ERR_TLS, "wolfSSL_Init failed");
+        return NULL;
+    }
+    cl = (wt_client *)wt__calloc(&cfg->alloc, sizeof *cl);
+    if (!cl) {
+        wt__fail(lg, WT_ERR_NOMEM, "wt_client_create: out of memory");
+        return NULL;
+    }
+    cl->loop = cfg->loop;
+    if (!cl->loop) {
+        wt_loop_config lc;
+        memset(&lc, 0, sizeof lc);
+        lc.alloc = cfg->alloc;
+        lc.log = cfg->log;
+        if (!(cl->loop = wt_loop_create(&lc))) {
+            wt__free(&cfg->alloc, cl);
+            return NULL;
+        }
+        cl->owns_loop = 1;
+    }
+    if (wt__ep_init(&cl->ep, cl->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    cl->ep.owner = cl;
+    cl->ep.on_request = wt__client_no_request;
+    cl->ep.ssl_ctx = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
+    if (!cl->ep.ssl_ctx || ngtcp2_crypto_wolfssl_configure_client_context(cl->ep.ssl_ctx) != 0) {
+        wt__fail(lg, WT_ERR_TLS, "cannot create the TLS context");
+        goto fail;
+    }
+    if (cfg->ca_file) {
+        if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {
+            wt__fail(lg, WT_ERR_CERT, "cannot load CA file %s", cfg->ca_file);
+            goto fail;
+        }
+        wolfSSL_CTX_set_verify(cl->ep.ssl_ctx, WOLFSSL_VERIFY_PEER, NULL);
+    } else {
+        /* a pin is checked when the handshake completes; insecure checks nothing */
+        wolfSSL_CTX_set_verify(cl->ep.ssl_ctx, WOLFSSL_VERIFY_NONE, NULL);
+        if (cfg->cert_sha256) {
+            memcpy(cl->ep.pin, cfg->cert_sha256, 32);
+            cl->ep.has_pin = 1;
+        } else {
+            wt__log(lg, WT_LOG_WARN, "client created with insecure = 1: the server is not verified");
+        }
+    }
+    if (cfg->origin && !(cl->origin = wt__strdup(&cfg->alloc, cfg->origin))) goto fail;
+    while (cfg->headers && cfg->headers[n]) n++;
+    if (n % 2) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_client_create: headers must come in name, value pairs");
+        goto fail;
+    }
+    if (n) {
+        cl->headers = (char **)wt__calloc(&cfg->alloc, (n + 1) * sizeof(char *));
+        if (!cl->headers) goto fail;
+        for (i = 0; i < n; i++)
+            if (!(cl->headers[i] = wt__strdup(&cfg->alloc, cfg->headers[i]))) goto fail;
+        cl->nheaders = n / 2;
+    }
+    return cl;
+fail:
+    wt_client_destroy(cl);
+    return NULL;
+}
+
+static wt__conn *wt__client_reusable(wt_client *cl, const char *host, uint16_t port) {
+    wt__conn *c;
+    for (c = cl->ep.conns; c; c = c->next) {
+        size_t live = 0;
+        wt_session *s;
+        if (c->state > WT__CONN_OPEN || c->goaway || !c->host || strcmp(c->host, host) != 0 || c->port != port)
+            continue;
+        for (s = c->sessions; s; s = s->next) live += s->state != WT__SESS_CLOSED;
+        /* before the SETTINGS arrive the limit is unknown: share, the server
+           refuses (429) past its limit */
+        if (!c->peer.seen || c->peer.max_sessions > live) return c;
+    }
+    return NULL;
+}
+
+int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user, wt_session **out) {
+    char host[256], authority[300];
+    const char *path;
+    uint16_t port;
+    wt__conn *c;
+    wt_session *s;
+    size_t i;
+    if (out) *out = NULL;
+    if (!cl || !fn) return WT_ERR_INVALID;
+    if (wt__parse_url(url, host, sizeof host, &port, &path) != WT_OK)
+        return wt__fail(&cl->ep.log, WT_ERR_URL, "not an https://host[:port][/path] URL: %s", url ? url : "(null)");
+    c = wt__client_reusable(cl, host, port);
+    if (!c) {
+        struct addrinfo hints, *res = NULL;
+        char ps[8];
+        int rv;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_DGRAM;
+        hints.ai_flags = AI_NUMERICSERV;
+        snprintf(ps, sizeof ps, "%u", (unsigned)port);
+        rv = getaddrinfo(host, ps, &hints, &res);
+        if (rv != 0 || !res)
+            return wt__fail(&cl->ep.log, WT_ERR_IO, "cannot resolve %s: %s", host, gai_strerror(rv));
+        c = wt__conn_client_new(&cl->ep, res->ai_addr, (socklen_t)res->ai_addrlen, host, port);
+        freeaddrinfo(res);
+        if (!c) return wt__fail(&cl->ep.log, WT_ERR_QUIC, "cannot start a connection to %s", url);
+    }
+    s = wt__session_new(c, -1, 0);
+    if (!s) return WT_ERR_NOMEM;
+    s->fn = fn;
+    s->fn_user = user;
+    if (strchr(host, ':')) snprintf(authority, sizeof authority, "[%s]:%u", host, (unsigned)port);
+    else snprintf(authority, sizeof authority, "%s:%u", host, (unsigned)port);
+    s->path = wt__strdup(&cl->ep.alloc, path);
+    s->authority = wt__strdup(&cl->ep.alloc, authority);
+    if (cl->origin) s->origin = wt__strdup(&cl->ep.alloc, cl->origin);
+    for (i = 0; i < cl->nheaders; i++) {
+        const char *n = cl->headers[2 * i], *v = cl->headers[2 * i + 1];
+        wt__session_on_header(s, n, strlen(n), v, strlen(v));
+    }
+    if (!s->path || !s->authority || s->bad_headers) {
+        wt__session_free(s);
+        return wt__fail(&cl->ep.log, WT_ERR_NOMEM, "wt_client_connect: out of memory or headers over the limit");
+    }
+    if (c->peer.seen) wt__conn_on_peer_settings(c);
+    if (out) *out = s;
+    return WT_OK;
+}
+
+void wt_client_destroy(wt_client *cl) {
+    wt_allocator a;
+    size_t i;
+    if (!cl) return;
+    a = cl->ep.alloc;
+    if (cl->ep.cids) {
+        cl->ep.closing_all = 1;
+        wt__ep_close_all(&cl->ep, WT__H3_NO_ERROR);
+        wt__ep_free(&cl->ep);
+    } else if (cl->ep.ssl_ctx) {
+        wolfSSL_CTX_free(cl->ep.ssl_ctx);
+    }
+    for (i = 0; cl->headers && cl->headers[i]; i++) wt__free(&a, cl->headers[i]);
+    wt__free(&a, cl->headers);
+    wt__free(&a, cl->origin);
+    if (cl->owns_loop) wt_loop_destroy(cl->loop);
+    wt__free(&a, cl);
+}
+
+wt_loop *wt_client_loop(wt_client *cl) { return cl ? cl->loop : NULL; }

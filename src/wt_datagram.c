@@ -1,0 +1,121 @@
+/* wt_datagram.c - HTTP datagrams: quarter stream ID + payload in a QUIC
+   DATAGRAM frame; bounded queues both ways. */
+#include "wt_internal.h"
+
+/* Room left in a full-size packet for the datagram payload: short header
+   (1 + 20-byte CID + 4-byte packet number), AEAD tag, frame type and length. */
+#define WT__DGRAM_OVERHEAD (1 + NGTCP2_MAX_CIDLEN + 4 + 16 + 1 + 8)
+
+static wt__dgram *wt__dgram_new(wt__conn *c, const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2) {
+    wt__dgram *d = (wt__dgram *)wt__alloc(&c->ep->alloc, sizeof *d + n1 + n2);
+    if (!d) return NULL;
+    d->next = NULL;
+    d->len = n1 + n2;
+    if (n1) memcpy(d->data, p1, n1);
+    if (n2) memcpy(d->data + n1, p2, n2);
+    return d;
+}
+
+static void wt__dgram_emit(wt_session *s, const uint8_t *p, size_t n) {
+    wt_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_DATAGRAM;
+    ev.data = p;
+    ev.len = n;
+    wt__session_emit(s, &ev);
+}
+
+void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len) {
+    uint64_t q;
+    size_t k = wt__varint_get(data, len, &q);
+    wt_session *s;
+    if (!k || q > (WT__VARINT_MAX >> 2)) return; /* malformed: drop */
+    s = wt__session_find(c, q * 4);
+    if (s && s->state == WT__SESS_OPEN) {
+        wt__dgram_emit(s, data + k, len - k);
+        return;
+    }
+    if (s || c->npending_dgrams >= c->ep->lim.buffered_datagrams) return; /* gone or full: drop */
+    {
+        /* its session may still be on the way: keep a bounded few */
+        wt__dgram *d = wt__dgram_new(c, data, len, NULL, 0);
+        if (!d) return;
+        if (c->pending_dgrams_tail) c->pending_dgrams_tail->next = d;
+        else c->pending_dgrams = d;
+        c->pending_dgrams_tail = d;
+        c->npending_dgrams++;
+    }
+}
+
+void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
+    wt__dgram **pp = &c->pending_dgrams, *d;
+    c->pending_dgrams_tail = NULL;
+    while ((d = *pp) != NULL) {
+        uint64_t q;
+        size_t k = wt__varint_get(d->data, d->len, &q);
+        if (q * 4 == (uint64_t)s->id) {
+            *pp = d->next;
+            c->npending_dgrams--;
+            if (s->state == WT__SESS_OPEN) wt__dgram_emit(s, d->data + k, d->len - k);
+            wt__free(&c->ep->alloc, d);
+            continue;
+        }
+        c->pending_dgrams_tail = d;
+        pp = &d->next;
+    }
+}
+
+void wt__dgram_free_all(wt__conn *c) {
+    wt__dgram *lists[2], *d;
+    int i;
+    lists[0] = c->pending_dgrams;
+    lists[1] = c->dq_head;
+    for (i = 0; i < 2; i++)
+        while ((d = lists[i]) != NULL) {
+            lists[i] = d->next;
+            wt__free(&c->ep->alloc, d);
+        }
+    c->pending_dgrams = c->pending_dgrams_tail = NULL;
+    c->dq_head = c->dq_tail = NULL;
+    c->npending_dgrams = c->dq_len = 0;
+}
+
+size_t wt_session_max_datagram_size(const wt_session *s) {
+    const ngtcp2_transport_params *tp;
+    size_t room, hdr;
+    if (!s || s->state != WT__SESS_OPEN || !s->conn->qc) return 0;
+    tp = ngtcp2_conn_get_remote_transport_params(s->conn->qc);
+    if (!tp || tp->max_datagram_frame_size == 0) return 0;
+    hdr = wt__varint_len((uint64_t)s->id / 4);
+    room = ngtcp2_conn_get_max_tx_udp_payload_size(s->conn->qc);
+    if (room > WT__MAX_UDP_PAYLOAD) room = WT__MAX_UDP_PAYLOAD;
+    room = room > WT__DGRAM_OVERHEAD + hdr ? room - WT__DGRAM_OVERHEAD - hdr : 0;
+    if (tp->max_datagram_frame_size < room + hdr + 9) {
+        uint64_t f = tp->max_datagram_frame_size;
+        room = f > hdr + 9 ? (size_t)(f - hdr - 9) : 0;
+    }
+    return room;
+}
+
+int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
+    uint8_t q[8];
+    size_t qn;
+    wt__dgram *d;
+    wt__conn *c;
+    if (!s || (!data && len)) return WT_ERR_INVALID;
+    c = s->conn;
+    if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN) return WT_ERR_CLOSED;
+    if (len > wt_session_max_datagram_size(s))
+        return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
+                        wt_session_max_datagram_size(s));
+    if (c->dq_len >= c->ep->lim.datagram_queue) return WT_ERR_WOULDBLOCK;
+    qn = wt__varint_put(q, (uint64_t)s->id / 4);
+    d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
+    if (!d) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "datagram: out of memory");
+    if (c->dq_tail) c->dq_tail->next = d;
+    else c->dq_head = d;
+    c->dq_tail = d;
+    c->dq_len++;
+    c->dirty = 1;
+    return WT_OK;
+}

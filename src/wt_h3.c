@@ -1,0 +1,509 @@
+/* wt_h3.c - HTTP/3 on nghttp3, and what nghttp3 cannot do for WebTransport:
+   SETTINGS it does not know, streams it must never see, error codes. */
+#include "wt_internal.h"
+
+/* ---------------------------------------------------------------- error codes */
+uint64_t wt_code_to_h3(uint32_t code) {
+    return WT__H3_CODE_FIRST + code + code / 0x1e;
+}
+
+int64_t wt_h3_to_code(uint64_t h3) {
+    uint64_t s;
+    if (h3 < WT__H3_CODE_FIRST || h3 > WT__H3_CODE_LAST) return -1;
+    if ((h3 - 0x21) % 0x1f == 0) return -1; /* a reserved (GREASE) codepoint */
+    s = h3 - WT__H3_CODE_FIRST;
+    return (int64_t)(s - s / 0x1f);
+}
+
+/* ---------------------------------------------------------------- SETTINGS */
+int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out) {
+    size_t off = 0;
+    memset(out, 0, sizeof *out);
+    out->seen = 1;
+    while (off < n) {
+        uint64_t id, val;
+        size_t k = wt__varint_get(p + off, n - off, &id), k2;
+        if (!k) return WT_ERR_PROTOCOL;
+        k2 = wt__varint_get(p + off + k, n - off - k, &val);
+        if (!k2) return WT_ERR_PROTOCOL;
+        off += k + k2;
+        switch (id) {
+        case WT__H3_SETTINGS_ENABLE_CONNECT: out->connect = val == 1; break;
+        case WT__H3_SETTINGS_H3_DATAGRAM:
+        case WT__H3_SETTINGS_H3_DATAGRAM_DRAFT04: out->datagram |= val == 1; break;
+        case WT__H3_SETTINGS_WT_ENABLE_DRAFT02: out->wt_draft02 = val == 1; break;
+        case WT__H3_SETTINGS_WT_ENABLED: out->wt_enabled = val == 1; break;
+        case WT__H3_SETTINGS_WT_MAX_SESSIONS: out->max_sessions = val; break;
+        default: break; /* unknown and GREASE settings are ignored */
+        }
+    }
+    return WT_OK;
+}
+
+int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
+                        int server, uint64_t max_sessions) {
+    uint64_t stype, ftype, flen;
+    size_t a, b, c, hdr, o = 0, extra_len = 0, i;
+    uint8_t extra[64];
+    uint64_t pairs[10];
+    size_t npairs = 0;
+
+    if (!(a = wt__varint_get(in, n, &stype))) return 0;
+    if (!(b = wt__varint_get(in + a, n - a, &ftype))) return 0;
+    if (!(c = wt__varint_get(in + a + b, n - a - b, &flen))) return 0;
+    if (stype != 0x00 || ftype != 0x04) return WT_ERR_H3; /* not a control stream */
+    hdr = a + b + c;
+    if (n - hdr < flen) return 0;
+    /* Everyone gets the draft-02 enable and both datagram settings; a server
+       also announces its session limit and the newer drafts' enable. */
+    pairs[npairs++] = WT__H3_SETTINGS_WT_ENABLE_DRAFT02, pairs[npairs++] = 1;
+    pairs[npairs++] = WT__H3_SETTINGS_H3_DATAGRAM_DRAFT04, pairs[npairs++] = 1;
+    if (server) {
+        pairs[npairs++] = WT__H3_SETTINGS_WT_MAX_SESSIONS, pairs[npairs++] = max_sessions;
+        pairs[npairs++] = WT__H3_SETTINGS_WT_ENABLED, pairs[npairs++] = 1;
+    }
+    for (i = 0; i < npairs; i++) extra_len += wt__varint_put(extra + extra_len, pairs[i]);
+    if (outcap < 1 + 1 + 8 + flen + extra_len) return WT_ERR_TOO_BIG;
+    o += wt__varint_put(out + o, 0x00);
+    o += wt__varint_put(out + o, 0x04);
+    o += wt__varint_put(out + o, flen + extra_len);
+    memcpy(out + o, in + hdr, flen);
+    o += flen;
+    memcpy(out + o, extra, extra_len);
+    o += extra_len;
+    *consumed = hdr + flen;
+    return (int)o;
+}
+
+/* ---------------------------------------------------------------- demultiplexer */
+int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id, size_t *hdr_len) {
+    uint64_t type;
+    size_t a = wt__varint_get(p, n, &type), b;
+    if (!a) return WT__DEMUX_MORE;
+    if ((bidi && type == WT__STREAM_TYPE_BIDI) || (!bidi && type == WT__STREAM_TYPE_UNI)) {
+        if (!(b = wt__varint_get(p + a, n - a, session_id))) return WT__DEMUX_MORE;
+        *hdr_len = a + b;
+        return WT__DEMUX_WT;
+    }
+    if (!bidi && type == 0x00) return WT__DEMUX_CTRL;
+    return WT__DEMUX_H3;
+}
+
+/* ---------------------------------------------------------------- stream kinds
+   ngtcp2 keeps one user pointer per stream; besides wt_stream objects these
+   markers say what a stream is. NULL on a peer stream: not classified yet. */
+static char wt__mark_h3, wt__mark_ctrl, wt__mark_dead;
+#define WT__H3_STREAM ((void *)&wt__mark_h3)
+#define WT__CTRL_STREAM ((void *)&wt__mark_ctrl)
+#define WT__DEAD_STREAM ((void *)&wt__mark_dead)
+
+static int wt__is_wt_stream(void *u) {
+    return u && u != WT__H3_STREAM && u != WT__CTRL_STREAM && u != WT__DEAD_STREAM;
+}
+
+void *wt__dead_stream_marker(void) { return WT__DEAD_STREAM; }
+
+/* ---------------------------------------------------------------- nghttp3 callbacks */
+static int wt__h3_acked_stream_data(nghttp3_conn *h3, int64_t stream_id, uint64_t n, void *cu, void *su) {
+    wt_session *s = (wt_session *)su;
+    WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(cu);
+    if (s) wt__sendbuf_ack(&s->conn->ep->alloc, &s->cap_tx, (size_t)n);
+    return 0;
+}
+
+static int wt__h3_stream_close(nghttp3_conn *h3, int64_t stream_id, uint64_t code, void *cu, void *su) {
+    wt_session *s = (wt_session *)su;
+    WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(cu), WT__UNUSED(code);
+    if (s) {
+        s->connect_closed = 1;
+        if (s->state != WT__SESS_CLOSED) wt__session_end(s, s->close_received ? WT_OK : WT_ERR_CLOSED);
+        wt__session_maybe_free(s);
+    }
+    return 0;
+}
+
+static int wt__h3_recv_data(nghttp3_conn *h3, int64_t stream_id, const uint8_t *data, size_t len, void *cu,
+                            void *su) {
+    wt__conn *c = (wt__conn *)cu;
+    WT__UNUSED(h3);
+    if (su) wt__session_on_body((wt_session *)su, data, len);
+    wt__conn_consumed(c, stream_id, len);
+    return 0;
+}
+
+static int wt__h3_deferred_consume(nghttp3_conn *h3, int64_t stream_id, size_t n, void *cu, void *su) {
+    WT__UNUSED(h3), WT__UNUSED(su);
+    wt__conn_consumed((wt__conn *)cu, stream_id, n);
+    return 0;
+}
+
+static int wt__h3_begin_headers(nghttp3_conn *h3, int64_t stream_id, void *cu, void *su) {
+    wt__conn *c = (wt__conn *)cu;
+    wt_session *s;
+    if (!c->ep->server || su) return 0; /* client: the session exists already */
+    if (stream_id > c->max_seen_request) c->max_seen_request = stream_id;
+    s = wt__session_new(c, stream_id, 1);
+    if (!s) return NGHTTP3_ERR_CALLBACK_FAILURE;
+    nghttp3_conn_set_stream_user_data(h3, stream_id, s);
+    return 0;
+}
+
+static int wt__h3_recv_header(nghttp3_conn *h3, int64_t stream_id, int32_t token, nghttp3_rcbuf *name,
+                              nghttp3_rcbuf *value, uint8_t flags, void *cu, void *su) {
+    nghttp3_vec n = nghttp3_rcbuf_get_buf(name), v = nghttp3_rcbuf_get_buf(value);
+    WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(token), WT__UNUSED(flags), WT__UNUSED(cu);
+    if (su) wt__session_on_header((wt_session *)su, (const char *)n.base, n.len, (const char *)v.base, v.len);
+    return 0;
+}
+
+static int wt__h3_end_headers(nghttp3_conn *h3, int64_t stream_id, int fin, void *cu, void *su) {
+    WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(cu);
+    if (su) wt__session_on_headers_done((wt_session *)su, fin);
+    return 0;
+}
+
+static int wt__h3_end_stream(nghttp3_conn *h3, int64_t stream_id, void *cu, void *su) {
+    WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(cu);
+    if (su) wt__session_on_fin((wt_session *)su);
+    return 0;
+}
+
+static int wt__h3_stop_sending(nghttp3_conn *h3, int64_t stream_id, uint64_t code, void *cu, void *su) {
+    wt__conn *c = (wt__conn *)cu;
+    WT__UNUSED(h3), WT__UNUSED(su);
+    ngtcp2_conn_shutdown_stream_read(c->qc, 0, stream_id, code);
+    return 0;
+}
+
+static int wt__h3_reset_stream(nghttp3_conn *h3, int64_t stream_id, uint64_t code, void *cu, void *su) {
+    wt__conn *c = (wt__conn *)cu;
+    WT__UNUSED(h3), WT__UNUSED(su);
+    ngtcp2_conn_shutdown_stream_write(c->qc, 0, stream_id, code);
+    return 0;
+}
+
+static int wt__h3_shutdown(nghttp3_conn *h3, int64_t id, void *cu) {
+    wt__conn *c = (wt__conn *)cu;
+    wt_session *s;
+    WT__UNUSED(h3), WT__UNUSED(id);
+    /* GOAWAY: every session is asked to drain */
+    c->goaway = 1;
+    for (s = c->sessions; s; s = s->next) wt__session_on_drain(s);
+    return 0;
+}
+
+int wt__h3_init(wt__conn *c) {
+    nghttp3_callbacks cb;
+    nghttp3_settings s;
+    int64_t ctrl, qenc, qdec;
+    int rv;
+    memset(&cb, 0, sizeof cb);
+    cb.acked_stream_data = wt__h3_acked_stream_data;
+    cb.stream_close = wt__h3_stream_close;
+    cb.recv_data = wt__h3_recv_data;
+    cb.deferred_consume = wt__h3_deferred_consume;
+    cb.begin_headers = wt__h3_begin_headers;
+    cb.recv_header = wt__h3_recv_header;
+    cb.end_headers = wt__h3_end_headers;
+    cb.end_stream = wt__h3_end_stream;
+    cb.stop_sending = wt__h3_stop_sending;
+    cb.reset_stream = wt__h3_reset_stream;
+    cb.shutdown = wt__h3_shutdown;
+    nghttp3_settings_default(&s);
+    s.qpack_max_dtable_capacity = 4096;
+    s.qpack_blocked_streams = 100;
+    s.max_field_section_size = c->ep->lim.max_header_bytes;
+    s.enable_connect_protocol = (uint8_t)c->ep->server;
+    s.h3_datagram = 1;
+    if (c->ep->server) rv = nghttp3_conn_server_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
+    else rv = nghttp3_conn_client_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
+    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_new: %s", nghttp3_strerror(rv));
+    if (c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3, c->ep->lim.max_streams_bidi);
+    if (ngtcp2_conn_open_uni_stream(c->qc, &ctrl, WT__H3_STREAM) != 0 ||
+        ngtcp2_conn_open_uni_stream(c->qc, &qenc, WT__H3_STREAM) != 0 ||
+        ngtcp2_conn_open_uni_stream(c->qc, &qdec, WT__H3_STREAM) != 0)
+        return wt__fail(&c->ep->log, WT_ERR_QUIC, "cannot open the HTTP/3 control streams");
+    if ((rv = nghttp3_conn_bind_control_stream(c->h3, ctrl)) != 0 ||
+        (rv = nghttp3_conn_bind_qpack_streams(c->h3, qenc, qdec)) != 0)
+        return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3 bind: %s", nghttp3_strerror(rv));
+    c->ctrl_id = ctrl;
+    c->dirty = 1;
+    return WT_OK;
+}
+
+/* ---------------------------------------------------------------- incoming data */
+static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size_t len, int fin) {
+    nghttp3_ssize n;
+    if (!c->h3) return WT_OK;
+    n = nghttp3_conn_read_stream(c->h3, stream_id, data, len, fin);
+    if (n < 0) {
+        wt__log(&c->ep->log, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
+                nghttp3_strerror((int)n));
+        ngtcp2_ccerr_set_application_error(&c->ccerr, nghttp3_err_infer_quic_app_error_code((int)n), NULL, 0);
+        wt__conn_fail(c, WT_ERR_H3, "HTTP/3 protocol error");
+        return WT_ERR_H3;
+    }
+    wt__conn_consumed(c, stream_id, (size_t)n);
+    return WT_OK;
+}
+
+/* The peer's control stream: nghttp3 reads it, and so do we until its
+   SETTINGS frame is complete, because nghttp3 drops unknown settings. */
+static int wt__ctrl_tap(wt__conn *c, const uint8_t *data, size_t len) {
+    uint64_t stype, ftype, flen;
+    size_t a, b, d;
+    if (c->peer.seen) return WT_OK;
+    if (c->peer_ctrl.len + len > 4096) {
+        wt__log(&c->ep->log, WT_LOG_WARN, "peer SETTINGS larger than 4 KiB: WebTransport settings ignored");
+        c->peer.seen = 1;
+        wt__buf_free(&c->ep->alloc, &c->peer_ctrl);
+        return WT_OK;
+    }
+    if (wt__buf_append(&c->ep->alloc, &c->peer_ctrl, data, len) != WT_OK) return WT_ERR_NOMEM;
+    if (!(a = wt__varint_get(c->peer_ctrl.data, c->peer_ctrl.len, &stype))) return WT_OK;
+    if (!(b = wt__varint_get(c->peer_ctrl.data + a, c->peer_ctrl.len - a, &ftype))) return WT_OK;
+    if (!(d = wt__varint_get(c->peer_ctrl.data + a + b, c->peer_ctrl.len - a - b, &flen))) return WT_OK;
+    if (ftype != 0x04) return WT_OK; /* nghttp3 rejects a control stream not starting with SETTINGS */
+    if (c->peer_ctrl.len - a - b - d < flen) return WT_OK;
+    if (wt__settings_parse(c->peer_ctrl.data + a + b + d, (size_t)flen, &c->peer) != WT_OK) c->peer.seen = 1;
+    wt__buf_free(&c->ep->alloc, &c->peer_ctrl);
+    wt__log(&c->ep->log, WT_LOG_DEBUG, "peer SETTINGS: webtransport draft02=%d enabled=%d datagram=%d max_sessions=%llu",
+            c->peer.wt_draft02, c->peer.wt_enabled, c->peer.datagram, (unsigned long long)c->peer.max_sessions);
+    wt__conn_on_peer_settings(c);
+    return WT_OK;
+}
+
+int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_t *data, size_t len, int fin) {
+    wt_stream *st;
+    int kind, bidi;
+    size_t hdr_len = 0, had;
+    uint64_t sid = 0;
+    if (su == WT__DEAD_STREAM) {
+        wt__conn_consumed(c, stream_id, len); /* keep the connection window open */
+        return WT_OK;
+    }
+    if (wt__is_wt_stream(su) && ((wt_stream *)su)->kind != WT__ST_CLASSIFY) {
+        wt__stream_on_data((wt_stream *)su, data, len, fin);
+        return WT_OK;
+    }
+    if (su == WT__CTRL_STREAM) {
+        if (wt__ctrl_tap(c, data, len) != WT_OK) return WT_ERR_NOMEM;
+        return wt__h3_read(c, stream_id, data, len, fin);
+    }
+    if (su == WT__H3_STREAM || (!su && ngtcp2_conn_is_local_stream(c->qc, stream_id)))
+        return wt__h3_read(c, stream_id, data, len, fin);
+
+    /* a peer stream whose first bytes we have not seen in full yet */
+    bidi = (stream_id & 2) == 0;
+    st = (wt_stream *)su;
+    had = st ? st->hdr_len : 0;
+    {
+        uint8_t tmp[16];
+        size_t k = WT__MIN(len, sizeof tmp - had);
+        if (had) memcpy(tmp, st->hdr, had);
+        memcpy(tmp + had, data, k);
+        kind = wt__demux(tmp, had + k, bidi, &sid, &hdr_len);
+        if (kind == WT__DEMUX_MORE && !fin && had + k < sizeof tmp) {
+            if (!st) {
+                st = wt__stream_new(c, stream_id, bidi, 0);
+                if (!st) return WT_ERR_NOMEM;
+                st->kind = WT__ST_CLASSIFY;
+                ngtcp2_conn_set_stream_user_data(c->qc, stream_id, st);
+            }
+            memcpy(st->hdr, tmp, had + k);
+            st->hdr_len = had + k;
+            return WT_OK;
+        }
+    }
+    if (kind == WT__DEMUX_WT) {
+        size_t in_this = hdr_len - had; /* header bytes inside this chunk */
+        if (!st) {
+            st = wt__stream_new(c, stream_id, bidi, 0);
+            if (!st) return WT_ERR_NOMEM;
+            ngtcp2_conn_set_stream_user_data(c->qc, stream_id, st);
+        }
+        st->kind = WT__ST_PENDING;
+        st->session_id = sid;
+        wt__conn_consumed(c, stream_id, hdr_len);
+        wt__stream_on_wt_header(st);
+        if (wt__is_wt_stream(ngtcp2_conn_get_stream_user_data(c->qc, stream_id)))
+            wt__stream_on_data(st, data + in_this, len - in_this, fin);
+        else
+            wt__conn_consumed(c, stream_id, len - in_this); /* refused: credit and drop */
+        return WT_OK;
+    }
+    /* HTTP/3 (or a stream ending inside its header): nghttp3 takes it from
+       offset 0, including what we held back */
+    if (st) {
+        uint8_t held[16];
+        memcpy(held, st->hdr, had);
+        wt__stream_free(st);
+        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, NULL);
+        if (kind == WT__DEMUX_MORE) kind = WT__DEMUX_H3;
+        if (bidi && !c->ep->server) goto refuse;
+        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, kind == WT__DEMUX_CTRL ? WT__CTRL_STREAM : WT__H3_STREAM);
+        if (kind == WT__DEMUX_CTRL && wt__ctrl_tap(c, held, had) != WT_OK) return WT_ERR_NOMEM;
+        if (wt__h3_read(c, stream_id, held, had, 0) != WT_OK) return WT_ERR_H3;
+    } else {
+        if (kind == WT__DEMUX_MORE) kind = WT__DEMUX_H3;
+        if (bidi && !c->ep->server) goto refuse;
+        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, kind == WT__DEMUX_CTRL ? WT__CTRL_STREAM : WT__H3_STREAM);
+    }
+    if (kind == WT__DEMUX_CTRL && wt__ctrl_tap(c, data, len) != WT_OK) return WT_ERR_NOMEM;
+    return wt__h3_read(c, stream_id, data, len, fin);
+refuse:
+    /* HTTP/3 forbids server-initiated bidi streams other than WebTransport */
+    wt__log(&c->ep->log, WT_LOG_WARN, "server opened bidi stream %lld that is not WebTransport: reset",
+            (long long)stream_id);
+    ngtcp2_conn_set_stream_user_data(c->qc, stream_id, WT__DEAD_STREAM);
+    ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_STREAM_CREATION_ERROR);
+    wt__conn_consumed(c, stream_id, len);
+    return WT_OK;
+}
+
+int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n) {
+    int rv;
+    if (wt__is_wt_stream(su)) {
+        wt__stream_on_acked((wt_stream *)su, n);
+        return WT_OK;
+    }
+    if (!c->h3 || su == WT__DEAD_STREAM) return WT_OK;
+    if (stream_id == c->ctrl_id) {
+        /* our SETTINGS are longer than nghttp3's: translate the offsets */
+        uint64_t before = c->ctrl_acked, after = before + n, delta = c->ctrl_prefix_len - c->ctrl_prefix_h3len;
+        uint64_t hb = before < c->ctrl_prefix_len ? 0 : before - delta;
+        uint64_t ha = after < c->ctrl_prefix_len ? 0 : after - delta;
+        c->ctrl_acked = after;
+        n = ha - hb;
+        if (!n) return WT_OK;
+    }
+    rv = nghttp3_conn_add_ack_offset(c->h3, stream_id, n);
+    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_add_ack_offset: %s", nghttp3_strerror(rv));
+    return WT_OK;
+}
+
+void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+    if (wt__is_wt_stream(su)) {
+        wt__stream_on_close((wt_stream *)su);
+        return;
+    }
+    if (c->h3 && su != WT__DEAD_STREAM) {
+        int rv = nghttp3_conn_close_stream(c->h3, stream_id, app_error);
+        if (rv != 0 && rv != NGHTTP3_ERR_STREAM_NOT_FOUND) {
+            ngtcp2_ccerr_set_application_error(&c->ccerr, nghttp3_err_infer_quic_app_error_code(rv), NULL, 0);
+            wt__conn_fail(c, WT_ERR_H3, "HTTP/3 stream close failed");
+        }
+    }
+}
+
+void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+    if (wt__is_wt_stream(su)) {
+        wt__stream_on_reset((wt_stream *)su, app_error);
+        return;
+    }
+    if (c->h3 && su != WT__DEAD_STREAM) nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+}
+
+void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+    WT__UNUSED(c), WT__UNUSED(stream_id);
+    if (wt__is_wt_stream(su)) wt__stream_on_stop_sending((wt_stream *)su, app_error);
+}
+
+void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
+    if (wt__is_wt_stream(su)) {
+        wt_stream *st = (wt_stream *)su;
+        st->blocked = 0;
+        wt__stream_queue_send(st);
+    } else if (c->h3 && su != WT__DEAD_STREAM) {
+        nghttp3_conn_unblock_stream(c->h3, stream_id);
+    }
+}
+
+/* ---------------------------------------------------------------- outgoing data */
+int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
+    wt_stream *st;
+    if (c->h3) {
+        nghttp3_vec v[16];
+        int64_t sid = -1;
+        int fin = 0;
+        nghttp3_ssize n = nghttp3_conn_writev_stream(c->h3, &sid, &fin, v, 16);
+        if (n < 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_writev_stream: %s", nghttp3_strerror((int)n));
+        if (sid >= 0) {
+            nghttp3_ssize i;
+            tx->stream_id = sid;
+            tx->fin = fin;
+            if (sid == c->ctrl_id && c->ctrl_prefix_state != 2) {
+                if (c->ctrl_prefix_state == 0) {
+                    uint8_t flat[256];
+                    size_t fl = 0, used = 0;
+                    int r;
+                    for (i = 0; i < n; i++) {
+                        size_t k = WT__MIN(v[i].len, sizeof flat - fl);
+                        memcpy(flat + fl, v[i].base, k);
+                        fl += k;
+                    }
+                    r = wt__settings_inject(flat, fl, c->ctrl_prefix, sizeof c->ctrl_prefix, &used, c->ep->server,
+                                            c->ep->lim.max_sessions);
+                    if (r <= 0) return wt__fail(&c->ep->log, WT_ERR_H3, "cannot add WebTransport SETTINGS");
+                    c->ctrl_prefix_len = (size_t)r;
+                    c->ctrl_prefix_h3len = used;
+                    c->ctrl_prefix_state = 1;
+                }
+                tx->vec[0].base = c->ctrl_prefix + c->ctrl_prefix_sent;
+                tx->vec[0].len = c->ctrl_prefix_len - c->ctrl_prefix_sent;
+                tx->nvec = 1;
+                tx->fin = 0;
+                tx->ctrl_prefix = 1;
+                return WT_OK;
+            }
+            for (i = 0; i < n; i++) {
+                tx->vec[i].base = v[i].base;
+                tx->vec[i].len = v[i].len;
+            }
+            tx->nvec = (size_t)n;
+            return WT_OK;
+        }
+    }
+    /* WebTransport streams, round-robin */
+    while ((st = c->send_head) != NULL) {
+        if (st->blocked || st->closed || (st->tx.unsent == 0 && (!st->fin_queued || st->fin_sent))) {
+            wt__stream_unqueue_send(st);
+            continue;
+        }
+        tx->stream_id = st->id;
+        tx->wst = st;
+        tx->nvec = wt__sendbuf_peek(&st->tx, tx->vec, 16);
+        tx->fin = st->fin_queued;
+        return WT_OK;
+    }
+    return WT_OK;
+}
+
+void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n) {
+    if (tx->stream_id < 0) return;
+    if (tx->ctrl_prefix) {
+        c->ctrl_prefix_sent += n;
+        if (c->ctrl_prefix_sent == c->ctrl_prefix_len) {
+            c->ctrl_prefix_state = 2;
+            nghttp3_conn_add_write_offset(c->h3, c->ctrl_id, c->ctrl_prefix_h3len);
+        }
+    } else if (tx->wst) {
+        wt__stream_tx_done(tx->wst, tx, n);
+    } else {
+        nghttp3_conn_add_write_offset(c->h3, tx->stream_id, n);
+    }
+}
+
+void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
+    if (tx->wst) {
+        tx->wst->blocked = 1;
+        wt__stream_unqueue_send(tx->wst);
+    } else if (tx->stream_id >= 0) {
+        nghttp3_conn_block_stream(c->h3, tx->stream_id);
+    }
+}
+
+void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
+    if (tx->wst) wt__stream_unqueue_send(tx->wst);
+    else if (tx->stream_id >= 0) nghttp3_conn_shutdown_stream_write(c->h3, tx->stream_id);
+}

@@ -1,0 +1,362 @@
+/* wt_loop.c - the poll() loop: UDP sockets, batched I/O, timers. */
+#include "wt_internal.h"
+
+#include <fcntl.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+uint64_t wt__now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t wt_loop_now_ms(wt_loop *loop) {
+    WT__UNUSED(loop);
+    return wt__now_ns() / 1000000ULL;
+}
+
+wt_loop *wt_loop_create(const wt_loop_config *cfg) {
+    wt_loop_config zero;
+    wt_loop *loop;
+    if (!cfg) {
+        memset(&zero, 0, sizeof zero);
+        cfg = &zero;
+    }
+    loop = (wt_loop *)wt__calloc(&cfg->alloc, sizeof *loop);
+    if (!loop) {
+        wt__fail(&cfg->log, WT_ERR_NOMEM, "loop: out of memory");
+        return NULL;
+    }
+    loop->alloc = cfg->alloc;
+    loop->log = cfg->log;
+    loop->rxbuf = (uint8_t *)wt__alloc(&loop->alloc, WT__RECV_BATCH * WT__PKT_BUF);
+    if (!loop->rxbuf) {
+        wt__free(&cfg->alloc, loop);
+        wt__fail(&cfg->log, WT_ERR_NOMEM, "loop: out of memory");
+        return NULL;
+    }
+    return loop;
+}
+
+void wt_loop_destroy(wt_loop *loop) {
+    if (!loop) return;
+    if (loop->eps) wt__log(&loop->log, WT_LOG_WARN, "loop destroyed while apps or clients still use it");
+    wt__free(&loop->alloc, loop->timers);
+    wt__free(&loop->alloc, loop->rxbuf);
+    wt__free(&loop->alloc, loop);
+}
+
+int wt__loop_add_ep(wt_loop *loop, wt__ep *ep) {
+    ep->next = loop->eps;
+    loop->eps = ep;
+    return WT_OK;
+}
+
+void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep) {
+    wt__ep **pp;
+    for (pp = &loop->eps; *pp; pp = &(*pp)->next)
+        if (*pp == ep) {
+            *pp = ep->next;
+            return;
+        }
+}
+
+/* ---------------------------------------------------------------- timers */
+int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user) {
+    wt__timer *t;
+    if (!loop || !fn) return WT_ERR_INVALID;
+    if (loop->ntimers == loop->timers_cap) {
+        size_t cap = loop->timers_cap ? loop->timers_cap * 2 : 8;
+        wt__timer *nt = (wt__timer *)wt__realloc(&loop->alloc, loop->timers, cap * sizeof *nt);
+        if (!nt) return wt__fail(&loop->log, WT_ERR_NOMEM, "timer: out of memory");
+        loop->timers = nt;
+        loop->timers_cap = cap;
+    }
+    t = &loop->timers[loop->ntimers++];
+    t->id = ++loop->next_timer_id;
+    t->due_ms = wt_loop_now_ms(loop) + ms;
+    t->fn = fn;
+    t->user = user;
+    return t->id;
+}
+
+int wt_loop_timer_cancel(wt_loop *loop, int64_t id) {
+    size_t i;
+    if (!loop) return WT_ERR_INVALID;
+    for (i = 0; i < loop->ntimers; i++)
+        if (loop->timers[i].id == id) {
+            loop->timers[i] = loop->timers[--loop->ntimers];
+            return WT_OK;
+        }
+    return WT_ERR_NOT_FOUND;
+}
+
+static void wt__run_timers(wt_loop *loop) {
+    uint64_t now = wt_loop_now_ms(loop);
+    size_t i = 0;
+    while (i < loop->ntimers) {
+        if (loop->timers[i].due_ms <= now) {
+            wt__timer t = loop->timers[i];
+            loop->timers[i] = loop->timers[--loop->ntimers];
+            t.fn(loop, t.user); /* may add or cancel timers */
+            i = 0;
+        } else {
+            i++;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- sockets */
+static void wt__sock_buffers(wt__ep *ep, int fd) {
+    int size = (int)ep->lim.udp_buffer;
+#ifdef SO_RCVBUFFORCE
+    /* root may go past net.core.rmem_max; others get what the kernel allows */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+#endif
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+#ifdef SO_SNDBUFFORCE
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
+#endif
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
+
+int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it) {
+    wt__sock *s;
+    int fd, one = 1, zero = 0;
+    if (ep->nsocks >= WT__MAX_SOCKS) return wt__fail(&ep->log, WT_ERR_LIMIT, "more than %d sockets", WT__MAX_SOCKS);
+    fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+    if (fd < 0) return wt__fail(&ep->log, WT_ERR_IO, "socket: %s", strerror(errno));
+    if (addr->sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    if (bind_it) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#if defined(IP_MTU_DISCOVER) && defined(IP_PMTUDISC_DO)
+    {
+        /* no fragmentation: ngtcp2 probes the path MTU itself */
+        int v = IP_PMTUDISC_DO;
+        if (addr->sa_family == AF_INET) setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof v);
+        else setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof v);
+    }
+#endif
+    wt__sock_buffers(ep, fd);
+    if (bind_it && bind(fd, addr, len) != 0) {
+        int e = errno;
+        close(fd);
+        return wt__fail(&ep->log, WT_ERR_IO, "bind: %s", strerror(e));
+    }
+    s = &ep->socks[ep->nsocks];
+    memset(s, 0, sizeof *s);
+    s->fd = fd;
+    s->gso = -1;
+    s->ep = ep;
+    s->local_len = sizeof s->local;
+    if (bind_it) {
+        getsockname(fd, (struct sockaddr *)&s->local, &s->local_len);
+    } else {
+        /* a client socket: connect() to learn the local address, then
+           disconnect so one socket can reach any server */
+        struct sockaddr unspec;
+        if (connect(fd, addr, len) == 0) getsockname(fd, (struct sockaddr *)&s->local, &s->local_len);
+        memset(&unspec, 0, sizeof unspec);
+        unspec.sa_family = AF_UNSPEC;
+        connect(fd, &unspec, sizeof unspec);
+    }
+    ep->nsocks++;
+    return ep->nsocks - 1;
+}
+
+void wt__sock_close(wt__sock *s) {
+    if (s->fd >= 0) close(s->fd);
+    s->fd = -1;
+}
+
+static int wt__send_gso(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
+                        size_t len, size_t seg) {
+    struct msghdr mh;
+    struct iovec iov;
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } cm;
+    struct cmsghdr *c;
+    uint16_t seg16 = (uint16_t)seg;
+    memset(&mh, 0, sizeof mh);
+    memset(&cm, 0, sizeof cm);
+    iov.iov_base = (void *)buf;
+    iov.iov_len = len;
+    mh.msg_name = (void *)to;
+    mh.msg_namelen = tolen;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cm.buf;
+    mh.msg_controllen = sizeof cm.buf;
+    c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    memcpy(CMSG_DATA(c), &seg16, sizeof seg16);
+    return (int)sendmsg(s->fd, &mh, 0);
+}
+
+int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf, size_t len,
+                  size_t seg) {
+    struct mmsghdr msgs[WT__SEND_BATCH];
+    struct iovec iov[WT__SEND_BATCH];
+    size_t n = 0, off, done = 0;
+    if (len > seg && s->gso != 0) {
+        if (wt__send_gso(s, to, tolen, buf, len, seg) >= 0) {
+            s->gso = 1;
+            return WT_OK;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            s->want_write = 1;
+            return WT_ERR_WOULDBLOCK;
+        }
+        if (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
+            wt__log(&s->ep->log, WT_LOG_INFO, "UDP GSO unavailable (%s): using sendmmsg", strerror(errno));
+            s->gso = 0;
+        } else {
+            return wt__fail(&s->ep->log, WT_ERR_IO, "sendmsg: %s", strerror(errno));
+        }
+    }
+    for (off = 0; off < len && n < WT__SEND_BATCH; off += seg, n++) {
+        iov[n].iov_base = (void *)(buf + off);
+        iov[n].iov_len = WT__MIN(seg, len - off);
+        memset(&msgs[n], 0, sizeof msgs[n]);
+        msgs[n].msg_hdr.msg_name = (void *)to;
+        msgs[n].msg_hdr.msg_namelen = tolen;
+        msgs[n].msg_hdr.msg_iov = &iov[n];
+        msgs[n].msg_hdr.msg_iovlen = 1;
+    }
+    while (done < n) {
+        int r = sendmmsg(s->fd, msgs + done, (unsigned)(n - done), 0);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                /* the rest is lost; QUIC's loss recovery resends it */
+                s->want_write = 1;
+                return WT_ERR_WOULDBLOCK;
+            }
+            return wt__fail(&s->ep->log, WT_ERR_IO, "sendmmsg: %s", strerror(errno));
+        }
+        done += (size_t)r;
+    }
+    return WT_OK;
+}
+
+/* Reads up to a few batches from one socket; fairness over throughput. */
+static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
+    struct mmsghdr msgs[WT__RECV_BATCH];
+    struct iovec iov[WT__RECV_BATCH];
+    struct sockaddr_storage from[WT__RECV_BATCH];
+    int round, i, n;
+    for (round = 0; round < 8; round++) {
+        for (i = 0; i < WT__RECV_BATCH; i++) {
+            iov[i].iov_base = loop->rxbuf + (size_t)i * WT__PKT_BUF;
+            iov[i].iov_len = WT__PKT_BUF;
+            memset(&msgs[i], 0, sizeof msgs[i]);
+            msgs[i].msg_hdr.msg_name = &from[i];
+            msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        n = recvmmsg(s->fd, msgs, WT__RECV_BATCH, MSG_DONTWAIT, NULL);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                wt__log(&loop->log, WT_LOG_WARN, "recvmmsg: %s", strerror(errno));
+            return;
+        }
+        for (i = 0; i < n; i++) {
+            if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue; /* larger than any QUIC packet we allow */
+            wt__ep_on_packet(s->ep, s, (struct sockaddr *)&from[i], msgs[i].msg_hdr.msg_namelen,
+                             (const uint8_t *)iov[i].iov_base, msgs[i].msg_len, now);
+            if (s->fd < 0) return; /* the endpoint closed from a callback */
+        }
+        if (n < WT__RECV_BATCH) return;
+    }
+}
+
+/* ---------------------------------------------------------------- the loop */
+int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
+    wt__ep *ep;
+    int n = 0, i;
+    if (!loop) return WT_ERR_INVALID;
+    for (ep = loop->eps; ep; ep = ep->next)
+        for (i = 0; i < ep->nsocks; i++) {
+            if (ep->socks[i].fd < 0) continue;
+            if (n < max) {
+                fds[n] = ep->socks[i].fd;
+                if (events) events[n] = (short)(POLLIN | (ep->socks[i].want_write ? POLLOUT : 0));
+            }
+            n++;
+        }
+    return n;
+}
+
+int wt_loop_timeout(wt_loop *loop) {
+    uint64_t now = wt_loop_now_ms(loop), next = UINT64_MAX;
+    wt__ep *ep;
+    size_t i;
+    if (loop->stop) return 0;
+    for (i = 0; i < loop->ntimers; i++) next = WT__MIN(next, loop->timers[i].due_ms);
+    for (ep = loop->eps; ep; ep = ep->next) next = WT__MIN(next, wt__ep_expiry_ms(ep));
+    if (next == UINT64_MAX) return -1;
+    if (next <= now) return 0;
+    return next - now > 3600000 ? 3600000 : (int)(next - now);
+}
+
+int wt_loop_process(wt_loop *loop) {
+    wt__ep *ep, *next;
+    uint64_t now = wt__now_ns();
+    int i;
+    if (!loop) return WT_ERR_INVALID;
+    for (ep = loop->eps; ep; ep = next) {
+        next = ep->next;
+        for (i = 0; i < ep->nsocks; i++) {
+            ep->socks[i].want_write = 0;
+            if (ep->socks[i].fd >= 0) wt__sock_read(loop, &ep->socks[i], now);
+        }
+    }
+    wt__run_timers(loop);
+    for (ep = loop->eps; ep; ep = next) {
+        next = ep->next;
+        wt__ep_service(ep, wt__now_ns());
+    }
+    return WT_OK;
+}
+
+int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
+    struct pollfd pfd[64];
+    int fds[64], n, i, t;
+    short ev[64];
+    if (!loop) return WT_ERR_INVALID;
+    n = wt_loop_pollfds(loop, fds, ev, 64);
+    if (n > 64) n = 64;
+    for (i = 0; i < n; i++) {
+        pfd[i].fd = fds[i];
+        pfd[i].events = ev[i];
+        pfd[i].revents = 0;
+    }
+    t = wt_loop_timeout(loop);
+    if (timeout_ms >= 0 && (t < 0 || timeout_ms < t)) t = timeout_ms;
+    if (poll(pfd, (nfds_t)n, t) < 0 && errno != EINTR)
+        return wt__fail(&loop->log, WT_ERR_IO, "poll: %s", strerror(errno));
+    return wt_loop_process(loop);
+}
+
+int wt_loop_run(wt_loop *loop) {
+    int rv = WT_OK;
+    if (!loop) return WT_ERR_INVALID;
+    loop->stop = 0;
+    while (!loop->stop && rv == WT_OK) rv = wt_loop_run_once(loop, -1);
+    return rv;
+}
+
+void wt_loop_stop(wt_loop *loop) {
+    if (loop) loop->stop = 1;
+}

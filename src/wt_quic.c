@@ -1,0 +1,798 @@
+/* wt_quic.c - QUIC connections on ngtcp2 + wolfSSL: accept, connect,
+   packets in and out, timers, connection IDs, close. */
+#include "wt_internal.h"
+
+#define WT__SCID_LEN 16
+#define WT__NS_PER_MS 1000000ULL
+
+static const wt_limits wt__default_limits = {
+    256,              /* max_connections */
+    16,               /* max_sessions */
+    128,              /* max_streams_bidi */
+    128,              /* max_streams_uni */
+    1024 * 1024,      /* stream_window */
+    8 * 1024 * 1024,  /* conn_window */
+    1024 * 1024,      /* stream_send_buffer */
+    64,               /* datagram_queue */
+    24,               /* buffered_streams */
+    32,               /* buffered_datagrams */
+    16 * 1024,        /* max_header_bytes */
+    30000,            /* idle_timeout_ms */
+    10000,            /* handshake_timeout_ms */
+    4 * 1024 * 1024   /* udp_buffer */
+};
+
+/* ---------------------------------------------------------------- memory hooks */
+static void *wt__mem_malloc(size_t n, void *u) { return wt__alloc((const wt_allocator *)u, n); }
+static void wt__mem_free(void *p, void *u) { wt__free((const wt_allocator *)u, p); }
+static void *wt__mem_calloc(size_t k, size_t n, void *u) {
+    if (n && k > SIZE_MAX / n) return NULL;
+    return wt__calloc((const wt_allocator *)u, k * n);
+}
+static void *wt__mem_realloc(void *p, size_t n, void *u) {
+    return wt__realloc((const wt_allocator *)u, p, n);
+}
+
+int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
+                const wt_limits *lim) {
+    const uint32_t *d = (const uint32_t *)&wt__default_limits;
+    uint32_t *o;
+    size_t i;
+    memset(ep, 0, sizeof *ep);
+    ep->loop = loop;
+    ep->server = server;
+    if (alloc) ep->alloc = *alloc;
+    if (log) ep->log = *log;
+    if (lim) ep->lim = *lim;
+    /* zero means default, field by field (wt_limits holds only uint32_t) */
+    o = (uint32_t *)&ep->lim;
+    for (i = 0; i < sizeof(wt_limits) / sizeof(uint32_t); i++)
+        if (o[i] == 0) o[i] = d[i];
+    if (ep->lim.max_header_bytes < 1024) ep->lim.max_header_bytes = 1024;
+    ep->mem.user_data = &ep->alloc;
+    ep->mem.malloc = wt__mem_malloc;
+    ep->mem.free = wt__mem_free;
+    ep->mem.calloc = wt__mem_calloc;
+    ep->mem.realloc = wt__mem_realloc;
+    ep->h3mem.user_data = &ep->alloc;
+    ep->h3mem.malloc = wt__mem_malloc;
+    ep->h3mem.free = wt__mem_free;
+    ep->h3mem.calloc = wt__mem_calloc;
+    ep->h3mem.realloc = wt__mem_realloc;
+    if (wc_InitRng(&ep->rng) != 0) return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL RNG init failed");
+    wc_RNG_GenerateBlock(&ep->rng, ep->reset_secret, sizeof ep->reset_secret);
+    ep->cids_cap = 64;
+    ep->cids = (wt__cid_slot *)wt__calloc(&ep->alloc, ep->cids_cap * sizeof *ep->cids);
+    if (!ep->cids) {
+        wc_FreeRng(&ep->rng);
+        return wt__fail(&ep->log, WT_ERR_NOMEM, "out of memory");
+    }
+    return wt__loop_add_ep(loop, ep);
+}
+
+/* ---------------------------------------------------------------- connection-ID table */
+static size_t wt__cid_hash(const uint8_t *p, size_t n) {
+    size_t h = 1469598103934665603ULL & SIZE_MAX, i;
+    for (i = 0; i < n; i++) h = (h ^ p[i]) * (1099511628211ULL & SIZE_MAX);
+    return h;
+}
+
+static wt__cid_slot *wt__cid_lookup_slot(wt__ep *ep, const uint8_t *p, size_t n) {
+    size_t mask = ep->cids_cap - 1, i = wt__cid_hash(p, n) & mask, k;
+    for (k = 0; k < ep->cids_cap; k++, i = (i + 1) & mask) {
+        wt__cid_slot *s = &ep->cids[i];
+        if (s->len == 0) return NULL;
+        if (s->len == n && memcmp(s->data, p, n) == 0) return s;
+    }
+    return NULL;
+}
+
+static wt__conn *wt__cid_find(wt__ep *ep, const uint8_t *p, size_t n) {
+    wt__cid_slot *s = wt__cid_lookup_slot(ep, p, n);
+    return s ? s->conn : NULL;
+}
+
+static int wt__cid_add(wt__ep *ep, const uint8_t *p, size_t n, wt__conn *c) {
+    size_t mask, i;
+    if (n == 0 || n > NGTCP2_MAX_CIDLEN) return WT_OK;
+    if ((ep->cids_used + 1) * 2 > ep->cids_cap) {
+        /* grow and rehash, dropping tombstones */
+        size_t cap = ep->cids_cap * 2, j;
+        wt__cid_slot *old = ep->cids, *nt = (wt__cid_slot *)wt__calloc(&ep->alloc, cap * sizeof *nt);
+        if (!nt) return WT_ERR_NOMEM;
+        ep->cids = nt;
+        ep->cids_cap = cap;
+        ep->cids_used = 0;
+        for (j = 0; j < cap / 2; j++)
+            if (old[j].len && old[j].len != 255) wt__cid_add(ep, old[j].data, old[j].len, old[j].conn);
+        wt__free(&ep->alloc, old);
+    }
+    mask = ep->cids_cap - 1;
+    i = wt__cid_hash(p, n) & mask;
+    while (ep->cids[i].len != 0 && ep->cids[i].len != 255) i = (i + 1) & mask;
+    if (ep->cids[i].len == 0) ep->cids_used++;
+    ep->cids[i].len = (uint8_t)n;
+    memcpy(ep->cids[i].data, p, n);
+    ep->cids[i].conn = c;
+    return WT_OK;
+}
+
+static void wt__cid_remove(wt__ep *ep, const uint8_t *p, size_t n) {
+    wt__cid_slot *s = wt__cid_lookup_slot(ep, p, n);
+    if (s) s->len = 255, s->conn = NULL; /* a tombstone keeps probe chains intact */
+}
+
+static void wt__cid_remove_conn(wt__ep *ep, wt__conn *c) {
+    size_t i;
+    for (i = 0; i < ep->cids_cap; i++)
+        if (ep->cids[i].len && ep->cids[i].len != 255 && ep->cids[i].conn == c)
+            ep->cids[i].len = 255, ep->cids[i].conn = NULL;
+}
+
+/* ---------------------------------------------------------------- ngtcp2 callbacks */
+static ngtcp2_conn *wt__get_conn(ngtcp2_crypto_conn_ref *ref) {
+    return ((wt__conn *)ref->user_data)->qc;
+}
+
+static void wt__cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx) {
+    wt__ep *ep = (wt__ep *)ctx->native_handle;
+    wc_RNG_GenerateBlock(&ep->rng, dest, (word32)len);
+}
+
+static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    WT__UNUSED(qc);
+    if (wc_RNG_GenerateBlock(&c->ep->rng, cid->data, (word32)cidlen) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
+    cid->datalen = cidlen;
+    if (ngtcp2_crypto_generate_stateless_reset_token(token, c->ep->reset_secret, sizeof c->ep->reset_secret,
+                                                     cid) != 0)
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    if (wt__cid_add(c->ep, cid->data, cid->datalen, c) != WT_OK) return NGTCP2_ERR_CALLBACK_FAILURE;
+    return 0;
+}
+
+static int wt__cb_remove_cid(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    WT__UNUSED(qc);
+    wt__cid_remove(c->ep, cid->data, cid->datalen);
+    return 0;
+}
+
+static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    char *alpn = NULL;
+    unsigned short alpn_len = 0;
+    WT__UNUSED(qc);
+    if (wolfSSL_ALPN_GetProtocol(c->ssl, &alpn, &alpn_len) != WOLFSSL_SUCCESS || alpn_len != 2 ||
+        memcmp(alpn, "h3", 2) != 0) {
+        wt__log(&c->ep->log, WT_LOG_WARN, "peer did not negotiate ALPN h3: closing");
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    }
+    if (!c->ep->server && c->ep->has_pin) {
+        WOLFSSL_X509 *peer = wolfSSL_get_peer_certificate(c->ssl);
+        const unsigned char *der;
+        int der_len = 0, ok = 0;
+        uint8_t h[32];
+        if (peer && (der = wolfSSL_X509_get_der(peer, &der_len)) != NULL &&
+            wc_Sha256Hash(der, (word32)der_len, h) == 0)
+            ok = memcmp(h, c->ep->pin, 32) == 0;
+        wolfSSL_X509_free(peer);
+        if (!ok) {
+            c->fail_error = WT_ERR_CERT;
+            wt__log(&c->ep->log, WT_LOG_ERROR, "server certificate does not match the pinned SHA-256");
+            return NGTCP2_ERR_CALLBACK_FAILURE;
+        }
+    }
+    c->state = WT__CONN_OPEN;
+    if (wt__h3_init(c) != WT_OK) return NGTCP2_ERR_CALLBACK_FAILURE;
+    return 0;
+}
+
+static int wt__cb_recv_stream_data(ngtcp2_conn *qc, uint32_t flags, int64_t stream_id, uint64_t offset,
+                                   const uint8_t *data, size_t datalen, void *user, void *stream_user) {
+    wt__conn *c = (wt__conn *)user;
+    WT__UNUSED(qc), WT__UNUSED(offset);
+    if (wt__h3_on_stream_data(c, stream_id, stream_user, data, datalen, (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0) !=
+        WT_OK)
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    return 0;
+}
+
+static int wt__cb_acked(ngtcp2_conn *qc, int64_t stream_id, uint64_t offset, uint64_t datalen, void *user,
+                        void *stream_user) {
+    WT__UNUSED(qc), WT__UNUSED(offset);
+    return wt__h3_on_acked((wt__conn *)user, stream_id, stream_user, datalen) == WT_OK ? 0
+                                                                                     : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+static int wt__cb_stream_close(ngtcp2_conn *qc, uint32_t flags, int64_t stream_id, uint64_t app_error,
+                               void *user, void *stream_user) {
+    WT__UNUSED(qc);
+    if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET)) app_error = WT__H3_NO_ERROR;
+    wt__h3_on_stream_close((wt__conn *)user, stream_id, stream_user, app_error);
+    return 0;
+}
+
+static int wt__cb_stream_reset(ngtcp2_conn *qc, int64_t stream_id, uint64_t final_size, uint64_t app_error,
+                               void *user, void *stream_user) {
+    WT__UNUSED(qc), WT__UNUSED(final_size);
+    wt__h3_on_stream_reset((wt__conn *)user, stream_id, stream_user, app_error);
+    return 0;
+}
+
+static int wt__cb_stop_sending(ngtcp2_conn *qc, int64_t stream_id, uint64_t app_error, void *user,
+                               void *stream_user) {
+    WT__UNUSED(qc);
+    wt__h3_on_stop_sending((wt__conn *)user, stream_id, stream_user, app_error);
+    return 0;
+}
+
+static int wt__cb_extend_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    WT__UNUSED(qc);
+    if (c->h3) nghttp3_conn_set_max_client_streams_bidi(c->h3, max_streams);
+    return 0;
+}
+
+static int wt__cb_extend_stream_data(ngtcp2_conn *qc, int64_t stream_id, uint64_t max_data, void *user,
+                                     void *stream_user) {
+    WT__UNUSED(qc), WT__UNUSED(max_data);
+    wt__h3_unblock((wt__conn *)user, stream_id, stream_user);
+    return 0;
+}
+
+static int wt__cb_recv_datagram(ngtcp2_conn *qc, uint32_t flags, const uint8_t *data, size_t len, void *user) {
+    WT__UNUSED(qc), WT__UNUSED(flags);
+    wt__dgram_on_recv((wt__conn *)user, data, len);
+    return 0;
+}
+
+static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
+    memset(cb, 0, sizeof *cb);
+    if (server) {
+        cb->recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
+    } else {
+        cb->client_initial = ngtcp2_crypto_client_initial_cb;
+        cb->recv_retry = ngtcp2_crypto_recv_retry_cb;
+    }
+    cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+    cb->encrypt = ngtcp2_crypto_encrypt_cb;
+    cb->decrypt = ngtcp2_crypto_decrypt_cb;
+    cb->hp_mask = ngtcp2_crypto_hp_mask_cb;
+    cb->update_key = ngtcp2_crypto_update_key_cb;
+    cb->delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
+    cb->delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
+    cb->get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
+    cb->version_negotiation = ngtcp2_crypto_version_negotiation_cb;
+    cb->rand = wt__cb_rand;
+    cb->get_new_connection_id = wt__cb_new_cid;
+    cb->remove_connection_id = wt__cb_remove_cid;
+    cb->handshake_completed = wt__cb_handshake_completed;
+    cb->recv_stream_data = wt__cb_recv_stream_data;
+    cb->acked_stream_data_offset = wt__cb_acked;
+    cb->stream_close = wt__cb_stream_close;
+    cb->stream_reset = wt__cb_stream_reset;
+    cb->stream_stop_sending = wt__cb_stop_sending;
+    cb->extend_max_remote_streams_bidi = wt__cb_extend_bidi;
+    cb->extend_max_stream_data = wt__cb_extend_stream_data;
+    cb->recv_datagram = wt__cb_recv_datagram;
+}
+
+static void wt__ngtcp2_log(void *user, const char *fmt, ...) {
+    wt__conn *c = (wt__conn *)user;
+    char line[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    wt__log(&c->ep->log, WT_LOG_DEBUG, "ngtcp2: %s", line);
+}
+
+static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_params *tp, uint64_t now) {
+    const wt_limits *l = &c->ep->lim;
+    ngtcp2_settings_default(s);
+    s->initial_ts = now;
+    s->handshake_timeout = (uint64_t)l->handshake_timeout_ms * WT__NS_PER_MS;
+    s->max_window = l->conn_window;
+    s->max_stream_window = l->stream_window;
+    s->rand_ctx.native_handle = c->ep;
+    if (c->ep->log.level >= WT_LOG_DEBUG && getenv("WT_NGTCP2_DEBUG")) s->log_printf = wt__ngtcp2_log;
+    ngtcp2_transport_params_default(tp);
+    tp->initial_max_stream_data_bidi_local = l->stream_window;
+    tp->initial_max_stream_data_bidi_remote = l->stream_window;
+    tp->initial_max_stream_data_uni = l->stream_window;
+    tp->initial_max_data = l->conn_window;
+    tp->initial_max_streams_bidi = l->max_streams_bidi;
+    /* + the three HTTP/3 streams (control, QPACK encoder and decoder) */
+    tp->initial_max_streams_uni = (uint64_t)l->max_streams_uni + 3;
+    tp->max_idle_timeout = (uint64_t)l->idle_timeout_ms * WT__NS_PER_MS;
+    tp->active_connection_id_limit = 7;
+    tp->max_datagram_frame_size = 65535;
+}
+
+static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockaddr *remote, socklen_t rlen) {
+    wt__conn *c = (wt__conn *)wt__calloc(&ep->alloc, sizeof *c);
+    if (!c) return NULL;
+    c->ep = ep;
+    c->sock = sock;
+    memcpy(&c->remote, remote, rlen);
+    c->remote_len = rlen;
+    c->state = WT__CONN_HANDSHAKE;
+    c->ctrl_id = -1;
+    c->peer_ctrl_id = -1;
+    c->max_seen_request = -1;
+    c->ref.get_conn = wt__get_conn;
+    c->ref.user_data = c;
+    ngtcp2_ccerr_default(&c->ccerr);
+    c->deadline_ms = wt_loop_now_ms(ep->loop) + ep->lim.handshake_timeout_ms;
+    c->next = ep->conns;
+    if (ep->conns) ep->conns->prev = c;
+    ep->conns = c;
+    ep->nconns++;
+    return c;
+}
+
+static void wt__conn_free(wt__conn *c) {
+    wt__ep *ep = c->ep;
+    wt__cid_remove_conn(ep, c);
+    if (c->prev) c->prev->next = c->next;
+    else ep->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    ep->nconns--;
+    wt__conn_end_sessions(c, c->fail_error ? c->fail_error : WT_ERR_CLOSED);
+    wt__dgram_free_all(c);
+    if (c->h3) nghttp3_conn_del(c->h3);
+    c->h3 = NULL;
+    while (c->sessions) wt__session_free(c->sessions);
+    wt__conn_free_graveyard(c);
+    if (c->qc) ngtcp2_conn_del(c->qc);
+    if (c->ssl) wolfSSL_free(c->ssl);
+    wt__buf_free(&ep->alloc, &c->peer_ctrl);
+    wt__free(&ep->alloc, c->close_pkt);
+    wt__free(&ep->alloc, c->host);
+    wt__free(&ep->alloc, c);
+}
+
+static void wt__ngtcp2_path(wt__conn *c, ngtcp2_path *p, const struct sockaddr *remote, socklen_t rlen) {
+    memset(p, 0, sizeof *p);
+    p->local.addr = (ngtcp2_sockaddr *)&c->sock->local;
+    p->local.addrlen = c->sock->local_len;
+    p->remote.addr = (ngtcp2_sockaddr *)remote;
+    p->remote.addrlen = rlen;
+}
+
+static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct sockaddr *from, socklen_t fromlen,
+                                     const ngtcp2_pkt_hd *hd, uint64_t now) {
+    wt__conn *c;
+    ngtcp2_settings s;
+    ngtcp2_transport_params tp;
+    ngtcp2_callbacks cb;
+    ngtcp2_cid scid;
+    ngtcp2_path path;
+    int rv;
+    c = wt__conn_alloc(ep, sock, from, fromlen);
+    if (!c) {
+        wt__log(&ep->log, WT_LOG_ERROR, "out of memory for a new connection");
+        return NULL;
+    }
+    wt__settings(c, &s, &tp, now);
+    tp.original_dcid = hd->dcid;
+    tp.original_dcid_present = 1;
+    scid.datalen = WT__SCID_LEN;
+    wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
+    tp.stateless_reset_token_present = 1;
+    ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, ep->reset_secret,
+                                                 sizeof ep->reset_secret, &scid);
+    wt__callbacks(&cb, 1);
+    wt__ngtcp2_path(c, &path, from, fromlen);
+    rv = ngtcp2_conn_server_new(&c->qc, &hd->scid, &scid, &path, hd->version, &cb, &s, &tp, &ep->mem, c);
+    if (rv != 0) {
+        wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
+        wt__conn_free(c);
+        return NULL;
+    }
+    c->ssl = wolfSSL_new(ep->ssl_ctx);
+    if (!c->ssl) {
+        wt__log(&ep->log, WT_LOG_ERROR, "wolfSSL_new failed");
+        wt__conn_free(c);
+        return NULL;
+    }
+    wolfSSL_set_app_data(c->ssl, &c->ref);
+    wolfSSL_set_accept_state(c->ssl);
+    /* wolfSSL without OPENSSL_ALL never calls an ALPN select callback */
+    wolfSSL_UseALPN(c->ssl, (char *)"h3", 2, WOLFSSL_ALPN_FAILED_ON_MISMATCH);
+    ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
+    if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK ||
+        wt__cid_add(ep, hd->dcid.data, hd->dcid.datalen, c) != WT_OK) {
+        wt__conn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
+                              uint16_t port) {
+    wt__conn *c;
+    wt__sock *sock = NULL;
+    ngtcp2_settings s;
+    ngtcp2_transport_params tp;
+    ngtcp2_callbacks cb;
+    ngtcp2_cid scid, dcid;
+    ngtcp2_path path;
+    int i, rv;
+    struct in6_addr a6;
+    struct in_addr a4;
+    for (i = 0; i < ep->nsocks; i++)
+        if (ep->socks[i].fd >= 0 && ep->socks[i].local.ss_family == to->sa_family) sock = &ep->socks[i];
+    if (!sock) {
+        int k = wt__sock_open(ep, to, tolen, 0);
+        if (k < 0) return NULL;
+        sock = &ep->socks[k];
+    }
+    c = wt__conn_alloc(ep, sock, to, tolen);
+    if (!c) return NULL;
+    c->host = wt__strdup(&ep->alloc, host);
+    c->port = port;
+    wt__settings(c, &s, &tp, wt__now_ns());
+    scid.datalen = WT__SCID_LEN;
+    dcid.datalen = 18;
+    wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
+    wc_RNG_GenerateBlock(&ep->rng, dcid.data, 18);
+    wt__callbacks(&cb, 0);
+    wt__ngtcp2_path(c, &path, to, tolen);
+    rv = ngtcp2_conn_client_new(&c->qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &s, &tp, &ep->mem, c);
+    if (rv != 0 || !c->host) {
+        wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_client_new: %s", rv ? ngtcp2_strerror(rv) : "out of memory");
+        wt__conn_free(c);
+        return NULL;
+    }
+    c->ssl = wolfSSL_new(ep->ssl_ctx);
+    if (!c->ssl) {
+        wt__conn_free(c);
+        return NULL;
+    }
+    wolfSSL_set_app_data(c->ssl, &c->ref);
+    wolfSSL_set_connect_state(c->ssl);
+    wolfSSL_set_alpn_protos(c->ssl, (const unsigned char *)"\x02h3", 3);
+    /* otherwise wolfSSL sends both the draft and the v1 transport parameters */
+    wolfSSL_set_quic_transport_version(c->ssl, 0x39);
+    if (inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)
+        wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host));
+    if (wolfSSL_CTX_get_verify_mode(ep->ssl_ctx) & WOLFSSL_VERIFY_PEER) wolfSSL_check_domain_name(c->ssl, host);
+    ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
+    if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
+        wt__conn_free(c);
+        return NULL;
+    }
+    c->dirty = 1;
+    return c;
+}
+
+/* ---------------------------------------------------------------- packets in */
+static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct sockaddr *to, socklen_t tolen,
+                                     const uint8_t *dcid, size_t dcidlen, size_t rxlen) {
+    uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN], rnd[1200], out[1200];
+    ngtcp2_cid cid;
+    size_t len;
+    ngtcp2_ssize n;
+    /* a reset must be shorter than what provoked it, and at least 41 bytes */
+    if (rxlen <= 42 || dcidlen > NGTCP2_MAX_CIDLEN) return;
+    len = WT__MIN(rxlen - 1, sizeof out);
+    ngtcp2_cid_init(&cid, dcid, dcidlen);
+    if (ngtcp2_crypto_generate_stateless_reset_token(token, ep->reset_secret, sizeof ep->reset_secret, &cid) != 0)
+        return;
+    wc_RNG_GenerateBlock(&ep->rng, rnd, (word32)(len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN));
+    n = ngtcp2_pkt_write_stateless_reset(out, len, token, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
+    if (n > 0) wt__sock_send(s, to, tolen, out, (size_t)n, (size_t)n);
+}
+
+static void wt__handle_read_error(wt__conn *c, int rv) {
+    switch (rv) {
+    case NGTCP2_ERR_DRAINING:
+        /* the peer closed: stay quiet for the draining period */
+        c->state = WT__CONN_DRAINING;
+        c->deadline_ms = wt_loop_now_ms(c->ep->loop) + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
+        wt__conn_end_sessions(c, WT_ERR_CLOSED);
+        break;
+    case NGTCP2_ERR_DROP_CONN:
+        c->state = WT__CONN_DEAD;
+        break;
+    case NGTCP2_ERR_CRYPTO:
+        if (!c->fail_error) c->fail_error = WT_ERR_TLS;
+        ngtcp2_ccerr_set_tls_alert(&c->ccerr, ngtcp2_conn_get_tls_alert(c->qc), NULL, 0);
+        wt__conn_fail(c, WT_ERR_TLS, "TLS handshake failed");
+        break;
+    default:
+        if (c->ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT && c->ccerr.error_code == 0)
+            ngtcp2_ccerr_set_liberr(&c->ccerr, rv, NULL, 0);
+        wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror(rv));
+        break;
+    }
+}
+
+void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt,
+                      size_t len, uint64_t now) {
+    ngtcp2_version_cid vc;
+    ngtcp2_pkt_info pi;
+    ngtcp2_path path;
+    wt__conn *c;
+    int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
+    if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
+        if (ep->server) {
+            uint8_t out[256];
+            uint32_t sv[2] = {NGTCP2_PROTO_VER_V1, NGTCP2_PROTO_VER_V2};
+            uint8_t r;
+            ngtcp2_ssize n;
+            wc_RNG_GenerateBlock(&ep->rng, &r, 1);
+            n = ngtcp2_pkt_write_version_negotiation(out, sizeof out, r, vc.scid, vc.scidlen, vc.dcid, vc.dcidlen, sv,
+                                                     2);
+            if (n > 0) wt__sock_send(s, from, fromlen, out, (size_t)n, (size_t)n);
+        }
+        return;
+    }
+    if (rv != 0) return; /* not QUIC: drop */
+    c = wt__cid_find(ep, vc.dcid, vc.dcidlen);
+    if (!c) {
+        ngtcp2_pkt_hd hd;
+        if (!ep->server || ep->closing_all) return;
+        if (!(pkt[0] & 0x80)) {
+            wt__send_stateless_reset(ep, s, from, fromlen, vc.dcid, vc.dcidlen, len);
+            return;
+        }
+        if (ngtcp2_accept(&hd, pkt, len) != 0) return;
+        if (ep->nconns >= ep->lim.max_connections) {
+            wt__log(&ep->log, WT_LOG_WARN, "refusing a connection: max_connections (%u) reached",
+                    (unsigned)ep->lim.max_connections);
+            return;
+        }
+        c = wt__conn_server_new(ep, s, from, fromlen, &hd, now);
+        if (!c) return;
+    }
+    if (c->state == WT__CONN_CLOSING) {
+        /* answer with our CONNECTION_CLOSE again, as RFC 9000 10.2.1 asks */
+        if (c->close_pkt) wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, c->close_pkt,
+                                        c->close_pkt_len, c->close_pkt_len);
+        return;
+    }
+    if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
+    memset(&pi, 0, sizeof pi);
+    wt__ngtcp2_path(c, &path, from, fromlen);
+    c->in_callback = 1;
+    rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, pkt, len, now);
+    c->in_callback = 0;
+    if (rv != 0) wt__handle_read_error(c, rv);
+    else {
+        /* the peer may have moved (NAT rebinding): answer where it is now */
+        memcpy(&c->remote, from, fromlen);
+        c->remote_len = fromlen;
+    }
+    c->dirty = 1;
+}
+
+/* ---------------------------------------------------------------- packets out */
+void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
+    if (!n || !c->qc) return;
+    ngtcp2_conn_extend_max_stream_offset(c->qc, stream_id, n);
+    ngtcp2_conn_extend_max_offset(c->qc, n);
+    c->dirty = 1;
+}
+
+static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
+    int rv;
+    if (!len) return WT_OK;
+    rv = wt__sock_send(c->sock, (const struct sockaddr *)path->remote.addr, (socklen_t)path->remote.addrlen, buf,
+                       len, seg);
+    return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
+}
+
+int wt__conn_write(wt__conn *c) {
+    uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
+    size_t used = 0, seg = 0, npkts = 0, maxpkt;
+    ngtcp2_path_storage ps, batch_ps;
+    uint64_t now = wt__now_ns();
+    int rounds = 0;
+    if (c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) return WT_OK;
+    maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->qc);
+    if (maxpkt > WT__MAX_UDP_PAYLOAD) maxpkt = WT__MAX_UDP_PAYLOAD;
+    ngtcp2_path_storage_zero(&ps);
+    ngtcp2_path_storage_zero(&batch_ps);
+    for (;;) {
+        wt__tx tx;
+        ngtcp2_pkt_info pi;
+        ngtcp2_ssize n, ndatalen = -1;
+        uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
+        int is_dgram = 0, accepted = 0;
+        if (++rounds > 100000) {
+            /* never spin: a stuck state machine is a bug, not a hang */
+            wt__conn_fail(c, WT_ERR_QUIC, "write loop made no progress");
+            return WT_ERR_QUIC;
+        }
+        memset(&tx, 0, sizeof tx);
+        tx.stream_id = -1;
+        if (c->state == WT__CONN_OPEN && wt__h3_next_tx(c, &tx) != WT_OK) {
+            wt__conn_fail(c, WT_ERR_H3, "nghttp3 failed to produce data");
+            return WT_ERR_H3;
+        }
+        if (tx.stream_id < 0 && c->dq_head && c->state == WT__CONN_OPEN) {
+            ngtcp2_vec v;
+            v.base = c->dq_head->data;
+            v.len = c->dq_head->len;
+            is_dgram = 1;
+            n = ngtcp2_conn_writev_datagram(c->qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
+                                            NGTCP2_WRITE_DATAGRAM_FLAG_MORE, 0, &v, 1, now);
+        } else {
+            if (tx.fin) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
+            n = ngtcp2_conn_writev_stream(c->qc, &ps.path, &pi, buf + used, maxpkt, &ndatalen, flags, tx.stream_id,
+                                          tx.nvec ? tx.vec : NULL, tx.nvec, now);
+        }
+        if (is_dgram && (accepted || n == NGTCP2_ERR_INVALID_ARGUMENT)) {
+            wt__dgram *d = c->dq_head;
+            if (!accepted) wt__log(&c->ep->log, WT_LOG_WARN, "datagram of %zu bytes too large for the peer: dropped",
+                                   d->len);
+            c->dq_head = d->next;
+            if (!c->dq_head) c->dq_tail = NULL;
+            c->dq_len--;
+            wt__free(&c->ep->alloc, d);
+            if (n == NGTCP2_ERR_INVALID_ARGUMENT) continue;
+        }
+        if (n < 0) {
+            switch (n) {
+            case NGTCP2_ERR_STREAM_DATA_BLOCKED:
+                wt__h3_tx_blocked(c, &tx);
+                continue;
+            case NGTCP2_ERR_STREAM_SHUT_WR:
+                wt__h3_tx_shut(c, &tx);
+                continue;
+            case NGTCP2_ERR_WRITE_MORE:
+                if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
+                continue;
+            default:
+                ngtcp2_ccerr_set_liberr(&c->ccerr, (int)n, NULL, 0);
+                wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror((int)n));
+                return WT_ERR_QUIC;
+            }
+        }
+        if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
+        if (n == 0) break;
+        /* batch packets of one size for GSO; a different path or a smaller
+           packet ends the batch */
+        if (npkts > 0 && (!ngtcp2_path_eq(&batch_ps.path, &ps.path) || (size_t)n > seg)) {
+            wt__flush(c, buf, used, seg, &batch_ps.path);
+            memmove(buf, buf + used, (size_t)n);
+            used = 0, npkts = 0;
+        }
+        if (npkts == 0) {
+            ngtcp2_path_copy(&batch_ps.path, &ps.path);
+            seg = (size_t)n;
+        }
+        used += (size_t)n;
+        npkts++;
+        if ((size_t)n < seg || npkts == WT__SEND_BATCH) {
+            wt__flush(c, buf, used, seg, &batch_ps.path);
+            used = 0, npkts = 0;
+            if (rounds > 4 * WT__SEND_BATCH) {
+                /* let other connections and reads run; come back soon */
+                c->dirty = 1;
+                ngtcp2_conn_update_pkt_tx_time(c->qc, now);
+                return WT_OK;
+            }
+        }
+    }
+    if (npkts) wt__flush(c, buf, used, seg, &batch_ps.path);
+    ngtcp2_conn_update_pkt_tx_time(c->qc, now);
+    c->dirty = 0;
+    return WT_OK;
+}
+
+/* ---------------------------------------------------------------- close */
+void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why) {
+    if (c->state >= WT__CONN_CLOSING) return;
+    ngtcp2_ccerr_set_application_error(&c->ccerr, app_error, (const uint8_t *)(why ? why : ""),
+                                       why ? strlen(why) : 0);
+    c->state = WT__CONN_CLOSING;
+    c->dirty = 1;
+    c->deadline_ms = 0; /* the service pass writes CONNECTION_CLOSE */
+}
+
+void wt__conn_fail(wt__conn *c, int liberr, const char *why) {
+    if (c->state >= WT__CONN_CLOSING) return;
+    if (!c->fail_error) c->fail_error = liberr;
+    wt__log(&c->ep->log, WT_LOG_WARN, "connection closed: %s (%s)", why, wt_strerror(liberr));
+    if (c->ccerr.error_code == 0 && c->ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT)
+        ngtcp2_ccerr_set_transport_error(&c->ccerr, NGTCP2_INTERNAL_ERROR, NULL, 0);
+    c->state = WT__CONN_CLOSING;
+    c->dirty = 1;
+    c->deadline_ms = 0;
+}
+
+/* Writes CONNECTION_CLOSE once and enters the closing period. */
+static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
+    uint8_t buf[WT__MAX_UDP_PAYLOAD];
+    ngtcp2_path_storage ps;
+    ngtcp2_pkt_info pi;
+    ngtcp2_ssize n;
+    wt__conn_end_sessions(c, c->fail_error ? c->fail_error : WT_ERR_CLOSED);
+    if (!c->qc || ngtcp2_conn_in_closing_period(c->qc) || ngtcp2_conn_in_draining_period(c->qc)) {
+        c->state = WT__CONN_DEAD;
+        return;
+    }
+    ngtcp2_path_storage_zero(&ps);
+    n = ngtcp2_conn_write_connection_close(c->qc, &ps.path, &pi, buf, sizeof buf, &c->ccerr, now_ns);
+    if (n <= 0) {
+        c->state = WT__CONN_DEAD;
+        return;
+    }
+    c->close_pkt = (uint8_t *)wt__alloc(&c->ep->alloc, (size_t)n);
+    if (c->close_pkt) {
+        memcpy(c->close_pkt, buf, (size_t)n);
+        c->close_pkt_len = (size_t)n;
+    }
+    wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, buf, (size_t)n, (size_t)n);
+    c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
+}
+
+void wt__ep_close_all(wt__ep *ep, uint64_t h3code) {
+    wt__conn *c;
+    for (c = ep->conns; c; c = c->next) wt__conn_close(c, h3code, "shutting down");
+    wt__ep_service(ep, wt__now_ns());
+}
+
+/* ---------------------------------------------------------------- timers */
+uint64_t wt__ep_expiry_ms(wt__ep *ep) {
+    uint64_t next = UINT64_MAX, now_ms = wt_loop_now_ms(ep->loop);
+    wt__conn *c;
+    for (c = ep->conns; c; c = c->next) {
+        uint64_t e;
+        if (c->dirty || c->state == WT__CONN_DEAD) return now_ms;
+        if (c->state >= WT__CONN_CLOSING) e = c->deadline_ms;
+        else {
+            uint64_t x = ngtcp2_conn_get_expiry(c->qc);
+            e = x == UINT64_MAX ? UINT64_MAX : (x + WT__NS_PER_MS - 1) / WT__NS_PER_MS;
+            if (c->state == WT__CONN_HANDSHAKE) e = WT__MIN(e, c->deadline_ms);
+        }
+        next = WT__MIN(next, e);
+    }
+    return next;
+}
+
+void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
+    wt__conn *c, *next;
+    uint64_t now_ms = now_ns / WT__NS_PER_MS;
+    for (c = ep->conns; c; c = next) {
+        next = c->next;
+        if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms) {
+            wt__log(&ep->log, WT_LOG_INFO, "handshake timed out");
+            c->state = WT__CONN_DEAD;
+        }
+        if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->qc) <= now_ns) {
+            int rv = ngtcp2_conn_handle_expiry(c->qc, now_ns);
+            if (rv == NGTCP2_ERR_IDLE_CLOSE) {
+                wt__log(&ep->log, WT_LOG_INFO, "connection idle: closed");
+                wt__conn_end_sessions(c, WT_ERR_TIMEOUT);
+                c->state = WT__CONN_DEAD;
+            } else if (rv != 0) {
+                ngtcp2_ccerr_set_liberr(&c->ccerr, rv, NULL, 0);
+                wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror(rv));
+            } else {
+                c->dirty = 1;
+            }
+        }
+        if (c->state <= WT__CONN_OPEN && c->dirty) wt__conn_write(c);
+        if (c->state == WT__CONN_CLOSING && !c->close_pkt && c->deadline_ms == 0) wt__conn_send_close(c, now_ns);
+        if ((c->state == WT__CONN_CLOSING || c->state == WT__CONN_DRAINING) && now_ms >= c->deadline_ms &&
+            c->deadline_ms != 0)
+            c->state = WT__CONN_DEAD;
+        if (c->state == WT__CONN_DEAD) wt__conn_free(c);
+        else wt__conn_free_graveyard(c);
+    }
+}
+
+void wt__ep_free(wt__ep *ep) {
+    int i;
+    while (ep->conns) wt__conn_free(ep->conns);
+    for (i = 0; i < ep->nsocks; i++) wt__sock_close(&ep->socks[i]);
+    if (ep->ssl_ctx) wolfSSL_CTX_free(ep->ssl_ctx);
+    wt__free(&ep->alloc, ep->cids);
+    wc_FreeRng(&ep->rng);
+    if (ep->loop) wt__loop_remove_ep(ep->loop, ep);
+}

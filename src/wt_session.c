@@ -1,0 +1,553 @@
+/* wt_session.c - WebTransport sessions: extended CONNECT, capsules, close. */
+#include "wt_internal.h"
+
+/* ---------------------------------------------------------------- capsules */
+int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max) {
+    uint64_t len;
+    size_t a = wt__varint_get(p, n, &c->type), b;
+    if (!a) return 0;
+    if (!(b = wt__varint_get(p + a, n - a, &len))) return 0;
+    if (len > max) return WT_ERR_TOO_BIG;
+    if (n - a - b < len) return 0;
+    c->value = p + a + b;
+    c->len = (size_t)len;
+    return (int)(a + b + len);
+}
+
+size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t reason_len) {
+    size_t o = 0;
+    o += wt__varint_put(out + o, WT__CAPSULE_CLOSE);
+    o += wt__varint_put(out + o, 4 + reason_len);
+    out[o++] = (uint8_t)(code >> 24);
+    out[o++] = (uint8_t)(code >> 16);
+    out[o++] = (uint8_t)(code >> 8);
+    out[o++] = (uint8_t)code;
+    if (reason_len) memcpy(out + o, reason, reason_len);
+    return o + reason_len;
+}
+
+int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx) {
+    while (n > 0) {
+        size_t k, off = 0;
+        wt__capsule c;
+        uint64_t type, len;
+        size_t a, b;
+        if (r->skip) {
+            k = (size_t)WT__MIN((uint64_t)n, r->skip);
+            r->skip -= k, p += k, n -= k;
+            continue;
+        }
+        k = WT__MIN(n, sizeof r->buf - r->len);
+        memcpy(r->buf + r->len, p, k);
+        r->len += k, p += k, n -= k;
+        while (off < r->len) {
+            int used;
+            if (!(a = wt__varint_get(r->buf + off, r->len - off, &type))) break;
+            if (!(b = wt__varint_get(r->buf + off + a, r->len - off - a, &len))) break;
+            if (type != WT__CAPSULE_CLOSE && type != WT__CAPSULE_DRAIN) {
+                /* unknown (GREASE, flow control we do not use): skip its value */
+                uint64_t here = r->len - off - a - b;
+                if (len <= here) {
+                    off += a + b + (size_t)len;
+                    continue;
+                }
+                r->skip = len - here;
+                off = r->len;
+                break;
+            }
+            used = wt__capsule_parse(r->buf + off, r->len - off, &c, WT__CAPSULE_MAX);
+            if (used < 0) return used;
+            if (used == 0) break;
+            if ((used = fn(ctx, &c)) != WT_OK) return used;
+            off += (size_t)wt__varint_len(type) + wt__varint_len(len) + c.len;
+        }
+        if (off) {
+            memmove(r->buf, r->buf + off, r->len - off);
+            r->len -= off;
+        }
+        if (r->len == sizeof r->buf) return WT_ERR_TOO_BIG; /* cannot happen with max <= buf */
+    }
+    return WT_OK;
+}
+
+/* ---------------------------------------------------------------- sessions */
+static void wt__session_free_fields(wt_session *s) {
+    const wt_allocator *a = &s->conn->ep->alloc;
+    size_t i;
+    for (i = 0; i < 2 * s->nheaders; i++) wt__free(a, s->headers[i]);
+    wt__free(a, s->headers);
+    wt__free(a, s->path);
+    wt__free(a, s->authority);
+    wt__free(a, s->origin);
+    wt__free(a, s->protocol);
+    wt__free(a, s->method);
+    wt__sendbuf_free(a, &s->cap_tx);
+}
+
+wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
+    wt_session *s = (wt_session *)wt__calloc(&c->ep->alloc, sizeof *s);
+    if (!s) {
+        wt__log(&c->ep->log, WT_LOG_ERROR, "out of memory for a session");
+        return NULL;
+    }
+    s->conn = c;
+    s->id = id;
+    s->server = server;
+    s->state = server ? WT__SESS_REQUESTED : WT__SESS_CONNECTING;
+    s->next = c->sessions;
+    c->sessions = s;
+    return s;
+}
+
+void wt__session_free(wt_session *s) {
+    wt_session **pp;
+    for (pp = &s->conn->sessions; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    wt__session_free_fields(s);
+    wt__free(&s->conn->ep->alloc, s);
+}
+
+/* Frees a closed session once nghttp3 no longer points into it. */
+void wt__session_maybe_free(wt_session *s) {
+    if (s->state == WT__SESS_CLOSED && s->connect_closed && !s->in_event) wt__session_free(s);
+}
+
+wt_session *wt__session_find(wt__conn *c, uint64_t id) {
+    wt_session *s;
+    for (s = c->sessions; s; s = s->next)
+        if ((uint64_t)s->id == id && s->id >= 0) return s;
+    return NULL;
+}
+
+void wt__session_emit(wt_session *s, wt_event *ev) {
+    ev->session = s;
+    ev->user = s->fn_user;
+    if (!s->fn) return;
+    s->in_event++;
+    s->fn(ev);
+    s->in_event--;
+}
+
+static int wt__session_add_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
+    const wt_allocator *a = &s->conn->ep->alloc;
+    char **h;
+    if (s->headers_bytes + nl + vl + 32 > s->conn->ep->lim.max_header_bytes) return WT_ERR_LIMIT;
+    h = (char **)wt__realloc(a, s->headers, (2 * s->nheaders + 2) * sizeof *h);
+    if (!h) return WT_ERR_NOMEM;
+    s->headers = h;
+    h[2 * s->nheaders] = wt__strndup(a, n, nl);
+    h[2 * s->nheaders + 1] = wt__strndup(a, v, vl);
+    s->nheaders++;
+    s->headers_bytes += nl + vl + 32;
+    if (!h[2 * s->nheaders - 2] || !h[2 * s->nheaders - 1]) return WT_ERR_NOMEM;
+    return WT_OK;
+}
+
+void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
+    const wt_allocator *a = &s->conn->ep->alloc;
+    char **slot = NULL;
+    if (s->bad_headers) return;
+    if (nl > 0 && n[0] == ':') {
+        if (nl == 5 && !memcmp(n, ":path", 5)) slot = &s->path;
+        else if (nl == 10 && !memcmp(n, ":authority", 10)) slot = &s->authority;
+        else if (nl == 9 && !memcmp(n, ":protocol", 9)) slot = &s->protocol;
+        else if (nl == 7 && !memcmp(n, ":method", 7)) slot = &s->method;
+        else if (nl == 7 && !memcmp(n, ":status", 7)) {
+            s->status = 0;
+            while (vl-- > 0 && *v >= '0' && *v <= '9') s->status = s->status * 10 + (*v++ - '0');
+            return;
+        }
+        if (slot) {
+            wt__free(a, *slot);
+            *slot = wt__strndup(a, v, vl);
+            if (!*slot) s->bad_headers = WT_ERR_NOMEM;
+        }
+        return;
+    }
+    if (nl == 6 && !memcmp(n, "origin", 6)) {
+        wt__free(a, s->origin);
+        s->origin = wt__strndup(a, v, vl);
+    }
+    s->bad_headers = wt__session_add_header(s, n, nl, v, vl);
+}
+
+static const nghttp3_data_reader wt__capsule_reader_def;
+
+static int wt__session_respond(wt_session *s, int status) {
+    char code[4];
+    nghttp3_nv nv[2];
+    size_t nnv = 1;
+    int rv;
+    snprintf(code, sizeof code, "%03d", status);
+    nv[0].name = (const uint8_t *)":status", nv[0].namelen = 7;
+    nv[0].value = (const uint8_t *)code, nv[0].valuelen = 3;
+    nv[0].flags = NGHTTP3_NV_FLAG_NONE;
+    if (status >= 200 && status < 300) {
+        nv[1].name = (const uint8_t *)"sec-webtransport-http3-draft", nv[1].namelen = 28;
+        nv[1].value = (const uint8_t *)"draft02", nv[1].valuelen = 7;
+        nv[1].flags = NGHTTP3_NV_FLAG_NONE;
+        nnv = 2;
+        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, nnv, &wt__capsule_reader_def);
+    } else {
+        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, nnv, NULL);
+        s->cap_fin = s->cap_fin_sent = 1;
+    }
+    s->conn->dirty = 1;
+    if (rv != 0) return wt__fail(&s->conn->ep->log, WT_ERR_H3, "nghttp3_conn_submit_response: %s", nghttp3_strerror(rv));
+    return WT_OK;
+}
+
+static void wt__session_opened(wt_session *s) {
+    wt_event ev;
+    s->state = WT__SESS_OPEN;
+    s->conn->nsessions++;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_SESSION_OPEN;
+    wt__session_emit(s, &ev);
+    if (s->state != WT__SESS_OPEN) return;
+    wt__conn_adopt_pending(s->conn, s);
+    if (s->state == WT__SESS_OPEN) wt__dgram_adopt_pending(s->conn, s);
+}
+
+/* Server: a request's headers are complete. */
+static void wt__session_on_request(wt_session *s, int fin) {
+    wt__conn *c = s->conn;
+    wt__ep *ep = c->ep;
+    int is_wt = s->method && !strcmp(s->method, "CONNECT") && s->protocol &&
+                (!strcmp(s->protocol, "webtransport") || !strcmp(s->protocol, "webtransport-h3"));
+    if (s->bad_headers || !is_wt || fin || !s->path || !s->authority) {
+        wt__log(&ep->log, WT_LOG_INFO, "refusing request on stream %lld: %s", (long long)s->id,
+                s->bad_headers ? "headers over the limit" : "not a WebTransport CONNECT");
+        s->fn = NULL;
+        wt__session_respond(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
+        s->state = WT__SESS_CLOSED;
+        return;
+    }
+    if (c->nsessions >= ep->lim.max_sessions || c->goaway) {
+        wt__log(&ep->log, WT_LOG_INFO, "refusing session on %s: max_sessions (%u) reached", s->path,
+                (unsigned)ep->lim.max_sessions);
+        s->fn = NULL;
+        wt__session_respond(s, 429);
+        s->state = WT__SESS_CLOSED;
+        return;
+    }
+    ep->on_request(ep, s); /* routes: sets fn, or reject_status 404 */
+    if (s->fn && !s->reject_status) {
+        wt_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = WT_EV_SESSION_REQUEST;
+        wt__session_emit(s, &ev);
+    }
+    if (s->reject_status) {
+        wt__session_respond(s, s->reject_status);
+        s->status = s->reject_status;
+        if (s->fn) {
+            /* the handler saw the request: it gets a CLOSED too */
+            wt_event ev;
+            s->state = WT__SESS_CLOSED;
+            memset(&ev, 0, sizeof ev);
+            ev.type = WT_EV_SESSION_CLOSED;
+            ev.error = WT_ERR_REFUSED;
+            ev.status = s->reject_status;
+            wt__session_emit(s, &ev);
+        }
+        s->state = WT__SESS_CLOSED;
+        s->fn = NULL;
+        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+        return;
+    }
+    if (wt__session_respond(s, 200) != WT_OK) {
+        wt__session_end(s, WT_ERR_H3);
+        return;
+    }
+    wt__session_opened(s);
+}
+
+void wt__session_on_headers_done(wt_session *s, int fin) {
+    if (s->server) {
+        if (s->state == WT__SESS_REQUESTED) wt__session_on_request(s, fin);
+        return;
+    }
+    if (s->state != WT__SESS_CONNECTING) return;
+    if (s->status >= 100 && s->status < 200) return; /* interim response */
+    if (s->status >= 200 && s->status < 300 && !fin) {
+        wt__session_opened(s);
+        return;
+    }
+    wt__log(&s->conn->ep->log, WT_LOG_INFO, "server refused session %s with status %d", s->path ? s->path : "",
+            s->status);
+    s->cap_fin = 1;
+    nghttp3_conn_resume_stream(s->conn->h3, s->id);
+    wt__session_end(s, WT_ERR_REFUSED);
+}
+
+static int wt__session_on_capsule(void *ctx, const wt__capsule *c) {
+    wt_session *s = (wt_session *)ctx;
+    if (c->type == WT__CAPSULE_CLOSE) {
+        if (c->len < 4 || c->len - 4 > WT__REASON_MAX) return WT_ERR_PROTOCOL;
+        s->close_received = 1;
+        s->close_code = ((uint32_t)c->value[0] << 24) | ((uint32_t)c->value[1] << 16) |
+                        ((uint32_t)c->value[2] << 8) | c->value[3];
+        s->close_reason_len = c->len - 4;
+        memcpy(s->close_reason, c->value + 4, s->close_reason_len);
+        s->close_reason[s->close_reason_len] = 0;
+    } else if (c->type == WT__CAPSULE_DRAIN) {
+        wt__session_on_drain(s);
+    }
+    return WT_OK;
+}
+
+void wt__session_on_drain(wt_session *s) {
+    wt_event ev;
+    if (s->state != WT__SESS_OPEN || s->drain_received) return;
+    s->drain_received = 1;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_SESSION_DRAINING;
+    wt__session_emit(s, &ev);
+}
+
+void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
+    int rv;
+    if (s->state == WT__SESS_CLOSED || s->close_received) return; /* nothing may follow a CLOSE capsule */
+    rv = wt__capsule_feed(&s->cap_rx, p, n, wt__session_on_capsule, s);
+    if (rv != WT_OK) {
+        wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %lld: bad capsule (%s): closing its stream",
+                (long long)s->id, wt_strerror(rv));
+        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+        wt__session_end(s, WT_ERR_PROTOCOL);
+    }
+}
+
+void wt__session_on_fin(wt_session *s) {
+    if (s->state == WT__SESS_CLOSED) return;
+    /* the peer is done: finish our side too (a bare FIN means code 0) */
+    if (!s->cap_fin) {
+        s->cap_fin = 1;
+        nghttp3_conn_resume_stream(s->conn->h3, s->id);
+        s->conn->dirty = 1;
+    }
+    wt__session_end(s, s->state == WT__SESS_CONNECTING ? WT_ERR_REFUSED : WT_OK);
+}
+
+void wt__session_end(wt_session *s, int error) {
+    wt__conn *c = s->conn;
+    wt_event ev;
+    int was_open = s->state == WT__SESS_OPEN || s->state == WT__SESS_CLOSING;
+    if (s->state == WT__SESS_CLOSED) return;
+    s->state = WT__SESS_CLOSED;
+    if (was_open && c->nsessions > 0) c->nsessions--;
+    while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
+    wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
+    if (c->h3 && !s->cap_fin && c->state <= WT__CONN_OPEN) {
+        s->cap_fin = 1;
+        nghttp3_conn_resume_stream(c->h3, s->id);
+        c->dirty = 1;
+    }
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_SESSION_CLOSED;
+    ev.error = error;
+    ev.status = s->server ? 0 : (error == WT_ERR_REFUSED ? s->status : 0);
+    ev.code = s->close_received ? s->close_code : s->local_code;
+    ev.reason = s->close_received ? s->close_reason : s->local_reason;
+    ev.reason_len = s->close_received ? s->close_reason_len : s->local_reason_len;
+    if (!ev.reason) ev.reason = "";
+    wt__session_emit(s, &ev);
+    s->fn = NULL; /* nothing more reaches the handler */
+    if (c->state >= WT__CONN_CLOSING || !c->h3) s->connect_closed = 1;
+}
+
+/* Every session of a connection that is going away: CLOSED events now,
+   memory when the connection is freed. */
+void wt__conn_end_sessions(wt__conn *c, int error) {
+    wt_session *s;
+    for (s = c->sessions; s; s = s->next) wt__session_end(s, error);
+    while (c->pending) wt__stream_gone(c->pending, 0);
+}
+
+/* ---------------------------------------------------------------- capsule sending */
+static nghttp3_ssize wt__read_capsules(nghttp3_conn *h3, int64_t stream_id, nghttp3_vec *vec, size_t veccnt,
+                                       uint32_t *pflags, void *cu, void *su) {
+    wt_session *s = (wt_session *)su;
+    ngtcp2_vec v[8];
+    size_t n, i, total = 0;
+    WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(cu);
+    if (!s) return NGHTTP3_ERR_CALLBACK_FAILURE;
+    n = wt__sendbuf_peek(&s->cap_tx, v, WT__MIN(veccnt, 8));
+    for (i = 0; i < n; i++) {
+        vec[i].base = v[i].base;
+        vec[i].len = v[i].len;
+        total += v[i].len;
+    }
+    wt__sendbuf_mark_sent(&s->cap_tx, total);
+    if (s->cap_fin && s->cap_tx.unsent == 0) {
+        *pflags |= NGHTTP3_DATA_FLAG_EOF;
+        s->cap_fin_sent = 1;
+        return (nghttp3_ssize)n;
+    }
+    if (n == 0) return NGHTTP3_ERR_WOULDBLOCK;
+    return (nghttp3_ssize)n;
+}
+
+static const nghttp3_data_reader wt__capsule_reader_def = {wt__read_capsules};
+
+int wt__session_submit_request(wt_session *s) {
+    wt__conn *c = s->conn;
+    nghttp3_nv nv[64];
+    size_t n = 0, i;
+    int64_t sid;
+    int rv;
+#define WT__NV(N, V)                                                              \
+    do {                                                                          \
+        nv[n].name = (const uint8_t *)(N), nv[n].namelen = strlen(N);             \
+        nv[n].value = (const uint8_t *)(V), nv[n].valuelen = strlen(V);           \
+        nv[n].flags = NGHTTP3_NV_FLAG_NONE;                                       \
+        n++;                                                                      \
+    } while (0)
+    WT__NV(":method", "CONNECT");
+    WT__NV(":protocol", "webtransport");
+    WT__NV(":scheme", "https");
+    WT__NV(":authority", s->authority);
+    WT__NV(":path", s->path);
+    WT__NV("sec-webtransport-http3-draft02", "1");
+    if (s->origin && *s->origin) WT__NV("origin", s->origin);
+    for (i = 0; i < s->nheaders && n < WT__COUNTOF(nv); i++) WT__NV(s->headers[2 * i], s->headers[2 * i + 1]);
+#undef WT__NV
+    rv = ngtcp2_conn_open_bidi_stream(c->qc, &sid, NULL);
+    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
+    s->id = sid;
+    rv = nghttp3_conn_submit_request(c->h3, sid, nv, n, &wt__capsule_reader_def, s);
+    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_submit_request: %s", nghttp3_strerror(rv));
+    c->dirty = 1;
+    return WT_OK;
+}
+
+/* The peer's SETTINGS arrived: sessions waiting for them may go. */
+void wt__conn_on_peer_settings(wt__conn *c) {
+    wt_session *s;
+    if (c->ep->server) return;
+    for (s = c->sessions; s; s = s->next) {
+        if (s->state != WT__SESS_CONNECTING || s->id >= 0) continue;
+        if (!(c->peer.wt_draft02 || c->peer.wt_enabled) || !c->peer.connect) {
+            wt__log(&c->ep->log, WT_LOG_ERROR, "server does not offer WebTransport (no SETTINGS for it)");
+            wt__session_end(s, WT_ERR_PROTOCOL);
+            continue;
+        }
+        if (wt__session_submit_request(s) != WT_OK) wt__session_end(s, WT_ERR_LIMIT);
+    }
+}
+
+/* ---------------------------------------------------------------- public API */
+uint64_t wt_session_id(const wt_session *s) { return s && s->id >= 0 ? (uint64_t)s->id : 0; }
+const char *wt_session_path(const wt_session *s) { return s && s->path ? s->path : ""; }
+const char *wt_session_authority(const wt_session *s) { return s && s->authority ? s->authority : ""; }
+const char *wt_session_origin(const wt_session *s) { return s && s->origin ? s->origin : ""; }
+int wt_session_is_server(const wt_session *s) { return s ? s->server : 0; }
+void wt_session_set_user(wt_session *s, void *user) {
+    if (s) s->user = user;
+}
+void *wt_session_user(const wt_session *s) { return s ? s->user : NULL; }
+size_t wt_session_header_count(const wt_session *s) { return s ? s->nheaders : 0; }
+
+const char *wt_session_header(const wt_session *s, const char *name) {
+    size_t i;
+    if (!s || !name) return NULL;
+    for (i = 0; i < s->nheaders; i++)
+        if (!strcmp(s->headers[2 * i], name)) return s->headers[2 * i + 1];
+    return NULL;
+}
+
+int wt_session_header_at(const wt_session *s, size_t i, const char **name, const char **value) {
+    if (!s || i >= s->nheaders) return WT_ERR_NOT_FOUND;
+    if (name) *name = s->headers[2 * i];
+    if (value) *value = s->headers[2 * i + 1];
+    return WT_OK;
+}
+
+int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
+    char ip[INET6_ADDRSTRLEN];
+    const struct sockaddr_storage *a;
+    int port;
+    if (!s || !buf || !size) return WT_ERR_INVALID;
+    a = &s->conn->remote;
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+        inet_ntop(AF_INET6, &a6->sin6_addr, ip, sizeof ip);
+        port = ntohs(a6->sin6_port);
+        return snprintf(buf, size, "[%s]:%d", ip, port);
+    }
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, ip, sizeof ip);
+    port = ntohs(((const struct sockaddr_in *)a)->sin_port);
+    return snprintf(buf, size, "%s:%d", ip, port);
+}
+
+int wt_session_reject(wt_session *s, int status) {
+    if (!s) return WT_ERR_INVALID;
+    if (!s->server || s->state != WT__SESS_REQUESTED)
+        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "wt_session_reject: only a server, during WT_EV_SESSION_REQUEST");
+    if (status < 400 || status > 599)
+        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_reject: status %d is not 400-599", status);
+    s->reject_status = status;
+    return WT_OK;
+}
+
+int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
+    uint8_t cap[WT__REASON_MAX + 32];
+    size_t rlen = reason ? strlen(reason) : 0, n;
+    wt__conn *c;
+    int rv;
+    if (!s) return WT_ERR_INVALID;
+    c = s->conn;
+    if (rlen > WT__REASON_MAX)
+        return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
+    if (s->state == WT__SESS_CLOSED) return WT_ERR_CLOSED;
+    if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
+    if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN) {
+        n = wt__capsule_close(cap, code, reason, rlen);
+        if ((rv = wt__sendbuf_append(&c->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
+            return wt__fail(&c->ep->log, rv, "wt_session_close: out of memory");
+        s->cap_fin = 1;
+        nghttp3_conn_resume_stream(c->h3, s->id);
+        c->dirty = 1;
+    }
+    s->local_code = code;
+    memcpy(s->local_reason_buf, reason ? reason : "", rlen);
+    s->local_reason_buf[rlen] = 0;
+    s->local_reason = s->local_reason_buf;
+    s->local_reason_len = rlen;
+    wt__session_end(s, WT_OK);
+    return WT_OK;
+}
+
+int wt_session_drain(wt_session *s) {
+    uint8_t cap[4];
+    size_t n = 0;
+    int rv;
+    if (!s) return WT_ERR_INVALID;
+    if (s->state != WT__SESS_OPEN || !s->conn->h3) return WT_ERR_STATE;
+    n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
+    n += wt__varint_put(cap + n, 0);
+    if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK) return rv;
+    nghttp3_conn_resume_stream(s->conn->h3, s->id);
+    s->conn->dirty = 1;
+    return WT_OK;
+}
+
+const char *wt_event_name(wt_event_type type) {
+    switch (type) {
+    case WT_EV_SESSION_REQUEST: return "SESSION_REQUEST";
+    case WT_EV_SESSION_OPEN: return "SESSION_OPEN";
+    case WT_EV_SESSION_DRAINING: return "SESSION_DRAINING";
+    case WT_EV_SESSION_CLOSED: return "SESSION_CLOSED";
+    case WT_EV_STREAM_OPEN: return "STREAM_OPEN";
+    case WT_EV_STREAM_DATA: return "STREAM_DATA";
+    case WT_EV_STREAM_WRITABLE: return "STREAM_WRITABLE";
+    case WT_EV_STREAM_RESET: return "STREAM_RESET";
+    case WT_EV_STREAM_STOP_SENDING: return "STREAM_STOP_SENDING";
+    case WT_EV_STREAM_CLOSED: return "STREAM_CLOSED";
+    case WT_EV_DATAGRAM: return "DATAGRAM";
+    }
+    return "UNKNOWN";
+}

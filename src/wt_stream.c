@@ -1,0 +1,472 @@
+/* wt_stream.c - WebTransport streams: the header, bounded send buffers with
+   backpressure, in-order delivery with flow control tied to consumption. */
+#include "wt_internal.h"
+
+wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
+    wt_stream *st = (wt_stream *)wt__calloc(&c->ep->alloc, sizeof *st);
+    if (!st) {
+        wt__log(&c->ep->log, WT_LOG_ERROR, "out of memory for a stream");
+        return NULL;
+    }
+    st->conn = c;
+    st->id = id;
+    st->bidi = bidi != 0;
+    st->local = local != 0;
+    st->kind = WT__ST_CLASSIFY;
+    return st;
+}
+
+void wt__stream_free(wt_stream *st) {
+    const wt_allocator *a = &st->conn->ep->alloc;
+    wt__sendbuf_free(a, &st->tx);
+    wt__buf_free(a, &st->rx);
+    wt__free(a, st);
+}
+
+/* ---------------------------------------------------------------- lists */
+static void wt__stream_unlink(wt_stream *st) {
+    wt__conn *c = st->conn;
+    wt_stream **head = NULL;
+    if (st->kind == WT__ST_PENDING) head = &c->pending;
+    else if (st->sess) head = &st->sess->streams;
+    if (head && (st->prev || *head == st)) {
+        if (st->prev) st->prev->next = st->next;
+        else *head = st->next;
+        if (st->next) st->next->prev = st->prev;
+        if (st->kind == WT__ST_PENDING) c->npending--;
+    }
+    st->next = st->prev = NULL;
+}
+
+static void wt__stream_link(wt_stream **head, wt_stream *st) {
+    st->prev = NULL;
+    st->next = *head;
+    if (*head) (*head)->prev = st;
+    *head = st;
+}
+
+void wt__stream_queue_send(wt_stream *st) {
+    wt__conn *c = st->conn;
+    c->dirty = 1;
+    if (st->in_send_queue || st->closed) return;
+    st->in_send_queue = 1;
+    st->send_next = NULL;
+    if (c->send_tail) c->send_tail->send_next = st;
+    else c->send_head = st;
+    c->send_tail = st;
+}
+
+void wt__stream_unqueue_send(wt_stream *st) {
+    wt__conn *c = st->conn;
+    wt_stream **pp, *prev = NULL;
+    if (!st->in_send_queue) return;
+    for (pp = &c->send_head; *pp; prev = *pp, pp = &(*pp)->send_next)
+        if (*pp == st) {
+            *pp = st->send_next;
+            if (c->send_tail == st) c->send_tail = prev;
+            break;
+        }
+    st->in_send_queue = 0;
+    st->send_next = NULL;
+}
+
+/* Freed at the next safe point: ngtcp2, nghttp3 or a handler may still be
+   on the stack with this pointer. */
+static void wt__stream_bury(wt_stream *st) {
+    wt__conn *c = st->conn;
+    wt__stream_unqueue_send(st);
+    wt__stream_unlink(st);
+    st->closed = 1;
+    st->sess = NULL;
+    st->next = c->graveyard;
+    c->graveyard = st;
+}
+
+void wt__conn_free_graveyard(wt__conn *c) {
+    while (c->graveyard) {
+        wt_stream *st = c->graveyard;
+        c->graveyard = st->next;
+        wt__stream_free(st);
+    }
+}
+
+static void wt__stream_emit(wt_stream *st, wt_event *ev) {
+    ev->stream = st;
+    if (st->sess) wt__session_emit(st->sess, ev);
+}
+
+static void wt__stream_emit_closed(wt_stream *st) {
+    wt_event ev;
+    if (st->closed) return;
+    if (st->sess && (st->open_delivered || st->local)) {
+        memset(&ev, 0, sizeof ev);
+        ev.type = WT_EV_STREAM_CLOSED;
+        wt__stream_emit(st, &ev);
+    }
+}
+
+/* ---------------------------------------------------------------- arrival */
+void wt__stream_attach(wt_stream *st, wt_session *s) {
+    wt__stream_unlink(st);
+    st->kind = WT__ST_WT;
+    st->sess = s;
+    wt__stream_link(&s->streams, st);
+}
+
+static void wt__stream_refuse(wt_stream *st, uint64_t h3code, const char *why) {
+    wt__conn *c = st->conn;
+    wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld for session %llu refused: %s", (long long)st->id,
+            (unsigned long long)st->session_id, why);
+    ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
+    ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
+    /* what it held back still counts against the connection window */
+    wt__conn_consumed(c, st->id, st->rx.len);
+    wt__stream_bury(st);
+}
+
+static void wt__stream_deliver_open(wt_stream *st) {
+    wt_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_STREAM_OPEN;
+    st->open_delivered = 1;
+    wt__stream_emit(st, &ev);
+}
+
+static void wt__stream_deliver_held(wt_stream *st, int credit);
+
+void wt__stream_on_wt_header(wt_stream *st) {
+    wt__conn *c = st->conn;
+    wt_session *s = wt__session_find(c, st->session_id);
+    if ((st->session_id & 3) != 0) {
+        wt__stream_refuse(st, WT__H3_ID_ERROR, "not a client bidirectional stream ID");
+        return;
+    }
+    if (s && s->state == WT__SESS_OPEN) {
+        wt__stream_attach(st, s);
+        wt__stream_deliver_open(st);
+        return;
+    }
+    if ((s && s->state == WT__SESS_CLOSED) ||
+        (!s && c->ep->server && (int64_t)st->session_id <= c->max_seen_request)) {
+        wt__stream_refuse(st, WT__ERR_SESSION_GONE, "session gone");
+        return;
+    }
+    if (c->npending >= c->ep->lim.buffered_streams) {
+        wt__stream_refuse(st, WT__ERR_BUFFERED_STREAM_REJECTED, "buffered_streams limit");
+        return;
+    }
+    /* its session is not known yet: hold it (no credit given back) */
+    st->kind = WT__ST_PENDING;
+    wt__stream_link(&c->pending, st);
+    c->npending++;
+}
+
+void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
+    wt_stream *st = c->pending, *next;
+    for (; st; st = next) {
+        next = st->next;
+        if (st->session_id != (uint64_t)s->id) continue;
+        wt__stream_attach(st, s);
+        wt__stream_deliver_open(st);
+        if (s->state != WT__SESS_OPEN) return;
+        if (!st->closed && (st->rx.len || st->fin_received)) wt__stream_deliver_held(st, 1);
+        next = c->pending; /* the handler may have changed the list */
+    }
+}
+
+void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code) {
+    wt_stream *st = c->pending, *next;
+    for (; st; st = next) {
+        next = st->next;
+        if (st->session_id == session_id) wt__stream_refuse(st, h3code, "session refused or closed");
+    }
+}
+
+/* ---------------------------------------------------------------- receiving */
+static void wt__stream_emit_data(wt_stream *st, const uint8_t *p, size_t n, int fin) {
+    wt_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_STREAM_DATA;
+    ev.data = p;
+    ev.len = n;
+    ev.fin = fin;
+    if (fin) st->read_done = 1;
+    wt__stream_emit(st, &ev);
+}
+
+/* Delivers what was held (paused, pending or collected) and gives the
+   credit back. */
+static void wt__stream_deliver_held(wt_stream *st, int credit) {
+    wt__conn *c = st->conn;
+    wt__buf held = st->rx;
+    int fin = st->fin_received;
+    memset(&st->rx, 0, sizeof st->rx);
+    if (held.len || fin) wt__stream_emit_data(st, held.data, held.len, fin);
+    if (credit) wt__conn_consumed(c, st->id, held.len);
+    wt__buf_free(&c->ep->alloc, &held);
+}
+
+void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin) {
+    wt__conn *c = st->conn;
+    if (fin) st->fin_received = 1;
+    if (st->closed || st->read_done) {
+        wt__conn_consumed(c, st->id, len);
+        return;
+    }
+    if (st->kind == WT__ST_PENDING || st->paused) {
+        /* bounded by the stream window: no credit until delivered */
+        if (wt__buf_append(&c->ep->alloc, &st->rx, data, len) != WT_OK) {
+            wt__stream_refuse(st, WT__H3_INTERNAL_ERROR, "out of memory");
+        }
+        return;
+    }
+    if (st->read_all) {
+        if (st->rx.len + len > st->read_all_limit) {
+            uint64_t code = wt_code_to_h3(0);
+            wt__log(&c->ep->log, WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
+                    (long long)st->id, st->read_all_limit);
+            ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, code);
+            st->stop_sent = 1;
+            wt__conn_consumed(c, st->id, len);
+            st->read_all = 0;
+            st->fin_received = 0;
+            wt__stream_deliver_held(st, 0);
+            st->read_done = 1;
+            return;
+        }
+        if (wt__buf_append(&c->ep->alloc, &st->rx, data, len) != WT_OK) {
+            wt__stream_refuse(st, WT__H3_INTERNAL_ERROR, "out of memory");
+            return;
+        }
+        wt__conn_consumed(c, st->id, len); /* collecting is consuming */
+        if (fin) {
+            st->read_all = 0;
+            wt__stream_deliver_held(st, 0);
+        }
+        return;
+    }
+    wt__stream_emit_data(st, data, len, fin);
+    wt__conn_consumed(c, st->id, len);
+}
+
+void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
+    wt_event ev;
+    int64_t code = wt_h3_to_code(app_error);
+    if (st->closed || st->reset_received) return;
+    st->reset_received = 1;
+    st->read_done = 1;
+    wt__conn_consumed(st->conn, st->id, st->rx.len);
+    wt__buf_free(&st->conn->ep->alloc, &st->rx);
+    if (st->kind != WT__ST_WT) return;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_STREAM_RESET;
+    ev.code = code < 0 ? 0 : (uint32_t)code;
+    wt__stream_emit(st, &ev);
+}
+
+void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
+    wt_event ev;
+    int64_t code = wt_h3_to_code(app_error);
+    if (st->closed || st->kind != WT__ST_WT) return;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_STREAM_STOP_SENDING;
+    ev.code = code < 0 ? 0 : (uint32_t)code;
+    wt__stream_emit(st, &ev);
+    if (!st->closed && !st->reset_sent) {
+        /* nobody will read what we send: reset with the same code */
+        st->reset_sent = 1;
+        ngtcp2_conn_shutdown_stream_write(st->conn->qc, 0, st->id, app_error);
+        wt__stream_unqueue_send(st);
+    }
+}
+
+void wt__stream_on_acked(wt_stream *st, uint64_t n) {
+    wt__conn *c = st->conn;
+    wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
+    if (st->want_writable && !st->closed && st->tx.stored <= c->ep->lim.stream_send_buffer / 2) {
+        wt_event ev;
+        st->want_writable = 0;
+        memset(&ev, 0, sizeof ev);
+        ev.type = WT_EV_STREAM_WRITABLE;
+        wt__stream_emit(st, &ev);
+    }
+}
+
+void wt__stream_on_close(wt_stream *st) {
+    wt__conn *c = st->conn;
+    if (st->kind == WT__ST_PENDING || st->kind == WT__ST_CLASSIFY) {
+        wt__conn_consumed(c, st->id, st->rx.len);
+        wt__stream_bury(st);
+        return;
+    }
+    wt__stream_emit_closed(st);
+    wt__stream_bury(st);
+}
+
+void wt__stream_gone(wt_stream *st, uint64_t h3code) {
+    wt__conn *c = st->conn;
+    if (c->qc && c->state <= WT__CONN_OPEN && h3code) {
+        ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
+        ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
+        wt__conn_consumed(c, st->id, st->rx.len);
+        c->dirty = 1;
+    }
+    wt__stream_emit_closed(st);
+    wt__stream_bury(st);
+}
+
+/* ---------------------------------------------------------------- sending */
+void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n) {
+    size_t total = 0, i;
+    for (i = 0; i < tx->nvec; i++) total += tx->vec[i].len;
+    wt__sendbuf_mark_sent(&st->tx, n);
+    if (tx->fin && n == total) st->fin_sent = 1;
+    /* round-robin: a stream with more to send goes to the back */
+    wt__stream_unqueue_send(st);
+    if (st->tx.unsent > 0 || (st->fin_queued && !st->fin_sent)) wt__stream_queue_send(st);
+}
+
+/* ---------------------------------------------------------------- public API */
+int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
+    wt__conn *c;
+    wt_stream *st;
+    int64_t id;
+    int rv;
+    uint8_t hdr[16];
+    size_t n = 0;
+    if (out) *out = NULL;
+    if (!s) return WT_ERR_INVALID;
+    c = s->conn;
+    if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
+        return wt__fail(&c->ep->log, WT_ERR_STATE, "wt_session_open_stream: session not open");
+    st = wt__stream_new(c, -1, bidi, 1);
+    if (!st) return WT_ERR_NOMEM;
+    rv = bidi ? ngtcp2_conn_open_bidi_stream(c->qc, &id, st) : ngtcp2_conn_open_uni_stream(c->qc, &id, st);
+    if (rv != 0) {
+        wt__stream_free(st);
+        if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED)
+            return wt__fail(&c->ep->log, WT_ERR_LIMIT, "wt_session_open_stream: the peer's stream limit is reached");
+        return wt__fail(&c->ep->log, WT_ERR_QUIC, "ngtcp2_conn_open_stream: %s", ngtcp2_strerror(rv));
+    }
+    st->id = id;
+    st->session_id = (uint64_t)s->id;
+    n += wt__varint_put(hdr, bidi ? WT__STREAM_TYPE_BIDI : WT__STREAM_TYPE_UNI);
+    n += wt__varint_put(hdr + n, (uint64_t)s->id);
+    if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) != WT_OK) {
+        ngtcp2_conn_shutdown_stream(c->qc, 0, id, WT__H3_INTERNAL_ERROR);
+        ngtcp2_conn_set_stream_user_data(c->qc, id, wt__dead_stream_marker());
+        wt__stream_free(st);
+        return WT_ERR_NOMEM;
+    }
+    wt__stream_attach(st, s);
+    st->open_delivered = 1;
+    wt__stream_queue_send(st);
+    if (out) *out = st;
+    return WT_OK;
+}
+
+int64_t wt_stream_id(const wt_stream *st) { return st ? st->id : -1; }
+wt_session *wt_stream_session(const wt_stream *st) { return st ? st->sess : NULL; }
+int wt_stream_is_bidi(const wt_stream *st) { return st ? st->bidi : 0; }
+int wt_stream_is_local(const wt_stream *st) { return st ? st->local : 0; }
+void wt_stream_set_user(wt_stream *st, void *user) {
+    if (st) st->user = user;
+}
+void *wt_stream_user(const wt_stream *st) { return st ? st->user : NULL; }
+size_t wt_stream_send_buffered(const wt_stream *st) { return st ? st->tx.stored : 0; }
+
+static int wt__stream_can_send(wt_stream *st, const char *what) {
+    if (!st) return WT_ERR_INVALID;
+    if (st->closed || !st->sess) return WT_ERR_CLOSED;
+    if (!st->bidi && !st->local)
+        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "%s: stream %lld is the peer's unidirectional stream", what,
+                        (long long)st->id);
+    if (st->fin_queued || st->reset_sent)
+        return wt__fail(&st->conn->ep->log, WT_ERR_CLOSED, "%s: stream %lld already finished or reset", what,
+                        (long long)st->id);
+    if (st->conn->state != WT__CONN_OPEN) return WT_ERR_CLOSED;
+    return WT_OK;
+}
+
+int wt_stream_write(wt_stream *st, const void *data, size_t len) {
+    size_t limit, room, take;
+    int rv = wt__stream_can_send(st, "wt_stream_write");
+    if (rv) return rv;
+    if (!data && len) return WT_ERR_INVALID;
+    limit = st->conn->ep->lim.stream_send_buffer;
+    room = st->tx.stored < limit ? limit - st->tx.stored : 0;
+    take = WT__MIN(len, room);
+    if (take > INT32_MAX) take = INT32_MAX;
+    if (take && (rv = wt__sendbuf_append(&st->conn->ep->alloc, &st->tx, data, take)) != WT_OK)
+        return wt__fail(&st->conn->ep->log, rv, "wt_stream_write: out of memory");
+    if (take < len) st->want_writable = 1;
+    if (take) wt__stream_queue_send(st);
+    return (int)take;
+}
+
+int wt_stream_finish(wt_stream *st) {
+    int rv = wt__stream_can_send(st, "wt_stream_finish");
+    if (rv) return rv;
+    st->fin_queued = 1;
+    wt__stream_queue_send(st);
+    return WT_OK;
+}
+
+int wt_stream_reset(wt_stream *st, uint32_t code) {
+    int rv = wt__stream_can_send(st, "wt_stream_reset");
+    if (rv) return rv;
+    st->reset_sent = 1;
+    wt__stream_unqueue_send(st);
+    ngtcp2_conn_shutdown_stream_write(st->conn->qc, 0, st->id, wt_code_to_h3(code));
+    st->conn->dirty = 1;
+    return WT_OK;
+}
+
+int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
+    if (!st) return WT_ERR_INVALID;
+    if (st->closed || !st->sess) return WT_ERR_CLOSED;
+    if (!st->bidi && st->local)
+        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_stop_sending: our own unidirectional stream");
+    if (st->read_done || st->stop_sent) return WT_ERR_CLOSED;
+    st->stop_sent = 1;
+    st->read_done = 1;
+    ngtcp2_conn_shutdown_stream_read(st->conn->qc, 0, st->id, wt_code_to_h3(code));
+    wt__conn_consumed(st->conn, st->id, st->rx.len);
+    wt__buf_free(&st->conn->ep->alloc, &st->rx);
+    st->conn->dirty = 1;
+    return WT_OK;
+}
+
+int wt_stream_pause(wt_stream *st, int paused) {
+    if (!st) return WT_ERR_INVALID;
+    if (st->closed) return WT_ERR_CLOSED;
+    if (st->read_all) return WT_ERR_STATE;
+    if (paused) {
+        st->paused = 1;
+        return WT_OK;
+    }
+    if (!st->paused) return WT_OK;
+    st->paused = 0;
+    if (!st->read_done && (st->rx.len || st->fin_received)) wt__stream_deliver_held(st, 1);
+    return WT_OK;
+}
+
+int wt_stream_read_all(wt_stream *st, size_t limit) {
+    if (!st || !limit) return WT_ERR_INVALID;
+    if (st->closed) return WT_ERR_CLOSED;
+    if (st->read_done) return WT_ERR_STATE;
+    if (st->bidi == 0 && st->local)
+        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_read_all: our own unidirectional stream");
+    st->read_all = 1;
+    st->read_all_limit = limit;
+    if (st->paused) {
+        /* what was held while paused is part of the collection */
+        st->paused = 0;
+        wt__conn_consumed(st->conn, st->id, st->rx.len);
+        if (st->fin_received) {
+            st->read_all = 0;
+            wt__stream_deliver_held(st, 0);
+        }
+    }
+    return WT_OK;
+}
