@@ -1939,12 +1939,14 @@ static int wt__cb_stream_reset(ngtcp2_conn *qc, int64_t stream_id, uint64_t fina
     return 0;
 }
 
+#if NGTCP2_VERSION_NUM >= 0x011800
 static int wt__cb_stop_sending(ngtcp2_conn *qc, int64_t stream_id, uint64_t app_error, void *user,
                                void *stream_user) {
     WT__UNUSED(qc);
     wt__h3_on_stop_sending((wt__conn *)user, stream_id, stream_user, app_error);
     return 0;
 }
+#endif
 
 static int wt__cb_extend_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
     wt__conn *c = (wt__conn *)user;
@@ -1991,7 +1993,10 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
     cb->acked_stream_data_offset = wt__cb_acked;
     cb->stream_close = wt__cb_stream_close;
     cb->stream_reset = wt__cb_stream_reset;
-    cb->stream_stop_sending = wt__cb_stop_sending;
+#if NGTCP2_VERSION_NUM >= 0x011800
+    /* older ngtcp2 answers STOP_SENDING with a reset but tells nobody */
+    cb->recv_stop_sending = wt__cb_stop_sending;
+#endif
     cb->extend_max_remote_streams_bidi = wt__cb_extend_bidi;
     cb->extend_max_stream_data = wt__cb_extend_stream_data;
     cb->recv_datagram = wt__cb_recv_datagram;
@@ -3550,7 +3555,7 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
 }
 
 int wt_session_drain(wt_session *s) {
-    uint8_t cap[4];
+    uint8_t cap[16];
     size_t n = 0;
     int rv;
     if (!s) return WT_ERR_INVALID;
@@ -4106,9 +4111,9 @@ void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
     wt__dgram **pp = &c->pending_dgrams, *d;
     c->pending_dgrams_tail = NULL;
     while ((d = *pp) != NULL) {
-        uint64_t q;
+        uint64_t q = 0;
         size_t k = wt__varint_get(d->data, d->len, &q);
-        if (q * 4 == (uint64_t)s->id) {
+        if (k && q * 4 == (uint64_t)s->id) {
             *pp = d->next;
             c->npending_dgrams--;
             if (s->state == WT__SESS_OPEN) wt__dgram_emit(s, d->data + k, d->len - k);

@@ -51,9 +51,9 @@ void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
     wt__dgram **pp = &c->pending_dgrams, *d;
     c->pending_dgrams_tail = NULL;
     while ((d = *pp) != NULL) {
-        uint64_t q;
+        uint64_t q = 0;
         size_t k = wt__varint_get(d->data, d->len, &q);
-        if (q * 4 == (uint64_t)s->id) {
+        if (k && q * 4 == (uint64_t)s->id) {
             *pp = d->next;
             c->npending_dgrams--;
             if (s->state == WT__SESS_OPEN) wt__dgram_emit(s, d->data + k, d->len - k);

@@ -220,12 +220,14 @@ static int wt__cb_stream_reset(ngtcp2_conn *qc, int64_t stream_id, uint64_t fina
     return 0;
 }
 
+#if NGTCP2_VERSION_NUM >= 0x011800
 static int wt__cb_stop_sending(ngtcp2_conn *qc, int64_t stream_id, uint64_t app_error, void *user,
                                void *stream_user) {
     WT__UNUSED(qc);
     wt__h3_on_stop_sending((wt__conn *)user, stream_id, stream_user, app_error);
     return 0;
 }
+#endif
 
 static int wt__cb_extend_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
     wt__conn *c = (wt__conn *)user;
@@ -272,7 +274,10 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
     cb->acked_stream_data_offset = wt__cb_acked;
     cb->stream_close = wt__cb_stream_close;
     cb->stream_reset = wt__cb_stream_reset;
-    cb->stream_stop_sending = wt__cb_stop_sending;
+#if NGTCP2_VERSION_NUM >= 0x011800
+    /* older ngtcp2 answers STOP_SENDING with a reset but tells nobody */
+    cb->recv_stop_sending = wt__cb_stop_sending;
+#endif
     cb->extend_max_remote_streams_bidi = wt__cb_extend_bidi;
     cb->extend_max_stream_data = wt__cb_extend_stream_data;
     cb->recv_datagram = wt__cb_recv_datagram;

@@ -522,7 +522,7 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
 }
 
 int wt_session_drain(wt_session *s) {
-    uint8_t cap[4];
+    uint8_t cap[16];
     size_t n = 0;
     int rv;
     if (!s) return WT_ERR_INVALID;

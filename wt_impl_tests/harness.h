@@ -1,0 +1,91 @@
+/* harness.h - a server and a client of wt.h on one loop, over loopback UDP. */
+#ifndef WT_HARNESS_H
+#define WT_HARNESS_H
+
+typedef struct harness {
+    wt_loop *loop;
+    wt_app *app;
+    wt_client *client;
+    char url[128];
+    int port;
+} harness;
+
+static char harness_crt[128], harness_key[128];
+static uint8_t harness_pin[32];
+
+static void harness_quiet_log(wt_log_level level, const char *msg, void *user) {
+    (void)user;
+    if (getenv("WT_TEST_LOG") || level <= WT_LOG_ERROR) fprintf(stderr, "    [%s] %s\n", level <= WT_LOG_ERROR ? "error" : "log", msg);
+}
+
+static int harness_cert(void) {
+    static int done;
+    wt_cert_config cc;
+    char dir[64];
+    if (done) return 0;
+    if (wt_test_tmpdir(dir, sizeof dir) != 0) return -1;
+    snprintf(harness_crt, sizeof harness_crt, "%s/c.pem", dir);
+    snprintf(harness_key, sizeof harness_key, "%s/k.pem", dir);
+    memset(&cc, 0, sizeof cc);
+    cc.cert_file = harness_crt;
+    cc.key_file = harness_key;
+    if (wt_cert_generate(&cc) != WT_OK || wt_cert_sha256(harness_crt, harness_pin) != WT_OK) return -1;
+    done = 1;
+    return 0;
+}
+
+/* Starts a server on a free port of 127.0.0.1 with the given routes and a
+   client that pins the server's certificate. */
+static int harness_start_ex(harness *h, const wt_limits *server_lim, const wt_limits *client_lim,
+                            const wt_allocator *client_alloc) {
+    wt_app_config ac;
+    wt_client_config cc;
+    wt_loop_config lc;
+    memset(h, 0, sizeof *h);
+    if (harness_cert() != 0) return -1;
+    memset(&lc, 0, sizeof lc);
+    lc.log.fn = harness_quiet_log;
+    lc.log.level = WT_LOG_DEBUG;
+    h->loop = wt_loop_create(&lc);
+    if (!h->loop) return -1;
+    memset(&ac, 0, sizeof ac);
+    ac.host = "127.0.0.1";
+    ac.port = -1;
+    ac.cert_file = harness_crt;
+    ac.key_file = harness_key;
+    ac.loop = h->loop;
+    ac.log = lc.log;
+    if (server_lim) ac.limits = *server_lim;
+    h->app = wt_app_create(&ac);
+    if (!h->app) return -1;
+    memset(&cc, 0, sizeof cc);
+    cc.cert_sha256 = harness_pin;
+    cc.loop = h->loop;
+    cc.log = lc.log;
+    if (client_lim) cc.limits = *client_lim;
+    if (client_alloc) cc.alloc = *client_alloc;
+    h->client = wt_client_create(&cc);
+    if (!h->client) return -1;
+    return 0;
+}
+
+static int harness_listen(harness *h) {
+    if (wt_app_start(h->app) != WT_OK) return -1;
+    h->port = wt_app_port(h->app);
+    snprintf(h->url, sizeof h->url, "https://127.0.0.1:%d", h->port);
+    return 0;
+}
+
+/* Runs the loop until *flag is non-zero or ms pass; returns the flag. */
+static int harness_run(harness *h, volatile int *flag, int ms) {
+    uint64_t end = wt_loop_now_ms(h->loop) + (uint64_t)ms;
+    while (!*flag && wt_loop_now_ms(h->loop) < end) wt_loop_run_once(h->loop, 20);
+    return *flag;
+}
+
+static void harness_stop(harness *h) {
+    wt_client_destroy(h->client);
+    wt_app_destroy(h->app);
+    wt_loop_destroy(h->loop);
+}
+#endif

@@ -1,0 +1,622 @@
+/* test_wt.c - wt.h client against wt.h server over loopback UDP. */
+#include "harness.h"
+
+static uint8_t pattern_byte(size_t i, unsigned seed) { return (uint8_t)((i * 31u + seed * 7u + (i >> 9)) & 0xff); }
+
+/* ---------------------------------------------------------------- the echo server */
+typedef struct echo_stream {
+    uint8_t *pend;       /* bytes the send buffer did not take yet */
+    size_t pend_len;
+    int fin_pending;
+} echo_stream;
+
+typedef struct server_ctx {
+    int sessions_opened, sessions_closed;
+    int requests;
+    wt_session *last;
+    uint32_t closed_code;
+    char closed_reason[1100];
+    int closed_error;
+    int reject_status;            /* reject requests with this status */
+    uint32_t stream_reset_code;   /* last RESET seen */
+    uint32_t stop_sending_code;   /* last STOP_SENDING seen */
+    int resets, stops;
+    int datagrams;
+    int open_bidi_on_open;        /* open a server bidi stream and send "hello from server" */
+    int pause_all;                /* never read: the slow reader */
+    size_t paused_bytes_seen;
+    wt_stream *paused_stream;
+} server_ctx;
+
+static void echo_flush(wt_stream *st, echo_stream *es) {
+    while (es->pend_len) {
+        int n = wt_stream_write(st, es->pend, es->pend_len);
+        if (n <= 0) return;
+        memmove(es->pend, es->pend + n, es->pend_len - (size_t)n);
+        es->pend_len -= (size_t)n;
+    }
+    wt_stream_pause(st, 0); /* may deliver held data right here */
+    if (es->fin_pending && es->pend_len == 0) {
+        es->fin_pending = 0;
+        wt_stream_finish(st);
+    }
+}
+
+static void server_handler(wt_event *ev) {
+    server_ctx *sx = (server_ctx *)ev->user;
+    wt_stream *st = ev->stream;
+    echo_stream *es = st ? (echo_stream *)wt_stream_user(st) : NULL;
+    switch (ev->type) {
+    case WT_EV_SESSION_REQUEST:
+        sx->requests++;
+        if (sx->reject_status) wt_session_reject(ev->session, sx->reject_status);
+        break;
+    case WT_EV_SESSION_OPEN:
+        sx->sessions_opened++;
+        sx->last = ev->session;
+        if (sx->open_bidi_on_open) {
+            wt_stream *out;
+            if (wt_session_open_stream(ev->session, 1, &out) == WT_OK) {
+                wt_stream_write(out, "hello from server", 17);
+                wt_stream_finish(out);
+            }
+        }
+        break;
+    case WT_EV_SESSION_CLOSED:
+        sx->sessions_closed++;
+        sx->closed_code = ev->code;
+        sx->closed_error = ev->error;
+        snprintf(sx->closed_reason, sizeof sx->closed_reason, "%.*s", (int)ev->reason_len, ev->reason);
+        if (sx->last == ev->session) sx->last = NULL;
+        break;
+    case WT_EV_STREAM_OPEN:
+        if (sx->pause_all) {
+            wt_stream_pause(st, 1);
+            sx->paused_stream = st;
+            break;
+        }
+        es = (echo_stream *)calloc(1, sizeof *es);
+        wt_stream_set_user(st, es);
+        if (!wt_stream_is_bidi(st)) wt_stream_read_all(st, 1 << 20);
+        break;
+    case WT_EV_STREAM_DATA:
+        if (!es) break;
+        if (!wt_stream_is_bidi(st)) {
+            /* a whole uni stream: answer on a uni stream of our own */
+            wt_stream *out;
+            if (ev->fin && wt_session_open_stream(ev->session, 0, &out) == WT_OK) {
+                wt_stream_write(out, ev->data, ev->len);
+                wt_stream_finish(out);
+            }
+            break;
+        }
+        if (ev->len) {
+            int n = es->pend_len ? 0 : wt_stream_write(st, ev->data, ev->len);
+            if (n < 0) n = 0;
+            if ((size_t)n < ev->len) {
+                es->pend = (uint8_t *)realloc(es->pend, es->pend_len + ev->len - (size_t)n);
+                memcpy(es->pend + es->pend_len, ev->data + n, ev->len - (size_t)n);
+                es->pend_len += ev->len - (size_t)n;
+                wt_stream_pause(st, 1); /* backpressure: read no more until it drains */
+            }
+        }
+        if (ev->fin) {
+            if (es->pend_len) es->fin_pending = 1;
+            else wt_stream_finish(st);
+        }
+        break;
+    case WT_EV_STREAM_WRITABLE:
+        if (es) echo_flush(st, es);
+        break;
+    case WT_EV_STREAM_RESET:
+        sx->resets++;
+        sx->stream_reset_code = ev->code;
+        break;
+    case WT_EV_STREAM_STOP_SENDING:
+        sx->stops++;
+        sx->stop_sending_code = ev->code;
+        break;
+    case WT_EV_STREAM_CLOSED:
+        if (es) {
+            free(es->pend);
+            free(es);
+            wt_stream_set_user(st, NULL);
+        }
+        if (sx->paused_stream == st) sx->paused_stream = NULL;
+        break;
+    case WT_EV_DATAGRAM:
+        sx->datagrams++;
+        {
+            uint8_t buf[1500];
+            size_t n = ev->len < sizeof buf - 6 ? ev->len : sizeof buf - 6;
+            memcpy(buf, "ECHO: ", 6);
+            memcpy(buf + 6, ev->data, n);
+            wt_session_send_datagram(ev->session, buf, n + 6 <= wt_session_max_datagram_size(ev->session)
+                                                           ? n + 6 : wt_session_max_datagram_size(ev->session));
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------- the client side */
+#define MAX_XFER 128
+typedef struct xfer {
+    wt_stream *st;
+    size_t total, sent, received;
+    unsigned seed;
+    int done, bad, finished;
+} xfer;
+
+typedef struct client_ctx {
+    int opened, closed, refused_status, close_error;
+    uint32_t close_code;
+    char close_reason[1100];
+    wt_session *s;
+    xfer x[MAX_XFER];
+    int nx, ndone;
+    int streams_in, uni_in_done;
+    char uni_in[256];
+    size_t uni_in_len;
+    int datagrams_in;
+    char dgram[256];
+    size_t dgram_len;
+    uint32_t reset_code, stop_code;
+    int resets, stops, stream_closed;
+} client_ctx;
+
+static void xfer_pump(xfer *x) {
+    uint8_t buf[16384];
+    while (x->sent < x->total) {
+        size_t n = x->total - x->sent, i;
+        int w;
+        if (n > sizeof buf) n = sizeof buf;
+        for (i = 0; i < n; i++) buf[i] = pattern_byte(x->sent + i, x->seed);
+        w = wt_stream_write(x->st, buf, n);
+        if (w <= 0) return;
+        x->sent += (size_t)w;
+    }
+    if (!x->finished) {
+        x->finished = 1;
+        wt_stream_finish(x->st);
+    }
+}
+
+static xfer *client_find(client_ctx *cx, wt_stream *st) {
+    int i;
+    for (i = 0; i < cx->nx; i++)
+        if (cx->x[i].st == st) return &cx->x[i];
+    return NULL;
+}
+
+static void client_handler(wt_event *ev) {
+    client_ctx *cx = (client_ctx *)ev->user;
+    xfer *x = ev->stream ? client_find(cx, ev->stream) : NULL;
+    switch (ev->type) {
+    case WT_EV_SESSION_OPEN:
+        cx->opened = 1;
+        cx->s = ev->session;
+        break;
+    case WT_EV_SESSION_CLOSED:
+        cx->closed = 1;
+        cx->close_error = ev->error;
+        cx->refused_status = ev->status;
+        cx->close_code = ev->code;
+        snprintf(cx->close_reason, sizeof cx->close_reason, "%.*s", (int)ev->reason_len, ev->reason);
+        cx->s = NULL;
+        break;
+    case WT_EV_STREAM_OPEN:
+        cx->streams_in++;
+        wt_stream_read_all(ev->stream, 4096);
+        break;
+    case WT_EV_STREAM_DATA:
+        if (x) {
+            size_t i;
+            for (i = 0; i < ev->len; i++)
+                if (ev->data[i] != pattern_byte(x->received + i, x->seed)) x->bad = 1;
+            x->received += ev->len;
+            if (ev->fin) {
+                x->done = 1;
+                cx->ndone++;
+            }
+        } else if (ev->fin) {
+            memcpy(cx->uni_in, ev->data, ev->len < sizeof cx->uni_in ? ev->len : sizeof cx->uni_in);
+            cx->uni_in_len = ev->len;
+            cx->uni_in_done++;
+        }
+        break;
+    case WT_EV_STREAM_WRITABLE:
+        if (x) xfer_pump(x);
+        break;
+    case WT_EV_STREAM_RESET:
+        cx->resets++;
+        cx->reset_code = ev->code;
+        break;
+    case WT_EV_STREAM_STOP_SENDING:
+        cx->stops++;
+        cx->stop_code = ev->code;
+        break;
+    case WT_EV_STREAM_CLOSED:
+        cx->stream_closed++;
+        if (x) x->st = NULL;
+        break;
+    case WT_EV_DATAGRAM:
+        cx->datagrams_in++;
+        memcpy(cx->dgram, ev->data, ev->len < sizeof cx->dgram ? ev->len : sizeof cx->dgram);
+        cx->dgram_len = ev->len;
+        break;
+    default:
+        break;
+    }
+}
+
+static int client_open(harness *h, client_ctx *cx, const char *path) {
+    char url[200];
+    memset(cx, 0, sizeof *cx);
+    snprintf(url, sizeof url, "%s%s", h->url, path);
+    if (wt_client_connect(h->client, url, client_handler, cx, NULL) != WT_OK) return -1;
+    harness_run(h, &cx->opened, 5000);
+    return cx->opened ? 0 : -1;
+}
+
+static xfer *client_xfer(client_ctx *cx, size_t total, unsigned seed) {
+    xfer *x = &cx->x[cx->nx];
+    if (cx->nx >= MAX_XFER || wt_session_open_stream(cx->s, 1, &x->st) != WT_OK) return NULL;
+    cx->nx++;
+    x->total = total;
+    x->seed = seed;
+    xfer_pump(x);
+    return x;
+}
+
+static int server_setup(harness *h, server_ctx *sx, const wt_limits *sl, const wt_limits *cl) {
+    memset(sx, 0, sizeof *sx);
+    if (harness_start_ex(h, sl, cl, NULL) != 0) return -1;
+    if (wt_app_route(h->app, "/echo", server_handler, sx) != WT_OK) return -1;
+    return harness_listen(h);
+}
+
+/* ---------------------------------------------------------------- tests */
+WT_TEST(wt_session_open_and_bidi_echo_1_byte) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    xfer *x;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo?x=1") == 0);
+    CHECK_EQ_INT(sx.sessions_opened, 1);
+    CHECK_EQ_INT(sx.requests, 1);
+    REQUIRE(sx.last != NULL);
+    CHECK(strcmp(wt_session_path(sx.last), "/echo?x=1") == 0);
+    {
+        char addr[64];
+        CHECK(wt_session_remote_addr(sx.last, addr, sizeof addr) > 0);
+        CHECK(strncmp(addr, "127.0.0.1:", 10) == 0);
+        CHECK(wt_session_header(sx.last, "sec-webtransport-http3-draft02") != NULL);
+    }
+    x = client_xfer(&cx, 1, 1);
+    REQUIRE(x != NULL);
+    harness_run(&h, &x->done, 5000);
+    CHECK(x->done);
+    CHECK_EQ_INT(x->received, 1);
+    CHECK(!x->bad);
+    harness_stop(&h);
+}
+
+WT_TEST(wt_session_rejected_404_and_by_handler) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    char url[200];
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    memset(&cx, 0, sizeof cx);
+    snprintf(url, sizeof url, "%s/nowhere", h.url);
+    REQUIRE(wt_client_connect(h.client, url, client_handler, &cx, NULL) == WT_OK);
+    harness_run(&h, &cx.closed, 5000);
+    CHECK(cx.closed);
+    CHECK(!cx.opened);
+    CHECK_EQ_INT(cx.close_error, WT_ERR_REFUSED);
+    CHECK_EQ_INT(cx.refused_status, 404);
+    CHECK_EQ_INT(sx.requests, 0);
+    /* a handler may refuse with its own status */
+    sx.reject_status = 403;
+    memset(&cx, 0, sizeof cx);
+    snprintf(url, sizeof url, "%s/echo", h.url);
+    REQUIRE(wt_client_connect(h.client, url, client_handler, &cx, NULL) == WT_OK);
+    harness_run(&h, &cx.closed, 5000);
+    CHECK_EQ_INT(cx.refused_status, 403);
+    CHECK_EQ_INT(sx.requests, 1);
+    CHECK_EQ_INT(sx.sessions_closed, 1); /* the handler saw REQUEST, so it gets CLOSED */
+    CHECK_EQ_INT(sx.closed_error, WT_ERR_REFUSED);
+    harness_stop(&h);
+}
+
+WT_TEST(wt_bidi_echo_64k_and_16m) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    xfer *a, *b;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    a = client_xfer(&cx, 64 * 1024, 2);
+    b = client_xfer(&cx, 16 * 1024 * 1024, 3);
+    REQUIRE(a && b);
+    harness_run(&h, &a->done, 10000);
+    harness_run(&h, &b->done, 60000);
+    CHECK(a->done && b->done);
+    CHECK_EQ_INT(a->received, 64 * 1024);
+    CHECK_EQ_INT(b->received, 16 * 1024 * 1024);
+    CHECK(!a->bad && !b->bad);
+    harness_stop(&h);
+}
+
+WT_TEST(wt_100_concurrent_bidi_streams) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    int i, want = 100;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    for (i = 0; i < want; i++) REQUIRE(client_xfer(&cx, 1000 + (size_t)i * 97, (unsigned)i) != NULL);
+    {
+        uint64_t end = wt_loop_now_ms(h.loop) + 20000;
+        while (cx.ndone < want && wt_loop_now_ms(h.loop) < end) wt_loop_run_once(h.loop, 20);
+    }
+    CHECK_EQ_INT(cx.ndone, want);
+    for (i = 0; i < cx.nx; i++) {
+        CHECK(!cx.x[i].bad);
+        CHECK_EQ_INT(cx.x[i].received, cx.x[i].total);
+    }
+    harness_stop(&h);
+}
+
+WT_TEST(wt_uni_streams_both_directions) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    wt_stream *u;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    REQUIRE(wt_session_open_stream(cx.s, 0, &u) == WT_OK);
+    CHECK(!wt_stream_is_bidi(u) && wt_stream_is_local(u));
+    CHECK_EQ_INT(wt_stream_write(u, "one-way ticket", 14), 14);
+    CHECK_EQ_INT(wt_stream_finish(u), WT_OK);
+    harness_run(&h, &cx.uni_in_done, 5000);
+    CHECK_EQ_INT(cx.uni_in_done, 1);
+    CHECK_EQ_INT(cx.streams_in, 1);
+    CHECK(cx.uni_in_len == 14 && memcmp(cx.uni_in, "one-way ticket", 14) == 0);
+    harness_stop(&h);
+}
+
+WT_TEST(wt_server_initiated_bidi_stream) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    sx.open_bidi_on_open = 1;
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    harness_run(&h, &cx.uni_in_done, 5000);
+    CHECK_EQ_INT(cx.streams_in, 1);
+    CHECK(cx.uni_in_len == 17 && memcmp(cx.uni_in, "hello from server", 17) == 0);
+    harness_stop(&h);
+}
+
+WT_TEST(wt_datagrams_both_ways) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    size_t max;
+    uint8_t big[2000];
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    max = wt_session_max_datagram_size(cx.s);
+    CHECK(max >= 1000 && max < 1500);
+    CHECK_EQ_INT(wt_session_send_datagram(cx.s, "ping", 4), WT_OK);
+    harness_run(&h, &cx.datagrams_in, 5000);
+    CHECK_EQ_INT(sx.datagrams, 1);
+    CHECK(cx.dgram_len == 10 && memcmp(cx.dgram, "ECHO: ping", 10) == 0);
+    memset(big, 'x', sizeof big);
+    CHECK_EQ_INT(wt_session_send_datagram(cx.s, big, max + 1), WT_ERR_TOO_BIG);
+    CHECK_EQ_INT(wt_session_send_datagram(cx.s, big, max), WT_OK);
+    cx.datagrams_in = 0;
+    harness_run(&h, &cx.datagrams_in, 5000);
+    CHECK_EQ_INT(sx.datagrams, 2);
+    harness_stop(&h);
+}
+
+WT_TEST(wt_reset_and_stop_sending_codes_reach_the_peer) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    wt_stream *a, *b;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    REQUIRE(wt_session_open_stream(cx.s, 1, &a) == WT_OK);
+    REQUIRE(wt_session_open_stream(cx.s, 1, &b) == WT_OK);
+    wt_stream_write(a, "x", 1);
+    wt_stream_write(b, "y", 1);
+    harness_run(&h, &sx.requests, 300); /* let both streams reach the server */
+    {
+        int dummy = 0;
+        harness_run(&h, &dummy, 100);
+    }
+    CHECK_EQ_INT(wt_stream_reset(a, 0xdeadbeef), WT_OK);
+    CHECK_EQ_INT(wt_stream_stop_sending(b, 42), WT_OK);
+    harness_run(&h, &sx.resets, 5000);
+    harness_run(&h, &sx.stops, 5000);
+    CHECK_EQ_INT(sx.resets, 1);
+    CHECK(sx.stream_reset_code == 0xdeadbeef);
+    CHECK_EQ_INT(sx.stops, 1);
+    CHECK_EQ_INT(sx.stop_sending_code, 42);
+    /* the server answered STOP_SENDING by resetting with the same code */
+    harness_run(&h, &cx.resets, 5000);
+    CHECK_EQ_INT(cx.reset_code, 42);
+    harness_stop(&h);
+}
+
+WT_TEST(wt_close_code_and_reason_both_directions) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    char reason[1100];
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    /* client closes */
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    CHECK_EQ_INT(wt_session_close(cx.s, 7, "bye from client"), WT_OK);
+    CHECK(cx.closed); /* CLOSED is delivered before wt_session_close returns */
+    harness_run(&h, &sx.sessions_closed, 5000);
+    CHECK_EQ_INT(sx.closed_code, 7);
+    CHECK(strcmp(sx.closed_reason, "bye from client") == 0);
+    CHECK_EQ_INT(sx.closed_error, WT_OK);
+    /* server closes */
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    REQUIRE(sx.last != NULL);
+    memset(reason, 'r', 1025);
+    reason[1025] = 0;
+    CHECK_EQ_INT(wt_session_close(sx.last, 1, reason), WT_ERR_TOO_BIG); /* 1025 bytes */
+    reason[1024] = 0;
+    CHECK_EQ_INT(wt_session_close(sx.last, 0xfffffffe, reason), WT_OK);
+    harness_run(&h, &cx.closed, 5000);
+    CHECK_EQ_INT(cx.close_error, WT_OK);
+    CHECK(cx.close_code == 0xfffffffe);
+    CHECK_EQ_INT(strlen(cx.close_reason), 1024);
+    harness_stop(&h);
+}
+
+WT_TEST(wt_several_sessions_on_one_connection) {
+    harness h;
+    server_ctx sx;
+    client_ctx c1, c2, c3;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &c1, "/echo") == 0);
+    REQUIRE(client_open(&h, &c2, "/echo") == 0);
+    REQUIRE(client_open(&h, &c3, "/echo") == 0);
+    CHECK_EQ_INT(sx.sessions_opened, 3);
+    CHECK_EQ_INT(wt_app_session_count(h.app), 3);
+    CHECK(c1.s->conn == c2.s->conn && c2.s->conn == c3.s->conn);
+    CHECK(wt_session_id(c1.s) != wt_session_id(c2.s));
+    /* traffic on each is kept apart */
+    {
+        xfer *a = client_xfer(&c1, 5000, 11), *b = client_xfer(&c2, 7000, 12);
+        REQUIRE(a && b);
+        CHECK_EQ_INT(wt_session_send_datagram(c3.s, "three", 5), WT_OK);
+        harness_run(&h, &a->done, 5000);
+        harness_run(&h, &b->done, 5000);
+        harness_run(&h, &c3.datagrams_in, 5000);
+        CHECK(a->done && !a->bad && b->done && !b->bad);
+        CHECK_EQ_INT(c1.datagrams_in + c2.datagrams_in, 0);
+        CHECK_EQ_INT(c3.datagrams_in, 1);
+    }
+    wt_session_close(c2.s, 2, "only me");
+    harness_run(&h, &sx.sessions_closed, 5000);
+    CHECK_EQ_INT(sx.sessions_closed, 1);
+    CHECK(!c1.closed && !c3.closed);
+    CHECK_EQ_INT(wt_app_session_count(h.app), 2);
+    harness_stop(&h);
+}
+
+/* Counts live heap bytes through the allocator hook. */
+typedef struct counting_alloc {
+    size_t live, peak;
+} counting_alloc;
+
+static void *count_malloc(size_t n, void *u) {
+    counting_alloc *ca = (counting_alloc *)u;
+    size_t *p = (size_t *)malloc(n + sizeof(size_t) * 2);
+    if (!p) return NULL;
+    p[0] = n;
+    ca->live += n;
+    if (ca->live > ca->peak) ca->peak = ca->live;
+    return p + 2;
+}
+
+static void count_free(void *ptr, void *u) {
+    counting_alloc *ca = (counting_alloc *)u;
+    size_t *p;
+    if (!ptr) return;
+    p = (size_t *)ptr - 2;
+    ca->live -= p[0];
+    free(p);
+}
+
+static void *count_realloc(void *ptr, size_t n, void *u) {
+    counting_alloc *ca = (counting_alloc *)u;
+    size_t *p, old;
+    if (!ptr) return count_malloc(n, u);
+    p = (size_t *)ptr - 2;
+    old = p[0];
+    p = (size_t *)realloc(p, n + sizeof(size_t) * 2);
+    if (!p) return NULL;
+    p[0] = n;
+    ca->live = ca->live - old + n;
+    if (ca->live > ca->peak) ca->peak = ca->live;
+    return p + 2;
+}
+
+typedef struct slow_ctx {
+    size_t got;
+    int fin;
+} slow_ctx;
+
+static void slow_server(wt_event *ev) {
+    slow_ctx *sc = (slow_ctx *)ev->user;
+    if (ev->type == WT_EV_STREAM_OPEN) {
+        wt_stream_pause(ev->stream, 1);
+        wt_stream_set_user(ev->stream, ev->stream);
+    } else if (ev->type == WT_EV_STREAM_DATA) {
+        sc->got += ev->len;
+        if (ev->fin) sc->fin = 1;
+    }
+}
+
+WT_TEST(wt_slow_reader_bounds_memory) {
+    harness h;
+    client_ctx cx;
+    slow_ctx sc;
+    counting_alloc ca = {0, 0};
+    wt_allocator al;
+    wt_limits lim;
+    xfer *x;
+    wt_stream *server_st = NULL;
+    int dummy = 0;
+    const size_t total = 64u * 1024 * 1024;
+    memset(&sc, 0, sizeof sc);
+    memset(&lim, 0, sizeof lim);
+    lim.stream_window = 256 * 1024;
+    lim.stream_send_buffer = 256 * 1024;
+    al.malloc_fn = count_malloc;
+    al.realloc_fn = count_realloc;
+    al.free_fn = count_free;
+    al.user = &ca;
+    REQUIRE(harness_start_ex(&h, &lim, &lim, &al) == 0);
+    REQUIRE(wt_app_route(h.app, "/slow", slow_server, &sc) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(client_open(&h, &cx, "/slow") == 0);
+    x = client_xfer(&cx, total, 9);
+    REQUIRE(x != NULL);
+    harness_run(&h, &dummy, 1500); /* offer 64 MiB to a reader that does not read */
+    {
+        /* the server holds at most its stream window */
+        wt__conn *c = h.app->ep.conns;
+        wt_session *s;
+        REQUIRE(c != NULL);
+        for (s = c->sessions; s; s = s->next)
+            if (s->streams) server_st = s->streams;
+        REQUIRE(server_st != NULL);
+        CHECK(server_st->rx.len <= lim.stream_window);
+        CHECK(server_st->rx.len > 0);
+    }
+    CHECK(x->sent < 2 * 1024 * 1024); /* the sender was held back */
+    CHECK(wt_stream_send_buffered(x->st) <= lim.stream_send_buffer);
+    CHECK(ca.peak < 6u * 1024 * 1024);
+    CHECK_EQ_INT(sc.got, 0);
+    /* the reader wakes up: everything arrives */
+    REQUIRE(wt_stream_pause(server_st, 0) == WT_OK);
+    harness_run(&h, &sc.fin, 30000);
+    CHECK(sc.fin);
+    CHECK_EQ_INT(sc.got, total);
+    CHECK(ca.peak < 6u * 1024 * 1024);
+    harness_stop(&h);
+    CHECK_EQ_INT(ca.live, 0); /* the client freed everything it allocated */
+}
