@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the Chromium test needs: Debian's chromium, Node.js with npm,
+# and playwright-core (pinned in package-lock.json). Quiet when all is there.
+set -euo pipefail
+cd "$(dirname "$0")"
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+need=""
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
+command -v node >/dev/null 2>&1 || need="$need nodejs"
+command -v npm >/dev/null 2>&1 || need="$need npm"
+if [ -n "$need" ]; then
+  echo "browser tests: installing$need" >&2
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $need >&2
+fi
+if [ ! -f node_modules/playwright-core/package.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "browser tests: npm ci (playwright-core)" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
