@@ -167,6 +167,7 @@ typedef struct wt_stream wt_stream;
  *                          sending side (no more DATA).
  * WT_EV_STREAM_STOP_SENDING session, stream, code: the peer will not read;
  *                          the library resets our sending side with it.
+ *                          (ngtcp2 >= 1.24; older ngtcp2 resets silently)
  * WT_EV_STREAM_CLOSED      session, stream. Last event of the stream.
  * WT_EV_DATAGRAM           session, data/len.
  */
@@ -681,6 +682,7 @@ struct wt__ep {
     /* client verification */
     uint8_t pin[32];
     int has_pin;
+    int verify_peer;              /* a CA file is loaded: check the name too */
     int closing_all;
 };
 
@@ -881,7 +883,8 @@ void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
 void wt__stream_free(wt_stream *st);
 void wt__stream_queue_send(wt_stream *st);
 void wt__stream_unqueue_send(wt_stream *st);
-void wt__stream_on_wt_header(wt_stream *st);
+/* WT_OK if the stream lives on (attached or held), else it was refused. */
+int wt__stream_on_wt_header(wt_stream *st);
 void wt__conn_free_graveyard(wt__conn *c);
 void *wt__dead_stream_marker(void);
 void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
@@ -2182,7 +2185,7 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     wolfSSL_set_quic_transport_version(c->ssl, 0x39);
     if (inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)
         wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host));
-    if (wolfSSL_CTX_get_verify_mode(ep->ssl_ctx) & WOLFSSL_VERIFY_PEER) wolfSSL_check_domain_name(c->ssl, host);
+    if (ep->verify_peer) wolfSSL_check_domain_name(c->ssl, host);
     ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
         wt__conn_free(c);
@@ -2848,8 +2851,7 @@ int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_
         st->kind = WT__ST_PENDING;
         st->session_id = sid;
         wt__conn_consumed(c, stream_id, hdr_len);
-        wt__stream_on_wt_header(st);
-        if (wt__is_wt_stream(ngtcp2_conn_get_stream_user_data(c->qc, stream_id)))
+        if (wt__stream_on_wt_header(st) == WT_OK)
             wt__stream_on_data(st, data + in_this, len - in_this, fin);
         else
             wt__conn_consumed(c, stream_id, len - in_this); /* refused: credit and drop */
@@ -3721,31 +3723,32 @@ static void wt__stream_deliver_open(wt_stream *st) {
 
 static void wt__stream_deliver_held(wt_stream *st, int credit);
 
-void wt__stream_on_wt_header(wt_stream *st) {
+int wt__stream_on_wt_header(wt_stream *st) {
     wt__conn *c = st->conn;
     wt_session *s = wt__session_find(c, st->session_id);
     if ((st->session_id & 3) != 0) {
         wt__stream_refuse(st, WT__H3_ID_ERROR, "not a client bidirectional stream ID");
-        return;
+        return WT_ERR_CLOSED;
     }
     if (s && s->state == WT__SESS_OPEN) {
         wt__stream_attach(st, s);
         wt__stream_deliver_open(st);
-        return;
+        return st->closed ? WT_ERR_CLOSED : WT_OK;
     }
     if ((s && s->state == WT__SESS_CLOSED) ||
         (!s && c->ep->server && (int64_t)st->session_id <= c->max_seen_request)) {
         wt__stream_refuse(st, WT__ERR_SESSION_GONE, "session gone");
-        return;
+        return WT_ERR_CLOSED;
     }
     if (c->npending >= c->ep->lim.buffered_streams) {
         wt__stream_refuse(st, WT__ERR_BUFFERED_STREAM_REJECTED, "buffered_streams limit");
-        return;
+        return WT_ERR_CLOSED;
     }
     /* its session is not known yet: hold it (no credit given back) */
     st->kind = WT__ST_PENDING;
     wt__stream_link(&c->pending, st);
     c->npending++;
+    return WT_OK;
 }
 
 void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
@@ -4526,6 +4529,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
             goto fail;
         }
         wolfSSL_CTX_set_verify(cl->ep.ssl_ctx, WOLFSSL_VERIFY_PEER, NULL);
+        cl->ep.verify_peer = 1;
     } else {
         /* a pin is checked when the handshake completes; insecure checks nothing */
         wolfSSL_CTX_set_verify(cl->ep.ssl_ctx, WOLFSSL_VERIFY_NONE, NULL);

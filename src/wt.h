@@ -165,6 +165,7 @@ typedef struct wt_stream wt_stream;
  *                          sending side (no more DATA).
  * WT_EV_STREAM_STOP_SENDING session, stream, code: the peer will not read;
  *                          the library resets our sending side with it.
+ *                          (ngtcp2 >= 1.24; older ngtcp2 resets silently)
  * WT_EV_STREAM_CLOSED      session, stream. Last event of the stream.
  * WT_EV_DATAGRAM           session, data/len.
  */

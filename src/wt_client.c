@@ -97,6 +97,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
             goto fail;
         }
         wolfSSL_CTX_set_verify(cl->ep.ssl_ctx, WOLFSSL_VERIFY_PEER, NULL);
+        cl->ep.verify_peer = 1;
     } else {
         /* a pin is checked when the handshake completes; insecure checks nothing */
         wolfSSL_CTX_set_verify(cl->ep.ssl_ctx, WOLFSSL_VERIFY_NONE, NULL);

@@ -325,8 +325,7 @@ int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_
         st->kind = WT__ST_PENDING;
         st->session_id = sid;
         wt__conn_consumed(c, stream_id, hdr_len);
-        wt__stream_on_wt_header(st);
-        if (wt__is_wt_stream(ngtcp2_conn_get_stream_user_data(c->qc, stream_id)))
+        if (wt__stream_on_wt_header(st) == WT_OK)
             wt__stream_on_data(st, data + in_this, len - in_this, fin);
         else
             wt__conn_consumed(c, stream_id, len - in_this); /* refused: credit and drop */

@@ -252,6 +252,7 @@ struct wt__ep {
     /* client verification */
     uint8_t pin[32];
     int has_pin;
+    int verify_peer;              /* a CA file is loaded: check the name too */
     int closing_all;
 };
 
@@ -452,7 +453,8 @@ void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
 void wt__stream_free(wt_stream *st);
 void wt__stream_queue_send(wt_stream *st);
 void wt__stream_unqueue_send(wt_stream *st);
-void wt__stream_on_wt_header(wt_stream *st);
+/* WT_OK if the stream lives on (attached or held), else it was refused. */
+int wt__stream_on_wt_header(wt_stream *st);
 void wt__conn_free_graveyard(wt__conn *c);
 void *wt__dead_stream_marker(void);
 void wt__conn_adopt_pending(wt__conn *c, wt_session *s);

@@ -463,7 +463,7 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     wolfSSL_set_quic_transport_version(c->ssl, 0x39);
     if (inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)
         wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host));
-    if (wolfSSL_CTX_get_verify_mode(ep->ssl_ctx) & WOLFSSL_VERIFY_PEER) wolfSSL_check_domain_name(c->ssl, host);
+    if (ep->verify_peer) wolfSSL_check_domain_name(c->ssl, host);
     ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
         wt__conn_free(c);

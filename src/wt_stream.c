@@ -134,31 +134,32 @@ static void wt__stream_deliver_open(wt_stream *st) {
 
 static void wt__stream_deliver_held(wt_stream *st, int credit);
 
-void wt__stream_on_wt_header(wt_stream *st) {
+int wt__stream_on_wt_header(wt_stream *st) {
     wt__conn *c = st->conn;
     wt_session *s = wt__session_find(c, st->session_id);
     if ((st->session_id & 3) != 0) {
         wt__stream_refuse(st, WT__H3_ID_ERROR, "not a client bidirectional stream ID");
-        return;
+        return WT_ERR_CLOSED;
     }
     if (s && s->state == WT__SESS_OPEN) {
         wt__stream_attach(st, s);
         wt__stream_deliver_open(st);
-        return;
+        return st->closed ? WT_ERR_CLOSED : WT_OK;
     }
     if ((s && s->state == WT__SESS_CLOSED) ||
         (!s && c->ep->server && (int64_t)st->session_id <= c->max_seen_request)) {
         wt__stream_refuse(st, WT__ERR_SESSION_GONE, "session gone");
-        return;
+        return WT_ERR_CLOSED;
     }
     if (c->npending >= c->ep->lim.buffered_streams) {
         wt__stream_refuse(st, WT__ERR_BUFFERED_STREAM_REJECTED, "buffered_streams limit");
-        return;
+        return WT_ERR_CLOSED;
     }
     /* its session is not known yet: hold it (no credit given back) */
     st->kind = WT__ST_PENDING;
     wt__stream_link(&c->pending, st);
     c->npending++;
+    return WT_OK;
 }
 
 void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {

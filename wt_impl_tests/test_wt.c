@@ -444,11 +444,13 @@ WT_TEST(wt_reset_and_stop_sending_codes_reach_the_peer) {
     CHECK_EQ_INT(wt_stream_reset(a, 0xdeadbeef), WT_OK);
     CHECK_EQ_INT(wt_stream_stop_sending(b, 42), WT_OK);
     harness_run(&h, &sx.resets, 5000);
-    harness_run(&h, &sx.stops, 5000);
     CHECK_EQ_INT(sx.resets, 1);
     CHECK(sx.stream_reset_code == 0xdeadbeef);
+#if NGTCP2_VERSION_NUM >= 0x011800 /* older ngtcp2 does not report STOP_SENDING */
+    harness_run(&h, &sx.stops, 5000);
     CHECK_EQ_INT(sx.stops, 1);
     CHECK_EQ_INT(sx.stop_sending_code, 42);
+#endif
     /* the server answered STOP_SENDING by resetting with the same code */
     harness_run(&h, &cx.resets, 5000);
     CHECK_EQ_INT(cx.reset_code, 42);
