@@ -2268,8 +2268,13 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
         }
         if (ngtcp2_accept(&hd, pkt, len) != 0) return;
         if (ep->nconns >= ep->lim.max_connections) {
+            /* say so at once (CONNECTION_REFUSED) rather than let the client time out */
+            uint8_t out[WT__MAX_UDP_PAYLOAD];
+            ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(out, sizeof out, hd.version, &hd.scid, &hd.dcid,
+                                                                  NGTCP2_CONNECTION_REFUSED, NULL, 0);
             wt__log(&ep->log, WT_LOG_WARN, "refusing a connection: max_connections (%u) reached",
                     (unsigned)ep->lim.max_connections);
+            if (n > 0) wt__sock_send(s, from, fromlen, out, (size_t)n, (size_t)n);
             return;
         }
         c = wt__conn_server_new(ep, s, from, fromlen, &hd, now);
@@ -3759,7 +3764,14 @@ void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
         wt__stream_attach(st, s);
         wt__stream_deliver_open(st);
         if (s->state != WT__SESS_OPEN) return;
-        if (!st->closed && (st->rx.len || st->fin_received)) wt__stream_deliver_held(st, 1);
+        if (!st->closed && (st->rx.len || st->fin_received)) {
+            /* replay what was held as if it arrived now, so the modes the
+               OPEN handler chose (pause, read_all) apply to it */
+            wt__buf held = st->rx;
+            memset(&st->rx, 0, sizeof st->rx);
+            wt__stream_on_data(st, held.data, held.len, st->fin_received);
+            wt__buf_free(&c->ep->alloc, &held);
+        }
         next = c->pending; /* the handler may have changed the list */
     }
 }

@@ -546,8 +546,13 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
         }
         if (ngtcp2_accept(&hd, pkt, len) != 0) return;
         if (ep->nconns >= ep->lim.max_connections) {
+            /* say so at once (CONNECTION_REFUSED) rather than let the client time out */
+            uint8_t out[WT__MAX_UDP_PAYLOAD];
+            ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(out, sizeof out, hd.version, &hd.scid, &hd.dcid,
+                                                                  NGTCP2_CONNECTION_REFUSED, NULL, 0);
             wt__log(&ep->log, WT_LOG_WARN, "refusing a connection: max_connections (%u) reached",
                     (unsigned)ep->lim.max_connections);
+            if (n > 0) wt__sock_send(s, from, fromlen, out, (size_t)n, (size_t)n);
             return;
         }
         c = wt__conn_server_new(ep, s, from, fromlen, &hd, now);

@@ -170,7 +170,14 @@ void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
         wt__stream_attach(st, s);
         wt__stream_deliver_open(st);
         if (s->state != WT__SESS_OPEN) return;
-        if (!st->closed && (st->rx.len || st->fin_received)) wt__stream_deliver_held(st, 1);
+        if (!st->closed && (st->rx.len || st->fin_received)) {
+            /* replay what was held as if it arrived now, so the modes the
+               OPEN handler chose (pause, read_all) apply to it */
+            wt__buf held = st->rx;
+            memset(&st->rx, 0, sizeof st->rx);
+            wt__stream_on_data(st, held.data, held.len, st->fin_received);
+            wt__buf_free(&c->ep->alloc, &held);
+        }
         next = c->pending; /* the handler may have changed the list */
     }
 }

@@ -13,8 +13,13 @@ typedef struct harness {
 static char harness_crt[128], harness_key[128];
 static uint8_t harness_pin[32];
 
+/* Log lines containing harness_log_match are counted in harness_log_hits. */
+static const char *harness_log_match;
+static int harness_log_hits;
+
 static void harness_quiet_log(wt_log_level level, const char *msg, void *user) {
     (void)user;
+    if (harness_log_match && strstr(msg, harness_log_match)) harness_log_hits++;
     if (getenv("WT_TEST_LOG") || level <= WT_LOG_ERROR) fprintf(stderr, "    [%s] %s\n", level <= WT_LOG_ERROR ? "error" : "log", msg);
 }
 
