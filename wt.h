@@ -37,6 +37,35 @@
  *   and nghttp3 allocate through it too; wolfSSL uses its own allocator
  *   (wolfSSL_SetAllocators is process-wide).
  *
+ * ---------------------------------------------------------------- QUICK START
+ * A server: wt_cert_generate() (or your own PEM files), wt_app_create(),
+ * wt_app_route(app, "/path", handler, user), wt_app_run(). A client:
+ * wt_client_create() with ca_file, cert_sha256 or insecure, then
+ * wt_client_connect(client, "https://host:port/path", handler, user, NULL)
+ * and wt_loop_run(wt_client_loop(client)). Both sides then see the same
+ * events (see EVENTS below) and use the same session/stream/datagram calls.
+ *
+ * ---------------------------------------------------------------- THE MODEL
+ * Everything happens on one thread, inside wt_loop calls: the loop reads
+ * UDP packets, feeds ngtcp2 (QUIC) and nghttp3 (HTTP/3), and calls your
+ * handler with a wt_event. Calls you make from a handler only queue work
+ * (bytes, FIN, capsules); packets go out when the handler returns. Nothing
+ * in wt.h blocks or starts a thread. For your own loop (epoll, libuv, a
+ * game loop) use wt_loop_pollfds + wt_loop_timeout + wt_loop_process.
+ *
+ * Browsers speak draft-02 of WebTransport over HTTP/3; wt.h advertises the
+ * SETTINGS that draft and the newer drafts ask for, answers Chromium's
+ * draft-02 header, and accepts both `:protocol webtransport` and
+ * `webtransport-h3`. Application error codes are 32-bit (browsers: 0-255
+ * interoperate everywhere); reasons are at most 1024 bytes.
+ *
+ * ---------------------------------------------------------------- MEMORY
+ * Every buffer has a bound in wt_limits: a stream's send buffer
+ * (wt_stream_write takes what fits, WT_EV_STREAM_WRITABLE says when to go
+ * on), a stream's receive window (a paused reader stops the sender instead
+ * of growing memory), queued datagrams, streams and datagrams that arrive
+ * before their session, header bytes, connections and sessions.
+ *
  * ---------------------------------------------------------------- CONFIG MACROS
  *   WT_MALLOC(sz) / WT_REALLOC(p, sz) / WT_FREE(p)   default allocator
  *   WT_ASSERT(x)                                       default assert()
