@@ -688,6 +688,7 @@ struct wt_loop {
    context and connections. */
 struct wt__ep {
     wt_loop *loop;
+    int owns_loop;                /* made by wt__ep_init: destroyed with it */
     wt__ep *next;
     int server;
     wt_allocator alloc;
@@ -703,6 +704,7 @@ struct wt__ep {
     size_t cids_cap, cids_used;
     uint8_t reset_secret[32];
     WC_RNG rng;
+    int rng_ready;
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */
@@ -845,6 +847,8 @@ int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const
                   size_t len, size_t seg);
 
 /* ---- QUIC (wt_quic.c) */
+/* Sets up what servers and clients share: a loop (its own when loop is
+   NULL), limits with defaults filled in, RNG, CID table, a TLS context. */
 int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
                 const wt_limits *lim);
 void wt__ep_free(wt__ep *ep);
@@ -1786,11 +1790,11 @@ static void *wt__mem_realloc(void *p, size_t n, void *u) {
 
 int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
                 const wt_limits *lim) {
+    static int tls_ready;
     const uint32_t *d = (const uint32_t *)&wt__default_limits;
     uint32_t *o;
     size_t i;
     memset(ep, 0, sizeof *ep);
-    ep->loop = loop;
     ep->server = server;
     if (alloc) ep->alloc = *alloc;
     if (log) ep->log = *log;
@@ -1810,15 +1814,36 @@ int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc
     ep->h3mem.free = wt__mem_free;
     ep->h3mem.calloc = wt__mem_calloc;
     ep->h3mem.realloc = wt__mem_realloc;
-    if (wc_InitRng(&ep->rng) != 0) return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL RNG init failed");
+    if (!tls_ready) {
+        if (wolfSSL_Init() != WOLFSSL_SUCCESS) return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL_Init failed");
+        tls_ready = 1;
+    }
+    if (!loop) {
+        wt_loop_config lc;
+        memset(&lc, 0, sizeof lc);
+        lc.alloc = ep->alloc;
+        lc.log = ep->log;
+        if (!(loop = wt_loop_create(&lc))) return WT_ERR_NOMEM;
+        ep->owns_loop = 1;
+    }
+    ep->loop = loop;
+    if (wc_InitRng(&ep->rng) != 0) {
+        wt__ep_free(ep);
+        return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL RNG init failed");
+    }
+    ep->rng_ready = 1;
     wc_RNG_GenerateBlock(&ep->rng, ep->reset_secret, sizeof ep->reset_secret);
     ep->cids_cap = 64;
     ep->cids = (wt__cid_slot *)wt__calloc(&ep->alloc, ep->cids_cap * sizeof *ep->cids);
-    if (!ep->cids) {
-        wc_FreeRng(&ep->rng);
-        return wt__fail(&ep->log, WT_ERR_NOMEM, "out of memory");
+    ep->ssl_ctx = wolfSSL_CTX_new(server ? wolfTLSv1_3_server_method() : wolfTLSv1_3_client_method());
+    if (!ep->cids || !ep->ssl_ctx ||
+        (server ? ngtcp2_crypto_wolfssl_configure_server_context(ep->ssl_ctx)
+                : ngtcp2_crypto_wolfssl_configure_client_context(ep->ssl_ctx)) != 0) {
+        wt__ep_free(ep);
+        return wt__fail(&ep->log, WT_ERR_TLS, "cannot set up the TLS context (or out of memory)");
     }
-    return wt__loop_add_ep(loop, ep);
+    wt__loop_add_ep(loop, ep);
+    return WT_OK;
 }
 
 /* ---------------------------------------------------------------- connection-ID table */
@@ -2548,14 +2573,22 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     }
 }
 
+/* Safe on a partly set-up endpoint, and twice. */
 void wt__ep_free(wt__ep *ep) {
     int i;
     while (ep->conns) wt__conn_free(ep->conns);
     for (i = 0; i < ep->nsocks; i++) wt__sock_close(&ep->socks[i]);
+    ep->nsocks = 0;
     if (ep->ssl_ctx) wolfSSL_CTX_free(ep->ssl_ctx);
+    ep->ssl_ctx = NULL;
     wt__free(&ep->alloc, ep->cids);
-    wc_FreeRng(&ep->rng);
+    ep->cids = NULL;
+    if (ep->rng_ready) wc_FreeRng(&ep->rng);
+    ep->rng_ready = 0;
     if (ep->loop) wt__loop_remove_ep(ep->loop, ep);
+    if (ep->owns_loop) wt_loop_destroy(ep->loop);
+    ep->loop = NULL;
+    ep->owns_loop = 0;
 }
 /* ---- end file: src/wt_quic.c ---- */
 /* ---- begin file: src/wt_h3.c ---- */
@@ -4242,8 +4275,6 @@ typedef struct wt__hook {
 
 struct wt_app {
     wt__ep ep;
-    wt_loop *loop;
-    int owns_loop;
     char *host;
     int port, bound_port;
     wt__route *routes;
@@ -4252,15 +4283,6 @@ struct wt_app {
     size_t nstartup, nshutdown;
     int started, shut_down;
 };
-
-static int wt__tls_init_once(void) {
-    static int done;
-    if (!done) {
-        if (wolfSSL_Init() != WOLFSSL_SUCCESS) return WT_ERR_TLS;
-        done = 1;
-    }
-    return WT_OK;
-}
 
 static int wt__path_matches(const char *route, const char *path) {
     size_t n = strcspn(path, "?");
@@ -4293,37 +4315,17 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: port %d outside -1..65535", cfg->port);
         return NULL;
     }
-    if (wt__tls_init_once() != WT_OK) {
-        wt__fail(lg, WT_ERR_TLS, "wolfSSL_Init failed");
-        return NULL;
-    }
     app = (wt_app *)wt__calloc(&cfg->alloc, sizeof *app);
     if (!app) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
         return NULL;
     }
-    app->loop = cfg->loop;
-    if (!app->loop) {
-        wt_loop_config lc;
-        memset(&lc, 0, sizeof lc);
-        lc.alloc = cfg->alloc;
-        lc.log = cfg->log;
-        if (!(app->loop = wt_loop_create(&lc))) {
-            wt__free(&cfg->alloc, app);
-            return NULL;
-        }
-        app->owns_loop = 1;
-    }
-    if (wt__ep_init(&app->ep, app->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     app->ep.owner = app;
     app->ep.on_request = wt__app_on_request;
     app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
-    app->ep.ssl_ctx = wolfSSL_CTX_new(wolfTLSv1_3_server_method());
-    if (!app->host || !app->ep.ssl_ctx || ngtcp2_crypto_wolfssl_configure_server_context(app->ep.ssl_ctx) != 0) {
-        wt__fail(lg, WT_ERR_TLS, "cannot create the TLS context");
-        goto fail;
-    }
+    if (!app->host) goto fail;
     if (wolfSSL_CTX_use_certificate_chain_file(app->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
         wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
         goto fail;
@@ -4434,13 +4436,13 @@ int wt_app_run(wt_app *app) {
     int rv;
     if (!app) return WT_ERR_INVALID;
     if ((rv = wt_app_start(app)) != WT_OK) return rv;
-    rv = wt_loop_run(app->loop);
+    rv = wt_loop_run(app->ep.loop);
     wt__app_shutdown(app);
     return rv;
 }
 
 void wt_app_stop(wt_app *app) {
-    if (app) wt_loop_stop(app->loop);
+    if (app) wt_loop_stop(app->ep.loop);
 }
 
 void wt_app_destroy(wt_app *app) {
@@ -4449,19 +4451,17 @@ void wt_app_destroy(wt_app *app) {
     if (!app) return;
     a = app->ep.alloc;
     wt__app_shutdown(app);
-    if (app->ep.cids) wt__ep_free(&app->ep);
-    else if (app->ep.ssl_ctx) wolfSSL_CTX_free(app->ep.ssl_ctx);
+    wt__ep_free(&app->ep);
     for (i = 0; i < app->nroutes; i++) wt__free(&a, app->routes[i].path);
     wt__free(&a, app->routes);
     wt__free(&a, app->startup);
     wt__free(&a, app->shutdown);
     wt__free(&a, app->host);
-    if (app->owns_loop) wt_loop_destroy(app->loop);
     wt__free(&a, app);
 }
 
 int wt_app_port(const wt_app *app) { return app ? app->bound_port : 0; }
-wt_loop *wt_app_loop(wt_app *app) { return app ? app->loop : NULL; }
+wt_loop *wt_app_loop(wt_app *app) { return app ? app->ep.loop : NULL; }
 
 size_t wt_app_session_count(const wt_app *app) {
     const wt__conn *c;
@@ -4478,8 +4478,6 @@ size_t wt_app_session_count(const wt_app *app) {
 
 struct wt_client {
     wt__ep ep;
-    wt_loop *loop;
-    int owns_loop;
     char *origin;
     char **headers; /* name, value, ..., NULL */
     size_t nheaders;
@@ -4535,35 +4533,14 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
         wt__fail(lg, WT_ERR_INVALID, "wt_client_create: set ca_file, cert_sha256, or insecure = 1");
         return NULL;
     }
-    if (wolfSSL_Init() != WOLFSSL_SUCCESS) {
-        wt__fail(lg, WT_ERR_TLS, "wolfSSL_Init failed");
-        return NULL;
-    }
     cl = (wt_client *)wt__calloc(&cfg->alloc, sizeof *cl);
     if (!cl) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_client_create: out of memory");
         return NULL;
     }
-    cl->loop = cfg->loop;
-    if (!cl->loop) {
-        wt_loop_config lc;
-        memset(&lc, 0, sizeof lc);
-        lc.alloc = cfg->alloc;
-        lc.log = cfg->log;
-        if (!(cl->loop = wt_loop_create(&lc))) {
-            wt__free(&cfg->alloc, cl);
-            return NULL;
-        }
-        cl->owns_loop = 1;
-    }
-    if (wt__ep_init(&cl->ep, cl->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    if (wt__ep_init(&cl->ep, cfg->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     cl->ep.owner = cl;
     cl->ep.on_request = wt__client_no_request;
-    cl->ep.ssl_ctx = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
-    if (!cl->ep.ssl_ctx || ngtcp2_crypto_wolfssl_configure_client_context(cl->ep.ssl_ctx) != 0) {
-        wt__fail(lg, WT_ERR_TLS, "cannot create the TLS context");
-        goto fail;
-    }
     if (cfg->ca_file) {
         if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {
             wt__fail(lg, WT_ERR_CERT, "cannot load CA file %s", cfg->ca_file);
@@ -4670,21 +4647,18 @@ void wt_client_destroy(wt_client *cl) {
     size_t i;
     if (!cl) return;
     a = cl->ep.alloc;
-    if (cl->ep.cids) {
+    if (cl->ep.loop) {
         cl->ep.closing_all = 1;
         wt__ep_close_all(&cl->ep, WT__H3_NO_ERROR);
-        wt__ep_free(&cl->ep);
-    } else if (cl->ep.ssl_ctx) {
-        wolfSSL_CTX_free(cl->ep.ssl_ctx);
     }
+    wt__ep_free(&cl->ep);
     for (i = 0; cl->headers && cl->headers[i]; i++) wt__free(&a, cl->headers[i]);
     wt__free(&a, cl->headers);
     wt__free(&a, cl->origin);
-    if (cl->owns_loop) wt_loop_destroy(cl->loop);
     wt__free(&a, cl);
 }
 
-wt_loop *wt_client_loop(wt_client *cl) { return cl ? cl->loop : NULL; }
+wt_loop *wt_client_loop(wt_client *cl) { return cl ? cl->ep.loop : NULL; }
 /* ---- end file: src/wt_client.c ---- */
 #endif /* WT__IMPLEMENTATION_INCLUDED */
 #endif /* WT_IMPLEMENTATION */

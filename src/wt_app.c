@@ -16,8 +16,6 @@ typedef struct wt__hook {
 
 struct wt_app {
     wt__ep ep;
-    wt_loop *loop;
-    int owns_loop;
     char *host;
     int port, bound_port;
     wt__route *routes;
@@ -26,15 +24,6 @@ struct wt_app {
     size_t nstartup, nshutdown;
     int started, shut_down;
 };
-
-static int wt__tls_init_once(void) {
-    static int done;
-    if (!done) {
-        if (wolfSSL_Init() != WOLFSSL_SUCCESS) return WT_ERR_TLS;
-        done = 1;
-    }
-    return WT_OK;
-}
 
 static int wt__path_matches(const char *route, const char *path) {
     size_t n = strcspn(path, "?");
@@ -67,37 +56,17 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: port %d outside -1..65535", cfg->port);
         return NULL;
     }
-    if (wt__tls_init_once() != WT_OK) {
-        wt__fail(lg, WT_ERR_TLS, "wolfSSL_Init failed");
-        return NULL;
-    }
     app = (wt_app *)wt__calloc(&cfg->alloc, sizeof *app);
     if (!app) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
         return NULL;
     }
-    app->loop = cfg->loop;
-    if (!app->loop) {
-        wt_loop_config lc;
-        memset(&lc, 0, sizeof lc);
-        lc.alloc = cfg->alloc;
-        lc.log = cfg->log;
-        if (!(app->loop = wt_loop_create(&lc))) {
-            wt__free(&cfg->alloc, app);
-            return NULL;
-        }
-        app->owns_loop = 1;
-    }
-    if (wt__ep_init(&app->ep, app->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     app->ep.owner = app;
     app->ep.on_request = wt__app_on_request;
     app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
-    app->ep.ssl_ctx = wolfSSL_CTX_new(wolfTLSv1_3_server_method());
-    if (!app->host || !app->ep.ssl_ctx || ngtcp2_crypto_wolfssl_configure_server_context(app->ep.ssl_ctx) != 0) {
-        wt__fail(lg, WT_ERR_TLS, "cannot create the TLS context");
-        goto fail;
-    }
+    if (!app->host) goto fail;
     if (wolfSSL_CTX_use_certificate_chain_file(app->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
         wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
         goto fail;
@@ -208,13 +177,13 @@ int wt_app_run(wt_app *app) {
     int rv;
     if (!app) return WT_ERR_INVALID;
     if ((rv = wt_app_start(app)) != WT_OK) return rv;
-    rv = wt_loop_run(app->loop);
+    rv = wt_loop_run(app->ep.loop);
     wt__app_shutdown(app);
     return rv;
 }
 
 void wt_app_stop(wt_app *app) {
-    if (app) wt_loop_stop(app->loop);
+    if (app) wt_loop_stop(app->ep.loop);
 }
 
 void wt_app_destroy(wt_app *app) {
@@ -223,19 +192,17 @@ void wt_app_destroy(wt_app *app) {
     if (!app) return;
     a = app->ep.alloc;
     wt__app_shutdown(app);
-    if (app->ep.cids) wt__ep_free(&app->ep);
-    else if (app->ep.ssl_ctx) wolfSSL_CTX_free(app->ep.ssl_ctx);
+    wt__ep_free(&app->ep);
     for (i = 0; i < app->nroutes; i++) wt__free(&a, app->routes[i].path);
     wt__free(&a, app->routes);
     wt__free(&a, app->startup);
     wt__free(&a, app->shutdown);
     wt__free(&a, app->host);
-    if (app->owns_loop) wt_loop_destroy(app->loop);
     wt__free(&a, app);
 }
 
 int wt_app_port(const wt_app *app) { return app ? app->bound_port : 0; }
-wt_loop *wt_app_loop(wt_app *app) { return app ? app->loop : NULL; }
+wt_loop *wt_app_loop(wt_app *app) { return app ? app->ep.loop : NULL; }
 
 size_t wt_app_session_count(const wt_app *app) {
     const wt__conn *c;

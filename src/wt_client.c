@@ -5,8 +5,6 @@
 
 struct wt_client {
     wt__ep ep;
-    wt_loop *loop;
-    int owns_loop;
     char *origin;
     char **headers; /* name, value, ..., NULL */
     size_t nheaders;
@@ -62,35 +60,14 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
         wt__fail(lg, WT_ERR_INVALID, "wt_client_create: set ca_file, cert_sha256, or insecure = 1");
         return NULL;
     }
-    if (wolfSSL_Init() != WOLFSSL_SUCCESS) {
-        wt__fail(lg, WT_ERR_TLS, "wolfSSL_Init failed");
-        return NULL;
-    }
     cl = (wt_client *)wt__calloc(&cfg->alloc, sizeof *cl);
     if (!cl) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_client_create: out of memory");
         return NULL;
     }
-    cl->loop = cfg->loop;
-    if (!cl->loop) {
-        wt_loop_config lc;
-        memset(&lc, 0, sizeof lc);
-        lc.alloc = cfg->alloc;
-        lc.log = cfg->log;
-        if (!(cl->loop = wt_loop_create(&lc))) {
-            wt__free(&cfg->alloc, cl);
-            return NULL;
-        }
-        cl->owns_loop = 1;
-    }
-    if (wt__ep_init(&cl->ep, cl->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    if (wt__ep_init(&cl->ep, cfg->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     cl->ep.owner = cl;
     cl->ep.on_request = wt__client_no_request;
-    cl->ep.ssl_ctx = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
-    if (!cl->ep.ssl_ctx || ngtcp2_crypto_wolfssl_configure_client_context(cl->ep.ssl_ctx) != 0) {
-        wt__fail(lg, WT_ERR_TLS, "cannot create the TLS context");
-        goto fail;
-    }
     if (cfg->ca_file) {
         if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {
             wt__fail(lg, WT_ERR_CERT, "cannot load CA file %s", cfg->ca_file);
@@ -197,18 +174,15 @@ void wt_client_destroy(wt_client *cl) {
     size_t i;
     if (!cl) return;
     a = cl->ep.alloc;
-    if (cl->ep.cids) {
+    if (cl->ep.loop) {
         cl->ep.closing_all = 1;
         wt__ep_close_all(&cl->ep, WT__H3_NO_ERROR);
-        wt__ep_free(&cl->ep);
-    } else if (cl->ep.ssl_ctx) {
-        wolfSSL_CTX_free(cl->ep.ssl_ctx);
     }
+    wt__ep_free(&cl->ep);
     for (i = 0; cl->headers && cl->headers[i]; i++) wt__free(&a, cl->headers[i]);
     wt__free(&a, cl->headers);
     wt__free(&a, cl->origin);
-    if (cl->owns_loop) wt_loop_destroy(cl->loop);
     wt__free(&a, cl);
 }
 
-wt_loop *wt_client_loop(wt_client *cl) { return cl ? cl->loop : NULL; }
+wt_loop *wt_client_loop(wt_client *cl) { return cl ? cl->ep.loop : NULL; }

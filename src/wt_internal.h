@@ -229,6 +229,7 @@ struct wt_loop {
    context and connections. */
 struct wt__ep {
     wt_loop *loop;
+    int owns_loop;                /* made by wt__ep_init: destroyed with it */
     wt__ep *next;
     int server;
     wt_allocator alloc;
@@ -244,6 +245,7 @@ struct wt__ep {
     size_t cids_cap, cids_used;
     uint8_t reset_secret[32];
     WC_RNG rng;
+    int rng_ready;
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */
@@ -386,6 +388,8 @@ int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const
                   size_t len, size_t seg);
 
 /* ---- QUIC (wt_quic.c) */
+/* Sets up what servers and clients share: a loop (its own when loop is
+   NULL), limits with defaults filled in, RNG, CID table, a TLS context. */
 int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
                 const wt_limits *lim);
 void wt__ep_free(wt__ep *ep);

@@ -35,11 +35,11 @@ static void *wt__mem_realloc(void *p, size_t n, void *u) {
 
 int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
                 const wt_limits *lim) {
+    static int tls_ready;
     const uint32_t *d = (const uint32_t *)&wt__default_limits;
     uint32_t *o;
     size_t i;
     memset(ep, 0, sizeof *ep);
-    ep->loop = loop;
     ep->server = server;
     if (alloc) ep->alloc = *alloc;
     if (log) ep->log = *log;
@@ -59,15 +59,36 @@ int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc
     ep->h3mem.free = wt__mem_free;
     ep->h3mem.calloc = wt__mem_calloc;
     ep->h3mem.realloc = wt__mem_realloc;
-    if (wc_InitRng(&ep->rng) != 0) return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL RNG init failed");
+    if (!tls_ready) {
+        if (wolfSSL_Init() != WOLFSSL_SUCCESS) return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL_Init failed");
+        tls_ready = 1;
+    }
+    if (!loop) {
+        wt_loop_config lc;
+        memset(&lc, 0, sizeof lc);
+        lc.alloc = ep->alloc;
+        lc.log = ep->log;
+        if (!(loop = wt_loop_create(&lc))) return WT_ERR_NOMEM;
+        ep->owns_loop = 1;
+    }
+    ep->loop = loop;
+    if (wc_InitRng(&ep->rng) != 0) {
+        wt__ep_free(ep);
+        return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL RNG init failed");
+    }
+    ep->rng_ready = 1;
     wc_RNG_GenerateBlock(&ep->rng, ep->reset_secret, sizeof ep->reset_secret);
     ep->cids_cap = 64;
     ep->cids = (wt__cid_slot *)wt__calloc(&ep->alloc, ep->cids_cap * sizeof *ep->cids);
-    if (!ep->cids) {
-        wc_FreeRng(&ep->rng);
-        return wt__fail(&ep->log, WT_ERR_NOMEM, "out of memory");
+    ep->ssl_ctx = wolfSSL_CTX_new(server ? wolfTLSv1_3_server_method() : wolfTLSv1_3_client_method());
+    if (!ep->cids || !ep->ssl_ctx ||
+        (server ? ngtcp2_crypto_wolfssl_configure_server_context(ep->ssl_ctx)
+                : ngtcp2_crypto_wolfssl_configure_client_context(ep->ssl_ctx)) != 0) {
+        wt__ep_free(ep);
+        return wt__fail(&ep->log, WT_ERR_TLS, "cannot set up the TLS context (or out of memory)");
     }
-    return wt__loop_add_ep(loop, ep);
+    wt__loop_add_ep(loop, ep);
+    return WT_OK;
 }
 
 /* ---------------------------------------------------------------- connection-ID table */
@@ -797,12 +818,20 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     }
 }
 
+/* Safe on a partly set-up endpoint, and twice. */
 void wt__ep_free(wt__ep *ep) {
     int i;
     while (ep->conns) wt__conn_free(ep->conns);
     for (i = 0; i < ep->nsocks; i++) wt__sock_close(&ep->socks[i]);
+    ep->nsocks = 0;
     if (ep->ssl_ctx) wolfSSL_CTX_free(ep->ssl_ctx);
+    ep->ssl_ctx = NULL;
     wt__free(&ep->alloc, ep->cids);
-    wc_FreeRng(&ep->rng);
+    ep->cids = NULL;
+    if (ep->rng_ready) wc_FreeRng(&ep->rng);
+    ep->rng_ready = 0;
     if (ep->loop) wt__loop_remove_ep(ep->loop, ep);
+    if (ep->owns_loop) wt_loop_destroy(ep->loop);
+    ep->loop = NULL;
+    ep->owns_loop = 0;
 }
