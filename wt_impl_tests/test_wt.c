@@ -963,3 +963,44 @@ WT_TEST(wt_streams_before_their_session_are_held_within_a_bound) {
     for (i = 0; i < 3; i++) raw_wt_stream_free(c, raw[i]);
     harness_stop(&h);
 }
+
+WT_TEST(wt_ipv6_and_dual_stack) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    wt_app_config ac;
+    wt_app *app6;
+    char url[200];
+    memset(&sx, 0, sizeof sx);
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    /* "::" takes IPv6 and IPv4 on one socket */
+    memset(&ac, 0, sizeof ac);
+    ac.host = "::";
+    ac.port = -1;
+    ac.cert_file = harness_crt;
+    ac.key_file = harness_key;
+    ac.loop = h.loop;
+    ac.log.fn = harness_quiet_log;
+    REQUIRE((app6 = wt_app_create(&ac)) != NULL);
+    REQUIRE(wt_app_route(app6, "/echo", server_handler, &sx) == WT_OK);
+    REQUIRE(wt_app_start(app6) == WT_OK);
+    snprintf(url, sizeof url, "https://[::1]:%d/echo", wt_app_port(app6));
+    memset(&cx, 0, sizeof cx);
+    REQUIRE(wt_client_connect(h.client, url, client_handler, &cx, NULL) == WT_OK);
+    harness_run(&h, &cx.opened, 5000);
+    CHECK(cx.opened);
+    REQUIRE(sx.last != NULL);
+    {
+        char addr[80];
+        wt_session_remote_addr(sx.last, addr, sizeof addr);
+        CHECK(strncmp(addr, "[::1]:", 6) == 0);
+    }
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/echo", wt_app_port(app6));
+    memset(&cx, 0, sizeof cx);
+    REQUIRE(wt_client_connect(h.client, url, client_handler, &cx, NULL) == WT_OK);
+    harness_run(&h, &cx.opened, 5000);
+    CHECK(cx.opened);
+    CHECK_EQ_INT(sx.sessions_opened, 2);
+    wt_app_destroy(app6);
+    harness_stop(&h);
+}
