@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the Chromium test needs: Debian's chromium, Node.js with npm,
-# and playwright-core (pinned in package-lock.json). Quiet when all is there.
+# Installs what the browser tests need: Debian's chromium and firefox-esr,
+# Node.js with npm, and the drivers playwright-core and puppeteer-core
+# (pinned in package-lock.json). Quiet when all is there.
 set -euo pipefail
 cd "$(dirname "$0")"
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 need=""
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
+command -v firefox-esr >/dev/null 2>&1 || need="$need firefox-esr"
 command -v node >/dev/null 2>&1 || need="$need nodejs"
 command -v npm >/dev/null 2>&1 || need="$need npm"
 if [ -n "$need" ]; then
@@ -13,7 +15,8 @@ if [ -n "$need" ]; then
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $need >&2
 fi
-if [ ! -f node_modules/playwright-core/package.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "browser tests: npm ci (playwright-core)" >&2
+if [ ! -f node_modules/playwright-core/package.json ] || [ ! -f node_modules/puppeteer-core/package.json ] ||
+   [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "browser tests: npm ci (playwright-core, puppeteer-core)" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
