@@ -93,6 +93,7 @@ int main(int argc, char **argv) {
     if (wt_cert_generate(&cc) != WT_OK || wt_cert_sha256("localhost.crt", hash) != WT_OK) return 1;
     wt_hex(hash, sizeof hash, hex);
     printf("certificate sha256: %s\n", hex);
+    fflush(stdout);
 
     cfg.host = "127.0.0.1";
     cfg.port = argc > 1 ? atoi(argv[1]) : 4433;

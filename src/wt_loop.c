@@ -352,8 +352,9 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
 int wt_loop_run(wt_loop *loop) {
     int rv = WT_OK;
     if (!loop) return WT_ERR_INVALID;
-    loop->stop = 0;
+    /* a stop that came before the run (a signal during setup) still counts */
     while (!loop->stop && rv == WT_OK) rv = wt_loop_run_once(loop, -1);
+    loop->stop = 0;
     return rv;
 }
 

@@ -793,6 +793,7 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
         next = c->next;
         if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms) {
             wt__log(&ep->log, WT_LOG_INFO, "handshake timed out");
+            if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             c->state = WT__CONN_DEAD;
         }
         if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->qc) <= now_ns) {

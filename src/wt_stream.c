@@ -70,13 +70,25 @@ void wt__stream_unqueue_send(wt_stream *st) {
     st->send_next = NULL;
 }
 
-/* Freed at the next safe point: ngtcp2, nghttp3 or a handler may still be
-   on the stack with this pointer. */
-static void wt__stream_bury(wt_stream *st) {
+/* The one way a stream's life ends, once: unlinked first (so a handler
+   that closes the session from its CLOSED event does not meet it again),
+   then CLOSED to the handler, then freed at the next safe point, as ngtcp2,
+   nghttp3 or a handler may still be on the stack with this pointer. */
+static void wt__stream_end(wt_stream *st) {
     wt__conn *c = st->conn;
+    wt_session *s = st->sess;
+    int tell = s && st->kind == WT__ST_WT && (st->open_delivered || st->local);
+    if (st->closed) return;
+    st->closed = 1;
     wt__stream_unqueue_send(st);
     wt__stream_unlink(st);
-    st->closed = 1;
+    if (tell) {
+        wt_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = WT_EV_STREAM_CLOSED;
+        ev.stream = st;
+        wt__session_emit(s, &ev);
+    }
     st->sess = NULL;
     st->next = c->graveyard;
     c->graveyard = st;
@@ -95,16 +107,6 @@ static void wt__stream_emit(wt_stream *st, wt_event *ev) {
     if (st->sess) wt__session_emit(st->sess, ev);
 }
 
-static void wt__stream_emit_closed(wt_stream *st) {
-    wt_event ev;
-    if (st->closed) return;
-    if (st->sess && (st->open_delivered || st->local)) {
-        memset(&ev, 0, sizeof ev);
-        ev.type = WT_EV_STREAM_CLOSED;
-        wt__stream_emit(st, &ev);
-    }
-}
-
 /* ---------------------------------------------------------------- arrival */
 void wt__stream_attach(wt_stream *st, wt_session *s) {
     wt__stream_unlink(st);
@@ -121,7 +123,7 @@ static void wt__stream_refuse(wt_stream *st, uint64_t h3code, const char *why) {
     ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
     /* what it held back still counts against the connection window */
     wt__conn_consumed(c, st->id, st->rx.len);
-    wt__stream_bury(st);
+    wt__stream_end(st);
 }
 
 static void wt__stream_deliver_open(wt_stream *st) {
@@ -302,25 +304,20 @@ void wt__stream_on_acked(wt_stream *st, uint64_t n) {
 
 void wt__stream_on_close(wt_stream *st) {
     wt__conn *c = st->conn;
-    if (st->kind == WT__ST_PENDING || st->kind == WT__ST_CLASSIFY) {
-        wt__conn_consumed(c, st->id, st->rx.len);
-        wt__stream_bury(st);
-        return;
-    }
-    wt__stream_emit_closed(st);
-    wt__stream_bury(st);
+    if (st->kind == WT__ST_PENDING || st->kind == WT__ST_CLASSIFY) wt__conn_consumed(c, st->id, st->rx.len);
+    wt__stream_end(st);
 }
 
 void wt__stream_gone(wt_stream *st, uint64_t h3code) {
     wt__conn *c = st->conn;
+    if (st->closed) return;
     if (c->qc && c->state <= WT__CONN_OPEN && h3code) {
         ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
         ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
         wt__conn_consumed(c, st->id, st->rx.len);
         c->dirty = 1;
     }
-    wt__stream_emit_closed(st);
-    wt__stream_bury(st);
+    wt__stream_end(st);
 }
 
 /* ---------------------------------------------------------------- sending */

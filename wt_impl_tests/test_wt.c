@@ -1004,3 +1004,97 @@ WT_TEST(wt_ipv6_and_dual_stack) {
     wt_app_destroy(app6);
     harness_stop(&h);
 }
+
+/* The routing example's pattern: send on a uni stream, close the session
+   when that stream is done. CLOSED must come once per stream. */
+typedef struct route_ctx {
+    int stream_closed, session_closed;
+} route_ctx;
+
+static void route_server(wt_event *ev) {
+    route_ctx *rc = (route_ctx *)ev->user;
+    if (ev->type == WT_EV_SESSION_OPEN) {
+        wt_stream *st;
+        if (wt_session_open_stream(ev->session, 0, &st) == WT_OK) {
+            wt_stream_write(st, "{\"status\": \"ok\"}", 16);
+            wt_stream_finish(st);
+        }
+    } else if (ev->type == WT_EV_STREAM_CLOSED) {
+        rc->stream_closed++;
+        CHECK_EQ_INT(wt_stream_write(ev->stream, "x", 1), WT_ERR_CLOSED);
+        wt_session_close(ev->session, 0, NULL);
+    } else if (ev->type == WT_EV_SESSION_CLOSED) {
+        rc->session_closed++;
+    }
+}
+
+WT_TEST(wt_close_session_from_stream_closed_event) {
+    harness h;
+    client_ctx cx;
+    route_ctx rc;
+    int dummy = 0;
+    memset(&rc, 0, sizeof rc);
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/api/v1/status", route_server, &rc) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(client_open(&h, &cx, "/api/v1/status") == 0);
+    harness_run(&h, &cx.closed, 5000);
+    harness_run(&h, &dummy, 100);
+    CHECK(cx.closed);
+    CHECK_EQ_INT(cx.uni_in_done, 1);
+    CHECK(cx.uni_in_len == 16 && memcmp(cx.uni_in, "{\"status\": \"ok\"}", 16) == 0);
+    CHECK_EQ_INT(rc.stream_closed, 1);
+    CHECK_EQ_INT(rc.session_closed, 1);
+    harness_stop(&h);
+}
+
+WT_TEST(wt_handshake_timeout_is_reported) {
+    harness h;
+    client_ctx cx;
+    wt_limits lim;
+    wt_client_config cc;
+    wt_client *cl;
+    int fd, port;
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    char url[100];
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    /* a UDP port that swallows everything: nobody answers */
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(0x7f000001);
+    REQUIRE(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    getsockname(fd, (struct sockaddr *)&a, &al);
+    port = ntohs(a.sin_port);
+    memset(&lim, 0, sizeof lim);
+    lim.handshake_timeout_ms = 300;
+    memset(&cc, 0, sizeof cc);
+    cc.cert_sha256 = harness_pin;
+    cc.limits = lim;
+    REQUIRE((cl = second_client(&h, &cc)) != NULL);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/", port);
+    memset(&cx, 0, sizeof cx);
+    REQUIRE(wt_client_connect(cl, url, client_handler, &cx, NULL) == WT_OK);
+    harness_run(&h, &cx.closed, 3000);
+    CHECK(cx.closed);
+    CHECK_EQ_INT(cx.close_error, WT_ERR_TIMEOUT);
+    wt_client_destroy(cl);
+    close(fd);
+    harness_stop(&h);
+}
+
+static void stop_now(wt_loop *loop, void *user) {
+    (void)user;
+    wt_loop_stop(loop);
+}
+
+WT_TEST(wt_loop_stop_before_run_is_kept) {
+    wt_loop *loop = wt_loop_create(NULL);
+    REQUIRE(loop != NULL);
+    wt_loop_stop(loop); /* e.g. a signal during setup */
+    CHECK_EQ_INT(wt_loop_run(loop), WT_OK); /* returns at once instead of blocking */
+    CHECK(wt_loop_timer(loop, 10, stop_now, NULL) > 0);
+    CHECK_EQ_INT(wt_loop_run(loop), WT_OK); /* a later run runs again */
+    wt_loop_destroy(loop);
+}

@@ -1,0 +1,210 @@
+/* client.c - connect, one stream round trip, one datagram, close.
+ *
+ *   cc -std=c11 -O2 examples/client.c -I. -I$P/include -L$P/lib \
+ *      -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm -o client
+ *   ./client [URL] SHA256-HEX   ($P: cat build/deps/prefix after make deps)
+ *   ./client [URL] --ca FILE
+ *
+ * URL defaults to https://127.0.0.1:4433/. The server is verified either by
+ * pinning its certificate's SHA-256 (64 hex digits, as echo_server prints
+ * it; like the browser's serverCertificateHashes) or against the CA
+ * certificates in FILE (PEM; the name in the URL must match the
+ * certificate: https://localhost:4433/ with echo_server's localhost.crt).
+ *
+ * Opens a bidirectional stream, sends a message, finishes the stream and
+ * prints the whole reply; then sends a datagram and prints the echo if one
+ * arrives within 2 s (datagrams are unreliable: none is not an error). Then
+ * closes the session with code 0 and exits 0. Exits 1 on any failure
+ * (refused session, failed verification, connection error, timeout).
+ * Against echo_server:
+ *
+ *   cd build && ./examples/echo_server 14433       (prints the hash)
+ *   ./build/examples/client https://127.0.0.1:14433/ <hash>
+ */
+#define WT_IMPLEMENTATION
+#include "wt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_REPLY 65536 /* largest reply this example reads whole */
+#define DATAGRAM_WAIT_MS 2000
+
+static const char stream_message[] = "Hello, WebTransport!";
+static const char datagram_message[] = "Hello, datagram!";
+
+typedef struct client_state {
+    wt_loop *loop;
+    wt_session *session; /* valid from wt_client_connect until its CLOSED event */
+    int64_t timer;       /* > 0 while waiting for the datagram echo */
+    int closing;         /* we closed the session ourselves */
+    int exit_code;
+} client_state;
+
+/* Everything went as planned: close the session (code 0). */
+static void finish(client_state *cs, wt_session *s) {
+    if (cs->timer > 0) wt_loop_timer_cancel(cs->loop, cs->timer);
+    cs->timer = 0;
+    cs->closing = 1;
+    wt_session_close(s, 0, "done");
+}
+
+/* Something went wrong: close with code 1 and exit 1. */
+static void fail(client_state *cs, wt_session *s, const char *what, int err) {
+    fprintf(stderr, "client: %s: %s\n", what, wt_strerror(err));
+    cs->exit_code = 1;
+    if (cs->timer > 0) wt_loop_timer_cancel(cs->loop, cs->timer);
+    cs->timer = 0;
+    cs->closing = 1;
+    wt_session_close(s, 1, what);
+}
+
+/* No datagram echo within DATAGRAM_WAIT_MS: fine, they may be lost. */
+static void no_echo(wt_loop *loop, void *user) {
+    client_state *cs = (client_state *)user;
+    (void)loop;
+    cs->timer = 0;
+    printf("No datagram echo within %d ms.\n", DATAGRAM_WAIT_MS);
+    finish(cs, cs->session);
+}
+
+static void send_datagram(client_state *cs, wt_session *s) {
+    int rv = wt_session_send_datagram(s, datagram_message, sizeof datagram_message - 1);
+    if (rv != WT_OK) {
+        fail(cs, s, "cannot send the datagram", rv);
+        return;
+    }
+    printf("Sent datagram: %s\n", datagram_message);
+    cs->timer = wt_loop_timer(cs->loop, DATAGRAM_WAIT_MS, no_echo, cs);
+    if (cs->timer < 0) fail(cs, s, "cannot start a timer", (int)cs->timer);
+}
+
+static void on_event(wt_event *ev) {
+    client_state *cs = (client_state *)ev->user;
+    wt_stream *st;
+    int rv;
+    switch (ev->type) {
+    case WT_EV_SESSION_OPEN:
+        printf("Connected to https://%s%s\n", wt_session_authority(ev->session), wt_session_path(ev->session));
+        if ((rv = wt_session_open_stream(ev->session, 1, &st)) != WT_OK) {
+            fail(cs, ev->session, "cannot open a stream", rv);
+            break;
+        }
+        wt_stream_read_all(st, MAX_REPLY); /* the reply comes as one DATA event */
+        rv = wt_stream_write(st, stream_message, sizeof stream_message - 1);
+        if (rv >= 0) rv = wt_stream_finish(st);
+        if (rv < 0) {
+            fail(cs, ev->session, "cannot write the stream", rv);
+            break;
+        }
+        printf("Sent on stream %lld: %s\n", (long long)wt_stream_id(st), stream_message);
+        break;
+    case WT_EV_STREAM_DATA:
+        if (!wt_stream_is_local(ev->stream)) break; /* not our stream: ignored */
+        if (!ev->fin) {
+            fail(cs, ev->session, "reply too long", WT_ERR_TOO_BIG);
+            break;
+        }
+        printf("Reply: %.*s\n", (int)ev->len, (const char *)ev->data);
+        send_datagram(cs, ev->session);
+        break;
+    case WT_EV_STREAM_RESET:
+        fail(cs, ev->session, "the server reset the stream", WT_ERR_CLOSED);
+        break;
+    case WT_EV_DATAGRAM:
+        if (cs->timer <= 0) break; /* not waiting for one (yet, or any more) */
+        printf("Datagram echo: %.*s\n", (int)ev->len, (const char *)ev->data);
+        finish(cs, ev->session);
+        break;
+    case WT_EV_SESSION_CLOSED:
+        if (cs->timer > 0) wt_loop_timer_cancel(cs->loop, cs->timer);
+        cs->timer = 0;
+        if (ev->error == WT_ERR_REFUSED) {
+            fprintf(stderr, "client: session refused with HTTP status %d: %s\n", ev->status, wt_strerror(ev->error));
+            cs->exit_code = 1;
+        } else if (ev->error != WT_OK) {
+            fprintf(stderr, "client: session failed: %s\n", wt_strerror(ev->error));
+            cs->exit_code = 1;
+        } else if (!cs->closing) {
+            fprintf(stderr, "client: the server closed the session first (code %u, reason \"%.*s\")\n", ev->code,
+                    (int)ev->reason_len, ev->reason);
+            cs->exit_code = 1;
+        } else if (cs->exit_code == 0) {
+            printf("Session closed (code %u).\n", ev->code);
+        }
+        wt_loop_stop(cs->loop);
+        break;
+    default:
+        break;
+    }
+    fflush(stdout);
+}
+
+static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* 64 hex digits into 32 bytes; 0 on success. */
+static int parse_sha256(const char *hex, uint8_t out[32]) {
+    size_t i;
+    if (strlen(hex) != 64) return -1;
+    for (i = 0; i < 64; i++) {
+        int v = hex_digit(hex[i]);
+        if (v < 0) return -1;
+        if (i % 2 == 0) out[i / 2] = (uint8_t)(v << 4);
+        else out[i / 2] |= (uint8_t)v;
+    }
+    return 0;
+}
+
+static int usage(void) {
+    fprintf(stderr, "usage: client [URL] SHA256-HEX\n       client [URL] --ca FILE\n"
+                    "URL defaults to https://127.0.0.1:4433/\n");
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    const char *url = "https://127.0.0.1:4433/", *ca = NULL, *pin_hex = NULL;
+    wt_client_config cfg = {0};
+    client_state cs = {0};
+    wt_client *client;
+    uint8_t pin[32];
+    int i, rv;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--ca") && i + 1 < argc) ca = argv[++i];
+        else if (strstr(argv[i], "://")) url = argv[i]; /* wt_client_connect checks it */
+        else if (!pin_hex && argv[i][0] != '-') pin_hex = argv[i];
+        else return usage();
+    }
+    if (!ca == !pin_hex) return usage(); /* exactly one way to verify */
+    if (pin_hex) {
+        if (parse_sha256(pin_hex, pin) != 0) {
+            fprintf(stderr, "client: %s is not a SHA-256 in hex (64 digits)\n", pin_hex);
+            return 1;
+        }
+        cfg.cert_sha256 = pin;
+    } else {
+        cfg.ca_file = ca;
+    }
+    client = wt_client_create(&cfg);
+    if (!client) return 1; /* the reason is logged */
+    cs.loop = wt_client_loop(client);
+    rv = wt_client_connect(client, url, on_event, &cs, &cs.session);
+    if (rv != WT_OK) {
+        fprintf(stderr, "client: cannot connect to %s: %s\n", url, wt_strerror(rv));
+        wt_client_destroy(client);
+        return 1;
+    }
+    rv = wt_loop_run(cs.loop); /* until SESSION_CLOSED stops it */
+    if (rv != WT_OK) {
+        fprintf(stderr, "client: %s\n", wt_strerror(rv));
+        cs.exit_code = 1;
+    }
+    wt_client_destroy(client); /* sends what is left and closes the connection */
+    return cs.exit_code;
+}
