@@ -3160,10 +3160,13 @@ int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__caps
                 break;
             }
             used = wt__capsule_parse(r->buf + off, r->len - off, &c, WT__CAPSULE_MAX);
-            if (used < 0) return used;
-            if (used == 0) break;
+            if (used <= 0) {
+                if (used < 0) return used;
+                break;
+            }
+            /* by what the parser used: varints need not be in their shortest form */
+            off += (size_t)used;
             if ((used = fn(ctx, &c)) != WT_OK) return used;
-            off += (size_t)wt__varint_len(type) + wt__varint_len(len) + c.len;
         }
         if (off) {
             memmove(r->buf, r->buf + off, r->len - off);
@@ -4496,6 +4499,9 @@ int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, c
     h = url + 8;
     slash = strchr(h, '/');
     he = slash ? slash : h + strlen(h);
+    /* a query or fragment needs a path first; userinfo is not supported */
+    if (memchr(h, '?', (size_t)(he - h)) || memchr(h, '#', (size_t)(he - h)) || memchr(h, '@', (size_t)(he - h)))
+        return WT_ERR_URL;
     if (*h == '[') {
         const char *rb = memchr(h, ']', (size_t)(he - h));
         if (!rb) return WT_ERR_URL;
@@ -4513,7 +4519,7 @@ int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, c
     host[hl] = 0;
     if (p < he) {
         char *end;
-        if (*p != ':') return WT_ERR_URL;
+        if (*p != ':' || p[1] < '0' || p[1] > '9') return WT_ERR_URL; /* strtol allows sign, spaces */
         pn = strtol(p + 1, &end, 10);
         if (end != he || pn < 1 || pn > 65535) return WT_ERR_URL;
     }

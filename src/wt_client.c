@@ -24,6 +24,9 @@ int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, c
     h = url + 8;
     slash = strchr(h, '/');
     he = slash ? slash : h + strlen(h);
+    /* a query or fragment needs a path first; userinfo is not supported */
+    if (memchr(h, '?', (size_t)(he - h)) || memchr(h, '#', (size_t)(he - h)) || memchr(h, '@', (size_t)(he - h)))
+        return WT_ERR_URL;
     if (*h == '[') {
         const char *rb = memchr(h, ']', (size_t)(he - h));
         if (!rb) return WT_ERR_URL;
@@ -41,7 +44,7 @@ int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, c
     host[hl] = 0;
     if (p < he) {
         char *end;
-        if (*p != ':') return WT_ERR_URL;
+        if (*p != ':' || p[1] < '0' || p[1] > '9') return WT_ERR_URL; /* strtol allows sign, spaces */
         pn = strtol(p + 1, &end, 10);
         if (end != he || pn < 1 || pn > 65535) return WT_ERR_URL;
     }

@@ -56,10 +56,13 @@ int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__caps
                 break;
             }
             used = wt__capsule_parse(r->buf + off, r->len - off, &c, WT__CAPSULE_MAX);
-            if (used < 0) return used;
-            if (used == 0) break;
+            if (used <= 0) {
+                if (used < 0) return used;
+                break;
+            }
+            /* by what the parser used: varints need not be in their shortest form */
+            off += (size_t)used;
             if ((used = fn(ctx, &c)) != WT_OK) return used;
-            off += (size_t)wt__varint_len(type) + wt__varint_len(len) + c.len;
         }
         if (off) {
             memmove(r->buf, r->buf + off, r->len - off);

@@ -9,6 +9,7 @@ int wt_test_count;
 int wt_test_failed_checks;
 
 #include "test_util.c"
+#include "test_proto.c"
 #include "test_cert.c"
 #include "test_smoke.c"
 #include "test_wt.c"
