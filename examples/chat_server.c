@@ -19,7 +19,6 @@
 #define WT_IMPLEMENTATION
 #include "wt.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -35,11 +34,6 @@ static member members[MAX_MEMBERS];
 static size_t nmembers;
 static unsigned long next_number = 1;
 static wt_app *app;
-
-static void on_signal(int sig) {
-    (void)sig;
-    wt_app_stop(app);
-}
 
 static member *find_member(const wt_session *s) {
     size_t i;
@@ -108,26 +102,20 @@ static void chat_handler(wt_event *ev) {
 int main(int argc, char **argv) {
     wt_cert_config cc = {0};
     wt_app_config cfg = {0};
-    uint8_t hash[32];
-    char hex[65];
     int rv;
 
     cc.host = "localhost";
-    if (wt_cert_generate(&cc) != WT_OK || wt_cert_sha256("localhost.crt", hash) != WT_OK) return 1;
-    wt_hex(hash, sizeof hash, hex);
-    printf("certificate sha256: %s\n", hex);
-    fflush(stdout);
+    if (wt_cert_generate(&cc) != WT_OK) return 1; /* the app logs its SHA-256 */
 
     cfg.host = "127.0.0.1";
     cfg.port = argc > 1 ? atoi(argv[1]) : 4433;
     cfg.cert_file = "localhost.crt";
     cfg.key_file = "localhost.key";
+    cfg.stop_on_signals = 1; /* Ctrl-C ends wt_app_run */
     cfg.log.level = WT_LOG_INFO;
     app = wt_app_create(&cfg);
     if (!app) return 1;
     wt_app_route(app, "/chat", chat_handler, NULL);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     rv = wt_app_start(app); /* binds the socket: the port is known */
     if (rv == WT_OK) {
         printf("Chat server running at https://127.0.0.1:%d/chat\n", wt_app_port(app));

@@ -20,7 +20,6 @@
 #define WT_IMPLEMENTATION
 #include "wt.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -36,11 +35,6 @@ typedef struct job {
 } job;
 
 static wt_app *app;
-
-static void on_signal(int sig) {
-    (void)sig;
-    wt_app_stop(app);
-}
 
 /* The work is over: answer on the stream, which is still alive (its CLOSED
    event would have cancelled this timer). */
@@ -121,26 +115,20 @@ static void upload_handler(wt_event *ev) {
 int main(int argc, char **argv) {
     wt_cert_config cc = {0};
     wt_app_config cfg = {0};
-    uint8_t hash[32];
-    char hex[65];
     int rv;
 
     cc.host = "localhost";
-    if (wt_cert_generate(&cc) != WT_OK || wt_cert_sha256("localhost.crt", hash) != WT_OK) return 1;
-    wt_hex(hash, sizeof hash, hex);
-    printf("certificate sha256: %s\n", hex);
-    fflush(stdout);
+    if (wt_cert_generate(&cc) != WT_OK) return 1; /* the app logs its SHA-256 */
 
     cfg.host = "127.0.0.1";
     cfg.port = argc > 1 ? atoi(argv[1]) : 4433;
     cfg.cert_file = "localhost.crt";
     cfg.key_file = "localhost.key";
+    cfg.stop_on_signals = 1; /* Ctrl-C ends wt_app_run */
     cfg.log.level = WT_LOG_INFO;
     app = wt_app_create(&cfg);
     if (!app) return 1;
     wt_app_route(app, "/upload", upload_handler, NULL);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     rv = wt_app_run(app);
     wt_app_destroy(app);
     return rv == WT_OK ? 0 : 1;

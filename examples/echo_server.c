@@ -17,19 +17,11 @@
 #define WT_IMPLEMENTATION
 #include "wt.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_STREAM 65536 /* largest stream this example reads whole */
-
-static wt_app *app;
-
-static void on_signal(int sig) {
-    (void)sig;
-    wt_app_stop(app);
-}
 
 /* Sends "ECHO: " + data on st, then FIN. A stream this small always fits
    the send buffer (1 MiB by default). */
@@ -83,28 +75,23 @@ static void echo_handler(wt_event *ev) {
 }
 
 int main(int argc, char **argv) {
+    wt_app *app;
     wt_cert_config cc = {0};
     wt_app_config cfg = {0};
-    uint8_t hash[32];
-    char hex[65];
     int rv;
 
     cc.host = "localhost";
-    if (wt_cert_generate(&cc) != WT_OK || wt_cert_sha256("localhost.crt", hash) != WT_OK) return 1;
-    wt_hex(hash, sizeof hash, hex);
-    printf("certificate sha256: %s\n", hex);
-    fflush(stdout);
+    if (wt_cert_generate(&cc) != WT_OK) return 1; /* the app logs its SHA-256 */
 
     cfg.host = "127.0.0.1";
     cfg.port = argc > 1 ? atoi(argv[1]) : 4433;
     cfg.cert_file = "localhost.crt";
     cfg.key_file = "localhost.key";
+    cfg.stop_on_signals = 1; /* Ctrl-C ends wt_app_run */
     cfg.log.level = WT_LOG_INFO;
     app = wt_app_create(&cfg);
     if (!app) return 1;
     wt_app_route(app, "/", echo_handler, NULL);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     rv = wt_app_run(app);
     wt_app_destroy(app);
     return rv == WT_OK ? 0 : 1;

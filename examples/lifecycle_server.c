@@ -14,7 +14,6 @@
 #define WT_IMPLEMENTATION
 #include "wt.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -34,15 +33,6 @@ static void db_pool_close(database_pool *db) {
 }
 
 static database_pool db_pool;
-static wt_app *app;
-static volatile sig_atomic_t stopped_by_user;
-
-static void on_signal(int sig) {
-    (void)sig;
-    stopped_by_user = 1;
-    wt_app_stop(app);
-}
-
 /* Called once when the server starts. */
 static void startup_handler(wt_app *a, void *user) {
     (void)a;
@@ -65,32 +55,27 @@ static void handler(wt_event *ev) {
 }
 
 int main(int argc, char **argv) {
+    wt_app *app;
     wt_cert_config cc = {0};
     wt_app_config cfg = {0};
-    uint8_t hash[32];
-    char hex[65];
     int rv;
 
     cc.host = "localhost";
-    if (wt_cert_generate(&cc) != WT_OK || wt_cert_sha256("localhost.crt", hash) != WT_OK) return 1;
-    wt_hex(hash, sizeof hash, hex);
-    printf("certificate sha256: %s\n", hex);
-    fflush(stdout);
+    if (wt_cert_generate(&cc) != WT_OK) return 1; /* the app logs its SHA-256 */
 
     cfg.host = "127.0.0.1";
     cfg.port = argc > 1 ? atoi(argv[1]) : 4433;
     cfg.cert_file = "localhost.crt";
     cfg.key_file = "localhost.key";
+    cfg.stop_on_signals = 1; /* Ctrl-C ends wt_app_run */
     cfg.log.level = WT_LOG_INFO;
     app = wt_app_create(&cfg);
     if (!app) return 1;
     wt_app_on_startup(app, startup_handler, &db_pool);
     wt_app_on_shutdown(app, shutdown_handler, &db_pool);
     wt_app_route(app, "/", handler, NULL);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     rv = wt_app_run(app); /* startup hooks, the loop, then shutdown hooks */
-    if (stopped_by_user) printf("Server stopped by user.\n");
+    if (rv == WT_OK) printf("Server stopped by user.\n"); /* only a signal ends the run */
     wt_app_destroy(app);
     return rv == WT_OK ? 0 : 1;
 }

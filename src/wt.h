@@ -298,6 +298,8 @@ typedef struct wt_app_config {
     wt_allocator alloc;
     wt_log log;
     wt_loop *loop;           /* NULL: the app creates and owns one */
+    int stop_on_signals;     /* 1: SIGINT and SIGTERM end wt_app_run (as Ctrl-C
+                                ends app.run); the old handlers come back after */
 } wt_app_config;
 
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */

@@ -23,7 +23,17 @@ struct wt_app {
     wt__hook *startup, *shutdown;
     size_t nstartup, nshutdown;
     int started, shut_down;
+    int stop_on_signals;
 };
+
+/* Signals are process-wide, so this one pointer is too: the loop that a
+   SIGINT/SIGTERM stops while wt_app_run runs with stop_on_signals. */
+static wt_loop *volatile wt__signal_loop;
+
+static void wt__on_signal(int sig) {
+    WT__UNUSED(sig);
+    if (wt__signal_loop) wt_loop_stop(wt__signal_loop);
+}
 
 static int wt__path_matches(const char *route, const char *path) {
     size_t n = strcspn(path, "?");
@@ -66,6 +76,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     app->ep.on_request = wt__app_on_request;
     app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
+    app->stop_on_signals = cfg->stop_on_signals;
     if (!app->host) goto fail;
     if (wolfSSL_CTX_use_certificate_chain_file(app->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
         wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
@@ -75,6 +86,14 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wolfSSL_CTX_check_private_key(app->ep.ssl_ctx) != WOLFSSL_SUCCESS) {
         wt__fail(lg, WT_ERR_CERT, "cannot load private key %s (or it does not match the certificate)", cfg->key_file);
         goto fail;
+    }
+    {
+        uint8_t h[32];
+        char hex[65];
+        if (wt_cert_sha256(cfg->cert_file, h) == WT_OK) {
+            wt_hex(h, 32, hex);
+            wt__log(lg, WT_LOG_INFO, "certificate %s sha256 %s (for serverCertificateHashes)", cfg->cert_file, hex);
+        }
     }
     return app;
 fail:
@@ -174,10 +193,24 @@ static void wt__app_shutdown(wt_app *app) {
 }
 
 int wt_app_run(wt_app *app) {
+    struct sigaction sa, old_int, old_term;
     int rv;
     if (!app) return WT_ERR_INVALID;
     if ((rv = wt_app_start(app)) != WT_OK) return rv;
+    if (app->stop_on_signals) {
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = wt__on_signal;
+        sigemptyset(&sa.sa_mask);
+        wt__signal_loop = app->ep.loop;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+    }
     rv = wt_loop_run(app->ep.loop);
+    if (app->stop_on_signals) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        wt__signal_loop = NULL;
+    }
     wt__app_shutdown(app);
     return rv;
 }

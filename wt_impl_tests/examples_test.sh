@@ -32,7 +32,7 @@ for try in 1 2 3 4 5; do
   grep -q "listening on" "$dir/server.out" && break
   server_pid=""
 done
-hash=$(sed -n 's/^certificate sha256: \([0-9a-f]\{64\}\)$/\1/p' "$dir/server.out")
+hash=$(sed -n 's/.*sha256 \([0-9a-f]\{64\}\) (for serverCertificateHashes).*/\1/p' "$dir/server.out" | head -n1)
 if [ -z "$server_pid" ] || [ -z "$hash" ]; then
   echo "FAIL examples: echo_server did not start"; cat "$dir/server.out"; echo "0 passed, 1 failed"; exit 1
 fi
