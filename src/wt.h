@@ -180,11 +180,15 @@ typedef struct wt_stream wt_stream;
  *                          returning without it accepts (2xx).
  * WT_EV_SESSION_OPEN       session. Streams and datagrams may be used.
  * WT_EV_SESSION_DRAINING   session. The peer asked to wind down.
- * WT_EV_SESSION_CLOSED     session, code, reason/reason_len (the close
- *                          capsule; 0 and "" for a bare FIN), error (WT_OK
- *                          for a clean close; WT_ERR_REFUSED with status for
- *                          a refused client session; WT_ERR_CLOSED when the
- *                          connection went away; WT_ERR_TIMEOUT).
+ * WT_EV_SESSION_CLOSED     session, code, reason/reason_len (the peer's
+ *                          close capsule, or what wt_session_close sent; 0
+ *                          and "" for a bare FIN), error: WT_OK for a clean
+ *                          close; WT_ERR_REFUSED with status for a refused
+ *                          session; WT_ERR_CLOSED when the connection went
+ *                          away; WT_ERR_TIMEOUT (handshake or idle);
+ *                          WT_ERR_CERT / WT_ERR_TLS when the server failed
+ *                          verification; WT_ERR_PROTOCOL when the peer broke
+ *                          the protocol (bad capsule, no WebTransport).
  * WT_EV_STREAM_OPEN        session, stream. The peer opened a stream.
  * WT_EV_STREAM_DATA        session, stream, data/len in order, fin = 1 on
  *                          the last (len may be 0 then).
