@@ -22,6 +22,7 @@ typedef struct server_ctx {
     uint32_t stop_sending_code;   /* last STOP_SENDING seen */
     int resets, stops;
     int datagrams;
+    int streams_opened;
     int open_bidi_on_open;        /* open a server bidi stream and send "hello from server" */
     int pause_all;                /* never read: the slow reader */
     size_t paused_bytes_seen;
@@ -70,6 +71,7 @@ static void server_handler(wt_event *ev) {
         if (sx->last == ev->session) sx->last = NULL;
         break;
     case WT_EV_STREAM_OPEN:
+        sx->streams_opened++;
         if (sx->pause_all) {
             wt_stream_pause(st, 1);
             sx->paused_stream = st;
@@ -436,10 +438,11 @@ WT_TEST(wt_reset_and_stop_sending_codes_reach_the_peer) {
     REQUIRE(wt_session_open_stream(cx.s, 1, &b) == WT_OK);
     wt_stream_write(a, "x", 1);
     wt_stream_write(b, "y", 1);
-    harness_run(&h, &sx.requests, 300); /* let both streams reach the server */
     {
-        int dummy = 0;
-        harness_run(&h, &dummy, 100);
+        /* both streams must reach the server before they are cut */
+        uint64_t end = wt_loop_now_ms(h.loop) + 5000;
+        while (sx.streams_opened < 2 && wt_loop_now_ms(h.loop) < end) wt_loop_run_once(h.loop, 20);
+        REQUIRE(sx.streams_opened == 2);
     }
     CHECK_EQ_INT(wt_stream_reset(a, 0xdeadbeef), WT_OK);
     CHECK_EQ_INT(wt_stream_stop_sending(b, 42), WT_OK);
@@ -944,7 +947,12 @@ WT_TEST(wt_streams_before_their_session_are_held_within_a_bound) {
     harness_log_match = "buffered_streams limit";
     harness_log_hits = 0;
     for (i = 0; i < 4; i++) REQUIRE((raw[i] = raw_wt_stream(c, (uint64_t)next_id, "early")) != NULL);
-    harness_run(&h, &dummy, 200); /* they reach the server first */
+    {
+        /* they reach the server first: three held, one refused */
+        uint64_t end = wt_loop_now_ms(h.loop) + 5000;
+        while ((h.app->ep.conns->npending < 3 || harness_log_hits < 1) && wt_loop_now_ms(h.loop) < end)
+            wt_loop_run_once(h.loop, 20);
+    }
     CHECK_EQ_INT(ec.streams, 0);
     CHECK_EQ_INT((int)h.app->ep.conns->npending, 3);
     CHECK_EQ_INT(harness_log_hits, 1); /* the fourth was over buffered_streams: reset */
