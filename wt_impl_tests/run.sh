@@ -20,6 +20,7 @@ phase() { # name, command...
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
 }
+phase "dependency script refuses a bad sha256" bash wt_impl_tests/deps_test.sh
 phase "unit + integration" "$B/wt_tests"
 phase "unit + integration under ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
   UBSAN_OPTIONS=print_stacktrace=1 "$B/wt_tests_san"
