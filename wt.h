@@ -773,6 +773,8 @@ struct wt__conn {
     wt__dgram *dq_head, *dq_tail;     /* datagrams to send */
     size_t dq_len;
     wt_stream *graveyard;        /* closed streams, freed at a safe point */
+    wt_stream *all_streams;      /* every wt_stream of the connection, whatever
+                                    its state: none outlives the connection */
     uint64_t ctrl_acked;         /* control stream bytes acknowledged */
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
     /* client */
@@ -824,6 +826,7 @@ struct wt_stream {
     wt_session *sess;
     wt_stream *next, *prev;      /* session list, or conn->pending */
     wt_stream *send_next;        /* conn send queue */
+    wt_stream *all_next, *all_prev; /* conn->all_streams */
     int in_send_queue;
     int64_t id;
     int kind;
@@ -2133,6 +2136,7 @@ static void wt__conn_free(wt__conn *c) {
     c->h3 = NULL;
     while (c->sessions) wt__session_free(c->sessions);
     wt__conn_free_graveyard(c);
+    while (c->all_streams) wt__stream_free(c->all_streams); /* e.g. still classifying */
     if (c->qc) ngtcp2_conn_del(c->qc);
     if (c->ssl) wolfSSL_free(c->ssl);
     wt__buf_free(&ep->alloc, &c->peer_ctrl);
@@ -3680,11 +3684,18 @@ wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
     st->bidi = bidi != 0;
     st->local = local != 0;
     st->kind = WT__ST_CLASSIFY;
+    st->all_next = c->all_streams;
+    if (c->all_streams) c->all_streams->all_prev = st;
+    c->all_streams = st;
     return st;
 }
 
 void wt__stream_free(wt_stream *st) {
     const wt_allocator *a = &st->conn->ep->alloc;
+    wt__conn *c = st->conn;
+    if (st->all_prev) st->all_prev->all_next = st->all_next;
+    else c->all_streams = st->all_next;
+    if (st->all_next) st->all_next->all_prev = st->all_prev;
     wt__sendbuf_free(a, &st->tx);
     wt__buf_free(a, &st->rx);
     wt__free(a, st);

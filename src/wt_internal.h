@@ -308,6 +308,8 @@ struct wt__conn {
     wt__dgram *dq_head, *dq_tail;     /* datagrams to send */
     size_t dq_len;
     wt_stream *graveyard;        /* closed streams, freed at a safe point */
+    wt_stream *all_streams;      /* every wt_stream of the connection, whatever
+                                    its state: none outlives the connection */
     uint64_t ctrl_acked;         /* control stream bytes acknowledged */
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
     /* client */
@@ -359,6 +361,7 @@ struct wt_stream {
     wt_session *sess;
     wt_stream *next, *prev;      /* session list, or conn->pending */
     wt_stream *send_next;        /* conn send queue */
+    wt_stream *all_next, *all_prev; /* conn->all_streams */
     int in_send_queue;
     int64_t id;
     int kind;

@@ -371,6 +371,7 @@ static void wt__conn_free(wt__conn *c) {
     c->h3 = NULL;
     while (c->sessions) wt__session_free(c->sessions);
     wt__conn_free_graveyard(c);
+    while (c->all_streams) wt__stream_free(c->all_streams); /* e.g. still classifying */
     if (c->qc) ngtcp2_conn_del(c->qc);
     if (c->ssl) wolfSSL_free(c->ssl);
     wt__buf_free(&ep->alloc, &c->peer_ctrl);

@@ -13,11 +13,18 @@ wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
     st->bidi = bidi != 0;
     st->local = local != 0;
     st->kind = WT__ST_CLASSIFY;
+    st->all_next = c->all_streams;
+    if (c->all_streams) c->all_streams->all_prev = st;
+    c->all_streams = st;
     return st;
 }
 
 void wt__stream_free(wt_stream *st) {
     const wt_allocator *a = &st->conn->ep->alloc;
+    wt__conn *c = st->conn;
+    if (st->all_prev) st->all_prev->all_next = st->all_next;
+    else c->all_streams = st->all_next;
+    if (st->all_next) st->all_next->all_prev = st->all_prev;
     wt__sendbuf_free(a, &st->tx);
     wt__buf_free(a, &st->rx);
     wt__free(a, st);
