@@ -164,7 +164,9 @@ typedef struct wt_allocator {
  *   (FIN or reset each way) or when its session ends.
  * - Event data (data, reason, header strings) is valid only during the call.
  * - wt_app_destroy / wt_client_destroy close everything first, so every
- *   CLOSED event is delivered before they return.
+ *   CLOSED event is delivered before they return. They, and
+ *   wt_loop_destroy, must not be called from a handler or timer (they log
+ *   an error and do nothing): stop the loop, destroy after it returns.
  */
 typedef struct wt_loop wt_loop;
 typedef struct wt_app wt_app;
@@ -245,15 +247,15 @@ typedef struct wt_limits {
     uint32_t max_sessions;         /* sessions per connection: 16 */
     uint32_t max_streams_bidi;     /* peer-opened bidi streams at once: 128 */
     uint32_t max_streams_uni;      /* peer-opened uni streams at once: 128 */
-    uint32_t stream_window;        /* receive window per stream: 256 KiB */
-    uint32_t conn_window;          /* receive window per connection: 4 MiB */
-    uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 256 KiB */
+    uint32_t stream_window;        /* receive window per stream: 1 MiB */
+    uint32_t conn_window;          /* receive window per connection: 8 MiB */
+    uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 1 MiB */
     uint32_t datagram_queue;       /* datagrams waiting to be sent: 64 */
     uint32_t buffered_streams;     /* streams arriving before their session: 24 */
     uint32_t buffered_datagrams;   /* datagrams arriving before their session: 32 */
     uint32_t max_header_bytes;     /* request/response header section: 16 KiB */
     uint32_t idle_timeout_ms;      /* QUIC idle timeout: 30000 */
-    uint32_t handshake_timeout_ms; /* QUIC + CONNECT must finish within: 10000 */
+    uint32_t handshake_timeout_ms; /* QUIC handshake + first session answered: 10000 */
     uint32_t udp_buffer;           /* SO_RCVBUF / SO_SNDBUF: 4 MiB */
 } wt_limits;
 
@@ -687,6 +689,7 @@ struct wt_loop {
     size_t ntimers, timers_cap;
     int64_t next_timer_id;
     volatile sig_atomic_t stop;
+    int processing;   /* inside wt_loop_process: handlers and timers run */
     uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
 };
 
@@ -707,7 +710,7 @@ struct wt__ep {
     size_t nconns;
     /* connection-ID table (open addressing); server only */
     struct wt__cid_slot *cids;
-    size_t cids_cap, cids_used;
+    size_t cids_cap, cids_live, cids_dead; /* dead: tombstones */
     uint8_t reset_secret[32];
     WC_RNG rng;
     int rng_ready;
@@ -753,7 +756,7 @@ struct wt__conn {
     uint8_t *close_pkt;          /* CONNECTION_CLOSE, re-sent while closing */
     size_t close_pkt_len;
     int dirty;                   /* has something to write */
-    int in_callback;             /* ngtcp2 is calling us: do not delete */
+    int session_seen;            /* a session was answered: CONNECT deadline met */
     /* WebTransport */
     wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
     int64_t ctrl_id;             /* our control stream (nghttp3's) */
@@ -777,6 +780,8 @@ struct wt__conn {
                                     its state: none outlives the connection */
     uint64_t ctrl_acked;         /* control stream bytes acknowledged */
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
+    ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
+    size_t ncids, cids_cap;
     /* client */
     char *host;
     uint16_t port;
@@ -836,9 +841,13 @@ struct wt_stream {
     unsigned reset_sent : 1, stop_sent : 1, paused : 1, read_all : 1;
     unsigned want_writable : 1, open_delivered : 1, closed : 1, blocked : 1;
     unsigned read_done : 1;      /* no more DATA will be delivered */
+    unsigned transport_closed : 1; /* ngtcp2 closed it; we still hold data for the app */
     wt__sendbuf tx;
     wt__buf rx;                  /* held while paused, collecting, or pending */
-    uint64_t rx_unacked;         /* bytes received but not yet credited */
+    uint64_t uncredited;         /* payload bytes received, flow-control credit not
+                                    yet given back: every credit goes through it,
+                                    so none is given twice */
+    uint64_t pending_reset;      /* h3 code of a RESET that came while pending, +1 */
     size_t read_all_limit;
     uint8_t hdr[16];
     size_t hdr_len;
@@ -848,6 +857,9 @@ struct wt_stream {
 /* ---- loop (wt_loop.c) */
 uint64_t wt__now_ns(void);
 int wt__loop_add_ep(wt_loop *loop, wt__ep *ep);
+/* Logs and returns 1 when called from inside wt_loop_process (a handler or
+   a timer), where destroying would pull the stack out from under it. */
+int wt__loop_busy(wt_loop *loop, const char *what);
 void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep);
 int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 void wt__sock_close(wt__sock *s);
@@ -890,7 +902,8 @@ typedef struct wt__tx {
     wt_stream *wst;    /* a WT stream, or NULL for nghttp3 */
     int ctrl_prefix;   /* the rewritten SETTINGS */
 } wt__tx;
-int wt__h3_next_tx(wt__conn *c, wt__tx *tx);
+int wt__h3_next_tx(wt__conn *c, wt__tx *tx);     /* nghttp3's streams */
+void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx); /* WebTransport streams */
 void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n);
 void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx);
 void wt__h3_tx_shut(wt__conn *c, wt__tx *tx);
@@ -939,6 +952,9 @@ int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, c
 void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len);
 void wt__dgram_adopt_pending(wt__conn *c, wt_session *s);
 void wt__dgram_free_all(wt__conn *c);
+/* Bytes a DATAGRAM frame's payload (quarter stream ID included) may have on
+   the current path: 0 if the peer takes no datagrams. */
+size_t wt__dgram_room(wt__conn *c);
 
 #endif /* WT__INTERNAL_H */
 /* ---- end file: src/wt_internal.h ---- */
@@ -1447,7 +1463,7 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
 }
 
 void wt_loop_destroy(wt_loop *loop) {
-    if (!loop) return;
+    if (!loop || wt__loop_busy(loop, "wt_loop_destroy")) return;
     if (loop->eps) wt__log(&loop->log, WT_LOG_WARN, "loop destroyed while apps or clients still use it");
     wt__free(&loop->alloc, loop->timers);
     wt__free(&loop->alloc, loop->rxbuf);
@@ -1700,9 +1716,11 @@ int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
 }
 
 int wt_loop_timeout(wt_loop *loop) {
-    uint64_t now = wt_loop_now_ms(loop), next = UINT64_MAX;
+    uint64_t now, next = UINT64_MAX;
     wt__ep *ep;
     size_t i;
+    if (!loop) return -1;
+    now = wt_loop_now_ms(loop);
     if (loop->stop) return 0;
     for (i = 0; i < loop->ntimers; i++) next = WT__MIN(next, loop->timers[i].due_ms);
     for (ep = loop->eps; ep; ep = ep->next) next = WT__MIN(next, wt__ep_expiry_ms(ep));
@@ -1716,6 +1734,8 @@ int wt_loop_process(wt_loop *loop) {
     uint64_t now = wt__now_ns();
     int i;
     if (!loop) return WT_ERR_INVALID;
+    if (loop->processing) return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
+    loop->processing = 1;
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
         for (i = 0; i < ep->nsocks; i++) {
@@ -1728,7 +1748,14 @@ int wt_loop_process(wt_loop *loop) {
         next = ep->next;
         wt__ep_service(ep, wt__now_ns());
     }
+    loop->processing = 0;
     return WT_OK;
+}
+
+int wt__loop_busy(wt_loop *loop, const char *what) {
+    if (!loop || !loop->processing) return 0;
+    wt__log(&loop->log, WT_LOG_ERROR, "%s called from a handler or timer: ignored (stop the loop, then destroy)", what);
+    return 1;
 }
 
 int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
@@ -1878,41 +1905,73 @@ static wt__conn *wt__cid_find(wt__ep *ep, const uint8_t *p, size_t n) {
     return s ? s->conn : NULL;
 }
 
-static int wt__cid_add(wt__ep *ep, const uint8_t *p, size_t n, wt__conn *c) {
-    size_t mask, i;
-    if (n == 0 || n > NGTCP2_MAX_CIDLEN) return WT_OK;
-    if ((ep->cids_used + 1) * 2 > ep->cids_cap) {
-        /* grow and rehash, dropping tombstones */
-        size_t cap = ep->cids_cap * 2, j;
-        wt__cid_slot *old = ep->cids, *nt = (wt__cid_slot *)wt__calloc(&ep->alloc, cap * sizeof *nt);
-        if (!nt) return WT_ERR_NOMEM;
-        ep->cids = nt;
-        ep->cids_cap = cap;
-        ep->cids_used = 0;
-        for (j = 0; j < cap / 2; j++)
-            if (old[j].len && old[j].len != 255) wt__cid_add(ep, old[j].data, old[j].len, old[j].conn);
-        wt__free(&ep->alloc, old);
-    }
-    mask = ep->cids_cap - 1;
-    i = wt__cid_hash(p, n) & mask;
+static void wt__cid_put(wt__ep *ep, const uint8_t *p, size_t n, wt__conn *c) {
+    size_t mask = ep->cids_cap - 1, i = wt__cid_hash(p, n) & mask;
     while (ep->cids[i].len != 0 && ep->cids[i].len != 255) i = (i + 1) & mask;
-    if (ep->cids[i].len == 0) ep->cids_used++;
+    if (ep->cids[i].len == 255) ep->cids_dead--;
+    ep->cids_live++;
     ep->cids[i].len = (uint8_t)n;
     memcpy(ep->cids[i].data, p, n);
     ep->cids[i].conn = c;
+}
+
+/* Keeps the table at most half full counting tombstones: rehashing drops
+   them, and the size follows the live count only, so connection churn
+   cannot grow it. */
+static int wt__cid_make_room(wt__ep *ep) {
+    size_t cap = ep->cids_cap, j;
+    wt__cid_slot *old, *nt;
+    if ((ep->cids_live + ep->cids_dead + 1) * 2 <= ep->cids_cap) return WT_OK;
+    while ((ep->cids_live + 1) * 4 > cap) cap *= 2;
+    nt = (wt__cid_slot *)wt__calloc(&ep->alloc, cap * sizeof *nt);
+    if (!nt) return WT_ERR_NOMEM;
+    old = ep->cids;
+    j = ep->cids_cap;
+    ep->cids = nt;
+    ep->cids_cap = cap;
+    ep->cids_live = ep->cids_dead = 0;
+    while (j-- > 0)
+        if (old[j].len && old[j].len != 255) wt__cid_put(ep, old[j].data, old[j].len, old[j].conn);
+    wt__free(&ep->alloc, old);
     return WT_OK;
 }
 
-static void wt__cid_remove(wt__ep *ep, const uint8_t *p, size_t n) {
+static int wt__cid_add(wt__ep *ep, const uint8_t *p, size_t n, wt__conn *c) {
+    if (n == 0 || n > NGTCP2_MAX_CIDLEN) return WT_OK;
+    if (wt__cid_find(ep, p, n)) return WT_OK; /* e.g. the client's DCID reused */
+    if (c->ncids == c->cids_cap) {
+        size_t cap = c->cids_cap ? c->cids_cap * 2 : 8;
+        ngtcp2_cid *nc = (ngtcp2_cid *)wt__realloc(&ep->alloc, c->cids, cap * sizeof *nc);
+        if (!nc) return WT_ERR_NOMEM;
+        c->cids = nc;
+        c->cids_cap = cap;
+    }
+    if (wt__cid_make_room(ep) != WT_OK) return WT_ERR_NOMEM;
+    ngtcp2_cid_init(&c->cids[c->ncids++], p, n);
+    wt__cid_put(ep, p, n, c);
+    return WT_OK;
+}
+
+static void wt__cid_remove(wt__ep *ep, wt__conn *c, const uint8_t *p, size_t n) {
     wt__cid_slot *s = wt__cid_lookup_slot(ep, p, n);
-    if (s) s->len = 255, s->conn = NULL; /* a tombstone keeps probe chains intact */
+    size_t i;
+    if (s && s->conn == c) {
+        s->len = 255, s->conn = NULL; /* a tombstone keeps probe chains intact */
+        ep->cids_live--;
+        ep->cids_dead++;
+    }
+    for (i = 0; i < c->ncids; i++)
+        if (c->cids[i].datalen == n && memcmp(c->cids[i].data, p, n) == 0) {
+            c->cids[i] = c->cids[--c->ncids];
+            break;
+        }
 }
 
 static void wt__cid_remove_conn(wt__ep *ep, wt__conn *c) {
-    size_t i;
-    for (i = 0; i < ep->cids_cap; i++)
-        if (ep->cids[i].len && ep->cids[i].len != 255 && ep->cids[i].conn == c)
-            ep->cids[i].len = 255, ep->cids[i].conn = NULL;
+    while (c->ncids > 0) wt__cid_remove(ep, c, c->cids[c->ncids - 1].data, c->cids[c->ncids - 1].datalen);
+    wt__free(&ep->alloc, c->cids);
+    c->cids = NULL;
+    c->cids_cap = 0;
 }
 
 /* ---------------------------------------------------------------- ngtcp2 callbacks */
@@ -1940,7 +1999,7 @@ static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size
 static int wt__cb_remove_cid(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *user) {
     wt__conn *c = (wt__conn *)user;
     WT__UNUSED(qc);
-    wt__cid_remove(c->ep, cid->data, cid->datalen);
+    wt__cid_remove(c->ep, c, cid->data, cid->datalen);
     return 0;
 }
 
@@ -1993,9 +2052,14 @@ static int wt__cb_acked(ngtcp2_conn *qc, int64_t stream_id, uint64_t offset, uin
 
 static int wt__cb_stream_close(ngtcp2_conn *qc, uint32_t flags, int64_t stream_id, uint64_t app_error,
                                void *user, void *stream_user) {
-    WT__UNUSED(qc);
     if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET)) app_error = WT__H3_NO_ERROR;
     wt__h3_on_stream_close((wt__conn *)user, stream_id, stream_user, app_error);
+    /* ngtcp2 never raises MAX_STREAMS by itself: a closed peer stream makes
+       room for the next one */
+    if (!ngtcp2_conn_is_local_stream(qc, stream_id)) {
+        if (stream_id & 2) ngtcp2_conn_extend_max_streams_uni(qc, 1);
+        else ngtcp2_conn_extend_max_streams_bidi(qc, 1);
+    }
     return 0;
 }
 
@@ -2018,7 +2082,7 @@ static int wt__cb_stop_sending(ngtcp2_conn *qc, int64_t stream_id, uint64_t app_
 static int wt__cb_extend_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
     wt__conn *c = (wt__conn *)user;
     WT__UNUSED(qc);
-    if (c->h3) nghttp3_conn_set_max_client_streams_bidi(c->h3, max_streams);
+    if (c->h3 && c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3, max_streams);
     return 0;
 }
 
@@ -2324,6 +2388,13 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
     }
     if (rv != 0) return; /* not QUIC: drop */
     c = wt__cid_find(ep, vc.dcid, vc.dcidlen);
+    if (!c && !ep->server && !(pkt[0] & 0x80)) {
+        /* maybe a stateless reset from a server that lost our connection:
+           it carries no CID of ours, so offer it to the connection that
+           talks to that address; ngtcp2 checks the token */
+        for (c = ep->conns; c; c = c->next)
+            if (c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0) break;
+    }
     if (!c) {
         ngtcp2_pkt_hd hd;
         if (!ep->server || ep->closing_all) return;
@@ -2354,14 +2425,19 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
     memset(&pi, 0, sizeof pi);
     wt__ngtcp2_path(c, &path, from, fromlen);
-    c->in_callback = 1;
     rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, pkt, len, now);
-    c->in_callback = 0;
-    if (rv != 0) wt__handle_read_error(c, rv);
-    else {
-        /* the peer may have moved (NAT rebinding): answer where it is now */
-        memcpy(&c->remote, from, fromlen);
-        c->remote_len = fromlen;
+    if (rv != 0) {
+        wt__handle_read_error(c, rv);
+        return;
+    }
+    {
+        /* the peer may have moved (NAT rebinding): follow the path ngtcp2
+           validated, not the source of any one packet */
+        const ngtcp2_path *cur = ngtcp2_conn_get_path(c->qc);
+        if (cur->remote.addrlen <= sizeof c->remote) {
+            memcpy(&c->remote, cur->remote.addr, cur->remote.addrlen);
+            c->remote_len = (socklen_t)cur->remote.addrlen;
+        }
     }
     c->dirty = 1;
 }
@@ -2382,13 +2458,29 @@ static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, co
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
 }
 
+static void wt__dgram_pop(wt__conn *c) {
+    wt__dgram *d = c->dq_head;
+    c->dq_head = d->next;
+    if (!c->dq_head) c->dq_tail = NULL;
+    c->dq_len--;
+    wt__free(&c->ep->alloc, d);
+}
+
+/* Writes packets until ngtcp2 has nothing more (or congestion control says
+   stop), batching equal-size packets for GSO. Sources, in order: nghttp3
+   (control, CONNECT streams, capsules), datagrams (real-time, ahead of
+   bulk), then WebTransport streams round-robin. A source that yields
+   nothing is skipped for the rest of the call so the others still go. */
 int wt__conn_write(wt__conn *c) {
     uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__now_ns();
-    int rounds = 0;
-    if (c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) return WT_OK;
+    int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1;
+    if (c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) {
+        c->dirty = 0;
+        return WT_OK;
+    }
     maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->qc);
     if (maxpkt > WT__MAX_UDP_PAYLOAD) maxpkt = WT__MAX_UDP_PAYLOAD;
     ngtcp2_path_storage_zero(&ps);
@@ -2398,7 +2490,7 @@ int wt__conn_write(wt__conn *c) {
         ngtcp2_pkt_info pi;
         ngtcp2_ssize n, ndatalen = -1;
         uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
-        int is_dgram = 0, accepted = 0;
+        int is_dgram = 0, accepted = 0, open = c->state == WT__CONN_OPEN;
         if (++rounds > 100000) {
             /* never spin: a stuck state machine is a bug, not a hang */
             wt__conn_fail(c, WT_ERR_QUIC, "write loop made no progress");
@@ -2406,31 +2498,33 @@ int wt__conn_write(wt__conn *c) {
         }
         memset(&tx, 0, sizeof tx);
         tx.stream_id = -1;
-        if (c->state == WT__CONN_OPEN && wt__h3_next_tx(c, &tx) != WT_OK) {
+        if (open && h3_ok && wt__h3_next_tx(c, &tx) != WT_OK) {
             wt__conn_fail(c, WT_ERR_H3, "nghttp3 failed to produce data");
             return WT_ERR_H3;
         }
-        if (tx.stream_id < 0 && c->dq_head && c->state == WT__CONN_OPEN) {
+        while (tx.stream_id < 0 && open && dgram_ok && c->dq_head && c->dq_head->len > wt__dgram_room(c)) {
+            wt__log(&c->ep->log, WT_LOG_WARN, "datagram of %zu bytes does not fit this path: dropped",
+                    c->dq_head->len);
+            wt__dgram_pop(c);
+        }
+        if (tx.stream_id < 0 && open && dgram_ok && c->dq_head) {
             ngtcp2_vec v;
             v.base = c->dq_head->data;
             v.len = c->dq_head->len;
             is_dgram = 1;
             n = ngtcp2_conn_writev_datagram(c->qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
                                             NGTCP2_WRITE_DATAGRAM_FLAG_MORE, 0, &v, 1, now);
+            if (accepted) wt__dgram_pop(c);
+            if (n == NGTCP2_ERR_INVALID_ARGUMENT || n == NGTCP2_ERR_INVALID_STATE) {
+                wt__log(&c->ep->log, WT_LOG_WARN, "datagram refused by the peer's limits: dropped");
+                if (!accepted) wt__dgram_pop(c);
+                continue;
+            }
         } else {
+            if (tx.stream_id < 0 && open && streams_ok) wt__h3_next_wt_tx(c, &tx);
             if (tx.fin) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
             n = ngtcp2_conn_writev_stream(c->qc, &ps.path, &pi, buf + used, maxpkt, &ndatalen, flags, tx.stream_id,
                                           tx.nvec ? tx.vec : NULL, tx.nvec, now);
-        }
-        if (is_dgram && (accepted || n == NGTCP2_ERR_INVALID_ARGUMENT)) {
-            wt__dgram *d = c->dq_head;
-            if (!accepted) wt__log(&c->ep->log, WT_LOG_WARN, "datagram of %zu bytes too large for the peer: dropped",
-                                   d->len);
-            c->dq_head = d->next;
-            if (!c->dq_head) c->dq_tail = NULL;
-            c->dq_len--;
-            wt__free(&c->ep->alloc, d);
-            if (n == NGTCP2_ERR_INVALID_ARGUMENT) continue;
         }
         if (n < 0) {
             switch (n) {
@@ -2450,9 +2544,17 @@ int wt__conn_write(wt__conn *c) {
             }
         }
         if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
-        if (n == 0) break;
-        /* batch packets of one size for GSO; a different path or a smaller
-           packet ends the batch */
+        if (n == 0) {
+            /* this source could not go (flow control or congestion): let the
+               next one try; with none left, the call is done */
+            if (is_dgram) dgram_ok = 0;
+            else if (tx.wst) streams_ok = 0;
+            else if (tx.stream_id >= 0) h3_ok = 0;
+            else break;
+            continue;
+        }
+        /* batch packets of one size for GSO; a different path or a larger
+           packet starts a new batch */
         if (npkts > 0 && (!ngtcp2_path_eq(&batch_ps.path, &ps.path) || (size_t)n > seg)) {
             wt__flush(c, buf, used, seg, &batch_ps.path);
             memmove(buf, buf + used, (size_t)n);
@@ -2540,12 +2642,12 @@ uint64_t wt__ep_expiry_ms(wt__ep *ep) {
     wt__conn *c;
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
-        if (c->dirty || c->state == WT__CONN_DEAD) return now_ms;
+        if ((c->dirty && c->state <= WT__CONN_OPEN) || c->state == WT__CONN_DEAD) return now_ms;
         if (c->state >= WT__CONN_CLOSING) e = c->deadline_ms;
         else {
             uint64_t x = ngtcp2_conn_get_expiry(c->qc);
             e = x == UINT64_MAX ? UINT64_MAX : (x + WT__NS_PER_MS - 1) / WT__NS_PER_MS;
-            if (c->state == WT__CONN_HANDSHAKE) e = WT__MIN(e, c->deadline_ms);
+            if (!c->session_seen) e = WT__MIN(e, c->deadline_ms);
         }
         next = WT__MIN(next, e);
     }
@@ -2561,6 +2663,13 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             wt__log(&ep->log, WT_LOG_INFO, "handshake timed out");
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             c->state = WT__CONN_DEAD;
+        }
+        if (c->state == WT__CONN_OPEN && !c->session_seen && now_ms >= c->deadline_ms) {
+            /* QUIC is up but no session was asked for (server) or answered
+               (client) in time: the slot goes back */
+            wt__log(&ep->log, WT_LOG_INFO, "no WebTransport session within handshake_timeout_ms: closing");
+            if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
+            wt__conn_close(c, WT__H3_NO_ERROR, "no session");
         }
         if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->qc) <= now_ns) {
             int rv = ngtcp2_conn_handle_expiry(c->qc, now_ns);
@@ -2961,7 +3070,7 @@ refuse:
             (long long)stream_id);
     ngtcp2_conn_set_stream_user_data(c->qc, stream_id, WT__DEAD_STREAM);
     ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_STREAM_CREATION_ERROR);
-    wt__conn_consumed(c, stream_id, len);
+    wt__conn_consumed(c, stream_id, had + len);
     return WT_OK;
 }
 
@@ -3000,17 +3109,41 @@ void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t a
     }
 }
 
+/* The peer aborted a CONNECT stream: its session is over, abruptly. */
+static void wt__h3_connect_aborted(wt__conn *c, int64_t stream_id) {
+    wt_session *s = wt__session_find(c, (uint64_t)stream_id);
+    if (s && s->state != WT__SESS_CLOSED) {
+        wt__log(&c->ep->log, WT_LOG_INFO, "session %lld: the peer reset its CONNECT stream", (long long)stream_id);
+        wt__session_end(s, WT_ERR_CLOSED);
+    }
+}
+
 void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
     if (wt__is_wt_stream(su)) {
-        wt__stream_on_reset((wt_stream *)su, app_error);
+        wt_stream *st = (wt_stream *)su;
+        if (st->kind == WT__ST_CLASSIFY) {
+            /* reset inside its header: give the held bytes back, close our side */
+            wt__conn_consumed(c, stream_id, st->hdr_len);
+            st->hdr_len = 0;
+            ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_REQUEST_CANCELLED);
+            return;
+        }
+        wt__stream_on_reset(st, app_error);
         return;
     }
-    if (c->h3 && su != WT__DEAD_STREAM) nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+    if (!c->h3 || su == WT__DEAD_STREAM) return;
+    nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+    wt__h3_connect_aborted(c, stream_id);
 }
 
 void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
-    WT__UNUSED(c), WT__UNUSED(stream_id);
-    if (wt__is_wt_stream(su)) wt__stream_on_stop_sending((wt_stream *)su, app_error);
+    if (wt__is_wt_stream(su)) {
+        wt__stream_on_stop_sending((wt_stream *)su, app_error);
+        return;
+    }
+    if (!c->h3 || su == WT__DEAD_STREAM) return;
+    nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
+    wt__h3_connect_aborted(c, stream_id);
 }
 
 void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
@@ -3025,7 +3158,6 @@ void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
 
 /* ---------------------------------------------------------------- outgoing data */
 int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
-    wt_stream *st;
     if (c->h3) {
         nghttp3_vec v[16];
         int64_t sid = -1;
@@ -3068,7 +3200,12 @@ int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
             return WT_OK;
         }
     }
-    /* WebTransport streams, round-robin */
+    return WT_OK;
+}
+
+/* The next WebTransport stream with something to send, round-robin. */
+void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
+    wt_stream *st;
     while ((st = c->send_head) != NULL) {
         if (st->blocked || st->closed || (st->tx.unsent == 0 && (!st->fin_queued || st->fin_sent))) {
             wt__stream_unqueue_send(st);
@@ -3078,9 +3215,8 @@ int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
         tx->wst = st;
         tx->nvec = wt__sendbuf_peek(&st->tx, tx->vec, 16);
         tx->fin = st->fin_queued;
-        return WT_OK;
+        return;
     }
-    return WT_OK;
 }
 
 void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n) {
@@ -3298,6 +3434,7 @@ static int wt__session_respond(wt_session *s, int status) {
     nghttp3_nv nv[2];
     size_t nnv = 1;
     int rv;
+    s->conn->session_seen = 1; /* answered, one way or the other */
     snprintf(code, sizeof code, "%03d", status);
     nv[0].name = (const uint8_t *)":status", nv[0].namelen = 7;
     nv[0].value = (const uint8_t *)code, nv[0].valuelen = 3;
@@ -3319,6 +3456,7 @@ static int wt__session_respond(wt_session *s, int status) {
 
 static void wt__session_opened(wt_session *s) {
     wt_event ev;
+    s->conn->session_seen = 1;
     s->state = WT__SESS_OPEN;
     s->conn->nsessions++;
     memset(&ev, 0, sizeof ev);
@@ -3341,6 +3479,7 @@ static void wt__session_on_request(wt_session *s, int fin) {
         s->fn = NULL;
         wt__session_respond(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         s->state = WT__SESS_CLOSED;
+        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
         return;
     }
     if (c->nsessions >= ep->lim.max_sessions || c->goaway) {
@@ -3349,6 +3488,7 @@ static void wt__session_on_request(wt_session *s, int fin) {
         s->fn = NULL;
         wt__session_respond(s, 429);
         s->state = WT__SESS_CLOSED;
+        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
         return;
     }
     ep->on_request(ep, s); /* routes: sets fn, or reject_status 404 */
@@ -3396,6 +3536,7 @@ void wt__session_on_headers_done(wt_session *s, int fin) {
     }
     wt__log(&s->conn->ep->log, WT_LOG_INFO, "server refused session %s with status %d", s->path ? s->path : "",
             s->status);
+    s->conn->session_seen = 1;
     s->cap_fin = 1;
     nghttp3_conn_resume_stream(s->conn->h3, s->id);
     wt__session_end(s, WT_ERR_REFUSED);
@@ -3458,7 +3599,7 @@ void wt__session_end(wt_session *s, int error) {
     if (was_open && c->nsessions > 0) c->nsessions--;
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
-    if (c->h3 && !s->cap_fin && c->state <= WT__CONN_OPEN) {
+    if (c->h3 && !s->cap_fin && !s->connect_closed && c->state <= WT__CONN_OPEN) {
         s->cap_fin = 1;
         nghttp3_conn_resume_stream(c->h3, s->id);
         c->dirty = 1;
@@ -3621,7 +3762,7 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
     if (s->state == WT__SESS_CLOSED) return WT_ERR_CLOSED;
     if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
-    if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN) {
+    if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed) {
         n = wt__capsule_close(cap, code, reason, rlen);
         if ((rv = wt__sendbuf_append(&c->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
             return wt__fail(&c->ep->log, rv, "wt_session_close: out of memory");
@@ -3643,7 +3784,7 @@ int wt_session_drain(wt_session *s) {
     size_t n = 0;
     int rv;
     if (!s) return WT_ERR_INVALID;
-    if (s->state != WT__SESS_OPEN || !s->conn->h3) return WT_ERR_STATE;
+    if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin) return WT_ERR_STATE;
     n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
     n += wt__varint_put(cap + n, 0);
     if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK) return rv;
@@ -3780,6 +3921,21 @@ void wt__conn_free_graveyard(wt__conn *c) {
     }
 }
 
+/* Gives back flow-control credit for up to n received bytes, never more
+   than were received and not yet credited. */
+static void wt__stream_credit(wt_stream *st, uint64_t n) {
+    if (n > st->uncredited) n = st->uncredited;
+    st->uncredited -= n;
+    wt__conn_consumed(st->conn, st->id, (size_t)n);
+}
+
+/* A stream ngtcp2 has closed lives on only while it holds data the app has
+   not taken (paused, or waiting for its session); then it ends. */
+static void wt__stream_maybe_end(wt_stream *st) {
+    if (st->transport_closed && !st->closed && st->kind == WT__ST_WT && !st->paused && st->rx.len == 0)
+        wt__stream_end(st);
+}
+
 static void wt__stream_emit(wt_stream *st, wt_event *ev) {
     ev->stream = st;
     if (st->sess) wt__session_emit(st->sess, ev);
@@ -3797,10 +3953,12 @@ static void wt__stream_refuse(wt_stream *st, uint64_t h3code, const char *why) {
     wt__conn *c = st->conn;
     wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld for session %llu refused: %s", (long long)st->id,
             (unsigned long long)st->session_id, why);
-    ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
-    ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
+    if (!st->transport_closed) {
+        ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
+        ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
+    }
     /* what it held back still counts against the connection window */
-    wt__conn_consumed(c, st->id, st->rx.len);
+    wt__stream_credit(st, st->uncredited);
     wt__stream_end(st);
 }
 
@@ -3812,7 +3970,7 @@ static void wt__stream_deliver_open(wt_stream *st) {
     wt__stream_emit(st, &ev);
 }
 
-static void wt__stream_deliver_held(wt_stream *st, int credit);
+static void wt__stream_deliver_held(wt_stream *st);
 
 int wt__stream_on_wt_header(wt_stream *st) {
     wt__conn *c = st->conn;
@@ -3852,12 +4010,20 @@ void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
         if (s->state != WT__SESS_OPEN) return;
         if (!st->closed && (st->rx.len || st->fin_received)) {
             /* replay what was held as if it arrived now, so the modes the
-               OPEN handler chose (pause, read_all) apply to it */
+               OPEN handler chose (pause, read_all) apply to it; it was
+               counted as uncredited when it arrived */
             wt__buf held = st->rx;
             memset(&st->rx, 0, sizeof st->rx);
+            st->uncredited -= WT__MIN(st->uncredited, held.len);
             wt__stream_on_data(st, held.data, held.len, st->fin_received);
             wt__buf_free(&c->ep->alloc, &held);
         }
+        if (!st->closed && st->pending_reset) {
+            uint64_t code = st->pending_reset - 1;
+            st->pending_reset = 0;
+            wt__stream_on_reset(st, code);
+        }
+        if (!st->closed) wt__stream_maybe_end(st);
         next = c->pending; /* the handler may have changed the list */
     }
 }
@@ -3882,23 +4048,24 @@ static void wt__stream_emit_data(wt_stream *st, const uint8_t *p, size_t n, int 
     wt__stream_emit(st, &ev);
 }
 
-/* Delivers what was held (paused, pending or collected) and gives the
-   credit back. */
-static void wt__stream_deliver_held(wt_stream *st, int credit) {
+/* Delivers what was held (paused, pending or collected) and gives back
+   whatever credit it still owes. */
+static void wt__stream_deliver_held(wt_stream *st) {
     wt__conn *c = st->conn;
     wt__buf held = st->rx;
     int fin = st->fin_received;
     memset(&st->rx, 0, sizeof st->rx);
     if (held.len || fin) wt__stream_emit_data(st, held.data, held.len, fin);
-    if (credit) wt__conn_consumed(c, st->id, held.len);
+    wt__stream_credit(st, held.len);
     wt__buf_free(&c->ep->alloc, &held);
 }
 
 void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin) {
     wt__conn *c = st->conn;
     if (fin) st->fin_received = 1;
+    st->uncredited += len;
     if (st->closed || st->read_done) {
-        wt__conn_consumed(c, st->id, len);
+        wt__stream_credit(st, len);
         return;
     }
     if (st->kind == WT__ST_PENDING || st->paused) {
@@ -3915,35 +4082,43 @@ void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin)
                     (long long)st->id, st->read_all_limit);
             ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, code);
             st->stop_sent = 1;
-            wt__conn_consumed(c, st->id, len);
             st->read_all = 0;
             st->fin_received = 0;
-            wt__stream_deliver_held(st, 0);
+            wt__stream_deliver_held(st);
             st->read_done = 1;
+            wt__stream_credit(st, st->uncredited);
             return;
         }
         if (wt__buf_append(&c->ep->alloc, &st->rx, data, len) != WT_OK) {
             wt__stream_refuse(st, WT__H3_INTERNAL_ERROR, "out of memory");
             return;
         }
-        wt__conn_consumed(c, st->id, len); /* collecting is consuming */
+        wt__stream_credit(st, len); /* collecting is consuming */
         if (fin) {
             st->read_all = 0;
-            wt__stream_deliver_held(st, 0);
+            wt__stream_deliver_held(st);
         }
         return;
     }
     wt__stream_emit_data(st, data, len, fin);
-    wt__conn_consumed(c, st->id, len);
+    wt__stream_credit(st, len);
 }
 
 void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
     wt_event ev;
     int64_t code = wt_h3_to_code(app_error);
     if (st->closed || st->reset_received) return;
+    if (st->kind == WT__ST_PENDING) {
+        /* told to the app after STREAM_OPEN, when its session comes */
+        st->pending_reset = app_error + 1;
+        st->fin_received = 0;
+        wt__stream_credit(st, st->uncredited);
+        wt__buf_free(&st->conn->ep->alloc, &st->rx);
+        return;
+    }
     st->reset_received = 1;
     st->read_done = 1;
-    wt__conn_consumed(st->conn, st->id, st->rx.len);
+    wt__stream_credit(st, st->uncredited);
     wt__buf_free(&st->conn->ep->alloc, &st->rx);
     if (st->kind != WT__ST_WT) return;
     memset(&ev, 0, sizeof ev);
@@ -3982,19 +4157,27 @@ void wt__stream_on_acked(wt_stream *st, uint64_t n) {
 
 void wt__stream_on_close(wt_stream *st) {
     wt__conn *c = st->conn;
-    if (st->kind == WT__ST_PENDING || st->kind == WT__ST_CLASSIFY) wt__conn_consumed(c, st->id, st->rx.len);
-    wt__stream_end(st);
+    st->transport_closed = 1;
+    if (st->kind == WT__ST_CLASSIFY) {
+        wt__conn_consumed(c, st->id, st->hdr_len); /* header bytes held back */
+        wt__stream_end(st);
+        return;
+    }
+    /* data the app has not taken yet (paused, or the session is still on
+       its way) outlives the QUIC stream; the rest ends now */
+    if (st->kind == WT__ST_PENDING) return;
+    wt__stream_maybe_end(st);
 }
 
 void wt__stream_gone(wt_stream *st, uint64_t h3code) {
     wt__conn *c = st->conn;
     if (st->closed) return;
-    if (c->qc && c->state <= WT__CONN_OPEN && h3code) {
+    if (c->qc && c->state <= WT__CONN_OPEN && h3code && !st->transport_closed) {
         ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
         ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
-        wt__conn_consumed(c, st->id, st->rx.len);
         c->dirty = 1;
     }
+    wt__stream_credit(st, st->uncredited);
     wt__stream_end(st);
 }
 
@@ -4113,10 +4296,11 @@ int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
     if (st->read_done || st->stop_sent) return WT_ERR_CLOSED;
     st->stop_sent = 1;
     st->read_done = 1;
-    ngtcp2_conn_shutdown_stream_read(st->conn->qc, 0, st->id, wt_code_to_h3(code));
-    wt__conn_consumed(st->conn, st->id, st->rx.len);
+    if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(st->conn->qc, 0, st->id, wt_code_to_h3(code));
+    wt__stream_credit(st, st->uncredited);
     wt__buf_free(&st->conn->ep->alloc, &st->rx);
     st->conn->dirty = 1;
+    wt__stream_maybe_end(st);
     return WT_OK;
 }
 
@@ -4130,7 +4314,8 @@ int wt_stream_pause(wt_stream *st, int paused) {
     }
     if (!st->paused) return WT_OK;
     st->paused = 0;
-    if (!st->read_done && (st->rx.len || st->fin_received)) wt__stream_deliver_held(st, 1);
+    if (!st->read_done && (st->rx.len || st->fin_received)) wt__stream_deliver_held(st);
+    if (!st->closed) wt__stream_maybe_end(st);
     return WT_OK;
 }
 
@@ -4145,11 +4330,12 @@ int wt_stream_read_all(wt_stream *st, size_t limit) {
     if (st->paused) {
         /* what was held while paused is part of the collection */
         st->paused = 0;
-        wt__conn_consumed(st->conn, st->id, st->rx.len);
+        wt__stream_credit(st, st->rx.len);
         if (st->fin_received) {
             st->read_all = 0;
-            wt__stream_deliver_held(st, 0);
+            wt__stream_deliver_held(st);
         }
+        if (!st->closed) wt__stream_maybe_end(st);
     }
     return WT_OK;
 }
@@ -4236,21 +4422,28 @@ void wt__dgram_free_all(wt__conn *c) {
     c->npending_dgrams = c->dq_len = 0;
 }
 
-size_t wt_session_max_datagram_size(const wt_session *s) {
+size_t wt__dgram_room(wt__conn *c) {
     const ngtcp2_transport_params *tp;
-    size_t room, hdr;
-    if (!s || s->state != WT__SESS_OPEN || !s->conn->qc) return 0;
-    tp = ngtcp2_conn_get_remote_transport_params(s->conn->qc);
+    size_t room;
+    if (!c->qc) return 0;
+    tp = ngtcp2_conn_get_remote_transport_params(c->qc);
     if (!tp || tp->max_datagram_frame_size == 0) return 0;
-    hdr = wt__varint_len((uint64_t)s->id / 4);
-    room = ngtcp2_conn_get_max_tx_udp_payload_size(s->conn->qc);
+    /* what fits a packet on the path as probed now, not the configured max */
+    room = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
     if (room > WT__MAX_UDP_PAYLOAD) room = WT__MAX_UDP_PAYLOAD;
-    room = room > WT__DGRAM_OVERHEAD + hdr ? room - WT__DGRAM_OVERHEAD - hdr : 0;
-    if (tp->max_datagram_frame_size < room + hdr + 9) {
-        uint64_t f = tp->max_datagram_frame_size;
-        room = f > hdr + 9 ? (size_t)(f - hdr - 9) : 0;
-    }
+    room = room > WT__DGRAM_OVERHEAD ? room - WT__DGRAM_OVERHEAD : 0;
+    /* the peer's frame limit counts the frame type and length too */
+    if (tp->max_datagram_frame_size < (uint64_t)room + 9)
+        room = tp->max_datagram_frame_size > 9 ? (size_t)(tp->max_datagram_frame_size - 9) : 0;
     return room;
+}
+
+size_t wt_session_max_datagram_size(const wt_session *s) {
+    size_t room, hdr;
+    if (!s || s->state != WT__SESS_OPEN) return 0;
+    room = wt__dgram_room(s->conn);
+    hdr = wt__varint_len((uint64_t)s->id / 4);
+    return room > hdr ? room - hdr : 0;
 }
 
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
@@ -4261,6 +4454,8 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     if (!s || (!data && len)) return WT_ERR_INVALID;
     c = s->conn;
     if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN) return WT_ERR_CLOSED;
+    if (wt__dgram_room(c) == 0)
+        return wt__fail(&c->ep->log, WT_ERR_STATE, "the peer does not accept datagrams");
     if (len > wt_session_max_datagram_size(s))
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                         wt_session_max_datagram_size(s));
@@ -4500,7 +4695,7 @@ void wt_app_stop(wt_app *app) {
 void wt_app_destroy(wt_app *app) {
     wt_allocator a;
     size_t i;
-    if (!app) return;
+    if (!app || wt__loop_busy(app->ep.loop, "wt_app_destroy")) return;
     a = app->ep.alloc;
     wt__app_shutdown(app);
     wt__ep_free(&app->ep);
@@ -4700,7 +4895,7 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
 void wt_client_destroy(wt_client *cl) {
     wt_allocator a;
     size_t i;
-    if (!cl) return;
+    if (!cl || wt__loop_busy(cl->ep.loop, "wt_client_destroy")) return;
     a = cl->ep.alloc;
     if (cl->ep.loop) {
         cl->ep.closing_all = 1;

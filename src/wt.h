@@ -162,7 +162,9 @@ typedef struct wt_allocator {
  *   (FIN or reset each way) or when its session ends.
  * - Event data (data, reason, header strings) is valid only during the call.
  * - wt_app_destroy / wt_client_destroy close everything first, so every
- *   CLOSED event is delivered before they return.
+ *   CLOSED event is delivered before they return. They, and
+ *   wt_loop_destroy, must not be called from a handler or timer (they log
+ *   an error and do nothing): stop the loop, destroy after it returns.
  */
 typedef struct wt_loop wt_loop;
 typedef struct wt_app wt_app;
@@ -243,15 +245,15 @@ typedef struct wt_limits {
     uint32_t max_sessions;         /* sessions per connection: 16 */
     uint32_t max_streams_bidi;     /* peer-opened bidi streams at once: 128 */
     uint32_t max_streams_uni;      /* peer-opened uni streams at once: 128 */
-    uint32_t stream_window;        /* receive window per stream: 256 KiB */
-    uint32_t conn_window;          /* receive window per connection: 4 MiB */
-    uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 256 KiB */
+    uint32_t stream_window;        /* receive window per stream: 1 MiB */
+    uint32_t conn_window;          /* receive window per connection: 8 MiB */
+    uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 1 MiB */
     uint32_t datagram_queue;       /* datagrams waiting to be sent: 64 */
     uint32_t buffered_streams;     /* streams arriving before their session: 24 */
     uint32_t buffered_datagrams;   /* datagrams arriving before their session: 32 */
     uint32_t max_header_bytes;     /* request/response header section: 16 KiB */
     uint32_t idle_timeout_ms;      /* QUIC idle timeout: 30000 */
-    uint32_t handshake_timeout_ms; /* QUIC + CONNECT must finish within: 10000 */
+    uint32_t handshake_timeout_ms; /* QUIC handshake + first session answered: 10000 */
     uint32_t udp_buffer;           /* SO_RCVBUF / SO_SNDBUF: 4 MiB */
 } wt_limits;
 

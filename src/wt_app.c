@@ -222,7 +222,7 @@ void wt_app_stop(wt_app *app) {
 void wt_app_destroy(wt_app *app) {
     wt_allocator a;
     size_t i;
-    if (!app) return;
+    if (!app || wt__loop_busy(app->ep.loop, "wt_app_destroy")) return;
     a = app->ep.alloc;
     wt__app_shutdown(app);
     wt__ep_free(&app->ep);

@@ -175,7 +175,7 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
 void wt_client_destroy(wt_client *cl) {
     wt_allocator a;
     size_t i;
-    if (!cl) return;
+    if (!cl || wt__loop_busy(cl->ep.loop, "wt_client_destroy")) return;
     a = cl->ep.alloc;
     if (cl->ep.loop) {
         cl->ep.closing_all = 1;

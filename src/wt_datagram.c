@@ -80,21 +80,28 @@ void wt__dgram_free_all(wt__conn *c) {
     c->npending_dgrams = c->dq_len = 0;
 }
 
-size_t wt_session_max_datagram_size(const wt_session *s) {
+size_t wt__dgram_room(wt__conn *c) {
     const ngtcp2_transport_params *tp;
-    size_t room, hdr;
-    if (!s || s->state != WT__SESS_OPEN || !s->conn->qc) return 0;
-    tp = ngtcp2_conn_get_remote_transport_params(s->conn->qc);
+    size_t room;
+    if (!c->qc) return 0;
+    tp = ngtcp2_conn_get_remote_transport_params(c->qc);
     if (!tp || tp->max_datagram_frame_size == 0) return 0;
-    hdr = wt__varint_len((uint64_t)s->id / 4);
-    room = ngtcp2_conn_get_max_tx_udp_payload_size(s->conn->qc);
+    /* what fits a packet on the path as probed now, not the configured max */
+    room = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
     if (room > WT__MAX_UDP_PAYLOAD) room = WT__MAX_UDP_PAYLOAD;
-    room = room > WT__DGRAM_OVERHEAD + hdr ? room - WT__DGRAM_OVERHEAD - hdr : 0;
-    if (tp->max_datagram_frame_size < room + hdr + 9) {
-        uint64_t f = tp->max_datagram_frame_size;
-        room = f > hdr + 9 ? (size_t)(f - hdr - 9) : 0;
-    }
+    room = room > WT__DGRAM_OVERHEAD ? room - WT__DGRAM_OVERHEAD : 0;
+    /* the peer's frame limit counts the frame type and length too */
+    if (tp->max_datagram_frame_size < (uint64_t)room + 9)
+        room = tp->max_datagram_frame_size > 9 ? (size_t)(tp->max_datagram_frame_size - 9) : 0;
     return room;
+}
+
+size_t wt_session_max_datagram_size(const wt_session *s) {
+    size_t room, hdr;
+    if (!s || s->state != WT__SESS_OPEN) return 0;
+    room = wt__dgram_room(s->conn);
+    hdr = wt__varint_len((uint64_t)s->id / 4);
+    return room > hdr ? room - hdr : 0;
 }
 
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
@@ -105,6 +112,8 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     if (!s || (!data && len)) return WT_ERR_INVALID;
     c = s->conn;
     if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN) return WT_ERR_CLOSED;
+    if (wt__dgram_room(c) == 0)
+        return wt__fail(&c->ep->log, WT_ERR_STATE, "the peer does not accept datagrams");
     if (len > wt_session_max_datagram_size(s))
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                         wt_session_max_datagram_size(s));

@@ -356,7 +356,7 @@ refuse:
             (long long)stream_id);
     ngtcp2_conn_set_stream_user_data(c->qc, stream_id, WT__DEAD_STREAM);
     ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_STREAM_CREATION_ERROR);
-    wt__conn_consumed(c, stream_id, len);
+    wt__conn_consumed(c, stream_id, had + len);
     return WT_OK;
 }
 
@@ -395,17 +395,41 @@ void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t a
     }
 }
 
+/* The peer aborted a CONNECT stream: its session is over, abruptly. */
+static void wt__h3_connect_aborted(wt__conn *c, int64_t stream_id) {
+    wt_session *s = wt__session_find(c, (uint64_t)stream_id);
+    if (s && s->state != WT__SESS_CLOSED) {
+        wt__log(&c->ep->log, WT_LOG_INFO, "session %lld: the peer reset its CONNECT stream", (long long)stream_id);
+        wt__session_end(s, WT_ERR_CLOSED);
+    }
+}
+
 void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
     if (wt__is_wt_stream(su)) {
-        wt__stream_on_reset((wt_stream *)su, app_error);
+        wt_stream *st = (wt_stream *)su;
+        if (st->kind == WT__ST_CLASSIFY) {
+            /* reset inside its header: give the held bytes back, close our side */
+            wt__conn_consumed(c, stream_id, st->hdr_len);
+            st->hdr_len = 0;
+            ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_REQUEST_CANCELLED);
+            return;
+        }
+        wt__stream_on_reset(st, app_error);
         return;
     }
-    if (c->h3 && su != WT__DEAD_STREAM) nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+    if (!c->h3 || su == WT__DEAD_STREAM) return;
+    nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+    wt__h3_connect_aborted(c, stream_id);
 }
 
 void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
-    WT__UNUSED(c), WT__UNUSED(stream_id);
-    if (wt__is_wt_stream(su)) wt__stream_on_stop_sending((wt_stream *)su, app_error);
+    if (wt__is_wt_stream(su)) {
+        wt__stream_on_stop_sending((wt_stream *)su, app_error);
+        return;
+    }
+    if (!c->h3 || su == WT__DEAD_STREAM) return;
+    nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
+    wt__h3_connect_aborted(c, stream_id);
 }
 
 void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
@@ -420,7 +444,6 @@ void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
 
 /* ---------------------------------------------------------------- outgoing data */
 int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
-    wt_stream *st;
     if (c->h3) {
         nghttp3_vec v[16];
         int64_t sid = -1;
@@ -463,7 +486,12 @@ int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
             return WT_OK;
         }
     }
-    /* WebTransport streams, round-robin */
+    return WT_OK;
+}
+
+/* The next WebTransport stream with something to send, round-robin. */
+void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
+    wt_stream *st;
     while ((st = c->send_head) != NULL) {
         if (st->blocked || st->closed || (st->tx.unsent == 0 && (!st->fin_queued || st->fin_sent))) {
             wt__stream_unqueue_send(st);
@@ -473,9 +501,8 @@ int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
         tx->wst = st;
         tx->nvec = wt__sendbuf_peek(&st->tx, tx->vec, 16);
         tx->fin = st->fin_queued;
-        return WT_OK;
+        return;
     }
-    return WT_OK;
 }
 
 void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n) {

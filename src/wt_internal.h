@@ -222,6 +222,7 @@ struct wt_loop {
     size_t ntimers, timers_cap;
     int64_t next_timer_id;
     volatile sig_atomic_t stop;
+    int processing;   /* inside wt_loop_process: handlers and timers run */
     uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
 };
 
@@ -242,7 +243,7 @@ struct wt__ep {
     size_t nconns;
     /* connection-ID table (open addressing); server only */
     struct wt__cid_slot *cids;
-    size_t cids_cap, cids_used;
+    size_t cids_cap, cids_live, cids_dead; /* dead: tombstones */
     uint8_t reset_secret[32];
     WC_RNG rng;
     int rng_ready;
@@ -288,7 +289,7 @@ struct wt__conn {
     uint8_t *close_pkt;          /* CONNECTION_CLOSE, re-sent while closing */
     size_t close_pkt_len;
     int dirty;                   /* has something to write */
-    int in_callback;             /* ngtcp2 is calling us: do not delete */
+    int session_seen;            /* a session was answered: CONNECT deadline met */
     /* WebTransport */
     wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
     int64_t ctrl_id;             /* our control stream (nghttp3's) */
@@ -312,6 +313,8 @@ struct wt__conn {
                                     its state: none outlives the connection */
     uint64_t ctrl_acked;         /* control stream bytes acknowledged */
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
+    ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
+    size_t ncids, cids_cap;
     /* client */
     char *host;
     uint16_t port;
@@ -371,9 +374,13 @@ struct wt_stream {
     unsigned reset_sent : 1, stop_sent : 1, paused : 1, read_all : 1;
     unsigned want_writable : 1, open_delivered : 1, closed : 1, blocked : 1;
     unsigned read_done : 1;      /* no more DATA will be delivered */
+    unsigned transport_closed : 1; /* ngtcp2 closed it; we still hold data for the app */
     wt__sendbuf tx;
     wt__buf rx;                  /* held while paused, collecting, or pending */
-    uint64_t rx_unacked;         /* bytes received but not yet credited */
+    uint64_t uncredited;         /* payload bytes received, flow-control credit not
+                                    yet given back: every credit goes through it,
+                                    so none is given twice */
+    uint64_t pending_reset;      /* h3 code of a RESET that came while pending, +1 */
     size_t read_all_limit;
     uint8_t hdr[16];
     size_t hdr_len;
@@ -383,6 +390,9 @@ struct wt_stream {
 /* ---- loop (wt_loop.c) */
 uint64_t wt__now_ns(void);
 int wt__loop_add_ep(wt_loop *loop, wt__ep *ep);
+/* Logs and returns 1 when called from inside wt_loop_process (a handler or
+   a timer), where destroying would pull the stack out from under it. */
+int wt__loop_busy(wt_loop *loop, const char *what);
 void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep);
 int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 void wt__sock_close(wt__sock *s);
@@ -425,7 +435,8 @@ typedef struct wt__tx {
     wt_stream *wst;    /* a WT stream, or NULL for nghttp3 */
     int ctrl_prefix;   /* the rewritten SETTINGS */
 } wt__tx;
-int wt__h3_next_tx(wt__conn *c, wt__tx *tx);
+int wt__h3_next_tx(wt__conn *c, wt__tx *tx);     /* nghttp3's streams */
+void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx); /* WebTransport streams */
 void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n);
 void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx);
 void wt__h3_tx_shut(wt__conn *c, wt__tx *tx);
@@ -474,5 +485,8 @@ int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, c
 void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len);
 void wt__dgram_adopt_pending(wt__conn *c, wt_session *s);
 void wt__dgram_free_all(wt__conn *c);
+/* Bytes a DATAGRAM frame's payload (quarter stream ID included) may have on
+   the current path: 0 if the peer takes no datagrams. */
+size_t wt__dgram_room(wt__conn *c);
 
 #endif /* WT__INTERNAL_H */

@@ -46,7 +46,7 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
 }
 
 void wt_loop_destroy(wt_loop *loop) {
-    if (!loop) return;
+    if (!loop || wt__loop_busy(loop, "wt_loop_destroy")) return;
     if (loop->eps) wt__log(&loop->log, WT_LOG_WARN, "loop destroyed while apps or clients still use it");
     wt__free(&loop->alloc, loop->timers);
     wt__free(&loop->alloc, loop->rxbuf);
@@ -299,9 +299,11 @@ int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
 }
 
 int wt_loop_timeout(wt_loop *loop) {
-    uint64_t now = wt_loop_now_ms(loop), next = UINT64_MAX;
+    uint64_t now, next = UINT64_MAX;
     wt__ep *ep;
     size_t i;
+    if (!loop) return -1;
+    now = wt_loop_now_ms(loop);
     if (loop->stop) return 0;
     for (i = 0; i < loop->ntimers; i++) next = WT__MIN(next, loop->timers[i].due_ms);
     for (ep = loop->eps; ep; ep = ep->next) next = WT__MIN(next, wt__ep_expiry_ms(ep));
@@ -315,6 +317,8 @@ int wt_loop_process(wt_loop *loop) {
     uint64_t now = wt__now_ns();
     int i;
     if (!loop) return WT_ERR_INVALID;
+    if (loop->processing) return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
+    loop->processing = 1;
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
         for (i = 0; i < ep->nsocks; i++) {
@@ -327,7 +331,14 @@ int wt_loop_process(wt_loop *loop) {
         next = ep->next;
         wt__ep_service(ep, wt__now_ns());
     }
+    loop->processing = 0;
     return WT_OK;
+}
+
+int wt__loop_busy(wt_loop *loop, const char *what) {
+    if (!loop || !loop->processing) return 0;
+    wt__log(&loop->log, WT_LOG_ERROR, "%s called from a handler or timer: ignored (stop the loop, then destroy)", what);
+    return 1;
 }
 
 int wt_loop_run_once(wt_loop *loop, int timeout_ms) {

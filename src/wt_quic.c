@@ -113,41 +113,73 @@ static wt__conn *wt__cid_find(wt__ep *ep, const uint8_t *p, size_t n) {
     return s ? s->conn : NULL;
 }
 
-static int wt__cid_add(wt__ep *ep, const uint8_t *p, size_t n, wt__conn *c) {
-    size_t mask, i;
-    if (n == 0 || n > NGTCP2_MAX_CIDLEN) return WT_OK;
-    if ((ep->cids_used + 1) * 2 > ep->cids_cap) {
-        /* grow and rehash, dropping tombstones */
-        size_t cap = ep->cids_cap * 2, j;
-        wt__cid_slot *old = ep->cids, *nt = (wt__cid_slot *)wt__calloc(&ep->alloc, cap * sizeof *nt);
-        if (!nt) return WT_ERR_NOMEM;
-        ep->cids = nt;
-        ep->cids_cap = cap;
-        ep->cids_used = 0;
-        for (j = 0; j < cap / 2; j++)
-            if (old[j].len && old[j].len != 255) wt__cid_add(ep, old[j].data, old[j].len, old[j].conn);
-        wt__free(&ep->alloc, old);
-    }
-    mask = ep->cids_cap - 1;
-    i = wt__cid_hash(p, n) & mask;
+static void wt__cid_put(wt__ep *ep, const uint8_t *p, size_t n, wt__conn *c) {
+    size_t mask = ep->cids_cap - 1, i = wt__cid_hash(p, n) & mask;
     while (ep->cids[i].len != 0 && ep->cids[i].len != 255) i = (i + 1) & mask;
-    if (ep->cids[i].len == 0) ep->cids_used++;
+    if (ep->cids[i].len == 255) ep->cids_dead--;
+    ep->cids_live++;
     ep->cids[i].len = (uint8_t)n;
     memcpy(ep->cids[i].data, p, n);
     ep->cids[i].conn = c;
+}
+
+/* Keeps the table at most half full counting tombstones: rehashing drops
+   them, and the size follows the live count only, so connection churn
+   cannot grow it. */
+static int wt__cid_make_room(wt__ep *ep) {
+    size_t cap = ep->cids_cap, j;
+    wt__cid_slot *old, *nt;
+    if ((ep->cids_live + ep->cids_dead + 1) * 2 <= ep->cids_cap) return WT_OK;
+    while ((ep->cids_live + 1) * 4 > cap) cap *= 2;
+    nt = (wt__cid_slot *)wt__calloc(&ep->alloc, cap * sizeof *nt);
+    if (!nt) return WT_ERR_NOMEM;
+    old = ep->cids;
+    j = ep->cids_cap;
+    ep->cids = nt;
+    ep->cids_cap = cap;
+    ep->cids_live = ep->cids_dead = 0;
+    while (j-- > 0)
+        if (old[j].len && old[j].len != 255) wt__cid_put(ep, old[j].data, old[j].len, old[j].conn);
+    wt__free(&ep->alloc, old);
     return WT_OK;
 }
 
-static void wt__cid_remove(wt__ep *ep, const uint8_t *p, size_t n) {
+static int wt__cid_add(wt__ep *ep, const uint8_t *p, size_t n, wt__conn *c) {
+    if (n == 0 || n > NGTCP2_MAX_CIDLEN) return WT_OK;
+    if (wt__cid_find(ep, p, n)) return WT_OK; /* e.g. the client's DCID reused */
+    if (c->ncids == c->cids_cap) {
+        size_t cap = c->cids_cap ? c->cids_cap * 2 : 8;
+        ngtcp2_cid *nc = (ngtcp2_cid *)wt__realloc(&ep->alloc, c->cids, cap * sizeof *nc);
+        if (!nc) return WT_ERR_NOMEM;
+        c->cids = nc;
+        c->cids_cap = cap;
+    }
+    if (wt__cid_make_room(ep) != WT_OK) return WT_ERR_NOMEM;
+    ngtcp2_cid_init(&c->cids[c->ncids++], p, n);
+    wt__cid_put(ep, p, n, c);
+    return WT_OK;
+}
+
+static void wt__cid_remove(wt__ep *ep, wt__conn *c, const uint8_t *p, size_t n) {
     wt__cid_slot *s = wt__cid_lookup_slot(ep, p, n);
-    if (s) s->len = 255, s->conn = NULL; /* a tombstone keeps probe chains intact */
+    size_t i;
+    if (s && s->conn == c) {
+        s->len = 255, s->conn = NULL; /* a tombstone keeps probe chains intact */
+        ep->cids_live--;
+        ep->cids_dead++;
+    }
+    for (i = 0; i < c->ncids; i++)
+        if (c->cids[i].datalen == n && memcmp(c->cids[i].data, p, n) == 0) {
+            c->cids[i] = c->cids[--c->ncids];
+            break;
+        }
 }
 
 static void wt__cid_remove_conn(wt__ep *ep, wt__conn *c) {
-    size_t i;
-    for (i = 0; i < ep->cids_cap; i++)
-        if (ep->cids[i].len && ep->cids[i].len != 255 && ep->cids[i].conn == c)
-            ep->cids[i].len = 255, ep->cids[i].conn = NULL;
+    while (c->ncids > 0) wt__cid_remove(ep, c, c->cids[c->ncids - 1].data, c->cids[c->ncids - 1].datalen);
+    wt__free(&ep->alloc, c->cids);
+    c->cids = NULL;
+    c->cids_cap = 0;
 }
 
 /* ---------------------------------------------------------------- ngtcp2 callbacks */
@@ -175,7 +207,7 @@ static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size
 static int wt__cb_remove_cid(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *user) {
     wt__conn *c = (wt__conn *)user;
     WT__UNUSED(qc);
-    wt__cid_remove(c->ep, cid->data, cid->datalen);
+    wt__cid_remove(c->ep, c, cid->data, cid->datalen);
     return 0;
 }
 
@@ -228,9 +260,14 @@ static int wt__cb_acked(ngtcp2_conn *qc, int64_t stream_id, uint64_t offset, uin
 
 static int wt__cb_stream_close(ngtcp2_conn *qc, uint32_t flags, int64_t stream_id, uint64_t app_error,
                                void *user, void *stream_user) {
-    WT__UNUSED(qc);
     if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET)) app_error = WT__H3_NO_ERROR;
     wt__h3_on_stream_close((wt__conn *)user, stream_id, stream_user, app_error);
+    /* ngtcp2 never raises MAX_STREAMS by itself: a closed peer stream makes
+       room for the next one */
+    if (!ngtcp2_conn_is_local_stream(qc, stream_id)) {
+        if (stream_id & 2) ngtcp2_conn_extend_max_streams_uni(qc, 1);
+        else ngtcp2_conn_extend_max_streams_bidi(qc, 1);
+    }
     return 0;
 }
 
@@ -253,7 +290,7 @@ static int wt__cb_stop_sending(ngtcp2_conn *qc, int64_t stream_id, uint64_t app_
 static int wt__cb_extend_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
     wt__conn *c = (wt__conn *)user;
     WT__UNUSED(qc);
-    if (c->h3) nghttp3_conn_set_max_client_streams_bidi(c->h3, max_streams);
+    if (c->h3 && c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3, max_streams);
     return 0;
 }
 
@@ -559,6 +596,13 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
     }
     if (rv != 0) return; /* not QUIC: drop */
     c = wt__cid_find(ep, vc.dcid, vc.dcidlen);
+    if (!c && !ep->server && !(pkt[0] & 0x80)) {
+        /* maybe a stateless reset from a server that lost our connection:
+           it carries no CID of ours, so offer it to the connection that
+           talks to that address; ngtcp2 checks the token */
+        for (c = ep->conns; c; c = c->next)
+            if (c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0) break;
+    }
     if (!c) {
         ngtcp2_pkt_hd hd;
         if (!ep->server || ep->closing_all) return;
@@ -589,14 +633,19 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
     memset(&pi, 0, sizeof pi);
     wt__ngtcp2_path(c, &path, from, fromlen);
-    c->in_callback = 1;
     rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, pkt, len, now);
-    c->in_callback = 0;
-    if (rv != 0) wt__handle_read_error(c, rv);
-    else {
-        /* the peer may have moved (NAT rebinding): answer where it is now */
-        memcpy(&c->remote, from, fromlen);
-        c->remote_len = fromlen;
+    if (rv != 0) {
+        wt__handle_read_error(c, rv);
+        return;
+    }
+    {
+        /* the peer may have moved (NAT rebinding): follow the path ngtcp2
+           validated, not the source of any one packet */
+        const ngtcp2_path *cur = ngtcp2_conn_get_path(c->qc);
+        if (cur->remote.addrlen <= sizeof c->remote) {
+            memcpy(&c->remote, cur->remote.addr, cur->remote.addrlen);
+            c->remote_len = (socklen_t)cur->remote.addrlen;
+        }
     }
     c->dirty = 1;
 }
@@ -617,13 +666,29 @@ static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, co
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
 }
 
+static void wt__dgram_pop(wt__conn *c) {
+    wt__dgram *d = c->dq_head;
+    c->dq_head = d->next;
+    if (!c->dq_head) c->dq_tail = NULL;
+    c->dq_len--;
+    wt__free(&c->ep->alloc, d);
+}
+
+/* Writes packets until ngtcp2 has nothing more (or congestion control says
+   stop), batching equal-size packets for GSO. Sources, in order: nghttp3
+   (control, CONNECT streams, capsules), datagrams (real-time, ahead of
+   bulk), then WebTransport streams round-robin. A source that yields
+   nothing is skipped for the rest of the call so the others still go. */
 int wt__conn_write(wt__conn *c) {
     uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__now_ns();
-    int rounds = 0;
-    if (c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) return WT_OK;
+    int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1;
+    if (c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) {
+        c->dirty = 0;
+        return WT_OK;
+    }
     maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->qc);
     if (maxpkt > WT__MAX_UDP_PAYLOAD) maxpkt = WT__MAX_UDP_PAYLOAD;
     ngtcp2_path_storage_zero(&ps);
@@ -633,7 +698,7 @@ int wt__conn_write(wt__conn *c) {
         ngtcp2_pkt_info pi;
         ngtcp2_ssize n, ndatalen = -1;
         uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
-        int is_dgram = 0, accepted = 0;
+        int is_dgram = 0, accepted = 0, open = c->state == WT__CONN_OPEN;
         if (++rounds > 100000) {
             /* never spin: a stuck state machine is a bug, not a hang */
             wt__conn_fail(c, WT_ERR_QUIC, "write loop made no progress");
@@ -641,31 +706,33 @@ int wt__conn_write(wt__conn *c) {
         }
         memset(&tx, 0, sizeof tx);
         tx.stream_id = -1;
-        if (c->state == WT__CONN_OPEN && wt__h3_next_tx(c, &tx) != WT_OK) {
+        if (open && h3_ok && wt__h3_next_tx(c, &tx) != WT_OK) {
             wt__conn_fail(c, WT_ERR_H3, "nghttp3 failed to produce data");
             return WT_ERR_H3;
         }
-        if (tx.stream_id < 0 && c->dq_head && c->state == WT__CONN_OPEN) {
+        while (tx.stream_id < 0 && open && dgram_ok && c->dq_head && c->dq_head->len > wt__dgram_room(c)) {
+            wt__log(&c->ep->log, WT_LOG_WARN, "datagram of %zu bytes does not fit this path: dropped",
+                    c->dq_head->len);
+            wt__dgram_pop(c);
+        }
+        if (tx.stream_id < 0 && open && dgram_ok && c->dq_head) {
             ngtcp2_vec v;
             v.base = c->dq_head->data;
             v.len = c->dq_head->len;
             is_dgram = 1;
             n = ngtcp2_conn_writev_datagram(c->qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
                                             NGTCP2_WRITE_DATAGRAM_FLAG_MORE, 0, &v, 1, now);
+            if (accepted) wt__dgram_pop(c);
+            if (n == NGTCP2_ERR_INVALID_ARGUMENT || n == NGTCP2_ERR_INVALID_STATE) {
+                wt__log(&c->ep->log, WT_LOG_WARN, "datagram refused by the peer's limits: dropped");
+                if (!accepted) wt__dgram_pop(c);
+                continue;
+            }
         } else {
+            if (tx.stream_id < 0 && open && streams_ok) wt__h3_next_wt_tx(c, &tx);
             if (tx.fin) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
             n = ngtcp2_conn_writev_stream(c->qc, &ps.path, &pi, buf + used, maxpkt, &ndatalen, flags, tx.stream_id,
                                           tx.nvec ? tx.vec : NULL, tx.nvec, now);
-        }
-        if (is_dgram && (accepted || n == NGTCP2_ERR_INVALID_ARGUMENT)) {
-            wt__dgram *d = c->dq_head;
-            if (!accepted) wt__log(&c->ep->log, WT_LOG_WARN, "datagram of %zu bytes too large for the peer: dropped",
-                                   d->len);
-            c->dq_head = d->next;
-            if (!c->dq_head) c->dq_tail = NULL;
-            c->dq_len--;
-            wt__free(&c->ep->alloc, d);
-            if (n == NGTCP2_ERR_INVALID_ARGUMENT) continue;
         }
         if (n < 0) {
             switch (n) {
@@ -685,9 +752,17 @@ int wt__conn_write(wt__conn *c) {
             }
         }
         if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
-        if (n == 0) break;
-        /* batch packets of one size for GSO; a different path or a smaller
-           packet ends the batch */
+        if (n == 0) {
+            /* this source could not go (flow control or congestion): let the
+               next one try; with none left, the call is done */
+            if (is_dgram) dgram_ok = 0;
+            else if (tx.wst) streams_ok = 0;
+            else if (tx.stream_id >= 0) h3_ok = 0;
+            else break;
+            continue;
+        }
+        /* batch packets of one size for GSO; a different path or a larger
+           packet starts a new batch */
         if (npkts > 0 && (!ngtcp2_path_eq(&batch_ps.path, &ps.path) || (size_t)n > seg)) {
             wt__flush(c, buf, used, seg, &batch_ps.path);
             memmove(buf, buf + used, (size_t)n);
@@ -775,12 +850,12 @@ uint64_t wt__ep_expiry_ms(wt__ep *ep) {
     wt__conn *c;
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
-        if (c->dirty || c->state == WT__CONN_DEAD) return now_ms;
+        if ((c->dirty && c->state <= WT__CONN_OPEN) || c->state == WT__CONN_DEAD) return now_ms;
         if (c->state >= WT__CONN_CLOSING) e = c->deadline_ms;
         else {
             uint64_t x = ngtcp2_conn_get_expiry(c->qc);
             e = x == UINT64_MAX ? UINT64_MAX : (x + WT__NS_PER_MS - 1) / WT__NS_PER_MS;
-            if (c->state == WT__CONN_HANDSHAKE) e = WT__MIN(e, c->deadline_ms);
+            if (!c->session_seen) e = WT__MIN(e, c->deadline_ms);
         }
         next = WT__MIN(next, e);
     }
@@ -796,6 +871,13 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             wt__log(&ep->log, WT_LOG_INFO, "handshake timed out");
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             c->state = WT__CONN_DEAD;
+        }
+        if (c->state == WT__CONN_OPEN && !c->session_seen && now_ms >= c->deadline_ms) {
+            /* QUIC is up but no session was asked for (server) or answered
+               (client) in time: the slot goes back */
+            wt__log(&ep->log, WT_LOG_INFO, "no WebTransport session within handshake_timeout_ms: closing");
+            if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
+            wt__conn_close(c, WT__H3_NO_ERROR, "no session");
         }
         if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->qc) <= now_ns) {
             int rv = ngtcp2_conn_handle_expiry(c->qc, now_ns);

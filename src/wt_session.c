@@ -184,6 +184,7 @@ static int wt__session_respond(wt_session *s, int status) {
     nghttp3_nv nv[2];
     size_t nnv = 1;
     int rv;
+    s->conn->session_seen = 1; /* answered, one way or the other */
     snprintf(code, sizeof code, "%03d", status);
     nv[0].name = (const uint8_t *)":status", nv[0].namelen = 7;
     nv[0].value = (const uint8_t *)code, nv[0].valuelen = 3;
@@ -205,6 +206,7 @@ static int wt__session_respond(wt_session *s, int status) {
 
 static void wt__session_opened(wt_session *s) {
     wt_event ev;
+    s->conn->session_seen = 1;
     s->state = WT__SESS_OPEN;
     s->conn->nsessions++;
     memset(&ev, 0, sizeof ev);
@@ -227,6 +229,7 @@ static void wt__session_on_request(wt_session *s, int fin) {
         s->fn = NULL;
         wt__session_respond(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         s->state = WT__SESS_CLOSED;
+        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
         return;
     }
     if (c->nsessions >= ep->lim.max_sessions || c->goaway) {
@@ -235,6 +238,7 @@ static void wt__session_on_request(wt_session *s, int fin) {
         s->fn = NULL;
         wt__session_respond(s, 429);
         s->state = WT__SESS_CLOSED;
+        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
         return;
     }
     ep->on_request(ep, s); /* routes: sets fn, or reject_status 404 */
@@ -282,6 +286,7 @@ void wt__session_on_headers_done(wt_session *s, int fin) {
     }
     wt__log(&s->conn->ep->log, WT_LOG_INFO, "server refused session %s with status %d", s->path ? s->path : "",
             s->status);
+    s->conn->session_seen = 1;
     s->cap_fin = 1;
     nghttp3_conn_resume_stream(s->conn->h3, s->id);
     wt__session_end(s, WT_ERR_REFUSED);
@@ -344,7 +349,7 @@ void wt__session_end(wt_session *s, int error) {
     if (was_open && c->nsessions > 0) c->nsessions--;
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
-    if (c->h3 && !s->cap_fin && c->state <= WT__CONN_OPEN) {
+    if (c->h3 && !s->cap_fin && !s->connect_closed && c->state <= WT__CONN_OPEN) {
         s->cap_fin = 1;
         nghttp3_conn_resume_stream(c->h3, s->id);
         c->dirty = 1;
@@ -507,7 +512,7 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
     if (s->state == WT__SESS_CLOSED) return WT_ERR_CLOSED;
     if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
-    if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN) {
+    if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed) {
         n = wt__capsule_close(cap, code, reason, rlen);
         if ((rv = wt__sendbuf_append(&c->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
             return wt__fail(&c->ep->log, rv, "wt_session_close: out of memory");
@@ -529,7 +534,7 @@ int wt_session_drain(wt_session *s) {
     size_t n = 0;
     int rv;
     if (!s) return WT_ERR_INVALID;
-    if (s->state != WT__SESS_OPEN || !s->conn->h3) return WT_ERR_STATE;
+    if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin) return WT_ERR_STATE;
     n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
     n += wt__varint_put(cap + n, 0);
     if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK) return rv;

@@ -109,6 +109,21 @@ void wt__conn_free_graveyard(wt__conn *c) {
     }
 }
 
+/* Gives back flow-control credit for up to n received bytes, never more
+   than were received and not yet credited. */
+static void wt__stream_credit(wt_stream *st, uint64_t n) {
+    if (n > st->uncredited) n = st->uncredited;
+    st->uncredited -= n;
+    wt__conn_consumed(st->conn, st->id, (size_t)n);
+}
+
+/* A stream ngtcp2 has closed lives on only while it holds data the app has
+   not taken (paused, or waiting for its session); then it ends. */
+static void wt__stream_maybe_end(wt_stream *st) {
+    if (st->transport_closed && !st->closed && st->kind == WT__ST_WT && !st->paused && st->rx.len == 0)
+        wt__stream_end(st);
+}
+
 static void wt__stream_emit(wt_stream *st, wt_event *ev) {
     ev->stream = st;
     if (st->sess) wt__session_emit(st->sess, ev);
@@ -126,10 +141,12 @@ static void wt__stream_refuse(wt_stream *st, uint64_t h3code, const char *why) {
     wt__conn *c = st->conn;
     wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld for session %llu refused: %s", (long long)st->id,
             (unsigned long long)st->session_id, why);
-    ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
-    ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
+    if (!st->transport_closed) {
+        ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
+        ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
+    }
     /* what it held back still counts against the connection window */
-    wt__conn_consumed(c, st->id, st->rx.len);
+    wt__stream_credit(st, st->uncredited);
     wt__stream_end(st);
 }
 
@@ -141,7 +158,7 @@ static void wt__stream_deliver_open(wt_stream *st) {
     wt__stream_emit(st, &ev);
 }
 
-static void wt__stream_deliver_held(wt_stream *st, int credit);
+static void wt__stream_deliver_held(wt_stream *st);
 
 int wt__stream_on_wt_header(wt_stream *st) {
     wt__conn *c = st->conn;
@@ -181,12 +198,20 @@ void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
         if (s->state != WT__SESS_OPEN) return;
         if (!st->closed && (st->rx.len || st->fin_received)) {
             /* replay what was held as if it arrived now, so the modes the
-               OPEN handler chose (pause, read_all) apply to it */
+               OPEN handler chose (pause, read_all) apply to it; it was
+               counted as uncredited when it arrived */
             wt__buf held = st->rx;
             memset(&st->rx, 0, sizeof st->rx);
+            st->uncredited -= WT__MIN(st->uncredited, held.len);
             wt__stream_on_data(st, held.data, held.len, st->fin_received);
             wt__buf_free(&c->ep->alloc, &held);
         }
+        if (!st->closed && st->pending_reset) {
+            uint64_t code = st->pending_reset - 1;
+            st->pending_reset = 0;
+            wt__stream_on_reset(st, code);
+        }
+        if (!st->closed) wt__stream_maybe_end(st);
         next = c->pending; /* the handler may have changed the list */
     }
 }
@@ -211,23 +236,24 @@ static void wt__stream_emit_data(wt_stream *st, const uint8_t *p, size_t n, int 
     wt__stream_emit(st, &ev);
 }
 
-/* Delivers what was held (paused, pending or collected) and gives the
-   credit back. */
-static void wt__stream_deliver_held(wt_stream *st, int credit) {
+/* Delivers what was held (paused, pending or collected) and gives back
+   whatever credit it still owes. */
+static void wt__stream_deliver_held(wt_stream *st) {
     wt__conn *c = st->conn;
     wt__buf held = st->rx;
     int fin = st->fin_received;
     memset(&st->rx, 0, sizeof st->rx);
     if (held.len || fin) wt__stream_emit_data(st, held.data, held.len, fin);
-    if (credit) wt__conn_consumed(c, st->id, held.len);
+    wt__stream_credit(st, held.len);
     wt__buf_free(&c->ep->alloc, &held);
 }
 
 void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin) {
     wt__conn *c = st->conn;
     if (fin) st->fin_received = 1;
+    st->uncredited += len;
     if (st->closed || st->read_done) {
-        wt__conn_consumed(c, st->id, len);
+        wt__stream_credit(st, len);
         return;
     }
     if (st->kind == WT__ST_PENDING || st->paused) {
@@ -244,35 +270,43 @@ void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin)
                     (long long)st->id, st->read_all_limit);
             ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, code);
             st->stop_sent = 1;
-            wt__conn_consumed(c, st->id, len);
             st->read_all = 0;
             st->fin_received = 0;
-            wt__stream_deliver_held(st, 0);
+            wt__stream_deliver_held(st);
             st->read_done = 1;
+            wt__stream_credit(st, st->uncredited);
             return;
         }
         if (wt__buf_append(&c->ep->alloc, &st->rx, data, len) != WT_OK) {
             wt__stream_refuse(st, WT__H3_INTERNAL_ERROR, "out of memory");
             return;
         }
-        wt__conn_consumed(c, st->id, len); /* collecting is consuming */
+        wt__stream_credit(st, len); /* collecting is consuming */
         if (fin) {
             st->read_all = 0;
-            wt__stream_deliver_held(st, 0);
+            wt__stream_deliver_held(st);
         }
         return;
     }
     wt__stream_emit_data(st, data, len, fin);
-    wt__conn_consumed(c, st->id, len);
+    wt__stream_credit(st, len);
 }
 
 void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
     wt_event ev;
     int64_t code = wt_h3_to_code(app_error);
     if (st->closed || st->reset_received) return;
+    if (st->kind == WT__ST_PENDING) {
+        /* told to the app after STREAM_OPEN, when its session comes */
+        st->pending_reset = app_error + 1;
+        st->fin_received = 0;
+        wt__stream_credit(st, st->uncredited);
+        wt__buf_free(&st->conn->ep->alloc, &st->rx);
+        return;
+    }
     st->reset_received = 1;
     st->read_done = 1;
-    wt__conn_consumed(st->conn, st->id, st->rx.len);
+    wt__stream_credit(st, st->uncredited);
     wt__buf_free(&st->conn->ep->alloc, &st->rx);
     if (st->kind != WT__ST_WT) return;
     memset(&ev, 0, sizeof ev);
@@ -311,19 +345,27 @@ void wt__stream_on_acked(wt_stream *st, uint64_t n) {
 
 void wt__stream_on_close(wt_stream *st) {
     wt__conn *c = st->conn;
-    if (st->kind == WT__ST_PENDING || st->kind == WT__ST_CLASSIFY) wt__conn_consumed(c, st->id, st->rx.len);
-    wt__stream_end(st);
+    st->transport_closed = 1;
+    if (st->kind == WT__ST_CLASSIFY) {
+        wt__conn_consumed(c, st->id, st->hdr_len); /* header bytes held back */
+        wt__stream_end(st);
+        return;
+    }
+    /* data the app has not taken yet (paused, or the session is still on
+       its way) outlives the QUIC stream; the rest ends now */
+    if (st->kind == WT__ST_PENDING) return;
+    wt__stream_maybe_end(st);
 }
 
 void wt__stream_gone(wt_stream *st, uint64_t h3code) {
     wt__conn *c = st->conn;
     if (st->closed) return;
-    if (c->qc && c->state <= WT__CONN_OPEN && h3code) {
+    if (c->qc && c->state <= WT__CONN_OPEN && h3code && !st->transport_closed) {
         ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
         ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
-        wt__conn_consumed(c, st->id, st->rx.len);
         c->dirty = 1;
     }
+    wt__stream_credit(st, st->uncredited);
     wt__stream_end(st);
 }
 
@@ -442,10 +484,11 @@ int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
     if (st->read_done || st->stop_sent) return WT_ERR_CLOSED;
     st->stop_sent = 1;
     st->read_done = 1;
-    ngtcp2_conn_shutdown_stream_read(st->conn->qc, 0, st->id, wt_code_to_h3(code));
-    wt__conn_consumed(st->conn, st->id, st->rx.len);
+    if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(st->conn->qc, 0, st->id, wt_code_to_h3(code));
+    wt__stream_credit(st, st->uncredited);
     wt__buf_free(&st->conn->ep->alloc, &st->rx);
     st->conn->dirty = 1;
+    wt__stream_maybe_end(st);
     return WT_OK;
 }
 
@@ -459,7 +502,8 @@ int wt_stream_pause(wt_stream *st, int paused) {
     }
     if (!st->paused) return WT_OK;
     st->paused = 0;
-    if (!st->read_done && (st->rx.len || st->fin_received)) wt__stream_deliver_held(st, 1);
+    if (!st->read_done && (st->rx.len || st->fin_received)) wt__stream_deliver_held(st);
+    if (!st->closed) wt__stream_maybe_end(st);
     return WT_OK;
 }
 
@@ -474,11 +518,12 @@ int wt_stream_read_all(wt_stream *st, size_t limit) {
     if (st->paused) {
         /* what was held while paused is part of the collection */
         st->paused = 0;
-        wt__conn_consumed(st->conn, st->id, st->rx.len);
+        wt__stream_credit(st, st->rx.len);
         if (st->fin_received) {
             st->read_all = 0;
-            wt__stream_deliver_held(st, 0);
+            wt__stream_deliver_held(st);
         }
+        if (!st->closed) wt__stream_maybe_end(st);
     }
     return WT_OK;
 }

@@ -1158,3 +1158,501 @@ WT_TEST(wt_stream_header_split_across_packets) {
     /* the stream closes once its FIN is acknowledged: the library frees it */
     harness_stop(&h);
 }
+/* ---------------------------------------------------------------- regressions
+   Each of these reproduced a defect found in review; they now hold the
+   fixed behaviour. */
+
+/* R1: ngtcp2 never raises MAX_STREAMS by itself; wt.h never calls
+   ngtcp2_conn_extend_max_streams_bidi/uni, so a connection can carry only
+   limits.max_streams_bidi peer bidi streams in its whole life. */
+WT_TEST(wt_regress_stream_limit_never_extended) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    int i, ok = 0, fail_at = -1;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    for (i = 0; i < 150; i++) { /* more than max_streams_bidi (128) in the connection's life */
+        xfer *x;
+        cx.nx = 0; /* reuse slot 0: one stream at a time */
+        memset(&cx.x[0], 0, sizeof cx.x[0]);
+        x = client_xfer(&cx, 10, (unsigned)i);
+        if (!x) {
+            /* give MAX_STREAMS a chance to arrive, then retry once */
+            int dummy = 0;
+            harness_run(&h, &dummy, 500);
+            cx.nx = 0;
+            memset(&cx.x[0], 0, sizeof cx.x[0]);
+            x = client_xfer(&cx, 10, (unsigned)i);
+            if (!x) {
+                fail_at = i;
+                break;
+            }
+        }
+        harness_run(&h, &x->done, 5000);
+        if (!x->done) {
+            fail_at = i;
+            break;
+        }
+        {
+            int dummy = 0;
+            harness_run(&h, &dummy, 5); /* let the stream close on both sides */
+        }
+        ok++;
+    }
+    if (fail_at >= 0) printf("    sequential bidi streams: first failure at #%d\n", fail_at);
+    CHECK_EQ_INT(ok, 150);
+    harness_stop(&h);
+}
+
+/* R2: a peer uni stream that arrives whole (data + FIN) while the
+   application has it paused is closed by ngtcp2 at once: the held bytes
+   are never delivered and never credited. */
+typedef struct pause_ctx {
+    int opened, data_events, closed, bytes;
+    uint64_t uncredited_at_close;
+    wt_stream *st;
+} pause_ctx;
+
+static void pause_server(wt_event *ev) {
+    pause_ctx *pc = (pause_ctx *)ev->user;
+    if (ev->type == WT_EV_STREAM_OPEN) {
+        pc->opened++;
+        pc->st = ev->stream;
+        wt_stream_pause(ev->stream, 1);
+    }
+    if (ev->type == WT_EV_STREAM_DATA) {
+        pc->data_events++;
+        pc->bytes += (int)ev->len;
+    }
+    if (ev->type == WT_EV_STREAM_CLOSED) {
+        pc->closed++;
+        pc->uncredited_at_close = ev->stream->uncredited;
+        if (pc->st == ev->stream) pc->st = NULL;
+    }
+}
+
+WT_TEST(wt_regress_paused_uni_stream_keeps_data_and_credit) {
+    harness h;
+    client_ctx cx;
+    pause_ctx pc;
+    wt_stream *u;
+    wt__conn *sc;
+    uint64_t before_max, end;
+    static uint8_t buf[100000];
+    int dummy = 0;
+    memset(&pc, 0, sizeof pc);
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/p", pause_server, &pc) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(client_open(&h, &cx, "/p") == 0);
+    sc = cx.s->conn; /* the client's send credit shows what the server gave back */
+    before_max = ngtcp2_conn_get_max_data_left(sc->qc);
+    REQUIRE(wt_session_open_stream(cx.s, 0, &u) == WT_OK);
+    memset(buf, 'z', sizeof buf);
+    CHECK_EQ_INT(wt_stream_write(u, buf, sizeof buf), (int)sizeof buf);
+    CHECK_EQ_INT(wt_stream_finish(u), WT_OK);
+    end = wt_loop_now_ms(h.loop) + 3000;
+    while (!(pc.st && pc.st->transport_closed) && wt_loop_now_ms(h.loop) < end) wt_loop_run_once(h.loop, 10);
+    REQUIRE(pc.st && pc.st->transport_closed); /* the QUIC stream is done, the app has not read */
+    CHECK_EQ_INT(pc.closed, 0);
+    CHECK_EQ_INT(pc.data_events, 0);
+    CHECK_EQ_INT(pc.st->uncredited, sizeof buf); /* held, so no credit given back yet */
+    REQUIRE(wt_stream_pause(pc.st, 0) == WT_OK); /* the app reads now: data, FIN, then CLOSED */
+    CHECK_EQ_INT(pc.bytes, (int)sizeof buf);
+    CHECK_EQ_INT(pc.closed, 1);
+    CHECK_EQ_INT(pc.uncredited_at_close, 0); /* every byte credited back on delivery */
+    harness_run(&h, &dummy, 200);
+    CHECK(ngtcp2_conn_get_max_data_left(sc->qc) <= before_max); /* and never more than once */
+    harness_stop(&h);
+}
+
+/* R3: a uni stream that arrives complete before its session is known is
+   closed by ngtcp2 while it is PENDING: dropped, never handed over. */
+static wt_stream *raw_wt_uni(wt__conn *c, uint64_t session_id, const char *payload) {
+    int64_t id;
+    wt_stream *st;
+    uint8_t hdr[16];
+    size_t n = 0;
+    if (ngtcp2_conn_open_uni_stream(c->qc, &id, NULL) != 0) return NULL;
+    st = wt__stream_new(c, id, 0, 1);
+    st->kind = WT__ST_WT;
+    ngtcp2_conn_set_stream_user_data(c->qc, id, st);
+    n += wt__varint_put(hdr, WT__STREAM_TYPE_UNI);
+    n += wt__varint_put(hdr + n, session_id);
+    wt__sendbuf_append(NULL, &st->tx, hdr, n);
+    wt__sendbuf_append(NULL, &st->tx, payload, strlen(payload));
+    st->fin_queued = 1;
+    wt__stream_queue_send(st);
+    return st;
+}
+
+WT_TEST(wt_regress_uni_stream_before_session_is_lost) {
+    harness h;
+    client_ctx first, second;
+    early_ctx ec;
+    wt__conn *c;
+    int64_t next_id;
+    int dummy = 0;
+    char url[200];
+    memset(&ec, 0, sizeof ec);
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/early", early_server, &ec) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(client_open(&h, &first, "/early") == 0);
+    c = first.s->conn;
+    next_id = (int64_t)first.s->id + 4;
+    REQUIRE(raw_wt_uni(c, (uint64_t)next_id, "early") != NULL);
+    harness_run(&h, &dummy, 300);
+    CHECK_EQ_INT((int)h.app->ep.conns->npending, 1); /* held although its QUIC stream is done */
+    memset(&second, 0, sizeof second);
+    snprintf(url, sizeof url, "%s/early", h.url);
+    REQUIRE(wt_client_connect(h.client, url, client_handler, &second, NULL) == WT_OK);
+    harness_run(&h, &second.opened, 5000);
+    REQUIRE(second.opened);
+    CHECK_EQ_INT((int64_t)second.s->id, next_id);
+    harness_run(&h, &dummy, 300);
+    CHECK_EQ_INT(ec.streams, 1);
+    CHECK_EQ_INT(ec.data_ok, 1);
+    harness_stop(&h);
+}
+
+/* R4: the peer resets its CONNECT stream (STOP_SENDING + RESET_STREAM).
+   When ngtcp2 closes it, nghttp3_conn_close_stream unschedules the stream
+   and then calls stream_close; wt__h3_stream_close -> wt__session_end ->
+   nghttp3_conn_resume_stream re-schedules the stream nghttp3 is deleting:
+   the scheduler keeps a pointer to a freed nghttp3_stream. */
+WT_TEST(wt_regress_connect_stream_reset_reschedules_deleted_stream) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx, cx2;
+    wt__conn *cc;
+    int dummy = 0, i;
+    char url[200];
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    cc = cx.s->conn;
+    /* what a peer does when it aborts a session: reset its CONNECT stream both ways */
+    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream(cc->qc, 0, cx.s->id, 0x10c), 0);
+    cc->dirty = 1;
+    harness_run(&h, &sx.sessions_closed, 3000);
+    CHECK_EQ_INT(sx.sessions_closed, 1);
+    /* more sessions and traffic on the same connection reuse the freed nghttp3_stream slot */
+    for (i = 0; i < 3; i++) {
+        memset(&cx2, 0, sizeof cx2);
+        snprintf(url, sizeof url, "%s/echo", h.url);
+        REQUIRE(wt_client_connect(h.client, url, client_handler, &cx2, NULL) == WT_OK);
+        harness_run(&h, &cx2.opened, 3000);
+        CHECK(cx2.opened);
+        if (cx2.s) {
+            xfer *x = client_xfer(&cx2, 5000, 9);
+            if (x) harness_run(&h, &x->done, 3000);
+            wt_session_close(cx2.s, 0, "bye");
+        }
+        harness_run(&h, &dummy, 100);
+    }
+    harness_stop(&h);
+}
+
+/* R4b: the same, triggered purely by the peer: the client's own stack is
+   told to ignore the stream (DEAD marker) so only the server reacts. */
+WT_TEST(wt_regress_peer_resets_connect_stream_server_uaf) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    wt__conn *cc;
+    int dummy = 0;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    cc = cx.s->conn;
+    ngtcp2_conn_set_stream_user_data(cc->qc, cx.s->id, wt__dead_stream_marker());
+    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream(cc->qc, 0, cx.s->id, 0x10c), 0);
+    cc->dirty = 1;
+    harness_run(&h, &sx.sessions_closed, 3000);
+    CHECK_EQ_INT(sx.sessions_closed, 1); /* a reset CONNECT stream ends the session */
+    harness_run(&h, &dummy, 300); /* the server writes again: no stale stream in nghttp3 */
+    harness_stop(&h);
+}
+
+/* R5: the connection-ID table counts tombstones as used and always
+   doubles when it rehashes, so it grows with every connection ever made,
+   not with the connections alive. Simulated churn: one live connection at
+   a time, each with 3 CIDs (ngtcp2 issues more), then freed. */
+WT_TEST(wt_regress_cid_table_grows_with_churn) {
+    wt__ep ep;
+    wt_limits lim;
+    static wt__conn fake[2];
+    int i, k;
+    memset(&lim, 0, sizeof lim);
+    REQUIRE(wt__ep_init(&ep, NULL, 1, NULL, NULL, &lim) == WT_OK);
+    for (i = 0; i < 50000; i++) {
+        wt__conn *c = &fake[i & 1];
+        for (k = 0; k < 3; k++) {
+            uint8_t cid[16];
+            wc_RNG_GenerateBlock(&ep.rng, cid, sizeof cid);
+            REQUIRE(wt__cid_add(&ep, cid, sizeof cid, c) == WT_OK);
+        }
+        wt__cid_remove_conn(&ep, c);
+    }
+    CHECK(ep.cids_cap <= 1024);
+    wt__ep_free(&ep);
+}
+
+/* R6: wt_client_destroy from a handler (the lifetime rules do not forbid
+   it): ngtcp2_conn_read_pkt is still on the stack. */
+static wt_client *destroy_me, *destroy_victim;
+static int destroyed;
+static void destroying_handler(wt_event *ev) {
+    if (ev->type == WT_EV_SESSION_OPEN && destroy_me) {
+        wt_client *c = destroy_me;
+        destroy_me = NULL;
+        wt_client_destroy(c); /* from a handler: must be refused */
+        destroyed = 1;
+    }
+}
+
+WT_TEST(wt_regress_client_destroy_from_handler) {
+    harness h;
+    server_ctx sx;
+    wt_client_config cc;
+    int dummy = 0;
+    char url[200];
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    memset(&cc, 0, sizeof cc);
+    cc.cert_sha256 = harness_pin;
+    REQUIRE((destroy_me = second_client(&h, &cc)) != NULL);
+    destroy_victim = destroy_me;
+    snprintf(url, sizeof url, "%s/echo", h.url);
+    REQUIRE(wt_client_connect(destroy_me, url, destroying_handler, NULL, NULL) == WT_OK);
+    harness_log_match = "called from a handler or timer";
+    harness_log_hits = 0;
+    harness_run(&h, &destroyed, 3000);
+    harness_run(&h, &dummy, 100);
+    CHECK_EQ_INT(harness_log_hits, 1); /* refused with an error, not a crash */
+    harness_log_match = NULL;
+    wt_client_destroy(destroy_victim);   /* outside the loop it works */
+    harness_stop(&h);
+}
+
+/* R7: read_all credits bytes as it collects them; a RESET (or
+   STOP_SENDING, or the session ending) credits st->rx.len again. */
+typedef struct ra_ctx {
+    wt_stream *st;
+    int resets;
+} ra_ctx;
+static void ra_server(wt_event *ev) {
+    ra_ctx *rc = (ra_ctx *)ev->user;
+    if (ev->type == WT_EV_STREAM_OPEN) {
+        rc->st = ev->stream;
+        wt_stream_read_all(ev->stream, 1 << 20);
+    }
+    if (ev->type == WT_EV_STREAM_RESET) rc->resets++;
+    if (ev->type == WT_EV_STREAM_CLOSED && rc->st == ev->stream) rc->st = NULL;
+}
+
+WT_TEST(wt_regress_read_all_then_reset_double_credit) {
+    harness h;
+    client_ctx cx;
+    ra_ctx rc;
+    wt__conn *cc;
+    static uint8_t buf[400000];
+    int i, dummy = 0;
+    memset(&rc, 0, sizeof rc);
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/ra", ra_server, &rc) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(client_open(&h, &cx, "/ra") == 0);
+    cc = cx.s->conn;
+    for (i = 0; i < 20; i++) {
+        wt_stream *st;
+        uint64_t end;
+        int prev = rc.resets;
+        REQUIRE(wt_session_open_stream(cx.s, 1, &st) == WT_OK);
+        REQUIRE(wt_stream_write(st, buf, sizeof buf) == (int)sizeof buf);
+        end = wt_loop_now_ms(h.loop) + 3000;
+        while (!(rc.st && rc.st->rx.len == sizeof buf) && wt_loop_now_ms(h.loop) < end) wt_loop_run_once(h.loop, 5);
+        REQUIRE(rc.st && rc.st->rx.len == sizeof buf);
+        wt_stream_reset(st, 7);
+        end = wt_loop_now_ms(h.loop) + 3000;
+        while (rc.resets == prev && wt_loop_now_ms(h.loop) < end) wt_loop_run_once(h.loop, 5);
+        CHECK_EQ_INT(wt_stream_send_buffered(st) <= sizeof buf, 1);
+    }
+    harness_run(&h, &dummy, 300);
+    CHECK(ngtcp2_conn_get_max_data_left(cc->qc) <= 8388608);
+    harness_stop(&h);
+}
+
+/* R8: handshake_timeout_ms is documented as "QUIC + CONNECT must finish
+   within", but only the QUIC handshake is timed: a peer that never sends
+   CONNECT keeps its connection (and a max_connections slot). */
+WT_TEST(wt_regress_connect_not_covered_by_handshake_timeout) {
+    harness h;
+    wt_limits lim;
+    struct sockaddr_in a;
+    wt__conn *raw;
+    int dummy = 0;
+    memset(&lim, 0, sizeof lim);
+    lim.handshake_timeout_ms = 300;
+    REQUIRE(harness_start_ex(&h, &lim, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/x", server_handler, NULL) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)h.port);
+    a.sin_addr.s_addr = htonl(0x7f000001);
+    /* a QUIC + HTTP/3 connection with no session on it */
+    raw = wt__conn_client_new(&h.client->ep, (struct sockaddr *)&a, sizeof a, "127.0.0.1", (uint16_t)h.port);
+    REQUIRE(raw != NULL);
+    harness_run(&h, &dummy, 2000);
+    CHECK_EQ_INT((int)h.app->ep.nconns, 0);
+    harness_stop(&h);
+}
+
+/* R9: a connection in CLOSING or DRAINING keeps dirty = 1 (wt__conn_write
+   returns early without clearing it), so wt__ep_expiry_ms answers "now"
+   for the whole closing period: the loop spins with a zero poll timeout. */
+WT_TEST(wt_regress_closing_connection_spins_the_loop) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    wt_client_config cc;
+    wt_client *cl;
+    char url[200];
+    int spins = 0, zero_timeouts = 0;
+    uint64_t end;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    memset(&cc, 0, sizeof cc);
+    cc.cert_sha256 = harness_pin;
+    REQUIRE((cl = second_client(&h, &cc)) != NULL);
+    snprintf(url, sizeof url, "%s/echo", h.url);
+    REQUIRE(connect_with(&h, cl, &cx, url) == 0);
+    wt_client_destroy(cl); /* sends CONNECTION_CLOSE: the server conn drains */
+    end = wt_loop_now_ms(h.loop) + 1000;
+    while (wt_loop_now_ms(h.loop) < end) {
+        int t = wt_loop_timeout(h.loop);
+        if (t == 0 && h.app->ep.conns && h.app->ep.conns->state >= WT__CONN_CLOSING) {
+            zero_timeouts++;
+        }
+        wt_loop_run_once(h.loop, 50);
+        spins++;
+    }
+    (void)spins;
+    CHECK(zero_timeouts < 10);
+    harness_stop(&h);
+}
+
+/* R10: datagrams are tried only when no stream has anything to send. A
+   stream that is blocked by the peer's *connection* window makes
+   ngtcp2_conn_writev_stream return 0 (not STREAM_DATA_BLOCKED), the write
+   loop breaks, and no datagram leaves until the peer reads. */
+typedef struct bulk_ctx {
+    wt_session *s;
+    int dgrams_sent;
+} bulk_ctx;
+static void bulk_server(wt_event *ev) {
+    bulk_ctx *bc = (bulk_ctx *)ev->user;
+    if (ev->type == WT_EV_SESSION_OPEN) {
+        static uint8_t big[1 << 20];
+        wt_stream *st;
+        bc->s = ev->session;
+        if (wt_session_open_stream(ev->session, 0, &st) == WT_OK) wt_stream_write(st, big, sizeof big);
+    }
+    if (ev->type == WT_EV_SESSION_CLOSED) bc->s = NULL;
+}
+static void pausing_client(wt_event *ev) {
+    if (ev->type == WT_EV_STREAM_OPEN) {
+        wt_stream_pause(ev->stream, 1); /* a slow reader */
+        return;
+    }
+    client_handler(ev);
+}
+
+WT_TEST(wt_regress_datagrams_starve_behind_connection_blocked_stream) {
+    harness h;
+    bulk_ctx bc;
+    client_ctx cx;
+    wt_limits cl;
+    char url[200];
+    int i, dummy = 0;
+    memset(&bc, 0, sizeof bc);
+    memset(&cl, 0, sizeof cl);
+    cl.conn_window = 64 * 1024; /* the client's connection window */
+    REQUIRE(harness_start_ex(&h, NULL, &cl, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/bulk", bulk_server, &bc) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    memset(&cx, 0, sizeof cx);
+    snprintf(url, sizeof url, "%s/bulk", h.url);
+    REQUIRE(wt_client_connect(h.client, url, pausing_client, &cx, NULL) == WT_OK);
+    harness_run(&h, &cx.opened, 5000);
+    REQUIRE(cx.opened && bc.s);
+    harness_run(&h, &dummy, 300); /* the server fills the client's connection window */
+    for (i = 0; i < 10; i++) {
+        if (wt_session_send_datagram(bc.s, "ping", 4) == WT_OK) bc.dgrams_sent++;
+        harness_run(&h, &dummy, 50);
+    }
+    harness_run(&h, &dummy, 300);
+    CHECK(cx.datagrams_in > 0);
+    harness_stop(&h);
+}
+
+/* R11: wt_session_max_datagram_size uses the configured maximum UDP payload
+   (1452), not the current path's (1200 until PMTUD succeeds). */
+static size_t r11_max, r11_path;
+static void r11_server(wt_event *ev) {
+    if (ev->type == WT_EV_SESSION_OPEN) {
+        r11_max = wt_session_max_datagram_size(ev->session);
+        r11_path = ngtcp2_conn_get_path_max_tx_udp_payload_size(ev->session->conn->qc);
+    }
+}
+WT_TEST(wt_regress_datagram_size_ignores_path_mtu) {
+    harness h;
+    client_ctx cx;
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/d", r11_server, NULL) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(client_open(&h, &cx, "/d") == 0);
+    CHECK(r11_max + 40 <= r11_path);
+    harness_stop(&h);
+}
+
+/* R5b: garbage Initials from the network create and free connections,
+   each leaving CID tombstones behind. */
+WT_TEST(wt_regress_garbage_initials_grow_cid_table) {
+    harness h;
+    int fd, i, dummy = 0, max_conns = 0;
+    struct sockaddr_in a;
+    uint8_t pkt[1200];
+    size_t cap0;
+    unsigned lcg = 7;
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    REQUIRE(harness_listen(&h) == 0);
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)h.port);
+    a.sin_addr.s_addr = htonl(0x7f000001);
+    cap0 = h.app->ep.cids_cap;
+    for (i = 0; i < 4000; i++) {
+        size_t k;
+        memset(pkt, 0, sizeof pkt);
+        pkt[0] = 0xc0;                      /* long header, Initial */
+        pkt[1] = 0, pkt[2] = 0, pkt[3] = 0, pkt[4] = 1; /* QUIC v1 */
+        pkt[5] = 8;                         /* DCID length */
+        for (k = 0; k < 8; k++) pkt[6 + k] = (uint8_t)(lcg = lcg * 1103515245u + 12345u) >> 0;
+        pkt[14] = 8;                        /* SCID length */
+        for (k = 0; k < 8; k++) pkt[15 + k] = (uint8_t)(lcg = lcg * 1103515245u + 12345u) >> 0;
+        pkt[23] = 0;                        /* token length */
+        pkt[24] = 0x44, pkt[25] = 0x97;     /* length 1175 */
+        for (k = 26; k < sizeof pkt; k++) pkt[k] = (uint8_t)(lcg = lcg * 1103515245u + 12345u) >> 0;
+        sendto(fd, pkt, sizeof pkt, 0, (struct sockaddr *)&a, sizeof a);
+        if (i % 64 == 63) {
+            wt_loop_run_once(h.loop, 0);
+            if ((int)h.app->ep.nconns > max_conns) max_conns = (int)h.app->ep.nconns;
+        }
+    }
+    harness_run(&h, &dummy, 200);
+    CHECK(h.app->ep.cids_cap <= 4 * cap0); /* bounded by live connections, not by history */
+    (void)max_conns;
+    close(fd);
+    harness_stop(&h);
+}
