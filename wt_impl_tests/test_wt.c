@@ -889,21 +889,29 @@ WT_TEST(wt_stateless_reset_for_unknown_connection) {
 
 /* Streams may overtake the CONNECT that creates their session: the server
    holds them (within buffered_streams) and hands them over on accept. */
-static wt_stream *raw_wt_stream(wt__conn *c, uint64_t session_id, const char *payload) {
+/* A WebTransport stream written by hand, outside any session: it can name a
+   session that does not exist yet. */
+static wt_stream *raw_wt_stream_ex(wt__conn *c, int bidi, uint64_t session_id, const char *payload, int fin) {
     int64_t id;
     wt_stream *st;
     uint8_t hdr[16];
     size_t n = 0;
-    if (ngtcp2_conn_open_bidi_stream(c->qc, &id, NULL) != 0) return NULL;
-    st = wt__stream_new(c, id, 1, 1);
+    if ((bidi ? ngtcp2_conn_open_bidi_stream(c->qc, &id, NULL) : ngtcp2_conn_open_uni_stream(c->qc, &id, NULL)) != 0)
+        return NULL;
+    st = wt__stream_new(c, id, bidi, 1);
     st->kind = WT__ST_WT;
     ngtcp2_conn_set_stream_user_data(c->qc, id, st);
-    n += wt__varint_put(hdr, WT__STREAM_TYPE_BIDI);
+    n += wt__varint_put(hdr, bidi ? WT__STREAM_TYPE_BIDI : WT__STREAM_TYPE_UNI);
     n += wt__varint_put(hdr + n, session_id);
     wt__sendbuf_append(NULL, &st->tx, hdr, n);
     wt__sendbuf_append(NULL, &st->tx, payload, strlen(payload));
+    st->fin_queued = fin != 0;
     wt__stream_queue_send(st);
     return st;
+}
+
+static wt_stream *raw_wt_stream(wt__conn *c, uint64_t session_id, const char *payload) {
+    return raw_wt_stream_ex(c, 1, session_id, payload, 0);
 }
 
 static void raw_wt_stream_free(wt__conn *c, wt_stream *st) {
@@ -1270,21 +1278,7 @@ WT_TEST(wt_regress_paused_uni_stream_keeps_data_and_credit) {
 /* R3: a uni stream that arrives complete before its session is known is
    closed by ngtcp2 while it is PENDING: dropped, never handed over. */
 static wt_stream *raw_wt_uni(wt__conn *c, uint64_t session_id, const char *payload) {
-    int64_t id;
-    wt_stream *st;
-    uint8_t hdr[16];
-    size_t n = 0;
-    if (ngtcp2_conn_open_uni_stream(c->qc, &id, NULL) != 0) return NULL;
-    st = wt__stream_new(c, id, 0, 1);
-    st->kind = WT__ST_WT;
-    ngtcp2_conn_set_stream_user_data(c->qc, id, st);
-    n += wt__varint_put(hdr, WT__STREAM_TYPE_UNI);
-    n += wt__varint_put(hdr + n, session_id);
-    wt__sendbuf_append(NULL, &st->tx, hdr, n);
-    wt__sendbuf_append(NULL, &st->tx, payload, strlen(payload));
-    st->fin_queued = 1;
-    wt__stream_queue_send(st);
-    return st;
+    return raw_wt_stream_ex(c, 0, session_id, payload, 1);
 }
 
 WT_TEST(wt_regress_uni_stream_before_session_is_lost) {
