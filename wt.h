@@ -820,6 +820,7 @@ struct wt_session {
     size_t local_reason_len;
     wt_stream *streams;
     int connect_closed;          /* nghttp3 is done with the CONNECT stream */
+    int responded;               /* server: a response was submitted */
     int drain_received;
     int in_event;
 };
@@ -842,6 +843,8 @@ struct wt_stream {
     unsigned want_writable : 1, open_delivered : 1, closed : 1, blocked : 1;
     unsigned read_done : 1;      /* no more DATA will be delivered */
     unsigned transport_closed : 1; /* ngtcp2 closed it; we still hold data for the app */
+    unsigned owes_slot : 1;      /* give the peer its stream slot back when it ends */
+    uint64_t pending_stop;       /* h3 code of a STOP_SENDING that came while pending, +1 */
     wt__sendbuf tx;
     wt__buf rx;                  /* held while paused, collecting, or pending */
     uint64_t uncredited;         /* payload bytes received, flow-control credit not
@@ -921,6 +924,7 @@ void wt__session_on_headers_done(wt_session *s, int fin);
 void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
 void wt__session_on_drain(wt_session *s);
 void wt__session_maybe_free(wt_session *s);
+void wt__conn_sweep_sessions(wt__conn *c);
 void wt__conn_on_peer_settings(wt__conn *c);
 void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
 void wt__session_on_fin(wt_session *s);
@@ -941,6 +945,7 @@ void wt__stream_unqueue_send(wt_stream *st);
 /* WT_OK if the stream lives on (attached or held), else it was refused. */
 int wt__stream_on_wt_header(wt_stream *st);
 void wt__conn_free_graveyard(wt__conn *c);
+void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id);
 void *wt__dead_stream_marker(void);
 void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
 void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
@@ -1986,8 +1991,12 @@ static void wt__cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx) {
 
 static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user) {
     wt__conn *c = (wt__conn *)user;
+    int tries = 0;
     WT__UNUSED(qc);
-    if (wc_RNG_GenerateBlock(&c->ep->rng, cid->data, (word32)cidlen) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
+    do { /* a CID another connection owns would route its packets here */
+        if (wc_RNG_GenerateBlock(&c->ep->rng, cid->data, (word32)cidlen) != 0 || ++tries > 8)
+            return NGTCP2_ERR_CALLBACK_FAILURE;
+    } while (wt__cid_find(c->ep, cid->data, cidlen));
     cid->datalen = cidlen;
     if (ngtcp2_crypto_generate_stateless_reset_token(token, c->ep->reset_secret, sizeof c->ep->reset_secret,
                                                      cid) != 0)
@@ -2053,13 +2062,8 @@ static int wt__cb_acked(ngtcp2_conn *qc, int64_t stream_id, uint64_t offset, uin
 static int wt__cb_stream_close(ngtcp2_conn *qc, uint32_t flags, int64_t stream_id, uint64_t app_error,
                                void *user, void *stream_user) {
     if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET)) app_error = WT__H3_NO_ERROR;
+    WT__UNUSED(qc);
     wt__h3_on_stream_close((wt__conn *)user, stream_id, stream_user, app_error);
-    /* ngtcp2 never raises MAX_STREAMS by itself: a closed peer stream makes
-       room for the next one */
-    if (!ngtcp2_conn_is_local_stream(qc, stream_id)) {
-        if (stream_id & 2) ngtcp2_conn_extend_max_streams_uni(qc, 1);
-        else ngtcp2_conn_extend_max_streams_bidi(qc, 1);
-    }
     return 0;
 }
 
@@ -2366,11 +2370,12 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
     }
 }
 
+static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt, size_t len,
+                          uint64_t now);
+
 void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt,
                       size_t len, uint64_t now) {
     ngtcp2_version_cid vc;
-    ngtcp2_pkt_info pi;
-    ngtcp2_path path;
     wt__conn *c;
     int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
     if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
@@ -2390,10 +2395,12 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
     c = wt__cid_find(ep, vc.dcid, vc.dcidlen);
     if (!c && !ep->server && !(pkt[0] & 0x80)) {
         /* maybe a stateless reset from a server that lost our connection:
-           it carries no CID of ours, so offer it to the connection that
+           it carries no CID of ours, so offer it to every connection that
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
-            if (c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0) break;
+            if (c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0)
+                wt__conn_read(c, from, fromlen, pkt, len, now);
+        return;
     }
     if (!c) {
         ngtcp2_pkt_hd hd;
@@ -2416,6 +2423,15 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
         c = wt__conn_server_new(ep, s, from, fromlen, &hd, now);
         if (!c) return;
     }
+    wt__conn_read(c, from, fromlen, pkt, len, now);
+}
+
+/* One packet into one connection. */
+static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt, size_t len,
+                          uint64_t now) {
+    ngtcp2_pkt_info pi;
+    ngtcp2_path path;
+    int rv;
     if (c->state == WT__CONN_CLOSING) {
         /* answer with our CONNECTION_CLOSE again, as RFC 9000 10.2.1 asks */
         if (c->close_pkt) wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, c->close_pkt,
@@ -2468,15 +2484,16 @@ static void wt__dgram_pop(wt__conn *c) {
 
 /* Writes packets until ngtcp2 has nothing more (or congestion control says
    stop), batching equal-size packets for GSO. Sources, in order: nghttp3
-   (control, CONNECT streams, capsules), datagrams (real-time, ahead of
-   bulk), then WebTransport streams round-robin. A source that yields
-   nothing is skipped for the rest of the call so the others still go. */
+   (control, CONNECT streams, capsules), then datagrams and WebTransport
+   streams (round-robin among them) taking turns packet by packet, so
+   neither starves the other. A source that yields nothing is skipped for
+   the rest of the call so the others still go. */
 int wt__conn_write(wt__conn *c) {
     uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__now_ns();
-    int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1;
+    int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1;
     if (c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) {
         c->dirty = 0;
         return WT_OK;
@@ -2507,7 +2524,7 @@ int wt__conn_write(wt__conn *c) {
                     c->dq_head->len);
             wt__dgram_pop(c);
         }
-        if (tx.stream_id < 0 && open && dgram_ok && c->dq_head) {
+        if (tx.stream_id < 0 && open && dgram_ok && c->dq_head && (dgram_turn || !streams_ok || !c->send_head)) {
             ngtcp2_vec v;
             v.base = c->dq_head->data;
             v.len = c->dq_head->len;
@@ -2534,6 +2551,12 @@ int wt__conn_write(wt__conn *c) {
             case NGTCP2_ERR_STREAM_SHUT_WR:
                 wt__h3_tx_shut(c, &tx);
                 continue;
+            case NGTCP2_ERR_STREAM_NOT_FOUND:
+                if (tx.wst) { /* closed under it (e.g. the peer's STOP_SENDING) */
+                    wt__h3_tx_shut(c, &tx);
+                    continue;
+                }
+                /* fall through */
             case NGTCP2_ERR_WRITE_MORE:
                 if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
                 continue;
@@ -2553,6 +2576,7 @@ int wt__conn_write(wt__conn *c) {
             else break;
             continue;
         }
+        dgram_turn = !is_dgram;
         /* batch packets of one size for GSO; a different path or a larger
            packet starts a new batch */
         if (npkts > 0 && (!ngtcp2_path_eq(&batch_ps.path, &ps.path) || (size_t)n > seg)) {
@@ -2616,6 +2640,9 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
         return;
     }
     ngtcp2_path_storage_zero(&ps);
+    /* a fresh timestamp: the write loop may have used a later one than the
+       caller's, and ngtcp2 wants time never to go back */
+    now_ns = wt__now_ns();
     n = ngtcp2_conn_write_connection_close(c->qc, &ps.path, &pi, buf, sizeof buf, &c->ccerr, now_ns);
     if (n <= 0) {
         c->state = WT__CONN_DEAD;
@@ -2689,8 +2716,12 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
         if ((c->state == WT__CONN_CLOSING || c->state == WT__CONN_DRAINING) && now_ms >= c->deadline_ms &&
             c->deadline_ms != 0)
             c->state = WT__CONN_DEAD;
-        if (c->state == WT__CONN_DEAD) wt__conn_free(c);
-        else wt__conn_free_graveyard(c);
+        if (c->state == WT__CONN_DEAD) {
+            wt__conn_free(c);
+        } else {
+            wt__conn_free_graveyard(c);
+            wt__conn_sweep_sessions(c);
+        }
     }
 }
 
@@ -3049,8 +3080,10 @@ int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_
        offset 0, including what we held back */
     if (st) {
         uint8_t held[16];
+        uint64_t stop = st->pending_stop;
         memcpy(held, st->hdr, had);
         wt__stream_free(st);
+        if (stop && c->h3) nghttp3_conn_shutdown_stream_write(c->h3, stream_id); /* nghttp3's now */
         ngtcp2_conn_set_stream_user_data(c->qc, stream_id, NULL);
         if (kind == WT__DEMUX_MORE) kind = WT__DEMUX_H3;
         if (bidi && !c->ep->server) goto refuse;
@@ -3095,11 +3128,24 @@ int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n) {
     return WT_OK;
 }
 
+/* ngtcp2 never raises MAX_STREAMS by itself: a peer stream gives its slot
+   back when it is really gone (see wt__stream_end for the ones that live on). */
+void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
+    if (!c->qc || ngtcp2_conn_is_local_stream(c->qc, stream_id)) return;
+    if (stream_id & 2) ngtcp2_conn_extend_max_streams_uni(c->qc, 1);
+    else ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
+}
+
 void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
     if (wt__is_wt_stream(su)) {
-        wt__stream_on_close((wt_stream *)su);
+        wt_stream *st = (wt_stream *)su;
+        wt__stream_on_close(st);
+        /* a stream still holding data for the app keeps its slot until it ends */
+        if (st->closed) wt__conn_stream_slot_free(c, stream_id);
+        else st->owes_slot = 1;
         return;
     }
+    wt__conn_stream_slot_free(c, stream_id);
     if (c->h3 && su != WT__DEAD_STREAM) {
         int rv = nghttp3_conn_close_stream(c->h3, stream_id, app_error);
         if (rv != 0 && rv != NGHTTP3_ERR_STREAM_NOT_FOUND) {
@@ -3137,6 +3183,15 @@ void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t a
 }
 
 void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+    if (!su && !ngtcp2_conn_is_local_stream(c->qc, stream_id) && !(stream_id & 2)) {
+        /* STOP_SENDING before any byte of the stream: keep it until its
+           first bytes say whose stream it is */
+        wt_stream *st = wt__stream_new(c, stream_id, 1, 0);
+        if (!st) return;
+        st->kind = WT__ST_CLASSIFY;
+        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, st);
+        su = st;
+    }
     if (wt__is_wt_stream(su)) {
         wt__stream_on_stop_sending((wt_stream *)su, app_error);
         return;
@@ -3244,7 +3299,10 @@ void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
 }
 
 void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
-    if (tx->wst) wt__stream_unqueue_send(tx->wst);
+    if (tx->wst) {
+        tx->wst->reset_sent = 1; /* ngtcp2 reset it: later writes get an error */
+        wt__stream_unqueue_send(tx->wst);
+    }
     else if (tx->stream_id >= 0) nghttp3_conn_shutdown_stream_write(c->h3, tx->stream_id);
 }
 /* ---- end file: src/wt_h3.c ---- */
@@ -3435,6 +3493,7 @@ static int wt__session_respond(wt_session *s, int status) {
     size_t nnv = 1;
     int rv;
     s->conn->session_seen = 1; /* answered, one way or the other */
+    s->responded = 1;
     snprintf(code, sizeof code, "%03d", status);
     nv[0].name = (const uint8_t *)":status", nv[0].namelen = 7;
     nv[0].value = (const uint8_t *)code, nv[0].valuelen = 3;
@@ -3599,6 +3658,13 @@ void wt__session_end(wt_session *s, int error) {
     if (was_open && c->nsessions > 0) c->nsessions--;
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
+    if (s->server && !s->responded && !s->connect_closed && c->qc && c->state <= WT__CONN_OPEN) {
+        /* no response was submitted (e.g. reset inside its headers): nghttp3
+           has nothing to finish, so close our side here */
+        ngtcp2_conn_shutdown_stream_write(c->qc, 0, s->id, WT__H3_REQUEST_CANCELLED);
+        s->cap_fin = 1;
+        c->dirty = 1;
+    }
     if (c->h3 && !s->cap_fin && !s->connect_closed && c->state <= WT__CONN_OPEN) {
         s->cap_fin = 1;
         nghttp3_conn_resume_stream(c->h3, s->id);
@@ -3614,7 +3680,22 @@ void wt__session_end(wt_session *s, int error) {
     if (!ev.reason) ev.reason = "";
     wt__session_emit(s, &ev);
     s->fn = NULL; /* nothing more reaches the handler */
-    if (c->state >= WT__CONN_CLOSING || !c->h3) s->connect_closed = 1;
+    if (c->state >= WT__CONN_CLOSING || !c->h3 || s->id < 0) s->connect_closed = 1;
+}
+
+/* Frees closed sessions nothing points into any more; run at safe points. */
+void wt__conn_sweep_sessions(wt__conn *c) {
+    wt_session **pp = &c->sessions;
+    while (*pp) {
+        wt_session *s = *pp;
+        if (s->state == WT__SESS_CLOSED && s->connect_closed && !s->in_event) {
+            *pp = s->next;
+            wt__session_free_fields(s);
+            wt__free(&c->ep->alloc, s);
+        } else {
+            pp = &s->next;
+        }
+    }
 }
 
 /* Every session of a connection that is going away: CLOSED events now,
@@ -3677,7 +3758,12 @@ int wt__session_submit_request(wt_session *s) {
     if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
     s->id = sid;
     rv = nghttp3_conn_submit_request(c->h3, sid, nv, n, &wt__capsule_reader_def, s);
-    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_submit_request: %s", nghttp3_strerror(rv));
+    if (rv != 0) {
+        /* nghttp3 does not know the stream: close it, nothing points here */
+        ngtcp2_conn_shutdown_stream(c->qc, 0, sid, WT__H3_REQUEST_CANCELLED);
+        s->connect_closed = 1;
+        return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_submit_request: %s", nghttp3_strerror(rv));
+    }
     c->dirty = 1;
     return WT_OK;
 }
@@ -3899,6 +3985,7 @@ static void wt__stream_end(wt_stream *st) {
     int tell = s && st->kind == WT__ST_WT && (st->open_delivered || st->local);
     if (st->closed) return;
     st->closed = 1;
+    if (st->owes_slot) wt__conn_stream_slot_free(c, st->id);
     wt__stream_unqueue_send(st);
     wt__stream_unlink(st);
     if (tell) {
@@ -3932,7 +4019,8 @@ static void wt__stream_credit(wt_stream *st, uint64_t n) {
 /* A stream ngtcp2 has closed lives on only while it holds data the app has
    not taken (paused, or waiting for its session); then it ends. */
 static void wt__stream_maybe_end(wt_stream *st) {
-    if (st->transport_closed && !st->closed && st->kind == WT__ST_WT && !st->paused && st->rx.len == 0)
+    if (st->transport_closed && !st->closed && st->kind == WT__ST_WT && (!st->paused || st->read_done) &&
+        st->rx.len == 0)
         wt__stream_end(st);
 }
 
@@ -3972,6 +4060,31 @@ static void wt__stream_deliver_open(wt_stream *st) {
 
 static void wt__stream_deliver_held(wt_stream *st);
 
+static void wt__stream_emit_code(wt_stream *st, wt_event_type type, uint64_t app_error) {
+    wt_event ev;
+    int64_t code = wt_h3_to_code(app_error);
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.code = code < 0 ? 0 : (uint32_t)code; /* generic HTTP/3 codes (browsers') read as 0 */
+    wt__stream_emit(st, &ev);
+}
+
+/* What happened to a stream before the app had it, told right after its
+   STREAM_OPEN. */
+static void wt__stream_after_open(wt_stream *st) {
+    if (!st->closed && st->pending_stop) {
+        uint64_t code = st->pending_stop - 1;
+        st->pending_stop = 0;
+        wt__stream_emit_code(st, WT_EV_STREAM_STOP_SENDING, code); /* ngtcp2 reset our side already */
+    }
+    if (!st->closed && st->pending_reset) {
+        uint64_t code = st->pending_reset - 1;
+        st->pending_reset = 0;
+        wt__stream_on_reset(st, code);
+    }
+    if (!st->closed) wt__stream_maybe_end(st);
+}
+
 int wt__stream_on_wt_header(wt_stream *st) {
     wt__conn *c = st->conn;
     wt_session *s = wt__session_find(c, st->session_id);
@@ -3982,6 +4095,7 @@ int wt__stream_on_wt_header(wt_stream *st) {
     if (s && s->state == WT__SESS_OPEN) {
         wt__stream_attach(st, s);
         wt__stream_deliver_open(st);
+        wt__stream_after_open(st);
         return st->closed ? WT_ERR_CLOSED : WT_OK;
     }
     if ((s && s->state == WT__SESS_CLOSED) ||
@@ -4018,12 +4132,7 @@ void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
             wt__stream_on_data(st, held.data, held.len, st->fin_received);
             wt__buf_free(&c->ep->alloc, &held);
         }
-        if (!st->closed && st->pending_reset) {
-            uint64_t code = st->pending_reset - 1;
-            st->pending_reset = 0;
-            wt__stream_on_reset(st, code);
-        }
-        if (!st->closed) wt__stream_maybe_end(st);
+        wt__stream_after_open(st);
         next = c->pending; /* the handler may have changed the list */
     }
 }
@@ -4105,8 +4214,6 @@ void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin)
 }
 
 void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
-    wt_event ev;
-    int64_t code = wt_h3_to_code(app_error);
     if (st->closed || st->reset_received) return;
     if (st->kind == WT__ST_PENDING) {
         /* told to the app after STREAM_OPEN, when its session comes */
@@ -4121,20 +4228,19 @@ void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
     wt__stream_credit(st, st->uncredited);
     wt__buf_free(&st->conn->ep->alloc, &st->rx);
     if (st->kind != WT__ST_WT) return;
-    memset(&ev, 0, sizeof ev);
-    ev.type = WT_EV_STREAM_RESET;
-    ev.code = code < 0 ? 0 : (uint32_t)code;
-    wt__stream_emit(st, &ev);
+    wt__stream_emit_code(st, WT_EV_STREAM_RESET, app_error);
+    if (!st->closed) wt__stream_maybe_end(st);
 }
 
 void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
-    wt_event ev;
-    int64_t code = wt_h3_to_code(app_error);
-    if (st->closed || st->kind != WT__ST_WT) return;
-    memset(&ev, 0, sizeof ev);
-    ev.type = WT_EV_STREAM_STOP_SENDING;
-    ev.code = code < 0 ? 0 : (uint32_t)code;
-    wt__stream_emit(st, &ev);
+    if (st->closed) return;
+    if (st->kind != WT__ST_WT) {
+        /* ngtcp2 resets our side now; the app hears of it after STREAM_OPEN */
+        st->pending_stop = app_error + 1;
+        st->reset_sent = 1;
+        return;
+    }
+    wt__stream_emit_code(st, WT_EV_STREAM_STOP_SENDING, app_error);
     if (!st->closed && !st->reset_sent) {
         /* nobody will read what we send: reset with the same code */
         st->reset_sent = 1;
@@ -4247,7 +4353,7 @@ static int wt__stream_can_send(wt_stream *st, const char *what) {
     if (!st->bidi && !st->local)
         return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "%s: stream %lld is the peer's unidirectional stream", what,
                         (long long)st->id);
-    if (st->fin_queued || st->reset_sent)
+    if (st->fin_queued || st->reset_sent || st->transport_closed)
         return wt__fail(&st->conn->ep->log, WT_ERR_CLOSED, "%s: stream %lld already finished or reset", what,
                         (long long)st->id);
     if (st->conn->state != WT__CONN_OPEN) return WT_ERR_CLOSED;
@@ -4513,6 +4619,8 @@ static int wt__path_matches(const char *route, const char *path) {
     return strlen(route) == n && memcmp(route, path, n) == 0;
 }
 
+static void wt__app_free(wt_app *app);
+
 static void wt__app_on_request(wt__ep *ep, wt_session *s) {
     wt_app *app = (wt_app *)ep->owner;
     size_t i;
@@ -4570,7 +4678,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     }
     return app;
 fail:
-    wt_app_destroy(app);
+    wt__app_free(app); /* not on any stack yet: safe inside a handler too */
     return NULL;
 }
 
@@ -4692,11 +4800,9 @@ void wt_app_stop(wt_app *app) {
     if (app) wt_loop_stop(app->ep.loop);
 }
 
-void wt_app_destroy(wt_app *app) {
-    wt_allocator a;
+static void wt__app_free(wt_app *app) {
+    wt_allocator a = app->ep.alloc;
     size_t i;
-    if (!app || wt__loop_busy(app->ep.loop, "wt_app_destroy")) return;
-    a = app->ep.alloc;
     wt__app_shutdown(app);
     wt__ep_free(&app->ep);
     for (i = 0; i < app->nroutes; i++) wt__free(&a, app->routes[i].path);
@@ -4705,6 +4811,11 @@ void wt_app_destroy(wt_app *app) {
     wt__free(&a, app->shutdown);
     wt__free(&a, app->host);
     wt__free(&a, app);
+}
+
+void wt_app_destroy(wt_app *app) {
+    if (!app || wt__loop_busy(app->ep.loop, "wt_app_destroy")) return;
+    wt__app_free(app);
 }
 
 int wt_app_port(const wt_app *app) { return app ? app->bound_port : 0; }
@@ -4729,6 +4840,8 @@ struct wt_client {
     char **headers; /* name, value, ..., NULL */
     size_t nheaders;
 };
+
+static void wt__client_free(wt_client *cl);
 
 static void wt__client_no_request(wt__ep *ep, wt_session *s) {
     WT__UNUSED(ep);
@@ -4823,7 +4936,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     }
     return cl;
 fail:
-    wt_client_destroy(cl);
+    wt__client_free(cl); /* not on any stack yet: safe inside a handler too */
     return NULL;
 }
 
@@ -4892,11 +5005,9 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
     return WT_OK;
 }
 
-void wt_client_destroy(wt_client *cl) {
-    wt_allocator a;
+static void wt__client_free(wt_client *cl) {
+    wt_allocator a = cl->ep.alloc;
     size_t i;
-    if (!cl || wt__loop_busy(cl->ep.loop, "wt_client_destroy")) return;
-    a = cl->ep.alloc;
     if (cl->ep.loop) {
         cl->ep.closing_all = 1;
         wt__ep_close_all(&cl->ep, WT__H3_NO_ERROR);
@@ -4906,6 +5017,11 @@ void wt_client_destroy(wt_client *cl) {
     wt__free(&a, cl->headers);
     wt__free(&a, cl->origin);
     wt__free(&a, cl);
+}
+
+void wt_client_destroy(wt_client *cl) {
+    if (!cl || wt__loop_busy(cl->ep.loop, "wt_client_destroy")) return;
+    wt__client_free(cl);
 }
 
 wt_loop *wt_client_loop(wt_client *cl) { return cl ? cl->ep.loop : NULL; }

@@ -40,6 +40,8 @@ static int wt__path_matches(const char *route, const char *path) {
     return strlen(route) == n && memcmp(route, path, n) == 0;
 }
 
+static void wt__app_free(wt_app *app);
+
 static void wt__app_on_request(wt__ep *ep, wt_session *s) {
     wt_app *app = (wt_app *)ep->owner;
     size_t i;
@@ -97,7 +99,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     }
     return app;
 fail:
-    wt_app_destroy(app);
+    wt__app_free(app); /* not on any stack yet: safe inside a handler too */
     return NULL;
 }
 
@@ -219,11 +221,9 @@ void wt_app_stop(wt_app *app) {
     if (app) wt_loop_stop(app->ep.loop);
 }
 
-void wt_app_destroy(wt_app *app) {
-    wt_allocator a;
+static void wt__app_free(wt_app *app) {
+    wt_allocator a = app->ep.alloc;
     size_t i;
-    if (!app || wt__loop_busy(app->ep.loop, "wt_app_destroy")) return;
-    a = app->ep.alloc;
     wt__app_shutdown(app);
     wt__ep_free(&app->ep);
     for (i = 0; i < app->nroutes; i++) wt__free(&a, app->routes[i].path);
@@ -232,6 +232,11 @@ void wt_app_destroy(wt_app *app) {
     wt__free(&a, app->shutdown);
     wt__free(&a, app->host);
     wt__free(&a, app);
+}
+
+void wt_app_destroy(wt_app *app) {
+    if (!app || wt__loop_busy(app->ep.loop, "wt_app_destroy")) return;
+    wt__app_free(app);
 }
 
 int wt_app_port(const wt_app *app) { return app ? app->bound_port : 0; }

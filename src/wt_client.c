@@ -10,6 +10,8 @@ struct wt_client {
     size_t nheaders;
 };
 
+static void wt__client_free(wt_client *cl);
+
 static void wt__client_no_request(wt__ep *ep, wt_session *s) {
     WT__UNUSED(ep);
     s->reject_status = 404;
@@ -103,7 +105,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     }
     return cl;
 fail:
-    wt_client_destroy(cl);
+    wt__client_free(cl); /* not on any stack yet: safe inside a handler too */
     return NULL;
 }
 
@@ -172,11 +174,9 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
     return WT_OK;
 }
 
-void wt_client_destroy(wt_client *cl) {
-    wt_allocator a;
+static void wt__client_free(wt_client *cl) {
+    wt_allocator a = cl->ep.alloc;
     size_t i;
-    if (!cl || wt__loop_busy(cl->ep.loop, "wt_client_destroy")) return;
-    a = cl->ep.alloc;
     if (cl->ep.loop) {
         cl->ep.closing_all = 1;
         wt__ep_close_all(&cl->ep, WT__H3_NO_ERROR);
@@ -186,6 +186,11 @@ void wt_client_destroy(wt_client *cl) {
     wt__free(&a, cl->headers);
     wt__free(&a, cl->origin);
     wt__free(&a, cl);
+}
+
+void wt_client_destroy(wt_client *cl) {
+    if (!cl || wt__loop_busy(cl->ep.loop, "wt_client_destroy")) return;
+    wt__client_free(cl);
 }
 
 wt_loop *wt_client_loop(wt_client *cl) { return cl ? cl->ep.loop : NULL; }

@@ -335,8 +335,10 @@ int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_
        offset 0, including what we held back */
     if (st) {
         uint8_t held[16];
+        uint64_t stop = st->pending_stop;
         memcpy(held, st->hdr, had);
         wt__stream_free(st);
+        if (stop && c->h3) nghttp3_conn_shutdown_stream_write(c->h3, stream_id); /* nghttp3's now */
         ngtcp2_conn_set_stream_user_data(c->qc, stream_id, NULL);
         if (kind == WT__DEMUX_MORE) kind = WT__DEMUX_H3;
         if (bidi && !c->ep->server) goto refuse;
@@ -381,11 +383,24 @@ int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n) {
     return WT_OK;
 }
 
+/* ngtcp2 never raises MAX_STREAMS by itself: a peer stream gives its slot
+   back when it is really gone (see wt__stream_end for the ones that live on). */
+void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
+    if (!c->qc || ngtcp2_conn_is_local_stream(c->qc, stream_id)) return;
+    if (stream_id & 2) ngtcp2_conn_extend_max_streams_uni(c->qc, 1);
+    else ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
+}
+
 void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
     if (wt__is_wt_stream(su)) {
-        wt__stream_on_close((wt_stream *)su);
+        wt_stream *st = (wt_stream *)su;
+        wt__stream_on_close(st);
+        /* a stream still holding data for the app keeps its slot until it ends */
+        if (st->closed) wt__conn_stream_slot_free(c, stream_id);
+        else st->owes_slot = 1;
         return;
     }
+    wt__conn_stream_slot_free(c, stream_id);
     if (c->h3 && su != WT__DEAD_STREAM) {
         int rv = nghttp3_conn_close_stream(c->h3, stream_id, app_error);
         if (rv != 0 && rv != NGHTTP3_ERR_STREAM_NOT_FOUND) {
@@ -423,6 +438,15 @@ void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t a
 }
 
 void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+    if (!su && !ngtcp2_conn_is_local_stream(c->qc, stream_id) && !(stream_id & 2)) {
+        /* STOP_SENDING before any byte of the stream: keep it until its
+           first bytes say whose stream it is */
+        wt_stream *st = wt__stream_new(c, stream_id, 1, 0);
+        if (!st) return;
+        st->kind = WT__ST_CLASSIFY;
+        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, st);
+        su = st;
+    }
     if (wt__is_wt_stream(su)) {
         wt__stream_on_stop_sending((wt_stream *)su, app_error);
         return;
@@ -530,6 +554,9 @@ void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
 }
 
 void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
-    if (tx->wst) wt__stream_unqueue_send(tx->wst);
+    if (tx->wst) {
+        tx->wst->reset_sent = 1; /* ngtcp2 reset it: later writes get an error */
+        wt__stream_unqueue_send(tx->wst);
+    }
     else if (tx->stream_id >= 0) nghttp3_conn_shutdown_stream_write(c->h3, tx->stream_id);
 }

@@ -353,6 +353,7 @@ struct wt_session {
     size_t local_reason_len;
     wt_stream *streams;
     int connect_closed;          /* nghttp3 is done with the CONNECT stream */
+    int responded;               /* server: a response was submitted */
     int drain_received;
     int in_event;
 };
@@ -375,6 +376,8 @@ struct wt_stream {
     unsigned want_writable : 1, open_delivered : 1, closed : 1, blocked : 1;
     unsigned read_done : 1;      /* no more DATA will be delivered */
     unsigned transport_closed : 1; /* ngtcp2 closed it; we still hold data for the app */
+    unsigned owes_slot : 1;      /* give the peer its stream slot back when it ends */
+    uint64_t pending_stop;       /* h3 code of a STOP_SENDING that came while pending, +1 */
     wt__sendbuf tx;
     wt__buf rx;                  /* held while paused, collecting, or pending */
     uint64_t uncredited;         /* payload bytes received, flow-control credit not
@@ -454,6 +457,7 @@ void wt__session_on_headers_done(wt_session *s, int fin);
 void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
 void wt__session_on_drain(wt_session *s);
 void wt__session_maybe_free(wt_session *s);
+void wt__conn_sweep_sessions(wt__conn *c);
 void wt__conn_on_peer_settings(wt__conn *c);
 void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
 void wt__session_on_fin(wt_session *s);
@@ -474,6 +478,7 @@ void wt__stream_unqueue_send(wt_stream *st);
 /* WT_OK if the stream lives on (attached or held), else it was refused. */
 int wt__stream_on_wt_header(wt_stream *st);
 void wt__conn_free_graveyard(wt__conn *c);
+void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id);
 void *wt__dead_stream_marker(void);
 void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
 void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);

@@ -194,8 +194,12 @@ static void wt__cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx) {
 
 static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user) {
     wt__conn *c = (wt__conn *)user;
+    int tries = 0;
     WT__UNUSED(qc);
-    if (wc_RNG_GenerateBlock(&c->ep->rng, cid->data, (word32)cidlen) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
+    do { /* a CID another connection owns would route its packets here */
+        if (wc_RNG_GenerateBlock(&c->ep->rng, cid->data, (word32)cidlen) != 0 || ++tries > 8)
+            return NGTCP2_ERR_CALLBACK_FAILURE;
+    } while (wt__cid_find(c->ep, cid->data, cidlen));
     cid->datalen = cidlen;
     if (ngtcp2_crypto_generate_stateless_reset_token(token, c->ep->reset_secret, sizeof c->ep->reset_secret,
                                                      cid) != 0)
@@ -261,13 +265,8 @@ static int wt__cb_acked(ngtcp2_conn *qc, int64_t stream_id, uint64_t offset, uin
 static int wt__cb_stream_close(ngtcp2_conn *qc, uint32_t flags, int64_t stream_id, uint64_t app_error,
                                void *user, void *stream_user) {
     if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET)) app_error = WT__H3_NO_ERROR;
+    WT__UNUSED(qc);
     wt__h3_on_stream_close((wt__conn *)user, stream_id, stream_user, app_error);
-    /* ngtcp2 never raises MAX_STREAMS by itself: a closed peer stream makes
-       room for the next one */
-    if (!ngtcp2_conn_is_local_stream(qc, stream_id)) {
-        if (stream_id & 2) ngtcp2_conn_extend_max_streams_uni(qc, 1);
-        else ngtcp2_conn_extend_max_streams_bidi(qc, 1);
-    }
     return 0;
 }
 
@@ -574,11 +573,12 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
     }
 }
 
+static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt, size_t len,
+                          uint64_t now);
+
 void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt,
                       size_t len, uint64_t now) {
     ngtcp2_version_cid vc;
-    ngtcp2_pkt_info pi;
-    ngtcp2_path path;
     wt__conn *c;
     int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
     if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
@@ -598,10 +598,12 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
     c = wt__cid_find(ep, vc.dcid, vc.dcidlen);
     if (!c && !ep->server && !(pkt[0] & 0x80)) {
         /* maybe a stateless reset from a server that lost our connection:
-           it carries no CID of ours, so offer it to the connection that
+           it carries no CID of ours, so offer it to every connection that
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
-            if (c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0) break;
+            if (c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0)
+                wt__conn_read(c, from, fromlen, pkt, len, now);
+        return;
     }
     if (!c) {
         ngtcp2_pkt_hd hd;
@@ -624,6 +626,15 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
         c = wt__conn_server_new(ep, s, from, fromlen, &hd, now);
         if (!c) return;
     }
+    wt__conn_read(c, from, fromlen, pkt, len, now);
+}
+
+/* One packet into one connection. */
+static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt, size_t len,
+                          uint64_t now) {
+    ngtcp2_pkt_info pi;
+    ngtcp2_path path;
+    int rv;
     if (c->state == WT__CONN_CLOSING) {
         /* answer with our CONNECTION_CLOSE again, as RFC 9000 10.2.1 asks */
         if (c->close_pkt) wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, c->close_pkt,
@@ -676,15 +687,16 @@ static void wt__dgram_pop(wt__conn *c) {
 
 /* Writes packets until ngtcp2 has nothing more (or congestion control says
    stop), batching equal-size packets for GSO. Sources, in order: nghttp3
-   (control, CONNECT streams, capsules), datagrams (real-time, ahead of
-   bulk), then WebTransport streams round-robin. A source that yields
-   nothing is skipped for the rest of the call so the others still go. */
+   (control, CONNECT streams, capsules), then datagrams and WebTransport
+   streams (round-robin among them) taking turns packet by packet, so
+   neither starves the other. A source that yields nothing is skipped for
+   the rest of the call so the others still go. */
 int wt__conn_write(wt__conn *c) {
     uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__now_ns();
-    int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1;
+    int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1;
     if (c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) {
         c->dirty = 0;
         return WT_OK;
@@ -715,7 +727,7 @@ int wt__conn_write(wt__conn *c) {
                     c->dq_head->len);
             wt__dgram_pop(c);
         }
-        if (tx.stream_id < 0 && open && dgram_ok && c->dq_head) {
+        if (tx.stream_id < 0 && open && dgram_ok && c->dq_head && (dgram_turn || !streams_ok || !c->send_head)) {
             ngtcp2_vec v;
             v.base = c->dq_head->data;
             v.len = c->dq_head->len;
@@ -742,6 +754,12 @@ int wt__conn_write(wt__conn *c) {
             case NGTCP2_ERR_STREAM_SHUT_WR:
                 wt__h3_tx_shut(c, &tx);
                 continue;
+            case NGTCP2_ERR_STREAM_NOT_FOUND:
+                if (tx.wst) { /* closed under it (e.g. the peer's STOP_SENDING) */
+                    wt__h3_tx_shut(c, &tx);
+                    continue;
+                }
+                /* fall through */
             case NGTCP2_ERR_WRITE_MORE:
                 if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
                 continue;
@@ -761,6 +779,7 @@ int wt__conn_write(wt__conn *c) {
             else break;
             continue;
         }
+        dgram_turn = !is_dgram;
         /* batch packets of one size for GSO; a different path or a larger
            packet starts a new batch */
         if (npkts > 0 && (!ngtcp2_path_eq(&batch_ps.path, &ps.path) || (size_t)n > seg)) {
@@ -824,6 +843,9 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
         return;
     }
     ngtcp2_path_storage_zero(&ps);
+    /* a fresh timestamp: the write loop may have used a later one than the
+       caller's, and ngtcp2 wants time never to go back */
+    now_ns = wt__now_ns();
     n = ngtcp2_conn_write_connection_close(c->qc, &ps.path, &pi, buf, sizeof buf, &c->ccerr, now_ns);
     if (n <= 0) {
         c->state = WT__CONN_DEAD;
@@ -897,8 +919,12 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
         if ((c->state == WT__CONN_CLOSING || c->state == WT__CONN_DRAINING) && now_ms >= c->deadline_ms &&
             c->deadline_ms != 0)
             c->state = WT__CONN_DEAD;
-        if (c->state == WT__CONN_DEAD) wt__conn_free(c);
-        else wt__conn_free_graveyard(c);
+        if (c->state == WT__CONN_DEAD) {
+            wt__conn_free(c);
+        } else {
+            wt__conn_free_graveyard(c);
+            wt__conn_sweep_sessions(c);
+        }
     }
 }
 

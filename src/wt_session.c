@@ -185,6 +185,7 @@ static int wt__session_respond(wt_session *s, int status) {
     size_t nnv = 1;
     int rv;
     s->conn->session_seen = 1; /* answered, one way or the other */
+    s->responded = 1;
     snprintf(code, sizeof code, "%03d", status);
     nv[0].name = (const uint8_t *)":status", nv[0].namelen = 7;
     nv[0].value = (const uint8_t *)code, nv[0].valuelen = 3;
@@ -349,6 +350,13 @@ void wt__session_end(wt_session *s, int error) {
     if (was_open && c->nsessions > 0) c->nsessions--;
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
+    if (s->server && !s->responded && !s->connect_closed && c->qc && c->state <= WT__CONN_OPEN) {
+        /* no response was submitted (e.g. reset inside its headers): nghttp3
+           has nothing to finish, so close our side here */
+        ngtcp2_conn_shutdown_stream_write(c->qc, 0, s->id, WT__H3_REQUEST_CANCELLED);
+        s->cap_fin = 1;
+        c->dirty = 1;
+    }
     if (c->h3 && !s->cap_fin && !s->connect_closed && c->state <= WT__CONN_OPEN) {
         s->cap_fin = 1;
         nghttp3_conn_resume_stream(c->h3, s->id);
@@ -364,7 +372,22 @@ void wt__session_end(wt_session *s, int error) {
     if (!ev.reason) ev.reason = "";
     wt__session_emit(s, &ev);
     s->fn = NULL; /* nothing more reaches the handler */
-    if (c->state >= WT__CONN_CLOSING || !c->h3) s->connect_closed = 1;
+    if (c->state >= WT__CONN_CLOSING || !c->h3 || s->id < 0) s->connect_closed = 1;
+}
+
+/* Frees closed sessions nothing points into any more; run at safe points. */
+void wt__conn_sweep_sessions(wt__conn *c) {
+    wt_session **pp = &c->sessions;
+    while (*pp) {
+        wt_session *s = *pp;
+        if (s->state == WT__SESS_CLOSED && s->connect_closed && !s->in_event) {
+            *pp = s->next;
+            wt__session_free_fields(s);
+            wt__free(&c->ep->alloc, s);
+        } else {
+            pp = &s->next;
+        }
+    }
 }
 
 /* Every session of a connection that is going away: CLOSED events now,
@@ -427,7 +450,12 @@ int wt__session_submit_request(wt_session *s) {
     if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
     s->id = sid;
     rv = nghttp3_conn_submit_request(c->h3, sid, nv, n, &wt__capsule_reader_def, s);
-    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_submit_request: %s", nghttp3_strerror(rv));
+    if (rv != 0) {
+        /* nghttp3 does not know the stream: close it, nothing points here */
+        ngtcp2_conn_shutdown_stream(c->qc, 0, sid, WT__H3_REQUEST_CANCELLED);
+        s->connect_closed = 1;
+        return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_submit_request: %s", nghttp3_strerror(rv));
+    }
     c->dirty = 1;
     return WT_OK;
 }

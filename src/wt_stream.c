@@ -87,6 +87,7 @@ static void wt__stream_end(wt_stream *st) {
     int tell = s && st->kind == WT__ST_WT && (st->open_delivered || st->local);
     if (st->closed) return;
     st->closed = 1;
+    if (st->owes_slot) wt__conn_stream_slot_free(c, st->id);
     wt__stream_unqueue_send(st);
     wt__stream_unlink(st);
     if (tell) {
@@ -120,7 +121,8 @@ static void wt__stream_credit(wt_stream *st, uint64_t n) {
 /* A stream ngtcp2 has closed lives on only while it holds data the app has
    not taken (paused, or waiting for its session); then it ends. */
 static void wt__stream_maybe_end(wt_stream *st) {
-    if (st->transport_closed && !st->closed && st->kind == WT__ST_WT && !st->paused && st->rx.len == 0)
+    if (st->transport_closed && !st->closed && st->kind == WT__ST_WT && (!st->paused || st->read_done) &&
+        st->rx.len == 0)
         wt__stream_end(st);
 }
 
@@ -160,6 +162,31 @@ static void wt__stream_deliver_open(wt_stream *st) {
 
 static void wt__stream_deliver_held(wt_stream *st);
 
+static void wt__stream_emit_code(wt_stream *st, wt_event_type type, uint64_t app_error) {
+    wt_event ev;
+    int64_t code = wt_h3_to_code(app_error);
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.code = code < 0 ? 0 : (uint32_t)code; /* generic HTTP/3 codes (browsers') read as 0 */
+    wt__stream_emit(st, &ev);
+}
+
+/* What happened to a stream before the app had it, told right after its
+   STREAM_OPEN. */
+static void wt__stream_after_open(wt_stream *st) {
+    if (!st->closed && st->pending_stop) {
+        uint64_t code = st->pending_stop - 1;
+        st->pending_stop = 0;
+        wt__stream_emit_code(st, WT_EV_STREAM_STOP_SENDING, code); /* ngtcp2 reset our side already */
+    }
+    if (!st->closed && st->pending_reset) {
+        uint64_t code = st->pending_reset - 1;
+        st->pending_reset = 0;
+        wt__stream_on_reset(st, code);
+    }
+    if (!st->closed) wt__stream_maybe_end(st);
+}
+
 int wt__stream_on_wt_header(wt_stream *st) {
     wt__conn *c = st->conn;
     wt_session *s = wt__session_find(c, st->session_id);
@@ -170,6 +197,7 @@ int wt__stream_on_wt_header(wt_stream *st) {
     if (s && s->state == WT__SESS_OPEN) {
         wt__stream_attach(st, s);
         wt__stream_deliver_open(st);
+        wt__stream_after_open(st);
         return st->closed ? WT_ERR_CLOSED : WT_OK;
     }
     if ((s && s->state == WT__SESS_CLOSED) ||
@@ -206,12 +234,7 @@ void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
             wt__stream_on_data(st, held.data, held.len, st->fin_received);
             wt__buf_free(&c->ep->alloc, &held);
         }
-        if (!st->closed && st->pending_reset) {
-            uint64_t code = st->pending_reset - 1;
-            st->pending_reset = 0;
-            wt__stream_on_reset(st, code);
-        }
-        if (!st->closed) wt__stream_maybe_end(st);
+        wt__stream_after_open(st);
         next = c->pending; /* the handler may have changed the list */
     }
 }
@@ -293,8 +316,6 @@ void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin)
 }
 
 void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
-    wt_event ev;
-    int64_t code = wt_h3_to_code(app_error);
     if (st->closed || st->reset_received) return;
     if (st->kind == WT__ST_PENDING) {
         /* told to the app after STREAM_OPEN, when its session comes */
@@ -309,20 +330,19 @@ void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
     wt__stream_credit(st, st->uncredited);
     wt__buf_free(&st->conn->ep->alloc, &st->rx);
     if (st->kind != WT__ST_WT) return;
-    memset(&ev, 0, sizeof ev);
-    ev.type = WT_EV_STREAM_RESET;
-    ev.code = code < 0 ? 0 : (uint32_t)code;
-    wt__stream_emit(st, &ev);
+    wt__stream_emit_code(st, WT_EV_STREAM_RESET, app_error);
+    if (!st->closed) wt__stream_maybe_end(st);
 }
 
 void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
-    wt_event ev;
-    int64_t code = wt_h3_to_code(app_error);
-    if (st->closed || st->kind != WT__ST_WT) return;
-    memset(&ev, 0, sizeof ev);
-    ev.type = WT_EV_STREAM_STOP_SENDING;
-    ev.code = code < 0 ? 0 : (uint32_t)code;
-    wt__stream_emit(st, &ev);
+    if (st->closed) return;
+    if (st->kind != WT__ST_WT) {
+        /* ngtcp2 resets our side now; the app hears of it after STREAM_OPEN */
+        st->pending_stop = app_error + 1;
+        st->reset_sent = 1;
+        return;
+    }
+    wt__stream_emit_code(st, WT_EV_STREAM_STOP_SENDING, app_error);
     if (!st->closed && !st->reset_sent) {
         /* nobody will read what we send: reset with the same code */
         st->reset_sent = 1;
@@ -435,7 +455,7 @@ static int wt__stream_can_send(wt_stream *st, const char *what) {
     if (!st->bidi && !st->local)
         return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "%s: stream %lld is the peer's unidirectional stream", what,
                         (long long)st->id);
-    if (st->fin_queued || st->reset_sent)
+    if (st->fin_queued || st->reset_sent || st->transport_closed)
         return wt__fail(&st->conn->ep->log, WT_ERR_CLOSED, "%s: stream %lld already finished or reset", what,
                         (long long)st->id);
     if (st->conn->state != WT__CONN_OPEN) return WT_ERR_CLOSED;

@@ -1650,3 +1650,358 @@ WT_TEST(wt_regress_garbage_initials_grow_cid_table) {
     close(fd);
     harness_stop(&h);
 }
+/* ---------------------------------------------------------------- regressions, second review */
+
+static int count_streams(wt__conn *c) {
+    int n = 0;
+    wt_stream *st;
+    for (st = c->all_streams; st; st = st->all_next) n++;
+    return n;
+}
+
+/* ---- A: a paused stream whose peer resets it never ends */
+typedef struct rv_pause {
+    int opened, resets, closed, data, stop_on_open;
+    wt_stream *st;
+} rv_pause;
+
+static void rv_pause_server(wt_event *ev) {
+    rv_pause *p = (rv_pause *)ev->user;
+    switch (ev->type) {
+    case WT_EV_STREAM_OPEN:
+        p->opened++;
+        p->st = ev->stream;
+        wt_stream_pause(ev->stream, 1);
+        break;
+    case WT_EV_STREAM_DATA: p->data++; break;
+    case WT_EV_STREAM_RESET: p->resets++; break;
+    case WT_EV_STREAM_CLOSED:
+        p->closed++;
+        if (p->st == ev->stream) p->st = NULL;
+        break;
+    default: break;
+    }
+}
+
+WT_TEST(wt_regress2_paused_stream_reset_by_peer_never_closes) {
+    harness h;
+    client_ctx cx;
+    rv_pause p;
+    wt_stream *u;
+    int dummy = 0;
+    memset(&p, 0, sizeof p);
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/p", rv_pause_server, &p) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(client_open(&h, &cx, "/p") == 0);
+    REQUIRE(wt_session_open_stream(cx.s, 0, &u) == WT_OK);
+    CHECK_EQ_INT(wt_stream_write(u, "abc", 3), 3);
+    harness_run(&h, &p.opened, 2000);
+    REQUIRE(p.opened == 1);
+    CHECK_EQ_INT(wt_stream_reset(u, 5), WT_OK);
+    harness_run(&h, &p.resets, 2000);
+    CHECK_EQ_INT(p.resets, 1);
+    harness_run(&h, &dummy, 500);
+    CHECK_EQ_INT(p.closed, 1); /* both directions are done: CLOSED is due */
+    CHECK_EQ_INT(count_streams(h.app->ep.conns), 0);
+    harness_stop(&h);
+}
+
+/* ---- B: a paused stream the app stops reading never ends */
+WT_TEST(wt_regress2_paused_stream_stop_sending_never_closes) {
+    harness h;
+    client_ctx cx;
+    rv_pause p;
+    wt_stream *u;
+    int dummy = 0;
+    memset(&p, 0, sizeof p);
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/p", rv_pause_server, &p) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(client_open(&h, &cx, "/p") == 0);
+    REQUIRE(wt_session_open_stream(cx.s, 0, &u) == WT_OK);
+    CHECK_EQ_INT(wt_stream_write(u, "abc", 3), 3);
+    CHECK_EQ_INT(wt_stream_finish(u), WT_OK);
+    harness_run(&h, &p.opened, 2000);
+    REQUIRE(p.opened == 1 && p.st);
+    harness_run(&h, &dummy, 300);
+    /* the app decides it does not want the data after all */
+    CHECK_EQ_INT(wt_stream_stop_sending(p.st, 1), WT_OK);
+    harness_run(&h, &dummy, 500);
+    CHECK_EQ_INT(p.closed, 1);
+    harness_stop(&h);
+}
+
+/* ---- C: streams held after the transport closed them do not count
+   against max_streams_uni: a peer can make a pausing app hold any number */
+WT_TEST(wt_regress2_paused_streams_escape_the_stream_limit) {
+    harness h;
+    client_ctx cx;
+    rv_pause p;
+    wt_limits sl;
+    int i, opened_ok = 0, dummy = 0;
+    memset(&p, 0, sizeof p);
+    memset(&sl, 0, sizeof sl);
+    sl.max_streams_uni = 4;
+    REQUIRE(harness_start_ex(&h, &sl, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/p", rv_pause_server, &p) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(client_open(&h, &cx, "/p") == 0);
+    for (i = 0; i < 200; i++) {
+        wt_stream *u;
+        int tries = 0;
+        while (wt_session_open_stream(cx.s, 0, &u) != WT_OK && tries++ < 20) harness_run(&h, &dummy, 20);
+        if (tries > 20) break;
+        wt_stream_finish(u); /* an empty stream: no flow-control credit involved */
+        opened_ok++;
+        harness_run(&h, &dummy, 2);
+    }
+    harness_run(&h, &dummy, 300);
+    CHECK(p.opened - p.closed <= 4);
+    harness_stop(&h);
+}
+
+/* ---- D: wt_client_create from a handler that fails leaks the client */
+static int rv_created;
+static wt_loop *rv_loop;
+static void rv_create_in_handler(wt_event *ev) {
+    if (ev->type == WT_EV_SESSION_OPEN) {
+        wt_client_config cc;
+        const char *odd[] = {"x-only-a-name", NULL};
+        memset(&cc, 0, sizeof cc);
+        cc.insecure = 1;
+        cc.loop = rv_loop;
+        cc.headers = odd; /* a usage error: create fails */
+        cc.log.fn = harness_quiet_log;
+        CHECK(wt_client_create(&cc) == NULL);
+        rv_created = 1;
+    }
+}
+
+WT_TEST(wt_regress2_client_create_failing_in_handler_leaks) {
+    harness h;
+    client_ctx cx;
+    int neps = 0, neps_before = 0;
+    wt__ep *ep;
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/c", rv_create_in_handler, NULL) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    rv_loop = h.loop;
+    for (ep = h.loop->eps; ep; ep = ep->next) neps_before++;
+    REQUIRE(client_open(&h, &cx, "/c") == 0);
+    harness_run(&h, &rv_created, 1000);
+    for (ep = h.loop->eps; ep; ep = ep->next) neps++;
+    CHECK_EQ_INT(neps, neps_before);
+    harness_stop(&h);
+}
+
+/* ---- E: CID table against a reference, with churn and same-size rehash */
+WT_TEST(wt_regress2_cid_table_random_ops) {
+    wt__ep ep;
+    wt_limits lim;
+    static wt__conn conns[64];
+    static uint8_t ids[64][8][16];
+    static int have[64][8];
+    int i, k, bad = 0, step;
+    unsigned r = 12345;
+    memset(&lim, 0, sizeof lim);
+    memset(conns, 0, sizeof conns);
+    memset(have, 0, sizeof have);
+    REQUIRE(wt__ep_init(&ep, NULL, 1, NULL, NULL, &lim) == WT_OK);
+    for (step = 0; step < 200000; step++) {
+        int ci, slot, j;
+        r = r * 1103515245u + 12345u;
+        ci = (int)((r >> 8) % 64);
+        r = r * 1103515245u + 12345u;
+        slot = (int)((r >> 8) % 8);
+        r = r * 1103515245u + 12345u;
+        if ((r >> 8) % 97 == 0) {
+            /* free the whole connection */
+            wt__cid_remove_conn(&ep, &conns[ci]);
+            for (j = 0; j < 8; j++) have[ci][j] = 0;
+            continue;
+        }
+        if (!have[ci][slot]) {
+            for (j = 0; j < 16; j++) {
+                r = r * 1103515245u + 12345u;
+                ids[ci][slot][j] = (uint8_t)(r >> 16);
+            }
+            if (wt__cid_add(&ep, ids[ci][slot], 16, &conns[ci]) != WT_OK) bad++;
+            have[ci][slot] = 1;
+        } else {
+            wt__cid_remove(&ep, &conns[ci], ids[ci][slot], 16);
+            have[ci][slot] = 0;
+        }
+        if (step % 997 == 0) {
+            size_t live = 0;
+            for (i = 0; i < 64; i++)
+                for (k = 0; k < 8; k++) {
+                    wt__conn *f = wt__cid_find(&ep, ids[i][k], 16);
+                    if (have[i][k] && f != &conns[i]) bad++;
+                    if (!have[i][k] && f == &conns[i]) bad++;
+                    live += have[i][k];
+                }
+            if (live != ep.cids_live) bad++;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    for (i = 0; i < 64; i++) wt__cid_remove_conn(&ep, &conns[i]);
+    wt__ep_free(&ep);
+}
+
+/* ---- F: a 404 first, then a second session on the same connection
+   after handshake_timeout_ms; and a client whose first session ended */
+WT_TEST(wt_regress2_session_seen_after_404_and_reuse) {
+    harness h;
+    server_ctx sx;
+    client_ctx a, b;
+    wt_limits lim;
+    char url[200];
+    int dummy = 0;
+    memset(&lim, 0, sizeof lim);
+    lim.handshake_timeout_ms = 300;
+    REQUIRE(server_setup(&h, &sx, &lim, &lim) == 0);
+    memset(&a, 0, sizeof a);
+    snprintf(url, sizeof url, "%s/nope", h.url);
+    REQUIRE(wt_client_connect(h.client, url, client_handler, &a, NULL) == WT_OK);
+    harness_run(&h, &a.closed, 3000);
+    CHECK(a.closed && a.refused_status == 404);
+    harness_run(&h, &dummy, 700);
+    CHECK_EQ_INT((int)h.app->ep.nconns, 1);
+    CHECK_EQ_INT((int)h.client->ep.nconns, 1);
+    REQUIRE(client_open(&h, &b, "/echo") == 0);
+    CHECK_EQ_INT((int)h.client->ep.nconns, 1);
+    wt_session_close(b.s, 0, "x");
+    harness_run(&h, &dummy, 700);
+    CHECK_EQ_INT((int)h.app->ep.nconns, 1);
+    harness_stop(&h);
+}
+
+/* ---- G: the client notices a stateless reset (server lost the conn) */
+WT_TEST(wt_regress2_client_detects_stateless_reset) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    /* the server forgets the connection without a word */
+    h.app->ep.conns->state = WT__CONN_DEAD;
+    h.app->ep.conns->fail_error = 0;
+    {
+        int dummy = 0;
+        harness_run(&h, &dummy, 50);
+    }
+    CHECK_EQ_INT((int)h.app->ep.nconns, 0);
+    client_xfer(&cx, 100, 1); /* the client sends: the server answers with a reset */
+    harness_run(&h, &cx.closed, 3000);
+    CHECK(cx.closed);
+    harness_stop(&h);
+}
+
+/* ---- I: a request stream reset (RESET_STREAM only) inside its HEADERS:
+   the server never closes its side, so the session and the ngtcp2 stream
+   (one bidi slot) stay until the connection ends */
+WT_TEST(wt_regress2_request_reset_inside_headers_half_open) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    wt__conn *cc, *sc;
+    int64_t id;
+    wt_stream *st;
+    int dummy = 0, n = 0;
+    wt_session *s;
+    static const uint8_t partial[] = {0x01, 0x20, 0x00, 0x00, 0xd1}; /* HEADERS, len 32, 3 of 32 bytes */
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    cc = cx.s->conn;
+    REQUIRE(ngtcp2_conn_open_bidi_stream(cc->qc, &id, NULL) == 0);
+    st = wt__stream_new(cc, id, 1, 1);
+    st->kind = WT__ST_WT;
+    ngtcp2_conn_set_stream_user_data(cc->qc, id, st);
+    wt__sendbuf_append(NULL, &st->tx, partial, sizeof partial);
+    wt__stream_queue_send(st);
+    harness_run(&h, &dummy, 200);
+    sc = h.app->ep.conns;
+    for (s = sc->sessions; s; s = s->next) n += s->id == id;
+    CHECK_EQ_INT(n, 1); /* the request began */
+    n = 0;
+    ngtcp2_conn_set_stream_user_data(cc->qc, id, wt__dead_stream_marker());
+    wt__stream_unqueue_send(st);
+    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream_write(cc->qc, 0, id, 0x10c), 0); /* RESET_STREAM only */
+    cc->dirty = 1;
+    harness_run(&h, &dummy, 1000);
+    n = 0;
+    for (s = sc->sessions; s; s = s->next) n += s->id == id;
+    CHECK_EQ_INT(n, 0);
+    wt__stream_free(st);
+    harness_stop(&h);
+}
+
+/* ---- G2: two client connections to one server address: a stateless
+   reset for the older one is offered only to the newer one */
+WT_TEST(wt_regress2_client_stateless_reset_two_conns) {
+    harness h;
+    server_ctx sx;
+    client_ctx a, b;
+    wt_limits sl;
+    int dummy = 0;
+    wt__conn *c;
+    memset(&sl, 0, sizeof sl);
+    sl.max_sessions = 1;
+    REQUIRE(server_setup(&h, &sx, &sl, NULL) == 0);
+    REQUIRE(client_open(&h, &a, "/echo") == 0);
+    REQUIRE(client_open(&h, &b, "/echo") == 0);
+    REQUIRE(a.s->conn != b.s->conn);
+    for (c = h.app->ep.conns; c; c = c->next) c->state = WT__CONN_DEAD;
+    harness_run(&h, &dummy, 50);
+    CHECK_EQ_INT((int)h.app->ep.nconns, 0);
+    client_xfer(&a, 100, 1); /* the older connection sends */
+    harness_run(&h, &a.closed, 3000);
+    CHECK(a.closed);
+    harness_stop(&h);
+}
+
+/* ---- J: a pending bidi stream that got STOP_SENDING (ngtcp2 resets our
+   side by itself) and is closed by the transport; after adoption the app
+   may still write to it: ngtcp2 answers STREAM_NOT_FOUND, the write loop
+   treats that as fatal */
+static int rv_write_rv = 1, rv_stops = 0;
+static void rv_pause_and_write(wt_event *ev) {
+    if (ev->type == WT_EV_STREAM_OPEN) {
+        wt_stream_pause(ev->stream, 1);
+        rv_write_rv = wt_stream_write(ev->stream, "hi", 2);
+    }
+    if (ev->type == WT_EV_STREAM_STOP_SENDING) rv_stops++;
+}
+WT_TEST(wt_regress2_pending_stream_stop_sending_then_write_kills_conn) {
+    harness h;
+    server_ctx sx;
+    client_ctx first, second;
+    wt__conn *c;
+    wt_stream *raw;
+    int64_t next_id;
+    int dummy = 0;
+    char url[200];
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/pw", rv_pause_and_write, NULL) == WT_OK);
+    REQUIRE(client_open(&h, &first, "/echo") == 0);
+    c = first.s->conn;
+    next_id = (int64_t)first.s->id + 8; /* raw stream takes +4, CONNECT +8 */
+    REQUIRE((raw = raw_wt_stream_ex(c, 1, (uint64_t)next_id, "early", 1)) != NULL);
+    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream_read(c->qc, 0, raw->id, 0x10c), 0); /* STOP_SENDING */
+    harness_run(&h, &dummy, 300);
+    CHECK_EQ_INT((int)h.app->ep.conns->npending, 1);
+    memset(&second, 0, sizeof second);
+    snprintf(url, sizeof url, "%s/pw", h.url);
+    REQUIRE(wt_client_connect(h.client, url, client_handler, &second, NULL) == WT_OK);
+    harness_run(&h, &second.opened, 3000);
+    REQUIRE(second.opened);
+    CHECK_EQ_INT((int64_t)second.s->id, next_id);
+    harness_run(&h, &dummy, 300);
+    CHECK(h.app->ep.conns && h.app->ep.conns->state == WT__CONN_OPEN);
+#if NGTCP2_VERSION_NUM >= 0x011800 /* older ngtcp2 does not report STOP_SENDING */
+    CHECK_EQ_INT(rv_stops, 1);              /* told after STREAM_OPEN */
+    CHECK_EQ_INT(rv_write_rv, WT_ERR_CLOSED); /* a write is refused, the connection lives */
+#endif
+    harness_stop(&h);
+}
