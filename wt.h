@@ -199,7 +199,9 @@ typedef struct wt_stream wt_stream;
  * WT_EV_STREAM_WRITABLE    session, stream. The send buffer has room again
  *                          after a short wt_stream_write.
  * WT_EV_STREAM_RESET       session, stream, code: the peer aborted its
- *                          sending side (no more DATA).
+ *                          sending side (no more DATA). Codes outside the
+ *                          WebTransport range (browsers' generic HTTP/3
+ *                          codes when a session goes away) read as 0.
  * WT_EV_STREAM_STOP_SENDING session, stream, code: the peer will not read;
  *                          the library resets our sending side with it.
  *                          (ngtcp2 >= 1.24; older ngtcp2 resets silently)
@@ -377,10 +379,14 @@ int wt_session_drain(wt_session *s);
 /* Opens a stream: bidi = 1 bidirectional, 0 unidirectional. WT_ERR_LIMIT
    when the peer's stream limit is reached. */
 int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
-/* Sends one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
-   WT_ERR_WOULDBLOCK when the send queue is full (datagrams are unreliable:
-   the caller may drop it). */
+/* Queues one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
+   WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue, shared by the
+   connection's sessions) is full, WT_ERR_STATE when the peer takes no
+   datagrams. Datagrams are unreliable: on WOULDBLOCK the caller may drop
+   it or retry later. Queued datagrams and stream data take turns. */
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len);
+/* The largest payload that fits one packet on the path as probed now
+   (it may grow as path MTU discovery succeeds); 0 if no datagrams. */
 size_t wt_session_max_datagram_size(const wt_session *s);
 
 /* ================================================================ stream */
@@ -400,7 +406,9 @@ int wt_stream_finish(wt_stream *st);
 int wt_stream_reset(wt_stream *st, uint32_t code);
 int wt_stream_stop_sending(wt_stream *st, uint32_t code);
 /* While paused no DATA is delivered and no flow-control credit is given
-   back, so a slow reader slows the sender instead of growing memory. */
+   back, so a slow reader slows the sender instead of growing memory. A
+   paused stream stays open (no CLOSED) while it holds unread data, even
+   if the peer has finished. */
 int wt_stream_pause(wt_stream *st, int paused);
 /* Collect the whole stream (up to limit bytes) and deliver it as one
    WT_EV_STREAM_DATA with fin = 1. Past limit the stream is stopped with
