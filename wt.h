@@ -602,6 +602,7 @@ void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
 #define WT__H3_INTERNAL_ERROR 0x102
 #define WT__H3_STREAM_CREATION_ERROR 0x103
 #define WT__H3_ID_ERROR 0x108
+#define WT__H3_REQUEST_REJECTED 0x10b
 #define WT__H3_REQUEST_CANCELLED 0x10c
 #define WT__H3_MESSAGE_ERROR 0x10e
 #define WT__H3_CONNECT_ERROR 0x10f
@@ -2406,7 +2407,7 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
            it carries no CID of ours, so offer it to every connection that
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
-            if (c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0)
+            if (c->state <= WT__CONN_OPEN && c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0)
                 wt__conn_read(c, from, fromlen, pkt, len, now);
         return;
     }
@@ -2559,15 +2560,17 @@ int wt__conn_write(wt__conn *c) {
             case NGTCP2_ERR_STREAM_SHUT_WR:
                 wt__h3_tx_shut(c, &tx);
                 continue;
+            case NGTCP2_ERR_WRITE_MORE:
+                if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
+                continue;
             case NGTCP2_ERR_STREAM_NOT_FOUND:
-                if (tx.wst) { /* closed under it (e.g. the peer's STOP_SENDING) */
+                /* a WebTransport stream closed under it (e.g. the peer's
+                   STOP_SENDING); nghttp3 writing a closed stream is a bug */
+                if (tx.wst) {
                     wt__h3_tx_shut(c, &tx);
                     continue;
                 }
                 /* fall through */
-            case NGTCP2_ERR_WRITE_MORE:
-                if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
-                continue;
             default:
                 ngtcp2_ccerr_set_liberr(&c->ccerr, (int)n, NULL, 0);
                 wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror((int)n));
@@ -2581,6 +2584,7 @@ int wt__conn_write(wt__conn *c) {
             if (is_dgram) dgram_ok = 0;
             else if (tx.wst) streams_ok = 0;
             else if (tx.stream_id >= 0) h3_ok = 0;
+            else if (!dgram_turn && dgram_ok && c->dq_head) dgram_turn = 1; /* no stream had data after all */
             else break;
             continue;
         }
@@ -3091,7 +3095,14 @@ int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_
         uint64_t stop = st->pending_stop;
         memcpy(held, st->hdr, had);
         wt__stream_free(st);
-        if (stop && c->h3) nghttp3_conn_shutdown_stream_write(c->h3, stream_id); /* nghttp3's now */
+        if (stop) {
+            /* a request whose answer the peer refused before sending it: no
+               session can come of it */
+            ngtcp2_conn_set_stream_user_data(c->qc, stream_id, WT__DEAD_STREAM);
+            ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_REQUEST_REJECTED);
+            wt__conn_consumed(c, stream_id, had + len);
+            return WT_OK;
+        }
         ngtcp2_conn_set_stream_user_data(c->qc, stream_id, NULL);
         if (kind == WT__DEMUX_MORE) kind = WT__DEMUX_H3;
         if (bidi && !c->ep->server) goto refuse;

@@ -338,7 +338,14 @@ int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_
         uint64_t stop = st->pending_stop;
         memcpy(held, st->hdr, had);
         wt__stream_free(st);
-        if (stop && c->h3) nghttp3_conn_shutdown_stream_write(c->h3, stream_id); /* nghttp3's now */
+        if (stop) {
+            /* a request whose answer the peer refused before sending it: no
+               session can come of it */
+            ngtcp2_conn_set_stream_user_data(c->qc, stream_id, WT__DEAD_STREAM);
+            ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_REQUEST_REJECTED);
+            wt__conn_consumed(c, stream_id, had + len);
+            return WT_OK;
+        }
         ngtcp2_conn_set_stream_user_data(c->qc, stream_id, NULL);
         if (kind == WT__DEMUX_MORE) kind = WT__DEMUX_H3;
         if (bidi && !c->ep->server) goto refuse;

@@ -127,6 +127,7 @@ void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
 #define WT__H3_INTERNAL_ERROR 0x102
 #define WT__H3_STREAM_CREATION_ERROR 0x103
 #define WT__H3_ID_ERROR 0x108
+#define WT__H3_REQUEST_REJECTED 0x10b
 #define WT__H3_REQUEST_CANCELLED 0x10c
 #define WT__H3_MESSAGE_ERROR 0x10e
 #define WT__H3_CONNECT_ERROR 0x10f

@@ -601,7 +601,7 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
            it carries no CID of ours, so offer it to every connection that
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
-            if (c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0)
+            if (c->state <= WT__CONN_OPEN && c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0)
                 wt__conn_read(c, from, fromlen, pkt, len, now);
         return;
     }
@@ -754,15 +754,17 @@ int wt__conn_write(wt__conn *c) {
             case NGTCP2_ERR_STREAM_SHUT_WR:
                 wt__h3_tx_shut(c, &tx);
                 continue;
+            case NGTCP2_ERR_WRITE_MORE:
+                if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
+                continue;
             case NGTCP2_ERR_STREAM_NOT_FOUND:
-                if (tx.wst) { /* closed under it (e.g. the peer's STOP_SENDING) */
+                /* a WebTransport stream closed under it (e.g. the peer's
+                   STOP_SENDING); nghttp3 writing a closed stream is a bug */
+                if (tx.wst) {
                     wt__h3_tx_shut(c, &tx);
                     continue;
                 }
                 /* fall through */
-            case NGTCP2_ERR_WRITE_MORE:
-                if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
-                continue;
             default:
                 ngtcp2_ccerr_set_liberr(&c->ccerr, (int)n, NULL, 0);
                 wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror((int)n));
@@ -776,6 +778,7 @@ int wt__conn_write(wt__conn *c) {
             if (is_dgram) dgram_ok = 0;
             else if (tx.wst) streams_ok = 0;
             else if (tx.stream_id >= 0) h3_ok = 0;
+            else if (!dgram_turn && dgram_ok && c->dq_head) dgram_turn = 1; /* no stream had data after all */
             else break;
             continue;
         }

@@ -2005,3 +2005,101 @@ WT_TEST(wt_regress2_pending_stream_stop_sending_then_write_kills_conn) {
 #endif
     harness_stop(&h);
 }
+/* ---------------------------------------------------------------- regressions, third review */
+typedef struct mx_ctx { int opened; wt_session *s; size_t got; int dgrams; } mx_ctx;
+static void mx_server(wt_event *ev) {
+    mx_ctx *m = (mx_ctx *)ev->user;
+    if (ev->type == WT_EV_SESSION_OPEN) { m->opened = 1; m->s = ev->session; }
+    if (ev->type == WT_EV_STREAM_DATA) m->got += ev->len;
+    if (ev->type == WT_EV_DATAGRAM) m->dgrams++;
+}
+WT_TEST(wt_regress3_dgram_stall_behind_stale_send_queue_entry) {
+    harness h;
+    client_ctx cx;
+    mx_ctx m;
+    wt_limits sl;
+    wt_stream *st;
+    wt__conn *c;
+    static uint8_t buf[256 * 1024];
+    int dummy = 0, i, w;
+    size_t sent = 0;
+    memset(&m, 0, sizeof m);
+    memset(&sl, 0, sizeof sl);
+    sl.stream_window = 16 * 1024;
+    REQUIRE(harness_start_ex(&h, &sl, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/m", mx_server, &m) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(client_open(&h, &cx, "/m") == 0);
+    c = cx.s->conn;
+    REQUIRE(wt_session_open_stream(cx.s, 1, &st) == WT_OK);
+    while (sent < sizeof buf) {
+        w = wt_stream_write(st, buf, sizeof buf - sent);
+        if (w > 0) sent += (size_t)w;
+        harness_run(&h, &dummy, 20);
+    }
+    harness_run(&h, &dummy, 500); /* all delivered, window updates arrive */
+    /* what wt__cb_extend_max_stream_data does when the peer's MAX_STREAM_DATA
+       for this idle stream arrives in the same loop pass */
+    wt__h3_unblock(c, st->id, st);
+    for (i = 0; i < 10; i++) CHECK_EQ_INT(wt_session_send_datagram(cx.s, buf, 1000), WT_OK);
+    wt_loop_run_once(h.loop, 0);
+    CHECK_EQ_INT((int)c->dq_len, 0);
+    {
+        uint64_t t0 = wt_loop_now_ms(h.loop);
+        while (m.dgrams < 10 && wt_loop_now_ms(h.loop) < t0 + 2000) wt_loop_run_once(h.loop, 100);
+    }
+    CHECK_EQ_INT(m.dgrams, 10);
+    harness_stop(&h);
+}
+
+/* STOP_SENDING before the first byte of what turns out to be a CONNECT */
+typedef struct ss_ctx { int requests, opened, closed; } ss_ctx;
+static void ss_server(wt_event *ev) {
+    ss_ctx *x = (ss_ctx *)ev->user;
+    if (ev->type == WT_EV_SESSION_REQUEST) x->requests++;
+    if (ev->type == WT_EV_SESSION_OPEN) x->opened++;
+    if (ev->type == WT_EV_SESSION_CLOSED) x->closed++;
+}
+WT_TEST(wt_regress3_stop_sending_before_connect_bytes) {
+    harness h;
+    client_ctx cx;
+    ss_ctx x;
+    wt__conn *cc;
+    wt_session *s;
+    int64_t id;
+    int dummy = 0, rv;
+    nghttp3_nv nv[5];
+    memset(&x, 0, sizeof x);
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/ss", ss_server, &x) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(client_open(&h, &cx, "/ss") == 0);
+    x.requests = x.opened = x.closed = 0;
+    cc = cx.s->conn;
+    REQUIRE(ngtcp2_conn_open_bidi_stream(cc->qc, &id, NULL) == 0);
+    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream_read(cc->qc, 0, id, 0x10c), 0); /* STOP_SENDING first */
+    cc->dirty = 1;
+    harness_run(&h, &dummy, 200);
+    s = wt__session_new(cc, id, 0);
+    s->fn = client_handler;
+    s->fn_user = &cx;
+#define NV(i, N, V)                                                                             \
+    nv[i].name = (const uint8_t *)N, nv[i].namelen = strlen(N), nv[i].value = (const uint8_t *)V, \
+    nv[i].valuelen = strlen(V), nv[i].flags = 0
+    NV(0, ":method", "CONNECT");
+    NV(1, ":protocol", "webtransport");
+    NV(2, ":scheme", "https");
+    NV(3, ":authority", "127.0.0.1");
+    NV(4, ":path", "/ss");
+#undef NV
+    rv = nghttp3_conn_submit_request(cc->h3, id, nv, 5, &wt__capsule_reader_def, s);
+    CHECK_EQ_INT(rv, 0);
+    cc->dirty = 1;
+    harness_run(&h, &dummy, 500);
+#if NGTCP2_VERSION_NUM >= 0x011800 /* older ngtcp2 does not report STOP_SENDING */
+    CHECK_EQ_INT(x.opened, 0); /* the peer refused the answer before asking: no session */
+    CHECK_EQ_INT(x.requests, 0);
+#endif
+    (void)s;
+    harness_stop(&h);
+}
