@@ -272,6 +272,13 @@ static xfer *client_xfer(client_ctx *cx, size_t total, unsigned seed) {
     return x;
 }
 
+/* A server with one route on a free port, and the pinned client. */
+static int route_setup(harness *h, const char *path, wt_handler fn, void *user, const wt_limits *server_lim) {
+    if (harness_start_ex(h, server_lim, NULL, NULL) != 0) return -1;
+    if (wt_app_route(h->app, path, fn, user) != WT_OK) return -1;
+    return harness_listen(h);
+}
+
 static int server_setup(harness *h, server_ctx *sx, const wt_limits *sl, const wt_limits *cl) {
     memset(sx, 0, sizeof *sx);
     if (harness_start_ex(h, sl, cl, NULL) != 0) return -1;
@@ -947,9 +954,7 @@ WT_TEST(wt_streams_before_their_session_are_held_within_a_bound) {
     memset(&ec, 0, sizeof ec);
     memset(&lim, 0, sizeof lim);
     lim.buffered_streams = 3;
-    REQUIRE(harness_start_ex(&h, &lim, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/early", early_server, &ec) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/early", early_server, &ec, &lim) == 0);
     REQUIRE(client_open(&h, &first, "/early") == 0); /* the connection, SETTINGS exchanged */
     c = first.s->conn;
     /* the next CONNECT will take the bidi stream ID after four raw streams */
@@ -1052,9 +1057,7 @@ WT_TEST(wt_close_session_from_stream_closed_event) {
     route_ctx rc;
     int dummy = 0;
     memset(&rc, 0, sizeof rc);
-    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/api/v1/status", route_server, &rc) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/api/v1/status", route_server, &rc, NULL) == 0);
     REQUIRE(client_open(&h, &cx, "/api/v1/status") == 0);
     harness_run(&h, &cx.closed, 5000);
     harness_run(&h, &dummy, 100);
@@ -1131,9 +1134,7 @@ WT_TEST(wt_stream_header_split_across_packets) {
     size_t n = 0, i;
     uint64_t sid;
     memset(&ec, 0, sizeof ec);
-    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/early", early_server, &ec) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/early", early_server, &ec, NULL) == 0);
     REQUIRE(client_open(&h, &cx, "/early") == 0);
     c = cx.s->conn;
     sid = (uint64_t)cx.s->id;
@@ -1250,9 +1251,7 @@ WT_TEST(wt_regress_paused_uni_stream_keeps_data_and_credit) {
     static uint8_t buf[100000];
     int dummy = 0;
     memset(&pc, 0, sizeof pc);
-    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/p", pause_server, &pc) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/p", pause_server, &pc, NULL) == 0);
     REQUIRE(client_open(&h, &cx, "/p") == 0);
     sc = cx.s->conn; /* the client's send credit shows what the server gave back */
     before_max = ngtcp2_conn_get_max_data_left(sc->qc);
@@ -1290,9 +1289,7 @@ WT_TEST(wt_regress_uni_stream_before_session_is_lost) {
     int dummy = 0;
     char url[200];
     memset(&ec, 0, sizeof ec);
-    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/early", early_server, &ec) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/early", early_server, &ec, NULL) == 0);
     REQUIRE(client_open(&h, &first, "/early") == 0);
     c = first.s->conn;
     next_id = (int64_t)first.s->id + 4;
@@ -1452,9 +1449,7 @@ WT_TEST(wt_regress_read_all_then_reset_double_credit) {
     static uint8_t buf[400000];
     int i, dummy = 0;
     memset(&rc, 0, sizeof rc);
-    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/ra", ra_server, &rc) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/ra", ra_server, &rc, NULL) == 0);
     REQUIRE(client_open(&h, &cx, "/ra") == 0);
     cc = cx.s->conn;
     for (i = 0; i < 20; i++) {
@@ -1487,9 +1482,7 @@ WT_TEST(wt_regress_connect_not_covered_by_handshake_timeout) {
     int dummy = 0;
     memset(&lim, 0, sizeof lim);
     lim.handshake_timeout_ms = 300;
-    REQUIRE(harness_start_ex(&h, &lim, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/x", server_handler, NULL) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/x", server_handler, NULL, &lim) == 0);
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)h.port);
@@ -1601,9 +1594,7 @@ static void r11_server(wt_event *ev) {
 WT_TEST(wt_regress_datagram_size_ignores_path_mtu) {
     harness h;
     client_ctx cx;
-    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/d", r11_server, NULL) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/d", r11_server, NULL, NULL) == 0);
     REQUIRE(client_open(&h, &cx, "/d") == 0);
     CHECK(r11_max + 40 <= r11_path);
     harness_stop(&h);
@@ -1690,9 +1681,7 @@ WT_TEST(wt_regress2_paused_stream_reset_by_peer_never_closes) {
     wt_stream *u;
     int dummy = 0;
     memset(&p, 0, sizeof p);
-    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/p", rv_pause_server, &p) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/p", rv_pause_server, &p, NULL) == 0);
     REQUIRE(client_open(&h, &cx, "/p") == 0);
     REQUIRE(wt_session_open_stream(cx.s, 0, &u) == WT_OK);
     CHECK_EQ_INT(wt_stream_write(u, "abc", 3), 3);
@@ -1715,9 +1704,7 @@ WT_TEST(wt_regress2_paused_stream_stop_sending_never_closes) {
     wt_stream *u;
     int dummy = 0;
     memset(&p, 0, sizeof p);
-    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/p", rv_pause_server, &p) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/p", rv_pause_server, &p, NULL) == 0);
     REQUIRE(client_open(&h, &cx, "/p") == 0);
     REQUIRE(wt_session_open_stream(cx.s, 0, &u) == WT_OK);
     CHECK_EQ_INT(wt_stream_write(u, "abc", 3), 3);
@@ -1743,9 +1730,7 @@ WT_TEST(wt_regress2_paused_streams_escape_the_stream_limit) {
     memset(&p, 0, sizeof p);
     memset(&sl, 0, sizeof sl);
     sl.max_streams_uni = 4;
-    REQUIRE(harness_start_ex(&h, &sl, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/p", rv_pause_server, &p) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/p", rv_pause_server, &p, &sl) == 0);
     REQUIRE(client_open(&h, &cx, "/p") == 0);
     for (i = 0; i < 200; i++) {
         wt_stream *u;
@@ -1783,9 +1768,7 @@ WT_TEST(wt_regress2_client_create_failing_in_handler_leaks) {
     client_ctx cx;
     int neps = 0, neps_before = 0;
     wt__ep *ep;
-    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/c", rv_create_in_handler, NULL) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/c", rv_create_in_handler, NULL, NULL) == 0);
     rv_loop = h.loop;
     for (ep = h.loop->eps; ep; ep = ep->next) neps_before++;
     REQUIRE(client_open(&h, &cx, "/c") == 0);
@@ -2026,9 +2009,7 @@ WT_TEST(wt_regress3_dgram_stall_behind_stale_send_queue_entry) {
     memset(&m, 0, sizeof m);
     memset(&sl, 0, sizeof sl);
     sl.stream_window = 16 * 1024;
-    REQUIRE(harness_start_ex(&h, &sl, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/m", mx_server, &m) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/m", mx_server, &m, &sl) == 0);
     REQUIRE(client_open(&h, &cx, "/m") == 0);
     c = cx.s->conn;
     REQUIRE(wt_session_open_stream(cx.s, 1, &st) == WT_OK);
@@ -2070,9 +2051,7 @@ WT_TEST(wt_regress3_stop_sending_before_connect_bytes) {
     int dummy = 0, rv;
     nghttp3_nv nv[5];
     memset(&x, 0, sizeof x);
-    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/ss", ss_server, &x) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(route_setup(&h, "/ss", ss_server, &x, NULL) == 0);
     REQUIRE(client_open(&h, &cx, "/ss") == 0);
     x.requests = x.opened = x.closed = 0;
     cc = cx.s->conn;
