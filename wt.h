@@ -932,7 +932,6 @@ int wt__session_submit_request(wt_session *s);
 void wt__session_on_headers_done(wt_session *s, int fin);
 void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
 void wt__session_on_drain(wt_session *s);
-void wt__session_maybe_free(wt_session *s);
 void wt__conn_sweep_sessions(wt__conn *c);
 void wt__conn_on_peer_settings(wt__conn *c);
 void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
@@ -2874,7 +2873,7 @@ static int wt__h3_stream_close(nghttp3_conn *h3, int64_t stream_id, uint64_t cod
     if (s) {
         s->connect_closed = 1;
         if (s->state != WT__SESS_CLOSED) wt__session_end(s, s->close_received ? WT_OK : WT_ERR_CLOSED);
-        wt__session_maybe_free(s);
+        /* freed by the next sweep (wt__conn_sweep_sessions), outside nghttp3 */
     }
     return 0;
 }
@@ -3440,10 +3439,6 @@ void wt__session_free(wt_session *s) {
     wt__free(&s->conn->ep->alloc, s);
 }
 
-/* Frees a closed session once nghttp3 no longer points into it. */
-void wt__session_maybe_free(wt_session *s) {
-    if (s->state == WT__SESS_CLOSED && s->connect_closed && !s->in_event) wt__session_free(s);
-}
 
 wt_session *wt__session_find(wt__conn *c, uint64_t id) {
     wt_session *s;
@@ -3709,8 +3704,7 @@ void wt__conn_sweep_sessions(wt__conn *c) {
         wt_session *s = *pp;
         if (s->state == WT__SESS_CLOSED && s->connect_closed && !s->in_event) {
             *pp = s->next;
-            wt__session_free_fields(s);
-            wt__free(&c->ep->alloc, s);
+            wt__session_free(s); /* already unlinked: its search finds nothing */
         } else {
             pp = &s->next;
         }
@@ -3718,7 +3712,7 @@ void wt__conn_sweep_sessions(wt__conn *c) {
 }
 
 /* Every session of a connection that is going away: CLOSED events now,
-   memory when the connection is freed. */
+   memory at the next sweep or when the connection is freed. */
 void wt__conn_end_sessions(wt__conn *c, int error) {
     wt_session *s;
     for (s = c->sessions; s; s = s->next) wt__session_end(s, error);
@@ -4060,13 +4054,7 @@ static void wt__stream_refuse(wt_stream *st, uint64_t h3code, const char *why) {
     wt__conn *c = st->conn;
     wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld for session %llu refused: %s", (long long)st->id,
             (unsigned long long)st->session_id, why);
-    if (!st->transport_closed) {
-        ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
-        ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
-    }
-    /* what it held back still counts against the connection window */
-    wt__stream_credit(st, st->uncredited);
-    wt__stream_end(st);
+    wt__stream_gone(st, h3code);
 }
 
 static void wt__stream_deliver_open(wt_stream *st) {
@@ -4302,6 +4290,7 @@ void wt__stream_gone(wt_stream *st, uint64_t h3code) {
         ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
         c->dirty = 1;
     }
+    /* what it held back still counts against the connection window */
     wt__stream_credit(st, st->uncredited);
     wt__stream_end(st);
 }

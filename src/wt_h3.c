@@ -117,7 +117,7 @@ static int wt__h3_stream_close(nghttp3_conn *h3, int64_t stream_id, uint64_t cod
     if (s) {
         s->connect_closed = 1;
         if (s->state != WT__SESS_CLOSED) wt__session_end(s, s->close_received ? WT_OK : WT_ERR_CLOSED);
-        wt__session_maybe_free(s);
+        /* freed by the next sweep (wt__conn_sweep_sessions), outside nghttp3 */
     }
     return 0;
 }

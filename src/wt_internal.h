@@ -457,7 +457,6 @@ int wt__session_submit_request(wt_session *s);
 void wt__session_on_headers_done(wt_session *s, int fin);
 void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
 void wt__session_on_drain(wt_session *s);
-void wt__session_maybe_free(wt_session *s);
 void wt__conn_sweep_sessions(wt__conn *c);
 void wt__conn_on_peer_settings(wt__conn *c);
 void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);

@@ -113,10 +113,6 @@ void wt__session_free(wt_session *s) {
     wt__free(&s->conn->ep->alloc, s);
 }
 
-/* Frees a closed session once nghttp3 no longer points into it. */
-void wt__session_maybe_free(wt_session *s) {
-    if (s->state == WT__SESS_CLOSED && s->connect_closed && !s->in_event) wt__session_free(s);
-}
 
 wt_session *wt__session_find(wt__conn *c, uint64_t id) {
     wt_session *s;
@@ -382,8 +378,7 @@ void wt__conn_sweep_sessions(wt__conn *c) {
         wt_session *s = *pp;
         if (s->state == WT__SESS_CLOSED && s->connect_closed && !s->in_event) {
             *pp = s->next;
-            wt__session_free_fields(s);
-            wt__free(&c->ep->alloc, s);
+            wt__session_free(s); /* already unlinked: its search finds nothing */
         } else {
             pp = &s->next;
         }
@@ -391,7 +386,7 @@ void wt__conn_sweep_sessions(wt__conn *c) {
 }
 
 /* Every session of a connection that is going away: CLOSED events now,
-   memory when the connection is freed. */
+   memory at the next sweep or when the connection is freed. */
 void wt__conn_end_sessions(wt__conn *c, int error) {
     wt_session *s;
     for (s = c->sessions; s; s = s->next) wt__session_end(s, error);

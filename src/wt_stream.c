@@ -143,13 +143,7 @@ static void wt__stream_refuse(wt_stream *st, uint64_t h3code, const char *why) {
     wt__conn *c = st->conn;
     wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld for session %llu refused: %s", (long long)st->id,
             (unsigned long long)st->session_id, why);
-    if (!st->transport_closed) {
-        ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
-        ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
-    }
-    /* what it held back still counts against the connection window */
-    wt__stream_credit(st, st->uncredited);
-    wt__stream_end(st);
+    wt__stream_gone(st, h3code);
 }
 
 static void wt__stream_deliver_open(wt_stream *st) {
@@ -385,6 +379,7 @@ void wt__stream_gone(wt_stream *st, uint64_t h3code) {
         ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
         c->dirty = 1;
     }
+    /* what it held back still counts against the connection window */
     wt__stream_credit(st, st->uncredited);
     wt__stream_end(st);
 }
