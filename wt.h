@@ -53,6 +53,16 @@
  * in wt.h blocks or starts a thread. For your own loop (epoll, libuv, a
  * game loop) use wt_loop_pollfds + wt_loop_timeout + wt_loop_process.
  *
+ * No re-entry: a handler is never called from inside a wt_ call. Events a
+ * call causes (the DATA held by a paused stream that wt_stream_pause(st, 0)
+ * releases, the CLOSED events of wt_session_close or wt_stream_stop_sending,
+ * a SESSION_CLOSED from wt_client_connect) wait in order and are delivered
+ * right after the running handler or timer returns, or by the next
+ * wt_loop_process when the call came from outside the loop. So a handler
+ * may call anything, and state it frees on CLOSED is never in use further
+ * up its own stack. The exceptions are the destroy calls, which deliver
+ * every CLOSED before they return (and may not be called from a handler).
+ *
  * Browsers speak draft-02 of WebTransport over HTTP/3; wt.h advertises the
  * SETTINGS that draft and the newer drafts ask for, answers Chromium's
  * draft-02 header, and accepts both `:protocol webtransport` and
@@ -180,8 +190,10 @@ typedef struct wt_stream wt_stream;
  *
  * event                    fields set
  * WT_EV_SESSION_REQUEST    session. Server only, before the response: read
- *                          path/headers, then wt_session_reject() to refuse;
- *                          returning without it accepts (2xx).
+ *                          path/headers, then wt_session_reject() to refuse
+ *                          (300-599) or wt_session_accept() for a 2xx other
+ *                          than 200, optionally with response headers;
+ *                          returning without either accepts (200).
  * WT_EV_SESSION_OPEN       session. Streams and datagrams may be used.
  * WT_EV_SESSION_DRAINING   session. The peer asked to wind down.
  * WT_EV_SESSION_CLOSED     session, code, reason/reason_len (the peer's
@@ -189,13 +201,15 @@ typedef struct wt_stream wt_stream;
  *                          and "" for a bare FIN), error: WT_OK for a clean
  *                          close; WT_ERR_REFUSED with status for a refused
  *                          session; WT_ERR_CLOSED when the connection went
- *                          away; WT_ERR_TIMEOUT (handshake or idle);
+ *                          away (wt_session_close_connection included);
+ *                          WT_ERR_TIMEOUT (handshake or idle);
  *                          WT_ERR_CERT / WT_ERR_TLS when the server failed
  *                          verification; WT_ERR_PROTOCOL when the peer broke
  *                          the protocol (bad capsule, no WebTransport).
  * WT_EV_STREAM_OPEN        session, stream. The peer opened a stream.
  * WT_EV_STREAM_DATA        session, stream, data/len in order, fin = 1 on
- *                          the last (len may be 0 then).
+ *                          the last. Never empty except a final event
+ *                          (len 0, fin 1) when the FIN came alone.
  * WT_EV_STREAM_WRITABLE    session, stream. The send buffer has room again
  *                          after a short wt_stream_write.
  * WT_EV_STREAM_RESET       session, stream, code: the peer aborted its
@@ -232,7 +246,7 @@ typedef struct wt_event {
     uint32_t code;
     const char *reason;
     size_t reason_len;
-    int status;  /* HTTP status of a refused client session */
+    int status;  /* HTTP status of a refused session (300-599) */
     int error;   /* WT_EV_SESSION_CLOSED: why it closed */
     void *user;  /* the user pointer given with the handler */
 } wt_event;
@@ -310,6 +324,10 @@ typedef struct wt_app_config {
     wt_loop *loop;           /* NULL: the app creates and owns one */
     int stop_on_signals;     /* 1: SIGINT and SIGTERM end wt_app_run (as Ctrl-C
                                 ends app.run); the old handlers come back after */
+    uint32_t shutdown_code;  /* when the app stops, every open session is closed
+                                with this code (0) ... */
+    const char *shutdown_reason; /* ... and reason (NULL: "server shutting down",
+                                <= 1024 bytes) before its connection closes */
 } wt_app_config;
 
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
@@ -360,20 +378,43 @@ uint64_t wt_session_id(const wt_session *s);
 const char *wt_session_path(const wt_session *s);       /* with the query string */
 const char *wt_session_authority(const wt_session *s);
 const char *wt_session_origin(const wt_session *s);     /* "" if none */
-/* A request header by lower-case name, or NULL. */
+/* The request's fields, in order: on a server as received, on a client as
+   sent. Pseudo-headers are included (":method", ":protocol", ":scheme",
+   ":authority", ":path" come first), so wt_session_header(s, ":scheme")
+   works. By lower-case name (the first match), or NULL. */
 const char *wt_session_header(const wt_session *s, const char *name);
 size_t wt_session_header_count(const wt_session *s);
 int wt_session_header_at(const wt_session *s, size_t i, const char **name, const char **value);
+/* The response's fields, ":status" first: on a client as received (also
+   for a refused session, e.g. a redirect's "location"), on a server what
+   was added so far or, once answered, exactly what was sent. */
+const char *wt_session_response_header(const wt_session *s, const char *name);
+size_t wt_session_response_header_count(const wt_session *s);
+int wt_session_response_header_at(const wt_session *s, size_t i, const char **name, const char **value);
 /* The peer's address as "ip:port" ("[ip6]:port"); returns the length. */
 int wt_session_remote_addr(const wt_session *s, char *buf, size_t size);
 int wt_session_is_server(const wt_session *s);
 void wt_session_set_user(wt_session *s, void *user);
 void *wt_session_user(const wt_session *s);
-/* Server, during WT_EV_SESSION_REQUEST: refuse with an HTTP status (400-599). */
+/* Server, during WT_EV_SESSION_REQUEST only (WT_ERR_STATE otherwise):
+   accept with a 2xx status (0: 200), or refuse with 300-599 (a 3xx is a
+   redirect, which browsers treat as a failed session; add "location"),
+   and add response headers (lower-case names; counted against
+   limits.max_header_bytes). The last of accept/reject wins. */
+int wt_session_accept(wt_session *s, int status);
 int wt_session_reject(wt_session *s, int status);
+int wt_session_add_response_header(wt_session *s, const char *name, const char *value);
 /* Closes with a 32-bit application code and a UTF-8 reason (<= 1024 bytes,
-   NULL for none). Streams are reset; CLOSED events follow. */
+   NULL for none): the CLOSE_WEBTRANSPORT_SESSION capsule, then FIN. Streams
+   still open are reset (not those already finished both ways); CLOSED
+   events follow (after the calling handler returns). */
 int wt_session_close(wt_session *s, uint32_t code, const char *reason);
+/* Closes the whole QUIC connection under the session at once, with an
+   HTTP/3 application error code (0x100 is H3_NO_ERROR) and a reason (<=
+   1024 bytes): CONNECTION_CLOSE, no capsule. Every session of that
+   connection ends with WT_ERR_CLOSED, and a browser's `closed` promise
+   rejects, where wt_session_close resolves it with the code and reason. */
+int wt_session_close_connection(wt_session *s, uint64_t h3_code, const char *reason);
 /* Tells the peer to wind down (DRAIN_WEBTRANSPORT_SESSION). */
 int wt_session_drain(wt_session *s);
 /* Opens a stream: bidi = 1 bidirectional, 0 unidirectional. WT_ERR_LIMIT
@@ -412,7 +453,7 @@ int wt_stream_stop_sending(wt_stream *st, uint32_t code);
 int wt_stream_pause(wt_stream *st, int paused);
 /* Collect the whole stream (up to limit bytes) and deliver it as one
    WT_EV_STREAM_DATA with fin = 1. Past limit the stream is stopped with
-   STOP_SENDING and the event carries what arrived, fin = 0. */
+   STOP_SENDING and the event carries the first limit bytes, fin = 0. */
 int wt_stream_read_all(wt_stream *st, size_t limit);
 size_t wt_stream_send_buffered(const wt_stream *st); /* bytes not yet acknowledged */
 
@@ -558,6 +599,16 @@ void wt__buf_consume(wt__buf *b, size_t n);
 void wt__buf_free(const wt_allocator *a, wt__buf *b);
 
 
+/* ---- header lists: name, value, name, value ... as received or sent.
+   Each field costs its lengths + 32 (RFC 9114 4.2.2) against max. */
+typedef struct wt__hdrs {
+    char **kv;
+    size_t n, bytes;
+} wt__hdrs;
+int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, const char *v, size_t vl, size_t max);
+const char *wt__hdrs_get(const wt__hdrs *h, const char *name);
+void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h);
+
 /* ---- send buffer: data never moves until the peer acknowledges it, as
    ngtcp2 and nghttp3 keep pointers into it for retransmission. */
 typedef struct wt__chunk {
@@ -690,6 +741,16 @@ typedef struct wt__timer {
     void *user;
 } wt__timer;
 
+/* An event that could not be delivered when it happened because a handler
+   (or timer) was running, or no loop call was: delivered in order once the
+   handler returns, or by the next wt_loop_process. */
+typedef struct wt__queued_event {
+    struct wt__queued_event *next;
+    wt_event ev;
+    wt_handler fn;
+    uint8_t data[]; /* a copy of ev.data */
+} wt__queued_event;
+
 struct wt_loop {
     wt_allocator alloc;
     wt_log log;
@@ -699,6 +760,10 @@ struct wt_loop {
     int64_t next_timer_id;
     volatile sig_atomic_t stop;
     int processing;   /* inside wt_loop_process: handlers and timers run */
+    int driving;      /* the library is running its machinery (process,
+                         shutdown, destroy): events may go straight out */
+    int in_handler;   /* a handler or timer is on the stack */
+    wt__queued_event *evq_head, *evq_tail;
     uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
 };
 
@@ -791,6 +856,7 @@ struct wt__conn {
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
     ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
     size_t ncids, cids_cap;
+    char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
     /* client */
     char *host;
     uint16_t port;
@@ -810,10 +876,11 @@ struct wt_session {
     void *user;
     char *path, *authority, *origin, *protocol, *method;
     int bad_headers;             /* a header did not fit: WT_ERR_LIMIT/NOMEM */
-    char **headers;              /* name, value, name, value ... */
-    size_t nheaders, headers_bytes;
-    int reject_status;
-    int status;                  /* client: response status */
+    wt__hdrs req;                /* the request, pseudo-headers included, in order */
+    wt__hdrs resp;               /* the response: received (client) or to send/sent (server) */
+    int reject_status;           /* server: 300-599 to refuse */
+    int accept_status;           /* server: the 2xx to accept with (0: 200) */
+    int status;                  /* the response status */
     wt__sendbuf cap_tx;          /* capsules we send on the CONNECT stream */
     int cap_fin;                 /* FIN the CONNECT stream after cap_tx */
     int cap_fin_sent;
@@ -831,6 +898,7 @@ struct wt_session {
     int connect_closed;          /* nghttp3 is done with the CONNECT stream */
     int responded;               /* server: a response was submitted */
     int drain_received;
+    int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
     int in_event;
 };
 
@@ -853,6 +921,7 @@ struct wt_stream {
     unsigned read_done : 1;      /* no more DATA will be delivered */
     unsigned transport_closed : 1; /* ngtcp2 closed it; we still hold data for the app */
     unsigned owes_slot : 1;      /* give the peer its stream slot back when it ends */
+    unsigned linger : 1;         /* closed for the app, kept until ngtcp2 closes it */
     uint64_t pending_stop;       /* h3 code of a STOP_SENDING that came while pending, +1 */
     wt__sendbuf tx;
     wt__buf rx;                  /* held while paused, collecting, or pending */
@@ -873,8 +942,19 @@ int wt__loop_add_ep(wt_loop *loop, wt__ep *ep);
    a timer), where destroying would pull the stack out from under it. */
 int wt__loop_busy(wt_loop *loop, const char *what);
 void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep);
+/* The library starts / stops driving the loop's machinery; events queued
+   by calls made outside it are delivered on enter. */
+void wt__loop_enter(wt_loop *loop);
+void wt__loop_leave(wt_loop *loop);
+/* Calls fn(ev) now if that is safe, else queues it (copying ev->data). */
+void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev);
+/* Delivers queued events unless a handler is running. */
+void wt__loop_drain(wt_loop *loop);
+/* Drops queued events of a connection that is being freed. */
+void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
 int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 void wt__sock_close(wt__sock *s);
+void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sends packets of equal size (the last may be shorter) to one address. */
 int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
                   size_t len, size_t seg);
@@ -885,7 +965,8 @@ int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const
 int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
                 const wt_limits *lim);
 void wt__ep_free(wt__ep *ep);
-void wt__ep_close_all(wt__ep *ep, uint64_t h3code);
+/* Closes every session (code, reason), flushes, then every connection. */
+void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason);
 void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen,
                       const uint8_t *pkt, size_t len, uint64_t now);
 uint64_t wt__ep_expiry_ms(wt__ep *ep);
@@ -930,7 +1011,10 @@ void wt__session_free(wt_session *s);
 wt_session *wt__session_find(wt__conn *c, uint64_t id);
 int wt__session_submit_request(wt_session *s);
 void wt__session_on_headers_done(wt_session *s, int fin);
+/* A request field: received (server) or to be sent (client). */
 void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
+/* A response field the client received. */
+void wt__session_on_response_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
 void wt__session_on_drain(wt_session *s);
 void wt__conn_sweep_sessions(wt__conn *c);
 void wt__conn_on_peer_settings(wt__conn *c);
@@ -1253,12 +1337,48 @@ void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b) {
     }
     memset(b, 0, sizeof *b);
 }
+
+/* ---------------------------------------------------------------- header lists */
+int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, const char *v, size_t vl, size_t max) {
+    char **kv, *name, *value;
+    if (h->bytes + nl + vl + 32 > max) return WT_ERR_LIMIT;
+    kv = (char **)wt__realloc(a, h->kv, (2 * h->n + 2) * sizeof *kv);
+    if (!kv) return WT_ERR_NOMEM;
+    h->kv = kv;
+    name = wt__strndup(a, n, nl);
+    value = wt__strndup(a, v, vl);
+    if (!name || !value) {
+        wt__free(a, name);
+        wt__free(a, value);
+        return WT_ERR_NOMEM;
+    }
+    kv[2 * h->n] = name;
+    kv[2 * h->n + 1] = value;
+    h->n++;
+    h->bytes += nl + vl + 32;
+    return WT_OK;
+}
+
+const char *wt__hdrs_get(const wt__hdrs *h, const char *name) {
+    size_t i;
+    for (i = 0; i < h->n; i++)
+        if (!strcmp(h->kv[2 * i], name)) return h->kv[2 * i + 1];
+    return NULL;
+}
+
+void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h) {
+    size_t i;
+    for (i = 0; i < 2 * h->n; i++) wt__free(a, h->kv[i]);
+    wt__free(a, h->kv);
+    memset(h, 0, sizeof *h);
+}
 /* ---- end file: src/wt_util.c ---- */
 /* ---- begin file: src/wt_cert.c ---- */
 /* wt_cert.c - self-signed ECDSA P-256 certificates and their SHA-256. */
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define WT__CERT_MAX_DER 4096
@@ -1317,12 +1437,14 @@ static int wt__write_file(const wt_log *lg, const char *path, const void *data, 
     char tmp[4096];
     int fd;
     ssize_t w;
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+    /* a name of its own: two processes writing the same file at once must
+       not share (and truncate) one temporary file */
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
         return wt__fail(lg, WT_ERR_INVALID, "path too long: %s", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) return wt__fail(lg, WT_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
     w = write(fd, data, len);
-    if (w != (ssize_t)len || fsync(fd) != 0) {
+    if (w != (ssize_t)len || fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0) {
         close(fd);
         unlink(tmp);
         return wt__fail(lg, WT_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
@@ -1478,6 +1600,11 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
 void wt_loop_destroy(wt_loop *loop) {
     if (!loop || wt__loop_busy(loop, "wt_loop_destroy")) return;
     if (loop->eps) wt__log(&loop->log, WT_LOG_WARN, "loop destroyed while apps or clients still use it");
+    while (loop->evq_head) {
+        wt__queued_event *q = loop->evq_head;
+        loop->evq_head = q->next;
+        wt__free(&loop->alloc, q);
+    }
     wt__free(&loop->alloc, loop->timers);
     wt__free(&loop->alloc, loop->rxbuf);
     wt__free(&loop->alloc, loop);
@@ -1496,6 +1623,83 @@ void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep) {
             *pp = ep->next;
             return;
         }
+}
+
+/* ---------------------------------------------------------------- events
+   A handler is never called from inside another handler, a timer, or a
+   wt_ call the application made: such events wait in a queue, in order,
+   until whatever was running returns (or, for calls made outside the
+   loop, until the next wt_loop_process). So a handler may call anything
+   without being re-entered, and state it frees on CLOSED is never in use
+   further up its own stack. */
+static void wt__loop_call(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
+    loop->in_handler++;
+    s->in_event++;
+    fn(ev);
+    s->in_event--;
+    loop->in_handler--;
+}
+
+void wt__loop_drain(wt_loop *loop) {
+    wt__queued_event *q;
+    while (!loop->in_handler && (q = loop->evq_head) != NULL) {
+        loop->evq_head = q->next;
+        if (!q->next) loop->evq_tail = NULL;
+        wt__loop_call(loop, q->ev.session, q->fn, &q->ev);
+        wt__free(&loop->alloc, q);
+    }
+}
+
+void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
+    wt__queued_event *q;
+    size_t n = ev->data ? ev->len : 0;
+    if (loop->driving && !loop->in_handler) {
+        wt__loop_drain(loop); /* anything older goes first */
+        wt__loop_call(loop, s, fn, ev);
+        wt__loop_drain(loop); /* what the handler's own calls caused */
+        return;
+    }
+    q = (wt__queued_event *)wt__alloc(&loop->alloc, sizeof *q + n);
+    if (!q) {
+        /* losing an event (a CLOSED above all) would break the lifetime
+           rules: deliver it now instead */
+        wt__log(&loop->log, WT_LOG_ERROR, "out of memory queueing %s: delivered at once", wt_event_name(ev->type));
+        wt__loop_call(loop, s, fn, ev);
+        return;
+    }
+    q->next = NULL;
+    q->ev = *ev;
+    q->fn = fn;
+    if (n) {
+        memcpy(q->data, ev->data, n);
+        q->ev.data = q->data;
+    }
+    if (loop->evq_tail) loop->evq_tail->next = q;
+    else loop->evq_head = q;
+    loop->evq_tail = q;
+}
+
+void wt__loop_enter(wt_loop *loop) {
+    if (++loop->driving == 1) wt__loop_drain(loop);
+}
+
+void wt__loop_leave(wt_loop *loop) {
+    loop->driving--;
+}
+
+void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
+    wt__queued_event **pp = &loop->evq_head, *q;
+    loop->evq_tail = NULL;
+    while ((q = *pp) != NULL) {
+        if (q->ev.session->conn == c) {
+            wt__log(&loop->log, WT_LOG_WARN, "connection freed with %s undelivered", wt_event_name(q->ev.type));
+            *pp = q->next;
+            wt__free(&loop->alloc, q);
+        } else {
+            loop->evq_tail = q;
+            pp = &q->next;
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -1535,7 +1739,10 @@ static void wt__run_timers(wt_loop *loop) {
         if (loop->timers[i].due_ms <= now) {
             wt__timer t = loop->timers[i];
             loop->timers[i] = loop->timers[--loop->ntimers];
+            loop->in_handler++;
             t.fn(loop, t.user); /* may add or cancel timers */
+            loop->in_handler--;
+            wt__loop_drain(loop);
             i = 0;
         } else {
             i++;
@@ -1711,6 +1918,21 @@ static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
     }
 }
 
+/* Waits up to timeout_ms for one endpoint's sockets alone and reads them. */
+void wt__ep_wait(wt__ep *ep, int timeout_ms) {
+    struct pollfd pfd[WT__MAX_SOCKS];
+    int i, n = 0;
+    for (i = 0; i < ep->nsocks; i++)
+        if (ep->socks[i].fd >= 0) {
+            pfd[n].fd = ep->socks[i].fd;
+            pfd[n].events = POLLIN;
+            pfd[n++].revents = 0;
+        }
+    if (poll(pfd, (nfds_t)n, timeout_ms) <= 0) return;
+    for (i = 0; i < ep->nsocks; i++)
+        if (ep->socks[i].fd >= 0) wt__sock_read(ep->loop, &ep->socks[i], wt__now_ns());
+}
+
 /* ---------------------------------------------------------------- the loop */
 int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
     wt__ep *ep;
@@ -1734,7 +1956,7 @@ int wt_loop_timeout(wt_loop *loop) {
     size_t i;
     if (!loop) return -1;
     now = wt_loop_now_ms(loop);
-    if (loop->stop) return 0;
+    if (loop->stop || loop->evq_head) return 0;
     for (i = 0; i < loop->ntimers; i++) next = WT__MIN(next, loop->timers[i].due_ms);
     for (ep = loop->eps; ep; ep = ep->next) next = WT__MIN(next, wt__ep_expiry_ms(ep));
     if (next == UINT64_MAX) return -1;
@@ -1749,6 +1971,7 @@ int wt_loop_process(wt_loop *loop) {
     if (!loop) return WT_ERR_INVALID;
     if (loop->processing) return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
     loop->processing = 1;
+    wt__loop_enter(loop);
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
         for (i = 0; i < ep->nsocks; i++) {
@@ -1761,6 +1984,7 @@ int wt_loop_process(wt_loop *loop) {
         next = ep->next;
         wt__ep_service(ep, wt__now_ns());
     }
+    wt__loop_leave(loop);
     loop->processing = 0;
     return WT_OK;
 }
@@ -2207,6 +2431,7 @@ static void wt__conn_free(wt__conn *c) {
     if (c->next) c->next->prev = c->prev;
     ep->nconns--;
     wt__conn_end_sessions(c, c->fail_error ? c->fail_error : WT_ERR_CLOSED);
+    if (ep->loop->evq_head) wt__loop_forget_conn(ep->loop, c);
     wt__dgram_free_all(c);
     if (c->h3) nghttp3_conn_del(c->h3);
     c->h3 = NULL;
@@ -2217,6 +2442,7 @@ static void wt__conn_free(wt__conn *c) {
     if (c->ssl) wolfSSL_free(c->ssl);
     wt__buf_free(&ep->alloc, &c->peer_ctrl);
     wt__free(&ep->alloc, c->close_pkt);
+    wt__free(&ep->alloc, c->close_why);
     wt__free(&ep->alloc, c->host);
     wt__free(&ep->alloc, c);
 }
@@ -2621,8 +2847,10 @@ int wt__conn_write(wt__conn *c) {
 /* ---------------------------------------------------------------- close */
 void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why) {
     if (c->state >= WT__CONN_CLOSING) return;
-    ngtcp2_ccerr_set_application_error(&c->ccerr, app_error, (const uint8_t *)(why ? why : ""),
-                                       why ? strlen(why) : 0);
+    /* ngtcp2 keeps the pointer until the close is written: a copy of ours */
+    c->close_why = wt__strdup(&c->ep->alloc, why ? why : "");
+    ngtcp2_ccerr_set_application_error(&c->ccerr, app_error, (const uint8_t *)c->close_why,
+                                       c->close_why ? strlen(c->close_why) : 0);
     c->state = WT__CONN_CLOSING;
     c->dirty = 1;
     c->deadline_ms = 0; /* the service pass writes CONNECTION_CLOSE */
@@ -2668,10 +2896,45 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
 }
 
-void wt__ep_close_all(wt__ep *ep, uint64_t h3code) {
+/* A close capsule we queued that the peer has not acknowledged yet. */
+static int wt__conn_close_unacked(wt__conn *c) {
+    wt_session *s;
+    if (c->state != WT__CONN_OPEN) return 0;
+    for (s = c->sessions; s; s = s->next)
+        if (s->cap_fin && !s->connect_closed && !s->send_stopped && (!s->cap_fin_sent || s->cap_tx.stored)) return 1;
+    return 0;
+}
+
+void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     wt__conn *c;
-    for (c = ep->conns; c; c = c->next) wt__conn_close(c, h3code, "shutting down");
+    wt_session *s;
+    uint64_t now = wt__now_ns(), deadline = now;
+    wt__loop_enter(ep->loop);
+    /* each session hears its close capsule (with our code) before the
+       connection goes: CONNECTION_CLOSE alone tells the peer nothing */
+    for (c = ep->conns; c; c = c->next) {
+        for (s = c->sessions; s; s = s->next)
+            if (s->state == WT__SESS_OPEN) wt_session_close(s, code, reason);
+        if (c->state == WT__CONN_OPEN)
+            deadline = WT__MAX(deadline, now + WT__MIN(3 * ngtcp2_conn_get_pto(c->qc), 1000 * WT__NS_PER_MS));
+    }
+    /* pacing may hold the capsules back a moment: serve this endpoint alone
+       until they are acknowledged, for 3 PTO (1 s) at the most */
+    for (;;) {
+        int waiting = 0;
+        wt__ep_service(ep, now);
+        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_unacked(c);
+        now = wt__now_ns();
+        if (!waiting || now >= deadline) break;
+        {
+            uint64_t wait = (deadline - now) / WT__NS_PER_MS + 1, due = wt__ep_expiry_ms(ep), t = now / WT__NS_PER_MS;
+            wt__ep_wait(ep, (int)(due <= t ? 0 : WT__MIN(wait, due - t)));
+        }
+        now = wt__now_ns();
+    }
+    for (c = ep->conns; c; c = c->next) wt__conn_close(c, WT__H3_NO_ERROR, "shutting down");
     wt__ep_service(ep, wt__now_ns());
+    wt__loop_leave(ep->loop);
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -2739,7 +3002,9 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
 /* Safe on a partly set-up endpoint, and twice. */
 void wt__ep_free(wt__ep *ep) {
     int i;
+    if (ep->loop) wt__loop_enter(ep->loop); /* CLOSED events go out now */
     while (ep->conns) wt__conn_free(ep->conns);
+    if (ep->loop) wt__loop_leave(ep->loop);
     for (i = 0; i < ep->nsocks; i++) wt__sock_close(&ep->socks[i]);
     ep->nsocks = 0;
     if (ep->ssl_ctx) wolfSSL_CTX_free(ep->ssl_ctx);
@@ -2907,8 +3172,10 @@ static int wt__h3_begin_headers(nghttp3_conn *h3, int64_t stream_id, void *cu, v
 static int wt__h3_recv_header(nghttp3_conn *h3, int64_t stream_id, int32_t token, nghttp3_rcbuf *name,
                               nghttp3_rcbuf *value, uint8_t flags, void *cu, void *su) {
     nghttp3_vec n = nghttp3_rcbuf_get_buf(name), v = nghttp3_rcbuf_get_buf(value);
+    wt_session *s = (wt_session *)su;
     WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(token), WT__UNUSED(flags), WT__UNUSED(cu);
-    if (su) wt__session_on_header((wt_session *)su, (const char *)n.base, n.len, (const char *)v.base, v.len);
+    if (s && s->server) wt__session_on_header(s, (const char *)n.base, n.len, (const char *)v.base, v.len);
+    else if (s) wt__session_on_response_header(s, (const char *)n.base, n.len, (const char *)v.base, v.len);
     return 0;
 }
 
@@ -3216,7 +3483,17 @@ void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t a
     }
     if (!c->h3 || su == WT__DEAD_STREAM) return;
     nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
-    wt__h3_connect_aborted(c, stream_id);
+    {
+        /* RFC 9114 4.1.1: a peer may stop our sending side (with a complete
+           response, or before its own close capsule and FIN). Only that
+           side ends; the session ends on the peer's capsule, FIN or reset. */
+        wt_session *s = wt__session_find(c, (uint64_t)stream_id);
+        if (s) {
+            s->send_stopped = 1;
+            wt__log(&c->ep->log, WT_LOG_DEBUG, "session %lld: the peer stopped our side of its CONNECT stream",
+                    (long long)stream_id);
+        }
+    }
 }
 
 void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
@@ -3402,9 +3679,8 @@ int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__caps
 /* ---------------------------------------------------------------- sessions */
 static void wt__session_free_fields(wt_session *s) {
     const wt_allocator *a = &s->conn->ep->alloc;
-    size_t i;
-    for (i = 0; i < 2 * s->nheaders; i++) wt__free(a, s->headers[i]);
-    wt__free(a, s->headers);
+    wt__hdrs_free(a, &s->req);
+    wt__hdrs_free(a, &s->resp);
     wt__free(a, s->path);
     wt__free(a, s->authority);
     wt__free(a, s->origin);
@@ -3450,78 +3726,81 @@ wt_session *wt__session_find(wt__conn *c, uint64_t id) {
 void wt__session_emit(wt_session *s, wt_event *ev) {
     ev->session = s;
     ev->user = s->fn_user;
-    if (!s->fn) return;
-    s->in_event++;
-    s->fn(ev);
-    s->in_event--;
-}
-
-static int wt__session_add_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
-    const wt_allocator *a = &s->conn->ep->alloc;
-    char **h;
-    if (s->headers_bytes + nl + vl + 32 > s->conn->ep->lim.max_header_bytes) return WT_ERR_LIMIT;
-    h = (char **)wt__realloc(a, s->headers, (2 * s->nheaders + 2) * sizeof *h);
-    if (!h) return WT_ERR_NOMEM;
-    s->headers = h;
-    h[2 * s->nheaders] = wt__strndup(a, n, nl);
-    h[2 * s->nheaders + 1] = wt__strndup(a, v, vl);
-    s->nheaders++;
-    s->headers_bytes += nl + vl + 32;
-    if (!h[2 * s->nheaders - 2] || !h[2 * s->nheaders - 1]) return WT_ERR_NOMEM;
-    return WT_OK;
+    if (s->fn) wt__loop_emit(s->conn->ep->loop, s, s->fn, ev);
 }
 
 void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
     const wt_allocator *a = &s->conn->ep->alloc;
     char **slot = NULL;
     if (s->bad_headers) return;
-    if (nl > 0 && n[0] == ':') {
-        if (nl == 5 && !memcmp(n, ":path", 5)) slot = &s->path;
-        else if (nl == 10 && !memcmp(n, ":authority", 10)) slot = &s->authority;
-        else if (nl == 9 && !memcmp(n, ":protocol", 9)) slot = &s->protocol;
-        else if (nl == 7 && !memcmp(n, ":method", 7)) slot = &s->method;
-        else if (nl == 7 && !memcmp(n, ":status", 7)) {
-            s->status = 0;
-            while (vl-- > 0 && *v >= '0' && *v <= '9') s->status = s->status * 10 + (*v++ - '0');
-            return;
-        }
-        if (slot) {
-            wt__free(a, *slot);
-            *slot = wt__strndup(a, v, vl);
-            if (!*slot) s->bad_headers = WT_ERR_NOMEM;
-        }
-        return;
+    /* every field, pseudo-headers included, is listed and counts against
+       max_header_bytes; some are also kept where the code reads them */
+    if (nl == 5 && !memcmp(n, ":path", 5)) slot = &s->path;
+    else if (nl == 10 && !memcmp(n, ":authority", 10)) slot = &s->authority;
+    else if (nl == 9 && !memcmp(n, ":protocol", 9)) slot = &s->protocol;
+    else if (nl == 7 && !memcmp(n, ":method", 7)) slot = &s->method;
+    else if (nl == 6 && !memcmp(n, "origin", 6)) slot = &s->origin;
+    if (slot) {
+        wt__free(a, *slot);
+        if (!(*slot = wt__strndup(a, v, vl))) s->bad_headers = WT_ERR_NOMEM;
     }
-    if (nl == 6 && !memcmp(n, "origin", 6)) {
-        wt__free(a, s->origin);
-        s->origin = wt__strndup(a, v, vl);
+    if (!s->bad_headers) s->bad_headers = wt__hdrs_add(a, &s->req, n, nl, v, vl, s->conn->ep->lim.max_header_bytes);
+}
+
+void wt__session_on_response_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
+    const wt_allocator *a = &s->conn->ep->alloc;
+    if (s->bad_headers) return;
+    if (nl == 7 && !memcmp(n, ":status", 7)) {
+        size_t i;
+        s->status = 0;
+        for (i = 0; i < vl && v[i] >= '0' && v[i] <= '9' && s->status < 1000; i++)
+            s->status = s->status * 10 + (v[i] - '0');
+        wt__hdrs_free(a, &s->resp); /* an interim (1xx) response's fields are not the answer */
     }
-    s->bad_headers = wt__session_add_header(s, n, nl, v, vl);
+    s->bad_headers = wt__hdrs_add(a, &s->resp, n, nl, v, vl, s->conn->ep->lim.max_header_bytes);
 }
 
 static const nghttp3_data_reader wt__capsule_reader_def;
 
+/* Sends the response: :status, the draft-02 answer on success, then what
+   the handler added; s->resp becomes exactly what went out. */
 static int wt__session_respond(wt_session *s, int status) {
-    char code[4];
-    nghttp3_nv nv[2];
-    size_t nnv = 1;
-    int rv;
+    const wt_allocator *a = &s->conn->ep->alloc;
+    wt__hdrs out, added = s->resp;
+    nghttp3_nv *nv;
+    char code[8];
+    size_t i;
+    int rv, ok = status >= 200 && status < 300;
     s->conn->session_seen = 1; /* answered, one way or the other */
     s->responded = 1;
+    s->status = status;
+    memset(&out, 0, sizeof out);
     snprintf(code, sizeof code, "%03d", status);
-    nv[0].name = (const uint8_t *)":status", nv[0].namelen = 7;
-    nv[0].value = (const uint8_t *)code, nv[0].valuelen = 3;
-    nv[0].flags = NGHTTP3_NV_FLAG_NONE;
-    if (status >= 200 && status < 300) {
-        nv[1].name = (const uint8_t *)"sec-webtransport-http3-draft", nv[1].namelen = 28;
-        nv[1].value = (const uint8_t *)"draft02", nv[1].valuelen = 7;
-        nv[1].flags = NGHTTP3_NV_FLAG_NONE;
-        nnv = 2;
-        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, nnv, &wt__capsule_reader_def);
+    rv = wt__hdrs_add(a, &out, ":status", 7, code, 3, SIZE_MAX);
+    if (rv == WT_OK && ok) rv = wt__hdrs_add(a, &out, "sec-webtransport-http3-draft", 28, "draft02", 7, SIZE_MAX);
+    for (i = 0; rv == WT_OK && i < added.n; i++)
+        rv = wt__hdrs_add(a, &out, added.kv[2 * i], strlen(added.kv[2 * i]), added.kv[2 * i + 1],
+                          strlen(added.kv[2 * i + 1]), SIZE_MAX);
+    nv = rv == WT_OK ? (nghttp3_nv *)wt__alloc(a, out.n * sizeof *nv) : NULL;
+    if (!nv) {
+        wt__hdrs_free(a, &out);
+        return wt__fail(&s->conn->ep->log, WT_ERR_NOMEM, "session %lld: out of memory for the response",
+                        (long long)s->id);
+    }
+    wt__hdrs_free(a, &s->resp);
+    s->resp = out;
+    for (i = 0; i < out.n; i++) {
+        nv[i].name = (const uint8_t *)out.kv[2 * i], nv[i].namelen = strlen(out.kv[2 * i]);
+        nv[i].value = (const uint8_t *)out.kv[2 * i + 1], nv[i].valuelen = strlen(out.kv[2 * i + 1]);
+        nv[i].flags = NGHTTP3_NV_FLAG_NONE;
+    }
+    if (ok) {
+        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, out.n, &wt__capsule_reader_def);
     } else {
-        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, nnv, NULL);
+        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, out.n, NULL);
         s->cap_fin = s->cap_fin_sent = 1;
     }
+    wt__free(a, nv);
     s->conn->dirty = 1;
     if (rv != 0) return wt__fail(&s->conn->ep->log, WT_ERR_H3, "nghttp3_conn_submit_response: %s", nghttp3_strerror(rv));
     return WT_OK;
@@ -3573,7 +3852,6 @@ static void wt__session_on_request(wt_session *s, int fin) {
     }
     if (s->reject_status) {
         wt__session_respond(s, s->reject_status);
-        s->status = s->reject_status;
         if (s->fn) {
             /* the handler saw the request: it gets a CLOSED too */
             wt_event ev;
@@ -3589,7 +3867,7 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
         return;
     }
-    if (wt__session_respond(s, 200) != WT_OK) {
+    if (wt__session_respond(s, s->accept_status ? s->accept_status : 200) != WT_OK) {
         wt__session_end(s, WT_ERR_H3);
         return;
     }
@@ -3602,6 +3880,14 @@ void wt__session_on_headers_done(wt_session *s, int fin) {
         return;
     }
     if (s->state != WT__SESS_CONNECTING) return;
+    if (s->bad_headers) {
+        wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %s: response headers over max_header_bytes (or no memory)",
+                s->path ? s->path : "");
+        s->conn->session_seen = 1;
+        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_REQUEST_CANCELLED);
+        wt__session_end(s, s->bad_headers);
+        return;
+    }
     if (s->status >= 100 && s->status < 200) return; /* interim response */
     if (s->status >= 200 && s->status < 300 && !fin) {
         wt__session_opened(s);
@@ -3700,6 +3986,7 @@ void wt__session_end(wt_session *s, int error) {
 /* Frees closed sessions nothing points into any more; run at safe points. */
 void wt__conn_sweep_sessions(wt__conn *c) {
     wt_session **pp = &c->sessions;
+    if (c->ep->loop->evq_head) return; /* a queued event may point at one */
     while (*pp) {
         wt_session *s = *pp;
         if (s->state == WT__SESS_CLOSED && s->connect_closed && !s->in_event) {
@@ -3747,30 +4034,26 @@ static const nghttp3_data_reader wt__capsule_reader_def = {wt__read_capsules};
 
 int wt__session_submit_request(wt_session *s) {
     wt__conn *c = s->conn;
-    nghttp3_nv nv[64];
-    size_t n = 0, i;
+    nghttp3_nv *nv;
+    size_t i;
     int64_t sid;
     int rv;
-#define WT__NV(N, V)                                                              \
-    do {                                                                          \
-        nv[n].name = (const uint8_t *)(N), nv[n].namelen = strlen(N);             \
-        nv[n].value = (const uint8_t *)(V), nv[n].valuelen = strlen(V);           \
-        nv[n].flags = NGHTTP3_NV_FLAG_NONE;                                       \
-        n++;                                                                      \
-    } while (0)
-    WT__NV(":method", "CONNECT");
-    WT__NV(":protocol", "webtransport");
-    WT__NV(":scheme", "https");
-    WT__NV(":authority", s->authority);
-    WT__NV(":path", s->path);
-    WT__NV("sec-webtransport-http3-draft02", "1");
-    if (s->origin && *s->origin) WT__NV("origin", s->origin);
-    for (i = 0; i < s->nheaders && n < WT__COUNTOF(nv); i++) WT__NV(s->headers[2 * i], s->headers[2 * i + 1]);
-#undef WT__NV
+    /* s->req holds the whole request, built by wt_client_connect */
+    nv = (nghttp3_nv *)wt__alloc(&c->ep->alloc, s->req.n * sizeof *nv);
+    if (!nv) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "out of memory for a request");
+    for (i = 0; i < s->req.n; i++) {
+        nv[i].name = (const uint8_t *)s->req.kv[2 * i], nv[i].namelen = strlen(s->req.kv[2 * i]);
+        nv[i].value = (const uint8_t *)s->req.kv[2 * i + 1], nv[i].valuelen = strlen(s->req.kv[2 * i + 1]);
+        nv[i].flags = NGHTTP3_NV_FLAG_NONE;
+    }
     rv = ngtcp2_conn_open_bidi_stream(c->qc, &sid, NULL);
-    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
+    if (rv != 0) {
+        wt__free(&c->ep->alloc, nv);
+        return wt__fail(&c->ep->log, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
+    }
     s->id = sid;
-    rv = nghttp3_conn_submit_request(c->h3, sid, nv, n, &wt__capsule_reader_def, s);
+    rv = nghttp3_conn_submit_request(c->h3, sid, nv, s->req.n, &wt__capsule_reader_def, s);
+    wt__free(&c->ep->alloc, nv);
     if (rv != 0) {
         /* nghttp3 does not know the stream: close it, nothing points here */
         ngtcp2_conn_shutdown_stream(c->qc, 0, sid, WT__H3_REQUEST_CANCELLED);
@@ -3806,21 +4089,30 @@ void wt_session_set_user(wt_session *s, void *user) {
     if (s) s->user = user;
 }
 void *wt_session_user(const wt_session *s) { return s ? s->user : NULL; }
-size_t wt_session_header_count(const wt_session *s) { return s ? s->nheaders : 0; }
+size_t wt_session_header_count(const wt_session *s) { return s ? s->req.n : 0; }
+size_t wt_session_response_header_count(const wt_session *s) { return s ? s->resp.n : 0; }
 
 const char *wt_session_header(const wt_session *s, const char *name) {
-    size_t i;
-    if (!s || !name) return NULL;
-    for (i = 0; i < s->nheaders; i++)
-        if (!strcmp(s->headers[2 * i], name)) return s->headers[2 * i + 1];
-    return NULL;
+    return s && name ? wt__hdrs_get(&s->req, name) : NULL;
+}
+
+const char *wt_session_response_header(const wt_session *s, const char *name) {
+    return s && name ? wt__hdrs_get(&s->resp, name) : NULL;
+}
+
+static int wt__hdrs_at(const wt__hdrs *h, size_t i, const char **name, const char **value) {
+    if (i >= h->n) return WT_ERR_NOT_FOUND;
+    if (name) *name = h->kv[2 * i];
+    if (value) *value = h->kv[2 * i + 1];
+    return WT_OK;
 }
 
 int wt_session_header_at(const wt_session *s, size_t i, const char **name, const char **value) {
-    if (!s || i >= s->nheaders) return WT_ERR_NOT_FOUND;
-    if (name) *name = s->headers[2 * i];
-    if (value) *value = s->headers[2 * i + 1];
-    return WT_OK;
+    return s ? wt__hdrs_at(&s->req, i, name, value) : WT_ERR_INVALID;
+}
+
+int wt_session_response_header_at(const wt_session *s, size_t i, const char **name, const char **value) {
+    return s ? wt__hdrs_at(&s->resp, i, name, value) : WT_ERR_INVALID;
 }
 
 int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
@@ -3840,13 +4132,75 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     return snprintf(buf, size, "%s:%d", ip, port);
 }
 
-int wt_session_reject(wt_session *s, int status) {
+/* Only a server's handler may shape the answer, and only before it goes. */
+static int wt__session_answering(wt_session *s, const char *what) {
     if (!s) return WT_ERR_INVALID;
     if (!s->server || s->state != WT__SESS_REQUESTED)
-        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "wt_session_reject: only a server, during WT_EV_SESSION_REQUEST");
-    if (status < 400 || status > 599)
-        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_reject: status %d is not 400-599", status);
+        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
+    return WT_OK;
+}
+
+int wt_session_accept(wt_session *s, int status) {
+    int rv = wt__session_answering(s, "wt_session_accept");
+    if (rv) return rv;
+    if (status == 0) status = 200;
+    if (status < 200 || status > 299)
+        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_accept: status %d is not 200-299", status);
+    s->accept_status = status;
+    s->reject_status = 0;
+    return WT_OK;
+}
+
+int wt_session_reject(wt_session *s, int status) {
+    int rv = wt__session_answering(s, "wt_session_reject");
+    if (rv) return rv;
+    if (status < 300 || status > 599)
+        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_reject: status %d is not 300-599", status);
     s->reject_status = status;
+    return WT_OK;
+}
+
+/* A field name HTTP/3 allows (RFC 9110 token, lower case) and a value
+   without CR, LF or NUL (RFC 9114 4.2). */
+static int wt__field_ok(const char *name, const char *value) {
+    const char *p;
+    if (!*name) return 0;
+    for (p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p))) return 0;
+    for (p = value; *p; p++)
+        if (*p == '\r' || *p == '\n') return 0;
+    return 1;
+}
+
+int wt_session_add_response_header(wt_session *s, const char *name, const char *value) {
+    int rv = wt__session_answering(s, "wt_session_add_response_header");
+    if (rv) return rv;
+    if (!name || !value || !wt__field_ok(name, value))
+        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID,
+                        "wt_session_add_response_header: \"%s\" is not a lower-case field name with a one-line value",
+                        name ? name : "(null)");
+    if (!strcmp(name, "sec-webtransport-http3-draft"))
+        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_add_response_header: %s is set by wt.h", name);
+    rv = wt__hdrs_add(&s->conn->ep->alloc, &s->resp, name, strlen(name), value, strlen(value),
+                      s->conn->ep->lim.max_header_bytes);
+    if (rv) return wt__fail(&s->conn->ep->log, rv, "wt_session_add_response_header: %s",
+                            rv == WT_ERR_LIMIT ? "over max_header_bytes" : "out of memory");
+    return WT_OK;
+}
+
+int wt_session_close_connection(wt_session *s, uint64_t h3_code, const char *reason) {
+    size_t rlen = reason ? strlen(reason) : 0;
+    if (!s) return WT_ERR_INVALID;
+    if (h3_code > WT__VARINT_MAX)
+        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_close_connection: code above 2^62-1");
+    if (rlen > WT__REASON_MAX)
+        return wt__fail(&s->conn->ep->log, WT_ERR_TOO_BIG, "wt_session_close_connection: reason of %zu bytes (1024 at most)",
+                        rlen);
+    if (s->conn->state >= WT__CONN_CLOSING || !s->conn->qc)
+        return wt__fail(&s->conn->ep->log, WT_ERR_CLOSED, "wt_session_close_connection: the connection is closing already");
+    wt__log(&s->conn->ep->log, WT_LOG_INFO, "closing the connection of session %lld with HTTP/3 code 0x%llx",
+            (long long)s->id, (unsigned long long)h3_code);
+    wt__conn_close(s->conn, h3_code, reason ? reason : "");
     return WT_OK;
 }
 
@@ -3861,7 +4215,7 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
     if (s->state == WT__SESS_CLOSED) return WT_ERR_CLOSED;
     if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
-    if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed) {
+    if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed && !s->send_stopped) {
         n = wt__capsule_close(cap, code, reason, rlen);
         if ((rv = wt__sendbuf_append(&c->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
             return wt__fail(&c->ep->log, rv, "wt_session_close: out of memory");
@@ -3883,7 +4237,8 @@ int wt_session_drain(wt_session *s) {
     size_t n = 0;
     int rv;
     if (!s) return WT_ERR_INVALID;
-    if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin) return WT_ERR_STATE;
+    if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin || s->send_stopped)
+        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "wt_session_drain: the session is not open for sending");
     n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
     n += wt__varint_put(cap + n, 0);
     if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK) return rv;
@@ -3988,6 +4343,11 @@ void wt__stream_unqueue_send(wt_stream *st) {
     st->send_next = NULL;
 }
 
+static void wt__stream_bury(wt_stream *st) {
+    st->next = st->conn->graveyard;
+    st->conn->graveyard = st;
+}
+
 /* The one way a stream's life ends, once: unlinked first (so a handler
    that closes the session from its CLOSED event does not meet it again),
    then CLOSED to the handler, then freed at the next safe point, as ngtcp2,
@@ -4009,11 +4369,11 @@ static void wt__stream_end(wt_stream *st) {
         wt__session_emit(s, &ev);
     }
     st->sess = NULL;
-    st->next = c->graveyard;
-    c->graveyard = st;
+    if (!st->linger) wt__stream_bury(st);
 }
 
 void wt__conn_free_graveyard(wt__conn *c) {
+    if (c->ep->loop->evq_head) return; /* a queued event may point at one */
     while (c->graveyard) {
         wt_stream *st = c->graveyard;
         c->graveyard = st->next;
@@ -4178,6 +4538,7 @@ static void wt__stream_deliver_held(wt_stream *st) {
 
 void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin) {
     wt__conn *c = st->conn;
+    if (len == 0 && !fin) return; /* e.g. a header that came alone: no empty DATA */
     if (fin) st->fin_received = 1;
     st->uncredited += len;
     if (st->closed || st->read_done) {
@@ -4194,12 +4555,18 @@ void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin)
     if (st->read_all) {
         if (st->rx.len + len > st->read_all_limit) {
             uint64_t code = wt_code_to_h3(0);
+            size_t fit = st->read_all_limit - st->rx.len; /* rx.len never passes the limit */
             wt__log(&c->ep->log, WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
                     (long long)st->id, st->read_all_limit);
             ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, code);
             st->stop_sent = 1;
             st->read_all = 0;
             st->fin_received = 0;
+            /* the event carries the first `limit` bytes (never empty: limit > 0) */
+            if (wt__buf_append(&c->ep->alloc, &st->rx, data, fit) != WT_OK) {
+                wt__stream_refuse(st, WT__H3_INTERNAL_ERROR, "out of memory");
+                return;
+            }
             wt__stream_deliver_held(st);
             st->read_done = 1;
             wt__stream_credit(st, st->uncredited);
@@ -4271,6 +4638,14 @@ void wt__stream_on_acked(wt_stream *st, uint64_t n) {
 void wt__stream_on_close(wt_stream *st) {
     wt__conn *c = st->conn;
     st->transport_closed = 1;
+    if (st->closed) {
+        /* a lingering stream: ngtcp2 no longer needs its send buffer */
+        if (st->linger) {
+            st->linger = 0;
+            wt__stream_bury(st);
+        }
+        return;
+    }
     if (st->kind == WT__ST_CLASSIFY) {
         wt__conn_consumed(c, st->id, st->hdr_len); /* header bytes held back */
         wt__stream_end(st);
@@ -4284,11 +4659,20 @@ void wt__stream_on_close(wt_stream *st) {
 
 void wt__stream_gone(wt_stream *st, uint64_t h3code) {
     wt__conn *c = st->conn;
+    int send_done = st->fin_sent || st->reset_sent || (!st->bidi && !st->local);
+    int recv_done = st->fin_received || st->reset_received || st->stop_sent || (!st->bidi && st->local);
     if (st->closed) return;
     if (c->qc && c->state <= WT__CONN_OPEN && h3code && !st->transport_closed) {
-        ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
-        ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
-        c->dirty = 1;
+        if (send_done && recv_done && st->kind == WT__ST_WT) {
+            /* finished both ways, only acknowledgements to come: no reset
+               (a peer would see one for a stream that completed), but its
+               memory stays until ngtcp2 lets go of the send buffer */
+            st->linger = 1;
+        } else {
+            ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
+            ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
+            c->dirty = 1;
+        }
     }
     /* what it held back still counts against the connection window */
     wt__stream_credit(st, st->uncredited);
@@ -4611,6 +4995,8 @@ struct wt_app {
     size_t nstartup, nshutdown;
     int started, shut_down;
     int stop_on_signals;
+    uint32_t shutdown_code;
+    char *shutdown_reason;
 };
 
 /* Signals are process-wide, so this one pointer is too: the loop that a
@@ -4666,7 +5052,13 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;
-    if (!app->host) goto fail;
+    app->shutdown_code = cfg->shutdown_code;
+    app->shutdown_reason = wt__strdup(&cfg->alloc, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
+    if (!app->host || !app->shutdown_reason) goto fail;
+    if (strlen(app->shutdown_reason) > WT__REASON_MAX) {
+        wt__fail(lg, WT_ERR_TOO_BIG, "wt_app_create: shutdown_reason over %d bytes", WT__REASON_MAX);
+        goto fail;
+    }
     if (wolfSSL_CTX_use_certificate_chain_file(app->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
         wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
         goto fail;
@@ -4777,7 +5169,7 @@ static void wt__app_shutdown(wt_app *app) {
     if (!app->started || app->shut_down) return;
     app->shut_down = 1;
     app->ep.closing_all = 1;
-    wt__ep_close_all(&app->ep, WT__H3_NO_ERROR);
+    wt__ep_close_all(&app->ep, app->shutdown_code, app->shutdown_reason);
     for (i = 0; i < app->nshutdown; i++) app->shutdown[i].fn(app, app->shutdown[i].user);
 }
 
@@ -4818,6 +5210,7 @@ static void wt__app_free(wt_app *app) {
     wt__free(&a, app->startup);
     wt__free(&a, app->shutdown);
     wt__free(&a, app->host);
+    wt__free(&a, app->shutdown_reason);
     wt__free(&a, app);
 }
 
@@ -4997,9 +5390,15 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
     s->fn_user = user;
     if (strchr(host, ':')) snprintf(authority, sizeof authority, "[%s]:%u", host, (unsigned)port);
     else snprintf(authority, sizeof authority, "%s:%u", host, (unsigned)port);
-    s->path = wt__strdup(&cl->ep.alloc, path);
-    s->authority = wt__strdup(&cl->ep.alloc, authority);
-    if (cl->origin) s->origin = wt__strdup(&cl->ep.alloc, cl->origin);
+    {
+        /* the request exactly as it will be sent; the pseudo-headers also
+           fill s->path and s->authority */
+        const char *fixed[] = {":method", "CONNECT", ":protocol", "webtransport", ":scheme", "https",
+                               ":authority", authority, ":path", path, "sec-webtransport-http3-draft02", "1",
+                               "origin", cl->origin};
+        size_t nf = cl->origin && *cl->origin ? WT__COUNTOF(fixed) : WT__COUNTOF(fixed) - 2;
+        for (i = 0; i < nf; i += 2) wt__session_on_header(s, fixed[i], strlen(fixed[i]), fixed[i + 1], strlen(fixed[i + 1]));
+    }
     for (i = 0; i < cl->nheaders; i++) {
         const char *n = cl->headers[2 * i], *v = cl->headers[2 * i + 1];
         wt__session_on_header(s, n, strlen(n), v, strlen(v));
@@ -5018,7 +5417,7 @@ static void wt__client_free(wt_client *cl) {
     size_t i;
     if (cl->ep.loop) {
         cl->ep.closing_all = 1;
-        wt__ep_close_all(&cl->ep, WT__H3_NO_ERROR);
+        wt__ep_close_all(&cl->ep, 0, "");
     }
     wt__ep_free(&cl->ep);
     for (i = 0; cl->headers && cl->headers[i]; i++) wt__free(&a, cl->headers[i]);

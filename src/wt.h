@@ -51,6 +51,16 @@
  * in wt.h blocks or starts a thread. For your own loop (epoll, libuv, a
  * game loop) use wt_loop_pollfds + wt_loop_timeout + wt_loop_process.
  *
+ * No re-entry: a handler is never called from inside a wt_ call. Events a
+ * call causes (the DATA held by a paused stream that wt_stream_pause(st, 0)
+ * releases, the CLOSED events of wt_session_close or wt_stream_stop_sending,
+ * a SESSION_CLOSED from wt_client_connect) wait in order and are delivered
+ * right after the running handler or timer returns, or by the next
+ * wt_loop_process when the call came from outside the loop. So a handler
+ * may call anything, and state it frees on CLOSED is never in use further
+ * up its own stack. The exceptions are the destroy calls, which deliver
+ * every CLOSED before they return (and may not be called from a handler).
+ *
  * Browsers speak draft-02 of WebTransport over HTTP/3; wt.h advertises the
  * SETTINGS that draft and the newer drafts ask for, answers Chromium's
  * draft-02 header, and accepts both `:protocol webtransport` and
@@ -178,8 +188,10 @@ typedef struct wt_stream wt_stream;
  *
  * event                    fields set
  * WT_EV_SESSION_REQUEST    session. Server only, before the response: read
- *                          path/headers, then wt_session_reject() to refuse;
- *                          returning without it accepts (2xx).
+ *                          path/headers, then wt_session_reject() to refuse
+ *                          (300-599) or wt_session_accept() for a 2xx other
+ *                          than 200, optionally with response headers;
+ *                          returning without either accepts (200).
  * WT_EV_SESSION_OPEN       session. Streams and datagrams may be used.
  * WT_EV_SESSION_DRAINING   session. The peer asked to wind down.
  * WT_EV_SESSION_CLOSED     session, code, reason/reason_len (the peer's
@@ -187,13 +199,15 @@ typedef struct wt_stream wt_stream;
  *                          and "" for a bare FIN), error: WT_OK for a clean
  *                          close; WT_ERR_REFUSED with status for a refused
  *                          session; WT_ERR_CLOSED when the connection went
- *                          away; WT_ERR_TIMEOUT (handshake or idle);
+ *                          away (wt_session_close_connection included);
+ *                          WT_ERR_TIMEOUT (handshake or idle);
  *                          WT_ERR_CERT / WT_ERR_TLS when the server failed
  *                          verification; WT_ERR_PROTOCOL when the peer broke
  *                          the protocol (bad capsule, no WebTransport).
  * WT_EV_STREAM_OPEN        session, stream. The peer opened a stream.
  * WT_EV_STREAM_DATA        session, stream, data/len in order, fin = 1 on
- *                          the last (len may be 0 then).
+ *                          the last. Never empty except a final event
+ *                          (len 0, fin 1) when the FIN came alone.
  * WT_EV_STREAM_WRITABLE    session, stream. The send buffer has room again
  *                          after a short wt_stream_write.
  * WT_EV_STREAM_RESET       session, stream, code: the peer aborted its
@@ -230,7 +244,7 @@ typedef struct wt_event {
     uint32_t code;
     const char *reason;
     size_t reason_len;
-    int status;  /* HTTP status of a refused client session */
+    int status;  /* HTTP status of a refused session (300-599) */
     int error;   /* WT_EV_SESSION_CLOSED: why it closed */
     void *user;  /* the user pointer given with the handler */
 } wt_event;
@@ -308,6 +322,10 @@ typedef struct wt_app_config {
     wt_loop *loop;           /* NULL: the app creates and owns one */
     int stop_on_signals;     /* 1: SIGINT and SIGTERM end wt_app_run (as Ctrl-C
                                 ends app.run); the old handlers come back after */
+    uint32_t shutdown_code;  /* when the app stops, every open session is closed
+                                with this code (0) ... */
+    const char *shutdown_reason; /* ... and reason (NULL: "server shutting down",
+                                <= 1024 bytes) before its connection closes */
 } wt_app_config;
 
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
@@ -358,20 +376,43 @@ uint64_t wt_session_id(const wt_session *s);
 const char *wt_session_path(const wt_session *s);       /* with the query string */
 const char *wt_session_authority(const wt_session *s);
 const char *wt_session_origin(const wt_session *s);     /* "" if none */
-/* A request header by lower-case name, or NULL. */
+/* The request's fields, in order: on a server as received, on a client as
+   sent. Pseudo-headers are included (":method", ":protocol", ":scheme",
+   ":authority", ":path" come first), so wt_session_header(s, ":scheme")
+   works. By lower-case name (the first match), or NULL. */
 const char *wt_session_header(const wt_session *s, const char *name);
 size_t wt_session_header_count(const wt_session *s);
 int wt_session_header_at(const wt_session *s, size_t i, const char **name, const char **value);
+/* The response's fields, ":status" first: on a client as received (also
+   for a refused session, e.g. a redirect's "location"), on a server what
+   was added so far or, once answered, exactly what was sent. */
+const char *wt_session_response_header(const wt_session *s, const char *name);
+size_t wt_session_response_header_count(const wt_session *s);
+int wt_session_response_header_at(const wt_session *s, size_t i, const char **name, const char **value);
 /* The peer's address as "ip:port" ("[ip6]:port"); returns the length. */
 int wt_session_remote_addr(const wt_session *s, char *buf, size_t size);
 int wt_session_is_server(const wt_session *s);
 void wt_session_set_user(wt_session *s, void *user);
 void *wt_session_user(const wt_session *s);
-/* Server, during WT_EV_SESSION_REQUEST: refuse with an HTTP status (400-599). */
+/* Server, during WT_EV_SESSION_REQUEST only (WT_ERR_STATE otherwise):
+   accept with a 2xx status (0: 200), or refuse with 300-599 (a 3xx is a
+   redirect, which browsers treat as a failed session; add "location"),
+   and add response headers (lower-case names; counted against
+   limits.max_header_bytes). The last of accept/reject wins. */
+int wt_session_accept(wt_session *s, int status);
 int wt_session_reject(wt_session *s, int status);
+int wt_session_add_response_header(wt_session *s, const char *name, const char *value);
 /* Closes with a 32-bit application code and a UTF-8 reason (<= 1024 bytes,
-   NULL for none). Streams are reset; CLOSED events follow. */
+   NULL for none): the CLOSE_WEBTRANSPORT_SESSION capsule, then FIN. Streams
+   still open are reset (not those already finished both ways); CLOSED
+   events follow (after the calling handler returns). */
 int wt_session_close(wt_session *s, uint32_t code, const char *reason);
+/* Closes the whole QUIC connection under the session at once, with an
+   HTTP/3 application error code (0x100 is H3_NO_ERROR) and a reason (<=
+   1024 bytes): CONNECTION_CLOSE, no capsule. Every session of that
+   connection ends with WT_ERR_CLOSED, and a browser's `closed` promise
+   rejects, where wt_session_close resolves it with the code and reason. */
+int wt_session_close_connection(wt_session *s, uint64_t h3_code, const char *reason);
 /* Tells the peer to wind down (DRAIN_WEBTRANSPORT_SESSION). */
 int wt_session_drain(wt_session *s);
 /* Opens a stream: bidi = 1 bidirectional, 0 unidirectional. WT_ERR_LIMIT
@@ -410,7 +451,7 @@ int wt_stream_stop_sending(wt_stream *st, uint32_t code);
 int wt_stream_pause(wt_stream *st, int paused);
 /* Collect the whole stream (up to limit bytes) and deliver it as one
    WT_EV_STREAM_DATA with fin = 1. Past limit the stream is stopped with
-   STOP_SENDING and the event carries what arrived, fin = 0. */
+   STOP_SENDING and the event carries the first limit bytes, fin = 0. */
 int wt_stream_read_all(wt_stream *st, size_t limit);
 size_t wt_stream_send_buffered(const wt_stream *st); /* bytes not yet acknowledged */
 

@@ -24,6 +24,8 @@ struct wt_app {
     size_t nstartup, nshutdown;
     int started, shut_down;
     int stop_on_signals;
+    uint32_t shutdown_code;
+    char *shutdown_reason;
 };
 
 /* Signals are process-wide, so this one pointer is too: the loop that a
@@ -79,7 +81,13 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;
-    if (!app->host) goto fail;
+    app->shutdown_code = cfg->shutdown_code;
+    app->shutdown_reason = wt__strdup(&cfg->alloc, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
+    if (!app->host || !app->shutdown_reason) goto fail;
+    if (strlen(app->shutdown_reason) > WT__REASON_MAX) {
+        wt__fail(lg, WT_ERR_TOO_BIG, "wt_app_create: shutdown_reason over %d bytes", WT__REASON_MAX);
+        goto fail;
+    }
     if (wolfSSL_CTX_use_certificate_chain_file(app->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
         wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
         goto fail;
@@ -190,7 +198,7 @@ static void wt__app_shutdown(wt_app *app) {
     if (!app->started || app->shut_down) return;
     app->shut_down = 1;
     app->ep.closing_all = 1;
-    wt__ep_close_all(&app->ep, WT__H3_NO_ERROR);
+    wt__ep_close_all(&app->ep, app->shutdown_code, app->shutdown_reason);
     for (i = 0; i < app->nshutdown; i++) app->shutdown[i].fn(app, app->shutdown[i].user);
 }
 
@@ -231,6 +239,7 @@ static void wt__app_free(wt_app *app) {
     wt__free(&a, app->startup);
     wt__free(&a, app->shutdown);
     wt__free(&a, app->host);
+    wt__free(&a, app->shutdown_reason);
     wt__free(&a, app);
 }
 

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define WT__CERT_MAX_DER 4096
@@ -61,12 +62,14 @@ static int wt__write_file(const wt_log *lg, const char *path, const void *data, 
     char tmp[4096];
     int fd;
     ssize_t w;
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+    /* a name of its own: two processes writing the same file at once must
+       not share (and truncate) one temporary file */
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
         return wt__fail(lg, WT_ERR_INVALID, "path too long: %s", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) return wt__fail(lg, WT_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
     w = write(fd, data, len);
-    if (w != (ssize_t)len || fsync(fd) != 0) {
+    if (w != (ssize_t)len || fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0) {
         close(fd);
         unlink(tmp);
         return wt__fail(lg, WT_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));

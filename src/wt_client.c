@@ -158,9 +158,15 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
     s->fn_user = user;
     if (strchr(host, ':')) snprintf(authority, sizeof authority, "[%s]:%u", host, (unsigned)port);
     else snprintf(authority, sizeof authority, "%s:%u", host, (unsigned)port);
-    s->path = wt__strdup(&cl->ep.alloc, path);
-    s->authority = wt__strdup(&cl->ep.alloc, authority);
-    if (cl->origin) s->origin = wt__strdup(&cl->ep.alloc, cl->origin);
+    {
+        /* the request exactly as it will be sent; the pseudo-headers also
+           fill s->path and s->authority */
+        const char *fixed[] = {":method", "CONNECT", ":protocol", "webtransport", ":scheme", "https",
+                               ":authority", authority, ":path", path, "sec-webtransport-http3-draft02", "1",
+                               "origin", cl->origin};
+        size_t nf = cl->origin && *cl->origin ? WT__COUNTOF(fixed) : WT__COUNTOF(fixed) - 2;
+        for (i = 0; i < nf; i += 2) wt__session_on_header(s, fixed[i], strlen(fixed[i]), fixed[i + 1], strlen(fixed[i + 1]));
+    }
     for (i = 0; i < cl->nheaders; i++) {
         const char *n = cl->headers[2 * i], *v = cl->headers[2 * i + 1];
         wt__session_on_header(s, n, strlen(n), v, strlen(v));
@@ -179,7 +185,7 @@ static void wt__client_free(wt_client *cl) {
     size_t i;
     if (cl->ep.loop) {
         cl->ep.closing_all = 1;
-        wt__ep_close_all(&cl->ep, WT__H3_NO_ERROR);
+        wt__ep_close_all(&cl->ep, 0, "");
     }
     wt__ep_free(&cl->ep);
     for (i = 0; cl->headers && cl->headers[i]; i++) wt__free(&a, cl->headers[i]);

@@ -151,8 +151,10 @@ static int wt__h3_begin_headers(nghttp3_conn *h3, int64_t stream_id, void *cu, v
 static int wt__h3_recv_header(nghttp3_conn *h3, int64_t stream_id, int32_t token, nghttp3_rcbuf *name,
                               nghttp3_rcbuf *value, uint8_t flags, void *cu, void *su) {
     nghttp3_vec n = nghttp3_rcbuf_get_buf(name), v = nghttp3_rcbuf_get_buf(value);
+    wt_session *s = (wt_session *)su;
     WT__UNUSED(h3), WT__UNUSED(stream_id), WT__UNUSED(token), WT__UNUSED(flags), WT__UNUSED(cu);
-    if (su) wt__session_on_header((wt_session *)su, (const char *)n.base, n.len, (const char *)v.base, v.len);
+    if (s && s->server) wt__session_on_header(s, (const char *)n.base, n.len, (const char *)v.base, v.len);
+    else if (s) wt__session_on_response_header(s, (const char *)n.base, n.len, (const char *)v.base, v.len);
     return 0;
 }
 
@@ -460,7 +462,17 @@ void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t a
     }
     if (!c->h3 || su == WT__DEAD_STREAM) return;
     nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
-    wt__h3_connect_aborted(c, stream_id);
+    {
+        /* RFC 9114 4.1.1: a peer may stop our sending side (with a complete
+           response, or before its own close capsule and FIN). Only that
+           side ends; the session ends on the peer's capsule, FIN or reset. */
+        wt_session *s = wt__session_find(c, (uint64_t)stream_id);
+        if (s) {
+            s->send_stopped = 1;
+            wt__log(&c->ep->log, WT_LOG_DEBUG, "session %lld: the peer stopped our side of its CONNECT stream",
+                    (long long)stream_id);
+        }
+    }
 }
 
 void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {

@@ -83,6 +83,16 @@ void wt__buf_consume(wt__buf *b, size_t n);
 void wt__buf_free(const wt_allocator *a, wt__buf *b);
 
 
+/* ---- header lists: name, value, name, value ... as received or sent.
+   Each field costs its lengths + 32 (RFC 9114 4.2.2) against max. */
+typedef struct wt__hdrs {
+    char **kv;
+    size_t n, bytes;
+} wt__hdrs;
+int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, const char *v, size_t vl, size_t max);
+const char *wt__hdrs_get(const wt__hdrs *h, const char *name);
+void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h);
+
 /* ---- send buffer: data never moves until the peer acknowledges it, as
    ngtcp2 and nghttp3 keep pointers into it for retransmission. */
 typedef struct wt__chunk {
@@ -215,6 +225,16 @@ typedef struct wt__timer {
     void *user;
 } wt__timer;
 
+/* An event that could not be delivered when it happened because a handler
+   (or timer) was running, or no loop call was: delivered in order once the
+   handler returns, or by the next wt_loop_process. */
+typedef struct wt__queued_event {
+    struct wt__queued_event *next;
+    wt_event ev;
+    wt_handler fn;
+    uint8_t data[]; /* a copy of ev.data */
+} wt__queued_event;
+
 struct wt_loop {
     wt_allocator alloc;
     wt_log log;
@@ -224,6 +244,10 @@ struct wt_loop {
     int64_t next_timer_id;
     volatile sig_atomic_t stop;
     int processing;   /* inside wt_loop_process: handlers and timers run */
+    int driving;      /* the library is running its machinery (process,
+                         shutdown, destroy): events may go straight out */
+    int in_handler;   /* a handler or timer is on the stack */
+    wt__queued_event *evq_head, *evq_tail;
     uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
 };
 
@@ -316,6 +340,7 @@ struct wt__conn {
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
     ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
     size_t ncids, cids_cap;
+    char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
     /* client */
     char *host;
     uint16_t port;
@@ -335,10 +360,11 @@ struct wt_session {
     void *user;
     char *path, *authority, *origin, *protocol, *method;
     int bad_headers;             /* a header did not fit: WT_ERR_LIMIT/NOMEM */
-    char **headers;              /* name, value, name, value ... */
-    size_t nheaders, headers_bytes;
-    int reject_status;
-    int status;                  /* client: response status */
+    wt__hdrs req;                /* the request, pseudo-headers included, in order */
+    wt__hdrs resp;               /* the response: received (client) or to send/sent (server) */
+    int reject_status;           /* server: 300-599 to refuse */
+    int accept_status;           /* server: the 2xx to accept with (0: 200) */
+    int status;                  /* the response status */
     wt__sendbuf cap_tx;          /* capsules we send on the CONNECT stream */
     int cap_fin;                 /* FIN the CONNECT stream after cap_tx */
     int cap_fin_sent;
@@ -356,6 +382,7 @@ struct wt_session {
     int connect_closed;          /* nghttp3 is done with the CONNECT stream */
     int responded;               /* server: a response was submitted */
     int drain_received;
+    int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
     int in_event;
 };
 
@@ -378,6 +405,7 @@ struct wt_stream {
     unsigned read_done : 1;      /* no more DATA will be delivered */
     unsigned transport_closed : 1; /* ngtcp2 closed it; we still hold data for the app */
     unsigned owes_slot : 1;      /* give the peer its stream slot back when it ends */
+    unsigned linger : 1;         /* closed for the app, kept until ngtcp2 closes it */
     uint64_t pending_stop;       /* h3 code of a STOP_SENDING that came while pending, +1 */
     wt__sendbuf tx;
     wt__buf rx;                  /* held while paused, collecting, or pending */
@@ -398,8 +426,19 @@ int wt__loop_add_ep(wt_loop *loop, wt__ep *ep);
    a timer), where destroying would pull the stack out from under it. */
 int wt__loop_busy(wt_loop *loop, const char *what);
 void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep);
+/* The library starts / stops driving the loop's machinery; events queued
+   by calls made outside it are delivered on enter. */
+void wt__loop_enter(wt_loop *loop);
+void wt__loop_leave(wt_loop *loop);
+/* Calls fn(ev) now if that is safe, else queues it (copying ev->data). */
+void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev);
+/* Delivers queued events unless a handler is running. */
+void wt__loop_drain(wt_loop *loop);
+/* Drops queued events of a connection that is being freed. */
+void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
 int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 void wt__sock_close(wt__sock *s);
+void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sends packets of equal size (the last may be shorter) to one address. */
 int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
                   size_t len, size_t seg);
@@ -410,7 +449,8 @@ int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const
 int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
                 const wt_limits *lim);
 void wt__ep_free(wt__ep *ep);
-void wt__ep_close_all(wt__ep *ep, uint64_t h3code);
+/* Closes every session (code, reason), flushes, then every connection. */
+void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason);
 void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen,
                       const uint8_t *pkt, size_t len, uint64_t now);
 uint64_t wt__ep_expiry_ms(wt__ep *ep);
@@ -455,7 +495,10 @@ void wt__session_free(wt_session *s);
 wt_session *wt__session_find(wt__conn *c, uint64_t id);
 int wt__session_submit_request(wt_session *s);
 void wt__session_on_headers_done(wt_session *s, int fin);
+/* A request field: received (server) or to be sent (client). */
 void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
+/* A response field the client received. */
+void wt__session_on_response_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
 void wt__session_on_drain(wt_session *s);
 void wt__conn_sweep_sessions(wt__conn *c);
 void wt__conn_on_peer_settings(wt__conn *c);

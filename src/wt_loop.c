@@ -48,6 +48,11 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
 void wt_loop_destroy(wt_loop *loop) {
     if (!loop || wt__loop_busy(loop, "wt_loop_destroy")) return;
     if (loop->eps) wt__log(&loop->log, WT_LOG_WARN, "loop destroyed while apps or clients still use it");
+    while (loop->evq_head) {
+        wt__queued_event *q = loop->evq_head;
+        loop->evq_head = q->next;
+        wt__free(&loop->alloc, q);
+    }
     wt__free(&loop->alloc, loop->timers);
     wt__free(&loop->alloc, loop->rxbuf);
     wt__free(&loop->alloc, loop);
@@ -66,6 +71,83 @@ void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep) {
             *pp = ep->next;
             return;
         }
+}
+
+/* ---------------------------------------------------------------- events
+   A handler is never called from inside another handler, a timer, or a
+   wt_ call the application made: such events wait in a queue, in order,
+   until whatever was running returns (or, for calls made outside the
+   loop, until the next wt_loop_process). So a handler may call anything
+   without being re-entered, and state it frees on CLOSED is never in use
+   further up its own stack. */
+static void wt__loop_call(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
+    loop->in_handler++;
+    s->in_event++;
+    fn(ev);
+    s->in_event--;
+    loop->in_handler--;
+}
+
+void wt__loop_drain(wt_loop *loop) {
+    wt__queued_event *q;
+    while (!loop->in_handler && (q = loop->evq_head) != NULL) {
+        loop->evq_head = q->next;
+        if (!q->next) loop->evq_tail = NULL;
+        wt__loop_call(loop, q->ev.session, q->fn, &q->ev);
+        wt__free(&loop->alloc, q);
+    }
+}
+
+void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
+    wt__queued_event *q;
+    size_t n = ev->data ? ev->len : 0;
+    if (loop->driving && !loop->in_handler) {
+        wt__loop_drain(loop); /* anything older goes first */
+        wt__loop_call(loop, s, fn, ev);
+        wt__loop_drain(loop); /* what the handler's own calls caused */
+        return;
+    }
+    q = (wt__queued_event *)wt__alloc(&loop->alloc, sizeof *q + n);
+    if (!q) {
+        /* losing an event (a CLOSED above all) would break the lifetime
+           rules: deliver it now instead */
+        wt__log(&loop->log, WT_LOG_ERROR, "out of memory queueing %s: delivered at once", wt_event_name(ev->type));
+        wt__loop_call(loop, s, fn, ev);
+        return;
+    }
+    q->next = NULL;
+    q->ev = *ev;
+    q->fn = fn;
+    if (n) {
+        memcpy(q->data, ev->data, n);
+        q->ev.data = q->data;
+    }
+    if (loop->evq_tail) loop->evq_tail->next = q;
+    else loop->evq_head = q;
+    loop->evq_tail = q;
+}
+
+void wt__loop_enter(wt_loop *loop) {
+    if (++loop->driving == 1) wt__loop_drain(loop);
+}
+
+void wt__loop_leave(wt_loop *loop) {
+    loop->driving--;
+}
+
+void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
+    wt__queued_event **pp = &loop->evq_head, *q;
+    loop->evq_tail = NULL;
+    while ((q = *pp) != NULL) {
+        if (q->ev.session->conn == c) {
+            wt__log(&loop->log, WT_LOG_WARN, "connection freed with %s undelivered", wt_event_name(q->ev.type));
+            *pp = q->next;
+            wt__free(&loop->alloc, q);
+        } else {
+            loop->evq_tail = q;
+            pp = &q->next;
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -105,7 +187,10 @@ static void wt__run_timers(wt_loop *loop) {
         if (loop->timers[i].due_ms <= now) {
             wt__timer t = loop->timers[i];
             loop->timers[i] = loop->timers[--loop->ntimers];
+            loop->in_handler++;
             t.fn(loop, t.user); /* may add or cancel timers */
+            loop->in_handler--;
+            wt__loop_drain(loop);
             i = 0;
         } else {
             i++;
@@ -281,6 +366,21 @@ static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
     }
 }
 
+/* Waits up to timeout_ms for one endpoint's sockets alone and reads them. */
+void wt__ep_wait(wt__ep *ep, int timeout_ms) {
+    struct pollfd pfd[WT__MAX_SOCKS];
+    int i, n = 0;
+    for (i = 0; i < ep->nsocks; i++)
+        if (ep->socks[i].fd >= 0) {
+            pfd[n].fd = ep->socks[i].fd;
+            pfd[n].events = POLLIN;
+            pfd[n++].revents = 0;
+        }
+    if (poll(pfd, (nfds_t)n, timeout_ms) <= 0) return;
+    for (i = 0; i < ep->nsocks; i++)
+        if (ep->socks[i].fd >= 0) wt__sock_read(ep->loop, &ep->socks[i], wt__now_ns());
+}
+
 /* ---------------------------------------------------------------- the loop */
 int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
     wt__ep *ep;
@@ -304,7 +404,7 @@ int wt_loop_timeout(wt_loop *loop) {
     size_t i;
     if (!loop) return -1;
     now = wt_loop_now_ms(loop);
-    if (loop->stop) return 0;
+    if (loop->stop || loop->evq_head) return 0;
     for (i = 0; i < loop->ntimers; i++) next = WT__MIN(next, loop->timers[i].due_ms);
     for (ep = loop->eps; ep; ep = ep->next) next = WT__MIN(next, wt__ep_expiry_ms(ep));
     if (next == UINT64_MAX) return -1;
@@ -319,6 +419,7 @@ int wt_loop_process(wt_loop *loop) {
     if (!loop) return WT_ERR_INVALID;
     if (loop->processing) return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
     loop->processing = 1;
+    wt__loop_enter(loop);
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
         for (i = 0; i < ep->nsocks; i++) {
@@ -331,6 +432,7 @@ int wt_loop_process(wt_loop *loop) {
         next = ep->next;
         wt__ep_service(ep, wt__now_ns());
     }
+    wt__loop_leave(loop);
     loop->processing = 0;
     return WT_OK;
 }

@@ -402,6 +402,7 @@ static void wt__conn_free(wt__conn *c) {
     if (c->next) c->next->prev = c->prev;
     ep->nconns--;
     wt__conn_end_sessions(c, c->fail_error ? c->fail_error : WT_ERR_CLOSED);
+    if (ep->loop->evq_head) wt__loop_forget_conn(ep->loop, c);
     wt__dgram_free_all(c);
     if (c->h3) nghttp3_conn_del(c->h3);
     c->h3 = NULL;
@@ -412,6 +413,7 @@ static void wt__conn_free(wt__conn *c) {
     if (c->ssl) wolfSSL_free(c->ssl);
     wt__buf_free(&ep->alloc, &c->peer_ctrl);
     wt__free(&ep->alloc, c->close_pkt);
+    wt__free(&ep->alloc, c->close_why);
     wt__free(&ep->alloc, c->host);
     wt__free(&ep->alloc, c);
 }
@@ -816,8 +818,10 @@ int wt__conn_write(wt__conn *c) {
 /* ---------------------------------------------------------------- close */
 void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why) {
     if (c->state >= WT__CONN_CLOSING) return;
-    ngtcp2_ccerr_set_application_error(&c->ccerr, app_error, (const uint8_t *)(why ? why : ""),
-                                       why ? strlen(why) : 0);
+    /* ngtcp2 keeps the pointer until the close is written: a copy of ours */
+    c->close_why = wt__strdup(&c->ep->alloc, why ? why : "");
+    ngtcp2_ccerr_set_application_error(&c->ccerr, app_error, (const uint8_t *)c->close_why,
+                                       c->close_why ? strlen(c->close_why) : 0);
     c->state = WT__CONN_CLOSING;
     c->dirty = 1;
     c->deadline_ms = 0; /* the service pass writes CONNECTION_CLOSE */
@@ -863,10 +867,45 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
 }
 
-void wt__ep_close_all(wt__ep *ep, uint64_t h3code) {
+/* A close capsule we queued that the peer has not acknowledged yet. */
+static int wt__conn_close_unacked(wt__conn *c) {
+    wt_session *s;
+    if (c->state != WT__CONN_OPEN) return 0;
+    for (s = c->sessions; s; s = s->next)
+        if (s->cap_fin && !s->connect_closed && !s->send_stopped && (!s->cap_fin_sent || s->cap_tx.stored)) return 1;
+    return 0;
+}
+
+void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     wt__conn *c;
-    for (c = ep->conns; c; c = c->next) wt__conn_close(c, h3code, "shutting down");
+    wt_session *s;
+    uint64_t now = wt__now_ns(), deadline = now;
+    wt__loop_enter(ep->loop);
+    /* each session hears its close capsule (with our code) before the
+       connection goes: CONNECTION_CLOSE alone tells the peer nothing */
+    for (c = ep->conns; c; c = c->next) {
+        for (s = c->sessions; s; s = s->next)
+            if (s->state == WT__SESS_OPEN) wt_session_close(s, code, reason);
+        if (c->state == WT__CONN_OPEN)
+            deadline = WT__MAX(deadline, now + WT__MIN(3 * ngtcp2_conn_get_pto(c->qc), 1000 * WT__NS_PER_MS));
+    }
+    /* pacing may hold the capsules back a moment: serve this endpoint alone
+       until they are acknowledged, for 3 PTO (1 s) at the most */
+    for (;;) {
+        int waiting = 0;
+        wt__ep_service(ep, now);
+        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_unacked(c);
+        now = wt__now_ns();
+        if (!waiting || now >= deadline) break;
+        {
+            uint64_t wait = (deadline - now) / WT__NS_PER_MS + 1, due = wt__ep_expiry_ms(ep), t = now / WT__NS_PER_MS;
+            wt__ep_wait(ep, (int)(due <= t ? 0 : WT__MIN(wait, due - t)));
+        }
+        now = wt__now_ns();
+    }
+    for (c = ep->conns; c; c = c->next) wt__conn_close(c, WT__H3_NO_ERROR, "shutting down");
     wt__ep_service(ep, wt__now_ns());
+    wt__loop_leave(ep->loop);
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -934,7 +973,9 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
 /* Safe on a partly set-up endpoint, and twice. */
 void wt__ep_free(wt__ep *ep) {
     int i;
+    if (ep->loop) wt__loop_enter(ep->loop); /* CLOSED events go out now */
     while (ep->conns) wt__conn_free(ep->conns);
+    if (ep->loop) wt__loop_leave(ep->loop);
     for (i = 0; i < ep->nsocks; i++) wt__sock_close(&ep->socks[i]);
     ep->nsocks = 0;
     if (ep->ssl_ctx) wolfSSL_CTX_free(ep->ssl_ctx);

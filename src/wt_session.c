@@ -76,9 +76,8 @@ int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__caps
 /* ---------------------------------------------------------------- sessions */
 static void wt__session_free_fields(wt_session *s) {
     const wt_allocator *a = &s->conn->ep->alloc;
-    size_t i;
-    for (i = 0; i < 2 * s->nheaders; i++) wt__free(a, s->headers[i]);
-    wt__free(a, s->headers);
+    wt__hdrs_free(a, &s->req);
+    wt__hdrs_free(a, &s->resp);
     wt__free(a, s->path);
     wt__free(a, s->authority);
     wt__free(a, s->origin);
@@ -124,78 +123,81 @@ wt_session *wt__session_find(wt__conn *c, uint64_t id) {
 void wt__session_emit(wt_session *s, wt_event *ev) {
     ev->session = s;
     ev->user = s->fn_user;
-    if (!s->fn) return;
-    s->in_event++;
-    s->fn(ev);
-    s->in_event--;
-}
-
-static int wt__session_add_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
-    const wt_allocator *a = &s->conn->ep->alloc;
-    char **h;
-    if (s->headers_bytes + nl + vl + 32 > s->conn->ep->lim.max_header_bytes) return WT_ERR_LIMIT;
-    h = (char **)wt__realloc(a, s->headers, (2 * s->nheaders + 2) * sizeof *h);
-    if (!h) return WT_ERR_NOMEM;
-    s->headers = h;
-    h[2 * s->nheaders] = wt__strndup(a, n, nl);
-    h[2 * s->nheaders + 1] = wt__strndup(a, v, vl);
-    s->nheaders++;
-    s->headers_bytes += nl + vl + 32;
-    if (!h[2 * s->nheaders - 2] || !h[2 * s->nheaders - 1]) return WT_ERR_NOMEM;
-    return WT_OK;
+    if (s->fn) wt__loop_emit(s->conn->ep->loop, s, s->fn, ev);
 }
 
 void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
     const wt_allocator *a = &s->conn->ep->alloc;
     char **slot = NULL;
     if (s->bad_headers) return;
-    if (nl > 0 && n[0] == ':') {
-        if (nl == 5 && !memcmp(n, ":path", 5)) slot = &s->path;
-        else if (nl == 10 && !memcmp(n, ":authority", 10)) slot = &s->authority;
-        else if (nl == 9 && !memcmp(n, ":protocol", 9)) slot = &s->protocol;
-        else if (nl == 7 && !memcmp(n, ":method", 7)) slot = &s->method;
-        else if (nl == 7 && !memcmp(n, ":status", 7)) {
-            s->status = 0;
-            while (vl-- > 0 && *v >= '0' && *v <= '9') s->status = s->status * 10 + (*v++ - '0');
-            return;
-        }
-        if (slot) {
-            wt__free(a, *slot);
-            *slot = wt__strndup(a, v, vl);
-            if (!*slot) s->bad_headers = WT_ERR_NOMEM;
-        }
-        return;
+    /* every field, pseudo-headers included, is listed and counts against
+       max_header_bytes; some are also kept where the code reads them */
+    if (nl == 5 && !memcmp(n, ":path", 5)) slot = &s->path;
+    else if (nl == 10 && !memcmp(n, ":authority", 10)) slot = &s->authority;
+    else if (nl == 9 && !memcmp(n, ":protocol", 9)) slot = &s->protocol;
+    else if (nl == 7 && !memcmp(n, ":method", 7)) slot = &s->method;
+    else if (nl == 6 && !memcmp(n, "origin", 6)) slot = &s->origin;
+    if (slot) {
+        wt__free(a, *slot);
+        if (!(*slot = wt__strndup(a, v, vl))) s->bad_headers = WT_ERR_NOMEM;
     }
-    if (nl == 6 && !memcmp(n, "origin", 6)) {
-        wt__free(a, s->origin);
-        s->origin = wt__strndup(a, v, vl);
+    if (!s->bad_headers) s->bad_headers = wt__hdrs_add(a, &s->req, n, nl, v, vl, s->conn->ep->lim.max_header_bytes);
+}
+
+void wt__session_on_response_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
+    const wt_allocator *a = &s->conn->ep->alloc;
+    if (s->bad_headers) return;
+    if (nl == 7 && !memcmp(n, ":status", 7)) {
+        size_t i;
+        s->status = 0;
+        for (i = 0; i < vl && v[i] >= '0' && v[i] <= '9' && s->status < 1000; i++)
+            s->status = s->status * 10 + (v[i] - '0');
+        wt__hdrs_free(a, &s->resp); /* an interim (1xx) response's fields are not the answer */
     }
-    s->bad_headers = wt__session_add_header(s, n, nl, v, vl);
+    s->bad_headers = wt__hdrs_add(a, &s->resp, n, nl, v, vl, s->conn->ep->lim.max_header_bytes);
 }
 
 static const nghttp3_data_reader wt__capsule_reader_def;
 
+/* Sends the response: :status, the draft-02 answer on success, then what
+   the handler added; s->resp becomes exactly what went out. */
 static int wt__session_respond(wt_session *s, int status) {
-    char code[4];
-    nghttp3_nv nv[2];
-    size_t nnv = 1;
-    int rv;
+    const wt_allocator *a = &s->conn->ep->alloc;
+    wt__hdrs out, added = s->resp;
+    nghttp3_nv *nv;
+    char code[8];
+    size_t i;
+    int rv, ok = status >= 200 && status < 300;
     s->conn->session_seen = 1; /* answered, one way or the other */
     s->responded = 1;
+    s->status = status;
+    memset(&out, 0, sizeof out);
     snprintf(code, sizeof code, "%03d", status);
-    nv[0].name = (const uint8_t *)":status", nv[0].namelen = 7;
-    nv[0].value = (const uint8_t *)code, nv[0].valuelen = 3;
-    nv[0].flags = NGHTTP3_NV_FLAG_NONE;
-    if (status >= 200 && status < 300) {
-        nv[1].name = (const uint8_t *)"sec-webtransport-http3-draft", nv[1].namelen = 28;
-        nv[1].value = (const uint8_t *)"draft02", nv[1].valuelen = 7;
-        nv[1].flags = NGHTTP3_NV_FLAG_NONE;
-        nnv = 2;
-        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, nnv, &wt__capsule_reader_def);
+    rv = wt__hdrs_add(a, &out, ":status", 7, code, 3, SIZE_MAX);
+    if (rv == WT_OK && ok) rv = wt__hdrs_add(a, &out, "sec-webtransport-http3-draft", 28, "draft02", 7, SIZE_MAX);
+    for (i = 0; rv == WT_OK && i < added.n; i++)
+        rv = wt__hdrs_add(a, &out, added.kv[2 * i], strlen(added.kv[2 * i]), added.kv[2 * i + 1],
+                          strlen(added.kv[2 * i + 1]), SIZE_MAX);
+    nv = rv == WT_OK ? (nghttp3_nv *)wt__alloc(a, out.n * sizeof *nv) : NULL;
+    if (!nv) {
+        wt__hdrs_free(a, &out);
+        return wt__fail(&s->conn->ep->log, WT_ERR_NOMEM, "session %lld: out of memory for the response",
+                        (long long)s->id);
+    }
+    wt__hdrs_free(a, &s->resp);
+    s->resp = out;
+    for (i = 0; i < out.n; i++) {
+        nv[i].name = (const uint8_t *)out.kv[2 * i], nv[i].namelen = strlen(out.kv[2 * i]);
+        nv[i].value = (const uint8_t *)out.kv[2 * i + 1], nv[i].valuelen = strlen(out.kv[2 * i + 1]);
+        nv[i].flags = NGHTTP3_NV_FLAG_NONE;
+    }
+    if (ok) {
+        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, out.n, &wt__capsule_reader_def);
     } else {
-        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, nnv, NULL);
+        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, out.n, NULL);
         s->cap_fin = s->cap_fin_sent = 1;
     }
+    wt__free(a, nv);
     s->conn->dirty = 1;
     if (rv != 0) return wt__fail(&s->conn->ep->log, WT_ERR_H3, "nghttp3_conn_submit_response: %s", nghttp3_strerror(rv));
     return WT_OK;
@@ -247,7 +249,6 @@ static void wt__session_on_request(wt_session *s, int fin) {
     }
     if (s->reject_status) {
         wt__session_respond(s, s->reject_status);
-        s->status = s->reject_status;
         if (s->fn) {
             /* the handler saw the request: it gets a CLOSED too */
             wt_event ev;
@@ -263,7 +264,7 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
         return;
     }
-    if (wt__session_respond(s, 200) != WT_OK) {
+    if (wt__session_respond(s, s->accept_status ? s->accept_status : 200) != WT_OK) {
         wt__session_end(s, WT_ERR_H3);
         return;
     }
@@ -276,6 +277,14 @@ void wt__session_on_headers_done(wt_session *s, int fin) {
         return;
     }
     if (s->state != WT__SESS_CONNECTING) return;
+    if (s->bad_headers) {
+        wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %s: response headers over max_header_bytes (or no memory)",
+                s->path ? s->path : "");
+        s->conn->session_seen = 1;
+        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_REQUEST_CANCELLED);
+        wt__session_end(s, s->bad_headers);
+        return;
+    }
     if (s->status >= 100 && s->status < 200) return; /* interim response */
     if (s->status >= 200 && s->status < 300 && !fin) {
         wt__session_opened(s);
@@ -374,6 +383,7 @@ void wt__session_end(wt_session *s, int error) {
 /* Frees closed sessions nothing points into any more; run at safe points. */
 void wt__conn_sweep_sessions(wt__conn *c) {
     wt_session **pp = &c->sessions;
+    if (c->ep->loop->evq_head) return; /* a queued event may point at one */
     while (*pp) {
         wt_session *s = *pp;
         if (s->state == WT__SESS_CLOSED && s->connect_closed && !s->in_event) {
@@ -421,30 +431,26 @@ static const nghttp3_data_reader wt__capsule_reader_def = {wt__read_capsules};
 
 int wt__session_submit_request(wt_session *s) {
     wt__conn *c = s->conn;
-    nghttp3_nv nv[64];
-    size_t n = 0, i;
+    nghttp3_nv *nv;
+    size_t i;
     int64_t sid;
     int rv;
-#define WT__NV(N, V)                                                              \
-    do {                                                                          \
-        nv[n].name = (const uint8_t *)(N), nv[n].namelen = strlen(N);             \
-        nv[n].value = (const uint8_t *)(V), nv[n].valuelen = strlen(V);           \
-        nv[n].flags = NGHTTP3_NV_FLAG_NONE;                                       \
-        n++;                                                                      \
-    } while (0)
-    WT__NV(":method", "CONNECT");
-    WT__NV(":protocol", "webtransport");
-    WT__NV(":scheme", "https");
-    WT__NV(":authority", s->authority);
-    WT__NV(":path", s->path);
-    WT__NV("sec-webtransport-http3-draft02", "1");
-    if (s->origin && *s->origin) WT__NV("origin", s->origin);
-    for (i = 0; i < s->nheaders && n < WT__COUNTOF(nv); i++) WT__NV(s->headers[2 * i], s->headers[2 * i + 1]);
-#undef WT__NV
+    /* s->req holds the whole request, built by wt_client_connect */
+    nv = (nghttp3_nv *)wt__alloc(&c->ep->alloc, s->req.n * sizeof *nv);
+    if (!nv) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "out of memory for a request");
+    for (i = 0; i < s->req.n; i++) {
+        nv[i].name = (const uint8_t *)s->req.kv[2 * i], nv[i].namelen = strlen(s->req.kv[2 * i]);
+        nv[i].value = (const uint8_t *)s->req.kv[2 * i + 1], nv[i].valuelen = strlen(s->req.kv[2 * i + 1]);
+        nv[i].flags = NGHTTP3_NV_FLAG_NONE;
+    }
     rv = ngtcp2_conn_open_bidi_stream(c->qc, &sid, NULL);
-    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
+    if (rv != 0) {
+        wt__free(&c->ep->alloc, nv);
+        return wt__fail(&c->ep->log, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
+    }
     s->id = sid;
-    rv = nghttp3_conn_submit_request(c->h3, sid, nv, n, &wt__capsule_reader_def, s);
+    rv = nghttp3_conn_submit_request(c->h3, sid, nv, s->req.n, &wt__capsule_reader_def, s);
+    wt__free(&c->ep->alloc, nv);
     if (rv != 0) {
         /* nghttp3 does not know the stream: close it, nothing points here */
         ngtcp2_conn_shutdown_stream(c->qc, 0, sid, WT__H3_REQUEST_CANCELLED);
@@ -480,21 +486,30 @@ void wt_session_set_user(wt_session *s, void *user) {
     if (s) s->user = user;
 }
 void *wt_session_user(const wt_session *s) { return s ? s->user : NULL; }
-size_t wt_session_header_count(const wt_session *s) { return s ? s->nheaders : 0; }
+size_t wt_session_header_count(const wt_session *s) { return s ? s->req.n : 0; }
+size_t wt_session_response_header_count(const wt_session *s) { return s ? s->resp.n : 0; }
 
 const char *wt_session_header(const wt_session *s, const char *name) {
-    size_t i;
-    if (!s || !name) return NULL;
-    for (i = 0; i < s->nheaders; i++)
-        if (!strcmp(s->headers[2 * i], name)) return s->headers[2 * i + 1];
-    return NULL;
+    return s && name ? wt__hdrs_get(&s->req, name) : NULL;
+}
+
+const char *wt_session_response_header(const wt_session *s, const char *name) {
+    return s && name ? wt__hdrs_get(&s->resp, name) : NULL;
+}
+
+static int wt__hdrs_at(const wt__hdrs *h, size_t i, const char **name, const char **value) {
+    if (i >= h->n) return WT_ERR_NOT_FOUND;
+    if (name) *name = h->kv[2 * i];
+    if (value) *value = h->kv[2 * i + 1];
+    return WT_OK;
 }
 
 int wt_session_header_at(const wt_session *s, size_t i, const char **name, const char **value) {
-    if (!s || i >= s->nheaders) return WT_ERR_NOT_FOUND;
-    if (name) *name = s->headers[2 * i];
-    if (value) *value = s->headers[2 * i + 1];
-    return WT_OK;
+    return s ? wt__hdrs_at(&s->req, i, name, value) : WT_ERR_INVALID;
+}
+
+int wt_session_response_header_at(const wt_session *s, size_t i, const char **name, const char **value) {
+    return s ? wt__hdrs_at(&s->resp, i, name, value) : WT_ERR_INVALID;
 }
 
 int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
@@ -514,13 +529,75 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     return snprintf(buf, size, "%s:%d", ip, port);
 }
 
-int wt_session_reject(wt_session *s, int status) {
+/* Only a server's handler may shape the answer, and only before it goes. */
+static int wt__session_answering(wt_session *s, const char *what) {
     if (!s) return WT_ERR_INVALID;
     if (!s->server || s->state != WT__SESS_REQUESTED)
-        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "wt_session_reject: only a server, during WT_EV_SESSION_REQUEST");
-    if (status < 400 || status > 599)
-        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_reject: status %d is not 400-599", status);
+        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
+    return WT_OK;
+}
+
+int wt_session_accept(wt_session *s, int status) {
+    int rv = wt__session_answering(s, "wt_session_accept");
+    if (rv) return rv;
+    if (status == 0) status = 200;
+    if (status < 200 || status > 299)
+        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_accept: status %d is not 200-299", status);
+    s->accept_status = status;
+    s->reject_status = 0;
+    return WT_OK;
+}
+
+int wt_session_reject(wt_session *s, int status) {
+    int rv = wt__session_answering(s, "wt_session_reject");
+    if (rv) return rv;
+    if (status < 300 || status > 599)
+        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_reject: status %d is not 300-599", status);
     s->reject_status = status;
+    return WT_OK;
+}
+
+/* A field name HTTP/3 allows (RFC 9110 token, lower case) and a value
+   without CR, LF or NUL (RFC 9114 4.2). */
+static int wt__field_ok(const char *name, const char *value) {
+    const char *p;
+    if (!*name) return 0;
+    for (p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p))) return 0;
+    for (p = value; *p; p++)
+        if (*p == '\r' || *p == '\n') return 0;
+    return 1;
+}
+
+int wt_session_add_response_header(wt_session *s, const char *name, const char *value) {
+    int rv = wt__session_answering(s, "wt_session_add_response_header");
+    if (rv) return rv;
+    if (!name || !value || !wt__field_ok(name, value))
+        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID,
+                        "wt_session_add_response_header: \"%s\" is not a lower-case field name with a one-line value",
+                        name ? name : "(null)");
+    if (!strcmp(name, "sec-webtransport-http3-draft"))
+        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_add_response_header: %s is set by wt.h", name);
+    rv = wt__hdrs_add(&s->conn->ep->alloc, &s->resp, name, strlen(name), value, strlen(value),
+                      s->conn->ep->lim.max_header_bytes);
+    if (rv) return wt__fail(&s->conn->ep->log, rv, "wt_session_add_response_header: %s",
+                            rv == WT_ERR_LIMIT ? "over max_header_bytes" : "out of memory");
+    return WT_OK;
+}
+
+int wt_session_close_connection(wt_session *s, uint64_t h3_code, const char *reason) {
+    size_t rlen = reason ? strlen(reason) : 0;
+    if (!s) return WT_ERR_INVALID;
+    if (h3_code > WT__VARINT_MAX)
+        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_close_connection: code above 2^62-1");
+    if (rlen > WT__REASON_MAX)
+        return wt__fail(&s->conn->ep->log, WT_ERR_TOO_BIG, "wt_session_close_connection: reason of %zu bytes (1024 at most)",
+                        rlen);
+    if (s->conn->state >= WT__CONN_CLOSING || !s->conn->qc)
+        return wt__fail(&s->conn->ep->log, WT_ERR_CLOSED, "wt_session_close_connection: the connection is closing already");
+    wt__log(&s->conn->ep->log, WT_LOG_INFO, "closing the connection of session %lld with HTTP/3 code 0x%llx",
+            (long long)s->id, (unsigned long long)h3_code);
+    wt__conn_close(s->conn, h3_code, reason ? reason : "");
     return WT_OK;
 }
 
@@ -535,7 +612,7 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
     if (s->state == WT__SESS_CLOSED) return WT_ERR_CLOSED;
     if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
-    if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed) {
+    if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed && !s->send_stopped) {
         n = wt__capsule_close(cap, code, reason, rlen);
         if ((rv = wt__sendbuf_append(&c->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
             return wt__fail(&c->ep->log, rv, "wt_session_close: out of memory");
@@ -557,7 +634,8 @@ int wt_session_drain(wt_session *s) {
     size_t n = 0;
     int rv;
     if (!s) return WT_ERR_INVALID;
-    if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin) return WT_ERR_STATE;
+    if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin || s->send_stopped)
+        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "wt_session_drain: the session is not open for sending");
     n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
     n += wt__varint_put(cap + n, 0);
     if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK) return rv;

@@ -77,6 +77,11 @@ void wt__stream_unqueue_send(wt_stream *st) {
     st->send_next = NULL;
 }
 
+static void wt__stream_bury(wt_stream *st) {
+    st->next = st->conn->graveyard;
+    st->conn->graveyard = st;
+}
+
 /* The one way a stream's life ends, once: unlinked first (so a handler
    that closes the session from its CLOSED event does not meet it again),
    then CLOSED to the handler, then freed at the next safe point, as ngtcp2,
@@ -98,11 +103,11 @@ static void wt__stream_end(wt_stream *st) {
         wt__session_emit(s, &ev);
     }
     st->sess = NULL;
-    st->next = c->graveyard;
-    c->graveyard = st;
+    if (!st->linger) wt__stream_bury(st);
 }
 
 void wt__conn_free_graveyard(wt__conn *c) {
+    if (c->ep->loop->evq_head) return; /* a queued event may point at one */
     while (c->graveyard) {
         wt_stream *st = c->graveyard;
         c->graveyard = st->next;
@@ -267,6 +272,7 @@ static void wt__stream_deliver_held(wt_stream *st) {
 
 void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin) {
     wt__conn *c = st->conn;
+    if (len == 0 && !fin) return; /* e.g. a header that came alone: no empty DATA */
     if (fin) st->fin_received = 1;
     st->uncredited += len;
     if (st->closed || st->read_done) {
@@ -283,12 +289,18 @@ void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin)
     if (st->read_all) {
         if (st->rx.len + len > st->read_all_limit) {
             uint64_t code = wt_code_to_h3(0);
+            size_t fit = st->read_all_limit - st->rx.len; /* rx.len never passes the limit */
             wt__log(&c->ep->log, WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
                     (long long)st->id, st->read_all_limit);
             ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, code);
             st->stop_sent = 1;
             st->read_all = 0;
             st->fin_received = 0;
+            /* the event carries the first `limit` bytes (never empty: limit > 0) */
+            if (wt__buf_append(&c->ep->alloc, &st->rx, data, fit) != WT_OK) {
+                wt__stream_refuse(st, WT__H3_INTERNAL_ERROR, "out of memory");
+                return;
+            }
             wt__stream_deliver_held(st);
             st->read_done = 1;
             wt__stream_credit(st, st->uncredited);
@@ -360,6 +372,14 @@ void wt__stream_on_acked(wt_stream *st, uint64_t n) {
 void wt__stream_on_close(wt_stream *st) {
     wt__conn *c = st->conn;
     st->transport_closed = 1;
+    if (st->closed) {
+        /* a lingering stream: ngtcp2 no longer needs its send buffer */
+        if (st->linger) {
+            st->linger = 0;
+            wt__stream_bury(st);
+        }
+        return;
+    }
     if (st->kind == WT__ST_CLASSIFY) {
         wt__conn_consumed(c, st->id, st->hdr_len); /* header bytes held back */
         wt__stream_end(st);
@@ -373,11 +393,20 @@ void wt__stream_on_close(wt_stream *st) {
 
 void wt__stream_gone(wt_stream *st, uint64_t h3code) {
     wt__conn *c = st->conn;
+    int send_done = st->fin_sent || st->reset_sent || (!st->bidi && !st->local);
+    int recv_done = st->fin_received || st->reset_received || st->stop_sent || (!st->bidi && st->local);
     if (st->closed) return;
     if (c->qc && c->state <= WT__CONN_OPEN && h3code && !st->transport_closed) {
-        ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
-        ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
-        c->dirty = 1;
+        if (send_done && recv_done && st->kind == WT__ST_WT) {
+            /* finished both ways, only acknowledgements to come: no reset
+               (a peer would see one for a stream that completed), but its
+               memory stays until ngtcp2 lets go of the send buffer */
+            st->linger = 1;
+        } else {
+            ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
+            ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
+            c->dirty = 1;
+        }
     }
     /* what it held back still counts against the connection window */
     wt__stream_credit(st, st->uncredited);

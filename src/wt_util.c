@@ -280,3 +280,38 @@ void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b) {
     }
     memset(b, 0, sizeof *b);
 }
+
+/* ---------------------------------------------------------------- header lists */
+int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, const char *v, size_t vl, size_t max) {
+    char **kv, *name, *value;
+    if (h->bytes + nl + vl + 32 > max) return WT_ERR_LIMIT;
+    kv = (char **)wt__realloc(a, h->kv, (2 * h->n + 2) * sizeof *kv);
+    if (!kv) return WT_ERR_NOMEM;
+    h->kv = kv;
+    name = wt__strndup(a, n, nl);
+    value = wt__strndup(a, v, vl);
+    if (!name || !value) {
+        wt__free(a, name);
+        wt__free(a, value);
+        return WT_ERR_NOMEM;
+    }
+    kv[2 * h->n] = name;
+    kv[2 * h->n + 1] = value;
+    h->n++;
+    h->bytes += nl + vl + 32;
+    return WT_OK;
+}
+
+const char *wt__hdrs_get(const wt__hdrs *h, const char *name) {
+    size_t i;
+    for (i = 0; i < h->n; i++)
+        if (!strcmp(h->kv[2 * i], name)) return h->kv[2 * i + 1];
+    return NULL;
+}
+
+void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h) {
+    size_t i;
+    for (i = 0; i < 2 * h->n; i++) wt__free(a, h->kv[i]);
+    wt__free(a, h->kv);
+    memset(h, 0, sizeof *h);
+}

@@ -88,7 +88,26 @@ static int harness_run(harness *h, volatile int *flag, int ms) {
     return *flag;
 }
 
+/* Closes the client's sessions and lets the server answer first: destroy
+   would otherwise wait for acknowledgements from a server that shares its
+   (not running) loop. */
 static void harness_stop(harness *h) {
+    uint64_t end;
+    wt__conn *c;
+    wt_session *s;
+    if (h->client && h->loop) {
+        for (c = h->client->ep.conns; c; c = c->next)
+            for (s = c->sessions; s; s = s->next)
+                if (s->state == WT__SESS_OPEN) wt_session_close(s, 0, NULL);
+        end = wt_loop_now_ms(h->loop) + 1000;
+        while (wt_loop_now_ms(h->loop) < end) {
+            int busy = 0;
+            for (c = h->client->ep.conns; c; c = c->next)
+                for (s = c->sessions; s; s = s->next) busy |= s->state != WT__SESS_CLOSED || !s->connect_closed;
+            if (!busy) break;
+            wt_loop_run_once(h->loop, 10);
+        }
+    }
     wt_client_destroy(h->client);
     wt_app_destroy(h->app);
     wt_loop_destroy(h->loop);

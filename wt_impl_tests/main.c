@@ -13,6 +13,7 @@ int wt_test_failed_checks;
 #include "test_cert.c"
 #include "test_smoke.c"
 #include "test_wt.c"
+#include "test_interop.c"
 
 static int wt_test_selected(const char *name, int argc, char **argv) {
     int i;

@@ -478,7 +478,8 @@ WT_TEST(wt_close_code_and_reason_both_directions) {
     /* client closes */
     REQUIRE(client_open(&h, &cx, "/echo") == 0);
     CHECK_EQ_INT(wt_session_close(cx.s, 7, "bye from client"), WT_OK);
-    CHECK(cx.closed); /* CLOSED is delivered before wt_session_close returns */
+    CHECK(!cx.closed); /* no handler runs inside a call: CLOSED comes from the loop */
+    CHECK(harness_run(&h, &cx.closed, 5000));
     harness_run(&h, &sx.sessions_closed, 5000);
     CHECK_EQ_INT(sx.closed_code, 7);
     CHECK(strcmp(sx.closed_reason, "bye from client") == 0);
@@ -1266,6 +1267,8 @@ WT_TEST(wt_regress_paused_uni_stream_keeps_data_and_credit) {
     CHECK_EQ_INT(pc.data_events, 0);
     CHECK_EQ_INT(pc.st->uncredited, sizeof buf); /* held, so no credit given back yet */
     REQUIRE(wt_stream_pause(pc.st, 0) == WT_OK); /* the app reads now: data, FIN, then CLOSED */
+    CHECK_EQ_INT(pc.bytes, 0); /* ... from the loop, not inside the call */
+    CHECK(harness_run(&h, &pc.closed, 3000));
     CHECK_EQ_INT(pc.bytes, (int)sizeof buf);
     CHECK_EQ_INT(pc.closed, 1);
     CHECK_EQ_INT(pc.uncredited_at_close, 0); /* every byte credited back on delivery */
