@@ -14,6 +14,7 @@ int wt_test_failed_checks;
 #include "test_smoke.c"
 #include "test_wt.c"
 #include "test_interop.c"
+#include "test_conformance.c"
 
 static int wt_test_selected(const char *name, int argc, char **argv) {
     int i;
