@@ -99,6 +99,11 @@ try {
     closed ? closed[0] : 'no CLOSED line');
   const streams = (serverOut.match(/^STREAM /gm) || []).length;
   check('server saw every stream', streams === 12, `${streams} of 12`);
+  for (const r of await b.call('conformance', `https://127.0.0.1:${port}`, hash)) check(r.name, r.ok, r.detail);
+  check('server answered with 202', await waitFor(/^OPEN202$/m, 1000));
+  const cc = await waitFor(/CLOSECONN rv=(-?\d+)[\s\S]*CLOSEDCONN error=(-?\d+)/, 5000);
+  check('server closed the connection and its session ended with WT_ERR_CLOSED', cc && cc[1] === '0' && cc[2] === '-9',
+    cc ? cc[0].replace(/\n/g, ' ') : 'no CLOSECONN/CLOSEDCONN lines');
 } catch (e) {
   check('browser test ran', false, e.message.split('\n')[0]);
 } finally {
