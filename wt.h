@@ -174,9 +174,13 @@ typedef struct wt_allocator {
  *   (FIN or reset each way) or when its session ends.
  * - Event data (data, reason, header strings) is valid only during the call.
  * - wt_app_destroy / wt_client_destroy close everything first, so every
- *   CLOSED event is delivered before they return. They, and
- *   wt_loop_destroy, must not be called from a handler or timer (they log
- *   an error and do nothing): stop the loop, destroy after it returns.
+ *   CLOSED event is delivered before they return. Open sessions get their
+ *   close capsule first, and the call serves that endpoint's sockets until
+ *   the peers acknowledge it: up to 3 PTO (1 s at most) when a peer is
+ *   slow or silent. They, wt_loop_destroy and wt_loop_process must not be
+ *   called from a handler or timer, nor from a CLOSED event delivered by a
+ *   destroy (they log an error and do nothing): stop the loop, destroy
+ *   after it returns. A client being destroyed refuses wt_client_connect.
  */
 typedef struct wt_loop wt_loop;
 typedef struct wt_app wt_app;
@@ -205,7 +209,10 @@ typedef struct wt_stream wt_stream;
  *                          WT_ERR_TIMEOUT (handshake or idle);
  *                          WT_ERR_CERT / WT_ERR_TLS when the server failed
  *                          verification; WT_ERR_PROTOCOL when the peer broke
- *                          the protocol (bad capsule, no WebTransport).
+ *                          the protocol (bad capsule, no WebTransport);
+ *                          WT_ERR_LIMIT / WT_ERR_NOMEM when the response's
+ *                          headers passed max_header_bytes (or memory ran
+ *                          out); WT_ERR_H3 when nghttp3 failed.
  * WT_EV_STREAM_OPEN        session, stream. The peer opened a stream.
  * WT_EV_STREAM_DATA        session, stream, data/len in order, fin = 1 on
  *                          the last. Never empty except a final event
@@ -246,7 +253,8 @@ typedef struct wt_event {
     uint32_t code;
     const char *reason;
     size_t reason_len;
-    int status;  /* HTTP status of a refused session (300-599) */
+    int status;  /* WT_ERR_REFUSED: the response status (any non-2xx, or a
+                    2xx that ended the stream; 0 if none came) */
     int error;   /* WT_EV_SESSION_CLOSED: why it closed */
     void *user;  /* the user pointer given with the handler */
 } wt_event;
@@ -407,7 +415,9 @@ int wt_session_add_response_header(wt_session *s, const char *name, const char *
 /* Closes with a 32-bit application code and a UTF-8 reason (<= 1024 bytes,
    NULL for none): the CLOSE_WEBTRANSPORT_SESSION capsule, then FIN. Streams
    still open are reset (not those already finished both ways); CLOSED
-   events follow (after the calling handler returns). */
+   events follow (after the calling handler returns). If the peer stopped
+   our side of the CONNECT stream (STOP_SENDING), no capsule can go: the
+   peer sees that side reset, without the code and reason. */
 int wt_session_close(wt_session *s, uint32_t code, const char *reason);
 /* Closes the whole QUIC connection under the session at once, with an
    HTTP/3 application error code (0x100 is H3_NO_ERROR) and a reason (<=
@@ -1969,7 +1979,7 @@ int wt_loop_process(wt_loop *loop) {
     uint64_t now = wt__now_ns();
     int i;
     if (!loop) return WT_ERR_INVALID;
-    if (loop->processing) return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
+    if (loop->processing || loop->in_handler) return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
     loop->processing = 1;
     wt__loop_enter(loop);
     for (ep = loop->eps; ep; ep = next) {
@@ -1990,7 +2000,7 @@ int wt_loop_process(wt_loop *loop) {
 }
 
 int wt__loop_busy(wt_loop *loop, const char *what) {
-    if (!loop || !loop->processing) return 0;
+    if (!loop || (!loop->processing && !loop->in_handler)) return 0;
     wt__log(&loop->log, WT_LOG_ERROR, "%s called from a handler or timer: ignored (stop the loop, then destroy)", what);
     return 1;
 }
@@ -3834,9 +3844,9 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
         return;
     }
-    if (c->nsessions >= ep->lim.max_sessions || c->goaway) {
-        wt__log(&ep->log, WT_LOG_INFO, "refusing session on %s: max_sessions (%u) reached", s->path,
-                (unsigned)ep->lim.max_sessions);
+    if (c->nsessions >= ep->lim.max_sessions || c->goaway || ep->closing_all) {
+        wt__log(&ep->log, WT_LOG_INFO, "refusing session on %s: %s", s->path,
+                ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
         s->fn = NULL;
         wt__session_respond(s, 429);
         s->state = WT__SESS_CLOSED;
@@ -4179,8 +4189,18 @@ int wt_session_add_response_header(wt_session *s, const char *name, const char *
         return wt__fail(&s->conn->ep->log, WT_ERR_INVALID,
                         "wt_session_add_response_header: \"%s\" is not a lower-case field name with a one-line value",
                         name ? name : "(null)");
-    if (!strcmp(name, "sec-webtransport-http3-draft"))
-        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_add_response_header: %s is set by wt.h", name);
+    {
+        /* set by wt.h, or connection-specific fields HTTP/3 forbids (RFC 9114
+           4.2); a CONNECT response has no content-length */
+        static const char *const banned[] = {"sec-webtransport-http3-draft", "connection", "keep-alive",
+                                             "proxy-connection", "transfer-encoding", "upgrade", "te",
+                                             "content-length"};
+        size_t i;
+        for (i = 0; i < WT__COUNTOF(banned); i++)
+            if (!strcmp(name, banned[i]))
+                return wt__fail(&s->conn->ep->log, WT_ERR_INVALID,
+                                "wt_session_add_response_header: %s is not allowed in a WebTransport response", name);
+    }
     rv = wt__hdrs_add(&s->conn->ep->alloc, &s->resp, name, strlen(name), value, strlen(value),
                       s->conn->ep->lim.max_header_bytes);
     if (rv) return wt__fail(&s->conn->ep->log, rv, "wt_session_add_response_header: %s",
@@ -4536,6 +4556,27 @@ static void wt__stream_deliver_held(wt_stream *st) {
     wt__buf_free(&c->ep->alloc, &held);
 }
 
+/* read_all passed its limit: STOP_SENDING, and one DATA with the first
+   `limit` bytes (what was held may already be more than that). */
+static void wt__stream_read_all_over(wt_stream *st, const uint8_t *data, size_t len) {
+    wt__conn *c = st->conn;
+    size_t fit = st->rx.len < st->read_all_limit ? st->read_all_limit - st->rx.len : 0;
+    wt__log(&c->ep->log, WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
+            (long long)st->id, st->read_all_limit);
+    if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, wt_code_to_h3(0));
+    st->stop_sent = 1;
+    st->read_all = 0;
+    st->fin_received = 0;
+    if (st->rx.len > st->read_all_limit) st->rx.len = st->read_all_limit;
+    if (data && wt__buf_append(&c->ep->alloc, &st->rx, data, WT__MIN(fit, len)) != WT_OK) {
+        wt__stream_refuse(st, WT__H3_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    wt__stream_deliver_held(st);
+    st->read_done = 1;
+    wt__stream_credit(st, st->uncredited);
+}
+
 void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin) {
     wt__conn *c = st->conn;
     if (len == 0 && !fin) return; /* e.g. a header that came alone: no empty DATA */
@@ -4554,22 +4595,7 @@ void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin)
     }
     if (st->read_all) {
         if (st->rx.len + len > st->read_all_limit) {
-            uint64_t code = wt_code_to_h3(0);
-            size_t fit = st->read_all_limit - st->rx.len; /* rx.len never passes the limit */
-            wt__log(&c->ep->log, WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
-                    (long long)st->id, st->read_all_limit);
-            ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, code);
-            st->stop_sent = 1;
-            st->read_all = 0;
-            st->fin_received = 0;
-            /* the event carries the first `limit` bytes (never empty: limit > 0) */
-            if (wt__buf_append(&c->ep->alloc, &st->rx, data, fit) != WT_OK) {
-                wt__stream_refuse(st, WT__H3_INTERNAL_ERROR, "out of memory");
-                return;
-            }
-            wt__stream_deliver_held(st);
-            st->read_done = 1;
-            wt__stream_credit(st, st->uncredited);
+            wt__stream_read_all_over(st, data, len);
             return;
         }
         if (wt__buf_append(&c->ep->alloc, &st->rx, data, len) != WT_OK) {
@@ -4829,7 +4855,8 @@ int wt_stream_read_all(wt_stream *st, size_t limit) {
         /* what was held while paused is part of the collection */
         st->paused = 0;
         wt__stream_credit(st, st->rx.len);
-        if (st->fin_received) {
+        if (st->rx.len > limit) wt__stream_read_all_over(st, NULL, 0);
+        else if (st->fin_received) {
             st->read_all = 0;
             wt__stream_deliver_held(st);
         }
@@ -5365,6 +5392,7 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
     size_t i;
     if (out) *out = NULL;
     if (!cl || !fn) return WT_ERR_INVALID;
+    if (cl->ep.closing_all) return wt__fail(&cl->ep.log, WT_ERR_STATE, "wt_client_connect: the client is being destroyed");
     if (wt__parse_url(url, host, sizeof host, &port, &path) != WT_OK)
         return wt__fail(&cl->ep.log, WT_ERR_URL, "not an https://host[:port][/path] URL: %s", url ? url : "(null)");
     c = wt__client_reusable(cl, host, port);

@@ -172,9 +172,13 @@ typedef struct wt_allocator {
  *   (FIN or reset each way) or when its session ends.
  * - Event data (data, reason, header strings) is valid only during the call.
  * - wt_app_destroy / wt_client_destroy close everything first, so every
- *   CLOSED event is delivered before they return. They, and
- *   wt_loop_destroy, must not be called from a handler or timer (they log
- *   an error and do nothing): stop the loop, destroy after it returns.
+ *   CLOSED event is delivered before they return. Open sessions get their
+ *   close capsule first, and the call serves that endpoint's sockets until
+ *   the peers acknowledge it: up to 3 PTO (1 s at most) when a peer is
+ *   slow or silent. They, wt_loop_destroy and wt_loop_process must not be
+ *   called from a handler or timer, nor from a CLOSED event delivered by a
+ *   destroy (they log an error and do nothing): stop the loop, destroy
+ *   after it returns. A client being destroyed refuses wt_client_connect.
  */
 typedef struct wt_loop wt_loop;
 typedef struct wt_app wt_app;
@@ -203,7 +207,10 @@ typedef struct wt_stream wt_stream;
  *                          WT_ERR_TIMEOUT (handshake or idle);
  *                          WT_ERR_CERT / WT_ERR_TLS when the server failed
  *                          verification; WT_ERR_PROTOCOL when the peer broke
- *                          the protocol (bad capsule, no WebTransport).
+ *                          the protocol (bad capsule, no WebTransport);
+ *                          WT_ERR_LIMIT / WT_ERR_NOMEM when the response's
+ *                          headers passed max_header_bytes (or memory ran
+ *                          out); WT_ERR_H3 when nghttp3 failed.
  * WT_EV_STREAM_OPEN        session, stream. The peer opened a stream.
  * WT_EV_STREAM_DATA        session, stream, data/len in order, fin = 1 on
  *                          the last. Never empty except a final event
@@ -244,7 +251,8 @@ typedef struct wt_event {
     uint32_t code;
     const char *reason;
     size_t reason_len;
-    int status;  /* HTTP status of a refused session (300-599) */
+    int status;  /* WT_ERR_REFUSED: the response status (any non-2xx, or a
+                    2xx that ended the stream; 0 if none came) */
     int error;   /* WT_EV_SESSION_CLOSED: why it closed */
     void *user;  /* the user pointer given with the handler */
 } wt_event;
@@ -405,7 +413,9 @@ int wt_session_add_response_header(wt_session *s, const char *name, const char *
 /* Closes with a 32-bit application code and a UTF-8 reason (<= 1024 bytes,
    NULL for none): the CLOSE_WEBTRANSPORT_SESSION capsule, then FIN. Streams
    still open are reset (not those already finished both ways); CLOSED
-   events follow (after the calling handler returns). */
+   events follow (after the calling handler returns). If the peer stopped
+   our side of the CONNECT stream (STOP_SENDING), no capsule can go: the
+   peer sees that side reset, without the code and reason. */
 int wt_session_close(wt_session *s, uint32_t code, const char *reason);
 /* Closes the whole QUIC connection under the session at once, with an
    HTTP/3 application error code (0x100 is H3_NO_ERROR) and a reason (<=

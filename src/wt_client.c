@@ -133,6 +133,7 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
     size_t i;
     if (out) *out = NULL;
     if (!cl || !fn) return WT_ERR_INVALID;
+    if (cl->ep.closing_all) return wt__fail(&cl->ep.log, WT_ERR_STATE, "wt_client_connect: the client is being destroyed");
     if (wt__parse_url(url, host, sizeof host, &port, &path) != WT_OK)
         return wt__fail(&cl->ep.log, WT_ERR_URL, "not an https://host[:port][/path] URL: %s", url ? url : "(null)");
     c = wt__client_reusable(cl, host, port);

@@ -417,7 +417,7 @@ int wt_loop_process(wt_loop *loop) {
     uint64_t now = wt__now_ns();
     int i;
     if (!loop) return WT_ERR_INVALID;
-    if (loop->processing) return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
+    if (loop->processing || loop->in_handler) return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
     loop->processing = 1;
     wt__loop_enter(loop);
     for (ep = loop->eps; ep; ep = next) {
@@ -438,7 +438,7 @@ int wt_loop_process(wt_loop *loop) {
 }
 
 int wt__loop_busy(wt_loop *loop, const char *what) {
-    if (!loop || !loop->processing) return 0;
+    if (!loop || (!loop->processing && !loop->in_handler)) return 0;
     wt__log(&loop->log, WT_LOG_ERROR, "%s called from a handler or timer: ignored (stop the loop, then destroy)", what);
     return 1;
 }

@@ -231,9 +231,9 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
         return;
     }
-    if (c->nsessions >= ep->lim.max_sessions || c->goaway) {
-        wt__log(&ep->log, WT_LOG_INFO, "refusing session on %s: max_sessions (%u) reached", s->path,
-                (unsigned)ep->lim.max_sessions);
+    if (c->nsessions >= ep->lim.max_sessions || c->goaway || ep->closing_all) {
+        wt__log(&ep->log, WT_LOG_INFO, "refusing session on %s: %s", s->path,
+                ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
         s->fn = NULL;
         wt__session_respond(s, 429);
         s->state = WT__SESS_CLOSED;
@@ -576,8 +576,18 @@ int wt_session_add_response_header(wt_session *s, const char *name, const char *
         return wt__fail(&s->conn->ep->log, WT_ERR_INVALID,
                         "wt_session_add_response_header: \"%s\" is not a lower-case field name with a one-line value",
                         name ? name : "(null)");
-    if (!strcmp(name, "sec-webtransport-http3-draft"))
-        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_add_response_header: %s is set by wt.h", name);
+    {
+        /* set by wt.h, or connection-specific fields HTTP/3 forbids (RFC 9114
+           4.2); a CONNECT response has no content-length */
+        static const char *const banned[] = {"sec-webtransport-http3-draft", "connection", "keep-alive",
+                                             "proxy-connection", "transfer-encoding", "upgrade", "te",
+                                             "content-length"};
+        size_t i;
+        for (i = 0; i < WT__COUNTOF(banned); i++)
+            if (!strcmp(name, banned[i]))
+                return wt__fail(&s->conn->ep->log, WT_ERR_INVALID,
+                                "wt_session_add_response_header: %s is not allowed in a WebTransport response", name);
+    }
     rv = wt__hdrs_add(&s->conn->ep->alloc, &s->resp, name, strlen(name), value, strlen(value),
                       s->conn->ep->lim.max_header_bytes);
     if (rv) return wt__fail(&s->conn->ep->log, rv, "wt_session_add_response_header: %s",

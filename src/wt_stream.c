@@ -270,6 +270,27 @@ static void wt__stream_deliver_held(wt_stream *st) {
     wt__buf_free(&c->ep->alloc, &held);
 }
 
+/* read_all passed its limit: STOP_SENDING, and one DATA with the first
+   `limit` bytes (what was held may already be more than that). */
+static void wt__stream_read_all_over(wt_stream *st, const uint8_t *data, size_t len) {
+    wt__conn *c = st->conn;
+    size_t fit = st->rx.len < st->read_all_limit ? st->read_all_limit - st->rx.len : 0;
+    wt__log(&c->ep->log, WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
+            (long long)st->id, st->read_all_limit);
+    if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, wt_code_to_h3(0));
+    st->stop_sent = 1;
+    st->read_all = 0;
+    st->fin_received = 0;
+    if (st->rx.len > st->read_all_limit) st->rx.len = st->read_all_limit;
+    if (data && wt__buf_append(&c->ep->alloc, &st->rx, data, WT__MIN(fit, len)) != WT_OK) {
+        wt__stream_refuse(st, WT__H3_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    wt__stream_deliver_held(st);
+    st->read_done = 1;
+    wt__stream_credit(st, st->uncredited);
+}
+
 void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin) {
     wt__conn *c = st->conn;
     if (len == 0 && !fin) return; /* e.g. a header that came alone: no empty DATA */
@@ -288,22 +309,7 @@ void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin)
     }
     if (st->read_all) {
         if (st->rx.len + len > st->read_all_limit) {
-            uint64_t code = wt_code_to_h3(0);
-            size_t fit = st->read_all_limit - st->rx.len; /* rx.len never passes the limit */
-            wt__log(&c->ep->log, WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
-                    (long long)st->id, st->read_all_limit);
-            ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, code);
-            st->stop_sent = 1;
-            st->read_all = 0;
-            st->fin_received = 0;
-            /* the event carries the first `limit` bytes (never empty: limit > 0) */
-            if (wt__buf_append(&c->ep->alloc, &st->rx, data, fit) != WT_OK) {
-                wt__stream_refuse(st, WT__H3_INTERNAL_ERROR, "out of memory");
-                return;
-            }
-            wt__stream_deliver_held(st);
-            st->read_done = 1;
-            wt__stream_credit(st, st->uncredited);
+            wt__stream_read_all_over(st, data, len);
             return;
         }
         if (wt__buf_append(&c->ep->alloc, &st->rx, data, len) != WT_OK) {
@@ -563,7 +569,8 @@ int wt_stream_read_all(wt_stream *st, size_t limit) {
         /* what was held while paused is part of the collection */
         st->paused = 0;
         wt__stream_credit(st, st->rx.len);
-        if (st->fin_received) {
+        if (st->rx.len > limit) wt__stream_read_all_over(st, NULL, 0);
+        else if (st->fin_received) {
             st->read_all = 0;
             wt__stream_deliver_held(st);
         }

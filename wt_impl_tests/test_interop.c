@@ -502,3 +502,183 @@ WT_TEST(wt_interop_cert_generate_concurrently) {
         CHECK(system(cmd) != 0);
     }
 }
+
+/* ---------------------------------------------------------------- regressions
+   From the review of the event-queue change; each failed before its fix. */
+
+/* R1: pause, let more than `limit` bytes arrive, then read_all(limit): the
+   next byte makes fit = limit - rx.len wrap around. */
+typedef struct r1_peer {
+    io_peer p;
+    wt_stream *st;
+    size_t got;
+    int data_events;
+} r1_peer;
+
+static void r1_server(wt_event *ev) {
+    r1_peer *r = (r1_peer *)ev->user;
+    io_common(&r->p, ev);
+    if (ev->type == WT_EV_STREAM_OPEN) {
+        r->st = ev->stream;
+        wt_stream_pause(ev->stream, 1);
+    }
+    if (ev->type == WT_EV_STREAM_DATA) {
+        r->data_events++;
+        r->got += ev->len;
+    }
+    if (ev->type == WT_EV_STREAM_CLOSED && ev->stream == r->st) r->st = NULL;
+}
+
+WT_TEST(wt_regress4_read_all_after_pause_over_limit) {
+    harness h;
+    r1_peer sp;
+    io_peer cp;
+    wt_stream *st;
+    uint8_t buf[100];
+    uint64_t end;
+    memset(&sp, 0, sizeof sp);
+    memset(&cp, 0, sizeof cp);
+    memset(buf, 'a', sizeof buf);
+    REQUIRE(io_setup(&h, r1_server, &sp, NULL) == 0);
+    REQUIRE(io_connect(&h, io_handler, &cp, 1) == 0);
+    REQUIRE(wt_session_open_stream(cp.s, 1, &st) == WT_OK);
+    REQUIRE(wt_stream_write(st, buf, sizeof buf) == (int)sizeof buf);
+    end = wt_loop_now_ms(h.loop) + 5000;
+    while (wt_loop_now_ms(h.loop) < end && !(sp.st && sp.st->rx.len == sizeof buf)) wt_loop_run_once(h.loop, 5);
+    REQUIRE(sp.st && sp.st->rx.len == sizeof buf); /* 100 bytes held while paused */
+    REQUIRE(wt_stream_read_all(sp.st, 10) == WT_OK); /* limit below what is held */
+    REQUIRE(wt_stream_write(st, "b", 1) == 1);     /* one more byte: fit = 10 - 100 */
+    end = wt_loop_now_ms(h.loop) + 1000;
+    while (wt_loop_now_ms(h.loop) < end && !sp.data_events) wt_loop_run_once(h.loop, 5);
+    CHECK_EQ_INT(sp.data_events, 1);
+    CHECK_EQ_INT(sp.got, 10); /* documented: the first `limit` bytes */
+    harness_stop(&h);
+}
+
+/* R2: a client handler that reconnects on SESSION_CLOSED (the usual
+   "keep a session up" pattern) while wt_client_destroy runs. */
+typedef struct r2_peer {
+    io_peer p;
+    wt_client *cl;
+    char url[160];
+    int reconnects, rv;
+} r2_peer;
+
+static void r2_client(wt_event *ev) {
+    r2_peer *r = (r2_peer *)ev->user;
+    io_common(&r->p, ev);
+    if (ev->type == WT_EV_SESSION_CLOSED && r->reconnects < 50) {
+        r->reconnects++;
+        r->rv = wt_client_connect(r->cl, r->url, r2_client, r, NULL); /* refused: the client is going away */
+    }
+}
+
+WT_TEST(wt_regress4_reconnect_during_client_destroy) {
+    harness h;
+    io_peer sp;
+    r2_peer cp;
+    memset(&sp, 0, sizeof sp);
+    memset(&cp, 0, sizeof cp);
+    REQUIRE(io_setup(&h, io_handler, &sp, NULL) == 0);
+    cp.cl = h.client;
+    snprintf(cp.url, sizeof cp.url, "%s/io", h.url);
+    REQUIRE(wt_client_connect(h.client, cp.url, r2_client, &cp, NULL) == WT_OK);
+    REQUIRE(harness_run(&h, &cp.p.opened, 5000));
+    wt_client_destroy(h.client); /* without the cap in r2_client this never returns */
+    h.client = NULL;
+    CHECK_EQ_INT(cp.reconnects, 1);
+    CHECK_EQ_INT(cp.rv, WT_ERR_STATE);
+    wt_app_destroy(h.app);
+    wt_loop_destroy(h.loop);
+}
+
+/* R4: the docs say destroy calls from a handler log an error and do
+   nothing; inside wt_client_destroy (processing == 0) a CLOSED handler that
+   cleans up its client is not refused. */
+typedef struct r4_peer {
+    io_peer p;
+    wt_client **cl;
+} r4_peer;
+
+static void r4_client(wt_event *ev) {
+    r4_peer *r = (r4_peer *)ev->user;
+    io_common(&r->p, ev);
+    if (ev->type == WT_EV_SESSION_CLOSED && *r->cl) {
+        wt_client *cl = *r->cl;
+        *r->cl = NULL;
+        wt_client_destroy(cl); /* must be refused inside a handler */
+    }
+}
+
+WT_TEST(wt_regress4_destroy_from_handler_inside_destroy) {
+    harness h;
+    io_peer sp;
+    r4_peer cp;
+    wt_client *cl;
+    memset(&sp, 0, sizeof sp);
+    memset(&cp, 0, sizeof cp);
+    REQUIRE(io_setup(&h, io_handler, &sp, NULL) == 0);
+    cl = h.client;
+    cp.cl = &cl;
+    {
+        char url[160];
+        snprintf(url, sizeof url, "%s/io", h.url);
+        REQUIRE(wt_client_connect(h.client, url, r4_client, &cp, NULL) == WT_OK);
+    }
+    REQUIRE(harness_run(&h, &cp.p.opened, 5000));
+    wt_client_destroy(h.client); /* the handler destroys it again from inside */
+    CHECK_EQ_INT(cp.p.closed, 1);  /* the handler ran, its destroy was refused ... */
+    CHECK(cl == NULL);             /* ... and ASan sees no use after free */
+    wt_app_destroy(h.app);
+    wt_loop_destroy(h.loop);
+}
+
+/* R5: a CONNECT that reaches the server during its shutdown flush is
+   accepted (200, OPEN) and then killed by CONNECTION_CLOSE. */
+WT_TEST(wt_regress4_request_accepted_during_shutdown) {
+    harness h;
+    io_peer sp, cp, cp2;
+    char url[160];
+    memset(&sp, 0, sizeof sp);
+    memset(&cp, 0, sizeof cp);
+    memset(&cp2, 0, sizeof cp2);
+    REQUIRE(io_setup(&h, io_handler, &sp, NULL) == 0);
+    REQUIRE(io_connect(&h, io_handler, &cp, 1) == 0);
+    REQUIRE(harness_run(&h, &sp.opened, 5000));
+    snprintf(url, sizeof url, "%s/io", h.url);
+    REQUIRE(wt_client_connect(h.client, url, io_handler, &cp2, NULL) == WT_OK); /* same connection */
+    wt__ep_service(&h.client->ep, wt__now_ns()); /* the CONNECT leaves the client */
+    wt_app_destroy(h.app); /* shutdown: closes session 1, flushes, then CONNECTION_CLOSE */
+    h.app = NULL;
+    CHECK_EQ_INT(sp.opened, 1); /* the second request, arriving during the flush, was not opened ... */
+    CHECK(harness_run(&h, &cp2.closed, 5000)); /* ... but refused */
+    CHECK_EQ_INT(cp2.close_error, WT_ERR_REFUSED);
+    CHECK_EQ_INT(cp2.status, 429);
+    wt_client_destroy(h.client);
+    wt_loop_destroy(h.loop);
+}
+
+/* R7: a connection-specific response field is accepted by the API and
+   makes the response malformed for the peer. */
+static void r7_server(wt_event *ev) {
+    io_peer *p = (io_peer *)ev->user;
+    if (ev->type == WT_EV_SESSION_REQUEST)
+        p->status = wt_session_add_response_header(ev->session, "connection", "keep-alive");
+    io_common(p, ev);
+}
+
+WT_TEST(wt_regress4_connection_specific_response_field) {
+    harness h;
+    io_peer sp, cp;
+    memset(&sp, 0, sizeof sp);
+    memset(&cp, 0, sizeof cp);
+    REQUIRE(io_setup(&h, r7_server, &sp, NULL) == 0);
+    REQUIRE(io_connect(&h, io_handler, &cp, 0) == 0);
+    {
+        uint64_t end = wt_loop_now_ms(h.loop) + 2000;
+        while (wt_loop_now_ms(h.loop) < end && !cp.opened && !cp.closed) wt_loop_run_once(h.loop, 10);
+    }
+    CHECK_EQ_INT(sp.status, WT_ERR_INVALID); /* refused by the API ... */
+    CHECK(cp.opened);                        /* ... so the response stays valid */
+    harness_stop(&h);
+}
