@@ -122,13 +122,20 @@ check "make dist" mk -C "$here" dist B="$B"
 if [ -f "$tarball" ]; then
   ok "make dist wrote wt-$version.tar.gz"
   sum=$(sha256sum "$tarball" | cut -d' ' -f1)
+  have=$(tar -tzf "$tarball" | sort)
+  missing=""
+  for f in wt.h CHANGELOG.md LICENSE README.md Makefile CMakeLists.txt meson.build tools/deps.sh \
+    examples/echo_server.c examples/client.c wt_impl_tests/run.sh wt_impl_tests/main.c; do
+    grep -qxF "wt-$version/$f" <<<"$have" || missing="$missing $f"
+  done
+  junk=$(grep -E '/build/|node_modules|\.(o|crt|key)$' <<<"$have")
+  [ -z "$missing$junk" ] && ok "the tarball has wt.h, examples, tests, deps script, CHANGELOG and no build output" ||
+    bad "the tarball has wt.h, examples, tests, deps script, CHANGELOG and no build output" "missing:$missing $junk"
+  # In a git checkout (CI's and developers'), exactly the tracked files.
   if git -C "$here" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     want=$(git -C "$here" ls-files | sed "s,^,wt-$version/," | sort)
-    have=$(tar -tzf "$tarball" | sort)
     [ "$want" = "$have" ] && ok "the tarball holds exactly the tracked files under wt-$version/" ||
       bad "the tarball holds exactly the tracked files under wt-$version/" "$(diff <(echo "$want") <(echo "$have"))"
-  else
-    bad "the tarball's contents checked (no git checkout to compare with)"
   fi
   mkdir -p "$tmp/dist"
   tar -xzf "$tarball" -C "$tmp/dist"
