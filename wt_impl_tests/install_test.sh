@@ -195,6 +195,10 @@ build_sys() {
 }
 check "WT_DEPS=system: cc \$(pkg-config --static --cflags --libs wt) builds the program" build_sys &&
   session system-deps "$app/hello_sys"
+# wt-config.cmake finds the same stand-ins through pkg-config
+check "WT_DEPS=system: CMake find_package(wt) builds the program" env PKG_CONFIG_PATH="$deps_prefix/lib/pkgconfig" \
+  bash -c 'cmake -G Ninja -S "$1" -B "$2" -DCMAKE_PREFIX_PATH="$3" && cmake --build "$2"' _ "$app" "$tmp/b-sys-find" "$sys" &&
+  session system-deps-cmake "$tmp/b-sys-find/hello_wt"
 
 # ---------------------------------------------------------------- make uninstall
 check "make uninstall DESTDIR=... PREFIX=/opt/wt" mk -C "$here" uninstall B="$B" DESTDIR="$root" PREFIX=/opt/wt
