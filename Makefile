@@ -3,6 +3,11 @@
 #   make test         amalgamation + symbol checks, the suite (normal and ASan+UBSan)
 #   make deps         only the dependencies (see tools/deps.sh for WT_DEPS=system)
 #   make check-symbols  fail if wt.h exports a symbol without the wt_ prefix
+#   make install      wt.h, wt.pc, wt-config.cmake and the dependencies under PREFIX
+#                     (default /usr/local; DESTDIR honoured; see tools/install.sh)
+#   make uninstall    removes them again
+#   make dist         build/wt-<version>.tar.gz, a release (see tools/dist.sh)
+#   make smoke        amalgamation check + echo_server and client run as a user would
 # Every target that needs ngtcp2/nghttp3/wolfSSL runs the deps step first; it
 # is cached under ~/.cache/wt.h and takes well under a second once built.
 
@@ -12,6 +17,12 @@ CFLAGS ?= -O2 -g
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Werror
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 B := build
+PREFIX ?= /usr/local
+INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR ?= $(PREFIX)/lib
+DOCDIR ?= $(PREFIX)/share/doc/wt
+INSTALL_ENV = PREFIX="$(PREFIX)" INCLUDEDIR="$(INCLUDEDIR)" LIBDIR="$(LIBDIR)" DOCDIR="$(DOCDIR)" \
+	DESTDIR="$(DESTDIR)" WT_DEPS_OUT="$(B)/deps"
 # Read when the recipe runs, after the deps step has written them.
 DEPS_CFLAGS = $$(cat $(B)/deps/cflags)
 DEPS_LIBS = $$(cat $(B)/deps/libs)
@@ -21,14 +32,15 @@ EXAMPLE_SRC := $(wildcard examples/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRC))
 TEST_SRC := $(wildcard wt_impl_tests/*.c wt_impl_tests/*.h)
 
-.PHONY: all examples deps test check-amalgamation check-symbols check-clang run-echo browser-deps clean
+.PHONY: all examples deps test check-amalgamation check-symbols check-clang run-echo browser-deps clean \
+	install uninstall dist smoke
 
 all: examples
 
 examples: $(EXAMPLES)
 
 deps:
-	@bash tools/deps.sh
+	@WT_DEPS_OUT="$(B)/deps" bash tools/deps.sh
 
 wt.h: amalgamate.py $(SRC)
 	python3 amalgamate.py
@@ -75,6 +87,20 @@ check-clang: wt.h | deps
 
 test: check-amalgamation check-symbols check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/browser_server examples browser-deps
 	@bash wt_impl_tests/run.sh $(B)
+
+# Installs what the last build used (build/deps); `make && sudo make install`.
+install: wt.h
+	@$(INSTALL_ENV) bash tools/install.sh install
+
+uninstall:
+	@$(INSTALL_ENV) bash tools/install.sh uninstall
+
+dist: check-amalgamation
+	@bash tools/dist.sh "$(B)"
+
+# What a release tarball checks of itself once unpacked (the full suite is `make test`).
+smoke: check-amalgamation $(B)/examples/echo_server $(B)/examples/client
+	@bash wt_impl_tests/examples_test.sh "$(B)"
 
 # The echo server on https://127.0.0.1:4433/ (certificate files go to build/).
 run-echo: $(B)/examples/echo_server

@@ -2,7 +2,8 @@
 # tools/deps.sh - make wolfSSL (with QUIC), ngtcp2 (wolfSSL crypto) and nghttp3
 # available to wt.h, on a fresh Debian 12 machine or with libraries you have.
 #
-# Writes build/deps/{cflags,libs,prefix,versions} for the Makefile.
+# Writes build/deps/{cflags,libs,prefix,versions} for the Makefile (or into
+# $WT_DEPS_OUT: the CMake and Meson builds keep them in their build directory).
 #
 # Environment:
 #   WT_DEPS=auto     (default) use pkg-config libraries if all three are there and
@@ -14,10 +15,11 @@
 #                    every character outside [A-Za-z0-9] turned into '_'
 #                    (e.g. WT_DEPS_SHA256_wolfssl_5_9_2_orig_tar_gz)
 #   WT_DEPS_PRIMARY_ONLY=1  never fall back to the older version set
+#   WT_DEPS_OUT      where to write cflags/libs/prefix/versions (default: build/deps)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-out_dir="$here/build/deps"
+out_dir="${WT_DEPS_OUT:-$here/build/deps}"
 cache="${WT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/wt.h}"
 mode="${WT_DEPS:-auto}"
 jobs=$(nproc 2>/dev/null || echo 2)

@@ -25,6 +25,8 @@ phase "unit + integration" "$B/wt_tests"
 phase "unit + integration under ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
   UBSAN_OPTIONS=print_stacktrace=1 "$B/wt_tests_san"
 phase "examples as a user runs them" bash wt_impl_tests/examples_test.sh "$B"
+phase "wt.h from another project: install, pkg-config, CMake, Meson, release tarball" \
+  bash wt_impl_tests/install_test.sh "$B"
 phase "Chromium (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" chromium
 phase "Firefox ESR (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" firefox
 echo "$total_pass passed, $total_fail failed"
