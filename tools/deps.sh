@@ -73,17 +73,9 @@ if [ "$mode" != build ]; then
 fi
 
 # ---------------------------------------------------------------- build tools
-need_pkgs=""
-for p in build-essential pkg-config autoconf automake libtool xz-utils ca-certificates; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need_pkgs="$need_pkgs $p"
-done
-if [ -n "$need_pkgs" ]; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  say "installing build tools:$need_pkgs"
-  $sudo apt-get update -qq >&2 || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $need_pkgs >&2 \
-    || die "apt-get install$need_pkgs failed"
-fi
+# (waits for another apt or dpkg run instead of failing)
+bash "$here/tools/apt-install.sh" build-essential pkg-config autoconf automake libtool xz-utils ca-certificates \
+  || die "installing the build tools failed"
 
 # ---------------------------------------------------------------- downloads
 # The archive's address comes from this machine's apt configuration.

@@ -4,17 +4,14 @@
 # (pinned in package-lock.json). Quiet when all is there.
 set -euo pipefail
 cd "$(dirname "$0")"
-sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+# by command: some images' nodejs package brings npm itself
 need=""
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
 command -v firefox-esr >/dev/null 2>&1 || need="$need firefox-esr"
 command -v node >/dev/null 2>&1 || need="$need nodejs"
 command -v npm >/dev/null 2>&1 || need="$need npm"
-if [ -n "$need" ]; then
-  echo "browser tests: installing$need" >&2
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $need >&2
-fi
+# (waits for another apt or dpkg run instead of failing)
+[ -z "$need" ] || bash ../../tools/apt-install.sh $need
 if [ ! -f node_modules/playwright-core/package.json ] || [ ! -f node_modules/puppeteer-core/package.json ] ||
    [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "browser tests: npm ci (playwright-core, puppeteer-core)" >&2
