@@ -564,21 +564,27 @@ static const char *wt__transport_error_name(uint64_t code) {
 static int wt__conn_peer_closed(wt__conn *c) {
     const ngtcp2_ccerr *e = ngtcp2_conn_get_ccerr(c->qc);
     const char *peer = c->ep->server ? "client" : "server";
-    const char *reason = e->reason ? (const char *)e->reason : "";
-    int rlen = (int)WT__MIN(e->reasonlen, 200), hs = c->state == WT__CONN_HANDSHAKE;
+    char why[2 + 200 + 1] = "";
+    size_t i, n = e->reason ? WT__MIN(e->reasonlen, 200) : 0;
+    int hs = c->state == WT__CONN_HANDSHAKE;
+    if (n) { /* the peer's words, printable only: one log line stays one line */
+        why[0] = ':', why[1] = ' ';
+        for (i = 0; i < n; i++) why[2 + i] = e->reason[i] >= 0x20 && e->reason[i] < 0x7f ? (char)e->reason[i] : '?';
+        why[2 + n] = 0;
+    }
     if (e->type == NGTCP2_CCERR_TYPE_TRANSPORT && (e->error_code & ~(uint64_t)0xff) == NGTCP2_CRYPTO_ERROR) {
         uint8_t alert = (uint8_t)(e->error_code & 0xff);
-        wt__log(&c->ep->log, WT_LOG_WARN, "TLS %s: the %s sent alert %u (%s)%s%.*s", hs ? "handshake failed" : "failed",
-                peer, alert, wt__tls_alert_name(alert), rlen ? ": " : "", rlen, reason);
+        wt__log(&c->ep->log, WT_LOG_WARN, "TLS %s: the %s sent alert %u (%s)%s", hs ? "handshake failed" : "failed",
+                peer, alert, wt__tls_alert_name(alert), why);
         return WT_ERR_TLS;
     }
     if (e->type == NGTCP2_CCERR_TYPE_TRANSPORT && (hs || e->error_code != NGTCP2_NO_ERROR))
-        wt__log(&c->ep->log, hs ? WT_LOG_WARN : WT_LOG_INFO, "the %s closed the connection%s: %s (0x%llx)%s%.*s", peer,
+        wt__log(&c->ep->log, hs ? WT_LOG_WARN : WT_LOG_INFO, "the %s closed the connection%s: %s (0x%llx)%s", peer,
                 hs ? " during the handshake" : "", wt__transport_error_name(e->error_code),
-                (unsigned long long)e->error_code, rlen ? ": " : "", rlen, reason);
+                (unsigned long long)e->error_code, why);
     else if (hs)
-        wt__log(&c->ep->log, WT_LOG_WARN, "the %s closed the connection during the handshake: application error 0x%llx%s%.*s",
-                peer, (unsigned long long)e->error_code, rlen ? ": " : "", rlen, reason);
+        wt__log(&c->ep->log, WT_LOG_WARN, "the %s closed the connection during the handshake: application error 0x%llx%s",
+                peer, (unsigned long long)e->error_code, why);
     return WT_ERR_CLOSED;
 }
 

@@ -589,10 +589,11 @@ WT_TEST(tls_loopback_server_close_in_handshake_is_reported_not_timed_out) {
     tls_run r;
     REQUIRE(tls_start(&h, &r, NULL, NULL, NULL) == 0);
     /* CRYPTO_ERROR + alert 40, as a server without HelloRetryRequest sends */
-    tls_connect_to_refuser(&h, &r, NGTCP2_CRYPTO_ERROR | 40, "no supported key share");
+    tls_connect_to_refuser(&h, &r, NGTCP2_CRYPTO_ERROR | 40, "no supported key share\n");
     CHECK(r.client_closed);
     CHECK_EQ_INT(r.client_error, WT_ERR_TLS);
-    CHECK(tls_log_has("TLS handshake failed: the server sent alert 40 (handshake_failure): no supported key share"));
+    /* (the peer's reason is printed, control bytes masked) */
+    CHECK(tls_log_has("TLS handshake failed: the server sent alert 40 (handshake_failure): no supported key share?"));
     /* any other close says what it was, and is no timeout either */
     tls_log_count = 0;
     tls_connect_to_refuser(&h, &r, NGTCP2_PROTOCOL_VIOLATION, "");
