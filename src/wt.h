@@ -310,10 +310,10 @@ uint64_t wt_loop_now_ms(wt_loop *loop);
  * without both answer in one round trip. A server takes the first group of
  * its own list that the client sent a share for; if there is none, it asks
  * for its most preferred group the client supports (HelloRetryRequest, one
- * more round trip). With no group in common the handshake fails and both
- * sides log the alert: 40 (handshake_failure) from most servers; a wt.h
- * server (wolfSSL) asks for its own group anyway and the client refuses
- * that with 47 (illegal_parameter).
+ * more round trip). With no group in common the handshake fails with a
+ * TLS alert that both sides log: 40 (handshake_failure) from most servers,
+ * 47 (illegal_parameter) with a wt.h server, as wolfSSL then asks for a
+ * group the client did not offer.
  *
  * The default skips the groups this wolfSSL build lacks (an older wolfSSL
  * such as 5.7, or one built without ML-KEM, has no hybrid); naming such a
