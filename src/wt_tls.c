@@ -89,12 +89,12 @@ int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log 
     for (;;) {
         size_t len = strcspn(p, ":"), i;
         int k;
-        for (i = 0; i < WT__COUNTOF(wt__groups); i++)
-            if (wt__name_is(p, len, wt__groups[i].name) || wt__name_is(p, len, wt__groups[i].alias)) break;
         if (len == 0) {
             rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: an empty name in \"%s\"", list);
             break;
         }
+        for (i = 0; i < WT__COUNTOF(wt__groups); i++)
+            if (wt__name_is(p, len, wt__groups[i].name) || wt__name_is(p, len, wt__groups[i].alias)) break;
         if (i == WT__COUNTOF(wt__groups)) {
             rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: unknown group \"%.*s\" in \"%s\" (see WT_TLS_GROUPS_DEFAULT)",
                           (int)len, p, list);
