@@ -18,13 +18,14 @@ SRC = os.path.join(ROOT, "src")
 OUT = os.path.join(ROOT, "wt.h")
 
 PUBLIC = "wt.h"
-# Data flows one way: utilities -> loop -> QUIC -> HTTP/3 -> session ->
+# Data flows one way: utilities -> loop -> TLS -> QUIC -> HTTP/3 -> session ->
 # stream/datagram -> app/client. Each file may only use what comes before it.
 IMPLEMENTATION = [
     "wt_internal.h",
     "wt_util.c",
     "wt_cert.c",
     "wt_loop.c",
+    "wt_tls.c",
     "wt_quic.c",
     "wt_h3.c",
     "wt_session.c",

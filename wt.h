@@ -205,14 +205,19 @@ typedef struct wt_stream wt_stream;
  *                          and "" for a bare FIN), error: WT_OK for a clean
  *                          close; WT_ERR_REFUSED with status for a refused
  *                          session; WT_ERR_CLOSED when the connection went
- *                          away (wt_session_close_connection included);
- *                          WT_ERR_TIMEOUT (handshake or idle);
- *                          WT_ERR_CERT / WT_ERR_TLS when the server failed
- *                          verification; WT_ERR_PROTOCOL when the peer broke
- *                          the protocol (bad capsule, no WebTransport);
- *                          WT_ERR_LIMIT / WT_ERR_NOMEM when the response's
- *                          headers passed max_header_bytes (or memory ran
- *                          out); WT_ERR_H3 when nghttp3 failed.
+ *                          away (wt_session_close_connection included;
+ *                          closed by the server during the handshake too:
+ *                          the log says why); WT_ERR_TIMEOUT when the peer
+ *                          went silent (handshake or idle); WT_ERR_CERT
+ *                          when the server's certificate is not the pinned
+ *                          one; WT_ERR_TLS when the TLS handshake failed
+ *                          (either side's alert: no common group, an
+ *                          unverifiable certificate; logged with its name);
+ *                          WT_ERR_PROTOCOL when the peer broke the protocol
+ *                          (bad capsule, no WebTransport); WT_ERR_LIMIT /
+ *                          WT_ERR_NOMEM when the response's headers passed
+ *                          max_header_bytes (or memory ran out); WT_ERR_H3
+ *                          when nghttp3 failed.
  * WT_EV_STREAM_OPEN        session, stream. The peer opened a stream.
  * WT_EV_STREAM_DATA        session, stream, data/len in order, fin = 1 on
  *                          the last. Never empty except a final event
@@ -317,6 +322,29 @@ int wt_loop_timer_cancel(wt_loop *loop, int64_t id);
 /* Monotonic milliseconds, the loop's clock. */
 uint64_t wt_loop_now_ms(wt_loop *loop);
 
+/* ================================================================ TLS
+ * Key exchange (TLS 1.3 "groups") is configured by name, a ':'-separated
+ * list, case ignored: X25519MLKEM768 (hybrid post-quantum, 0x11ec),
+ * SECP256R1MLKEM768, SECP384R1MLKEM1024, X25519, X448, P-256 (or secp256r1),
+ * P-384 (secp384r1), P-521 (secp521r1), ffdhe2048, ffdhe3072.
+ *
+ * A client lists them in its ClientHello in the order given and sends key
+ * shares for the first tls_key_shares (default 2) of them: by default the
+ * hybrid and X25519, as browsers do, so a server with ML-KEM and one
+ * without both answer in one round trip. A server takes the first group of
+ * its own list that the client sent a share for; if there is none, it asks
+ * for its most preferred group the client supports (HelloRetryRequest, one
+ * more round trip). With no group in common the handshake fails with a
+ * TLS alert that both sides log: 40 (handshake_failure) from most servers,
+ * 47 (illegal_parameter) with a wt.h server, as wolfSSL then asks for a
+ * group the client did not offer.
+ *
+ * The default skips the groups this wolfSSL build lacks (an older wolfSSL
+ * such as 5.7, or one built without ML-KEM, has no hybrid); naming such a
+ * group, or a name not above, makes wt_app_create / wt_client_create fail
+ * (logged). */
+#define WT_TLS_GROUPS_DEFAULT "X25519MLKEM768:X25519:P-256:P-384:P-521"
+
 /* ================================================================ server (app) */
 typedef void (*wt_app_hook)(wt_app *app, void *user);
 
@@ -336,6 +364,8 @@ typedef struct wt_app_config {
                                 with this code (0) ... */
     const char *shutdown_reason; /* ... and reason (NULL: "server shutting down",
                                 <= 1024 bytes) before its connection closes */
+    const char *tls_groups;  /* NULL: WT_TLS_GROUPS_DEFAULT. The key-exchange
+                                groups accepted, most preferred first (see TLS) */
 } wt_app_config;
 
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
@@ -371,6 +401,10 @@ typedef struct wt_client_config {
     wt_allocator alloc;
     wt_log log;
     wt_loop *loop;                  /* NULL: the client creates and owns one */
+    const char *tls_groups;         /* NULL: WT_TLS_GROUPS_DEFAULT. The key-exchange
+                                       groups offered, in this order (see TLS) */
+    int tls_key_shares;             /* 0: 2. The first ClientHello carries key
+                                       shares for this many groups of tls_groups */
 } wt_client_config;
 
 wt_client *wt_client_create(const wt_client_config *cfg);
@@ -731,6 +765,7 @@ int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__caps
 #define WT__RECV_BATCH 32
 #define WT__SEND_BATCH 32
 #define WT__PKT_BUF 2048
+#define WT__MAX_GROUPS 16
 
 typedef struct wt__ep wt__ep;
 typedef struct wt__conn wt__conn;
@@ -808,6 +843,10 @@ struct wt__ep {
     int has_pin;
     int verify_peer;              /* a CA file is loaded: check the name too */
     int closing_all;
+    /* TLS key exchange: IANA group ids, most preferred first */
+    uint16_t groups[WT__MAX_GROUPS];
+    int ngroups;
+    int key_shares;               /* client: shares for groups[0..key_shares) */
 };
 
 typedef struct wt__cid_slot {
@@ -840,6 +879,7 @@ struct wt__conn {
     uint8_t *close_pkt;          /* CONNECTION_CLOSE, re-sent while closing */
     size_t close_pkt_len;
     int dirty;                   /* has something to write */
+    int heard;                   /* a packet from the peer was accepted */
     int session_seen;            /* a session was answered: CONNECT deadline met */
     /* WebTransport */
     wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
@@ -968,6 +1008,20 @@ void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sends packets of equal size (the last may be shorter) to one address. */
 int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
                   size_t len, size_t seg);
+
+/* ---- TLS (wt_tls.c) */
+/* Parses a tls_groups list (NULL: WT_TLS_GROUPS_DEFAULT without the groups
+   this wolfSSL build lacks) into IANA group ids; returns the count, or a
+   WT_ERR_* after logging why. */
+int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log *lg);
+/* Sets an endpoint's groups: the server's preference or the client's offer
+   (key_shares: 0 means 2). */
+int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
+/* The WOLFSSL of one connection, ready for ngtcp2: ALPN h3; on a client also
+   QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
+WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
+const char *wt__tls_group_name(uint16_t id);
+const char *wt__tls_alert_name(uint8_t alert);
 
 /* ---- QUIC (wt_quic.c) */
 /* Sets up what servers and clients share: a loop (its own when loop is
@@ -2037,6 +2091,194 @@ void wt_loop_stop(wt_loop *loop) {
     if (loop) loop->stop = 1;
 }
 /* ---- end file: src/wt_loop.c ---- */
+/* ---- begin file: src/wt_tls.c ---- */
+/* wt_tls.c - TLS on wolfSSL: key-exchange groups by name, the WOLFSSL of
+   each connection, and names for TLS alerts in logs. */
+
+#include <ctype.h>
+
+/* Names as tls_groups spells them, and their IANA code points (wolfSSL
+   uses the same numbers, so no wolfSSL enum name is needed: those differ
+   between versions). */
+static const struct wt__group {
+    const char *name, *alias;
+    uint16_t id;
+} wt__groups[] = {
+    {"X25519MLKEM768", NULL, 0x11ec},
+    {"SECP256R1MLKEM768", NULL, 0x11eb},
+    {"SECP384R1MLKEM1024", NULL, 0x11ed},
+    {"X25519", NULL, 29},
+    {"X448", NULL, 30},
+    {"P-256", "secp256r1", 23},
+    {"P-384", "secp384r1", 24},
+    {"P-521", "secp521r1", 25},
+    {"ffdhe2048", NULL, 256},
+    {"ffdhe3072", NULL, 257},
+};
+
+const char *wt__tls_group_name(uint16_t id) {
+    size_t i;
+    for (i = 0; i < WT__COUNTOF(wt__groups); i++)
+        if (wt__groups[i].id == id) return wt__groups[i].name;
+    return "unknown group";
+}
+
+const char *wt__tls_alert_name(uint8_t alert) {
+    switch (alert) { /* RFC 8446 section 6, RFC 7301 */
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 22: return "record_overflow";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 112: return "unrecognized_name";
+    case 113: return "bad_certificate_status_response";
+    case 115: return "unknown_psk_identity";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    default: return "unknown alert";
+    }
+}
+
+static int wt__name_is(const char *p, size_t n, const char *name) {
+    size_t i;
+    if (!name || strlen(name) != n) return 0;
+    for (i = 0; i < n; i++)
+        if (tolower((unsigned char)p[i]) != tolower((unsigned char)name[i])) return 0;
+    return 1;
+}
+
+/* wolfSSL's own answer to "can this build make a key share for id": which
+   groups exist depends on configure flags, FIPS and ECC_MIN_KEY_SZ in ways
+   that differ between versions, so ask instead of guessing from macros. */
+static int wt__group_usable(WOLFSSL_CTX *probe, uint16_t id) {
+    WOLFSSL *ssl = probe ? wolfSSL_new(probe) : NULL;
+    int ok = ssl && wolfSSL_UseKeyShare(ssl, id) == WOLFSSL_SUCCESS;
+    if (ssl) wolfSSL_free(ssl);
+    return ok;
+}
+
+int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log *lg) {
+    const char *p = list ? list : WT_TLS_GROUPS_DEFAULT;
+    WOLFSSL_CTX *probe = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
+    int n = 0, rv = WT_OK;
+    if (!probe) return wt__fail(lg, WT_ERR_TLS, "tls_groups: cannot make a TLS context to check them");
+    for (;;) {
+        size_t len = strcspn(p, ":"), i;
+        int k;
+        if (len == 0) {
+            rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: an empty name in \"%s\"", list);
+            break;
+        }
+        for (i = 0; i < WT__COUNTOF(wt__groups); i++)
+            if (wt__name_is(p, len, wt__groups[i].name) || wt__name_is(p, len, wt__groups[i].alias)) break;
+        if (i == WT__COUNTOF(wt__groups)) {
+            rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: unknown group \"%.*s\" in \"%s\" (see WT_TLS_GROUPS_DEFAULT)",
+                          (int)len, p, list);
+            break;
+        }
+        for (k = 0; k < n && ids[k] != wt__groups[i].id; k++) {}
+        if (k < n) {
+            rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: %s is listed twice", wt__groups[i].name);
+            break;
+        }
+        if (!wt__group_usable(probe, wt__groups[i].id)) {
+            /* the default names groups that only newer builds have */
+            if (list) {
+                rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: %s is not available in this wolfSSL build",
+                              wt__groups[i].name);
+                break;
+            }
+        } else if (n == max) {
+            rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: more than %d groups", max);
+            break;
+        } else {
+            ids[n++] = wt__groups[i].id;
+        }
+        if (!p[len]) break;
+        p += len + 1;
+    }
+    wolfSSL_CTX_free(probe);
+    if (rv == WT_OK && n == 0) rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: no usable group");
+    return rv == WT_OK ? n : rv;
+}
+
+int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares) {
+    int ids[WT__MAX_GROUPS], i, max = WT__MAX_GROUPS;
+    char names[256];
+    size_t used = 0;
+#ifdef WOLFSSL_MAX_GROUP_COUNT
+    if (max > WOLFSSL_MAX_GROUP_COUNT) max = WOLFSSL_MAX_GROUP_COUNT;
+#endif
+    if (key_shares < 0) return wt__fail(&ep->log, WT_ERR_INVALID, "tls_key_shares must not be negative");
+    ep->ngroups = wt__tls_parse_groups(list, ep->groups, max, &ep->log);
+    if (ep->ngroups < 0) return ep->ngroups;
+    for (i = 0; i < ep->ngroups; i++) {
+        ids[i] = ep->groups[i];
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ":" : "",
+                                 wt__tls_group_name(ep->groups[i]));
+        if (used >= sizeof names) used = sizeof names - 1;
+    }
+    /* the client's offer order, or the server's preference */
+    if (wolfSSL_CTX_set_groups(ep->ssl_ctx, ids, ep->ngroups) != WOLFSSL_SUCCESS)
+        return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL refused the TLS groups %s", names);
+    ep->key_shares = ep->server ? 0 : WT__MIN(key_shares ? key_shares : 2, ep->ngroups);
+    if (ep->server) wt__log(&ep->log, WT_LOG_DEBUG, "TLS groups, most preferred first: %s", names);
+    else wt__log(&ep->log, WT_LOG_DEBUG, "TLS groups offered: %s, key shares for the first %d", names, ep->key_shares);
+    return WT_OK;
+}
+
+WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
+    WOLFSSL *ssl = wolfSSL_new(ep->ssl_ctx);
+    struct in6_addr a6;
+    struct in_addr a4;
+    int i;
+    if (!ssl) {
+        wt__log(&ep->log, WT_LOG_ERROR, "wolfSSL_new failed");
+        return NULL;
+    }
+    if (ep->server) {
+        wolfSSL_set_accept_state(ssl);
+        /* wolfSSL without OPENSSL_ALL never calls an ALPN select callback */
+        wolfSSL_UseALPN(ssl, (char *)"h3", 2, WOLFSSL_ALPN_FAILED_ON_MISMATCH);
+        return ssl;
+    }
+    wolfSSL_set_connect_state(ssl);
+    wolfSSL_set_alpn_protos(ssl, (const unsigned char *)"\x02h3", 3);
+    /* otherwise wolfSSL sends both the draft and the v1 transport parameters */
+    wolfSSL_set_quic_transport_version(ssl, 0x39);
+    if (host && inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)
+        wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host));
+    if (host && ep->verify_peer) wolfSSL_check_domain_name(ssl, host);
+    /* Left alone, wolfSSL 5.9 sends one share, X25519MLKEM768, and a server
+       without ML-KEM must answer with HelloRetryRequest, which some stacks
+       cannot do. A share for each of the first groups costs a key
+       generation, not a round trip. */
+    for (i = 0; i < ep->key_shares; i++)
+        if (wolfSSL_UseKeyShare(ssl, ep->groups[i]) != WOLFSSL_SUCCESS) {
+            wt__log(&ep->log, WT_LOG_ERROR, "cannot make a TLS key share for %s", wt__tls_group_name(ep->groups[i]));
+            wolfSSL_free(ssl);
+            return NULL;
+        }
+    return ssl;
+}
+/* ---- end file: src/wt_tls.c ---- */
 /* ---- begin file: src/wt_quic.c ---- */
 /* wt_quic.c - QUIC connections on ngtcp2 + wolfSSL: accept, connect,
    packets in and out, timers, connection IDs, close. */
@@ -2261,7 +2503,11 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
     WT__UNUSED(qc);
     if (wolfSSL_ALPN_GetProtocol(c->ssl, &alpn, &alpn_len) != WOLFSSL_SUCCESS || alpn_len != 2 ||
         memcmp(alpn, "h3", 2) != 0) {
-        wt__log(&c->ep->log, WT_LOG_WARN, "peer did not negotiate ALPN h3: closing");
+        wt__log(&c->ep->log, WT_LOG_WARN, "TLS handshake failed: the peer did not negotiate ALPN h3: we send alert 120 (%s)",
+                wt__tls_alert_name(120));
+        /* an alert tells the peer why; a bare internal error would not */
+        ngtcp2_ccerr_set_tls_alert(&c->ccerr, 120, NULL, 0);
+        c->fail_error = WT_ERR_TLS;
         return NGTCP2_ERR_CALLBACK_FAILURE;
     }
     if (!c->ep->server && c->ep->has_pin) {
@@ -2275,9 +2521,17 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
         wolfSSL_X509_free(peer);
         if (!ok) {
             c->fail_error = WT_ERR_CERT;
-            wt__log(&c->ep->log, WT_LOG_ERROR, "server certificate does not match the pinned SHA-256");
+            wt__log(&c->ep->log, WT_LOG_ERROR,
+                    "TLS handshake failed: the server certificate does not match the pinned SHA-256: "
+                    "we send alert 42 (%s)", wt__tls_alert_name(42));
+            ngtcp2_ccerr_set_tls_alert(&c->ccerr, 42, NULL, 0);
             return NGTCP2_ERR_CALLBACK_FAILURE;
         }
+    }
+    {
+        const char *group = wolfSSL_get_curve_name(c->ssl);
+        wt__log(&c->ep->log, WT_LOG_DEBUG, "TLS handshake done: %s, key exchange %s", wolfSSL_get_cipher_name(c->ssl),
+                group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
     if (wt__h3_init(c) != WT_OK) return NGTCP2_ERR_CALLBACK_FAILURE;
@@ -2495,16 +2749,12 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         wt__conn_free(c);
         return NULL;
     }
-    c->ssl = wolfSSL_new(ep->ssl_ctx);
+    c->ssl = wt__tls_new(ep, NULL);
     if (!c->ssl) {
-        wt__log(&ep->log, WT_LOG_ERROR, "wolfSSL_new failed");
         wt__conn_free(c);
         return NULL;
     }
     wolfSSL_set_app_data(c->ssl, &c->ref);
-    wolfSSL_set_accept_state(c->ssl);
-    /* wolfSSL without OPENSSL_ALL never calls an ALPN select callback */
-    wolfSSL_UseALPN(c->ssl, (char *)"h3", 2, WOLFSSL_ALPN_FAILED_ON_MISMATCH);
     ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK ||
         wt__cid_add(ep, hd->dcid.data, hd->dcid.datalen, c) != WT_OK) {
@@ -2524,8 +2774,6 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     ngtcp2_cid scid, dcid;
     ngtcp2_path path;
     int i, rv;
-    struct in6_addr a6;
-    struct in_addr a4;
     for (i = 0; i < ep->nsocks; i++)
         if (ep->socks[i].fd >= 0 && ep->socks[i].local.ss_family == to->sa_family) sock = &ep->socks[i];
     if (!sock) {
@@ -2550,19 +2798,12 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
         wt__conn_free(c);
         return NULL;
     }
-    c->ssl = wolfSSL_new(ep->ssl_ctx);
+    c->ssl = wt__tls_new(ep, host);
     if (!c->ssl) {
         wt__conn_free(c);
         return NULL;
     }
     wolfSSL_set_app_data(c->ssl, &c->ref);
-    wolfSSL_set_connect_state(c->ssl);
-    wolfSSL_set_alpn_protos(c->ssl, (const unsigned char *)"\x02h3", 3);
-    /* otherwise wolfSSL sends both the draft and the v1 transport parameters */
-    wolfSSL_set_quic_transport_version(c->ssl, 0x39);
-    if (inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)
-        wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host));
-    if (ep->verify_peer) wolfSSL_check_domain_name(c->ssl, host);
     ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
         wt__conn_free(c);
@@ -2590,26 +2831,80 @@ static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct socka
     if (n > 0) wt__sock_send(s, to, tolen, out, (size_t)n, (size_t)n);
 }
 
+static const char *wt__transport_error_name(uint64_t code) {
+    static const char *names[] = {"NO_ERROR", "INTERNAL_ERROR", "CONNECTION_REFUSED", "FLOW_CONTROL_ERROR",
+                                  "STREAM_LIMIT_ERROR", "STREAM_STATE_ERROR", "FINAL_SIZE_ERROR",
+                                  "FRAME_ENCODING_ERROR", "TRANSPORT_PARAMETER_ERROR", "CONNECTION_ID_LIMIT_ERROR",
+                                  "PROTOCOL_VIOLATION", "INVALID_TOKEN", "APPLICATION_ERROR",
+                                  "CRYPTO_BUFFER_EXCEEDED", "KEY_UPDATE_ERROR", "AEAD_LIMIT_REACHED",
+                                  "NO_VIABLE_PATH"}; /* RFC 9000 section 20.1 */
+    return code < WT__COUNTOF(names) ? names[code] : "unknown error";
+}
+
+/* The peer closed the connection (ngtcp2 now drains). During the handshake
+   its CONNECTION_CLOSE is the only word on why, so it goes to the log and
+   decides the sessions' error: a TLS alert is WT_ERR_TLS, never a timeout. */
+static int wt__conn_peer_closed(wt__conn *c) {
+    const ngtcp2_ccerr *e = ngtcp2_conn_get_ccerr(c->qc);
+    const char *peer = c->ep->server ? "client" : "server";
+    char why[2 + 200 + 1] = "";
+    size_t i, n = e->reason ? WT__MIN(e->reasonlen, 200) : 0;
+    int hs = c->state == WT__CONN_HANDSHAKE;
+    if (n) { /* the peer's words, printable only: one log line stays one line */
+        why[0] = ':', why[1] = ' ';
+        for (i = 0; i < n; i++) why[2 + i] = e->reason[i] >= 0x20 && e->reason[i] < 0x7f ? (char)e->reason[i] : '?';
+        why[2 + n] = 0;
+    }
+    if (e->type == NGTCP2_CCERR_TYPE_TRANSPORT && (e->error_code & ~(uint64_t)0xff) == NGTCP2_CRYPTO_ERROR) {
+        uint8_t alert = (uint8_t)(e->error_code & 0xff);
+        wt__log(&c->ep->log, WT_LOG_WARN, "TLS %s: the %s sent alert %u (%s)%s", hs ? "handshake failed" : "failed",
+                peer, alert, wt__tls_alert_name(alert), why);
+        return WT_ERR_TLS;
+    }
+    if (e->type == NGTCP2_CCERR_TYPE_TRANSPORT && (hs || e->error_code != NGTCP2_NO_ERROR))
+        wt__log(&c->ep->log, hs ? WT_LOG_WARN : WT_LOG_INFO, "the %s closed the connection%s: %s (0x%llx)%s", peer,
+                hs ? " during the handshake" : "", wt__transport_error_name(e->error_code),
+                (unsigned long long)e->error_code, why);
+    else if (hs)
+        wt__log(&c->ep->log, WT_LOG_WARN, "the %s closed the connection during the handshake: application error 0x%llx%s",
+                peer, (unsigned long long)e->error_code, why);
+    return WT_ERR_CLOSED;
+}
+
+static void wt__conn_abort(wt__conn *c, int liberr);
+
 static void wt__handle_read_error(wt__conn *c, int rv) {
     switch (rv) {
-    case NGTCP2_ERR_DRAINING:
-        /* the peer closed: stay quiet for the draining period */
+    case NGTCP2_ERR_DRAINING: {
+        int error = wt__conn_peer_closed(c);
+        /* stay quiet for the draining period */
         c->state = WT__CONN_DRAINING;
         c->deadline_ms = wt_loop_now_ms(c->ep->loop) + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
-        wt__conn_end_sessions(c, WT_ERR_CLOSED);
+        if (!c->fail_error) c->fail_error = error;
+        wt__conn_end_sessions(c, c->fail_error);
         break;
+    }
     case NGTCP2_ERR_DROP_CONN:
         c->state = WT__CONN_DEAD;
         break;
-    case NGTCP2_ERR_CRYPTO:
-        if (!c->fail_error) c->fail_error = WT_ERR_TLS;
-        ngtcp2_ccerr_set_tls_alert(&c->ccerr, ngtcp2_conn_get_tls_alert(c->qc), NULL, 0);
-        wt__conn_fail(c, WT_ERR_TLS, "TLS handshake failed");
+    case NGTCP2_ERR_CRYPTO: {
+        /* our TLS stack gave up: say why, and send the peer its alert */
+        uint8_t alert = ngtcp2_conn_get_tls_alert(c->qc);
+        int err = wolfSSL_get_error(c->ssl, 0);
+        if (!alert) alert = 80; /* wolfSSL named none: internal_error, not close_notify */
+        wt__log(&c->ep->log, WT_LOG_WARN, "TLS %s: %s (wolfSSL error %d): we send alert %u (%s)",
+                c->state == WT__CONN_HANDSHAKE ? "handshake failed" : "failed",
+                wolfSSL_ERR_reason_error_string((unsigned long)err), err, alert, wt__tls_alert_name(alert));
+        ngtcp2_ccerr_set_tls_alert(&c->ccerr, alert, NULL, 0);
+        wt__conn_abort(c, WT_ERR_TLS);
         break;
+    }
     default:
         if (c->ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT && c->ccerr.error_code == 0)
             ngtcp2_ccerr_set_liberr(&c->ccerr, rv, NULL, 0);
-        wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror(rv));
+        /* a callback that set fail_error has logged why already */
+        if (c->fail_error) wt__conn_abort(c, WT_ERR_QUIC);
+        else wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror(rv));
         break;
     }
 }
@@ -2690,6 +2985,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fr
         wt__handle_read_error(c, rv);
         return;
     }
+    c->heard = 1;
     {
         /* the peer may have moved (NAT rebinding): follow the path ngtcp2
            validated, not the source of any one packet */
@@ -2866,15 +3162,21 @@ void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why) {
     c->deadline_ms = 0; /* the service pass writes CONNECTION_CLOSE */
 }
 
-void wt__conn_fail(wt__conn *c, int liberr, const char *why) {
+/* Closes with the error already in c->ccerr (INTERNAL_ERROR if none). */
+static void wt__conn_abort(wt__conn *c, int liberr) {
     if (c->state >= WT__CONN_CLOSING) return;
     if (!c->fail_error) c->fail_error = liberr;
-    wt__log(&c->ep->log, WT_LOG_WARN, "connection closed: %s (%s)", why, wt_strerror(liberr));
     if (c->ccerr.error_code == 0 && c->ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT)
         ngtcp2_ccerr_set_transport_error(&c->ccerr, NGTCP2_INTERNAL_ERROR, NULL, 0);
     c->state = WT__CONN_CLOSING;
     c->dirty = 1;
     c->deadline_ms = 0;
+}
+
+void wt__conn_fail(wt__conn *c, int liberr, const char *why) {
+    if (c->state >= WT__CONN_CLOSING) return;
+    wt__log(&c->ep->log, WT_LOG_WARN, "connection closed: %s (%s)", why, wt_strerror(liberr));
+    wt__conn_abort(c, liberr);
 }
 
 /* Writes CONNECTION_CLOSE once and enters the closing period. */
@@ -2971,7 +3273,17 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     for (c = ep->conns; c; c = next) {
         next = c->next;
         if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms) {
-            wt__log(&ep->log, WT_LOG_INFO, "handshake timed out");
+            /* only a peer that said nothing ends here: a closing peer's
+               CONNECTION_CLOSE (a TLS alert, say) ended it sooner */
+            if (ep->server)
+                wt__log(&ep->log, WT_LOG_INFO, "handshake timed out: the client went quiet");
+            else if (c->heard)
+                wt__log(&ep->log, WT_LOG_WARN, "handshake timed out after %u ms: %s:%u answered but did not finish",
+                        (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
+            else
+                wt__log(&ep->log, WT_LOG_WARN,
+                        "handshake timed out after %u ms: no answer from %s:%u (nothing listening, or UDP blocked?)",
+                        (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             c->state = WT__CONN_DEAD;
         }
@@ -5076,6 +5388,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     app->ep.owner = app;
     app->ep.on_request = wt__app_on_request;
+    if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
     app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;
@@ -5332,6 +5645,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     if (wt__ep_init(&cl->ep, cfg->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     cl->ep.owner = cl;
     cl->ep.on_request = wt__client_no_request;
+    if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
     if (cfg->ca_file) {
         if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {
             wt__fail(lg, WT_ERR_CERT, "cannot load CA file %s", cfg->ca_file);

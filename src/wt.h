@@ -203,14 +203,19 @@ typedef struct wt_stream wt_stream;
  *                          and "" for a bare FIN), error: WT_OK for a clean
  *                          close; WT_ERR_REFUSED with status for a refused
  *                          session; WT_ERR_CLOSED when the connection went
- *                          away (wt_session_close_connection included);
- *                          WT_ERR_TIMEOUT (handshake or idle);
- *                          WT_ERR_CERT / WT_ERR_TLS when the server failed
- *                          verification; WT_ERR_PROTOCOL when the peer broke
- *                          the protocol (bad capsule, no WebTransport);
- *                          WT_ERR_LIMIT / WT_ERR_NOMEM when the response's
- *                          headers passed max_header_bytes (or memory ran
- *                          out); WT_ERR_H3 when nghttp3 failed.
+ *                          away (wt_session_close_connection included;
+ *                          closed by the server during the handshake too:
+ *                          the log says why); WT_ERR_TIMEOUT when the peer
+ *                          went silent (handshake or idle); WT_ERR_CERT
+ *                          when the server's certificate is not the pinned
+ *                          one; WT_ERR_TLS when the TLS handshake failed
+ *                          (either side's alert: no common group, an
+ *                          unverifiable certificate; logged with its name);
+ *                          WT_ERR_PROTOCOL when the peer broke the protocol
+ *                          (bad capsule, no WebTransport); WT_ERR_LIMIT /
+ *                          WT_ERR_NOMEM when the response's headers passed
+ *                          max_header_bytes (or memory ran out); WT_ERR_H3
+ *                          when nghttp3 failed.
  * WT_EV_STREAM_OPEN        session, stream. The peer opened a stream.
  * WT_EV_STREAM_DATA        session, stream, data/len in order, fin = 1 on
  *                          the last. Never empty except a final event
@@ -315,6 +320,29 @@ int wt_loop_timer_cancel(wt_loop *loop, int64_t id);
 /* Monotonic milliseconds, the loop's clock. */
 uint64_t wt_loop_now_ms(wt_loop *loop);
 
+/* ================================================================ TLS
+ * Key exchange (TLS 1.3 "groups") is configured by name, a ':'-separated
+ * list, case ignored: X25519MLKEM768 (hybrid post-quantum, 0x11ec),
+ * SECP256R1MLKEM768, SECP384R1MLKEM1024, X25519, X448, P-256 (or secp256r1),
+ * P-384 (secp384r1), P-521 (secp521r1), ffdhe2048, ffdhe3072.
+ *
+ * A client lists them in its ClientHello in the order given and sends key
+ * shares for the first tls_key_shares (default 2) of them: by default the
+ * hybrid and X25519, as browsers do, so a server with ML-KEM and one
+ * without both answer in one round trip. A server takes the first group of
+ * its own list that the client sent a share for; if there is none, it asks
+ * for its most preferred group the client supports (HelloRetryRequest, one
+ * more round trip). With no group in common the handshake fails with a
+ * TLS alert that both sides log: 40 (handshake_failure) from most servers,
+ * 47 (illegal_parameter) with a wt.h server, as wolfSSL then asks for a
+ * group the client did not offer.
+ *
+ * The default skips the groups this wolfSSL build lacks (an older wolfSSL
+ * such as 5.7, or one built without ML-KEM, has no hybrid); naming such a
+ * group, or a name not above, makes wt_app_create / wt_client_create fail
+ * (logged). */
+#define WT_TLS_GROUPS_DEFAULT "X25519MLKEM768:X25519:P-256:P-384:P-521"
+
 /* ================================================================ server (app) */
 typedef void (*wt_app_hook)(wt_app *app, void *user);
 
@@ -334,6 +362,8 @@ typedef struct wt_app_config {
                                 with this code (0) ... */
     const char *shutdown_reason; /* ... and reason (NULL: "server shutting down",
                                 <= 1024 bytes) before its connection closes */
+    const char *tls_groups;  /* NULL: WT_TLS_GROUPS_DEFAULT. The key-exchange
+                                groups accepted, most preferred first (see TLS) */
 } wt_app_config;
 
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
@@ -369,6 +399,10 @@ typedef struct wt_client_config {
     wt_allocator alloc;
     wt_log log;
     wt_loop *loop;                  /* NULL: the client creates and owns one */
+    const char *tls_groups;         /* NULL: WT_TLS_GROUPS_DEFAULT. The key-exchange
+                                       groups offered, in this order (see TLS) */
+    int tls_key_shares;             /* 0: 2. The first ClientHello carries key
+                                       shares for this many groups of tls_groups */
 } wt_client_config;
 
 wt_client *wt_client_create(const wt_client_config *cfg);

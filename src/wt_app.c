@@ -78,6 +78,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     app->ep.owner = app;
     app->ep.on_request = wt__app_on_request;
+    if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
     app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;

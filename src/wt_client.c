@@ -73,6 +73,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     if (wt__ep_init(&cl->ep, cfg->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     cl->ep.owner = cl;
     cl->ep.on_request = wt__client_no_request;
+    if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
     if (cfg->ca_file) {
         if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {
             wt__fail(lg, WT_ERR_CERT, "cannot load CA file %s", cfg->ca_file);

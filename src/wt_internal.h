@@ -205,6 +205,7 @@ int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__caps
 #define WT__RECV_BATCH 32
 #define WT__SEND_BATCH 32
 #define WT__PKT_BUF 2048
+#define WT__MAX_GROUPS 16
 
 typedef struct wt__ep wt__ep;
 typedef struct wt__conn wt__conn;
@@ -282,6 +283,10 @@ struct wt__ep {
     int has_pin;
     int verify_peer;              /* a CA file is loaded: check the name too */
     int closing_all;
+    /* TLS key exchange: IANA group ids, most preferred first */
+    uint16_t groups[WT__MAX_GROUPS];
+    int ngroups;
+    int key_shares;               /* client: shares for groups[0..key_shares) */
 };
 
 typedef struct wt__cid_slot {
@@ -314,6 +319,7 @@ struct wt__conn {
     uint8_t *close_pkt;          /* CONNECTION_CLOSE, re-sent while closing */
     size_t close_pkt_len;
     int dirty;                   /* has something to write */
+    int heard;                   /* a packet from the peer was accepted */
     int session_seen;            /* a session was answered: CONNECT deadline met */
     /* WebTransport */
     wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
@@ -442,6 +448,20 @@ void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sends packets of equal size (the last may be shorter) to one address. */
 int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
                   size_t len, size_t seg);
+
+/* ---- TLS (wt_tls.c) */
+/* Parses a tls_groups list (NULL: WT_TLS_GROUPS_DEFAULT without the groups
+   this wolfSSL build lacks) into IANA group ids; returns the count, or a
+   WT_ERR_* after logging why. */
+int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log *lg);
+/* Sets an endpoint's groups: the server's preference or the client's offer
+   (key_shares: 0 means 2). */
+int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
+/* The WOLFSSL of one connection, ready for ngtcp2: ALPN h3; on a client also
+   QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
+WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
+const char *wt__tls_group_name(uint16_t id);
+const char *wt__tls_alert_name(uint8_t alert);
 
 /* ---- QUIC (wt_quic.c) */
 /* Sets up what servers and clients share: a loop (its own when loop is

@@ -222,7 +222,11 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
     WT__UNUSED(qc);
     if (wolfSSL_ALPN_GetProtocol(c->ssl, &alpn, &alpn_len) != WOLFSSL_SUCCESS || alpn_len != 2 ||
         memcmp(alpn, "h3", 2) != 0) {
-        wt__log(&c->ep->log, WT_LOG_WARN, "peer did not negotiate ALPN h3: closing");
+        wt__log(&c->ep->log, WT_LOG_WARN, "TLS handshake failed: the peer did not negotiate ALPN h3: we send alert 120 (%s)",
+                wt__tls_alert_name(120));
+        /* an alert tells the peer why; a bare internal error would not */
+        ngtcp2_ccerr_set_tls_alert(&c->ccerr, 120, NULL, 0);
+        c->fail_error = WT_ERR_TLS;
         return NGTCP2_ERR_CALLBACK_FAILURE;
     }
     if (!c->ep->server && c->ep->has_pin) {
@@ -236,9 +240,17 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
         wolfSSL_X509_free(peer);
         if (!ok) {
             c->fail_error = WT_ERR_CERT;
-            wt__log(&c->ep->log, WT_LOG_ERROR, "server certificate does not match the pinned SHA-256");
+            wt__log(&c->ep->log, WT_LOG_ERROR,
+                    "TLS handshake failed: the server certificate does not match the pinned SHA-256: "
+                    "we send alert 42 (%s)", wt__tls_alert_name(42));
+            ngtcp2_ccerr_set_tls_alert(&c->ccerr, 42, NULL, 0);
             return NGTCP2_ERR_CALLBACK_FAILURE;
         }
+    }
+    {
+        const char *group = wolfSSL_get_curve_name(c->ssl);
+        wt__log(&c->ep->log, WT_LOG_DEBUG, "TLS handshake done: %s, key exchange %s", wolfSSL_get_cipher_name(c->ssl),
+                group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
     if (wt__h3_init(c) != WT_OK) return NGTCP2_ERR_CALLBACK_FAILURE;
@@ -456,16 +468,12 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         wt__conn_free(c);
         return NULL;
     }
-    c->ssl = wolfSSL_new(ep->ssl_ctx);
+    c->ssl = wt__tls_new(ep, NULL);
     if (!c->ssl) {
-        wt__log(&ep->log, WT_LOG_ERROR, "wolfSSL_new failed");
         wt__conn_free(c);
         return NULL;
     }
     wolfSSL_set_app_data(c->ssl, &c->ref);
-    wolfSSL_set_accept_state(c->ssl);
-    /* wolfSSL without OPENSSL_ALL never calls an ALPN select callback */
-    wolfSSL_UseALPN(c->ssl, (char *)"h3", 2, WOLFSSL_ALPN_FAILED_ON_MISMATCH);
     ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK ||
         wt__cid_add(ep, hd->dcid.data, hd->dcid.datalen, c) != WT_OK) {
@@ -485,8 +493,6 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     ngtcp2_cid scid, dcid;
     ngtcp2_path path;
     int i, rv;
-    struct in6_addr a6;
-    struct in_addr a4;
     for (i = 0; i < ep->nsocks; i++)
         if (ep->socks[i].fd >= 0 && ep->socks[i].local.ss_family == to->sa_family) sock = &ep->socks[i];
     if (!sock) {
@@ -511,19 +517,12 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
         wt__conn_free(c);
         return NULL;
     }
-    c->ssl = wolfSSL_new(ep->ssl_ctx);
+    c->ssl = wt__tls_new(ep, host);
     if (!c->ssl) {
         wt__conn_free(c);
         return NULL;
     }
     wolfSSL_set_app_data(c->ssl, &c->ref);
-    wolfSSL_set_connect_state(c->ssl);
-    wolfSSL_set_alpn_protos(c->ssl, (const unsigned char *)"\x02h3", 3);
-    /* otherwise wolfSSL sends both the draft and the v1 transport parameters */
-    wolfSSL_set_quic_transport_version(c->ssl, 0x39);
-    if (inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)
-        wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host));
-    if (ep->verify_peer) wolfSSL_check_domain_name(c->ssl, host);
     ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
         wt__conn_free(c);
@@ -551,26 +550,80 @@ static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct socka
     if (n > 0) wt__sock_send(s, to, tolen, out, (size_t)n, (size_t)n);
 }
 
+static const char *wt__transport_error_name(uint64_t code) {
+    static const char *names[] = {"NO_ERROR", "INTERNAL_ERROR", "CONNECTION_REFUSED", "FLOW_CONTROL_ERROR",
+                                  "STREAM_LIMIT_ERROR", "STREAM_STATE_ERROR", "FINAL_SIZE_ERROR",
+                                  "FRAME_ENCODING_ERROR", "TRANSPORT_PARAMETER_ERROR", "CONNECTION_ID_LIMIT_ERROR",
+                                  "PROTOCOL_VIOLATION", "INVALID_TOKEN", "APPLICATION_ERROR",
+                                  "CRYPTO_BUFFER_EXCEEDED", "KEY_UPDATE_ERROR", "AEAD_LIMIT_REACHED",
+                                  "NO_VIABLE_PATH"}; /* RFC 9000 section 20.1 */
+    return code < WT__COUNTOF(names) ? names[code] : "unknown error";
+}
+
+/* The peer closed the connection (ngtcp2 now drains). During the handshake
+   its CONNECTION_CLOSE is the only word on why, so it goes to the log and
+   decides the sessions' error: a TLS alert is WT_ERR_TLS, never a timeout. */
+static int wt__conn_peer_closed(wt__conn *c) {
+    const ngtcp2_ccerr *e = ngtcp2_conn_get_ccerr(c->qc);
+    const char *peer = c->ep->server ? "client" : "server";
+    char why[2 + 200 + 1] = "";
+    size_t i, n = e->reason ? WT__MIN(e->reasonlen, 200) : 0;
+    int hs = c->state == WT__CONN_HANDSHAKE;
+    if (n) { /* the peer's words, printable only: one log line stays one line */
+        why[0] = ':', why[1] = ' ';
+        for (i = 0; i < n; i++) why[2 + i] = e->reason[i] >= 0x20 && e->reason[i] < 0x7f ? (char)e->reason[i] : '?';
+        why[2 + n] = 0;
+    }
+    if (e->type == NGTCP2_CCERR_TYPE_TRANSPORT && (e->error_code & ~(uint64_t)0xff) == NGTCP2_CRYPTO_ERROR) {
+        uint8_t alert = (uint8_t)(e->error_code & 0xff);
+        wt__log(&c->ep->log, WT_LOG_WARN, "TLS %s: the %s sent alert %u (%s)%s", hs ? "handshake failed" : "failed",
+                peer, alert, wt__tls_alert_name(alert), why);
+        return WT_ERR_TLS;
+    }
+    if (e->type == NGTCP2_CCERR_TYPE_TRANSPORT && (hs || e->error_code != NGTCP2_NO_ERROR))
+        wt__log(&c->ep->log, hs ? WT_LOG_WARN : WT_LOG_INFO, "the %s closed the connection%s: %s (0x%llx)%s", peer,
+                hs ? " during the handshake" : "", wt__transport_error_name(e->error_code),
+                (unsigned long long)e->error_code, why);
+    else if (hs)
+        wt__log(&c->ep->log, WT_LOG_WARN, "the %s closed the connection during the handshake: application error 0x%llx%s",
+                peer, (unsigned long long)e->error_code, why);
+    return WT_ERR_CLOSED;
+}
+
+static void wt__conn_abort(wt__conn *c, int liberr);
+
 static void wt__handle_read_error(wt__conn *c, int rv) {
     switch (rv) {
-    case NGTCP2_ERR_DRAINING:
-        /* the peer closed: stay quiet for the draining period */
+    case NGTCP2_ERR_DRAINING: {
+        int error = wt__conn_peer_closed(c);
+        /* stay quiet for the draining period */
         c->state = WT__CONN_DRAINING;
         c->deadline_ms = wt_loop_now_ms(c->ep->loop) + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
-        wt__conn_end_sessions(c, WT_ERR_CLOSED);
+        if (!c->fail_error) c->fail_error = error;
+        wt__conn_end_sessions(c, c->fail_error);
         break;
+    }
     case NGTCP2_ERR_DROP_CONN:
         c->state = WT__CONN_DEAD;
         break;
-    case NGTCP2_ERR_CRYPTO:
-        if (!c->fail_error) c->fail_error = WT_ERR_TLS;
-        ngtcp2_ccerr_set_tls_alert(&c->ccerr, ngtcp2_conn_get_tls_alert(c->qc), NULL, 0);
-        wt__conn_fail(c, WT_ERR_TLS, "TLS handshake failed");
+    case NGTCP2_ERR_CRYPTO: {
+        /* our TLS stack gave up: say why, and send the peer its alert */
+        uint8_t alert = ngtcp2_conn_get_tls_alert(c->qc);
+        int err = wolfSSL_get_error(c->ssl, 0);
+        if (!alert) alert = 80; /* wolfSSL named none: internal_error, not close_notify */
+        wt__log(&c->ep->log, WT_LOG_WARN, "TLS %s: %s (wolfSSL error %d): we send alert %u (%s)",
+                c->state == WT__CONN_HANDSHAKE ? "handshake failed" : "failed",
+                wolfSSL_ERR_reason_error_string((unsigned long)err), err, alert, wt__tls_alert_name(alert));
+        ngtcp2_ccerr_set_tls_alert(&c->ccerr, alert, NULL, 0);
+        wt__conn_abort(c, WT_ERR_TLS);
         break;
+    }
     default:
         if (c->ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT && c->ccerr.error_code == 0)
             ngtcp2_ccerr_set_liberr(&c->ccerr, rv, NULL, 0);
-        wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror(rv));
+        /* a callback that set fail_error has logged why already */
+        if (c->fail_error) wt__conn_abort(c, WT_ERR_QUIC);
+        else wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror(rv));
         break;
     }
 }
@@ -651,6 +704,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fr
         wt__handle_read_error(c, rv);
         return;
     }
+    c->heard = 1;
     {
         /* the peer may have moved (NAT rebinding): follow the path ngtcp2
            validated, not the source of any one packet */
@@ -827,15 +881,21 @@ void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why) {
     c->deadline_ms = 0; /* the service pass writes CONNECTION_CLOSE */
 }
 
-void wt__conn_fail(wt__conn *c, int liberr, const char *why) {
+/* Closes with the error already in c->ccerr (INTERNAL_ERROR if none). */
+static void wt__conn_abort(wt__conn *c, int liberr) {
     if (c->state >= WT__CONN_CLOSING) return;
     if (!c->fail_error) c->fail_error = liberr;
-    wt__log(&c->ep->log, WT_LOG_WARN, "connection closed: %s (%s)", why, wt_strerror(liberr));
     if (c->ccerr.error_code == 0 && c->ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT)
         ngtcp2_ccerr_set_transport_error(&c->ccerr, NGTCP2_INTERNAL_ERROR, NULL, 0);
     c->state = WT__CONN_CLOSING;
     c->dirty = 1;
     c->deadline_ms = 0;
+}
+
+void wt__conn_fail(wt__conn *c, int liberr, const char *why) {
+    if (c->state >= WT__CONN_CLOSING) return;
+    wt__log(&c->ep->log, WT_LOG_WARN, "connection closed: %s (%s)", why, wt_strerror(liberr));
+    wt__conn_abort(c, liberr);
 }
 
 /* Writes CONNECTION_CLOSE once and enters the closing period. */
@@ -932,7 +992,17 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     for (c = ep->conns; c; c = next) {
         next = c->next;
         if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms) {
-            wt__log(&ep->log, WT_LOG_INFO, "handshake timed out");
+            /* only a peer that said nothing ends here: a closing peer's
+               CONNECTION_CLOSE (a TLS alert, say) ended it sooner */
+            if (ep->server)
+                wt__log(&ep->log, WT_LOG_INFO, "handshake timed out: the client went quiet");
+            else if (c->heard)
+                wt__log(&ep->log, WT_LOG_WARN, "handshake timed out after %u ms: %s:%u answered but did not finish",
+                        (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
+            else
+                wt__log(&ep->log, WT_LOG_WARN,
+                        "handshake timed out after %u ms: no answer from %s:%u (nothing listening, or UDP blocked?)",
+                        (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             c->state = WT__CONN_DEAD;
         }

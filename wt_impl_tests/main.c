@@ -12,6 +12,7 @@ int wt_test_failed_checks;
 #include "test_proto.c"
 #include "test_cert.c"
 #include "test_smoke.c"
+#include "test_tls.c"
 #include "test_wt.c"
 #include "test_interop.c"
 #include "test_conformance.c"

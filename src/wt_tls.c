@@ -1,0 +1,187 @@
+/* wt_tls.c - TLS on wolfSSL: key-exchange groups by name, the WOLFSSL of
+   each connection, and names for TLS alerts in logs. */
+#include "wt_internal.h"
+
+#include <ctype.h>
+
+/* Names as tls_groups spells them, and their IANA code points (wolfSSL
+   uses the same numbers, so no wolfSSL enum name is needed: those differ
+   between versions). */
+static const struct wt__group {
+    const char *name, *alias;
+    uint16_t id;
+} wt__groups[] = {
+    {"X25519MLKEM768", NULL, 0x11ec},
+    {"SECP256R1MLKEM768", NULL, 0x11eb},
+    {"SECP384R1MLKEM1024", NULL, 0x11ed},
+    {"X25519", NULL, 29},
+    {"X448", NULL, 30},
+    {"P-256", "secp256r1", 23},
+    {"P-384", "secp384r1", 24},
+    {"P-521", "secp521r1", 25},
+    {"ffdhe2048", NULL, 256},
+    {"ffdhe3072", NULL, 257},
+};
+
+const char *wt__tls_group_name(uint16_t id) {
+    size_t i;
+    for (i = 0; i < WT__COUNTOF(wt__groups); i++)
+        if (wt__groups[i].id == id) return wt__groups[i].name;
+    return "unknown group";
+}
+
+const char *wt__tls_alert_name(uint8_t alert) {
+    switch (alert) { /* RFC 8446 section 6, RFC 7301 */
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 22: return "record_overflow";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 112: return "unrecognized_name";
+    case 113: return "bad_certificate_status_response";
+    case 115: return "unknown_psk_identity";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    default: return "unknown alert";
+    }
+}
+
+static int wt__name_is(const char *p, size_t n, const char *name) {
+    size_t i;
+    if (!name || strlen(name) != n) return 0;
+    for (i = 0; i < n; i++)
+        if (tolower((unsigned char)p[i]) != tolower((unsigned char)name[i])) return 0;
+    return 1;
+}
+
+/* wolfSSL's own answer to "can this build make a key share for id": which
+   groups exist depends on configure flags, FIPS and ECC_MIN_KEY_SZ in ways
+   that differ between versions, so ask instead of guessing from macros. */
+static int wt__group_usable(WOLFSSL_CTX *probe, uint16_t id) {
+    WOLFSSL *ssl = probe ? wolfSSL_new(probe) : NULL;
+    int ok = ssl && wolfSSL_UseKeyShare(ssl, id) == WOLFSSL_SUCCESS;
+    if (ssl) wolfSSL_free(ssl);
+    return ok;
+}
+
+int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log *lg) {
+    const char *p = list ? list : WT_TLS_GROUPS_DEFAULT;
+    WOLFSSL_CTX *probe = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
+    int n = 0, rv = WT_OK;
+    if (!probe) return wt__fail(lg, WT_ERR_TLS, "tls_groups: cannot make a TLS context to check them");
+    for (;;) {
+        size_t len = strcspn(p, ":"), i;
+        int k;
+        if (len == 0) {
+            rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: an empty name in \"%s\"", list);
+            break;
+        }
+        for (i = 0; i < WT__COUNTOF(wt__groups); i++)
+            if (wt__name_is(p, len, wt__groups[i].name) || wt__name_is(p, len, wt__groups[i].alias)) break;
+        if (i == WT__COUNTOF(wt__groups)) {
+            rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: unknown group \"%.*s\" in \"%s\" (see WT_TLS_GROUPS_DEFAULT)",
+                          (int)len, p, list);
+            break;
+        }
+        for (k = 0; k < n && ids[k] != wt__groups[i].id; k++) {}
+        if (k < n) {
+            rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: %s is listed twice", wt__groups[i].name);
+            break;
+        }
+        if (!wt__group_usable(probe, wt__groups[i].id)) {
+            /* the default names groups that only newer builds have */
+            if (list) {
+                rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: %s is not available in this wolfSSL build",
+                              wt__groups[i].name);
+                break;
+            }
+        } else if (n == max) {
+            rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: more than %d groups", max);
+            break;
+        } else {
+            ids[n++] = wt__groups[i].id;
+        }
+        if (!p[len]) break;
+        p += len + 1;
+    }
+    wolfSSL_CTX_free(probe);
+    if (rv == WT_OK && n == 0) rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: no usable group");
+    return rv == WT_OK ? n : rv;
+}
+
+int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares) {
+    int ids[WT__MAX_GROUPS], i, max = WT__MAX_GROUPS;
+    char names[256];
+    size_t used = 0;
+#ifdef WOLFSSL_MAX_GROUP_COUNT
+    if (max > WOLFSSL_MAX_GROUP_COUNT) max = WOLFSSL_MAX_GROUP_COUNT;
+#endif
+    if (key_shares < 0) return wt__fail(&ep->log, WT_ERR_INVALID, "tls_key_shares must not be negative");
+    ep->ngroups = wt__tls_parse_groups(list, ep->groups, max, &ep->log);
+    if (ep->ngroups < 0) return ep->ngroups;
+    for (i = 0; i < ep->ngroups; i++) {
+        ids[i] = ep->groups[i];
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ":" : "",
+                                 wt__tls_group_name(ep->groups[i]));
+        if (used >= sizeof names) used = sizeof names - 1;
+    }
+    /* the client's offer order, or the server's preference */
+    if (wolfSSL_CTX_set_groups(ep->ssl_ctx, ids, ep->ngroups) != WOLFSSL_SUCCESS)
+        return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL refused the TLS groups %s", names);
+    ep->key_shares = ep->server ? 0 : WT__MIN(key_shares ? key_shares : 2, ep->ngroups);
+    if (ep->server) wt__log(&ep->log, WT_LOG_DEBUG, "TLS groups, most preferred first: %s", names);
+    else wt__log(&ep->log, WT_LOG_DEBUG, "TLS groups offered: %s, key shares for the first %d", names, ep->key_shares);
+    return WT_OK;
+}
+
+WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
+    WOLFSSL *ssl = wolfSSL_new(ep->ssl_ctx);
+    struct in6_addr a6;
+    struct in_addr a4;
+    int i;
+    if (!ssl) {
+        wt__log(&ep->log, WT_LOG_ERROR, "wolfSSL_new failed");
+        return NULL;
+    }
+    if (ep->server) {
+        wolfSSL_set_accept_state(ssl);
+        /* wolfSSL without OPENSSL_ALL never calls an ALPN select callback */
+        wolfSSL_UseALPN(ssl, (char *)"h3", 2, WOLFSSL_ALPN_FAILED_ON_MISMATCH);
+        return ssl;
+    }
+    wolfSSL_set_connect_state(ssl);
+    wolfSSL_set_alpn_protos(ssl, (const unsigned char *)"\x02h3", 3);
+    /* otherwise wolfSSL sends both the draft and the v1 transport parameters */
+    wolfSSL_set_quic_transport_version(ssl, 0x39);
+    if (host && inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)
+        wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host));
+    if (host && ep->verify_peer) wolfSSL_check_domain_name(ssl, host);
+    /* Left alone, wolfSSL 5.9 sends one share, X25519MLKEM768, and a server
+       without ML-KEM must answer with HelloRetryRequest, which some stacks
+       cannot do. A share for each of the first groups costs a key
+       generation, not a round trip. */
+    for (i = 0; i < ep->key_shares; i++)
+        if (wolfSSL_UseKeyShare(ssl, ep->groups[i]) != WOLFSSL_SUCCESS) {
+            wt__log(&ep->log, WT_LOG_ERROR, "cannot make a TLS key share for %s", wt__tls_group_name(ep->groups[i]));
+            wolfSSL_free(ssl);
+            return NULL;
+        }
+    return ssl;
+}
