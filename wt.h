@@ -286,6 +286,15 @@ typedef struct wt_limits {
     uint32_t idle_timeout_ms;      /* QUIC idle timeout: 30000 */
     uint32_t handshake_timeout_ms; /* QUIC handshake + first session answered: 10000 */
     uint32_t udp_buffer;           /* SO_RCVBUF / SO_SNDBUF: 4 MiB */
+    uint32_t keepalive_ms;         /* PING after this much quiet, on a client and on a
+                                      server while a session is open: idle_timeout_ms
+                                      / 2; UINT32_MAX: never */
+    uint32_t glitch_burst;         /* ngtcp2 >= 1.15 closes a connection whose peer
+                                      sends more needless frames (duplicates, stale
+                                      updates) than this burst ... : 50000 */
+    uint32_t glitch_rate;          /* ... refilled at this many per second: 5000.
+                                      Loss and reordering cause them too: ngtcp2's own
+                                      10000 and 330/s can cut a long lossy transfer */
 } wt_limits;
 
 /* ================================================================ loop
@@ -294,9 +303,17 @@ typedef struct wt_limits {
  * To embed wt.h in another event loop (epoll, libuv, a game loop), watch
  * the descriptors from wt_loop_pollfds, wake up after wt_loop_timeout ms
  * at the latest, and call wt_loop_process each time. */
+/* The loop's clock: monotonic nanoseconds. Tests and simulations give a
+   virtual one; every timer, timeout and QUIC timestamp reads it. */
+typedef struct wt_clock {
+    uint64_t (*now_ns)(void *user);  /* NULL: CLOCK_MONOTONIC */
+    void *user;
+} wt_clock;
+
 typedef struct wt_loop_config {
     wt_allocator alloc;
     wt_log log;
+    wt_clock clock;
 } wt_loop_config;
 
 typedef void (*wt_timer_fn)(wt_loop *loop, void *user);
@@ -345,6 +362,26 @@ uint64_t wt_loop_now_ms(wt_loop *loop);
  * (logged). */
 #define WT_TLS_GROUPS_DEFAULT "X25519MLKEM768:X25519:P-256:P-384:P-521"
 
+/* ================================================================ sans-I/O
+ * An app or client with io.send set opens no socket: every UDP datagram it
+ * sends goes to send(), and you hand it every datagram that arrives with
+ * wt_app_input / wt_client_input (not from a handler), then run
+ * wt_loop_process when wt_loop_timeout says (0 right after an input). With
+ * a wt_clock on the loop this drives the whole stack without a kernel: a
+ * device with its own UDP stack, or a simulated network in tests.
+ * Addresses are struct sockaddr bytes (sockaddr_in or sockaddr_in6). */
+typedef struct wt_io {
+    /* Sends len bytes from local to remote as UDP datagrams of segment
+       bytes each (the last may be shorter). Return 0, or a negative value
+       to drop them (QUIC recovers, as from any loss). */
+    int (*send)(void *user, const void *local, size_t local_len, const void *remote, size_t remote_len,
+                const uint8_t *data, size_t len, size_t segment);
+    void *user;
+    const char *local_host;  /* client: its address, numeric (NULL: "127.0.0.1" or "::1"
+                                after the server's family); a server uses its host */
+    int local_port;          /* client: its port (0: 50000) */
+} wt_io;
+
 /* ================================================================ server (app) */
 typedef void (*wt_app_hook)(wt_app *app, void *user);
 
@@ -366,6 +403,8 @@ typedef struct wt_app_config {
                                 <= 1024 bytes) before its connection closes */
     const char *tls_groups;  /* NULL: WT_TLS_GROUPS_DEFAULT. The key-exchange
                                 groups accepted, most preferred first (see TLS) */
+    wt_io io;                /* io.send set: no socket (see sans-I/O); host must
+                                then be numeric and port explicit */
 } wt_app_config;
 
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
@@ -385,6 +424,9 @@ void wt_app_stop(wt_app *app);
    hooks if startup ran, frees the app (and its loop if it owns it). */
 void wt_app_destroy(wt_app *app);
 int wt_app_port(const wt_app *app);          /* the bound port */
+/* Sans-I/O: one UDP datagram that arrived from `from` (sockaddr bytes).
+   WT_ERR_STATE without io.send, from a handler, or before wt_app_start. */
+int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 wt_loop *wt_app_loop(wt_app *app);
 size_t wt_app_session_count(const wt_app *app);
 
@@ -405,6 +447,7 @@ typedef struct wt_client_config {
                                        groups offered, in this order (see TLS) */
     int tls_key_shares;             /* 0: 2. The first ClientHello carries key
                                        shares for this many groups of tls_groups */
+    wt_io io;                       /* io.send set: no socket (see sans-I/O) */
 } wt_client_config;
 
 wt_client *wt_client_create(const wt_client_config *cfg);
@@ -414,6 +457,8 @@ wt_client *wt_client_create(const wt_client_config *cfg);
 int wt_client_connect(wt_client *client, const char *url, wt_handler fn, void *user, wt_session **out);
 void wt_client_destroy(wt_client *client);
 wt_loop *wt_client_loop(wt_client *client);
+/* Sans-I/O: one UDP datagram from the server at `from` (see wt_app_input). */
+int wt_client_input(wt_client *client, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 
 /* ================================================================ session */
 uint64_t wt_session_id(const wt_session *s);
@@ -772,6 +817,7 @@ typedef struct wt__conn wt__conn;
 
 typedef struct wt__sock {
     int fd;
+    int virt;         /* sans-I/O: no fd, sends go to ep->io.send */
     int want_write;   /* the last send hit EAGAIN */
     int gso;          /* UDP_SEGMENT works on it; -1 unknown */
     struct sockaddr_storage local;
@@ -799,6 +845,7 @@ typedef struct wt__queued_event {
 struct wt_loop {
     wt_allocator alloc;
     wt_log log;
+    wt_clock clock;
     wt__ep *eps;
     wt__timer *timers;
     size_t ntimers, timers_cap;
@@ -819,6 +866,7 @@ struct wt__ep {
     int owns_loop;                /* made by wt__ep_init: destroyed with it */
     wt__ep *next;
     int server;
+    wt_io io;                     /* io.send set: virtual sockets only */
     wt_allocator alloc;
     wt_log log;
     wt_limits lim;
@@ -986,7 +1034,8 @@ struct wt_stream {
 };
 
 /* ---- loop (wt_loop.c) */
-uint64_t wt__now_ns(void);
+/* The loop's clock (its wt_clock, or CLOCK_MONOTONIC), in nanoseconds. */
+uint64_t wt__loop_ns(wt_loop *loop);
 int wt__loop_add_ep(wt_loop *loop, wt__ep *ep);
 /* Logs and returns 1 when called from inside wt_loop_process (a handler or
    a timer), where destroying would pull the stack out from under it. */
@@ -1005,6 +1054,8 @@ void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
 int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 void wt__sock_close(wt__sock *s);
 void wt__ep_wait(wt__ep *ep, int timeout_ms);
+/* Sans-I/O: a datagram for ep from outside (wt_app_input, wt_client_input). */
+int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len);
 /* Sends packets of equal size (the last may be shorter) to one address. */
 int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
                   size_t len, size_t seg);
@@ -1041,6 +1092,7 @@ int wt__conn_write(wt__conn *c);
 void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why);
 void wt__conn_fail(wt__conn *c, int liberr, const char *why);
 void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n);
+void wt__conn_keepalive(wt__conn *c); /* after the session count changes */
 
 /* ---- HTTP/3 (wt_h3.c) */
 int wt__h3_init(wt__conn *c);
@@ -1627,16 +1679,14 @@ int wt_cert_sha256(const char *cert_file, uint8_t out[32]) {
 #define UDP_SEGMENT 103
 #endif
 
-uint64_t wt__now_ns(void) {
+uint64_t wt__loop_ns(wt_loop *loop) {
     struct timespec ts;
+    if (loop && loop->clock.now_ns) return loop->clock.now_ns(loop->clock.user);
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t wt_loop_now_ms(wt_loop *loop) {
-    WT__UNUSED(loop);
-    return wt__now_ns() / 1000000ULL;
-}
+uint64_t wt_loop_now_ms(wt_loop *loop) { return wt__loop_ns(loop) / 1000000ULL; }
 
 wt_loop *wt_loop_create(const wt_loop_config *cfg) {
     wt_loop_config zero;
@@ -1652,6 +1702,7 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
     }
     loop->alloc = cfg->alloc;
     loop->log = cfg->log;
+    loop->clock = cfg->clock;
     loop->rxbuf = (uint8_t *)wt__alloc(&loop->alloc, WT__RECV_BATCH * WT__PKT_BUF);
     if (!loop->rxbuf) {
         wt__free(&cfg->alloc, loop);
@@ -1828,10 +1879,46 @@ static void wt__sock_buffers(wt__ep *ep, int fd) {
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 }
 
+/* Sans-I/O: a socket that is only an address. A server's is the address
+   it would bind; a client's comes from io.local_host/local_port. */
+static int wt__sock_open_virtual(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it) {
+    wt__sock *s = &ep->socks[ep->nsocks];
+    const char *host = ep->io.local_host ? ep->io.local_host : addr->sa_family == AF_INET6 ? "::1" : "127.0.0.1";
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+    s->virt = 1;
+    s->ep = ep;
+    s->gso = 1;
+    if (bind_it) {
+        memcpy(&s->local, addr, len);
+        s->local_len = len;
+    } else {
+        uint16_t port = htons((uint16_t)(ep->io.local_port ? ep->io.local_port : 50000));
+        if (addr->sa_family == AF_INET6) {
+            struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&s->local;
+            a6->sin6_family = AF_INET6;
+            a6->sin6_port = port;
+            if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) goto bad;
+            s->local_len = sizeof *a6;
+        } else {
+            struct sockaddr_in *a4 = (struct sockaddr_in *)&s->local;
+            a4->sin_family = AF_INET;
+            a4->sin_port = port;
+            if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) goto bad;
+            s->local_len = sizeof *a4;
+        }
+    }
+    ep->nsocks++;
+    return ep->nsocks - 1;
+bad:
+    return wt__fail(&ep->log, WT_ERR_INVALID, "io.local_host %s is not a numeric address of the server's family", host);
+}
+
 int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it) {
     wt__sock *s;
     int fd, one = 1, zero = 0;
     if (ep->nsocks >= WT__MAX_SOCKS) return wt__fail(&ep->log, WT_ERR_LIMIT, "more than %d sockets", WT__MAX_SOCKS);
+    if (ep->io.send) return wt__sock_open_virtual(ep, addr, len, bind_it);
     fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (fd < 0) return wt__fail(&ep->log, WT_ERR_IO, "socket: %s", strerror(errno));
     if (addr->sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
@@ -1909,6 +1996,11 @@ int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const
     struct mmsghdr msgs[WT__SEND_BATCH];
     struct iovec iov[WT__SEND_BATCH];
     size_t n = 0, off, done = 0;
+    if (s->virt) {
+        wt__ep *ep = s->ep;
+        return ep->io.send(ep->io.user, &s->local, s->local_len, to, tolen, buf, len, seg) < 0 ? WT_ERR_WOULDBLOCK
+                                                                                                : WT_OK;
+    }
     if (len > seg && s->gso != 0) {
         if (wt__send_gso(s, to, tolen, buf, len, seg) >= 0) {
             s->gso = 1;
@@ -1994,7 +2086,26 @@ void wt__ep_wait(wt__ep *ep, int timeout_ms) {
         }
     if (poll(pfd, (nfds_t)n, timeout_ms) <= 0) return;
     for (i = 0; i < ep->nsocks; i++)
-        if (ep->socks[i].fd >= 0) wt__sock_read(ep->loop, &ep->socks[i], wt__now_ns());
+        if (ep->socks[i].fd >= 0) wt__sock_read(ep->loop, &ep->socks[i], wt__loop_ns(ep->loop));
+}
+
+int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len) {
+    const struct sockaddr *sa = (const struct sockaddr *)from;
+    wt_loop *loop = ep->loop;
+    int i;
+    if (!ep->io.send) return wt__fail(&ep->log, WT_ERR_STATE, "input: only with io.send set (sans-I/O)");
+    if (!from || !pkt || fromlen < sizeof(struct sockaddr_in) || fromlen > sizeof(struct sockaddr_storage))
+        return wt__fail(&ep->log, WT_ERR_INVALID, "input: a packet and a sockaddr are needed");
+    if (loop->processing || loop->in_handler) return wt__fail(&ep->log, WT_ERR_STATE, "input: not from a handler or timer");
+    for (i = 0; i < ep->nsocks; i++)
+        if (ep->socks[i].virt && ep->socks[i].local.ss_family == sa->sa_family) break;
+    if (i == ep->nsocks) return wt__fail(&ep->log, WT_ERR_STATE, "input: no address of that family (not started?)");
+    wt__loop_enter(loop);
+    loop->processing = 1; /* handlers may run: destroy from them is refused */
+    wt__ep_on_packet(ep, &ep->socks[i], sa, (socklen_t)fromlen, pkt, len, wt__loop_ns(loop));
+    loop->processing = 0;
+    wt__loop_leave(loop);
+    return WT_OK;
 }
 
 /* ---------------------------------------------------------------- the loop */
@@ -2030,9 +2141,10 @@ int wt_loop_timeout(wt_loop *loop) {
 
 int wt_loop_process(wt_loop *loop) {
     wt__ep *ep, *next;
-    uint64_t now = wt__now_ns();
+    uint64_t now;
     int i;
     if (!loop) return WT_ERR_INVALID;
+    now = wt__loop_ns(loop);
     if (loop->processing || loop->in_handler) return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
     loop->processing = 1;
     wt__loop_enter(loop);
@@ -2046,7 +2158,7 @@ int wt_loop_process(wt_loop *loop) {
     wt__run_timers(loop);
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
-        wt__ep_service(ep, wt__now_ns());
+        wt__ep_service(ep, wt__loop_ns(loop));
     }
     wt__loop_leave(loop);
     loop->processing = 0;
@@ -2300,7 +2412,10 @@ static const wt_limits wt__default_limits = {
     16 * 1024,        /* max_header_bytes */
     30000,            /* idle_timeout_ms */
     10000,            /* handshake_timeout_ms */
-    4 * 1024 * 1024   /* udp_buffer */
+    4 * 1024 * 1024,  /* udp_buffer */
+    0,                /* keepalive_ms: idle_timeout_ms / 2, set below */
+    50000,            /* glitch_burst */
+    5000              /* glitch_rate */
 };
 
 /* ---------------------------------------------------------------- memory hooks */
@@ -2330,6 +2445,7 @@ int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc
     for (i = 0; i < sizeof(wt_limits) / sizeof(uint32_t); i++)
         if (o[i] == 0) o[i] = d[i];
     if (ep->lim.max_header_bytes < 1024) ep->lim.max_header_bytes = 1024;
+    if (!ep->lim.keepalive_ms) ep->lim.keepalive_ms = ep->lim.idle_timeout_ms / 2;
     ep->mem.user_data = &ep->alloc;
     ep->mem.malloc = wt__mem_malloc;
     ep->mem.free = wt__mem_free;
@@ -2534,6 +2650,7 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
                 group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
+    wt__conn_keepalive(c);
     if (wt__h3_init(c) != WT_OK) return NGTCP2_ERR_CALLBACK_FAILURE;
     return 0;
 }
@@ -2650,6 +2767,10 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     s->handshake_timeout = (uint64_t)l->handshake_timeout_ms * WT__NS_PER_MS;
     s->max_window = l->conn_window;
     s->max_stream_window = l->stream_window;
+#if NGTCP2_VERSION_NUM >= 0x010f00
+    s->glitch_ratelim_burst = l->glitch_burst;
+    s->glitch_ratelim_rate = l->glitch_rate;
+#endif
     s->rand_ctx.native_handle = c->ep;
     if (c->ep->log.level >= WT_LOG_DEBUG && getenv("WT_NGTCP2_DEBUG")) s->log_printf = wt__ngtcp2_log;
     ngtcp2_transport_params_default(tp);
@@ -2775,7 +2896,8 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     ngtcp2_path path;
     int i, rv;
     for (i = 0; i < ep->nsocks; i++)
-        if (ep->socks[i].fd >= 0 && ep->socks[i].local.ss_family == to->sa_family) sock = &ep->socks[i];
+        if ((ep->socks[i].fd >= 0 || ep->socks[i].virt) && ep->socks[i].local.ss_family == to->sa_family)
+            sock = &ep->socks[i];
     if (!sock) {
         int k = wt__sock_open(ep, to, tolen, 0);
         if (k < 0) return NULL;
@@ -2785,7 +2907,7 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     if (!c) return NULL;
     c->host = wt__strdup(&ep->alloc, host);
     c->port = port;
-    wt__settings(c, &s, &tp, wt__now_ns());
+    wt__settings(c, &s, &tp, wt__loop_ns(ep->loop));
     scid.datalen = WT__SCID_LEN;
     dcid.datalen = 18;
     wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
@@ -2904,6 +3026,10 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
             ngtcp2_ccerr_set_liberr(&c->ccerr, rv, NULL, 0);
         /* a callback that set fail_error has logged why already */
         if (c->fail_error) wt__conn_abort(c, WT_ERR_QUIC);
+        else if (rv == NGTCP2_ERR_INTERNAL)
+            /* what ngtcp2's glitch limiter returns, and nearly nothing else */
+            wt__conn_fail(c, WT_ERR_QUIC, "ngtcp2 internal error: the peer sent too many needless frames "
+                                          "(limits.glitch_burst / glitch_rate; heavy loss or reordering too)");
         else wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror(rv));
         break;
     }
@@ -2998,6 +3124,14 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fr
     c->dirty = 1;
 }
 
+/* Idle sessions must not die of the idle timeout: a client pings whenever
+   it is quiet for keepalive_ms, a server while it has a session open. */
+void wt__conn_keepalive(wt__conn *c) {
+    uint32_t ms = c->ep->lim.keepalive_ms;
+    int on = ms != UINT32_MAX && (!c->ep->server || c->nsessions > 0);
+    if (c->qc) ngtcp2_conn_set_keep_alive_timeout(c->qc, on ? (uint64_t)ms * WT__NS_PER_MS : UINT64_MAX);
+}
+
 /* ---------------------------------------------------------------- packets out */
 void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
     if (!n || !c->qc) return;
@@ -3032,7 +3166,7 @@ int wt__conn_write(wt__conn *c) {
     uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
     ngtcp2_path_storage ps, batch_ps;
-    uint64_t now = wt__now_ns();
+    uint64_t now = wt__loop_ns(c->ep->loop);
     int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1;
     if (c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) {
         c->dirty = 0;
@@ -3193,7 +3327,7 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     ngtcp2_path_storage_zero(&ps);
     /* a fresh timestamp: the write loop may have used a later one than the
        caller's, and ngtcp2 wants time never to go back */
-    now_ns = wt__now_ns();
+    now_ns = wt__loop_ns(c->ep->loop);
     n = ngtcp2_conn_write_connection_close(c->qc, &ps.path, &pi, buf, sizeof buf, &c->ccerr, now_ns);
     if (n <= 0) {
         c->state = WT__CONN_DEAD;
@@ -3220,7 +3354,7 @@ static int wt__conn_close_unacked(wt__conn *c) {
 void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     wt__conn *c;
     wt_session *s;
-    uint64_t now = wt__now_ns(), deadline = now;
+    uint64_t now = wt__loop_ns(ep->loop), deadline = now;
     wt__loop_enter(ep->loop);
     /* each session hears its close capsule (with our code) before the
        connection goes: CONNECTION_CLOSE alone tells the peer nothing */
@@ -3236,16 +3370,17 @@ void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
         int waiting = 0;
         wt__ep_service(ep, now);
         for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_unacked(c);
-        now = wt__now_ns();
-        if (!waiting || now >= deadline) break;
+        now = wt__loop_ns(ep->loop);
+        /* sans-I/O: the acknowledgements come through wt_*_input, not here */
+        if (!waiting || now >= deadline || ep->io.send) break;
         {
             uint64_t wait = (deadline - now) / WT__NS_PER_MS + 1, due = wt__ep_expiry_ms(ep), t = now / WT__NS_PER_MS;
             wt__ep_wait(ep, (int)(due <= t ? 0 : WT__MIN(wait, due - t)));
         }
-        now = wt__now_ns();
+        now = wt__loop_ns(ep->loop);
     }
     for (c = ep->conns; c; c = c->next) wt__conn_close(c, WT__H3_NO_ERROR, "shutting down");
-    wt__ep_service(ep, wt__now_ns());
+    wt__ep_service(ep, wt__loop_ns(ep->loop));
     wt__loop_leave(ep->loop);
 }
 
@@ -4132,7 +4267,7 @@ static void wt__session_opened(wt_session *s) {
     wt_event ev;
     s->conn->session_seen = 1;
     s->state = WT__SESS_OPEN;
-    s->conn->nsessions++;
+    if (s->conn->nsessions++ == 0) wt__conn_keepalive(s->conn);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_SESSION_OPEN;
     wt__session_emit(s, &ev);
@@ -4277,7 +4412,7 @@ void wt__session_end(wt_session *s, int error) {
     int was_open = s->state == WT__SESS_OPEN || s->state == WT__SESS_CLOSING;
     if (s->state == WT__SESS_CLOSED) return;
     s->state = WT__SESS_CLOSED;
-    if (was_open && c->nsessions > 0) c->nsessions--;
+    if (was_open && c->nsessions > 0 && --c->nsessions == 0) wt__conn_keepalive(c);
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
     if (s->server && !s->responded && !s->connect_closed && c->qc && c->state <= WT__CONN_OPEN) {
@@ -5388,6 +5523,11 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     app->ep.owner = app;
     app->ep.on_request = wt__app_on_request;
+    app->ep.io = cfg->io;
+    if (cfg->io.send && cfg->port == -1) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: with io.send (no socket) the port must be given");
+        goto fail;
+    }
     if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
     app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
@@ -5471,7 +5611,7 @@ int wt_app_start(wt_app *app) {
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | (app->ep.io.send ? AI_NUMERICHOST : 0);
     snprintf(port, sizeof port, "%d", app->port < 0 ? 0 : app->port);
     rv = getaddrinfo(app->host, port, &hints, &res);
     if (rv != 0) return wt__fail(&app->ep.log, WT_ERR_IO, "cannot resolve %s: %s", app->host, gai_strerror(rv));
@@ -5560,6 +5700,12 @@ void wt_app_destroy(wt_app *app) {
 }
 
 int wt_app_port(const wt_app *app) { return app ? app->bound_port : 0; }
+
+int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len) {
+    if (!app) return WT_ERR_INVALID;
+    if (!app->started) return wt__fail(&app->ep.log, WT_ERR_STATE, "wt_app_input: call wt_app_start first");
+    return wt__ep_input(&app->ep, from, from_len, pkt, len);
+}
 wt_loop *wt_app_loop(wt_app *app) { return app ? app->ep.loop : NULL; }
 
 size_t wt_app_session_count(const wt_app *app) {
@@ -5645,6 +5791,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     if (wt__ep_init(&cl->ep, cfg->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     cl->ep.owner = cl;
     cl->ep.on_request = wt__client_no_request;
+    cl->ep.io = cfg->io;
     if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
     if (cfg->ca_file) {
         if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {
@@ -5774,6 +5921,10 @@ void wt_client_destroy(wt_client *cl) {
 }
 
 wt_loop *wt_client_loop(wt_client *cl) { return cl ? cl->ep.loop : NULL; }
+
+int wt_client_input(wt_client *cl, const void *from, size_t from_len, const uint8_t *pkt, size_t len) {
+    return cl ? wt__ep_input(&cl->ep, from, from_len, pkt, len) : WT_ERR_INVALID;
+}
 /* ---- end file: src/wt_client.c ---- */
 #endif /* WT__IMPLEMENTATION_INCLUDED */
 #endif /* WT_IMPLEMENTATION */

@@ -284,6 +284,15 @@ typedef struct wt_limits {
     uint32_t idle_timeout_ms;      /* QUIC idle timeout: 30000 */
     uint32_t handshake_timeout_ms; /* QUIC handshake + first session answered: 10000 */
     uint32_t udp_buffer;           /* SO_RCVBUF / SO_SNDBUF: 4 MiB */
+    uint32_t keepalive_ms;         /* PING after this much quiet, on a client and on a
+                                      server while a session is open: idle_timeout_ms
+                                      / 2; UINT32_MAX: never */
+    uint32_t glitch_burst;         /* ngtcp2 >= 1.15 closes a connection whose peer
+                                      sends more needless frames (duplicates, stale
+                                      updates) than this burst ... : 50000 */
+    uint32_t glitch_rate;          /* ... refilled at this many per second: 5000.
+                                      Loss and reordering cause them too: ngtcp2's own
+                                      10000 and 330/s can cut a long lossy transfer */
 } wt_limits;
 
 /* ================================================================ loop
@@ -292,9 +301,17 @@ typedef struct wt_limits {
  * To embed wt.h in another event loop (epoll, libuv, a game loop), watch
  * the descriptors from wt_loop_pollfds, wake up after wt_loop_timeout ms
  * at the latest, and call wt_loop_process each time. */
+/* The loop's clock: monotonic nanoseconds. Tests and simulations give a
+   virtual one; every timer, timeout and QUIC timestamp reads it. */
+typedef struct wt_clock {
+    uint64_t (*now_ns)(void *user);  /* NULL: CLOCK_MONOTONIC */
+    void *user;
+} wt_clock;
+
 typedef struct wt_loop_config {
     wt_allocator alloc;
     wt_log log;
+    wt_clock clock;
 } wt_loop_config;
 
 typedef void (*wt_timer_fn)(wt_loop *loop, void *user);
@@ -343,6 +360,26 @@ uint64_t wt_loop_now_ms(wt_loop *loop);
  * (logged). */
 #define WT_TLS_GROUPS_DEFAULT "X25519MLKEM768:X25519:P-256:P-384:P-521"
 
+/* ================================================================ sans-I/O
+ * An app or client with io.send set opens no socket: every UDP datagram it
+ * sends goes to send(), and you hand it every datagram that arrives with
+ * wt_app_input / wt_client_input (not from a handler), then run
+ * wt_loop_process when wt_loop_timeout says (0 right after an input). With
+ * a wt_clock on the loop this drives the whole stack without a kernel: a
+ * device with its own UDP stack, or a simulated network in tests.
+ * Addresses are struct sockaddr bytes (sockaddr_in or sockaddr_in6). */
+typedef struct wt_io {
+    /* Sends len bytes from local to remote as UDP datagrams of segment
+       bytes each (the last may be shorter). Return 0, or a negative value
+       to drop them (QUIC recovers, as from any loss). */
+    int (*send)(void *user, const void *local, size_t local_len, const void *remote, size_t remote_len,
+                const uint8_t *data, size_t len, size_t segment);
+    void *user;
+    const char *local_host;  /* client: its address, numeric (NULL: "127.0.0.1" or "::1"
+                                after the server's family); a server uses its host */
+    int local_port;          /* client: its port (0: 50000) */
+} wt_io;
+
 /* ================================================================ server (app) */
 typedef void (*wt_app_hook)(wt_app *app, void *user);
 
@@ -364,6 +401,8 @@ typedef struct wt_app_config {
                                 <= 1024 bytes) before its connection closes */
     const char *tls_groups;  /* NULL: WT_TLS_GROUPS_DEFAULT. The key-exchange
                                 groups accepted, most preferred first (see TLS) */
+    wt_io io;                /* io.send set: no socket (see sans-I/O); host must
+                                then be numeric and port explicit */
 } wt_app_config;
 
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
@@ -383,6 +422,9 @@ void wt_app_stop(wt_app *app);
    hooks if startup ran, frees the app (and its loop if it owns it). */
 void wt_app_destroy(wt_app *app);
 int wt_app_port(const wt_app *app);          /* the bound port */
+/* Sans-I/O: one UDP datagram that arrived from `from` (sockaddr bytes).
+   WT_ERR_STATE without io.send, from a handler, or before wt_app_start. */
+int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 wt_loop *wt_app_loop(wt_app *app);
 size_t wt_app_session_count(const wt_app *app);
 
@@ -403,6 +445,7 @@ typedef struct wt_client_config {
                                        groups offered, in this order (see TLS) */
     int tls_key_shares;             /* 0: 2. The first ClientHello carries key
                                        shares for this many groups of tls_groups */
+    wt_io io;                       /* io.send set: no socket (see sans-I/O) */
 } wt_client_config;
 
 wt_client *wt_client_create(const wt_client_config *cfg);
@@ -412,6 +455,8 @@ wt_client *wt_client_create(const wt_client_config *cfg);
 int wt_client_connect(wt_client *client, const char *url, wt_handler fn, void *user, wt_session **out);
 void wt_client_destroy(wt_client *client);
 wt_loop *wt_client_loop(wt_client *client);
+/* Sans-I/O: one UDP datagram from the server at `from` (see wt_app_input). */
+int wt_client_input(wt_client *client, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 
 /* ================================================================ session */
 uint64_t wt_session_id(const wt_session *s);

@@ -78,6 +78,11 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     app->ep.owner = app;
     app->ep.on_request = wt__app_on_request;
+    app->ep.io = cfg->io;
+    if (cfg->io.send && cfg->port == -1) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: with io.send (no socket) the port must be given");
+        goto fail;
+    }
     if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
     app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
@@ -161,7 +166,7 @@ int wt_app_start(wt_app *app) {
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | (app->ep.io.send ? AI_NUMERICHOST : 0);
     snprintf(port, sizeof port, "%d", app->port < 0 ? 0 : app->port);
     rv = getaddrinfo(app->host, port, &hints, &res);
     if (rv != 0) return wt__fail(&app->ep.log, WT_ERR_IO, "cannot resolve %s: %s", app->host, gai_strerror(rv));
@@ -250,6 +255,12 @@ void wt_app_destroy(wt_app *app) {
 }
 
 int wt_app_port(const wt_app *app) { return app ? app->bound_port : 0; }
+
+int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len) {
+    if (!app) return WT_ERR_INVALID;
+    if (!app->started) return wt__fail(&app->ep.log, WT_ERR_STATE, "wt_app_input: call wt_app_start first");
+    return wt__ep_input(&app->ep, from, from_len, pkt, len);
+}
 wt_loop *wt_app_loop(wt_app *app) { return app ? app->ep.loop : NULL; }
 
 size_t wt_app_session_count(const wt_app *app) {

@@ -73,6 +73,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     if (wt__ep_init(&cl->ep, cfg->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     cl->ep.owner = cl;
     cl->ep.on_request = wt__client_no_request;
+    cl->ep.io = cfg->io;
     if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
     if (cfg->ca_file) {
         if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {
@@ -202,3 +203,7 @@ void wt_client_destroy(wt_client *cl) {
 }
 
 wt_loop *wt_client_loop(wt_client *cl) { return cl ? cl->ep.loop : NULL; }
+
+int wt_client_input(wt_client *cl, const void *from, size_t from_len, const uint8_t *pkt, size_t len) {
+    return cl ? wt__ep_input(&cl->ep, from, from_len, pkt, len) : WT_ERR_INVALID;
+}

@@ -212,6 +212,7 @@ typedef struct wt__conn wt__conn;
 
 typedef struct wt__sock {
     int fd;
+    int virt;         /* sans-I/O: no fd, sends go to ep->io.send */
     int want_write;   /* the last send hit EAGAIN */
     int gso;          /* UDP_SEGMENT works on it; -1 unknown */
     struct sockaddr_storage local;
@@ -239,6 +240,7 @@ typedef struct wt__queued_event {
 struct wt_loop {
     wt_allocator alloc;
     wt_log log;
+    wt_clock clock;
     wt__ep *eps;
     wt__timer *timers;
     size_t ntimers, timers_cap;
@@ -259,6 +261,7 @@ struct wt__ep {
     int owns_loop;                /* made by wt__ep_init: destroyed with it */
     wt__ep *next;
     int server;
+    wt_io io;                     /* io.send set: virtual sockets only */
     wt_allocator alloc;
     wt_log log;
     wt_limits lim;
@@ -426,7 +429,8 @@ struct wt_stream {
 };
 
 /* ---- loop (wt_loop.c) */
-uint64_t wt__now_ns(void);
+/* The loop's clock (its wt_clock, or CLOCK_MONOTONIC), in nanoseconds. */
+uint64_t wt__loop_ns(wt_loop *loop);
 int wt__loop_add_ep(wt_loop *loop, wt__ep *ep);
 /* Logs and returns 1 when called from inside wt_loop_process (a handler or
    a timer), where destroying would pull the stack out from under it. */
@@ -445,6 +449,8 @@ void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
 int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 void wt__sock_close(wt__sock *s);
 void wt__ep_wait(wt__ep *ep, int timeout_ms);
+/* Sans-I/O: a datagram for ep from outside (wt_app_input, wt_client_input). */
+int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len);
 /* Sends packets of equal size (the last may be shorter) to one address. */
 int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
                   size_t len, size_t seg);
@@ -481,6 +487,7 @@ int wt__conn_write(wt__conn *c);
 void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why);
 void wt__conn_fail(wt__conn *c, int liberr, const char *why);
 void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n);
+void wt__conn_keepalive(wt__conn *c); /* after the session count changes */
 
 /* ---- HTTP/3 (wt_h3.c) */
 int wt__h3_init(wt__conn *c);

@@ -11,16 +11,14 @@
 #define UDP_SEGMENT 103
 #endif
 
-uint64_t wt__now_ns(void) {
+uint64_t wt__loop_ns(wt_loop *loop) {
     struct timespec ts;
+    if (loop && loop->clock.now_ns) return loop->clock.now_ns(loop->clock.user);
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t wt_loop_now_ms(wt_loop *loop) {
-    WT__UNUSED(loop);
-    return wt__now_ns() / 1000000ULL;
-}
+uint64_t wt_loop_now_ms(wt_loop *loop) { return wt__loop_ns(loop) / 1000000ULL; }
 
 wt_loop *wt_loop_create(const wt_loop_config *cfg) {
     wt_loop_config zero;
@@ -36,6 +34,7 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
     }
     loop->alloc = cfg->alloc;
     loop->log = cfg->log;
+    loop->clock = cfg->clock;
     loop->rxbuf = (uint8_t *)wt__alloc(&loop->alloc, WT__RECV_BATCH * WT__PKT_BUF);
     if (!loop->rxbuf) {
         wt__free(&cfg->alloc, loop);
@@ -212,10 +211,46 @@ static void wt__sock_buffers(wt__ep *ep, int fd) {
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 }
 
+/* Sans-I/O: a socket that is only an address. A server's is the address
+   it would bind; a client's comes from io.local_host/local_port. */
+static int wt__sock_open_virtual(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it) {
+    wt__sock *s = &ep->socks[ep->nsocks];
+    const char *host = ep->io.local_host ? ep->io.local_host : addr->sa_family == AF_INET6 ? "::1" : "127.0.0.1";
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+    s->virt = 1;
+    s->ep = ep;
+    s->gso = 1;
+    if (bind_it) {
+        memcpy(&s->local, addr, len);
+        s->local_len = len;
+    } else {
+        uint16_t port = htons((uint16_t)(ep->io.local_port ? ep->io.local_port : 50000));
+        if (addr->sa_family == AF_INET6) {
+            struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&s->local;
+            a6->sin6_family = AF_INET6;
+            a6->sin6_port = port;
+            if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) goto bad;
+            s->local_len = sizeof *a6;
+        } else {
+            struct sockaddr_in *a4 = (struct sockaddr_in *)&s->local;
+            a4->sin_family = AF_INET;
+            a4->sin_port = port;
+            if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) goto bad;
+            s->local_len = sizeof *a4;
+        }
+    }
+    ep->nsocks++;
+    return ep->nsocks - 1;
+bad:
+    return wt__fail(&ep->log, WT_ERR_INVALID, "io.local_host %s is not a numeric address of the server's family", host);
+}
+
 int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it) {
     wt__sock *s;
     int fd, one = 1, zero = 0;
     if (ep->nsocks >= WT__MAX_SOCKS) return wt__fail(&ep->log, WT_ERR_LIMIT, "more than %d sockets", WT__MAX_SOCKS);
+    if (ep->io.send) return wt__sock_open_virtual(ep, addr, len, bind_it);
     fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (fd < 0) return wt__fail(&ep->log, WT_ERR_IO, "socket: %s", strerror(errno));
     if (addr->sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
@@ -293,6 +328,11 @@ int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const
     struct mmsghdr msgs[WT__SEND_BATCH];
     struct iovec iov[WT__SEND_BATCH];
     size_t n = 0, off, done = 0;
+    if (s->virt) {
+        wt__ep *ep = s->ep;
+        return ep->io.send(ep->io.user, &s->local, s->local_len, to, tolen, buf, len, seg) < 0 ? WT_ERR_WOULDBLOCK
+                                                                                                : WT_OK;
+    }
     if (len > seg && s->gso != 0) {
         if (wt__send_gso(s, to, tolen, buf, len, seg) >= 0) {
             s->gso = 1;
@@ -378,7 +418,26 @@ void wt__ep_wait(wt__ep *ep, int timeout_ms) {
         }
     if (poll(pfd, (nfds_t)n, timeout_ms) <= 0) return;
     for (i = 0; i < ep->nsocks; i++)
-        if (ep->socks[i].fd >= 0) wt__sock_read(ep->loop, &ep->socks[i], wt__now_ns());
+        if (ep->socks[i].fd >= 0) wt__sock_read(ep->loop, &ep->socks[i], wt__loop_ns(ep->loop));
+}
+
+int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len) {
+    const struct sockaddr *sa = (const struct sockaddr *)from;
+    wt_loop *loop = ep->loop;
+    int i;
+    if (!ep->io.send) return wt__fail(&ep->log, WT_ERR_STATE, "input: only with io.send set (sans-I/O)");
+    if (!from || !pkt || fromlen < sizeof(struct sockaddr_in) || fromlen > sizeof(struct sockaddr_storage))
+        return wt__fail(&ep->log, WT_ERR_INVALID, "input: a packet and a sockaddr are needed");
+    if (loop->processing || loop->in_handler) return wt__fail(&ep->log, WT_ERR_STATE, "input: not from a handler or timer");
+    for (i = 0; i < ep->nsocks; i++)
+        if (ep->socks[i].virt && ep->socks[i].local.ss_family == sa->sa_family) break;
+    if (i == ep->nsocks) return wt__fail(&ep->log, WT_ERR_STATE, "input: no address of that family (not started?)");
+    wt__loop_enter(loop);
+    loop->processing = 1; /* handlers may run: destroy from them is refused */
+    wt__ep_on_packet(ep, &ep->socks[i], sa, (socklen_t)fromlen, pkt, len, wt__loop_ns(loop));
+    loop->processing = 0;
+    wt__loop_leave(loop);
+    return WT_OK;
 }
 
 /* ---------------------------------------------------------------- the loop */
@@ -414,9 +473,10 @@ int wt_loop_timeout(wt_loop *loop) {
 
 int wt_loop_process(wt_loop *loop) {
     wt__ep *ep, *next;
-    uint64_t now = wt__now_ns();
+    uint64_t now;
     int i;
     if (!loop) return WT_ERR_INVALID;
+    now = wt__loop_ns(loop);
     if (loop->processing || loop->in_handler) return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
     loop->processing = 1;
     wt__loop_enter(loop);
@@ -430,7 +490,7 @@ int wt_loop_process(wt_loop *loop) {
     wt__run_timers(loop);
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
-        wt__ep_service(ep, wt__now_ns());
+        wt__ep_service(ep, wt__loop_ns(loop));
     }
     wt__loop_leave(loop);
     loop->processing = 0;

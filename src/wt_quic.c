@@ -19,7 +19,10 @@ static const wt_limits wt__default_limits = {
     16 * 1024,        /* max_header_bytes */
     30000,            /* idle_timeout_ms */
     10000,            /* handshake_timeout_ms */
-    4 * 1024 * 1024   /* udp_buffer */
+    4 * 1024 * 1024,  /* udp_buffer */
+    0,                /* keepalive_ms: idle_timeout_ms / 2, set below */
+    50000,            /* glitch_burst */
+    5000              /* glitch_rate */
 };
 
 /* ---------------------------------------------------------------- memory hooks */
@@ -49,6 +52,7 @@ int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc
     for (i = 0; i < sizeof(wt_limits) / sizeof(uint32_t); i++)
         if (o[i] == 0) o[i] = d[i];
     if (ep->lim.max_header_bytes < 1024) ep->lim.max_header_bytes = 1024;
+    if (!ep->lim.keepalive_ms) ep->lim.keepalive_ms = ep->lim.idle_timeout_ms / 2;
     ep->mem.user_data = &ep->alloc;
     ep->mem.malloc = wt__mem_malloc;
     ep->mem.free = wt__mem_free;
@@ -253,6 +257,7 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
                 group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
+    wt__conn_keepalive(c);
     if (wt__h3_init(c) != WT_OK) return NGTCP2_ERR_CALLBACK_FAILURE;
     return 0;
 }
@@ -369,6 +374,10 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     s->handshake_timeout = (uint64_t)l->handshake_timeout_ms * WT__NS_PER_MS;
     s->max_window = l->conn_window;
     s->max_stream_window = l->stream_window;
+#if NGTCP2_VERSION_NUM >= 0x010f00
+    s->glitch_ratelim_burst = l->glitch_burst;
+    s->glitch_ratelim_rate = l->glitch_rate;
+#endif
     s->rand_ctx.native_handle = c->ep;
     if (c->ep->log.level >= WT_LOG_DEBUG && getenv("WT_NGTCP2_DEBUG")) s->log_printf = wt__ngtcp2_log;
     ngtcp2_transport_params_default(tp);
@@ -494,7 +503,8 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     ngtcp2_path path;
     int i, rv;
     for (i = 0; i < ep->nsocks; i++)
-        if (ep->socks[i].fd >= 0 && ep->socks[i].local.ss_family == to->sa_family) sock = &ep->socks[i];
+        if ((ep->socks[i].fd >= 0 || ep->socks[i].virt) && ep->socks[i].local.ss_family == to->sa_family)
+            sock = &ep->socks[i];
     if (!sock) {
         int k = wt__sock_open(ep, to, tolen, 0);
         if (k < 0) return NULL;
@@ -504,7 +514,7 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     if (!c) return NULL;
     c->host = wt__strdup(&ep->alloc, host);
     c->port = port;
-    wt__settings(c, &s, &tp, wt__now_ns());
+    wt__settings(c, &s, &tp, wt__loop_ns(ep->loop));
     scid.datalen = WT__SCID_LEN;
     dcid.datalen = 18;
     wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
@@ -623,6 +633,10 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
             ngtcp2_ccerr_set_liberr(&c->ccerr, rv, NULL, 0);
         /* a callback that set fail_error has logged why already */
         if (c->fail_error) wt__conn_abort(c, WT_ERR_QUIC);
+        else if (rv == NGTCP2_ERR_INTERNAL)
+            /* what ngtcp2's glitch limiter returns, and nearly nothing else */
+            wt__conn_fail(c, WT_ERR_QUIC, "ngtcp2 internal error: the peer sent too many needless frames "
+                                          "(limits.glitch_burst / glitch_rate; heavy loss or reordering too)");
         else wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror(rv));
         break;
     }
@@ -717,6 +731,14 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fr
     c->dirty = 1;
 }
 
+/* Idle sessions must not die of the idle timeout: a client pings whenever
+   it is quiet for keepalive_ms, a server while it has a session open. */
+void wt__conn_keepalive(wt__conn *c) {
+    uint32_t ms = c->ep->lim.keepalive_ms;
+    int on = ms != UINT32_MAX && (!c->ep->server || c->nsessions > 0);
+    if (c->qc) ngtcp2_conn_set_keep_alive_timeout(c->qc, on ? (uint64_t)ms * WT__NS_PER_MS : UINT64_MAX);
+}
+
 /* ---------------------------------------------------------------- packets out */
 void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
     if (!n || !c->qc) return;
@@ -751,7 +773,7 @@ int wt__conn_write(wt__conn *c) {
     uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
     ngtcp2_path_storage ps, batch_ps;
-    uint64_t now = wt__now_ns();
+    uint64_t now = wt__loop_ns(c->ep->loop);
     int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1;
     if (c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) {
         c->dirty = 0;
@@ -912,7 +934,7 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     ngtcp2_path_storage_zero(&ps);
     /* a fresh timestamp: the write loop may have used a later one than the
        caller's, and ngtcp2 wants time never to go back */
-    now_ns = wt__now_ns();
+    now_ns = wt__loop_ns(c->ep->loop);
     n = ngtcp2_conn_write_connection_close(c->qc, &ps.path, &pi, buf, sizeof buf, &c->ccerr, now_ns);
     if (n <= 0) {
         c->state = WT__CONN_DEAD;
@@ -939,7 +961,7 @@ static int wt__conn_close_unacked(wt__conn *c) {
 void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     wt__conn *c;
     wt_session *s;
-    uint64_t now = wt__now_ns(), deadline = now;
+    uint64_t now = wt__loop_ns(ep->loop), deadline = now;
     wt__loop_enter(ep->loop);
     /* each session hears its close capsule (with our code) before the
        connection goes: CONNECTION_CLOSE alone tells the peer nothing */
@@ -955,16 +977,17 @@ void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
         int waiting = 0;
         wt__ep_service(ep, now);
         for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_unacked(c);
-        now = wt__now_ns();
-        if (!waiting || now >= deadline) break;
+        now = wt__loop_ns(ep->loop);
+        /* sans-I/O: the acknowledgements come through wt_*_input, not here */
+        if (!waiting || now >= deadline || ep->io.send) break;
         {
             uint64_t wait = (deadline - now) / WT__NS_PER_MS + 1, due = wt__ep_expiry_ms(ep), t = now / WT__NS_PER_MS;
             wt__ep_wait(ep, (int)(due <= t ? 0 : WT__MIN(wait, due - t)));
         }
-        now = wt__now_ns();
+        now = wt__loop_ns(ep->loop);
     }
     for (c = ep->conns; c; c = c->next) wt__conn_close(c, WT__H3_NO_ERROR, "shutting down");
-    wt__ep_service(ep, wt__now_ns());
+    wt__ep_service(ep, wt__loop_ns(ep->loop));
     wt__loop_leave(ep->loop);
 }
 

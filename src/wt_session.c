@@ -207,7 +207,7 @@ static void wt__session_opened(wt_session *s) {
     wt_event ev;
     s->conn->session_seen = 1;
     s->state = WT__SESS_OPEN;
-    s->conn->nsessions++;
+    if (s->conn->nsessions++ == 0) wt__conn_keepalive(s->conn);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_SESSION_OPEN;
     wt__session_emit(s, &ev);
@@ -352,7 +352,7 @@ void wt__session_end(wt_session *s, int error) {
     int was_open = s->state == WT__SESS_OPEN || s->state == WT__SESS_CLOSING;
     if (s->state == WT__SESS_CLOSED) return;
     s->state = WT__SESS_CLOSED;
-    if (was_open && c->nsessions > 0) c->nsessions--;
+    if (was_open && c->nsessions > 0 && --c->nsessions == 0) wt__conn_keepalive(c);
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
     if (s->server && !s->responded && !s->connect_closed && c->qc && c->state <= WT__CONN_OPEN) {

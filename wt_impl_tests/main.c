@@ -16,6 +16,7 @@ int wt_test_failed_checks;
 #include "test_wt.c"
 #include "test_interop.c"
 #include "test_conformance.c"
+#include "test_sim.c"
 
 static int wt_test_selected(const char *name, int argc, char **argv) {
     int i;

@@ -647,7 +647,7 @@ WT_TEST(wt_regress4_request_accepted_during_shutdown) {
     REQUIRE(harness_run(&h, &sp.opened, 5000));
     snprintf(url, sizeof url, "%s/io", h.url);
     REQUIRE(wt_client_connect(h.client, url, io_handler, &cp2, NULL) == WT_OK); /* same connection */
-    wt__ep_service(&h.client->ep, wt__now_ns()); /* the CONNECT leaves the client */
+    wt__ep_service(&h.client->ep, wt__loop_ns(h.loop)); /* the CONNECT leaves the client */
     wt_app_destroy(h.app); /* shutdown: closes session 1, flushes, then CONNECTION_CLOSE */
     h.app = NULL;
     CHECK_EQ_INT(sp.opened, 1); /* the second request, arriving during the flush, was not opened ... */

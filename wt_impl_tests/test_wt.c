@@ -858,7 +858,7 @@ WT_TEST(wt_key_update_mid_transfer) {
     REQUIRE(x != NULL);
     for (tries = 0; tries < 50 && rv != 0; tries++) {
         wt_loop_run_once(h.loop, 5);
-        rv = ngtcp2_conn_initiate_key_update(cx.s->conn->qc, wt__now_ns());
+        rv = ngtcp2_conn_initiate_key_update(cx.s->conn->qc, wt__loop_ns(h.loop));
     }
     CHECK_EQ_INT(rv, 0);
     harness_run(&h, &x->done, 20000);

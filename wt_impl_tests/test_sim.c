@@ -1,0 +1,265 @@
+/* test_sim.c - the whole stack over the simulated network (sim.h), in
+   virtual time: loss, reordering, duplication, a bottleneck. Deterministic
+   and fast, whatever the machine's load. */
+#include "sim.h"
+
+static uint8_t sim_byte(uint64_t i, unsigned seed) { return (uint8_t)((i * 131u) ^ (i >> 13) ^ seed); }
+
+/* ---------------------------------------------------------------- a verifying sink */
+typedef struct sink_stream {
+    uint64_t got;
+    unsigned seed;
+    int bad;
+} sink_stream;
+
+typedef struct sink_server {
+    int opened, closed, close_error, streams, finished, bad;
+    uint64_t bytes;
+    wt_session *s;
+} sink_server;
+
+/* Each stream's first byte says its seed; the rest must follow the pattern.
+   On FIN the server answers "<bytes> <ok|bad>" and finishes. */
+static void sink_handler(wt_event *ev) {
+    sink_server *sv = (sink_server *)ev->user;
+    wt_stream *st = ev->stream;
+    sink_stream *ss = st ? (sink_stream *)wt_stream_user(st) : NULL;
+    switch (ev->type) {
+    case WT_EV_SESSION_OPEN:
+        sv->opened++;
+        sv->s = ev->session;
+        break;
+    case WT_EV_SESSION_CLOSED:
+        sv->closed++;
+        sv->close_error = ev->error;
+        sv->s = NULL;
+        break;
+    case WT_EV_STREAM_OPEN:
+        sv->streams++;
+        ss = (sink_stream *)calloc(1, sizeof *ss);
+        wt_stream_set_user(st, ss);
+        break;
+    case WT_EV_STREAM_DATA: {
+        size_t i;
+        if (!ss) break;
+        for (i = 0; i < ev->len; i++) {
+            if (ss->got == 0 && i == 0) {
+                ss->seed = ev->data[0];
+                continue;
+            }
+            if (ev->data[i] != sim_byte(ss->got + i - 1, ss->seed)) ss->bad = 1;
+        }
+        ss->got += ev->len;
+        sv->bytes += ev->len;
+        if (ev->fin) {
+            char reply[64];
+            int n = snprintf(reply, sizeof reply, "%llu %s", (unsigned long long)(ss->got - 1), ss->bad ? "bad" : "ok");
+            sv->bad |= ss->bad;
+            wt_stream_write(st, reply, (size_t)n);
+            wt_stream_finish(st);
+            sv->finished++;
+        }
+        break;
+    }
+    case WT_EV_STREAM_CLOSED:
+        free(ss);
+        wt_stream_set_user(st, NULL);
+        break;
+    default: break;
+    }
+}
+
+/* ---------------------------------------------------------------- uploading clients */
+#define SIM_MAX_UP 64
+typedef struct upload {
+    wt_stream *st;
+    uint64_t total, sent;
+    unsigned seed;
+    int finished, answered;
+    char reply[64];
+    size_t reply_len;
+} upload;
+
+typedef struct uploader {
+    int opened, closed, close_error, answered, all_answered;
+    wt_session *s;
+    upload up[SIM_MAX_UP];
+    int n;
+} uploader;
+
+static void upload_pump(upload *u) {
+    uint8_t buf[16384];
+    while (u->sent < u->total + 1) {
+        size_t n = sizeof buf, i;
+        int w;
+        if (u->total + 1 - u->sent < n) n = (size_t)(u->total + 1 - u->sent);
+        for (i = 0; i < n; i++) {
+            uint64_t at = u->sent + i;
+            buf[i] = at == 0 ? (uint8_t)u->seed : sim_byte(at - 1, u->seed);
+        }
+        w = wt_stream_write(u->st, buf, n);
+        if (w <= 0) return;
+        u->sent += (uint64_t)w;
+    }
+    if (!u->finished) {
+        u->finished = 1;
+        wt_stream_finish(u->st);
+    }
+}
+
+static upload *uploader_find(uploader *c, wt_stream *st) {
+    int i;
+    for (i = 0; i < c->n; i++)
+        if (c->up[i].st == st) return &c->up[i];
+    return NULL;
+}
+
+static void uploader_handler(wt_event *ev) {
+    uploader *c = (uploader *)ev->user;
+    upload *u = ev->stream ? uploader_find(c, ev->stream) : NULL;
+    switch (ev->type) {
+    case WT_EV_SESSION_OPEN:
+        c->opened++;
+        c->s = ev->session;
+        break;
+    case WT_EV_SESSION_CLOSED:
+        c->closed++;
+        c->close_error = ev->error;
+        c->s = NULL;
+        break;
+    case WT_EV_STREAM_WRITABLE:
+        if (u) upload_pump(u);
+        break;
+    case WT_EV_STREAM_DATA:
+        if (!u) break;
+        if (u->reply_len + ev->len < sizeof u->reply) {
+            memcpy(u->reply + u->reply_len, ev->data, ev->len);
+            u->reply_len += ev->len;
+        }
+        if (ev->fin) {
+            u->answered = 1;
+            if (++c->answered == c->n) c->all_answered = 1;
+        }
+        break;
+    case WT_EV_STREAM_CLOSED:
+        if (u) u->st = NULL;
+        break;
+    default: break;
+    }
+}
+
+static int sim_upload_start(sim *s, uploader *c, int streams, uint64_t each) {
+    int i;
+    char url[64];
+    snprintf(url, sizeof url, "https://10.0.0.1:443/sink");
+    if (wt_client_connect(s->client, url, uploader_handler, c, NULL) != WT_OK) return -1;
+    if (!sim_run(s, &c->opened, 10000)) return -1;
+    for (i = 0; i < streams; i++) {
+        upload *u = &c->up[i];
+        if (wt_session_open_stream(c->s, 1, &u->st) != WT_OK) return -1;
+        u->total = each;
+        u->seed = (unsigned)(i * 37 + 1) & 0xff;
+        c->n++;
+        upload_pump(u);
+    }
+    return 0;
+}
+
+static int upload_ok(const upload *u) {
+    char want[64];
+    snprintf(want, sizeof want, "%llu ok", (unsigned long long)u->total);
+    return u->answered && u->reply_len == strlen(want) && memcmp(u->reply, want, u->reply_len) == 0;
+}
+
+static void sim_lossy(sim *s, double loss, double reorder, double dup) {
+    sim_link l;
+    memset(&l, 0, sizeof l);
+    l.loss = loss, l.reorder = reorder, l.dup = dup;
+    l.delay_ms = 20;
+    l.rate_mbps = 200;
+    s->up = s->down = l;
+}
+
+static void sim_report(const char *what, const sim *s) {
+    printf("    %s: %.1f s virtual; up %llu sent %llu lost %llu queue-dropped %llu reordered %llu duplicated; "
+           "down %llu sent %llu lost\n",
+           what, (double)(sim_ms(s)) / 1000.0 - 1.0, (unsigned long long)s->up.sent, (unsigned long long)s->up.dropped,
+           (unsigned long long)s->up.queue_drops, (unsigned long long)s->up.reordered,
+           (unsigned long long)s->up.duplicated, (unsigned long long)s->down.sent, (unsigned long long)s->down.dropped);
+}
+
+/* ---------------------------------------------------------------- tests */
+WT_TEST(wt_sim_clean_path_upload) {
+    sim s;
+    sink_server sv;
+    uploader c;
+    memset(&s, 0, sizeof s);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    sim_lossy(&s, 0, 0, 0);
+    REQUIRE(sim_start(&s, 1, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
+    REQUIRE(sim_upload_start(&s, &c, 1, 1 << 20) == 0);
+    CHECK(sim_run(&s, &c.all_answered, 60000));
+    CHECK(upload_ok(&c.up[0]));
+    CHECK(s.up.sent > 700); /* 1 MiB really crossed the wire */
+    CHECK_EQ_INT(s.up.dropped, 0);
+    sim_stop(&s);
+}
+
+WT_TEST(wt_sim_64mib_one_stream_lossy_reordering_path) {
+    sim s;
+    sink_server sv;
+    uploader c;
+    memset(&s, 0, sizeof s);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    sim_lossy(&s, 0.10, 0.25, 0.01);
+    REQUIRE(sim_start(&s, 7, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
+    REQUIRE(sim_upload_start(&s, &c, 1, 64u << 20) == 0);
+    CHECK(sim_run(&s, &c.all_answered, 3600 * 1000));
+    sim_report("64 MiB", &s);
+    CHECK(upload_ok(&c.up[0]));
+    CHECK_EQ_INT(c.closed, 0); /* the connection lived */
+    CHECK(s.up.dropped > 1000 && s.up.reordered > 1000 && s.up.duplicated > 100); /* the path was bad */
+    sim_stop(&s);
+}
+
+WT_TEST(wt_sim_50_streams_of_1mib_lossy_reordering_path) {
+    sim s;
+    sink_server sv;
+    uploader c;
+    int i, ok = 0;
+    memset(&s, 0, sizeof s);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    sim_lossy(&s, 0.10, 0.25, 0.01);
+    REQUIRE(sim_start(&s, 11, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
+    REQUIRE(sim_upload_start(&s, &c, 50, 1 << 20) == 0);
+    CHECK(sim_run(&s, &c.all_answered, 3600 * 1000));
+    sim_report("50 x 1 MiB", &s);
+    for (i = 0; i < c.n; i++) ok += upload_ok(&c.up[i]);
+    CHECK_EQ_INT(ok, 50);
+    CHECK_EQ_INT(c.closed, 0);
+    sim_stop(&s);
+}
+
+WT_TEST(wt_sim_4mib_at_30_percent_loss) {
+    sim s;
+    sink_server sv;
+    uploader c;
+    memset(&s, 0, sizeof s);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    sim_lossy(&s, 0.30, 0, 0);
+    REQUIRE(sim_start(&s, 3, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
+    REQUIRE(sim_upload_start(&s, &c, 1, 4u << 20) == 0);
+    CHECK(sim_run(&s, &c.all_answered, 3600 * 1000));
+    sim_report("4 MiB at 30% loss", &s);
+    CHECK(upload_ok(&c.up[0]));
+    CHECK_EQ_INT(c.closed, 0);
+    sim_stop(&s);
+}
