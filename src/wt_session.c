@@ -491,7 +491,9 @@ const char *wt_session_header(const wt_session *s, const char *name) {
 }
 
 int wt_session_header_at(const wt_session *s, size_t i, const char **name, const char **value) {
-    if (!s || i >= s->nheaders) return WT_ERR_NOT_FOUND;
+    if (!s || i >= s->nheaders)
+        return wt__fail_at(s ? &s->conn->ep->log : NULL, WT_LOG_DEBUG, WT_ERR_NOT_FOUND,
+                           "wt_session_header_at: no header %zu", i);
     if (name) *name = s->headers[2 * i];
     if (value) *value = s->headers[2 * i + 1];
     return WT_OK;
@@ -501,7 +503,8 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     char ip[INET6_ADDRSTRLEN];
     const struct sockaddr_storage *a;
     int port;
-    if (!s || !buf || !size) return WT_ERR_INVALID;
+    if (!s || !buf || !size)
+        return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_remote_addr: no session or buffer");
     a = &s->conn->remote;
     if (a->ss_family == AF_INET6) {
         const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
@@ -515,7 +518,7 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
 }
 
 int wt_session_reject(wt_session *s, int status) {
-    if (!s) return WT_ERR_INVALID;
+    if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_reject: no session");
     if (!s->server || s->state != WT__SESS_REQUESTED)
         return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "wt_session_reject: only a server, during WT_EV_SESSION_REQUEST");
     if (status < 400 || status > 599)
@@ -529,11 +532,12 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
     size_t rlen = reason ? strlen(reason) : 0, n;
     wt__conn *c;
     int rv;
-    if (!s) return WT_ERR_INVALID;
+    if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_close: no session");
     c = s->conn;
     if (rlen > WT__REASON_MAX)
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
-    if (s->state == WT__SESS_CLOSED) return WT_ERR_CLOSED;
+    if (s->state == WT__SESS_CLOSED)
+        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_close: closed already");
     if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
     if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed) {
         n = wt__capsule_close(cap, code, reason, rlen);
@@ -556,11 +560,13 @@ int wt_session_drain(wt_session *s) {
     uint8_t cap[16];
     size_t n = 0;
     int rv;
-    if (!s) return WT_ERR_INVALID;
-    if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin) return WT_ERR_STATE;
+    if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_drain: no session");
+    if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin)
+        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "wt_session_drain: session not open");
     n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
     n += wt__varint_put(cap + n, 0);
-    if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK) return rv;
+    if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
+        return wt__fail(&s->conn->ep->log, rv, "wt_session_drain: out of memory");
     nghttp3_conn_resume_stream(s->conn->h3, s->id);
     s->conn->dirty = 1;
     return WT_OK;

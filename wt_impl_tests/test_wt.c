@@ -2367,3 +2367,49 @@ WT_TEST(wt_udp_buffer_sizes_the_sockets) {
     wt_app_destroy(app);
     harness_stop(&h);
 }
+
+/* "Every failure is also logged": each call below fails, and says why in
+   exactly one log line, at ERROR for a caller's mistake and at DEBUG for an
+   outcome of normal operation (a full queue, a timer that already fired). */
+#define CHECK_LOGGED(call, want_rv, want_level)                                \
+    do {                                                                       \
+        harness_log_match = "";                                                \
+        harness_log_hits = 0;                                                  \
+        harness_log_level = WT_LOG_NONE;                                       \
+        CHECK_EQ_INT((call), (want_rv));                                       \
+        harness_log_match = NULL;                                              \
+        CHECK_EQ_INT(harness_log_hits, 1);                                     \
+        CHECK_EQ_INT(harness_log_level, (want_level));                         \
+    } while (0)
+
+WT_TEST(wt_every_failure_is_logged) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    wt_limits cl;
+    wt_stream *st, *whole;
+    const char *name, *value;
+    int i;
+    memset(&cl, 0, sizeof cl);
+    cl.datagram_queue = 2;
+    REQUIRE(server_setup(&h, &sx, NULL, &cl) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    REQUIRE(wt_session_open_stream(cx.s, 1, &st) == WT_OK);
+    REQUIRE(wt_session_open_stream(cx.s, 1, &whole) == WT_OK);
+    REQUIRE(wt_stream_read_all(whole, 100) == WT_OK);
+    CHECK_LOGGED(wt_stream_write(st, NULL, 5), WT_ERR_INVALID, WT_LOG_ERROR);
+    CHECK_LOGGED(wt_stream_read_all(st, 0), WT_ERR_INVALID, WT_LOG_ERROR);
+    CHECK_LOGGED(wt_stream_pause(whole, 1), WT_ERR_STATE, WT_LOG_ERROR);
+    CHECK_LOGGED(wt_session_send_datagram(cx.s, NULL, 3), WT_ERR_INVALID, WT_LOG_ERROR);
+    for (i = 0; i < 2; i++) CHECK_EQ_INT(wt_session_send_datagram(cx.s, "d", 1), WT_OK);
+    CHECK_LOGGED(wt_session_send_datagram(cx.s, "d", 1), WT_ERR_WOULDBLOCK, WT_LOG_DEBUG);
+    CHECK_LOGGED(wt_session_header_at(cx.s, 1000, &name, &value), WT_ERR_NOT_FOUND, WT_LOG_DEBUG);
+    CHECK_LOGGED(wt_loop_timer(h.loop, 1, NULL, NULL), WT_ERR_INVALID, WT_LOG_ERROR);
+    CHECK_LOGGED(wt_loop_timer_cancel(h.loop, 1000000), WT_ERR_NOT_FOUND, WT_LOG_DEBUG);
+    CHECK_LOGGED(wt_client_connect(h.client, h.url, NULL, NULL, NULL), WT_ERR_INVALID, WT_LOG_ERROR);
+    CHECK_LOGGED(wt_app_on_startup(h.app, NULL, NULL), WT_ERR_INVALID, WT_LOG_ERROR);
+    CHECK_EQ_INT(wt_stream_finish(st), WT_OK);
+    CHECK_LOGGED(wt_stream_finish(st), WT_ERR_CLOSED, WT_LOG_ERROR); /* finished already: a mistake */
+    CHECK_LOGGED(wt_session_reject(cx.s, 404), WT_ERR_STATE, WT_LOG_ERROR);
+    harness_stop(&h);
+}
