@@ -374,10 +374,7 @@ WT_TEST(wt_100_concurrent_bidi_streams) {
     REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
     REQUIRE(client_open(&h, &cx, "/echo") == 0);
     for (i = 0; i < want; i++) REQUIRE(client_xfer(&cx, 1000 + (size_t)i * 97, (unsigned)i) != NULL);
-    {
-        uint64_t end = wt_loop_now_ms(h.loop) + 20000;
-        while (cx.ndone < want && wt_loop_now_ms(h.loop) < end) wt_loop_run_once(h.loop, 20);
-    }
+    RUN_UNTIL(h.loop, cx.ndone == want, 2 * HARNESS_DEADLINE_MS);
     CHECK_EQ_INT(cx.ndone, want);
     for (i = 0; i < cx.nx; i++) {
         CHECK(!cx.x[i].bad);
@@ -451,12 +448,7 @@ WT_TEST(wt_reset_and_stop_sending_codes_reach_the_peer) {
     REQUIRE(wt_session_open_stream(cx.s, 1, &b) == WT_OK);
     wt_stream_write(a, "x", 1);
     wt_stream_write(b, "y", 1);
-    {
-        /* both streams must reach the server before they are cut */
-        uint64_t end = wt_loop_now_ms(h.loop) + 5000;
-        while (sx.streams_opened < 2 && wt_loop_now_ms(h.loop) < end) wt_loop_run_once(h.loop, 20);
-        REQUIRE(sx.streams_opened == 2);
-    }
+    REQUIRE_SOON(&h, sx.streams_opened == 2); /* both reach the server before they are cut */
     CHECK_EQ_INT(wt_stream_reset(a, 0xdeadbeef), WT_OK);
     CHECK_EQ_INT(wt_stream_stop_sending(b, 42), WT_OK);
     CHECK_SOON(&h, sx.resets == 1);
