@@ -57,6 +57,10 @@ $(B)/wt_tests_san: $(TEST_SRC) wt.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
 
+$(B)/example_probe: wt_impl_tests/example_probe.c wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
 $(B)/browser_server: wt_impl_tests/browser/browser_server.c wt.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
@@ -80,12 +84,13 @@ check-symbols: $(B)/wt_impl.o
 # The second compiler: the same sources must be warning-free under clang.
 check-clang: wt.h | deps
 	@if command -v $(CLANG) >/dev/null 2>&1; then \
-	  for f in wt_impl_tests/main.c wt_impl_tests/browser/browser_server.c $(EXAMPLE_SRC); do \
+	  for f in wt_impl_tests/main.c wt_impl_tests/example_probe.c wt_impl_tests/browser/browser_server.c $(EXAMPLE_SRC); do \
 	    $(CLANG) $(WARN) -fsyntax-only -I. $(DEPS_CFLAGS) $$f || exit 1; \
 	  done; echo "check-clang: warning-free under $$($(CLANG) --version | head -n1)"; \
 	else echo "check-clang: skipped, $(CLANG) not installed"; fi
 
-test: check-amalgamation check-symbols check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/browser_server examples browser-deps
+test: check-amalgamation check-symbols check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/browser_server $(B)/example_probe \
+      examples browser-deps
 	@bash wt_impl_tests/run.sh $(B)
 
 # Installs what the last build used (build/deps); `make && sudo make install`.

@@ -29,7 +29,11 @@
  * - Public names start with wt_ (WT_ for macros), private ones with wt__.
  * - Functions that can fail return int: 0 or a positive count on success,
  *   a negative WT_ERR_* code on failure; wt_strerror() names it. Every
- *   failure is also logged through the context's log hook.
+ *   failure is also logged through the context's log hook (stderr when
+ *   there is no context, e.g. a NULL handle): at WT_LOG_ERROR, or at
+ *   WT_LOG_DEBUG when it is a normal outcome the app also learns by event
+ *   (WOULDBLOCK on a full queue, CLOSED for what the peer closed first, a
+ *   timer that already fired).
  * - Config structs are read once at creation; a zeroed field means "the
  *   default" named beside it.
  * - Allocation goes through the allocator in the config (default: the
@@ -667,6 +671,9 @@ char *wt__strndup(const wt_allocator *a, const char *s, size_t n);
 void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) WT__PRINTF(3, 4);
 /* Logs at ERROR and returns err, for `return wt__fail(lg, WT_ERR_X, "...")`. */
 int wt__fail(const wt_log *lg, int err, const char *fmt, ...) WT__PRINTF(3, 4);
+/* The same at another level: for failures that are a normal outcome (a full
+   queue, an object the peer closed first), which the app also learns by event. */
+int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) WT__PRINTF(4, 5);
 
 /* ---- QUIC variable-length integers (RFC 9000 section 16) */
 #define WT__VARINT_MAX 0x3fffffffffffffffULL
@@ -1265,6 +1272,14 @@ int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
     return err;
 }
 
+int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wt__vlog(lg, level, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
 /* ---------------------------------------------------------------- varints */
 size_t wt__varint_len(uint64_t v) {
     if (v < 64) return 1;
@@ -1611,7 +1626,10 @@ int wt_cert_generate(const wt_cert_config *cfg) {
         wt__log(lg, WT_LOG_ERROR, "P-256 key generation failed");
         goto done;
     }
-    if (wc_InitCert(&cert) != 0) goto done;
+    if (wc_InitCert(&cert) != 0) {
+        wt__log(lg, WT_LOG_ERROR, "wc_InitCert failed");
+        goto done;
+    }
     cert.sigType = CTC_SHA256wECDSA;
     cert.daysValid = days;
     cert.isCA = 0;
@@ -1633,7 +1651,10 @@ int wt_cert_generate(const wt_cert_config *cfg) {
         goto done;
     }
     pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, CERT_TYPE);
-    if (pem_len < 0) goto done;
+    if (pem_len < 0) {
+        wt__log(lg, WT_LOG_ERROR, "cannot encode the certificate");
+        goto done;
+    }
     if ((rv = wt__write_file(lg, cert_path, pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
     der_len = wc_EccKeyToDer(&key, der, sizeof der);
     if (der_len < 0 || (pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, ECC_PRIVATEKEY_TYPE)) < 0) {
@@ -1655,14 +1676,15 @@ int wt_cert_sha256(const char *cert_file, uint8_t out[32]) {
     FILE *f;
     size_t n;
     int der_len;
-    if (!cert_file || !out) return WT_ERR_INVALID;
+    if (!cert_file || !out) return wt__fail(NULL, WT_ERR_INVALID, "wt_cert_sha256: no file or no output");
     f = fopen(cert_file, "rb");
     if (!f) return wt__fail(NULL, WT_ERR_NOT_FOUND, "cannot open %s: %s", cert_file, strerror(errno));
     n = fread(pem, 1, sizeof pem, f);
     fclose(f);
     der_len = wc_CertPemToDer(pem, (int)n, der, (int)sizeof der, CERT_TYPE);
     if (der_len <= 0) return wt__fail(NULL, WT_ERR_CERT, "%s: no PEM certificate found", cert_file);
-    if (wc_Sha256Hash(der, (word32)der_len, out) != 0) return WT_ERR_CERT;
+    if (wc_Sha256Hash(der, (word32)der_len, out) != 0)
+        return wt__fail(NULL, WT_ERR_CERT, "%s: SHA-256 failed", cert_file);
     return WT_OK;
 }
 /* ---- end file: src/wt_cert.c ---- */
@@ -1820,7 +1842,8 @@ void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
 /* ---------------------------------------------------------------- timers */
 int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user) {
     wt__timer *t;
-    if (!loop || !fn) return WT_ERR_INVALID;
+    if (!loop || !fn)
+        return wt__fail(loop ? &loop->log : NULL, WT_ERR_INVALID, "wt_loop_timer: no loop or no function");
     if (loop->ntimers == loop->timers_cap) {
         size_t cap = loop->timers_cap ? loop->timers_cap * 2 : 8;
         wt__timer *nt = (wt__timer *)wt__realloc(&loop->alloc, loop->timers, cap * sizeof *nt);
@@ -1838,13 +1861,14 @@ int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user) {
 
 int wt_loop_timer_cancel(wt_loop *loop, int64_t id) {
     size_t i;
-    if (!loop) return WT_ERR_INVALID;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_timer_cancel: no loop");
     for (i = 0; i < loop->ntimers; i++)
         if (loop->timers[i].id == id) {
             loop->timers[i] = loop->timers[--loop->ntimers];
             return WT_OK;
         }
-    return WT_ERR_NOT_FOUND;
+    return wt__fail_at(&loop->log, WT_LOG_DEBUG, WT_ERR_NOT_FOUND,
+                       "wt_loop_timer_cancel: no timer %lld (fired already?)", (long long)id);
 }
 
 static void wt__run_timers(wt_loop *loop) {
@@ -2112,7 +2136,7 @@ int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pk
 int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
     wt__ep *ep;
     int n = 0, i;
-    if (!loop) return WT_ERR_INVALID;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
     for (ep = loop->eps; ep; ep = ep->next)
         for (i = 0; i < ep->nsocks; i++) {
             if (ep->socks[i].fd < 0) continue;
@@ -2143,9 +2167,10 @@ int wt_loop_process(wt_loop *loop) {
     wt__ep *ep, *next;
     uint64_t now;
     int i;
-    if (!loop) return WT_ERR_INVALID;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_process: no loop");
+    if (loop->processing || loop->in_handler)
+        return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
     now = wt__loop_ns(loop);
-    if (loop->processing || loop->in_handler) return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
     loop->processing = 1;
     wt__loop_enter(loop);
     for (ep = loop->eps; ep; ep = next) {
@@ -2175,7 +2200,7 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
     struct pollfd pfd[64];
     int fds[64], n, i, t;
     short ev[64];
-    if (!loop) return WT_ERR_INVALID;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_run_once: no loop");
     n = wt_loop_pollfds(loop, fds, ev, 64);
     if (n > 64) n = 64;
     for (i = 0; i < n; i++) {
@@ -2192,7 +2217,7 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
 
 int wt_loop_run(wt_loop *loop) {
     int rv = WT_OK;
-    if (!loop) return WT_ERR_INVALID;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_run: no loop");
     /* a stop that came before the run (a signal during setup) still counts */
     while (!loop->stop && rv == WT_OK) rv = wt_loop_run_once(loop, -1);
     loop->stop = 0;
@@ -3876,6 +3901,7 @@ void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
     if (!c->qc || ngtcp2_conn_is_local_stream(c->qc, stream_id)) return;
     if (stream_id & 2) ngtcp2_conn_extend_max_streams_uni(c->qc, 1);
     else ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
+    c->dirty = 1; /* MAX_STREAMS goes out even when nothing else does */
 }
 
 void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
@@ -4557,26 +4583,29 @@ const char *wt_session_response_header(const wt_session *s, const char *name) {
     return s && name ? wt__hdrs_get(&s->resp, name) : NULL;
 }
 
-static int wt__hdrs_at(const wt__hdrs *h, size_t i, const char **name, const char **value) {
-    if (i >= h->n) return WT_ERR_NOT_FOUND;
+static int wt__hdrs_at(const wt_session *s, const wt__hdrs *h, size_t i, const char **name, const char **value) {
+    if (i >= h->n)
+        return wt__fail_at(&s->conn->ep->log, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "header list: no field %zu", i);
     if (name) *name = h->kv[2 * i];
     if (value) *value = h->kv[2 * i + 1];
     return WT_OK;
 }
 
 int wt_session_header_at(const wt_session *s, size_t i, const char **name, const char **value) {
-    return s ? wt__hdrs_at(&s->req, i, name, value) : WT_ERR_INVALID;
+    return s ? wt__hdrs_at(s, &s->req, i, name, value) : wt__fail(NULL, WT_ERR_INVALID, "wt_session_header_at: no session");
 }
 
 int wt_session_response_header_at(const wt_session *s, size_t i, const char **name, const char **value) {
-    return s ? wt__hdrs_at(&s->resp, i, name, value) : WT_ERR_INVALID;
+    return s ? wt__hdrs_at(s, &s->resp, i, name, value)
+             : wt__fail(NULL, WT_ERR_INVALID, "wt_session_response_header_at: no session");
 }
 
 int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     char ip[INET6_ADDRSTRLEN];
     const struct sockaddr_storage *a;
     int port;
-    if (!s || !buf || !size) return WT_ERR_INVALID;
+    if (!s || !buf || !size)
+        return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_remote_addr: no session or buffer");
     a = &s->conn->remote;
     if (a->ss_family == AF_INET6) {
         const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
@@ -4591,7 +4620,7 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
 
 /* Only a server's handler may shape the answer, and only before it goes. */
 static int wt__session_answering(wt_session *s, const char *what) {
-    if (!s) return WT_ERR_INVALID;
+    if (!s) return wt__fail(NULL, WT_ERR_INVALID, "%s: no session", what);
     if (!s->server || s->state != WT__SESS_REQUESTED)
         return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
     return WT_OK;
@@ -4676,11 +4705,12 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
     size_t rlen = reason ? strlen(reason) : 0, n;
     wt__conn *c;
     int rv;
-    if (!s) return WT_ERR_INVALID;
+    if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_close: no session");
     c = s->conn;
     if (rlen > WT__REASON_MAX)
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
-    if (s->state == WT__SESS_CLOSED) return WT_ERR_CLOSED;
+    if (s->state == WT__SESS_CLOSED)
+        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_close: closed already");
     if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
     if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed && !s->send_stopped) {
         n = wt__capsule_close(cap, code, reason, rlen);
@@ -4703,12 +4733,13 @@ int wt_session_drain(wt_session *s) {
     uint8_t cap[16];
     size_t n = 0;
     int rv;
-    if (!s) return WT_ERR_INVALID;
+    if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_drain: no session");
     if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin || s->send_stopped)
         return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "wt_session_drain: the session is not open for sending");
     n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
     n += wt__varint_put(cap + n, 0);
-    if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK) return rv;
+    if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
+        return wt__fail(&s->conn->ep->log, rv, "wt_session_drain: out of memory");
     nghttp3_conn_resume_stream(s->conn->h3, s->id);
     s->conn->dirty = 1;
     return WT_OK;
@@ -5172,12 +5203,12 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     uint8_t hdr[16];
     size_t n = 0;
     if (out) *out = NULL;
-    if (!s) return WT_ERR_INVALID;
+    if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_open_stream: no session");
     c = s->conn;
     if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
         return wt__fail(&c->ep->log, WT_ERR_STATE, "wt_session_open_stream: session not open");
     st = wt__stream_new(c, -1, bidi, 1);
-    if (!st) return WT_ERR_NOMEM;
+    if (!st) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
     rv = bidi ? ngtcp2_conn_open_bidi_stream(c->qc, &id, st) : ngtcp2_conn_open_uni_stream(c->qc, &id, st);
     if (rv != 0) {
         wt__stream_free(st);
@@ -5193,7 +5224,7 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
         ngtcp2_conn_shutdown_stream(c->qc, 0, id, WT__H3_INTERNAL_ERROR);
         ngtcp2_conn_set_stream_user_data(c->qc, id, wt__dead_stream_marker());
         wt__stream_free(st);
-        return WT_ERR_NOMEM;
+        return wt__fail(&c->ep->log, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
     }
     wt__stream_attach(st, s);
     st->open_delivered = 1;
@@ -5213,15 +5244,18 @@ void *wt_stream_user(const wt_stream *st) { return st ? st->user : NULL; }
 size_t wt_stream_send_buffered(const wt_stream *st) { return st ? st->tx.stored : 0; }
 
 static int wt__stream_can_send(wt_stream *st, const char *what) {
-    if (!st) return WT_ERR_INVALID;
-    if (st->closed || !st->sess) return WT_ERR_CLOSED;
+    if (!st) return wt__fail(NULL, WT_ERR_INVALID, "%s: no stream", what);
+    if (st->closed || !st->sess)
+        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "%s: stream %lld is closed", what,
+                           (long long)st->id);
     if (!st->bidi && !st->local)
         return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "%s: stream %lld is the peer's unidirectional stream", what,
                         (long long)st->id);
     if (st->fin_queued || st->reset_sent || st->transport_closed)
         return wt__fail(&st->conn->ep->log, WT_ERR_CLOSED, "%s: stream %lld already finished or reset", what,
                         (long long)st->id);
-    if (st->conn->state != WT__CONN_OPEN) return WT_ERR_CLOSED;
+    if (st->conn->state != WT__CONN_OPEN)
+        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "%s: the connection is closing", what);
     return WT_OK;
 }
 
@@ -5229,7 +5263,7 @@ int wt_stream_write(wt_stream *st, const void *data, size_t len) {
     size_t limit, room, take;
     int rv = wt__stream_can_send(st, "wt_stream_write");
     if (rv) return rv;
-    if (!data && len) return WT_ERR_INVALID;
+    if (!data && len) return wt__fail(&st->conn->ep->log, WT_ERR_INVALID, "wt_stream_write: no data");
     limit = st->conn->ep->lim.stream_send_buffer;
     room = st->tx.stored < limit ? limit - st->tx.stored : 0;
     take = WT__MIN(len, room);
@@ -5260,11 +5294,14 @@ int wt_stream_reset(wt_stream *st, uint32_t code) {
 }
 
 int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
-    if (!st) return WT_ERR_INVALID;
-    if (st->closed || !st->sess) return WT_ERR_CLOSED;
+    if (!st) return wt__fail(NULL, WT_ERR_INVALID, "wt_stream_stop_sending: no stream");
+    if (st->closed || !st->sess)
+        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_stop_sending: stream closed");
     if (!st->bidi && st->local)
         return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_stop_sending: our own unidirectional stream");
-    if (st->read_done || st->stop_sent) return WT_ERR_CLOSED;
+    if (st->read_done || st->stop_sent)
+        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED,
+                           "wt_stream_stop_sending: nothing left to read");
     st->stop_sent = 1;
     st->read_done = 1;
     if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(st->conn->qc, 0, st->id, wt_code_to_h3(code));
@@ -5276,9 +5313,11 @@ int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
 }
 
 int wt_stream_pause(wt_stream *st, int paused) {
-    if (!st) return WT_ERR_INVALID;
-    if (st->closed) return WT_ERR_CLOSED;
-    if (st->read_all) return WT_ERR_STATE;
+    if (!st) return wt__fail(NULL, WT_ERR_INVALID, "wt_stream_pause: no stream");
+    if (st->closed)
+        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_pause: stream closed");
+    if (st->read_all)
+        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_pause: the stream is read whole (read_all)");
     if (paused) {
         st->paused = 1;
         return WT_OK;
@@ -5291,9 +5330,12 @@ int wt_stream_pause(wt_stream *st, int paused) {
 }
 
 int wt_stream_read_all(wt_stream *st, size_t limit) {
-    if (!st || !limit) return WT_ERR_INVALID;
-    if (st->closed) return WT_ERR_CLOSED;
-    if (st->read_done) return WT_ERR_STATE;
+    if (!st || !limit)
+        return wt__fail(st ? &st->conn->ep->log : NULL, WT_ERR_INVALID, "wt_stream_read_all: no stream or limit 0");
+    if (st->closed)
+        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_read_all: stream closed");
+    if (st->read_done)
+        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_read_all: the stream was read already");
     if (st->bidi == 0 && st->local)
         return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_read_all: our own unidirectional stream");
     st->read_all = 1;
@@ -5423,15 +5465,20 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     size_t qn;
     wt__dgram *d;
     wt__conn *c;
-    if (!s || (!data && len)) return WT_ERR_INVALID;
+    if (!s || (!data && len))
+        return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID,
+                        "wt_session_send_datagram: no session or no data");
     c = s->conn;
-    if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN) return WT_ERR_CLOSED;
+    if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
+        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_send_datagram: session not open");
     if (wt__dgram_room(c) == 0)
         return wt__fail(&c->ep->log, WT_ERR_STATE, "the peer does not accept datagrams");
     if (len > wt_session_max_datagram_size(s))
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                         wt_session_max_datagram_size(s));
-    if (c->dq_len >= c->ep->lim.datagram_queue) return WT_ERR_WOULDBLOCK;
+    if (c->dq_len >= c->ep->lim.datagram_queue)
+        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
+                           (unsigned)c->ep->lim.datagram_queue);
     qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
     if (!d) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "datagram: out of memory");
@@ -5505,7 +5552,10 @@ static void wt__app_on_request(wt__ep *ep, wt_session *s) {
 wt_app *wt_app_create(const wt_app_config *cfg) {
     wt_app *app;
     const wt_log *lg;
-    if (!cfg) return NULL;
+    if (!cfg) {
+        wt__fail(NULL, WT_ERR_INVALID, "wt_app_create: no config");
+        return NULL;
+    }
     lg = &cfg->log;
     if (!cfg->cert_file || !cfg->key_file) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: cert_file and key_file are required");
@@ -5534,7 +5584,10 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     app->stop_on_signals = cfg->stop_on_signals;
     app->shutdown_code = cfg->shutdown_code;
     app->shutdown_reason = wt__strdup(&cfg->alloc, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
-    if (!app->host || !app->shutdown_reason) goto fail;
+    if (!app->host || !app->shutdown_reason) {
+        wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
+        goto fail;
+    }
     if (strlen(app->shutdown_reason) > WT__REASON_MAX) {
         wt__fail(lg, WT_ERR_TOO_BIG, "wt_app_create: shutdown_reason over %d bytes", WT__REASON_MAX);
         goto fail;
@@ -5564,7 +5617,7 @@ fail:
 
 static int wt__hook_add(wt_app *app, wt__hook **list, size_t *n, wt_app_hook fn, void *user) {
     wt__hook *h;
-    if (!app || !fn) return WT_ERR_INVALID;
+    if (!app || !fn) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "hook: no app or no function");
     h = (wt__hook *)wt__realloc(&app->ep.alloc, *list, (*n + 1) * sizeof *h);
     if (!h) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "hook: out of memory");
     h[*n].fn = fn;
@@ -5587,7 +5640,7 @@ int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user) {
     size_t i;
     if (!app || !path || !fn || path[0] != '/')
         return app ? wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: path must start with '/' and fn be set")
-                   : WT_ERR_INVALID;
+                   : wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
     for (i = 0; i < app->nroutes; i++)
         if (!strcmp(app->routes[i].path, path))
             return wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: %s is routed already", path);
@@ -5595,7 +5648,7 @@ int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user) {
     if (!r) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
     app->routes = r;
     r[app->nroutes].path = wt__strdup(&app->ep.alloc, path);
-    if (!r[app->nroutes].path) return WT_ERR_NOMEM;
+    if (!r[app->nroutes].path) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
     r[app->nroutes].fn = fn;
     r[app->nroutes].user = user;
     app->nroutes++;
@@ -5606,7 +5659,7 @@ int wt_app_start(wt_app *app) {
     struct addrinfo hints, *res = NULL, *ai;
     char port[12];
     int rv, i;
-    if (!app) return WT_ERR_INVALID;
+    if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_start: no app");
     if (app->started) return WT_OK;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
@@ -5656,7 +5709,7 @@ static void wt__app_shutdown(wt_app *app) {
 int wt_app_run(wt_app *app) {
     struct sigaction sa, old_int, old_term;
     int rv;
-    if (!app) return WT_ERR_INVALID;
+    if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_run: no app");
     if ((rv = wt_app_start(app)) != WT_OK) return rv;
     if (app->stop_on_signals) {
         memset(&sa, 0, sizeof sa);
@@ -5777,7 +5830,10 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     wt_client *cl;
     const wt_log *lg;
     size_t i, n = 0;
-    if (!cfg) return NULL;
+    if (!cfg) {
+        wt__fail(NULL, WT_ERR_INVALID, "wt_client_create: no config");
+        return NULL;
+    }
     lg = &cfg->log;
     if (!cfg->ca_file && !cfg->cert_sha256 && !cfg->insecure) {
         wt__fail(lg, WT_ERR_INVALID, "wt_client_create: set ca_file, cert_sha256, or insecure = 1");
@@ -5810,7 +5866,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
             wt__log(lg, WT_LOG_WARN, "client created with insecure = 1: the server is not verified");
         }
     }
-    if (cfg->origin && !(cl->origin = wt__strdup(&cfg->alloc, cfg->origin))) goto fail;
+    if (cfg->origin && !(cl->origin = wt__strdup(&cfg->alloc, cfg->origin))) goto nomem;
     while (cfg->headers && cfg->headers[n]) n++;
     if (n % 2) {
         wt__fail(lg, WT_ERR_INVALID, "wt_client_create: headers must come in name, value pairs");
@@ -5818,12 +5874,14 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     }
     if (n) {
         cl->headers = (char **)wt__calloc(&cfg->alloc, (n + 1) * sizeof(char *));
-        if (!cl->headers) goto fail;
+        if (!cl->headers) goto nomem;
         for (i = 0; i < n; i++)
-            if (!(cl->headers[i] = wt__strdup(&cfg->alloc, cfg->headers[i]))) goto fail;
+            if (!(cl->headers[i] = wt__strdup(&cfg->alloc, cfg->headers[i]))) goto nomem;
         cl->nheaders = n / 2;
     }
     return cl;
+nomem:
+    wt__fail(lg, WT_ERR_NOMEM, "wt_client_create: out of memory");
 fail:
     wt__client_free(cl); /* not on any stack yet: safe inside a handler too */
     return NULL;
@@ -5852,7 +5910,8 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
     wt_session *s;
     size_t i;
     if (out) *out = NULL;
-    if (!cl || !fn) return WT_ERR_INVALID;
+    if (!cl || !fn)
+        return wt__fail(cl ? &cl->ep.log : NULL, WT_ERR_INVALID, "wt_client_connect: no client or no handler");
     if (cl->ep.closing_all) return wt__fail(&cl->ep.log, WT_ERR_STATE, "wt_client_connect: the client is being destroyed");
     if (wt__parse_url(url, host, sizeof host, &port, &path) != WT_OK)
         return wt__fail(&cl->ep.log, WT_ERR_URL, "not an https://host[:port][/path] URL: %s", url ? url : "(null)");
@@ -5874,7 +5933,7 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
         if (!c) return wt__fail(&cl->ep.log, WT_ERR_QUIC, "cannot start a connection to %s", url);
     }
     s = wt__session_new(c, -1, 0);
-    if (!s) return WT_ERR_NOMEM;
+    if (!s) return wt__fail(&cl->ep.log, WT_ERR_NOMEM, "wt_client_connect: out of memory");
     s->fn = fn;
     s->fn_user = user;
     if (strchr(host, ':')) snprintf(authority, sizeof authority, "[%s]:%u", host, (unsigned)port);

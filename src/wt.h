@@ -27,7 +27,11 @@
  * - Public names start with wt_ (WT_ for macros), private ones with wt__.
  * - Functions that can fail return int: 0 or a positive count on success,
  *   a negative WT_ERR_* code on failure; wt_strerror() names it. Every
- *   failure is also logged through the context's log hook.
+ *   failure is also logged through the context's log hook (stderr when
+ *   there is no context, e.g. a NULL handle): at WT_LOG_ERROR, or at
+ *   WT_LOG_DEBUG when it is a normal outcome the app also learns by event
+ *   (WOULDBLOCK on a full queue, CLOSED for what the peer closed first, a
+ *   timer that already fired).
  * - Config structs are read once at creation; a zeroed field means "the
  *   default" named beside it.
  * - Allocation goes through the allocator in the config (default: the

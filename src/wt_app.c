@@ -60,7 +60,10 @@ static void wt__app_on_request(wt__ep *ep, wt_session *s) {
 wt_app *wt_app_create(const wt_app_config *cfg) {
     wt_app *app;
     const wt_log *lg;
-    if (!cfg) return NULL;
+    if (!cfg) {
+        wt__fail(NULL, WT_ERR_INVALID, "wt_app_create: no config");
+        return NULL;
+    }
     lg = &cfg->log;
     if (!cfg->cert_file || !cfg->key_file) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: cert_file and key_file are required");
@@ -89,7 +92,10 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     app->stop_on_signals = cfg->stop_on_signals;
     app->shutdown_code = cfg->shutdown_code;
     app->shutdown_reason = wt__strdup(&cfg->alloc, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
-    if (!app->host || !app->shutdown_reason) goto fail;
+    if (!app->host || !app->shutdown_reason) {
+        wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
+        goto fail;
+    }
     if (strlen(app->shutdown_reason) > WT__REASON_MAX) {
         wt__fail(lg, WT_ERR_TOO_BIG, "wt_app_create: shutdown_reason over %d bytes", WT__REASON_MAX);
         goto fail;
@@ -119,7 +125,7 @@ fail:
 
 static int wt__hook_add(wt_app *app, wt__hook **list, size_t *n, wt_app_hook fn, void *user) {
     wt__hook *h;
-    if (!app || !fn) return WT_ERR_INVALID;
+    if (!app || !fn) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "hook: no app or no function");
     h = (wt__hook *)wt__realloc(&app->ep.alloc, *list, (*n + 1) * sizeof *h);
     if (!h) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "hook: out of memory");
     h[*n].fn = fn;
@@ -142,7 +148,7 @@ int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user) {
     size_t i;
     if (!app || !path || !fn || path[0] != '/')
         return app ? wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: path must start with '/' and fn be set")
-                   : WT_ERR_INVALID;
+                   : wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
     for (i = 0; i < app->nroutes; i++)
         if (!strcmp(app->routes[i].path, path))
             return wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: %s is routed already", path);
@@ -150,7 +156,7 @@ int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user) {
     if (!r) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
     app->routes = r;
     r[app->nroutes].path = wt__strdup(&app->ep.alloc, path);
-    if (!r[app->nroutes].path) return WT_ERR_NOMEM;
+    if (!r[app->nroutes].path) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
     r[app->nroutes].fn = fn;
     r[app->nroutes].user = user;
     app->nroutes++;
@@ -161,7 +167,7 @@ int wt_app_start(wt_app *app) {
     struct addrinfo hints, *res = NULL, *ai;
     char port[12];
     int rv, i;
-    if (!app) return WT_ERR_INVALID;
+    if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_start: no app");
     if (app->started) return WT_OK;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
@@ -211,7 +217,7 @@ static void wt__app_shutdown(wt_app *app) {
 int wt_app_run(wt_app *app) {
     struct sigaction sa, old_int, old_term;
     int rv;
-    if (!app) return WT_ERR_INVALID;
+    if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_run: no app");
     if ((rv = wt_app_start(app)) != WT_OK) return rv;
     if (app->stop_on_signals) {
         memset(&sa, 0, sizeof sa);

@@ -120,7 +120,10 @@ int wt_cert_generate(const wt_cert_config *cfg) {
         wt__log(lg, WT_LOG_ERROR, "P-256 key generation failed");
         goto done;
     }
-    if (wc_InitCert(&cert) != 0) goto done;
+    if (wc_InitCert(&cert) != 0) {
+        wt__log(lg, WT_LOG_ERROR, "wc_InitCert failed");
+        goto done;
+    }
     cert.sigType = CTC_SHA256wECDSA;
     cert.daysValid = days;
     cert.isCA = 0;
@@ -142,7 +145,10 @@ int wt_cert_generate(const wt_cert_config *cfg) {
         goto done;
     }
     pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, CERT_TYPE);
-    if (pem_len < 0) goto done;
+    if (pem_len < 0) {
+        wt__log(lg, WT_LOG_ERROR, "cannot encode the certificate");
+        goto done;
+    }
     if ((rv = wt__write_file(lg, cert_path, pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
     der_len = wc_EccKeyToDer(&key, der, sizeof der);
     if (der_len < 0 || (pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, ECC_PRIVATEKEY_TYPE)) < 0) {
@@ -164,13 +170,14 @@ int wt_cert_sha256(const char *cert_file, uint8_t out[32]) {
     FILE *f;
     size_t n;
     int der_len;
-    if (!cert_file || !out) return WT_ERR_INVALID;
+    if (!cert_file || !out) return wt__fail(NULL, WT_ERR_INVALID, "wt_cert_sha256: no file or no output");
     f = fopen(cert_file, "rb");
     if (!f) return wt__fail(NULL, WT_ERR_NOT_FOUND, "cannot open %s: %s", cert_file, strerror(errno));
     n = fread(pem, 1, sizeof pem, f);
     fclose(f);
     der_len = wc_CertPemToDer(pem, (int)n, der, (int)sizeof der, CERT_TYPE);
     if (der_len <= 0) return wt__fail(NULL, WT_ERR_CERT, "%s: no PEM certificate found", cert_file);
-    if (wc_Sha256Hash(der, (word32)der_len, out) != 0) return WT_ERR_CERT;
+    if (wc_Sha256Hash(der, (word32)der_len, out) != 0)
+        return wt__fail(NULL, WT_ERR_CERT, "%s: SHA-256 failed", cert_file);
     return WT_OK;
 }

@@ -59,7 +59,10 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     wt_client *cl;
     const wt_log *lg;
     size_t i, n = 0;
-    if (!cfg) return NULL;
+    if (!cfg) {
+        wt__fail(NULL, WT_ERR_INVALID, "wt_client_create: no config");
+        return NULL;
+    }
     lg = &cfg->log;
     if (!cfg->ca_file && !cfg->cert_sha256 && !cfg->insecure) {
         wt__fail(lg, WT_ERR_INVALID, "wt_client_create: set ca_file, cert_sha256, or insecure = 1");
@@ -92,7 +95,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
             wt__log(lg, WT_LOG_WARN, "client created with insecure = 1: the server is not verified");
         }
     }
-    if (cfg->origin && !(cl->origin = wt__strdup(&cfg->alloc, cfg->origin))) goto fail;
+    if (cfg->origin && !(cl->origin = wt__strdup(&cfg->alloc, cfg->origin))) goto nomem;
     while (cfg->headers && cfg->headers[n]) n++;
     if (n % 2) {
         wt__fail(lg, WT_ERR_INVALID, "wt_client_create: headers must come in name, value pairs");
@@ -100,12 +103,14 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     }
     if (n) {
         cl->headers = (char **)wt__calloc(&cfg->alloc, (n + 1) * sizeof(char *));
-        if (!cl->headers) goto fail;
+        if (!cl->headers) goto nomem;
         for (i = 0; i < n; i++)
-            if (!(cl->headers[i] = wt__strdup(&cfg->alloc, cfg->headers[i]))) goto fail;
+            if (!(cl->headers[i] = wt__strdup(&cfg->alloc, cfg->headers[i]))) goto nomem;
         cl->nheaders = n / 2;
     }
     return cl;
+nomem:
+    wt__fail(lg, WT_ERR_NOMEM, "wt_client_create: out of memory");
 fail:
     wt__client_free(cl); /* not on any stack yet: safe inside a handler too */
     return NULL;
@@ -134,7 +139,8 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
     wt_session *s;
     size_t i;
     if (out) *out = NULL;
-    if (!cl || !fn) return WT_ERR_INVALID;
+    if (!cl || !fn)
+        return wt__fail(cl ? &cl->ep.log : NULL, WT_ERR_INVALID, "wt_client_connect: no client or no handler");
     if (cl->ep.closing_all) return wt__fail(&cl->ep.log, WT_ERR_STATE, "wt_client_connect: the client is being destroyed");
     if (wt__parse_url(url, host, sizeof host, &port, &path) != WT_OK)
         return wt__fail(&cl->ep.log, WT_ERR_URL, "not an https://host[:port][/path] URL: %s", url ? url : "(null)");
@@ -156,7 +162,7 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
         if (!c) return wt__fail(&cl->ep.log, WT_ERR_QUIC, "cannot start a connection to %s", url);
     }
     s = wt__session_new(c, -1, 0);
-    if (!s) return WT_ERR_NOMEM;
+    if (!s) return wt__fail(&cl->ep.log, WT_ERR_NOMEM, "wt_client_connect: out of memory");
     s->fn = fn;
     s->fn_user = user;
     if (strchr(host, ':')) snprintf(authority, sizeof authority, "[%s]:%u", host, (unsigned)port);

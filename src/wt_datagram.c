@@ -109,15 +109,20 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     size_t qn;
     wt__dgram *d;
     wt__conn *c;
-    if (!s || (!data && len)) return WT_ERR_INVALID;
+    if (!s || (!data && len))
+        return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID,
+                        "wt_session_send_datagram: no session or no data");
     c = s->conn;
-    if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN) return WT_ERR_CLOSED;
+    if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
+        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_send_datagram: session not open");
     if (wt__dgram_room(c) == 0)
         return wt__fail(&c->ep->log, WT_ERR_STATE, "the peer does not accept datagrams");
     if (len > wt_session_max_datagram_size(s))
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                         wt_session_max_datagram_size(s));
-    if (c->dq_len >= c->ep->lim.datagram_queue) return WT_ERR_WOULDBLOCK;
+    if (c->dq_len >= c->ep->lim.datagram_queue)
+        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
+                           (unsigned)c->ep->lim.datagram_queue);
     qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
     if (!d) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "datagram: out of memory");

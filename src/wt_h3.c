@@ -398,6 +398,7 @@ void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
     if (!c->qc || ngtcp2_conn_is_local_stream(c->qc, stream_id)) return;
     if (stream_id & 2) ngtcp2_conn_extend_max_streams_uni(c->qc, 1);
     else ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
+    c->dirty = 1; /* MAX_STREAMS goes out even when nothing else does */
 }
 
 void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {

@@ -62,6 +62,9 @@ char *wt__strndup(const wt_allocator *a, const char *s, size_t n);
 void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) WT__PRINTF(3, 4);
 /* Logs at ERROR and returns err, for `return wt__fail(lg, WT_ERR_X, "...")`. */
 int wt__fail(const wt_log *lg, int err, const char *fmt, ...) WT__PRINTF(3, 4);
+/* The same at another level: for failures that are a normal outcome (a full
+   queue, an object the peer closed first), which the app also learns by event. */
+int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) WT__PRINTF(4, 5);
 
 /* ---- QUIC variable-length integers (RFC 9000 section 16) */
 #define WT__VARINT_MAX 0x3fffffffffffffffULL

@@ -152,7 +152,8 @@ void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
 /* ---------------------------------------------------------------- timers */
 int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user) {
     wt__timer *t;
-    if (!loop || !fn) return WT_ERR_INVALID;
+    if (!loop || !fn)
+        return wt__fail(loop ? &loop->log : NULL, WT_ERR_INVALID, "wt_loop_timer: no loop or no function");
     if (loop->ntimers == loop->timers_cap) {
         size_t cap = loop->timers_cap ? loop->timers_cap * 2 : 8;
         wt__timer *nt = (wt__timer *)wt__realloc(&loop->alloc, loop->timers, cap * sizeof *nt);
@@ -170,13 +171,14 @@ int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user) {
 
 int wt_loop_timer_cancel(wt_loop *loop, int64_t id) {
     size_t i;
-    if (!loop) return WT_ERR_INVALID;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_timer_cancel: no loop");
     for (i = 0; i < loop->ntimers; i++)
         if (loop->timers[i].id == id) {
             loop->timers[i] = loop->timers[--loop->ntimers];
             return WT_OK;
         }
-    return WT_ERR_NOT_FOUND;
+    return wt__fail_at(&loop->log, WT_LOG_DEBUG, WT_ERR_NOT_FOUND,
+                       "wt_loop_timer_cancel: no timer %lld (fired already?)", (long long)id);
 }
 
 static void wt__run_timers(wt_loop *loop) {
@@ -444,7 +446,7 @@ int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pk
 int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
     wt__ep *ep;
     int n = 0, i;
-    if (!loop) return WT_ERR_INVALID;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
     for (ep = loop->eps; ep; ep = ep->next)
         for (i = 0; i < ep->nsocks; i++) {
             if (ep->socks[i].fd < 0) continue;
@@ -475,9 +477,10 @@ int wt_loop_process(wt_loop *loop) {
     wt__ep *ep, *next;
     uint64_t now;
     int i;
-    if (!loop) return WT_ERR_INVALID;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_process: no loop");
+    if (loop->processing || loop->in_handler)
+        return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
     now = wt__loop_ns(loop);
-    if (loop->processing || loop->in_handler) return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
     loop->processing = 1;
     wt__loop_enter(loop);
     for (ep = loop->eps; ep; ep = next) {
@@ -507,7 +510,7 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
     struct pollfd pfd[64];
     int fds[64], n, i, t;
     short ev[64];
-    if (!loop) return WT_ERR_INVALID;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_run_once: no loop");
     n = wt_loop_pollfds(loop, fds, ev, 64);
     if (n > 64) n = 64;
     for (i = 0; i < n; i++) {
@@ -524,7 +527,7 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
 
 int wt_loop_run(wt_loop *loop) {
     int rv = WT_OK;
-    if (!loop) return WT_ERR_INVALID;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_run: no loop");
     /* a stop that came before the run (a signal during setup) still counts */
     while (!loop->stop && rv == WT_OK) rv = wt_loop_run_once(loop, -1);
     loop->stop = 0;

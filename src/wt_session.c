@@ -497,26 +497,29 @@ const char *wt_session_response_header(const wt_session *s, const char *name) {
     return s && name ? wt__hdrs_get(&s->resp, name) : NULL;
 }
 
-static int wt__hdrs_at(const wt__hdrs *h, size_t i, const char **name, const char **value) {
-    if (i >= h->n) return WT_ERR_NOT_FOUND;
+static int wt__hdrs_at(const wt_session *s, const wt__hdrs *h, size_t i, const char **name, const char **value) {
+    if (i >= h->n)
+        return wt__fail_at(&s->conn->ep->log, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "header list: no field %zu", i);
     if (name) *name = h->kv[2 * i];
     if (value) *value = h->kv[2 * i + 1];
     return WT_OK;
 }
 
 int wt_session_header_at(const wt_session *s, size_t i, const char **name, const char **value) {
-    return s ? wt__hdrs_at(&s->req, i, name, value) : WT_ERR_INVALID;
+    return s ? wt__hdrs_at(s, &s->req, i, name, value) : wt__fail(NULL, WT_ERR_INVALID, "wt_session_header_at: no session");
 }
 
 int wt_session_response_header_at(const wt_session *s, size_t i, const char **name, const char **value) {
-    return s ? wt__hdrs_at(&s->resp, i, name, value) : WT_ERR_INVALID;
+    return s ? wt__hdrs_at(s, &s->resp, i, name, value)
+             : wt__fail(NULL, WT_ERR_INVALID, "wt_session_response_header_at: no session");
 }
 
 int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     char ip[INET6_ADDRSTRLEN];
     const struct sockaddr_storage *a;
     int port;
-    if (!s || !buf || !size) return WT_ERR_INVALID;
+    if (!s || !buf || !size)
+        return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_remote_addr: no session or buffer");
     a = &s->conn->remote;
     if (a->ss_family == AF_INET6) {
         const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
@@ -531,7 +534,7 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
 
 /* Only a server's handler may shape the answer, and only before it goes. */
 static int wt__session_answering(wt_session *s, const char *what) {
-    if (!s) return WT_ERR_INVALID;
+    if (!s) return wt__fail(NULL, WT_ERR_INVALID, "%s: no session", what);
     if (!s->server || s->state != WT__SESS_REQUESTED)
         return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
     return WT_OK;
@@ -616,11 +619,12 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
     size_t rlen = reason ? strlen(reason) : 0, n;
     wt__conn *c;
     int rv;
-    if (!s) return WT_ERR_INVALID;
+    if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_close: no session");
     c = s->conn;
     if (rlen > WT__REASON_MAX)
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
-    if (s->state == WT__SESS_CLOSED) return WT_ERR_CLOSED;
+    if (s->state == WT__SESS_CLOSED)
+        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_close: closed already");
     if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
     if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed && !s->send_stopped) {
         n = wt__capsule_close(cap, code, reason, rlen);
@@ -643,12 +647,13 @@ int wt_session_drain(wt_session *s) {
     uint8_t cap[16];
     size_t n = 0;
     int rv;
-    if (!s) return WT_ERR_INVALID;
+    if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_drain: no session");
     if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin || s->send_stopped)
         return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "wt_session_drain: the session is not open for sending");
     n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
     n += wt__varint_put(cap + n, 0);
-    if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK) return rv;
+    if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
+        return wt__fail(&s->conn->ep->log, rv, "wt_session_drain: out of memory");
     nghttp3_conn_resume_stream(s->conn->h3, s->id);
     s->conn->dirty = 1;
     return WT_OK;

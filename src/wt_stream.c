@@ -439,12 +439,12 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     uint8_t hdr[16];
     size_t n = 0;
     if (out) *out = NULL;
-    if (!s) return WT_ERR_INVALID;
+    if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_open_stream: no session");
     c = s->conn;
     if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
         return wt__fail(&c->ep->log, WT_ERR_STATE, "wt_session_open_stream: session not open");
     st = wt__stream_new(c, -1, bidi, 1);
-    if (!st) return WT_ERR_NOMEM;
+    if (!st) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
     rv = bidi ? ngtcp2_conn_open_bidi_stream(c->qc, &id, st) : ngtcp2_conn_open_uni_stream(c->qc, &id, st);
     if (rv != 0) {
         wt__stream_free(st);
@@ -460,7 +460,7 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
         ngtcp2_conn_shutdown_stream(c->qc, 0, id, WT__H3_INTERNAL_ERROR);
         ngtcp2_conn_set_stream_user_data(c->qc, id, wt__dead_stream_marker());
         wt__stream_free(st);
-        return WT_ERR_NOMEM;
+        return wt__fail(&c->ep->log, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
     }
     wt__stream_attach(st, s);
     st->open_delivered = 1;
@@ -480,15 +480,18 @@ void *wt_stream_user(const wt_stream *st) { return st ? st->user : NULL; }
 size_t wt_stream_send_buffered(const wt_stream *st) { return st ? st->tx.stored : 0; }
 
 static int wt__stream_can_send(wt_stream *st, const char *what) {
-    if (!st) return WT_ERR_INVALID;
-    if (st->closed || !st->sess) return WT_ERR_CLOSED;
+    if (!st) return wt__fail(NULL, WT_ERR_INVALID, "%s: no stream", what);
+    if (st->closed || !st->sess)
+        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "%s: stream %lld is closed", what,
+                           (long long)st->id);
     if (!st->bidi && !st->local)
         return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "%s: stream %lld is the peer's unidirectional stream", what,
                         (long long)st->id);
     if (st->fin_queued || st->reset_sent || st->transport_closed)
         return wt__fail(&st->conn->ep->log, WT_ERR_CLOSED, "%s: stream %lld already finished or reset", what,
                         (long long)st->id);
-    if (st->conn->state != WT__CONN_OPEN) return WT_ERR_CLOSED;
+    if (st->conn->state != WT__CONN_OPEN)
+        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "%s: the connection is closing", what);
     return WT_OK;
 }
 
@@ -496,7 +499,7 @@ int wt_stream_write(wt_stream *st, const void *data, size_t len) {
     size_t limit, room, take;
     int rv = wt__stream_can_send(st, "wt_stream_write");
     if (rv) return rv;
-    if (!data && len) return WT_ERR_INVALID;
+    if (!data && len) return wt__fail(&st->conn->ep->log, WT_ERR_INVALID, "wt_stream_write: no data");
     limit = st->conn->ep->lim.stream_send_buffer;
     room = st->tx.stored < limit ? limit - st->tx.stored : 0;
     take = WT__MIN(len, room);
@@ -527,11 +530,14 @@ int wt_stream_reset(wt_stream *st, uint32_t code) {
 }
 
 int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
-    if (!st) return WT_ERR_INVALID;
-    if (st->closed || !st->sess) return WT_ERR_CLOSED;
+    if (!st) return wt__fail(NULL, WT_ERR_INVALID, "wt_stream_stop_sending: no stream");
+    if (st->closed || !st->sess)
+        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_stop_sending: stream closed");
     if (!st->bidi && st->local)
         return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_stop_sending: our own unidirectional stream");
-    if (st->read_done || st->stop_sent) return WT_ERR_CLOSED;
+    if (st->read_done || st->stop_sent)
+        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED,
+                           "wt_stream_stop_sending: nothing left to read");
     st->stop_sent = 1;
     st->read_done = 1;
     if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(st->conn->qc, 0, st->id, wt_code_to_h3(code));
@@ -543,9 +549,11 @@ int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
 }
 
 int wt_stream_pause(wt_stream *st, int paused) {
-    if (!st) return WT_ERR_INVALID;
-    if (st->closed) return WT_ERR_CLOSED;
-    if (st->read_all) return WT_ERR_STATE;
+    if (!st) return wt__fail(NULL, WT_ERR_INVALID, "wt_stream_pause: no stream");
+    if (st->closed)
+        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_pause: stream closed");
+    if (st->read_all)
+        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_pause: the stream is read whole (read_all)");
     if (paused) {
         st->paused = 1;
         return WT_OK;
@@ -558,9 +566,12 @@ int wt_stream_pause(wt_stream *st, int paused) {
 }
 
 int wt_stream_read_all(wt_stream *st, size_t limit) {
-    if (!st || !limit) return WT_ERR_INVALID;
-    if (st->closed) return WT_ERR_CLOSED;
-    if (st->read_done) return WT_ERR_STATE;
+    if (!st || !limit)
+        return wt__fail(st ? &st->conn->ep->log : NULL, WT_ERR_INVALID, "wt_stream_read_all: no stream or limit 0");
+    if (st->closed)
+        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_read_all: stream closed");
+    if (st->read_done)
+        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_read_all: the stream was read already");
     if (st->bidi == 0 && st->local)
         return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_read_all: our own unidirectional stream");
     st->read_all = 1;

@@ -92,6 +92,14 @@ int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
     return err;
 }
 
+int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wt__vlog(lg, level, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
 /* ---------------------------------------------------------------- varints */
 size_t wt__varint_len(uint64_t v) {
     if (v < 64) return 1;

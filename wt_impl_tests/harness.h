@@ -13,13 +13,18 @@ typedef struct harness {
 static char harness_crt[128], harness_key[128];
 static uint8_t harness_pin[32];
 
-/* Log lines containing harness_log_match are counted in harness_log_hits. */
+/* Log lines containing harness_log_match are counted in harness_log_hits;
+   harness_log_level is the level of the last one. */
 static const char *harness_log_match;
 static int harness_log_hits;
+static wt_log_level harness_log_level;
 
 static void harness_quiet_log(wt_log_level level, const char *msg, void *user) {
     (void)user;
-    if (harness_log_match && strstr(msg, harness_log_match)) harness_log_hits++;
+    if (harness_log_match && strstr(msg, harness_log_match)) {
+        harness_log_hits++;
+        harness_log_level = level;
+    }
     if (getenv("WT_TEST_LOG") || level <= WT_LOG_ERROR) fprintf(stderr, "    [%s] %s\n", level <= WT_LOG_ERROR ? "error" : "log", msg);
 }
 
@@ -86,6 +91,48 @@ static int harness_run(harness *h, volatile int *flag, int ms) {
     uint64_t end = wt_loop_now_ms(h->loop) + (uint64_t)ms;
     while (!*flag && wt_loop_now_ms(h->loop) < end) wt_loop_run_once(h->loop, 20);
     return *flag;
+}
+
+/* How long a test waits for something that must happen. A wait ends as soon
+   as its condition holds, so this is generous: a slow or sanitized run only
+   takes longer, it does not fail. */
+#define HARNESS_DEADLINE_MS 10000
+
+/* Runs loop until cond holds or ms pass (cond is evaluated between passes). */
+#define RUN_UNTIL(loop, cond, ms)                                                      \
+    do {                                                                               \
+        uint64_t end_ = wt_loop_now_ms(loop) + (uint64_t)(ms);                         \
+        while (!(cond) && wt_loop_now_ms(loop) < end_) wt_loop_run_once((loop), 10);   \
+    } while (0)
+
+/* Waits for cond, then checks it: a positive check that does not race. */
+#define CHECK_SOON(h, cond)                                                            \
+    do {                                                                               \
+        RUN_UNTIL((h)->loop, cond, HARNESS_DEADLINE_MS);                               \
+        CHECK(cond);                                                                   \
+    } while (0)
+#define REQUIRE_SOON(h, cond)                                                          \
+    do {                                                                               \
+        RUN_UNTIL((h)->loop, cond, HARNESS_DEADLINE_MS);                               \
+        REQUIRE(cond);                                                                 \
+    } while (0)
+
+static void harness_set_flag(wt_loop *loop, void *user) {
+    (void)loop;
+    *(int *)user = 1;
+}
+
+/* Runs the loop until its clock is past when_ms and a whole pass (timers,
+   then every connection's deadlines) ran after that moment. For the
+   negative checks on timers: "by its deadline, nothing closed it". */
+static int harness_run_past(harness *h, uint64_t when_ms) {
+    int fired = 0;
+    uint64_t now = wt_loop_now_ms(h->loop);
+    uint32_t ms = when_ms >= now ? (uint32_t)(when_ms - now) + 1 : 0;
+    int64_t id = wt_loop_timer(h->loop, ms, harness_set_flag, &fired);
+    if (id < 0) return 0;
+    if (!harness_run(h, &fired, (int)ms + HARNESS_DEADLINE_MS)) wt_loop_timer_cancel(h->loop, id);
+    return fired;
 }
 
 /* Closes the client's sessions and lets the server answer first: destroy
