@@ -263,3 +263,80 @@ WT_TEST(wt_sim_4mib_at_30_percent_loss) {
     CHECK_EQ_INT(c.closed, 0);
     sim_stop(&s);
 }
+
+/* ---------------------------------------------------------------- idle sessions */
+static void sim_idle(uint32_t keepalive_ms, int *closed_out, int *error_out, int *works_after) {
+    sim s;
+    sink_server sv;
+    uploader c;
+    wt_limits lim;
+    memset(&s, 0, sizeof s);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    memset(&lim, 0, sizeof lim);
+    lim.idle_timeout_ms = 1000;
+    lim.keepalive_ms = keepalive_ms;
+    sim_lossy(&s, 0, 0, 0);
+    *closed_out = -1;
+    if (sim_start(&s, 5, &lim, &lim) != 0 || wt_app_route(s.app, "/sink", sink_handler, &sv) != WT_OK ||
+        sim_upload_start(&s, &c, 0, 0) != 0) {
+        sim_stop(&s);
+        return;
+    }
+    sim_run(&s, &c.closed, 3500); /* three idle timeouts without a byte from the app */
+    *closed_out = c.closed;
+    *error_out = c.close_error;
+    *works_after = 0;
+    if (!c.closed && wt_session_open_stream(c.s, 1, &c.up[0].st) == WT_OK) {
+        c.up[0].total = 1024;
+        c.n = 1;
+        upload_pump(&c.up[0]);
+        *works_after = sim_run(&s, &c.all_answered, 10000) && upload_ok(&c.up[0]) && sv.closed == 0;
+    }
+    sim_stop(&s);
+}
+
+WT_TEST(wt_sim_idle_session_kept_alive) {
+    int closed, error, works;
+    sim_idle(0, &closed, &error, &works); /* default: idle_timeout_ms / 2 */
+    CHECK_EQ_INT(closed, 0);
+    CHECK(works); /* still a working session after 3.5 s of quiet */
+}
+
+WT_TEST(wt_sim_idle_session_times_out_without_keepalive) {
+    int closed, error, works;
+    sim_idle(UINT32_MAX, &closed, &error, &works);
+    CHECK_EQ_INT(closed, 1);
+    CHECK_EQ_INT(error, WT_ERR_TIMEOUT);
+}
+
+/* The glitch limiter is ours to set: a tight one cuts a lossy, reordering
+   transfer (and says why); the default lets it finish (above). */
+WT_TEST(wt_sim_glitch_limits_are_configurable) {
+    sim s;
+    sink_server sv;
+    uploader c;
+    wt_limits lim;
+    memset(&s, 0, sizeof s);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    memset(&lim, 0, sizeof lim);
+    lim.glitch_burst = 20;
+    lim.glitch_rate = 1;
+    sim_lossy(&s, 0.10, 0.25, 0.01);
+    REQUIRE(sim_start(&s, 13, &lim, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
+    REQUIRE(sim_upload_start(&s, &c, 1, 16u << 20) == 0);
+    harness_log_match = "glitch_burst";
+    harness_log_hits = 0;
+    sim_run(&s, &c.closed, 3600 * 1000);
+    harness_log_match = NULL;
+#if NGTCP2_VERSION_NUM >= 0x010f00
+    CHECK_EQ_INT(c.closed, 1);
+    CHECK(!c.up[0].answered);
+    CHECK(harness_log_hits >= 1);
+#else
+    CHECK(upload_ok(&c.up[0])); /* no glitch limiter before ngtcp2 1.15 */
+#endif
+    sim_stop(&s);
+}
