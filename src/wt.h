@@ -297,6 +297,15 @@ typedef struct wt_limits {
     uint32_t glitch_rate;          /* ... refilled at this many per second: 5000.
                                       Loss and reordering cause them too: ngtcp2's own
                                       10000 and 330/s can cut a long lossy transfer */
+    uint32_t retry_threshold;      /* server: once this many handshakes are under way,
+                                      a new client must prove its address with a Retry
+                                      round trip before it gets a slot: 32; 1: always;
+                                      UINT32_MAX: never */
+    uint32_t max_half_open_per_ip; /* server: handshakes at once from one IP address
+                                      that did not prove it (more are dropped): 8 */
+    uint32_t unvalidated_timeout_ms; /* server: the handshake deadline of a client that
+                                      did not prove its address: 5000 (at most
+                                      handshake_timeout_ms) */
 } wt_limits;
 
 /* ================================================================ loop

@@ -277,6 +277,12 @@ struct wt__ep {
     struct wt__cid_slot *cids;
     size_t cids_cap, cids_live, cids_dead; /* dead: tombstones */
     uint8_t reset_secret[32];
+    uint8_t token_secret[32];     /* Retry tokens */
+    size_t nhalf_open;            /* server connections still in their handshake */
+    struct wt__log_gate {         /* rate-limited warnings, one per kind */
+        uint64_t last_ms;
+        unsigned long suppressed;
+    } gates[4];
     WC_RNG rng;
     int rng_ready;
     ngtcp2_mem mem;
@@ -325,6 +331,9 @@ struct wt__conn {
     uint8_t *close_pkt;          /* CONNECTION_CLOSE, re-sent while closing */
     size_t close_pkt_len;
     int dirty;                   /* has something to write */
+    int validated;               /* server: the client's address is proven (Retry) */
+    int counted_half_open;       /* in ep->nhalf_open */
+    uint64_t created_ms;
     int heard;                   /* a packet from the peer was accepted */
     int session_seen;            /* a session was answered: CONNECT deadline met */
     /* WebTransport */

@@ -5,6 +5,8 @@
 #define WT__SCID_LEN 16
 #define WT__NS_PER_MS 1000000ULL
 
+static void wt__conn_not_half_open(wt__conn *c);
+
 static const wt_limits wt__default_limits = {
     256,              /* max_connections */
     16,               /* max_sessions */
@@ -22,7 +24,10 @@ static const wt_limits wt__default_limits = {
     4 * 1024 * 1024,  /* udp_buffer */
     0,                /* keepalive_ms: idle_timeout_ms / 2, set below */
     50000,            /* glitch_burst */
-    5000              /* glitch_rate */
+    5000,             /* glitch_rate */
+    32,               /* retry_threshold */
+    8,                /* max_half_open_per_ip */
+    5000              /* unvalidated_timeout_ms */
 };
 
 /* ---------------------------------------------------------------- memory hooks */
@@ -82,6 +87,7 @@ int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc
     }
     ep->rng_ready = 1;
     wc_RNG_GenerateBlock(&ep->rng, ep->reset_secret, sizeof ep->reset_secret);
+    wc_RNG_GenerateBlock(&ep->rng, ep->token_secret, sizeof ep->token_secret);
     ep->cids_cap = 64;
     ep->cids = (wt__cid_slot *)wt__calloc(&ep->alloc, ep->cids_cap * sizeof *ep->cids);
     ep->ssl_ctx = wolfSSL_CTX_new(server ? wolfTLSv1_3_server_method() : wolfTLSv1_3_client_method());
@@ -257,6 +263,9 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
                 group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
+    wt__conn_not_half_open(c);
+    /* the CONNECT deadline counts from the start, as for every client */
+    c->deadline_ms = c->created_ms + c->ep->lim.handshake_timeout_ms;
     wt__conn_keepalive(c);
     if (wt__h3_init(c) != WT_OK) return NGTCP2_ERR_CALLBACK_FAILURE;
     return 0;
@@ -407,7 +416,8 @@ static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockadd
     c->ref.get_conn = wt__get_conn;
     c->ref.user_data = c;
     ngtcp2_ccerr_default(&c->ccerr);
-    c->deadline_ms = wt_loop_now_ms(ep->loop) + ep->lim.handshake_timeout_ms;
+    c->created_ms = wt_loop_now_ms(ep->loop);
+    c->deadline_ms = c->created_ms + ep->lim.handshake_timeout_ms;
     c->next = ep->conns;
     if (ep->conns) ep->conns->prev = c;
     ep->conns = c;
@@ -417,6 +427,7 @@ static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockadd
 
 static void wt__conn_free(wt__conn *c) {
     wt__ep *ep = c->ep;
+    wt__conn_not_half_open(c);
     wt__cid_remove_conn(ep, c);
     if (c->prev) c->prev->next = c->next;
     else ep->conns = c->next;
@@ -447,8 +458,17 @@ static void wt__ngtcp2_path(wt__conn *c, ngtcp2_path *p, const struct sockaddr *
     p->remote.addrlen = rlen;
 }
 
+/* A handshake is over (or its connection gone): one half-open slot less. */
+static void wt__conn_not_half_open(wt__conn *c) {
+    if (!c->counted_half_open) return;
+    c->counted_half_open = 0;
+    c->ep->nhalf_open--;
+}
+
+/* odcid: the client's first DCID when it came back with a valid Retry
+   token (its address is proven), else NULL. */
 static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct sockaddr *from, socklen_t fromlen,
-                                     const ngtcp2_pkt_hd *hd, uint64_t now) {
+                                     const ngtcp2_pkt_hd *hd, const ngtcp2_cid *odcid, uint64_t now) {
     wt__conn *c;
     ngtcp2_settings s;
     ngtcp2_transport_params tp;
@@ -461,9 +481,26 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         wt__log(&ep->log, WT_LOG_ERROR, "out of memory for a new connection");
         return NULL;
     }
+    c->counted_half_open = 1;
+    ep->nhalf_open++;
     wt__settings(c, &s, &tp, now);
     tp.original_dcid = hd->dcid;
     tp.original_dcid_present = 1;
+    if (odcid) {
+        /* back from a Retry: the address is proven, so ngtcp2 may send it
+           more than three times what it received */
+        c->validated = 1;
+        tp.original_dcid = *odcid;
+        tp.retry_scid = hd->dcid;
+        tp.retry_scid_present = 1;
+        s.token = hd->token;
+        s.tokenlen = hd->tokenlen;
+        s.token_type = NGTCP2_TOKEN_TYPE_RETRY;
+    } else {
+        /* an unproven address gets a shorter handshake slot */
+        uint64_t t = WT__MIN(ep->lim.unvalidated_timeout_ms, ep->lim.handshake_timeout_ms);
+        c->deadline_ms = wt_loop_now_ms(ep->loop) + t;
+    }
     scid.datalen = WT__SCID_LEN;
     wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
     tp.stateless_reset_token_present = 1;
@@ -645,6 +682,98 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
 static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt, size_t len,
                           uint64_t now);
 
+/* One warning line per kind and second at most, with a count of the
+   ones held back: a flood must not flood the log too. */
+enum { WT__GATE_REFUSED, WT__GATE_RETRY, WT__GATE_PER_IP, WT__GATE_TOKEN };
+static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) WT__PRINTF(3, 4);
+static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) {
+    struct wt__log_gate *g = &ep->gates[gate];
+    uint64_t now = wt_loop_now_ms(ep->loop);
+    char line[300];
+    va_list ap;
+    if (g->last_ms && now - g->last_ms < 1000) {
+        g->suppressed++;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (g->suppressed) wt__log(&ep->log, WT_LOG_WARN, "%s (and %lu more like it in the last second)", line, g->suppressed);
+    else wt__log(&ep->log, WT_LOG_WARN, "%s", line);
+    g->last_ms = now ? now : 1;
+    g->suppressed = 0;
+}
+
+static void wt__send_close_pkt(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const ngtcp2_pkt_hd *hd,
+                               uint64_t code) {
+    uint8_t out[WT__MAX_UDP_PAYLOAD];
+    ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(out, sizeof out, hd->version, &hd->scid, &hd->dcid, code, NULL, 0);
+    if (n > 0) wt__sock_send(s, to, tolen, out, (size_t)n, (size_t)n);
+}
+
+static size_t wt__half_open_from(wt__ep *ep, const struct sockaddr *from) {
+    wt__conn *c;
+    size_t n = 0;
+    for (c = ep->conns; c; c = c->next) {
+        const struct sockaddr *r = (const struct sockaddr *)&c->remote;
+        if (!c->counted_half_open || r->sa_family != from->sa_family) continue;
+        if (from->sa_family == AF_INET6
+                ? !memcmp(&((const struct sockaddr_in6 *)r)->sin6_addr, &((const struct sockaddr_in6 *)from)->sin6_addr, 16)
+                : ((const struct sockaddr_in *)r)->sin_addr.s_addr == ((const struct sockaddr_in *)from)->sin_addr.s_addr)
+            n++;
+    }
+    return n;
+}
+
+/* A client's first packet: a connection slot, or a Retry that makes it
+   prove its address first (stateless: costs us no memory), or a refusal. */
+static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen,
+                               const ngtcp2_pkt_hd *hd, uint64_t now) {
+    ngtcp2_cid odcid;
+    int proven = 0;
+    uint32_t thr = ep->lim.retry_threshold;
+    if (ep->nconns >= ep->lim.max_connections) {
+        /* say so at once (CONNECTION_REFUSED) rather than let the client time out */
+        wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: max_connections (%u) reached",
+                      (unsigned)ep->lim.max_connections);
+        wt__send_close_pkt(s, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
+        return NULL;
+    }
+    if (hd->type == NGTCP2_PKT_INITIAL && hd->tokenlen && hd->token[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
+        if (ngtcp2_crypto_verify_retry_token(&odcid, hd->token, hd->tokenlen, ep->token_secret, sizeof ep->token_secret,
+                                             hd->version, (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen,
+                                             &hd->dcid, 10 * NGTCP2_SECONDS, now) != 0) {
+            wt__log_gated(ep, WT__GATE_TOKEN, "refusing a connection: invalid or expired Retry token");
+            wt__send_close_pkt(s, from, fromlen, hd, NGTCP2_INVALID_TOKEN);
+            return NULL;
+        }
+        proven = 1;
+    }
+    if (!proven && thr != UINT32_MAX && (thr == 1 || ep->nhalf_open >= thr)) {
+        uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN], out[WT__MAX_UDP_PAYLOAD];
+        ngtcp2_cid scid;
+        ngtcp2_ssize tl, n;
+        scid.datalen = WT__SCID_LEN;
+        wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
+        tl = ngtcp2_crypto_generate_retry_token(token, ep->token_secret, sizeof ep->token_secret, hd->version,
+                                                (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen, &scid,
+                                                &hd->dcid, now);
+        if (tl < 0) return NULL;
+        n = ngtcp2_crypto_write_retry(out, sizeof out, hd->version, &hd->scid, &scid, &hd->dcid, token, (size_t)tl);
+        if (n > 0) wt__sock_send(s, from, fromlen, out, (size_t)n, (size_t)n);
+        if (thr != 1)
+            wt__log_gated(ep, WT__GATE_RETRY, "%zu handshakes under way: new clients prove their address (Retry)",
+                          ep->nhalf_open);
+        return NULL;
+    }
+    if (!proven && wt__half_open_from(ep, from) >= ep->lim.max_half_open_per_ip) {
+        wt__log_gated(ep, WT__GATE_PER_IP, "dropping a handshake: max_half_open_per_ip (%u) from one address",
+                      (unsigned)ep->lim.max_half_open_per_ip);
+        return NULL;
+    }
+    return wt__conn_server_new(ep, s, from, fromlen, hd, proven ? &odcid : NULL, now);
+}
+
 void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt,
                       size_t len, uint64_t now) {
     ngtcp2_version_cid vc;
@@ -682,17 +811,7 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
             return;
         }
         if (ngtcp2_accept(&hd, pkt, len) != 0) return;
-        if (ep->nconns >= ep->lim.max_connections) {
-            /* say so at once (CONNECTION_REFUSED) rather than let the client time out */
-            uint8_t out[WT__MAX_UDP_PAYLOAD];
-            ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(out, sizeof out, hd.version, &hd.scid, &hd.dcid,
-                                                                  NGTCP2_CONNECTION_REFUSED, NULL, 0);
-            wt__log(&ep->log, WT_LOG_WARN, "refusing a connection: max_connections (%u) reached",
-                    (unsigned)ep->lim.max_connections);
-            if (n > 0) wt__sock_send(s, from, fromlen, out, (size_t)n, (size_t)n);
-            return;
-        }
-        c = wt__conn_server_new(ep, s, from, fromlen, &hd, now);
+        c = wt__ep_accept(ep, s, from, fromlen, &hd, now);
         if (!c) return;
     }
     wt__conn_read(c, from, fromlen, pkt, len, now);

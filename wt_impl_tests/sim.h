@@ -22,6 +22,7 @@ typedef struct sim_link {
 typedef struct sim_pkt {
     uint64_t at, seq;
     int to_server;
+    struct sockaddr_in from; /* to the server: who sent it */
     size_t len;
     uint8_t data[1500];
 } sim_pkt;
@@ -38,6 +39,9 @@ typedef struct sim {
     sim_pkt *heap;
     size_t n, cap;
     uint64_t spins;
+    /* what the server sent to addresses other than the client's */
+    uint64_t to_others, retries_to_others, retries_to_client;
+    size_t peak_conns; /* the most server connections seen at once */
 } sim;
 
 static uint64_t sim_clock(void *user) { return ((sim *)user)->now; }
@@ -112,6 +116,7 @@ static void sim_send_one(sim *s, sim_link *l, int to_server, const uint8_t *data
     }
     memset(&p, 0, offsetof(sim_pkt, data));
     p.to_server = to_server;
+    p.from = s->client_addr;
     p.len = len;
     memcpy(p.data, data, len);
     if (sim_unit(s) < l->corrupt) {
@@ -139,6 +144,13 @@ static int sim_send(void *user, const void *local, size_t local_len, const void 
     int to_server = remote_len == sizeof s->server_addr && memcmp(remote, &s->server_addr, sizeof s->server_addr) == 0;
     size_t off;
     (void)local, (void)local_len;
+    if (!to_server && !(remote_len == sizeof s->client_addr && !memcmp(remote, &s->client_addr, sizeof s->client_addr))) {
+        /* to a host that is not simulated (a flood's sources): count it */
+        s->to_others++;
+        if ((data[0] & 0xf0) == 0xf0) s->retries_to_others++; /* long header, type Retry (v1) */
+        return 0;
+    }
+    if (!to_server && (data[0] & 0xf0) == 0xf0) s->retries_to_client++;
     for (off = 0; off < len; off += segment)
         sim_send_one(s, to_server ? &s->up : &s->down, to_server, data + off, len - off < segment ? len - off : segment);
     return 0;
@@ -203,10 +215,11 @@ static int sim_run(sim *s, volatile int *flag, uint64_t ms) {
         while (s->n && s->heap[0].at <= s->now) {
             sim_pkt p;
             sim_pop(s, &p);
-            if (p.to_server) wt_app_input(s->app, &s->client_addr, sizeof s->client_addr, p.data, p.len);
+            if (p.to_server) wt_app_input(s->app, &p.from, sizeof p.from, p.data, p.len);
             else wt_client_input(s->client, &s->server_addr, sizeof s->server_addr, p.data, p.len);
         }
         wt_loop_process(s->loop);
+        if (s->app->ep.nconns > s->peak_conns) s->peak_conns = s->app->ep.nconns;
         if (*flag) break;
         t = wt_loop_timeout(s->loop);
         if (t >= 0) next = s->now + (uint64_t)t * 1000000ULL;
@@ -230,6 +243,20 @@ static int sim_run(sim *s, volatile int *flag, uint64_t ms) {
 }
 
 static uint64_t sim_ms(const sim *s) { return s->now / 1000000ULL; }
+
+/* A datagram to the server from any address, at virtual time at (ns). */
+static void sim_inject(sim *s, const struct sockaddr_in *from, const uint8_t *data, size_t len, uint64_t at) {
+    sim_pkt p;
+    if (len > sizeof p.data) return;
+    memset(&p, 0, offsetof(sim_pkt, data));
+    p.to_server = 1;
+    p.from = *from;
+    p.at = at;
+    p.seq = s->seq++;
+    p.len = len;
+    memcpy(p.data, data, len);
+    sim_push(s, &p);
+}
 
 static void sim_stop(sim *s) {
     wt_client_destroy(s->client);

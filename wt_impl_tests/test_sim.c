@@ -340,3 +340,194 @@ WT_TEST(wt_sim_glitch_limits_are_configurable) {
 #endif
     sim_stop(&s);
 }
+
+/* ---------------------------------------------------------------- a handshake flood */
+/* Real ClientHellos from a throw-away client of its own (other loop, other
+   clock): what a flood of genuine-looking Initials looks like. */
+typedef struct flood {
+    uint8_t (*pkt)[1500];
+    size_t *len;
+    int *conn;
+    size_t n, cap;
+    int capture;
+    uint64_t clock;
+} flood;
+
+static uint64_t flood_clock(void *user) { return ((flood *)user)->clock; }
+
+static int flood_capture(void *user, const void *local, size_t local_len, const void *remote, size_t remote_len,
+                         const uint8_t *data, size_t len, size_t segment) {
+    flood *f = (flood *)user;
+    size_t off;
+    (void)local, (void)local_len, (void)remote_len;
+    for (off = 0; f->capture && off < len && f->n < f->cap; off += segment) {
+        size_t k = len - off < segment ? len - off : segment;
+        if ((data[off] & 0xf0) != 0xc0 || k > 1500) continue; /* Initial packets only */
+        memcpy(f->pkt[f->n], data + off, k);
+        f->len[f->n] = k;
+        f->conn[f->n] = ntohs(((const struct sockaddr_in *)remote)->sin_port) - 1000;
+        f->n++;
+    }
+    return 0;
+}
+
+static void flood_ignore(wt_event *ev) { (void)ev; }
+
+static int flood_make(flood *f, int conns) {
+    wt_loop_config lc;
+    wt_client_config cc;
+    wt_loop *loop;
+    wt_client *cl;
+    int i;
+    memset(f, 0, sizeof *f);
+    f->cap = (size_t)conns * 3;
+    f->pkt = (uint8_t(*)[1500])malloc(f->cap * 1500);
+    f->len = (size_t *)malloc(f->cap * sizeof *f->len);
+    f->conn = (int *)malloc(f->cap * sizeof *f->conn);
+    f->clock = 5000000000ULL;
+    f->capture = 1;
+    memset(&lc, 0, sizeof lc);
+    lc.log.level = WT_LOG_NONE;
+    lc.log.fn = harness_quiet_log;
+    lc.clock.now_ns = flood_clock;
+    lc.clock.user = f;
+    loop = wt_loop_create(&lc);
+    memset(&cc, 0, sizeof cc);
+    cc.insecure = 1;
+    cc.loop = loop;
+    cc.log = lc.log;
+    cc.io.send = flood_capture;
+    cc.io.user = f;
+    cc.io.local_host = "10.9.9.9";
+    cl = wt_client_create(&cc);
+    if (!loop || !cl) return -1;
+    for (i = 0; i < conns; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://10.0.0.1:%d/x", 1000 + i); /* a port each: a connection each */
+        if (wt_client_connect(cl, url, flood_ignore, NULL, NULL) != WT_OK) return -1;
+        if (i % 50 == 49) wt_loop_process(loop);
+    }
+    wt_loop_process(loop);
+    f->capture = 0;
+    wt_client_destroy(cl);
+    wt_loop_destroy(loop);
+    return 0;
+}
+
+static void flood_free(flood *f) {
+    free(f->pkt);
+    free(f->len);
+    free(f->conn);
+}
+
+WT_TEST(wt_sim_handshake_flood_does_not_lock_out_clients) {
+    sim s;
+    sink_server sv;
+    uploader c;
+    flood f;
+    size_t i;
+    uint64_t t0, asked;
+    memset(&s, 0, sizeof s);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    REQUIRE(flood_make(&f, 1000) == 0);
+    REQUIRE(f.n >= 1000); /* every ClientHello, one or two Initials each */
+    sim_lossy(&s, 0, 0, 0);
+    REQUIRE(sim_start(&s, 17, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
+    /* 1,000 ClientHellos from 200 addresses over 3 s */
+    t0 = s.now;
+    for (i = 0; i < f.n; i++) {
+        struct sockaddr_in from;
+        int k = f.conn[i];
+        memset(&from, 0, sizeof from);
+        from.sin_family = AF_INET;
+        from.sin_port = htons((uint16_t)(40000 + k));
+        from.sin_addr.s_addr = htonl(0x0a010000u + (uint32_t)(k % 200) + 1); /* 10.1.0.1 .. 10.1.0.200 */
+        sim_inject(&s, &from, f.pkt[i], f.len[i], t0 + (uint64_t)k * 3000000ULL);
+    }
+    {
+        int never = 0;
+        sim_run(&s, &never, 1500); /* half way through the flood ... */
+    }
+    asked = sim_ms(&s);
+    REQUIRE(sim_upload_start(&s, &c, 0, 0) == 0); /* ... a real client asks for a session */
+    printf("    session open %llu ms after asking, in the middle of the flood; peak %zu server connections, "
+           "%llu Retry packets to the flood\n",
+           (unsigned long long)(sim_ms(&s) - asked), s.peak_conns, (unsigned long long)s.retries_to_others);
+    CHECK(sim_ms(&s) - asked < 2000); /* a few round trips, not the flood's 10 s handshake timeout */
+    CHECK(s.retries_to_others > 500);  /* the flood was asked to prove its addresses ... */
+    CHECK(s.peak_conns <= 64);         /* ... so it never held more than a few slots */
+    flood_free(&f);
+    sim_stop(&s);
+}
+
+/* retry_threshold = 1: every new client proves its address first, and
+   still gets its session (one round trip later). */
+WT_TEST(wt_sim_retry_always) {
+    sim s;
+    sink_server sv;
+    uploader c;
+    wt_limits lim;
+    memset(&s, 0, sizeof s);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    memset(&lim, 0, sizeof lim);
+    lim.retry_threshold = 1;
+    sim_lossy(&s, 0, 0, 0);
+    REQUIRE(sim_start(&s, 19, &lim, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
+    REQUIRE(sim_upload_start(&s, &c, 1, 65536) == 0);
+    CHECK(sim_run(&s, &c.all_answered, 10000));
+    CHECK(upload_ok(&c.up[0]));
+    CHECK(s.retries_to_client >= 1); /* one per Initial of its first flight */
+    sim_stop(&s);
+}
+
+/* A forged Retry token is refused (CONNECTION_CLOSE with INVALID_TOKEN),
+   and gets no slot: an Initial carrying made-up token bytes. */
+WT_TEST(wt_sim_forged_retry_token_refused) {
+    sim s;
+    sink_server sv;
+    uploader c;
+    struct sockaddr_in other;
+    uint8_t pkt[1200];
+    size_t k, o = 0;
+    memset(&s, 0, sizeof s);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    sim_lossy(&s, 0, 0, 0);
+    REQUIRE(sim_start(&s, 23, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
+    REQUIRE(sim_upload_start(&s, &c, 0, 0) == 0);
+    memset(pkt, 0, sizeof pkt);
+    pkt[o++] = 0xc0;                                  /* long header, Initial */
+    pkt[o++] = 0, pkt[o++] = 0, pkt[o++] = 0, pkt[o++] = 1; /* QUIC v1 */
+    pkt[o++] = 8;                                     /* DCID */
+    for (k = 0; k < 8; k++) pkt[o++] = (uint8_t)(0x51 + k);
+    pkt[o++] = 8;                                     /* SCID */
+    for (k = 0; k < 8; k++) pkt[o++] = (uint8_t)(0x71 + k);
+    pkt[o++] = 60;                                    /* token length */
+    pkt[o++] = NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY;       /* looks like ours ... */
+    for (k = 1; k < 60; k++) pkt[o++] = (uint8_t)(k * 7); /* ... but is not */
+    {
+        size_t rest = sizeof pkt - o - 2; /* the length field (2 bytes) covers the rest */
+        pkt[o] = (uint8_t)(0x40 | (rest >> 8));
+        pkt[o + 1] = (uint8_t)rest;
+    }
+    other = s.client_addr;
+    other.sin_addr.s_addr = htonl(0x0a000063); /* 10.0.0.99 */
+    harness_log_match = "invalid or expired Retry token";
+    harness_log_hits = 0;
+    sim_inject(&s, &other, pkt, sizeof pkt, s.now);
+    {
+        int never = 0;
+        sim_run(&s, &never, 100);
+    }
+    harness_log_match = NULL;
+    CHECK_EQ_INT(harness_log_hits, 1);
+    CHECK_EQ_INT(s.app->ep.nconns, 1); /* the real client's only */
+    CHECK_EQ_INT(s.to_others, 1);      /* the forger was told, once */
+    CHECK(c.opened && !c.closed);
+    sim_stop(&s);
+}
