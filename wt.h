@@ -308,6 +308,11 @@ typedef struct wt_limits {
     uint32_t unvalidated_timeout_ms; /* server: the handshake deadline of a client that
                                       did not prove its address: 5000 (at most
                                       handshake_timeout_ms) */
+    uint32_t conn_send_buffer;     /* stream bytes queued or unacknowledged, all the
+                                      streams of one connection together: 16 MiB */
+    uint32_t total_send_buffer;    /* the same for the whole app or client: 256 MiB.
+                                      Past either, wt_stream_write takes less (or 0)
+                                      and WT_EV_STREAM_WRITABLE says when to go on */
 } wt_limits;
 
 /* ================================================================ loop
@@ -897,6 +902,8 @@ struct wt__ep {
     uint8_t reset_secret[32];
     uint8_t token_secret[32];     /* Retry tokens */
     size_t nhalf_open;            /* server connections still in their handshake */
+    size_t tx_stored;             /* stream send bytes held, all connections */
+    size_t tx_waiters;            /* streams waiting for total_send_buffer room */
     struct wt__log_gate {         /* rate-limited warnings, one per kind */
         uint64_t last_ms;
         unsigned long suppressed;
@@ -950,6 +957,8 @@ struct wt__conn {
     size_t close_pkt_len;
     int dirty;                   /* has something to write */
     int validated;               /* server: the client's address is proven (Retry) */
+    size_t tx_stored;            /* stream send bytes held by this connection */
+    size_t tx_waiters;           /* its streams waiting for conn_send_buffer room */
     int counted_half_open;       /* in ep->nhalf_open */
     uint64_t created_ms;
     int heard;                   /* a packet from the peer was accepted */
@@ -1045,6 +1054,8 @@ struct wt_stream {
     unsigned transport_closed : 1; /* ngtcp2 closed it; we still hold data for the app */
     unsigned owes_slot : 1;      /* give the peer its stream slot back when it ends */
     unsigned linger : 1;         /* closed for the app, kept until ngtcp2 closes it */
+    unsigned budget_wait : 1;    /* a short write was the connection's or app's budget */
+    size_t tx_acct;              /* of tx.stored, what is counted in the budgets */
     uint64_t pending_stop;       /* h3 code of a STOP_SENDING that came while pending, +1 */
     wt__sendbuf tx;
     wt__buf rx;                  /* held while paused, collecting, or pending */
@@ -2463,7 +2474,9 @@ static const wt_limits wt__default_limits = {
     5000,             /* glitch_rate */
     32,               /* retry_threshold */
     8,                /* max_half_open_per_ip */
-    5000              /* unvalidated_timeout_ms */
+    5000,             /* unvalidated_timeout_ms */
+    16 * 1024 * 1024, /* conn_send_buffer */
+    256 * 1024 * 1024 /* total_send_buffer */
 };
 
 /* ---------------------------------------------------------------- memory hooks */
@@ -4920,9 +4933,38 @@ wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
     return st;
 }
 
+/* The connection's and the endpoint's send budgets follow every byte a
+   stream holds for sending, until the peer acknowledges it. */
+static void wt__stream_budget(wt_stream *st, size_t add, size_t sub) {
+    wt__conn *c = st->conn;
+    if (sub > st->tx_acct) sub = st->tx_acct;
+    st->tx_acct += add;
+    st->tx_acct -= sub;
+    c->tx_stored += add;
+    c->tx_stored -= sub;
+    c->ep->tx_stored += add;
+    c->ep->tx_stored -= sub;
+}
+
+static void wt__stream_wait_budget(wt_stream *st) {
+    if (st->budget_wait) return;
+    st->budget_wait = 1;
+    st->conn->tx_waiters++;
+    st->conn->ep->tx_waiters++;
+}
+
+static void wt__stream_unwait(wt_stream *st) {
+    if (!st->budget_wait) return;
+    st->budget_wait = 0;
+    st->conn->tx_waiters--;
+    st->conn->ep->tx_waiters--;
+}
+
 void wt__stream_free(wt_stream *st) {
     const wt_allocator *a = &st->conn->ep->alloc;
     wt__conn *c = st->conn;
+    wt__stream_budget(st, 0, st->tx_acct);
+    wt__stream_unwait(st);
     if (st->all_prev) st->all_prev->all_next = st->all_next;
     else c->all_streams = st->all_next;
     if (st->all_next) st->all_next->all_prev = st->all_prev;
@@ -5264,16 +5306,59 @@ void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
     }
 }
 
-void wt__stream_on_acked(wt_stream *st, uint64_t n) {
+/* Room for a stream's next write: its own buffer, its connection's and its
+   endpoint's budgets, whichever is tightest. *by_budget says the latter. */
+static size_t wt__stream_room(const wt_stream *st, int *by_budget) {
+    const wt__conn *c = st->conn;
+    const wt_limits *l = &c->ep->lim;
+    size_t own = st->tx.stored < l->stream_send_buffer ? l->stream_send_buffer - st->tx.stored : 0;
+    size_t conn = c->tx_stored < l->conn_send_buffer ? l->conn_send_buffer - c->tx_stored : 0;
+    size_t all = c->ep->tx_stored < l->total_send_buffer ? l->total_send_buffer - c->ep->tx_stored : 0;
+    size_t budget = WT__MIN(conn, all);
+    if (by_budget) *by_budget = budget < own;
+    return WT__MIN(own, budget);
+}
+
+/* WRITABLE once the stream's own buffer is half empty and the budgets a
+   quarter free (hysteresis: not an event per acknowledged packet). */
+static void wt__stream_check_writable(wt_stream *st) {
     wt__conn *c = st->conn;
-    wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
-    if (st->want_writable && !st->closed && st->tx.stored <= c->ep->lim.stream_send_buffer / 2) {
-        wt_event ev;
-        st->want_writable = 0;
-        memset(&ev, 0, sizeof ev);
-        ev.type = WT_EV_STREAM_WRITABLE;
-        wt__stream_emit(st, &ev);
+    const wt_limits *l = &c->ep->lim;
+    wt_event ev;
+    if (!st->want_writable || st->closed || st->tx.stored > l->stream_send_buffer / 2) return;
+    if (c->tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
+        c->ep->tx_stored > l->total_send_buffer - l->total_send_buffer / 4) {
+        /* its own buffer has room, the budget not yet: wait with the others */
+        wt__stream_wait_budget(st);
+        return;
     }
+    st->want_writable = 0;
+    wt__stream_unwait(st);
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_STREAM_WRITABLE;
+    wt__stream_emit(st, &ev);
+}
+
+/* Streams held back by a budget, not their own buffer: any stream's
+   acknowledgement may free room for them. */
+static void wt__conn_wake_budget_waiters(wt__conn *c) {
+    wt_session *s;
+    wt_stream *st, *next;
+    for (s = c->sessions; s && c->tx_waiters; s = s->next)
+        for (st = s->streams; st && c->tx_waiters; st = next) {
+            next = st->next;
+            if (st->budget_wait) wt__stream_check_writable(st);
+        }
+}
+
+void wt__stream_on_acked(wt_stream *st, uint64_t n) {
+    wt__conn *c = st->conn, *o;
+    wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
+    wt__stream_budget(st, 0, (size_t)n);
+    wt__stream_check_writable(st);
+    if (c->tx_waiters) wt__conn_wake_budget_waiters(c);
+    for (o = c->ep->conns; o && c->ep->tx_waiters; o = o->next)
+        if (o != c && o->tx_waiters) wt__conn_wake_budget_waiters(o);
 }
 
 void wt__stream_on_close(wt_stream *st) {
@@ -5357,7 +5442,9 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     st->session_id = (uint64_t)s->id;
     n += wt__varint_put(hdr, bidi ? WT__STREAM_TYPE_BIDI : WT__STREAM_TYPE_UNI);
     n += wt__varint_put(hdr + n, (uint64_t)s->id);
-    if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) != WT_OK) {
+    if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) == WT_OK) {
+        wt__stream_budget(st, n, 0);
+    } else {
         ngtcp2_conn_shutdown_stream(c->qc, 0, id, WT__H3_INTERNAL_ERROR);
         ngtcp2_conn_set_stream_user_data(c->qc, id, wt__dead_stream_marker());
         wt__stream_free(st);
@@ -5397,17 +5484,21 @@ static int wt__stream_can_send(wt_stream *st, const char *what) {
 }
 
 int wt_stream_write(wt_stream *st, const void *data, size_t len) {
-    size_t limit, room, take;
+    size_t room, take;
+    int by_budget = 0;
     int rv = wt__stream_can_send(st, "wt_stream_write");
     if (rv) return rv;
     if (!data && len) return wt__fail(&st->conn->ep->log, WT_ERR_INVALID, "wt_stream_write: no data");
-    limit = st->conn->ep->lim.stream_send_buffer;
-    room = st->tx.stored < limit ? limit - st->tx.stored : 0;
+    room = wt__stream_room(st, &by_budget);
     take = WT__MIN(len, room);
     if (take > INT32_MAX) take = INT32_MAX;
     if (take && (rv = wt__sendbuf_append(&st->conn->ep->alloc, &st->tx, data, take)) != WT_OK)
         return wt__fail(&st->conn->ep->log, rv, "wt_stream_write: out of memory");
-    if (take < len) st->want_writable = 1;
+    wt__stream_budget(st, take, 0);
+    if (take < len) {
+        st->want_writable = 1;
+        if (by_budget) wt__stream_wait_budget(st);
+    }
     if (take) wt__stream_queue_send(st);
     return (int)take;
 }

@@ -306,6 +306,11 @@ typedef struct wt_limits {
     uint32_t unvalidated_timeout_ms; /* server: the handshake deadline of a client that
                                       did not prove its address: 5000 (at most
                                       handshake_timeout_ms) */
+    uint32_t conn_send_buffer;     /* stream bytes queued or unacknowledged, all the
+                                      streams of one connection together: 16 MiB */
+    uint32_t total_send_buffer;    /* the same for the whole app or client: 256 MiB.
+                                      Past either, wt_stream_write takes less (or 0)
+                                      and WT_EV_STREAM_WRITABLE says when to go on */
 } wt_limits;
 
 /* ================================================================ loop

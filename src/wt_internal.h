@@ -279,6 +279,8 @@ struct wt__ep {
     uint8_t reset_secret[32];
     uint8_t token_secret[32];     /* Retry tokens */
     size_t nhalf_open;            /* server connections still in their handshake */
+    size_t tx_stored;             /* stream send bytes held, all connections */
+    size_t tx_waiters;            /* streams waiting for total_send_buffer room */
     struct wt__log_gate {         /* rate-limited warnings, one per kind */
         uint64_t last_ms;
         unsigned long suppressed;
@@ -332,6 +334,8 @@ struct wt__conn {
     size_t close_pkt_len;
     int dirty;                   /* has something to write */
     int validated;               /* server: the client's address is proven (Retry) */
+    size_t tx_stored;            /* stream send bytes held by this connection */
+    size_t tx_waiters;           /* its streams waiting for conn_send_buffer room */
     int counted_half_open;       /* in ep->nhalf_open */
     uint64_t created_ms;
     int heard;                   /* a packet from the peer was accepted */
@@ -427,6 +431,8 @@ struct wt_stream {
     unsigned transport_closed : 1; /* ngtcp2 closed it; we still hold data for the app */
     unsigned owes_slot : 1;      /* give the peer its stream slot back when it ends */
     unsigned linger : 1;         /* closed for the app, kept until ngtcp2 closes it */
+    unsigned budget_wait : 1;    /* a short write was the connection's or app's budget */
+    size_t tx_acct;              /* of tx.stored, what is counted in the budgets */
     uint64_t pending_stop;       /* h3 code of a STOP_SENDING that came while pending, +1 */
     wt__sendbuf tx;
     wt__buf rx;                  /* held while paused, collecting, or pending */

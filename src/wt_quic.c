@@ -27,7 +27,9 @@ static const wt_limits wt__default_limits = {
     5000,             /* glitch_rate */
     32,               /* retry_threshold */
     8,                /* max_half_open_per_ip */
-    5000              /* unvalidated_timeout_ms */
+    5000,             /* unvalidated_timeout_ms */
+    16 * 1024 * 1024, /* conn_send_buffer */
+    256 * 1024 * 1024 /* total_send_buffer */
 };
 
 /* ---------------------------------------------------------------- memory hooks */

@@ -19,9 +19,38 @@ wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
     return st;
 }
 
+/* The connection's and the endpoint's send budgets follow every byte a
+   stream holds for sending, until the peer acknowledges it. */
+static void wt__stream_budget(wt_stream *st, size_t add, size_t sub) {
+    wt__conn *c = st->conn;
+    if (sub > st->tx_acct) sub = st->tx_acct;
+    st->tx_acct += add;
+    st->tx_acct -= sub;
+    c->tx_stored += add;
+    c->tx_stored -= sub;
+    c->ep->tx_stored += add;
+    c->ep->tx_stored -= sub;
+}
+
+static void wt__stream_wait_budget(wt_stream *st) {
+    if (st->budget_wait) return;
+    st->budget_wait = 1;
+    st->conn->tx_waiters++;
+    st->conn->ep->tx_waiters++;
+}
+
+static void wt__stream_unwait(wt_stream *st) {
+    if (!st->budget_wait) return;
+    st->budget_wait = 0;
+    st->conn->tx_waiters--;
+    st->conn->ep->tx_waiters--;
+}
+
 void wt__stream_free(wt_stream *st) {
     const wt_allocator *a = &st->conn->ep->alloc;
     wt__conn *c = st->conn;
+    wt__stream_budget(st, 0, st->tx_acct);
+    wt__stream_unwait(st);
     if (st->all_prev) st->all_prev->all_next = st->all_next;
     else c->all_streams = st->all_next;
     if (st->all_next) st->all_next->all_prev = st->all_prev;
@@ -363,16 +392,59 @@ void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
     }
 }
 
-void wt__stream_on_acked(wt_stream *st, uint64_t n) {
+/* Room for a stream's next write: its own buffer, its connection's and its
+   endpoint's budgets, whichever is tightest. *by_budget says the latter. */
+static size_t wt__stream_room(const wt_stream *st, int *by_budget) {
+    const wt__conn *c = st->conn;
+    const wt_limits *l = &c->ep->lim;
+    size_t own = st->tx.stored < l->stream_send_buffer ? l->stream_send_buffer - st->tx.stored : 0;
+    size_t conn = c->tx_stored < l->conn_send_buffer ? l->conn_send_buffer - c->tx_stored : 0;
+    size_t all = c->ep->tx_stored < l->total_send_buffer ? l->total_send_buffer - c->ep->tx_stored : 0;
+    size_t budget = WT__MIN(conn, all);
+    if (by_budget) *by_budget = budget < own;
+    return WT__MIN(own, budget);
+}
+
+/* WRITABLE once the stream's own buffer is half empty and the budgets a
+   quarter free (hysteresis: not an event per acknowledged packet). */
+static void wt__stream_check_writable(wt_stream *st) {
     wt__conn *c = st->conn;
-    wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
-    if (st->want_writable && !st->closed && st->tx.stored <= c->ep->lim.stream_send_buffer / 2) {
-        wt_event ev;
-        st->want_writable = 0;
-        memset(&ev, 0, sizeof ev);
-        ev.type = WT_EV_STREAM_WRITABLE;
-        wt__stream_emit(st, &ev);
+    const wt_limits *l = &c->ep->lim;
+    wt_event ev;
+    if (!st->want_writable || st->closed || st->tx.stored > l->stream_send_buffer / 2) return;
+    if (c->tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
+        c->ep->tx_stored > l->total_send_buffer - l->total_send_buffer / 4) {
+        /* its own buffer has room, the budget not yet: wait with the others */
+        wt__stream_wait_budget(st);
+        return;
     }
+    st->want_writable = 0;
+    wt__stream_unwait(st);
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_STREAM_WRITABLE;
+    wt__stream_emit(st, &ev);
+}
+
+/* Streams held back by a budget, not their own buffer: any stream's
+   acknowledgement may free room for them. */
+static void wt__conn_wake_budget_waiters(wt__conn *c) {
+    wt_session *s;
+    wt_stream *st, *next;
+    for (s = c->sessions; s && c->tx_waiters; s = s->next)
+        for (st = s->streams; st && c->tx_waiters; st = next) {
+            next = st->next;
+            if (st->budget_wait) wt__stream_check_writable(st);
+        }
+}
+
+void wt__stream_on_acked(wt_stream *st, uint64_t n) {
+    wt__conn *c = st->conn, *o;
+    wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
+    wt__stream_budget(st, 0, (size_t)n);
+    wt__stream_check_writable(st);
+    if (c->tx_waiters) wt__conn_wake_budget_waiters(c);
+    for (o = c->ep->conns; o && c->ep->tx_waiters; o = o->next)
+        if (o != c && o->tx_waiters) wt__conn_wake_budget_waiters(o);
 }
 
 void wt__stream_on_close(wt_stream *st) {
@@ -456,7 +528,9 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     st->session_id = (uint64_t)s->id;
     n += wt__varint_put(hdr, bidi ? WT__STREAM_TYPE_BIDI : WT__STREAM_TYPE_UNI);
     n += wt__varint_put(hdr + n, (uint64_t)s->id);
-    if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) != WT_OK) {
+    if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) == WT_OK) {
+        wt__stream_budget(st, n, 0);
+    } else {
         ngtcp2_conn_shutdown_stream(c->qc, 0, id, WT__H3_INTERNAL_ERROR);
         ngtcp2_conn_set_stream_user_data(c->qc, id, wt__dead_stream_marker());
         wt__stream_free(st);
@@ -496,17 +570,21 @@ static int wt__stream_can_send(wt_stream *st, const char *what) {
 }
 
 int wt_stream_write(wt_stream *st, const void *data, size_t len) {
-    size_t limit, room, take;
+    size_t room, take;
+    int by_budget = 0;
     int rv = wt__stream_can_send(st, "wt_stream_write");
     if (rv) return rv;
     if (!data && len) return wt__fail(&st->conn->ep->log, WT_ERR_INVALID, "wt_stream_write: no data");
-    limit = st->conn->ep->lim.stream_send_buffer;
-    room = st->tx.stored < limit ? limit - st->tx.stored : 0;
+    room = wt__stream_room(st, &by_budget);
     take = WT__MIN(len, room);
     if (take > INT32_MAX) take = INT32_MAX;
     if (take && (rv = wt__sendbuf_append(&st->conn->ep->alloc, &st->tx, data, take)) != WT_OK)
         return wt__fail(&st->conn->ep->log, rv, "wt_stream_write: out of memory");
-    if (take < len) st->want_writable = 1;
+    wt__stream_budget(st, take, 0);
+    if (take < len) {
+        st->want_writable = 1;
+        if (by_budget) wt__stream_wait_budget(st);
+    }
     if (take) wt__stream_queue_send(st);
     return (int)take;
 }

@@ -158,6 +158,9 @@ static int sim_send(void *user, const void *local, size_t local_len, const void 
 
 /* Starts a server on 10.0.0.1:443 and a client on 10.0.0.2:50000 (virtual
    addresses, nothing leaves the process) sharing one loop and clock. */
+/* An allocator for the server, if set before sim_start (e.g. a counting one). */
+static const wt_allocator *sim_server_alloc;
+
 static int sim_start(sim *s, uint64_t seed, const wt_limits *server_lim, const wt_limits *client_lim) {
     wt_loop_config lc;
     wt_app_config ac;
@@ -190,6 +193,7 @@ static int sim_start(sim *s, uint64_t seed, const wt_limits *server_lim, const w
     ac.io.send = sim_send;
     ac.io.user = s;
     if (server_lim) ac.limits = *server_lim;
+    if (sim_server_alloc) ac.alloc = *sim_server_alloc;
     if (!(s->app = wt_app_create(&ac)) || wt_app_start(s->app) != WT_OK) return -1;
     memset(&cc, 0, sizeof cc);
     cc.cert_sha256 = harness_pin;

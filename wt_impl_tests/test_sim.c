@@ -531,3 +531,157 @@ WT_TEST(wt_sim_forged_retry_token_refused) {
     CHECK(c.opened && !c.closed);
     sim_stop(&s);
 }
+
+/* ---------------------------------------------------------------- send budgets */
+/* The server answers each stream with `per` bytes; the client holds every
+   stream paused (never reads) until told to read. */
+typedef struct mem_count {
+    size_t now, peak;
+} mem_count;
+
+static void *mc_malloc(size_t n, void *u) {
+    mem_count *m = (mem_count *)u;
+    size_t *p = (size_t *)malloc(n + 16);
+    if (!p) return NULL;
+    p[0] = n;
+    m->now += n;
+    if (m->now > m->peak) m->peak = m->now;
+    return (char *)p + 16;
+}
+static void mc_free(void *ptr, void *u) {
+    mem_count *m = (mem_count *)u;
+    size_t *p;
+    if (!ptr) return;
+    p = (size_t *)((char *)ptr - 16);
+    m->now -= p[0];
+    free(p);
+}
+static void *mc_realloc(void *ptr, size_t n, void *u) {
+    void *q;
+    size_t old;
+    if (!ptr) return mc_malloc(n, u);
+    old = *(size_t *)((char *)ptr - 16);
+    if (!(q = mc_malloc(n, u))) return NULL;
+    memcpy(q, ptr, old < n ? old : n);
+    mc_free(ptr, u);
+    return q;
+}
+
+typedef struct writer_stream {
+    uint64_t left;
+    uint64_t off;
+} writer_stream;
+
+static uint64_t writer_per;
+
+static void writer_push(wt_stream *st, writer_stream *w) {
+    uint8_t buf[16384];
+    while (w->left) {
+        size_t n = w->left < sizeof buf ? (size_t)w->left : sizeof buf, i;
+        int k;
+        for (i = 0; i < n; i++) buf[i] = sim_byte(w->off + i, 9);
+        k = wt_stream_write(st, buf, n);
+        if (k <= 0) return;
+        w->left -= (uint64_t)k;
+        w->off += (uint64_t)k;
+    }
+    wt_stream_finish(st);
+}
+
+static void writer_handler(wt_event *ev) {
+    writer_stream *w = ev->stream ? (writer_stream *)wt_stream_user(ev->stream) : NULL;
+    if (ev->type == WT_EV_STREAM_OPEN) {
+        w = (writer_stream *)calloc(1, sizeof *w);
+        w->left = writer_per;
+        wt_stream_set_user(ev->stream, w);
+        writer_push(ev->stream, w);
+    }
+    if (ev->type == WT_EV_STREAM_WRITABLE && w) writer_push(ev->stream, w);
+    if (ev->type == WT_EV_STREAM_CLOSED && w) {
+        free(w);
+        wt_stream_set_user(ev->stream, NULL);
+    }
+}
+
+typedef struct reader {
+    int opened, closed, done_streams, bad, reading;
+    wt_session *s;
+    wt_stream *st[128];
+    uint64_t got[128];
+    int n;
+} reader;
+
+static void reader_handler(wt_event *ev) {
+    reader *r = (reader *)ev->user;
+    int i;
+    if (ev->type == WT_EV_SESSION_OPEN) r->opened = 1, r->s = ev->session;
+    if (ev->type == WT_EV_SESSION_CLOSED) r->closed = 1;
+    if (ev->type != WT_EV_STREAM_DATA) return;
+    for (i = 0; i < r->n && r->st[i] != ev->stream; i++) {}
+    if (i == r->n) return;
+    {
+        size_t k;
+        for (k = 0; k < ev->len; k++)
+            if (ev->data[k] != sim_byte(r->got[i] + k, 9)) r->bad = 1;
+    }
+    r->got[i] += ev->len;
+    if (ev->fin && r->got[i] == writer_per) r->done_streams++;
+}
+
+WT_TEST(wt_sim_send_budget_holds_against_a_client_that_never_reads) {
+    sim s;
+    reader r;
+    wt_limits sl;
+    mem_count mc;
+    wt_allocator al;
+    size_t peak_conn = 0, base;
+    int i, all = 0;
+    uint64_t t;
+    memset(&s, 0, sizeof s);
+    memset(&r, 0, sizeof r);
+    memset(&sl, 0, sizeof sl);
+    memset(&mc, 0, sizeof mc);
+    al.malloc_fn = mc_malloc, al.realloc_fn = mc_realloc, al.free_fn = mc_free, al.user = &mc;
+    sl.conn_send_buffer = 4u << 20; /* 4 MiB for all the connection's streams */
+    writer_per = 256u << 10;        /* 120 streams x 256 KiB = 30 MiB to send */
+    sim_lossy(&s, 0, 0, 0);
+    sim_server_alloc = &al;
+    i = sim_start(&s, 29, &sl, NULL);
+    sim_server_alloc = NULL;
+    REQUIRE(i == 0);
+    REQUIRE(wt_app_route(s.app, "/w", writer_handler, NULL) == WT_OK);
+    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/w", reader_handler, &r, NULL) == WT_OK);
+    REQUIRE(sim_run(&s, &r.opened, 10000));
+    base = mc.now;
+    for (i = 0; i < 120; i++) {
+        REQUIRE(wt_session_open_stream(r.s, 1, &r.st[i]) == WT_OK);
+        wt_stream_pause(r.st[i], 1); /* never read */
+        REQUIRE(wt_stream_write(r.st[i], "?", 1) == 1);
+        r.n++;
+    }
+    /* 5 virtual seconds of a server that wants to send 30 MiB */
+    for (t = 0; t < 5000; t += 50) {
+        int never = 0;
+        sim_run(&s, &never, 50);
+        if (s.app->ep.conns && s.app->ep.conns->tx_stored > peak_conn) peak_conn = s.app->ep.conns->tx_stored;
+    }
+    printf("    server: peak %zu bytes held for sending (budget %u), heap grew by at most %zu bytes\n", peak_conn,
+           (unsigned)sl.conn_send_buffer, mc.peak - base);
+    CHECK(peak_conn > sl.conn_send_buffer / 2);  /* it did fill up ... */
+    CHECK(peak_conn <= sl.conn_send_buffer);     /* ... to the budget, not 30 MiB */
+    CHECK(mc.peak - base < sl.conn_send_buffer + (6u << 20)); /* the heap says so too */
+    /* now the client reads: every byte arrives, through WRITABLE after WRITABLE */
+    for (i = 0; i < r.n; i++) wt_stream_pause(r.st[i], 0);
+    {
+        int done = 0;
+        uint64_t end = sim_ms(&s) + 600000;
+        while (!done && sim_ms(&s) < end) {
+            sim_run(&s, &done, 100);
+            done = r.done_streams == r.n;
+        }
+        all = done;
+    }
+    CHECK(all);
+    CHECK(!r.bad);
+    sim_stop(&s);
+}
