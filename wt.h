@@ -533,6 +533,16 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
    datagrams. Datagrams are unreliable: on WOULDBLOCK the caller may drop
    it or retry later. Queued datagrams and stream data take turns. */
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len);
+/* What happened to a session's datagrams so far. Sent ones are unreliable:
+   QUIC tells which were lost (their packet was), never resends them. */
+typedef struct wt_session_stats {
+    uint64_t datagrams_sent;     /* handed to QUIC in a packet */
+    uint64_t datagrams_received;
+    uint64_t datagrams_lost;     /* sent, then declared lost by QUIC */
+    uint64_t datagrams_dropped;  /* never sent: the queue was full (WOULDBLOCK),
+                                    or the path or the peer's limit shrank */
+} wt_session_stats;
+int wt_session_stats_get(const wt_session *s, wt_session_stats *out);
 /* The largest payload that fits one packet on the path as probed now
    (it may grow as path MTU discovery succeeds); 0 if no datagrams. */
 size_t wt_session_max_datagram_size(const wt_session *s);
@@ -1031,6 +1041,7 @@ struct wt_session {
     int responded;               /* server: a response was submitted */
     int drain_received;
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
+    wt_session_stats dgram_stats;
     int in_event;
 };
 
@@ -2781,6 +2792,13 @@ static int wt__cb_recv_datagram(ngtcp2_conn *qc, uint32_t flags, const uint8_t *
     return 0;
 }
 
+static int wt__cb_lost_datagram(ngtcp2_conn *qc, uint64_t dgram_id, void *user) {
+    wt_session *s = dgram_id > (uint64_t)INT64_MAX ? NULL : wt__session_find((wt__conn *)user, dgram_id);
+    WT__UNUSED(qc);
+    if (s) s->dgram_stats.datagrams_lost++;
+    return 0;
+}
+
 static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
     memset(cb, 0, sizeof *cb);
     if (server) {
@@ -2813,6 +2831,7 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
     cb->extend_max_remote_streams_bidi = wt__cb_extend_bidi;
     cb->extend_max_stream_data = wt__cb_extend_stream_data;
     cb->recv_datagram = wt__cb_recv_datagram;
+    cb->lost_datagram = wt__cb_lost_datagram;
 }
 
 static void wt__ngtcp2_log(void *user, const char *fmt, ...) {
@@ -3323,8 +3342,18 @@ static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, co
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
 }
 
-static void wt__dgram_pop(wt__conn *c) {
+/* The session a queued datagram (quarter stream ID first) belongs to. */
+static wt_session *wt__dgram_session(wt__conn *c, const wt__dgram *d) {
+    uint64_t q;
+    return wt__varint_get(d->data, d->len, &q) ? wt__session_find(c, q * 4) : NULL;
+}
+
+/* Off the queue, counted as handed to QUIC (sent) or not (dropped). */
+static void wt__dgram_pop(wt__conn *c, int sent) {
     wt__dgram *d = c->dq_head;
+    wt_session *s = wt__dgram_session(c, d);
+    if (s && sent) s->dgram_stats.datagrams_sent++;
+    else if (s) s->dgram_stats.datagrams_dropped++;
     c->dq_head = d->next;
     if (!c->dq_head) c->dq_tail = NULL;
     c->dq_len--;
@@ -3371,19 +3400,24 @@ int wt__conn_write(wt__conn *c) {
         while (tx.stream_id < 0 && open && dgram_ok && c->dq_head && c->dq_head->len > wt__dgram_room(c)) {
             wt__log(&c->ep->log, WT_LOG_WARN, "datagram of %zu bytes does not fit this path: dropped",
                     c->dq_head->len);
-            wt__dgram_pop(c);
+            wt__dgram_pop(c, 0);
         }
         if (tx.stream_id < 0 && open && dgram_ok && c->dq_head && (dgram_turn || !streams_ok || !c->send_head)) {
             ngtcp2_vec v;
             v.base = c->dq_head->data;
             v.len = c->dq_head->len;
             is_dgram = 1;
-            n = ngtcp2_conn_writev_datagram(c->qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
-                                            NGTCP2_WRITE_DATAGRAM_FLAG_MORE, 0, &v, 1, now);
-            if (accepted) wt__dgram_pop(c);
+            {
+                /* its ID is its session's: ngtcp2 names it again if it is lost */
+                wt_session *ds = wt__dgram_session(c, c->dq_head);
+                n = ngtcp2_conn_writev_datagram(c->qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
+                                                NGTCP2_WRITE_DATAGRAM_FLAG_MORE, ds ? (uint64_t)ds->id : UINT64_MAX,
+                                                &v, 1, now);
+            }
+            if (accepted) wt__dgram_pop(c, 1);
             if (n == NGTCP2_ERR_INVALID_ARGUMENT || n == NGTCP2_ERR_INVALID_STATE) {
                 wt__log(&c->ep->log, WT_LOG_WARN, "datagram refused by the peer's limits: dropped");
-                if (!accepted) wt__dgram_pop(c);
+                if (!accepted) wt__dgram_pop(c, 0);
                 continue;
             }
         } else {
@@ -5602,6 +5636,7 @@ static wt__dgram *wt__dgram_new(wt__conn *c, const uint8_t *p1, size_t n1, const
 
 static void wt__dgram_emit(wt_session *s, const uint8_t *p, size_t n) {
     wt_event ev;
+    s->dgram_stats.datagrams_received++;
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_DATAGRAM;
     ev.data = p;
@@ -5680,6 +5715,12 @@ size_t wt__dgram_room(wt__conn *c) {
     return room;
 }
 
+int wt_session_stats_get(const wt_session *s, wt_session_stats *out) {
+    if (!s || !out) return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_stats_get: no session");
+    *out = s->dgram_stats;
+    return WT_OK;
+}
+
 size_t wt_session_max_datagram_size(const wt_session *s) {
     size_t room, hdr;
     if (!s || s->state != WT__SESS_OPEN) return 0;
@@ -5704,9 +5745,11 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     if (len > wt_session_max_datagram_size(s))
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                         wt_session_max_datagram_size(s));
-    if (c->dq_len >= c->ep->lim.datagram_queue)
+    if (c->dq_len >= c->ep->lim.datagram_queue) {
+        s->dgram_stats.datagrams_dropped++;
         return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
                            (unsigned)c->ep->lim.datagram_queue);
+    }
     qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
     if (!d) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "datagram: out of memory");

@@ -531,6 +531,16 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
    datagrams. Datagrams are unreliable: on WOULDBLOCK the caller may drop
    it or retry later. Queued datagrams and stream data take turns. */
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len);
+/* What happened to a session's datagrams so far. Sent ones are unreliable:
+   QUIC tells which were lost (their packet was), never resends them. */
+typedef struct wt_session_stats {
+    uint64_t datagrams_sent;     /* handed to QUIC in a packet */
+    uint64_t datagrams_received;
+    uint64_t datagrams_lost;     /* sent, then declared lost by QUIC */
+    uint64_t datagrams_dropped;  /* never sent: the queue was full (WOULDBLOCK),
+                                    or the path or the peer's limit shrank */
+} wt_session_stats;
+int wt_session_stats_get(const wt_session *s, wt_session_stats *out);
 /* The largest payload that fits one packet on the path as probed now
    (it may grow as path MTU discovery succeeds); 0 if no datagrams. */
 size_t wt_session_max_datagram_size(const wt_session *s);

@@ -18,6 +18,7 @@ static wt__dgram *wt__dgram_new(wt__conn *c, const uint8_t *p1, size_t n1, const
 
 static void wt__dgram_emit(wt_session *s, const uint8_t *p, size_t n) {
     wt_event ev;
+    s->dgram_stats.datagrams_received++;
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_DATAGRAM;
     ev.data = p;
@@ -96,6 +97,12 @@ size_t wt__dgram_room(wt__conn *c) {
     return room;
 }
 
+int wt_session_stats_get(const wt_session *s, wt_session_stats *out) {
+    if (!s || !out) return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_stats_get: no session");
+    *out = s->dgram_stats;
+    return WT_OK;
+}
+
 size_t wt_session_max_datagram_size(const wt_session *s) {
     size_t room, hdr;
     if (!s || s->state != WT__SESS_OPEN) return 0;
@@ -120,9 +127,11 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     if (len > wt_session_max_datagram_size(s))
         return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                         wt_session_max_datagram_size(s));
-    if (c->dq_len >= c->ep->lim.datagram_queue)
+    if (c->dq_len >= c->ep->lim.datagram_queue) {
+        s->dgram_stats.datagrams_dropped++;
         return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
                            (unsigned)c->ep->lim.datagram_queue);
+    }
     qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
     if (!d) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "datagram: out of memory");

@@ -408,6 +408,7 @@ struct wt_session {
     int responded;               /* server: a response was submitted */
     int drain_received;
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
+    wt_session_stats dgram_stats;
     int in_event;
 };
 

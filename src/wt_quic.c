@@ -334,6 +334,13 @@ static int wt__cb_recv_datagram(ngtcp2_conn *qc, uint32_t flags, const uint8_t *
     return 0;
 }
 
+static int wt__cb_lost_datagram(ngtcp2_conn *qc, uint64_t dgram_id, void *user) {
+    wt_session *s = dgram_id > (uint64_t)INT64_MAX ? NULL : wt__session_find((wt__conn *)user, dgram_id);
+    WT__UNUSED(qc);
+    if (s) s->dgram_stats.datagrams_lost++;
+    return 0;
+}
+
 static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
     memset(cb, 0, sizeof *cb);
     if (server) {
@@ -366,6 +373,7 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
     cb->extend_max_remote_streams_bidi = wt__cb_extend_bidi;
     cb->extend_max_stream_data = wt__cb_extend_stream_data;
     cb->recv_datagram = wt__cb_recv_datagram;
+    cb->lost_datagram = wt__cb_lost_datagram;
 }
 
 static void wt__ngtcp2_log(void *user, const char *fmt, ...) {
@@ -876,8 +884,18 @@ static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, co
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
 }
 
-static void wt__dgram_pop(wt__conn *c) {
+/* The session a queued datagram (quarter stream ID first) belongs to. */
+static wt_session *wt__dgram_session(wt__conn *c, const wt__dgram *d) {
+    uint64_t q;
+    return wt__varint_get(d->data, d->len, &q) ? wt__session_find(c, q * 4) : NULL;
+}
+
+/* Off the queue, counted as handed to QUIC (sent) or not (dropped). */
+static void wt__dgram_pop(wt__conn *c, int sent) {
     wt__dgram *d = c->dq_head;
+    wt_session *s = wt__dgram_session(c, d);
+    if (s && sent) s->dgram_stats.datagrams_sent++;
+    else if (s) s->dgram_stats.datagrams_dropped++;
     c->dq_head = d->next;
     if (!c->dq_head) c->dq_tail = NULL;
     c->dq_len--;
@@ -924,19 +942,24 @@ int wt__conn_write(wt__conn *c) {
         while (tx.stream_id < 0 && open && dgram_ok && c->dq_head && c->dq_head->len > wt__dgram_room(c)) {
             wt__log(&c->ep->log, WT_LOG_WARN, "datagram of %zu bytes does not fit this path: dropped",
                     c->dq_head->len);
-            wt__dgram_pop(c);
+            wt__dgram_pop(c, 0);
         }
         if (tx.stream_id < 0 && open && dgram_ok && c->dq_head && (dgram_turn || !streams_ok || !c->send_head)) {
             ngtcp2_vec v;
             v.base = c->dq_head->data;
             v.len = c->dq_head->len;
             is_dgram = 1;
-            n = ngtcp2_conn_writev_datagram(c->qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
-                                            NGTCP2_WRITE_DATAGRAM_FLAG_MORE, 0, &v, 1, now);
-            if (accepted) wt__dgram_pop(c);
+            {
+                /* its ID is its session's: ngtcp2 names it again if it is lost */
+                wt_session *ds = wt__dgram_session(c, c->dq_head);
+                n = ngtcp2_conn_writev_datagram(c->qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
+                                                NGTCP2_WRITE_DATAGRAM_FLAG_MORE, ds ? (uint64_t)ds->id : UINT64_MAX,
+                                                &v, 1, now);
+            }
+            if (accepted) wt__dgram_pop(c, 1);
             if (n == NGTCP2_ERR_INVALID_ARGUMENT || n == NGTCP2_ERR_INVALID_STATE) {
                 wt__log(&c->ep->log, WT_LOG_WARN, "datagram refused by the peer's limits: dropped");
-                if (!accepted) wt__dgram_pop(c);
+                if (!accepted) wt__dgram_pop(c, 0);
                 continue;
             }
         } else {

@@ -685,3 +685,52 @@ WT_TEST(wt_sim_send_budget_holds_against_a_client_that_never_reads) {
     CHECK(!r.bad);
     sim_stop(&s);
 }
+
+/* ---------------------------------------------------------------- datagram loss */
+static void dg_sink(wt_event *ev) {
+    sink_server *sv = (sink_server *)ev->user;
+    if (ev->type == WT_EV_SESSION_OPEN) sv->s = ev->session;
+    if (ev->type == WT_EV_DATAGRAM) sv->finished++;
+}
+
+WT_TEST(wt_sim_datagram_loss_is_reported) {
+    sim s;
+    sink_server sv;
+    uploader c;
+    wt_session_stats cs, ss;
+    int sent = 0, tries = 0, full = 0;
+    uint8_t payload[100];
+    memset(&s, 0, sizeof s);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    memset(payload, 'd', sizeof payload);
+    sim_lossy(&s, 0.10, 0, 0);
+    REQUIRE(sim_start(&s, 31, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/sink", dg_sink, &sv) == WT_OK);
+    REQUIRE(sim_upload_start(&s, &c, 0, 0) == 0);
+    while (sent < 500 && tries++ < 100000) {
+        int never = 0;
+        int rv = wt_session_send_datagram(c.s, payload, sizeof payload);
+        if (rv == WT_OK) sent++;
+        else if (rv == WT_ERR_WOULDBLOCK) full++;
+        if (rv != WT_OK || sent % 16 == 0) sim_run(&s, &never, 5); /* let the queue drain */
+    }
+    {
+        int never = 0;
+        sim_run(&s, &never, 5000); /* every packet acknowledged or declared lost */
+    }
+    REQUIRE(c.s && sv.s);
+    REQUIRE(wt_session_stats_get(c.s, &cs) == WT_OK);
+    REQUIRE(wt_session_stats_get(sv.s, &ss) == WT_OK);
+    printf("    client sent %llu, lost %llu, dropped %llu; server received %llu (wire lost %llu of %llu packets)\n",
+           (unsigned long long)cs.datagrams_sent, (unsigned long long)cs.datagrams_lost,
+           (unsigned long long)cs.datagrams_dropped, (unsigned long long)ss.datagrams_received,
+           (unsigned long long)s.up.dropped, (unsigned long long)s.up.sent);
+    CHECK_EQ_INT(sent, 500);
+    CHECK_EQ_INT(cs.datagrams_sent, 500);
+    CHECK_EQ_INT(cs.datagrams_dropped, full); /* the ones the full queue refused */
+    CHECK_EQ_INT(ss.datagrams_received, sv.finished);
+    CHECK(cs.datagrams_lost > 10); /* the wire did lose some ... */
+    CHECK_EQ_INT(ss.datagrams_received + cs.datagrams_lost, 500); /* ... and every one is accounted for */
+    sim_stop(&s);
+}
