@@ -33,7 +33,7 @@ EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRC))
 TEST_SRC := $(wildcard wt_impl_tests/*.c wt_impl_tests/*.h)
 
 .PHONY: all examples deps test check-amalgamation check-symbols check-clang run-echo browser-deps clean \
-	install uninstall dist smoke
+	install uninstall dist smoke soak
 
 all: examples
 
@@ -60,6 +60,16 @@ $(B)/wt_tests_san: $(TEST_SRC) wt.h | deps
 $(B)/example_probe: wt_impl_tests/example_probe.c wt.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+$(B)/soak: wt_impl_tests/soak.c wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+# Session and stream churn for SOAK_SECONDS with memory and open files
+# sampled (not part of make test; CI runs a short one).
+SOAK_SECONDS ?= 600
+soak: $(B)/soak
+	$(B)/soak $(SOAK_SECONDS)
 
 $(B)/browser_server: wt_impl_tests/browser/browser_server.c wt.h | deps
 	@mkdir -p $(@D)
