@@ -18,8 +18,12 @@ SRC = os.path.join(ROOT, "src")
 OUT = os.path.join(ROOT, "wt.h")
 
 PUBLIC = "wt.h"
-# Data flows one way: utilities -> loop -> TLS -> QUIC -> HTTP/3 -> session ->
-# stream/datagram -> app/client. Each file may only use what comes before it.
+# Files go by layer, lowest first: utilities, loop (sockets, timers, events),
+# TLS, QUIC, HTTP/3, session, stream/datagram, app/client. Received data flows
+# up (loop -> QUIC -> HTTP/3 demux -> session -> stream/datagram -> handler),
+# sent data down through the same layers. The calls across layers, in both
+# directions, are the ones declared in wt_internal.h; it is one translation
+# unit, so order only matters for the reader.
 IMPLEMENTATION = [
     "wt_internal.h",
     "wt_util.c",
