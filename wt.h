@@ -80,6 +80,28 @@
  * of growing memory), queued datagrams, streams and datagrams that arrive
  * before their session, header bytes, connections and sessions.
  *
+ * ---------------------------------------------------------------- BAD REQUESTS
+ * A peer's mistake in one request costs that request only. A server
+ * answers a request that is not a WebTransport CONNECT with 400 (431 over
+ * max_header_bytes, 429 over max_sessions, 404 without a route), and one
+ * that HTTP/3 calls malformed (RFC 9114 4.1.2: a CONNECT without
+ * :protocol that has :scheme or :path, :protocol on another method, no
+ * :authority, a :path with a space or not starting with "/", an
+ * upper-case or connection-specific field name, a pseudo-header out of
+ * place) with 400 and STOP_SENDING (H3_MESSAGE_ERROR) for whatever else it
+ * sends. No handler hears of such a request; the connection and its other
+ * sessions go on. What turns malformed after the answer went (a bad
+ * trailer, a body that does not match content-length) resets that stream
+ * with H3_MESSAGE_ERROR, as does a malformed response on a client, whose
+ * session then ends with WT_ERR_PROTOCOL. A CONNECT stream that ends in
+ * the middle of a capsule (a close capsule cut short) is malformed too:
+ * the session ends with WT_ERR_PROTOCOL and its stream is reset, never a
+ * clean close with code 0. Errors of the connection itself still close it,
+ * as RFC 9114 asks: frames out of place (a HEADERS frame after a CONNECT
+ * request's, DATA first), a broken QPACK or control stream. With nghttp3
+ * 1.11 or later that also holds for a malformed header section QPACK had
+ * to hold back (it is found while reading the encoder stream, not its own).
+ *
  * ---------------------------------------------------------------- CONFIG MACROS
  *   WT_MALLOC(sz) / WT_REALLOC(p, sz) / WT_FREE(p)   default allocator
  *   WT_ASSERT(x)                                       default assert()
@@ -218,7 +240,9 @@ typedef struct wt_stream wt_stream;
  *                          (either side's alert: no common group, an
  *                          unverifiable certificate; logged with its name);
  *                          WT_ERR_PROTOCOL when the peer broke the protocol
- *                          (bad capsule, no WebTransport); WT_ERR_LIMIT /
+ *                          (bad capsule, or one cut short by FIN; no
+ *                          WebTransport; a malformed response, see BAD
+ *                          REQUESTS; the stream is reset); WT_ERR_LIMIT /
  *                          WT_ERR_NOMEM when the response's headers passed
  *                          max_header_bytes (or memory ran out); WT_ERR_H3
  *                          when nghttp3 failed.
@@ -976,6 +1000,8 @@ struct wt__conn {
     wt_stream *all_streams;      /* every wt_stream of the connection, whatever
                                     its state: none outlives the connection */
     uint64_t ctrl_acked;         /* control stream bytes acknowledged */
+    size_t h3_rx_body;           /* DATA payload nghttp3 delivered in the read under way */
+    int h3_malformed;            /* a session has malformed set (nghttp3 < 1.11) */
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
     ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
     size_t ncids, cids_cap;
@@ -1022,6 +1048,7 @@ struct wt_session {
     int responded;               /* server: a response was submitted */
     int drain_received;
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
+    int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
 };
 
@@ -1161,6 +1188,9 @@ void wt__conn_sweep_sessions(wt__conn *c);
 void wt__conn_on_peer_settings(wt__conn *c);
 void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
 void wt__session_on_fin(wt_session *s);
+/* The peer's request or response on s's stream is malformed (RFC 9114
+   4.1.2) and reading it has stopped: 400 if unanswered, else a reset. */
+void wt__session_on_malformed(wt_session *s, const char *why);
 void wt__conn_end_sessions(wt__conn *c, int error);
 
 /* ---- streams (wt_stream.c) */
@@ -3766,6 +3796,7 @@ static int wt__h3_recv_data(nghttp3_conn *h3, int64_t stream_id, const uint8_t *
                             void *su) {
     wt__conn *c = (wt__conn *)cu;
     WT__UNUSED(h3);
+    c->h3_rx_body += len;
     if (su) wt__session_on_body((wt_session *)su, data, len);
     wt__conn_consumed(c, stream_id, len);
     return 0;
@@ -3819,7 +3850,14 @@ static int wt__h3_stop_sending(nghttp3_conn *h3, int64_t stream_id, uint64_t cod
 
 static int wt__h3_reset_stream(nghttp3_conn *h3, int64_t stream_id, uint64_t code, void *cu, void *su) {
     wt__conn *c = (wt__conn *)cu;
-    WT__UNUSED(h3), WT__UNUSED(su);
+    WT__UNUSED(h3);
+    if (code == WT__H3_MESSAGE_ERROR && su) {
+        /* nghttp3 < 1.11 found a malformed message: its stop_sending came
+           first; the answer (a 400 needs this side) once the read returns */
+        ((wt_session *)su)->malformed = 1;
+        c->h3_malformed = 1;
+        return 0;
+    }
     ngtcp2_conn_shutdown_stream_write(c->qc, 0, stream_id, code);
     return 0;
 }
@@ -3874,10 +3912,60 @@ int wt__h3_init(wt__conn *c) {
 }
 
 /* ---------------------------------------------------------------- incoming data */
+/* RFC 9114 4.1.2: a malformed request or response (a field nghttp3's HTTP
+   checks refuse, a content-length that does not match) is an error of its
+   stream alone. nghttp3 up to 1.10 resets such a stream itself through the
+   stop_sending and reset_stream callbacks (see wt__h3_reset_stream); from
+   1.11 on nghttp3_conn_read_stream returns the error and calls it one of
+   the connection, but nghttp3 is still whole: the error comes before the
+   stream's state moves on, and a stream shut for reading is never parsed
+   again. So: stop reading (QPACK hears of it: the peer may drop its
+   references), stop the peer (STOP_SENDING), and let the session answer. */
+static void wt__h3_message_error(wt__conn *c, int64_t stream_id, const char *why) {
+    wt_session *s = wt__session_find(c, (uint64_t)stream_id);
+    int rv = nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+    if (rv != 0) {
+        ngtcp2_ccerr_set_application_error(&c->ccerr, WT__H3_INTERNAL_ERROR, NULL, 0);
+        wt__conn_fail(c, WT_ERR_H3, "nghttp3_conn_shutdown_stream_read failed");
+        return;
+    }
+    ngtcp2_conn_shutdown_stream_read(c->qc, 0, stream_id, WT__H3_MESSAGE_ERROR);
+    if (s) {
+        wt__session_on_malformed(s, why);
+        return;
+    }
+    wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld: malformed HTTP/3 message (%s): reset", (long long)stream_id, why);
+    ngtcp2_conn_shutdown_stream_write(c->qc, 0, stream_id, WT__H3_MESSAGE_ERROR);
+    nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
+}
+
+/* nghttp3 < 1.11: the streams its read found malformed. */
+static void wt__h3_old_malformed(wt__conn *c) {
+    wt_session *s;
+    c->h3_malformed = 0;
+    for (;;) {
+        /* from the top each time: a handler may have added sessions */
+        for (s = c->sessions; s && !s->malformed; s = s->next) continue;
+        if (!s) return;
+        s->malformed = 0;
+        wt__h3_message_error(c, s->id, "malformed header field");
+    }
+}
+
 static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size_t len, int fin) {
     nghttp3_ssize n;
     if (!c->h3) return WT_OK;
+    c->h3_rx_body = 0;
     n = nghttp3_conn_read_stream(c->h3, stream_id, data, len, fin);
+    if ((n == NGHTTP3_ERR_MALFORMED_HTTP_HEADER || n == NGHTTP3_ERR_MALFORMED_HTTP_MESSAGING) &&
+        (stream_id & 3) == 0) {
+        /* a request stream: about that stream alone (a header section
+           QPACK held back surfaces on the encoder stream instead) */
+        wt__h3_message_error(c, stream_id, nghttp3_strerror((int)n));
+        /* nothing more of this chunk is read: give back all the DATA
+           payload did not (that went through wt__h3_recv_data) */
+        n = (nghttp3_ssize)(len - WT__MIN(len, c->h3_rx_body));
+    }
     if (n < 0) {
         wt__log(&c->ep->log, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
                 nghttp3_strerror((int)n));
@@ -3886,6 +3974,7 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
         return WT_ERR_H3;
     }
     wt__conn_consumed(c, stream_id, (size_t)n);
+    if (c->h3_malformed && c->state <= WT__CONN_OPEN) wt__h3_old_malformed(c);
     return WT_OK;
 }
 
@@ -4439,6 +4528,33 @@ static void wt__session_opened(wt_session *s) {
     if (s->state == WT__SESS_OPEN) wt__dgram_adopt_pending(s->conn, s);
 }
 
+/* Server: refuses a request its handler never hears of. When even the
+   response cannot go, the stream is reset (H3_REQUEST_REJECTED: nothing
+   of the request was processed). */
+static void wt__session_refuse(wt_session *s, int status) {
+    s->fn = NULL;
+    if (wt__session_respond(s, status) != WT_OK)
+        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_REQUEST_REJECTED);
+    s->state = WT__SESS_CLOSED;
+    wt__conn_reject_pending(s->conn, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+}
+
+void wt__session_on_malformed(wt_session *s, const char *why) {
+    wt__conn *c = s->conn;
+    if (s->server && s->state == WT__SESS_REQUESTED && !s->responded) {
+        wt__log(&c->ep->log, WT_LOG_INFO, "refusing request on stream %lld: malformed (%s)", (long long)s->id, why);
+        wt__session_refuse(s, 400);
+        return;
+    }
+    /* answered already (a bad trailer, say), or our own request's answer */
+    wt__log(&c->ep->log, WT_LOG_WARN, "session %lld: malformed HTTP/3 %s from the peer (%s): resetting its stream",
+            (long long)s->id, s->server ? "request" : "response", why);
+    ngtcp2_conn_shutdown_stream(c->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+    nghttp3_conn_shutdown_stream_write(c->h3, s->id);
+    if (!s->server) c->session_seen = 1;
+    wt__session_end(s, WT_ERR_PROTOCOL);
+}
+
 /* Server: a request's headers are complete. */
 static void wt__session_on_request(wt_session *s, int fin) {
     wt__conn *c = s->conn;
@@ -4448,19 +4564,13 @@ static void wt__session_on_request(wt_session *s, int fin) {
     if (s->bad_headers || !is_wt || fin || !s->path || !s->authority) {
         wt__log(&ep->log, WT_LOG_INFO, "refusing request on stream %lld: %s", (long long)s->id,
                 s->bad_headers ? "headers over the limit" : "not a WebTransport CONNECT");
-        s->fn = NULL;
-        wt__session_respond(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
-        s->state = WT__SESS_CLOSED;
-        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+        wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
     if (c->nsessions >= ep->lim.max_sessions || c->goaway || ep->closing_all) {
         wt__log(&ep->log, WT_LOG_INFO, "refusing session on %s: %s", s->path,
                 ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
-        s->fn = NULL;
-        wt__session_respond(s, 429);
-        s->state = WT__SESS_CLOSED;
-        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+        wt__session_refuse(s, 429);
         return;
     }
     ep->on_request(ep, s); /* routes: sets fn, or reject_status 404 */
@@ -4560,6 +4670,15 @@ void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
 
 void wt__session_on_fin(wt_session *s) {
     if (s->state == WT__SESS_CLOSED) return;
+    if (s->cap_rx.len || s->cap_rx.skip) {
+        /* RFC 9297 3.3: a capsule cut short by the end of the stream makes
+           the message malformed; a half close capsule is no clean close */
+        wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %lld: the stream ended inside a capsule: closing it",
+                (long long)s->id);
+        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+        wt__session_end(s, WT_ERR_PROTOCOL);
+        return;
+    }
     /* the peer is done: finish our side too (a bare FIN means code 0) */
     if (!s->cap_fin) {
         s->cap_fin = 1;

@@ -358,6 +358,8 @@ struct wt__conn {
     wt_stream *all_streams;      /* every wt_stream of the connection, whatever
                                     its state: none outlives the connection */
     uint64_t ctrl_acked;         /* control stream bytes acknowledged */
+    size_t h3_rx_body;           /* DATA payload nghttp3 delivered in the read under way */
+    int h3_malformed;            /* a session has malformed set (nghttp3 < 1.11) */
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
     ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
     size_t ncids, cids_cap;
@@ -404,6 +406,7 @@ struct wt_session {
     int responded;               /* server: a response was submitted */
     int drain_received;
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
+    int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
 };
 
@@ -543,6 +546,9 @@ void wt__conn_sweep_sessions(wt__conn *c);
 void wt__conn_on_peer_settings(wt__conn *c);
 void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
 void wt__session_on_fin(wt_session *s);
+/* The peer's request or response on s's stream is malformed (RFC 9114
+   4.1.2) and reading it has stopped: 400 if unanswered, else a reset. */
+void wt__session_on_malformed(wt_session *s, const char *why);
 void wt__conn_end_sessions(wt__conn *c, int error);
 
 /* ---- streams (wt_stream.c) */
