@@ -424,7 +424,9 @@ typedef void (*wt_app_hook)(wt_app *app, void *user);
 
 typedef struct wt_app_config {
     const char *host;        /* NULL: "127.0.0.1"; "::" for every IPv4+IPv6 address;
-                                a name binds every address it resolves to */
+                                a name binds every address it resolves to. On
+                                "::" or "0.0.0.0" each client is answered from
+                                the address it sent to (IP_PKTINFO) */
     int port;                /* 0: 4433; -1: a free port (see wt_app_port) */
     const char *cert_file;   /* PEM certificate chain (required) */
     const char *key_file;    /* PEM private key (required) */
@@ -860,6 +862,9 @@ typedef struct wt__sock {
     int virt;         /* sans-I/O: no fd, sends go to ep->io.send */
     int want_write;   /* the last send hit EAGAIN */
     int gso;          /* UDP_SEGMENT works on it; -1 unknown */
+    int pktinfo;      /* bound to a wildcard address: each datagram's destination
+                         is read (IP_PKTINFO / IPV6_RECVPKTINFO), replies name
+                         their source (IP_PKTINFO / IPV6_PKTINFO) */
     struct sockaddr_storage local;
     socklen_t local_len;
     wt__ep *ep;
@@ -965,6 +970,9 @@ struct wt__conn {
     ngtcp2_crypto_conn_ref ref;
     nghttp3_conn *h3;
     wt__sock *sock;
+    struct sockaddr_storage local; /* our address on its path: on a wildcard
+                                      socket, the one the peer sends to */
+    socklen_t local_len;
     struct sockaddr_storage remote;
     socklen_t remote_len;
     int state;
@@ -1108,9 +1116,13 @@ void wt__sock_close(wt__sock *s);
 void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sans-I/O: a datagram for ep from outside (wt_app_input, wt_client_input). */
 int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len);
-/* Sends packets of equal size (the last may be shorter) to one address. */
-int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
-                  size_t len, size_t seg);
+/* Sends packets of equal size (the last may be shorter) to one address,
+   from local (NULL: the socket's address; it matters on a pktinfo socket). */
+int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+                  const uint8_t *buf, size_t len, size_t seg);
+/* For sockaddr_in and sockaddr_in6: the size, and whether it is 0.0.0.0 or ::. */
+socklen_t wt__sa_len(const struct sockaddr *a);
+int wt__sa_is_wildcard(const struct sockaddr *a);
 
 /* ---- TLS (wt_tls.c) */
 /* Parses a tls_groups list (NULL: WT_TLS_GROUPS_DEFAULT without the groups
@@ -1134,8 +1146,9 @@ int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc
 void wt__ep_free(wt__ep *ep);
 /* Closes every session (code, reason), flushes, then every connection. */
 void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason);
-void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen,
-                      const uint8_t *pkt, size_t len, uint64_t now);
+/* local: the address the datagram came to (NULL: the socket's). */
+void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+                      socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now);
 uint64_t wt__ep_expiry_ms(wt__ep *ep);
 void wt__ep_service(wt__ep *ep, uint64_t now_ns);
 wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
@@ -1938,6 +1951,15 @@ static void wt__run_timers(wt_loop *loop) {
 }
 
 /* ---------------------------------------------------------------- sockets */
+socklen_t wt__sa_len(const struct sockaddr *a) {
+    return a->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6) : (socklen_t)sizeof(struct sockaddr_in);
+}
+
+int wt__sa_is_wildcard(const struct sockaddr *a) {
+    if (a->sa_family == AF_INET6) return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr);
+    return a->sa_family == AF_INET && ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
 static void wt__sock_buffers(wt__ep *ep, int fd) {
     int size = (int)ep->lim.udp_buffer;
 #ifdef SO_RCVBUFFORCE
@@ -2017,6 +2039,17 @@ int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bi
     s->local_len = sizeof s->local;
     if (bind_it) {
         getsockname(fd, (struct sockaddr *)&s->local, &s->local_len);
+        if (wt__sa_is_wildcard((struct sockaddr *)&s->local)) {
+            /* a host with several addresses: each datagram says which one
+               it came to, and the reply goes from there (else the kernel
+               picks a source the client does not know, and drops) */
+            int r = s->local.ss_family == AF_INET6
+                        ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one)
+                        : setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+            if (r == 0) s->pktinfo = 1;
+            else wt__log(&ep->log, WT_LOG_WARN, "%s: %s (replies go from the address the kernel picks)",
+                         s->local.ss_family == AF_INET6 ? "IPV6_RECVPKTINFO" : "IP_PKTINFO", strerror(errno));
+        }
     } else {
         /* a client socket: connect() to learn the local address, then
            disconnect so one socket can reach any server */
@@ -2035,46 +2068,89 @@ void wt__sock_close(wt__sock *s) {
     s->fd = -1;
 }
 
-static int wt__send_gso(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
-                        size_t len, size_t seg) {
+/* Control messages of a send: UDP_SEGMENT for a GSO batch (seg), and the
+   source address for a socket bound to a wildcard address (IP_PKTINFO or
+   IPV6_PKTINFO). Fills cm and sets mh's control; both may be there. */
+typedef union wt__sendctl {
+    char buf[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    struct cmsghdr align;
+} wt__sendctl;
+
+static void wt__send_ctl(const wt__sock *s, const struct sockaddr *local, size_t seg, struct msghdr *mh,
+                         wt__sendctl *cm) {
+    struct cmsghdr *c;
+    size_t used = 0;
+    int src = s->pktinfo && local && local->sa_family == s->local.ss_family && !wt__sa_is_wildcard(local);
+    memset(cm, 0, sizeof *cm);
+    mh->msg_control = cm->buf;
+    mh->msg_controllen = sizeof cm->buf;
+    c = CMSG_FIRSTHDR(mh);
+    if (seg) {
+        uint16_t seg16 = (uint16_t)seg;
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof seg16);
+        memcpy(CMSG_DATA(c), &seg16, sizeof seg16);
+        used += CMSG_SPACE(sizeof seg16);
+        c = CMSG_NXTHDR(mh, c);
+        src = src && c; /* cannot fail: cm has room for both */
+    }
+    if (src && local->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)local;
+        struct in6_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        pi.ipi6_addr = a6->sin6_addr;
+        /* a link-local address is one of an interface: the one it came on */
+        if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr)) pi.ipi6_ifindex = a6->sin6_scope_id;
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        used += CMSG_SPACE(sizeof pi);
+    } else if (src) {
+        struct in_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        used += CMSG_SPACE(sizeof pi);
+    }
+    mh->msg_controllen = used;
+    if (!used) mh->msg_control = NULL;
+}
+
+static int wt__send_gso(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+                        const uint8_t *buf, size_t len, size_t seg) {
     struct msghdr mh;
     struct iovec iov;
-    union {
-        char buf[CMSG_SPACE(sizeof(uint16_t))];
-        struct cmsghdr align;
-    } cm;
-    struct cmsghdr *c;
-    uint16_t seg16 = (uint16_t)seg;
+    wt__sendctl cm;
     memset(&mh, 0, sizeof mh);
-    memset(&cm, 0, sizeof cm);
     iov.iov_base = (void *)buf;
     iov.iov_len = len;
     mh.msg_name = (void *)to;
     mh.msg_namelen = tolen;
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
-    mh.msg_control = cm.buf;
-    mh.msg_controllen = sizeof cm.buf;
-    c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_UDP;
-    c->cmsg_type = UDP_SEGMENT;
-    c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-    memcpy(CMSG_DATA(c), &seg16, sizeof seg16);
+    wt__send_ctl(s, local, seg, &mh, &cm);
     return (int)sendmsg(s->fd, &mh, 0);
 }
 
-int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf, size_t len,
-                  size_t seg) {
+int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+                  const uint8_t *buf, size_t len, size_t seg) {
     struct mmsghdr msgs[WT__SEND_BATCH];
     struct iovec iov[WT__SEND_BATCH];
+    wt__sendctl cm;
     size_t n = 0, off, done = 0;
     if (s->virt) {
         wt__ep *ep = s->ep;
-        return ep->io.send(ep->io.user, &s->local, s->local_len, to, tolen, buf, len, seg) < 0 ? WT_ERR_WOULDBLOCK
-                                                                                                : WT_OK;
+        const void *from = local ? (const void *)local : (const void *)&s->local;
+        size_t from_len = local ? wt__sa_len(local) : s->local_len;
+        return ep->io.send(ep->io.user, from, from_len, to, tolen, buf, len, seg) < 0 ? WT_ERR_WOULDBLOCK : WT_OK;
     }
     if (len > seg && s->gso != 0) {
-        if (wt__send_gso(s, to, tolen, buf, len, seg) >= 0) {
+        if (wt__send_gso(s, local, to, tolen, buf, len, seg) >= 0) {
             s->gso = 1;
             return WT_OK;
         }
@@ -2097,6 +2173,10 @@ int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const
         msgs[n].msg_hdr.msg_namelen = tolen;
         msgs[n].msg_hdr.msg_iov = &iov[n];
         msgs[n].msg_hdr.msg_iovlen = 1;
+        /* one source for all: the kernel only reads the control bytes */
+        if (n == 0) wt__send_ctl(s, local, 0, &msgs[0].msg_hdr, &cm);
+        msgs[n].msg_hdr.msg_control = msgs[0].msg_hdr.msg_control;
+        msgs[n].msg_hdr.msg_controllen = msgs[0].msg_hdr.msg_controllen;
     }
     while (done < n) {
         int r = sendmmsg(s->fd, msgs + done, (unsigned)(n - done), 0);
@@ -2114,11 +2194,47 @@ int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const
     return WT_OK;
 }
 
+/* The address a datagram came to, from its IP_PKTINFO / IPV6_PKTINFO (an
+   IPv4 one on an IPv6 socket comes mapped), with the socket's port; 0 if
+   it carries none. */
+static int wt__recv_dst(const wt__sock *s, struct msghdr *mh, struct sockaddr_storage *dst) {
+    struct cmsghdr *c;
+    uint16_t port = s->local.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&s->local)->sin6_port
+                                                   : ((const struct sockaddr_in *)&s->local)->sin_port;
+    memset(dst, 0, sizeof *dst);
+    for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && s->local.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)dst;
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            a6->sin6_family = AF_INET6;
+            a6->sin6_port = port;
+            a6->sin6_addr = pi.ipi6_addr;
+            if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr)) a6->sin6_scope_id = (uint32_t)pi.ipi6_ifindex;
+            return 1;
+        }
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && s->local.ss_family == AF_INET) {
+            struct sockaddr_in *a4 = (struct sockaddr_in *)dst;
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            a4->sin_family = AF_INET;
+            a4->sin_port = port;
+            a4->sin_addr = pi.ipi_addr; /* the header's destination */
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Reads up to a few batches from one socket; fairness over throughput. */
 static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
     struct mmsghdr msgs[WT__RECV_BATCH];
     struct iovec iov[WT__RECV_BATCH];
-    struct sockaddr_storage from[WT__RECV_BATCH];
+    struct sockaddr_storage from[WT__RECV_BATCH], dst;
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+        size_t align; /* a cmsghdr's (its first member); the struct itself cannot be in an array */
+    } ctl[WT__RECV_BATCH];
     int round, i, n;
     for (round = 0; round < 8; round++) {
         for (i = 0; i < WT__RECV_BATCH; i++) {
@@ -2129,6 +2245,10 @@ static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
             msgs[i].msg_hdr.msg_namelen = sizeof from[i];
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
+            if (s->pktinfo) {
+                msgs[i].msg_hdr.msg_control = ctl[i].buf;
+                msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
+            }
         }
         n = recvmmsg(s->fd, msgs, WT__RECV_BATCH, MSG_DONTWAIT, NULL);
         if (n < 0) {
@@ -2137,9 +2257,11 @@ static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
             return;
         }
         for (i = 0; i < n; i++) {
+            int has_dst;
             if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue; /* larger than any QUIC packet we allow */
-            wt__ep_on_packet(s->ep, s, (struct sockaddr *)&from[i], msgs[i].msg_hdr.msg_namelen,
-                             (const uint8_t *)iov[i].iov_base, msgs[i].msg_len, now);
+            has_dst = s->pktinfo && wt__recv_dst(s, &msgs[i].msg_hdr, &dst);
+            wt__ep_on_packet(s->ep, s, has_dst ? (struct sockaddr *)&dst : NULL, (struct sockaddr *)&from[i],
+                             msgs[i].msg_hdr.msg_namelen, (const uint8_t *)iov[i].iov_base, msgs[i].msg_len, now);
             if (s->fd < 0) return; /* the endpoint closed from a callback */
         }
         if (n < WT__RECV_BATCH) return;
@@ -2174,7 +2296,7 @@ int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pk
     if (i == ep->nsocks) return wt__fail(&ep->log, WT_ERR_STATE, "input: no address of that family (not started?)");
     wt__loop_enter(loop);
     loop->processing = 1; /* handlers may run: destroy from them is refused */
-    wt__ep_on_packet(ep, &ep->socks[i], sa, (socklen_t)fromlen, pkt, len, wt__loop_ns(loop));
+    wt__ep_on_packet(ep, &ep->socks[i], NULL, sa, (socklen_t)fromlen, pkt, len, wt__loop_ns(loop));
     loop->processing = 0;
     wt__loop_leave(loop);
     return WT_OK;
@@ -2868,11 +2990,20 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     tp->max_datagram_frame_size = 65535;
 }
 
-static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockaddr *remote, socklen_t rlen) {
+/* local: our address on the path (NULL: the socket's). */
+static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockaddr *local, const struct sockaddr *remote,
+                                socklen_t rlen) {
     wt__conn *c = (wt__conn *)wt__calloc(&ep->alloc, sizeof *c);
     if (!c) return NULL;
     c->ep = ep;
     c->sock = sock;
+    if (local) {
+        c->local_len = wt__sa_len(local);
+        memcpy(&c->local, local, c->local_len);
+    } else {
+        c->local = sock->local;
+        c->local_len = sock->local_len;
+    }
     memcpy(&c->remote, remote, rlen);
     c->remote_len = rlen;
     c->state = WT__CONN_HANDSHAKE;
@@ -2916,10 +3047,12 @@ static void wt__conn_free(wt__conn *c) {
     wt__free(&ep->alloc, c);
 }
 
-static void wt__ngtcp2_path(wt__conn *c, ngtcp2_path *p, const struct sockaddr *remote, socklen_t rlen) {
+/* A datagram's path: from remote to local (NULL: the connection's). */
+static void wt__ngtcp2_path(wt__conn *c, ngtcp2_path *p, const struct sockaddr *local, const struct sockaddr *remote,
+                            socklen_t rlen) {
     memset(p, 0, sizeof *p);
-    p->local.addr = (ngtcp2_sockaddr *)&c->sock->local;
-    p->local.addrlen = c->sock->local_len;
+    p->local.addr = (ngtcp2_sockaddr *)(local ? local : (const struct sockaddr *)&c->local);
+    p->local.addrlen = local ? wt__sa_len(local) : c->local_len;
     p->remote.addr = (ngtcp2_sockaddr *)remote;
     p->remote.addrlen = rlen;
 }
@@ -2933,8 +3066,9 @@ static void wt__conn_not_half_open(wt__conn *c) {
 
 /* odcid: the client's first DCID when it came back with a valid Retry
    token (its address is proven), else NULL. */
-static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct sockaddr *from, socklen_t fromlen,
-                                     const ngtcp2_pkt_hd *hd, const ngtcp2_cid *odcid, uint64_t now) {
+static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct sockaddr *local,
+                                     const struct sockaddr *from, socklen_t fromlen, const ngtcp2_pkt_hd *hd,
+                                     const ngtcp2_cid *odcid, uint64_t now) {
     wt__conn *c;
     ngtcp2_settings s;
     ngtcp2_transport_params tp;
@@ -2942,7 +3076,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     ngtcp2_cid scid;
     ngtcp2_path path;
     int rv;
-    c = wt__conn_alloc(ep, sock, from, fromlen);
+    c = wt__conn_alloc(ep, sock, local, from, fromlen);
     if (!c) {
         wt__log(&ep->log, WT_LOG_ERROR, "out of memory for a new connection");
         return NULL;
@@ -2973,7 +3107,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, ep->reset_secret,
                                                  sizeof ep->reset_secret, &scid);
     wt__callbacks(&cb, 1);
-    wt__ngtcp2_path(c, &path, from, fromlen);
+    wt__ngtcp2_path(c, &path, NULL, from, fromlen);
     rv = ngtcp2_conn_server_new(&c->qc, &hd->scid, &scid, &path, hd->version, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0) {
         wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
@@ -3013,7 +3147,7 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
         if (k < 0) return NULL;
         sock = &ep->socks[k];
     }
-    c = wt__conn_alloc(ep, sock, to, tolen);
+    c = wt__conn_alloc(ep, sock, NULL, to, tolen);
     if (!c) return NULL;
     c->host = wt__strdup(&ep->alloc, host);
     c->port = port;
@@ -3023,7 +3157,7 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
     wc_RNG_GenerateBlock(&ep->rng, dcid.data, 18);
     wt__callbacks(&cb, 0);
-    wt__ngtcp2_path(c, &path, to, tolen);
+    wt__ngtcp2_path(c, &path, NULL, to, tolen);
     rv = ngtcp2_conn_client_new(&c->qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0 || !c->host) {
         wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_client_new: %s", rv ? ngtcp2_strerror(rv) : "out of memory");
@@ -3046,8 +3180,8 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
 }
 
 /* ---------------------------------------------------------------- packets in */
-static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct sockaddr *to, socklen_t tolen,
-                                     const uint8_t *dcid, size_t dcidlen, size_t rxlen) {
+static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *to,
+                                     socklen_t tolen, const uint8_t *dcid, size_t dcidlen, size_t rxlen) {
     uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN], rnd[1200], out[1200];
     ngtcp2_cid cid;
     size_t len;
@@ -3060,7 +3194,7 @@ static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct socka
         return;
     wc_RNG_GenerateBlock(&ep->rng, rnd, (word32)(len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN));
     n = ngtcp2_pkt_write_stateless_reset(out, len, token, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
-    if (n > 0) wt__sock_send(s, to, tolen, out, (size_t)n, (size_t)n);
+    if (n > 0) wt__sock_send(s, local, to, tolen, out, (size_t)n, (size_t)n);
 }
 
 static const char *wt__transport_error_name(uint64_t code) {
@@ -3145,8 +3279,8 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
     }
 }
 
-static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt, size_t len,
-                          uint64_t now);
+static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struct sockaddr *from, socklen_t fromlen,
+                          const uint8_t *pkt, size_t len, uint64_t now);
 
 /* One warning line per kind and second at most, with a count of the
    ones held back: a flood must not flood the log too. */
@@ -3170,11 +3304,11 @@ static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) {
     g->suppressed = 0;
 }
 
-static void wt__send_close_pkt(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const ngtcp2_pkt_hd *hd,
-                               uint64_t code) {
+static void wt__send_close_pkt(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+                               const ngtcp2_pkt_hd *hd, uint64_t code) {
     uint8_t out[WT__MAX_UDP_PAYLOAD];
     ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(out, sizeof out, hd->version, &hd->scid, &hd->dcid, code, NULL, 0);
-    if (n > 0) wt__sock_send(s, to, tolen, out, (size_t)n, (size_t)n);
+    if (n > 0) wt__sock_send(s, local, to, tolen, out, (size_t)n, (size_t)n);
 }
 
 static size_t wt__half_open_from(wt__ep *ep, const struct sockaddr *from) {
@@ -3193,8 +3327,8 @@ static size_t wt__half_open_from(wt__ep *ep, const struct sockaddr *from) {
 
 /* A client's first packet: a connection slot, or a Retry that makes it
    prove its address first (stateless: costs us no memory), or a refusal. */
-static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen,
-                               const ngtcp2_pkt_hd *hd, uint64_t now) {
+static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+                               socklen_t fromlen, const ngtcp2_pkt_hd *hd, uint64_t now) {
     ngtcp2_cid odcid;
     int proven = 0;
     uint32_t thr = ep->lim.retry_threshold;
@@ -3202,7 +3336,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *f
         /* say so at once (CONNECTION_REFUSED) rather than let the client time out */
         wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: max_connections (%u) reached",
                       (unsigned)ep->lim.max_connections);
-        wt__send_close_pkt(s, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
+        wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
         return NULL;
     }
     if (hd->type == NGTCP2_PKT_INITIAL && hd->tokenlen && hd->token[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
@@ -3210,7 +3344,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *f
                                              hd->version, (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen,
                                              &hd->dcid, 10 * NGTCP2_SECONDS, now) != 0) {
             wt__log_gated(ep, WT__GATE_TOKEN, "refusing a connection: invalid or expired Retry token");
-            wt__send_close_pkt(s, from, fromlen, hd, NGTCP2_INVALID_TOKEN);
+            wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_INVALID_TOKEN);
             return NULL;
         }
         proven = 1;
@@ -3226,7 +3360,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *f
                                                 &hd->dcid, now);
         if (tl < 0) return NULL;
         n = ngtcp2_crypto_write_retry(out, sizeof out, hd->version, &hd->scid, &scid, &hd->dcid, token, (size_t)tl);
-        if (n > 0) wt__sock_send(s, from, fromlen, out, (size_t)n, (size_t)n);
+        if (n > 0) wt__sock_send(s, local, from, fromlen, out, (size_t)n, (size_t)n);
         if (thr != 1)
             wt__log_gated(ep, WT__GATE_RETRY, "%zu handshakes under way: new clients prove their address (Retry)",
                           ep->nhalf_open);
@@ -3237,11 +3371,11 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *f
                       (unsigned)ep->lim.max_half_open_per_ip);
         return NULL;
     }
-    return wt__conn_server_new(ep, s, from, fromlen, hd, proven ? &odcid : NULL, now);
+    return wt__conn_server_new(ep, s, local, from, fromlen, hd, proven ? &odcid : NULL, now);
 }
 
-void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt,
-                      size_t len, uint64_t now) {
+void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+                      socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now) {
     ngtcp2_version_cid vc;
     wt__conn *c;
     int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
@@ -3254,7 +3388,7 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
             wc_RNG_GenerateBlock(&ep->rng, &r, 1);
             n = ngtcp2_pkt_write_version_negotiation(out, sizeof out, r, vc.scid, vc.scidlen, vc.dcid, vc.dcidlen, sv,
                                                      2);
-            if (n > 0) wt__sock_send(s, from, fromlen, out, (size_t)n, (size_t)n);
+            if (n > 0) wt__sock_send(s, local, from, fromlen, out, (size_t)n, (size_t)n);
         }
         return;
     }
@@ -3266,38 +3400,40 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
             if (c->state <= WT__CONN_OPEN && c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0)
-                wt__conn_read(c, from, fromlen, pkt, len, now);
+                wt__conn_read(c, local, from, fromlen, pkt, len, now);
         return;
     }
     if (!c) {
         ngtcp2_pkt_hd hd;
         if (!ep->server || ep->closing_all) return;
         if (!(pkt[0] & 0x80)) {
-            wt__send_stateless_reset(ep, s, from, fromlen, vc.dcid, vc.dcidlen, len);
+            wt__send_stateless_reset(ep, s, local, from, fromlen, vc.dcid, vc.dcidlen, len);
             return;
         }
         if (ngtcp2_accept(&hd, pkt, len) != 0) return;
-        c = wt__ep_accept(ep, s, from, fromlen, &hd, now);
+        c = wt__ep_accept(ep, s, local, from, fromlen, &hd, now);
         if (!c) return;
     }
-    wt__conn_read(c, from, fromlen, pkt, len, now);
+    wt__conn_read(c, local, from, fromlen, pkt, len, now);
 }
 
-/* One packet into one connection. */
-static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt, size_t len,
-                          uint64_t now) {
+/* One packet into one connection; local: where it came to (NULL: the
+   socket's address). */
+static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struct sockaddr *from, socklen_t fromlen,
+                          const uint8_t *pkt, size_t len, uint64_t now) {
     ngtcp2_pkt_info pi;
     ngtcp2_path path;
     int rv;
     if (c->state == WT__CONN_CLOSING) {
         /* answer with our CONNECTION_CLOSE again, as RFC 9000 10.2.1 asks */
-        if (c->close_pkt) wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, c->close_pkt,
-                                        c->close_pkt_len, c->close_pkt_len);
+        if (c->close_pkt)
+            wt__sock_send(c->sock, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, c->remote_len,
+                          c->close_pkt, c->close_pkt_len, c->close_pkt_len);
         return;
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
     memset(&pi, 0, sizeof pi);
-    wt__ngtcp2_path(c, &path, from, fromlen);
+    wt__ngtcp2_path(c, &path, local, from, fromlen);
     rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, pkt, len, now);
     if (rv != 0) {
         wt__handle_read_error(c, rv);
@@ -3305,12 +3441,16 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fr
     }
     c->heard = 1;
     {
-        /* the peer may have moved (NAT rebinding): follow the path ngtcp2
-           validated, not the source of any one packet */
+        /* the peer may have moved (NAT rebinding, or another of our
+           addresses): follow the path ngtcp2 validated, not any one packet */
         const ngtcp2_path *cur = ngtcp2_conn_get_path(c->qc);
         if (cur->remote.addrlen <= sizeof c->remote) {
             memcpy(&c->remote, cur->remote.addr, cur->remote.addrlen);
             c->remote_len = (socklen_t)cur->remote.addrlen;
+        }
+        if (cur->local.addrlen <= sizeof c->local) {
+            memcpy(&c->local, cur->local.addr, cur->local.addrlen);
+            c->local_len = (socklen_t)cur->local.addrlen;
         }
     }
     c->dirty = 1;
@@ -3335,8 +3475,8 @@ void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
 static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
     int rv;
     if (!len) return WT_OK;
-    rv = wt__sock_send(c->sock, (const struct sockaddr *)path->remote.addr, (socklen_t)path->remote.addrlen, buf,
-                       len, seg);
+    rv = wt__sock_send(c->sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
+                       (socklen_t)path->remote.addrlen, buf, len, seg);
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
 }
 
@@ -3530,7 +3670,8 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
         memcpy(c->close_pkt, buf, (size_t)n);
         c->close_pkt_len = (size_t)n;
     }
-    wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, buf, (size_t)n, (size_t)n);
+    wt__sock_send(c->sock, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, c->remote_len, buf, (size_t)n,
+                  (size_t)n);
     c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
 }
 

@@ -422,7 +422,9 @@ typedef void (*wt_app_hook)(wt_app *app, void *user);
 
 typedef struct wt_app_config {
     const char *host;        /* NULL: "127.0.0.1"; "::" for every IPv4+IPv6 address;
-                                a name binds every address it resolves to */
+                                a name binds every address it resolves to. On
+                                "::" or "0.0.0.0" each client is answered from
+                                the address it sent to (IP_PKTINFO) */
     int port;                /* 0: 4433; -1: a free port (see wt_app_port) */
     const char *cert_file;   /* PEM certificate chain (required) */
     const char *key_file;    /* PEM private key (required) */
