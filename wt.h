@@ -80,6 +80,28 @@
  * of growing memory), queued datagrams, streams and datagrams that arrive
  * before their session, header bytes, connections and sessions.
  *
+ * ---------------------------------------------------------------- BAD REQUESTS
+ * A peer's mistake in one request costs that request only. A server
+ * answers a request that is not a WebTransport CONNECT with 400 (431 over
+ * max_header_bytes, 429 over max_sessions, 404 without a route), and one
+ * that HTTP/3 calls malformed (RFC 9114 4.1.2: a CONNECT without
+ * :protocol that has :scheme or :path, :protocol on another method, no
+ * :authority, a :path with a space or not starting with "/", an
+ * upper-case or connection-specific field name, a pseudo-header out of
+ * place) with 400 and STOP_SENDING (H3_MESSAGE_ERROR) for whatever else it
+ * sends. No handler hears of such a request; the connection and its other
+ * sessions go on. What turns malformed after the answer went (a bad
+ * trailer, a body that does not match content-length) resets that stream
+ * with H3_MESSAGE_ERROR, as does a malformed response on a client, whose
+ * session then ends with WT_ERR_PROTOCOL. A CONNECT stream that ends in
+ * the middle of a capsule (a close capsule cut short) is malformed too:
+ * the session ends with WT_ERR_PROTOCOL and its stream is reset, never a
+ * clean close with code 0. Errors of the connection itself still close it,
+ * as RFC 9114 asks: frames out of place (a HEADERS frame after a CONNECT
+ * request's, DATA first), a broken QPACK or control stream. With nghttp3
+ * 1.11 or later that also holds for a malformed header section QPACK had
+ * to hold back (it is found while reading the encoder stream, not its own).
+ *
  * ---------------------------------------------------------------- CONFIG MACROS
  *   WT_MALLOC(sz) / WT_REALLOC(p, sz) / WT_FREE(p)   default allocator
  *   WT_ASSERT(x)                                       default assert()
@@ -218,7 +240,9 @@ typedef struct wt_stream wt_stream;
  *                          (either side's alert: no common group, an
  *                          unverifiable certificate; logged with its name);
  *                          WT_ERR_PROTOCOL when the peer broke the protocol
- *                          (bad capsule, no WebTransport); WT_ERR_LIMIT /
+ *                          (bad capsule, or one cut short by FIN; no
+ *                          WebTransport; a malformed response, see BAD
+ *                          REQUESTS; the stream is reset); WT_ERR_LIMIT /
  *                          WT_ERR_NOMEM when the response's headers passed
  *                          max_header_bytes (or memory ran out); WT_ERR_H3
  *                          when nghttp3 failed.
@@ -405,7 +429,9 @@ typedef void (*wt_app_hook)(wt_app *app, void *user);
 
 typedef struct wt_app_config {
     const char *host;        /* NULL: "127.0.0.1"; "::" for every IPv4+IPv6 address;
-                                a name binds every address it resolves to */
+                                a name binds every address it resolves to. On
+                                "::" or "0.0.0.0" each client is answered from
+                                the address it sent to (IP_PKTINFO) */
     int port;                /* 0: 4433; -1: a free port (see wt_app_port) */
     const char *cert_file;   /* PEM certificate chain (required) */
     const char *key_file;    /* PEM private key (required) */
@@ -851,6 +877,9 @@ typedef struct wt__sock {
     int virt;         /* sans-I/O: no fd, sends go to ep->io.send */
     int want_write;   /* the last send hit EAGAIN */
     int gso;          /* UDP_SEGMENT works on it; -1 unknown */
+    int pktinfo;      /* bound to a wildcard address: each datagram's destination
+                         is read (IP_PKTINFO / IPV6_RECVPKTINFO), replies name
+                         their source (IP_PKTINFO / IPV6_PKTINFO) */
     struct sockaddr_storage local;
     socklen_t local_len;
     wt__ep *ep;
@@ -958,6 +987,9 @@ struct wt__conn {
     ngtcp2_crypto_conn_ref ref;
     nghttp3_conn *h3;
     wt__sock *sock;
+    struct sockaddr_storage local; /* our address on its path: on a wildcard
+                                      socket, the one the peer sends to */
+    socklen_t local_len;
     struct sockaddr_storage remote;
     socklen_t remote_len;
     int state;
@@ -995,6 +1027,8 @@ struct wt__conn {
     wt_stream *all_streams;      /* every wt_stream of the connection, whatever
                                     its state: none outlives the connection */
     uint64_t ctrl_acked;         /* control stream bytes acknowledged */
+    size_t h3_rx_body;           /* DATA payload nghttp3 delivered in the read under way */
+    int h3_malformed;            /* a session has malformed set (nghttp3 < 1.11) */
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
     ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
     size_t ncids, cids_cap;
@@ -1042,6 +1076,7 @@ struct wt_session {
     int drain_received;
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
     wt_session_stats dgram_stats;
+    int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
 };
 
@@ -1103,9 +1138,13 @@ void wt__sock_close(wt__sock *s);
 void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sans-I/O: a datagram for ep from outside (wt_app_input, wt_client_input). */
 int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len);
-/* Sends packets of equal size (the last may be shorter) to one address. */
-int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
-                  size_t len, size_t seg);
+/* Sends packets of equal size (the last may be shorter) to one address,
+   from local (NULL: the socket's address; it matters on a pktinfo socket). */
+int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+                  const uint8_t *buf, size_t len, size_t seg);
+/* For sockaddr_in and sockaddr_in6: the size, and whether it is 0.0.0.0 or ::. */
+socklen_t wt__sa_len(const struct sockaddr *a);
+int wt__sa_is_wildcard(const struct sockaddr *a);
 
 /* ---- TLS (wt_tls.c) */
 /* Parses a tls_groups list (NULL: WT_TLS_GROUPS_DEFAULT without the groups
@@ -1129,8 +1168,9 @@ int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc
 void wt__ep_free(wt__ep *ep);
 /* Closes every session (code, reason), flushes, then every connection. */
 void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason);
-void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen,
-                      const uint8_t *pkt, size_t len, uint64_t now);
+/* local: the address the datagram came to (NULL: the socket's). */
+void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+                      socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now);
 uint64_t wt__ep_expiry_ms(wt__ep *ep);
 void wt__ep_service(wt__ep *ep, uint64_t now_ns);
 wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
@@ -1183,6 +1223,9 @@ void wt__conn_sweep_sessions(wt__conn *c);
 void wt__conn_on_peer_settings(wt__conn *c);
 void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
 void wt__session_on_fin(wt_session *s);
+/* The peer's request or response on s's stream is malformed (RFC 9114
+   4.1.2) and reading it has stopped: 400 if unanswered, else a reset. */
+void wt__session_on_malformed(wt_session *s, const char *why);
 void wt__conn_end_sessions(wt__conn *c, int error);
 
 /* ---- streams (wt_stream.c) */
@@ -1930,6 +1973,15 @@ static void wt__run_timers(wt_loop *loop) {
 }
 
 /* ---------------------------------------------------------------- sockets */
+socklen_t wt__sa_len(const struct sockaddr *a) {
+    return a->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6) : (socklen_t)sizeof(struct sockaddr_in);
+}
+
+int wt__sa_is_wildcard(const struct sockaddr *a) {
+    if (a->sa_family == AF_INET6) return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr);
+    return a->sa_family == AF_INET && ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
 static void wt__sock_buffers(wt__ep *ep, int fd) {
     int size = (int)ep->lim.udp_buffer;
 #ifdef SO_RCVBUFFORCE
@@ -2009,6 +2061,17 @@ int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bi
     s->local_len = sizeof s->local;
     if (bind_it) {
         getsockname(fd, (struct sockaddr *)&s->local, &s->local_len);
+        if (wt__sa_is_wildcard((struct sockaddr *)&s->local)) {
+            /* a host with several addresses: each datagram says which one
+               it came to, and the reply goes from there (else the kernel
+               picks a source the client does not know, and drops) */
+            int r = s->local.ss_family == AF_INET6
+                        ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one)
+                        : setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+            if (r == 0) s->pktinfo = 1;
+            else wt__log(&ep->log, WT_LOG_WARN, "%s: %s (replies go from the address the kernel picks)",
+                         s->local.ss_family == AF_INET6 ? "IPV6_RECVPKTINFO" : "IP_PKTINFO", strerror(errno));
+        }
     } else {
         /* a client socket: connect() to learn the local address, then
            disconnect so one socket can reach any server */
@@ -2027,46 +2090,89 @@ void wt__sock_close(wt__sock *s) {
     s->fd = -1;
 }
 
-static int wt__send_gso(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
-                        size_t len, size_t seg) {
+/* Control messages of a send: UDP_SEGMENT for a GSO batch (seg), and the
+   source address for a socket bound to a wildcard address (IP_PKTINFO or
+   IPV6_PKTINFO). Fills cm and sets mh's control; both may be there. */
+typedef union wt__sendctl {
+    char buf[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    struct cmsghdr align;
+} wt__sendctl;
+
+static void wt__send_ctl(const wt__sock *s, const struct sockaddr *local, size_t seg, struct msghdr *mh,
+                         wt__sendctl *cm) {
+    struct cmsghdr *c;
+    size_t used = 0;
+    int src = s->pktinfo && local && local->sa_family == s->local.ss_family && !wt__sa_is_wildcard(local);
+    memset(cm, 0, sizeof *cm);
+    mh->msg_control = cm->buf;
+    mh->msg_controllen = sizeof cm->buf;
+    c = CMSG_FIRSTHDR(mh);
+    if (seg) {
+        uint16_t seg16 = (uint16_t)seg;
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof seg16);
+        memcpy(CMSG_DATA(c), &seg16, sizeof seg16);
+        used += CMSG_SPACE(sizeof seg16);
+        c = CMSG_NXTHDR(mh, c);
+        src = src && c; /* cannot fail: cm has room for both */
+    }
+    if (src && local->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)local;
+        struct in6_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        pi.ipi6_addr = a6->sin6_addr;
+        /* a link-local address is one of an interface: the one it came on */
+        if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr)) pi.ipi6_ifindex = a6->sin6_scope_id;
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        used += CMSG_SPACE(sizeof pi);
+    } else if (src) {
+        struct in_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        used += CMSG_SPACE(sizeof pi);
+    }
+    mh->msg_controllen = used;
+    if (!used) mh->msg_control = NULL;
+}
+
+static int wt__send_gso(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+                        const uint8_t *buf, size_t len, size_t seg) {
     struct msghdr mh;
     struct iovec iov;
-    union {
-        char buf[CMSG_SPACE(sizeof(uint16_t))];
-        struct cmsghdr align;
-    } cm;
-    struct cmsghdr *c;
-    uint16_t seg16 = (uint16_t)seg;
+    wt__sendctl cm;
     memset(&mh, 0, sizeof mh);
-    memset(&cm, 0, sizeof cm);
     iov.iov_base = (void *)buf;
     iov.iov_len = len;
     mh.msg_name = (void *)to;
     mh.msg_namelen = tolen;
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
-    mh.msg_control = cm.buf;
-    mh.msg_controllen = sizeof cm.buf;
-    c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_UDP;
-    c->cmsg_type = UDP_SEGMENT;
-    c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-    memcpy(CMSG_DATA(c), &seg16, sizeof seg16);
+    wt__send_ctl(s, local, seg, &mh, &cm);
     return (int)sendmsg(s->fd, &mh, 0);
 }
 
-int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf, size_t len,
-                  size_t seg) {
+int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+                  const uint8_t *buf, size_t len, size_t seg) {
     struct mmsghdr msgs[WT__SEND_BATCH];
     struct iovec iov[WT__SEND_BATCH];
+    wt__sendctl cm;
     size_t n = 0, off, done = 0;
     if (s->virt) {
         wt__ep *ep = s->ep;
-        return ep->io.send(ep->io.user, &s->local, s->local_len, to, tolen, buf, len, seg) < 0 ? WT_ERR_WOULDBLOCK
-                                                                                                : WT_OK;
+        const void *from = local ? (const void *)local : (const void *)&s->local;
+        size_t from_len = local ? wt__sa_len(local) : s->local_len;
+        return ep->io.send(ep->io.user, from, from_len, to, tolen, buf, len, seg) < 0 ? WT_ERR_WOULDBLOCK : WT_OK;
     }
     if (len > seg && s->gso != 0) {
-        if (wt__send_gso(s, to, tolen, buf, len, seg) >= 0) {
+        if (wt__send_gso(s, local, to, tolen, buf, len, seg) >= 0) {
             s->gso = 1;
             return WT_OK;
         }
@@ -2089,6 +2195,10 @@ int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const
         msgs[n].msg_hdr.msg_namelen = tolen;
         msgs[n].msg_hdr.msg_iov = &iov[n];
         msgs[n].msg_hdr.msg_iovlen = 1;
+        /* one source for all: the kernel only reads the control bytes */
+        if (n == 0) wt__send_ctl(s, local, 0, &msgs[0].msg_hdr, &cm);
+        msgs[n].msg_hdr.msg_control = msgs[0].msg_hdr.msg_control;
+        msgs[n].msg_hdr.msg_controllen = msgs[0].msg_hdr.msg_controllen;
     }
     while (done < n) {
         int r = sendmmsg(s->fd, msgs + done, (unsigned)(n - done), 0);
@@ -2106,11 +2216,47 @@ int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const
     return WT_OK;
 }
 
+/* The address a datagram came to, from its IP_PKTINFO / IPV6_PKTINFO (an
+   IPv4 one on an IPv6 socket comes mapped), with the socket's port; 0 if
+   it carries none. */
+static int wt__recv_dst(const wt__sock *s, struct msghdr *mh, struct sockaddr_storage *dst) {
+    struct cmsghdr *c;
+    uint16_t port = s->local.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&s->local)->sin6_port
+                                                   : ((const struct sockaddr_in *)&s->local)->sin_port;
+    memset(dst, 0, sizeof *dst);
+    for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && s->local.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)dst;
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            a6->sin6_family = AF_INET6;
+            a6->sin6_port = port;
+            a6->sin6_addr = pi.ipi6_addr;
+            if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr)) a6->sin6_scope_id = (uint32_t)pi.ipi6_ifindex;
+            return 1;
+        }
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && s->local.ss_family == AF_INET) {
+            struct sockaddr_in *a4 = (struct sockaddr_in *)dst;
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            a4->sin_family = AF_INET;
+            a4->sin_port = port;
+            a4->sin_addr = pi.ipi_addr; /* the header's destination */
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Reads up to a few batches from one socket; fairness over throughput. */
 static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
     struct mmsghdr msgs[WT__RECV_BATCH];
     struct iovec iov[WT__RECV_BATCH];
-    struct sockaddr_storage from[WT__RECV_BATCH];
+    struct sockaddr_storage from[WT__RECV_BATCH], dst;
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+        size_t align; /* a cmsghdr's (its first member); the struct itself cannot be in an array */
+    } ctl[WT__RECV_BATCH];
     int round, i, n;
     for (round = 0; round < 8; round++) {
         for (i = 0; i < WT__RECV_BATCH; i++) {
@@ -2121,6 +2267,10 @@ static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
             msgs[i].msg_hdr.msg_namelen = sizeof from[i];
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
+            if (s->pktinfo) {
+                msgs[i].msg_hdr.msg_control = ctl[i].buf;
+                msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
+            }
         }
         n = recvmmsg(s->fd, msgs, WT__RECV_BATCH, MSG_DONTWAIT, NULL);
         if (n < 0) {
@@ -2129,9 +2279,11 @@ static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
             return;
         }
         for (i = 0; i < n; i++) {
+            int has_dst;
             if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue; /* larger than any QUIC packet we allow */
-            wt__ep_on_packet(s->ep, s, (struct sockaddr *)&from[i], msgs[i].msg_hdr.msg_namelen,
-                             (const uint8_t *)iov[i].iov_base, msgs[i].msg_len, now);
+            has_dst = s->pktinfo && wt__recv_dst(s, &msgs[i].msg_hdr, &dst);
+            wt__ep_on_packet(s->ep, s, has_dst ? (struct sockaddr *)&dst : NULL, (struct sockaddr *)&from[i],
+                             msgs[i].msg_hdr.msg_namelen, (const uint8_t *)iov[i].iov_base, msgs[i].msg_len, now);
             if (s->fd < 0) return; /* the endpoint closed from a callback */
         }
         if (n < WT__RECV_BATCH) return;
@@ -2166,7 +2318,7 @@ int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pk
     if (i == ep->nsocks) return wt__fail(&ep->log, WT_ERR_STATE, "input: no address of that family (not started?)");
     wt__loop_enter(loop);
     loop->processing = 1; /* handlers may run: destroy from them is refused */
-    wt__ep_on_packet(ep, &ep->socks[i], sa, (socklen_t)fromlen, pkt, len, wt__loop_ns(loop));
+    wt__ep_on_packet(ep, &ep->socks[i], NULL, sa, (socklen_t)fromlen, pkt, len, wt__loop_ns(loop));
     loop->processing = 0;
     wt__loop_leave(loop);
     return WT_OK;
@@ -2870,11 +3022,20 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     tp->max_datagram_frame_size = 65535;
 }
 
-static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockaddr *remote, socklen_t rlen) {
+/* local: our address on the path (NULL: the socket's). */
+static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockaddr *local, const struct sockaddr *remote,
+                                socklen_t rlen) {
     wt__conn *c = (wt__conn *)wt__calloc(&ep->alloc, sizeof *c);
     if (!c) return NULL;
     c->ep = ep;
     c->sock = sock;
+    if (local) {
+        c->local_len = wt__sa_len(local);
+        memcpy(&c->local, local, c->local_len);
+    } else {
+        c->local = sock->local;
+        c->local_len = sock->local_len;
+    }
     memcpy(&c->remote, remote, rlen);
     c->remote_len = rlen;
     c->state = WT__CONN_HANDSHAKE;
@@ -2918,10 +3079,12 @@ static void wt__conn_free(wt__conn *c) {
     wt__free(&ep->alloc, c);
 }
 
-static void wt__ngtcp2_path(wt__conn *c, ngtcp2_path *p, const struct sockaddr *remote, socklen_t rlen) {
+/* A datagram's path: from remote to local (NULL: the connection's). */
+static void wt__ngtcp2_path(wt__conn *c, ngtcp2_path *p, const struct sockaddr *local, const struct sockaddr *remote,
+                            socklen_t rlen) {
     memset(p, 0, sizeof *p);
-    p->local.addr = (ngtcp2_sockaddr *)&c->sock->local;
-    p->local.addrlen = c->sock->local_len;
+    p->local.addr = (ngtcp2_sockaddr *)(local ? local : (const struct sockaddr *)&c->local);
+    p->local.addrlen = local ? wt__sa_len(local) : c->local_len;
     p->remote.addr = (ngtcp2_sockaddr *)remote;
     p->remote.addrlen = rlen;
 }
@@ -2935,8 +3098,9 @@ static void wt__conn_not_half_open(wt__conn *c) {
 
 /* odcid: the client's first DCID when it came back with a valid Retry
    token (its address is proven), else NULL. */
-static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct sockaddr *from, socklen_t fromlen,
-                                     const ngtcp2_pkt_hd *hd, const ngtcp2_cid *odcid, uint64_t now) {
+static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct sockaddr *local,
+                                     const struct sockaddr *from, socklen_t fromlen, const ngtcp2_pkt_hd *hd,
+                                     const ngtcp2_cid *odcid, uint64_t now) {
     wt__conn *c;
     ngtcp2_settings s;
     ngtcp2_transport_params tp;
@@ -2944,7 +3108,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     ngtcp2_cid scid;
     ngtcp2_path path;
     int rv;
-    c = wt__conn_alloc(ep, sock, from, fromlen);
+    c = wt__conn_alloc(ep, sock, local, from, fromlen);
     if (!c) {
         wt__log(&ep->log, WT_LOG_ERROR, "out of memory for a new connection");
         return NULL;
@@ -2975,7 +3139,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, ep->reset_secret,
                                                  sizeof ep->reset_secret, &scid);
     wt__callbacks(&cb, 1);
-    wt__ngtcp2_path(c, &path, from, fromlen);
+    wt__ngtcp2_path(c, &path, NULL, from, fromlen);
     rv = ngtcp2_conn_server_new(&c->qc, &hd->scid, &scid, &path, hd->version, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0) {
         wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
@@ -3015,7 +3179,7 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
         if (k < 0) return NULL;
         sock = &ep->socks[k];
     }
-    c = wt__conn_alloc(ep, sock, to, tolen);
+    c = wt__conn_alloc(ep, sock, NULL, to, tolen);
     if (!c) return NULL;
     c->host = wt__strdup(&ep->alloc, host);
     c->port = port;
@@ -3025,7 +3189,7 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
     wc_RNG_GenerateBlock(&ep->rng, dcid.data, 18);
     wt__callbacks(&cb, 0);
-    wt__ngtcp2_path(c, &path, to, tolen);
+    wt__ngtcp2_path(c, &path, NULL, to, tolen);
     rv = ngtcp2_conn_client_new(&c->qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0 || !c->host) {
         wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_client_new: %s", rv ? ngtcp2_strerror(rv) : "out of memory");
@@ -3048,8 +3212,8 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
 }
 
 /* ---------------------------------------------------------------- packets in */
-static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct sockaddr *to, socklen_t tolen,
-                                     const uint8_t *dcid, size_t dcidlen, size_t rxlen) {
+static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *to,
+                                     socklen_t tolen, const uint8_t *dcid, size_t dcidlen, size_t rxlen) {
     uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN], rnd[1200], out[1200];
     ngtcp2_cid cid;
     size_t len;
@@ -3062,7 +3226,7 @@ static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct socka
         return;
     wc_RNG_GenerateBlock(&ep->rng, rnd, (word32)(len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN));
     n = ngtcp2_pkt_write_stateless_reset(out, len, token, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
-    if (n > 0) wt__sock_send(s, to, tolen, out, (size_t)n, (size_t)n);
+    if (n > 0) wt__sock_send(s, local, to, tolen, out, (size_t)n, (size_t)n);
 }
 
 static const char *wt__transport_error_name(uint64_t code) {
@@ -3147,8 +3311,8 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
     }
 }
 
-static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt, size_t len,
-                          uint64_t now);
+static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struct sockaddr *from, socklen_t fromlen,
+                          const uint8_t *pkt, size_t len, uint64_t now);
 
 /* One warning line per kind and second at most, with a count of the
    ones held back: a flood must not flood the log too. */
@@ -3172,11 +3336,11 @@ static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) {
     g->suppressed = 0;
 }
 
-static void wt__send_close_pkt(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const ngtcp2_pkt_hd *hd,
-                               uint64_t code) {
+static void wt__send_close_pkt(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+                               const ngtcp2_pkt_hd *hd, uint64_t code) {
     uint8_t out[WT__MAX_UDP_PAYLOAD];
     ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(out, sizeof out, hd->version, &hd->scid, &hd->dcid, code, NULL, 0);
-    if (n > 0) wt__sock_send(s, to, tolen, out, (size_t)n, (size_t)n);
+    if (n > 0) wt__sock_send(s, local, to, tolen, out, (size_t)n, (size_t)n);
 }
 
 static size_t wt__half_open_from(wt__ep *ep, const struct sockaddr *from) {
@@ -3195,8 +3359,8 @@ static size_t wt__half_open_from(wt__ep *ep, const struct sockaddr *from) {
 
 /* A client's first packet: a connection slot, or a Retry that makes it
    prove its address first (stateless: costs us no memory), or a refusal. */
-static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen,
-                               const ngtcp2_pkt_hd *hd, uint64_t now) {
+static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+                               socklen_t fromlen, const ngtcp2_pkt_hd *hd, uint64_t now) {
     ngtcp2_cid odcid;
     int proven = 0;
     uint32_t thr = ep->lim.retry_threshold;
@@ -3204,7 +3368,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *f
         /* say so at once (CONNECTION_REFUSED) rather than let the client time out */
         wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: max_connections (%u) reached",
                       (unsigned)ep->lim.max_connections);
-        wt__send_close_pkt(s, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
+        wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
         return NULL;
     }
     if (hd->type == NGTCP2_PKT_INITIAL && hd->tokenlen && hd->token[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
@@ -3212,7 +3376,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *f
                                              hd->version, (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen,
                                              &hd->dcid, 10 * NGTCP2_SECONDS, now) != 0) {
             wt__log_gated(ep, WT__GATE_TOKEN, "refusing a connection: invalid or expired Retry token");
-            wt__send_close_pkt(s, from, fromlen, hd, NGTCP2_INVALID_TOKEN);
+            wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_INVALID_TOKEN);
             return NULL;
         }
         proven = 1;
@@ -3228,7 +3392,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *f
                                                 &hd->dcid, now);
         if (tl < 0) return NULL;
         n = ngtcp2_crypto_write_retry(out, sizeof out, hd->version, &hd->scid, &scid, &hd->dcid, token, (size_t)tl);
-        if (n > 0) wt__sock_send(s, from, fromlen, out, (size_t)n, (size_t)n);
+        if (n > 0) wt__sock_send(s, local, from, fromlen, out, (size_t)n, (size_t)n);
         if (thr != 1)
             wt__log_gated(ep, WT__GATE_RETRY, "%zu handshakes under way: new clients prove their address (Retry)",
                           ep->nhalf_open);
@@ -3239,11 +3403,11 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *f
                       (unsigned)ep->lim.max_half_open_per_ip);
         return NULL;
     }
-    return wt__conn_server_new(ep, s, from, fromlen, hd, proven ? &odcid : NULL, now);
+    return wt__conn_server_new(ep, s, local, from, fromlen, hd, proven ? &odcid : NULL, now);
 }
 
-void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt,
-                      size_t len, uint64_t now) {
+void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+                      socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now) {
     ngtcp2_version_cid vc;
     wt__conn *c;
     int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
@@ -3256,7 +3420,7 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
             wc_RNG_GenerateBlock(&ep->rng, &r, 1);
             n = ngtcp2_pkt_write_version_negotiation(out, sizeof out, r, vc.scid, vc.scidlen, vc.dcid, vc.dcidlen, sv,
                                                      2);
-            if (n > 0) wt__sock_send(s, from, fromlen, out, (size_t)n, (size_t)n);
+            if (n > 0) wt__sock_send(s, local, from, fromlen, out, (size_t)n, (size_t)n);
         }
         return;
     }
@@ -3268,38 +3432,40 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
             if (c->state <= WT__CONN_OPEN && c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0)
-                wt__conn_read(c, from, fromlen, pkt, len, now);
+                wt__conn_read(c, local, from, fromlen, pkt, len, now);
         return;
     }
     if (!c) {
         ngtcp2_pkt_hd hd;
         if (!ep->server || ep->closing_all) return;
         if (!(pkt[0] & 0x80)) {
-            wt__send_stateless_reset(ep, s, from, fromlen, vc.dcid, vc.dcidlen, len);
+            wt__send_stateless_reset(ep, s, local, from, fromlen, vc.dcid, vc.dcidlen, len);
             return;
         }
         if (ngtcp2_accept(&hd, pkt, len) != 0) return;
-        c = wt__ep_accept(ep, s, from, fromlen, &hd, now);
+        c = wt__ep_accept(ep, s, local, from, fromlen, &hd, now);
         if (!c) return;
     }
-    wt__conn_read(c, from, fromlen, pkt, len, now);
+    wt__conn_read(c, local, from, fromlen, pkt, len, now);
 }
 
-/* One packet into one connection. */
-static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt, size_t len,
-                          uint64_t now) {
+/* One packet into one connection; local: where it came to (NULL: the
+   socket's address). */
+static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struct sockaddr *from, socklen_t fromlen,
+                          const uint8_t *pkt, size_t len, uint64_t now) {
     ngtcp2_pkt_info pi;
     ngtcp2_path path;
     int rv;
     if (c->state == WT__CONN_CLOSING) {
         /* answer with our CONNECTION_CLOSE again, as RFC 9000 10.2.1 asks */
-        if (c->close_pkt) wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, c->close_pkt,
-                                        c->close_pkt_len, c->close_pkt_len);
+        if (c->close_pkt)
+            wt__sock_send(c->sock, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, c->remote_len,
+                          c->close_pkt, c->close_pkt_len, c->close_pkt_len);
         return;
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
     memset(&pi, 0, sizeof pi);
-    wt__ngtcp2_path(c, &path, from, fromlen);
+    wt__ngtcp2_path(c, &path, local, from, fromlen);
     rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, pkt, len, now);
     if (rv != 0) {
         wt__handle_read_error(c, rv);
@@ -3307,12 +3473,16 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fr
     }
     c->heard = 1;
     {
-        /* the peer may have moved (NAT rebinding): follow the path ngtcp2
-           validated, not the source of any one packet */
+        /* the peer may have moved (NAT rebinding, or another of our
+           addresses): follow the path ngtcp2 validated, not any one packet */
         const ngtcp2_path *cur = ngtcp2_conn_get_path(c->qc);
         if (cur->remote.addrlen <= sizeof c->remote) {
             memcpy(&c->remote, cur->remote.addr, cur->remote.addrlen);
             c->remote_len = (socklen_t)cur->remote.addrlen;
+        }
+        if (cur->local.addrlen <= sizeof c->local) {
+            memcpy(&c->local, cur->local.addr, cur->local.addrlen);
+            c->local_len = (socklen_t)cur->local.addrlen;
         }
     }
     c->dirty = 1;
@@ -3337,8 +3507,8 @@ void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
 static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
     int rv;
     if (!len) return WT_OK;
-    rv = wt__sock_send(c->sock, (const struct sockaddr *)path->remote.addr, (socklen_t)path->remote.addrlen, buf,
-                       len, seg);
+    rv = wt__sock_send(c->sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
+                       (socklen_t)path->remote.addrlen, buf, len, seg);
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
 }
 
@@ -3547,7 +3717,8 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
         memcpy(c->close_pkt, buf, (size_t)n);
         c->close_pkt_len = (size_t)n;
     }
-    wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, buf, (size_t)n, (size_t)n);
+    wt__sock_send(c->sock, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, c->remote_len, buf, (size_t)n,
+                  (size_t)n);
     c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
 }
 
@@ -3813,6 +3984,7 @@ static int wt__h3_recv_data(nghttp3_conn *h3, int64_t stream_id, const uint8_t *
                             void *su) {
     wt__conn *c = (wt__conn *)cu;
     WT__UNUSED(h3);
+    c->h3_rx_body += len;
     if (su) wt__session_on_body((wt_session *)su, data, len);
     wt__conn_consumed(c, stream_id, len);
     return 0;
@@ -3866,7 +4038,14 @@ static int wt__h3_stop_sending(nghttp3_conn *h3, int64_t stream_id, uint64_t cod
 
 static int wt__h3_reset_stream(nghttp3_conn *h3, int64_t stream_id, uint64_t code, void *cu, void *su) {
     wt__conn *c = (wt__conn *)cu;
-    WT__UNUSED(h3), WT__UNUSED(su);
+    WT__UNUSED(h3);
+    if (code == WT__H3_MESSAGE_ERROR && su) {
+        /* nghttp3 < 1.11 found a malformed message: its stop_sending came
+           first; the answer (a 400 needs this side) once the read returns */
+        ((wt_session *)su)->malformed = 1;
+        c->h3_malformed = 1;
+        return 0;
+    }
     ngtcp2_conn_shutdown_stream_write(c->qc, 0, stream_id, code);
     return 0;
 }
@@ -3921,10 +4100,60 @@ int wt__h3_init(wt__conn *c) {
 }
 
 /* ---------------------------------------------------------------- incoming data */
+/* RFC 9114 4.1.2: a malformed request or response (a field nghttp3's HTTP
+   checks refuse, a content-length that does not match) is an error of its
+   stream alone. nghttp3 up to 1.10 resets such a stream itself through the
+   stop_sending and reset_stream callbacks (see wt__h3_reset_stream); from
+   1.11 on nghttp3_conn_read_stream returns the error and calls it one of
+   the connection, but nghttp3 is still whole: the error comes before the
+   stream's state moves on, and a stream shut for reading is never parsed
+   again. So: stop reading (QPACK hears of it: the peer may drop its
+   references), stop the peer (STOP_SENDING), and let the session answer. */
+static void wt__h3_message_error(wt__conn *c, int64_t stream_id, const char *why) {
+    wt_session *s = wt__session_find(c, (uint64_t)stream_id);
+    int rv = nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+    if (rv != 0) {
+        ngtcp2_ccerr_set_application_error(&c->ccerr, WT__H3_INTERNAL_ERROR, NULL, 0);
+        wt__conn_fail(c, WT_ERR_H3, "nghttp3_conn_shutdown_stream_read failed");
+        return;
+    }
+    ngtcp2_conn_shutdown_stream_read(c->qc, 0, stream_id, WT__H3_MESSAGE_ERROR);
+    if (s) {
+        wt__session_on_malformed(s, why);
+        return;
+    }
+    wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld: malformed HTTP/3 message (%s): reset", (long long)stream_id, why);
+    ngtcp2_conn_shutdown_stream_write(c->qc, 0, stream_id, WT__H3_MESSAGE_ERROR);
+    nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
+}
+
+/* nghttp3 < 1.11: the streams its read found malformed. */
+static void wt__h3_old_malformed(wt__conn *c) {
+    wt_session *s;
+    c->h3_malformed = 0;
+    for (;;) {
+        /* from the top each time: a handler may have added sessions */
+        for (s = c->sessions; s && !s->malformed; s = s->next) continue;
+        if (!s) return;
+        s->malformed = 0;
+        wt__h3_message_error(c, s->id, "malformed header field");
+    }
+}
+
 static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size_t len, int fin) {
     nghttp3_ssize n;
     if (!c->h3) return WT_OK;
+    c->h3_rx_body = 0;
     n = nghttp3_conn_read_stream(c->h3, stream_id, data, len, fin);
+    if ((n == NGHTTP3_ERR_MALFORMED_HTTP_HEADER || n == NGHTTP3_ERR_MALFORMED_HTTP_MESSAGING) &&
+        (stream_id & 3) == 0) {
+        /* a request stream: about that stream alone (a header section
+           QPACK held back surfaces on the encoder stream instead) */
+        wt__h3_message_error(c, stream_id, nghttp3_strerror((int)n));
+        /* nothing more of this chunk is read: give back all the DATA
+           payload did not (that went through wt__h3_recv_data) */
+        n = (nghttp3_ssize)(len - WT__MIN(len, c->h3_rx_body));
+    }
     if (n < 0) {
         wt__log(&c->ep->log, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
                 nghttp3_strerror((int)n));
@@ -3933,6 +4162,7 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
         return WT_ERR_H3;
     }
     wt__conn_consumed(c, stream_id, (size_t)n);
+    if (c->h3_malformed && c->state <= WT__CONN_OPEN) wt__h3_old_malformed(c);
     return WT_OK;
 }
 
@@ -4486,6 +4716,33 @@ static void wt__session_opened(wt_session *s) {
     if (s->state == WT__SESS_OPEN) wt__dgram_adopt_pending(s->conn, s);
 }
 
+/* Server: refuses a request its handler never hears of. When even the
+   response cannot go, the stream is reset (H3_REQUEST_REJECTED: nothing
+   of the request was processed). */
+static void wt__session_refuse(wt_session *s, int status) {
+    s->fn = NULL;
+    if (wt__session_respond(s, status) != WT_OK)
+        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_REQUEST_REJECTED);
+    s->state = WT__SESS_CLOSED;
+    wt__conn_reject_pending(s->conn, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+}
+
+void wt__session_on_malformed(wt_session *s, const char *why) {
+    wt__conn *c = s->conn;
+    if (s->server && s->state == WT__SESS_REQUESTED && !s->responded) {
+        wt__log(&c->ep->log, WT_LOG_INFO, "refusing request on stream %lld: malformed (%s)", (long long)s->id, why);
+        wt__session_refuse(s, 400);
+        return;
+    }
+    /* answered already (a bad trailer, say), or our own request's answer */
+    wt__log(&c->ep->log, WT_LOG_WARN, "session %lld: malformed HTTP/3 %s from the peer (%s): resetting its stream",
+            (long long)s->id, s->server ? "request" : "response", why);
+    ngtcp2_conn_shutdown_stream(c->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+    nghttp3_conn_shutdown_stream_write(c->h3, s->id);
+    if (!s->server) c->session_seen = 1;
+    wt__session_end(s, WT_ERR_PROTOCOL);
+}
+
 /* Server: a request's headers are complete. */
 static void wt__session_on_request(wt_session *s, int fin) {
     wt__conn *c = s->conn;
@@ -4495,19 +4752,13 @@ static void wt__session_on_request(wt_session *s, int fin) {
     if (s->bad_headers || !is_wt || fin || !s->path || !s->authority) {
         wt__log(&ep->log, WT_LOG_INFO, "refusing request on stream %lld: %s", (long long)s->id,
                 s->bad_headers ? "headers over the limit" : "not a WebTransport CONNECT");
-        s->fn = NULL;
-        wt__session_respond(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
-        s->state = WT__SESS_CLOSED;
-        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+        wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
     if (c->nsessions >= ep->lim.max_sessions || c->goaway || ep->closing_all) {
         wt__log(&ep->log, WT_LOG_INFO, "refusing session on %s: %s", s->path,
                 ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
-        s->fn = NULL;
-        wt__session_respond(s, 429);
-        s->state = WT__SESS_CLOSED;
-        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+        wt__session_refuse(s, 429);
         return;
     }
     ep->on_request(ep, s); /* routes: sets fn, or reject_status 404 */
@@ -4607,6 +4858,15 @@ void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
 
 void wt__session_on_fin(wt_session *s) {
     if (s->state == WT__SESS_CLOSED) return;
+    if (s->cap_rx.len || s->cap_rx.skip) {
+        /* RFC 9297 3.3: a capsule cut short by the end of the stream makes
+           the message malformed; a half close capsule is no clean close */
+        wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %lld: the stream ended inside a capsule: closing it",
+                (long long)s->id);
+        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+        wt__session_end(s, WT_ERR_PROTOCOL);
+        return;
+    }
     /* the peer is done: finish our side too (a bare FIN means code 0) */
     if (!s->cap_fin) {
         s->cap_fin = 1;

@@ -78,6 +78,28 @@
  * of growing memory), queued datagrams, streams and datagrams that arrive
  * before their session, header bytes, connections and sessions.
  *
+ * ---------------------------------------------------------------- BAD REQUESTS
+ * A peer's mistake in one request costs that request only. A server
+ * answers a request that is not a WebTransport CONNECT with 400 (431 over
+ * max_header_bytes, 429 over max_sessions, 404 without a route), and one
+ * that HTTP/3 calls malformed (RFC 9114 4.1.2: a CONNECT without
+ * :protocol that has :scheme or :path, :protocol on another method, no
+ * :authority, a :path with a space or not starting with "/", an
+ * upper-case or connection-specific field name, a pseudo-header out of
+ * place) with 400 and STOP_SENDING (H3_MESSAGE_ERROR) for whatever else it
+ * sends. No handler hears of such a request; the connection and its other
+ * sessions go on. What turns malformed after the answer went (a bad
+ * trailer, a body that does not match content-length) resets that stream
+ * with H3_MESSAGE_ERROR, as does a malformed response on a client, whose
+ * session then ends with WT_ERR_PROTOCOL. A CONNECT stream that ends in
+ * the middle of a capsule (a close capsule cut short) is malformed too:
+ * the session ends with WT_ERR_PROTOCOL and its stream is reset, never a
+ * clean close with code 0. Errors of the connection itself still close it,
+ * as RFC 9114 asks: frames out of place (a HEADERS frame after a CONNECT
+ * request's, DATA first), a broken QPACK or control stream. With nghttp3
+ * 1.11 or later that also holds for a malformed header section QPACK had
+ * to hold back (it is found while reading the encoder stream, not its own).
+ *
  * ---------------------------------------------------------------- CONFIG MACROS
  *   WT_MALLOC(sz) / WT_REALLOC(p, sz) / WT_FREE(p)   default allocator
  *   WT_ASSERT(x)                                       default assert()
@@ -216,7 +238,9 @@ typedef struct wt_stream wt_stream;
  *                          (either side's alert: no common group, an
  *                          unverifiable certificate; logged with its name);
  *                          WT_ERR_PROTOCOL when the peer broke the protocol
- *                          (bad capsule, no WebTransport); WT_ERR_LIMIT /
+ *                          (bad capsule, or one cut short by FIN; no
+ *                          WebTransport; a malformed response, see BAD
+ *                          REQUESTS; the stream is reset); WT_ERR_LIMIT /
  *                          WT_ERR_NOMEM when the response's headers passed
  *                          max_header_bytes (or memory ran out); WT_ERR_H3
  *                          when nghttp3 failed.
@@ -403,7 +427,9 @@ typedef void (*wt_app_hook)(wt_app *app, void *user);
 
 typedef struct wt_app_config {
     const char *host;        /* NULL: "127.0.0.1"; "::" for every IPv4+IPv6 address;
-                                a name binds every address it resolves to */
+                                a name binds every address it resolves to. On
+                                "::" or "0.0.0.0" each client is answered from
+                                the address it sent to (IP_PKTINFO) */
     int port;                /* 0: 4433; -1: a free port (see wt_app_port) */
     const char *cert_file;   /* PEM certificate chain (required) */
     const char *key_file;    /* PEM private key (required) */

@@ -126,6 +126,7 @@ static int wt__h3_recv_data(nghttp3_conn *h3, int64_t stream_id, const uint8_t *
                             void *su) {
     wt__conn *c = (wt__conn *)cu;
     WT__UNUSED(h3);
+    c->h3_rx_body += len;
     if (su) wt__session_on_body((wt_session *)su, data, len);
     wt__conn_consumed(c, stream_id, len);
     return 0;
@@ -179,7 +180,14 @@ static int wt__h3_stop_sending(nghttp3_conn *h3, int64_t stream_id, uint64_t cod
 
 static int wt__h3_reset_stream(nghttp3_conn *h3, int64_t stream_id, uint64_t code, void *cu, void *su) {
     wt__conn *c = (wt__conn *)cu;
-    WT__UNUSED(h3), WT__UNUSED(su);
+    WT__UNUSED(h3);
+    if (code == WT__H3_MESSAGE_ERROR && su) {
+        /* nghttp3 < 1.11 found a malformed message: its stop_sending came
+           first; the answer (a 400 needs this side) once the read returns */
+        ((wt_session *)su)->malformed = 1;
+        c->h3_malformed = 1;
+        return 0;
+    }
     ngtcp2_conn_shutdown_stream_write(c->qc, 0, stream_id, code);
     return 0;
 }
@@ -234,10 +242,60 @@ int wt__h3_init(wt__conn *c) {
 }
 
 /* ---------------------------------------------------------------- incoming data */
+/* RFC 9114 4.1.2: a malformed request or response (a field nghttp3's HTTP
+   checks refuse, a content-length that does not match) is an error of its
+   stream alone. nghttp3 up to 1.10 resets such a stream itself through the
+   stop_sending and reset_stream callbacks (see wt__h3_reset_stream); from
+   1.11 on nghttp3_conn_read_stream returns the error and calls it one of
+   the connection, but nghttp3 is still whole: the error comes before the
+   stream's state moves on, and a stream shut for reading is never parsed
+   again. So: stop reading (QPACK hears of it: the peer may drop its
+   references), stop the peer (STOP_SENDING), and let the session answer. */
+static void wt__h3_message_error(wt__conn *c, int64_t stream_id, const char *why) {
+    wt_session *s = wt__session_find(c, (uint64_t)stream_id);
+    int rv = nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+    if (rv != 0) {
+        ngtcp2_ccerr_set_application_error(&c->ccerr, WT__H3_INTERNAL_ERROR, NULL, 0);
+        wt__conn_fail(c, WT_ERR_H3, "nghttp3_conn_shutdown_stream_read failed");
+        return;
+    }
+    ngtcp2_conn_shutdown_stream_read(c->qc, 0, stream_id, WT__H3_MESSAGE_ERROR);
+    if (s) {
+        wt__session_on_malformed(s, why);
+        return;
+    }
+    wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld: malformed HTTP/3 message (%s): reset", (long long)stream_id, why);
+    ngtcp2_conn_shutdown_stream_write(c->qc, 0, stream_id, WT__H3_MESSAGE_ERROR);
+    nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
+}
+
+/* nghttp3 < 1.11: the streams its read found malformed. */
+static void wt__h3_old_malformed(wt__conn *c) {
+    wt_session *s;
+    c->h3_malformed = 0;
+    for (;;) {
+        /* from the top each time: a handler may have added sessions */
+        for (s = c->sessions; s && !s->malformed; s = s->next) continue;
+        if (!s) return;
+        s->malformed = 0;
+        wt__h3_message_error(c, s->id, "malformed header field");
+    }
+}
+
 static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size_t len, int fin) {
     nghttp3_ssize n;
     if (!c->h3) return WT_OK;
+    c->h3_rx_body = 0;
     n = nghttp3_conn_read_stream(c->h3, stream_id, data, len, fin);
+    if ((n == NGHTTP3_ERR_MALFORMED_HTTP_HEADER || n == NGHTTP3_ERR_MALFORMED_HTTP_MESSAGING) &&
+        (stream_id & 3) == 0) {
+        /* a request stream: about that stream alone (a header section
+           QPACK held back surfaces on the encoder stream instead) */
+        wt__h3_message_error(c, stream_id, nghttp3_strerror((int)n));
+        /* nothing more of this chunk is read: give back all the DATA
+           payload did not (that went through wt__h3_recv_data) */
+        n = (nghttp3_ssize)(len - WT__MIN(len, c->h3_rx_body));
+    }
     if (n < 0) {
         wt__log(&c->ep->log, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
                 nghttp3_strerror((int)n));
@@ -246,6 +304,7 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
         return WT_ERR_H3;
     }
     wt__conn_consumed(c, stream_id, (size_t)n);
+    if (c->h3_malformed && c->state <= WT__CONN_OPEN) wt__h3_old_malformed(c);
     return WT_OK;
 }
 

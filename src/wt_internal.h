@@ -218,6 +218,9 @@ typedef struct wt__sock {
     int virt;         /* sans-I/O: no fd, sends go to ep->io.send */
     int want_write;   /* the last send hit EAGAIN */
     int gso;          /* UDP_SEGMENT works on it; -1 unknown */
+    int pktinfo;      /* bound to a wildcard address: each datagram's destination
+                         is read (IP_PKTINFO / IPV6_RECVPKTINFO), replies name
+                         their source (IP_PKTINFO / IPV6_PKTINFO) */
     struct sockaddr_storage local;
     socklen_t local_len;
     wt__ep *ep;
@@ -325,6 +328,9 @@ struct wt__conn {
     ngtcp2_crypto_conn_ref ref;
     nghttp3_conn *h3;
     wt__sock *sock;
+    struct sockaddr_storage local; /* our address on its path: on a wildcard
+                                      socket, the one the peer sends to */
+    socklen_t local_len;
     struct sockaddr_storage remote;
     socklen_t remote_len;
     int state;
@@ -362,6 +368,8 @@ struct wt__conn {
     wt_stream *all_streams;      /* every wt_stream of the connection, whatever
                                     its state: none outlives the connection */
     uint64_t ctrl_acked;         /* control stream bytes acknowledged */
+    size_t h3_rx_body;           /* DATA payload nghttp3 delivered in the read under way */
+    int h3_malformed;            /* a session has malformed set (nghttp3 < 1.11) */
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
     ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
     size_t ncids, cids_cap;
@@ -409,6 +417,7 @@ struct wt_session {
     int drain_received;
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
     wt_session_stats dgram_stats;
+    int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
 };
 
@@ -470,9 +479,13 @@ void wt__sock_close(wt__sock *s);
 void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sans-I/O: a datagram for ep from outside (wt_app_input, wt_client_input). */
 int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len);
-/* Sends packets of equal size (the last may be shorter) to one address. */
-int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
-                  size_t len, size_t seg);
+/* Sends packets of equal size (the last may be shorter) to one address,
+   from local (NULL: the socket's address; it matters on a pktinfo socket). */
+int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+                  const uint8_t *buf, size_t len, size_t seg);
+/* For sockaddr_in and sockaddr_in6: the size, and whether it is 0.0.0.0 or ::. */
+socklen_t wt__sa_len(const struct sockaddr *a);
+int wt__sa_is_wildcard(const struct sockaddr *a);
 
 /* ---- TLS (wt_tls.c) */
 /* Parses a tls_groups list (NULL: WT_TLS_GROUPS_DEFAULT without the groups
@@ -496,8 +509,9 @@ int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc
 void wt__ep_free(wt__ep *ep);
 /* Closes every session (code, reason), flushes, then every connection. */
 void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason);
-void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen,
-                      const uint8_t *pkt, size_t len, uint64_t now);
+/* local: the address the datagram came to (NULL: the socket's). */
+void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+                      socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now);
 uint64_t wt__ep_expiry_ms(wt__ep *ep);
 void wt__ep_service(wt__ep *ep, uint64_t now_ns);
 wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
@@ -550,6 +564,9 @@ void wt__conn_sweep_sessions(wt__conn *c);
 void wt__conn_on_peer_settings(wt__conn *c);
 void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
 void wt__session_on_fin(wt_session *s);
+/* The peer's request or response on s's stream is malformed (RFC 9114
+   4.1.2) and reading it has stopped: 400 if unanswered, else a reset. */
+void wt__session_on_malformed(wt_session *s, const char *why);
 void wt__conn_end_sessions(wt__conn *c, int error);
 
 /* ---- streams (wt_stream.c) */

@@ -200,6 +200,15 @@ static void wt__run_timers(wt_loop *loop) {
 }
 
 /* ---------------------------------------------------------------- sockets */
+socklen_t wt__sa_len(const struct sockaddr *a) {
+    return a->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6) : (socklen_t)sizeof(struct sockaddr_in);
+}
+
+int wt__sa_is_wildcard(const struct sockaddr *a) {
+    if (a->sa_family == AF_INET6) return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr);
+    return a->sa_family == AF_INET && ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
 static void wt__sock_buffers(wt__ep *ep, int fd) {
     int size = (int)ep->lim.udp_buffer;
 #ifdef SO_RCVBUFFORCE
@@ -279,6 +288,17 @@ int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bi
     s->local_len = sizeof s->local;
     if (bind_it) {
         getsockname(fd, (struct sockaddr *)&s->local, &s->local_len);
+        if (wt__sa_is_wildcard((struct sockaddr *)&s->local)) {
+            /* a host with several addresses: each datagram says which one
+               it came to, and the reply goes from there (else the kernel
+               picks a source the client does not know, and drops) */
+            int r = s->local.ss_family == AF_INET6
+                        ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one)
+                        : setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+            if (r == 0) s->pktinfo = 1;
+            else wt__log(&ep->log, WT_LOG_WARN, "%s: %s (replies go from the address the kernel picks)",
+                         s->local.ss_family == AF_INET6 ? "IPV6_RECVPKTINFO" : "IP_PKTINFO", strerror(errno));
+        }
     } else {
         /* a client socket: connect() to learn the local address, then
            disconnect so one socket can reach any server */
@@ -297,46 +317,89 @@ void wt__sock_close(wt__sock *s) {
     s->fd = -1;
 }
 
-static int wt__send_gso(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf,
-                        size_t len, size_t seg) {
+/* Control messages of a send: UDP_SEGMENT for a GSO batch (seg), and the
+   source address for a socket bound to a wildcard address (IP_PKTINFO or
+   IPV6_PKTINFO). Fills cm and sets mh's control; both may be there. */
+typedef union wt__sendctl {
+    char buf[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    struct cmsghdr align;
+} wt__sendctl;
+
+static void wt__send_ctl(const wt__sock *s, const struct sockaddr *local, size_t seg, struct msghdr *mh,
+                         wt__sendctl *cm) {
+    struct cmsghdr *c;
+    size_t used = 0;
+    int src = s->pktinfo && local && local->sa_family == s->local.ss_family && !wt__sa_is_wildcard(local);
+    memset(cm, 0, sizeof *cm);
+    mh->msg_control = cm->buf;
+    mh->msg_controllen = sizeof cm->buf;
+    c = CMSG_FIRSTHDR(mh);
+    if (seg) {
+        uint16_t seg16 = (uint16_t)seg;
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof seg16);
+        memcpy(CMSG_DATA(c), &seg16, sizeof seg16);
+        used += CMSG_SPACE(sizeof seg16);
+        c = CMSG_NXTHDR(mh, c);
+        src = src && c; /* cannot fail: cm has room for both */
+    }
+    if (src && local->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)local;
+        struct in6_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        pi.ipi6_addr = a6->sin6_addr;
+        /* a link-local address is one of an interface: the one it came on */
+        if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr)) pi.ipi6_ifindex = a6->sin6_scope_id;
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        used += CMSG_SPACE(sizeof pi);
+    } else if (src) {
+        struct in_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        used += CMSG_SPACE(sizeof pi);
+    }
+    mh->msg_controllen = used;
+    if (!used) mh->msg_control = NULL;
+}
+
+static int wt__send_gso(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+                        const uint8_t *buf, size_t len, size_t seg) {
     struct msghdr mh;
     struct iovec iov;
-    union {
-        char buf[CMSG_SPACE(sizeof(uint16_t))];
-        struct cmsghdr align;
-    } cm;
-    struct cmsghdr *c;
-    uint16_t seg16 = (uint16_t)seg;
+    wt__sendctl cm;
     memset(&mh, 0, sizeof mh);
-    memset(&cm, 0, sizeof cm);
     iov.iov_base = (void *)buf;
     iov.iov_len = len;
     mh.msg_name = (void *)to;
     mh.msg_namelen = tolen;
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
-    mh.msg_control = cm.buf;
-    mh.msg_controllen = sizeof cm.buf;
-    c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_UDP;
-    c->cmsg_type = UDP_SEGMENT;
-    c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-    memcpy(CMSG_DATA(c), &seg16, sizeof seg16);
+    wt__send_ctl(s, local, seg, &mh, &cm);
     return (int)sendmsg(s->fd, &mh, 0);
 }
 
-int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf, size_t len,
-                  size_t seg) {
+int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+                  const uint8_t *buf, size_t len, size_t seg) {
     struct mmsghdr msgs[WT__SEND_BATCH];
     struct iovec iov[WT__SEND_BATCH];
+    wt__sendctl cm;
     size_t n = 0, off, done = 0;
     if (s->virt) {
         wt__ep *ep = s->ep;
-        return ep->io.send(ep->io.user, &s->local, s->local_len, to, tolen, buf, len, seg) < 0 ? WT_ERR_WOULDBLOCK
-                                                                                                : WT_OK;
+        const void *from = local ? (const void *)local : (const void *)&s->local;
+        size_t from_len = local ? wt__sa_len(local) : s->local_len;
+        return ep->io.send(ep->io.user, from, from_len, to, tolen, buf, len, seg) < 0 ? WT_ERR_WOULDBLOCK : WT_OK;
     }
     if (len > seg && s->gso != 0) {
-        if (wt__send_gso(s, to, tolen, buf, len, seg) >= 0) {
+        if (wt__send_gso(s, local, to, tolen, buf, len, seg) >= 0) {
             s->gso = 1;
             return WT_OK;
         }
@@ -359,6 +422,10 @@ int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const
         msgs[n].msg_hdr.msg_namelen = tolen;
         msgs[n].msg_hdr.msg_iov = &iov[n];
         msgs[n].msg_hdr.msg_iovlen = 1;
+        /* one source for all: the kernel only reads the control bytes */
+        if (n == 0) wt__send_ctl(s, local, 0, &msgs[0].msg_hdr, &cm);
+        msgs[n].msg_hdr.msg_control = msgs[0].msg_hdr.msg_control;
+        msgs[n].msg_hdr.msg_controllen = msgs[0].msg_hdr.msg_controllen;
     }
     while (done < n) {
         int r = sendmmsg(s->fd, msgs + done, (unsigned)(n - done), 0);
@@ -376,11 +443,47 @@ int wt__sock_send(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const
     return WT_OK;
 }
 
+/* The address a datagram came to, from its IP_PKTINFO / IPV6_PKTINFO (an
+   IPv4 one on an IPv6 socket comes mapped), with the socket's port; 0 if
+   it carries none. */
+static int wt__recv_dst(const wt__sock *s, struct msghdr *mh, struct sockaddr_storage *dst) {
+    struct cmsghdr *c;
+    uint16_t port = s->local.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&s->local)->sin6_port
+                                                   : ((const struct sockaddr_in *)&s->local)->sin_port;
+    memset(dst, 0, sizeof *dst);
+    for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && s->local.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)dst;
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            a6->sin6_family = AF_INET6;
+            a6->sin6_port = port;
+            a6->sin6_addr = pi.ipi6_addr;
+            if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr)) a6->sin6_scope_id = (uint32_t)pi.ipi6_ifindex;
+            return 1;
+        }
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && s->local.ss_family == AF_INET) {
+            struct sockaddr_in *a4 = (struct sockaddr_in *)dst;
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            a4->sin_family = AF_INET;
+            a4->sin_port = port;
+            a4->sin_addr = pi.ipi_addr; /* the header's destination */
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Reads up to a few batches from one socket; fairness over throughput. */
 static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
     struct mmsghdr msgs[WT__RECV_BATCH];
     struct iovec iov[WT__RECV_BATCH];
-    struct sockaddr_storage from[WT__RECV_BATCH];
+    struct sockaddr_storage from[WT__RECV_BATCH], dst;
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+        size_t align; /* a cmsghdr's (its first member); the struct itself cannot be in an array */
+    } ctl[WT__RECV_BATCH];
     int round, i, n;
     for (round = 0; round < 8; round++) {
         for (i = 0; i < WT__RECV_BATCH; i++) {
@@ -391,6 +494,10 @@ static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
             msgs[i].msg_hdr.msg_namelen = sizeof from[i];
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
+            if (s->pktinfo) {
+                msgs[i].msg_hdr.msg_control = ctl[i].buf;
+                msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
+            }
         }
         n = recvmmsg(s->fd, msgs, WT__RECV_BATCH, MSG_DONTWAIT, NULL);
         if (n < 0) {
@@ -399,9 +506,11 @@ static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
             return;
         }
         for (i = 0; i < n; i++) {
+            int has_dst;
             if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue; /* larger than any QUIC packet we allow */
-            wt__ep_on_packet(s->ep, s, (struct sockaddr *)&from[i], msgs[i].msg_hdr.msg_namelen,
-                             (const uint8_t *)iov[i].iov_base, msgs[i].msg_len, now);
+            has_dst = s->pktinfo && wt__recv_dst(s, &msgs[i].msg_hdr, &dst);
+            wt__ep_on_packet(s->ep, s, has_dst ? (struct sockaddr *)&dst : NULL, (struct sockaddr *)&from[i],
+                             msgs[i].msg_hdr.msg_namelen, (const uint8_t *)iov[i].iov_base, msgs[i].msg_len, now);
             if (s->fd < 0) return; /* the endpoint closed from a callback */
         }
         if (n < WT__RECV_BATCH) return;
@@ -436,7 +545,7 @@ int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pk
     if (i == ep->nsocks) return wt__fail(&ep->log, WT_ERR_STATE, "input: no address of that family (not started?)");
     wt__loop_enter(loop);
     loop->processing = 1; /* handlers may run: destroy from them is refused */
-    wt__ep_on_packet(ep, &ep->socks[i], sa, (socklen_t)fromlen, pkt, len, wt__loop_ns(loop));
+    wt__ep_on_packet(ep, &ep->socks[i], NULL, sa, (socklen_t)fromlen, pkt, len, wt__loop_ns(loop));
     loop->processing = 0;
     wt__loop_leave(loop);
     return WT_OK;

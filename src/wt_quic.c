@@ -412,11 +412,20 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     tp->max_datagram_frame_size = 65535;
 }
 
-static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockaddr *remote, socklen_t rlen) {
+/* local: our address on the path (NULL: the socket's). */
+static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockaddr *local, const struct sockaddr *remote,
+                                socklen_t rlen) {
     wt__conn *c = (wt__conn *)wt__calloc(&ep->alloc, sizeof *c);
     if (!c) return NULL;
     c->ep = ep;
     c->sock = sock;
+    if (local) {
+        c->local_len = wt__sa_len(local);
+        memcpy(&c->local, local, c->local_len);
+    } else {
+        c->local = sock->local;
+        c->local_len = sock->local_len;
+    }
     memcpy(&c->remote, remote, rlen);
     c->remote_len = rlen;
     c->state = WT__CONN_HANDSHAKE;
@@ -460,10 +469,12 @@ static void wt__conn_free(wt__conn *c) {
     wt__free(&ep->alloc, c);
 }
 
-static void wt__ngtcp2_path(wt__conn *c, ngtcp2_path *p, const struct sockaddr *remote, socklen_t rlen) {
+/* A datagram's path: from remote to local (NULL: the connection's). */
+static void wt__ngtcp2_path(wt__conn *c, ngtcp2_path *p, const struct sockaddr *local, const struct sockaddr *remote,
+                            socklen_t rlen) {
     memset(p, 0, sizeof *p);
-    p->local.addr = (ngtcp2_sockaddr *)&c->sock->local;
-    p->local.addrlen = c->sock->local_len;
+    p->local.addr = (ngtcp2_sockaddr *)(local ? local : (const struct sockaddr *)&c->local);
+    p->local.addrlen = local ? wt__sa_len(local) : c->local_len;
     p->remote.addr = (ngtcp2_sockaddr *)remote;
     p->remote.addrlen = rlen;
 }
@@ -477,8 +488,9 @@ static void wt__conn_not_half_open(wt__conn *c) {
 
 /* odcid: the client's first DCID when it came back with a valid Retry
    token (its address is proven), else NULL. */
-static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct sockaddr *from, socklen_t fromlen,
-                                     const ngtcp2_pkt_hd *hd, const ngtcp2_cid *odcid, uint64_t now) {
+static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct sockaddr *local,
+                                     const struct sockaddr *from, socklen_t fromlen, const ngtcp2_pkt_hd *hd,
+                                     const ngtcp2_cid *odcid, uint64_t now) {
     wt__conn *c;
     ngtcp2_settings s;
     ngtcp2_transport_params tp;
@@ -486,7 +498,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     ngtcp2_cid scid;
     ngtcp2_path path;
     int rv;
-    c = wt__conn_alloc(ep, sock, from, fromlen);
+    c = wt__conn_alloc(ep, sock, local, from, fromlen);
     if (!c) {
         wt__log(&ep->log, WT_LOG_ERROR, "out of memory for a new connection");
         return NULL;
@@ -517,7 +529,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, ep->reset_secret,
                                                  sizeof ep->reset_secret, &scid);
     wt__callbacks(&cb, 1);
-    wt__ngtcp2_path(c, &path, from, fromlen);
+    wt__ngtcp2_path(c, &path, NULL, from, fromlen);
     rv = ngtcp2_conn_server_new(&c->qc, &hd->scid, &scid, &path, hd->version, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0) {
         wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
@@ -557,7 +569,7 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
         if (k < 0) return NULL;
         sock = &ep->socks[k];
     }
-    c = wt__conn_alloc(ep, sock, to, tolen);
+    c = wt__conn_alloc(ep, sock, NULL, to, tolen);
     if (!c) return NULL;
     c->host = wt__strdup(&ep->alloc, host);
     c->port = port;
@@ -567,7 +579,7 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
     wc_RNG_GenerateBlock(&ep->rng, dcid.data, 18);
     wt__callbacks(&cb, 0);
-    wt__ngtcp2_path(c, &path, to, tolen);
+    wt__ngtcp2_path(c, &path, NULL, to, tolen);
     rv = ngtcp2_conn_client_new(&c->qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0 || !c->host) {
         wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_client_new: %s", rv ? ngtcp2_strerror(rv) : "out of memory");
@@ -590,8 +602,8 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
 }
 
 /* ---------------------------------------------------------------- packets in */
-static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct sockaddr *to, socklen_t tolen,
-                                     const uint8_t *dcid, size_t dcidlen, size_t rxlen) {
+static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *to,
+                                     socklen_t tolen, const uint8_t *dcid, size_t dcidlen, size_t rxlen) {
     uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN], rnd[1200], out[1200];
     ngtcp2_cid cid;
     size_t len;
@@ -604,7 +616,7 @@ static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct socka
         return;
     wc_RNG_GenerateBlock(&ep->rng, rnd, (word32)(len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN));
     n = ngtcp2_pkt_write_stateless_reset(out, len, token, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
-    if (n > 0) wt__sock_send(s, to, tolen, out, (size_t)n, (size_t)n);
+    if (n > 0) wt__sock_send(s, local, to, tolen, out, (size_t)n, (size_t)n);
 }
 
 static const char *wt__transport_error_name(uint64_t code) {
@@ -689,8 +701,8 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
     }
 }
 
-static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt, size_t len,
-                          uint64_t now);
+static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struct sockaddr *from, socklen_t fromlen,
+                          const uint8_t *pkt, size_t len, uint64_t now);
 
 /* One warning line per kind and second at most, with a count of the
    ones held back: a flood must not flood the log too. */
@@ -714,11 +726,11 @@ static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) {
     g->suppressed = 0;
 }
 
-static void wt__send_close_pkt(wt__sock *s, const struct sockaddr *to, socklen_t tolen, const ngtcp2_pkt_hd *hd,
-                               uint64_t code) {
+static void wt__send_close_pkt(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+                               const ngtcp2_pkt_hd *hd, uint64_t code) {
     uint8_t out[WT__MAX_UDP_PAYLOAD];
     ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(out, sizeof out, hd->version, &hd->scid, &hd->dcid, code, NULL, 0);
-    if (n > 0) wt__sock_send(s, to, tolen, out, (size_t)n, (size_t)n);
+    if (n > 0) wt__sock_send(s, local, to, tolen, out, (size_t)n, (size_t)n);
 }
 
 static size_t wt__half_open_from(wt__ep *ep, const struct sockaddr *from) {
@@ -737,8 +749,8 @@ static size_t wt__half_open_from(wt__ep *ep, const struct sockaddr *from) {
 
 /* A client's first packet: a connection slot, or a Retry that makes it
    prove its address first (stateless: costs us no memory), or a refusal. */
-static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen,
-                               const ngtcp2_pkt_hd *hd, uint64_t now) {
+static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+                               socklen_t fromlen, const ngtcp2_pkt_hd *hd, uint64_t now) {
     ngtcp2_cid odcid;
     int proven = 0;
     uint32_t thr = ep->lim.retry_threshold;
@@ -746,7 +758,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *f
         /* say so at once (CONNECTION_REFUSED) rather than let the client time out */
         wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: max_connections (%u) reached",
                       (unsigned)ep->lim.max_connections);
-        wt__send_close_pkt(s, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
+        wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
         return NULL;
     }
     if (hd->type == NGTCP2_PKT_INITIAL && hd->tokenlen && hd->token[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
@@ -754,7 +766,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *f
                                              hd->version, (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen,
                                              &hd->dcid, 10 * NGTCP2_SECONDS, now) != 0) {
             wt__log_gated(ep, WT__GATE_TOKEN, "refusing a connection: invalid or expired Retry token");
-            wt__send_close_pkt(s, from, fromlen, hd, NGTCP2_INVALID_TOKEN);
+            wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_INVALID_TOKEN);
             return NULL;
         }
         proven = 1;
@@ -770,7 +782,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *f
                                                 &hd->dcid, now);
         if (tl < 0) return NULL;
         n = ngtcp2_crypto_write_retry(out, sizeof out, hd->version, &hd->scid, &scid, &hd->dcid, token, (size_t)tl);
-        if (n > 0) wt__sock_send(s, from, fromlen, out, (size_t)n, (size_t)n);
+        if (n > 0) wt__sock_send(s, local, from, fromlen, out, (size_t)n, (size_t)n);
         if (thr != 1)
             wt__log_gated(ep, WT__GATE_RETRY, "%zu handshakes under way: new clients prove their address (Retry)",
                           ep->nhalf_open);
@@ -781,11 +793,11 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *f
                       (unsigned)ep->lim.max_half_open_per_ip);
         return NULL;
     }
-    return wt__conn_server_new(ep, s, from, fromlen, hd, proven ? &odcid : NULL, now);
+    return wt__conn_server_new(ep, s, local, from, fromlen, hd, proven ? &odcid : NULL, now);
 }
 
-void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt,
-                      size_t len, uint64_t now) {
+void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+                      socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now) {
     ngtcp2_version_cid vc;
     wt__conn *c;
     int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
@@ -798,7 +810,7 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
             wc_RNG_GenerateBlock(&ep->rng, &r, 1);
             n = ngtcp2_pkt_write_version_negotiation(out, sizeof out, r, vc.scid, vc.scidlen, vc.dcid, vc.dcidlen, sv,
                                                      2);
-            if (n > 0) wt__sock_send(s, from, fromlen, out, (size_t)n, (size_t)n);
+            if (n > 0) wt__sock_send(s, local, from, fromlen, out, (size_t)n, (size_t)n);
         }
         return;
     }
@@ -810,38 +822,40 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
             if (c->state <= WT__CONN_OPEN && c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0)
-                wt__conn_read(c, from, fromlen, pkt, len, now);
+                wt__conn_read(c, local, from, fromlen, pkt, len, now);
         return;
     }
     if (!c) {
         ngtcp2_pkt_hd hd;
         if (!ep->server || ep->closing_all) return;
         if (!(pkt[0] & 0x80)) {
-            wt__send_stateless_reset(ep, s, from, fromlen, vc.dcid, vc.dcidlen, len);
+            wt__send_stateless_reset(ep, s, local, from, fromlen, vc.dcid, vc.dcidlen, len);
             return;
         }
         if (ngtcp2_accept(&hd, pkt, len) != 0) return;
-        c = wt__ep_accept(ep, s, from, fromlen, &hd, now);
+        c = wt__ep_accept(ep, s, local, from, fromlen, &hd, now);
         if (!c) return;
     }
-    wt__conn_read(c, from, fromlen, pkt, len, now);
+    wt__conn_read(c, local, from, fromlen, pkt, len, now);
 }
 
-/* One packet into one connection. */
-static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fromlen, const uint8_t *pkt, size_t len,
-                          uint64_t now) {
+/* One packet into one connection; local: where it came to (NULL: the
+   socket's address). */
+static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struct sockaddr *from, socklen_t fromlen,
+                          const uint8_t *pkt, size_t len, uint64_t now) {
     ngtcp2_pkt_info pi;
     ngtcp2_path path;
     int rv;
     if (c->state == WT__CONN_CLOSING) {
         /* answer with our CONNECTION_CLOSE again, as RFC 9000 10.2.1 asks */
-        if (c->close_pkt) wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, c->close_pkt,
-                                        c->close_pkt_len, c->close_pkt_len);
+        if (c->close_pkt)
+            wt__sock_send(c->sock, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, c->remote_len,
+                          c->close_pkt, c->close_pkt_len, c->close_pkt_len);
         return;
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
     memset(&pi, 0, sizeof pi);
-    wt__ngtcp2_path(c, &path, from, fromlen);
+    wt__ngtcp2_path(c, &path, local, from, fromlen);
     rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, pkt, len, now);
     if (rv != 0) {
         wt__handle_read_error(c, rv);
@@ -849,12 +863,16 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fr
     }
     c->heard = 1;
     {
-        /* the peer may have moved (NAT rebinding): follow the path ngtcp2
-           validated, not the source of any one packet */
+        /* the peer may have moved (NAT rebinding, or another of our
+           addresses): follow the path ngtcp2 validated, not any one packet */
         const ngtcp2_path *cur = ngtcp2_conn_get_path(c->qc);
         if (cur->remote.addrlen <= sizeof c->remote) {
             memcpy(&c->remote, cur->remote.addr, cur->remote.addrlen);
             c->remote_len = (socklen_t)cur->remote.addrlen;
+        }
+        if (cur->local.addrlen <= sizeof c->local) {
+            memcpy(&c->local, cur->local.addr, cur->local.addrlen);
+            c->local_len = (socklen_t)cur->local.addrlen;
         }
     }
     c->dirty = 1;
@@ -879,8 +897,8 @@ void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
 static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
     int rv;
     if (!len) return WT_OK;
-    rv = wt__sock_send(c->sock, (const struct sockaddr *)path->remote.addr, (socklen_t)path->remote.addrlen, buf,
-                       len, seg);
+    rv = wt__sock_send(c->sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
+                       (socklen_t)path->remote.addrlen, buf, len, seg);
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
 }
 
@@ -1089,7 +1107,8 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
         memcpy(c->close_pkt, buf, (size_t)n);
         c->close_pkt_len = (size_t)n;
     }
-    wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, buf, (size_t)n, (size_t)n);
+    wt__sock_send(c->sock, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, c->remote_len, buf, (size_t)n,
+                  (size_t)n);
     c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
 }
 

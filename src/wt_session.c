@@ -216,6 +216,33 @@ static void wt__session_opened(wt_session *s) {
     if (s->state == WT__SESS_OPEN) wt__dgram_adopt_pending(s->conn, s);
 }
 
+/* Server: refuses a request its handler never hears of. When even the
+   response cannot go, the stream is reset (H3_REQUEST_REJECTED: nothing
+   of the request was processed). */
+static void wt__session_refuse(wt_session *s, int status) {
+    s->fn = NULL;
+    if (wt__session_respond(s, status) != WT_OK)
+        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_REQUEST_REJECTED);
+    s->state = WT__SESS_CLOSED;
+    wt__conn_reject_pending(s->conn, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+}
+
+void wt__session_on_malformed(wt_session *s, const char *why) {
+    wt__conn *c = s->conn;
+    if (s->server && s->state == WT__SESS_REQUESTED && !s->responded) {
+        wt__log(&c->ep->log, WT_LOG_INFO, "refusing request on stream %lld: malformed (%s)", (long long)s->id, why);
+        wt__session_refuse(s, 400);
+        return;
+    }
+    /* answered already (a bad trailer, say), or our own request's answer */
+    wt__log(&c->ep->log, WT_LOG_WARN, "session %lld: malformed HTTP/3 %s from the peer (%s): resetting its stream",
+            (long long)s->id, s->server ? "request" : "response", why);
+    ngtcp2_conn_shutdown_stream(c->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+    nghttp3_conn_shutdown_stream_write(c->h3, s->id);
+    if (!s->server) c->session_seen = 1;
+    wt__session_end(s, WT_ERR_PROTOCOL);
+}
+
 /* Server: a request's headers are complete. */
 static void wt__session_on_request(wt_session *s, int fin) {
     wt__conn *c = s->conn;
@@ -225,19 +252,13 @@ static void wt__session_on_request(wt_session *s, int fin) {
     if (s->bad_headers || !is_wt || fin || !s->path || !s->authority) {
         wt__log(&ep->log, WT_LOG_INFO, "refusing request on stream %lld: %s", (long long)s->id,
                 s->bad_headers ? "headers over the limit" : "not a WebTransport CONNECT");
-        s->fn = NULL;
-        wt__session_respond(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
-        s->state = WT__SESS_CLOSED;
-        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+        wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
     if (c->nsessions >= ep->lim.max_sessions || c->goaway || ep->closing_all) {
         wt__log(&ep->log, WT_LOG_INFO, "refusing session on %s: %s", s->path,
                 ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
-        s->fn = NULL;
-        wt__session_respond(s, 429);
-        s->state = WT__SESS_CLOSED;
-        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+        wt__session_refuse(s, 429);
         return;
     }
     ep->on_request(ep, s); /* routes: sets fn, or reject_status 404 */
@@ -337,6 +358,15 @@ void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
 
 void wt__session_on_fin(wt_session *s) {
     if (s->state == WT__SESS_CLOSED) return;
+    if (s->cap_rx.len || s->cap_rx.skip) {
+        /* RFC 9297 3.3: a capsule cut short by the end of the stream makes
+           the message malformed; a half close capsule is no clean close */
+        wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %lld: the stream ended inside a capsule: closing it",
+                (long long)s->id);
+        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+        wt__session_end(s, WT_ERR_PROTOCOL);
+        return;
+    }
     /* the peer is done: finish our side too (a bare FIN means code 0) */
     if (!s->cap_fin) {
         s->cap_fin = 1;

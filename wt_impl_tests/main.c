@@ -17,6 +17,8 @@ int wt_test_failed_checks;
 #include "test_interop.c"
 #include "test_conformance.c"
 #include "test_sim.c"
+#include "test_req.c"
+#include "test_addr.c"
 
 static int wt_test_selected(const char *name, int argc, char **argv) {
     int i;
