@@ -139,7 +139,7 @@ void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
     loop->evq_tail = NULL;
     while ((q = *pp) != NULL) {
         if (q->ev.session->conn == c) {
-            wt__log(&loop->log, WT_LOG_WARN, "connection freed with %s undelivered", wt_event_name(q->ev.type));
+            wt__clog(c, q->ev.session->id, WT_LOG_WARN, "connection freed with %s undelivered", wt_event_name(q->ev.type));
             *pp = q->next;
             wt__free(&loop->alloc, q);
         } else {

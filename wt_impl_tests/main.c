@@ -17,6 +17,7 @@ int wt_test_failed_checks;
 #include "test_interop.c"
 #include "test_conformance.c"
 #include "test_sim.c"
+#include "test_trace.c"
 
 static int wt_test_selected(const char *name, int argc, char **argv) {
     int i;
