@@ -102,7 +102,9 @@
  * - TLS key log: with tls_keylog (or $SSLKEYLOGFILE) the TLS 1.3 secrets of
  *   every connection are appended in the NSS key log format, which Wireshark
  *   uses to decrypt QUIC. Creating the app or client then logs a warning:
- *   whoever reads the file reads the traffic. It needs a wolfSSL built with
+ *   whoever reads the file reads the traffic. Meanwhile packets go out one
+ *   by one, not in GSO batches (which a capture on loopback shows as one
+ *   datagram that Wireshark cannot split). It needs a wolfSSL built with
  *   HAVE_SECRET_CALLBACK (make deps builds one); without it a tls_keylog in
  *   the config fails the create, $SSLKEYLOGFILE alone is logged and ignored.
  * A path the config names must work (or the create fails); one from the
@@ -2129,7 +2131,9 @@ int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bi
     s = &ep->socks[ep->nsocks];
     memset(s, 0, sizeof *s);
     s->fd = fd;
-    s->gso = -1;
+    /* with a key log on someone is capturing: tcpdump sees a GSO batch on
+       loopback as one datagram, and Wireshark cannot split 1-RTT packets */
+    s->gso = ep->keylog_fd >= 0 ? 0 : -1;
     s->ep = ep;
     s->local_len = sizeof s->local;
     if (bind_it) {

@@ -819,6 +819,70 @@ WT_TEST(trace_keylog_has_both_directions_and_decrypts_1rtt_packets) {
 #endif
 }
 
+#ifdef HAVE_SECRET_CALLBACK
+/* Over real sockets too; and while the key log is on, no GSO batches, so
+   a capture on loopback shows each packet on its own. */
+WT_TEST(trace_keylog_over_loopback_sends_without_gso) {
+    static trace_srv sv;
+    static trace_cli cli;
+    wt_loop_config lc;
+    wt_app_config ac;
+    wt_client_config cc;
+    wt_loop *loop;
+    wt_app *app;
+    wt_client *cl;
+    wt_stream *st;
+    char dir[64], keys[128], url[64];
+    trace_secret k[16];
+    int i, n;
+    REQUIRE(harness_cert() == 0);
+    REQUIRE(wt_test_tmpdir(dir, sizeof dir) == 0);
+    snprintf(keys, sizeof keys, "%s/keys", dir);
+    memset(&lc, 0, sizeof lc);
+    lc.log.fn = harness_quiet_log;
+    REQUIRE((loop = wt_loop_create(&lc)) != NULL);
+    memset(&ac, 0, sizeof ac);
+    ac.port = -1;
+    ac.cert_file = harness_crt;
+    ac.key_file = harness_key;
+    ac.loop = loop;
+    ac.log = lc.log;
+    ac.tls_keylog = keys;
+    memset(&cc, 0, sizeof cc);
+    cc.cert_sha256 = harness_pin;
+    cc.loop = loop;
+    cc.log = lc.log;
+    cc.tls_keylog = keys; /* both ends into one file, as with SSLKEYLOGFILE */
+    app = wt_app_create(&ac);
+    cl = wt_client_create(&cc);
+    REQUIRE(app && cl && wt_app_start(app) == WT_OK);
+    memset(&sv, 0, sizeof sv);
+    memset(&cli, 0, sizeof cli);
+    REQUIRE(wt_app_route(app, "/k", trace_server, &sv) == WT_OK);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/k", wt_app_port(app));
+    REQUIRE(wt_client_connect(cl, url, trace_client, &cli, NULL) == WT_OK);
+    RUN_UNTIL(loop, cli.open, HARNESS_DEADLINE_MS);
+    REQUIRE(cli.open);
+    REQUIRE(wt_session_open_stream(cli.s, 1, &st) == WT_OK && wt_stream_write(st, "x", 1) == 1);
+    wt_stream_finish(st);
+    RUN_UNTIL(loop, cli.echoed, HARNESS_DEADLINE_MS);
+    CHECK(cli.echoed);
+    for (i = 0; i < app->ep.nsocks; i++) CHECK_EQ_INT(app->ep.socks[i].gso, 0);
+    for (i = 0; i < cl->ep.nsocks; i++) CHECK_EQ_INT(cl->ep.socks[i].gso, 0);
+    CHECK(cl->ep.nsocks > 0);
+    wt_session_close(cli.s, 0, NULL);
+    RUN_UNTIL(loop, cli.closed, HARNESS_DEADLINE_MS);
+    wt_client_destroy(cl);
+    wt_app_destroy(app);
+    wt_loop_destroy(loop);
+    n = trace_read_keylog(keys, k, 16);
+    CHECK_EQ_INT(n, 8); /* four secrets, written by each end */
+    CHECK(trace_find_secret(k, n, "CLIENT_TRAFFIC_SECRET_0") && trace_find_secret(k, n, "SERVER_TRAFFIC_SECRET_0"));
+    unlink(keys);
+    rmdir(dir);
+}
+#endif
+
 /* ---------------------------------------------------------------- tagged log lines */
 static char trace_lines[400][600];
 static int trace_nlines;
