@@ -169,10 +169,12 @@ static void wt__qlog_flush(wt__qlog *q) {
     while (w < 0 && errno == EINTR);
     q->last_flush_ns = wt__loop_ns(q->conn->ep->loop);
     if (w < 0) {
-        if (!q->write_failed && errno != EAGAIN)
+        /* EAGAIN (a pipe, say) is only slow: the count at the end tells */
+        if (!q->write_failed && errno != EAGAIN) {
             wt__clog(q->conn, -1, WT_LOG_WARN, "qlog %s: %s: records are dropped (and counted) while it fails",
                      q->path, strerror(errno));
-        q->write_failed = 1;
+            q->write_failed = 1;
+        }
         return;
     }
     q->len -= (size_t)w;
@@ -343,7 +345,7 @@ void wt__qlog_session_closed(wt_session *s, int error) {
     wt__conn *c = s->conn;
     wt__jrec r;
     wt__j_begin(&r, c, "session_closed");
-    wt__j_num(&r, "session_id", s->id);
+    if (s->id >= 0) wt__j_num(&r, "session_id", s->id); /* a client's that never got its stream has none */
     /* a close capsule (or wt_session_close) names a side; a refusal, a bare
        FIN or a lost connection leave it to wt_error */
     if (s->close_received) {

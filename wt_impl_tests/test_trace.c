@@ -680,7 +680,7 @@ static int trace_open_1rtt(const trace_secret *ts, const uint8_t *pkt, size_t le
     uint64_t pn = 0;
     Aes aes;
     int rv;
-    if (len < pn_off + 4 + 16 + 16 || (pkt[0] & 0x80)) return -1;
+    if (len < pn_off + 4 + 16 || (pkt[0] & 0x80)) return -1; /* the sample must fit */
     if (trace_expand_label(hash, ts->secret, ts->len, "quic key", key, klen) ||
         trace_expand_label(hash, ts->secret, ts->len, "quic iv", iv, 12) ||
         trace_expand_label(hash, ts->secret, ts->len, "quic hp", hp, klen))
@@ -715,15 +715,16 @@ static int trace_memmem(const uint8_t *h, size_t hn, const char *needle) {
     return 0;
 }
 
-/* How many captured 1-RTT packets in one direction open with the secret,
-   and whether one of them carries the needle. */
-static int trace_decrypt_all(const trace_secret *ts, int to_server, const char *needle, int *found) {
+/* How many captured 1-RTT packets in one direction open with the secret
+   (of *total), and whether one of them carries the needle. */
+static int trace_decrypt_all(const trace_secret *ts, int to_server, const char *needle, int *found, int *total) {
     int i, opened = 0;
-    *found = 0;
+    *found = *total = 0;
     for (i = 0; i < trace_npkts; i++) {
         uint8_t plain[1500];
         size_t n;
         if (trace_pkts[i].to_server != to_server || (trace_pkts[i].data[0] & 0x80)) continue;
+        ++*total;
         if (trace_open_1rtt(ts, trace_pkts[i].data, trace_pkts[i].len, 16, plain, &n) != 0) continue;
         opened++;
         if (trace_memmem(plain, n, needle)) *found = 1;
@@ -741,7 +742,7 @@ WT_TEST(trace_keylog_has_both_directions_and_decrypts_1rtt_packets) {
     sim s;
     char dir[64];
     trace_secret ks[16], kc[16];
-    int nks, nkc, i, rv, warned = 0, found = 0;
+    int nks, nkc, i, rv, warned = 0, found = 0, total = 0;
     wt_stream *st;
     const trace_secret *c_ap, *s_ap, *c_hs;
     REQUIRE(wt_test_tmpdir(dir, sizeof dir) == 0);
@@ -790,14 +791,15 @@ WT_TEST(trace_keylog_has_both_directions_and_decrypts_1rtt_packets) {
     c_hs = trace_find_secret(kc, nkc, "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
     REQUIRE(c_ap && s_ap && c_hs);
     printf("    captured %d packets; secrets of %zu bytes\n", trace_npkts, c_ap->len);
-    /* client to server: the request and the stream; server to client: the echo */
-    CHECK(trace_decrypt_all(c_ap, 1, "key-log-check", &found) > 3);
-    CHECK(found);
-    CHECK(trace_decrypt_all(s_ap, 0, "key-log-check", &found) > 3);
-    CHECK(found);
+    /* every 1-RTT packet opens: client to server (the request, the stream),
+       server to client (the response, the echo) */
+    CHECK_EQ_INT(trace_decrypt_all(c_ap, 1, "key-log-check", &found, &total), total);
+    CHECK(total > 3 && found);
+    CHECK_EQ_INT(trace_decrypt_all(s_ap, 0, "key-log-check", &found, &total), total);
+    CHECK(total > 3 && found);
     /* and a wrong secret opens nothing: the check can fail */
-    CHECK_EQ_INT(trace_decrypt_all(c_hs, 1, "key-log-check", &found), 0);
-    CHECK_EQ_INT(trace_decrypt_all(s_ap, 1, "key-log-check", &found), 0);
+    CHECK_EQ_INT(trace_decrypt_all(c_hs, 1, "key-log-check", &found, &total), 0);
+    CHECK_EQ_INT(trace_decrypt_all(s_ap, 1, "key-log-check", &found, &total), 0);
     unlink(trace_keylog_server);
     unlink(trace_keylog_client);
     rmdir(dir);
