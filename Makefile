@@ -7,7 +7,7 @@
 #                     (default /usr/local; DESTDIR honoured; see tools/install.sh)
 #   make uninstall    removes them again
 #   make dist         build/wt-<version>.tar.gz, a release (see tools/dist.sh)
-#   make smoke        amalgamation check + echo_server and client run as a user would
+#   make smoke        amalgamation check + every example run as a user would
 # Every target that needs ngtcp2/nghttp3/wolfSSL runs the deps step first; it
 # is cached under ~/.cache/wt.h and takes well under a second once built.
 
@@ -114,7 +114,7 @@ dist: check-amalgamation
 	@bash tools/dist.sh "$(B)"
 
 # What a release tarball checks of itself once unpacked (the full suite is `make test`).
-smoke: check-amalgamation $(B)/examples/echo_server $(B)/examples/client
+smoke: check-amalgamation examples $(B)/example_probe
 	@bash wt_impl_tests/examples_test.sh "$(B)"
 
 # The echo server on https://127.0.0.1:4433/ (certificate files go to build/).
