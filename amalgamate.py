@@ -19,7 +19,7 @@ OUT = os.path.join(ROOT, "wt.h")
 
 PUBLIC = "wt.h"
 # Files go by layer, lowest first: utilities, loop (sockets, timers, events),
-# TLS, QUIC, HTTP/3, session, stream/datagram, app/client. Received data flows
+# TLS, tracing (qlog, key log), QUIC, HTTP/3, session, stream/datagram, app/client. Received data flows
 # up (loop -> QUIC -> HTTP/3 demux -> session -> stream/datagram -> handler),
 # sent data down through the same layers. The calls across layers, in both
 # directions, are the ones declared in wt_internal.h; it is one translation
@@ -30,6 +30,7 @@ IMPLEMENTATION = [
     "wt_cert.c",
     "wt_loop.c",
     "wt_tls.c",
+    "wt_trace.c",
     "wt_quic.c",
     "wt_h3.c",
     "wt_session.c",

@@ -101,6 +101,35 @@
  * request's, DATA first), a broken QPACK or control stream. With nghttp3
  * 1.11 or later that also holds for a malformed header section QPACK had
  * to hold back (it is found while reading the encoder stream, not its own).
+ * ---------------------------------------------------------------- DEBUGGING
+ * Three views of a connection, all off by default (README: "Debugging a
+ * connection" walks through them):
+ * - Log lines about a connection start with "[cid 1a2b3c4d s=4]": the first
+ *   4 bytes of the client's first destination connection ID (the same on
+ *   both ends) and the session ID, when there is one.
+ * - qlog: with qlog_dir (or $QLOGDIR) every connection writes
+ *   <dir>/<that connection ID in hex>_<server|client>.sqlog, JSON-SEQ as
+ *   qvis reads it: ngtcp2's transport and recovery events, and beside them,
+ *   on the same clock, "webtransport:" events with a session_id:
+ *   session_requested (authority, path, protocol, origin), session_accepted
+ *   and session_refused (status), session_closed (error_code, reason,
+ *   closed_by, wt_error), capsule_sent and capsule_received (capsule_type;
+ *   error_code and reason for a close), stream_attached (stream_id,
+ *   stream_type, owner) and stream_refused, datagram_sent, _received,
+ *   _dropped and _lost (length). Records gather in a 64 KiB buffer per
+ *   connection that goes out in one write() at a time; when the file cannot
+ *   keep up, records are dropped and counted (a "wt:qlog_records_dropped"
+ *   record and a log line say how many) instead of memory growing.
+ * - TLS key log: with tls_keylog (or $SSLKEYLOGFILE) the TLS 1.3 secrets of
+ *   every connection are appended in the NSS key log format, which Wireshark
+ *   uses to decrypt QUIC. Creating the app or client then logs a warning:
+ *   whoever reads the file reads the traffic. Meanwhile packets go out one
+ *   by one, not in GSO batches (which a capture on loopback shows as one
+ *   datagram that Wireshark cannot split). It needs a wolfSSL built with
+ *   HAVE_SECRET_CALLBACK (make deps builds one); without it a tls_keylog in
+ *   the config fails the create, $SSLKEYLOGFILE alone is logged and ignored.
+ * A path the config names must work (or the create fails); one from the
+ * environment that does not is logged and left off.
  *
  * ---------------------------------------------------------------- CONFIG MACROS
  *   WT_MALLOC(sz) / WT_REALLOC(p, sz) / WT_FREE(p)   default allocator
@@ -449,6 +478,10 @@ typedef struct wt_app_config {
                                 groups accepted, most preferred first (see TLS) */
     wt_io io;                /* io.send set: no socket (see sans-I/O); host must
                                 then be numeric and port explicit */
+    const char *qlog_dir;    /* NULL: $QLOGDIR if set, else no qlog; "": none. A
+                                directory: a qlog file per connection (see DEBUGGING) */
+    const char *tls_keylog;  /* NULL: $SSLKEYLOGFILE if set, else none; "": none.
+                                A file the TLS secrets are appended to (see DEBUGGING) */
 } wt_app_config;
 
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
@@ -492,6 +525,10 @@ typedef struct wt_client_config {
     int tls_key_shares;             /* 0: 2. The first ClientHello carries key
                                        shares for this many groups of tls_groups */
     wt_io io;                       /* io.send set: no socket (see sans-I/O) */
+    const char *qlog_dir;           /* NULL: $QLOGDIR if set, else no qlog; "": none
+                                       (see DEBUGGING) */
+    const char *tls_keylog;         /* NULL: $SSLKEYLOGFILE if set, else none; "": none
+                                       (see DEBUGGING) */
 } wt_client_config;
 
 wt_client *wt_client_create(const wt_client_config *cfg);
@@ -724,6 +761,14 @@ int wt__fail(const wt_log *lg, int err, const char *fmt, ...) WT__PRINTF(3, 4);
 /* The same at another level: for failures that are a normal outcome (a full
    queue, an object the peer closed first), which the app also learns by event. */
 int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) WT__PRINTF(4, 5);
+/* The same for a connection's lines, tagged "[cid 1a2b3c4d s=4] " (its short
+   connection ID, the one in its qlog file name, and the session ID when sid
+   >= 0) so one connection's story can be picked out of a busy log. */
+struct wt__conn;
+void wt__clog(const struct wt__conn *c, int64_t sid, wt_log_level level, const char *fmt, ...) WT__PRINTF(4, 5);
+int wt__cfail(const struct wt__conn *c, int64_t sid, int err, const char *fmt, ...) WT__PRINTF(4, 5);
+int wt__cfail_at(const struct wt__conn *c, int64_t sid, wt_log_level level, int err, const char *fmt, ...)
+    WT__PRINTF(5, 6);
 
 /* ---- QUIC variable-length integers (RFC 9000 section 16) */
 #define WT__VARINT_MAX 0x3fffffffffffffffULL
@@ -963,6 +1008,11 @@ struct wt__ep {
     uint16_t groups[WT__MAX_GROUPS];
     int ngroups;
     int key_shares;               /* client: shares for groups[0..key_shares) */
+    /* seeing inside (wt_trace.c) */
+    char *qlog_dir;               /* one qlog file per connection here; NULL: none */
+    int keylog_fd;                /* TLS secrets appended here; -1: none */
+    char *keylog_path;
+    int keylog_failed;            /* a write failed: logged once */
 };
 
 typedef struct wt__cid_slot {
@@ -1033,6 +1083,9 @@ struct wt__conn {
     ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
     size_t ncids, cids_cap;
     char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
+    ngtcp2_cid odcid;            /* the client's first DCID: names the connection */
+    char log_id[9];              /* its first 4 bytes in hex, for log lines */
+    struct wt__qlog *qlog;       /* NULL: no qlog (and no cost) */
     /* client */
     char *host;
     uint16_t port;
@@ -1114,6 +1167,51 @@ struct wt_stream {
     size_t hdr_len;
     void *user;
 };
+
+/* ---- tracing (wt_trace.c): qlog files, the TLS key log */
+#define WT__QLOG_BUF (64 * 1024)
+/* A connection's qlog file. Records gather in a fixed buffer that goes to
+   the file in one write() when half full, once a second while records come,
+   and at the end. A record that finds the buffer full (the file cannot take
+   more: a full disk, a pipe nobody reads) is dropped and counted, and the
+   count goes into the file and the log: memory never grows with a slow disk. */
+typedef struct wt__qlog {
+    wt__conn *conn;              /* its log and clock */
+    int fd;
+    uint8_t *buf;                /* WT__QLOG_BUF bytes */
+    size_t len;
+    uint64_t t0_ns;              /* ngtcp2's initial_ts: "time" 0 of every record */
+    uint64_t last_flush_ns;
+    uint64_t dropped, dropped_bytes, dropped_noted; /* records lost, and how many
+                                                       the file was told of */
+    int write_failed;            /* logged once */
+    char *path;
+} wt__qlog;
+/* Reads qlog_dir / tls_keylog (NULL: $QLOGDIR / $SSLKEYLOGFILE; "": off),
+   opens the key log with a loud warning. A value the config set that
+   cannot be used fails; one from the environment is logged and left off. */
+int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog);
+void wt__trace_free(wt__ep *ep);
+/* Names the connection after odcid (log_id) and opens its qlog file if the
+   endpoint keeps them; a file that cannot be opened is logged, not fatal. */
+void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid);
+/* ngtcp2's qlog writer (ngtcp2_settings.qlog_write), c as user data. */
+void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t len);
+wt__qlog *wt__qlog_new(wt__conn *c, int fd, const char *path);
+void wt__qlog_put(wt__qlog *q, const void *rec, size_t len);
+void wt__qlog_close(wt__conn *c);
+/* WebTransport events beside ngtcp2's, on ngtcp2's time base. Callers
+   check c->qlog first, so tracing off costs one test. */
+void wt__qlog_session(wt_session *s, const char *what, int status);     /* requested, accepted, refused */
+void wt__qlog_session_closed(wt_session *s, int error);
+void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len);
+void wt__qlog_stream(wt_stream *st, const char *what, const char *why);  /* attached, refused */
+void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len);
+/* Makes ssl append its secrets to the endpoint's key log (if any). */
+void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl);
+
+/* The session a stream's log lines name: -1 while it is unknown. */
+#define WT__ST_SID(st) ((st)->kind == WT__ST_CLASSIFY ? (int64_t)-1 : (int64_t)(st)->session_id)
 
 /* ---- loop (wt_loop.c) */
 /* The loop's clock (its wt_clock, or CLOCK_MONOTONIC), in nanoseconds. */
@@ -1331,11 +1429,16 @@ static void wt__log_stderr(wt_log_level level, const char *msg, void *user) {
     fprintf(stderr, "wt: %s: %s\n", names[level <= WT_LOG_DEBUG ? level : 0], msg);
 }
 
-static void wt__vlog(const wt_log *lg, wt_log_level level, const char *fmt, va_list ap) {
+/* c: tag the line with the connection (and session sid >= 0), or NULL. */
+static void wt__vlog(const wt_log *lg, const wt__conn *c, int64_t sid, wt_log_level level, const char *fmt,
+                     va_list ap) {
     wt_log_level max = (lg && lg->level) ? lg->level : WT_LOG_WARN;
-    char msg[512];
+    char msg[560];
+    int n = 0;
     if (level > max) return;
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (c && c->log_id[0] && sid >= 0) n = snprintf(msg, sizeof msg, "[cid %s s=%lld] ", c->log_id, (long long)sid);
+    else if (c && c->log_id[0]) n = snprintf(msg, sizeof msg, "[cid %s] ", c->log_id);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
     if (lg && lg->fn) lg->fn(level, msg, lg->user);
     else wt__log_stderr(level, msg, NULL);
 }
@@ -1343,14 +1446,14 @@ static void wt__vlog(const wt_log *lg, wt_log_level level, const char *fmt, va_l
 void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    wt__vlog(lg, level, fmt, ap);
+    wt__vlog(lg, NULL, -1, level, fmt, ap);
     va_end(ap);
 }
 
 int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    wt__vlog(lg, WT_LOG_ERROR, fmt, ap);
+    wt__vlog(lg, NULL, -1, WT_LOG_ERROR, fmt, ap);
     va_end(ap);
     return err;
 }
@@ -1358,7 +1461,30 @@ int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
 int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    wt__vlog(lg, level, fmt, ap);
+    wt__vlog(lg, NULL, -1, level, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+void wt__clog(const wt__conn *c, int64_t sid, wt_log_level level, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wt__vlog(&c->ep->log, c, sid, level, fmt, ap);
+    va_end(ap);
+}
+
+int wt__cfail(const wt__conn *c, int64_t sid, int err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wt__vlog(&c->ep->log, c, sid, WT_LOG_ERROR, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int wt__cfail_at(const wt__conn *c, int64_t sid, wt_log_level level, int err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wt__vlog(&c->ep->log, c, sid, level, fmt, ap);
     va_end(ap);
     return err;
 }
@@ -1912,7 +2038,7 @@ void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
     loop->evq_tail = NULL;
     while ((q = *pp) != NULL) {
         if (q->ev.session->conn == c) {
-            wt__log(&loop->log, WT_LOG_WARN, "connection freed with %s undelivered", wt_event_name(q->ev.type));
+            wt__clog(c, q->ev.session->id, WT_LOG_WARN, "connection freed with %s undelivered", wt_event_name(q->ev.type));
             *pp = q->next;
             wt__free(&loop->alloc, q);
         } else {
@@ -2056,7 +2182,9 @@ int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bi
     s = &ep->socks[ep->nsocks];
     memset(s, 0, sizeof *s);
     s->fd = fd;
-    s->gso = -1;
+    /* with a key log on someone is capturing: tcpdump sees a GSO batch on
+       loopback as one datagram, and Wireshark cannot split 1-RTT packets */
+    s->gso = ep->keylog_fd >= 0 ? 0 : -1;
     s->ep = ep;
     s->local_len = sizeof s->local;
     if (bind_it) {
@@ -2582,6 +2710,7 @@ WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
         wt__log(&ep->log, WT_LOG_ERROR, "wolfSSL_new failed");
         return NULL;
     }
+    wt__keylog_attach(ep, ssl);
     if (ep->server) {
         wolfSSL_set_accept_state(ssl);
         /* wolfSSL without OPENSSL_ALL never calls an ALPN select callback */
@@ -2608,6 +2737,407 @@ WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     return ssl;
 }
 /* ---- end file: src/wt_tls.c ---- */
+/* ---- begin file: src/wt_trace.c ---- */
+/* wt_trace.c - seeing inside a connection: one qlog file per connection
+   (ngtcp2's transport events with WebTransport events beside them), the
+   TLS key log for Wireshark, and the names log lines are tagged with. */
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- set-up */
+/* A config value wins; NULL falls back to the environment; "" is off. */
+static const char *wt__trace_pick(const char *cfg, const char *env, int *from_env) {
+    *from_env = 0;
+    if (cfg) return *cfg ? cfg : NULL;
+    cfg = getenv(env);
+    *from_env = cfg && *cfg;
+    return *from_env ? cfg : NULL;
+}
+
+int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog) {
+    int env;
+    const char *dir = wt__trace_pick(qlog_dir, "QLOGDIR", &env), *kl;
+    struct stat st;
+    if (dir) {
+        (void)mkdir(dir, 0755); /* the last level, for convenience: stat says if it is there */
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0) {
+            if (!env) return wt__fail(&ep->log, WT_ERR_IO, "qlog_dir %s: not a writable directory", dir);
+            wt__log(&ep->log, WT_LOG_ERROR, "QLOGDIR=%s is not a writable directory: no qlog", dir);
+        } else if (!(ep->qlog_dir = wt__strdup(&ep->alloc, dir))) {
+            return wt__fail(&ep->log, WT_ERR_NOMEM, "qlog_dir: out of memory");
+        } else {
+            wt__log(&ep->log, WT_LOG_INFO, "qlog: one file per connection in %s", dir);
+        }
+    }
+    kl = wt__trace_pick(tls_keylog, "SSLKEYLOGFILE", &env);
+    if (!kl) return WT_OK;
+#ifdef HAVE_SECRET_CALLBACK
+    ep->keylog_fd = open(kl, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (ep->keylog_fd < 0) {
+        int e = errno;
+        if (!env) return wt__fail(&ep->log, WT_ERR_IO, "tls_keylog %s: %s", kl, strerror(e));
+        wt__log(&ep->log, WT_LOG_ERROR, "SSLKEYLOGFILE=%s: %s: no TLS key log", kl, strerror(e));
+        return WT_OK;
+    }
+    if (!(ep->keylog_path = wt__strdup(&ep->alloc, kl)))
+        return wt__fail(&ep->log, WT_ERR_NOMEM, "tls_keylog: out of memory");
+    /* the secrets decrypt every byte of every connection: never by accident */
+    wt__log(&ep->log, WT_LOG_WARN,
+            "TLS KEY LOG IS ON%s: the secrets of every connection are appended to %s, and anyone who reads "
+            "that file can decrypt this %s's traffic. For debugging only.",
+            env ? " (SSLKEYLOGFILE)" : "", kl, ep->server ? "server" : "client");
+    return WT_OK;
+#else
+    /* a system wolfSSL built without HAVE_SECRET_CALLBACK never shows its secrets */
+    if (!env)
+        return wt__fail(&ep->log, WT_ERR_STATE,
+                        "tls_keylog: this wolfSSL was built without HAVE_SECRET_CALLBACK, so the TLS secrets "
+                        "cannot be logged (rebuild it with CPPFLAGS=-DHAVE_SECRET_CALLBACK, as make deps does)");
+    wt__log(&ep->log, WT_LOG_ERROR,
+            "SSLKEYLOGFILE is set, but this wolfSSL was built without HAVE_SECRET_CALLBACK: no TLS key log "
+            "(rebuild it with CPPFLAGS=-DHAVE_SECRET_CALLBACK, as make deps does)");
+    return WT_OK;
+#endif
+}
+
+void wt__trace_free(wt__ep *ep) {
+    if (ep->keylog_fd >= 0) close(ep->keylog_fd);
+    ep->keylog_fd = -1;
+    wt__free(&ep->alloc, ep->keylog_path);
+    ep->keylog_path = NULL;
+    wt__free(&ep->alloc, ep->qlog_dir);
+    ep->qlog_dir = NULL;
+}
+
+/* ---------------------------------------------------------------- TLS key log */
+#ifdef HAVE_SECRET_CALLBACK
+/* NSS key log format, as Wireshark reads it: LABEL <client random> <secret>. */
+static int wt__keylog_secret(WOLFSSL *ssl, int id, const unsigned char *secret, int len, void *ctx) {
+    wt__ep *ep = (wt__ep *)ctx;
+    const char *label;
+    unsigned char random[32];
+    char line[64 + 2 * 32 + 2 * 64 + 4];
+    size_t n;
+    switch (id) {
+    case CLIENT_EARLY_TRAFFIC_SECRET: label = "CLIENT_EARLY_TRAFFIC_SECRET"; break;
+    case CLIENT_HANDSHAKE_TRAFFIC_SECRET: label = "CLIENT_HANDSHAKE_TRAFFIC_SECRET"; break;
+    case SERVER_HANDSHAKE_TRAFFIC_SECRET: label = "SERVER_HANDSHAKE_TRAFFIC_SECRET"; break;
+    case CLIENT_TRAFFIC_SECRET: label = "CLIENT_TRAFFIC_SECRET_0"; break;
+    case SERVER_TRAFFIC_SECRET: label = "SERVER_TRAFFIC_SECRET_0"; break;
+    case EARLY_EXPORTER_SECRET: label = "EARLY_EXPORTER_SECRET"; break;
+    case EXPORTER_SECRET: label = "EXPORTER_SECRET"; break;
+    default: return 0; /* (ECH) nothing Wireshark needs */
+    }
+    if (ep->keylog_fd < 0 || len <= 0 || len > 64 || wolfSSL_get_client_random(ssl, random, sizeof random) != 32)
+        return 0;
+    n = (size_t)snprintf(line, sizeof line, "%s ", label);
+    wt_hex(random, 32, line + n);
+    n += 64;
+    line[n++] = ' ';
+    wt_hex(secret, (size_t)len, line + n);
+    n += 2 * (size_t)len;
+    line[n++] = '\n';
+    /* one write per line: O_APPEND keeps lines whole when processes share the file */
+    if (write(ep->keylog_fd, line, n) != (ssize_t)n && !ep->keylog_failed) {
+        ep->keylog_failed = 1;
+        wt__log(&ep->log, WT_LOG_ERROR, "TLS key log %s: write failed (%s): secrets are missing from it",
+                ep->keylog_path, strerror(errno));
+    }
+    return 0; /* never fail a handshake over the log */
+}
+#endif
+
+void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
+#ifdef HAVE_SECRET_CALLBACK
+    if (ep->keylog_fd >= 0) wolfSSL_set_tls13_secret_cb(ssl, wt__keylog_secret, ep);
+#else
+    WT__UNUSED(ep), WT__UNUSED(ssl);
+#endif
+}
+
+/* ---------------------------------------------------------------- qlog files */
+void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid) {
+    wt__ep *ep = c->ep;
+    char hex[2 * NGTCP2_MAX_CIDLEN + 1], *path;
+    size_t n;
+    int fd;
+    c->odcid = *odcid;
+    wt_hex(odcid->data, WT__MIN(odcid->datalen, (size_t)4), c->log_id);
+    if (!ep->qlog_dir) return;
+    wt_hex(odcid->data, odcid->datalen, hex);
+    /* both ends name it after the client's first DCID: the pair sorts together */
+    n = strlen(ep->qlog_dir) + strlen(hex) + 16;
+    if (!(path = (char *)wt__alloc(&ep->alloc, n))) return;
+    snprintf(path, n, "%s/%s_%s.sqlog", ep->qlog_dir, hex, ep->server ? "server" : "client");
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
+    if (fd < 0) {
+        wt__clog(c, -1, WT_LOG_WARN, "qlog %s: %s: this connection has none", path, strerror(errno));
+        wt__free(&ep->alloc, path);
+        return;
+    }
+    if (!(c->qlog = wt__qlog_new(c, fd, path))) {
+        close(fd);
+        wt__free(&ep->alloc, path);
+        return;
+    }
+    wt__clog(c, -1, WT_LOG_DEBUG, "qlog: %s", path);
+}
+
+wt__qlog *wt__qlog_new(wt__conn *c, int fd, const char *path) {
+    wt__qlog *q = (wt__qlog *)wt__calloc(&c->ep->alloc, sizeof *q);
+    if (!q || !(q->buf = (uint8_t *)wt__alloc(&c->ep->alloc, WT__QLOG_BUF))) {
+        wt__free(&c->ep->alloc, q);
+        wt__clog(c, -1, WT_LOG_WARN, "qlog: out of memory: this connection has none");
+        return NULL;
+    }
+    q->conn = c;
+    q->fd = fd;
+    q->path = (char *)path;
+    q->last_flush_ns = wt__loop_ns(c->ep->loop);
+    return q;
+}
+
+/* One write() of what is buffered, so the loop never waits on the disk for
+   longer than that; what does not go stays for the next try. */
+static void wt__qlog_flush(wt__qlog *q) {
+    ssize_t w;
+    if (!q->len) return;
+    do w = write(q->fd, q->buf, q->len);
+    while (w < 0 && errno == EINTR);
+    q->last_flush_ns = wt__loop_ns(q->conn->ep->loop);
+    if (w < 0) {
+        /* EAGAIN (a pipe, say) is only slow: the count at the end tells */
+        if (!q->write_failed && errno != EAGAIN) {
+            wt__clog(q->conn, -1, WT_LOG_WARN, "qlog %s: %s: records are dropped (and counted) while it fails",
+                     q->path, strerror(errno));
+            q->write_failed = 1;
+        }
+        return;
+    }
+    q->len -= (size_t)w;
+    memmove(q->buf, q->buf + w, q->len);
+}
+
+static uint64_t wt__qlog_time(const wt__qlog *q) {
+    uint64_t now = wt__loop_ns(q->conn->ep->loop);
+    return now > q->t0_ns ? (now - q->t0_ns) / 1000000 : 0; /* ms, as ngtcp2 writes them */
+}
+
+/* Tells the file how many records it is missing, once there is room. */
+static int wt__qlog_note_drops(wt__qlog *q) {
+    char rec[160];
+    int n;
+    if (q->dropped == q->dropped_noted) return 1;
+    n = snprintf(rec, sizeof rec,
+                 "\x1e{\"time\":%llu,\"name\":\"wt:qlog_records_dropped\",\"data\":{\"records\":%llu,\"bytes\":%llu}}\n",
+                 (unsigned long long)wt__qlog_time(q), (unsigned long long)q->dropped,
+                 (unsigned long long)q->dropped_bytes);
+    if (q->len + (size_t)n > WT__QLOG_BUF) return 0;
+    memcpy(q->buf + q->len, rec, (size_t)n);
+    q->len += (size_t)n;
+    q->dropped_noted = q->dropped;
+    return 1;
+}
+
+void wt__qlog_put(wt__qlog *q, const void *rec, size_t len) {
+    if (q->len + len + 160 > WT__QLOG_BUF) wt__qlog_flush(q);
+    if (q->len + len + 160 > WT__QLOG_BUF || !wt__qlog_note_drops(q)) {
+        q->dropped++;
+        q->dropped_bytes += len;
+        return;
+    }
+    memcpy(q->buf + q->len, rec, len);
+    q->len += len;
+    if (q->len >= WT__QLOG_BUF / 2 || wt__loop_ns(q->conn->ep->loop) - q->last_flush_ns >= 1000000000ULL)
+        wt__qlog_flush(q);
+}
+
+void wt__qlog_close(wt__conn *c) {
+    wt__qlog *q = c->qlog;
+    if (!q) return;
+    c->qlog = NULL;
+    wt__qlog_flush(q);
+    if (q->dropped != q->dropped_noted && wt__qlog_note_drops(q)) wt__qlog_flush(q);
+    if (q->dropped)
+        wt__clog(c, -1, WT_LOG_WARN, "qlog %s: %llu records (%llu bytes) dropped: the file did not keep up", q->path,
+                 (unsigned long long)q->dropped, (unsigned long long)q->dropped_bytes);
+    if (q->len)
+        wt__clog(c, -1, WT_LOG_WARN, "qlog %s: the last %zu bytes could not be written", q->path, q->len);
+    close(q->fd);
+    wt__free(&c->ep->alloc, q->path);
+    wt__free(&c->ep->alloc, q->buf);
+    wt__free(&c->ep->alloc, q);
+}
+
+void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t len) {
+    wt__conn *c = (wt__conn *)user;
+    if (!c->qlog) return;
+    if (len) wt__qlog_put(c->qlog, data, len);
+    if (flags & NGTCP2_QLOG_WRITE_FLAG_FIN) wt__qlog_close(c);
+}
+
+/* ---------------------------------------------------------------- WebTransport records */
+/* A JSON record built in place; strings are cut rather than overflow. */
+typedef struct wt__jrec {
+    char buf[8192];
+    size_t n;
+} wt__jrec;
+
+static void wt__j_raw(wt__jrec *r, const char *s, size_t n) {
+    if (n > sizeof r->buf - r->n) n = sizeof r->buf - r->n;
+    memcpy(r->buf + r->n, s, n);
+    r->n += n;
+}
+
+static void wt__j_key(wt__jrec *r, const char *key) {
+    if (r->buf[r->n - 1] != '{') wt__j_raw(r, ",", 1);
+    wt__j_raw(r, "\"", 1);
+    wt__j_raw(r, key, strlen(key));
+    wt__j_raw(r, "\":", 2);
+}
+
+static void wt__j_num(wt__jrec *r, const char *key, long long v) {
+    char num[24];
+    wt__j_key(r, key);
+    wt__j_raw(r, num, (size_t)snprintf(num, sizeof num, "%lld", v));
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629), 0 if there is none. */
+static size_t wt__utf8_len(const uint8_t *p, size_t n) {
+    size_t k, i;
+    if (p[0] < 0x80) return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) k = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef) k = 3;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4) k = 4;
+    else return 0;
+    if (n < k) return 0;
+    for (i = 1; i < k; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) || (p[0] == 0xf0 && p[1] < 0x90) ||
+        (p[0] == 0xf4 && p[1] > 0x8f))
+        return 0; /* overlong, surrogate, above U+10FFFF */
+    return k;
+}
+
+/* A JSON string of at most max input bytes: peers send what they like, so
+   control characters are escaped and bytes that are not UTF-8 become U+FFFD. */
+static void wt__j_str(wt__jrec *r, const char *key, const char *s, size_t len, size_t max) {
+    const uint8_t *p = (const uint8_t *)s;
+    size_t i = 0;
+    wt__j_key(r, key);
+    wt__j_raw(r, "\"", 1);
+    if (len > max) len = max;
+    while (i < len && r->n + 16 < sizeof r->buf) {
+        size_t k = wt__utf8_len(p + i, len - i);
+        char esc[8];
+        if (k == 0) {
+            wt__j_raw(r, "\\ufffd", 6);
+            i++;
+        } else if (p[i] == '"' || p[i] == '\\') {
+            esc[0] = '\\', esc[1] = (char)p[i];
+            wt__j_raw(r, esc, 2);
+            i++;
+        } else if (p[i] < 0x20 || p[i] == 0x7f) {
+            wt__j_raw(r, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", p[i]));
+            i++;
+        } else {
+            wt__j_raw(r, s + i, k);
+            i += k;
+        }
+    }
+    wt__j_raw(r, "\"", 1);
+}
+
+static void wt__j_begin(wt__jrec *r, wt__conn *c, const char *name) {
+    int n = snprintf(r->buf, sizeof r->buf, "\x1e{\"time\":%llu,\"name\":\"webtransport:%s\",\"data\":{",
+                     (unsigned long long)wt__qlog_time(c->qlog), name);
+    r->n = (size_t)n;
+}
+
+static void wt__j_end(wt__jrec *r, wt__conn *c) {
+    if (r->n > sizeof r->buf - 4) r->n = sizeof r->buf - 4; /* cannot happen: strings stop short */
+    wt__j_raw(r, "}}\n", 3);
+    wt__qlog_put(c->qlog, r->buf, r->n);
+}
+
+void wt__qlog_session(wt_session *s, const char *what, int status) {
+    wt__conn *c = s->conn;
+    int requested = !strcmp(what, "session_requested");
+    wt__jrec r;
+    wt__j_begin(&r, c, what);
+    wt__j_num(&r, "session_id", s->id);
+    /* the client asks, the server answers: who is that here */
+    wt__j_str(&r, "owner", s->server != requested ? "local" : "remote", s->server != requested ? 5 : 6, 6);
+    if (status) wt__j_num(&r, "status", status);
+    if (requested) {
+        if (s->authority) wt__j_str(&r, "authority", s->authority, strlen(s->authority), 512);
+        if (s->path) wt__j_str(&r, "path", s->path, strlen(s->path), 1024);
+        if (s->protocol) wt__j_str(&r, "protocol", s->protocol, strlen(s->protocol), 64);
+        if (s->origin) wt__j_str(&r, "origin", s->origin, strlen(s->origin), 512);
+    }
+    wt__j_end(&r, c);
+}
+
+void wt__qlog_session_closed(wt_session *s, int error) {
+    wt__conn *c = s->conn;
+    wt__jrec r;
+    wt__j_begin(&r, c, "session_closed");
+    if (s->id >= 0) wt__j_num(&r, "session_id", s->id); /* a client's that never got its stream has none */
+    /* a close capsule (or wt_session_close) names a side; a refusal, a bare
+       FIN or a lost connection leave it to wt_error */
+    if (s->close_received) {
+        wt__j_str(&r, "closed_by", "remote", 6, 6);
+        wt__j_num(&r, "error_code", s->close_code);
+        wt__j_str(&r, "reason", s->close_reason, s->close_reason_len, WT__REASON_MAX);
+    } else if (s->local_reason) {
+        wt__j_str(&r, "closed_by", "local", 5, 6);
+        wt__j_num(&r, "error_code", s->local_code);
+        wt__j_str(&r, "reason", s->local_reason, s->local_reason_len, WT__REASON_MAX);
+    }
+    wt__j_num(&r, "wt_error", error);
+    wt__j_str(&r, "wt_error_name", wt_strerror(error), strlen(wt_strerror(error)), 64);
+    wt__j_end(&r, c);
+}
+
+void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len) {
+    wt__conn *c = s->conn;
+    const char *name = type == WT__CAPSULE_CLOSE   ? "close_webtransport_session"
+                       : type == WT__CAPSULE_DRAIN ? "drain_webtransport_session"
+                                                   : "unknown";
+    wt__jrec r;
+    wt__j_begin(&r, c, sent ? "capsule_sent" : "capsule_received");
+    wt__j_num(&r, "session_id", s->id);
+    wt__j_str(&r, "capsule_type", name, strlen(name), 64);
+    wt__j_num(&r, "capsule_type_value", (long long)type);
+    if (type == WT__CAPSULE_CLOSE) {
+        wt__j_num(&r, "error_code", code);
+        wt__j_str(&r, "reason", reason ? reason : "", len, WT__REASON_MAX);
+    }
+    wt__j_end(&r, c);
+}
+
+void wt__qlog_stream(wt_stream *st, const char *what, const char *why) {
+    wt__conn *c = st->conn;
+    wt__jrec r;
+    wt__j_begin(&r, c, what);
+    wt__j_num(&r, "session_id", (long long)st->session_id);
+    wt__j_num(&r, "stream_id", st->id);
+    wt__j_str(&r, "stream_type", st->bidi ? "bidirectional" : "unidirectional", st->bidi ? 13 : 14, 16);
+    wt__j_str(&r, "owner", st->local ? "local" : "remote", st->local ? 5 : 6, 6);
+    if (why) wt__j_str(&r, "reason", why, strlen(why), 256);
+    wt__j_end(&r, c);
+}
+
+void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len) {
+    wt__jrec r;
+    wt__j_begin(&r, c, what);
+    wt__j_num(&r, "session_id", session_id);
+    if (len) wt__j_num(&r, "length", (long long)len);
+    wt__j_end(&r, c);
+}
+/* ---- end file: src/wt_trace.c ---- */
 /* ---- begin file: src/wt_quic.c ---- */
 /* wt_quic.c - QUIC connections on ngtcp2 + wolfSSL: accept, connect,
    packets in and out, timers, connection IDs, close. */
@@ -2660,6 +3190,7 @@ int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc
     uint32_t *o;
     size_t i;
     memset(ep, 0, sizeof *ep);
+    ep->keylog_fd = -1;
     ep->server = server;
     if (alloc) ep->alloc = *alloc;
     if (log) ep->log = *log;
@@ -2844,8 +3375,8 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
     WT__UNUSED(qc);
     if (wolfSSL_ALPN_GetProtocol(c->ssl, &alpn, &alpn_len) != WOLFSSL_SUCCESS || alpn_len != 2 ||
         memcmp(alpn, "h3", 2) != 0) {
-        wt__log(&c->ep->log, WT_LOG_WARN, "TLS handshake failed: the peer did not negotiate ALPN h3: we send alert 120 (%s)",
-                wt__tls_alert_name(120));
+        wt__clog(c, -1, WT_LOG_WARN, "TLS handshake failed: the peer did not negotiate ALPN h3: we send alert 120 (%s)",
+                 wt__tls_alert_name(120));
         /* an alert tells the peer why; a bare internal error would not */
         ngtcp2_ccerr_set_tls_alert(&c->ccerr, 120, NULL, 0);
         c->fail_error = WT_ERR_TLS;
@@ -2862,17 +3393,17 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
         wolfSSL_X509_free(peer);
         if (!ok) {
             c->fail_error = WT_ERR_CERT;
-            wt__log(&c->ep->log, WT_LOG_ERROR,
-                    "TLS handshake failed: the server certificate does not match the pinned SHA-256: "
-                    "we send alert 42 (%s)", wt__tls_alert_name(42));
+            wt__clog(c, -1, WT_LOG_ERROR,
+                     "TLS handshake failed: the server certificate does not match the pinned SHA-256: "
+                     "we send alert 42 (%s)", wt__tls_alert_name(42));
             ngtcp2_ccerr_set_tls_alert(&c->ccerr, 42, NULL, 0);
             return NGTCP2_ERR_CALLBACK_FAILURE;
         }
     }
     {
         const char *group = wolfSSL_get_curve_name(c->ssl);
-        wt__log(&c->ep->log, WT_LOG_DEBUG, "TLS handshake done: %s, key exchange %s", wolfSSL_get_cipher_name(c->ssl),
-                group ? group : "?");
+        wt__clog(c, -1, WT_LOG_DEBUG, "TLS handshake done: %s, key exchange %s", wolfSSL_get_cipher_name(c->ssl),
+                 group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
     wt__conn_not_half_open(c);
@@ -2948,6 +3479,7 @@ static int wt__cb_lost_datagram(ngtcp2_conn *qc, uint64_t dgram_id, void *user) 
     wt_session *s = dgram_id > (uint64_t)INT64_MAX ? NULL : wt__session_find((wt__conn *)user, dgram_id);
     WT__UNUSED(qc);
     if (s) s->dgram_stats.datagrams_lost++;
+    if (s && s->conn->qlog) wt__qlog_datagram(s->conn, s->id, "datagram_lost", 0);
     return 0;
 }
 
@@ -2993,7 +3525,7 @@ static void wt__ngtcp2_log(void *user, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    wt__log(&c->ep->log, WT_LOG_DEBUG, "ngtcp2: %s", line);
+    wt__clog(c, -1, WT_LOG_DEBUG, "ngtcp2: %s", line);
 }
 
 static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_params *tp, uint64_t now) {
@@ -3070,7 +3602,8 @@ static void wt__conn_free(wt__conn *c) {
     while (c->sessions) wt__session_free(c->sessions);
     wt__conn_free_graveyard(c);
     while (c->all_streams) wt__stream_free(c->all_streams); /* e.g. still classifying */
-    if (c->qc) ngtcp2_conn_del(c->qc);
+    if (c->qc) ngtcp2_conn_del(c->qc); /* its last qlog record closes the file */
+    wt__qlog_close(c);
     if (c->ssl) wolfSSL_free(c->ssl);
     wt__buf_free(&ep->alloc, &c->peer_ctrl);
     wt__free(&ep->alloc, c->close_pkt);
@@ -3115,6 +3648,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     }
     c->counted_half_open = 1;
     ep->nhalf_open++;
+    wt__trace_conn(c, odcid ? odcid : &hd->dcid);
     wt__settings(c, &s, &tp, now);
     tp.original_dcid = hd->dcid;
     tp.original_dcid_present = 1;
@@ -3138,11 +3672,15 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     tp.stateless_reset_token_present = 1;
     ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, ep->reset_secret,
                                                  sizeof ep->reset_secret, &scid);
+    if (c->qlog) {
+        s.qlog_write = wt__qlog_ngtcp2;
+        c->qlog->t0_ns = s.initial_ts;
+    }
     wt__callbacks(&cb, 1);
     wt__ngtcp2_path(c, &path, NULL, from, fromlen);
     rv = ngtcp2_conn_server_new(&c->qc, &hd->scid, &scid, &path, hd->version, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0) {
-        wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
+        wt__clog(c, -1, WT_LOG_ERROR, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
         wt__conn_free(c);
         return NULL;
     }
@@ -3188,11 +3726,16 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     dcid.datalen = 18;
     wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
     wc_RNG_GenerateBlock(&ep->rng, dcid.data, 18);
+    wt__trace_conn(c, &dcid);
+    if (c->qlog) {
+        s.qlog_write = wt__qlog_ngtcp2;
+        c->qlog->t0_ns = s.initial_ts;
+    }
     wt__callbacks(&cb, 0);
     wt__ngtcp2_path(c, &path, NULL, to, tolen);
     rv = ngtcp2_conn_client_new(&c->qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0 || !c->host) {
-        wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_client_new: %s", rv ? ngtcp2_strerror(rv) : "out of memory");
+        wt__clog(c, -1, WT_LOG_ERROR, "ngtcp2_conn_client_new: %s", rv ? ngtcp2_strerror(rv) : "out of memory");
         wt__conn_free(c);
         return NULL;
     }
@@ -3255,17 +3798,17 @@ static int wt__conn_peer_closed(wt__conn *c) {
     }
     if (e->type == NGTCP2_CCERR_TYPE_TRANSPORT && (e->error_code & ~(uint64_t)0xff) == NGTCP2_CRYPTO_ERROR) {
         uint8_t alert = (uint8_t)(e->error_code & 0xff);
-        wt__log(&c->ep->log, WT_LOG_WARN, "TLS %s: the %s sent alert %u (%s)%s", hs ? "handshake failed" : "failed",
-                peer, alert, wt__tls_alert_name(alert), why);
+        wt__clog(c, -1, WT_LOG_WARN, "TLS %s: the %s sent alert %u (%s)%s", hs ? "handshake failed" : "failed",
+                 peer, alert, wt__tls_alert_name(alert), why);
         return WT_ERR_TLS;
     }
     if (e->type == NGTCP2_CCERR_TYPE_TRANSPORT && (hs || e->error_code != NGTCP2_NO_ERROR))
-        wt__log(&c->ep->log, hs ? WT_LOG_WARN : WT_LOG_INFO, "the %s closed the connection%s: %s (0x%llx)%s", peer,
-                hs ? " during the handshake" : "", wt__transport_error_name(e->error_code),
-                (unsigned long long)e->error_code, why);
+        wt__clog(c, -1, hs ? WT_LOG_WARN : WT_LOG_INFO, "the %s closed the connection%s: %s (0x%llx)%s", peer,
+                 hs ? " during the handshake" : "", wt__transport_error_name(e->error_code),
+                 (unsigned long long)e->error_code, why);
     else if (hs)
-        wt__log(&c->ep->log, WT_LOG_WARN, "the %s closed the connection during the handshake: application error 0x%llx%s",
-                peer, (unsigned long long)e->error_code, why);
+        wt__clog(c, -1, WT_LOG_WARN, "the %s closed the connection during the handshake: application error 0x%llx%s",
+                 peer, (unsigned long long)e->error_code, why);
     return WT_ERR_CLOSED;
 }
 
@@ -3290,9 +3833,9 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
         uint8_t alert = ngtcp2_conn_get_tls_alert(c->qc);
         int err = wolfSSL_get_error(c->ssl, 0);
         if (!alert) alert = 80; /* wolfSSL named none: internal_error, not close_notify */
-        wt__log(&c->ep->log, WT_LOG_WARN, "TLS %s: %s (wolfSSL error %d): we send alert %u (%s)",
-                c->state == WT__CONN_HANDSHAKE ? "handshake failed" : "failed",
-                wolfSSL_ERR_reason_error_string((unsigned long)err), err, alert, wt__tls_alert_name(alert));
+        wt__clog(c, -1, WT_LOG_WARN, "TLS %s: %s (wolfSSL error %d): we send alert %u (%s)",
+                 c->state == WT__CONN_HANDSHAKE ? "handshake failed" : "failed",
+                 wolfSSL_ERR_reason_error_string((unsigned long)err), err, alert, wt__tls_alert_name(alert));
         ngtcp2_ccerr_set_tls_alert(&c->ccerr, alert, NULL, 0);
         wt__conn_abort(c, WT_ERR_TLS);
         break;
@@ -3524,6 +4067,8 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
     wt_session *s = wt__dgram_session(c, d);
     if (s && sent) s->dgram_stats.datagrams_sent++;
     else if (s) s->dgram_stats.datagrams_dropped++;
+    if (s && c->qlog) wt__qlog_datagram(c, s->id, sent ? "datagram_sent" : "datagram_dropped",
+                                      d->len - wt__varint_len((uint64_t)s->id / 4));
     c->dq_head = d->next;
     if (!c->dq_head) c->dq_tail = NULL;
     c->dq_len--;
@@ -3568,8 +4113,8 @@ int wt__conn_write(wt__conn *c) {
             return WT_ERR_H3;
         }
         while (tx.stream_id < 0 && open && dgram_ok && c->dq_head && c->dq_head->len > wt__dgram_room(c)) {
-            wt__log(&c->ep->log, WT_LOG_WARN, "datagram of %zu bytes does not fit this path: dropped",
-                    c->dq_head->len);
+            wt__clog(c, -1, WT_LOG_WARN, "datagram of %zu bytes does not fit this path: dropped",
+                     c->dq_head->len);
             wt__dgram_pop(c, 0);
         }
         if (tx.stream_id < 0 && open && dgram_ok && c->dq_head && (dgram_turn || !streams_ok || !c->send_head)) {
@@ -3586,7 +4131,7 @@ int wt__conn_write(wt__conn *c) {
             }
             if (accepted) wt__dgram_pop(c, 1);
             if (n == NGTCP2_ERR_INVALID_ARGUMENT || n == NGTCP2_ERR_INVALID_STATE) {
-                wt__log(&c->ep->log, WT_LOG_WARN, "datagram refused by the peer's limits: dropped");
+                wt__clog(c, -1, WT_LOG_WARN, "datagram refused by the peer's limits: dropped");
                 if (!accepted) wt__dgram_pop(c, 0);
                 continue;
             }
@@ -3688,7 +4233,7 @@ static void wt__conn_abort(wt__conn *c, int liberr) {
 
 void wt__conn_fail(wt__conn *c, int liberr, const char *why) {
     if (c->state >= WT__CONN_CLOSING) return;
-    wt__log(&c->ep->log, WT_LOG_WARN, "connection closed: %s (%s)", why, wt_strerror(liberr));
+    wt__clog(c, -1, WT_LOG_WARN, "connection closed: %s (%s)", why, wt_strerror(liberr));
     wt__conn_abort(c, liberr);
 }
 
@@ -3791,28 +4336,28 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             /* only a peer that said nothing ends here: a closing peer's
                CONNECTION_CLOSE (a TLS alert, say) ended it sooner */
             if (ep->server)
-                wt__log(&ep->log, WT_LOG_INFO, "handshake timed out: the client went quiet");
+                wt__clog(c, -1, WT_LOG_INFO, "handshake timed out: the client went quiet");
             else if (c->heard)
-                wt__log(&ep->log, WT_LOG_WARN, "handshake timed out after %u ms: %s:%u answered but did not finish",
-                        (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
+                wt__clog(c, -1, WT_LOG_WARN, "handshake timed out after %u ms: %s:%u answered but did not finish",
+                         (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
             else
-                wt__log(&ep->log, WT_LOG_WARN,
-                        "handshake timed out after %u ms: no answer from %s:%u (nothing listening, or UDP blocked?)",
-                        (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
+                wt__clog(c, -1, WT_LOG_WARN,
+                         "handshake timed out after %u ms: no answer from %s:%u (nothing listening, or UDP blocked?)",
+                         (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             c->state = WT__CONN_DEAD;
         }
         if (c->state == WT__CONN_OPEN && !c->session_seen && now_ms >= c->deadline_ms) {
             /* QUIC is up but no session was asked for (server) or answered
                (client) in time: the slot goes back */
-            wt__log(&ep->log, WT_LOG_INFO, "no WebTransport session within handshake_timeout_ms: closing");
+            wt__clog(c, -1, WT_LOG_INFO, "no WebTransport session within handshake_timeout_ms: closing");
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             wt__conn_close(c, WT__H3_NO_ERROR, "no session");
         }
         if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->qc) <= now_ns) {
             int rv = ngtcp2_conn_handle_expiry(c->qc, now_ns);
             if (rv == NGTCP2_ERR_IDLE_CLOSE) {
-                wt__log(&ep->log, WT_LOG_INFO, "connection idle: closed");
+                wt__clog(c, -1, WT_LOG_INFO, "connection idle: closed");
                 wt__conn_end_sessions(c, WT_ERR_TIMEOUT);
                 c->state = WT__CONN_DEAD;
             } else if (rv != 0) {
@@ -3850,6 +4395,7 @@ void wt__ep_free(wt__ep *ep) {
     ep->cids = NULL;
     if (ep->rng_ready) wc_FreeRng(&ep->rng);
     ep->rng_ready = 0;
+    wt__trace_free(ep);
     if (ep->loop) wt__loop_remove_ep(ep->loop, ep);
     if (ep->owns_loop) wt_loop_destroy(ep->loop);
     ep->loop = NULL;
@@ -4085,15 +4631,15 @@ int wt__h3_init(wt__conn *c) {
     s.h3_datagram = 1;
     if (c->ep->server) rv = nghttp3_conn_server_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
     else rv = nghttp3_conn_client_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
-    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_new: %s", nghttp3_strerror(rv));
+    if (rv != 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_new: %s", nghttp3_strerror(rv));
     if (c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3, c->ep->lim.max_streams_bidi);
     if (ngtcp2_conn_open_uni_stream(c->qc, &ctrl, WT__H3_STREAM) != 0 ||
         ngtcp2_conn_open_uni_stream(c->qc, &qenc, WT__H3_STREAM) != 0 ||
         ngtcp2_conn_open_uni_stream(c->qc, &qdec, WT__H3_STREAM) != 0)
-        return wt__fail(&c->ep->log, WT_ERR_QUIC, "cannot open the HTTP/3 control streams");
+        return wt__cfail(c, -1, WT_ERR_QUIC, "cannot open the HTTP/3 control streams");
     if ((rv = nghttp3_conn_bind_control_stream(c->h3, ctrl)) != 0 ||
         (rv = nghttp3_conn_bind_qpack_streams(c->h3, qenc, qdec)) != 0)
-        return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3 bind: %s", nghttp3_strerror(rv));
+        return wt__cfail(c, -1, WT_ERR_H3, "nghttp3 bind: %s", nghttp3_strerror(rv));
     c->ctrl_id = ctrl;
     c->dirty = 1;
     return WT_OK;
@@ -4155,8 +4701,8 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
         n = (nghttp3_ssize)(len - WT__MIN(len, c->h3_rx_body));
     }
     if (n < 0) {
-        wt__log(&c->ep->log, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
-                nghttp3_strerror((int)n));
+        wt__clog(c, -1, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
+                 nghttp3_strerror((int)n));
         ngtcp2_ccerr_set_application_error(&c->ccerr, nghttp3_err_infer_quic_app_error_code((int)n), NULL, 0);
         wt__conn_fail(c, WT_ERR_H3, "HTTP/3 protocol error");
         return WT_ERR_H3;
@@ -4173,7 +4719,7 @@ static int wt__ctrl_tap(wt__conn *c, const uint8_t *data, size_t len) {
     size_t a, b, d;
     if (c->peer.seen) return WT_OK;
     if (c->peer_ctrl.len + len > 4096) {
-        wt__log(&c->ep->log, WT_LOG_WARN, "peer SETTINGS larger than 4 KiB: WebTransport settings ignored");
+        wt__clog(c, -1, WT_LOG_WARN, "peer SETTINGS larger than 4 KiB: WebTransport settings ignored");
         c->peer.seen = 1;
         wt__buf_free(&c->ep->alloc, &c->peer_ctrl);
         return WT_OK;
@@ -4186,8 +4732,8 @@ static int wt__ctrl_tap(wt__conn *c, const uint8_t *data, size_t len) {
     if (c->peer_ctrl.len - a - b - d < flen) return WT_OK;
     if (wt__settings_parse(c->peer_ctrl.data + a + b + d, (size_t)flen, &c->peer) != WT_OK) c->peer.seen = 1;
     wt__buf_free(&c->ep->alloc, &c->peer_ctrl);
-    wt__log(&c->ep->log, WT_LOG_DEBUG, "peer SETTINGS: webtransport draft02=%d enabled=%d datagram=%d max_sessions=%llu",
-            c->peer.wt_draft02, c->peer.wt_enabled, c->peer.datagram, (unsigned long long)c->peer.max_sessions);
+    wt__clog(c, -1, WT_LOG_DEBUG, "peer SETTINGS: webtransport draft02=%d enabled=%d datagram=%d max_sessions=%llu",
+             c->peer.wt_draft02, c->peer.wt_enabled, c->peer.datagram, (unsigned long long)c->peer.max_sessions);
     wt__conn_on_peer_settings(c);
     return WT_OK;
 }
@@ -4280,8 +4826,8 @@ int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_
     return wt__h3_read(c, stream_id, data, len, fin);
 refuse:
     /* HTTP/3 forbids server-initiated bidi streams other than WebTransport */
-    wt__log(&c->ep->log, WT_LOG_WARN, "server opened bidi stream %lld that is not WebTransport: reset",
-            (long long)stream_id);
+    wt__clog(c, -1, WT_LOG_WARN, "server opened bidi stream %lld that is not WebTransport: reset",
+             (long long)stream_id);
     ngtcp2_conn_set_stream_user_data(c->qc, stream_id, WT__DEAD_STREAM);
     ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_STREAM_CREATION_ERROR);
     wt__conn_consumed(c, stream_id, had + len);
@@ -4305,7 +4851,7 @@ int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n) {
         if (!n) return WT_OK;
     }
     rv = nghttp3_conn_add_ack_offset(c->h3, stream_id, n);
-    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_add_ack_offset: %s", nghttp3_strerror(rv));
+    if (rv != 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_add_ack_offset: %s", nghttp3_strerror(rv));
     return WT_OK;
 }
 
@@ -4341,7 +4887,7 @@ void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t a
 static void wt__h3_connect_aborted(wt__conn *c, int64_t stream_id) {
     wt_session *s = wt__session_find(c, (uint64_t)stream_id);
     if (s && s->state != WT__SESS_CLOSED) {
-        wt__log(&c->ep->log, WT_LOG_INFO, "session %lld: the peer reset its CONNECT stream", (long long)stream_id);
+        wt__clog(c, stream_id, WT_LOG_INFO, "session %lld: the peer reset its CONNECT stream", (long long)stream_id);
         wt__session_end(s, WT_ERR_CLOSED);
     }
 }
@@ -4387,8 +4933,8 @@ void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t a
         wt_session *s = wt__session_find(c, (uint64_t)stream_id);
         if (s) {
             s->send_stopped = 1;
-            wt__log(&c->ep->log, WT_LOG_DEBUG, "session %lld: the peer stopped our side of its CONNECT stream",
-                    (long long)stream_id);
+            wt__clog(c, stream_id, WT_LOG_DEBUG, "session %lld: the peer stopped our side of its CONNECT stream",
+                     (long long)stream_id);
         }
     }
 }
@@ -4410,7 +4956,7 @@ int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
         int64_t sid = -1;
         int fin = 0;
         nghttp3_ssize n = nghttp3_conn_writev_stream(c->h3, &sid, &fin, v, 16);
-        if (n < 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_writev_stream: %s", nghttp3_strerror((int)n));
+        if (n < 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_writev_stream: %s", nghttp3_strerror((int)n));
         if (sid >= 0) {
             nghttp3_ssize i;
             tx->stream_id = sid;
@@ -4427,7 +4973,7 @@ int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
                     }
                     r = wt__settings_inject(flat, fl, c->ctrl_prefix, sizeof c->ctrl_prefix, &used, c->ep->server,
                                             c->ep->lim.max_sessions);
-                    if (r <= 0) return wt__fail(&c->ep->log, WT_ERR_H3, "cannot add WebTransport SETTINGS");
+                    if (r <= 0) return wt__cfail(c, -1, WT_ERR_H3, "cannot add WebTransport SETTINGS");
                     c->ctrl_prefix_len = (size_t)r;
                     c->ctrl_prefix_h3len = used;
                     c->ctrl_prefix_state = 1;
@@ -4589,7 +5135,7 @@ static void wt__session_free_fields(wt_session *s) {
 wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     wt_session *s = (wt_session *)wt__calloc(&c->ep->alloc, sizeof *s);
     if (!s) {
-        wt__log(&c->ep->log, WT_LOG_ERROR, "out of memory for a session");
+        wt__clog(c, id, WT_LOG_ERROR, "out of memory for a session");
         return NULL;
     }
     s->conn = c;
@@ -4668,6 +5214,7 @@ static int wt__session_respond(wt_session *s, int status) {
     char code[8];
     size_t i;
     int rv, ok = status >= 200 && status < 300;
+    if (s->conn->qlog) wt__qlog_session(s, ok ? "session_accepted" : "session_refused", status);
     s->conn->session_seen = 1; /* answered, one way or the other */
     s->responded = 1;
     s->status = status;
@@ -4681,8 +5228,8 @@ static int wt__session_respond(wt_session *s, int status) {
     nv = rv == WT_OK ? (nghttp3_nv *)wt__alloc(a, out.n * sizeof *nv) : NULL;
     if (!nv) {
         wt__hdrs_free(a, &out);
-        return wt__fail(&s->conn->ep->log, WT_ERR_NOMEM, "session %lld: out of memory for the response",
-                        (long long)s->id);
+        return wt__cfail(s->conn, s->id, WT_ERR_NOMEM, "session %lld: out of memory for the response",
+                         (long long)s->id);
     }
     wt__hdrs_free(a, &s->resp);
     s->resp = out;
@@ -4699,7 +5246,7 @@ static int wt__session_respond(wt_session *s, int status) {
     }
     wt__free(a, nv);
     s->conn->dirty = 1;
-    if (rv != 0) return wt__fail(&s->conn->ep->log, WT_ERR_H3, "nghttp3_conn_submit_response: %s", nghttp3_strerror(rv));
+    if (rv != 0) return wt__cfail(s->conn, s->id, WT_ERR_H3, "nghttp3_conn_submit_response: %s", nghttp3_strerror(rv));
     return WT_OK;
 }
 
@@ -4749,15 +5296,16 @@ static void wt__session_on_request(wt_session *s, int fin) {
     wt__ep *ep = c->ep;
     int is_wt = s->method && !strcmp(s->method, "CONNECT") && s->protocol &&
                 (!strcmp(s->protocol, "webtransport") || !strcmp(s->protocol, "webtransport-h3"));
+    if (c->qlog) wt__qlog_session(s, "session_requested", 0);
     if (s->bad_headers || !is_wt || fin || !s->path || !s->authority) {
-        wt__log(&ep->log, WT_LOG_INFO, "refusing request on stream %lld: %s", (long long)s->id,
-                s->bad_headers ? "headers over the limit" : "not a WebTransport CONNECT");
+        wt__clog(c, s->id, WT_LOG_INFO, "refusing request on stream %lld: %s", (long long)s->id,
+                 s->bad_headers ? "headers over the limit" : "not a WebTransport CONNECT");
         wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
     if (c->nsessions >= ep->lim.max_sessions || c->goaway || ep->closing_all) {
-        wt__log(&ep->log, WT_LOG_INFO, "refusing session on %s: %s", s->path,
-                ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
+        wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: %s", s->path,
+                 ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
         wt__session_refuse(s, 429);
         return;
     }
@@ -4799,8 +5347,8 @@ void wt__session_on_headers_done(wt_session *s, int fin) {
     }
     if (s->state != WT__SESS_CONNECTING) return;
     if (s->bad_headers) {
-        wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %s: response headers over max_header_bytes (or no memory)",
-                s->path ? s->path : "");
+        wt__clog(s->conn, s->id, WT_LOG_WARN, "session %s: response headers over max_header_bytes (or no memory)",
+                 s->path ? s->path : "");
         s->conn->session_seen = 1;
         ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_REQUEST_CANCELLED);
         wt__session_end(s, s->bad_headers);
@@ -4808,11 +5356,13 @@ void wt__session_on_headers_done(wt_session *s, int fin) {
     }
     if (s->status >= 100 && s->status < 200) return; /* interim response */
     if (s->status >= 200 && s->status < 300 && !fin) {
+        if (s->conn->qlog) wt__qlog_session(s, "session_accepted", s->status);
         wt__session_opened(s);
         return;
     }
-    wt__log(&s->conn->ep->log, WT_LOG_INFO, "server refused session %s with status %d", s->path ? s->path : "",
-            s->status);
+    if (s->conn->qlog) wt__qlog_session(s, "session_refused", s->status);
+    wt__clog(s->conn, s->id, WT_LOG_INFO, "server refused session %s with status %d", s->path ? s->path : "",
+             s->status);
     s->conn->session_seen = 1;
     s->cap_fin = 1;
     nghttp3_conn_resume_stream(s->conn->h3, s->id);
@@ -4829,7 +5379,9 @@ static int wt__session_on_capsule(void *ctx, const wt__capsule *c) {
         s->close_reason_len = c->len - 4;
         memcpy(s->close_reason, c->value + 4, s->close_reason_len);
         s->close_reason[s->close_reason_len] = 0;
+        if (s->conn->qlog) wt__qlog_capsule(s, 0, c->type, s->close_code, s->close_reason, s->close_reason_len);
     } else if (c->type == WT__CAPSULE_DRAIN) {
+        if (s->conn->qlog) wt__qlog_capsule(s, 0, c->type, 0, NULL, 0);
         wt__session_on_drain(s);
     }
     return WT_OK;
@@ -4849,8 +5401,8 @@ void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     if (s->state == WT__SESS_CLOSED || s->close_received) return; /* nothing may follow a CLOSE capsule */
     rv = wt__capsule_feed(&s->cap_rx, p, n, wt__session_on_capsule, s);
     if (rv != WT_OK) {
-        wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %lld: bad capsule (%s): closing its stream",
-                (long long)s->id, wt_strerror(rv));
+        wt__clog(s->conn, s->id, WT_LOG_WARN, "session %lld: bad capsule (%s): closing its stream",
+                 (long long)s->id, wt_strerror(rv));
         ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
         wt__session_end(s, WT_ERR_PROTOCOL);
     }
@@ -4882,6 +5434,7 @@ void wt__session_end(wt_session *s, int error) {
     int was_open = s->state == WT__SESS_OPEN || s->state == WT__SESS_CLOSING;
     if (s->state == WT__SESS_CLOSED) return;
     s->state = WT__SESS_CLOSED;
+    if (c->qlog) wt__qlog_session_closed(s, error);
     if (was_open && c->nsessions > 0 && --c->nsessions == 0) wt__conn_keepalive(c);
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
@@ -4967,7 +5520,7 @@ int wt__session_submit_request(wt_session *s) {
     int rv;
     /* s->req holds the whole request, built by wt_client_connect */
     nv = (nghttp3_nv *)wt__alloc(&c->ep->alloc, s->req.n * sizeof *nv);
-    if (!nv) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "out of memory for a request");
+    if (!nv) return wt__cfail(c, -1, WT_ERR_NOMEM, "out of memory for a request");
     for (i = 0; i < s->req.n; i++) {
         nv[i].name = (const uint8_t *)s->req.kv[2 * i], nv[i].namelen = strlen(s->req.kv[2 * i]);
         nv[i].value = (const uint8_t *)s->req.kv[2 * i + 1], nv[i].valuelen = strlen(s->req.kv[2 * i + 1]);
@@ -4976,16 +5529,17 @@ int wt__session_submit_request(wt_session *s) {
     rv = ngtcp2_conn_open_bidi_stream(c->qc, &sid, NULL);
     if (rv != 0) {
         wt__free(&c->ep->alloc, nv);
-        return wt__fail(&c->ep->log, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
+        return wt__cfail(c, s->id, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
     }
     s->id = sid;
+    if (c->qlog) wt__qlog_session(s, "session_requested", 0);
     rv = nghttp3_conn_submit_request(c->h3, sid, nv, s->req.n, &wt__capsule_reader_def, s);
     wt__free(&c->ep->alloc, nv);
     if (rv != 0) {
         /* nghttp3 does not know the stream: close it, nothing points here */
         ngtcp2_conn_shutdown_stream(c->qc, 0, sid, WT__H3_REQUEST_CANCELLED);
         s->connect_closed = 1;
-        return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_submit_request: %s", nghttp3_strerror(rv));
+        return wt__cfail(c, s->id, WT_ERR_H3, "nghttp3_conn_submit_request: %s", nghttp3_strerror(rv));
     }
     c->dirty = 1;
     return WT_OK;
@@ -4998,7 +5552,7 @@ void wt__conn_on_peer_settings(wt__conn *c) {
     for (s = c->sessions; s; s = s->next) {
         if (s->state != WT__SESS_CONNECTING || s->id >= 0) continue;
         if (!(c->peer.wt_draft02 || c->peer.wt_enabled) || !c->peer.connect) {
-            wt__log(&c->ep->log, WT_LOG_ERROR, "server does not offer WebTransport (no SETTINGS for it)");
+            wt__clog(c, s->id, WT_LOG_ERROR, "server does not offer WebTransport (no SETTINGS for it)");
             wt__session_end(s, WT_ERR_PROTOCOL);
             continue;
         }
@@ -5029,7 +5583,7 @@ const char *wt_session_response_header(const wt_session *s, const char *name) {
 
 static int wt__hdrs_at(const wt_session *s, const wt__hdrs *h, size_t i, const char **name, const char **value) {
     if (i >= h->n)
-        return wt__fail_at(&s->conn->ep->log, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "header list: no field %zu", i);
+        return wt__cfail_at(s->conn, s->id, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "header list: no field %zu", i);
     if (name) *name = h->kv[2 * i];
     if (value) *value = h->kv[2 * i + 1];
     return WT_OK;
@@ -5066,7 +5620,7 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
 static int wt__session_answering(wt_session *s, const char *what) {
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "%s: no session", what);
     if (!s->server || s->state != WT__SESS_REQUESTED)
-        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
+        return wt__cfail(s->conn, s->id, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
     return WT_OK;
 }
 
@@ -5075,7 +5629,7 @@ int wt_session_accept(wt_session *s, int status) {
     if (rv) return rv;
     if (status == 0) status = 200;
     if (status < 200 || status > 299)
-        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_accept: status %d is not 200-299", status);
+        return wt__cfail(s->conn, s->id, WT_ERR_INVALID, "wt_session_accept: status %d is not 200-299", status);
     s->accept_status = status;
     s->reject_status = 0;
     return WT_OK;
@@ -5085,7 +5639,7 @@ int wt_session_reject(wt_session *s, int status) {
     int rv = wt__session_answering(s, "wt_session_reject");
     if (rv) return rv;
     if (status < 300 || status > 599)
-        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_reject: status %d is not 300-599", status);
+        return wt__cfail(s->conn, s->id, WT_ERR_INVALID, "wt_session_reject: status %d is not 300-599", status);
     s->reject_status = status;
     return WT_OK;
 }
@@ -5106,9 +5660,9 @@ int wt_session_add_response_header(wt_session *s, const char *name, const char *
     int rv = wt__session_answering(s, "wt_session_add_response_header");
     if (rv) return rv;
     if (!name || !value || !wt__field_ok(name, value))
-        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID,
-                        "wt_session_add_response_header: \"%s\" is not a lower-case field name with a one-line value",
-                        name ? name : "(null)");
+        return wt__cfail(s->conn, s->id, WT_ERR_INVALID,
+                         "wt_session_add_response_header: \"%s\" is not a lower-case field name with a one-line value",
+                         name ? name : "(null)");
     {
         /* set by wt.h, or connection-specific fields HTTP/3 forbids (RFC 9114
            4.2); a CONNECT response has no content-length */
@@ -5118,13 +5672,13 @@ int wt_session_add_response_header(wt_session *s, const char *name, const char *
         size_t i;
         for (i = 0; i < WT__COUNTOF(banned); i++)
             if (!strcmp(name, banned[i]))
-                return wt__fail(&s->conn->ep->log, WT_ERR_INVALID,
-                                "wt_session_add_response_header: %s is not allowed in a WebTransport response", name);
+                return wt__cfail(s->conn, s->id, WT_ERR_INVALID,
+                                 "wt_session_add_response_header: %s is not allowed in a WebTransport response", name);
     }
     rv = wt__hdrs_add(&s->conn->ep->alloc, &s->resp, name, strlen(name), value, strlen(value),
                       s->conn->ep->lim.max_header_bytes);
-    if (rv) return wt__fail(&s->conn->ep->log, rv, "wt_session_add_response_header: %s",
-                            rv == WT_ERR_LIMIT ? "over max_header_bytes" : "out of memory");
+    if (rv) return wt__cfail(s->conn, s->id, rv, "wt_session_add_response_header: %s",
+                             rv == WT_ERR_LIMIT ? "over max_header_bytes" : "out of memory");
     return WT_OK;
 }
 
@@ -5132,14 +5686,14 @@ int wt_session_close_connection(wt_session *s, uint64_t h3_code, const char *rea
     size_t rlen = reason ? strlen(reason) : 0;
     if (!s) return WT_ERR_INVALID;
     if (h3_code > WT__VARINT_MAX)
-        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_close_connection: code above 2^62-1");
+        return wt__cfail(s->conn, s->id, WT_ERR_INVALID, "wt_session_close_connection: code above 2^62-1");
     if (rlen > WT__REASON_MAX)
-        return wt__fail(&s->conn->ep->log, WT_ERR_TOO_BIG, "wt_session_close_connection: reason of %zu bytes (1024 at most)",
-                        rlen);
+        return wt__cfail(s->conn, s->id, WT_ERR_TOO_BIG, "wt_session_close_connection: reason of %zu bytes (1024 at most)",
+                         rlen);
     if (s->conn->state >= WT__CONN_CLOSING || !s->conn->qc)
-        return wt__fail(&s->conn->ep->log, WT_ERR_CLOSED, "wt_session_close_connection: the connection is closing already");
-    wt__log(&s->conn->ep->log, WT_LOG_INFO, "closing the connection of session %lld with HTTP/3 code 0x%llx",
-            (long long)s->id, (unsigned long long)h3_code);
+        return wt__cfail(s->conn, s->id, WT_ERR_CLOSED, "wt_session_close_connection: the connection is closing already");
+    wt__clog(s->conn, s->id, WT_LOG_INFO, "closing the connection of session %lld with HTTP/3 code 0x%llx",
+             (long long)s->id, (unsigned long long)h3_code);
     wt__conn_close(s->conn, h3_code, reason ? reason : "");
     return WT_OK;
 }
@@ -5152,17 +5706,18 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_close: no session");
     c = s->conn;
     if (rlen > WT__REASON_MAX)
-        return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
+        return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
     if (s->state == WT__SESS_CLOSED)
-        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_close: closed already");
+        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_close: closed already");
     if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
     if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed && !s->send_stopped) {
         n = wt__capsule_close(cap, code, reason, rlen);
         if ((rv = wt__sendbuf_append(&c->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
-            return wt__fail(&c->ep->log, rv, "wt_session_close: out of memory");
+            return wt__cfail(c, s->id, rv, "wt_session_close: out of memory");
         s->cap_fin = 1;
         nghttp3_conn_resume_stream(c->h3, s->id);
         c->dirty = 1;
+        if (c->qlog) wt__qlog_capsule(s, 1, WT__CAPSULE_CLOSE, code, reason, rlen);
     }
     s->local_code = code;
     memcpy(s->local_reason_buf, reason ? reason : "", rlen);
@@ -5179,13 +5734,14 @@ int wt_session_drain(wt_session *s) {
     int rv;
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_drain: no session");
     if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin || s->send_stopped)
-        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "wt_session_drain: the session is not open for sending");
+        return wt__cfail(s->conn, s->id, WT_ERR_STATE, "wt_session_drain: the session is not open for sending");
     n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
     n += wt__varint_put(cap + n, 0);
     if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
-        return wt__fail(&s->conn->ep->log, rv, "wt_session_drain: out of memory");
+        return wt__cfail(s->conn, s->id, rv, "wt_session_drain: out of memory");
     nghttp3_conn_resume_stream(s->conn->h3, s->id);
     s->conn->dirty = 1;
+    if (s->conn->qlog) wt__qlog_capsule(s, 1, WT__CAPSULE_DRAIN, 0, NULL, 0);
     return WT_OK;
 }
 
@@ -5213,7 +5769,7 @@ const char *wt_event_name(wt_event_type type) {
 wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
     wt_stream *st = (wt_stream *)wt__calloc(&c->ep->alloc, sizeof *st);
     if (!st) {
-        wt__log(&c->ep->log, WT_LOG_ERROR, "out of memory for a stream");
+        wt__clog(c, -1, WT_LOG_ERROR, "out of memory for a stream");
         return NULL;
     }
     st->conn = c;
@@ -5379,12 +5935,14 @@ void wt__stream_attach(wt_stream *st, wt_session *s) {
     st->kind = WT__ST_WT;
     st->sess = s;
     wt__stream_link(&s->streams, st);
+    if (st->conn->qlog) wt__qlog_stream(st, "stream_attached", NULL);
 }
 
 static void wt__stream_refuse(wt_stream *st, uint64_t h3code, const char *why) {
     wt__conn *c = st->conn;
-    wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld for session %llu refused: %s", (long long)st->id,
-            (unsigned long long)st->session_id, why);
+    wt__clog(c, WT__ST_SID(st), WT_LOG_INFO, "stream %lld for session %llu refused: %s", (long long)st->id,
+             (unsigned long long)st->session_id, why);
+    if (c->qlog) wt__qlog_stream(st, "stream_refused", why);
     wt__stream_gone(st, h3code);
 }
 
@@ -5512,8 +6070,8 @@ static void wt__stream_deliver_held(wt_stream *st) {
 static void wt__stream_read_all_over(wt_stream *st, const uint8_t *data, size_t len) {
     wt__conn *c = st->conn;
     size_t fit = st->rx.len < st->read_all_limit ? st->read_all_limit - st->rx.len : 0;
-    wt__log(&c->ep->log, WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
-            (long long)st->id, st->read_all_limit);
+    wt__clog(c, WT__ST_SID(st), WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
+             (long long)st->id, st->read_all_limit);
     if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, wt_code_to_h3(0));
     st->stop_sent = 1;
     st->read_all = 0;
@@ -5722,15 +6280,15 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_open_stream: no session");
     c = s->conn;
     if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
-        return wt__fail(&c->ep->log, WT_ERR_STATE, "wt_session_open_stream: session not open");
+        return wt__cfail(c, s->id, WT_ERR_STATE, "wt_session_open_stream: session not open");
     st = wt__stream_new(c, -1, bidi, 1);
-    if (!st) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
+    if (!st) return wt__cfail(c, s->id, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
     rv = bidi ? ngtcp2_conn_open_bidi_stream(c->qc, &id, st) : ngtcp2_conn_open_uni_stream(c->qc, &id, st);
     if (rv != 0) {
         wt__stream_free(st);
         if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED)
-            return wt__fail(&c->ep->log, WT_ERR_LIMIT, "wt_session_open_stream: the peer's stream limit is reached");
-        return wt__fail(&c->ep->log, WT_ERR_QUIC, "ngtcp2_conn_open_stream: %s", ngtcp2_strerror(rv));
+            return wt__cfail(c, s->id, WT_ERR_LIMIT, "wt_session_open_stream: the peer's stream limit is reached");
+        return wt__cfail(c, s->id, WT_ERR_QUIC, "ngtcp2_conn_open_stream: %s", ngtcp2_strerror(rv));
     }
     st->id = id;
     st->session_id = (uint64_t)s->id;
@@ -5742,7 +6300,7 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
         ngtcp2_conn_shutdown_stream(c->qc, 0, id, WT__H3_INTERNAL_ERROR);
         ngtcp2_conn_set_stream_user_data(c->qc, id, wt__dead_stream_marker());
         wt__stream_free(st);
-        return wt__fail(&c->ep->log, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
+        return wt__cfail(c, s->id, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
     }
     wt__stream_attach(st, s);
     st->open_delivered = 1;
@@ -5764,16 +6322,16 @@ size_t wt_stream_send_buffered(const wt_stream *st) { return st ? st->tx.stored 
 static int wt__stream_can_send(wt_stream *st, const char *what) {
     if (!st) return wt__fail(NULL, WT_ERR_INVALID, "%s: no stream", what);
     if (st->closed || !st->sess)
-        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "%s: stream %lld is closed", what,
-                           (long long)st->id);
+        return wt__cfail_at(st->conn, WT__ST_SID(st), WT_LOG_DEBUG, WT_ERR_CLOSED, "%s: stream %lld is closed", what,
+                            (long long)st->id);
     if (!st->bidi && !st->local)
-        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "%s: stream %lld is the peer's unidirectional stream", what,
-                        (long long)st->id);
+        return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_STATE, "%s: stream %lld is the peer's unidirectional stream", what,
+                         (long long)st->id);
     if (st->fin_queued || st->reset_sent || st->transport_closed)
-        return wt__fail(&st->conn->ep->log, WT_ERR_CLOSED, "%s: stream %lld already finished or reset", what,
-                        (long long)st->id);
+        return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_CLOSED, "%s: stream %lld already finished or reset", what,
+                         (long long)st->id);
     if (st->conn->state != WT__CONN_OPEN)
-        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "%s: the connection is closing", what);
+        return wt__cfail_at(st->conn, WT__ST_SID(st), WT_LOG_DEBUG, WT_ERR_CLOSED, "%s: the connection is closing", what);
     return WT_OK;
 }
 
@@ -5782,12 +6340,12 @@ int wt_stream_write(wt_stream *st, const void *data, size_t len) {
     int by_budget = 0;
     int rv = wt__stream_can_send(st, "wt_stream_write");
     if (rv) return rv;
-    if (!data && len) return wt__fail(&st->conn->ep->log, WT_ERR_INVALID, "wt_stream_write: no data");
+    if (!data && len) return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write: no data");
     room = wt__stream_room(st, &by_budget);
     take = WT__MIN(len, room);
     if (take > INT32_MAX) take = INT32_MAX;
     if (take && (rv = wt__sendbuf_append(&st->conn->ep->alloc, &st->tx, data, take)) != WT_OK)
-        return wt__fail(&st->conn->ep->log, rv, "wt_stream_write: out of memory");
+        return wt__cfail(st->conn, WT__ST_SID(st), rv, "wt_stream_write: out of memory");
     wt__stream_budget(st, take, 0);
     if (take < len) {
         st->want_writable = 1;
@@ -5818,12 +6376,12 @@ int wt_stream_reset(wt_stream *st, uint32_t code) {
 int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
     if (!st) return wt__fail(NULL, WT_ERR_INVALID, "wt_stream_stop_sending: no stream");
     if (st->closed || !st->sess)
-        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_stop_sending: stream closed");
+        return wt__cfail_at(st->conn, WT__ST_SID(st), WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_stop_sending: stream closed");
     if (!st->bidi && st->local)
-        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_stop_sending: our own unidirectional stream");
+        return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_STATE, "wt_stream_stop_sending: our own unidirectional stream");
     if (st->read_done || st->stop_sent)
-        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED,
-                           "wt_stream_stop_sending: nothing left to read");
+        return wt__cfail_at(st->conn, WT__ST_SID(st), WT_LOG_DEBUG, WT_ERR_CLOSED,
+                            "wt_stream_stop_sending: nothing left to read");
     st->stop_sent = 1;
     st->read_done = 1;
     if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(st->conn->qc, 0, st->id, wt_code_to_h3(code));
@@ -5837,9 +6395,9 @@ int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
 int wt_stream_pause(wt_stream *st, int paused) {
     if (!st) return wt__fail(NULL, WT_ERR_INVALID, "wt_stream_pause: no stream");
     if (st->closed)
-        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_pause: stream closed");
+        return wt__cfail_at(st->conn, WT__ST_SID(st), WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_pause: stream closed");
     if (st->read_all)
-        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_pause: the stream is read whole (read_all)");
+        return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_STATE, "wt_stream_pause: the stream is read whole (read_all)");
     if (paused) {
         st->paused = 1;
         return WT_OK;
@@ -5855,11 +6413,11 @@ int wt_stream_read_all(wt_stream *st, size_t limit) {
     if (!st || !limit)
         return wt__fail(st ? &st->conn->ep->log : NULL, WT_ERR_INVALID, "wt_stream_read_all: no stream or limit 0");
     if (st->closed)
-        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_read_all: stream closed");
+        return wt__cfail_at(st->conn, WT__ST_SID(st), WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_read_all: stream closed");
     if (st->read_done)
-        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_read_all: the stream was read already");
+        return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_STATE, "wt_stream_read_all: the stream was read already");
     if (st->bidi == 0 && st->local)
-        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_read_all: our own unidirectional stream");
+        return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_STATE, "wt_stream_read_all: our own unidirectional stream");
     st->read_all = 1;
     st->read_all_limit = limit;
     if (st->paused) {
@@ -5897,6 +6455,7 @@ static wt__dgram *wt__dgram_new(wt__conn *c, const uint8_t *p1, size_t n1, const
 static void wt__dgram_emit(wt_session *s, const uint8_t *p, size_t n) {
     wt_event ev;
     s->dgram_stats.datagrams_received++;
+    if (s->conn->qlog) wt__qlog_datagram(s->conn, s->id, "datagram_received", n);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_DATAGRAM;
     ev.data = p;
@@ -5999,20 +6558,20 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
                         "wt_session_send_datagram: no session or no data");
     c = s->conn;
     if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
-        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_send_datagram: session not open");
+        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_send_datagram: session not open");
     if (wt__dgram_room(c) == 0)
-        return wt__fail(&c->ep->log, WT_ERR_STATE, "the peer does not accept datagrams");
+        return wt__cfail(c, s->id, WT_ERR_STATE, "the peer does not accept datagrams");
     if (len > wt_session_max_datagram_size(s))
-        return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
-                        wt_session_max_datagram_size(s));
+        return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
+                         wt_session_max_datagram_size(s));
     if (c->dq_len >= c->ep->lim.datagram_queue) {
         s->dgram_stats.datagrams_dropped++;
-        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
-                           (unsigned)c->ep->lim.datagram_queue);
+        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
+                            (unsigned)c->ep->lim.datagram_queue);
     }
     qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
-    if (!d) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "datagram: out of memory");
+    if (!d) return wt__cfail(c, s->id, WT_ERR_NOMEM, "datagram: out of memory");
     if (c->dq_tail) c->dq_tail->next = d;
     else c->dq_head = d;
     c->dq_tail = d;
@@ -6076,7 +6635,7 @@ static void wt__app_on_request(wt__ep *ep, wt_session *s) {
             s->fn_user = app->routes[i].user;
             return;
         }
-    wt__log(&ep->log, WT_LOG_INFO, "no route for %s: 404", s->path);
+    wt__clog(s->conn, s->id, WT_LOG_INFO, "no route for %s: 404", s->path);
     s->reject_status = 404;
 }
 
@@ -6110,6 +6669,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         goto fail;
     }
     if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
+    if (wt__trace_init(&app->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;
@@ -6380,6 +6940,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     cl->ep.on_request = wt__client_no_request;
     cl->ep.io = cfg->io;
     if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
+    if (wt__trace_init(&cl->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     if (cfg->ca_file) {
         if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {
             wt__fail(lg, WT_ERR_CERT, "cannot load CA file %s", cfg->ca_file);
@@ -6464,7 +7025,7 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
         if (!c) return wt__fail(&cl->ep.log, WT_ERR_QUIC, "cannot start a connection to %s", url);
     }
     s = wt__session_new(c, -1, 0);
-    if (!s) return wt__fail(&cl->ep.log, WT_ERR_NOMEM, "wt_client_connect: out of memory");
+    if (!s) return wt__cfail(c, -1, WT_ERR_NOMEM, "wt_client_connect: out of memory");
     s->fn = fn;
     s->fn_user = user;
     if (strchr(host, ':')) snprintf(authority, sizeof authority, "[%s]:%u", host, (unsigned)port);
@@ -6484,7 +7045,7 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
     }
     if (!s->path || !s->authority || s->bad_headers) {
         wt__session_free(s);
-        return wt__fail(&cl->ep.log, WT_ERR_NOMEM, "wt_client_connect: out of memory or headers over the limit");
+        return wt__cfail(c, -1, WT_ERR_NOMEM, "wt_client_connect: out of memory or headers over the limit");
     }
     if (c->peer.seen) wt__conn_on_peer_settings(c);
     if (out) *out = s;

@@ -99,6 +99,35 @@
  * request's, DATA first), a broken QPACK or control stream. With nghttp3
  * 1.11 or later that also holds for a malformed header section QPACK had
  * to hold back (it is found while reading the encoder stream, not its own).
+ * ---------------------------------------------------------------- DEBUGGING
+ * Three views of a connection, all off by default (README: "Debugging a
+ * connection" walks through them):
+ * - Log lines about a connection start with "[cid 1a2b3c4d s=4]": the first
+ *   4 bytes of the client's first destination connection ID (the same on
+ *   both ends) and the session ID, when there is one.
+ * - qlog: with qlog_dir (or $QLOGDIR) every connection writes
+ *   <dir>/<that connection ID in hex>_<server|client>.sqlog, JSON-SEQ as
+ *   qvis reads it: ngtcp2's transport and recovery events, and beside them,
+ *   on the same clock, "webtransport:" events with a session_id:
+ *   session_requested (authority, path, protocol, origin), session_accepted
+ *   and session_refused (status), session_closed (error_code, reason,
+ *   closed_by, wt_error), capsule_sent and capsule_received (capsule_type;
+ *   error_code and reason for a close), stream_attached (stream_id,
+ *   stream_type, owner) and stream_refused, datagram_sent, _received,
+ *   _dropped and _lost (length). Records gather in a 64 KiB buffer per
+ *   connection that goes out in one write() at a time; when the file cannot
+ *   keep up, records are dropped and counted (a "wt:qlog_records_dropped"
+ *   record and a log line say how many) instead of memory growing.
+ * - TLS key log: with tls_keylog (or $SSLKEYLOGFILE) the TLS 1.3 secrets of
+ *   every connection are appended in the NSS key log format, which Wireshark
+ *   uses to decrypt QUIC. Creating the app or client then logs a warning:
+ *   whoever reads the file reads the traffic. Meanwhile packets go out one
+ *   by one, not in GSO batches (which a capture on loopback shows as one
+ *   datagram that Wireshark cannot split). It needs a wolfSSL built with
+ *   HAVE_SECRET_CALLBACK (make deps builds one); without it a tls_keylog in
+ *   the config fails the create, $SSLKEYLOGFILE alone is logged and ignored.
+ * A path the config names must work (or the create fails); one from the
+ * environment that does not is logged and left off.
  *
  * ---------------------------------------------------------------- CONFIG MACROS
  *   WT_MALLOC(sz) / WT_REALLOC(p, sz) / WT_FREE(p)   default allocator
@@ -447,6 +476,10 @@ typedef struct wt_app_config {
                                 groups accepted, most preferred first (see TLS) */
     wt_io io;                /* io.send set: no socket (see sans-I/O); host must
                                 then be numeric and port explicit */
+    const char *qlog_dir;    /* NULL: $QLOGDIR if set, else no qlog; "": none. A
+                                directory: a qlog file per connection (see DEBUGGING) */
+    const char *tls_keylog;  /* NULL: $SSLKEYLOGFILE if set, else none; "": none.
+                                A file the TLS secrets are appended to (see DEBUGGING) */
 } wt_app_config;
 
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
@@ -490,6 +523,10 @@ typedef struct wt_client_config {
     int tls_key_shares;             /* 0: 2. The first ClientHello carries key
                                        shares for this many groups of tls_groups */
     wt_io io;                       /* io.send set: no socket (see sans-I/O) */
+    const char *qlog_dir;           /* NULL: $QLOGDIR if set, else no qlog; "": none
+                                       (see DEBUGGING) */
+    const char *tls_keylog;         /* NULL: $SSLKEYLOGFILE if set, else none; "": none
+                                       (see DEBUGGING) */
 } wt_client_config;
 
 wt_client *wt_client_create(const wt_client_config *cfg);

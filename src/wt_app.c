@@ -53,7 +53,7 @@ static void wt__app_on_request(wt__ep *ep, wt_session *s) {
             s->fn_user = app->routes[i].user;
             return;
         }
-    wt__log(&ep->log, WT_LOG_INFO, "no route for %s: 404", s->path);
+    wt__clog(s->conn, s->id, WT_LOG_INFO, "no route for %s: 404", s->path);
     s->reject_status = 404;
 }
 
@@ -87,6 +87,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         goto fail;
     }
     if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
+    if (wt__trace_init(&app->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;

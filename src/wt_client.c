@@ -78,6 +78,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     cl->ep.on_request = wt__client_no_request;
     cl->ep.io = cfg->io;
     if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
+    if (wt__trace_init(&cl->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     if (cfg->ca_file) {
         if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {
             wt__fail(lg, WT_ERR_CERT, "cannot load CA file %s", cfg->ca_file);
@@ -162,7 +163,7 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
         if (!c) return wt__fail(&cl->ep.log, WT_ERR_QUIC, "cannot start a connection to %s", url);
     }
     s = wt__session_new(c, -1, 0);
-    if (!s) return wt__fail(&cl->ep.log, WT_ERR_NOMEM, "wt_client_connect: out of memory");
+    if (!s) return wt__cfail(c, -1, WT_ERR_NOMEM, "wt_client_connect: out of memory");
     s->fn = fn;
     s->fn_user = user;
     if (strchr(host, ':')) snprintf(authority, sizeof authority, "[%s]:%u", host, (unsigned)port);
@@ -182,7 +183,7 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
     }
     if (!s->path || !s->authority || s->bad_headers) {
         wt__session_free(s);
-        return wt__fail(&cl->ep.log, WT_ERR_NOMEM, "wt_client_connect: out of memory or headers over the limit");
+        return wt__cfail(c, -1, WT_ERR_NOMEM, "wt_client_connect: out of memory or headers over the limit");
     }
     if (c->peer.seen) wt__conn_on_peer_settings(c);
     if (out) *out = s;

@@ -19,6 +19,7 @@ static wt__dgram *wt__dgram_new(wt__conn *c, const uint8_t *p1, size_t n1, const
 static void wt__dgram_emit(wt_session *s, const uint8_t *p, size_t n) {
     wt_event ev;
     s->dgram_stats.datagrams_received++;
+    if (s->conn->qlog) wt__qlog_datagram(s->conn, s->id, "datagram_received", n);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_DATAGRAM;
     ev.data = p;
@@ -121,20 +122,20 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
                         "wt_session_send_datagram: no session or no data");
     c = s->conn;
     if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
-        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_send_datagram: session not open");
+        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_send_datagram: session not open");
     if (wt__dgram_room(c) == 0)
-        return wt__fail(&c->ep->log, WT_ERR_STATE, "the peer does not accept datagrams");
+        return wt__cfail(c, s->id, WT_ERR_STATE, "the peer does not accept datagrams");
     if (len > wt_session_max_datagram_size(s))
-        return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
-                        wt_session_max_datagram_size(s));
+        return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
+                         wt_session_max_datagram_size(s));
     if (c->dq_len >= c->ep->lim.datagram_queue) {
         s->dgram_stats.datagrams_dropped++;
-        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
-                           (unsigned)c->ep->lim.datagram_queue);
+        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
+                            (unsigned)c->ep->lim.datagram_queue);
     }
     qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
-    if (!d) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "datagram: out of memory");
+    if (!d) return wt__cfail(c, s->id, WT_ERR_NOMEM, "datagram: out of memory");
     if (c->dq_tail) c->dq_tail->next = d;
     else c->dq_head = d;
     c->dq_tail = d;

@@ -227,15 +227,15 @@ int wt__h3_init(wt__conn *c) {
     s.h3_datagram = 1;
     if (c->ep->server) rv = nghttp3_conn_server_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
     else rv = nghttp3_conn_client_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
-    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_new: %s", nghttp3_strerror(rv));
+    if (rv != 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_new: %s", nghttp3_strerror(rv));
     if (c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3, c->ep->lim.max_streams_bidi);
     if (ngtcp2_conn_open_uni_stream(c->qc, &ctrl, WT__H3_STREAM) != 0 ||
         ngtcp2_conn_open_uni_stream(c->qc, &qenc, WT__H3_STREAM) != 0 ||
         ngtcp2_conn_open_uni_stream(c->qc, &qdec, WT__H3_STREAM) != 0)
-        return wt__fail(&c->ep->log, WT_ERR_QUIC, "cannot open the HTTP/3 control streams");
+        return wt__cfail(c, -1, WT_ERR_QUIC, "cannot open the HTTP/3 control streams");
     if ((rv = nghttp3_conn_bind_control_stream(c->h3, ctrl)) != 0 ||
         (rv = nghttp3_conn_bind_qpack_streams(c->h3, qenc, qdec)) != 0)
-        return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3 bind: %s", nghttp3_strerror(rv));
+        return wt__cfail(c, -1, WT_ERR_H3, "nghttp3 bind: %s", nghttp3_strerror(rv));
     c->ctrl_id = ctrl;
     c->dirty = 1;
     return WT_OK;
@@ -297,8 +297,8 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
         n = (nghttp3_ssize)(len - WT__MIN(len, c->h3_rx_body));
     }
     if (n < 0) {
-        wt__log(&c->ep->log, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
-                nghttp3_strerror((int)n));
+        wt__clog(c, -1, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
+                 nghttp3_strerror((int)n));
         ngtcp2_ccerr_set_application_error(&c->ccerr, nghttp3_err_infer_quic_app_error_code((int)n), NULL, 0);
         wt__conn_fail(c, WT_ERR_H3, "HTTP/3 protocol error");
         return WT_ERR_H3;
@@ -315,7 +315,7 @@ static int wt__ctrl_tap(wt__conn *c, const uint8_t *data, size_t len) {
     size_t a, b, d;
     if (c->peer.seen) return WT_OK;
     if (c->peer_ctrl.len + len > 4096) {
-        wt__log(&c->ep->log, WT_LOG_WARN, "peer SETTINGS larger than 4 KiB: WebTransport settings ignored");
+        wt__clog(c, -1, WT_LOG_WARN, "peer SETTINGS larger than 4 KiB: WebTransport settings ignored");
         c->peer.seen = 1;
         wt__buf_free(&c->ep->alloc, &c->peer_ctrl);
         return WT_OK;
@@ -328,8 +328,8 @@ static int wt__ctrl_tap(wt__conn *c, const uint8_t *data, size_t len) {
     if (c->peer_ctrl.len - a - b - d < flen) return WT_OK;
     if (wt__settings_parse(c->peer_ctrl.data + a + b + d, (size_t)flen, &c->peer) != WT_OK) c->peer.seen = 1;
     wt__buf_free(&c->ep->alloc, &c->peer_ctrl);
-    wt__log(&c->ep->log, WT_LOG_DEBUG, "peer SETTINGS: webtransport draft02=%d enabled=%d datagram=%d max_sessions=%llu",
-            c->peer.wt_draft02, c->peer.wt_enabled, c->peer.datagram, (unsigned long long)c->peer.max_sessions);
+    wt__clog(c, -1, WT_LOG_DEBUG, "peer SETTINGS: webtransport draft02=%d enabled=%d datagram=%d max_sessions=%llu",
+             c->peer.wt_draft02, c->peer.wt_enabled, c->peer.datagram, (unsigned long long)c->peer.max_sessions);
     wt__conn_on_peer_settings(c);
     return WT_OK;
 }
@@ -422,8 +422,8 @@ int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_
     return wt__h3_read(c, stream_id, data, len, fin);
 refuse:
     /* HTTP/3 forbids server-initiated bidi streams other than WebTransport */
-    wt__log(&c->ep->log, WT_LOG_WARN, "server opened bidi stream %lld that is not WebTransport: reset",
-            (long long)stream_id);
+    wt__clog(c, -1, WT_LOG_WARN, "server opened bidi stream %lld that is not WebTransport: reset",
+             (long long)stream_id);
     ngtcp2_conn_set_stream_user_data(c->qc, stream_id, WT__DEAD_STREAM);
     ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_STREAM_CREATION_ERROR);
     wt__conn_consumed(c, stream_id, had + len);
@@ -447,7 +447,7 @@ int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n) {
         if (!n) return WT_OK;
     }
     rv = nghttp3_conn_add_ack_offset(c->h3, stream_id, n);
-    if (rv != 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_add_ack_offset: %s", nghttp3_strerror(rv));
+    if (rv != 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_add_ack_offset: %s", nghttp3_strerror(rv));
     return WT_OK;
 }
 
@@ -483,7 +483,7 @@ void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t a
 static void wt__h3_connect_aborted(wt__conn *c, int64_t stream_id) {
     wt_session *s = wt__session_find(c, (uint64_t)stream_id);
     if (s && s->state != WT__SESS_CLOSED) {
-        wt__log(&c->ep->log, WT_LOG_INFO, "session %lld: the peer reset its CONNECT stream", (long long)stream_id);
+        wt__clog(c, stream_id, WT_LOG_INFO, "session %lld: the peer reset its CONNECT stream", (long long)stream_id);
         wt__session_end(s, WT_ERR_CLOSED);
     }
 }
@@ -529,8 +529,8 @@ void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t a
         wt_session *s = wt__session_find(c, (uint64_t)stream_id);
         if (s) {
             s->send_stopped = 1;
-            wt__log(&c->ep->log, WT_LOG_DEBUG, "session %lld: the peer stopped our side of its CONNECT stream",
-                    (long long)stream_id);
+            wt__clog(c, stream_id, WT_LOG_DEBUG, "session %lld: the peer stopped our side of its CONNECT stream",
+                     (long long)stream_id);
         }
     }
 }
@@ -552,7 +552,7 @@ int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
         int64_t sid = -1;
         int fin = 0;
         nghttp3_ssize n = nghttp3_conn_writev_stream(c->h3, &sid, &fin, v, 16);
-        if (n < 0) return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_writev_stream: %s", nghttp3_strerror((int)n));
+        if (n < 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_writev_stream: %s", nghttp3_strerror((int)n));
         if (sid >= 0) {
             nghttp3_ssize i;
             tx->stream_id = sid;
@@ -569,7 +569,7 @@ int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
                     }
                     r = wt__settings_inject(flat, fl, c->ctrl_prefix, sizeof c->ctrl_prefix, &used, c->ep->server,
                                             c->ep->lim.max_sessions);
-                    if (r <= 0) return wt__fail(&c->ep->log, WT_ERR_H3, "cannot add WebTransport SETTINGS");
+                    if (r <= 0) return wt__cfail(c, -1, WT_ERR_H3, "cannot add WebTransport SETTINGS");
                     c->ctrl_prefix_len = (size_t)r;
                     c->ctrl_prefix_h3len = used;
                     c->ctrl_prefix_state = 1;

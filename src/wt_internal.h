@@ -65,6 +65,14 @@ int wt__fail(const wt_log *lg, int err, const char *fmt, ...) WT__PRINTF(3, 4);
 /* The same at another level: for failures that are a normal outcome (a full
    queue, an object the peer closed first), which the app also learns by event. */
 int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) WT__PRINTF(4, 5);
+/* The same for a connection's lines, tagged "[cid 1a2b3c4d s=4] " (its short
+   connection ID, the one in its qlog file name, and the session ID when sid
+   >= 0) so one connection's story can be picked out of a busy log. */
+struct wt__conn;
+void wt__clog(const struct wt__conn *c, int64_t sid, wt_log_level level, const char *fmt, ...) WT__PRINTF(4, 5);
+int wt__cfail(const struct wt__conn *c, int64_t sid, int err, const char *fmt, ...) WT__PRINTF(4, 5);
+int wt__cfail_at(const struct wt__conn *c, int64_t sid, wt_log_level level, int err, const char *fmt, ...)
+    WT__PRINTF(5, 6);
 
 /* ---- QUIC variable-length integers (RFC 9000 section 16) */
 #define WT__VARINT_MAX 0x3fffffffffffffffULL
@@ -304,6 +312,11 @@ struct wt__ep {
     uint16_t groups[WT__MAX_GROUPS];
     int ngroups;
     int key_shares;               /* client: shares for groups[0..key_shares) */
+    /* seeing inside (wt_trace.c) */
+    char *qlog_dir;               /* one qlog file per connection here; NULL: none */
+    int keylog_fd;                /* TLS secrets appended here; -1: none */
+    char *keylog_path;
+    int keylog_failed;            /* a write failed: logged once */
 };
 
 typedef struct wt__cid_slot {
@@ -374,6 +387,9 @@ struct wt__conn {
     ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
     size_t ncids, cids_cap;
     char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
+    ngtcp2_cid odcid;            /* the client's first DCID: names the connection */
+    char log_id[9];              /* its first 4 bytes in hex, for log lines */
+    struct wt__qlog *qlog;       /* NULL: no qlog (and no cost) */
     /* client */
     char *host;
     uint16_t port;
@@ -455,6 +471,51 @@ struct wt_stream {
     size_t hdr_len;
     void *user;
 };
+
+/* ---- tracing (wt_trace.c): qlog files, the TLS key log */
+#define WT__QLOG_BUF (64 * 1024)
+/* A connection's qlog file. Records gather in a fixed buffer that goes to
+   the file in one write() when half full, once a second while records come,
+   and at the end. A record that finds the buffer full (the file cannot take
+   more: a full disk, a pipe nobody reads) is dropped and counted, and the
+   count goes into the file and the log: memory never grows with a slow disk. */
+typedef struct wt__qlog {
+    wt__conn *conn;              /* its log and clock */
+    int fd;
+    uint8_t *buf;                /* WT__QLOG_BUF bytes */
+    size_t len;
+    uint64_t t0_ns;              /* ngtcp2's initial_ts: "time" 0 of every record */
+    uint64_t last_flush_ns;
+    uint64_t dropped, dropped_bytes, dropped_noted; /* records lost, and how many
+                                                       the file was told of */
+    int write_failed;            /* logged once */
+    char *path;
+} wt__qlog;
+/* Reads qlog_dir / tls_keylog (NULL: $QLOGDIR / $SSLKEYLOGFILE; "": off),
+   opens the key log with a loud warning. A value the config set that
+   cannot be used fails; one from the environment is logged and left off. */
+int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog);
+void wt__trace_free(wt__ep *ep);
+/* Names the connection after odcid (log_id) and opens its qlog file if the
+   endpoint keeps them; a file that cannot be opened is logged, not fatal. */
+void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid);
+/* ngtcp2's qlog writer (ngtcp2_settings.qlog_write), c as user data. */
+void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t len);
+wt__qlog *wt__qlog_new(wt__conn *c, int fd, const char *path);
+void wt__qlog_put(wt__qlog *q, const void *rec, size_t len);
+void wt__qlog_close(wt__conn *c);
+/* WebTransport events beside ngtcp2's, on ngtcp2's time base. Callers
+   check c->qlog first, so tracing off costs one test. */
+void wt__qlog_session(wt_session *s, const char *what, int status);     /* requested, accepted, refused */
+void wt__qlog_session_closed(wt_session *s, int error);
+void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len);
+void wt__qlog_stream(wt_stream *st, const char *what, const char *why);  /* attached, refused */
+void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len);
+/* Makes ssl append its secrets to the endpoint's key log (if any). */
+void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl);
+
+/* The session a stream's log lines name: -1 while it is unknown. */
+#define WT__ST_SID(st) ((st)->kind == WT__ST_CLASSIFY ? (int64_t)-1 : (int64_t)(st)->session_id)
 
 /* ---- loop (wt_loop.c) */
 /* The loop's clock (its wt_clock, or CLOCK_MONOTONIC), in nanoseconds. */

@@ -139,7 +139,7 @@ void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
     loop->evq_tail = NULL;
     while ((q = *pp) != NULL) {
         if (q->ev.session->conn == c) {
-            wt__log(&loop->log, WT_LOG_WARN, "connection freed with %s undelivered", wt_event_name(q->ev.type));
+            wt__clog(c, q->ev.session->id, WT_LOG_WARN, "connection freed with %s undelivered", wt_event_name(q->ev.type));
             *pp = q->next;
             wt__free(&loop->alloc, q);
         } else {
@@ -283,7 +283,9 @@ int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bi
     s = &ep->socks[ep->nsocks];
     memset(s, 0, sizeof *s);
     s->fd = fd;
-    s->gso = -1;
+    /* with a key log on someone is capturing: tcpdump sees a GSO batch on
+       loopback as one datagram, and Wireshark cannot split 1-RTT packets */
+    s->gso = ep->keylog_fd >= 0 ? 0 : -1;
     s->ep = ep;
     s->local_len = sizeof s->local;
     if (bind_it) {

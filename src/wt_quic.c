@@ -50,6 +50,7 @@ int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc
     uint32_t *o;
     size_t i;
     memset(ep, 0, sizeof *ep);
+    ep->keylog_fd = -1;
     ep->server = server;
     if (alloc) ep->alloc = *alloc;
     if (log) ep->log = *log;
@@ -234,8 +235,8 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
     WT__UNUSED(qc);
     if (wolfSSL_ALPN_GetProtocol(c->ssl, &alpn, &alpn_len) != WOLFSSL_SUCCESS || alpn_len != 2 ||
         memcmp(alpn, "h3", 2) != 0) {
-        wt__log(&c->ep->log, WT_LOG_WARN, "TLS handshake failed: the peer did not negotiate ALPN h3: we send alert 120 (%s)",
-                wt__tls_alert_name(120));
+        wt__clog(c, -1, WT_LOG_WARN, "TLS handshake failed: the peer did not negotiate ALPN h3: we send alert 120 (%s)",
+                 wt__tls_alert_name(120));
         /* an alert tells the peer why; a bare internal error would not */
         ngtcp2_ccerr_set_tls_alert(&c->ccerr, 120, NULL, 0);
         c->fail_error = WT_ERR_TLS;
@@ -252,17 +253,17 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
         wolfSSL_X509_free(peer);
         if (!ok) {
             c->fail_error = WT_ERR_CERT;
-            wt__log(&c->ep->log, WT_LOG_ERROR,
-                    "TLS handshake failed: the server certificate does not match the pinned SHA-256: "
-                    "we send alert 42 (%s)", wt__tls_alert_name(42));
+            wt__clog(c, -1, WT_LOG_ERROR,
+                     "TLS handshake failed: the server certificate does not match the pinned SHA-256: "
+                     "we send alert 42 (%s)", wt__tls_alert_name(42));
             ngtcp2_ccerr_set_tls_alert(&c->ccerr, 42, NULL, 0);
             return NGTCP2_ERR_CALLBACK_FAILURE;
         }
     }
     {
         const char *group = wolfSSL_get_curve_name(c->ssl);
-        wt__log(&c->ep->log, WT_LOG_DEBUG, "TLS handshake done: %s, key exchange %s", wolfSSL_get_cipher_name(c->ssl),
-                group ? group : "?");
+        wt__clog(c, -1, WT_LOG_DEBUG, "TLS handshake done: %s, key exchange %s", wolfSSL_get_cipher_name(c->ssl),
+                 group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
     wt__conn_not_half_open(c);
@@ -338,6 +339,7 @@ static int wt__cb_lost_datagram(ngtcp2_conn *qc, uint64_t dgram_id, void *user) 
     wt_session *s = dgram_id > (uint64_t)INT64_MAX ? NULL : wt__session_find((wt__conn *)user, dgram_id);
     WT__UNUSED(qc);
     if (s) s->dgram_stats.datagrams_lost++;
+    if (s && s->conn->qlog) wt__qlog_datagram(s->conn, s->id, "datagram_lost", 0);
     return 0;
 }
 
@@ -383,7 +385,7 @@ static void wt__ngtcp2_log(void *user, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    wt__log(&c->ep->log, WT_LOG_DEBUG, "ngtcp2: %s", line);
+    wt__clog(c, -1, WT_LOG_DEBUG, "ngtcp2: %s", line);
 }
 
 static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_params *tp, uint64_t now) {
@@ -460,7 +462,8 @@ static void wt__conn_free(wt__conn *c) {
     while (c->sessions) wt__session_free(c->sessions);
     wt__conn_free_graveyard(c);
     while (c->all_streams) wt__stream_free(c->all_streams); /* e.g. still classifying */
-    if (c->qc) ngtcp2_conn_del(c->qc);
+    if (c->qc) ngtcp2_conn_del(c->qc); /* its last qlog record closes the file */
+    wt__qlog_close(c);
     if (c->ssl) wolfSSL_free(c->ssl);
     wt__buf_free(&ep->alloc, &c->peer_ctrl);
     wt__free(&ep->alloc, c->close_pkt);
@@ -505,6 +508,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     }
     c->counted_half_open = 1;
     ep->nhalf_open++;
+    wt__trace_conn(c, odcid ? odcid : &hd->dcid);
     wt__settings(c, &s, &tp, now);
     tp.original_dcid = hd->dcid;
     tp.original_dcid_present = 1;
@@ -528,11 +532,15 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     tp.stateless_reset_token_present = 1;
     ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, ep->reset_secret,
                                                  sizeof ep->reset_secret, &scid);
+    if (c->qlog) {
+        s.qlog_write = wt__qlog_ngtcp2;
+        c->qlog->t0_ns = s.initial_ts;
+    }
     wt__callbacks(&cb, 1);
     wt__ngtcp2_path(c, &path, NULL, from, fromlen);
     rv = ngtcp2_conn_server_new(&c->qc, &hd->scid, &scid, &path, hd->version, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0) {
-        wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
+        wt__clog(c, -1, WT_LOG_ERROR, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
         wt__conn_free(c);
         return NULL;
     }
@@ -578,11 +586,16 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     dcid.datalen = 18;
     wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
     wc_RNG_GenerateBlock(&ep->rng, dcid.data, 18);
+    wt__trace_conn(c, &dcid);
+    if (c->qlog) {
+        s.qlog_write = wt__qlog_ngtcp2;
+        c->qlog->t0_ns = s.initial_ts;
+    }
     wt__callbacks(&cb, 0);
     wt__ngtcp2_path(c, &path, NULL, to, tolen);
     rv = ngtcp2_conn_client_new(&c->qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0 || !c->host) {
-        wt__log(&ep->log, WT_LOG_ERROR, "ngtcp2_conn_client_new: %s", rv ? ngtcp2_strerror(rv) : "out of memory");
+        wt__clog(c, -1, WT_LOG_ERROR, "ngtcp2_conn_client_new: %s", rv ? ngtcp2_strerror(rv) : "out of memory");
         wt__conn_free(c);
         return NULL;
     }
@@ -645,17 +658,17 @@ static int wt__conn_peer_closed(wt__conn *c) {
     }
     if (e->type == NGTCP2_CCERR_TYPE_TRANSPORT && (e->error_code & ~(uint64_t)0xff) == NGTCP2_CRYPTO_ERROR) {
         uint8_t alert = (uint8_t)(e->error_code & 0xff);
-        wt__log(&c->ep->log, WT_LOG_WARN, "TLS %s: the %s sent alert %u (%s)%s", hs ? "handshake failed" : "failed",
-                peer, alert, wt__tls_alert_name(alert), why);
+        wt__clog(c, -1, WT_LOG_WARN, "TLS %s: the %s sent alert %u (%s)%s", hs ? "handshake failed" : "failed",
+                 peer, alert, wt__tls_alert_name(alert), why);
         return WT_ERR_TLS;
     }
     if (e->type == NGTCP2_CCERR_TYPE_TRANSPORT && (hs || e->error_code != NGTCP2_NO_ERROR))
-        wt__log(&c->ep->log, hs ? WT_LOG_WARN : WT_LOG_INFO, "the %s closed the connection%s: %s (0x%llx)%s", peer,
-                hs ? " during the handshake" : "", wt__transport_error_name(e->error_code),
-                (unsigned long long)e->error_code, why);
+        wt__clog(c, -1, hs ? WT_LOG_WARN : WT_LOG_INFO, "the %s closed the connection%s: %s (0x%llx)%s", peer,
+                 hs ? " during the handshake" : "", wt__transport_error_name(e->error_code),
+                 (unsigned long long)e->error_code, why);
     else if (hs)
-        wt__log(&c->ep->log, WT_LOG_WARN, "the %s closed the connection during the handshake: application error 0x%llx%s",
-                peer, (unsigned long long)e->error_code, why);
+        wt__clog(c, -1, WT_LOG_WARN, "the %s closed the connection during the handshake: application error 0x%llx%s",
+                 peer, (unsigned long long)e->error_code, why);
     return WT_ERR_CLOSED;
 }
 
@@ -680,9 +693,9 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
         uint8_t alert = ngtcp2_conn_get_tls_alert(c->qc);
         int err = wolfSSL_get_error(c->ssl, 0);
         if (!alert) alert = 80; /* wolfSSL named none: internal_error, not close_notify */
-        wt__log(&c->ep->log, WT_LOG_WARN, "TLS %s: %s (wolfSSL error %d): we send alert %u (%s)",
-                c->state == WT__CONN_HANDSHAKE ? "handshake failed" : "failed",
-                wolfSSL_ERR_reason_error_string((unsigned long)err), err, alert, wt__tls_alert_name(alert));
+        wt__clog(c, -1, WT_LOG_WARN, "TLS %s: %s (wolfSSL error %d): we send alert %u (%s)",
+                 c->state == WT__CONN_HANDSHAKE ? "handshake failed" : "failed",
+                 wolfSSL_ERR_reason_error_string((unsigned long)err), err, alert, wt__tls_alert_name(alert));
         ngtcp2_ccerr_set_tls_alert(&c->ccerr, alert, NULL, 0);
         wt__conn_abort(c, WT_ERR_TLS);
         break;
@@ -914,6 +927,8 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
     wt_session *s = wt__dgram_session(c, d);
     if (s && sent) s->dgram_stats.datagrams_sent++;
     else if (s) s->dgram_stats.datagrams_dropped++;
+    if (s && c->qlog) wt__qlog_datagram(c, s->id, sent ? "datagram_sent" : "datagram_dropped",
+                                      d->len - wt__varint_len((uint64_t)s->id / 4));
     c->dq_head = d->next;
     if (!c->dq_head) c->dq_tail = NULL;
     c->dq_len--;
@@ -958,8 +973,8 @@ int wt__conn_write(wt__conn *c) {
             return WT_ERR_H3;
         }
         while (tx.stream_id < 0 && open && dgram_ok && c->dq_head && c->dq_head->len > wt__dgram_room(c)) {
-            wt__log(&c->ep->log, WT_LOG_WARN, "datagram of %zu bytes does not fit this path: dropped",
-                    c->dq_head->len);
+            wt__clog(c, -1, WT_LOG_WARN, "datagram of %zu bytes does not fit this path: dropped",
+                     c->dq_head->len);
             wt__dgram_pop(c, 0);
         }
         if (tx.stream_id < 0 && open && dgram_ok && c->dq_head && (dgram_turn || !streams_ok || !c->send_head)) {
@@ -976,7 +991,7 @@ int wt__conn_write(wt__conn *c) {
             }
             if (accepted) wt__dgram_pop(c, 1);
             if (n == NGTCP2_ERR_INVALID_ARGUMENT || n == NGTCP2_ERR_INVALID_STATE) {
-                wt__log(&c->ep->log, WT_LOG_WARN, "datagram refused by the peer's limits: dropped");
+                wt__clog(c, -1, WT_LOG_WARN, "datagram refused by the peer's limits: dropped");
                 if (!accepted) wt__dgram_pop(c, 0);
                 continue;
             }
@@ -1078,7 +1093,7 @@ static void wt__conn_abort(wt__conn *c, int liberr) {
 
 void wt__conn_fail(wt__conn *c, int liberr, const char *why) {
     if (c->state >= WT__CONN_CLOSING) return;
-    wt__log(&c->ep->log, WT_LOG_WARN, "connection closed: %s (%s)", why, wt_strerror(liberr));
+    wt__clog(c, -1, WT_LOG_WARN, "connection closed: %s (%s)", why, wt_strerror(liberr));
     wt__conn_abort(c, liberr);
 }
 
@@ -1181,28 +1196,28 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             /* only a peer that said nothing ends here: a closing peer's
                CONNECTION_CLOSE (a TLS alert, say) ended it sooner */
             if (ep->server)
-                wt__log(&ep->log, WT_LOG_INFO, "handshake timed out: the client went quiet");
+                wt__clog(c, -1, WT_LOG_INFO, "handshake timed out: the client went quiet");
             else if (c->heard)
-                wt__log(&ep->log, WT_LOG_WARN, "handshake timed out after %u ms: %s:%u answered but did not finish",
-                        (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
+                wt__clog(c, -1, WT_LOG_WARN, "handshake timed out after %u ms: %s:%u answered but did not finish",
+                         (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
             else
-                wt__log(&ep->log, WT_LOG_WARN,
-                        "handshake timed out after %u ms: no answer from %s:%u (nothing listening, or UDP blocked?)",
-                        (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
+                wt__clog(c, -1, WT_LOG_WARN,
+                         "handshake timed out after %u ms: no answer from %s:%u (nothing listening, or UDP blocked?)",
+                         (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             c->state = WT__CONN_DEAD;
         }
         if (c->state == WT__CONN_OPEN && !c->session_seen && now_ms >= c->deadline_ms) {
             /* QUIC is up but no session was asked for (server) or answered
                (client) in time: the slot goes back */
-            wt__log(&ep->log, WT_LOG_INFO, "no WebTransport session within handshake_timeout_ms: closing");
+            wt__clog(c, -1, WT_LOG_INFO, "no WebTransport session within handshake_timeout_ms: closing");
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             wt__conn_close(c, WT__H3_NO_ERROR, "no session");
         }
         if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->qc) <= now_ns) {
             int rv = ngtcp2_conn_handle_expiry(c->qc, now_ns);
             if (rv == NGTCP2_ERR_IDLE_CLOSE) {
-                wt__log(&ep->log, WT_LOG_INFO, "connection idle: closed");
+                wt__clog(c, -1, WT_LOG_INFO, "connection idle: closed");
                 wt__conn_end_sessions(c, WT_ERR_TIMEOUT);
                 c->state = WT__CONN_DEAD;
             } else if (rv != 0) {
@@ -1240,6 +1255,7 @@ void wt__ep_free(wt__ep *ep) {
     ep->cids = NULL;
     if (ep->rng_ready) wc_FreeRng(&ep->rng);
     ep->rng_ready = 0;
+    wt__trace_free(ep);
     if (ep->loop) wt__loop_remove_ep(ep->loop, ep);
     if (ep->owns_loop) wt_loop_destroy(ep->loop);
     ep->loop = NULL;

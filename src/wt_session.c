@@ -89,7 +89,7 @@ static void wt__session_free_fields(wt_session *s) {
 wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     wt_session *s = (wt_session *)wt__calloc(&c->ep->alloc, sizeof *s);
     if (!s) {
-        wt__log(&c->ep->log, WT_LOG_ERROR, "out of memory for a session");
+        wt__clog(c, id, WT_LOG_ERROR, "out of memory for a session");
         return NULL;
     }
     s->conn = c;
@@ -168,6 +168,7 @@ static int wt__session_respond(wt_session *s, int status) {
     char code[8];
     size_t i;
     int rv, ok = status >= 200 && status < 300;
+    if (s->conn->qlog) wt__qlog_session(s, ok ? "session_accepted" : "session_refused", status);
     s->conn->session_seen = 1; /* answered, one way or the other */
     s->responded = 1;
     s->status = status;
@@ -181,8 +182,8 @@ static int wt__session_respond(wt_session *s, int status) {
     nv = rv == WT_OK ? (nghttp3_nv *)wt__alloc(a, out.n * sizeof *nv) : NULL;
     if (!nv) {
         wt__hdrs_free(a, &out);
-        return wt__fail(&s->conn->ep->log, WT_ERR_NOMEM, "session %lld: out of memory for the response",
-                        (long long)s->id);
+        return wt__cfail(s->conn, s->id, WT_ERR_NOMEM, "session %lld: out of memory for the response",
+                         (long long)s->id);
     }
     wt__hdrs_free(a, &s->resp);
     s->resp = out;
@@ -199,7 +200,7 @@ static int wt__session_respond(wt_session *s, int status) {
     }
     wt__free(a, nv);
     s->conn->dirty = 1;
-    if (rv != 0) return wt__fail(&s->conn->ep->log, WT_ERR_H3, "nghttp3_conn_submit_response: %s", nghttp3_strerror(rv));
+    if (rv != 0) return wt__cfail(s->conn, s->id, WT_ERR_H3, "nghttp3_conn_submit_response: %s", nghttp3_strerror(rv));
     return WT_OK;
 }
 
@@ -249,15 +250,16 @@ static void wt__session_on_request(wt_session *s, int fin) {
     wt__ep *ep = c->ep;
     int is_wt = s->method && !strcmp(s->method, "CONNECT") && s->protocol &&
                 (!strcmp(s->protocol, "webtransport") || !strcmp(s->protocol, "webtransport-h3"));
+    if (c->qlog) wt__qlog_session(s, "session_requested", 0);
     if (s->bad_headers || !is_wt || fin || !s->path || !s->authority) {
-        wt__log(&ep->log, WT_LOG_INFO, "refusing request on stream %lld: %s", (long long)s->id,
-                s->bad_headers ? "headers over the limit" : "not a WebTransport CONNECT");
+        wt__clog(c, s->id, WT_LOG_INFO, "refusing request on stream %lld: %s", (long long)s->id,
+                 s->bad_headers ? "headers over the limit" : "not a WebTransport CONNECT");
         wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
     if (c->nsessions >= ep->lim.max_sessions || c->goaway || ep->closing_all) {
-        wt__log(&ep->log, WT_LOG_INFO, "refusing session on %s: %s", s->path,
-                ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
+        wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: %s", s->path,
+                 ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
         wt__session_refuse(s, 429);
         return;
     }
@@ -299,8 +301,8 @@ void wt__session_on_headers_done(wt_session *s, int fin) {
     }
     if (s->state != WT__SESS_CONNECTING) return;
     if (s->bad_headers) {
-        wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %s: response headers over max_header_bytes (or no memory)",
-                s->path ? s->path : "");
+        wt__clog(s->conn, s->id, WT_LOG_WARN, "session %s: response headers over max_header_bytes (or no memory)",
+                 s->path ? s->path : "");
         s->conn->session_seen = 1;
         ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_REQUEST_CANCELLED);
         wt__session_end(s, s->bad_headers);
@@ -308,11 +310,13 @@ void wt__session_on_headers_done(wt_session *s, int fin) {
     }
     if (s->status >= 100 && s->status < 200) return; /* interim response */
     if (s->status >= 200 && s->status < 300 && !fin) {
+        if (s->conn->qlog) wt__qlog_session(s, "session_accepted", s->status);
         wt__session_opened(s);
         return;
     }
-    wt__log(&s->conn->ep->log, WT_LOG_INFO, "server refused session %s with status %d", s->path ? s->path : "",
-            s->status);
+    if (s->conn->qlog) wt__qlog_session(s, "session_refused", s->status);
+    wt__clog(s->conn, s->id, WT_LOG_INFO, "server refused session %s with status %d", s->path ? s->path : "",
+             s->status);
     s->conn->session_seen = 1;
     s->cap_fin = 1;
     nghttp3_conn_resume_stream(s->conn->h3, s->id);
@@ -329,7 +333,9 @@ static int wt__session_on_capsule(void *ctx, const wt__capsule *c) {
         s->close_reason_len = c->len - 4;
         memcpy(s->close_reason, c->value + 4, s->close_reason_len);
         s->close_reason[s->close_reason_len] = 0;
+        if (s->conn->qlog) wt__qlog_capsule(s, 0, c->type, s->close_code, s->close_reason, s->close_reason_len);
     } else if (c->type == WT__CAPSULE_DRAIN) {
+        if (s->conn->qlog) wt__qlog_capsule(s, 0, c->type, 0, NULL, 0);
         wt__session_on_drain(s);
     }
     return WT_OK;
@@ -349,8 +355,8 @@ void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     if (s->state == WT__SESS_CLOSED || s->close_received) return; /* nothing may follow a CLOSE capsule */
     rv = wt__capsule_feed(&s->cap_rx, p, n, wt__session_on_capsule, s);
     if (rv != WT_OK) {
-        wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %lld: bad capsule (%s): closing its stream",
-                (long long)s->id, wt_strerror(rv));
+        wt__clog(s->conn, s->id, WT_LOG_WARN, "session %lld: bad capsule (%s): closing its stream",
+                 (long long)s->id, wt_strerror(rv));
         ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
         wt__session_end(s, WT_ERR_PROTOCOL);
     }
@@ -382,6 +388,7 @@ void wt__session_end(wt_session *s, int error) {
     int was_open = s->state == WT__SESS_OPEN || s->state == WT__SESS_CLOSING;
     if (s->state == WT__SESS_CLOSED) return;
     s->state = WT__SESS_CLOSED;
+    if (c->qlog) wt__qlog_session_closed(s, error);
     if (was_open && c->nsessions > 0 && --c->nsessions == 0) wt__conn_keepalive(c);
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
@@ -467,7 +474,7 @@ int wt__session_submit_request(wt_session *s) {
     int rv;
     /* s->req holds the whole request, built by wt_client_connect */
     nv = (nghttp3_nv *)wt__alloc(&c->ep->alloc, s->req.n * sizeof *nv);
-    if (!nv) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "out of memory for a request");
+    if (!nv) return wt__cfail(c, -1, WT_ERR_NOMEM, "out of memory for a request");
     for (i = 0; i < s->req.n; i++) {
         nv[i].name = (const uint8_t *)s->req.kv[2 * i], nv[i].namelen = strlen(s->req.kv[2 * i]);
         nv[i].value = (const uint8_t *)s->req.kv[2 * i + 1], nv[i].valuelen = strlen(s->req.kv[2 * i + 1]);
@@ -476,16 +483,17 @@ int wt__session_submit_request(wt_session *s) {
     rv = ngtcp2_conn_open_bidi_stream(c->qc, &sid, NULL);
     if (rv != 0) {
         wt__free(&c->ep->alloc, nv);
-        return wt__fail(&c->ep->log, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
+        return wt__cfail(c, s->id, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
     }
     s->id = sid;
+    if (c->qlog) wt__qlog_session(s, "session_requested", 0);
     rv = nghttp3_conn_submit_request(c->h3, sid, nv, s->req.n, &wt__capsule_reader_def, s);
     wt__free(&c->ep->alloc, nv);
     if (rv != 0) {
         /* nghttp3 does not know the stream: close it, nothing points here */
         ngtcp2_conn_shutdown_stream(c->qc, 0, sid, WT__H3_REQUEST_CANCELLED);
         s->connect_closed = 1;
-        return wt__fail(&c->ep->log, WT_ERR_H3, "nghttp3_conn_submit_request: %s", nghttp3_strerror(rv));
+        return wt__cfail(c, s->id, WT_ERR_H3, "nghttp3_conn_submit_request: %s", nghttp3_strerror(rv));
     }
     c->dirty = 1;
     return WT_OK;
@@ -498,7 +506,7 @@ void wt__conn_on_peer_settings(wt__conn *c) {
     for (s = c->sessions; s; s = s->next) {
         if (s->state != WT__SESS_CONNECTING || s->id >= 0) continue;
         if (!(c->peer.wt_draft02 || c->peer.wt_enabled) || !c->peer.connect) {
-            wt__log(&c->ep->log, WT_LOG_ERROR, "server does not offer WebTransport (no SETTINGS for it)");
+            wt__clog(c, s->id, WT_LOG_ERROR, "server does not offer WebTransport (no SETTINGS for it)");
             wt__session_end(s, WT_ERR_PROTOCOL);
             continue;
         }
@@ -529,7 +537,7 @@ const char *wt_session_response_header(const wt_session *s, const char *name) {
 
 static int wt__hdrs_at(const wt_session *s, const wt__hdrs *h, size_t i, const char **name, const char **value) {
     if (i >= h->n)
-        return wt__fail_at(&s->conn->ep->log, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "header list: no field %zu", i);
+        return wt__cfail_at(s->conn, s->id, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "header list: no field %zu", i);
     if (name) *name = h->kv[2 * i];
     if (value) *value = h->kv[2 * i + 1];
     return WT_OK;
@@ -566,7 +574,7 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
 static int wt__session_answering(wt_session *s, const char *what) {
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "%s: no session", what);
     if (!s->server || s->state != WT__SESS_REQUESTED)
-        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
+        return wt__cfail(s->conn, s->id, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
     return WT_OK;
 }
 
@@ -575,7 +583,7 @@ int wt_session_accept(wt_session *s, int status) {
     if (rv) return rv;
     if (status == 0) status = 200;
     if (status < 200 || status > 299)
-        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_accept: status %d is not 200-299", status);
+        return wt__cfail(s->conn, s->id, WT_ERR_INVALID, "wt_session_accept: status %d is not 200-299", status);
     s->accept_status = status;
     s->reject_status = 0;
     return WT_OK;
@@ -585,7 +593,7 @@ int wt_session_reject(wt_session *s, int status) {
     int rv = wt__session_answering(s, "wt_session_reject");
     if (rv) return rv;
     if (status < 300 || status > 599)
-        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_reject: status %d is not 300-599", status);
+        return wt__cfail(s->conn, s->id, WT_ERR_INVALID, "wt_session_reject: status %d is not 300-599", status);
     s->reject_status = status;
     return WT_OK;
 }
@@ -606,9 +614,9 @@ int wt_session_add_response_header(wt_session *s, const char *name, const char *
     int rv = wt__session_answering(s, "wt_session_add_response_header");
     if (rv) return rv;
     if (!name || !value || !wt__field_ok(name, value))
-        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID,
-                        "wt_session_add_response_header: \"%s\" is not a lower-case field name with a one-line value",
-                        name ? name : "(null)");
+        return wt__cfail(s->conn, s->id, WT_ERR_INVALID,
+                         "wt_session_add_response_header: \"%s\" is not a lower-case field name with a one-line value",
+                         name ? name : "(null)");
     {
         /* set by wt.h, or connection-specific fields HTTP/3 forbids (RFC 9114
            4.2); a CONNECT response has no content-length */
@@ -618,13 +626,13 @@ int wt_session_add_response_header(wt_session *s, const char *name, const char *
         size_t i;
         for (i = 0; i < WT__COUNTOF(banned); i++)
             if (!strcmp(name, banned[i]))
-                return wt__fail(&s->conn->ep->log, WT_ERR_INVALID,
-                                "wt_session_add_response_header: %s is not allowed in a WebTransport response", name);
+                return wt__cfail(s->conn, s->id, WT_ERR_INVALID,
+                                 "wt_session_add_response_header: %s is not allowed in a WebTransport response", name);
     }
     rv = wt__hdrs_add(&s->conn->ep->alloc, &s->resp, name, strlen(name), value, strlen(value),
                       s->conn->ep->lim.max_header_bytes);
-    if (rv) return wt__fail(&s->conn->ep->log, rv, "wt_session_add_response_header: %s",
-                            rv == WT_ERR_LIMIT ? "over max_header_bytes" : "out of memory");
+    if (rv) return wt__cfail(s->conn, s->id, rv, "wt_session_add_response_header: %s",
+                             rv == WT_ERR_LIMIT ? "over max_header_bytes" : "out of memory");
     return WT_OK;
 }
 
@@ -632,14 +640,14 @@ int wt_session_close_connection(wt_session *s, uint64_t h3_code, const char *rea
     size_t rlen = reason ? strlen(reason) : 0;
     if (!s) return WT_ERR_INVALID;
     if (h3_code > WT__VARINT_MAX)
-        return wt__fail(&s->conn->ep->log, WT_ERR_INVALID, "wt_session_close_connection: code above 2^62-1");
+        return wt__cfail(s->conn, s->id, WT_ERR_INVALID, "wt_session_close_connection: code above 2^62-1");
     if (rlen > WT__REASON_MAX)
-        return wt__fail(&s->conn->ep->log, WT_ERR_TOO_BIG, "wt_session_close_connection: reason of %zu bytes (1024 at most)",
-                        rlen);
+        return wt__cfail(s->conn, s->id, WT_ERR_TOO_BIG, "wt_session_close_connection: reason of %zu bytes (1024 at most)",
+                         rlen);
     if (s->conn->state >= WT__CONN_CLOSING || !s->conn->qc)
-        return wt__fail(&s->conn->ep->log, WT_ERR_CLOSED, "wt_session_close_connection: the connection is closing already");
-    wt__log(&s->conn->ep->log, WT_LOG_INFO, "closing the connection of session %lld with HTTP/3 code 0x%llx",
-            (long long)s->id, (unsigned long long)h3_code);
+        return wt__cfail(s->conn, s->id, WT_ERR_CLOSED, "wt_session_close_connection: the connection is closing already");
+    wt__clog(s->conn, s->id, WT_LOG_INFO, "closing the connection of session %lld with HTTP/3 code 0x%llx",
+             (long long)s->id, (unsigned long long)h3_code);
     wt__conn_close(s->conn, h3_code, reason ? reason : "");
     return WT_OK;
 }
@@ -652,17 +660,18 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_close: no session");
     c = s->conn;
     if (rlen > WT__REASON_MAX)
-        return wt__fail(&c->ep->log, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
+        return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "wt_session_close: reason of %zu bytes (1024 at most)", rlen);
     if (s->state == WT__SESS_CLOSED)
-        return wt__fail_at(&c->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_close: closed already");
+        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_close: closed already");
     if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
     if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed && !s->send_stopped) {
         n = wt__capsule_close(cap, code, reason, rlen);
         if ((rv = wt__sendbuf_append(&c->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
-            return wt__fail(&c->ep->log, rv, "wt_session_close: out of memory");
+            return wt__cfail(c, s->id, rv, "wt_session_close: out of memory");
         s->cap_fin = 1;
         nghttp3_conn_resume_stream(c->h3, s->id);
         c->dirty = 1;
+        if (c->qlog) wt__qlog_capsule(s, 1, WT__CAPSULE_CLOSE, code, reason, rlen);
     }
     s->local_code = code;
     memcpy(s->local_reason_buf, reason ? reason : "", rlen);
@@ -679,13 +688,14 @@ int wt_session_drain(wt_session *s) {
     int rv;
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_drain: no session");
     if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin || s->send_stopped)
-        return wt__fail(&s->conn->ep->log, WT_ERR_STATE, "wt_session_drain: the session is not open for sending");
+        return wt__cfail(s->conn, s->id, WT_ERR_STATE, "wt_session_drain: the session is not open for sending");
     n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
     n += wt__varint_put(cap + n, 0);
     if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
-        return wt__fail(&s->conn->ep->log, rv, "wt_session_drain: out of memory");
+        return wt__cfail(s->conn, s->id, rv, "wt_session_drain: out of memory");
     nghttp3_conn_resume_stream(s->conn->h3, s->id);
     s->conn->dirty = 1;
+    if (s->conn->qlog) wt__qlog_capsule(s, 1, WT__CAPSULE_DRAIN, 0, NULL, 0);
     return WT_OK;
 }
 

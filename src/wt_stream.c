@@ -5,7 +5,7 @@
 wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
     wt_stream *st = (wt_stream *)wt__calloc(&c->ep->alloc, sizeof *st);
     if (!st) {
-        wt__log(&c->ep->log, WT_LOG_ERROR, "out of memory for a stream");
+        wt__clog(c, -1, WT_LOG_ERROR, "out of memory for a stream");
         return NULL;
     }
     st->conn = c;
@@ -171,12 +171,14 @@ void wt__stream_attach(wt_stream *st, wt_session *s) {
     st->kind = WT__ST_WT;
     st->sess = s;
     wt__stream_link(&s->streams, st);
+    if (st->conn->qlog) wt__qlog_stream(st, "stream_attached", NULL);
 }
 
 static void wt__stream_refuse(wt_stream *st, uint64_t h3code, const char *why) {
     wt__conn *c = st->conn;
-    wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld for session %llu refused: %s", (long long)st->id,
-            (unsigned long long)st->session_id, why);
+    wt__clog(c, WT__ST_SID(st), WT_LOG_INFO, "stream %lld for session %llu refused: %s", (long long)st->id,
+             (unsigned long long)st->session_id, why);
+    if (c->qlog) wt__qlog_stream(st, "stream_refused", why);
     wt__stream_gone(st, h3code);
 }
 
@@ -304,8 +306,8 @@ static void wt__stream_deliver_held(wt_stream *st) {
 static void wt__stream_read_all_over(wt_stream *st, const uint8_t *data, size_t len) {
     wt__conn *c = st->conn;
     size_t fit = st->rx.len < st->read_all_limit ? st->read_all_limit - st->rx.len : 0;
-    wt__log(&c->ep->log, WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
-            (long long)st->id, st->read_all_limit);
+    wt__clog(c, WT__ST_SID(st), WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
+             (long long)st->id, st->read_all_limit);
     if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, wt_code_to_h3(0));
     st->stop_sent = 1;
     st->read_all = 0;
@@ -514,15 +516,15 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_open_stream: no session");
     c = s->conn;
     if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
-        return wt__fail(&c->ep->log, WT_ERR_STATE, "wt_session_open_stream: session not open");
+        return wt__cfail(c, s->id, WT_ERR_STATE, "wt_session_open_stream: session not open");
     st = wt__stream_new(c, -1, bidi, 1);
-    if (!st) return wt__fail(&c->ep->log, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
+    if (!st) return wt__cfail(c, s->id, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
     rv = bidi ? ngtcp2_conn_open_bidi_stream(c->qc, &id, st) : ngtcp2_conn_open_uni_stream(c->qc, &id, st);
     if (rv != 0) {
         wt__stream_free(st);
         if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED)
-            return wt__fail(&c->ep->log, WT_ERR_LIMIT, "wt_session_open_stream: the peer's stream limit is reached");
-        return wt__fail(&c->ep->log, WT_ERR_QUIC, "ngtcp2_conn_open_stream: %s", ngtcp2_strerror(rv));
+            return wt__cfail(c, s->id, WT_ERR_LIMIT, "wt_session_open_stream: the peer's stream limit is reached");
+        return wt__cfail(c, s->id, WT_ERR_QUIC, "ngtcp2_conn_open_stream: %s", ngtcp2_strerror(rv));
     }
     st->id = id;
     st->session_id = (uint64_t)s->id;
@@ -534,7 +536,7 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
         ngtcp2_conn_shutdown_stream(c->qc, 0, id, WT__H3_INTERNAL_ERROR);
         ngtcp2_conn_set_stream_user_data(c->qc, id, wt__dead_stream_marker());
         wt__stream_free(st);
-        return wt__fail(&c->ep->log, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
+        return wt__cfail(c, s->id, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
     }
     wt__stream_attach(st, s);
     st->open_delivered = 1;
@@ -556,16 +558,16 @@ size_t wt_stream_send_buffered(const wt_stream *st) { return st ? st->tx.stored 
 static int wt__stream_can_send(wt_stream *st, const char *what) {
     if (!st) return wt__fail(NULL, WT_ERR_INVALID, "%s: no stream", what);
     if (st->closed || !st->sess)
-        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "%s: stream %lld is closed", what,
-                           (long long)st->id);
+        return wt__cfail_at(st->conn, WT__ST_SID(st), WT_LOG_DEBUG, WT_ERR_CLOSED, "%s: stream %lld is closed", what,
+                            (long long)st->id);
     if (!st->bidi && !st->local)
-        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "%s: stream %lld is the peer's unidirectional stream", what,
-                        (long long)st->id);
+        return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_STATE, "%s: stream %lld is the peer's unidirectional stream", what,
+                         (long long)st->id);
     if (st->fin_queued || st->reset_sent || st->transport_closed)
-        return wt__fail(&st->conn->ep->log, WT_ERR_CLOSED, "%s: stream %lld already finished or reset", what,
-                        (long long)st->id);
+        return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_CLOSED, "%s: stream %lld already finished or reset", what,
+                         (long long)st->id);
     if (st->conn->state != WT__CONN_OPEN)
-        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "%s: the connection is closing", what);
+        return wt__cfail_at(st->conn, WT__ST_SID(st), WT_LOG_DEBUG, WT_ERR_CLOSED, "%s: the connection is closing", what);
     return WT_OK;
 }
 
@@ -574,12 +576,12 @@ int wt_stream_write(wt_stream *st, const void *data, size_t len) {
     int by_budget = 0;
     int rv = wt__stream_can_send(st, "wt_stream_write");
     if (rv) return rv;
-    if (!data && len) return wt__fail(&st->conn->ep->log, WT_ERR_INVALID, "wt_stream_write: no data");
+    if (!data && len) return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write: no data");
     room = wt__stream_room(st, &by_budget);
     take = WT__MIN(len, room);
     if (take > INT32_MAX) take = INT32_MAX;
     if (take && (rv = wt__sendbuf_append(&st->conn->ep->alloc, &st->tx, data, take)) != WT_OK)
-        return wt__fail(&st->conn->ep->log, rv, "wt_stream_write: out of memory");
+        return wt__cfail(st->conn, WT__ST_SID(st), rv, "wt_stream_write: out of memory");
     wt__stream_budget(st, take, 0);
     if (take < len) {
         st->want_writable = 1;
@@ -610,12 +612,12 @@ int wt_stream_reset(wt_stream *st, uint32_t code) {
 int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
     if (!st) return wt__fail(NULL, WT_ERR_INVALID, "wt_stream_stop_sending: no stream");
     if (st->closed || !st->sess)
-        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_stop_sending: stream closed");
+        return wt__cfail_at(st->conn, WT__ST_SID(st), WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_stop_sending: stream closed");
     if (!st->bidi && st->local)
-        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_stop_sending: our own unidirectional stream");
+        return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_STATE, "wt_stream_stop_sending: our own unidirectional stream");
     if (st->read_done || st->stop_sent)
-        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED,
-                           "wt_stream_stop_sending: nothing left to read");
+        return wt__cfail_at(st->conn, WT__ST_SID(st), WT_LOG_DEBUG, WT_ERR_CLOSED,
+                            "wt_stream_stop_sending: nothing left to read");
     st->stop_sent = 1;
     st->read_done = 1;
     if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(st->conn->qc, 0, st->id, wt_code_to_h3(code));
@@ -629,9 +631,9 @@ int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
 int wt_stream_pause(wt_stream *st, int paused) {
     if (!st) return wt__fail(NULL, WT_ERR_INVALID, "wt_stream_pause: no stream");
     if (st->closed)
-        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_pause: stream closed");
+        return wt__cfail_at(st->conn, WT__ST_SID(st), WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_pause: stream closed");
     if (st->read_all)
-        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_pause: the stream is read whole (read_all)");
+        return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_STATE, "wt_stream_pause: the stream is read whole (read_all)");
     if (paused) {
         st->paused = 1;
         return WT_OK;
@@ -647,11 +649,11 @@ int wt_stream_read_all(wt_stream *st, size_t limit) {
     if (!st || !limit)
         return wt__fail(st ? &st->conn->ep->log : NULL, WT_ERR_INVALID, "wt_stream_read_all: no stream or limit 0");
     if (st->closed)
-        return wt__fail_at(&st->conn->ep->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_read_all: stream closed");
+        return wt__cfail_at(st->conn, WT__ST_SID(st), WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_stream_read_all: stream closed");
     if (st->read_done)
-        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_read_all: the stream was read already");
+        return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_STATE, "wt_stream_read_all: the stream was read already");
     if (st->bidi == 0 && st->local)
-        return wt__fail(&st->conn->ep->log, WT_ERR_STATE, "wt_stream_read_all: our own unidirectional stream");
+        return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_STATE, "wt_stream_read_all: our own unidirectional stream");
     st->read_all = 1;
     st->read_all_limit = limit;
     if (st->paused) {

@@ -160,6 +160,7 @@ WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
         wt__log(&ep->log, WT_LOG_ERROR, "wolfSSL_new failed");
         return NULL;
     }
+    wt__keylog_attach(ep, ssl);
     if (ep->server) {
         wolfSSL_set_accept_state(ssl);
         /* wolfSSL without OPENSSL_ALL never calls an ALPN select callback */

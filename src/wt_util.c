@@ -68,11 +68,16 @@ static void wt__log_stderr(wt_log_level level, const char *msg, void *user) {
     fprintf(stderr, "wt: %s: %s\n", names[level <= WT_LOG_DEBUG ? level : 0], msg);
 }
 
-static void wt__vlog(const wt_log *lg, wt_log_level level, const char *fmt, va_list ap) {
+/* c: tag the line with the connection (and session sid >= 0), or NULL. */
+static void wt__vlog(const wt_log *lg, const wt__conn *c, int64_t sid, wt_log_level level, const char *fmt,
+                     va_list ap) {
     wt_log_level max = (lg && lg->level) ? lg->level : WT_LOG_WARN;
-    char msg[512];
+    char msg[560];
+    int n = 0;
     if (level > max) return;
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (c && c->log_id[0] && sid >= 0) n = snprintf(msg, sizeof msg, "[cid %s s=%lld] ", c->log_id, (long long)sid);
+    else if (c && c->log_id[0]) n = snprintf(msg, sizeof msg, "[cid %s] ", c->log_id);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
     if (lg && lg->fn) lg->fn(level, msg, lg->user);
     else wt__log_stderr(level, msg, NULL);
 }
@@ -80,14 +85,14 @@ static void wt__vlog(const wt_log *lg, wt_log_level level, const char *fmt, va_l
 void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    wt__vlog(lg, level, fmt, ap);
+    wt__vlog(lg, NULL, -1, level, fmt, ap);
     va_end(ap);
 }
 
 int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    wt__vlog(lg, WT_LOG_ERROR, fmt, ap);
+    wt__vlog(lg, NULL, -1, WT_LOG_ERROR, fmt, ap);
     va_end(ap);
     return err;
 }
@@ -95,7 +100,30 @@ int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
 int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    wt__vlog(lg, level, fmt, ap);
+    wt__vlog(lg, NULL, -1, level, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+void wt__clog(const wt__conn *c, int64_t sid, wt_log_level level, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wt__vlog(&c->ep->log, c, sid, level, fmt, ap);
+    va_end(ap);
+}
+
+int wt__cfail(const wt__conn *c, int64_t sid, int err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wt__vlog(&c->ep->log, c, sid, WT_LOG_ERROR, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int wt__cfail_at(const wt__conn *c, int64_t sid, wt_log_level level, int err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wt__vlog(&c->ep->log, c, sid, level, fmt, ap);
     va_end(ap);
     return err;
 }

@@ -28,7 +28,7 @@ say() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 
 # Bump when a flag or step below changes: it is part of the cache key.
-RECIPE=4
+RECIPE=5
 
 # name|version|file|pool dir|sha256|kind  (first line of each name = primary)
 SOURCES='
@@ -163,7 +163,8 @@ arch=$(uname -m)
 wolf_flags="--enable-static --disable-shared --with-pic --enable-quic --enable-session-ticket \
 --enable-certgen --enable-keygen --enable-certext --enable-harden --disable-examples \
 --disable-crypttests --disable-benchmark"
-wolf_cppflags="-DWOLFSSL_ALT_NAMES -DWOLFSSL_IP_ALT_NAME"
+# HAVE_SECRET_CALLBACK: the TLS 1.3 secrets for the key log (tls_keylog, SSLKEYLOGFILE)
+wolf_cppflags="-DWOLFSSL_ALT_NAMES -DWOLFSSL_IP_ALT_NAME -DHAVE_SECRET_CALLBACK"
 case "$W_VER" in
   5.7.*) wolf_cppflags="$wolf_cppflags -DHAVE_AES_ECB" ;;
   *) wolf_flags="$wolf_flags --enable-aesecb" ;;

@@ -19,6 +19,7 @@ int wt_test_failed_checks;
 #include "test_sim.c"
 #include "test_req.c"
 #include "test_addr.c"
+#include "test_trace.c"
 
 static int wt_test_selected(const char *name, int argc, char **argv) {
     int i;

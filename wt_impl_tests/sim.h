@@ -138,6 +138,10 @@ static void sim_send_one(sim *s, sim_link *l, int to_server, const uint8_t *data
     }
 }
 
+/* Sees every datagram between the two ends as it is sent (before the link
+   decides its fate): a packet capture. */
+static void (*sim_tap)(int to_server, const uint8_t *data, size_t len);
+
 static int sim_send(void *user, const void *local, size_t local_len, const void *remote, size_t remote_len,
                     const uint8_t *data, size_t len, size_t segment) {
     sim *s = (sim *)user;
@@ -151,8 +155,10 @@ static int sim_send(void *user, const void *local, size_t local_len, const void 
         return 0;
     }
     if (!to_server && (data[0] & 0xf0) == 0xf0) s->retries_to_client++;
-    for (off = 0; off < len; off += segment)
+    for (off = 0; off < len; off += segment) {
+        if (sim_tap) sim_tap(to_server, data + off, len - off < segment ? len - off : segment);
         sim_send_one(s, to_server ? &s->up : &s->down, to_server, data + off, len - off < segment ? len - off : segment);
+    }
     return 0;
 }
 
@@ -160,6 +166,9 @@ static int sim_send(void *user, const void *local, size_t local_len, const void 
    addresses, nothing leaves the process) sharing one loop and clock. */
 /* An allocator for the server, if set before sim_start (e.g. a counting one). */
 static const wt_allocator *sim_server_alloc;
+/* If set before sim_start, changes the server's config (called with cc NULL)
+   and then the client's (ac NULL): qlog, key log, a log hook. */
+static void (*sim_configure)(wt_app_config *ac, wt_client_config *cc);
 
 static int sim_start(sim *s, uint64_t seed, const wt_limits *server_lim, const wt_limits *client_lim) {
     wt_loop_config lc;
@@ -194,6 +203,7 @@ static int sim_start(sim *s, uint64_t seed, const wt_limits *server_lim, const w
     ac.io.user = s;
     if (server_lim) ac.limits = *server_lim;
     if (sim_server_alloc) ac.alloc = *sim_server_alloc;
+    if (sim_configure) sim_configure(&ac, NULL);
     if (!(s->app = wt_app_create(&ac)) || wt_app_start(s->app) != WT_OK) return -1;
     memset(&cc, 0, sizeof cc);
     cc.cert_sha256 = harness_pin;
@@ -204,6 +214,7 @@ static int sim_start(sim *s, uint64_t seed, const wt_limits *server_lim, const w
     cc.io.local_host = "10.0.0.2";
     cc.io.local_port = 50000;
     if (client_lim) cc.limits = *client_lim;
+    if (sim_configure) sim_configure(NULL, &cc);
     if (!(s->client = wt_client_create(&cc))) return -1;
     return 0;
 }
