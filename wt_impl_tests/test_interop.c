@@ -454,7 +454,11 @@ WT_TEST(wt_interop_session_close_does_not_reset_finished_streams) {
         REQUIRE(sp.s != NULL);
         CHECK_EQ_INT(wt_session_close(sp.s, 0, "done"), WT_OK);
         /* not reset: ngtcp2 still points at the stream, which lingers */
+#if NGTCP2_VERSION_NUM >= 0x011100 /* 1.17 */
         CHECK(ngtcp2_conn_get_stream_user_data(sc->qc, sid) == sst);
+#else
+        WT__UNUSED(sc), WT__UNUSED(sid); /* no getter before ngtcp2 1.17: the linger flag says it */
+#endif
         CHECK(sst->linger);
     }
     CHECK(harness_run(&h, &cp.closed, 5000));
