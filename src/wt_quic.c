@@ -799,7 +799,10 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *from, sock
                       size_t len, uint64_t now) {
     ngtcp2_version_cid vc;
     wt__conn *c;
-    int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
+    int rv;
+    /* an empty datagram is no QUIC packet, and ngtcp2 asserts on one */
+    if (len == 0) return;
+    rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
     if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
         if (ep->server) {
             uint8_t out[256];

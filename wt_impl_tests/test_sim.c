@@ -531,3 +531,24 @@ WT_TEST(wt_sim_forged_retry_token_refused) {
     CHECK(c.opened && !c.closed);
     sim_stop(&s);
 }
+
+/* The same empty datagram through the sans-I/O door (wt_app_input,
+   wt_client_input): dropped, the session goes on. */
+WT_TEST(wt_sim_regress_empty_datagram_is_dropped) {
+    sim s;
+    sink_server sv;
+    uploader c;
+    memset(&s, 0, sizeof s);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    sim_lossy(&s, 0, 0, 0);
+    REQUIRE(sim_start(&s, 29, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
+    REQUIRE(sim_upload_start(&s, &c, 1, 65536) == 0); /* a session open, an upload under way */
+    CHECK_EQ_INT(wt_app_input(s.app, &s.client_addr, sizeof s.client_addr, (const uint8_t *)"", 0), WT_OK);
+    CHECK_EQ_INT(wt_client_input(s.client, &s.server_addr, sizeof s.server_addr, (const uint8_t *)"", 0), WT_OK);
+    CHECK(sim_run(&s, &c.all_answered, 10000));
+    CHECK(upload_ok(&c.up[0]));
+    CHECK(c.opened && !c.closed);
+    sim_stop(&s);
+}
