@@ -948,6 +948,8 @@ struct wt__conn {
     uint64_t deadline_ms;        /* handshake or closing-period end */
     uint8_t *close_pkt;          /* CONNECTION_CLOSE, re-sent while closing */
     size_t close_pkt_len;
+    uint64_t closing_rx;         /* packets received while closing */
+    uint64_t closing_budget;     /* 3x their bytes, less the closes re-sent */
     int dirty;                   /* has something to write */
     int validated;               /* server: the client's address is proven (Retry) */
     int counted_half_open;       /* in ep->nhalf_open */
@@ -3284,9 +3286,20 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fr
     ngtcp2_path path;
     int rv;
     if (c->state == WT__CONN_CLOSING) {
-        /* answer with our CONNECTION_CLOSE again, as RFC 9000 10.2.1 asks */
-        if (c->close_pkt) wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, c->close_pkt,
-                                        c->close_pkt_len, c->close_pkt_len);
+        /* answer with our CONNECTION_CLOSE again (RFC 9000 10.2.1), but
+           only to the 1st, 2nd, 4th, 8th ... packet, and to an address
+           never proven with at most three times the bytes that came since
+           (8.1): small packets, perhaps from a spoofed address, must not
+           each buy a larger answer */
+        int unproven = c->ep->server && !c->validated && !ngtcp2_conn_get_handshake_completed(c->qc);
+        c->closing_rx++;
+        c->closing_budget += 3 * (uint64_t)len;
+        if (c->close_pkt && !(c->closing_rx & (c->closing_rx - 1)) &&
+            (!unproven || c->closing_budget >= c->close_pkt_len)) {
+            c->closing_budget -= WT__MIN(c->closing_budget, (uint64_t)c->close_pkt_len);
+            wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, c->close_pkt, c->close_pkt_len,
+                          c->close_pkt_len);
+        }
         return;
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;

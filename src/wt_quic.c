@@ -848,9 +848,20 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *from, socklen_t fr
     ngtcp2_path path;
     int rv;
     if (c->state == WT__CONN_CLOSING) {
-        /* answer with our CONNECTION_CLOSE again, as RFC 9000 10.2.1 asks */
-        if (c->close_pkt) wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, c->close_pkt,
-                                        c->close_pkt_len, c->close_pkt_len);
+        /* answer with our CONNECTION_CLOSE again (RFC 9000 10.2.1), but
+           only to the 1st, 2nd, 4th, 8th ... packet, and to an address
+           never proven with at most three times the bytes that came since
+           (8.1): small packets, perhaps from a spoofed address, must not
+           each buy a larger answer */
+        int unproven = c->ep->server && !c->validated && !ngtcp2_conn_get_handshake_completed(c->qc);
+        c->closing_rx++;
+        c->closing_budget += 3 * (uint64_t)len;
+        if (c->close_pkt && !(c->closing_rx & (c->closing_rx - 1)) &&
+            (!unproven || c->closing_budget >= c->close_pkt_len)) {
+            c->closing_budget -= WT__MIN(c->closing_budget, (uint64_t)c->close_pkt_len);
+            wt__sock_send(c->sock, (struct sockaddr *)&c->remote, c->remote_len, c->close_pkt, c->close_pkt_len,
+                          c->close_pkt_len);
+        }
         return;
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
