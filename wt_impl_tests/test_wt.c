@@ -1142,6 +1142,38 @@ WT_TEST(wt_loop_stop_before_run_is_kept) {
     wt_loop_destroy(loop);
 }
 
+/* A peer stream whose only frame is an empty one with FIN: ngtcp2 hands
+   over no data at all (a NULL pointer), which the demultiplexer passed to
+   memcpy (undefined behaviour; the request fuzz target caught it under
+   UBSan). It is an HTTP/3 stream that ended before its type: nothing for
+   the session, and the connection goes on. */
+WT_TEST(wt_regress_peer_stream_of_only_a_fin) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    xfer *x;
+    wt__conn *c;
+    wt_stream *st;
+    int64_t id;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    c = h.client->ep.conns;
+    REQUIRE(c && ngtcp2_conn_open_uni_stream(c->qc, &id, NULL) == 0);
+    st = wt__stream_new(c, id, 0, 1); /* sends what its buffer holds: nothing, then FIN */
+    st->kind = WT__ST_WT;
+    ngtcp2_conn_set_stream_user_data(c->qc, id, st);
+    st->fin_queued = 1;
+    wt__stream_queue_send(st);
+    REQUIRE_SOON(&h, st->fin_sent);
+    x = client_xfer(&cx, 1000, 5);
+    REQUIRE(x != NULL);
+    harness_run(&h, &x->done, 5000);
+    CHECK(x->done && x->received == 1000 && !x->bad);
+    CHECK_EQ_INT(sx.streams_opened, 1); /* the echo stream only */
+    CHECK_EQ_INT(sx.sessions_closed, 0);
+    harness_stop(&h);
+}
+
 /* The demultiplexer sees a stream's header one byte per packet, in the
    longest varint forms: it must wait for the whole header, then hand the
    stream to the session, not to nghttp3. */
