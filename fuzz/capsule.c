@@ -45,7 +45,10 @@ static int on_capsule(void *ctx, const wt__capsule *c) {
 /* Feeds body in pieces: step 0 all at once, 1 byte by byte, else sizes
    drawn from seed. Stops at the first error, as the session does. */
 static void feed(run *x, const uint8_t *p, size_t n, int step, uint64_t seed) {
-    memset(x, 0, sizeof *x);
+    memset(&x->r, 0, sizeof x->r);
+    memset(&x->s, 0, sizeof x->s);
+    x->n = 0;
+    x->rv = WT_OK;
     x->s.state = WT__SESS_CONNECTING;
     while (n > 0) {
         size_t k = n;
