@@ -7,7 +7,7 @@
 #                     (default /usr/local; DESTDIR honoured; see tools/install.sh)
 #   make uninstall    removes them again
 #   make dist         build/wt-<version>.tar.gz, a release (see tools/dist.sh)
-#   make smoke        amalgamation check + echo_server and client run as a user would
+#   make smoke        amalgamation check + every example run as a user would
 #   make fuzz         each libFuzzer target in fuzz/ for FUZZ_SECONDS (60), crashes reported
 #   make fuzz-corpus  writes fresh seeds into fuzz/corpus/ (real ClientHellos included)
 # Every target that needs ngtcp2/nghttp3/wolfSSL runs the deps step first; it
@@ -116,7 +116,7 @@ dist: check-amalgamation
 	@bash tools/dist.sh "$(B)"
 
 # What a release tarball checks of itself once unpacked (the full suite is `make test`).
-smoke: check-amalgamation $(B)/examples/echo_server $(B)/examples/client
+smoke: check-amalgamation examples $(B)/example_probe
 	@bash wt_impl_tests/examples_test.sh "$(B)"
 
 # libFuzzer targets: each one translation unit with the implementation,
