@@ -7,7 +7,7 @@
    Input:
      u8 mode    bit 0: direct (below), else on the wire
                 bit 1: the request ends the stream (FIN with the headers)
-                bits 2-4: what the route's handler does (see on_request)
+                bits 2-4: what the route's handler does (see on_event)
                 bit 5: limits.max_header_bytes 1024 (else 16 KiB)
                 bit 6: the route is "/wt" (else "/")
                 bit 7: the handler pauses the streams the client opens
