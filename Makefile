@@ -8,6 +8,8 @@
 #   make uninstall    removes them again
 #   make dist         build/wt-<version>.tar.gz, a release (see tools/dist.sh)
 #   make smoke        amalgamation check + every example run as a user would
+#   make fuzz         each libFuzzer target in fuzz/ for FUZZ_SECONDS (60), crashes reported
+#   make fuzz-corpus  writes fresh seeds into fuzz/corpus/ (real ClientHellos included)
 # Every target that needs ngtcp2/nghttp3/wolfSSL runs the deps step first; it
 # is cached under ~/.cache/wt.h and takes well under a second once built.
 
@@ -16,6 +18,8 @@ CLANG ?= clang
 CFLAGS ?= -O2 -g
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Werror
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 60
 B := build
 PREFIX ?= /usr/local
 INCLUDEDIR ?= $(PREFIX)/include
@@ -31,9 +35,12 @@ SRC := $(wildcard src/*.c src/*.h)
 EXAMPLE_SRC := $(wildcard examples/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRC))
 TEST_SRC := $(wildcard wt_impl_tests/*.c wt_impl_tests/*.h)
+FUZZ_TARGETS := capsule demux settings url request server
+FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
+FUZZ_HDRS := fuzz/fuzz.h fuzz/quic_initial.h
 
 .PHONY: all examples deps test check-amalgamation check-symbols check-clang run-echo browser-deps clean \
-	install uninstall dist smoke soak
+	install uninstall dist smoke soak clang-deps fuzz fuzz-build fuzz-corpus
 
 all: examples
 
@@ -91,10 +98,15 @@ check-symbols: $(B)/wt_impl.o
 	if [ -n "$$bad" ]; then echo "check-symbols: exported without the wt_ prefix:"; echo "$$bad"; exit 1; fi; \
 	echo "check-symbols: every exported symbol starts with wt_"
 
+# clang and its sanitizer and libFuzzer runtimes (Debian's libclang-rt-dev).
+clang-deps:
+	@bash tools/apt-install.sh clang libclang-rt-dev
+
 # The second compiler: the same sources must be warning-free under clang.
-check-clang: wt.h | deps
+check-clang: wt.h | deps clang-deps
 	@if command -v $(CLANG) >/dev/null 2>&1; then \
-	  for f in wt_impl_tests/main.c wt_impl_tests/example_probe.c wt_impl_tests/browser/browser_server.c $(EXAMPLE_SRC); do \
+	  for f in wt_impl_tests/main.c wt_impl_tests/example_probe.c wt_impl_tests/browser/browser_server.c $(EXAMPLE_SRC) \
+	           $(patsubst %,fuzz/%.c,$(FUZZ_TARGETS)) fuzz/gen_corpus.c; do \
 	    $(CLANG) $(WARN) -fsyntax-only -I. $(DEPS_CFLAGS) $$f || exit 1; \
 	  done; echo "check-clang: warning-free under $$($(CLANG) --version | head -n1)"; \
 	else echo "check-clang: skipped, $(CLANG) not installed"; fi
@@ -116,6 +128,26 @@ dist: check-amalgamation
 # What a release tarball checks of itself once unpacked (the full suite is `make test`).
 smoke: check-amalgamation examples $(B)/example_probe
 	@bash wt_impl_tests/examples_test.sh "$(B)"
+
+# libFuzzer targets: each one translation unit with the implementation,
+# built by clang with ASan+UBSan against the same static dependencies.
+$(B)/fuzz/%: fuzz/%.c $(FUZZ_HDRS) wt.h | deps clang-deps
+	@mkdir -p $(@D)
+	$(CLANG) $(WARN) -O1 -g $(FUZZ_SAN) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS over fuzz/corpus/<target> (new inputs go to
+# build/fuzz/corpus/<target>); a crash is reported with its reproducer.
+fuzz: fuzz-build
+	@bash fuzz/run.sh "$(B)" "$(FUZZ_SECONDS)"
+
+$(B)/gen_corpus: fuzz/gen_corpus.c fuzz/quic_initial.h wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+fuzz-corpus: $(B)/gen_corpus
+	$(B)/gen_corpus fuzz/corpus
 
 # The echo server on https://127.0.0.1:4433/ (certificate files go to build/).
 run-echo: $(B)/examples/echo_server

@@ -362,7 +362,7 @@ int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_
         uint8_t tmp[16];
         size_t k = WT__MIN(len, sizeof tmp - had);
         if (had) memcpy(tmp, st->hdr, had);
-        memcpy(tmp + had, data, k);
+        if (k) memcpy(tmp + had, data, k); /* a lone FIN comes with no data at all */
         kind = wt__demux(tmp, had + k, bidi, &sid, &hdr_len);
         if (kind == WT__DEMUX_MORE && !fin && had + k < sizeof tmp) {
             if (!st) {

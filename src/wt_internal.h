@@ -351,6 +351,8 @@ struct wt__conn {
     uint64_t deadline_ms;        /* handshake or closing-period end */
     uint8_t *close_pkt;          /* CONNECTION_CLOSE, re-sent while closing */
     size_t close_pkt_len;
+    uint64_t closing_rx;         /* packets received while closing */
+    uint64_t closing_budget;     /* 3x their bytes, less the closes re-sent */
     int dirty;                   /* has something to write */
     int validated;               /* server: the client's address is proven (Retry) */
     size_t tx_stored;            /* stream send bytes held by this connection */

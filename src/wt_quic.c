@@ -32,6 +32,27 @@ static const wt_limits wt__default_limits = {
     256 * 1024 * 1024 /* total_send_buffer */
 };
 
+/* ---------------------------------------------------------------- randomness */
+/* Every random byte the endpoint draws itself: connection IDs, the reset
+   and Retry-token secrets, ngtcp2's rand callback. Fuzzers and tests may
+   compile the implementation with WT_TEST_RNG defined as the name of a
+   function void f(uint8_t *out, size_t n), which then supplies them, so
+   the same packets meet the same connection IDs run after run (wolfSSL's
+   own TLS randomness is not covered).
+   Without it this is wolfSSL's generator, nothing more. */
+#ifdef WT_TEST_RNG
+void WT_TEST_RNG(uint8_t *out, size_t n); /* defined by the test program */
+#endif
+static int wt__random(wt__ep *ep, uint8_t *out, size_t n) {
+#ifdef WT_TEST_RNG
+    WT__UNUSED(ep);
+    WT_TEST_RNG(out, n);
+    return 0;
+#else
+    return wc_RNG_GenerateBlock(&ep->rng, out, (word32)n);
+#endif
+}
+
 /* ---------------------------------------------------------------- memory hooks */
 static void *wt__mem_malloc(size_t n, void *u) { return wt__alloc((const wt_allocator *)u, n); }
 static void wt__mem_free(void *p, void *u) { wt__free((const wt_allocator *)u, p); }
@@ -89,8 +110,8 @@ int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc
         return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL RNG init failed");
     }
     ep->rng_ready = 1;
-    wc_RNG_GenerateBlock(&ep->rng, ep->reset_secret, sizeof ep->reset_secret);
-    wc_RNG_GenerateBlock(&ep->rng, ep->token_secret, sizeof ep->token_secret);
+    wt__random(ep, ep->reset_secret, sizeof ep->reset_secret);
+    wt__random(ep, ep->token_secret, sizeof ep->token_secret);
     ep->cids_cap = 64;
     ep->cids = (wt__cid_slot *)wt__calloc(&ep->alloc, ep->cids_cap * sizeof *ep->cids);
     ep->ssl_ctx = wolfSSL_CTX_new(server ? wolfTLSv1_3_server_method() : wolfTLSv1_3_client_method());
@@ -202,7 +223,7 @@ static ngtcp2_conn *wt__get_conn(ngtcp2_crypto_conn_ref *ref) {
 
 static void wt__cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx) {
     wt__ep *ep = (wt__ep *)ctx->native_handle;
-    wc_RNG_GenerateBlock(&ep->rng, dest, (word32)len);
+    wt__random(ep, dest, len);
 }
 
 static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user) {
@@ -210,7 +231,7 @@ static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size
     int tries = 0;
     WT__UNUSED(qc);
     do { /* a CID another connection owns would route its packets here */
-        if (wc_RNG_GenerateBlock(&c->ep->rng, cid->data, (word32)cidlen) != 0 || ++tries > 8)
+        if (wt__random(c->ep, cid->data, cidlen) != 0 || ++tries > 8)
             return NGTCP2_ERR_CALLBACK_FAILURE;
     } while (wt__cid_find(c->ep, cid->data, cidlen));
     cid->datalen = cidlen;
@@ -528,7 +549,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         c->deadline_ms = wt_loop_now_ms(ep->loop) + t;
     }
     scid.datalen = WT__SCID_LEN;
-    wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
+    wt__random(ep, scid.data, WT__SCID_LEN);
     tp.stateless_reset_token_present = 1;
     ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, ep->reset_secret,
                                                  sizeof ep->reset_secret, &scid);
@@ -584,8 +605,8 @@ wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t t
     wt__settings(c, &s, &tp, wt__loop_ns(ep->loop));
     scid.datalen = WT__SCID_LEN;
     dcid.datalen = 18;
-    wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
-    wc_RNG_GenerateBlock(&ep->rng, dcid.data, 18);
+    wt__random(ep, scid.data, WT__SCID_LEN);
+    wt__random(ep, dcid.data, 18);
     wt__trace_conn(c, &dcid);
     if (c->qlog) {
         s.qlog_write = wt__qlog_ngtcp2;
@@ -627,7 +648,7 @@ static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct socka
     ngtcp2_cid_init(&cid, dcid, dcidlen);
     if (ngtcp2_crypto_generate_stateless_reset_token(token, ep->reset_secret, sizeof ep->reset_secret, &cid) != 0)
         return;
-    wc_RNG_GenerateBlock(&ep->rng, rnd, (word32)(len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN));
+    wt__random(ep, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
     n = ngtcp2_pkt_write_stateless_reset(out, len, token, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
     if (n > 0) wt__sock_send(s, local, to, tolen, out, (size_t)n, (size_t)n);
 }
@@ -789,7 +810,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
         ngtcp2_cid scid;
         ngtcp2_ssize tl, n;
         scid.datalen = WT__SCID_LEN;
-        wc_RNG_GenerateBlock(&ep->rng, scid.data, WT__SCID_LEN);
+        wt__random(ep, scid.data, WT__SCID_LEN);
         tl = ngtcp2_crypto_generate_retry_token(token, ep->token_secret, sizeof ep->token_secret, hd->version,
                                                 (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen, &scid,
                                                 &hd->dcid, now);
@@ -813,14 +834,17 @@ void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, con
                       socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now) {
     ngtcp2_version_cid vc;
     wt__conn *c;
-    int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
+    int rv;
+    /* an empty datagram is no QUIC packet, and ngtcp2 asserts on one */
+    if (len == 0) return;
+    rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
     if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
         if (ep->server) {
             uint8_t out[256];
             uint32_t sv[2] = {NGTCP2_PROTO_VER_V1, NGTCP2_PROTO_VER_V2};
             uint8_t r;
             ngtcp2_ssize n;
-            wc_RNG_GenerateBlock(&ep->rng, &r, 1);
+            wt__random(ep, &r, 1);
             n = ngtcp2_pkt_write_version_negotiation(out, sizeof out, r, vc.scid, vc.scidlen, vc.dcid, vc.dcidlen, sv,
                                                      2);
             if (n > 0) wt__sock_send(s, local, from, fromlen, out, (size_t)n, (size_t)n);
@@ -860,10 +884,20 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
     ngtcp2_path path;
     int rv;
     if (c->state == WT__CONN_CLOSING) {
-        /* answer with our CONNECTION_CLOSE again, as RFC 9000 10.2.1 asks */
-        if (c->close_pkt)
+        /* answer with our CONNECTION_CLOSE again (RFC 9000 10.2.1), but
+           only to the 1st, 2nd, 4th, 8th ... packet, and to an address
+           never proven with at most three times the bytes that came since
+           (8.1): small packets, perhaps from a spoofed address, must not
+           each buy a larger answer */
+        int unproven = c->ep->server && !c->validated && !ngtcp2_conn_get_handshake_completed(c->qc);
+        c->closing_rx++;
+        c->closing_budget += 3 * (uint64_t)len;
+        if (c->close_pkt && !(c->closing_rx & (c->closing_rx - 1)) &&
+            (!unproven || c->closing_budget >= c->close_pkt_len)) {
+            c->closing_budget -= WT__MIN(c->closing_budget, (uint64_t)c->close_pkt_len);
             wt__sock_send(c->sock, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, c->remote_len,
                           c->close_pkt, c->close_pkt_len, c->close_pkt_len);
+        }
         return;
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;

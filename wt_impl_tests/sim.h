@@ -40,7 +40,7 @@ typedef struct sim {
     size_t n, cap;
     uint64_t spins;
     /* what the server sent to addresses other than the client's */
-    uint64_t to_others, retries_to_others, retries_to_client;
+    uint64_t to_others, retries_to_others, retries_to_client, bytes_to_others;
     size_t peak_conns; /* the most server connections seen at once */
 } sim;
 
@@ -151,6 +151,7 @@ static int sim_send(void *user, const void *local, size_t local_len, const void 
     if (!to_server && !(remote_len == sizeof s->client_addr && !memcmp(remote, &s->client_addr, sizeof s->client_addr))) {
         /* to a host that is not simulated (a flood's sources): count it */
         s->to_others++;
+        s->bytes_to_others += len;
         if ((data[0] & 0xf0) == 0xf0) s->retries_to_others++; /* long header, type Retry (v1) */
         return 0;
     }

@@ -886,6 +886,39 @@ WT_TEST(wt_stateless_reset_for_unknown_connection) {
     harness_stop(&h);
 }
 
+/* An empty UDP datagram carries no QUIC packet; ngtcp2 asserts on a zero
+   length, so one sent to a server's or a client's port by anyone ended the
+   process (found by fuzz/server.c). Both drop it and go on. */
+WT_TEST(wt_regress_empty_datagram_is_dropped) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    xfer *x;
+    int fd;
+    struct sockaddr_in to;
+    wt__conn *c;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    REQUIRE(fd >= 0);
+    memset(&to, 0, sizeof to);
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(0x7f000001);
+    to.sin_port = htons((uint16_t)h.port);
+    CHECK(sendto(fd, "", 0, 0, (struct sockaddr *)&to, sizeof to) == 0);
+    c = h.client->ep.conns;
+    REQUIRE(c != NULL);
+    to.sin_port = ((struct sockaddr_in *)&c->sock->local)->sin_port;
+    CHECK(sendto(fd, "", 0, 0, (struct sockaddr *)&to, sizeof to) == 0);
+    x = client_xfer(&cx, 1000, 3);
+    REQUIRE(x != NULL);
+    harness_run(&h, &x->done, 5000);
+    CHECK(x->done && x->received == 1000 && !x->bad);
+    CHECK_EQ_INT(sx.sessions_closed, 0);
+    close(fd);
+    harness_stop(&h);
+}
+
 /* Streams may overtake the CONNECT that creates their session: the server
    holds them (within buffered_streams) and hands them over on accept. */
 /* A WebTransport stream written by hand, outside any session: it can name a
@@ -1107,6 +1140,38 @@ WT_TEST(wt_loop_stop_before_run_is_kept) {
     CHECK(wt_loop_timer(loop, 10, stop_now, NULL) > 0);
     CHECK_EQ_INT(wt_loop_run(loop), WT_OK); /* a later run runs again */
     wt_loop_destroy(loop);
+}
+
+/* A peer stream whose only frame is an empty one with FIN: ngtcp2 hands
+   over no data at all (a NULL pointer), which the demultiplexer passed to
+   memcpy (undefined behaviour; the request fuzz target caught it under
+   UBSan). It is an HTTP/3 stream that ended before its type: nothing for
+   the session, and the connection goes on. */
+WT_TEST(wt_regress_peer_stream_of_only_a_fin) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    xfer *x;
+    wt__conn *c;
+    wt_stream *st;
+    int64_t id;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    c = h.client->ep.conns;
+    REQUIRE(c && ngtcp2_conn_open_uni_stream(c->qc, &id, NULL) == 0);
+    st = wt__stream_new(c, id, 0, 1); /* sends what its buffer holds: nothing, then FIN */
+    st->kind = WT__ST_WT;
+    ngtcp2_conn_set_stream_user_data(c->qc, id, st);
+    st->fin_queued = 1;
+    wt__stream_queue_send(st);
+    REQUIRE_SOON(&h, st->fin_sent);
+    x = client_xfer(&cx, 1000, 5);
+    REQUIRE(x != NULL);
+    harness_run(&h, &x->done, 5000);
+    CHECK(x->done && x->received == 1000 && !x->bad);
+    CHECK_EQ_INT(sx.streams_opened, 1); /* the echo stream only */
+    CHECK_EQ_INT(sx.sessions_closed, 0);
+    harness_stop(&h);
 }
 
 /* The demultiplexer sees a stream's header one byte per packet, in the
