@@ -747,47 +747,46 @@ void wt_hex(const uint8_t *in, size_t n, char *out);
 #endif
 
 /* ---- allocator (wt_util.c) */
-void *wt__alloc(const wt_allocator *a, size_t n);
-void *wt__calloc(const wt_allocator *a, size_t n);
-void *wt__realloc(const wt_allocator *a, void *p, size_t n);
-void wt__free(const wt_allocator *a, void *p);
-char *wt__strdup(const wt_allocator *a, const char *s);
-char *wt__strndup(const wt_allocator *a, const char *s, size_t n);
+static void *wt__alloc(const wt_allocator *a, size_t n);
+static void *wt__calloc(const wt_allocator *a, size_t n);
+static void *wt__realloc(const wt_allocator *a, void *p, size_t n);
+static void wt__free(const wt_allocator *a, void *p);
+static char *wt__strdup(const wt_allocator *a, const char *s);
+static char *wt__strndup(const wt_allocator *a, const char *s, size_t n);
 
 /* ---- logging (wt_util.c) */
-void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) WT__PRINTF(3, 4);
+static void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) WT__PRINTF(3, 4);
 /* Logs at ERROR and returns err, for `return wt__fail(lg, WT_ERR_X, "...")`. */
-int wt__fail(const wt_log *lg, int err, const char *fmt, ...) WT__PRINTF(3, 4);
+static int wt__fail(const wt_log *lg, int err, const char *fmt, ...) WT__PRINTF(3, 4);
 /* The same at another level: for failures that are a normal outcome (a full
    queue, an object the peer closed first), which the app also learns by event. */
-int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) WT__PRINTF(4, 5);
+static int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) WT__PRINTF(4, 5);
 /* The same for a connection's lines, tagged "[cid 1a2b3c4d s=4] " (its short
    connection ID, the one in its qlog file name, and the session ID when sid
    >= 0) so one connection's story can be picked out of a busy log. */
 struct wt__conn;
-void wt__clog(const struct wt__conn *c, int64_t sid, wt_log_level level, const char *fmt, ...) WT__PRINTF(4, 5);
-int wt__cfail(const struct wt__conn *c, int64_t sid, int err, const char *fmt, ...) WT__PRINTF(4, 5);
-int wt__cfail_at(const struct wt__conn *c, int64_t sid, wt_log_level level, int err, const char *fmt, ...)
+static void wt__clog(const struct wt__conn *c, int64_t sid, wt_log_level level, const char *fmt, ...) WT__PRINTF(4, 5);
+static int wt__cfail(const struct wt__conn *c, int64_t sid, int err, const char *fmt, ...) WT__PRINTF(4, 5);
+static int wt__cfail_at(const struct wt__conn *c, int64_t sid, wt_log_level level, int err, const char *fmt, ...)
     WT__PRINTF(5, 6);
 
 /* ---- QUIC variable-length integers (RFC 9000 section 16) */
 #define WT__VARINT_MAX 0x3fffffffffffffffULL
 /* Bytes needed to encode v (1, 2, 4 or 8); v must be <= WT__VARINT_MAX. */
-size_t wt__varint_len(uint64_t v);
+static size_t wt__varint_len(uint64_t v);
 /* Writes v at p, returns the bytes written. */
-size_t wt__varint_put(uint8_t *p, uint64_t v);
+static size_t wt__varint_put(uint8_t *p, uint64_t v);
 /* Reads a varint from [p, p+n): the bytes used, 0 when n is too short. */
-size_t wt__varint_get(const uint8_t *p, size_t n, uint64_t *v);
+static size_t wt__varint_get(const uint8_t *p, size_t n, uint64_t *v);
 
 /* ---- growable byte buffer with a hard cap */
 typedef struct wt__buf {
     uint8_t *data;
     size_t len, cap;
 } wt__buf;
-int wt__buf_reserve(const wt_allocator *a, wt__buf *b, size_t need);
-int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n);
-void wt__buf_consume(wt__buf *b, size_t n);
-void wt__buf_free(const wt_allocator *a, wt__buf *b);
+static int wt__buf_reserve(const wt_allocator *a, wt__buf *b, size_t need);
+static int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n);
+static void wt__buf_free(const wt_allocator *a, wt__buf *b);
 
 
 /* ---- header lists: name, value, name, value ... as received or sent.
@@ -796,9 +795,9 @@ typedef struct wt__hdrs {
     char **kv;
     size_t n, bytes;
 } wt__hdrs;
-int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, const char *v, size_t vl, size_t max);
-const char *wt__hdrs_get(const wt__hdrs *h, const char *name);
-void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h);
+static int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, const char *v, size_t vl, size_t max);
+static const char *wt__hdrs_get(const wt__hdrs *h, const char *name);
+static void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h);
 
 /* ---- send buffer: data never moves until the peer acknowledges it, as
    ngtcp2 and nghttp3 keep pointers into it for retransmission. */
@@ -817,12 +816,12 @@ typedef struct wt__sendbuf {
     size_t send_off;
 } wt__sendbuf;
 
-int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
+static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
 /* Fills up to max vecs with unsent data; returns the count. */
-size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max);
-void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n);
-void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n);
-void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
+static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max);
+static void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n);
+static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n);
+static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
 
 /* ---- WebTransport protocol constants (see the wire notes) */
 #define WT__H3_SETTINGS_ENABLE_CONNECT 0x08
@@ -858,9 +857,9 @@ typedef struct wt__capsule {
 } wt__capsule;
 /* Parses one capsule from [p, p+n): bytes used, 0 when more input is
    needed, WT_ERR_TOO_BIG when its length is above max. */
-int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max);
+static int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max);
 /* Encodes a CLOSE_WEBTRANSPORT_SESSION capsule; returns bytes (<= 8+4+1024+8). */
-size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t reason_len);
+static size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t reason_len);
 
 /* ---- SETTINGS frame rewriting and reading */
 typedef struct wt__wt_settings {
@@ -872,12 +871,12 @@ typedef struct wt__wt_settings {
     uint64_t max_sessions;    /* 0x14e9cd29, 0 if absent */
 } wt__wt_settings;
 /* Parses a SETTINGS frame payload. */
-int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out);
+static int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out);
 /* Given the start of nghttp3's control stream (stream type + SETTINGS
    frame), writes a copy with the WebTransport settings appended; returns
    the new length, or 0 if in does not yet hold a whole SETTINGS frame, or
    <0 on error. *consumed gets the bytes of `in` the copy replaces. */
-int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
+static int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
                         int server, uint64_t max_sessions);
 
 /* ---- the stream demultiplexer: what the first bytes of a peer stream say */
@@ -885,7 +884,7 @@ enum { WT__DEMUX_MORE = 0, WT__DEMUX_H3 = 1, WT__DEMUX_WT = 2, WT__DEMUX_CTRL = 
 /* Looks at the first n bytes of a peer-initiated stream. Returns MORE, H3
    (give it to nghttp3), CTRL (HTTP/3 control stream: nghttp3, and read
    its SETTINGS) or WT with *session_id and *hdr_len (bytes of header). */
-int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id, size_t *hdr_len);
+static int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id, size_t *hdr_len);
 
 /* ---- error-code mapping */
 #define WT__H3_CODE_FIRST 0x52e4a40fa8dbULL
@@ -899,7 +898,7 @@ typedef struct wt__capsule_reader {
     uint64_t skip;
 } wt__capsule_reader;
 typedef int (*wt__capsule_fn)(void *ctx, const wt__capsule *c);
-int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx);
+static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx);
 
 /* ================================================================ runtime objects */
 #include <arpa/inet.h>
@@ -1192,103 +1191,103 @@ typedef struct wt__qlog {
 /* Reads qlog_dir / tls_keylog (NULL: $QLOGDIR / $SSLKEYLOGFILE; "": off),
    opens the key log with a loud warning. A value the config set that
    cannot be used fails; one from the environment is logged and left off. */
-int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog);
-void wt__trace_free(wt__ep *ep);
+static int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog);
+static void wt__trace_free(wt__ep *ep);
 /* Names the connection after odcid (log_id) and opens its qlog file if the
    endpoint keeps them; a file that cannot be opened is logged, not fatal. */
-void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid);
+static void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid);
 /* ngtcp2's qlog writer (ngtcp2_settings.qlog_write), c as user data. */
-void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t len);
-wt__qlog *wt__qlog_new(wt__conn *c, int fd, const char *path);
-void wt__qlog_put(wt__qlog *q, const void *rec, size_t len);
-void wt__qlog_close(wt__conn *c);
+static void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t len);
+static wt__qlog *wt__qlog_new(wt__conn *c, int fd, const char *path);
+static void wt__qlog_put(wt__qlog *q, const void *rec, size_t len);
+static void wt__qlog_close(wt__conn *c);
 /* WebTransport events beside ngtcp2's, on ngtcp2's time base. Callers
    check c->qlog first, so tracing off costs one test. */
-void wt__qlog_session(wt_session *s, const char *what, int status);     /* requested, accepted, refused */
-void wt__qlog_session_closed(wt_session *s, int error);
-void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len);
-void wt__qlog_stream(wt_stream *st, const char *what, const char *why);  /* attached, refused */
-void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len);
+static void wt__qlog_session(wt_session *s, const char *what, int status);     /* requested, accepted, refused */
+static void wt__qlog_session_closed(wt_session *s, int error);
+static void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len);
+static void wt__qlog_stream(wt_stream *st, const char *what, const char *why);  /* attached, refused */
+static void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len);
 /* Makes ssl append its secrets to the endpoint's key log (if any). */
-void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl);
+static void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl);
 
 /* The session a stream's log lines name: -1 while it is unknown. */
 #define WT__ST_SID(st) ((st)->kind == WT__ST_CLASSIFY ? (int64_t)-1 : (int64_t)(st)->session_id)
 
 /* ---- loop (wt_loop.c) */
 /* The loop's clock (its wt_clock, or CLOCK_MONOTONIC), in nanoseconds. */
-uint64_t wt__loop_ns(wt_loop *loop);
-int wt__loop_add_ep(wt_loop *loop, wt__ep *ep);
+static uint64_t wt__loop_ns(wt_loop *loop);
+static int wt__loop_add_ep(wt_loop *loop, wt__ep *ep);
 /* Logs and returns 1 when called from inside wt_loop_process (a handler or
    a timer), where destroying would pull the stack out from under it. */
-int wt__loop_busy(wt_loop *loop, const char *what);
-void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep);
+static int wt__loop_busy(wt_loop *loop, const char *what);
+static void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep);
 /* The library starts / stops driving the loop's machinery; events queued
    by calls made outside it are delivered on enter. */
-void wt__loop_enter(wt_loop *loop);
-void wt__loop_leave(wt_loop *loop);
+static void wt__loop_enter(wt_loop *loop);
+static void wt__loop_leave(wt_loop *loop);
 /* Calls fn(ev) now if that is safe, else queues it (copying ev->data). */
-void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev);
+static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev);
 /* Delivers queued events unless a handler is running. */
-void wt__loop_drain(wt_loop *loop);
+static void wt__loop_drain(wt_loop *loop);
 /* Drops queued events of a connection that is being freed. */
-void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
-int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
-void wt__sock_close(wt__sock *s);
-void wt__ep_wait(wt__ep *ep, int timeout_ms);
+static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
+static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
+static void wt__sock_close(wt__sock *s);
+static void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sans-I/O: a datagram for ep from outside (wt_app_input, wt_client_input). */
-int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len);
+static int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len);
 /* Sends packets of equal size (the last may be shorter) to one address,
    from local (NULL: the socket's address; it matters on a pktinfo socket). */
-int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
                   const uint8_t *buf, size_t len, size_t seg);
 /* For sockaddr_in and sockaddr_in6: the size, and whether it is 0.0.0.0 or ::. */
-socklen_t wt__sa_len(const struct sockaddr *a);
-int wt__sa_is_wildcard(const struct sockaddr *a);
+static socklen_t wt__sa_len(const struct sockaddr *a);
+static int wt__sa_is_wildcard(const struct sockaddr *a);
 
 /* ---- TLS (wt_tls.c) */
 /* Parses a tls_groups list (NULL: WT_TLS_GROUPS_DEFAULT without the groups
    this wolfSSL build lacks) into IANA group ids; returns the count, or a
    WT_ERR_* after logging why. */
-int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log *lg);
+static int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log *lg);
 /* Sets an endpoint's groups: the server's preference or the client's offer
    (key_shares: 0 means 2). */
-int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
+static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
 /* The WOLFSSL of one connection, ready for ngtcp2: ALPN h3; on a client also
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
-WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
-const char *wt__tls_group_name(uint16_t id);
-const char *wt__tls_alert_name(uint8_t alert);
+static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
+static const char *wt__tls_group_name(uint16_t id);
+static const char *wt__tls_alert_name(uint8_t alert);
 
 /* ---- QUIC (wt_quic.c) */
 /* Sets up what servers and clients share: a loop (its own when loop is
    NULL), limits with defaults filled in, RNG, CID table, a TLS context. */
-int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
+static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
                 const wt_limits *lim);
-void wt__ep_free(wt__ep *ep);
+static void wt__ep_free(wt__ep *ep);
 /* Closes every session (code, reason), flushes, then every connection. */
-void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason);
+static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason);
 /* local: the address the datagram came to (NULL: the socket's). */
-void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
                       socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now);
-uint64_t wt__ep_expiry_ms(wt__ep *ep);
-void wt__ep_service(wt__ep *ep, uint64_t now_ns);
-wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
+static uint64_t wt__ep_expiry_ms(wt__ep *ep);
+static void wt__ep_service(wt__ep *ep, uint64_t now_ns);
+static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
                               uint16_t port);
-int wt__conn_write(wt__conn *c);
-void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why);
-void wt__conn_fail(wt__conn *c, int liberr, const char *why);
-void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n);
-void wt__conn_keepalive(wt__conn *c); /* after the session count changes */
+static int wt__conn_write(wt__conn *c);
+static void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why);
+static void wt__conn_fail(wt__conn *c, int liberr, const char *why);
+static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n);
+static void wt__conn_keepalive(wt__conn *c); /* after the session count changes */
 
 /* ---- HTTP/3 (wt_h3.c) */
-int wt__h3_init(wt__conn *c);
-int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *stream_user, const uint8_t *data,
+static int wt__h3_init(wt__conn *c);
+static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *stream_user, const uint8_t *data,
                           size_t len, int fin);
-int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t n);
-void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
-void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
-void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t n);
+static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+static void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
 /* Picks stream data for the next packet: nghttp3 first, then WT streams. */
 typedef struct wt__tx {
     int64_t stream_id;
@@ -1298,66 +1297,66 @@ typedef struct wt__tx {
     wt_stream *wst;    /* a WT stream, or NULL for nghttp3 */
     int ctrl_prefix;   /* the rewritten SETTINGS */
 } wt__tx;
-int wt__h3_next_tx(wt__conn *c, wt__tx *tx);     /* nghttp3's streams */
-void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx); /* WebTransport streams */
-void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n);
-void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx);
-void wt__h3_tx_shut(wt__conn *c, wt__tx *tx);
-void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *stream_user);
-void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n);
+static int wt__h3_next_tx(wt__conn *c, wt__tx *tx);     /* nghttp3's streams */
+static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx); /* WebTransport streams */
+static void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n);
+static void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx);
+static void wt__h3_tx_shut(wt__conn *c, wt__tx *tx);
+static void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *stream_user);
+static void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n);
 
 /* ---- sessions (wt_session.c) */
-wt_session *wt__session_new(wt__conn *c, int64_t id, int server);
-void wt__session_emit(wt_session *s, wt_event *ev);
-void wt__session_end(wt_session *s, int error);   /* CLOSED events, frees later */
-void wt__session_free(wt_session *s);
-wt_session *wt__session_find(wt__conn *c, uint64_t id);
-int wt__session_submit_request(wt_session *s);
-void wt__session_on_headers_done(wt_session *s, int fin);
+static wt_session *wt__session_new(wt__conn *c, int64_t id, int server);
+static void wt__session_emit(wt_session *s, wt_event *ev);
+static void wt__session_end(wt_session *s, int error);   /* CLOSED events, frees later */
+static void wt__session_free(wt_session *s);
+static wt_session *wt__session_find(wt__conn *c, uint64_t id);
+static int wt__session_submit_request(wt_session *s);
+static void wt__session_on_headers_done(wt_session *s, int fin);
 /* A request field: received (server) or to be sent (client). */
-void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
+static void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
 /* A response field the client received. */
-void wt__session_on_response_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
-void wt__session_on_drain(wt_session *s);
-void wt__conn_sweep_sessions(wt__conn *c);
-void wt__conn_on_peer_settings(wt__conn *c);
-void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
-void wt__session_on_fin(wt_session *s);
+static void wt__session_on_response_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
+static void wt__session_on_drain(wt_session *s);
+static void wt__conn_sweep_sessions(wt__conn *c);
+static void wt__conn_on_peer_settings(wt__conn *c);
+static void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
+static void wt__session_on_fin(wt_session *s);
 /* The peer's request or response on s's stream is malformed (RFC 9114
    4.1.2) and reading it has stopped: 400 if unanswered, else a reset. */
-void wt__session_on_malformed(wt_session *s, const char *why);
-void wt__conn_end_sessions(wt__conn *c, int error);
+static void wt__session_on_malformed(wt_session *s, const char *why);
+static void wt__conn_end_sessions(wt__conn *c, int error);
 
 /* ---- streams (wt_stream.c) */
-wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
-void wt__stream_attach(wt_stream *st, wt_session *s);
-void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin);
-void wt__stream_on_acked(wt_stream *st, uint64_t n);
-void wt__stream_on_reset(wt_stream *st, uint64_t app_error);
-void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error);
-void wt__stream_on_close(wt_stream *st);
-void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
-void wt__stream_free(wt_stream *st);
-void wt__stream_queue_send(wt_stream *st);
-void wt__stream_unqueue_send(wt_stream *st);
+static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
+static void wt__stream_attach(wt_stream *st, wt_session *s);
+static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin);
+static void wt__stream_on_acked(wt_stream *st, uint64_t n);
+static void wt__stream_on_reset(wt_stream *st, uint64_t app_error);
+static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error);
+static void wt__stream_on_close(wt_stream *st);
+static void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
+static void wt__stream_free(wt_stream *st);
+static void wt__stream_queue_send(wt_stream *st);
+static void wt__stream_unqueue_send(wt_stream *st);
 /* WT_OK if the stream lives on (attached or held), else it was refused. */
-int wt__stream_on_wt_header(wt_stream *st);
-void wt__conn_free_graveyard(wt__conn *c);
-void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id);
-void *wt__dead_stream_marker(void);
-void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
-void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
+static int wt__stream_on_wt_header(wt_stream *st);
+static void wt__conn_free_graveyard(wt__conn *c);
+static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id);
+static void *wt__dead_stream_marker(void);
+static void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
+static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
 
 /* ---- client (wt_client.c) */
-int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);
+static int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);
 
 /* ---- datagrams (wt_datagram.c) */
-void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len);
-void wt__dgram_adopt_pending(wt__conn *c, wt_session *s);
-void wt__dgram_free_all(wt__conn *c);
+static void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len);
+static void wt__dgram_adopt_pending(wt__conn *c, wt_session *s);
+static void wt__dgram_free_all(wt__conn *c);
 /* Bytes a DATAGRAM frame's payload (quarter stream ID included) may have on
    the current path: 0 if the peer takes no datagrams. */
-size_t wt__dgram_room(wt__conn *c);
+static size_t wt__dgram_room(wt__conn *c);
 
 #endif /* WT__INTERNAL_H */
 /* ---- end file: src/wt_internal.h ---- */
@@ -1390,29 +1389,29 @@ const char *wt_strerror(int err) {
 }
 
 /* ---------------------------------------------------------------- allocation */
-void *wt__alloc(const wt_allocator *a, size_t n) {
+static void *wt__alloc(const wt_allocator *a, size_t n) {
     if (a && a->malloc_fn) return a->malloc_fn(n ? n : 1, a->user);
     return WT_MALLOC(n ? n : 1);
 }
 
-void *wt__calloc(const wt_allocator *a, size_t n) {
+static void *wt__calloc(const wt_allocator *a, size_t n) {
     void *p = wt__alloc(a, n);
     if (p) memset(p, 0, n);
     return p;
 }
 
-void *wt__realloc(const wt_allocator *a, void *p, size_t n) {
+static void *wt__realloc(const wt_allocator *a, void *p, size_t n) {
     if (a && a->realloc_fn) return a->realloc_fn(p, n ? n : 1, a->user);
     return WT_REALLOC(p, n ? n : 1);
 }
 
-void wt__free(const wt_allocator *a, void *p) {
+static void wt__free(const wt_allocator *a, void *p) {
     if (!p) return;
     if (a && a->free_fn) a->free_fn(p, a->user);
     else WT_FREE(p);
 }
 
-char *wt__strndup(const wt_allocator *a, const char *s, size_t n) {
+static char *wt__strndup(const wt_allocator *a, const char *s, size_t n) {
     char *d = (char *)wt__alloc(a, n + 1);
     if (!d) return NULL;
     memcpy(d, s, n);
@@ -1420,7 +1419,7 @@ char *wt__strndup(const wt_allocator *a, const char *s, size_t n) {
     return d;
 }
 
-char *wt__strdup(const wt_allocator *a, const char *s) {
+static char *wt__strdup(const wt_allocator *a, const char *s) {
     return s ? wt__strndup(a, s, strlen(s)) : NULL;
 }
 
@@ -1445,14 +1444,14 @@ static void wt__vlog(const wt_log *lg, const wt__conn *c, int64_t sid, wt_log_le
     else wt__log_stderr(level, msg, NULL);
 }
 
-void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) {
+static void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     wt__vlog(lg, NULL, -1, level, fmt, ap);
     va_end(ap);
 }
 
-int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
+static int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     wt__vlog(lg, NULL, -1, WT_LOG_ERROR, fmt, ap);
@@ -1460,7 +1459,7 @@ int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
     return err;
 }
 
-int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) {
+static int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     wt__vlog(lg, NULL, -1, level, fmt, ap);
@@ -1468,14 +1467,14 @@ int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, 
     return err;
 }
 
-void wt__clog(const wt__conn *c, int64_t sid, wt_log_level level, const char *fmt, ...) {
+static void wt__clog(const wt__conn *c, int64_t sid, wt_log_level level, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     wt__vlog(&c->ep->log, c, sid, level, fmt, ap);
     va_end(ap);
 }
 
-int wt__cfail(const wt__conn *c, int64_t sid, int err, const char *fmt, ...) {
+static int wt__cfail(const wt__conn *c, int64_t sid, int err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     wt__vlog(&c->ep->log, c, sid, WT_LOG_ERROR, fmt, ap);
@@ -1483,7 +1482,7 @@ int wt__cfail(const wt__conn *c, int64_t sid, int err, const char *fmt, ...) {
     return err;
 }
 
-int wt__cfail_at(const wt__conn *c, int64_t sid, wt_log_level level, int err, const char *fmt, ...) {
+static int wt__cfail_at(const wt__conn *c, int64_t sid, wt_log_level level, int err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     wt__vlog(&c->ep->log, c, sid, level, fmt, ap);
@@ -1492,14 +1491,14 @@ int wt__cfail_at(const wt__conn *c, int64_t sid, wt_log_level level, int err, co
 }
 
 /* ---------------------------------------------------------------- varints */
-size_t wt__varint_len(uint64_t v) {
+static size_t wt__varint_len(uint64_t v) {
     if (v < 64) return 1;
     if (v < 16384) return 2;
     if (v < 1073741824) return 4;
     return 8;
 }
 
-size_t wt__varint_put(uint8_t *p, uint64_t v) {
+static size_t wt__varint_put(uint8_t *p, uint64_t v) {
     size_t n = wt__varint_len(v), i;
     static const uint8_t prefix[9] = {0, 0x00, 0x40, 0, 0x80, 0, 0, 0, 0xc0};
     for (i = 0; i < n; i++) p[n - 1 - i] = (uint8_t)(v >> (8 * i));
@@ -1507,7 +1506,7 @@ size_t wt__varint_put(uint8_t *p, uint64_t v) {
     return n;
 }
 
-size_t wt__varint_get(const uint8_t *p, size_t n, uint64_t *v) {
+static size_t wt__varint_get(const uint8_t *p, size_t n, uint64_t *v) {
     size_t len, i;
     uint64_t x;
     if (n == 0) return 0;
@@ -1520,7 +1519,7 @@ size_t wt__varint_get(const uint8_t *p, size_t n, uint64_t *v) {
 }
 
 /* ---------------------------------------------------------------- buffers */
-int wt__buf_reserve(const wt_allocator *a, wt__buf *b, size_t need) {
+static int wt__buf_reserve(const wt_allocator *a, wt__buf *b, size_t need) {
     size_t cap;
     uint8_t *d;
     if (need <= b->cap) return WT_OK;
@@ -1533,7 +1532,7 @@ int wt__buf_reserve(const wt_allocator *a, wt__buf *b, size_t need) {
     return WT_OK;
 }
 
-int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n) {
+static int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n) {
     int rv = wt__buf_reserve(a, b, b->len + n);
     if (rv) return rv;
     if (n) memcpy(b->data + b->len, p, n);
@@ -1541,16 +1540,7 @@ int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n) {
     return WT_OK;
 }
 
-void wt__buf_consume(wt__buf *b, size_t n) {
-    if (n >= b->len) {
-        b->len = 0;
-        return;
-    }
-    memmove(b->data, b->data + n, b->len - n);
-    b->len -= n;
-}
-
-void wt__buf_free(const wt_allocator *a, wt__buf *b) {
+static void wt__buf_free(const wt_allocator *a, wt__buf *b) {
     wt__free(a, b->data);
     b->data = NULL;
     b->len = b->cap = 0;
@@ -1569,7 +1559,7 @@ void wt_hex(const uint8_t *in, size_t n, char *out) {
 /* ---------------------------------------------------------------- send buffers */
 #define WT__CHUNK_SIZE 16384
 
-int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
+static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
     const uint8_t *src = (const uint8_t *)p;
     while (n > 0) {
         wt__chunk *t = b->tail;
@@ -1599,7 +1589,7 @@ int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, siz
     return WT_OK;
 }
 
-size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
+static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
     const wt__chunk *c = b->send_chunk;
     size_t off = b->send_off, n = 0, left = b->unsent;
     while (c && left > 0 && n < max) {
@@ -1617,7 +1607,7 @@ size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
     return n;
 }
 
-void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n) {
+static void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n) {
     WT_ASSERT(n <= b->unsent);
     b->unsent -= n;
     while (n > 0 && b->send_chunk) {
@@ -1639,7 +1629,7 @@ void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n) {
         b->send_chunk = b->send_chunk->next, b->send_off = 0;
 }
 
-void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
+static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
     if (n > b->stored - b->unsent) n = b->stored - b->unsent;
     b->stored -= n;
     while (n > 0 && b->head) {
@@ -1670,7 +1660,7 @@ void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
     }
 }
 
-void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b) {
+static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b) {
     wt__chunk *c = b->head;
     while (c) {
         wt__chunk *next = c->next;
@@ -1681,7 +1671,7 @@ void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b) {
 }
 
 /* ---------------------------------------------------------------- header lists */
-int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, const char *v, size_t vl, size_t max) {
+static int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, const char *v, size_t vl, size_t max) {
     char **kv, *name, *value;
     if (h->bytes + nl + vl + 32 > max) return WT_ERR_LIMIT;
     kv = (char **)wt__realloc(a, h->kv, (2 * h->n + 2) * sizeof *kv);
@@ -1701,14 +1691,14 @@ int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, c
     return WT_OK;
 }
 
-const char *wt__hdrs_get(const wt__hdrs *h, const char *name) {
+static const char *wt__hdrs_get(const wt__hdrs *h, const char *name) {
     size_t i;
     for (i = 0; i < h->n; i++)
         if (!strcmp(h->kv[2 * i], name)) return h->kv[2 * i + 1];
     return NULL;
 }
 
-void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h) {
+static void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h) {
     size_t i;
     for (i = 0; i < 2 * h->n; i++) wt__free(a, h->kv[i]);
     wt__free(a, h->kv);
@@ -1912,7 +1902,7 @@ int wt_cert_sha256(const char *cert_file, uint8_t out[32]) {
 #define UDP_SEGMENT 103
 #endif
 
-uint64_t wt__loop_ns(wt_loop *loop) {
+static uint64_t wt__loop_ns(wt_loop *loop) {
     struct timespec ts;
     if (loop && loop->clock.now_ns) return loop->clock.now_ns(loop->clock.user);
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -1958,13 +1948,13 @@ void wt_loop_destroy(wt_loop *loop) {
     wt__free(&loop->alloc, loop);
 }
 
-int wt__loop_add_ep(wt_loop *loop, wt__ep *ep) {
+static int wt__loop_add_ep(wt_loop *loop, wt__ep *ep) {
     ep->next = loop->eps;
     loop->eps = ep;
     return WT_OK;
 }
 
-void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep) {
+static void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep) {
     wt__ep **pp;
     for (pp = &loop->eps; *pp; pp = &(*pp)->next)
         if (*pp == ep) {
@@ -1988,7 +1978,7 @@ static void wt__loop_call(wt_loop *loop, wt_session *s, wt_handler fn, wt_event 
     loop->in_handler--;
 }
 
-void wt__loop_drain(wt_loop *loop) {
+static void wt__loop_drain(wt_loop *loop) {
     wt__queued_event *q;
     while (!loop->in_handler && (q = loop->evq_head) != NULL) {
         loop->evq_head = q->next;
@@ -1998,7 +1988,7 @@ void wt__loop_drain(wt_loop *loop) {
     }
 }
 
-void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
+static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
     wt__queued_event *q;
     size_t n = ev->data ? ev->len : 0;
     if (loop->driving && !loop->in_handler) {
@@ -2027,15 +2017,15 @@ void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
     loop->evq_tail = q;
 }
 
-void wt__loop_enter(wt_loop *loop) {
+static void wt__loop_enter(wt_loop *loop) {
     if (++loop->driving == 1) wt__loop_drain(loop);
 }
 
-void wt__loop_leave(wt_loop *loop) {
+static void wt__loop_leave(wt_loop *loop) {
     loop->driving--;
 }
 
-void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
+static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
     wt__queued_event **pp = &loop->evq_head, *q;
     loop->evq_tail = NULL;
     while ((q = *pp) != NULL) {
@@ -2101,11 +2091,11 @@ static void wt__run_timers(wt_loop *loop) {
 }
 
 /* ---------------------------------------------------------------- sockets */
-socklen_t wt__sa_len(const struct sockaddr *a) {
+static socklen_t wt__sa_len(const struct sockaddr *a) {
     return a->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6) : (socklen_t)sizeof(struct sockaddr_in);
 }
 
-int wt__sa_is_wildcard(const struct sockaddr *a) {
+static int wt__sa_is_wildcard(const struct sockaddr *a) {
     if (a->sa_family == AF_INET6) return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr);
     return a->sa_family == AF_INET && ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
 }
@@ -2158,7 +2148,7 @@ bad:
     return wt__fail(&ep->log, WT_ERR_INVALID, "io.local_host %s is not a numeric address of the server's family", host);
 }
 
-int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it) {
+static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it) {
     wt__sock *s;
     int fd, one = 1, zero = 0;
     if (ep->nsocks >= WT__MAX_SOCKS) return wt__fail(&ep->log, WT_ERR_LIMIT, "more than %d sockets", WT__MAX_SOCKS);
@@ -2215,7 +2205,7 @@ int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bi
     return ep->nsocks - 1;
 }
 
-void wt__sock_close(wt__sock *s) {
+static void wt__sock_close(wt__sock *s) {
     if (s->fd >= 0) close(s->fd);
     s->fd = -1;
 }
@@ -2289,7 +2279,7 @@ static int wt__send_gso(wt__sock *s, const struct sockaddr *local, const struct 
     return (int)sendmsg(s->fd, &mh, 0);
 }
 
-int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
                   const uint8_t *buf, size_t len, size_t seg) {
     struct mmsghdr msgs[WT__SEND_BATCH];
     struct iovec iov[WT__SEND_BATCH];
@@ -2421,7 +2411,7 @@ static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
 }
 
 /* Waits up to timeout_ms for one endpoint's sockets alone and reads them. */
-void wt__ep_wait(wt__ep *ep, int timeout_ms) {
+static void wt__ep_wait(wt__ep *ep, int timeout_ms) {
     struct pollfd pfd[WT__MAX_SOCKS];
     int i, n = 0;
     for (i = 0; i < ep->nsocks; i++)
@@ -2435,7 +2425,7 @@ void wt__ep_wait(wt__ep *ep, int timeout_ms) {
         if (ep->socks[i].fd >= 0) wt__sock_read(ep->loop, &ep->socks[i], wt__loop_ns(ep->loop));
 }
 
-int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len) {
+static int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len) {
     const struct sockaddr *sa = (const struct sockaddr *)from;
     wt_loop *loop = ep->loop;
     int i;
@@ -2512,7 +2502,7 @@ int wt_loop_process(wt_loop *loop) {
     return WT_OK;
 }
 
-int wt__loop_busy(wt_loop *loop, const char *what) {
+static int wt__loop_busy(wt_loop *loop, const char *what) {
     if (!loop || (!loop->processing && !loop->in_handler)) return 0;
     wt__log(&loop->log, WT_LOG_ERROR, "%s called from a handler or timer: ignored (stop the loop, then destroy)", what);
     return 1;
@@ -2575,14 +2565,14 @@ static const struct wt__group {
     {"ffdhe3072", NULL, 257},
 };
 
-const char *wt__tls_group_name(uint16_t id) {
+static const char *wt__tls_group_name(uint16_t id) {
     size_t i;
     for (i = 0; i < WT__COUNTOF(wt__groups); i++)
         if (wt__groups[i].id == id) return wt__groups[i].name;
     return "unknown group";
 }
 
-const char *wt__tls_alert_name(uint8_t alert) {
+static const char *wt__tls_alert_name(uint8_t alert) {
     switch (alert) { /* RFC 8446 section 6, RFC 7301 */
     case 0: return "close_notify";
     case 10: return "unexpected_message";
@@ -2633,7 +2623,7 @@ static int wt__group_usable(WOLFSSL_CTX *probe, uint16_t id) {
     return ok;
 }
 
-int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log *lg) {
+static int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log *lg) {
     const char *p = list ? list : WT_TLS_GROUPS_DEFAULT;
     WOLFSSL_CTX *probe = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
     int n = 0, rv = WT_OK;
@@ -2678,7 +2668,7 @@ int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log 
     return rv == WT_OK ? n : rv;
 }
 
-int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares) {
+static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares) {
     int ids[WT__MAX_GROUPS], i, max = WT__MAX_GROUPS;
     char names[256];
     size_t used = 0;
@@ -2703,7 +2693,7 @@ int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares) {
     return WT_OK;
 }
 
-WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
+static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     WOLFSSL *ssl = wolfSSL_new(ep->ssl_ctx);
     struct in6_addr a6;
     struct in_addr a4;
@@ -2758,7 +2748,7 @@ static const char *wt__trace_pick(const char *cfg, const char *env, int *from_en
     return *from_env ? cfg : NULL;
 }
 
-int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog) {
+static int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog) {
     int env;
     const char *dir = wt__trace_pick(qlog_dir, "QLOGDIR", &env), *kl;
     struct stat st;
@@ -2804,7 +2794,7 @@ int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog) {
 #endif
 }
 
-void wt__trace_free(wt__ep *ep) {
+static void wt__trace_free(wt__ep *ep) {
     if (ep->keylog_fd >= 0) close(ep->keylog_fd);
     ep->keylog_fd = -1;
     wt__free(&ep->alloc, ep->keylog_path);
@@ -2851,7 +2841,7 @@ static int wt__keylog_secret(WOLFSSL *ssl, int id, const unsigned char *secret, 
 }
 #endif
 
-void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
+static void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
 #ifdef HAVE_SECRET_CALLBACK
     if (ep->keylog_fd >= 0) wolfSSL_set_tls13_secret_cb(ssl, wt__keylog_secret, ep);
 #else
@@ -2860,7 +2850,7 @@ void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
 }
 
 /* ---------------------------------------------------------------- qlog files */
-void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid) {
+static void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid) {
     wt__ep *ep = c->ep;
     char hex[2 * NGTCP2_MAX_CIDLEN + 1], *path;
     size_t n;
@@ -2887,7 +2877,7 @@ void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid) {
     wt__clog(c, -1, WT_LOG_DEBUG, "qlog: %s", path);
 }
 
-wt__qlog *wt__qlog_new(wt__conn *c, int fd, const char *path) {
+static wt__qlog *wt__qlog_new(wt__conn *c, int fd, const char *path) {
     wt__qlog *q = (wt__qlog *)wt__calloc(&c->ep->alloc, sizeof *q);
     if (!q || !(q->buf = (uint8_t *)wt__alloc(&c->ep->alloc, WT__QLOG_BUF))) {
         wt__free(&c->ep->alloc, q);
@@ -2943,7 +2933,7 @@ static int wt__qlog_note_drops(wt__qlog *q) {
     return 1;
 }
 
-void wt__qlog_put(wt__qlog *q, const void *rec, size_t len) {
+static void wt__qlog_put(wt__qlog *q, const void *rec, size_t len) {
     if (q->len + len + 160 > WT__QLOG_BUF) wt__qlog_flush(q);
     if (q->len + len + 160 > WT__QLOG_BUF || !wt__qlog_note_drops(q)) {
         q->dropped++;
@@ -2956,7 +2946,7 @@ void wt__qlog_put(wt__qlog *q, const void *rec, size_t len) {
         wt__qlog_flush(q);
 }
 
-void wt__qlog_close(wt__conn *c) {
+static void wt__qlog_close(wt__conn *c) {
     wt__qlog *q = c->qlog;
     if (!q) return;
     c->qlog = NULL;
@@ -2973,7 +2963,7 @@ void wt__qlog_close(wt__conn *c) {
     wt__free(&c->ep->alloc, q);
 }
 
-void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t len) {
+static void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t len) {
     wt__conn *c = (wt__conn *)user;
     if (!c->qlog) return;
     if (len) wt__qlog_put(c->qlog, data, len);
@@ -3064,7 +3054,7 @@ static void wt__j_end(wt__jrec *r, wt__conn *c) {
     wt__qlog_put(c->qlog, r->buf, r->n);
 }
 
-void wt__qlog_session(wt_session *s, const char *what, int status) {
+static void wt__qlog_session(wt_session *s, const char *what, int status) {
     wt__conn *c = s->conn;
     int requested = !strcmp(what, "session_requested");
     wt__jrec r;
@@ -3082,7 +3072,7 @@ void wt__qlog_session(wt_session *s, const char *what, int status) {
     wt__j_end(&r, c);
 }
 
-void wt__qlog_session_closed(wt_session *s, int error) {
+static void wt__qlog_session_closed(wt_session *s, int error) {
     wt__conn *c = s->conn;
     wt__jrec r;
     wt__j_begin(&r, c, "session_closed");
@@ -3103,7 +3093,7 @@ void wt__qlog_session_closed(wt_session *s, int error) {
     wt__j_end(&r, c);
 }
 
-void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len) {
+static void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len) {
     wt__conn *c = s->conn;
     const char *name = type == WT__CAPSULE_CLOSE   ? "close_webtransport_session"
                        : type == WT__CAPSULE_DRAIN ? "drain_webtransport_session"
@@ -3120,7 +3110,7 @@ void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, con
     wt__j_end(&r, c);
 }
 
-void wt__qlog_stream(wt_stream *st, const char *what, const char *why) {
+static void wt__qlog_stream(wt_stream *st, const char *what, const char *why) {
     wt__conn *c = st->conn;
     wt__jrec r;
     wt__j_begin(&r, c, what);
@@ -3132,7 +3122,7 @@ void wt__qlog_stream(wt_stream *st, const char *what, const char *why) {
     wt__j_end(&r, c);
 }
 
-void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len) {
+static void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len) {
     wt__jrec r;
     wt__j_begin(&r, c, what);
     wt__j_num(&r, "session_id", session_id);
@@ -3206,7 +3196,7 @@ static void *wt__mem_realloc(void *p, size_t n, void *u) {
     return wt__realloc((const wt_allocator *)u, p, n);
 }
 
-int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
+static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
                 const wt_limits *lim) {
     static int tls_ready;
     const uint32_t *d = (const uint32_t *)&wt__default_limits;
@@ -3722,7 +3712,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     return c;
 }
 
-wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
+static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
                               uint16_t port) {
     wt__conn *c;
     wt__sock *sock = NULL;
@@ -3972,7 +3962,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
     return wt__conn_server_new(ep, s, local, from, fromlen, hd, proven ? &odcid : NULL, now);
 }
 
-void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
                       socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now) {
     ngtcp2_version_cid vc;
     wt__conn *c;
@@ -4069,14 +4059,14 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
 
 /* Idle sessions must not die of the idle timeout: a client pings whenever
    it is quiet for keepalive_ms, a server while it has a session open. */
-void wt__conn_keepalive(wt__conn *c) {
+static void wt__conn_keepalive(wt__conn *c) {
     uint32_t ms = c->ep->lim.keepalive_ms;
     int on = ms != UINT32_MAX && (!c->ep->server || c->nsessions > 0);
     if (c->qc) ngtcp2_conn_set_keep_alive_timeout(c->qc, on ? (uint64_t)ms * WT__NS_PER_MS : UINT64_MAX);
 }
 
 /* ---------------------------------------------------------------- packets out */
-void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
+static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
     if (!n || !c->qc) return;
     ngtcp2_conn_extend_max_stream_offset(c->qc, stream_id, n);
     ngtcp2_conn_extend_max_offset(c->qc, n);
@@ -4117,7 +4107,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
    streams (round-robin among them) taking turns packet by packet, so
    neither starves the other. A source that yields nothing is skipped for
    the rest of the call so the others still go. */
-int wt__conn_write(wt__conn *c) {
+static int wt__conn_write(wt__conn *c) {
     uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
     ngtcp2_path_storage ps, batch_ps;
@@ -4245,7 +4235,7 @@ int wt__conn_write(wt__conn *c) {
 }
 
 /* ---------------------------------------------------------------- close */
-void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why) {
+static void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why) {
     if (c->state >= WT__CONN_CLOSING) return;
     /* ngtcp2 keeps the pointer until the close is written: a copy of ours */
     c->close_why = wt__strdup(&c->ep->alloc, why ? why : "");
@@ -4267,7 +4257,7 @@ static void wt__conn_abort(wt__conn *c, int liberr) {
     c->deadline_ms = 0;
 }
 
-void wt__conn_fail(wt__conn *c, int liberr, const char *why) {
+static void wt__conn_fail(wt__conn *c, int liberr, const char *why) {
     if (c->state >= WT__CONN_CLOSING) return;
     wt__clog(c, -1, WT_LOG_WARN, "connection closed: %s (%s)", why, wt_strerror(liberr));
     wt__conn_abort(c, liberr);
@@ -4312,7 +4302,7 @@ static int wt__conn_close_unacked(wt__conn *c) {
     return 0;
 }
 
-void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
+static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     wt__conn *c;
     wt_session *s;
     uint64_t now = wt__loop_ns(ep->loop), deadline = now;
@@ -4346,7 +4336,7 @@ void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 }
 
 /* ---------------------------------------------------------------- timers */
-uint64_t wt__ep_expiry_ms(wt__ep *ep) {
+static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
     uint64_t next = UINT64_MAX, now_ms = wt_loop_now_ms(ep->loop);
     wt__conn *c;
     for (c = ep->conns; c; c = c->next) {
@@ -4363,7 +4353,7 @@ uint64_t wt__ep_expiry_ms(wt__ep *ep) {
     return next;
 }
 
-void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
+static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     wt__conn *c, *next;
     uint64_t now_ms = now_ns / WT__NS_PER_MS;
     for (c = ep->conns; c; c = next) {
@@ -4418,7 +4408,7 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
 }
 
 /* Safe on a partly set-up endpoint, and twice. */
-void wt__ep_free(wt__ep *ep) {
+static void wt__ep_free(wt__ep *ep) {
     int i;
     if (ep->loop) wt__loop_enter(ep->loop); /* CLOSED events go out now */
     while (ep->conns) wt__conn_free(ep->conns);
@@ -4456,7 +4446,7 @@ int64_t wt_h3_to_code(uint64_t h3) {
 }
 
 /* ---------------------------------------------------------------- SETTINGS */
-int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out) {
+static int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out) {
     size_t off = 0;
     memset(out, 0, sizeof *out);
     out->seen = 1;
@@ -4480,7 +4470,7 @@ int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out) {
     return WT_OK;
 }
 
-int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
+static int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
                         int server, uint64_t max_sessions) {
     uint64_t stype, ftype, flen;
     size_t a, b, c, hdr, o = 0, extra_len = 0, i;
@@ -4516,7 +4506,7 @@ int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap
 }
 
 /* ---------------------------------------------------------------- demultiplexer */
-int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id, size_t *hdr_len) {
+static int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id, size_t *hdr_len) {
     uint64_t type;
     size_t a = wt__varint_get(p, n, &type), b;
     if (!a) return WT__DEMUX_MORE;
@@ -4541,7 +4531,7 @@ static int wt__is_wt_stream(void *u) {
     return u && u != WT__H3_STREAM && u != WT__CTRL_STREAM && u != WT__DEAD_STREAM;
 }
 
-void *wt__dead_stream_marker(void) { return WT__DEAD_STREAM; }
+static void *wt__dead_stream_marker(void) { return WT__DEAD_STREAM; }
 
 /* ---------------------------------------------------------------- nghttp3 callbacks */
 static int wt__h3_acked_stream_data(nghttp3_conn *h3, int64_t stream_id, uint64_t n, void *cu, void *su) {
@@ -4642,7 +4632,7 @@ static int wt__h3_shutdown(nghttp3_conn *h3, int64_t id, void *cu) {
     return 0;
 }
 
-int wt__h3_init(wt__conn *c) {
+static int wt__h3_init(wt__conn *c) {
     nghttp3_callbacks cb;
     nghttp3_settings s;
     int64_t ctrl, qenc, qdec;
@@ -4774,7 +4764,7 @@ static int wt__ctrl_tap(wt__conn *c, const uint8_t *data, size_t len) {
     return WT_OK;
 }
 
-int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_t *data, size_t len, int fin) {
+static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_t *data, size_t len, int fin) {
     wt_stream *st;
     int kind, bidi;
     size_t hdr_len = 0, had;
@@ -4870,7 +4860,7 @@ refuse:
     return WT_OK;
 }
 
-int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n) {
+static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n) {
     int rv;
     if (wt__is_wt_stream(su)) {
         wt__stream_on_acked((wt_stream *)su, n);
@@ -4893,14 +4883,14 @@ int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n) {
 
 /* ngtcp2 never raises MAX_STREAMS by itself: a peer stream gives its slot
    back when it is really gone (see wt__stream_end for the ones that live on). */
-void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
+static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
     if (!c->qc || ngtcp2_conn_is_local_stream(c->qc, stream_id)) return;
     if (stream_id & 2) ngtcp2_conn_extend_max_streams_uni(c->qc, 1);
     else ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
     c->dirty = 1; /* MAX_STREAMS goes out even when nothing else does */
 }
 
-void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
     if (wt__is_wt_stream(su)) {
         wt_stream *st = (wt_stream *)su;
         wt__stream_on_close(st);
@@ -4928,7 +4918,7 @@ static void wt__h3_connect_aborted(wt__conn *c, int64_t stream_id) {
     }
 }
 
-void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
     if (wt__is_wt_stream(su)) {
         wt_stream *st = (wt_stream *)su;
         if (st->kind == WT__ST_CLASSIFY) {
@@ -4946,7 +4936,7 @@ void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t a
     wt__h3_connect_aborted(c, stream_id);
 }
 
-void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+static void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
     if (!su && !ngtcp2_conn_is_local_stream(c->qc, stream_id) && !(stream_id & 2)) {
         /* STOP_SENDING before any byte of the stream: keep it until its
            first bytes say whose stream it is */
@@ -4975,7 +4965,7 @@ void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t a
     }
 }
 
-void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
+static void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
     if (wt__is_wt_stream(su)) {
         wt_stream *st = (wt_stream *)su;
         st->blocked = 0;
@@ -4986,7 +4976,7 @@ void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
 }
 
 /* ---------------------------------------------------------------- outgoing data */
-int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
+static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
     if (c->h3) {
         nghttp3_vec v[16];
         int64_t sid = -1;
@@ -5033,7 +5023,7 @@ int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
 }
 
 /* The next WebTransport stream with something to send, round-robin. */
-void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
+static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
     wt_stream *st;
     while ((st = c->send_head) != NULL) {
         if (st->blocked || st->closed || (st->tx.unsent == 0 && (!st->fin_queued || st->fin_sent))) {
@@ -5048,7 +5038,7 @@ void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
     }
 }
 
-void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n) {
+static void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n) {
     if (tx->stream_id < 0) return;
     if (tx->ctrl_prefix) {
         c->ctrl_prefix_sent += n;
@@ -5063,7 +5053,7 @@ void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n) {
     }
 }
 
-void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
+static void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
     if (tx->wst) {
         tx->wst->blocked = 1;
         wt__stream_unqueue_send(tx->wst);
@@ -5072,7 +5062,7 @@ void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
     }
 }
 
-void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
+static void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
     if (tx->wst) {
         tx->wst->reset_sent = 1; /* ngtcp2 reset it: later writes get an error */
         wt__stream_unqueue_send(tx->wst);
@@ -5084,7 +5074,7 @@ void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
 /* wt_session.c - WebTransport sessions: extended CONNECT, capsules, close. */
 
 /* ---------------------------------------------------------------- capsules */
-int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max) {
+static int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max) {
     uint64_t len;
     size_t a = wt__varint_get(p, n, &c->type), b;
     if (!a) return 0;
@@ -5096,7 +5086,7 @@ int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max) {
     return (int)(a + b + len);
 }
 
-size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t reason_len) {
+static size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t reason_len) {
     size_t o = 0;
     o += wt__varint_put(out + o, WT__CAPSULE_CLOSE);
     o += wt__varint_put(out + o, 4 + reason_len);
@@ -5108,7 +5098,7 @@ size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t
     return o + reason_len;
 }
 
-int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx) {
+static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx) {
     while (n > 0) {
         size_t k, off = 0;
         wt__capsule c;
@@ -5168,7 +5158,7 @@ static void wt__session_free_fields(wt_session *s) {
     wt__sendbuf_free(a, &s->cap_tx);
 }
 
-wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
+static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     wt_session *s = (wt_session *)wt__calloc(&c->ep->alloc, sizeof *s);
     if (!s) {
         wt__clog(c, id, WT_LOG_ERROR, "out of memory for a session");
@@ -5183,7 +5173,7 @@ wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     return s;
 }
 
-void wt__session_free(wt_session *s) {
+static void wt__session_free(wt_session *s) {
     wt_session **pp;
     for (pp = &s->conn->sessions; *pp; pp = &(*pp)->next)
         if (*pp == s) {
@@ -5195,20 +5185,20 @@ void wt__session_free(wt_session *s) {
 }
 
 
-wt_session *wt__session_find(wt__conn *c, uint64_t id) {
+static wt_session *wt__session_find(wt__conn *c, uint64_t id) {
     wt_session *s;
     for (s = c->sessions; s; s = s->next)
         if ((uint64_t)s->id == id && s->id >= 0) return s;
     return NULL;
 }
 
-void wt__session_emit(wt_session *s, wt_event *ev) {
+static void wt__session_emit(wt_session *s, wt_event *ev) {
     ev->session = s;
     ev->user = s->fn_user;
     if (s->fn) wt__loop_emit(s->conn->ep->loop, s, s->fn, ev);
 }
 
-void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
+static void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
     const wt_allocator *a = &s->conn->ep->alloc;
     char **slot = NULL;
     if (s->bad_headers) return;
@@ -5226,7 +5216,7 @@ void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *
     if (!s->bad_headers) s->bad_headers = wt__hdrs_add(a, &s->req, n, nl, v, vl, s->conn->ep->lim.max_header_bytes);
 }
 
-void wt__session_on_response_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
+static void wt__session_on_response_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
     const wt_allocator *a = &s->conn->ep->alloc;
     if (s->bad_headers) return;
     if (nl == 7 && !memcmp(n, ":status", 7)) {
@@ -5310,7 +5300,7 @@ static void wt__session_refuse(wt_session *s, int status) {
     wt__conn_reject_pending(s->conn, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
 }
 
-void wt__session_on_malformed(wt_session *s, const char *why) {
+static void wt__session_on_malformed(wt_session *s, const char *why) {
     wt__conn *c = s->conn;
     if (s->server && s->state == WT__SESS_REQUESTED && !s->responded) {
         wt__log(&c->ep->log, WT_LOG_INFO, "refusing request on stream %lld: malformed (%s)", (long long)s->id, why);
@@ -5376,7 +5366,7 @@ static void wt__session_on_request(wt_session *s, int fin) {
     wt__session_opened(s);
 }
 
-void wt__session_on_headers_done(wt_session *s, int fin) {
+static void wt__session_on_headers_done(wt_session *s, int fin) {
     if (s->server) {
         if (s->state == WT__SESS_REQUESTED) wt__session_on_request(s, fin);
         return;
@@ -5423,7 +5413,7 @@ static int wt__session_on_capsule(void *ctx, const wt__capsule *c) {
     return WT_OK;
 }
 
-void wt__session_on_drain(wt_session *s) {
+static void wt__session_on_drain(wt_session *s) {
     wt_event ev;
     if (s->state != WT__SESS_OPEN || s->drain_received) return;
     s->drain_received = 1;
@@ -5432,7 +5422,7 @@ void wt__session_on_drain(wt_session *s) {
     wt__session_emit(s, &ev);
 }
 
-void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
+static void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     int rv;
     if (s->state == WT__SESS_CLOSED || s->close_received) return; /* nothing may follow a CLOSE capsule */
     rv = wt__capsule_feed(&s->cap_rx, p, n, wt__session_on_capsule, s);
@@ -5444,7 +5434,7 @@ void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     }
 }
 
-void wt__session_on_fin(wt_session *s) {
+static void wt__session_on_fin(wt_session *s) {
     if (s->state == WT__SESS_CLOSED) return;
     if (s->cap_rx.len || s->cap_rx.skip) {
         /* RFC 9297 3.3: a capsule cut short by the end of the stream makes
@@ -5464,7 +5454,7 @@ void wt__session_on_fin(wt_session *s) {
     wt__session_end(s, s->state == WT__SESS_CONNECTING ? WT_ERR_REFUSED : WT_OK);
 }
 
-void wt__session_end(wt_session *s, int error) {
+static void wt__session_end(wt_session *s, int error) {
     wt__conn *c = s->conn;
     wt_event ev;
     int was_open = s->state == WT__SESS_OPEN || s->state == WT__SESS_CLOSING;
@@ -5500,7 +5490,7 @@ void wt__session_end(wt_session *s, int error) {
 }
 
 /* Frees closed sessions nothing points into any more; run at safe points. */
-void wt__conn_sweep_sessions(wt__conn *c) {
+static void wt__conn_sweep_sessions(wt__conn *c) {
     wt_session **pp = &c->sessions;
     if (c->ep->loop->evq_head) return; /* a queued event may point at one */
     while (*pp) {
@@ -5516,7 +5506,7 @@ void wt__conn_sweep_sessions(wt__conn *c) {
 
 /* Every session of a connection that is going away: CLOSED events now,
    memory at the next sweep or when the connection is freed. */
-void wt__conn_end_sessions(wt__conn *c, int error) {
+static void wt__conn_end_sessions(wt__conn *c, int error) {
     wt_session *s;
     for (s = c->sessions; s; s = s->next) wt__session_end(s, error);
     while (c->pending) wt__stream_gone(c->pending, 0);
@@ -5548,7 +5538,7 @@ static nghttp3_ssize wt__read_capsules(nghttp3_conn *h3, int64_t stream_id, nght
 
 static const nghttp3_data_reader wt__capsule_reader_def = {wt__read_capsules};
 
-int wt__session_submit_request(wt_session *s) {
+static int wt__session_submit_request(wt_session *s) {
     wt__conn *c = s->conn;
     nghttp3_nv *nv;
     size_t i;
@@ -5582,7 +5572,7 @@ int wt__session_submit_request(wt_session *s) {
 }
 
 /* The peer's SETTINGS arrived: sessions waiting for them may go. */
-void wt__conn_on_peer_settings(wt__conn *c) {
+static void wt__conn_on_peer_settings(wt__conn *c) {
     wt_session *s;
     if (c->ep->server) return;
     for (s = c->sessions; s; s = s->next) {
@@ -5802,7 +5792,7 @@ const char *wt_event_name(wt_event_type type) {
 /* wt_stream.c - WebTransport streams: the header, bounded send buffers with
    backpressure, in-order delivery with flow control tied to consumption. */
 
-wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
+static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
     wt_stream *st = (wt_stream *)wt__calloc(&c->ep->alloc, sizeof *st);
     if (!st) {
         wt__clog(c, -1, WT_LOG_ERROR, "out of memory for a stream");
@@ -5846,7 +5836,7 @@ static void wt__stream_unwait(wt_stream *st) {
     st->conn->ep->tx_waiters--;
 }
 
-void wt__stream_free(wt_stream *st) {
+static void wt__stream_free(wt_stream *st) {
     const wt_allocator *a = &st->conn->ep->alloc;
     wt__conn *c = st->conn;
     wt__stream_budget(st, 0, st->tx_acct);
@@ -5881,7 +5871,7 @@ static void wt__stream_link(wt_stream **head, wt_stream *st) {
     *head = st;
 }
 
-void wt__stream_queue_send(wt_stream *st) {
+static void wt__stream_queue_send(wt_stream *st) {
     wt__conn *c = st->conn;
     c->dirty = 1;
     if (st->in_send_queue || st->closed) return;
@@ -5892,7 +5882,7 @@ void wt__stream_queue_send(wt_stream *st) {
     c->send_tail = st;
 }
 
-void wt__stream_unqueue_send(wt_stream *st) {
+static void wt__stream_unqueue_send(wt_stream *st) {
     wt__conn *c = st->conn;
     wt_stream **pp, *prev = NULL;
     if (!st->in_send_queue) return;
@@ -5935,7 +5925,7 @@ static void wt__stream_end(wt_stream *st) {
     if (!st->linger) wt__stream_bury(st);
 }
 
-void wt__conn_free_graveyard(wt__conn *c) {
+static void wt__conn_free_graveyard(wt__conn *c) {
     if (c->ep->loop->evq_head) return; /* a queued event may point at one */
     while (c->graveyard) {
         wt_stream *st = c->graveyard;
@@ -5966,7 +5956,7 @@ static void wt__stream_emit(wt_stream *st, wt_event *ev) {
 }
 
 /* ---------------------------------------------------------------- arrival */
-void wt__stream_attach(wt_stream *st, wt_session *s) {
+static void wt__stream_attach(wt_stream *st, wt_session *s) {
     wt__stream_unlink(st);
     st->kind = WT__ST_WT;
     st->sess = s;
@@ -6017,7 +6007,7 @@ static void wt__stream_after_open(wt_stream *st) {
     if (!st->closed) wt__stream_maybe_end(st);
 }
 
-int wt__stream_on_wt_header(wt_stream *st) {
+static int wt__stream_on_wt_header(wt_stream *st) {
     wt__conn *c = st->conn;
     wt_session *s = wt__session_find(c, st->session_id);
     if ((st->session_id & 3) != 0) {
@@ -6046,7 +6036,7 @@ int wt__stream_on_wt_header(wt_stream *st) {
     return WT_OK;
 }
 
-void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
+static void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
     wt_stream *st = c->pending, *next;
     for (; st; st = next) {
         next = st->next;
@@ -6069,7 +6059,7 @@ void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
     }
 }
 
-void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code) {
+static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code) {
     wt_stream *st = c->pending, *next;
     for (; st; st = next) {
         next = st->next;
@@ -6122,7 +6112,7 @@ static void wt__stream_read_all_over(wt_stream *st, const uint8_t *data, size_t 
     wt__stream_credit(st, st->uncredited);
 }
 
-void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin) {
+static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin) {
     wt__conn *c = st->conn;
     if (len == 0 && !fin) return; /* e.g. a header that came alone: no empty DATA */
     if (fin) st->fin_received = 1;
@@ -6158,7 +6148,7 @@ void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin)
     wt__stream_credit(st, len);
 }
 
-void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
+static void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
     if (st->closed || st->reset_received) return;
     if (st->kind == WT__ST_PENDING) {
         /* told to the app after STREAM_OPEN, when its session comes */
@@ -6177,7 +6167,7 @@ void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
     if (!st->closed) wt__stream_maybe_end(st);
 }
 
-void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
+static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
     if (st->closed) return;
     if (st->kind != WT__ST_WT) {
         /* ngtcp2 resets our side now; the app hears of it after STREAM_OPEN */
@@ -6239,7 +6229,7 @@ static void wt__conn_wake_budget_waiters(wt__conn *c) {
         }
 }
 
-void wt__stream_on_acked(wt_stream *st, uint64_t n) {
+static void wt__stream_on_acked(wt_stream *st, uint64_t n) {
     wt__conn *c = st->conn, *o;
     wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
     wt__stream_budget(st, 0, (size_t)n);
@@ -6249,7 +6239,7 @@ void wt__stream_on_acked(wt_stream *st, uint64_t n) {
         if (o != c && o->tx_waiters) wt__conn_wake_budget_waiters(o);
 }
 
-void wt__stream_on_close(wt_stream *st) {
+static void wt__stream_on_close(wt_stream *st) {
     wt__conn *c = st->conn;
     st->transport_closed = 1;
     if (st->closed) {
@@ -6271,7 +6261,7 @@ void wt__stream_on_close(wt_stream *st) {
     wt__stream_maybe_end(st);
 }
 
-void wt__stream_gone(wt_stream *st, uint64_t h3code) {
+static void wt__stream_gone(wt_stream *st, uint64_t h3code) {
     wt__conn *c = st->conn;
     int send_done = st->fin_sent || st->reset_sent || (!st->bidi && !st->local);
     int recv_done = st->fin_received || st->reset_received || st->stop_sent || (!st->bidi && st->local);
@@ -6294,7 +6284,7 @@ void wt__stream_gone(wt_stream *st, uint64_t h3code) {
 }
 
 /* ---------------------------------------------------------------- sending */
-void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n) {
+static void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n) {
     size_t total = 0, i;
     for (i = 0; i < tx->nvec; i++) total += tx->vec[i].len;
     wt__sendbuf_mark_sent(&st->tx, n);
@@ -6499,7 +6489,7 @@ static void wt__dgram_emit(wt_session *s, const uint8_t *p, size_t n) {
     wt__session_emit(s, &ev);
 }
 
-void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len) {
+static void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len) {
     uint64_t q;
     size_t k = wt__varint_get(data, len, &q);
     wt_session *s;
@@ -6521,7 +6511,7 @@ void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len) {
     }
 }
 
-void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
+static void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
     wt__dgram **pp = &c->pending_dgrams, *d;
     c->pending_dgrams_tail = NULL;
     while ((d = *pp) != NULL) {
@@ -6539,7 +6529,7 @@ void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
     }
 }
 
-void wt__dgram_free_all(wt__conn *c) {
+static void wt__dgram_free_all(wt__conn *c) {
     wt__dgram *lists[2], *d;
     int i;
     lists[0] = c->pending_dgrams;
@@ -6554,7 +6544,7 @@ void wt__dgram_free_all(wt__conn *c) {
     c->npending_dgrams = c->dq_len = 0;
 }
 
-size_t wt__dgram_room(wt__conn *c) {
+static size_t wt__dgram_room(wt__conn *c) {
     const ngtcp2_transport_params *tp;
     size_t room;
     if (!c->qc) return 0;
@@ -6916,7 +6906,7 @@ static void wt__client_no_request(wt__ep *ep, wt_session *s) {
 }
 
 /* Splits https://host[:port][/path] (host may be [IPv6]). */
-int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path) {
+static int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path) {
     const char *p, *h, *he, *slash;
     size_t hl;
     long pn = 443;

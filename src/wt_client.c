@@ -18,7 +18,7 @@ static void wt__client_no_request(wt__ep *ep, wt_session *s) {
 }
 
 /* Splits https://host[:port][/path] (host may be [IPv6]). */
-int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path) {
+static int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path) {
     const char *p, *h, *he, *slash;
     size_t hl;
     long pn = 443;

@@ -27,7 +27,7 @@ static void wt__dgram_emit(wt_session *s, const uint8_t *p, size_t n) {
     wt__session_emit(s, &ev);
 }
 
-void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len) {
+static void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len) {
     uint64_t q;
     size_t k = wt__varint_get(data, len, &q);
     wt_session *s;
@@ -49,7 +49,7 @@ void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len) {
     }
 }
 
-void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
+static void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
     wt__dgram **pp = &c->pending_dgrams, *d;
     c->pending_dgrams_tail = NULL;
     while ((d = *pp) != NULL) {
@@ -67,7 +67,7 @@ void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
     }
 }
 
-void wt__dgram_free_all(wt__conn *c) {
+static void wt__dgram_free_all(wt__conn *c) {
     wt__dgram *lists[2], *d;
     int i;
     lists[0] = c->pending_dgrams;
@@ -82,7 +82,7 @@ void wt__dgram_free_all(wt__conn *c) {
     c->npending_dgrams = c->dq_len = 0;
 }
 
-size_t wt__dgram_room(wt__conn *c) {
+static size_t wt__dgram_room(wt__conn *c) {
     const ngtcp2_transport_params *tp;
     size_t room;
     if (!c->qc) return 0;

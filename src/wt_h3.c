@@ -16,7 +16,7 @@ int64_t wt_h3_to_code(uint64_t h3) {
 }
 
 /* ---------------------------------------------------------------- SETTINGS */
-int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out) {
+static int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out) {
     size_t off = 0;
     memset(out, 0, sizeof *out);
     out->seen = 1;
@@ -40,7 +40,7 @@ int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out) {
     return WT_OK;
 }
 
-int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
+static int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
                         int server, uint64_t max_sessions) {
     uint64_t stype, ftype, flen;
     size_t a, b, c, hdr, o = 0, extra_len = 0, i;
@@ -76,7 +76,7 @@ int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap
 }
 
 /* ---------------------------------------------------------------- demultiplexer */
-int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id, size_t *hdr_len) {
+static int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id, size_t *hdr_len) {
     uint64_t type;
     size_t a = wt__varint_get(p, n, &type), b;
     if (!a) return WT__DEMUX_MORE;
@@ -101,7 +101,7 @@ static int wt__is_wt_stream(void *u) {
     return u && u != WT__H3_STREAM && u != WT__CTRL_STREAM && u != WT__DEAD_STREAM;
 }
 
-void *wt__dead_stream_marker(void) { return WT__DEAD_STREAM; }
+static void *wt__dead_stream_marker(void) { return WT__DEAD_STREAM; }
 
 /* ---------------------------------------------------------------- nghttp3 callbacks */
 static int wt__h3_acked_stream_data(nghttp3_conn *h3, int64_t stream_id, uint64_t n, void *cu, void *su) {
@@ -202,7 +202,7 @@ static int wt__h3_shutdown(nghttp3_conn *h3, int64_t id, void *cu) {
     return 0;
 }
 
-int wt__h3_init(wt__conn *c) {
+static int wt__h3_init(wt__conn *c) {
     nghttp3_callbacks cb;
     nghttp3_settings s;
     int64_t ctrl, qenc, qdec;
@@ -334,7 +334,7 @@ static int wt__ctrl_tap(wt__conn *c, const uint8_t *data, size_t len) {
     return WT_OK;
 }
 
-int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_t *data, size_t len, int fin) {
+static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const uint8_t *data, size_t len, int fin) {
     wt_stream *st;
     int kind, bidi;
     size_t hdr_len = 0, had;
@@ -430,7 +430,7 @@ refuse:
     return WT_OK;
 }
 
-int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n) {
+static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n) {
     int rv;
     if (wt__is_wt_stream(su)) {
         wt__stream_on_acked((wt_stream *)su, n);
@@ -453,14 +453,14 @@ int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n) {
 
 /* ngtcp2 never raises MAX_STREAMS by itself: a peer stream gives its slot
    back when it is really gone (see wt__stream_end for the ones that live on). */
-void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
+static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
     if (!c->qc || ngtcp2_conn_is_local_stream(c->qc, stream_id)) return;
     if (stream_id & 2) ngtcp2_conn_extend_max_streams_uni(c->qc, 1);
     else ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
     c->dirty = 1; /* MAX_STREAMS goes out even when nothing else does */
 }
 
-void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
     if (wt__is_wt_stream(su)) {
         wt_stream *st = (wt_stream *)su;
         wt__stream_on_close(st);
@@ -488,7 +488,7 @@ static void wt__h3_connect_aborted(wt__conn *c, int64_t stream_id) {
     }
 }
 
-void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
     if (wt__is_wt_stream(su)) {
         wt_stream *st = (wt_stream *)su;
         if (st->kind == WT__ST_CLASSIFY) {
@@ -506,7 +506,7 @@ void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t a
     wt__h3_connect_aborted(c, stream_id);
 }
 
-void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+static void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
     if (!su && !ngtcp2_conn_is_local_stream(c->qc, stream_id) && !(stream_id & 2)) {
         /* STOP_SENDING before any byte of the stream: keep it until its
            first bytes say whose stream it is */
@@ -535,7 +535,7 @@ void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t a
     }
 }
 
-void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
+static void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
     if (wt__is_wt_stream(su)) {
         wt_stream *st = (wt_stream *)su;
         st->blocked = 0;
@@ -546,7 +546,7 @@ void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
 }
 
 /* ---------------------------------------------------------------- outgoing data */
-int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
+static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
     if (c->h3) {
         nghttp3_vec v[16];
         int64_t sid = -1;
@@ -593,7 +593,7 @@ int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
 }
 
 /* The next WebTransport stream with something to send, round-robin. */
-void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
+static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
     wt_stream *st;
     while ((st = c->send_head) != NULL) {
         if (st->blocked || st->closed || (st->tx.unsent == 0 && (!st->fin_queued || st->fin_sent))) {
@@ -608,7 +608,7 @@ void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
     }
 }
 
-void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n) {
+static void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n) {
     if (tx->stream_id < 0) return;
     if (tx->ctrl_prefix) {
         c->ctrl_prefix_sent += n;
@@ -623,7 +623,7 @@ void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n) {
     }
 }
 
-void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
+static void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
     if (tx->wst) {
         tx->wst->blocked = 1;
         wt__stream_unqueue_send(tx->wst);
@@ -632,7 +632,7 @@ void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
     }
 }
 
-void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
+static void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
     if (tx->wst) {
         tx->wst->reset_sent = 1; /* ngtcp2 reset it: later writes get an error */
         wt__stream_unqueue_send(tx->wst);

@@ -51,47 +51,46 @@
 #endif
 
 /* ---- allocator (wt_util.c) */
-void *wt__alloc(const wt_allocator *a, size_t n);
-void *wt__calloc(const wt_allocator *a, size_t n);
-void *wt__realloc(const wt_allocator *a, void *p, size_t n);
-void wt__free(const wt_allocator *a, void *p);
-char *wt__strdup(const wt_allocator *a, const char *s);
-char *wt__strndup(const wt_allocator *a, const char *s, size_t n);
+static void *wt__alloc(const wt_allocator *a, size_t n);
+static void *wt__calloc(const wt_allocator *a, size_t n);
+static void *wt__realloc(const wt_allocator *a, void *p, size_t n);
+static void wt__free(const wt_allocator *a, void *p);
+static char *wt__strdup(const wt_allocator *a, const char *s);
+static char *wt__strndup(const wt_allocator *a, const char *s, size_t n);
 
 /* ---- logging (wt_util.c) */
-void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) WT__PRINTF(3, 4);
+static void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) WT__PRINTF(3, 4);
 /* Logs at ERROR and returns err, for `return wt__fail(lg, WT_ERR_X, "...")`. */
-int wt__fail(const wt_log *lg, int err, const char *fmt, ...) WT__PRINTF(3, 4);
+static int wt__fail(const wt_log *lg, int err, const char *fmt, ...) WT__PRINTF(3, 4);
 /* The same at another level: for failures that are a normal outcome (a full
    queue, an object the peer closed first), which the app also learns by event. */
-int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) WT__PRINTF(4, 5);
+static int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) WT__PRINTF(4, 5);
 /* The same for a connection's lines, tagged "[cid 1a2b3c4d s=4] " (its short
    connection ID, the one in its qlog file name, and the session ID when sid
    >= 0) so one connection's story can be picked out of a busy log. */
 struct wt__conn;
-void wt__clog(const struct wt__conn *c, int64_t sid, wt_log_level level, const char *fmt, ...) WT__PRINTF(4, 5);
-int wt__cfail(const struct wt__conn *c, int64_t sid, int err, const char *fmt, ...) WT__PRINTF(4, 5);
-int wt__cfail_at(const struct wt__conn *c, int64_t sid, wt_log_level level, int err, const char *fmt, ...)
+static void wt__clog(const struct wt__conn *c, int64_t sid, wt_log_level level, const char *fmt, ...) WT__PRINTF(4, 5);
+static int wt__cfail(const struct wt__conn *c, int64_t sid, int err, const char *fmt, ...) WT__PRINTF(4, 5);
+static int wt__cfail_at(const struct wt__conn *c, int64_t sid, wt_log_level level, int err, const char *fmt, ...)
     WT__PRINTF(5, 6);
 
 /* ---- QUIC variable-length integers (RFC 9000 section 16) */
 #define WT__VARINT_MAX 0x3fffffffffffffffULL
 /* Bytes needed to encode v (1, 2, 4 or 8); v must be <= WT__VARINT_MAX. */
-size_t wt__varint_len(uint64_t v);
+static size_t wt__varint_len(uint64_t v);
 /* Writes v at p, returns the bytes written. */
-size_t wt__varint_put(uint8_t *p, uint64_t v);
+static size_t wt__varint_put(uint8_t *p, uint64_t v);
 /* Reads a varint from [p, p+n): the bytes used, 0 when n is too short. */
-size_t wt__varint_get(const uint8_t *p, size_t n, uint64_t *v);
+static size_t wt__varint_get(const uint8_t *p, size_t n, uint64_t *v);
 
 /* ---- growable byte buffer with a hard cap */
 typedef struct wt__buf {
     uint8_t *data;
     size_t len, cap;
 } wt__buf;
-int wt__buf_reserve(const wt_allocator *a, wt__buf *b, size_t need);
-int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n);
-void wt__buf_consume(wt__buf *b, size_t n);
-void wt__buf_free(const wt_allocator *a, wt__buf *b);
+static int wt__buf_reserve(const wt_allocator *a, wt__buf *b, size_t need);
+static int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n);
+static void wt__buf_free(const wt_allocator *a, wt__buf *b);
 
 
 /* ---- header lists: name, value, name, value ... as received or sent.
@@ -100,9 +99,9 @@ typedef struct wt__hdrs {
     char **kv;
     size_t n, bytes;
 } wt__hdrs;
-int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, const char *v, size_t vl, size_t max);
-const char *wt__hdrs_get(const wt__hdrs *h, const char *name);
-void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h);
+static int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, const char *v, size_t vl, size_t max);
+static const char *wt__hdrs_get(const wt__hdrs *h, const char *name);
+static void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h);
 
 /* ---- send buffer: data never moves until the peer acknowledges it, as
    ngtcp2 and nghttp3 keep pointers into it for retransmission. */
@@ -121,12 +120,12 @@ typedef struct wt__sendbuf {
     size_t send_off;
 } wt__sendbuf;
 
-int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
+static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
 /* Fills up to max vecs with unsent data; returns the count. */
-size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max);
-void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n);
-void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n);
-void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
+static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max);
+static void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n);
+static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n);
+static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
 
 /* ---- WebTransport protocol constants (see the wire notes) */
 #define WT__H3_SETTINGS_ENABLE_CONNECT 0x08
@@ -162,9 +161,9 @@ typedef struct wt__capsule {
 } wt__capsule;
 /* Parses one capsule from [p, p+n): bytes used, 0 when more input is
    needed, WT_ERR_TOO_BIG when its length is above max. */
-int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max);
+static int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max);
 /* Encodes a CLOSE_WEBTRANSPORT_SESSION capsule; returns bytes (<= 8+4+1024+8). */
-size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t reason_len);
+static size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t reason_len);
 
 /* ---- SETTINGS frame rewriting and reading */
 typedef struct wt__wt_settings {
@@ -176,12 +175,12 @@ typedef struct wt__wt_settings {
     uint64_t max_sessions;    /* 0x14e9cd29, 0 if absent */
 } wt__wt_settings;
 /* Parses a SETTINGS frame payload. */
-int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out);
+static int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out);
 /* Given the start of nghttp3's control stream (stream type + SETTINGS
    frame), writes a copy with the WebTransport settings appended; returns
    the new length, or 0 if in does not yet hold a whole SETTINGS frame, or
    <0 on error. *consumed gets the bytes of `in` the copy replaces. */
-int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
+static int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
                         int server, uint64_t max_sessions);
 
 /* ---- the stream demultiplexer: what the first bytes of a peer stream say */
@@ -189,7 +188,7 @@ enum { WT__DEMUX_MORE = 0, WT__DEMUX_H3 = 1, WT__DEMUX_WT = 2, WT__DEMUX_CTRL = 
 /* Looks at the first n bytes of a peer-initiated stream. Returns MORE, H3
    (give it to nghttp3), CTRL (HTTP/3 control stream: nghttp3, and read
    its SETTINGS) or WT with *session_id and *hdr_len (bytes of header). */
-int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id, size_t *hdr_len);
+static int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id, size_t *hdr_len);
 
 /* ---- error-code mapping */
 #define WT__H3_CODE_FIRST 0x52e4a40fa8dbULL
@@ -203,7 +202,7 @@ typedef struct wt__capsule_reader {
     uint64_t skip;
 } wt__capsule_reader;
 typedef int (*wt__capsule_fn)(void *ctx, const wt__capsule *c);
-int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx);
+static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx);
 
 /* ================================================================ runtime objects */
 #include <arpa/inet.h>
@@ -496,103 +495,103 @@ typedef struct wt__qlog {
 /* Reads qlog_dir / tls_keylog (NULL: $QLOGDIR / $SSLKEYLOGFILE; "": off),
    opens the key log with a loud warning. A value the config set that
    cannot be used fails; one from the environment is logged and left off. */
-int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog);
-void wt__trace_free(wt__ep *ep);
+static int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog);
+static void wt__trace_free(wt__ep *ep);
 /* Names the connection after odcid (log_id) and opens its qlog file if the
    endpoint keeps them; a file that cannot be opened is logged, not fatal. */
-void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid);
+static void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid);
 /* ngtcp2's qlog writer (ngtcp2_settings.qlog_write), c as user data. */
-void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t len);
-wt__qlog *wt__qlog_new(wt__conn *c, int fd, const char *path);
-void wt__qlog_put(wt__qlog *q, const void *rec, size_t len);
-void wt__qlog_close(wt__conn *c);
+static void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t len);
+static wt__qlog *wt__qlog_new(wt__conn *c, int fd, const char *path);
+static void wt__qlog_put(wt__qlog *q, const void *rec, size_t len);
+static void wt__qlog_close(wt__conn *c);
 /* WebTransport events beside ngtcp2's, on ngtcp2's time base. Callers
    check c->qlog first, so tracing off costs one test. */
-void wt__qlog_session(wt_session *s, const char *what, int status);     /* requested, accepted, refused */
-void wt__qlog_session_closed(wt_session *s, int error);
-void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len);
-void wt__qlog_stream(wt_stream *st, const char *what, const char *why);  /* attached, refused */
-void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len);
+static void wt__qlog_session(wt_session *s, const char *what, int status);     /* requested, accepted, refused */
+static void wt__qlog_session_closed(wt_session *s, int error);
+static void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len);
+static void wt__qlog_stream(wt_stream *st, const char *what, const char *why);  /* attached, refused */
+static void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len);
 /* Makes ssl append its secrets to the endpoint's key log (if any). */
-void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl);
+static void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl);
 
 /* The session a stream's log lines name: -1 while it is unknown. */
 #define WT__ST_SID(st) ((st)->kind == WT__ST_CLASSIFY ? (int64_t)-1 : (int64_t)(st)->session_id)
 
 /* ---- loop (wt_loop.c) */
 /* The loop's clock (its wt_clock, or CLOCK_MONOTONIC), in nanoseconds. */
-uint64_t wt__loop_ns(wt_loop *loop);
-int wt__loop_add_ep(wt_loop *loop, wt__ep *ep);
+static uint64_t wt__loop_ns(wt_loop *loop);
+static int wt__loop_add_ep(wt_loop *loop, wt__ep *ep);
 /* Logs and returns 1 when called from inside wt_loop_process (a handler or
    a timer), where destroying would pull the stack out from under it. */
-int wt__loop_busy(wt_loop *loop, const char *what);
-void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep);
+static int wt__loop_busy(wt_loop *loop, const char *what);
+static void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep);
 /* The library starts / stops driving the loop's machinery; events queued
    by calls made outside it are delivered on enter. */
-void wt__loop_enter(wt_loop *loop);
-void wt__loop_leave(wt_loop *loop);
+static void wt__loop_enter(wt_loop *loop);
+static void wt__loop_leave(wt_loop *loop);
 /* Calls fn(ev) now if that is safe, else queues it (copying ev->data). */
-void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev);
+static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev);
 /* Delivers queued events unless a handler is running. */
-void wt__loop_drain(wt_loop *loop);
+static void wt__loop_drain(wt_loop *loop);
 /* Drops queued events of a connection that is being freed. */
-void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
-int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
-void wt__sock_close(wt__sock *s);
-void wt__ep_wait(wt__ep *ep, int timeout_ms);
+static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
+static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
+static void wt__sock_close(wt__sock *s);
+static void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sans-I/O: a datagram for ep from outside (wt_app_input, wt_client_input). */
-int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len);
+static int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len);
 /* Sends packets of equal size (the last may be shorter) to one address,
    from local (NULL: the socket's address; it matters on a pktinfo socket). */
-int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
                   const uint8_t *buf, size_t len, size_t seg);
 /* For sockaddr_in and sockaddr_in6: the size, and whether it is 0.0.0.0 or ::. */
-socklen_t wt__sa_len(const struct sockaddr *a);
-int wt__sa_is_wildcard(const struct sockaddr *a);
+static socklen_t wt__sa_len(const struct sockaddr *a);
+static int wt__sa_is_wildcard(const struct sockaddr *a);
 
 /* ---- TLS (wt_tls.c) */
 /* Parses a tls_groups list (NULL: WT_TLS_GROUPS_DEFAULT without the groups
    this wolfSSL build lacks) into IANA group ids; returns the count, or a
    WT_ERR_* after logging why. */
-int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log *lg);
+static int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log *lg);
 /* Sets an endpoint's groups: the server's preference or the client's offer
    (key_shares: 0 means 2). */
-int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
+static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
 /* The WOLFSSL of one connection, ready for ngtcp2: ALPN h3; on a client also
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
-WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
-const char *wt__tls_group_name(uint16_t id);
-const char *wt__tls_alert_name(uint8_t alert);
+static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
+static const char *wt__tls_group_name(uint16_t id);
+static const char *wt__tls_alert_name(uint8_t alert);
 
 /* ---- QUIC (wt_quic.c) */
 /* Sets up what servers and clients share: a loop (its own when loop is
    NULL), limits with defaults filled in, RNG, CID table, a TLS context. */
-int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
+static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
                 const wt_limits *lim);
-void wt__ep_free(wt__ep *ep);
+static void wt__ep_free(wt__ep *ep);
 /* Closes every session (code, reason), flushes, then every connection. */
-void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason);
+static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason);
 /* local: the address the datagram came to (NULL: the socket's). */
-void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
                       socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now);
-uint64_t wt__ep_expiry_ms(wt__ep *ep);
-void wt__ep_service(wt__ep *ep, uint64_t now_ns);
-wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
+static uint64_t wt__ep_expiry_ms(wt__ep *ep);
+static void wt__ep_service(wt__ep *ep, uint64_t now_ns);
+static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
                               uint16_t port);
-int wt__conn_write(wt__conn *c);
-void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why);
-void wt__conn_fail(wt__conn *c, int liberr, const char *why);
-void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n);
-void wt__conn_keepalive(wt__conn *c); /* after the session count changes */
+static int wt__conn_write(wt__conn *c);
+static void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why);
+static void wt__conn_fail(wt__conn *c, int liberr, const char *why);
+static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n);
+static void wt__conn_keepalive(wt__conn *c); /* after the session count changes */
 
 /* ---- HTTP/3 (wt_h3.c) */
-int wt__h3_init(wt__conn *c);
-int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *stream_user, const uint8_t *data,
+static int wt__h3_init(wt__conn *c);
+static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *stream_user, const uint8_t *data,
                           size_t len, int fin);
-int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t n);
-void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
-void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
-void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t n);
+static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+static void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
 /* Picks stream data for the next packet: nghttp3 first, then WT streams. */
 typedef struct wt__tx {
     int64_t stream_id;
@@ -602,65 +601,65 @@ typedef struct wt__tx {
     wt_stream *wst;    /* a WT stream, or NULL for nghttp3 */
     int ctrl_prefix;   /* the rewritten SETTINGS */
 } wt__tx;
-int wt__h3_next_tx(wt__conn *c, wt__tx *tx);     /* nghttp3's streams */
-void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx); /* WebTransport streams */
-void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n);
-void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx);
-void wt__h3_tx_shut(wt__conn *c, wt__tx *tx);
-void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *stream_user);
-void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n);
+static int wt__h3_next_tx(wt__conn *c, wt__tx *tx);     /* nghttp3's streams */
+static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx); /* WebTransport streams */
+static void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n);
+static void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx);
+static void wt__h3_tx_shut(wt__conn *c, wt__tx *tx);
+static void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *stream_user);
+static void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n);
 
 /* ---- sessions (wt_session.c) */
-wt_session *wt__session_new(wt__conn *c, int64_t id, int server);
-void wt__session_emit(wt_session *s, wt_event *ev);
-void wt__session_end(wt_session *s, int error);   /* CLOSED events, frees later */
-void wt__session_free(wt_session *s);
-wt_session *wt__session_find(wt__conn *c, uint64_t id);
-int wt__session_submit_request(wt_session *s);
-void wt__session_on_headers_done(wt_session *s, int fin);
+static wt_session *wt__session_new(wt__conn *c, int64_t id, int server);
+static void wt__session_emit(wt_session *s, wt_event *ev);
+static void wt__session_end(wt_session *s, int error);   /* CLOSED events, frees later */
+static void wt__session_free(wt_session *s);
+static wt_session *wt__session_find(wt__conn *c, uint64_t id);
+static int wt__session_submit_request(wt_session *s);
+static void wt__session_on_headers_done(wt_session *s, int fin);
 /* A request field: received (server) or to be sent (client). */
-void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
+static void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
 /* A response field the client received. */
-void wt__session_on_response_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
-void wt__session_on_drain(wt_session *s);
-void wt__conn_sweep_sessions(wt__conn *c);
-void wt__conn_on_peer_settings(wt__conn *c);
-void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
-void wt__session_on_fin(wt_session *s);
+static void wt__session_on_response_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
+static void wt__session_on_drain(wt_session *s);
+static void wt__conn_sweep_sessions(wt__conn *c);
+static void wt__conn_on_peer_settings(wt__conn *c);
+static void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n);
+static void wt__session_on_fin(wt_session *s);
 /* The peer's request or response on s's stream is malformed (RFC 9114
    4.1.2) and reading it has stopped: 400 if unanswered, else a reset. */
-void wt__session_on_malformed(wt_session *s, const char *why);
-void wt__conn_end_sessions(wt__conn *c, int error);
+static void wt__session_on_malformed(wt_session *s, const char *why);
+static void wt__conn_end_sessions(wt__conn *c, int error);
 
 /* ---- streams (wt_stream.c) */
-wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
-void wt__stream_attach(wt_stream *st, wt_session *s);
-void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin);
-void wt__stream_on_acked(wt_stream *st, uint64_t n);
-void wt__stream_on_reset(wt_stream *st, uint64_t app_error);
-void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error);
-void wt__stream_on_close(wt_stream *st);
-void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
-void wt__stream_free(wt_stream *st);
-void wt__stream_queue_send(wt_stream *st);
-void wt__stream_unqueue_send(wt_stream *st);
+static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
+static void wt__stream_attach(wt_stream *st, wt_session *s);
+static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin);
+static void wt__stream_on_acked(wt_stream *st, uint64_t n);
+static void wt__stream_on_reset(wt_stream *st, uint64_t app_error);
+static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error);
+static void wt__stream_on_close(wt_stream *st);
+static void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
+static void wt__stream_free(wt_stream *st);
+static void wt__stream_queue_send(wt_stream *st);
+static void wt__stream_unqueue_send(wt_stream *st);
 /* WT_OK if the stream lives on (attached or held), else it was refused. */
-int wt__stream_on_wt_header(wt_stream *st);
-void wt__conn_free_graveyard(wt__conn *c);
-void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id);
-void *wt__dead_stream_marker(void);
-void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
-void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
+static int wt__stream_on_wt_header(wt_stream *st);
+static void wt__conn_free_graveyard(wt__conn *c);
+static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id);
+static void *wt__dead_stream_marker(void);
+static void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
+static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
 
 /* ---- client (wt_client.c) */
-int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);
+static int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);
 
 /* ---- datagrams (wt_datagram.c) */
-void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len);
-void wt__dgram_adopt_pending(wt__conn *c, wt_session *s);
-void wt__dgram_free_all(wt__conn *c);
+static void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len);
+static void wt__dgram_adopt_pending(wt__conn *c, wt_session *s);
+static void wt__dgram_free_all(wt__conn *c);
 /* Bytes a DATAGRAM frame's payload (quarter stream ID included) may have on
    the current path: 0 if the peer takes no datagrams. */
-size_t wt__dgram_room(wt__conn *c);
+static size_t wt__dgram_room(wt__conn *c);
 
 #endif /* WT__INTERNAL_H */

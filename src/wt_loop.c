@@ -11,7 +11,7 @@
 #define UDP_SEGMENT 103
 #endif
 
-uint64_t wt__loop_ns(wt_loop *loop) {
+static uint64_t wt__loop_ns(wt_loop *loop) {
     struct timespec ts;
     if (loop && loop->clock.now_ns) return loop->clock.now_ns(loop->clock.user);
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -57,13 +57,13 @@ void wt_loop_destroy(wt_loop *loop) {
     wt__free(&loop->alloc, loop);
 }
 
-int wt__loop_add_ep(wt_loop *loop, wt__ep *ep) {
+static int wt__loop_add_ep(wt_loop *loop, wt__ep *ep) {
     ep->next = loop->eps;
     loop->eps = ep;
     return WT_OK;
 }
 
-void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep) {
+static void wt__loop_remove_ep(wt_loop *loop, wt__ep *ep) {
     wt__ep **pp;
     for (pp = &loop->eps; *pp; pp = &(*pp)->next)
         if (*pp == ep) {
@@ -87,7 +87,7 @@ static void wt__loop_call(wt_loop *loop, wt_session *s, wt_handler fn, wt_event 
     loop->in_handler--;
 }
 
-void wt__loop_drain(wt_loop *loop) {
+static void wt__loop_drain(wt_loop *loop) {
     wt__queued_event *q;
     while (!loop->in_handler && (q = loop->evq_head) != NULL) {
         loop->evq_head = q->next;
@@ -97,7 +97,7 @@ void wt__loop_drain(wt_loop *loop) {
     }
 }
 
-void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
+static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
     wt__queued_event *q;
     size_t n = ev->data ? ev->len : 0;
     if (loop->driving && !loop->in_handler) {
@@ -126,15 +126,15 @@ void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
     loop->evq_tail = q;
 }
 
-void wt__loop_enter(wt_loop *loop) {
+static void wt__loop_enter(wt_loop *loop) {
     if (++loop->driving == 1) wt__loop_drain(loop);
 }
 
-void wt__loop_leave(wt_loop *loop) {
+static void wt__loop_leave(wt_loop *loop) {
     loop->driving--;
 }
 
-void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
+static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
     wt__queued_event **pp = &loop->evq_head, *q;
     loop->evq_tail = NULL;
     while ((q = *pp) != NULL) {
@@ -200,11 +200,11 @@ static void wt__run_timers(wt_loop *loop) {
 }
 
 /* ---------------------------------------------------------------- sockets */
-socklen_t wt__sa_len(const struct sockaddr *a) {
+static socklen_t wt__sa_len(const struct sockaddr *a) {
     return a->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6) : (socklen_t)sizeof(struct sockaddr_in);
 }
 
-int wt__sa_is_wildcard(const struct sockaddr *a) {
+static int wt__sa_is_wildcard(const struct sockaddr *a) {
     if (a->sa_family == AF_INET6) return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr);
     return a->sa_family == AF_INET && ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
 }
@@ -257,7 +257,7 @@ bad:
     return wt__fail(&ep->log, WT_ERR_INVALID, "io.local_host %s is not a numeric address of the server's family", host);
 }
 
-int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it) {
+static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it) {
     wt__sock *s;
     int fd, one = 1, zero = 0;
     if (ep->nsocks >= WT__MAX_SOCKS) return wt__fail(&ep->log, WT_ERR_LIMIT, "more than %d sockets", WT__MAX_SOCKS);
@@ -314,7 +314,7 @@ int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bi
     return ep->nsocks - 1;
 }
 
-void wt__sock_close(wt__sock *s) {
+static void wt__sock_close(wt__sock *s) {
     if (s->fd >= 0) close(s->fd);
     s->fd = -1;
 }
@@ -388,7 +388,7 @@ static int wt__send_gso(wt__sock *s, const struct sockaddr *local, const struct 
     return (int)sendmsg(s->fd, &mh, 0);
 }
 
-int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
+static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
                   const uint8_t *buf, size_t len, size_t seg) {
     struct mmsghdr msgs[WT__SEND_BATCH];
     struct iovec iov[WT__SEND_BATCH];
@@ -520,7 +520,7 @@ static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
 }
 
 /* Waits up to timeout_ms for one endpoint's sockets alone and reads them. */
-void wt__ep_wait(wt__ep *ep, int timeout_ms) {
+static void wt__ep_wait(wt__ep *ep, int timeout_ms) {
     struct pollfd pfd[WT__MAX_SOCKS];
     int i, n = 0;
     for (i = 0; i < ep->nsocks; i++)
@@ -534,7 +534,7 @@ void wt__ep_wait(wt__ep *ep, int timeout_ms) {
         if (ep->socks[i].fd >= 0) wt__sock_read(ep->loop, &ep->socks[i], wt__loop_ns(ep->loop));
 }
 
-int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len) {
+static int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len) {
     const struct sockaddr *sa = (const struct sockaddr *)from;
     wt_loop *loop = ep->loop;
     int i;
@@ -611,7 +611,7 @@ int wt_loop_process(wt_loop *loop) {
     return WT_OK;
 }
 
-int wt__loop_busy(wt_loop *loop, const char *what) {
+static int wt__loop_busy(wt_loop *loop, const char *what) {
     if (!loop || (!loop->processing && !loop->in_handler)) return 0;
     wt__log(&loop->log, WT_LOG_ERROR, "%s called from a handler or timer: ignored (stop the loop, then destroy)", what);
     return 1;

@@ -64,7 +64,7 @@ static void *wt__mem_realloc(void *p, size_t n, void *u) {
     return wt__realloc((const wt_allocator *)u, p, n);
 }
 
-int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
+static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator *alloc, const wt_log *log,
                 const wt_limits *lim) {
     static int tls_ready;
     const uint32_t *d = (const uint32_t *)&wt__default_limits;
@@ -580,7 +580,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     return c;
 }
 
-wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
+static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
                               uint16_t port) {
     wt__conn *c;
     wt__sock *sock = NULL;
@@ -830,7 +830,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
     return wt__conn_server_new(ep, s, local, from, fromlen, hd, proven ? &odcid : NULL, now);
 }
 
-void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
+static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
                       socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now) {
     ngtcp2_version_cid vc;
     wt__conn *c;
@@ -927,14 +927,14 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
 
 /* Idle sessions must not die of the idle timeout: a client pings whenever
    it is quiet for keepalive_ms, a server while it has a session open. */
-void wt__conn_keepalive(wt__conn *c) {
+static void wt__conn_keepalive(wt__conn *c) {
     uint32_t ms = c->ep->lim.keepalive_ms;
     int on = ms != UINT32_MAX && (!c->ep->server || c->nsessions > 0);
     if (c->qc) ngtcp2_conn_set_keep_alive_timeout(c->qc, on ? (uint64_t)ms * WT__NS_PER_MS : UINT64_MAX);
 }
 
 /* ---------------------------------------------------------------- packets out */
-void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
+static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
     if (!n || !c->qc) return;
     ngtcp2_conn_extend_max_stream_offset(c->qc, stream_id, n);
     ngtcp2_conn_extend_max_offset(c->qc, n);
@@ -975,7 +975,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
    streams (round-robin among them) taking turns packet by packet, so
    neither starves the other. A source that yields nothing is skipped for
    the rest of the call so the others still go. */
-int wt__conn_write(wt__conn *c) {
+static int wt__conn_write(wt__conn *c) {
     uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
     ngtcp2_path_storage ps, batch_ps;
@@ -1103,7 +1103,7 @@ int wt__conn_write(wt__conn *c) {
 }
 
 /* ---------------------------------------------------------------- close */
-void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why) {
+static void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why) {
     if (c->state >= WT__CONN_CLOSING) return;
     /* ngtcp2 keeps the pointer until the close is written: a copy of ours */
     c->close_why = wt__strdup(&c->ep->alloc, why ? why : "");
@@ -1125,7 +1125,7 @@ static void wt__conn_abort(wt__conn *c, int liberr) {
     c->deadline_ms = 0;
 }
 
-void wt__conn_fail(wt__conn *c, int liberr, const char *why) {
+static void wt__conn_fail(wt__conn *c, int liberr, const char *why) {
     if (c->state >= WT__CONN_CLOSING) return;
     wt__clog(c, -1, WT_LOG_WARN, "connection closed: %s (%s)", why, wt_strerror(liberr));
     wt__conn_abort(c, liberr);
@@ -1170,7 +1170,7 @@ static int wt__conn_close_unacked(wt__conn *c) {
     return 0;
 }
 
-void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
+static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     wt__conn *c;
     wt_session *s;
     uint64_t now = wt__loop_ns(ep->loop), deadline = now;
@@ -1204,7 +1204,7 @@ void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 }
 
 /* ---------------------------------------------------------------- timers */
-uint64_t wt__ep_expiry_ms(wt__ep *ep) {
+static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
     uint64_t next = UINT64_MAX, now_ms = wt_loop_now_ms(ep->loop);
     wt__conn *c;
     for (c = ep->conns; c; c = c->next) {
@@ -1221,7 +1221,7 @@ uint64_t wt__ep_expiry_ms(wt__ep *ep) {
     return next;
 }
 
-void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
+static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     wt__conn *c, *next;
     uint64_t now_ms = now_ns / WT__NS_PER_MS;
     for (c = ep->conns; c; c = next) {
@@ -1276,7 +1276,7 @@ void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
 }
 
 /* Safe on a partly set-up endpoint, and twice. */
-void wt__ep_free(wt__ep *ep) {
+static void wt__ep_free(wt__ep *ep) {
     int i;
     if (ep->loop) wt__loop_enter(ep->loop); /* CLOSED events go out now */
     while (ep->conns) wt__conn_free(ep->conns);

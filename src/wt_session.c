@@ -2,7 +2,7 @@
 #include "wt_internal.h"
 
 /* ---------------------------------------------------------------- capsules */
-int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max) {
+static int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max) {
     uint64_t len;
     size_t a = wt__varint_get(p, n, &c->type), b;
     if (!a) return 0;
@@ -14,7 +14,7 @@ int wt__capsule_parse(const uint8_t *p, size_t n, wt__capsule *c, size_t max) {
     return (int)(a + b + len);
 }
 
-size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t reason_len) {
+static size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t reason_len) {
     size_t o = 0;
     o += wt__varint_put(out + o, WT__CAPSULE_CLOSE);
     o += wt__varint_put(out + o, 4 + reason_len);
@@ -26,7 +26,7 @@ size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason, size_t
     return o + reason_len;
 }
 
-int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx) {
+static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx) {
     while (n > 0) {
         size_t k, off = 0;
         wt__capsule c;
@@ -86,7 +86,7 @@ static void wt__session_free_fields(wt_session *s) {
     wt__sendbuf_free(a, &s->cap_tx);
 }
 
-wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
+static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     wt_session *s = (wt_session *)wt__calloc(&c->ep->alloc, sizeof *s);
     if (!s) {
         wt__clog(c, id, WT_LOG_ERROR, "out of memory for a session");
@@ -101,7 +101,7 @@ wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     return s;
 }
 
-void wt__session_free(wt_session *s) {
+static void wt__session_free(wt_session *s) {
     wt_session **pp;
     for (pp = &s->conn->sessions; *pp; pp = &(*pp)->next)
         if (*pp == s) {
@@ -113,20 +113,20 @@ void wt__session_free(wt_session *s) {
 }
 
 
-wt_session *wt__session_find(wt__conn *c, uint64_t id) {
+static wt_session *wt__session_find(wt__conn *c, uint64_t id) {
     wt_session *s;
     for (s = c->sessions; s; s = s->next)
         if ((uint64_t)s->id == id && s->id >= 0) return s;
     return NULL;
 }
 
-void wt__session_emit(wt_session *s, wt_event *ev) {
+static void wt__session_emit(wt_session *s, wt_event *ev) {
     ev->session = s;
     ev->user = s->fn_user;
     if (s->fn) wt__loop_emit(s->conn->ep->loop, s, s->fn, ev);
 }
 
-void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
+static void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
     const wt_allocator *a = &s->conn->ep->alloc;
     char **slot = NULL;
     if (s->bad_headers) return;
@@ -144,7 +144,7 @@ void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *
     if (!s->bad_headers) s->bad_headers = wt__hdrs_add(a, &s->req, n, nl, v, vl, s->conn->ep->lim.max_header_bytes);
 }
 
-void wt__session_on_response_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
+static void wt__session_on_response_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl) {
     const wt_allocator *a = &s->conn->ep->alloc;
     if (s->bad_headers) return;
     if (nl == 7 && !memcmp(n, ":status", 7)) {
@@ -228,7 +228,7 @@ static void wt__session_refuse(wt_session *s, int status) {
     wt__conn_reject_pending(s->conn, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
 }
 
-void wt__session_on_malformed(wt_session *s, const char *why) {
+static void wt__session_on_malformed(wt_session *s, const char *why) {
     wt__conn *c = s->conn;
     if (s->server && s->state == WT__SESS_REQUESTED && !s->responded) {
         wt__log(&c->ep->log, WT_LOG_INFO, "refusing request on stream %lld: malformed (%s)", (long long)s->id, why);
@@ -294,7 +294,7 @@ static void wt__session_on_request(wt_session *s, int fin) {
     wt__session_opened(s);
 }
 
-void wt__session_on_headers_done(wt_session *s, int fin) {
+static void wt__session_on_headers_done(wt_session *s, int fin) {
     if (s->server) {
         if (s->state == WT__SESS_REQUESTED) wt__session_on_request(s, fin);
         return;
@@ -341,7 +341,7 @@ static int wt__session_on_capsule(void *ctx, const wt__capsule *c) {
     return WT_OK;
 }
 
-void wt__session_on_drain(wt_session *s) {
+static void wt__session_on_drain(wt_session *s) {
     wt_event ev;
     if (s->state != WT__SESS_OPEN || s->drain_received) return;
     s->drain_received = 1;
@@ -350,7 +350,7 @@ void wt__session_on_drain(wt_session *s) {
     wt__session_emit(s, &ev);
 }
 
-void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
+static void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     int rv;
     if (s->state == WT__SESS_CLOSED || s->close_received) return; /* nothing may follow a CLOSE capsule */
     rv = wt__capsule_feed(&s->cap_rx, p, n, wt__session_on_capsule, s);
@@ -362,7 +362,7 @@ void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     }
 }
 
-void wt__session_on_fin(wt_session *s) {
+static void wt__session_on_fin(wt_session *s) {
     if (s->state == WT__SESS_CLOSED) return;
     if (s->cap_rx.len || s->cap_rx.skip) {
         /* RFC 9297 3.3: a capsule cut short by the end of the stream makes
@@ -382,7 +382,7 @@ void wt__session_on_fin(wt_session *s) {
     wt__session_end(s, s->state == WT__SESS_CONNECTING ? WT_ERR_REFUSED : WT_OK);
 }
 
-void wt__session_end(wt_session *s, int error) {
+static void wt__session_end(wt_session *s, int error) {
     wt__conn *c = s->conn;
     wt_event ev;
     int was_open = s->state == WT__SESS_OPEN || s->state == WT__SESS_CLOSING;
@@ -418,7 +418,7 @@ void wt__session_end(wt_session *s, int error) {
 }
 
 /* Frees closed sessions nothing points into any more; run at safe points. */
-void wt__conn_sweep_sessions(wt__conn *c) {
+static void wt__conn_sweep_sessions(wt__conn *c) {
     wt_session **pp = &c->sessions;
     if (c->ep->loop->evq_head) return; /* a queued event may point at one */
     while (*pp) {
@@ -434,7 +434,7 @@ void wt__conn_sweep_sessions(wt__conn *c) {
 
 /* Every session of a connection that is going away: CLOSED events now,
    memory at the next sweep or when the connection is freed. */
-void wt__conn_end_sessions(wt__conn *c, int error) {
+static void wt__conn_end_sessions(wt__conn *c, int error) {
     wt_session *s;
     for (s = c->sessions; s; s = s->next) wt__session_end(s, error);
     while (c->pending) wt__stream_gone(c->pending, 0);
@@ -466,7 +466,7 @@ static nghttp3_ssize wt__read_capsules(nghttp3_conn *h3, int64_t stream_id, nght
 
 static const nghttp3_data_reader wt__capsule_reader_def = {wt__read_capsules};
 
-int wt__session_submit_request(wt_session *s) {
+static int wt__session_submit_request(wt_session *s) {
     wt__conn *c = s->conn;
     nghttp3_nv *nv;
     size_t i;
@@ -500,7 +500,7 @@ int wt__session_submit_request(wt_session *s) {
 }
 
 /* The peer's SETTINGS arrived: sessions waiting for them may go. */
-void wt__conn_on_peer_settings(wt__conn *c) {
+static void wt__conn_on_peer_settings(wt__conn *c) {
     wt_session *s;
     if (c->ep->server) return;
     for (s = c->sessions; s; s = s->next) {

@@ -2,7 +2,7 @@
    backpressure, in-order delivery with flow control tied to consumption. */
 #include "wt_internal.h"
 
-wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
+static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
     wt_stream *st = (wt_stream *)wt__calloc(&c->ep->alloc, sizeof *st);
     if (!st) {
         wt__clog(c, -1, WT_LOG_ERROR, "out of memory for a stream");
@@ -46,7 +46,7 @@ static void wt__stream_unwait(wt_stream *st) {
     st->conn->ep->tx_waiters--;
 }
 
-void wt__stream_free(wt_stream *st) {
+static void wt__stream_free(wt_stream *st) {
     const wt_allocator *a = &st->conn->ep->alloc;
     wt__conn *c = st->conn;
     wt__stream_budget(st, 0, st->tx_acct);
@@ -81,7 +81,7 @@ static void wt__stream_link(wt_stream **head, wt_stream *st) {
     *head = st;
 }
 
-void wt__stream_queue_send(wt_stream *st) {
+static void wt__stream_queue_send(wt_stream *st) {
     wt__conn *c = st->conn;
     c->dirty = 1;
     if (st->in_send_queue || st->closed) return;
@@ -92,7 +92,7 @@ void wt__stream_queue_send(wt_stream *st) {
     c->send_tail = st;
 }
 
-void wt__stream_unqueue_send(wt_stream *st) {
+static void wt__stream_unqueue_send(wt_stream *st) {
     wt__conn *c = st->conn;
     wt_stream **pp, *prev = NULL;
     if (!st->in_send_queue) return;
@@ -135,7 +135,7 @@ static void wt__stream_end(wt_stream *st) {
     if (!st->linger) wt__stream_bury(st);
 }
 
-void wt__conn_free_graveyard(wt__conn *c) {
+static void wt__conn_free_graveyard(wt__conn *c) {
     if (c->ep->loop->evq_head) return; /* a queued event may point at one */
     while (c->graveyard) {
         wt_stream *st = c->graveyard;
@@ -166,7 +166,7 @@ static void wt__stream_emit(wt_stream *st, wt_event *ev) {
 }
 
 /* ---------------------------------------------------------------- arrival */
-void wt__stream_attach(wt_stream *st, wt_session *s) {
+static void wt__stream_attach(wt_stream *st, wt_session *s) {
     wt__stream_unlink(st);
     st->kind = WT__ST_WT;
     st->sess = s;
@@ -217,7 +217,7 @@ static void wt__stream_after_open(wt_stream *st) {
     if (!st->closed) wt__stream_maybe_end(st);
 }
 
-int wt__stream_on_wt_header(wt_stream *st) {
+static int wt__stream_on_wt_header(wt_stream *st) {
     wt__conn *c = st->conn;
     wt_session *s = wt__session_find(c, st->session_id);
     if ((st->session_id & 3) != 0) {
@@ -246,7 +246,7 @@ int wt__stream_on_wt_header(wt_stream *st) {
     return WT_OK;
 }
 
-void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
+static void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
     wt_stream *st = c->pending, *next;
     for (; st; st = next) {
         next = st->next;
@@ -269,7 +269,7 @@ void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
     }
 }
 
-void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code) {
+static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code) {
     wt_stream *st = c->pending, *next;
     for (; st; st = next) {
         next = st->next;
@@ -322,7 +322,7 @@ static void wt__stream_read_all_over(wt_stream *st, const uint8_t *data, size_t 
     wt__stream_credit(st, st->uncredited);
 }
 
-void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin) {
+static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin) {
     wt__conn *c = st->conn;
     if (len == 0 && !fin) return; /* e.g. a header that came alone: no empty DATA */
     if (fin) st->fin_received = 1;
@@ -358,7 +358,7 @@ void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin)
     wt__stream_credit(st, len);
 }
 
-void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
+static void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
     if (st->closed || st->reset_received) return;
     if (st->kind == WT__ST_PENDING) {
         /* told to the app after STREAM_OPEN, when its session comes */
@@ -377,7 +377,7 @@ void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
     if (!st->closed) wt__stream_maybe_end(st);
 }
 
-void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
+static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
     if (st->closed) return;
     if (st->kind != WT__ST_WT) {
         /* ngtcp2 resets our side now; the app hears of it after STREAM_OPEN */
@@ -439,7 +439,7 @@ static void wt__conn_wake_budget_waiters(wt__conn *c) {
         }
 }
 
-void wt__stream_on_acked(wt_stream *st, uint64_t n) {
+static void wt__stream_on_acked(wt_stream *st, uint64_t n) {
     wt__conn *c = st->conn, *o;
     wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
     wt__stream_budget(st, 0, (size_t)n);
@@ -449,7 +449,7 @@ void wt__stream_on_acked(wt_stream *st, uint64_t n) {
         if (o != c && o->tx_waiters) wt__conn_wake_budget_waiters(o);
 }
 
-void wt__stream_on_close(wt_stream *st) {
+static void wt__stream_on_close(wt_stream *st) {
     wt__conn *c = st->conn;
     st->transport_closed = 1;
     if (st->closed) {
@@ -471,7 +471,7 @@ void wt__stream_on_close(wt_stream *st) {
     wt__stream_maybe_end(st);
 }
 
-void wt__stream_gone(wt_stream *st, uint64_t h3code) {
+static void wt__stream_gone(wt_stream *st, uint64_t h3code) {
     wt__conn *c = st->conn;
     int send_done = st->fin_sent || st->reset_sent || (!st->bidi && !st->local);
     int recv_done = st->fin_received || st->reset_received || st->stop_sent || (!st->bidi && st->local);
@@ -494,7 +494,7 @@ void wt__stream_gone(wt_stream *st, uint64_t h3code) {
 }
 
 /* ---------------------------------------------------------------- sending */
-void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n) {
+static void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n) {
     size_t total = 0, i;
     for (i = 0; i < tx->nvec; i++) total += tx->vec[i].len;
     wt__sendbuf_mark_sent(&st->tx, n);

@@ -23,14 +23,14 @@ static const struct wt__group {
     {"ffdhe3072", NULL, 257},
 };
 
-const char *wt__tls_group_name(uint16_t id) {
+static const char *wt__tls_group_name(uint16_t id) {
     size_t i;
     for (i = 0; i < WT__COUNTOF(wt__groups); i++)
         if (wt__groups[i].id == id) return wt__groups[i].name;
     return "unknown group";
 }
 
-const char *wt__tls_alert_name(uint8_t alert) {
+static const char *wt__tls_alert_name(uint8_t alert) {
     switch (alert) { /* RFC 8446 section 6, RFC 7301 */
     case 0: return "close_notify";
     case 10: return "unexpected_message";
@@ -81,7 +81,7 @@ static int wt__group_usable(WOLFSSL_CTX *probe, uint16_t id) {
     return ok;
 }
 
-int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log *lg) {
+static int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log *lg) {
     const char *p = list ? list : WT_TLS_GROUPS_DEFAULT;
     WOLFSSL_CTX *probe = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
     int n = 0, rv = WT_OK;
@@ -126,7 +126,7 @@ int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const wt_log 
     return rv == WT_OK ? n : rv;
 }
 
-int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares) {
+static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares) {
     int ids[WT__MAX_GROUPS], i, max = WT__MAX_GROUPS;
     char names[256];
     size_t used = 0;
@@ -151,7 +151,7 @@ int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares) {
     return WT_OK;
 }
 
-WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
+static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     WOLFSSL *ssl = wolfSSL_new(ep->ssl_ctx);
     struct in6_addr a6;
     struct in_addr a4;

@@ -17,7 +17,7 @@ static const char *wt__trace_pick(const char *cfg, const char *env, int *from_en
     return *from_env ? cfg : NULL;
 }
 
-int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog) {
+static int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog) {
     int env;
     const char *dir = wt__trace_pick(qlog_dir, "QLOGDIR", &env), *kl;
     struct stat st;
@@ -63,7 +63,7 @@ int wt__trace_init(wt__ep *ep, const char *qlog_dir, const char *tls_keylog) {
 #endif
 }
 
-void wt__trace_free(wt__ep *ep) {
+static void wt__trace_free(wt__ep *ep) {
     if (ep->keylog_fd >= 0) close(ep->keylog_fd);
     ep->keylog_fd = -1;
     wt__free(&ep->alloc, ep->keylog_path);
@@ -110,7 +110,7 @@ static int wt__keylog_secret(WOLFSSL *ssl, int id, const unsigned char *secret, 
 }
 #endif
 
-void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
+static void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
 #ifdef HAVE_SECRET_CALLBACK
     if (ep->keylog_fd >= 0) wolfSSL_set_tls13_secret_cb(ssl, wt__keylog_secret, ep);
 #else
@@ -119,7 +119,7 @@ void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
 }
 
 /* ---------------------------------------------------------------- qlog files */
-void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid) {
+static void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid) {
     wt__ep *ep = c->ep;
     char hex[2 * NGTCP2_MAX_CIDLEN + 1], *path;
     size_t n;
@@ -146,7 +146,7 @@ void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid) {
     wt__clog(c, -1, WT_LOG_DEBUG, "qlog: %s", path);
 }
 
-wt__qlog *wt__qlog_new(wt__conn *c, int fd, const char *path) {
+static wt__qlog *wt__qlog_new(wt__conn *c, int fd, const char *path) {
     wt__qlog *q = (wt__qlog *)wt__calloc(&c->ep->alloc, sizeof *q);
     if (!q || !(q->buf = (uint8_t *)wt__alloc(&c->ep->alloc, WT__QLOG_BUF))) {
         wt__free(&c->ep->alloc, q);
@@ -202,7 +202,7 @@ static int wt__qlog_note_drops(wt__qlog *q) {
     return 1;
 }
 
-void wt__qlog_put(wt__qlog *q, const void *rec, size_t len) {
+static void wt__qlog_put(wt__qlog *q, const void *rec, size_t len) {
     if (q->len + len + 160 > WT__QLOG_BUF) wt__qlog_flush(q);
     if (q->len + len + 160 > WT__QLOG_BUF || !wt__qlog_note_drops(q)) {
         q->dropped++;
@@ -215,7 +215,7 @@ void wt__qlog_put(wt__qlog *q, const void *rec, size_t len) {
         wt__qlog_flush(q);
 }
 
-void wt__qlog_close(wt__conn *c) {
+static void wt__qlog_close(wt__conn *c) {
     wt__qlog *q = c->qlog;
     if (!q) return;
     c->qlog = NULL;
@@ -232,7 +232,7 @@ void wt__qlog_close(wt__conn *c) {
     wt__free(&c->ep->alloc, q);
 }
 
-void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t len) {
+static void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t len) {
     wt__conn *c = (wt__conn *)user;
     if (!c->qlog) return;
     if (len) wt__qlog_put(c->qlog, data, len);
@@ -323,7 +323,7 @@ static void wt__j_end(wt__jrec *r, wt__conn *c) {
     wt__qlog_put(c->qlog, r->buf, r->n);
 }
 
-void wt__qlog_session(wt_session *s, const char *what, int status) {
+static void wt__qlog_session(wt_session *s, const char *what, int status) {
     wt__conn *c = s->conn;
     int requested = !strcmp(what, "session_requested");
     wt__jrec r;
@@ -341,7 +341,7 @@ void wt__qlog_session(wt_session *s, const char *what, int status) {
     wt__j_end(&r, c);
 }
 
-void wt__qlog_session_closed(wt_session *s, int error) {
+static void wt__qlog_session_closed(wt_session *s, int error) {
     wt__conn *c = s->conn;
     wt__jrec r;
     wt__j_begin(&r, c, "session_closed");
@@ -362,7 +362,7 @@ void wt__qlog_session_closed(wt_session *s, int error) {
     wt__j_end(&r, c);
 }
 
-void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len) {
+static void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len) {
     wt__conn *c = s->conn;
     const char *name = type == WT__CAPSULE_CLOSE   ? "close_webtransport_session"
                        : type == WT__CAPSULE_DRAIN ? "drain_webtransport_session"
@@ -379,7 +379,7 @@ void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, con
     wt__j_end(&r, c);
 }
 
-void wt__qlog_stream(wt_stream *st, const char *what, const char *why) {
+static void wt__qlog_stream(wt_stream *st, const char *what, const char *why) {
     wt__conn *c = st->conn;
     wt__jrec r;
     wt__j_begin(&r, c, what);
@@ -391,7 +391,7 @@ void wt__qlog_stream(wt_stream *st, const char *what, const char *why) {
     wt__j_end(&r, c);
 }
 
-void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len) {
+static void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len) {
     wt__jrec r;
     wt__j_begin(&r, c, what);
     wt__j_num(&r, "session_id", session_id);

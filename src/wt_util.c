@@ -27,29 +27,29 @@ const char *wt_strerror(int err) {
 }
 
 /* ---------------------------------------------------------------- allocation */
-void *wt__alloc(const wt_allocator *a, size_t n) {
+static void *wt__alloc(const wt_allocator *a, size_t n) {
     if (a && a->malloc_fn) return a->malloc_fn(n ? n : 1, a->user);
     return WT_MALLOC(n ? n : 1);
 }
 
-void *wt__calloc(const wt_allocator *a, size_t n) {
+static void *wt__calloc(const wt_allocator *a, size_t n) {
     void *p = wt__alloc(a, n);
     if (p) memset(p, 0, n);
     return p;
 }
 
-void *wt__realloc(const wt_allocator *a, void *p, size_t n) {
+static void *wt__realloc(const wt_allocator *a, void *p, size_t n) {
     if (a && a->realloc_fn) return a->realloc_fn(p, n ? n : 1, a->user);
     return WT_REALLOC(p, n ? n : 1);
 }
 
-void wt__free(const wt_allocator *a, void *p) {
+static void wt__free(const wt_allocator *a, void *p) {
     if (!p) return;
     if (a && a->free_fn) a->free_fn(p, a->user);
     else WT_FREE(p);
 }
 
-char *wt__strndup(const wt_allocator *a, const char *s, size_t n) {
+static char *wt__strndup(const wt_allocator *a, const char *s, size_t n) {
     char *d = (char *)wt__alloc(a, n + 1);
     if (!d) return NULL;
     memcpy(d, s, n);
@@ -57,7 +57,7 @@ char *wt__strndup(const wt_allocator *a, const char *s, size_t n) {
     return d;
 }
 
-char *wt__strdup(const wt_allocator *a, const char *s) {
+static char *wt__strdup(const wt_allocator *a, const char *s) {
     return s ? wt__strndup(a, s, strlen(s)) : NULL;
 }
 
@@ -82,14 +82,14 @@ static void wt__vlog(const wt_log *lg, const wt__conn *c, int64_t sid, wt_log_le
     else wt__log_stderr(level, msg, NULL);
 }
 
-void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) {
+static void wt__log(const wt_log *lg, wt_log_level level, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     wt__vlog(lg, NULL, -1, level, fmt, ap);
     va_end(ap);
 }
 
-int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
+static int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     wt__vlog(lg, NULL, -1, WT_LOG_ERROR, fmt, ap);
@@ -97,7 +97,7 @@ int wt__fail(const wt_log *lg, int err, const char *fmt, ...) {
     return err;
 }
 
-int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) {
+static int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     wt__vlog(lg, NULL, -1, level, fmt, ap);
@@ -105,14 +105,14 @@ int wt__fail_at(const wt_log *lg, wt_log_level level, int err, const char *fmt, 
     return err;
 }
 
-void wt__clog(const wt__conn *c, int64_t sid, wt_log_level level, const char *fmt, ...) {
+static void wt__clog(const wt__conn *c, int64_t sid, wt_log_level level, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     wt__vlog(&c->ep->log, c, sid, level, fmt, ap);
     va_end(ap);
 }
 
-int wt__cfail(const wt__conn *c, int64_t sid, int err, const char *fmt, ...) {
+static int wt__cfail(const wt__conn *c, int64_t sid, int err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     wt__vlog(&c->ep->log, c, sid, WT_LOG_ERROR, fmt, ap);
@@ -120,7 +120,7 @@ int wt__cfail(const wt__conn *c, int64_t sid, int err, const char *fmt, ...) {
     return err;
 }
 
-int wt__cfail_at(const wt__conn *c, int64_t sid, wt_log_level level, int err, const char *fmt, ...) {
+static int wt__cfail_at(const wt__conn *c, int64_t sid, wt_log_level level, int err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     wt__vlog(&c->ep->log, c, sid, level, fmt, ap);
@@ -129,14 +129,14 @@ int wt__cfail_at(const wt__conn *c, int64_t sid, wt_log_level level, int err, co
 }
 
 /* ---------------------------------------------------------------- varints */
-size_t wt__varint_len(uint64_t v) {
+static size_t wt__varint_len(uint64_t v) {
     if (v < 64) return 1;
     if (v < 16384) return 2;
     if (v < 1073741824) return 4;
     return 8;
 }
 
-size_t wt__varint_put(uint8_t *p, uint64_t v) {
+static size_t wt__varint_put(uint8_t *p, uint64_t v) {
     size_t n = wt__varint_len(v), i;
     static const uint8_t prefix[9] = {0, 0x00, 0x40, 0, 0x80, 0, 0, 0, 0xc0};
     for (i = 0; i < n; i++) p[n - 1 - i] = (uint8_t)(v >> (8 * i));
@@ -144,7 +144,7 @@ size_t wt__varint_put(uint8_t *p, uint64_t v) {
     return n;
 }
 
-size_t wt__varint_get(const uint8_t *p, size_t n, uint64_t *v) {
+static size_t wt__varint_get(const uint8_t *p, size_t n, uint64_t *v) {
     size_t len, i;
     uint64_t x;
     if (n == 0) return 0;
@@ -157,7 +157,7 @@ size_t wt__varint_get(const uint8_t *p, size_t n, uint64_t *v) {
 }
 
 /* ---------------------------------------------------------------- buffers */
-int wt__buf_reserve(const wt_allocator *a, wt__buf *b, size_t need) {
+static int wt__buf_reserve(const wt_allocator *a, wt__buf *b, size_t need) {
     size_t cap;
     uint8_t *d;
     if (need <= b->cap) return WT_OK;
@@ -170,7 +170,7 @@ int wt__buf_reserve(const wt_allocator *a, wt__buf *b, size_t need) {
     return WT_OK;
 }
 
-int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n) {
+static int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n) {
     int rv = wt__buf_reserve(a, b, b->len + n);
     if (rv) return rv;
     if (n) memcpy(b->data + b->len, p, n);
@@ -178,16 +178,7 @@ int wt__buf_append(const wt_allocator *a, wt__buf *b, const void *p, size_t n) {
     return WT_OK;
 }
 
-void wt__buf_consume(wt__buf *b, size_t n) {
-    if (n >= b->len) {
-        b->len = 0;
-        return;
-    }
-    memmove(b->data, b->data + n, b->len - n);
-    b->len -= n;
-}
-
-void wt__buf_free(const wt_allocator *a, wt__buf *b) {
+static void wt__buf_free(const wt_allocator *a, wt__buf *b) {
     wt__free(a, b->data);
     b->data = NULL;
     b->len = b->cap = 0;
@@ -206,7 +197,7 @@ void wt_hex(const uint8_t *in, size_t n, char *out) {
 /* ---------------------------------------------------------------- send buffers */
 #define WT__CHUNK_SIZE 16384
 
-int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
+static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
     const uint8_t *src = (const uint8_t *)p;
     while (n > 0) {
         wt__chunk *t = b->tail;
@@ -236,7 +227,7 @@ int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, siz
     return WT_OK;
 }
 
-size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
+static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
     const wt__chunk *c = b->send_chunk;
     size_t off = b->send_off, n = 0, left = b->unsent;
     while (c && left > 0 && n < max) {
@@ -254,7 +245,7 @@ size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
     return n;
 }
 
-void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n) {
+static void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n) {
     WT_ASSERT(n <= b->unsent);
     b->unsent -= n;
     while (n > 0 && b->send_chunk) {
@@ -276,7 +267,7 @@ void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n) {
         b->send_chunk = b->send_chunk->next, b->send_off = 0;
 }
 
-void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
+static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
     if (n > b->stored - b->unsent) n = b->stored - b->unsent;
     b->stored -= n;
     while (n > 0 && b->head) {
@@ -307,7 +298,7 @@ void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
     }
 }
 
-void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b) {
+static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b) {
     wt__chunk *c = b->head;
     while (c) {
         wt__chunk *next = c->next;
@@ -318,7 +309,7 @@ void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b) {
 }
 
 /* ---------------------------------------------------------------- header lists */
-int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, const char *v, size_t vl, size_t max) {
+static int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, const char *v, size_t vl, size_t max) {
     char **kv, *name, *value;
     if (h->bytes + nl + vl + 32 > max) return WT_ERR_LIMIT;
     kv = (char **)wt__realloc(a, h->kv, (2 * h->n + 2) * sizeof *kv);
@@ -338,14 +329,14 @@ int wt__hdrs_add(const wt_allocator *a, wt__hdrs *h, const char *n, size_t nl, c
     return WT_OK;
 }
 
-const char *wt__hdrs_get(const wt__hdrs *h, const char *name) {
+static const char *wt__hdrs_get(const wt__hdrs *h, const char *name) {
     size_t i;
     for (i = 0; i < h->n; i++)
         if (!strcmp(h->kv[2 * i], name)) return h->kv[2 * i + 1];
     return NULL;
 }
 
-void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h) {
+static void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h) {
     size_t i;
     for (i = 0; i < 2 * h->n; i++) wt__free(a, h->kv[i]);
     wt__free(a, h->kv);
