@@ -1279,6 +1279,18 @@ static void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why);
 static void wt__conn_fail(wt__conn *c, int liberr, const char *why);
 static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n);
 static void wt__conn_keepalive(wt__conn *c); /* after the session count changes */
+/* The transport as HTTP/3, sessions, streams and datagrams see it: they
+   reach ngtcp2 through these only. */
+enum { WT__TP_READ = 1, WT__TP_WRITE = 2, WT__TP_BOTH = 3 };
+static void wt__tp_shutdown(wt__conn *c, int how, int64_t id, uint64_t h3code);
+static int wt__tp_open(wt__conn *c, int bidi, int64_t *id, void *user); /* an ngtcp2 error code */
+static void wt__tp_set_user(wt__conn *c, int64_t id, void *user);
+static int wt__tp_is_local(wt__conn *c, int64_t id);
+static void wt__tp_give_stream_slot(wt__conn *c, int bidi);
+static void wt__tp_close_error(wt__conn *c, uint64_t h3code);
+/* Bytes a packet can carry on the path now; *datagram_frame_max gets the
+   peer's DATAGRAM frame limit (0: it takes none). */
+static size_t wt__tp_path_payload(wt__conn *c, uint64_t *datagram_frame_max);
 
 /* ---- HTTP/3 (wt_h3.c) */
 static int wt__h3_init(wt__conn *c);
@@ -4057,6 +4069,44 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
     c->dirty = 1;
 }
 
+/* ---------------------------------------------------------------- the transport, as the layers above see it
+   HTTP/3, sessions, streams and datagrams reach ngtcp2 only through these. */
+static void wt__tp_shutdown(wt__conn *c, int how, int64_t id, uint64_t h3code) {
+    if (!c->qc) return;
+    if (how == WT__TP_BOTH) ngtcp2_conn_shutdown_stream(c->qc, 0, id, h3code);
+    else if (how == WT__TP_READ) ngtcp2_conn_shutdown_stream_read(c->qc, 0, id, h3code);
+    else ngtcp2_conn_shutdown_stream_write(c->qc, 0, id, h3code);
+    c->dirty = 1;
+}
+
+static int wt__tp_open(wt__conn *c, int bidi, int64_t *id, void *user) {
+    return bidi ? ngtcp2_conn_open_bidi_stream(c->qc, id, user) : ngtcp2_conn_open_uni_stream(c->qc, id, user);
+}
+
+static void wt__tp_set_user(wt__conn *c, int64_t id, void *user) {
+    if (c->qc) ngtcp2_conn_set_stream_user_data(c->qc, id, user);
+}
+
+static int wt__tp_is_local(wt__conn *c, int64_t id) { return ngtcp2_conn_is_local_stream(c->qc, id); }
+
+/* The HTTP/3 code the CONNECTION_CLOSE will carry, before wt__conn_fail. */
+static void wt__tp_close_error(wt__conn *c, uint64_t h3code) {
+    ngtcp2_ccerr_set_application_error(&c->ccerr, h3code, NULL, 0);
+}
+
+/* ngtcp2 never raises the peer's stream limit by itself */
+static void wt__tp_give_stream_slot(wt__conn *c, int bidi) {
+    if (bidi) ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
+    else ngtcp2_conn_extend_max_streams_uni(c->qc, 1);
+    c->dirty = 1;
+}
+
+static size_t wt__tp_path_payload(wt__conn *c, uint64_t *datagram_frame_max) {
+    const ngtcp2_transport_params *tp = c->qc ? ngtcp2_conn_get_remote_transport_params(c->qc) : NULL;
+    *datagram_frame_max = tp ? tp->max_datagram_frame_size : 0;
+    return c->qc ? ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc) : 0;
+}
+
 /* Idle sessions must not die of the idle timeout: a client pings whenever
    it is quiet for keepalive_ms, a server while it has a session open. */
 static void wt__conn_keepalive(wt__conn *c) {
@@ -4604,7 +4654,7 @@ static int wt__h3_end_stream(nghttp3_conn *h3, int64_t stream_id, void *cu, void
 static int wt__h3_stop_sending(nghttp3_conn *h3, int64_t stream_id, uint64_t code, void *cu, void *su) {
     wt__conn *c = (wt__conn *)cu;
     WT__UNUSED(h3), WT__UNUSED(su);
-    ngtcp2_conn_shutdown_stream_read(c->qc, 0, stream_id, code);
+    wt__tp_shutdown(c, WT__TP_READ, stream_id, code);
     return 0;
 }
 
@@ -4618,7 +4668,7 @@ static int wt__h3_reset_stream(nghttp3_conn *h3, int64_t stream_id, uint64_t cod
         c->h3_malformed = 1;
         return 0;
     }
-    ngtcp2_conn_shutdown_stream_write(c->qc, 0, stream_id, code);
+    wt__tp_shutdown(c, WT__TP_WRITE, stream_id, code);
     return 0;
 }
 
@@ -4659,9 +4709,9 @@ static int wt__h3_init(wt__conn *c) {
     else rv = nghttp3_conn_client_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
     if (rv != 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_new: %s", nghttp3_strerror(rv));
     if (c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3, c->ep->lim.max_streams_bidi);
-    if (ngtcp2_conn_open_uni_stream(c->qc, &ctrl, WT__H3_STREAM) != 0 ||
-        ngtcp2_conn_open_uni_stream(c->qc, &qenc, WT__H3_STREAM) != 0 ||
-        ngtcp2_conn_open_uni_stream(c->qc, &qdec, WT__H3_STREAM) != 0)
+    if (wt__tp_open(c, 0, &ctrl, WT__H3_STREAM) != 0 ||
+        wt__tp_open(c, 0, &qenc, WT__H3_STREAM) != 0 ||
+        wt__tp_open(c, 0, &qdec, WT__H3_STREAM) != 0)
         return wt__cfail(c, -1, WT_ERR_QUIC, "cannot open the HTTP/3 control streams");
     if ((rv = nghttp3_conn_bind_control_stream(c->h3, ctrl)) != 0 ||
         (rv = nghttp3_conn_bind_qpack_streams(c->h3, qenc, qdec)) != 0)
@@ -4685,17 +4735,17 @@ static void wt__h3_message_error(wt__conn *c, int64_t stream_id, const char *why
     wt_session *s = wt__session_find(c, (uint64_t)stream_id);
     int rv = nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
     if (rv != 0) {
-        ngtcp2_ccerr_set_application_error(&c->ccerr, WT__H3_INTERNAL_ERROR, NULL, 0);
+        wt__tp_close_error(c, WT__H3_INTERNAL_ERROR);
         wt__conn_fail(c, WT_ERR_H3, "nghttp3_conn_shutdown_stream_read failed");
         return;
     }
-    ngtcp2_conn_shutdown_stream_read(c->qc, 0, stream_id, WT__H3_MESSAGE_ERROR);
+    wt__tp_shutdown(c, WT__TP_READ, stream_id, WT__H3_MESSAGE_ERROR);
     if (s) {
         wt__session_on_malformed(s, why);
         return;
     }
     wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld: malformed HTTP/3 message (%s): reset", (long long)stream_id, why);
-    ngtcp2_conn_shutdown_stream_write(c->qc, 0, stream_id, WT__H3_MESSAGE_ERROR);
+    wt__tp_shutdown(c, WT__TP_WRITE, stream_id, WT__H3_MESSAGE_ERROR);
     nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
 }
 
@@ -4729,7 +4779,7 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
     if (n < 0) {
         wt__clog(c, -1, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
                  nghttp3_strerror((int)n));
-        ngtcp2_ccerr_set_application_error(&c->ccerr, nghttp3_err_infer_quic_app_error_code((int)n), NULL, 0);
+        wt__tp_close_error(c, nghttp3_err_infer_quic_app_error_code((int)n));
         wt__conn_fail(c, WT_ERR_H3, "HTTP/3 protocol error");
         return WT_ERR_H3;
     }
@@ -4781,7 +4831,7 @@ static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const
         if (wt__ctrl_tap(c, data, len) != WT_OK) return WT_ERR_NOMEM;
         return wt__h3_read(c, stream_id, data, len, fin);
     }
-    if (su == WT__H3_STREAM || (!su && ngtcp2_conn_is_local_stream(c->qc, stream_id)))
+    if (su == WT__H3_STREAM || (!su && wt__tp_is_local(c, stream_id)))
         return wt__h3_read(c, stream_id, data, len, fin);
 
     /* a peer stream whose first bytes we have not seen in full yet */
@@ -4799,7 +4849,7 @@ static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const
                 st = wt__stream_new(c, stream_id, bidi, 0);
                 if (!st) return WT_ERR_NOMEM;
                 st->kind = WT__ST_CLASSIFY;
-                ngtcp2_conn_set_stream_user_data(c->qc, stream_id, st);
+                wt__tp_set_user(c, stream_id, st);
             }
             memcpy(st->hdr, tmp, had + k);
             st->hdr_len = had + k;
@@ -4811,7 +4861,7 @@ static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const
         if (!st) {
             st = wt__stream_new(c, stream_id, bidi, 0);
             if (!st) return WT_ERR_NOMEM;
-            ngtcp2_conn_set_stream_user_data(c->qc, stream_id, st);
+            wt__tp_set_user(c, stream_id, st);
         }
         st->kind = WT__ST_PENDING;
         st->session_id = sid;
@@ -4832,21 +4882,21 @@ static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const
         if (stop) {
             /* a request whose answer the peer refused before sending it: no
                session can come of it */
-            ngtcp2_conn_set_stream_user_data(c->qc, stream_id, WT__DEAD_STREAM);
-            ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_REQUEST_REJECTED);
+            wt__tp_set_user(c, stream_id, WT__DEAD_STREAM);
+            wt__tp_shutdown(c, WT__TP_BOTH, stream_id, WT__H3_REQUEST_REJECTED);
             wt__conn_consumed(c, stream_id, had + len);
             return WT_OK;
         }
-        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, NULL);
+        wt__tp_set_user(c, stream_id, NULL);
         if (kind == WT__DEMUX_MORE) kind = WT__DEMUX_H3;
         if (bidi && !c->ep->server) goto refuse;
-        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, kind == WT__DEMUX_CTRL ? WT__CTRL_STREAM : WT__H3_STREAM);
+        wt__tp_set_user(c, stream_id, kind == WT__DEMUX_CTRL ? WT__CTRL_STREAM : WT__H3_STREAM);
         if (kind == WT__DEMUX_CTRL && wt__ctrl_tap(c, held, had) != WT_OK) return WT_ERR_NOMEM;
         if (wt__h3_read(c, stream_id, held, had, 0) != WT_OK) return WT_ERR_H3;
     } else {
         if (kind == WT__DEMUX_MORE) kind = WT__DEMUX_H3;
         if (bidi && !c->ep->server) goto refuse;
-        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, kind == WT__DEMUX_CTRL ? WT__CTRL_STREAM : WT__H3_STREAM);
+        wt__tp_set_user(c, stream_id, kind == WT__DEMUX_CTRL ? WT__CTRL_STREAM : WT__H3_STREAM);
     }
     if (kind == WT__DEMUX_CTRL && wt__ctrl_tap(c, data, len) != WT_OK) return WT_ERR_NOMEM;
     return wt__h3_read(c, stream_id, data, len, fin);
@@ -4854,8 +4904,8 @@ refuse:
     /* HTTP/3 forbids server-initiated bidi streams other than WebTransport */
     wt__clog(c, -1, WT_LOG_WARN, "server opened bidi stream %lld that is not WebTransport: reset",
              (long long)stream_id);
-    ngtcp2_conn_set_stream_user_data(c->qc, stream_id, WT__DEAD_STREAM);
-    ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_STREAM_CREATION_ERROR);
+    wt__tp_set_user(c, stream_id, WT__DEAD_STREAM);
+    wt__tp_shutdown(c, WT__TP_BOTH, stream_id, WT__H3_STREAM_CREATION_ERROR);
     wt__conn_consumed(c, stream_id, had + len);
     return WT_OK;
 }
@@ -4884,9 +4934,8 @@ static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n)
 /* ngtcp2 never raises MAX_STREAMS by itself: a peer stream gives its slot
    back when it is really gone (see wt__stream_end for the ones that live on). */
 static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
-    if (!c->qc || ngtcp2_conn_is_local_stream(c->qc, stream_id)) return;
-    if (stream_id & 2) ngtcp2_conn_extend_max_streams_uni(c->qc, 1);
-    else ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
+    if (!c->qc || wt__tp_is_local(c, stream_id)) return;
+    wt__tp_give_stream_slot(c, (stream_id & 2) == 0);
     c->dirty = 1; /* MAX_STREAMS goes out even when nothing else does */
 }
 
@@ -4903,7 +4952,7 @@ static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uin
     if (c->h3 && su != WT__DEAD_STREAM) {
         int rv = nghttp3_conn_close_stream(c->h3, stream_id, app_error);
         if (rv != 0 && rv != NGHTTP3_ERR_STREAM_NOT_FOUND) {
-            ngtcp2_ccerr_set_application_error(&c->ccerr, nghttp3_err_infer_quic_app_error_code(rv), NULL, 0);
+            wt__tp_close_error(c, nghttp3_err_infer_quic_app_error_code(rv));
             wt__conn_fail(c, WT_ERR_H3, "HTTP/3 stream close failed");
         }
     }
@@ -4925,7 +4974,7 @@ static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uin
             /* reset inside its header: give the held bytes back, close our side */
             wt__conn_consumed(c, stream_id, st->hdr_len);
             st->hdr_len = 0;
-            ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_REQUEST_CANCELLED);
+            wt__tp_shutdown(c, WT__TP_BOTH, stream_id, WT__H3_REQUEST_CANCELLED);
             return;
         }
         wt__stream_on_reset(st, app_error);
@@ -4937,13 +4986,13 @@ static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uin
 }
 
 static void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
-    if (!su && !ngtcp2_conn_is_local_stream(c->qc, stream_id) && !(stream_id & 2)) {
+    if (!su && !wt__tp_is_local(c, stream_id) && !(stream_id & 2)) {
         /* STOP_SENDING before any byte of the stream: keep it until its
            first bytes say whose stream it is */
         wt_stream *st = wt__stream_new(c, stream_id, 1, 0);
         if (!st) return;
         st->kind = WT__ST_CLASSIFY;
-        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, st);
+        wt__tp_set_user(c, stream_id, st);
         su = st;
     }
     if (wt__is_wt_stream(su)) {
@@ -5295,7 +5344,7 @@ static void wt__session_opened(wt_session *s) {
 static void wt__session_refuse(wt_session *s, int status) {
     s->fn = NULL;
     if (wt__session_respond(s, status) != WT_OK)
-        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_REQUEST_REJECTED);
+        wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
     s->state = WT__SESS_CLOSED;
     wt__conn_reject_pending(s->conn, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
 }
@@ -5310,7 +5359,7 @@ static void wt__session_on_malformed(wt_session *s, const char *why) {
     /* answered already (a bad trailer, say), or our own request's answer */
     wt__log(&c->ep->log, WT_LOG_WARN, "session %lld: malformed HTTP/3 %s from the peer (%s): resetting its stream",
             (long long)s->id, s->server ? "request" : "response", why);
-    ngtcp2_conn_shutdown_stream(c->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+    wt__tp_shutdown(c, WT__TP_BOTH, s->id, WT__H3_MESSAGE_ERROR);
     nghttp3_conn_shutdown_stream_write(c->h3, s->id);
     if (!s->server) c->session_seen = 1;
     wt__session_end(s, WT_ERR_PROTOCOL);
@@ -5376,7 +5425,7 @@ static void wt__session_on_headers_done(wt_session *s, int fin) {
         wt__clog(s->conn, s->id, WT_LOG_WARN, "session %s: response headers over max_header_bytes (or no memory)",
                  s->path ? s->path : "");
         s->conn->session_seen = 1;
-        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_REQUEST_CANCELLED);
+        wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_REQUEST_CANCELLED);
         wt__session_end(s, s->bad_headers);
         return;
     }
@@ -5429,7 +5478,7 @@ static void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     if (rv != WT_OK) {
         wt__clog(s->conn, s->id, WT_LOG_WARN, "session %lld: bad capsule (%s): closing its stream",
                  (long long)s->id, wt_strerror(rv));
-        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+        wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_MESSAGE_ERROR);
         wt__session_end(s, WT_ERR_PROTOCOL);
     }
 }
@@ -5441,7 +5490,7 @@ static void wt__session_on_fin(wt_session *s) {
            the message malformed; a half close capsule is no clean close */
         wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %lld: the stream ended inside a capsule: closing it",
                 (long long)s->id);
-        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+        wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_MESSAGE_ERROR);
         wt__session_end(s, WT_ERR_PROTOCOL);
         return;
     }
@@ -5467,7 +5516,7 @@ static void wt__session_end(wt_session *s, int error) {
     if (s->server && !s->responded && !s->connect_closed && c->qc && c->state <= WT__CONN_OPEN) {
         /* no response was submitted (e.g. reset inside its headers): nghttp3
            has nothing to finish, so close our side here */
-        ngtcp2_conn_shutdown_stream_write(c->qc, 0, s->id, WT__H3_REQUEST_CANCELLED);
+        wt__tp_shutdown(c, WT__TP_WRITE, s->id, WT__H3_REQUEST_CANCELLED);
         s->cap_fin = 1;
         c->dirty = 1;
     }
@@ -5552,7 +5601,7 @@ static int wt__session_submit_request(wt_session *s) {
         nv[i].value = (const uint8_t *)s->req.kv[2 * i + 1], nv[i].valuelen = strlen(s->req.kv[2 * i + 1]);
         nv[i].flags = NGHTTP3_NV_FLAG_NONE;
     }
-    rv = ngtcp2_conn_open_bidi_stream(c->qc, &sid, NULL);
+    rv = wt__tp_open(c, 1, &sid, NULL);
     if (rv != 0) {
         wt__free(&c->ep->alloc, nv);
         return wt__cfail(c, s->id, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
@@ -5563,7 +5612,7 @@ static int wt__session_submit_request(wt_session *s) {
     wt__free(&c->ep->alloc, nv);
     if (rv != 0) {
         /* nghttp3 does not know the stream: close it, nothing points here */
-        ngtcp2_conn_shutdown_stream(c->qc, 0, sid, WT__H3_REQUEST_CANCELLED);
+        wt__tp_shutdown(c, WT__TP_BOTH, sid, WT__H3_REQUEST_CANCELLED);
         s->connect_closed = 1;
         return wt__cfail(c, s->id, WT_ERR_H3, "nghttp3_conn_submit_request: %s", nghttp3_strerror(rv));
     }
@@ -6098,7 +6147,7 @@ static void wt__stream_read_all_over(wt_stream *st, const uint8_t *data, size_t 
     size_t fit = st->rx.len < st->read_all_limit ? st->read_all_limit - st->rx.len : 0;
     wt__clog(c, WT__ST_SID(st), WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
              (long long)st->id, st->read_all_limit);
-    if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, wt_code_to_h3(0));
+    if (!st->transport_closed) wt__tp_shutdown(c, WT__TP_READ, st->id, wt_code_to_h3(0));
     st->stop_sent = 1;
     st->read_all = 0;
     st->fin_received = 0;
@@ -6179,7 +6228,7 @@ static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
     if (!st->closed && !st->reset_sent) {
         /* nobody will read what we send: reset with the same code */
         st->reset_sent = 1;
-        ngtcp2_conn_shutdown_stream_write(st->conn->qc, 0, st->id, app_error);
+        wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, app_error);
         wt__stream_unqueue_send(st);
     }
 }
@@ -6273,8 +6322,8 @@ static void wt__stream_gone(wt_stream *st, uint64_t h3code) {
                memory stays until ngtcp2 lets go of the send buffer */
             st->linger = 1;
         } else {
-            ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
-            ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
+            wt__tp_set_user(c, st->id, wt__dead_stream_marker());
+            wt__tp_shutdown(c, WT__TP_BOTH, st->id, h3code);
             c->dirty = 1;
         }
     }
@@ -6309,7 +6358,7 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
         return wt__cfail(c, s->id, WT_ERR_STATE, "wt_session_open_stream: session not open");
     st = wt__stream_new(c, -1, bidi, 1);
     if (!st) return wt__cfail(c, s->id, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
-    rv = bidi ? ngtcp2_conn_open_bidi_stream(c->qc, &id, st) : ngtcp2_conn_open_uni_stream(c->qc, &id, st);
+    rv = wt__tp_open(c, bidi, &id, st);
     if (rv != 0) {
         wt__stream_free(st);
         if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED)
@@ -6323,8 +6372,8 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) == WT_OK) {
         wt__stream_budget(st, n, 0);
     } else {
-        ngtcp2_conn_shutdown_stream(c->qc, 0, id, WT__H3_INTERNAL_ERROR);
-        ngtcp2_conn_set_stream_user_data(c->qc, id, wt__dead_stream_marker());
+        wt__tp_shutdown(c, WT__TP_BOTH, id, WT__H3_INTERNAL_ERROR);
+        wt__tp_set_user(c, id, wt__dead_stream_marker());
         wt__stream_free(st);
         return wt__cfail(c, s->id, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
     }
@@ -6394,7 +6443,7 @@ int wt_stream_reset(wt_stream *st, uint32_t code) {
     if (rv) return rv;
     st->reset_sent = 1;
     wt__stream_unqueue_send(st);
-    ngtcp2_conn_shutdown_stream_write(st->conn->qc, 0, st->id, wt_code_to_h3(code));
+    wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, wt_code_to_h3(code));
     st->conn->dirty = 1;
     return WT_OK;
 }
@@ -6410,7 +6459,7 @@ int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
                             "wt_stream_stop_sending: nothing left to read");
     st->stop_sent = 1;
     st->read_done = 1;
-    if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(st->conn->qc, 0, st->id, wt_code_to_h3(code));
+    if (!st->transport_closed) wt__tp_shutdown(st->conn, WT__TP_READ, st->id, wt_code_to_h3(code));
     wt__stream_credit(st, st->uncredited);
     wt__buf_free(&st->conn->ep->alloc, &st->rx);
     st->conn->dirty = 1;
@@ -6545,18 +6594,15 @@ static void wt__dgram_free_all(wt__conn *c) {
 }
 
 static size_t wt__dgram_room(wt__conn *c) {
-    const ngtcp2_transport_params *tp;
-    size_t room;
-    if (!c->qc) return 0;
-    tp = ngtcp2_conn_get_remote_transport_params(c->qc);
-    if (!tp || tp->max_datagram_frame_size == 0) return 0;
+    uint64_t frame_max;
     /* what fits a packet on the path as probed now, not the configured max */
-    room = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
+    size_t room = wt__tp_path_payload(c, &frame_max);
+    if (!frame_max) return 0;
     if (room > WT__MAX_UDP_PAYLOAD) room = WT__MAX_UDP_PAYLOAD;
     room = room > WT__DGRAM_OVERHEAD ? room - WT__DGRAM_OVERHEAD : 0;
     /* the peer's frame limit counts the frame type and length too */
-    if (tp->max_datagram_frame_size < (uint64_t)room + 9)
-        room = tp->max_datagram_frame_size > 9 ? (size_t)(tp->max_datagram_frame_size - 9) : 0;
+    if (frame_max < (uint64_t)room + 9)
+        room = frame_max > 9 ? (size_t)(frame_max - 9) : 0;
     return room;
 }
 

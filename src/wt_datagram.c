@@ -83,18 +83,15 @@ static void wt__dgram_free_all(wt__conn *c) {
 }
 
 static size_t wt__dgram_room(wt__conn *c) {
-    const ngtcp2_transport_params *tp;
-    size_t room;
-    if (!c->qc) return 0;
-    tp = ngtcp2_conn_get_remote_transport_params(c->qc);
-    if (!tp || tp->max_datagram_frame_size == 0) return 0;
+    uint64_t frame_max;
     /* what fits a packet on the path as probed now, not the configured max */
-    room = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
+    size_t room = wt__tp_path_payload(c, &frame_max);
+    if (!frame_max) return 0;
     if (room > WT__MAX_UDP_PAYLOAD) room = WT__MAX_UDP_PAYLOAD;
     room = room > WT__DGRAM_OVERHEAD ? room - WT__DGRAM_OVERHEAD : 0;
     /* the peer's frame limit counts the frame type and length too */
-    if (tp->max_datagram_frame_size < (uint64_t)room + 9)
-        room = tp->max_datagram_frame_size > 9 ? (size_t)(tp->max_datagram_frame_size - 9) : 0;
+    if (frame_max < (uint64_t)room + 9)
+        room = frame_max > 9 ? (size_t)(frame_max - 9) : 0;
     return room;
 }
 

@@ -174,7 +174,7 @@ static int wt__h3_end_stream(nghttp3_conn *h3, int64_t stream_id, void *cu, void
 static int wt__h3_stop_sending(nghttp3_conn *h3, int64_t stream_id, uint64_t code, void *cu, void *su) {
     wt__conn *c = (wt__conn *)cu;
     WT__UNUSED(h3), WT__UNUSED(su);
-    ngtcp2_conn_shutdown_stream_read(c->qc, 0, stream_id, code);
+    wt__tp_shutdown(c, WT__TP_READ, stream_id, code);
     return 0;
 }
 
@@ -188,7 +188,7 @@ static int wt__h3_reset_stream(nghttp3_conn *h3, int64_t stream_id, uint64_t cod
         c->h3_malformed = 1;
         return 0;
     }
-    ngtcp2_conn_shutdown_stream_write(c->qc, 0, stream_id, code);
+    wt__tp_shutdown(c, WT__TP_WRITE, stream_id, code);
     return 0;
 }
 
@@ -229,9 +229,9 @@ static int wt__h3_init(wt__conn *c) {
     else rv = nghttp3_conn_client_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
     if (rv != 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_new: %s", nghttp3_strerror(rv));
     if (c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3, c->ep->lim.max_streams_bidi);
-    if (ngtcp2_conn_open_uni_stream(c->qc, &ctrl, WT__H3_STREAM) != 0 ||
-        ngtcp2_conn_open_uni_stream(c->qc, &qenc, WT__H3_STREAM) != 0 ||
-        ngtcp2_conn_open_uni_stream(c->qc, &qdec, WT__H3_STREAM) != 0)
+    if (wt__tp_open(c, 0, &ctrl, WT__H3_STREAM) != 0 ||
+        wt__tp_open(c, 0, &qenc, WT__H3_STREAM) != 0 ||
+        wt__tp_open(c, 0, &qdec, WT__H3_STREAM) != 0)
         return wt__cfail(c, -1, WT_ERR_QUIC, "cannot open the HTTP/3 control streams");
     if ((rv = nghttp3_conn_bind_control_stream(c->h3, ctrl)) != 0 ||
         (rv = nghttp3_conn_bind_qpack_streams(c->h3, qenc, qdec)) != 0)
@@ -255,17 +255,17 @@ static void wt__h3_message_error(wt__conn *c, int64_t stream_id, const char *why
     wt_session *s = wt__session_find(c, (uint64_t)stream_id);
     int rv = nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
     if (rv != 0) {
-        ngtcp2_ccerr_set_application_error(&c->ccerr, WT__H3_INTERNAL_ERROR, NULL, 0);
+        wt__tp_close_error(c, WT__H3_INTERNAL_ERROR);
         wt__conn_fail(c, WT_ERR_H3, "nghttp3_conn_shutdown_stream_read failed");
         return;
     }
-    ngtcp2_conn_shutdown_stream_read(c->qc, 0, stream_id, WT__H3_MESSAGE_ERROR);
+    wt__tp_shutdown(c, WT__TP_READ, stream_id, WT__H3_MESSAGE_ERROR);
     if (s) {
         wt__session_on_malformed(s, why);
         return;
     }
     wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld: malformed HTTP/3 message (%s): reset", (long long)stream_id, why);
-    ngtcp2_conn_shutdown_stream_write(c->qc, 0, stream_id, WT__H3_MESSAGE_ERROR);
+    wt__tp_shutdown(c, WT__TP_WRITE, stream_id, WT__H3_MESSAGE_ERROR);
     nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
 }
 
@@ -299,7 +299,7 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
     if (n < 0) {
         wt__clog(c, -1, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
                  nghttp3_strerror((int)n));
-        ngtcp2_ccerr_set_application_error(&c->ccerr, nghttp3_err_infer_quic_app_error_code((int)n), NULL, 0);
+        wt__tp_close_error(c, nghttp3_err_infer_quic_app_error_code((int)n));
         wt__conn_fail(c, WT_ERR_H3, "HTTP/3 protocol error");
         return WT_ERR_H3;
     }
@@ -351,7 +351,7 @@ static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const
         if (wt__ctrl_tap(c, data, len) != WT_OK) return WT_ERR_NOMEM;
         return wt__h3_read(c, stream_id, data, len, fin);
     }
-    if (su == WT__H3_STREAM || (!su && ngtcp2_conn_is_local_stream(c->qc, stream_id)))
+    if (su == WT__H3_STREAM || (!su && wt__tp_is_local(c, stream_id)))
         return wt__h3_read(c, stream_id, data, len, fin);
 
     /* a peer stream whose first bytes we have not seen in full yet */
@@ -369,7 +369,7 @@ static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const
                 st = wt__stream_new(c, stream_id, bidi, 0);
                 if (!st) return WT_ERR_NOMEM;
                 st->kind = WT__ST_CLASSIFY;
-                ngtcp2_conn_set_stream_user_data(c->qc, stream_id, st);
+                wt__tp_set_user(c, stream_id, st);
             }
             memcpy(st->hdr, tmp, had + k);
             st->hdr_len = had + k;
@@ -381,7 +381,7 @@ static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const
         if (!st) {
             st = wt__stream_new(c, stream_id, bidi, 0);
             if (!st) return WT_ERR_NOMEM;
-            ngtcp2_conn_set_stream_user_data(c->qc, stream_id, st);
+            wt__tp_set_user(c, stream_id, st);
         }
         st->kind = WT__ST_PENDING;
         st->session_id = sid;
@@ -402,21 +402,21 @@ static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const
         if (stop) {
             /* a request whose answer the peer refused before sending it: no
                session can come of it */
-            ngtcp2_conn_set_stream_user_data(c->qc, stream_id, WT__DEAD_STREAM);
-            ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_REQUEST_REJECTED);
+            wt__tp_set_user(c, stream_id, WT__DEAD_STREAM);
+            wt__tp_shutdown(c, WT__TP_BOTH, stream_id, WT__H3_REQUEST_REJECTED);
             wt__conn_consumed(c, stream_id, had + len);
             return WT_OK;
         }
-        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, NULL);
+        wt__tp_set_user(c, stream_id, NULL);
         if (kind == WT__DEMUX_MORE) kind = WT__DEMUX_H3;
         if (bidi && !c->ep->server) goto refuse;
-        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, kind == WT__DEMUX_CTRL ? WT__CTRL_STREAM : WT__H3_STREAM);
+        wt__tp_set_user(c, stream_id, kind == WT__DEMUX_CTRL ? WT__CTRL_STREAM : WT__H3_STREAM);
         if (kind == WT__DEMUX_CTRL && wt__ctrl_tap(c, held, had) != WT_OK) return WT_ERR_NOMEM;
         if (wt__h3_read(c, stream_id, held, had, 0) != WT_OK) return WT_ERR_H3;
     } else {
         if (kind == WT__DEMUX_MORE) kind = WT__DEMUX_H3;
         if (bidi && !c->ep->server) goto refuse;
-        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, kind == WT__DEMUX_CTRL ? WT__CTRL_STREAM : WT__H3_STREAM);
+        wt__tp_set_user(c, stream_id, kind == WT__DEMUX_CTRL ? WT__CTRL_STREAM : WT__H3_STREAM);
     }
     if (kind == WT__DEMUX_CTRL && wt__ctrl_tap(c, data, len) != WT_OK) return WT_ERR_NOMEM;
     return wt__h3_read(c, stream_id, data, len, fin);
@@ -424,8 +424,8 @@ refuse:
     /* HTTP/3 forbids server-initiated bidi streams other than WebTransport */
     wt__clog(c, -1, WT_LOG_WARN, "server opened bidi stream %lld that is not WebTransport: reset",
              (long long)stream_id);
-    ngtcp2_conn_set_stream_user_data(c->qc, stream_id, WT__DEAD_STREAM);
-    ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_STREAM_CREATION_ERROR);
+    wt__tp_set_user(c, stream_id, WT__DEAD_STREAM);
+    wt__tp_shutdown(c, WT__TP_BOTH, stream_id, WT__H3_STREAM_CREATION_ERROR);
     wt__conn_consumed(c, stream_id, had + len);
     return WT_OK;
 }
@@ -454,9 +454,8 @@ static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n)
 /* ngtcp2 never raises MAX_STREAMS by itself: a peer stream gives its slot
    back when it is really gone (see wt__stream_end for the ones that live on). */
 static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
-    if (!c->qc || ngtcp2_conn_is_local_stream(c->qc, stream_id)) return;
-    if (stream_id & 2) ngtcp2_conn_extend_max_streams_uni(c->qc, 1);
-    else ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
+    if (!c->qc || wt__tp_is_local(c, stream_id)) return;
+    wt__tp_give_stream_slot(c, (stream_id & 2) == 0);
     c->dirty = 1; /* MAX_STREAMS goes out even when nothing else does */
 }
 
@@ -473,7 +472,7 @@ static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uin
     if (c->h3 && su != WT__DEAD_STREAM) {
         int rv = nghttp3_conn_close_stream(c->h3, stream_id, app_error);
         if (rv != 0 && rv != NGHTTP3_ERR_STREAM_NOT_FOUND) {
-            ngtcp2_ccerr_set_application_error(&c->ccerr, nghttp3_err_infer_quic_app_error_code(rv), NULL, 0);
+            wt__tp_close_error(c, nghttp3_err_infer_quic_app_error_code(rv));
             wt__conn_fail(c, WT_ERR_H3, "HTTP/3 stream close failed");
         }
     }
@@ -495,7 +494,7 @@ static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uin
             /* reset inside its header: give the held bytes back, close our side */
             wt__conn_consumed(c, stream_id, st->hdr_len);
             st->hdr_len = 0;
-            ngtcp2_conn_shutdown_stream(c->qc, 0, stream_id, WT__H3_REQUEST_CANCELLED);
+            wt__tp_shutdown(c, WT__TP_BOTH, stream_id, WT__H3_REQUEST_CANCELLED);
             return;
         }
         wt__stream_on_reset(st, app_error);
@@ -507,13 +506,13 @@ static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uin
 }
 
 static void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
-    if (!su && !ngtcp2_conn_is_local_stream(c->qc, stream_id) && !(stream_id & 2)) {
+    if (!su && !wt__tp_is_local(c, stream_id) && !(stream_id & 2)) {
         /* STOP_SENDING before any byte of the stream: keep it until its
            first bytes say whose stream it is */
         wt_stream *st = wt__stream_new(c, stream_id, 1, 0);
         if (!st) return;
         st->kind = WT__ST_CLASSIFY;
-        ngtcp2_conn_set_stream_user_data(c->qc, stream_id, st);
+        wt__tp_set_user(c, stream_id, st);
         su = st;
     }
     if (wt__is_wt_stream(su)) {

@@ -583,6 +583,18 @@ static void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why);
 static void wt__conn_fail(wt__conn *c, int liberr, const char *why);
 static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n);
 static void wt__conn_keepalive(wt__conn *c); /* after the session count changes */
+/* The transport as HTTP/3, sessions, streams and datagrams see it: they
+   reach ngtcp2 through these only. */
+enum { WT__TP_READ = 1, WT__TP_WRITE = 2, WT__TP_BOTH = 3 };
+static void wt__tp_shutdown(wt__conn *c, int how, int64_t id, uint64_t h3code);
+static int wt__tp_open(wt__conn *c, int bidi, int64_t *id, void *user); /* an ngtcp2 error code */
+static void wt__tp_set_user(wt__conn *c, int64_t id, void *user);
+static int wt__tp_is_local(wt__conn *c, int64_t id);
+static void wt__tp_give_stream_slot(wt__conn *c, int bidi);
+static void wt__tp_close_error(wt__conn *c, uint64_t h3code);
+/* Bytes a packet can carry on the path now; *datagram_frame_max gets the
+   peer's DATAGRAM frame limit (0: it takes none). */
+static size_t wt__tp_path_payload(wt__conn *c, uint64_t *datagram_frame_max);
 
 /* ---- HTTP/3 (wt_h3.c) */
 static int wt__h3_init(wt__conn *c);

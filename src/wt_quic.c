@@ -925,6 +925,44 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
     c->dirty = 1;
 }
 
+/* ---------------------------------------------------------------- the transport, as the layers above see it
+   HTTP/3, sessions, streams and datagrams reach ngtcp2 only through these. */
+static void wt__tp_shutdown(wt__conn *c, int how, int64_t id, uint64_t h3code) {
+    if (!c->qc) return;
+    if (how == WT__TP_BOTH) ngtcp2_conn_shutdown_stream(c->qc, 0, id, h3code);
+    else if (how == WT__TP_READ) ngtcp2_conn_shutdown_stream_read(c->qc, 0, id, h3code);
+    else ngtcp2_conn_shutdown_stream_write(c->qc, 0, id, h3code);
+    c->dirty = 1;
+}
+
+static int wt__tp_open(wt__conn *c, int bidi, int64_t *id, void *user) {
+    return bidi ? ngtcp2_conn_open_bidi_stream(c->qc, id, user) : ngtcp2_conn_open_uni_stream(c->qc, id, user);
+}
+
+static void wt__tp_set_user(wt__conn *c, int64_t id, void *user) {
+    if (c->qc) ngtcp2_conn_set_stream_user_data(c->qc, id, user);
+}
+
+static int wt__tp_is_local(wt__conn *c, int64_t id) { return ngtcp2_conn_is_local_stream(c->qc, id); }
+
+/* The HTTP/3 code the CONNECTION_CLOSE will carry, before wt__conn_fail. */
+static void wt__tp_close_error(wt__conn *c, uint64_t h3code) {
+    ngtcp2_ccerr_set_application_error(&c->ccerr, h3code, NULL, 0);
+}
+
+/* ngtcp2 never raises the peer's stream limit by itself */
+static void wt__tp_give_stream_slot(wt__conn *c, int bidi) {
+    if (bidi) ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
+    else ngtcp2_conn_extend_max_streams_uni(c->qc, 1);
+    c->dirty = 1;
+}
+
+static size_t wt__tp_path_payload(wt__conn *c, uint64_t *datagram_frame_max) {
+    const ngtcp2_transport_params *tp = c->qc ? ngtcp2_conn_get_remote_transport_params(c->qc) : NULL;
+    *datagram_frame_max = tp ? tp->max_datagram_frame_size : 0;
+    return c->qc ? ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc) : 0;
+}
+
 /* Idle sessions must not die of the idle timeout: a client pings whenever
    it is quiet for keepalive_ms, a server while it has a session open. */
 static void wt__conn_keepalive(wt__conn *c) {

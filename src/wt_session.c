@@ -223,7 +223,7 @@ static void wt__session_opened(wt_session *s) {
 static void wt__session_refuse(wt_session *s, int status) {
     s->fn = NULL;
     if (wt__session_respond(s, status) != WT_OK)
-        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_REQUEST_REJECTED);
+        wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
     s->state = WT__SESS_CLOSED;
     wt__conn_reject_pending(s->conn, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
 }
@@ -238,7 +238,7 @@ static void wt__session_on_malformed(wt_session *s, const char *why) {
     /* answered already (a bad trailer, say), or our own request's answer */
     wt__log(&c->ep->log, WT_LOG_WARN, "session %lld: malformed HTTP/3 %s from the peer (%s): resetting its stream",
             (long long)s->id, s->server ? "request" : "response", why);
-    ngtcp2_conn_shutdown_stream(c->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+    wt__tp_shutdown(c, WT__TP_BOTH, s->id, WT__H3_MESSAGE_ERROR);
     nghttp3_conn_shutdown_stream_write(c->h3, s->id);
     if (!s->server) c->session_seen = 1;
     wt__session_end(s, WT_ERR_PROTOCOL);
@@ -304,7 +304,7 @@ static void wt__session_on_headers_done(wt_session *s, int fin) {
         wt__clog(s->conn, s->id, WT_LOG_WARN, "session %s: response headers over max_header_bytes (or no memory)",
                  s->path ? s->path : "");
         s->conn->session_seen = 1;
-        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_REQUEST_CANCELLED);
+        wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_REQUEST_CANCELLED);
         wt__session_end(s, s->bad_headers);
         return;
     }
@@ -357,7 +357,7 @@ static void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     if (rv != WT_OK) {
         wt__clog(s->conn, s->id, WT_LOG_WARN, "session %lld: bad capsule (%s): closing its stream",
                  (long long)s->id, wt_strerror(rv));
-        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+        wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_MESSAGE_ERROR);
         wt__session_end(s, WT_ERR_PROTOCOL);
     }
 }
@@ -369,7 +369,7 @@ static void wt__session_on_fin(wt_session *s) {
            the message malformed; a half close capsule is no clean close */
         wt__log(&s->conn->ep->log, WT_LOG_WARN, "session %lld: the stream ended inside a capsule: closing it",
                 (long long)s->id);
-        ngtcp2_conn_shutdown_stream(s->conn->qc, 0, s->id, WT__H3_MESSAGE_ERROR);
+        wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_MESSAGE_ERROR);
         wt__session_end(s, WT_ERR_PROTOCOL);
         return;
     }
@@ -395,7 +395,7 @@ static void wt__session_end(wt_session *s, int error) {
     if (s->server && !s->responded && !s->connect_closed && c->qc && c->state <= WT__CONN_OPEN) {
         /* no response was submitted (e.g. reset inside its headers): nghttp3
            has nothing to finish, so close our side here */
-        ngtcp2_conn_shutdown_stream_write(c->qc, 0, s->id, WT__H3_REQUEST_CANCELLED);
+        wt__tp_shutdown(c, WT__TP_WRITE, s->id, WT__H3_REQUEST_CANCELLED);
         s->cap_fin = 1;
         c->dirty = 1;
     }
@@ -480,7 +480,7 @@ static int wt__session_submit_request(wt_session *s) {
         nv[i].value = (const uint8_t *)s->req.kv[2 * i + 1], nv[i].valuelen = strlen(s->req.kv[2 * i + 1]);
         nv[i].flags = NGHTTP3_NV_FLAG_NONE;
     }
-    rv = ngtcp2_conn_open_bidi_stream(c->qc, &sid, NULL);
+    rv = wt__tp_open(c, 1, &sid, NULL);
     if (rv != 0) {
         wt__free(&c->ep->alloc, nv);
         return wt__cfail(c, s->id, WT_ERR_LIMIT, "cannot open a CONNECT stream: %s", ngtcp2_strerror(rv));
@@ -491,7 +491,7 @@ static int wt__session_submit_request(wt_session *s) {
     wt__free(&c->ep->alloc, nv);
     if (rv != 0) {
         /* nghttp3 does not know the stream: close it, nothing points here */
-        ngtcp2_conn_shutdown_stream(c->qc, 0, sid, WT__H3_REQUEST_CANCELLED);
+        wt__tp_shutdown(c, WT__TP_BOTH, sid, WT__H3_REQUEST_CANCELLED);
         s->connect_closed = 1;
         return wt__cfail(c, s->id, WT_ERR_H3, "nghttp3_conn_submit_request: %s", nghttp3_strerror(rv));
     }

@@ -308,7 +308,7 @@ static void wt__stream_read_all_over(wt_stream *st, const uint8_t *data, size_t 
     size_t fit = st->rx.len < st->read_all_limit ? st->read_all_limit - st->rx.len : 0;
     wt__clog(c, WT__ST_SID(st), WT_LOG_WARN, "stream %lld: read_all limit of %zu bytes passed: stop sending",
              (long long)st->id, st->read_all_limit);
-    if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(c->qc, 0, st->id, wt_code_to_h3(0));
+    if (!st->transport_closed) wt__tp_shutdown(c, WT__TP_READ, st->id, wt_code_to_h3(0));
     st->stop_sent = 1;
     st->read_all = 0;
     st->fin_received = 0;
@@ -389,7 +389,7 @@ static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
     if (!st->closed && !st->reset_sent) {
         /* nobody will read what we send: reset with the same code */
         st->reset_sent = 1;
-        ngtcp2_conn_shutdown_stream_write(st->conn->qc, 0, st->id, app_error);
+        wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, app_error);
         wt__stream_unqueue_send(st);
     }
 }
@@ -483,8 +483,8 @@ static void wt__stream_gone(wt_stream *st, uint64_t h3code) {
                memory stays until ngtcp2 lets go of the send buffer */
             st->linger = 1;
         } else {
-            ngtcp2_conn_set_stream_user_data(c->qc, st->id, wt__dead_stream_marker());
-            ngtcp2_conn_shutdown_stream(c->qc, 0, st->id, h3code);
+            wt__tp_set_user(c, st->id, wt__dead_stream_marker());
+            wt__tp_shutdown(c, WT__TP_BOTH, st->id, h3code);
             c->dirty = 1;
         }
     }
@@ -519,7 +519,7 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
         return wt__cfail(c, s->id, WT_ERR_STATE, "wt_session_open_stream: session not open");
     st = wt__stream_new(c, -1, bidi, 1);
     if (!st) return wt__cfail(c, s->id, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
-    rv = bidi ? ngtcp2_conn_open_bidi_stream(c->qc, &id, st) : ngtcp2_conn_open_uni_stream(c->qc, &id, st);
+    rv = wt__tp_open(c, bidi, &id, st);
     if (rv != 0) {
         wt__stream_free(st);
         if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED)
@@ -533,8 +533,8 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) == WT_OK) {
         wt__stream_budget(st, n, 0);
     } else {
-        ngtcp2_conn_shutdown_stream(c->qc, 0, id, WT__H3_INTERNAL_ERROR);
-        ngtcp2_conn_set_stream_user_data(c->qc, id, wt__dead_stream_marker());
+        wt__tp_shutdown(c, WT__TP_BOTH, id, WT__H3_INTERNAL_ERROR);
+        wt__tp_set_user(c, id, wt__dead_stream_marker());
         wt__stream_free(st);
         return wt__cfail(c, s->id, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
     }
@@ -604,7 +604,7 @@ int wt_stream_reset(wt_stream *st, uint32_t code) {
     if (rv) return rv;
     st->reset_sent = 1;
     wt__stream_unqueue_send(st);
-    ngtcp2_conn_shutdown_stream_write(st->conn->qc, 0, st->id, wt_code_to_h3(code));
+    wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, wt_code_to_h3(code));
     st->conn->dirty = 1;
     return WT_OK;
 }
@@ -620,7 +620,7 @@ int wt_stream_stop_sending(wt_stream *st, uint32_t code) {
                             "wt_stream_stop_sending: nothing left to read");
     st->stop_sent = 1;
     st->read_done = 1;
-    if (!st->transport_closed) ngtcp2_conn_shutdown_stream_read(st->conn->qc, 0, st->id, wt_code_to_h3(code));
+    if (!st->transport_closed) wt__tp_shutdown(st->conn, WT__TP_READ, st->id, wt_code_to_h3(code));
     wt__stream_credit(st, st->uncredited);
     wt__buf_free(&st->conn->ep->alloc, &st->rx);
     st->conn->dirty = 1;
