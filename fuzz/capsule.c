@@ -20,7 +20,8 @@ typedef struct seen {
 
 typedef struct run {
     wt__capsule_reader r;
-    wt_session s;      /* only its close fields are touched */
+    wt_session s;      /* only its close fields are touched ... */
+    wt__conn c;        /* ... and its connection's qlog pointer (NULL) */
     seen ev[MAX_SEEN];
     size_t n;
     int rv;
@@ -47,6 +48,8 @@ static int on_capsule(void *ctx, const wt__capsule *c) {
 static void feed(run *x, const uint8_t *p, size_t n, int step, uint64_t seed) {
     memset(&x->r, 0, sizeof x->r);
     memset(&x->s, 0, sizeof x->s);
+    memset(&x->c, 0, sizeof x->c);
+    x->s.conn = &x->c;
     x->n = 0;
     x->rv = WT_OK;
     x->s.state = WT__SESS_CONNECTING;
