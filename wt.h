@@ -1028,35 +1028,33 @@ typedef struct wt__dgram {
 
 enum { WT__CONN_HANDSHAKE, WT__CONN_OPEN, WT__CONN_CLOSING, WT__CONN_DRAINING, WT__CONN_DEAD };
 
-struct wt__conn {
-    wt__ep *ep;
-    wt__conn *next, *prev;
+/* A connection in three parts, one per layer, and what they share. */
+typedef struct wt__conn_tp { /* QUIC and TLS */
     ngtcp2_conn *qc;
     WOLFSSL *ssl;
     ngtcp2_crypto_conn_ref ref;
-    nghttp3_conn *h3;
     wt__sock *sock;
     struct sockaddr_storage local; /* our address on its path: on a wildcard
                                       socket, the one the peer sends to */
     socklen_t local_len;
     struct sockaddr_storage remote;
     socklen_t remote_len;
-    int state;
     ngtcp2_ccerr ccerr;
-    uint64_t deadline_ms;        /* handshake or closing-period end */
     uint8_t *close_pkt;          /* CONNECTION_CLOSE, re-sent while closing */
     size_t close_pkt_len;
     uint64_t closing_rx;         /* packets received while closing */
     uint64_t closing_budget;     /* 3x their bytes, less the closes re-sent */
-    int dirty;                   /* has something to write */
     int validated;               /* server: the client's address is proven (Retry) */
-    size_t tx_stored;            /* stream send bytes held by this connection */
-    size_t tx_waiters;           /* its streams waiting for conn_send_buffer room */
     int counted_half_open;       /* in ep->nhalf_open */
-    uint64_t created_ms;
     int heard;                   /* a packet from the peer was accepted */
-    int session_seen;            /* a session was answered: CONNECT deadline met */
-    /* WebTransport */
+    ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
+    size_t ncids, cids_cap;
+    char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
+    ngtcp2_cid odcid;            /* the client's first DCID: names the connection */
+} wt__conn_tp;
+
+typedef struct wt__conn_h3 { /* HTTP/3 on nghttp3, and what nghttp3 cannot do */
+    nghttp3_conn *conn;
     wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
     int64_t ctrl_id;             /* our control stream (nghttp3's) */
     int64_t peer_ctrl_id;        /* the peer's control stream, -1 until seen */
@@ -1064,9 +1062,17 @@ struct wt__conn {
     size_t ctrl_prefix_len, ctrl_prefix_sent, ctrl_prefix_h3len;
     int ctrl_prefix_state;       /* 0 not built, 1 sending, 2 done */
     wt__buf peer_ctrl;           /* the peer's control stream until SETTINGS */
+    uint64_t ctrl_acked;         /* control stream bytes acknowledged */
+    int64_t max_seen_request;    /* highest peer request stream with headers */
+    size_t rx_body;              /* DATA payload nghttp3 delivered in the read under way */
+    int malformed;               /* a session has malformed set (nghttp3 < 1.11) */
+    int goaway;                  /* the peer sent GOAWAY */
+} wt__conn_h3;
+
+typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
     wt_session *sessions;
     size_t nsessions;
-    int64_t max_seen_request;    /* highest peer request stream with headers */
+    int session_seen;            /* a session was answered: CONNECT deadline met */
     wt_stream *pending;          /* peer WT streams whose session is unknown */
     size_t npending;
     wt__dgram *pending_dgrams, *pending_dgrams_tail;
@@ -1077,20 +1083,26 @@ struct wt__conn {
     wt_stream *graveyard;        /* closed streams, freed at a safe point */
     wt_stream *all_streams;      /* every wt_stream of the connection, whatever
                                     its state: none outlives the connection */
-    uint64_t ctrl_acked;         /* control stream bytes acknowledged */
-    size_t h3_rx_body;           /* DATA payload nghttp3 delivered in the read under way */
-    int h3_malformed;            /* a session has malformed set (nghttp3 < 1.11) */
+    size_t tx_stored;            /* stream send bytes held by this connection */
+    size_t tx_waiters;           /* its streams waiting for conn_send_buffer room */
+} wt__conn_wt;
+
+struct wt__conn {
+    wt__ep *ep;
+    wt__conn *next, *prev;
+    int state;
+    uint64_t deadline_ms;        /* handshake or closing-period end */
+    uint64_t created_ms;
+    int dirty;                   /* has something to write */
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
-    ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
-    size_t ncids, cids_cap;
-    char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
-    ngtcp2_cid odcid;            /* the client's first DCID: names the connection */
-    char log_id[9];              /* its first 4 bytes in hex, for log lines */
+    char log_id[9];              /* the first 4 bytes of tp.odcid in hex, for log lines */
     struct wt__qlog *qlog;       /* NULL: no qlog (and no cost) */
+    wt__conn_tp tp;
+    wt__conn_h3 h3;
+    wt__conn_wt wt;
     /* client */
     char *host;
     uint16_t port;
-    int goaway;
 };
 
 enum { WT__SESS_CONNECTING, WT__SESS_REQUESTED, WT__SESS_OPEN, WT__SESS_CLOSING, WT__SESS_CLOSED };
@@ -1139,9 +1151,9 @@ enum { WT__ST_CLASSIFY, WT__ST_WT, WT__ST_PENDING };
 struct wt_stream {
     wt__conn *conn;
     wt_session *sess;
-    wt_stream *next, *prev;      /* session list, or conn->pending */
+    wt_stream *next, *prev;      /* session list, or conn->wt.pending */
     wt_stream *send_next;        /* conn send queue */
-    wt_stream *all_next, *all_prev; /* conn->all_streams */
+    wt_stream *all_next, *all_prev; /* conn->wt.all_streams */
     int in_send_queue;
     int64_t id;
     int kind;
@@ -2867,7 +2879,7 @@ static void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid) {
     char hex[2 * NGTCP2_MAX_CIDLEN + 1], *path;
     size_t n;
     int fd;
-    c->odcid = *odcid;
+    c->tp.odcid = *odcid;
     wt_hex(odcid->data, WT__MIN(odcid->datalen, (size_t)4), c->log_id);
     if (!ep->qlog_dir) return;
     wt_hex(odcid->data, odcid->datalen, hex);
@@ -3325,15 +3337,15 @@ static int wt__cid_make_room(wt__ep *ep) {
 static int wt__cid_add(wt__ep *ep, const uint8_t *p, size_t n, wt__conn *c) {
     if (n == 0 || n > NGTCP2_MAX_CIDLEN) return WT_OK;
     if (wt__cid_find(ep, p, n)) return WT_OK; /* e.g. the client's DCID reused */
-    if (c->ncids == c->cids_cap) {
-        size_t cap = c->cids_cap ? c->cids_cap * 2 : 8;
-        ngtcp2_cid *nc = (ngtcp2_cid *)wt__realloc(&ep->alloc, c->cids, cap * sizeof *nc);
+    if (c->tp.ncids == c->tp.cids_cap) {
+        size_t cap = c->tp.cids_cap ? c->tp.cids_cap * 2 : 8;
+        ngtcp2_cid *nc = (ngtcp2_cid *)wt__realloc(&ep->alloc, c->tp.cids, cap * sizeof *nc);
         if (!nc) return WT_ERR_NOMEM;
-        c->cids = nc;
-        c->cids_cap = cap;
+        c->tp.cids = nc;
+        c->tp.cids_cap = cap;
     }
     if (wt__cid_make_room(ep) != WT_OK) return WT_ERR_NOMEM;
-    ngtcp2_cid_init(&c->cids[c->ncids++], p, n);
+    ngtcp2_cid_init(&c->tp.cids[c->tp.ncids++], p, n);
     wt__cid_put(ep, p, n, c);
     return WT_OK;
 }
@@ -3346,23 +3358,23 @@ static void wt__cid_remove(wt__ep *ep, wt__conn *c, const uint8_t *p, size_t n) 
         ep->cids_live--;
         ep->cids_dead++;
     }
-    for (i = 0; i < c->ncids; i++)
-        if (c->cids[i].datalen == n && memcmp(c->cids[i].data, p, n) == 0) {
-            c->cids[i] = c->cids[--c->ncids];
+    for (i = 0; i < c->tp.ncids; i++)
+        if (c->tp.cids[i].datalen == n && memcmp(c->tp.cids[i].data, p, n) == 0) {
+            c->tp.cids[i] = c->tp.cids[--c->tp.ncids];
             break;
         }
 }
 
 static void wt__cid_remove_conn(wt__ep *ep, wt__conn *c) {
-    while (c->ncids > 0) wt__cid_remove(ep, c, c->cids[c->ncids - 1].data, c->cids[c->ncids - 1].datalen);
-    wt__free(&ep->alloc, c->cids);
-    c->cids = NULL;
-    c->cids_cap = 0;
+    while (c->tp.ncids > 0) wt__cid_remove(ep, c, c->tp.cids[c->tp.ncids - 1].data, c->tp.cids[c->tp.ncids - 1].datalen);
+    wt__free(&ep->alloc, c->tp.cids);
+    c->tp.cids = NULL;
+    c->tp.cids_cap = 0;
 }
 
 /* ---------------------------------------------------------------- ngtcp2 callbacks */
 static ngtcp2_conn *wt__get_conn(ngtcp2_crypto_conn_ref *ref) {
-    return ((wt__conn *)ref->user_data)->qc;
+    return ((wt__conn *)ref->user_data)->tp.qc;
 }
 
 static void wt__cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx) {
@@ -3398,17 +3410,17 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
     char *alpn = NULL;
     unsigned short alpn_len = 0;
     WT__UNUSED(qc);
-    if (wolfSSL_ALPN_GetProtocol(c->ssl, &alpn, &alpn_len) != WOLFSSL_SUCCESS || alpn_len != 2 ||
+    if (wolfSSL_ALPN_GetProtocol(c->tp.ssl, &alpn, &alpn_len) != WOLFSSL_SUCCESS || alpn_len != 2 ||
         memcmp(alpn, "h3", 2) != 0) {
         wt__clog(c, -1, WT_LOG_WARN, "TLS handshake failed: the peer did not negotiate ALPN h3: we send alert 120 (%s)",
                  wt__tls_alert_name(120));
         /* an alert tells the peer why; a bare internal error would not */
-        ngtcp2_ccerr_set_tls_alert(&c->ccerr, 120, NULL, 0);
+        ngtcp2_ccerr_set_tls_alert(&c->tp.ccerr, 120, NULL, 0);
         c->fail_error = WT_ERR_TLS;
         return NGTCP2_ERR_CALLBACK_FAILURE;
     }
     if (!c->ep->server && c->ep->has_pin) {
-        WOLFSSL_X509 *peer = wolfSSL_get_peer_certificate(c->ssl);
+        WOLFSSL_X509 *peer = wolfSSL_get_peer_certificate(c->tp.ssl);
         const unsigned char *der;
         int der_len = 0, ok = 0;
         uint8_t h[32];
@@ -3421,13 +3433,13 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
             wt__clog(c, -1, WT_LOG_ERROR,
                      "TLS handshake failed: the server certificate does not match the pinned SHA-256: "
                      "we send alert 42 (%s)", wt__tls_alert_name(42));
-            ngtcp2_ccerr_set_tls_alert(&c->ccerr, 42, NULL, 0);
+            ngtcp2_ccerr_set_tls_alert(&c->tp.ccerr, 42, NULL, 0);
             return NGTCP2_ERR_CALLBACK_FAILURE;
         }
     }
     {
-        const char *group = wolfSSL_get_curve_name(c->ssl);
-        wt__clog(c, -1, WT_LOG_DEBUG, "TLS handshake done: %s, key exchange %s", wolfSSL_get_cipher_name(c->ssl),
+        const char *group = wolfSSL_get_curve_name(c->tp.ssl);
+        wt__clog(c, -1, WT_LOG_DEBUG, "TLS handshake done: %s, key exchange %s", wolfSSL_get_cipher_name(c->tp.ssl),
                  group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
@@ -3483,7 +3495,7 @@ static int wt__cb_stop_sending(ngtcp2_conn *qc, int64_t stream_id, uint64_t app_
 static int wt__cb_extend_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
     wt__conn *c = (wt__conn *)user;
     WT__UNUSED(qc);
-    if (c->h3 && c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3, max_streams);
+    if (c->h3.conn && c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3.conn, max_streams);
     return 0;
 }
 
@@ -3585,23 +3597,23 @@ static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockadd
     wt__conn *c = (wt__conn *)wt__calloc(&ep->alloc, sizeof *c);
     if (!c) return NULL;
     c->ep = ep;
-    c->sock = sock;
+    c->tp.sock = sock;
     if (local) {
-        c->local_len = wt__sa_len(local);
-        memcpy(&c->local, local, c->local_len);
+        c->tp.local_len = wt__sa_len(local);
+        memcpy(&c->tp.local, local, c->tp.local_len);
     } else {
-        c->local = sock->local;
-        c->local_len = sock->local_len;
+        c->tp.local = sock->local;
+        c->tp.local_len = sock->local_len;
     }
-    memcpy(&c->remote, remote, rlen);
-    c->remote_len = rlen;
+    memcpy(&c->tp.remote, remote, rlen);
+    c->tp.remote_len = rlen;
     c->state = WT__CONN_HANDSHAKE;
-    c->ctrl_id = -1;
-    c->peer_ctrl_id = -1;
-    c->max_seen_request = -1;
-    c->ref.get_conn = wt__get_conn;
-    c->ref.user_data = c;
-    ngtcp2_ccerr_default(&c->ccerr);
+    c->h3.ctrl_id = -1;
+    c->h3.peer_ctrl_id = -1;
+    c->h3.max_seen_request = -1;
+    c->tp.ref.get_conn = wt__get_conn;
+    c->tp.ref.user_data = c;
+    ngtcp2_ccerr_default(&c->tp.ccerr);
     c->created_ms = wt_loop_now_ms(ep->loop);
     c->deadline_ms = c->created_ms + ep->lim.handshake_timeout_ms;
     c->next = ep->conns;
@@ -3622,17 +3634,17 @@ static void wt__conn_free(wt__conn *c) {
     wt__conn_end_sessions(c, c->fail_error ? c->fail_error : WT_ERR_CLOSED);
     if (ep->loop->evq_head) wt__loop_forget_conn(ep->loop, c);
     wt__dgram_free_all(c);
-    if (c->h3) nghttp3_conn_del(c->h3);
-    c->h3 = NULL;
-    while (c->sessions) wt__session_free(c->sessions);
+    if (c->h3.conn) nghttp3_conn_del(c->h3.conn);
+    c->h3.conn = NULL;
+    while (c->wt.sessions) wt__session_free(c->wt.sessions);
     wt__conn_free_graveyard(c);
-    while (c->all_streams) wt__stream_free(c->all_streams); /* e.g. still classifying */
-    if (c->qc) ngtcp2_conn_del(c->qc); /* its last qlog record closes the file */
+    while (c->wt.all_streams) wt__stream_free(c->wt.all_streams); /* e.g. still classifying */
+    if (c->tp.qc) ngtcp2_conn_del(c->tp.qc); /* its last qlog record closes the file */
     wt__qlog_close(c);
-    if (c->ssl) wolfSSL_free(c->ssl);
-    wt__buf_free(&ep->alloc, &c->peer_ctrl);
-    wt__free(&ep->alloc, c->close_pkt);
-    wt__free(&ep->alloc, c->close_why);
+    if (c->tp.ssl) wolfSSL_free(c->tp.ssl);
+    wt__buf_free(&ep->alloc, &c->h3.peer_ctrl);
+    wt__free(&ep->alloc, c->tp.close_pkt);
+    wt__free(&ep->alloc, c->tp.close_why);
     wt__free(&ep->alloc, c->host);
     wt__free(&ep->alloc, c);
 }
@@ -3641,16 +3653,16 @@ static void wt__conn_free(wt__conn *c) {
 static void wt__ngtcp2_path(wt__conn *c, ngtcp2_path *p, const struct sockaddr *local, const struct sockaddr *remote,
                             socklen_t rlen) {
     memset(p, 0, sizeof *p);
-    p->local.addr = (ngtcp2_sockaddr *)(local ? local : (const struct sockaddr *)&c->local);
-    p->local.addrlen = local ? wt__sa_len(local) : c->local_len;
+    p->local.addr = (ngtcp2_sockaddr *)(local ? local : (const struct sockaddr *)&c->tp.local);
+    p->local.addrlen = local ? wt__sa_len(local) : c->tp.local_len;
     p->remote.addr = (ngtcp2_sockaddr *)remote;
     p->remote.addrlen = rlen;
 }
 
 /* A handshake is over (or its connection gone): one half-open slot less. */
 static void wt__conn_not_half_open(wt__conn *c) {
-    if (!c->counted_half_open) return;
-    c->counted_half_open = 0;
+    if (!c->tp.counted_half_open) return;
+    c->tp.counted_half_open = 0;
     c->ep->nhalf_open--;
 }
 
@@ -3671,7 +3683,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         wt__log(&ep->log, WT_LOG_ERROR, "out of memory for a new connection");
         return NULL;
     }
-    c->counted_half_open = 1;
+    c->tp.counted_half_open = 1;
     ep->nhalf_open++;
     wt__trace_conn(c, odcid ? odcid : &hd->dcid);
     wt__settings(c, &s, &tp, now);
@@ -3680,7 +3692,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     if (odcid) {
         /* back from a Retry: the address is proven, so ngtcp2 may send it
            more than three times what it received */
-        c->validated = 1;
+        c->tp.validated = 1;
         tp.original_dcid = *odcid;
         tp.retry_scid = hd->dcid;
         tp.retry_scid_present = 1;
@@ -3703,19 +3715,19 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     }
     wt__callbacks(&cb, 1);
     wt__ngtcp2_path(c, &path, NULL, from, fromlen);
-    rv = ngtcp2_conn_server_new(&c->qc, &hd->scid, &scid, &path, hd->version, &cb, &s, &tp, &ep->mem, c);
+    rv = ngtcp2_conn_server_new(&c->tp.qc, &hd->scid, &scid, &path, hd->version, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0) {
         wt__clog(c, -1, WT_LOG_ERROR, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
         wt__conn_free(c);
         return NULL;
     }
-    c->ssl = wt__tls_new(ep, NULL);
-    if (!c->ssl) {
+    c->tp.ssl = wt__tls_new(ep, NULL);
+    if (!c->tp.ssl) {
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->ssl, &c->ref);
-    ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
+    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK ||
         wt__cid_add(ep, hd->dcid.data, hd->dcid.datalen, c) != WT_OK) {
         wt__conn_free(c);
@@ -3758,19 +3770,19 @@ static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, sock
     }
     wt__callbacks(&cb, 0);
     wt__ngtcp2_path(c, &path, NULL, to, tolen);
-    rv = ngtcp2_conn_client_new(&c->qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &s, &tp, &ep->mem, c);
+    rv = ngtcp2_conn_client_new(&c->tp.qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0 || !c->host) {
         wt__clog(c, -1, WT_LOG_ERROR, "ngtcp2_conn_client_new: %s", rv ? ngtcp2_strerror(rv) : "out of memory");
         wt__conn_free(c);
         return NULL;
     }
-    c->ssl = wt__tls_new(ep, host);
-    if (!c->ssl) {
+    c->tp.ssl = wt__tls_new(ep, host);
+    if (!c->tp.ssl) {
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->ssl, &c->ref);
-    ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
+    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
         wt__conn_free(c);
         return NULL;
@@ -3811,7 +3823,7 @@ static const char *wt__transport_error_name(uint64_t code) {
    its CONNECTION_CLOSE is the only word on why, so it goes to the log and
    decides the sessions' error: a TLS alert is WT_ERR_TLS, never a timeout. */
 static int wt__conn_peer_closed(wt__conn *c) {
-    const ngtcp2_ccerr *e = ngtcp2_conn_get_ccerr(c->qc);
+    const ngtcp2_ccerr *e = ngtcp2_conn_get_ccerr(c->tp.qc);
     const char *peer = c->ep->server ? "client" : "server";
     char why[2 + 200 + 1] = "";
     size_t i, n = e->reason ? WT__MIN(e->reasonlen, 200) : 0;
@@ -3845,7 +3857,7 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
         int error = wt__conn_peer_closed(c);
         /* stay quiet for the draining period */
         c->state = WT__CONN_DRAINING;
-        c->deadline_ms = wt_loop_now_ms(c->ep->loop) + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
+        c->deadline_ms = wt_loop_now_ms(c->ep->loop) + 3 * ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS + 1;
         if (!c->fail_error) c->fail_error = error;
         wt__conn_end_sessions(c, c->fail_error);
         break;
@@ -3855,19 +3867,19 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
         break;
     case NGTCP2_ERR_CRYPTO: {
         /* our TLS stack gave up: say why, and send the peer its alert */
-        uint8_t alert = ngtcp2_conn_get_tls_alert(c->qc);
-        int err = wolfSSL_get_error(c->ssl, 0);
+        uint8_t alert = ngtcp2_conn_get_tls_alert(c->tp.qc);
+        int err = wolfSSL_get_error(c->tp.ssl, 0);
         if (!alert) alert = 80; /* wolfSSL named none: internal_error, not close_notify */
         wt__clog(c, -1, WT_LOG_WARN, "TLS %s: %s (wolfSSL error %d): we send alert %u (%s)",
                  c->state == WT__CONN_HANDSHAKE ? "handshake failed" : "failed",
                  wolfSSL_ERR_reason_error_string((unsigned long)err), err, alert, wt__tls_alert_name(alert));
-        ngtcp2_ccerr_set_tls_alert(&c->ccerr, alert, NULL, 0);
+        ngtcp2_ccerr_set_tls_alert(&c->tp.ccerr, alert, NULL, 0);
         wt__conn_abort(c, WT_ERR_TLS);
         break;
     }
     default:
-        if (c->ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT && c->ccerr.error_code == 0)
-            ngtcp2_ccerr_set_liberr(&c->ccerr, rv, NULL, 0);
+        if (c->tp.ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT && c->tp.ccerr.error_code == 0)
+            ngtcp2_ccerr_set_liberr(&c->tp.ccerr, rv, NULL, 0);
         /* a callback that set fail_error has logged why already */
         if (c->fail_error) wt__conn_abort(c, WT_ERR_QUIC);
         else if (rv == NGTCP2_ERR_INTERNAL)
@@ -3915,8 +3927,8 @@ static size_t wt__half_open_from(wt__ep *ep, const struct sockaddr *from) {
     wt__conn *c;
     size_t n = 0;
     for (c = ep->conns; c; c = c->next) {
-        const struct sockaddr *r = (const struct sockaddr *)&c->remote;
-        if (!c->counted_half_open || r->sa_family != from->sa_family) continue;
+        const struct sockaddr *r = (const struct sockaddr *)&c->tp.remote;
+        if (!c->tp.counted_half_open || r->sa_family != from->sa_family) continue;
         if (from->sa_family == AF_INET6
                 ? !memcmp(&((const struct sockaddr_in6 *)r)->sin6_addr, &((const struct sockaddr_in6 *)from)->sin6_addr, 16)
                 : ((const struct sockaddr_in *)r)->sin_addr.s_addr == ((const struct sockaddr_in *)from)->sin_addr.s_addr)
@@ -4002,7 +4014,7 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
            it carries no CID of ours, so offer it to every connection that
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
-            if (c->state <= WT__CONN_OPEN && c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0)
+            if (c->state <= WT__CONN_OPEN && c->tp.remote_len == fromlen && memcmp(&c->tp.remote, from, fromlen) == 0)
                 wt__conn_read(c, local, from, fromlen, pkt, len, now);
         return;
     }
@@ -4033,37 +4045,37 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
            never proven with at most three times the bytes that came since
            (8.1): small packets, perhaps from a spoofed address, must not
            each buy a larger answer */
-        int unproven = c->ep->server && !c->validated && !ngtcp2_conn_get_handshake_completed(c->qc);
-        c->closing_rx++;
-        c->closing_budget += 3 * (uint64_t)len;
-        if (c->close_pkt && !(c->closing_rx & (c->closing_rx - 1)) &&
-            (!unproven || c->closing_budget >= c->close_pkt_len)) {
-            c->closing_budget -= WT__MIN(c->closing_budget, (uint64_t)c->close_pkt_len);
-            wt__sock_send(c->sock, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, c->remote_len,
-                          c->close_pkt, c->close_pkt_len, c->close_pkt_len);
+        int unproven = c->ep->server && !c->tp.validated && !ngtcp2_conn_get_handshake_completed(c->tp.qc);
+        c->tp.closing_rx++;
+        c->tp.closing_budget += 3 * (uint64_t)len;
+        if (c->tp.close_pkt && !(c->tp.closing_rx & (c->tp.closing_rx - 1)) &&
+            (!unproven || c->tp.closing_budget >= c->tp.close_pkt_len)) {
+            c->tp.closing_budget -= WT__MIN(c->tp.closing_budget, (uint64_t)c->tp.close_pkt_len);
+            wt__sock_send(c->tp.sock, (struct sockaddr *)&c->tp.local, (struct sockaddr *)&c->tp.remote, c->tp.remote_len,
+                          c->tp.close_pkt, c->tp.close_pkt_len, c->tp.close_pkt_len);
         }
         return;
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
     memset(&pi, 0, sizeof pi);
     wt__ngtcp2_path(c, &path, local, from, fromlen);
-    rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, pkt, len, now);
+    rv = ngtcp2_conn_read_pkt(c->tp.qc, &path, &pi, pkt, len, now);
     if (rv != 0) {
         wt__handle_read_error(c, rv);
         return;
     }
-    c->heard = 1;
+    c->tp.heard = 1;
     {
         /* the peer may have moved (NAT rebinding, or another of our
            addresses): follow the path ngtcp2 validated, not any one packet */
-        const ngtcp2_path *cur = ngtcp2_conn_get_path(c->qc);
-        if (cur->remote.addrlen <= sizeof c->remote) {
-            memcpy(&c->remote, cur->remote.addr, cur->remote.addrlen);
-            c->remote_len = (socklen_t)cur->remote.addrlen;
+        const ngtcp2_path *cur = ngtcp2_conn_get_path(c->tp.qc);
+        if (cur->remote.addrlen <= sizeof c->tp.remote) {
+            memcpy(&c->tp.remote, cur->remote.addr, cur->remote.addrlen);
+            c->tp.remote_len = (socklen_t)cur->remote.addrlen;
         }
-        if (cur->local.addrlen <= sizeof c->local) {
-            memcpy(&c->local, cur->local.addr, cur->local.addrlen);
-            c->local_len = (socklen_t)cur->local.addrlen;
+        if (cur->local.addrlen <= sizeof c->tp.local) {
+            memcpy(&c->tp.local, cur->local.addr, cur->local.addrlen);
+            c->tp.local_len = (socklen_t)cur->local.addrlen;
         }
     }
     c->dirty = 1;
@@ -4072,61 +4084,61 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
 /* ---------------------------------------------------------------- the transport, as the layers above see it
    HTTP/3, sessions, streams and datagrams reach ngtcp2 only through these. */
 static void wt__tp_shutdown(wt__conn *c, int how, int64_t id, uint64_t h3code) {
-    if (!c->qc) return;
-    if (how == WT__TP_BOTH) ngtcp2_conn_shutdown_stream(c->qc, 0, id, h3code);
-    else if (how == WT__TP_READ) ngtcp2_conn_shutdown_stream_read(c->qc, 0, id, h3code);
-    else ngtcp2_conn_shutdown_stream_write(c->qc, 0, id, h3code);
+    if (!c->tp.qc) return;
+    if (how == WT__TP_BOTH) ngtcp2_conn_shutdown_stream(c->tp.qc, 0, id, h3code);
+    else if (how == WT__TP_READ) ngtcp2_conn_shutdown_stream_read(c->tp.qc, 0, id, h3code);
+    else ngtcp2_conn_shutdown_stream_write(c->tp.qc, 0, id, h3code);
     c->dirty = 1;
 }
 
 static int wt__tp_open(wt__conn *c, int bidi, int64_t *id, void *user) {
-    return bidi ? ngtcp2_conn_open_bidi_stream(c->qc, id, user) : ngtcp2_conn_open_uni_stream(c->qc, id, user);
+    return bidi ? ngtcp2_conn_open_bidi_stream(c->tp.qc, id, user) : ngtcp2_conn_open_uni_stream(c->tp.qc, id, user);
 }
 
 static void wt__tp_set_user(wt__conn *c, int64_t id, void *user) {
-    if (c->qc) ngtcp2_conn_set_stream_user_data(c->qc, id, user);
+    if (c->tp.qc) ngtcp2_conn_set_stream_user_data(c->tp.qc, id, user);
 }
 
-static int wt__tp_is_local(wt__conn *c, int64_t id) { return ngtcp2_conn_is_local_stream(c->qc, id); }
+static int wt__tp_is_local(wt__conn *c, int64_t id) { return ngtcp2_conn_is_local_stream(c->tp.qc, id); }
 
 /* The HTTP/3 code the CONNECTION_CLOSE will carry, before wt__conn_fail. */
 static void wt__tp_close_error(wt__conn *c, uint64_t h3code) {
-    ngtcp2_ccerr_set_application_error(&c->ccerr, h3code, NULL, 0);
+    ngtcp2_ccerr_set_application_error(&c->tp.ccerr, h3code, NULL, 0);
 }
 
 /* ngtcp2 never raises the peer's stream limit by itself */
 static void wt__tp_give_stream_slot(wt__conn *c, int bidi) {
-    if (bidi) ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
-    else ngtcp2_conn_extend_max_streams_uni(c->qc, 1);
+    if (bidi) ngtcp2_conn_extend_max_streams_bidi(c->tp.qc, 1);
+    else ngtcp2_conn_extend_max_streams_uni(c->tp.qc, 1);
     c->dirty = 1;
 }
 
 static size_t wt__tp_path_payload(wt__conn *c, uint64_t *datagram_frame_max) {
-    const ngtcp2_transport_params *tp = c->qc ? ngtcp2_conn_get_remote_transport_params(c->qc) : NULL;
+    const ngtcp2_transport_params *tp = c->tp.qc ? ngtcp2_conn_get_remote_transport_params(c->tp.qc) : NULL;
     *datagram_frame_max = tp ? tp->max_datagram_frame_size : 0;
-    return c->qc ? ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc) : 0;
+    return c->tp.qc ? ngtcp2_conn_get_path_max_tx_udp_payload_size(c->tp.qc) : 0;
 }
 
 /* Idle sessions must not die of the idle timeout: a client pings whenever
    it is quiet for keepalive_ms, a server while it has a session open. */
 static void wt__conn_keepalive(wt__conn *c) {
     uint32_t ms = c->ep->lim.keepalive_ms;
-    int on = ms != UINT32_MAX && (!c->ep->server || c->nsessions > 0);
-    if (c->qc) ngtcp2_conn_set_keep_alive_timeout(c->qc, on ? (uint64_t)ms * WT__NS_PER_MS : UINT64_MAX);
+    int on = ms != UINT32_MAX && (!c->ep->server || c->wt.nsessions > 0);
+    if (c->tp.qc) ngtcp2_conn_set_keep_alive_timeout(c->tp.qc, on ? (uint64_t)ms * WT__NS_PER_MS : UINT64_MAX);
 }
 
 /* ---------------------------------------------------------------- packets out */
 static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
-    if (!n || !c->qc) return;
-    ngtcp2_conn_extend_max_stream_offset(c->qc, stream_id, n);
-    ngtcp2_conn_extend_max_offset(c->qc, n);
+    if (!n || !c->tp.qc) return;
+    ngtcp2_conn_extend_max_stream_offset(c->tp.qc, stream_id, n);
+    ngtcp2_conn_extend_max_offset(c->tp.qc, n);
     c->dirty = 1;
 }
 
 static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
     int rv;
     if (!len) return WT_OK;
-    rv = wt__sock_send(c->sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
+    rv = wt__sock_send(c->tp.sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
                        (socklen_t)path->remote.addrlen, buf, len, seg);
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
 }
@@ -4139,15 +4151,15 @@ static wt_session *wt__dgram_session(wt__conn *c, const wt__dgram *d) {
 
 /* Off the queue, counted as handed to QUIC (sent) or not (dropped). */
 static void wt__dgram_pop(wt__conn *c, int sent) {
-    wt__dgram *d = c->dq_head;
+    wt__dgram *d = c->wt.dq_head;
     wt_session *s = wt__dgram_session(c, d);
     if (s && sent) s->dgram_stats.datagrams_sent++;
     else if (s) s->dgram_stats.datagrams_dropped++;
     if (s && c->qlog) wt__qlog_datagram(c, s->id, sent ? "datagram_sent" : "datagram_dropped",
                                       d->len - wt__varint_len((uint64_t)s->id / 4));
-    c->dq_head = d->next;
-    if (!c->dq_head) c->dq_tail = NULL;
-    c->dq_len--;
+    c->wt.dq_head = d->next;
+    if (!c->wt.dq_head) c->wt.dq_tail = NULL;
+    c->wt.dq_len--;
     wt__free(&c->ep->alloc, d);
 }
 
@@ -4167,7 +4179,7 @@ static int wt__conn_write(wt__conn *c) {
         c->dirty = 0;
         return WT_OK;
     }
-    maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->qc);
+    maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->tp.qc);
     if (maxpkt > WT__MAX_UDP_PAYLOAD) maxpkt = WT__MAX_UDP_PAYLOAD;
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_path_storage_zero(&batch_ps);
@@ -4188,20 +4200,20 @@ static int wt__conn_write(wt__conn *c) {
             wt__conn_fail(c, WT_ERR_H3, "nghttp3 failed to produce data");
             return WT_ERR_H3;
         }
-        while (tx.stream_id < 0 && open && dgram_ok && c->dq_head && c->dq_head->len > wt__dgram_room(c)) {
+        while (tx.stream_id < 0 && open && dgram_ok && c->wt.dq_head && c->wt.dq_head->len > wt__dgram_room(c)) {
             wt__clog(c, -1, WT_LOG_WARN, "datagram of %zu bytes does not fit this path: dropped",
-                     c->dq_head->len);
+                     c->wt.dq_head->len);
             wt__dgram_pop(c, 0);
         }
-        if (tx.stream_id < 0 && open && dgram_ok && c->dq_head && (dgram_turn || !streams_ok || !c->send_head)) {
+        if (tx.stream_id < 0 && open && dgram_ok && c->wt.dq_head && (dgram_turn || !streams_ok || !c->wt.send_head)) {
             ngtcp2_vec v;
-            v.base = c->dq_head->data;
-            v.len = c->dq_head->len;
+            v.base = c->wt.dq_head->data;
+            v.len = c->wt.dq_head->len;
             is_dgram = 1;
             {
                 /* its ID is its session's: ngtcp2 names it again if it is lost */
-                wt_session *ds = wt__dgram_session(c, c->dq_head);
-                n = ngtcp2_conn_writev_datagram(c->qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
+                wt_session *ds = wt__dgram_session(c, c->wt.dq_head);
+                n = ngtcp2_conn_writev_datagram(c->tp.qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
                                                 NGTCP2_WRITE_DATAGRAM_FLAG_MORE, ds ? (uint64_t)ds->id : UINT64_MAX,
                                                 &v, 1, now);
             }
@@ -4214,7 +4226,7 @@ static int wt__conn_write(wt__conn *c) {
         } else {
             if (tx.stream_id < 0 && open && streams_ok) wt__h3_next_wt_tx(c, &tx);
             if (tx.fin) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
-            n = ngtcp2_conn_writev_stream(c->qc, &ps.path, &pi, buf + used, maxpkt, &ndatalen, flags, tx.stream_id,
+            n = ngtcp2_conn_writev_stream(c->tp.qc, &ps.path, &pi, buf + used, maxpkt, &ndatalen, flags, tx.stream_id,
                                           tx.nvec ? tx.vec : NULL, tx.nvec, now);
         }
         if (n < 0) {
@@ -4237,7 +4249,7 @@ static int wt__conn_write(wt__conn *c) {
                 }
                 /* fall through */
             default:
-                ngtcp2_ccerr_set_liberr(&c->ccerr, (int)n, NULL, 0);
+                ngtcp2_ccerr_set_liberr(&c->tp.ccerr, (int)n, NULL, 0);
                 wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror((int)n));
                 return WT_ERR_QUIC;
             }
@@ -4249,7 +4261,7 @@ static int wt__conn_write(wt__conn *c) {
             if (is_dgram) dgram_ok = 0;
             else if (tx.wst) streams_ok = 0;
             else if (tx.stream_id >= 0) h3_ok = 0;
-            else if (!dgram_turn && dgram_ok && c->dq_head) dgram_turn = 1; /* no stream had data after all */
+            else if (!dgram_turn && dgram_ok && c->wt.dq_head) dgram_turn = 1; /* no stream had data after all */
             else break;
             continue;
         }
@@ -4273,13 +4285,13 @@ static int wt__conn_write(wt__conn *c) {
             if (rounds > 4 * WT__SEND_BATCH) {
                 /* let other connections and reads run; come back soon */
                 c->dirty = 1;
-                ngtcp2_conn_update_pkt_tx_time(c->qc, now);
+                ngtcp2_conn_update_pkt_tx_time(c->tp.qc, now);
                 return WT_OK;
             }
         }
     }
     if (npkts) wt__flush(c, buf, used, seg, &batch_ps.path);
-    ngtcp2_conn_update_pkt_tx_time(c->qc, now);
+    ngtcp2_conn_update_pkt_tx_time(c->tp.qc, now);
     c->dirty = 0;
     return WT_OK;
 }
@@ -4288,20 +4300,20 @@ static int wt__conn_write(wt__conn *c) {
 static void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why) {
     if (c->state >= WT__CONN_CLOSING) return;
     /* ngtcp2 keeps the pointer until the close is written: a copy of ours */
-    c->close_why = wt__strdup(&c->ep->alloc, why ? why : "");
-    ngtcp2_ccerr_set_application_error(&c->ccerr, app_error, (const uint8_t *)c->close_why,
-                                       c->close_why ? strlen(c->close_why) : 0);
+    c->tp.close_why = wt__strdup(&c->ep->alloc, why ? why : "");
+    ngtcp2_ccerr_set_application_error(&c->tp.ccerr, app_error, (const uint8_t *)c->tp.close_why,
+                                       c->tp.close_why ? strlen(c->tp.close_why) : 0);
     c->state = WT__CONN_CLOSING;
     c->dirty = 1;
     c->deadline_ms = 0; /* the service pass writes CONNECTION_CLOSE */
 }
 
-/* Closes with the error already in c->ccerr (INTERNAL_ERROR if none). */
+/* Closes with the error already in c->tp.ccerr (INTERNAL_ERROR if none). */
 static void wt__conn_abort(wt__conn *c, int liberr) {
     if (c->state >= WT__CONN_CLOSING) return;
     if (!c->fail_error) c->fail_error = liberr;
-    if (c->ccerr.error_code == 0 && c->ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT)
-        ngtcp2_ccerr_set_transport_error(&c->ccerr, NGTCP2_INTERNAL_ERROR, NULL, 0);
+    if (c->tp.ccerr.error_code == 0 && c->tp.ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT)
+        ngtcp2_ccerr_set_transport_error(&c->tp.ccerr, NGTCP2_INTERNAL_ERROR, NULL, 0);
     c->state = WT__CONN_CLOSING;
     c->dirty = 1;
     c->deadline_ms = 0;
@@ -4320,7 +4332,7 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     ngtcp2_pkt_info pi;
     ngtcp2_ssize n;
     wt__conn_end_sessions(c, c->fail_error ? c->fail_error : WT_ERR_CLOSED);
-    if (!c->qc || ngtcp2_conn_in_closing_period(c->qc) || ngtcp2_conn_in_draining_period(c->qc)) {
+    if (!c->tp.qc || ngtcp2_conn_in_closing_period(c->tp.qc) || ngtcp2_conn_in_draining_period(c->tp.qc)) {
         c->state = WT__CONN_DEAD;
         return;
     }
@@ -4328,26 +4340,26 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     /* a fresh timestamp: the write loop may have used a later one than the
        caller's, and ngtcp2 wants time never to go back */
     now_ns = wt__loop_ns(c->ep->loop);
-    n = ngtcp2_conn_write_connection_close(c->qc, &ps.path, &pi, buf, sizeof buf, &c->ccerr, now_ns);
+    n = ngtcp2_conn_write_connection_close(c->tp.qc, &ps.path, &pi, buf, sizeof buf, &c->tp.ccerr, now_ns);
     if (n <= 0) {
         c->state = WT__CONN_DEAD;
         return;
     }
-    c->close_pkt = (uint8_t *)wt__alloc(&c->ep->alloc, (size_t)n);
-    if (c->close_pkt) {
-        memcpy(c->close_pkt, buf, (size_t)n);
-        c->close_pkt_len = (size_t)n;
+    c->tp.close_pkt = (uint8_t *)wt__alloc(&c->ep->alloc, (size_t)n);
+    if (c->tp.close_pkt) {
+        memcpy(c->tp.close_pkt, buf, (size_t)n);
+        c->tp.close_pkt_len = (size_t)n;
     }
-    wt__sock_send(c->sock, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, c->remote_len, buf, (size_t)n,
+    wt__sock_send(c->tp.sock, (struct sockaddr *)&c->tp.local, (struct sockaddr *)&c->tp.remote, c->tp.remote_len, buf, (size_t)n,
                   (size_t)n);
-    c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
+    c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS + 1;
 }
 
 /* A close capsule we queued that the peer has not acknowledged yet. */
 static int wt__conn_close_unacked(wt__conn *c) {
     wt_session *s;
     if (c->state != WT__CONN_OPEN) return 0;
-    for (s = c->sessions; s; s = s->next)
+    for (s = c->wt.sessions; s; s = s->next)
         if (s->cap_fin && !s->connect_closed && !s->send_stopped && (!s->cap_fin_sent || s->cap_tx.stored)) return 1;
     return 0;
 }
@@ -4360,10 +4372,10 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     /* each session hears its close capsule (with our code) before the
        connection goes: CONNECTION_CLOSE alone tells the peer nothing */
     for (c = ep->conns; c; c = c->next) {
-        for (s = c->sessions; s; s = s->next)
+        for (s = c->wt.sessions; s; s = s->next)
             if (s->state == WT__SESS_OPEN) wt_session_close(s, code, reason);
         if (c->state == WT__CONN_OPEN)
-            deadline = WT__MAX(deadline, now + WT__MIN(3 * ngtcp2_conn_get_pto(c->qc), 1000 * WT__NS_PER_MS));
+            deadline = WT__MAX(deadline, now + WT__MIN(3 * ngtcp2_conn_get_pto(c->tp.qc), 1000 * WT__NS_PER_MS));
     }
     /* pacing may hold the capsules back a moment: serve this endpoint alone
        until they are acknowledged, for 3 PTO (1 s) at the most */
@@ -4394,9 +4406,9 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
         if ((c->dirty && c->state <= WT__CONN_OPEN) || c->state == WT__CONN_DEAD) return now_ms;
         if (c->state >= WT__CONN_CLOSING) e = c->deadline_ms;
         else {
-            uint64_t x = ngtcp2_conn_get_expiry(c->qc);
+            uint64_t x = ngtcp2_conn_get_expiry(c->tp.qc);
             e = x == UINT64_MAX ? UINT64_MAX : (x + WT__NS_PER_MS - 1) / WT__NS_PER_MS;
-            if (!c->session_seen) e = WT__MIN(e, c->deadline_ms);
+            if (!c->wt.session_seen) e = WT__MIN(e, c->deadline_ms);
         }
         next = WT__MIN(next, e);
     }
@@ -4413,7 +4425,7 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
                CONNECTION_CLOSE (a TLS alert, say) ended it sooner */
             if (ep->server)
                 wt__clog(c, -1, WT_LOG_INFO, "handshake timed out: the client went quiet");
-            else if (c->heard)
+            else if (c->tp.heard)
                 wt__clog(c, -1, WT_LOG_WARN, "handshake timed out after %u ms: %s:%u answered but did not finish",
                          (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
             else
@@ -4423,28 +4435,28 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             c->state = WT__CONN_DEAD;
         }
-        if (c->state == WT__CONN_OPEN && !c->session_seen && now_ms >= c->deadline_ms) {
+        if (c->state == WT__CONN_OPEN && !c->wt.session_seen && now_ms >= c->deadline_ms) {
             /* QUIC is up but no session was asked for (server) or answered
                (client) in time: the slot goes back */
             wt__clog(c, -1, WT_LOG_INFO, "no WebTransport session within handshake_timeout_ms: closing");
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             wt__conn_close(c, WT__H3_NO_ERROR, "no session");
         }
-        if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->qc) <= now_ns) {
-            int rv = ngtcp2_conn_handle_expiry(c->qc, now_ns);
+        if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->tp.qc) <= now_ns) {
+            int rv = ngtcp2_conn_handle_expiry(c->tp.qc, now_ns);
             if (rv == NGTCP2_ERR_IDLE_CLOSE) {
                 wt__clog(c, -1, WT_LOG_INFO, "connection idle: closed");
                 wt__conn_end_sessions(c, WT_ERR_TIMEOUT);
                 c->state = WT__CONN_DEAD;
             } else if (rv != 0) {
-                ngtcp2_ccerr_set_liberr(&c->ccerr, rv, NULL, 0);
+                ngtcp2_ccerr_set_liberr(&c->tp.ccerr, rv, NULL, 0);
                 wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror(rv));
             } else {
                 c->dirty = 1;
             }
         }
         if (c->state <= WT__CONN_OPEN && c->dirty) wt__conn_write(c);
-        if (c->state == WT__CONN_CLOSING && !c->close_pkt && c->deadline_ms == 0) wt__conn_send_close(c, now_ns);
+        if (c->state == WT__CONN_CLOSING && !c->tp.close_pkt && c->deadline_ms == 0) wt__conn_send_close(c, now_ns);
         if ((c->state == WT__CONN_CLOSING || c->state == WT__CONN_DRAINING) && now_ms >= c->deadline_ms &&
             c->deadline_ms != 0)
             c->state = WT__CONN_DEAD;
@@ -4606,7 +4618,7 @@ static int wt__h3_recv_data(nghttp3_conn *h3, int64_t stream_id, const uint8_t *
                             void *su) {
     wt__conn *c = (wt__conn *)cu;
     WT__UNUSED(h3);
-    c->h3_rx_body += len;
+    c->h3.rx_body += len;
     if (su) wt__session_on_body((wt_session *)su, data, len);
     wt__conn_consumed(c, stream_id, len);
     return 0;
@@ -4622,7 +4634,7 @@ static int wt__h3_begin_headers(nghttp3_conn *h3, int64_t stream_id, void *cu, v
     wt__conn *c = (wt__conn *)cu;
     wt_session *s;
     if (!c->ep->server || su) return 0; /* client: the session exists already */
-    if (stream_id > c->max_seen_request) c->max_seen_request = stream_id;
+    if (stream_id > c->h3.max_seen_request) c->h3.max_seen_request = stream_id;
     s = wt__session_new(c, stream_id, 1);
     if (!s) return NGHTTP3_ERR_CALLBACK_FAILURE;
     nghttp3_conn_set_stream_user_data(h3, stream_id, s);
@@ -4665,7 +4677,7 @@ static int wt__h3_reset_stream(nghttp3_conn *h3, int64_t stream_id, uint64_t cod
         /* nghttp3 < 1.11 found a malformed message: its stop_sending came
            first; the answer (a 400 needs this side) once the read returns */
         ((wt_session *)su)->malformed = 1;
-        c->h3_malformed = 1;
+        c->h3.malformed = 1;
         return 0;
     }
     wt__tp_shutdown(c, WT__TP_WRITE, stream_id, code);
@@ -4677,8 +4689,8 @@ static int wt__h3_shutdown(nghttp3_conn *h3, int64_t id, void *cu) {
     wt_session *s;
     WT__UNUSED(h3), WT__UNUSED(id);
     /* GOAWAY: every session is asked to drain */
-    c->goaway = 1;
-    for (s = c->sessions; s; s = s->next) wt__session_on_drain(s);
+    c->h3.goaway = 1;
+    for (s = c->wt.sessions; s; s = s->next) wt__session_on_drain(s);
     return 0;
 }
 
@@ -4705,18 +4717,18 @@ static int wt__h3_init(wt__conn *c) {
     s.max_field_section_size = c->ep->lim.max_header_bytes;
     s.enable_connect_protocol = (uint8_t)c->ep->server;
     s.h3_datagram = 1;
-    if (c->ep->server) rv = nghttp3_conn_server_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
-    else rv = nghttp3_conn_client_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
+    if (c->ep->server) rv = nghttp3_conn_server_new(&c->h3.conn, &cb, &s, &c->ep->h3mem, c);
+    else rv = nghttp3_conn_client_new(&c->h3.conn, &cb, &s, &c->ep->h3mem, c);
     if (rv != 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_new: %s", nghttp3_strerror(rv));
-    if (c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3, c->ep->lim.max_streams_bidi);
+    if (c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3.conn, c->ep->lim.max_streams_bidi);
     if (wt__tp_open(c, 0, &ctrl, WT__H3_STREAM) != 0 ||
         wt__tp_open(c, 0, &qenc, WT__H3_STREAM) != 0 ||
         wt__tp_open(c, 0, &qdec, WT__H3_STREAM) != 0)
         return wt__cfail(c, -1, WT_ERR_QUIC, "cannot open the HTTP/3 control streams");
-    if ((rv = nghttp3_conn_bind_control_stream(c->h3, ctrl)) != 0 ||
-        (rv = nghttp3_conn_bind_qpack_streams(c->h3, qenc, qdec)) != 0)
+    if ((rv = nghttp3_conn_bind_control_stream(c->h3.conn, ctrl)) != 0 ||
+        (rv = nghttp3_conn_bind_qpack_streams(c->h3.conn, qenc, qdec)) != 0)
         return wt__cfail(c, -1, WT_ERR_H3, "nghttp3 bind: %s", nghttp3_strerror(rv));
-    c->ctrl_id = ctrl;
+    c->h3.ctrl_id = ctrl;
     c->dirty = 1;
     return WT_OK;
 }
@@ -4733,7 +4745,7 @@ static int wt__h3_init(wt__conn *c) {
    references), stop the peer (STOP_SENDING), and let the session answer. */
 static void wt__h3_message_error(wt__conn *c, int64_t stream_id, const char *why) {
     wt_session *s = wt__session_find(c, (uint64_t)stream_id);
-    int rv = nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+    int rv = nghttp3_conn_shutdown_stream_read(c->h3.conn, stream_id);
     if (rv != 0) {
         wt__tp_close_error(c, WT__H3_INTERNAL_ERROR);
         wt__conn_fail(c, WT_ERR_H3, "nghttp3_conn_shutdown_stream_read failed");
@@ -4746,16 +4758,16 @@ static void wt__h3_message_error(wt__conn *c, int64_t stream_id, const char *why
     }
     wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld: malformed HTTP/3 message (%s): reset", (long long)stream_id, why);
     wt__tp_shutdown(c, WT__TP_WRITE, stream_id, WT__H3_MESSAGE_ERROR);
-    nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
+    nghttp3_conn_shutdown_stream_write(c->h3.conn, stream_id);
 }
 
 /* nghttp3 < 1.11: the streams its read found malformed. */
 static void wt__h3_old_malformed(wt__conn *c) {
     wt_session *s;
-    c->h3_malformed = 0;
+    c->h3.malformed = 0;
     for (;;) {
         /* from the top each time: a handler may have added sessions */
-        for (s = c->sessions; s && !s->malformed; s = s->next) continue;
+        for (s = c->wt.sessions; s && !s->malformed; s = s->next) continue;
         if (!s) return;
         s->malformed = 0;
         wt__h3_message_error(c, s->id, "malformed header field");
@@ -4764,9 +4776,9 @@ static void wt__h3_old_malformed(wt__conn *c) {
 
 static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size_t len, int fin) {
     nghttp3_ssize n;
-    if (!c->h3) return WT_OK;
-    c->h3_rx_body = 0;
-    n = nghttp3_conn_read_stream(c->h3, stream_id, data, len, fin);
+    if (!c->h3.conn) return WT_OK;
+    c->h3.rx_body = 0;
+    n = nghttp3_conn_read_stream(c->h3.conn, stream_id, data, len, fin);
     if ((n == NGHTTP3_ERR_MALFORMED_HTTP_HEADER || n == NGHTTP3_ERR_MALFORMED_HTTP_MESSAGING) &&
         (stream_id & 3) == 0) {
         /* a request stream: about that stream alone (a header section
@@ -4774,7 +4786,7 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
         wt__h3_message_error(c, stream_id, nghttp3_strerror((int)n));
         /* nothing more of this chunk is read: give back all the DATA
            payload did not (that went through wt__h3_recv_data) */
-        n = (nghttp3_ssize)(len - WT__MIN(len, c->h3_rx_body));
+        n = (nghttp3_ssize)(len - WT__MIN(len, c->h3.rx_body));
     }
     if (n < 0) {
         wt__clog(c, -1, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
@@ -4784,7 +4796,7 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
         return WT_ERR_H3;
     }
     wt__conn_consumed(c, stream_id, (size_t)n);
-    if (c->h3_malformed && c->state <= WT__CONN_OPEN) wt__h3_old_malformed(c);
+    if (c->h3.malformed && c->state <= WT__CONN_OPEN) wt__h3_old_malformed(c);
     return WT_OK;
 }
 
@@ -4793,23 +4805,23 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
 static int wt__ctrl_tap(wt__conn *c, const uint8_t *data, size_t len) {
     uint64_t stype, ftype, flen;
     size_t a, b, d;
-    if (c->peer.seen) return WT_OK;
-    if (c->peer_ctrl.len + len > 4096) {
+    if (c->h3.peer.seen) return WT_OK;
+    if (c->h3.peer_ctrl.len + len > 4096) {
         wt__clog(c, -1, WT_LOG_WARN, "peer SETTINGS larger than 4 KiB: WebTransport settings ignored");
-        c->peer.seen = 1;
-        wt__buf_free(&c->ep->alloc, &c->peer_ctrl);
+        c->h3.peer.seen = 1;
+        wt__buf_free(&c->ep->alloc, &c->h3.peer_ctrl);
         return WT_OK;
     }
-    if (wt__buf_append(&c->ep->alloc, &c->peer_ctrl, data, len) != WT_OK) return WT_ERR_NOMEM;
-    if (!(a = wt__varint_get(c->peer_ctrl.data, c->peer_ctrl.len, &stype))) return WT_OK;
-    if (!(b = wt__varint_get(c->peer_ctrl.data + a, c->peer_ctrl.len - a, &ftype))) return WT_OK;
-    if (!(d = wt__varint_get(c->peer_ctrl.data + a + b, c->peer_ctrl.len - a - b, &flen))) return WT_OK;
+    if (wt__buf_append(&c->ep->alloc, &c->h3.peer_ctrl, data, len) != WT_OK) return WT_ERR_NOMEM;
+    if (!(a = wt__varint_get(c->h3.peer_ctrl.data, c->h3.peer_ctrl.len, &stype))) return WT_OK;
+    if (!(b = wt__varint_get(c->h3.peer_ctrl.data + a, c->h3.peer_ctrl.len - a, &ftype))) return WT_OK;
+    if (!(d = wt__varint_get(c->h3.peer_ctrl.data + a + b, c->h3.peer_ctrl.len - a - b, &flen))) return WT_OK;
     if (ftype != 0x04) return WT_OK; /* nghttp3 rejects a control stream not starting with SETTINGS */
-    if (c->peer_ctrl.len - a - b - d < flen) return WT_OK;
-    if (wt__settings_parse(c->peer_ctrl.data + a + b + d, (size_t)flen, &c->peer) != WT_OK) c->peer.seen = 1;
-    wt__buf_free(&c->ep->alloc, &c->peer_ctrl);
+    if (c->h3.peer_ctrl.len - a - b - d < flen) return WT_OK;
+    if (wt__settings_parse(c->h3.peer_ctrl.data + a + b + d, (size_t)flen, &c->h3.peer) != WT_OK) c->h3.peer.seen = 1;
+    wt__buf_free(&c->ep->alloc, &c->h3.peer_ctrl);
     wt__clog(c, -1, WT_LOG_DEBUG, "peer SETTINGS: webtransport draft02=%d enabled=%d datagram=%d max_sessions=%llu",
-             c->peer.wt_draft02, c->peer.wt_enabled, c->peer.datagram, (unsigned long long)c->peer.max_sessions);
+             c->h3.peer.wt_draft02, c->h3.peer.wt_enabled, c->h3.peer.datagram, (unsigned long long)c->h3.peer.max_sessions);
     wt__conn_on_peer_settings(c);
     return WT_OK;
 }
@@ -4916,17 +4928,17 @@ static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n)
         wt__stream_on_acked((wt_stream *)su, n);
         return WT_OK;
     }
-    if (!c->h3 || su == WT__DEAD_STREAM) return WT_OK;
-    if (stream_id == c->ctrl_id) {
+    if (!c->h3.conn || su == WT__DEAD_STREAM) return WT_OK;
+    if (stream_id == c->h3.ctrl_id) {
         /* our SETTINGS are longer than nghttp3's: translate the offsets */
-        uint64_t before = c->ctrl_acked, after = before + n, delta = c->ctrl_prefix_len - c->ctrl_prefix_h3len;
-        uint64_t hb = before < c->ctrl_prefix_len ? 0 : before - delta;
-        uint64_t ha = after < c->ctrl_prefix_len ? 0 : after - delta;
-        c->ctrl_acked = after;
+        uint64_t before = c->h3.ctrl_acked, after = before + n, delta = c->h3.ctrl_prefix_len - c->h3.ctrl_prefix_h3len;
+        uint64_t hb = before < c->h3.ctrl_prefix_len ? 0 : before - delta;
+        uint64_t ha = after < c->h3.ctrl_prefix_len ? 0 : after - delta;
+        c->h3.ctrl_acked = after;
         n = ha - hb;
         if (!n) return WT_OK;
     }
-    rv = nghttp3_conn_add_ack_offset(c->h3, stream_id, n);
+    rv = nghttp3_conn_add_ack_offset(c->h3.conn, stream_id, n);
     if (rv != 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_add_ack_offset: %s", nghttp3_strerror(rv));
     return WT_OK;
 }
@@ -4934,7 +4946,7 @@ static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n)
 /* ngtcp2 never raises MAX_STREAMS by itself: a peer stream gives its slot
    back when it is really gone (see wt__stream_end for the ones that live on). */
 static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
-    if (!c->qc || wt__tp_is_local(c, stream_id)) return;
+    if (!c->tp.qc || wt__tp_is_local(c, stream_id)) return;
     wt__tp_give_stream_slot(c, (stream_id & 2) == 0);
     c->dirty = 1; /* MAX_STREAMS goes out even when nothing else does */
 }
@@ -4949,8 +4961,8 @@ static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uin
         return;
     }
     wt__conn_stream_slot_free(c, stream_id);
-    if (c->h3 && su != WT__DEAD_STREAM) {
-        int rv = nghttp3_conn_close_stream(c->h3, stream_id, app_error);
+    if (c->h3.conn && su != WT__DEAD_STREAM) {
+        int rv = nghttp3_conn_close_stream(c->h3.conn, stream_id, app_error);
         if (rv != 0 && rv != NGHTTP3_ERR_STREAM_NOT_FOUND) {
             wt__tp_close_error(c, nghttp3_err_infer_quic_app_error_code(rv));
             wt__conn_fail(c, WT_ERR_H3, "HTTP/3 stream close failed");
@@ -4980,8 +4992,8 @@ static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uin
         wt__stream_on_reset(st, app_error);
         return;
     }
-    if (!c->h3 || su == WT__DEAD_STREAM) return;
-    nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+    if (!c->h3.conn || su == WT__DEAD_STREAM) return;
+    nghttp3_conn_shutdown_stream_read(c->h3.conn, stream_id);
     wt__h3_connect_aborted(c, stream_id);
 }
 
@@ -4999,8 +5011,8 @@ static void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uin
         wt__stream_on_stop_sending((wt_stream *)su, app_error);
         return;
     }
-    if (!c->h3 || su == WT__DEAD_STREAM) return;
-    nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
+    if (!c->h3.conn || su == WT__DEAD_STREAM) return;
+    nghttp3_conn_shutdown_stream_write(c->h3.conn, stream_id);
     {
         /* RFC 9114 4.1.1: a peer may stop our sending side (with a complete
            response, or before its own close capsule and FIN). Only that
@@ -5019,25 +5031,25 @@ static void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
         wt_stream *st = (wt_stream *)su;
         st->blocked = 0;
         wt__stream_queue_send(st);
-    } else if (c->h3 && su != WT__DEAD_STREAM) {
-        nghttp3_conn_unblock_stream(c->h3, stream_id);
+    } else if (c->h3.conn && su != WT__DEAD_STREAM) {
+        nghttp3_conn_unblock_stream(c->h3.conn, stream_id);
     }
 }
 
 /* ---------------------------------------------------------------- outgoing data */
 static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
-    if (c->h3) {
+    if (c->h3.conn) {
         nghttp3_vec v[16];
         int64_t sid = -1;
         int fin = 0;
-        nghttp3_ssize n = nghttp3_conn_writev_stream(c->h3, &sid, &fin, v, 16);
+        nghttp3_ssize n = nghttp3_conn_writev_stream(c->h3.conn, &sid, &fin, v, 16);
         if (n < 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_writev_stream: %s", nghttp3_strerror((int)n));
         if (sid >= 0) {
             nghttp3_ssize i;
             tx->stream_id = sid;
             tx->fin = fin;
-            if (sid == c->ctrl_id && c->ctrl_prefix_state != 2) {
-                if (c->ctrl_prefix_state == 0) {
+            if (sid == c->h3.ctrl_id && c->h3.ctrl_prefix_state != 2) {
+                if (c->h3.ctrl_prefix_state == 0) {
                     uint8_t flat[256];
                     size_t fl = 0, used = 0;
                     int r;
@@ -5046,15 +5058,15 @@ static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
                         memcpy(flat + fl, v[i].base, k);
                         fl += k;
                     }
-                    r = wt__settings_inject(flat, fl, c->ctrl_prefix, sizeof c->ctrl_prefix, &used, c->ep->server,
+                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, sizeof c->h3.ctrl_prefix, &used, c->ep->server,
                                             c->ep->lim.max_sessions);
                     if (r <= 0) return wt__cfail(c, -1, WT_ERR_H3, "cannot add WebTransport SETTINGS");
-                    c->ctrl_prefix_len = (size_t)r;
-                    c->ctrl_prefix_h3len = used;
-                    c->ctrl_prefix_state = 1;
+                    c->h3.ctrl_prefix_len = (size_t)r;
+                    c->h3.ctrl_prefix_h3len = used;
+                    c->h3.ctrl_prefix_state = 1;
                 }
-                tx->vec[0].base = c->ctrl_prefix + c->ctrl_prefix_sent;
-                tx->vec[0].len = c->ctrl_prefix_len - c->ctrl_prefix_sent;
+                tx->vec[0].base = c->h3.ctrl_prefix + c->h3.ctrl_prefix_sent;
+                tx->vec[0].len = c->h3.ctrl_prefix_len - c->h3.ctrl_prefix_sent;
                 tx->nvec = 1;
                 tx->fin = 0;
                 tx->ctrl_prefix = 1;
@@ -5074,7 +5086,7 @@ static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
 /* The next WebTransport stream with something to send, round-robin. */
 static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
     wt_stream *st;
-    while ((st = c->send_head) != NULL) {
+    while ((st = c->wt.send_head) != NULL) {
         if (st->blocked || st->closed || (st->tx.unsent == 0 && (!st->fin_queued || st->fin_sent))) {
             wt__stream_unqueue_send(st);
             continue;
@@ -5090,15 +5102,15 @@ static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
 static void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n) {
     if (tx->stream_id < 0) return;
     if (tx->ctrl_prefix) {
-        c->ctrl_prefix_sent += n;
-        if (c->ctrl_prefix_sent == c->ctrl_prefix_len) {
-            c->ctrl_prefix_state = 2;
-            nghttp3_conn_add_write_offset(c->h3, c->ctrl_id, c->ctrl_prefix_h3len);
+        c->h3.ctrl_prefix_sent += n;
+        if (c->h3.ctrl_prefix_sent == c->h3.ctrl_prefix_len) {
+            c->h3.ctrl_prefix_state = 2;
+            nghttp3_conn_add_write_offset(c->h3.conn, c->h3.ctrl_id, c->h3.ctrl_prefix_h3len);
         }
     } else if (tx->wst) {
         wt__stream_tx_done(tx->wst, tx, n);
     } else {
-        nghttp3_conn_add_write_offset(c->h3, tx->stream_id, n);
+        nghttp3_conn_add_write_offset(c->h3.conn, tx->stream_id, n);
     }
 }
 
@@ -5107,7 +5119,7 @@ static void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
         tx->wst->blocked = 1;
         wt__stream_unqueue_send(tx->wst);
     } else if (tx->stream_id >= 0) {
-        nghttp3_conn_block_stream(c->h3, tx->stream_id);
+        nghttp3_conn_block_stream(c->h3.conn, tx->stream_id);
     }
 }
 
@@ -5116,7 +5128,7 @@ static void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
         tx->wst->reset_sent = 1; /* ngtcp2 reset it: later writes get an error */
         wt__stream_unqueue_send(tx->wst);
     }
-    else if (tx->stream_id >= 0) nghttp3_conn_shutdown_stream_write(c->h3, tx->stream_id);
+    else if (tx->stream_id >= 0) nghttp3_conn_shutdown_stream_write(c->h3.conn, tx->stream_id);
 }
 /* ---- end file: src/wt_h3.c ---- */
 /* ---- begin file: src/wt_session.c ---- */
@@ -5217,14 +5229,14 @@ static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     s->id = id;
     s->server = server;
     s->state = server ? WT__SESS_REQUESTED : WT__SESS_CONNECTING;
-    s->next = c->sessions;
-    c->sessions = s;
+    s->next = c->wt.sessions;
+    c->wt.sessions = s;
     return s;
 }
 
 static void wt__session_free(wt_session *s) {
     wt_session **pp;
-    for (pp = &s->conn->sessions; *pp; pp = &(*pp)->next)
+    for (pp = &s->conn->wt.sessions; *pp; pp = &(*pp)->next)
         if (*pp == s) {
             *pp = s->next;
             break;
@@ -5236,7 +5248,7 @@ static void wt__session_free(wt_session *s) {
 
 static wt_session *wt__session_find(wt__conn *c, uint64_t id) {
     wt_session *s;
-    for (s = c->sessions; s; s = s->next)
+    for (s = c->wt.sessions; s; s = s->next)
         if ((uint64_t)s->id == id && s->id >= 0) return s;
     return NULL;
 }
@@ -5290,7 +5302,7 @@ static int wt__session_respond(wt_session *s, int status) {
     size_t i;
     int rv, ok = status >= 200 && status < 300;
     if (s->conn->qlog) wt__qlog_session(s, ok ? "session_accepted" : "session_refused", status);
-    s->conn->session_seen = 1; /* answered, one way or the other */
+    s->conn->wt.session_seen = 1; /* answered, one way or the other */
     s->responded = 1;
     s->status = status;
     memset(&out, 0, sizeof out);
@@ -5314,9 +5326,9 @@ static int wt__session_respond(wt_session *s, int status) {
         nv[i].flags = NGHTTP3_NV_FLAG_NONE;
     }
     if (ok) {
-        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, out.n, &wt__capsule_reader_def);
+        rv = nghttp3_conn_submit_response(s->conn->h3.conn, s->id, nv, out.n, &wt__capsule_reader_def);
     } else {
-        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, out.n, NULL);
+        rv = nghttp3_conn_submit_response(s->conn->h3.conn, s->id, nv, out.n, NULL);
         s->cap_fin = s->cap_fin_sent = 1;
     }
     wt__free(a, nv);
@@ -5327,9 +5339,9 @@ static int wt__session_respond(wt_session *s, int status) {
 
 static void wt__session_opened(wt_session *s) {
     wt_event ev;
-    s->conn->session_seen = 1;
+    s->conn->wt.session_seen = 1;
     s->state = WT__SESS_OPEN;
-    if (s->conn->nsessions++ == 0) wt__conn_keepalive(s->conn);
+    if (s->conn->wt.nsessions++ == 0) wt__conn_keepalive(s->conn);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_SESSION_OPEN;
     wt__session_emit(s, &ev);
@@ -5360,8 +5372,8 @@ static void wt__session_on_malformed(wt_session *s, const char *why) {
     wt__log(&c->ep->log, WT_LOG_WARN, "session %lld: malformed HTTP/3 %s from the peer (%s): resetting its stream",
             (long long)s->id, s->server ? "request" : "response", why);
     wt__tp_shutdown(c, WT__TP_BOTH, s->id, WT__H3_MESSAGE_ERROR);
-    nghttp3_conn_shutdown_stream_write(c->h3, s->id);
-    if (!s->server) c->session_seen = 1;
+    nghttp3_conn_shutdown_stream_write(c->h3.conn, s->id);
+    if (!s->server) c->wt.session_seen = 1;
     wt__session_end(s, WT_ERR_PROTOCOL);
 }
 
@@ -5378,7 +5390,7 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
-    if (c->nsessions >= ep->lim.max_sessions || c->goaway || ep->closing_all) {
+    if (c->wt.nsessions >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all) {
         wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: %s", s->path,
                  ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
         wt__session_refuse(s, 429);
@@ -5424,7 +5436,7 @@ static void wt__session_on_headers_done(wt_session *s, int fin) {
     if (s->bad_headers) {
         wt__clog(s->conn, s->id, WT_LOG_WARN, "session %s: response headers over max_header_bytes (or no memory)",
                  s->path ? s->path : "");
-        s->conn->session_seen = 1;
+        s->conn->wt.session_seen = 1;
         wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_REQUEST_CANCELLED);
         wt__session_end(s, s->bad_headers);
         return;
@@ -5438,9 +5450,9 @@ static void wt__session_on_headers_done(wt_session *s, int fin) {
     if (s->conn->qlog) wt__qlog_session(s, "session_refused", s->status);
     wt__clog(s->conn, s->id, WT_LOG_INFO, "server refused session %s with status %d", s->path ? s->path : "",
              s->status);
-    s->conn->session_seen = 1;
+    s->conn->wt.session_seen = 1;
     s->cap_fin = 1;
-    nghttp3_conn_resume_stream(s->conn->h3, s->id);
+    nghttp3_conn_resume_stream(s->conn->h3.conn, s->id);
     wt__session_end(s, WT_ERR_REFUSED);
 }
 
@@ -5497,7 +5509,7 @@ static void wt__session_on_fin(wt_session *s) {
     /* the peer is done: finish our side too (a bare FIN means code 0) */
     if (!s->cap_fin) {
         s->cap_fin = 1;
-        nghttp3_conn_resume_stream(s->conn->h3, s->id);
+        nghttp3_conn_resume_stream(s->conn->h3.conn, s->id);
         s->conn->dirty = 1;
     }
     wt__session_end(s, s->state == WT__SESS_CONNECTING ? WT_ERR_REFUSED : WT_OK);
@@ -5510,19 +5522,19 @@ static void wt__session_end(wt_session *s, int error) {
     if (s->state == WT__SESS_CLOSED) return;
     s->state = WT__SESS_CLOSED;
     if (c->qlog) wt__qlog_session_closed(s, error);
-    if (was_open && c->nsessions > 0 && --c->nsessions == 0) wt__conn_keepalive(c);
+    if (was_open && c->wt.nsessions > 0 && --c->wt.nsessions == 0) wt__conn_keepalive(c);
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
-    if (s->server && !s->responded && !s->connect_closed && c->qc && c->state <= WT__CONN_OPEN) {
+    if (s->server && !s->responded && !s->connect_closed && c->tp.qc && c->state <= WT__CONN_OPEN) {
         /* no response was submitted (e.g. reset inside its headers): nghttp3
            has nothing to finish, so close our side here */
         wt__tp_shutdown(c, WT__TP_WRITE, s->id, WT__H3_REQUEST_CANCELLED);
         s->cap_fin = 1;
         c->dirty = 1;
     }
-    if (c->h3 && !s->cap_fin && !s->connect_closed && c->state <= WT__CONN_OPEN) {
+    if (c->h3.conn && !s->cap_fin && !s->connect_closed && c->state <= WT__CONN_OPEN) {
         s->cap_fin = 1;
-        nghttp3_conn_resume_stream(c->h3, s->id);
+        nghttp3_conn_resume_stream(c->h3.conn, s->id);
         c->dirty = 1;
     }
     memset(&ev, 0, sizeof ev);
@@ -5535,12 +5547,12 @@ static void wt__session_end(wt_session *s, int error) {
     if (!ev.reason) ev.reason = "";
     wt__session_emit(s, &ev);
     s->fn = NULL; /* nothing more reaches the handler */
-    if (c->state >= WT__CONN_CLOSING || !c->h3 || s->id < 0) s->connect_closed = 1;
+    if (c->state >= WT__CONN_CLOSING || !c->h3.conn || s->id < 0) s->connect_closed = 1;
 }
 
 /* Frees closed sessions nothing points into any more; run at safe points. */
 static void wt__conn_sweep_sessions(wt__conn *c) {
-    wt_session **pp = &c->sessions;
+    wt_session **pp = &c->wt.sessions;
     if (c->ep->loop->evq_head) return; /* a queued event may point at one */
     while (*pp) {
         wt_session *s = *pp;
@@ -5557,8 +5569,8 @@ static void wt__conn_sweep_sessions(wt__conn *c) {
    memory at the next sweep or when the connection is freed. */
 static void wt__conn_end_sessions(wt__conn *c, int error) {
     wt_session *s;
-    for (s = c->sessions; s; s = s->next) wt__session_end(s, error);
-    while (c->pending) wt__stream_gone(c->pending, 0);
+    for (s = c->wt.sessions; s; s = s->next) wt__session_end(s, error);
+    while (c->wt.pending) wt__stream_gone(c->wt.pending, 0);
 }
 
 /* ---------------------------------------------------------------- capsule sending */
@@ -5608,7 +5620,7 @@ static int wt__session_submit_request(wt_session *s) {
     }
     s->id = sid;
     if (c->qlog) wt__qlog_session(s, "session_requested", 0);
-    rv = nghttp3_conn_submit_request(c->h3, sid, nv, s->req.n, &wt__capsule_reader_def, s);
+    rv = nghttp3_conn_submit_request(c->h3.conn, sid, nv, s->req.n, &wt__capsule_reader_def, s);
     wt__free(&c->ep->alloc, nv);
     if (rv != 0) {
         /* nghttp3 does not know the stream: close it, nothing points here */
@@ -5624,9 +5636,9 @@ static int wt__session_submit_request(wt_session *s) {
 static void wt__conn_on_peer_settings(wt__conn *c) {
     wt_session *s;
     if (c->ep->server) return;
-    for (s = c->sessions; s; s = s->next) {
+    for (s = c->wt.sessions; s; s = s->next) {
         if (s->state != WT__SESS_CONNECTING || s->id >= 0) continue;
-        if (!(c->peer.wt_draft02 || c->peer.wt_enabled) || !c->peer.connect) {
+        if (!(c->h3.peer.wt_draft02 || c->h3.peer.wt_enabled) || !c->h3.peer.connect) {
             wt__clog(c, s->id, WT_LOG_ERROR, "server does not offer WebTransport (no SETTINGS for it)");
             wt__session_end(s, WT_ERR_PROTOCOL);
             continue;
@@ -5679,7 +5691,7 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     int port;
     if (!s || !buf || !size)
         return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_remote_addr: no session or buffer");
-    a = &s->conn->remote;
+    a = &s->conn->tp.remote;
     if (a->ss_family == AF_INET6) {
         const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
         inet_ntop(AF_INET6, &a6->sin6_addr, ip, sizeof ip);
@@ -5765,7 +5777,7 @@ int wt_session_close_connection(wt_session *s, uint64_t h3_code, const char *rea
     if (rlen > WT__REASON_MAX)
         return wt__cfail(s->conn, s->id, WT_ERR_TOO_BIG, "wt_session_close_connection: reason of %zu bytes (1024 at most)",
                          rlen);
-    if (s->conn->state >= WT__CONN_CLOSING || !s->conn->qc)
+    if (s->conn->state >= WT__CONN_CLOSING || !s->conn->tp.qc)
         return wt__cfail(s->conn, s->id, WT_ERR_CLOSED, "wt_session_close_connection: the connection is closing already");
     wt__clog(s->conn, s->id, WT_LOG_INFO, "closing the connection of session %lld with HTTP/3 code 0x%llx",
              (long long)s->id, (unsigned long long)h3_code);
@@ -5785,12 +5797,12 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
     if (s->state == WT__SESS_CLOSED)
         return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_close: closed already");
     if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
-    if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed && !s->send_stopped) {
+    if (s->state == WT__SESS_OPEN && c->h3.conn && c->state == WT__CONN_OPEN && !s->connect_closed && !s->send_stopped) {
         n = wt__capsule_close(cap, code, reason, rlen);
         if ((rv = wt__sendbuf_append(&c->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
             return wt__cfail(c, s->id, rv, "wt_session_close: out of memory");
         s->cap_fin = 1;
-        nghttp3_conn_resume_stream(c->h3, s->id);
+        nghttp3_conn_resume_stream(c->h3.conn, s->id);
         c->dirty = 1;
         if (c->qlog) wt__qlog_capsule(s, 1, WT__CAPSULE_CLOSE, code, reason, rlen);
     }
@@ -5808,13 +5820,13 @@ int wt_session_drain(wt_session *s) {
     size_t n = 0;
     int rv;
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_drain: no session");
-    if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin || s->send_stopped)
+    if (s->state != WT__SESS_OPEN || !s->conn->h3.conn || s->connect_closed || s->cap_fin || s->send_stopped)
         return wt__cfail(s->conn, s->id, WT_ERR_STATE, "wt_session_drain: the session is not open for sending");
     n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
     n += wt__varint_put(cap + n, 0);
     if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
         return wt__cfail(s->conn, s->id, rv, "wt_session_drain: out of memory");
-    nghttp3_conn_resume_stream(s->conn->h3, s->id);
+    nghttp3_conn_resume_stream(s->conn->h3.conn, s->id);
     s->conn->dirty = 1;
     if (s->conn->qlog) wt__qlog_capsule(s, 1, WT__CAPSULE_DRAIN, 0, NULL, 0);
     return WT_OK;
@@ -5852,9 +5864,9 @@ static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
     st->bidi = bidi != 0;
     st->local = local != 0;
     st->kind = WT__ST_CLASSIFY;
-    st->all_next = c->all_streams;
-    if (c->all_streams) c->all_streams->all_prev = st;
-    c->all_streams = st;
+    st->all_next = c->wt.all_streams;
+    if (c->wt.all_streams) c->wt.all_streams->all_prev = st;
+    c->wt.all_streams = st;
     return st;
 }
 
@@ -5865,8 +5877,8 @@ static void wt__stream_budget(wt_stream *st, size_t add, size_t sub) {
     if (sub > st->tx_acct) sub = st->tx_acct;
     st->tx_acct += add;
     st->tx_acct -= sub;
-    c->tx_stored += add;
-    c->tx_stored -= sub;
+    c->wt.tx_stored += add;
+    c->wt.tx_stored -= sub;
     c->ep->tx_stored += add;
     c->ep->tx_stored -= sub;
 }
@@ -5874,14 +5886,14 @@ static void wt__stream_budget(wt_stream *st, size_t add, size_t sub) {
 static void wt__stream_wait_budget(wt_stream *st) {
     if (st->budget_wait) return;
     st->budget_wait = 1;
-    st->conn->tx_waiters++;
+    st->conn->wt.tx_waiters++;
     st->conn->ep->tx_waiters++;
 }
 
 static void wt__stream_unwait(wt_stream *st) {
     if (!st->budget_wait) return;
     st->budget_wait = 0;
-    st->conn->tx_waiters--;
+    st->conn->wt.tx_waiters--;
     st->conn->ep->tx_waiters--;
 }
 
@@ -5891,7 +5903,7 @@ static void wt__stream_free(wt_stream *st) {
     wt__stream_budget(st, 0, st->tx_acct);
     wt__stream_unwait(st);
     if (st->all_prev) st->all_prev->all_next = st->all_next;
-    else c->all_streams = st->all_next;
+    else c->wt.all_streams = st->all_next;
     if (st->all_next) st->all_next->all_prev = st->all_prev;
     wt__sendbuf_free(a, &st->tx);
     wt__buf_free(a, &st->rx);
@@ -5902,13 +5914,13 @@ static void wt__stream_free(wt_stream *st) {
 static void wt__stream_unlink(wt_stream *st) {
     wt__conn *c = st->conn;
     wt_stream **head = NULL;
-    if (st->kind == WT__ST_PENDING) head = &c->pending;
+    if (st->kind == WT__ST_PENDING) head = &c->wt.pending;
     else if (st->sess) head = &st->sess->streams;
     if (head && (st->prev || *head == st)) {
         if (st->prev) st->prev->next = st->next;
         else *head = st->next;
         if (st->next) st->next->prev = st->prev;
-        if (st->kind == WT__ST_PENDING) c->npending--;
+        if (st->kind == WT__ST_PENDING) c->wt.npending--;
     }
     st->next = st->prev = NULL;
 }
@@ -5926,19 +5938,19 @@ static void wt__stream_queue_send(wt_stream *st) {
     if (st->in_send_queue || st->closed) return;
     st->in_send_queue = 1;
     st->send_next = NULL;
-    if (c->send_tail) c->send_tail->send_next = st;
-    else c->send_head = st;
-    c->send_tail = st;
+    if (c->wt.send_tail) c->wt.send_tail->send_next = st;
+    else c->wt.send_head = st;
+    c->wt.send_tail = st;
 }
 
 static void wt__stream_unqueue_send(wt_stream *st) {
     wt__conn *c = st->conn;
     wt_stream **pp, *prev = NULL;
     if (!st->in_send_queue) return;
-    for (pp = &c->send_head; *pp; prev = *pp, pp = &(*pp)->send_next)
+    for (pp = &c->wt.send_head; *pp; prev = *pp, pp = &(*pp)->send_next)
         if (*pp == st) {
             *pp = st->send_next;
-            if (c->send_tail == st) c->send_tail = prev;
+            if (c->wt.send_tail == st) c->wt.send_tail = prev;
             break;
         }
     st->in_send_queue = 0;
@@ -5946,8 +5958,8 @@ static void wt__stream_unqueue_send(wt_stream *st) {
 }
 
 static void wt__stream_bury(wt_stream *st) {
-    st->next = st->conn->graveyard;
-    st->conn->graveyard = st;
+    st->next = st->conn->wt.graveyard;
+    st->conn->wt.graveyard = st;
 }
 
 /* The one way a stream's life ends, once: unlinked first (so a handler
@@ -5976,9 +5988,9 @@ static void wt__stream_end(wt_stream *st) {
 
 static void wt__conn_free_graveyard(wt__conn *c) {
     if (c->ep->loop->evq_head) return; /* a queued event may point at one */
-    while (c->graveyard) {
-        wt_stream *st = c->graveyard;
-        c->graveyard = st->next;
+    while (c->wt.graveyard) {
+        wt_stream *st = c->wt.graveyard;
+        c->wt.graveyard = st->next;
         wt__stream_free(st);
     }
 }
@@ -6070,23 +6082,23 @@ static int wt__stream_on_wt_header(wt_stream *st) {
         return st->closed ? WT_ERR_CLOSED : WT_OK;
     }
     if ((s && s->state == WT__SESS_CLOSED) ||
-        (!s && c->ep->server && (int64_t)st->session_id <= c->max_seen_request)) {
+        (!s && c->ep->server && (int64_t)st->session_id <= c->h3.max_seen_request)) {
         wt__stream_refuse(st, WT__ERR_SESSION_GONE, "session gone");
         return WT_ERR_CLOSED;
     }
-    if (c->npending >= c->ep->lim.buffered_streams) {
+    if (c->wt.npending >= c->ep->lim.buffered_streams) {
         wt__stream_refuse(st, WT__ERR_BUFFERED_STREAM_REJECTED, "buffered_streams limit");
         return WT_ERR_CLOSED;
     }
     /* its session is not known yet: hold it (no credit given back) */
     st->kind = WT__ST_PENDING;
-    wt__stream_link(&c->pending, st);
-    c->npending++;
+    wt__stream_link(&c->wt.pending, st);
+    c->wt.npending++;
     return WT_OK;
 }
 
 static void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
-    wt_stream *st = c->pending, *next;
+    wt_stream *st = c->wt.pending, *next;
     for (; st; st = next) {
         next = st->next;
         if (st->session_id != (uint64_t)s->id) continue;
@@ -6104,12 +6116,12 @@ static void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
             wt__buf_free(&c->ep->alloc, &held);
         }
         wt__stream_after_open(st);
-        next = c->pending; /* the handler may have changed the list */
+        next = c->wt.pending; /* the handler may have changed the list */
     }
 }
 
 static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code) {
-    wt_stream *st = c->pending, *next;
+    wt_stream *st = c->wt.pending, *next;
     for (; st; st = next) {
         next = st->next;
         if (st->session_id == session_id) wt__stream_refuse(st, h3code, "session refused or closed");
@@ -6239,7 +6251,7 @@ static size_t wt__stream_room(const wt_stream *st, int *by_budget) {
     const wt__conn *c = st->conn;
     const wt_limits *l = &c->ep->lim;
     size_t own = st->tx.stored < l->stream_send_buffer ? l->stream_send_buffer - st->tx.stored : 0;
-    size_t conn = c->tx_stored < l->conn_send_buffer ? l->conn_send_buffer - c->tx_stored : 0;
+    size_t conn = c->wt.tx_stored < l->conn_send_buffer ? l->conn_send_buffer - c->wt.tx_stored : 0;
     size_t all = c->ep->tx_stored < l->total_send_buffer ? l->total_send_buffer - c->ep->tx_stored : 0;
     size_t budget = WT__MIN(conn, all);
     if (by_budget) *by_budget = budget < own;
@@ -6253,7 +6265,7 @@ static void wt__stream_check_writable(wt_stream *st) {
     const wt_limits *l = &c->ep->lim;
     wt_event ev;
     if (!st->want_writable || st->closed || st->tx.stored > l->stream_send_buffer / 2) return;
-    if (c->tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
+    if (c->wt.tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
         c->ep->tx_stored > l->total_send_buffer - l->total_send_buffer / 4) {
         /* its own buffer has room, the budget not yet: wait with the others */
         wt__stream_wait_budget(st);
@@ -6271,8 +6283,8 @@ static void wt__stream_check_writable(wt_stream *st) {
 static void wt__conn_wake_budget_waiters(wt__conn *c) {
     wt_session *s;
     wt_stream *st, *next;
-    for (s = c->sessions; s && c->tx_waiters; s = s->next)
-        for (st = s->streams; st && c->tx_waiters; st = next) {
+    for (s = c->wt.sessions; s && c->wt.tx_waiters; s = s->next)
+        for (st = s->streams; st && c->wt.tx_waiters; st = next) {
             next = st->next;
             if (st->budget_wait) wt__stream_check_writable(st);
         }
@@ -6283,9 +6295,9 @@ static void wt__stream_on_acked(wt_stream *st, uint64_t n) {
     wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
     wt__stream_budget(st, 0, (size_t)n);
     wt__stream_check_writable(st);
-    if (c->tx_waiters) wt__conn_wake_budget_waiters(c);
+    if (c->wt.tx_waiters) wt__conn_wake_budget_waiters(c);
     for (o = c->ep->conns; o && c->ep->tx_waiters; o = o->next)
-        if (o != c && o->tx_waiters) wt__conn_wake_budget_waiters(o);
+        if (o != c && o->wt.tx_waiters) wt__conn_wake_budget_waiters(o);
 }
 
 static void wt__stream_on_close(wt_stream *st) {
@@ -6315,7 +6327,7 @@ static void wt__stream_gone(wt_stream *st, uint64_t h3code) {
     int send_done = st->fin_sent || st->reset_sent || (!st->bidi && !st->local);
     int recv_done = st->fin_received || st->reset_received || st->stop_sent || (!st->bidi && st->local);
     if (st->closed) return;
-    if (c->qc && c->state <= WT__CONN_OPEN && h3code && !st->transport_closed) {
+    if (c->tp.qc && c->state <= WT__CONN_OPEN && h3code && !st->transport_closed) {
         if (send_done && recv_done && st->kind == WT__ST_WT) {
             /* finished both ways, only acknowledgements to come: no reset
                (a peer would see one for a stream that completed), but its
@@ -6548,32 +6560,32 @@ static void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len) {
         wt__dgram_emit(s, data + k, len - k);
         return;
     }
-    if (s || c->npending_dgrams >= c->ep->lim.buffered_datagrams) return; /* gone or full: drop */
+    if (s || c->wt.npending_dgrams >= c->ep->lim.buffered_datagrams) return; /* gone or full: drop */
     {
         /* its session may still be on the way: keep a bounded few */
         wt__dgram *d = wt__dgram_new(c, data, len, NULL, 0);
         if (!d) return;
-        if (c->pending_dgrams_tail) c->pending_dgrams_tail->next = d;
-        else c->pending_dgrams = d;
-        c->pending_dgrams_tail = d;
-        c->npending_dgrams++;
+        if (c->wt.pending_dgrams_tail) c->wt.pending_dgrams_tail->next = d;
+        else c->wt.pending_dgrams = d;
+        c->wt.pending_dgrams_tail = d;
+        c->wt.npending_dgrams++;
     }
 }
 
 static void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
-    wt__dgram **pp = &c->pending_dgrams, *d;
-    c->pending_dgrams_tail = NULL;
+    wt__dgram **pp = &c->wt.pending_dgrams, *d;
+    c->wt.pending_dgrams_tail = NULL;
     while ((d = *pp) != NULL) {
         uint64_t q = 0;
         size_t k = wt__varint_get(d->data, d->len, &q);
         if (k && q * 4 == (uint64_t)s->id) {
             *pp = d->next;
-            c->npending_dgrams--;
+            c->wt.npending_dgrams--;
             if (s->state == WT__SESS_OPEN) wt__dgram_emit(s, d->data + k, d->len - k);
             wt__free(&c->ep->alloc, d);
             continue;
         }
-        c->pending_dgrams_tail = d;
+        c->wt.pending_dgrams_tail = d;
         pp = &d->next;
     }
 }
@@ -6581,16 +6593,16 @@ static void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
 static void wt__dgram_free_all(wt__conn *c) {
     wt__dgram *lists[2], *d;
     int i;
-    lists[0] = c->pending_dgrams;
-    lists[1] = c->dq_head;
+    lists[0] = c->wt.pending_dgrams;
+    lists[1] = c->wt.dq_head;
     for (i = 0; i < 2; i++)
         while ((d = lists[i]) != NULL) {
             lists[i] = d->next;
             wt__free(&c->ep->alloc, d);
         }
-    c->pending_dgrams = c->pending_dgrams_tail = NULL;
-    c->dq_head = c->dq_tail = NULL;
-    c->npending_dgrams = c->dq_len = 0;
+    c->wt.pending_dgrams = c->wt.pending_dgrams_tail = NULL;
+    c->wt.dq_head = c->wt.dq_tail = NULL;
+    c->wt.npending_dgrams = c->wt.dq_len = 0;
 }
 
 static size_t wt__dgram_room(wt__conn *c) {
@@ -6636,7 +6648,7 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     if (len > wt_session_max_datagram_size(s))
         return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                          wt_session_max_datagram_size(s));
-    if (c->dq_len >= c->ep->lim.datagram_queue) {
+    if (c->wt.dq_len >= c->ep->lim.datagram_queue) {
         s->dgram_stats.datagrams_dropped++;
         return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
                             (unsigned)c->ep->lim.datagram_queue);
@@ -6644,10 +6656,10 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
     if (!d) return wt__cfail(c, s->id, WT_ERR_NOMEM, "datagram: out of memory");
-    if (c->dq_tail) c->dq_tail->next = d;
-    else c->dq_head = d;
-    c->dq_tail = d;
-    c->dq_len++;
+    if (c->wt.dq_tail) c->wt.dq_tail->next = d;
+    else c->wt.dq_head = d;
+    c->wt.dq_tail = d;
+    c->wt.dq_len++;
     c->dirty = 1;
     return WT_OK;
 }
@@ -6928,7 +6940,7 @@ size_t wt_app_session_count(const wt_app *app) {
     const wt__conn *c;
     size_t n = 0;
     if (!app) return 0;
-    for (c = app->ep.conns; c; c = c->next) n += c->nsessions;
+    for (c = app->ep.conns; c; c = c->next) n += c->wt.nsessions;
     return n;
 }
 /* ---- end file: src/wt_app.c ---- */
@@ -7056,12 +7068,12 @@ static wt__conn *wt__client_reusable(wt_client *cl, const char *host, uint16_t p
     for (c = cl->ep.conns; c; c = c->next) {
         size_t live = 0;
         wt_session *s;
-        if (c->state > WT__CONN_OPEN || c->goaway || !c->host || strcmp(c->host, host) != 0 || c->port != port)
+        if (c->state > WT__CONN_OPEN || c->h3.goaway || !c->host || strcmp(c->host, host) != 0 || c->port != port)
             continue;
-        for (s = c->sessions; s; s = s->next) live += s->state != WT__SESS_CLOSED;
+        for (s = c->wt.sessions; s; s = s->next) live += s->state != WT__SESS_CLOSED;
         /* before the SETTINGS arrive the limit is unknown: share, the server
            refuses (429) past its limit */
-        if (!c->peer.seen || c->peer.max_sessions > live) return c;
+        if (!c->h3.peer.seen || c->h3.peer.max_sessions > live) return c;
     }
     return NULL;
 }
@@ -7119,7 +7131,7 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
         wt__session_free(s);
         return wt__cfail(c, -1, WT_ERR_NOMEM, "wt_client_connect: out of memory or headers over the limit");
     }
-    if (c->peer.seen) wt__conn_on_peer_settings(c);
+    if (c->h3.peer.seen) wt__conn_on_peer_settings(c);
     if (out) *out = s;
     return WT_OK;
 }

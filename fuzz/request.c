@@ -344,12 +344,12 @@ static void raw_stream(int bidi, const uint8_t *p, size_t n, int fin) {
     ngtcp2_ssize nw, nd = 0;
     ngtcp2_vec v;
     uint8_t out[1500];
-    int rv = bidi ? ngtcp2_conn_open_bidi_stream(cconn->qc, &id, wt__dead_stream_marker())
-                  : ngtcp2_conn_open_uni_stream(cconn->qc, &id, wt__dead_stream_marker());
+    int rv = bidi ? ngtcp2_conn_open_bidi_stream(cconn->tp.qc, &id, wt__dead_stream_marker())
+                  : ngtcp2_conn_open_uni_stream(cconn->tp.qc, &id, wt__dead_stream_marker());
     if (rv != 0 || !(v.base = (uint8_t *)keep(p, n))) return;
     v.len = n;
     ngtcp2_path_storage_zero(&ps);
-    nw = ngtcp2_conn_writev_stream(cconn->qc, &ps.path, &pi, out, WT__MAX_UDP_PAYLOAD, &nd,
+    nw = ngtcp2_conn_writev_stream(cconn->tp.qc, &ps.path, &pi, out, WT__MAX_UDP_PAYLOAD, &nd,
                                    fin ? NGTCP2_WRITE_STREAM_FLAG_FIN : 0, id, &v, 1, now_ns);
     if (nw > 0) on_send(NULL, NULL, 0, &server_addr, sizeof server_addr, out, (size_t)nw, (size_t)nw);
 }
@@ -364,7 +364,7 @@ static void raw_datagram(const uint8_t *p, size_t n) {
     v.base = (uint8_t *)p;
     v.len = n;
     ngtcp2_path_storage_zero(&ps);
-    nw = ngtcp2_conn_writev_datagram(cconn->qc, &ps.path, &pi, out, WT__MAX_UDP_PAYLOAD, &accepted, 0, 0, &v, 1,
+    nw = ngtcp2_conn_writev_datagram(cconn->tp.qc, &ps.path, &pi, out, WT__MAX_UDP_PAYLOAD, &accepted, 0, 0, &v, 1,
                                      now_ns);
     if (nw > 0) on_send(NULL, NULL, 0, &server_addr, sizeof server_addr, out, (size_t)nw, (size_t)nw);
 }
@@ -372,11 +372,11 @@ static void raw_datagram(const uint8_t *p, size_t n) {
 static int send_request(void) {
     nghttp3_nv nv[256];
     size_t i;
-    if (ngtcp2_conn_open_bidi_stream(cconn->qc, &req_id, NULL) != 0) return -1;
+    if (ngtcp2_conn_open_bidi_stream(cconn->tp.qc, &req_id, NULL) != 0) return -1;
     if (in.mode & 1) {
         /* HEADERS of 64 bytes, of which only the field section prefix comes */
         static const uint8_t start[] = {0x01, 0x40, 0x40, 0x00, 0x00};
-        ngtcp2_conn_set_stream_user_data(cconn->qc, req_id, wt__dead_stream_marker());
+        ngtcp2_conn_set_stream_user_data(cconn->tp.qc, req_id, wt__dead_stream_marker());
         {
             ngtcp2_path_storage ps;
             ngtcp2_pkt_info pi;
@@ -386,7 +386,7 @@ static int send_request(void) {
             v.base = (uint8_t *)start;
             v.len = sizeof start;
             ngtcp2_path_storage_zero(&ps);
-            nw = ngtcp2_conn_writev_stream(cconn->qc, &ps.path, &pi, out, WT__MAX_UDP_PAYLOAD, &nd, 0, req_id, &v, 1,
+            nw = ngtcp2_conn_writev_stream(cconn->tp.qc, &ps.path, &pi, out, WT__MAX_UDP_PAYLOAD, &nd, 0, req_id, &v, 1,
                                            now_ns);
             if (nw <= 0) return -1;
             on_send(NULL, NULL, 0, &server_addr, sizeof server_addr, out, (size_t)nw, (size_t)nw);
@@ -401,7 +401,7 @@ static int send_request(void) {
         nv[i].flags = NGHTTP3_NV_FLAG_NONE;
     }
     body_fin = (in.mode & 2) != 0;
-    if (nghttp3_conn_submit_request(cconn->h3, req_id, nv, in.nf, body_fin ? NULL : &body_reader, NULL) != 0)
+    if (nghttp3_conn_submit_request(cconn->h3.conn, req_id, nv, in.nf, body_fin ? NULL : &body_reader, NULL) != 0)
         return -1;
     cconn->dirty = 1;
     return 0;
@@ -436,18 +436,18 @@ static void act(uint8_t op, const uint8_t *p, size_t n) {
             body = p, body_len = n, body_sent = 0;
         }
         if ((op & 7) == 7) body_fin = 1;
-        nghttp3_conn_resume_stream(cconn->h3, req_id);
+        nghttp3_conn_resume_stream(cconn->h3.conn, req_id);
         cconn->dirty = 1;
         break;
     case 1: raw_stream(0, p, n, (op & 8) != 0); break;
     case 2: raw_stream(1, p, n, (op & 8) != 0); break;
     case 3: raw_datagram(p, n); break;
     case 4:
-        ngtcp2_conn_shutdown_stream_write(cconn->qc, 0, req_id, n ? wt_code_to_h3(p[0]) : WT__H3_REQUEST_CANCELLED);
+        ngtcp2_conn_shutdown_stream_write(cconn->tp.qc, 0, req_id, n ? wt_code_to_h3(p[0]) : WT__H3_REQUEST_CANCELLED);
         cconn->dirty = 1;
         break;
     case 5:
-        ngtcp2_conn_shutdown_stream_read(cconn->qc, 0, req_id, n ? wt_code_to_h3(p[0]) : WT__H3_NO_ERROR);
+        ngtcp2_conn_shutdown_stream_read(cconn->tp.qc, 0, req_id, n ? wt_code_to_h3(p[0]) : WT__H3_NO_ERROR);
         cconn->dirty = 1;
         break;
     case 6: now_ns += (uint64_t)n * 10000000ULL; break;
@@ -521,8 +521,8 @@ static int start(void) {
     for (i = 0; i < 20; i++) {
         pump();
         sconn = app->ep.conns;
-        if (cconn->state == WT__CONN_OPEN && cconn->peer.seen && sconn && sconn->state == WT__CONN_OPEN &&
-            sconn->peer.seen)
+        if (cconn->state == WT__CONN_OPEN && cconn->h3.peer.seen && sconn && sconn->state == WT__CONN_OPEN &&
+            sconn->h3.peer.seen)
             return 0;
     }
     return -1;

@@ -274,6 +274,6 @@ size_t wt_app_session_count(const wt_app *app) {
     const wt__conn *c;
     size_t n = 0;
     if (!app) return 0;
-    for (c = app->ep.conns; c; c = c->next) n += c->nsessions;
+    for (c = app->ep.conns; c; c = c->next) n += c->wt.nsessions;
     return n;
 }

@@ -122,12 +122,12 @@ static wt__conn *wt__client_reusable(wt_client *cl, const char *host, uint16_t p
     for (c = cl->ep.conns; c; c = c->next) {
         size_t live = 0;
         wt_session *s;
-        if (c->state > WT__CONN_OPEN || c->goaway || !c->host || strcmp(c->host, host) != 0 || c->port != port)
+        if (c->state > WT__CONN_OPEN || c->h3.goaway || !c->host || strcmp(c->host, host) != 0 || c->port != port)
             continue;
-        for (s = c->sessions; s; s = s->next) live += s->state != WT__SESS_CLOSED;
+        for (s = c->wt.sessions; s; s = s->next) live += s->state != WT__SESS_CLOSED;
         /* before the SETTINGS arrive the limit is unknown: share, the server
            refuses (429) past its limit */
-        if (!c->peer.seen || c->peer.max_sessions > live) return c;
+        if (!c->h3.peer.seen || c->h3.peer.max_sessions > live) return c;
     }
     return NULL;
 }
@@ -185,7 +185,7 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
         wt__session_free(s);
         return wt__cfail(c, -1, WT_ERR_NOMEM, "wt_client_connect: out of memory or headers over the limit");
     }
-    if (c->peer.seen) wt__conn_on_peer_settings(c);
+    if (c->h3.peer.seen) wt__conn_on_peer_settings(c);
     if (out) *out = s;
     return WT_OK;
 }

@@ -37,32 +37,32 @@ static void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len) {
         wt__dgram_emit(s, data + k, len - k);
         return;
     }
-    if (s || c->npending_dgrams >= c->ep->lim.buffered_datagrams) return; /* gone or full: drop */
+    if (s || c->wt.npending_dgrams >= c->ep->lim.buffered_datagrams) return; /* gone or full: drop */
     {
         /* its session may still be on the way: keep a bounded few */
         wt__dgram *d = wt__dgram_new(c, data, len, NULL, 0);
         if (!d) return;
-        if (c->pending_dgrams_tail) c->pending_dgrams_tail->next = d;
-        else c->pending_dgrams = d;
-        c->pending_dgrams_tail = d;
-        c->npending_dgrams++;
+        if (c->wt.pending_dgrams_tail) c->wt.pending_dgrams_tail->next = d;
+        else c->wt.pending_dgrams = d;
+        c->wt.pending_dgrams_tail = d;
+        c->wt.npending_dgrams++;
     }
 }
 
 static void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
-    wt__dgram **pp = &c->pending_dgrams, *d;
-    c->pending_dgrams_tail = NULL;
+    wt__dgram **pp = &c->wt.pending_dgrams, *d;
+    c->wt.pending_dgrams_tail = NULL;
     while ((d = *pp) != NULL) {
         uint64_t q = 0;
         size_t k = wt__varint_get(d->data, d->len, &q);
         if (k && q * 4 == (uint64_t)s->id) {
             *pp = d->next;
-            c->npending_dgrams--;
+            c->wt.npending_dgrams--;
             if (s->state == WT__SESS_OPEN) wt__dgram_emit(s, d->data + k, d->len - k);
             wt__free(&c->ep->alloc, d);
             continue;
         }
-        c->pending_dgrams_tail = d;
+        c->wt.pending_dgrams_tail = d;
         pp = &d->next;
     }
 }
@@ -70,16 +70,16 @@ static void wt__dgram_adopt_pending(wt__conn *c, wt_session *s) {
 static void wt__dgram_free_all(wt__conn *c) {
     wt__dgram *lists[2], *d;
     int i;
-    lists[0] = c->pending_dgrams;
-    lists[1] = c->dq_head;
+    lists[0] = c->wt.pending_dgrams;
+    lists[1] = c->wt.dq_head;
     for (i = 0; i < 2; i++)
         while ((d = lists[i]) != NULL) {
             lists[i] = d->next;
             wt__free(&c->ep->alloc, d);
         }
-    c->pending_dgrams = c->pending_dgrams_tail = NULL;
-    c->dq_head = c->dq_tail = NULL;
-    c->npending_dgrams = c->dq_len = 0;
+    c->wt.pending_dgrams = c->wt.pending_dgrams_tail = NULL;
+    c->wt.dq_head = c->wt.dq_tail = NULL;
+    c->wt.npending_dgrams = c->wt.dq_len = 0;
 }
 
 static size_t wt__dgram_room(wt__conn *c) {
@@ -125,7 +125,7 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     if (len > wt_session_max_datagram_size(s))
         return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                          wt_session_max_datagram_size(s));
-    if (c->dq_len >= c->ep->lim.datagram_queue) {
+    if (c->wt.dq_len >= c->ep->lim.datagram_queue) {
         s->dgram_stats.datagrams_dropped++;
         return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
                             (unsigned)c->ep->lim.datagram_queue);
@@ -133,10 +133,10 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
     if (!d) return wt__cfail(c, s->id, WT_ERR_NOMEM, "datagram: out of memory");
-    if (c->dq_tail) c->dq_tail->next = d;
-    else c->dq_head = d;
-    c->dq_tail = d;
-    c->dq_len++;
+    if (c->wt.dq_tail) c->wt.dq_tail->next = d;
+    else c->wt.dq_head = d;
+    c->wt.dq_tail = d;
+    c->wt.dq_len++;
     c->dirty = 1;
     return WT_OK;
 }

@@ -126,7 +126,7 @@ static int wt__h3_recv_data(nghttp3_conn *h3, int64_t stream_id, const uint8_t *
                             void *su) {
     wt__conn *c = (wt__conn *)cu;
     WT__UNUSED(h3);
-    c->h3_rx_body += len;
+    c->h3.rx_body += len;
     if (su) wt__session_on_body((wt_session *)su, data, len);
     wt__conn_consumed(c, stream_id, len);
     return 0;
@@ -142,7 +142,7 @@ static int wt__h3_begin_headers(nghttp3_conn *h3, int64_t stream_id, void *cu, v
     wt__conn *c = (wt__conn *)cu;
     wt_session *s;
     if (!c->ep->server || su) return 0; /* client: the session exists already */
-    if (stream_id > c->max_seen_request) c->max_seen_request = stream_id;
+    if (stream_id > c->h3.max_seen_request) c->h3.max_seen_request = stream_id;
     s = wt__session_new(c, stream_id, 1);
     if (!s) return NGHTTP3_ERR_CALLBACK_FAILURE;
     nghttp3_conn_set_stream_user_data(h3, stream_id, s);
@@ -185,7 +185,7 @@ static int wt__h3_reset_stream(nghttp3_conn *h3, int64_t stream_id, uint64_t cod
         /* nghttp3 < 1.11 found a malformed message: its stop_sending came
            first; the answer (a 400 needs this side) once the read returns */
         ((wt_session *)su)->malformed = 1;
-        c->h3_malformed = 1;
+        c->h3.malformed = 1;
         return 0;
     }
     wt__tp_shutdown(c, WT__TP_WRITE, stream_id, code);
@@ -197,8 +197,8 @@ static int wt__h3_shutdown(nghttp3_conn *h3, int64_t id, void *cu) {
     wt_session *s;
     WT__UNUSED(h3), WT__UNUSED(id);
     /* GOAWAY: every session is asked to drain */
-    c->goaway = 1;
-    for (s = c->sessions; s; s = s->next) wt__session_on_drain(s);
+    c->h3.goaway = 1;
+    for (s = c->wt.sessions; s; s = s->next) wt__session_on_drain(s);
     return 0;
 }
 
@@ -225,18 +225,18 @@ static int wt__h3_init(wt__conn *c) {
     s.max_field_section_size = c->ep->lim.max_header_bytes;
     s.enable_connect_protocol = (uint8_t)c->ep->server;
     s.h3_datagram = 1;
-    if (c->ep->server) rv = nghttp3_conn_server_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
-    else rv = nghttp3_conn_client_new(&c->h3, &cb, &s, &c->ep->h3mem, c);
+    if (c->ep->server) rv = nghttp3_conn_server_new(&c->h3.conn, &cb, &s, &c->ep->h3mem, c);
+    else rv = nghttp3_conn_client_new(&c->h3.conn, &cb, &s, &c->ep->h3mem, c);
     if (rv != 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_new: %s", nghttp3_strerror(rv));
-    if (c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3, c->ep->lim.max_streams_bidi);
+    if (c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3.conn, c->ep->lim.max_streams_bidi);
     if (wt__tp_open(c, 0, &ctrl, WT__H3_STREAM) != 0 ||
         wt__tp_open(c, 0, &qenc, WT__H3_STREAM) != 0 ||
         wt__tp_open(c, 0, &qdec, WT__H3_STREAM) != 0)
         return wt__cfail(c, -1, WT_ERR_QUIC, "cannot open the HTTP/3 control streams");
-    if ((rv = nghttp3_conn_bind_control_stream(c->h3, ctrl)) != 0 ||
-        (rv = nghttp3_conn_bind_qpack_streams(c->h3, qenc, qdec)) != 0)
+    if ((rv = nghttp3_conn_bind_control_stream(c->h3.conn, ctrl)) != 0 ||
+        (rv = nghttp3_conn_bind_qpack_streams(c->h3.conn, qenc, qdec)) != 0)
         return wt__cfail(c, -1, WT_ERR_H3, "nghttp3 bind: %s", nghttp3_strerror(rv));
-    c->ctrl_id = ctrl;
+    c->h3.ctrl_id = ctrl;
     c->dirty = 1;
     return WT_OK;
 }
@@ -253,7 +253,7 @@ static int wt__h3_init(wt__conn *c) {
    references), stop the peer (STOP_SENDING), and let the session answer. */
 static void wt__h3_message_error(wt__conn *c, int64_t stream_id, const char *why) {
     wt_session *s = wt__session_find(c, (uint64_t)stream_id);
-    int rv = nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+    int rv = nghttp3_conn_shutdown_stream_read(c->h3.conn, stream_id);
     if (rv != 0) {
         wt__tp_close_error(c, WT__H3_INTERNAL_ERROR);
         wt__conn_fail(c, WT_ERR_H3, "nghttp3_conn_shutdown_stream_read failed");
@@ -266,16 +266,16 @@ static void wt__h3_message_error(wt__conn *c, int64_t stream_id, const char *why
     }
     wt__log(&c->ep->log, WT_LOG_INFO, "stream %lld: malformed HTTP/3 message (%s): reset", (long long)stream_id, why);
     wt__tp_shutdown(c, WT__TP_WRITE, stream_id, WT__H3_MESSAGE_ERROR);
-    nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
+    nghttp3_conn_shutdown_stream_write(c->h3.conn, stream_id);
 }
 
 /* nghttp3 < 1.11: the streams its read found malformed. */
 static void wt__h3_old_malformed(wt__conn *c) {
     wt_session *s;
-    c->h3_malformed = 0;
+    c->h3.malformed = 0;
     for (;;) {
         /* from the top each time: a handler may have added sessions */
-        for (s = c->sessions; s && !s->malformed; s = s->next) continue;
+        for (s = c->wt.sessions; s && !s->malformed; s = s->next) continue;
         if (!s) return;
         s->malformed = 0;
         wt__h3_message_error(c, s->id, "malformed header field");
@@ -284,9 +284,9 @@ static void wt__h3_old_malformed(wt__conn *c) {
 
 static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size_t len, int fin) {
     nghttp3_ssize n;
-    if (!c->h3) return WT_OK;
-    c->h3_rx_body = 0;
-    n = nghttp3_conn_read_stream(c->h3, stream_id, data, len, fin);
+    if (!c->h3.conn) return WT_OK;
+    c->h3.rx_body = 0;
+    n = nghttp3_conn_read_stream(c->h3.conn, stream_id, data, len, fin);
     if ((n == NGHTTP3_ERR_MALFORMED_HTTP_HEADER || n == NGHTTP3_ERR_MALFORMED_HTTP_MESSAGING) &&
         (stream_id & 3) == 0) {
         /* a request stream: about that stream alone (a header section
@@ -294,7 +294,7 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
         wt__h3_message_error(c, stream_id, nghttp3_strerror((int)n));
         /* nothing more of this chunk is read: give back all the DATA
            payload did not (that went through wt__h3_recv_data) */
-        n = (nghttp3_ssize)(len - WT__MIN(len, c->h3_rx_body));
+        n = (nghttp3_ssize)(len - WT__MIN(len, c->h3.rx_body));
     }
     if (n < 0) {
         wt__clog(c, -1, WT_LOG_WARN, "HTTP/3 error on stream %lld: %s", (long long)stream_id,
@@ -304,7 +304,7 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
         return WT_ERR_H3;
     }
     wt__conn_consumed(c, stream_id, (size_t)n);
-    if (c->h3_malformed && c->state <= WT__CONN_OPEN) wt__h3_old_malformed(c);
+    if (c->h3.malformed && c->state <= WT__CONN_OPEN) wt__h3_old_malformed(c);
     return WT_OK;
 }
 
@@ -313,23 +313,23 @@ static int wt__h3_read(wt__conn *c, int64_t stream_id, const uint8_t *data, size
 static int wt__ctrl_tap(wt__conn *c, const uint8_t *data, size_t len) {
     uint64_t stype, ftype, flen;
     size_t a, b, d;
-    if (c->peer.seen) return WT_OK;
-    if (c->peer_ctrl.len + len > 4096) {
+    if (c->h3.peer.seen) return WT_OK;
+    if (c->h3.peer_ctrl.len + len > 4096) {
         wt__clog(c, -1, WT_LOG_WARN, "peer SETTINGS larger than 4 KiB: WebTransport settings ignored");
-        c->peer.seen = 1;
-        wt__buf_free(&c->ep->alloc, &c->peer_ctrl);
+        c->h3.peer.seen = 1;
+        wt__buf_free(&c->ep->alloc, &c->h3.peer_ctrl);
         return WT_OK;
     }
-    if (wt__buf_append(&c->ep->alloc, &c->peer_ctrl, data, len) != WT_OK) return WT_ERR_NOMEM;
-    if (!(a = wt__varint_get(c->peer_ctrl.data, c->peer_ctrl.len, &stype))) return WT_OK;
-    if (!(b = wt__varint_get(c->peer_ctrl.data + a, c->peer_ctrl.len - a, &ftype))) return WT_OK;
-    if (!(d = wt__varint_get(c->peer_ctrl.data + a + b, c->peer_ctrl.len - a - b, &flen))) return WT_OK;
+    if (wt__buf_append(&c->ep->alloc, &c->h3.peer_ctrl, data, len) != WT_OK) return WT_ERR_NOMEM;
+    if (!(a = wt__varint_get(c->h3.peer_ctrl.data, c->h3.peer_ctrl.len, &stype))) return WT_OK;
+    if (!(b = wt__varint_get(c->h3.peer_ctrl.data + a, c->h3.peer_ctrl.len - a, &ftype))) return WT_OK;
+    if (!(d = wt__varint_get(c->h3.peer_ctrl.data + a + b, c->h3.peer_ctrl.len - a - b, &flen))) return WT_OK;
     if (ftype != 0x04) return WT_OK; /* nghttp3 rejects a control stream not starting with SETTINGS */
-    if (c->peer_ctrl.len - a - b - d < flen) return WT_OK;
-    if (wt__settings_parse(c->peer_ctrl.data + a + b + d, (size_t)flen, &c->peer) != WT_OK) c->peer.seen = 1;
-    wt__buf_free(&c->ep->alloc, &c->peer_ctrl);
+    if (c->h3.peer_ctrl.len - a - b - d < flen) return WT_OK;
+    if (wt__settings_parse(c->h3.peer_ctrl.data + a + b + d, (size_t)flen, &c->h3.peer) != WT_OK) c->h3.peer.seen = 1;
+    wt__buf_free(&c->ep->alloc, &c->h3.peer_ctrl);
     wt__clog(c, -1, WT_LOG_DEBUG, "peer SETTINGS: webtransport draft02=%d enabled=%d datagram=%d max_sessions=%llu",
-             c->peer.wt_draft02, c->peer.wt_enabled, c->peer.datagram, (unsigned long long)c->peer.max_sessions);
+             c->h3.peer.wt_draft02, c->h3.peer.wt_enabled, c->h3.peer.datagram, (unsigned long long)c->h3.peer.max_sessions);
     wt__conn_on_peer_settings(c);
     return WT_OK;
 }
@@ -436,17 +436,17 @@ static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n)
         wt__stream_on_acked((wt_stream *)su, n);
         return WT_OK;
     }
-    if (!c->h3 || su == WT__DEAD_STREAM) return WT_OK;
-    if (stream_id == c->ctrl_id) {
+    if (!c->h3.conn || su == WT__DEAD_STREAM) return WT_OK;
+    if (stream_id == c->h3.ctrl_id) {
         /* our SETTINGS are longer than nghttp3's: translate the offsets */
-        uint64_t before = c->ctrl_acked, after = before + n, delta = c->ctrl_prefix_len - c->ctrl_prefix_h3len;
-        uint64_t hb = before < c->ctrl_prefix_len ? 0 : before - delta;
-        uint64_t ha = after < c->ctrl_prefix_len ? 0 : after - delta;
-        c->ctrl_acked = after;
+        uint64_t before = c->h3.ctrl_acked, after = before + n, delta = c->h3.ctrl_prefix_len - c->h3.ctrl_prefix_h3len;
+        uint64_t hb = before < c->h3.ctrl_prefix_len ? 0 : before - delta;
+        uint64_t ha = after < c->h3.ctrl_prefix_len ? 0 : after - delta;
+        c->h3.ctrl_acked = after;
         n = ha - hb;
         if (!n) return WT_OK;
     }
-    rv = nghttp3_conn_add_ack_offset(c->h3, stream_id, n);
+    rv = nghttp3_conn_add_ack_offset(c->h3.conn, stream_id, n);
     if (rv != 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_add_ack_offset: %s", nghttp3_strerror(rv));
     return WT_OK;
 }
@@ -454,7 +454,7 @@ static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n)
 /* ngtcp2 never raises MAX_STREAMS by itself: a peer stream gives its slot
    back when it is really gone (see wt__stream_end for the ones that live on). */
 static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
-    if (!c->qc || wt__tp_is_local(c, stream_id)) return;
+    if (!c->tp.qc || wt__tp_is_local(c, stream_id)) return;
     wt__tp_give_stream_slot(c, (stream_id & 2) == 0);
     c->dirty = 1; /* MAX_STREAMS goes out even when nothing else does */
 }
@@ -469,8 +469,8 @@ static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uin
         return;
     }
     wt__conn_stream_slot_free(c, stream_id);
-    if (c->h3 && su != WT__DEAD_STREAM) {
-        int rv = nghttp3_conn_close_stream(c->h3, stream_id, app_error);
+    if (c->h3.conn && su != WT__DEAD_STREAM) {
+        int rv = nghttp3_conn_close_stream(c->h3.conn, stream_id, app_error);
         if (rv != 0 && rv != NGHTTP3_ERR_STREAM_NOT_FOUND) {
             wt__tp_close_error(c, nghttp3_err_infer_quic_app_error_code(rv));
             wt__conn_fail(c, WT_ERR_H3, "HTTP/3 stream close failed");
@@ -500,8 +500,8 @@ static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uin
         wt__stream_on_reset(st, app_error);
         return;
     }
-    if (!c->h3 || su == WT__DEAD_STREAM) return;
-    nghttp3_conn_shutdown_stream_read(c->h3, stream_id);
+    if (!c->h3.conn || su == WT__DEAD_STREAM) return;
+    nghttp3_conn_shutdown_stream_read(c->h3.conn, stream_id);
     wt__h3_connect_aborted(c, stream_id);
 }
 
@@ -519,8 +519,8 @@ static void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uin
         wt__stream_on_stop_sending((wt_stream *)su, app_error);
         return;
     }
-    if (!c->h3 || su == WT__DEAD_STREAM) return;
-    nghttp3_conn_shutdown_stream_write(c->h3, stream_id);
+    if (!c->h3.conn || su == WT__DEAD_STREAM) return;
+    nghttp3_conn_shutdown_stream_write(c->h3.conn, stream_id);
     {
         /* RFC 9114 4.1.1: a peer may stop our sending side (with a complete
            response, or before its own close capsule and FIN). Only that
@@ -539,25 +539,25 @@ static void wt__h3_unblock(wt__conn *c, int64_t stream_id, void *su) {
         wt_stream *st = (wt_stream *)su;
         st->blocked = 0;
         wt__stream_queue_send(st);
-    } else if (c->h3 && su != WT__DEAD_STREAM) {
-        nghttp3_conn_unblock_stream(c->h3, stream_id);
+    } else if (c->h3.conn && su != WT__DEAD_STREAM) {
+        nghttp3_conn_unblock_stream(c->h3.conn, stream_id);
     }
 }
 
 /* ---------------------------------------------------------------- outgoing data */
 static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
-    if (c->h3) {
+    if (c->h3.conn) {
         nghttp3_vec v[16];
         int64_t sid = -1;
         int fin = 0;
-        nghttp3_ssize n = nghttp3_conn_writev_stream(c->h3, &sid, &fin, v, 16);
+        nghttp3_ssize n = nghttp3_conn_writev_stream(c->h3.conn, &sid, &fin, v, 16);
         if (n < 0) return wt__cfail(c, -1, WT_ERR_H3, "nghttp3_conn_writev_stream: %s", nghttp3_strerror((int)n));
         if (sid >= 0) {
             nghttp3_ssize i;
             tx->stream_id = sid;
             tx->fin = fin;
-            if (sid == c->ctrl_id && c->ctrl_prefix_state != 2) {
-                if (c->ctrl_prefix_state == 0) {
+            if (sid == c->h3.ctrl_id && c->h3.ctrl_prefix_state != 2) {
+                if (c->h3.ctrl_prefix_state == 0) {
                     uint8_t flat[256];
                     size_t fl = 0, used = 0;
                     int r;
@@ -566,15 +566,15 @@ static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
                         memcpy(flat + fl, v[i].base, k);
                         fl += k;
                     }
-                    r = wt__settings_inject(flat, fl, c->ctrl_prefix, sizeof c->ctrl_prefix, &used, c->ep->server,
+                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, sizeof c->h3.ctrl_prefix, &used, c->ep->server,
                                             c->ep->lim.max_sessions);
                     if (r <= 0) return wt__cfail(c, -1, WT_ERR_H3, "cannot add WebTransport SETTINGS");
-                    c->ctrl_prefix_len = (size_t)r;
-                    c->ctrl_prefix_h3len = used;
-                    c->ctrl_prefix_state = 1;
+                    c->h3.ctrl_prefix_len = (size_t)r;
+                    c->h3.ctrl_prefix_h3len = used;
+                    c->h3.ctrl_prefix_state = 1;
                 }
-                tx->vec[0].base = c->ctrl_prefix + c->ctrl_prefix_sent;
-                tx->vec[0].len = c->ctrl_prefix_len - c->ctrl_prefix_sent;
+                tx->vec[0].base = c->h3.ctrl_prefix + c->h3.ctrl_prefix_sent;
+                tx->vec[0].len = c->h3.ctrl_prefix_len - c->h3.ctrl_prefix_sent;
                 tx->nvec = 1;
                 tx->fin = 0;
                 tx->ctrl_prefix = 1;
@@ -594,7 +594,7 @@ static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
 /* The next WebTransport stream with something to send, round-robin. */
 static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
     wt_stream *st;
-    while ((st = c->send_head) != NULL) {
+    while ((st = c->wt.send_head) != NULL) {
         if (st->blocked || st->closed || (st->tx.unsent == 0 && (!st->fin_queued || st->fin_sent))) {
             wt__stream_unqueue_send(st);
             continue;
@@ -610,15 +610,15 @@ static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
 static void wt__h3_tx_done(wt__conn *c, wt__tx *tx, size_t n) {
     if (tx->stream_id < 0) return;
     if (tx->ctrl_prefix) {
-        c->ctrl_prefix_sent += n;
-        if (c->ctrl_prefix_sent == c->ctrl_prefix_len) {
-            c->ctrl_prefix_state = 2;
-            nghttp3_conn_add_write_offset(c->h3, c->ctrl_id, c->ctrl_prefix_h3len);
+        c->h3.ctrl_prefix_sent += n;
+        if (c->h3.ctrl_prefix_sent == c->h3.ctrl_prefix_len) {
+            c->h3.ctrl_prefix_state = 2;
+            nghttp3_conn_add_write_offset(c->h3.conn, c->h3.ctrl_id, c->h3.ctrl_prefix_h3len);
         }
     } else if (tx->wst) {
         wt__stream_tx_done(tx->wst, tx, n);
     } else {
-        nghttp3_conn_add_write_offset(c->h3, tx->stream_id, n);
+        nghttp3_conn_add_write_offset(c->h3.conn, tx->stream_id, n);
     }
 }
 
@@ -627,7 +627,7 @@ static void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
         tx->wst->blocked = 1;
         wt__stream_unqueue_send(tx->wst);
     } else if (tx->stream_id >= 0) {
-        nghttp3_conn_block_stream(c->h3, tx->stream_id);
+        nghttp3_conn_block_stream(c->h3.conn, tx->stream_id);
     }
 }
 
@@ -636,5 +636,5 @@ static void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
         tx->wst->reset_sent = 1; /* ngtcp2 reset it: later writes get an error */
         wt__stream_unqueue_send(tx->wst);
     }
-    else if (tx->stream_id >= 0) nghttp3_conn_shutdown_stream_write(c->h3, tx->stream_id);
+    else if (tx->stream_id >= 0) nghttp3_conn_shutdown_stream_write(c->h3.conn, tx->stream_id);
 }

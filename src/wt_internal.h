@@ -332,35 +332,33 @@ typedef struct wt__dgram {
 
 enum { WT__CONN_HANDSHAKE, WT__CONN_OPEN, WT__CONN_CLOSING, WT__CONN_DRAINING, WT__CONN_DEAD };
 
-struct wt__conn {
-    wt__ep *ep;
-    wt__conn *next, *prev;
+/* A connection in three parts, one per layer, and what they share. */
+typedef struct wt__conn_tp { /* QUIC and TLS */
     ngtcp2_conn *qc;
     WOLFSSL *ssl;
     ngtcp2_crypto_conn_ref ref;
-    nghttp3_conn *h3;
     wt__sock *sock;
     struct sockaddr_storage local; /* our address on its path: on a wildcard
                                       socket, the one the peer sends to */
     socklen_t local_len;
     struct sockaddr_storage remote;
     socklen_t remote_len;
-    int state;
     ngtcp2_ccerr ccerr;
-    uint64_t deadline_ms;        /* handshake or closing-period end */
     uint8_t *close_pkt;          /* CONNECTION_CLOSE, re-sent while closing */
     size_t close_pkt_len;
     uint64_t closing_rx;         /* packets received while closing */
     uint64_t closing_budget;     /* 3x their bytes, less the closes re-sent */
-    int dirty;                   /* has something to write */
     int validated;               /* server: the client's address is proven (Retry) */
-    size_t tx_stored;            /* stream send bytes held by this connection */
-    size_t tx_waiters;           /* its streams waiting for conn_send_buffer room */
     int counted_half_open;       /* in ep->nhalf_open */
-    uint64_t created_ms;
     int heard;                   /* a packet from the peer was accepted */
-    int session_seen;            /* a session was answered: CONNECT deadline met */
-    /* WebTransport */
+    ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
+    size_t ncids, cids_cap;
+    char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
+    ngtcp2_cid odcid;            /* the client's first DCID: names the connection */
+} wt__conn_tp;
+
+typedef struct wt__conn_h3 { /* HTTP/3 on nghttp3, and what nghttp3 cannot do */
+    nghttp3_conn *conn;
     wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
     int64_t ctrl_id;             /* our control stream (nghttp3's) */
     int64_t peer_ctrl_id;        /* the peer's control stream, -1 until seen */
@@ -368,9 +366,17 @@ struct wt__conn {
     size_t ctrl_prefix_len, ctrl_prefix_sent, ctrl_prefix_h3len;
     int ctrl_prefix_state;       /* 0 not built, 1 sending, 2 done */
     wt__buf peer_ctrl;           /* the peer's control stream until SETTINGS */
+    uint64_t ctrl_acked;         /* control stream bytes acknowledged */
+    int64_t max_seen_request;    /* highest peer request stream with headers */
+    size_t rx_body;              /* DATA payload nghttp3 delivered in the read under way */
+    int malformed;               /* a session has malformed set (nghttp3 < 1.11) */
+    int goaway;                  /* the peer sent GOAWAY */
+} wt__conn_h3;
+
+typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
     wt_session *sessions;
     size_t nsessions;
-    int64_t max_seen_request;    /* highest peer request stream with headers */
+    int session_seen;            /* a session was answered: CONNECT deadline met */
     wt_stream *pending;          /* peer WT streams whose session is unknown */
     size_t npending;
     wt__dgram *pending_dgrams, *pending_dgrams_tail;
@@ -381,20 +387,26 @@ struct wt__conn {
     wt_stream *graveyard;        /* closed streams, freed at a safe point */
     wt_stream *all_streams;      /* every wt_stream of the connection, whatever
                                     its state: none outlives the connection */
-    uint64_t ctrl_acked;         /* control stream bytes acknowledged */
-    size_t h3_rx_body;           /* DATA payload nghttp3 delivered in the read under way */
-    int h3_malformed;            /* a session has malformed set (nghttp3 < 1.11) */
+    size_t tx_stored;            /* stream send bytes held by this connection */
+    size_t tx_waiters;           /* its streams waiting for conn_send_buffer room */
+} wt__conn_wt;
+
+struct wt__conn {
+    wt__ep *ep;
+    wt__conn *next, *prev;
+    int state;
+    uint64_t deadline_ms;        /* handshake or closing-period end */
+    uint64_t created_ms;
+    int dirty;                   /* has something to write */
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
-    ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
-    size_t ncids, cids_cap;
-    char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
-    ngtcp2_cid odcid;            /* the client's first DCID: names the connection */
-    char log_id[9];              /* its first 4 bytes in hex, for log lines */
+    char log_id[9];              /* the first 4 bytes of tp.odcid in hex, for log lines */
     struct wt__qlog *qlog;       /* NULL: no qlog (and no cost) */
+    wt__conn_tp tp;
+    wt__conn_h3 h3;
+    wt__conn_wt wt;
     /* client */
     char *host;
     uint16_t port;
-    int goaway;
 };
 
 enum { WT__SESS_CONNECTING, WT__SESS_REQUESTED, WT__SESS_OPEN, WT__SESS_CLOSING, WT__SESS_CLOSED };
@@ -443,9 +455,9 @@ enum { WT__ST_CLASSIFY, WT__ST_WT, WT__ST_PENDING };
 struct wt_stream {
     wt__conn *conn;
     wt_session *sess;
-    wt_stream *next, *prev;      /* session list, or conn->pending */
+    wt_stream *next, *prev;      /* session list, or conn->wt.pending */
     wt_stream *send_next;        /* conn send queue */
-    wt_stream *all_next, *all_prev; /* conn->all_streams */
+    wt_stream *all_next, *all_prev; /* conn->wt.all_streams */
     int in_send_queue;
     int64_t id;
     int kind;

@@ -181,15 +181,15 @@ static int wt__cid_make_room(wt__ep *ep) {
 static int wt__cid_add(wt__ep *ep, const uint8_t *p, size_t n, wt__conn *c) {
     if (n == 0 || n > NGTCP2_MAX_CIDLEN) return WT_OK;
     if (wt__cid_find(ep, p, n)) return WT_OK; /* e.g. the client's DCID reused */
-    if (c->ncids == c->cids_cap) {
-        size_t cap = c->cids_cap ? c->cids_cap * 2 : 8;
-        ngtcp2_cid *nc = (ngtcp2_cid *)wt__realloc(&ep->alloc, c->cids, cap * sizeof *nc);
+    if (c->tp.ncids == c->tp.cids_cap) {
+        size_t cap = c->tp.cids_cap ? c->tp.cids_cap * 2 : 8;
+        ngtcp2_cid *nc = (ngtcp2_cid *)wt__realloc(&ep->alloc, c->tp.cids, cap * sizeof *nc);
         if (!nc) return WT_ERR_NOMEM;
-        c->cids = nc;
-        c->cids_cap = cap;
+        c->tp.cids = nc;
+        c->tp.cids_cap = cap;
     }
     if (wt__cid_make_room(ep) != WT_OK) return WT_ERR_NOMEM;
-    ngtcp2_cid_init(&c->cids[c->ncids++], p, n);
+    ngtcp2_cid_init(&c->tp.cids[c->tp.ncids++], p, n);
     wt__cid_put(ep, p, n, c);
     return WT_OK;
 }
@@ -202,23 +202,23 @@ static void wt__cid_remove(wt__ep *ep, wt__conn *c, const uint8_t *p, size_t n) 
         ep->cids_live--;
         ep->cids_dead++;
     }
-    for (i = 0; i < c->ncids; i++)
-        if (c->cids[i].datalen == n && memcmp(c->cids[i].data, p, n) == 0) {
-            c->cids[i] = c->cids[--c->ncids];
+    for (i = 0; i < c->tp.ncids; i++)
+        if (c->tp.cids[i].datalen == n && memcmp(c->tp.cids[i].data, p, n) == 0) {
+            c->tp.cids[i] = c->tp.cids[--c->tp.ncids];
             break;
         }
 }
 
 static void wt__cid_remove_conn(wt__ep *ep, wt__conn *c) {
-    while (c->ncids > 0) wt__cid_remove(ep, c, c->cids[c->ncids - 1].data, c->cids[c->ncids - 1].datalen);
-    wt__free(&ep->alloc, c->cids);
-    c->cids = NULL;
-    c->cids_cap = 0;
+    while (c->tp.ncids > 0) wt__cid_remove(ep, c, c->tp.cids[c->tp.ncids - 1].data, c->tp.cids[c->tp.ncids - 1].datalen);
+    wt__free(&ep->alloc, c->tp.cids);
+    c->tp.cids = NULL;
+    c->tp.cids_cap = 0;
 }
 
 /* ---------------------------------------------------------------- ngtcp2 callbacks */
 static ngtcp2_conn *wt__get_conn(ngtcp2_crypto_conn_ref *ref) {
-    return ((wt__conn *)ref->user_data)->qc;
+    return ((wt__conn *)ref->user_data)->tp.qc;
 }
 
 static void wt__cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx) {
@@ -254,17 +254,17 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
     char *alpn = NULL;
     unsigned short alpn_len = 0;
     WT__UNUSED(qc);
-    if (wolfSSL_ALPN_GetProtocol(c->ssl, &alpn, &alpn_len) != WOLFSSL_SUCCESS || alpn_len != 2 ||
+    if (wolfSSL_ALPN_GetProtocol(c->tp.ssl, &alpn, &alpn_len) != WOLFSSL_SUCCESS || alpn_len != 2 ||
         memcmp(alpn, "h3", 2) != 0) {
         wt__clog(c, -1, WT_LOG_WARN, "TLS handshake failed: the peer did not negotiate ALPN h3: we send alert 120 (%s)",
                  wt__tls_alert_name(120));
         /* an alert tells the peer why; a bare internal error would not */
-        ngtcp2_ccerr_set_tls_alert(&c->ccerr, 120, NULL, 0);
+        ngtcp2_ccerr_set_tls_alert(&c->tp.ccerr, 120, NULL, 0);
         c->fail_error = WT_ERR_TLS;
         return NGTCP2_ERR_CALLBACK_FAILURE;
     }
     if (!c->ep->server && c->ep->has_pin) {
-        WOLFSSL_X509 *peer = wolfSSL_get_peer_certificate(c->ssl);
+        WOLFSSL_X509 *peer = wolfSSL_get_peer_certificate(c->tp.ssl);
         const unsigned char *der;
         int der_len = 0, ok = 0;
         uint8_t h[32];
@@ -277,13 +277,13 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
             wt__clog(c, -1, WT_LOG_ERROR,
                      "TLS handshake failed: the server certificate does not match the pinned SHA-256: "
                      "we send alert 42 (%s)", wt__tls_alert_name(42));
-            ngtcp2_ccerr_set_tls_alert(&c->ccerr, 42, NULL, 0);
+            ngtcp2_ccerr_set_tls_alert(&c->tp.ccerr, 42, NULL, 0);
             return NGTCP2_ERR_CALLBACK_FAILURE;
         }
     }
     {
-        const char *group = wolfSSL_get_curve_name(c->ssl);
-        wt__clog(c, -1, WT_LOG_DEBUG, "TLS handshake done: %s, key exchange %s", wolfSSL_get_cipher_name(c->ssl),
+        const char *group = wolfSSL_get_curve_name(c->tp.ssl);
+        wt__clog(c, -1, WT_LOG_DEBUG, "TLS handshake done: %s, key exchange %s", wolfSSL_get_cipher_name(c->tp.ssl),
                  group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
@@ -339,7 +339,7 @@ static int wt__cb_stop_sending(ngtcp2_conn *qc, int64_t stream_id, uint64_t app_
 static int wt__cb_extend_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
     wt__conn *c = (wt__conn *)user;
     WT__UNUSED(qc);
-    if (c->h3 && c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3, max_streams);
+    if (c->h3.conn && c->ep->server) nghttp3_conn_set_max_client_streams_bidi(c->h3.conn, max_streams);
     return 0;
 }
 
@@ -441,23 +441,23 @@ static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockadd
     wt__conn *c = (wt__conn *)wt__calloc(&ep->alloc, sizeof *c);
     if (!c) return NULL;
     c->ep = ep;
-    c->sock = sock;
+    c->tp.sock = sock;
     if (local) {
-        c->local_len = wt__sa_len(local);
-        memcpy(&c->local, local, c->local_len);
+        c->tp.local_len = wt__sa_len(local);
+        memcpy(&c->tp.local, local, c->tp.local_len);
     } else {
-        c->local = sock->local;
-        c->local_len = sock->local_len;
+        c->tp.local = sock->local;
+        c->tp.local_len = sock->local_len;
     }
-    memcpy(&c->remote, remote, rlen);
-    c->remote_len = rlen;
+    memcpy(&c->tp.remote, remote, rlen);
+    c->tp.remote_len = rlen;
     c->state = WT__CONN_HANDSHAKE;
-    c->ctrl_id = -1;
-    c->peer_ctrl_id = -1;
-    c->max_seen_request = -1;
-    c->ref.get_conn = wt__get_conn;
-    c->ref.user_data = c;
-    ngtcp2_ccerr_default(&c->ccerr);
+    c->h3.ctrl_id = -1;
+    c->h3.peer_ctrl_id = -1;
+    c->h3.max_seen_request = -1;
+    c->tp.ref.get_conn = wt__get_conn;
+    c->tp.ref.user_data = c;
+    ngtcp2_ccerr_default(&c->tp.ccerr);
     c->created_ms = wt_loop_now_ms(ep->loop);
     c->deadline_ms = c->created_ms + ep->lim.handshake_timeout_ms;
     c->next = ep->conns;
@@ -478,17 +478,17 @@ static void wt__conn_free(wt__conn *c) {
     wt__conn_end_sessions(c, c->fail_error ? c->fail_error : WT_ERR_CLOSED);
     if (ep->loop->evq_head) wt__loop_forget_conn(ep->loop, c);
     wt__dgram_free_all(c);
-    if (c->h3) nghttp3_conn_del(c->h3);
-    c->h3 = NULL;
-    while (c->sessions) wt__session_free(c->sessions);
+    if (c->h3.conn) nghttp3_conn_del(c->h3.conn);
+    c->h3.conn = NULL;
+    while (c->wt.sessions) wt__session_free(c->wt.sessions);
     wt__conn_free_graveyard(c);
-    while (c->all_streams) wt__stream_free(c->all_streams); /* e.g. still classifying */
-    if (c->qc) ngtcp2_conn_del(c->qc); /* its last qlog record closes the file */
+    while (c->wt.all_streams) wt__stream_free(c->wt.all_streams); /* e.g. still classifying */
+    if (c->tp.qc) ngtcp2_conn_del(c->tp.qc); /* its last qlog record closes the file */
     wt__qlog_close(c);
-    if (c->ssl) wolfSSL_free(c->ssl);
-    wt__buf_free(&ep->alloc, &c->peer_ctrl);
-    wt__free(&ep->alloc, c->close_pkt);
-    wt__free(&ep->alloc, c->close_why);
+    if (c->tp.ssl) wolfSSL_free(c->tp.ssl);
+    wt__buf_free(&ep->alloc, &c->h3.peer_ctrl);
+    wt__free(&ep->alloc, c->tp.close_pkt);
+    wt__free(&ep->alloc, c->tp.close_why);
     wt__free(&ep->alloc, c->host);
     wt__free(&ep->alloc, c);
 }
@@ -497,16 +497,16 @@ static void wt__conn_free(wt__conn *c) {
 static void wt__ngtcp2_path(wt__conn *c, ngtcp2_path *p, const struct sockaddr *local, const struct sockaddr *remote,
                             socklen_t rlen) {
     memset(p, 0, sizeof *p);
-    p->local.addr = (ngtcp2_sockaddr *)(local ? local : (const struct sockaddr *)&c->local);
-    p->local.addrlen = local ? wt__sa_len(local) : c->local_len;
+    p->local.addr = (ngtcp2_sockaddr *)(local ? local : (const struct sockaddr *)&c->tp.local);
+    p->local.addrlen = local ? wt__sa_len(local) : c->tp.local_len;
     p->remote.addr = (ngtcp2_sockaddr *)remote;
     p->remote.addrlen = rlen;
 }
 
 /* A handshake is over (or its connection gone): one half-open slot less. */
 static void wt__conn_not_half_open(wt__conn *c) {
-    if (!c->counted_half_open) return;
-    c->counted_half_open = 0;
+    if (!c->tp.counted_half_open) return;
+    c->tp.counted_half_open = 0;
     c->ep->nhalf_open--;
 }
 
@@ -527,7 +527,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         wt__log(&ep->log, WT_LOG_ERROR, "out of memory for a new connection");
         return NULL;
     }
-    c->counted_half_open = 1;
+    c->tp.counted_half_open = 1;
     ep->nhalf_open++;
     wt__trace_conn(c, odcid ? odcid : &hd->dcid);
     wt__settings(c, &s, &tp, now);
@@ -536,7 +536,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     if (odcid) {
         /* back from a Retry: the address is proven, so ngtcp2 may send it
            more than three times what it received */
-        c->validated = 1;
+        c->tp.validated = 1;
         tp.original_dcid = *odcid;
         tp.retry_scid = hd->dcid;
         tp.retry_scid_present = 1;
@@ -559,19 +559,19 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     }
     wt__callbacks(&cb, 1);
     wt__ngtcp2_path(c, &path, NULL, from, fromlen);
-    rv = ngtcp2_conn_server_new(&c->qc, &hd->scid, &scid, &path, hd->version, &cb, &s, &tp, &ep->mem, c);
+    rv = ngtcp2_conn_server_new(&c->tp.qc, &hd->scid, &scid, &path, hd->version, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0) {
         wt__clog(c, -1, WT_LOG_ERROR, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
         wt__conn_free(c);
         return NULL;
     }
-    c->ssl = wt__tls_new(ep, NULL);
-    if (!c->ssl) {
+    c->tp.ssl = wt__tls_new(ep, NULL);
+    if (!c->tp.ssl) {
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->ssl, &c->ref);
-    ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
+    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK ||
         wt__cid_add(ep, hd->dcid.data, hd->dcid.datalen, c) != WT_OK) {
         wt__conn_free(c);
@@ -614,19 +614,19 @@ static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, sock
     }
     wt__callbacks(&cb, 0);
     wt__ngtcp2_path(c, &path, NULL, to, tolen);
-    rv = ngtcp2_conn_client_new(&c->qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &s, &tp, &ep->mem, c);
+    rv = ngtcp2_conn_client_new(&c->tp.qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &s, &tp, &ep->mem, c);
     if (rv != 0 || !c->host) {
         wt__clog(c, -1, WT_LOG_ERROR, "ngtcp2_conn_client_new: %s", rv ? ngtcp2_strerror(rv) : "out of memory");
         wt__conn_free(c);
         return NULL;
     }
-    c->ssl = wt__tls_new(ep, host);
-    if (!c->ssl) {
+    c->tp.ssl = wt__tls_new(ep, host);
+    if (!c->tp.ssl) {
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->ssl, &c->ref);
-    ngtcp2_conn_set_tls_native_handle(c->qc, c->ssl);
+    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
         wt__conn_free(c);
         return NULL;
@@ -667,7 +667,7 @@ static const char *wt__transport_error_name(uint64_t code) {
    its CONNECTION_CLOSE is the only word on why, so it goes to the log and
    decides the sessions' error: a TLS alert is WT_ERR_TLS, never a timeout. */
 static int wt__conn_peer_closed(wt__conn *c) {
-    const ngtcp2_ccerr *e = ngtcp2_conn_get_ccerr(c->qc);
+    const ngtcp2_ccerr *e = ngtcp2_conn_get_ccerr(c->tp.qc);
     const char *peer = c->ep->server ? "client" : "server";
     char why[2 + 200 + 1] = "";
     size_t i, n = e->reason ? WT__MIN(e->reasonlen, 200) : 0;
@@ -701,7 +701,7 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
         int error = wt__conn_peer_closed(c);
         /* stay quiet for the draining period */
         c->state = WT__CONN_DRAINING;
-        c->deadline_ms = wt_loop_now_ms(c->ep->loop) + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
+        c->deadline_ms = wt_loop_now_ms(c->ep->loop) + 3 * ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS + 1;
         if (!c->fail_error) c->fail_error = error;
         wt__conn_end_sessions(c, c->fail_error);
         break;
@@ -711,19 +711,19 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
         break;
     case NGTCP2_ERR_CRYPTO: {
         /* our TLS stack gave up: say why, and send the peer its alert */
-        uint8_t alert = ngtcp2_conn_get_tls_alert(c->qc);
-        int err = wolfSSL_get_error(c->ssl, 0);
+        uint8_t alert = ngtcp2_conn_get_tls_alert(c->tp.qc);
+        int err = wolfSSL_get_error(c->tp.ssl, 0);
         if (!alert) alert = 80; /* wolfSSL named none: internal_error, not close_notify */
         wt__clog(c, -1, WT_LOG_WARN, "TLS %s: %s (wolfSSL error %d): we send alert %u (%s)",
                  c->state == WT__CONN_HANDSHAKE ? "handshake failed" : "failed",
                  wolfSSL_ERR_reason_error_string((unsigned long)err), err, alert, wt__tls_alert_name(alert));
-        ngtcp2_ccerr_set_tls_alert(&c->ccerr, alert, NULL, 0);
+        ngtcp2_ccerr_set_tls_alert(&c->tp.ccerr, alert, NULL, 0);
         wt__conn_abort(c, WT_ERR_TLS);
         break;
     }
     default:
-        if (c->ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT && c->ccerr.error_code == 0)
-            ngtcp2_ccerr_set_liberr(&c->ccerr, rv, NULL, 0);
+        if (c->tp.ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT && c->tp.ccerr.error_code == 0)
+            ngtcp2_ccerr_set_liberr(&c->tp.ccerr, rv, NULL, 0);
         /* a callback that set fail_error has logged why already */
         if (c->fail_error) wt__conn_abort(c, WT_ERR_QUIC);
         else if (rv == NGTCP2_ERR_INTERNAL)
@@ -771,8 +771,8 @@ static size_t wt__half_open_from(wt__ep *ep, const struct sockaddr *from) {
     wt__conn *c;
     size_t n = 0;
     for (c = ep->conns; c; c = c->next) {
-        const struct sockaddr *r = (const struct sockaddr *)&c->remote;
-        if (!c->counted_half_open || r->sa_family != from->sa_family) continue;
+        const struct sockaddr *r = (const struct sockaddr *)&c->tp.remote;
+        if (!c->tp.counted_half_open || r->sa_family != from->sa_family) continue;
         if (from->sa_family == AF_INET6
                 ? !memcmp(&((const struct sockaddr_in6 *)r)->sin6_addr, &((const struct sockaddr_in6 *)from)->sin6_addr, 16)
                 : ((const struct sockaddr_in *)r)->sin_addr.s_addr == ((const struct sockaddr_in *)from)->sin_addr.s_addr)
@@ -858,7 +858,7 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
            it carries no CID of ours, so offer it to every connection that
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
-            if (c->state <= WT__CONN_OPEN && c->remote_len == fromlen && memcmp(&c->remote, from, fromlen) == 0)
+            if (c->state <= WT__CONN_OPEN && c->tp.remote_len == fromlen && memcmp(&c->tp.remote, from, fromlen) == 0)
                 wt__conn_read(c, local, from, fromlen, pkt, len, now);
         return;
     }
@@ -889,37 +889,37 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
            never proven with at most three times the bytes that came since
            (8.1): small packets, perhaps from a spoofed address, must not
            each buy a larger answer */
-        int unproven = c->ep->server && !c->validated && !ngtcp2_conn_get_handshake_completed(c->qc);
-        c->closing_rx++;
-        c->closing_budget += 3 * (uint64_t)len;
-        if (c->close_pkt && !(c->closing_rx & (c->closing_rx - 1)) &&
-            (!unproven || c->closing_budget >= c->close_pkt_len)) {
-            c->closing_budget -= WT__MIN(c->closing_budget, (uint64_t)c->close_pkt_len);
-            wt__sock_send(c->sock, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, c->remote_len,
-                          c->close_pkt, c->close_pkt_len, c->close_pkt_len);
+        int unproven = c->ep->server && !c->tp.validated && !ngtcp2_conn_get_handshake_completed(c->tp.qc);
+        c->tp.closing_rx++;
+        c->tp.closing_budget += 3 * (uint64_t)len;
+        if (c->tp.close_pkt && !(c->tp.closing_rx & (c->tp.closing_rx - 1)) &&
+            (!unproven || c->tp.closing_budget >= c->tp.close_pkt_len)) {
+            c->tp.closing_budget -= WT__MIN(c->tp.closing_budget, (uint64_t)c->tp.close_pkt_len);
+            wt__sock_send(c->tp.sock, (struct sockaddr *)&c->tp.local, (struct sockaddr *)&c->tp.remote, c->tp.remote_len,
+                          c->tp.close_pkt, c->tp.close_pkt_len, c->tp.close_pkt_len);
         }
         return;
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
     memset(&pi, 0, sizeof pi);
     wt__ngtcp2_path(c, &path, local, from, fromlen);
-    rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, pkt, len, now);
+    rv = ngtcp2_conn_read_pkt(c->tp.qc, &path, &pi, pkt, len, now);
     if (rv != 0) {
         wt__handle_read_error(c, rv);
         return;
     }
-    c->heard = 1;
+    c->tp.heard = 1;
     {
         /* the peer may have moved (NAT rebinding, or another of our
            addresses): follow the path ngtcp2 validated, not any one packet */
-        const ngtcp2_path *cur = ngtcp2_conn_get_path(c->qc);
-        if (cur->remote.addrlen <= sizeof c->remote) {
-            memcpy(&c->remote, cur->remote.addr, cur->remote.addrlen);
-            c->remote_len = (socklen_t)cur->remote.addrlen;
+        const ngtcp2_path *cur = ngtcp2_conn_get_path(c->tp.qc);
+        if (cur->remote.addrlen <= sizeof c->tp.remote) {
+            memcpy(&c->tp.remote, cur->remote.addr, cur->remote.addrlen);
+            c->tp.remote_len = (socklen_t)cur->remote.addrlen;
         }
-        if (cur->local.addrlen <= sizeof c->local) {
-            memcpy(&c->local, cur->local.addr, cur->local.addrlen);
-            c->local_len = (socklen_t)cur->local.addrlen;
+        if (cur->local.addrlen <= sizeof c->tp.local) {
+            memcpy(&c->tp.local, cur->local.addr, cur->local.addrlen);
+            c->tp.local_len = (socklen_t)cur->local.addrlen;
         }
     }
     c->dirty = 1;
@@ -928,61 +928,61 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
 /* ---------------------------------------------------------------- the transport, as the layers above see it
    HTTP/3, sessions, streams and datagrams reach ngtcp2 only through these. */
 static void wt__tp_shutdown(wt__conn *c, int how, int64_t id, uint64_t h3code) {
-    if (!c->qc) return;
-    if (how == WT__TP_BOTH) ngtcp2_conn_shutdown_stream(c->qc, 0, id, h3code);
-    else if (how == WT__TP_READ) ngtcp2_conn_shutdown_stream_read(c->qc, 0, id, h3code);
-    else ngtcp2_conn_shutdown_stream_write(c->qc, 0, id, h3code);
+    if (!c->tp.qc) return;
+    if (how == WT__TP_BOTH) ngtcp2_conn_shutdown_stream(c->tp.qc, 0, id, h3code);
+    else if (how == WT__TP_READ) ngtcp2_conn_shutdown_stream_read(c->tp.qc, 0, id, h3code);
+    else ngtcp2_conn_shutdown_stream_write(c->tp.qc, 0, id, h3code);
     c->dirty = 1;
 }
 
 static int wt__tp_open(wt__conn *c, int bidi, int64_t *id, void *user) {
-    return bidi ? ngtcp2_conn_open_bidi_stream(c->qc, id, user) : ngtcp2_conn_open_uni_stream(c->qc, id, user);
+    return bidi ? ngtcp2_conn_open_bidi_stream(c->tp.qc, id, user) : ngtcp2_conn_open_uni_stream(c->tp.qc, id, user);
 }
 
 static void wt__tp_set_user(wt__conn *c, int64_t id, void *user) {
-    if (c->qc) ngtcp2_conn_set_stream_user_data(c->qc, id, user);
+    if (c->tp.qc) ngtcp2_conn_set_stream_user_data(c->tp.qc, id, user);
 }
 
-static int wt__tp_is_local(wt__conn *c, int64_t id) { return ngtcp2_conn_is_local_stream(c->qc, id); }
+static int wt__tp_is_local(wt__conn *c, int64_t id) { return ngtcp2_conn_is_local_stream(c->tp.qc, id); }
 
 /* The HTTP/3 code the CONNECTION_CLOSE will carry, before wt__conn_fail. */
 static void wt__tp_close_error(wt__conn *c, uint64_t h3code) {
-    ngtcp2_ccerr_set_application_error(&c->ccerr, h3code, NULL, 0);
+    ngtcp2_ccerr_set_application_error(&c->tp.ccerr, h3code, NULL, 0);
 }
 
 /* ngtcp2 never raises the peer's stream limit by itself */
 static void wt__tp_give_stream_slot(wt__conn *c, int bidi) {
-    if (bidi) ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
-    else ngtcp2_conn_extend_max_streams_uni(c->qc, 1);
+    if (bidi) ngtcp2_conn_extend_max_streams_bidi(c->tp.qc, 1);
+    else ngtcp2_conn_extend_max_streams_uni(c->tp.qc, 1);
     c->dirty = 1;
 }
 
 static size_t wt__tp_path_payload(wt__conn *c, uint64_t *datagram_frame_max) {
-    const ngtcp2_transport_params *tp = c->qc ? ngtcp2_conn_get_remote_transport_params(c->qc) : NULL;
+    const ngtcp2_transport_params *tp = c->tp.qc ? ngtcp2_conn_get_remote_transport_params(c->tp.qc) : NULL;
     *datagram_frame_max = tp ? tp->max_datagram_frame_size : 0;
-    return c->qc ? ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc) : 0;
+    return c->tp.qc ? ngtcp2_conn_get_path_max_tx_udp_payload_size(c->tp.qc) : 0;
 }
 
 /* Idle sessions must not die of the idle timeout: a client pings whenever
    it is quiet for keepalive_ms, a server while it has a session open. */
 static void wt__conn_keepalive(wt__conn *c) {
     uint32_t ms = c->ep->lim.keepalive_ms;
-    int on = ms != UINT32_MAX && (!c->ep->server || c->nsessions > 0);
-    if (c->qc) ngtcp2_conn_set_keep_alive_timeout(c->qc, on ? (uint64_t)ms * WT__NS_PER_MS : UINT64_MAX);
+    int on = ms != UINT32_MAX && (!c->ep->server || c->wt.nsessions > 0);
+    if (c->tp.qc) ngtcp2_conn_set_keep_alive_timeout(c->tp.qc, on ? (uint64_t)ms * WT__NS_PER_MS : UINT64_MAX);
 }
 
 /* ---------------------------------------------------------------- packets out */
 static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
-    if (!n || !c->qc) return;
-    ngtcp2_conn_extend_max_stream_offset(c->qc, stream_id, n);
-    ngtcp2_conn_extend_max_offset(c->qc, n);
+    if (!n || !c->tp.qc) return;
+    ngtcp2_conn_extend_max_stream_offset(c->tp.qc, stream_id, n);
+    ngtcp2_conn_extend_max_offset(c->tp.qc, n);
     c->dirty = 1;
 }
 
 static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
     int rv;
     if (!len) return WT_OK;
-    rv = wt__sock_send(c->sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
+    rv = wt__sock_send(c->tp.sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
                        (socklen_t)path->remote.addrlen, buf, len, seg);
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
 }
@@ -995,15 +995,15 @@ static wt_session *wt__dgram_session(wt__conn *c, const wt__dgram *d) {
 
 /* Off the queue, counted as handed to QUIC (sent) or not (dropped). */
 static void wt__dgram_pop(wt__conn *c, int sent) {
-    wt__dgram *d = c->dq_head;
+    wt__dgram *d = c->wt.dq_head;
     wt_session *s = wt__dgram_session(c, d);
     if (s && sent) s->dgram_stats.datagrams_sent++;
     else if (s) s->dgram_stats.datagrams_dropped++;
     if (s && c->qlog) wt__qlog_datagram(c, s->id, sent ? "datagram_sent" : "datagram_dropped",
                                       d->len - wt__varint_len((uint64_t)s->id / 4));
-    c->dq_head = d->next;
-    if (!c->dq_head) c->dq_tail = NULL;
-    c->dq_len--;
+    c->wt.dq_head = d->next;
+    if (!c->wt.dq_head) c->wt.dq_tail = NULL;
+    c->wt.dq_len--;
     wt__free(&c->ep->alloc, d);
 }
 
@@ -1023,7 +1023,7 @@ static int wt__conn_write(wt__conn *c) {
         c->dirty = 0;
         return WT_OK;
     }
-    maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->qc);
+    maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->tp.qc);
     if (maxpkt > WT__MAX_UDP_PAYLOAD) maxpkt = WT__MAX_UDP_PAYLOAD;
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_path_storage_zero(&batch_ps);
@@ -1044,20 +1044,20 @@ static int wt__conn_write(wt__conn *c) {
             wt__conn_fail(c, WT_ERR_H3, "nghttp3 failed to produce data");
             return WT_ERR_H3;
         }
-        while (tx.stream_id < 0 && open && dgram_ok && c->dq_head && c->dq_head->len > wt__dgram_room(c)) {
+        while (tx.stream_id < 0 && open && dgram_ok && c->wt.dq_head && c->wt.dq_head->len > wt__dgram_room(c)) {
             wt__clog(c, -1, WT_LOG_WARN, "datagram of %zu bytes does not fit this path: dropped",
-                     c->dq_head->len);
+                     c->wt.dq_head->len);
             wt__dgram_pop(c, 0);
         }
-        if (tx.stream_id < 0 && open && dgram_ok && c->dq_head && (dgram_turn || !streams_ok || !c->send_head)) {
+        if (tx.stream_id < 0 && open && dgram_ok && c->wt.dq_head && (dgram_turn || !streams_ok || !c->wt.send_head)) {
             ngtcp2_vec v;
-            v.base = c->dq_head->data;
-            v.len = c->dq_head->len;
+            v.base = c->wt.dq_head->data;
+            v.len = c->wt.dq_head->len;
             is_dgram = 1;
             {
                 /* its ID is its session's: ngtcp2 names it again if it is lost */
-                wt_session *ds = wt__dgram_session(c, c->dq_head);
-                n = ngtcp2_conn_writev_datagram(c->qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
+                wt_session *ds = wt__dgram_session(c, c->wt.dq_head);
+                n = ngtcp2_conn_writev_datagram(c->tp.qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
                                                 NGTCP2_WRITE_DATAGRAM_FLAG_MORE, ds ? (uint64_t)ds->id : UINT64_MAX,
                                                 &v, 1, now);
             }
@@ -1070,7 +1070,7 @@ static int wt__conn_write(wt__conn *c) {
         } else {
             if (tx.stream_id < 0 && open && streams_ok) wt__h3_next_wt_tx(c, &tx);
             if (tx.fin) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
-            n = ngtcp2_conn_writev_stream(c->qc, &ps.path, &pi, buf + used, maxpkt, &ndatalen, flags, tx.stream_id,
+            n = ngtcp2_conn_writev_stream(c->tp.qc, &ps.path, &pi, buf + used, maxpkt, &ndatalen, flags, tx.stream_id,
                                           tx.nvec ? tx.vec : NULL, tx.nvec, now);
         }
         if (n < 0) {
@@ -1093,7 +1093,7 @@ static int wt__conn_write(wt__conn *c) {
                 }
                 /* fall through */
             default:
-                ngtcp2_ccerr_set_liberr(&c->ccerr, (int)n, NULL, 0);
+                ngtcp2_ccerr_set_liberr(&c->tp.ccerr, (int)n, NULL, 0);
                 wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror((int)n));
                 return WT_ERR_QUIC;
             }
@@ -1105,7 +1105,7 @@ static int wt__conn_write(wt__conn *c) {
             if (is_dgram) dgram_ok = 0;
             else if (tx.wst) streams_ok = 0;
             else if (tx.stream_id >= 0) h3_ok = 0;
-            else if (!dgram_turn && dgram_ok && c->dq_head) dgram_turn = 1; /* no stream had data after all */
+            else if (!dgram_turn && dgram_ok && c->wt.dq_head) dgram_turn = 1; /* no stream had data after all */
             else break;
             continue;
         }
@@ -1129,13 +1129,13 @@ static int wt__conn_write(wt__conn *c) {
             if (rounds > 4 * WT__SEND_BATCH) {
                 /* let other connections and reads run; come back soon */
                 c->dirty = 1;
-                ngtcp2_conn_update_pkt_tx_time(c->qc, now);
+                ngtcp2_conn_update_pkt_tx_time(c->tp.qc, now);
                 return WT_OK;
             }
         }
     }
     if (npkts) wt__flush(c, buf, used, seg, &batch_ps.path);
-    ngtcp2_conn_update_pkt_tx_time(c->qc, now);
+    ngtcp2_conn_update_pkt_tx_time(c->tp.qc, now);
     c->dirty = 0;
     return WT_OK;
 }
@@ -1144,20 +1144,20 @@ static int wt__conn_write(wt__conn *c) {
 static void wt__conn_close(wt__conn *c, uint64_t app_error, const char *why) {
     if (c->state >= WT__CONN_CLOSING) return;
     /* ngtcp2 keeps the pointer until the close is written: a copy of ours */
-    c->close_why = wt__strdup(&c->ep->alloc, why ? why : "");
-    ngtcp2_ccerr_set_application_error(&c->ccerr, app_error, (const uint8_t *)c->close_why,
-                                       c->close_why ? strlen(c->close_why) : 0);
+    c->tp.close_why = wt__strdup(&c->ep->alloc, why ? why : "");
+    ngtcp2_ccerr_set_application_error(&c->tp.ccerr, app_error, (const uint8_t *)c->tp.close_why,
+                                       c->tp.close_why ? strlen(c->tp.close_why) : 0);
     c->state = WT__CONN_CLOSING;
     c->dirty = 1;
     c->deadline_ms = 0; /* the service pass writes CONNECTION_CLOSE */
 }
 
-/* Closes with the error already in c->ccerr (INTERNAL_ERROR if none). */
+/* Closes with the error already in c->tp.ccerr (INTERNAL_ERROR if none). */
 static void wt__conn_abort(wt__conn *c, int liberr) {
     if (c->state >= WT__CONN_CLOSING) return;
     if (!c->fail_error) c->fail_error = liberr;
-    if (c->ccerr.error_code == 0 && c->ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT)
-        ngtcp2_ccerr_set_transport_error(&c->ccerr, NGTCP2_INTERNAL_ERROR, NULL, 0);
+    if (c->tp.ccerr.error_code == 0 && c->tp.ccerr.type == NGTCP2_CCERR_TYPE_TRANSPORT)
+        ngtcp2_ccerr_set_transport_error(&c->tp.ccerr, NGTCP2_INTERNAL_ERROR, NULL, 0);
     c->state = WT__CONN_CLOSING;
     c->dirty = 1;
     c->deadline_ms = 0;
@@ -1176,7 +1176,7 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     ngtcp2_pkt_info pi;
     ngtcp2_ssize n;
     wt__conn_end_sessions(c, c->fail_error ? c->fail_error : WT_ERR_CLOSED);
-    if (!c->qc || ngtcp2_conn_in_closing_period(c->qc) || ngtcp2_conn_in_draining_period(c->qc)) {
+    if (!c->tp.qc || ngtcp2_conn_in_closing_period(c->tp.qc) || ngtcp2_conn_in_draining_period(c->tp.qc)) {
         c->state = WT__CONN_DEAD;
         return;
     }
@@ -1184,26 +1184,26 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     /* a fresh timestamp: the write loop may have used a later one than the
        caller's, and ngtcp2 wants time never to go back */
     now_ns = wt__loop_ns(c->ep->loop);
-    n = ngtcp2_conn_write_connection_close(c->qc, &ps.path, &pi, buf, sizeof buf, &c->ccerr, now_ns);
+    n = ngtcp2_conn_write_connection_close(c->tp.qc, &ps.path, &pi, buf, sizeof buf, &c->tp.ccerr, now_ns);
     if (n <= 0) {
         c->state = WT__CONN_DEAD;
         return;
     }
-    c->close_pkt = (uint8_t *)wt__alloc(&c->ep->alloc, (size_t)n);
-    if (c->close_pkt) {
-        memcpy(c->close_pkt, buf, (size_t)n);
-        c->close_pkt_len = (size_t)n;
+    c->tp.close_pkt = (uint8_t *)wt__alloc(&c->ep->alloc, (size_t)n);
+    if (c->tp.close_pkt) {
+        memcpy(c->tp.close_pkt, buf, (size_t)n);
+        c->tp.close_pkt_len = (size_t)n;
     }
-    wt__sock_send(c->sock, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, c->remote_len, buf, (size_t)n,
+    wt__sock_send(c->tp.sock, (struct sockaddr *)&c->tp.local, (struct sockaddr *)&c->tp.remote, c->tp.remote_len, buf, (size_t)n,
                   (size_t)n);
-    c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->qc) / WT__NS_PER_MS + 1;
+    c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS + 1;
 }
 
 /* A close capsule we queued that the peer has not acknowledged yet. */
 static int wt__conn_close_unacked(wt__conn *c) {
     wt_session *s;
     if (c->state != WT__CONN_OPEN) return 0;
-    for (s = c->sessions; s; s = s->next)
+    for (s = c->wt.sessions; s; s = s->next)
         if (s->cap_fin && !s->connect_closed && !s->send_stopped && (!s->cap_fin_sent || s->cap_tx.stored)) return 1;
     return 0;
 }
@@ -1216,10 +1216,10 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     /* each session hears its close capsule (with our code) before the
        connection goes: CONNECTION_CLOSE alone tells the peer nothing */
     for (c = ep->conns; c; c = c->next) {
-        for (s = c->sessions; s; s = s->next)
+        for (s = c->wt.sessions; s; s = s->next)
             if (s->state == WT__SESS_OPEN) wt_session_close(s, code, reason);
         if (c->state == WT__CONN_OPEN)
-            deadline = WT__MAX(deadline, now + WT__MIN(3 * ngtcp2_conn_get_pto(c->qc), 1000 * WT__NS_PER_MS));
+            deadline = WT__MAX(deadline, now + WT__MIN(3 * ngtcp2_conn_get_pto(c->tp.qc), 1000 * WT__NS_PER_MS));
     }
     /* pacing may hold the capsules back a moment: serve this endpoint alone
        until they are acknowledged, for 3 PTO (1 s) at the most */
@@ -1250,9 +1250,9 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
         if ((c->dirty && c->state <= WT__CONN_OPEN) || c->state == WT__CONN_DEAD) return now_ms;
         if (c->state >= WT__CONN_CLOSING) e = c->deadline_ms;
         else {
-            uint64_t x = ngtcp2_conn_get_expiry(c->qc);
+            uint64_t x = ngtcp2_conn_get_expiry(c->tp.qc);
             e = x == UINT64_MAX ? UINT64_MAX : (x + WT__NS_PER_MS - 1) / WT__NS_PER_MS;
-            if (!c->session_seen) e = WT__MIN(e, c->deadline_ms);
+            if (!c->wt.session_seen) e = WT__MIN(e, c->deadline_ms);
         }
         next = WT__MIN(next, e);
     }
@@ -1269,7 +1269,7 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
                CONNECTION_CLOSE (a TLS alert, say) ended it sooner */
             if (ep->server)
                 wt__clog(c, -1, WT_LOG_INFO, "handshake timed out: the client went quiet");
-            else if (c->heard)
+            else if (c->tp.heard)
                 wt__clog(c, -1, WT_LOG_WARN, "handshake timed out after %u ms: %s:%u answered but did not finish",
                          (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
             else
@@ -1279,28 +1279,28 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             c->state = WT__CONN_DEAD;
         }
-        if (c->state == WT__CONN_OPEN && !c->session_seen && now_ms >= c->deadline_ms) {
+        if (c->state == WT__CONN_OPEN && !c->wt.session_seen && now_ms >= c->deadline_ms) {
             /* QUIC is up but no session was asked for (server) or answered
                (client) in time: the slot goes back */
             wt__clog(c, -1, WT_LOG_INFO, "no WebTransport session within handshake_timeout_ms: closing");
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             wt__conn_close(c, WT__H3_NO_ERROR, "no session");
         }
-        if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->qc) <= now_ns) {
-            int rv = ngtcp2_conn_handle_expiry(c->qc, now_ns);
+        if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->tp.qc) <= now_ns) {
+            int rv = ngtcp2_conn_handle_expiry(c->tp.qc, now_ns);
             if (rv == NGTCP2_ERR_IDLE_CLOSE) {
                 wt__clog(c, -1, WT_LOG_INFO, "connection idle: closed");
                 wt__conn_end_sessions(c, WT_ERR_TIMEOUT);
                 c->state = WT__CONN_DEAD;
             } else if (rv != 0) {
-                ngtcp2_ccerr_set_liberr(&c->ccerr, rv, NULL, 0);
+                ngtcp2_ccerr_set_liberr(&c->tp.ccerr, rv, NULL, 0);
                 wt__conn_fail(c, WT_ERR_QUIC, ngtcp2_strerror(rv));
             } else {
                 c->dirty = 1;
             }
         }
         if (c->state <= WT__CONN_OPEN && c->dirty) wt__conn_write(c);
-        if (c->state == WT__CONN_CLOSING && !c->close_pkt && c->deadline_ms == 0) wt__conn_send_close(c, now_ns);
+        if (c->state == WT__CONN_CLOSING && !c->tp.close_pkt && c->deadline_ms == 0) wt__conn_send_close(c, now_ns);
         if ((c->state == WT__CONN_CLOSING || c->state == WT__CONN_DRAINING) && now_ms >= c->deadline_ms &&
             c->deadline_ms != 0)
             c->state = WT__CONN_DEAD;

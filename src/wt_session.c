@@ -96,14 +96,14 @@ static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     s->id = id;
     s->server = server;
     s->state = server ? WT__SESS_REQUESTED : WT__SESS_CONNECTING;
-    s->next = c->sessions;
-    c->sessions = s;
+    s->next = c->wt.sessions;
+    c->wt.sessions = s;
     return s;
 }
 
 static void wt__session_free(wt_session *s) {
     wt_session **pp;
-    for (pp = &s->conn->sessions; *pp; pp = &(*pp)->next)
+    for (pp = &s->conn->wt.sessions; *pp; pp = &(*pp)->next)
         if (*pp == s) {
             *pp = s->next;
             break;
@@ -115,7 +115,7 @@ static void wt__session_free(wt_session *s) {
 
 static wt_session *wt__session_find(wt__conn *c, uint64_t id) {
     wt_session *s;
-    for (s = c->sessions; s; s = s->next)
+    for (s = c->wt.sessions; s; s = s->next)
         if ((uint64_t)s->id == id && s->id >= 0) return s;
     return NULL;
 }
@@ -169,7 +169,7 @@ static int wt__session_respond(wt_session *s, int status) {
     size_t i;
     int rv, ok = status >= 200 && status < 300;
     if (s->conn->qlog) wt__qlog_session(s, ok ? "session_accepted" : "session_refused", status);
-    s->conn->session_seen = 1; /* answered, one way or the other */
+    s->conn->wt.session_seen = 1; /* answered, one way or the other */
     s->responded = 1;
     s->status = status;
     memset(&out, 0, sizeof out);
@@ -193,9 +193,9 @@ static int wt__session_respond(wt_session *s, int status) {
         nv[i].flags = NGHTTP3_NV_FLAG_NONE;
     }
     if (ok) {
-        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, out.n, &wt__capsule_reader_def);
+        rv = nghttp3_conn_submit_response(s->conn->h3.conn, s->id, nv, out.n, &wt__capsule_reader_def);
     } else {
-        rv = nghttp3_conn_submit_response(s->conn->h3, s->id, nv, out.n, NULL);
+        rv = nghttp3_conn_submit_response(s->conn->h3.conn, s->id, nv, out.n, NULL);
         s->cap_fin = s->cap_fin_sent = 1;
     }
     wt__free(a, nv);
@@ -206,9 +206,9 @@ static int wt__session_respond(wt_session *s, int status) {
 
 static void wt__session_opened(wt_session *s) {
     wt_event ev;
-    s->conn->session_seen = 1;
+    s->conn->wt.session_seen = 1;
     s->state = WT__SESS_OPEN;
-    if (s->conn->nsessions++ == 0) wt__conn_keepalive(s->conn);
+    if (s->conn->wt.nsessions++ == 0) wt__conn_keepalive(s->conn);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_SESSION_OPEN;
     wt__session_emit(s, &ev);
@@ -239,8 +239,8 @@ static void wt__session_on_malformed(wt_session *s, const char *why) {
     wt__log(&c->ep->log, WT_LOG_WARN, "session %lld: malformed HTTP/3 %s from the peer (%s): resetting its stream",
             (long long)s->id, s->server ? "request" : "response", why);
     wt__tp_shutdown(c, WT__TP_BOTH, s->id, WT__H3_MESSAGE_ERROR);
-    nghttp3_conn_shutdown_stream_write(c->h3, s->id);
-    if (!s->server) c->session_seen = 1;
+    nghttp3_conn_shutdown_stream_write(c->h3.conn, s->id);
+    if (!s->server) c->wt.session_seen = 1;
     wt__session_end(s, WT_ERR_PROTOCOL);
 }
 
@@ -257,7 +257,7 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
-    if (c->nsessions >= ep->lim.max_sessions || c->goaway || ep->closing_all) {
+    if (c->wt.nsessions >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all) {
         wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: %s", s->path,
                  ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
         wt__session_refuse(s, 429);
@@ -303,7 +303,7 @@ static void wt__session_on_headers_done(wt_session *s, int fin) {
     if (s->bad_headers) {
         wt__clog(s->conn, s->id, WT_LOG_WARN, "session %s: response headers over max_header_bytes (or no memory)",
                  s->path ? s->path : "");
-        s->conn->session_seen = 1;
+        s->conn->wt.session_seen = 1;
         wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_REQUEST_CANCELLED);
         wt__session_end(s, s->bad_headers);
         return;
@@ -317,9 +317,9 @@ static void wt__session_on_headers_done(wt_session *s, int fin) {
     if (s->conn->qlog) wt__qlog_session(s, "session_refused", s->status);
     wt__clog(s->conn, s->id, WT_LOG_INFO, "server refused session %s with status %d", s->path ? s->path : "",
              s->status);
-    s->conn->session_seen = 1;
+    s->conn->wt.session_seen = 1;
     s->cap_fin = 1;
-    nghttp3_conn_resume_stream(s->conn->h3, s->id);
+    nghttp3_conn_resume_stream(s->conn->h3.conn, s->id);
     wt__session_end(s, WT_ERR_REFUSED);
 }
 
@@ -376,7 +376,7 @@ static void wt__session_on_fin(wt_session *s) {
     /* the peer is done: finish our side too (a bare FIN means code 0) */
     if (!s->cap_fin) {
         s->cap_fin = 1;
-        nghttp3_conn_resume_stream(s->conn->h3, s->id);
+        nghttp3_conn_resume_stream(s->conn->h3.conn, s->id);
         s->conn->dirty = 1;
     }
     wt__session_end(s, s->state == WT__SESS_CONNECTING ? WT_ERR_REFUSED : WT_OK);
@@ -389,19 +389,19 @@ static void wt__session_end(wt_session *s, int error) {
     if (s->state == WT__SESS_CLOSED) return;
     s->state = WT__SESS_CLOSED;
     if (c->qlog) wt__qlog_session_closed(s, error);
-    if (was_open && c->nsessions > 0 && --c->nsessions == 0) wt__conn_keepalive(c);
+    if (was_open && c->wt.nsessions > 0 && --c->wt.nsessions == 0) wt__conn_keepalive(c);
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
-    if (s->server && !s->responded && !s->connect_closed && c->qc && c->state <= WT__CONN_OPEN) {
+    if (s->server && !s->responded && !s->connect_closed && c->tp.qc && c->state <= WT__CONN_OPEN) {
         /* no response was submitted (e.g. reset inside its headers): nghttp3
            has nothing to finish, so close our side here */
         wt__tp_shutdown(c, WT__TP_WRITE, s->id, WT__H3_REQUEST_CANCELLED);
         s->cap_fin = 1;
         c->dirty = 1;
     }
-    if (c->h3 && !s->cap_fin && !s->connect_closed && c->state <= WT__CONN_OPEN) {
+    if (c->h3.conn && !s->cap_fin && !s->connect_closed && c->state <= WT__CONN_OPEN) {
         s->cap_fin = 1;
-        nghttp3_conn_resume_stream(c->h3, s->id);
+        nghttp3_conn_resume_stream(c->h3.conn, s->id);
         c->dirty = 1;
     }
     memset(&ev, 0, sizeof ev);
@@ -414,12 +414,12 @@ static void wt__session_end(wt_session *s, int error) {
     if (!ev.reason) ev.reason = "";
     wt__session_emit(s, &ev);
     s->fn = NULL; /* nothing more reaches the handler */
-    if (c->state >= WT__CONN_CLOSING || !c->h3 || s->id < 0) s->connect_closed = 1;
+    if (c->state >= WT__CONN_CLOSING || !c->h3.conn || s->id < 0) s->connect_closed = 1;
 }
 
 /* Frees closed sessions nothing points into any more; run at safe points. */
 static void wt__conn_sweep_sessions(wt__conn *c) {
-    wt_session **pp = &c->sessions;
+    wt_session **pp = &c->wt.sessions;
     if (c->ep->loop->evq_head) return; /* a queued event may point at one */
     while (*pp) {
         wt_session *s = *pp;
@@ -436,8 +436,8 @@ static void wt__conn_sweep_sessions(wt__conn *c) {
    memory at the next sweep or when the connection is freed. */
 static void wt__conn_end_sessions(wt__conn *c, int error) {
     wt_session *s;
-    for (s = c->sessions; s; s = s->next) wt__session_end(s, error);
-    while (c->pending) wt__stream_gone(c->pending, 0);
+    for (s = c->wt.sessions; s; s = s->next) wt__session_end(s, error);
+    while (c->wt.pending) wt__stream_gone(c->wt.pending, 0);
 }
 
 /* ---------------------------------------------------------------- capsule sending */
@@ -487,7 +487,7 @@ static int wt__session_submit_request(wt_session *s) {
     }
     s->id = sid;
     if (c->qlog) wt__qlog_session(s, "session_requested", 0);
-    rv = nghttp3_conn_submit_request(c->h3, sid, nv, s->req.n, &wt__capsule_reader_def, s);
+    rv = nghttp3_conn_submit_request(c->h3.conn, sid, nv, s->req.n, &wt__capsule_reader_def, s);
     wt__free(&c->ep->alloc, nv);
     if (rv != 0) {
         /* nghttp3 does not know the stream: close it, nothing points here */
@@ -503,9 +503,9 @@ static int wt__session_submit_request(wt_session *s) {
 static void wt__conn_on_peer_settings(wt__conn *c) {
     wt_session *s;
     if (c->ep->server) return;
-    for (s = c->sessions; s; s = s->next) {
+    for (s = c->wt.sessions; s; s = s->next) {
         if (s->state != WT__SESS_CONNECTING || s->id >= 0) continue;
-        if (!(c->peer.wt_draft02 || c->peer.wt_enabled) || !c->peer.connect) {
+        if (!(c->h3.peer.wt_draft02 || c->h3.peer.wt_enabled) || !c->h3.peer.connect) {
             wt__clog(c, s->id, WT_LOG_ERROR, "server does not offer WebTransport (no SETTINGS for it)");
             wt__session_end(s, WT_ERR_PROTOCOL);
             continue;
@@ -558,7 +558,7 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     int port;
     if (!s || !buf || !size)
         return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_remote_addr: no session or buffer");
-    a = &s->conn->remote;
+    a = &s->conn->tp.remote;
     if (a->ss_family == AF_INET6) {
         const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
         inet_ntop(AF_INET6, &a6->sin6_addr, ip, sizeof ip);
@@ -644,7 +644,7 @@ int wt_session_close_connection(wt_session *s, uint64_t h3_code, const char *rea
     if (rlen > WT__REASON_MAX)
         return wt__cfail(s->conn, s->id, WT_ERR_TOO_BIG, "wt_session_close_connection: reason of %zu bytes (1024 at most)",
                          rlen);
-    if (s->conn->state >= WT__CONN_CLOSING || !s->conn->qc)
+    if (s->conn->state >= WT__CONN_CLOSING || !s->conn->tp.qc)
         return wt__cfail(s->conn, s->id, WT_ERR_CLOSED, "wt_session_close_connection: the connection is closing already");
     wt__clog(s->conn, s->id, WT_LOG_INFO, "closing the connection of session %lld with HTTP/3 code 0x%llx",
              (long long)s->id, (unsigned long long)h3_code);
@@ -664,12 +664,12 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
     if (s->state == WT__SESS_CLOSED)
         return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_close: closed already");
     if (s->state == WT__SESS_REQUESTED) return wt_session_reject(s, 404);
-    if (s->state == WT__SESS_OPEN && c->h3 && c->state == WT__CONN_OPEN && !s->connect_closed && !s->send_stopped) {
+    if (s->state == WT__SESS_OPEN && c->h3.conn && c->state == WT__CONN_OPEN && !s->connect_closed && !s->send_stopped) {
         n = wt__capsule_close(cap, code, reason, rlen);
         if ((rv = wt__sendbuf_append(&c->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
             return wt__cfail(c, s->id, rv, "wt_session_close: out of memory");
         s->cap_fin = 1;
-        nghttp3_conn_resume_stream(c->h3, s->id);
+        nghttp3_conn_resume_stream(c->h3.conn, s->id);
         c->dirty = 1;
         if (c->qlog) wt__qlog_capsule(s, 1, WT__CAPSULE_CLOSE, code, reason, rlen);
     }
@@ -687,13 +687,13 @@ int wt_session_drain(wt_session *s) {
     size_t n = 0;
     int rv;
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "wt_session_drain: no session");
-    if (s->state != WT__SESS_OPEN || !s->conn->h3 || s->connect_closed || s->cap_fin || s->send_stopped)
+    if (s->state != WT__SESS_OPEN || !s->conn->h3.conn || s->connect_closed || s->cap_fin || s->send_stopped)
         return wt__cfail(s->conn, s->id, WT_ERR_STATE, "wt_session_drain: the session is not open for sending");
     n += wt__varint_put(cap, WT__CAPSULE_DRAIN);
     n += wt__varint_put(cap + n, 0);
     if ((rv = wt__sendbuf_append(&s->conn->ep->alloc, &s->cap_tx, cap, n)) != WT_OK)
         return wt__cfail(s->conn, s->id, rv, "wt_session_drain: out of memory");
-    nghttp3_conn_resume_stream(s->conn->h3, s->id);
+    nghttp3_conn_resume_stream(s->conn->h3.conn, s->id);
     s->conn->dirty = 1;
     if (s->conn->qlog) wt__qlog_capsule(s, 1, WT__CAPSULE_DRAIN, 0, NULL, 0);
     return WT_OK;

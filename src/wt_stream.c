@@ -13,9 +13,9 @@ static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local) {
     st->bidi = bidi != 0;
     st->local = local != 0;
     st->kind = WT__ST_CLASSIFY;
-    st->all_next = c->all_streams;
-    if (c->all_streams) c->all_streams->all_prev = st;
-    c->all_streams = st;
+    st->all_next = c->wt.all_streams;
+    if (c->wt.all_streams) c->wt.all_streams->all_prev = st;
+    c->wt.all_streams = st;
     return st;
 }
 
@@ -26,8 +26,8 @@ static void wt__stream_budget(wt_stream *st, size_t add, size_t sub) {
     if (sub > st->tx_acct) sub = st->tx_acct;
     st->tx_acct += add;
     st->tx_acct -= sub;
-    c->tx_stored += add;
-    c->tx_stored -= sub;
+    c->wt.tx_stored += add;
+    c->wt.tx_stored -= sub;
     c->ep->tx_stored += add;
     c->ep->tx_stored -= sub;
 }
@@ -35,14 +35,14 @@ static void wt__stream_budget(wt_stream *st, size_t add, size_t sub) {
 static void wt__stream_wait_budget(wt_stream *st) {
     if (st->budget_wait) return;
     st->budget_wait = 1;
-    st->conn->tx_waiters++;
+    st->conn->wt.tx_waiters++;
     st->conn->ep->tx_waiters++;
 }
 
 static void wt__stream_unwait(wt_stream *st) {
     if (!st->budget_wait) return;
     st->budget_wait = 0;
-    st->conn->tx_waiters--;
+    st->conn->wt.tx_waiters--;
     st->conn->ep->tx_waiters--;
 }
 
@@ -52,7 +52,7 @@ static void wt__stream_free(wt_stream *st) {
     wt__stream_budget(st, 0, st->tx_acct);
     wt__stream_unwait(st);
     if (st->all_prev) st->all_prev->all_next = st->all_next;
-    else c->all_streams = st->all_next;
+    else c->wt.all_streams = st->all_next;
     if (st->all_next) st->all_next->all_prev = st->all_prev;
     wt__sendbuf_free(a, &st->tx);
     wt__buf_free(a, &st->rx);
@@ -63,13 +63,13 @@ static void wt__stream_free(wt_stream *st) {
 static void wt__stream_unlink(wt_stream *st) {
     wt__conn *c = st->conn;
     wt_stream **head = NULL;
-    if (st->kind == WT__ST_PENDING) head = &c->pending;
+    if (st->kind == WT__ST_PENDING) head = &c->wt.pending;
     else if (st->sess) head = &st->sess->streams;
     if (head && (st->prev || *head == st)) {
         if (st->prev) st->prev->next = st->next;
         else *head = st->next;
         if (st->next) st->next->prev = st->prev;
-        if (st->kind == WT__ST_PENDING) c->npending--;
+        if (st->kind == WT__ST_PENDING) c->wt.npending--;
     }
     st->next = st->prev = NULL;
 }
@@ -87,19 +87,19 @@ static void wt__stream_queue_send(wt_stream *st) {
     if (st->in_send_queue || st->closed) return;
     st->in_send_queue = 1;
     st->send_next = NULL;
-    if (c->send_tail) c->send_tail->send_next = st;
-    else c->send_head = st;
-    c->send_tail = st;
+    if (c->wt.send_tail) c->wt.send_tail->send_next = st;
+    else c->wt.send_head = st;
+    c->wt.send_tail = st;
 }
 
 static void wt__stream_unqueue_send(wt_stream *st) {
     wt__conn *c = st->conn;
     wt_stream **pp, *prev = NULL;
     if (!st->in_send_queue) return;
-    for (pp = &c->send_head; *pp; prev = *pp, pp = &(*pp)->send_next)
+    for (pp = &c->wt.send_head; *pp; prev = *pp, pp = &(*pp)->send_next)
         if (*pp == st) {
             *pp = st->send_next;
-            if (c->send_tail == st) c->send_tail = prev;
+            if (c->wt.send_tail == st) c->wt.send_tail = prev;
             break;
         }
     st->in_send_queue = 0;
@@ -107,8 +107,8 @@ static void wt__stream_unqueue_send(wt_stream *st) {
 }
 
 static void wt__stream_bury(wt_stream *st) {
-    st->next = st->conn->graveyard;
-    st->conn->graveyard = st;
+    st->next = st->conn->wt.graveyard;
+    st->conn->wt.graveyard = st;
 }
 
 /* The one way a stream's life ends, once: unlinked first (so a handler
@@ -137,9 +137,9 @@ static void wt__stream_end(wt_stream *st) {
 
 static void wt__conn_free_graveyard(wt__conn *c) {
     if (c->ep->loop->evq_head) return; /* a queued event may point at one */
-    while (c->graveyard) {
-        wt_stream *st = c->graveyard;
-        c->graveyard = st->next;
+    while (c->wt.graveyard) {
+        wt_stream *st = c->wt.graveyard;
+        c->wt.graveyard = st->next;
         wt__stream_free(st);
     }
 }
@@ -231,23 +231,23 @@ static int wt__stream_on_wt_header(wt_stream *st) {
         return st->closed ? WT_ERR_CLOSED : WT_OK;
     }
     if ((s && s->state == WT__SESS_CLOSED) ||
-        (!s && c->ep->server && (int64_t)st->session_id <= c->max_seen_request)) {
+        (!s && c->ep->server && (int64_t)st->session_id <= c->h3.max_seen_request)) {
         wt__stream_refuse(st, WT__ERR_SESSION_GONE, "session gone");
         return WT_ERR_CLOSED;
     }
-    if (c->npending >= c->ep->lim.buffered_streams) {
+    if (c->wt.npending >= c->ep->lim.buffered_streams) {
         wt__stream_refuse(st, WT__ERR_BUFFERED_STREAM_REJECTED, "buffered_streams limit");
         return WT_ERR_CLOSED;
     }
     /* its session is not known yet: hold it (no credit given back) */
     st->kind = WT__ST_PENDING;
-    wt__stream_link(&c->pending, st);
-    c->npending++;
+    wt__stream_link(&c->wt.pending, st);
+    c->wt.npending++;
     return WT_OK;
 }
 
 static void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
-    wt_stream *st = c->pending, *next;
+    wt_stream *st = c->wt.pending, *next;
     for (; st; st = next) {
         next = st->next;
         if (st->session_id != (uint64_t)s->id) continue;
@@ -265,12 +265,12 @@ static void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
             wt__buf_free(&c->ep->alloc, &held);
         }
         wt__stream_after_open(st);
-        next = c->pending; /* the handler may have changed the list */
+        next = c->wt.pending; /* the handler may have changed the list */
     }
 }
 
 static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code) {
-    wt_stream *st = c->pending, *next;
+    wt_stream *st = c->wt.pending, *next;
     for (; st; st = next) {
         next = st->next;
         if (st->session_id == session_id) wt__stream_refuse(st, h3code, "session refused or closed");
@@ -400,7 +400,7 @@ static size_t wt__stream_room(const wt_stream *st, int *by_budget) {
     const wt__conn *c = st->conn;
     const wt_limits *l = &c->ep->lim;
     size_t own = st->tx.stored < l->stream_send_buffer ? l->stream_send_buffer - st->tx.stored : 0;
-    size_t conn = c->tx_stored < l->conn_send_buffer ? l->conn_send_buffer - c->tx_stored : 0;
+    size_t conn = c->wt.tx_stored < l->conn_send_buffer ? l->conn_send_buffer - c->wt.tx_stored : 0;
     size_t all = c->ep->tx_stored < l->total_send_buffer ? l->total_send_buffer - c->ep->tx_stored : 0;
     size_t budget = WT__MIN(conn, all);
     if (by_budget) *by_budget = budget < own;
@@ -414,7 +414,7 @@ static void wt__stream_check_writable(wt_stream *st) {
     const wt_limits *l = &c->ep->lim;
     wt_event ev;
     if (!st->want_writable || st->closed || st->tx.stored > l->stream_send_buffer / 2) return;
-    if (c->tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
+    if (c->wt.tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
         c->ep->tx_stored > l->total_send_buffer - l->total_send_buffer / 4) {
         /* its own buffer has room, the budget not yet: wait with the others */
         wt__stream_wait_budget(st);
@@ -432,8 +432,8 @@ static void wt__stream_check_writable(wt_stream *st) {
 static void wt__conn_wake_budget_waiters(wt__conn *c) {
     wt_session *s;
     wt_stream *st, *next;
-    for (s = c->sessions; s && c->tx_waiters; s = s->next)
-        for (st = s->streams; st && c->tx_waiters; st = next) {
+    for (s = c->wt.sessions; s && c->wt.tx_waiters; s = s->next)
+        for (st = s->streams; st && c->wt.tx_waiters; st = next) {
             next = st->next;
             if (st->budget_wait) wt__stream_check_writable(st);
         }
@@ -444,9 +444,9 @@ static void wt__stream_on_acked(wt_stream *st, uint64_t n) {
     wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
     wt__stream_budget(st, 0, (size_t)n);
     wt__stream_check_writable(st);
-    if (c->tx_waiters) wt__conn_wake_budget_waiters(c);
+    if (c->wt.tx_waiters) wt__conn_wake_budget_waiters(c);
     for (o = c->ep->conns; o && c->ep->tx_waiters; o = o->next)
-        if (o != c && o->tx_waiters) wt__conn_wake_budget_waiters(o);
+        if (o != c && o->wt.tx_waiters) wt__conn_wake_budget_waiters(o);
 }
 
 static void wt__stream_on_close(wt_stream *st) {
@@ -476,7 +476,7 @@ static void wt__stream_gone(wt_stream *st, uint64_t h3code) {
     int send_done = st->fin_sent || st->reset_sent || (!st->bidi && !st->local);
     int recv_done = st->fin_received || st->reset_received || st->stop_sent || (!st->bidi && st->local);
     if (st->closed) return;
-    if (c->qc && c->state <= WT__CONN_OPEN && h3code && !st->transport_closed) {
+    if (c->tp.qc && c->state <= WT__CONN_OPEN && h3code && !st->transport_closed) {
         if (send_done && recv_done && st->kind == WT__ST_WT) {
             /* finished both ways, only acknowledgements to come: no reset
                (a peer would see one for a stream that completed), but its

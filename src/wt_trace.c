@@ -124,7 +124,7 @@ static void wt__trace_conn(wt__conn *c, const ngtcp2_cid *odcid) {
     char hex[2 * NGTCP2_MAX_CIDLEN + 1], *path;
     size_t n;
     int fd;
-    c->odcid = *odcid;
+    c->tp.odcid = *odcid;
     wt_hex(odcid->data, WT__MIN(odcid->datalen, (size_t)4), c->log_id);
     if (!ep->qlog_dir) return;
     wt_hex(odcid->data, odcid->datalen, hex);

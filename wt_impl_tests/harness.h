@@ -144,13 +144,13 @@ static void harness_stop(harness *h) {
     wt_session *s;
     if (h->client && h->loop) {
         for (c = h->client->ep.conns; c; c = c->next)
-            for (s = c->sessions; s; s = s->next)
+            for (s = c->wt.sessions; s; s = s->next)
                 if (s->state == WT__SESS_OPEN) wt_session_close(s, 0, NULL);
         end = wt_loop_now_ms(h->loop) + 1000;
         while (wt_loop_now_ms(h->loop) < end) {
             int busy = 0;
             for (c = h->client->ep.conns; c; c = c->next)
-                for (s = c->sessions; s; s = s->next) busy |= s->state != WT__SESS_CLOSED || !s->connect_closed;
+                for (s = c->wt.sessions; s; s = s->next) busy |= s->state != WT__SESS_CLOSED || !s->connect_closed;
             if (!busy) break;
             wt_loop_run_once(h->loop, 10);
         }

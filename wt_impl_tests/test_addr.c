@@ -79,7 +79,7 @@ static void addr_check(const char *bind_host, const char *connect_host, const ch
        out on) has the client's destination as its local address */
     REQUIRE((c = app->ep.conns) != NULL);
     {
-        const ngtcp2_path *p = ngtcp2_conn_get_path(c->qc);
+        const ngtcp2_path *p = ngtcp2_conn_get_path(c->tp.qc);
         struct sockaddr_storage local;
         memset(&local, 0, sizeof local);
         memcpy(&local, p->local.addr, WT__MIN((size_t)p->local.addrlen, sizeof local));

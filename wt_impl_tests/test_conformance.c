@@ -286,11 +286,11 @@ WT_TEST(wt_conformance_header_alone_never_gives_empty_data) {
     n += wt__varint_put(bytes + n, (uint64_t)cp.s->id);
     memcpy(bytes + n, "abc", 3);
     n += 3;
-    REQUIRE(ngtcp2_conn_open_bidi_stream(c->qc, &id, NULL) == 0);
+    REQUIRE(ngtcp2_conn_open_bidi_stream(c->tp.qc, &id, NULL) == 0);
     st = wt__stream_new(c, id, 1, 1);
     REQUIRE(st != NULL);
     st->kind = WT__ST_WT;
-    ngtcp2_conn_set_stream_user_data(c->qc, id, st);
+    ngtcp2_conn_set_stream_user_data(c->tp.qc, id, st);
     for (i = 0; i < n; i++) {
         uint64_t end = wt_loop_now_ms(h.loop) + 2000;
         size_t acked = st->tx.stored;
@@ -305,8 +305,8 @@ WT_TEST(wt_conformance_header_alone_never_gives_empty_data) {
     CHECK(memcmp(sp.data, "abc", 3) == 0);
     CHECK_EQ_INT(sp.empty_nonfinal, 0);
     CHECK(sp.data_events >= 3); /* it did come piece by piece */
-    ngtcp2_conn_shutdown_stream(c->qc, 0, id, WT__H3_NO_ERROR);
-    ngtcp2_conn_set_stream_user_data(c->qc, id, NULL);
+    ngtcp2_conn_shutdown_stream(c->tp.qc, 0, id, WT__H3_NO_ERROR);
+    ngtcp2_conn_set_stream_user_data(c->tp.qc, id, NULL);
     wt__stream_unqueue_send(st);
     wt__stream_free(st);
     harness_stop(&h);

@@ -46,7 +46,7 @@ static int io_connect(harness *h, wt_handler fn, io_peer *p, int wait_open) {
    (STOP_SENDING with H3_NO_ERROR) other stacks send with a response or
    before their close capsule. */
 static void io_stop_connect(wt_session *s) {
-    ngtcp2_conn_shutdown_stream_read(s->conn->qc, 0, s->id, WT__H3_NO_ERROR);
+    ngtcp2_conn_shutdown_stream_read(s->conn->tp.qc, 0, s->id, WT__H3_NO_ERROR);
     s->conn->dirty = 1;
 }
 
@@ -455,7 +455,7 @@ WT_TEST(wt_interop_session_close_does_not_reset_finished_streams) {
         CHECK_EQ_INT(wt_session_close(sp.s, 0, "done"), WT_OK);
         /* not reset: ngtcp2 still points at the stream, which lingers */
 #if NGTCP2_VERSION_NUM >= 0x011100 /* 1.17 */
-        CHECK(ngtcp2_conn_get_stream_user_data(sc->qc, sid) == sst);
+        CHECK(ngtcp2_conn_get_stream_user_data(sc->tp.qc, sid) == sst);
 #else
         WT__UNUSED(sc), WT__UNUSED(sid); /* no getter before ngtcp2 1.17: the linger flag says it */
 #endif

@@ -58,12 +58,12 @@ static wt_session *req_send(wt__conn *c, const char *const *f, int fin, client_c
     int64_t id;
     wt_session *s;
     req_nv(nv, &n, f);
-    if (ngtcp2_conn_open_bidi_stream(c->qc, &id, NULL) != 0) return NULL;
+    if (ngtcp2_conn_open_bidi_stream(c->tp.qc, &id, NULL) != 0) return NULL;
     s = wt__session_new(c, id, 0);
     if (!s) return NULL;
     s->fn = client_handler;
     s->fn_user = cx;
-    if (nghttp3_conn_submit_request(c->h3, id, nv, n, fin ? NULL : &req_body_reader, s) != 0) return NULL;
+    if (nghttp3_conn_submit_request(c->h3.conn, id, nv, n, fin ? NULL : &req_body_reader, s) != 0) return NULL;
     c->dirty = 1;
     return s;
 }
@@ -71,7 +71,7 @@ static wt_session *req_send(wt__conn *c, const char *const *f, int fin, client_c
 static int req_count_sessions(const wt__conn *c) {
     const wt_session *s;
     int n = 0;
-    for (s = c ? c->sessions : NULL; s; s = s->next) n++;
+    for (s = c ? c->wt.sessions : NULL; s; s = s->next) n++;
     return n;
 }
 
@@ -186,7 +186,7 @@ WT_TEST(wt_req_close_capsule_cut_by_fin_is_a_protocol_error) {
     REQUIRE(n > 5);
     REQUIRE(wt__sendbuf_append(&c->ep->alloc, &as->cap_tx, cap, 5) == WT_OK);
     as->cap_fin = 1;
-    nghttp3_conn_resume_stream(c->h3, as->id);
+    nghttp3_conn_resume_stream(c->h3.conn, as->id);
     c->dirty = 1;
     CHECK(sim_run(&s, &sx.sessions_closed, 10000));
     CHECK_EQ_INT(sx.closed_error, WT_ERR_PROTOCOL);
@@ -231,9 +231,9 @@ static void req_check_reset_after_answer(int bad_trailer, uint64_t seed) {
     req_body_go = 1;
     if (bad_trailer) {
         req_nv(nv, &n, trailer);
-        REQUIRE(nghttp3_conn_submit_trailers(c->h3, ts->id, nv, n) == 0);
+        REQUIRE(nghttp3_conn_submit_trailers(c->h3.conn, ts->id, nv, n) == 0);
     }
-    nghttp3_conn_resume_stream(c->h3, ts->id);
+    nghttp3_conn_resume_stream(c->h3.conn, ts->id);
     c->dirty = 1;
     CHECK(sim_run(&s, &harness_log_hits, 10000));
     harness_log_match = NULL;

@@ -664,7 +664,7 @@ WT_TEST(wt_sim_send_budget_holds_against_a_client_that_never_reads) {
     for (t = 0; t < 5000; t += 50) {
         int never = 0;
         sim_run(&s, &never, 50);
-        if (s.app->ep.conns && s.app->ep.conns->tx_stored > peak_conn) peak_conn = s.app->ep.conns->tx_stored;
+        if (s.app->ep.conns && s.app->ep.conns->wt.tx_stored > peak_conn) peak_conn = s.app->ep.conns->wt.tx_stored;
     }
     printf("    server: peak %zu bytes held for sending (budget %u), heap grew by at most %zu bytes\n", peak_conn,
            (unsigned)sl.conn_send_buffer, mc.peak - base);

@@ -519,7 +519,7 @@ static int tls_connect(harness *h, tls_run *r) {
 
 static const char *tls_client_group(harness *h) {
     wt__conn *c = h->client->ep.conns;
-    return c && c->ssl ? wolfSSL_get_curve_name(c->ssl) : NULL;
+    return c && c->tp.ssl ? wolfSSL_get_curve_name(c->tp.ssl) : NULL;
 }
 
 WT_TEST(tls_loopback_x25519_server_and_default_client) {

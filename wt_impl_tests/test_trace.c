@@ -331,7 +331,7 @@ WT_TEST(trace_qlog_has_transport_and_webtransport_events) {
     {
         wt__conn *c = s.client->ep.conns;
         REQUIRE(c && c->qlog && s.app->ep.conns && s.app->ep.conns->qlog);
-        wt_hex(c->odcid.data, c->odcid.datalen, hex);
+        wt_hex(c->tp.odcid.data, c->tp.odcid.datalen, hex);
     }
     sim_stop(&s);
     trace_restore_env();
@@ -926,7 +926,7 @@ WT_TEST(trace_log_lines_name_the_connection_and_session) {
     {
         wt__conn *c = s.client->ep.conns;
         /* the short form: the first 4 bytes of the ID the qlog file is named by, the same on both ends */
-        wt_hex(c->odcid.data, 4, hex);
+        wt_hex(c->tp.odcid.data, 4, hex);
         CHECK(!strcmp(c->log_id, hex));
         CHECK(!strcmp(s.app->ep.conns->log_id, hex));
     }

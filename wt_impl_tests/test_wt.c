@@ -569,7 +569,7 @@ static void *count_realloc(void *ptr, size_t n, void *u) {
 static wt_stream *first_server_stream(harness *h) {
     wt__conn *c = h->app->ep.conns;
     wt_session *s;
-    for (s = c ? c->sessions : NULL; s; s = s->next)
+    for (s = c ? c->wt.sessions : NULL; s; s = s->next)
         if (s->streams) return s->streams;
     return NULL;
 }
@@ -853,7 +853,7 @@ WT_TEST(wt_key_update_mid_transfer) {
     x = client_xfer(&cx, 4 * 1024 * 1024, 6);
     REQUIRE(x != NULL);
     /* a key update is allowed once the handshake is confirmed */
-    RUN_UNTIL(h.loop, cx.s && (rv = ngtcp2_conn_initiate_key_update(cx.s->conn->qc, wt__loop_ns(h.loop))) == 0, HARNESS_DEADLINE_MS);
+    RUN_UNTIL(h.loop, cx.s && (rv = ngtcp2_conn_initiate_key_update(cx.s->conn->tp.qc, wt__loop_ns(h.loop))) == 0, HARNESS_DEADLINE_MS);
     CHECK_EQ_INT(rv, 0);
     harness_run(&h, &x->done, 20000);
     CHECK(x->done && !x->bad);
@@ -908,7 +908,7 @@ WT_TEST(wt_regress_empty_datagram_is_dropped) {
     CHECK(sendto(fd, "", 0, 0, (struct sockaddr *)&to, sizeof to) == 0);
     c = h.client->ep.conns;
     REQUIRE(c != NULL);
-    to.sin_port = ((struct sockaddr_in *)&c->sock->local)->sin_port;
+    to.sin_port = ((struct sockaddr_in *)&c->tp.sock->local)->sin_port;
     CHECK(sendto(fd, "", 0, 0, (struct sockaddr *)&to, sizeof to) == 0);
     x = client_xfer(&cx, 1000, 3);
     REQUIRE(x != NULL);
@@ -928,11 +928,11 @@ static wt_stream *raw_wt_stream_ex(wt__conn *c, int bidi, uint64_t session_id, c
     wt_stream *st;
     uint8_t hdr[16];
     size_t n = 0;
-    if ((bidi ? ngtcp2_conn_open_bidi_stream(c->qc, &id, NULL) : ngtcp2_conn_open_uni_stream(c->qc, &id, NULL)) != 0)
+    if ((bidi ? ngtcp2_conn_open_bidi_stream(c->tp.qc, &id, NULL) : ngtcp2_conn_open_uni_stream(c->tp.qc, &id, NULL)) != 0)
         return NULL;
     st = wt__stream_new(c, id, bidi, 1);
     st->kind = WT__ST_WT;
-    ngtcp2_conn_set_stream_user_data(c->qc, id, st);
+    ngtcp2_conn_set_stream_user_data(c->tp.qc, id, st);
     n += wt__varint_put(hdr, bidi ? WT__STREAM_TYPE_BIDI : WT__STREAM_TYPE_UNI);
     n += wt__varint_put(hdr + n, session_id);
     wt__sendbuf_append(NULL, &st->tx, hdr, n);
@@ -948,7 +948,7 @@ static wt_stream *raw_wt_stream(wt__conn *c, uint64_t session_id, const char *pa
 
 static void raw_wt_stream_free(wt__conn *c, wt_stream *st) {
     wt__stream_unqueue_send(st);
-    ngtcp2_conn_set_stream_user_data(c->qc, st->id, NULL);
+    ngtcp2_conn_set_stream_user_data(c->tp.qc, st->id, NULL);
     wt__stream_free(st);
 }
 
@@ -988,9 +988,9 @@ WT_TEST(wt_streams_before_their_session_are_held_within_a_bound) {
     harness_log_hits = 0;
     for (i = 0; i < 4; i++) REQUIRE((raw[i] = raw_wt_stream(c, (uint64_t)next_id, "early")) != NULL);
     /* they reach the server first: three held, one refused */
-    RUN_UNTIL(h.loop, h.app->ep.conns->npending >= 3 && harness_log_hits >= 1, HARNESS_DEADLINE_MS);
+    RUN_UNTIL(h.loop, h.app->ep.conns->wt.npending >= 3 && harness_log_hits >= 1, HARNESS_DEADLINE_MS);
     CHECK_EQ_INT(ec.streams, 0);
-    CHECK_EQ_INT((int)h.app->ep.conns->npending, 3);
+    CHECK_EQ_INT((int)h.app->ep.conns->wt.npending, 3);
     CHECK_EQ_INT(harness_log_hits, 1); /* the fourth was over buffered_streams: reset */
     harness_log_match = NULL;
     memset(&second, 0, sizeof second);
@@ -1001,7 +1001,7 @@ WT_TEST(wt_streams_before_their_session_are_held_within_a_bound) {
     CHECK_EQ_INT((int64_t)second.s->id, next_id);
     CHECK_SOON(&h, ec.streams == 3); /* handed over on accept */
     CHECK_EQ_INT(ec.data_ok, 0);     /* read_all: no FIN was sent on them yet */
-    CHECK_EQ_INT((int)h.app->ep.conns->npending, 0);
+    CHECK_EQ_INT((int)h.app->ep.conns->wt.npending, 0);
     /* the held bytes went into the collection: a FIN now delivers them */
     raw[0]->fin_queued = 1;
     wt__stream_queue_send(raw[0]);
@@ -1158,10 +1158,10 @@ WT_TEST(wt_regress_peer_stream_of_only_a_fin) {
     REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
     REQUIRE(client_open(&h, &cx, "/echo") == 0);
     c = h.client->ep.conns;
-    REQUIRE(c && ngtcp2_conn_open_uni_stream(c->qc, &id, NULL) == 0);
+    REQUIRE(c && ngtcp2_conn_open_uni_stream(c->tp.qc, &id, NULL) == 0);
     st = wt__stream_new(c, id, 0, 1); /* sends what its buffer holds: nothing, then FIN */
     st->kind = WT__ST_WT;
-    ngtcp2_conn_set_stream_user_data(c->qc, id, st);
+    ngtcp2_conn_set_stream_user_data(c->tp.qc, id, st);
     st->fin_queued = 1;
     wt__stream_queue_send(st);
     REQUIRE_SOON(&h, st->fin_sent);
@@ -1199,11 +1199,11 @@ WT_TEST(wt_stream_header_split_across_packets) {
     for (i = 1; i < 8; i++) bytes[n++] = (uint8_t)(sid >> (8 * (7 - i)));
     memcpy(bytes + n, "early", 5);
     n += 5;
-    REQUIRE(ngtcp2_conn_open_uni_stream(c->qc, &id, NULL) == 0);
+    REQUIRE(ngtcp2_conn_open_uni_stream(c->tp.qc, &id, NULL) == 0);
     st = wt__stream_new(c, id, 0, 1);
     REQUIRE(st != NULL);
     st->kind = WT__ST_WT;
-    ngtcp2_conn_set_stream_user_data(c->qc, id, st);
+    ngtcp2_conn_set_stream_user_data(c->tp.qc, id, st);
     for (i = 0; i < n; i++) {
         wt__sendbuf_append(NULL, &st->tx, bytes + i, 1);
         if (i == n - 1) st->fin_queued = 1;
@@ -1237,7 +1237,7 @@ WT_TEST(wt_regress_stream_limit_never_extended) {
     for (i = 0; i < 150; i++) { /* more than max_streams_bidi (128) in the connection's life */
         xfer *x;
         /* MAX_STREAMS may still be on its way */
-        RUN_UNTIL(h.loop, ngtcp2_conn_get_streams_bidi_left(cx.s->conn->qc) > 0, HARNESS_DEADLINE_MS);
+        RUN_UNTIL(h.loop, ngtcp2_conn_get_streams_bidi_left(cx.s->conn->tp.qc) > 0, HARNESS_DEADLINE_MS);
         cx.nx = 0; /* reuse slot 0: one stream at a time */
         memset(&cx.x[0], 0, sizeof cx.x[0]);
         x = client_xfer(&cx, 10, (unsigned)i);
@@ -1302,14 +1302,14 @@ WT_TEST(wt_regress_paused_uni_stream_keeps_data_and_credit) {
     REQUIRE(route_setup(&h, "/p", pause_server, &pc, &sl) == 0);
     REQUIRE(client_open(&h, &cx, "/p") == 0);
     sc = cx.s->conn; /* the client's send credit shows what the server gave back */
-    before_max = ngtcp2_conn_get_max_data_left(sc->qc);
+    before_max = ngtcp2_conn_get_max_data_left(sc->tp.qc);
     REQUIRE(wt_session_open_stream(cx.s, 0, &u) == WT_OK);
     memset(buf, 'z', sizeof buf);
     CHECK_EQ_INT(wt_stream_write(u, buf, sizeof buf), (int)sizeof buf);
     CHECK_EQ_INT(wt_stream_finish(u), WT_OK);
     RUN_UNTIL(h.loop, pc.st && pc.st->transport_closed, HARNESS_DEADLINE_MS);
     REQUIRE(pc.st && pc.st->transport_closed); /* the QUIC stream is done, the app has not read */
-    CHECK(ngtcp2_conn_get_max_data_left(sc->qc) < before_max - sizeof buf + 64); /* and not credited */
+    CHECK(ngtcp2_conn_get_max_data_left(sc->tp.qc) < before_max - sizeof buf + 64); /* and not credited */
     CHECK_EQ_INT(pc.closed, 0);
     CHECK_EQ_INT(pc.data_events, 0);
     CHECK_EQ_INT(pc.st->uncredited, sizeof buf); /* held, so no credit given back yet */
@@ -1321,8 +1321,8 @@ WT_TEST(wt_regress_paused_uni_stream_keeps_data_and_credit) {
     CHECK_EQ_INT(pc.uncredited_at_close, 0); /* every byte credited back on delivery */
     /* the credit reaches the client (MAX_DATA), and only once: the client
        may never have more credit than the server's whole window */
-    CHECK_SOON(&h, ngtcp2_conn_get_max_data_left(sc->qc) >= before_max);
-    CHECK(ngtcp2_conn_get_max_data_left(sc->qc) <= sl.conn_window);
+    CHECK_SOON(&h, ngtcp2_conn_get_max_data_left(sc->tp.qc) >= before_max);
+    CHECK(ngtcp2_conn_get_max_data_left(sc->tp.qc) <= sl.conn_window);
     harness_stop(&h);
 }
 
@@ -1346,7 +1346,7 @@ WT_TEST(wt_regress_uni_stream_before_session_is_lost) {
     next_id = (int64_t)first.s->id + 4;
     REQUIRE(raw_wt_uni(c, (uint64_t)next_id, "early") != NULL);
     /* held although its QUIC stream is done */
-    CHECK_SOON(&h, h.app->ep.conns->npending == 1 && h.app->ep.conns->pending->transport_closed);
+    CHECK_SOON(&h, h.app->ep.conns->wt.npending == 1 && h.app->ep.conns->wt.pending->transport_closed);
     memset(&second, 0, sizeof second);
     snprintf(url, sizeof url, "%s/early", h.url);
     REQUIRE(wt_client_connect(h.client, url, client_handler, &second, NULL) == WT_OK);
@@ -1374,7 +1374,7 @@ WT_TEST(wt_regress_connect_stream_reset_reschedules_deleted_stream) {
     REQUIRE(client_open(&h, &cx, "/echo") == 0);
     cc = cx.s->conn;
     /* what a peer does when it aborts a session: reset its CONNECT stream both ways */
-    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream(cc->qc, 0, cx.s->id, 0x10c), 0);
+    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream(cc->tp.qc, 0, cx.s->id, 0x10c), 0);
     cc->dirty = 1;
     CHECK_SOON(&h, sx.sessions_closed == 1);
     /* more sessions and traffic on the same connection reuse the freed nghttp3_stream slot */
@@ -1406,8 +1406,8 @@ WT_TEST(wt_regress_peer_resets_connect_stream_server_uaf) {
     REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
     REQUIRE(client_open(&h, &cx, "/echo") == 0);
     cc = cx.s->conn;
-    ngtcp2_conn_set_stream_user_data(cc->qc, cx.s->id, wt__dead_stream_marker());
-    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream(cc->qc, 0, cx.s->id, 0x10c), 0);
+    ngtcp2_conn_set_stream_user_data(cc->tp.qc, cx.s->id, wt__dead_stream_marker());
+    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream(cc->tp.qc, 0, cx.s->id, 0x10c), 0);
     cc->dirty = 1;
     CHECK_SOON(&h, sx.sessions_closed == 1); /* a reset CONNECT stream ends the session */
     /* the server writes again through nghttp3 on that connection: no stale stream */
@@ -1526,8 +1526,8 @@ WT_TEST(wt_regress_read_all_then_reset_double_credit) {
     CHECK_SOON(&h, rc.whole == 1 && wt_stream_send_buffered(marker) == 0);
     /* credit came back (ngtcp2 holds back at most a quarter of the window)
        and never twice: the client cannot have more than the whole window */
-    CHECK(ngtcp2_conn_get_max_data_left(cc->qc) >= window - window / 4 - 4096);
-    CHECK(ngtcp2_conn_get_max_data_left(cc->qc) <= window);
+    CHECK(ngtcp2_conn_get_max_data_left(cc->tp.qc) >= window - window / 4 - 4096);
+    CHECK(ngtcp2_conn_get_max_data_left(cc->tp.qc) <= window);
     harness_stop(&h);
 }
 
@@ -1639,12 +1639,12 @@ WT_TEST(wt_regress_datagrams_starve_behind_connection_blocked_stream) {
     REQUIRE(cx.opened && bc.s);
     sc = h.app->ep.conns;
     /* the server fills the client's connection window: no send credit left */
-    REQUIRE_SOON(&h, ngtcp2_conn_get_max_data_left(sc->qc) == 0);
+    REQUIRE_SOON(&h, ngtcp2_conn_get_max_data_left(sc->tp.qc) == 0);
     for (i = 0; i < 10; i++)
         if (wt_session_send_datagram(bc.s, "ping", 4) == WT_OK) bc.dgrams_sent++;
     CHECK_EQ_INT(bc.dgrams_sent, 10);
     CHECK_SOON(&h, cx.datagrams_in > 0);
-    CHECK_EQ_INT(ngtcp2_conn_get_max_data_left(sc->qc), 0); /* while the stream was still blocked */
+    CHECK_EQ_INT(ngtcp2_conn_get_max_data_left(sc->tp.qc), 0); /* while the stream was still blocked */
     harness_stop(&h);
 }
 
@@ -1654,7 +1654,7 @@ static size_t r11_max, r11_path;
 static void r11_server(wt_event *ev) {
     if (ev->type == WT_EV_SESSION_OPEN) {
         r11_max = wt_session_max_datagram_size(ev->session);
-        r11_path = ngtcp2_conn_get_path_max_tx_udp_payload_size(ev->session->conn->qc);
+        r11_path = ngtcp2_conn_get_path_max_tx_udp_payload_size(ev->session->conn->tp.qc);
     }
 }
 WT_TEST(wt_regress_datagram_size_ignores_path_mtu) {
@@ -1721,7 +1721,7 @@ WT_TEST(wt_regress_garbage_initials_grow_cid_table) {
 static int count_streams(wt__conn *c) {
     int n = 0;
     wt_stream *st;
-    for (st = c->all_streams; st; st = st->all_next) n++;
+    for (st = c->wt.all_streams; st; st = st->all_next) n++;
     return n;
 }
 
@@ -1814,7 +1814,7 @@ WT_TEST(wt_regress2_paused_streams_escape_the_stream_limit) {
     sl.max_streams_uni = 4;
     REQUIRE(route_setup(&h, "/p", rv_pause_server, &p, &sl) == 0);
     REQUIRE(client_open(&h, &cx, "/p") == 0);
-    qc = cx.s->conn->qc;
+    qc = cx.s->conn->tp.qc;
     for (round = 1; round <= 3; round++) {
         /* the slots of the last round's streams came back (MAX_STREAMS) */
         REQUIRE_SOON(&h, ngtcp2_conn_get_streams_uni_left(qc) == 4);
@@ -1977,7 +1977,7 @@ WT_TEST(wt_regress2_client_detects_stateless_reset) {
 /* The server connection's session on stream id, or NULL. */
 static wt_session *server_session(wt__conn *c, int64_t id) {
     wt_session *s;
-    for (s = c->sessions; s; s = s->next)
+    for (s = c->wt.sessions; s; s = s->next)
         if (s->id == id) return s;
     return NULL;
 }
@@ -1996,17 +1996,17 @@ WT_TEST(wt_regress2_request_reset_inside_headers_half_open) {
     REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
     REQUIRE(client_open(&h, &cx, "/echo") == 0);
     cc = cx.s->conn;
-    REQUIRE(ngtcp2_conn_open_bidi_stream(cc->qc, &id, NULL) == 0);
+    REQUIRE(ngtcp2_conn_open_bidi_stream(cc->tp.qc, &id, NULL) == 0);
     st = wt__stream_new(cc, id, 1, 1);
     st->kind = WT__ST_WT;
-    ngtcp2_conn_set_stream_user_data(cc->qc, id, st);
+    ngtcp2_conn_set_stream_user_data(cc->tp.qc, id, st);
     wt__sendbuf_append(NULL, &st->tx, partial, sizeof partial);
     wt__stream_queue_send(st);
     sc = h.app->ep.conns;
     CHECK_SOON(&h, server_session(sc, id) != NULL); /* the request began */
-    ngtcp2_conn_set_stream_user_data(cc->qc, id, wt__dead_stream_marker());
+    ngtcp2_conn_set_stream_user_data(cc->tp.qc, id, wt__dead_stream_marker());
     wt__stream_unqueue_send(st);
-    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream_write(cc->qc, 0, id, 0x10c), 0); /* RESET_STREAM only */
+    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream_write(cc->tp.qc, 0, id, 0x10c), 0); /* RESET_STREAM only */
     cc->dirty = 1;
     CHECK_SOON(&h, server_session(sc, id) == NULL); /* the server ended it and let it go */
     wt__stream_free(st);
@@ -2063,11 +2063,11 @@ WT_TEST(wt_regress2_pending_stream_stop_sending_then_write_kills_conn) {
     sc = h.app->ep.conns;
     next_id = (int64_t)first.s->id + 8; /* raw stream takes +4, CONNECT +8 */
     REQUIRE((raw = raw_wt_stream_ex(c, 1, (uint64_t)next_id, "early", 1)) != NULL);
-    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream_read(c->qc, 0, raw->id, 0x10c), 0); /* STOP_SENDING */
+    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream_read(c->tp.qc, 0, raw->id, 0x10c), 0); /* STOP_SENDING */
     /* held, and done in QUIC: data and FIN in, our side reset for the STOP_SENDING */
-    REQUIRE_SOON(&h, sc->npending == 1 && sc->pending->transport_closed);
+    REQUIRE_SOON(&h, sc->wt.npending == 1 && sc->wt.pending->transport_closed);
 #if NGTCP2_VERSION_NUM >= 0x011800
-    CHECK(sc->pending->pending_stop != 0); /* kept for the application */
+    CHECK(sc->wt.pending->pending_stop != 0); /* kept for the application */
 #endif
     memset(&second, 0, sizeof second);
     snprintf(url, sizeof url, "%s/pw", h.url);
@@ -2120,7 +2120,7 @@ WT_TEST(wt_regress3_dgram_stall_behind_stale_send_queue_entry) {
     wt__h3_unblock(c, st->id, st);
     for (i = 0; i < 10; i++) CHECK_EQ_INT(wt_session_send_datagram(cx.s, buf, 1000), WT_OK);
     wt_loop_run_once(h.loop, 0);
-    CHECK_EQ_INT((int)c->dq_len, 0); /* all sent in that one pass */
+    CHECK_EQ_INT((int)c->wt.dq_len, 0); /* all sent in that one pass */
     CHECK_SOON(&h, m.dgrams == 10);
     harness_stop(&h);
 }
@@ -2148,8 +2148,8 @@ WT_TEST(wt_regress3_stop_sending_before_connect_bytes) {
     REQUIRE(client_open(&h, &cx, "/ss") == 0);
     x.requests = x.opened = x.closed = 0;
     cc = cx.s->conn;
-    REQUIRE(ngtcp2_conn_open_bidi_stream(cc->qc, &id, NULL) == 0);
-    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream_read(cc->qc, 0, id, 0x10c), 0); /* STOP_SENDING first */
+    REQUIRE(ngtcp2_conn_open_bidi_stream(cc->tp.qc, &id, NULL) == 0);
+    CHECK_EQ_INT(ngtcp2_conn_shutdown_stream_read(cc->tp.qc, 0, id, 0x10c), 0); /* STOP_SENDING first */
     cc->dirty = 1;
     /* a datagram behind it: when it is in, so is the STOP_SENDING */
     CHECK_EQ_INT(wt_session_send_datagram(cx.s, "after", 5), WT_OK);
@@ -2166,7 +2166,7 @@ WT_TEST(wt_regress3_stop_sending_before_connect_bytes) {
     NV(3, ":authority", "127.0.0.1");
     NV(4, ":path", "/ss");
 #undef NV
-    rv = nghttp3_conn_submit_request(cc->h3, id, nv, 5, &wt__capsule_reader_def, s);
+    rv = nghttp3_conn_submit_request(cc->h3.conn, id, nv, 5, &wt__capsule_reader_def, s);
     CHECK_EQ_INT(rv, 0);
     cc->dirty = 1;
     /* the server answers with a reset: our session learns its CONNECT stream is gone */
@@ -2271,9 +2271,9 @@ WT_TEST(wt_peer_goaway_drains_sessions) {
     REQUIRE(client_open(&h, &b, "/echo") == 0);
     REQUIRE(a.s->conn == b.s->conn);
     sc = h.app->ep.conns;
-    REQUIRE(sc != NULL && sc->h3 != NULL);
+    REQUIRE(sc != NULL && sc->h3.conn != NULL);
     /* the server's HTTP/3 layer starts a graceful shutdown: GOAWAY */
-    REQUIRE(nghttp3_conn_shutdown(sc->h3) == 0);
+    REQUIRE(nghttp3_conn_shutdown(sc->h3.conn) == 0);
     sc->dirty = 1;
     CHECK_SOON(&h, a.drained && b.drained);
     CHECK_EQ_INT(a.drained + b.drained, 2);
