@@ -208,61 +208,45 @@ WT_TEST(wt_sim_clean_path_upload) {
     sim_stop(&s);
 }
 
-WT_TEST(wt_sim_64mib_one_stream_lossy_reordering_path) {
-    sim s;
+/* Uploads `streams` x `each` bytes over a path with that loss, reordering
+   and duplication; every stream must arrive byte-exact and the connection
+   live. Returns the simulation stopped, for the caller's path checks. */
+static void sim_lossy_upload(const char *what, uint64_t seed, double loss, double reorder, double dup, int streams,
+                             uint64_t each, sim *s) {
     sink_server sv;
     uploader c;
-    memset(&s, 0, sizeof s);
+    int i, ok = 0;
+    memset(s, 0, sizeof *s);
     memset(&sv, 0, sizeof sv);
     memset(&c, 0, sizeof c);
-    sim_lossy(&s, 0.10, 0.25, 0.01);
-    REQUIRE(sim_start(&s, 7, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
-    REQUIRE(sim_upload_start(&s, &c, 1, 64u << 20) == 0);
-    CHECK(sim_run(&s, &c.all_answered, 3600 * 1000));
-    sim_report("64 MiB", &s);
-    CHECK(upload_ok(&c.up[0]));
+    sim_lossy(s, loss, reorder, dup);
+    REQUIRE(sim_start(s, seed, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(s->app, "/sink", sink_handler, &sv) == WT_OK);
+    REQUIRE(sim_upload_start(s, &c, streams, each) == 0);
+    CHECK(sim_run(s, &c.all_answered, 3600 * 1000));
+    sim_report(what, s);
+    for (i = 0; i < c.n; i++) ok += upload_ok(&c.up[i]);
+    CHECK_EQ_INT(ok, streams);
     CHECK_EQ_INT(c.closed, 0); /* the connection lived */
+    sim_stop(s);
+}
+
+WT_TEST(wt_sim_64mib_one_stream_lossy_reordering_path) {
+    sim s;
+    sim_lossy_upload("64 MiB", 7, 0.10, 0.25, 0.01, 1, 64u << 20, &s);
     CHECK(s.up.dropped > 1000 && s.up.reordered > 1000 && s.up.duplicated > 100); /* the path was bad */
-    sim_stop(&s);
 }
 
 WT_TEST(wt_sim_50_streams_of_1mib_lossy_reordering_path) {
     sim s;
-    sink_server sv;
-    uploader c;
-    int i, ok = 0;
-    memset(&s, 0, sizeof s);
-    memset(&sv, 0, sizeof sv);
-    memset(&c, 0, sizeof c);
-    sim_lossy(&s, 0.10, 0.25, 0.01);
-    REQUIRE(sim_start(&s, 11, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
-    REQUIRE(sim_upload_start(&s, &c, 50, 1 << 20) == 0);
-    CHECK(sim_run(&s, &c.all_answered, 3600 * 1000));
-    sim_report("50 x 1 MiB", &s);
-    for (i = 0; i < c.n; i++) ok += upload_ok(&c.up[i]);
-    CHECK_EQ_INT(ok, 50);
-    CHECK_EQ_INT(c.closed, 0);
-    sim_stop(&s);
+    sim_lossy_upload("50 x 1 MiB", 11, 0.10, 0.25, 0.01, 50, 1 << 20, &s);
+    CHECK(s.up.dropped > 1000 && s.up.reordered > 1000);
 }
 
 WT_TEST(wt_sim_4mib_at_30_percent_loss) {
     sim s;
-    sink_server sv;
-    uploader c;
-    memset(&s, 0, sizeof s);
-    memset(&sv, 0, sizeof sv);
-    memset(&c, 0, sizeof c);
-    sim_lossy(&s, 0.30, 0, 0);
-    REQUIRE(sim_start(&s, 3, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
-    REQUIRE(sim_upload_start(&s, &c, 1, 4u << 20) == 0);
-    CHECK(sim_run(&s, &c.all_answered, 3600 * 1000));
-    sim_report("4 MiB at 30% loss", &s);
-    CHECK(upload_ok(&c.up[0]));
-    CHECK_EQ_INT(c.closed, 0);
-    sim_stop(&s);
+    sim_lossy_upload("4 MiB at 30% loss", 3, 0.30, 0, 0, 1, 4u << 20, &s);
+    CHECK(s.up.dropped > 1000);
 }
 
 /* ---------------------------------------------------------------- idle sessions */
