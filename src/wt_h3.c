@@ -455,8 +455,7 @@ static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n)
    back when it is really gone (see wt__stream_end for the ones that live on). */
 static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id) {
     if (!c->tp.qc || wt__tp_is_local(c, stream_id)) return;
-    wt__tp_give_stream_slot(c, (stream_id & 2) == 0);
-    c->dirty = 1; /* MAX_STREAMS goes out even when nothing else does */
+    wt__tp_give_stream_slot(c, (stream_id & 2) == 0); /* marks the connection to write MAX_STREAMS */
 }
 
 static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {

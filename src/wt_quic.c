@@ -954,7 +954,7 @@ static void wt__tp_close_error(wt__conn *c, uint64_t h3code) {
 static void wt__tp_give_stream_slot(wt__conn *c, int bidi) {
     if (bidi) ngtcp2_conn_extend_max_streams_bidi(c->tp.qc, 1);
     else ngtcp2_conn_extend_max_streams_uni(c->tp.qc, 1);
-    c->dirty = 1;
+    c->dirty = 1; /* MAX_STREAMS goes out even when nothing else does */
 }
 
 static size_t wt__tp_path_payload(wt__conn *c, uint64_t *datagram_frame_max) {
