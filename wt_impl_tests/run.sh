@@ -31,5 +31,10 @@ phase "wt.h from another project: install, pkg-config, CMake, Meson, release tar
   bash wt_impl_tests/install_test.sh "$B"
 phase "Chromium (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" chromium
 phase "Firefox ESR (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" firefox
+# make demo: the page's HTTP server, then the page in both browsers (screenshots
+# in $B/artifacts/demo-chromium.png and demo-firefox.png)
+phase "the demo's HTTP server (make demo)" node wt_impl_tests/browser/demo_test.mjs "$B/examples/demo_server" http
+phase "the demo page in Chromium (headless)" node wt_impl_tests/browser/demo_test.mjs "$B/examples/demo_server" chromium
+phase "the demo page in Firefox ESR (headless)" node wt_impl_tests/browser/demo_test.mjs "$B/examples/demo_server" firefox
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
