@@ -86,6 +86,11 @@ $(B)/browser_server: wt_impl_tests/browser/browser_server.c wt.h | deps
 browser-deps:
 	@bash wt_impl_tests/browser/setup.sh
 
+# make test's demo phases run the demo server under ASan+UBSan
+$(B)/demo_server_san: examples/demo_server.c wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
 $(B)/wt_impl.o: wt.h | deps
 	@mkdir -p $(@D)
 	printf '#define WT_IMPLEMENTATION\n#include "wt.h"\n' > $(B)/wt_impl.c
@@ -113,7 +118,7 @@ check-clang: wt.h | deps clang-deps
 	else echo "check-clang: skipped, $(CLANG) not installed"; fi
 
 test: check-amalgamation check-symbols check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/browser_server $(B)/example_probe \
-      examples browser-deps
+      $(B)/demo_server_san examples browser-deps
 	@bash wt_impl_tests/run.sh $(B)
 
 # Installs what the last build used (build/deps); `make && sudo make install`.

@@ -215,7 +215,7 @@ static void on_stream_data(wt_event *ev) {
     case CMD_ECHO:
     case CMD_CHAT:
         if (n > (d->mode == CMD_ECHO ? ECHO_MAX : CHAT_MAX) - d->len) { refuse_stream(st, d, "too long"); return; }
-        memcpy(d->buf + d->len, p, n);
+        if (n) memcpy(d->buf + d->len, p, n); /* a FIN alone has no data */
         d->len += n;
         if (!ev->fin) break;
         if (d->mode == CMD_ECHO) wt_stream_write(st, d->buf, d->len); /* 4 KiB fits a fresh stream */
@@ -536,7 +536,7 @@ int main(int argc, char **argv) {
 
     http.root = "demo";
     http.timeout_ms = 10000;
-    for (i = 1; i < argc; i++) {
+    for (i = 1; i < argc; i += 2) { /* every flag takes a value */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(argv[0]), 0;
         if (!v) return usage(argv[0]), 2;
@@ -546,7 +546,6 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--root")) http.root = v;
         else if (!strcmp(argv[i], "--http-timeout-ms")) http.timeout_ms = (uint32_t)strtoul(v, NULL, 10); /* tests */
         else return usage(argv[0]), 2;
-        i++;
     }
     if (port == -2 || http_port == -2 || http.timeout_ms == 0) return usage(argv[0]), 2;
 
@@ -559,6 +558,7 @@ int main(int argc, char **argv) {
     if (!(app = create_app(host, port, hash))) return 1;
     wt_app_route(app, "/demo", on_event, NULL);
     if (wt_app_start(app) != WT_OK || (http.fd = http_listen(host, http_port)) < 0) {
+        fprintf(stderr, "demo: other ports: --port N --http-port N (make demo DEMO_ARGS=\"--port N --http-port N\")\n");
         wt_app_destroy(app);
         return 1;
     }

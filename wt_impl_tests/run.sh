@@ -32,9 +32,12 @@ phase "wt.h from another project: install, pkg-config, CMake, Meson, release tar
 phase "Chromium (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" chromium
 phase "Firefox ESR (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" firefox
 # make demo: the page's HTTP server, then the page in both browsers (screenshots
-# in $B/artifacts/demo-chromium.png and demo-firefox.png)
-phase "the demo's HTTP server (make demo)" node wt_impl_tests/browser/demo_test.mjs "$B/examples/demo_server" http
-phase "the demo page in Chromium (headless)" node wt_impl_tests/browser/demo_test.mjs "$B/examples/demo_server" chromium
-phase "the demo page in Firefox ESR (headless)" node wt_impl_tests/browser/demo_test.mjs "$B/examples/demo_server" firefox
+# in $B/artifacts/demo-chromium.png and demo-firefox.png); the server under
+# ASan+UBSan, which a leak or any error at exit fails
+demo() { env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 WT_ARTIFACTS="$B/artifacts" \
+  node wt_impl_tests/browser/demo_test.mjs "$B/demo_server_san" "$1"; }
+phase "the demo's HTTP server (make demo)" demo http
+phase "the demo page in Chromium (headless)" demo chromium
+phase "the demo page in Firefox ESR (headless)" demo firefox
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -14,20 +14,28 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const serverBin = resolve(process.argv[2] || 'build/examples/demo_server');
 const which = process.argv[3] || 'http';
 const root = join(here, '..', '..', 'demo');
-const artifacts = process.env.WT_ARTIFACTS || join(dirname(dirname(serverBin)), 'artifacts');
+// build/examples/demo_server or build/demo_server_san: build/artifacts
+const artifacts = process.env.WT_ARTIFACTS ||
+  join(dirname(serverBin), basename(dirname(serverBin)) === 'examples' ? '..' : '.', 'artifacts');
 const results = [];
 const check = (name, ok, detail = '') => {
   results.push({ ok: !!ok });
   console.log(`${ok ? 'ok  ' : 'FAIL'} demo ${which}: ${name}${detail ? ' (' + detail + ')' : ''}`);
 };
-const deadline = setTimeout(() => { console.log(`FAIL demo ${which}: took over 90 s\n0 passed, 1 failed`); process.exit(1); }, 90000);
+const deadline = setTimeout(() => {
+  console.log(`FAIL demo ${which}: took over 90 s`);
+  console.log(serverOut.trimEnd().replace(/^/gm, '  server: '));
+  console.log('0 passed, 1 failed');
+  server.kill('SIGKILL');
+  process.exit(1);
+}, 90000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- the server
@@ -242,11 +250,11 @@ try {
   check('demo_server stops on SIGTERM', ex && ex.code === 0, ex ? `exit ${ex.code} ${ex.sig || ''}` : 'still running');
 } catch (e) {
   check('demo test ran', false, e.message.split('\n')[0]);
-  if (process.env.WT_TEST_LOG) console.log(serverOut);
 } finally {
   server.kill('SIGKILL');
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;
+  if (failed || process.env.WT_TEST_LOG) console.log(serverOut.trimEnd().replace(/^/gm, '  server: '));
   console.log(`${passed} passed, ${failed} failed`);
   clearTimeout(deadline);
   process.exit(failed || !results.length ? 1 : 0);
