@@ -11,7 +11,8 @@
 //   - "chat\n" + text: the server sends it to every page on a uni stream
 // The status line (#status, its data-state: connecting, connected, closed,
 // failed) says where the connection is; the figures sit in data-value
-// attributes too, for the tests that drive this page headless.
+// attributes too (round trips also count theirs in data-count), for the
+// tests that drive this page headless.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -26,6 +27,7 @@ let myId = null;
 let retryMs = 1000;
 const samples = { dgram: [], stream: [] }; // {t, v}: time and round trip, ms
 const dgramCount = { sent: 0, back: 0 };
+const sampleCount = { dgram: 0, stream: 0 }; // since the page loaded (data-count)
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,6 +58,7 @@ function addSample(kind, v) {
   list.push({ t: now, v });
   while (list.length && list[0].t < now - HISTORY_MS) list.shift();
   setMetric(kind === 'dgram' ? 'dgram-rtt' : 'stream-rtt', v, 'ms', msDigits(v));
+  $(kind === 'dgram' ? 'dgram-rtt' : 'stream-rtt').dataset.count = String(++sampleCount[kind]);
   const med = median(list.slice(-10).map((s) => s.v));
   $(kind === 'dgram' ? 'dgram-sub' : 'stream-sub').textContent =
     `median of the last 10: ${med.toFixed(msDigits(med))} ms` +

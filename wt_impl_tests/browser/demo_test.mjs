@@ -8,7 +8,8 @@
 //   chromium, firefox: the page loaded headless (as browser_test.mjs
 //             launches them); its status reports a live session, round-trip
 //             times and throughput above 0, a chat message comes back and
-//             reaches a second tab; a screenshot goes to
+//             reaches a second tab, streams that break the demo's protocol
+//             are reset while the session goes on; a screenshot goes to
 //             <build>/artifacts/demo-<browser>.png ($WT_ARTIFACTS moves it)
 // Prints one line per check and "N passed, N failed" last.
 import { spawn } from 'node:child_process';
@@ -224,6 +225,28 @@ async function browserChecks(port) {
     await say(tab2, msg2);
     const across = await waitFor(async () => (await chatText(tab)).includes(msg2) && (await chatText(tab2)).includes(msg2), 10000);
     check('a message from the second tab reaches both', across);
+    // what the server refuses: each such stream is reset, the session goes on
+    const refused = await tab.evaluate(`(async () => {
+      const enc = new TextEncoder();
+      const tryOne = async (bytes) => {
+        const s = await wt.createBidirectionalStream();
+        const w = s.writable.getWriter();
+        await w.write(enc.encode(bytes)).catch(() => {});
+        await w.close().catch(() => {});
+        const r = s.readable.getReader();
+        try { for (;;) { const { done } = await r.read(); if (done) return 'ended'; } }
+        catch (e) { return 'reset ' + (e.streamErrorCode ?? ''); }
+      };
+      return Promise.all(['bogus\\n', 'down 999999999999\\n', 'echo\\n' + 'x'.repeat(5000), 'no newline at all']
+        .map((b) => Promise.race([tryOne(b), new Promise((r) => setTimeout(() => r('no answer'), 10000))])));
+    })()`);
+    check('unknown commands, oversized requests and a missing command line are reset',
+      refused.every((r) => r.startsWith('reset')), refused.join(', '));
+    const count = () => tab.evaluate(`Number(document.getElementById('stream-rtt').dataset.count)`);
+    const n0 = await count();
+    const more = await waitFor(async () => (await count()) > n0, 10000);
+    check('... and the session goes on (a new stream round trip)', more && (await statusOf(tab))[0] === 'connected',
+      `${n0} round trips before`);
     const joined = (serverOut.match(/^page #\d+ joined/gm) || []).length;
     check('the server saw both pages join', joined === 2, `${joined} joins`);
     await tab2.close();
