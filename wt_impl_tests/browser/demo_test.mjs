@@ -46,6 +46,14 @@ let serverOut = '';
 server.stdout.on('data', (d) => { serverOut += d.toString(); });
 server.stderr.on('data', (d) => { serverOut += d.toString(); });
 const exited = new Promise((r) => server.on('exit', (code, sig) => r({ code, sig })));
+let stopped = null;
+const stopServer = () => { // SIGTERM once; the exit status, or null after 5 s
+  if (!stopped) {
+    server.kill('SIGTERM');
+    stopped = Promise.race([exited, sleep(5000).then(() => null)]);
+  }
+  return stopped;
+};
 async function waitFor(cond, ms) { // cond() truthy, polled, or null at the deadline
   const t0 = Date.now();
   for (;;) {
@@ -255,6 +263,11 @@ async function browserChecks(port) {
     const shot = join(artifacts, `demo-${which}.png`);
     await tab.screenshot({ path: shot, fullPage: true });
     check('screenshot saved', true, shot);
+    // the server stops: the page says so, with the server's reason
+    await stopServer();
+    st = await waitFor(async () => { const x = await statusOf(tab); return x[0] === 'closed' && x; }, 10000);
+    check('the status line reports the server going away', st && /server shutting down/.test(st[1]),
+      st ? st[1] : (await statusOf(tab)).join(': '));
   } finally {
     await Promise.race([b.close().catch(() => {}), sleep(10000)]);
   }
@@ -268,8 +281,7 @@ try {
   if (!ready || !wt) throw new Error('no server');
   if (which === 'http') await httpChecks(Number(ready[1]), Number(wt[1]), wt[2]);
   else await browserChecks(Number(ready[1]));
-  server.kill('SIGTERM');
-  const ex = await Promise.race([exited, sleep(5000).then(() => null)]);
+  const ex = await stopServer();
   check('demo_server stops on SIGTERM', ex && ex.code === 0, ex ? `exit ${ex.code} ${ex.sig || ''}` : 'still running');
 } catch (e) {
   check('demo test ran', false, e.message.split('\n')[0]);
