@@ -1,8 +1,9 @@
 // demo.js - the page of `make demo` (examples/demo_server.c serves it).
 // Plain JavaScript, no build step, nothing loaded from elsewhere.
 //
-// It reads /config.json ({port, path, sha256}) from the server that served
-// it, opens a WebTransport session to https://<this host>:<port><path>
+// It reads /config.json ({host, port, path, sha256}) from the server that
+// served it, opens a WebTransport session to https://<host>:<port><path>
+// (host "": the page's own)
 // pinned by the certificate's SHA-256 (serverCertificateHashes: the server
 // makes a fresh self-signed certificate at every start), and then, live:
 //   - a datagram every 500 ms that the server echoes: datagram round trip
@@ -113,7 +114,7 @@ async function connect() {
       : 'Not a secure context: open this page as http://localhost:… or http://127.0.0.1:…');
     return;
   }
-  const url = `https://${location.hostname}:${cfg.port}${cfg.path}`;
+  const url = `https://${cfg.host || location.hostname}:${cfg.port}${cfg.path}`;
   setStatus('connecting', `Connecting to ${url}…`);
   let t;
   try {

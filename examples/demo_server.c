@@ -524,7 +524,7 @@ static void usage(const char *argv0) {
 
 int main(int argc, char **argv) {
     const char *host = "127.0.0.1";
-    int port = 4433, http_port = 8080, i, n, nwt, rv = 0;
+    int port = 4433, http_port = 8080, i, n, nwt, rv = 0, wildcard;
     char hash[65], url_host[80];
     struct pollfd pfd[MAX_FDS];
     int fds[MAX_FDS];
@@ -563,11 +563,14 @@ int main(int argc, char **argv) {
         return 1;
     }
     loop = wt_app_loop(app);
-    snprintf(http.config, sizeof http.config, "{\"port\": %d, \"path\": \"/demo\", \"sha256\": \"%s\"}\n",
-             wt_app_port(app), hash);
     /* the page must come from localhost or 127.0.0.1 to be a secure context */
-    snprintf(url_host, sizeof url_host, strchr(host, ':') ? "[%s]" : "%s",
-             !strcmp(host, "0.0.0.0") || !strcmp(host, "::") ? "localhost" : host);
+    wildcard = !strcmp(host, "0.0.0.0") || !strcmp(host, "::");
+    snprintf(url_host, sizeof url_host, strchr(host, ':') && !wildcard ? "[%s]" : "%s", wildcard ? "localhost" : host);
+    /* host: where the WebTransport socket listens, so that a page opened as
+       http://localhost/ does not try ::1 against a server on 127.0.0.1 ("":
+       every address, the page's own host will do) */
+    snprintf(http.config, sizeof http.config, "{\"host\": \"%s\", \"port\": %d, \"path\": \"/demo\", \"sha256\": \"%s\"}\n",
+             wildcard || strlen(url_host) > 64 || strpbrk(url_host, "\"\\") ? "" : url_host, wt_app_port(app), hash);
     printf("demo: WebTransport on https://%s:%d/demo, certificate sha256 %s\n", url_host, wt_app_port(app), hash);
     printf("demo: open http://%s:%d/ in Chrome or Firefox (Ctrl-C stops)\n", url_host, bound_port(http.fd));
     fflush(stdout);
