@@ -61,7 +61,7 @@ static int query_get(wt_session *s, const char *name, char *buf, size_t size) {
             const char *v = k[nl] == '=' ? k + nl + 1 : end;
             size_t n = 0;
             while (v < end && n + 1 < size) {
-                int hi, lo;
+                unsigned hi, lo;
                 if (*v == '%' && end - v >= 3 && sscanf(v + 1, "%1x%1x", &hi, &lo) == 2) {
                     buf[n++] = (char)(hi * 16 + lo);
                     v += 3;
@@ -89,6 +89,19 @@ static long long query_number(wt_session *s, const char *name, long long max, lo
     return *end || v > max ? -1 : v;
 }
 
+/* One line per session opened and closed, on stdout: what a test driver reads. */
+static void trace(const wt_event *ev) {
+    if (ev->type == WT_EV_SESSION_OPEN)
+        printf("OPEN id=%llu path=%s protocol=%s\n", (unsigned long long)wt_session_id(ev->session),
+               wt_session_path(ev->session), wt_session_protocol(ev->session));
+    else if (ev->type == WT_EV_SESSION_CLOSED)
+        printf("CLOSED id=%llu path=%s code=%u reason=%.*s error=%d\n", (unsigned long long)wt_session_id(ev->session),
+               wt_session_path(ev->session), ev->code, (int)ev->reason_len, ev->reason ? ev->reason : "", ev->error);
+    else
+        return;
+    fflush(stdout);
+}
+
 /* During the request, on every route: choose a subprotocol if offered. */
 static void choose_protocol(wt_session *s) {
     size_t i, j, n = wt_session_protocol_count(s);
@@ -107,15 +120,15 @@ static void choose_protocol(wt_session *s) {
  * for a bidirectional one). What the send buffer does not take waits in
  * `held` while `in` is paused, so a fast sender is slowed, never buffered
  * without bound. */
-typedef struct pipe {
+typedef struct echo_pipe {
     wt_stream *in, *out;
     uint8_t *held;
     size_t held_len;
     int fin;   /* FIN after held */
     int refs;  /* streams still pointing here */
-} pipe;
+} echo_pipe;
 
-static void pipe_unref(pipe *p) {
+static void echo_pipe_unref(echo_pipe *p) {
     if (--p->refs == 0) {
         free(p->held);
         free(p);
@@ -123,7 +136,7 @@ static void pipe_unref(pipe *p) {
 }
 
 /* Writes what is held; returns 1 when all of it (and the FIN) went. */
-static int pipe_flush(pipe *p) {
+static int echo_pipe_flush(echo_pipe *p) {
     if (p->held_len) {
         int n = wt_stream_write(p->out, p->held, p->held_len);
         if (n < 0) return 0;
@@ -138,7 +151,7 @@ static int pipe_flush(pipe *p) {
     return 1;
 }
 
-static void pipe_data(pipe *p, const uint8_t *data, size_t len, int fin) {
+static void echo_pipe_data(echo_pipe *p, const uint8_t *data, size_t len, int fin) {
     if (!p->out) return;
     if (!p->held_len) {
         int n = wt_stream_write(p->out, data, len);
@@ -157,17 +170,18 @@ static void pipe_data(pipe *p, const uint8_t *data, size_t len, int fin) {
         wt_stream_pause(p->in, 1); /* until WRITABLE takes what is held */
     }
     if (fin) p->fin = 1;
-    if (!p->held_len && p->fin) pipe_flush(p);
+    if (!p->held_len && p->fin) echo_pipe_flush(p);
 }
 
 static void echo_handler(wt_event *ev) {
-    pipe *p = ev->stream ? (pipe *)wt_stream_user(ev->stream) : NULL;
+    echo_pipe *p = ev->stream ? (echo_pipe *)wt_stream_user(ev->stream) : NULL;
+    trace(ev);
     switch (ev->type) {
     case WT_EV_SESSION_REQUEST:
         choose_protocol(ev->session);
         break;
     case WT_EV_STREAM_OPEN:
-        if (!(p = (pipe *)calloc(1, sizeof *p))) {
+        if (!(p = (echo_pipe *)calloc(1, sizeof *p))) {
             wt_stream_stop_sending(ev->stream, 0);
             break;
         }
@@ -185,10 +199,10 @@ static void echo_handler(wt_event *ev) {
         }
         break;
     case WT_EV_STREAM_DATA:
-        if (p && ev->stream == p->in) pipe_data(p, ev->data, ev->len, ev->fin);
+        if (p && ev->stream == p->in) echo_pipe_data(p, ev->data, ev->len, ev->fin);
         break;
     case WT_EV_STREAM_WRITABLE:
-        if (p && ev->stream == p->out && pipe_flush(p)) wt_stream_pause(p->in, 0);
+        if (p && ev->stream == p->out && echo_pipe_flush(p)) wt_stream_pause(p->in, 0);
         break;
     case WT_EV_STREAM_RESET: /* the sender gave up: so does the echo */
         if (p && p->out && ev->stream == p->in) wt_stream_reset(p->out, ev->code);
@@ -200,7 +214,7 @@ static void echo_handler(wt_event *ev) {
         if (p) {
             if (ev->stream == p->out) p->out = NULL;
             if (ev->stream == p->in) p->in = NULL;
-            pipe_unref(p);
+            echo_pipe_unref(p);
         }
         break;
     case WT_EV_DATAGRAM:
@@ -219,6 +233,7 @@ typedef struct close_args {
 
 static void close_handler(wt_event *ev) {
     close_args *a = (close_args *)wt_session_user(ev->session);
+    trace(ev);
     if (ev->type == WT_EV_SESSION_REQUEST) {
         long long code = query_number(ev->session, "code", 0xffffffffLL, 0);
         choose_protocol(ev->session);
@@ -239,6 +254,7 @@ static void close_handler(wt_event *ev) {
 /* ---------------------------------------------------------------- /stats */
 static void stats_handler(wt_event *ev) {
     if (ev->type == WT_EV_SESSION_REQUEST) choose_protocol(ev->session);
+    trace(ev);
     if (ev->type == WT_EV_SESSION_OPEN) {
         wt_session_stats ds;
         wt_stream *st;
@@ -344,6 +360,7 @@ static void baton_received(wt_session *s, baton_game *g, wt_stream *st, int valu
 static void baton_handler(wt_event *ev) {
     wt_session *s = ev->session;
     baton_game *g = (baton_game *)wt_session_user(s);
+    trace(ev);
     switch (ev->type) {
     case WT_EV_SESSION_REQUEST: {
         long long version = query_number(s, "version", 1000, 0);
