@@ -622,8 +622,9 @@ int wt_session_stats_get(const wt_session *s, wt_session_stats *out);
    with a log line, as the draft says: no offer, or no choice. A client
    whose server chose a protocol it did not offer ends the session
    (WT_EV_SESSION_CLOSED with WT_ERR_PROTOCOL, logged; the CONNECT stream is
-   reset with WT_ALPN_ERROR). On a client the offered list reads back as
-   sent. Strings are valid while the session is. */
+   reset with WT_ALPN_ERROR); a choice when it offered none is ignored
+   (logged). On a client the offered list reads back as sent. Strings are
+   valid while the session is. */
 size_t wt_session_protocol_count(const wt_session *s);
 const char *wt_session_protocol_at(const wt_session *s, size_t i); /* NULL past the end */
 int wt_session_set_protocol(wt_session *s, const char *protocol);

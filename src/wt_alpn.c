@@ -293,6 +293,13 @@ static int wt__alpn_check_response(wt_session *s) {
         return WT_OK;
     }
     if (wt__alpn_offered(s, s->alpn)) return WT_OK;
+    if (!s->noffers) { /* an answer to no question: nothing to agree on */
+        wt__clog(c, s->id, WT_LOG_INFO, "session %s: ignoring wt-protocol \"%.64s\": no protocols were offered",
+                 s->path ? s->path : "", s->alpn);
+        wt__free(&c->ep->alloc, s->alpn);
+        s->alpn = NULL;
+        return WT_OK;
+    }
     wt__clog(c, s->id, WT_LOG_WARN,
              "session %s: the server chose protocol \"%.64s\", which was not offered: closing with WT_ALPN_ERROR",
              s->path ? s->path : "", s->alpn);

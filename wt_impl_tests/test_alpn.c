@@ -311,6 +311,19 @@ WT_TEST(alpn_client_refuses_a_protocol_it_did_not_offer) {
     CHECK_EQ_INT(sv.opened, 1); /* the server answered 200 before the client objected */
     harness_log_match = NULL;
     harness_stop(&h);
+    /* a choice when nothing was offered is ignored: the session opens, no protocol */
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    sv.force = "v9";
+    harness_log_match = "no protocols were offered";
+    harness_log_hits = 0;
+    REQUIRE(alpn_start(&h, &sv, NULL, NULL) == 0);
+    REQUIRE(alpn_connect(&h, &c) == WT_OK);
+    REQUIRE_SOON(&h, c.opened);
+    CHECK(!strcmp(c.chosen, ""));
+    CHECK(harness_log_hits >= 1);
+    harness_log_match = NULL;
+    harness_stop(&h);
     /* the same server choosing what was offered: the client opens */
     memset(&sv, 0, sizeof sv);
     memset(&c, 0, sizeof c);
