@@ -5812,11 +5812,12 @@ int wt_session_add_response_header(wt_session *s, const char *name, const char *
                          "wt_session_add_response_header: \"%s\" is not a lower-case field name with a one-line value",
                          name ? name : "(null)");
     {
-        /* set by wt.h (wt-protocol: wt_session_set_protocol), or connection-specific fields HTTP/3 forbids (RFC 9114
-           4.2); a CONNECT response has no content-length */
-        static const char *const banned[] = {"sec-webtransport-http3-draft", "wt-protocol", "connection", "keep-alive",
-                                             "proxy-connection", "transfer-encoding", "upgrade", "te",
-                                             "content-length"};
+        /* set by wt.h (wt-protocol: wt_session_set_protocol), or
+           connection-specific fields HTTP/3 forbids (RFC 9114 4.2); a
+           CONNECT response has no content-length */
+        static const char *const banned[] = {"sec-webtransport-http3-draft", "wt-protocol", "connection",
+                                             "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+                                             "te", "content-length"};
         size_t i;
         for (i = 0; i < WT__COUNTOF(banned); i++)
             if (!strcmp(name, banned[i]))

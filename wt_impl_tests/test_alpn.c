@@ -110,6 +110,8 @@ static void alpn_server_handler(wt_event *ev) {
         snprintf(a->last, sizeof a->last, "%s", last ? last : "");
         CHECK(wt_session_protocol_at(s, n) == NULL);
         a->bad_rv = wt_session_set_protocol(s, "never-offered");
+        /* the field is wt.h's to write: only through wt_session_set_protocol */
+        CHECK(wt_session_add_response_header(s, "wt-protocol", "\"x\"") == WT_ERR_INVALID);
         if (a->pick) a->set_rv = wt_session_set_protocol(s, a->pick);
         if (a->force) {
             free(s->alpn);
