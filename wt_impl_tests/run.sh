@@ -31,6 +31,10 @@ phase "wt.h from another project: install, pkg-config, CMake, Meson, release tar
   bash wt_impl_tests/install_test.sh "$B"
 phase "Chromium (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" chromium
 phase "Firefox ESR (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" firefox
+phase "Chromium (headless) against examples/interop_server: echo, close, 404, stats, protocols, devious baton" \
+  node wt_impl_tests/browser/interop_test.mjs "$B/examples/interop_server" chromium
+phase "Firefox ESR (headless) against examples/interop_server: echo, close, 404, stats, protocols, devious baton" \
+  node wt_impl_tests/browser/interop_test.mjs "$B/examples/interop_server" firefox
 # make demo: the page's HTTP server, then the page in both browsers (screenshots
 # in $B/artifacts/demo-chromium.png and demo-firefox.png); the server under
 # ASan+UBSan, which a leak or any error at exit fails
