@@ -70,6 +70,22 @@ function hexBytes(hex) {
   return new Uint8Array(hex.match(/../g).map((h) => parseInt(h, 16)));
 }
 
+// Counts a stream's bytes to its end, into one reused buffer where the
+// browser offers a BYOB reader (fewer, larger reads), else chunk by chunk.
+async function countAll(readable, onChunk) {
+  let reader;
+  try { reader = readable.getReader({ mode: 'byob' }); } catch { return readAll(readable, onChunk); }
+  let buf = new ArrayBuffer(1 << 20), n = 0;
+  for (;;) {
+    const { value, done } = await reader.read(new Uint8Array(buf));
+    if (done) break;
+    n += value.byteLength;
+    buf = value.buffer;
+    onChunk(n);
+  }
+  return n;
+}
+
 // Reads a stream to its end: its bytes joined, or only their count.
 async function readAll(readable, onChunk) {
   const reader = readable.getReader();
@@ -95,7 +111,7 @@ async function command(t, head, onChunk) {
   const w = s.writable.getWriter();
   await w.write(enc.encode(head));
   await w.close();
-  return readAll(s.readable, onChunk);
+  return onChunk ? countAll(s.readable, onChunk) : readAll(s.readable);
 }
 
 // ---------------------------------------------------------------- connection
