@@ -27,7 +27,9 @@
  *     "hello ID\n"      the page's member number, when it joins
  *     "members N\n"     how many pages are connected, when that changes
  *     "chat ID\nTEXT"   a chat message from member ID (the sender gets it too)
- * A stream that breaks these rules is reset with code 1.
+ * A stream that breaks these rules is reset with code 1. A browser page from
+ * another origin than this server's names (localhost, 127.0.0.1, [::1],
+ * --host) is refused with 403: other web sites cannot join the chat.
  *
  * The HTTP side is deliberately small: GET of three fixed paths ("/" or
  * "/index.html", "/demo.js", "/config.json"), nothing read from a path the
@@ -239,11 +241,33 @@ static void on_stream_data(wt_event *ev) {
     }
 }
 
+/* Browsers send the page's origin: a page this server served comes from
+   http://localhost, 127.0.0.1, [::1] or --host (any port: a forwarded one
+   may differ). Any other web site open in the browser is refused, so it
+   cannot join the chat. Programs send none (and could send any). */
+static const char *own_host = ""; /* --host, [bracketed] if IPv6 */
+static int origin_allowed(const char *origin) {
+    static const char *const names[] = {"localhost", "127.0.0.1", "[::1]"};
+    const char *h = origin + 7, *rest;
+    size_t i, n;
+    if (!*origin) return 1;
+    if (strncmp(origin, "http://", 7) != 0) return 0;
+    n = *h == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
+    for (rest = h + n, i = 0; rest[i]; i++) /* then nothing, or ":port" */
+        if (i == 0 ? rest[i] != ':' : rest[i] < '0' || rest[i] > '9') return 0;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == n && strncmp(h, names[i], n) == 0) return 1;
+    return strlen(own_host) == n && strncmp(h, own_host, n) == 0;
+}
+
 static void on_event(wt_event *ev) {
     demo_stream *d;
     switch (ev->type) {
     case WT_EV_SESSION_REQUEST:
-        if (nmembers == MAX_MEMBERS) wt_session_reject(ev->session, 429);
+        if (!origin_allowed(wt_session_origin(ev->session))) {
+            printf("refused a page from %s: only pages from this server may join\n", wt_session_origin(ev->session));
+            wt_session_reject(ev->session, 403);
+        } else if (nmembers == MAX_MEMBERS) wt_session_reject(ev->session, 429);
         break;
     case WT_EV_SESSION_OPEN:
         join(ev->session);
@@ -566,6 +590,7 @@ int main(int argc, char **argv) {
     /* the page must come from localhost or 127.0.0.1 to be a secure context */
     wildcard = !strcmp(host, "0.0.0.0") || !strcmp(host, "::");
     snprintf(url_host, sizeof url_host, strchr(host, ':') && !wildcard ? "[%s]" : "%s", wildcard ? "localhost" : host);
+    own_host = url_host;
     /* host: where the WebTransport socket listens, so that a page opened as
        http://localhost/ does not try ::1 against a server on 127.0.0.1 ("":
        every address, the page's own host will do) */

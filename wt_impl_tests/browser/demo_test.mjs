@@ -9,7 +9,8 @@
 //             launches them); its status reports a live session, round-trip
 //             times and throughput above 0, a chat message comes back and
 //             reaches a second tab, streams that break the demo's protocol
-//             are reset while the session goes on; a screenshot goes to
+//             are reset while the session goes on, a page from another
+//             origin is refused; a screenshot goes to
 //             <build>/artifacts/demo-<browser>.png ($WT_ARTIFACTS moves it)
 // Prints one line per check and "N passed, N failed" last.
 import { spawn } from 'node:child_process';
@@ -256,6 +257,16 @@ async function browserChecks(port) {
     const more = await waitFor(async () => (await count()) > n0, 10000);
     check('... and the session goes on (a new stream round trip)', more && (await statusOf(tab))[0] === 'connected',
       `${n0} round trips before`);
+    // a page from another site (here other.localhost, which browsers also
+    // send to the loopback address) is refused: it cannot join the chat
+    const tab3 = await b.newTab();
+    await tab3.goto(`http://other.localhost:${port}/`);
+    const refusedOrigin = await waitFor(() => serverOut.match(/^refused a page from (\S+): only/m), 15000);
+    check('a page from another origin is refused by the server', refusedOrigin &&
+      refusedOrigin[1] === `http://other.localhost:${port}`, refusedOrigin ? refusedOrigin[0] : 'no refusal');
+    st = await waitFor(async () => { const x = await statusOf(tab3); return x[0] === 'closed' && x; }, 10000);
+    check('... and its status line says it could not connect', st, st ? st[1] : (await statusOf(tab3)).join(': '));
+    await tab3.close();
     const joined = (serverOut.match(/^page #\d+ joined/gm) || []).length;
     check('the server saw both pages join', joined === 2, `${joined} joins`);
     await tab2.close();
