@@ -7144,7 +7144,7 @@ static uint64_t wt__app_max_pto_ms(const wt_app *app) {
 /* HTTP/3 GOAWAY: first the notice (no new requests, please), then, a few
    round trips later or when the grace ends, the final one with the last
    request we took (nghttp3 refuses any later one from then on). */
-static void wt__app_goaway(wt_app *app, wt__conn *c, int final) {
+static void wt__app_goaway(wt__conn *c, int final) {
     if (c->state != WT__CONN_OPEN || !c->h3.conn) return;
     if (c->h3.goaway_sent < 1) {
         if (nghttp3_conn_submit_shutdown_notice(c->h3.conn) != 0) {
@@ -7162,7 +7162,6 @@ static void wt__app_goaway(wt_app *app, wt__conn *c, int final) {
         c->h3.goaway_sent = 2;
         c->dirty = 1;
     }
-    WT__UNUSED(app);
 }
 
 static void wt__app_log_signals(wt_app *app) {
@@ -7212,7 +7211,7 @@ static void wt__app_tick(wt__ep *ep) {
         size_t live = wt__app_live_sessions(app);
         int end = app->stop_req == 2 || now >= app->grace_end_ms || live == 0;
         for (c = ep->conns; c; c = c->next) {
-            wt__app_goaway(app, c, end || now >= app->goaway_ms);
+            wt__app_goaway(c, end || now >= app->goaway_ms);
             /* the server's own handlers hear nothing: the peers do */
             if (!end && c->state == WT__CONN_OPEN)
                 for (s = c->wt.sessions; s; s = s->next)
