@@ -990,6 +990,11 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #include <sys/socket.h>
 #include <signal.h>
 #include <stdatomic.h>
+/* wt_loop_wakeup, wt_loop_stop and wt_app_stop run in signal handlers:
+   their atomics must not hide a lock */
+#if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
+#error "wt.h needs lock-free atomic int and pointer (C11 <stdatomic.h>)"
+#endif
 
 #define WT__MAX_SOCKS 4
 #define WT__MAX_UDP_PAYLOAD 1452
@@ -1046,7 +1051,7 @@ struct wt_loop {
     wt__timer *timers;
     size_t ntimers, timers_cap;
     int64_t next_timer_id;
-    volatile sig_atomic_t stop;
+    atomic_int stop;  /* atomics: set by other threads and signal handlers */
     int processing;   /* inside wt_loop_process: handlers and timers run */
     int driving;      /* the library is running its machinery (process,
                          shutdown, destroy): events may go straight out */
@@ -1055,7 +1060,7 @@ struct wt_loop {
     uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
     /* wt_loop_wakeup: an eventfd (wake_rd == wake_wr) or a self-pipe */
     int wake_rd, wake_wr;
-    volatile sig_atomic_t woken; /* a wakeup since the last process: timeout 0 */
+    atomic_int woken; /* a wakeup since the last process: timeout 0 */
     /* wt_loop_post: a lock-free stack, newest first; the loop takes it all
        at once and runs it oldest first */
     _Atomic(wt__post *) posts;
@@ -2081,7 +2086,7 @@ static void wt__wake_drain(wt_loop *loop) {
     }
 }
 
-/* Only write() and a sig_atomic_t store: async-signal-safe. errno is kept
+/* Only write() and a lock-free atomic store: async-signal-safe. errno is kept
    for the code the signal interrupted. */
 void wt_loop_wakeup(wt_loop *loop) {
     int saved = errno;
@@ -6944,11 +6949,12 @@ struct wt_app {
     uint32_t shutdown_code;
     char *shutdown_reason;
     uint32_t grace_ms;
-    /* the stop: requests may come from a signal handler, so they are
-       sig_atomic_t flags the loop thread acts on (wt__app_tick) */
-    volatile sig_atomic_t stop_req;  /* 1 graceful, 2 now */
-    volatile sig_atomic_t signals;   /* SIGINT/SIGTERM seen during wt_app_run */
-    volatile sig_atomic_t last_signal;
+    /* the stop: requests may come from a signal handler or another thread,
+       so they are lock-free atomics (safe in both) that the loop thread
+       acts on (wt__app_tick) */
+    atomic_int stop_req;             /* 1 graceful, 2 now */
+    atomic_int signals;              /* SIGINT/SIGTERM seen during wt_app_run */
+    atomic_int last_signal;
     int signals_logged;
     int phase;                       /* WT__APP_* */
     int running;                     /* inside wt_app_run: its loop stops at the end */
@@ -6958,7 +6964,7 @@ struct wt_app {
 
 /* Signals are process-wide, so this one pointer is too: the app that a
    SIGINT/SIGTERM stops while wt_app_run runs with stop_on_signals. */
-static wt_app *volatile wt__signal_app;
+static _Atomic(wt_app *) wt__signal_app;
 
 /* Async-signal-safe: flags and a write() (wt_loop_wakeup). The first
    signal asks for a graceful stop, the second for an immediate one; the

@@ -30,11 +30,12 @@ struct wt_app {
     uint32_t shutdown_code;
     char *shutdown_reason;
     uint32_t grace_ms;
-    /* the stop: requests may come from a signal handler, so they are
-       sig_atomic_t flags the loop thread acts on (wt__app_tick) */
-    volatile sig_atomic_t stop_req;  /* 1 graceful, 2 now */
-    volatile sig_atomic_t signals;   /* SIGINT/SIGTERM seen during wt_app_run */
-    volatile sig_atomic_t last_signal;
+    /* the stop: requests may come from a signal handler or another thread,
+       so they are lock-free atomics (safe in both) that the loop thread
+       acts on (wt__app_tick) */
+    atomic_int stop_req;             /* 1 graceful, 2 now */
+    atomic_int signals;              /* SIGINT/SIGTERM seen during wt_app_run */
+    atomic_int last_signal;
     int signals_logged;
     int phase;                       /* WT__APP_* */
     int running;                     /* inside wt_app_run: its loop stops at the end */
@@ -44,7 +45,7 @@ struct wt_app {
 
 /* Signals are process-wide, so this one pointer is too: the app that a
    SIGINT/SIGTERM stops while wt_app_run runs with stop_on_signals. */
-static wt_app *volatile wt__signal_app;
+static _Atomic(wt_app *) wt__signal_app;
 
 /* Async-signal-safe: flags and a write() (wt_loop_wakeup). The first
    signal asks for a graceful stop, the second for an immediate one; the

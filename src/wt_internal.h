@@ -210,6 +210,11 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #include <sys/socket.h>
 #include <signal.h>
 #include <stdatomic.h>
+/* wt_loop_wakeup, wt_loop_stop and wt_app_stop run in signal handlers:
+   their atomics must not hide a lock */
+#if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
+#error "wt.h needs lock-free atomic int and pointer (C11 <stdatomic.h>)"
+#endif
 
 #define WT__MAX_SOCKS 4
 #define WT__MAX_UDP_PAYLOAD 1452
@@ -266,7 +271,7 @@ struct wt_loop {
     wt__timer *timers;
     size_t ntimers, timers_cap;
     int64_t next_timer_id;
-    volatile sig_atomic_t stop;
+    atomic_int stop;  /* atomics: set by other threads and signal handlers */
     int processing;   /* inside wt_loop_process: handlers and timers run */
     int driving;      /* the library is running its machinery (process,
                          shutdown, destroy): events may go straight out */
@@ -275,7 +280,7 @@ struct wt_loop {
     uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
     /* wt_loop_wakeup: an eventfd (wake_rd == wake_wr) or a self-pipe */
     int wake_rd, wake_wr;
-    volatile sig_atomic_t woken; /* a wakeup since the last process: timeout 0 */
+    atomic_int woken; /* a wakeup since the last process: timeout 0 */
     /* wt_loop_post: a lock-free stack, newest first; the loop takes it all
        at once and runs it oldest first */
     _Atomic(wt__post *) posts;

@@ -60,7 +60,7 @@ static void wt__wake_drain(wt_loop *loop) {
     }
 }
 
-/* Only write() and a sig_atomic_t store: async-signal-safe. errno is kept
+/* Only write() and a lock-free atomic store: async-signal-safe. errno is kept
    for the code the signal interrupted. */
 void wt_loop_wakeup(wt_loop *loop) {
     int saved = errno;
