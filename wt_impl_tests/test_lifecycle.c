@@ -144,7 +144,7 @@ WT_TEST(lifecycle_startup_hook_failure_aborts_start) {
 /* ---------------------------------------------------------------- graceful stop, in virtual time */
 typedef struct lc_side {
     wt_session *s;
-    int opened, draining, closed, close_error, drain_before_close;
+    int opened, draining, closed, close_error, drain_before_close, goaway_seen;
     uint32_t close_code;
     char close_reason[64];
     uint32_t close_on_drain; /* client: close its session when drained, with this code + 1 */
@@ -206,6 +206,7 @@ static void lc_client_handler(wt_event *ev) {
         break;
     case WT_EV_SESSION_CLOSED:
         x->closed = 1;
+        x->goaway_seen = ev->session->conn->h3.goaway; /* HTTP/3 GOAWAY reached us */
         x->drain_before_close = x->draining;
         x->close_error = ev->error;
         x->close_code = ev->code;
@@ -281,6 +282,7 @@ WT_TEST(lifecycle_graceful_stop_drains_then_closes_with_the_code) {
     /* the client saw DRAINING, then its session closed cleanly with the code */
     CHECK(lc_client.draining);
     CHECK(lc_client.closed && lc_client.drain_before_close);
+    CHECK(lc_client.goaway_seen);
     CHECK_EQ_INT(lc_client.close_error, WT_OK);
     CHECK_EQ_INT(lc_client.close_code, 4242);
     CHECK(strcmp(lc_client.close_reason, "maintenance") == 0);
