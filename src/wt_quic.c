@@ -1218,6 +1218,7 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     wt__conn *c;
     wt_session *s;
     uint64_t now = wt__loop_ns(ep->loop), deadline = now;
+    int polled;
     wt__loop_enter(ep->loop);
     /* each session hears its close capsule (with our code) before the
        connection goes: CONNECTION_CLOSE alone tells the peer nothing */
@@ -1229,15 +1230,19 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     }
     /* pacing may hold the capsules back a moment: serve this endpoint alone
        until they are acknowledged, for 3 PTO (1 s) at the most */
-    for (;;) {
+    for (polled = 0;; polled = 1) {
         int waiting = 0;
         wt__ep_service(ep, now);
         for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_unacked(c);
         now = wt__loop_ns(ep->loop);
-        /* sans-I/O: the acknowledgements come through wt_*_input, not here */
-        if (!waiting || now >= deadline || ep->io.send) break;
+        /* sans-I/O: the acknowledgements come through wt_*_input, not here.
+           The sockets are read at least once, even when nothing waits or the
+           deadline passed in one step on a busy machine: a request already
+           on its way gets its answer (a 429) rather than a bare close */
+        if (ep->io.send || (polled && (!waiting || now >= deadline))) break;
         {
-            uint64_t wait = (deadline - now) / WT__NS_PER_MS + 1, due = wt__ep_expiry_ms(ep), t = now / WT__NS_PER_MS;
+            uint64_t wait = !waiting || now >= deadline ? 0 : (deadline - now) / WT__NS_PER_MS + 1,
+                     due = wt__ep_expiry_ms(ep), t = now / WT__NS_PER_MS;
             wt__ep_wait(ep, (int)(due <= t ? 0 : WT__MIN(wait, due - t)));
         }
         now = wt__loop_ns(ep->loop);
