@@ -143,6 +143,13 @@ async function connect() {
   retryMs = 1000;
   setStatus('connected', `Connected to ${url} over HTTP/3 · certificate pinned by SHA-256 ${cfg.sha256.slice(0, 16)}…`);
   setEnabled(true);
+  // a server that is stopping asks its sessions to wind down (DRAIN): leave
+  if (t.draining) {
+    t.draining.then(() => {
+      lost(t, 'The server is stopping');
+      t.close({ closeCode: 0, reason: 'the server is stopping' });
+    }, () => {});
+  }
   t.closed.then((info) => lost(t, `The server closed the session (code ${info.closeCode}${info.reason ? ', ' + info.reason : ''})`),
     (e) => lost(t, `Connection lost (${e.message || e})`));
   readMessages(t);
@@ -155,6 +162,7 @@ async function connect() {
 function lost(t, why) {
   if (wt !== t) return;
   wt = null;
+  $('status').dataset.lost = why; // stays while the status line moves on
   setEnabled(false);
   addChat(null, 'Disconnected.');
   retry(why);

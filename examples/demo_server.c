@@ -35,7 +35,8 @@
  * "/index.html", "/demo.js", "/config.json"), nothing read from a path the
  * client chose, requests up to 4 KiB (431 past it), 405 for other methods,
  * 404 for other paths, 16 clients at once, each closed after one response
- * or 10 s. Ctrl-C stops the server.
+ * or 10 s. Ctrl-C stops the server gracefully (as wt_app_run would, see
+ * wt_app_stop), a second Ctrl-C at once.
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"
@@ -61,10 +62,15 @@
 #define HTTP_LINGER_MS 2000     /* after the response: read what is left, then close */
 #define MAX_FDS (HTTP_MAX_CLIENTS + 16)
 
-static volatile sig_atomic_t stopping;
+static wt_app *app;
+static volatile sig_atomic_t stopping; /* signals so far */
+
+/* Ctrl-C: the graceful stop (the pages get DRAIN, then up to 2 s to
+   leave, then the close); a second one: at once. Both are signal-safe. */
 static void on_signal(int sig) {
     (void)sig;
-    stopping = 1;
+    if (stopping++ == 0) wt_app_stop(app);
+    else wt_app_stop_now(app);
 }
 
 /* ================================================================ the WebTransport side */
@@ -114,7 +120,7 @@ static void send_uni(wt_session *s, const char *head, const void *body, size_t l
 static void announce_members(void) {
     char msg[32];
     size_t i;
-    if (stopping) return; /* every session is closing */
+    if (stopping) return; /* every session is leaving */
     snprintf(msg, sizeof msg, "members %zu\n", nmembers);
     for (i = 0; i < nmembers; i++) send_uni(members[i].session, msg, NULL, 0);
 }
@@ -555,7 +561,6 @@ int main(int argc, char **argv) {
     short evs[MAX_FDS];
     http_client *owner[MAX_FDS];
     struct sigaction sa;
-    wt_app *app;
     wt_loop *loop;
 
     http.root = "demo";
@@ -573,12 +578,6 @@ int main(int argc, char **argv) {
     }
     if (port == -2 || http_port == -2 || http.timeout_ms == 0) return usage(argv[0]), 2;
 
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
     if (!(app = create_app(host, port, hash))) return 1;
     wt_app_route(app, "/demo", on_event, NULL);
     if (wt_app_start(app) != WT_OK || (http.fd = http_listen(host, http_port)) < 0) {
@@ -587,6 +586,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     loop = wt_app_loop(app);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     /* the page must come from localhost or 127.0.0.1 to be a secure context */
     wildcard = !strcmp(host, "0.0.0.0") || !strcmp(host, "::");
     snprintf(url_host, sizeof url_host, strchr(host, ':') && !wildcard ? "[%s]" : "%s", wildcard ? "localhost" : host);
@@ -600,8 +604,9 @@ int main(int argc, char **argv) {
     printf("demo: open http://%s:%d/ in Chrome or Firefox (Ctrl-C stops)\n", url_host, bound_port(http.fd));
     fflush(stdout);
 
-    /* the embedding loop: wt.h's sockets and ours in one poll() */
-    while (!stopping) {
+    /* the embedding loop: wt.h's descriptors and ours in one poll(), until
+       a stop has run to its end */
+    while (!wt_app_stopped(app)) {
         uint64_t now = wt_loop_now_ms(loop);
         int timeout = wt_loop_timeout(loop), busy = 0;
         nwt = wt_loop_pollfds(loop, fds, evs, MAX_FDS - HTTP_MAX_CLIENTS - 1);
@@ -627,11 +632,14 @@ int main(int argc, char **argv) {
             pfd[n] = (struct pollfd){.fd = c->fd, .events = c->state == HTTP_WRITING ? POLLOUT : POLLIN};
             owner[n++] = c;
         }
-        if (busy < HTTP_MAX_CLIENTS) { /* full: new clients wait in the backlog */
+        if (stopping && http.fd >= 0) { /* no new pages while stopping */
+            close(http.fd);
+            http.fd = -1;
+        }
+        if (busy < HTTP_MAX_CLIENTS && http.fd >= 0) { /* full: new clients wait in the backlog */
             pfd[n] = (struct pollfd){.fd = http.fd, .events = POLLIN};
             owner[n++] = NULL;
         }
-        if (timeout < 0 || timeout > 1000) timeout = 1000;
         if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR) {
             perror("demo: poll");
             rv = 1;
@@ -649,11 +657,11 @@ int main(int argc, char **argv) {
         }
         wt_loop_process(loop); /* reads wt.h's sockets, runs its timers, sends */
     }
-    stopping = 1;
-    printf("demo: stopping\n");
+    stopping++;
+    printf("demo: stopped\n");
     for (i = 0; i < HTTP_MAX_CLIENTS; i++)
         if (http.clients[i].state != HTTP_FREE) http_close(&http.clients[i]);
-    close(http.fd);
-    wt_app_destroy(app); /* closes every session: the pages see the close */
+    if (http.fd >= 0) close(http.fd);
+    wt_app_destroy(app); /* after an error: closes what is still open */
     return rv;
 }

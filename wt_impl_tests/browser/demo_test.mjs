@@ -278,10 +278,11 @@ async function browserChecks(port) {
     // the server stops: the page says so (with the server's reason when the
     // close capsule is read before the connection's close, which a loaded
     // machine may reorder)
-    await stopServer();
-    st = await waitFor(async () => { const x = await statusOf(tab); return x[0] === 'closed' && x; }, 10000);
-    check('the status line reports the server going away', st && /server shutting down|Connection lost/.test(st[1]),
-      st ? st[1] : (await statusOf(tab)).join(': '));
+    const stopping = stopServer();
+    st = await waitFor(() => tab.evaluate(`document.getElementById('status').dataset.lost`), 10000);
+    check('the status line reports the server going away', /server is stopping|server shutting down|Connection lost/.test(st),
+      st || (await statusOf(tab)).join(': '));
+    await stopping;
   } finally {
     await Promise.race([b.close().catch(() => {}), sleep(10000)]);
   }
