@@ -8,7 +8,7 @@
  *
  *   cc -std=c11 -O2 examples/demo_server.c -I. -I$P/include -L$P/lib \
  *      -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm -o demo_server
- *   ./demo_server [--host H] [--port N] [--http-port N] [--root DIR]
+ *   ./demo_server [--host H] [--port N] [--http-port N] [--root DIR] [--log L]
  *   ($P: cat build/deps/prefix after make deps; DIR holds index.html and
  *   demo.js, default "demo"; port 0 or -1: a free one)
  *
@@ -501,7 +501,7 @@ static int bound_port(int fd) {
 /* ================================================================ setup and the loop */
 /* A fresh certificate for this run, in a directory of its own that is gone
    again once the app has loaded it. */
-static wt_app *create_app(const char *host, int port, char hash[65]) {
+static wt_app *create_app(const char *host, int port, wt_log_level level, char hash[65]) {
     char dir[] = "/tmp/wt-demo-XXXXXX", crt[64], key[64];
     const char *alt[] = {host, NULL};
     wt_cert_config cc = {0};
@@ -525,7 +525,7 @@ static wt_app *create_app(const char *host, int port, char hash[65]) {
         cfg.port = port;
         cfg.cert_file = crt;
         cfg.key_file = key;
-        cfg.log.level = WT_LOG_WARN;
+        cfg.log.level = level;
         app = wt_app_create(&cfg);
     }
     unlink(crt);
@@ -544,11 +544,12 @@ static int parse_port(const char *v) {
 
 static void usage(const char *argv0) {
     fprintf(stderr,
-            "usage: %s [--host H] [--port N] [--http-port N] [--root DIR]\n"
+            "usage: %s [--host H] [--port N] [--http-port N] [--root DIR] [--log L]\n"
             "  --host       address for both servers (127.0.0.1)\n"
             "  --port       WebTransport (UDP) port (4433; 0 or -1: a free one)\n"
             "  --http-port  the page's HTTP (TCP) port (8080; 0 or -1: a free one)\n"
-            "  --root       directory with index.html and demo.js (demo)\n",
+            "  --root       directory with index.html and demo.js (demo)\n"
+            "  --log        error, warn, info or debug: what wt.h logs to stderr (warn)\n",
             argv0);
 }
 
@@ -562,6 +563,8 @@ int main(int argc, char **argv) {
     http_client *owner[MAX_FDS];
     struct sigaction sa;
     wt_loop *loop;
+    static const char *const levels[] = {"none", "error", "warn", "info", "debug"};
+    int level = WT_LOG_WARN;
 
     http.root = "demo";
     http.timeout_ms = 10000;
@@ -573,12 +576,15 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--port")) port = parse_port(v);
         else if (!strcmp(argv[i], "--http-port")) http_port = parse_port(v);
         else if (!strcmp(argv[i], "--root")) http.root = v;
-        else if (!strcmp(argv[i], "--http-timeout-ms")) http.timeout_ms = (uint32_t)strtoul(v, NULL, 10); /* tests */
+        else if (!strcmp(argv[i], "--log")) {
+            for (level = WT_LOG_ERROR; level <= WT_LOG_DEBUG && strcmp(v, levels[level]); level++) {}
+            if (level > WT_LOG_DEBUG) return usage(argv[0]), 2;
+        } else if (!strcmp(argv[i], "--http-timeout-ms")) http.timeout_ms = (uint32_t)strtoul(v, NULL, 10); /* tests */
         else return usage(argv[0]), 2;
     }
     if (port == -2 || http_port == -2 || http.timeout_ms == 0) return usage(argv[0]), 2;
 
-    if (!(app = create_app(host, port, hash))) return 1;
+    if (!(app = create_app(host, port, (wt_log_level)level, hash))) return 1;
     wt_app_route(app, "/demo", on_event, NULL);
     if (wt_app_start(app) != WT_OK || (http.fd = http_listen(host, http_port)) < 0) {
         fprintf(stderr, "demo: other ports: --port N --http-port N (make demo DEMO_ARGS=\"--port N --http-port N\")\n");
