@@ -13,8 +13,10 @@
  *   demo.js, default "demo"; port 0 or -1: a free one)
  *
  * It is also the example of wt.h inside a program's own poll() loop: the
- * loop watches wt.h's UDP sockets (wt_loop_pollfds) beside its own TCP
- * sockets, sleeps at most wt_loop_timeout ms and calls wt_loop_process.
+ * loop watches wt.h's descriptors (wt_loop_pollfds: its wakeup descriptor
+ * and UDP sockets) beside its own TCP sockets, sleeps at most
+ * wt_loop_timeout ms, calls wt_loop_process, and after wt_app_stop goes on
+ * until wt_app_stopped says the stop has run to its end.
  *
  * What /demo speaks (demo/demo.js is the other side):
  *   datagram          echoed as is: the page times the round trip
