@@ -300,8 +300,14 @@ struct wt__ep {
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */
-    /* app: route a new session request (sets handler or rejects) */
+    /* app: a new session request passed the connection's checks: run the
+       app's checks, hooks and routes, then wt__session_answer (or defer) */
     void (*on_request)(wt__ep *ep, wt_session *s);
+    /* app: deferred sessions to resume or time out, when wake_ms is due */
+    void (*on_service)(wt__ep *ep, uint64_t now_ms);
+    uint64_t wake_ms;             /* on_service due (UINT64_MAX: not before a change) */
+    size_t ndeferred;             /* sessions with deferred set */
+    uint64_t last_session_id;     /* wt_session_id: the last one given */
     /* client verification */
     uint8_t pin[32];
     int has_pin;
@@ -411,10 +417,16 @@ struct wt__conn {
 
 enum { WT__SESS_CONNECTING, WT__SESS_REQUESTED, WT__SESS_OPEN, WT__SESS_CLOSING, WT__SESS_CLOSED };
 
+/* A route parameter: name and percent-decoded value, NUL-terminated. */
+typedef struct wt__param {
+    const char *name, *value;
+} wt__param;
+
 struct wt_session {
     wt__conn *conn;
     wt_session *next;
-    int64_t id;
+    int64_t id;                  /* the CONNECT stream's ID (-1: none yet) */
+    uint64_t uid;                /* wt_session_id: unique in the endpoint, from 1 */
     int state;
     int server;
     wt_handler fn;
@@ -448,6 +460,14 @@ struct wt_session {
     wt_session_stats dgram_stats;
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
+    /* server: the way to an answer (wt_app.c) */
+    size_t next_hook;            /* the next accept hook to run */
+    int deferred;                /* a hook said WT_DEFER: counted in ep->ndeferred */
+    int resumed;                 /* wt_app_resume came: go on at the next service */
+    int resume_status;
+    uint64_t defer_deadline_ms;  /* then 503 */
+    wt__param *params;           /* route parameters, in one allocation */
+    size_t nparams;
 };
 
 enum { WT__ST_CLASSIFY, WT__ST_WT, WT__ST_PENDING };
@@ -641,6 +661,11 @@ static void wt__session_free(wt_session *s);
 static wt_session *wt__session_find(wt__conn *c, uint64_t id);
 static int wt__session_submit_request(wt_session *s);
 static void wt__session_on_headers_done(wt_session *s, int fin);
+/* Server: the app's checks are done: s->fn set (a route) or s->reject_status.
+   The handler hears the request, then the answer goes. */
+static void wt__session_answer(wt_session *s);
+/* No longer waiting for wt_app_resume (resumed, timed out or ended). */
+static void wt__session_undefer(wt_session *s);
 /* A request field: received (server) or to be sent (client). */
 static void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
 /* A response field the client received. */

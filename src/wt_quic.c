@@ -29,7 +29,10 @@ static const wt_limits wt__default_limits = {
     8,                /* max_half_open_per_ip */
     5000,             /* unvalidated_timeout_ms */
     16 * 1024 * 1024, /* conn_send_buffer */
-    256 * 1024 * 1024 /* total_send_buffer */
+    256 * 1024 * 1024, /* total_send_buffer */
+    UINT32_MAX,       /* max_app_sessions: no cap of its own */
+    UINT32_MAX,       /* sessions_per_ip_per_s: no limit */
+    1024              /* rate_limit_ips */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -1243,7 +1246,7 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 
 /* ---------------------------------------------------------------- timers */
 static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
-    uint64_t next = UINT64_MAX, now_ms = wt_loop_now_ms(ep->loop);
+    uint64_t next = ep->ndeferred ? ep->wake_ms : UINT64_MAX, now_ms = wt_loop_now_ms(ep->loop);
     wt__conn *c;
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
@@ -1262,6 +1265,7 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
 static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     wt__conn *c, *next;
     uint64_t now_ms = now_ns / WT__NS_PER_MS;
+    if (ep->on_service && ep->ndeferred && now_ms >= ep->wake_ms) ep->on_service(ep, now_ms);
     for (c = ep->conns; c; c = next) {
         next = c->next;
         if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms) {
