@@ -107,11 +107,13 @@
  * connection" walks through them):
  * - Log lines about a connection start with "[cid 1a2b3c4d s=4]": the first
  *   4 bytes of the client's first destination connection ID (the same on
- *   both ends) and the session ID, when there is one.
+ *   both ends) and the session's CONNECT stream ID (wt_session_stream_id,
+ *   the same on both ends), when there is one.
  * - qlog: with qlog_dir (or $QLOGDIR) every connection writes
  *   <dir>/<that connection ID in hex>_<server|client>.sqlog, JSON-SEQ as
  *   qvis reads it: ngtcp2's transport and recovery events, and beside them,
- *   on the same clock, "webtransport:" events with a session_id:
+ *   on the same clock, "webtransport:" events with a session_id (the
+ *   CONNECT stream ID):
  *   session_requested (authority, path, protocol, origin), session_accepted
  *   and session_refused (status), session_closed (error_code, reason,
  *   closed_by, wt_error), capsule_sent and capsule_received (capsule_type;
@@ -4528,7 +4530,7 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 
 /* ---------------------------------------------------------------- timers */
 static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
-    uint64_t next = ep->ndeferred ? ep->wake_ms : UINT64_MAX, now_ms = wt_loop_now_ms(ep->loop);
+    uint64_t now_ms = wt_loop_now_ms(ep->loop), next = !ep->ndeferred ? UINT64_MAX : ep->closing_all ? now_ms : ep->wake_ms;
     wt__conn *c;
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
@@ -4547,7 +4549,8 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
 static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     wt__conn *c, *next;
     uint64_t now_ms = now_ns / WT__NS_PER_MS;
-    if (ep->on_service && ep->ndeferred && now_ms >= ep->wake_ms) ep->on_service(ep, now_ms);
+    /* the app's deferred sessions: resumed, late, or the app is stopping */
+    if (ep->on_service && ep->ndeferred && (now_ms >= ep->wake_ms || ep->closing_all)) ep->on_service(ep, now_ms);
     for (c = ep->conns; c; c = next) {
         next = c->next;
         if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms) {
@@ -5492,6 +5495,7 @@ static void wt__session_opened(wt_session *s) {
    response cannot go, the stream is reset (H3_REQUEST_REJECTED: nothing
    of the request was processed). */
 static void wt__session_refuse(wt_session *s, int status) {
+    wt__session_undefer(s);
     s->fn = NULL;
     if (wt__session_respond(s, status) != WT_OK)
         wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
@@ -5858,11 +5862,12 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     return snprintf(buf, size, "%s:%d", ip, port);
 }
 
-/* Only a server's handler may shape the answer, and only before it goes. */
+/* Only a server may shape the answer (its hooks, its handler), and only before it goes. */
 static int wt__session_answering(wt_session *s, const char *what) {
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "%s: no session", what);
     if (!s->server || s->state != WT__SESS_REQUESTED)
-        return wt__cfail(s->conn, s->id, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
+        return wt__cfail(s->conn, s->id, WT_ERR_STATE,
+                         "%s: only a server, before its answer (accept hooks, deferred, WT_EV_SESSION_REQUEST)", what);
     return WT_OK;
 }
 
@@ -5883,6 +5888,7 @@ int wt_session_reject(wt_session *s, int status) {
     if (status < 300 || status > 599)
         return wt__cfail(s->conn, s->id, WT_ERR_INVALID, "wt_session_reject: status %d is not 300-599", status);
     s->reject_status = status;
+    if (s->deferred) s->conn->ep->wake_ms = 0; /* no need to wait for wt_app_resume */
     return WT_OK;
 }
 
@@ -6957,7 +6963,7 @@ static char *wt__route_key(wt_app *app, const char *pat) {
         }
         kind = wt__seg_kind(seg, len);
         nl = kind == 0 ? len - 5 : len - 2;
-        if (kind == 2 || len < 3 || seg[len - 1] != '}') goto bad;
+        if (kind == 2 || len < 3 || seg[len - 1] != '}' || nl == 0) goto bad;
         for (i = 0; i < nl; i++)
             if (!wt__name_char(seg[1 + i])) goto bad;
         if (kind == 0 && *p) {
@@ -7269,7 +7275,7 @@ again:
         for (s = c->wt.sessions; s; s = s->next) {
             int resumed, status;
             if (!s->deferred) continue;
-            if (!s->resumed && now_ms < s->defer_deadline_ms && !ep->closing_all) {
+            if (!s->resumed && !s->reject_status && now_ms < s->defer_deadline_ms && !ep->closing_all) {
                 wake = WT__MIN(wake, s->defer_deadline_ms);
                 continue;
             }
@@ -7277,9 +7283,9 @@ again:
             status = s->resume_status;
             wt__session_undefer(s);
             if (ep->closing_all) wt__app_refuse(s, 429, "the server is shutting down", NULL, NULL);
+            else if (s->reject_status) wt__app_refuse(s, s->reject_status, "wt_session_reject while deferred", NULL, NULL);
             else if (!resumed) wt__app_refuse(s, 503, "deferred, no wt_app_resume within handshake_timeout_ms", NULL, NULL);
             else if (status) wt__app_refuse(s, status, "wt_app_resume", NULL, NULL);
-            else if (s->reject_status) wt__app_refuse(s, s->reject_status, "wt_session_reject while deferred", NULL, NULL);
             else wt__app_proceed(app, s);
             goto again; /* the lists may have changed under the handlers */
         }

@@ -105,11 +105,13 @@
  * connection" walks through them):
  * - Log lines about a connection start with "[cid 1a2b3c4d s=4]": the first
  *   4 bytes of the client's first destination connection ID (the same on
- *   both ends) and the session ID, when there is one.
+ *   both ends) and the session's CONNECT stream ID (wt_session_stream_id,
+ *   the same on both ends), when there is one.
  * - qlog: with qlog_dir (or $QLOGDIR) every connection writes
  *   <dir>/<that connection ID in hex>_<server|client>.sqlog, JSON-SEQ as
  *   qvis reads it: ngtcp2's transport and recovery events, and beside them,
- *   on the same clock, "webtransport:" events with a session_id:
+ *   on the same clock, "webtransport:" events with a session_id (the
+ *   CONNECT stream ID):
  *   session_requested (authority, path, protocol, origin), session_accepted
  *   and session_refused (status), session_closed (error_code, reason,
  *   closed_by, wt_error), capsule_sent and capsule_received (capsule_type;

@@ -136,7 +136,7 @@ static char *wt__route_key(wt_app *app, const char *pat) {
         }
         kind = wt__seg_kind(seg, len);
         nl = kind == 0 ? len - 5 : len - 2;
-        if (kind == 2 || len < 3 || seg[len - 1] != '}') goto bad;
+        if (kind == 2 || len < 3 || seg[len - 1] != '}' || nl == 0) goto bad;
         for (i = 0; i < nl; i++)
             if (!wt__name_char(seg[1 + i])) goto bad;
         if (kind == 0 && *p) {
@@ -448,7 +448,7 @@ again:
         for (s = c->wt.sessions; s; s = s->next) {
             int resumed, status;
             if (!s->deferred) continue;
-            if (!s->resumed && now_ms < s->defer_deadline_ms && !ep->closing_all) {
+            if (!s->resumed && !s->reject_status && now_ms < s->defer_deadline_ms && !ep->closing_all) {
                 wake = WT__MIN(wake, s->defer_deadline_ms);
                 continue;
             }
@@ -456,9 +456,9 @@ again:
             status = s->resume_status;
             wt__session_undefer(s);
             if (ep->closing_all) wt__app_refuse(s, 429, "the server is shutting down", NULL, NULL);
+            else if (s->reject_status) wt__app_refuse(s, s->reject_status, "wt_session_reject while deferred", NULL, NULL);
             else if (!resumed) wt__app_refuse(s, 503, "deferred, no wt_app_resume within handshake_timeout_ms", NULL, NULL);
             else if (status) wt__app_refuse(s, status, "wt_app_resume", NULL, NULL);
-            else if (s->reject_status) wt__app_refuse(s, s->reject_status, "wt_session_reject while deferred", NULL, NULL);
             else wt__app_proceed(app, s);
             goto again; /* the lists may have changed under the handlers */
         }

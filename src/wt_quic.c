@@ -1246,7 +1246,7 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 
 /* ---------------------------------------------------------------- timers */
 static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
-    uint64_t next = ep->ndeferred ? ep->wake_ms : UINT64_MAX, now_ms = wt_loop_now_ms(ep->loop);
+    uint64_t now_ms = wt_loop_now_ms(ep->loop), next = !ep->ndeferred ? UINT64_MAX : ep->closing_all ? now_ms : ep->wake_ms;
     wt__conn *c;
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
@@ -1265,7 +1265,8 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
 static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     wt__conn *c, *next;
     uint64_t now_ms = now_ns / WT__NS_PER_MS;
-    if (ep->on_service && ep->ndeferred && now_ms >= ep->wake_ms) ep->on_service(ep, now_ms);
+    /* the app's deferred sessions: resumed, late, or the app is stopping */
+    if (ep->on_service && ep->ndeferred && (now_ms >= ep->wake_ms || ep->closing_all)) ep->on_service(ep, now_ms);
     for (c = ep->conns; c; c = next) {
         next = c->next;
         if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms) {

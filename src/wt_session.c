@@ -230,6 +230,7 @@ static void wt__session_opened(wt_session *s) {
    response cannot go, the stream is reset (H3_REQUEST_REJECTED: nothing
    of the request was processed). */
 static void wt__session_refuse(wt_session *s, int status) {
+    wt__session_undefer(s);
     s->fn = NULL;
     if (wt__session_respond(s, status) != WT_OK)
         wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
@@ -596,11 +597,12 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     return snprintf(buf, size, "%s:%d", ip, port);
 }
 
-/* Only a server's handler may shape the answer, and only before it goes. */
+/* Only a server may shape the answer (its hooks, its handler), and only before it goes. */
 static int wt__session_answering(wt_session *s, const char *what) {
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "%s: no session", what);
     if (!s->server || s->state != WT__SESS_REQUESTED)
-        return wt__cfail(s->conn, s->id, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
+        return wt__cfail(s->conn, s->id, WT_ERR_STATE,
+                         "%s: only a server, before its answer (accept hooks, deferred, WT_EV_SESSION_REQUEST)", what);
     return WT_OK;
 }
 
@@ -621,6 +623,7 @@ int wt_session_reject(wt_session *s, int status) {
     if (status < 300 || status > 599)
         return wt__cfail(s->conn, s->id, WT_ERR_INVALID, "wt_session_reject: status %d is not 300-599", status);
     s->reject_status = status;
+    if (s->deferred) s->conn->ep->wake_ms = 0; /* no need to wait for wt_app_resume */
     return WT_OK;
 }
 
