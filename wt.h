@@ -1099,6 +1099,7 @@ struct wt__ep {
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */
+    struct wt__router *router;    /* app: its routes and accept hooks */
     /* app: a new session request passed the connection's checks: run the
        app's checks, hooks and routes, then wt__session_answer (or defer) */
     void (*on_request)(wt__ep *ep, wt_session *s);
@@ -1498,6 +1499,43 @@ static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id);
 static void *wt__dead_stream_marker(void);
 static void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
 static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
+
+/* ---- router (wt_router.c): from a server's session request to its answer */
+typedef struct wt__route {
+    char *pattern;
+    char *key;                   /* the pattern without parameter names: same key, same route */
+    wt_handler fn;
+    void *user;
+} wt__route;
+typedef struct wt__accept_hook {
+    wt_accept_fn fn;
+    void *user;
+} wt__accept_hook;
+typedef struct wt__rate {        /* one client address's token bucket */
+    uint8_t addr[16];
+    uint8_t family;              /* 4 or 6; 0: a free slot */
+    uint64_t tokens;             /* in thousandths of a session */
+    uint64_t last_ms;
+} wt__rate;
+typedef struct wt__router {
+    wt__ep *ep;
+    wt__route *routes;
+    size_t nroutes;
+    wt__route default_route;     /* fn NULL: none (404) */
+    wt__accept_hook *use;        /* wt_app_use, in order */
+    size_t nuse;
+    char **origins;              /* allowed_origins, NULL-terminated; NULL: any */
+    char *auth_token;
+    wt__rate *rates;             /* rate_limit_ips slots; NULL: no rate limit */
+} wt__router;
+/* Sets ep's on_request and on_service; reads the checks from cfg. */
+static int wt__router_init(wt__router *rt, wt__ep *ep, const wt_app_config *cfg);
+/* After wt__ep_free: sessions may read routes until their CLOSED events. */
+static void wt__router_free(wt__router *rt, const wt_allocator *a);
+static int wt__router_add(wt__router *rt, const char *pattern, wt_handler fn, void *user);
+static int wt__router_default(wt__router *rt, wt_handler fn, void *user);
+static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user);
+static int wt__router_resume(wt__router *rt, uint64_t session_id, int status);
 
 /* ---- client (wt_client.c) */
 static int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);
@@ -6825,64 +6863,10 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     return WT_OK;
 }
 /* ---- end file: src/wt_datagram.c ---- */
-/* ---- begin file: src/wt_app.c ---- */
-/* wt_app.c - the server application: config, routes, startup/shutdown hooks. */
-
-#include <netdb.h>
-
-typedef struct wt__route {
-    char *pattern;
-    char *key;       /* the pattern without parameter names: same key, same route */
-    wt_handler fn;
-    void *user;
-} wt__route;
-
-typedef struct wt__hook {
-    wt_app_hook fn;
-    void *user;
-} wt__hook;
-
-typedef struct wt__accept_hook {
-    wt_accept_fn fn;
-    void *user;
-} wt__accept_hook;
-
-/* One client address's token bucket (sessions_per_ip_per_s). */
-typedef struct wt__rate {
-    uint8_t addr[16];
-    uint8_t family;   /* 4 or 6; 0: a free slot */
-    uint64_t tokens;  /* in thousandths of a session */
-    uint64_t last_ms;
-} wt__rate;
-
-struct wt_app {
-    wt__ep ep;
-    char *host;
-    int port, bound_port;
-    wt__route *routes;
-    size_t nroutes;
-    wt__route default_route;     /* fn NULL: none (404) */
-    wt__accept_hook *use;
-    size_t nuse;
-    char **origins;              /* allowed_origins, NULL-terminated; NULL: any */
-    char *auth_token;
-    wt__rate *rates;             /* rate_limit_ips slots; NULL: no rate limit */
-    wt__hook *startup, *shutdown;
-    size_t nstartup, nshutdown;
-    int started, shut_down;
-    int stop_on_signals;
-    uint32_t shutdown_code;
-    char *shutdown_reason;
-};
-
-/* Signals are process-wide, so this one pointer is too: the loop that a
-   SIGINT/SIGTERM stops while wt_app_run runs with stop_on_signals. */
-static wt_loop *volatile wt__signal_loop;
-
-static void wt__on_signal(int sig) {
-    WT__UNUSED(sig);
-    if (wt__signal_loop) wt_loop_stop(wt__signal_loop);
-}
+/* ---- begin file: src/wt_router.c ---- */
+/* wt_router.c - the way from a server's session request to its answer: the
+   built-in checks (caps, rate per IP, origins, token), the accept hooks and
+   their deferral, the routes with their parameters, the query string. */
 
 /* ---------------------------------------------------------------- routes */
 static int wt__hexval(int ch) {
@@ -6935,17 +6919,17 @@ static int wt__seg_kind(const char *seg, size_t len) {
 
 /* Checks a pattern (see ROUTES in wt.h) and makes its key, the pattern
    with the names left out. NULL: logged. */
-static char *wt__route_key(wt_app *app, const char *pat) {
+static char *wt__route_key(wt__router *rt, const char *pat) {
     const char *p = pat;
     char *key;
     size_t o = 0;
     if (pat[0] != '/' || strpbrk(pat, "?#")) {
-        wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: %s: a pattern starts with '/' and has no '?' or '#'", pat);
+        wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: %s: a pattern starts with '/' and has no '?' or '#'", pat);
         return NULL;
     }
-    key = (char *)wt__alloc(&app->ep.alloc, strlen(pat) + 1); /* a key is never longer */
+    key = (char *)wt__alloc(&rt->ep->alloc, strlen(pat) + 1); /* a key is never longer */
     if (!key) {
-        wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
+        wt__fail(&rt->ep->log, WT_ERR_NOMEM, "wt_app_route: out of memory");
         return NULL;
     }
     while (*p) {
@@ -6967,13 +6951,13 @@ static char *wt__route_key(wt_app *app, const char *pat) {
         for (i = 0; i < nl; i++)
             if (!wt__name_char(seg[1 + i])) goto bad;
         if (kind == 0 && *p) {
-            wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: %s: {name...} must be the last segment", pat);
+            wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: %s: {name...} must be the last segment", pat);
             goto fail;
         }
         /* each name once: look for it among the parameters before it */
         for (q = strchr(pat, '{'); q && q < seg; q = strchr(q + 1, '{'))
             if (!strncmp(q + 1, seg + 1, nl) && (q[1 + nl] == '}' || q[1 + nl] == '.')) {
-                wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: %s: parameter %.*s named twice", pat, (int)nl,
+                wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: %s: parameter %.*s named twice", pat, (int)nl,
                          seg + 1);
                 goto fail;
             }
@@ -6983,11 +6967,11 @@ static char *wt__route_key(wt_app *app, const char *pat) {
     key[o] = 0;
     return key;
 bad:
-    wt__fail(&app->ep.log, WT_ERR_INVALID,
+    wt__fail(&rt->ep->log, WT_ERR_INVALID,
              "wt_app_route: %s: a parameter is a whole segment, {name} or {name...}, the name of letters, digits, '_'",
              pat);
 fail:
-    wt__free(&app->ep.alloc, key);
+    wt__free(&rt->ep->alloc, key);
     return NULL;
 }
 
@@ -7064,14 +7048,14 @@ static void wt__param_put(void *ctx, const char *name, size_t nl, const char *va
 /* Finds the session's route: sets s->fn and its parameters, or
    reject_status (404 without a route, 400 for a bad parameter, 500 when out
    of memory). */
-static void wt__app_route_request(wt_app *app, wt_session *s) {
+static void wt__router_route(wt__router *rt, wt_session *s) {
     const wt__route *best = NULL;
     size_t i, n = strcspn(s->path, "?"), nparams = 0;
-    for (i = 0; i < app->nroutes; i++)
-        if (wt__route_match(app->routes[i].pattern, s->path, n, NULL, NULL) &&
-            (!best || wt__route_cmp(app->routes[i].pattern, best->pattern) > 0))
-            best = &app->routes[i];
-    if (!best && app->default_route.fn) best = &app->default_route;
+    for (i = 0; i < rt->nroutes; i++)
+        if (wt__route_match(rt->routes[i].pattern, s->path, n, NULL, NULL) &&
+            (!best || wt__route_cmp(rt->routes[i].pattern, best->pattern) > 0))
+            best = &rt->routes[i];
+    if (!best && rt->default_route.fn) best = &rt->default_route;
     if (!best) {
         wt__clog(s->conn, s->id, WT_LOG_INFO, "no route for %s: 404", s->path);
         s->reject_status = 404;
@@ -7085,9 +7069,9 @@ static void wt__app_route_request(wt_app *app, wt_session *s) {
         /* names fit in the pattern's length, decoded values in the path's */
         size_t size = nparams * sizeof(wt__param) + strlen(best->pattern) + n + 2 * nparams;
         wt__param_sink k;
-        wt__free(&app->ep.alloc, s->params);
+        wt__free(&rt->ep->alloc, s->params);
         s->nparams = 0;
-        if (!(s->params = (wt__param *)wt__alloc(&app->ep.alloc, size))) {
+        if (!(s->params = (wt__param *)wt__alloc(&rt->ep->alloc, size))) {
             wt__clog(s->conn, s->id, WT_LOG_ERROR, "out of memory for the parameters of %s: 500", s->path);
             s->reject_status = 500;
             return;
@@ -7111,14 +7095,14 @@ static void wt__app_route_request(wt_app *app, wt_session *s) {
 
 /* ---------------------------------------------------------------- accepting */
 /* Takes a token from the bucket of the client's address; 0 when empty. */
-static int wt__app_rate_ok(wt_app *app, const struct sockaddr_storage *ss) {
-    uint32_t rate = app->ep.lim.sessions_per_ip_per_s;
-    uint64_t now = wt_loop_now_ms(app->ep.loop), cap = 2000ULL * rate, el;
+static int wt__router_rate_ok(wt__router *rt, const struct sockaddr_storage *ss) {
+    uint32_t rate = rt->ep->lim.sessions_per_ip_per_s;
+    uint64_t now = wt_loop_now_ms(rt->ep->loop), cap = 2000ULL * rate, el;
     uint8_t addr[16];
     uint8_t fam;
     wt__rate *e = NULL, *victim = NULL;
     size_t i;
-    if (!app->rates) return 1;
+    if (!rt->rates) return 1;
     memset(addr, 0, sizeof addr);
     if (ss->ss_family == AF_INET6) {
         const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
@@ -7133,8 +7117,8 @@ static int wt__app_rate_ok(wt_app *app, const struct sockaddr_storage *ss) {
         fam = 4;
         memcpy(addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
     }
-    for (i = 0; i < app->ep.lim.rate_limit_ips; i++) {
-        wt__rate *r = &app->rates[i];
+    for (i = 0; i < rt->ep->lim.rate_limit_ips; i++) {
+        wt__rate *r = &rt->rates[i];
         if (r->family == fam && !memcmp(r->addr, addr, 16)) {
             e = r;
             break;
@@ -7180,7 +7164,7 @@ static int wt__bearer_ok(const char *value, const char *token) {
 }
 
 /* A refusal that no handler hears of: logged, with the headers it adds. */
-static void wt__app_refuse(wt_session *s, int status, const char *why, const char *hname, const char *hvalue) {
+static void wt__router_refuse(wt_session *s, int status, const char *why, const char *hname, const char *hvalue) {
     wt__clog(s->conn, s->id, WT_LOG_INFO, "refusing session %llu on %s: %d (%s)", (unsigned long long)s->uid, s->path,
              status, why);
     if (hname) wt__hdrs_add(&s->conn->ep->alloc, &s->resp, hname, strlen(hname), hvalue, strlen(hvalue), SIZE_MAX);
@@ -7188,8 +7172,8 @@ static void wt__app_refuse(wt_session *s, int status, const char *why, const cha
     wt__session_answer(s);
 }
 
-static void wt__app_defer(wt_app *app, wt_session *s, size_t hook) {
-    wt__ep *ep = &app->ep;
+static void wt__router_defer(wt__router *rt, wt_session *s, size_t hook) {
+    wt__ep *ep = rt->ep;
     s->deferred = 1;
     s->resumed = 0;
     ep->ndeferred++;
@@ -7202,10 +7186,10 @@ static void wt__app_defer(wt_app *app, wt_session *s, size_t hook) {
 }
 
 /* The accept hooks from s->next_hook on, then the route and the answer. */
-static void wt__app_proceed(wt_app *app, wt_session *s) {
-    while (s->next_hook < app->nuse) {
-        wt__accept_hook h = app->use[s->next_hook++]; /* a copy: a hook may add hooks */
-        wt_loop *loop = app->ep.loop;
+static void wt__router_proceed(wt__router *rt, wt_session *s) {
+    while (s->next_hook < rt->nuse) {
+        wt__accept_hook h = rt->use[s->next_hook++]; /* a copy: a hook may add hooks */
+        wt_loop *loop = rt->ep->loop;
         int r;
         /* a hook is user code like a handler: its calls queue their events */
         loop->in_handler++;
@@ -7229,43 +7213,43 @@ static void wt__app_proceed(wt_app *app, wt_session *s) {
             return;
         }
         if (r == WT_DEFER) {
-            wt__app_defer(app, s, s->next_hook - 1);
+            wt__router_defer(rt, s, s->next_hook - 1);
             return;
         }
     }
-    wt__app_route_request(app, s);
+    wt__router_route(rt, s);
     wt__session_answer(s);
 }
 
-static void wt__app_on_request(wt__ep *ep, wt_session *s) {
-    wt_app *app = (wt_app *)ep->owner;
-    if (wt_app_session_count(app) + ep->ndeferred >= ep->lim.max_app_sessions) {
-        wt__app_refuse(s, 429, "max_app_sessions reached", NULL, NULL);
+static void wt__router_on_request(wt__ep *ep, wt_session *s) {
+    wt__router *rt = ep->router;
+    if (wt_app_session_count((const wt_app *)ep->owner) + ep->ndeferred >= ep->lim.max_app_sessions) {
+        wt__router_refuse(s, 429, "max_app_sessions reached", NULL, NULL);
         return;
     }
-    if (!wt__app_rate_ok(app, &s->conn->tp.remote)) {
-        wt__app_refuse(s, 429, "sessions_per_ip_per_s passed", "retry-after", "1");
+    if (!wt__router_rate_ok(rt, &s->conn->tp.remote)) {
+        wt__router_refuse(s, 429, "sessions_per_ip_per_s passed", "retry-after", "1");
         return;
     }
-    if (app->origins) {
-        char **o = app->origins;
+    if (rt->origins) {
+        char **o = rt->origins;
         while (*o && (!s->origin || wt__ascii_casecmp(*o, s->origin) != 0)) o++;
         if (!*o) {
-            wt__app_refuse(s, 403, s->origin ? "origin not in allowed_origins" : "no origin header", NULL, NULL);
+            wt__router_refuse(s, 403, s->origin ? "origin not in allowed_origins" : "no origin header", NULL, NULL);
             return;
         }
     }
-    if (app->auth_token && !wt__bearer_ok(wt__hdrs_get(&s->req, "authorization"), app->auth_token)) {
-        wt__app_refuse(s, 401, "no valid bearer token", "www-authenticate", "Bearer");
+    if (rt->auth_token && !wt__bearer_ok(wt__hdrs_get(&s->req, "authorization"), rt->auth_token)) {
+        wt__router_refuse(s, 401, "no valid bearer token", "www-authenticate", "Bearer");
         return;
     }
     s->next_hook = 0;
-    wt__app_proceed(app, s);
+    wt__router_proceed(rt, s);
 }
 
 /* Deferred sessions: resumed ones go on, late ones get 503. */
-static void wt__app_on_service(wt__ep *ep, uint64_t now_ms) {
-    wt_app *app = (wt_app *)ep->owner;
+static void wt__router_on_service(wt__ep *ep, uint64_t now_ms) {
+    wt__router *rt = ep->router;
     wt__conn *c;
     wt_session *s;
     uint64_t wake;
@@ -7282,187 +7266,118 @@ again:
             resumed = s->resumed;
             status = s->resume_status;
             wt__session_undefer(s);
-            if (ep->closing_all) wt__app_refuse(s, 429, "the server is shutting down", NULL, NULL);
-            else if (s->reject_status) wt__app_refuse(s, s->reject_status, "wt_session_reject while deferred", NULL, NULL);
-            else if (!resumed) wt__app_refuse(s, 503, "deferred, no wt_app_resume within handshake_timeout_ms", NULL, NULL);
-            else if (status) wt__app_refuse(s, status, "wt_app_resume", NULL, NULL);
-            else wt__app_proceed(app, s);
+            if (ep->closing_all) wt__router_refuse(s, 429, "the server is shutting down", NULL, NULL);
+            else if (s->reject_status) wt__router_refuse(s, s->reject_status, "wt_session_reject while deferred", NULL, NULL);
+            else if (!resumed) wt__router_refuse(s, 503, "deferred, no wt_app_resume within handshake_timeout_ms", NULL, NULL);
+            else if (status) wt__router_refuse(s, status, "wt_app_resume", NULL, NULL);
+            else wt__router_proceed(rt, s);
             goto again; /* the lists may have changed under the handlers */
         }
     ep->wake_ms = wake;
 }
 
-static void wt__app_free(wt_app *app);
-
-wt_app *wt_app_create(const wt_app_config *cfg) {
-    wt_app *app;
-    const wt_log *lg;
-    if (!cfg) {
-        wt__fail(NULL, WT_ERR_INVALID, "wt_app_create: no config");
-        return NULL;
-    }
-    lg = &cfg->log;
-    if (!cfg->cert_file || !cfg->key_file) {
-        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: cert_file and key_file are required");
-        return NULL;
-    }
-    if (cfg->port < -1 || cfg->port > 65535) {
-        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: port %d outside -1..65535", cfg->port);
-        return NULL;
-    }
-    app = (wt_app *)wt__calloc(&cfg->alloc, sizeof *app);
-    if (!app) {
-        wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
-        return NULL;
-    }
-    if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
-    app->ep.owner = app;
-    app->ep.on_request = wt__app_on_request;
-    app->ep.on_service = wt__app_on_service;
-    app->ep.wake_ms = UINT64_MAX;
-    app->ep.io = cfg->io;
-    if (cfg->io.send && cfg->port == -1) {
-        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: with io.send (no socket) the port must be given");
-        goto fail;
-    }
-    if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
-    if (wt__trace_init(&app->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
-    app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
-    app->port = cfg->port == 0 ? 4433 : cfg->port;
-    app->stop_on_signals = cfg->stop_on_signals;
-    app->shutdown_code = cfg->shutdown_code;
-    app->shutdown_reason = wt__strdup(&cfg->alloc, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
-    if (!app->host || !app->shutdown_reason) {
-        wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
-        goto fail;
-    }
+/* ---------------------------------------------------------------- setup */
+static int wt__router_init(wt__router *rt, wt__ep *ep, const wt_app_config *cfg) {
+    size_t n = 0, i;
+    memset(rt, 0, sizeof *rt);
+    rt->ep = ep;
+    ep->router = rt;
+    ep->on_request = wt__router_on_request;
+    ep->on_service = wt__router_on_service;
+    ep->wake_ms = UINT64_MAX;
     if (cfg->allowed_origins) {
-        size_t n = 0, i;
         while (cfg->allowed_origins[n]) n++;
-        if (!(app->origins = (char **)wt__calloc(&cfg->alloc, (n + 1) * sizeof(char *)))) goto nomem;
+        if (!(rt->origins = (char **)wt__calloc(&ep->alloc, (n + 1) * sizeof(char *)))) goto nomem;
         for (i = 0; i < n; i++)
-            if (!(app->origins[i] = wt__strdup(&cfg->alloc, cfg->allowed_origins[i]))) goto nomem;
+            if (!(rt->origins[i] = wt__strdup(&ep->alloc, cfg->allowed_origins[i]))) goto nomem;
     }
     if (cfg->auth_token) {
-        if (!*cfg->auth_token) {
-            wt__fail(lg, WT_ERR_INVALID, "wt_app_create: auth_token is empty (NULL turns the check off)");
-            goto fail;
-        }
-        if (!(app->auth_token = wt__strdup(&cfg->alloc, cfg->auth_token))) goto nomem;
+        if (!*cfg->auth_token)
+            return wt__fail(&ep->log, WT_ERR_INVALID, "wt_app_create: auth_token is empty (NULL turns the check off)");
+        if (!(rt->auth_token = wt__strdup(&ep->alloc, cfg->auth_token))) goto nomem;
     }
-    if (app->ep.lim.sessions_per_ip_per_s != UINT32_MAX &&
-        !(app->rates = (wt__rate *)wt__calloc(&cfg->alloc, (size_t)app->ep.lim.rate_limit_ips * sizeof(wt__rate))))
+    if (ep->lim.sessions_per_ip_per_s != UINT32_MAX &&
+        !(rt->rates = (wt__rate *)wt__calloc(&ep->alloc, (size_t)ep->lim.rate_limit_ips * sizeof(wt__rate))))
         goto nomem;
-    if (strlen(app->shutdown_reason) > WT__REASON_MAX) {
-        wt__fail(lg, WT_ERR_TOO_BIG, "wt_app_create: shutdown_reason over %d bytes", WT__REASON_MAX);
-        goto fail;
-    }
-    if (wolfSSL_CTX_use_certificate_chain_file(app->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
-        wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
-        goto fail;
-    }
-    if (wolfSSL_CTX_use_PrivateKey_file(app->ep.ssl_ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
-        wolfSSL_CTX_check_private_key(app->ep.ssl_ctx) != WOLFSSL_SUCCESS) {
-        wt__fail(lg, WT_ERR_CERT, "cannot load private key %s (or it does not match the certificate)", cfg->key_file);
-        goto fail;
-    }
-    {
-        uint8_t h[32];
-        char hex[65];
-        if (wt_cert_sha256(cfg->cert_file, h) == WT_OK) {
-            wt_hex(h, 32, hex);
-            wt__log(lg, WT_LOG_INFO, "certificate %s sha256 %s (for serverCertificateHashes)", cfg->cert_file, hex);
-        }
-    }
-    return app;
-nomem:
-    wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
-fail:
-    wt__app_free(app); /* not on any stack yet: safe inside a handler too */
-    return NULL;
-}
-
-static int wt__hook_add(wt_app *app, wt__hook **list, size_t *n, wt_app_hook fn, void *user) {
-    wt__hook *h;
-    if (!app || !fn) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "hook: no app or no function");
-    h = (wt__hook *)wt__realloc(&app->ep.alloc, *list, (*n + 1) * sizeof *h);
-    if (!h) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "hook: out of memory");
-    h[*n].fn = fn;
-    h[*n].user = user;
-    *list = h;
-    (*n)++;
     return WT_OK;
+nomem:
+    return wt__fail(&ep->log, WT_ERR_NOMEM, "wt_app_create: out of memory");
 }
 
-int wt_app_on_startup(wt_app *app, wt_app_hook fn, void *user) {
-    return wt__hook_add(app, &app->startup, &app->nstartup, fn, user);
+static void wt__router_free(wt__router *rt, const wt_allocator *a) {
+    size_t i;
+    for (i = 0; i < rt->nroutes; i++) {
+        wt__free(a, rt->routes[i].pattern);
+        wt__free(a, rt->routes[i].key);
+    }
+    wt__free(a, rt->routes);
+    wt__free(a, rt->use);
+    for (i = 0; rt->origins && rt->origins[i]; i++) wt__free(a, rt->origins[i]);
+    wt__free(a, rt->origins);
+    wt__free(a, rt->auth_token);
+    wt__free(a, rt->rates);
 }
 
-int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user) {
-    return wt__hook_add(app, &app->shutdown, &app->nshutdown, fn, user);
-}
-
-int wt_app_route(wt_app *app, const char *pattern, wt_handler fn, void *user) {
+/* ---------------------------------------------------------------- registering */
+static int wt__router_add(wt__router *rt, const char *pattern, wt_handler fn, void *user) {
     wt__route *r;
     char *key;
     size_t i;
-    if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
-    if (!pattern || !fn) return wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: no pattern or no handler");
-    if (!(key = wt__route_key(app, pattern))) return WT_ERR_INVALID;
-    for (i = 0; i < app->nroutes; i++)
-        if (!strcmp(app->routes[i].key, key)) {
-            wt__free(&app->ep.alloc, key);
-            return wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: %s is routed already (as %s)", pattern,
-                            app->routes[i].pattern);
+    if (!pattern || !fn) return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: no pattern or no handler");
+    if (!(key = wt__route_key(rt, pattern))) return WT_ERR_INVALID;
+    for (i = 0; i < rt->nroutes; i++)
+        if (!strcmp(rt->routes[i].key, key)) {
+            wt__free(&rt->ep->alloc, key);
+            return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: %s is routed already (as %s)", pattern,
+                            rt->routes[i].pattern);
         }
-    r = (wt__route *)wt__realloc(&app->ep.alloc, app->routes, (app->nroutes + 1) * sizeof *r);
+    r = (wt__route *)wt__realloc(&rt->ep->alloc, rt->routes, (rt->nroutes + 1) * sizeof *r);
     if (!r) {
-        wt__free(&app->ep.alloc, key);
-        return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
+        wt__free(&rt->ep->alloc, key);
+        return wt__fail(&rt->ep->log, WT_ERR_NOMEM, "wt_app_route: out of memory");
     }
-    app->routes = r;
-    r += app->nroutes;
-    if (!(r->pattern = wt__strdup(&app->ep.alloc, pattern))) {
-        wt__free(&app->ep.alloc, key);
-        return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
+    rt->routes = r;
+    r += rt->nroutes;
+    if (!(r->pattern = wt__strdup(&rt->ep->alloc, pattern))) {
+        wt__free(&rt->ep->alloc, key);
+        return wt__fail(&rt->ep->log, WT_ERR_NOMEM, "wt_app_route: out of memory");
     }
     r->key = key;
     r->fn = fn;
     r->user = user;
-    app->nroutes++;
+    rt->nroutes++;
     return WT_OK;
 }
 
-int wt_app_default_route(wt_app *app, wt_handler fn, void *user) {
-    if (!app || !fn) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_default_route: no app or no handler");
-    if (app->default_route.fn) return wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_default_route: set already");
-    app->default_route.fn = fn;
-    app->default_route.user = user;
+static int wt__router_default(wt__router *rt, wt_handler fn, void *user) {
+    if (!fn) return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_default_route: no handler");
+    if (rt->default_route.fn) return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_default_route: set already");
+    rt->default_route.fn = fn;
+    rt->default_route.user = user;
     return WT_OK;
 }
 
-int wt_app_use(wt_app *app, wt_accept_fn fn, void *user) {
+static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user) {
     wt__accept_hook *h;
-    if (!app || !fn) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_use: no app or no hook");
-    h = (wt__accept_hook *)wt__realloc(&app->ep.alloc, app->use, (app->nuse + 1) * sizeof *h);
-    if (!h) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_use: out of memory");
-    h[app->nuse].fn = fn;
-    h[app->nuse].user = user;
-    app->use = h;
-    app->nuse++;
+    if (!fn) return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_use: no hook");
+    h = (wt__accept_hook *)wt__realloc(&rt->ep->alloc, rt->use, (rt->nuse + 1) * sizeof *h);
+    if (!h) return wt__fail(&rt->ep->log, WT_ERR_NOMEM, "wt_app_use: out of memory");
+    h[rt->nuse].fn = fn;
+    h[rt->nuse].user = user;
+    rt->use = h;
+    rt->nuse++;
     return WT_OK;
 }
 
-int wt_app_resume(wt_app *app, uint64_t session_id, int status) {
+static int wt__router_resume(wt__router *rt, uint64_t session_id, int status) {
     wt__conn *c;
     wt_session *s = NULL;
-    if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_resume: no app");
     if (status != 0 && (status < 300 || status > 599))
-        return wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_resume: status %d is not 0 or 300-599", status);
-    for (c = app->ep.conns; c && !s; c = c->next)
+        return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_resume: status %d is not 0 or 300-599", status);
+    for (c = rt->ep->conns; c && !s; c = c->next)
         for (s = c->wt.sessions; s && s->uid != session_id; s = s->next) {}
     if (!s || !s->deferred)
-        return wt__fail_at(&app->ep.log, WT_LOG_INFO, WT_ERR_NOT_FOUND,
+        return wt__fail_at(&rt->ep->log, WT_LOG_INFO, WT_ERR_NOT_FOUND,
                            "wt_app_resume: session %llu is not waiting (its peer left, it timed out, or it never deferred)",
                            (unsigned long long)session_id);
     if (s->resumed)
@@ -7470,7 +7385,7 @@ int wt_app_resume(wt_app *app, uint64_t session_id, int status) {
                          (unsigned long long)session_id);
     s->resumed = 1;
     s->resume_status = status;
-    app->ep.wake_ms = 0; /* the loop acts on it next, never inside this call */
+    rt->ep->wake_ms = 0; /* the loop acts on it next, never inside this call */
     return WT_OK;
 }
 
@@ -7515,6 +7430,146 @@ int wt_session_query_get(const wt_session *s, const char *name, char *buf, size_
         q = *end ? end + 1 : end;
     }
     return wt__cfail_at(s->conn, s->id, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "wt_session_query_get: no %s in the query", name);
+}
+/* ---- end file: src/wt_router.c ---- */
+/* ---- begin file: src/wt_app.c ---- */
+/* wt_app.c - the server application: config, sockets, startup/shutdown hooks
+   (routes and accept hooks: wt_router.c). */
+
+#include <netdb.h>
+
+typedef struct wt__hook {
+    wt_app_hook fn;
+    void *user;
+} wt__hook;
+
+struct wt_app {
+    wt__ep ep;
+    char *host;
+    int port, bound_port;
+    wt__router router;
+    wt__hook *startup, *shutdown;
+    size_t nstartup, nshutdown;
+    int started, shut_down;
+    int stop_on_signals;
+    uint32_t shutdown_code;
+    char *shutdown_reason;
+};
+
+/* Signals are process-wide, so this one pointer is too: the loop that a
+   SIGINT/SIGTERM stops while wt_app_run runs with stop_on_signals. */
+static wt_loop *volatile wt__signal_loop;
+
+static void wt__on_signal(int sig) {
+    WT__UNUSED(sig);
+    if (wt__signal_loop) wt_loop_stop(wt__signal_loop);
+}
+
+static void wt__app_free(wt_app *app);
+
+wt_app *wt_app_create(const wt_app_config *cfg) {
+    wt_app *app;
+    const wt_log *lg;
+    if (!cfg) {
+        wt__fail(NULL, WT_ERR_INVALID, "wt_app_create: no config");
+        return NULL;
+    }
+    lg = &cfg->log;
+    if (!cfg->cert_file || !cfg->key_file) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: cert_file and key_file are required");
+        return NULL;
+    }
+    if (cfg->port < -1 || cfg->port > 65535) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: port %d outside -1..65535", cfg->port);
+        return NULL;
+    }
+    app = (wt_app *)wt__calloc(&cfg->alloc, sizeof *app);
+    if (!app) {
+        wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
+        return NULL;
+    }
+    if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    app->ep.owner = app;
+    if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
+    app->ep.io = cfg->io;
+    if (cfg->io.send && cfg->port == -1) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: with io.send (no socket) the port must be given");
+        goto fail;
+    }
+    if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
+    if (wt__trace_init(&app->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
+    app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
+    app->port = cfg->port == 0 ? 4433 : cfg->port;
+    app->stop_on_signals = cfg->stop_on_signals;
+    app->shutdown_code = cfg->shutdown_code;
+    app->shutdown_reason = wt__strdup(&cfg->alloc, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
+    if (!app->host || !app->shutdown_reason) {
+        wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
+        goto fail;
+    }
+    if (strlen(app->shutdown_reason) > WT__REASON_MAX) {
+        wt__fail(lg, WT_ERR_TOO_BIG, "wt_app_create: shutdown_reason over %d bytes", WT__REASON_MAX);
+        goto fail;
+    }
+    if (wolfSSL_CTX_use_certificate_chain_file(app->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
+        wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
+        goto fail;
+    }
+    if (wolfSSL_CTX_use_PrivateKey_file(app->ep.ssl_ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_check_private_key(app->ep.ssl_ctx) != WOLFSSL_SUCCESS) {
+        wt__fail(lg, WT_ERR_CERT, "cannot load private key %s (or it does not match the certificate)", cfg->key_file);
+        goto fail;
+    }
+    {
+        uint8_t h[32];
+        char hex[65];
+        if (wt_cert_sha256(cfg->cert_file, h) == WT_OK) {
+            wt_hex(h, 32, hex);
+            wt__log(lg, WT_LOG_INFO, "certificate %s sha256 %s (for serverCertificateHashes)", cfg->cert_file, hex);
+        }
+    }
+    return app;
+fail:
+    wt__app_free(app); /* not on any stack yet: safe inside a handler too */
+    return NULL;
+}
+
+static int wt__hook_add(wt_app *app, wt__hook **list, size_t *n, wt_app_hook fn, void *user) {
+    wt__hook *h;
+    if (!app || !fn) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "hook: no app or no function");
+    h = (wt__hook *)wt__realloc(&app->ep.alloc, *list, (*n + 1) * sizeof *h);
+    if (!h) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "hook: out of memory");
+    h[*n].fn = fn;
+    h[*n].user = user;
+    *list = h;
+    (*n)++;
+    return WT_OK;
+}
+
+int wt_app_on_startup(wt_app *app, wt_app_hook fn, void *user) {
+    return wt__hook_add(app, &app->startup, &app->nstartup, fn, user);
+}
+
+int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user) {
+    return wt__hook_add(app, &app->shutdown, &app->nshutdown, fn, user);
+}
+
+int wt_app_route(wt_app *app, const char *pattern, wt_handler fn, void *user) {
+    return app ? wt__router_add(&app->router, pattern, fn, user) : wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
+}
+
+int wt_app_default_route(wt_app *app, wt_handler fn, void *user) {
+    return app ? wt__router_default(&app->router, fn, user)
+               : wt__fail(NULL, WT_ERR_INVALID, "wt_app_default_route: no app");
+}
+
+int wt_app_use(wt_app *app, wt_accept_fn fn, void *user) {
+    return app ? wt__router_use(&app->router, fn, user) : wt__fail(NULL, WT_ERR_INVALID, "wt_app_use: no app");
+}
+
+int wt_app_resume(wt_app *app, uint64_t session_id, int status) {
+    return app ? wt__router_resume(&app->router, session_id, status)
+               : wt__fail(NULL, WT_ERR_INVALID, "wt_app_resume: no app");
 }
 
 int wt_app_start(wt_app *app) {
@@ -7597,19 +7652,9 @@ void wt_app_stop(wt_app *app) {
 
 static void wt__app_free(wt_app *app) {
     wt_allocator a = app->ep.alloc;
-    size_t i;
     wt__app_shutdown(app);
     wt__ep_free(&app->ep);
-    for (i = 0; i < app->nroutes; i++) {
-        wt__free(&a, app->routes[i].pattern);
-        wt__free(&a, app->routes[i].key);
-    }
-    wt__free(&a, app->routes);
-    wt__free(&a, app->use);
-    for (i = 0; app->origins && app->origins[i]; i++) wt__free(&a, app->origins[i]);
-    wt__free(&a, app->origins);
-    wt__free(&a, app->auth_token);
-    wt__free(&a, app->rates);
+    wt__router_free(&app->router, &a);
     wt__free(&a, app->startup);
     wt__free(&a, app->shutdown);
     wt__free(&a, app->host);

@@ -300,6 +300,7 @@ struct wt__ep {
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */
+    struct wt__router *router;    /* app: its routes and accept hooks */
     /* app: a new session request passed the connection's checks: run the
        app's checks, hooks and routes, then wt__session_answer (or defer) */
     void (*on_request)(wt__ep *ep, wt_session *s);
@@ -699,6 +700,43 @@ static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id);
 static void *wt__dead_stream_marker(void);
 static void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
 static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
+
+/* ---- router (wt_router.c): from a server's session request to its answer */
+typedef struct wt__route {
+    char *pattern;
+    char *key;                   /* the pattern without parameter names: same key, same route */
+    wt_handler fn;
+    void *user;
+} wt__route;
+typedef struct wt__accept_hook {
+    wt_accept_fn fn;
+    void *user;
+} wt__accept_hook;
+typedef struct wt__rate {        /* one client address's token bucket */
+    uint8_t addr[16];
+    uint8_t family;              /* 4 or 6; 0: a free slot */
+    uint64_t tokens;             /* in thousandths of a session */
+    uint64_t last_ms;
+} wt__rate;
+typedef struct wt__router {
+    wt__ep *ep;
+    wt__route *routes;
+    size_t nroutes;
+    wt__route default_route;     /* fn NULL: none (404) */
+    wt__accept_hook *use;        /* wt_app_use, in order */
+    size_t nuse;
+    char **origins;              /* allowed_origins, NULL-terminated; NULL: any */
+    char *auth_token;
+    wt__rate *rates;             /* rate_limit_ips slots; NULL: no rate limit */
+} wt__router;
+/* Sets ep's on_request and on_service; reads the checks from cfg. */
+static int wt__router_init(wt__router *rt, wt__ep *ep, const wt_app_config *cfg);
+/* After wt__ep_free: sessions may read routes until their CLOSED events. */
+static void wt__router_free(wt__router *rt, const wt_allocator *a);
+static int wt__router_add(wt__router *rt, const char *pattern, wt_handler fn, void *user);
+static int wt__router_default(wt__router *rt, wt_handler fn, void *user);
+static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user);
+static int wt__router_resume(wt__router *rt, uint64_t session_id, int status);
 
 /* ---- client (wt_client.c) */
 static int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);

@@ -504,17 +504,17 @@ WT_TEST(app_rate_limit_bucket_on_the_loop_clock) {
     v6 = (struct sockaddr_in6 *)&m1; /* 192.0.2.1 again, as IPv4-mapped */
     v6->sin6_family = AF_INET6;
     inet_pton(AF_INET6, "::ffff:192.0.2.1", &v6->sin6_addr);
-    for (i = 0; i < 6; i++) ok += wt__app_rate_ok(app, i % 3 == 0 ? &a1 : i % 3 == 1 ? &a1p : &m1);
+    for (i = 0; i < 6; i++) ok += wt__router_rate_ok(&app->router, i % 3 == 0 ? &a1 : i % 3 == 1 ? &a1p : &m1);
     CHECK_EQ_INT(ok, 4); /* one address, whatever its port or form */
-    CHECK(wt__app_rate_ok(app, &a2));  /* another has its own */
+    CHECK(wt__router_rate_ok(&app->router, &a2));  /* another has its own */
     app_clock_ns += 500000000ULL;       /* half a second: one more for a1 */
-    CHECK(wt__app_rate_ok(app, &a1));
-    CHECK(!wt__app_rate_ok(app, &a1));
+    CHECK(wt__router_rate_ok(&app->router, &a1));
+    CHECK(!wt__router_rate_ok(&app->router, &a1));
     /* a third address takes the slot of the least recently seen (a2) */
-    CHECK(wt__app_rate_ok(app, &a3));
-    CHECK(!wt__app_rate_ok(app, &a1)); /* a1 was kept, still empty */
+    CHECK(wt__router_rate_ok(&app->router, &a3));
+    CHECK(!wt__router_rate_ok(&app->router, &a1)); /* a1 was kept, still empty */
     app_clock_ns += 2000000000ULL;     /* full again */
-    for (ok = 0, i = 0; i < 5; i++) ok += wt__app_rate_ok(app, &a1);
+    for (ok = 0, i = 0; i < 5; i++) ok += wt__router_rate_ok(&app->router, &a1);
     CHECK_EQ_INT(ok, 4);
     wt_app_destroy(app);
     wt_loop_destroy(loop);
