@@ -224,7 +224,10 @@ typedef struct wt_allocator {
  * - wt_session: from its first event until the handler returns from its
  *   WT_EV_SESSION_CLOSED event, which is always delivered exactly once and
  *   always last, after WT_EV_STREAM_CLOSED for each of its streams. A
- *   client's session pointer is valid from wt_client_connect on.
+ *   client's session pointer is valid from wt_client_connect on. Before a
+ *   server session reaches its handler, an accept hook has it for the
+ *   call; a deferred one is reached by its ID (see ACCEPTING), and one
+ *   refused or gone before any handler saw it ends without an event.
  * - wt_stream: from its WT_EV_STREAM_OPEN (peer-opened) or from a
  *   successful wt_session_open_stream (local) until the handler returns
  *   from its WT_EV_STREAM_CLOSED, delivered exactly once, after every other
@@ -536,8 +539,11 @@ typedef struct wt_app_config {
  * after the calling handler or timer returns (never inside the call). Keep
  * the session's ID, not its pointer: if the peer goes away (or the app
  * stops) meanwhile, the session is freed without any event - no handler
- * ever saw it - and wt_app_resume returns WT_ERR_NOT_FOUND. One not resumed
- * within limits.handshake_timeout_ms is refused with 503 (logged).
+ * ever saw it - and wt_app_resume returns WT_ERR_NOT_FOUND.
+ * wt_app_deferred_session gives the pointer back for the moment (to add
+ * headers with the answer), and wt_session_reject on it refuses at once.
+ * One not resumed within limits.handshake_timeout_ms is refused with 503
+ * (logged).
  *
  * ---------------------------------------------------------------- ROUTES
  * A route is an exact path ("/echo") or a pattern of '/'-separated
@@ -572,6 +578,11 @@ int wt_app_use(wt_app *app, wt_accept_fn fn, void *user);
    session waits (the peer left, it timed out, or it never deferred),
    WT_ERR_STATE if it was resumed already. */
 int wt_app_resume(wt_app *app, uint64_t session_id, int status);
+/* The session deferred under that ID, still waiting (also once resumed,
+   until the loop acts on it), or NULL: to add response headers or set its
+   user pointer before resuming it. Valid until the calling handler or timer
+   returns (outside the loop: until the next wt_loop_process). */
+wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id);
 int wt_app_on_startup(wt_app *app, wt_app_hook fn, void *user);
 int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user);
 /* Binds the sockets and runs the startup hooks (once). */
@@ -1536,6 +1547,7 @@ static int wt__router_add(wt__router *rt, const char *pattern, wt_handler fn, vo
 static int wt__router_default(wt__router *rt, wt_handler fn, void *user);
 static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user);
 static int wt__router_resume(wt__router *rt, uint64_t session_id, int status);
+static wt_session *wt__router_deferred(wt__router *rt, uint64_t session_id);
 
 /* ---- client (wt_client.c) */
 static int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);
@@ -7369,14 +7381,20 @@ static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user) {
     return WT_OK;
 }
 
-static int wt__router_resume(wt__router *rt, uint64_t session_id, int status) {
+/* The session under that ID if it waits for wt_app_resume (resumed or not). */
+static wt_session *wt__router_deferred(wt__router *rt, uint64_t session_id) {
     wt__conn *c;
     wt_session *s = NULL;
-    if (status != 0 && (status < 300 || status > 599))
-        return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_resume: status %d is not 0 or 300-599", status);
     for (c = rt->ep->conns; c && !s; c = c->next)
         for (s = c->wt.sessions; s && s->uid != session_id; s = s->next) {}
-    if (!s || !s->deferred)
+    return s && s->deferred ? s : NULL;
+}
+
+static int wt__router_resume(wt__router *rt, uint64_t session_id, int status) {
+    wt_session *s;
+    if (status != 0 && (status < 300 || status > 599))
+        return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_resume: status %d is not 0 or 300-599", status);
+    if (!(s = wt__router_deferred(rt, session_id)))
         return wt__fail_at(&rt->ep->log, WT_LOG_INFO, WT_ERR_NOT_FOUND,
                            "wt_app_resume: session %llu is not waiting (its peer left, it timed out, or it never deferred)",
                            (unsigned long long)session_id);
@@ -7570,6 +7588,10 @@ int wt_app_use(wt_app *app, wt_accept_fn fn, void *user) {
 int wt_app_resume(wt_app *app, uint64_t session_id, int status) {
     return app ? wt__router_resume(&app->router, session_id, status)
                : wt__fail(NULL, WT_ERR_INVALID, "wt_app_resume: no app");
+}
+
+wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id) {
+    return app ? wt__router_deferred(&app->router, session_id) : NULL;
 }
 
 int wt_app_start(wt_app *app) {

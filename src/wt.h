@@ -222,7 +222,10 @@ typedef struct wt_allocator {
  * - wt_session: from its first event until the handler returns from its
  *   WT_EV_SESSION_CLOSED event, which is always delivered exactly once and
  *   always last, after WT_EV_STREAM_CLOSED for each of its streams. A
- *   client's session pointer is valid from wt_client_connect on.
+ *   client's session pointer is valid from wt_client_connect on. Before a
+ *   server session reaches its handler, an accept hook has it for the
+ *   call; a deferred one is reached by its ID (see ACCEPTING), and one
+ *   refused or gone before any handler saw it ends without an event.
  * - wt_stream: from its WT_EV_STREAM_OPEN (peer-opened) or from a
  *   successful wt_session_open_stream (local) until the handler returns
  *   from its WT_EV_STREAM_CLOSED, delivered exactly once, after every other
@@ -534,8 +537,11 @@ typedef struct wt_app_config {
  * after the calling handler or timer returns (never inside the call). Keep
  * the session's ID, not its pointer: if the peer goes away (or the app
  * stops) meanwhile, the session is freed without any event - no handler
- * ever saw it - and wt_app_resume returns WT_ERR_NOT_FOUND. One not resumed
- * within limits.handshake_timeout_ms is refused with 503 (logged).
+ * ever saw it - and wt_app_resume returns WT_ERR_NOT_FOUND.
+ * wt_app_deferred_session gives the pointer back for the moment (to add
+ * headers with the answer), and wt_session_reject on it refuses at once.
+ * One not resumed within limits.handshake_timeout_ms is refused with 503
+ * (logged).
  *
  * ---------------------------------------------------------------- ROUTES
  * A route is an exact path ("/echo") or a pattern of '/'-separated
@@ -570,6 +576,11 @@ int wt_app_use(wt_app *app, wt_accept_fn fn, void *user);
    session waits (the peer left, it timed out, or it never deferred),
    WT_ERR_STATE if it was resumed already. */
 int wt_app_resume(wt_app *app, uint64_t session_id, int status);
+/* The session deferred under that ID, still waiting (also once resumed,
+   until the loop acts on it), or NULL: to add response headers or set its
+   user pointer before resuming it. Valid until the calling handler or timer
+   returns (outside the loop: until the next wt_loop_process). */
+wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id);
 int wt_app_on_startup(wt_app *app, wt_app_hook fn, void *user);
 int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user);
 /* Binds the sockets and runs the startup hooks (once). */

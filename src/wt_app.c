@@ -138,6 +138,10 @@ int wt_app_resume(wt_app *app, uint64_t session_id, int status) {
                : wt__fail(NULL, WT_ERR_INVALID, "wt_app_resume: no app");
 }
 
+wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id) {
+    return app ? wt__router_deferred(&app->router, session_id) : NULL;
+}
+
 int wt_app_start(wt_app *app) {
     struct addrinfo hints, *res = NULL, *ai;
     char port[12];

@@ -737,6 +737,7 @@ static int wt__router_add(wt__router *rt, const char *pattern, wt_handler fn, vo
 static int wt__router_default(wt__router *rt, wt_handler fn, void *user);
 static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user);
 static int wt__router_resume(wt__router *rt, uint64_t session_id, int status);
+static wt_session *wt__router_deferred(wt__router *rt, uint64_t session_id);
 
 /* ---- client (wt_client.c) */
 static int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);

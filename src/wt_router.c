@@ -504,14 +504,20 @@ static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user) {
     return WT_OK;
 }
 
-static int wt__router_resume(wt__router *rt, uint64_t session_id, int status) {
+/* The session under that ID if it waits for wt_app_resume (resumed or not). */
+static wt_session *wt__router_deferred(wt__router *rt, uint64_t session_id) {
     wt__conn *c;
     wt_session *s = NULL;
-    if (status != 0 && (status < 300 || status > 599))
-        return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_resume: status %d is not 0 or 300-599", status);
     for (c = rt->ep->conns; c && !s; c = c->next)
         for (s = c->wt.sessions; s && s->uid != session_id; s = s->next) {}
-    if (!s || !s->deferred)
+    return s && s->deferred ? s : NULL;
+}
+
+static int wt__router_resume(wt__router *rt, uint64_t session_id, int status) {
+    wt_session *s;
+    if (status != 0 && (status < 300 || status > 599))
+        return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_resume: status %d is not 0 or 300-599", status);
+    if (!(s = wt__router_deferred(rt, session_id)))
         return wt__fail_at(&rt->ep->log, WT_LOG_INFO, WT_ERR_NOT_FOUND,
                            "wt_app_resume: session %llu is not waiting (its peer left, it timed out, or it never deferred)",
                            (unsigned long long)session_id);

@@ -736,14 +736,17 @@ WT_TEST(app_hook_defers_and_a_timer_resumes) {
     /* refused while it waits, through the pointer: answered at once */
     REQUIRE(app_open(&h, NULL, "/d", &c) == WT_OK);
     REQUIRE_SOON(&h, k1.defers == 3);
-    CHECK_EQ_INT(wt_session_add_response_header(k1.deferred_s, "x-late", "yes"), WT_OK);
-    CHECK_EQ_INT(wt_session_reject(k1.deferred_s, 410), WT_OK);
+    CHECK(wt_app_deferred_session(h.app, k1.deferred_id) == k1.deferred_s);
+    CHECK(wt_app_deferred_session(h.app, k1.deferred_id + 1000) == NULL);
+    CHECK_EQ_INT(wt_session_add_response_header(wt_app_deferred_session(h.app, k1.deferred_id), "x-late", "yes"), WT_OK);
+    CHECK_EQ_INT(wt_session_reject(wt_app_deferred_session(h.app, k1.deferred_id), 410), WT_OK);
     c.hdr_name = "x-late";
     CHECK_SOON(&h, c.closed);
     CHECK_EQ_INT(c.status, 410);
     CHECK(c.has_hdr && strcmp(c.hdr, "yes") == 0);
     CHECK_EQ_INT(h.app->ep.ndeferred, 0);
     CHECK_EQ_INT(wt_app_resume(h.app, k1.deferred_id, 0), WT_ERR_NOT_FOUND);
+    CHECK(wt_app_deferred_session(h.app, k1.deferred_id) == NULL);
     CHECK_EQ_INT(a.requests, 1);
     /* never resumed: 503 once handshake_timeout_ms has passed, logged */
     harness_log_match = "no wt_app_resume within handshake_timeout_ms";
