@@ -802,3 +802,42 @@ WT_TEST(app_deferred_session_whose_peer_leaves_is_freed) {
     REQUIRE_SOON(&h, k.defers == 3);
     harness_stop(&h);
 }
+
+/* A hook may pick the subprotocol; the handler and the client see it. */
+static int app_pick_last_protocol(wt_session *s, void *user) {
+    size_t n = wt_session_protocol_count(s);
+    (void)user;
+    return n && wt_session_set_protocol(s, wt_session_protocol_at(s, n - 1)) == WT_OK ? WT_ACCEPT : 406;
+}
+
+static char app_server_protocol[16];
+static void app_protocol_handler(wt_event *ev) {
+    if (ev->type == WT_EV_SESSION_REQUEST)
+        snprintf(app_server_protocol, sizeof app_server_protocol, "%s", wt_session_protocol(ev->session));
+}
+
+WT_TEST(app_hook_picks_the_subprotocol) {
+    static const char *const offer[] = {"chat-v1", "chat-v2", NULL};
+    harness h;
+    app_cli c;
+    wt_client *cl;
+    wt_client_config cc;
+    memset(&c, 0, sizeof c), memset(&cc, 0, sizeof cc);
+    app_server_protocol[0] = 0;
+    REQUIRE(app_start(&h, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/p", app_protocol_handler, NULL) == WT_OK);
+    REQUIRE(wt_app_use(h.app, app_pick_last_protocol, NULL) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    cc.cert_sha256 = harness_pin;
+    cc.loop = h.loop;
+    cc.log.fn = harness_quiet_log;
+    cc.protocols = offer;
+    REQUIRE((cl = wt_client_create(&cc)) != NULL);
+    CHECK_EQ_INT(app_answer(&h, cl, "/p", &c), 0);
+    CHECK(strcmp(app_server_protocol, "chat-v2") == 0);
+    CHECK(c.s && strcmp(wt_session_protocol(c.s), "chat-v2") == 0);
+    app_close(&h, &c);
+    CHECK_EQ_INT(app_answer(&h, NULL, "/p", &c), 406); /* nothing offered: the hook refuses */
+    wt_client_destroy(cl);
+    harness_stop(&h);
+}
