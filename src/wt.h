@@ -528,7 +528,8 @@ typedef struct wt_app_config {
  * (the same as returning the status) or wt_session_accept (the 2xx to
  * answer with, if nothing later refuses). Response headers added by hooks
  * go out with the answer, whichever it is (a redirect's location, a 401's
- * www-authenticate). Route parameters are not known yet in a hook.
+ * www-authenticate). Route parameters are not known yet in a hook. A hook
+ * runs on the loop's thread like a handler: it must not block (defer).
  *
  * A deferred session waits, without an answer, until wt_app_resume(app,
  * wt_session_id(s), status) on the loop's thread (from another thread:
