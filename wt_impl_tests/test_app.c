@@ -841,3 +841,74 @@ WT_TEST(app_hook_picks_the_subprotocol) {
     wt_client_destroy(cl);
     harness_stop(&h);
 }
+
+/* The rate limit and a deferral's deadline in virtual time (sim.h): the
+   loop's clock drives both, so a simulation sees them to the millisecond. */
+#include "sim.h"
+
+static int app_defer_slow(wt_session *s, void *user) {
+    *(uint64_t *)user = wt_session_id(s);
+    return strcmp(wt_session_path(s), "/slow") ? WT_ACCEPT : WT_DEFER;
+}
+
+/* Runs the simulation until cond, in steps of 10 ms of virtual time at most
+   (sim_run alone jumps to the next timer, seconds away on an idle link). */
+#define SIM_UNTIL(s, cond, ms)                                                         \
+    do {                                                                               \
+        uint64_t end_ = sim_ms(s) + (ms);                                              \
+        while (!(cond) && sim_ms(s) < end_) {                                          \
+            int f_ = 0;                                                                \
+            int64_t t_ = wt_loop_timer((s)->loop, 10, harness_set_flag, &f_);          \
+            sim_run((s), &f_, 20);                                                     \
+            if (!f_) wt_loop_timer_cancel((s)->loop, t_);                              \
+        }                                                                              \
+    } while (0)
+
+WT_TEST(app_rate_limit_and_deferral_deadline_in_virtual_time) {
+    static sim s;
+    app_srv a;
+    app_cli c[6];
+    wt_limits lim;
+    uint64_t deferred = 0, t0;
+    int i, open = 0, refused = 0;
+    memset(&a, 0, sizeof a), memset(c, 0, sizeof c), memset(&lim, 0, sizeof lim);
+    memset(&s, 0, sizeof s);
+    lim.sessions_per_ip_per_s = 1; /* a burst of 2 */
+    REQUIRE(sim_start(&s, 11, &lim, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/v", app_srv_handler, &a) == WT_OK);
+    REQUIRE(wt_app_route(s.app, "/slow", app_srv_handler, &a) == WT_OK);
+    REQUIRE(wt_app_use(s.app, app_defer_slow, &deferred) == WT_OK);
+    for (i = 0; i < 3; i++)
+        REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/v", app_cli_handler, &c[i], &c[i].s) == WT_OK);
+    SIM_UNTIL(&s, (c[0].open || c[0].closed) && (c[1].open || c[1].closed) && (c[2].open || c[2].closed), 5000);
+    for (i = 0; i < 3; i++) {
+        open += c[i].open;
+        refused += c[i].closed && c[i].error == WT_ERR_REFUSED && c[i].status == 429;
+    }
+    CHECK_EQ_INT(open, 2);
+    CHECK_EQ_INT(refused, 1);
+    /* a second later the bucket holds one more, and only one */
+    t0 = sim_ms(&s);
+    SIM_UNTIL(&s, sim_ms(&s) >= t0 + 1000, 2000);
+    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/v", app_cli_handler, &c[3], &c[3].s) == WT_OK);
+    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/v", app_cli_handler, &c[4], &c[4].s) == WT_OK);
+    SIM_UNTIL(&s, (c[3].open || c[3].closed) && (c[4].open || c[4].closed), 5000);
+    CHECK_EQ_INT(c[3].open + c[4].open, 1);
+    CHECK((c[3].closed && c[3].status == 429) || (c[4].closed && c[4].status == 429));
+    /* a deferral nobody answers: 503 at handshake_timeout_ms (10 s), not before */
+    t0 = sim_ms(&s);
+    SIM_UNTIL(&s, sim_ms(&s) >= t0 + 1000, 2000); /* a token for it */
+    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/slow", app_cli_handler, &c[5], &c[5].s) == WT_OK);
+    SIM_UNTIL(&s, s.app->ep.ndeferred == 1, 5000);
+    REQUIRE(s.app->ep.ndeferred == 1);
+    t0 = sim_ms(&s);
+    SIM_UNTIL(&s, c[5].closed, 20000);
+    CHECK_EQ_INT(c[5].status, 503);
+    CHECK(sim_ms(&s) >= t0 + 10000 && sim_ms(&s) <= t0 + 10000 + 100); /* plus the answer's trip */
+    CHECK_EQ_INT(wt_app_resume(s.app, deferred, 0), WT_ERR_NOT_FOUND);
+    CHECK_EQ_INT(a.requests, 3);
+    for (i = 0; i < 6; i++)
+        if (c[i].open && !c[i].closed) wt_session_close(c[i].s, 0, NULL);
+    SIM_UNTIL(&s, 0, 100);
+    sim_stop(&s);
+}
