@@ -394,14 +394,14 @@ again:
         for (s = c->wt.sessions; s; s = s->next) {
             int resumed, status;
             if (!s->deferred) continue;
-            if (!s->resumed && !s->reject_status && now_ms < s->defer_deadline_ms && !ep->closing_all) {
+            if (!s->resumed && !s->reject_status && now_ms < s->defer_deadline_ms && !ep->closing_all && !ep->stopping) {
                 wake = WT__MIN(wake, s->defer_deadline_ms);
                 continue;
             }
             resumed = s->resumed;
             status = s->resume_status;
             wt__session_undefer(s);
-            if (ep->closing_all) wt__router_refuse(s, 429, "the server is shutting down", NULL, NULL);
+            if (ep->closing_all || ep->stopping) wt__router_refuse(s, 429, "the server is shutting down", NULL, NULL);
             else if (s->reject_status) wt__router_refuse(s, s->reject_status, "wt_session_reject while deferred", NULL, NULL);
             else if (!resumed) wt__router_refuse(s, 503, "deferred, no wt_app_resume within handshake_timeout_ms", NULL, NULL);
             else if (status) wt__router_refuse(s, status, "wt_app_resume", NULL, NULL);

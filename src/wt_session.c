@@ -275,9 +275,10 @@ static void wt__session_on_request(wt_session *s, int fin) {
         size_t n = c->wt.nsessions;
         wt_session *o;
         for (o = c->wt.sessions; o; o = o->next) n += o->deferred;
-        if (n >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all) {
+        if (n >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
             wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: 429 (%s)", s->path,
-                     ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
+                     ep->closing_all || ep->stopping ? "the server is shutting down"
+                                                     : "max_sessions reached (or GOAWAY)");
             wt__session_refuse(s, 429);
             return;
         }

@@ -1,6 +1,8 @@
 /* test_app.c - the app layer: session identity, routes, accept hooks. */
 #include "harness.h"
 
+#include <pthread.h>
+
 /* ---------------------------------------------------------------- helpers */
 /* What a route's handler saw. */
 typedef struct app_srv {
@@ -750,6 +752,72 @@ WT_TEST(app_hook_defers_and_a_timer_resumes) {
     harness_stop(&h);
 }
 
+/* Deferred sessions answered from another thread: the hook hands the ID to
+   a thread (a database lookup, say), which posts the answer to the loop. */
+typedef struct app_thread_ctx {
+    wt_app *app;
+    wt_loop *loop;
+    uint64_t id;
+    int status;
+    int started, post_rv;
+    int resume_rv;        /* what wt_app_resume said, on the loop */
+    int resumed;
+    pthread_t th;
+} app_thread_ctx;
+
+static void app_thread_answer(wt_loop *loop, void *user) {
+    app_thread_ctx *t = (app_thread_ctx *)user;
+    (void)loop;
+    t->resume_rv = wt_app_resume(t->app, t->id, t->status);
+    t->resumed = 1;
+}
+
+static void *app_thread_main(void *user) {
+    app_thread_ctx *t = (app_thread_ctx *)user;
+    t->post_rv = wt_loop_post(t->loop, app_thread_answer, t);
+    return NULL;
+}
+
+static int app_thread_hook(wt_session *s, void *user) {
+    app_thread_ctx *t = (app_thread_ctx *)user;
+    t->id = wt_session_id(s);
+    t->started = pthread_create(&t->th, NULL, app_thread_main, t) == 0;
+    return t->started ? WT_DEFER : 500;
+}
+
+WT_TEST(app_hook_defers_and_another_thread_resumes) {
+    harness h;
+    app_srv a;
+    app_cli c;
+    app_thread_ctx t;
+    memset(&a, 0, sizeof a), memset(&c, 0, sizeof c), memset(&t, 0, sizeof t);
+    REQUIRE(app_start(&h, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/t", app_srv_handler, &a) == WT_OK);
+    REQUIRE(wt_app_use(h.app, app_thread_hook, &t) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    t.app = h.app;
+    t.loop = h.loop;
+    /* accepted from the thread */
+    CHECK_EQ_INT(app_answer(&h, NULL, "/t", &c), 0);
+    REQUIRE(t.started);
+    pthread_join(t.th, NULL);
+    CHECK_EQ_INT(t.post_rv, WT_OK);
+    CHECK(t.resumed && t.resume_rv == WT_OK);
+    CHECK_EQ_INT(a.requests, 1);
+    app_close(&h, &c);
+    /* refused from the thread */
+    memset(&t, 0, sizeof t);
+    t.app = h.app;
+    t.loop = h.loop;
+    t.status = 403;
+    CHECK_EQ_INT(app_answer(&h, NULL, "/t", &c), 403);
+    REQUIRE(t.started);
+    pthread_join(t.th, NULL);
+    CHECK(t.resumed && t.resume_rv == WT_OK);
+    CHECK_EQ_INT(a.requests, 1);
+    harness_stop(&h);
+}
+
 WT_TEST(app_deferred_session_whose_peer_leaves_is_freed) {
     harness h;
     app_srv a;
@@ -793,6 +861,30 @@ WT_TEST(app_deferred_session_whose_peer_leaves_is_freed) {
         wt_client_destroy(last);
         CHECK_EQ_INT(h.app->ep.ndeferred, 1);
     }
+    harness_stop(&h);
+}
+
+/* A stop refuses the sessions still deferred (429), as it refuses new ones. */
+WT_TEST(app_stop_refuses_deferred_sessions) {
+    harness h;
+    app_srv a;
+    app_hook k;
+    app_cli c;
+    memset(&a, 0, sizeof a), memset(&k, 0, sizeof k), memset(&c, 0, sizeof c);
+    REQUIRE(app_start(&h, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/d", app_srv_handler, &a) == WT_OK);
+    k.ret = WT_DEFER;
+    REQUIRE(wt_app_use(h.app, app_hook_fn, &k) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(app_open(&h, NULL, "/d", &c) == WT_OK);
+    REQUIRE_SOON(&h, k.defers == 1);
+    wt_app_stop(h.app);
+    CHECK_SOON(&h, c.closed);
+    CHECK_EQ_INT(c.error, WT_ERR_REFUSED);
+    CHECK_EQ_INT(c.status, 429);
+    CHECK_EQ_INT(h.app->ep.ndeferred, 0);
+    CHECK_EQ_INT(wt_app_resume(h.app, k.deferred_id, 0), WT_ERR_NOT_FOUND);
+    CHECK_EQ_INT(a.requests, 0);
     harness_stop(&h);
 }
 
