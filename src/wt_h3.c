@@ -634,6 +634,10 @@ static void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
     if (tx->wst) {
         tx->wst->reset_sent = 1; /* ngtcp2 reset it: later writes get an error */
         wt__stream_unqueue_send(tx->wst);
+        /* inside the write loop: completions wait for the queue */
+        c->ep->loop->in_handler++;
+        wt__stream_fail_refs(tx->wst, WT_ERR_CLOSED);
+        c->ep->loop->in_handler--;
     }
     else if (tx->stream_id >= 0) nghttp3_conn_shutdown_stream_write(c->h3.conn, tx->stream_id);
 }
