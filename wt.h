@@ -1467,8 +1467,10 @@ static void wt__session_on_fin(wt_session *s);
 static void wt__session_on_malformed(wt_session *s, const char *why);
 static void wt__conn_end_sessions(wt__conn *c, int error);
 /* The peer allows more streams (bidi 1, uni 0): SESSION_STREAMS to the
-   sessions a WT_ERR_LIMIT left waiting. */
+   sessions a WT_ERR_LIMIT left waiting (QUIC's MAX_STREAMS: all of the
+   connection's; a session-level limit: that session only). */
 static void wt__conn_streams_available(wt__conn *c, int bidi);
+static void wt__session_streams_available(wt_session *s, int bidi);
 
 /* ---- statistics (wt_stats.c) */
 /* Adds the counters of src to dst (path figures untouched). */
@@ -5347,10 +5349,14 @@ static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
             wt__stream_unqueue_send(st);
             continue;
         }
+        size_t i, peeked = 0;
         tx->stream_id = st->id;
         tx->wst = st;
         tx->nvec = wt__sendbuf_peek(&st->tx, tx->vec, 16);
-        tx->fin = st->fin_queued;
+        for (i = 0; i < tx->nvec; i++) peeked += tx->vec[i].len;
+        /* FIN only with the last byte: many small chunks (write_ref) may
+           not all fit the vector */
+        tx->fin = st->fin_queued && peeked == st->tx.unsent;
         return;
     }
 }
@@ -5839,19 +5845,21 @@ static void wt__conn_end_sessions(wt__conn *c, int error) {
     while (c->wt.pending) wt__stream_gone(c->wt.pending, 0);
 }
 
-static void wt__conn_streams_available(wt__conn *c, int bidi) {
+static void wt__session_streams_available(wt_session *s, int bidi) {
     unsigned bit = bidi ? 2 : 1;
+    wt_event ev;
+    if (!(s->streams_blocked & bit)) return;
+    s->streams_blocked &= ~bit;
+    if (s->state != WT__SESS_OPEN) return;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_SESSION_STREAMS;
+    ev.code = bidi ? 1 : 0;
+    wt__session_emit(s, &ev);
+}
+
+static void wt__conn_streams_available(wt__conn *c, int bidi) {
     wt_session *s;
-    for (s = c->wt.sessions; s; s = s->next) {
-        wt_event ev;
-        if (!(s->streams_blocked & bit)) continue;
-        s->streams_blocked &= ~bit;
-        if (s->state != WT__SESS_OPEN) continue;
-        memset(&ev, 0, sizeof ev);
-        ev.type = WT_EV_SESSION_STREAMS;
-        ev.code = bidi ? 1 : 0;
-        wt__session_emit(s, &ev);
-    }
+    for (s = c->wt.sessions; s; s = s->next) wt__session_streams_available(s, bidi);
 }
 
 /* ---------------------------------------------------------------- capsule sending */

@@ -688,8 +688,10 @@ static void wt__session_on_fin(wt_session *s);
 static void wt__session_on_malformed(wt_session *s, const char *why);
 static void wt__conn_end_sessions(wt__conn *c, int error);
 /* The peer allows more streams (bidi 1, uni 0): SESSION_STREAMS to the
-   sessions a WT_ERR_LIMIT left waiting. */
+   sessions a WT_ERR_LIMIT left waiting (QUIC's MAX_STREAMS: all of the
+   connection's; a session-level limit: that session only). */
 static void wt__conn_streams_available(wt__conn *c, int bidi);
+static void wt__session_streams_available(wt_session *s, int bidi);
 
 /* ---- statistics (wt_stats.c) */
 /* Adds the counters of src to dst (path figures untouched). */

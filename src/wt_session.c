@@ -446,19 +446,21 @@ static void wt__conn_end_sessions(wt__conn *c, int error) {
     while (c->wt.pending) wt__stream_gone(c->wt.pending, 0);
 }
 
-static void wt__conn_streams_available(wt__conn *c, int bidi) {
+static void wt__session_streams_available(wt_session *s, int bidi) {
     unsigned bit = bidi ? 2 : 1;
+    wt_event ev;
+    if (!(s->streams_blocked & bit)) return;
+    s->streams_blocked &= ~bit;
+    if (s->state != WT__SESS_OPEN) return;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_SESSION_STREAMS;
+    ev.code = bidi ? 1 : 0;
+    wt__session_emit(s, &ev);
+}
+
+static void wt__conn_streams_available(wt__conn *c, int bidi) {
     wt_session *s;
-    for (s = c->wt.sessions; s; s = s->next) {
-        wt_event ev;
-        if (!(s->streams_blocked & bit)) continue;
-        s->streams_blocked &= ~bit;
-        if (s->state != WT__SESS_OPEN) continue;
-        memset(&ev, 0, sizeof ev);
-        ev.type = WT_EV_SESSION_STREAMS;
-        ev.code = bidi ? 1 : 0;
-        wt__session_emit(s, &ev);
-    }
+    for (s = c->wt.sessions; s; s = s->next) wt__session_streams_available(s, bidi);
 }
 
 /* ---------------------------------------------------------------- capsule sending */

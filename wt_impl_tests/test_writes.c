@@ -250,6 +250,7 @@ WT_TEST(wt_writes_mixed_writes_keep_order) {
     wr_mix_pump(&cm.m);
     CHECK(sim_run(&s, &ws.answered, 600000));
     CHECK(wr_reply_is(&ws, len - 1));
+    CHECK(sim_run(&s, &cm.c.stream_closed, 10000)); /* every byte acknowledged */
     printf("    %d steps, %d refs (%d done), %d zero and %d short writes\n", cm.m.step, cm.m.refs, cm.m.refs_done,
            cm.m.zero_writes, cm.m.short_writes);
     CHECK(cm.m.zero_writes > 0);  /* write_all's copies held the buffer: write took 0 */
@@ -329,6 +330,38 @@ WT_TEST(wt_writes_write_ref_completes_once_after_ack) {
         sim_run(&s, &never, 2000);
     }
     CHECK_EQ_INT(r1.calls + r2.calls, 2); /* once each */
+    free(data);
+    sim_stop(&s);
+}
+
+/* Many small references, FIN with the last: the FIN must not ride on an
+   earlier packet that holds only some of them. */
+static void wr_count_ok(wt_stream *st, const void *data, size_t len, int status, void *user) {
+    (void)st, (void)data, (void)len;
+    if (status == WT_OK) ++*(int *)user;
+}
+
+WT_TEST(wt_writes_many_small_refs_then_fin) {
+    sim s;
+    sink_server sv;
+    wr_client c;
+    wr_stream ws;
+    wt_stream *st = NULL;
+    uint8_t *data = wr_pattern(1001, 21);
+    int i, ok = 0;
+    REQUIRE(data);
+    memset(&s, 0, sizeof s);
+    memset(&ws, 0, sizeof ws);
+    sim_lossy(&s, 0, 0, 0);
+    REQUIRE(wr_start(&s, &sv, &c, 50, NULL, NULL) == 0);
+    REQUIRE(wt_session_open_stream(c.s, 1, &st) == WT_OK);
+    wt_stream_set_user(st, &ws);
+    CHECK_EQ_INT(wt_stream_write_ref(st, data, 11, 0, wr_count_ok, &ok), WT_OK);
+    for (i = 1; i < 100; i++) CHECK_EQ_INT(wt_stream_write_ref(st, data + 1 + 10 * i, 10, i == 99, wr_count_ok, &ok), WT_OK);
+    CHECK(sim_run(&s, &ws.answered, 10000));
+    CHECK(wr_reply_is(&ws, 1000));
+    CHECK(sim_run(&s, &c.stream_closed, 10000));
+    CHECK_EQ_INT(ok, 100);
     free(data);
     sim_stop(&s);
 }
