@@ -682,20 +682,21 @@ int wt_stream_write(wt_stream *st, const void *data, size_t len);
  * than that is queued, so it never jumps the queue.
  *
  * wt_stream_write_ref queues the caller's bytes without copying them (and
- * FIN if fin). The caller keeps data unchanged and alive until done runs.
- * done runs exactly once for every call that returned WT_OK, always from
- * the loop (never inside the call, never re-entering a handler) and before
- * the stream's WT_EV_STREAM_CLOSED, with st, data, len and user of the call
- * and status:
- *   WT_OK          the peer acknowledged every byte of it. (A stream that
- *                  ends with all of it sent, FIN included, but not yet all
- *                  acknowledged, e.g. its session closing, gets a copy of
- *                  the rest, which the library goes on delivering as for a
- *                  copied write: done then runs with WT_OK at once.)
+ * FIN if fin). The caller keeps data unchanged and alive until done runs:
+ * QUIC resends from it until the peer acknowledges it. done runs exactly
+ * once for every call that returned WT_OK, always from the loop (never
+ * inside the call, never re-entering a handler), in the order of the calls,
+ * with the call's data, len and user, and status:
+ *   WT_OK          the peer acknowledged every byte of it;
  *   WT_ERR_CLOSED  the sending side ended first: wt_stream_reset, the
  *                  peer's STOP_SENDING, the session or the connection
- *                  closing, wt_app_destroy / wt_client_destroy.
- *   WT_ERR_NOMEM   the copy above could not be made: the stream was reset.
+ *                  closing, wt_app_destroy / wt_client_destroy (which
+ *                  deliver it before they return).
+ * st is the stream, and done comes before its WT_EV_STREAM_CLOSED, with
+ * one exception: a stream whose session closes when all of it (FIN too)
+ * was sent and only acknowledgements are missing is not reset; it stays
+ * with QUIC until they come, and done then runs after the CLOSED events,
+ * with st NULL (and WT_OK, or WT_ERR_CLOSED if the connection ends first).
  * After done the library never reads data again. Bytes by reference do not
  * count against stream_send_buffer or the budgets (they are the caller's
  * memory); each call costs one small allocation. */

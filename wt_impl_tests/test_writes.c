@@ -434,6 +434,71 @@ WT_TEST(wt_writes_write_ref_completes_at_destroy) {
     CHECK_EQ_INT(r.status, WT_ERR_CLOSED);
 }
 
+/* A server answers by reference; its session closes when the answer and
+   FIN are all sent but not yet acknowledged: the stream is not reset, the
+   answer completes later, after the CLOSED events, with st NULL. */
+typedef struct wr_refsrv {
+    wt_session *s;
+    wt_stream *st;
+    uint8_t *answer;
+    wr_done_rec rec;
+    int closed_seq, session_closed_seq;
+} wr_refsrv;
+
+static void wr_refsrv_handler(wt_event *ev) {
+    wr_refsrv *r = (wr_refsrv *)ev->user;
+    if (ev->type == WT_EV_SESSION_OPEN) r->s = ev->session;
+    if (ev->type == WT_EV_STREAM_DATA && ev->fin && !r->st) {
+        r->st = ev->stream;
+        if (wt_stream_write_ref(ev->stream, r->answer, 64 * 1024, 1, wr_done, &r->rec) != WT_OK) r->rec.calls = -100;
+    }
+    if (ev->type == WT_EV_STREAM_CLOSED && ev->stream == r->st) r->closed_seq = ++wr_seq;
+    if (ev->type == WT_EV_SESSION_CLOSED) r->session_closed_seq = ++wr_seq;
+}
+
+WT_TEST(wt_writes_write_ref_outlives_a_finished_stream) {
+    sim s;
+    wr_client c;
+    wr_refsrv r;
+    wt_stream *st = NULL;
+    uint8_t seed = 1;
+    int in_flight = 0;
+    memset(&s, 0, sizeof s);
+    memset(&c, 0, sizeof c);
+    memset(&r, 0, sizeof r);
+    r.answer = wr_pattern(64 * 1024, 23);
+    REQUIRE(r.answer);
+    sim_lossy(&s, 0, 0, 0); /* 20 ms each way: acknowledgements take 40 */
+    REQUIRE(sim_start(&s, 51, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/ref", wr_refsrv_handler, &r) == WT_OK);
+    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/ref", wr_handler, &c, NULL) == WT_OK);
+    REQUIRE(sim_run(&s, &c.opened, 10000));
+    REQUIRE(wt_session_open_stream(c.s, 1, &st) == WT_OK);
+    CHECK_EQ_INT(wt_stream_write_all(st, &seed, 1, 1), WT_OK);
+    while (!in_flight && sim_ms(&s) < 20000) {
+        int never = 0;
+        sim_run(&s, &never, 1);
+        /* the moment it is all sent, FIN included, and still waiting */
+        in_flight = r.st && r.st->fin_sent && r.st->refs != NULL;
+    }
+    REQUIRE(in_flight);
+    REQUIRE(r.s);
+    CHECK_EQ_INT(wt_session_close(r.s, 0, NULL), WT_OK);
+    CHECK(r.st->linger); /* not reset: the peer gets all of it */
+    CHECK(sim_run(&s, &r.rec.calls, 10000));
+    CHECK_EQ_INT(r.rec.calls, 1);
+    CHECK_EQ_INT(r.rec.status, WT_OK);
+    CHECK(r.rec.st == NULL);
+    CHECK(r.closed_seq > 0 && r.session_closed_seq > r.closed_seq && r.rec.seq > r.session_closed_seq);
+    {
+        int never = 0;
+        sim_run(&s, &never, 2000);
+    }
+    CHECK_EQ_INT(r.rec.calls, 1);
+    sim_stop(&s);
+    free(r.answer);
+}
+
 /* ---------------------------------------------------------------- flow events */
 WT_TEST(wt_writes_datagram_writable_after_wouldblock) {
     sim s;
