@@ -701,7 +701,12 @@ int wt_stream_write(wt_stream *st, const void *data, size_t len);
  * with st NULL (and WT_OK, or WT_ERR_CLOSED if the connection ends first).
  * After done the library never reads data again. Bytes by reference do not
  * count against stream_send_buffer or the budgets (they are the caller's
- * memory); each call costs one small allocation. */
+ * memory); each call costs one small allocation.
+ *
+ * Both return WT_OK, or an error with nothing queued: WT_ERR_CLOSED after
+ * FIN or a reset, WT_ERR_STATE on the peer's unidirectional stream,
+ * WT_ERR_INVALID (no data, no done), WT_ERR_NOMEM, and WT_ERR_LIMIT as
+ * above. */
 int wt_stream_write_all(wt_stream *st, const void *data, size_t len, int fin);
 typedef void (*wt_write_done_fn)(wt_stream *st, const void *data, size_t len, int status, void *user);
 int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt_write_done_fn done, void *user);
