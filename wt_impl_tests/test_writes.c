@@ -43,7 +43,7 @@ static void wr_handler(wt_event *ev) {
         break;
     case WT_EV_STREAM_DATA:
         if (!ws) break;
-        if (ws->reply_len + ev->len < sizeof ws->reply) {
+        if (ev->len && ws->reply_len + ev->len < sizeof ws->reply) {
             memcpy(ws->reply + ws->reply_len, ev->data, ev->len);
             ws->reply_len += ev->len;
         }
@@ -407,6 +407,45 @@ WT_TEST(wt_writes_write_ref_fails_once_when_the_session_closes_first) {
         sim_run(&s, &never, 2000);
     }
     CHECK_EQ_INT(r1.calls + r3.calls, 2);
+    sim_stop(&s);
+}
+
+/* The peer will not read: its STOP_SENDING resets our side, and the
+   reference completes with an error, once, before the stream's CLOSED. */
+static void wr_stopper(wt_event *ev) {
+    if (ev->type == WT_EV_STREAM_OPEN) {
+        wt_stream_stop_sending(ev->stream, 5);
+        wt_stream_finish(ev->stream); /* nothing to say either */
+    }
+}
+
+WT_TEST(wt_writes_write_ref_fails_on_stop_sending) {
+    sim s;
+    wr_client c;
+    wr_stream ws;
+    wr_done_rec r;
+    wt_stream *st = NULL;
+    uint8_t *data = wr_pattern(1u << 20, 25);
+    REQUIRE(data);
+    memset(&s, 0, sizeof s);
+    memset(&c, 0, sizeof c);
+    memset(&ws, 0, sizeof ws);
+    memset(&r, 0, sizeof r);
+    sim_lossy(&s, 0, 0, 0);
+    REQUIRE(sim_start(&s, 52, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/stop", wr_stopper, NULL) == WT_OK);
+    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/stop", wr_handler, &c, NULL) == WT_OK);
+    REQUIRE(sim_run(&s, &c.opened, 10000));
+    REQUIRE(wt_session_open_stream(c.s, 1, &st) == WT_OK);
+    wt_stream_set_user(st, &ws);
+    CHECK_EQ_INT(wt_stream_write_ref(st, data, 1u << 20, 1, wr_done_free, &r), WT_OK);
+    CHECK(sim_run(&s, &r.calls, 10000));
+    CHECK_EQ_INT(r.status, WT_ERR_CLOSED);
+    CHECK(r.st == st);
+    CHECK(sim_run(&s, &c.stream_closed, 10000)); /* the server ends its side too */
+    CHECK(r.seq < ws.closed_seq);
+    CHECK_EQ_INT(r.calls, 1);
+    CHECK_EQ_INT(c.closed, 0); /* the session goes on */
     sim_stop(&s);
 }
 
