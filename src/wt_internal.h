@@ -158,6 +158,7 @@ static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
 #define WT__H3_MESSAGE_ERROR 0x10e
 #define WT__H3_CONNECT_ERROR 0x10f
 #define WT__H3_DATAGRAM_ERROR 0x33
+#define WT__H3_ALPN_ERROR 0x0817b3ddULL /* WT_ALPN_ERROR: the server chose a protocol not offered */
 
 /* ---- capsules (RFC 9297): type varint, length varint, value */
 typedef struct wt__capsule {
@@ -215,6 +216,12 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <signal.h>
+#include <stdatomic.h>
+/* wt_loop_wakeup, wt_loop_stop and wt_app_stop run in signal handlers:
+   their atomics must not hide a lock */
+#if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
+#error "wt.h needs lock-free atomic int and pointer (C11 <stdatomic.h>)"
+#endif
 
 #define WT__MAX_SOCKS 4
 #define WT__MAX_UDP_PAYLOAD 1452
@@ -271,6 +278,13 @@ typedef struct wt__ref {
     void *user;
 } wt__ref;
 
+/* A function another thread handed to the loop (wt_loop_post). */
+typedef struct wt__post {
+    struct wt__post *next;
+    wt_timer_fn fn;
+    void *user;
+} wt__post;
+
 struct wt_loop {
     wt_allocator alloc;
     wt_log log;
@@ -279,13 +293,19 @@ struct wt_loop {
     wt__timer *timers;
     size_t ntimers, timers_cap;
     int64_t next_timer_id;
-    volatile sig_atomic_t stop;
+    atomic_int stop;  /* atomics: set by other threads and signal handlers */
     int processing;   /* inside wt_loop_process: handlers and timers run */
     int driving;      /* the library is running its machinery (process,
                          shutdown, destroy): events may go straight out */
     int in_handler;   /* a handler or timer is on the stack */
     wt__queued_event *evq_head, *evq_tail;
     uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
+    /* wt_loop_wakeup: an eventfd (wake_rd == wake_wr) or a self-pipe */
+    int wake_rd, wake_wr;
+    atomic_int woken; /* a wakeup since the last process: timeout 0 */
+    /* wt_loop_post: a lock-free stack, newest first; the loop takes it all
+       at once and runs it oldest first */
+    _Atomic(wt__post *) posts;
 };
 
 /* Server and client share one engine: an endpoint owns sockets, a TLS
@@ -329,6 +349,12 @@ struct wt__ep {
     int has_pin;
     int verify_peer;              /* a CA file is loaded: check the name too */
     int closing_all;
+    int stopping;                 /* server: a stop began: new connections are
+                                     refused, new sessions get 429 */
+    /* app: a step of its graceful stop, run by every wt_loop_process, and
+       when it wants to run next (UINT64_MAX: only when woken) */
+    void (*tick)(wt__ep *ep);
+    uint64_t tick_due_ms;
     /* TLS key exchange: IANA group ids, most preferred first */
     uint16_t groups[WT__MAX_GROUPS];
     int ngroups;
@@ -393,6 +419,7 @@ typedef struct wt__conn_h3 { /* HTTP/3 on nghttp3, and what nghttp3 cannot do */
     size_t rx_body;              /* DATA payload nghttp3 delivered in the read under way */
     int malformed;               /* a session has malformed set (nghttp3 < 1.11) */
     int goaway;                  /* the peer sent GOAWAY */
+    int goaway_sent;             /* we sent GOAWAY: 1 the notice, 2 the final one */
 } wt__conn_h3;
 
 typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
@@ -468,12 +495,16 @@ struct wt_session {
     int connect_closed;          /* nghttp3 is done with the CONNECT stream */
     int responded;               /* server: a response was submitted */
     int drain_received;
+    int drain_sent;              /* the app's graceful stop sent DRAIN */
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
     wt_stats stats;              /* counters only */
     unsigned dgram_blocked : 1;  /* a WOULDBLOCK owes a DATAGRAM_WRITABLE */
     unsigned streams_blocked : 2; /* a WT_ERR_LIMIT owes SESSION_STREAMS: 1 uni, 2 bidi */
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
+    char **offers;               /* wt-available-protocols: received (server) or sent (client) */
+    size_t noffers;
+    char *alpn;                  /* wt-protocol: to send (server) or as received (client) */
 };
 
 enum { WT__ST_CLASSIFY, WT__ST_WT, WT__ST_PENDING };
@@ -722,6 +753,17 @@ static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id);
 static void *wt__dead_stream_marker(void);
 static void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
 static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
+
+/* ---- subprotocols, keying material (wt_alpn.c) */
+static void wt__alpn_free(wt_session *s);
+/* s->offers from the request's wt-available-protocols (a malformed one is logged, ignored). */
+static void wt__alpn_parse_offers(wt_session *s);
+/* Server: adds wt-protocol to an accepting response when one was chosen. */
+static int wt__alpn_add_response(wt_session *s, wt__hdrs *out);
+/* Client, on a 2xx: WT_OK, or the server chose what was not offered (the session ended). */
+static int wt__alpn_check_response(wt_session *s);
+/* The client's protocols as one wt-available-protocols value (*out NULL: none). */
+static int wt__alpn_offer_value(const wt_allocator *a, const wt_log *lg, const char *const *protocols, char **out);
 
 /* ---- client (wt_client.c) */
 static int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);
