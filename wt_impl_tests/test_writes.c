@@ -714,3 +714,35 @@ WT_TEST(wt_writes_stats_move_with_traffic) {
     free(data);
     sim_stop(&s);
 }
+
+/* A stopped app logs its life's statistics at INFO. */
+WT_TEST(wt_writes_stopped_app_logs_its_statistics) {
+    sim s;
+    sink_server sv;
+    wr_client c;
+    wr_stream ws;
+    wt_stream *st = NULL;
+    uint8_t seed = 1;
+    int stopped = 0;
+    memset(&s, 0, sizeof s);
+    memset(&ws, 0, sizeof ws);
+    sim_lossy(&s, 0, 0, 0);
+    REQUIRE(wr_start(&s, &sv, &c, 53, NULL, NULL) == 0);
+    REQUIRE(wt_session_open_stream(c.s, 1, &st) == WT_OK);
+    wt_stream_set_user(st, &ws);
+    CHECK_EQ_INT(wt_stream_write_all(st, &seed, 1, 1), WT_OK);
+    CHECK(sim_run(&s, &ws.answered, 10000));
+    harness_log_match = "statistics: 1 session(s), 1 stream(s)";
+    harness_log_hits = 0;
+    wt_app_stop(s.app);
+    while (!stopped && sim_ms(&s) < 60000) {
+        int never = 0;
+        sim_run(&s, &never, 50);
+        stopped = wt_app_stopped(s.app);
+    }
+    CHECK(stopped);
+    CHECK_EQ_INT(harness_log_hits, 1);
+    CHECK_EQ_INT(harness_log_level, WT_LOG_INFO);
+    harness_log_match = NULL;
+    sim_stop(&s);
+}
