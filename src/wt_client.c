@@ -76,6 +76,14 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     if (wt__ep_init(&cl->ep, cfg->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     cl->ep.owner = cl;
     cl->ep.on_request = wt__client_no_request;
+    if (cfg->dialect < WT_DIALECT_AUTO || cfg->dialect > WT_DIALECT_LATEST) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_client_create: dialect %d is not a wt_dialect", (int)cfg->dialect);
+        goto fail;
+    }
+    cl->ep.dialect = cfg->dialect;
+    cl->ep.test_ignore_limits = cfg->test_ignore_session_limits != 0;
+    if (cl->ep.test_ignore_limits)
+        wt__log(lg, WT_LOG_WARN, "client created with test_ignore_session_limits = 1: it breaks flow control on purpose");
     cl->ep.io = cfg->io;
     if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
     if (wt__trace_init(&cl->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
