@@ -149,6 +149,25 @@ static void settings(void) {
         add(&s, p.b, p.n);
     }
     put("settings", "client-grease", s.b, s.n);
+    /* a latest-draft client's (Safari-like): WT_ENABLED and the three
+       flow-control settings; seed byte 0x20 makes the injector offer them too */
+    memset(&s, 0, sizeof s);
+    add_byte(&s, 0x20);
+    add_varint(&s, 0x00);
+    add_varint(&s, 0x04);
+    add_varint(&s, 0);
+    {
+        seed p;
+        memset(&p, 0, sizeof p);
+        add_varint(&p, 0x33), add_varint(&p, 1);
+        add_varint(&p, WT__H3_SETTINGS_WT_ENABLED), add_varint(&p, 1);
+        add_varint(&p, WT__H3_SETTINGS_WT_INITIAL_MAX_DATA), add_varint(&p, 1048576);
+        add_varint(&p, WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_UNI), add_varint(&p, 100);
+        add_varint(&p, WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_BIDI), add_varint(&p, 100);
+        s.b[s.n - 1] = (uint8_t)p.n;
+        add(&s, p.b, p.n);
+    }
+    put("settings", "client-latest", s.b, s.n);
 }
 
 static void urls(void) {
