@@ -283,6 +283,18 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
+    if (s->dialect == WT_DIALECT_LATEST && !WT__SETTINGS_FC(&c->h3.peer) && c->wt.nsessions >= 1) {
+        /* draft-16 5.1: without flow control one session per connection;
+           the excess CONNECT stream is reset with H3_REQUEST_REJECTED (the
+           client may retry it on a new connection) */
+        wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: a second session without flow control (reset)",
+                 s->path);
+        s->fn = NULL;
+        wt__tp_shutdown(c, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
+        s->state = WT__SESS_CLOSED;
+        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+        return;
+    }
     if (c->wt.nsessions >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all) {
         wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: %s", s->path,
                  ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");

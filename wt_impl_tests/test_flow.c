@@ -617,3 +617,62 @@ WT_TEST(wt_flow_draft02_and_latest_clients_at_once) {
     wt_client_destroy(old);
     harness_stop(&h);
 }
+
+/* ---------------------------------------------------------------- the server side of the dialects */
+/* A latest-dialect CONNECT that comes before the client's SETTINGS waits
+   for them (draft-16 7.1: they say whether flow control applies); here
+   the server is made to forget it saw them, then hears them again. */
+WT_TEST(wt_flow_latest_request_waits_for_client_settings) {
+    sim s;
+    flow_srv sv;
+    flow_cli c, c2;
+    wt__conn *sc;
+    wt_session *ss;
+    int never = 0;
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    memset(&c2, 0, sizeof c2);
+    REQUIRE(flow_start(&s, NULL, NULL, WT_DIALECT_LATEST, 0) == 0);
+    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    sc = s.app->ep.conns;
+    REQUIRE(sc != NULL);
+    sc->h3.peer.seen = 0;
+    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/sink", flow_cli_handler, &c2, NULL) == WT_OK);
+    sim_run(&s, &never, 300);
+    CHECK_EQ_INT(sv.opened, 1); /* held back ... */
+    CHECK_EQ_INT(c2.opened, 0);
+    for (ss = sc->wt.sessions; ss && !ss->wait_settings; ss = ss->next) continue;
+    CHECK(ss != NULL && ss->state == WT__SESS_REQUESTED);
+    sc->h3.peer.seen = 1;
+    wt__conn_on_peer_settings(sc); /* ... until the SETTINGS are in */
+    CHECK(sim_run(&s, &c2.opened, 5000));
+    CHECK_EQ_INT(sv.opened, 2);
+    CHECK(wt_session_flow_control(c2.s));
+    sim_stop(&s);
+}
+
+/* Without flow control (a latest-dialect client that sent no WT_INITIAL_*)
+   a second session on the connection is reset with H3_REQUEST_REJECTED
+   (draft-16 5.1); with it, the second session opens (the test above). */
+WT_TEST(wt_flow_second_session_without_flow_control_is_rejected) {
+    sim s;
+    flow_srv sv;
+    flow_cli c, c2;
+    wt__conn *sc;
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    memset(&c2, 0, sizeof c2);
+    REQUIRE(flow_start(&s, NULL, NULL, WT_DIALECT_LATEST, 0) == 0);
+    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    sc = s.app->ep.conns;
+    REQUIRE(sc != NULL);
+    /* as if the client had not advertised flow control */
+    sc->h3.peer.init_max_data = sc->h3.peer.init_max_streams_bidi = sc->h3.peer.init_max_streams_uni = 0;
+    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/sink", flow_cli_handler, &c2, NULL) == WT_OK);
+    CHECK(sim_run(&s, &c2.closed, 5000));
+    CHECK_EQ_INT(c2.opened, 0);
+    CHECK_EQ_INT(c2.close_error, WT_ERR_CLOSED); /* the CONNECT stream was reset */
+    CHECK_EQ_INT(sv.opened, 1);
+    CHECK_EQ_INT(c.closed, 0); /* the first session goes on */
+    sim_stop(&s);
+}
