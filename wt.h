@@ -345,7 +345,8 @@ typedef struct wt_stream wt_stream;
  *                          the last. Never empty except a final event
  *                          (len 0, fin 1) when the FIN came alone.
  * WT_EV_STREAM_WRITABLE    session, stream. The send buffer has room again
- *                          after a short wt_stream_write.
+ *                          after a short wt_stream_write (or, under session
+ *                          flow control, WT_MAX_DATA brought credit).
  * WT_EV_STREAM_RESET       session, stream, code: the peer aborted its
  *                          sending side (no more DATA). Codes outside the
  *                          WebTransport range (browsers' generic HTTP/3
@@ -1518,6 +1519,7 @@ static uint64_t wt__fc_tx_room(wt_session *s);                          /* UINT6
 static void wt__fc_tx_blocked(wt_session *s);
 static int wt__fc_tx_open(wt_session *s, int bidi);                     /* WT_OK or WT_ERR_LIMIT */
 static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c);
+static void wt__fc_wake_writers(wt_session *s);
 
 /* ---- streams (wt_stream.c) */
 static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
@@ -6541,6 +6543,8 @@ static void wt__stream_fc_refund(wt_stream *st) {
     if (!s || !s->fc || st->fc_tx_body <= sent) return;
     s->fc_tx_used -= WT__MIN(s->fc_tx_used, st->fc_tx_body - sent);
     st->fc_tx_body = sent;
+    st->fc_wait = 0;        /* this one will not write again */
+    wt__fc_wake_writers(s); /* others may go on with it */
 }
 
 /* A stream ngtcp2 has closed lives on only while it holds data the app has
@@ -6823,7 +6827,7 @@ static void wt__stream_check_writable(wt_stream *st) {
     wt__conn *c = st->conn;
     const wt_limits *l = &c->ep->lim;
     wt_event ev;
-    if (!st->want_writable || st->closed || st->tx.stored > l->stream_send_buffer / 2) return;
+    if (!st->want_writable || st->closed || st->reset_sent || st->tx.stored > l->stream_send_buffer / 2) return;
     if (c->wt.tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
         c->ep->tx_stored > l->total_send_buffer - l->total_send_buffer / 4) {
         /* its own buffer has room, the budget not yet: wait with the others */

@@ -343,7 +343,8 @@ typedef struct wt_stream wt_stream;
  *                          the last. Never empty except a final event
  *                          (len 0, fin 1) when the FIN came alone.
  * WT_EV_STREAM_WRITABLE    session, stream. The send buffer has room again
- *                          after a short wt_stream_write.
+ *                          after a short wt_stream_write (or, under session
+ *                          flow control, WT_MAX_DATA brought credit).
  * WT_EV_STREAM_RESET       session, stream, code: the peer aborted its
  *                          sending side (no more DATA). Codes outside the
  *                          WebTransport range (browsers' generic HTTP/3

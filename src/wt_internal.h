@@ -727,6 +727,7 @@ static uint64_t wt__fc_tx_room(wt_session *s);                          /* UINT6
 static void wt__fc_tx_blocked(wt_session *s);
 static int wt__fc_tx_open(wt_session *s, int bidi);                     /* WT_OK or WT_ERR_LIMIT */
 static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c);
+static void wt__fc_wake_writers(wt_session *s);
 
 /* ---- streams (wt_stream.c) */
 static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);

@@ -163,6 +163,8 @@ static void wt__stream_fc_refund(wt_stream *st) {
     if (!s || !s->fc || st->fc_tx_body <= sent) return;
     s->fc_tx_used -= WT__MIN(s->fc_tx_used, st->fc_tx_body - sent);
     st->fc_tx_body = sent;
+    st->fc_wait = 0;        /* this one will not write again */
+    wt__fc_wake_writers(s); /* others may go on with it */
 }
 
 /* A stream ngtcp2 has closed lives on only while it holds data the app has
@@ -445,7 +447,7 @@ static void wt__stream_check_writable(wt_stream *st) {
     wt__conn *c = st->conn;
     const wt_limits *l = &c->ep->lim;
     wt_event ev;
-    if (!st->want_writable || st->closed || st->tx.stored > l->stream_send_buffer / 2) return;
+    if (!st->want_writable || st->closed || st->reset_sent || st->tx.stored > l->stream_send_buffer / 2) return;
     if (c->wt.tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
         c->ep->tx_stored > l->total_send_buffer - l->total_send_buffer / 4) {
         /* its own buffer has room, the budget not yet: wait with the others */

@@ -676,3 +676,49 @@ WT_TEST(wt_flow_second_session_without_flow_control_is_rejected) {
     CHECK_EQ_INT(c.closed, 0); /* the first session goes on */
     sim_stop(&s);
 }
+
+/* A stream reset in the middle: its final size is what both ends count
+   against the session (draft-16 5.4), whatever was queued but never sent
+   comes back to the sender, and the session goes on. */
+WT_TEST(wt_flow_reset_stream_final_size_counts_on_both_ends) {
+    sim s;
+    wt_limits sl;
+    flow_srv sv;
+    flow_cli c;
+    int never = 0;
+    uint64_t used;
+    memset(&sl, 0, sizeof sl);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    sl.session_max_data = 64 * 1024;
+    sv.pause = 1;
+    REQUIRE(flow_start(&s, &sl, NULL, WT_DIALECT_AUTO, 0) == 0);
+    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    c.total = 1;
+    c.each = 200 * 1024;
+    flow_fill(&c);
+    CHECK(c.s->fc_tx_used == 64 * 1024);
+    sim_run(&s, &never, 1); /* the first flight leaves, not all of it */
+    REQUIRE(c.out[0].st != NULL);
+    CHECK_EQ_INT(wt_stream_reset(c.out[0].st, 9), WT_OK);
+    used = c.s->fc_tx_used;
+    CHECK(used > 0 && used < 64 * 1024); /* the unsent part came back */
+    sim_run(&s, &never, 500);
+    REQUIRE(sv.s != NULL);
+    CHECK(sv.s->fc_rx_used == used); /* the server counts the final size, no more, no less */
+    CHECK_EQ_INT(sv.closed, 0);
+    /* the session goes on: another stream, all of it */
+    flow_srv_resume(&sv);
+    c.total = 2;
+    c.each = 100 * 1024;
+    flow_fill(&c);
+    CHECK(flow_run(&s, &c.done, 10000, flow_fill, &c));
+    {
+        uint64_t end = sim_ms(&s) + 10000;
+        while (sv.finished < 1 && sim_ms(&s) < end) sim_run(&s, &never, 5);
+    }
+    CHECK_EQ_INT(sv.finished, 1);
+    CHECK_EQ_INT(sv.bad, 0);
+    CHECK(sv.s->fc_rx_used == c.s->fc_tx_used);
+    sim_stop(&s);
+}
