@@ -102,13 +102,19 @@
  * wt.h client in latest mode against the server) and by a test that
  * plays a peer sending Safari's SETTINGS and CONNECT as WebKit's source
  * describes them. Firefox will soon also require the QUIC reset_stream_at
- * transport parameter (RESET_STREAM_AT, which the current draft uses to
- * deliver a reset stream's header reliably); ngtcp2 has no support for it
- * yet. Once an ngtcp2 release ships it, wt.h will advertise the transport
- * parameter and reset WebTransport streams with RESET_STREAM_AT, its
- * reliable size covering the stream header, when built against that
- * ngtcp2 (a version check at compile time, as for other ngtcp2 features);
- * until then streams are reset with plain RESET_STREAM.
+ * transport parameter (draft-ietf-quic-reliable-stream-reset; the current
+ * draft uses RESET_STREAM_AT so a reset stream's header, and with it its
+ * session, always arrives). No ngtcp2 release supports it yet (its pull
+ * request ngtcp2/ngtcp2#1097 is open). Once one does, wt.h built against
+ * it (a compile-time version check, as for other ngtcp2 features) will:
+ * advertise the empty reset_stream_at transport parameter; reset its own
+ * WebTransport streams (wt_stream_reset, a STOP_SENDING answered, a
+ * session's end) with RESET_STREAM_AT whose reliable size covers the
+ * stream header; and read a peer's RESET_STREAM_AT as a reset that comes
+ * after the bytes below its reliable size, so the header is always seen
+ * and both ends count the stream against the session. Until then streams
+ * are reset with plain RESET_STREAM, and Firefox versions that insist on
+ * the parameter cannot connect.
  *
  * ---------------------------------------------------------------- FLOW CONTROL
  * On top of QUIC's per-stream and per-connection windows (limits.stream_
