@@ -135,7 +135,14 @@ static wt__conn *wt__client_reusable(wt_client *cl, const char *host, uint16_t p
         for (s = c->wt.sessions; s; s = s->next) live += s->state != WT__SESS_CLOSED;
         /* before the SETTINGS arrive the limit is unknown: share, the server
            refuses (429) past its limit */
-        if (!c->h3.peer.seen || c->h3.peer.max_sessions > live) return c;
+        if (!c->h3.peer.seen) return c;
+        {
+            /* draft-16 5.1: the latest dialect without flow control allows
+               one session per connection */
+            int latest = cl->ep.dialect == WT_DIALECT_LATEST || (cl->ep.dialect == WT_DIALECT_AUTO && c->h3.peer.wt_enabled);
+            if (latest && !WT__SETTINGS_FC(&c->h3.peer) && live >= 1) continue;
+        }
+        if (c->h3.peer.max_sessions > live) return c;
     }
     return NULL;
 }

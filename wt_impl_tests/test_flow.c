@@ -722,3 +722,31 @@ WT_TEST(wt_flow_reset_stream_final_size_counts_on_both_ends) {
     CHECK(sv.s->fc_rx_used == c.s->fc_tx_used);
     sim_stop(&s);
 }
+
+/* The client's side of draft-16 5.1: a server that speaks the latest
+   dialect without flow control gets one session per connection, so a
+   second session goes on a connection of its own. */
+WT_TEST(wt_flow_client_pools_only_with_flow_control) {
+    sim s;
+    flow_srv sv;
+    flow_cli c, c2, c3;
+    wt__conn *cc;
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    memset(&c2, 0, sizeof c2);
+    memset(&c3, 0, sizeof c3);
+    REQUIRE(flow_start(&s, NULL, NULL, WT_DIALECT_AUTO, 0) == 0);
+    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    /* with flow control: the second session shares the connection */
+    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/sink", flow_cli_handler, &c2, NULL) == WT_OK);
+    CHECK(sim_run(&s, &c2.opened, 5000));
+    CHECK_EQ_INT(s.client->ep.nconns, 1);
+    /* as if the server had advertised no flow control */
+    cc = s.client->ep.conns;
+    cc->h3.peer.init_max_data = cc->h3.peer.init_max_streams_bidi = cc->h3.peer.init_max_streams_uni = 0;
+    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/sink", flow_cli_handler, &c3, NULL) == WT_OK);
+    CHECK_EQ_INT(s.client->ep.nconns, 2);
+    CHECK(sim_run(&s, &c3.opened, 5000));
+    CHECK(wt_session_flow_control(c3.s)); /* the new connection's SETTINGS have it */
+    sim_stop(&s);
+}
