@@ -60,7 +60,7 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
             if (!(a = wt__varint_get(r->buf + off, r->len - off, &type))) break;
             if (!(b = wt__varint_get(r->buf + off + a, r->len - off - a, &len))) break;
             if (!wt__capsule_known(type)) {
-                /* unknown (GREASE, flow control we do not use): skip its value */
+                /* unknown (GREASE, HTTP datagrams): skip its value */
                 uint64_t here = r->len - off - a - b;
                 if (len <= here) {
                     off += a + b + (size_t)len;
@@ -515,11 +515,13 @@ static int wt__request_to_latest(wt_session *s) {
         if (!strcmp(kv[0], ":protocol") && strcmp(kv[1], "webtransport-h3")) {
             char *v = wt__strdup(a, "webtransport-h3");
             if (!v) return WT_ERR_NOMEM;
+            h->bytes = h->bytes - strlen(kv[1]) + strlen(v);
             wt__free(a, kv[1]);
             kv[1] = v;
             wt__free(a, s->protocol);
             s->protocol = wt__strdup(a, v);
         } else if (!strcmp(kv[0], "sec-webtransport-http3-draft02")) {
+            h->bytes -= strlen(kv[0]) + strlen(kv[1]) + 32;
             wt__free(a, kv[0]);
             wt__free(a, kv[1]);
             memmove(kv, kv + 2, (h->n - i - 1) * 2 * sizeof *kv);
