@@ -180,7 +180,9 @@
  *   session_requested (authority, path, protocol, origin), session_accepted
  *   and session_refused (status), session_closed (error_code, reason,
  *   closed_by, wt_error), capsule_sent and capsule_received (capsule_type;
- *   error_code and reason for a close), stream_attached (stream_id,
+ *   error_code and reason for a close; value for the flow-control ones,
+ *   wt_max_data, wt_max_streams_bidi/_uni, wt_data_blocked,
+ *   wt_streams_blocked_bidi/_uni), stream_attached (stream_id,
  *   stream_type, owner) and stream_refused, datagram_sent, _received,
  *   _dropped and _lost (length). Records gather in a 64 KiB buffer per
  *   connection that goes out in one write() at a time; when the file cannot

@@ -750,3 +750,49 @@ WT_TEST(wt_flow_client_pools_only_with_flow_control) {
     CHECK(wt_session_flow_control(c3.s)); /* the new connection's SETTINGS have it */
     sim_stop(&s);
 }
+
+/* The flow-control capsules in the qlog files: what each end sent and
+   received, with its value (see DEBUGGING in wt.h). */
+WT_TEST(wt_flow_capsules_in_qlog) {
+    sim s;
+    wt_limits sl;
+    flow_srv sv;
+    flow_cli c;
+    char dir[64], path[400], hex[40];
+    char *cl, *sq;
+    size_t cl_len = 0, sq_len = 0;
+    int never = 0, i;
+    REQUIRE(wt_test_tmpdir(dir, sizeof dir) == 0);
+    memset(&sl, 0, sizeof sl);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    sl.session_max_data = 64 * 1024;
+    sv.pause = 1;
+    trace_setenv(dir);
+    REQUIRE(flow_start(&s, &sl, NULL, WT_DIALECT_AUTO, 0) == 0);
+    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    wt_hex(s.client->ep.conns->tp.odcid.data, s.client->ep.conns->tp.odcid.datalen, hex);
+    c.total = 1;
+    c.each = 256 * 1024;
+    flow_fill(&c);
+    for (i = 0; i < 200 && !(sv.s && sv.s->fc_count.data_blocked_received); i++) sim_run(&s, &never, 5);
+    flow_srv_resume(&sv);
+    CHECK(flow_run(&s, &sv.finished, 20000, NULL, NULL));
+    sim_stop(&s);
+    trace_restore_env();
+    snprintf(path, sizeof path, "%s/%s_client.sqlog", dir, hex);
+    cl = trace_slurp(path, &cl_len);
+    snprintf(path, sizeof path, "%s/%s_server.sqlog", dir, hex);
+    sq = trace_slurp(path, &sq_len);
+    REQUIRE(cl && sq);
+    CHECK(strstr(cl, "\"name\":\"webtransport:capsule_sent\",\"data\":{\"session_id\":0,\"capsule_type\":\"wt_data_blocked\","
+                     "\"capsule_type_value\":420171073,\"value\":65536}") != NULL);
+    CHECK(strstr(sq, "\"name\":\"webtransport:capsule_received\",\"data\":{\"session_id\":0,\"capsule_type\":\"wt_data_blocked\","
+                     "\"capsule_type_value\":420171073,\"value\":65536}") != NULL);
+    CHECK(strstr(sq, "\"name\":\"webtransport:capsule_sent\",\"data\":{\"session_id\":0,\"capsule_type\":\"wt_max_data\"") != NULL);
+    CHECK(strstr(cl, "\"name\":\"webtransport:capsule_received\",\"data\":{\"session_id\":0,\"capsule_type\":\"wt_max_data\"") != NULL);
+    CHECK(trace_check_qlog(cl, cl_len) > 50);
+    CHECK(trace_check_qlog(sq, sq_len) > 50);
+    free(cl);
+    free(sq);
+}
