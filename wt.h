@@ -1380,6 +1380,7 @@ struct wt_stream {
                                     yet given back: every credit goes through it,
                                     so none is given twice */
     uint64_t pending_reset;      /* h3 code of a RESET that came while pending, +1 */
+    uint64_t pending_final;      /* and its final size */
     size_t read_all_limit;
     uint8_t hdr[16];
     size_t hdr_len;
@@ -6680,7 +6681,7 @@ static void wt__stream_after_open(wt_stream *st) {
     if (!st->closed && st->pending_reset) {
         uint64_t code = st->pending_reset - 1;
         st->pending_reset = 0;
-        wt__stream_on_reset(st, UINT64_MAX, code); /* its final size was not kept */
+        wt__stream_on_reset(st, st->pending_final, code); /* counted against the session now */
     }
     if (!st->closed) wt__stream_maybe_end(st);
 }
@@ -6849,6 +6850,7 @@ static void wt__stream_on_reset(wt_stream *st, uint64_t final_size, uint64_t app
     if (st->kind == WT__ST_PENDING) {
         /* told to the app after STREAM_OPEN, when its session comes */
         st->pending_reset = app_error + 1;
+        st->pending_final = final_size;
         st->fin_received = 0;
         wt__stream_credit(st, st->uncredited);
         wt__buf_free(&st->conn->ep->alloc, &st->rx);

@@ -542,6 +542,7 @@ struct wt_stream {
                                     yet given back: every credit goes through it,
                                     so none is given twice */
     uint64_t pending_reset;      /* h3 code of a RESET that came while pending, +1 */
+    uint64_t pending_final;      /* and its final size */
     size_t read_all_limit;
     uint8_t hdr[16];
     size_t hdr_len;

@@ -227,7 +227,7 @@ static void wt__stream_after_open(wt_stream *st) {
     if (!st->closed && st->pending_reset) {
         uint64_t code = st->pending_reset - 1;
         st->pending_reset = 0;
-        wt__stream_on_reset(st, UINT64_MAX, code); /* its final size was not kept */
+        wt__stream_on_reset(st, st->pending_final, code); /* counted against the session now */
     }
     if (!st->closed) wt__stream_maybe_end(st);
 }
@@ -396,6 +396,7 @@ static void wt__stream_on_reset(wt_stream *st, uint64_t final_size, uint64_t app
     if (st->kind == WT__ST_PENDING) {
         /* told to the app after STREAM_OPEN, when its session comes */
         st->pending_reset = app_error + 1;
+        st->pending_final = final_size;
         st->fin_received = 0;
         wt__stream_credit(st, st->uncredited);
         wt__buf_free(&st->conn->ep->alloc, &st->rx);
