@@ -133,6 +133,11 @@
  *   breaks the protocol: its session is closed with WT_FLOW_CONTROL_ERROR
  *   (the HTTP/3 code 0x045d4487 on both directions of the CONNECT stream)
  *   and ends locally with WT_ERR_FLOW_CONTROL, as it does on the peer.
+ *   So does a WT_MAX_DATA / WT_MAX_STREAMS that does not raise the limit
+ *   (or a count above 2^60), and on a latest-dialect session HTTP/2's
+ *   per-stream capsules (WT_MAX_STREAM_DATA, WT_STREAM_DATA_BLOCKED),
+ *   which draft-16 prohibits over HTTP/3. A flow-control capsule whose
+ *   value is not one varint is malformed (WT_ERR_PROTOCOL).
  * - The peer's: wt_stream_write takes no more than the session's remaining
  *   credit (a short count; WT_EV_STREAM_WRITABLE follows when WT_MAX_DATA
  *   raises it), and wt_session_open_stream returns WT_ERR_LIMIT at the
@@ -989,6 +994,10 @@ static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
 #define WT__CAPSULE_DATA_BLOCKED 0x190b4d41ULL
 #define WT__CAPSULE_STREAMS_BLOCKED_BIDI 0x190b4d43ULL
 #define WT__CAPSULE_STREAMS_BLOCKED_UNI 0x190b4d44ULL
+/* WebTransport over HTTP/2's per-stream capsules (draft-ietf-webtrans-http2
+   sections 6.6, 6.9): prohibited over HTTP/3, a session error (draft-16 5.4) */
+#define WT__CAPSULE_MAX_STREAM_DATA 0x190b4d3eULL
+#define WT__CAPSULE_STREAM_DATA_BLOCKED 0x190b4d42ULL
 #define WT__ERR_FLOW_CONTROL 0x045d4487ULL
 #define WT__MAX_STREAMS_LIMIT (1ULL << 60) /* larger stream counts are an error */
 #define WT__REASON_MAX 1024
@@ -3382,6 +3391,8 @@ static const char *wt__capsule_name(uint64_t type) {
     case WT__CAPSULE_DATA_BLOCKED: return "wt_data_blocked";
     case WT__CAPSULE_STREAMS_BLOCKED_BIDI: return "wt_streams_blocked_bidi";
     case WT__CAPSULE_STREAMS_BLOCKED_UNI: return "wt_streams_blocked_uni";
+    case WT__CAPSULE_MAX_STREAM_DATA: return "wt_max_stream_data";
+    case WT__CAPSULE_STREAM_DATA_BLOCKED: return "wt_stream_data_blocked";
     }
     return "unknown";
 }
@@ -5471,7 +5482,9 @@ static int wt__capsule_known(uint64_t type) {
     case WT__CAPSULE_MAX_STREAMS_UNI:
     case WT__CAPSULE_DATA_BLOCKED:
     case WT__CAPSULE_STREAMS_BLOCKED_BIDI:
-    case WT__CAPSULE_STREAMS_BLOCKED_UNI: return 1;
+    case WT__CAPSULE_STREAMS_BLOCKED_UNI:
+    case WT__CAPSULE_MAX_STREAM_DATA:
+    case WT__CAPSULE_STREAM_DATA_BLOCKED: return 1;
     }
     return 0;
 }
@@ -6204,6 +6217,12 @@ static void wt__fc_streams_available(wt_session *s) {
 static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c) {
     uint64_t v = 0;
     int b;
+    if (c->type == WT__CAPSULE_MAX_STREAM_DATA || c->type == WT__CAPSULE_STREAM_DATA_BLOCKED) {
+        if (s->conn->qlog) wt__qlog_fc_capsule(s, 0, c->type, 0);
+        if (s->dialect != WT_DIALECT_LATEST) return WT_OK; /* not of its dialect: skipped */
+        wt__fc_error(s, "a WebTransport-over-HTTP/2 per-stream capsule, prohibited over HTTP/3");
+        return WT_ERR_FLOW_CONTROL;
+    }
     if (wt__varint_get(c->value, c->len, &v) != c->len) return WT_ERR_PROTOCOL; /* one varint, nothing more */
     if (s->conn->qlog) wt__qlog_fc_capsule(s, 0, c->type, v);
     if (!s->fc) return WT_OK; /* draft-16 5.1: ignored without flow control */

@@ -131,6 +131,11 @@
  *   breaks the protocol: its session is closed with WT_FLOW_CONTROL_ERROR
  *   (the HTTP/3 code 0x045d4487 on both directions of the CONNECT stream)
  *   and ends locally with WT_ERR_FLOW_CONTROL, as it does on the peer.
+ *   So does a WT_MAX_DATA / WT_MAX_STREAMS that does not raise the limit
+ *   (or a count above 2^60), and on a latest-dialect session HTTP/2's
+ *   per-stream capsules (WT_MAX_STREAM_DATA, WT_STREAM_DATA_BLOCKED),
+ *   which draft-16 prohibits over HTTP/3. A flow-control capsule whose
+ *   value is not one varint is malformed (WT_ERR_PROTOCOL).
  * - The peer's: wt_stream_write takes no more than the session's remaining
  *   credit (a short count; WT_EV_STREAM_WRITABLE follows when WT_MAX_DATA
  *   raises it), and wt_session_open_stream returns WT_ERR_LIMIT at the

@@ -151,6 +151,10 @@ static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
 #define WT__CAPSULE_DATA_BLOCKED 0x190b4d41ULL
 #define WT__CAPSULE_STREAMS_BLOCKED_BIDI 0x190b4d43ULL
 #define WT__CAPSULE_STREAMS_BLOCKED_UNI 0x190b4d44ULL
+/* WebTransport over HTTP/2's per-stream capsules (draft-ietf-webtrans-http2
+   sections 6.6, 6.9): prohibited over HTTP/3, a session error (draft-16 5.4) */
+#define WT__CAPSULE_MAX_STREAM_DATA 0x190b4d3eULL
+#define WT__CAPSULE_STREAM_DATA_BLOCKED 0x190b4d42ULL
 #define WT__ERR_FLOW_CONTROL 0x045d4487ULL
 #define WT__MAX_STREAMS_LIMIT (1ULL << 60) /* larger stream counts are an error */
 #define WT__REASON_MAX 1024

@@ -36,7 +36,9 @@ static int wt__capsule_known(uint64_t type) {
     case WT__CAPSULE_MAX_STREAMS_UNI:
     case WT__CAPSULE_DATA_BLOCKED:
     case WT__CAPSULE_STREAMS_BLOCKED_BIDI:
-    case WT__CAPSULE_STREAMS_BLOCKED_UNI: return 1;
+    case WT__CAPSULE_STREAMS_BLOCKED_UNI:
+    case WT__CAPSULE_MAX_STREAM_DATA:
+    case WT__CAPSULE_STREAM_DATA_BLOCKED: return 1;
     }
     return 0;
 }
@@ -769,6 +771,12 @@ static void wt__fc_streams_available(wt_session *s) {
 static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c) {
     uint64_t v = 0;
     int b;
+    if (c->type == WT__CAPSULE_MAX_STREAM_DATA || c->type == WT__CAPSULE_STREAM_DATA_BLOCKED) {
+        if (s->conn->qlog) wt__qlog_fc_capsule(s, 0, c->type, 0);
+        if (s->dialect != WT_DIALECT_LATEST) return WT_OK; /* not of its dialect: skipped */
+        wt__fc_error(s, "a WebTransport-over-HTTP/2 per-stream capsule, prohibited over HTTP/3");
+        return WT_ERR_FLOW_CONTROL;
+    }
     if (wt__varint_get(c->value, c->len, &v) != c->len) return WT_ERR_PROTOCOL; /* one varint, nothing more */
     if (s->conn->qlog) wt__qlog_fc_capsule(s, 0, c->type, v);
     if (!s->fc) return WT_OK; /* draft-16 5.1: ignored without flow control */

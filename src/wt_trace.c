@@ -387,6 +387,8 @@ static const char *wt__capsule_name(uint64_t type) {
     case WT__CAPSULE_DATA_BLOCKED: return "wt_data_blocked";
     case WT__CAPSULE_STREAMS_BLOCKED_BIDI: return "wt_streams_blocked_bidi";
     case WT__CAPSULE_STREAMS_BLOCKED_UNI: return "wt_streams_blocked_uni";
+    case WT__CAPSULE_MAX_STREAM_DATA: return "wt_max_stream_data";
+    case WT__CAPSULE_STREAM_DATA_BLOCKED: return "wt_stream_data_blocked";
     }
     return "unknown";
 }

@@ -796,3 +796,38 @@ WT_TEST(wt_flow_capsules_in_qlog) {
     free(cl);
     free(sq);
 }
+
+/* WebTransport over HTTP/2's per-stream capsules are a session error over
+   HTTP/3 (draft-16 5.4); a draft-02 session skips them like any unknown. */
+static void flow_prohibited_capsule(wt_dialect d) {
+    sim s;
+    flow_srv sv;
+    flow_cli c;
+    uint8_t cap[32];
+    size_t n = 0;
+    int never = 0;
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    REQUIRE(flow_start(&s, NULL, NULL, d, 0) == 0);
+    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    n += wt__varint_put(cap + n, WT__CAPSULE_MAX_STREAM_DATA);
+    n += wt__varint_put(cap + n, 2);
+    cap[n++] = 0x04, cap[n++] = 0x10;
+    REQUIRE(wt__sendbuf_append(&c.s->conn->ep->alloc, &c.s->cap_tx, cap, n) == WT_OK);
+    nghttp3_conn_resume_stream(c.s->conn->h3.conn, c.s->id);
+    c.s->conn->dirty = 1;
+    if (d == WT_DIALECT_LATEST) {
+        CHECK(flow_run(&s, &sv.closed, 5000, NULL, NULL));
+        CHECK_EQ_INT(sv.close_error, WT_ERR_FLOW_CONTROL);
+        CHECK(flow_run(&s, &c.closed, 5000, NULL, NULL));
+        CHECK_EQ_INT(c.close_error, WT_ERR_FLOW_CONTROL);
+    } else {
+        sim_run(&s, &never, 500);
+        CHECK_EQ_INT(sv.closed, 0);
+        CHECK_EQ_INT(c.closed, 0);
+    }
+    sim_stop(&s);
+}
+
+WT_TEST(wt_flow_http2_stream_capsule_is_a_session_error) { flow_prohibited_capsule(WT_DIALECT_LATEST); }
+WT_TEST(wt_flow_http2_stream_capsule_skipped_by_draft02) { flow_prohibited_capsule(WT_DIALECT_DRAFT02); }
