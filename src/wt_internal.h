@@ -108,8 +108,11 @@ static void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h);
 typedef struct wt__chunk {
     struct wt__chunk *next;
     size_t cap, len;
+    const uint8_t *ext;    /* by reference (wt_stream_write_ref): the caller's
+                              len bytes, never appended to; NULL: data[] */
     uint8_t data[];
 } wt__chunk;
+#define WT__CHUNK_BYTES(c) ((c)->ext ? (c)->ext : (c)->data)
 
 typedef struct wt__sendbuf {
     wt__chunk *head, *tail;
@@ -121,6 +124,9 @@ typedef struct wt__sendbuf {
 } wt__sendbuf;
 
 static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
+static int wt__sendbuf_append_all(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
+/* Appends n bytes by reference: p must stay until they are acknowledged. */
+static int wt__sendbuf_append_ref(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
 /* Fills up to max vecs with unsent data; returns the count. */
 static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max);
 static void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n);
@@ -287,8 +293,23 @@ typedef struct wt__queued_event {
     struct wt__queued_event *next;
     wt_event ev;
     wt_handler fn;
+    /* or, with done set, a wt_stream_write_ref completion: done(ev.stream,
+       ev.data, ev.len, ev.error, ev.user); ev.data is the caller's, not
+       copied; ev.session/stream NULL once the stream is closed for the app */
+    wt_write_done_fn done;
     uint8_t data[]; /* a copy of ev.data */
 } wt__queued_event;
+
+/* A wt_stream_write_ref waiting for its bytes [start, end) of the stream's
+   sending side to be acknowledged. */
+typedef struct wt__ref {
+    struct wt__ref *next;
+    uint64_t start, end;
+    const void *data;
+    size_t len;
+    wt_write_done_fn done;
+    void *user;
+} wt__ref;
 
 /* A function another thread handed to the loop (wt_loop_post). */
 typedef struct wt__post {
@@ -343,6 +364,7 @@ struct wt__ep {
     uint8_t token_secret[32];     /* Retry tokens */
     size_t nhalf_open;            /* server connections still in their handshake */
     size_t tx_stored;             /* stream send bytes held, all connections */
+    wt_stats closed;              /* the counters of connections already freed */
     size_t tx_waiters;            /* streams waiting for total_send_buffer room */
     struct wt__log_gate {         /* rate-limited warnings, one per kind */
         uint64_t last_ms;
@@ -451,6 +473,7 @@ typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
                                     its state: none outlives the connection */
     size_t tx_stored;            /* stream send bytes held by this connection */
     size_t tx_waiters;           /* its streams waiting for conn_send_buffer room */
+    int dgram_waiters;           /* sessions owed a DATAGRAM_WRITABLE */
 } wt__conn_wt;
 
 struct wt__conn {
@@ -463,6 +486,7 @@ struct wt__conn {
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
     char log_id[9];              /* the first 4 bytes of tp.odcid in hex, for log lines */
     struct wt__qlog *qlog;       /* NULL: no qlog (and no cost) */
+    wt_stats stats;              /* counters only: its sessions' and the wire's */
     wt__conn_tp tp;
     wt__conn_h3 h3;
     wt__conn_wt wt;
@@ -508,7 +532,9 @@ struct wt_session {
     int drain_received;
     int drain_sent;              /* the app's graceful stop sent DRAIN */
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
-    wt_session_stats dgram_stats;
+    wt_stats stats;              /* counters only */
+    unsigned dgram_blocked : 1;  /* a WOULDBLOCK owes a DATAGRAM_WRITABLE */
+    unsigned streams_blocked : 2; /* a WT_ERR_LIMIT owes SESSION_STREAMS: 1 uni, 2 bidi */
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
     int dialect;                 /* WT_DIALECT_DRAFT02 / _LATEST (client: once requested) */
@@ -517,12 +543,12 @@ struct wt_session {
     /* session flow control (see FLOW CONTROL in wt.h); index 1: bidi, 0: uni */
     int fc;                      /* on for this session */
     uint64_t fc_tx_max;          /* the peer's WT_MAX_DATA */
-    uint64_t fc_tx_used;         /* payload bytes our streams took against it */
+    uint64_t fc_tx_used;         /* payload bytes our streams queued (or sent) */
+    uint64_t fc_tx_sent;         /* of them, handed to QUIC: never past fc_tx_max */
     uint64_t fc_tx_blocked_at;   /* the limit a WT_DATA_BLOCKED went for, +1 */
     uint64_t fc_tx_max_streams[2];   /* the peer's WT_MAX_STREAMS */
     uint64_t fc_tx_streams[2];       /* streams we opened */
     uint64_t fc_tx_streams_blocked_at[2]; /* +1 */
-    int fc_want_streams;         /* an open failed on the session limit */
     uint64_t fc_rx_max;          /* the WT_MAX_DATA we gave */
     uint64_t fc_rx_used;         /* payload bytes the peer sent */
     uint64_t fc_rx_consumed;     /* of those, credited back (consumed) */
@@ -560,12 +586,18 @@ struct wt_stream {
     unsigned linger : 1;         /* closed for the app, kept until ngtcp2 closes it */
     unsigned budget_wait : 1;    /* a short write was the connection's or app's budget */
     unsigned fc_wait : 1;        /* a short write was the session's credit (WT_MAX_DATA) */
+    unsigned fc_blocked : 1;     /* its sending waits for the session's credit */
     unsigned fc_counted : 1;     /* a peer stream counted in its session's fc_rx_streams */
     uint64_t fc_rx_seen;         /* payload bytes received, counted in fc_rx_used */
-    uint64_t fc_tx_body;         /* payload bytes taken, counted in fc_tx_used */
-    uint64_t tx_handed;          /* bytes handed to QUIC (header included) */
+    uint64_t fc_tx_body;         /* payload bytes queued, counted in fc_tx_used */
+    uint64_t fc_tx_sent;         /* of those, handed to QUIC */
     size_t wt_hdr_len;           /* its WebTransport stream header's length on the wire */
-    size_t tx_acct;              /* of tx.stored, what is counted in the budgets */
+    size_t tx_acct;              /* of tx.stored, what is counted in the budgets:
+                                    the copies (bytes by reference are not) */
+    uint64_t tx_total;           /* bytes ever queued on the sending side */
+    uint64_t tx_acked;           /* of them, acknowledged (in order) */
+    size_t tx_hdr_left;          /* header bytes not yet sent (not payload) */
+    wt__ref *refs, *refs_tail;   /* wt_stream_write_ref calls waiting, in order */
     uint64_t pending_stop;       /* h3 code of a STOP_SENDING that came while pending, +1 */
     wt__sendbuf tx;
     wt__buf rx;                  /* held while paused, collecting, or pending */
@@ -641,6 +673,8 @@ static void wt__loop_enter(wt_loop *loop);
 static void wt__loop_leave(wt_loop *loop);
 /* Calls fn(ev) now if that is safe, else queues it (copying ev->data). */
 static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev);
+/* The same for a write_ref completion (ref is freed here). */
+static void wt__loop_emit_done(wt_loop *loop, wt_session *s, wt_stream *st, wt__ref *ref, int status);
 /* Delivers queued events unless a handler is running. */
 static void wt__loop_drain(wt_loop *loop);
 /* Drops queued events of a connection that is being freed. */
@@ -764,6 +798,21 @@ static void wt__fc_tx_blocked(wt_session *s);
 static int wt__fc_tx_open(wt_session *s, int bidi);                     /* WT_OK or WT_ERR_LIMIT */
 static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c);
 static void wt__fc_wake_writers(wt_session *s);
+static size_t wt__fc_tx_allow(wt_stream *st, size_t n);
+static void wt__stream_fc_queued(wt_stream *st, size_t n);
+/* The peer allows more streams (bidi 1, uni 0): SESSION_STREAMS to the
+   sessions a WT_ERR_LIMIT left waiting (QUIC's MAX_STREAMS: all of the
+   connection's; a session-level limit: that session only). */
+static void wt__conn_streams_available(wt__conn *c, int bidi);
+static void wt__session_streams_available(wt_session *s, int bidi);
+
+/* ---- statistics (wt_stats.c) */
+/* Adds the counters of src to dst (path figures untouched). */
+static void wt__stats_add(wt_stats *dst, const wt_stats *src);
+/* A connection's counters and path figures, as wt_session_connection_stats. */
+static void wt__conn_stats(wt__conn *c, wt_stats *out);
+/* Before a connection is freed: its counters go into the endpoint's totals. */
+static void wt__conn_stats_retire(wt__conn *c);
 
 /* ---- streams (wt_stream.c) */
 static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
@@ -778,6 +827,8 @@ static void wt__stream_on_close(wt_stream *st);
 static void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
 static void wt__stream_free(wt_stream *st);
 static void wt__stream_queue_send(wt_stream *st);
+/* Our sending side ended (reset, closed): every write_ref gets done(status). */
+static void wt__stream_fail_refs(wt_stream *st, int status);
 static void wt__stream_unqueue_send(wt_stream *st);
 /* WT_OK if the stream lives on (attached or held), else it was refused. */
 static int wt__stream_on_wt_header(wt_stream *st);
@@ -808,5 +859,7 @@ static void wt__dgram_free_all(wt__conn *c);
 /* Bytes a DATAGRAM frame's payload (quarter stream ID included) may have on
    the current path: 0 if the peer takes no datagrams. */
 static size_t wt__dgram_room(wt__conn *c);
+/* After the queue shrank: DATAGRAM_WRITABLE to the sessions owed one. */
+static void wt__dgram_check_writable(wt__conn *c);
 
 #endif /* WT__INTERNAL_H */

@@ -228,6 +228,8 @@ static void wt__session_opened(wt_session *s) {
     wt_event ev;
     s->conn->wt.session_seen = 1;
     s->state = WT__SESS_OPEN;
+    s->stats.sessions_opened = 1;
+    s->conn->stats.sessions_opened++;
     wt__fc_session_start(s);
     if (s->conn->wt.nsessions++ == 0) wt__conn_keepalive(s->conn);
     memset(&ev, 0, sizeof ev);
@@ -436,6 +438,10 @@ static void wt__session_end(wt_session *s, int error) {
     s->state = WT__SESS_CLOSED;
     if (c->qlog) wt__qlog_session_closed(s, error);
     if (was_open && c->wt.nsessions > 0 && --c->wt.nsessions == 0) wt__conn_keepalive(c);
+    if (was_open) {
+        s->stats.sessions_closed = 1;
+        c->stats.sessions_closed++;
+    }
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
     if (s->server && !s->responded && !s->connect_closed && c->tp.qc && c->state <= WT__CONN_OPEN) {
@@ -484,6 +490,23 @@ static void wt__conn_end_sessions(wt__conn *c, int error) {
     wt_session *s;
     for (s = c->wt.sessions; s; s = s->next) wt__session_end(s, error);
     while (c->wt.pending) wt__stream_gone(c->wt.pending, 0);
+}
+
+static void wt__session_streams_available(wt_session *s, int bidi) {
+    unsigned bit = bidi ? 2 : 1;
+    wt_event ev;
+    if (!(s->streams_blocked & bit)) return;
+    s->streams_blocked &= ~bit;
+    if (s->state != WT__SESS_OPEN) return;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_SESSION_STREAMS;
+    ev.code = bidi ? 1 : 0;
+    wt__session_emit(s, &ev);
+}
+
+static void wt__conn_streams_available(wt__conn *c, int bidi) {
+    wt_session *s;
+    for (s = c->wt.sessions; s; s = s->next) wt__session_streams_available(s, bidi);
 }
 
 /* ---------------------------------------------------------------- capsule sending */
@@ -740,7 +763,7 @@ static int wt__fc_tx_open(wt_session *s, int bidi) {
         s->fc_tx_streams[b]++;
         return WT_OK;
     }
-    s->fc_want_streams = 1;
+    s->streams_blocked |= b ? 2 : 1; /* SESSION_STREAMS when WT_MAX_STREAMS comes */
     if (s->fc_tx_streams_blocked_at[b] != s->fc_tx_max_streams[b] + 1) {
         s->fc_tx_streams_blocked_at[b] = s->fc_tx_max_streams[b] + 1;
         s->fc_count.streams_blocked_sent++;
@@ -750,9 +773,15 @@ static int wt__fc_tx_open(wt_session *s, int bidi) {
     return WT_ERR_LIMIT;
 }
 
-/* WT_MAX_DATA raised our credit: streams whose write it cut short. */
+/* More credit (WT_MAX_DATA, or a reset gave some back): streams whose
+   sending waited go on, and those whose write it cut short hear WRITABLE. */
 static void wt__fc_wake_writers(wt_session *s) {
     wt_stream *st, *next;
+    for (st = s->streams; st; st = st->next)
+        if (st->fc_blocked) {
+            st->fc_blocked = 0;
+            wt__stream_queue_send(st);
+        }
     for (st = s->streams; st && s->state == WT__SESS_OPEN; st = next) {
         next = st->next;
         if (!st->fc_wait) continue;
@@ -761,11 +790,18 @@ static void wt__fc_wake_writers(wt_session *s) {
     }
 }
 
-/* WT_MAX_STREAMS raised the peer's count: an app refused with
-   WT_ERR_LIMIT may open again. */
-static void wt__fc_streams_available(wt_session *s) {
-    if (!s->fc_want_streams) return;
-    s->fc_want_streams = 0;
+/* The send path: how many of the n bytes st offers (its header first)
+   the session's credit lets go now; 0 blocks it until more comes. */
+static size_t wt__fc_tx_allow(wt_stream *st, size_t n) {
+    wt_session *s = st->sess;
+    uint64_t credit, allow;
+    if (!s || !s->fc || s->conn->ep->test_ignore_limits) return n;
+    credit = s->fc_tx_max > s->fc_tx_sent ? s->fc_tx_max - s->fc_tx_sent : 0;
+    allow = st->tx_hdr_left + credit;
+    if (allow >= n) return n;
+    wt__fc_tx_blocked(s);
+    if (allow == 0) st->fc_blocked = 1;
+    return (size_t)allow;
 }
 
 static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c) {
@@ -799,7 +835,7 @@ static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c) {
             return WT_ERR_FLOW_CONTROL;
         }
         s->fc_tx_max_streams[b] = v;
-        wt__fc_streams_available(s);
+        wt__session_streams_available(s, b);
         break;
     case WT__CAPSULE_DATA_BLOCKED:
         s->fc_count.data_blocked_received++;
@@ -1021,6 +1057,8 @@ const char *wt_event_name(wt_event_type type) {
     case WT_EV_STREAM_STOP_SENDING: return "STREAM_STOP_SENDING";
     case WT_EV_STREAM_CLOSED: return "STREAM_CLOSED";
     case WT_EV_DATAGRAM: return "DATAGRAM";
+    case WT_EV_DATAGRAM_WRITABLE: return "DATAGRAM_WRITABLE";
+    case WT_EV_SESSION_STREAMS: return "SESSION_STREAMS";
     }
     return "UNKNOWN";
 }

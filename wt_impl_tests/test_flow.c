@@ -149,7 +149,7 @@ typedef struct flow_out {
 } flow_out;
 
 typedef struct flow_cli {
-    int opened, closed, close_error, writable, limit_hits;
+    int opened, closed, close_error, writable, limit_hits, streams_events;
     wt_session *s;
     int bidi;              /* the kind of stream to open */
     uint32_t total;        /* streams to send in all */
@@ -240,6 +240,10 @@ static void flow_cli_handler(wt_event *ev) {
         for (i = 0; i < FLOW_MAX_OUT; i++)
             if (c->out[i].st == ev->stream) c->out[i].st = NULL;
         break;
+    case WT_EV_SESSION_STREAMS: /* WT_MAX_STREAMS came after a WT_ERR_LIMIT */
+        c->streams_events++;
+        flow_fill(c);
+        break;
     default: break;
     }
 }
@@ -329,8 +333,10 @@ WT_TEST(wt_flow_blocked_at_max_streams_then_unblocked) {
     CHECK(c.limit_hits >= 1);
     CHECK_EQ_INT(c.s->fc_count.streams_blocked_sent, 2); /* one per direction and limit */
     /* the server reads the four to their end: their slots come back
-       (WT_MAX_STREAMS once half the window is free) and the rest go */
-    CHECK(flow_run(&s, &c.done, 20000, flow_fill, &c));
+       (WT_MAX_STREAMS once half the window is free), SESSION_STREAMS tells
+       the client, and the rest go (no polling here: the event drives it) */
+    CHECK(flow_run(&s, &c.done, 20000, NULL, NULL));
+    CHECK(c.streams_events >= 1);
     {
         int fin = 0;
         uint64_t end = sim_ms(&s) + 20000;
@@ -831,3 +837,59 @@ static void flow_prohibited_capsule(wt_dialect d) {
 
 WT_TEST(wt_flow_http2_stream_capsule_is_a_session_error) { flow_prohibited_capsule(WT_DIALECT_LATEST); }
 WT_TEST(wt_flow_http2_stream_capsule_skipped_by_draft02) { flow_prohibited_capsule(WT_DIALECT_DRAFT02); }
+
+/* write_all and write_ref queue whole messages whatever the credit: the
+   bytes past the peer's WT_MAX_DATA wait in the send path (no violation,
+   WT_DATA_BLOCKED sent) and go when the credit comes. */
+static void flow_ref_done(wt_stream *st, const void *data, size_t len, int status, void *user) {
+    (void)st, (void)data, (void)len;
+    *(int *)user = status == WT_OK ? 1 : -1;
+}
+
+static void flow_whole_writes(int by_ref) {
+    sim s;
+    wt_limits sl;
+    flow_srv sv;
+    flow_cli c;
+    wt_stream *st;
+    uint8_t *msg;
+    size_t i, len = 256 * 1024;
+    int never = 0, done = 0;
+    memset(&sl, 0, sizeof sl);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    sl.session_max_data = 64 * 1024;
+    sv.pause = 1;
+    REQUIRE(flow_start(&s, &sl, NULL, WT_DIALECT_AUTO, 0) == 0);
+    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    msg = (uint8_t *)malloc(len);
+    REQUIRE(msg != NULL);
+    /* one stream in flow_srv's format: index 7, payload len - 8 */
+    msg[0] = 0, msg[1] = 0, msg[2] = 0, msg[3] = 7;
+    msg[4] = (uint8_t)((len - 8) >> 24), msg[5] = (uint8_t)((len - 8) >> 16);
+    msg[6] = (uint8_t)((len - 8) >> 8), msg[7] = (uint8_t)(len - 8);
+    for (i = 8; i < len; i++) msg[i] = flow_byte(7, i - 8);
+    REQUIRE(wt_session_open_stream(c.s, 0, &st) == WT_OK);
+    if (by_ref) CHECK_EQ_INT(wt_stream_write_ref(st, msg, len, 1, flow_ref_done, &done), WT_OK);
+    else CHECK_EQ_INT(wt_stream_write_all(st, msg, len, 1), WT_OK);
+    sim_run(&s, &never, 1000);
+    REQUIRE(sv.s != NULL);
+    CHECK(sv.s->fc_rx_used == 64 * 1024);  /* exactly the credit, never past it */
+    CHECK(c.s->fc_tx_sent == 64 * 1024);
+    CHECK_EQ_INT(sv.closed, 0);
+    CHECK(c.s->fc_count.data_blocked_sent >= 1);
+    CHECK_EQ_INT(wt_stream_write(st, "x", 1) <= 0, 1); /* nothing left for write() either */
+    flow_srv_resume(&sv);
+    CHECK(flow_run(&s, &sv.finished, 20000, NULL, NULL));
+    CHECK_EQ_INT(sv.bad, 0);
+    CHECK(sv.bytes == len);
+    if (by_ref) {
+        CHECK(flow_run(&s, &done, 5000, NULL, NULL));
+        CHECK_EQ_INT(done, 1);
+    }
+    sim_stop(&s);
+    free(msg);
+}
+
+WT_TEST(wt_flow_write_all_waits_for_credit) { flow_whole_writes(0); }
+WT_TEST(wt_flow_write_ref_waits_for_credit) { flow_whole_writes(1); }
