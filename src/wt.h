@@ -138,9 +138,13 @@
  *   value is not one varint is malformed (WT_ERR_PROTOCOL).
  * - The peer's: wt_stream_write takes no more than the session's remaining
  *   credit (a short count; WT_EV_STREAM_WRITABLE follows when WT_MAX_DATA
- *   raises it), and wt_session_open_stream returns WT_ERR_LIMIT at the
- *   peer's stream count. wt.h then sends WT_DATA_BLOCKED /
- *   WT_STREAMS_BLOCKED (once per limit).
+ *   raises it); wt_stream_write_all and wt_stream_write_ref queue whole
+ *   messages as before, and what passes the credit waits where stream
+ *   data is handed to QUIC, which never sends past the peer's WT_MAX_DATA.
+ *   wt_session_open_stream returns WT_ERR_LIMIT at the peer's stream count
+ *   (WT_EV_SESSION_STREAMS follows its WT_MAX_STREAMS). wt.h then sends
+ *   WT_DATA_BLOCKED / WT_STREAMS_BLOCKED (once per limit). A reset stream
+ *   gives back the credit its unsent bytes held.
  * Draft-02 sessions, and latest ones without both sides' settings, have
  * only QUIC's flow control; flow-control capsules are then ignored.
  *
@@ -385,7 +389,8 @@ typedef struct wt_stream wt_stream;
  * WT_EV_SESSION_STREAMS    session, code: 1 bidirectional, 0 unidirectional.
  *                          After wt_session_open_stream returned WT_ERR_LIMIT:
  *                          the peer allows more streams of that kind (QUIC
- *                          MAX_STREAMS). Once per WT_ERR_LIMIT episode.
+ *                          MAX_STREAMS, or the session's WT_MAX_STREAMS
+ *                          under flow control). Once per WT_ERR_LIMIT episode.
  */
 typedef enum wt_event_type {
     WT_EV_SESSION_REQUEST = 1,
