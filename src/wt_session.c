@@ -100,8 +100,15 @@ static void wt__session_free_fields(wt_session *s) {
     wt__free(a, s->origin);
     wt__free(a, s->protocol);
     wt__free(a, s->method);
+    wt__free(a, s->params);
     wt__sendbuf_free(a, &s->cap_tx);
     wt__alpn_free(s);
+}
+
+static void wt__session_undefer(wt_session *s) {
+    if (!s->deferred) return;
+    s->deferred = s->resumed = 0;
+    s->conn->ep->ndeferred--;
 }
 
 static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
@@ -112,6 +119,7 @@ static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     }
     s->conn = c;
     s->id = id;
+    s->uid = ++c->ep->last_session_id;
     s->server = server;
     s->state = server ? WT__SESS_REQUESTED : WT__SESS_CONNECTING;
     s->next = c->wt.sessions;
@@ -126,6 +134,7 @@ static void wt__session_free(wt_session *s) {
             *pp = s->next;
             break;
         }
+    wt__session_undefer(s);
     wt__session_free_fields(s);
     wt__free(&s->conn->ep->alloc, s);
 }
@@ -244,6 +253,7 @@ static void wt__session_opened(wt_session *s) {
    response cannot go, the stream is reset (H3_REQUEST_REJECTED: nothing
    of the request was processed). */
 static void wt__session_refuse(wt_session *s, int status) {
+    wt__session_undefer(s);
     s->fn = NULL;
     if (wt__session_respond(s, status) != WT_OK)
         wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
@@ -290,34 +300,50 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
-    if (s->dialect == WT_DIALECT_LATEST && !WT__SETTINGS_FC(&c->h3.peer) && c->wt.nsessions >= 1) {
-        /* draft-16 5.1: without flow control one session per connection;
-           the excess CONNECT stream is reset with H3_REQUEST_REJECTED (the
-           client may retry it on a new connection) */
-        wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: a second session without flow control (reset)",
-                 s->path);
-        s->fn = NULL;
-        wt__tp_shutdown(c, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
-        s->state = WT__SESS_CLOSED;
-        wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
-        return;
+    {
+        /* deferred sessions hold a place: they may all be let through */
+        size_t n = c->wt.nsessions;
+        wt_session *o;
+        for (o = c->wt.sessions; o; o = o->next) n += o->deferred;
+        if (s->dialect == WT_DIALECT_LATEST && !WT__SETTINGS_FC(&c->h3.peer) && n >= 1) {
+            /* draft-16 5.1: without flow control one session per connection;
+               the excess CONNECT stream is reset with H3_REQUEST_REJECTED (the
+               client may retry it on a new connection) */
+            wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: a second session without flow control (reset)",
+                     s->path);
+            s->fn = NULL;
+            wt__tp_shutdown(c, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
+            s->state = WT__SESS_CLOSED;
+            wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+            return;
+        }
+        if (n >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
+            wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: 429 (%s)", s->path,
+                     ep->closing_all || ep->stopping ? "the server is shutting down"
+                                                     : "max_sessions reached (or GOAWAY)");
+            wt__session_refuse(s, 429);
+            return;
+        }
     }
-    if (c->wt.nsessions >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
-        wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: %s", s->path,
-                 ep->closing_all || ep->stopping ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
-        wt__session_refuse(s, 429);
-        return;
-    }
-    ep->on_request(ep, s); /* routes: sets fn, or reject_status 404 */
+    ep->on_request(ep, s); /* hooks and routes, then wt__session_answer (or later) */
+}
+
+static void wt__session_answer(wt_session *s) {
+    wt__conn *c = s->conn;
+    if (s->state != WT__SESS_REQUESTED || s->responded) return;
     if (s->fn && !s->reject_status) {
         wt_event ev;
         memset(&ev, 0, sizeof ev);
         ev.type = WT_EV_SESSION_REQUEST;
         wt__session_emit(s, &ev);
     }
+    if (s->reject_status && !s->fn) {
+        wt__session_refuse(s, s->reject_status); /* no handler heard of it */
+        return;
+    }
     if (s->reject_status) {
         wt__session_respond(s, s->reject_status);
-        if (s->fn) {
+        {
             /* the handler saw the request: it gets a CLOSED too */
             wt_event ev;
             s->state = WT__SESS_CLOSED;
@@ -436,6 +462,7 @@ static void wt__session_end(wt_session *s, int error) {
     int was_open = s->state == WT__SESS_OPEN || s->state == WT__SESS_CLOSING;
     if (s->state == WT__SESS_CLOSED) return;
     s->state = WT__SESS_CLOSED;
+    wt__session_undefer(s); /* no handler saw it: gone without an event */
     if (c->qlog) wt__qlog_session_closed(s, error);
     if (was_open && c->wt.nsessions > 0 && --c->wt.nsessions == 0) wt__conn_keepalive(c);
     if (was_open) {
@@ -859,7 +886,8 @@ static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c) {
 /* ---------------------------------------------------------------- public API */
 int wt_session_dialect(const wt_session *s) { return s ? s->dialect : 0; }
 int wt_session_flow_control(const wt_session *s) { return s ? s->fc : 0; }
-uint64_t wt_session_id(const wt_session *s) { return s && s->id >= 0 ? (uint64_t)s->id : 0; }
+uint64_t wt_session_id(const wt_session *s) { return s ? s->uid : 0; }
+int64_t wt_session_stream_id(const wt_session *s) { return s ? s->id : -1; }
 const char *wt_session_path(const wt_session *s) { return s && s->path ? s->path : ""; }
 const char *wt_session_authority(const wt_session *s) { return s && s->authority ? s->authority : ""; }
 const char *wt_session_origin(const wt_session *s) { return s && s->origin ? s->origin : ""; }
@@ -914,11 +942,12 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     return snprintf(buf, size, "%s:%d", ip, port);
 }
 
-/* Only a server's handler may shape the answer, and only before it goes. */
+/* Only a server may shape the answer (its hooks, its handler), and only before it goes. */
 static int wt__session_answering(wt_session *s, const char *what) {
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "%s: no session", what);
     if (!s->server || s->state != WT__SESS_REQUESTED)
-        return wt__cfail(s->conn, s->id, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
+        return wt__cfail(s->conn, s->id, WT_ERR_STATE,
+                         "%s: only a server, before its answer (accept hooks, deferred, WT_EV_SESSION_REQUEST)", what);
     return WT_OK;
 }
 
@@ -939,6 +968,7 @@ int wt_session_reject(wt_session *s, int status) {
     if (status < 300 || status > 599)
         return wt__cfail(s->conn, s->id, WT_ERR_INVALID, "wt_session_reject: status %d is not 300-599", status);
     s->reject_status = status;
+    if (s->deferred) s->conn->ep->wake_ms = 0; /* no need to wait for wt_app_resume */
     return WT_OK;
 }
 
