@@ -1494,6 +1494,7 @@ struct wt__ep {
     int nsocks;
     wt__conn *conns;
     size_t nconns;
+    uint8_t *txbuf;               /* wt__conn_write's batch: WT__SEND_BATCH packets */
     /* connection-ID table (open addressing); server only */
     struct wt__cid_slot *cids;
     size_t cids_cap, cids_live, cids_dead; /* dead: tombstones */
@@ -1506,7 +1507,7 @@ struct wt__ep {
     struct wt__log_gate {         /* rate-limited warnings, one per kind */
         uint64_t last_ms;
         unsigned long suppressed;
-    } gates[4];
+    } gates[8];                   /* WT__GATES of them */
     WC_RNG rng;
     int rng_ready;
     ngtcp2_mem mem;
@@ -1772,6 +1773,7 @@ struct wt_stream {
 
 /* ---- tracing (wt_trace.c): qlog files, the TLS key log */
 #define WT__QLOG_BUF (64 * 1024)
+#define WT__JREC_MAX 8192 /* one WebTransport qlog record */
 /* A connection's qlog file. Records gather in a fixed buffer that goes to
    the file in one write() when half full, once a second while records come,
    and at the end. A record that finds the buffer full (the file cannot take
@@ -1788,6 +1790,7 @@ typedef struct wt__qlog {
                                                        the file was told of */
     int write_failed;            /* logged once */
     char *path;
+    char rec[WT__JREC_MAX];      /* the WebTransport record being built */
 } wt__qlog;
 /* Reads qlog_dir / tls_keylog (NULL: $QLOGDIR / $SSLKEYLOGFILE; "": off),
    opens the key log with a loud warning. A value the config set that
@@ -2487,25 +2490,27 @@ static int wt__san_add(uint8_t *buf, size_t *len, size_t cap, const char *name) 
     return WT_OK;
 }
 
-/* The SubjectAltName value: SEQUENCE OF GeneralName, as wolfSSL wants it. */
+/* The SubjectAltName value: SEQUENCE OF GeneralName, as wolfSSL wants it.
+   out has CTC_MAX_ALT_SIZE bytes; the names go straight into it after room
+   for the longest SEQUENCE header (no 16 KB copy on the stack). */
 static int wt__san_der(const wt_cert_config *cfg, const char *host, uint8_t *out, int *out_len) {
-    uint8_t names[CTC_MAX_ALT_SIZE];
+    uint8_t *names = out + 4;
+    const size_t cap = CTC_MAX_ALT_SIZE - 4 - 8;
     size_t n = 0, i;
-    int rv = wt__san_add(names, &n, sizeof names - 8, host);
+    int rv = wt__san_add(names, &n, cap, host);
     if (!rv && strcmp(host, "localhost") == 0) {
-        rv = wt__san_add(names, &n, sizeof names - 8, "127.0.0.1");
-        if (!rv) rv = wt__san_add(names, &n, sizeof names - 8, "::1");
+        rv = wt__san_add(names, &n, cap, "127.0.0.1");
+        if (!rv) rv = wt__san_add(names, &n, cap, "::1");
     }
     for (i = 0; !rv && cfg->alt_names && cfg->alt_names[i]; i++)
-        rv = wt__san_add(names, &n, sizeof names - 8, cfg->alt_names[i]);
+        rv = wt__san_add(names, &n, cap, cfg->alt_names[i]);
     if (rv) return rv;
     if (n < 128) {
+        memmove(out + 2, names, n);
         out[0] = 0x30, out[1] = (uint8_t)n;
-        memcpy(out + 2, names, n);
         *out_len = (int)n + 2;
     } else {
         out[0] = 0x30, out[1] = 0x82, out[2] = (uint8_t)(n >> 8), out[3] = (uint8_t)n;
-        memcpy(out + 4, names, n);
         *out_len = (int)n + 4;
     }
     return WT_OK;
@@ -2513,7 +2518,7 @@ static int wt__san_der(const wt_cert_config *cfg, const char *host, uint8_t *out
 
 /* Writes a whole file, replacing it atomically. */
 static int wt__write_file(const wt_log *lg, const char *path, const void *data, size_t len, int mode) {
-    char tmp[4096];
+    char tmp[1100]; /* the callers' paths are at most 1023 bytes */
     int fd;
     ssize_t w;
     /* a name of its own: two processes writing the same file at once must
@@ -2536,15 +2541,21 @@ static int wt__write_file(const wt_log *lg, const char *path, const void *data, 
     return WT_OK;
 }
 
-int wt_cert_generate(const wt_cert_config *cfg) {
-    wt_cert_config zero;
-    const wt_log *lg;
-    const char *host;
+/* wt_cert_generate's working set (about 50 KB with wolfSSL's Cert): on
+   the heap, so the stack stays small (see SMALL DEVICES in wt.h). */
+typedef struct wt__certgen {
     char cert_path[1024], key_path[1024];
     Cert cert;
     ecc_key key;
     WC_RNG rng;
     uint8_t der[WT__CERT_MAX_DER], pem[WT__CERT_MAX_DER * 2];
+} wt__certgen;
+
+int wt_cert_generate(const wt_cert_config *cfg) {
+    wt_cert_config zero;
+    const wt_log *lg;
+    const char *host;
+    wt__certgen *g;
     int der_len, pem_len, rv = WT_ERR_CERT, days;
 
     if (!cfg) {
@@ -2560,80 +2571,96 @@ int wt_cert_generate(const wt_cert_config *cfg) {
     if (days > 13)
         wt__log(lg, WT_LOG_WARN, "certificate valid %d days (+1 backdated): browsers refuse it for "
                 "serverCertificateHashes (14 days at most)", days);
-    snprintf(cert_path, sizeof cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
-    snprintf(key_path, sizeof key_path, "%s", cfg->key_file ? cfg->key_file : host);
-    if (!cfg->cert_file) strncat(cert_path, ".crt", sizeof cert_path - strlen(cert_path) - 1);
-    if (!cfg->key_file) strncat(key_path, ".key", sizeof key_path - strlen(key_path) - 1);
+    if (!(g = (wt__certgen *)wt__calloc(NULL, sizeof *g)))
+        return wt__fail(lg, WT_ERR_NOMEM, "no memory to generate a certificate");
+    snprintf(g->cert_path, sizeof g->cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
+    snprintf(g->key_path, sizeof g->key_path, "%s", cfg->key_file ? cfg->key_file : host);
+    if (!cfg->cert_file) strncat(g->cert_path, ".crt", sizeof g->cert_path - strlen(g->cert_path) - 1);
+    if (!cfg->key_file) strncat(g->key_path, ".key", sizeof g->key_path - strlen(g->key_path) - 1);
 
-    if (wc_InitRng(&rng) != 0) return wt__fail(lg, WT_ERR_CERT, "wolfSSL RNG init failed");
-    if (wc_ecc_init(&key) != 0) {
-        wc_FreeRng(&rng);
+    if (wc_InitRng(&g->rng) != 0) {
+        wt__free(NULL, g);
+        return wt__fail(lg, WT_ERR_CERT, "wolfSSL RNG init failed");
+    }
+    if (wc_ecc_init(&g->key) != 0) {
+        wc_FreeRng(&g->rng);
+        wt__free(NULL, g);
         return wt__fail(lg, WT_ERR_CERT, "wolfSSL ECC init failed");
     }
-    if (wc_ecc_make_key_ex(&rng, 32, &key, ECC_SECP256R1) != 0) {
+    if (wc_ecc_make_key_ex(&g->rng, 32, &g->key, ECC_SECP256R1) != 0) {
         wt__log(lg, WT_LOG_ERROR, "P-256 key generation failed");
         goto done;
     }
-    if (wc_InitCert(&cert) != 0) {
+    if (wc_InitCert(&g->cert) != 0) {
         wt__log(lg, WT_LOG_ERROR, "wc_InitCert failed");
         goto done;
     }
-    cert.sigType = CTC_SHA256wECDSA;
-    cert.daysValid = days;
-    cert.isCA = 0;
-    cert.version = 2; /* X.509v3 */
-    snprintf(cert.subject.commonName, CTC_NAME_SIZE, "%s", host);
-    snprintf(cert.subject.org, CTC_NAME_SIZE, "wt.h self-signed");
-    if ((rv = wt__san_der(cfg, host, cert.altNames, &cert.altNamesSz)) != WT_OK) {
+    g->cert.sigType = CTC_SHA256wECDSA;
+    g->cert.daysValid = days;
+    g->cert.isCA = 0;
+    g->cert.version = 2; /* X.509v3 */
+    snprintf(g->cert.subject.commonName, CTC_NAME_SIZE, "%s", host);
+    snprintf(g->cert.subject.org, CTC_NAME_SIZE, "wt.h self-signed");
+    if ((rv = wt__san_der(cfg, host, g->cert.altNames, &g->cert.altNamesSz)) != WT_OK) {
         wt__log(lg, WT_LOG_ERROR, "subjectAltName list too long or has an empty name");
         goto done;
     }
     rv = WT_ERR_CERT;
-    if (wc_MakeCert(&cert, der, sizeof der, NULL, &key, &rng) < 0) {
+    if (wc_MakeCert(&g->cert, g->der, sizeof g->der, NULL, &g->key, &g->rng) < 0) {
         wt__log(lg, WT_LOG_ERROR, "wc_MakeCert failed");
         goto done;
     }
-    der_len = wc_SignCert(cert.bodySz, cert.sigType, der, sizeof der, NULL, &key, &rng);
+    der_len = wc_SignCert(g->cert.bodySz, g->cert.sigType, g->der, sizeof g->der, NULL, &g->key, &g->rng);
     if (der_len < 0) {
         wt__log(lg, WT_LOG_ERROR, "wc_SignCert failed (%d)", der_len);
         goto done;
     }
-    pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, CERT_TYPE);
+    pem_len = wc_DerToPem(g->der, (word32)der_len, g->pem, sizeof g->pem, CERT_TYPE);
     if (pem_len < 0) {
         wt__log(lg, WT_LOG_ERROR, "cannot encode the certificate");
         goto done;
     }
-    if ((rv = wt__write_file(lg, cert_path, pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
-    der_len = wc_EccKeyToDer(&key, der, sizeof der);
-    if (der_len < 0 || (pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, ECC_PRIVATEKEY_TYPE)) < 0) {
+    if ((rv = wt__write_file(lg, g->cert_path, g->pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
+    der_len = wc_EccKeyToDer(&g->key, g->der, sizeof g->der);
+    if (der_len < 0 || (pem_len = wc_DerToPem(g->der, (word32)der_len, g->pem, sizeof g->pem, ECC_PRIVATEKEY_TYPE)) < 0) {
         rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the private key");
         goto done;
     }
-    rv = wt__write_file(lg, key_path, pem, (size_t)pem_len, 0600);
-    if (rv == WT_OK) wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", cert_path, key_path, host, days);
+    rv = wt__write_file(lg, g->key_path, g->pem, (size_t)pem_len, 0600);
+    if (rv == WT_OK) wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", g->cert_path, g->key_path, host, days);
 done:
-    wt__zero(der, sizeof der);
-    wt__zero(pem, sizeof pem);
-    wc_ecc_free(&key);
-    wc_FreeRng(&rng);
+    wt__zero(g->der, sizeof g->der);
+    wt__zero(g->pem, sizeof g->pem);
+    wc_ecc_free(&g->key);
+    wc_FreeRng(&g->rng);
+    wt__zero(g, sizeof *g);
+    wt__free(NULL, g);
     return rv;
 }
 
 int wt_cert_sha256(const char *cert_file, uint8_t out[32]) {
-    uint8_t pem[16384], der[WT__CERT_MAX_DER * 2];
+    /* pem and der (24 KB) on the heap, not the stack */
+    enum { PEM_MAX = 16384, DER_MAX = WT__CERT_MAX_DER * 2 };
+    uint8_t *pem, *der;
     FILE *f;
     size_t n;
-    int der_len;
+    int der_len, rv = WT_OK;
     if (!cert_file || !out) return wt__fail(NULL, WT_ERR_INVALID, "wt_cert_sha256: no file or no output");
     f = fopen(cert_file, "rb");
     if (!f) return wt__fail(NULL, WT_ERR_NOT_FOUND, "cannot open %s: %s", cert_file, strerror(errno));
-    n = fread(pem, 1, sizeof pem, f);
+    if (!(pem = (uint8_t *)wt__alloc(NULL, PEM_MAX + DER_MAX))) {
+        fclose(f);
+        return wt__fail(NULL, WT_ERR_NOMEM, "wt_cert_sha256: out of memory");
+    }
+    der = pem + PEM_MAX;
+    n = fread(pem, 1, PEM_MAX, f);
     fclose(f);
-    der_len = wc_CertPemToDer(pem, (int)n, der, (int)sizeof der, CERT_TYPE);
-    if (der_len <= 0) return wt__fail(NULL, WT_ERR_CERT, "%s: no PEM certificate found", cert_file);
-    if (wc_Sha256Hash(der, (word32)der_len, out) != 0)
-        return wt__fail(NULL, WT_ERR_CERT, "%s: SHA-256 failed", cert_file);
-    return WT_OK;
+    der_len = wc_CertPemToDer(pem, (int)n, der, DER_MAX, CERT_TYPE);
+    if (der_len <= 0) rv = wt__fail(NULL, WT_ERR_CERT, "%s: no PEM certificate found", cert_file);
+    else if (wc_Sha256Hash(der, (word32)der_len, out) != 0)
+        rv = wt__fail(NULL, WT_ERR_CERT, "%s: SHA-256 failed", cert_file);
+    wt__free(NULL, pem);
+    return rv;
 }
 /* ---- end file: src/wt_cert.c ---- */
 /* ---- begin file: src/wt_loop.c ---- */
@@ -3914,13 +3941,14 @@ static void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t
 
 /* ---------------------------------------------------------------- WebTransport records */
 /* A JSON record built in place; strings are cut rather than overflow. */
+/* The text lives in the connection's qlog (heap), not on the stack. */
 typedef struct wt__jrec {
-    char buf[8192];
+    char *buf;
     size_t n;
 } wt__jrec;
 
 static void wt__j_raw(wt__jrec *r, const char *s, size_t n) {
-    if (n > sizeof r->buf - r->n) n = sizeof r->buf - r->n;
+    if (n > WT__JREC_MAX - r->n) n = WT__JREC_MAX - r->n;
     memcpy(r->buf + r->n, s, n);
     r->n += n;
 }
@@ -3963,7 +3991,7 @@ static void wt__j_str(wt__jrec *r, const char *key, const char *s, size_t len, s
     wt__j_key(r, key);
     wt__j_raw(r, "\"", 1);
     if (len > max) len = max;
-    while (i < len && r->n + 16 < sizeof r->buf) {
+    while (i < len && r->n + 16 < WT__JREC_MAX) {
         size_t k = wt__utf8_len(p + i, len - i);
         char esc[8];
         if (k == 0) {
@@ -3985,13 +4013,15 @@ static void wt__j_str(wt__jrec *r, const char *key, const char *s, size_t len, s
 }
 
 static void wt__j_begin(wt__jrec *r, wt__conn *c, const char *name) {
-    int n = snprintf(r->buf, sizeof r->buf, "\x1e{\"time\":%llu,\"name\":\"webtransport:%s\",\"data\":{",
+    int n;
+    r->buf = c->qlog->rec;
+    n = snprintf(r->buf, WT__JREC_MAX, "\x1e{\"time\":%llu,\"name\":\"webtransport:%s\",\"data\":{",
                      (unsigned long long)wt__qlog_time(c->qlog), name);
     r->n = (size_t)n;
 }
 
 static void wt__j_end(wt__jrec *r, wt__conn *c) {
-    if (r->n > sizeof r->buf - 4) r->n = sizeof r->buf - 4; /* cannot happen: strings stop short */
+    if (r->n > WT__JREC_MAX - 4) r->n = WT__JREC_MAX - 4; /* cannot happen: strings stop short */
     wt__j_raw(r, "}}\n", 3);
     wt__qlog_put(c->qlog, r->buf, r->n);
 }
@@ -4868,7 +4898,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
 
 /* One warning line per kind and second at most, with a count of the
    ones held back: a flood must not flood the log too. */
-enum { WT__GATE_REFUSED, WT__GATE_RETRY, WT__GATE_PER_IP, WT__GATE_TOKEN };
+enum { WT__GATE_REFUSED, WT__GATE_RETRY, WT__GATE_PER_IP, WT__GATE_TOKEN, WT__GATE_NOMEM, WT__GATE_BUDGET, WT__GATES };
 static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) WT__PRINTF(3, 4);
 static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) {
     struct wt__log_gate *g = &ep->gates[gate];
@@ -5155,7 +5185,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
    neither starves the other. A source that yields nothing is skipped for
    the rest of the call so the others still go. */
 static int wt__conn_write(wt__conn *c) {
-    uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
+    uint8_t *buf;
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__loop_ns(c->ep->loop);
@@ -5164,6 +5194,13 @@ static int wt__conn_write(wt__conn *c) {
         c->dirty = 0;
         return WT_OK;
     }
+    /* the batch buffer (46 KB) is the endpoint's, made on first use, so
+       the stack stays small (see SMALL DEVICES in wt.h) */
+    if (!c->ep->txbuf && !(c->ep->txbuf = (uint8_t *)wt__alloc(&c->ep->alloc, WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD))) {
+        wt__log_gated(c->ep, WT__GATE_NOMEM, "out of memory for the send buffer: sending later");
+        return WT_ERR_NOMEM; /* still dirty: the next service pass tries again */
+    }
+    buf = c->ep->txbuf;
     maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->tp.qc);
     if (maxpkt > WT__MAX_UDP_PAYLOAD) maxpkt = WT__MAX_UDP_PAYLOAD;
     ngtcp2_path_storage_zero(&ps);
@@ -5481,6 +5518,8 @@ static void wt__ep_free(wt__ep *ep) {
     ep->ssl_ctx = NULL;
     wt__free(&ep->alloc, ep->cids);
     ep->cids = NULL;
+    wt__free(&ep->alloc, ep->txbuf);
+    ep->txbuf = NULL;
     if (ep->rng_ready) wc_FreeRng(&ep->rng);
     ep->rng_ready = 0;
     wt__trace_free(ep);

@@ -357,6 +357,7 @@ struct wt__ep {
     int nsocks;
     wt__conn *conns;
     size_t nconns;
+    uint8_t *txbuf;               /* wt__conn_write's batch: WT__SEND_BATCH packets */
     /* connection-ID table (open addressing); server only */
     struct wt__cid_slot *cids;
     size_t cids_cap, cids_live, cids_dead; /* dead: tombstones */
@@ -369,7 +370,7 @@ struct wt__ep {
     struct wt__log_gate {         /* rate-limited warnings, one per kind */
         uint64_t last_ms;
         unsigned long suppressed;
-    } gates[4];
+    } gates[8];                   /* WT__GATES of them */
     WC_RNG rng;
     int rng_ready;
     ngtcp2_mem mem;
@@ -635,6 +636,7 @@ struct wt_stream {
 
 /* ---- tracing (wt_trace.c): qlog files, the TLS key log */
 #define WT__QLOG_BUF (64 * 1024)
+#define WT__JREC_MAX 8192 /* one WebTransport qlog record */
 /* A connection's qlog file. Records gather in a fixed buffer that goes to
    the file in one write() when half full, once a second while records come,
    and at the end. A record that finds the buffer full (the file cannot take
@@ -651,6 +653,7 @@ typedef struct wt__qlog {
                                                        the file was told of */
     int write_failed;            /* logged once */
     char *path;
+    char rec[WT__JREC_MAX];      /* the WebTransport record being built */
 } wt__qlog;
 /* Reads qlog_dir / tls_keylog (NULL: $QLOGDIR / $SSLKEYLOGFILE; "": off),
    opens the key log with a loud warning. A value the config set that

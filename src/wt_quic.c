@@ -768,7 +768,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
 
 /* One warning line per kind and second at most, with a count of the
    ones held back: a flood must not flood the log too. */
-enum { WT__GATE_REFUSED, WT__GATE_RETRY, WT__GATE_PER_IP, WT__GATE_TOKEN };
+enum { WT__GATE_REFUSED, WT__GATE_RETRY, WT__GATE_PER_IP, WT__GATE_TOKEN, WT__GATE_NOMEM, WT__GATE_BUDGET, WT__GATES };
 static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) WT__PRINTF(3, 4);
 static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) {
     struct wt__log_gate *g = &ep->gates[gate];
@@ -1055,7 +1055,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
    neither starves the other. A source that yields nothing is skipped for
    the rest of the call so the others still go. */
 static int wt__conn_write(wt__conn *c) {
-    uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
+    uint8_t *buf;
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__loop_ns(c->ep->loop);
@@ -1064,6 +1064,13 @@ static int wt__conn_write(wt__conn *c) {
         c->dirty = 0;
         return WT_OK;
     }
+    /* the batch buffer (46 KB) is the endpoint's, made on first use, so
+       the stack stays small (see SMALL DEVICES in wt.h) */
+    if (!c->ep->txbuf && !(c->ep->txbuf = (uint8_t *)wt__alloc(&c->ep->alloc, WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD))) {
+        wt__log_gated(c->ep, WT__GATE_NOMEM, "out of memory for the send buffer: sending later");
+        return WT_ERR_NOMEM; /* still dirty: the next service pass tries again */
+    }
+    buf = c->ep->txbuf;
     maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->tp.qc);
     if (maxpkt > WT__MAX_UDP_PAYLOAD) maxpkt = WT__MAX_UDP_PAYLOAD;
     ngtcp2_path_storage_zero(&ps);
@@ -1381,6 +1388,8 @@ static void wt__ep_free(wt__ep *ep) {
     ep->ssl_ctx = NULL;
     wt__free(&ep->alloc, ep->cids);
     ep->cids = NULL;
+    wt__free(&ep->alloc, ep->txbuf);
+    ep->txbuf = NULL;
     if (ep->rng_ready) wc_FreeRng(&ep->rng);
     ep->rng_ready = 0;
     wt__trace_free(ep);
