@@ -1374,10 +1374,15 @@ static int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id,
 /* ---- capsule reader: feeds CONNECT-stream body bytes, skips unknown
    capsules piecewise so a large GREASE capsule costs no memory. */
 typedef struct wt__capsule_reader {
-    uint8_t buf[WT__CAPSULE_MAX + 16];
-    size_t len;
+    uint8_t *buf;        /* small, or while a capsule longer than that comes in,
+                            WT__CAPSULE_BUF bytes from alloc (freed once empty) */
+    size_t len, cap;
     uint64_t skip;
+    const wt_allocator *alloc; /* NULL: WT_MALLOC */
+    uint8_t small[40];   /* flow-control capsules, DRAIN, short CLOSEs */
 } wt__capsule_reader;
+#define WT__CAPSULE_BUF (WT__CAPSULE_MAX + 16)
+static void wt__capsule_reader_free(wt__capsule_reader *r);
 typedef int (*wt__capsule_fn)(void *ctx, const wt__capsule *c);
 static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx);
 
@@ -1670,12 +1675,14 @@ struct wt_session {
     wt__capsule_reader cap_rx;
     int close_received;
     uint32_t close_code;
-    char close_reason[WT__REASON_MAX + 1];
+    /* close reasons: on the heap, only for a session that has one (a
+       session stays small: see SMALL DEVICES in wt.h) */
+    char *close_reason;          /* the peer's, NUL-terminated; NULL: none or no memory */
     size_t close_reason_len;
     int close_error;
     uint32_t local_code;         /* what we closed with */
-    const char *local_reason;
-    char local_reason_buf[WT__REASON_MAX + 1];
+    const char *local_reason;    /* local_reason_buf, or "" without memory; NULL: not closed by us */
+    char *local_reason_buf;
     size_t local_reason_len;
     wt_stream *streams;
     int connect_closed;          /* nghttp3 is done with the CONNECT stream */
@@ -4054,7 +4061,7 @@ static void wt__qlog_session_closed(wt_session *s, int error) {
     if (s->close_received) {
         wt__j_str(&r, "closed_by", "remote", 6, 6);
         wt__j_num(&r, "error_code", s->close_code);
-        wt__j_str(&r, "reason", s->close_reason, s->close_reason_len, WT__REASON_MAX);
+        wt__j_str(&r, "reason", s->close_reason ? s->close_reason : "", s->close_reason_len, WT__REASON_MAX);
     } else if (s->local_reason) {
         wt__j_str(&r, "closed_by", "local", 5, 6);
         wt__j_num(&r, "error_code", s->local_code);
@@ -6273,7 +6280,14 @@ static int wt__capsule_known(uint64_t type) {
     return 0;
 }
 
+static void wt__capsule_reader_free(wt__capsule_reader *r) {
+    if (r->buf && r->buf != r->small) wt__free(r->alloc, r->buf);
+    r->buf = NULL;
+    r->cap = r->len = 0;
+}
+
 static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx) {
+    if (!r->buf) r->buf = r->small, r->cap = sizeof r->small;
     while (n > 0) {
         size_t k, off = 0;
         wt__capsule c;
@@ -6284,7 +6298,7 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
             r->skip -= k, p += k, n -= k;
             continue;
         }
-        k = WT__MIN(n, sizeof r->buf - r->len);
+        k = WT__MIN(n, r->cap - r->len);
         memcpy(r->buf + r->len, p, k);
         r->len += k, p += k, n -= k;
         while (off < r->len) {
@@ -6312,10 +6326,23 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
             if ((used = fn(ctx, &c)) != WT_OK) return used;
         }
         if (off) {
-            memmove(r->buf, r->buf + off, r->len - off);
+            memmove(r->buf + 0, r->buf + off, r->len - off);
             r->len -= off;
         }
-        if (r->len == sizeof r->buf) return WT_ERR_TOO_BIG; /* cannot happen with max <= buf */
+        if (r->len == 0 && r->buf != r->small) {
+            /* the long capsule is done: its buffer goes back */
+            wt__free(r->alloc, r->buf);
+            r->buf = r->small, r->cap = sizeof r->small;
+        }
+        if (r->len == r->cap) {
+            /* a known capsule longer than the small buffer (a CLOSE with a
+               long reason): the full-size one, for as long as it takes */
+            uint8_t *big;
+            if (r->cap >= WT__CAPSULE_BUF) return WT_ERR_TOO_BIG; /* cannot happen with max <= buf */
+            if (!(big = (uint8_t *)wt__alloc(r->alloc, WT__CAPSULE_BUF))) return WT_ERR_NOMEM;
+            memcpy(big, r->buf, r->len);
+            r->buf = big, r->cap = WT__CAPSULE_BUF;
+        }
     }
     return WT_OK;
 }
@@ -6332,6 +6359,11 @@ static void wt__session_free_fields(wt_session *s) {
     wt__free(a, s->method);
     wt__free(a, s->params);
     wt__sendbuf_free(a, &s->cap_tx);
+    wt__capsule_reader_free(&s->cap_rx);
+    wt__free(a, s->close_reason);
+    s->close_reason = NULL;
+    wt__free(a, s->local_reason_buf);
+    s->local_reason_buf = NULL;
     wt__alpn_free(s);
 }
 
@@ -6633,10 +6665,16 @@ static int wt__session_on_capsule(void *ctx, const wt__capsule *c) {
         s->close_received = 1;
         s->close_code = ((uint32_t)c->value[0] << 24) | ((uint32_t)c->value[1] << 16) |
                         ((uint32_t)c->value[2] << 8) | c->value[3];
-        s->close_reason_len = c->len - 4;
-        memcpy(s->close_reason, c->value + 4, s->close_reason_len);
-        s->close_reason[s->close_reason_len] = 0;
-        if (s->conn->qlog) wt__qlog_capsule(s, 0, c->type, s->close_code, s->close_reason, s->close_reason_len);
+        {
+            /* the connection's allocator (none in the capsule fuzzer) */
+            const wt_allocator *a = s->conn->ep ? &s->conn->ep->alloc : NULL;
+            wt__free(a, s->close_reason);
+            s->close_reason = wt__strndup(a, (const char *)c->value + 4, c->len - 4);
+            /* without memory the session still closes, with its code */
+            s->close_reason_len = s->close_reason ? c->len - 4 : 0;
+        }
+        if (s->conn->qlog)
+            wt__qlog_capsule(s, 0, c->type, s->close_code, s->close_reason ? s->close_reason : "", s->close_reason_len);
     } else if (c->type == WT__CAPSULE_DRAIN) {
         if (s->conn->qlog) wt__qlog_capsule(s, 0, c->type, 0, NULL, 0);
         wt__session_on_drain(s);
@@ -6656,6 +6694,7 @@ static void wt__session_on_drain(wt_session *s) {
 static void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     int rv;
     if (s->state == WT__SESS_CLOSED || s->close_received) return; /* nothing may follow a CLOSE capsule */
+    s->cap_rx.alloc = &s->conn->ep->alloc;
     rv = wt__capsule_feed(&s->cap_rx, p, n, wt__session_on_capsule, s);
     if (rv == WT_ERR_FLOW_CONTROL) return; /* closed already (wt__fc_error) */
     if (rv != WT_OK) {
@@ -7279,10 +7318,10 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
         if (c->qlog) wt__qlog_capsule(s, 1, WT__CAPSULE_CLOSE, code, reason, rlen);
     }
     s->local_code = code;
-    memcpy(s->local_reason_buf, reason ? reason : "", rlen);
-    s->local_reason_buf[rlen] = 0;
-    s->local_reason = s->local_reason_buf;
-    s->local_reason_len = rlen;
+    wt__free(&c->ep->alloc, s->local_reason_buf);
+    s->local_reason_buf = wt__strndup(&c->ep->alloc, reason ? reason : "", rlen);
+    s->local_reason = s->local_reason_buf ? s->local_reason_buf : "";
+    s->local_reason_len = s->local_reason_buf ? rlen : 0;
     wt__session_end(s, WT_OK);
     return WT_OK;
 }

@@ -237,10 +237,15 @@ static int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id,
 /* ---- capsule reader: feeds CONNECT-stream body bytes, skips unknown
    capsules piecewise so a large GREASE capsule costs no memory. */
 typedef struct wt__capsule_reader {
-    uint8_t buf[WT__CAPSULE_MAX + 16];
-    size_t len;
+    uint8_t *buf;        /* small, or while a capsule longer than that comes in,
+                            WT__CAPSULE_BUF bytes from alloc (freed once empty) */
+    size_t len, cap;
     uint64_t skip;
+    const wt_allocator *alloc; /* NULL: WT_MALLOC */
+    uint8_t small[40];   /* flow-control capsules, DRAIN, short CLOSEs */
 } wt__capsule_reader;
+#define WT__CAPSULE_BUF (WT__CAPSULE_MAX + 16)
+static void wt__capsule_reader_free(wt__capsule_reader *r);
 typedef int (*wt__capsule_fn)(void *ctx, const wt__capsule *c);
 static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx);
 
@@ -533,12 +538,14 @@ struct wt_session {
     wt__capsule_reader cap_rx;
     int close_received;
     uint32_t close_code;
-    char close_reason[WT__REASON_MAX + 1];
+    /* close reasons: on the heap, only for a session that has one (a
+       session stays small: see SMALL DEVICES in wt.h) */
+    char *close_reason;          /* the peer's, NUL-terminated; NULL: none or no memory */
     size_t close_reason_len;
     int close_error;
     uint32_t local_code;         /* what we closed with */
-    const char *local_reason;
-    char local_reason_buf[WT__REASON_MAX + 1];
+    const char *local_reason;    /* local_reason_buf, or "" without memory; NULL: not closed by us */
+    char *local_reason_buf;
     size_t local_reason_len;
     wt_stream *streams;
     int connect_closed;          /* nghttp3 is done with the CONNECT stream */

@@ -354,7 +354,7 @@ static void wt__qlog_session_closed(wt_session *s, int error) {
     if (s->close_received) {
         wt__j_str(&r, "closed_by", "remote", 6, 6);
         wt__j_num(&r, "error_code", s->close_code);
-        wt__j_str(&r, "reason", s->close_reason, s->close_reason_len, WT__REASON_MAX);
+        wt__j_str(&r, "reason", s->close_reason ? s->close_reason : "", s->close_reason_len, WT__REASON_MAX);
     } else if (s->local_reason) {
         wt__j_str(&r, "closed_by", "local", 5, 6);
         wt__j_num(&r, "error_code", s->local_code);

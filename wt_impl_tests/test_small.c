@@ -1,0 +1,65 @@
+/* test_small.c - small devices: session size, memory per session, the
+   memory budget (SMALL DEVICES in wt.h). */
+
+WT_TEST(small_session_struct_fits_1k) {
+    /* rare data (close reasons, a long capsule's buffer) lives on the heap */
+    printf("    sizeof: wt_session %zu, wt_stream %zu, connection %zu, endpoint %zu\n", sizeof(wt_session),
+           sizeof(wt_stream), sizeof(wt__conn), sizeof(wt__ep));
+    CHECK(sizeof(wt_session) <= 1024);
+    CHECK(sizeof(wt__capsule_reader) <= 128);
+}
+
+/* Opens n more sessions on the client's (one) connection; 0 when all opened. */
+static int small_open_sessions(harness *h, server_ctx *sx, client_ctx *cx, int n) {
+    int i, want = sx->sessions_opened + n;
+    for (i = 0; i < n; i++)
+        if (client_open(h, &cx[i], "/echo") != 0) return -1;
+    RUN_UNTIL(h->loop, sx->sessions_opened >= want, HARNESS_DEADLINE_MS);
+    return sx->sessions_opened == want ? 0 : -1;
+}
+
+static void small_counting(wt_allocator *al, counting_alloc *ca) {
+    memset(ca, 0, sizeof *ca);
+    al->malloc_fn = count_malloc;
+    al->realloc_fn = count_realloc;
+    al->free_fn = count_free;
+    al->user = ca;
+}
+
+/* Heap per extra session on a shared connection, server side, through the
+   app's allocator: wt.h's own allocations apart from ngtcp2's and nghttp3's
+   (their hooks get a second counting allocator). */
+WT_TEST(small_extra_session_costs_at_most_2k) {
+    enum { EXTRA = 8 };
+    harness h;
+    server_ctx sx;
+    static client_ctx cx[1 + EXTRA];
+    static counting_alloc ca, cd;
+    static wt_allocator al, dl;
+    size_t before, dbefore, per, dper;
+    int i;
+    small_counting(&al, &ca);
+    small_counting(&dl, &cd);
+    harness_server_alloc = &al;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    h.app->ep.mem.user_data = &dl; /* no connection yet: none has the old one */
+    h.app->ep.h3mem.user_data = &dl;
+    REQUIRE(small_open_sessions(&h, &sx, cx, 1) == 0);
+    /* the connection with its first session, settled: acknowledgements in */
+    REQUIRE(harness_run_past(&h, wt_loop_now_ms(h.loop) + 50));
+    before = ca.live, dbefore = cd.live;
+    REQUIRE(small_open_sessions(&h, &sx, cx + 1, EXTRA) == 0);
+    REQUIRE(harness_run_past(&h, wt_loop_now_ms(h.loop) + 50));
+    CHECK_EQ_INT((int)h.app->ep.nconns, 1); /* all on one connection */
+    per = ca.live > before ? (ca.live - before) / EXTRA : 0;
+    dper = cd.live > dbefore ? (cd.live - dbefore) / EXTRA : 0;
+    printf("    server heap: wt.h %zu + ngtcp2/nghttp3 %zu bytes with one session; per extra session "
+           "wt.h %zu + ngtcp2/nghttp3 %zu\n", before, dbefore, per, dper);
+    CHECK(per > 0);
+    CHECK(per <= 2048);
+    CHECK(per + dper <= 4096); /* 5.2 KB before the close reasons moved out */
+    for (i = 0; i < 1 + EXTRA; i++) CHECK(cx[i].opened && !cx[i].closed);
+    harness_stop(&h);
+    CHECK_EQ_INT(ca.live, 0);
+    CHECK_EQ_INT(cd.live, 0);
+}
