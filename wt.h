@@ -500,6 +500,11 @@ typedef struct wt_limits {
                                       max_streams_bidi (128) */
     uint32_t session_max_streams_uni;  /* peer uni streams per session at once:
                                       max_streams_uni (128) */
+    uint32_t memory_budget;        /* server: bytes of heap the app may hold through
+                                      its allocator (wt.h, ngtcp2, nghttp3; not
+                                      wolfSSL): new connections are refused and new
+                                      sessions get 429 near it, no allocation passes
+                                      it (see SMALL DEVICES): 0, i.e. no budget */
 } wt_limits;
 
 /* ================================================================ loop
@@ -792,6 +797,9 @@ int wt_app_port(const wt_app *app);          /* the bound port */
 int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 wt_loop *wt_app_loop(wt_app *app);
 size_t wt_app_session_count(const wt_app *app);
+/* Heap bytes the app holds through its allocator under wt_limits.memory_budget
+   (0 without a budget); *peak (if not NULL): the most it ever held. */
+size_t wt_app_memory_used(const wt_app *app, size_t *peak);
 
 /* ================================================================ client */
 /* The WebTransport dialect of a session (see DIALECTS). */
@@ -1483,6 +1491,14 @@ struct wt_loop {
     _Atomic(wt__post *) posts;
 };
 
+/* wt_limits.memory_budget (wt_quic.c) */
+typedef struct wt__budget {
+    wt_allocator raw;             /* the app's allocator */
+    size_t used, peak, max;       /* bytes, headers included */
+    uint64_t failed;              /* allocations refused */
+    uint64_t refused;             /* connections and sessions refused */
+} wt__budget;
+
 /* Server and client share one engine: an endpoint owns sockets, a TLS
    context and connections. */
 struct wt__ep {
@@ -1500,6 +1516,7 @@ struct wt__ep {
     wt__conn *conns;
     size_t nconns;
     uint8_t *txbuf;               /* wt__conn_write's batch: WT__SEND_BATCH packets */
+    wt__budget *budget;           /* memory_budget: behind alloc; NULL: none */
     /* connection-ID table (open addressing); server only */
     struct wt__cid_slot *cids;
     size_t cids_cap, cids_live, cids_dead; /* dead: tombstones */
@@ -2273,6 +2290,9 @@ void wt_hex(const uint8_t *in, size_t n, char *out) {
 
 /* ---------------------------------------------------------------- send buffers */
 #define WT__CHUNK_SIZE 16384
+#define WT__CHUNK_FIRST 1024 /* a buffer's first chunk; each next one twice the
+                                last, up to WT__CHUNK_SIZE: a capsule or a short
+                                message costs 1 KiB, not 16 (SMALL DEVICES) */
 
 static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
     const uint8_t *src = (const uint8_t *)p;
@@ -2280,8 +2300,8 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
         wt__chunk *t = b->tail;
         size_t room, k;
         if (!t || t->len == t->cap || t->ext) {
-            size_t cap = n > WT__CHUNK_SIZE ? n : WT__CHUNK_SIZE;
-            if (cap > 4 * WT__CHUNK_SIZE) cap = 4 * WT__CHUNK_SIZE;
+            size_t cap = t && !t->ext ? WT__MIN(2 * t->cap, (size_t)WT__CHUNK_SIZE) : WT__CHUNK_FIRST;
+            if (n > cap) cap = n > 4 * WT__CHUNK_SIZE ? 4 * WT__CHUNK_SIZE : n;
             t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk) + cap);
             if (!t) return WT_ERR_NOMEM;
             t->next = NULL;
@@ -4173,7 +4193,8 @@ static const wt_limits wt__default_limits = {
     1024,             /* rate_limit_ips */
     0,                /* session_max_data: conn_window, set below */
     0,                /* session_max_streams_bidi: max_streams_bidi */
-    0                 /* session_max_streams_uni: max_streams_uni */
+    0,                /* session_max_streams_uni: max_streams_uni */
+    0                 /* memory_budget: none */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -4197,6 +4218,81 @@ static int wt__random(wt__ep *ep, uint8_t *out, size_t n) {
 #endif
 }
 
+/* ---------------------------------------------------------------- memory budget */
+/* wt_limits.memory_budget: the app's allocator behind one that counts.
+   Each block carries its size in a header; the budget itself is taken
+   from the app's allocator directly (not counted). An allocation that
+   would pass the budget fails (an error, never a crash); admission keeps
+   room for the work already admitted (WT__BUDGET_CONN / _SESSION). */
+#define WT__BUDGET_CONN (64 * 1024)   /* a new connection needs this much room */
+#define WT__BUDGET_SESSION (4 * 1024) /* a new session, with its first stream */
+typedef union wt__budget_hdr {
+    size_t n;
+    max_align_t align;
+} wt__budget_hdr;
+
+static void *wt__budget_malloc(size_t n, void *u) {
+    wt__budget *b = (wt__budget *)u;
+    wt__budget_hdr *h;
+    if (n > b->max || b->used + n + sizeof *h > b->max) {
+        b->failed++;
+        return NULL;
+    }
+    if (!(h = (wt__budget_hdr *)wt__alloc(&b->raw, n + sizeof *h))) return NULL;
+    h->n = n;
+    b->used += n + sizeof *h;
+    if (b->used > b->peak) b->peak = b->used;
+    return h + 1;
+}
+
+static void wt__budget_free(void *p, void *u) {
+    wt__budget *b = (wt__budget *)u;
+    wt__budget_hdr *h;
+    if (!p) return;
+    h = (wt__budget_hdr *)p - 1;
+    b->used -= h->n + sizeof *h;
+    wt__free(&b->raw, h);
+}
+
+static void *wt__budget_realloc(void *p, size_t n, void *u) {
+    wt__budget *b = (wt__budget *)u;
+    wt__budget_hdr *h, *nh;
+    if (!p) return wt__budget_malloc(n, u);
+    h = (wt__budget_hdr *)p - 1;
+    if (n > h->n && (n > b->max || b->used + (n - h->n) > b->max)) {
+        b->failed++;
+        return NULL;
+    }
+    if (!(nh = (wt__budget_hdr *)wt__realloc(&b->raw, h, n + sizeof *nh))) return NULL;
+    b->used = b->used - nh->n + n;
+    nh->n = n;
+    if (b->used > b->peak) b->peak = b->used;
+    return nh + 1;
+}
+
+/* A budget of max bytes over raw; *out becomes the allocator to use. */
+static wt__budget *wt__budget_new(const wt_allocator *raw, size_t max, wt_allocator *out) {
+    wt__budget *b = (wt__budget *)wt__calloc(raw, sizeof *b);
+    if (!b) return NULL;
+    b->raw = *raw;
+    b->max = max;
+    out->malloc_fn = wt__budget_malloc;
+    out->realloc_fn = wt__budget_realloc;
+    out->free_fn = wt__budget_free;
+    out->user = b;
+    return b;
+}
+
+/* Room for need more bytes, with an endpoint under a budget (always
+   without one). The send buffer every connection shares comes first. */
+static int wt__budget_room(wt__ep *ep, size_t need) {
+    if (!ep->budget) return 1;
+    if (!ep->txbuf && !(ep->txbuf = (uint8_t *)wt__alloc(&ep->alloc, WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD))) return 0;
+    /* an eighth stays for the connections and sessions already admitted:
+       their streams and acknowledgements still need memory */
+    return ep->budget->used + need + ep->budget->max / 8 <= ep->budget->max;
+}
+
 /* ---------------------------------------------------------------- memory hooks */
 static void *wt__mem_malloc(size_t n, void *u) { return wt__alloc((const wt_allocator *)u, n); }
 static void wt__mem_free(void *p, void *u) { wt__free((const wt_allocator *)u, p); }
@@ -4214,7 +4310,9 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
     const uint32_t *d = (const uint32_t *)&wt__default_limits;
     uint32_t *o;
     size_t i;
+    wt__budget *budget = ep->budget; /* the app's, set before */
     memset(ep, 0, sizeof *ep);
+    ep->budget = budget;
     ep->keylog_fd = -1;
     ep->tick_due_ms = UINT64_MAX;
     ep->server = server;
@@ -4955,6 +5053,13 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
     uint32_t thr = ep->lim.retry_threshold;
     if (ep->stopping) {
         wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: the server is stopping");
+        wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
+        return NULL;
+    }
+    if (!wt__budget_room(ep, WT__BUDGET_CONN)) {
+        wt__log_gated(ep, WT__GATE_BUDGET, "refusing a connection: memory_budget (%zu bytes) nearly used (%zu)",
+                      ep->budget->max, ep->budget->used);
+        ep->budget->refused++;
         wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
         return NULL;
     }
@@ -8115,9 +8220,10 @@ int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt
     c = st->conn;
     if ((!data && len) || !done)
         return wt__cfail(c, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write_ref: no data or no done function");
-    r = (wt__ref *)wt__alloc(&c->ep->alloc, sizeof *r);
+    /* the loop's allocator: the loop frees it once done has run */
+    r = (wt__ref *)wt__alloc(&c->ep->loop->alloc, sizeof *r);
     if (!r || wt__sendbuf_append_ref(&c->ep->alloc, &st->tx, data, len) != WT_OK) {
-        wt__free(&c->ep->alloc, r);
+        wt__free(&c->ep->loop->alloc, r);
         return wt__cfail(c, WT__ST_SID(st), WT_ERR_NOMEM, "wt_stream_write_ref: out of memory");
     }
     r->next = NULL;
@@ -8743,6 +8849,11 @@ static void wt__router_on_request(wt__ep *ep, wt_session *s) {
     wt__router *rt = ep->router;
     if (wt_app_session_count((const wt_app *)ep->owner) + ep->ndeferred >= ep->lim.max_app_sessions) {
         wt__router_refuse(s, 429, "max_app_sessions reached", NULL, NULL);
+        return;
+    }
+    if (!wt__budget_room(ep, WT__BUDGET_SESSION)) {
+        ep->budget->refused++;
+        wt__router_refuse(s, 429, "memory_budget nearly used", "retry-after", "1");
         return;
     }
     if (!wt__router_rate_ok(rt, &s->conn->tp.remote)) {
@@ -9423,6 +9534,8 @@ static void wt__app_free(wt_app *app);
 wt_app *wt_app_create(const wt_app_config *cfg) {
     wt_app *app;
     const wt_log *lg;
+    wt_allocator al;
+    wt__budget *bud = NULL;
     if (!cfg) {
         wt__fail(NULL, WT_ERR_INVALID, "wt_app_create: no config");
         return NULL;
@@ -9436,12 +9549,21 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: port %d outside -1..65535", cfg->port);
         return NULL;
     }
-    app = (wt_app *)wt__calloc(&cfg->alloc, sizeof *app);
-    if (!app) {
+    /* with a memory budget everything of the app goes through a counting
+       allocator, the app itself included (see SMALL DEVICES) */
+    al = cfg->alloc;
+    if (cfg->limits.memory_budget && !(bud = wt__budget_new(&cfg->alloc, cfg->limits.memory_budget, &al))) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
         return NULL;
     }
-    if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    app = (wt_app *)wt__calloc(&al, sizeof *app);
+    if (!app) {
+        if (bud) wt__free(&cfg->alloc, bud);
+        wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory%s", bud ? " (or memory_budget too small)" : "");
+        return NULL;
+    }
+    app->ep.budget = bud; /* wt__ep_init keeps it */
+    if (wt__ep_init(&app->ep, cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     app->ep.owner = app;
     if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
     app->ep.tick = wt__app_tick;
@@ -9452,12 +9574,12 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     }
     if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
     if (wt__trace_init(&app->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
-    app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
+    app->host = wt__strdup(&al, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;
     app->shutdown_code = cfg->shutdown_code;
     app->grace_ms = cfg->shutdown_grace_ms ? cfg->shutdown_grace_ms : 2000;
-    app->shutdown_reason = wt__strdup(&cfg->alloc, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
+    app->shutdown_reason = wt__strdup(&al, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
     if (!app->host || !app->shutdown_reason) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
         goto fail;
@@ -9843,6 +9965,7 @@ int wt_app_stopped(const wt_app *app) { return app && app->phase == WT__APP_STOP
 
 static void wt__app_free(wt_app *app) {
     wt_allocator a = app->ep.alloc;
+    wt__budget *bud = app->ep.budget;
     wt__app_shutdown(app);
     wt__ep_free(&app->ep);
     wt__router_free(&app->router, &a);
@@ -9851,6 +9974,13 @@ static void wt__app_free(wt_app *app) {
     wt__free(&a, app->host);
     wt__free(&a, app->shutdown_reason);
     wt__free(&a, app);
+    if (bud) wt__free(&bud->raw, bud); /* last: every block above went back through it */
+}
+
+size_t wt_app_memory_used(const wt_app *app, size_t *peak) {
+    const wt__budget *b = app ? app->ep.budget : NULL;
+    if (peak) *peak = b ? b->peak : 0;
+    return b ? b->used : 0;
 }
 
 void wt_app_destroy(wt_app *app) {

@@ -498,6 +498,11 @@ typedef struct wt_limits {
                                       max_streams_bidi (128) */
     uint32_t session_max_streams_uni;  /* peer uni streams per session at once:
                                       max_streams_uni (128) */
+    uint32_t memory_budget;        /* server: bytes of heap the app may hold through
+                                      its allocator (wt.h, ngtcp2, nghttp3; not
+                                      wolfSSL): new connections are refused and new
+                                      sessions get 429 near it, no allocation passes
+                                      it (see SMALL DEVICES): 0, i.e. no budget */
 } wt_limits;
 
 /* ================================================================ loop
@@ -790,6 +795,9 @@ int wt_app_port(const wt_app *app);          /* the bound port */
 int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 wt_loop *wt_app_loop(wt_app *app);
 size_t wt_app_session_count(const wt_app *app);
+/* Heap bytes the app holds through its allocator under wt_limits.memory_budget
+   (0 without a budget); *peak (if not NULL): the most it ever held. */
+size_t wt_app_memory_used(const wt_app *app, size_t *peak);
 
 /* ================================================================ client */
 /* The WebTransport dialect of a session (see DIALECTS). */

@@ -346,6 +346,14 @@ struct wt_loop {
     _Atomic(wt__post *) posts;
 };
 
+/* wt_limits.memory_budget (wt_quic.c) */
+typedef struct wt__budget {
+    wt_allocator raw;             /* the app's allocator */
+    size_t used, peak, max;       /* bytes, headers included */
+    uint64_t failed;              /* allocations refused */
+    uint64_t refused;             /* connections and sessions refused */
+} wt__budget;
+
 /* Server and client share one engine: an endpoint owns sockets, a TLS
    context and connections. */
 struct wt__ep {
@@ -363,6 +371,7 @@ struct wt__ep {
     wt__conn *conns;
     size_t nconns;
     uint8_t *txbuf;               /* wt__conn_write's batch: WT__SEND_BATCH packets */
+    wt__budget *budget;           /* memory_budget: behind alloc; NULL: none */
     /* connection-ID table (open addressing); server only */
     struct wt__cid_slot *cids;
     size_t cids_cap, cids_live, cids_dead; /* dead: tombstones */

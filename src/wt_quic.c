@@ -36,7 +36,8 @@ static const wt_limits wt__default_limits = {
     1024,             /* rate_limit_ips */
     0,                /* session_max_data: conn_window, set below */
     0,                /* session_max_streams_bidi: max_streams_bidi */
-    0                 /* session_max_streams_uni: max_streams_uni */
+    0,                /* session_max_streams_uni: max_streams_uni */
+    0                 /* memory_budget: none */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -60,6 +61,81 @@ static int wt__random(wt__ep *ep, uint8_t *out, size_t n) {
 #endif
 }
 
+/* ---------------------------------------------------------------- memory budget */
+/* wt_limits.memory_budget: the app's allocator behind one that counts.
+   Each block carries its size in a header; the budget itself is taken
+   from the app's allocator directly (not counted). An allocation that
+   would pass the budget fails (an error, never a crash); admission keeps
+   room for the work already admitted (WT__BUDGET_CONN / _SESSION). */
+#define WT__BUDGET_CONN (64 * 1024)   /* a new connection needs this much room */
+#define WT__BUDGET_SESSION (4 * 1024) /* a new session, with its first stream */
+typedef union wt__budget_hdr {
+    size_t n;
+    max_align_t align;
+} wt__budget_hdr;
+
+static void *wt__budget_malloc(size_t n, void *u) {
+    wt__budget *b = (wt__budget *)u;
+    wt__budget_hdr *h;
+    if (n > b->max || b->used + n + sizeof *h > b->max) {
+        b->failed++;
+        return NULL;
+    }
+    if (!(h = (wt__budget_hdr *)wt__alloc(&b->raw, n + sizeof *h))) return NULL;
+    h->n = n;
+    b->used += n + sizeof *h;
+    if (b->used > b->peak) b->peak = b->used;
+    return h + 1;
+}
+
+static void wt__budget_free(void *p, void *u) {
+    wt__budget *b = (wt__budget *)u;
+    wt__budget_hdr *h;
+    if (!p) return;
+    h = (wt__budget_hdr *)p - 1;
+    b->used -= h->n + sizeof *h;
+    wt__free(&b->raw, h);
+}
+
+static void *wt__budget_realloc(void *p, size_t n, void *u) {
+    wt__budget *b = (wt__budget *)u;
+    wt__budget_hdr *h, *nh;
+    if (!p) return wt__budget_malloc(n, u);
+    h = (wt__budget_hdr *)p - 1;
+    if (n > h->n && (n > b->max || b->used + (n - h->n) > b->max)) {
+        b->failed++;
+        return NULL;
+    }
+    if (!(nh = (wt__budget_hdr *)wt__realloc(&b->raw, h, n + sizeof *nh))) return NULL;
+    b->used = b->used - nh->n + n;
+    nh->n = n;
+    if (b->used > b->peak) b->peak = b->used;
+    return nh + 1;
+}
+
+/* A budget of max bytes over raw; *out becomes the allocator to use. */
+static wt__budget *wt__budget_new(const wt_allocator *raw, size_t max, wt_allocator *out) {
+    wt__budget *b = (wt__budget *)wt__calloc(raw, sizeof *b);
+    if (!b) return NULL;
+    b->raw = *raw;
+    b->max = max;
+    out->malloc_fn = wt__budget_malloc;
+    out->realloc_fn = wt__budget_realloc;
+    out->free_fn = wt__budget_free;
+    out->user = b;
+    return b;
+}
+
+/* Room for need more bytes, with an endpoint under a budget (always
+   without one). The send buffer every connection shares comes first. */
+static int wt__budget_room(wt__ep *ep, size_t need) {
+    if (!ep->budget) return 1;
+    if (!ep->txbuf && !(ep->txbuf = (uint8_t *)wt__alloc(&ep->alloc, WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD))) return 0;
+    /* an eighth stays for the connections and sessions already admitted:
+       their streams and acknowledgements still need memory */
+    return ep->budget->used + need + ep->budget->max / 8 <= ep->budget->max;
+}
+
 /* ---------------------------------------------------------------- memory hooks */
 static void *wt__mem_malloc(size_t n, void *u) { return wt__alloc((const wt_allocator *)u, n); }
 static void wt__mem_free(void *p, void *u) { wt__free((const wt_allocator *)u, p); }
@@ -77,7 +153,9 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
     const uint32_t *d = (const uint32_t *)&wt__default_limits;
     uint32_t *o;
     size_t i;
+    wt__budget *budget = ep->budget; /* the app's, set before */
     memset(ep, 0, sizeof *ep);
+    ep->budget = budget;
     ep->keylog_fd = -1;
     ep->tick_due_ms = UINT64_MAX;
     ep->server = server;
@@ -818,6 +896,13 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
     uint32_t thr = ep->lim.retry_threshold;
     if (ep->stopping) {
         wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: the server is stopping");
+        wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
+        return NULL;
+    }
+    if (!wt__budget_room(ep, WT__BUDGET_CONN)) {
+        wt__log_gated(ep, WT__GATE_BUDGET, "refusing a connection: memory_budget (%zu bytes) nearly used (%zu)",
+                      ep->budget->max, ep->budget->used);
+        ep->budget->refused++;
         wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
         return NULL;
     }

@@ -63,3 +63,68 @@ WT_TEST(small_extra_session_costs_at_most_2k) {
     CHECK_EQ_INT(ca.live, 0);
     CHECK_EQ_INT(cd.live, 0);
 }
+
+/* wt_limits.memory_budget: a server near its budget refuses the next
+   session (429) and the next connection (CONNECTION_REFUSED, at once),
+   the sessions it has keep echoing, and closing them makes room again. */
+WT_TEST(small_memory_budget_refuses_new_work_keeps_the_old) {
+    enum { MAXS = 40 };
+    harness h;
+    server_ctx sx;
+    static client_ctx cx[MAXS + 1], c2, again;
+    wt_limits lim;
+    wt_client_config cc;
+    wt_client *cl;
+    char url[200];
+    size_t used, peak;
+    int n, i;
+    uint64_t t0;
+    memset(&lim, 0, sizeof lim);
+    lim.memory_budget = 4u * 1024 * 1024; /* lowered below once the first session is in */
+    lim.max_sessions = 64;
+    lim.stream_window = 16 * 1024;
+    lim.conn_window = 64 * 1024;
+    REQUIRE(server_setup(&h, &sx, &lim, NULL) == 0);
+    CHECK(wt_app_memory_used(h.app, NULL) > 0);
+    REQUIRE(client_open(&h, &cx[0], "/echo") == 0);
+    REQUIRE(harness_run_past(&h, wt_loop_now_ms(h.loop) + 50));
+    used = wt_app_memory_used(h.app, &peak);
+    printf("    one connection, one session: %zu bytes in use (peak %zu)\n", used, peak);
+    /* room for some more sessions, not for another connection */
+    h.app->ep.budget->max = used + 96 * 1024;
+    for (n = 1; n <= MAXS; n++) {
+        REQUIRE(client_open(&h, &cx[n], "/echo") == 0 || cx[n].closed);
+        if (cx[n].closed) break;
+    }
+    printf("    %d sessions in %zu bytes; the next one: %d\n", n, (size_t)h.app->ep.budget->max, cx[n].refused_status);
+    CHECK(n >= 3 && n < MAXS);
+    CHECK_EQ_INT(cx[n].refused_status, 429);
+    CHECK(wt_app_memory_used(h.app, &peak) <= h.app->ep.budget->max);
+    CHECK(peak <= 4u * 1024 * 1024);
+    /* a second connection: refused at once, not timed out */
+    memset(&cc, 0, sizeof cc);
+    cc.cert_sha256 = harness_pin;
+    REQUIRE((cl = second_client(&h, &cc)) != NULL);
+    snprintf(url, sizeof url, "%s/echo", h.url);
+    t0 = wt_loop_now_ms(h.loop);
+    CHECK(connect_with(&h, cl, &c2, url) != 0);
+    CHECK(c2.closed);
+    CHECK(wt_loop_now_ms(h.loop) - t0 < 2000);
+    CHECK((int)h.app->ep.nconns == 1);
+    /* the sessions it has still echo */
+    for (i = 0; i < n; i++) {
+        xfer *x = client_xfer(&cx[i], 3000, (unsigned)i + 1);
+        REQUIRE(x != NULL);
+        CHECK_SOON(&h, x->done);
+        CHECK(!x->bad && !cx[i].closed);
+    }
+    /* fewer sessions, room again (the positive check beside the refusal) */
+    for (i = 0; i < n; i++) wt_session_close(cx[i].s, 0, "");
+    CHECK_SOON(&h, sx.sessions_closed == n);
+    CHECK_SOON(&h, wt__budget_room(&h.app->ep, WT__BUDGET_SESSION));
+    printf("    all closed: %zu bytes in use\n", wt_app_memory_used(h.app, NULL));
+    CHECK(client_open(&h, &again, "/echo") == 0);
+    CHECK(h.app->ep.budget->refused >= 2);
+    wt_client_destroy(cl);
+    harness_stop(&h);
+}
