@@ -460,8 +460,13 @@ typedef struct wt_app_config {
                                 "::" or "0.0.0.0" each client is answered from
                                 the address it sent to (IP_PKTINFO) */
     int port;                /* 0: 4433; -1: a free port (see wt_app_port) */
-    const char *cert_file;   /* PEM certificate chain (required) */
-    const char *key_file;    /* PEM private key (required) */
+    const char *cert_file;   /* PEM certificate chain (required unless dev_cert) */
+    const char *key_file;    /* PEM private key (required unless dev_cert) */
+    int dev_cert;            /* 1, with cert_file and key_file NULL: a self-signed
+                                P-256 certificate for localhost (and host, if a
+                                name or address) made in memory, valid 10 days;
+                                its SHA-256 is logged (INFO, with a WARN that it
+                                is for development) and given by wt_app_cert_sha256 */
     wt_limits limits;
     wt_allocator alloc;
     wt_log log;
@@ -499,6 +504,19 @@ void wt_app_stop(wt_app *app);
    hooks if startup ran, frees the app (and its loop if it owns it). */
 void wt_app_destroy(wt_app *app);
 int wt_app_port(const wt_app *app);          /* the bound port */
+/* SHA-256 of the app's certificate (DER, the first of the chain): what a
+   browser's serverCertificateHashes and a client's cert_sha256 take. For
+   dev_cert and for files alike. */
+int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]);
+/* Command-line options into cfg, for examples and small servers: --host H,
+   --port N, --cert FILE --key FILE (both or neither), as "--opt value" or
+   "--opt=value", from argv[1] on. Strings point into argv. Parsing stops at
+   the first other argument (or after "--"): returns its index, for the
+   program's own arguments. --help (or -h) prints the options to stderr and
+   returns WT_ARGS_HELP (0: exit with success); a bad value or a missing one
+   returns WT_ERR_INVALID after logging why and a usage line (cfg->log). */
+#define WT_ARGS_HELP 0
+int wt_app_config_args(wt_app_config *cfg, int argc, char **argv);
 /* Sans-I/O: one UDP datagram that arrived from `from` (sockaddr bytes).
    WT_ERR_STATE without io.send, from a handler, or before wt_app_start. */
 int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
@@ -506,6 +524,10 @@ wt_loop *wt_app_loop(wt_app *app);
 size_t wt_app_session_count(const wt_app *app);
 
 /* ================================================================ client */
+/* A name lookup handed to wt_client_config.resolve (see CONNECTING). */
+typedef struct wt_resolve wt_resolve;
+typedef void (*wt_resolve_fn)(wt_resolve *req, const char *host, void *user);
+
 typedef struct wt_client_config {
     const char *ca_file;            /* verify the server against these CAs (PEM) */
     const uint8_t *cert_sha256;     /* or accept exactly this certificate (32 bytes),
@@ -527,15 +549,35 @@ typedef struct wt_client_config {
                                        (see DEBUGGING) */
     const char *tls_keylog;         /* NULL: $SSLKEYLOGFILE if set, else none; "": none
                                        (see DEBUGGING) */
+    uint32_t connect_timeout_ms;    /* 0: limits.handshake_timeout_ms. From
+                                       wt_client_connect to a finished QUIC
+                                       handshake: the name lookup and every
+                                       attempt (see CONNECTING) */
+    wt_resolve_fn resolve;          /* NULL: getaddrinfo on a thread per lookup.
+                                       Else names go to this hook (see CONNECTING) */
+    void *resolve_user;
 } wt_client_config;
 
 wt_client *wt_client_create(const wt_client_config *cfg);
 /* Opens a session to https://host[:port][/path]; handler gets its events.
    Reuses a connection to the same host:port when the server allows more
-   than one session per connection. *out (may be NULL) gets the session. */
+   than one session per connection. *out (may be NULL) gets the session,
+   valid at once; it is answered (or ends with WT_EV_SESSION_CLOSED) after
+   the name lookup and the connection attempts, which never block the
+   loop (see CONNECTING). */
 int wt_client_connect(wt_client *client, const char *url, wt_handler fn, void *user, wt_session **out);
+/* The answer to a resolve hook's lookup, exactly once per request, from any
+   thread, even after the client is gone (then it only frees the request):
+   n numeric IPv4/IPv6 addresses ("192.0.2.1", "2001:db8::1"; others are
+   skipped and logged), n = 0 when the name does not resolve (the sessions
+   end with WT_ERR_IO). The port is the URL's. */
+int wt_resolve_done(wt_resolve *req, const char *const *addrs, size_t n);
 void wt_client_destroy(wt_client *client);
 wt_loop *wt_client_loop(wt_client *client);
+/* The client's twin of wt_app_config_args: --ca FILE, --pin HEX (the
+   server certificate's SHA-256, 64 hex digits, decoded into the bytes of
+   that argv string itself, which cert_sha256 then points to), --insecure. */
+int wt_client_config_args(wt_client_config *cfg, int argc, char **argv);
 /* Sans-I/O: one UDP datagram from the server at `from` (see wt_app_input). */
 int wt_client_input(wt_client *client, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 

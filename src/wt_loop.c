@@ -558,7 +558,7 @@ int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
     wt__ep *ep;
     int n = 0, i;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
-    for (ep = loop->eps; ep; ep = ep->next)
+    for (ep = loop->eps; ep; ep = ep->next) {
         for (i = 0; i < ep->nsocks; i++) {
             if (ep->socks[i].fd < 0) continue;
             if (n < max) {
@@ -567,6 +567,14 @@ int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
             }
             n++;
         }
+        if (ep->wake_fd >= 0) { /* a client's name lookups */
+            if (n < max) {
+                fds[n] = ep->wake_fd;
+                if (events) events[n] = POLLIN;
+            }
+            n++;
+        }
+    }
     return n;
 }
 
@@ -599,6 +607,12 @@ int wt_loop_process(wt_loop *loop) {
         for (i = 0; i < ep->nsocks; i++) {
             ep->socks[i].want_write = 0;
             if (ep->socks[i].fd >= 0) wt__sock_read(loop, &ep->socks[i], now);
+        }
+        if (ep->wake_fd >= 0) {
+            /* only a wakeup: the service pass below looks at the lookups */
+            uint64_t v;
+            if (read(ep->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+                wt__log(&loop->log, WT_LOG_WARN, "reading the client's wakeup eventfd: %s", strerror(errno));
         }
     }
     wt__run_timers(loop);
