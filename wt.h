@@ -21,6 +21,9 @@
  *     cc -std=c11 app.c -I$P/include -L$P/lib \
  *        -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm
  *
+ * (add -pthread on a C library older than glibc 2.34: a client resolves
+ * host names on a thread)
+ *
  * where $P is a prefix holding them (`make deps` in the wt.h repository
  * builds one and writes its path to build/deps/prefix). Other files
  * include "wt.h" without the define and see only the API below.
@@ -42,8 +45,11 @@
  *   (wolfSSL_SetAllocators is process-wide).
  *
  * ---------------------------------------------------------------- QUICK START
- * A server: wt_cert_generate() (or your own PEM files), wt_app_create(),
- * wt_app_route(app, "/path", handler, user), wt_app_run(). A client:
+ * A server: wt_app_create() with dev_cert = 1 (a certificate made in memory;
+ * its SHA-256 is logged and given by wt_app_cert_sha256) or your own PEM
+ * files (wt_cert_generate() writes a pair), wt_app_route(app, "/path",
+ * handler, user), wt_app_run(). wt_app_config_args() reads --host, --port,
+ * --cert and --key from the command line into the config. A client:
  * wt_client_create() with ca_file, cert_sha256 or insecure, then
  * wt_client_connect(client, "https://host:port/path", handler, user, NULL)
  * and wt_loop_run(wt_client_loop(client)). Both sides then see the same
@@ -54,8 +60,9 @@
  * UDP packets, feeds ngtcp2 (QUIC) and nghttp3 (HTTP/3), and calls your
  * handler with a wt_event. Calls you make from a handler only queue work
  * (bytes, FIN, capsules); packets go out when the handler returns. Nothing
- * in wt.h blocks or starts a thread. For your own loop (epoll, libuv, a
- * game loop) use wt_loop_pollfds + wt_loop_timeout + wt_loop_process.
+ * in wt.h blocks; the one thread it starts is a client's name lookup (see
+ * CONNECTING). For your own loop (epoll, libuv, a game loop) use
+ * wt_loop_pollfds + wt_loop_timeout + wt_loop_process.
  *
  * No re-entry: a handler is never called from inside a wt_ call. Events a
  * call causes (the DATA held by a paused stream that wt_stream_pause(st, 0)
@@ -72,6 +79,35 @@
  * draft-02 header, and accepts both `:protocol webtransport` and
  * `webtransport-h3`. Application error codes are 32-bit (browsers: 0-255
  * interoperate everywhere); reasons are at most 1024 bytes.
+ *
+ * ---------------------------------------------------------------- CONNECTING
+ * wt_client_connect returns at once with a session that is valid from then
+ * on (its request readable, wt_session_close allowed); the connection
+ * behind it comes in three steps, none of which blocks the loop:
+ * - The name: a numeric host ("192.0.2.1", "[2001:db8::1]") is used as it
+ *   is. A name is looked up with getaddrinfo on a detached thread of its
+ *   own, which hands the addresses back through an eventfd the loop polls
+ *   (wt_loop_pollfds lists it); with wt_client_config.resolve set, the hook
+ *   gets the name instead (on the loop's thread, from wt_client_connect)
+ *   and answers with wt_resolve_done, at once or later, from any thread
+ *   (c-ares, a cache, a test's fixed answer). A client with io.send
+ *   (sans-I/O) and no hook looks names up at once: it has no loop to block.
+ *   Destroying the client while a lookup runs is safe: the lookup finishes
+ *   on its own and its answer is dropped.
+ * - The race (happy eyeballs, RFC 8305): the addresses are ordered IPv6
+ *   first, then IPv4 and IPv6 in turn. The first attempt starts at once,
+ *   each next one 250 ms after the one before unless the server has
+ *   answered some attempt by then, and at once when an attempt fails. The
+ *   first attempt to finish its QUIC handshake takes the sessions; the
+ *   others are dropped (closed, if the server had answered them). Log at
+ *   WT_LOG_DEBUG to see the addresses and each attempt.
+ * - The deadline: connect_timeout_ms (0: limits.handshake_timeout_ms)
+ *   bounds all of it, lookup included. Then the sessions end with
+ *   WT_ERR_TIMEOUT and a warning names the addresses tried. A name that
+ *   does not resolve ends them with WT_ERR_IO; when every attempt failed
+ *   before the deadline, they end with the last attempt's error
+ *   (WT_ERR_CERT for a pin that does not match, say).
+ * More sessions to the same host:port join the connection under way.
  *
  * ---------------------------------------------------------------- MEMORY
  * Every buffer has a bound in wt_limits: a stream's send buffer

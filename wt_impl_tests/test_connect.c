@@ -164,7 +164,7 @@ static void conn_tick_fn(wt_loop *loop, void *user) {
 
 WT_TEST(connect_resolve_hook_answers_later_and_the_loop_keeps_running) {
     harness h;
-    conn_client cl;
+    conn_client cl, cl2;
     conn_hook hk;
     conn_tick tick;
     wt_client *client;
@@ -175,6 +175,7 @@ WT_TEST(connect_resolve_hook_answers_later_and_the_loop_keeps_running) {
     REQUIRE(harness_listen(&h) == 0);
     memset(&hk, 0, sizeof hk);
     memset(&cl, 0, sizeof cl);
+    memset(&cl2, 0, sizeof cl2);
     memset(&tick, 0, sizeof tick);
     hk.loop = h.loop;
     hk.addrs[0] = "127.0.0.1";
@@ -185,10 +186,13 @@ WT_TEST(connect_resolve_hook_answers_later_and_the_loop_keeps_running) {
     snprintf(url, sizeof url, "https://server.test:%d/", h.port);
     t0 = wt_loop_now_ms(h.loop);
     CHECK_EQ_INT(wt_client_connect(client, url, conn_client_handler, &cl, NULL), WT_OK);
+    /* a second session to the same place waits on the same lookup */
+    CHECK_EQ_INT(wt_client_connect(client, url, conn_client_handler, &cl2, NULL), WT_OK);
     CHECK_EQ_INT(hk.calls, 1);
     CHECK(strcmp(hk.host, "server.test") == 0);
     CHECK(wt_loop_timer(h.loop, 100, conn_tick_fn, &tick) > 0);
-    CHECK_SOON(&h, cl.opened == 1);
+    CHECK_SOON(&h, cl.opened == 1 && cl2.opened == 1);
+    CHECK(client->ep.conns && !client->ep.conns->next); /* one connection for both */
     /* the loop ran a timer while the name was being resolved */
     CHECK(tick.fired);
     CHECK_EQ_INT(tick.client_opened_then, 0);
@@ -435,6 +439,8 @@ WT_TEST(connect_dev_cert_app_accepts_a_client_pinned_to_its_hash) {
         cc.cert_sha256 = wrong;
         REQUIRE((other = wt_client_create(&cc)) != NULL);
         memset(&cl2, 0, sizeof cl2);
+        /* by name: the failed attempt's error reaches the session */
+        snprintf(url, sizeof url, "https://localhost:%d/", wt_app_port(app));
         CHECK_EQ_INT(wt_client_connect(other, url, conn_client_handler, &cl2, NULL), WT_OK);
         RUN_UNTIL(loop, cl2.opened || cl2.closed, HARNESS_DEADLINE_MS);
         CHECK_EQ_INT(cl2.opened, 0);
