@@ -244,6 +244,15 @@ static void wt__dial_service(wt__conn *c, uint64_t now_ms) {
     wt__dial *d = c->dial;
     wt__ep *ep = c->ep;
     char one[INET6_ADDRSTRLEN + 3];
+    wt_session *s;
+    for (s = c->wt.sessions; s && s->state == WT__SESS_CLOSED; s = s->next) {}
+    if (!s) {
+        /* every session waiting here was closed: nobody wants the connection */
+        wt__log(&ep->log, WT_LOG_DEBUG, "connecting to %s port %u: given up, no session waits for it", c->host,
+                (unsigned)c->port);
+        wt__dial_fail(c, WT_ERR_CLOSED);
+        return;
+    }
     if (d->res) {
         wt_resolve *r = d->res;
         struct sockaddr_storage addrs[WT__DIAL_MAX];
@@ -542,7 +551,9 @@ static wt__conn *wt__client_reusable(wt_client *cl, const char *host, uint16_t p
     for (c = cl->ep.conns; c; c = c->next) {
         size_t live = 0;
         wt_session *s;
-        if (c->state > WT__CONN_OPEN || c->h3.goaway || !c->host || strcmp(c->host, host) != 0 || c->port != port)
+        /* an attempt of a race may lose it: sessions wait on its placeholder */
+        if (c->state > WT__CONN_OPEN || c->h3.goaway || c->dial_owner || !c->host || strcmp(c->host, host) != 0 ||
+            c->port != port)
             continue;
         for (s = c->wt.sessions; s; s = s->next) live += s->state != WT__SESS_CLOSED;
         /* before the SETTINGS arrive the limit is unknown: share, the server

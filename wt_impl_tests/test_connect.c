@@ -324,13 +324,20 @@ static int conn_done(const conn_client *cl) { return cl->opened || cl->closed; }
 
 WT_TEST(connect_happy_eyeballs_next_address_after_250ms) {
     sim s;
-    conn_client cl;
+    conn_client cl, cl2;
     volatile int done = 0;
     uint64_t t0;
     /* 10.0.0.9 is a black hole: nothing answers there */
     REQUIRE(conn_sim_run(&s, "10.0.0.9", "10.0.0.1", 0, &cl) == WT_OK);
     t0 = sim_ms(&s);
-    while (!conn_done(&cl) && sim_ms(&s) < t0 + 5000) sim_run(&s, &done, 10);
+    /* during the race a second session joins the placeholder (never an
+       attempt, which may lose) */
+    sim_run(&s, &done, 100);
+    CHECK_EQ_INT(conn_attempts, 1);
+    memset(&cl2, 0, sizeof cl2);
+    CHECK_EQ_INT(wt_client_connect(s.client, "https://server.test/", conn_client_handler, &cl2, NULL), WT_OK);
+    while (!(conn_done(&cl) && conn_done(&cl2)) && sim_ms(&s) < t0 + 5000) sim_run(&s, &done, 10);
+    CHECK_EQ_INT(cl2.opened, 1);
     CHECK_EQ_INT(cl.opened, 1);
     CHECK_EQ_INT(cl.closed, 0);
     CHECK_EQ_INT(conn_attempts, 2);
@@ -379,6 +386,29 @@ WT_TEST(connect_all_addresses_dead_times_out_at_connect_timeout) {
     CHECK(strstr(conn_timeout_line, "10.0.0.8, 10.0.0.9") != NULL);
     if (!strstr(conn_timeout_line, "10.0.0.8, 10.0.0.9")) printf("    line: %s\n", conn_timeout_line);
     CHECK(s.client->ep.conns == NULL || s.client->ep.conns->state > WT__CONN_OPEN);
+    sim_stop(&s);
+}
+
+WT_TEST(connect_closing_every_waiting_session_abandons_the_race) {
+    sim s;
+    conn_client cl;
+    volatile int done = 0;
+    wt_session *sess = NULL;
+    REQUIRE(conn_sim_run(&s, "10.0.0.8", "10.0.0.9", 0, &cl) == WT_OK);
+    sim_run(&s, &done, 100);
+    CHECK_EQ_INT(conn_attempts, 1);
+    REQUIRE(s.client->ep.conns != NULL);
+    {
+        wt__conn *c;
+        for (c = s.client->ep.conns; c; c = c->next)
+            if (c->dial && c->wt.sessions) sess = c->wt.sessions;
+    }
+    REQUIRE(sess != NULL);
+    CHECK_EQ_INT(wt_session_close(sess, 0, NULL), WT_OK);
+    sim_run(&s, &done, 1000);
+    CHECK_EQ_INT(cl.closed, 1);
+    CHECK_EQ_INT(conn_attempts, 1); /* no second attempt for nobody */
+    CHECK(s.client->ep.conns == NULL);
     sim_stop(&s);
 }
 
