@@ -866,7 +866,8 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
            it carries no CID of ours, so offer it to every connection that
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
-            if (c->state <= WT__CONN_OPEN && c->tp.qc && c->tp.remote_len == fromlen && memcmp(&c->tp.remote, from, fromlen) == 0)
+            if (c->state <= WT__CONN_OPEN && c->tp.qc && c->tp.remote_len == fromlen &&
+                memcmp(&c->tp.remote, from, fromlen) == 0)
                 wt__conn_read(c, local, from, fromlen, pkt, len, now);
         return;
     }
