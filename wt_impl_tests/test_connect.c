@@ -203,6 +203,55 @@ WT_TEST(connect_resolve_hook_answers_later_and_the_loop_keeps_running) {
     harness_stop(&h);
 }
 
+static int conn_have_ipv6_loopback(void) {
+    struct sockaddr_in6 a;
+    int fd = socket(AF_INET6, SOCK_DGRAM, 0), ok;
+    if (fd < 0) return 0;
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Over real sockets: the name gives ::1 first, where nothing listens (UDP
+   to a closed port on an unconnected socket reports nothing: a black
+   hole), then 127.0.0.1, where the server is: 250 ms later it wins. */
+WT_TEST(connect_happy_eyeballs_over_loopback_ipv6_first) {
+    harness h;
+    conn_client cl;
+    conn_hook hk;
+    wt_client *client;
+    char url[128], remote[64] = "";
+    wt_session *s = NULL;
+    uint64_t t0;
+    REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(h.app, "/", conn_server_handler, NULL) == WT_OK);
+    REQUIRE(harness_listen(&h) == 0);
+    memset(&hk, 0, sizeof hk);
+    memset(&cl, 0, sizeof cl);
+    hk.addrs[0] = "127.0.0.1"; /* the hook's order: IPv6 goes first anyway */
+    hk.addrs[1] = "::1";
+    hk.n = 2;
+    client = conn_client_new(&h, conn_hook_now, &hk, 0);
+    REQUIRE(client != NULL);
+    snprintf(url, sizeof url, "https://dual.test:%d/", h.port);
+    harness_log_match = ": attempt 2 of 2, to 127.0.0.1";
+    harness_log_hits = 0;
+    t0 = wt_loop_now_ms(h.loop);
+    CHECK_EQ_INT(wt_client_connect(client, url, conn_client_handler, &cl, &s), WT_OK);
+    CHECK_SOON(&h, cl.opened == 1 || cl.closed == 1);
+    CHECK_EQ_INT(cl.opened, 1);
+    CHECK_EQ_INT(harness_log_hits, 1);
+    harness_log_match = NULL;
+    if (conn_have_ipv6_loopback()) CHECK(wt_loop_now_ms(h.loop) - t0 >= 250); /* else attempt 1 failed at once */
+    CHECK(wt_session_remote_addr(s, remote, sizeof remote) > 0);
+    CHECK(strncmp(remote, "127.0.0.1:", 10) == 0);
+    wt_client_destroy(client);
+    harness_stop(&h);
+}
+
 WT_TEST(connect_resolve_hook_with_no_address_ends_the_session) {
     harness h;
     conn_client cl, cl2;
