@@ -208,7 +208,7 @@ enum {
     WT_ERR_NOT_FOUND = -12,  /* no such file, route or object */
     WT_ERR_STATE = -13,      /* not allowed in the current state */
     WT_ERR_CERT = -14,       /* certificate generation, loading or checking */
-    WT_ERR_TIMEOUT = -15,    /* a deadline passed (handshake, idle) */
+    WT_ERR_TIMEOUT = -15,    /* a deadline passed (connect, handshake, idle) */
     WT_ERR_URL = -16,        /* a URL that is not https://host[:port][/path] */
     WT_ERR_REFUSED = -17,    /* the server refused the session */
     WT_ERR_TRUNCATED = -18   /* input ended inside an element: need more bytes */
@@ -297,7 +297,9 @@ typedef struct wt_stream wt_stream;
  *                          away (wt_session_close_connection included;
  *                          closed by the server during the handshake too:
  *                          the log says why); WT_ERR_TIMEOUT when the peer
- *                          went silent (handshake or idle); WT_ERR_CERT
+ *                          went silent (handshake or idle) or the client's
+ *                          connect_timeout_ms passed; WT_ERR_IO when the
+ *                          host name did not resolve; WT_ERR_CERT
  *                          when the server's certificate is not the pinned
  *                          one; WT_ERR_TLS when the TLS handshake failed
  *                          (either side's alert: no common group, an
