@@ -505,8 +505,9 @@ typedef struct wt_app_config {
     int dev_cert;            /* 1, with cert_file and key_file NULL: a self-signed
                                 P-256 certificate for localhost (and host, if a
                                 name or address) made in memory, valid 10 days;
-                                its SHA-256 is logged (INFO, with a WARN that it
-                                is for development) and given by wt_app_cert_sha256 */
+                                its SHA-256 is logged (in a WARN that it is for
+                                development, and at INFO) and given by
+                                wt_app_cert_sha256 */
     wt_limits limits;
     wt_allocator alloc;
     wt_log log;
@@ -6991,8 +6992,10 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         if (wt__cert_load_dev(app->ep.ssl_ctx, lg, named ? h : NULL, app->cert_sha256) != WT_OK) goto fail;
         app->has_cert_sha256 = 1;
         wt_hex(app->cert_sha256, 32, hex);
+        /* the hash in the warning too: at the default log level it is the
+           one line a user sees, and the hash is what they need */
         wt__log(lg, WT_LOG_WARN, "dev_cert: a self-signed certificate made in memory, for development only "
-                "(give cert_file and key_file in production)");
+                "(give cert_file and key_file in production); sha256 %s", hex);
         wt__log(lg, WT_LOG_INFO, "development certificate for localhost%s%s sha256 %s (for serverCertificateHashes "
                 "or a client's cert_sha256)", named ? " and " : "", named ? h : "", hex);
         return app;

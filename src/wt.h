@@ -503,8 +503,9 @@ typedef struct wt_app_config {
     int dev_cert;            /* 1, with cert_file and key_file NULL: a self-signed
                                 P-256 certificate for localhost (and host, if a
                                 name or address) made in memory, valid 10 days;
-                                its SHA-256 is logged (INFO, with a WARN that it
-                                is for development) and given by wt_app_cert_sha256 */
+                                its SHA-256 is logged (in a WARN that it is for
+                                development, and at INFO) and given by
+                                wt_app_cert_sha256 */
     wt_limits limits;
     wt_allocator alloc;
     wt_log log;

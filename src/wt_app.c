@@ -113,8 +113,10 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         if (wt__cert_load_dev(app->ep.ssl_ctx, lg, named ? h : NULL, app->cert_sha256) != WT_OK) goto fail;
         app->has_cert_sha256 = 1;
         wt_hex(app->cert_sha256, 32, hex);
+        /* the hash in the warning too: at the default log level it is the
+           one line a user sees, and the hash is what they need */
         wt__log(lg, WT_LOG_WARN, "dev_cert: a self-signed certificate made in memory, for development only "
-                "(give cert_file and key_file in production)");
+                "(give cert_file and key_file in production); sha256 %s", hex);
         wt__log(lg, WT_LOG_INFO, "development certificate for localhost%s%s sha256 %s (for serverCertificateHashes "
                 "or a client's cert_sha256)", named ? " and " : "", named ? h : "", hex);
         return app;
