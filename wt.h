@@ -7495,6 +7495,13 @@ static void wt__dial_service(wt__conn *c, uint64_t now_ms) {
         wt__dial_fail(c, WT_ERR_CLOSED);
         return;
     }
+    if (now_ms >= c->deadline_ms) {
+        wt__log(&ep->log, WT_LOG_WARN, "connecting to %s port %u timed out after %u ms (%s%s)", c->host,
+                (unsigned)c->port, (unsigned)(c->deadline_ms - c->created_ms), d->res ? "still resolving" : "tried ",
+                d->res ? "" : d->tried);
+        wt__dial_fail(c, WT_ERR_TIMEOUT);
+        return;
+    }
     if (d->res) {
         wt_resolve *r = d->res;
         struct sockaddr_storage addrs[WT__DIAL_MAX];
@@ -7553,12 +7560,6 @@ static void wt__dial_service(wt__conn *c, uint64_t now_ms) {
             wt__dial_fail(c, d->last_error ? d->last_error : WT_ERR_IO);
             return;
         }
-    }
-    if (now_ms >= c->deadline_ms) {
-        wt__log(&ep->log, WT_LOG_WARN, "connecting to %s port %u timed out after %u ms (%s%s)", c->host,
-                (unsigned)c->port, (unsigned)(c->deadline_ms - c->created_ms), d->res ? "still resolving" : "tried ",
-                d->res ? "" : d->tried);
-        wt__dial_fail(c, WT_ERR_TIMEOUT);
     }
 }
 
