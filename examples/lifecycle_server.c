@@ -33,20 +33,23 @@ static void db_pool_close(database_pool *db) {
 }
 
 static database_pool db_pool;
-/* Called once when the server starts. */
-static void startup_handler(wt_app *a, void *user) {
+/* Called once when the server starts; a negative return would abort
+   wt_app_run before it serves anyone. */
+static int startup_handler(wt_app *a, void *user) {
     (void)a;
     printf("Server is starting up...\n");
     db_pool_connect((database_pool *)user);
     fflush(stdout);
+    return WT_OK;
 }
 
-/* Called once when the server shuts down. */
-static void shutdown_handler(wt_app *a, void *user) {
+/* Called once when the server shuts down (every session closed by then). */
+static int shutdown_handler(wt_app *a, void *user) {
     (void)a;
     printf("Server is shutting down...\n");
     db_pool_close((database_pool *)user);
     fflush(stdout);
+    return WT_OK;
 }
 
 static void handler(wt_event *ev) {
@@ -67,7 +70,7 @@ int main(int argc, char **argv) {
     cfg.port = argc > 1 ? atoi(argv[1]) : 4433;
     cfg.cert_file = "localhost.crt";
     cfg.key_file = "localhost.key";
-    cfg.stop_on_signals = 1; /* Ctrl-C ends wt_app_run */
+    cfg.stop_on_signals = 1; /* Ctrl-C stops gracefully, a second one at once */
     cfg.log.level = WT_LOG_INFO;
     app = wt_app_create(&cfg);
     if (!app) return 1;

@@ -3,8 +3,6 @@
 
 #include <netdb.h>
 #include <pthread.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 struct wt_client {
     wt__ep ep;
@@ -19,9 +17,9 @@ struct wt_client {
 /* ---------------------------------------------------------------- name lookups
    A lookup runs on a thread of its own (getaddrinfo blocks) or in the
    user's resolve hook, and may finish after the client is gone: its result
-   goes into a slot that both sides hold a reference to. The loop is woken
-   through the endpoint's eventfd, which the resolver writes only while the
-   client has not cancelled (under the slot's lock, so never after close). */
+   goes into a slot that both sides hold a reference to. The resolver wakes
+   the loop (wt_loop_wakeup) only while the client has not cancelled, under
+   the slot's lock: the client cancels before it (and perhaps its loop) goes. */
 #define WT__DIAL_MAX 16
 #define WT__DIAL_STAGGER_MS 250 /* RFC 8305's connection attempt delay */
 
@@ -29,7 +27,7 @@ struct wt_resolve {
     pthread_mutex_t mu;
     int refs;                /* the client's and the resolver's */
     int done, cancelled;
-    int wake_fd;
+    wt_loop *loop;           /* woken when done, unless cancelled */
     size_t skipped;          /* answers that were not numeric addresses */
     char error[128];
     struct sockaddr_storage addrs[WT__DIAL_MAX];
@@ -70,10 +68,7 @@ static void wt__resolve_post(wt_resolve *r, const struct sockaddr_storage *addrs
         if (r->n) memcpy(r->addrs, addrs, r->n * sizeof *addrs);
         r->skipped = skipped;
         snprintf(r->error, sizeof r->error, "%s", error ? error : "");
-        if (!r->cancelled && r->wake_fd >= 0) {
-            uint64_t one = 1;
-            if (write(r->wake_fd, &one, sizeof one) < 0) { /* full: the loop is awake anyway */ }
-        }
+        if (!r->cancelled) wt_loop_wakeup(r->loop);
     }
     pthread_mutex_unlock(&r->mu);
     wt__resolve_release(r);
@@ -274,7 +269,7 @@ static void wt__dial_service(wt__conn *c, uint64_t now_ms) {
             memcpy(addrs, r->addrs, n * sizeof *addrs);
             skipped = r->skipped;
             memcpy(error, r->error, sizeof error);
-            r->cancelled = 1; /* done with the eventfd */
+            r->cancelled = 1; /* no more wakeups needed */
         }
         pthread_mutex_unlock(&r->mu);
         if (done) {
@@ -400,17 +395,12 @@ static wt__conn *wt__dial_new(wt_client *cl, const char *host, uint16_t port) {
         wt__dial_addresses(c, addrs, n);
         return c;
     }
-    if (ep->wake_fd < 0 && (ep->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-        wt__log(&ep->log, WT_LOG_ERROR, "eventfd: %s", strerror(errno));
-        wt__conn_free(c);
-        return NULL;
-    }
     r = (wt_resolve *)WT_MALLOC(sizeof *r);
     if (!r) goto nomem;
     memset(r, 0, sizeof *r);
     pthread_mutex_init(&r->mu, NULL);
     r->refs = 2;
-    r->wake_fd = ep->wake_fd;
+    r->loop = ep->loop;
     r->port = port;
     snprintf(r->host, sizeof r->host, "%s", host);
     d->res = r;
@@ -558,7 +548,13 @@ static wt__conn *wt__client_reusable(wt_client *cl, const char *host, uint16_t p
         if (c->state > WT__CONN_OPEN || c->h3.goaway || c->dial_owner || !c->host || strcmp(c->host, host) != 0 ||
             c->port != port)
             continue;
-        for (s = c->wt.sessions; s; s = s->next) live += s->state != WT__SESS_CLOSED;
+        for (s = c->wt.sessions; s; s = s->next) {
+            live += s->state != WT__SESS_CLOSED;
+            /* a DRAIN can come before the GOAWAY (they travel on different
+               streams): a server winding down gets a fresh connection */
+            if (s->drain_received) break;
+        }
+        if (s) continue;
         /* before the SETTINGS arrive the limit is unknown: share, the server
            refuses (429) past its limit */
         if (!c->h3.peer.seen || c->h3.peer.max_sessions > live) return c;

@@ -2,8 +2,6 @@
    packets in and out, timers, connection IDs, close. */
 #include "wt_internal.h"
 
-#include <unistd.h>
-
 #define WT__SCID_LEN 16
 #define WT__NS_PER_MS 1000000ULL
 
@@ -74,7 +72,7 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
     size_t i;
     memset(ep, 0, sizeof *ep);
     ep->keylog_fd = -1;
-    ep->wake_fd = -1;
+    ep->tick_due_ms = UINT64_MAX;
     ep->server = server;
     if (alloc) ep->alloc = *alloc;
     if (log) ep->log = *log;
@@ -796,6 +794,11 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
     ngtcp2_cid odcid;
     int proven = 0;
     uint32_t thr = ep->lim.retry_threshold;
+    if (ep->stopping) {
+        wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: the server is stopping");
+        wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
+        return NULL;
+    }
     if (ep->nconns >= ep->lim.max_connections) {
         /* say so at once (CONNECTION_REFUSED) rather than let the client time out */
         wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: max_connections (%u) reached",
@@ -1221,6 +1224,7 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     wt__conn *c;
     wt_session *s;
     uint64_t now = wt__loop_ns(ep->loop), deadline = now;
+    int polled;
     wt__loop_enter(ep->loop);
     /* each session hears its close capsule (with our code) before the
        connection goes: CONNECTION_CLOSE alone tells the peer nothing */
@@ -1232,15 +1236,19 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     }
     /* pacing may hold the capsules back a moment: serve this endpoint alone
        until they are acknowledged, for 3 PTO (1 s) at the most */
-    for (;;) {
+    for (polled = 0;; polled = 1) {
         int waiting = 0;
         wt__ep_service(ep, now);
         for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_unacked(c);
         now = wt__loop_ns(ep->loop);
-        /* sans-I/O: the acknowledgements come through wt_*_input, not here */
-        if (!waiting || now >= deadline || ep->io.send) break;
+        /* sans-I/O: the acknowledgements come through wt_*_input, not here.
+           The sockets are read at least once, even when nothing waits or the
+           deadline passed in one step on a busy machine: a request already
+           on its way gets its answer (a 429) rather than a bare close */
+        if (ep->io.send || (polled && (!waiting || now >= deadline))) break;
         {
-            uint64_t wait = (deadline - now) / WT__NS_PER_MS + 1, due = wt__ep_expiry_ms(ep), t = now / WT__NS_PER_MS;
+            uint64_t wait = !waiting || now >= deadline ? 0 : (deadline - now) / WT__NS_PER_MS + 1,
+                     due = wt__ep_expiry_ms(ep), t = now / WT__NS_PER_MS;
             wt__ep_wait(ep, (int)(due <= t ? 0 : WT__MIN(wait, due - t)));
         }
         now = wt__loop_ns(ep->loop);
@@ -1252,7 +1260,7 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 
 /* ---------------------------------------------------------------- timers */
 static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
-    uint64_t next = UINT64_MAX, now_ms = wt_loop_now_ms(ep->loop);
+    uint64_t next = ep->tick_due_ms, now_ms = wt_loop_now_ms(ep->loop);
     wt__conn *c;
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
@@ -1338,9 +1346,6 @@ static void wt__ep_free(wt__ep *ep) {
     if (ep->loop) wt__loop_leave(ep->loop);
     for (i = 0; i < ep->nsocks; i++) wt__sock_close(&ep->socks[i]);
     ep->nsocks = 0;
-    /* after the connections: their pending lookups were told to stop using it */
-    if (ep->wake_fd >= 0) close(ep->wake_fd);
-    ep->wake_fd = -1;
     if (ep->ssl_ctx) wolfSSL_CTX_free(ep->ssl_ctx);
     ep->ssl_ctx = NULL;
     wt__free(&ep->alloc, ep->cids);
