@@ -112,14 +112,16 @@
  * ---------------------------------------------------------------- MEMORY
  * Every buffer has a bound in wt_limits: a stream's send buffer
  * (wt_stream_write takes what fits, WT_EV_STREAM_WRITABLE says when to go
- * on), a stream's receive window (a paused reader stops the sender instead
+ * on; wt_stream_write_all copies up to stream_queue more, or fails with
+ * WT_ERR_LIMIT), a stream's receive window (a paused reader stops the sender instead
  * of growing memory), queued datagrams, streams and datagrams that arrive
  * before their session, header bytes, connections and sessions.
  *
  * ---------------------------------------------------------------- BAD REQUESTS
  * A peer's mistake in one request costs that request only. A server
  * answers a request that is not a WebTransport CONNECT with 400 (431 over
- * max_header_bytes, 429 over max_sessions, 404 without a route), and one
+ * max_header_bytes, 429 over a session cap or rate, 404 without a route,
+ * 400 for a route parameter with a bad %xx; see ACCEPTING), and one
  * that HTTP/3 calls malformed (RFC 9114 4.1.2: a CONNECT without
  * :protocol that has :scheme or :path, :protocol on another method, no
  * :authority, a :path with a space or not starting with "/", an
@@ -142,11 +144,13 @@
  * connection" walks through them):
  * - Log lines about a connection start with "[cid 1a2b3c4d s=4]": the first
  *   4 bytes of the client's first destination connection ID (the same on
- *   both ends) and the session ID, when there is one.
+ *   both ends) and the session's CONNECT stream ID (wt_session_stream_id,
+ *   the same on both ends), when there is one.
  * - qlog: with qlog_dir (or $QLOGDIR) every connection writes
  *   <dir>/<that connection ID in hex>_<server|client>.sqlog, JSON-SEQ as
  *   qvis reads it: ngtcp2's transport and recovery events, and beside them,
- *   on the same clock, "webtransport:" events with a session_id:
+ *   on the same clock, "webtransport:" events with a session_id (the
+ *   CONNECT stream ID):
  *   session_requested (authority, path, protocol, origin), session_accepted
  *   and session_refused (status), session_closed (error_code, reason,
  *   closed_by, wt_error), capsule_sent and capsule_received (capsule_type;
@@ -257,7 +261,10 @@ typedef struct wt_allocator {
  * - wt_session: from its first event until the handler returns from its
  *   WT_EV_SESSION_CLOSED event, which is always delivered exactly once and
  *   always last, after WT_EV_STREAM_CLOSED for each of its streams. A
- *   client's session pointer is valid from wt_client_connect on.
+ *   client's session pointer is valid from wt_client_connect on. Before a
+ *   server session reaches its handler, an accept hook has it for the
+ *   call; a deferred one is reached by its ID (see ACCEPTING), and one
+ *   refused or gone before any handler saw it ends without an event.
  * - wt_stream: from its WT_EV_STREAM_OPEN (peer-opened) or from a
  *   successful wt_session_open_stream (local) until the handler returns
  *   from its WT_EV_STREAM_CLOSED, delivered exactly once, after every other
@@ -293,11 +300,13 @@ typedef struct wt_stream wt_stream;
  * on a client) receives every event of that session and of its streams.
  *
  * event                    fields set
- * WT_EV_SESSION_REQUEST    session. Server only, before the response: read
- *                          path/headers, then wt_session_reject() to refuse
- *                          (300-599) or wt_session_accept() for a 2xx other
- *                          than 200, optionally with response headers;
- *                          returning without either accepts (200).
+ * WT_EV_SESSION_REQUEST    session. Server only, before the response, once
+ *                          the built-in checks and accept hooks let it
+ *                          through (see ACCEPTING): read path, headers,
+ *                          route parameters, then wt_session_reject() to
+ *                          refuse (300-599) or wt_session_accept() for a
+ *                          2xx other than 200, optionally with response
+ *                          headers; returning without either accepts (200).
  * WT_EV_SESSION_OPEN       session. Streams and datagrams may be used.
  * WT_EV_SESSION_DRAINING   session. The peer asked to wind down (its
  *                          DRAIN capsule, or HTTP/3 GOAWAY on the
@@ -340,6 +349,13 @@ typedef struct wt_stream wt_stream;
  *                          (ngtcp2 >= 1.24; older ngtcp2 resets silently)
  * WT_EV_STREAM_CLOSED      session, stream. Last event of the stream.
  * WT_EV_DATAGRAM           session, data/len.
+ * WT_EV_DATAGRAM_WRITABLE  session. After wt_session_send_datagram returned
+ *                          WT_ERR_WOULDBLOCK: the queue is at most half full
+ *                          again. Once per WOULDBLOCK episode and session.
+ * WT_EV_SESSION_STREAMS    session, code: 1 bidirectional, 0 unidirectional.
+ *                          After wt_session_open_stream returned WT_ERR_LIMIT:
+ *                          the peer allows more streams of that kind (QUIC
+ *                          MAX_STREAMS). Once per WT_ERR_LIMIT episode.
  */
 typedef enum wt_event_type {
     WT_EV_SESSION_REQUEST = 1,
@@ -352,7 +368,9 @@ typedef enum wt_event_type {
     WT_EV_STREAM_RESET,
     WT_EV_STREAM_STOP_SENDING,
     WT_EV_STREAM_CLOSED,
-    WT_EV_DATAGRAM
+    WT_EV_DATAGRAM,
+    WT_EV_DATAGRAM_WRITABLE,
+    WT_EV_SESSION_STREAMS
 } wt_event_type;
 
 typedef struct wt_event {
@@ -416,6 +434,18 @@ typedef struct wt_limits {
     uint32_t total_send_buffer;    /* the same for the whole app or client: 256 MiB.
                                       Past either, wt_stream_write takes less (or 0)
                                       and WT_EV_STREAM_WRITABLE says when to go on */
+    uint32_t stream_queue;         /* bytes wt_stream_write_all may copy and hold per
+                                      stream beyond stream_send_buffer: 4 MiB */
+    uint32_t max_app_sessions;     /* server: sessions at once in the whole app (open
+                                      or deferred; more are refused with 429):
+                                      UINT32_MAX, i.e. only max_connections x
+                                      max_sessions */
+    uint32_t sessions_per_ip_per_s; /* server: new sessions per second from one client
+                                      IP address (port ignored), a token bucket with a
+                                      burst of twice this; more are refused with 429:
+                                      UINT32_MAX, i.e. no limit */
+    uint32_t rate_limit_ips;       /* server: client addresses that limit remembers; a
+                                      new one replaces the least recently seen: 1024 */
 } wt_limits;
 
 /* ================================================================ loop
@@ -576,12 +606,91 @@ typedef struct wt_app_config {
                                 directory: a qlog file per connection (see DEBUGGING) */
     const char *tls_keylog;  /* NULL: $SSLKEYLOGFILE if set, else none; "": none.
                                 A file the TLS secrets are appended to (see DEBUGGING) */
+    const char *const *allowed_origins; /* NULL: any origin. Else a NULL-terminated
+                                list ("https://example.com"; case ignored): a
+                                request whose origin header is missing or not
+                                listed is refused with 403 */
+    const char *auth_token;  /* NULL: none. Else a request must carry
+                                "authorization: Bearer <auth_token>", or it is
+                                refused with 401 (and www-authenticate: Bearer) */
 } wt_app_config;
 
+/* ---------------------------------------------------------------- ACCEPTING
+ * A server decides about each session request in this order; the first
+ * step that refuses answers with its status, and no later step runs:
+ *  1. the caps: limits.max_sessions on the connection, max_app_sessions in
+ *     the app, and limits.sessions_per_ip_per_s (429; a stopping server and
+ *     a GOAWAY'd connection refuse with 429 too);
+ *  2. allowed_origins (403), then auth_token (401), from wt_app_config;
+ *  3. the accept hooks of wt_app_use, in the order they were added;
+ *  4. the route (404 when no route matches and there is no default route);
+ *  5. the route's handler, which hears WT_EV_SESSION_REQUEST and may still
+ *     accept with another 2xx or reject.
+ * A request refused before step 5 never reaches a handler: no event at all.
+ *
+ * An accept hook returns WT_ACCEPT (go on), a status 300-599 (refuse with
+ * it), or WT_DEFER (answer later with wt_app_resume, e.g. once a thread has
+ * looked the user up). Any other value is logged and refuses with 500. A
+ * hook may read the request (path, headers, query, remote address), set the
+ * session's user pointer, add response headers, and call wt_session_reject
+ * (the same as returning the status) or wt_session_accept (the 2xx to
+ * answer with, if nothing later refuses). Response headers added by hooks
+ * go out with the answer, whichever it is (a redirect's location, a 401's
+ * www-authenticate). Route parameters are not known yet in a hook. A hook
+ * runs on the loop's thread like a handler: it must not block (defer).
+ *
+ * A deferred session waits, without an answer, until wt_app_resume(app,
+ * wt_session_id(s), status) on the loop's thread (from another thread:
+ * wt_loop_post a function that calls it): 0 goes on with the next hook and
+ * the route, 300-599 refuses. The decision is acted on by the loop right
+ * after the calling handler or timer returns (never inside the call). Keep
+ * the session's ID, not its pointer: if the peer goes away meanwhile (or
+ * the app stops: a stop refuses deferred sessions with 429), the session is
+ * freed without any event - no handler ever saw it - and wt_app_resume
+ * returns WT_ERR_NOT_FOUND.
+ * wt_app_deferred_session gives the pointer back for the moment (to add
+ * headers with the answer), and wt_session_reject on it refuses at once.
+ * One not resumed within limits.handshake_timeout_ms is refused with 503
+ * (logged).
+ *
+ * ---------------------------------------------------------------- ROUTES
+ * A route is an exact path ("/echo") or a pattern of '/'-separated
+ * segments, where a whole segment may be a parameter: "{name}" matches one
+ * non-empty segment, "{name...}" (last segment only) the rest of the path,
+ * '/' included, possibly empty ("/files/{path...}" matches "/files/" and
+ * "/files/a/b.txt", not "/files"). Names are letters, digits and '_',
+ * each at most once per pattern. Literal segments are compared with the
+ * path as sent (percent-encoded, case kept); the query string ("?..."
+ * onwards) is ignored. When several routes match, the most specific wins:
+ * going from the left, at the first segment where they differ, a literal
+ * beats "{name}", which beats "{name...}". So "/chat/lobby" wins over
+ * "/chat/{room}" (an exact path over any pattern), and "/a/{x}/c" over
+ * "/a/{x...}". Two routes that differ only in parameter names are the same
+ * route: registering it twice is WT_ERR_INVALID. Parameter values are
+ * percent-decoded (wt_session_param); a value with a malformed %xx or that
+ * decodes to a NUL byte refuses the request with 400. */
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
-/* Routes an exact path (the query string is ignored when matching) to a
-   handler. Sessions for paths without a route are refused with 404. */
-int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user);
+/* Adds a route (see ROUTES). WT_ERR_INVALID (logged) for a pattern that
+   is not one, or one routed already. */
+int wt_app_route(wt_app *app, const char *pattern, wt_handler fn, void *user);
+/* The handler for requests no route matches (without it: 404). Once. */
+int wt_app_default_route(wt_app *app, wt_handler fn, void *user);
+/* Accept hooks (see ACCEPTING). */
+#define WT_ACCEPT 0
+#define WT_DEFER 1
+typedef int (*wt_accept_fn)(wt_session *s, void *user);
+/* Appends a hook; hooks run in the order added, after the built-in checks. */
+int wt_app_use(wt_app *app, wt_accept_fn fn, void *user);
+/* Answers a deferred session: status 0 goes on with the next hook and the
+   route, 300-599 refuses. Loop thread only. WT_ERR_NOT_FOUND if no such
+   session waits (the peer left, it timed out, or it never deferred),
+   WT_ERR_STATE if it was resumed already. */
+int wt_app_resume(wt_app *app, uint64_t session_id, int status);
+/* The session deferred under that ID, still waiting (also once resumed,
+   until the loop acts on it), or NULL: to add response headers or set its
+   user pointer before resuming it. Valid until the calling handler or timer
+   returns (outside the loop: until the next wt_loop_process). */
+wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id);
 /* Hooks run in the order added. Startup hooks run in wt_app_start once
    the sockets are bound; shutdown hooks on the loop once a stop has closed
    every connection (or in wt_app_destroy), after every CLOSED event. */
@@ -596,7 +705,7 @@ int wt_app_start(wt_app *app);
 /* wt_app_start, then the loop until a stop (wt_app_stop, wt_app_stop_now,
    signals with stop_on_signals, or wt_loop_stop on its loop, which counts
    as stop_now) has run to its end: the shutdown hooks ran and a summary
-   was logged at INFO. Returns WT_OK then, or an error. Once stopped an app
+   and the app's statistics (wt_app_stats) were logged at INFO. Returns WT_OK then, or an error. Once stopped an app
    does not run again: destroy it.
    With your own loop, the same stop: call wt_app_stop, go on calling
    wt_loop_process (on wt_loop_pollfds / wt_loop_timeout as usual) until
@@ -712,8 +821,26 @@ int wt_client_config_args(wt_client_config *cfg, int argc, char **argv);
 int wt_client_input(wt_client *client, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 
 /* ================================================================ session */
+/* Unique within its app or client for the endpoint's whole life, from 1,
+   never reused (across connections too). */
 uint64_t wt_session_id(const wt_session *s);
+/* The QUIC stream ID of the session's CONNECT request (what the protocol
+   calls the session ID, shared across connections): -1 on a client until
+   the request goes out. Log lines ("s=4") name this one. */
+int64_t wt_session_stream_id(const wt_session *s);
 const char *wt_session_path(const wt_session *s);       /* with the query string */
+/* A route parameter ({name} in the pattern), percent-decoded, or NULL.
+   Server, from WT_EV_SESSION_REQUEST on (hooks run before routing). */
+const char *wt_session_param(const wt_session *s, const char *name);
+/* The query string of the path, without the '?' ("" if none). */
+const char *wt_session_query(const wt_session *s);
+/* The value of the first query parameter called name (names and values
+   percent-decoded, '+' read as a space; a '%' not followed by two hex
+   digits is kept as it is, as URLSearchParams does) into buf with a NUL:
+   returns its length (a %00 in it stays a NUL byte: the length counts),
+   WT_ERR_NOT_FOUND, or WT_ERR_TOO_BIG when buf is too small (size must be
+   at least the length + 1). "a&b=" gives "" for a and for b. */
+int wt_session_query_get(const wt_session *s, const char *name, char *buf, size_t size);
 const char *wt_session_authority(const wt_session *s);
 const char *wt_session_origin(const wt_session *s);     /* "" if none */
 /* The request's fields, in order: on a server as received, on a client as
@@ -734,11 +861,12 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size);
 int wt_session_is_server(const wt_session *s);
 void wt_session_set_user(wt_session *s, void *user);
 void *wt_session_user(const wt_session *s);
-/* Server, during WT_EV_SESSION_REQUEST only (WT_ERR_STATE otherwise):
-   accept with a 2xx status (0: 200), or refuse with 300-599 (a 3xx is a
-   redirect, which browsers treat as a failed session; add "location"),
-   and add response headers (lower-case names; counted against
-   limits.max_header_bytes). The last of accept/reject wins. */
+/* Server, before the answer goes: in an accept hook, while deferred, or
+   during WT_EV_SESSION_REQUEST (WT_ERR_STATE otherwise): accept with a 2xx
+   status (0: 200), or refuse with 300-599 (a 3xx is a redirect, which
+   browsers treat as a failed session; add "location"), and add response
+   headers (lower-case names; counted against limits.max_header_bytes). The
+   last of accept/reject wins; a reject in a hook ends the request there. */
 int wt_session_accept(wt_session *s, int status);
 int wt_session_reject(wt_session *s, int status);
 int wt_session_add_response_header(wt_session *s, const char *name, const char *value);
@@ -760,22 +888,58 @@ int wt_session_drain(wt_session *s);
 /* Opens a stream: bidi = 1 bidirectional, 0 unidirectional. WT_ERR_LIMIT
    when the peer's stream limit is reached. */
 int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
+/* (WT_EV_SESSION_STREAMS follows a WT_ERR_LIMIT when the peer allows more.) */
 /* Queues one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
    WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue, shared by the
    connection's sessions) is full, WT_ERR_STATE when the peer takes no
    datagrams. Datagrams are unreliable: on WOULDBLOCK the caller may drop
-   it or retry later. Queued datagrams and stream data take turns. */
+   it or retry after WT_EV_DATAGRAM_WRITABLE. Queued datagrams and stream
+   data take turns. */
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len);
-/* What happened to a session's datagrams so far. Sent ones are unreliable:
-   QUIC tells which were lost (their packet was), never resends them. */
-typedef struct wt_session_stats {
-    uint64_t datagrams_sent;     /* handed to QUIC in a packet */
-    uint64_t datagrams_received;
-    uint64_t datagrams_lost;     /* sent, then declared lost by QUIC */
-    uint64_t datagrams_dropped;  /* never sent: the queue was full (WOULDBLOCK),
-                                    or the path or the peer's limit shrank */
-} wt_session_stats;
-int wt_session_stats_get(const wt_session *s, wt_session_stats *out);
+/* ================================================================ statistics
+ * One struct for a session, a connection, an app and a client. Counters
+ * only grow; the path figures are ngtcp2's of the moment. Reading is cheap
+ * (no allocation; an app or client walks its open connections) and allowed
+ * at any time, from a handler too. What each field counts:
+ * - bytes_sent / bytes_received: for a session, the payload bytes of its
+ *   streams (sent: handed to QUIC the first time; received: delivered by
+ *   QUIC); for a connection, app or client, the UDP payload bytes of every
+ *   packet of its connections (headers, acknowledgements, resends: the wire).
+ * - packets_sent / packets_received: UDP datagrams of the connection(s)
+ *   (one may hold coalesced QUIC packets); a session reads its connection's.
+ *   packets_lost: QUIC packets declared lost (ngtcp2 >= 1.16, else 0).
+ * - streams_opened / streams_closed: WebTransport streams, either side's,
+ *   from when they are attached to a session to their STREAM_CLOSED.
+ * - datagrams_sent: handed to QUIC in a packet; _received; _lost: sent, then
+ *   declared lost by QUIC (never resent: datagrams are unreliable);
+ *   _dropped: never sent (the queue was full: WOULDBLOCK, or the path or the
+ *   peer's limit shrank). A connection counts all its sessions'.
+ * - sessions_opened / sessions_closed: sessions that opened, and those of
+ *   them that closed since (a session reads 1 and 0 or 1).
+ * - connections: 1 for a session or connection; for an app or client, its
+ *   connections now (handshakes and closing ones included).
+ * - smoothed_rtt_us, rtt_var_us, min_rtt_us (0 until a sample), cwnd,
+ *   bytes_in_flight: the connection's; for an app or client the mean RTTs,
+ *   the least min_rtt and the summed cwnd and bytes_in_flight of the open
+ *   connections (0 when there are none).
+ * An app's or client's counters include its connections already closed. */
+typedef struct wt_stats {
+    uint64_t bytes_sent, bytes_received;
+    uint64_t packets_sent, packets_received, packets_lost;
+    uint64_t streams_opened, streams_closed;
+    uint64_t datagrams_sent, datagrams_received, datagrams_lost, datagrams_dropped;
+    uint64_t sessions_opened, sessions_closed;
+    uint64_t connections;
+    uint64_t smoothed_rtt_us, rtt_var_us, min_rtt_us; /* 0 until a sample */
+    uint64_t cwnd, bytes_in_flight;                   /* bytes */
+} wt_stats;
+/* The session's own counters and its connection's path figures. Valid
+   until the session's CLOSED handler returns (then it reads its last). */
+int wt_session_stats_get(const wt_session *s, wt_stats *out);
+/* The totals of the session's connection (all its sessions so far). */
+int wt_session_connection_stats(const wt_session *s, wt_stats *out);
+int wt_app_stats(const wt_app *app, wt_stats *out);
+int wt_client_stats(const wt_client *c, wt_stats *out);
 /* SUBPROTOCOLS (draft-ietf-webtrans-http3 section 3.3, the `protocols`
    option of the browser's WebTransport constructor). A client offers a list
    (wt_client_config.protocols, sent as the structured-field list
@@ -825,6 +989,47 @@ void *wt_stream_user(const wt_stream *st);
    limits.stream_send_buffer) or a negative error. A short count means the
    buffer is full: WT_EV_STREAM_WRITABLE follows when it drains. */
 int wt_stream_write(wt_stream *st, const void *data, size_t len);
+/* WRITING WHOLE MESSAGES. The three writes share one queue per stream, so
+ * bytes go out in the order of the calls, whichever was used.
+ *
+ * wt_stream_write_all copies all len bytes (then FIN if fin) or nothing,
+ * and the caller never handles WRITABLE for it: the library sends the copy
+ * as flow control allows. WT_ERR_LIMIT (nothing queued) when the stream
+ * would hold more than stream_send_buffer + stream_queue copied bytes, or
+ * the copy would pass the connection's or the app's budget
+ * (conn_send_buffer, total_send_buffer: copies count against them until
+ * acknowledged, as written bytes do). A plain wt_stream_write after it
+ * appends behind it and takes only what fits stream_send_buffer counting
+ * the write_all bytes still held: 0 (and a WRITABLE later) while more
+ * than that is queued, so it never jumps the queue.
+ *
+ * wt_stream_write_ref queues the caller's bytes without copying them (and
+ * FIN if fin). The caller keeps data unchanged and alive until done runs:
+ * QUIC resends from it until the peer acknowledges it. done runs exactly
+ * once for every call that returned WT_OK, always from the loop (never
+ * inside the call, never re-entering a handler), in the order of the calls,
+ * with the call's data, len and user, and status:
+ *   WT_OK          the peer acknowledged every byte of it;
+ *   WT_ERR_CLOSED  the sending side ended first: wt_stream_reset, the
+ *                  peer's STOP_SENDING, the session or the connection
+ *                  closing, wt_app_destroy / wt_client_destroy (which
+ *                  deliver it before they return).
+ * st is the stream, and done comes before its WT_EV_STREAM_CLOSED, with
+ * one exception: a stream whose session closes when all of it (FIN too)
+ * was sent and only acknowledgements are missing is not reset; it stays
+ * with QUIC until they come, and done then runs after the CLOSED events,
+ * with st NULL (and WT_OK, or WT_ERR_CLOSED if the connection ends first).
+ * After done the library never reads data again. Bytes by reference do not
+ * count against stream_send_buffer or the budgets (they are the caller's
+ * memory); each call costs one small allocation.
+ *
+ * Both return WT_OK, or an error with nothing queued: WT_ERR_CLOSED after
+ * FIN or a reset, WT_ERR_STATE on the peer's unidirectional stream,
+ * WT_ERR_INVALID (no data, no done), WT_ERR_NOMEM, and WT_ERR_LIMIT as
+ * above. */
+int wt_stream_write_all(wt_stream *st, const void *data, size_t len, int fin);
+typedef void (*wt_write_done_fn)(wt_stream *st, const void *data, size_t len, int status, void *user);
+int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt_write_done_fn done, void *user);
 /* Sends FIN after everything queued. */
 int wt_stream_finish(wt_stream *st);
 /* Abort sending (RESET_STREAM) / ask the peer to stop (STOP_SENDING). */
@@ -1008,8 +1213,11 @@ static void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h);
 typedef struct wt__chunk {
     struct wt__chunk *next;
     size_t cap, len;
+    const uint8_t *ext;    /* by reference (wt_stream_write_ref): the caller's
+                              len bytes, never appended to; NULL: data[] */
     uint8_t data[];
 } wt__chunk;
+#define WT__CHUNK_BYTES(c) ((c)->ext ? (c)->ext : (c)->data)
 
 typedef struct wt__sendbuf {
     wt__chunk *head, *tail;
@@ -1021,6 +1229,9 @@ typedef struct wt__sendbuf {
 } wt__sendbuf;
 
 static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
+static int wt__sendbuf_append_all(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
+/* Appends n bytes by reference: p must stay until they are acknowledged. */
+static int wt__sendbuf_append_ref(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
 /* Fills up to max vecs with unsent data; returns the count. */
 static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max);
 static void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n);
@@ -1154,8 +1365,23 @@ typedef struct wt__queued_event {
     struct wt__queued_event *next;
     wt_event ev;
     wt_handler fn;
+    /* or, with done set, a wt_stream_write_ref completion: done(ev.stream,
+       ev.data, ev.len, ev.error, ev.user); ev.data is the caller's, not
+       copied; ev.session/stream NULL once the stream is closed for the app */
+    wt_write_done_fn done;
     uint8_t data[]; /* a copy of ev.data */
 } wt__queued_event;
+
+/* A wt_stream_write_ref waiting for its bytes [start, end) of the stream's
+   sending side to be acknowledged. */
+typedef struct wt__ref {
+    struct wt__ref *next;
+    uint64_t start, end;
+    const void *data;
+    size_t len;
+    wt_write_done_fn done;
+    void *user;
+} wt__ref;
 
 /* A function another thread handed to the loop (wt_loop_post). */
 typedef struct wt__post {
@@ -1210,6 +1436,7 @@ struct wt__ep {
     uint8_t token_secret[32];     /* Retry tokens */
     size_t nhalf_open;            /* server connections still in their handshake */
     size_t tx_stored;             /* stream send bytes held, all connections */
+    wt_stats closed;              /* the counters of connections already freed */
     size_t tx_waiters;            /* streams waiting for total_send_buffer room */
     struct wt__log_gate {         /* rate-limited warnings, one per kind */
         uint64_t last_ms;
@@ -1220,8 +1447,15 @@ struct wt__ep {
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */
-    /* app: route a new session request (sets handler or rejects) */
+    struct wt__router *router;    /* app: its routes and accept hooks */
+    /* app: a new session request passed the connection's checks: run the
+       app's checks, hooks and routes, then wt__session_answer (or defer) */
     void (*on_request)(wt__ep *ep, wt_session *s);
+    /* app: deferred sessions to resume or time out, when wake_ms is due */
+    void (*on_service)(wt__ep *ep, uint64_t now_ms);
+    uint64_t wake_ms;             /* on_service due (UINT64_MAX: not before a change) */
+    size_t ndeferred;             /* sessions with deferred set */
+    uint64_t last_session_id;     /* wt_session_id: the last one given */
     /* client verification */
     uint8_t pin[32];
     int has_pin;
@@ -1317,6 +1551,7 @@ typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
                                     its state: none outlives the connection */
     size_t tx_stored;            /* stream send bytes held by this connection */
     size_t tx_waiters;           /* its streams waiting for conn_send_buffer room */
+    int dgram_waiters;           /* sessions owed a DATAGRAM_WRITABLE */
 } wt__conn_wt;
 
 struct wt__conn {
@@ -1329,6 +1564,7 @@ struct wt__conn {
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
     char log_id[9];              /* the first 4 bytes of tp.odcid in hex, for log lines */
     struct wt__qlog *qlog;       /* NULL: no qlog (and no cost) */
+    wt_stats stats;              /* counters only: its sessions' and the wire's */
     wt__conn_tp tp;
     wt__conn_h3 h3;
     wt__conn_wt wt;
@@ -1345,10 +1581,16 @@ struct wt__conn {
 
 enum { WT__SESS_CONNECTING, WT__SESS_REQUESTED, WT__SESS_OPEN, WT__SESS_CLOSING, WT__SESS_CLOSED };
 
+/* A route parameter: name and percent-decoded value, NUL-terminated. */
+typedef struct wt__param {
+    const char *name, *value;
+} wt__param;
+
 struct wt_session {
     wt__conn *conn;
     wt_session *next;
-    int64_t id;
+    int64_t id;                  /* the CONNECT stream's ID (-1: none yet) */
+    uint64_t uid;                /* wt_session_id: unique in the endpoint, from 1 */
     int state;
     int server;
     wt_handler fn;
@@ -1380,9 +1622,19 @@ struct wt_session {
     int drain_received;
     int drain_sent;              /* the app's graceful stop sent DRAIN */
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
-    wt_session_stats dgram_stats;
+    wt_stats stats;              /* counters only */
+    unsigned dgram_blocked : 1;  /* a WOULDBLOCK owes a DATAGRAM_WRITABLE */
+    unsigned streams_blocked : 2; /* a WT_ERR_LIMIT owes SESSION_STREAMS: 1 uni, 2 bidi */
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
+    /* server: the way to an answer (wt_app.c) */
+    size_t next_hook;            /* the next accept hook to run */
+    int deferred;                /* a hook said WT_DEFER: counted in ep->ndeferred */
+    int resumed;                 /* wt_app_resume came: go on at the next service */
+    int resume_status;
+    uint64_t defer_deadline_ms;  /* then 503 */
+    wt__param *params;           /* route parameters, in one allocation */
+    size_t nparams;
     char **offers;               /* wt-available-protocols: received (server) or sent (client) */
     size_t noffers;
     char *alpn;                  /* wt-protocol: to send (server) or as received (client) */
@@ -1409,7 +1661,12 @@ struct wt_stream {
     unsigned owes_slot : 1;      /* give the peer its stream slot back when it ends */
     unsigned linger : 1;         /* closed for the app, kept until ngtcp2 closes it */
     unsigned budget_wait : 1;    /* a short write was the connection's or app's budget */
-    size_t tx_acct;              /* of tx.stored, what is counted in the budgets */
+    size_t tx_acct;              /* of tx.stored, what is counted in the budgets:
+                                    the copies (bytes by reference are not) */
+    uint64_t tx_total;           /* bytes ever queued on the sending side */
+    uint64_t tx_acked;           /* of them, acknowledged (in order) */
+    size_t tx_hdr_left;          /* header bytes not yet sent (not payload) */
+    wt__ref *refs, *refs_tail;   /* wt_stream_write_ref calls waiting, in order */
     uint64_t pending_stop;       /* h3 code of a STOP_SENDING that came while pending, +1 */
     wt__sendbuf tx;
     wt__buf rx;                  /* held while paused, collecting, or pending */
@@ -1482,6 +1739,8 @@ static void wt__loop_enter(wt_loop *loop);
 static void wt__loop_leave(wt_loop *loop);
 /* Calls fn(ev) now if that is safe, else queues it (copying ev->data). */
 static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev);
+/* The same for a write_ref completion (ref is freed here). */
+static void wt__loop_emit_done(wt_loop *loop, wt_session *s, wt_stream *st, wt__ref *ref, int status);
 /* Delivers queued events unless a handler is running. */
 static void wt__loop_drain(wt_loop *loop);
 /* Drops queued events of a connection that is being freed. */
@@ -1583,6 +1842,11 @@ static void wt__session_free(wt_session *s);
 static wt_session *wt__session_find(wt__conn *c, uint64_t id);
 static int wt__session_submit_request(wt_session *s);
 static void wt__session_on_headers_done(wt_session *s, int fin);
+/* Server: the app's checks are done: s->fn set (a route) or s->reject_status.
+   The handler hears the request, then the answer goes. */
+static void wt__session_answer(wt_session *s);
+/* No longer waiting for wt_app_resume (resumed, timed out or ended). */
+static void wt__session_undefer(wt_session *s);
 /* A request field: received (server) or to be sent (client). */
 static void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
 /* A response field the client received. */
@@ -1596,6 +1860,19 @@ static void wt__session_on_fin(wt_session *s);
    4.1.2) and reading it has stopped: 400 if unanswered, else a reset. */
 static void wt__session_on_malformed(wt_session *s, const char *why);
 static void wt__conn_end_sessions(wt__conn *c, int error);
+/* The peer allows more streams (bidi 1, uni 0): SESSION_STREAMS to the
+   sessions a WT_ERR_LIMIT left waiting (QUIC's MAX_STREAMS: all of the
+   connection's; a session-level limit: that session only). */
+static void wt__conn_streams_available(wt__conn *c, int bidi);
+static void wt__session_streams_available(wt_session *s, int bidi);
+
+/* ---- statistics (wt_stats.c) */
+/* Adds the counters of src to dst (path figures untouched). */
+static void wt__stats_add(wt_stats *dst, const wt_stats *src);
+/* A connection's counters and path figures, as wt_session_connection_stats. */
+static void wt__conn_stats(wt__conn *c, wt_stats *out);
+/* Before a connection is freed: its counters go into the endpoint's totals. */
+static void wt__conn_stats_retire(wt__conn *c);
 
 /* ---- streams (wt_stream.c) */
 static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
@@ -1608,6 +1885,8 @@ static void wt__stream_on_close(wt_stream *st);
 static void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
 static void wt__stream_free(wt_stream *st);
 static void wt__stream_queue_send(wt_stream *st);
+/* Our sending side ended (reset, closed): every write_ref gets done(status). */
+static void wt__stream_fail_refs(wt_stream *st, int status);
 static void wt__stream_unqueue_send(wt_stream *st);
 /* WT_OK if the stream lives on (attached or held), else it was refused. */
 static int wt__stream_on_wt_header(wt_stream *st);
@@ -1628,6 +1907,43 @@ static int wt__cert_load_dev(WOLFSSL_CTX *ctx, const wt_log *lg, const char *ext
    past it), 0 if argv[*i] is another argument, WT_ERR_INVALID (logged) if
    the value is missing. */
 static int wt__arg(const wt_log *lg, int argc, char **argv, int *i, const char *name, const char **value);
+/* ---- router (wt_router.c): from a server's session request to its answer */
+typedef struct wt__route {
+    char *pattern;
+    char *key;                   /* the pattern without parameter names: same key, same route */
+    wt_handler fn;
+    void *user;
+} wt__route;
+typedef struct wt__accept_hook {
+    wt_accept_fn fn;
+    void *user;
+} wt__accept_hook;
+typedef struct wt__rate {        /* one client address's token bucket */
+    uint8_t addr[16];
+    uint8_t family;              /* 4 or 6; 0: a free slot */
+    uint64_t tokens;             /* in thousandths of a session */
+    uint64_t last_ms;
+} wt__rate;
+typedef struct wt__router {
+    wt__ep *ep;
+    wt__route *routes;
+    size_t nroutes;
+    wt__route default_route;     /* fn NULL: none (404) */
+    wt__accept_hook *use;        /* wt_app_use, in order */
+    size_t nuse;
+    char **origins;              /* allowed_origins, NULL-terminated; NULL: any */
+    char *auth_token;
+    wt__rate *rates;             /* rate_limit_ips slots; NULL: no rate limit */
+} wt__router;
+/* Sets ep's on_request and on_service; reads the checks from cfg. */
+static int wt__router_init(wt__router *rt, wt__ep *ep, const wt_app_config *cfg);
+/* After wt__ep_free: sessions may read routes until their CLOSED events. */
+static void wt__router_free(wt__router *rt, const wt_allocator *a);
+static int wt__router_add(wt__router *rt, const char *pattern, wt_handler fn, void *user);
+static int wt__router_default(wt__router *rt, wt_handler fn, void *user);
+static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user);
+static int wt__router_resume(wt__router *rt, uint64_t session_id, int status);
+static wt_session *wt__router_deferred(wt__router *rt, uint64_t session_id);
 /* ---- subprotocols, keying material (wt_alpn.c) */
 static void wt__alpn_free(wt_session *s);
 /* s->offers from the request's wt-available-protocols (a malformed one is logged, ignored). */
@@ -1657,6 +1973,8 @@ static void wt__dgram_free_all(wt__conn *c);
 /* Bytes a DATAGRAM frame's payload (quarter stream ID included) may have on
    the current path: 0 if the peer takes no datagrams. */
 static size_t wt__dgram_room(wt__conn *c);
+/* After the queue shrank: DATAGRAM_WRITABLE to the sessions owed one. */
+static void wt__dgram_check_writable(wt__conn *c);
 
 #endif /* WT__INTERNAL_H */
 /* ---- end file: src/wt_internal.h ---- */
@@ -1882,7 +2200,7 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
     while (n > 0) {
         wt__chunk *t = b->tail;
         size_t room, k;
-        if (!t || t->len == t->cap) {
+        if (!t || t->len == t->cap || t->ext) {
             size_t cap = n > WT__CHUNK_SIZE ? n : WT__CHUNK_SIZE;
             if (cap > 4 * WT__CHUNK_SIZE) cap = 4 * WT__CHUNK_SIZE;
             t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk) + cap);
@@ -1890,6 +2208,7 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
             t->next = NULL;
             t->cap = cap;
             t->len = 0;
+            t->ext = NULL;
             if (b->tail) b->tail->next = t;
             else b->head = t, b->head_off = 0;
             b->tail = t;
@@ -1907,6 +2226,42 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
     return WT_OK;
 }
 
+/* All n bytes or none (on NOMEM the buffer is as before). */
+static int wt__sendbuf_append_all(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
+    wt__sendbuf save = *b;
+    size_t tail_len = b->tail ? b->tail->len : 0;
+    wt__chunk *c, *next;
+    int rv = wt__sendbuf_append(a, b, p, n);
+    if (rv == WT_OK) return WT_OK;
+    for (c = save.tail ? save.tail->next : b->head; c; c = next) {
+        next = c->next;
+        wt__free(a, c);
+    }
+    *b = save;
+    if (b->tail) {
+        b->tail->next = NULL;
+        b->tail->len = tail_len;
+    }
+    return rv;
+}
+
+static int wt__sendbuf_append_ref(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
+    wt__chunk *t;
+    if (!n) return WT_OK;
+    t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk));
+    if (!t) return WT_ERR_NOMEM;
+    t->next = NULL;
+    t->cap = t->len = n;
+    t->ext = (const uint8_t *)p;
+    if (b->tail) b->tail->next = t;
+    else b->head = t, b->head_off = 0;
+    b->tail = t;
+    if (b->unsent == 0) b->send_chunk = t, b->send_off = 0;
+    b->stored += n;
+    b->unsent += n;
+    return WT_OK;
+}
+
 static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
     const wt__chunk *c = b->send_chunk;
     size_t off = b->send_off, n = 0, left = b->unsent;
@@ -1914,7 +2269,7 @@ static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) 
         size_t k = c->len - off;
         if (k > left) k = left;
         if (k > 0) {
-            v[n].base = (uint8_t *)c->data + off;
+            v[n].base = (uint8_t *)WT__CHUNK_BYTES(c) + off;
             v[n].len = k;
             n++;
             left -= k;
@@ -1969,8 +2324,13 @@ static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
             b->head_off = 0;
         }
     }
-    /* everything acknowledged and nothing unsent: recycle the last chunk */
-    if (b->stored == 0 && b->head && b->head == b->tail) {
+    /* everything acknowledged and nothing unsent: recycle the last chunk
+       (one by reference goes: it was never ours to write into) */
+    if (b->stored == 0 && b->head && b->head == b->tail && b->head->ext) {
+        wt__free(a, b->head);
+        b->head = b->tail = b->send_chunk = NULL;
+        b->head_off = b->send_off = 0;
+    } else if (b->stored == 0 && b->head && b->head == b->tail) {
         b->head->len = 0;
         b->head_off = 0;
         b->send_chunk = b->head;
@@ -2456,14 +2816,62 @@ static void wt__loop_call(wt_loop *loop, wt_session *s, wt_handler fn, wt_event 
     loop->in_handler--;
 }
 
+/* A write_ref completion: like a handler, it may call anything. */
+static void wt__loop_call_done(wt_loop *loop, wt_write_done_fn done, const wt_event *ev) {
+    loop->in_handler++;
+    if (ev->session) ev->session->in_event++;
+    done(ev->stream, ev->data, ev->len, ev->error, ev->user);
+    if (ev->session) ev->session->in_event--;
+    loop->in_handler--;
+}
+
 static void wt__loop_drain(wt_loop *loop) {
     wt__queued_event *q;
     while (!loop->in_handler && (q = loop->evq_head) != NULL) {
         loop->evq_head = q->next;
         if (!q->next) loop->evq_tail = NULL;
-        wt__loop_call(loop, q->ev.session, q->fn, &q->ev);
+        if (q->done) wt__loop_call_done(loop, q->done, &q->ev);
+        else wt__loop_call(loop, q->ev.session, q->fn, &q->ev);
         wt__free(&loop->alloc, q);
     }
+}
+
+static void wt__loop_queue(wt_loop *loop, wt__queued_event *q) {
+    q->next = NULL;
+    if (loop->evq_tail) loop->evq_tail->next = q;
+    else loop->evq_head = q;
+    loop->evq_tail = q;
+}
+
+static void wt__loop_emit_done(wt_loop *loop, wt_session *s, wt_stream *st, wt__ref *ref, int status) {
+    wt__queued_event *q;
+    wt_event ev;
+    wt_write_done_fn done = ref->done;
+    memset(&ev, 0, sizeof ev);
+    ev.session = s;
+    ev.stream = st;
+    ev.data = (const uint8_t *)ref->data;
+    ev.len = ref->len;
+    ev.error = status;
+    ev.user = ref->user;
+    wt__free(&loop->alloc, ref);
+    if (loop->driving && !loop->in_handler) {
+        wt__loop_drain(loop);
+        wt__loop_call_done(loop, done, &ev);
+        wt__loop_drain(loop);
+        return;
+    }
+    q = (wt__queued_event *)wt__alloc(&loop->alloc, sizeof *q);
+    if (!q) {
+        /* a lost completion would leave the caller's memory pinned forever */
+        wt__log(&loop->log, WT_LOG_ERROR, "out of memory queueing a write completion: delivered at once");
+        wt__loop_call_done(loop, done, &ev);
+        return;
+    }
+    q->ev = ev;
+    q->fn = NULL;
+    q->done = done;
+    wt__loop_queue(loop, q);
 }
 
 static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
@@ -2483,16 +2891,14 @@ static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event 
         wt__loop_call(loop, s, fn, ev);
         return;
     }
-    q->next = NULL;
     q->ev = *ev;
     q->fn = fn;
+    q->done = NULL;
     if (n) {
         memcpy(q->data, ev->data, n);
         q->ev.data = q->data;
     }
-    if (loop->evq_tail) loop->evq_tail->next = q;
-    else loop->evq_head = q;
-    loop->evq_tail = q;
+    wt__loop_queue(loop, q);
 }
 
 static void wt__loop_enter(wt_loop *loop) {
@@ -2507,7 +2913,14 @@ static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
     wt__queued_event **pp = &loop->evq_head, *q;
     loop->evq_tail = NULL;
     while ((q = *pp) != NULL) {
-        if (q->ev.session->conn == c) {
+        if (q->done && q->ev.session && q->ev.session->conn == c) {
+            /* a completion is owed whatever happens: it stays, without
+               the pointers that are about to go */
+            q->ev.session = NULL;
+            q->ev.stream = NULL;
+            loop->evq_tail = q;
+            pp = &q->next;
+        } else if (!q->done && q->ev.session->conn == c) {
             wt__clog(c, q->ev.session->id, WT_LOG_WARN, "connection freed with %s undelivered", wt_event_name(q->ev.type));
             *pp = q->next;
             wt__free(&loop->alloc, q);
@@ -3668,7 +4081,11 @@ static const wt_limits wt__default_limits = {
     8,                /* max_half_open_per_ip */
     5000,             /* unvalidated_timeout_ms */
     16 * 1024 * 1024, /* conn_send_buffer */
-    256 * 1024 * 1024 /* total_send_buffer */
+    256 * 1024 * 1024, /* total_send_buffer */
+    4 * 1024 * 1024,  /* stream_queue */
+    UINT32_MAX,       /* max_app_sessions: no cap of its own */
+    UINT32_MAX,       /* sessions_per_ip_per_s: no limit */
+    1024              /* rate_limit_ips */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -3984,6 +4401,18 @@ static int wt__cb_extend_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user)
     return 0;
 }
 
+static int wt__cb_extend_local_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
+    WT__UNUSED(qc), WT__UNUSED(max_streams);
+    wt__conn_streams_available((wt__conn *)user, 1);
+    return 0;
+}
+
+static int wt__cb_extend_local_uni(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
+    WT__UNUSED(qc), WT__UNUSED(max_streams);
+    wt__conn_streams_available((wt__conn *)user, 0);
+    return 0;
+}
+
 static int wt__cb_extend_stream_data(ngtcp2_conn *qc, int64_t stream_id, uint64_t max_data, void *user,
                                      void *stream_user) {
     WT__UNUSED(qc), WT__UNUSED(max_data);
@@ -4000,7 +4429,8 @@ static int wt__cb_recv_datagram(ngtcp2_conn *qc, uint32_t flags, const uint8_t *
 static int wt__cb_lost_datagram(ngtcp2_conn *qc, uint64_t dgram_id, void *user) {
     wt_session *s = dgram_id > (uint64_t)INT64_MAX ? NULL : wt__session_find((wt__conn *)user, dgram_id);
     WT__UNUSED(qc);
-    if (s) s->dgram_stats.datagrams_lost++;
+    ((wt__conn *)user)->stats.datagrams_lost++;
+    if (s) s->stats.datagrams_lost++;
     if (s && s->conn->qlog) wt__qlog_datagram(s->conn, s->id, "datagram_lost", 0);
     return 0;
 }
@@ -4035,6 +4465,8 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
     cb->recv_stop_sending = wt__cb_stop_sending;
 #endif
     cb->extend_max_remote_streams_bidi = wt__cb_extend_bidi;
+    cb->extend_max_local_streams_bidi = wt__cb_extend_local_bidi;
+    cb->extend_max_local_streams_uni = wt__cb_extend_local_uni;
     cb->extend_max_stream_data = wt__cb_extend_stream_data;
     cb->recv_datagram = wt__cb_recv_datagram;
     cb->lost_datagram = wt__cb_lost_datagram;
@@ -4128,6 +4560,7 @@ static void wt__conn_free(wt__conn *c) {
     while (c->wt.sessions) wt__session_free(c->wt.sessions);
     wt__conn_free_graveyard(c);
     while (c->wt.all_streams) wt__stream_free(c->wt.all_streams); /* e.g. still classifying */
+    wt__conn_stats_retire(c); /* the app's totals keep what it counted */
     if (c->tp.qc) ngtcp2_conn_del(c->tp.qc); /* its last qlog record closes the file */
     wt__qlog_close(c);
     if (c->tp.ssl) wolfSSL_free(c->tp.ssl);
@@ -4534,6 +4967,8 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
     ngtcp2_pkt_info pi;
     ngtcp2_path path;
     int rv;
+    c->stats.packets_received++;
+    c->stats.bytes_received += len;
     if (c->state == WT__CONN_CLOSING) {
         /* answer with our CONNECTION_CLOSE again (RFC 9000 10.2.1), but
            only to the 1st, 2nd, 4th, 8th ... packet, and to an address
@@ -4546,6 +4981,8 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
         if (c->tp.close_pkt && !(c->tp.closing_rx & (c->tp.closing_rx - 1)) &&
             (!unproven || c->tp.closing_budget >= c->tp.close_pkt_len)) {
             c->tp.closing_budget -= WT__MIN(c->tp.closing_budget, (uint64_t)c->tp.close_pkt_len);
+            c->stats.packets_sent++;
+            c->stats.bytes_sent += c->tp.close_pkt_len;
             wt__sock_send(c->tp.sock, (struct sockaddr *)&c->tp.local, (struct sockaddr *)&c->tp.remote, c->tp.remote_len,
                           c->tp.close_pkt, c->tp.close_pkt_len, c->tp.close_pkt_len);
         }
@@ -4633,6 +5070,8 @@ static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
 static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
     int rv;
     if (!len) return WT_OK;
+    c->stats.packets_sent += (len + seg - 1) / seg;
+    c->stats.bytes_sent += len;
     rv = wt__sock_send(c->tp.sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
                        (socklen_t)path->remote.addrlen, buf, len, seg);
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
@@ -4648,8 +5087,10 @@ static wt_session *wt__dgram_session(wt__conn *c, const wt__dgram *d) {
 static void wt__dgram_pop(wt__conn *c, int sent) {
     wt__dgram *d = c->wt.dq_head;
     wt_session *s = wt__dgram_session(c, d);
-    if (s && sent) s->dgram_stats.datagrams_sent++;
-    else if (s) s->dgram_stats.datagrams_dropped++;
+    if (sent) c->stats.datagrams_sent++;
+    else c->stats.datagrams_dropped++;
+    if (s && sent) s->stats.datagrams_sent++;
+    else if (s) s->stats.datagrams_dropped++;
     if (s && c->qlog) wt__qlog_datagram(c, s->id, sent ? "datagram_sent" : "datagram_dropped",
                                       d->len - wt__varint_len((uint64_t)s->id / 4));
     c->wt.dq_head = d->next;
@@ -4847,6 +5288,8 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     }
     wt__sock_send(c->tp.sock, (struct sockaddr *)&c->tp.local, (struct sockaddr *)&c->tp.remote, c->tp.remote_len, buf, (size_t)n,
                   (size_t)n);
+    c->stats.packets_sent++;
+    c->stats.bytes_sent += (uint64_t)n;
     c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS + 1;
 }
 
@@ -4899,8 +5342,9 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 
 /* ---------------------------------------------------------------- timers */
 static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
-    uint64_t next = ep->tick_due_ms, now_ms = wt_loop_now_ms(ep->loop);
+    uint64_t now_ms = wt_loop_now_ms(ep->loop), next = ep->tick_due_ms;
     wt__conn *c;
+    if (ep->ndeferred) next = WT__MIN(next, ep->closing_all || ep->stopping ? now_ms : ep->wake_ms);
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
         if (c->state == WT__CONN_DEAD) return now_ms;
@@ -4924,6 +5368,9 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
 static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     wt__conn *c, *next;
     uint64_t now_ms = now_ns / WT__NS_PER_MS;
+    /* the app's deferred sessions: resumed, late, or the app is stopping */
+    if (ep->on_service && ep->ndeferred && (now_ms >= ep->wake_ms || ep->closing_all || ep->stopping))
+        ep->on_service(ep, now_ms);
     for (c = ep->conns; c; c = next) {
         next = c->next;
         if (c->dial && c->state == WT__CONN_HANDSHAKE) wt__dial_service(c, now_ms);
@@ -4964,6 +5411,7 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             }
         }
         if (c->state <= WT__CONN_OPEN && c->dirty) wt__conn_write(c);
+        if (c->wt.dgram_waiters && c->state == WT__CONN_OPEN) wt__dgram_check_writable(c);
         if (c->state == WT__CONN_CLOSING && !c->tp.close_pkt && c->deadline_ms == 0) wt__conn_send_close(c, now_ns);
         if ((c->state == WT__CONN_CLOSING || c->state == WT__CONN_DRAINING) && now_ms >= c->deadline_ms &&
             c->deadline_ms != 0)
@@ -4982,7 +5430,10 @@ static void wt__ep_free(wt__ep *ep) {
     int i;
     if (ep->loop) wt__loop_enter(ep->loop); /* CLOSED events go out now */
     while (ep->conns) wt__conn_free(ep->conns);
-    if (ep->loop) wt__loop_leave(ep->loop);
+    if (ep->loop) {
+        wt__loop_drain(ep->loop); /* and the write completions queued meanwhile */
+        wt__loop_leave(ep->loop);
+    }
     for (i = 0; i < ep->nsocks; i++) wt__sock_close(&ep->socks[i]);
     ep->nsocks = 0;
     if (ep->ssl_ctx) wolfSSL_CTX_free(ep->ssl_ctx);
@@ -5598,10 +6049,14 @@ static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
             wt__stream_unqueue_send(st);
             continue;
         }
+        size_t i, peeked = 0;
         tx->stream_id = st->id;
         tx->wst = st;
         tx->nvec = wt__sendbuf_peek(&st->tx, tx->vec, 16);
-        tx->fin = st->fin_queued;
+        for (i = 0; i < tx->nvec; i++) peeked += tx->vec[i].len;
+        /* FIN only with the last byte: many small chunks (write_ref) may
+           not all fit the vector */
+        tx->fin = st->fin_queued && peeked == st->tx.unsent;
         return;
     }
 }
@@ -5634,6 +6089,10 @@ static void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
     if (tx->wst) {
         tx->wst->reset_sent = 1; /* ngtcp2 reset it: later writes get an error */
         wt__stream_unqueue_send(tx->wst);
+        /* inside the write loop: completions wait for the queue */
+        c->ep->loop->in_handler++;
+        wt__stream_fail_refs(tx->wst, WT_ERR_CLOSED);
+        c->ep->loop->in_handler--;
     }
     else if (tx->stream_id >= 0) nghttp3_conn_shutdown_stream_write(c->h3.conn, tx->stream_id);
 }
@@ -5723,8 +6182,15 @@ static void wt__session_free_fields(wt_session *s) {
     wt__free(a, s->origin);
     wt__free(a, s->protocol);
     wt__free(a, s->method);
+    wt__free(a, s->params);
     wt__sendbuf_free(a, &s->cap_tx);
     wt__alpn_free(s);
+}
+
+static void wt__session_undefer(wt_session *s) {
+    if (!s->deferred) return;
+    s->deferred = s->resumed = 0;
+    s->conn->ep->ndeferred--;
 }
 
 static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
@@ -5735,6 +6201,7 @@ static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     }
     s->conn = c;
     s->id = id;
+    s->uid = ++c->ep->last_session_id;
     s->server = server;
     s->state = server ? WT__SESS_REQUESTED : WT__SESS_CONNECTING;
     s->next = c->wt.sessions;
@@ -5749,6 +6216,7 @@ static void wt__session_free(wt_session *s) {
             *pp = s->next;
             break;
         }
+    wt__session_undefer(s);
     wt__session_free_fields(s);
     wt__free(&s->conn->ep->alloc, s);
 }
@@ -5850,6 +6318,8 @@ static void wt__session_opened(wt_session *s) {
     wt_event ev;
     s->conn->wt.session_seen = 1;
     s->state = WT__SESS_OPEN;
+    s->stats.sessions_opened = 1;
+    s->conn->stats.sessions_opened++;
     if (s->conn->wt.nsessions++ == 0) wt__conn_keepalive(s->conn);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_SESSION_OPEN;
@@ -5863,6 +6333,7 @@ static void wt__session_opened(wt_session *s) {
    response cannot go, the stream is reset (H3_REQUEST_REJECTED: nothing
    of the request was processed). */
 static void wt__session_refuse(wt_session *s, int status) {
+    wt__session_undefer(s);
     s->fn = NULL;
     if (wt__session_respond(s, status) != WT_OK)
         wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
@@ -5900,22 +6371,38 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
-    if (c->wt.nsessions >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
-        wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: %s", s->path,
-                 ep->closing_all || ep->stopping ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
-        wt__session_refuse(s, 429);
-        return;
+    {
+        /* deferred sessions hold a place: they may all be let through */
+        size_t n = c->wt.nsessions;
+        wt_session *o;
+        for (o = c->wt.sessions; o; o = o->next) n += o->deferred;
+        if (n >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
+            wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: 429 (%s)", s->path,
+                     ep->closing_all || ep->stopping ? "the server is shutting down"
+                                                     : "max_sessions reached (or GOAWAY)");
+            wt__session_refuse(s, 429);
+            return;
+        }
     }
-    ep->on_request(ep, s); /* routes: sets fn, or reject_status 404 */
+    ep->on_request(ep, s); /* hooks and routes, then wt__session_answer (or later) */
+}
+
+static void wt__session_answer(wt_session *s) {
+    wt__conn *c = s->conn;
+    if (s->state != WT__SESS_REQUESTED || s->responded) return;
     if (s->fn && !s->reject_status) {
         wt_event ev;
         memset(&ev, 0, sizeof ev);
         ev.type = WT_EV_SESSION_REQUEST;
         wt__session_emit(s, &ev);
     }
+    if (s->reject_status && !s->fn) {
+        wt__session_refuse(s, s->reject_status); /* no handler heard of it */
+        return;
+    }
     if (s->reject_status) {
         wt__session_respond(s, s->reject_status);
-        if (s->fn) {
+        {
             /* the handler saw the request: it gets a CLOSED too */
             wt_event ev;
             s->state = WT__SESS_CLOSED;
@@ -6032,8 +6519,13 @@ static void wt__session_end(wt_session *s, int error) {
     int was_open = s->state == WT__SESS_OPEN || s->state == WT__SESS_CLOSING;
     if (s->state == WT__SESS_CLOSED) return;
     s->state = WT__SESS_CLOSED;
+    wt__session_undefer(s); /* no handler saw it: gone without an event */
     if (c->qlog) wt__qlog_session_closed(s, error);
     if (was_open && c->wt.nsessions > 0 && --c->wt.nsessions == 0) wt__conn_keepalive(c);
+    if (was_open) {
+        s->stats.sessions_closed = 1;
+        c->stats.sessions_closed++;
+    }
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
     if (s->server && !s->responded && !s->connect_closed && c->tp.qc && c->state <= WT__CONN_OPEN) {
@@ -6082,6 +6574,23 @@ static void wt__conn_end_sessions(wt__conn *c, int error) {
     wt_session *s;
     for (s = c->wt.sessions; s; s = s->next) wt__session_end(s, error);
     while (c->wt.pending) wt__stream_gone(c->wt.pending, 0);
+}
+
+static void wt__session_streams_available(wt_session *s, int bidi) {
+    unsigned bit = bidi ? 2 : 1;
+    wt_event ev;
+    if (!(s->streams_blocked & bit)) return;
+    s->streams_blocked &= ~bit;
+    if (s->state != WT__SESS_OPEN) return;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_SESSION_STREAMS;
+    ev.code = bidi ? 1 : 0;
+    wt__session_emit(s, &ev);
+}
+
+static void wt__conn_streams_available(wt__conn *c, int bidi) {
+    wt_session *s;
+    for (s = c->wt.sessions; s; s = s->next) wt__session_streams_available(s, bidi);
 }
 
 /* ---------------------------------------------------------------- capsule sending */
@@ -6159,7 +6668,8 @@ static void wt__conn_on_peer_settings(wt__conn *c) {
 }
 
 /* ---------------------------------------------------------------- public API */
-uint64_t wt_session_id(const wt_session *s) { return s && s->id >= 0 ? (uint64_t)s->id : 0; }
+uint64_t wt_session_id(const wt_session *s) { return s ? s->uid : 0; }
+int64_t wt_session_stream_id(const wt_session *s) { return s ? s->id : -1; }
 const char *wt_session_path(const wt_session *s) { return s && s->path ? s->path : ""; }
 const char *wt_session_authority(const wt_session *s) { return s && s->authority ? s->authority : ""; }
 const char *wt_session_origin(const wt_session *s) { return s && s->origin ? s->origin : ""; }
@@ -6214,11 +6724,12 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     return snprintf(buf, size, "%s:%d", ip, port);
 }
 
-/* Only a server's handler may shape the answer, and only before it goes. */
+/* Only a server may shape the answer (its hooks, its handler), and only before it goes. */
 static int wt__session_answering(wt_session *s, const char *what) {
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "%s: no session", what);
     if (!s->server || s->state != WT__SESS_REQUESTED)
-        return wt__cfail(s->conn, s->id, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
+        return wt__cfail(s->conn, s->id, WT_ERR_STATE,
+                         "%s: only a server, before its answer (accept hooks, deferred, WT_EV_SESSION_REQUEST)", what);
     return WT_OK;
 }
 
@@ -6239,6 +6750,7 @@ int wt_session_reject(wt_session *s, int status) {
     if (status < 300 || status > 599)
         return wt__cfail(s->conn, s->id, WT_ERR_INVALID, "wt_session_reject: status %d is not 300-599", status);
     s->reject_status = status;
+    if (s->deferred) s->conn->ep->wake_ms = 0; /* no need to wait for wt_app_resume */
     return WT_OK;
 }
 
@@ -6357,6 +6869,8 @@ const char *wt_event_name(wt_event_type type) {
     case WT_EV_STREAM_STOP_SENDING: return "STREAM_STOP_SENDING";
     case WT_EV_STREAM_CLOSED: return "STREAM_CLOSED";
     case WT_EV_DATAGRAM: return "DATAGRAM";
+    case WT_EV_DATAGRAM_WRITABLE: return "DATAGRAM_WRITABLE";
+    case WT_EV_SESSION_STREAMS: return "SESSION_STREAMS";
     }
     return "UNKNOWN";
 }
@@ -6409,9 +6923,30 @@ static void wt__stream_unwait(wt_stream *st) {
     st->conn->ep->tx_waiters--;
 }
 
+/* Every write_ref still waiting gets done(status), in order; after the
+   stream's CLOSED the completion names no stream or session. */
+static void wt__stream_fail_refs(wt_stream *st, int status) {
+    wt_loop *loop = st->conn->ep->loop;
+    wt__ref *r;
+    while ((r = st->refs) != NULL) {
+        st->refs = r->next;
+        if (!st->refs) st->refs_tail = NULL;
+        if (st->closed) wt__loop_emit_done(loop, NULL, NULL, r, status);
+        else wt__loop_emit_done(loop, st->sess, st, r, status);
+    }
+}
+
 static void wt__stream_free(wt_stream *st) {
     const wt_allocator *a = &st->conn->ep->alloc;
     wt__conn *c = st->conn;
+    st->closed = 1;
+    if (st->refs) {
+        /* the connection goes, nothing reads them now; queued, not called
+           in the middle of freeing (wt__ep_free and the loop deliver them) */
+        c->ep->loop->in_handler++;
+        wt__stream_fail_refs(st, WT_ERR_CLOSED);
+        c->ep->loop->in_handler--;
+    }
     wt__stream_budget(st, 0, st->tx_acct);
     wt__stream_unwait(st);
     if (st->all_prev) st->all_prev->all_next = st->all_next;
@@ -6483,7 +7018,18 @@ static void wt__stream_end(wt_stream *st) {
     wt_session *s = st->sess;
     int tell = s && st->kind == WT__ST_WT && (st->open_delivered || st->local);
     if (st->closed) return;
+    /* ngtcp2 no longer reads what they point at (reset, or the connection
+       closing), unless the stream lingers for its last acknowledgements:
+       those complete them as usual */
+    if (st->refs && !st->linger) {
+        wt__stream_fail_refs(st, WT_ERR_CLOSED);
+        if (st->closed) return; /* a completion closed it */
+    }
     st->closed = 1;
+    if (s && st->kind == WT__ST_WT) {
+        s->stats.streams_closed++;
+        c->stats.streams_closed++;
+    }
     if (st->owes_slot) wt__conn_stream_slot_free(c, st->id);
     wt__stream_unqueue_send(st);
     wt__stream_unlink(st);
@@ -6533,6 +7079,8 @@ static void wt__stream_attach(wt_stream *st, wt_session *s) {
     wt__stream_unlink(st);
     st->kind = WT__ST_WT;
     st->sess = s;
+    s->stats.streams_opened++;
+    s->conn->stats.streams_opened++;
     wt__stream_link(&s->streams, st);
     if (st->conn->qlog) wt__qlog_stream(st, "stream_attached", NULL);
 }
@@ -6690,6 +7238,7 @@ static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, i
     if (len == 0 && !fin) return; /* e.g. a header that came alone: no empty DATA */
     if (fin) st->fin_received = 1;
     st->uncredited += len;
+    if (st->sess && st->kind == WT__ST_WT) st->sess->stats.bytes_received += len;
     if (st->closed || st->read_done) {
         wt__stream_credit(st, len);
         return;
@@ -6754,6 +7303,7 @@ static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
         st->reset_sent = 1;
         wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, app_error);
         wt__stream_unqueue_send(st);
+        wt__stream_fail_refs(st, WT_ERR_CLOSED);
     }
 }
 
@@ -6762,7 +7312,9 @@ static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
 static size_t wt__stream_room(const wt_stream *st, int *by_budget) {
     const wt__conn *c = st->conn;
     const wt_limits *l = &c->ep->lim;
-    size_t own = st->tx.stored < l->stream_send_buffer ? l->stream_send_buffer - st->tx.stored : 0;
+    /* copies only (write_all's too, so a write never jumps their queue);
+       bytes by reference are the caller's memory */
+    size_t own = st->tx_acct < l->stream_send_buffer ? l->stream_send_buffer - st->tx_acct : 0;
     size_t conn = c->wt.tx_stored < l->conn_send_buffer ? l->conn_send_buffer - c->wt.tx_stored : 0;
     size_t all = c->ep->tx_stored < l->total_send_buffer ? l->total_send_buffer - c->ep->tx_stored : 0;
     size_t budget = WT__MIN(conn, all);
@@ -6776,7 +7328,7 @@ static void wt__stream_check_writable(wt_stream *st) {
     wt__conn *c = st->conn;
     const wt_limits *l = &c->ep->lim;
     wt_event ev;
-    if (!st->want_writable || st->closed || st->tx.stored > l->stream_send_buffer / 2) return;
+    if (!st->want_writable || st->closed || st->tx_acct > l->stream_send_buffer / 2) return;
     if (c->wt.tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
         c->ep->tx_stored > l->total_send_buffer - l->total_send_buffer / 4) {
         /* its own buffer has room, the budget not yet: wait with the others */
@@ -6804,12 +7356,28 @@ static void wt__conn_wake_budget_waiters(wt__conn *c) {
 
 static void wt__stream_on_acked(wt_stream *st, uint64_t n) {
     wt__conn *c = st->conn, *o;
+    uint64_t from = st->tx_acked, to = from + n, by_ref = 0;
+    wt__ref *r;
+    /* acknowledgements come in order: the bytes by reference among them
+       were never in the budgets */
+    for (r = st->refs; r && r->start < to; r = r->next) {
+        uint64_t lo = WT__MAX(from, r->start), hi = WT__MIN(to, r->end);
+        if (hi > lo) by_ref += hi - lo;
+    }
+    st->tx_acked = to;
     wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
-    wt__stream_budget(st, 0, (size_t)n);
+    wt__stream_budget(st, 0, (size_t)(n - by_ref));
     wt__stream_check_writable(st);
     if (c->wt.tx_waiters) wt__conn_wake_budget_waiters(c);
     for (o = c->ep->conns; o && c->ep->tx_waiters; o = o->next)
         if (o != c && o->wt.tx_waiters) wt__conn_wake_budget_waiters(o);
+    /* last: a completion may do anything, this stream's end included */
+    while ((r = st->refs) != NULL && r->end <= st->tx_acked) {
+        st->refs = r->next;
+        if (!st->refs) st->refs_tail = NULL;
+        if (st->closed) wt__loop_emit_done(c->ep->loop, NULL, NULL, r, WT_OK);
+        else wt__loop_emit_done(c->ep->loop, st->sess, st, r, WT_OK);
+    }
 }
 
 static void wt__stream_on_close(wt_stream *st) {
@@ -6858,9 +7426,11 @@ static void wt__stream_gone(wt_stream *st, uint64_t h3code) {
 
 /* ---------------------------------------------------------------- sending */
 static void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n) {
-    size_t total = 0, i;
+    size_t total = 0, i, hdr = WT__MIN(n, st->tx_hdr_left);
     for (i = 0; i < tx->nvec; i++) total += tx->vec[i].len;
     wt__sendbuf_mark_sent(&st->tx, n);
+    st->tx_hdr_left -= hdr;
+    if (st->sess) st->sess->stats.bytes_sent += n - hdr;
     if (tx->fin && n == total) st->fin_sent = 1;
     /* round-robin: a stream with more to send goes to the back */
     wt__stream_unqueue_send(st);
@@ -6885,8 +7455,11 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     rv = wt__tp_open(c, bidi, &id, st);
     if (rv != 0) {
         wt__stream_free(st);
-        if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED)
-            return wt__cfail(c, s->id, WT_ERR_LIMIT, "wt_session_open_stream: the peer's stream limit is reached");
+        if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED) {
+            s->streams_blocked |= bidi ? 2 : 1; /* SESSION_STREAMS when MAX_STREAMS comes */
+            return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_LIMIT,
+                                "wt_session_open_stream: the peer's stream limit is reached");
+        }
         return wt__cfail(c, s->id, WT_ERR_QUIC, "ngtcp2_conn_open_stream: %s", ngtcp2_strerror(rv));
     }
     st->id = id;
@@ -6895,6 +7468,8 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     n += wt__varint_put(hdr + n, (uint64_t)s->id);
     if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) == WT_OK) {
         wt__stream_budget(st, n, 0);
+        st->tx_total = n;
+        st->tx_hdr_left = n;
     } else {
         wt__tp_shutdown(c, WT__TP_BOTH, id, WT__H3_INTERNAL_ERROR);
         wt__tp_set_user(c, id, wt__dead_stream_marker());
@@ -6946,12 +7521,73 @@ int wt_stream_write(wt_stream *st, const void *data, size_t len) {
     if (take && (rv = wt__sendbuf_append(&st->conn->ep->alloc, &st->tx, data, take)) != WT_OK)
         return wt__cfail(st->conn, WT__ST_SID(st), rv, "wt_stream_write: out of memory");
     wt__stream_budget(st, take, 0);
+    st->tx_total += take;
     if (take < len) {
         st->want_writable = 1;
         if (by_budget) wt__stream_wait_budget(st);
     }
     if (take) wt__stream_queue_send(st);
     return (int)take;
+}
+
+int wt_stream_write_all(wt_stream *st, const void *data, size_t len, int fin) {
+    wt__conn *c;
+    const wt_limits *l;
+    int rv = wt__stream_can_send(st, "wt_stream_write_all");
+    if (rv) return rv;
+    c = st->conn;
+    l = &c->ep->lim;
+    if (!data && len) return wt__cfail(c, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write_all: no data");
+    if ((uint64_t)st->tx_acct + len > (uint64_t)l->stream_send_buffer + l->stream_queue)
+        return wt__cfail_at(c, WT__ST_SID(st), WT_LOG_WARN, WT_ERR_LIMIT,
+                            "wt_stream_write_all: %zu bytes on stream %lld holding %zu: past stream_send_buffer + "
+                            "stream_queue (%u + %u): nothing queued", len, (long long)st->id, st->tx_acct,
+                            (unsigned)l->stream_send_buffer, (unsigned)l->stream_queue);
+    if ((uint64_t)c->wt.tx_stored + len > l->conn_send_buffer || (uint64_t)c->ep->tx_stored + len > l->total_send_buffer)
+        return wt__cfail_at(c, WT__ST_SID(st), WT_LOG_WARN, WT_ERR_LIMIT,
+                            "wt_stream_write_all: %zu bytes would pass conn_send_buffer (%u) or total_send_buffer "
+                            "(%u): nothing queued", len, (unsigned)l->conn_send_buffer, (unsigned)l->total_send_buffer);
+    if (len && (rv = wt__sendbuf_append_all(&c->ep->alloc, &st->tx, data, len)) != WT_OK)
+        return wt__cfail(c, WT__ST_SID(st), rv, "wt_stream_write_all: out of memory: nothing queued");
+    wt__stream_budget(st, len, 0);
+    st->tx_total += len;
+    if (fin) st->fin_queued = 1;
+    if (len || fin) wt__stream_queue_send(st);
+    return WT_OK;
+}
+
+int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt_write_done_fn done, void *user) {
+    wt__conn *c;
+    wt__ref *r;
+    int rv = wt__stream_can_send(st, "wt_stream_write_ref");
+    if (rv) return rv;
+    c = st->conn;
+    if ((!data && len) || !done)
+        return wt__cfail(c, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write_ref: no data or no done function");
+    r = (wt__ref *)wt__alloc(&c->ep->alloc, sizeof *r);
+    if (!r || wt__sendbuf_append_ref(&c->ep->alloc, &st->tx, data, len) != WT_OK) {
+        wt__free(&c->ep->alloc, r);
+        return wt__cfail(c, WT__ST_SID(st), WT_ERR_NOMEM, "wt_stream_write_ref: out of memory");
+    }
+    r->next = NULL;
+    r->start = st->tx_total;
+    st->tx_total += len;
+    r->end = st->tx_total;
+    r->data = data;
+    r->len = len;
+    r->done = done;
+    r->user = user;
+    if (st->refs_tail) st->refs_tail->next = r;
+    else st->refs = r;
+    st->refs_tail = r;
+    if (fin) st->fin_queued = 1;
+    if (len || fin) wt__stream_queue_send(st);
+    if (r->end <= st->tx_acked) {
+        /* empty, after everything acknowledged: complete (from the queue) */
+        st->refs = st->refs_tail = NULL;
+        wt__loop_emit_done(c->ep->loop, st->sess, st, r, WT_OK);
+    }
+    return WT_OK;
 }
 
 int wt_stream_finish(wt_stream *st) {
@@ -6969,6 +7605,7 @@ int wt_stream_reset(wt_stream *st, uint32_t code) {
     wt__stream_unqueue_send(st);
     wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, wt_code_to_h3(code));
     st->conn->dirty = 1;
+    wt__stream_fail_refs(st, WT_ERR_CLOSED);
     return WT_OK;
 }
 
@@ -7053,7 +7690,8 @@ static wt__dgram *wt__dgram_new(wt__conn *c, const uint8_t *p1, size_t n1, const
 
 static void wt__dgram_emit(wt_session *s, const uint8_t *p, size_t n) {
     wt_event ev;
-    s->dgram_stats.datagrams_received++;
+    s->stats.datagrams_received++;
+    s->conn->stats.datagrams_received++;
     if (s->conn->qlog) wt__qlog_datagram(s->conn, s->id, "datagram_received", n);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_DATAGRAM;
@@ -7130,10 +7768,19 @@ static size_t wt__dgram_room(wt__conn *c) {
     return room;
 }
 
-int wt_session_stats_get(const wt_session *s, wt_session_stats *out) {
-    if (!s || !out) return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_stats_get: no session");
-    *out = s->dgram_stats;
-    return WT_OK;
+static void wt__dgram_check_writable(wt__conn *c) {
+    wt_session *s;
+    if (c->wt.dq_len > c->ep->lim.datagram_queue / 2) return; /* hysteresis: not one event per datagram */
+    c->wt.dgram_waiters = 0;
+    for (s = c->wt.sessions; s; s = s->next) {
+        wt_event ev;
+        if (!s->dgram_blocked) continue;
+        s->dgram_blocked = 0;
+        if (s->state != WT__SESS_OPEN) continue;
+        memset(&ev, 0, sizeof ev);
+        ev.type = WT_EV_DATAGRAM_WRITABLE;
+        wt__session_emit(s, &ev);
+    }
 }
 
 size_t wt_session_max_datagram_size(const wt_session *s) {
@@ -7161,7 +7808,12 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
         return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                          wt_session_max_datagram_size(s));
     if (c->wt.dq_len >= c->ep->lim.datagram_queue) {
-        s->dgram_stats.datagrams_dropped++;
+        s->stats.datagrams_dropped++;
+        c->stats.datagrams_dropped++;
+        if (!s->dgram_blocked) {
+            s->dgram_blocked = 1; /* DATAGRAM_WRITABLE once the queue drains */
+            c->wt.dgram_waiters++;
+        }
         return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
                             (unsigned)c->ep->lim.datagram_queue);
     }
@@ -7176,6 +7828,581 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     return WT_OK;
 }
 /* ---- end file: src/wt_datagram.c ---- */
+/* ---- begin file: src/wt_router.c ---- */
+/* wt_router.c - the way from a server's session request to its answer: the
+   built-in checks (caps, rate per IP, origins, token), the accept hooks and
+   their deferral, the routes with their parameters, the query string. */
+
+/* ---------------------------------------------------------------- routes */
+static int wt__hexval(int ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+/* The next byte of percent-encoded text in [*p, end), lenient as
+   URLSearchParams: a '%' without two hex digits stands for itself; '+' is
+   a space when plus is set. */
+static int wt__pct_next(const char **p, const char *end, int plus) {
+    const char *q = *p;
+    if (*q == '%' && end - q >= 3 && wt__hexval(q[1]) >= 0 && wt__hexval(q[2]) >= 0) {
+        *p = q + 3;
+        return wt__hexval(q[1]) * 16 + wt__hexval(q[2]);
+    }
+    *p = q + 1;
+    return plus && *q == '+' ? ' ' : (unsigned char)*q;
+}
+
+/* Strict decoding of a route parameter into out (n bytes of room, plus a
+   NUL): the length, or -1 for a malformed %xx or a %00. */
+static int wt__pct_decode_param(const char *in, size_t n, char *out) {
+    size_t i, o = 0;
+    for (i = 0; i < n; i++) {
+        int ch = (unsigned char)in[i];
+        if (ch == '%') {
+            if (n - i < 3 || wt__hexval(in[i + 1]) < 0 || wt__hexval(in[i + 2]) < 0) return -1;
+            ch = wt__hexval(in[i + 1]) * 16 + wt__hexval(in[i + 2]);
+            if (ch == 0) return -1;
+            i += 2;
+        }
+        out[o++] = (char)ch;
+    }
+    out[o] = 0;
+    return (int)o;
+}
+
+static int wt__name_char(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+/* A segment of a pattern: 2 literal, 1 "{name}", 0 "{name...}". */
+static int wt__seg_kind(const char *seg, size_t len) {
+    if (!len || seg[0] != '{') return 2;
+    return len >= 5 && !memcmp(seg + len - 4, "...}", 4) ? 0 : 1;
+}
+
+/* Checks a pattern (see ROUTES in wt.h) and makes its key, the pattern
+   with the names left out. NULL: logged. */
+static char *wt__route_key(wt__router *rt, const char *pat) {
+    const char *p = pat;
+    char *key;
+    size_t o = 0;
+    if (pat[0] != '/' || strpbrk(pat, "?#")) {
+        wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: %s: a pattern starts with '/' and has no '?' or '#'", pat);
+        return NULL;
+    }
+    key = (char *)wt__alloc(&rt->ep->alloc, strlen(pat) + 1); /* a key is never longer */
+    if (!key) {
+        wt__fail(&rt->ep->log, WT_ERR_NOMEM, "wt_app_route: out of memory");
+        return NULL;
+    }
+    while (*p) {
+        size_t len, nl, i;
+        int kind;
+        const char *seg, *q;
+        key[o++] = *p++; /* the '/' */
+        seg = p;
+        len = strcspn(p, "/");
+        p += len;
+        if (!memchr(seg, '{', len) && !memchr(seg, '}', len)) {
+            memcpy(key + o, seg, len);
+            o += len;
+            continue;
+        }
+        kind = wt__seg_kind(seg, len);
+        nl = kind == 0 ? len - 5 : len - 2;
+        if (kind == 2 || len < 3 || seg[len - 1] != '}' || nl == 0) goto bad;
+        for (i = 0; i < nl; i++)
+            if (!wt__name_char(seg[1 + i])) goto bad;
+        if (kind == 0 && *p) {
+            wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: %s: {name...} must be the last segment", pat);
+            goto fail;
+        }
+        /* each name once: look for it among the parameters before it */
+        for (q = strchr(pat, '{'); q && q < seg; q = strchr(q + 1, '{'))
+            if (!strncmp(q + 1, seg + 1, nl) && (q[1 + nl] == '}' || q[1 + nl] == '.')) {
+                wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: %s: parameter %.*s named twice", pat, (int)nl,
+                         seg + 1);
+                goto fail;
+            }
+        memcpy(key + o, kind == 0 ? "{...}" : "{}", kind == 0 ? 5 : 2);
+        o += kind == 0 ? 5 : 2;
+    }
+    key[o] = 0;
+    return key;
+bad:
+    wt__fail(&rt->ep->log, WT_ERR_INVALID,
+             "wt_app_route: %s: a parameter is a whole segment, {name} or {name...}, the name of letters, digits, '_'",
+             pat);
+fail:
+    wt__free(&rt->ep->alloc, key);
+    return NULL;
+}
+
+typedef void (*wt__param_fn)(void *ctx, const char *name, size_t nl, const char *value, size_t vl);
+
+/* Does pattern pat match the path [path, path+n)? Each parameter goes to
+   fn (if set) as it matches. */
+static int wt__route_match(const char *pat, const char *path, size_t n, wt__param_fn fn, void *ctx) {
+    const char *q = path, *end = path + n;
+    if (n == 0 || *path != '/') return 0;
+    for (;;) {
+        size_t pl, ql;
+        const char *slash;
+        pat++, q++; /* past the '/' both have */
+        pl = strcspn(pat, "/");
+        slash = (const char *)memchr(q, '/', (size_t)(end - q));
+        ql = slash ? (size_t)(slash - q) : (size_t)(end - q);
+        switch (wt__seg_kind(pat, pl)) {
+        case 0: /* the rest, '/' and all */
+            if (fn) fn(ctx, pat + 1, pl - 5, q, (size_t)(end - q));
+            return 1;
+        case 1:
+            if (ql == 0) return 0;
+            if (fn) fn(ctx, pat + 1, pl - 2, q, ql);
+            break;
+        default:
+            if (pl != ql || memcmp(pat, q, pl) != 0) return 0;
+        }
+        pat += pl, q += ql;
+        if (!*pat || q == end) return !*pat && q == end;
+    }
+}
+
+/* > 0 when pattern a is more specific than b: from the left, at the first
+   segment where they differ, literal > {name} > {name...}. */
+static int wt__route_cmp(const char *a, const char *b) {
+    while (*a && *b) {
+        size_t la, lb;
+        int ka, kb;
+        a++, b++;
+        la = strcspn(a, "/"), lb = strcspn(b, "/");
+        ka = wt__seg_kind(a, la), kb = wt__seg_kind(b, lb);
+        if (ka != kb) return ka - kb;
+        a += la, b += lb;
+    }
+    return 0;
+}
+
+typedef struct wt__param_sink {
+    wt__param *params;
+    size_t n;
+    char *bytes;     /* where the next name or value goes */
+    int bad;         /* a value with a malformed %xx or a %00 */
+} wt__param_sink;
+
+static void wt__param_put(void *ctx, const char *name, size_t nl, const char *value, size_t vl) {
+    wt__param_sink *k = (wt__param_sink *)ctx;
+    int dl;
+    wt__param *pr = &k->params[k->n++];
+    memcpy(k->bytes, name, nl);
+    k->bytes[nl] = 0;
+    pr->name = k->bytes;
+    k->bytes += nl + 1;
+    dl = wt__pct_decode_param(value, vl, k->bytes);
+    if (dl < 0) {
+        k->bad = 1;
+        dl = 0;
+        k->bytes[0] = 0;
+    }
+    pr->value = k->bytes;
+    k->bytes += (size_t)dl + 1;
+}
+
+/* Finds the session's route: sets s->fn and its parameters, or
+   reject_status (404 without a route, 400 for a bad parameter, 500 when out
+   of memory). */
+static void wt__router_route(wt__router *rt, wt_session *s) {
+    const wt__route *best = NULL;
+    size_t i, n = strcspn(s->path, "?"), nparams = 0;
+    for (i = 0; i < rt->nroutes; i++)
+        if (wt__route_match(rt->routes[i].pattern, s->path, n, NULL, NULL) &&
+            (!best || wt__route_cmp(rt->routes[i].pattern, best->pattern) > 0))
+            best = &rt->routes[i];
+    if (!best && rt->default_route.fn) best = &rt->default_route;
+    if (!best) {
+        wt__clog(s->conn, s->id, WT_LOG_INFO, "no route for %s: 404", s->path);
+        s->reject_status = 404;
+        return;
+    }
+    if (best->pattern) {
+        const char *q;
+        for (q = strchr(best->pattern, '{'); q; q = strchr(q + 1, '{')) nparams++;
+    }
+    if (nparams) {
+        /* names fit in the pattern's length, decoded values in the path's */
+        size_t size = nparams * sizeof(wt__param) + strlen(best->pattern) + n + 2 * nparams;
+        wt__param_sink k;
+        wt__free(&rt->ep->alloc, s->params);
+        s->nparams = 0;
+        if (!(s->params = (wt__param *)wt__alloc(&rt->ep->alloc, size))) {
+            wt__clog(s->conn, s->id, WT_LOG_ERROR, "out of memory for the parameters of %s: 500", s->path);
+            s->reject_status = 500;
+            return;
+        }
+        k.params = s->params;
+        k.n = 0;
+        k.bytes = (char *)(s->params + nparams);
+        k.bad = 0;
+        wt__route_match(best->pattern, s->path, n, wt__param_put, &k);
+        s->nparams = k.n;
+        if (k.bad) {
+            wt__clog(s->conn, s->id, WT_LOG_INFO, "refusing %s: a parameter of route %s has a malformed %%xx or a %%00: 400",
+                     s->path, best->pattern);
+            s->reject_status = 400;
+            return;
+        }
+    }
+    s->fn = best->fn;
+    s->fn_user = best->user;
+}
+
+/* ---------------------------------------------------------------- accepting */
+/* Takes a token from the bucket of the client's address; 0 when empty. */
+static int wt__router_rate_ok(wt__router *rt, const struct sockaddr_storage *ss) {
+    uint32_t rate = rt->ep->lim.sessions_per_ip_per_s;
+    uint64_t now = wt_loop_now_ms(rt->ep->loop), cap = 2000ULL * rate, el;
+    uint8_t addr[16];
+    uint8_t fam;
+    wt__rate *e = NULL, *victim = NULL;
+    size_t i;
+    if (!rt->rates) return 1;
+    memset(addr, 0, sizeof addr);
+    if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a6)) {
+            fam = 4;
+            memcpy(addr, a6->s6_addr + 12, 4);
+        } else {
+            fam = 6;
+            memcpy(addr, a6->s6_addr, 16);
+        }
+    } else {
+        fam = 4;
+        memcpy(addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+    }
+    for (i = 0; i < rt->ep->lim.rate_limit_ips; i++) {
+        wt__rate *r = &rt->rates[i];
+        if (r->family == fam && !memcmp(r->addr, addr, 16)) {
+            e = r;
+            break;
+        }
+        if (!victim || (victim->family && (!r->family || r->last_ms < victim->last_ms))) victim = r;
+    }
+    if (!e) {
+        /* a new address: a free slot, else the least recently seen one's */
+        e = victim;
+        e->family = fam;
+        memcpy(e->addr, addr, 16);
+        e->tokens = cap;
+        e->last_ms = now;
+    }
+    el = now - e->last_ms;
+    e->tokens = el >= 2000 ? cap : WT__MIN(cap, e->tokens + el * rate);
+    e->last_ms = now;
+    if (e->tokens < 1000) return 0;
+    e->tokens -= 1000;
+    return 1;
+}
+
+static int wt__ascii_casecmp(const char *a, const char *b) {
+    for (; *a && *b; a++, b++) {
+        int x = *a >= 'A' && *a <= 'Z' ? *a + 32 : *a, y = *b >= 'A' && *b <= 'Z' ? *b + 32 : *b;
+        if (x != y) return x - y;
+    }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+/* "Bearer <token>" (the scheme's case ignored), compared in constant time. */
+static int wt__bearer_ok(const char *value, const char *token) {
+    size_t n = strlen(token), i;
+    unsigned diff = 0;
+    if (!value || strlen(value) < 7) return 0;
+    for (i = 0; i < 6; i++) diff |= (unsigned)((value[i] | 0x20) ^ "bearer"[i]);
+    if (diff || value[6] != ' ') return 0;
+    value += 7;
+    while (*value == ' ') value++;
+    if (strlen(value) != n) return 0;
+    for (i = 0; i < n; i++) diff |= (unsigned)(value[i] ^ token[i]);
+    return diff == 0;
+}
+
+/* A refusal that no handler hears of: logged, with the headers it adds. */
+static void wt__router_refuse(wt_session *s, int status, const char *why, const char *hname, const char *hvalue) {
+    wt__clog(s->conn, s->id, WT_LOG_INFO, "refusing session %llu on %s: %d (%s)", (unsigned long long)s->uid, s->path,
+             status, why);
+    if (hname) wt__hdrs_add(&s->conn->ep->alloc, &s->resp, hname, strlen(hname), hvalue, strlen(hvalue), SIZE_MAX);
+    s->reject_status = status;
+    wt__session_answer(s);
+}
+
+static void wt__router_defer(wt__router *rt, wt_session *s, size_t hook) {
+    wt__ep *ep = rt->ep;
+    s->deferred = 1;
+    s->resumed = 0;
+    ep->ndeferred++;
+    s->defer_deadline_ms = wt_loop_now_ms(ep->loop) + ep->lim.handshake_timeout_ms;
+    ep->wake_ms = WT__MIN(ep->wake_ms, s->defer_deadline_ms);
+    /* a request came in time: from now on the deferral's deadline counts */
+    s->conn->wt.session_seen = 1;
+    wt__clog(s->conn, s->id, WT_LOG_DEBUG, "session %llu on %s deferred by accept hook %zu", (unsigned long long)s->uid,
+             s->path, hook);
+}
+
+/* The accept hooks from s->next_hook on, then the route and the answer. */
+static void wt__router_proceed(wt__router *rt, wt_session *s) {
+    while (s->next_hook < rt->nuse) {
+        wt__accept_hook h = rt->use[s->next_hook++]; /* a copy: a hook may add hooks */
+        wt_loop *loop = rt->ep->loop;
+        int r;
+        /* a hook is user code like a handler: its calls queue their events */
+        loop->in_handler++;
+        s->in_event++;
+        r = h.fn(s, h.user);
+        s->in_event--;
+        loop->in_handler--;
+        if (s->state != WT__SESS_REQUESTED || s->responded) return; /* its connection went, say */
+        if (r != WT_ACCEPT && r != WT_DEFER && !s->reject_status) {
+            if (r >= 300 && r <= 599) s->reject_status = r;
+            else {
+                wt__clog(s->conn, s->id, WT_LOG_ERROR, "accept hook %zu returned %d (not WT_ACCEPT, WT_DEFER or 300-599): 500",
+                         s->next_hook - 1, r);
+                s->reject_status = 500;
+            }
+        }
+        if (s->reject_status) {
+            wt__clog(s->conn, s->id, WT_LOG_INFO, "session %llu on %s: accept hook %zu refused it with %d",
+                     (unsigned long long)s->uid, s->path, s->next_hook - 1, s->reject_status);
+            wt__session_answer(s);
+            return;
+        }
+        if (r == WT_DEFER) {
+            wt__router_defer(rt, s, s->next_hook - 1);
+            return;
+        }
+    }
+    wt__router_route(rt, s);
+    wt__session_answer(s);
+}
+
+static void wt__router_on_request(wt__ep *ep, wt_session *s) {
+    wt__router *rt = ep->router;
+    if (wt_app_session_count((const wt_app *)ep->owner) + ep->ndeferred >= ep->lim.max_app_sessions) {
+        wt__router_refuse(s, 429, "max_app_sessions reached", NULL, NULL);
+        return;
+    }
+    if (!wt__router_rate_ok(rt, &s->conn->tp.remote)) {
+        wt__router_refuse(s, 429, "sessions_per_ip_per_s passed", "retry-after", "1");
+        return;
+    }
+    if (rt->origins) {
+        char **o = rt->origins;
+        while (*o && (!s->origin || wt__ascii_casecmp(*o, s->origin) != 0)) o++;
+        if (!*o) {
+            wt__router_refuse(s, 403, s->origin ? "origin not in allowed_origins" : "no origin header", NULL, NULL);
+            return;
+        }
+    }
+    if (rt->auth_token && !wt__bearer_ok(wt__hdrs_get(&s->req, "authorization"), rt->auth_token)) {
+        wt__router_refuse(s, 401, "no valid bearer token", "www-authenticate", "Bearer");
+        return;
+    }
+    s->next_hook = 0;
+    wt__router_proceed(rt, s);
+}
+
+/* Deferred sessions: resumed ones go on, late ones get 503. */
+static void wt__router_on_service(wt__ep *ep, uint64_t now_ms) {
+    wt__router *rt = ep->router;
+    wt__conn *c;
+    wt_session *s;
+    uint64_t wake;
+again:
+    wake = UINT64_MAX;
+    for (c = ep->conns; c; c = c->next)
+        for (s = c->wt.sessions; s; s = s->next) {
+            int resumed, status;
+            if (!s->deferred) continue;
+            if (!s->resumed && !s->reject_status && now_ms < s->defer_deadline_ms && !ep->closing_all && !ep->stopping) {
+                wake = WT__MIN(wake, s->defer_deadline_ms);
+                continue;
+            }
+            resumed = s->resumed;
+            status = s->resume_status;
+            wt__session_undefer(s);
+            if (ep->closing_all || ep->stopping) wt__router_refuse(s, 429, "the server is shutting down", NULL, NULL);
+            else if (s->reject_status) wt__router_refuse(s, s->reject_status, "wt_session_reject while deferred", NULL, NULL);
+            else if (!resumed) wt__router_refuse(s, 503, "deferred, no wt_app_resume within handshake_timeout_ms", NULL, NULL);
+            else if (status) wt__router_refuse(s, status, "wt_app_resume", NULL, NULL);
+            else wt__router_proceed(rt, s);
+            goto again; /* the lists may have changed under the handlers */
+        }
+    ep->wake_ms = wake;
+}
+
+/* ---------------------------------------------------------------- setup */
+static int wt__router_init(wt__router *rt, wt__ep *ep, const wt_app_config *cfg) {
+    size_t n = 0, i;
+    memset(rt, 0, sizeof *rt);
+    rt->ep = ep;
+    ep->router = rt;
+    ep->on_request = wt__router_on_request;
+    ep->on_service = wt__router_on_service;
+    ep->wake_ms = UINT64_MAX;
+    if (cfg->allowed_origins) {
+        while (cfg->allowed_origins[n]) n++;
+        if (!(rt->origins = (char **)wt__calloc(&ep->alloc, (n + 1) * sizeof(char *)))) goto nomem;
+        for (i = 0; i < n; i++)
+            if (!(rt->origins[i] = wt__strdup(&ep->alloc, cfg->allowed_origins[i]))) goto nomem;
+    }
+    if (cfg->auth_token) {
+        if (!*cfg->auth_token)
+            return wt__fail(&ep->log, WT_ERR_INVALID, "wt_app_create: auth_token is empty (NULL turns the check off)");
+        if (!(rt->auth_token = wt__strdup(&ep->alloc, cfg->auth_token))) goto nomem;
+    }
+    if (ep->lim.sessions_per_ip_per_s != UINT32_MAX &&
+        !(rt->rates = (wt__rate *)wt__calloc(&ep->alloc, (size_t)ep->lim.rate_limit_ips * sizeof(wt__rate))))
+        goto nomem;
+    return WT_OK;
+nomem:
+    return wt__fail(&ep->log, WT_ERR_NOMEM, "wt_app_create: out of memory");
+}
+
+static void wt__router_free(wt__router *rt, const wt_allocator *a) {
+    size_t i;
+    for (i = 0; i < rt->nroutes; i++) {
+        wt__free(a, rt->routes[i].pattern);
+        wt__free(a, rt->routes[i].key);
+    }
+    wt__free(a, rt->routes);
+    wt__free(a, rt->use);
+    for (i = 0; rt->origins && rt->origins[i]; i++) wt__free(a, rt->origins[i]);
+    wt__free(a, rt->origins);
+    wt__free(a, rt->auth_token);
+    wt__free(a, rt->rates);
+}
+
+/* ---------------------------------------------------------------- registering */
+static int wt__router_add(wt__router *rt, const char *pattern, wt_handler fn, void *user) {
+    wt__route *r;
+    char *key;
+    size_t i;
+    if (!pattern || !fn) return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: no pattern or no handler");
+    if (!(key = wt__route_key(rt, pattern))) return WT_ERR_INVALID;
+    for (i = 0; i < rt->nroutes; i++)
+        if (!strcmp(rt->routes[i].key, key)) {
+            wt__free(&rt->ep->alloc, key);
+            return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: %s is routed already (as %s)", pattern,
+                            rt->routes[i].pattern);
+        }
+    r = (wt__route *)wt__realloc(&rt->ep->alloc, rt->routes, (rt->nroutes + 1) * sizeof *r);
+    if (!r) {
+        wt__free(&rt->ep->alloc, key);
+        return wt__fail(&rt->ep->log, WT_ERR_NOMEM, "wt_app_route: out of memory");
+    }
+    rt->routes = r;
+    r += rt->nroutes;
+    if (!(r->pattern = wt__strdup(&rt->ep->alloc, pattern))) {
+        wt__free(&rt->ep->alloc, key);
+        return wt__fail(&rt->ep->log, WT_ERR_NOMEM, "wt_app_route: out of memory");
+    }
+    r->key = key;
+    r->fn = fn;
+    r->user = user;
+    rt->nroutes++;
+    return WT_OK;
+}
+
+static int wt__router_default(wt__router *rt, wt_handler fn, void *user) {
+    if (!fn) return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_default_route: no handler");
+    if (rt->default_route.fn) return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_default_route: set already");
+    rt->default_route.fn = fn;
+    rt->default_route.user = user;
+    return WT_OK;
+}
+
+static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user) {
+    wt__accept_hook *h;
+    if (!fn) return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_use: no hook");
+    h = (wt__accept_hook *)wt__realloc(&rt->ep->alloc, rt->use, (rt->nuse + 1) * sizeof *h);
+    if (!h) return wt__fail(&rt->ep->log, WT_ERR_NOMEM, "wt_app_use: out of memory");
+    h[rt->nuse].fn = fn;
+    h[rt->nuse].user = user;
+    rt->use = h;
+    rt->nuse++;
+    return WT_OK;
+}
+
+/* The session under that ID if it waits for wt_app_resume (resumed or not). */
+static wt_session *wt__router_deferred(wt__router *rt, uint64_t session_id) {
+    wt__conn *c;
+    wt_session *s = NULL;
+    for (c = rt->ep->conns; c && !s; c = c->next)
+        for (s = c->wt.sessions; s && s->uid != session_id; s = s->next) {}
+    return s && s->deferred ? s : NULL;
+}
+
+static int wt__router_resume(wt__router *rt, uint64_t session_id, int status) {
+    wt_session *s;
+    if (status != 0 && (status < 300 || status > 599))
+        return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_resume: status %d is not 0 or 300-599", status);
+    if (!(s = wt__router_deferred(rt, session_id)))
+        return wt__fail_at(&rt->ep->log, WT_LOG_INFO, WT_ERR_NOT_FOUND,
+                           "wt_app_resume: session %llu is not waiting (its peer left, it timed out, or it never deferred)",
+                           (unsigned long long)session_id);
+    if (s->resumed)
+        return wt__cfail(s->conn, s->id, WT_ERR_STATE, "wt_app_resume: session %llu was resumed already",
+                         (unsigned long long)session_id);
+    s->resumed = 1;
+    s->resume_status = status;
+    rt->ep->wake_ms = 0; /* the loop acts on it next, never inside this call */
+    return WT_OK;
+}
+
+const char *wt_session_param(const wt_session *s, const char *name) {
+    size_t i;
+    if (!s || !name) return NULL;
+    for (i = 0; i < s->nparams; i++)
+        if (!strcmp(s->params[i].name, name)) return s->params[i].value;
+    return NULL;
+}
+
+const char *wt_session_query(const wt_session *s) {
+    const char *q = s && s->path ? strchr(s->path, '?') : NULL;
+    return q ? q + 1 : "";
+}
+
+int wt_session_query_get(const wt_session *s, const char *name, char *buf, size_t size) {
+    const char *q = wt_session_query(s);
+    if (!s || !name || (!buf && size))
+        return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_query_get: no session, name or buffer");
+    while (*q) {
+        const char *end = q + strcspn(q, "&"), *eq = (const char *)memchr(q, '=', (size_t)(end - q));
+        const char *k = q, *kend = eq ? eq : end, *nm = name;
+        int same = end > q; /* "&&" holds no parameter */
+        while (same && k < kend) same = *nm && wt__pct_next(&k, kend, 1) == (unsigned char)*nm++;
+        if (same && !*nm) {
+            const char *v = eq ? eq + 1 : end;
+            size_t len = 0;
+            while (v < end) {
+                int ch = wt__pct_next(&v, end, 1);
+                if (len + 1 < size) buf[len] = (char)ch;
+                len++;
+            }
+            if (len + 1 > size) {
+                if (size) buf[0] = 0;
+                return wt__cfail_at(s->conn, s->id, WT_LOG_INFO, WT_ERR_TOO_BIG,
+                                    "wt_session_query_get: %s has %zu bytes, the buffer %zu", name, len, size);
+            }
+            buf[len] = 0;
+            return (int)len;
+        }
+        q = *end ? end + 1 : end;
+    }
+    return wt__cfail_at(s->conn, s->id, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "wt_session_query_get: no %s in the query", name);
+}
+/* ---- end file: src/wt_router.c ---- */
 /* ---- begin file: src/wt_alpn.c ---- */
 /* wt_alpn.c - what a session agrees on beyond the CONNECT itself: the
    application protocol (wt-available-protocols / wt-protocol, draft-ietf-
@@ -7582,15 +8809,10 @@ int wt_session_export_keying_material(const wt_session *s, const char *label, co
 }
 /* ---- end file: src/wt_alpn.c ---- */
 /* ---- begin file: src/wt_app.c ---- */
-/* wt_app.c - the server application: config, routes, startup/shutdown hooks. */
+/* wt_app.c - the server application: config, sockets, startup/shutdown hooks
+   (routes and accept hooks: wt_router.c). */
 
 #include <netdb.h>
-
-typedef struct wt__route {
-    char *path;
-    wt_handler fn;
-    void *user;
-} wt__route;
 
 typedef struct wt__hook {
     wt_app_hook fn;
@@ -7604,8 +8826,7 @@ struct wt_app {
     wt__ep ep;
     char *host;
     int port, bound_port;
-    wt__route *routes;
-    size_t nroutes;
+    wt__router router;
     wt__hook *startup, *shutdown;
     size_t nstartup, nshutdown;
     int started, shut_down;
@@ -7646,25 +8867,7 @@ static void wt__on_signal(int sig) {
 
 static void wt__app_tick(wt__ep *ep);
 
-static int wt__path_matches(const char *route, const char *path) {
-    size_t n = strcspn(path, "?");
-    return strlen(route) == n && memcmp(route, path, n) == 0;
-}
-
 static void wt__app_free(wt_app *app);
-
-static void wt__app_on_request(wt__ep *ep, wt_session *s) {
-    wt_app *app = (wt_app *)ep->owner;
-    size_t i;
-    for (i = 0; i < app->nroutes; i++)
-        if (wt__path_matches(app->routes[i].path, s->path)) {
-            s->fn = app->routes[i].fn;
-            s->fn_user = app->routes[i].user;
-            return;
-        }
-    wt__clog(s->conn, s->id, WT_LOG_INFO, "no route for %s: 404", s->path);
-    s->reject_status = 404;
-}
 
 wt_app *wt_app_create(const wt_app_config *cfg) {
     wt_app *app;
@@ -7690,7 +8893,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     }
     if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     app->ep.owner = app;
-    app->ep.on_request = wt__app_on_request;
+    if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
     app->ep.tick = wt__app_tick;
     app->ep.io = cfg->io;
     if (cfg->io.send && cfg->port == -1) {
@@ -7771,24 +8974,26 @@ int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user) {
     return wt__hook_add(app, &app->shutdown, &app->nshutdown, fn, user);
 }
 
-int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user) {
-    wt__route *r;
-    size_t i;
-    if (!app || !path || !fn || path[0] != '/')
-        return app ? wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: path must start with '/' and fn be set")
-                   : wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
-    for (i = 0; i < app->nroutes; i++)
-        if (!strcmp(app->routes[i].path, path))
-            return wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: %s is routed already", path);
-    r = (wt__route *)wt__realloc(&app->ep.alloc, app->routes, (app->nroutes + 1) * sizeof *r);
-    if (!r) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
-    app->routes = r;
-    r[app->nroutes].path = wt__strdup(&app->ep.alloc, path);
-    if (!r[app->nroutes].path) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
-    r[app->nroutes].fn = fn;
-    r[app->nroutes].user = user;
-    app->nroutes++;
-    return WT_OK;
+int wt_app_route(wt_app *app, const char *pattern, wt_handler fn, void *user) {
+    return app ? wt__router_add(&app->router, pattern, fn, user) : wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
+}
+
+int wt_app_default_route(wt_app *app, wt_handler fn, void *user) {
+    return app ? wt__router_default(&app->router, fn, user)
+               : wt__fail(NULL, WT_ERR_INVALID, "wt_app_default_route: no app");
+}
+
+int wt_app_use(wt_app *app, wt_accept_fn fn, void *user) {
+    return app ? wt__router_use(&app->router, fn, user) : wt__fail(NULL, WT_ERR_INVALID, "wt_app_use: no app");
+}
+
+int wt_app_resume(wt_app *app, uint64_t session_id, int status) {
+    return app ? wt__router_resume(&app->router, session_id, status)
+               : wt__fail(NULL, WT_ERR_INVALID, "wt_app_resume: no app");
+}
+
+wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id) {
+    return app ? wt__router_deferred(&app->router, session_id) : NULL;
 }
 
 /* Runs on the loop: events their calls cause wait until each returns. A
@@ -7962,11 +9167,23 @@ static void wt__app_tick(wt__ep *ep) {
         }
         app->phase = WT__APP_STOPPED;
         wt__app_run_shutdown_hooks(app);
-        /* wt_app_stats (per-connection totals) is not in this build: the
-           counts the stop itself saw */
         wt__log(&ep->log, WT_LOG_INFO,
                 "stopped: %zu session(s) open at the stop, %zu closed by it with code %u, %zu connection(s) closed",
                 app->drained, app->closed_by_stop, (unsigned)app->shutdown_code, app->conns_at_close);
+        {
+            /* the app's whole life, closed connections included */
+            wt_stats t;
+            wt_app_stats(app, &t);
+            wt__log(&ep->log, WT_LOG_INFO,
+                    "statistics: %llu session(s), %llu stream(s), %llu/%llu bytes and %llu/%llu packets sent/received "
+                    "(%llu lost), %llu/%llu datagrams sent/received (%llu lost, %llu dropped)",
+                    (unsigned long long)t.sessions_opened, (unsigned long long)t.streams_opened,
+                    (unsigned long long)t.bytes_sent, (unsigned long long)t.bytes_received,
+                    (unsigned long long)t.packets_sent, (unsigned long long)t.packets_received,
+                    (unsigned long long)t.packets_lost, (unsigned long long)t.datagrams_sent,
+                    (unsigned long long)t.datagrams_received, (unsigned long long)t.datagrams_lost,
+                    (unsigned long long)t.datagrams_dropped);
+        }
         if (app->running) wt_loop_stop(ep->loop);
     }
 }
@@ -8091,11 +9308,9 @@ int wt_app_stopped(const wt_app *app) { return app && app->phase == WT__APP_STOP
 
 static void wt__app_free(wt_app *app) {
     wt_allocator a = app->ep.alloc;
-    size_t i;
     wt__app_shutdown(app);
     wt__ep_free(&app->ep);
-    for (i = 0; i < app->nroutes; i++) wt__free(&a, app->routes[i].path);
-    wt__free(&a, app->routes);
+    wt__router_free(&app->router, &a);
     wt__free(&a, app->startup);
     wt__free(&a, app->shutdown);
     wt__free(&a, app->host);
@@ -8895,5 +10110,124 @@ bad:
     return WT_ERR_INVALID;
 }
 /* ---- end file: src/wt_client.c ---- */
+/* ---- begin file: src/wt_stats.c ---- */
+/* wt_stats.c - counters and path figures of sessions, connections, apps
+   and clients. Counting happens where the events are (packets in and out in
+   wt_quic.c, stream bytes in wt_stream.c, datagrams in wt_datagram.c); this
+   only reads and adds them up. */
+
+static void wt__stats_add(wt_stats *d, const wt_stats *s) {
+    d->bytes_sent += s->bytes_sent;
+    d->bytes_received += s->bytes_received;
+    d->packets_sent += s->packets_sent;
+    d->packets_received += s->packets_received;
+    d->packets_lost += s->packets_lost;
+    d->streams_opened += s->streams_opened;
+    d->streams_closed += s->streams_closed;
+    d->datagrams_sent += s->datagrams_sent;
+    d->datagrams_received += s->datagrams_received;
+    d->datagrams_lost += s->datagrams_lost;
+    d->datagrams_dropped += s->datagrams_dropped;
+    d->sessions_opened += s->sessions_opened;
+    d->sessions_closed += s->sessions_closed;
+}
+
+/* ngtcp2's figures of the connection: RTT, congestion window, losses. */
+static void wt__conn_path(wt__conn *c, wt_stats *out) {
+    ngtcp2_conn_info ci;
+    if (!c->tp.qc) return;
+#if NGTCP2_VERSION_NUM >= 0x011700
+    ngtcp2_conn_get_conn_info2(c->tp.qc, &ci);
+#else
+    ngtcp2_conn_get_conn_info(c->tp.qc, &ci);
+#endif
+    /* before the first sample ngtcp2 reports its initial guess (333 ms) */
+    if (ci.min_rtt != UINT64_MAX) {
+        out->smoothed_rtt_us = ci.smoothed_rtt / 1000;
+        out->rtt_var_us = ci.rttvar / 1000;
+        out->min_rtt_us = ci.min_rtt / 1000;
+    }
+    out->cwnd = ci.cwnd;
+    out->bytes_in_flight = ci.bytes_in_flight;
+#if NGTCP2_VERSION_NUM >= 0x011000
+    out->packets_lost = ci.pkt_lost; /* added in ngtcp2 1.16 */
+#endif
+}
+
+static void wt__conn_stats(wt__conn *c, wt_stats *out) {
+    *out = c->stats;
+    out->smoothed_rtt_us = out->rtt_var_us = out->min_rtt_us = out->cwnd = out->bytes_in_flight = 0;
+    wt__conn_path(c, out);
+    out->connections = 1;
+}
+
+static void wt__conn_stats_retire(wt__conn *c) {
+    wt_stats cs;
+    wt__conn_stats(c, &cs);
+    wt__stats_add(&c->ep->closed, &cs);
+}
+
+static void wt__ep_stats(const wt__ep *ep, wt_stats *out) {
+    wt__conn *c;
+    uint64_t n = 0;
+    memset(out, 0, sizeof *out);
+    wt__stats_add(out, &ep->closed);
+    for (c = ep->conns; c; c = c->next) {
+        wt_stats cs;
+        memset(&cs, 0, sizeof cs);
+        wt__conn_stats(c, &cs);
+        wt__stats_add(out, &cs);
+        if (c->state != WT__CONN_OPEN) continue;
+        out->cwnd += cs.cwnd;
+        out->bytes_in_flight += cs.bytes_in_flight;
+        if (!cs.min_rtt_us) continue; /* no sample yet */
+        n++;
+        out->smoothed_rtt_us += cs.smoothed_rtt_us;
+        out->rtt_var_us += cs.rtt_var_us;
+        if (!out->min_rtt_us || cs.min_rtt_us < out->min_rtt_us) out->min_rtt_us = cs.min_rtt_us;
+    }
+    if (n) {
+        out->smoothed_rtt_us /= n;
+        out->rtt_var_us /= n;
+    }
+    out->connections = ep->nconns;
+}
+
+int wt_session_stats_get(const wt_session *s, wt_stats *out) {
+    wt_stats cs;
+    if (!s || !out) return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_stats_get: no session");
+    wt__conn_stats(s->conn, &cs);
+    *out = s->stats;
+    out->packets_sent = cs.packets_sent;
+    out->packets_received = cs.packets_received;
+    out->packets_lost = cs.packets_lost;
+    out->connections = 1;
+    out->smoothed_rtt_us = cs.smoothed_rtt_us;
+    out->rtt_var_us = cs.rtt_var_us;
+    out->min_rtt_us = cs.min_rtt_us;
+    out->cwnd = cs.cwnd;
+    out->bytes_in_flight = cs.bytes_in_flight;
+    return WT_OK;
+}
+
+int wt_session_connection_stats(const wt_session *s, wt_stats *out) {
+    if (!s || !out)
+        return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_connection_stats: no session");
+    wt__conn_stats(s->conn, out);
+    return WT_OK;
+}
+
+int wt_app_stats(const wt_app *app, wt_stats *out) {
+    if (!app || !out) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_stats: no app or no out");
+    wt__ep_stats(&app->ep, out);
+    return WT_OK;
+}
+
+int wt_client_stats(const wt_client *c, wt_stats *out) {
+    if (!c || !out) return wt__fail(c ? &c->ep.log : NULL, WT_ERR_INVALID, "wt_client_stats: no client or no out");
+    wt__ep_stats(&c->ep, out);
+    return WT_OK;
+}
+/* ---- end file: src/wt_stats.c ---- */
 #endif /* WT__IMPLEMENTATION_INCLUDED */
 #endif /* WT_IMPLEMENTATION */

@@ -12,9 +12,8 @@
  * does not stop the broadcast. A session leaves the room on its
  * WT_EV_SESSION_CLOSED, however it ended. Ctrl-C stops the server.
  *
- * Members are numbered by the server: wt_session_id() is the CONNECT
- * stream's ID, unique only within one connection (the first session of
- * every connection is 0).
+ * Members are numbered by the room itself, in the order they joined
+ * (wt_session_id() would do too: it is unique within the app).
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"

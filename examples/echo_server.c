@@ -23,12 +23,15 @@
 
 #define MAX_STREAM 65536 /* largest stream this example reads whole */
 
-/* Sends "ECHO: " + data on st, then FIN. A stream this small always fits
-   the send buffer (1 MiB by default). */
+/* Sends "ECHO: " + data on st, then FIN. write_all copies all of it (the
+   library sends it as the peer reads, no WRITABLE to handle) or nothing. */
 static void echo_on(wt_stream *st, const uint8_t *data, size_t len) {
-    wt_stream_write(st, "ECHO: ", 6);
-    wt_stream_write(st, data, len);
-    wt_stream_finish(st);
+    int rv = wt_stream_write_all(st, "ECHO: ", 6, 0);
+    if (rv == WT_OK) rv = wt_stream_write_all(st, data, len, 1);
+    if (rv != WT_OK) {
+        printf("stream %lld: cannot echo: %s\n", (long long)wt_stream_id(st), wt_strerror(rv));
+        wt_stream_reset(st, 1);
+    }
 }
 
 static void echo_handler(wt_event *ev) {

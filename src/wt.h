@@ -110,14 +110,16 @@
  * ---------------------------------------------------------------- MEMORY
  * Every buffer has a bound in wt_limits: a stream's send buffer
  * (wt_stream_write takes what fits, WT_EV_STREAM_WRITABLE says when to go
- * on), a stream's receive window (a paused reader stops the sender instead
+ * on; wt_stream_write_all copies up to stream_queue more, or fails with
+ * WT_ERR_LIMIT), a stream's receive window (a paused reader stops the sender instead
  * of growing memory), queued datagrams, streams and datagrams that arrive
  * before their session, header bytes, connections and sessions.
  *
  * ---------------------------------------------------------------- BAD REQUESTS
  * A peer's mistake in one request costs that request only. A server
  * answers a request that is not a WebTransport CONNECT with 400 (431 over
- * max_header_bytes, 429 over max_sessions, 404 without a route), and one
+ * max_header_bytes, 429 over a session cap or rate, 404 without a route,
+ * 400 for a route parameter with a bad %xx; see ACCEPTING), and one
  * that HTTP/3 calls malformed (RFC 9114 4.1.2: a CONNECT without
  * :protocol that has :scheme or :path, :protocol on another method, no
  * :authority, a :path with a space or not starting with "/", an
@@ -140,11 +142,13 @@
  * connection" walks through them):
  * - Log lines about a connection start with "[cid 1a2b3c4d s=4]": the first
  *   4 bytes of the client's first destination connection ID (the same on
- *   both ends) and the session ID, when there is one.
+ *   both ends) and the session's CONNECT stream ID (wt_session_stream_id,
+ *   the same on both ends), when there is one.
  * - qlog: with qlog_dir (or $QLOGDIR) every connection writes
  *   <dir>/<that connection ID in hex>_<server|client>.sqlog, JSON-SEQ as
  *   qvis reads it: ngtcp2's transport and recovery events, and beside them,
- *   on the same clock, "webtransport:" events with a session_id:
+ *   on the same clock, "webtransport:" events with a session_id (the
+ *   CONNECT stream ID):
  *   session_requested (authority, path, protocol, origin), session_accepted
  *   and session_refused (status), session_closed (error_code, reason,
  *   closed_by, wt_error), capsule_sent and capsule_received (capsule_type;
@@ -255,7 +259,10 @@ typedef struct wt_allocator {
  * - wt_session: from its first event until the handler returns from its
  *   WT_EV_SESSION_CLOSED event, which is always delivered exactly once and
  *   always last, after WT_EV_STREAM_CLOSED for each of its streams. A
- *   client's session pointer is valid from wt_client_connect on.
+ *   client's session pointer is valid from wt_client_connect on. Before a
+ *   server session reaches its handler, an accept hook has it for the
+ *   call; a deferred one is reached by its ID (see ACCEPTING), and one
+ *   refused or gone before any handler saw it ends without an event.
  * - wt_stream: from its WT_EV_STREAM_OPEN (peer-opened) or from a
  *   successful wt_session_open_stream (local) until the handler returns
  *   from its WT_EV_STREAM_CLOSED, delivered exactly once, after every other
@@ -291,11 +298,13 @@ typedef struct wt_stream wt_stream;
  * on a client) receives every event of that session and of its streams.
  *
  * event                    fields set
- * WT_EV_SESSION_REQUEST    session. Server only, before the response: read
- *                          path/headers, then wt_session_reject() to refuse
- *                          (300-599) or wt_session_accept() for a 2xx other
- *                          than 200, optionally with response headers;
- *                          returning without either accepts (200).
+ * WT_EV_SESSION_REQUEST    session. Server only, before the response, once
+ *                          the built-in checks and accept hooks let it
+ *                          through (see ACCEPTING): read path, headers,
+ *                          route parameters, then wt_session_reject() to
+ *                          refuse (300-599) or wt_session_accept() for a
+ *                          2xx other than 200, optionally with response
+ *                          headers; returning without either accepts (200).
  * WT_EV_SESSION_OPEN       session. Streams and datagrams may be used.
  * WT_EV_SESSION_DRAINING   session. The peer asked to wind down (its
  *                          DRAIN capsule, or HTTP/3 GOAWAY on the
@@ -338,6 +347,13 @@ typedef struct wt_stream wt_stream;
  *                          (ngtcp2 >= 1.24; older ngtcp2 resets silently)
  * WT_EV_STREAM_CLOSED      session, stream. Last event of the stream.
  * WT_EV_DATAGRAM           session, data/len.
+ * WT_EV_DATAGRAM_WRITABLE  session. After wt_session_send_datagram returned
+ *                          WT_ERR_WOULDBLOCK: the queue is at most half full
+ *                          again. Once per WOULDBLOCK episode and session.
+ * WT_EV_SESSION_STREAMS    session, code: 1 bidirectional, 0 unidirectional.
+ *                          After wt_session_open_stream returned WT_ERR_LIMIT:
+ *                          the peer allows more streams of that kind (QUIC
+ *                          MAX_STREAMS). Once per WT_ERR_LIMIT episode.
  */
 typedef enum wt_event_type {
     WT_EV_SESSION_REQUEST = 1,
@@ -350,7 +366,9 @@ typedef enum wt_event_type {
     WT_EV_STREAM_RESET,
     WT_EV_STREAM_STOP_SENDING,
     WT_EV_STREAM_CLOSED,
-    WT_EV_DATAGRAM
+    WT_EV_DATAGRAM,
+    WT_EV_DATAGRAM_WRITABLE,
+    WT_EV_SESSION_STREAMS
 } wt_event_type;
 
 typedef struct wt_event {
@@ -414,6 +432,18 @@ typedef struct wt_limits {
     uint32_t total_send_buffer;    /* the same for the whole app or client: 256 MiB.
                                       Past either, wt_stream_write takes less (or 0)
                                       and WT_EV_STREAM_WRITABLE says when to go on */
+    uint32_t stream_queue;         /* bytes wt_stream_write_all may copy and hold per
+                                      stream beyond stream_send_buffer: 4 MiB */
+    uint32_t max_app_sessions;     /* server: sessions at once in the whole app (open
+                                      or deferred; more are refused with 429):
+                                      UINT32_MAX, i.e. only max_connections x
+                                      max_sessions */
+    uint32_t sessions_per_ip_per_s; /* server: new sessions per second from one client
+                                      IP address (port ignored), a token bucket with a
+                                      burst of twice this; more are refused with 429:
+                                      UINT32_MAX, i.e. no limit */
+    uint32_t rate_limit_ips;       /* server: client addresses that limit remembers; a
+                                      new one replaces the least recently seen: 1024 */
 } wt_limits;
 
 /* ================================================================ loop
@@ -574,12 +604,91 @@ typedef struct wt_app_config {
                                 directory: a qlog file per connection (see DEBUGGING) */
     const char *tls_keylog;  /* NULL: $SSLKEYLOGFILE if set, else none; "": none.
                                 A file the TLS secrets are appended to (see DEBUGGING) */
+    const char *const *allowed_origins; /* NULL: any origin. Else a NULL-terminated
+                                list ("https://example.com"; case ignored): a
+                                request whose origin header is missing or not
+                                listed is refused with 403 */
+    const char *auth_token;  /* NULL: none. Else a request must carry
+                                "authorization: Bearer <auth_token>", or it is
+                                refused with 401 (and www-authenticate: Bearer) */
 } wt_app_config;
 
+/* ---------------------------------------------------------------- ACCEPTING
+ * A server decides about each session request in this order; the first
+ * step that refuses answers with its status, and no later step runs:
+ *  1. the caps: limits.max_sessions on the connection, max_app_sessions in
+ *     the app, and limits.sessions_per_ip_per_s (429; a stopping server and
+ *     a GOAWAY'd connection refuse with 429 too);
+ *  2. allowed_origins (403), then auth_token (401), from wt_app_config;
+ *  3. the accept hooks of wt_app_use, in the order they were added;
+ *  4. the route (404 when no route matches and there is no default route);
+ *  5. the route's handler, which hears WT_EV_SESSION_REQUEST and may still
+ *     accept with another 2xx or reject.
+ * A request refused before step 5 never reaches a handler: no event at all.
+ *
+ * An accept hook returns WT_ACCEPT (go on), a status 300-599 (refuse with
+ * it), or WT_DEFER (answer later with wt_app_resume, e.g. once a thread has
+ * looked the user up). Any other value is logged and refuses with 500. A
+ * hook may read the request (path, headers, query, remote address), set the
+ * session's user pointer, add response headers, and call wt_session_reject
+ * (the same as returning the status) or wt_session_accept (the 2xx to
+ * answer with, if nothing later refuses). Response headers added by hooks
+ * go out with the answer, whichever it is (a redirect's location, a 401's
+ * www-authenticate). Route parameters are not known yet in a hook. A hook
+ * runs on the loop's thread like a handler: it must not block (defer).
+ *
+ * A deferred session waits, without an answer, until wt_app_resume(app,
+ * wt_session_id(s), status) on the loop's thread (from another thread:
+ * wt_loop_post a function that calls it): 0 goes on with the next hook and
+ * the route, 300-599 refuses. The decision is acted on by the loop right
+ * after the calling handler or timer returns (never inside the call). Keep
+ * the session's ID, not its pointer: if the peer goes away meanwhile (or
+ * the app stops: a stop refuses deferred sessions with 429), the session is
+ * freed without any event - no handler ever saw it - and wt_app_resume
+ * returns WT_ERR_NOT_FOUND.
+ * wt_app_deferred_session gives the pointer back for the moment (to add
+ * headers with the answer), and wt_session_reject on it refuses at once.
+ * One not resumed within limits.handshake_timeout_ms is refused with 503
+ * (logged).
+ *
+ * ---------------------------------------------------------------- ROUTES
+ * A route is an exact path ("/echo") or a pattern of '/'-separated
+ * segments, where a whole segment may be a parameter: "{name}" matches one
+ * non-empty segment, "{name...}" (last segment only) the rest of the path,
+ * '/' included, possibly empty ("/files/{path...}" matches "/files/" and
+ * "/files/a/b.txt", not "/files"). Names are letters, digits and '_',
+ * each at most once per pattern. Literal segments are compared with the
+ * path as sent (percent-encoded, case kept); the query string ("?..."
+ * onwards) is ignored. When several routes match, the most specific wins:
+ * going from the left, at the first segment where they differ, a literal
+ * beats "{name}", which beats "{name...}". So "/chat/lobby" wins over
+ * "/chat/{room}" (an exact path over any pattern), and "/a/{x}/c" over
+ * "/a/{x...}". Two routes that differ only in parameter names are the same
+ * route: registering it twice is WT_ERR_INVALID. Parameter values are
+ * percent-decoded (wt_session_param); a value with a malformed %xx or that
+ * decodes to a NUL byte refuses the request with 400. */
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
-/* Routes an exact path (the query string is ignored when matching) to a
-   handler. Sessions for paths without a route are refused with 404. */
-int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user);
+/* Adds a route (see ROUTES). WT_ERR_INVALID (logged) for a pattern that
+   is not one, or one routed already. */
+int wt_app_route(wt_app *app, const char *pattern, wt_handler fn, void *user);
+/* The handler for requests no route matches (without it: 404). Once. */
+int wt_app_default_route(wt_app *app, wt_handler fn, void *user);
+/* Accept hooks (see ACCEPTING). */
+#define WT_ACCEPT 0
+#define WT_DEFER 1
+typedef int (*wt_accept_fn)(wt_session *s, void *user);
+/* Appends a hook; hooks run in the order added, after the built-in checks. */
+int wt_app_use(wt_app *app, wt_accept_fn fn, void *user);
+/* Answers a deferred session: status 0 goes on with the next hook and the
+   route, 300-599 refuses. Loop thread only. WT_ERR_NOT_FOUND if no such
+   session waits (the peer left, it timed out, or it never deferred),
+   WT_ERR_STATE if it was resumed already. */
+int wt_app_resume(wt_app *app, uint64_t session_id, int status);
+/* The session deferred under that ID, still waiting (also once resumed,
+   until the loop acts on it), or NULL: to add response headers or set its
+   user pointer before resuming it. Valid until the calling handler or timer
+   returns (outside the loop: until the next wt_loop_process). */
+wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id);
 /* Hooks run in the order added. Startup hooks run in wt_app_start once
    the sockets are bound; shutdown hooks on the loop once a stop has closed
    every connection (or in wt_app_destroy), after every CLOSED event. */
@@ -594,7 +703,7 @@ int wt_app_start(wt_app *app);
 /* wt_app_start, then the loop until a stop (wt_app_stop, wt_app_stop_now,
    signals with stop_on_signals, or wt_loop_stop on its loop, which counts
    as stop_now) has run to its end: the shutdown hooks ran and a summary
-   was logged at INFO. Returns WT_OK then, or an error. Once stopped an app
+   and the app's statistics (wt_app_stats) were logged at INFO. Returns WT_OK then, or an error. Once stopped an app
    does not run again: destroy it.
    With your own loop, the same stop: call wt_app_stop, go on calling
    wt_loop_process (on wt_loop_pollfds / wt_loop_timeout as usual) until
@@ -710,8 +819,26 @@ int wt_client_config_args(wt_client_config *cfg, int argc, char **argv);
 int wt_client_input(wt_client *client, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 
 /* ================================================================ session */
+/* Unique within its app or client for the endpoint's whole life, from 1,
+   never reused (across connections too). */
 uint64_t wt_session_id(const wt_session *s);
+/* The QUIC stream ID of the session's CONNECT request (what the protocol
+   calls the session ID, shared across connections): -1 on a client until
+   the request goes out. Log lines ("s=4") name this one. */
+int64_t wt_session_stream_id(const wt_session *s);
 const char *wt_session_path(const wt_session *s);       /* with the query string */
+/* A route parameter ({name} in the pattern), percent-decoded, or NULL.
+   Server, from WT_EV_SESSION_REQUEST on (hooks run before routing). */
+const char *wt_session_param(const wt_session *s, const char *name);
+/* The query string of the path, without the '?' ("" if none). */
+const char *wt_session_query(const wt_session *s);
+/* The value of the first query parameter called name (names and values
+   percent-decoded, '+' read as a space; a '%' not followed by two hex
+   digits is kept as it is, as URLSearchParams does) into buf with a NUL:
+   returns its length (a %00 in it stays a NUL byte: the length counts),
+   WT_ERR_NOT_FOUND, or WT_ERR_TOO_BIG when buf is too small (size must be
+   at least the length + 1). "a&b=" gives "" for a and for b. */
+int wt_session_query_get(const wt_session *s, const char *name, char *buf, size_t size);
 const char *wt_session_authority(const wt_session *s);
 const char *wt_session_origin(const wt_session *s);     /* "" if none */
 /* The request's fields, in order: on a server as received, on a client as
@@ -732,11 +859,12 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size);
 int wt_session_is_server(const wt_session *s);
 void wt_session_set_user(wt_session *s, void *user);
 void *wt_session_user(const wt_session *s);
-/* Server, during WT_EV_SESSION_REQUEST only (WT_ERR_STATE otherwise):
-   accept with a 2xx status (0: 200), or refuse with 300-599 (a 3xx is a
-   redirect, which browsers treat as a failed session; add "location"),
-   and add response headers (lower-case names; counted against
-   limits.max_header_bytes). The last of accept/reject wins. */
+/* Server, before the answer goes: in an accept hook, while deferred, or
+   during WT_EV_SESSION_REQUEST (WT_ERR_STATE otherwise): accept with a 2xx
+   status (0: 200), or refuse with 300-599 (a 3xx is a redirect, which
+   browsers treat as a failed session; add "location"), and add response
+   headers (lower-case names; counted against limits.max_header_bytes). The
+   last of accept/reject wins; a reject in a hook ends the request there. */
 int wt_session_accept(wt_session *s, int status);
 int wt_session_reject(wt_session *s, int status);
 int wt_session_add_response_header(wt_session *s, const char *name, const char *value);
@@ -758,22 +886,58 @@ int wt_session_drain(wt_session *s);
 /* Opens a stream: bidi = 1 bidirectional, 0 unidirectional. WT_ERR_LIMIT
    when the peer's stream limit is reached. */
 int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
+/* (WT_EV_SESSION_STREAMS follows a WT_ERR_LIMIT when the peer allows more.) */
 /* Queues one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
    WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue, shared by the
    connection's sessions) is full, WT_ERR_STATE when the peer takes no
    datagrams. Datagrams are unreliable: on WOULDBLOCK the caller may drop
-   it or retry later. Queued datagrams and stream data take turns. */
+   it or retry after WT_EV_DATAGRAM_WRITABLE. Queued datagrams and stream
+   data take turns. */
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len);
-/* What happened to a session's datagrams so far. Sent ones are unreliable:
-   QUIC tells which were lost (their packet was), never resends them. */
-typedef struct wt_session_stats {
-    uint64_t datagrams_sent;     /* handed to QUIC in a packet */
-    uint64_t datagrams_received;
-    uint64_t datagrams_lost;     /* sent, then declared lost by QUIC */
-    uint64_t datagrams_dropped;  /* never sent: the queue was full (WOULDBLOCK),
-                                    or the path or the peer's limit shrank */
-} wt_session_stats;
-int wt_session_stats_get(const wt_session *s, wt_session_stats *out);
+/* ================================================================ statistics
+ * One struct for a session, a connection, an app and a client. Counters
+ * only grow; the path figures are ngtcp2's of the moment. Reading is cheap
+ * (no allocation; an app or client walks its open connections) and allowed
+ * at any time, from a handler too. What each field counts:
+ * - bytes_sent / bytes_received: for a session, the payload bytes of its
+ *   streams (sent: handed to QUIC the first time; received: delivered by
+ *   QUIC); for a connection, app or client, the UDP payload bytes of every
+ *   packet of its connections (headers, acknowledgements, resends: the wire).
+ * - packets_sent / packets_received: UDP datagrams of the connection(s)
+ *   (one may hold coalesced QUIC packets); a session reads its connection's.
+ *   packets_lost: QUIC packets declared lost (ngtcp2 >= 1.16, else 0).
+ * - streams_opened / streams_closed: WebTransport streams, either side's,
+ *   from when they are attached to a session to their STREAM_CLOSED.
+ * - datagrams_sent: handed to QUIC in a packet; _received; _lost: sent, then
+ *   declared lost by QUIC (never resent: datagrams are unreliable);
+ *   _dropped: never sent (the queue was full: WOULDBLOCK, or the path or the
+ *   peer's limit shrank). A connection counts all its sessions'.
+ * - sessions_opened / sessions_closed: sessions that opened, and those of
+ *   them that closed since (a session reads 1 and 0 or 1).
+ * - connections: 1 for a session or connection; for an app or client, its
+ *   connections now (handshakes and closing ones included).
+ * - smoothed_rtt_us, rtt_var_us, min_rtt_us (0 until a sample), cwnd,
+ *   bytes_in_flight: the connection's; for an app or client the mean RTTs,
+ *   the least min_rtt and the summed cwnd and bytes_in_flight of the open
+ *   connections (0 when there are none).
+ * An app's or client's counters include its connections already closed. */
+typedef struct wt_stats {
+    uint64_t bytes_sent, bytes_received;
+    uint64_t packets_sent, packets_received, packets_lost;
+    uint64_t streams_opened, streams_closed;
+    uint64_t datagrams_sent, datagrams_received, datagrams_lost, datagrams_dropped;
+    uint64_t sessions_opened, sessions_closed;
+    uint64_t connections;
+    uint64_t smoothed_rtt_us, rtt_var_us, min_rtt_us; /* 0 until a sample */
+    uint64_t cwnd, bytes_in_flight;                   /* bytes */
+} wt_stats;
+/* The session's own counters and its connection's path figures. Valid
+   until the session's CLOSED handler returns (then it reads its last). */
+int wt_session_stats_get(const wt_session *s, wt_stats *out);
+/* The totals of the session's connection (all its sessions so far). */
+int wt_session_connection_stats(const wt_session *s, wt_stats *out);
+int wt_app_stats(const wt_app *app, wt_stats *out);
+int wt_client_stats(const wt_client *c, wt_stats *out);
 /* SUBPROTOCOLS (draft-ietf-webtrans-http3 section 3.3, the `protocols`
    option of the browser's WebTransport constructor). A client offers a list
    (wt_client_config.protocols, sent as the structured-field list
@@ -823,6 +987,47 @@ void *wt_stream_user(const wt_stream *st);
    limits.stream_send_buffer) or a negative error. A short count means the
    buffer is full: WT_EV_STREAM_WRITABLE follows when it drains. */
 int wt_stream_write(wt_stream *st, const void *data, size_t len);
+/* WRITING WHOLE MESSAGES. The three writes share one queue per stream, so
+ * bytes go out in the order of the calls, whichever was used.
+ *
+ * wt_stream_write_all copies all len bytes (then FIN if fin) or nothing,
+ * and the caller never handles WRITABLE for it: the library sends the copy
+ * as flow control allows. WT_ERR_LIMIT (nothing queued) when the stream
+ * would hold more than stream_send_buffer + stream_queue copied bytes, or
+ * the copy would pass the connection's or the app's budget
+ * (conn_send_buffer, total_send_buffer: copies count against them until
+ * acknowledged, as written bytes do). A plain wt_stream_write after it
+ * appends behind it and takes only what fits stream_send_buffer counting
+ * the write_all bytes still held: 0 (and a WRITABLE later) while more
+ * than that is queued, so it never jumps the queue.
+ *
+ * wt_stream_write_ref queues the caller's bytes without copying them (and
+ * FIN if fin). The caller keeps data unchanged and alive until done runs:
+ * QUIC resends from it until the peer acknowledges it. done runs exactly
+ * once for every call that returned WT_OK, always from the loop (never
+ * inside the call, never re-entering a handler), in the order of the calls,
+ * with the call's data, len and user, and status:
+ *   WT_OK          the peer acknowledged every byte of it;
+ *   WT_ERR_CLOSED  the sending side ended first: wt_stream_reset, the
+ *                  peer's STOP_SENDING, the session or the connection
+ *                  closing, wt_app_destroy / wt_client_destroy (which
+ *                  deliver it before they return).
+ * st is the stream, and done comes before its WT_EV_STREAM_CLOSED, with
+ * one exception: a stream whose session closes when all of it (FIN too)
+ * was sent and only acknowledgements are missing is not reset; it stays
+ * with QUIC until they come, and done then runs after the CLOSED events,
+ * with st NULL (and WT_OK, or WT_ERR_CLOSED if the connection ends first).
+ * After done the library never reads data again. Bytes by reference do not
+ * count against stream_send_buffer or the budgets (they are the caller's
+ * memory); each call costs one small allocation.
+ *
+ * Both return WT_OK, or an error with nothing queued: WT_ERR_CLOSED after
+ * FIN or a reset, WT_ERR_STATE on the peer's unidirectional stream,
+ * WT_ERR_INVALID (no data, no done), WT_ERR_NOMEM, and WT_ERR_LIMIT as
+ * above. */
+int wt_stream_write_all(wt_stream *st, const void *data, size_t len, int fin);
+typedef void (*wt_write_done_fn)(wt_stream *st, const void *data, size_t len, int status, void *user);
+int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt_write_done_fn done, void *user);
 /* Sends FIN after everything queued. */
 int wt_stream_finish(wt_stream *st);
 /* Abort sending (RESET_STREAM) / ask the peer to stop (STOP_SENDING). */

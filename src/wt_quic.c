@@ -29,7 +29,11 @@ static const wt_limits wt__default_limits = {
     8,                /* max_half_open_per_ip */
     5000,             /* unvalidated_timeout_ms */
     16 * 1024 * 1024, /* conn_send_buffer */
-    256 * 1024 * 1024 /* total_send_buffer */
+    256 * 1024 * 1024, /* total_send_buffer */
+    4 * 1024 * 1024,  /* stream_queue */
+    UINT32_MAX,       /* max_app_sessions: no cap of its own */
+    UINT32_MAX,       /* sessions_per_ip_per_s: no limit */
+    1024              /* rate_limit_ips */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -345,6 +349,18 @@ static int wt__cb_extend_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user)
     return 0;
 }
 
+static int wt__cb_extend_local_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
+    WT__UNUSED(qc), WT__UNUSED(max_streams);
+    wt__conn_streams_available((wt__conn *)user, 1);
+    return 0;
+}
+
+static int wt__cb_extend_local_uni(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
+    WT__UNUSED(qc), WT__UNUSED(max_streams);
+    wt__conn_streams_available((wt__conn *)user, 0);
+    return 0;
+}
+
 static int wt__cb_extend_stream_data(ngtcp2_conn *qc, int64_t stream_id, uint64_t max_data, void *user,
                                      void *stream_user) {
     WT__UNUSED(qc), WT__UNUSED(max_data);
@@ -361,7 +377,8 @@ static int wt__cb_recv_datagram(ngtcp2_conn *qc, uint32_t flags, const uint8_t *
 static int wt__cb_lost_datagram(ngtcp2_conn *qc, uint64_t dgram_id, void *user) {
     wt_session *s = dgram_id > (uint64_t)INT64_MAX ? NULL : wt__session_find((wt__conn *)user, dgram_id);
     WT__UNUSED(qc);
-    if (s) s->dgram_stats.datagrams_lost++;
+    ((wt__conn *)user)->stats.datagrams_lost++;
+    if (s) s->stats.datagrams_lost++;
     if (s && s->conn->qlog) wt__qlog_datagram(s->conn, s->id, "datagram_lost", 0);
     return 0;
 }
@@ -396,6 +413,8 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
     cb->recv_stop_sending = wt__cb_stop_sending;
 #endif
     cb->extend_max_remote_streams_bidi = wt__cb_extend_bidi;
+    cb->extend_max_local_streams_bidi = wt__cb_extend_local_bidi;
+    cb->extend_max_local_streams_uni = wt__cb_extend_local_uni;
     cb->extend_max_stream_data = wt__cb_extend_stream_data;
     cb->recv_datagram = wt__cb_recv_datagram;
     cb->lost_datagram = wt__cb_lost_datagram;
@@ -489,6 +508,7 @@ static void wt__conn_free(wt__conn *c) {
     while (c->wt.sessions) wt__session_free(c->wt.sessions);
     wt__conn_free_graveyard(c);
     while (c->wt.all_streams) wt__stream_free(c->wt.all_streams); /* e.g. still classifying */
+    wt__conn_stats_retire(c); /* the app's totals keep what it counted */
     if (c->tp.qc) ngtcp2_conn_del(c->tp.qc); /* its last qlog record closes the file */
     wt__qlog_close(c);
     if (c->tp.ssl) wolfSSL_free(c->tp.ssl);
@@ -895,6 +915,8 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
     ngtcp2_pkt_info pi;
     ngtcp2_path path;
     int rv;
+    c->stats.packets_received++;
+    c->stats.bytes_received += len;
     if (c->state == WT__CONN_CLOSING) {
         /* answer with our CONNECTION_CLOSE again (RFC 9000 10.2.1), but
            only to the 1st, 2nd, 4th, 8th ... packet, and to an address
@@ -907,6 +929,8 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
         if (c->tp.close_pkt && !(c->tp.closing_rx & (c->tp.closing_rx - 1)) &&
             (!unproven || c->tp.closing_budget >= c->tp.close_pkt_len)) {
             c->tp.closing_budget -= WT__MIN(c->tp.closing_budget, (uint64_t)c->tp.close_pkt_len);
+            c->stats.packets_sent++;
+            c->stats.bytes_sent += c->tp.close_pkt_len;
             wt__sock_send(c->tp.sock, (struct sockaddr *)&c->tp.local, (struct sockaddr *)&c->tp.remote, c->tp.remote_len,
                           c->tp.close_pkt, c->tp.close_pkt_len, c->tp.close_pkt_len);
         }
@@ -994,6 +1018,8 @@ static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
 static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
     int rv;
     if (!len) return WT_OK;
+    c->stats.packets_sent += (len + seg - 1) / seg;
+    c->stats.bytes_sent += len;
     rv = wt__sock_send(c->tp.sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
                        (socklen_t)path->remote.addrlen, buf, len, seg);
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
@@ -1009,8 +1035,10 @@ static wt_session *wt__dgram_session(wt__conn *c, const wt__dgram *d) {
 static void wt__dgram_pop(wt__conn *c, int sent) {
     wt__dgram *d = c->wt.dq_head;
     wt_session *s = wt__dgram_session(c, d);
-    if (s && sent) s->dgram_stats.datagrams_sent++;
-    else if (s) s->dgram_stats.datagrams_dropped++;
+    if (sent) c->stats.datagrams_sent++;
+    else c->stats.datagrams_dropped++;
+    if (s && sent) s->stats.datagrams_sent++;
+    else if (s) s->stats.datagrams_dropped++;
     if (s && c->qlog) wt__qlog_datagram(c, s->id, sent ? "datagram_sent" : "datagram_dropped",
                                       d->len - wt__varint_len((uint64_t)s->id / 4));
     c->wt.dq_head = d->next;
@@ -1208,6 +1236,8 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     }
     wt__sock_send(c->tp.sock, (struct sockaddr *)&c->tp.local, (struct sockaddr *)&c->tp.remote, c->tp.remote_len, buf, (size_t)n,
                   (size_t)n);
+    c->stats.packets_sent++;
+    c->stats.bytes_sent += (uint64_t)n;
     c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS + 1;
 }
 
@@ -1260,8 +1290,9 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 
 /* ---------------------------------------------------------------- timers */
 static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
-    uint64_t next = ep->tick_due_ms, now_ms = wt_loop_now_ms(ep->loop);
+    uint64_t now_ms = wt_loop_now_ms(ep->loop), next = ep->tick_due_ms;
     wt__conn *c;
+    if (ep->ndeferred) next = WT__MIN(next, ep->closing_all || ep->stopping ? now_ms : ep->wake_ms);
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
         if (c->state == WT__CONN_DEAD) return now_ms;
@@ -1285,6 +1316,9 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
 static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     wt__conn *c, *next;
     uint64_t now_ms = now_ns / WT__NS_PER_MS;
+    /* the app's deferred sessions: resumed, late, or the app is stopping */
+    if (ep->on_service && ep->ndeferred && (now_ms >= ep->wake_ms || ep->closing_all || ep->stopping))
+        ep->on_service(ep, now_ms);
     for (c = ep->conns; c; c = next) {
         next = c->next;
         if (c->dial && c->state == WT__CONN_HANDSHAKE) wt__dial_service(c, now_ms);
@@ -1325,6 +1359,7 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             }
         }
         if (c->state <= WT__CONN_OPEN && c->dirty) wt__conn_write(c);
+        if (c->wt.dgram_waiters && c->state == WT__CONN_OPEN) wt__dgram_check_writable(c);
         if (c->state == WT__CONN_CLOSING && !c->tp.close_pkt && c->deadline_ms == 0) wt__conn_send_close(c, now_ns);
         if ((c->state == WT__CONN_CLOSING || c->state == WT__CONN_DRAINING) && now_ms >= c->deadline_ms &&
             c->deadline_ms != 0)
@@ -1343,7 +1378,10 @@ static void wt__ep_free(wt__ep *ep) {
     int i;
     if (ep->loop) wt__loop_enter(ep->loop); /* CLOSED events go out now */
     while (ep->conns) wt__conn_free(ep->conns);
-    if (ep->loop) wt__loop_leave(ep->loop);
+    if (ep->loop) {
+        wt__loop_drain(ep->loop); /* and the write completions queued meanwhile */
+        wt__loop_leave(ep->loop);
+    }
     for (i = 0; i < ep->nsocks; i++) wt__sock_close(&ep->socks[i]);
     ep->nsocks = 0;
     if (ep->ssl_ctx) wolfSSL_CTX_free(ep->ssl_ctx);

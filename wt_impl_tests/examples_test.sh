@@ -103,9 +103,9 @@ name=basic_server
 if start basic_server; then
   check "basic_server: a session on / opens, the client closes it" probe "https://127.0.0.1:$port/" "$hash" --close
   expect "basic_server: the client saw its own close" "CLOSED code=0 reason=bye error=0 status=0" -
-  wait_for "$out" "^Session 0 closed\.$"
+  wait_for "$out" "^Session 1 closed\.$"
   expect_re "basic_server prints who came, and the path" "^Session received from 127\.0\.0\.1:[0-9]+ for path /$" "$out"
-  expect "basic_server prints the close" "Session 0 closed." "$out"
+  expect "basic_server prints the close" "Session 1 closed." "$out"
   check "basic_server: other paths are refused" probe "https://127.0.0.1:$port/other" "$hash"
   expect "basic_server: ... with 404" "CLOSED code=0 reason= error=-17 status=404" -
   stop INT && ok "basic_server stops on SIGINT"
