@@ -84,29 +84,22 @@ static int wt__write_file(const wt_log *lg, const char *path, const void *data, 
     return WT_OK;
 }
 
-/* wt_cert_generate's working set (about 50 KB with wolfSSL's Cert): on
-   the heap, so the stack stays small (see SMALL DEVICES in wt.h). */
+/* wt__cert_make's wolfSSL state (about 30 KB with its Cert): on the heap,
+   so the stack stays small (see SMALL DEVICES in wt.h). */
 typedef struct wt__certgen {
-    char cert_path[1024], key_path[1024];
     Cert cert;
     ecc_key key;
     WC_RNG rng;
-    uint8_t der[WT__CERT_MAX_DER], pem[WT__CERT_MAX_DER * 2];
 } wt__certgen;
 
-int wt_cert_generate(const wt_cert_config *cfg) {
-    wt_cert_config zero;
-    const wt_log *lg;
-    const char *host;
+/* Makes the key and the signed certificate, both DER (key: SEC1 "EC
+   PRIVATE KEY"), into buffers of WT__CERT_MAX_DER bytes. cfg is complete
+   (not NULL); its paths are not used. */
+static int wt__cert_make(const wt_cert_config *cfg, uint8_t *cert_der, int *cert_len, uint8_t *key_der, int *key_len) {
+    const wt_log *lg = &cfg->log;
+    const char *host = cfg->host ? cfg->host : "localhost";
     wt__certgen *g;
-    int der_len, pem_len, rv = WT_ERR_CERT, days;
-
-    if (!cfg) {
-        memset(&zero, 0, sizeof zero);
-        cfg = &zero;
-    }
-    lg = &cfg->log;
-    host = cfg->host ? cfg->host : "localhost";
+    int rv = WT_ERR_CERT, days;
     if (!*host || strlen(host) >= CTC_NAME_SIZE)
         return wt__fail(lg, WT_ERR_INVALID, "certificate host name empty or longer than %d", CTC_NAME_SIZE - 1);
     days = cfg->valid_days ? cfg->valid_days : 10;
@@ -115,12 +108,7 @@ int wt_cert_generate(const wt_cert_config *cfg) {
         wt__log(lg, WT_LOG_WARN, "certificate valid %d days (+1 backdated): browsers refuse it for "
                 "serverCertificateHashes (14 days at most)", days);
     if (!(g = (wt__certgen *)wt__calloc(NULL, sizeof *g)))
-        return wt__fail(lg, WT_ERR_NOMEM, "no memory to generate a certificate");
-    snprintf(g->cert_path, sizeof g->cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
-    snprintf(g->key_path, sizeof g->key_path, "%s", cfg->key_file ? cfg->key_file : host);
-    if (!cfg->cert_file) strncat(g->cert_path, ".crt", sizeof g->cert_path - strlen(g->cert_path) - 1);
-    if (!cfg->key_file) strncat(g->key_path, ".key", sizeof g->key_path - strlen(g->key_path) - 1);
-
+        return wt__fail(lg, WT_ERR_NOMEM, "no memory to make a certificate");
     if (wc_InitRng(&g->rng) != 0) {
         wt__free(NULL, g);
         return wt__fail(lg, WT_ERR_CERT, "wolfSSL RNG init failed");
@@ -149,35 +137,102 @@ int wt_cert_generate(const wt_cert_config *cfg) {
         goto done;
     }
     rv = WT_ERR_CERT;
-    if (wc_MakeCert(&g->cert, g->der, sizeof g->der, NULL, &g->key, &g->rng) < 0) {
+    if (wc_MakeCert(&g->cert, cert_der, WT__CERT_MAX_DER, NULL, &g->key, &g->rng) < 0) {
         wt__log(lg, WT_LOG_ERROR, "wc_MakeCert failed");
         goto done;
     }
-    der_len = wc_SignCert(g->cert.bodySz, g->cert.sigType, g->der, sizeof g->der, NULL, &g->key, &g->rng);
-    if (der_len < 0) {
-        wt__log(lg, WT_LOG_ERROR, "wc_SignCert failed (%d)", der_len);
+    *cert_len = wc_SignCert(g->cert.bodySz, g->cert.sigType, cert_der, WT__CERT_MAX_DER, NULL, &g->key, &g->rng);
+    if (*cert_len < 0) {
+        wt__log(lg, WT_LOG_ERROR, "wc_SignCert failed (%d)", *cert_len);
         goto done;
     }
-    pem_len = wc_DerToPem(g->der, (word32)der_len, g->pem, sizeof g->pem, CERT_TYPE);
-    if (pem_len < 0) {
-        wt__log(lg, WT_LOG_ERROR, "cannot encode the certificate");
+    *key_len = wc_EccKeyToDer(&g->key, key_der, WT__CERT_MAX_DER);
+    if (*key_len < 0) {
+        wt__log(lg, WT_LOG_ERROR, "cannot encode the private key");
         goto done;
     }
-    if ((rv = wt__write_file(lg, g->cert_path, g->pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
-    der_len = wc_EccKeyToDer(&g->key, g->der, sizeof g->der);
-    if (der_len < 0 || (pem_len = wc_DerToPem(g->der, (word32)der_len, g->pem, sizeof g->pem, ECC_PRIVATEKEY_TYPE)) < 0) {
-        rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the private key");
-        goto done;
-    }
-    rv = wt__write_file(lg, g->key_path, g->pem, (size_t)pem_len, 0600);
-    if (rv == WT_OK) wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", g->cert_path, g->key_path, host, days);
+    rv = WT_OK;
 done:
-    wt__zero(g->der, sizeof g->der);
-    wt__zero(g->pem, sizeof g->pem);
     wc_ecc_free(&g->key);
     wc_FreeRng(&g->rng);
     wt__zero(g, sizeof *g);
     wt__free(NULL, g);
+    return rv;
+}
+
+int wt_cert_generate(const wt_cert_config *cfg) {
+    wt_cert_config zero;
+    const wt_log *lg;
+    const char *host;
+    /* 18 KB of paths and encodings: on the heap (SMALL DEVICES in wt.h) */
+    struct {
+        char cert_path[1024], key_path[1024];
+        uint8_t der[WT__CERT_MAX_DER], key[WT__CERT_MAX_DER], pem[WT__CERT_MAX_DER * 2];
+    } *b;
+    int der_len = 0, key_len = 0, pem_len, rv;
+
+    if (!cfg) {
+        memset(&zero, 0, sizeof zero);
+        cfg = &zero;
+    }
+    lg = &cfg->log;
+    host = cfg->host ? cfg->host : "localhost";
+    if (!(b = wt__calloc(NULL, sizeof *b))) return wt__fail(lg, WT_ERR_NOMEM, "wt_cert_generate: out of memory");
+    snprintf(b->cert_path, sizeof b->cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
+    snprintf(b->key_path, sizeof b->key_path, "%s", cfg->key_file ? cfg->key_file : host);
+    if (!cfg->cert_file) strncat(b->cert_path, ".crt", sizeof b->cert_path - strlen(b->cert_path) - 1);
+    if (!cfg->key_file) strncat(b->key_path, ".key", sizeof b->key_path - strlen(b->key_path) - 1);
+    if ((rv = wt__cert_make(cfg, b->der, &der_len, b->key, &key_len)) != WT_OK) goto done;
+    pem_len = wc_DerToPem(b->der, (word32)der_len, b->pem, sizeof b->pem, CERT_TYPE);
+    if (pem_len < 0) {
+        rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the certificate");
+        goto done;
+    }
+    if ((rv = wt__write_file(lg, b->cert_path, b->pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
+    if ((pem_len = wc_DerToPem(b->key, (word32)key_len, b->pem, sizeof b->pem, ECC_PRIVATEKEY_TYPE)) < 0) {
+        rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the private key");
+        goto done;
+    }
+    rv = wt__write_file(lg, b->key_path, b->pem, (size_t)pem_len, 0600);
+    if (rv == WT_OK)
+        wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", b->cert_path, b->key_path, host,
+                cfg->valid_days ? cfg->valid_days : 10);
+done:
+    wt__zero(b, sizeof *b);
+    wt__free(NULL, b);
+    return rv;
+}
+
+/* A development certificate for host (+ extra, if not NULL) made in memory
+   and loaded into ctx; *sha256 gets its hash. Nothing touches the disk. */
+static int wt__cert_load_dev(WOLFSSL_CTX *ctx, const wt_log *lg, const char *extra, uint8_t sha256[32]) {
+    wt_cert_config cfg;
+    const char *alt[2] = {extra, NULL};
+    uint8_t *der, *key; /* on the heap: 8 KB */
+    int der_len = 0, key_len = 0, rv;
+    if (!(der = (uint8_t *)wt__alloc(NULL, 2 * WT__CERT_MAX_DER)))
+        return wt__fail(lg, WT_ERR_NOMEM, "development certificate: out of memory");
+    key = der + WT__CERT_MAX_DER;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.host = "localhost";
+    cfg.alt_names = extra ? alt : NULL;
+    cfg.log = *lg;
+    if ((rv = wt__cert_make(&cfg, der, &der_len, key, &key_len)) != WT_OK) goto done;
+    rv = WT_ERR_CERT;
+    if (wolfSSL_CTX_use_certificate_buffer(ctx, der, der_len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_use_PrivateKey_buffer(ctx, key, key_len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
+        wt__log(lg, WT_LOG_ERROR, "cannot load the development certificate");
+        goto done;
+    }
+    if (wc_Sha256Hash(der, (word32)der_len, sha256) != 0) {
+        wt__log(lg, WT_LOG_ERROR, "development certificate: SHA-256 failed");
+        goto done;
+    }
+    rv = WT_OK;
+done:
+    wt__zero(der, 2 * WT__CERT_MAX_DER);
+    wt__free(NULL, der);
     return rv;
 }
 
