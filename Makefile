@@ -4,6 +4,7 @@
 #   make deps         only the dependencies (see tools/deps.sh for WT_DEPS=system)
 #   make check-symbols  fail if wt.h exports a symbol without the wt_ prefix
 #   make check-stack    fail if a wt.h function needs more than 4 KiB of stack
+#   make size         text/data/bss of wt.h and a static echo server per deps profile
 #   make install      wt.h, wt.pc, wt-config.cmake and the dependencies under PREFIX
 #                     (default /usr/local; DESTDIR honoured; see tools/install.sh)
 #   make uninstall    removes them again
@@ -41,7 +42,7 @@ FUZZ_TARGETS := capsule demux settings url request server route
 FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_HDRS := fuzz/fuzz.h fuzz/quic_initial.h
 
-.PHONY: all examples deps test check-amalgamation check-symbols check-stack check-clang run-echo demo browser-deps clean \
+.PHONY: all examples deps size test check-amalgamation check-symbols check-stack check-clang run-echo demo browser-deps clean \
 	install uninstall dist smoke soak clang-deps fuzz fuzz-build fuzz-corpus
 
 all: examples
@@ -129,6 +130,11 @@ check-stack: wt.h | deps
 	done; \
 	if [ $$fail = 0 ]; then echo "check-stack: every wt.h function within $(STACK_MAX) bytes (allowed for now: $(STACK_ALLOW))"; fi; \
 	exit $$fail
+
+# Sizes for small devices (tools/size.sh): the default profile, and
+# WT_DEPS_PROFILE=small once built (WT_SIZE_BUILD_SMALL=1 builds it).
+size: wt.h | deps
+	@bash tools/size.sh $(B)
 
 # clang and its sanitizer and libFuzzer runtimes (Debian's libclang-rt-dev).
 clang-deps:
