@@ -9491,9 +9491,31 @@ static uint64_t wt__app_max_pto_ms(const wt_app *app) {
     return pto;
 }
 
-/* HTTP/3 GOAWAY: first the notice (no new requests, please), then, a few
-   round trips later or when the grace ends, the final one with the last
-   request we took (nghttp3 refuses any later one from then on). */
+/* A connection that carries WebTransport: a session asked for, open or
+   closing, or one whose CONNECT stream is not done both ways. Such a
+   connection gets no GOAWAY during the stop, only DRAIN capsules, close
+   capsules and CONNECTION_CLOSE: Chromium's WebTransport client stops
+   opening bidirectional streams for good on any GOAWAY (QUICHE,
+   quic_spdy_client_session.cc: ShouldCreateOutgoingBidirectionalStream is
+   false once goaway_received()), yet still says it can
+   (CanOpenNextOutgoingBidirectionalStream looks at stream limits only), and
+   its network service then uses the null stream (services/network/
+   web_transport.cc, CreateStream: a DCHECK only) and goes down: every
+   session of the browser ends in "Connection lost". RFC 9114 5.2 makes
+   GOAWAY a way to shut down gracefully, not a duty (new sessions get 429
+   all the same), and the WebTransport draft's per-session signal is the
+   DRAIN capsule. */
+static int wt__app_conn_holds_wt(const wt__conn *c) {
+    const wt_session *s;
+    for (s = c->wt.sessions; s; s = s->next)
+        if (s->state != WT__SESS_CLOSED || (!s->connect_closed && !s->send_stopped)) return 1;
+    return 0;
+}
+
+/* HTTP/3 GOAWAY, to connections without WebTransport (above): first the
+   notice (no new requests, please), then, a few round trips later or when
+   the grace ends, the final one with the last request we took (nghttp3
+   refuses any later one from then on). */
 static void wt__app_goaway(wt__conn *c, int final) {
     if (c->state != WT__CONN_OPEN || !c->h3.conn) return;
     if (c->h3.goaway_sent < 1) {
@@ -9574,7 +9596,7 @@ static void wt__app_tick(wt__ep *ep) {
         size_t live = wt__app_live_sessions(app);
         int end = app->stop_req == 2 || now >= app->grace_end_ms || live == 0;
         for (c = ep->conns; c; c = c->next) {
-            wt__app_goaway(c, end || now >= app->goaway_ms);
+            if (!wt__app_conn_holds_wt(c)) wt__app_goaway(c, end || now >= app->goaway_ms);
             /* the server's own handlers hear nothing: the peers do */
             if (!end && c->state == WT__CONN_OPEN)
                 for (s = c->wt.sessions; s; s = s->next)
