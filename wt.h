@@ -9492,7 +9492,8 @@ static uint64_t wt__app_max_pto_ms(const wt_app *app) {
 }
 
 /* A connection that carries WebTransport: a session asked for, open or
-   closing, or one whose CONNECT stream is not done both ways. Such a
+   closing, or an accepted one whose CONNECT stream is not done both ways
+   (a refused request never made a session there). Such a
    connection gets no GOAWAY during the stop, only DRAIN capsules, close
    capsules and CONNECTION_CLOSE: Chromium's WebTransport client stops
    opening bidirectional streams for good on any GOAWAY (QUICHE,
@@ -9508,7 +9509,7 @@ static uint64_t wt__app_max_pto_ms(const wt_app *app) {
 static int wt__app_conn_holds_wt(const wt__conn *c) {
     const wt_session *s;
     for (s = c->wt.sessions; s; s = s->next)
-        if (s->state != WT__SESS_CLOSED || (!s->connect_closed && !s->send_stopped)) return 1;
+        if (s->state != WT__SESS_CLOSED || (s->status / 100 == 2 && !s->connect_closed && !s->send_stopped)) return 1;
     return 0;
 }
 
