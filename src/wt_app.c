@@ -252,19 +252,6 @@ static void wt__app_goaway(wt__conn *c, int final) {
     }
 }
 
-/* A session we closed whose CONNECT stream is not done both ways: our
-   capsule and FIN unacknowledged, or the peer's FIN (its answer to our
-   close) not in yet. A browser settles its `closed` promise on that
-   exchange; a CONNECTION_CLOSE that overtakes it reads as "connection
-   lost" there. */
-static int wt__app_close_pending(const wt__conn *c) {
-    const wt_session *s;
-    if (c->state != WT__CONN_OPEN) return 0;
-    for (s = c->wt.sessions; s; s = s->next)
-        if (s->cap_fin && !s->connect_closed && !s->send_stopped) return 1;
-    return 0;
-}
-
 static void wt__app_log_signals(wt_app *app) {
     while (app->signals_logged < app->signals) {
         const char *name = app->last_signal == SIGINT ? "SIGINT" : "SIGTERM";
@@ -337,7 +324,7 @@ static void wt__app_tick(wt__ep *ep) {
     }
     if (app->phase == WT__APP_CLOSING_SESSIONS) {
         int waiting = 0;
-        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__app_close_pending(c);
+        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_pending(c); /* wt_quic.c */
         if (waiting && now < app->ack_end_ms) {
             ep->tick_due_ms = app->ack_end_ms;
             return;

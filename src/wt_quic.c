@@ -1242,12 +1242,18 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS + 1;
 }
 
-/* A close capsule we queued that the peer has not acknowledged yet. */
-static int wt__conn_close_unacked(wt__conn *c) {
-    wt_session *s;
+/* A session we closed whose CONNECT stream is not done both ways: our
+   capsule and FIN unacknowledged, or the peer's FIN (its answer to our
+   close) not in yet. A browser settles its `closed` promise on that
+   exchange; a CONNECTION_CLOSE that overtakes it reads as "connection
+   lost" there (Chromium: DedicatedWebTransportHttp3Client::OnConnectionClosed
+   fails the session unless it already reached CLOSED, and our H3_NO_ERROR
+   application close is no QUIC_NO_ERROR to it). */
+static int wt__conn_close_pending(const wt__conn *c) {
+    const wt_session *s;
     if (c->state != WT__CONN_OPEN) return 0;
     for (s = c->wt.sessions; s; s = s->next)
-        if (s->cap_fin && !s->connect_closed && !s->send_stopped && (!s->cap_fin_sent || s->cap_tx.stored)) return 1;
+        if (s->cap_fin && !s->connect_closed && !s->send_stopped) return 1;
     return 0;
 }
 
@@ -1265,12 +1271,13 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
         if (c->state == WT__CONN_OPEN)
             deadline = WT__MAX(deadline, now + WT__MIN(3 * ngtcp2_conn_get_pto(c->tp.qc), 1000 * WT__NS_PER_MS));
     }
-    /* pacing may hold the capsules back a moment: serve this endpoint alone
-       until they are acknowledged, for 3 PTO (1 s) at the most */
+    /* serve this endpoint alone until the peers acknowledged the capsules
+       and answered with their FIN (pacing may hold ours back a moment), for
+       3 PTO (1 s) at the most */
     for (polled = 0;; polled = 1) {
         int waiting = 0;
         wt__ep_service(ep, now);
-        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_unacked(c);
+        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_pending(c);
         now = wt__loop_ns(ep->loop);
         /* sans-I/O: the acknowledgements come through wt_*_input, not here.
            The sockets are read at least once, even when nothing waits or the
