@@ -759,20 +759,24 @@ int wt_app_start(wt_app *app);
    wt_loop_process (on wt_loop_pollfds / wt_loop_timeout as usual) until
    wt_app_stopped(app) says 1, then destroy. */
 int wt_app_run(wt_app *app);
-/* The graceful stop (GOAWAY, DRAIN, a grace period, then close). Safe from
+/* The graceful stop (DRAIN, GOAWAY, a grace period, then close). Safe from
    a handler, another thread or a signal handler: it sets a flag and wakes
    the loop, which does the rest, in this order:
    1. new connections are refused (CONNECTION_REFUSED) and new sessions on
-      the old ones get 429; every connection gets HTTP/3 GOAWAY (a notice
-      at once, the final one with the last request taken 2 PTO later) and
-      every open session DRAIN_WEBTRANSPORT_SESSION, so the peers see
-      WT_EV_SESSION_DRAINING / a browser's `draining` (the app's own
-      handlers get no event for it);
+      the old ones get 429; every open session gets
+      DRAIN_WEBTRANSPORT_SESSION, so the peers see WT_EV_SESSION_DRAINING /
+      a browser's `draining` (the app's own handlers get no event for it);
+      connections without a WebTransport session (or once theirs are done)
+      get HTTP/3 GOAWAY (a notice at once, the final one with the last
+      request taken 2 PTO later). Connections with sessions get none: after
+      a GOAWAY Chromium can no longer open bidirectional streams, and its
+      network service crashes when the page asks for one;
    2. up to shutdown_grace_ms (0: 2000) for the sessions to end, less if
       the last one closes sooner;
    3. each session still open is closed with shutdown_code and
       shutdown_reason (its handler gets CLOSED), and once the peers have
-      acknowledged that (3 PTO, 1 s at most) each connection is closed;
+      answered that with their FIN (3 PTO, 1 s at most) each connection is
+      closed;
    4. the loop goes on until every connection's closing period is over,
       then the shutdown hooks run, the summary is logged at INFO, and
       wt_app_run returns (wt_app_stopped turns 1). */
@@ -9554,8 +9558,9 @@ static void wt__app_log_signals(wt_app *app) {
 }
 
 /* The stop, one step per call, on the loop thread (every wt_loop_process):
-   GRACE: new connections refused, new sessions 429, GOAWAY to every
-     connection and DRAIN to every session, until the sessions are gone or
+   GRACE: new connections refused, new sessions 429, DRAIN to every
+     session and GOAWAY to every connection without WebTransport
+     (wt__app_conn_holds_wt), until the sessions are gone or
      grace_ms passed (stop_now: no wait);
    CLOSING_SESSIONS: each session left closed with shutdown_code/_reason,
      until the peers acknowledge the capsules and finish their side of the
@@ -9584,8 +9589,8 @@ static void wt__app_tick(wt__ep *ep) {
                     app->drained, ep->nconns);
         else
             wt__log(&ep->log, WT_LOG_INFO,
-                    "stopping: GOAWAY to %zu connection(s), DRAIN to %zu session(s), up to %u ms for them to end",
-                    ep->nconns, app->drained, (unsigned)app->grace_ms);
+                    "stopping: DRAIN to %zu session(s) on %zu connection(s), up to %u ms for them to end",
+                    app->drained, ep->nconns, (unsigned)app->grace_ms);
     }
     if (app->phase == WT__APP_GRACE) {
         size_t live = wt__app_live_sessions(app);

@@ -757,20 +757,24 @@ int wt_app_start(wt_app *app);
    wt_loop_process (on wt_loop_pollfds / wt_loop_timeout as usual) until
    wt_app_stopped(app) says 1, then destroy. */
 int wt_app_run(wt_app *app);
-/* The graceful stop (GOAWAY, DRAIN, a grace period, then close). Safe from
+/* The graceful stop (DRAIN, GOAWAY, a grace period, then close). Safe from
    a handler, another thread or a signal handler: it sets a flag and wakes
    the loop, which does the rest, in this order:
    1. new connections are refused (CONNECTION_REFUSED) and new sessions on
-      the old ones get 429; every connection gets HTTP/3 GOAWAY (a notice
-      at once, the final one with the last request taken 2 PTO later) and
-      every open session DRAIN_WEBTRANSPORT_SESSION, so the peers see
-      WT_EV_SESSION_DRAINING / a browser's `draining` (the app's own
-      handlers get no event for it);
+      the old ones get 429; every open session gets
+      DRAIN_WEBTRANSPORT_SESSION, so the peers see WT_EV_SESSION_DRAINING /
+      a browser's `draining` (the app's own handlers get no event for it);
+      connections without a WebTransport session (or once theirs are done)
+      get HTTP/3 GOAWAY (a notice at once, the final one with the last
+      request taken 2 PTO later). Connections with sessions get none: after
+      a GOAWAY Chromium can no longer open bidirectional streams, and its
+      network service crashes when the page asks for one;
    2. up to shutdown_grace_ms (0: 2000) for the sessions to end, less if
       the last one closes sooner;
    3. each session still open is closed with shutdown_code and
       shutdown_reason (its handler gets CLOSED), and once the peers have
-      acknowledged that (3 PTO, 1 s at most) each connection is closed;
+      answered that with their FIN (3 PTO, 1 s at most) each connection is
+      closed;
    4. the loop goes on until every connection's closing period is over,
       then the shutdown hooks run, the summary is logged at INFO, and
       wt_app_run returns (wt_app_stopped turns 1). */

@@ -262,8 +262,9 @@ static void wt__app_log_signals(wt_app *app) {
 }
 
 /* The stop, one step per call, on the loop thread (every wt_loop_process):
-   GRACE: new connections refused, new sessions 429, GOAWAY to every
-     connection and DRAIN to every session, until the sessions are gone or
+   GRACE: new connections refused, new sessions 429, DRAIN to every
+     session and GOAWAY to every connection without WebTransport
+     (wt__app_conn_holds_wt), until the sessions are gone or
      grace_ms passed (stop_now: no wait);
    CLOSING_SESSIONS: each session left closed with shutdown_code/_reason,
      until the peers acknowledge the capsules and finish their side of the
@@ -292,8 +293,8 @@ static void wt__app_tick(wt__ep *ep) {
                     app->drained, ep->nconns);
         else
             wt__log(&ep->log, WT_LOG_INFO,
-                    "stopping: GOAWAY to %zu connection(s), DRAIN to %zu session(s), up to %u ms for them to end",
-                    ep->nconns, app->drained, (unsigned)app->grace_ms);
+                    "stopping: DRAIN to %zu session(s) on %zu connection(s), up to %u ms for them to end",
+                    app->drained, ep->nconns, (unsigned)app->grace_ms);
     }
     if (app->phase == WT__APP_GRACE) {
         size_t live = wt__app_live_sessions(app);
