@@ -5534,7 +5534,9 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
    exchange; a CONNECTION_CLOSE that overtakes it reads as "connection
    lost" there (Chromium: DedicatedWebTransportHttp3Client::OnConnectionClosed
    fails the session unless it already reached CLOSED, and our H3_NO_ERROR
-   application close is no QUIC_NO_ERROR to it). */
+   application close is no QUIC_NO_ERROR to it). The WebTransport draft
+   (Session Termination): wait until the peer closed the CONNECT streams
+   before CONNECTION_CLOSE (SHOULD). */
 static int wt__conn_close_pending(const wt__conn *c) {
     const wt_session *s;
     if (c->state != WT__CONN_OPEN) return 0;
@@ -9712,19 +9714,21 @@ static uint64_t wt__app_max_pto_ms(const wt_app *app) {
 
 /* A connection that carries WebTransport: a session asked for, open or
    closing, or an accepted one whose CONNECT stream is not done both ways
-   (a refused request never made a session there). Such a
-   connection gets no GOAWAY during the stop, only DRAIN capsules, close
-   capsules and CONNECTION_CLOSE: Chromium's WebTransport client stops
-   opening bidirectional streams for good on any GOAWAY (QUICHE,
-   quic_spdy_client_session.cc: ShouldCreateOutgoingBidirectionalStream is
-   false once goaway_received()), yet still says it can
-   (CanOpenNextOutgoingBidirectionalStream looks at stream limits only), and
-   its network service then uses the null stream (services/network/
-   web_transport.cc, CreateStream: a DCHECK only) and goes down: every
-   session of the browser ends in "Connection lost". RFC 9114 5.2 makes
-   GOAWAY a way to shut down gracefully, not a duty (new sessions get 429
-   all the same), and the WebTransport draft's per-session signal is the
-   DRAIN capsule. */
+   (a refused request never made a session there). The stop sends such a
+   connection no GOAWAY, only DRAIN capsules, close capsules and, once the
+   peers answered those, CONNECTION_CLOSE. Why: the WebTransport draft lets
+   a peer keep opening streams after a GOAWAY ("Interaction with the HTTP/3
+   GOAWAY frame"), but Chromium's client cannot: QUICHE's
+   QuicSpdyClientSession::ShouldCreateOutgoingBidirectionalStream
+   (quic_spdy_client_session.cc) is false for good once goaway_received(),
+   while CanOpenNextOutgoingBidirectionalStream still says yes (stream
+   limits only), and services/network/web_transport.cc CreateStream then
+   uses the null stream (a DCHECK only): the network service crashes and
+   every session in the browser ends in "Connection lost". Skipping the
+   GOAWAY costs nothing the RFCs require: RFC 9114 5.3 lets an endpoint
+   close the connection at any time (a GOAWAY first is a MAY), new sessions
+   get 429 during the stop anyway, and DRAIN is the draft's per-session
+   signal. */
 static int wt__app_conn_holds_wt(const wt__conn *c) {
     const wt_session *s;
     for (s = c->wt.sessions; s; s = s->next)

@@ -1254,7 +1254,9 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
    exchange; a CONNECTION_CLOSE that overtakes it reads as "connection
    lost" there (Chromium: DedicatedWebTransportHttp3Client::OnConnectionClosed
    fails the session unless it already reached CLOSED, and our H3_NO_ERROR
-   application close is no QUIC_NO_ERROR to it). */
+   application close is no QUIC_NO_ERROR to it). The WebTransport draft
+   (Session Termination): wait until the peer closed the CONNECT streams
+   before CONNECTION_CLOSE (SHOULD). */
 static int wt__conn_close_pending(const wt__conn *c) {
     const wt_session *s;
     if (c->state != WT__CONN_OPEN) return 0;
