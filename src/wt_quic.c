@@ -764,7 +764,7 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
 }
 
 static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struct sockaddr *from, socklen_t fromlen,
-                          const uint8_t *pkt, size_t len, uint64_t now);
+                          const uint8_t *pkt, size_t len, unsigned ecn, uint64_t now);
 
 /* One warning line per kind and second at most, with a count of the
    ones held back: a flood must not flood the log too. */
@@ -864,7 +864,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
 }
 
 static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
-                      socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now) {
+                      socklen_t fromlen, const uint8_t *pkt, size_t len, unsigned ecn, uint64_t now) {
     ngtcp2_version_cid vc;
     wt__conn *c;
     int rv;
@@ -892,7 +892,7 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
             if (c->state <= WT__CONN_OPEN && c->tp.remote_len == fromlen && memcmp(&c->tp.remote, from, fromlen) == 0)
-                wt__conn_read(c, local, from, fromlen, pkt, len, now);
+                wt__conn_read(c, local, from, fromlen, pkt, len, ecn, now);
         return;
     }
     if (!c) {
@@ -906,13 +906,13 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
         c = wt__ep_accept(ep, s, local, from, fromlen, &hd, now);
         if (!c) return;
     }
-    wt__conn_read(c, local, from, fromlen, pkt, len, now);
+    wt__conn_read(c, local, from, fromlen, pkt, len, ecn, now);
 }
 
 /* One packet into one connection; local: where it came to (NULL: the
    socket's address). */
 static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struct sockaddr *from, socklen_t fromlen,
-                          const uint8_t *pkt, size_t len, uint64_t now) {
+                          const uint8_t *pkt, size_t len, unsigned ecn, uint64_t now) {
     ngtcp2_pkt_info pi;
     ngtcp2_path path;
     int rv;
@@ -939,6 +939,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
     memset(&pi, 0, sizeof pi);
+    pi.ecn = (uint8_t)ecn;
     wt__ngtcp2_path(c, &path, local, from, fromlen);
     rv = ngtcp2_conn_read_pkt(c->tp.qc, &path, &pi, pkt, len, now);
     if (rv != 0) {
@@ -1016,9 +1017,10 @@ static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
     c->dirty = 1;
 }
 
-static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
+static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path, unsigned ecn) {
     int rv;
     if (!len) return WT_OK;
+    wt__sock_set_ecn(c->tp.sock, ecn);
     c->stats.packets_sent += (len + seg - 1) / seg;
     c->stats.bytes_sent += len;
     rv = wt__sock_send(c->tp.sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
@@ -1057,6 +1059,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
 static int wt__conn_write(wt__conn *c) {
     uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
+    unsigned batch_ecn = 0;
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__loop_ns(c->ep->loop);
     int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1;
@@ -1153,19 +1156,20 @@ static int wt__conn_write(wt__conn *c) {
         dgram_turn = !is_dgram;
         /* batch packets of one size for GSO; a different path or a larger
            packet starts a new batch */
-        if (npkts > 0 && (!ngtcp2_path_eq(&batch_ps.path, &ps.path) || (size_t)n > seg)) {
-            wt__flush(c, buf, used, seg, &batch_ps.path);
+        if (npkts > 0 && (!ngtcp2_path_eq(&batch_ps.path, &ps.path) || (size_t)n > seg || pi.ecn != batch_ecn)) {
+            wt__flush(c, buf, used, seg, &batch_ps.path, batch_ecn);
             memmove(buf, buf + used, (size_t)n);
             used = 0, npkts = 0;
         }
         if (npkts == 0) {
             ngtcp2_path_copy(&batch_ps.path, &ps.path);
             seg = (size_t)n;
+            batch_ecn = pi.ecn;
         }
         used += (size_t)n;
         npkts++;
         if ((size_t)n < seg || npkts == WT__SEND_BATCH) {
-            wt__flush(c, buf, used, seg, &batch_ps.path);
+            wt__flush(c, buf, used, seg, &batch_ps.path, batch_ecn);
             used = 0, npkts = 0;
             if (rounds > 4 * WT__SEND_BATCH) {
                 /* let other connections and reads run; come back soon */
@@ -1175,7 +1179,7 @@ static int wt__conn_write(wt__conn *c) {
             }
         }
     }
-    if (npkts) wt__flush(c, buf, used, seg, &batch_ps.path);
+    if (npkts) wt__flush(c, buf, used, seg, &batch_ps.path, batch_ecn);
     ngtcp2_conn_update_pkt_tx_time(c->tp.qc, now);
     c->dirty = 0;
     return WT_OK;
