@@ -661,6 +661,13 @@ typedef struct wt_app_config {
     const char *auth_token;  /* NULL: none. Else a request must carry
                                 "authorization: Bearer <auth_token>", or it is
                                 refused with 401 (and www-authenticate: Bearer) */
+    const uint8_t *reset_key; /* NULL: random per app. Else 32 secret bytes the
+                                stateless-reset tokens are derived from (HMAC-
+                                SHA256 of each connection ID): servers behind one
+                                load balancer, or one restarted, share it so a
+                                peer of a lost connection learns at once that it
+                                is gone. Keep it secret: with it anyone can
+                                reset your connections */
 } wt_app_config;
 
 /* ---------------------------------------------------------------- ACCEPTING
@@ -4565,6 +4572,29 @@ static void wt__cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx) {
     wt__random(ep, dest, len);
 }
 
+/* The stateless-reset token of a connection ID (RFC 9000 10.3.2): HMAC-
+   SHA256 of the CID under the endpoint's reset key, the first 16 bytes.
+   Unpredictable without the key, the same for a CID across restarts when
+   the key is (wt_app_config.reset_key), and about 1 us: wolfCrypt's HMAC
+   directly, not ngtcp2's HKDF through wolfSSL's EVP layer (~6 us, a DRBG
+   instantiated each time). */
+static int wt__reset_token(const wt__ep *ep, const uint8_t *cid, size_t cidlen,
+                           uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN]) {
+    static const uint8_t label[] = "wt.h stateless reset";
+    uint8_t mac[WC_SHA256_DIGEST_SIZE];
+    Hmac h;
+    int rv;
+    if (wc_HmacInit(&h, NULL, INVALID_DEVID) != 0) return -1;
+    rv = wc_HmacSetKey(&h, WC_SHA256, ep->reset_secret, (word32)sizeof ep->reset_secret);
+    if (rv == 0) rv = wc_HmacUpdate(&h, label, (word32)sizeof label);
+    if (rv == 0) rv = wc_HmacUpdate(&h, cid, (word32)cidlen);
+    if (rv == 0) rv = wc_HmacFinal(&h, mac);
+    wc_HmacFree(&h);
+    if (rv != 0) return -1;
+    memcpy(token, mac, NGTCP2_STATELESS_RESET_TOKENLEN);
+    return 0;
+}
+
 static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user) {
     wt__conn *c = (wt__conn *)user;
     int tries = 0;
@@ -4574,9 +4604,7 @@ static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size
             return NGTCP2_ERR_CALLBACK_FAILURE;
     } while (wt__cid_find(c->ep, cid->data, cidlen));
     cid->datalen = cidlen;
-    if (ngtcp2_crypto_generate_stateless_reset_token(token, c->ep->reset_secret, sizeof c->ep->reset_secret,
-                                                     cid) != 0)
-        return NGTCP2_ERR_CALLBACK_FAILURE;
+    if (wt__reset_token(c->ep, cid->data, cid->datalen, token) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
     if (wt__cid_add(c->ep, cid->data, cid->datalen, c) != WT_OK) return NGTCP2_ERR_CALLBACK_FAILURE;
     return 0;
 }
@@ -4906,8 +4934,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     scid.datalen = WT__SCID_LEN;
     wt__random(ep, scid.data, WT__SCID_LEN);
     tp.stateless_reset_token_present = 1;
-    ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, ep->reset_secret,
-                                                 sizeof ep->reset_secret, &scid);
+    if (wt__reset_token(ep, scid.data, scid.datalen, tp.stateless_reset_token) != 0) tp.stateless_reset_token_present = 0;
     if (c->qlog) {
         s.qlog_write = wt__qlog_ngtcp2;
         c->qlog->t0_ns = s.initial_ts;
@@ -4994,15 +5021,12 @@ static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, sock
 static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *to,
                                      socklen_t tolen, const uint8_t *dcid, size_t dcidlen, size_t rxlen) {
     uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN], rnd[1200], out[1200];
-    ngtcp2_cid cid;
     size_t len;
     ngtcp2_ssize n;
     /* a reset must be shorter than what provoked it, and at least 41 bytes */
     if (rxlen <= 42 || dcidlen > NGTCP2_MAX_CIDLEN) return;
     len = WT__MIN(rxlen - 1, sizeof out);
-    ngtcp2_cid_init(&cid, dcid, dcidlen);
-    if (ngtcp2_crypto_generate_stateless_reset_token(token, ep->reset_secret, sizeof ep->reset_secret, &cid) != 0)
-        return;
+    if (wt__reset_token(ep, dcid, dcidlen, token) != 0) return;
     wt__random(ep, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
     n = ngtcp2_pkt_write_stateless_reset(out, len, token, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
     if (n > 0) wt__sock_send(s, local, to, tolen, out, (size_t)n, (size_t)n);
@@ -5404,6 +5428,9 @@ static int wt__conn_write(wt__conn *c) {
         ngtcp2_ssize n, ndatalen = -1;
         uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
         int is_dgram = 0, accepted = 0, open = c->state == WT__CONN_OPEN;
+        /* ngtcp2 only marks: NOT_ECT unless it says ECT(0) (an old mark kept
+           would fail its ECN validation) */
+        pi.ecn = NGTCP2_ECN_NOT_ECT;
         if (++rounds > 100000) {
             /* never spin: a stuck state machine is a bug, not a hang */
             wt__conn_fail(c, WT_ERR_QUIC, "write loop made no progress");
@@ -9595,6 +9622,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         return NULL;
     }
     if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    if (cfg->reset_key) memcpy(app->ep.reset_secret, cfg->reset_key, sizeof app->ep.reset_secret);
     app->ep.owner = app;
     if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
     app->ep.tick = wt__app_tick;

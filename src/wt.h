@@ -659,6 +659,13 @@ typedef struct wt_app_config {
     const char *auth_token;  /* NULL: none. Else a request must carry
                                 "authorization: Bearer <auth_token>", or it is
                                 refused with 401 (and www-authenticate: Bearer) */
+    const uint8_t *reset_key; /* NULL: random per app. Else 32 secret bytes the
+                                stateless-reset tokens are derived from (HMAC-
+                                SHA256 of each connection ID): servers behind one
+                                load balancer, or one restarted, share it so a
+                                peer of a lost connection learns at once that it
+                                is gone. Keep it secret: with it anyone can
+                                reset your connections */
 } wt_app_config;
 
 /* ---------------------------------------------------------------- ACCEPTING
