@@ -449,7 +449,8 @@ typedef struct wt_limits {
     uint32_t stream_window;        /* receive window per stream: 1 MiB */
     uint32_t conn_window;          /* receive window per connection: 8 MiB */
     uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 1 MiB */
-    uint32_t datagram_queue;       /* datagrams waiting to be sent: 64 */
+    uint32_t datagram_queue;       /* datagrams waiting to be sent: 1024 (and see
+                                      datagram_queue_bytes) */
     uint32_t buffered_streams;     /* streams arriving before their session: 24 */
     uint32_t buffered_datagrams;   /* datagrams arriving before their session: 32 */
     uint32_t max_header_bytes;     /* request/response header section: 16 KiB */
@@ -500,6 +501,12 @@ typedef struct wt_limits {
                                       max_streams_bidi (128) */
     uint32_t session_max_streams_uni;  /* peer uni streams per session at once:
                                       max_streams_uni (128) */
+    uint32_t datagram_queue_bytes; /* payload bytes of datagrams waiting to be sent,
+                                      all sessions of a connection: 64 KiB. With
+                                      datagram_queue (a count) the first bound
+                                      reached gives WT_ERR_WOULDBLOCK: small
+                                      datagrams can queue a congestion window's
+                                      worth, large ones stay within this */
 } wt_limits;
 
 /* ================================================================ loop
@@ -927,8 +934,9 @@ int wt_session_drain(wt_session *s);
 int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
 /* (WT_EV_SESSION_STREAMS follows a WT_ERR_LIMIT when the peer allows more.) */
 /* Queues one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
-   WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue, shared by the
-   connection's sessions) is full, WT_ERR_STATE when the peer takes no
+   WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue datagrams or
+   limits.datagram_queue_bytes bytes, shared by the connection's sessions)
+   is full, WT_ERR_STATE when the peer takes no
    datagrams. Datagrams are unreliable: on WOULDBLOCK the caller may drop
    it or retry after WT_EV_DATAGRAM_WRITABLE. Queued datagrams and stream
    data take turns. */
@@ -1658,6 +1666,7 @@ typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
     wt_stream *send_head, *send_tail; /* WT streams with data or FIN to send */
     wt__dgram *dq_head, *dq_tail;     /* datagrams to send */
     size_t dq_len;
+    size_t dq_bytes;                  /* their lengths together */
     wt_stream *graveyard;        /* closed streams, freed at a safe point */
     wt_stream *all_streams;      /* every wt_stream of the connection, whatever
                                     its state: none outlives the connection */
@@ -4349,7 +4358,7 @@ static const wt_limits wt__default_limits = {
     1024 * 1024,      /* stream_window */
     8 * 1024 * 1024,  /* conn_window */
     1024 * 1024,      /* stream_send_buffer */
-    64,               /* datagram_queue */
+    1024,             /* datagram_queue: with _bytes, small ones fill a window */
     24,               /* buffered_streams */
     32,               /* buffered_datagrams */
     16 * 1024,        /* max_header_bytes */
@@ -4370,7 +4379,8 @@ static const wt_limits wt__default_limits = {
     1024,             /* rate_limit_ips */
     0,                /* session_max_data: conn_window, set below */
     0,                /* session_max_streams_bidi: max_streams_bidi */
-    0                 /* session_max_streams_uni: max_streams_uni */
+    0,                /* session_max_streams_uni: max_streams_uni */
+    64 * 1024         /* datagram_queue_bytes */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -5398,6 +5408,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
     c->wt.dq_head = d->next;
     if (!c->wt.dq_head) c->wt.dq_tail = NULL;
     c->wt.dq_len--;
+    c->wt.dq_bytes -= d->len;
     wt__free(&c->ep->alloc, d);
 }
 
@@ -8485,7 +8496,7 @@ static void wt__dgram_free_all(wt__conn *c) {
         }
     c->wt.pending_dgrams = c->wt.pending_dgrams_tail = NULL;
     c->wt.dq_head = c->wt.dq_tail = NULL;
-    c->wt.npending_dgrams = c->wt.dq_len = 0;
+    c->wt.npending_dgrams = c->wt.dq_len = c->wt.dq_bytes = 0;
 }
 
 static size_t wt__dgram_room(wt__conn *c) {
@@ -8503,7 +8514,8 @@ static size_t wt__dgram_room(wt__conn *c) {
 
 static void wt__dgram_check_writable(wt__conn *c) {
     wt_session *s;
-    if (c->wt.dq_len > c->ep->lim.datagram_queue / 2) return; /* hysteresis: not one event per datagram */
+    /* hysteresis: not one event per datagram */
+    if (c->wt.dq_len > c->ep->lim.datagram_queue / 2 || c->wt.dq_bytes > c->ep->lim.datagram_queue_bytes / 2) return;
     c->wt.dgram_waiters = 0;
     for (s = c->wt.sessions; s; s = s->next) {
         wt_event ev;
@@ -8540,15 +8552,17 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     if (len > wt_session_max_datagram_size(s))
         return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                          wt_session_max_datagram_size(s));
-    if (c->wt.dq_len >= c->ep->lim.datagram_queue) {
+    if (c->wt.dq_len >= c->ep->lim.datagram_queue ||
+        (c->wt.dq_len && c->wt.dq_bytes + len > c->ep->lim.datagram_queue_bytes)) {
         s->stats.datagrams_dropped++;
         c->stats.datagrams_dropped++;
         if (!s->dgram_blocked) {
             s->dgram_blocked = 1; /* DATAGRAM_WRITABLE once the queue drains */
             c->wt.dgram_waiters++;
         }
-        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
-                            (unsigned)c->ep->lim.datagram_queue);
+        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK,
+                            "datagram queue full (%u datagrams, %u bytes): not queued",
+                            (unsigned)c->ep->lim.datagram_queue, (unsigned)c->ep->lim.datagram_queue_bytes);
     }
     qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
@@ -8557,6 +8571,7 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     else c->wt.dq_head = d;
     c->wt.dq_tail = d;
     c->wt.dq_len++;
+    c->wt.dq_bytes += d->len;
     c->dirty = 1;
     return WT_OK;
 }

@@ -447,7 +447,8 @@ typedef struct wt_limits {
     uint32_t stream_window;        /* receive window per stream: 1 MiB */
     uint32_t conn_window;          /* receive window per connection: 8 MiB */
     uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 1 MiB */
-    uint32_t datagram_queue;       /* datagrams waiting to be sent: 64 */
+    uint32_t datagram_queue;       /* datagrams waiting to be sent: 1024 (and see
+                                      datagram_queue_bytes) */
     uint32_t buffered_streams;     /* streams arriving before their session: 24 */
     uint32_t buffered_datagrams;   /* datagrams arriving before their session: 32 */
     uint32_t max_header_bytes;     /* request/response header section: 16 KiB */
@@ -498,6 +499,12 @@ typedef struct wt_limits {
                                       max_streams_bidi (128) */
     uint32_t session_max_streams_uni;  /* peer uni streams per session at once:
                                       max_streams_uni (128) */
+    uint32_t datagram_queue_bytes; /* payload bytes of datagrams waiting to be sent,
+                                      all sessions of a connection: 64 KiB. With
+                                      datagram_queue (a count) the first bound
+                                      reached gives WT_ERR_WOULDBLOCK: small
+                                      datagrams can queue a congestion window's
+                                      worth, large ones stay within this */
 } wt_limits;
 
 /* ================================================================ loop
@@ -925,8 +932,9 @@ int wt_session_drain(wt_session *s);
 int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
 /* (WT_EV_SESSION_STREAMS follows a WT_ERR_LIMIT when the peer allows more.) */
 /* Queues one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
-   WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue, shared by the
-   connection's sessions) is full, WT_ERR_STATE when the peer takes no
+   WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue datagrams or
+   limits.datagram_queue_bytes bytes, shared by the connection's sessions)
+   is full, WT_ERR_STATE when the peer takes no
    datagrams. Datagrams are unreliable: on WOULDBLOCK the caller may drop
    it or retry after WT_EV_DATAGRAM_WRITABLE. Queued datagrams and stream
    data take turns. */

@@ -514,6 +514,7 @@ typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
     wt_stream *send_head, *send_tail; /* WT streams with data or FIN to send */
     wt__dgram *dq_head, *dq_tail;     /* datagrams to send */
     size_t dq_len;
+    size_t dq_bytes;                  /* their lengths together */
     wt_stream *graveyard;        /* closed streams, freed at a safe point */
     wt_stream *all_streams;      /* every wt_stream of the connection, whatever
                                     its state: none outlives the connection */

@@ -15,7 +15,7 @@ static const wt_limits wt__default_limits = {
     1024 * 1024,      /* stream_window */
     8 * 1024 * 1024,  /* conn_window */
     1024 * 1024,      /* stream_send_buffer */
-    64,               /* datagram_queue */
+    1024,             /* datagram_queue: with _bytes, small ones fill a window */
     24,               /* buffered_streams */
     32,               /* buffered_datagrams */
     16 * 1024,        /* max_header_bytes */
@@ -36,7 +36,8 @@ static const wt_limits wt__default_limits = {
     1024,             /* rate_limit_ips */
     0,                /* session_max_data: conn_window, set below */
     0,                /* session_max_streams_bidi: max_streams_bidi */
-    0                 /* session_max_streams_uni: max_streams_uni */
+    0,                /* session_max_streams_uni: max_streams_uni */
+    64 * 1024         /* datagram_queue_bytes */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -1064,6 +1065,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
     c->wt.dq_head = d->next;
     if (!c->wt.dq_head) c->wt.dq_tail = NULL;
     c->wt.dq_len--;
+    c->wt.dq_bytes -= d->len;
     wt__free(&c->ep->alloc, d);
 }
 

@@ -246,6 +246,8 @@ WT_TEST(io_small_datagrams_woken_by_writable_not_spinning) {
     printf("    %ld datagrams, %ld WOULDBLOCK episodes, %ld loop passes, %ld received, %llu ms\n", sent, blocked, passes,
            sv.received, (unsigned long long)(wt_loop_now_ms(h.loop) - t0));
     CHECK(sv.received > 0);
-    CHECK(passes * 8 < sent); /* many datagrams per pass: no spinning on tiny batches */
+    /* many datagrams per pass, not a small batch per pacing timer (with a
+       queue of 64 datagrams it was about 20 per pass) */
+    CHECK(passes * 64 < sent);
     harness_stop(&h);
 }
