@@ -215,11 +215,30 @@
  * ---------------------------------------------------------------- CONFIG MACROS
  *   WT_MALLOC(sz) / WT_REALLOC(p, sz) / WT_FREE(p)   default allocator
  *   WT_ASSERT(x)                                       default assert()
+ *   WT_NO_MMSG / WT_NO_GSO / WT_NO_GRO                 I/O path, below
+ *
+ * ---------------------------------------------------------------- I/O PATH
+ * On Linux sockets are read with recvmmsg and UDP GRO (the kernel hands
+ * over a train of same-size datagrams in one read of up to 64 KiB, split
+ * into QUIC packets in place; the loop's receive buffer grows from 64 KiB
+ * to 256 KiB the first time a GRO socket is read) and written with UDP GSO
+ * (one send per train of packets) or sendmmsg. Elsewhere, and on Linux when
+ * compiled with -DWT_NO_MMSG, -DWT_NO_GSO, -DWT_NO_GRO (any of them; e.g.
+ * under qemu-user, which does not byte-swap UDP_SEGMENT), plain recvmsg and
+ * sendmsg one datagram at a time. A kernel without UDP_GRO (before 5.0)
+ * gets single datagrams; one that refuses GSO on a send (EIO: a device
+ * without checksum offload; EINVAL) has it switched off for that socket
+ * with one log line, and the train goes again datagram by datagram. Every
+ * path keeps answering from the address the client sent to (IP_PKTINFO)
+ * and carries ECN: the ECN bits of each datagram go to ngtcp2
+ * (IP_RECVTOS / IPV6_RECVTCLASS), and sends carry the mark ngtcp2 chose
+ * (ECT(0) once it validated the path; IP_TOS / IPV6_TCLASS).
  */
 #ifndef WT_H
 #define WT_H
 
-/* The implementation uses POSIX and Linux calls (recvmmsg, sendmmsg):
+/* The implementation uses POSIX and Linux calls (recvmmsg, sendmmsg; see
+   I/O PATH for other systems):
    define WT_IMPLEMENTATION before the first #include of that file, or
    compile it with -D_GNU_SOURCE. */
 #if defined(WT_IMPLEMENTATION) && !defined(_GNU_SOURCE)
