@@ -67,6 +67,8 @@ static struct {
     wt_session *session; /* the session, once it exists (until its CLOSED) */
     wt_stream *stream;   /* stdin's stream, once it exists (until its CLOSED) */
     int opened;          /* the session was open at some point */
+    int closing;         /* we closed it */
+    int stream_reset, stream_over; /* what happened to stdin's stream */
     int done, exit_code;
     int in_eof, finished; /* stdin ended; FIN queued */
     uint8_t in[IN_MAX];
@@ -88,8 +90,9 @@ static void status(const char *fmt, ...) {
 /* Ends the session with our verdict; the CLOSED event ends the program. */
 static void finish(int exit_code, uint32_t code, const char *reason) {
     if (exit_code > g.exit_code) g.exit_code = exit_code;
-    if (g.session) (void)wt_session_close(g.session, code, reason);
-    else g.done = 1;
+    if (!g.session) g.done = 1;
+    else if (!g.closing) (void)wt_session_close(g.session, code, reason); /* CLOSED follows either way */
+    g.closing = 1;
 }
 
 static void write_out(const uint8_t *p, size_t n) {
@@ -221,14 +224,13 @@ static void on_event(wt_event *ev) {
     case WT_EV_STREAM_WRITABLE:
         if (ev->stream == g.stream) flush_stream();
         break;
-    case WT_EV_STREAM_RESET:
-        status("stream %lld reset by the peer (code %u)", (long long)wt_stream_id(ev->stream), ev->code);
-        if (ev->stream == g.stream) finish(EXIT_CLOSED, 1, "stream reset");
+    case WT_EV_STREAM_RESET: /* judged after the batch: a closing session resets it too */
+        if (ev->stream == g.stream) g.stream_reset = 1;
         break;
     case WT_EV_STREAM_CLOSED:
         if (ev->stream != g.stream) break;
         g.stream = NULL;
-        if (!g.listening && g.exit_code == EXIT_OK) finish(EXIT_OK, 0, NULL); /* over both ways */
+        g.stream_over = 1;
         break;
     case WT_EV_DATAGRAM:
         write_out(ev->data, ev->len);
@@ -269,6 +271,14 @@ static int run(void) {
         if (in_slot >= 0 && pfd[in_slot].revents) read_stdin();
         else if (g.datagrams && g.in_len > 0) flush_datagrams();
         rv = wt_loop_process(g.loop); /* sends what stdin queued, delivers events */
+        /* the session outlived its stream: a reset is the peer's error, an
+           end both ways is ours to close (the listener waits for the client) */
+        if (g.session && !g.closing && g.stream_reset) {
+            status("the peer reset the stream");
+            finish(EXIT_CLOSED, 1, "stream reset");
+        } else if (g.session && !g.closing && g.stream_over && !g.listening) {
+            finish(EXIT_OK, 0, NULL);
+        }
     }
     return rv;
 }
