@@ -87,9 +87,14 @@ static void status(const char *fmt, ...) {
     va_end(ap);
 }
 
+/* The exit code: the gravest reason seen wins. */
+static void verdict(int exit_code) {
+    if (exit_code > g.exit_code) g.exit_code = exit_code;
+}
+
 /* Ends the session with our verdict; the CLOSED event ends the program. */
 static void finish(int exit_code, uint32_t code, const char *reason) {
-    if (exit_code > g.exit_code) g.exit_code = exit_code;
+    verdict(exit_code);
     if (!g.session) g.done = 1;
     else if (!g.closing) (void)wt_session_close(g.session, code, reason); /* CLOSED follows either way */
     g.closing = 1;
@@ -184,13 +189,13 @@ static void read_stdin(void) {
 static void on_closed(wt_event *ev) {
     if (ev->error == WT_ERR_REFUSED) {
         status("refused by the server with HTTP status %d", ev->status);
-        g.exit_code = EXIT_REFUSED;
+        verdict(EXIT_REFUSED);
     } else if (ev->error != WT_OK) {
         status("%s: %s", g.opened ? "session lost" : "cannot connect", wt_strerror(ev->error));
-        g.exit_code = g.opened ? EXIT_CLOSED : EXIT_CONNECT;
+        verdict(g.opened ? EXIT_CLOSED : EXIT_CONNECT);
     } else if (ev->code != 0) {
         status("session closed with code %u: %.*s", ev->code, (int)ev->reason_len, ev->reason);
-        if (g.exit_code < EXIT_CLOSED) g.exit_code = EXIT_CLOSED;
+        verdict(EXIT_CLOSED);
     }
     if (g.linger_timer > 0) (void)wt_loop_timer_cancel(g.loop, g.linger_timer);
     g.linger_timer = 0;
