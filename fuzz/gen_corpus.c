@@ -203,6 +203,16 @@ static void requests(void) {
     op(&s, 0x06, "0123456789", 10); /* 100 ms */
     op(&s, 0x04, "\x05", 1);
     put("request", "wire-reset", s.b, s.n);
+    /* subprotocols offered on the wire (parameters, an escape), then directly
+       a malformed offer (a Token among the Strings), which is ignored */
+    browser_request(&s, 0x00, 0x01, "/");
+    s.b[2]++;
+    field(&s, "wt-available-protocols", "\"chat-v2\";q=1, \"chat-v1\", \"a\\\"b\"");
+    put("request", "wire-protocols", s.b, s.n);
+    browser_request(&s, 0x01, 0x00, "/");
+    s.b[2]++;
+    field(&s, "wt-available-protocols", "\"ok\", token");
+    put("request", "direct-protocols-malformed", s.b, s.n);
 }
 
 /* ---------------------------------------------------------------- server */

@@ -210,6 +210,15 @@ static void on_event(wt_event *ev) {
         in.requests++;
         in.server_session = s;
         check_header_list(s);
+        {
+            /* the offered subprotocols: every one readable, one of them choosable,
+               nothing else (a name with a control byte is never an offer) */
+            size_t k, n = wt_session_protocol_count(s);
+            for (k = 0; k < n; k++) FUZZ_CHECK(wt_session_protocol_at(s, k) != NULL);
+            FUZZ_CHECK(wt_session_protocol_at(s, n) == NULL);
+            FUZZ_CHECK(wt_session_set_protocol(s, "\x01") == WT_ERR_INVALID);
+            if (n) FUZZ_CHECK(wt_session_set_protocol(s, wt_session_protocol_at(s, in.arg % n)) == WT_OK);
+        }
         FUZZ_CHECK(!strcmp(wt_session_header(s, ":method") ? wt_session_header(s, ":method") : "", "CONNECT") ||
                    (in.mode & 1));
         if (action == 1) wt_session_accept(s, 200 + in.arg % 100);

@@ -527,6 +527,10 @@ typedef struct wt_client_config {
                                        (see DEBUGGING) */
     const char *tls_keylog;         /* NULL: $SSLKEYLOGFILE if set, else none; "": none
                                        (see DEBUGGING) */
+    const char *const *protocols;   /* NULL or a NULL-terminated list, most preferred
+                                       first: application protocols offered in
+                                       wt-available-protocols (see SUBPROTOCOLS);
+                                       each non-empty printable ASCII */
 } wt_client_config;
 
 wt_client *wt_client_create(const wt_client_config *cfg);
@@ -604,6 +608,40 @@ typedef struct wt_session_stats {
                                     or the path or the peer's limit shrank */
 } wt_session_stats;
 int wt_session_stats_get(const wt_session *s, wt_session_stats *out);
+/* SUBPROTOCOLS (draft-ietf-webtrans-http3 section 3.3, the `protocols`
+   option of the browser's WebTransport constructor). A client offers a list
+   (wt_client_config.protocols, sent as the structured-field list
+   wt-available-protocols); a server reads it with wt_session_protocol_count
+   / wt_session_protocol_at and, during the request (WT_EV_SESSION_REQUEST,
+   or an accept hook), may pick one of them with wt_session_set_protocol:
+   an accepting response then carries it as wt-protocol (NULL or "" picks
+   none again; a name not offered is WT_ERR_INVALID). Refusing a client
+   whose offer does not suit is the app's choice (wt_session_reject).
+   wt_session_protocol is the choice on both sides, "" for none. A field
+   that is not a valid structured field of strings is ignored as a whole,
+   with a log line, as the draft says: no offer, or no choice. A client
+   whose server chose a protocol it did not offer ends the session
+   (WT_EV_SESSION_CLOSED with WT_ERR_PROTOCOL, logged; the CONNECT stream is
+   reset with WT_ALPN_ERROR); a choice when it offered none is ignored
+   (logged). On a client the offered list reads back as sent. Strings are
+   valid while the session is. */
+size_t wt_session_protocol_count(const wt_session *s);
+const char *wt_session_protocol_at(const wt_session *s, size_t i); /* NULL past the end */
+int wt_session_set_protocol(wt_session *s, const char *protocol);
+const char *wt_session_protocol(const wt_session *s);
+/* KEYING MATERIAL (draft-ietf-webtrans-http3 section 4.8): out_len bytes
+   (1-8160) from the connection's TLS exporter (RFC 8446 7.5), with the label
+   "EXPORTER-WebTransport" and as context the session ID (the CONNECT stream
+   ID, 64 bits), then label (1-255 bytes) and context (0-255 bytes, may be
+   NULL when 0), each after its one-byte length. Both ends of one session
+   derive the same bytes; other sessions, labels or contexts give others.
+   Once the session is open (a server: from WT_EV_SESSION_REQUEST on) until
+   it closes; WT_ERR_STATE otherwise, and also with a wolfSSL built without
+   HAVE_KEYING_MATERIAL (make deps builds it with --enable-keying-material;
+   such a wolfSSL keeps each connection's handshake secrets, ~1 KiB, for
+   the exporter's sake). */
+int wt_session_export_keying_material(const wt_session *s, const char *label, const uint8_t *context,
+                                      size_t context_len, uint8_t *out, size_t out_len);
 /* The largest payload that fits one packet on the path as probed now
    (it may grow as path MTU discovery succeeds); 0 if no datagrams. */
 size_t wt_session_max_datagram_size(const wt_session *s);

@@ -8,6 +8,7 @@ struct wt_client {
     char *origin;
     char **headers; /* name, value, ..., NULL */
     size_t nheaders;
+    char *protocols; /* the wt-available-protocols value, or NULL */
 };
 
 static void wt__client_free(wt_client *cl);
@@ -109,6 +110,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
             if (!(cl->headers[i] = wt__strdup(&cfg->alloc, cfg->headers[i]))) goto nomem;
         cl->nheaders = n / 2;
     }
+    if (wt__alpn_offer_value(&cfg->alloc, lg, cfg->protocols, &cl->protocols) != WT_OK) goto fail;
     return cl;
 nomem:
     wt__fail(lg, WT_ERR_NOMEM, "wt_client_create: out of memory");
@@ -181,6 +183,10 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
         const char *n = cl->headers[2 * i], *v = cl->headers[2 * i + 1];
         wt__session_on_header(s, n, strlen(n), v, strlen(v));
     }
+    if (cl->protocols) {
+        wt__session_on_header(s, "wt-available-protocols", 22, cl->protocols, strlen(cl->protocols));
+        wt__alpn_parse_offers(s); /* what was offered, for the check of the answer */
+    }
     if (!s->path || !s->authority || s->bad_headers) {
         wt__session_free(s);
         return wt__cfail(c, -1, WT_ERR_NOMEM, "wt_client_connect: out of memory or headers over the limit");
@@ -201,6 +207,7 @@ static void wt__client_free(wt_client *cl) {
     for (i = 0; cl->headers && cl->headers[i]; i++) wt__free(&a, cl->headers[i]);
     wt__free(&a, cl->headers);
     wt__free(&a, cl->origin);
+    wt__free(&a, cl->protocols);
     wt__free(&a, cl);
 }
 

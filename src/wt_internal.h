@@ -152,6 +152,7 @@ static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
 #define WT__H3_MESSAGE_ERROR 0x10e
 #define WT__H3_CONNECT_ERROR 0x10f
 #define WT__H3_DATAGRAM_ERROR 0x33
+#define WT__H3_ALPN_ERROR 0x0817b3ddULL /* WT_ALPN_ERROR: the server chose a protocol not offered */
 
 /* ---- capsules (RFC 9297): type varint, length varint, value */
 typedef struct wt__capsule {
@@ -448,6 +449,9 @@ struct wt_session {
     wt_session_stats dgram_stats;
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
+    char **offers;               /* wt-available-protocols: received (server) or sent (client) */
+    size_t noffers;
+    char *alpn;                  /* wt-protocol: to send (server) or as received (client) */
 };
 
 enum { WT__ST_CLASSIFY, WT__ST_WT, WT__ST_PENDING };
@@ -674,6 +678,17 @@ static void wt__conn_stream_slot_free(wt__conn *c, int64_t stream_id);
 static void *wt__dead_stream_marker(void);
 static void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
 static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
+
+/* ---- subprotocols, keying material (wt_alpn.c) */
+static void wt__alpn_free(wt_session *s);
+/* s->offers from the request's wt-available-protocols (a malformed one is logged, ignored). */
+static void wt__alpn_parse_offers(wt_session *s);
+/* Server: adds wt-protocol to an accepting response when one was chosen. */
+static int wt__alpn_add_response(wt_session *s, wt__hdrs *out);
+/* Client, on a 2xx: WT_OK, or the server chose what was not offered (the session ended). */
+static int wt__alpn_check_response(wt_session *s);
+/* The client's protocols as one wt-available-protocols value (*out NULL: none). */
+static int wt__alpn_offer_value(const wt_allocator *a, const wt_log *lg, const char *const *protocols, char **out);
 
 /* ---- client (wt_client.c) */
 static int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);

@@ -84,6 +84,7 @@ static void wt__session_free_fields(wt_session *s) {
     wt__free(a, s->protocol);
     wt__free(a, s->method);
     wt__sendbuf_free(a, &s->cap_tx);
+    wt__alpn_free(s);
 }
 
 static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
@@ -176,6 +177,7 @@ static int wt__session_respond(wt_session *s, int status) {
     snprintf(code, sizeof code, "%03d", status);
     rv = wt__hdrs_add(a, &out, ":status", 7, code, 3, SIZE_MAX);
     if (rv == WT_OK && ok) rv = wt__hdrs_add(a, &out, "sec-webtransport-http3-draft", 28, "draft02", 7, SIZE_MAX);
+    if (rv == WT_OK && ok) rv = wt__alpn_add_response(s, &out);
     for (i = 0; rv == WT_OK && i < added.n; i++)
         rv = wt__hdrs_add(a, &out, added.kv[2 * i], strlen(added.kv[2 * i]), added.kv[2 * i + 1],
                           strlen(added.kv[2 * i + 1]), SIZE_MAX);
@@ -251,6 +253,7 @@ static void wt__session_on_request(wt_session *s, int fin) {
     int is_wt = s->method && !strcmp(s->method, "CONNECT") && s->protocol &&
                 (!strcmp(s->protocol, "webtransport") || !strcmp(s->protocol, "webtransport-h3"));
     if (c->qlog) wt__qlog_session(s, "session_requested", 0);
+    wt__alpn_parse_offers(s);
     if (s->bad_headers || !is_wt || fin || !s->path || !s->authority) {
         wt__clog(c, s->id, WT_LOG_INFO, "refusing request on stream %lld: %s", (long long)s->id,
                  s->bad_headers ? "headers over the limit" : "not a WebTransport CONNECT");
@@ -310,6 +313,7 @@ static void wt__session_on_headers_done(wt_session *s, int fin) {
     }
     if (s->status >= 100 && s->status < 200) return; /* interim response */
     if (s->status >= 200 && s->status < 300 && !fin) {
+        if (wt__alpn_check_response(s) != WT_OK) return;
         if (s->conn->qlog) wt__qlog_session(s, "session_accepted", s->status);
         wt__session_opened(s);
         return;
@@ -618,11 +622,12 @@ int wt_session_add_response_header(wt_session *s, const char *name, const char *
                          "wt_session_add_response_header: \"%s\" is not a lower-case field name with a one-line value",
                          name ? name : "(null)");
     {
-        /* set by wt.h, or connection-specific fields HTTP/3 forbids (RFC 9114
-           4.2); a CONNECT response has no content-length */
-        static const char *const banned[] = {"sec-webtransport-http3-draft", "connection", "keep-alive",
-                                             "proxy-connection", "transfer-encoding", "upgrade", "te",
-                                             "content-length"};
+        /* set by wt.h (wt-protocol: wt_session_set_protocol), or
+           connection-specific fields HTTP/3 forbids (RFC 9114 4.2); a
+           CONNECT response has no content-length */
+        static const char *const banned[] = {"sec-webtransport-http3-draft", "wt-protocol", "connection",
+                                             "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+                                             "te", "content-length"};
         size_t i;
         for (i = 0; i < WT__COUNTOF(banned); i++)
             if (!strcmp(name, banned[i]))

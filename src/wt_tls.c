@@ -161,6 +161,11 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
         return NULL;
     }
     wt__keylog_attach(ep, ssl);
+#ifdef HAVE_KEYING_MATERIAL
+    /* the TLS exporter needs the handshake's secrets after the handshake
+       (wt_session_export_keying_material) */
+    wolfSSL_KeepArrays(ssl);
+#endif
     if (ep->server) {
         wolfSSL_set_accept_state(ssl);
         /* wolfSSL without OPENSSL_ALL never calls an ALPN select callback */

@@ -28,7 +28,7 @@ say() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 
 # Bump when a flag or step below changes: it is part of the cache key.
-RECIPE=5
+RECIPE=6
 
 # name|version|file|pool dir|sha256|kind  (first line of each name = primary)
 SOURCES='
@@ -162,7 +162,9 @@ resolve nghttp3; H_VER=$R_VER; H_FILE=$R_FILE; H_KIND=$R_KIND
 arch=$(uname -m)
 wolf_flags="--enable-static --disable-shared --with-pic --enable-quic --enable-session-ticket \
 --enable-certgen --enable-keygen --enable-certext --enable-harden --disable-examples \
---disable-crypttests --disable-benchmark"
+--disable-crypttests --disable-benchmark --enable-keying-material"
+# --enable-keying-material (HAVE_KEYING_MATERIAL): the TLS exporter behind
+# wt_session_export_keying_material.
 # HAVE_SECRET_CALLBACK: the TLS 1.3 secrets for the key log (tls_keylog, SSLKEYLOGFILE)
 wolf_cppflags="-DWOLFSSL_ALT_NAMES -DWOLFSSL_IP_ALT_NAME -DHAVE_SECRET_CALLBACK"
 case "$W_VER" in

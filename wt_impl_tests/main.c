@@ -20,6 +20,7 @@ int wt_test_failed_checks;
 #include "test_req.c"
 #include "test_addr.c"
 #include "test_trace.c"
+#include "test_alpn.c"
 
 static int wt_test_selected(const char *name, int argc, char **argv) {
     int i;

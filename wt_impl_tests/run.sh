@@ -31,5 +31,9 @@ phase "wt.h from another project: install, pkg-config, CMake, Meson, release tar
   bash wt_impl_tests/install_test.sh "$B"
 phase "Chromium (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" chromium
 phase "Firefox ESR (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" firefox
+phase "Chromium (headless) against examples/interop_server: echo, close, 404, stats, protocols, devious baton" \
+  node wt_impl_tests/browser/interop_test.mjs "$B/examples/interop_server" chromium
+phase "Firefox ESR (headless) against examples/interop_server: echo, close, 404, stats, protocols, devious baton" \
+  node wt_impl_tests/browser/interop_test.mjs "$B/examples/interop_server" firefox
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -733,6 +733,15 @@ static int trace_decrypt_all(const trace_secret *ts, int to_server, const char *
 }
 #endif
 
+/* Secrets each end logs: the four traffic secrets, and the exporter's when
+   wolfSSL keeps the handshake's secrets for wt_session_export_keying_material
+   (HAVE_KEYING_MATERIAL), which it then reports too. */
+#ifdef HAVE_KEYING_MATERIAL
+#define TRACE_NSECRETS 5
+#else
+#define TRACE_NSECRETS 4
+#endif
+
 WT_TEST(trace_keylog_has_both_directions_and_decrypts_1rtt_packets) {
 #ifdef HAVE_SECRET_CALLBACK
     static const char *labels[] = {"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
@@ -773,8 +782,8 @@ WT_TEST(trace_keylog_has_both_directions_and_decrypts_1rtt_packets) {
 
     nks = trace_read_keylog(trace_keylog_server, ks, 16);
     nkc = trace_read_keylog(trace_keylog_client, kc, 16);
-    CHECK_EQ_INT(nks, 4);
-    CHECK_EQ_INT(nkc, 4);
+    CHECK_EQ_INT(nks, TRACE_NSECRETS);
+    CHECK_EQ_INT(nkc, TRACE_NSECRETS);
     for (i = 0; i < (int)WT__COUNTOF(labels); i++) {
         const trace_secret *a = trace_find_secret(ks, nks, labels[i]), *b = trace_find_secret(kc, nkc, labels[i]);
         if (!a || !b) {
@@ -786,6 +795,13 @@ WT_TEST(trace_keylog_has_both_directions_and_decrypts_1rtt_packets) {
         CHECK(a->len == b->len && !memcmp(a->secret, b->secret, a->len));
         CHECK(!memcmp(a->random, b->random, 32) && !memcmp(a->random, ks[0].random, 32));
     }
+#ifdef HAVE_KEYING_MATERIAL
+    {
+        const trace_secret *a = trace_find_secret(ks, nks, "EXPORTER_SECRET"),
+                           *b = trace_find_secret(kc, nkc, "EXPORTER_SECRET");
+        CHECK(a && b && a->len == b->len && !memcmp(a->secret, b->secret, a->len));
+    }
+#endif
     c_ap = trace_find_secret(kc, nkc, "CLIENT_TRAFFIC_SECRET_0");
     s_ap = trace_find_secret(kc, nkc, "SERVER_TRAFFIC_SECRET_0");
     c_hs = trace_find_secret(kc, nkc, "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
@@ -878,7 +894,7 @@ WT_TEST(trace_keylog_over_loopback_sends_without_gso) {
     wt_app_destroy(app);
     wt_loop_destroy(loop);
     n = trace_read_keylog(keys, k, 16);
-    CHECK_EQ_INT(n, 8); /* four secrets, written by each end */
+    CHECK_EQ_INT(n, 2 * TRACE_NSECRETS); /* each end's secrets */
     CHECK(trace_find_secret(k, n, "CLIENT_TRAFFIC_SECRET_0") && trace_find_secret(k, n, "SERVER_TRAFFIC_SECRET_0"));
     unlink(keys);
     rmdir(dir);
