@@ -58,11 +58,11 @@ $(B)/examples/%: examples/%.c wt.h | deps
 
 $(B)/wt_tests: $(TEST_SRC) wt.h | deps
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
+	$(CC) $(WARN) $(CFLAGS) -pthread -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
 
 $(B)/wt_tests_san: $(TEST_SRC) wt.h | deps
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
+	$(CC) $(WARN) -O1 -g $(SAN) -pthread -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
 
 $(B)/example_probe: wt_impl_tests/example_probe.c wt.h | deps
 	@mkdir -p $(@D)

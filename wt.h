@@ -236,6 +236,14 @@ typedef struct wt_allocator {
  *   called from a handler or timer, nor from a CLOSED event delivered by a
  *   destroy (they log an error and do nothing): stop the loop, destroy
  *   after it returns. A client being destroyed refuses wt_client_connect.
+ * - A stopping app (wt_app_stop) keeps its sessions until they close or
+ *   the grace period ends, then closes the rest, so every CLOSED event is
+ *   delivered before its shutdown hooks run; wt_app_run returns after
+ *   them. The app itself stays valid until wt_app_destroy.
+ * - Threads: everything runs on the loop's thread. The only calls another
+ *   thread may make are wt_loop_wakeup and wt_loop_post (and wt_app_stop /
+ *   wt_app_stop_now / wt_loop_stop, which are flags and a wakeup); a
+ *   signal handler may make all of those but wt_loop_post.
  */
 typedef struct wt_loop wt_loop;
 typedef struct wt_app wt_app;
@@ -254,7 +262,10 @@ typedef struct wt_stream wt_stream;
  *                          than 200, optionally with response headers;
  *                          returning without either accepts (200).
  * WT_EV_SESSION_OPEN       session. Streams and datagrams may be used.
- * WT_EV_SESSION_DRAINING   session. The peer asked to wind down.
+ * WT_EV_SESSION_DRAINING   session. The peer asked to wind down (its
+ *                          DRAIN capsule, or HTTP/3 GOAWAY on the
+ *                          connection). A client's next wt_client_connect
+ *                          to that server then opens a new connection.
  * WT_EV_SESSION_CLOSED     session, code, reason/reason_len (the peer's
  *                          close capsule, or what wt_session_close sent; 0
  *                          and "" for a bare FIN), error: WT_OK for a clean
@@ -372,8 +383,24 @@ typedef struct wt_limits {
  * wt_app and wt_client run on a wt_loop: their own unless config.loop is
  * set, so a server and clients (or several servers) can share one thread.
  * To embed wt.h in another event loop (epoll, libuv, a game loop), watch
- * the descriptors from wt_loop_pollfds, wake up after wt_loop_timeout ms
- * at the latest, and call wt_loop_process each time. */
+ * the descriptors from wt_loop_pollfds (the loop's wakeup descriptor
+ * first, then the UDP sockets), wake up after wt_loop_timeout ms at the
+ * latest, and call wt_loop_process each time one is readable or the time
+ * is up. The wakeup descriptor is how wt_loop_wakeup, wt_loop_post,
+ * wt_loop_stop and wt_app_stop reach a loop asleep in poll(): readable
+ * until the next wt_loop_process. Call wt_loop_pollfds again after
+ * wt_app_start or wt_client_connect (new sockets).
+ *
+ * Another thread hands work to the loop with wt_loop_post(loop, fn, user):
+ * fn(loop, user) then runs on the loop's thread, in the next
+ * wt_loop_process, in the order of posting (per thread, and overall as
+ * the calls were made), each exactly once; from there it may call any wt_
+ * function (wt_app_resume, wt_session_send_datagram, ...). The queue is
+ * lock-free (C11 atomics, no -pthread needed by wt.h) but each post
+ * allocates its node from the loop's allocator on the posting thread: a
+ * custom allocator (wt_loop_config.alloc) must then be thread-safe (libc's
+ * is). Posts still queued when the loop is destroyed are dropped, not run
+ * (logged with their count): what they point to may be gone by then. */
 /* The loop's clock: monotonic nanoseconds. Tests and simulations give a
    virtual one; every timer, timeout and QUIC timestamp reads it. */
 typedef struct wt_clock {
@@ -395,10 +422,24 @@ void wt_loop_destroy(wt_loop *loop);  /* apps and clients on it first */
 int wt_loop_run(wt_loop *loop);
 /* Waits at most timeout_ms (-1: until something happens) and processes. */
 int wt_loop_run_once(wt_loop *loop, int timeout_ms);
-/* Makes wt_loop_run return; safe from a handler or a signal handler. */
+/* Makes wt_loop_run return; safe from a handler, another thread or a
+   signal handler (a flag, then wt_loop_wakeup: never lost, even when it
+   lands just before poll()). */
 void wt_loop_stop(wt_loop *loop);
-/* Fills up to max pollfd-like entries {fd, events}; returns the count.
-   events is POLLIN, or POLLIN|POLLOUT while a socket is congested. */
+/* Makes a loop waiting in poll() (wt_loop_run, wt_loop_run_once(-1), or
+   your own poll on wt_loop_pollfds) return at once and process.
+   Thread-safe and async-signal-safe: an eventfd on Linux (a self-pipe
+   elsewhere) written to; errno is preserved. */
+void wt_loop_wakeup(wt_loop *loop);
+/* Runs fn(loop, user) on the loop's thread soon (the next
+   wt_loop_process), in order of posting; thread-safe, not signal-safe
+   (it allocates). WT_ERR_NOMEM / WT_ERR_INVALID. See "Another thread"
+   above. */
+int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user);
+/* Fills up to max pollfd-like entries {fd, events}; returns the count
+   (which may exceed max: call again with more room). The first is the
+   wakeup descriptor (POLLIN); then the sockets: POLLIN, or POLLIN|POLLOUT
+   while a socket is congested. */
 int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max);
 /* Milliseconds until wt_loop_process must run again; -1: no timer. */
 int wt_loop_timeout(wt_loop *loop);
@@ -454,7 +495,10 @@ typedef struct wt_io {
 } wt_io;
 
 /* ================================================================ server (app) */
-typedef void (*wt_app_hook)(wt_app *app, void *user);
+/* Startup and shutdown hooks return WT_OK (or any value >= 0), or a
+   negative status: a failing startup hook aborts wt_app_start (see there);
+   a shutdown hook's negative status is logged, the others still run. */
+typedef int (*wt_app_hook)(wt_app *app, void *user);
 
 typedef struct wt_app_config {
     const char *host;        /* NULL: "127.0.0.1"; "::" for every IPv4+IPv6 address;
@@ -468,12 +512,17 @@ typedef struct wt_app_config {
     wt_allocator alloc;
     wt_log log;
     wt_loop *loop;           /* NULL: the app creates and owns one */
-    int stop_on_signals;     /* 1: SIGINT and SIGTERM end wt_app_run (as Ctrl-C
-                                ends app.run); the old handlers come back after */
-    uint32_t shutdown_code;  /* when the app stops, every open session is closed
-                                with this code (0) ... */
+    int stop_on_signals;     /* 1: during wt_app_run the first SIGINT or SIGTERM
+                                is wt_app_stop (graceful, as Ctrl-C ends
+                                app.run), a second one wt_app_stop_now; both
+                                logged. The old handlers come back after */
+    uint32_t shutdown_code;  /* when the app stops, every session still open
+                                after the grace period is closed with this
+                                code (0) ... */
     const char *shutdown_reason; /* ... and reason (NULL: "server shutting down",
                                 <= 1024 bytes) before its connection closes */
+    uint32_t shutdown_grace_ms; /* 0: 2000. How long wt_app_stop lets drained
+                                sessions finish before closing them */
     const char *tls_groups;  /* NULL: WT_TLS_GROUPS_DEFAULT. The key-exchange
                                 groups accepted, most preferred first (see TLS) */
     wt_io io;                /* io.send set: no socket (see sans-I/O); host must
@@ -488,17 +537,52 @@ wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
 /* Routes an exact path (the query string is ignored when matching) to a
    handler. Sessions for paths without a route are refused with 404. */
 int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user);
+/* Hooks run in the order added. Startup hooks run in wt_app_start once
+   the sockets are bound; shutdown hooks on the loop once a stop has closed
+   every connection (or in wt_app_destroy), after every CLOSED event. */
 int wt_app_on_startup(wt_app *app, wt_app_hook fn, void *user);
 int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user);
-/* Binds the sockets and runs the startup hooks (once). */
+/* Binds the sockets and runs the startup hooks (once; WT_OK again later).
+   A startup hook returning < 0 aborts it cleanly: the sockets are closed
+   (the port is free again), the failure is logged, the shutdown hooks run
+   (so the hooks before it can give back what they took), and its status is
+   returned; nothing was started (a later call tries again). */
 int wt_app_start(wt_app *app);
-/* wt_app_start, then the loop until wt_app_stop, then closes every session
-   and runs the shutdown hooks. */
+/* wt_app_start, then the loop until a stop (wt_app_stop, wt_app_stop_now,
+   signals with stop_on_signals, or wt_loop_stop on its loop, which counts
+   as stop_now) has run to its end: the shutdown hooks ran and a summary
+   was logged at INFO. Returns WT_OK then, or an error. Once stopped an app
+   does not run again: destroy it.
+   With your own loop, the same stop: call wt_app_stop, go on calling
+   wt_loop_process (on wt_loop_pollfds / wt_loop_timeout as usual) until
+   wt_app_stopped(app) says 1, then destroy. */
 int wt_app_run(wt_app *app);
-/* Ends wt_app_run; safe from a handler or a signal handler. */
+/* The graceful stop (GOAWAY, DRAIN, a grace period, then close). Safe from
+   a handler, another thread or a signal handler: it sets a flag and wakes
+   the loop, which does the rest, in this order:
+   1. new connections are refused (CONNECTION_REFUSED) and new sessions on
+      the old ones get 429; every connection gets HTTP/3 GOAWAY (a notice
+      at once, the final one with the last request taken 2 PTO later) and
+      every open session DRAIN_WEBTRANSPORT_SESSION, so the peers see
+      WT_EV_SESSION_DRAINING / a browser's `draining` (the app's own
+      handlers get no event for it);
+   2. up to shutdown_grace_ms (0: 2000) for the sessions to end, less if
+      the last one closes sooner;
+   3. each session still open is closed with shutdown_code and
+      shutdown_reason (its handler gets CLOSED), and once the peers have
+      acknowledged that (3 PTO, 1 s at most) each connection is closed;
+   4. the loop goes on until every connection's closing period is over,
+      then the shutdown hooks run, the summary is logged at INFO, and
+      wt_app_run returns (wt_app_stopped turns 1). */
 void wt_app_stop(wt_app *app);
+/* The same without the grace period (step 2); also signal-safe. During a
+   graceful stop, it cuts the grace short. */
+void wt_app_stop_now(wt_app *app);
+/* 1 once a stop has run to its end (the shutdown hooks ran), else 0. */
+int wt_app_stopped(const wt_app *app);
 /* Closes every connection (sessions get CLOSED events), runs the shutdown
-   hooks if startup ran, frees the app (and its loop if it owns it). */
+   hooks if startup ran and no stop ran them, frees the app (and its loop
+   if it owns it). */
 void wt_app_destroy(wt_app *app);
 int wt_app_port(const wt_app *app);          /* the bound port */
 /* Sans-I/O: one UDP datagram that arrived from `from` (sockaddr bytes).
@@ -944,6 +1028,12 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <signal.h>
+#include <stdatomic.h>
+/* wt_loop_wakeup, wt_loop_stop and wt_app_stop run in signal handlers:
+   their atomics must not hide a lock */
+#if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
+#error "wt.h needs lock-free atomic int and pointer (C11 <stdatomic.h>)"
+#endif
 
 #define WT__MAX_SOCKS 4
 #define WT__MAX_UDP_PAYLOAD 1452
@@ -985,6 +1075,13 @@ typedef struct wt__queued_event {
     uint8_t data[]; /* a copy of ev.data */
 } wt__queued_event;
 
+/* A function another thread handed to the loop (wt_loop_post). */
+typedef struct wt__post {
+    struct wt__post *next;
+    wt_timer_fn fn;
+    void *user;
+} wt__post;
+
 struct wt_loop {
     wt_allocator alloc;
     wt_log log;
@@ -993,13 +1090,19 @@ struct wt_loop {
     wt__timer *timers;
     size_t ntimers, timers_cap;
     int64_t next_timer_id;
-    volatile sig_atomic_t stop;
+    atomic_int stop;  /* atomics: set by other threads and signal handlers */
     int processing;   /* inside wt_loop_process: handlers and timers run */
     int driving;      /* the library is running its machinery (process,
                          shutdown, destroy): events may go straight out */
     int in_handler;   /* a handler or timer is on the stack */
     wt__queued_event *evq_head, *evq_tail;
     uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
+    /* wt_loop_wakeup: an eventfd (wake_rd == wake_wr) or a self-pipe */
+    int wake_rd, wake_wr;
+    atomic_int woken; /* a wakeup since the last process: timeout 0 */
+    /* wt_loop_post: a lock-free stack, newest first; the loop takes it all
+       at once and runs it oldest first */
+    _Atomic(wt__post *) posts;
 };
 
 /* Server and client share one engine: an endpoint owns sockets, a TLS
@@ -1042,6 +1145,12 @@ struct wt__ep {
     int has_pin;
     int verify_peer;              /* a CA file is loaded: check the name too */
     int closing_all;
+    int stopping;                 /* server: a stop began: new connections are
+                                     refused, new sessions get 429 */
+    /* app: a step of its graceful stop, run by every wt_loop_process, and
+       when it wants to run next (UINT64_MAX: only when woken) */
+    void (*tick)(wt__ep *ep);
+    uint64_t tick_due_ms;
     /* TLS key exchange: IANA group ids, most preferred first */
     uint16_t groups[WT__MAX_GROUPS];
     int ngroups;
@@ -1106,6 +1215,7 @@ typedef struct wt__conn_h3 { /* HTTP/3 on nghttp3, and what nghttp3 cannot do */
     size_t rx_body;              /* DATA payload nghttp3 delivered in the read under way */
     int malformed;               /* a session has malformed set (nghttp3 < 1.11) */
     int goaway;                  /* the peer sent GOAWAY */
+    int goaway_sent;             /* we sent GOAWAY: 1 the notice, 2 the final one */
 } wt__conn_h3;
 
 typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
@@ -1179,6 +1289,7 @@ struct wt_session {
     int connect_closed;          /* nghttp3 is done with the CONNECT stream */
     int responded;               /* server: a response was submitted */
     int drain_received;
+    int drain_sent;              /* the app's graceful stop sent DRAIN */
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
     wt_session_stats dgram_stats;
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
@@ -1974,6 +2085,9 @@ int wt_cert_sha256(const char *cert_file, uint8_t out[32]) {
 #include <poll.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -1987,6 +2101,96 @@ static uint64_t wt__loop_ns(wt_loop *loop) {
 }
 
 uint64_t wt_loop_now_ms(wt_loop *loop) { return wt__loop_ns(loop) / 1000000ULL; }
+
+/* ---------------------------------------------------------------- wakeup
+   One descriptor in the poll set that any thread or a signal handler can
+   make readable: poll() returns at once, even when the wakeup came just
+   before it was called (a flag alone would be lost there). */
+static int wt__wake_open(wt_loop *loop) {
+#ifdef __linux__
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) return wt__fail(&loop->log, WT_ERR_IO, "loop: eventfd: %s", strerror(errno));
+    loop->wake_rd = loop->wake_wr = fd;
+#else
+    int p[2], i;
+    if (pipe(p) != 0) return wt__fail(&loop->log, WT_ERR_IO, "loop: pipe: %s", strerror(errno));
+    for (i = 0; i < 2; i++) {
+        fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
+        fcntl(p[i], F_SETFD, FD_CLOEXEC);
+    }
+    loop->wake_rd = p[0];
+    loop->wake_wr = p[1];
+#endif
+    return WT_OK;
+}
+
+static void wt__wake_close(wt_loop *loop) {
+    if (loop->wake_rd >= 0) close(loop->wake_rd);
+    if (loop->wake_wr >= 0 && loop->wake_wr != loop->wake_rd) close(loop->wake_wr);
+    loop->wake_rd = loop->wake_wr = -1;
+}
+
+/* Empties the descriptor: the woken flag is cleared first, so a wakeup
+   that lands in between leaves it set (and timeout 0) */
+static void wt__wake_drain(wt_loop *loop) {
+    uint8_t buf[64];
+    loop->woken = 0;
+    while (read(loop->wake_rd, buf, sizeof buf) > 0 && loop->wake_rd != loop->wake_wr) {
+    }
+}
+
+/* Only write() and a lock-free atomic store: async-signal-safe. errno is kept
+   for the code the signal interrupted. */
+void wt_loop_wakeup(wt_loop *loop) {
+    int saved = errno;
+#ifdef __linux__
+    uint64_t one = 1;
+#else
+    uint8_t one = 1;
+#endif
+    if (!loop || loop->wake_wr < 0) return;
+    loop->woken = 1;
+    if (write(loop->wake_wr, &one, sizeof one) < 0) {
+        /* EAGAIN: a full pipe (or counter) is readable already */
+    }
+    errno = saved;
+}
+
+int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user) {
+    wt__post *p;
+    if (!loop || !fn) return wt__fail(loop ? &loop->log : NULL, WT_ERR_INVALID, "wt_loop_post: no loop or no function");
+    p = (wt__post *)wt__alloc(&loop->alloc, sizeof *p);
+    if (!p) return wt__fail(&loop->log, WT_ERR_NOMEM, "wt_loop_post: out of memory");
+    p->fn = fn;
+    p->user = user;
+    p->next = atomic_load(&loop->posts);
+    while (!atomic_compare_exchange_weak(&loop->posts, &p->next, p)) {
+    }
+    wt_loop_wakeup(loop);
+    return WT_OK;
+}
+
+/* Takes every post at once (newest first), turns the list around and runs
+   it oldest first, as timers run: events they cause wait until each returns.
+   Posts made meanwhile wait for the next pass (their wakeup says so). */
+static void wt__run_posts(wt_loop *loop) {
+    wt__post *p = atomic_exchange(&loop->posts, NULL), *rev = NULL;
+    while (p) {
+        wt__post *n = p->next;
+        p->next = rev;
+        rev = p;
+        p = n;
+    }
+    while (rev) {
+        wt__post *n = rev->next;
+        loop->in_handler++;
+        rev->fn(loop, rev->user);
+        loop->in_handler--;
+        wt__free(&loop->alloc, rev);
+        wt__loop_drain(loop);
+        rev = n;
+    }
+}
 
 wt_loop *wt_loop_create(const wt_loop_config *cfg) {
     wt_loop_config zero;
@@ -2003,10 +2207,16 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
     loop->alloc = cfg->alloc;
     loop->log = cfg->log;
     loop->clock = cfg->clock;
+    atomic_init(&loop->posts, NULL);
     loop->rxbuf = (uint8_t *)wt__alloc(&loop->alloc, WT__RECV_BATCH * WT__PKT_BUF);
     if (!loop->rxbuf) {
         wt__free(&cfg->alloc, loop);
         wt__fail(&cfg->log, WT_ERR_NOMEM, "loop: out of memory");
+        return NULL;
+    }
+    if (wt__wake_open(loop) != WT_OK) {
+        wt__free(&cfg->alloc, loop->rxbuf);
+        wt__free(&cfg->alloc, loop);
         return NULL;
     }
     return loop;
@@ -2015,6 +2225,20 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
 void wt_loop_destroy(wt_loop *loop) {
     if (!loop || wt__loop_busy(loop, "wt_loop_destroy")) return;
     if (loop->eps) wt__log(&loop->log, WT_LOG_WARN, "loop destroyed while apps or clients still use it");
+    {
+        /* what they would touch may be gone with the apps and clients:
+           dropped, not run */
+        wt__post *p = atomic_exchange(&loop->posts, NULL);
+        size_t n = 0;
+        while (p) {
+            wt__post *next = p->next;
+            wt__free(&loop->alloc, p);
+            p = next;
+            n++;
+        }
+        if (n) wt__log(&loop->log, WT_LOG_WARN, "loop destroyed with %zu wt_loop_post function(s) not run: dropped", n);
+    }
+    wt__wake_close(loop);
     while (loop->evq_head) {
         wt__queued_event *q = loop->evq_head;
         loop->evq_head = q->next;
@@ -2526,6 +2750,14 @@ int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
     wt__ep *ep;
     int n = 0, i;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
+    /* first: the wakeup descriptor (wt_loop_wakeup, wt_loop_post, stops) */
+    if (loop->wake_rd >= 0) {
+        if (n < max) {
+            fds[n] = loop->wake_rd;
+            if (events) events[n] = POLLIN;
+        }
+        n++;
+    }
     for (ep = loop->eps; ep; ep = ep->next)
         for (i = 0; i < ep->nsocks; i++) {
             if (ep->socks[i].fd < 0) continue;
@@ -2544,7 +2776,7 @@ int wt_loop_timeout(wt_loop *loop) {
     size_t i;
     if (!loop) return -1;
     now = wt_loop_now_ms(loop);
-    if (loop->stop || loop->evq_head) return 0;
+    if (loop->stop || loop->woken || loop->evq_head || atomic_load(&loop->posts)) return 0;
     for (i = 0; i < loop->ntimers; i++) next = WT__MIN(next, loop->timers[i].due_ms);
     for (ep = loop->eps; ep; ep = ep->next) next = WT__MIN(next, wt__ep_expiry_ms(ep));
     if (next == UINT64_MAX) return -1;
@@ -2562,6 +2794,7 @@ int wt_loop_process(wt_loop *loop) {
     now = wt__loop_ns(loop);
     loop->processing = 1;
     wt__loop_enter(loop);
+    if (loop->wake_rd >= 0) wt__wake_drain(loop);
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
         for (i = 0; i < ep->nsocks; i++) {
@@ -2569,10 +2802,21 @@ int wt_loop_process(wt_loop *loop) {
             if (ep->socks[i].fd >= 0) wt__sock_read(loop, &ep->socks[i], now);
         }
     }
+    wt__run_posts(loop);
     wt__run_timers(loop);
+    /* an app's stop steps go before the service pass sends what they queued,
+       and again after it, which may have freed the last connection */
+    for (ep = loop->eps; ep; ep = next) {
+        next = ep->next;
+        if (ep->tick) ep->tick(ep);
+    }
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
         wt__ep_service(ep, wt__loop_ns(loop));
+    }
+    for (ep = loop->eps; ep; ep = next) {
+        next = ep->next;
+        if (ep->tick) ep->tick(ep);
     }
     wt__loop_leave(loop);
     loop->processing = 0;
@@ -2586,12 +2830,12 @@ static int wt__loop_busy(wt_loop *loop, const char *what) {
 }
 
 int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
-    struct pollfd pfd[64];
-    int fds[64], n, i, t;
-    short ev[64];
+    struct pollfd pfd[64 + 1];
+    int fds[64 + 1], n, i, t;
+    short ev[64 + 1];
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_run_once: no loop");
-    n = wt_loop_pollfds(loop, fds, ev, 64);
-    if (n > 64) n = 64;
+    n = wt_loop_pollfds(loop, fds, ev, 64 + 1);
+    if (n > 64 + 1) n = 64 + 1;
     for (i = 0; i < n; i++) {
         pfd[i].fd = fds[i];
         pfd[i].events = ev[i];
@@ -2613,8 +2857,12 @@ int wt_loop_run(wt_loop *loop) {
     return rv;
 }
 
+/* The flag, then the wakeup: a poll() that had not started when the flag
+   was tested sees the descriptor readable and returns at once. */
 void wt_loop_stop(wt_loop *loop) {
-    if (loop) loop->stop = 1;
+    if (!loop) return;
+    loop->stop = 1;
+    wt_loop_wakeup(loop);
 }
 /* ---- end file: src/wt_loop.c ---- */
 /* ---- begin file: src/wt_tls.c ---- */
@@ -3286,6 +3534,7 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
     size_t i;
     memset(ep, 0, sizeof *ep);
     ep->keylog_fd = -1;
+    ep->tick_due_ms = UINT64_MAX;
     ep->server = server;
     if (alloc) ep->alloc = *alloc;
     if (log) ep->log = *log;
@@ -4002,6 +4251,11 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
     ngtcp2_cid odcid;
     int proven = 0;
     uint32_t thr = ep->lim.retry_threshold;
+    if (ep->stopping) {
+        wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: the server is stopping");
+        wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
+        return NULL;
+    }
     if (ep->nconns >= ep->lim.max_connections) {
         /* say so at once (CONNECTION_REFUSED) rather than let the client time out */
         wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: max_connections (%u) reached",
@@ -4457,7 +4711,7 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 
 /* ---------------------------------------------------------------- timers */
 static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
-    uint64_t next = UINT64_MAX, now_ms = wt_loop_now_ms(ep->loop);
+    uint64_t next = ep->tick_due_ms, now_ms = wt_loop_now_ms(ep->loop);
     wt__conn *c;
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
@@ -5450,9 +5704,9 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
-    if (c->wt.nsessions >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all) {
+    if (c->wt.nsessions >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
         wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: %s", s->path,
-                 ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
+                 ep->closing_all || ep->stopping ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
         wt__session_refuse(s, 429);
         return;
     }
@@ -7147,6 +7401,9 @@ typedef struct wt__hook {
     void *user;
 } wt__hook;
 
+/* The steps of a stop, in order (see wt__app_tick). */
+enum { WT__APP_RUNNING, WT__APP_GRACE, WT__APP_CLOSING_SESSIONS, WT__APP_CLOSING_CONNS, WT__APP_STOPPED };
+
 struct wt_app {
     wt__ep ep;
     char *host;
@@ -7159,16 +7416,37 @@ struct wt_app {
     int stop_on_signals;
     uint32_t shutdown_code;
     char *shutdown_reason;
+    uint32_t grace_ms;
+    /* the stop: requests may come from a signal handler or another thread,
+       so they are lock-free atomics (safe in both) that the loop thread
+       acts on (wt__app_tick) */
+    atomic_int stop_req;             /* 1 graceful, 2 now */
+    atomic_int signals;              /* SIGINT/SIGTERM seen during wt_app_run */
+    atomic_int last_signal;
+    int signals_logged;
+    int phase;                       /* WT__APP_* */
+    int running;                     /* inside wt_app_run: its loop stops at the end */
+    uint64_t grace_end_ms, goaway_ms, ack_end_ms, close_end_ms;
+    size_t drained, closed_by_stop, conns_at_close; /* counted for the final log line */
 };
 
-/* Signals are process-wide, so this one pointer is too: the loop that a
+/* Signals are process-wide, so this one pointer is too: the app that a
    SIGINT/SIGTERM stops while wt_app_run runs with stop_on_signals. */
-static wt_loop *volatile wt__signal_loop;
+static _Atomic(wt_app *) wt__signal_app;
 
+/* Async-signal-safe: flags and a write() (wt_loop_wakeup). The first
+   signal asks for a graceful stop, the second for an immediate one; the
+   loop thread logs them. */
 static void wt__on_signal(int sig) {
-    WT__UNUSED(sig);
-    if (wt__signal_loop) wt_loop_stop(wt__signal_loop);
+    wt_app *app = wt__signal_app;
+    if (!app) return;
+    app->last_signal = sig;
+    app->signals = app->signals + 1;
+    app->stop_req = app->signals >= 2 ? 2 : (app->stop_req ? app->stop_req : 1);
+    wt_loop_wakeup(app->ep.loop);
 }
+
+static void wt__app_tick(wt__ep *ep);
 
 static int wt__path_matches(const char *route, const char *path) {
     size_t n = strcspn(path, "?");
@@ -7214,6 +7492,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     app->ep.owner = app;
     app->ep.on_request = wt__app_on_request;
+    app->ep.tick = wt__app_tick;
     app->ep.io = cfg->io;
     if (cfg->io.send && cfg->port == -1) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: with io.send (no socket) the port must be given");
@@ -7225,6 +7504,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;
     app->shutdown_code = cfg->shutdown_code;
+    app->grace_ms = cfg->shutdown_grace_ms ? cfg->shutdown_grace_ms : 2000;
     app->shutdown_reason = wt__strdup(&cfg->alloc, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
     if (!app->host || !app->shutdown_reason) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
@@ -7297,6 +7577,186 @@ int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user) {
     return WT_OK;
 }
 
+/* Runs on the loop: events their calls cause wait until each returns. A
+   negative status is logged, and the next hook runs all the same. */
+static void wt__app_run_shutdown_hooks(wt_app *app) {
+    wt_loop *loop = app->ep.loop;
+    size_t i;
+    if (app->shut_down) return;
+    app->shut_down = 1;
+    for (i = 0; i < app->nshutdown; i++) {
+        int rv;
+        loop->in_handler++;
+        rv = app->shutdown[i].fn(app, app->shutdown[i].user);
+        loop->in_handler--;
+        if (rv < 0)
+            wt__log(&app->ep.log, WT_LOG_WARN, "shutdown hook %zu of %zu returned %d (%s)", i + 1, app->nshutdown, rv,
+                    rv >= WT_ERR_TRUNCATED ? wt_strerror(rv) : "the hook's own status");
+        wt__loop_drain(loop);
+    }
+}
+
+/* Sessions that hold a graceful stop open: asked for or open. */
+static size_t wt__app_live_sessions(const wt_app *app) {
+    const wt__conn *c;
+    const wt_session *s;
+    size_t n = 0;
+    for (c = app->ep.conns; c; c = c->next)
+        for (s = c->wt.sessions; s; s = s->next) n += s->state == WT__SESS_REQUESTED || s->state == WT__SESS_OPEN;
+    return n;
+}
+
+/* The largest PTO of the open connections, in ms (at least 1). */
+static uint64_t wt__app_max_pto_ms(const wt_app *app) {
+    const wt__conn *c;
+    uint64_t pto = 1;
+    for (c = app->ep.conns; c; c = c->next)
+        if (c->state <= WT__CONN_OPEN && c->tp.qc) pto = WT__MAX(pto, ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS);
+    return pto;
+}
+
+/* HTTP/3 GOAWAY: first the notice (no new requests, please), then, a few
+   round trips later or when the grace ends, the final one with the last
+   request we took (nghttp3 refuses any later one from then on). */
+static void wt__app_goaway(wt__conn *c, int final) {
+    if (c->state != WT__CONN_OPEN || !c->h3.conn) return;
+    if (c->h3.goaway_sent < 1) {
+        if (nghttp3_conn_submit_shutdown_notice(c->h3.conn) != 0) {
+            wt__clog(c, -1, WT_LOG_WARN, "GOAWAY notice: out of memory");
+            return;
+        }
+        c->h3.goaway_sent = 1;
+        c->dirty = 1;
+    }
+    if (final && c->h3.goaway_sent < 2) {
+        if (nghttp3_conn_shutdown(c->h3.conn) != 0) {
+            wt__clog(c, -1, WT_LOG_WARN, "GOAWAY: out of memory");
+            return;
+        }
+        c->h3.goaway_sent = 2;
+        c->dirty = 1;
+    }
+}
+
+/* A session we closed whose CONNECT stream is not done both ways: our
+   capsule and FIN unacknowledged, or the peer's FIN (its answer to our
+   close) not in yet. A browser settles its `closed` promise on that
+   exchange; a CONNECTION_CLOSE that overtakes it reads as "connection
+   lost" there. */
+static int wt__app_close_pending(const wt__conn *c) {
+    const wt_session *s;
+    if (c->state != WT__CONN_OPEN) return 0;
+    for (s = c->wt.sessions; s; s = s->next)
+        if (s->cap_fin && !s->connect_closed && !s->send_stopped) return 1;
+    return 0;
+}
+
+static void wt__app_log_signals(wt_app *app) {
+    while (app->signals_logged < app->signals) {
+        const char *name = app->last_signal == SIGINT ? "SIGINT" : "SIGTERM";
+        if (++app->signals_logged == 1)
+            wt__log(&app->ep.log, WT_LOG_INFO, "%s: stopping gracefully (send it again to stop at once)", name);
+        else wt__log(&app->ep.log, WT_LOG_INFO, "%s again: stopping now", name);
+    }
+}
+
+/* The stop, one step per call, on the loop thread (every wt_loop_process):
+   GRACE: new connections refused, new sessions 429, GOAWAY to every
+     connection and DRAIN to every session, until the sessions are gone or
+     grace_ms passed (stop_now: no wait);
+   CLOSING_SESSIONS: each session left closed with shutdown_code/_reason,
+     until the peers acknowledge the capsules and finish their side of the
+     CONNECT streams (3 PTO, 1 s at most, as destroy waits);
+   CLOSING_CONNS: CONNECTION_CLOSE everywhere, until each connection's
+     closing (or draining) period is over;
+   STOPPED: the shutdown hooks, a summary, and wt_app_run returns. */
+static void wt__app_tick(wt__ep *ep) {
+    wt_app *app = (wt_app *)ep->owner;
+    wt__conn *c;
+    wt_session *s;
+    uint64_t now;
+    if (app->phase == WT__APP_STOPPED) return;
+    wt__app_log_signals(app);
+    if (!app->started || !app->stop_req) return;
+    now = wt_loop_now_ms(ep->loop);
+    ep->tick_due_ms = UINT64_MAX;
+    if (app->phase == WT__APP_RUNNING) {
+        ep->stopping = 1;
+        app->phase = WT__APP_GRACE;
+        app->drained = wt__app_live_sessions(app);
+        app->grace_end_ms = app->stop_req == 2 ? now : now + app->grace_ms;
+        app->goaway_ms = now + 2 * wt__app_max_pto_ms(app);
+        if (app->stop_req == 2)
+            wt__log(&ep->log, WT_LOG_INFO, "stopping now: %zu session(s) on %zu connection(s) closed at once",
+                    app->drained, ep->nconns);
+        else
+            wt__log(&ep->log, WT_LOG_INFO,
+                    "stopping: GOAWAY to %zu connection(s), DRAIN to %zu session(s), up to %u ms for them to end",
+                    ep->nconns, app->drained, (unsigned)app->grace_ms);
+    }
+    if (app->phase == WT__APP_GRACE) {
+        size_t live = wt__app_live_sessions(app);
+        int end = app->stop_req == 2 || now >= app->grace_end_ms || live == 0;
+        for (c = ep->conns; c; c = c->next) {
+            wt__app_goaway(c, end || now >= app->goaway_ms);
+            /* the server's own handlers hear nothing: the peers do */
+            if (!end && c->state == WT__CONN_OPEN)
+                for (s = c->wt.sessions; s; s = s->next)
+                    if (s->state == WT__SESS_OPEN && !s->drain_sent && !s->cap_fin && !s->connect_closed &&
+                        !s->send_stopped && wt_session_drain(s) == WT_OK)
+                        s->drain_sent = 1;
+        }
+        if (!end) {
+            ep->tick_due_ms = WT__MIN(app->grace_end_ms, app->goaway_ms > now ? app->goaway_ms : UINT64_MAX);
+            return;
+        }
+        if (live)
+            wt__log(&ep->log, WT_LOG_INFO, "%s: closing %zu session(s) with code %u (\"%s\")",
+                    app->stop_req == 2 ? "stopping now" : "grace period over", live, (unsigned)app->shutdown_code,
+                    app->shutdown_reason);
+        for (c = ep->conns; c; c = c->next)
+            for (s = c->wt.sessions; s; s = s->next)
+                if (s->state == WT__SESS_OPEN && wt_session_close(s, app->shutdown_code, app->shutdown_reason) == WT_OK)
+                    app->closed_by_stop++;
+        app->phase = WT__APP_CLOSING_SESSIONS;
+        app->ack_end_ms = now + WT__MIN(3 * wt__app_max_pto_ms(app), 1000);
+    }
+    if (app->phase == WT__APP_CLOSING_SESSIONS) {
+        int waiting = 0;
+        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__app_close_pending(c);
+        if (waiting && now < app->ack_end_ms) {
+            ep->tick_due_ms = app->ack_end_ms;
+            return;
+        }
+        app->conns_at_close = ep->nconns;
+        for (c = ep->conns; c; c = c->next) wt__conn_close(c, WT__H3_NO_ERROR, "shutting down");
+        app->phase = WT__APP_CLOSING_CONNS;
+        /* each connection's closing period is 3 PTO; this bound is for a
+           PTO grown huge on a dead path */
+        app->close_end_ms = now + 3000;
+    }
+    if (app->phase == WT__APP_CLOSING_CONNS) {
+        if (ep->conns && now >= app->close_end_ms) {
+            wt__log(&ep->log, WT_LOG_WARN, "stopping: %zu connection(s) still in their closing period: freed", ep->nconns);
+            wt__loop_enter(ep->loop);
+            while (ep->conns) wt__conn_free(ep->conns);
+            wt__loop_leave(ep->loop);
+        }
+        if (ep->conns) {
+            ep->tick_due_ms = app->close_end_ms;
+            return;
+        }
+        app->phase = WT__APP_STOPPED;
+        wt__app_run_shutdown_hooks(app);
+        /* wt_app_stats (per-connection totals) is not in this build: the
+           counts the stop itself saw */
+        wt__log(&ep->log, WT_LOG_INFO,
+                "stopped: %zu session(s) open at the stop, %zu closed by it with code %u, %zu connection(s) closed",
+                app->drained, app->closed_by_stop, (unsigned)app->shutdown_code, app->conns_at_close);
+        if (app->running) wt_loop_stop(ep->loop);
+    }
+}
+
 int wt_app_start(wt_app *app) {
     struct addrinfo hints, *res = NULL, *ai;
     char port[12];
@@ -7333,47 +7793,87 @@ int wt_app_start(wt_app *app) {
         app->ep.nsocks = 0;
         return wt__fail(&app->ep.log, rv, "cannot listen on %s port %d", app->host, app->port);
     }
+    /* bound: the startup hooks may now count on the port (wt_app_port) */
+    app->shut_down = 0;
+    for (i = 0; i < (int)app->nstartup; i++) {
+        rv = app->startup[i].fn(app, app->startup[i].user);
+        if (rv < 0) {
+            wt__log(&app->ep.log, WT_LOG_ERROR, "startup hook %d of %zu failed (%d: %s): not starting", i + 1,
+                    app->nstartup, rv, rv >= WT_ERR_TRUNCATED ? wt_strerror(rv) : "the hook's own status");
+            for (i = 0; i < app->ep.nsocks; i++) wt__sock_close(&app->ep.socks[i]);
+            app->ep.nsocks = 0;
+            app->bound_port = 0;
+            /* the hooks before it may have taken something: the shutdown
+               hooks give it back */
+            wt__app_run_shutdown_hooks(app);
+            return rv;
+        }
+    }
     app->started = 1;
     wt__log(&app->ep.log, WT_LOG_INFO, "listening on https://%s:%d/", app->host, app->bound_port);
-    for (i = 0; i < (int)app->nstartup; i++) app->startup[i].fn(app, app->startup[i].user);
     return WT_OK;
 }
 
+/* What destroy (or a failed loop) does when no graceful stop ran: every
+   session closed at once, then the shutdown hooks. */
 static void wt__app_shutdown(wt_app *app) {
-    size_t i;
     if (!app->started || app->shut_down) return;
-    app->shut_down = 1;
     app->ep.closing_all = 1;
     wt__ep_close_all(&app->ep, app->shutdown_code, app->shutdown_reason);
-    for (i = 0; i < app->nshutdown; i++) app->shutdown[i].fn(app, app->shutdown[i].user);
+    wt__app_run_shutdown_hooks(app);
+    app->phase = WT__APP_STOPPED;
+    app->ep.tick_due_ms = UINT64_MAX;
 }
 
 int wt_app_run(wt_app *app) {
     struct sigaction sa, old_int, old_term;
     int rv;
     if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_run: no app");
+    if (app->phase == WT__APP_STOPPED) return wt__fail(&app->ep.log, WT_ERR_STATE, "wt_app_run: the app has stopped");
     if ((rv = wt_app_start(app)) != WT_OK) return rv;
     if (app->stop_on_signals) {
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = wt__on_signal;
         sigemptyset(&sa.sa_mask);
-        wt__signal_loop = app->ep.loop;
+        /* one handler at a time: the counting is not atomic */
+        sigaddset(&sa.sa_mask, SIGINT);
+        sigaddset(&sa.sa_mask, SIGTERM);
+        app->signals = 0;
+        wt__signal_app = app;
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
     }
-    rv = wt_loop_run(app->ep.loop);
+    app->running = 1;
+    for (;;) {
+        rv = wt_loop_run(app->ep.loop);
+        if (rv != WT_OK || app->phase == WT__APP_STOPPED) break;
+        /* someone stopped the loop itself (wt_loop_stop): finish at once */
+        wt__log(&app->ep.log, WT_LOG_INFO, "the app's loop was stopped: stopping the app now");
+        app->stop_req = 2;
+    }
+    app->running = 0;
     if (app->stop_on_signals) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
-        wt__signal_loop = NULL;
+        wt__signal_app = NULL;
     }
-    wt__app_shutdown(app);
+    if (rv != WT_OK) wt__app_shutdown(app);
     return rv;
 }
 
 void wt_app_stop(wt_app *app) {
-    if (app) wt_loop_stop(app->ep.loop);
+    if (!app) return;
+    if (!app->stop_req) app->stop_req = 1;
+    wt_loop_wakeup(app->ep.loop);
 }
+
+void wt_app_stop_now(wt_app *app) {
+    if (!app) return;
+    app->stop_req = 2;
+    wt_loop_wakeup(app->ep.loop);
+}
+
+int wt_app_stopped(const wt_app *app) { return app && app->phase == WT__APP_STOPPED; }
 
 static void wt__app_free(wt_app *app) {
     wt_allocator a = app->ep.alloc;
@@ -7539,7 +8039,13 @@ static wt__conn *wt__client_reusable(wt_client *cl, const char *host, uint16_t p
         wt_session *s;
         if (c->state > WT__CONN_OPEN || c->h3.goaway || !c->host || strcmp(c->host, host) != 0 || c->port != port)
             continue;
-        for (s = c->wt.sessions; s; s = s->next) live += s->state != WT__SESS_CLOSED;
+        for (s = c->wt.sessions; s; s = s->next) {
+            live += s->state != WT__SESS_CLOSED;
+            /* a DRAIN can come before the GOAWAY (they travel on different
+               streams): a server winding down gets a fresh connection */
+            if (s->drain_received) break;
+        }
+        if (s) continue;
         /* before the SETTINGS arrive the limit is unknown: share, the server
            refuses (429) past its limit */
         if (!c->h3.peer.seen || c->h3.peer.max_sessions > live) return c;

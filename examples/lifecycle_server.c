@@ -11,8 +11,10 @@
  * main() serves by hand instead of calling wt_app_run: wt_app_start (binds,
  * runs the startup hooks), then its own poll() loop over wt_loop_pollfds /
  * wt_loop_timeout / wt_loop_process (where a program would watch its own
- * descriptors too), and on Ctrl-C or SIGTERM it stops the app (the shutdown
- * hooks run) and prints "Server stopped by user.".
+ * descriptors too) until wt_app_stopped. Ctrl-C or SIGTERM calls
+ * wt_app_stop: a graceful stop (sessions are asked to finish, then closed),
+ * after which the shutdown hooks run; main then prints "Server stopped by
+ * user.". A second Ctrl-C stops at once (wt_app_stop_now).
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"
@@ -22,6 +24,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 /* A dummy database connection pool. */
 typedef struct database_pool {
@@ -39,20 +42,24 @@ static void db_pool_close(database_pool *db) {
     printf("Database pool closed.\n");
 }
 
-/* Called once when the server starts. */
-static void startup_handler(wt_app *app, void *user) {
+/* Called once when the server starts; a negative return would abort
+   wt_app_start before it serves anyone. */
+static int startup_handler(wt_app *app, void *user) {
+    int rv;
     (void)app;
     printf("Server is starting up...\n");
-    db_pool_connect((database_pool *)user);
+    rv = db_pool_connect((database_pool *)user);
     fflush(stdout);
+    return rv;
 }
 
-/* Called once when the server shuts down. */
-static void shutdown_handler(wt_app *app, void *user) {
+/* Called once when the server shuts down (every session closed by then). */
+static int shutdown_handler(wt_app *app, void *user) {
     (void)app;
     printf("Server is shutting down...\n");
     db_pool_close((database_pool *)user);
     fflush(stdout);
+    return WT_OK;
 }
 
 static void handler(wt_event *ev) {
@@ -60,34 +67,35 @@ static void handler(wt_event *ev) {
     if (ev->type == WT_EV_SESSION_OPEN) (void)wt_session_close(ev->session, 0, "Work done.");
 }
 
-static volatile sig_atomic_t stop_requested;
+/* KeyboardInterrupt: the first Ctrl-C (or SIGTERM) stops gracefully, a
+   second one at once. Both calls are safe in a signal handler: they set a
+   flag and wake the loop through its wakeup descriptor, which serve()
+   polls with the sockets, so no signal is lost. */
+static wt_app *app;
+static volatile sig_atomic_t stopping;
 static void on_signal(int sig) {
     (void)sig;
-    stop_requested = 1;
+    if (stopping) wt_app_stop_now(app);
+    else wt_app_stop(app);
+    stopping = 1;
 }
 
-/* The guide's app.serve(): the app's sockets in our own poll loop. ppoll
-   unblocks SIGINT/SIGTERM only while it waits, so a signal is never lost
-   between the check and the wait. */
-static int serve(wt_app *app, const sigset_t *waitmask) {
-    wt_loop *loop = wt_app_loop(app);
+/* The guide's app.serve(): the app's descriptors in our own poll loop,
+   until the stop has run to its end (the shutdown hooks ran). */
+static int serve(wt_app *server) {
+    wt_loop *loop = wt_app_loop(server);
     struct pollfd pfd[16];
-    int fds[16], n, i, ms, rv = WT_OK;
+    int fds[16], n, i, rv = WT_OK;
     short events[16];
-    while (!stop_requested && rv == WT_OK) {
-        struct timespec ts, *tp = NULL;
+    while (!wt_app_stopped(server) && rv == WT_OK) {
         n = wt_loop_pollfds(loop, fds, events, 16);
         if (n > 16) n = 16;
         for (i = 0; i < n; i++) {
             pfd[i].fd = fds[i];
             pfd[i].events = events[i];
+            pfd[i].revents = 0;
         }
-        if ((ms = wt_loop_timeout(loop)) >= 0) {
-            ts.tv_sec = ms / 1000;
-            ts.tv_nsec = (long)(ms % 1000) * 1000000;
-            tp = &ts;
-        }
-        if (ppoll(pfd, (nfds_t)n, tp, waitmask) < 0 && errno != EINTR) return WT_ERR_IO;
+        if (poll(pfd, (nfds_t)n, wt_loop_timeout(loop)) < 0 && errno != EINTR) return WT_ERR_IO;
         rv = wt_loop_process(loop);
     }
     return rv;
@@ -96,9 +104,7 @@ static int serve(wt_app *app, const sigset_t *waitmask) {
 int main(int argc, char **argv) {
     static database_pool db_pool;
     wt_app_config cfg = {0};
-    struct sigaction sa = {0};
-    sigset_t block, waitmask;
-    wt_app *app;
+    struct sigaction sa;
     int rv;
 
     cfg.host = "127.0.0.1";
@@ -111,22 +117,14 @@ int main(int argc, char **argv) {
     if (rv == WT_OK) rv = wt_app_on_shutdown(app, shutdown_handler, &db_pool);
     if (rv == WT_OK) rv = wt_app_route(app, "/", handler, NULL);
 
-    /* KeyboardInterrupt: SIGINT/SIGTERM set a flag, and are held back
-       except inside ppoll */
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigprocmask(SIG_BLOCK, &block, &waitmask);
-    sigdelset(&waitmask, SIGINT);
-    sigdelset(&waitmask, SIGTERM);
+    memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (rv == WT_OK && (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)) rv = WT_ERR_IO;
 
     if (rv == WT_OK) rv = wt_app_start(app); /* async with app: binds, startup hooks */
-    if (rv == WT_OK) rv = serve(app, &waitmask);
-    wt_app_destroy(app); /* leaving `async with`: sessions closed, shutdown hooks */
+    if (rv == WT_OK) rv = serve(app);         /* await app.serve(), until stopped */
+    wt_app_destroy(app);
     if (rv != WT_OK) return 1;
     printf("Server stopped by user.\n");
     return 0;

@@ -234,6 +234,14 @@ typedef struct wt_allocator {
  *   called from a handler or timer, nor from a CLOSED event delivered by a
  *   destroy (they log an error and do nothing): stop the loop, destroy
  *   after it returns. A client being destroyed refuses wt_client_connect.
+ * - A stopping app (wt_app_stop) keeps its sessions until they close or
+ *   the grace period ends, then closes the rest, so every CLOSED event is
+ *   delivered before its shutdown hooks run; wt_app_run returns after
+ *   them. The app itself stays valid until wt_app_destroy.
+ * - Threads: everything runs on the loop's thread. The only calls another
+ *   thread may make are wt_loop_wakeup and wt_loop_post (and wt_app_stop /
+ *   wt_app_stop_now / wt_loop_stop, which are flags and a wakeup); a
+ *   signal handler may make all of those but wt_loop_post.
  */
 typedef struct wt_loop wt_loop;
 typedef struct wt_app wt_app;
@@ -252,7 +260,10 @@ typedef struct wt_stream wt_stream;
  *                          than 200, optionally with response headers;
  *                          returning without either accepts (200).
  * WT_EV_SESSION_OPEN       session. Streams and datagrams may be used.
- * WT_EV_SESSION_DRAINING   session. The peer asked to wind down.
+ * WT_EV_SESSION_DRAINING   session. The peer asked to wind down (its
+ *                          DRAIN capsule, or HTTP/3 GOAWAY on the
+ *                          connection). A client's next wt_client_connect
+ *                          to that server then opens a new connection.
  * WT_EV_SESSION_CLOSED     session, code, reason/reason_len (the peer's
  *                          close capsule, or what wt_session_close sent; 0
  *                          and "" for a bare FIN), error: WT_OK for a clean
@@ -370,8 +381,24 @@ typedef struct wt_limits {
  * wt_app and wt_client run on a wt_loop: their own unless config.loop is
  * set, so a server and clients (or several servers) can share one thread.
  * To embed wt.h in another event loop (epoll, libuv, a game loop), watch
- * the descriptors from wt_loop_pollfds, wake up after wt_loop_timeout ms
- * at the latest, and call wt_loop_process each time. */
+ * the descriptors from wt_loop_pollfds (the loop's wakeup descriptor
+ * first, then the UDP sockets), wake up after wt_loop_timeout ms at the
+ * latest, and call wt_loop_process each time one is readable or the time
+ * is up. The wakeup descriptor is how wt_loop_wakeup, wt_loop_post,
+ * wt_loop_stop and wt_app_stop reach a loop asleep in poll(): readable
+ * until the next wt_loop_process. Call wt_loop_pollfds again after
+ * wt_app_start or wt_client_connect (new sockets).
+ *
+ * Another thread hands work to the loop with wt_loop_post(loop, fn, user):
+ * fn(loop, user) then runs on the loop's thread, in the next
+ * wt_loop_process, in the order of posting (per thread, and overall as
+ * the calls were made), each exactly once; from there it may call any wt_
+ * function (wt_app_resume, wt_session_send_datagram, ...). The queue is
+ * lock-free (C11 atomics, no -pthread needed by wt.h) but each post
+ * allocates its node from the loop's allocator on the posting thread: a
+ * custom allocator (wt_loop_config.alloc) must then be thread-safe (libc's
+ * is). Posts still queued when the loop is destroyed are dropped, not run
+ * (logged with their count): what they point to may be gone by then. */
 /* The loop's clock: monotonic nanoseconds. Tests and simulations give a
    virtual one; every timer, timeout and QUIC timestamp reads it. */
 typedef struct wt_clock {
@@ -393,10 +420,24 @@ void wt_loop_destroy(wt_loop *loop);  /* apps and clients on it first */
 int wt_loop_run(wt_loop *loop);
 /* Waits at most timeout_ms (-1: until something happens) and processes. */
 int wt_loop_run_once(wt_loop *loop, int timeout_ms);
-/* Makes wt_loop_run return; safe from a handler or a signal handler. */
+/* Makes wt_loop_run return; safe from a handler, another thread or a
+   signal handler (a flag, then wt_loop_wakeup: never lost, even when it
+   lands just before poll()). */
 void wt_loop_stop(wt_loop *loop);
-/* Fills up to max pollfd-like entries {fd, events}; returns the count.
-   events is POLLIN, or POLLIN|POLLOUT while a socket is congested. */
+/* Makes a loop waiting in poll() (wt_loop_run, wt_loop_run_once(-1), or
+   your own poll on wt_loop_pollfds) return at once and process.
+   Thread-safe and async-signal-safe: an eventfd on Linux (a self-pipe
+   elsewhere) written to; errno is preserved. */
+void wt_loop_wakeup(wt_loop *loop);
+/* Runs fn(loop, user) on the loop's thread soon (the next
+   wt_loop_process), in order of posting; thread-safe, not signal-safe
+   (it allocates). WT_ERR_NOMEM / WT_ERR_INVALID. See "Another thread"
+   above. */
+int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user);
+/* Fills up to max pollfd-like entries {fd, events}; returns the count
+   (which may exceed max: call again with more room). The first is the
+   wakeup descriptor (POLLIN); then the sockets: POLLIN, or POLLIN|POLLOUT
+   while a socket is congested. */
 int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max);
 /* Milliseconds until wt_loop_process must run again; -1: no timer. */
 int wt_loop_timeout(wt_loop *loop);
@@ -452,7 +493,10 @@ typedef struct wt_io {
 } wt_io;
 
 /* ================================================================ server (app) */
-typedef void (*wt_app_hook)(wt_app *app, void *user);
+/* Startup and shutdown hooks return WT_OK (or any value >= 0), or a
+   negative status: a failing startup hook aborts wt_app_start (see there);
+   a shutdown hook's negative status is logged, the others still run. */
+typedef int (*wt_app_hook)(wt_app *app, void *user);
 
 typedef struct wt_app_config {
     const char *host;        /* NULL: "127.0.0.1"; "::" for every IPv4+IPv6 address;
@@ -466,12 +510,17 @@ typedef struct wt_app_config {
     wt_allocator alloc;
     wt_log log;
     wt_loop *loop;           /* NULL: the app creates and owns one */
-    int stop_on_signals;     /* 1: SIGINT and SIGTERM end wt_app_run (as Ctrl-C
-                                ends app.run); the old handlers come back after */
-    uint32_t shutdown_code;  /* when the app stops, every open session is closed
-                                with this code (0) ... */
+    int stop_on_signals;     /* 1: during wt_app_run the first SIGINT or SIGTERM
+                                is wt_app_stop (graceful, as Ctrl-C ends
+                                app.run), a second one wt_app_stop_now; both
+                                logged. The old handlers come back after */
+    uint32_t shutdown_code;  /* when the app stops, every session still open
+                                after the grace period is closed with this
+                                code (0) ... */
     const char *shutdown_reason; /* ... and reason (NULL: "server shutting down",
                                 <= 1024 bytes) before its connection closes */
+    uint32_t shutdown_grace_ms; /* 0: 2000. How long wt_app_stop lets drained
+                                sessions finish before closing them */
     const char *tls_groups;  /* NULL: WT_TLS_GROUPS_DEFAULT. The key-exchange
                                 groups accepted, most preferred first (see TLS) */
     wt_io io;                /* io.send set: no socket (see sans-I/O); host must
@@ -486,17 +535,52 @@ wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
 /* Routes an exact path (the query string is ignored when matching) to a
    handler. Sessions for paths without a route are refused with 404. */
 int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user);
+/* Hooks run in the order added. Startup hooks run in wt_app_start once
+   the sockets are bound; shutdown hooks on the loop once a stop has closed
+   every connection (or in wt_app_destroy), after every CLOSED event. */
 int wt_app_on_startup(wt_app *app, wt_app_hook fn, void *user);
 int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user);
-/* Binds the sockets and runs the startup hooks (once). */
+/* Binds the sockets and runs the startup hooks (once; WT_OK again later).
+   A startup hook returning < 0 aborts it cleanly: the sockets are closed
+   (the port is free again), the failure is logged, the shutdown hooks run
+   (so the hooks before it can give back what they took), and its status is
+   returned; nothing was started (a later call tries again). */
 int wt_app_start(wt_app *app);
-/* wt_app_start, then the loop until wt_app_stop, then closes every session
-   and runs the shutdown hooks. */
+/* wt_app_start, then the loop until a stop (wt_app_stop, wt_app_stop_now,
+   signals with stop_on_signals, or wt_loop_stop on its loop, which counts
+   as stop_now) has run to its end: the shutdown hooks ran and a summary
+   was logged at INFO. Returns WT_OK then, or an error. Once stopped an app
+   does not run again: destroy it.
+   With your own loop, the same stop: call wt_app_stop, go on calling
+   wt_loop_process (on wt_loop_pollfds / wt_loop_timeout as usual) until
+   wt_app_stopped(app) says 1, then destroy. */
 int wt_app_run(wt_app *app);
-/* Ends wt_app_run; safe from a handler or a signal handler. */
+/* The graceful stop (GOAWAY, DRAIN, a grace period, then close). Safe from
+   a handler, another thread or a signal handler: it sets a flag and wakes
+   the loop, which does the rest, in this order:
+   1. new connections are refused (CONNECTION_REFUSED) and new sessions on
+      the old ones get 429; every connection gets HTTP/3 GOAWAY (a notice
+      at once, the final one with the last request taken 2 PTO later) and
+      every open session DRAIN_WEBTRANSPORT_SESSION, so the peers see
+      WT_EV_SESSION_DRAINING / a browser's `draining` (the app's own
+      handlers get no event for it);
+   2. up to shutdown_grace_ms (0: 2000) for the sessions to end, less if
+      the last one closes sooner;
+   3. each session still open is closed with shutdown_code and
+      shutdown_reason (its handler gets CLOSED), and once the peers have
+      acknowledged that (3 PTO, 1 s at most) each connection is closed;
+   4. the loop goes on until every connection's closing period is over,
+      then the shutdown hooks run, the summary is logged at INFO, and
+      wt_app_run returns (wt_app_stopped turns 1). */
 void wt_app_stop(wt_app *app);
+/* The same without the grace period (step 2); also signal-safe. During a
+   graceful stop, it cuts the grace short. */
+void wt_app_stop_now(wt_app *app);
+/* 1 once a stop has run to its end (the shutdown hooks ran), else 0. */
+int wt_app_stopped(const wt_app *app);
 /* Closes every connection (sessions get CLOSED events), runs the shutdown
-   hooks if startup ran, frees the app (and its loop if it owns it). */
+   hooks if startup ran and no stop ran them, frees the app (and its loop
+   if it owns it). */
 void wt_app_destroy(wt_app *app);
 int wt_app_port(const wt_app *app);          /* the bound port */
 /* Sans-I/O: one UDP datagram that arrived from `from` (sockaddr bytes).

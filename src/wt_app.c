@@ -14,6 +14,9 @@ typedef struct wt__hook {
     void *user;
 } wt__hook;
 
+/* The steps of a stop, in order (see wt__app_tick). */
+enum { WT__APP_RUNNING, WT__APP_GRACE, WT__APP_CLOSING_SESSIONS, WT__APP_CLOSING_CONNS, WT__APP_STOPPED };
+
 struct wt_app {
     wt__ep ep;
     char *host;
@@ -26,16 +29,37 @@ struct wt_app {
     int stop_on_signals;
     uint32_t shutdown_code;
     char *shutdown_reason;
+    uint32_t grace_ms;
+    /* the stop: requests may come from a signal handler or another thread,
+       so they are lock-free atomics (safe in both) that the loop thread
+       acts on (wt__app_tick) */
+    atomic_int stop_req;             /* 1 graceful, 2 now */
+    atomic_int signals;              /* SIGINT/SIGTERM seen during wt_app_run */
+    atomic_int last_signal;
+    int signals_logged;
+    int phase;                       /* WT__APP_* */
+    int running;                     /* inside wt_app_run: its loop stops at the end */
+    uint64_t grace_end_ms, goaway_ms, ack_end_ms, close_end_ms;
+    size_t drained, closed_by_stop, conns_at_close; /* counted for the final log line */
 };
 
-/* Signals are process-wide, so this one pointer is too: the loop that a
+/* Signals are process-wide, so this one pointer is too: the app that a
    SIGINT/SIGTERM stops while wt_app_run runs with stop_on_signals. */
-static wt_loop *volatile wt__signal_loop;
+static _Atomic(wt_app *) wt__signal_app;
 
+/* Async-signal-safe: flags and a write() (wt_loop_wakeup). The first
+   signal asks for a graceful stop, the second for an immediate one; the
+   loop thread logs them. */
 static void wt__on_signal(int sig) {
-    WT__UNUSED(sig);
-    if (wt__signal_loop) wt_loop_stop(wt__signal_loop);
+    wt_app *app = wt__signal_app;
+    if (!app) return;
+    app->last_signal = sig;
+    app->signals = app->signals + 1;
+    app->stop_req = app->signals >= 2 ? 2 : (app->stop_req ? app->stop_req : 1);
+    wt_loop_wakeup(app->ep.loop);
 }
+
+static void wt__app_tick(wt__ep *ep);
 
 static int wt__path_matches(const char *route, const char *path) {
     size_t n = strcspn(path, "?");
@@ -81,6 +105,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     app->ep.owner = app;
     app->ep.on_request = wt__app_on_request;
+    app->ep.tick = wt__app_tick;
     app->ep.io = cfg->io;
     if (cfg->io.send && cfg->port == -1) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: with io.send (no socket) the port must be given");
@@ -92,6 +117,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;
     app->shutdown_code = cfg->shutdown_code;
+    app->grace_ms = cfg->shutdown_grace_ms ? cfg->shutdown_grace_ms : 2000;
     app->shutdown_reason = wt__strdup(&cfg->alloc, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
     if (!app->host || !app->shutdown_reason) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
@@ -164,6 +190,186 @@ int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user) {
     return WT_OK;
 }
 
+/* Runs on the loop: events their calls cause wait until each returns. A
+   negative status is logged, and the next hook runs all the same. */
+static void wt__app_run_shutdown_hooks(wt_app *app) {
+    wt_loop *loop = app->ep.loop;
+    size_t i;
+    if (app->shut_down) return;
+    app->shut_down = 1;
+    for (i = 0; i < app->nshutdown; i++) {
+        int rv;
+        loop->in_handler++;
+        rv = app->shutdown[i].fn(app, app->shutdown[i].user);
+        loop->in_handler--;
+        if (rv < 0)
+            wt__log(&app->ep.log, WT_LOG_WARN, "shutdown hook %zu of %zu returned %d (%s)", i + 1, app->nshutdown, rv,
+                    rv >= WT_ERR_TRUNCATED ? wt_strerror(rv) : "the hook's own status");
+        wt__loop_drain(loop);
+    }
+}
+
+/* Sessions that hold a graceful stop open: asked for or open. */
+static size_t wt__app_live_sessions(const wt_app *app) {
+    const wt__conn *c;
+    const wt_session *s;
+    size_t n = 0;
+    for (c = app->ep.conns; c; c = c->next)
+        for (s = c->wt.sessions; s; s = s->next) n += s->state == WT__SESS_REQUESTED || s->state == WT__SESS_OPEN;
+    return n;
+}
+
+/* The largest PTO of the open connections, in ms (at least 1). */
+static uint64_t wt__app_max_pto_ms(const wt_app *app) {
+    const wt__conn *c;
+    uint64_t pto = 1;
+    for (c = app->ep.conns; c; c = c->next)
+        if (c->state <= WT__CONN_OPEN && c->tp.qc) pto = WT__MAX(pto, ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS);
+    return pto;
+}
+
+/* HTTP/3 GOAWAY: first the notice (no new requests, please), then, a few
+   round trips later or when the grace ends, the final one with the last
+   request we took (nghttp3 refuses any later one from then on). */
+static void wt__app_goaway(wt__conn *c, int final) {
+    if (c->state != WT__CONN_OPEN || !c->h3.conn) return;
+    if (c->h3.goaway_sent < 1) {
+        if (nghttp3_conn_submit_shutdown_notice(c->h3.conn) != 0) {
+            wt__clog(c, -1, WT_LOG_WARN, "GOAWAY notice: out of memory");
+            return;
+        }
+        c->h3.goaway_sent = 1;
+        c->dirty = 1;
+    }
+    if (final && c->h3.goaway_sent < 2) {
+        if (nghttp3_conn_shutdown(c->h3.conn) != 0) {
+            wt__clog(c, -1, WT_LOG_WARN, "GOAWAY: out of memory");
+            return;
+        }
+        c->h3.goaway_sent = 2;
+        c->dirty = 1;
+    }
+}
+
+/* A session we closed whose CONNECT stream is not done both ways: our
+   capsule and FIN unacknowledged, or the peer's FIN (its answer to our
+   close) not in yet. A browser settles its `closed` promise on that
+   exchange; a CONNECTION_CLOSE that overtakes it reads as "connection
+   lost" there. */
+static int wt__app_close_pending(const wt__conn *c) {
+    const wt_session *s;
+    if (c->state != WT__CONN_OPEN) return 0;
+    for (s = c->wt.sessions; s; s = s->next)
+        if (s->cap_fin && !s->connect_closed && !s->send_stopped) return 1;
+    return 0;
+}
+
+static void wt__app_log_signals(wt_app *app) {
+    while (app->signals_logged < app->signals) {
+        const char *name = app->last_signal == SIGINT ? "SIGINT" : "SIGTERM";
+        if (++app->signals_logged == 1)
+            wt__log(&app->ep.log, WT_LOG_INFO, "%s: stopping gracefully (send it again to stop at once)", name);
+        else wt__log(&app->ep.log, WT_LOG_INFO, "%s again: stopping now", name);
+    }
+}
+
+/* The stop, one step per call, on the loop thread (every wt_loop_process):
+   GRACE: new connections refused, new sessions 429, GOAWAY to every
+     connection and DRAIN to every session, until the sessions are gone or
+     grace_ms passed (stop_now: no wait);
+   CLOSING_SESSIONS: each session left closed with shutdown_code/_reason,
+     until the peers acknowledge the capsules and finish their side of the
+     CONNECT streams (3 PTO, 1 s at most, as destroy waits);
+   CLOSING_CONNS: CONNECTION_CLOSE everywhere, until each connection's
+     closing (or draining) period is over;
+   STOPPED: the shutdown hooks, a summary, and wt_app_run returns. */
+static void wt__app_tick(wt__ep *ep) {
+    wt_app *app = (wt_app *)ep->owner;
+    wt__conn *c;
+    wt_session *s;
+    uint64_t now;
+    if (app->phase == WT__APP_STOPPED) return;
+    wt__app_log_signals(app);
+    if (!app->started || !app->stop_req) return;
+    now = wt_loop_now_ms(ep->loop);
+    ep->tick_due_ms = UINT64_MAX;
+    if (app->phase == WT__APP_RUNNING) {
+        ep->stopping = 1;
+        app->phase = WT__APP_GRACE;
+        app->drained = wt__app_live_sessions(app);
+        app->grace_end_ms = app->stop_req == 2 ? now : now + app->grace_ms;
+        app->goaway_ms = now + 2 * wt__app_max_pto_ms(app);
+        if (app->stop_req == 2)
+            wt__log(&ep->log, WT_LOG_INFO, "stopping now: %zu session(s) on %zu connection(s) closed at once",
+                    app->drained, ep->nconns);
+        else
+            wt__log(&ep->log, WT_LOG_INFO,
+                    "stopping: GOAWAY to %zu connection(s), DRAIN to %zu session(s), up to %u ms for them to end",
+                    ep->nconns, app->drained, (unsigned)app->grace_ms);
+    }
+    if (app->phase == WT__APP_GRACE) {
+        size_t live = wt__app_live_sessions(app);
+        int end = app->stop_req == 2 || now >= app->grace_end_ms || live == 0;
+        for (c = ep->conns; c; c = c->next) {
+            wt__app_goaway(c, end || now >= app->goaway_ms);
+            /* the server's own handlers hear nothing: the peers do */
+            if (!end && c->state == WT__CONN_OPEN)
+                for (s = c->wt.sessions; s; s = s->next)
+                    if (s->state == WT__SESS_OPEN && !s->drain_sent && !s->cap_fin && !s->connect_closed &&
+                        !s->send_stopped && wt_session_drain(s) == WT_OK)
+                        s->drain_sent = 1;
+        }
+        if (!end) {
+            ep->tick_due_ms = WT__MIN(app->grace_end_ms, app->goaway_ms > now ? app->goaway_ms : UINT64_MAX);
+            return;
+        }
+        if (live)
+            wt__log(&ep->log, WT_LOG_INFO, "%s: closing %zu session(s) with code %u (\"%s\")",
+                    app->stop_req == 2 ? "stopping now" : "grace period over", live, (unsigned)app->shutdown_code,
+                    app->shutdown_reason);
+        for (c = ep->conns; c; c = c->next)
+            for (s = c->wt.sessions; s; s = s->next)
+                if (s->state == WT__SESS_OPEN && wt_session_close(s, app->shutdown_code, app->shutdown_reason) == WT_OK)
+                    app->closed_by_stop++;
+        app->phase = WT__APP_CLOSING_SESSIONS;
+        app->ack_end_ms = now + WT__MIN(3 * wt__app_max_pto_ms(app), 1000);
+    }
+    if (app->phase == WT__APP_CLOSING_SESSIONS) {
+        int waiting = 0;
+        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__app_close_pending(c);
+        if (waiting && now < app->ack_end_ms) {
+            ep->tick_due_ms = app->ack_end_ms;
+            return;
+        }
+        app->conns_at_close = ep->nconns;
+        for (c = ep->conns; c; c = c->next) wt__conn_close(c, WT__H3_NO_ERROR, "shutting down");
+        app->phase = WT__APP_CLOSING_CONNS;
+        /* each connection's closing period is 3 PTO; this bound is for a
+           PTO grown huge on a dead path */
+        app->close_end_ms = now + 3000;
+    }
+    if (app->phase == WT__APP_CLOSING_CONNS) {
+        if (ep->conns && now >= app->close_end_ms) {
+            wt__log(&ep->log, WT_LOG_WARN, "stopping: %zu connection(s) still in their closing period: freed", ep->nconns);
+            wt__loop_enter(ep->loop);
+            while (ep->conns) wt__conn_free(ep->conns);
+            wt__loop_leave(ep->loop);
+        }
+        if (ep->conns) {
+            ep->tick_due_ms = app->close_end_ms;
+            return;
+        }
+        app->phase = WT__APP_STOPPED;
+        wt__app_run_shutdown_hooks(app);
+        /* wt_app_stats (per-connection totals) is not in this build: the
+           counts the stop itself saw */
+        wt__log(&ep->log, WT_LOG_INFO,
+                "stopped: %zu session(s) open at the stop, %zu closed by it with code %u, %zu connection(s) closed",
+                app->drained, app->closed_by_stop, (unsigned)app->shutdown_code, app->conns_at_close);
+        if (app->running) wt_loop_stop(ep->loop);
+    }
+}
+
 int wt_app_start(wt_app *app) {
     struct addrinfo hints, *res = NULL, *ai;
     char port[12];
@@ -200,47 +406,87 @@ int wt_app_start(wt_app *app) {
         app->ep.nsocks = 0;
         return wt__fail(&app->ep.log, rv, "cannot listen on %s port %d", app->host, app->port);
     }
+    /* bound: the startup hooks may now count on the port (wt_app_port) */
+    app->shut_down = 0;
+    for (i = 0; i < (int)app->nstartup; i++) {
+        rv = app->startup[i].fn(app, app->startup[i].user);
+        if (rv < 0) {
+            wt__log(&app->ep.log, WT_LOG_ERROR, "startup hook %d of %zu failed (%d: %s): not starting", i + 1,
+                    app->nstartup, rv, rv >= WT_ERR_TRUNCATED ? wt_strerror(rv) : "the hook's own status");
+            for (i = 0; i < app->ep.nsocks; i++) wt__sock_close(&app->ep.socks[i]);
+            app->ep.nsocks = 0;
+            app->bound_port = 0;
+            /* the hooks before it may have taken something: the shutdown
+               hooks give it back */
+            wt__app_run_shutdown_hooks(app);
+            return rv;
+        }
+    }
     app->started = 1;
     wt__log(&app->ep.log, WT_LOG_INFO, "listening on https://%s:%d/", app->host, app->bound_port);
-    for (i = 0; i < (int)app->nstartup; i++) app->startup[i].fn(app, app->startup[i].user);
     return WT_OK;
 }
 
+/* What destroy (or a failed loop) does when no graceful stop ran: every
+   session closed at once, then the shutdown hooks. */
 static void wt__app_shutdown(wt_app *app) {
-    size_t i;
     if (!app->started || app->shut_down) return;
-    app->shut_down = 1;
     app->ep.closing_all = 1;
     wt__ep_close_all(&app->ep, app->shutdown_code, app->shutdown_reason);
-    for (i = 0; i < app->nshutdown; i++) app->shutdown[i].fn(app, app->shutdown[i].user);
+    wt__app_run_shutdown_hooks(app);
+    app->phase = WT__APP_STOPPED;
+    app->ep.tick_due_ms = UINT64_MAX;
 }
 
 int wt_app_run(wt_app *app) {
     struct sigaction sa, old_int, old_term;
     int rv;
     if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_run: no app");
+    if (app->phase == WT__APP_STOPPED) return wt__fail(&app->ep.log, WT_ERR_STATE, "wt_app_run: the app has stopped");
     if ((rv = wt_app_start(app)) != WT_OK) return rv;
     if (app->stop_on_signals) {
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = wt__on_signal;
         sigemptyset(&sa.sa_mask);
-        wt__signal_loop = app->ep.loop;
+        /* one handler at a time: the counting is not atomic */
+        sigaddset(&sa.sa_mask, SIGINT);
+        sigaddset(&sa.sa_mask, SIGTERM);
+        app->signals = 0;
+        wt__signal_app = app;
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
     }
-    rv = wt_loop_run(app->ep.loop);
+    app->running = 1;
+    for (;;) {
+        rv = wt_loop_run(app->ep.loop);
+        if (rv != WT_OK || app->phase == WT__APP_STOPPED) break;
+        /* someone stopped the loop itself (wt_loop_stop): finish at once */
+        wt__log(&app->ep.log, WT_LOG_INFO, "the app's loop was stopped: stopping the app now");
+        app->stop_req = 2;
+    }
+    app->running = 0;
     if (app->stop_on_signals) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
-        wt__signal_loop = NULL;
+        wt__signal_app = NULL;
     }
-    wt__app_shutdown(app);
+    if (rv != WT_OK) wt__app_shutdown(app);
     return rv;
 }
 
 void wt_app_stop(wt_app *app) {
-    if (app) wt_loop_stop(app->ep.loop);
+    if (!app) return;
+    if (!app->stop_req) app->stop_req = 1;
+    wt_loop_wakeup(app->ep.loop);
 }
+
+void wt_app_stop_now(wt_app *app) {
+    if (!app) return;
+    app->stop_req = 2;
+    wt_loop_wakeup(app->ep.loop);
+}
+
+int wt_app_stopped(const wt_app *app) { return app && app->phase == WT__APP_STOPPED; }
 
 static void wt__app_free(wt_app *app) {
     wt_allocator a = app->ep.alloc;

@@ -126,7 +126,13 @@ static wt__conn *wt__client_reusable(wt_client *cl, const char *host, uint16_t p
         wt_session *s;
         if (c->state > WT__CONN_OPEN || c->h3.goaway || !c->host || strcmp(c->host, host) != 0 || c->port != port)
             continue;
-        for (s = c->wt.sessions; s; s = s->next) live += s->state != WT__SESS_CLOSED;
+        for (s = c->wt.sessions; s; s = s->next) {
+            live += s->state != WT__SESS_CLOSED;
+            /* a DRAIN can come before the GOAWAY (they travel on different
+               streams): a server winding down gets a fresh connection */
+            if (s->drain_received) break;
+        }
+        if (s) continue;
         /* before the SETTINGS arrive the limit is unknown: share, the server
            refuses (429) past its limit */
         if (!c->h3.peer.seen || c->h3.peer.max_sessions > live) return c;

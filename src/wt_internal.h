@@ -210,6 +210,12 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <signal.h>
+#include <stdatomic.h>
+/* wt_loop_wakeup, wt_loop_stop and wt_app_stop run in signal handlers:
+   their atomics must not hide a lock */
+#if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
+#error "wt.h needs lock-free atomic int and pointer (C11 <stdatomic.h>)"
+#endif
 
 #define WT__MAX_SOCKS 4
 #define WT__MAX_UDP_PAYLOAD 1452
@@ -251,6 +257,13 @@ typedef struct wt__queued_event {
     uint8_t data[]; /* a copy of ev.data */
 } wt__queued_event;
 
+/* A function another thread handed to the loop (wt_loop_post). */
+typedef struct wt__post {
+    struct wt__post *next;
+    wt_timer_fn fn;
+    void *user;
+} wt__post;
+
 struct wt_loop {
     wt_allocator alloc;
     wt_log log;
@@ -259,13 +272,19 @@ struct wt_loop {
     wt__timer *timers;
     size_t ntimers, timers_cap;
     int64_t next_timer_id;
-    volatile sig_atomic_t stop;
+    atomic_int stop;  /* atomics: set by other threads and signal handlers */
     int processing;   /* inside wt_loop_process: handlers and timers run */
     int driving;      /* the library is running its machinery (process,
                          shutdown, destroy): events may go straight out */
     int in_handler;   /* a handler or timer is on the stack */
     wt__queued_event *evq_head, *evq_tail;
     uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
+    /* wt_loop_wakeup: an eventfd (wake_rd == wake_wr) or a self-pipe */
+    int wake_rd, wake_wr;
+    atomic_int woken; /* a wakeup since the last process: timeout 0 */
+    /* wt_loop_post: a lock-free stack, newest first; the loop takes it all
+       at once and runs it oldest first */
+    _Atomic(wt__post *) posts;
 };
 
 /* Server and client share one engine: an endpoint owns sockets, a TLS
@@ -308,6 +327,12 @@ struct wt__ep {
     int has_pin;
     int verify_peer;              /* a CA file is loaded: check the name too */
     int closing_all;
+    int stopping;                 /* server: a stop began: new connections are
+                                     refused, new sessions get 429 */
+    /* app: a step of its graceful stop, run by every wt_loop_process, and
+       when it wants to run next (UINT64_MAX: only when woken) */
+    void (*tick)(wt__ep *ep);
+    uint64_t tick_due_ms;
     /* TLS key exchange: IANA group ids, most preferred first */
     uint16_t groups[WT__MAX_GROUPS];
     int ngroups;
@@ -372,6 +397,7 @@ typedef struct wt__conn_h3 { /* HTTP/3 on nghttp3, and what nghttp3 cannot do */
     size_t rx_body;              /* DATA payload nghttp3 delivered in the read under way */
     int malformed;               /* a session has malformed set (nghttp3 < 1.11) */
     int goaway;                  /* the peer sent GOAWAY */
+    int goaway_sent;             /* we sent GOAWAY: 1 the notice, 2 the final one */
 } wt__conn_h3;
 
 typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
@@ -445,6 +471,7 @@ struct wt_session {
     int connect_closed;          /* nghttp3 is done with the CONNECT stream */
     int responded;               /* server: a response was submitted */
     int drain_received;
+    int drain_sent;              /* the app's graceful stop sent DRAIN */
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
     wt_session_stats dgram_stats;
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */

@@ -6,6 +6,9 @@
 #include <poll.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -19,6 +22,96 @@ static uint64_t wt__loop_ns(wt_loop *loop) {
 }
 
 uint64_t wt_loop_now_ms(wt_loop *loop) { return wt__loop_ns(loop) / 1000000ULL; }
+
+/* ---------------------------------------------------------------- wakeup
+   One descriptor in the poll set that any thread or a signal handler can
+   make readable: poll() returns at once, even when the wakeup came just
+   before it was called (a flag alone would be lost there). */
+static int wt__wake_open(wt_loop *loop) {
+#ifdef __linux__
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) return wt__fail(&loop->log, WT_ERR_IO, "loop: eventfd: %s", strerror(errno));
+    loop->wake_rd = loop->wake_wr = fd;
+#else
+    int p[2], i;
+    if (pipe(p) != 0) return wt__fail(&loop->log, WT_ERR_IO, "loop: pipe: %s", strerror(errno));
+    for (i = 0; i < 2; i++) {
+        fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
+        fcntl(p[i], F_SETFD, FD_CLOEXEC);
+    }
+    loop->wake_rd = p[0];
+    loop->wake_wr = p[1];
+#endif
+    return WT_OK;
+}
+
+static void wt__wake_close(wt_loop *loop) {
+    if (loop->wake_rd >= 0) close(loop->wake_rd);
+    if (loop->wake_wr >= 0 && loop->wake_wr != loop->wake_rd) close(loop->wake_wr);
+    loop->wake_rd = loop->wake_wr = -1;
+}
+
+/* Empties the descriptor: the woken flag is cleared first, so a wakeup
+   that lands in between leaves it set (and timeout 0) */
+static void wt__wake_drain(wt_loop *loop) {
+    uint8_t buf[64];
+    loop->woken = 0;
+    while (read(loop->wake_rd, buf, sizeof buf) > 0 && loop->wake_rd != loop->wake_wr) {
+    }
+}
+
+/* Only write() and a lock-free atomic store: async-signal-safe. errno is kept
+   for the code the signal interrupted. */
+void wt_loop_wakeup(wt_loop *loop) {
+    int saved = errno;
+#ifdef __linux__
+    uint64_t one = 1;
+#else
+    uint8_t one = 1;
+#endif
+    if (!loop || loop->wake_wr < 0) return;
+    loop->woken = 1;
+    if (write(loop->wake_wr, &one, sizeof one) < 0) {
+        /* EAGAIN: a full pipe (or counter) is readable already */
+    }
+    errno = saved;
+}
+
+int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user) {
+    wt__post *p;
+    if (!loop || !fn) return wt__fail(loop ? &loop->log : NULL, WT_ERR_INVALID, "wt_loop_post: no loop or no function");
+    p = (wt__post *)wt__alloc(&loop->alloc, sizeof *p);
+    if (!p) return wt__fail(&loop->log, WT_ERR_NOMEM, "wt_loop_post: out of memory");
+    p->fn = fn;
+    p->user = user;
+    p->next = atomic_load(&loop->posts);
+    while (!atomic_compare_exchange_weak(&loop->posts, &p->next, p)) {
+    }
+    wt_loop_wakeup(loop);
+    return WT_OK;
+}
+
+/* Takes every post at once (newest first), turns the list around and runs
+   it oldest first, as timers run: events they cause wait until each returns.
+   Posts made meanwhile wait for the next pass (their wakeup says so). */
+static void wt__run_posts(wt_loop *loop) {
+    wt__post *p = atomic_exchange(&loop->posts, NULL), *rev = NULL;
+    while (p) {
+        wt__post *n = p->next;
+        p->next = rev;
+        rev = p;
+        p = n;
+    }
+    while (rev) {
+        wt__post *n = rev->next;
+        loop->in_handler++;
+        rev->fn(loop, rev->user);
+        loop->in_handler--;
+        wt__free(&loop->alloc, rev);
+        wt__loop_drain(loop);
+        rev = n;
+    }
+}
 
 wt_loop *wt_loop_create(const wt_loop_config *cfg) {
     wt_loop_config zero;
@@ -35,10 +128,16 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
     loop->alloc = cfg->alloc;
     loop->log = cfg->log;
     loop->clock = cfg->clock;
+    atomic_init(&loop->posts, NULL);
     loop->rxbuf = (uint8_t *)wt__alloc(&loop->alloc, WT__RECV_BATCH * WT__PKT_BUF);
     if (!loop->rxbuf) {
         wt__free(&cfg->alloc, loop);
         wt__fail(&cfg->log, WT_ERR_NOMEM, "loop: out of memory");
+        return NULL;
+    }
+    if (wt__wake_open(loop) != WT_OK) {
+        wt__free(&cfg->alloc, loop->rxbuf);
+        wt__free(&cfg->alloc, loop);
         return NULL;
     }
     return loop;
@@ -47,6 +146,20 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
 void wt_loop_destroy(wt_loop *loop) {
     if (!loop || wt__loop_busy(loop, "wt_loop_destroy")) return;
     if (loop->eps) wt__log(&loop->log, WT_LOG_WARN, "loop destroyed while apps or clients still use it");
+    {
+        /* what they would touch may be gone with the apps and clients:
+           dropped, not run */
+        wt__post *p = atomic_exchange(&loop->posts, NULL);
+        size_t n = 0;
+        while (p) {
+            wt__post *next = p->next;
+            wt__free(&loop->alloc, p);
+            p = next;
+            n++;
+        }
+        if (n) wt__log(&loop->log, WT_LOG_WARN, "loop destroyed with %zu wt_loop_post function(s) not run: dropped", n);
+    }
+    wt__wake_close(loop);
     while (loop->evq_head) {
         wt__queued_event *q = loop->evq_head;
         loop->evq_head = q->next;
@@ -558,6 +671,14 @@ int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
     wt__ep *ep;
     int n = 0, i;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
+    /* first: the wakeup descriptor (wt_loop_wakeup, wt_loop_post, stops) */
+    if (loop->wake_rd >= 0) {
+        if (n < max) {
+            fds[n] = loop->wake_rd;
+            if (events) events[n] = POLLIN;
+        }
+        n++;
+    }
     for (ep = loop->eps; ep; ep = ep->next)
         for (i = 0; i < ep->nsocks; i++) {
             if (ep->socks[i].fd < 0) continue;
@@ -576,7 +697,7 @@ int wt_loop_timeout(wt_loop *loop) {
     size_t i;
     if (!loop) return -1;
     now = wt_loop_now_ms(loop);
-    if (loop->stop || loop->evq_head) return 0;
+    if (loop->stop || loop->woken || loop->evq_head || atomic_load(&loop->posts)) return 0;
     for (i = 0; i < loop->ntimers; i++) next = WT__MIN(next, loop->timers[i].due_ms);
     for (ep = loop->eps; ep; ep = ep->next) next = WT__MIN(next, wt__ep_expiry_ms(ep));
     if (next == UINT64_MAX) return -1;
@@ -594,6 +715,7 @@ int wt_loop_process(wt_loop *loop) {
     now = wt__loop_ns(loop);
     loop->processing = 1;
     wt__loop_enter(loop);
+    if (loop->wake_rd >= 0) wt__wake_drain(loop);
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
         for (i = 0; i < ep->nsocks; i++) {
@@ -601,10 +723,21 @@ int wt_loop_process(wt_loop *loop) {
             if (ep->socks[i].fd >= 0) wt__sock_read(loop, &ep->socks[i], now);
         }
     }
+    wt__run_posts(loop);
     wt__run_timers(loop);
+    /* an app's stop steps go before the service pass sends what they queued,
+       and again after it, which may have freed the last connection */
+    for (ep = loop->eps; ep; ep = next) {
+        next = ep->next;
+        if (ep->tick) ep->tick(ep);
+    }
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
         wt__ep_service(ep, wt__loop_ns(loop));
+    }
+    for (ep = loop->eps; ep; ep = next) {
+        next = ep->next;
+        if (ep->tick) ep->tick(ep);
     }
     wt__loop_leave(loop);
     loop->processing = 0;
@@ -618,12 +751,12 @@ static int wt__loop_busy(wt_loop *loop, const char *what) {
 }
 
 int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
-    struct pollfd pfd[64];
-    int fds[64], n, i, t;
-    short ev[64];
+    struct pollfd pfd[64 + 1];
+    int fds[64 + 1], n, i, t;
+    short ev[64 + 1];
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_run_once: no loop");
-    n = wt_loop_pollfds(loop, fds, ev, 64);
-    if (n > 64) n = 64;
+    n = wt_loop_pollfds(loop, fds, ev, 64 + 1);
+    if (n > 64 + 1) n = 64 + 1;
     for (i = 0; i < n; i++) {
         pfd[i].fd = fds[i];
         pfd[i].events = ev[i];
@@ -645,6 +778,10 @@ int wt_loop_run(wt_loop *loop) {
     return rv;
 }
 
+/* The flag, then the wakeup: a poll() that had not started when the flag
+   was tested sees the descriptor readable and returns at once. */
 void wt_loop_stop(wt_loop *loop) {
-    if (loop) loop->stop = 1;
+    if (!loop) return;
+    loop->stop = 1;
+    wt_loop_wakeup(loop);
 }

@@ -72,6 +72,7 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
     size_t i;
     memset(ep, 0, sizeof *ep);
     ep->keylog_fd = -1;
+    ep->tick_due_ms = UINT64_MAX;
     ep->server = server;
     if (alloc) ep->alloc = *alloc;
     if (log) ep->log = *log;
@@ -788,6 +789,11 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
     ngtcp2_cid odcid;
     int proven = 0;
     uint32_t thr = ep->lim.retry_threshold;
+    if (ep->stopping) {
+        wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: the server is stopping");
+        wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
+        return NULL;
+    }
     if (ep->nconns >= ep->lim.max_connections) {
         /* say so at once (CONNECTION_REFUSED) rather than let the client time out */
         wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: max_connections (%u) reached",
@@ -1243,7 +1249,7 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 
 /* ---------------------------------------------------------------- timers */
 static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
-    uint64_t next = UINT64_MAX, now_ms = wt_loop_now_ms(ep->loop);
+    uint64_t next = ep->tick_due_ms, now_ms = wt_loop_now_ms(ep->loop);
     wt__conn *c;
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;

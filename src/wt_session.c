@@ -260,9 +260,9 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
-    if (c->wt.nsessions >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all) {
+    if (c->wt.nsessions >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
         wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: %s", s->path,
-                 ep->closing_all ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
+                 ep->closing_all || ep->stopping ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
         wt__session_refuse(s, 429);
         return;
     }

@@ -21,6 +21,7 @@ int wt_test_failed_checks;
 #include "test_addr.c"
 #include "test_trace.c"
 #include "test_alpn.c"
+#include "test_lifecycle.c"
 
 static int wt_test_selected(const char *name, int argc, char **argv) {
     int i;

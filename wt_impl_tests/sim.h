@@ -170,6 +170,8 @@ static const wt_allocator *sim_server_alloc;
 /* If set before sim_start, changes the server's config (called with cc NULL)
    and then the client's (ac NULL): qlog, key log, a log hook. */
 static void (*sim_configure)(wt_app_config *ac, wt_client_config *cc);
+/* If set before sim_start, called with the app before wt_app_start (hooks). */
+static void (*sim_before_start)(wt_app *app);
 
 static int sim_start(sim *s, uint64_t seed, const wt_limits *server_lim, const wt_limits *client_lim) {
     wt_loop_config lc;
@@ -205,7 +207,9 @@ static int sim_start(sim *s, uint64_t seed, const wt_limits *server_lim, const w
     if (server_lim) ac.limits = *server_lim;
     if (sim_server_alloc) ac.alloc = *sim_server_alloc;
     if (sim_configure) sim_configure(&ac, NULL);
-    if (!(s->app = wt_app_create(&ac)) || wt_app_start(s->app) != WT_OK) return -1;
+    if (!(s->app = wt_app_create(&ac))) return -1;
+    if (sim_before_start) sim_before_start(s->app);
+    if (wt_app_start(s->app) != WT_OK) return -1;
     memset(&cc, 0, sizeof cc);
     cc.cert_sha256 = harness_pin;
     cc.loop = s->loop;

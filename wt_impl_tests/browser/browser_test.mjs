@@ -104,6 +104,18 @@ try {
   const cc = await waitFor(/CLOSECONN rv=(-?\d+)[\s\S]*CLOSEDCONN error=(-?\d+)/, 5000);
   check('server closed the connection and its session ended with WT_ERR_CLOSED', cc && cc[1] === '0' && cc[2] === '-9',
     cc ? cc[0].replace(/\n/g, ' ') : 'no CLOSECONN/CLOSEDCONN lines');
+  // last: it stops the server. SIGTERM = wt_app_stop (graceful), with the
+  // shutdown code and reason browser_server sets
+  {
+    const opened = await b.call('gracefulStopOpen', url, hash);
+    check(opened.name, opened.ok, opened.detail);
+    const exited = new Promise((r) => { server.once('exit', (c) => r(c)); setTimeout(() => r('still running'), 15000); });
+    server.kill('SIGTERM');
+    const r = await b.call('gracefulStopResult', 3003, 'server stopping');
+    check(r.name, r.ok, r.detail);
+    const rc = server.exitCode !== null ? server.exitCode : await exited;
+    check('the server exits 0 once stopped', rc === 0 && /^STOPPED$/m.test(serverOut), `exit ${rc}`);
+  }
 } catch (e) {
   check('browser test ran', false, e.message.split('\n')[0]);
 } finally {
