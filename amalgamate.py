@@ -19,7 +19,8 @@ OUT = os.path.join(ROOT, "wt.h")
 
 PUBLIC = "wt.h"
 # Files go by layer, lowest first: utilities, loop (sockets, timers, events),
-# TLS, tracing (qlog, key log), QUIC, HTTP/3, session, stream/datagram, app/client. Received data flows
+# TLS, tracing (qlog, key log), QUIC, HTTP/3, session, stream/datagram, app/client,
+# statistics (which read all of them). Received data flows
 # up (loop -> QUIC -> HTTP/3 demux -> session -> stream/datagram -> handler),
 # sent data down through the same layers. The calls across layers, in both
 # directions, are the ones declared in wt_internal.h; it is one translation
@@ -39,6 +40,7 @@ IMPLEMENTATION = [
     "wt_alpn.c",
     "wt_app.c",
     "wt_client.c",
+    "wt_stats.c",
 ]
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$')

@@ -76,7 +76,8 @@
  * ---------------------------------------------------------------- MEMORY
  * Every buffer has a bound in wt_limits: a stream's send buffer
  * (wt_stream_write takes what fits, WT_EV_STREAM_WRITABLE says when to go
- * on), a stream's receive window (a paused reader stops the sender instead
+ * on; wt_stream_write_all copies up to stream_queue more, or fails with
+ * WT_ERR_LIMIT), a stream's receive window (a paused reader stops the sender instead
  * of growing memory), queued datagrams, streams and datagrams that arrive
  * before their session, header bytes, connections and sessions.
  *
@@ -301,6 +302,13 @@ typedef struct wt_stream wt_stream;
  *                          (ngtcp2 >= 1.24; older ngtcp2 resets silently)
  * WT_EV_STREAM_CLOSED      session, stream. Last event of the stream.
  * WT_EV_DATAGRAM           session, data/len.
+ * WT_EV_DATAGRAM_WRITABLE  session. After wt_session_send_datagram returned
+ *                          WT_ERR_WOULDBLOCK: the queue is at most half full
+ *                          again. Once per WOULDBLOCK episode and session.
+ * WT_EV_SESSION_STREAMS    session, code: 1 bidirectional, 0 unidirectional.
+ *                          After wt_session_open_stream returned WT_ERR_LIMIT:
+ *                          the peer allows more streams of that kind (QUIC
+ *                          MAX_STREAMS). Once per WT_ERR_LIMIT episode.
  */
 typedef enum wt_event_type {
     WT_EV_SESSION_REQUEST = 1,
@@ -313,7 +321,9 @@ typedef enum wt_event_type {
     WT_EV_STREAM_RESET,
     WT_EV_STREAM_STOP_SENDING,
     WT_EV_STREAM_CLOSED,
-    WT_EV_DATAGRAM
+    WT_EV_DATAGRAM,
+    WT_EV_DATAGRAM_WRITABLE,
+    WT_EV_SESSION_STREAMS
 } wt_event_type;
 
 typedef struct wt_event {
@@ -377,6 +387,8 @@ typedef struct wt_limits {
     uint32_t total_send_buffer;    /* the same for the whole app or client: 256 MiB.
                                       Past either, wt_stream_write takes less (or 0)
                                       and WT_EV_STREAM_WRITABLE says when to go on */
+    uint32_t stream_queue;         /* bytes wt_stream_write_all may copy and hold per
+                                      stream beyond stream_send_buffer: 4 MiB */
 } wt_limits;
 
 /* ================================================================ loop
@@ -551,7 +563,7 @@ int wt_app_start(wt_app *app);
 /* wt_app_start, then the loop until a stop (wt_app_stop, wt_app_stop_now,
    signals with stop_on_signals, or wt_loop_stop on its loop, which counts
    as stop_now) has run to its end: the shutdown hooks ran and a summary
-   was logged at INFO. Returns WT_OK then, or an error. Once stopped an app
+   and the app's statistics (wt_app_stats) were logged at INFO. Returns WT_OK then, or an error. Once stopped an app
    does not run again: destroy it.
    With your own loop, the same stop: call wt_app_stop, go on calling
    wt_loop_process (on wt_loop_pollfds / wt_loop_timeout as usual) until
@@ -678,22 +690,58 @@ int wt_session_drain(wt_session *s);
 /* Opens a stream: bidi = 1 bidirectional, 0 unidirectional. WT_ERR_LIMIT
    when the peer's stream limit is reached. */
 int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
+/* (WT_EV_SESSION_STREAMS follows a WT_ERR_LIMIT when the peer allows more.) */
 /* Queues one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
    WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue, shared by the
    connection's sessions) is full, WT_ERR_STATE when the peer takes no
    datagrams. Datagrams are unreliable: on WOULDBLOCK the caller may drop
-   it or retry later. Queued datagrams and stream data take turns. */
+   it or retry after WT_EV_DATAGRAM_WRITABLE. Queued datagrams and stream
+   data take turns. */
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len);
-/* What happened to a session's datagrams so far. Sent ones are unreliable:
-   QUIC tells which were lost (their packet was), never resends them. */
-typedef struct wt_session_stats {
-    uint64_t datagrams_sent;     /* handed to QUIC in a packet */
-    uint64_t datagrams_received;
-    uint64_t datagrams_lost;     /* sent, then declared lost by QUIC */
-    uint64_t datagrams_dropped;  /* never sent: the queue was full (WOULDBLOCK),
-                                    or the path or the peer's limit shrank */
-} wt_session_stats;
-int wt_session_stats_get(const wt_session *s, wt_session_stats *out);
+/* ================================================================ statistics
+ * One struct for a session, a connection, an app and a client. Counters
+ * only grow; the path figures are ngtcp2's of the moment. Reading is cheap
+ * (no allocation; an app or client walks its open connections) and allowed
+ * at any time, from a handler too. What each field counts:
+ * - bytes_sent / bytes_received: for a session, the payload bytes of its
+ *   streams (sent: handed to QUIC the first time; received: delivered by
+ *   QUIC); for a connection, app or client, the UDP payload bytes of every
+ *   packet of its connections (headers, acknowledgements, resends: the wire).
+ * - packets_sent / packets_received: UDP datagrams of the connection(s)
+ *   (one may hold coalesced QUIC packets); a session reads its connection's.
+ *   packets_lost: QUIC packets declared lost (ngtcp2 >= 1.16, else 0).
+ * - streams_opened / streams_closed: WebTransport streams, either side's,
+ *   from when they are attached to a session to their STREAM_CLOSED.
+ * - datagrams_sent: handed to QUIC in a packet; _received; _lost: sent, then
+ *   declared lost by QUIC (never resent: datagrams are unreliable);
+ *   _dropped: never sent (the queue was full: WOULDBLOCK, or the path or the
+ *   peer's limit shrank). A connection counts all its sessions'.
+ * - sessions_opened / sessions_closed: sessions that opened, and those of
+ *   them that closed since (a session reads 1 and 0 or 1).
+ * - connections: 1 for a session or connection; for an app or client, its
+ *   connections now (handshakes and closing ones included).
+ * - smoothed_rtt_us, rtt_var_us, min_rtt_us (0 until a sample), cwnd,
+ *   bytes_in_flight: the connection's; for an app or client the mean RTTs,
+ *   the least min_rtt and the summed cwnd and bytes_in_flight of the open
+ *   connections (0 when there are none).
+ * An app's or client's counters include its connections already closed. */
+typedef struct wt_stats {
+    uint64_t bytes_sent, bytes_received;
+    uint64_t packets_sent, packets_received, packets_lost;
+    uint64_t streams_opened, streams_closed;
+    uint64_t datagrams_sent, datagrams_received, datagrams_lost, datagrams_dropped;
+    uint64_t sessions_opened, sessions_closed;
+    uint64_t connections;
+    uint64_t smoothed_rtt_us, rtt_var_us, min_rtt_us; /* 0 until a sample */
+    uint64_t cwnd, bytes_in_flight;                   /* bytes */
+} wt_stats;
+/* The session's own counters and its connection's path figures. Valid
+   until the session's CLOSED handler returns (then it reads its last). */
+int wt_session_stats_get(const wt_session *s, wt_stats *out);
+/* The totals of the session's connection (all its sessions so far). */
+int wt_session_connection_stats(const wt_session *s, wt_stats *out);
+int wt_app_stats(const wt_app *app, wt_stats *out);
+int wt_client_stats(const wt_client *c, wt_stats *out);
 /* SUBPROTOCOLS (draft-ietf-webtrans-http3 section 3.3, the `protocols`
    option of the browser's WebTransport constructor). A client offers a list
    (wt_client_config.protocols, sent as the structured-field list
@@ -743,6 +791,47 @@ void *wt_stream_user(const wt_stream *st);
    limits.stream_send_buffer) or a negative error. A short count means the
    buffer is full: WT_EV_STREAM_WRITABLE follows when it drains. */
 int wt_stream_write(wt_stream *st, const void *data, size_t len);
+/* WRITING WHOLE MESSAGES. The three writes share one queue per stream, so
+ * bytes go out in the order of the calls, whichever was used.
+ *
+ * wt_stream_write_all copies all len bytes (then FIN if fin) or nothing,
+ * and the caller never handles WRITABLE for it: the library sends the copy
+ * as flow control allows. WT_ERR_LIMIT (nothing queued) when the stream
+ * would hold more than stream_send_buffer + stream_queue copied bytes, or
+ * the copy would pass the connection's or the app's budget
+ * (conn_send_buffer, total_send_buffer: copies count against them until
+ * acknowledged, as written bytes do). A plain wt_stream_write after it
+ * appends behind it and takes only what fits stream_send_buffer counting
+ * the write_all bytes still held: 0 (and a WRITABLE later) while more
+ * than that is queued, so it never jumps the queue.
+ *
+ * wt_stream_write_ref queues the caller's bytes without copying them (and
+ * FIN if fin). The caller keeps data unchanged and alive until done runs:
+ * QUIC resends from it until the peer acknowledges it. done runs exactly
+ * once for every call that returned WT_OK, always from the loop (never
+ * inside the call, never re-entering a handler), in the order of the calls,
+ * with the call's data, len and user, and status:
+ *   WT_OK          the peer acknowledged every byte of it;
+ *   WT_ERR_CLOSED  the sending side ended first: wt_stream_reset, the
+ *                  peer's STOP_SENDING, the session or the connection
+ *                  closing, wt_app_destroy / wt_client_destroy (which
+ *                  deliver it before they return).
+ * st is the stream, and done comes before its WT_EV_STREAM_CLOSED, with
+ * one exception: a stream whose session closes when all of it (FIN too)
+ * was sent and only acknowledgements are missing is not reset; it stays
+ * with QUIC until they come, and done then runs after the CLOSED events,
+ * with st NULL (and WT_OK, or WT_ERR_CLOSED if the connection ends first).
+ * After done the library never reads data again. Bytes by reference do not
+ * count against stream_send_buffer or the budgets (they are the caller's
+ * memory); each call costs one small allocation.
+ *
+ * Both return WT_OK, or an error with nothing queued: WT_ERR_CLOSED after
+ * FIN or a reset, WT_ERR_STATE on the peer's unidirectional stream,
+ * WT_ERR_INVALID (no data, no done), WT_ERR_NOMEM, and WT_ERR_LIMIT as
+ * above. */
+int wt_stream_write_all(wt_stream *st, const void *data, size_t len, int fin);
+typedef void (*wt_write_done_fn)(wt_stream *st, const void *data, size_t len, int status, void *user);
+int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt_write_done_fn done, void *user);
 /* Sends FIN after everything queued. */
 int wt_stream_finish(wt_stream *st);
 /* Abort sending (RESET_STREAM) / ask the peer to stop (STOP_SENDING). */
@@ -926,8 +1015,11 @@ static void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h);
 typedef struct wt__chunk {
     struct wt__chunk *next;
     size_t cap, len;
+    const uint8_t *ext;    /* by reference (wt_stream_write_ref): the caller's
+                              len bytes, never appended to; NULL: data[] */
     uint8_t data[];
 } wt__chunk;
+#define WT__CHUNK_BYTES(c) ((c)->ext ? (c)->ext : (c)->data)
 
 typedef struct wt__sendbuf {
     wt__chunk *head, *tail;
@@ -939,6 +1031,9 @@ typedef struct wt__sendbuf {
 } wt__sendbuf;
 
 static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
+static int wt__sendbuf_append_all(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
+/* Appends n bytes by reference: p must stay until they are acknowledged. */
+static int wt__sendbuf_append_ref(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
 /* Fills up to max vecs with unsent data; returns the count. */
 static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max);
 static void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n);
@@ -1072,8 +1167,23 @@ typedef struct wt__queued_event {
     struct wt__queued_event *next;
     wt_event ev;
     wt_handler fn;
+    /* or, with done set, a wt_stream_write_ref completion: done(ev.stream,
+       ev.data, ev.len, ev.error, ev.user); ev.data is the caller's, not
+       copied; ev.session/stream NULL once the stream is closed for the app */
+    wt_write_done_fn done;
     uint8_t data[]; /* a copy of ev.data */
 } wt__queued_event;
+
+/* A wt_stream_write_ref waiting for its bytes [start, end) of the stream's
+   sending side to be acknowledged. */
+typedef struct wt__ref {
+    struct wt__ref *next;
+    uint64_t start, end;
+    const void *data;
+    size_t len;
+    wt_write_done_fn done;
+    void *user;
+} wt__ref;
 
 /* A function another thread handed to the loop (wt_loop_post). */
 typedef struct wt__post {
@@ -1128,6 +1238,7 @@ struct wt__ep {
     uint8_t token_secret[32];     /* Retry tokens */
     size_t nhalf_open;            /* server connections still in their handshake */
     size_t tx_stored;             /* stream send bytes held, all connections */
+    wt_stats closed;              /* the counters of connections already freed */
     size_t tx_waiters;            /* streams waiting for total_send_buffer room */
     struct wt__log_gate {         /* rate-limited warnings, one per kind */
         uint64_t last_ms;
@@ -1234,6 +1345,7 @@ typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
                                     its state: none outlives the connection */
     size_t tx_stored;            /* stream send bytes held by this connection */
     size_t tx_waiters;           /* its streams waiting for conn_send_buffer room */
+    int dgram_waiters;           /* sessions owed a DATAGRAM_WRITABLE */
 } wt__conn_wt;
 
 struct wt__conn {
@@ -1246,6 +1358,7 @@ struct wt__conn {
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
     char log_id[9];              /* the first 4 bytes of tp.odcid in hex, for log lines */
     struct wt__qlog *qlog;       /* NULL: no qlog (and no cost) */
+    wt_stats stats;              /* counters only: its sessions' and the wire's */
     wt__conn_tp tp;
     wt__conn_h3 h3;
     wt__conn_wt wt;
@@ -1291,7 +1404,9 @@ struct wt_session {
     int drain_received;
     int drain_sent;              /* the app's graceful stop sent DRAIN */
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
-    wt_session_stats dgram_stats;
+    wt_stats stats;              /* counters only */
+    unsigned dgram_blocked : 1;  /* a WOULDBLOCK owes a DATAGRAM_WRITABLE */
+    unsigned streams_blocked : 2; /* a WT_ERR_LIMIT owes SESSION_STREAMS: 1 uni, 2 bidi */
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
     char **offers;               /* wt-available-protocols: received (server) or sent (client) */
@@ -1320,7 +1435,12 @@ struct wt_stream {
     unsigned owes_slot : 1;      /* give the peer its stream slot back when it ends */
     unsigned linger : 1;         /* closed for the app, kept until ngtcp2 closes it */
     unsigned budget_wait : 1;    /* a short write was the connection's or app's budget */
-    size_t tx_acct;              /* of tx.stored, what is counted in the budgets */
+    size_t tx_acct;              /* of tx.stored, what is counted in the budgets:
+                                    the copies (bytes by reference are not) */
+    uint64_t tx_total;           /* bytes ever queued on the sending side */
+    uint64_t tx_acked;           /* of them, acknowledged (in order) */
+    size_t tx_hdr_left;          /* header bytes not yet sent (not payload) */
+    wt__ref *refs, *refs_tail;   /* wt_stream_write_ref calls waiting, in order */
     uint64_t pending_stop;       /* h3 code of a STOP_SENDING that came while pending, +1 */
     wt__sendbuf tx;
     wt__buf rx;                  /* held while paused, collecting, or pending */
@@ -1393,6 +1513,8 @@ static void wt__loop_enter(wt_loop *loop);
 static void wt__loop_leave(wt_loop *loop);
 /* Calls fn(ev) now if that is safe, else queues it (copying ev->data). */
 static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev);
+/* The same for a write_ref completion (ref is freed here). */
+static void wt__loop_emit_done(wt_loop *loop, wt_session *s, wt_stream *st, wt__ref *ref, int status);
 /* Delivers queued events unless a handler is running. */
 static void wt__loop_drain(wt_loop *loop);
 /* Drops queued events of a connection that is being freed. */
@@ -1503,6 +1625,19 @@ static void wt__session_on_fin(wt_session *s);
    4.1.2) and reading it has stopped: 400 if unanswered, else a reset. */
 static void wt__session_on_malformed(wt_session *s, const char *why);
 static void wt__conn_end_sessions(wt__conn *c, int error);
+/* The peer allows more streams (bidi 1, uni 0): SESSION_STREAMS to the
+   sessions a WT_ERR_LIMIT left waiting (QUIC's MAX_STREAMS: all of the
+   connection's; a session-level limit: that session only). */
+static void wt__conn_streams_available(wt__conn *c, int bidi);
+static void wt__session_streams_available(wt_session *s, int bidi);
+
+/* ---- statistics (wt_stats.c) */
+/* Adds the counters of src to dst (path figures untouched). */
+static void wt__stats_add(wt_stats *dst, const wt_stats *src);
+/* A connection's counters and path figures, as wt_session_connection_stats. */
+static void wt__conn_stats(wt__conn *c, wt_stats *out);
+/* Before a connection is freed: its counters go into the endpoint's totals. */
+static void wt__conn_stats_retire(wt__conn *c);
 
 /* ---- streams (wt_stream.c) */
 static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
@@ -1515,6 +1650,8 @@ static void wt__stream_on_close(wt_stream *st);
 static void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
 static void wt__stream_free(wt_stream *st);
 static void wt__stream_queue_send(wt_stream *st);
+/* Our sending side ended (reset, closed): every write_ref gets done(status). */
+static void wt__stream_fail_refs(wt_stream *st, int status);
 static void wt__stream_unqueue_send(wt_stream *st);
 /* WT_OK if the stream lives on (attached or held), else it was refused. */
 static int wt__stream_on_wt_header(wt_stream *st);
@@ -1545,6 +1682,8 @@ static void wt__dgram_free_all(wt__conn *c);
 /* Bytes a DATAGRAM frame's payload (quarter stream ID included) may have on
    the current path: 0 if the peer takes no datagrams. */
 static size_t wt__dgram_room(wt__conn *c);
+/* After the queue shrank: DATAGRAM_WRITABLE to the sessions owed one. */
+static void wt__dgram_check_writable(wt__conn *c);
 
 #endif /* WT__INTERNAL_H */
 /* ---- end file: src/wt_internal.h ---- */
@@ -1752,7 +1891,7 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
     while (n > 0) {
         wt__chunk *t = b->tail;
         size_t room, k;
-        if (!t || t->len == t->cap) {
+        if (!t || t->len == t->cap || t->ext) {
             size_t cap = n > WT__CHUNK_SIZE ? n : WT__CHUNK_SIZE;
             if (cap > 4 * WT__CHUNK_SIZE) cap = 4 * WT__CHUNK_SIZE;
             t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk) + cap);
@@ -1760,6 +1899,7 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
             t->next = NULL;
             t->cap = cap;
             t->len = 0;
+            t->ext = NULL;
             if (b->tail) b->tail->next = t;
             else b->head = t, b->head_off = 0;
             b->tail = t;
@@ -1777,6 +1917,42 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
     return WT_OK;
 }
 
+/* All n bytes or none (on NOMEM the buffer is as before). */
+static int wt__sendbuf_append_all(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
+    wt__sendbuf save = *b;
+    size_t tail_len = b->tail ? b->tail->len : 0;
+    wt__chunk *c, *next;
+    int rv = wt__sendbuf_append(a, b, p, n);
+    if (rv == WT_OK) return WT_OK;
+    for (c = save.tail ? save.tail->next : b->head; c; c = next) {
+        next = c->next;
+        wt__free(a, c);
+    }
+    *b = save;
+    if (b->tail) {
+        b->tail->next = NULL;
+        b->tail->len = tail_len;
+    }
+    return rv;
+}
+
+static int wt__sendbuf_append_ref(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
+    wt__chunk *t;
+    if (!n) return WT_OK;
+    t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk));
+    if (!t) return WT_ERR_NOMEM;
+    t->next = NULL;
+    t->cap = t->len = n;
+    t->ext = (const uint8_t *)p;
+    if (b->tail) b->tail->next = t;
+    else b->head = t, b->head_off = 0;
+    b->tail = t;
+    if (b->unsent == 0) b->send_chunk = t, b->send_off = 0;
+    b->stored += n;
+    b->unsent += n;
+    return WT_OK;
+}
+
 static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
     const wt__chunk *c = b->send_chunk;
     size_t off = b->send_off, n = 0, left = b->unsent;
@@ -1784,7 +1960,7 @@ static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) 
         size_t k = c->len - off;
         if (k > left) k = left;
         if (k > 0) {
-            v[n].base = (uint8_t *)c->data + off;
+            v[n].base = (uint8_t *)WT__CHUNK_BYTES(c) + off;
             v[n].len = k;
             n++;
             left -= k;
@@ -1839,8 +2015,13 @@ static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
             b->head_off = 0;
         }
     }
-    /* everything acknowledged and nothing unsent: recycle the last chunk */
-    if (b->stored == 0 && b->head && b->head == b->tail) {
+    /* everything acknowledged and nothing unsent: recycle the last chunk
+       (one by reference goes: it was never ours to write into) */
+    if (b->stored == 0 && b->head && b->head == b->tail && b->head->ext) {
+        wt__free(a, b->head);
+        b->head = b->tail = b->send_chunk = NULL;
+        b->head_off = b->send_off = 0;
+    } else if (b->stored == 0 && b->head && b->head == b->tail) {
         b->head->len = 0;
         b->head_off = 0;
         b->send_chunk = b->head;
@@ -2279,14 +2460,62 @@ static void wt__loop_call(wt_loop *loop, wt_session *s, wt_handler fn, wt_event 
     loop->in_handler--;
 }
 
+/* A write_ref completion: like a handler, it may call anything. */
+static void wt__loop_call_done(wt_loop *loop, wt_write_done_fn done, const wt_event *ev) {
+    loop->in_handler++;
+    if (ev->session) ev->session->in_event++;
+    done(ev->stream, ev->data, ev->len, ev->error, ev->user);
+    if (ev->session) ev->session->in_event--;
+    loop->in_handler--;
+}
+
 static void wt__loop_drain(wt_loop *loop) {
     wt__queued_event *q;
     while (!loop->in_handler && (q = loop->evq_head) != NULL) {
         loop->evq_head = q->next;
         if (!q->next) loop->evq_tail = NULL;
-        wt__loop_call(loop, q->ev.session, q->fn, &q->ev);
+        if (q->done) wt__loop_call_done(loop, q->done, &q->ev);
+        else wt__loop_call(loop, q->ev.session, q->fn, &q->ev);
         wt__free(&loop->alloc, q);
     }
+}
+
+static void wt__loop_queue(wt_loop *loop, wt__queued_event *q) {
+    q->next = NULL;
+    if (loop->evq_tail) loop->evq_tail->next = q;
+    else loop->evq_head = q;
+    loop->evq_tail = q;
+}
+
+static void wt__loop_emit_done(wt_loop *loop, wt_session *s, wt_stream *st, wt__ref *ref, int status) {
+    wt__queued_event *q;
+    wt_event ev;
+    wt_write_done_fn done = ref->done;
+    memset(&ev, 0, sizeof ev);
+    ev.session = s;
+    ev.stream = st;
+    ev.data = (const uint8_t *)ref->data;
+    ev.len = ref->len;
+    ev.error = status;
+    ev.user = ref->user;
+    wt__free(&loop->alloc, ref);
+    if (loop->driving && !loop->in_handler) {
+        wt__loop_drain(loop);
+        wt__loop_call_done(loop, done, &ev);
+        wt__loop_drain(loop);
+        return;
+    }
+    q = (wt__queued_event *)wt__alloc(&loop->alloc, sizeof *q);
+    if (!q) {
+        /* a lost completion would leave the caller's memory pinned forever */
+        wt__log(&loop->log, WT_LOG_ERROR, "out of memory queueing a write completion: delivered at once");
+        wt__loop_call_done(loop, done, &ev);
+        return;
+    }
+    q->ev = ev;
+    q->fn = NULL;
+    q->done = done;
+    wt__loop_queue(loop, q);
 }
 
 static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
@@ -2306,16 +2535,14 @@ static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event 
         wt__loop_call(loop, s, fn, ev);
         return;
     }
-    q->next = NULL;
     q->ev = *ev;
     q->fn = fn;
+    q->done = NULL;
     if (n) {
         memcpy(q->data, ev->data, n);
         q->ev.data = q->data;
     }
-    if (loop->evq_tail) loop->evq_tail->next = q;
-    else loop->evq_head = q;
-    loop->evq_tail = q;
+    wt__loop_queue(loop, q);
 }
 
 static void wt__loop_enter(wt_loop *loop) {
@@ -2330,7 +2557,14 @@ static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
     wt__queued_event **pp = &loop->evq_head, *q;
     loop->evq_tail = NULL;
     while ((q = *pp) != NULL) {
-        if (q->ev.session->conn == c) {
+        if (q->done && q->ev.session && q->ev.session->conn == c) {
+            /* a completion is owed whatever happens: it stays, without
+               the pointers that are about to go */
+            q->ev.session = NULL;
+            q->ev.stream = NULL;
+            loop->evq_tail = q;
+            pp = &q->next;
+        } else if (!q->done && q->ev.session->conn == c) {
             wt__clog(c, q->ev.session->id, WT_LOG_WARN, "connection freed with %s undelivered", wt_event_name(q->ev.type));
             *pp = q->next;
             wt__free(&loop->alloc, q);
@@ -3491,7 +3725,8 @@ static const wt_limits wt__default_limits = {
     8,                /* max_half_open_per_ip */
     5000,             /* unvalidated_timeout_ms */
     16 * 1024 * 1024, /* conn_send_buffer */
-    256 * 1024 * 1024 /* total_send_buffer */
+    256 * 1024 * 1024, /* total_send_buffer */
+    4 * 1024 * 1024   /* stream_queue */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -3806,6 +4041,18 @@ static int wt__cb_extend_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user)
     return 0;
 }
 
+static int wt__cb_extend_local_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
+    WT__UNUSED(qc), WT__UNUSED(max_streams);
+    wt__conn_streams_available((wt__conn *)user, 1);
+    return 0;
+}
+
+static int wt__cb_extend_local_uni(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
+    WT__UNUSED(qc), WT__UNUSED(max_streams);
+    wt__conn_streams_available((wt__conn *)user, 0);
+    return 0;
+}
+
 static int wt__cb_extend_stream_data(ngtcp2_conn *qc, int64_t stream_id, uint64_t max_data, void *user,
                                      void *stream_user) {
     WT__UNUSED(qc), WT__UNUSED(max_data);
@@ -3822,7 +4069,8 @@ static int wt__cb_recv_datagram(ngtcp2_conn *qc, uint32_t flags, const uint8_t *
 static int wt__cb_lost_datagram(ngtcp2_conn *qc, uint64_t dgram_id, void *user) {
     wt_session *s = dgram_id > (uint64_t)INT64_MAX ? NULL : wt__session_find((wt__conn *)user, dgram_id);
     WT__UNUSED(qc);
-    if (s) s->dgram_stats.datagrams_lost++;
+    ((wt__conn *)user)->stats.datagrams_lost++;
+    if (s) s->stats.datagrams_lost++;
     if (s && s->conn->qlog) wt__qlog_datagram(s->conn, s->id, "datagram_lost", 0);
     return 0;
 }
@@ -3857,6 +4105,8 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
     cb->recv_stop_sending = wt__cb_stop_sending;
 #endif
     cb->extend_max_remote_streams_bidi = wt__cb_extend_bidi;
+    cb->extend_max_local_streams_bidi = wt__cb_extend_local_bidi;
+    cb->extend_max_local_streams_uni = wt__cb_extend_local_uni;
     cb->extend_max_stream_data = wt__cb_extend_stream_data;
     cb->recv_datagram = wt__cb_recv_datagram;
     cb->lost_datagram = wt__cb_lost_datagram;
@@ -3946,6 +4196,7 @@ static void wt__conn_free(wt__conn *c) {
     while (c->wt.sessions) wt__session_free(c->wt.sessions);
     wt__conn_free_graveyard(c);
     while (c->wt.all_streams) wt__stream_free(c->wt.all_streams); /* e.g. still classifying */
+    wt__conn_stats_retire(c); /* the app's totals keep what it counted */
     if (c->tp.qc) ngtcp2_conn_del(c->tp.qc); /* its last qlog record closes the file */
     wt__qlog_close(c);
     if (c->tp.ssl) wolfSSL_free(c->tp.ssl);
@@ -4351,6 +4602,8 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
     ngtcp2_pkt_info pi;
     ngtcp2_path path;
     int rv;
+    c->stats.packets_received++;
+    c->stats.bytes_received += len;
     if (c->state == WT__CONN_CLOSING) {
         /* answer with our CONNECTION_CLOSE again (RFC 9000 10.2.1), but
            only to the 1st, 2nd, 4th, 8th ... packet, and to an address
@@ -4363,6 +4616,8 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
         if (c->tp.close_pkt && !(c->tp.closing_rx & (c->tp.closing_rx - 1)) &&
             (!unproven || c->tp.closing_budget >= c->tp.close_pkt_len)) {
             c->tp.closing_budget -= WT__MIN(c->tp.closing_budget, (uint64_t)c->tp.close_pkt_len);
+            c->stats.packets_sent++;
+            c->stats.bytes_sent += c->tp.close_pkt_len;
             wt__sock_send(c->tp.sock, (struct sockaddr *)&c->tp.local, (struct sockaddr *)&c->tp.remote, c->tp.remote_len,
                           c->tp.close_pkt, c->tp.close_pkt_len, c->tp.close_pkt_len);
         }
@@ -4450,6 +4705,8 @@ static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
 static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
     int rv;
     if (!len) return WT_OK;
+    c->stats.packets_sent += (len + seg - 1) / seg;
+    c->stats.bytes_sent += len;
     rv = wt__sock_send(c->tp.sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
                        (socklen_t)path->remote.addrlen, buf, len, seg);
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
@@ -4465,8 +4722,10 @@ static wt_session *wt__dgram_session(wt__conn *c, const wt__dgram *d) {
 static void wt__dgram_pop(wt__conn *c, int sent) {
     wt__dgram *d = c->wt.dq_head;
     wt_session *s = wt__dgram_session(c, d);
-    if (s && sent) s->dgram_stats.datagrams_sent++;
-    else if (s) s->dgram_stats.datagrams_dropped++;
+    if (sent) c->stats.datagrams_sent++;
+    else c->stats.datagrams_dropped++;
+    if (s && sent) s->stats.datagrams_sent++;
+    else if (s) s->stats.datagrams_dropped++;
     if (s && c->qlog) wt__qlog_datagram(c, s->id, sent ? "datagram_sent" : "datagram_dropped",
                                       d->len - wt__varint_len((uint64_t)s->id / 4));
     c->wt.dq_head = d->next;
@@ -4664,6 +4923,8 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     }
     wt__sock_send(c->tp.sock, (struct sockaddr *)&c->tp.local, (struct sockaddr *)&c->tp.remote, c->tp.remote_len, buf, (size_t)n,
                   (size_t)n);
+    c->stats.packets_sent++;
+    c->stats.bytes_sent += (uint64_t)n;
     c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS + 1;
 }
 
@@ -4680,6 +4941,7 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     wt__conn *c;
     wt_session *s;
     uint64_t now = wt__loop_ns(ep->loop), deadline = now;
+    int polled;
     wt__loop_enter(ep->loop);
     /* each session hears its close capsule (with our code) before the
        connection goes: CONNECTION_CLOSE alone tells the peer nothing */
@@ -4691,15 +4953,19 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     }
     /* pacing may hold the capsules back a moment: serve this endpoint alone
        until they are acknowledged, for 3 PTO (1 s) at the most */
-    for (;;) {
+    for (polled = 0;; polled = 1) {
         int waiting = 0;
         wt__ep_service(ep, now);
         for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_unacked(c);
         now = wt__loop_ns(ep->loop);
-        /* sans-I/O: the acknowledgements come through wt_*_input, not here */
-        if (!waiting || now >= deadline || ep->io.send) break;
+        /* sans-I/O: the acknowledgements come through wt_*_input, not here.
+           The sockets are read at least once, even when nothing waits or the
+           deadline passed in one step on a busy machine: a request already
+           on its way gets its answer (a 429) rather than a bare close */
+        if (ep->io.send || (polled && (!waiting || now >= deadline))) break;
         {
-            uint64_t wait = (deadline - now) / WT__NS_PER_MS + 1, due = wt__ep_expiry_ms(ep), t = now / WT__NS_PER_MS;
+            uint64_t wait = !waiting || now >= deadline ? 0 : (deadline - now) / WT__NS_PER_MS + 1,
+                     due = wt__ep_expiry_ms(ep), t = now / WT__NS_PER_MS;
             wt__ep_wait(ep, (int)(due <= t ? 0 : WT__MIN(wait, due - t)));
         }
         now = wt__loop_ns(ep->loop);
@@ -4768,6 +5034,7 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             }
         }
         if (c->state <= WT__CONN_OPEN && c->dirty) wt__conn_write(c);
+        if (c->wt.dgram_waiters && c->state == WT__CONN_OPEN) wt__dgram_check_writable(c);
         if (c->state == WT__CONN_CLOSING && !c->tp.close_pkt && c->deadline_ms == 0) wt__conn_send_close(c, now_ns);
         if ((c->state == WT__CONN_CLOSING || c->state == WT__CONN_DRAINING) && now_ms >= c->deadline_ms &&
             c->deadline_ms != 0)
@@ -4786,7 +5053,10 @@ static void wt__ep_free(wt__ep *ep) {
     int i;
     if (ep->loop) wt__loop_enter(ep->loop); /* CLOSED events go out now */
     while (ep->conns) wt__conn_free(ep->conns);
-    if (ep->loop) wt__loop_leave(ep->loop);
+    if (ep->loop) {
+        wt__loop_drain(ep->loop); /* and the write completions queued meanwhile */
+        wt__loop_leave(ep->loop);
+    }
     for (i = 0; i < ep->nsocks; i++) wt__sock_close(&ep->socks[i]);
     ep->nsocks = 0;
     if (ep->ssl_ctx) wolfSSL_CTX_free(ep->ssl_ctx);
@@ -5402,10 +5672,14 @@ static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
             wt__stream_unqueue_send(st);
             continue;
         }
+        size_t i, peeked = 0;
         tx->stream_id = st->id;
         tx->wst = st;
         tx->nvec = wt__sendbuf_peek(&st->tx, tx->vec, 16);
-        tx->fin = st->fin_queued;
+        for (i = 0; i < tx->nvec; i++) peeked += tx->vec[i].len;
+        /* FIN only with the last byte: many small chunks (write_ref) may
+           not all fit the vector */
+        tx->fin = st->fin_queued && peeked == st->tx.unsent;
         return;
     }
 }
@@ -5438,6 +5712,10 @@ static void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
     if (tx->wst) {
         tx->wst->reset_sent = 1; /* ngtcp2 reset it: later writes get an error */
         wt__stream_unqueue_send(tx->wst);
+        /* inside the write loop: completions wait for the queue */
+        c->ep->loop->in_handler++;
+        wt__stream_fail_refs(tx->wst, WT_ERR_CLOSED);
+        c->ep->loop->in_handler--;
     }
     else if (tx->stream_id >= 0) nghttp3_conn_shutdown_stream_write(c->h3.conn, tx->stream_id);
 }
@@ -5654,6 +5932,8 @@ static void wt__session_opened(wt_session *s) {
     wt_event ev;
     s->conn->wt.session_seen = 1;
     s->state = WT__SESS_OPEN;
+    s->stats.sessions_opened = 1;
+    s->conn->stats.sessions_opened++;
     if (s->conn->wt.nsessions++ == 0) wt__conn_keepalive(s->conn);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_SESSION_OPEN;
@@ -5838,6 +6118,10 @@ static void wt__session_end(wt_session *s, int error) {
     s->state = WT__SESS_CLOSED;
     if (c->qlog) wt__qlog_session_closed(s, error);
     if (was_open && c->wt.nsessions > 0 && --c->wt.nsessions == 0) wt__conn_keepalive(c);
+    if (was_open) {
+        s->stats.sessions_closed = 1;
+        c->stats.sessions_closed++;
+    }
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
     if (s->server && !s->responded && !s->connect_closed && c->tp.qc && c->state <= WT__CONN_OPEN) {
@@ -5886,6 +6170,23 @@ static void wt__conn_end_sessions(wt__conn *c, int error) {
     wt_session *s;
     for (s = c->wt.sessions; s; s = s->next) wt__session_end(s, error);
     while (c->wt.pending) wt__stream_gone(c->wt.pending, 0);
+}
+
+static void wt__session_streams_available(wt_session *s, int bidi) {
+    unsigned bit = bidi ? 2 : 1;
+    wt_event ev;
+    if (!(s->streams_blocked & bit)) return;
+    s->streams_blocked &= ~bit;
+    if (s->state != WT__SESS_OPEN) return;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_SESSION_STREAMS;
+    ev.code = bidi ? 1 : 0;
+    wt__session_emit(s, &ev);
+}
+
+static void wt__conn_streams_available(wt__conn *c, int bidi) {
+    wt_session *s;
+    for (s = c->wt.sessions; s; s = s->next) wt__session_streams_available(s, bidi);
 }
 
 /* ---------------------------------------------------------------- capsule sending */
@@ -6161,6 +6462,8 @@ const char *wt_event_name(wt_event_type type) {
     case WT_EV_STREAM_STOP_SENDING: return "STREAM_STOP_SENDING";
     case WT_EV_STREAM_CLOSED: return "STREAM_CLOSED";
     case WT_EV_DATAGRAM: return "DATAGRAM";
+    case WT_EV_DATAGRAM_WRITABLE: return "DATAGRAM_WRITABLE";
+    case WT_EV_SESSION_STREAMS: return "SESSION_STREAMS";
     }
     return "UNKNOWN";
 }
@@ -6213,9 +6516,30 @@ static void wt__stream_unwait(wt_stream *st) {
     st->conn->ep->tx_waiters--;
 }
 
+/* Every write_ref still waiting gets done(status), in order; after the
+   stream's CLOSED the completion names no stream or session. */
+static void wt__stream_fail_refs(wt_stream *st, int status) {
+    wt_loop *loop = st->conn->ep->loop;
+    wt__ref *r;
+    while ((r = st->refs) != NULL) {
+        st->refs = r->next;
+        if (!st->refs) st->refs_tail = NULL;
+        if (st->closed) wt__loop_emit_done(loop, NULL, NULL, r, status);
+        else wt__loop_emit_done(loop, st->sess, st, r, status);
+    }
+}
+
 static void wt__stream_free(wt_stream *st) {
     const wt_allocator *a = &st->conn->ep->alloc;
     wt__conn *c = st->conn;
+    st->closed = 1;
+    if (st->refs) {
+        /* the connection goes, nothing reads them now; queued, not called
+           in the middle of freeing (wt__ep_free and the loop deliver them) */
+        c->ep->loop->in_handler++;
+        wt__stream_fail_refs(st, WT_ERR_CLOSED);
+        c->ep->loop->in_handler--;
+    }
     wt__stream_budget(st, 0, st->tx_acct);
     wt__stream_unwait(st);
     if (st->all_prev) st->all_prev->all_next = st->all_next;
@@ -6287,7 +6611,18 @@ static void wt__stream_end(wt_stream *st) {
     wt_session *s = st->sess;
     int tell = s && st->kind == WT__ST_WT && (st->open_delivered || st->local);
     if (st->closed) return;
+    /* ngtcp2 no longer reads what they point at (reset, or the connection
+       closing), unless the stream lingers for its last acknowledgements:
+       those complete them as usual */
+    if (st->refs && !st->linger) {
+        wt__stream_fail_refs(st, WT_ERR_CLOSED);
+        if (st->closed) return; /* a completion closed it */
+    }
     st->closed = 1;
+    if (s && st->kind == WT__ST_WT) {
+        s->stats.streams_closed++;
+        c->stats.streams_closed++;
+    }
     if (st->owes_slot) wt__conn_stream_slot_free(c, st->id);
     wt__stream_unqueue_send(st);
     wt__stream_unlink(st);
@@ -6337,6 +6672,8 @@ static void wt__stream_attach(wt_stream *st, wt_session *s) {
     wt__stream_unlink(st);
     st->kind = WT__ST_WT;
     st->sess = s;
+    s->stats.streams_opened++;
+    s->conn->stats.streams_opened++;
     wt__stream_link(&s->streams, st);
     if (st->conn->qlog) wt__qlog_stream(st, "stream_attached", NULL);
 }
@@ -6494,6 +6831,7 @@ static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, i
     if (len == 0 && !fin) return; /* e.g. a header that came alone: no empty DATA */
     if (fin) st->fin_received = 1;
     st->uncredited += len;
+    if (st->sess && st->kind == WT__ST_WT) st->sess->stats.bytes_received += len;
     if (st->closed || st->read_done) {
         wt__stream_credit(st, len);
         return;
@@ -6558,6 +6896,7 @@ static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
         st->reset_sent = 1;
         wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, app_error);
         wt__stream_unqueue_send(st);
+        wt__stream_fail_refs(st, WT_ERR_CLOSED);
     }
 }
 
@@ -6566,7 +6905,9 @@ static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
 static size_t wt__stream_room(const wt_stream *st, int *by_budget) {
     const wt__conn *c = st->conn;
     const wt_limits *l = &c->ep->lim;
-    size_t own = st->tx.stored < l->stream_send_buffer ? l->stream_send_buffer - st->tx.stored : 0;
+    /* copies only (write_all's too, so a write never jumps their queue);
+       bytes by reference are the caller's memory */
+    size_t own = st->tx_acct < l->stream_send_buffer ? l->stream_send_buffer - st->tx_acct : 0;
     size_t conn = c->wt.tx_stored < l->conn_send_buffer ? l->conn_send_buffer - c->wt.tx_stored : 0;
     size_t all = c->ep->tx_stored < l->total_send_buffer ? l->total_send_buffer - c->ep->tx_stored : 0;
     size_t budget = WT__MIN(conn, all);
@@ -6580,7 +6921,7 @@ static void wt__stream_check_writable(wt_stream *st) {
     wt__conn *c = st->conn;
     const wt_limits *l = &c->ep->lim;
     wt_event ev;
-    if (!st->want_writable || st->closed || st->tx.stored > l->stream_send_buffer / 2) return;
+    if (!st->want_writable || st->closed || st->tx_acct > l->stream_send_buffer / 2) return;
     if (c->wt.tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
         c->ep->tx_stored > l->total_send_buffer - l->total_send_buffer / 4) {
         /* its own buffer has room, the budget not yet: wait with the others */
@@ -6608,12 +6949,28 @@ static void wt__conn_wake_budget_waiters(wt__conn *c) {
 
 static void wt__stream_on_acked(wt_stream *st, uint64_t n) {
     wt__conn *c = st->conn, *o;
+    uint64_t from = st->tx_acked, to = from + n, by_ref = 0;
+    wt__ref *r;
+    /* acknowledgements come in order: the bytes by reference among them
+       were never in the budgets */
+    for (r = st->refs; r && r->start < to; r = r->next) {
+        uint64_t lo = WT__MAX(from, r->start), hi = WT__MIN(to, r->end);
+        if (hi > lo) by_ref += hi - lo;
+    }
+    st->tx_acked = to;
     wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
-    wt__stream_budget(st, 0, (size_t)n);
+    wt__stream_budget(st, 0, (size_t)(n - by_ref));
     wt__stream_check_writable(st);
     if (c->wt.tx_waiters) wt__conn_wake_budget_waiters(c);
     for (o = c->ep->conns; o && c->ep->tx_waiters; o = o->next)
         if (o != c && o->wt.tx_waiters) wt__conn_wake_budget_waiters(o);
+    /* last: a completion may do anything, this stream's end included */
+    while ((r = st->refs) != NULL && r->end <= st->tx_acked) {
+        st->refs = r->next;
+        if (!st->refs) st->refs_tail = NULL;
+        if (st->closed) wt__loop_emit_done(c->ep->loop, NULL, NULL, r, WT_OK);
+        else wt__loop_emit_done(c->ep->loop, st->sess, st, r, WT_OK);
+    }
 }
 
 static void wt__stream_on_close(wt_stream *st) {
@@ -6662,9 +7019,11 @@ static void wt__stream_gone(wt_stream *st, uint64_t h3code) {
 
 /* ---------------------------------------------------------------- sending */
 static void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n) {
-    size_t total = 0, i;
+    size_t total = 0, i, hdr = WT__MIN(n, st->tx_hdr_left);
     for (i = 0; i < tx->nvec; i++) total += tx->vec[i].len;
     wt__sendbuf_mark_sent(&st->tx, n);
+    st->tx_hdr_left -= hdr;
+    if (st->sess) st->sess->stats.bytes_sent += n - hdr;
     if (tx->fin && n == total) st->fin_sent = 1;
     /* round-robin: a stream with more to send goes to the back */
     wt__stream_unqueue_send(st);
@@ -6689,8 +7048,11 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     rv = wt__tp_open(c, bidi, &id, st);
     if (rv != 0) {
         wt__stream_free(st);
-        if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED)
-            return wt__cfail(c, s->id, WT_ERR_LIMIT, "wt_session_open_stream: the peer's stream limit is reached");
+        if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED) {
+            s->streams_blocked |= bidi ? 2 : 1; /* SESSION_STREAMS when MAX_STREAMS comes */
+            return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_LIMIT,
+                                "wt_session_open_stream: the peer's stream limit is reached");
+        }
         return wt__cfail(c, s->id, WT_ERR_QUIC, "ngtcp2_conn_open_stream: %s", ngtcp2_strerror(rv));
     }
     st->id = id;
@@ -6699,6 +7061,8 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     n += wt__varint_put(hdr + n, (uint64_t)s->id);
     if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) == WT_OK) {
         wt__stream_budget(st, n, 0);
+        st->tx_total = n;
+        st->tx_hdr_left = n;
     } else {
         wt__tp_shutdown(c, WT__TP_BOTH, id, WT__H3_INTERNAL_ERROR);
         wt__tp_set_user(c, id, wt__dead_stream_marker());
@@ -6750,12 +7114,73 @@ int wt_stream_write(wt_stream *st, const void *data, size_t len) {
     if (take && (rv = wt__sendbuf_append(&st->conn->ep->alloc, &st->tx, data, take)) != WT_OK)
         return wt__cfail(st->conn, WT__ST_SID(st), rv, "wt_stream_write: out of memory");
     wt__stream_budget(st, take, 0);
+    st->tx_total += take;
     if (take < len) {
         st->want_writable = 1;
         if (by_budget) wt__stream_wait_budget(st);
     }
     if (take) wt__stream_queue_send(st);
     return (int)take;
+}
+
+int wt_stream_write_all(wt_stream *st, const void *data, size_t len, int fin) {
+    wt__conn *c;
+    const wt_limits *l;
+    int rv = wt__stream_can_send(st, "wt_stream_write_all");
+    if (rv) return rv;
+    c = st->conn;
+    l = &c->ep->lim;
+    if (!data && len) return wt__cfail(c, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write_all: no data");
+    if ((uint64_t)st->tx_acct + len > (uint64_t)l->stream_send_buffer + l->stream_queue)
+        return wt__cfail_at(c, WT__ST_SID(st), WT_LOG_WARN, WT_ERR_LIMIT,
+                            "wt_stream_write_all: %zu bytes on stream %lld holding %zu: past stream_send_buffer + "
+                            "stream_queue (%u + %u): nothing queued", len, (long long)st->id, st->tx_acct,
+                            (unsigned)l->stream_send_buffer, (unsigned)l->stream_queue);
+    if ((uint64_t)c->wt.tx_stored + len > l->conn_send_buffer || (uint64_t)c->ep->tx_stored + len > l->total_send_buffer)
+        return wt__cfail_at(c, WT__ST_SID(st), WT_LOG_WARN, WT_ERR_LIMIT,
+                            "wt_stream_write_all: %zu bytes would pass conn_send_buffer (%u) or total_send_buffer "
+                            "(%u): nothing queued", len, (unsigned)l->conn_send_buffer, (unsigned)l->total_send_buffer);
+    if (len && (rv = wt__sendbuf_append_all(&c->ep->alloc, &st->tx, data, len)) != WT_OK)
+        return wt__cfail(c, WT__ST_SID(st), rv, "wt_stream_write_all: out of memory: nothing queued");
+    wt__stream_budget(st, len, 0);
+    st->tx_total += len;
+    if (fin) st->fin_queued = 1;
+    if (len || fin) wt__stream_queue_send(st);
+    return WT_OK;
+}
+
+int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt_write_done_fn done, void *user) {
+    wt__conn *c;
+    wt__ref *r;
+    int rv = wt__stream_can_send(st, "wt_stream_write_ref");
+    if (rv) return rv;
+    c = st->conn;
+    if ((!data && len) || !done)
+        return wt__cfail(c, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write_ref: no data or no done function");
+    r = (wt__ref *)wt__alloc(&c->ep->alloc, sizeof *r);
+    if (!r || wt__sendbuf_append_ref(&c->ep->alloc, &st->tx, data, len) != WT_OK) {
+        wt__free(&c->ep->alloc, r);
+        return wt__cfail(c, WT__ST_SID(st), WT_ERR_NOMEM, "wt_stream_write_ref: out of memory");
+    }
+    r->next = NULL;
+    r->start = st->tx_total;
+    st->tx_total += len;
+    r->end = st->tx_total;
+    r->data = data;
+    r->len = len;
+    r->done = done;
+    r->user = user;
+    if (st->refs_tail) st->refs_tail->next = r;
+    else st->refs = r;
+    st->refs_tail = r;
+    if (fin) st->fin_queued = 1;
+    if (len || fin) wt__stream_queue_send(st);
+    if (r->end <= st->tx_acked) {
+        /* empty, after everything acknowledged: complete (from the queue) */
+        st->refs = st->refs_tail = NULL;
+        wt__loop_emit_done(c->ep->loop, st->sess, st, r, WT_OK);
+    }
+    return WT_OK;
 }
 
 int wt_stream_finish(wt_stream *st) {
@@ -6773,6 +7198,7 @@ int wt_stream_reset(wt_stream *st, uint32_t code) {
     wt__stream_unqueue_send(st);
     wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, wt_code_to_h3(code));
     st->conn->dirty = 1;
+    wt__stream_fail_refs(st, WT_ERR_CLOSED);
     return WT_OK;
 }
 
@@ -6857,7 +7283,8 @@ static wt__dgram *wt__dgram_new(wt__conn *c, const uint8_t *p1, size_t n1, const
 
 static void wt__dgram_emit(wt_session *s, const uint8_t *p, size_t n) {
     wt_event ev;
-    s->dgram_stats.datagrams_received++;
+    s->stats.datagrams_received++;
+    s->conn->stats.datagrams_received++;
     if (s->conn->qlog) wt__qlog_datagram(s->conn, s->id, "datagram_received", n);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_DATAGRAM;
@@ -6934,10 +7361,19 @@ static size_t wt__dgram_room(wt__conn *c) {
     return room;
 }
 
-int wt_session_stats_get(const wt_session *s, wt_session_stats *out) {
-    if (!s || !out) return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_stats_get: no session");
-    *out = s->dgram_stats;
-    return WT_OK;
+static void wt__dgram_check_writable(wt__conn *c) {
+    wt_session *s;
+    if (c->wt.dq_len > c->ep->lim.datagram_queue / 2) return; /* hysteresis: not one event per datagram */
+    c->wt.dgram_waiters = 0;
+    for (s = c->wt.sessions; s; s = s->next) {
+        wt_event ev;
+        if (!s->dgram_blocked) continue;
+        s->dgram_blocked = 0;
+        if (s->state != WT__SESS_OPEN) continue;
+        memset(&ev, 0, sizeof ev);
+        ev.type = WT_EV_DATAGRAM_WRITABLE;
+        wt__session_emit(s, &ev);
+    }
 }
 
 size_t wt_session_max_datagram_size(const wt_session *s) {
@@ -6965,7 +7401,12 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
         return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                          wt_session_max_datagram_size(s));
     if (c->wt.dq_len >= c->ep->lim.datagram_queue) {
-        s->dgram_stats.datagrams_dropped++;
+        s->stats.datagrams_dropped++;
+        c->stats.datagrams_dropped++;
+        if (!s->dgram_blocked) {
+            s->dgram_blocked = 1; /* DATAGRAM_WRITABLE once the queue drains */
+            c->wt.dgram_waiters++;
+        }
         return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
                             (unsigned)c->ep->lim.datagram_queue);
     }
@@ -7748,11 +8189,23 @@ static void wt__app_tick(wt__ep *ep) {
         }
         app->phase = WT__APP_STOPPED;
         wt__app_run_shutdown_hooks(app);
-        /* wt_app_stats (per-connection totals) is not in this build: the
-           counts the stop itself saw */
         wt__log(&ep->log, WT_LOG_INFO,
                 "stopped: %zu session(s) open at the stop, %zu closed by it with code %u, %zu connection(s) closed",
                 app->drained, app->closed_by_stop, (unsigned)app->shutdown_code, app->conns_at_close);
+        {
+            /* the app's whole life, closed connections included */
+            wt_stats t;
+            wt_app_stats(app, &t);
+            wt__log(&ep->log, WT_LOG_INFO,
+                    "statistics: %llu session(s), %llu stream(s), %llu/%llu bytes and %llu/%llu packets sent/received "
+                    "(%llu lost), %llu/%llu datagrams sent/received (%llu lost, %llu dropped)",
+                    (unsigned long long)t.sessions_opened, (unsigned long long)t.streams_opened,
+                    (unsigned long long)t.bytes_sent, (unsigned long long)t.bytes_received,
+                    (unsigned long long)t.packets_sent, (unsigned long long)t.packets_received,
+                    (unsigned long long)t.packets_lost, (unsigned long long)t.datagrams_sent,
+                    (unsigned long long)t.datagrams_received, (unsigned long long)t.datagrams_lost,
+                    (unsigned long long)t.datagrams_dropped);
+        }
         if (app->running) wt_loop_stop(ep->loop);
     }
 }
@@ -8141,5 +8594,124 @@ int wt_client_input(wt_client *cl, const void *from, size_t from_len, const uint
     return cl ? wt__ep_input(&cl->ep, from, from_len, pkt, len) : WT_ERR_INVALID;
 }
 /* ---- end file: src/wt_client.c ---- */
+/* ---- begin file: src/wt_stats.c ---- */
+/* wt_stats.c - counters and path figures of sessions, connections, apps
+   and clients. Counting happens where the events are (packets in and out in
+   wt_quic.c, stream bytes in wt_stream.c, datagrams in wt_datagram.c); this
+   only reads and adds them up. */
+
+static void wt__stats_add(wt_stats *d, const wt_stats *s) {
+    d->bytes_sent += s->bytes_sent;
+    d->bytes_received += s->bytes_received;
+    d->packets_sent += s->packets_sent;
+    d->packets_received += s->packets_received;
+    d->packets_lost += s->packets_lost;
+    d->streams_opened += s->streams_opened;
+    d->streams_closed += s->streams_closed;
+    d->datagrams_sent += s->datagrams_sent;
+    d->datagrams_received += s->datagrams_received;
+    d->datagrams_lost += s->datagrams_lost;
+    d->datagrams_dropped += s->datagrams_dropped;
+    d->sessions_opened += s->sessions_opened;
+    d->sessions_closed += s->sessions_closed;
+}
+
+/* ngtcp2's figures of the connection: RTT, congestion window, losses. */
+static void wt__conn_path(wt__conn *c, wt_stats *out) {
+    ngtcp2_conn_info ci;
+    if (!c->tp.qc) return;
+#if NGTCP2_VERSION_NUM >= 0x011700
+    ngtcp2_conn_get_conn_info2(c->tp.qc, &ci);
+#else
+    ngtcp2_conn_get_conn_info(c->tp.qc, &ci);
+#endif
+    /* before the first sample ngtcp2 reports its initial guess (333 ms) */
+    if (ci.min_rtt != UINT64_MAX) {
+        out->smoothed_rtt_us = ci.smoothed_rtt / 1000;
+        out->rtt_var_us = ci.rttvar / 1000;
+        out->min_rtt_us = ci.min_rtt / 1000;
+    }
+    out->cwnd = ci.cwnd;
+    out->bytes_in_flight = ci.bytes_in_flight;
+#if NGTCP2_VERSION_NUM >= 0x011000
+    out->packets_lost = ci.pkt_lost; /* added in ngtcp2 1.16 */
+#endif
+}
+
+static void wt__conn_stats(wt__conn *c, wt_stats *out) {
+    *out = c->stats;
+    out->smoothed_rtt_us = out->rtt_var_us = out->min_rtt_us = out->cwnd = out->bytes_in_flight = 0;
+    wt__conn_path(c, out);
+    out->connections = 1;
+}
+
+static void wt__conn_stats_retire(wt__conn *c) {
+    wt_stats cs;
+    wt__conn_stats(c, &cs);
+    wt__stats_add(&c->ep->closed, &cs);
+}
+
+static void wt__ep_stats(const wt__ep *ep, wt_stats *out) {
+    wt__conn *c;
+    uint64_t n = 0;
+    memset(out, 0, sizeof *out);
+    wt__stats_add(out, &ep->closed);
+    for (c = ep->conns; c; c = c->next) {
+        wt_stats cs;
+        memset(&cs, 0, sizeof cs);
+        wt__conn_stats(c, &cs);
+        wt__stats_add(out, &cs);
+        if (c->state != WT__CONN_OPEN) continue;
+        out->cwnd += cs.cwnd;
+        out->bytes_in_flight += cs.bytes_in_flight;
+        if (!cs.min_rtt_us) continue; /* no sample yet */
+        n++;
+        out->smoothed_rtt_us += cs.smoothed_rtt_us;
+        out->rtt_var_us += cs.rtt_var_us;
+        if (!out->min_rtt_us || cs.min_rtt_us < out->min_rtt_us) out->min_rtt_us = cs.min_rtt_us;
+    }
+    if (n) {
+        out->smoothed_rtt_us /= n;
+        out->rtt_var_us /= n;
+    }
+    out->connections = ep->nconns;
+}
+
+int wt_session_stats_get(const wt_session *s, wt_stats *out) {
+    wt_stats cs;
+    if (!s || !out) return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_stats_get: no session");
+    wt__conn_stats(s->conn, &cs);
+    *out = s->stats;
+    out->packets_sent = cs.packets_sent;
+    out->packets_received = cs.packets_received;
+    out->packets_lost = cs.packets_lost;
+    out->connections = 1;
+    out->smoothed_rtt_us = cs.smoothed_rtt_us;
+    out->rtt_var_us = cs.rtt_var_us;
+    out->min_rtt_us = cs.min_rtt_us;
+    out->cwnd = cs.cwnd;
+    out->bytes_in_flight = cs.bytes_in_flight;
+    return WT_OK;
+}
+
+int wt_session_connection_stats(const wt_session *s, wt_stats *out) {
+    if (!s || !out)
+        return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_connection_stats: no session");
+    wt__conn_stats(s->conn, out);
+    return WT_OK;
+}
+
+int wt_app_stats(const wt_app *app, wt_stats *out) {
+    if (!app || !out) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_stats: no app or no out");
+    wt__ep_stats(&app->ep, out);
+    return WT_OK;
+}
+
+int wt_client_stats(const wt_client *c, wt_stats *out) {
+    if (!c || !out) return wt__fail(c ? &c->ep.log : NULL, WT_ERR_INVALID, "wt_client_stats: no client or no out");
+    wt__ep_stats(&c->ep, out);
+    return WT_OK;
+}
+/* ---- end file: src/wt_stats.c ---- */
 #endif /* WT__IMPLEMENTATION_INCLUDED */
 #endif /* WT_IMPLEMENTATION */

@@ -1,6 +1,6 @@
 /* compat_tmp.h - TEMPORARY stand-ins for calls of this session's API
  * contract that have not landed in main yet (wt_app_config_args,
- * wt_stream_write_all, dev_cert). Each example drops its #include as soon
+ * dev_cert). Each example drops its #include as soon
  * as main has the real thing; then this file is deleted. */
 #ifndef WT_COMPAT_TMP_H
 #define WT_COMPAT_TMP_H
@@ -43,11 +43,4 @@ static inline int tmp_dev_cert(wt_app_config *cfg) {
     return WT_OK;
 }
 
-/* All or nothing, by one wt_stream_write (the send buffer must be large). */
-static inline int wt_stream_write_all(wt_stream *st, const void *data, size_t len, int fin) {
-    int n = wt_stream_write(st, data, len);
-    if (n < 0) return n;
-    if ((size_t)n != len) return WT_ERR_LIMIT;
-    return fin ? wt_stream_finish(st) : WT_OK;
-}
 #endif

@@ -82,9 +82,12 @@ static void handle_stream_data(wt_event *ev) {
         return;
     }
     if (!(echo = echo_of(ev->data, ev->len))) return;
-    rv = wt_stream_write_all(out, echo, ev->len + 6, 1); /* the guide's write_all */
+    rv = wt_stream_write_all(out, echo, ev->len + 6, 1); /* the guide's write_all: copied, all or nothing */
     free(echo);
-    if (rv != WT_OK) printf("Stream %lld not echoed: %s\n", (long long)wt_stream_id(ev->stream), wt_strerror(rv));
+    if (rv != WT_OK) {
+        printf("Stream %lld not echoed: %s\n", (long long)wt_stream_id(ev->stream), wt_strerror(rv));
+        (void)wt_stream_reset(out, 1);
+    }
     printf("Stream %lld finished.\n", (long long)wt_stream_id(ev->stream));
 }
 
@@ -127,7 +130,6 @@ int main(int argc, char **argv) {
     cfg.port = 4433;
     cfg.stop_on_signals = 1; /* Ctrl-C ends wt_app_run */
     cfg.log.level = WT_LOG_INFO;
-    cfg.limits.stream_send_buffer = MAX_STREAM + 64; /* TEMPORARY: compat write_all */
     if (wt_app_config_args(&cfg, argc, argv) != argc) return 1;
     if (tmp_dev_cert(&cfg) != WT_OK) return 1;
     if (!(app = wt_app_create(&cfg))) return 1; /* the reason is logged */

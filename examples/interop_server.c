@@ -256,7 +256,7 @@ static void stats_handler(wt_event *ev) {
     if (ev->type == WT_EV_SESSION_REQUEST) choose_protocol(ev->session);
     trace(ev);
     if (ev->type == WT_EV_SESSION_OPEN) {
-        wt_session_stats ds;
+        wt_stats ds;
         wt_stream *st;
         char json[1024], addr[64], proto[2 * 64 + 1];
         const char *p = wt_session_protocol(ev->session);

@@ -71,6 +71,7 @@ static struct {
     int stream_reset, stream_over; /* what happened to stdin's stream */
     int done, exit_code;
     int in_eof, finished; /* stdin ended; FIN queued */
+    int dgram_blocked;    /* the datagram queue is full until WT_EV_DATAGRAM_WRITABLE */
     uint8_t in[IN_MAX];
     size_t in_len, in_off; /* held stdin bytes: in[in_off..in_len) not yet taken */
     int64_t linger_timer;
@@ -141,15 +142,19 @@ static void linger_over(wt_loop *loop, void *user) {
 }
 
 /* Datagram mode: one datagram per complete line (the last line may lack its
-   newline). A full queue keeps the line for the next round. */
+   newline). A full queue keeps the line until WT_EV_DATAGRAM_WRITABLE. */
 static void flush_datagrams(void) {
     while (g.session && g.in_off < g.in_len) {
         uint8_t *start = g.in + g.in_off, *nl = memchr(start, '\n', g.in_len - g.in_off);
         size_t len = nl ? (size_t)(nl - start) : g.in_len - g.in_off;
         int rv;
-        if (!nl && !g.in_eof && g.in_len < IN_MAX) break; /* wait for the rest of the line */
+        /* a partial line waits for its rest, unless it fills the whole buffer */
+        if (!nl && !g.in_eof && (g.in_off > 0 || g.in_len < IN_MAX)) break;
         rv = wt_session_send_datagram(g.session, start, len);
-        if (rv == WT_ERR_WOULDBLOCK) return; /* retried after the next round */
+        if (rv == WT_ERR_WOULDBLOCK) {
+            g.dgram_blocked = 1;
+            return;
+        }
         if (rv != WT_OK) status("datagram not sent: %s", wt_strerror(rv));
         g.in_off += len + (nl ? 1 : 0);
     }
@@ -167,7 +172,7 @@ static void flush_datagrams(void) {
 
 static int want_stdin(void) {
     if (g.in_eof || g.done || !g.session || !g.opened) return 0;
-    if (g.datagrams) return g.in_len < IN_MAX;
+    if (g.datagrams) return g.in_len < IN_MAX && !g.dgram_blocked;
     return g.stream && !g.finished && g.in_len == 0;
 }
 
@@ -237,6 +242,10 @@ static void on_event(wt_event *ev) {
         g.stream = NULL;
         g.stream_over = 1;
         break;
+    case WT_EV_DATAGRAM_WRITABLE:
+        g.dgram_blocked = 0;
+        flush_datagrams();
+        break;
     case WT_EV_DATAGRAM:
         write_out(ev->data, ev->len);
         write_out((const uint8_t *)"\n", 1);
@@ -253,7 +262,7 @@ static void on_event(wt_event *ev) {
 /* What wt_loop_run does, with stdin beside the loop's sockets. */
 static int run(void) {
     struct pollfd pfd[MAX_FDS + 1];
-    int fds[MAX_FDS], i, n, ms, rv = WT_OK;
+    int fds[MAX_FDS], i, n, rv = WT_OK;
     short events[MAX_FDS];
     while (!g.done && rv == WT_OK) {
         int in_slot = -1;
@@ -270,11 +279,8 @@ static int run(void) {
             pfd[in_slot].events = POLLIN;
             pfd[in_slot].revents = 0;
         }
-        ms = wt_loop_timeout(g.loop);
-        if (g.datagrams && g.in_len > 0 && (ms < 0 || ms > 10)) ms = 10; /* a full datagram queue */
-        if (poll(pfd, (nfds_t)n, ms) < 0 && errno != EINTR) return WT_ERR_IO;
+        if (poll(pfd, (nfds_t)n, wt_loop_timeout(g.loop)) < 0 && errno != EINTR) return WT_ERR_IO;
         if (in_slot >= 0 && pfd[in_slot].revents) read_stdin();
-        else if (g.datagrams && g.in_len > 0) flush_datagrams();
         rv = wt_loop_process(g.loop); /* sends what stdin queued, delivers events */
         /* the session outlived its stream: a reset is the peer's error, an
            end both ways is ours to close (the listener waits for the client) */

@@ -74,7 +74,8 @@
  * ---------------------------------------------------------------- MEMORY
  * Every buffer has a bound in wt_limits: a stream's send buffer
  * (wt_stream_write takes what fits, WT_EV_STREAM_WRITABLE says when to go
- * on), a stream's receive window (a paused reader stops the sender instead
+ * on; wt_stream_write_all copies up to stream_queue more, or fails with
+ * WT_ERR_LIMIT), a stream's receive window (a paused reader stops the sender instead
  * of growing memory), queued datagrams, streams and datagrams that arrive
  * before their session, header bytes, connections and sessions.
  *
@@ -299,6 +300,13 @@ typedef struct wt_stream wt_stream;
  *                          (ngtcp2 >= 1.24; older ngtcp2 resets silently)
  * WT_EV_STREAM_CLOSED      session, stream. Last event of the stream.
  * WT_EV_DATAGRAM           session, data/len.
+ * WT_EV_DATAGRAM_WRITABLE  session. After wt_session_send_datagram returned
+ *                          WT_ERR_WOULDBLOCK: the queue is at most half full
+ *                          again. Once per WOULDBLOCK episode and session.
+ * WT_EV_SESSION_STREAMS    session, code: 1 bidirectional, 0 unidirectional.
+ *                          After wt_session_open_stream returned WT_ERR_LIMIT:
+ *                          the peer allows more streams of that kind (QUIC
+ *                          MAX_STREAMS). Once per WT_ERR_LIMIT episode.
  */
 typedef enum wt_event_type {
     WT_EV_SESSION_REQUEST = 1,
@@ -311,7 +319,9 @@ typedef enum wt_event_type {
     WT_EV_STREAM_RESET,
     WT_EV_STREAM_STOP_SENDING,
     WT_EV_STREAM_CLOSED,
-    WT_EV_DATAGRAM
+    WT_EV_DATAGRAM,
+    WT_EV_DATAGRAM_WRITABLE,
+    WT_EV_SESSION_STREAMS
 } wt_event_type;
 
 typedef struct wt_event {
@@ -375,6 +385,8 @@ typedef struct wt_limits {
     uint32_t total_send_buffer;    /* the same for the whole app or client: 256 MiB.
                                       Past either, wt_stream_write takes less (or 0)
                                       and WT_EV_STREAM_WRITABLE says when to go on */
+    uint32_t stream_queue;         /* bytes wt_stream_write_all may copy and hold per
+                                      stream beyond stream_send_buffer: 4 MiB */
 } wt_limits;
 
 /* ================================================================ loop
@@ -549,7 +561,7 @@ int wt_app_start(wt_app *app);
 /* wt_app_start, then the loop until a stop (wt_app_stop, wt_app_stop_now,
    signals with stop_on_signals, or wt_loop_stop on its loop, which counts
    as stop_now) has run to its end: the shutdown hooks ran and a summary
-   was logged at INFO. Returns WT_OK then, or an error. Once stopped an app
+   and the app's statistics (wt_app_stats) were logged at INFO. Returns WT_OK then, or an error. Once stopped an app
    does not run again: destroy it.
    With your own loop, the same stop: call wt_app_stop, go on calling
    wt_loop_process (on wt_loop_pollfds / wt_loop_timeout as usual) until
@@ -676,22 +688,58 @@ int wt_session_drain(wt_session *s);
 /* Opens a stream: bidi = 1 bidirectional, 0 unidirectional. WT_ERR_LIMIT
    when the peer's stream limit is reached. */
 int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
+/* (WT_EV_SESSION_STREAMS follows a WT_ERR_LIMIT when the peer allows more.) */
 /* Queues one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
    WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue, shared by the
    connection's sessions) is full, WT_ERR_STATE when the peer takes no
    datagrams. Datagrams are unreliable: on WOULDBLOCK the caller may drop
-   it or retry later. Queued datagrams and stream data take turns. */
+   it or retry after WT_EV_DATAGRAM_WRITABLE. Queued datagrams and stream
+   data take turns. */
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len);
-/* What happened to a session's datagrams so far. Sent ones are unreliable:
-   QUIC tells which were lost (their packet was), never resends them. */
-typedef struct wt_session_stats {
-    uint64_t datagrams_sent;     /* handed to QUIC in a packet */
-    uint64_t datagrams_received;
-    uint64_t datagrams_lost;     /* sent, then declared lost by QUIC */
-    uint64_t datagrams_dropped;  /* never sent: the queue was full (WOULDBLOCK),
-                                    or the path or the peer's limit shrank */
-} wt_session_stats;
-int wt_session_stats_get(const wt_session *s, wt_session_stats *out);
+/* ================================================================ statistics
+ * One struct for a session, a connection, an app and a client. Counters
+ * only grow; the path figures are ngtcp2's of the moment. Reading is cheap
+ * (no allocation; an app or client walks its open connections) and allowed
+ * at any time, from a handler too. What each field counts:
+ * - bytes_sent / bytes_received: for a session, the payload bytes of its
+ *   streams (sent: handed to QUIC the first time; received: delivered by
+ *   QUIC); for a connection, app or client, the UDP payload bytes of every
+ *   packet of its connections (headers, acknowledgements, resends: the wire).
+ * - packets_sent / packets_received: UDP datagrams of the connection(s)
+ *   (one may hold coalesced QUIC packets); a session reads its connection's.
+ *   packets_lost: QUIC packets declared lost (ngtcp2 >= 1.16, else 0).
+ * - streams_opened / streams_closed: WebTransport streams, either side's,
+ *   from when they are attached to a session to their STREAM_CLOSED.
+ * - datagrams_sent: handed to QUIC in a packet; _received; _lost: sent, then
+ *   declared lost by QUIC (never resent: datagrams are unreliable);
+ *   _dropped: never sent (the queue was full: WOULDBLOCK, or the path or the
+ *   peer's limit shrank). A connection counts all its sessions'.
+ * - sessions_opened / sessions_closed: sessions that opened, and those of
+ *   them that closed since (a session reads 1 and 0 or 1).
+ * - connections: 1 for a session or connection; for an app or client, its
+ *   connections now (handshakes and closing ones included).
+ * - smoothed_rtt_us, rtt_var_us, min_rtt_us (0 until a sample), cwnd,
+ *   bytes_in_flight: the connection's; for an app or client the mean RTTs,
+ *   the least min_rtt and the summed cwnd and bytes_in_flight of the open
+ *   connections (0 when there are none).
+ * An app's or client's counters include its connections already closed. */
+typedef struct wt_stats {
+    uint64_t bytes_sent, bytes_received;
+    uint64_t packets_sent, packets_received, packets_lost;
+    uint64_t streams_opened, streams_closed;
+    uint64_t datagrams_sent, datagrams_received, datagrams_lost, datagrams_dropped;
+    uint64_t sessions_opened, sessions_closed;
+    uint64_t connections;
+    uint64_t smoothed_rtt_us, rtt_var_us, min_rtt_us; /* 0 until a sample */
+    uint64_t cwnd, bytes_in_flight;                   /* bytes */
+} wt_stats;
+/* The session's own counters and its connection's path figures. Valid
+   until the session's CLOSED handler returns (then it reads its last). */
+int wt_session_stats_get(const wt_session *s, wt_stats *out);
+/* The totals of the session's connection (all its sessions so far). */
+int wt_session_connection_stats(const wt_session *s, wt_stats *out);
+int wt_app_stats(const wt_app *app, wt_stats *out);
+int wt_client_stats(const wt_client *c, wt_stats *out);
 /* SUBPROTOCOLS (draft-ietf-webtrans-http3 section 3.3, the `protocols`
    option of the browser's WebTransport constructor). A client offers a list
    (wt_client_config.protocols, sent as the structured-field list
@@ -741,6 +789,47 @@ void *wt_stream_user(const wt_stream *st);
    limits.stream_send_buffer) or a negative error. A short count means the
    buffer is full: WT_EV_STREAM_WRITABLE follows when it drains. */
 int wt_stream_write(wt_stream *st, const void *data, size_t len);
+/* WRITING WHOLE MESSAGES. The three writes share one queue per stream, so
+ * bytes go out in the order of the calls, whichever was used.
+ *
+ * wt_stream_write_all copies all len bytes (then FIN if fin) or nothing,
+ * and the caller never handles WRITABLE for it: the library sends the copy
+ * as flow control allows. WT_ERR_LIMIT (nothing queued) when the stream
+ * would hold more than stream_send_buffer + stream_queue copied bytes, or
+ * the copy would pass the connection's or the app's budget
+ * (conn_send_buffer, total_send_buffer: copies count against them until
+ * acknowledged, as written bytes do). A plain wt_stream_write after it
+ * appends behind it and takes only what fits stream_send_buffer counting
+ * the write_all bytes still held: 0 (and a WRITABLE later) while more
+ * than that is queued, so it never jumps the queue.
+ *
+ * wt_stream_write_ref queues the caller's bytes without copying them (and
+ * FIN if fin). The caller keeps data unchanged and alive until done runs:
+ * QUIC resends from it until the peer acknowledges it. done runs exactly
+ * once for every call that returned WT_OK, always from the loop (never
+ * inside the call, never re-entering a handler), in the order of the calls,
+ * with the call's data, len and user, and status:
+ *   WT_OK          the peer acknowledged every byte of it;
+ *   WT_ERR_CLOSED  the sending side ended first: wt_stream_reset, the
+ *                  peer's STOP_SENDING, the session or the connection
+ *                  closing, wt_app_destroy / wt_client_destroy (which
+ *                  deliver it before they return).
+ * st is the stream, and done comes before its WT_EV_STREAM_CLOSED, with
+ * one exception: a stream whose session closes when all of it (FIN too)
+ * was sent and only acknowledgements are missing is not reset; it stays
+ * with QUIC until they come, and done then runs after the CLOSED events,
+ * with st NULL (and WT_OK, or WT_ERR_CLOSED if the connection ends first).
+ * After done the library never reads data again. Bytes by reference do not
+ * count against stream_send_buffer or the budgets (they are the caller's
+ * memory); each call costs one small allocation.
+ *
+ * Both return WT_OK, or an error with nothing queued: WT_ERR_CLOSED after
+ * FIN or a reset, WT_ERR_STATE on the peer's unidirectional stream,
+ * WT_ERR_INVALID (no data, no done), WT_ERR_NOMEM, and WT_ERR_LIMIT as
+ * above. */
+int wt_stream_write_all(wt_stream *st, const void *data, size_t len, int fin);
+typedef void (*wt_write_done_fn)(wt_stream *st, const void *data, size_t len, int status, void *user);
+int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt_write_done_fn done, void *user);
 /* Sends FIN after everything queued. */
 int wt_stream_finish(wt_stream *st);
 /* Abort sending (RESET_STREAM) / ask the peer to stop (STOP_SENDING). */

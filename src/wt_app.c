@@ -361,11 +361,23 @@ static void wt__app_tick(wt__ep *ep) {
         }
         app->phase = WT__APP_STOPPED;
         wt__app_run_shutdown_hooks(app);
-        /* wt_app_stats (per-connection totals) is not in this build: the
-           counts the stop itself saw */
         wt__log(&ep->log, WT_LOG_INFO,
                 "stopped: %zu session(s) open at the stop, %zu closed by it with code %u, %zu connection(s) closed",
                 app->drained, app->closed_by_stop, (unsigned)app->shutdown_code, app->conns_at_close);
+        {
+            /* the app's whole life, closed connections included */
+            wt_stats t;
+            wt_app_stats(app, &t);
+            wt__log(&ep->log, WT_LOG_INFO,
+                    "statistics: %llu session(s), %llu stream(s), %llu/%llu bytes and %llu/%llu packets sent/received "
+                    "(%llu lost), %llu/%llu datagrams sent/received (%llu lost, %llu dropped)",
+                    (unsigned long long)t.sessions_opened, (unsigned long long)t.streams_opened,
+                    (unsigned long long)t.bytes_sent, (unsigned long long)t.bytes_received,
+                    (unsigned long long)t.packets_sent, (unsigned long long)t.packets_received,
+                    (unsigned long long)t.packets_lost, (unsigned long long)t.datagrams_sent,
+                    (unsigned long long)t.datagrams_received, (unsigned long long)t.datagrams_lost,
+                    (unsigned long long)t.datagrams_dropped);
+        }
         if (app->running) wt_loop_stop(ep->loop);
     }
 }

@@ -18,7 +18,8 @@ static wt__dgram *wt__dgram_new(wt__conn *c, const uint8_t *p1, size_t n1, const
 
 static void wt__dgram_emit(wt_session *s, const uint8_t *p, size_t n) {
     wt_event ev;
-    s->dgram_stats.datagrams_received++;
+    s->stats.datagrams_received++;
+    s->conn->stats.datagrams_received++;
     if (s->conn->qlog) wt__qlog_datagram(s->conn, s->id, "datagram_received", n);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_DATAGRAM;
@@ -95,10 +96,19 @@ static size_t wt__dgram_room(wt__conn *c) {
     return room;
 }
 
-int wt_session_stats_get(const wt_session *s, wt_session_stats *out) {
-    if (!s || !out) return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_stats_get: no session");
-    *out = s->dgram_stats;
-    return WT_OK;
+static void wt__dgram_check_writable(wt__conn *c) {
+    wt_session *s;
+    if (c->wt.dq_len > c->ep->lim.datagram_queue / 2) return; /* hysteresis: not one event per datagram */
+    c->wt.dgram_waiters = 0;
+    for (s = c->wt.sessions; s; s = s->next) {
+        wt_event ev;
+        if (!s->dgram_blocked) continue;
+        s->dgram_blocked = 0;
+        if (s->state != WT__SESS_OPEN) continue;
+        memset(&ev, 0, sizeof ev);
+        ev.type = WT_EV_DATAGRAM_WRITABLE;
+        wt__session_emit(s, &ev);
+    }
 }
 
 size_t wt_session_max_datagram_size(const wt_session *s) {
@@ -126,7 +136,12 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
         return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                          wt_session_max_datagram_size(s));
     if (c->wt.dq_len >= c->ep->lim.datagram_queue) {
-        s->dgram_stats.datagrams_dropped++;
+        s->stats.datagrams_dropped++;
+        c->stats.datagrams_dropped++;
+        if (!s->dgram_blocked) {
+            s->dgram_blocked = 1; /* DATAGRAM_WRITABLE once the queue drains */
+            c->wt.dgram_waiters++;
+        }
         return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
                             (unsigned)c->ep->lim.datagram_queue);
     }

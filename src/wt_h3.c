@@ -598,10 +598,14 @@ static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
             wt__stream_unqueue_send(st);
             continue;
         }
+        size_t i, peeked = 0;
         tx->stream_id = st->id;
         tx->wst = st;
         tx->nvec = wt__sendbuf_peek(&st->tx, tx->vec, 16);
-        tx->fin = st->fin_queued;
+        for (i = 0; i < tx->nvec; i++) peeked += tx->vec[i].len;
+        /* FIN only with the last byte: many small chunks (write_ref) may
+           not all fit the vector */
+        tx->fin = st->fin_queued && peeked == st->tx.unsent;
         return;
     }
 }
@@ -634,6 +638,10 @@ static void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
     if (tx->wst) {
         tx->wst->reset_sent = 1; /* ngtcp2 reset it: later writes get an error */
         wt__stream_unqueue_send(tx->wst);
+        /* inside the write loop: completions wait for the queue */
+        c->ep->loop->in_handler++;
+        wt__stream_fail_refs(tx->wst, WT_ERR_CLOSED);
+        c->ep->loop->in_handler--;
     }
     else if (tx->stream_id >= 0) nghttp3_conn_shutdown_stream_write(c->h3.conn, tx->stream_id);
 }

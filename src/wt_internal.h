@@ -108,8 +108,11 @@ static void wt__hdrs_free(const wt_allocator *a, wt__hdrs *h);
 typedef struct wt__chunk {
     struct wt__chunk *next;
     size_t cap, len;
+    const uint8_t *ext;    /* by reference (wt_stream_write_ref): the caller's
+                              len bytes, never appended to; NULL: data[] */
     uint8_t data[];
 } wt__chunk;
+#define WT__CHUNK_BYTES(c) ((c)->ext ? (c)->ext : (c)->data)
 
 typedef struct wt__sendbuf {
     wt__chunk *head, *tail;
@@ -121,6 +124,9 @@ typedef struct wt__sendbuf {
 } wt__sendbuf;
 
 static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
+static int wt__sendbuf_append_all(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
+/* Appends n bytes by reference: p must stay until they are acknowledged. */
+static int wt__sendbuf_append_ref(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
 /* Fills up to max vecs with unsent data; returns the count. */
 static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max);
 static void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n);
@@ -254,8 +260,23 @@ typedef struct wt__queued_event {
     struct wt__queued_event *next;
     wt_event ev;
     wt_handler fn;
+    /* or, with done set, a wt_stream_write_ref completion: done(ev.stream,
+       ev.data, ev.len, ev.error, ev.user); ev.data is the caller's, not
+       copied; ev.session/stream NULL once the stream is closed for the app */
+    wt_write_done_fn done;
     uint8_t data[]; /* a copy of ev.data */
 } wt__queued_event;
+
+/* A wt_stream_write_ref waiting for its bytes [start, end) of the stream's
+   sending side to be acknowledged. */
+typedef struct wt__ref {
+    struct wt__ref *next;
+    uint64_t start, end;
+    const void *data;
+    size_t len;
+    wt_write_done_fn done;
+    void *user;
+} wt__ref;
 
 /* A function another thread handed to the loop (wt_loop_post). */
 typedef struct wt__post {
@@ -310,6 +331,7 @@ struct wt__ep {
     uint8_t token_secret[32];     /* Retry tokens */
     size_t nhalf_open;            /* server connections still in their handshake */
     size_t tx_stored;             /* stream send bytes held, all connections */
+    wt_stats closed;              /* the counters of connections already freed */
     size_t tx_waiters;            /* streams waiting for total_send_buffer room */
     struct wt__log_gate {         /* rate-limited warnings, one per kind */
         uint64_t last_ms;
@@ -416,6 +438,7 @@ typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
                                     its state: none outlives the connection */
     size_t tx_stored;            /* stream send bytes held by this connection */
     size_t tx_waiters;           /* its streams waiting for conn_send_buffer room */
+    int dgram_waiters;           /* sessions owed a DATAGRAM_WRITABLE */
 } wt__conn_wt;
 
 struct wt__conn {
@@ -428,6 +451,7 @@ struct wt__conn {
     int fail_error;              /* WT_ERR_* the sessions learn when it dies */
     char log_id[9];              /* the first 4 bytes of tp.odcid in hex, for log lines */
     struct wt__qlog *qlog;       /* NULL: no qlog (and no cost) */
+    wt_stats stats;              /* counters only: its sessions' and the wire's */
     wt__conn_tp tp;
     wt__conn_h3 h3;
     wt__conn_wt wt;
@@ -473,7 +497,9 @@ struct wt_session {
     int drain_received;
     int drain_sent;              /* the app's graceful stop sent DRAIN */
     int send_stopped;            /* the peer sent STOP_SENDING on the CONNECT stream */
-    wt_session_stats dgram_stats;
+    wt_stats stats;              /* counters only */
+    unsigned dgram_blocked : 1;  /* a WOULDBLOCK owes a DATAGRAM_WRITABLE */
+    unsigned streams_blocked : 2; /* a WT_ERR_LIMIT owes SESSION_STREAMS: 1 uni, 2 bidi */
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
     char **offers;               /* wt-available-protocols: received (server) or sent (client) */
@@ -502,7 +528,12 @@ struct wt_stream {
     unsigned owes_slot : 1;      /* give the peer its stream slot back when it ends */
     unsigned linger : 1;         /* closed for the app, kept until ngtcp2 closes it */
     unsigned budget_wait : 1;    /* a short write was the connection's or app's budget */
-    size_t tx_acct;              /* of tx.stored, what is counted in the budgets */
+    size_t tx_acct;              /* of tx.stored, what is counted in the budgets:
+                                    the copies (bytes by reference are not) */
+    uint64_t tx_total;           /* bytes ever queued on the sending side */
+    uint64_t tx_acked;           /* of them, acknowledged (in order) */
+    size_t tx_hdr_left;          /* header bytes not yet sent (not payload) */
+    wt__ref *refs, *refs_tail;   /* wt_stream_write_ref calls waiting, in order */
     uint64_t pending_stop;       /* h3 code of a STOP_SENDING that came while pending, +1 */
     wt__sendbuf tx;
     wt__buf rx;                  /* held while paused, collecting, or pending */
@@ -575,6 +606,8 @@ static void wt__loop_enter(wt_loop *loop);
 static void wt__loop_leave(wt_loop *loop);
 /* Calls fn(ev) now if that is safe, else queues it (copying ev->data). */
 static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev);
+/* The same for a write_ref completion (ref is freed here). */
+static void wt__loop_emit_done(wt_loop *loop, wt_session *s, wt_stream *st, wt__ref *ref, int status);
 /* Delivers queued events unless a handler is running. */
 static void wt__loop_drain(wt_loop *loop);
 /* Drops queued events of a connection that is being freed. */
@@ -685,6 +718,19 @@ static void wt__session_on_fin(wt_session *s);
    4.1.2) and reading it has stopped: 400 if unanswered, else a reset. */
 static void wt__session_on_malformed(wt_session *s, const char *why);
 static void wt__conn_end_sessions(wt__conn *c, int error);
+/* The peer allows more streams (bidi 1, uni 0): SESSION_STREAMS to the
+   sessions a WT_ERR_LIMIT left waiting (QUIC's MAX_STREAMS: all of the
+   connection's; a session-level limit: that session only). */
+static void wt__conn_streams_available(wt__conn *c, int bidi);
+static void wt__session_streams_available(wt_session *s, int bidi);
+
+/* ---- statistics (wt_stats.c) */
+/* Adds the counters of src to dst (path figures untouched). */
+static void wt__stats_add(wt_stats *dst, const wt_stats *src);
+/* A connection's counters and path figures, as wt_session_connection_stats. */
+static void wt__conn_stats(wt__conn *c, wt_stats *out);
+/* Before a connection is freed: its counters go into the endpoint's totals. */
+static void wt__conn_stats_retire(wt__conn *c);
 
 /* ---- streams (wt_stream.c) */
 static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
@@ -697,6 +743,8 @@ static void wt__stream_on_close(wt_stream *st);
 static void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
 static void wt__stream_free(wt_stream *st);
 static void wt__stream_queue_send(wt_stream *st);
+/* Our sending side ended (reset, closed): every write_ref gets done(status). */
+static void wt__stream_fail_refs(wt_stream *st, int status);
 static void wt__stream_unqueue_send(wt_stream *st);
 /* WT_OK if the stream lives on (attached or held), else it was refused. */
 static int wt__stream_on_wt_header(wt_stream *st);
@@ -727,5 +775,7 @@ static void wt__dgram_free_all(wt__conn *c);
 /* Bytes a DATAGRAM frame's payload (quarter stream ID included) may have on
    the current path: 0 if the peer takes no datagrams. */
 static size_t wt__dgram_room(wt__conn *c);
+/* After the queue shrank: DATAGRAM_WRITABLE to the sessions owed one. */
+static void wt__dgram_check_writable(wt__conn *c);
 
 #endif /* WT__INTERNAL_H */

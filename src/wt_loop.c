@@ -200,14 +200,62 @@ static void wt__loop_call(wt_loop *loop, wt_session *s, wt_handler fn, wt_event 
     loop->in_handler--;
 }
 
+/* A write_ref completion: like a handler, it may call anything. */
+static void wt__loop_call_done(wt_loop *loop, wt_write_done_fn done, const wt_event *ev) {
+    loop->in_handler++;
+    if (ev->session) ev->session->in_event++;
+    done(ev->stream, ev->data, ev->len, ev->error, ev->user);
+    if (ev->session) ev->session->in_event--;
+    loop->in_handler--;
+}
+
 static void wt__loop_drain(wt_loop *loop) {
     wt__queued_event *q;
     while (!loop->in_handler && (q = loop->evq_head) != NULL) {
         loop->evq_head = q->next;
         if (!q->next) loop->evq_tail = NULL;
-        wt__loop_call(loop, q->ev.session, q->fn, &q->ev);
+        if (q->done) wt__loop_call_done(loop, q->done, &q->ev);
+        else wt__loop_call(loop, q->ev.session, q->fn, &q->ev);
         wt__free(&loop->alloc, q);
     }
+}
+
+static void wt__loop_queue(wt_loop *loop, wt__queued_event *q) {
+    q->next = NULL;
+    if (loop->evq_tail) loop->evq_tail->next = q;
+    else loop->evq_head = q;
+    loop->evq_tail = q;
+}
+
+static void wt__loop_emit_done(wt_loop *loop, wt_session *s, wt_stream *st, wt__ref *ref, int status) {
+    wt__queued_event *q;
+    wt_event ev;
+    wt_write_done_fn done = ref->done;
+    memset(&ev, 0, sizeof ev);
+    ev.session = s;
+    ev.stream = st;
+    ev.data = (const uint8_t *)ref->data;
+    ev.len = ref->len;
+    ev.error = status;
+    ev.user = ref->user;
+    wt__free(&loop->alloc, ref);
+    if (loop->driving && !loop->in_handler) {
+        wt__loop_drain(loop);
+        wt__loop_call_done(loop, done, &ev);
+        wt__loop_drain(loop);
+        return;
+    }
+    q = (wt__queued_event *)wt__alloc(&loop->alloc, sizeof *q);
+    if (!q) {
+        /* a lost completion would leave the caller's memory pinned forever */
+        wt__log(&loop->log, WT_LOG_ERROR, "out of memory queueing a write completion: delivered at once");
+        wt__loop_call_done(loop, done, &ev);
+        return;
+    }
+    q->ev = ev;
+    q->fn = NULL;
+    q->done = done;
+    wt__loop_queue(loop, q);
 }
 
 static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event *ev) {
@@ -227,16 +275,14 @@ static void wt__loop_emit(wt_loop *loop, wt_session *s, wt_handler fn, wt_event 
         wt__loop_call(loop, s, fn, ev);
         return;
     }
-    q->next = NULL;
     q->ev = *ev;
     q->fn = fn;
+    q->done = NULL;
     if (n) {
         memcpy(q->data, ev->data, n);
         q->ev.data = q->data;
     }
-    if (loop->evq_tail) loop->evq_tail->next = q;
-    else loop->evq_head = q;
-    loop->evq_tail = q;
+    wt__loop_queue(loop, q);
 }
 
 static void wt__loop_enter(wt_loop *loop) {
@@ -251,7 +297,14 @@ static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c) {
     wt__queued_event **pp = &loop->evq_head, *q;
     loop->evq_tail = NULL;
     while ((q = *pp) != NULL) {
-        if (q->ev.session->conn == c) {
+        if (q->done && q->ev.session && q->ev.session->conn == c) {
+            /* a completion is owed whatever happens: it stays, without
+               the pointers that are about to go */
+            q->ev.session = NULL;
+            q->ev.stream = NULL;
+            loop->evq_tail = q;
+            pp = &q->next;
+        } else if (!q->done && q->ev.session->conn == c) {
             wt__clog(c, q->ev.session->id, WT_LOG_WARN, "connection freed with %s undelivered", wt_event_name(q->ev.type));
             *pp = q->next;
             wt__free(&loop->alloc, q);

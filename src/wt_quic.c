@@ -29,7 +29,8 @@ static const wt_limits wt__default_limits = {
     8,                /* max_half_open_per_ip */
     5000,             /* unvalidated_timeout_ms */
     16 * 1024 * 1024, /* conn_send_buffer */
-    256 * 1024 * 1024 /* total_send_buffer */
+    256 * 1024 * 1024, /* total_send_buffer */
+    4 * 1024 * 1024   /* stream_queue */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -344,6 +345,18 @@ static int wt__cb_extend_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user)
     return 0;
 }
 
+static int wt__cb_extend_local_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
+    WT__UNUSED(qc), WT__UNUSED(max_streams);
+    wt__conn_streams_available((wt__conn *)user, 1);
+    return 0;
+}
+
+static int wt__cb_extend_local_uni(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
+    WT__UNUSED(qc), WT__UNUSED(max_streams);
+    wt__conn_streams_available((wt__conn *)user, 0);
+    return 0;
+}
+
 static int wt__cb_extend_stream_data(ngtcp2_conn *qc, int64_t stream_id, uint64_t max_data, void *user,
                                      void *stream_user) {
     WT__UNUSED(qc), WT__UNUSED(max_data);
@@ -360,7 +373,8 @@ static int wt__cb_recv_datagram(ngtcp2_conn *qc, uint32_t flags, const uint8_t *
 static int wt__cb_lost_datagram(ngtcp2_conn *qc, uint64_t dgram_id, void *user) {
     wt_session *s = dgram_id > (uint64_t)INT64_MAX ? NULL : wt__session_find((wt__conn *)user, dgram_id);
     WT__UNUSED(qc);
-    if (s) s->dgram_stats.datagrams_lost++;
+    ((wt__conn *)user)->stats.datagrams_lost++;
+    if (s) s->stats.datagrams_lost++;
     if (s && s->conn->qlog) wt__qlog_datagram(s->conn, s->id, "datagram_lost", 0);
     return 0;
 }
@@ -395,6 +409,8 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
     cb->recv_stop_sending = wt__cb_stop_sending;
 #endif
     cb->extend_max_remote_streams_bidi = wt__cb_extend_bidi;
+    cb->extend_max_local_streams_bidi = wt__cb_extend_local_bidi;
+    cb->extend_max_local_streams_uni = wt__cb_extend_local_uni;
     cb->extend_max_stream_data = wt__cb_extend_stream_data;
     cb->recv_datagram = wt__cb_recv_datagram;
     cb->lost_datagram = wt__cb_lost_datagram;
@@ -484,6 +500,7 @@ static void wt__conn_free(wt__conn *c) {
     while (c->wt.sessions) wt__session_free(c->wt.sessions);
     wt__conn_free_graveyard(c);
     while (c->wt.all_streams) wt__stream_free(c->wt.all_streams); /* e.g. still classifying */
+    wt__conn_stats_retire(c); /* the app's totals keep what it counted */
     if (c->tp.qc) ngtcp2_conn_del(c->tp.qc); /* its last qlog record closes the file */
     wt__qlog_close(c);
     if (c->tp.ssl) wolfSSL_free(c->tp.ssl);
@@ -889,6 +906,8 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
     ngtcp2_pkt_info pi;
     ngtcp2_path path;
     int rv;
+    c->stats.packets_received++;
+    c->stats.bytes_received += len;
     if (c->state == WT__CONN_CLOSING) {
         /* answer with our CONNECTION_CLOSE again (RFC 9000 10.2.1), but
            only to the 1st, 2nd, 4th, 8th ... packet, and to an address
@@ -901,6 +920,8 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
         if (c->tp.close_pkt && !(c->tp.closing_rx & (c->tp.closing_rx - 1)) &&
             (!unproven || c->tp.closing_budget >= c->tp.close_pkt_len)) {
             c->tp.closing_budget -= WT__MIN(c->tp.closing_budget, (uint64_t)c->tp.close_pkt_len);
+            c->stats.packets_sent++;
+            c->stats.bytes_sent += c->tp.close_pkt_len;
             wt__sock_send(c->tp.sock, (struct sockaddr *)&c->tp.local, (struct sockaddr *)&c->tp.remote, c->tp.remote_len,
                           c->tp.close_pkt, c->tp.close_pkt_len, c->tp.close_pkt_len);
         }
@@ -988,6 +1009,8 @@ static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
 static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
     int rv;
     if (!len) return WT_OK;
+    c->stats.packets_sent += (len + seg - 1) / seg;
+    c->stats.bytes_sent += len;
     rv = wt__sock_send(c->tp.sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
                        (socklen_t)path->remote.addrlen, buf, len, seg);
     return rv == WT_ERR_WOULDBLOCK ? WT_OK : rv;
@@ -1003,8 +1026,10 @@ static wt_session *wt__dgram_session(wt__conn *c, const wt__dgram *d) {
 static void wt__dgram_pop(wt__conn *c, int sent) {
     wt__dgram *d = c->wt.dq_head;
     wt_session *s = wt__dgram_session(c, d);
-    if (s && sent) s->dgram_stats.datagrams_sent++;
-    else if (s) s->dgram_stats.datagrams_dropped++;
+    if (sent) c->stats.datagrams_sent++;
+    else c->stats.datagrams_dropped++;
+    if (s && sent) s->stats.datagrams_sent++;
+    else if (s) s->stats.datagrams_dropped++;
     if (s && c->qlog) wt__qlog_datagram(c, s->id, sent ? "datagram_sent" : "datagram_dropped",
                                       d->len - wt__varint_len((uint64_t)s->id / 4));
     c->wt.dq_head = d->next;
@@ -1202,6 +1227,8 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     }
     wt__sock_send(c->tp.sock, (struct sockaddr *)&c->tp.local, (struct sockaddr *)&c->tp.remote, c->tp.remote_len, buf, (size_t)n,
                   (size_t)n);
+    c->stats.packets_sent++;
+    c->stats.bytes_sent += (uint64_t)n;
     c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS + 1;
 }
 
@@ -1218,6 +1245,7 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     wt__conn *c;
     wt_session *s;
     uint64_t now = wt__loop_ns(ep->loop), deadline = now;
+    int polled;
     wt__loop_enter(ep->loop);
     /* each session hears its close capsule (with our code) before the
        connection goes: CONNECTION_CLOSE alone tells the peer nothing */
@@ -1229,15 +1257,19 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
     }
     /* pacing may hold the capsules back a moment: serve this endpoint alone
        until they are acknowledged, for 3 PTO (1 s) at the most */
-    for (;;) {
+    for (polled = 0;; polled = 1) {
         int waiting = 0;
         wt__ep_service(ep, now);
         for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_unacked(c);
         now = wt__loop_ns(ep->loop);
-        /* sans-I/O: the acknowledgements come through wt_*_input, not here */
-        if (!waiting || now >= deadline || ep->io.send) break;
+        /* sans-I/O: the acknowledgements come through wt_*_input, not here.
+           The sockets are read at least once, even when nothing waits or the
+           deadline passed in one step on a busy machine: a request already
+           on its way gets its answer (a 429) rather than a bare close */
+        if (ep->io.send || (polled && (!waiting || now >= deadline))) break;
         {
-            uint64_t wait = (deadline - now) / WT__NS_PER_MS + 1, due = wt__ep_expiry_ms(ep), t = now / WT__NS_PER_MS;
+            uint64_t wait = !waiting || now >= deadline ? 0 : (deadline - now) / WT__NS_PER_MS + 1,
+                     due = wt__ep_expiry_ms(ep), t = now / WT__NS_PER_MS;
             wt__ep_wait(ep, (int)(due <= t ? 0 : WT__MIN(wait, due - t)));
         }
         now = wt__loop_ns(ep->loop);
@@ -1306,6 +1338,7 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             }
         }
         if (c->state <= WT__CONN_OPEN && c->dirty) wt__conn_write(c);
+        if (c->wt.dgram_waiters && c->state == WT__CONN_OPEN) wt__dgram_check_writable(c);
         if (c->state == WT__CONN_CLOSING && !c->tp.close_pkt && c->deadline_ms == 0) wt__conn_send_close(c, now_ns);
         if ((c->state == WT__CONN_CLOSING || c->state == WT__CONN_DRAINING) && now_ms >= c->deadline_ms &&
             c->deadline_ms != 0)
@@ -1324,7 +1357,10 @@ static void wt__ep_free(wt__ep *ep) {
     int i;
     if (ep->loop) wt__loop_enter(ep->loop); /* CLOSED events go out now */
     while (ep->conns) wt__conn_free(ep->conns);
-    if (ep->loop) wt__loop_leave(ep->loop);
+    if (ep->loop) {
+        wt__loop_drain(ep->loop); /* and the write completions queued meanwhile */
+        wt__loop_leave(ep->loop);
+    }
     for (i = 0; i < ep->nsocks; i++) wt__sock_close(&ep->socks[i]);
     ep->nsocks = 0;
     if (ep->ssl_ctx) wolfSSL_CTX_free(ep->ssl_ctx);

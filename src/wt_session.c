@@ -210,6 +210,8 @@ static void wt__session_opened(wt_session *s) {
     wt_event ev;
     s->conn->wt.session_seen = 1;
     s->state = WT__SESS_OPEN;
+    s->stats.sessions_opened = 1;
+    s->conn->stats.sessions_opened++;
     if (s->conn->wt.nsessions++ == 0) wt__conn_keepalive(s->conn);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_SESSION_OPEN;
@@ -394,6 +396,10 @@ static void wt__session_end(wt_session *s, int error) {
     s->state = WT__SESS_CLOSED;
     if (c->qlog) wt__qlog_session_closed(s, error);
     if (was_open && c->wt.nsessions > 0 && --c->wt.nsessions == 0) wt__conn_keepalive(c);
+    if (was_open) {
+        s->stats.sessions_closed = 1;
+        c->stats.sessions_closed++;
+    }
     while (s->streams) wt__stream_gone(s->streams, WT__ERR_SESSION_GONE);
     wt__conn_reject_pending(c, (uint64_t)s->id, WT__ERR_SESSION_GONE);
     if (s->server && !s->responded && !s->connect_closed && c->tp.qc && c->state <= WT__CONN_OPEN) {
@@ -442,6 +448,23 @@ static void wt__conn_end_sessions(wt__conn *c, int error) {
     wt_session *s;
     for (s = c->wt.sessions; s; s = s->next) wt__session_end(s, error);
     while (c->wt.pending) wt__stream_gone(c->wt.pending, 0);
+}
+
+static void wt__session_streams_available(wt_session *s, int bidi) {
+    unsigned bit = bidi ? 2 : 1;
+    wt_event ev;
+    if (!(s->streams_blocked & bit)) return;
+    s->streams_blocked &= ~bit;
+    if (s->state != WT__SESS_OPEN) return;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WT_EV_SESSION_STREAMS;
+    ev.code = bidi ? 1 : 0;
+    wt__session_emit(s, &ev);
+}
+
+static void wt__conn_streams_available(wt__conn *c, int bidi) {
+    wt_session *s;
+    for (s = c->wt.sessions; s; s = s->next) wt__session_streams_available(s, bidi);
 }
 
 /* ---------------------------------------------------------------- capsule sending */
@@ -717,6 +740,8 @@ const char *wt_event_name(wt_event_type type) {
     case WT_EV_STREAM_STOP_SENDING: return "STREAM_STOP_SENDING";
     case WT_EV_STREAM_CLOSED: return "STREAM_CLOSED";
     case WT_EV_DATAGRAM: return "DATAGRAM";
+    case WT_EV_DATAGRAM_WRITABLE: return "DATAGRAM_WRITABLE";
+    case WT_EV_SESSION_STREAMS: return "SESSION_STREAMS";
     }
     return "UNKNOWN";
 }

@@ -46,9 +46,30 @@ static void wt__stream_unwait(wt_stream *st) {
     st->conn->ep->tx_waiters--;
 }
 
+/* Every write_ref still waiting gets done(status), in order; after the
+   stream's CLOSED the completion names no stream or session. */
+static void wt__stream_fail_refs(wt_stream *st, int status) {
+    wt_loop *loop = st->conn->ep->loop;
+    wt__ref *r;
+    while ((r = st->refs) != NULL) {
+        st->refs = r->next;
+        if (!st->refs) st->refs_tail = NULL;
+        if (st->closed) wt__loop_emit_done(loop, NULL, NULL, r, status);
+        else wt__loop_emit_done(loop, st->sess, st, r, status);
+    }
+}
+
 static void wt__stream_free(wt_stream *st) {
     const wt_allocator *a = &st->conn->ep->alloc;
     wt__conn *c = st->conn;
+    st->closed = 1;
+    if (st->refs) {
+        /* the connection goes, nothing reads them now; queued, not called
+           in the middle of freeing (wt__ep_free and the loop deliver them) */
+        c->ep->loop->in_handler++;
+        wt__stream_fail_refs(st, WT_ERR_CLOSED);
+        c->ep->loop->in_handler--;
+    }
     wt__stream_budget(st, 0, st->tx_acct);
     wt__stream_unwait(st);
     if (st->all_prev) st->all_prev->all_next = st->all_next;
@@ -120,7 +141,18 @@ static void wt__stream_end(wt_stream *st) {
     wt_session *s = st->sess;
     int tell = s && st->kind == WT__ST_WT && (st->open_delivered || st->local);
     if (st->closed) return;
+    /* ngtcp2 no longer reads what they point at (reset, or the connection
+       closing), unless the stream lingers for its last acknowledgements:
+       those complete them as usual */
+    if (st->refs && !st->linger) {
+        wt__stream_fail_refs(st, WT_ERR_CLOSED);
+        if (st->closed) return; /* a completion closed it */
+    }
     st->closed = 1;
+    if (s && st->kind == WT__ST_WT) {
+        s->stats.streams_closed++;
+        c->stats.streams_closed++;
+    }
     if (st->owes_slot) wt__conn_stream_slot_free(c, st->id);
     wt__stream_unqueue_send(st);
     wt__stream_unlink(st);
@@ -170,6 +202,8 @@ static void wt__stream_attach(wt_stream *st, wt_session *s) {
     wt__stream_unlink(st);
     st->kind = WT__ST_WT;
     st->sess = s;
+    s->stats.streams_opened++;
+    s->conn->stats.streams_opened++;
     wt__stream_link(&s->streams, st);
     if (st->conn->qlog) wt__qlog_stream(st, "stream_attached", NULL);
 }
@@ -327,6 +361,7 @@ static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, i
     if (len == 0 && !fin) return; /* e.g. a header that came alone: no empty DATA */
     if (fin) st->fin_received = 1;
     st->uncredited += len;
+    if (st->sess && st->kind == WT__ST_WT) st->sess->stats.bytes_received += len;
     if (st->closed || st->read_done) {
         wt__stream_credit(st, len);
         return;
@@ -391,6 +426,7 @@ static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
         st->reset_sent = 1;
         wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, app_error);
         wt__stream_unqueue_send(st);
+        wt__stream_fail_refs(st, WT_ERR_CLOSED);
     }
 }
 
@@ -399,7 +435,9 @@ static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
 static size_t wt__stream_room(const wt_stream *st, int *by_budget) {
     const wt__conn *c = st->conn;
     const wt_limits *l = &c->ep->lim;
-    size_t own = st->tx.stored < l->stream_send_buffer ? l->stream_send_buffer - st->tx.stored : 0;
+    /* copies only (write_all's too, so a write never jumps their queue);
+       bytes by reference are the caller's memory */
+    size_t own = st->tx_acct < l->stream_send_buffer ? l->stream_send_buffer - st->tx_acct : 0;
     size_t conn = c->wt.tx_stored < l->conn_send_buffer ? l->conn_send_buffer - c->wt.tx_stored : 0;
     size_t all = c->ep->tx_stored < l->total_send_buffer ? l->total_send_buffer - c->ep->tx_stored : 0;
     size_t budget = WT__MIN(conn, all);
@@ -413,7 +451,7 @@ static void wt__stream_check_writable(wt_stream *st) {
     wt__conn *c = st->conn;
     const wt_limits *l = &c->ep->lim;
     wt_event ev;
-    if (!st->want_writable || st->closed || st->tx.stored > l->stream_send_buffer / 2) return;
+    if (!st->want_writable || st->closed || st->tx_acct > l->stream_send_buffer / 2) return;
     if (c->wt.tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
         c->ep->tx_stored > l->total_send_buffer - l->total_send_buffer / 4) {
         /* its own buffer has room, the budget not yet: wait with the others */
@@ -441,12 +479,28 @@ static void wt__conn_wake_budget_waiters(wt__conn *c) {
 
 static void wt__stream_on_acked(wt_stream *st, uint64_t n) {
     wt__conn *c = st->conn, *o;
+    uint64_t from = st->tx_acked, to = from + n, by_ref = 0;
+    wt__ref *r;
+    /* acknowledgements come in order: the bytes by reference among them
+       were never in the budgets */
+    for (r = st->refs; r && r->start < to; r = r->next) {
+        uint64_t lo = WT__MAX(from, r->start), hi = WT__MIN(to, r->end);
+        if (hi > lo) by_ref += hi - lo;
+    }
+    st->tx_acked = to;
     wt__sendbuf_ack(&c->ep->alloc, &st->tx, (size_t)n);
-    wt__stream_budget(st, 0, (size_t)n);
+    wt__stream_budget(st, 0, (size_t)(n - by_ref));
     wt__stream_check_writable(st);
     if (c->wt.tx_waiters) wt__conn_wake_budget_waiters(c);
     for (o = c->ep->conns; o && c->ep->tx_waiters; o = o->next)
         if (o != c && o->wt.tx_waiters) wt__conn_wake_budget_waiters(o);
+    /* last: a completion may do anything, this stream's end included */
+    while ((r = st->refs) != NULL && r->end <= st->tx_acked) {
+        st->refs = r->next;
+        if (!st->refs) st->refs_tail = NULL;
+        if (st->closed) wt__loop_emit_done(c->ep->loop, NULL, NULL, r, WT_OK);
+        else wt__loop_emit_done(c->ep->loop, st->sess, st, r, WT_OK);
+    }
 }
 
 static void wt__stream_on_close(wt_stream *st) {
@@ -495,9 +549,11 @@ static void wt__stream_gone(wt_stream *st, uint64_t h3code) {
 
 /* ---------------------------------------------------------------- sending */
 static void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n) {
-    size_t total = 0, i;
+    size_t total = 0, i, hdr = WT__MIN(n, st->tx_hdr_left);
     for (i = 0; i < tx->nvec; i++) total += tx->vec[i].len;
     wt__sendbuf_mark_sent(&st->tx, n);
+    st->tx_hdr_left -= hdr;
+    if (st->sess) st->sess->stats.bytes_sent += n - hdr;
     if (tx->fin && n == total) st->fin_sent = 1;
     /* round-robin: a stream with more to send goes to the back */
     wt__stream_unqueue_send(st);
@@ -522,8 +578,11 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     rv = wt__tp_open(c, bidi, &id, st);
     if (rv != 0) {
         wt__stream_free(st);
-        if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED)
-            return wt__cfail(c, s->id, WT_ERR_LIMIT, "wt_session_open_stream: the peer's stream limit is reached");
+        if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED) {
+            s->streams_blocked |= bidi ? 2 : 1; /* SESSION_STREAMS when MAX_STREAMS comes */
+            return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_LIMIT,
+                                "wt_session_open_stream: the peer's stream limit is reached");
+        }
         return wt__cfail(c, s->id, WT_ERR_QUIC, "ngtcp2_conn_open_stream: %s", ngtcp2_strerror(rv));
     }
     st->id = id;
@@ -532,6 +591,8 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     n += wt__varint_put(hdr + n, (uint64_t)s->id);
     if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) == WT_OK) {
         wt__stream_budget(st, n, 0);
+        st->tx_total = n;
+        st->tx_hdr_left = n;
     } else {
         wt__tp_shutdown(c, WT__TP_BOTH, id, WT__H3_INTERNAL_ERROR);
         wt__tp_set_user(c, id, wt__dead_stream_marker());
@@ -583,12 +644,73 @@ int wt_stream_write(wt_stream *st, const void *data, size_t len) {
     if (take && (rv = wt__sendbuf_append(&st->conn->ep->alloc, &st->tx, data, take)) != WT_OK)
         return wt__cfail(st->conn, WT__ST_SID(st), rv, "wt_stream_write: out of memory");
     wt__stream_budget(st, take, 0);
+    st->tx_total += take;
     if (take < len) {
         st->want_writable = 1;
         if (by_budget) wt__stream_wait_budget(st);
     }
     if (take) wt__stream_queue_send(st);
     return (int)take;
+}
+
+int wt_stream_write_all(wt_stream *st, const void *data, size_t len, int fin) {
+    wt__conn *c;
+    const wt_limits *l;
+    int rv = wt__stream_can_send(st, "wt_stream_write_all");
+    if (rv) return rv;
+    c = st->conn;
+    l = &c->ep->lim;
+    if (!data && len) return wt__cfail(c, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write_all: no data");
+    if ((uint64_t)st->tx_acct + len > (uint64_t)l->stream_send_buffer + l->stream_queue)
+        return wt__cfail_at(c, WT__ST_SID(st), WT_LOG_WARN, WT_ERR_LIMIT,
+                            "wt_stream_write_all: %zu bytes on stream %lld holding %zu: past stream_send_buffer + "
+                            "stream_queue (%u + %u): nothing queued", len, (long long)st->id, st->tx_acct,
+                            (unsigned)l->stream_send_buffer, (unsigned)l->stream_queue);
+    if ((uint64_t)c->wt.tx_stored + len > l->conn_send_buffer || (uint64_t)c->ep->tx_stored + len > l->total_send_buffer)
+        return wt__cfail_at(c, WT__ST_SID(st), WT_LOG_WARN, WT_ERR_LIMIT,
+                            "wt_stream_write_all: %zu bytes would pass conn_send_buffer (%u) or total_send_buffer "
+                            "(%u): nothing queued", len, (unsigned)l->conn_send_buffer, (unsigned)l->total_send_buffer);
+    if (len && (rv = wt__sendbuf_append_all(&c->ep->alloc, &st->tx, data, len)) != WT_OK)
+        return wt__cfail(c, WT__ST_SID(st), rv, "wt_stream_write_all: out of memory: nothing queued");
+    wt__stream_budget(st, len, 0);
+    st->tx_total += len;
+    if (fin) st->fin_queued = 1;
+    if (len || fin) wt__stream_queue_send(st);
+    return WT_OK;
+}
+
+int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt_write_done_fn done, void *user) {
+    wt__conn *c;
+    wt__ref *r;
+    int rv = wt__stream_can_send(st, "wt_stream_write_ref");
+    if (rv) return rv;
+    c = st->conn;
+    if ((!data && len) || !done)
+        return wt__cfail(c, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write_ref: no data or no done function");
+    r = (wt__ref *)wt__alloc(&c->ep->alloc, sizeof *r);
+    if (!r || wt__sendbuf_append_ref(&c->ep->alloc, &st->tx, data, len) != WT_OK) {
+        wt__free(&c->ep->alloc, r);
+        return wt__cfail(c, WT__ST_SID(st), WT_ERR_NOMEM, "wt_stream_write_ref: out of memory");
+    }
+    r->next = NULL;
+    r->start = st->tx_total;
+    st->tx_total += len;
+    r->end = st->tx_total;
+    r->data = data;
+    r->len = len;
+    r->done = done;
+    r->user = user;
+    if (st->refs_tail) st->refs_tail->next = r;
+    else st->refs = r;
+    st->refs_tail = r;
+    if (fin) st->fin_queued = 1;
+    if (len || fin) wt__stream_queue_send(st);
+    if (r->end <= st->tx_acked) {
+        /* empty, after everything acknowledged: complete (from the queue) */
+        st->refs = st->refs_tail = NULL;
+        wt__loop_emit_done(c->ep->loop, st->sess, st, r, WT_OK);
+    }
+    return WT_OK;
 }
 
 int wt_stream_finish(wt_stream *st) {
@@ -606,6 +728,7 @@ int wt_stream_reset(wt_stream *st, uint32_t code) {
     wt__stream_unqueue_send(st);
     wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, wt_code_to_h3(code));
     st->conn->dirty = 1;
+    wt__stream_fail_refs(st, WT_ERR_CLOSED);
     return WT_OK;
 }
 

@@ -202,7 +202,7 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
     while (n > 0) {
         wt__chunk *t = b->tail;
         size_t room, k;
-        if (!t || t->len == t->cap) {
+        if (!t || t->len == t->cap || t->ext) {
             size_t cap = n > WT__CHUNK_SIZE ? n : WT__CHUNK_SIZE;
             if (cap > 4 * WT__CHUNK_SIZE) cap = 4 * WT__CHUNK_SIZE;
             t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk) + cap);
@@ -210,6 +210,7 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
             t->next = NULL;
             t->cap = cap;
             t->len = 0;
+            t->ext = NULL;
             if (b->tail) b->tail->next = t;
             else b->head = t, b->head_off = 0;
             b->tail = t;
@@ -227,6 +228,42 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
     return WT_OK;
 }
 
+/* All n bytes or none (on NOMEM the buffer is as before). */
+static int wt__sendbuf_append_all(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
+    wt__sendbuf save = *b;
+    size_t tail_len = b->tail ? b->tail->len : 0;
+    wt__chunk *c, *next;
+    int rv = wt__sendbuf_append(a, b, p, n);
+    if (rv == WT_OK) return WT_OK;
+    for (c = save.tail ? save.tail->next : b->head; c; c = next) {
+        next = c->next;
+        wt__free(a, c);
+    }
+    *b = save;
+    if (b->tail) {
+        b->tail->next = NULL;
+        b->tail->len = tail_len;
+    }
+    return rv;
+}
+
+static int wt__sendbuf_append_ref(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
+    wt__chunk *t;
+    if (!n) return WT_OK;
+    t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk));
+    if (!t) return WT_ERR_NOMEM;
+    t->next = NULL;
+    t->cap = t->len = n;
+    t->ext = (const uint8_t *)p;
+    if (b->tail) b->tail->next = t;
+    else b->head = t, b->head_off = 0;
+    b->tail = t;
+    if (b->unsent == 0) b->send_chunk = t, b->send_off = 0;
+    b->stored += n;
+    b->unsent += n;
+    return WT_OK;
+}
+
 static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
     const wt__chunk *c = b->send_chunk;
     size_t off = b->send_off, n = 0, left = b->unsent;
@@ -234,7 +271,7 @@ static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) 
         size_t k = c->len - off;
         if (k > left) k = left;
         if (k > 0) {
-            v[n].base = (uint8_t *)c->data + off;
+            v[n].base = (uint8_t *)WT__CHUNK_BYTES(c) + off;
             v[n].len = k;
             n++;
             left -= k;
@@ -289,8 +326,13 @@ static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
             b->head_off = 0;
         }
     }
-    /* everything acknowledged and nothing unsent: recycle the last chunk */
-    if (b->stored == 0 && b->head && b->head == b->tail) {
+    /* everything acknowledged and nothing unsent: recycle the last chunk
+       (one by reference goes: it was never ours to write into) */
+    if (b->stored == 0 && b->head && b->head == b->tail && b->head->ext) {
+        wt__free(a, b->head);
+        b->head = b->tail = b->send_chunk = NULL;
+        b->head_off = b->send_off = 0;
+    } else if (b->stored == 0 && b->head && b->head == b->tail) {
         b->head->len = 0;
         b->head_off = 0;
         b->send_chunk = b->head;

@@ -651,7 +651,22 @@ WT_TEST(wt_regress4_request_accepted_during_shutdown) {
     REQUIRE(harness_run(&h, &sp.opened, 5000));
     snprintf(url, sizeof url, "%s/io", h.url);
     REQUIRE(wt_client_connect(h.client, url, io_handler, &cp2, NULL) == WT_OK); /* same connection */
-    wt__ep_service(&h.client->ep, wt__loop_ns(h.loop)); /* the CONNECT leaves the client */
+    { /* the CONNECT leaves the client: serve it (pacing may hold a packet back
+         a moment) until the server's socket has something to read */
+        uint64_t end = wt_loop_now_ms(h.loop) + 2000;
+        struct pollfd pf;
+        pf.fd = h.app->ep.socks[0].fd;
+        pf.events = POLLIN;
+        int quiet;
+        do { /* until the client has nothing held back for the next 5 ms */
+            uint64_t now = wt__loop_ns(h.loop);
+            wt__ep_service(&h.client->ep, now);
+            quiet = ngtcp2_conn_get_expiry(h.client->ep.conns->tp.qc) > now + 5 * WT__NS_PER_MS;
+            pf.revents = 0;
+        } while ((poll(&pf, 1, 1) == 0 || !quiet) && wt_loop_now_ms(h.loop) < end);
+        REQUIRE(pf.revents & POLLIN);
+        REQUIRE(quiet);
+    }
     wt_app_destroy(h.app); /* shutdown: closes session 1, flushes, then CONNECTION_CLOSE */
     h.app = NULL;
     CHECK_EQ_INT(sp.opened, 1); /* the second request, arriving during the flush, was not opened ... */

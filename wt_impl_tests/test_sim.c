@@ -682,7 +682,7 @@ WT_TEST(wt_sim_datagram_loss_is_reported) {
     sim s;
     sink_server sv;
     uploader c;
-    wt_session_stats cs, ss;
+    wt_stats cs, ss;
     int sent = 0, tries = 0, full = 0;
     uint8_t payload[100];
     memset(&s, 0, sizeof s);
