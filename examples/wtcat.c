@@ -40,7 +40,8 @@
  * the loop itself, as any program embedding wt.h would: poll() over
  * wt_loop_pollfds plus stdin, at most wt_loop_timeout ms, then
  * wt_loop_process. stdin is only read while the stream can take more
- * (WT_EV_STREAM_WRITABLE says when), so a slow peer slows the reader.
+ * (WT_EV_STREAM_WRITABLE says when) or the datagram queue has room
+ * (WT_EV_DATAGRAM_WRITABLE), so a slow peer slows the reader.
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"
