@@ -35,7 +35,7 @@ SRC := $(wildcard src/*.c src/*.h)
 EXAMPLE_SRC := $(wildcard examples/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRC))
 TEST_SRC := $(wildcard wt_impl_tests/*.c wt_impl_tests/*.h)
-FUZZ_TARGETS := capsule demux settings url request server
+FUZZ_TARGETS := capsule demux settings url request server route
 FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_HDRS := fuzz/fuzz.h fuzz/quic_initial.h
 

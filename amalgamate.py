@@ -37,6 +37,7 @@ IMPLEMENTATION = [
     "wt_session.c",
     "wt_stream.c",
     "wt_datagram.c",
+    "wt_router.c",
     "wt_alpn.c",
     "wt_app.c",
     "wt_client.c",

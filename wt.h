@@ -84,7 +84,8 @@
  * ---------------------------------------------------------------- BAD REQUESTS
  * A peer's mistake in one request costs that request only. A server
  * answers a request that is not a WebTransport CONNECT with 400 (431 over
- * max_header_bytes, 429 over max_sessions, 404 without a route), and one
+ * max_header_bytes, 429 over a session cap or rate, 404 without a route,
+ * 400 for a route parameter with a bad %xx; see ACCEPTING), and one
  * that HTTP/3 calls malformed (RFC 9114 4.1.2: a CONNECT without
  * :protocol that has :scheme or :path, :protocol on another method, no
  * :authority, a :path with a space or not starting with "/", an
@@ -107,11 +108,13 @@
  * connection" walks through them):
  * - Log lines about a connection start with "[cid 1a2b3c4d s=4]": the first
  *   4 bytes of the client's first destination connection ID (the same on
- *   both ends) and the session ID, when there is one.
+ *   both ends) and the session's CONNECT stream ID (wt_session_stream_id,
+ *   the same on both ends), when there is one.
  * - qlog: with qlog_dir (or $QLOGDIR) every connection writes
  *   <dir>/<that connection ID in hex>_<server|client>.sqlog, JSON-SEQ as
  *   qvis reads it: ngtcp2's transport and recovery events, and beside them,
- *   on the same clock, "webtransport:" events with a session_id:
+ *   on the same clock, "webtransport:" events with a session_id (the
+ *   CONNECT stream ID):
  *   session_requested (authority, path, protocol, origin), session_accepted
  *   and session_refused (status), session_closed (error_code, reason,
  *   closed_by, wt_error), capsule_sent and capsule_received (capsule_type;
@@ -222,7 +225,10 @@ typedef struct wt_allocator {
  * - wt_session: from its first event until the handler returns from its
  *   WT_EV_SESSION_CLOSED event, which is always delivered exactly once and
  *   always last, after WT_EV_STREAM_CLOSED for each of its streams. A
- *   client's session pointer is valid from wt_client_connect on.
+ *   client's session pointer is valid from wt_client_connect on. Before a
+ *   server session reaches its handler, an accept hook has it for the
+ *   call; a deferred one is reached by its ID (see ACCEPTING), and one
+ *   refused or gone before any handler saw it ends without an event.
  * - wt_stream: from its WT_EV_STREAM_OPEN (peer-opened) or from a
  *   successful wt_session_open_stream (local) until the handler returns
  *   from its WT_EV_STREAM_CLOSED, delivered exactly once, after every other
@@ -257,11 +263,13 @@ typedef struct wt_stream wt_stream;
  * on a client) receives every event of that session and of its streams.
  *
  * event                    fields set
- * WT_EV_SESSION_REQUEST    session. Server only, before the response: read
- *                          path/headers, then wt_session_reject() to refuse
- *                          (300-599) or wt_session_accept() for a 2xx other
- *                          than 200, optionally with response headers;
- *                          returning without either accepts (200).
+ * WT_EV_SESSION_REQUEST    session. Server only, before the response, once
+ *                          the built-in checks and accept hooks let it
+ *                          through (see ACCEPTING): read path, headers,
+ *                          route parameters, then wt_session_reject() to
+ *                          refuse (300-599) or wt_session_accept() for a
+ *                          2xx other than 200, optionally with response
+ *                          headers; returning without either accepts (200).
  * WT_EV_SESSION_OPEN       session. Streams and datagrams may be used.
  * WT_EV_SESSION_DRAINING   session. The peer asked to wind down (its
  *                          DRAIN capsule, or HTTP/3 GOAWAY on the
@@ -389,6 +397,16 @@ typedef struct wt_limits {
                                       and WT_EV_STREAM_WRITABLE says when to go on */
     uint32_t stream_queue;         /* bytes wt_stream_write_all may copy and hold per
                                       stream beyond stream_send_buffer: 4 MiB */
+    uint32_t max_app_sessions;     /* server: sessions at once in the whole app (open
+                                      or deferred; more are refused with 429):
+                                      UINT32_MAX, i.e. only max_connections x
+                                      max_sessions */
+    uint32_t sessions_per_ip_per_s; /* server: new sessions per second from one client
+                                      IP address (port ignored), a token bucket with a
+                                      burst of twice this; more are refused with 429:
+                                      UINT32_MAX, i.e. no limit */
+    uint32_t rate_limit_ips;       /* server: client addresses that limit remembers; a
+                                      new one replaces the least recently seen: 1024 */
 } wt_limits;
 
 /* ================================================================ loop
@@ -543,12 +561,91 @@ typedef struct wt_app_config {
                                 directory: a qlog file per connection (see DEBUGGING) */
     const char *tls_keylog;  /* NULL: $SSLKEYLOGFILE if set, else none; "": none.
                                 A file the TLS secrets are appended to (see DEBUGGING) */
+    const char *const *allowed_origins; /* NULL: any origin. Else a NULL-terminated
+                                list ("https://example.com"; case ignored): a
+                                request whose origin header is missing or not
+                                listed is refused with 403 */
+    const char *auth_token;  /* NULL: none. Else a request must carry
+                                "authorization: Bearer <auth_token>", or it is
+                                refused with 401 (and www-authenticate: Bearer) */
 } wt_app_config;
 
+/* ---------------------------------------------------------------- ACCEPTING
+ * A server decides about each session request in this order; the first
+ * step that refuses answers with its status, and no later step runs:
+ *  1. the caps: limits.max_sessions on the connection, max_app_sessions in
+ *     the app, and limits.sessions_per_ip_per_s (429; a stopping server and
+ *     a GOAWAY'd connection refuse with 429 too);
+ *  2. allowed_origins (403), then auth_token (401), from wt_app_config;
+ *  3. the accept hooks of wt_app_use, in the order they were added;
+ *  4. the route (404 when no route matches and there is no default route);
+ *  5. the route's handler, which hears WT_EV_SESSION_REQUEST and may still
+ *     accept with another 2xx or reject.
+ * A request refused before step 5 never reaches a handler: no event at all.
+ *
+ * An accept hook returns WT_ACCEPT (go on), a status 300-599 (refuse with
+ * it), or WT_DEFER (answer later with wt_app_resume, e.g. once a thread has
+ * looked the user up). Any other value is logged and refuses with 500. A
+ * hook may read the request (path, headers, query, remote address), set the
+ * session's user pointer, add response headers, and call wt_session_reject
+ * (the same as returning the status) or wt_session_accept (the 2xx to
+ * answer with, if nothing later refuses). Response headers added by hooks
+ * go out with the answer, whichever it is (a redirect's location, a 401's
+ * www-authenticate). Route parameters are not known yet in a hook. A hook
+ * runs on the loop's thread like a handler: it must not block (defer).
+ *
+ * A deferred session waits, without an answer, until wt_app_resume(app,
+ * wt_session_id(s), status) on the loop's thread (from another thread:
+ * wt_loop_post a function that calls it): 0 goes on with the next hook and
+ * the route, 300-599 refuses. The decision is acted on by the loop right
+ * after the calling handler or timer returns (never inside the call). Keep
+ * the session's ID, not its pointer: if the peer goes away meanwhile (or
+ * the app stops: a stop refuses deferred sessions with 429), the session is
+ * freed without any event - no handler ever saw it - and wt_app_resume
+ * returns WT_ERR_NOT_FOUND.
+ * wt_app_deferred_session gives the pointer back for the moment (to add
+ * headers with the answer), and wt_session_reject on it refuses at once.
+ * One not resumed within limits.handshake_timeout_ms is refused with 503
+ * (logged).
+ *
+ * ---------------------------------------------------------------- ROUTES
+ * A route is an exact path ("/echo") or a pattern of '/'-separated
+ * segments, where a whole segment may be a parameter: "{name}" matches one
+ * non-empty segment, "{name...}" (last segment only) the rest of the path,
+ * '/' included, possibly empty ("/files/{path...}" matches "/files/" and
+ * "/files/a/b.txt", not "/files"). Names are letters, digits and '_',
+ * each at most once per pattern. Literal segments are compared with the
+ * path as sent (percent-encoded, case kept); the query string ("?..."
+ * onwards) is ignored. When several routes match, the most specific wins:
+ * going from the left, at the first segment where they differ, a literal
+ * beats "{name}", which beats "{name...}". So "/chat/lobby" wins over
+ * "/chat/{room}" (an exact path over any pattern), and "/a/{x}/c" over
+ * "/a/{x...}". Two routes that differ only in parameter names are the same
+ * route: registering it twice is WT_ERR_INVALID. Parameter values are
+ * percent-decoded (wt_session_param); a value with a malformed %xx or that
+ * decodes to a NUL byte refuses the request with 400. */
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
-/* Routes an exact path (the query string is ignored when matching) to a
-   handler. Sessions for paths without a route are refused with 404. */
-int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user);
+/* Adds a route (see ROUTES). WT_ERR_INVALID (logged) for a pattern that
+   is not one, or one routed already. */
+int wt_app_route(wt_app *app, const char *pattern, wt_handler fn, void *user);
+/* The handler for requests no route matches (without it: 404). Once. */
+int wt_app_default_route(wt_app *app, wt_handler fn, void *user);
+/* Accept hooks (see ACCEPTING). */
+#define WT_ACCEPT 0
+#define WT_DEFER 1
+typedef int (*wt_accept_fn)(wt_session *s, void *user);
+/* Appends a hook; hooks run in the order added, after the built-in checks. */
+int wt_app_use(wt_app *app, wt_accept_fn fn, void *user);
+/* Answers a deferred session: status 0 goes on with the next hook and the
+   route, 300-599 refuses. Loop thread only. WT_ERR_NOT_FOUND if no such
+   session waits (the peer left, it timed out, or it never deferred),
+   WT_ERR_STATE if it was resumed already. */
+int wt_app_resume(wt_app *app, uint64_t session_id, int status);
+/* The session deferred under that ID, still waiting (also once resumed,
+   until the loop acts on it), or NULL: to add response headers or set its
+   user pointer before resuming it. Valid until the calling handler or timer
+   returns (outside the loop: until the next wt_loop_process). */
+wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id);
 /* Hooks run in the order added. Startup hooks run in wt_app_start once
    the sockets are bound; shutdown hooks on the loop once a stop has closed
    every connection (or in wt_app_destroy), after every CLOSED event. */
@@ -642,8 +739,26 @@ wt_loop *wt_client_loop(wt_client *client);
 int wt_client_input(wt_client *client, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 
 /* ================================================================ session */
+/* Unique within its app or client for the endpoint's whole life, from 1,
+   never reused (across connections too). */
 uint64_t wt_session_id(const wt_session *s);
+/* The QUIC stream ID of the session's CONNECT request (what the protocol
+   calls the session ID, shared across connections): -1 on a client until
+   the request goes out. Log lines ("s=4") name this one. */
+int64_t wt_session_stream_id(const wt_session *s);
 const char *wt_session_path(const wt_session *s);       /* with the query string */
+/* A route parameter ({name} in the pattern), percent-decoded, or NULL.
+   Server, from WT_EV_SESSION_REQUEST on (hooks run before routing). */
+const char *wt_session_param(const wt_session *s, const char *name);
+/* The query string of the path, without the '?' ("" if none). */
+const char *wt_session_query(const wt_session *s);
+/* The value of the first query parameter called name (names and values
+   percent-decoded, '+' read as a space; a '%' not followed by two hex
+   digits is kept as it is, as URLSearchParams does) into buf with a NUL:
+   returns its length (a %00 in it stays a NUL byte: the length counts),
+   WT_ERR_NOT_FOUND, or WT_ERR_TOO_BIG when buf is too small (size must be
+   at least the length + 1). "a&b=" gives "" for a and for b. */
+int wt_session_query_get(const wt_session *s, const char *name, char *buf, size_t size);
 const char *wt_session_authority(const wt_session *s);
 const char *wt_session_origin(const wt_session *s);     /* "" if none */
 /* The request's fields, in order: on a server as received, on a client as
@@ -664,11 +779,12 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size);
 int wt_session_is_server(const wt_session *s);
 void wt_session_set_user(wt_session *s, void *user);
 void *wt_session_user(const wt_session *s);
-/* Server, during WT_EV_SESSION_REQUEST only (WT_ERR_STATE otherwise):
-   accept with a 2xx status (0: 200), or refuse with 300-599 (a 3xx is a
-   redirect, which browsers treat as a failed session; add "location"),
-   and add response headers (lower-case names; counted against
-   limits.max_header_bytes). The last of accept/reject wins. */
+/* Server, before the answer goes: in an accept hook, while deferred, or
+   during WT_EV_SESSION_REQUEST (WT_ERR_STATE otherwise): accept with a 2xx
+   status (0: 200), or refuse with 300-599 (a 3xx is a redirect, which
+   browsers treat as a failed session; add "location"), and add response
+   headers (lower-case names; counted against limits.max_header_bytes). The
+   last of accept/reject wins; a reject in a hook ends the request there. */
 int wt_session_accept(wt_session *s, int status);
 int wt_session_reject(wt_session *s, int status);
 int wt_session_add_response_header(wt_session *s, const char *name, const char *value);
@@ -1249,8 +1365,15 @@ struct wt__ep {
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */
-    /* app: route a new session request (sets handler or rejects) */
+    struct wt__router *router;    /* app: its routes and accept hooks */
+    /* app: a new session request passed the connection's checks: run the
+       app's checks, hooks and routes, then wt__session_answer (or defer) */
     void (*on_request)(wt__ep *ep, wt_session *s);
+    /* app: deferred sessions to resume or time out, when wake_ms is due */
+    void (*on_service)(wt__ep *ep, uint64_t now_ms);
+    uint64_t wake_ms;             /* on_service due (UINT64_MAX: not before a change) */
+    size_t ndeferred;             /* sessions with deferred set */
+    uint64_t last_session_id;     /* wt_session_id: the last one given */
     /* client verification */
     uint8_t pin[32];
     int has_pin;
@@ -1369,10 +1492,16 @@ struct wt__conn {
 
 enum { WT__SESS_CONNECTING, WT__SESS_REQUESTED, WT__SESS_OPEN, WT__SESS_CLOSING, WT__SESS_CLOSED };
 
+/* A route parameter: name and percent-decoded value, NUL-terminated. */
+typedef struct wt__param {
+    const char *name, *value;
+} wt__param;
+
 struct wt_session {
     wt__conn *conn;
     wt_session *next;
-    int64_t id;
+    int64_t id;                  /* the CONNECT stream's ID (-1: none yet) */
+    uint64_t uid;                /* wt_session_id: unique in the endpoint, from 1 */
     int state;
     int server;
     wt_handler fn;
@@ -1409,6 +1538,14 @@ struct wt_session {
     unsigned streams_blocked : 2; /* a WT_ERR_LIMIT owes SESSION_STREAMS: 1 uni, 2 bidi */
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
+    /* server: the way to an answer (wt_app.c) */
+    size_t next_hook;            /* the next accept hook to run */
+    int deferred;                /* a hook said WT_DEFER: counted in ep->ndeferred */
+    int resumed;                 /* wt_app_resume came: go on at the next service */
+    int resume_status;
+    uint64_t defer_deadline_ms;  /* then 503 */
+    wt__param *params;           /* route parameters, in one allocation */
+    size_t nparams;
     char **offers;               /* wt-available-protocols: received (server) or sent (client) */
     size_t noffers;
     char *alpn;                  /* wt-protocol: to send (server) or as received (client) */
@@ -1612,6 +1749,11 @@ static void wt__session_free(wt_session *s);
 static wt_session *wt__session_find(wt__conn *c, uint64_t id);
 static int wt__session_submit_request(wt_session *s);
 static void wt__session_on_headers_done(wt_session *s, int fin);
+/* Server: the app's checks are done: s->fn set (a route) or s->reject_status.
+   The handler hears the request, then the answer goes. */
+static void wt__session_answer(wt_session *s);
+/* No longer waiting for wt_app_resume (resumed, timed out or ended). */
+static void wt__session_undefer(wt_session *s);
 /* A request field: received (server) or to be sent (client). */
 static void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
 /* A response field the client received. */
@@ -1661,6 +1803,43 @@ static void *wt__dead_stream_marker(void);
 static void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
 static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
 
+/* ---- router (wt_router.c): from a server's session request to its answer */
+typedef struct wt__route {
+    char *pattern;
+    char *key;                   /* the pattern without parameter names: same key, same route */
+    wt_handler fn;
+    void *user;
+} wt__route;
+typedef struct wt__accept_hook {
+    wt_accept_fn fn;
+    void *user;
+} wt__accept_hook;
+typedef struct wt__rate {        /* one client address's token bucket */
+    uint8_t addr[16];
+    uint8_t family;              /* 4 or 6; 0: a free slot */
+    uint64_t tokens;             /* in thousandths of a session */
+    uint64_t last_ms;
+} wt__rate;
+typedef struct wt__router {
+    wt__ep *ep;
+    wt__route *routes;
+    size_t nroutes;
+    wt__route default_route;     /* fn NULL: none (404) */
+    wt__accept_hook *use;        /* wt_app_use, in order */
+    size_t nuse;
+    char **origins;              /* allowed_origins, NULL-terminated; NULL: any */
+    char *auth_token;
+    wt__rate *rates;             /* rate_limit_ips slots; NULL: no rate limit */
+} wt__router;
+/* Sets ep's on_request and on_service; reads the checks from cfg. */
+static int wt__router_init(wt__router *rt, wt__ep *ep, const wt_app_config *cfg);
+/* After wt__ep_free: sessions may read routes until their CLOSED events. */
+static void wt__router_free(wt__router *rt, const wt_allocator *a);
+static int wt__router_add(wt__router *rt, const char *pattern, wt_handler fn, void *user);
+static int wt__router_default(wt__router *rt, wt_handler fn, void *user);
+static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user);
+static int wt__router_resume(wt__router *rt, uint64_t session_id, int status);
+static wt_session *wt__router_deferred(wt__router *rt, uint64_t session_id);
 /* ---- subprotocols, keying material (wt_alpn.c) */
 static void wt__alpn_free(wt_session *s);
 /* s->offers from the request's wt-available-protocols (a malformed one is logged, ignored). */
@@ -3726,7 +3905,10 @@ static const wt_limits wt__default_limits = {
     5000,             /* unvalidated_timeout_ms */
     16 * 1024 * 1024, /* conn_send_buffer */
     256 * 1024 * 1024, /* total_send_buffer */
-    4 * 1024 * 1024   /* stream_queue */
+    4 * 1024 * 1024,  /* stream_queue */
+    UINT32_MAX,       /* max_app_sessions: no cap of its own */
+    UINT32_MAX,       /* sessions_per_ip_per_s: no limit */
+    1024              /* rate_limit_ips */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -4977,8 +5159,9 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 
 /* ---------------------------------------------------------------- timers */
 static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
-    uint64_t next = ep->tick_due_ms, now_ms = wt_loop_now_ms(ep->loop);
+    uint64_t now_ms = wt_loop_now_ms(ep->loop), next = ep->tick_due_ms;
     wt__conn *c;
+    if (ep->ndeferred) next = WT__MIN(next, ep->closing_all || ep->stopping ? now_ms : ep->wake_ms);
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
         if ((c->dirty && c->state <= WT__CONN_OPEN) || c->state == WT__CONN_DEAD) return now_ms;
@@ -4996,6 +5179,9 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
 static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     wt__conn *c, *next;
     uint64_t now_ms = now_ns / WT__NS_PER_MS;
+    /* the app's deferred sessions: resumed, late, or the app is stopping */
+    if (ep->on_service && ep->ndeferred && (now_ms >= ep->wake_ms || ep->closing_all || ep->stopping))
+        ep->on_service(ep, now_ms);
     for (c = ep->conns; c; c = next) {
         next = c->next;
         if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms) {
@@ -5805,8 +5991,15 @@ static void wt__session_free_fields(wt_session *s) {
     wt__free(a, s->origin);
     wt__free(a, s->protocol);
     wt__free(a, s->method);
+    wt__free(a, s->params);
     wt__sendbuf_free(a, &s->cap_tx);
     wt__alpn_free(s);
+}
+
+static void wt__session_undefer(wt_session *s) {
+    if (!s->deferred) return;
+    s->deferred = s->resumed = 0;
+    s->conn->ep->ndeferred--;
 }
 
 static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
@@ -5817,6 +6010,7 @@ static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     }
     s->conn = c;
     s->id = id;
+    s->uid = ++c->ep->last_session_id;
     s->server = server;
     s->state = server ? WT__SESS_REQUESTED : WT__SESS_CONNECTING;
     s->next = c->wt.sessions;
@@ -5831,6 +6025,7 @@ static void wt__session_free(wt_session *s) {
             *pp = s->next;
             break;
         }
+    wt__session_undefer(s);
     wt__session_free_fields(s);
     wt__free(&s->conn->ep->alloc, s);
 }
@@ -5947,6 +6142,7 @@ static void wt__session_opened(wt_session *s) {
    response cannot go, the stream is reset (H3_REQUEST_REJECTED: nothing
    of the request was processed). */
 static void wt__session_refuse(wt_session *s, int status) {
+    wt__session_undefer(s);
     s->fn = NULL;
     if (wt__session_respond(s, status) != WT_OK)
         wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
@@ -5984,22 +6180,38 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
-    if (c->wt.nsessions >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
-        wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: %s", s->path,
-                 ep->closing_all || ep->stopping ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
-        wt__session_refuse(s, 429);
-        return;
+    {
+        /* deferred sessions hold a place: they may all be let through */
+        size_t n = c->wt.nsessions;
+        wt_session *o;
+        for (o = c->wt.sessions; o; o = o->next) n += o->deferred;
+        if (n >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
+            wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: 429 (%s)", s->path,
+                     ep->closing_all || ep->stopping ? "the server is shutting down"
+                                                     : "max_sessions reached (or GOAWAY)");
+            wt__session_refuse(s, 429);
+            return;
+        }
     }
-    ep->on_request(ep, s); /* routes: sets fn, or reject_status 404 */
+    ep->on_request(ep, s); /* hooks and routes, then wt__session_answer (or later) */
+}
+
+static void wt__session_answer(wt_session *s) {
+    wt__conn *c = s->conn;
+    if (s->state != WT__SESS_REQUESTED || s->responded) return;
     if (s->fn && !s->reject_status) {
         wt_event ev;
         memset(&ev, 0, sizeof ev);
         ev.type = WT_EV_SESSION_REQUEST;
         wt__session_emit(s, &ev);
     }
+    if (s->reject_status && !s->fn) {
+        wt__session_refuse(s, s->reject_status); /* no handler heard of it */
+        return;
+    }
     if (s->reject_status) {
         wt__session_respond(s, s->reject_status);
-        if (s->fn) {
+        {
             /* the handler saw the request: it gets a CLOSED too */
             wt_event ev;
             s->state = WT__SESS_CLOSED;
@@ -6116,6 +6328,7 @@ static void wt__session_end(wt_session *s, int error) {
     int was_open = s->state == WT__SESS_OPEN || s->state == WT__SESS_CLOSING;
     if (s->state == WT__SESS_CLOSED) return;
     s->state = WT__SESS_CLOSED;
+    wt__session_undefer(s); /* no handler saw it: gone without an event */
     if (c->qlog) wt__qlog_session_closed(s, error);
     if (was_open && c->wt.nsessions > 0 && --c->wt.nsessions == 0) wt__conn_keepalive(c);
     if (was_open) {
@@ -6264,7 +6477,8 @@ static void wt__conn_on_peer_settings(wt__conn *c) {
 }
 
 /* ---------------------------------------------------------------- public API */
-uint64_t wt_session_id(const wt_session *s) { return s && s->id >= 0 ? (uint64_t)s->id : 0; }
+uint64_t wt_session_id(const wt_session *s) { return s ? s->uid : 0; }
+int64_t wt_session_stream_id(const wt_session *s) { return s ? s->id : -1; }
 const char *wt_session_path(const wt_session *s) { return s && s->path ? s->path : ""; }
 const char *wt_session_authority(const wt_session *s) { return s && s->authority ? s->authority : ""; }
 const char *wt_session_origin(const wt_session *s) { return s && s->origin ? s->origin : ""; }
@@ -6319,11 +6533,12 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     return snprintf(buf, size, "%s:%d", ip, port);
 }
 
-/* Only a server's handler may shape the answer, and only before it goes. */
+/* Only a server may shape the answer (its hooks, its handler), and only before it goes. */
 static int wt__session_answering(wt_session *s, const char *what) {
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "%s: no session", what);
     if (!s->server || s->state != WT__SESS_REQUESTED)
-        return wt__cfail(s->conn, s->id, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
+        return wt__cfail(s->conn, s->id, WT_ERR_STATE,
+                         "%s: only a server, before its answer (accept hooks, deferred, WT_EV_SESSION_REQUEST)", what);
     return WT_OK;
 }
 
@@ -6344,6 +6559,7 @@ int wt_session_reject(wt_session *s, int status) {
     if (status < 300 || status > 599)
         return wt__cfail(s->conn, s->id, WT_ERR_INVALID, "wt_session_reject: status %d is not 300-599", status);
     s->reject_status = status;
+    if (s->deferred) s->conn->ep->wake_ms = 0; /* no need to wait for wt_app_resume */
     return WT_OK;
 }
 
@@ -7421,6 +7637,581 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     return WT_OK;
 }
 /* ---- end file: src/wt_datagram.c ---- */
+/* ---- begin file: src/wt_router.c ---- */
+/* wt_router.c - the way from a server's session request to its answer: the
+   built-in checks (caps, rate per IP, origins, token), the accept hooks and
+   their deferral, the routes with their parameters, the query string. */
+
+/* ---------------------------------------------------------------- routes */
+static int wt__hexval(int ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+/* The next byte of percent-encoded text in [*p, end), lenient as
+   URLSearchParams: a '%' without two hex digits stands for itself; '+' is
+   a space when plus is set. */
+static int wt__pct_next(const char **p, const char *end, int plus) {
+    const char *q = *p;
+    if (*q == '%' && end - q >= 3 && wt__hexval(q[1]) >= 0 && wt__hexval(q[2]) >= 0) {
+        *p = q + 3;
+        return wt__hexval(q[1]) * 16 + wt__hexval(q[2]);
+    }
+    *p = q + 1;
+    return plus && *q == '+' ? ' ' : (unsigned char)*q;
+}
+
+/* Strict decoding of a route parameter into out (n bytes of room, plus a
+   NUL): the length, or -1 for a malformed %xx or a %00. */
+static int wt__pct_decode_param(const char *in, size_t n, char *out) {
+    size_t i, o = 0;
+    for (i = 0; i < n; i++) {
+        int ch = (unsigned char)in[i];
+        if (ch == '%') {
+            if (n - i < 3 || wt__hexval(in[i + 1]) < 0 || wt__hexval(in[i + 2]) < 0) return -1;
+            ch = wt__hexval(in[i + 1]) * 16 + wt__hexval(in[i + 2]);
+            if (ch == 0) return -1;
+            i += 2;
+        }
+        out[o++] = (char)ch;
+    }
+    out[o] = 0;
+    return (int)o;
+}
+
+static int wt__name_char(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+/* A segment of a pattern: 2 literal, 1 "{name}", 0 "{name...}". */
+static int wt__seg_kind(const char *seg, size_t len) {
+    if (!len || seg[0] != '{') return 2;
+    return len >= 5 && !memcmp(seg + len - 4, "...}", 4) ? 0 : 1;
+}
+
+/* Checks a pattern (see ROUTES in wt.h) and makes its key, the pattern
+   with the names left out. NULL: logged. */
+static char *wt__route_key(wt__router *rt, const char *pat) {
+    const char *p = pat;
+    char *key;
+    size_t o = 0;
+    if (pat[0] != '/' || strpbrk(pat, "?#")) {
+        wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: %s: a pattern starts with '/' and has no '?' or '#'", pat);
+        return NULL;
+    }
+    key = (char *)wt__alloc(&rt->ep->alloc, strlen(pat) + 1); /* a key is never longer */
+    if (!key) {
+        wt__fail(&rt->ep->log, WT_ERR_NOMEM, "wt_app_route: out of memory");
+        return NULL;
+    }
+    while (*p) {
+        size_t len, nl, i;
+        int kind;
+        const char *seg, *q;
+        key[o++] = *p++; /* the '/' */
+        seg = p;
+        len = strcspn(p, "/");
+        p += len;
+        if (!memchr(seg, '{', len) && !memchr(seg, '}', len)) {
+            memcpy(key + o, seg, len);
+            o += len;
+            continue;
+        }
+        kind = wt__seg_kind(seg, len);
+        nl = kind == 0 ? len - 5 : len - 2;
+        if (kind == 2 || len < 3 || seg[len - 1] != '}' || nl == 0) goto bad;
+        for (i = 0; i < nl; i++)
+            if (!wt__name_char(seg[1 + i])) goto bad;
+        if (kind == 0 && *p) {
+            wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: %s: {name...} must be the last segment", pat);
+            goto fail;
+        }
+        /* each name once: look for it among the parameters before it */
+        for (q = strchr(pat, '{'); q && q < seg; q = strchr(q + 1, '{'))
+            if (!strncmp(q + 1, seg + 1, nl) && (q[1 + nl] == '}' || q[1 + nl] == '.')) {
+                wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: %s: parameter %.*s named twice", pat, (int)nl,
+                         seg + 1);
+                goto fail;
+            }
+        memcpy(key + o, kind == 0 ? "{...}" : "{}", kind == 0 ? 5 : 2);
+        o += kind == 0 ? 5 : 2;
+    }
+    key[o] = 0;
+    return key;
+bad:
+    wt__fail(&rt->ep->log, WT_ERR_INVALID,
+             "wt_app_route: %s: a parameter is a whole segment, {name} or {name...}, the name of letters, digits, '_'",
+             pat);
+fail:
+    wt__free(&rt->ep->alloc, key);
+    return NULL;
+}
+
+typedef void (*wt__param_fn)(void *ctx, const char *name, size_t nl, const char *value, size_t vl);
+
+/* Does pattern pat match the path [path, path+n)? Each parameter goes to
+   fn (if set) as it matches. */
+static int wt__route_match(const char *pat, const char *path, size_t n, wt__param_fn fn, void *ctx) {
+    const char *q = path, *end = path + n;
+    if (n == 0 || *path != '/') return 0;
+    for (;;) {
+        size_t pl, ql;
+        const char *slash;
+        pat++, q++; /* past the '/' both have */
+        pl = strcspn(pat, "/");
+        slash = (const char *)memchr(q, '/', (size_t)(end - q));
+        ql = slash ? (size_t)(slash - q) : (size_t)(end - q);
+        switch (wt__seg_kind(pat, pl)) {
+        case 0: /* the rest, '/' and all */
+            if (fn) fn(ctx, pat + 1, pl - 5, q, (size_t)(end - q));
+            return 1;
+        case 1:
+            if (ql == 0) return 0;
+            if (fn) fn(ctx, pat + 1, pl - 2, q, ql);
+            break;
+        default:
+            if (pl != ql || memcmp(pat, q, pl) != 0) return 0;
+        }
+        pat += pl, q += ql;
+        if (!*pat || q == end) return !*pat && q == end;
+    }
+}
+
+/* > 0 when pattern a is more specific than b: from the left, at the first
+   segment where they differ, literal > {name} > {name...}. */
+static int wt__route_cmp(const char *a, const char *b) {
+    while (*a && *b) {
+        size_t la, lb;
+        int ka, kb;
+        a++, b++;
+        la = strcspn(a, "/"), lb = strcspn(b, "/");
+        ka = wt__seg_kind(a, la), kb = wt__seg_kind(b, lb);
+        if (ka != kb) return ka - kb;
+        a += la, b += lb;
+    }
+    return 0;
+}
+
+typedef struct wt__param_sink {
+    wt__param *params;
+    size_t n;
+    char *bytes;     /* where the next name or value goes */
+    int bad;         /* a value with a malformed %xx or a %00 */
+} wt__param_sink;
+
+static void wt__param_put(void *ctx, const char *name, size_t nl, const char *value, size_t vl) {
+    wt__param_sink *k = (wt__param_sink *)ctx;
+    int dl;
+    wt__param *pr = &k->params[k->n++];
+    memcpy(k->bytes, name, nl);
+    k->bytes[nl] = 0;
+    pr->name = k->bytes;
+    k->bytes += nl + 1;
+    dl = wt__pct_decode_param(value, vl, k->bytes);
+    if (dl < 0) {
+        k->bad = 1;
+        dl = 0;
+        k->bytes[0] = 0;
+    }
+    pr->value = k->bytes;
+    k->bytes += (size_t)dl + 1;
+}
+
+/* Finds the session's route: sets s->fn and its parameters, or
+   reject_status (404 without a route, 400 for a bad parameter, 500 when out
+   of memory). */
+static void wt__router_route(wt__router *rt, wt_session *s) {
+    const wt__route *best = NULL;
+    size_t i, n = strcspn(s->path, "?"), nparams = 0;
+    for (i = 0; i < rt->nroutes; i++)
+        if (wt__route_match(rt->routes[i].pattern, s->path, n, NULL, NULL) &&
+            (!best || wt__route_cmp(rt->routes[i].pattern, best->pattern) > 0))
+            best = &rt->routes[i];
+    if (!best && rt->default_route.fn) best = &rt->default_route;
+    if (!best) {
+        wt__clog(s->conn, s->id, WT_LOG_INFO, "no route for %s: 404", s->path);
+        s->reject_status = 404;
+        return;
+    }
+    if (best->pattern) {
+        const char *q;
+        for (q = strchr(best->pattern, '{'); q; q = strchr(q + 1, '{')) nparams++;
+    }
+    if (nparams) {
+        /* names fit in the pattern's length, decoded values in the path's */
+        size_t size = nparams * sizeof(wt__param) + strlen(best->pattern) + n + 2 * nparams;
+        wt__param_sink k;
+        wt__free(&rt->ep->alloc, s->params);
+        s->nparams = 0;
+        if (!(s->params = (wt__param *)wt__alloc(&rt->ep->alloc, size))) {
+            wt__clog(s->conn, s->id, WT_LOG_ERROR, "out of memory for the parameters of %s: 500", s->path);
+            s->reject_status = 500;
+            return;
+        }
+        k.params = s->params;
+        k.n = 0;
+        k.bytes = (char *)(s->params + nparams);
+        k.bad = 0;
+        wt__route_match(best->pattern, s->path, n, wt__param_put, &k);
+        s->nparams = k.n;
+        if (k.bad) {
+            wt__clog(s->conn, s->id, WT_LOG_INFO, "refusing %s: a parameter of route %s has a malformed %%xx or a %%00: 400",
+                     s->path, best->pattern);
+            s->reject_status = 400;
+            return;
+        }
+    }
+    s->fn = best->fn;
+    s->fn_user = best->user;
+}
+
+/* ---------------------------------------------------------------- accepting */
+/* Takes a token from the bucket of the client's address; 0 when empty. */
+static int wt__router_rate_ok(wt__router *rt, const struct sockaddr_storage *ss) {
+    uint32_t rate = rt->ep->lim.sessions_per_ip_per_s;
+    uint64_t now = wt_loop_now_ms(rt->ep->loop), cap = 2000ULL * rate, el;
+    uint8_t addr[16];
+    uint8_t fam;
+    wt__rate *e = NULL, *victim = NULL;
+    size_t i;
+    if (!rt->rates) return 1;
+    memset(addr, 0, sizeof addr);
+    if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a6)) {
+            fam = 4;
+            memcpy(addr, a6->s6_addr + 12, 4);
+        } else {
+            fam = 6;
+            memcpy(addr, a6->s6_addr, 16);
+        }
+    } else {
+        fam = 4;
+        memcpy(addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+    }
+    for (i = 0; i < rt->ep->lim.rate_limit_ips; i++) {
+        wt__rate *r = &rt->rates[i];
+        if (r->family == fam && !memcmp(r->addr, addr, 16)) {
+            e = r;
+            break;
+        }
+        if (!victim || (victim->family && (!r->family || r->last_ms < victim->last_ms))) victim = r;
+    }
+    if (!e) {
+        /* a new address: a free slot, else the least recently seen one's */
+        e = victim;
+        e->family = fam;
+        memcpy(e->addr, addr, 16);
+        e->tokens = cap;
+        e->last_ms = now;
+    }
+    el = now - e->last_ms;
+    e->tokens = el >= 2000 ? cap : WT__MIN(cap, e->tokens + el * rate);
+    e->last_ms = now;
+    if (e->tokens < 1000) return 0;
+    e->tokens -= 1000;
+    return 1;
+}
+
+static int wt__ascii_casecmp(const char *a, const char *b) {
+    for (; *a && *b; a++, b++) {
+        int x = *a >= 'A' && *a <= 'Z' ? *a + 32 : *a, y = *b >= 'A' && *b <= 'Z' ? *b + 32 : *b;
+        if (x != y) return x - y;
+    }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+/* "Bearer <token>" (the scheme's case ignored), compared in constant time. */
+static int wt__bearer_ok(const char *value, const char *token) {
+    size_t n = strlen(token), i;
+    unsigned diff = 0;
+    if (!value || strlen(value) < 7) return 0;
+    for (i = 0; i < 6; i++) diff |= (unsigned)((value[i] | 0x20) ^ "bearer"[i]);
+    if (diff || value[6] != ' ') return 0;
+    value += 7;
+    while (*value == ' ') value++;
+    if (strlen(value) != n) return 0;
+    for (i = 0; i < n; i++) diff |= (unsigned)(value[i] ^ token[i]);
+    return diff == 0;
+}
+
+/* A refusal that no handler hears of: logged, with the headers it adds. */
+static void wt__router_refuse(wt_session *s, int status, const char *why, const char *hname, const char *hvalue) {
+    wt__clog(s->conn, s->id, WT_LOG_INFO, "refusing session %llu on %s: %d (%s)", (unsigned long long)s->uid, s->path,
+             status, why);
+    if (hname) wt__hdrs_add(&s->conn->ep->alloc, &s->resp, hname, strlen(hname), hvalue, strlen(hvalue), SIZE_MAX);
+    s->reject_status = status;
+    wt__session_answer(s);
+}
+
+static void wt__router_defer(wt__router *rt, wt_session *s, size_t hook) {
+    wt__ep *ep = rt->ep;
+    s->deferred = 1;
+    s->resumed = 0;
+    ep->ndeferred++;
+    s->defer_deadline_ms = wt_loop_now_ms(ep->loop) + ep->lim.handshake_timeout_ms;
+    ep->wake_ms = WT__MIN(ep->wake_ms, s->defer_deadline_ms);
+    /* a request came in time: from now on the deferral's deadline counts */
+    s->conn->wt.session_seen = 1;
+    wt__clog(s->conn, s->id, WT_LOG_DEBUG, "session %llu on %s deferred by accept hook %zu", (unsigned long long)s->uid,
+             s->path, hook);
+}
+
+/* The accept hooks from s->next_hook on, then the route and the answer. */
+static void wt__router_proceed(wt__router *rt, wt_session *s) {
+    while (s->next_hook < rt->nuse) {
+        wt__accept_hook h = rt->use[s->next_hook++]; /* a copy: a hook may add hooks */
+        wt_loop *loop = rt->ep->loop;
+        int r;
+        /* a hook is user code like a handler: its calls queue their events */
+        loop->in_handler++;
+        s->in_event++;
+        r = h.fn(s, h.user);
+        s->in_event--;
+        loop->in_handler--;
+        if (s->state != WT__SESS_REQUESTED || s->responded) return; /* its connection went, say */
+        if (r != WT_ACCEPT && r != WT_DEFER && !s->reject_status) {
+            if (r >= 300 && r <= 599) s->reject_status = r;
+            else {
+                wt__clog(s->conn, s->id, WT_LOG_ERROR, "accept hook %zu returned %d (not WT_ACCEPT, WT_DEFER or 300-599): 500",
+                         s->next_hook - 1, r);
+                s->reject_status = 500;
+            }
+        }
+        if (s->reject_status) {
+            wt__clog(s->conn, s->id, WT_LOG_INFO, "session %llu on %s: accept hook %zu refused it with %d",
+                     (unsigned long long)s->uid, s->path, s->next_hook - 1, s->reject_status);
+            wt__session_answer(s);
+            return;
+        }
+        if (r == WT_DEFER) {
+            wt__router_defer(rt, s, s->next_hook - 1);
+            return;
+        }
+    }
+    wt__router_route(rt, s);
+    wt__session_answer(s);
+}
+
+static void wt__router_on_request(wt__ep *ep, wt_session *s) {
+    wt__router *rt = ep->router;
+    if (wt_app_session_count((const wt_app *)ep->owner) + ep->ndeferred >= ep->lim.max_app_sessions) {
+        wt__router_refuse(s, 429, "max_app_sessions reached", NULL, NULL);
+        return;
+    }
+    if (!wt__router_rate_ok(rt, &s->conn->tp.remote)) {
+        wt__router_refuse(s, 429, "sessions_per_ip_per_s passed", "retry-after", "1");
+        return;
+    }
+    if (rt->origins) {
+        char **o = rt->origins;
+        while (*o && (!s->origin || wt__ascii_casecmp(*o, s->origin) != 0)) o++;
+        if (!*o) {
+            wt__router_refuse(s, 403, s->origin ? "origin not in allowed_origins" : "no origin header", NULL, NULL);
+            return;
+        }
+    }
+    if (rt->auth_token && !wt__bearer_ok(wt__hdrs_get(&s->req, "authorization"), rt->auth_token)) {
+        wt__router_refuse(s, 401, "no valid bearer token", "www-authenticate", "Bearer");
+        return;
+    }
+    s->next_hook = 0;
+    wt__router_proceed(rt, s);
+}
+
+/* Deferred sessions: resumed ones go on, late ones get 503. */
+static void wt__router_on_service(wt__ep *ep, uint64_t now_ms) {
+    wt__router *rt = ep->router;
+    wt__conn *c;
+    wt_session *s;
+    uint64_t wake;
+again:
+    wake = UINT64_MAX;
+    for (c = ep->conns; c; c = c->next)
+        for (s = c->wt.sessions; s; s = s->next) {
+            int resumed, status;
+            if (!s->deferred) continue;
+            if (!s->resumed && !s->reject_status && now_ms < s->defer_deadline_ms && !ep->closing_all && !ep->stopping) {
+                wake = WT__MIN(wake, s->defer_deadline_ms);
+                continue;
+            }
+            resumed = s->resumed;
+            status = s->resume_status;
+            wt__session_undefer(s);
+            if (ep->closing_all || ep->stopping) wt__router_refuse(s, 429, "the server is shutting down", NULL, NULL);
+            else if (s->reject_status) wt__router_refuse(s, s->reject_status, "wt_session_reject while deferred", NULL, NULL);
+            else if (!resumed) wt__router_refuse(s, 503, "deferred, no wt_app_resume within handshake_timeout_ms", NULL, NULL);
+            else if (status) wt__router_refuse(s, status, "wt_app_resume", NULL, NULL);
+            else wt__router_proceed(rt, s);
+            goto again; /* the lists may have changed under the handlers */
+        }
+    ep->wake_ms = wake;
+}
+
+/* ---------------------------------------------------------------- setup */
+static int wt__router_init(wt__router *rt, wt__ep *ep, const wt_app_config *cfg) {
+    size_t n = 0, i;
+    memset(rt, 0, sizeof *rt);
+    rt->ep = ep;
+    ep->router = rt;
+    ep->on_request = wt__router_on_request;
+    ep->on_service = wt__router_on_service;
+    ep->wake_ms = UINT64_MAX;
+    if (cfg->allowed_origins) {
+        while (cfg->allowed_origins[n]) n++;
+        if (!(rt->origins = (char **)wt__calloc(&ep->alloc, (n + 1) * sizeof(char *)))) goto nomem;
+        for (i = 0; i < n; i++)
+            if (!(rt->origins[i] = wt__strdup(&ep->alloc, cfg->allowed_origins[i]))) goto nomem;
+    }
+    if (cfg->auth_token) {
+        if (!*cfg->auth_token)
+            return wt__fail(&ep->log, WT_ERR_INVALID, "wt_app_create: auth_token is empty (NULL turns the check off)");
+        if (!(rt->auth_token = wt__strdup(&ep->alloc, cfg->auth_token))) goto nomem;
+    }
+    if (ep->lim.sessions_per_ip_per_s != UINT32_MAX &&
+        !(rt->rates = (wt__rate *)wt__calloc(&ep->alloc, (size_t)ep->lim.rate_limit_ips * sizeof(wt__rate))))
+        goto nomem;
+    return WT_OK;
+nomem:
+    return wt__fail(&ep->log, WT_ERR_NOMEM, "wt_app_create: out of memory");
+}
+
+static void wt__router_free(wt__router *rt, const wt_allocator *a) {
+    size_t i;
+    for (i = 0; i < rt->nroutes; i++) {
+        wt__free(a, rt->routes[i].pattern);
+        wt__free(a, rt->routes[i].key);
+    }
+    wt__free(a, rt->routes);
+    wt__free(a, rt->use);
+    for (i = 0; rt->origins && rt->origins[i]; i++) wt__free(a, rt->origins[i]);
+    wt__free(a, rt->origins);
+    wt__free(a, rt->auth_token);
+    wt__free(a, rt->rates);
+}
+
+/* ---------------------------------------------------------------- registering */
+static int wt__router_add(wt__router *rt, const char *pattern, wt_handler fn, void *user) {
+    wt__route *r;
+    char *key;
+    size_t i;
+    if (!pattern || !fn) return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: no pattern or no handler");
+    if (!(key = wt__route_key(rt, pattern))) return WT_ERR_INVALID;
+    for (i = 0; i < rt->nroutes; i++)
+        if (!strcmp(rt->routes[i].key, key)) {
+            wt__free(&rt->ep->alloc, key);
+            return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_route: %s is routed already (as %s)", pattern,
+                            rt->routes[i].pattern);
+        }
+    r = (wt__route *)wt__realloc(&rt->ep->alloc, rt->routes, (rt->nroutes + 1) * sizeof *r);
+    if (!r) {
+        wt__free(&rt->ep->alloc, key);
+        return wt__fail(&rt->ep->log, WT_ERR_NOMEM, "wt_app_route: out of memory");
+    }
+    rt->routes = r;
+    r += rt->nroutes;
+    if (!(r->pattern = wt__strdup(&rt->ep->alloc, pattern))) {
+        wt__free(&rt->ep->alloc, key);
+        return wt__fail(&rt->ep->log, WT_ERR_NOMEM, "wt_app_route: out of memory");
+    }
+    r->key = key;
+    r->fn = fn;
+    r->user = user;
+    rt->nroutes++;
+    return WT_OK;
+}
+
+static int wt__router_default(wt__router *rt, wt_handler fn, void *user) {
+    if (!fn) return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_default_route: no handler");
+    if (rt->default_route.fn) return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_default_route: set already");
+    rt->default_route.fn = fn;
+    rt->default_route.user = user;
+    return WT_OK;
+}
+
+static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user) {
+    wt__accept_hook *h;
+    if (!fn) return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_use: no hook");
+    h = (wt__accept_hook *)wt__realloc(&rt->ep->alloc, rt->use, (rt->nuse + 1) * sizeof *h);
+    if (!h) return wt__fail(&rt->ep->log, WT_ERR_NOMEM, "wt_app_use: out of memory");
+    h[rt->nuse].fn = fn;
+    h[rt->nuse].user = user;
+    rt->use = h;
+    rt->nuse++;
+    return WT_OK;
+}
+
+/* The session under that ID if it waits for wt_app_resume (resumed or not). */
+static wt_session *wt__router_deferred(wt__router *rt, uint64_t session_id) {
+    wt__conn *c;
+    wt_session *s = NULL;
+    for (c = rt->ep->conns; c && !s; c = c->next)
+        for (s = c->wt.sessions; s && s->uid != session_id; s = s->next) {}
+    return s && s->deferred ? s : NULL;
+}
+
+static int wt__router_resume(wt__router *rt, uint64_t session_id, int status) {
+    wt_session *s;
+    if (status != 0 && (status < 300 || status > 599))
+        return wt__fail(&rt->ep->log, WT_ERR_INVALID, "wt_app_resume: status %d is not 0 or 300-599", status);
+    if (!(s = wt__router_deferred(rt, session_id)))
+        return wt__fail_at(&rt->ep->log, WT_LOG_INFO, WT_ERR_NOT_FOUND,
+                           "wt_app_resume: session %llu is not waiting (its peer left, it timed out, or it never deferred)",
+                           (unsigned long long)session_id);
+    if (s->resumed)
+        return wt__cfail(s->conn, s->id, WT_ERR_STATE, "wt_app_resume: session %llu was resumed already",
+                         (unsigned long long)session_id);
+    s->resumed = 1;
+    s->resume_status = status;
+    rt->ep->wake_ms = 0; /* the loop acts on it next, never inside this call */
+    return WT_OK;
+}
+
+const char *wt_session_param(const wt_session *s, const char *name) {
+    size_t i;
+    if (!s || !name) return NULL;
+    for (i = 0; i < s->nparams; i++)
+        if (!strcmp(s->params[i].name, name)) return s->params[i].value;
+    return NULL;
+}
+
+const char *wt_session_query(const wt_session *s) {
+    const char *q = s && s->path ? strchr(s->path, '?') : NULL;
+    return q ? q + 1 : "";
+}
+
+int wt_session_query_get(const wt_session *s, const char *name, char *buf, size_t size) {
+    const char *q = wt_session_query(s);
+    if (!s || !name || (!buf && size))
+        return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_query_get: no session, name or buffer");
+    while (*q) {
+        const char *end = q + strcspn(q, "&"), *eq = (const char *)memchr(q, '=', (size_t)(end - q));
+        const char *k = q, *kend = eq ? eq : end, *nm = name;
+        int same = end > q; /* "&&" holds no parameter */
+        while (same && k < kend) same = *nm && wt__pct_next(&k, kend, 1) == (unsigned char)*nm++;
+        if (same && !*nm) {
+            const char *v = eq ? eq + 1 : end;
+            size_t len = 0;
+            while (v < end) {
+                int ch = wt__pct_next(&v, end, 1);
+                if (len + 1 < size) buf[len] = (char)ch;
+                len++;
+            }
+            if (len + 1 > size) {
+                if (size) buf[0] = 0;
+                return wt__cfail_at(s->conn, s->id, WT_LOG_INFO, WT_ERR_TOO_BIG,
+                                    "wt_session_query_get: %s has %zu bytes, the buffer %zu", name, len, size);
+            }
+            buf[len] = 0;
+            return (int)len;
+        }
+        q = *end ? end + 1 : end;
+    }
+    return wt__cfail_at(s->conn, s->id, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "wt_session_query_get: no %s in the query", name);
+}
+/* ---- end file: src/wt_router.c ---- */
 /* ---- begin file: src/wt_alpn.c ---- */
 /* wt_alpn.c - what a session agrees on beyond the CONNECT itself: the
    application protocol (wt-available-protocols / wt-protocol, draft-ietf-
@@ -7827,15 +8618,10 @@ int wt_session_export_keying_material(const wt_session *s, const char *label, co
 }
 /* ---- end file: src/wt_alpn.c ---- */
 /* ---- begin file: src/wt_app.c ---- */
-/* wt_app.c - the server application: config, routes, startup/shutdown hooks. */
+/* wt_app.c - the server application: config, sockets, startup/shutdown hooks
+   (routes and accept hooks: wt_router.c). */
 
 #include <netdb.h>
-
-typedef struct wt__route {
-    char *path;
-    wt_handler fn;
-    void *user;
-} wt__route;
 
 typedef struct wt__hook {
     wt_app_hook fn;
@@ -7849,8 +8635,7 @@ struct wt_app {
     wt__ep ep;
     char *host;
     int port, bound_port;
-    wt__route *routes;
-    size_t nroutes;
+    wt__router router;
     wt__hook *startup, *shutdown;
     size_t nstartup, nshutdown;
     int started, shut_down;
@@ -7889,25 +8674,7 @@ static void wt__on_signal(int sig) {
 
 static void wt__app_tick(wt__ep *ep);
 
-static int wt__path_matches(const char *route, const char *path) {
-    size_t n = strcspn(path, "?");
-    return strlen(route) == n && memcmp(route, path, n) == 0;
-}
-
 static void wt__app_free(wt_app *app);
-
-static void wt__app_on_request(wt__ep *ep, wt_session *s) {
-    wt_app *app = (wt_app *)ep->owner;
-    size_t i;
-    for (i = 0; i < app->nroutes; i++)
-        if (wt__path_matches(app->routes[i].path, s->path)) {
-            s->fn = app->routes[i].fn;
-            s->fn_user = app->routes[i].user;
-            return;
-        }
-    wt__clog(s->conn, s->id, WT_LOG_INFO, "no route for %s: 404", s->path);
-    s->reject_status = 404;
-}
 
 wt_app *wt_app_create(const wt_app_config *cfg) {
     wt_app *app;
@@ -7932,7 +8699,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     }
     if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     app->ep.owner = app;
-    app->ep.on_request = wt__app_on_request;
+    if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
     app->ep.tick = wt__app_tick;
     app->ep.io = cfg->io;
     if (cfg->io.send && cfg->port == -1) {
@@ -7998,24 +8765,26 @@ int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user) {
     return wt__hook_add(app, &app->shutdown, &app->nshutdown, fn, user);
 }
 
-int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user) {
-    wt__route *r;
-    size_t i;
-    if (!app || !path || !fn || path[0] != '/')
-        return app ? wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: path must start with '/' and fn be set")
-                   : wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
-    for (i = 0; i < app->nroutes; i++)
-        if (!strcmp(app->routes[i].path, path))
-            return wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: %s is routed already", path);
-    r = (wt__route *)wt__realloc(&app->ep.alloc, app->routes, (app->nroutes + 1) * sizeof *r);
-    if (!r) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
-    app->routes = r;
-    r[app->nroutes].path = wt__strdup(&app->ep.alloc, path);
-    if (!r[app->nroutes].path) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
-    r[app->nroutes].fn = fn;
-    r[app->nroutes].user = user;
-    app->nroutes++;
-    return WT_OK;
+int wt_app_route(wt_app *app, const char *pattern, wt_handler fn, void *user) {
+    return app ? wt__router_add(&app->router, pattern, fn, user) : wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
+}
+
+int wt_app_default_route(wt_app *app, wt_handler fn, void *user) {
+    return app ? wt__router_default(&app->router, fn, user)
+               : wt__fail(NULL, WT_ERR_INVALID, "wt_app_default_route: no app");
+}
+
+int wt_app_use(wt_app *app, wt_accept_fn fn, void *user) {
+    return app ? wt__router_use(&app->router, fn, user) : wt__fail(NULL, WT_ERR_INVALID, "wt_app_use: no app");
+}
+
+int wt_app_resume(wt_app *app, uint64_t session_id, int status) {
+    return app ? wt__router_resume(&app->router, session_id, status)
+               : wt__fail(NULL, WT_ERR_INVALID, "wt_app_resume: no app");
+}
+
+wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id) {
+    return app ? wt__router_deferred(&app->router, session_id) : NULL;
 }
 
 /* Runs on the loop: events their calls cause wait until each returns. A
@@ -8330,11 +9099,9 @@ int wt_app_stopped(const wt_app *app) { return app && app->phase == WT__APP_STOP
 
 static void wt__app_free(wt_app *app) {
     wt_allocator a = app->ep.alloc;
-    size_t i;
     wt__app_shutdown(app);
     wt__ep_free(&app->ep);
-    for (i = 0; i < app->nroutes; i++) wt__free(&a, app->routes[i].path);
-    wt__free(&a, app->routes);
+    wt__router_free(&app->router, &a);
     wt__free(&a, app->startup);
     wt__free(&a, app->shutdown);
     wt__free(&a, app->host);

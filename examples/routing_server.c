@@ -10,6 +10,8 @@
  * unidirectional stream, writes the message with FIN (the guide's
  * write_all) and then closes the session (code 0). Paths without a route
  * ("/nope") are refused by the library with 404; no handler hears of them.
+ * One route goes beyond the guide to show a pattern: "/hello/{name}"
+ * answers "Hello, <name>!" (wt_session_param, percent-decoded).
  *
  * The guide awaits write_all before close(); here the close waits for the
  * stream's WT_EV_STREAM_CLOSED, which comes once the message and its FIN
@@ -31,11 +33,26 @@ static void send_message(wt_session *s, const char *message) {
     if (rv != WT_OK) wt_session_close(s, 1, wt_strerror(rv)); /* nothing else to wait for */
 }
 
+/* Our stream is delivered: now close (WT_ERR_CLOSED if the client closed
+   first, which is fine). */
+static void close_when_delivered(wt_event *ev) {
+    if (ev->type == WT_EV_STREAM_CLOSED && wt_stream_is_local(ev->stream)) (void)wt_session_close(ev->session, 0, NULL);
+}
+
 /* One handler for both routes of the guide: ev->user is the route's message. */
 static void send_and_close(wt_event *ev) {
     if (ev->type == WT_EV_SESSION_OPEN) send_message(ev->session, (const char *)ev->user);
-    /* our stream is delivered: now close (WT_ERR_CLOSED if the client closed first: fine) */
-    if (ev->type == WT_EV_STREAM_CLOSED && wt_stream_is_local(ev->stream)) (void)wt_session_close(ev->session, 0, NULL);
+    close_when_delivered(ev);
+}
+
+/* Beyond the guide: a pattern route, whose {name} the handler reads. */
+static void hello(wt_event *ev) {
+    char message[300];
+    if (ev->type == WT_EV_SESSION_OPEN) {
+        snprintf(message, sizeof message, "Hello, %s!", wt_session_param(ev->session, "name"));
+        send_message(ev->session, message);
+    }
+    close_when_delivered(ev);
 }
 
 int main(int argc, char **argv) {
@@ -52,6 +69,7 @@ int main(int argc, char **argv) {
     if (!(app = wt_app_create(&cfg))) return 1; /* the reason is logged */
     rv = wt_app_route(app, "/", send_and_close, "Welcome to the home page!");
     if (rv == WT_OK) rv = wt_app_route(app, "/api/v1/status", send_and_close, "{\"status\": \"ok\"}");
+    if (rv == WT_OK) rv = wt_app_route(app, "/hello/{name}", hello, NULL); /* /hello/World: "Hello, World!" */
     /* no other route: the library refuses every other path with 404 */
     if (rv == WT_OK) rv = wt_app_run(app);
     wt_app_destroy(app);

@@ -353,11 +353,12 @@ static int listen_on(int argc, char **argv) {
     cfg.host = "127.0.0.1";
     cfg.port = 4433;
     if (wt_app_config_args(&cfg, argc, argv) != argc) return EXIT_USAGE;
-    if (tmp_dev_cert(&cfg) != WT_OK || wt_cert_sha256(cfg.cert_file, hash) != WT_OK) return EXIT_CONNECT;
+    if (tmp_dev_cert(&cfg) != WT_OK) return EXIT_CONNECT;
     if (!(app = wt_app_create(&cfg))) return EXIT_CONNECT; /* the reason is logged */
     g.loop = wt_app_loop(app);
-    rv = wt_app_route(app, "/", on_event, NULL);
+    rv = wt_app_default_route(app, on_event, NULL); /* any path */
     if (rv == WT_OK) rv = wt_app_start(app);
+    if (rv == WT_OK) rv = wt_cert_sha256(cfg.cert_file, hash);
     if (rv != WT_OK) {
         wt_app_destroy(app);
         return EXIT_CONNECT;

@@ -9,7 +9,7 @@ set -u
 B=${1:-build}
 secs=${2:-60}
 shift 2 2>/dev/null || shift $#
-targets=${*:-capsule demux settings url request server}
+targets=${*:-capsule demux settings url request server route}
 here=$(cd "$(dirname "$0")" && pwd)
 pass=0 fail=0
 for t in $targets; do

@@ -82,7 +82,8 @@
  * ---------------------------------------------------------------- BAD REQUESTS
  * A peer's mistake in one request costs that request only. A server
  * answers a request that is not a WebTransport CONNECT with 400 (431 over
- * max_header_bytes, 429 over max_sessions, 404 without a route), and one
+ * max_header_bytes, 429 over a session cap or rate, 404 without a route,
+ * 400 for a route parameter with a bad %xx; see ACCEPTING), and one
  * that HTTP/3 calls malformed (RFC 9114 4.1.2: a CONNECT without
  * :protocol that has :scheme or :path, :protocol on another method, no
  * :authority, a :path with a space or not starting with "/", an
@@ -105,11 +106,13 @@
  * connection" walks through them):
  * - Log lines about a connection start with "[cid 1a2b3c4d s=4]": the first
  *   4 bytes of the client's first destination connection ID (the same on
- *   both ends) and the session ID, when there is one.
+ *   both ends) and the session's CONNECT stream ID (wt_session_stream_id,
+ *   the same on both ends), when there is one.
  * - qlog: with qlog_dir (or $QLOGDIR) every connection writes
  *   <dir>/<that connection ID in hex>_<server|client>.sqlog, JSON-SEQ as
  *   qvis reads it: ngtcp2's transport and recovery events, and beside them,
- *   on the same clock, "webtransport:" events with a session_id:
+ *   on the same clock, "webtransport:" events with a session_id (the
+ *   CONNECT stream ID):
  *   session_requested (authority, path, protocol, origin), session_accepted
  *   and session_refused (status), session_closed (error_code, reason,
  *   closed_by, wt_error), capsule_sent and capsule_received (capsule_type;
@@ -220,7 +223,10 @@ typedef struct wt_allocator {
  * - wt_session: from its first event until the handler returns from its
  *   WT_EV_SESSION_CLOSED event, which is always delivered exactly once and
  *   always last, after WT_EV_STREAM_CLOSED for each of its streams. A
- *   client's session pointer is valid from wt_client_connect on.
+ *   client's session pointer is valid from wt_client_connect on. Before a
+ *   server session reaches its handler, an accept hook has it for the
+ *   call; a deferred one is reached by its ID (see ACCEPTING), and one
+ *   refused or gone before any handler saw it ends without an event.
  * - wt_stream: from its WT_EV_STREAM_OPEN (peer-opened) or from a
  *   successful wt_session_open_stream (local) until the handler returns
  *   from its WT_EV_STREAM_CLOSED, delivered exactly once, after every other
@@ -255,11 +261,13 @@ typedef struct wt_stream wt_stream;
  * on a client) receives every event of that session and of its streams.
  *
  * event                    fields set
- * WT_EV_SESSION_REQUEST    session. Server only, before the response: read
- *                          path/headers, then wt_session_reject() to refuse
- *                          (300-599) or wt_session_accept() for a 2xx other
- *                          than 200, optionally with response headers;
- *                          returning without either accepts (200).
+ * WT_EV_SESSION_REQUEST    session. Server only, before the response, once
+ *                          the built-in checks and accept hooks let it
+ *                          through (see ACCEPTING): read path, headers,
+ *                          route parameters, then wt_session_reject() to
+ *                          refuse (300-599) or wt_session_accept() for a
+ *                          2xx other than 200, optionally with response
+ *                          headers; returning without either accepts (200).
  * WT_EV_SESSION_OPEN       session. Streams and datagrams may be used.
  * WT_EV_SESSION_DRAINING   session. The peer asked to wind down (its
  *                          DRAIN capsule, or HTTP/3 GOAWAY on the
@@ -387,6 +395,16 @@ typedef struct wt_limits {
                                       and WT_EV_STREAM_WRITABLE says when to go on */
     uint32_t stream_queue;         /* bytes wt_stream_write_all may copy and hold per
                                       stream beyond stream_send_buffer: 4 MiB */
+    uint32_t max_app_sessions;     /* server: sessions at once in the whole app (open
+                                      or deferred; more are refused with 429):
+                                      UINT32_MAX, i.e. only max_connections x
+                                      max_sessions */
+    uint32_t sessions_per_ip_per_s; /* server: new sessions per second from one client
+                                      IP address (port ignored), a token bucket with a
+                                      burst of twice this; more are refused with 429:
+                                      UINT32_MAX, i.e. no limit */
+    uint32_t rate_limit_ips;       /* server: client addresses that limit remembers; a
+                                      new one replaces the least recently seen: 1024 */
 } wt_limits;
 
 /* ================================================================ loop
@@ -541,12 +559,91 @@ typedef struct wt_app_config {
                                 directory: a qlog file per connection (see DEBUGGING) */
     const char *tls_keylog;  /* NULL: $SSLKEYLOGFILE if set, else none; "": none.
                                 A file the TLS secrets are appended to (see DEBUGGING) */
+    const char *const *allowed_origins; /* NULL: any origin. Else a NULL-terminated
+                                list ("https://example.com"; case ignored): a
+                                request whose origin header is missing or not
+                                listed is refused with 403 */
+    const char *auth_token;  /* NULL: none. Else a request must carry
+                                "authorization: Bearer <auth_token>", or it is
+                                refused with 401 (and www-authenticate: Bearer) */
 } wt_app_config;
 
+/* ---------------------------------------------------------------- ACCEPTING
+ * A server decides about each session request in this order; the first
+ * step that refuses answers with its status, and no later step runs:
+ *  1. the caps: limits.max_sessions on the connection, max_app_sessions in
+ *     the app, and limits.sessions_per_ip_per_s (429; a stopping server and
+ *     a GOAWAY'd connection refuse with 429 too);
+ *  2. allowed_origins (403), then auth_token (401), from wt_app_config;
+ *  3. the accept hooks of wt_app_use, in the order they were added;
+ *  4. the route (404 when no route matches and there is no default route);
+ *  5. the route's handler, which hears WT_EV_SESSION_REQUEST and may still
+ *     accept with another 2xx or reject.
+ * A request refused before step 5 never reaches a handler: no event at all.
+ *
+ * An accept hook returns WT_ACCEPT (go on), a status 300-599 (refuse with
+ * it), or WT_DEFER (answer later with wt_app_resume, e.g. once a thread has
+ * looked the user up). Any other value is logged and refuses with 500. A
+ * hook may read the request (path, headers, query, remote address), set the
+ * session's user pointer, add response headers, and call wt_session_reject
+ * (the same as returning the status) or wt_session_accept (the 2xx to
+ * answer with, if nothing later refuses). Response headers added by hooks
+ * go out with the answer, whichever it is (a redirect's location, a 401's
+ * www-authenticate). Route parameters are not known yet in a hook. A hook
+ * runs on the loop's thread like a handler: it must not block (defer).
+ *
+ * A deferred session waits, without an answer, until wt_app_resume(app,
+ * wt_session_id(s), status) on the loop's thread (from another thread:
+ * wt_loop_post a function that calls it): 0 goes on with the next hook and
+ * the route, 300-599 refuses. The decision is acted on by the loop right
+ * after the calling handler or timer returns (never inside the call). Keep
+ * the session's ID, not its pointer: if the peer goes away meanwhile (or
+ * the app stops: a stop refuses deferred sessions with 429), the session is
+ * freed without any event - no handler ever saw it - and wt_app_resume
+ * returns WT_ERR_NOT_FOUND.
+ * wt_app_deferred_session gives the pointer back for the moment (to add
+ * headers with the answer), and wt_session_reject on it refuses at once.
+ * One not resumed within limits.handshake_timeout_ms is refused with 503
+ * (logged).
+ *
+ * ---------------------------------------------------------------- ROUTES
+ * A route is an exact path ("/echo") or a pattern of '/'-separated
+ * segments, where a whole segment may be a parameter: "{name}" matches one
+ * non-empty segment, "{name...}" (last segment only) the rest of the path,
+ * '/' included, possibly empty ("/files/{path...}" matches "/files/" and
+ * "/files/a/b.txt", not "/files"). Names are letters, digits and '_',
+ * each at most once per pattern. Literal segments are compared with the
+ * path as sent (percent-encoded, case kept); the query string ("?..."
+ * onwards) is ignored. When several routes match, the most specific wins:
+ * going from the left, at the first segment where they differ, a literal
+ * beats "{name}", which beats "{name...}". So "/chat/lobby" wins over
+ * "/chat/{room}" (an exact path over any pattern), and "/a/{x}/c" over
+ * "/a/{x...}". Two routes that differ only in parameter names are the same
+ * route: registering it twice is WT_ERR_INVALID. Parameter values are
+ * percent-decoded (wt_session_param); a value with a malformed %xx or that
+ * decodes to a NUL byte refuses the request with 400. */
 wt_app *wt_app_create(const wt_app_config *cfg);  /* NULL on error (logged) */
-/* Routes an exact path (the query string is ignored when matching) to a
-   handler. Sessions for paths without a route are refused with 404. */
-int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user);
+/* Adds a route (see ROUTES). WT_ERR_INVALID (logged) for a pattern that
+   is not one, or one routed already. */
+int wt_app_route(wt_app *app, const char *pattern, wt_handler fn, void *user);
+/* The handler for requests no route matches (without it: 404). Once. */
+int wt_app_default_route(wt_app *app, wt_handler fn, void *user);
+/* Accept hooks (see ACCEPTING). */
+#define WT_ACCEPT 0
+#define WT_DEFER 1
+typedef int (*wt_accept_fn)(wt_session *s, void *user);
+/* Appends a hook; hooks run in the order added, after the built-in checks. */
+int wt_app_use(wt_app *app, wt_accept_fn fn, void *user);
+/* Answers a deferred session: status 0 goes on with the next hook and the
+   route, 300-599 refuses. Loop thread only. WT_ERR_NOT_FOUND if no such
+   session waits (the peer left, it timed out, or it never deferred),
+   WT_ERR_STATE if it was resumed already. */
+int wt_app_resume(wt_app *app, uint64_t session_id, int status);
+/* The session deferred under that ID, still waiting (also once resumed,
+   until the loop acts on it), or NULL: to add response headers or set its
+   user pointer before resuming it. Valid until the calling handler or timer
+   returns (outside the loop: until the next wt_loop_process). */
+wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id);
 /* Hooks run in the order added. Startup hooks run in wt_app_start once
    the sockets are bound; shutdown hooks on the loop once a stop has closed
    every connection (or in wt_app_destroy), after every CLOSED event. */
@@ -640,8 +737,26 @@ wt_loop *wt_client_loop(wt_client *client);
 int wt_client_input(wt_client *client, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 
 /* ================================================================ session */
+/* Unique within its app or client for the endpoint's whole life, from 1,
+   never reused (across connections too). */
 uint64_t wt_session_id(const wt_session *s);
+/* The QUIC stream ID of the session's CONNECT request (what the protocol
+   calls the session ID, shared across connections): -1 on a client until
+   the request goes out. Log lines ("s=4") name this one. */
+int64_t wt_session_stream_id(const wt_session *s);
 const char *wt_session_path(const wt_session *s);       /* with the query string */
+/* A route parameter ({name} in the pattern), percent-decoded, or NULL.
+   Server, from WT_EV_SESSION_REQUEST on (hooks run before routing). */
+const char *wt_session_param(const wt_session *s, const char *name);
+/* The query string of the path, without the '?' ("" if none). */
+const char *wt_session_query(const wt_session *s);
+/* The value of the first query parameter called name (names and values
+   percent-decoded, '+' read as a space; a '%' not followed by two hex
+   digits is kept as it is, as URLSearchParams does) into buf with a NUL:
+   returns its length (a %00 in it stays a NUL byte: the length counts),
+   WT_ERR_NOT_FOUND, or WT_ERR_TOO_BIG when buf is too small (size must be
+   at least the length + 1). "a&b=" gives "" for a and for b. */
+int wt_session_query_get(const wt_session *s, const char *name, char *buf, size_t size);
 const char *wt_session_authority(const wt_session *s);
 const char *wt_session_origin(const wt_session *s);     /* "" if none */
 /* The request's fields, in order: on a server as received, on a client as
@@ -662,11 +777,12 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size);
 int wt_session_is_server(const wt_session *s);
 void wt_session_set_user(wt_session *s, void *user);
 void *wt_session_user(const wt_session *s);
-/* Server, during WT_EV_SESSION_REQUEST only (WT_ERR_STATE otherwise):
-   accept with a 2xx status (0: 200), or refuse with 300-599 (a 3xx is a
-   redirect, which browsers treat as a failed session; add "location"),
-   and add response headers (lower-case names; counted against
-   limits.max_header_bytes). The last of accept/reject wins. */
+/* Server, before the answer goes: in an accept hook, while deferred, or
+   during WT_EV_SESSION_REQUEST (WT_ERR_STATE otherwise): accept with a 2xx
+   status (0: 200), or refuse with 300-599 (a 3xx is a redirect, which
+   browsers treat as a failed session; add "location"), and add response
+   headers (lower-case names; counted against limits.max_header_bytes). The
+   last of accept/reject wins; a reject in a hook ends the request there. */
 int wt_session_accept(wt_session *s, int status);
 int wt_session_reject(wt_session *s, int status);
 int wt_session_add_response_header(wt_session *s, const char *name, const char *value);

@@ -1,13 +1,8 @@
-/* wt_app.c - the server application: config, routes, startup/shutdown hooks. */
+/* wt_app.c - the server application: config, sockets, startup/shutdown hooks
+   (routes and accept hooks: wt_router.c). */
 #include "wt_internal.h"
 
 #include <netdb.h>
-
-typedef struct wt__route {
-    char *path;
-    wt_handler fn;
-    void *user;
-} wt__route;
 
 typedef struct wt__hook {
     wt_app_hook fn;
@@ -21,8 +16,7 @@ struct wt_app {
     wt__ep ep;
     char *host;
     int port, bound_port;
-    wt__route *routes;
-    size_t nroutes;
+    wt__router router;
     wt__hook *startup, *shutdown;
     size_t nstartup, nshutdown;
     int started, shut_down;
@@ -61,25 +55,7 @@ static void wt__on_signal(int sig) {
 
 static void wt__app_tick(wt__ep *ep);
 
-static int wt__path_matches(const char *route, const char *path) {
-    size_t n = strcspn(path, "?");
-    return strlen(route) == n && memcmp(route, path, n) == 0;
-}
-
 static void wt__app_free(wt_app *app);
-
-static void wt__app_on_request(wt__ep *ep, wt_session *s) {
-    wt_app *app = (wt_app *)ep->owner;
-    size_t i;
-    for (i = 0; i < app->nroutes; i++)
-        if (wt__path_matches(app->routes[i].path, s->path)) {
-            s->fn = app->routes[i].fn;
-            s->fn_user = app->routes[i].user;
-            return;
-        }
-    wt__clog(s->conn, s->id, WT_LOG_INFO, "no route for %s: 404", s->path);
-    s->reject_status = 404;
-}
 
 wt_app *wt_app_create(const wt_app_config *cfg) {
     wt_app *app;
@@ -104,7 +80,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     }
     if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     app->ep.owner = app;
-    app->ep.on_request = wt__app_on_request;
+    if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
     app->ep.tick = wt__app_tick;
     app->ep.io = cfg->io;
     if (cfg->io.send && cfg->port == -1) {
@@ -170,24 +146,26 @@ int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user) {
     return wt__hook_add(app, &app->shutdown, &app->nshutdown, fn, user);
 }
 
-int wt_app_route(wt_app *app, const char *path, wt_handler fn, void *user) {
-    wt__route *r;
-    size_t i;
-    if (!app || !path || !fn || path[0] != '/')
-        return app ? wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: path must start with '/' and fn be set")
-                   : wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
-    for (i = 0; i < app->nroutes; i++)
-        if (!strcmp(app->routes[i].path, path))
-            return wt__fail(&app->ep.log, WT_ERR_INVALID, "wt_app_route: %s is routed already", path);
-    r = (wt__route *)wt__realloc(&app->ep.alloc, app->routes, (app->nroutes + 1) * sizeof *r);
-    if (!r) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
-    app->routes = r;
-    r[app->nroutes].path = wt__strdup(&app->ep.alloc, path);
-    if (!r[app->nroutes].path) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "wt_app_route: out of memory");
-    r[app->nroutes].fn = fn;
-    r[app->nroutes].user = user;
-    app->nroutes++;
-    return WT_OK;
+int wt_app_route(wt_app *app, const char *pattern, wt_handler fn, void *user) {
+    return app ? wt__router_add(&app->router, pattern, fn, user) : wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
+}
+
+int wt_app_default_route(wt_app *app, wt_handler fn, void *user) {
+    return app ? wt__router_default(&app->router, fn, user)
+               : wt__fail(NULL, WT_ERR_INVALID, "wt_app_default_route: no app");
+}
+
+int wt_app_use(wt_app *app, wt_accept_fn fn, void *user) {
+    return app ? wt__router_use(&app->router, fn, user) : wt__fail(NULL, WT_ERR_INVALID, "wt_app_use: no app");
+}
+
+int wt_app_resume(wt_app *app, uint64_t session_id, int status) {
+    return app ? wt__router_resume(&app->router, session_id, status)
+               : wt__fail(NULL, WT_ERR_INVALID, "wt_app_resume: no app");
+}
+
+wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id) {
+    return app ? wt__router_deferred(&app->router, session_id) : NULL;
 }
 
 /* Runs on the loop: events their calls cause wait until each returns. A
@@ -502,11 +480,9 @@ int wt_app_stopped(const wt_app *app) { return app && app->phase == WT__APP_STOP
 
 static void wt__app_free(wt_app *app) {
     wt_allocator a = app->ep.alloc;
-    size_t i;
     wt__app_shutdown(app);
     wt__ep_free(&app->ep);
-    for (i = 0; i < app->nroutes; i++) wt__free(&a, app->routes[i].path);
-    wt__free(&a, app->routes);
+    wt__router_free(&app->router, &a);
     wt__free(&a, app->startup);
     wt__free(&a, app->shutdown);
     wt__free(&a, app->host);

@@ -342,8 +342,15 @@ struct wt__ep {
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */
-    /* app: route a new session request (sets handler or rejects) */
+    struct wt__router *router;    /* app: its routes and accept hooks */
+    /* app: a new session request passed the connection's checks: run the
+       app's checks, hooks and routes, then wt__session_answer (or defer) */
     void (*on_request)(wt__ep *ep, wt_session *s);
+    /* app: deferred sessions to resume or time out, when wake_ms is due */
+    void (*on_service)(wt__ep *ep, uint64_t now_ms);
+    uint64_t wake_ms;             /* on_service due (UINT64_MAX: not before a change) */
+    size_t ndeferred;             /* sessions with deferred set */
+    uint64_t last_session_id;     /* wt_session_id: the last one given */
     /* client verification */
     uint8_t pin[32];
     int has_pin;
@@ -462,10 +469,16 @@ struct wt__conn {
 
 enum { WT__SESS_CONNECTING, WT__SESS_REQUESTED, WT__SESS_OPEN, WT__SESS_CLOSING, WT__SESS_CLOSED };
 
+/* A route parameter: name and percent-decoded value, NUL-terminated. */
+typedef struct wt__param {
+    const char *name, *value;
+} wt__param;
+
 struct wt_session {
     wt__conn *conn;
     wt_session *next;
-    int64_t id;
+    int64_t id;                  /* the CONNECT stream's ID (-1: none yet) */
+    uint64_t uid;                /* wt_session_id: unique in the endpoint, from 1 */
     int state;
     int server;
     wt_handler fn;
@@ -502,6 +515,14 @@ struct wt_session {
     unsigned streams_blocked : 2; /* a WT_ERR_LIMIT owes SESSION_STREAMS: 1 uni, 2 bidi */
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
+    /* server: the way to an answer (wt_app.c) */
+    size_t next_hook;            /* the next accept hook to run */
+    int deferred;                /* a hook said WT_DEFER: counted in ep->ndeferred */
+    int resumed;                 /* wt_app_resume came: go on at the next service */
+    int resume_status;
+    uint64_t defer_deadline_ms;  /* then 503 */
+    wt__param *params;           /* route parameters, in one allocation */
+    size_t nparams;
     char **offers;               /* wt-available-protocols: received (server) or sent (client) */
     size_t noffers;
     char *alpn;                  /* wt-protocol: to send (server) or as received (client) */
@@ -705,6 +726,11 @@ static void wt__session_free(wt_session *s);
 static wt_session *wt__session_find(wt__conn *c, uint64_t id);
 static int wt__session_submit_request(wt_session *s);
 static void wt__session_on_headers_done(wt_session *s, int fin);
+/* Server: the app's checks are done: s->fn set (a route) or s->reject_status.
+   The handler hears the request, then the answer goes. */
+static void wt__session_answer(wt_session *s);
+/* No longer waiting for wt_app_resume (resumed, timed out or ended). */
+static void wt__session_undefer(wt_session *s);
 /* A request field: received (server) or to be sent (client). */
 static void wt__session_on_header(wt_session *s, const char *n, size_t nl, const char *v, size_t vl);
 /* A response field the client received. */
@@ -754,6 +780,43 @@ static void *wt__dead_stream_marker(void);
 static void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
 static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
 
+/* ---- router (wt_router.c): from a server's session request to its answer */
+typedef struct wt__route {
+    char *pattern;
+    char *key;                   /* the pattern without parameter names: same key, same route */
+    wt_handler fn;
+    void *user;
+} wt__route;
+typedef struct wt__accept_hook {
+    wt_accept_fn fn;
+    void *user;
+} wt__accept_hook;
+typedef struct wt__rate {        /* one client address's token bucket */
+    uint8_t addr[16];
+    uint8_t family;              /* 4 or 6; 0: a free slot */
+    uint64_t tokens;             /* in thousandths of a session */
+    uint64_t last_ms;
+} wt__rate;
+typedef struct wt__router {
+    wt__ep *ep;
+    wt__route *routes;
+    size_t nroutes;
+    wt__route default_route;     /* fn NULL: none (404) */
+    wt__accept_hook *use;        /* wt_app_use, in order */
+    size_t nuse;
+    char **origins;              /* allowed_origins, NULL-terminated; NULL: any */
+    char *auth_token;
+    wt__rate *rates;             /* rate_limit_ips slots; NULL: no rate limit */
+} wt__router;
+/* Sets ep's on_request and on_service; reads the checks from cfg. */
+static int wt__router_init(wt__router *rt, wt__ep *ep, const wt_app_config *cfg);
+/* After wt__ep_free: sessions may read routes until their CLOSED events. */
+static void wt__router_free(wt__router *rt, const wt_allocator *a);
+static int wt__router_add(wt__router *rt, const char *pattern, wt_handler fn, void *user);
+static int wt__router_default(wt__router *rt, wt_handler fn, void *user);
+static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user);
+static int wt__router_resume(wt__router *rt, uint64_t session_id, int status);
+static wt_session *wt__router_deferred(wt__router *rt, uint64_t session_id);
 /* ---- subprotocols, keying material (wt_alpn.c) */
 static void wt__alpn_free(wt_session *s);
 /* s->offers from the request's wt-available-protocols (a malformed one is logged, ignored). */

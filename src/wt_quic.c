@@ -30,7 +30,10 @@ static const wt_limits wt__default_limits = {
     5000,             /* unvalidated_timeout_ms */
     16 * 1024 * 1024, /* conn_send_buffer */
     256 * 1024 * 1024, /* total_send_buffer */
-    4 * 1024 * 1024   /* stream_queue */
+    4 * 1024 * 1024,  /* stream_queue */
+    UINT32_MAX,       /* max_app_sessions: no cap of its own */
+    UINT32_MAX,       /* sessions_per_ip_per_s: no limit */
+    1024              /* rate_limit_ips */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -1281,8 +1284,9 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 
 /* ---------------------------------------------------------------- timers */
 static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
-    uint64_t next = ep->tick_due_ms, now_ms = wt_loop_now_ms(ep->loop);
+    uint64_t now_ms = wt_loop_now_ms(ep->loop), next = ep->tick_due_ms;
     wt__conn *c;
+    if (ep->ndeferred) next = WT__MIN(next, ep->closing_all || ep->stopping ? now_ms : ep->wake_ms);
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
         if ((c->dirty && c->state <= WT__CONN_OPEN) || c->state == WT__CONN_DEAD) return now_ms;
@@ -1300,6 +1304,9 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
 static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
     wt__conn *c, *next;
     uint64_t now_ms = now_ns / WT__NS_PER_MS;
+    /* the app's deferred sessions: resumed, late, or the app is stopping */
+    if (ep->on_service && ep->ndeferred && (now_ms >= ep->wake_ms || ep->closing_all || ep->stopping))
+        ep->on_service(ep, now_ms);
     for (c = ep->conns; c; c = next) {
         next = c->next;
         if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms) {

@@ -83,8 +83,15 @@ static void wt__session_free_fields(wt_session *s) {
     wt__free(a, s->origin);
     wt__free(a, s->protocol);
     wt__free(a, s->method);
+    wt__free(a, s->params);
     wt__sendbuf_free(a, &s->cap_tx);
     wt__alpn_free(s);
+}
+
+static void wt__session_undefer(wt_session *s) {
+    if (!s->deferred) return;
+    s->deferred = s->resumed = 0;
+    s->conn->ep->ndeferred--;
 }
 
 static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
@@ -95,6 +102,7 @@ static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     }
     s->conn = c;
     s->id = id;
+    s->uid = ++c->ep->last_session_id;
     s->server = server;
     s->state = server ? WT__SESS_REQUESTED : WT__SESS_CONNECTING;
     s->next = c->wt.sessions;
@@ -109,6 +117,7 @@ static void wt__session_free(wt_session *s) {
             *pp = s->next;
             break;
         }
+    wt__session_undefer(s);
     wt__session_free_fields(s);
     wt__free(&s->conn->ep->alloc, s);
 }
@@ -225,6 +234,7 @@ static void wt__session_opened(wt_session *s) {
    response cannot go, the stream is reset (H3_REQUEST_REJECTED: nothing
    of the request was processed). */
 static void wt__session_refuse(wt_session *s, int status) {
+    wt__session_undefer(s);
     s->fn = NULL;
     if (wt__session_respond(s, status) != WT_OK)
         wt__tp_shutdown(s->conn, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
@@ -262,22 +272,38 @@ static void wt__session_on_request(wt_session *s, int fin) {
         wt__session_refuse(s, s->bad_headers == WT_ERR_LIMIT ? 431 : 400);
         return;
     }
-    if (c->wt.nsessions >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
-        wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: %s", s->path,
-                 ep->closing_all || ep->stopping ? "the server is shutting down" : "max_sessions reached (or GOAWAY)");
-        wt__session_refuse(s, 429);
-        return;
+    {
+        /* deferred sessions hold a place: they may all be let through */
+        size_t n = c->wt.nsessions;
+        wt_session *o;
+        for (o = c->wt.sessions; o; o = o->next) n += o->deferred;
+        if (n >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
+            wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: 429 (%s)", s->path,
+                     ep->closing_all || ep->stopping ? "the server is shutting down"
+                                                     : "max_sessions reached (or GOAWAY)");
+            wt__session_refuse(s, 429);
+            return;
+        }
     }
-    ep->on_request(ep, s); /* routes: sets fn, or reject_status 404 */
+    ep->on_request(ep, s); /* hooks and routes, then wt__session_answer (or later) */
+}
+
+static void wt__session_answer(wt_session *s) {
+    wt__conn *c = s->conn;
+    if (s->state != WT__SESS_REQUESTED || s->responded) return;
     if (s->fn && !s->reject_status) {
         wt_event ev;
         memset(&ev, 0, sizeof ev);
         ev.type = WT_EV_SESSION_REQUEST;
         wt__session_emit(s, &ev);
     }
+    if (s->reject_status && !s->fn) {
+        wt__session_refuse(s, s->reject_status); /* no handler heard of it */
+        return;
+    }
     if (s->reject_status) {
         wt__session_respond(s, s->reject_status);
-        if (s->fn) {
+        {
             /* the handler saw the request: it gets a CLOSED too */
             wt_event ev;
             s->state = WT__SESS_CLOSED;
@@ -394,6 +420,7 @@ static void wt__session_end(wt_session *s, int error) {
     int was_open = s->state == WT__SESS_OPEN || s->state == WT__SESS_CLOSING;
     if (s->state == WT__SESS_CLOSED) return;
     s->state = WT__SESS_CLOSED;
+    wt__session_undefer(s); /* no handler saw it: gone without an event */
     if (c->qlog) wt__qlog_session_closed(s, error);
     if (was_open && c->wt.nsessions > 0 && --c->wt.nsessions == 0) wt__conn_keepalive(c);
     if (was_open) {
@@ -542,7 +569,8 @@ static void wt__conn_on_peer_settings(wt__conn *c) {
 }
 
 /* ---------------------------------------------------------------- public API */
-uint64_t wt_session_id(const wt_session *s) { return s && s->id >= 0 ? (uint64_t)s->id : 0; }
+uint64_t wt_session_id(const wt_session *s) { return s ? s->uid : 0; }
+int64_t wt_session_stream_id(const wt_session *s) { return s ? s->id : -1; }
 const char *wt_session_path(const wt_session *s) { return s && s->path ? s->path : ""; }
 const char *wt_session_authority(const wt_session *s) { return s && s->authority ? s->authority : ""; }
 const char *wt_session_origin(const wt_session *s) { return s && s->origin ? s->origin : ""; }
@@ -597,11 +625,12 @@ int wt_session_remote_addr(const wt_session *s, char *buf, size_t size) {
     return snprintf(buf, size, "%s:%d", ip, port);
 }
 
-/* Only a server's handler may shape the answer, and only before it goes. */
+/* Only a server may shape the answer (its hooks, its handler), and only before it goes. */
 static int wt__session_answering(wt_session *s, const char *what) {
     if (!s) return wt__fail(NULL, WT_ERR_INVALID, "%s: no session", what);
     if (!s->server || s->state != WT__SESS_REQUESTED)
-        return wt__cfail(s->conn, s->id, WT_ERR_STATE, "%s: only a server, during WT_EV_SESSION_REQUEST", what);
+        return wt__cfail(s->conn, s->id, WT_ERR_STATE,
+                         "%s: only a server, before its answer (accept hooks, deferred, WT_EV_SESSION_REQUEST)", what);
     return WT_OK;
 }
 
@@ -622,6 +651,7 @@ int wt_session_reject(wt_session *s, int status) {
     if (status < 300 || status > 599)
         return wt__cfail(s->conn, s->id, WT_ERR_INVALID, "wt_session_reject: status %d is not 300-599", status);
     s->reject_status = status;
+    if (s->deferred) s->conn->ep->wake_ms = 0; /* no need to wait for wt_app_resume */
     return WT_OK;
 }
 

@@ -12,7 +12,7 @@ cd "$here"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pass=0 fail=0
-targets="capsule demux settings url request server"
+targets="capsule demux settings url request server route"
 # mutations per target: about two seconds each on one core
 runs_for() {
   case $1 in

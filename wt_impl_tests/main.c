@@ -21,6 +21,7 @@ int wt_test_failed_checks;
 #include "test_addr.c"
 #include "test_trace.c"
 #include "test_writes.c" /* after test_sim.c: uses its sink */
+#include "test_app.c"
 #include "test_alpn.c"
 #include "test_lifecycle.c"
 

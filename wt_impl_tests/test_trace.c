@@ -273,7 +273,7 @@ static int trace_story(sim *s, const char *close_reason, uint64_t *t_conn, uint6
     if (wt_client_connect(s->client, "https://10.0.0.1:443/q", trace_client, &a, NULL) != WT_OK) return -2;
     if (!sim_run(s, &a.open, 10000)) return -3;
     if (wt_client_connect(s->client, "https://10.0.0.1:443/q", trace_client, &b, NULL) != WT_OK) return -4;
-    if (!sim_run(s, &b.open, 10000) || wt_session_id(b.s) != 4) return -5;
+    if (!sim_run(s, &b.open, 10000) || wt_session_stream_id(b.s) != 4) return -5;
     if (wt_client_connect(s->client, "https://10.0.0.1:443/nope", trace_client, &c, NULL) != WT_OK) return -6;
     if (!sim_run(s, &c.closed, 10000) || !c.refused || c.status != 404) return -7;
     if (wt_session_open_stream(b.s, 1, &bidi) != WT_OK || wt_stream_write(bidi, "ping", 4) != 4 ||
