@@ -73,6 +73,83 @@
  * `webtransport-h3`. Application error codes are 32-bit (browsers: 0-255
  * interoperate everywhere); reasons are at most 1024 bytes.
  *
+ * ---------------------------------------------------------------- DIALECTS
+ * Two dialects of WebTransport over HTTP/3 are spoken, per session
+ * (wt_session_dialect):
+ * - WT_DIALECT_DRAFT02: draft-ietf-webtrans-http3-02, what Chromium and
+ *   Firefox speak. `:protocol webtransport`, SETTINGS_ENABLE_WEBTRANSPORT
+ *   (0x2b603742) = 1, no session flow control.
+ * - WT_DIALECT_LATEST: the current draft (-15/-16). `:protocol
+ *   webtransport-h3`, SETTINGS_WT_ENABLED (0x2c7cf000) = 1, and session
+ *   flow control (below) when both sides advertise it.
+ * A server speaks both at once: its SETTINGS are the superset (0x08, 0x33,
+ * 0xffd277, 0x2b603742, WT_MAX_SESSIONS 0x14e9cd29, WT_ENABLED, and
+ * non-zero WT_INITIAL_MAX_DATA 0x2b61 / _STREAMS_UNI 0x2b64 / _BIDI 0x2b65
+ * from wt_limits), and each request's :protocol says which dialect its
+ * session speaks. A latest-dialect request is answered only once the
+ * client's SETTINGS are in (the draft asks it: they say whether flow
+ * control applies). A client waits for the server's SETTINGS before its
+ * first CONNECT (it always did) and picks the latest dialect when the
+ * server offers WT_ENABLED = 1, else draft-02; wt_client_config.dialect
+ * forces one. In auto mode the client advertises both enables and its
+ * WT_INITIAL_* limits; forced to draft-02 only 0x2b603742; forced to the
+ * latest only WT_ENABLED and the limits.
+ *
+ * Safari (26.4 on) speaks the newer drafts and needs from a server:
+ * WT_MAX_SESSIONS >= 1, all three WT_INITIAL_* settings non-zero, and
+ * WT_MAX_DATA credit before it sends stream data; wt.h's server sends all
+ * of that. Without a Mac this is covered by the flow-control tests (the
+ * wt.h client in latest mode against the server) and by a test that
+ * plays a peer sending Safari's SETTINGS and CONNECT as WebKit's source
+ * describes them. Firefox will soon also require the QUIC reset_stream_at
+ * transport parameter (draft-ietf-quic-reliable-stream-reset; the current
+ * draft uses RESET_STREAM_AT so a reset stream's header, and with it its
+ * session, always arrives). No ngtcp2 release supports it yet (its pull
+ * request ngtcp2/ngtcp2#1097 is open). Once one does, wt.h built against
+ * it (a compile-time version check, as for other ngtcp2 features) will:
+ * advertise the empty reset_stream_at transport parameter; reset its own
+ * WebTransport streams (wt_stream_reset, a STOP_SENDING answered, a
+ * session's end) with RESET_STREAM_AT whose reliable size covers the
+ * stream header; and read a peer's RESET_STREAM_AT as a reset that comes
+ * after the bytes below its reliable size, so the header is always seen
+ * and both ends count the stream against the session. Until then streams
+ * are reset with plain RESET_STREAM, and Firefox versions that insist on
+ * the parameter cannot connect.
+ *
+ * ---------------------------------------------------------------- FLOW CONTROL
+ * On top of QUIC's per-stream and per-connection windows (limits.stream_
+ * window, conn_window), a latest-dialect session whose two ends both sent
+ * a non-zero WT_INITIAL_* setting has session flow control: the bytes of
+ * all its streams' payload (headers excluded) count against a session
+ * credit each way (WT_MAX_DATA), and the streams each side may open
+ * against a cumulative count per direction (WT_MAX_STREAMS).
+ * - Ours: limits.session_max_data / session_max_streams_bidi / _uni. Credit
+ *   comes back as the application consumes: bytes delivered in
+ *   WT_EV_STREAM_DATA (or dropped by stop_sending, a reset, a stream's end)
+ *   and peer streams that closed. Once half of a window is used, WT_MAX_DATA
+ *   / WT_MAX_STREAMS capsules raise it. A paused stream gives no credit
+ *   back (neither to its QUIC window nor to the session) until it resumes.
+ *   A peer that sends beyond our credit or opens streams beyond our count
+ *   breaks the protocol: its session is closed with WT_FLOW_CONTROL_ERROR
+ *   (the HTTP/3 code 0x045d4487 on both directions of the CONNECT stream)
+ *   and ends locally with WT_ERR_FLOW_CONTROL, as it does on the peer.
+ *   So does a WT_MAX_DATA / WT_MAX_STREAMS that does not raise the limit
+ *   (or a count above 2^60), and on a latest-dialect session HTTP/2's
+ *   per-stream capsules (WT_MAX_STREAM_DATA, WT_STREAM_DATA_BLOCKED),
+ *   which draft-16 prohibits over HTTP/3. A flow-control capsule whose
+ *   value is not one varint is malformed (WT_ERR_PROTOCOL).
+ * - The peer's: wt_stream_write takes no more than the session's remaining
+ *   credit (a short count; WT_EV_STREAM_WRITABLE follows when WT_MAX_DATA
+ *   raises it); wt_stream_write_all and wt_stream_write_ref queue whole
+ *   messages as before, and what passes the credit waits where stream
+ *   data is handed to QUIC, which never sends past the peer's WT_MAX_DATA.
+ *   wt_session_open_stream returns WT_ERR_LIMIT at the peer's stream count
+ *   (WT_EV_SESSION_STREAMS follows its WT_MAX_STREAMS). wt.h then sends
+ *   WT_DATA_BLOCKED / WT_STREAMS_BLOCKED (once per limit). A reset stream
+ *   gives back the credit its unsent bytes held.
+ * Draft-02 sessions, and latest ones without both sides' settings, have
+ * only QUIC's flow control; flow-control capsules are then ignored.
+ *
  * ---------------------------------------------------------------- MEMORY
  * Every buffer has a bound in wt_limits: a stream's send buffer
  * (wt_stream_write takes what fits, WT_EV_STREAM_WRITABLE says when to go
@@ -118,7 +195,9 @@
  *   session_requested (authority, path, protocol, origin), session_accepted
  *   and session_refused (status), session_closed (error_code, reason,
  *   closed_by, wt_error), capsule_sent and capsule_received (capsule_type;
- *   error_code and reason for a close), stream_attached (stream_id,
+ *   error_code and reason for a close; value for the flow-control ones,
+ *   wt_max_data, wt_max_streams_bidi/_uni, wt_data_blocked,
+ *   wt_streams_blocked_bidi/_uni), stream_attached (stream_id,
  *   stream_type, owner) and stream_refused, datagram_sent, _received,
  *   _dropped and _lost (length). Records gather in a 64 KiB buffer per
  *   connection that goes out in one write() at a time; when the file cannot
@@ -181,7 +260,8 @@ enum {
     WT_ERR_TIMEOUT = -15,    /* a deadline passed (handshake, idle) */
     WT_ERR_URL = -16,        /* a URL that is not https://host[:port][/path] */
     WT_ERR_REFUSED = -17,    /* the server refused the session */
-    WT_ERR_TRUNCATED = -18   /* input ended inside an element: need more bytes */
+    WT_ERR_TRUNCATED = -18,  /* input ended inside an element: need more bytes */
+    WT_ERR_FLOW_CONTROL = -19 /* session flow control broken (WT_FLOW_CONTROL_ERROR) */
 };
 
 /* A short English description of a WT_ERR_* code (never NULL). */
@@ -288,6 +368,8 @@ typedef struct wt_stream wt_stream;
  *                          one; WT_ERR_TLS when the TLS handshake failed
  *                          (either side's alert: no common group, an
  *                          unverifiable certificate; logged with its name);
+ *                          WT_ERR_FLOW_CONTROL when either side broke
+ *                          session flow control (see FLOW CONTROL);
  *                          WT_ERR_PROTOCOL when the peer broke the protocol
  *                          (bad capsule, or one cut short by FIN; no
  *                          WebTransport; a malformed response, see BAD
@@ -300,7 +382,8 @@ typedef struct wt_stream wt_stream;
  *                          the last. Never empty except a final event
  *                          (len 0, fin 1) when the FIN came alone.
  * WT_EV_STREAM_WRITABLE    session, stream. The send buffer has room again
- *                          after a short wt_stream_write.
+ *                          after a short wt_stream_write (or, under session
+ *                          flow control, WT_MAX_DATA brought credit).
  * WT_EV_STREAM_RESET       session, stream, code: the peer aborted its
  *                          sending side (no more DATA). Codes outside the
  *                          WebTransport range (browsers' generic HTTP/3
@@ -316,7 +399,8 @@ typedef struct wt_stream wt_stream;
  * WT_EV_SESSION_STREAMS    session, code: 1 bidirectional, 0 unidirectional.
  *                          After wt_session_open_stream returned WT_ERR_LIMIT:
  *                          the peer allows more streams of that kind (QUIC
- *                          MAX_STREAMS). Once per WT_ERR_LIMIT episode.
+ *                          MAX_STREAMS, or the session's WT_MAX_STREAMS
+ *                          under flow control). Once per WT_ERR_LIMIT episode.
  */
 typedef enum wt_event_type {
     WT_EV_SESSION_REQUEST = 1,
@@ -407,6 +491,15 @@ typedef struct wt_limits {
                                       UINT32_MAX, i.e. no limit */
     uint32_t rate_limit_ips;       /* server: client addresses that limit remembers; a
                                       new one replaces the least recently seen: 1024 */
+    /* Session flow control (latest dialect only, see FLOW CONTROL): what a
+       peer may send and open per session, sent as SETTINGS_WT_INITIAL_* and
+       raised by capsules as the application consumes. */
+    uint32_t session_max_data;     /* payload bytes of all of a session's streams in
+                                      flight to us: conn_window (8 MiB) */
+    uint32_t session_max_streams_bidi; /* peer bidi streams per session at once:
+                                      max_streams_bidi (128) */
+    uint32_t session_max_streams_uni;  /* peer uni streams per session at once:
+                                      max_streams_uni (128) */
 } wt_limits;
 
 /* ================================================================ loop
@@ -701,6 +794,13 @@ wt_loop *wt_app_loop(wt_app *app);
 size_t wt_app_session_count(const wt_app *app);
 
 /* ================================================================ client */
+/* The WebTransport dialect of a session (see DIALECTS). */
+typedef enum wt_dialect {
+    WT_DIALECT_AUTO = 0,    /* client config: latest if the server offers it */
+    WT_DIALECT_DRAFT02 = 1, /* draft-02: :protocol webtransport (browsers today) */
+    WT_DIALECT_LATEST = 2   /* the current draft: webtransport-h3, flow control */
+} wt_dialect;
+
 typedef struct wt_client_config {
     const char *ca_file;            /* verify the server against these CAs (PEM) */
     const uint8_t *cert_sha256;     /* or accept exactly this certificate (32 bytes),
@@ -722,6 +822,12 @@ typedef struct wt_client_config {
                                        (see DEBUGGING) */
     const char *tls_keylog;         /* NULL: $SSLKEYLOGFILE if set, else none; "": none
                                        (see DEBUGGING) */
+    wt_dialect dialect;             /* WT_DIALECT_AUTO (0): from the server's SETTINGS;
+                                       or force one (a server that does not offer it:
+                                       the session ends with WT_ERR_PROTOCOL) */
+    int test_ignore_session_limits; /* TESTING ONLY: 1 sends past the server's session
+                                       flow-control limits (and no BLOCKED capsules),
+                                       to play a misbehaving peer */
     const char *const *protocols;   /* NULL or a NULL-terminated list, most preferred
                                        first: application protocols offered in
                                        wt-available-protocols (see SUBPROTOCOLS);
@@ -777,6 +883,11 @@ int wt_session_response_header_at(const wt_session *s, size_t i, const char **na
 /* The peer's address as "ip:port" ("[ip6]:port"); returns the length. */
 int wt_session_remote_addr(const wt_session *s, char *buf, size_t size);
 int wt_session_is_server(const wt_session *s);
+/* WT_DIALECT_DRAFT02 or WT_DIALECT_LATEST (a client's session: 0 until its
+   CONNECT goes out); wt_session_flow_control says whether session flow
+   control applies to it (see FLOW CONTROL). */
+int wt_session_dialect(const wt_session *s);
+int wt_session_flow_control(const wt_session *s);
 void wt_session_set_user(wt_session *s, void *user);
 void *wt_session_user(const wt_session *s);
 /* Server, before the answer goes: in an accept hook, while deferred, or
@@ -804,7 +915,8 @@ int wt_session_close_connection(wt_session *s, uint64_t h3_code, const char *rea
 /* Tells the peer to wind down (DRAIN_WEBTRANSPORT_SESSION). */
 int wt_session_drain(wt_session *s);
 /* Opens a stream: bidi = 1 bidirectional, 0 unidirectional. WT_ERR_LIMIT
-   when the peer's stream limit is reached. */
+   when the peer's stream limit is reached (QUIC's, or the session's
+   WT_MAX_STREAMS under flow control). */
 int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
 /* (WT_EV_SESSION_STREAMS follows a WT_ERR_LIMIT when the peer allows more.) */
 /* Queues one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
@@ -904,8 +1016,10 @@ int wt_stream_is_local(const wt_stream *st);   /* opened by this side */
 void wt_stream_set_user(wt_stream *st, void *user);
 void *wt_stream_user(const wt_stream *st);
 /* Queues bytes: returns how many were taken (0..len, bounded by
-   limits.stream_send_buffer) or a negative error. A short count means the
-   buffer is full: WT_EV_STREAM_WRITABLE follows when it drains. */
+   limits.stream_send_buffer and, under session flow control, by the
+   session's remaining credit) or a negative error. A short count means the
+   buffer is full (or the credit used up): WT_EV_STREAM_WRITABLE follows
+   when it drains (or WT_MAX_DATA brings credit). */
 int wt_stream_write(wt_stream *st, const void *data, size_t len);
 /* WRITING WHOLE MESSAGES. The three writes share one queue per stream, so
  * bytes go out in the order of the calls, whichever was used.
@@ -1167,6 +1281,25 @@ static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
 #define WT__STREAM_TYPE_UNI 0x54
 #define WT__CAPSULE_CLOSE 0x2843
 #define WT__CAPSULE_DRAIN 0x78ae
+/* Session flow control, draft-ietf-webtrans-http3-16 sections 5.5, 5.6
+   and 9 (github.com/ietf-wg-webtrans/draft-ietf-webtrans-http3, tag
+   draft-ietf-webtrans-http3-16): SETTINGS codepoints, capsule types and
+   the WT_FLOW_CONTROL_ERROR HTTP/3 error code. */
+#define WT__H3_SETTINGS_WT_INITIAL_MAX_DATA 0x2b61
+#define WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_UNI 0x2b64
+#define WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_BIDI 0x2b65
+#define WT__CAPSULE_MAX_DATA 0x190b4d3dULL
+#define WT__CAPSULE_MAX_STREAMS_BIDI 0x190b4d3fULL
+#define WT__CAPSULE_MAX_STREAMS_UNI 0x190b4d40ULL
+#define WT__CAPSULE_DATA_BLOCKED 0x190b4d41ULL
+#define WT__CAPSULE_STREAMS_BLOCKED_BIDI 0x190b4d43ULL
+#define WT__CAPSULE_STREAMS_BLOCKED_UNI 0x190b4d44ULL
+/* WebTransport over HTTP/2's per-stream capsules (draft-ietf-webtrans-http2
+   sections 6.6, 6.9): prohibited over HTTP/3, a session error (draft-16 5.4) */
+#define WT__CAPSULE_MAX_STREAM_DATA 0x190b4d3eULL
+#define WT__CAPSULE_STREAM_DATA_BLOCKED 0x190b4d42ULL
+#define WT__ERR_FLOW_CONTROL 0x045d4487ULL
+#define WT__MAX_STREAMS_LIMIT (1ULL << 60) /* larger stream counts are an error */
 #define WT__REASON_MAX 1024
 #define WT__CAPSULE_MAX (WT__REASON_MAX + 16) /* larger known capsules are an error */
 #define WT__ERR_BUFFERED_STREAM_REJECTED 0x3994bd84ULL
@@ -1203,7 +1336,18 @@ typedef struct wt__wt_settings {
     unsigned datagram : 1;    /* 0x33 or 0xffd277 = 1 */
     unsigned connect : 1;     /* 0x08 = 1 */
     uint64_t max_sessions;    /* 0x14e9cd29, 0 if absent */
+    uint64_t init_max_data;   /* 0x2b61, 0 if absent */
+    uint64_t init_max_streams_bidi; /* 0x2b65 */
+    uint64_t init_max_streams_uni;  /* 0x2b64 */
 } wt__wt_settings;
+/* What one endpoint puts in its SETTINGS beyond nghttp3's. */
+typedef struct wt__settings_offer {
+    unsigned draft02 : 1, latest : 1;
+    uint64_t max_sessions;    /* 0: not sent */
+    uint64_t max_data, max_streams_bidi, max_streams_uni; /* 0: not sent */
+} wt__settings_offer;
+/* The peer advertised session flow control (any WT_INITIAL_* non-zero). */
+#define WT__SETTINGS_FC(st) ((st)->init_max_data || (st)->init_max_streams_bidi || (st)->init_max_streams_uni)
 /* Parses a SETTINGS frame payload. */
 static int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out);
 /* Given the start of nghttp3's control stream (stream type + SETTINGS
@@ -1211,7 +1355,10 @@ static int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out);
    the new length, or 0 if in does not yet hold a whole SETTINGS frame, or
    <0 on error. *consumed gets the bytes of `in` the copy replaces. */
 static int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
-                        int server, uint64_t max_sessions);
+                        const wt__settings_offer *offer);
+/* What ep advertises (server: the superset; client: by its dialect). */
+struct wt__ep;
+static void wt__settings_offer_of(const struct wt__ep *ep, wt__settings_offer *o);
 
 /* ---- the stream demultiplexer: what the first bytes of a peer stream say */
 enum { WT__DEMUX_MORE = 0, WT__DEMUX_H3 = 1, WT__DEMUX_WT = 2, WT__DEMUX_CTRL = 3 };
@@ -1379,6 +1526,8 @@ struct wt__ep {
     int has_pin;
     int verify_peer;              /* a CA file is loaded: check the name too */
     int closing_all;
+    int dialect;                  /* client: wt_client_config.dialect */
+    int test_ignore_limits;       /* client: test_ignore_session_limits */
     int stopping;                 /* server: a stop began: new connections are
                                      refused, new sessions get 429 */
     /* app: a step of its graceful stop, run by every wt_loop_process, and
@@ -1538,6 +1687,28 @@ struct wt_session {
     unsigned streams_blocked : 2; /* a WT_ERR_LIMIT owes SESSION_STREAMS: 1 uni, 2 bidi */
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
+    int dialect;                 /* WT_DIALECT_DRAFT02 / _LATEST (client: once requested) */
+    int wait_settings;           /* server: a latest-dialect request waits for the
+                                    client's SETTINGS (1 + whether it ended with FIN) */
+    /* session flow control (see FLOW CONTROL in wt.h); index 1: bidi, 0: uni */
+    int fc;                      /* on for this session */
+    uint64_t fc_tx_max;          /* the peer's WT_MAX_DATA */
+    uint64_t fc_tx_used;         /* payload bytes our streams queued (or sent) */
+    uint64_t fc_tx_sent;         /* of them, handed to QUIC: never past fc_tx_max */
+    uint64_t fc_tx_blocked_at;   /* the limit a WT_DATA_BLOCKED went for, +1 */
+    uint64_t fc_tx_max_streams[2];   /* the peer's WT_MAX_STREAMS */
+    uint64_t fc_tx_streams[2];       /* streams we opened */
+    uint64_t fc_tx_streams_blocked_at[2]; /* +1 */
+    uint64_t fc_rx_max;          /* the WT_MAX_DATA we gave */
+    uint64_t fc_rx_used;         /* payload bytes the peer sent */
+    uint64_t fc_rx_consumed;     /* of those, credited back (consumed) */
+    uint64_t fc_rx_max_streams[2];   /* the WT_MAX_STREAMS we gave */
+    uint64_t fc_rx_streams[2];       /* peer streams seen */
+    uint64_t fc_rx_streams_done[2];  /* peer streams ended */
+    struct {                     /* capsules, for tests and statistics */
+        uint32_t max_data_sent, max_data_received, max_streams_sent, max_streams_received;
+        uint32_t data_blocked_sent, data_blocked_received, streams_blocked_sent, streams_blocked_received;
+    } fc_count;
     /* server: the way to an answer (wt_app.c) */
     size_t next_hook;            /* the next accept hook to run */
     int deferred;                /* a hook said WT_DEFER: counted in ep->ndeferred */
@@ -1572,6 +1743,13 @@ struct wt_stream {
     unsigned owes_slot : 1;      /* give the peer its stream slot back when it ends */
     unsigned linger : 1;         /* closed for the app, kept until ngtcp2 closes it */
     unsigned budget_wait : 1;    /* a short write was the connection's or app's budget */
+    unsigned fc_wait : 1;        /* a short write was the session's credit (WT_MAX_DATA) */
+    unsigned fc_blocked : 1;     /* its sending waits for the session's credit */
+    unsigned fc_counted : 1;     /* a peer stream counted in its session's fc_rx_streams */
+    uint64_t fc_rx_seen;         /* payload bytes received, counted in fc_rx_used */
+    uint64_t fc_tx_body;         /* payload bytes queued, counted in fc_tx_used */
+    uint64_t fc_tx_sent;         /* of those, handed to QUIC */
+    size_t wt_hdr_len;           /* its WebTransport stream header's length on the wire */
     size_t tx_acct;              /* of tx.stored, what is counted in the budgets:
                                     the copies (bytes by reference are not) */
     uint64_t tx_total;           /* bytes ever queued on the sending side */
@@ -1585,6 +1763,7 @@ struct wt_stream {
                                     yet given back: every credit goes through it,
                                     so none is given twice */
     uint64_t pending_reset;      /* h3 code of a RESET that came while pending, +1 */
+    uint64_t pending_final;      /* and its final size */
     size_t read_all_limit;
     uint8_t hdr[16];
     size_t hdr_len;
@@ -1628,6 +1807,8 @@ static void wt__qlog_close(wt__conn *c);
 static void wt__qlog_session(wt_session *s, const char *what, int status);     /* requested, accepted, refused */
 static void wt__qlog_session_closed(wt_session *s, int error);
 static void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len);
+static void wt__qlog_fc_capsule(wt_session *s, int sent, uint64_t type, uint64_t value);
+static const char *wt__capsule_name(uint64_t type);
 static void wt__qlog_stream(wt_stream *st, const char *what, const char *why);  /* attached, refused */
 static void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len);
 /* Makes ssl append its secrets to the endpoint's key log (if any). */
@@ -1722,7 +1903,8 @@ static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *stream_us
                           size_t len, int fin);
 static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t n);
 static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
-static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t final_size,
+                            uint64_t app_error);
 static void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
 /* Picks stream data for the next packet: nghttp3 first, then WT streams. */
 typedef struct wt__tx {
@@ -1767,6 +1949,20 @@ static void wt__session_on_fin(wt_session *s);
    4.1.2) and reading it has stopped: 400 if unanswered, else a reset. */
 static void wt__session_on_malformed(wt_session *s, const char *why);
 static void wt__conn_end_sessions(wt__conn *c, int error);
+/* Session flow control (wt_session.c). */
+static void wt__fc_session_start(wt_session *s);
+static void wt__fc_error(wt_session *s, const char *why);
+static int wt__fc_rx_data(wt_session *s, wt_stream *st, uint64_t n);    /* WT_OK, or it closed s */
+static void wt__fc_rx_credit(wt_session *s, uint64_t n);
+static int wt__fc_rx_stream(wt_session *s, wt_stream *st);              /* WT_OK, or it closed s */
+static void wt__fc_rx_stream_done(wt_session *s, wt_stream *st);
+static uint64_t wt__fc_tx_room(wt_session *s);                          /* UINT64_MAX: no limit */
+static void wt__fc_tx_blocked(wt_session *s);
+static int wt__fc_tx_open(wt_session *s, int bidi);                     /* WT_OK or WT_ERR_LIMIT */
+static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c);
+static void wt__fc_wake_writers(wt_session *s);
+static size_t wt__fc_tx_allow(wt_stream *st, size_t n);
+static void wt__stream_fc_queued(wt_stream *st, size_t n);
 /* The peer allows more streams (bidi 1, uni 0): SESSION_STREAMS to the
    sessions a WT_ERR_LIMIT left waiting (QUIC's MAX_STREAMS: all of the
    connection's; a session-level limit: that session only). */
@@ -1786,7 +1982,9 @@ static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
 static void wt__stream_attach(wt_stream *st, wt_session *s);
 static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin);
 static void wt__stream_on_acked(wt_stream *st, uint64_t n);
-static void wt__stream_on_reset(wt_stream *st, uint64_t app_error);
+static void wt__stream_on_reset(wt_stream *st, uint64_t final_size, uint64_t app_error);
+static void wt__stream_check_writable(wt_stream *st);
+static void wt__stream_fc_refund(wt_stream *st);
 static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error);
 static void wt__stream_on_close(wt_stream *st);
 static void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */
@@ -1890,6 +2088,7 @@ const char *wt_strerror(int err) {
     case WT_ERR_URL: return "invalid URL";
     case WT_ERR_REFUSED: return "session refused by the server";
     case WT_ERR_TRUNCATED: return "input truncated";
+    case WT_ERR_FLOW_CONTROL: return "session flow control error";
     default: return "unknown error";
     }
 }
@@ -3838,9 +4037,7 @@ static void wt__qlog_session_closed(wt_session *s, int error) {
 
 static void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len) {
     wt__conn *c = s->conn;
-    const char *name = type == WT__CAPSULE_CLOSE   ? "close_webtransport_session"
-                       : type == WT__CAPSULE_DRAIN ? "drain_webtransport_session"
-                                                   : "unknown";
+    const char *name = wt__capsule_name(type);
     wt__jrec r;
     wt__j_begin(&r, c, sent ? "capsule_sent" : "capsule_received");
     wt__j_num(&r, "session_id", s->id);
@@ -3850,6 +4047,34 @@ static void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t co
         wt__j_num(&r, "error_code", code);
         wt__j_str(&r, "reason", reason ? reason : "", len, WT__REASON_MAX);
     }
+    wt__j_end(&r, c);
+}
+
+static const char *wt__capsule_name(uint64_t type) {
+    switch (type) {
+    case WT__CAPSULE_CLOSE: return "close_webtransport_session";
+    case WT__CAPSULE_DRAIN: return "drain_webtransport_session";
+    case WT__CAPSULE_MAX_DATA: return "wt_max_data";
+    case WT__CAPSULE_MAX_STREAMS_BIDI: return "wt_max_streams_bidi";
+    case WT__CAPSULE_MAX_STREAMS_UNI: return "wt_max_streams_uni";
+    case WT__CAPSULE_DATA_BLOCKED: return "wt_data_blocked";
+    case WT__CAPSULE_STREAMS_BLOCKED_BIDI: return "wt_streams_blocked_bidi";
+    case WT__CAPSULE_STREAMS_BLOCKED_UNI: return "wt_streams_blocked_uni";
+    case WT__CAPSULE_MAX_STREAM_DATA: return "wt_max_stream_data";
+    case WT__CAPSULE_STREAM_DATA_BLOCKED: return "wt_stream_data_blocked";
+    }
+    return "unknown";
+}
+
+static void wt__qlog_fc_capsule(wt_session *s, int sent, uint64_t type, uint64_t value) {
+    wt__conn *c = s->conn;
+    const char *name = wt__capsule_name(type);
+    wt__jrec r;
+    wt__j_begin(&r, c, sent ? "capsule_sent" : "capsule_received");
+    wt__j_num(&r, "session_id", s->id);
+    wt__j_str(&r, "capsule_type", name, strlen(name), 64);
+    wt__j_num(&r, "capsule_type_value", (long long)type);
+    wt__j_num(&r, "value", (long long)value);
     wt__j_end(&r, c);
 }
 
@@ -3908,7 +4133,10 @@ static const wt_limits wt__default_limits = {
     4 * 1024 * 1024,  /* stream_queue */
     UINT32_MAX,       /* max_app_sessions: no cap of its own */
     UINT32_MAX,       /* sessions_per_ip_per_s: no limit */
-    1024              /* rate_limit_ips */
+    1024,             /* rate_limit_ips */
+    0,                /* session_max_data: conn_window, set below */
+    0,                /* session_max_streams_bidi: max_streams_bidi */
+    0                 /* session_max_streams_uni: max_streams_uni */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -3962,6 +4190,10 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
         if (o[i] == 0) o[i] = d[i];
     if (ep->lim.max_header_bytes < 1024) ep->lim.max_header_bytes = 1024;
     if (!ep->lim.keepalive_ms) ep->lim.keepalive_ms = ep->lim.idle_timeout_ms / 2;
+    /* session flow control follows QUIC's windows unless set */
+    if (!lim || !lim->session_max_data) ep->lim.session_max_data = ep->lim.conn_window;
+    if (!lim || !lim->session_max_streams_bidi) ep->lim.session_max_streams_bidi = ep->lim.max_streams_bidi;
+    if (!lim || !lim->session_max_streams_uni) ep->lim.session_max_streams_uni = ep->lim.max_streams_uni;
     ep->mem.user_data = &ep->alloc;
     ep->mem.malloc = wt__mem_malloc;
     ep->mem.free = wt__mem_free;
@@ -4202,8 +4434,8 @@ static int wt__cb_stream_close(ngtcp2_conn *qc, uint32_t flags, int64_t stream_i
 
 static int wt__cb_stream_reset(ngtcp2_conn *qc, int64_t stream_id, uint64_t final_size, uint64_t app_error,
                                void *user, void *stream_user) {
-    WT__UNUSED(qc), WT__UNUSED(final_size);
-    wt__h3_on_stream_reset((wt__conn *)user, stream_id, stream_user, app_error);
+    WT__UNUSED(qc);
+    wt__h3_on_stream_reset((wt__conn *)user, stream_id, stream_user, final_size, app_error);
     return 0;
 }
 
@@ -5294,18 +5526,36 @@ static int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out) 
         case WT__H3_SETTINGS_WT_ENABLE_DRAFT02: out->wt_draft02 = val == 1; break;
         case WT__H3_SETTINGS_WT_ENABLED: out->wt_enabled = val == 1; break;
         case WT__H3_SETTINGS_WT_MAX_SESSIONS: out->max_sessions = val; break;
+        case WT__H3_SETTINGS_WT_INITIAL_MAX_DATA: out->init_max_data = val; break;
+        case WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_BIDI: out->init_max_streams_bidi = val; break;
+        case WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_UNI: out->init_max_streams_uni = val; break;
         default: break; /* unknown and GREASE settings are ignored */
         }
     }
     return WT_OK;
 }
 
+/* A server offers the superset, so draft-02 browsers, Safari and
+   current-draft clients all find what they look for; a client what its
+   dialect asks (auto: both enables and its flow-control limits). */
+static void wt__settings_offer_of(const wt__ep *ep, wt__settings_offer *o) {
+    memset(o, 0, sizeof *o);
+    o->draft02 = ep->server || ep->dialect != WT_DIALECT_LATEST;
+    o->latest = ep->server || ep->dialect != WT_DIALECT_DRAFT02;
+    if (ep->server) o->max_sessions = ep->lim.max_sessions;
+    if (o->latest) {
+        o->max_data = ep->lim.session_max_data;
+        o->max_streams_bidi = ep->lim.session_max_streams_bidi;
+        o->max_streams_uni = ep->lim.session_max_streams_uni;
+    }
+}
+
 static int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
-                        int server, uint64_t max_sessions) {
+                        const wt__settings_offer *offer) {
     uint64_t stype, ftype, flen;
     size_t a, b, c, hdr, o = 0, extra_len = 0, i;
-    uint8_t extra[64];
-    uint64_t pairs[10];
+    uint8_t extra[128];
+    uint64_t pairs[16];
     size_t npairs = 0;
 
     if (!(a = wt__varint_get(in, n, &stype))) return 0;
@@ -5314,14 +5564,18 @@ static int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t
     if (stype != 0x00 || ftype != 0x04) return WT_ERR_H3; /* not a control stream */
     hdr = a + b + c;
     if (n - hdr < flen) return 0;
-    /* Everyone gets the draft-02 enable and both datagram settings; a server
-       also announces its session limit and the newer drafts' enable. */
-    pairs[npairs++] = WT__H3_SETTINGS_WT_ENABLE_DRAFT02, pairs[npairs++] = 1;
+    /* nghttp3 wrote 0x08 (server) and 0x33; the older datagram setting
+       goes to everyone, the rest as offered */
+    if (offer->draft02) pairs[npairs++] = WT__H3_SETTINGS_WT_ENABLE_DRAFT02, pairs[npairs++] = 1;
     pairs[npairs++] = WT__H3_SETTINGS_H3_DATAGRAM_DRAFT04, pairs[npairs++] = 1;
-    if (server) {
-        pairs[npairs++] = WT__H3_SETTINGS_WT_MAX_SESSIONS, pairs[npairs++] = max_sessions;
-        pairs[npairs++] = WT__H3_SETTINGS_WT_ENABLED, pairs[npairs++] = 1;
-    }
+    if (offer->max_sessions)
+        pairs[npairs++] = WT__H3_SETTINGS_WT_MAX_SESSIONS, pairs[npairs++] = offer->max_sessions;
+    if (offer->latest) pairs[npairs++] = WT__H3_SETTINGS_WT_ENABLED, pairs[npairs++] = 1;
+    if (offer->max_data) pairs[npairs++] = WT__H3_SETTINGS_WT_INITIAL_MAX_DATA, pairs[npairs++] = offer->max_data;
+    if (offer->max_streams_uni)
+        pairs[npairs++] = WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_UNI, pairs[npairs++] = offer->max_streams_uni;
+    if (offer->max_streams_bidi)
+        pairs[npairs++] = WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_BIDI, pairs[npairs++] = offer->max_streams_bidi;
     for (i = 0; i < npairs; i++) extra_len += wt__varint_put(extra + extra_len, pairs[i]);
     if (outcap < 1 + 1 + 8 + flen + extra_len) return WT_ERR_TOO_BIG;
     o += wt__varint_put(out + o, 0x00);
@@ -5588,8 +5842,12 @@ static int wt__ctrl_tap(wt__conn *c, const uint8_t *data, size_t len) {
     if (c->h3.peer_ctrl.len - a - b - d < flen) return WT_OK;
     if (wt__settings_parse(c->h3.peer_ctrl.data + a + b + d, (size_t)flen, &c->h3.peer) != WT_OK) c->h3.peer.seen = 1;
     wt__buf_free(&c->ep->alloc, &c->h3.peer_ctrl);
-    wt__clog(c, -1, WT_LOG_DEBUG, "peer SETTINGS: webtransport draft02=%d enabled=%d datagram=%d max_sessions=%llu",
-             c->h3.peer.wt_draft02, c->h3.peer.wt_enabled, c->h3.peer.datagram, (unsigned long long)c->h3.peer.max_sessions);
+    wt__clog(c, -1, WT_LOG_DEBUG,
+             "peer SETTINGS: webtransport draft02=%d enabled=%d datagram=%d max_sessions=%llu initial max_data=%llu "
+             "streams bidi=%llu uni=%llu",
+             c->h3.peer.wt_draft02, c->h3.peer.wt_enabled, c->h3.peer.datagram, (unsigned long long)c->h3.peer.max_sessions,
+             (unsigned long long)c->h3.peer.init_max_data, (unsigned long long)c->h3.peer.init_max_streams_bidi,
+             (unsigned long long)c->h3.peer.init_max_streams_uni);
     wt__conn_on_peer_settings(c);
     return WT_OK;
 }
@@ -5645,6 +5903,7 @@ static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const
         }
         st->kind = WT__ST_PENDING;
         st->session_id = sid;
+        st->wt_hdr_len = hdr_len;
         wt__conn_consumed(c, stream_id, hdr_len);
         if (wt__stream_on_wt_header(st) == WT_OK)
             wt__stream_on_data(st, data + in_this, len - in_this, fin);
@@ -5737,16 +5996,19 @@ static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uin
     }
 }
 
-/* The peer aborted a CONNECT stream: its session is over, abruptly. */
-static void wt__h3_connect_aborted(wt__conn *c, int64_t stream_id) {
+/* The peer aborted a CONNECT stream: its session is over, abruptly
+   (WT_FLOW_CONTROL_ERROR: we broke its session flow control). */
+static void wt__h3_connect_aborted(wt__conn *c, int64_t stream_id, uint64_t app_error) {
     wt_session *s = wt__session_find(c, (uint64_t)stream_id);
     if (s && s->state != WT__SESS_CLOSED) {
-        wt__clog(c, stream_id, WT_LOG_INFO, "session %lld: the peer reset its CONNECT stream", (long long)stream_id);
-        wt__session_end(s, WT_ERR_CLOSED);
+        int fc = app_error == WT__ERR_FLOW_CONTROL;
+        wt__clog(c, stream_id, fc ? WT_LOG_WARN : WT_LOG_INFO, "session %lld: the peer reset its CONNECT stream%s",
+                 (long long)stream_id, fc ? " with WT_FLOW_CONTROL_ERROR" : "");
+        wt__session_end(s, fc ? WT_ERR_FLOW_CONTROL : WT_ERR_CLOSED);
     }
 }
 
-static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t final_size, uint64_t app_error) {
     if (wt__is_wt_stream(su)) {
         wt_stream *st = (wt_stream *)su;
         if (st->kind == WT__ST_CLASSIFY) {
@@ -5756,12 +6018,12 @@ static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uin
             wt__tp_shutdown(c, WT__TP_BOTH, stream_id, WT__H3_REQUEST_CANCELLED);
             return;
         }
-        wt__stream_on_reset(st, app_error);
+        wt__stream_on_reset(st, final_size, app_error);
         return;
     }
     if (!c->h3.conn || su == WT__DEAD_STREAM) return;
     nghttp3_conn_shutdown_stream_read(c->h3.conn, stream_id);
-    wt__h3_connect_aborted(c, stream_id);
+    wt__h3_connect_aborted(c, stream_id, app_error);
 }
 
 static void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
@@ -5825,8 +6087,9 @@ static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
                         memcpy(flat + fl, v[i].base, k);
                         fl += k;
                     }
-                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, sizeof c->h3.ctrl_prefix, &used, c->ep->server,
-                                            c->ep->lim.max_sessions);
+                    wt__settings_offer offer;
+                    wt__settings_offer_of(c->ep, &offer);
+                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, sizeof c->h3.ctrl_prefix, &used, &offer);
                     if (r <= 0) return wt__cfail(c, -1, WT_ERR_H3, "cannot add WebTransport SETTINGS");
                     c->h3.ctrl_prefix_len = (size_t)r;
                     c->h3.ctrl_prefix_h3len = used;
@@ -5863,6 +6126,25 @@ static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
         tx->wst = st;
         tx->nvec = wt__sendbuf_peek(&st->tx, tx->vec, 16);
         for (i = 0; i < tx->nvec; i++) peeked += tx->vec[i].len;
+        if (peeked) {
+            /* session flow control: never past the peer's WT_MAX_DATA */
+            size_t allow = wt__fc_tx_allow(st, peeked);
+            if (!allow) {
+                wt__stream_unqueue_send(st); /* until more credit (wt__fc_wake_writers) */
+                tx->stream_id = -1;
+                tx->wst = NULL;
+                tx->nvec = 0;
+                continue;
+            }
+            if (allow < peeked) {
+                peeked = allow;
+                for (i = 0; i < tx->nvec && allow; i++) {
+                    if (tx->vec[i].len > allow) tx->vec[i].len = allow;
+                    allow -= tx->vec[i].len;
+                }
+                tx->nvec = i;
+            }
+        }
         /* FIN only with the last byte: many small chunks (write_ref) may
            not all fit the vector */
         tx->fin = st->fin_queued && peeked == st->tx.unsent;
@@ -5896,6 +6178,7 @@ static void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
 
 static void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
     if (tx->wst) {
+        wt__stream_fc_refund(tx->wst);
         tx->wst->reset_sent = 1; /* ngtcp2 reset it: later writes get an error */
         wt__stream_unqueue_send(tx->wst);
         /* inside the write loop: completions wait for the queue */
@@ -5934,6 +6217,23 @@ static size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason,
     return o + reason_len;
 }
 
+/* The capsules we read; others (GREASE, HTTP datagrams) are skipped. */
+static int wt__capsule_known(uint64_t type) {
+    switch (type) {
+    case WT__CAPSULE_CLOSE:
+    case WT__CAPSULE_DRAIN:
+    case WT__CAPSULE_MAX_DATA:
+    case WT__CAPSULE_MAX_STREAMS_BIDI:
+    case WT__CAPSULE_MAX_STREAMS_UNI:
+    case WT__CAPSULE_DATA_BLOCKED:
+    case WT__CAPSULE_STREAMS_BLOCKED_BIDI:
+    case WT__CAPSULE_STREAMS_BLOCKED_UNI:
+    case WT__CAPSULE_MAX_STREAM_DATA:
+    case WT__CAPSULE_STREAM_DATA_BLOCKED: return 1;
+    }
+    return 0;
+}
+
 static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx) {
     while (n > 0) {
         size_t k, off = 0;
@@ -5952,8 +6252,8 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
             int used;
             if (!(a = wt__varint_get(r->buf + off, r->len - off, &type))) break;
             if (!(b = wt__varint_get(r->buf + off + a, r->len - off - a, &len))) break;
-            if (type != WT__CAPSULE_CLOSE && type != WT__CAPSULE_DRAIN) {
-                /* unknown (GREASE, flow control we do not use): skip its value */
+            if (!wt__capsule_known(type)) {
+                /* unknown (GREASE, HTTP datagrams): skip its value */
                 uint64_t here = r->len - off - a - b;
                 if (len <= here) {
                     off += a + b + (size_t)len;
@@ -6093,7 +6393,8 @@ static int wt__session_respond(wt_session *s, int status) {
     memset(&out, 0, sizeof out);
     snprintf(code, sizeof code, "%03d", status);
     rv = wt__hdrs_add(a, &out, ":status", 7, code, 3, SIZE_MAX);
-    if (rv == WT_OK && ok) rv = wt__hdrs_add(a, &out, "sec-webtransport-http3-draft", 28, "draft02", 7, SIZE_MAX);
+    if (rv == WT_OK && ok && s->dialect == WT_DIALECT_DRAFT02)
+        rv = wt__hdrs_add(a, &out, "sec-webtransport-http3-draft", 28, "draft02", 7, SIZE_MAX);
     if (rv == WT_OK && ok) rv = wt__alpn_add_response(s, &out);
     for (i = 0; rv == WT_OK && i < added.n; i++)
         rv = wt__hdrs_add(a, &out, added.kv[2 * i], strlen(added.kv[2 * i]), added.kv[2 * i + 1],
@@ -6129,6 +6430,7 @@ static void wt__session_opened(wt_session *s) {
     s->state = WT__SESS_OPEN;
     s->stats.sessions_opened = 1;
     s->conn->stats.sessions_opened++;
+    wt__fc_session_start(s);
     if (s->conn->wt.nsessions++ == 0) wt__conn_keepalive(s->conn);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_SESSION_OPEN;
@@ -6172,7 +6474,16 @@ static void wt__session_on_request(wt_session *s, int fin) {
     wt__ep *ep = c->ep;
     int is_wt = s->method && !strcmp(s->method, "CONNECT") && s->protocol &&
                 (!strcmp(s->protocol, "webtransport") || !strcmp(s->protocol, "webtransport-h3"));
-    if (c->qlog) wt__qlog_session(s, "session_requested", 0);
+    if (!s->wait_settings && c->qlog) wt__qlog_session(s, "session_requested", 0);
+    s->wait_settings = 0;
+    if (is_wt) s->dialect = strcmp(s->protocol, "webtransport-h3") ? WT_DIALECT_DRAFT02 : WT_DIALECT_LATEST;
+    if (is_wt && s->dialect == WT_DIALECT_LATEST && !c->h3.peer.seen && !s->bad_headers && !fin) {
+        /* draft-16 7.1: not before the client's SETTINGS, which say
+           whether session flow control applies */
+        wt__clog(c, s->id, WT_LOG_DEBUG, "session %lld: waiting for the client's SETTINGS", (long long)s->id);
+        s->wait_settings = 1;
+        return;
+    }
     wt__alpn_parse_offers(s);
     if (s->bad_headers || !is_wt || fin || !s->path || !s->authority) {
         wt__clog(c, s->id, WT_LOG_INFO, "refusing request on stream %lld: %s", (long long)s->id,
@@ -6185,6 +6496,18 @@ static void wt__session_on_request(wt_session *s, int fin) {
         size_t n = c->wt.nsessions;
         wt_session *o;
         for (o = c->wt.sessions; o; o = o->next) n += o->deferred;
+        if (s->dialect == WT_DIALECT_LATEST && !WT__SETTINGS_FC(&c->h3.peer) && n >= 1) {
+            /* draft-16 5.1: without flow control one session per connection;
+               the excess CONNECT stream is reset with H3_REQUEST_REJECTED (the
+               client may retry it on a new connection) */
+            wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: a second session without flow control (reset)",
+                     s->path);
+            s->fn = NULL;
+            wt__tp_shutdown(c, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
+            s->state = WT__SESS_CLOSED;
+            wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+            return;
+        }
         if (n >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
             wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: 429 (%s)", s->path,
                      ep->closing_all || ep->stopping ? "the server is shutting down"
@@ -6265,6 +6588,7 @@ static void wt__session_on_headers_done(wt_session *s, int fin) {
 
 static int wt__session_on_capsule(void *ctx, const wt__capsule *c) {
     wt_session *s = (wt_session *)ctx;
+    if (c->type != WT__CAPSULE_CLOSE && c->type != WT__CAPSULE_DRAIN) return wt__fc_on_capsule(s, c);
     if (c->type == WT__CAPSULE_CLOSE) {
         if (c->len < 4 || c->len - 4 > WT__REASON_MAX) return WT_ERR_PROTOCOL;
         s->close_received = 1;
@@ -6294,6 +6618,7 @@ static void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     int rv;
     if (s->state == WT__SESS_CLOSED || s->close_received) return; /* nothing may follow a CLOSE capsule */
     rv = wt__capsule_feed(&s->cap_rx, p, n, wt__session_on_capsule, s);
+    if (rv == WT_ERR_FLOW_CONTROL) return; /* closed already (wt__fc_error) */
     if (rv != WT_OK) {
         wt__clog(s->conn, s->id, WT_LOG_WARN, "session %lld: bad capsule (%s): closing its stream",
                  (long long)s->id, wt_strerror(rv));
@@ -6428,13 +6753,44 @@ static nghttp3_ssize wt__read_capsules(nghttp3_conn *h3, int64_t stream_id, nght
 
 static const nghttp3_data_reader wt__capsule_reader_def = {wt__read_capsules};
 
+static int wt__request_to_latest(wt_session *s) {
+    const wt_allocator *a = &s->conn->ep->alloc;
+    wt__hdrs *h = &s->req;
+    size_t i = 0;
+    while (i < h->n) {
+        char **kv = h->kv + 2 * i;
+        if (!strcmp(kv[0], ":protocol") && strcmp(kv[1], "webtransport-h3")) {
+            char *v = wt__strdup(a, "webtransport-h3");
+            if (!v) return WT_ERR_NOMEM;
+            h->bytes = h->bytes - strlen(kv[1]) + strlen(v);
+            wt__free(a, kv[1]);
+            kv[1] = v;
+            wt__free(a, s->protocol);
+            s->protocol = wt__strdup(a, v);
+        } else if (!strcmp(kv[0], "sec-webtransport-http3-draft02")) {
+            h->bytes -= strlen(kv[0]) + strlen(kv[1]) + 32;
+            wt__free(a, kv[0]);
+            wt__free(a, kv[1]);
+            memmove(kv, kv + 2, (h->n - i - 1) * 2 * sizeof *kv);
+            h->n--;
+            continue;
+        }
+        i++;
+    }
+    return WT_OK;
+}
+
 static int wt__session_submit_request(wt_session *s) {
     wt__conn *c = s->conn;
     nghttp3_nv *nv;
     size_t i;
     int64_t sid;
     int rv;
-    /* s->req holds the whole request, built by wt_client_connect */
+    /* s->req holds the whole request, built by wt_client_connect as
+       draft-02; the latest dialect changes :protocol and drops the draft-02
+       header */
+    if (s->dialect == WT_DIALECT_LATEST && wt__request_to_latest(s) != WT_OK)
+        return wt__cfail(c, -1, WT_ERR_NOMEM, "out of memory for a request");
     nv = (nghttp3_nv *)wt__alloc(&c->ep->alloc, s->req.n * sizeof *nv);
     if (!nv) return wt__cfail(c, -1, WT_ERR_NOMEM, "out of memory for a request");
     for (i = 0; i < s->req.n; i++) {
@@ -6461,22 +6817,266 @@ static int wt__session_submit_request(wt_session *s) {
     return WT_OK;
 }
 
-/* The peer's SETTINGS arrived: sessions waiting for them may go. */
+/* The peer's SETTINGS arrived: sessions waiting for them may go. A
+   client picks each session's dialect here (see DIALECTS in wt.h). */
 static void wt__conn_on_peer_settings(wt__conn *c) {
     wt_session *s;
-    if (c->ep->server) return;
+    const wt__wt_settings *p = &c->h3.peer;
+    if (c->ep->server) {
+        int again = 1;
+        while (again) { /* a handler may add or end sessions: from the top */
+            again = 0;
+            for (s = c->wt.sessions; s; s = s->next)
+                if (s->wait_settings && s->state == WT__SESS_REQUESTED) {
+                    wt__session_on_request(s, 0);
+                    again = 1;
+                    break;
+                }
+        }
+        return;
+    }
     for (s = c->wt.sessions; s; s = s->next) {
+        int want = c->ep->dialect;
         if (s->state != WT__SESS_CONNECTING || s->id >= 0) continue;
-        if (!(c->h3.peer.wt_draft02 || c->h3.peer.wt_enabled) || !c->h3.peer.connect) {
-            wt__clog(c, s->id, WT_LOG_ERROR, "server does not offer WebTransport (no SETTINGS for it)");
+        if (want == WT_DIALECT_AUTO) want = p->wt_enabled ? WT_DIALECT_LATEST : WT_DIALECT_DRAFT02;
+        if (!p->connect || (want == WT_DIALECT_LATEST ? !p->wt_enabled : !p->wt_draft02)) {
+            wt__clog(c, s->id, WT_LOG_ERROR, "server does not offer WebTransport%s (no SETTINGS for it)",
+                     c->ep->dialect == WT_DIALECT_AUTO ? "" : want == WT_DIALECT_LATEST ? " of the latest draft" : " draft-02");
             wt__session_end(s, WT_ERR_PROTOCOL);
             continue;
         }
+        s->dialect = want;
         if (wt__session_submit_request(s) != WT_OK) wt__session_end(s, WT_ERR_LIMIT);
     }
 }
 
+/* ---------------------------------------------------------------- session flow control
+   draft-ietf-webtrans-http3-16 section 5. Index 1 of the stream arrays is
+   bidirectional, 0 unidirectional. */
+static void wt__fc_send(wt_session *s, uint64_t type, uint64_t v) {
+    wt__conn *c = s->conn;
+    uint8_t cap[24];
+    size_t n = 0;
+    if (s->state != WT__SESS_OPEN || !c->h3.conn || s->connect_closed || s->cap_fin || s->send_stopped ||
+        c->state != WT__CONN_OPEN)
+        return;
+    n += wt__varint_put(cap + n, type);
+    n += wt__varint_put(cap + n, wt__varint_len(v));
+    n += wt__varint_put(cap + n, v);
+    if (wt__sendbuf_append(&c->ep->alloc, &s->cap_tx, cap, n) != WT_OK) {
+        wt__clog(c, s->id, WT_LOG_ERROR, "session %lld: out of memory for a %s capsule", (long long)s->id,
+                 wt__capsule_name(type));
+        return;
+    }
+    nghttp3_conn_resume_stream(c->h3.conn, s->id);
+    c->dirty = 1;
+    if (c->qlog) wt__qlog_fc_capsule(s, 1, type, v);
+}
+
+static void wt__fc_session_start(wt_session *s) {
+    wt__conn *c = s->conn;
+    const wt__wt_settings *p = &c->h3.peer;
+    wt__settings_offer o;
+    wt__settings_offer_of(c->ep, &o);
+    s->fc = s->dialect == WT_DIALECT_LATEST && p->seen && WT__SETTINGS_FC(p) &&
+            (o.max_data || o.max_streams_bidi || o.max_streams_uni);
+    if (!s->fc) return;
+    s->fc_tx_max = p->init_max_data;
+    s->fc_tx_max_streams[1] = p->init_max_streams_bidi;
+    s->fc_tx_max_streams[0] = p->init_max_streams_uni;
+    s->fc_rx_max = o.max_data;
+    s->fc_rx_max_streams[1] = o.max_streams_bidi;
+    s->fc_rx_max_streams[0] = o.max_streams_uni;
+    wt__clog(c, s->id, WT_LOG_DEBUG,
+             "session %lld: flow control on: peer allows %llu bytes, %llu bidi, %llu uni streams; we allow %llu, %llu, %llu",
+             (long long)s->id, (unsigned long long)s->fc_tx_max, (unsigned long long)s->fc_tx_max_streams[1],
+             (unsigned long long)s->fc_tx_max_streams[0], (unsigned long long)s->fc_rx_max,
+             (unsigned long long)s->fc_rx_max_streams[1], (unsigned long long)s->fc_rx_max_streams[0]);
+}
+
+/* The peer broke our limits (or sent a limit that is not one): the
+   session ends with WT_FLOW_CONTROL_ERROR on both directions of its
+   CONNECT stream (draft-16 5.6.2, 5.6.4). */
+static void wt__fc_error(wt_session *s, const char *why) {
+    wt__conn *c = s->conn;
+    if (s->state == WT__SESS_CLOSED) return;
+    wt__clog(c, s->id, WT_LOG_WARN, "session %lld: %s: closing it with WT_FLOW_CONTROL_ERROR", (long long)s->id, why);
+    if (c->tp.qc && c->state <= WT__CONN_OPEN && !s->connect_closed) {
+        wt__tp_shutdown(c, WT__TP_BOTH, s->id, WT__ERR_FLOW_CONTROL);
+        if (c->h3.conn) {
+            nghttp3_conn_shutdown_stream_read(c->h3.conn, s->id);
+            nghttp3_conn_shutdown_stream_write(c->h3.conn, s->id);
+        }
+        s->cap_fin = 1; /* nothing more goes on the stream */
+    }
+    wt__session_end(s, WT_ERR_FLOW_CONTROL);
+}
+
+static int wt__fc_rx_data(wt_session *s, wt_stream *st, uint64_t n) {
+    if (!s->fc || s->state != WT__SESS_OPEN) return WT_OK;
+    st->fc_rx_seen += n;
+    s->fc_rx_used += n;
+    if (s->fc_rx_used > s->fc_rx_max) {
+        wt__fc_error(s, "the peer sent more stream data than WT_MAX_DATA allows");
+        return WT_ERR_FLOW_CONTROL;
+    }
+    return WT_OK;
+}
+
+/* The application consumed n counted bytes: once half the window is
+   used, raise the limit to a full window past what was consumed. */
+static void wt__fc_rx_credit(wt_session *s, uint64_t n) {
+    uint64_t window = s->conn->ep->lim.session_max_data;
+    if (!s->fc || s->state != WT__SESS_OPEN) return;
+    s->fc_rx_consumed += n;
+    if (s->fc_rx_consumed > s->fc_rx_used) s->fc_rx_consumed = s->fc_rx_used; /* never credit twice */
+    if (s->fc_rx_max - s->fc_rx_consumed > window / 2) return;
+    s->fc_rx_max = s->fc_rx_consumed + window;
+    s->fc_count.max_data_sent++;
+    wt__fc_send(s, WT__CAPSULE_MAX_DATA, s->fc_rx_max);
+}
+
+static int wt__fc_rx_stream(wt_session *s, wt_stream *st) {
+    int b = st->bidi;
+    if (!s->fc || st->local || st->fc_counted) return WT_OK;
+    st->fc_counted = 1;
+    if (++s->fc_rx_streams[b] > s->fc_rx_max_streams[b]) {
+        wt__fc_error(s, b ? "the peer opened more bidirectional streams than WT_MAX_STREAMS allows"
+                          : "the peer opened more unidirectional streams than WT_MAX_STREAMS allows");
+        return WT_ERR_FLOW_CONTROL;
+    }
+    return WT_OK;
+}
+
+static void wt__fc_rx_stream_done(wt_session *s, wt_stream *st) {
+    int b = st->bidi;
+    uint64_t window = b ? s->conn->ep->lim.session_max_streams_bidi : s->conn->ep->lim.session_max_streams_uni;
+    if (!st->fc_counted) return;
+    st->fc_counted = 0;
+    s->fc_rx_streams_done[b]++;
+    if (!s->fc || s->state != WT__SESS_OPEN) return;
+    if (s->fc_rx_max_streams[b] - s->fc_rx_streams_done[b] > window / 2) return;
+    s->fc_rx_max_streams[b] = s->fc_rx_streams_done[b] + window;
+    s->fc_count.max_streams_sent++;
+    wt__fc_send(s, b ? WT__CAPSULE_MAX_STREAMS_BIDI : WT__CAPSULE_MAX_STREAMS_UNI, s->fc_rx_max_streams[b]);
+}
+
+static uint64_t wt__fc_tx_room(wt_session *s) {
+    if (!s || !s->fc || s->conn->ep->test_ignore_limits) return UINT64_MAX;
+    return s->fc_tx_max > s->fc_tx_used ? s->fc_tx_max - s->fc_tx_used : 0;
+}
+
+static void wt__fc_tx_blocked(wt_session *s) {
+    if (!s->fc || s->fc_tx_blocked_at == s->fc_tx_max + 1) return; /* once per limit */
+    s->fc_tx_blocked_at = s->fc_tx_max + 1;
+    s->fc_count.data_blocked_sent++;
+    wt__fc_send(s, WT__CAPSULE_DATA_BLOCKED, s->fc_tx_max);
+}
+
+/* wt_session_open_stream: WT_OK, or WT_ERR_LIMIT at the peer's count. */
+static int wt__fc_tx_open(wt_session *s, int bidi) {
+    int b = bidi != 0;
+    if (!s->fc) return WT_OK;
+    if (s->fc_tx_streams[b] < s->fc_tx_max_streams[b] || s->conn->ep->test_ignore_limits) {
+        s->fc_tx_streams[b]++;
+        return WT_OK;
+    }
+    s->streams_blocked |= b ? 2 : 1; /* SESSION_STREAMS when WT_MAX_STREAMS comes */
+    if (s->fc_tx_streams_blocked_at[b] != s->fc_tx_max_streams[b] + 1) {
+        s->fc_tx_streams_blocked_at[b] = s->fc_tx_max_streams[b] + 1;
+        s->fc_count.streams_blocked_sent++;
+        wt__fc_send(s, b ? WT__CAPSULE_STREAMS_BLOCKED_BIDI : WT__CAPSULE_STREAMS_BLOCKED_UNI,
+                    s->fc_tx_max_streams[b]);
+    }
+    return WT_ERR_LIMIT;
+}
+
+/* More credit (WT_MAX_DATA, or a reset gave some back): streams whose
+   sending waited go on, and those whose write it cut short hear WRITABLE. */
+static void wt__fc_wake_writers(wt_session *s) {
+    wt_stream *st, *next;
+    for (st = s->streams; st; st = st->next)
+        if (st->fc_blocked) {
+            st->fc_blocked = 0;
+            wt__stream_queue_send(st);
+        }
+    for (st = s->streams; st && s->state == WT__SESS_OPEN; st = next) {
+        next = st->next;
+        if (!st->fc_wait) continue;
+        st->fc_wait = 0;
+        wt__stream_check_writable(st);
+    }
+}
+
+/* The send path: how many of the n bytes st offers (its header first)
+   the session's credit lets go now; 0 blocks it until more comes. */
+static size_t wt__fc_tx_allow(wt_stream *st, size_t n) {
+    wt_session *s = st->sess;
+    uint64_t credit, allow;
+    if (!s || !s->fc || s->conn->ep->test_ignore_limits) return n;
+    credit = s->fc_tx_max > s->fc_tx_sent ? s->fc_tx_max - s->fc_tx_sent : 0;
+    allow = st->tx_hdr_left + credit;
+    if (allow >= n) return n;
+    wt__fc_tx_blocked(s);
+    if (allow == 0) st->fc_blocked = 1;
+    return (size_t)allow;
+}
+
+static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c) {
+    uint64_t v = 0;
+    int b;
+    if (c->type == WT__CAPSULE_MAX_STREAM_DATA || c->type == WT__CAPSULE_STREAM_DATA_BLOCKED) {
+        if (s->conn->qlog) wt__qlog_fc_capsule(s, 0, c->type, 0);
+        if (s->dialect != WT_DIALECT_LATEST) return WT_OK; /* not of its dialect: skipped */
+        wt__fc_error(s, "a WebTransport-over-HTTP/2 per-stream capsule, prohibited over HTTP/3");
+        return WT_ERR_FLOW_CONTROL;
+    }
+    if (wt__varint_get(c->value, c->len, &v) != c->len) return WT_ERR_PROTOCOL; /* one varint, nothing more */
+    if (s->conn->qlog) wt__qlog_fc_capsule(s, 0, c->type, v);
+    if (!s->fc) return WT_OK; /* draft-16 5.1: ignored without flow control */
+    switch (c->type) {
+    case WT__CAPSULE_MAX_DATA:
+        s->fc_count.max_data_received++;
+        if (v <= s->fc_tx_max) {
+            wt__fc_error(s, "WT_MAX_DATA did not raise the limit");
+            return WT_ERR_FLOW_CONTROL;
+        }
+        s->fc_tx_max = v;
+        wt__fc_wake_writers(s);
+        break;
+    case WT__CAPSULE_MAX_STREAMS_BIDI:
+    case WT__CAPSULE_MAX_STREAMS_UNI:
+        b = c->type == WT__CAPSULE_MAX_STREAMS_BIDI;
+        s->fc_count.max_streams_received++;
+        if (v > WT__MAX_STREAMS_LIMIT || v <= s->fc_tx_max_streams[b]) {
+            wt__fc_error(s, "WT_MAX_STREAMS above 2^60 or not raising the limit");
+            return WT_ERR_FLOW_CONTROL;
+        }
+        s->fc_tx_max_streams[b] = v;
+        wt__session_streams_available(s, b);
+        break;
+    case WT__CAPSULE_DATA_BLOCKED:
+        s->fc_count.data_blocked_received++;
+        wt__clog(s->conn, s->id, WT_LOG_DEBUG, "session %lld: the peer is blocked by our WT_MAX_DATA %llu",
+                 (long long)s->id, (unsigned long long)v);
+        break;
+    case WT__CAPSULE_STREAMS_BLOCKED_BIDI:
+    case WT__CAPSULE_STREAMS_BLOCKED_UNI:
+        s->fc_count.streams_blocked_received++;
+        if (v > WT__MAX_STREAMS_LIMIT) {
+            wt__fc_error(s, "WT_STREAMS_BLOCKED above 2^60");
+            return WT_ERR_FLOW_CONTROL;
+        }
+        wt__clog(s->conn, s->id, WT_LOG_DEBUG, "session %lld: the peer is blocked by our WT_MAX_STREAMS %llu",
+                 (long long)s->id, (unsigned long long)v);
+        break;
+    }
+    return s->state != WT__SESS_CLOSED ? WT_OK : WT_ERR_FLOW_CONTROL; /* a handler may have closed it */
+}
+
 /* ---------------------------------------------------------------- public API */
+int wt_session_dialect(const wt_session *s) { return s ? s->dialect : 0; }
+int wt_session_flow_control(const wt_session *s) { return s ? s->fc : 0; }
 uint64_t wt_session_id(const wt_session *s) { return s ? s->uid : 0; }
 int64_t wt_session_stream_id(const wt_session *s) { return s ? s->id : -1; }
 const char *wt_session_path(const wt_session *s) { return s && s->path ? s->path : ""; }
@@ -6840,6 +7440,7 @@ static void wt__stream_end(wt_stream *st) {
         c->stats.streams_closed++;
     }
     if (st->owes_slot) wt__conn_stream_slot_free(c, st->id);
+    if (s) wt__fc_rx_stream_done(s, st); /* its session stream credit comes back */
     wt__stream_unqueue_send(st);
     wt__stream_unlink(st);
     if (tell) {
@@ -6868,6 +7469,27 @@ static void wt__stream_credit(wt_stream *st, uint64_t n) {
     if (n > st->uncredited) n = st->uncredited;
     st->uncredited -= n;
     wt__conn_consumed(st->conn, st->id, (size_t)n);
+    if (st->sess && n) wt__fc_rx_credit(st->sess, n); /* and the session's credit */
+}
+
+/* Payload queued for sending counts against the session's credit at once
+   (wt_stream_write takes no more than is left); whatever write_all and
+   write_ref queue beyond it waits in the send path for WT_MAX_DATA. */
+static void wt__stream_fc_queued(wt_stream *st, size_t n) {
+    if (!st->sess || !st->sess->fc) return;
+    st->fc_tx_body += n;
+    st->sess->fc_tx_used += n;
+}
+
+/* Our side of a stream was reset: what it took of the session's credit
+   but never sent is not part of its final size, so it comes back. */
+static void wt__stream_fc_refund(wt_stream *st) {
+    wt_session *s = st->sess;
+    if (!s || !s->fc || st->fc_tx_body <= st->fc_tx_sent) return;
+    s->fc_tx_used -= WT__MIN(s->fc_tx_used, st->fc_tx_body - st->fc_tx_sent);
+    st->fc_tx_body = st->fc_tx_sent;
+    st->fc_wait = st->fc_blocked = 0; /* this one will not send again */
+    wt__fc_wake_writers(s); /* others may go on with it */
 }
 
 /* A stream ngtcp2 has closed lives on only while it holds data the app has
@@ -6932,7 +7554,7 @@ static void wt__stream_after_open(wt_stream *st) {
     if (!st->closed && st->pending_reset) {
         uint64_t code = st->pending_reset - 1;
         st->pending_reset = 0;
-        wt__stream_on_reset(st, code);
+        wt__stream_on_reset(st, st->pending_final, code); /* counted against the session now */
     }
     if (!st->closed) wt__stream_maybe_end(st);
 }
@@ -6945,6 +7567,10 @@ static int wt__stream_on_wt_header(wt_stream *st) {
         return WT_ERR_CLOSED;
     }
     if (s && s->state == WT__SESS_OPEN) {
+        if (wt__fc_rx_stream(s, st) != WT_OK) {
+            wt__stream_refuse(st, WT__ERR_SESSION_GONE, "past the session's stream limit");
+            return WT_ERR_CLOSED;
+        }
         wt__stream_attach(st, s);
         wt__stream_deliver_open(st);
         wt__stream_after_open(st);
@@ -6971,6 +7597,7 @@ static void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
     for (; st; st = next) {
         next = st->next;
         if (st->session_id != (uint64_t)s->id) continue;
+        if (wt__fc_rx_stream(s, st) != WT_OK) return; /* the session is closed, its pending streams refused */
         wt__stream_attach(st, s);
         wt__stream_deliver_open(st);
         if (s->state != WT__SESS_OPEN) return;
@@ -7048,6 +7675,7 @@ static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, i
     if (fin) st->fin_received = 1;
     st->uncredited += len;
     if (st->sess && st->kind == WT__ST_WT) st->sess->stats.bytes_received += len;
+    if (st->sess && st->kind == WT__ST_WT && wt__fc_rx_data(st->sess, st, len) != WT_OK) return; /* session closed */
     if (st->closed || st->read_done) {
         wt__stream_credit(st, len);
         return;
@@ -7079,11 +7707,24 @@ static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, i
     wt__stream_credit(st, len);
 }
 
-static void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
+static void wt__stream_on_reset(wt_stream *st, uint64_t final_size, uint64_t app_error) {
     if (st->closed || st->reset_received) return;
+    if (st->sess && st->kind == WT__ST_WT && st->sess->fc && final_size != UINT64_MAX) {
+        /* the final size counts against the session, delivered or not
+           (draft-16 5.4); what was never delivered is consumed at once */
+        uint64_t hdr = st->local ? 0 : st->wt_hdr_len;
+        uint64_t payload = final_size > hdr ? final_size - hdr : 0;
+        if (payload > st->fc_rx_seen) {
+            uint64_t extra = payload - st->fc_rx_seen;
+            wt_session *s = st->sess;
+            if (wt__fc_rx_data(s, st, extra) != WT_OK) return; /* session closed */
+            wt__fc_rx_credit(s, extra);
+        }
+    }
     if (st->kind == WT__ST_PENDING) {
         /* told to the app after STREAM_OPEN, when its session comes */
         st->pending_reset = app_error + 1;
+        st->pending_final = final_size;
         st->fin_received = 0;
         wt__stream_credit(st, st->uncredited);
         wt__buf_free(&st->conn->ep->alloc, &st->rx);
@@ -7109,6 +7750,7 @@ static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
     wt__stream_emit_code(st, WT_EV_STREAM_STOP_SENDING, app_error);
     if (!st->closed && !st->reset_sent) {
         /* nobody will read what we send: reset with the same code */
+        wt__stream_fc_refund(st);
         st->reset_sent = 1;
         wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, app_error);
         wt__stream_unqueue_send(st);
@@ -7137,7 +7779,7 @@ static void wt__stream_check_writable(wt_stream *st) {
     wt__conn *c = st->conn;
     const wt_limits *l = &c->ep->lim;
     wt_event ev;
-    if (!st->want_writable || st->closed || st->tx_acct > l->stream_send_buffer / 2) return;
+    if (!st->want_writable || st->closed || st->reset_sent || st->tx_acct > l->stream_send_buffer / 2) return;
     if (c->wt.tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
         c->ep->tx_stored > l->total_send_buffer - l->total_send_buffer / 4) {
         /* its own buffer has room, the budget not yet: wait with the others */
@@ -7240,6 +7882,10 @@ static void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n) {
     wt__sendbuf_mark_sent(&st->tx, n);
     st->tx_hdr_left -= hdr;
     if (st->sess) st->sess->stats.bytes_sent += n - hdr;
+    if (st->sess && st->sess->fc) {
+        st->fc_tx_sent += n - hdr; /* payload only: the session's count */
+        st->sess->fc_tx_sent += n - hdr;
+    }
     if (tx->fin && n == total) st->fin_sent = 1;
     /* round-robin: a stream with more to send goes to the back */
     wt__stream_unqueue_send(st);
@@ -7259,11 +7905,15 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     c = s->conn;
     if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
         return wt__cfail(c, s->id, WT_ERR_STATE, "wt_session_open_stream: session not open");
+    if (s->fc && wt__fc_tx_open(s, bidi) != WT_OK)
+        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_LIMIT,
+                            "wt_session_open_stream: the peer's WT_MAX_STREAMS is reached (%s)", bidi ? "bidi" : "uni");
     st = wt__stream_new(c, -1, bidi, 1);
     if (!st) return wt__cfail(c, s->id, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
     rv = wt__tp_open(c, bidi, &id, st);
     if (rv != 0) {
         wt__stream_free(st);
+        if (s->fc) s->fc_tx_streams[bidi != 0]--; /* not opened after all */
         if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED) {
             s->streams_blocked |= bidi ? 2 : 1; /* SESSION_STREAMS when MAX_STREAMS comes */
             return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_LIMIT,
@@ -7277,6 +7927,7 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     n += wt__varint_put(hdr + n, (uint64_t)s->id);
     if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) == WT_OK) {
         wt__stream_budget(st, n, 0);
+        st->wt_hdr_len = n;
         st->tx_total = n;
         st->tx_hdr_left = n;
     } else {
@@ -7320,20 +7971,32 @@ static int wt__stream_can_send(wt_stream *st, const char *what) {
 
 int wt_stream_write(wt_stream *st, const void *data, size_t len) {
     size_t room, take;
-    int by_budget = 0;
+    uint64_t credit;
+    int by_budget = 0, by_credit = 0;
     int rv = wt__stream_can_send(st, "wt_stream_write");
     if (rv) return rv;
     if (!data && len) return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write: no data");
     room = wt__stream_room(st, &by_budget);
+    credit = wt__fc_tx_room(st->sess); /* session flow control: the peer's WT_MAX_DATA */
+    if (credit < room) {
+        room = (size_t)credit;
+        by_credit = 1;
+        by_budget = 0;
+    }
     take = WT__MIN(len, room);
     if (take > INT32_MAX) take = INT32_MAX;
     if (take && (rv = wt__sendbuf_append(&st->conn->ep->alloc, &st->tx, data, take)) != WT_OK)
         return wt__cfail(st->conn, WT__ST_SID(st), rv, "wt_stream_write: out of memory");
     wt__stream_budget(st, take, 0);
     st->tx_total += take;
+    wt__stream_fc_queued(st, take);
     if (take < len) {
         st->want_writable = 1;
         if (by_budget) wt__stream_wait_budget(st);
+        if (by_credit) {
+            st->fc_wait = 1;
+            wt__fc_tx_blocked(st->sess);
+        }
     }
     if (take) wt__stream_queue_send(st);
     return (int)take;
@@ -7360,6 +8023,7 @@ int wt_stream_write_all(wt_stream *st, const void *data, size_t len, int fin) {
         return wt__cfail(c, WT__ST_SID(st), rv, "wt_stream_write_all: out of memory: nothing queued");
     wt__stream_budget(st, len, 0);
     st->tx_total += len;
+    wt__stream_fc_queued(st, len);
     if (fin) st->fin_queued = 1;
     if (len || fin) wt__stream_queue_send(st);
     return WT_OK;
@@ -7381,6 +8045,7 @@ int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt
     r->next = NULL;
     r->start = st->tx_total;
     st->tx_total += len;
+    wt__stream_fc_queued(st, len);
     r->end = st->tx_total;
     r->data = data;
     r->len = len;
@@ -7410,6 +8075,7 @@ int wt_stream_finish(wt_stream *st) {
 int wt_stream_reset(wt_stream *st, uint32_t code) {
     int rv = wt__stream_can_send(st, "wt_stream_reset");
     if (rv) return rv;
+    wt__stream_fc_refund(st);
     st->reset_sent = 1;
     wt__stream_unqueue_send(st);
     wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, wt_code_to_h3(code));
@@ -9210,6 +9876,14 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     if (wt__ep_init(&cl->ep, cfg->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     cl->ep.owner = cl;
     cl->ep.on_request = wt__client_no_request;
+    if (cfg->dialect < WT_DIALECT_AUTO || cfg->dialect > WT_DIALECT_LATEST) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_client_create: dialect %d is not a wt_dialect", (int)cfg->dialect);
+        goto fail;
+    }
+    cl->ep.dialect = cfg->dialect;
+    cl->ep.test_ignore_limits = cfg->test_ignore_session_limits != 0;
+    if (cl->ep.test_ignore_limits)
+        wt__log(lg, WT_LOG_WARN, "client created with test_ignore_session_limits = 1: it breaks flow control on purpose");
     cl->ep.io = cfg->io;
     if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
     if (wt__trace_init(&cl->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
@@ -9268,7 +9942,14 @@ static wt__conn *wt__client_reusable(wt_client *cl, const char *host, uint16_t p
         if (s) continue;
         /* before the SETTINGS arrive the limit is unknown: share, the server
            refuses (429) past its limit */
-        if (!c->h3.peer.seen || c->h3.peer.max_sessions > live) return c;
+        if (!c->h3.peer.seen) return c;
+        {
+            /* draft-16 5.1: the latest dialect without flow control allows
+               one session per connection */
+            int latest = cl->ep.dialect == WT_DIALECT_LATEST || (cl->ep.dialect == WT_DIALECT_AUTO && c->h3.peer.wt_enabled);
+            if (latest && !WT__SETTINGS_FC(&c->h3.peer) && live >= 1) continue;
+        }
+        if (c->h3.peer.max_sessions > live) return c;
     }
     return NULL;
 }

@@ -31,7 +31,7 @@ static int on_capsule(void *ctx, const wt__capsule *c) {
     run *x = (run *)ctx;
     /* what the reader hands over is a view into its own buffer */
     FUZZ_CHECK(c->value >= x->r.buf && c->value + c->len <= x->r.buf + x->r.len);
-    FUZZ_CHECK(c->type == WT__CAPSULE_CLOSE || c->type == WT__CAPSULE_DRAIN);
+    FUZZ_CHECK(wt__capsule_known(c->type)); /* close, drain, flow control */
     FUZZ_CHECK(c->len <= WT__CAPSULE_MAX);
     if (x->n < MAX_SEEN) {
         x->ev[x->n].type = c->type;

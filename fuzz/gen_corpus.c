@@ -79,6 +79,31 @@ static void capsules(void) {
     add_byte(&s, 0x00);
     add(&s, "\xc0\x00\x00\x00\x00\x00\x28\x43\xc0\x00\x00\x00\x00\x00\x10\x00", 16);
     put("capsule", "close-too-big", s.b, s.n);
+    /* the six flow-control capsules (WT_MAX_DATA, WT_MAX_STREAMS bidi/uni,
+       WT_DATA_BLOCKED, WT_STREAMS_BLOCKED bidi/uni), then one whose value
+       is not a single varint, then a close; cut into pieces by seed 0x05 */
+    memset(&s, 0, sizeof s);
+    add_byte(&s, 0x05);
+    {
+        static const uint64_t types[] = {WT__CAPSULE_MAX_DATA, WT__CAPSULE_MAX_STREAMS_BIDI,
+                                         WT__CAPSULE_MAX_STREAMS_UNI, WT__CAPSULE_DATA_BLOCKED,
+                                         WT__CAPSULE_STREAMS_BLOCKED_BIDI, WT__CAPSULE_STREAMS_BLOCKED_UNI};
+        size_t i;
+        for (i = 0; i < sizeof types / sizeof types[0]; i++) {
+            uint64_t v = (uint64_t)1 << (i * 9);
+            add_varint(&s, types[i]);
+            add_varint(&s, wt__varint_len(v));
+            add_varint(&s, v);
+        }
+    }
+    add(&s, close, wt__capsule_close(close, 3, "fc", 2));
+    put("capsule", "flow-control", s.b, s.n);
+    memset(&s, 0, sizeof s);
+    add_byte(&s, 0x01);
+    add_varint(&s, WT__CAPSULE_MAX_DATA);
+    add_varint(&s, 3);
+    add(&s, "\x01\x02\x03", 3); /* a 1-byte varint and two bytes too many */
+    put("capsule", "flow-control-bad-value", s.b, s.n);
 }
 
 static void demux(void) {
@@ -124,6 +149,25 @@ static void settings(void) {
         add(&s, p.b, p.n);
     }
     put("settings", "client-grease", s.b, s.n);
+    /* a latest-draft client's (Safari-like): WT_ENABLED and the three
+       flow-control settings; seed byte 0x20 makes the injector offer them too */
+    memset(&s, 0, sizeof s);
+    add_byte(&s, 0x20);
+    add_varint(&s, 0x00);
+    add_varint(&s, 0x04);
+    add_varint(&s, 0);
+    {
+        seed p;
+        memset(&p, 0, sizeof p);
+        add_varint(&p, 0x33), add_varint(&p, 1);
+        add_varint(&p, WT__H3_SETTINGS_WT_ENABLED), add_varint(&p, 1);
+        add_varint(&p, WT__H3_SETTINGS_WT_INITIAL_MAX_DATA), add_varint(&p, 1048576);
+        add_varint(&p, WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_UNI), add_varint(&p, 100);
+        add_varint(&p, WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_BIDI), add_varint(&p, 100);
+        s.b[s.n - 1] = (uint8_t)p.n;
+        add(&s, p.b, p.n);
+    }
+    put("settings", "client-latest", s.b, s.n);
 }
 
 static void urls(void) {

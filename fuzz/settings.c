@@ -24,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n, cap, used = 0;
     int server, r;
     uint64_t max_sessions;
+    wt__settings_offer offer;
     if (size < 1) return 0;
     server = data[0] & 1;
     max_sessions = (data[0] >> 1) & 7 ? ((uint64_t)1 << (((data[0] >> 1) & 7) * 8)) - 1 : 16;
@@ -39,7 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cap = (data[0] & 0x10) ? (size_t)(data[0] >> 5) * 8 : 256;
     out = (uint8_t *)malloc(cap ? cap : 1);
     if (!out) return 0;
-    r = wt__settings_inject(in, n, out, cap, &used, server, max_sessions);
+    memset(&offer, 0, sizeof offer);
+    offer.draft02 = 1;
+    offer.latest = server || (data[0] & 0x20);
+    offer.max_sessions = server ? max_sessions : 0;
+    if (offer.latest) offer.max_data = max_sessions, offer.max_streams_bidi = 100, offer.max_streams_uni = 7;
+    r = wt__settings_inject(in, n, out, cap, &used, &offer);
     if (r > 0) {
         uint64_t stype, ftype, flen;
         size_t a, b, c, oa, ob, oc;
@@ -61,6 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             FUZZ_CHECK(wt__settings_parse(out + oa + ob + oc, (size_t)ftype, &ours) == WT_OK);
             FUZZ_CHECK(ours.wt_draft02 && ours.datagram);
             if (server) FUZZ_CHECK(ours.wt_enabled && ours.max_sessions == max_sessions);
+            if (offer.latest)
+                FUZZ_CHECK(ours.init_max_data == offer.max_data && ours.init_max_streams_bidi == 100 &&
+                           ours.init_max_streams_uni == 7);
         }
     } else {
         FUZZ_CHECK(r == 0 || r == WT_ERR_H3 || r == WT_ERR_TOO_BIG);

@@ -71,6 +71,83 @@
  * `webtransport-h3`. Application error codes are 32-bit (browsers: 0-255
  * interoperate everywhere); reasons are at most 1024 bytes.
  *
+ * ---------------------------------------------------------------- DIALECTS
+ * Two dialects of WebTransport over HTTP/3 are spoken, per session
+ * (wt_session_dialect):
+ * - WT_DIALECT_DRAFT02: draft-ietf-webtrans-http3-02, what Chromium and
+ *   Firefox speak. `:protocol webtransport`, SETTINGS_ENABLE_WEBTRANSPORT
+ *   (0x2b603742) = 1, no session flow control.
+ * - WT_DIALECT_LATEST: the current draft (-15/-16). `:protocol
+ *   webtransport-h3`, SETTINGS_WT_ENABLED (0x2c7cf000) = 1, and session
+ *   flow control (below) when both sides advertise it.
+ * A server speaks both at once: its SETTINGS are the superset (0x08, 0x33,
+ * 0xffd277, 0x2b603742, WT_MAX_SESSIONS 0x14e9cd29, WT_ENABLED, and
+ * non-zero WT_INITIAL_MAX_DATA 0x2b61 / _STREAMS_UNI 0x2b64 / _BIDI 0x2b65
+ * from wt_limits), and each request's :protocol says which dialect its
+ * session speaks. A latest-dialect request is answered only once the
+ * client's SETTINGS are in (the draft asks it: they say whether flow
+ * control applies). A client waits for the server's SETTINGS before its
+ * first CONNECT (it always did) and picks the latest dialect when the
+ * server offers WT_ENABLED = 1, else draft-02; wt_client_config.dialect
+ * forces one. In auto mode the client advertises both enables and its
+ * WT_INITIAL_* limits; forced to draft-02 only 0x2b603742; forced to the
+ * latest only WT_ENABLED and the limits.
+ *
+ * Safari (26.4 on) speaks the newer drafts and needs from a server:
+ * WT_MAX_SESSIONS >= 1, all three WT_INITIAL_* settings non-zero, and
+ * WT_MAX_DATA credit before it sends stream data; wt.h's server sends all
+ * of that. Without a Mac this is covered by the flow-control tests (the
+ * wt.h client in latest mode against the server) and by a test that
+ * plays a peer sending Safari's SETTINGS and CONNECT as WebKit's source
+ * describes them. Firefox will soon also require the QUIC reset_stream_at
+ * transport parameter (draft-ietf-quic-reliable-stream-reset; the current
+ * draft uses RESET_STREAM_AT so a reset stream's header, and with it its
+ * session, always arrives). No ngtcp2 release supports it yet (its pull
+ * request ngtcp2/ngtcp2#1097 is open). Once one does, wt.h built against
+ * it (a compile-time version check, as for other ngtcp2 features) will:
+ * advertise the empty reset_stream_at transport parameter; reset its own
+ * WebTransport streams (wt_stream_reset, a STOP_SENDING answered, a
+ * session's end) with RESET_STREAM_AT whose reliable size covers the
+ * stream header; and read a peer's RESET_STREAM_AT as a reset that comes
+ * after the bytes below its reliable size, so the header is always seen
+ * and both ends count the stream against the session. Until then streams
+ * are reset with plain RESET_STREAM, and Firefox versions that insist on
+ * the parameter cannot connect.
+ *
+ * ---------------------------------------------------------------- FLOW CONTROL
+ * On top of QUIC's per-stream and per-connection windows (limits.stream_
+ * window, conn_window), a latest-dialect session whose two ends both sent
+ * a non-zero WT_INITIAL_* setting has session flow control: the bytes of
+ * all its streams' payload (headers excluded) count against a session
+ * credit each way (WT_MAX_DATA), and the streams each side may open
+ * against a cumulative count per direction (WT_MAX_STREAMS).
+ * - Ours: limits.session_max_data / session_max_streams_bidi / _uni. Credit
+ *   comes back as the application consumes: bytes delivered in
+ *   WT_EV_STREAM_DATA (or dropped by stop_sending, a reset, a stream's end)
+ *   and peer streams that closed. Once half of a window is used, WT_MAX_DATA
+ *   / WT_MAX_STREAMS capsules raise it. A paused stream gives no credit
+ *   back (neither to its QUIC window nor to the session) until it resumes.
+ *   A peer that sends beyond our credit or opens streams beyond our count
+ *   breaks the protocol: its session is closed with WT_FLOW_CONTROL_ERROR
+ *   (the HTTP/3 code 0x045d4487 on both directions of the CONNECT stream)
+ *   and ends locally with WT_ERR_FLOW_CONTROL, as it does on the peer.
+ *   So does a WT_MAX_DATA / WT_MAX_STREAMS that does not raise the limit
+ *   (or a count above 2^60), and on a latest-dialect session HTTP/2's
+ *   per-stream capsules (WT_MAX_STREAM_DATA, WT_STREAM_DATA_BLOCKED),
+ *   which draft-16 prohibits over HTTP/3. A flow-control capsule whose
+ *   value is not one varint is malformed (WT_ERR_PROTOCOL).
+ * - The peer's: wt_stream_write takes no more than the session's remaining
+ *   credit (a short count; WT_EV_STREAM_WRITABLE follows when WT_MAX_DATA
+ *   raises it); wt_stream_write_all and wt_stream_write_ref queue whole
+ *   messages as before, and what passes the credit waits where stream
+ *   data is handed to QUIC, which never sends past the peer's WT_MAX_DATA.
+ *   wt_session_open_stream returns WT_ERR_LIMIT at the peer's stream count
+ *   (WT_EV_SESSION_STREAMS follows its WT_MAX_STREAMS). wt.h then sends
+ *   WT_DATA_BLOCKED / WT_STREAMS_BLOCKED (once per limit). A reset stream
+ *   gives back the credit its unsent bytes held.
+ * Draft-02 sessions, and latest ones without both sides' settings, have
+ * only QUIC's flow control; flow-control capsules are then ignored.
+ *
  * ---------------------------------------------------------------- MEMORY
  * Every buffer has a bound in wt_limits: a stream's send buffer
  * (wt_stream_write takes what fits, WT_EV_STREAM_WRITABLE says when to go
@@ -116,7 +193,9 @@
  *   session_requested (authority, path, protocol, origin), session_accepted
  *   and session_refused (status), session_closed (error_code, reason,
  *   closed_by, wt_error), capsule_sent and capsule_received (capsule_type;
- *   error_code and reason for a close), stream_attached (stream_id,
+ *   error_code and reason for a close; value for the flow-control ones,
+ *   wt_max_data, wt_max_streams_bidi/_uni, wt_data_blocked,
+ *   wt_streams_blocked_bidi/_uni), stream_attached (stream_id,
  *   stream_type, owner) and stream_refused, datagram_sent, _received,
  *   _dropped and _lost (length). Records gather in a 64 KiB buffer per
  *   connection that goes out in one write() at a time; when the file cannot
@@ -179,7 +258,8 @@ enum {
     WT_ERR_TIMEOUT = -15,    /* a deadline passed (handshake, idle) */
     WT_ERR_URL = -16,        /* a URL that is not https://host[:port][/path] */
     WT_ERR_REFUSED = -17,    /* the server refused the session */
-    WT_ERR_TRUNCATED = -18   /* input ended inside an element: need more bytes */
+    WT_ERR_TRUNCATED = -18,  /* input ended inside an element: need more bytes */
+    WT_ERR_FLOW_CONTROL = -19 /* session flow control broken (WT_FLOW_CONTROL_ERROR) */
 };
 
 /* A short English description of a WT_ERR_* code (never NULL). */
@@ -286,6 +366,8 @@ typedef struct wt_stream wt_stream;
  *                          one; WT_ERR_TLS when the TLS handshake failed
  *                          (either side's alert: no common group, an
  *                          unverifiable certificate; logged with its name);
+ *                          WT_ERR_FLOW_CONTROL when either side broke
+ *                          session flow control (see FLOW CONTROL);
  *                          WT_ERR_PROTOCOL when the peer broke the protocol
  *                          (bad capsule, or one cut short by FIN; no
  *                          WebTransport; a malformed response, see BAD
@@ -298,7 +380,8 @@ typedef struct wt_stream wt_stream;
  *                          the last. Never empty except a final event
  *                          (len 0, fin 1) when the FIN came alone.
  * WT_EV_STREAM_WRITABLE    session, stream. The send buffer has room again
- *                          after a short wt_stream_write.
+ *                          after a short wt_stream_write (or, under session
+ *                          flow control, WT_MAX_DATA brought credit).
  * WT_EV_STREAM_RESET       session, stream, code: the peer aborted its
  *                          sending side (no more DATA). Codes outside the
  *                          WebTransport range (browsers' generic HTTP/3
@@ -314,7 +397,8 @@ typedef struct wt_stream wt_stream;
  * WT_EV_SESSION_STREAMS    session, code: 1 bidirectional, 0 unidirectional.
  *                          After wt_session_open_stream returned WT_ERR_LIMIT:
  *                          the peer allows more streams of that kind (QUIC
- *                          MAX_STREAMS). Once per WT_ERR_LIMIT episode.
+ *                          MAX_STREAMS, or the session's WT_MAX_STREAMS
+ *                          under flow control). Once per WT_ERR_LIMIT episode.
  */
 typedef enum wt_event_type {
     WT_EV_SESSION_REQUEST = 1,
@@ -405,6 +489,15 @@ typedef struct wt_limits {
                                       UINT32_MAX, i.e. no limit */
     uint32_t rate_limit_ips;       /* server: client addresses that limit remembers; a
                                       new one replaces the least recently seen: 1024 */
+    /* Session flow control (latest dialect only, see FLOW CONTROL): what a
+       peer may send and open per session, sent as SETTINGS_WT_INITIAL_* and
+       raised by capsules as the application consumes. */
+    uint32_t session_max_data;     /* payload bytes of all of a session's streams in
+                                      flight to us: conn_window (8 MiB) */
+    uint32_t session_max_streams_bidi; /* peer bidi streams per session at once:
+                                      max_streams_bidi (128) */
+    uint32_t session_max_streams_uni;  /* peer uni streams per session at once:
+                                      max_streams_uni (128) */
 } wt_limits;
 
 /* ================================================================ loop
@@ -699,6 +792,13 @@ wt_loop *wt_app_loop(wt_app *app);
 size_t wt_app_session_count(const wt_app *app);
 
 /* ================================================================ client */
+/* The WebTransport dialect of a session (see DIALECTS). */
+typedef enum wt_dialect {
+    WT_DIALECT_AUTO = 0,    /* client config: latest if the server offers it */
+    WT_DIALECT_DRAFT02 = 1, /* draft-02: :protocol webtransport (browsers today) */
+    WT_DIALECT_LATEST = 2   /* the current draft: webtransport-h3, flow control */
+} wt_dialect;
+
 typedef struct wt_client_config {
     const char *ca_file;            /* verify the server against these CAs (PEM) */
     const uint8_t *cert_sha256;     /* or accept exactly this certificate (32 bytes),
@@ -720,6 +820,12 @@ typedef struct wt_client_config {
                                        (see DEBUGGING) */
     const char *tls_keylog;         /* NULL: $SSLKEYLOGFILE if set, else none; "": none
                                        (see DEBUGGING) */
+    wt_dialect dialect;             /* WT_DIALECT_AUTO (0): from the server's SETTINGS;
+                                       or force one (a server that does not offer it:
+                                       the session ends with WT_ERR_PROTOCOL) */
+    int test_ignore_session_limits; /* TESTING ONLY: 1 sends past the server's session
+                                       flow-control limits (and no BLOCKED capsules),
+                                       to play a misbehaving peer */
     const char *const *protocols;   /* NULL or a NULL-terminated list, most preferred
                                        first: application protocols offered in
                                        wt-available-protocols (see SUBPROTOCOLS);
@@ -775,6 +881,11 @@ int wt_session_response_header_at(const wt_session *s, size_t i, const char **na
 /* The peer's address as "ip:port" ("[ip6]:port"); returns the length. */
 int wt_session_remote_addr(const wt_session *s, char *buf, size_t size);
 int wt_session_is_server(const wt_session *s);
+/* WT_DIALECT_DRAFT02 or WT_DIALECT_LATEST (a client's session: 0 until its
+   CONNECT goes out); wt_session_flow_control says whether session flow
+   control applies to it (see FLOW CONTROL). */
+int wt_session_dialect(const wt_session *s);
+int wt_session_flow_control(const wt_session *s);
 void wt_session_set_user(wt_session *s, void *user);
 void *wt_session_user(const wt_session *s);
 /* Server, before the answer goes: in an accept hook, while deferred, or
@@ -802,7 +913,8 @@ int wt_session_close_connection(wt_session *s, uint64_t h3_code, const char *rea
 /* Tells the peer to wind down (DRAIN_WEBTRANSPORT_SESSION). */
 int wt_session_drain(wt_session *s);
 /* Opens a stream: bidi = 1 bidirectional, 0 unidirectional. WT_ERR_LIMIT
-   when the peer's stream limit is reached. */
+   when the peer's stream limit is reached (QUIC's, or the session's
+   WT_MAX_STREAMS under flow control). */
 int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
 /* (WT_EV_SESSION_STREAMS follows a WT_ERR_LIMIT when the peer allows more.) */
 /* Queues one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
@@ -902,8 +1014,10 @@ int wt_stream_is_local(const wt_stream *st);   /* opened by this side */
 void wt_stream_set_user(wt_stream *st, void *user);
 void *wt_stream_user(const wt_stream *st);
 /* Queues bytes: returns how many were taken (0..len, bounded by
-   limits.stream_send_buffer) or a negative error. A short count means the
-   buffer is full: WT_EV_STREAM_WRITABLE follows when it drains. */
+   limits.stream_send_buffer and, under session flow control, by the
+   session's remaining credit) or a negative error. A short count means the
+   buffer is full (or the credit used up): WT_EV_STREAM_WRITABLE follows
+   when it drains (or WT_MAX_DATA brings credit). */
 int wt_stream_write(wt_stream *st, const void *data, size_t len);
 /* WRITING WHOLE MESSAGES. The three writes share one queue per stream, so
  * bytes go out in the order of the calls, whichever was used.

@@ -77,6 +77,14 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     if (wt__ep_init(&cl->ep, cfg->loop, 0, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     cl->ep.owner = cl;
     cl->ep.on_request = wt__client_no_request;
+    if (cfg->dialect < WT_DIALECT_AUTO || cfg->dialect > WT_DIALECT_LATEST) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_client_create: dialect %d is not a wt_dialect", (int)cfg->dialect);
+        goto fail;
+    }
+    cl->ep.dialect = cfg->dialect;
+    cl->ep.test_ignore_limits = cfg->test_ignore_session_limits != 0;
+    if (cl->ep.test_ignore_limits)
+        wt__log(lg, WT_LOG_WARN, "client created with test_ignore_session_limits = 1: it breaks flow control on purpose");
     cl->ep.io = cfg->io;
     if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
     if (wt__trace_init(&cl->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
@@ -135,7 +143,14 @@ static wt__conn *wt__client_reusable(wt_client *cl, const char *host, uint16_t p
         if (s) continue;
         /* before the SETTINGS arrive the limit is unknown: share, the server
            refuses (429) past its limit */
-        if (!c->h3.peer.seen || c->h3.peer.max_sessions > live) return c;
+        if (!c->h3.peer.seen) return c;
+        {
+            /* draft-16 5.1: the latest dialect without flow control allows
+               one session per connection */
+            int latest = cl->ep.dialect == WT_DIALECT_LATEST || (cl->ep.dialect == WT_DIALECT_AUTO && c->h3.peer.wt_enabled);
+            if (latest && !WT__SETTINGS_FC(&c->h3.peer) && live >= 1) continue;
+        }
+        if (c->h3.peer.max_sessions > live) return c;
     }
     return NULL;
 }

@@ -34,18 +34,36 @@ static int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out) 
         case WT__H3_SETTINGS_WT_ENABLE_DRAFT02: out->wt_draft02 = val == 1; break;
         case WT__H3_SETTINGS_WT_ENABLED: out->wt_enabled = val == 1; break;
         case WT__H3_SETTINGS_WT_MAX_SESSIONS: out->max_sessions = val; break;
+        case WT__H3_SETTINGS_WT_INITIAL_MAX_DATA: out->init_max_data = val; break;
+        case WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_BIDI: out->init_max_streams_bidi = val; break;
+        case WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_UNI: out->init_max_streams_uni = val; break;
         default: break; /* unknown and GREASE settings are ignored */
         }
     }
     return WT_OK;
 }
 
+/* A server offers the superset, so draft-02 browsers, Safari and
+   current-draft clients all find what they look for; a client what its
+   dialect asks (auto: both enables and its flow-control limits). */
+static void wt__settings_offer_of(const wt__ep *ep, wt__settings_offer *o) {
+    memset(o, 0, sizeof *o);
+    o->draft02 = ep->server || ep->dialect != WT_DIALECT_LATEST;
+    o->latest = ep->server || ep->dialect != WT_DIALECT_DRAFT02;
+    if (ep->server) o->max_sessions = ep->lim.max_sessions;
+    if (o->latest) {
+        o->max_data = ep->lim.session_max_data;
+        o->max_streams_bidi = ep->lim.session_max_streams_bidi;
+        o->max_streams_uni = ep->lim.session_max_streams_uni;
+    }
+}
+
 static int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
-                        int server, uint64_t max_sessions) {
+                        const wt__settings_offer *offer) {
     uint64_t stype, ftype, flen;
     size_t a, b, c, hdr, o = 0, extra_len = 0, i;
-    uint8_t extra[64];
-    uint64_t pairs[10];
+    uint8_t extra[128];
+    uint64_t pairs[16];
     size_t npairs = 0;
 
     if (!(a = wt__varint_get(in, n, &stype))) return 0;
@@ -54,14 +72,18 @@ static int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t
     if (stype != 0x00 || ftype != 0x04) return WT_ERR_H3; /* not a control stream */
     hdr = a + b + c;
     if (n - hdr < flen) return 0;
-    /* Everyone gets the draft-02 enable and both datagram settings; a server
-       also announces its session limit and the newer drafts' enable. */
-    pairs[npairs++] = WT__H3_SETTINGS_WT_ENABLE_DRAFT02, pairs[npairs++] = 1;
+    /* nghttp3 wrote 0x08 (server) and 0x33; the older datagram setting
+       goes to everyone, the rest as offered */
+    if (offer->draft02) pairs[npairs++] = WT__H3_SETTINGS_WT_ENABLE_DRAFT02, pairs[npairs++] = 1;
     pairs[npairs++] = WT__H3_SETTINGS_H3_DATAGRAM_DRAFT04, pairs[npairs++] = 1;
-    if (server) {
-        pairs[npairs++] = WT__H3_SETTINGS_WT_MAX_SESSIONS, pairs[npairs++] = max_sessions;
-        pairs[npairs++] = WT__H3_SETTINGS_WT_ENABLED, pairs[npairs++] = 1;
-    }
+    if (offer->max_sessions)
+        pairs[npairs++] = WT__H3_SETTINGS_WT_MAX_SESSIONS, pairs[npairs++] = offer->max_sessions;
+    if (offer->latest) pairs[npairs++] = WT__H3_SETTINGS_WT_ENABLED, pairs[npairs++] = 1;
+    if (offer->max_data) pairs[npairs++] = WT__H3_SETTINGS_WT_INITIAL_MAX_DATA, pairs[npairs++] = offer->max_data;
+    if (offer->max_streams_uni)
+        pairs[npairs++] = WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_UNI, pairs[npairs++] = offer->max_streams_uni;
+    if (offer->max_streams_bidi)
+        pairs[npairs++] = WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_BIDI, pairs[npairs++] = offer->max_streams_bidi;
     for (i = 0; i < npairs; i++) extra_len += wt__varint_put(extra + extra_len, pairs[i]);
     if (outcap < 1 + 1 + 8 + flen + extra_len) return WT_ERR_TOO_BIG;
     o += wt__varint_put(out + o, 0x00);
@@ -328,8 +350,12 @@ static int wt__ctrl_tap(wt__conn *c, const uint8_t *data, size_t len) {
     if (c->h3.peer_ctrl.len - a - b - d < flen) return WT_OK;
     if (wt__settings_parse(c->h3.peer_ctrl.data + a + b + d, (size_t)flen, &c->h3.peer) != WT_OK) c->h3.peer.seen = 1;
     wt__buf_free(&c->ep->alloc, &c->h3.peer_ctrl);
-    wt__clog(c, -1, WT_LOG_DEBUG, "peer SETTINGS: webtransport draft02=%d enabled=%d datagram=%d max_sessions=%llu",
-             c->h3.peer.wt_draft02, c->h3.peer.wt_enabled, c->h3.peer.datagram, (unsigned long long)c->h3.peer.max_sessions);
+    wt__clog(c, -1, WT_LOG_DEBUG,
+             "peer SETTINGS: webtransport draft02=%d enabled=%d datagram=%d max_sessions=%llu initial max_data=%llu "
+             "streams bidi=%llu uni=%llu",
+             c->h3.peer.wt_draft02, c->h3.peer.wt_enabled, c->h3.peer.datagram, (unsigned long long)c->h3.peer.max_sessions,
+             (unsigned long long)c->h3.peer.init_max_data, (unsigned long long)c->h3.peer.init_max_streams_bidi,
+             (unsigned long long)c->h3.peer.init_max_streams_uni);
     wt__conn_on_peer_settings(c);
     return WT_OK;
 }
@@ -385,6 +411,7 @@ static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *su, const
         }
         st->kind = WT__ST_PENDING;
         st->session_id = sid;
+        st->wt_hdr_len = hdr_len;
         wt__conn_consumed(c, stream_id, hdr_len);
         if (wt__stream_on_wt_header(st) == WT_OK)
             wt__stream_on_data(st, data + in_this, len - in_this, fin);
@@ -477,16 +504,19 @@ static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *su, uin
     }
 }
 
-/* The peer aborted a CONNECT stream: its session is over, abruptly. */
-static void wt__h3_connect_aborted(wt__conn *c, int64_t stream_id) {
+/* The peer aborted a CONNECT stream: its session is over, abruptly
+   (WT_FLOW_CONTROL_ERROR: we broke its session flow control). */
+static void wt__h3_connect_aborted(wt__conn *c, int64_t stream_id, uint64_t app_error) {
     wt_session *s = wt__session_find(c, (uint64_t)stream_id);
     if (s && s->state != WT__SESS_CLOSED) {
-        wt__clog(c, stream_id, WT_LOG_INFO, "session %lld: the peer reset its CONNECT stream", (long long)stream_id);
-        wt__session_end(s, WT_ERR_CLOSED);
+        int fc = app_error == WT__ERR_FLOW_CONTROL;
+        wt__clog(c, stream_id, fc ? WT_LOG_WARN : WT_LOG_INFO, "session %lld: the peer reset its CONNECT stream%s",
+                 (long long)stream_id, fc ? " with WT_FLOW_CONTROL_ERROR" : "");
+        wt__session_end(s, fc ? WT_ERR_FLOW_CONTROL : WT_ERR_CLOSED);
     }
 }
 
-static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
+static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uint64_t final_size, uint64_t app_error) {
     if (wt__is_wt_stream(su)) {
         wt_stream *st = (wt_stream *)su;
         if (st->kind == WT__ST_CLASSIFY) {
@@ -496,12 +526,12 @@ static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *su, uin
             wt__tp_shutdown(c, WT__TP_BOTH, stream_id, WT__H3_REQUEST_CANCELLED);
             return;
         }
-        wt__stream_on_reset(st, app_error);
+        wt__stream_on_reset(st, final_size, app_error);
         return;
     }
     if (!c->h3.conn || su == WT__DEAD_STREAM) return;
     nghttp3_conn_shutdown_stream_read(c->h3.conn, stream_id);
-    wt__h3_connect_aborted(c, stream_id);
+    wt__h3_connect_aborted(c, stream_id, app_error);
 }
 
 static void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *su, uint64_t app_error) {
@@ -565,8 +595,9 @@ static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
                         memcpy(flat + fl, v[i].base, k);
                         fl += k;
                     }
-                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, sizeof c->h3.ctrl_prefix, &used, c->ep->server,
-                                            c->ep->lim.max_sessions);
+                    wt__settings_offer offer;
+                    wt__settings_offer_of(c->ep, &offer);
+                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, sizeof c->h3.ctrl_prefix, &used, &offer);
                     if (r <= 0) return wt__cfail(c, -1, WT_ERR_H3, "cannot add WebTransport SETTINGS");
                     c->h3.ctrl_prefix_len = (size_t)r;
                     c->h3.ctrl_prefix_h3len = used;
@@ -603,6 +634,25 @@ static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
         tx->wst = st;
         tx->nvec = wt__sendbuf_peek(&st->tx, tx->vec, 16);
         for (i = 0; i < tx->nvec; i++) peeked += tx->vec[i].len;
+        if (peeked) {
+            /* session flow control: never past the peer's WT_MAX_DATA */
+            size_t allow = wt__fc_tx_allow(st, peeked);
+            if (!allow) {
+                wt__stream_unqueue_send(st); /* until more credit (wt__fc_wake_writers) */
+                tx->stream_id = -1;
+                tx->wst = NULL;
+                tx->nvec = 0;
+                continue;
+            }
+            if (allow < peeked) {
+                peeked = allow;
+                for (i = 0; i < tx->nvec && allow; i++) {
+                    if (tx->vec[i].len > allow) tx->vec[i].len = allow;
+                    allow -= tx->vec[i].len;
+                }
+                tx->nvec = i;
+            }
+        }
         /* FIN only with the last byte: many small chunks (write_ref) may
            not all fit the vector */
         tx->fin = st->fin_queued && peeked == st->tx.unsent;
@@ -636,6 +686,7 @@ static void wt__h3_tx_blocked(wt__conn *c, wt__tx *tx) {
 
 static void wt__h3_tx_shut(wt__conn *c, wt__tx *tx) {
     if (tx->wst) {
+        wt__stream_fc_refund(tx->wst);
         tx->wst->reset_sent = 1; /* ngtcp2 reset it: later writes get an error */
         wt__stream_unqueue_send(tx->wst);
         /* inside the write loop: completions wait for the queue */

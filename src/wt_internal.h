@@ -144,6 +144,25 @@ static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
 #define WT__STREAM_TYPE_UNI 0x54
 #define WT__CAPSULE_CLOSE 0x2843
 #define WT__CAPSULE_DRAIN 0x78ae
+/* Session flow control, draft-ietf-webtrans-http3-16 sections 5.5, 5.6
+   and 9 (github.com/ietf-wg-webtrans/draft-ietf-webtrans-http3, tag
+   draft-ietf-webtrans-http3-16): SETTINGS codepoints, capsule types and
+   the WT_FLOW_CONTROL_ERROR HTTP/3 error code. */
+#define WT__H3_SETTINGS_WT_INITIAL_MAX_DATA 0x2b61
+#define WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_UNI 0x2b64
+#define WT__H3_SETTINGS_WT_INITIAL_MAX_STREAMS_BIDI 0x2b65
+#define WT__CAPSULE_MAX_DATA 0x190b4d3dULL
+#define WT__CAPSULE_MAX_STREAMS_BIDI 0x190b4d3fULL
+#define WT__CAPSULE_MAX_STREAMS_UNI 0x190b4d40ULL
+#define WT__CAPSULE_DATA_BLOCKED 0x190b4d41ULL
+#define WT__CAPSULE_STREAMS_BLOCKED_BIDI 0x190b4d43ULL
+#define WT__CAPSULE_STREAMS_BLOCKED_UNI 0x190b4d44ULL
+/* WebTransport over HTTP/2's per-stream capsules (draft-ietf-webtrans-http2
+   sections 6.6, 6.9): prohibited over HTTP/3, a session error (draft-16 5.4) */
+#define WT__CAPSULE_MAX_STREAM_DATA 0x190b4d3eULL
+#define WT__CAPSULE_STREAM_DATA_BLOCKED 0x190b4d42ULL
+#define WT__ERR_FLOW_CONTROL 0x045d4487ULL
+#define WT__MAX_STREAMS_LIMIT (1ULL << 60) /* larger stream counts are an error */
 #define WT__REASON_MAX 1024
 #define WT__CAPSULE_MAX (WT__REASON_MAX + 16) /* larger known capsules are an error */
 #define WT__ERR_BUFFERED_STREAM_REJECTED 0x3994bd84ULL
@@ -180,7 +199,18 @@ typedef struct wt__wt_settings {
     unsigned datagram : 1;    /* 0x33 or 0xffd277 = 1 */
     unsigned connect : 1;     /* 0x08 = 1 */
     uint64_t max_sessions;    /* 0x14e9cd29, 0 if absent */
+    uint64_t init_max_data;   /* 0x2b61, 0 if absent */
+    uint64_t init_max_streams_bidi; /* 0x2b65 */
+    uint64_t init_max_streams_uni;  /* 0x2b64 */
 } wt__wt_settings;
+/* What one endpoint puts in its SETTINGS beyond nghttp3's. */
+typedef struct wt__settings_offer {
+    unsigned draft02 : 1, latest : 1;
+    uint64_t max_sessions;    /* 0: not sent */
+    uint64_t max_data, max_streams_bidi, max_streams_uni; /* 0: not sent */
+} wt__settings_offer;
+/* The peer advertised session flow control (any WT_INITIAL_* non-zero). */
+#define WT__SETTINGS_FC(st) ((st)->init_max_data || (st)->init_max_streams_bidi || (st)->init_max_streams_uni)
 /* Parses a SETTINGS frame payload. */
 static int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out);
 /* Given the start of nghttp3's control stream (stream type + SETTINGS
@@ -188,7 +218,10 @@ static int wt__settings_parse(const uint8_t *p, size_t n, wt__wt_settings *out);
    the new length, or 0 if in does not yet hold a whole SETTINGS frame, or
    <0 on error. *consumed gets the bytes of `in` the copy replaces. */
 static int wt__settings_inject(const uint8_t *in, size_t n, uint8_t *out, size_t outcap, size_t *consumed,
-                        int server, uint64_t max_sessions);
+                        const wt__settings_offer *offer);
+/* What ep advertises (server: the superset; client: by its dialect). */
+struct wt__ep;
+static void wt__settings_offer_of(const struct wt__ep *ep, wt__settings_offer *o);
 
 /* ---- the stream demultiplexer: what the first bytes of a peer stream say */
 enum { WT__DEMUX_MORE = 0, WT__DEMUX_H3 = 1, WT__DEMUX_WT = 2, WT__DEMUX_CTRL = 3 };
@@ -356,6 +389,8 @@ struct wt__ep {
     int has_pin;
     int verify_peer;              /* a CA file is loaded: check the name too */
     int closing_all;
+    int dialect;                  /* client: wt_client_config.dialect */
+    int test_ignore_limits;       /* client: test_ignore_session_limits */
     int stopping;                 /* server: a stop began: new connections are
                                      refused, new sessions get 429 */
     /* app: a step of its graceful stop, run by every wt_loop_process, and
@@ -515,6 +550,28 @@ struct wt_session {
     unsigned streams_blocked : 2; /* a WT_ERR_LIMIT owes SESSION_STREAMS: 1 uni, 2 bidi */
     int malformed;               /* nghttp3 < 1.11 reset it as malformed: answer after the read */
     int in_event;
+    int dialect;                 /* WT_DIALECT_DRAFT02 / _LATEST (client: once requested) */
+    int wait_settings;           /* server: a latest-dialect request waits for the
+                                    client's SETTINGS (1 + whether it ended with FIN) */
+    /* session flow control (see FLOW CONTROL in wt.h); index 1: bidi, 0: uni */
+    int fc;                      /* on for this session */
+    uint64_t fc_tx_max;          /* the peer's WT_MAX_DATA */
+    uint64_t fc_tx_used;         /* payload bytes our streams queued (or sent) */
+    uint64_t fc_tx_sent;         /* of them, handed to QUIC: never past fc_tx_max */
+    uint64_t fc_tx_blocked_at;   /* the limit a WT_DATA_BLOCKED went for, +1 */
+    uint64_t fc_tx_max_streams[2];   /* the peer's WT_MAX_STREAMS */
+    uint64_t fc_tx_streams[2];       /* streams we opened */
+    uint64_t fc_tx_streams_blocked_at[2]; /* +1 */
+    uint64_t fc_rx_max;          /* the WT_MAX_DATA we gave */
+    uint64_t fc_rx_used;         /* payload bytes the peer sent */
+    uint64_t fc_rx_consumed;     /* of those, credited back (consumed) */
+    uint64_t fc_rx_max_streams[2];   /* the WT_MAX_STREAMS we gave */
+    uint64_t fc_rx_streams[2];       /* peer streams seen */
+    uint64_t fc_rx_streams_done[2];  /* peer streams ended */
+    struct {                     /* capsules, for tests and statistics */
+        uint32_t max_data_sent, max_data_received, max_streams_sent, max_streams_received;
+        uint32_t data_blocked_sent, data_blocked_received, streams_blocked_sent, streams_blocked_received;
+    } fc_count;
     /* server: the way to an answer (wt_app.c) */
     size_t next_hook;            /* the next accept hook to run */
     int deferred;                /* a hook said WT_DEFER: counted in ep->ndeferred */
@@ -549,6 +606,13 @@ struct wt_stream {
     unsigned owes_slot : 1;      /* give the peer its stream slot back when it ends */
     unsigned linger : 1;         /* closed for the app, kept until ngtcp2 closes it */
     unsigned budget_wait : 1;    /* a short write was the connection's or app's budget */
+    unsigned fc_wait : 1;        /* a short write was the session's credit (WT_MAX_DATA) */
+    unsigned fc_blocked : 1;     /* its sending waits for the session's credit */
+    unsigned fc_counted : 1;     /* a peer stream counted in its session's fc_rx_streams */
+    uint64_t fc_rx_seen;         /* payload bytes received, counted in fc_rx_used */
+    uint64_t fc_tx_body;         /* payload bytes queued, counted in fc_tx_used */
+    uint64_t fc_tx_sent;         /* of those, handed to QUIC */
+    size_t wt_hdr_len;           /* its WebTransport stream header's length on the wire */
     size_t tx_acct;              /* of tx.stored, what is counted in the budgets:
                                     the copies (bytes by reference are not) */
     uint64_t tx_total;           /* bytes ever queued on the sending side */
@@ -562,6 +626,7 @@ struct wt_stream {
                                     yet given back: every credit goes through it,
                                     so none is given twice */
     uint64_t pending_reset;      /* h3 code of a RESET that came while pending, +1 */
+    uint64_t pending_final;      /* and its final size */
     size_t read_all_limit;
     uint8_t hdr[16];
     size_t hdr_len;
@@ -605,6 +670,8 @@ static void wt__qlog_close(wt__conn *c);
 static void wt__qlog_session(wt_session *s, const char *what, int status);     /* requested, accepted, refused */
 static void wt__qlog_session_closed(wt_session *s, int error);
 static void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len);
+static void wt__qlog_fc_capsule(wt_session *s, int sent, uint64_t type, uint64_t value);
+static const char *wt__capsule_name(uint64_t type);
 static void wt__qlog_stream(wt_stream *st, const char *what, const char *why);  /* attached, refused */
 static void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len);
 /* Makes ssl append its secrets to the endpoint's key log (if any). */
@@ -699,7 +766,8 @@ static int wt__h3_on_stream_data(wt__conn *c, int64_t stream_id, void *stream_us
                           size_t len, int fin);
 static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t n);
 static void wt__h3_on_stream_close(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
-static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
+static void wt__h3_on_stream_reset(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t final_size,
+                            uint64_t app_error);
 static void wt__h3_on_stop_sending(wt__conn *c, int64_t stream_id, void *stream_user, uint64_t app_error);
 /* Picks stream data for the next packet: nghttp3 first, then WT streams. */
 typedef struct wt__tx {
@@ -744,6 +812,20 @@ static void wt__session_on_fin(wt_session *s);
    4.1.2) and reading it has stopped: 400 if unanswered, else a reset. */
 static void wt__session_on_malformed(wt_session *s, const char *why);
 static void wt__conn_end_sessions(wt__conn *c, int error);
+/* Session flow control (wt_session.c). */
+static void wt__fc_session_start(wt_session *s);
+static void wt__fc_error(wt_session *s, const char *why);
+static int wt__fc_rx_data(wt_session *s, wt_stream *st, uint64_t n);    /* WT_OK, or it closed s */
+static void wt__fc_rx_credit(wt_session *s, uint64_t n);
+static int wt__fc_rx_stream(wt_session *s, wt_stream *st);              /* WT_OK, or it closed s */
+static void wt__fc_rx_stream_done(wt_session *s, wt_stream *st);
+static uint64_t wt__fc_tx_room(wt_session *s);                          /* UINT64_MAX: no limit */
+static void wt__fc_tx_blocked(wt_session *s);
+static int wt__fc_tx_open(wt_session *s, int bidi);                     /* WT_OK or WT_ERR_LIMIT */
+static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c);
+static void wt__fc_wake_writers(wt_session *s);
+static size_t wt__fc_tx_allow(wt_stream *st, size_t n);
+static void wt__stream_fc_queued(wt_stream *st, size_t n);
 /* The peer allows more streams (bidi 1, uni 0): SESSION_STREAMS to the
    sessions a WT_ERR_LIMIT left waiting (QUIC's MAX_STREAMS: all of the
    connection's; a session-level limit: that session only). */
@@ -763,7 +845,9 @@ static wt_stream *wt__stream_new(wt__conn *c, int64_t id, int bidi, int local);
 static void wt__stream_attach(wt_stream *st, wt_session *s);
 static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, int fin);
 static void wt__stream_on_acked(wt_stream *st, uint64_t n);
-static void wt__stream_on_reset(wt_stream *st, uint64_t app_error);
+static void wt__stream_on_reset(wt_stream *st, uint64_t final_size, uint64_t app_error);
+static void wt__stream_check_writable(wt_stream *st);
+static void wt__stream_fc_refund(wt_stream *st);
 static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error);
 static void wt__stream_on_close(wt_stream *st);
 static void wt__stream_gone(wt_stream *st, uint64_t h3code); /* session ended */

@@ -33,7 +33,10 @@ static const wt_limits wt__default_limits = {
     4 * 1024 * 1024,  /* stream_queue */
     UINT32_MAX,       /* max_app_sessions: no cap of its own */
     UINT32_MAX,       /* sessions_per_ip_per_s: no limit */
-    1024              /* rate_limit_ips */
+    1024,             /* rate_limit_ips */
+    0,                /* session_max_data: conn_window, set below */
+    0,                /* session_max_streams_bidi: max_streams_bidi */
+    0                 /* session_max_streams_uni: max_streams_uni */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -87,6 +90,10 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
         if (o[i] == 0) o[i] = d[i];
     if (ep->lim.max_header_bytes < 1024) ep->lim.max_header_bytes = 1024;
     if (!ep->lim.keepalive_ms) ep->lim.keepalive_ms = ep->lim.idle_timeout_ms / 2;
+    /* session flow control follows QUIC's windows unless set */
+    if (!lim || !lim->session_max_data) ep->lim.session_max_data = ep->lim.conn_window;
+    if (!lim || !lim->session_max_streams_bidi) ep->lim.session_max_streams_bidi = ep->lim.max_streams_bidi;
+    if (!lim || !lim->session_max_streams_uni) ep->lim.session_max_streams_uni = ep->lim.max_streams_uni;
     ep->mem.user_data = &ep->alloc;
     ep->mem.malloc = wt__mem_malloc;
     ep->mem.free = wt__mem_free;
@@ -327,8 +334,8 @@ static int wt__cb_stream_close(ngtcp2_conn *qc, uint32_t flags, int64_t stream_i
 
 static int wt__cb_stream_reset(ngtcp2_conn *qc, int64_t stream_id, uint64_t final_size, uint64_t app_error,
                                void *user, void *stream_user) {
-    WT__UNUSED(qc), WT__UNUSED(final_size);
-    wt__h3_on_stream_reset((wt__conn *)user, stream_id, stream_user, app_error);
+    WT__UNUSED(qc);
+    wt__h3_on_stream_reset((wt__conn *)user, stream_id, stream_user, final_size, app_error);
     return 0;
 }
 

@@ -26,6 +26,23 @@ static size_t wt__capsule_close(uint8_t *out, uint32_t code, const char *reason,
     return o + reason_len;
 }
 
+/* The capsules we read; others (GREASE, HTTP datagrams) are skipped. */
+static int wt__capsule_known(uint64_t type) {
+    switch (type) {
+    case WT__CAPSULE_CLOSE:
+    case WT__CAPSULE_DRAIN:
+    case WT__CAPSULE_MAX_DATA:
+    case WT__CAPSULE_MAX_STREAMS_BIDI:
+    case WT__CAPSULE_MAX_STREAMS_UNI:
+    case WT__CAPSULE_DATA_BLOCKED:
+    case WT__CAPSULE_STREAMS_BLOCKED_BIDI:
+    case WT__CAPSULE_STREAMS_BLOCKED_UNI:
+    case WT__CAPSULE_MAX_STREAM_DATA:
+    case WT__CAPSULE_STREAM_DATA_BLOCKED: return 1;
+    }
+    return 0;
+}
+
 static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx) {
     while (n > 0) {
         size_t k, off = 0;
@@ -44,8 +61,8 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
             int used;
             if (!(a = wt__varint_get(r->buf + off, r->len - off, &type))) break;
             if (!(b = wt__varint_get(r->buf + off + a, r->len - off - a, &len))) break;
-            if (type != WT__CAPSULE_CLOSE && type != WT__CAPSULE_DRAIN) {
-                /* unknown (GREASE, flow control we do not use): skip its value */
+            if (!wt__capsule_known(type)) {
+                /* unknown (GREASE, HTTP datagrams): skip its value */
                 uint64_t here = r->len - off - a - b;
                 if (len <= here) {
                     off += a + b + (size_t)len;
@@ -185,7 +202,8 @@ static int wt__session_respond(wt_session *s, int status) {
     memset(&out, 0, sizeof out);
     snprintf(code, sizeof code, "%03d", status);
     rv = wt__hdrs_add(a, &out, ":status", 7, code, 3, SIZE_MAX);
-    if (rv == WT_OK && ok) rv = wt__hdrs_add(a, &out, "sec-webtransport-http3-draft", 28, "draft02", 7, SIZE_MAX);
+    if (rv == WT_OK && ok && s->dialect == WT_DIALECT_DRAFT02)
+        rv = wt__hdrs_add(a, &out, "sec-webtransport-http3-draft", 28, "draft02", 7, SIZE_MAX);
     if (rv == WT_OK && ok) rv = wt__alpn_add_response(s, &out);
     for (i = 0; rv == WT_OK && i < added.n; i++)
         rv = wt__hdrs_add(a, &out, added.kv[2 * i], strlen(added.kv[2 * i]), added.kv[2 * i + 1],
@@ -221,6 +239,7 @@ static void wt__session_opened(wt_session *s) {
     s->state = WT__SESS_OPEN;
     s->stats.sessions_opened = 1;
     s->conn->stats.sessions_opened++;
+    wt__fc_session_start(s);
     if (s->conn->wt.nsessions++ == 0) wt__conn_keepalive(s->conn);
     memset(&ev, 0, sizeof ev);
     ev.type = WT_EV_SESSION_OPEN;
@@ -264,7 +283,16 @@ static void wt__session_on_request(wt_session *s, int fin) {
     wt__ep *ep = c->ep;
     int is_wt = s->method && !strcmp(s->method, "CONNECT") && s->protocol &&
                 (!strcmp(s->protocol, "webtransport") || !strcmp(s->protocol, "webtransport-h3"));
-    if (c->qlog) wt__qlog_session(s, "session_requested", 0);
+    if (!s->wait_settings && c->qlog) wt__qlog_session(s, "session_requested", 0);
+    s->wait_settings = 0;
+    if (is_wt) s->dialect = strcmp(s->protocol, "webtransport-h3") ? WT_DIALECT_DRAFT02 : WT_DIALECT_LATEST;
+    if (is_wt && s->dialect == WT_DIALECT_LATEST && !c->h3.peer.seen && !s->bad_headers && !fin) {
+        /* draft-16 7.1: not before the client's SETTINGS, which say
+           whether session flow control applies */
+        wt__clog(c, s->id, WT_LOG_DEBUG, "session %lld: waiting for the client's SETTINGS", (long long)s->id);
+        s->wait_settings = 1;
+        return;
+    }
     wt__alpn_parse_offers(s);
     if (s->bad_headers || !is_wt || fin || !s->path || !s->authority) {
         wt__clog(c, s->id, WT_LOG_INFO, "refusing request on stream %lld: %s", (long long)s->id,
@@ -277,6 +305,18 @@ static void wt__session_on_request(wt_session *s, int fin) {
         size_t n = c->wt.nsessions;
         wt_session *o;
         for (o = c->wt.sessions; o; o = o->next) n += o->deferred;
+        if (s->dialect == WT_DIALECT_LATEST && !WT__SETTINGS_FC(&c->h3.peer) && n >= 1) {
+            /* draft-16 5.1: without flow control one session per connection;
+               the excess CONNECT stream is reset with H3_REQUEST_REJECTED (the
+               client may retry it on a new connection) */
+            wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: a second session without flow control (reset)",
+                     s->path);
+            s->fn = NULL;
+            wt__tp_shutdown(c, WT__TP_BOTH, s->id, WT__H3_REQUEST_REJECTED);
+            s->state = WT__SESS_CLOSED;
+            wt__conn_reject_pending(c, (uint64_t)s->id, WT__H3_REQUEST_CANCELLED);
+            return;
+        }
         if (n >= ep->lim.max_sessions || c->h3.goaway || ep->closing_all || ep->stopping) {
             wt__clog(c, s->id, WT_LOG_INFO, "refusing session on %s: 429 (%s)", s->path,
                      ep->closing_all || ep->stopping ? "the server is shutting down"
@@ -357,6 +397,7 @@ static void wt__session_on_headers_done(wt_session *s, int fin) {
 
 static int wt__session_on_capsule(void *ctx, const wt__capsule *c) {
     wt_session *s = (wt_session *)ctx;
+    if (c->type != WT__CAPSULE_CLOSE && c->type != WT__CAPSULE_DRAIN) return wt__fc_on_capsule(s, c);
     if (c->type == WT__CAPSULE_CLOSE) {
         if (c->len < 4 || c->len - 4 > WT__REASON_MAX) return WT_ERR_PROTOCOL;
         s->close_received = 1;
@@ -386,6 +427,7 @@ static void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     int rv;
     if (s->state == WT__SESS_CLOSED || s->close_received) return; /* nothing may follow a CLOSE capsule */
     rv = wt__capsule_feed(&s->cap_rx, p, n, wt__session_on_capsule, s);
+    if (rv == WT_ERR_FLOW_CONTROL) return; /* closed already (wt__fc_error) */
     if (rv != WT_OK) {
         wt__clog(s->conn, s->id, WT_LOG_WARN, "session %lld: bad capsule (%s): closing its stream",
                  (long long)s->id, wt_strerror(rv));
@@ -520,13 +562,44 @@ static nghttp3_ssize wt__read_capsules(nghttp3_conn *h3, int64_t stream_id, nght
 
 static const nghttp3_data_reader wt__capsule_reader_def = {wt__read_capsules};
 
+static int wt__request_to_latest(wt_session *s) {
+    const wt_allocator *a = &s->conn->ep->alloc;
+    wt__hdrs *h = &s->req;
+    size_t i = 0;
+    while (i < h->n) {
+        char **kv = h->kv + 2 * i;
+        if (!strcmp(kv[0], ":protocol") && strcmp(kv[1], "webtransport-h3")) {
+            char *v = wt__strdup(a, "webtransport-h3");
+            if (!v) return WT_ERR_NOMEM;
+            h->bytes = h->bytes - strlen(kv[1]) + strlen(v);
+            wt__free(a, kv[1]);
+            kv[1] = v;
+            wt__free(a, s->protocol);
+            s->protocol = wt__strdup(a, v);
+        } else if (!strcmp(kv[0], "sec-webtransport-http3-draft02")) {
+            h->bytes -= strlen(kv[0]) + strlen(kv[1]) + 32;
+            wt__free(a, kv[0]);
+            wt__free(a, kv[1]);
+            memmove(kv, kv + 2, (h->n - i - 1) * 2 * sizeof *kv);
+            h->n--;
+            continue;
+        }
+        i++;
+    }
+    return WT_OK;
+}
+
 static int wt__session_submit_request(wt_session *s) {
     wt__conn *c = s->conn;
     nghttp3_nv *nv;
     size_t i;
     int64_t sid;
     int rv;
-    /* s->req holds the whole request, built by wt_client_connect */
+    /* s->req holds the whole request, built by wt_client_connect as
+       draft-02; the latest dialect changes :protocol and drops the draft-02
+       header */
+    if (s->dialect == WT_DIALECT_LATEST && wt__request_to_latest(s) != WT_OK)
+        return wt__cfail(c, -1, WT_ERR_NOMEM, "out of memory for a request");
     nv = (nghttp3_nv *)wt__alloc(&c->ep->alloc, s->req.n * sizeof *nv);
     if (!nv) return wt__cfail(c, -1, WT_ERR_NOMEM, "out of memory for a request");
     for (i = 0; i < s->req.n; i++) {
@@ -553,22 +626,266 @@ static int wt__session_submit_request(wt_session *s) {
     return WT_OK;
 }
 
-/* The peer's SETTINGS arrived: sessions waiting for them may go. */
+/* The peer's SETTINGS arrived: sessions waiting for them may go. A
+   client picks each session's dialect here (see DIALECTS in wt.h). */
 static void wt__conn_on_peer_settings(wt__conn *c) {
     wt_session *s;
-    if (c->ep->server) return;
+    const wt__wt_settings *p = &c->h3.peer;
+    if (c->ep->server) {
+        int again = 1;
+        while (again) { /* a handler may add or end sessions: from the top */
+            again = 0;
+            for (s = c->wt.sessions; s; s = s->next)
+                if (s->wait_settings && s->state == WT__SESS_REQUESTED) {
+                    wt__session_on_request(s, 0);
+                    again = 1;
+                    break;
+                }
+        }
+        return;
+    }
     for (s = c->wt.sessions; s; s = s->next) {
+        int want = c->ep->dialect;
         if (s->state != WT__SESS_CONNECTING || s->id >= 0) continue;
-        if (!(c->h3.peer.wt_draft02 || c->h3.peer.wt_enabled) || !c->h3.peer.connect) {
-            wt__clog(c, s->id, WT_LOG_ERROR, "server does not offer WebTransport (no SETTINGS for it)");
+        if (want == WT_DIALECT_AUTO) want = p->wt_enabled ? WT_DIALECT_LATEST : WT_DIALECT_DRAFT02;
+        if (!p->connect || (want == WT_DIALECT_LATEST ? !p->wt_enabled : !p->wt_draft02)) {
+            wt__clog(c, s->id, WT_LOG_ERROR, "server does not offer WebTransport%s (no SETTINGS for it)",
+                     c->ep->dialect == WT_DIALECT_AUTO ? "" : want == WT_DIALECT_LATEST ? " of the latest draft" : " draft-02");
             wt__session_end(s, WT_ERR_PROTOCOL);
             continue;
         }
+        s->dialect = want;
         if (wt__session_submit_request(s) != WT_OK) wt__session_end(s, WT_ERR_LIMIT);
     }
 }
 
+/* ---------------------------------------------------------------- session flow control
+   draft-ietf-webtrans-http3-16 section 5. Index 1 of the stream arrays is
+   bidirectional, 0 unidirectional. */
+static void wt__fc_send(wt_session *s, uint64_t type, uint64_t v) {
+    wt__conn *c = s->conn;
+    uint8_t cap[24];
+    size_t n = 0;
+    if (s->state != WT__SESS_OPEN || !c->h3.conn || s->connect_closed || s->cap_fin || s->send_stopped ||
+        c->state != WT__CONN_OPEN)
+        return;
+    n += wt__varint_put(cap + n, type);
+    n += wt__varint_put(cap + n, wt__varint_len(v));
+    n += wt__varint_put(cap + n, v);
+    if (wt__sendbuf_append(&c->ep->alloc, &s->cap_tx, cap, n) != WT_OK) {
+        wt__clog(c, s->id, WT_LOG_ERROR, "session %lld: out of memory for a %s capsule", (long long)s->id,
+                 wt__capsule_name(type));
+        return;
+    }
+    nghttp3_conn_resume_stream(c->h3.conn, s->id);
+    c->dirty = 1;
+    if (c->qlog) wt__qlog_fc_capsule(s, 1, type, v);
+}
+
+static void wt__fc_session_start(wt_session *s) {
+    wt__conn *c = s->conn;
+    const wt__wt_settings *p = &c->h3.peer;
+    wt__settings_offer o;
+    wt__settings_offer_of(c->ep, &o);
+    s->fc = s->dialect == WT_DIALECT_LATEST && p->seen && WT__SETTINGS_FC(p) &&
+            (o.max_data || o.max_streams_bidi || o.max_streams_uni);
+    if (!s->fc) return;
+    s->fc_tx_max = p->init_max_data;
+    s->fc_tx_max_streams[1] = p->init_max_streams_bidi;
+    s->fc_tx_max_streams[0] = p->init_max_streams_uni;
+    s->fc_rx_max = o.max_data;
+    s->fc_rx_max_streams[1] = o.max_streams_bidi;
+    s->fc_rx_max_streams[0] = o.max_streams_uni;
+    wt__clog(c, s->id, WT_LOG_DEBUG,
+             "session %lld: flow control on: peer allows %llu bytes, %llu bidi, %llu uni streams; we allow %llu, %llu, %llu",
+             (long long)s->id, (unsigned long long)s->fc_tx_max, (unsigned long long)s->fc_tx_max_streams[1],
+             (unsigned long long)s->fc_tx_max_streams[0], (unsigned long long)s->fc_rx_max,
+             (unsigned long long)s->fc_rx_max_streams[1], (unsigned long long)s->fc_rx_max_streams[0]);
+}
+
+/* The peer broke our limits (or sent a limit that is not one): the
+   session ends with WT_FLOW_CONTROL_ERROR on both directions of its
+   CONNECT stream (draft-16 5.6.2, 5.6.4). */
+static void wt__fc_error(wt_session *s, const char *why) {
+    wt__conn *c = s->conn;
+    if (s->state == WT__SESS_CLOSED) return;
+    wt__clog(c, s->id, WT_LOG_WARN, "session %lld: %s: closing it with WT_FLOW_CONTROL_ERROR", (long long)s->id, why);
+    if (c->tp.qc && c->state <= WT__CONN_OPEN && !s->connect_closed) {
+        wt__tp_shutdown(c, WT__TP_BOTH, s->id, WT__ERR_FLOW_CONTROL);
+        if (c->h3.conn) {
+            nghttp3_conn_shutdown_stream_read(c->h3.conn, s->id);
+            nghttp3_conn_shutdown_stream_write(c->h3.conn, s->id);
+        }
+        s->cap_fin = 1; /* nothing more goes on the stream */
+    }
+    wt__session_end(s, WT_ERR_FLOW_CONTROL);
+}
+
+static int wt__fc_rx_data(wt_session *s, wt_stream *st, uint64_t n) {
+    if (!s->fc || s->state != WT__SESS_OPEN) return WT_OK;
+    st->fc_rx_seen += n;
+    s->fc_rx_used += n;
+    if (s->fc_rx_used > s->fc_rx_max) {
+        wt__fc_error(s, "the peer sent more stream data than WT_MAX_DATA allows");
+        return WT_ERR_FLOW_CONTROL;
+    }
+    return WT_OK;
+}
+
+/* The application consumed n counted bytes: once half the window is
+   used, raise the limit to a full window past what was consumed. */
+static void wt__fc_rx_credit(wt_session *s, uint64_t n) {
+    uint64_t window = s->conn->ep->lim.session_max_data;
+    if (!s->fc || s->state != WT__SESS_OPEN) return;
+    s->fc_rx_consumed += n;
+    if (s->fc_rx_consumed > s->fc_rx_used) s->fc_rx_consumed = s->fc_rx_used; /* never credit twice */
+    if (s->fc_rx_max - s->fc_rx_consumed > window / 2) return;
+    s->fc_rx_max = s->fc_rx_consumed + window;
+    s->fc_count.max_data_sent++;
+    wt__fc_send(s, WT__CAPSULE_MAX_DATA, s->fc_rx_max);
+}
+
+static int wt__fc_rx_stream(wt_session *s, wt_stream *st) {
+    int b = st->bidi;
+    if (!s->fc || st->local || st->fc_counted) return WT_OK;
+    st->fc_counted = 1;
+    if (++s->fc_rx_streams[b] > s->fc_rx_max_streams[b]) {
+        wt__fc_error(s, b ? "the peer opened more bidirectional streams than WT_MAX_STREAMS allows"
+                          : "the peer opened more unidirectional streams than WT_MAX_STREAMS allows");
+        return WT_ERR_FLOW_CONTROL;
+    }
+    return WT_OK;
+}
+
+static void wt__fc_rx_stream_done(wt_session *s, wt_stream *st) {
+    int b = st->bidi;
+    uint64_t window = b ? s->conn->ep->lim.session_max_streams_bidi : s->conn->ep->lim.session_max_streams_uni;
+    if (!st->fc_counted) return;
+    st->fc_counted = 0;
+    s->fc_rx_streams_done[b]++;
+    if (!s->fc || s->state != WT__SESS_OPEN) return;
+    if (s->fc_rx_max_streams[b] - s->fc_rx_streams_done[b] > window / 2) return;
+    s->fc_rx_max_streams[b] = s->fc_rx_streams_done[b] + window;
+    s->fc_count.max_streams_sent++;
+    wt__fc_send(s, b ? WT__CAPSULE_MAX_STREAMS_BIDI : WT__CAPSULE_MAX_STREAMS_UNI, s->fc_rx_max_streams[b]);
+}
+
+static uint64_t wt__fc_tx_room(wt_session *s) {
+    if (!s || !s->fc || s->conn->ep->test_ignore_limits) return UINT64_MAX;
+    return s->fc_tx_max > s->fc_tx_used ? s->fc_tx_max - s->fc_tx_used : 0;
+}
+
+static void wt__fc_tx_blocked(wt_session *s) {
+    if (!s->fc || s->fc_tx_blocked_at == s->fc_tx_max + 1) return; /* once per limit */
+    s->fc_tx_blocked_at = s->fc_tx_max + 1;
+    s->fc_count.data_blocked_sent++;
+    wt__fc_send(s, WT__CAPSULE_DATA_BLOCKED, s->fc_tx_max);
+}
+
+/* wt_session_open_stream: WT_OK, or WT_ERR_LIMIT at the peer's count. */
+static int wt__fc_tx_open(wt_session *s, int bidi) {
+    int b = bidi != 0;
+    if (!s->fc) return WT_OK;
+    if (s->fc_tx_streams[b] < s->fc_tx_max_streams[b] || s->conn->ep->test_ignore_limits) {
+        s->fc_tx_streams[b]++;
+        return WT_OK;
+    }
+    s->streams_blocked |= b ? 2 : 1; /* SESSION_STREAMS when WT_MAX_STREAMS comes */
+    if (s->fc_tx_streams_blocked_at[b] != s->fc_tx_max_streams[b] + 1) {
+        s->fc_tx_streams_blocked_at[b] = s->fc_tx_max_streams[b] + 1;
+        s->fc_count.streams_blocked_sent++;
+        wt__fc_send(s, b ? WT__CAPSULE_STREAMS_BLOCKED_BIDI : WT__CAPSULE_STREAMS_BLOCKED_UNI,
+                    s->fc_tx_max_streams[b]);
+    }
+    return WT_ERR_LIMIT;
+}
+
+/* More credit (WT_MAX_DATA, or a reset gave some back): streams whose
+   sending waited go on, and those whose write it cut short hear WRITABLE. */
+static void wt__fc_wake_writers(wt_session *s) {
+    wt_stream *st, *next;
+    for (st = s->streams; st; st = st->next)
+        if (st->fc_blocked) {
+            st->fc_blocked = 0;
+            wt__stream_queue_send(st);
+        }
+    for (st = s->streams; st && s->state == WT__SESS_OPEN; st = next) {
+        next = st->next;
+        if (!st->fc_wait) continue;
+        st->fc_wait = 0;
+        wt__stream_check_writable(st);
+    }
+}
+
+/* The send path: how many of the n bytes st offers (its header first)
+   the session's credit lets go now; 0 blocks it until more comes. */
+static size_t wt__fc_tx_allow(wt_stream *st, size_t n) {
+    wt_session *s = st->sess;
+    uint64_t credit, allow;
+    if (!s || !s->fc || s->conn->ep->test_ignore_limits) return n;
+    credit = s->fc_tx_max > s->fc_tx_sent ? s->fc_tx_max - s->fc_tx_sent : 0;
+    allow = st->tx_hdr_left + credit;
+    if (allow >= n) return n;
+    wt__fc_tx_blocked(s);
+    if (allow == 0) st->fc_blocked = 1;
+    return (size_t)allow;
+}
+
+static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c) {
+    uint64_t v = 0;
+    int b;
+    if (c->type == WT__CAPSULE_MAX_STREAM_DATA || c->type == WT__CAPSULE_STREAM_DATA_BLOCKED) {
+        if (s->conn->qlog) wt__qlog_fc_capsule(s, 0, c->type, 0);
+        if (s->dialect != WT_DIALECT_LATEST) return WT_OK; /* not of its dialect: skipped */
+        wt__fc_error(s, "a WebTransport-over-HTTP/2 per-stream capsule, prohibited over HTTP/3");
+        return WT_ERR_FLOW_CONTROL;
+    }
+    if (wt__varint_get(c->value, c->len, &v) != c->len) return WT_ERR_PROTOCOL; /* one varint, nothing more */
+    if (s->conn->qlog) wt__qlog_fc_capsule(s, 0, c->type, v);
+    if (!s->fc) return WT_OK; /* draft-16 5.1: ignored without flow control */
+    switch (c->type) {
+    case WT__CAPSULE_MAX_DATA:
+        s->fc_count.max_data_received++;
+        if (v <= s->fc_tx_max) {
+            wt__fc_error(s, "WT_MAX_DATA did not raise the limit");
+            return WT_ERR_FLOW_CONTROL;
+        }
+        s->fc_tx_max = v;
+        wt__fc_wake_writers(s);
+        break;
+    case WT__CAPSULE_MAX_STREAMS_BIDI:
+    case WT__CAPSULE_MAX_STREAMS_UNI:
+        b = c->type == WT__CAPSULE_MAX_STREAMS_BIDI;
+        s->fc_count.max_streams_received++;
+        if (v > WT__MAX_STREAMS_LIMIT || v <= s->fc_tx_max_streams[b]) {
+            wt__fc_error(s, "WT_MAX_STREAMS above 2^60 or not raising the limit");
+            return WT_ERR_FLOW_CONTROL;
+        }
+        s->fc_tx_max_streams[b] = v;
+        wt__session_streams_available(s, b);
+        break;
+    case WT__CAPSULE_DATA_BLOCKED:
+        s->fc_count.data_blocked_received++;
+        wt__clog(s->conn, s->id, WT_LOG_DEBUG, "session %lld: the peer is blocked by our WT_MAX_DATA %llu",
+                 (long long)s->id, (unsigned long long)v);
+        break;
+    case WT__CAPSULE_STREAMS_BLOCKED_BIDI:
+    case WT__CAPSULE_STREAMS_BLOCKED_UNI:
+        s->fc_count.streams_blocked_received++;
+        if (v > WT__MAX_STREAMS_LIMIT) {
+            wt__fc_error(s, "WT_STREAMS_BLOCKED above 2^60");
+            return WT_ERR_FLOW_CONTROL;
+        }
+        wt__clog(s->conn, s->id, WT_LOG_DEBUG, "session %lld: the peer is blocked by our WT_MAX_STREAMS %llu",
+                 (long long)s->id, (unsigned long long)v);
+        break;
+    }
+    return s->state != WT__SESS_CLOSED ? WT_OK : WT_ERR_FLOW_CONTROL; /* a handler may have closed it */
+}
+
 /* ---------------------------------------------------------------- public API */
+int wt_session_dialect(const wt_session *s) { return s ? s->dialect : 0; }
+int wt_session_flow_control(const wt_session *s) { return s ? s->fc : 0; }
 uint64_t wt_session_id(const wt_session *s) { return s ? s->uid : 0; }
 int64_t wt_session_stream_id(const wt_session *s) { return s ? s->id : -1; }
 const char *wt_session_path(const wt_session *s) { return s && s->path ? s->path : ""; }

@@ -154,6 +154,7 @@ static void wt__stream_end(wt_stream *st) {
         c->stats.streams_closed++;
     }
     if (st->owes_slot) wt__conn_stream_slot_free(c, st->id);
+    if (s) wt__fc_rx_stream_done(s, st); /* its session stream credit comes back */
     wt__stream_unqueue_send(st);
     wt__stream_unlink(st);
     if (tell) {
@@ -182,6 +183,27 @@ static void wt__stream_credit(wt_stream *st, uint64_t n) {
     if (n > st->uncredited) n = st->uncredited;
     st->uncredited -= n;
     wt__conn_consumed(st->conn, st->id, (size_t)n);
+    if (st->sess && n) wt__fc_rx_credit(st->sess, n); /* and the session's credit */
+}
+
+/* Payload queued for sending counts against the session's credit at once
+   (wt_stream_write takes no more than is left); whatever write_all and
+   write_ref queue beyond it waits in the send path for WT_MAX_DATA. */
+static void wt__stream_fc_queued(wt_stream *st, size_t n) {
+    if (!st->sess || !st->sess->fc) return;
+    st->fc_tx_body += n;
+    st->sess->fc_tx_used += n;
+}
+
+/* Our side of a stream was reset: what it took of the session's credit
+   but never sent is not part of its final size, so it comes back. */
+static void wt__stream_fc_refund(wt_stream *st) {
+    wt_session *s = st->sess;
+    if (!s || !s->fc || st->fc_tx_body <= st->fc_tx_sent) return;
+    s->fc_tx_used -= WT__MIN(s->fc_tx_used, st->fc_tx_body - st->fc_tx_sent);
+    st->fc_tx_body = st->fc_tx_sent;
+    st->fc_wait = st->fc_blocked = 0; /* this one will not send again */
+    wt__fc_wake_writers(s); /* others may go on with it */
 }
 
 /* A stream ngtcp2 has closed lives on only while it holds data the app has
@@ -246,7 +268,7 @@ static void wt__stream_after_open(wt_stream *st) {
     if (!st->closed && st->pending_reset) {
         uint64_t code = st->pending_reset - 1;
         st->pending_reset = 0;
-        wt__stream_on_reset(st, code);
+        wt__stream_on_reset(st, st->pending_final, code); /* counted against the session now */
     }
     if (!st->closed) wt__stream_maybe_end(st);
 }
@@ -259,6 +281,10 @@ static int wt__stream_on_wt_header(wt_stream *st) {
         return WT_ERR_CLOSED;
     }
     if (s && s->state == WT__SESS_OPEN) {
+        if (wt__fc_rx_stream(s, st) != WT_OK) {
+            wt__stream_refuse(st, WT__ERR_SESSION_GONE, "past the session's stream limit");
+            return WT_ERR_CLOSED;
+        }
         wt__stream_attach(st, s);
         wt__stream_deliver_open(st);
         wt__stream_after_open(st);
@@ -285,6 +311,7 @@ static void wt__conn_adopt_pending(wt__conn *c, wt_session *s) {
     for (; st; st = next) {
         next = st->next;
         if (st->session_id != (uint64_t)s->id) continue;
+        if (wt__fc_rx_stream(s, st) != WT_OK) return; /* the session is closed, its pending streams refused */
         wt__stream_attach(st, s);
         wt__stream_deliver_open(st);
         if (s->state != WT__SESS_OPEN) return;
@@ -362,6 +389,7 @@ static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, i
     if (fin) st->fin_received = 1;
     st->uncredited += len;
     if (st->sess && st->kind == WT__ST_WT) st->sess->stats.bytes_received += len;
+    if (st->sess && st->kind == WT__ST_WT && wt__fc_rx_data(st->sess, st, len) != WT_OK) return; /* session closed */
     if (st->closed || st->read_done) {
         wt__stream_credit(st, len);
         return;
@@ -393,11 +421,24 @@ static void wt__stream_on_data(wt_stream *st, const uint8_t *data, size_t len, i
     wt__stream_credit(st, len);
 }
 
-static void wt__stream_on_reset(wt_stream *st, uint64_t app_error) {
+static void wt__stream_on_reset(wt_stream *st, uint64_t final_size, uint64_t app_error) {
     if (st->closed || st->reset_received) return;
+    if (st->sess && st->kind == WT__ST_WT && st->sess->fc && final_size != UINT64_MAX) {
+        /* the final size counts against the session, delivered or not
+           (draft-16 5.4); what was never delivered is consumed at once */
+        uint64_t hdr = st->local ? 0 : st->wt_hdr_len;
+        uint64_t payload = final_size > hdr ? final_size - hdr : 0;
+        if (payload > st->fc_rx_seen) {
+            uint64_t extra = payload - st->fc_rx_seen;
+            wt_session *s = st->sess;
+            if (wt__fc_rx_data(s, st, extra) != WT_OK) return; /* session closed */
+            wt__fc_rx_credit(s, extra);
+        }
+    }
     if (st->kind == WT__ST_PENDING) {
         /* told to the app after STREAM_OPEN, when its session comes */
         st->pending_reset = app_error + 1;
+        st->pending_final = final_size;
         st->fin_received = 0;
         wt__stream_credit(st, st->uncredited);
         wt__buf_free(&st->conn->ep->alloc, &st->rx);
@@ -423,6 +464,7 @@ static void wt__stream_on_stop_sending(wt_stream *st, uint64_t app_error) {
     wt__stream_emit_code(st, WT_EV_STREAM_STOP_SENDING, app_error);
     if (!st->closed && !st->reset_sent) {
         /* nobody will read what we send: reset with the same code */
+        wt__stream_fc_refund(st);
         st->reset_sent = 1;
         wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, app_error);
         wt__stream_unqueue_send(st);
@@ -451,7 +493,7 @@ static void wt__stream_check_writable(wt_stream *st) {
     wt__conn *c = st->conn;
     const wt_limits *l = &c->ep->lim;
     wt_event ev;
-    if (!st->want_writable || st->closed || st->tx_acct > l->stream_send_buffer / 2) return;
+    if (!st->want_writable || st->closed || st->reset_sent || st->tx_acct > l->stream_send_buffer / 2) return;
     if (c->wt.tx_stored > l->conn_send_buffer - l->conn_send_buffer / 4 ||
         c->ep->tx_stored > l->total_send_buffer - l->total_send_buffer / 4) {
         /* its own buffer has room, the budget not yet: wait with the others */
@@ -554,6 +596,10 @@ static void wt__stream_tx_done(wt_stream *st, wt__tx *tx, size_t n) {
     wt__sendbuf_mark_sent(&st->tx, n);
     st->tx_hdr_left -= hdr;
     if (st->sess) st->sess->stats.bytes_sent += n - hdr;
+    if (st->sess && st->sess->fc) {
+        st->fc_tx_sent += n - hdr; /* payload only: the session's count */
+        st->sess->fc_tx_sent += n - hdr;
+    }
     if (tx->fin && n == total) st->fin_sent = 1;
     /* round-robin: a stream with more to send goes to the back */
     wt__stream_unqueue_send(st);
@@ -573,11 +619,15 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     c = s->conn;
     if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
         return wt__cfail(c, s->id, WT_ERR_STATE, "wt_session_open_stream: session not open");
+    if (s->fc && wt__fc_tx_open(s, bidi) != WT_OK)
+        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_LIMIT,
+                            "wt_session_open_stream: the peer's WT_MAX_STREAMS is reached (%s)", bidi ? "bidi" : "uni");
     st = wt__stream_new(c, -1, bidi, 1);
     if (!st) return wt__cfail(c, s->id, WT_ERR_NOMEM, "wt_session_open_stream: out of memory");
     rv = wt__tp_open(c, bidi, &id, st);
     if (rv != 0) {
         wt__stream_free(st);
+        if (s->fc) s->fc_tx_streams[bidi != 0]--; /* not opened after all */
         if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED) {
             s->streams_blocked |= bidi ? 2 : 1; /* SESSION_STREAMS when MAX_STREAMS comes */
             return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_LIMIT,
@@ -591,6 +641,7 @@ int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out) {
     n += wt__varint_put(hdr + n, (uint64_t)s->id);
     if (wt__sendbuf_append(&c->ep->alloc, &st->tx, hdr, n) == WT_OK) {
         wt__stream_budget(st, n, 0);
+        st->wt_hdr_len = n;
         st->tx_total = n;
         st->tx_hdr_left = n;
     } else {
@@ -634,20 +685,32 @@ static int wt__stream_can_send(wt_stream *st, const char *what) {
 
 int wt_stream_write(wt_stream *st, const void *data, size_t len) {
     size_t room, take;
-    int by_budget = 0;
+    uint64_t credit;
+    int by_budget = 0, by_credit = 0;
     int rv = wt__stream_can_send(st, "wt_stream_write");
     if (rv) return rv;
     if (!data && len) return wt__cfail(st->conn, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write: no data");
     room = wt__stream_room(st, &by_budget);
+    credit = wt__fc_tx_room(st->sess); /* session flow control: the peer's WT_MAX_DATA */
+    if (credit < room) {
+        room = (size_t)credit;
+        by_credit = 1;
+        by_budget = 0;
+    }
     take = WT__MIN(len, room);
     if (take > INT32_MAX) take = INT32_MAX;
     if (take && (rv = wt__sendbuf_append(&st->conn->ep->alloc, &st->tx, data, take)) != WT_OK)
         return wt__cfail(st->conn, WT__ST_SID(st), rv, "wt_stream_write: out of memory");
     wt__stream_budget(st, take, 0);
     st->tx_total += take;
+    wt__stream_fc_queued(st, take);
     if (take < len) {
         st->want_writable = 1;
         if (by_budget) wt__stream_wait_budget(st);
+        if (by_credit) {
+            st->fc_wait = 1;
+            wt__fc_tx_blocked(st->sess);
+        }
     }
     if (take) wt__stream_queue_send(st);
     return (int)take;
@@ -674,6 +737,7 @@ int wt_stream_write_all(wt_stream *st, const void *data, size_t len, int fin) {
         return wt__cfail(c, WT__ST_SID(st), rv, "wt_stream_write_all: out of memory: nothing queued");
     wt__stream_budget(st, len, 0);
     st->tx_total += len;
+    wt__stream_fc_queued(st, len);
     if (fin) st->fin_queued = 1;
     if (len || fin) wt__stream_queue_send(st);
     return WT_OK;
@@ -695,6 +759,7 @@ int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt
     r->next = NULL;
     r->start = st->tx_total;
     st->tx_total += len;
+    wt__stream_fc_queued(st, len);
     r->end = st->tx_total;
     r->data = data;
     r->len = len;
@@ -724,6 +789,7 @@ int wt_stream_finish(wt_stream *st) {
 int wt_stream_reset(wt_stream *st, uint32_t code) {
     int rv = wt__stream_can_send(st, "wt_stream_reset");
     if (rv) return rv;
+    wt__stream_fc_refund(st);
     st->reset_sent = 1;
     wt__stream_unqueue_send(st);
     wt__tp_shutdown(st->conn, WT__TP_WRITE, st->id, wt_code_to_h3(code));

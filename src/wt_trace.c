@@ -364,9 +364,7 @@ static void wt__qlog_session_closed(wt_session *s, int error) {
 
 static void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len) {
     wt__conn *c = s->conn;
-    const char *name = type == WT__CAPSULE_CLOSE   ? "close_webtransport_session"
-                       : type == WT__CAPSULE_DRAIN ? "drain_webtransport_session"
-                                                   : "unknown";
+    const char *name = wt__capsule_name(type);
     wt__jrec r;
     wt__j_begin(&r, c, sent ? "capsule_sent" : "capsule_received");
     wt__j_num(&r, "session_id", s->id);
@@ -376,6 +374,34 @@ static void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t co
         wt__j_num(&r, "error_code", code);
         wt__j_str(&r, "reason", reason ? reason : "", len, WT__REASON_MAX);
     }
+    wt__j_end(&r, c);
+}
+
+static const char *wt__capsule_name(uint64_t type) {
+    switch (type) {
+    case WT__CAPSULE_CLOSE: return "close_webtransport_session";
+    case WT__CAPSULE_DRAIN: return "drain_webtransport_session";
+    case WT__CAPSULE_MAX_DATA: return "wt_max_data";
+    case WT__CAPSULE_MAX_STREAMS_BIDI: return "wt_max_streams_bidi";
+    case WT__CAPSULE_MAX_STREAMS_UNI: return "wt_max_streams_uni";
+    case WT__CAPSULE_DATA_BLOCKED: return "wt_data_blocked";
+    case WT__CAPSULE_STREAMS_BLOCKED_BIDI: return "wt_streams_blocked_bidi";
+    case WT__CAPSULE_STREAMS_BLOCKED_UNI: return "wt_streams_blocked_uni";
+    case WT__CAPSULE_MAX_STREAM_DATA: return "wt_max_stream_data";
+    case WT__CAPSULE_STREAM_DATA_BLOCKED: return "wt_stream_data_blocked";
+    }
+    return "unknown";
+}
+
+static void wt__qlog_fc_capsule(wt_session *s, int sent, uint64_t type, uint64_t value) {
+    wt__conn *c = s->conn;
+    const char *name = wt__capsule_name(type);
+    wt__jrec r;
+    wt__j_begin(&r, c, sent ? "capsule_sent" : "capsule_received");
+    wt__j_num(&r, "session_id", s->id);
+    wt__j_str(&r, "capsule_type", name, strlen(name), 64);
+    wt__j_num(&r, "capsule_type_value", (long long)type);
+    wt__j_num(&r, "value", (long long)value);
     wt__j_end(&r, c);
 }
 

@@ -22,6 +22,7 @@ const char *wt_strerror(int err) {
     case WT_ERR_URL: return "invalid URL";
     case WT_ERR_REFUSED: return "session refused by the server";
     case WT_ERR_TRUNCATED: return "input truncated";
+    case WT_ERR_FLOW_CONTROL: return "session flow control error";
     default: return "unknown error";
     }
 }

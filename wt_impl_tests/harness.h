@@ -44,6 +44,11 @@ static int harness_cert(void) {
     return 0;
 }
 
+/* The client's dialect and its flow-control test hook for the next
+   harness_start (reset to 0 by it: set them right before). */
+static wt_dialect harness_client_dialect;
+static int harness_client_ignore_limits;
+
 /* Starts a server on a free port of 127.0.0.1 with the given routes and a
    client that pins the server's certificate. */
 static int harness_start_ex(harness *h, const wt_limits *server_lim, const wt_limits *client_lim,
@@ -74,6 +79,10 @@ static int harness_start_ex(harness *h, const wt_limits *server_lim, const wt_li
     cc.log = lc.log;
     if (client_lim) cc.limits = *client_lim;
     if (client_alloc) cc.alloc = *client_alloc;
+    cc.dialect = harness_client_dialect;
+    cc.test_ignore_session_limits = harness_client_ignore_limits;
+    harness_client_dialect = WT_DIALECT_AUTO;
+    harness_client_ignore_limits = 0;
     h->client = wt_client_create(&cc);
     if (!h->client) return -1;
     return 0;

@@ -174,7 +174,9 @@ WT_TEST(wt_conformance_status_calls_are_checked) {
 }
 
 /* ---------------------------------------------------------------- pseudo-headers */
-WT_TEST(wt_conformance_request_pseudo_headers_in_order) {
+/* The request as each dialect sends it: draft-02 (what browsers send,
+   with Chromium's draft-02 header) or the latest (webtransport-h3). */
+static void cf_request_pseudo_headers(wt_dialect dialect) {
     harness h;
     cf_peer sp, cp;
     const char *n, *v;
@@ -185,6 +187,7 @@ WT_TEST(wt_conformance_request_pseudo_headers_in_order) {
     wt_session *cs;
     memset(&sp, 0, sizeof sp);
     memset(&cp, 0, sizeof cp);
+    harness_client_dialect = dialect;
     REQUIRE(cf_setup(&h, &sp, NULL) == 0);
     snprintf(authority, sizeof authority, "127.0.0.1:%d", h.port);
     REQUIRE(cf_connect(&h, &cp, "/cf?q=1") == WT_OK);
@@ -193,12 +196,21 @@ WT_TEST(wt_conformance_request_pseudo_headers_in_order) {
     cs = cp.s;
     for (i = 0; i < WT__COUNTOF(want) / 2; i++) {
         const char *wv = want[2 * i + 1] ? want[2 * i + 1] : authority;
+        if (i == 1 && dialect == WT_DIALECT_LATEST) wv = "webtransport-h3";
         REQUIRE(wt_session_header_at(sp.s, i, &n, &v) == WT_OK);
         CHECK(strcmp(n, want[2 * i]) == 0);
         CHECK(strcmp(v, wv) == 0);
         CHECK(strcmp(wt_session_header(sp.s, want[2 * i]), wv) == 0);
     }
-    CHECK(strcmp(wt_session_header(sp.s, "sec-webtransport-http3-draft02"), "1") == 0);
+    CHECK_EQ_INT(wt_session_dialect(sp.s), dialect);
+    CHECK_EQ_INT(wt_session_dialect(cs), dialect);
+    if (dialect == WT_DIALECT_DRAFT02) {
+        CHECK(strcmp(wt_session_header(sp.s, "sec-webtransport-http3-draft02"), "1") == 0);
+        CHECK(strcmp(wt_session_response_header(cs, "sec-webtransport-http3-draft"), "draft02") == 0);
+    } else {
+        CHECK(wt_session_header(sp.s, "sec-webtransport-http3-draft02") == NULL);
+        CHECK(wt_session_response_header(cs, "sec-webtransport-http3-draft") == NULL);
+    }
     /* the client lists exactly what it sent, in the same order */
     CHECK_EQ_INT(wt_session_header_count(cs), wt_session_header_count(sp.s));
     for (i = 0; i < wt_session_header_count(cs); i++) {
@@ -210,6 +222,9 @@ WT_TEST(wt_conformance_request_pseudo_headers_in_order) {
     CHECK_EQ_INT(wt_session_header_at(sp.s, 999, &n, &v), WT_ERR_NOT_FOUND);
     harness_stop(&h);
 }
+
+WT_TEST(wt_conformance_request_pseudo_headers_in_order) { cf_request_pseudo_headers(WT_DIALECT_DRAFT02); }
+WT_TEST(wt_conformance_request_pseudo_headers_latest) { cf_request_pseudo_headers(WT_DIALECT_LATEST); }
 
 /* The pseudo-headers count against max_header_bytes like any field. */
 WT_TEST(wt_conformance_pseudo_headers_count_against_the_limit) {

@@ -230,7 +230,8 @@ static int proto_feed(const uint8_t *p, size_t n, size_t maxchunk, uint32_t seed
 
 #define PROTO_GREASE_LEN 100000
 
-/* [GREASE capsule of 100000 bytes][WT_MAX_DATA][DRAIN][CLOSE 0xdeadbeef "done"] */
+/* [GREASE capsule of 100000 bytes][WT_MAX_DATA][DRAIN][CLOSE 0xdeadbeef "done"]:
+   the GREASE one is skipped, the other three come out */
 static void proto_build_capsule_stream(wt__buf *s) {
     uint8_t drain_lookalike[5], close_cap[64];
     size_t i;
@@ -244,7 +245,7 @@ static void proto_build_capsule_stream(wt__buf *s) {
     for (i = 0; i + sizeof drain_lookalike <= PROTO_GREASE_LEN; i += sizeof drain_lookalike)
         proto_put_bytes(s, drain_lookalike, sizeof drain_lookalike);
     for (; i < PROTO_GREASE_LEN; i++) proto_put_bytes(s, "\0", 1);
-    /* a known-but-unused capsule with a small value is skipped too */
+    /* a flow-control capsule with a small value */
     proto_put_varint(s, 0x190b4d3d);
     proto_put_varint(s, wt__varint_len(1000000));
     proto_put_varint(s, 1000000);
@@ -254,10 +255,12 @@ static void proto_build_capsule_stream(wt__buf *s) {
 }
 
 static void proto_check_drain_then_close(const proto_capsules_seen *seen) {
-    CHECK_EQ_INT(seen->count, 2);
-    CHECK(seen->types[0] == WT__CAPSULE_DRAIN);
-    CHECK_EQ_INT(seen->lens[0], 0);
-    CHECK(seen->types[1] == WT__CAPSULE_CLOSE);
+    CHECK_EQ_INT(seen->count, 3);
+    CHECK(seen->types[0] == WT__CAPSULE_MAX_DATA); /* flow control: read, not skipped */
+    CHECK_EQ_INT(seen->lens[0], 4);
+    CHECK(seen->types[1] == WT__CAPSULE_DRAIN);
+    CHECK_EQ_INT(seen->lens[1], 0);
+    CHECK(seen->types[2] == WT__CAPSULE_CLOSE);
     CHECK(seen->close_code == 0xdeadbeefu);
     CHECK_EQ_INT(seen->close_reason_len, 4);
     CHECK(memcmp(seen->close_reason, "done", 4) == 0);
@@ -412,13 +415,25 @@ static size_t proto_settings_frame(uint8_t *out, const uint64_t *pairs, size_t n
     return o + pl;
 }
 
+/* What a server (the superset, max_sessions 16, flow-control limits) or an
+   auto-dialect client offers. */
+static const wt__settings_offer *proto_offer(int server) {
+    static wt__settings_offer o[2];
+    memset(&o[server], 0, sizeof o[server]);
+    o[server].draft02 = o[server].latest = 1;
+    o[server].max_data = 1 << 20;
+    o[server].max_streams_bidi = 100, o[server].max_streams_uni = 50;
+    if (server) o[server].max_sessions = 16;
+    return &o[server];
+}
+
 /* Runs wt__settings_inject on in (n bytes, of which frame_len are the
    control-stream prefix) and parses the payload it wrote into *st. */
 static void proto_inject_and_parse(const uint8_t *in, size_t n, size_t frame_len, int server, wt__wt_settings *st) {
     uint8_t out[256];
     size_t consumed = 0xbad, hl, orig_payload, orig_hdr;
     uint64_t flen = 0, orig_flen = 0;
-    int r = wt__settings_inject(in, n, out, sizeof out, &consumed, server, 16);
+    int r = wt__settings_inject(in, n, out, sizeof out, &consumed, proto_offer(server));
     memset(st, 0, sizeof *st);
     REQUIRE(r > 0);
     CHECK_EQ_INT(consumed, frame_len);
@@ -452,12 +467,41 @@ WT_TEST(proto_settings_inject) {
     CHECK(st.connect);
     CHECK(st.max_sessions == 16);
 
+    CHECK(st.init_max_data == 1 << 20);
+    CHECK(st.init_max_streams_bidi == 100);
+    CHECK(st.init_max_streams_uni == 50);
+
+    /* an auto-dialect client: both enables and its limits, no max_sessions */
     proto_inject_and_parse(in, n, frame_len, 0, &st);
     CHECK(st.wt_draft02);
-    CHECK(!st.wt_enabled);
+    CHECK(st.wt_enabled);
     CHECK(st.datagram);
     CHECK(st.connect); /* from the original pairs */
     CHECK(st.max_sessions == 0);
+    CHECK(WT__SETTINGS_FC(&st));
+}
+
+WT_TEST(proto_settings_offer_by_dialect) {
+    wt__ep ep;
+    wt__settings_offer o;
+    memset(&ep, 0, sizeof ep);
+    ep.lim.max_sessions = 16, ep.lim.session_max_data = 4096;
+    ep.lim.session_max_streams_bidi = 10, ep.lim.session_max_streams_uni = 20;
+    ep.server = 1;
+    ep.dialect = WT_DIALECT_DRAFT02; /* ignored by a server: it offers everything */
+    wt__settings_offer_of(&ep, &o);
+    CHECK(o.draft02 && o.latest && o.max_sessions == 16 && o.max_data == 4096);
+    CHECK(o.max_streams_bidi == 10 && o.max_streams_uni == 20);
+    ep.server = 0;
+    ep.dialect = WT_DIALECT_AUTO;
+    wt__settings_offer_of(&ep, &o);
+    CHECK(o.draft02 && o.latest && o.max_sessions == 0 && o.max_data == 4096);
+    ep.dialect = WT_DIALECT_DRAFT02;
+    wt__settings_offer_of(&ep, &o);
+    CHECK(o.draft02 && !o.latest && o.max_data == 0 && o.max_streams_bidi == 0 && o.max_streams_uni == 0);
+    ep.dialect = WT_DIALECT_LATEST;
+    wt__settings_offer_of(&ep, &o);
+    CHECK(!o.draft02 && o.latest && o.max_data == 4096 && o.max_streams_uni == 20);
 }
 
 WT_TEST(proto_settings_inject_adds_datagram) {
@@ -482,16 +526,16 @@ WT_TEST(proto_settings_inject_errors) {
     /* an incomplete frame, from empty to one byte short: wait for more */
     for (k = 0; k < n; k++) {
         consumed = 0xbad;
-        CHECK_EQ_INT(wt__settings_inject(in, k, out, sizeof out, &consumed, 1, 16), 0);
+        CHECK_EQ_INT(wt__settings_inject(in, k, out, sizeof out, &consumed, proto_offer(1)), 0);
     }
     /* output too small for the rewritten frame */
-    CHECK(wt__settings_inject(in, n, out, n, &consumed, 1, 16) < 0);
+    CHECK(wt__settings_inject(in, n, out, n, &consumed, proto_offer(1)) < 0);
     /* not a control stream (stream type 0x01 = push) */
     in[0] = 0x01;
-    CHECK(wt__settings_inject(in, n, out, sizeof out, &consumed, 1, 16) < 0);
+    CHECK(wt__settings_inject(in, n, out, sizeof out, &consumed, proto_offer(1)) < 0);
     /* a control stream not starting with SETTINGS (0x07 = GOAWAY) */
     in[0] = 0x00, in[1] = 0x07;
-    CHECK(wt__settings_inject(in, n, out, sizeof out, &consumed, 1, 16) < 0);
+    CHECK(wt__settings_inject(in, n, out, sizeof out, &consumed, proto_offer(1)) < 0);
 }
 
 WT_TEST(proto_settings_parse) {

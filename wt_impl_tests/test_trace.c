@@ -359,7 +359,7 @@ WT_TEST(trace_qlog_has_transport_and_webtransport_events) {
 
     /* the client's view */
     CHECK_HAS(cl, "\"name\":\"webtransport:session_requested\",\"data\":{\"session_id\":4,\"owner\":\"local\","
-                  "\"authority\":\"10.0.0.1:443\",\"path\":\"/q\",\"protocol\":\"webtransport\"}");
+                  "\"authority\":\"10.0.0.1:443\",\"path\":\"/q\",\"protocol\":\"webtransport-h3\"}");
     CHECK_HAS(cl, "\"name\":\"webtransport:session_accepted\",\"data\":{\"session_id\":0,\"owner\":\"remote\",\"status\":200}");
     CHECK_HAS(cl, "\"name\":\"webtransport:session_accepted\",\"data\":{\"session_id\":4,\"owner\":\"remote\",\"status\":200}");
     CHECK_HAS(cl, "\"name\":\"webtransport:session_refused\",\"data\":{\"session_id\":8,\"owner\":\"remote\",\"status\":404}");
@@ -392,7 +392,7 @@ WT_TEST(trace_qlog_has_transport_and_webtransport_events) {
 
     /* the server's view of the same story */
     CHECK_HAS(sv, "\"name\":\"webtransport:session_requested\",\"data\":{\"session_id\":4,\"owner\":\"remote\","
-                  "\"authority\":\"10.0.0.1:443\",\"path\":\"/q\",\"protocol\":\"webtransport\"}");
+                  "\"authority\":\"10.0.0.1:443\",\"path\":\"/q\",\"protocol\":\"webtransport-h3\"}");
     CHECK_HAS(sv, "\"name\":\"webtransport:session_accepted\",\"data\":{\"session_id\":4,\"owner\":\"local\",\"status\":200}");
     CHECK_HAS(sv, "\"name\":\"webtransport:session_refused\",\"data\":{\"session_id\":8,\"owner\":\"local\",\"status\":404}");
     CHECK_HAS(sv, "\"name\":\"webtransport:stream_attached\",\"data\":{\"session_id\":4,\"stream_id\":12,"

@@ -306,7 +306,11 @@ WT_TEST(wt_session_open_and_bidi_echo_1_byte) {
         char addr[64];
         CHECK(wt_session_remote_addr(sx.last, addr, sizeof addr) > 0);
         CHECK(strncmp(addr, "127.0.0.1:", 10) == 0);
-        CHECK(wt_session_header(sx.last, "sec-webtransport-http3-draft02") != NULL);
+        /* a wt.h client picks the latest dialect from a wt.h server's SETTINGS */
+        CHECK_EQ_INT(wt_session_dialect(sx.last), WT_DIALECT_LATEST);
+        CHECK(wt_session_flow_control(sx.last));
+        CHECK(strcmp(wt_session_header(sx.last, ":protocol"), "webtransport-h3") == 0);
+        CHECK(wt_session_header(sx.last, "sec-webtransport-http3-draft02") == NULL);
     }
     x = client_xfer(&cx, 1, 1);
     REQUIRE(x != NULL);
