@@ -7,6 +7,7 @@
 #                     (default /usr/local; DESTDIR honoured; see tools/install.sh)
 #   make uninstall    removes them again
 #   make dist         build/wt-<version>.tar.gz, a release (see tools/dist.sh)
+#   make demo         the demo page: open the URL it prints (examples/demo_server.c, demo/)
 #   make smoke        amalgamation check + every example run as a user would
 #   make fuzz         each libFuzzer target in fuzz/ for FUZZ_SECONDS (60), crashes reported
 #   make fuzz-corpus  writes fresh seeds into fuzz/corpus/ (real ClientHellos included)
@@ -39,7 +40,7 @@ FUZZ_TARGETS := capsule demux settings url request server route
 FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_HDRS := fuzz/fuzz.h fuzz/quic_initial.h
 
-.PHONY: all examples deps test check-amalgamation check-symbols check-clang run-echo browser-deps clean \
+.PHONY: all examples deps test check-amalgamation check-symbols check-clang run-echo demo browser-deps clean \
 	install uninstall dist smoke soak clang-deps fuzz fuzz-build fuzz-corpus
 
 all: examples
@@ -85,6 +86,11 @@ $(B)/browser_server: wt_impl_tests/browser/browser_server.c wt.h | deps
 browser-deps:
 	@bash wt_impl_tests/browser/setup.sh
 
+# make test's demo phases run the demo server under ASan+UBSan
+$(B)/demo_server_san: examples/demo_server.c wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
 $(B)/wt_impl.o: wt.h | deps
 	@mkdir -p $(@D)
 	printf '#define WT_IMPLEMENTATION\n#include "wt.h"\n' > $(B)/wt_impl.c
@@ -112,7 +118,7 @@ check-clang: wt.h | deps clang-deps
 	else echo "check-clang: skipped, $(CLANG) not installed"; fi
 
 test: check-amalgamation check-symbols check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/browser_server $(B)/example_probe \
-      examples browser-deps
+      $(B)/demo_server_san examples browser-deps
 	@bash wt_impl_tests/run.sh $(B)
 
 # Installs what the last build used (build/deps); `make && sudo make install`.
@@ -152,6 +158,13 @@ fuzz-corpus: $(B)/gen_corpus
 # The echo server on https://127.0.0.1:4433/ (certificate files go to build/).
 run-echo: $(B)/examples/echo_server
 	cd $(B) && ./examples/echo_server
+
+# The demo (README's first command): WebTransport on https://127.0.0.1:4433/demo
+# and its page on http://127.0.0.1:8080/ (demo/), a fresh certificate each run.
+# DEMO_ARGS: more flags, e.g. DEMO_ARGS="--http-port 8000" (see --help).
+DEMO_ARGS ?=
+demo: $(B)/examples/demo_server
+	@$(B)/examples/demo_server --root demo $(DEMO_ARGS)
 
 clean:
 	rm -rf $(B)

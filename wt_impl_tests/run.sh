@@ -35,5 +35,13 @@ phase "Chromium (headless) against examples/interop_server: echo, close, 404, st
   node wt_impl_tests/browser/interop_test.mjs "$B/examples/interop_server" chromium
 phase "Firefox ESR (headless) against examples/interop_server: echo, close, 404, stats, protocols, devious baton" \
   node wt_impl_tests/browser/interop_test.mjs "$B/examples/interop_server" firefox
+# make demo: the page's HTTP server, then the page in both browsers (screenshots
+# in $B/artifacts/demo-chromium.png and demo-firefox.png); the server under
+# ASan+UBSan, which a leak or any error at exit fails
+demo() { env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 WT_ARTIFACTS="$B/artifacts" \
+  node wt_impl_tests/browser/demo_test.mjs "$B/demo_server_san" "$1"; }
+phase "the demo's HTTP server (make demo)" demo http
+phase "the demo page in Chromium (headless)" demo chromium
+phase "the demo page in Firefox ESR (headless)" demo firefox
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
