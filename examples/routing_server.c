@@ -62,7 +62,7 @@ int main(int argc, char **argv) {
 
     cfg.host = "127.0.0.1";
     cfg.port = 4433;
-    cfg.stop_on_signals = 1; /* Ctrl-C ends wt_app_run */
+    cfg.stop_on_signals = 1; /* Ctrl-C: a graceful stop (a second one: at once) */
     cfg.log.level = WT_LOG_INFO;
     if (wt_app_config_args(&cfg, argc, argv) != argc) return 1;
     if (tmp_dev_cert(&cfg) != WT_OK) return 1;
