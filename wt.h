@@ -21,6 +21,9 @@
  *     cc -std=c11 app.c -I$P/include -L$P/lib \
  *        -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm
  *
+ * (add -pthread on a C library older than glibc 2.34: a client resolves
+ * host names on a thread)
+ *
  * where $P is a prefix holding them (`make deps` in the wt.h repository
  * builds one and writes its path to build/deps/prefix). Other files
  * include "wt.h" without the define and see only the API below.
@@ -42,8 +45,11 @@
  *   (wolfSSL_SetAllocators is process-wide).
  *
  * ---------------------------------------------------------------- QUICK START
- * A server: wt_cert_generate() (or your own PEM files), wt_app_create(),
- * wt_app_route(app, "/path", handler, user), wt_app_run(). A client:
+ * A server: wt_app_create() with dev_cert = 1 (a certificate made in memory;
+ * its SHA-256 is logged and given by wt_app_cert_sha256) or your own PEM
+ * files (wt_cert_generate() writes a pair), wt_app_route(app, "/path",
+ * handler, user), wt_app_run(). wt_app_config_args() reads --host, --port,
+ * --cert and --key from the command line into the config. A client:
  * wt_client_create() with ca_file, cert_sha256 or insecure, then
  * wt_client_connect(client, "https://host:port/path", handler, user, NULL)
  * and wt_loop_run(wt_client_loop(client)). Both sides then see the same
@@ -54,8 +60,9 @@
  * UDP packets, feeds ngtcp2 (QUIC) and nghttp3 (HTTP/3), and calls your
  * handler with a wt_event. Calls you make from a handler only queue work
  * (bytes, FIN, capsules); packets go out when the handler returns. Nothing
- * in wt.h blocks or starts a thread. For your own loop (epoll, libuv, a
- * game loop) use wt_loop_pollfds + wt_loop_timeout + wt_loop_process.
+ * in wt.h blocks; the one thread it starts is a client's name lookup (see
+ * CONNECTING). For your own loop (epoll, libuv, a game loop) use
+ * wt_loop_pollfds + wt_loop_timeout + wt_loop_process.
  *
  * No re-entry: a handler is never called from inside a wt_ call. Events a
  * call causes (the DATA held by a paused stream that wt_stream_pause(st, 0)
@@ -72,6 +79,35 @@
  * draft-02 header, and accepts both `:protocol webtransport` and
  * `webtransport-h3`. Application error codes are 32-bit (browsers: 0-255
  * interoperate everywhere); reasons are at most 1024 bytes.
+ *
+ * ---------------------------------------------------------------- CONNECTING
+ * wt_client_connect returns at once with a session that is valid from then
+ * on (its request readable, wt_session_close allowed); the connection
+ * behind it comes in three steps, none of which blocks the loop:
+ * - The name: a numeric host ("192.0.2.1", "[2001:db8::1]") is used as it
+ *   is. A name is looked up with getaddrinfo on a detached thread of its
+ *   own, which hands the addresses back and wakes the loop
+ *   (wt_loop_wakeup); with wt_client_config.resolve set, the hook
+ *   gets the name instead (on the loop's thread, from wt_client_connect)
+ *   and answers with wt_resolve_done, at once or later, from any thread
+ *   (c-ares, a cache, a test's fixed answer). A client with io.send
+ *   (sans-I/O) and no hook looks names up at once: it has no loop to block.
+ *   Destroying the client while a lookup runs is safe: the lookup finishes
+ *   on its own and its answer is dropped.
+ * - The race (happy eyeballs, RFC 8305): the addresses are ordered IPv6
+ *   first, then IPv4 and IPv6 in turn. The first attempt starts at once,
+ *   each next one 250 ms after the one before unless the server has
+ *   answered some attempt by then, and at once when an attempt fails. The
+ *   first attempt to finish its QUIC handshake takes the sessions; the
+ *   others are dropped (closed, if the server had answered them). Log at
+ *   WT_LOG_DEBUG to see the addresses and each attempt.
+ * - The deadline: connect_timeout_ms (0: limits.handshake_timeout_ms)
+ *   bounds all of it, lookup included. Then the sessions end with
+ *   WT_ERR_TIMEOUT and a warning names the addresses tried. A name that
+ *   does not resolve ends them with WT_ERR_IO; when every attempt failed
+ *   before the deadline, they end with the last attempt's error
+ *   (WT_ERR_CERT for a pin that does not match, say).
+ * More sessions to the same host:port join the connection under way.
  *
  * ---------------------------------------------------------------- DIALECTS
  * Two dialects of WebTransport over HTTP/3 are spoken, per session
@@ -257,7 +293,7 @@ enum {
     WT_ERR_NOT_FOUND = -12,  /* no such file, route or object */
     WT_ERR_STATE = -13,      /* not allowed in the current state */
     WT_ERR_CERT = -14,       /* certificate generation, loading or checking */
-    WT_ERR_TIMEOUT = -15,    /* a deadline passed (handshake, idle) */
+    WT_ERR_TIMEOUT = -15,    /* a deadline passed (connect, handshake, idle) */
     WT_ERR_URL = -16,        /* a URL that is not https://host[:port][/path] */
     WT_ERR_REFUSED = -17,    /* the server refused the session */
     WT_ERR_TRUNCATED = -18,  /* input ended inside an element: need more bytes */
@@ -329,8 +365,9 @@ typedef struct wt_allocator {
  *   them. The app itself stays valid until wt_app_destroy.
  * - Threads: everything runs on the loop's thread. The only calls another
  *   thread may make are wt_loop_wakeup and wt_loop_post (and wt_app_stop /
- *   wt_app_stop_now / wt_loop_stop, which are flags and a wakeup); a
- *   signal handler may make all of those but wt_loop_post.
+ *   wt_app_stop_now / wt_loop_stop, which are flags and a wakeup, and
+ *   wt_resolve_done); a signal handler may make all of those but
+ *   wt_loop_post and wt_resolve_done.
  */
 typedef struct wt_loop wt_loop;
 typedef struct wt_app wt_app;
@@ -363,7 +400,9 @@ typedef struct wt_stream wt_stream;
  *                          away (wt_session_close_connection included;
  *                          closed by the server during the handshake too:
  *                          the log says why); WT_ERR_TIMEOUT when the peer
- *                          went silent (handshake or idle); WT_ERR_CERT
+ *                          went silent (handshake or idle) or the client's
+ *                          connect_timeout_ms passed; WT_ERR_IO when the
+ *                          host name did not resolve; WT_ERR_CERT
  *                          when the server's certificate is not the pinned
  *                          one; WT_ERR_TLS when the TLS handshake failed
  *                          (either side's alert: no common group, an
@@ -519,7 +558,7 @@ typedef struct wt_limits {
  * wt_loop_process, in the order of posting (per thread, and overall as
  * the calls were made), each exactly once; from there it may call any wt_
  * function (wt_app_resume, wt_session_send_datagram, ...). The queue is
- * lock-free (C11 atomics, no -pthread needed by wt.h) but each post
+ * lock-free (C11 atomics) but each post
  * allocates its node from the loop's allocator on the posting thread: a
  * custom allocator (wt_loop_config.alloc) must then be thread-safe (libc's
  * is). Posts still queued when the loop is destroyed are dropped, not run
@@ -629,8 +668,14 @@ typedef struct wt_app_config {
                                 "::" or "0.0.0.0" each client is answered from
                                 the address it sent to (IP_PKTINFO) */
     int port;                /* 0: 4433; -1: a free port (see wt_app_port) */
-    const char *cert_file;   /* PEM certificate chain (required) */
-    const char *key_file;    /* PEM private key (required) */
+    const char *cert_file;   /* PEM certificate chain (required unless dev_cert) */
+    const char *key_file;    /* PEM private key (required unless dev_cert) */
+    int dev_cert;            /* 1, with cert_file and key_file NULL: a self-signed
+                                P-256 certificate for localhost (and host, if a
+                                name or address) made in memory, valid 10 days;
+                                its SHA-256 is logged (in a WARN that it is for
+                                development, and at INFO) and given by
+                                wt_app_cert_sha256 */
     wt_limits limits;
     wt_allocator alloc;
     wt_log log;
@@ -787,6 +832,19 @@ int wt_app_stopped(const wt_app *app);
    if it owns it). */
 void wt_app_destroy(wt_app *app);
 int wt_app_port(const wt_app *app);          /* the bound port */
+/* SHA-256 of the app's certificate (DER, the first of the chain): what a
+   browser's serverCertificateHashes and a client's cert_sha256 take. For
+   dev_cert and for files alike. */
+int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]);
+/* Command-line options into cfg, for examples and small servers: --host H,
+   --port N, --cert FILE --key FILE (both or neither), as "--opt value" or
+   "--opt=value", from argv[1] on. Strings point into argv. Parsing stops at
+   the first other argument (or after "--"): returns its index, for the
+   program's own arguments. --help (or -h) prints the options to stderr and
+   returns WT_ARGS_HELP (0: exit with success); a bad value or a missing one
+   returns WT_ERR_INVALID after logging why and a usage line (cfg->log). */
+#define WT_ARGS_HELP 0
+int wt_app_config_args(wt_app_config *cfg, int argc, char **argv);
 /* Sans-I/O: one UDP datagram that arrived from `from` (sockaddr bytes).
    WT_ERR_STATE without io.send, from a handler, or before wt_app_start. */
 int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
@@ -794,6 +852,9 @@ wt_loop *wt_app_loop(wt_app *app);
 size_t wt_app_session_count(const wt_app *app);
 
 /* ================================================================ client */
+/* A name lookup handed to wt_client_config.resolve (see CONNECTING). */
+typedef struct wt_resolve wt_resolve;
+typedef void (*wt_resolve_fn)(wt_resolve *req, const char *host, void *user);
 /* The WebTransport dialect of a session (see DIALECTS). */
 typedef enum wt_dialect {
     WT_DIALECT_AUTO = 0,    /* client config: latest if the server offers it */
@@ -822,6 +883,13 @@ typedef struct wt_client_config {
                                        (see DEBUGGING) */
     const char *tls_keylog;         /* NULL: $SSLKEYLOGFILE if set, else none; "": none
                                        (see DEBUGGING) */
+    uint32_t connect_timeout_ms;    /* 0: limits.handshake_timeout_ms. From
+                                       wt_client_connect to a finished QUIC
+                                       handshake: the name lookup and every
+                                       attempt (see CONNECTING) */
+    wt_resolve_fn resolve;          /* NULL: getaddrinfo on a thread per lookup.
+                                       Else names go to this hook (see CONNECTING) */
+    void *resolve_user;
     wt_dialect dialect;             /* WT_DIALECT_AUTO (0): from the server's SETTINGS;
                                        or force one (a server that does not offer it:
                                        the session ends with WT_ERR_PROTOCOL) */
@@ -837,10 +905,23 @@ typedef struct wt_client_config {
 wt_client *wt_client_create(const wt_client_config *cfg);
 /* Opens a session to https://host[:port][/path]; handler gets its events.
    Reuses a connection to the same host:port when the server allows more
-   than one session per connection. *out (may be NULL) gets the session. */
+   than one session per connection. *out (may be NULL) gets the session,
+   valid at once; it is answered (or ends with WT_EV_SESSION_CLOSED) after
+   the name lookup and the connection attempts, which never block the
+   loop (see CONNECTING). */
 int wt_client_connect(wt_client *client, const char *url, wt_handler fn, void *user, wt_session **out);
+/* The answer to a resolve hook's lookup, exactly once per request, from any
+   thread, even after the client is gone (then it only frees the request):
+   n numeric IPv4/IPv6 addresses ("192.0.2.1", "2001:db8::1"; others are
+   skipped and logged), n = 0 when the name does not resolve (the sessions
+   end with WT_ERR_IO). The port is the URL's. */
+int wt_resolve_done(wt_resolve *req, const char *const *addrs, size_t n);
 void wt_client_destroy(wt_client *client);
 wt_loop *wt_client_loop(wt_client *client);
+/* The client's twin of wt_app_config_args: --ca FILE, --pin HEX (the
+   server certificate's SHA-256, 64 hex digits, decoded into the bytes of
+   that argv string itself, which cert_sha256 then points to), --insecure. */
+int wt_client_config_args(wt_client_config *cfg, int argc, char **argv);
 /* Sans-I/O: one UDP datagram from the server at `from` (see wt_app_input). */
 int wt_client_input(wt_client *client, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 
@@ -1543,6 +1624,7 @@ struct wt__ep {
     int keylog_fd;                /* TLS secrets appended here; -1: none */
     char *keylog_path;
     int keylog_failed;            /* a write failed: logged once */
+    uint32_t connect_timeout_ms;  /* client: from the config (0: handshake_timeout_ms) */
 };
 
 typedef struct wt__cid_slot {
@@ -1637,6 +1719,12 @@ struct wt__conn {
     /* client */
     char *host;
     uint16_t port;
+    /* A client's connection to a name starts as a placeholder with no
+       transport (tp.qc NULL) that holds the sessions while the name
+       resolves and attempts to each address race (happy eyeballs); the
+       first attempt to finish its handshake takes the sessions over. */
+    struct wt__dial *dial;       /* placeholder: the name, addresses, attempts */
+    wt__conn *dial_owner;        /* an attempt: the placeholder it races for */
 };
 
 enum { WT__SESS_CONNECTING, WT__SESS_REQUESTED, WT__SESS_OPEN, WT__SESS_CLOSING, WT__SESS_CLOSED };
@@ -1877,6 +1965,10 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
                       socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now);
 static uint64_t wt__ep_expiry_ms(wt__ep *ep);
 static void wt__ep_service(wt__ep *ep, uint64_t now_ns);
+/* A connection on the endpoint's list; sock and remote may be NULL (a
+   client's placeholder, see wt__conn.dial). */
+static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockaddr *local, const struct sockaddr *remote,
+                                socklen_t rlen);
 static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
                               uint16_t port);
 static int wt__conn_write(wt__conn *c);
@@ -2001,6 +2093,17 @@ static void *wt__dead_stream_marker(void);
 static void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
 static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
 
+/* ---- certificates (wt_cert.c) */
+/* A self-signed development certificate for localhost (+ extra, a name or
+   address, if not NULL) made in memory and loaded into ctx; its SHA-256
+   into sha256. */
+static int wt__cert_load_dev(WOLFSSL_CTX *ctx, const wt_log *lg, const char *extra, uint8_t sha256[32]);
+
+/* ---- command-line arguments (wt_util.c) */
+/* "--name value" or "--name=value" at argv[*i]: 1 with *value set (and *i
+   past it), 0 if argv[*i] is another argument, WT_ERR_INVALID (logged) if
+   the value is missing. */
+static int wt__arg(const wt_log *lg, int argc, char **argv, int *i, const char *name, const char **value);
 /* ---- router (wt_router.c): from a server's session request to its answer */
 typedef struct wt__route {
     char *pattern;
@@ -2051,6 +2154,14 @@ static int wt__alpn_offer_value(const wt_allocator *a, const wt_log *lg, const c
 
 /* ---- client (wt_client.c) */
 static int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);
+/* Dialing (see wt__conn.dial): the placeholder's next deadline, its work
+   when the loop serves it (a resolution done, the next attempt due, the
+   connect timeout), an attempt that won its handshake or went away. */
+static uint64_t wt__dial_expiry_ms(wt__conn *c);
+static void wt__dial_service(wt__conn *c, uint64_t now_ms);
+static void wt__dial_won(wt__conn *attempt);
+static void wt__dial_attempt_gone(wt__conn *attempt);
+static void wt__dial_free(wt__conn *c);
 
 /* ---- datagrams (wt_datagram.c) */
 static void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len);
@@ -2193,6 +2304,24 @@ static int wt__cfail_at(const wt__conn *c, int64_t sid, wt_log_level level, int 
     wt__vlog(&c->ep->log, c, sid, level, fmt, ap);
     va_end(ap);
     return err;
+}
+
+/* ---------------------------------------------------------------- command-line arguments */
+static int wt__arg(const wt_log *lg, int argc, char **argv, int *i, const char *name, const char **value) {
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) return 0;
+    if (a[n] == '=') {
+        *value = a + n + 1;
+        (*i)++;
+        return 1;
+    }
+    if (a[n] != 0) return 0;
+    if (*i + 1 >= argc || !argv[*i + 1])
+        return wt__fail(lg, WT_ERR_INVALID, "%s needs a value", name);
+    *value = argv[*i + 1];
+    *i += 2;
+    return 1;
 }
 
 /* ---------------------------------------------------------------- varints */
@@ -2536,23 +2665,16 @@ static int wt__write_file(const wt_log *lg, const char *path, const void *data, 
     return WT_OK;
 }
 
-int wt_cert_generate(const wt_cert_config *cfg) {
-    wt_cert_config zero;
-    const wt_log *lg;
-    const char *host;
-    char cert_path[1024], key_path[1024];
+/* Makes the key and the signed certificate, both DER (key: SEC1 "EC
+   PRIVATE KEY"), into buffers of WT__CERT_MAX_DER bytes. cfg is complete
+   (not NULL); its paths are not used. */
+static int wt__cert_make(const wt_cert_config *cfg, uint8_t *cert_der, int *cert_len, uint8_t *key_der, int *key_len) {
+    const wt_log *lg = &cfg->log;
+    const char *host = cfg->host ? cfg->host : "localhost";
     Cert cert;
     ecc_key key;
     WC_RNG rng;
-    uint8_t der[WT__CERT_MAX_DER], pem[WT__CERT_MAX_DER * 2];
-    int der_len, pem_len, rv = WT_ERR_CERT, days;
-
-    if (!cfg) {
-        memset(&zero, 0, sizeof zero);
-        cfg = &zero;
-    }
-    lg = &cfg->log;
-    host = cfg->host ? cfg->host : "localhost";
+    int rv = WT_ERR_CERT, days;
     if (!*host || strlen(host) >= CTC_NAME_SIZE)
         return wt__fail(lg, WT_ERR_INVALID, "certificate host name empty or longer than %d", CTC_NAME_SIZE - 1);
     days = cfg->valid_days ? cfg->valid_days : 10;
@@ -2560,11 +2682,6 @@ int wt_cert_generate(const wt_cert_config *cfg) {
     if (days > 13)
         wt__log(lg, WT_LOG_WARN, "certificate valid %d days (+1 backdated): browsers refuse it for "
                 "serverCertificateHashes (14 days at most)", days);
-    snprintf(cert_path, sizeof cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
-    snprintf(key_path, sizeof key_path, "%s", cfg->key_file ? cfg->key_file : host);
-    if (!cfg->cert_file) strncat(cert_path, ".crt", sizeof cert_path - strlen(cert_path) - 1);
-    if (!cfg->key_file) strncat(key_path, ".key", sizeof key_path - strlen(key_path) - 1);
-
     if (wc_InitRng(&rng) != 0) return wt__fail(lg, WT_ERR_CERT, "wolfSSL RNG init failed");
     if (wc_ecc_init(&key) != 0) {
         wc_FreeRng(&rng);
@@ -2589,33 +2706,92 @@ int wt_cert_generate(const wt_cert_config *cfg) {
         goto done;
     }
     rv = WT_ERR_CERT;
-    if (wc_MakeCert(&cert, der, sizeof der, NULL, &key, &rng) < 0) {
+    if (wc_MakeCert(&cert, cert_der, WT__CERT_MAX_DER, NULL, &key, &rng) < 0) {
         wt__log(lg, WT_LOG_ERROR, "wc_MakeCert failed");
         goto done;
     }
-    der_len = wc_SignCert(cert.bodySz, cert.sigType, der, sizeof der, NULL, &key, &rng);
-    if (der_len < 0) {
-        wt__log(lg, WT_LOG_ERROR, "wc_SignCert failed (%d)", der_len);
+    *cert_len = wc_SignCert(cert.bodySz, cert.sigType, cert_der, WT__CERT_MAX_DER, NULL, &key, &rng);
+    if (*cert_len < 0) {
+        wt__log(lg, WT_LOG_ERROR, "wc_SignCert failed (%d)", *cert_len);
         goto done;
     }
+    *key_len = wc_EccKeyToDer(&key, key_der, WT__CERT_MAX_DER);
+    if (*key_len < 0) {
+        wt__log(lg, WT_LOG_ERROR, "cannot encode the private key");
+        goto done;
+    }
+    rv = WT_OK;
+done:
+    wc_ecc_free(&key);
+    wc_FreeRng(&rng);
+    return rv;
+}
+
+int wt_cert_generate(const wt_cert_config *cfg) {
+    wt_cert_config zero;
+    const wt_log *lg;
+    const char *host;
+    char cert_path[1024], key_path[1024];
+    uint8_t der[WT__CERT_MAX_DER], key[WT__CERT_MAX_DER], pem[WT__CERT_MAX_DER * 2];
+    int der_len = 0, key_len = 0, pem_len, rv;
+
+    if (!cfg) {
+        memset(&zero, 0, sizeof zero);
+        cfg = &zero;
+    }
+    lg = &cfg->log;
+    host = cfg->host ? cfg->host : "localhost";
+    snprintf(cert_path, sizeof cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
+    snprintf(key_path, sizeof key_path, "%s", cfg->key_file ? cfg->key_file : host);
+    if (!cfg->cert_file) strncat(cert_path, ".crt", sizeof cert_path - strlen(cert_path) - 1);
+    if (!cfg->key_file) strncat(key_path, ".key", sizeof key_path - strlen(key_path) - 1);
+    if ((rv = wt__cert_make(cfg, der, &der_len, key, &key_len)) != WT_OK) goto done;
     pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, CERT_TYPE);
     if (pem_len < 0) {
-        wt__log(lg, WT_LOG_ERROR, "cannot encode the certificate");
+        rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the certificate");
         goto done;
     }
     if ((rv = wt__write_file(lg, cert_path, pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
-    der_len = wc_EccKeyToDer(&key, der, sizeof der);
-    if (der_len < 0 || (pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, ECC_PRIVATEKEY_TYPE)) < 0) {
+    if ((pem_len = wc_DerToPem(key, (word32)key_len, pem, sizeof pem, ECC_PRIVATEKEY_TYPE)) < 0) {
         rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the private key");
         goto done;
     }
     rv = wt__write_file(lg, key_path, pem, (size_t)pem_len, 0600);
-    if (rv == WT_OK) wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", cert_path, key_path, host, days);
+    if (rv == WT_OK)
+        wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", cert_path, key_path, host,
+                cfg->valid_days ? cfg->valid_days : 10);
 done:
-    wt__zero(der, sizeof der);
+    wt__zero(key, sizeof key);
     wt__zero(pem, sizeof pem);
-    wc_ecc_free(&key);
-    wc_FreeRng(&rng);
+    return rv;
+}
+
+/* A development certificate for host (+ extra, if not NULL) made in memory
+   and loaded into ctx; *sha256 gets its hash. Nothing touches the disk. */
+static int wt__cert_load_dev(WOLFSSL_CTX *ctx, const wt_log *lg, const char *extra, uint8_t sha256[32]) {
+    wt_cert_config cfg;
+    const char *alt[2] = {extra, NULL};
+    uint8_t der[WT__CERT_MAX_DER], key[WT__CERT_MAX_DER];
+    int der_len = 0, key_len = 0, rv;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.host = "localhost";
+    cfg.alt_names = extra ? alt : NULL;
+    cfg.log = *lg;
+    if ((rv = wt__cert_make(&cfg, der, &der_len, key, &key_len)) != WT_OK) goto done;
+    rv = WT_ERR_CERT;
+    if (wolfSSL_CTX_use_certificate_buffer(ctx, der, der_len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_use_PrivateKey_buffer(ctx, key, key_len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
+        wt__log(lg, WT_LOG_ERROR, "cannot load the development certificate");
+        goto done;
+    }
+    if (wc_Sha256Hash(der, (word32)der_len, sha256) != 0) {
+        wt__log(lg, WT_LOG_ERROR, "development certificate: SHA-256 failed");
+        goto done;
+    }
+    rv = WT_OK;
+done:
+    wt__zero(key, sizeof key);
     return rv;
 }
 
@@ -4400,6 +4576,7 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
     }
     c->state = WT__CONN_OPEN;
     wt__conn_not_half_open(c);
+    if (c->dial_owner) wt__dial_won(c); /* the race is over: the sessions come here */
     /* the CONNECT deadline counts from the start, as for every client */
     c->deadline_ms = c->created_ms + c->ep->lim.handshake_timeout_ms;
     wt__conn_keepalive(c);
@@ -4572,12 +4749,14 @@ static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockadd
     if (local) {
         c->tp.local_len = wt__sa_len(local);
         memcpy(&c->tp.local, local, c->tp.local_len);
-    } else {
+    } else if (sock) {
         c->tp.local = sock->local;
         c->tp.local_len = sock->local_len;
     }
-    memcpy(&c->tp.remote, remote, rlen);
-    c->tp.remote_len = rlen;
+    if (remote) {
+        memcpy(&c->tp.remote, remote, rlen);
+        c->tp.remote_len = rlen;
+    }
     c->state = WT__CONN_HANDSHAKE;
     c->h3.ctrl_id = -1;
     c->h3.peer_ctrl_id = -1;
@@ -4602,6 +4781,8 @@ static void wt__conn_free(wt__conn *c) {
     else ep->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     ep->nconns--;
+    if (c->dial_owner) wt__dial_attempt_gone(c);
+    if (c->dial) wt__dial_free(c);
     wt__conn_end_sessions(c, c->fail_error ? c->fail_error : WT_ERR_CLOSED);
     if (ep->loop->evq_head) wt__loop_forget_conn(ep->loop, c);
     wt__dgram_free_all(c);
@@ -4991,7 +5172,8 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
            it carries no CID of ours, so offer it to every connection that
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
-            if (c->state <= WT__CONN_OPEN && c->tp.remote_len == fromlen && memcmp(&c->tp.remote, from, fromlen) == 0)
+            if (c->state <= WT__CONN_OPEN && c->tp.qc && c->tp.remote_len == fromlen &&
+                memcmp(&c->tp.remote, from, fromlen) == 0)
                 wt__conn_read(c, local, from, fromlen, pkt, len, now);
         return;
     }
@@ -5160,7 +5342,7 @@ static int wt__conn_write(wt__conn *c) {
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__loop_ns(c->ep->loop);
     int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1;
-    if (c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) {
+    if ((c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) || !c->tp.qc) {
         c->dirty = 0;
         return WT_OK;
     }
@@ -5396,7 +5578,13 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
     if (ep->ndeferred) next = WT__MIN(next, ep->closing_all || ep->stopping ? now_ms : ep->wake_ms);
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
-        if ((c->dirty && c->state <= WT__CONN_OPEN) || c->state == WT__CONN_DEAD) return now_ms;
+        if (c->state == WT__CONN_DEAD) return now_ms;
+        if (!c->tp.qc && c->state <= WT__CONN_OPEN) {
+            e = wt__dial_expiry_ms(c);
+            next = WT__MIN(next, e);
+            continue;
+        }
+        if (c->dirty && c->state <= WT__CONN_OPEN) return now_ms;
         if (c->state >= WT__CONN_CLOSING) e = c->deadline_ms;
         else {
             uint64_t x = ngtcp2_conn_get_expiry(c->tp.qc);
@@ -5416,18 +5604,20 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
         ep->on_service(ep, now_ms);
     for (c = ep->conns; c; c = next) {
         next = c->next;
-        if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms) {
+        if (c->dial && c->state == WT__CONN_HANDSHAKE) wt__dial_service(c, now_ms);
+        if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms && c->tp.qc) {
             /* only a peer that said nothing ends here: a closing peer's
                CONNECTION_CLOSE (a TLS alert, say) ended it sooner */
             if (ep->server)
                 wt__clog(c, -1, WT_LOG_INFO, "handshake timed out: the client went quiet");
             else if (c->tp.heard)
-                wt__clog(c, -1, WT_LOG_WARN, "handshake timed out after %u ms: %s:%u answered but did not finish",
-                         (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
+                wt__clog(c, -1, c->dial_owner ? WT_LOG_INFO : WT_LOG_WARN,
+                         "handshake timed out after %u ms: %s:%u answered but did not finish",
+                         (unsigned)(c->deadline_ms - c->created_ms), c->host ? c->host : "?", (unsigned)c->port);
             else
-                wt__clog(c, -1, WT_LOG_WARN,
+                wt__clog(c, -1, c->dial_owner ? WT_LOG_INFO : WT_LOG_WARN,
                          "handshake timed out after %u ms: no answer from %s:%u (nothing listening, or UDP blocked?)",
-                         (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
+                         (unsigned)(c->deadline_ms - c->created_ms), c->host ? c->host : "?", (unsigned)c->port);
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             c->state = WT__CONN_DEAD;
         }
@@ -5438,7 +5628,7 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             wt__conn_close(c, WT__H3_NO_ERROR, "no session");
         }
-        if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->tp.qc) <= now_ns) {
+        if (c->state <= WT__CONN_OPEN && c->tp.qc && ngtcp2_conn_get_expiry(c->tp.qc) <= now_ns) {
             int rv = ngtcp2_conn_handle_expiry(c->tp.qc, now_ns);
             if (rv == NGTCP2_ERR_IDLE_CLOSE) {
                 wt__clog(c, -1, WT_LOG_INFO, "connection idle: closed");
@@ -9308,6 +9498,8 @@ struct wt_app {
     int stop_on_signals;
     uint32_t shutdown_code;
     char *shutdown_reason;
+    uint8_t cert_sha256[32];
+    int has_cert_sha256;
     uint32_t grace_ms;
     /* the stop: requests may come from a signal handler or another thread,
        so they are lock-free atomics (safe in both) that the loop thread
@@ -9350,8 +9542,9 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         return NULL;
     }
     lg = &cfg->log;
-    if (!cfg->cert_file || !cfg->key_file) {
-        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: cert_file and key_file are required");
+    if ((!cfg->cert_file || !cfg->key_file) && !(cfg->dev_cert && !cfg->cert_file && !cfg->key_file)) {
+        wt__fail(lg, WT_ERR_INVALID, cfg->dev_cert ? "wt_app_create: dev_cert with only one of cert_file and key_file"
+                                                   : "wt_app_create: cert_file and key_file are required (or dev_cert = 1)");
         return NULL;
     }
     if (cfg->port < -1 || cfg->port > 65535) {
@@ -9388,6 +9581,23 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wt__fail(lg, WT_ERR_TOO_BIG, "wt_app_create: shutdown_reason over %d bytes", WT__REASON_MAX);
         goto fail;
     }
+    if (!cfg->cert_file) {
+        /* dev_cert: nothing on disk; the hash is what clients pin */
+        char hex[65];
+        const char *h = app->host;
+        int named = strcmp(h, "localhost") && strcmp(h, "127.0.0.1") && strcmp(h, "::1") && strcmp(h, "::") &&
+                    strcmp(h, "0.0.0.0") && strlen(h) < 128;
+        if (wt__cert_load_dev(app->ep.ssl_ctx, lg, named ? h : NULL, app->cert_sha256) != WT_OK) goto fail;
+        app->has_cert_sha256 = 1;
+        wt_hex(app->cert_sha256, 32, hex);
+        /* the hash in the warning too: at the default log level it is the
+           one line a user sees, and the hash is what they need */
+        wt__log(lg, WT_LOG_WARN, "dev_cert: a self-signed certificate made in memory, for development only "
+                "(give cert_file and key_file in production); sha256 %s", hex);
+        wt__log(lg, WT_LOG_INFO, "development certificate for localhost%s%s sha256 %s (for serverCertificateHashes "
+                "or a client's cert_sha256)", named ? " and " : "", named ? h : "", hex);
+        return app;
+    }
     if (wolfSSL_CTX_use_certificate_chain_file(app->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
         wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
         goto fail;
@@ -9397,13 +9607,11 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wt__fail(lg, WT_ERR_CERT, "cannot load private key %s (or it does not match the certificate)", cfg->key_file);
         goto fail;
     }
-    {
-        uint8_t h[32];
+    if (wt_cert_sha256(cfg->cert_file, app->cert_sha256) == WT_OK) {
         char hex[65];
-        if (wt_cert_sha256(cfg->cert_file, h) == WT_OK) {
-            wt_hex(h, 32, hex);
-            wt__log(lg, WT_LOG_INFO, "certificate %s sha256 %s (for serverCertificateHashes)", cfg->cert_file, hex);
-        }
+        app->has_cert_sha256 = 1;
+        wt_hex(app->cert_sha256, 32, hex);
+        wt__log(lg, WT_LOG_INFO, "certificate %s sha256 %s (for serverCertificateHashes)", cfg->cert_file, hex);
     }
     return app;
 fail:
@@ -9796,19 +10004,501 @@ size_t wt_app_session_count(const wt_app *app) {
     for (c = app->ep.conns; c; c = c->next) n += c->wt.nsessions;
     return n;
 }
+
+int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]) {
+    if (!app || !out) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_cert_sha256: no app or no output");
+    if (!app->has_cert_sha256)
+        return wt__fail(&app->ep.log, WT_ERR_CERT, "wt_app_cert_sha256: the certificate file could not be read back");
+    memcpy(out, app->cert_sha256, 32);
+    return WT_OK;
+}
+
+/* ---------------------------------------------------------------- command-line arguments */
+static void wt__app_usage(FILE *f, const char *prog) {
+    fprintf(f, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--help] ...\n"
+               "  --host HOST  address or name to listen on (default 127.0.0.1; :: for all)\n"
+               "  --port N     UDP port (default 4433; -1: any free port)\n"
+               "  --cert FILE  PEM certificate chain, with --key FILE its private key\n"
+               "               (without them: the program's default, e.g. a development certificate)\n",
+            prog && *prog ? prog : "server");
+}
+
+int wt_app_config_args(wt_app_config *cfg, int argc, char **argv) {
+    const wt_log *lg = cfg ? &cfg->log : NULL;
+    int i = 1, rv, got_cert = 0, got_key = 0;
+    if (!cfg || argc < 0 || (argc > 0 && !argv)) return wt__fail(lg, WT_ERR_INVALID, "wt_app_config_args: no config or no argv");
+    while (i < argc && argv[i]) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            wt__app_usage(stderr, argv[0]);
+            return WT_ARGS_HELP;
+        }
+        if (!strcmp(argv[i], "--")) return i + 1;
+        if ((rv = wt__arg(lg, argc, argv, &i, "--host", &v)) != 0) {
+            if (rv < 0 || !*v) goto bad;
+            cfg->host = v;
+        } else if ((rv = wt__arg(lg, argc, argv, &i, "--port", &v)) != 0) {
+            char *end;
+            long p;
+            if (rv < 0) goto bad;
+            p = strtol(v, &end, 10);
+            if (!*v || *end || p < -1 || p > 65535) {
+                wt__log(lg, WT_LOG_ERROR, "--port %s: not a port number (-1..65535)", v);
+                goto bad;
+            }
+            cfg->port = (int)p;
+        } else if ((rv = wt__arg(lg, argc, argv, &i, "--cert", &v)) != 0) {
+            if (rv < 0 || !*v) goto bad;
+            cfg->cert_file = v;
+            got_cert = 1;
+        } else if ((rv = wt__arg(lg, argc, argv, &i, "--key", &v)) != 0) {
+            if (rv < 0 || !*v) goto bad;
+            cfg->key_file = v;
+            got_key = 1;
+        } else {
+            break; /* the program's own arguments */
+        }
+    }
+    if (got_cert != got_key) {
+        wt__log(lg, WT_LOG_ERROR, "--cert and --key go together");
+        goto bad;
+    }
+    return i;
+bad:
+    wt__log(lg, WT_LOG_ERROR, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--help]",
+            argc > 0 && argv[0] ? argv[0] : "server");
+    return WT_ERR_INVALID;
+}
 /* ---- end file: src/wt_app.c ---- */
 /* ---- begin file: src/wt_client.c ---- */
 /* wt_client.c - the client: https:// URLs, server verification, sessions. */
 
 #include <netdb.h>
+#include <pthread.h>
 
 struct wt_client {
     wt__ep ep;
     char *origin;
     char **headers; /* name, value, ..., NULL */
     size_t nheaders;
+    wt_resolve_fn resolve;
+    void *resolve_user;
     char *protocols; /* the wt-available-protocols value, or NULL */
 };
+
+/* ---------------------------------------------------------------- name lookups
+   A lookup runs on a thread of its own (getaddrinfo blocks) or in the
+   user's resolve hook, and may finish after the client is gone: its result
+   goes into a slot that both sides hold a reference to. The resolver wakes
+   the loop (wt_loop_wakeup) only while the client has not cancelled, under
+   the slot's lock: the client cancels before it (and perhaps its loop) goes. */
+#define WT__DIAL_MAX 16
+#define WT__DIAL_STAGGER_MS 250 /* RFC 8305's connection attempt delay */
+
+struct wt_resolve {
+    pthread_mutex_t mu;
+    int refs;                /* the client's and the resolver's */
+    int done, cancelled;
+    wt_loop *loop;           /* woken when done, unless cancelled */
+    size_t skipped;          /* answers that were not numeric addresses */
+    char error[128];
+    struct sockaddr_storage addrs[WT__DIAL_MAX];
+    size_t n;
+    uint16_t port;
+    char host[256];
+};
+
+typedef struct wt__dial {
+    wt_resolve *res;                          /* a lookup under way, else NULL */
+    struct sockaddr_storage addrs[WT__DIAL_MAX];
+    size_t n, next;                           /* addresses, the next one to try */
+    wt__conn *attempts[WT__DIAL_MAX];         /* under way */
+    size_t nattempts;
+    uint64_t next_ms;                         /* the next attempt may start then */
+    int last_error;                           /* of the last attempt that failed */
+    char tried[WT__DIAL_MAX * 50];            /* for the log */
+} wt__dial;
+
+static void wt__resolve_release(wt_resolve *r) {
+    int last;
+    pthread_mutex_lock(&r->mu);
+    last = --r->refs == 0;
+    pthread_mutex_unlock(&r->mu);
+    if (last) {
+        pthread_mutex_destroy(&r->mu);
+        WT_FREE(r); /* not the client's allocator: the client may be gone */
+    }
+}
+
+/* The resolver's answer: stored once, the loop woken, its reference dropped. */
+static void wt__resolve_post(wt_resolve *r, const struct sockaddr_storage *addrs, size_t n, size_t skipped,
+                             const char *error) {
+    pthread_mutex_lock(&r->mu);
+    if (!r->done) {
+        r->done = 1;
+        r->n = WT__MIN(n, (size_t)WT__DIAL_MAX);
+        if (r->n) memcpy(r->addrs, addrs, r->n * sizeof *addrs);
+        r->skipped = skipped;
+        snprintf(r->error, sizeof r->error, "%s", error ? error : "");
+        if (!r->cancelled) wt_loop_wakeup(r->loop);
+    }
+    pthread_mutex_unlock(&r->mu);
+    wt__resolve_release(r);
+}
+
+static void wt__set_port(struct sockaddr_storage *a, uint16_t port) {
+    if (a->ss_family == AF_INET6) ((struct sockaddr_in6 *)a)->sin6_port = htons(port);
+    else ((struct sockaddr_in *)a)->sin_port = htons(port);
+}
+
+/* getaddrinfo into addrs (at most WT__DIAL_MAX); returns the count, 0 with
+   error set when the name does not resolve. Blocks: never on the loop's
+   thread, except for the sans-I/O path (which has no loop to block). */
+static size_t wt__getaddrinfo(const char *host, uint16_t port, struct sockaddr_storage *addrs, char *error,
+                              size_t errcap) {
+    struct addrinfo hints, *res = NULL, *ai;
+    size_t n = 0;
+    int rv;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    rv = getaddrinfo(host, NULL, &hints, &res);
+    if (rv != 0) {
+        snprintf(error, errcap, "%s", gai_strerror(rv));
+        return 0;
+    }
+    for (ai = res; ai && n < WT__DIAL_MAX; ai = ai->ai_next) {
+        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) || ai->ai_addrlen > sizeof *addrs) continue;
+        memset(&addrs[n], 0, sizeof addrs[n]);
+        memcpy(&addrs[n], ai->ai_addr, ai->ai_addrlen);
+        wt__set_port(&addrs[n], port);
+        n++;
+    }
+    freeaddrinfo(res);
+    if (!n) snprintf(error, errcap, "no IPv4 or IPv6 address");
+    return n;
+}
+
+static void *wt__resolve_thread(void *arg) {
+    wt_resolve *r = (wt_resolve *)arg;
+    struct sockaddr_storage addrs[WT__DIAL_MAX];
+    char error[128] = "";
+    size_t n = wt__getaddrinfo(r->host, r->port, addrs, error, sizeof error);
+    wt__resolve_post(r, addrs, n, 0, error);
+    return NULL;
+}
+
+/* A numeric IPv4 or IPv6 address (no lookup needed). */
+static int wt__numeric_addr(const char *host, uint16_t port, struct sockaddr_storage *a) {
+    struct sockaddr_in *a4 = (struct sockaddr_in *)a;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)a;
+    memset(a, 0, sizeof *a);
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(port);
+        return 1;
+    }
+    if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(port);
+        return 1;
+    }
+    return 0;
+}
+
+int wt_resolve_done(wt_resolve *req, const char *const *addrs, size_t n) {
+    struct sockaddr_storage sa[WT__DIAL_MAX];
+    size_t i, k = 0, skipped = 0;
+    if (!req) return wt__fail(NULL, WT_ERR_INVALID, "wt_resolve_done: no request");
+    for (i = 0; addrs && i < n; i++) {
+        if (k < WT__DIAL_MAX && addrs[i] && wt__numeric_addr(addrs[i], req->port, &sa[k])) k++;
+        else if (k < WT__DIAL_MAX) skipped++;
+    }
+    wt__resolve_post(req, sa, k, skipped, k ? "" : "the resolve hook found no address");
+    return WT_OK;
+}
+
+/* "192.0.2.1" or "[2001:db8::1]" */
+static void wt__addr_str(const struct sockaddr_storage *a, char *buf, size_t size) {
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (a->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr, ip, sizeof ip);
+        snprintf(buf, size, "[%s]", ip);
+    } else {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, ip, sizeof ip);
+        snprintf(buf, size, "%s", ip);
+    }
+}
+
+/* RFC 8305 section 4: IPv6 first, then the families take turns, each in
+   the resolver's order; duplicates go. */
+static size_t wt__dial_order(struct sockaddr_storage *a, size_t n) {
+    struct sockaddr_storage v6[WT__DIAL_MAX], v4[WT__DIAL_MAX];
+    size_t n6 = 0, n4 = 0, i, j, k = 0;
+    for (i = 0; i < n && i < WT__DIAL_MAX; i++) {
+        int dup = 0;
+        for (j = 0; j < i && !dup; j++) dup = !memcmp(&a[i], &a[j], sizeof a[i]);
+        if (dup) continue;
+        if (a[i].ss_family == AF_INET6) v6[n6++] = a[i];
+        else v4[n4++] = a[i];
+    }
+    for (i = 0; i < n6 || i < n4; i++) {
+        if (i < n6) a[k++] = v6[i];
+        if (i < n4) a[k++] = v4[i];
+    }
+    return k;
+}
+
+static int wt__dial_heard(const wt__dial *d) {
+    size_t i;
+    for (i = 0; i < d->nattempts; i++)
+        if (d->attempts[i]->tp.heard) return 1;
+    return 0;
+}
+
+/* Ends the attempts: politely (CONNECTION_CLOSE) those the server answered,
+   silently those it never did. */
+static void wt__dial_drop_attempts(wt__dial *d, const wt__conn *keep) {
+    size_t i;
+    for (i = 0; i < d->nattempts; i++) {
+        wt__conn *a = d->attempts[i];
+        if (a == keep) continue;
+        a->dial_owner = NULL;
+        if (a->tp.heard) wt__conn_close(a, WT__H3_NO_ERROR, "");
+        else a->state = WT__CONN_DEAD;
+    }
+    d->nattempts = 0;
+}
+
+/* Nothing worked: the sessions end with err when the placeholder is freed
+   (at once: this runs in its service pass). */
+static void wt__dial_fail(wt__conn *c, int err) {
+    wt__dial_drop_attempts(c->dial, NULL);
+    c->fail_error = err;
+    c->state = WT__CONN_DEAD;
+}
+
+static void wt__dial_addresses(wt__conn *c, struct sockaddr_storage *addrs, size_t n) {
+    wt__dial *d = c->dial;
+    char list[WT__DIAL_MAX * 50] = "", one[INET6_ADDRSTRLEN + 3];
+    size_t i;
+    memcpy(d->addrs, addrs, n * sizeof *addrs);
+    d->n = wt__dial_order(d->addrs, n);
+    for (i = 0; i < d->n; i++) {
+        wt__addr_str(&d->addrs[i], one, sizeof one);
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", one);
+    }
+    wt__log(&c->ep->log, WT_LOG_DEBUG, "%s resolved to %s", c->host, list);
+    d->next_ms = 0;
+}
+
+static uint64_t wt__dial_expiry_ms(wt__conn *c) {
+    wt__dial *d = c->dial;
+    uint64_t e = c->deadline_ms;
+    if (!d) return e;
+    if (d->res) {
+        int done;
+        pthread_mutex_lock(&d->res->mu);
+        done = d->res->done;
+        pthread_mutex_unlock(&d->res->mu);
+        if (done) return 0;
+    } else if (d->next < d->n && !wt__dial_heard(d)) {
+        e = WT__MIN(e, d->next_ms);
+    }
+    return e;
+}
+
+static void wt__dial_service(wt__conn *c, uint64_t now_ms) {
+    wt__dial *d = c->dial;
+    wt__ep *ep = c->ep;
+    char one[INET6_ADDRSTRLEN + 3];
+    wt_session *s;
+    for (s = c->wt.sessions; s && s->state == WT__SESS_CLOSED; s = s->next) {}
+    if (!s) {
+        /* every session waiting here was closed: nobody wants the connection */
+        wt__log(&ep->log, WT_LOG_DEBUG, "connecting to %s port %u: given up, no session waits for it", c->host,
+                (unsigned)c->port);
+        wt__dial_fail(c, WT_ERR_CLOSED);
+        return;
+    }
+    if (now_ms >= c->deadline_ms) {
+        wt__log(&ep->log, WT_LOG_WARN, "connecting to %s port %u timed out after %u ms (%s%s)", c->host,
+                (unsigned)c->port, (unsigned)(c->deadline_ms - c->created_ms), d->res ? "still resolving" : "tried ",
+                d->res ? "" : d->tried);
+        wt__dial_fail(c, WT_ERR_TIMEOUT);
+        return;
+    }
+    if (d->res) {
+        wt_resolve *r = d->res;
+        struct sockaddr_storage addrs[WT__DIAL_MAX];
+        size_t n = 0, skipped = 0;
+        char error[128] = "";
+        int done;
+        pthread_mutex_lock(&r->mu);
+        done = r->done;
+        if (done) {
+            n = r->n;
+            memcpy(addrs, r->addrs, n * sizeof *addrs);
+            skipped = r->skipped;
+            memcpy(error, r->error, sizeof error);
+            r->cancelled = 1; /* no more wakeups needed */
+        }
+        pthread_mutex_unlock(&r->mu);
+        if (done) {
+            d->res = NULL;
+            wt__resolve_release(r);
+            if (skipped)
+                wt__log(&ep->log, WT_LOG_WARN, "resolving %s: %zu answers were not numeric addresses: skipped", c->host,
+                        skipped);
+            if (!n) {
+                wt__log(&ep->log, WT_LOG_ERROR, "cannot resolve %s: %s", c->host, error);
+                wt__dial_fail(c, WT_ERR_IO);
+                return;
+            }
+            wt__dial_addresses(c, addrs, n);
+        }
+    }
+    if (!d->res) {
+        /* the next attempt: at once, or WT__DIAL_STAGGER_MS after the last
+           if none has heard from the server yet */
+        while (d->next < d->n && now_ms >= d->next_ms && !wt__dial_heard(d)) {
+            const struct sockaddr_storage *to = &d->addrs[d->next++];
+            wt__conn *a;
+            wt__addr_str(to, one, sizeof one);
+            snprintf(d->tried + strlen(d->tried), sizeof d->tried - strlen(d->tried), "%s%s", d->next > 1 ? ", " : "",
+                     one);
+            wt__log(&ep->log, WT_LOG_DEBUG, "connecting to %s port %u: attempt %zu of %zu, to %s", c->host,
+                    (unsigned)c->port, d->next, d->n, one);
+            a = wt__conn_client_new(ep, (const struct sockaddr *)to, wt__sa_len((const struct sockaddr *)to), c->host,
+                                    c->port);
+            if (!a) {
+                d->last_error = WT_ERR_IO;
+                continue; /* logged; the next one at once */
+            }
+            a->dial_owner = c;
+            d->attempts[d->nattempts++] = a;
+            d->next_ms = now_ms + WT__DIAL_STAGGER_MS;
+            break;
+        }
+        if (!d->nattempts && d->next >= d->n) {
+            wt__log(&ep->log, WT_LOG_WARN, "cannot connect to %s port %u: every address failed (tried %s)", c->host,
+                    (unsigned)c->port, d->tried);
+            wt__dial_fail(c, d->last_error ? d->last_error : WT_ERR_IO);
+            return;
+        }
+    }
+}
+
+static void wt__dial_won(wt__conn *a) {
+    wt__conn *c = a->dial_owner;
+    wt__dial *d = c->dial;
+    wt_session **pp = &c->wt.sessions, **tail = &a->wt.sessions;
+    char one[INET6_ADDRSTRLEN + 3];
+    while (*tail) tail = &(*tail)->next;
+    /* the sessions move, in order; closed ones stay to be freed with c */
+    while (*pp) {
+        wt_session *s = *pp;
+        if (s->state == WT__SESS_CLOSED) {
+            pp = &s->next;
+            continue;
+        }
+        *pp = s->next;
+        s->next = NULL;
+        s->conn = a;
+        *tail = s;
+        tail = &s->next;
+    }
+    wt__addr_str(&a->tp.remote, one, sizeof one);
+    wt__clog(a, -1, WT_LOG_INFO, "connected to %s port %u at %s in %u ms", c->host, (unsigned)c->port, one,
+             (unsigned)(wt_loop_now_ms(c->ep->loop) - c->created_ms));
+    wt__dial_drop_attempts(d, a);
+    a->dial_owner = NULL;
+    c->state = WT__CONN_DEAD; /* freed by the next service pass */
+}
+
+static void wt__dial_attempt_gone(wt__conn *a) {
+    wt__dial *d = a->dial_owner->dial;
+    size_t i;
+    for (i = 0; i < d->nattempts; i++)
+        if (d->attempts[i] == a) {
+            d->attempts[i] = d->attempts[--d->nattempts];
+            break;
+        }
+    d->last_error = a->fail_error ? a->fail_error : WT_ERR_CLOSED;
+    d->next_ms = 0; /* a failed attempt: the next one at once */
+    a->dial_owner = NULL;
+}
+
+static void wt__dial_free(wt__conn *c) {
+    wt__dial *d = c->dial;
+    if (d->res) {
+        pthread_mutex_lock(&d->res->mu);
+        d->res->cancelled = 1;
+        pthread_mutex_unlock(&d->res->mu);
+        wt__resolve_release(d->res);
+    }
+    wt__dial_drop_attempts(d, NULL);
+    wt__free(&c->ep->alloc, d);
+    c->dial = NULL;
+}
+
+/* A placeholder connection for a name: resolves it (a thread, the resolve
+   hook, or at once without a loop to block: sans-I/O), then races attempts. */
+static wt__conn *wt__dial_new(wt_client *cl, const char *host, uint16_t port) {
+    wt__ep *ep = &cl->ep;
+    wt__conn *c = wt__conn_alloc(ep, NULL, NULL, NULL, 0);
+    wt__dial *d;
+    wt_resolve *r;
+    if (!c) return NULL;
+    c->host = wt__strdup(&ep->alloc, host);
+    c->port = port;
+    c->dial = d = (wt__dial *)wt__calloc(&ep->alloc, sizeof *d);
+    c->deadline_ms = c->created_ms + (ep->connect_timeout_ms ? ep->connect_timeout_ms : ep->lim.handshake_timeout_ms);
+    if (!c->host || !d) goto nomem;
+    if (ep->io.send && !cl->resolve) {
+        struct sockaddr_storage addrs[WT__DIAL_MAX];
+        char error[128] = "";
+        size_t n = wt__getaddrinfo(host, port, addrs, error, sizeof error);
+        if (!n) {
+            wt__log(&ep->log, WT_LOG_ERROR, "cannot resolve %s: %s", host, error);
+            wt__conn_free(c);
+            return NULL;
+        }
+        wt__dial_addresses(c, addrs, n);
+        return c;
+    }
+    r = (wt_resolve *)WT_MALLOC(sizeof *r);
+    if (!r) goto nomem;
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->mu, NULL);
+    r->refs = 2;
+    r->loop = ep->loop;
+    r->port = port;
+    snprintf(r->host, sizeof r->host, "%s", host);
+    d->res = r;
+    if (cl->resolve) {
+        cl->resolve(r, c->host, cl->resolve_user); /* may answer at once */
+    } else {
+        pthread_attr_t attr;
+        pthread_t t;
+        int rv;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        rv = pthread_create(&t, &attr, wt__resolve_thread, r);
+        pthread_attr_destroy(&attr);
+        if (rv != 0) {
+            /* no thread: the lookup blocks this once */
+            wt__log(&ep->log, WT_LOG_WARN, "cannot start a thread to resolve %s (%s): resolving on the loop", host,
+                    strerror(rv));
+            wt__resolve_thread(r);
+        }
+    }
+    return c;
+nomem:
+    wt__log(&ep->log, WT_LOG_ERROR, "out of memory for a connection to %s", host);
+    wt__conn_free(c);
+    return NULL;
+}
 
 static void wt__client_free(wt_client *cl);
 
@@ -9885,6 +10575,9 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     if (cl->ep.test_ignore_limits)
         wt__log(lg, WT_LOG_WARN, "client created with test_ignore_session_limits = 1: it breaks flow control on purpose");
     cl->ep.io = cfg->io;
+    cl->ep.connect_timeout_ms = cfg->connect_timeout_ms;
+    cl->resolve = cfg->resolve;
+    cl->resolve_user = cfg->resolve_user;
     if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
     if (wt__trace_init(&cl->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     if (cfg->ca_file) {
@@ -9931,7 +10624,9 @@ static wt__conn *wt__client_reusable(wt_client *cl, const char *host, uint16_t p
     for (c = cl->ep.conns; c; c = c->next) {
         size_t live = 0;
         wt_session *s;
-        if (c->state > WT__CONN_OPEN || c->h3.goaway || !c->host || strcmp(c->host, host) != 0 || c->port != port)
+        /* an attempt of a race may lose it: sessions wait on its placeholder */
+        if (c->state > WT__CONN_OPEN || c->h3.goaway || c->dial_owner || !c->host || strcmp(c->host, host) != 0 ||
+            c->port != port)
             continue;
         for (s = c->wt.sessions; s; s = s->next) {
             live += s->state != WT__SESS_CLOSED;
@@ -9969,20 +10664,15 @@ int wt_client_connect(wt_client *cl, const char *url, wt_handler fn, void *user,
         return wt__fail(&cl->ep.log, WT_ERR_URL, "not an https://host[:port][/path] URL: %s", url ? url : "(null)");
     c = wt__client_reusable(cl, host, port);
     if (!c) {
-        struct addrinfo hints, *res = NULL;
-        char ps[8];
-        int rv;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_DGRAM;
-        hints.ai_flags = AI_NUMERICSERV;
-        snprintf(ps, sizeof ps, "%u", (unsigned)port);
-        rv = getaddrinfo(host, ps, &hints, &res);
-        if (rv != 0 || !res)
-            return wt__fail(&cl->ep.log, WT_ERR_IO, "cannot resolve %s: %s", host, gai_strerror(rv));
-        c = wt__conn_client_new(&cl->ep, res->ai_addr, (socklen_t)res->ai_addrlen, host, port);
-        freeaddrinfo(res);
-        if (!c) return wt__fail(&cl->ep.log, WT_ERR_QUIC, "cannot start a connection to %s", url);
+        struct sockaddr_storage sa;
+        if (wt__numeric_addr(host, port, &sa)) {
+            /* one address: no lookup, no race */
+            c = wt__conn_client_new(&cl->ep, (struct sockaddr *)&sa, wt__sa_len((struct sockaddr *)&sa), host, port);
+            if (!c) return wt__fail(&cl->ep.log, WT_ERR_QUIC, "cannot start a connection to %s", url);
+            if (cl->ep.connect_timeout_ms) c->deadline_ms = c->created_ms + cl->ep.connect_timeout_ms;
+        } else if (!(c = wt__dial_new(cl, host, port))) {
+            return wt__fail(&cl->ep.log, WT_ERR_IO, "cannot start a connection to %s", url);
+        }
     }
     s = wt__session_new(c, -1, 0);
     if (!s) return wt__cfail(c, -1, WT_ERR_NOMEM, "wt_client_connect: out of memory");
@@ -10040,6 +10730,64 @@ wt_loop *wt_client_loop(wt_client *cl) { return cl ? cl->ep.loop : NULL; }
 
 int wt_client_input(wt_client *cl, const void *from, size_t from_len, const uint8_t *pkt, size_t len) {
     return cl ? wt__ep_input(&cl->ep, from, from_len, pkt, len) : WT_ERR_INVALID;
+}
+
+/* ---------------------------------------------------------------- command-line arguments */
+static int wt__unhex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int wt_client_config_args(wt_client_config *cfg, int argc, char **argv) {
+    const wt_log *lg = cfg ? &cfg->log : NULL;
+    int i = 1, rv;
+    if (!cfg || argc < 0 || (argc > 0 && !argv))
+        return wt__fail(lg, WT_ERR_INVALID, "wt_client_config_args: no config or no argv");
+    while (i < argc && argv[i]) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fprintf(stderr, "usage: %s [--ca FILE | --pin SHA256HEX | --insecure] [--help] ...\n"
+                            "  --ca FILE      verify the server against these CA certificates (PEM)\n"
+                            "  --pin HEX      accept exactly the certificate with this SHA-256 (64 hex digits)\n"
+                            "  --insecure     verify nothing (tests only)\n",
+                    argv[0] && *argv[0] ? argv[0] : "client");
+            return WT_ARGS_HELP;
+        }
+        if (!strcmp(argv[i], "--")) return i + 1;
+        if (!strcmp(argv[i], "--insecure")) {
+            cfg->insecure = 1;
+            i++;
+        } else if ((rv = wt__arg(lg, argc, argv, &i, "--ca", &v)) != 0) {
+            if (rv < 0 || !*v) goto bad;
+            cfg->ca_file = v;
+        } else if ((rv = wt__arg(lg, argc, argv, &i, "--pin", &v)) != 0) {
+            /* the 32 bytes go over the start of the hex string itself: the
+               config points into argv, as for the other options */
+            uint8_t *pin = (uint8_t *)v;
+            size_t k;
+            if (rv < 0) goto bad;
+            if (strlen(v) != 64) {
+                wt__log(lg, WT_LOG_ERROR, "--pin %s: not 64 hex digits (a SHA-256)", v);
+                goto bad;
+            }
+            for (k = 0; k < 64; k++)
+                if (wt__unhex(v[k]) < 0) {
+                    wt__log(lg, WT_LOG_ERROR, "--pin %s: not 64 hex digits (a SHA-256)", v);
+                    goto bad;
+                }
+            for (k = 0; k < 32; k++) pin[k] = (uint8_t)(wt__unhex(v[2 * k]) << 4 | wt__unhex(v[2 * k + 1]));
+            cfg->cert_sha256 = pin;
+        } else {
+            break; /* the program's own arguments */
+        }
+    }
+    return i;
+bad:
+    wt__log(lg, WT_LOG_ERROR, "usage: %s [--ca FILE | --pin SHA256HEX | --insecure] [--help]",
+            argc > 0 && argv[0] ? argv[0] : "client");
+    return WT_ERR_INVALID;
 }
 /* ---- end file: src/wt_client.c ---- */
 /* ---- begin file: src/wt_stats.c ---- */

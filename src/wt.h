@@ -19,6 +19,9 @@
  *     cc -std=c11 app.c -I$P/include -L$P/lib \
  *        -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm
  *
+ * (add -pthread on a C library older than glibc 2.34: a client resolves
+ * host names on a thread)
+ *
  * where $P is a prefix holding them (`make deps` in the wt.h repository
  * builds one and writes its path to build/deps/prefix). Other files
  * include "wt.h" without the define and see only the API below.
@@ -40,8 +43,11 @@
  *   (wolfSSL_SetAllocators is process-wide).
  *
  * ---------------------------------------------------------------- QUICK START
- * A server: wt_cert_generate() (or your own PEM files), wt_app_create(),
- * wt_app_route(app, "/path", handler, user), wt_app_run(). A client:
+ * A server: wt_app_create() with dev_cert = 1 (a certificate made in memory;
+ * its SHA-256 is logged and given by wt_app_cert_sha256) or your own PEM
+ * files (wt_cert_generate() writes a pair), wt_app_route(app, "/path",
+ * handler, user), wt_app_run(). wt_app_config_args() reads --host, --port,
+ * --cert and --key from the command line into the config. A client:
  * wt_client_create() with ca_file, cert_sha256 or insecure, then
  * wt_client_connect(client, "https://host:port/path", handler, user, NULL)
  * and wt_loop_run(wt_client_loop(client)). Both sides then see the same
@@ -52,8 +58,9 @@
  * UDP packets, feeds ngtcp2 (QUIC) and nghttp3 (HTTP/3), and calls your
  * handler with a wt_event. Calls you make from a handler only queue work
  * (bytes, FIN, capsules); packets go out when the handler returns. Nothing
- * in wt.h blocks or starts a thread. For your own loop (epoll, libuv, a
- * game loop) use wt_loop_pollfds + wt_loop_timeout + wt_loop_process.
+ * in wt.h blocks; the one thread it starts is a client's name lookup (see
+ * CONNECTING). For your own loop (epoll, libuv, a game loop) use
+ * wt_loop_pollfds + wt_loop_timeout + wt_loop_process.
  *
  * No re-entry: a handler is never called from inside a wt_ call. Events a
  * call causes (the DATA held by a paused stream that wt_stream_pause(st, 0)
@@ -70,6 +77,35 @@
  * draft-02 header, and accepts both `:protocol webtransport` and
  * `webtransport-h3`. Application error codes are 32-bit (browsers: 0-255
  * interoperate everywhere); reasons are at most 1024 bytes.
+ *
+ * ---------------------------------------------------------------- CONNECTING
+ * wt_client_connect returns at once with a session that is valid from then
+ * on (its request readable, wt_session_close allowed); the connection
+ * behind it comes in three steps, none of which blocks the loop:
+ * - The name: a numeric host ("192.0.2.1", "[2001:db8::1]") is used as it
+ *   is. A name is looked up with getaddrinfo on a detached thread of its
+ *   own, which hands the addresses back and wakes the loop
+ *   (wt_loop_wakeup); with wt_client_config.resolve set, the hook
+ *   gets the name instead (on the loop's thread, from wt_client_connect)
+ *   and answers with wt_resolve_done, at once or later, from any thread
+ *   (c-ares, a cache, a test's fixed answer). A client with io.send
+ *   (sans-I/O) and no hook looks names up at once: it has no loop to block.
+ *   Destroying the client while a lookup runs is safe: the lookup finishes
+ *   on its own and its answer is dropped.
+ * - The race (happy eyeballs, RFC 8305): the addresses are ordered IPv6
+ *   first, then IPv4 and IPv6 in turn. The first attempt starts at once,
+ *   each next one 250 ms after the one before unless the server has
+ *   answered some attempt by then, and at once when an attempt fails. The
+ *   first attempt to finish its QUIC handshake takes the sessions; the
+ *   others are dropped (closed, if the server had answered them). Log at
+ *   WT_LOG_DEBUG to see the addresses and each attempt.
+ * - The deadline: connect_timeout_ms (0: limits.handshake_timeout_ms)
+ *   bounds all of it, lookup included. Then the sessions end with
+ *   WT_ERR_TIMEOUT and a warning names the addresses tried. A name that
+ *   does not resolve ends them with WT_ERR_IO; when every attempt failed
+ *   before the deadline, they end with the last attempt's error
+ *   (WT_ERR_CERT for a pin that does not match, say).
+ * More sessions to the same host:port join the connection under way.
  *
  * ---------------------------------------------------------------- DIALECTS
  * Two dialects of WebTransport over HTTP/3 are spoken, per session
@@ -255,7 +291,7 @@ enum {
     WT_ERR_NOT_FOUND = -12,  /* no such file, route or object */
     WT_ERR_STATE = -13,      /* not allowed in the current state */
     WT_ERR_CERT = -14,       /* certificate generation, loading or checking */
-    WT_ERR_TIMEOUT = -15,    /* a deadline passed (handshake, idle) */
+    WT_ERR_TIMEOUT = -15,    /* a deadline passed (connect, handshake, idle) */
     WT_ERR_URL = -16,        /* a URL that is not https://host[:port][/path] */
     WT_ERR_REFUSED = -17,    /* the server refused the session */
     WT_ERR_TRUNCATED = -18,  /* input ended inside an element: need more bytes */
@@ -327,8 +363,9 @@ typedef struct wt_allocator {
  *   them. The app itself stays valid until wt_app_destroy.
  * - Threads: everything runs on the loop's thread. The only calls another
  *   thread may make are wt_loop_wakeup and wt_loop_post (and wt_app_stop /
- *   wt_app_stop_now / wt_loop_stop, which are flags and a wakeup); a
- *   signal handler may make all of those but wt_loop_post.
+ *   wt_app_stop_now / wt_loop_stop, which are flags and a wakeup, and
+ *   wt_resolve_done); a signal handler may make all of those but
+ *   wt_loop_post and wt_resolve_done.
  */
 typedef struct wt_loop wt_loop;
 typedef struct wt_app wt_app;
@@ -361,7 +398,9 @@ typedef struct wt_stream wt_stream;
  *                          away (wt_session_close_connection included;
  *                          closed by the server during the handshake too:
  *                          the log says why); WT_ERR_TIMEOUT when the peer
- *                          went silent (handshake or idle); WT_ERR_CERT
+ *                          went silent (handshake or idle) or the client's
+ *                          connect_timeout_ms passed; WT_ERR_IO when the
+ *                          host name did not resolve; WT_ERR_CERT
  *                          when the server's certificate is not the pinned
  *                          one; WT_ERR_TLS when the TLS handshake failed
  *                          (either side's alert: no common group, an
@@ -517,7 +556,7 @@ typedef struct wt_limits {
  * wt_loop_process, in the order of posting (per thread, and overall as
  * the calls were made), each exactly once; from there it may call any wt_
  * function (wt_app_resume, wt_session_send_datagram, ...). The queue is
- * lock-free (C11 atomics, no -pthread needed by wt.h) but each post
+ * lock-free (C11 atomics) but each post
  * allocates its node from the loop's allocator on the posting thread: a
  * custom allocator (wt_loop_config.alloc) must then be thread-safe (libc's
  * is). Posts still queued when the loop is destroyed are dropped, not run
@@ -627,8 +666,14 @@ typedef struct wt_app_config {
                                 "::" or "0.0.0.0" each client is answered from
                                 the address it sent to (IP_PKTINFO) */
     int port;                /* 0: 4433; -1: a free port (see wt_app_port) */
-    const char *cert_file;   /* PEM certificate chain (required) */
-    const char *key_file;    /* PEM private key (required) */
+    const char *cert_file;   /* PEM certificate chain (required unless dev_cert) */
+    const char *key_file;    /* PEM private key (required unless dev_cert) */
+    int dev_cert;            /* 1, with cert_file and key_file NULL: a self-signed
+                                P-256 certificate for localhost (and host, if a
+                                name or address) made in memory, valid 10 days;
+                                its SHA-256 is logged (in a WARN that it is for
+                                development, and at INFO) and given by
+                                wt_app_cert_sha256 */
     wt_limits limits;
     wt_allocator alloc;
     wt_log log;
@@ -785,6 +830,19 @@ int wt_app_stopped(const wt_app *app);
    if it owns it). */
 void wt_app_destroy(wt_app *app);
 int wt_app_port(const wt_app *app);          /* the bound port */
+/* SHA-256 of the app's certificate (DER, the first of the chain): what a
+   browser's serverCertificateHashes and a client's cert_sha256 take. For
+   dev_cert and for files alike. */
+int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]);
+/* Command-line options into cfg, for examples and small servers: --host H,
+   --port N, --cert FILE --key FILE (both or neither), as "--opt value" or
+   "--opt=value", from argv[1] on. Strings point into argv. Parsing stops at
+   the first other argument (or after "--"): returns its index, for the
+   program's own arguments. --help (or -h) prints the options to stderr and
+   returns WT_ARGS_HELP (0: exit with success); a bad value or a missing one
+   returns WT_ERR_INVALID after logging why and a usage line (cfg->log). */
+#define WT_ARGS_HELP 0
+int wt_app_config_args(wt_app_config *cfg, int argc, char **argv);
 /* Sans-I/O: one UDP datagram that arrived from `from` (sockaddr bytes).
    WT_ERR_STATE without io.send, from a handler, or before wt_app_start. */
 int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
@@ -792,6 +850,9 @@ wt_loop *wt_app_loop(wt_app *app);
 size_t wt_app_session_count(const wt_app *app);
 
 /* ================================================================ client */
+/* A name lookup handed to wt_client_config.resolve (see CONNECTING). */
+typedef struct wt_resolve wt_resolve;
+typedef void (*wt_resolve_fn)(wt_resolve *req, const char *host, void *user);
 /* The WebTransport dialect of a session (see DIALECTS). */
 typedef enum wt_dialect {
     WT_DIALECT_AUTO = 0,    /* client config: latest if the server offers it */
@@ -820,6 +881,13 @@ typedef struct wt_client_config {
                                        (see DEBUGGING) */
     const char *tls_keylog;         /* NULL: $SSLKEYLOGFILE if set, else none; "": none
                                        (see DEBUGGING) */
+    uint32_t connect_timeout_ms;    /* 0: limits.handshake_timeout_ms. From
+                                       wt_client_connect to a finished QUIC
+                                       handshake: the name lookup and every
+                                       attempt (see CONNECTING) */
+    wt_resolve_fn resolve;          /* NULL: getaddrinfo on a thread per lookup.
+                                       Else names go to this hook (see CONNECTING) */
+    void *resolve_user;
     wt_dialect dialect;             /* WT_DIALECT_AUTO (0): from the server's SETTINGS;
                                        or force one (a server that does not offer it:
                                        the session ends with WT_ERR_PROTOCOL) */
@@ -835,10 +903,23 @@ typedef struct wt_client_config {
 wt_client *wt_client_create(const wt_client_config *cfg);
 /* Opens a session to https://host[:port][/path]; handler gets its events.
    Reuses a connection to the same host:port when the server allows more
-   than one session per connection. *out (may be NULL) gets the session. */
+   than one session per connection. *out (may be NULL) gets the session,
+   valid at once; it is answered (or ends with WT_EV_SESSION_CLOSED) after
+   the name lookup and the connection attempts, which never block the
+   loop (see CONNECTING). */
 int wt_client_connect(wt_client *client, const char *url, wt_handler fn, void *user, wt_session **out);
+/* The answer to a resolve hook's lookup, exactly once per request, from any
+   thread, even after the client is gone (then it only frees the request):
+   n numeric IPv4/IPv6 addresses ("192.0.2.1", "2001:db8::1"; others are
+   skipped and logged), n = 0 when the name does not resolve (the sessions
+   end with WT_ERR_IO). The port is the URL's. */
+int wt_resolve_done(wt_resolve *req, const char *const *addrs, size_t n);
 void wt_client_destroy(wt_client *client);
 wt_loop *wt_client_loop(wt_client *client);
+/* The client's twin of wt_app_config_args: --ca FILE, --pin HEX (the
+   server certificate's SHA-256, 64 hex digits, decoded into the bytes of
+   that argv string itself, which cert_sha256 then points to), --insecure. */
+int wt_client_config_args(wt_client_config *cfg, int argc, char **argv);
 /* Sans-I/O: one UDP datagram from the server at `from` (see wt_app_input). */
 int wt_client_input(wt_client *client, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 

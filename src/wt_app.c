@@ -23,6 +23,8 @@ struct wt_app {
     int stop_on_signals;
     uint32_t shutdown_code;
     char *shutdown_reason;
+    uint8_t cert_sha256[32];
+    int has_cert_sha256;
     uint32_t grace_ms;
     /* the stop: requests may come from a signal handler or another thread,
        so they are lock-free atomics (safe in both) that the loop thread
@@ -65,8 +67,9 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         return NULL;
     }
     lg = &cfg->log;
-    if (!cfg->cert_file || !cfg->key_file) {
-        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: cert_file and key_file are required");
+    if ((!cfg->cert_file || !cfg->key_file) && !(cfg->dev_cert && !cfg->cert_file && !cfg->key_file)) {
+        wt__fail(lg, WT_ERR_INVALID, cfg->dev_cert ? "wt_app_create: dev_cert with only one of cert_file and key_file"
+                                                   : "wt_app_create: cert_file and key_file are required (or dev_cert = 1)");
         return NULL;
     }
     if (cfg->port < -1 || cfg->port > 65535) {
@@ -103,6 +106,23 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wt__fail(lg, WT_ERR_TOO_BIG, "wt_app_create: shutdown_reason over %d bytes", WT__REASON_MAX);
         goto fail;
     }
+    if (!cfg->cert_file) {
+        /* dev_cert: nothing on disk; the hash is what clients pin */
+        char hex[65];
+        const char *h = app->host;
+        int named = strcmp(h, "localhost") && strcmp(h, "127.0.0.1") && strcmp(h, "::1") && strcmp(h, "::") &&
+                    strcmp(h, "0.0.0.0") && strlen(h) < 128;
+        if (wt__cert_load_dev(app->ep.ssl_ctx, lg, named ? h : NULL, app->cert_sha256) != WT_OK) goto fail;
+        app->has_cert_sha256 = 1;
+        wt_hex(app->cert_sha256, 32, hex);
+        /* the hash in the warning too: at the default log level it is the
+           one line a user sees, and the hash is what they need */
+        wt__log(lg, WT_LOG_WARN, "dev_cert: a self-signed certificate made in memory, for development only "
+                "(give cert_file and key_file in production); sha256 %s", hex);
+        wt__log(lg, WT_LOG_INFO, "development certificate for localhost%s%s sha256 %s (for serverCertificateHashes "
+                "or a client's cert_sha256)", named ? " and " : "", named ? h : "", hex);
+        return app;
+    }
     if (wolfSSL_CTX_use_certificate_chain_file(app->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
         wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
         goto fail;
@@ -112,13 +132,11 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wt__fail(lg, WT_ERR_CERT, "cannot load private key %s (or it does not match the certificate)", cfg->key_file);
         goto fail;
     }
-    {
-        uint8_t h[32];
+    if (wt_cert_sha256(cfg->cert_file, app->cert_sha256) == WT_OK) {
         char hex[65];
-        if (wt_cert_sha256(cfg->cert_file, h) == WT_OK) {
-            wt_hex(h, 32, hex);
-            wt__log(lg, WT_LOG_INFO, "certificate %s sha256 %s (for serverCertificateHashes)", cfg->cert_file, hex);
-        }
+        app->has_cert_sha256 = 1;
+        wt_hex(app->cert_sha256, 32, hex);
+        wt__log(lg, WT_LOG_INFO, "certificate %s sha256 %s (for serverCertificateHashes)", cfg->cert_file, hex);
     }
     return app;
 fail:
@@ -510,4 +528,69 @@ size_t wt_app_session_count(const wt_app *app) {
     if (!app) return 0;
     for (c = app->ep.conns; c; c = c->next) n += c->wt.nsessions;
     return n;
+}
+
+int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]) {
+    if (!app || !out) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_cert_sha256: no app or no output");
+    if (!app->has_cert_sha256)
+        return wt__fail(&app->ep.log, WT_ERR_CERT, "wt_app_cert_sha256: the certificate file could not be read back");
+    memcpy(out, app->cert_sha256, 32);
+    return WT_OK;
+}
+
+/* ---------------------------------------------------------------- command-line arguments */
+static void wt__app_usage(FILE *f, const char *prog) {
+    fprintf(f, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--help] ...\n"
+               "  --host HOST  address or name to listen on (default 127.0.0.1; :: for all)\n"
+               "  --port N     UDP port (default 4433; -1: any free port)\n"
+               "  --cert FILE  PEM certificate chain, with --key FILE its private key\n"
+               "               (without them: the program's default, e.g. a development certificate)\n",
+            prog && *prog ? prog : "server");
+}
+
+int wt_app_config_args(wt_app_config *cfg, int argc, char **argv) {
+    const wt_log *lg = cfg ? &cfg->log : NULL;
+    int i = 1, rv, got_cert = 0, got_key = 0;
+    if (!cfg || argc < 0 || (argc > 0 && !argv)) return wt__fail(lg, WT_ERR_INVALID, "wt_app_config_args: no config or no argv");
+    while (i < argc && argv[i]) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            wt__app_usage(stderr, argv[0]);
+            return WT_ARGS_HELP;
+        }
+        if (!strcmp(argv[i], "--")) return i + 1;
+        if ((rv = wt__arg(lg, argc, argv, &i, "--host", &v)) != 0) {
+            if (rv < 0 || !*v) goto bad;
+            cfg->host = v;
+        } else if ((rv = wt__arg(lg, argc, argv, &i, "--port", &v)) != 0) {
+            char *end;
+            long p;
+            if (rv < 0) goto bad;
+            p = strtol(v, &end, 10);
+            if (!*v || *end || p < -1 || p > 65535) {
+                wt__log(lg, WT_LOG_ERROR, "--port %s: not a port number (-1..65535)", v);
+                goto bad;
+            }
+            cfg->port = (int)p;
+        } else if ((rv = wt__arg(lg, argc, argv, &i, "--cert", &v)) != 0) {
+            if (rv < 0 || !*v) goto bad;
+            cfg->cert_file = v;
+            got_cert = 1;
+        } else if ((rv = wt__arg(lg, argc, argv, &i, "--key", &v)) != 0) {
+            if (rv < 0 || !*v) goto bad;
+            cfg->key_file = v;
+            got_key = 1;
+        } else {
+            break; /* the program's own arguments */
+        }
+    }
+    if (got_cert != got_key) {
+        wt__log(lg, WT_LOG_ERROR, "--cert and --key go together");
+        goto bad;
+    }
+    return i;
+bad:
+    wt__log(lg, WT_LOG_ERROR, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--help]",
+            argc > 0 && argv[0] ? argv[0] : "server");
+    return WT_ERR_INVALID;
 }

@@ -82,23 +82,16 @@ static int wt__write_file(const wt_log *lg, const char *path, const void *data, 
     return WT_OK;
 }
 
-int wt_cert_generate(const wt_cert_config *cfg) {
-    wt_cert_config zero;
-    const wt_log *lg;
-    const char *host;
-    char cert_path[1024], key_path[1024];
+/* Makes the key and the signed certificate, both DER (key: SEC1 "EC
+   PRIVATE KEY"), into buffers of WT__CERT_MAX_DER bytes. cfg is complete
+   (not NULL); its paths are not used. */
+static int wt__cert_make(const wt_cert_config *cfg, uint8_t *cert_der, int *cert_len, uint8_t *key_der, int *key_len) {
+    const wt_log *lg = &cfg->log;
+    const char *host = cfg->host ? cfg->host : "localhost";
     Cert cert;
     ecc_key key;
     WC_RNG rng;
-    uint8_t der[WT__CERT_MAX_DER], pem[WT__CERT_MAX_DER * 2];
-    int der_len, pem_len, rv = WT_ERR_CERT, days;
-
-    if (!cfg) {
-        memset(&zero, 0, sizeof zero);
-        cfg = &zero;
-    }
-    lg = &cfg->log;
-    host = cfg->host ? cfg->host : "localhost";
+    int rv = WT_ERR_CERT, days;
     if (!*host || strlen(host) >= CTC_NAME_SIZE)
         return wt__fail(lg, WT_ERR_INVALID, "certificate host name empty or longer than %d", CTC_NAME_SIZE - 1);
     days = cfg->valid_days ? cfg->valid_days : 10;
@@ -106,11 +99,6 @@ int wt_cert_generate(const wt_cert_config *cfg) {
     if (days > 13)
         wt__log(lg, WT_LOG_WARN, "certificate valid %d days (+1 backdated): browsers refuse it for "
                 "serverCertificateHashes (14 days at most)", days);
-    snprintf(cert_path, sizeof cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
-    snprintf(key_path, sizeof key_path, "%s", cfg->key_file ? cfg->key_file : host);
-    if (!cfg->cert_file) strncat(cert_path, ".crt", sizeof cert_path - strlen(cert_path) - 1);
-    if (!cfg->key_file) strncat(key_path, ".key", sizeof key_path - strlen(key_path) - 1);
-
     if (wc_InitRng(&rng) != 0) return wt__fail(lg, WT_ERR_CERT, "wolfSSL RNG init failed");
     if (wc_ecc_init(&key) != 0) {
         wc_FreeRng(&rng);
@@ -135,33 +123,92 @@ int wt_cert_generate(const wt_cert_config *cfg) {
         goto done;
     }
     rv = WT_ERR_CERT;
-    if (wc_MakeCert(&cert, der, sizeof der, NULL, &key, &rng) < 0) {
+    if (wc_MakeCert(&cert, cert_der, WT__CERT_MAX_DER, NULL, &key, &rng) < 0) {
         wt__log(lg, WT_LOG_ERROR, "wc_MakeCert failed");
         goto done;
     }
-    der_len = wc_SignCert(cert.bodySz, cert.sigType, der, sizeof der, NULL, &key, &rng);
-    if (der_len < 0) {
-        wt__log(lg, WT_LOG_ERROR, "wc_SignCert failed (%d)", der_len);
+    *cert_len = wc_SignCert(cert.bodySz, cert.sigType, cert_der, WT__CERT_MAX_DER, NULL, &key, &rng);
+    if (*cert_len < 0) {
+        wt__log(lg, WT_LOG_ERROR, "wc_SignCert failed (%d)", *cert_len);
         goto done;
     }
+    *key_len = wc_EccKeyToDer(&key, key_der, WT__CERT_MAX_DER);
+    if (*key_len < 0) {
+        wt__log(lg, WT_LOG_ERROR, "cannot encode the private key");
+        goto done;
+    }
+    rv = WT_OK;
+done:
+    wc_ecc_free(&key);
+    wc_FreeRng(&rng);
+    return rv;
+}
+
+int wt_cert_generate(const wt_cert_config *cfg) {
+    wt_cert_config zero;
+    const wt_log *lg;
+    const char *host;
+    char cert_path[1024], key_path[1024];
+    uint8_t der[WT__CERT_MAX_DER], key[WT__CERT_MAX_DER], pem[WT__CERT_MAX_DER * 2];
+    int der_len = 0, key_len = 0, pem_len, rv;
+
+    if (!cfg) {
+        memset(&zero, 0, sizeof zero);
+        cfg = &zero;
+    }
+    lg = &cfg->log;
+    host = cfg->host ? cfg->host : "localhost";
+    snprintf(cert_path, sizeof cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
+    snprintf(key_path, sizeof key_path, "%s", cfg->key_file ? cfg->key_file : host);
+    if (!cfg->cert_file) strncat(cert_path, ".crt", sizeof cert_path - strlen(cert_path) - 1);
+    if (!cfg->key_file) strncat(key_path, ".key", sizeof key_path - strlen(key_path) - 1);
+    if ((rv = wt__cert_make(cfg, der, &der_len, key, &key_len)) != WT_OK) goto done;
     pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, CERT_TYPE);
     if (pem_len < 0) {
-        wt__log(lg, WT_LOG_ERROR, "cannot encode the certificate");
+        rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the certificate");
         goto done;
     }
     if ((rv = wt__write_file(lg, cert_path, pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
-    der_len = wc_EccKeyToDer(&key, der, sizeof der);
-    if (der_len < 0 || (pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, ECC_PRIVATEKEY_TYPE)) < 0) {
+    if ((pem_len = wc_DerToPem(key, (word32)key_len, pem, sizeof pem, ECC_PRIVATEKEY_TYPE)) < 0) {
         rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the private key");
         goto done;
     }
     rv = wt__write_file(lg, key_path, pem, (size_t)pem_len, 0600);
-    if (rv == WT_OK) wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", cert_path, key_path, host, days);
+    if (rv == WT_OK)
+        wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", cert_path, key_path, host,
+                cfg->valid_days ? cfg->valid_days : 10);
 done:
-    wt__zero(der, sizeof der);
+    wt__zero(key, sizeof key);
     wt__zero(pem, sizeof pem);
-    wc_ecc_free(&key);
-    wc_FreeRng(&rng);
+    return rv;
+}
+
+/* A development certificate for host (+ extra, if not NULL) made in memory
+   and loaded into ctx; *sha256 gets its hash. Nothing touches the disk. */
+static int wt__cert_load_dev(WOLFSSL_CTX *ctx, const wt_log *lg, const char *extra, uint8_t sha256[32]) {
+    wt_cert_config cfg;
+    const char *alt[2] = {extra, NULL};
+    uint8_t der[WT__CERT_MAX_DER], key[WT__CERT_MAX_DER];
+    int der_len = 0, key_len = 0, rv;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.host = "localhost";
+    cfg.alt_names = extra ? alt : NULL;
+    cfg.log = *lg;
+    if ((rv = wt__cert_make(&cfg, der, &der_len, key, &key_len)) != WT_OK) goto done;
+    rv = WT_ERR_CERT;
+    if (wolfSSL_CTX_use_certificate_buffer(ctx, der, der_len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_use_PrivateKey_buffer(ctx, key, key_len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
+        wt__log(lg, WT_LOG_ERROR, "cannot load the development certificate");
+        goto done;
+    }
+    if (wc_Sha256Hash(der, (word32)der_len, sha256) != 0) {
+        wt__log(lg, WT_LOG_ERROR, "development certificate: SHA-256 failed");
+        goto done;
+    }
+    rv = WT_OK;
+done:
+    wt__zero(key, sizeof key);
     return rv;
 }
 

@@ -406,6 +406,7 @@ struct wt__ep {
     int keylog_fd;                /* TLS secrets appended here; -1: none */
     char *keylog_path;
     int keylog_failed;            /* a write failed: logged once */
+    uint32_t connect_timeout_ms;  /* client: from the config (0: handshake_timeout_ms) */
 };
 
 typedef struct wt__cid_slot {
@@ -500,6 +501,12 @@ struct wt__conn {
     /* client */
     char *host;
     uint16_t port;
+    /* A client's connection to a name starts as a placeholder with no
+       transport (tp.qc NULL) that holds the sessions while the name
+       resolves and attempts to each address race (happy eyeballs); the
+       first attempt to finish its handshake takes the sessions over. */
+    struct wt__dial *dial;       /* placeholder: the name, addresses, attempts */
+    wt__conn *dial_owner;        /* an attempt: the placeholder it races for */
 };
 
 enum { WT__SESS_CONNECTING, WT__SESS_REQUESTED, WT__SESS_OPEN, WT__SESS_CLOSING, WT__SESS_CLOSED };
@@ -740,6 +747,10 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
                       socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now);
 static uint64_t wt__ep_expiry_ms(wt__ep *ep);
 static void wt__ep_service(wt__ep *ep, uint64_t now_ns);
+/* A connection on the endpoint's list; sock and remote may be NULL (a
+   client's placeholder, see wt__conn.dial). */
+static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockaddr *local, const struct sockaddr *remote,
+                                socklen_t rlen);
 static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, socklen_t tolen, const char *host,
                               uint16_t port);
 static int wt__conn_write(wt__conn *c);
@@ -864,6 +875,17 @@ static void *wt__dead_stream_marker(void);
 static void wt__conn_adopt_pending(wt__conn *c, wt_session *s);
 static void wt__conn_reject_pending(wt__conn *c, uint64_t session_id, uint64_t h3code);
 
+/* ---- certificates (wt_cert.c) */
+/* A self-signed development certificate for localhost (+ extra, a name or
+   address, if not NULL) made in memory and loaded into ctx; its SHA-256
+   into sha256. */
+static int wt__cert_load_dev(WOLFSSL_CTX *ctx, const wt_log *lg, const char *extra, uint8_t sha256[32]);
+
+/* ---- command-line arguments (wt_util.c) */
+/* "--name value" or "--name=value" at argv[*i]: 1 with *value set (and *i
+   past it), 0 if argv[*i] is another argument, WT_ERR_INVALID (logged) if
+   the value is missing. */
+static int wt__arg(const wt_log *lg, int argc, char **argv, int *i, const char *name, const char **value);
 /* ---- router (wt_router.c): from a server's session request to its answer */
 typedef struct wt__route {
     char *pattern;
@@ -914,6 +936,14 @@ static int wt__alpn_offer_value(const wt_allocator *a, const wt_log *lg, const c
 
 /* ---- client (wt_client.c) */
 static int wt__parse_url(const char *url, char *host, size_t hostcap, uint16_t *port, const char **path);
+/* Dialing (see wt__conn.dial): the placeholder's next deadline, its work
+   when the loop serves it (a resolution done, the next attempt due, the
+   connect timeout), an attempt that won its handshake or went away. */
+static uint64_t wt__dial_expiry_ms(wt__conn *c);
+static void wt__dial_service(wt__conn *c, uint64_t now_ms);
+static void wt__dial_won(wt__conn *attempt);
+static void wt__dial_attempt_gone(wt__conn *attempt);
+static void wt__dial_free(wt__conn *c);
 
 /* ---- datagrams (wt_datagram.c) */
 static void wt__dgram_on_recv(wt__conn *c, const uint8_t *data, size_t len);

@@ -300,6 +300,7 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
     }
     c->state = WT__CONN_OPEN;
     wt__conn_not_half_open(c);
+    if (c->dial_owner) wt__dial_won(c); /* the race is over: the sessions come here */
     /* the CONNECT deadline counts from the start, as for every client */
     c->deadline_ms = c->created_ms + c->ep->lim.handshake_timeout_ms;
     wt__conn_keepalive(c);
@@ -472,12 +473,14 @@ static wt__conn *wt__conn_alloc(wt__ep *ep, wt__sock *sock, const struct sockadd
     if (local) {
         c->tp.local_len = wt__sa_len(local);
         memcpy(&c->tp.local, local, c->tp.local_len);
-    } else {
+    } else if (sock) {
         c->tp.local = sock->local;
         c->tp.local_len = sock->local_len;
     }
-    memcpy(&c->tp.remote, remote, rlen);
-    c->tp.remote_len = rlen;
+    if (remote) {
+        memcpy(&c->tp.remote, remote, rlen);
+        c->tp.remote_len = rlen;
+    }
     c->state = WT__CONN_HANDSHAKE;
     c->h3.ctrl_id = -1;
     c->h3.peer_ctrl_id = -1;
@@ -502,6 +505,8 @@ static void wt__conn_free(wt__conn *c) {
     else ep->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     ep->nconns--;
+    if (c->dial_owner) wt__dial_attempt_gone(c);
+    if (c->dial) wt__dial_free(c);
     wt__conn_end_sessions(c, c->fail_error ? c->fail_error : WT_ERR_CLOSED);
     if (ep->loop->evq_head) wt__loop_forget_conn(ep->loop, c);
     wt__dgram_free_all(c);
@@ -891,7 +896,8 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
            it carries no CID of ours, so offer it to every connection that
            talks to that address; ngtcp2 checks the token */
         for (c = ep->conns; c; c = c->next)
-            if (c->state <= WT__CONN_OPEN && c->tp.remote_len == fromlen && memcmp(&c->tp.remote, from, fromlen) == 0)
+            if (c->state <= WT__CONN_OPEN && c->tp.qc && c->tp.remote_len == fromlen &&
+                memcmp(&c->tp.remote, from, fromlen) == 0)
                 wt__conn_read(c, local, from, fromlen, pkt, len, now);
         return;
     }
@@ -1060,7 +1066,7 @@ static int wt__conn_write(wt__conn *c) {
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__loop_ns(c->ep->loop);
     int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1;
-    if (c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) {
+    if ((c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) || !c->tp.qc) {
         c->dirty = 0;
         return WT_OK;
     }
@@ -1296,7 +1302,13 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
     if (ep->ndeferred) next = WT__MIN(next, ep->closing_all || ep->stopping ? now_ms : ep->wake_ms);
     for (c = ep->conns; c; c = c->next) {
         uint64_t e;
-        if ((c->dirty && c->state <= WT__CONN_OPEN) || c->state == WT__CONN_DEAD) return now_ms;
+        if (c->state == WT__CONN_DEAD) return now_ms;
+        if (!c->tp.qc && c->state <= WT__CONN_OPEN) {
+            e = wt__dial_expiry_ms(c);
+            next = WT__MIN(next, e);
+            continue;
+        }
+        if (c->dirty && c->state <= WT__CONN_OPEN) return now_ms;
         if (c->state >= WT__CONN_CLOSING) e = c->deadline_ms;
         else {
             uint64_t x = ngtcp2_conn_get_expiry(c->tp.qc);
@@ -1316,18 +1328,20 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
         ep->on_service(ep, now_ms);
     for (c = ep->conns; c; c = next) {
         next = c->next;
-        if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms) {
+        if (c->dial && c->state == WT__CONN_HANDSHAKE) wt__dial_service(c, now_ms);
+        if (c->state == WT__CONN_HANDSHAKE && now_ms >= c->deadline_ms && c->tp.qc) {
             /* only a peer that said nothing ends here: a closing peer's
                CONNECTION_CLOSE (a TLS alert, say) ended it sooner */
             if (ep->server)
                 wt__clog(c, -1, WT_LOG_INFO, "handshake timed out: the client went quiet");
             else if (c->tp.heard)
-                wt__clog(c, -1, WT_LOG_WARN, "handshake timed out after %u ms: %s:%u answered but did not finish",
-                         (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
+                wt__clog(c, -1, c->dial_owner ? WT_LOG_INFO : WT_LOG_WARN,
+                         "handshake timed out after %u ms: %s:%u answered but did not finish",
+                         (unsigned)(c->deadline_ms - c->created_ms), c->host ? c->host : "?", (unsigned)c->port);
             else
-                wt__clog(c, -1, WT_LOG_WARN,
+                wt__clog(c, -1, c->dial_owner ? WT_LOG_INFO : WT_LOG_WARN,
                          "handshake timed out after %u ms: no answer from %s:%u (nothing listening, or UDP blocked?)",
-                         (unsigned)ep->lim.handshake_timeout_ms, c->host ? c->host : "?", (unsigned)c->port);
+                         (unsigned)(c->deadline_ms - c->created_ms), c->host ? c->host : "?", (unsigned)c->port);
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             c->state = WT__CONN_DEAD;
         }
@@ -1338,7 +1352,7 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             wt__conn_close(c, WT__H3_NO_ERROR, "no session");
         }
-        if (c->state <= WT__CONN_OPEN && ngtcp2_conn_get_expiry(c->tp.qc) <= now_ns) {
+        if (c->state <= WT__CONN_OPEN && c->tp.qc && ngtcp2_conn_get_expiry(c->tp.qc) <= now_ns) {
             int rv = ngtcp2_conn_handle_expiry(c->tp.qc, now_ns);
             if (rv == NGTCP2_ERR_IDLE_CLOSE) {
                 wt__clog(c, -1, WT_LOG_INFO, "connection idle: closed");

@@ -129,6 +129,24 @@ static int wt__cfail_at(const wt__conn *c, int64_t sid, wt_log_level level, int 
     return err;
 }
 
+/* ---------------------------------------------------------------- command-line arguments */
+static int wt__arg(const wt_log *lg, int argc, char **argv, int *i, const char *name, const char **value) {
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) return 0;
+    if (a[n] == '=') {
+        *value = a + n + 1;
+        (*i)++;
+        return 1;
+    }
+    if (a[n] != 0) return 0;
+    if (*i + 1 >= argc || !argv[*i + 1])
+        return wt__fail(lg, WT_ERR_INVALID, "%s needs a value", name);
+    *value = argv[*i + 1];
+    *i += 2;
+    return 1;
+}
+
 /* ---------------------------------------------------------------- varints */
 static size_t wt__varint_len(uint64_t v) {
     if (v < 64) return 1;
