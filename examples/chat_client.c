@@ -116,41 +116,20 @@ static int run(wt_loop *loop) {
     return rv;
 }
 
-static int parse_sha256(const char *hex, uint8_t out[32]) {
-    int i;
-    unsigned v;
-    if (strlen(hex) != 64) return -1;
-    for (i = 0; i < 32; i++) {
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
-        out[i] = (uint8_t)v;
-    }
-    return 0;
-}
-
 static int usage(void) {
     fprintf(stderr, "usage: chat_client (--pin SHA256-HEX | --ca FILE | --insecure) [URL]\n");
     return 1;
 }
 
 int main(int argc, char **argv) {
-    const char *url = "https://127.0.0.1:4433/chat", *ca = NULL, *pin_hex = NULL;
+    const char *url = "https://127.0.0.1:4433/chat";
     wt_client_config cfg = {0};
     wt_client *client;
-    uint8_t pin[32];
-    int i, rv, insecure = 0;
+    int i, rv;
 
-    for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--ca") && i + 1 < argc) ca = argv[++i];
-        else if (!strcmp(argv[i], "--pin") && i + 1 < argc) pin_hex = argv[++i];
-        else if (!strcmp(argv[i], "--insecure")) insecure = 1;
-        else if (strstr(argv[i], "://")) url = argv[i];
-        else return usage();
-    }
-    if (!!ca + !!pin_hex + insecure != 1) return usage();
-    if (pin_hex && parse_sha256(pin_hex, pin) != 0) return usage();
-    cfg.cert_sha256 = pin_hex ? pin : NULL;
-    cfg.ca_file = ca;
-    cfg.insecure = insecure;
+    if ((i = wt_client_config_args(&cfg, argc, argv)) <= 0) return i == WT_ARGS_HELP ? 0 : usage();
+    if (i < argc) url = argv[i++];
+    if (i < argc || !!cfg.ca_file + !!cfg.cert_sha256 + cfg.insecure != 1) return usage(); /* one way to verify */
     if (!(client = wt_client_create(&cfg))) return 1; /* the reason is logged */
     rv = wt_client_connect(client, url, on_event, NULL, &c.session);
     if (rv == WT_OK) rv = run(wt_client_loop(client));

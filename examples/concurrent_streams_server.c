@@ -25,7 +25,6 @@
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"
-#include "compat_tmp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,8 +156,8 @@ int main(int argc, char **argv) {
     cfg.port = 4433;
     cfg.stop_on_signals = 1; /* Ctrl-C: a graceful stop (a second one: at once) */
     cfg.log.level = WT_LOG_INFO;
-    if (wt_app_config_args(&cfg, argc, argv) != argc) return 1;
-    if (tmp_dev_cert(&cfg) != WT_OK) return 1;
+    cfg.dev_cert = 1;        /* generate_self_signed_cert("localhost"), in memory */
+    if ((rv = wt_app_config_args(&cfg, argc, argv)) != argc) return rv == WT_ARGS_HELP ? 0 : 1;
     if (!(app = wt_app_create(&cfg))) return 1; /* the reason is logged */
     rv = wt_app_route(app, "/upload", upload_handler, NULL);
     if (rv == WT_OK) rv = wt_app_run(app);

@@ -22,7 +22,6 @@
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"
-#include "compat_tmp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,17 +143,6 @@ static void on_event(wt_event *ev) {
 }
 
 /* 64 hex digits into 32 bytes; 0 on success. */
-static int parse_sha256(const char *hex, uint8_t out[32]) {
-    int i;
-    unsigned v;
-    if (strlen(hex) != 64) return -1;
-    for (i = 0; i < 32; i++) {
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
-        out[i] = (uint8_t)v;
-    }
-    return 0;
-}
-
 static int usage(void) {
     fprintf(stderr, "usage: echo_client (--pin SHA256-HEX | --ca FILE | --insecure) [URL]\n"
                     "URL defaults to https://127.0.0.1:4433/\n");
@@ -162,28 +150,15 @@ static int usage(void) {
 }
 
 int main(int argc, char **argv) {
-    const char *url = "https://127.0.0.1:4433/", *ca = NULL, *pin_hex = NULL;
+    const char *url = "https://127.0.0.1:4433/";
     wt_client_config cfg = {0};
     client_state cs = {0};
     wt_client *client;
-    uint8_t pin[32];
-    int i, rv, insecure = 0;
+    int i, rv;
 
-    for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--ca") && i + 1 < argc) ca = argv[++i];
-        else if (!strcmp(argv[i], "--pin") && i + 1 < argc) pin_hex = argv[++i];
-        else if (!strcmp(argv[i], "--insecure")) insecure = 1;
-        else if (strstr(argv[i], "://")) url = argv[i]; /* wt_client_connect checks it */
-        else return usage();
-    }
-    if (!!ca + !!pin_hex + insecure != 1) return usage(); /* exactly one way to verify */
-    if (pin_hex && parse_sha256(pin_hex, pin) != 0) {
-        fprintf(stderr, "echo_client: %s is not a SHA-256 in hex (64 digits)\n", pin_hex);
-        return 1;
-    }
-    cfg.cert_sha256 = pin_hex ? pin : NULL;
-    cfg.ca_file = ca;
-    cfg.insecure = insecure;
+    if ((i = wt_client_config_args(&cfg, argc, argv)) <= 0) return i == WT_ARGS_HELP ? 0 : usage();
+    if (i < argc) url = argv[i++]; /* wt_client_connect checks it */
+    if (i < argc || !!cfg.ca_file + !!cfg.cert_sha256 + cfg.insecure != 1) return usage(); /* one way to verify */
     client = wt_client_create(&cfg);
     if (!client) return 1; /* the reason is logged */
     cs.loop = wt_client_loop(client);

@@ -18,7 +18,6 @@
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"
-#include "compat_tmp.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -110,8 +109,8 @@ int main(int argc, char **argv) {
     cfg.host = "127.0.0.1";
     cfg.port = 4433;
     cfg.log.level = WT_LOG_INFO;
-    if (wt_app_config_args(&cfg, argc, argv) != argc) return 1;
-    if (tmp_dev_cert(&cfg) != WT_OK) return 1;
+    cfg.dev_cert = 1;        /* generate_self_signed_cert("localhost"), in memory */
+    if ((rv = wt_app_config_args(&cfg, argc, argv)) != argc) return rv == WT_ARGS_HELP ? 0 : 1;
     if (!(app = wt_app_create(&cfg))) return 1; /* the reason is logged */
     rv = wt_app_on_startup(app, startup_handler, &db_pool);
     if (rv == WT_OK) rv = wt_app_on_shutdown(app, shutdown_handler, &db_pool);

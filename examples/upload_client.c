@@ -15,7 +15,6 @@
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"
-#include "compat_tmp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,46 +121,30 @@ static void too_late(wt_loop *loop, void *user) {
     if (!u.closed) fail((wt_session *)user, "no answers in time", WT_ERR_TIMEOUT);
 }
 
-static int parse_sha256(const char *hex, uint8_t out[32]) {
-    int i;
-    unsigned v;
-    if (strlen(hex) != 64) return -1;
-    for (i = 0; i < 32; i++) {
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
-        out[i] = (uint8_t)v;
-    }
-    return 0;
-}
-
 static int usage(void) {
     fprintf(stderr, "usage: upload_client (--pin SHA256-HEX | --ca FILE | --insecure) [-n N] [-s SIZE] [URL]\n");
     return 1;
 }
 
 int main(int argc, char **argv) {
-    const char *url = "https://127.0.0.1:4433/upload", *ca = NULL, *pin_hex = NULL;
+    const char *url = "https://127.0.0.1:4433/upload";
     wt_client_config cfg = {0};
     wt_session *session;
     wt_client *client;
-    uint8_t pin[32];
-    int i, rv, insecure = 0;
+    int i, rv;
 
     u.n = 5;
     u.size = 10000;
-    for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--ca") && i + 1 < argc) ca = argv[++i];
-        else if (!strcmp(argv[i], "--pin") && i + 1 < argc) pin_hex = argv[++i];
-        else if (!strcmp(argv[i], "--insecure")) insecure = 1;
-        else if (!strcmp(argv[i], "-n") && i + 1 < argc) u.n = atoi(argv[++i]);
+    if ((i = wt_client_config_args(&cfg, argc, argv)) <= 0) return i == WT_ARGS_HELP ? 0 : usage();
+    for (; i < argc; i++) { /* then our own */
+        if (!strcmp(argv[i], "-n") && i + 1 < argc) u.n = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-s") && i + 1 < argc) u.size = atoi(argv[++i]);
         else if (strstr(argv[i], "://")) url = argv[i];
         else return usage();
     }
-    if (!!ca + !!pin_hex + insecure != 1 || u.n < 1 || u.n > 100 || u.size < 0 || u.size > (1 << 20)) return usage();
-    if (pin_hex && parse_sha256(pin_hex, pin) != 0) return usage();
-    cfg.cert_sha256 = pin_hex ? pin : NULL;
-    cfg.ca_file = ca;
-    cfg.insecure = insecure;
+    if (!!cfg.ca_file + !!cfg.cert_sha256 + cfg.insecure != 1 || u.n < 1 || u.n > 100 || u.size < 0 ||
+        u.size > (1 << 20))
+        return usage();
     if (!(client = wt_client_create(&cfg))) return 1; /* the reason is logged */
     u.loop = wt_client_loop(client);
     rv = wt_client_connect(client, url, on_event, NULL, &session);

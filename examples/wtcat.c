@@ -45,7 +45,6 @@
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"
-#include "compat_tmp.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -295,17 +294,6 @@ static int run(void) {
     return rv;
 }
 
-static int parse_sha256(const char *hex, uint8_t out[32]) {
-    int i;
-    unsigned v;
-    if (strlen(hex) != 64) return -1;
-    for (i = 0; i < 32; i++) {
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
-        out[i] = (uint8_t)v;
-    }
-    return 0;
-}
-
 static int usage(void) {
     fprintf(stderr, "usage: wtcat [-d] [-w MS] [-q] (--pin HEX | --ca FILE | --insecure) URL\n"
                     "       wtcat -l [-d] [-q] [--host H] [--port N] [--cert F --key F]\n"
@@ -314,22 +302,17 @@ static int usage(void) {
     return EXIT_USAGE;
 }
 
-static int connect_to(const char *url, const char *pin_hex, const char *ca, int insecure) {
+/* The library's options (--pin/--ca/--insecure, or --host/--port/--cert/--key)
+   go to its parsers; everything must be taken. */
+static int connect_to(const char *url, int argc, char **argv) {
     wt_client_config cfg = {0};
     wt_client *client;
-    uint8_t pin[32];
-    int rv;
-    if (!!pin_hex + !!ca + insecure != 1) {
+    int rv = wt_client_config_args(&cfg, argc, argv);
+    if (rv != argc) return usage(); /* the reason is logged */
+    if (!!cfg.cert_sha256 + !!cfg.ca_file + cfg.insecure != 1) {
         fprintf(stderr, "wtcat: say how to verify the server: --pin HEX, --ca FILE or --insecure\n");
         return usage();
     }
-    if (pin_hex && parse_sha256(pin_hex, pin) != 0) {
-        fprintf(stderr, "wtcat: --pin wants a SHA-256 in hex (64 digits)\n");
-        return EXIT_USAGE;
-    }
-    cfg.cert_sha256 = pin_hex ? pin : NULL;
-    cfg.ca_file = ca;
-    cfg.insecure = insecure;
     if (!(client = wt_client_create(&cfg))) return EXIT_CONNECT; /* the reason is logged */
     g.loop = wt_client_loop(client);
     rv = wt_client_connect(client, url, on_event, NULL, &g.session);
@@ -352,13 +335,13 @@ static int listen_on(int argc, char **argv) {
     int rv;
     cfg.host = "127.0.0.1";
     cfg.port = 4433;
-    if (wt_app_config_args(&cfg, argc, argv) != argc) return EXIT_USAGE;
-    if (tmp_dev_cert(&cfg) != WT_OK) return EXIT_CONNECT;
+    cfg.dev_cert = 1; /* unless --cert/--key */
+    if (wt_app_config_args(&cfg, argc, argv) != argc) return usage(); /* the reason is logged */
     if (!(app = wt_app_create(&cfg))) return EXIT_CONNECT; /* the reason is logged */
     g.loop = wt_app_loop(app);
     rv = wt_app_default_route(app, on_event, NULL); /* any path */
     if (rv == WT_OK) rv = wt_app_start(app);
-    if (rv == WT_OK) rv = wt_cert_sha256(cfg.cert_file, hash);
+    if (rv == WT_OK) rv = wt_app_cert_sha256(app, hash);
     if (rv != WT_OK) {
         wt_app_destroy(app);
         return EXIT_CONNECT;
@@ -372,9 +355,9 @@ static int listen_on(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-    const char *url = NULL, *pin = NULL, *ca = NULL;
+    const char *url = NULL;
     char **rest = (char **)calloc((size_t)argc + 1, sizeof *rest);
-    int i, nrest = 1, insecure = 0, rv;
+    int i, nrest = 1, rv;
     if (!rest) return EXIT_IO;
     rest[0] = argv[0];
     g.linger_ms = 1000;
@@ -383,22 +366,21 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "-l")) g.listening = 1;
         else if (!strcmp(a, "-d")) g.datagrams = 1;
         else if (!strcmp(a, "-q")) g.quiet = 1;
-        else if (!strcmp(a, "--insecure")) insecure = 1;
         else if (!strcmp(a, "-w") && i + 1 < argc) g.linger_ms = (uint32_t)strtoul(argv[++i], NULL, 10);
-        else if (!strcmp(a, "--pin") && i + 1 < argc) pin = argv[++i];
-        else if (!strcmp(a, "--ca") && i + 1 < argc) ca = argv[++i];
         else if (strstr(a, "://") && !url) url = a;
-        else if (a[0] == '-' && strcmp(a, "--help") && i + 1 < argc) { /* --host H etc.: for the listener */
+        else if (!strcmp(a, "--insecure")) rest[nrest++] = argv[i];
+        else if (a[0] == '-' && a[1] == '-' && i + 1 < argc) { /* --pin HEX, --port N...: the library's */
             rest[nrest++] = argv[i];
             rest[nrest++] = argv[++i];
         } else {
             free(rest);
-            return usage();
+            usage();
+            return strcmp(a, "--help") && strcmp(a, "-h") ? EXIT_USAGE : EXIT_OK;
         }
     }
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is an error we report (exit 5) */
-    if (g.listening && !url && !pin && !ca && !insecure) rv = listen_on(nrest, rest);
-    else if (!g.listening && url && nrest == 1) rv = connect_to(url, pin, ca, insecure);
+    if (g.listening && !url) rv = listen_on(nrest, rest);
+    else if (!g.listening && url) rv = connect_to(url, nrest, rest);
     else rv = usage();
     free(rest);
     return rv;
