@@ -98,6 +98,12 @@ probe() { timeout 20 "$B/example_probe" "$@"; }
 ex() { local p=$1; shift; timeout 20 "$B/examples/$p" "$@"; }
 url() { echo "https://127.0.0.1:$port$1"; }
 
+# ---------------------------------------------------------------- arguments
+check "basic_server --help: the options, exit 0" =0 ex basic_server --help
+check "basic_server with an unknown argument: exit 1" =1 ex basic_server --bogus
+check "wtcat --help: exit 0" =0 ex wtcat --help
+check "wtcat without a URL: exit 1" =1 ex wtcat </dev/null
+
 # ---------------------------------------------------------------- echo_server
 # With --cert/--key (from gen_cert), so that --ca can verify it by name.
 name=echo_server
