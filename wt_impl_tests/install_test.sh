@@ -60,7 +60,7 @@ for _attempt in 1 2 3 4 5; do
   grep -q "listening on" "$tmp/server/out" && break
   kill "$server_pid" 2>/dev/null; server_pid=""
 done
-hash=$(sed -n 's/.*sha256 \([0-9a-f]\{64\}\) (for serverCertificateHashes).*/\1/p' "$tmp/server/out" | head -n1)
+hash=$(grep -oE 'sha256[: ]+[0-9a-f]{64}' "$tmp/server/out" | grep -oE '[0-9a-f]{64}' | head -n1)
 if [ -z "$server_pid" ] || [ -z "$hash" ]; then bad "echo_server started" "$(cat "$tmp/server/out")"; finish; fi
 url="https://127.0.0.1:$port/"
 
