@@ -67,6 +67,17 @@ $(B)/wt_tests_san: $(TEST_SRC) wt.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SAN) -pthread -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
 
+# The same suite on the other I/O paths: without UDP GRO (what kernels
+# before 5.0 do), and the portable one (plain recvmsg/sendmsg, no GSO, no
+# GRO: what non-Linux systems compile).
+$(B)/wt_tests_nogro: $(TEST_SRC) wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -DWT_NO_GRO -pthread -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
+
+$(B)/wt_tests_portable: $(TEST_SRC) wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -DWT_NO_MMSG -DWT_NO_GSO -DWT_NO_GRO -pthread -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
+
 $(B)/example_probe: wt_impl_tests/example_probe.c wt.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
@@ -149,7 +160,8 @@ check-clang: wt.h | deps clang-deps
 	  done; echo "check-clang: warning-free under $$($(CLANG) --version | head -n1)"; \
 	else echo "check-clang: skipped, $(CLANG) not installed"; fi
 
-test: check-amalgamation check-symbols check-stack check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/browser_server $(B)/example_probe \
+test: check-amalgamation check-symbols check-stack check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/wt_tests_nogro $(B)/wt_tests_portable \
+      $(B)/browser_server $(B)/example_probe \
       $(B)/demo_server_san examples browser-deps
 	@bash wt_impl_tests/run.sh $(B)
 

@@ -296,11 +296,30 @@
  * ---------------------------------------------------------------- CONFIG MACROS
  *   WT_MALLOC(sz) / WT_REALLOC(p, sz) / WT_FREE(p)   default allocator
  *   WT_ASSERT(x)                                       default assert()
+ *   WT_NO_MMSG / WT_NO_GSO / WT_NO_GRO                 I/O path, below
+ *
+ * ---------------------------------------------------------------- I/O PATH
+ * On Linux sockets are read with recvmmsg and UDP GRO (the kernel hands
+ * over a train of same-size datagrams in one read of up to 64 KiB, split
+ * into QUIC packets in place; the loop's receive buffer grows from 64 KiB
+ * to 256 KiB the first time a GRO socket is read) and written with UDP GSO
+ * (one send per train of packets) or sendmmsg. Elsewhere, and on Linux when
+ * compiled with -DWT_NO_MMSG, -DWT_NO_GSO, -DWT_NO_GRO (any of them; e.g.
+ * under qemu-user, which does not byte-swap UDP_SEGMENT), plain recvmsg and
+ * sendmsg one datagram at a time. A kernel without UDP_GRO (before 5.0)
+ * gets single datagrams; one that refuses GSO on a send (EIO: a device
+ * without checksum offload; EINVAL) has it switched off for that socket
+ * with one log line, and the train goes again datagram by datagram. Every
+ * path keeps answering from the address the client sent to (IP_PKTINFO)
+ * and carries ECN: the ECN bits of each datagram go to ngtcp2
+ * (IP_RECVTOS / IPV6_RECVTCLASS), and sends carry the mark ngtcp2 chose
+ * (ECT(0) once it validated the path; IP_TOS / IPV6_TCLASS).
  */
 #ifndef WT_H
 #define WT_H
 
-/* The implementation uses POSIX and Linux calls (recvmmsg, sendmmsg):
+/* The implementation uses POSIX and Linux calls (recvmmsg, sendmmsg; see
+   I/O PATH for other systems):
    define WT_IMPLEMENTATION before the first #include of that file, or
    compile it with -D_GNU_SOURCE. */
 #if defined(WT_IMPLEMENTATION) && !defined(_GNU_SOURCE)
@@ -531,7 +550,8 @@ typedef struct wt_limits {
     uint32_t stream_window;        /* receive window per stream: 1 MiB */
     uint32_t conn_window;          /* receive window per connection: 8 MiB */
     uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 1 MiB */
-    uint32_t datagram_queue;       /* datagrams waiting to be sent: 64 */
+    uint32_t datagram_queue;       /* datagrams waiting to be sent: 1024 (and see
+                                      datagram_queue_bytes) */
     uint32_t buffered_streams;     /* streams arriving before their session: 24 */
     uint32_t buffered_datagrams;   /* datagrams arriving before their session: 32 */
     uint32_t max_header_bytes;     /* request/response header section: 16 KiB */
@@ -582,6 +602,12 @@ typedef struct wt_limits {
                                       max_streams_bidi (128) */
     uint32_t session_max_streams_uni;  /* peer uni streams per session at once:
                                       max_streams_uni (128) */
+    uint32_t datagram_queue_bytes; /* payload bytes of datagrams waiting to be sent,
+                                      all sessions of a connection: 64 KiB. With
+                                      datagram_queue (a count) the first bound
+                                      reached gives WT_ERR_WOULDBLOCK: small
+                                      datagrams can queue a congestion window's
+                                      worth, large ones stay within this */
     uint32_t memory_budget;        /* server: bytes of heap the app may hold through
                                       its allocator (wt.h, ngtcp2, nghttp3; not
                                       wolfSSL): new connections are refused and new
@@ -754,6 +780,13 @@ typedef struct wt_app_config {
     const char *auth_token;  /* NULL: none. Else a request must carry
                                 "authorization: Bearer <auth_token>", or it is
                                 refused with 401 (and www-authenticate: Bearer) */
+    const uint8_t *reset_key; /* NULL: random per app. Else 32 secret bytes the
+                                stateless-reset tokens are derived from (HMAC-
+                                SHA256 of each connection ID): servers behind one
+                                load balancer, or one restarted, share it so a
+                                peer of a lost connection learns at once that it
+                                is gone. Keep it secret: with it anyone can
+                                reset your connections */
 } wt_app_config;
 
 /* ---------------------------------------------------------------- ACCEPTING
@@ -852,20 +885,24 @@ int wt_app_start(wt_app *app);
    wt_loop_process (on wt_loop_pollfds / wt_loop_timeout as usual) until
    wt_app_stopped(app) says 1, then destroy. */
 int wt_app_run(wt_app *app);
-/* The graceful stop (GOAWAY, DRAIN, a grace period, then close). Safe from
+/* The graceful stop (DRAIN, GOAWAY, a grace period, then close). Safe from
    a handler, another thread or a signal handler: it sets a flag and wakes
    the loop, which does the rest, in this order:
    1. new connections are refused (CONNECTION_REFUSED) and new sessions on
-      the old ones get 429; every connection gets HTTP/3 GOAWAY (a notice
-      at once, the final one with the last request taken 2 PTO later) and
-      every open session DRAIN_WEBTRANSPORT_SESSION, so the peers see
-      WT_EV_SESSION_DRAINING / a browser's `draining` (the app's own
-      handlers get no event for it);
+      the old ones get 429; every open session gets
+      DRAIN_WEBTRANSPORT_SESSION, so the peers see WT_EV_SESSION_DRAINING /
+      a browser's `draining` (the app's own handlers get no event for it);
+      connections without a WebTransport session (or once theirs are done)
+      get HTTP/3 GOAWAY (a notice at once, the final one with the last
+      request taken 2 PTO later). Connections with sessions get none: after
+      a GOAWAY Chromium can no longer open bidirectional streams, and its
+      network service crashes when the page asks for one;
    2. up to shutdown_grace_ms (0: 2000) for the sessions to end, less if
       the last one closes sooner;
    3. each session still open is closed with shutdown_code and
       shutdown_reason (its handler gets CLOSED), and once the peers have
-      acknowledged that (3 PTO, 1 s at most) each connection is closed;
+      answered that with their FIN (3 PTO, 1 s at most) each connection is
+      closed;
    4. the loop goes on until every connection's closing period is over,
       then the shutdown hooks run, the summary is logged at INFO, and
       wt_app_run returns (wt_app_stopped turns 1). */
@@ -1052,8 +1089,9 @@ int wt_session_drain(wt_session *s);
 int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
 /* (WT_EV_SESSION_STREAMS follows a WT_ERR_LIMIT when the peer allows more.) */
 /* Queues one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
-   WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue, shared by the
-   connection's sessions) is full, WT_ERR_STATE when the peer takes no
+   WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue datagrams or
+   limits.datagram_queue_bytes bytes, shared by the connection's sessions)
+   is full, WT_ERR_STATE when the peer takes no
    datagrams. Datagrams are unreliable: on WOULDBLOCK the caller may drop
    it or retry after WT_EV_DATAGRAM_WRITABLE. Queued datagrams and stream
    data take turns. */
@@ -1287,6 +1325,7 @@ void wt_hex(const uint8_t *in, size_t n, char *out);
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/sha256.h>
+#include <wolfssl/wolfcrypt/hmac.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include <ngtcp2/ngtcp2.h>
@@ -1535,6 +1574,38 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #define WT__RECV_BATCH 32
 #define WT__SEND_BATCH 32
 #define WT__PKT_BUF 2048
+
+/* The I/O path. On Linux: recvmmsg/sendmmsg, UDP GSO on send, UDP GRO on
+   receive; elsewhere plain recvmsg/sendmsg one datagram at a time. Each
+   can be switched off at compile time (-DWT_NO_MMSG, -DWT_NO_GSO,
+   -DWT_NO_GRO): the portable path on Linux, e.g. for qemu-user, which
+   does not byte-swap UDP_SEGMENT. GSO and GRO are also switched off at run
+   time where the kernel refuses them. */
+#if defined(__linux__) && !defined(WT_NO_MMSG)
+#define WT__HAVE_MMSG 1
+typedef struct mmsghdr wt__mmsg;
+#else
+#define WT__HAVE_MMSG 0
+typedef struct wt__mmsg {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+} wt__mmsg;
+#endif
+#if defined(__linux__) && !defined(WT_NO_GSO)
+#define WT__HAVE_GSO 1
+#else
+#define WT__HAVE_GSO 0
+#endif
+#if defined(__linux__) && !defined(WT_NO_GRO)
+#define WT__HAVE_GRO 1
+#else
+#define WT__HAVE_GRO 0
+#endif
+/* A GRO socket reads coalesced trains of up to 64 KiB: WT__GRO_BATCH of
+   them per call, into the loop's one receive buffer (grown to 256 KiB the
+   first time a GRO socket is read; 64 KiB otherwise) */
+#define WT__GRO_BATCH 4
+#define WT__GRO_BUF 65536
 #define WT__MAX_GROUPS 16
 
 typedef struct wt__ep wt__ep;
@@ -1545,6 +1616,11 @@ typedef struct wt__sock {
     int virt;         /* sans-I/O: no fd, sends go to ep->io.send */
     int want_write;   /* the last send hit EAGAIN */
     int gso;          /* UDP_SEGMENT works on it; -1 unknown */
+    int gso_fault;    /* tests: the next GSO send fails with this errno */
+    int gro;          /* UDP_GRO is on: reads may hold a train of packets */
+    int ecn;          /* IP_RECVTOS / IPV6_RECVTCLASS on: ECN bits read */
+    int tos;          /* the ECN bits sends carry now (IP_TOS / IPV6_TCLASS) */
+    uint32_t gro_max; /* the most packets one read held (tests, statistics) */
     int pktinfo;      /* bound to a wildcard address: each datagram's destination
                          is read (IP_PKTINFO / IPV6_RECVPKTINFO), replies name
                          their source (IP_PKTINFO / IPV6_PKTINFO) */
@@ -1606,7 +1682,8 @@ struct wt_loop {
                          shutdown, destroy): events may go straight out */
     int in_handler;   /* a handler or timer is on the stack */
     wt__queued_event *evq_head, *evq_tail;
-    uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
+    uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF, or WT__GRO_BATCH * WT__GRO_BUF */
+    size_t rxbuf_len;
     /* wt_loop_wakeup: an eventfd (wake_rd == wake_wr) or a self-pipe */
     int wake_rd, wake_wr;
     atomic_int woken; /* a wakeup since the last process: timeout 0 */
@@ -1760,6 +1837,7 @@ typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
     wt_stream *send_head, *send_tail; /* WT streams with data or FIN to send */
     wt__dgram *dq_head, *dq_tail;     /* datagrams to send */
     size_t dq_len;
+    size_t dq_bytes;                  /* their lengths together */
     wt_stream *graveyard;        /* closed streams, freed at a safe point */
     wt_stream *all_streams;      /* every wt_stream of the connection, whatever
                                     its state: none outlives the connection */
@@ -1997,6 +2075,7 @@ static void wt__loop_drain(wt_loop *loop);
 static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
 static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 static void wt__sock_close(wt__sock *s);
+static void wt__sock_set_ecn(wt__sock *s, unsigned ecn);
 static void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sans-I/O: a datagram for ep from outside (wt_app_input, wt_client_input). */
 static int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len);
@@ -2030,9 +2109,10 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
 static void wt__ep_free(wt__ep *ep);
 /* Closes every session (code, reason), flushes, then every connection. */
 static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason);
-/* local: the address the datagram came to (NULL: the socket's). */
+/* local: the address the datagram came to (NULL: the socket's); ecn: the
+   ECN bits of its IP header. */
 static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
-                      socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now);
+                      socklen_t fromlen, const uint8_t *pkt, size_t len, unsigned ecn, uint64_t now);
 static uint64_t wt__ep_expiry_ms(wt__ep *ep);
 static void wt__ep_service(wt__ep *ep, uint64_t now_ns);
 /* A connection on the endpoint's list; sock and remote may be NULL (a
@@ -2929,8 +3009,11 @@ int wt_cert_sha256(const char *cert_file, uint8_t out[32]) {
 #include <sys/eventfd.h>
 #endif
 
-#ifndef UDP_SEGMENT
+#if WT__HAVE_GSO && !defined(UDP_SEGMENT)
 #define UDP_SEGMENT 103
+#endif
+#if WT__HAVE_GRO && !defined(UDP_GRO)
+#define UDP_GRO 104
 #endif
 
 static uint64_t wt__loop_ns(wt_loop *loop) {
@@ -3048,7 +3131,8 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
     loop->log = cfg->log;
     loop->clock = cfg->clock;
     atomic_init(&loop->posts, NULL);
-    loop->rxbuf = (uint8_t *)wt__alloc(&loop->alloc, WT__RECV_BATCH * WT__PKT_BUF);
+    loop->rxbuf_len = WT__RECV_BATCH * WT__PKT_BUF;
+    loop->rxbuf = (uint8_t *)wt__alloc(&loop->alloc, loop->rxbuf_len);
     if (!loop->rxbuf) {
         wt__free(&cfg->alloc, loop);
         wt__fail(&cfg->log, WT_ERR_NOMEM, "loop: out of memory");
@@ -3342,13 +3426,61 @@ bad:
     return wt__fail(&ep->log, WT_ERR_INVALID, "io.local_host %s is not a numeric address of the server's family", host);
 }
 
+/* ECN (RFC 9000 13.4): read the two ECN bits of each datagram's TOS /
+   traffic class byte; sends carry the codepoint ngtcp2 chose (set on the
+   socket when it changes). Without the options ngtcp2 sees "not ECT" and
+   stops marking after its validation fails: nothing breaks. */
+static void wt__sock_ecn_open(wt__sock *s, int family) {
+    int one = 1, r = -1;
+#if defined(IPV6_RECVTCLASS)
+    if (family == AF_INET6) {
+        r = setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof one);
+#if defined(IP_RECVTOS)
+        /* a dual-stack socket gets IPv4 datagrams too */
+        setsockopt(s->fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
+#endif
+    }
+#endif
+#if defined(IP_RECVTOS)
+    if (family == AF_INET) r = setsockopt(s->fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
+#endif
+    s->ecn = r == 0;
+    s->tos = 0;
+}
+
+/* The ECN bits the next sends carry (0: not ECT). */
+static void wt__sock_set_ecn(wt__sock *s, unsigned ecn) {
+    int tos = (int)(ecn & 3);
+    if (s->virt || tos == s->tos) return;
+    s->tos = tos;
+    if (s->local.ss_family == AF_INET6) {
+#if defined(IPV6_TCLASS)
+        setsockopt(s->fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
+#endif
+#if defined(IP_TOS)
+        setsockopt(s->fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos); /* IPv4-mapped peers */
+#endif
+    } else {
+#if defined(IP_TOS)
+        setsockopt(s->fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+#endif
+    }
+}
+
 static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it) {
     wt__sock *s;
     int fd, one = 1, zero = 0;
     if (ep->nsocks >= WT__MAX_SOCKS) return wt__fail(&ep->log, WT_ERR_LIMIT, "more than %d sockets", WT__MAX_SOCKS);
     if (ep->io.send) return wt__sock_open_virtual(ep, addr, len, bind_it);
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (fd < 0) return wt__fail(&ep->log, WT_ERR_IO, "socket: %s", strerror(errno));
+#else
+    fd = socket(addr->sa_family, SOCK_DGRAM, IPPROTO_UDP);
+    if (fd < 0) return wt__fail(&ep->log, WT_ERR_IO, "socket: %s", strerror(errno));
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
     if (addr->sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     if (bind_it) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 #if defined(IP_MTU_DISCOVER) && defined(IP_PMTUDISC_DO)
@@ -3370,8 +3502,16 @@ static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len,
     s->fd = fd;
     /* with a key log on someone is capturing: tcpdump sees a GSO batch on
        loopback as one datagram, and Wireshark cannot split 1-RTT packets */
-    s->gso = ep->keylog_fd >= 0 ? 0 : -1;
+    s->gso = ep->keylog_fd >= 0 || !WT__HAVE_GSO ? 0 : -1;
     s->ep = ep;
+#if WT__HAVE_GRO
+    /* the kernel hands over trains of same-size datagrams in one read (and
+       on loopback a GSO train is not split at all); where it has no UDP_GRO
+       (before 5.0) every datagram comes alone, as without */
+    if (ep->keylog_fd < 0 && setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0) s->gro = 1;
+    else if (ep->keylog_fd < 0) wt__log(&ep->log, WT_LOG_DEBUG, "UDP GRO unavailable (%s)", strerror(errno));
+#endif
+    wt__sock_ecn_open(s, addr->sa_family);
     s->local_len = sizeof s->local;
     if (bind_it) {
         getsockname(fd, (struct sockaddr *)&s->local, &s->local_len);
@@ -3421,6 +3561,7 @@ static void wt__send_ctl(const wt__sock *s, const struct sockaddr *local, size_t
     mh->msg_control = cm->buf;
     mh->msg_controllen = sizeof cm->buf;
     c = CMSG_FIRSTHDR(mh);
+#if WT__HAVE_GSO
     if (seg) {
         uint16_t seg16 = (uint16_t)seg;
         c->cmsg_level = SOL_UDP;
@@ -3431,6 +3572,9 @@ static void wt__send_ctl(const wt__sock *s, const struct sockaddr *local, size_t
         c = CMSG_NXTHDR(mh, c);
         src = src && c; /* cannot fail: cm has room for both */
     }
+#else
+    WT__UNUSED(seg);
+#endif
     if (src && local->sa_family == AF_INET6) {
         const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)local;
         struct in6_pktinfo pi;
@@ -3457,11 +3601,47 @@ static void wt__send_ctl(const wt__sock *s, const struct sockaddr *local, size_t
     if (!used) mh->msg_control = NULL;
 }
 
+/* n datagrams in one call where the system has sendmmsg/recvmmsg, else
+   one call each; the count done, or -1 with errno when none was */
+static int wt__send_many(int fd, wt__mmsg *m, size_t n) {
+#if WT__HAVE_MMSG
+    return sendmmsg(fd, m, (unsigned)n, 0);
+#else
+    size_t i;
+    for (i = 0; i < n; i++) {
+        ssize_t r = sendmsg(fd, &m[i].msg_hdr, 0);
+        if (r < 0) return i ? (int)i : -1;
+        m[i].msg_len = (unsigned)r;
+    }
+    return (int)n;
+#endif
+}
+
+static int wt__recv_many(int fd, wt__mmsg *m, size_t n) {
+#if WT__HAVE_MMSG
+    return recvmmsg(fd, m, (unsigned)n, MSG_DONTWAIT, NULL);
+#else
+    size_t i;
+    for (i = 0; i < n; i++) {
+        ssize_t r = recvmsg(fd, &m[i].msg_hdr, MSG_DONTWAIT);
+        if (r < 0) return i ? (int)i : -1;
+        m[i].msg_len = (unsigned)r;
+    }
+    return (int)n;
+#endif
+}
+
+#if WT__HAVE_GSO
 static int wt__send_gso(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
                         const uint8_t *buf, size_t len, size_t seg) {
     struct msghdr mh;
     struct iovec iov;
     wt__sendctl cm;
+    if (s->gso_fault) { /* tests: the kernel refuses this once */
+        errno = s->gso_fault;
+        s->gso_fault = 0;
+        return -1;
+    }
     memset(&mh, 0, sizeof mh);
     iov.iov_base = (void *)buf;
     iov.iov_len = len;
@@ -3472,10 +3652,11 @@ static int wt__send_gso(wt__sock *s, const struct sockaddr *local, const struct 
     wt__send_ctl(s, local, seg, &mh, &cm);
     return (int)sendmsg(s->fd, &mh, 0);
 }
+#endif
 
 static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
                   const uint8_t *buf, size_t len, size_t seg) {
-    struct mmsghdr msgs[WT__SEND_BATCH];
+    wt__mmsg msgs[WT__SEND_BATCH];
     struct iovec iov[WT__SEND_BATCH];
     wt__sendctl cm;
     size_t n = 0, off, done = 0;
@@ -3485,6 +3666,7 @@ static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct
         size_t from_len = local ? wt__sa_len(local) : s->local_len;
         return ep->io.send(ep->io.user, from, from_len, to, tolen, buf, len, seg) < 0 ? WT_ERR_WOULDBLOCK : WT_OK;
     }
+#if WT__HAVE_GSO
     if (len > seg && s->gso != 0) {
         if (wt__send_gso(s, local, to, tolen, buf, len, seg) >= 0) {
             s->gso = 1;
@@ -3495,12 +3677,16 @@ static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct
             return WT_ERR_WOULDBLOCK;
         }
         if (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
-            wt__log(&s->ep->log, WT_LOG_INFO, "UDP GSO unavailable (%s): using sendmmsg", strerror(errno));
+            /* the kernel or the device refuses it: off for good on this
+               socket, and this batch goes again one datagram each */
+            wt__log(&s->ep->log, WT_LOG_INFO, "UDP GSO unavailable (%s): sending datagram by datagram",
+                    strerror(errno));
             s->gso = 0;
         } else {
             return wt__fail(&s->ep->log, WT_ERR_IO, "sendmsg: %s", strerror(errno));
         }
     }
+#endif
     for (off = 0; off < len && n < WT__SEND_BATCH; off += seg, n++) {
         iov[n].iov_base = (void *)(buf + off);
         iov[n].iov_len = WT__MIN(seg, len - off);
@@ -3515,7 +3701,7 @@ static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct
         msgs[n].msg_hdr.msg_controllen = msgs[0].msg_hdr.msg_controllen;
     }
     while (done < n) {
-        int r = sendmmsg(s->fd, msgs + done, (unsigned)(n - done), 0);
+        int r = wt__send_many(s->fd, msgs + done, n - done);
         if (r < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -3523,84 +3709,164 @@ static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct
                 s->want_write = 1;
                 return WT_ERR_WOULDBLOCK;
             }
-            return wt__fail(&s->ep->log, WT_ERR_IO, "sendmmsg: %s", strerror(errno));
+            return wt__fail(&s->ep->log, WT_ERR_IO, WT__HAVE_MMSG ? "sendmmsg: %s" : "sendmsg: %s", strerror(errno));
         }
         done += (size_t)r;
     }
     return WT_OK;
 }
 
-/* The address a datagram came to, from its IP_PKTINFO / IPV6_PKTINFO (an
-   IPv4 one on an IPv6 socket comes mapped), with the socket's port; 0 if
-   it carries none. */
-static int wt__recv_dst(const wt__sock *s, struct msghdr *mh, struct sockaddr_storage *dst) {
+/* What a datagram's control messages say: the address it came to, from
+   its IP_PKTINFO / IPV6_PKTINFO (an IPv4 one on an IPv6 socket comes
+   mapped) with the socket's port (*has_dst 0 if none); the GRO segment
+   size (0: one datagram); the ECN bits. */
+typedef struct wt__rxinfo {
+    int has_dst;
+    size_t seg;
+    unsigned ecn;
+} wt__rxinfo;
+
+static void wt__recv_ctl(const wt__sock *s, struct msghdr *mh, struct sockaddr_storage *dst, wt__rxinfo *ri) {
     struct cmsghdr *c;
     uint16_t port = s->local.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&s->local)->sin6_port
                                                    : ((const struct sockaddr_in *)&s->local)->sin_port;
-    memset(dst, 0, sizeof *dst);
+    memset(ri, 0, sizeof *ri);
+    if (!mh->msg_controllen) return;
     for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && s->local.ss_family == AF_INET6) {
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && s->local.ss_family == AF_INET6 &&
+            s->pktinfo) {
             struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)dst;
             struct in6_pktinfo pi;
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            memset(dst, 0, sizeof *dst);
             a6->sin6_family = AF_INET6;
             a6->sin6_port = port;
             a6->sin6_addr = pi.ipi6_addr;
             if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr)) a6->sin6_scope_id = (uint32_t)pi.ipi6_ifindex;
-            return 1;
-        }
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && s->local.ss_family == AF_INET) {
+            ri->has_dst = 1;
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && s->local.ss_family == AF_INET &&
+                   s->pktinfo) {
             struct sockaddr_in *a4 = (struct sockaddr_in *)dst;
             struct in_pktinfo pi;
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            memset(dst, 0, sizeof *dst);
             a4->sin_family = AF_INET;
             a4->sin_port = port;
             a4->sin_addr = pi.ipi_addr; /* the header's destination */
-            return 1;
+            ri->has_dst = 1;
         }
+#if WT__HAVE_GRO
+        else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+            int seg;
+            memcpy(&seg, CMSG_DATA(c), sizeof seg);
+            ri->seg = seg > 0 ? (size_t)seg : 0;
+        }
+#endif
+#if defined(IP_TOS)
+        else if (c->cmsg_level == IPPROTO_IP && (c->cmsg_type == IP_TOS
+#if defined(IP_RECVTOS)
+                                                 || c->cmsg_type == IP_RECVTOS
+#endif
+                                                 )) {
+            /* Linux: one byte; some systems: an int */
+            uint8_t tos = 0;
+            if (c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+                int v;
+                memcpy(&v, CMSG_DATA(c), sizeof v);
+                tos = (uint8_t)v;
+            } else if (c->cmsg_len >= CMSG_LEN(1)) {
+                tos = *(const uint8_t *)CMSG_DATA(c);
+            }
+            ri->ecn = tos & 3;
+        }
+#endif
+#if defined(IPV6_TCLASS)
+        else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
+            int v;
+            memcpy(&v, CMSG_DATA(c), sizeof v);
+            ri->ecn = (unsigned)v & 3;
+        }
+#endif
     }
-    return 0;
 }
 
-/* Reads up to a few batches from one socket; fairness over throughput. */
+/* Reads up to a few batches from one socket; fairness over throughput.
+   A GRO read may hold a train of datagrams of one size (the last may be
+   shorter): each goes to QUIC on its own, straight from the buffer. */
 static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
-    struct mmsghdr msgs[WT__RECV_BATCH];
+    wt__mmsg msgs[WT__RECV_BATCH];
     struct iovec iov[WT__RECV_BATCH];
     struct sockaddr_storage from[WT__RECV_BATCH], dst;
     union {
-        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
+                 3 * CMSG_SPACE(sizeof(int))];
         size_t align; /* a cmsghdr's (its first member); the struct itself cannot be in an array */
     } ctl[WT__RECV_BATCH];
-    int round, i, n;
+    int round, i, n, nslots = WT__RECV_BATCH, want_ctl = s->pktinfo || s->gro || s->ecn;
+    size_t slot = WT__PKT_BUF;
+    if (s->gro) {
+        if (loop->rxbuf_len < (size_t)WT__GRO_BATCH * WT__GRO_BUF) {
+            /* grown here, between reads, never while a packet in it is
+               being handled */
+            uint8_t *big = (uint8_t *)wt__alloc(&loop->alloc, (size_t)WT__GRO_BATCH * WT__GRO_BUF);
+#if WT__HAVE_GRO
+            if (!big) {
+                int zero = 0;
+                wt__log(&loop->log, WT_LOG_WARN, "UDP GRO off: no memory for its receive buffer");
+                setsockopt(s->fd, SOL_UDP, UDP_GRO, &zero, sizeof zero);
+                s->gro = 0;
+            }
+#endif
+            if (big) {
+                wt__free(&loop->alloc, loop->rxbuf);
+                loop->rxbuf = big;
+                loop->rxbuf_len = (size_t)WT__GRO_BATCH * WT__GRO_BUF;
+            }
+        }
+        if (s->gro) {
+            nslots = WT__GRO_BATCH;
+            slot = WT__GRO_BUF;
+        }
+    }
     for (round = 0; round < 8; round++) {
-        for (i = 0; i < WT__RECV_BATCH; i++) {
-            iov[i].iov_base = loop->rxbuf + (size_t)i * WT__PKT_BUF;
-            iov[i].iov_len = WT__PKT_BUF;
+        for (i = 0; i < nslots; i++) {
+            iov[i].iov_base = loop->rxbuf + (size_t)i * slot;
+            iov[i].iov_len = slot;
             memset(&msgs[i], 0, sizeof msgs[i]);
             msgs[i].msg_hdr.msg_name = &from[i];
             msgs[i].msg_hdr.msg_namelen = sizeof from[i];
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
-            if (s->pktinfo) {
+            if (want_ctl) {
                 msgs[i].msg_hdr.msg_control = ctl[i].buf;
                 msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
             }
         }
-        n = recvmmsg(s->fd, msgs, WT__RECV_BATCH, MSG_DONTWAIT, NULL);
+        n = wt__recv_many(s->fd, msgs, (size_t)nslots);
         if (n < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                wt__log(&loop->log, WT_LOG_WARN, "recvmmsg: %s", strerror(errno));
+                wt__log(&loop->log, WT_LOG_WARN, WT__HAVE_MMSG ? "recvmmsg: %s" : "recvmsg: %s", strerror(errno));
             return;
         }
         for (i = 0; i < n; i++) {
-            int has_dst;
+            wt__rxinfo ri;
+            const uint8_t *p = (const uint8_t *)iov[i].iov_base;
+            size_t left = msgs[i].msg_len, seg, k = 0;
             if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue; /* larger than any QUIC packet we allow */
-            has_dst = s->pktinfo && wt__recv_dst(s, &msgs[i].msg_hdr, &dst);
-            wt__ep_on_packet(s->ep, s, has_dst ? (struct sockaddr *)&dst : NULL, (struct sockaddr *)&from[i],
-                             msgs[i].msg_hdr.msg_namelen, (const uint8_t *)iov[i].iov_base, msgs[i].msg_len, now);
-            if (s->fd < 0) return; /* the endpoint closed from a callback */
+            wt__recv_ctl(s, &msgs[i].msg_hdr, &dst, &ri);
+            seg = ri.seg && ri.seg < left ? ri.seg : left;
+            do {
+                size_t one = WT__MIN(seg, left);
+                wt__ep_on_packet(s->ep, s, ri.has_dst ? (struct sockaddr *)&dst : NULL, (struct sockaddr *)&from[i],
+                                 msgs[i].msg_hdr.msg_namelen, p, one, ri.ecn, now);
+                if (s->fd < 0) return; /* the endpoint closed from a callback */
+                p += one;
+                left -= one;
+                k++;
+            } while (left > 0);
+            if (k > s->gro_max) s->gro_max = (uint32_t)k;
         }
-        if (n < WT__RECV_BATCH) return;
+        if (n < nslots) return;
     }
 }
 
@@ -3632,7 +3898,7 @@ static int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint
     if (i == ep->nsocks) return wt__fail(&ep->log, WT_ERR_STATE, "input: no address of that family (not started?)");
     wt__loop_enter(loop);
     loop->processing = 1; /* handlers may run: destroy from them is refused */
-    wt__ep_on_packet(ep, &ep->socks[i], NULL, sa, (socklen_t)fromlen, pkt, len, wt__loop_ns(loop));
+    wt__ep_on_packet(ep, &ep->socks[i], NULL, sa, (socklen_t)fromlen, pkt, len, 0, wt__loop_ns(loop));
     loop->processing = 0;
     wt__loop_leave(loop);
     return WT_OK;
@@ -4399,7 +4665,7 @@ static const wt_limits wt__default_limits = {
     1024 * 1024,      /* stream_window */
     8 * 1024 * 1024,  /* conn_window */
     1024 * 1024,      /* stream_send_buffer */
-    64,               /* datagram_queue */
+    1024,             /* datagram_queue: with _bytes, small ones fill a window */
     24,               /* buffered_streams */
     32,               /* buffered_datagrams */
     16 * 1024,        /* max_header_bytes */
@@ -4421,6 +4687,7 @@ static const wt_limits wt__default_limits = {
     0,                /* session_max_data: conn_window, set below */
     0,                /* session_max_streams_bidi: max_streams_bidi */
     0,                /* session_max_streams_uni: max_streams_uni */
+    64 * 1024,        /* datagram_queue_bytes */
     0                 /* memory_budget: none */
 };
 
@@ -4700,6 +4967,29 @@ static void wt__cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx) {
     wt__random(ep, dest, len);
 }
 
+/* The stateless-reset token of a connection ID (RFC 9000 10.3.2): HMAC-
+   SHA256 of the CID under the endpoint's reset key, the first 16 bytes.
+   Unpredictable without the key, the same for a CID across restarts when
+   the key is (wt_app_config.reset_key), and about 1 us: wolfCrypt's HMAC
+   directly, not ngtcp2's HKDF through wolfSSL's EVP layer (~6 us, a DRBG
+   instantiated each time). */
+static int wt__reset_token(const wt__ep *ep, const uint8_t *cid, size_t cidlen,
+                           uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN]) {
+    static const uint8_t label[] = "wt.h stateless reset";
+    uint8_t mac[WC_SHA256_DIGEST_SIZE];
+    Hmac h;
+    int rv;
+    if (wc_HmacInit(&h, NULL, INVALID_DEVID) != 0) return -1;
+    rv = wc_HmacSetKey(&h, WC_SHA256, ep->reset_secret, (word32)sizeof ep->reset_secret);
+    if (rv == 0) rv = wc_HmacUpdate(&h, label, (word32)sizeof label);
+    if (rv == 0) rv = wc_HmacUpdate(&h, cid, (word32)cidlen);
+    if (rv == 0) rv = wc_HmacFinal(&h, mac);
+    wc_HmacFree(&h);
+    if (rv != 0) return -1;
+    memcpy(token, mac, NGTCP2_STATELESS_RESET_TOKENLEN);
+    return 0;
+}
+
 static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user) {
     wt__conn *c = (wt__conn *)user;
     int tries = 0;
@@ -4709,9 +4999,7 @@ static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size
             return NGTCP2_ERR_CALLBACK_FAILURE;
     } while (wt__cid_find(c->ep, cid->data, cidlen));
     cid->datalen = cidlen;
-    if (ngtcp2_crypto_generate_stateless_reset_token(token, c->ep->reset_secret, sizeof c->ep->reset_secret,
-                                                     cid) != 0)
-        return NGTCP2_ERR_CALLBACK_FAILURE;
+    if (wt__reset_token(c->ep, cid->data, cid->datalen, token) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
     if (wt__cid_add(c->ep, cid->data, cid->datalen, c) != WT_OK) return NGTCP2_ERR_CALLBACK_FAILURE;
     return 0;
 }
@@ -5046,8 +5334,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     scid.datalen = WT__SCID_LEN;
     wt__random(ep, scid.data, WT__SCID_LEN);
     tp.stateless_reset_token_present = 1;
-    ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, ep->reset_secret,
-                                                 sizeof ep->reset_secret, &scid);
+    if (wt__reset_token(ep, scid.data, scid.datalen, tp.stateless_reset_token) != 0) tp.stateless_reset_token_present = 0;
     if (c->qlog) {
         s.qlog_write = wt__qlog_ngtcp2;
         c->qlog->t0_ns = s.initial_ts;
@@ -5134,15 +5421,12 @@ static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, sock
 static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *to,
                                      socklen_t tolen, const uint8_t *dcid, size_t dcidlen, size_t rxlen) {
     uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN], rnd[1200], out[1200];
-    ngtcp2_cid cid;
     size_t len;
     ngtcp2_ssize n;
     /* a reset must be shorter than what provoked it, and at least 41 bytes */
     if (rxlen <= 42 || dcidlen > NGTCP2_MAX_CIDLEN) return;
     len = WT__MIN(rxlen - 1, sizeof out);
-    ngtcp2_cid_init(&cid, dcid, dcidlen);
-    if (ngtcp2_crypto_generate_stateless_reset_token(token, ep->reset_secret, sizeof ep->reset_secret, &cid) != 0)
-        return;
+    if (wt__reset_token(ep, dcid, dcidlen, token) != 0) return;
     wt__random(ep, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
     n = ngtcp2_pkt_write_stateless_reset(out, len, token, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
     if (n > 0) wt__sock_send(s, local, to, tolen, out, (size_t)n, (size_t)n);
@@ -5231,7 +5515,7 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
 }
 
 static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struct sockaddr *from, socklen_t fromlen,
-                          const uint8_t *pkt, size_t len, uint64_t now);
+                          const uint8_t *pkt, size_t len, unsigned ecn, uint64_t now);
 
 /* One warning line per kind and second at most, with a count of the
    ones held back: a flood must not flood the log too. */
@@ -5338,7 +5622,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
 }
 
 static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
-                      socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now) {
+                      socklen_t fromlen, const uint8_t *pkt, size_t len, unsigned ecn, uint64_t now) {
     ngtcp2_version_cid vc;
     wt__conn *c;
     int rv;
@@ -5367,7 +5651,7 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
         for (c = ep->conns; c; c = c->next)
             if (c->state <= WT__CONN_OPEN && c->tp.qc && c->tp.remote_len == fromlen &&
                 memcmp(&c->tp.remote, from, fromlen) == 0)
-                wt__conn_read(c, local, from, fromlen, pkt, len, now);
+                wt__conn_read(c, local, from, fromlen, pkt, len, ecn, now);
         return;
     }
     if (!c) {
@@ -5381,13 +5665,13 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
         c = wt__ep_accept(ep, s, local, from, fromlen, &hd, now);
         if (!c) return;
     }
-    wt__conn_read(c, local, from, fromlen, pkt, len, now);
+    wt__conn_read(c, local, from, fromlen, pkt, len, ecn, now);
 }
 
 /* One packet into one connection; local: where it came to (NULL: the
    socket's address). */
 static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struct sockaddr *from, socklen_t fromlen,
-                          const uint8_t *pkt, size_t len, uint64_t now) {
+                          const uint8_t *pkt, size_t len, unsigned ecn, uint64_t now) {
     ngtcp2_pkt_info pi;
     ngtcp2_path path;
     int rv;
@@ -5414,6 +5698,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
     memset(&pi, 0, sizeof pi);
+    pi.ecn = (uint8_t)ecn;
     wt__ngtcp2_path(c, &path, local, from, fromlen);
     rv = ngtcp2_conn_read_pkt(c->tp.qc, &path, &pi, pkt, len, now);
     if (rv != 0) {
@@ -5491,9 +5776,10 @@ static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
     c->dirty = 1;
 }
 
-static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
+static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path, unsigned ecn) {
     int rv;
     if (!len) return WT_OK;
+    wt__sock_set_ecn(c->tp.sock, ecn);
     c->stats.packets_sent += (len + seg - 1) / seg;
     c->stats.bytes_sent += len;
     rv = wt__sock_send(c->tp.sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
@@ -5520,6 +5806,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
     c->wt.dq_head = d->next;
     if (!c->wt.dq_head) c->wt.dq_tail = NULL;
     c->wt.dq_len--;
+    c->wt.dq_bytes -= d->len;
     wt__free(&c->ep->alloc, d);
 }
 
@@ -5532,6 +5819,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
 static int wt__conn_write(wt__conn *c) {
     uint8_t *buf;
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
+    unsigned batch_ecn = 0;
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__loop_ns(c->ep->loop);
     int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1;
@@ -5556,6 +5844,9 @@ static int wt__conn_write(wt__conn *c) {
         ngtcp2_ssize n, ndatalen = -1;
         uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
         int is_dgram = 0, accepted = 0, open = c->state == WT__CONN_OPEN;
+        /* ngtcp2 only marks: NOT_ECT unless it says ECT(0) (an old mark kept
+           would fail its ECN validation) */
+        pi.ecn = NGTCP2_ECN_NOT_ECT;
         if (++rounds > 100000) {
             /* never spin: a stuck state machine is a bug, not a hang */
             wt__conn_fail(c, WT_ERR_QUIC, "write loop made no progress");
@@ -5635,19 +5926,20 @@ static int wt__conn_write(wt__conn *c) {
         dgram_turn = !is_dgram;
         /* batch packets of one size for GSO; a different path or a larger
            packet starts a new batch */
-        if (npkts > 0 && (!ngtcp2_path_eq(&batch_ps.path, &ps.path) || (size_t)n > seg)) {
-            wt__flush(c, buf, used, seg, &batch_ps.path);
+        if (npkts > 0 && (!ngtcp2_path_eq(&batch_ps.path, &ps.path) || (size_t)n > seg || pi.ecn != batch_ecn)) {
+            wt__flush(c, buf, used, seg, &batch_ps.path, batch_ecn);
             memmove(buf, buf + used, (size_t)n);
             used = 0, npkts = 0;
         }
         if (npkts == 0) {
             ngtcp2_path_copy(&batch_ps.path, &ps.path);
             seg = (size_t)n;
+            batch_ecn = pi.ecn;
         }
         used += (size_t)n;
         npkts++;
         if ((size_t)n < seg || npkts == WT__SEND_BATCH) {
-            wt__flush(c, buf, used, seg, &batch_ps.path);
+            wt__flush(c, buf, used, seg, &batch_ps.path, batch_ecn);
             used = 0, npkts = 0;
             if (rounds > 4 * WT__SEND_BATCH) {
                 /* let other connections and reads run; come back soon */
@@ -5657,7 +5949,7 @@ static int wt__conn_write(wt__conn *c) {
             }
         }
     }
-    if (npkts) wt__flush(c, buf, used, seg, &batch_ps.path);
+    if (npkts) wt__flush(c, buf, used, seg, &batch_ps.path, batch_ecn);
     ngtcp2_conn_update_pkt_tx_time(c->tp.qc, now);
     c->dirty = 0;
     return WT_OK;
@@ -5724,12 +6016,20 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS + 1;
 }
 
-/* A close capsule we queued that the peer has not acknowledged yet. */
-static int wt__conn_close_unacked(wt__conn *c) {
-    wt_session *s;
+/* A session we closed whose CONNECT stream is not done both ways: our
+   capsule and FIN unacknowledged, or the peer's FIN (its answer to our
+   close) not in yet. A browser settles its `closed` promise on that
+   exchange; a CONNECTION_CLOSE that overtakes it reads as "connection
+   lost" there (Chromium: DedicatedWebTransportHttp3Client::OnConnectionClosed
+   fails the session unless it already reached CLOSED, and our H3_NO_ERROR
+   application close is no QUIC_NO_ERROR to it). The WebTransport draft
+   (Session Termination): wait until the peer closed the CONNECT streams
+   before CONNECTION_CLOSE (SHOULD). */
+static int wt__conn_close_pending(const wt__conn *c) {
+    const wt_session *s;
     if (c->state != WT__CONN_OPEN) return 0;
     for (s = c->wt.sessions; s; s = s->next)
-        if (s->cap_fin && !s->connect_closed && !s->send_stopped && (!s->cap_fin_sent || s->cap_tx.stored)) return 1;
+        if (s->cap_fin && !s->connect_closed && !s->send_stopped) return 1;
     return 0;
 }
 
@@ -5747,12 +6047,13 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
         if (c->state == WT__CONN_OPEN)
             deadline = WT__MAX(deadline, now + WT__MIN(3 * ngtcp2_conn_get_pto(c->tp.qc), 1000 * WT__NS_PER_MS));
     }
-    /* pacing may hold the capsules back a moment: serve this endpoint alone
-       until they are acknowledged, for 3 PTO (1 s) at the most */
+    /* serve this endpoint alone until the peers acknowledged the capsules
+       and answered with their FIN (pacing may hold ours back a moment), for
+       3 PTO (1 s) at the most */
     for (polled = 0;; polled = 1) {
         int waiting = 0;
         wt__ep_service(ep, now);
-        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_unacked(c);
+        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_pending(c);
         now = wt__loop_ns(ep->loop);
         /* sans-I/O: the acknowledgements come through wt_*_input, not here.
            The sockets are read at least once, even when nothing waits or the
@@ -8652,7 +8953,7 @@ static void wt__dgram_free_all(wt__conn *c) {
         }
     c->wt.pending_dgrams = c->wt.pending_dgrams_tail = NULL;
     c->wt.dq_head = c->wt.dq_tail = NULL;
-    c->wt.npending_dgrams = c->wt.dq_len = 0;
+    c->wt.npending_dgrams = c->wt.dq_len = c->wt.dq_bytes = 0;
 }
 
 static size_t wt__dgram_room(wt__conn *c) {
@@ -8670,7 +8971,8 @@ static size_t wt__dgram_room(wt__conn *c) {
 
 static void wt__dgram_check_writable(wt__conn *c) {
     wt_session *s;
-    if (c->wt.dq_len > c->ep->lim.datagram_queue / 2) return; /* hysteresis: not one event per datagram */
+    /* hysteresis: not one event per datagram */
+    if (c->wt.dq_len > c->ep->lim.datagram_queue / 2 || c->wt.dq_bytes > c->ep->lim.datagram_queue_bytes / 2) return;
     c->wt.dgram_waiters = 0;
     for (s = c->wt.sessions; s; s = s->next) {
         wt_event ev;
@@ -8707,15 +9009,17 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     if (len > wt_session_max_datagram_size(s))
         return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                          wt_session_max_datagram_size(s));
-    if (c->wt.dq_len >= c->ep->lim.datagram_queue) {
+    if (c->wt.dq_len >= c->ep->lim.datagram_queue ||
+        (c->wt.dq_len && c->wt.dq_bytes + len > c->ep->lim.datagram_queue_bytes)) {
         s->stats.datagrams_dropped++;
         c->stats.datagrams_dropped++;
         if (!s->dgram_blocked) {
             s->dgram_blocked = 1; /* DATAGRAM_WRITABLE once the queue drains */
             c->wt.dgram_waiters++;
         }
-        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
-                            (unsigned)c->ep->lim.datagram_queue);
+        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK,
+                            "datagram queue full (%u datagrams, %u bytes): not queued",
+                            (unsigned)c->ep->lim.datagram_queue, (unsigned)c->ep->lim.datagram_queue_bytes);
     }
     qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
@@ -8724,6 +9028,7 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     else c->wt.dq_head = d;
     c->wt.dq_tail = d;
     c->wt.dq_len++;
+    c->wt.dq_bytes += d->len;
     c->dirty = 1;
     return WT_OK;
 }
@@ -9808,6 +10113,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     }
     app->ep.budget = bud; /* wt__ep_init keeps it */
     if (wt__ep_init(&app->ep, cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    if (cfg->reset_key) memcpy(app->ep.reset_secret, cfg->reset_key, sizeof app->ep.reset_secret);
     app->ep.owner = app;
     if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
     app->ep.tick = wt__app_tick;
@@ -9950,9 +10256,34 @@ static uint64_t wt__app_max_pto_ms(const wt_app *app) {
     return pto;
 }
 
-/* HTTP/3 GOAWAY: first the notice (no new requests, please), then, a few
-   round trips later or when the grace ends, the final one with the last
-   request we took (nghttp3 refuses any later one from then on). */
+/* A connection that carries WebTransport: a session asked for, open or
+   closing, or an accepted one whose CONNECT stream is not done both ways
+   (a refused request never made a session there). The stop sends such a
+   connection no GOAWAY, only DRAIN capsules, close capsules and, once the
+   peers answered those, CONNECTION_CLOSE. Why: the WebTransport draft lets
+   a peer keep opening streams after a GOAWAY ("Interaction with the HTTP/3
+   GOAWAY frame"), but Chromium's client cannot: QUICHE's
+   QuicSpdyClientSession::ShouldCreateOutgoingBidirectionalStream
+   (quic_spdy_client_session.cc) is false for good once goaway_received(),
+   while CanOpenNextOutgoingBidirectionalStream still says yes (stream
+   limits only), and services/network/web_transport.cc CreateStream then
+   uses the null stream (a DCHECK only): the network service crashes and
+   every session in the browser ends in "Connection lost". Skipping the
+   GOAWAY costs nothing the RFCs require: RFC 9114 5.3 lets an endpoint
+   close the connection at any time (a GOAWAY first is a MAY), new sessions
+   get 429 during the stop anyway, and DRAIN is the draft's per-session
+   signal. */
+static int wt__app_conn_holds_wt(const wt__conn *c) {
+    const wt_session *s;
+    for (s = c->wt.sessions; s; s = s->next)
+        if (s->state != WT__SESS_CLOSED || (s->status / 100 == 2 && !s->connect_closed && !s->send_stopped)) return 1;
+    return 0;
+}
+
+/* HTTP/3 GOAWAY, to connections without WebTransport (above): first the
+   notice (no new requests, please), then, a few round trips later or when
+   the grace ends, the final one with the last request we took (nghttp3
+   refuses any later one from then on). */
 static void wt__app_goaway(wt__conn *c, int final) {
     if (c->state != WT__CONN_OPEN || !c->h3.conn) return;
     if (c->h3.goaway_sent < 1) {
@@ -9973,19 +10304,6 @@ static void wt__app_goaway(wt__conn *c, int final) {
     }
 }
 
-/* A session we closed whose CONNECT stream is not done both ways: our
-   capsule and FIN unacknowledged, or the peer's FIN (its answer to our
-   close) not in yet. A browser settles its `closed` promise on that
-   exchange; a CONNECTION_CLOSE that overtakes it reads as "connection
-   lost" there. */
-static int wt__app_close_pending(const wt__conn *c) {
-    const wt_session *s;
-    if (c->state != WT__CONN_OPEN) return 0;
-    for (s = c->wt.sessions; s; s = s->next)
-        if (s->cap_fin && !s->connect_closed && !s->send_stopped) return 1;
-    return 0;
-}
-
 static void wt__app_log_signals(wt_app *app) {
     while (app->signals_logged < app->signals) {
         const char *name = app->last_signal == SIGINT ? "SIGINT" : "SIGTERM";
@@ -9996,8 +10314,9 @@ static void wt__app_log_signals(wt_app *app) {
 }
 
 /* The stop, one step per call, on the loop thread (every wt_loop_process):
-   GRACE: new connections refused, new sessions 429, GOAWAY to every
-     connection and DRAIN to every session, until the sessions are gone or
+   GRACE: new connections refused, new sessions 429, DRAIN to every
+     session and GOAWAY to every connection without WebTransport
+     (wt__app_conn_holds_wt), until the sessions are gone or
      grace_ms passed (stop_now: no wait);
    CLOSING_SESSIONS: each session left closed with shutdown_code/_reason,
      until the peers acknowledge the capsules and finish their side of the
@@ -10026,14 +10345,14 @@ static void wt__app_tick(wt__ep *ep) {
                     app->drained, ep->nconns);
         else
             wt__log(&ep->log, WT_LOG_INFO,
-                    "stopping: GOAWAY to %zu connection(s), DRAIN to %zu session(s), up to %u ms for them to end",
-                    ep->nconns, app->drained, (unsigned)app->grace_ms);
+                    "stopping: DRAIN to %zu session(s) on %zu connection(s), up to %u ms for them to end",
+                    app->drained, ep->nconns, (unsigned)app->grace_ms);
     }
     if (app->phase == WT__APP_GRACE) {
         size_t live = wt__app_live_sessions(app);
         int end = app->stop_req == 2 || now >= app->grace_end_ms || live == 0;
         for (c = ep->conns; c; c = c->next) {
-            wt__app_goaway(c, end || now >= app->goaway_ms);
+            if (!wt__app_conn_holds_wt(c)) wt__app_goaway(c, end || now >= app->goaway_ms);
             /* the server's own handlers hear nothing: the peers do */
             if (!end && c->state == WT__CONN_OPEN)
                 for (s = c->wt.sessions; s; s = s->next)
@@ -10058,7 +10377,7 @@ static void wt__app_tick(wt__ep *ep) {
     }
     if (app->phase == WT__APP_CLOSING_SESSIONS) {
         int waiting = 0;
-        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__app_close_pending(c);
+        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_pending(c); /* wt_quic.c */
         if (waiting && now < app->ack_end_ms) {
             ep->tick_due_ms = app->ack_end_ms;
             return;

@@ -1,95 +1,75 @@
-/* chat_server.c - a chat room: every datagram goes to everyone else.
+/* chat_server.c - the guide's chat_server.py: every datagram goes to everyone else.
  *
  *   cc -std=c11 -O2 examples/chat_server.c -I. -I$P/include -L$P/lib \
  *      -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm -o chat_server
- *   ./chat_server [port]        ($P: cat build/deps/prefix after make deps)
+ *   ./chat_server [--host 127.0.0.1] [--port 4433] [--cert F --key F]
+ *                                        ($P: cat build/deps/prefix after make deps)
  *
- * Generates localhost.crt/.key, prints the certificate's SHA-256 and listens
- * on https://127.0.0.1:4433/chat. The server keeps the active sessions in a
- * fixed array (MAX_MEMBERS; one more is refused with HTTP 429). A datagram
- * received from one session is sent as a datagram to every other session; a
- * send that fails (queue full, session closing) is reported and skipped, it
- * does not stop the broadcast. A session leaves the room on its
- * WT_EV_SESSION_CLOSED, however it ended. Ctrl-C stops the server.
- *
- * Members are numbered by the room itself, in the order they joined
- * (wt_session_id() would do too: it is unique within the app).
+ * The room is "/chat". The server keeps the active sessions (the guide's
+ * ACTIVE_SESSIONS set) in a fixed array; one more than MAX_MEMBERS is
+ * refused with 429. A datagram from one session is sent as a datagram to
+ * every other session; a send that fails (queue full, session closing) is
+ * skipped and does not stop the broadcast (the guide's
+ * return_exceptions=True). A session leaves on its WT_EV_SESSION_CLOSED,
+ * however it ended. Ctrl-C stops the server. examples/chat_client.c talks to it.
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"
 
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
 
 #define MAX_MEMBERS 64
 
 /* --- Shared state: the active sessions. */
-typedef struct member {
-    wt_session *session;
-    unsigned long number;
-} member;
+static wt_session *active_sessions[MAX_MEMBERS];
+static size_t nactive;
 
-static member members[MAX_MEMBERS];
-static size_t nmembers;
-static unsigned long next_number = 1;
-static wt_app *app;
+static unsigned long long id_of(const wt_session *s) { return (unsigned long long)wt_session_id(s); }
 
-static member *find_member(const wt_session *s) {
-    size_t i;
-    for (i = 0; i < nmembers; i++)
-        if (members[i].session == s) return &members[i];
-    return NULL;
-}
-
-/* Adds a new session to the shared state (there is room: checked at request). */
+/* Adds a new session to our shared state (there is room: checked at request). */
 static void add_session(wt_session *s) {
-    member *m = &members[nmembers++];
-    m->session = s;
-    m->number = next_number++;
-    printf("Session %lu joined.\n", m->number);
+    printf("Session %llu joined.\n", id_of(s));
+    active_sessions[nactive++] = s;
 }
 
-/* Removes a session; its pointer is invalid once the CLOSED event returns. */
+/* Removes a session from our shared state; its pointer dies after CLOSED. */
 static void remove_session(wt_session *s) {
-    member *m = find_member(s);
-    if (!m) return; /* refused at request time: never joined */
-    printf("Session %lu left.\n", m->number);
-    *m = members[--nmembers];
-}
-
-/* Sends a message to all connected sessions except the sender. */
-static void broadcast_message(const member *sender, const uint8_t *msg, size_t len) {
-    size_t i, failed = 0;
-    int err = WT_OK;
-    printf("Broadcasting from %lu: %.*s\n", sender->number, (int)len, (const char *)msg);
-    for (i = 0; i < nmembers; i++) {
-        int rv;
-        if (members[i].session == sender->session) continue;
-        rv = wt_session_send_datagram(members[i].session, msg, len);
-        if (rv != WT_OK) { /* don't let one failed send stop the others */
-            failed++;
-            err = rv;
+    size_t i;
+    for (i = 0; i < nactive; i++)
+        if (active_sessions[i] == s) {
+            printf("Session %llu left.\n", id_of(s));
+            active_sessions[i] = active_sessions[--nactive];
+            return;
         }
-    }
-    if (failed) printf("  not sent to %zu of %zu sessions: %s\n", failed, nmembers - 1, wt_strerror(err));
 }
 
+/* Sends a message to all connected clients except the sender. */
+static void broadcast_message(wt_session *sender, const uint8_t *msg, size_t len) {
+    size_t i;
+    printf("Broadcasting from %llu: %.*s\n", id_of(sender), (int)len, (const char *)msg);
+    for (i = 0; i < nactive; i++) {
+        int rv;
+        if (active_sessions[i] == sender) continue;
+        rv = wt_session_send_datagram(active_sessions[i], msg, len);
+        if (rv != WT_OK) /* don't let one failed send stop the others */
+            printf("Not sent to %llu: %s\n", id_of(active_sessions[i]), wt_strerror(rv));
+    }
+}
+
+/* The handler for each client connecting to the chat. */
 static void chat_handler(wt_event *ev) {
-    member *m;
     switch (ev->type) {
     case WT_EV_SESSION_REQUEST:
-        if (nmembers == MAX_MEMBERS) {
-            printf("Room full (%d sessions): refusing with 429.\n", MAX_MEMBERS);
-            wt_session_reject(ev->session, 429);
-        }
+        if (nactive == MAX_MEMBERS) (void)wt_session_reject(ev->session, 429); /* room full */
         break;
     case WT_EV_SESSION_OPEN:
         add_session(ev->session);
         break;
     case WT_EV_DATAGRAM: /* low-latency chat messages; a real app would parse JSON */
-        if ((m = find_member(ev->session)) != NULL) broadcast_message(m, ev->data, ev->len);
+        broadcast_message(ev->session, ev->data, ev->len);
         break;
-    case WT_EV_SESSION_CLOSED:
+    case WT_EV_SESSION_CLOSED: /* no matter how the session ends */
         remove_session(ev->session);
         break;
     default:
@@ -99,25 +79,23 @@ static void chat_handler(wt_event *ev) {
 }
 
 int main(int argc, char **argv) {
-    wt_cert_config cc = {0};
     wt_app_config cfg = {0};
+    wt_app *app;
     int rv;
 
-    cc.host = "localhost";
-    if (wt_cert_generate(&cc) != WT_OK) return 1; /* the app logs its SHA-256 */
-
     cfg.host = "127.0.0.1";
-    cfg.port = argc > 1 ? atoi(argv[1]) : 4433;
-    cfg.cert_file = "localhost.crt";
-    cfg.key_file = "localhost.key";
-    cfg.stop_on_signals = 1; /* Ctrl-C ends wt_app_run */
+    cfg.port = 4433;
+    cfg.stop_on_signals = 1; /* Ctrl-C: a graceful stop (a second one: at once) */
     cfg.log.level = WT_LOG_INFO;
-    app = wt_app_create(&cfg);
-    if (!app) return 1;
-    wt_app_route(app, "/chat", chat_handler, NULL);
-    rv = wt_app_start(app); /* binds the socket: the port is known */
+    cfg.dev_cert = 1;        /* generate_self_signed_cert("localhost"), in memory */
+    if ((rv = wt_app_config_args(&cfg, argc, argv)) != argc) return rv == WT_ARGS_HELP ? 0 : 1;
+    if (!(app = wt_app_create(&cfg))) return 1; /* the reason is logged */
+    rv = wt_app_route(app, "/chat", chat_handler, NULL);
+    if (rv == WT_OK) rv = wt_app_start(app); /* binds the socket: the port is known */
     if (rv == WT_OK) {
-        printf("Chat server running at https://127.0.0.1:%d/chat\n", wt_app_port(app));
+        int v6 = strchr(cfg.host, ':') != NULL; /* an IPv6 address goes in brackets */
+        printf("Chat server running at https://%s%s%s:%d/chat\n", v6 ? "[" : "", cfg.host, v6 ? "]" : "",
+               wt_app_port(app));
         fflush(stdout);
         rv = wt_app_run(app);
     }

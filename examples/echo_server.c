@@ -1,18 +1,23 @@
-/* echo_server.c - echoes every stream and datagram back, prefixed "ECHO: ".
+/* echo_server.c - the guide's echo_server.py: every stream and datagram back, prefixed "ECHO: ".
  *
  *   cc -std=c11 -O2 examples/echo_server.c -I. -I$P/include -L$P/lib \
  *      -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm -o echo_server
- *   ./echo_server [port]        ($P: cat build/deps/prefix after make deps)
+ *   ./echo_server [--host 127.0.0.1] [--port 4433] [--cert F --key F]
+ *                                        ($P: cat build/deps/prefix after make deps)
  *
- * Generates localhost.crt/.key (valid 10 days) and prints the certificate's
+ * Without --cert/--key it makes a development certificate and logs its
  * SHA-256, which a browser page passes as serverCertificateHashes:
  *
  *   new WebTransport("https://127.0.0.1:4433/", {serverCertificateHashes:
  *       [{algorithm: "sha-256", value: <the 32 bytes>}]})
  *
- * Streams are read whole (read_all), then answered on the same stream
- * (bidirectional) or on a new unidirectional stream; datagrams are answered
- * with a datagram. Ctrl-C stops the server.
+ * The guide runs two tasks per session, one for datagrams and one for
+ * streams; here both are the one event handler, and "started"/"stopped"
+ * are the session's OPEN and CLOSED events. A stream is read whole
+ * (read_all) and answered on the same stream (write_all + FIN). The guide
+ * only answers bidirectional streams; this one also answers a
+ * unidirectional stream, on a new unidirectional stream of its own.
+ * Ctrl-C stops the server.
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"
@@ -21,55 +26,93 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_STREAM 65536 /* largest stream this example reads whole */
+#define MAX_STREAM (4 << 20) /* the largest stream this example reads whole */
+#define PRINT_MAX 200        /* bytes of a message shown */
 
-/* Sends "ECHO: " + data on st, then FIN. write_all copies all of it (the
-   library sends it as the peer reads, no WRITABLE to handle) or nothing. */
-static void echo_on(wt_stream *st, const uint8_t *data, size_t len) {
-    int rv = wt_stream_write_all(st, "ECHO: ", 6, 0);
-    if (rv == WT_OK) rv = wt_stream_write_all(st, data, len, 1);
-    if (rv != WT_OK) {
-        printf("stream %lld: cannot echo: %s\n", (long long)wt_stream_id(st), wt_strerror(rv));
-        wt_stream_reset(st, 1);
+/* Prints bytes the way Python's repr() does, b'...', the first PRINT_MAX of them. */
+static void print_bytes(const uint8_t *p, size_t n) {
+    size_t i, shown = n > PRINT_MAX ? PRINT_MAX : n;
+    char q = shown && memchr(p, '\'', shown) && !memchr(p, '"', shown) ? '"' : '\'';
+    printf("b%c", q);
+    for (i = 0; i < shown; i++) {
+        if (p[i] == '\\' || p[i] == (uint8_t)q) printf("\\%c", p[i]);
+        else if (p[i] == '\n') printf("\\n");
+        else if (p[i] == '\r') printf("\\r");
+        else if (p[i] == '\t') printf("\\t");
+        else if (p[i] < 0x20 || p[i] > 0x7e) printf("\\x%02x", p[i]);
+        else putchar(p[i]);
     }
+    if (shown < n) printf("%c... (%zu bytes)\n", q, n);
+    else printf("%c\n", q);
+}
+
+/* b"ECHO: " + data */
+static uint8_t *echo_of(const uint8_t *data, size_t len) {
+    uint8_t *buf = (uint8_t *)malloc(len + 6);
+    if (!buf) return NULL;
+    memcpy(buf, "ECHO: ", 6);
+    if (len) memcpy(buf + 6, data, len);
+    return buf;
+}
+
+static void handle_datagram(wt_event *ev) {
+    uint8_t *echo = echo_of(ev->data, ev->len);
+    int rv;
+    printf("Received datagram: ");
+    print_bytes(ev->data, ev->len);
+    if (!echo) return;
+    rv = wt_session_send_datagram(ev->session, echo, ev->len + 6);
+    if (rv != WT_OK) printf("Datagram not echoed: %s\n", wt_strerror(rv)); /* unreliable anyway */
+    free(echo);
+}
+
+static void handle_stream_data(wt_event *ev) {
+    wt_stream *out = ev->stream;
+    uint8_t *echo;
+    int rv;
+    if (!ev->fin) { /* over MAX_STREAM: the library stopped the stream */
+        printf("Stream %lld too large, not echoed.\n", (long long)wt_stream_id(ev->stream));
+        return;
+    }
+    printf("Received stream data: ");
+    print_bytes(ev->data, ev->len);
+    if (!wt_stream_is_bidi(ev->stream) && (rv = wt_session_open_stream(ev->session, 0, &out)) != WT_OK) {
+        printf("Cannot open a stream for the echo: %s\n", wt_strerror(rv));
+        return;
+    }
+    if (!(echo = echo_of(ev->data, ev->len))) return;
+    rv = wt_stream_write_all(out, echo, ev->len + 6, 1); /* the guide's write_all: copied, all or nothing */
+    free(echo);
+    if (rv != WT_OK) {
+        printf("Stream %lld not echoed: %s\n", (long long)wt_stream_id(ev->stream), wt_strerror(rv));
+        (void)wt_stream_reset(out, 1);
+    }
+    printf("Stream %lld finished.\n", (long long)wt_stream_id(ev->stream));
 }
 
 static void echo_handler(wt_event *ev) {
     char addr[64];
     switch (ev->type) {
     case WT_EV_SESSION_OPEN:
-        wt_session_remote_addr(ev->session, addr, sizeof addr);
-        printf("session %llu from %s for %s\n", (unsigned long long)wt_session_id(ev->session), addr,
-               wt_session_path(ev->session));
+        if (wt_session_remote_addr(ev->session, addr, sizeof addr) > 0) printf("Session received from %s\n", addr);
+        else printf("Session received, but connection details are unavailable.\n");
+        printf("Datagram handler started.\n");
+        printf("Stream handler started.\n");
+        break;
+    case WT_EV_DATAGRAM:
+        handle_datagram(ev);
         break;
     case WT_EV_STREAM_OPEN:
-        printf("new stream %lld\n", (long long)wt_stream_id(ev->stream));
-        wt_stream_read_all(ev->stream, MAX_STREAM);
+        printf("Received new stream: %lld\n", (long long)wt_stream_id(ev->stream));
+        if (wt_stream_read_all(ev->stream, MAX_STREAM) != WT_OK) wt_stream_reset(ev->stream, 0);
         break;
-    case WT_EV_STREAM_DATA:
-        if (!ev->fin) break; /* over MAX_STREAM: the library stopped it */
-        printf("stream %lld: %zu bytes\n", (long long)wt_stream_id(ev->stream), ev->len);
-        if (wt_stream_is_bidi(ev->stream)) {
-            echo_on(ev->stream, ev->data, ev->len);
-        } else {
-            wt_stream *out;
-            if (wt_session_open_stream(ev->session, 0, &out) == WT_OK) echo_on(out, ev->data, ev->len);
-        }
+    case WT_EV_STREAM_DATA: /* with read_all: once, the whole stream */
+        handle_stream_data(ev);
         break;
-    case WT_EV_DATAGRAM: {
-        uint8_t buf[1500];
-        size_t n = ev->len;
-        if (n > sizeof buf - 6) n = sizeof buf - 6;
-        memcpy(buf, "ECHO: ", 6);
-        memcpy(buf + 6, ev->data, n);
-        printf("datagram: %zu bytes\n", ev->len);
-        if (wt_session_send_datagram(ev->session, buf, n + 6) == WT_ERR_TOO_BIG)
-            wt_session_send_datagram(ev->session, buf, wt_session_max_datagram_size(ev->session));
-        break;
-    }
-    case WT_EV_SESSION_CLOSED:
-        printf("session %llu closed: code %u reason \"%.*s\"\n", (unsigned long long)wt_session_id(ev->session),
-               ev->code, (int)ev->reason_len, ev->reason);
+    case WT_EV_SESSION_CLOSED: /* the guide's finally: after wait_closed() */
+        printf("Session %llu closing. Cleaning up tasks.\n", (unsigned long long)wt_session_id(ev->session));
+        printf("Datagram handler stopped.\n");
+        printf("Stream handler stopped.\n");
         break;
     default:
         break;
@@ -78,24 +121,19 @@ static void echo_handler(wt_event *ev) {
 }
 
 int main(int argc, char **argv) {
-    wt_app *app;
-    wt_cert_config cc = {0};
     wt_app_config cfg = {0};
+    wt_app *app;
     int rv;
 
-    cc.host = "localhost";
-    if (wt_cert_generate(&cc) != WT_OK) return 1; /* the app logs its SHA-256 */
-
     cfg.host = "127.0.0.1";
-    cfg.port = argc > 1 ? atoi(argv[1]) : 4433;
-    cfg.cert_file = "localhost.crt";
-    cfg.key_file = "localhost.key";
-    cfg.stop_on_signals = 1; /* Ctrl-C ends wt_app_run */
+    cfg.port = 4433;
+    cfg.stop_on_signals = 1; /* Ctrl-C: a graceful stop (a second one: at once) */
     cfg.log.level = WT_LOG_INFO;
-    app = wt_app_create(&cfg);
-    if (!app) return 1;
-    wt_app_route(app, "/", echo_handler, NULL);
-    rv = wt_app_run(app);
+    cfg.dev_cert = 1;        /* generate_self_signed_cert("localhost"), in memory */
+    if ((rv = wt_app_config_args(&cfg, argc, argv)) != argc) return rv == WT_ARGS_HELP ? 0 : 1;
+    if (!(app = wt_app_create(&cfg))) return 1; /* the reason is logged */
+    rv = wt_app_route(app, "/", echo_handler, NULL);
+    if (rv == WT_OK) rv = wt_app_run(app);
     wt_app_destroy(app);
     return rv == WT_OK ? 0 : 1;
 }

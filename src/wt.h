@@ -294,11 +294,30 @@
  * ---------------------------------------------------------------- CONFIG MACROS
  *   WT_MALLOC(sz) / WT_REALLOC(p, sz) / WT_FREE(p)   default allocator
  *   WT_ASSERT(x)                                       default assert()
+ *   WT_NO_MMSG / WT_NO_GSO / WT_NO_GRO                 I/O path, below
+ *
+ * ---------------------------------------------------------------- I/O PATH
+ * On Linux sockets are read with recvmmsg and UDP GRO (the kernel hands
+ * over a train of same-size datagrams in one read of up to 64 KiB, split
+ * into QUIC packets in place; the loop's receive buffer grows from 64 KiB
+ * to 256 KiB the first time a GRO socket is read) and written with UDP GSO
+ * (one send per train of packets) or sendmmsg. Elsewhere, and on Linux when
+ * compiled with -DWT_NO_MMSG, -DWT_NO_GSO, -DWT_NO_GRO (any of them; e.g.
+ * under qemu-user, which does not byte-swap UDP_SEGMENT), plain recvmsg and
+ * sendmsg one datagram at a time. A kernel without UDP_GRO (before 5.0)
+ * gets single datagrams; one that refuses GSO on a send (EIO: a device
+ * without checksum offload; EINVAL) has it switched off for that socket
+ * with one log line, and the train goes again datagram by datagram. Every
+ * path keeps answering from the address the client sent to (IP_PKTINFO)
+ * and carries ECN: the ECN bits of each datagram go to ngtcp2
+ * (IP_RECVTOS / IPV6_RECVTCLASS), and sends carry the mark ngtcp2 chose
+ * (ECT(0) once it validated the path; IP_TOS / IPV6_TCLASS).
  */
 #ifndef WT_H
 #define WT_H
 
-/* The implementation uses POSIX and Linux calls (recvmmsg, sendmmsg):
+/* The implementation uses POSIX and Linux calls (recvmmsg, sendmmsg; see
+   I/O PATH for other systems):
    define WT_IMPLEMENTATION before the first #include of that file, or
    compile it with -D_GNU_SOURCE. */
 #if defined(WT_IMPLEMENTATION) && !defined(_GNU_SOURCE)
@@ -529,7 +548,8 @@ typedef struct wt_limits {
     uint32_t stream_window;        /* receive window per stream: 1 MiB */
     uint32_t conn_window;          /* receive window per connection: 8 MiB */
     uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 1 MiB */
-    uint32_t datagram_queue;       /* datagrams waiting to be sent: 64 */
+    uint32_t datagram_queue;       /* datagrams waiting to be sent: 1024 (and see
+                                      datagram_queue_bytes) */
     uint32_t buffered_streams;     /* streams arriving before their session: 24 */
     uint32_t buffered_datagrams;   /* datagrams arriving before their session: 32 */
     uint32_t max_header_bytes;     /* request/response header section: 16 KiB */
@@ -580,6 +600,12 @@ typedef struct wt_limits {
                                       max_streams_bidi (128) */
     uint32_t session_max_streams_uni;  /* peer uni streams per session at once:
                                       max_streams_uni (128) */
+    uint32_t datagram_queue_bytes; /* payload bytes of datagrams waiting to be sent,
+                                      all sessions of a connection: 64 KiB. With
+                                      datagram_queue (a count) the first bound
+                                      reached gives WT_ERR_WOULDBLOCK: small
+                                      datagrams can queue a congestion window's
+                                      worth, large ones stay within this */
     uint32_t memory_budget;        /* server: bytes of heap the app may hold through
                                       its allocator (wt.h, ngtcp2, nghttp3; not
                                       wolfSSL): new connections are refused and new
@@ -752,6 +778,13 @@ typedef struct wt_app_config {
     const char *auth_token;  /* NULL: none. Else a request must carry
                                 "authorization: Bearer <auth_token>", or it is
                                 refused with 401 (and www-authenticate: Bearer) */
+    const uint8_t *reset_key; /* NULL: random per app. Else 32 secret bytes the
+                                stateless-reset tokens are derived from (HMAC-
+                                SHA256 of each connection ID): servers behind one
+                                load balancer, or one restarted, share it so a
+                                peer of a lost connection learns at once that it
+                                is gone. Keep it secret: with it anyone can
+                                reset your connections */
 } wt_app_config;
 
 /* ---------------------------------------------------------------- ACCEPTING
@@ -850,20 +883,24 @@ int wt_app_start(wt_app *app);
    wt_loop_process (on wt_loop_pollfds / wt_loop_timeout as usual) until
    wt_app_stopped(app) says 1, then destroy. */
 int wt_app_run(wt_app *app);
-/* The graceful stop (GOAWAY, DRAIN, a grace period, then close). Safe from
+/* The graceful stop (DRAIN, GOAWAY, a grace period, then close). Safe from
    a handler, another thread or a signal handler: it sets a flag and wakes
    the loop, which does the rest, in this order:
    1. new connections are refused (CONNECTION_REFUSED) and new sessions on
-      the old ones get 429; every connection gets HTTP/3 GOAWAY (a notice
-      at once, the final one with the last request taken 2 PTO later) and
-      every open session DRAIN_WEBTRANSPORT_SESSION, so the peers see
-      WT_EV_SESSION_DRAINING / a browser's `draining` (the app's own
-      handlers get no event for it);
+      the old ones get 429; every open session gets
+      DRAIN_WEBTRANSPORT_SESSION, so the peers see WT_EV_SESSION_DRAINING /
+      a browser's `draining` (the app's own handlers get no event for it);
+      connections without a WebTransport session (or once theirs are done)
+      get HTTP/3 GOAWAY (a notice at once, the final one with the last
+      request taken 2 PTO later). Connections with sessions get none: after
+      a GOAWAY Chromium can no longer open bidirectional streams, and its
+      network service crashes when the page asks for one;
    2. up to shutdown_grace_ms (0: 2000) for the sessions to end, less if
       the last one closes sooner;
    3. each session still open is closed with shutdown_code and
       shutdown_reason (its handler gets CLOSED), and once the peers have
-      acknowledged that (3 PTO, 1 s at most) each connection is closed;
+      answered that with their FIN (3 PTO, 1 s at most) each connection is
+      closed;
    4. the loop goes on until every connection's closing period is over,
       then the shutdown hooks run, the summary is logged at INFO, and
       wt_app_run returns (wt_app_stopped turns 1). */
@@ -1050,8 +1087,9 @@ int wt_session_drain(wt_session *s);
 int wt_session_open_stream(wt_session *s, int bidi, wt_stream **out);
 /* (WT_EV_SESSION_STREAMS follows a WT_ERR_LIMIT when the peer allows more.) */
 /* Queues one datagram: WT_ERR_TOO_BIG above wt_session_max_datagram_size,
-   WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue, shared by the
-   connection's sessions) is full, WT_ERR_STATE when the peer takes no
+   WT_ERR_WOULDBLOCK when the queue (limits.datagram_queue datagrams or
+   limits.datagram_queue_bytes bytes, shared by the connection's sessions)
+   is full, WT_ERR_STATE when the peer takes no
    datagrams. Datagrams are unreliable: on WOULDBLOCK the caller may drop
    it or retry after WT_EV_DATAGRAM_WRITABLE. Queued datagrams and stream
    data take turns. */

@@ -93,6 +93,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     }
     app->ep.budget = bud; /* wt__ep_init keeps it */
     if (wt__ep_init(&app->ep, cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    if (cfg->reset_key) memcpy(app->ep.reset_secret, cfg->reset_key, sizeof app->ep.reset_secret);
     app->ep.owner = app;
     if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
     app->ep.tick = wt__app_tick;
@@ -235,9 +236,34 @@ static uint64_t wt__app_max_pto_ms(const wt_app *app) {
     return pto;
 }
 
-/* HTTP/3 GOAWAY: first the notice (no new requests, please), then, a few
-   round trips later or when the grace ends, the final one with the last
-   request we took (nghttp3 refuses any later one from then on). */
+/* A connection that carries WebTransport: a session asked for, open or
+   closing, or an accepted one whose CONNECT stream is not done both ways
+   (a refused request never made a session there). The stop sends such a
+   connection no GOAWAY, only DRAIN capsules, close capsules and, once the
+   peers answered those, CONNECTION_CLOSE. Why: the WebTransport draft lets
+   a peer keep opening streams after a GOAWAY ("Interaction with the HTTP/3
+   GOAWAY frame"), but Chromium's client cannot: QUICHE's
+   QuicSpdyClientSession::ShouldCreateOutgoingBidirectionalStream
+   (quic_spdy_client_session.cc) is false for good once goaway_received(),
+   while CanOpenNextOutgoingBidirectionalStream still says yes (stream
+   limits only), and services/network/web_transport.cc CreateStream then
+   uses the null stream (a DCHECK only): the network service crashes and
+   every session in the browser ends in "Connection lost". Skipping the
+   GOAWAY costs nothing the RFCs require: RFC 9114 5.3 lets an endpoint
+   close the connection at any time (a GOAWAY first is a MAY), new sessions
+   get 429 during the stop anyway, and DRAIN is the draft's per-session
+   signal. */
+static int wt__app_conn_holds_wt(const wt__conn *c) {
+    const wt_session *s;
+    for (s = c->wt.sessions; s; s = s->next)
+        if (s->state != WT__SESS_CLOSED || (s->status / 100 == 2 && !s->connect_closed && !s->send_stopped)) return 1;
+    return 0;
+}
+
+/* HTTP/3 GOAWAY, to connections without WebTransport (above): first the
+   notice (no new requests, please), then, a few round trips later or when
+   the grace ends, the final one with the last request we took (nghttp3
+   refuses any later one from then on). */
 static void wt__app_goaway(wt__conn *c, int final) {
     if (c->state != WT__CONN_OPEN || !c->h3.conn) return;
     if (c->h3.goaway_sent < 1) {
@@ -258,19 +284,6 @@ static void wt__app_goaway(wt__conn *c, int final) {
     }
 }
 
-/* A session we closed whose CONNECT stream is not done both ways: our
-   capsule and FIN unacknowledged, or the peer's FIN (its answer to our
-   close) not in yet. A browser settles its `closed` promise on that
-   exchange; a CONNECTION_CLOSE that overtakes it reads as "connection
-   lost" there. */
-static int wt__app_close_pending(const wt__conn *c) {
-    const wt_session *s;
-    if (c->state != WT__CONN_OPEN) return 0;
-    for (s = c->wt.sessions; s; s = s->next)
-        if (s->cap_fin && !s->connect_closed && !s->send_stopped) return 1;
-    return 0;
-}
-
 static void wt__app_log_signals(wt_app *app) {
     while (app->signals_logged < app->signals) {
         const char *name = app->last_signal == SIGINT ? "SIGINT" : "SIGTERM";
@@ -281,8 +294,9 @@ static void wt__app_log_signals(wt_app *app) {
 }
 
 /* The stop, one step per call, on the loop thread (every wt_loop_process):
-   GRACE: new connections refused, new sessions 429, GOAWAY to every
-     connection and DRAIN to every session, until the sessions are gone or
+   GRACE: new connections refused, new sessions 429, DRAIN to every
+     session and GOAWAY to every connection without WebTransport
+     (wt__app_conn_holds_wt), until the sessions are gone or
      grace_ms passed (stop_now: no wait);
    CLOSING_SESSIONS: each session left closed with shutdown_code/_reason,
      until the peers acknowledge the capsules and finish their side of the
@@ -311,14 +325,14 @@ static void wt__app_tick(wt__ep *ep) {
                     app->drained, ep->nconns);
         else
             wt__log(&ep->log, WT_LOG_INFO,
-                    "stopping: GOAWAY to %zu connection(s), DRAIN to %zu session(s), up to %u ms for them to end",
-                    ep->nconns, app->drained, (unsigned)app->grace_ms);
+                    "stopping: DRAIN to %zu session(s) on %zu connection(s), up to %u ms for them to end",
+                    app->drained, ep->nconns, (unsigned)app->grace_ms);
     }
     if (app->phase == WT__APP_GRACE) {
         size_t live = wt__app_live_sessions(app);
         int end = app->stop_req == 2 || now >= app->grace_end_ms || live == 0;
         for (c = ep->conns; c; c = c->next) {
-            wt__app_goaway(c, end || now >= app->goaway_ms);
+            if (!wt__app_conn_holds_wt(c)) wt__app_goaway(c, end || now >= app->goaway_ms);
             /* the server's own handlers hear nothing: the peers do */
             if (!end && c->state == WT__CONN_OPEN)
                 for (s = c->wt.sessions; s; s = s->next)
@@ -343,7 +357,7 @@ static void wt__app_tick(wt__ep *ep) {
     }
     if (app->phase == WT__APP_CLOSING_SESSIONS) {
         int waiting = 0;
-        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__app_close_pending(c);
+        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_pending(c); /* wt_quic.c */
         if (waiting && now < app->ack_end_ms) {
             ep->tick_due_ms = app->ack_end_ms;
             return;

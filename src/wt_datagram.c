@@ -80,7 +80,7 @@ static void wt__dgram_free_all(wt__conn *c) {
         }
     c->wt.pending_dgrams = c->wt.pending_dgrams_tail = NULL;
     c->wt.dq_head = c->wt.dq_tail = NULL;
-    c->wt.npending_dgrams = c->wt.dq_len = 0;
+    c->wt.npending_dgrams = c->wt.dq_len = c->wt.dq_bytes = 0;
 }
 
 static size_t wt__dgram_room(wt__conn *c) {
@@ -98,7 +98,8 @@ static size_t wt__dgram_room(wt__conn *c) {
 
 static void wt__dgram_check_writable(wt__conn *c) {
     wt_session *s;
-    if (c->wt.dq_len > c->ep->lim.datagram_queue / 2) return; /* hysteresis: not one event per datagram */
+    /* hysteresis: not one event per datagram */
+    if (c->wt.dq_len > c->ep->lim.datagram_queue / 2 || c->wt.dq_bytes > c->ep->lim.datagram_queue_bytes / 2) return;
     c->wt.dgram_waiters = 0;
     for (s = c->wt.sessions; s; s = s->next) {
         wt_event ev;
@@ -135,15 +136,17 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     if (len > wt_session_max_datagram_size(s))
         return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
                          wt_session_max_datagram_size(s));
-    if (c->wt.dq_len >= c->ep->lim.datagram_queue) {
+    if (c->wt.dq_len >= c->ep->lim.datagram_queue ||
+        (c->wt.dq_len && c->wt.dq_bytes + len > c->ep->lim.datagram_queue_bytes)) {
         s->stats.datagrams_dropped++;
         c->stats.datagrams_dropped++;
         if (!s->dgram_blocked) {
             s->dgram_blocked = 1; /* DATAGRAM_WRITABLE once the queue drains */
             c->wt.dgram_waiters++;
         }
-        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "datagram queue full (%u): not queued",
-                            (unsigned)c->ep->lim.datagram_queue);
+        return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK,
+                            "datagram queue full (%u datagrams, %u bytes): not queued",
+                            (unsigned)c->ep->lim.datagram_queue, (unsigned)c->ep->lim.datagram_queue_bytes);
     }
     qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
@@ -152,6 +155,7 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     else c->wt.dq_head = d;
     c->wt.dq_tail = d;
     c->wt.dq_len++;
+    c->wt.dq_bytes += d->len;
     c->dirty = 1;
     return WT_OK;
 }

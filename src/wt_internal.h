@@ -18,6 +18,7 @@
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/sha256.h>
+#include <wolfssl/wolfcrypt/hmac.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include <ngtcp2/ngtcp2.h>
@@ -266,6 +267,38 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #define WT__RECV_BATCH 32
 #define WT__SEND_BATCH 32
 #define WT__PKT_BUF 2048
+
+/* The I/O path. On Linux: recvmmsg/sendmmsg, UDP GSO on send, UDP GRO on
+   receive; elsewhere plain recvmsg/sendmsg one datagram at a time. Each
+   can be switched off at compile time (-DWT_NO_MMSG, -DWT_NO_GSO,
+   -DWT_NO_GRO): the portable path on Linux, e.g. for qemu-user, which
+   does not byte-swap UDP_SEGMENT. GSO and GRO are also switched off at run
+   time where the kernel refuses them. */
+#if defined(__linux__) && !defined(WT_NO_MMSG)
+#define WT__HAVE_MMSG 1
+typedef struct mmsghdr wt__mmsg;
+#else
+#define WT__HAVE_MMSG 0
+typedef struct wt__mmsg {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+} wt__mmsg;
+#endif
+#if defined(__linux__) && !defined(WT_NO_GSO)
+#define WT__HAVE_GSO 1
+#else
+#define WT__HAVE_GSO 0
+#endif
+#if defined(__linux__) && !defined(WT_NO_GRO)
+#define WT__HAVE_GRO 1
+#else
+#define WT__HAVE_GRO 0
+#endif
+/* A GRO socket reads coalesced trains of up to 64 KiB: WT__GRO_BATCH of
+   them per call, into the loop's one receive buffer (grown to 256 KiB the
+   first time a GRO socket is read; 64 KiB otherwise) */
+#define WT__GRO_BATCH 4
+#define WT__GRO_BUF 65536
 #define WT__MAX_GROUPS 16
 
 typedef struct wt__ep wt__ep;
@@ -276,6 +309,11 @@ typedef struct wt__sock {
     int virt;         /* sans-I/O: no fd, sends go to ep->io.send */
     int want_write;   /* the last send hit EAGAIN */
     int gso;          /* UDP_SEGMENT works on it; -1 unknown */
+    int gso_fault;    /* tests: the next GSO send fails with this errno */
+    int gro;          /* UDP_GRO is on: reads may hold a train of packets */
+    int ecn;          /* IP_RECVTOS / IPV6_RECVTCLASS on: ECN bits read */
+    int tos;          /* the ECN bits sends carry now (IP_TOS / IPV6_TCLASS) */
+    uint32_t gro_max; /* the most packets one read held (tests, statistics) */
     int pktinfo;      /* bound to a wildcard address: each datagram's destination
                          is read (IP_PKTINFO / IPV6_RECVPKTINFO), replies name
                          their source (IP_PKTINFO / IPV6_PKTINFO) */
@@ -337,7 +375,8 @@ struct wt_loop {
                          shutdown, destroy): events may go straight out */
     int in_handler;   /* a handler or timer is on the stack */
     wt__queued_event *evq_head, *evq_tail;
-    uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF */
+    uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF, or WT__GRO_BATCH * WT__GRO_BUF */
+    size_t rxbuf_len;
     /* wt_loop_wakeup: an eventfd (wake_rd == wake_wr) or a self-pipe */
     int wake_rd, wake_wr;
     atomic_int woken; /* a wakeup since the last process: timeout 0 */
@@ -491,6 +530,7 @@ typedef struct wt__conn_wt { /* WebTransport: sessions, streams, datagrams */
     wt_stream *send_head, *send_tail; /* WT streams with data or FIN to send */
     wt__dgram *dq_head, *dq_tail;     /* datagrams to send */
     size_t dq_len;
+    size_t dq_bytes;                  /* their lengths together */
     wt_stream *graveyard;        /* closed streams, freed at a safe point */
     wt_stream *all_streams;      /* every wt_stream of the connection, whatever
                                     its state: none outlives the connection */
@@ -728,6 +768,7 @@ static void wt__loop_drain(wt_loop *loop);
 static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
 static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 static void wt__sock_close(wt__sock *s);
+static void wt__sock_set_ecn(wt__sock *s, unsigned ecn);
 static void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sans-I/O: a datagram for ep from outside (wt_app_input, wt_client_input). */
 static int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint8_t *pkt, size_t len);
@@ -761,9 +802,10 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
 static void wt__ep_free(wt__ep *ep);
 /* Closes every session (code, reason), flushes, then every connection. */
 static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason);
-/* local: the address the datagram came to (NULL: the socket's). */
+/* local: the address the datagram came to (NULL: the socket's); ecn: the
+   ECN bits of its IP header. */
 static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
-                      socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now);
+                      socklen_t fromlen, const uint8_t *pkt, size_t len, unsigned ecn, uint64_t now);
 static uint64_t wt__ep_expiry_ms(wt__ep *ep);
 static void wt__ep_service(wt__ep *ep, uint64_t now_ns);
 /* A connection on the endpoint's list; sock and remote may be NULL (a

@@ -10,8 +10,11 @@
 #include <sys/eventfd.h>
 #endif
 
-#ifndef UDP_SEGMENT
+#if WT__HAVE_GSO && !defined(UDP_SEGMENT)
 #define UDP_SEGMENT 103
+#endif
+#if WT__HAVE_GRO && !defined(UDP_GRO)
+#define UDP_GRO 104
 #endif
 
 static uint64_t wt__loop_ns(wt_loop *loop) {
@@ -129,7 +132,8 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
     loop->log = cfg->log;
     loop->clock = cfg->clock;
     atomic_init(&loop->posts, NULL);
-    loop->rxbuf = (uint8_t *)wt__alloc(&loop->alloc, WT__RECV_BATCH * WT__PKT_BUF);
+    loop->rxbuf_len = WT__RECV_BATCH * WT__PKT_BUF;
+    loop->rxbuf = (uint8_t *)wt__alloc(&loop->alloc, loop->rxbuf_len);
     if (!loop->rxbuf) {
         wt__free(&cfg->alloc, loop);
         wt__fail(&cfg->log, WT_ERR_NOMEM, "loop: out of memory");
@@ -423,13 +427,61 @@ bad:
     return wt__fail(&ep->log, WT_ERR_INVALID, "io.local_host %s is not a numeric address of the server's family", host);
 }
 
+/* ECN (RFC 9000 13.4): read the two ECN bits of each datagram's TOS /
+   traffic class byte; sends carry the codepoint ngtcp2 chose (set on the
+   socket when it changes). Without the options ngtcp2 sees "not ECT" and
+   stops marking after its validation fails: nothing breaks. */
+static void wt__sock_ecn_open(wt__sock *s, int family) {
+    int one = 1, r = -1;
+#if defined(IPV6_RECVTCLASS)
+    if (family == AF_INET6) {
+        r = setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof one);
+#if defined(IP_RECVTOS)
+        /* a dual-stack socket gets IPv4 datagrams too */
+        setsockopt(s->fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
+#endif
+    }
+#endif
+#if defined(IP_RECVTOS)
+    if (family == AF_INET) r = setsockopt(s->fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
+#endif
+    s->ecn = r == 0;
+    s->tos = 0;
+}
+
+/* The ECN bits the next sends carry (0: not ECT). */
+static void wt__sock_set_ecn(wt__sock *s, unsigned ecn) {
+    int tos = (int)(ecn & 3);
+    if (s->virt || tos == s->tos) return;
+    s->tos = tos;
+    if (s->local.ss_family == AF_INET6) {
+#if defined(IPV6_TCLASS)
+        setsockopt(s->fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
+#endif
+#if defined(IP_TOS)
+        setsockopt(s->fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos); /* IPv4-mapped peers */
+#endif
+    } else {
+#if defined(IP_TOS)
+        setsockopt(s->fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+#endif
+    }
+}
+
 static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it) {
     wt__sock *s;
     int fd, one = 1, zero = 0;
     if (ep->nsocks >= WT__MAX_SOCKS) return wt__fail(&ep->log, WT_ERR_LIMIT, "more than %d sockets", WT__MAX_SOCKS);
     if (ep->io.send) return wt__sock_open_virtual(ep, addr, len, bind_it);
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (fd < 0) return wt__fail(&ep->log, WT_ERR_IO, "socket: %s", strerror(errno));
+#else
+    fd = socket(addr->sa_family, SOCK_DGRAM, IPPROTO_UDP);
+    if (fd < 0) return wt__fail(&ep->log, WT_ERR_IO, "socket: %s", strerror(errno));
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
     if (addr->sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     if (bind_it) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 #if defined(IP_MTU_DISCOVER) && defined(IP_PMTUDISC_DO)
@@ -451,8 +503,16 @@ static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len,
     s->fd = fd;
     /* with a key log on someone is capturing: tcpdump sees a GSO batch on
        loopback as one datagram, and Wireshark cannot split 1-RTT packets */
-    s->gso = ep->keylog_fd >= 0 ? 0 : -1;
+    s->gso = ep->keylog_fd >= 0 || !WT__HAVE_GSO ? 0 : -1;
     s->ep = ep;
+#if WT__HAVE_GRO
+    /* the kernel hands over trains of same-size datagrams in one read (and
+       on loopback a GSO train is not split at all); where it has no UDP_GRO
+       (before 5.0) every datagram comes alone, as without */
+    if (ep->keylog_fd < 0 && setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0) s->gro = 1;
+    else if (ep->keylog_fd < 0) wt__log(&ep->log, WT_LOG_DEBUG, "UDP GRO unavailable (%s)", strerror(errno));
+#endif
+    wt__sock_ecn_open(s, addr->sa_family);
     s->local_len = sizeof s->local;
     if (bind_it) {
         getsockname(fd, (struct sockaddr *)&s->local, &s->local_len);
@@ -502,6 +562,7 @@ static void wt__send_ctl(const wt__sock *s, const struct sockaddr *local, size_t
     mh->msg_control = cm->buf;
     mh->msg_controllen = sizeof cm->buf;
     c = CMSG_FIRSTHDR(mh);
+#if WT__HAVE_GSO
     if (seg) {
         uint16_t seg16 = (uint16_t)seg;
         c->cmsg_level = SOL_UDP;
@@ -512,6 +573,9 @@ static void wt__send_ctl(const wt__sock *s, const struct sockaddr *local, size_t
         c = CMSG_NXTHDR(mh, c);
         src = src && c; /* cannot fail: cm has room for both */
     }
+#else
+    WT__UNUSED(seg);
+#endif
     if (src && local->sa_family == AF_INET6) {
         const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)local;
         struct in6_pktinfo pi;
@@ -538,11 +602,47 @@ static void wt__send_ctl(const wt__sock *s, const struct sockaddr *local, size_t
     if (!used) mh->msg_control = NULL;
 }
 
+/* n datagrams in one call where the system has sendmmsg/recvmmsg, else
+   one call each; the count done, or -1 with errno when none was */
+static int wt__send_many(int fd, wt__mmsg *m, size_t n) {
+#if WT__HAVE_MMSG
+    return sendmmsg(fd, m, (unsigned)n, 0);
+#else
+    size_t i;
+    for (i = 0; i < n; i++) {
+        ssize_t r = sendmsg(fd, &m[i].msg_hdr, 0);
+        if (r < 0) return i ? (int)i : -1;
+        m[i].msg_len = (unsigned)r;
+    }
+    return (int)n;
+#endif
+}
+
+static int wt__recv_many(int fd, wt__mmsg *m, size_t n) {
+#if WT__HAVE_MMSG
+    return recvmmsg(fd, m, (unsigned)n, MSG_DONTWAIT, NULL);
+#else
+    size_t i;
+    for (i = 0; i < n; i++) {
+        ssize_t r = recvmsg(fd, &m[i].msg_hdr, MSG_DONTWAIT);
+        if (r < 0) return i ? (int)i : -1;
+        m[i].msg_len = (unsigned)r;
+    }
+    return (int)n;
+#endif
+}
+
+#if WT__HAVE_GSO
 static int wt__send_gso(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
                         const uint8_t *buf, size_t len, size_t seg) {
     struct msghdr mh;
     struct iovec iov;
     wt__sendctl cm;
+    if (s->gso_fault) { /* tests: the kernel refuses this once */
+        errno = s->gso_fault;
+        s->gso_fault = 0;
+        return -1;
+    }
     memset(&mh, 0, sizeof mh);
     iov.iov_base = (void *)buf;
     iov.iov_len = len;
@@ -553,10 +653,11 @@ static int wt__send_gso(wt__sock *s, const struct sockaddr *local, const struct 
     wt__send_ctl(s, local, seg, &mh, &cm);
     return (int)sendmsg(s->fd, &mh, 0);
 }
+#endif
 
 static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct sockaddr *to, socklen_t tolen,
                   const uint8_t *buf, size_t len, size_t seg) {
-    struct mmsghdr msgs[WT__SEND_BATCH];
+    wt__mmsg msgs[WT__SEND_BATCH];
     struct iovec iov[WT__SEND_BATCH];
     wt__sendctl cm;
     size_t n = 0, off, done = 0;
@@ -566,6 +667,7 @@ static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct
         size_t from_len = local ? wt__sa_len(local) : s->local_len;
         return ep->io.send(ep->io.user, from, from_len, to, tolen, buf, len, seg) < 0 ? WT_ERR_WOULDBLOCK : WT_OK;
     }
+#if WT__HAVE_GSO
     if (len > seg && s->gso != 0) {
         if (wt__send_gso(s, local, to, tolen, buf, len, seg) >= 0) {
             s->gso = 1;
@@ -576,12 +678,16 @@ static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct
             return WT_ERR_WOULDBLOCK;
         }
         if (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
-            wt__log(&s->ep->log, WT_LOG_INFO, "UDP GSO unavailable (%s): using sendmmsg", strerror(errno));
+            /* the kernel or the device refuses it: off for good on this
+               socket, and this batch goes again one datagram each */
+            wt__log(&s->ep->log, WT_LOG_INFO, "UDP GSO unavailable (%s): sending datagram by datagram",
+                    strerror(errno));
             s->gso = 0;
         } else {
             return wt__fail(&s->ep->log, WT_ERR_IO, "sendmsg: %s", strerror(errno));
         }
     }
+#endif
     for (off = 0; off < len && n < WT__SEND_BATCH; off += seg, n++) {
         iov[n].iov_base = (void *)(buf + off);
         iov[n].iov_len = WT__MIN(seg, len - off);
@@ -596,7 +702,7 @@ static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct
         msgs[n].msg_hdr.msg_controllen = msgs[0].msg_hdr.msg_controllen;
     }
     while (done < n) {
-        int r = sendmmsg(s->fd, msgs + done, (unsigned)(n - done), 0);
+        int r = wt__send_many(s->fd, msgs + done, n - done);
         if (r < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -604,84 +710,164 @@ static int wt__sock_send(wt__sock *s, const struct sockaddr *local, const struct
                 s->want_write = 1;
                 return WT_ERR_WOULDBLOCK;
             }
-            return wt__fail(&s->ep->log, WT_ERR_IO, "sendmmsg: %s", strerror(errno));
+            return wt__fail(&s->ep->log, WT_ERR_IO, WT__HAVE_MMSG ? "sendmmsg: %s" : "sendmsg: %s", strerror(errno));
         }
         done += (size_t)r;
     }
     return WT_OK;
 }
 
-/* The address a datagram came to, from its IP_PKTINFO / IPV6_PKTINFO (an
-   IPv4 one on an IPv6 socket comes mapped), with the socket's port; 0 if
-   it carries none. */
-static int wt__recv_dst(const wt__sock *s, struct msghdr *mh, struct sockaddr_storage *dst) {
+/* What a datagram's control messages say: the address it came to, from
+   its IP_PKTINFO / IPV6_PKTINFO (an IPv4 one on an IPv6 socket comes
+   mapped) with the socket's port (*has_dst 0 if none); the GRO segment
+   size (0: one datagram); the ECN bits. */
+typedef struct wt__rxinfo {
+    int has_dst;
+    size_t seg;
+    unsigned ecn;
+} wt__rxinfo;
+
+static void wt__recv_ctl(const wt__sock *s, struct msghdr *mh, struct sockaddr_storage *dst, wt__rxinfo *ri) {
     struct cmsghdr *c;
     uint16_t port = s->local.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&s->local)->sin6_port
                                                    : ((const struct sockaddr_in *)&s->local)->sin_port;
-    memset(dst, 0, sizeof *dst);
+    memset(ri, 0, sizeof *ri);
+    if (!mh->msg_controllen) return;
     for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && s->local.ss_family == AF_INET6) {
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && s->local.ss_family == AF_INET6 &&
+            s->pktinfo) {
             struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)dst;
             struct in6_pktinfo pi;
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            memset(dst, 0, sizeof *dst);
             a6->sin6_family = AF_INET6;
             a6->sin6_port = port;
             a6->sin6_addr = pi.ipi6_addr;
             if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr)) a6->sin6_scope_id = (uint32_t)pi.ipi6_ifindex;
-            return 1;
-        }
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && s->local.ss_family == AF_INET) {
+            ri->has_dst = 1;
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && s->local.ss_family == AF_INET &&
+                   s->pktinfo) {
             struct sockaddr_in *a4 = (struct sockaddr_in *)dst;
             struct in_pktinfo pi;
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            memset(dst, 0, sizeof *dst);
             a4->sin_family = AF_INET;
             a4->sin_port = port;
             a4->sin_addr = pi.ipi_addr; /* the header's destination */
-            return 1;
+            ri->has_dst = 1;
         }
+#if WT__HAVE_GRO
+        else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+            int seg;
+            memcpy(&seg, CMSG_DATA(c), sizeof seg);
+            ri->seg = seg > 0 ? (size_t)seg : 0;
+        }
+#endif
+#if defined(IP_TOS)
+        else if (c->cmsg_level == IPPROTO_IP && (c->cmsg_type == IP_TOS
+#if defined(IP_RECVTOS)
+                                                 || c->cmsg_type == IP_RECVTOS
+#endif
+                                                 )) {
+            /* Linux: one byte; some systems: an int */
+            uint8_t tos = 0;
+            if (c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+                int v;
+                memcpy(&v, CMSG_DATA(c), sizeof v);
+                tos = (uint8_t)v;
+            } else if (c->cmsg_len >= CMSG_LEN(1)) {
+                tos = *(const uint8_t *)CMSG_DATA(c);
+            }
+            ri->ecn = tos & 3;
+        }
+#endif
+#if defined(IPV6_TCLASS)
+        else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
+            int v;
+            memcpy(&v, CMSG_DATA(c), sizeof v);
+            ri->ecn = (unsigned)v & 3;
+        }
+#endif
     }
-    return 0;
 }
 
-/* Reads up to a few batches from one socket; fairness over throughput. */
+/* Reads up to a few batches from one socket; fairness over throughput.
+   A GRO read may hold a train of datagrams of one size (the last may be
+   shorter): each goes to QUIC on its own, straight from the buffer. */
 static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
-    struct mmsghdr msgs[WT__RECV_BATCH];
+    wt__mmsg msgs[WT__RECV_BATCH];
     struct iovec iov[WT__RECV_BATCH];
     struct sockaddr_storage from[WT__RECV_BATCH], dst;
     union {
-        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
+                 3 * CMSG_SPACE(sizeof(int))];
         size_t align; /* a cmsghdr's (its first member); the struct itself cannot be in an array */
     } ctl[WT__RECV_BATCH];
-    int round, i, n;
+    int round, i, n, nslots = WT__RECV_BATCH, want_ctl = s->pktinfo || s->gro || s->ecn;
+    size_t slot = WT__PKT_BUF;
+    if (s->gro) {
+        if (loop->rxbuf_len < (size_t)WT__GRO_BATCH * WT__GRO_BUF) {
+            /* grown here, between reads, never while a packet in it is
+               being handled */
+            uint8_t *big = (uint8_t *)wt__alloc(&loop->alloc, (size_t)WT__GRO_BATCH * WT__GRO_BUF);
+#if WT__HAVE_GRO
+            if (!big) {
+                int zero = 0;
+                wt__log(&loop->log, WT_LOG_WARN, "UDP GRO off: no memory for its receive buffer");
+                setsockopt(s->fd, SOL_UDP, UDP_GRO, &zero, sizeof zero);
+                s->gro = 0;
+            }
+#endif
+            if (big) {
+                wt__free(&loop->alloc, loop->rxbuf);
+                loop->rxbuf = big;
+                loop->rxbuf_len = (size_t)WT__GRO_BATCH * WT__GRO_BUF;
+            }
+        }
+        if (s->gro) {
+            nslots = WT__GRO_BATCH;
+            slot = WT__GRO_BUF;
+        }
+    }
     for (round = 0; round < 8; round++) {
-        for (i = 0; i < WT__RECV_BATCH; i++) {
-            iov[i].iov_base = loop->rxbuf + (size_t)i * WT__PKT_BUF;
-            iov[i].iov_len = WT__PKT_BUF;
+        for (i = 0; i < nslots; i++) {
+            iov[i].iov_base = loop->rxbuf + (size_t)i * slot;
+            iov[i].iov_len = slot;
             memset(&msgs[i], 0, sizeof msgs[i]);
             msgs[i].msg_hdr.msg_name = &from[i];
             msgs[i].msg_hdr.msg_namelen = sizeof from[i];
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
-            if (s->pktinfo) {
+            if (want_ctl) {
                 msgs[i].msg_hdr.msg_control = ctl[i].buf;
                 msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
             }
         }
-        n = recvmmsg(s->fd, msgs, WT__RECV_BATCH, MSG_DONTWAIT, NULL);
+        n = wt__recv_many(s->fd, msgs, (size_t)nslots);
         if (n < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                wt__log(&loop->log, WT_LOG_WARN, "recvmmsg: %s", strerror(errno));
+                wt__log(&loop->log, WT_LOG_WARN, WT__HAVE_MMSG ? "recvmmsg: %s" : "recvmsg: %s", strerror(errno));
             return;
         }
         for (i = 0; i < n; i++) {
-            int has_dst;
+            wt__rxinfo ri;
+            const uint8_t *p = (const uint8_t *)iov[i].iov_base;
+            size_t left = msgs[i].msg_len, seg, k = 0;
             if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue; /* larger than any QUIC packet we allow */
-            has_dst = s->pktinfo && wt__recv_dst(s, &msgs[i].msg_hdr, &dst);
-            wt__ep_on_packet(s->ep, s, has_dst ? (struct sockaddr *)&dst : NULL, (struct sockaddr *)&from[i],
-                             msgs[i].msg_hdr.msg_namelen, (const uint8_t *)iov[i].iov_base, msgs[i].msg_len, now);
-            if (s->fd < 0) return; /* the endpoint closed from a callback */
+            wt__recv_ctl(s, &msgs[i].msg_hdr, &dst, &ri);
+            seg = ri.seg && ri.seg < left ? ri.seg : left;
+            do {
+                size_t one = WT__MIN(seg, left);
+                wt__ep_on_packet(s->ep, s, ri.has_dst ? (struct sockaddr *)&dst : NULL, (struct sockaddr *)&from[i],
+                                 msgs[i].msg_hdr.msg_namelen, p, one, ri.ecn, now);
+                if (s->fd < 0) return; /* the endpoint closed from a callback */
+                p += one;
+                left -= one;
+                k++;
+            } while (left > 0);
+            if (k > s->gro_max) s->gro_max = (uint32_t)k;
         }
-        if (n < WT__RECV_BATCH) return;
+        if (n < nslots) return;
     }
 }
 
@@ -713,7 +899,7 @@ static int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint
     if (i == ep->nsocks) return wt__fail(&ep->log, WT_ERR_STATE, "input: no address of that family (not started?)");
     wt__loop_enter(loop);
     loop->processing = 1; /* handlers may run: destroy from them is refused */
-    wt__ep_on_packet(ep, &ep->socks[i], NULL, sa, (socklen_t)fromlen, pkt, len, wt__loop_ns(loop));
+    wt__ep_on_packet(ep, &ep->socks[i], NULL, sa, (socklen_t)fromlen, pkt, len, 0, wt__loop_ns(loop));
     loop->processing = 0;
     wt__loop_leave(loop);
     return WT_OK;

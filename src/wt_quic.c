@@ -15,7 +15,7 @@ static const wt_limits wt__default_limits = {
     1024 * 1024,      /* stream_window */
     8 * 1024 * 1024,  /* conn_window */
     1024 * 1024,      /* stream_send_buffer */
-    64,               /* datagram_queue */
+    1024,             /* datagram_queue: with _bytes, small ones fill a window */
     24,               /* buffered_streams */
     32,               /* buffered_datagrams */
     16 * 1024,        /* max_header_bytes */
@@ -37,6 +37,7 @@ static const wt_limits wt__default_limits = {
     0,                /* session_max_data: conn_window, set below */
     0,                /* session_max_streams_bidi: max_streams_bidi */
     0,                /* session_max_streams_uni: max_streams_uni */
+    64 * 1024,        /* datagram_queue_bytes */
     0                 /* memory_budget: none */
 };
 
@@ -316,6 +317,29 @@ static void wt__cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx) {
     wt__random(ep, dest, len);
 }
 
+/* The stateless-reset token of a connection ID (RFC 9000 10.3.2): HMAC-
+   SHA256 of the CID under the endpoint's reset key, the first 16 bytes.
+   Unpredictable without the key, the same for a CID across restarts when
+   the key is (wt_app_config.reset_key), and about 1 us: wolfCrypt's HMAC
+   directly, not ngtcp2's HKDF through wolfSSL's EVP layer (~6 us, a DRBG
+   instantiated each time). */
+static int wt__reset_token(const wt__ep *ep, const uint8_t *cid, size_t cidlen,
+                           uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN]) {
+    static const uint8_t label[] = "wt.h stateless reset";
+    uint8_t mac[WC_SHA256_DIGEST_SIZE];
+    Hmac h;
+    int rv;
+    if (wc_HmacInit(&h, NULL, INVALID_DEVID) != 0) return -1;
+    rv = wc_HmacSetKey(&h, WC_SHA256, ep->reset_secret, (word32)sizeof ep->reset_secret);
+    if (rv == 0) rv = wc_HmacUpdate(&h, label, (word32)sizeof label);
+    if (rv == 0) rv = wc_HmacUpdate(&h, cid, (word32)cidlen);
+    if (rv == 0) rv = wc_HmacFinal(&h, mac);
+    wc_HmacFree(&h);
+    if (rv != 0) return -1;
+    memcpy(token, mac, NGTCP2_STATELESS_RESET_TOKENLEN);
+    return 0;
+}
+
 static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user) {
     wt__conn *c = (wt__conn *)user;
     int tries = 0;
@@ -325,9 +349,7 @@ static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size
             return NGTCP2_ERR_CALLBACK_FAILURE;
     } while (wt__cid_find(c->ep, cid->data, cidlen));
     cid->datalen = cidlen;
-    if (ngtcp2_crypto_generate_stateless_reset_token(token, c->ep->reset_secret, sizeof c->ep->reset_secret,
-                                                     cid) != 0)
-        return NGTCP2_ERR_CALLBACK_FAILURE;
+    if (wt__reset_token(c->ep, cid->data, cid->datalen, token) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
     if (wt__cid_add(c->ep, cid->data, cid->datalen, c) != WT_OK) return NGTCP2_ERR_CALLBACK_FAILURE;
     return 0;
 }
@@ -662,8 +684,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
     scid.datalen = WT__SCID_LEN;
     wt__random(ep, scid.data, WT__SCID_LEN);
     tp.stateless_reset_token_present = 1;
-    ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, ep->reset_secret,
-                                                 sizeof ep->reset_secret, &scid);
+    if (wt__reset_token(ep, scid.data, scid.datalen, tp.stateless_reset_token) != 0) tp.stateless_reset_token_present = 0;
     if (c->qlog) {
         s.qlog_write = wt__qlog_ngtcp2;
         c->qlog->t0_ns = s.initial_ts;
@@ -750,15 +771,12 @@ static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, sock
 static void wt__send_stateless_reset(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *to,
                                      socklen_t tolen, const uint8_t *dcid, size_t dcidlen, size_t rxlen) {
     uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN], rnd[1200], out[1200];
-    ngtcp2_cid cid;
     size_t len;
     ngtcp2_ssize n;
     /* a reset must be shorter than what provoked it, and at least 41 bytes */
     if (rxlen <= 42 || dcidlen > NGTCP2_MAX_CIDLEN) return;
     len = WT__MIN(rxlen - 1, sizeof out);
-    ngtcp2_cid_init(&cid, dcid, dcidlen);
-    if (ngtcp2_crypto_generate_stateless_reset_token(token, ep->reset_secret, sizeof ep->reset_secret, &cid) != 0)
-        return;
+    if (wt__reset_token(ep, dcid, dcidlen, token) != 0) return;
     wt__random(ep, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
     n = ngtcp2_pkt_write_stateless_reset(out, len, token, rnd, len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
     if (n > 0) wt__sock_send(s, local, to, tolen, out, (size_t)n, (size_t)n);
@@ -847,7 +865,7 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
 }
 
 static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struct sockaddr *from, socklen_t fromlen,
-                          const uint8_t *pkt, size_t len, uint64_t now);
+                          const uint8_t *pkt, size_t len, unsigned ecn, uint64_t now);
 
 /* One warning line per kind and second at most, with a count of the
    ones held back: a flood must not flood the log too. */
@@ -954,7 +972,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
 }
 
 static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
-                      socklen_t fromlen, const uint8_t *pkt, size_t len, uint64_t now) {
+                      socklen_t fromlen, const uint8_t *pkt, size_t len, unsigned ecn, uint64_t now) {
     ngtcp2_version_cid vc;
     wt__conn *c;
     int rv;
@@ -983,7 +1001,7 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
         for (c = ep->conns; c; c = c->next)
             if (c->state <= WT__CONN_OPEN && c->tp.qc && c->tp.remote_len == fromlen &&
                 memcmp(&c->tp.remote, from, fromlen) == 0)
-                wt__conn_read(c, local, from, fromlen, pkt, len, now);
+                wt__conn_read(c, local, from, fromlen, pkt, len, ecn, now);
         return;
     }
     if (!c) {
@@ -997,13 +1015,13 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
         c = wt__ep_accept(ep, s, local, from, fromlen, &hd, now);
         if (!c) return;
     }
-    wt__conn_read(c, local, from, fromlen, pkt, len, now);
+    wt__conn_read(c, local, from, fromlen, pkt, len, ecn, now);
 }
 
 /* One packet into one connection; local: where it came to (NULL: the
    socket's address). */
 static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struct sockaddr *from, socklen_t fromlen,
-                          const uint8_t *pkt, size_t len, uint64_t now) {
+                          const uint8_t *pkt, size_t len, unsigned ecn, uint64_t now) {
     ngtcp2_pkt_info pi;
     ngtcp2_path path;
     int rv;
@@ -1030,6 +1048,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
     memset(&pi, 0, sizeof pi);
+    pi.ecn = (uint8_t)ecn;
     wt__ngtcp2_path(c, &path, local, from, fromlen);
     rv = ngtcp2_conn_read_pkt(c->tp.qc, &path, &pi, pkt, len, now);
     if (rv != 0) {
@@ -1107,9 +1126,10 @@ static void wt__conn_consumed(wt__conn *c, int64_t stream_id, size_t n) {
     c->dirty = 1;
 }
 
-static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path) {
+static int wt__flush(wt__conn *c, const uint8_t *buf, size_t len, size_t seg, const ngtcp2_path *path, unsigned ecn) {
     int rv;
     if (!len) return WT_OK;
+    wt__sock_set_ecn(c->tp.sock, ecn);
     c->stats.packets_sent += (len + seg - 1) / seg;
     c->stats.bytes_sent += len;
     rv = wt__sock_send(c->tp.sock, (const struct sockaddr *)path->local.addr, (const struct sockaddr *)path->remote.addr,
@@ -1136,6 +1156,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
     c->wt.dq_head = d->next;
     if (!c->wt.dq_head) c->wt.dq_tail = NULL;
     c->wt.dq_len--;
+    c->wt.dq_bytes -= d->len;
     wt__free(&c->ep->alloc, d);
 }
 
@@ -1148,6 +1169,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
 static int wt__conn_write(wt__conn *c) {
     uint8_t *buf;
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
+    unsigned batch_ecn = 0;
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__loop_ns(c->ep->loop);
     int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1;
@@ -1172,6 +1194,9 @@ static int wt__conn_write(wt__conn *c) {
         ngtcp2_ssize n, ndatalen = -1;
         uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
         int is_dgram = 0, accepted = 0, open = c->state == WT__CONN_OPEN;
+        /* ngtcp2 only marks: NOT_ECT unless it says ECT(0) (an old mark kept
+           would fail its ECN validation) */
+        pi.ecn = NGTCP2_ECN_NOT_ECT;
         if (++rounds > 100000) {
             /* never spin: a stuck state machine is a bug, not a hang */
             wt__conn_fail(c, WT_ERR_QUIC, "write loop made no progress");
@@ -1251,19 +1276,20 @@ static int wt__conn_write(wt__conn *c) {
         dgram_turn = !is_dgram;
         /* batch packets of one size for GSO; a different path or a larger
            packet starts a new batch */
-        if (npkts > 0 && (!ngtcp2_path_eq(&batch_ps.path, &ps.path) || (size_t)n > seg)) {
-            wt__flush(c, buf, used, seg, &batch_ps.path);
+        if (npkts > 0 && (!ngtcp2_path_eq(&batch_ps.path, &ps.path) || (size_t)n > seg || pi.ecn != batch_ecn)) {
+            wt__flush(c, buf, used, seg, &batch_ps.path, batch_ecn);
             memmove(buf, buf + used, (size_t)n);
             used = 0, npkts = 0;
         }
         if (npkts == 0) {
             ngtcp2_path_copy(&batch_ps.path, &ps.path);
             seg = (size_t)n;
+            batch_ecn = pi.ecn;
         }
         used += (size_t)n;
         npkts++;
         if ((size_t)n < seg || npkts == WT__SEND_BATCH) {
-            wt__flush(c, buf, used, seg, &batch_ps.path);
+            wt__flush(c, buf, used, seg, &batch_ps.path, batch_ecn);
             used = 0, npkts = 0;
             if (rounds > 4 * WT__SEND_BATCH) {
                 /* let other connections and reads run; come back soon */
@@ -1273,7 +1299,7 @@ static int wt__conn_write(wt__conn *c) {
             }
         }
     }
-    if (npkts) wt__flush(c, buf, used, seg, &batch_ps.path);
+    if (npkts) wt__flush(c, buf, used, seg, &batch_ps.path, batch_ecn);
     ngtcp2_conn_update_pkt_tx_time(c->tp.qc, now);
     c->dirty = 0;
     return WT_OK;
@@ -1340,12 +1366,20 @@ static void wt__conn_send_close(wt__conn *c, uint64_t now_ns) {
     c->deadline_ms = now_ns / WT__NS_PER_MS + 3 * ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS + 1;
 }
 
-/* A close capsule we queued that the peer has not acknowledged yet. */
-static int wt__conn_close_unacked(wt__conn *c) {
-    wt_session *s;
+/* A session we closed whose CONNECT stream is not done both ways: our
+   capsule and FIN unacknowledged, or the peer's FIN (its answer to our
+   close) not in yet. A browser settles its `closed` promise on that
+   exchange; a CONNECTION_CLOSE that overtakes it reads as "connection
+   lost" there (Chromium: DedicatedWebTransportHttp3Client::OnConnectionClosed
+   fails the session unless it already reached CLOSED, and our H3_NO_ERROR
+   application close is no QUIC_NO_ERROR to it). The WebTransport draft
+   (Session Termination): wait until the peer closed the CONNECT streams
+   before CONNECTION_CLOSE (SHOULD). */
+static int wt__conn_close_pending(const wt__conn *c) {
+    const wt_session *s;
     if (c->state != WT__CONN_OPEN) return 0;
     for (s = c->wt.sessions; s; s = s->next)
-        if (s->cap_fin && !s->connect_closed && !s->send_stopped && (!s->cap_fin_sent || s->cap_tx.stored)) return 1;
+        if (s->cap_fin && !s->connect_closed && !s->send_stopped) return 1;
     return 0;
 }
 
@@ -1363,12 +1397,13 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
         if (c->state == WT__CONN_OPEN)
             deadline = WT__MAX(deadline, now + WT__MIN(3 * ngtcp2_conn_get_pto(c->tp.qc), 1000 * WT__NS_PER_MS));
     }
-    /* pacing may hold the capsules back a moment: serve this endpoint alone
-       until they are acknowledged, for 3 PTO (1 s) at the most */
+    /* serve this endpoint alone until the peers acknowledged the capsules
+       and answered with their FIN (pacing may hold ours back a moment), for
+       3 PTO (1 s) at the most */
     for (polled = 0;; polled = 1) {
         int waiting = 0;
         wt__ep_service(ep, now);
-        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_unacked(c);
+        for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_pending(c);
         now = wt__loop_ns(ep->loop);
         /* sans-I/O: the acknowledgements come through wt_*_input, not here.
            The sockets are read at least once, even when nothing waits or the

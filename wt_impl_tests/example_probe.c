@@ -3,7 +3,7 @@
  * check. The server is pinned by its certificate's SHA-256.
  *
  *   example_probe URL SHA256-HEX [--close] [--uploads N SIZE] [--abandon]
- *   example_probe URL SHA256-HEX --chat
+ *   example_probe URL SHA256-HEX --chat N
  *
  * One session to URL. Lines printed:
  *   OPEN                          the session is open
@@ -16,9 +16,13 @@
  * --uploads N SIZE   open N bidirectional streams at once, SIZE bytes each
  * --abandon      close the session as soon as the server has acknowledged
  *                every upload, without waiting for the answers
- * --chat         two sessions, A and B (two connections): B sends a datagram
- *                until A receives it, then A sends one until B receives it;
- *                prints "A got <text>" / "B got <text>", then closes both
+ * --chat N       N sessions A, B, C... (one connection each, 2 <= N <= 8):
+ *                each sends "hello from X" as a datagram every 50 ms until
+ *                every other member has it; once all have all, each sends
+ *                "marker from X" the same way (after the markers, an echo of
+ *                a member's own hello would have come: the negative check
+ *                has its positive beside it); prints "X got <text>" for
+ *                every datagram, then closes them all
  * Exits 0 once every session is closed, 1 after 15 s.
  */
 #define WT_IMPLEMENTATION
@@ -33,17 +37,21 @@
 typedef struct probe {
     wt_loop *loop;
     wt_session *session;
-    const char *name;      /* "A"/"B" in chat mode, NULL otherwise */
-    struct probe *peer;    /* chat: the other session */
+    const char *name;      /* "A", "B"... in chat mode, NULL otherwise */
+    int index;             /* chat: this member's number */
     int open, closed;
     int close_when_done, abandon;
     int uploads, upload_size, answers;
     wt_stream *streams[MAX_UPLOADS];
-    const char *say;       /* chat: what this session sends until the peer has it */
-    int heard;             /* chat: the peer's message arrived */
 } probe;
 
+#define MAX_MEMBERS 8
 static int sessions_left;
+static probe members[MAX_MEMBERS];
+static int nmembers, nopen;
+static int heard[2][MAX_MEMBERS][MAX_MEMBERS]; /* [phase][listener][speaker] */
+static int phase;                               /* 0: hellos, 1: markers, 2: done */
+static const char *const phase_word[2] = {"hello", "marker"};
 
 static void stop_if_done(probe *p) {
     if (--sessions_left == 0) wt_loop_stop(p->loop);
@@ -80,12 +88,41 @@ static void check_acked(wt_loop *loop, void *user) {
     wt_session_close(p->session, 0, "abandoned");
 }
 
-/* --chat: say it again until the other side has heard it. */
+/* --chat: has every other member heard what `speaker` says in this phase? */
+static int all_heard(int ph, int speaker) {
+    int i;
+    for (i = 0; i < nmembers; i++)
+        if (i != speaker && !heard[ph][i][speaker]) return 0;
+    return 1;
+}
+
+/* --chat: say it again (every 50 ms) until everyone else has heard it. */
 static void chat_send(wt_loop *loop, void *user) {
     probe *p = (probe *)user;
-    if (p->closed || p->peer->heard) return;
-    wt_session_send_datagram(p->session, p->say, strlen(p->say));
-    wt_loop_timer(loop, 100, chat_send, p);
+    char msg[64];
+    if (p->closed || phase > 1) return;
+    if (!all_heard(phase, p->index)) {
+        snprintf(msg, sizeof msg, "%s from %s", phase_word[phase], p->name);
+        if (wt_session_send_datagram(p->session, msg, strlen(msg)) != WT_OK) printf("%s ERROR send\n", p->name);
+    }
+    wt_loop_timer(loop, 50, chat_send, p);
+}
+
+/* --chat: a datagram arrived at member p. */
+static void chat_heard(probe *p, const uint8_t *data, size_t len) {
+    int ph, i, done = 1;
+    printf("%s got %.*s\n", p->name, (int)len, (const char *)data);
+    for (ph = 0; ph < 2; ph++)
+        for (i = 0; i < nmembers; i++) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "%s from %s", phase_word[ph], members[i].name);
+            if (len == strlen(msg) && !memcmp(data, msg, len)) heard[ph][p->index][i] = 1;
+        }
+    if (phase > 1) return;
+    for (i = 0; i < nmembers; i++) done &= all_heard(phase, i);
+    if (!done) return;
+    if (++phase == 2) /* both rounds heard by all: leave */
+        for (i = 0; i < nmembers; i++) wt_session_close(members[i].session, 0, "bye");
 }
 
 static void on_event(wt_event *ev) {
@@ -99,7 +136,8 @@ static void on_event(wt_event *ev) {
         if (p->uploads) upload(p);
         if (p->abandon) wt_loop_timer(p->loop, 10, check_acked, p);
         if (p->close_when_done && !p->uploads) wt_session_close(ev->session, 0, "bye");
-        if (p->name && p->peer->open) chat_send(p->loop, !strcmp(p->name, "B") ? p : p->peer); /* both in: B starts */
+        if (p->name && ++nopen == nmembers) /* all in: everyone starts talking */
+            for (i = 0; i < nmembers; i++) chat_send(p->loop, &members[i]);
         break;
     case WT_EV_STREAM_OPEN:
         wt_stream_read_all(ev->stream, 4096);
@@ -124,14 +162,7 @@ static void on_event(wt_event *ev) {
             printf("DATAGRAM %.*s\n", (int)ev->len, (const char *)ev->data);
             break;
         }
-        printf("%s got %.*s\n", p->name, (int)ev->len, (const char *)ev->data);
-        if (ev->len != strlen(p->peer->say) || memcmp(ev->data, p->peer->say, ev->len) != 0 || p->heard) break;
-        p->heard = 1;
-        if (!strcmp(p->name, "A")) chat_send(p->loop, p); /* A's turn */
-        else {                                            /* both heard: done */
-            wt_session_close(p->session, 0, "bye");
-            wt_session_close(p->peer->session, 0, "bye");
-        }
+        chat_heard(p, ev->data, ev->len);
         break;
     case WT_EV_SESSION_CLOSED:
         p->closed = 1;
@@ -164,22 +195,25 @@ static int parse_sha256(const char *hex, uint8_t out[32]) {
 }
 
 int main(int argc, char **argv) {
+    static const char *const names[MAX_MEMBERS] = {"A", "B", "C", "D", "E", "F", "G", "H"};
     wt_client_config cfg;
-    wt_client *client, *second = NULL;
-    probe p, q;
+    wt_client *clients[MAX_MEMBERS];
+    wt_loop *loop;
+    probe p;
     uint8_t pin[32];
-    int i, chat = 0;
+    int i, chat = 0, nclients = 0;
     if (argc < 3 || parse_sha256(argv[2], pin) != 0) {
-        fprintf(stderr, "usage: example_probe URL SHA256-HEX [--close] [--uploads N SIZE] [--abandon] [--chat]\n");
+        fprintf(stderr, "usage: example_probe URL SHA256-HEX [--close] [--uploads N SIZE] [--abandon] [--chat N]\n");
         return 2;
     }
     memset(&p, 0, sizeof p);
-    memset(&q, 0, sizeof q);
     for (i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--close")) p.close_when_done = 1;
         else if (!strcmp(argv[i], "--abandon")) p.abandon = 1;
-        else if (!strcmp(argv[i], "--chat")) chat = 1;
-        else if (!strcmp(argv[i], "--uploads") && i + 2 < argc) {
+        else if (!strcmp(argv[i], "--chat") && i + 1 < argc) {
+            chat = atoi(argv[++i]);
+            if (chat < 2 || chat > MAX_MEMBERS) return 2;
+        } else if (!strcmp(argv[i], "--uploads") && i + 2 < argc) {
             p.uploads = atoi(argv[++i]);
             p.upload_size = atoi(argv[++i]);
             if (p.uploads < 1 || p.uploads > MAX_UPLOADS || p.upload_size < 1 || p.upload_size > 1 << 16) return 2;
@@ -187,23 +221,25 @@ int main(int argc, char **argv) {
     }
     memset(&cfg, 0, sizeof cfg);
     cfg.cert_sha256 = pin;
-    if (!(client = wt_client_create(&cfg))) return 1;
-    p.loop = wt_client_loop(client);
-    wt_loop_timer(p.loop, 15000, give_up, NULL);
-    sessions_left = 1;
-    if (chat) {
-        cfg.loop = p.loop; /* B on a connection of its own, same loop */
-        if (!(second = wt_client_create(&cfg))) return 1;
-        q.loop = p.loop;
-        p.name = "A", q.name = "B";
-        p.say = "hello from A", q.say = "hello from B";
-        p.peer = &q, q.peer = &p;
-        sessions_left = 2;
-        if (wt_client_connect(second, argv[1], on_event, &q, &q.session) != WT_OK) return 1;
+    if (!(clients[nclients++] = wt_client_create(&cfg))) return 1;
+    loop = cfg.loop = wt_client_loop(clients[0]); /* every member on this loop */
+    wt_loop_timer(loop, 15000, give_up, NULL);
+    if (!chat) {
+        p.loop = loop;
+        sessions_left = 1;
+        if (wt_client_connect(clients[0], argv[1], on_event, &p, &p.session) != WT_OK) return 1;
+    } else { /* each member on a connection of its own */
+        nmembers = sessions_left = chat;
+        for (i = 0; i < chat; i++) {
+            members[i].loop = loop;
+            members[i].name = names[i];
+            members[i].index = i;
+            if (i > 0 && !(clients[nclients++] = wt_client_create(&cfg))) return 1;
+            if (wt_client_connect(clients[i], argv[1], on_event, &members[i], &members[i].session) != WT_OK) return 1;
+        }
     }
-    if (wt_client_connect(client, argv[1], on_event, &p, &p.session) != WT_OK) return 1;
-    wt_loop_run(p.loop);
-    if (second) wt_client_destroy(second);
-    wt_client_destroy(client);
+    wt_loop_run(loop);
+    while (nclients > 1) wt_client_destroy(clients[--nclients]);
+    wt_client_destroy(clients[0]); /* owns the loop: last */
     return 0;
 }

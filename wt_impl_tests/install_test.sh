@@ -50,7 +50,7 @@ fi
 mkdir -p "$tmp/server"
 for _attempt in 1 2 3 4 5; do
   port=$((20000 + RANDOM % 30000))
-  (cd "$tmp/server" && exec "$B/examples/echo_server" "$port" >"$tmp/server/out" 2>&1) &
+  (cd "$tmp/server" && exec "$B/examples/echo_server" --port "$port" >"$tmp/server/out" 2>&1) &
   server_pid=$!
   for _ in $(seq 50); do
     grep -q "listening on" "$tmp/server/out" 2>/dev/null && break
@@ -60,7 +60,7 @@ for _attempt in 1 2 3 4 5; do
   grep -q "listening on" "$tmp/server/out" && break
   kill "$server_pid" 2>/dev/null; server_pid=""
 done
-hash=$(sed -n 's/.*sha256 \([0-9a-f]\{64\}\) (for serverCertificateHashes).*/\1/p' "$tmp/server/out" | head -n1)
+hash=$(grep -oE 'sha256[: ]+[0-9a-f]{64}' "$tmp/server/out" | grep -oE '[0-9a-f]{64}' | head -n1)
 if [ -z "$server_pid" ] || [ -z "$hash" ]; then bad "echo_server started" "$(cat "$tmp/server/out")"; finish; fi
 url="https://127.0.0.1:$port/"
 
@@ -125,7 +125,7 @@ if [ -f "$tarball" ]; then
   have=$(tar -tzf "$tarball" | sort)
   missing=""
   for f in wt.h CHANGELOG.md LICENSE README.md Makefile CMakeLists.txt meson.build tools/deps.sh \
-    examples/echo_server.c examples/client.c wt_impl_tests/run.sh wt_impl_tests/main.c; do
+    examples/echo_server.c examples/echo_client.c wt_impl_tests/run.sh wt_impl_tests/main.c; do
     grep -qxF "wt-$version/$f" <<<"$have" || missing="$missing $f"
   done
   junk=$(grep -E '/build/|node_modules|\.(o|crt|key)$' <<<"$have")

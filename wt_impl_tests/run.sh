@@ -24,6 +24,9 @@ phase "dependency script refuses a bad sha256" bash wt_impl_tests/deps_test.sh
 phase "unit + integration" "$B/wt_tests"
 phase "unit + integration under ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
   UBSAN_OPTIONS=print_stacktrace=1 "$B/wt_tests_san"
+phase "unit + integration without UDP GRO (-DWT_NO_GRO)" "$B/wt_tests_nogro"
+phase "unit + integration on the portable I/O path (recvmsg/sendmsg, no GSO/GRO: -DWT_NO_MMSG -DWT_NO_GSO -DWT_NO_GRO)" \
+  "$B/wt_tests_portable"
 phase "fuzz targets (clang, libFuzzer, ASan+UBSan): every seed and reproducer, then fixed mutations" \
   bash wt_impl_tests/fuzz_test.sh "$B"
 phase "examples as a user runs them" bash wt_impl_tests/examples_test.sh "$B"

@@ -73,7 +73,7 @@ static void addr_check(const char *bind_host, const char *connect_host, const ch
         REQUIRE((x = client_xfer(&cx, 256 * 1024, 7)) != NULL);
         CHECK_SOON(&h, x->done);
         CHECK(!x->bad && x->received == 256 * 1024);
-        CHECK_EQ_INT(app->ep.socks[0].gso, no_gso ? 0 : 1);
+        CHECK_EQ_INT(app->ep.socks[0].gso, no_gso || !WT__HAVE_GSO ? 0 : 1);
     }
     /* the server's connection: ngtcp2's path (which every reply goes
        out on) has the client's destination as its local address */

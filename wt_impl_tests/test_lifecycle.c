@@ -253,13 +253,24 @@ static int lc_sim_open(sim *s) {
 }
 
 static int lc_stopped_flag;
+/* while the stop ran: the most GOAWAY the server sent on any connection
+   (1 the notice, 2 the final one), and whether one reached the client */
+static int lc_goaway_sent, lc_goaway_received;
+
+static void lc_note_goaway(sim *s) {
+    const wt__conn *c;
+    for (c = s->app->ep.conns; c; c = c->next) lc_goaway_sent = WT__MAX(lc_goaway_sent, c->h3.goaway_sent);
+    for (c = s->client->ep.conns; c; c = c->next) lc_goaway_received |= c->h3.goaway;
+}
 
 static int lc_sim_run_until_stopped(sim *s, uint64_t ms) {
     uint64_t end = sim_ms(s) + ms;
     lc_stopped_flag = 0;
+    lc_goaway_sent = lc_goaway_received = 0;
     while (!wt_app_stopped(s->app) && sim_ms(s) < end) {
         uint64_t before = s->now;
         sim_run(s, &lc_stopped_flag, 1);
+        lc_note_goaway(s);
         if (s->now == before) s->now += 1000000ULL; /* nothing due: time goes on */
     }
     return wt_app_stopped(s->app);
@@ -282,7 +293,12 @@ WT_TEST(lifecycle_graceful_stop_drains_then_closes_with_the_code) {
     /* the client saw DRAINING, then its session closed cleanly with the code */
     CHECK(lc_client.draining);
     CHECK(lc_client.closed && lc_client.drain_before_close);
-    CHECK(lc_client.goaway_seen);
+    /* no HTTP/3 GOAWAY on a connection with a session: Chromium stops
+       opening streams for good on one (see wt__app_conn_holds_wt); the
+       positive case is lifecycle_graceful_stop_goaway_without_sessions */
+    CHECK(!lc_client.goaway_seen);
+    CHECK_EQ_INT(lc_goaway_sent, 0);
+    CHECK(!lc_goaway_received);
     CHECK_EQ_INT(lc_client.close_error, WT_OK);
     CHECK_EQ_INT(lc_client.close_code, 4242);
     CHECK(strcmp(lc_client.close_reason, "maintenance") == 0);
@@ -325,6 +341,36 @@ WT_TEST(lifecycle_graceful_stop_ends_early_when_sessions_close) {
     CHECK(strcmp(lc_server.close_reason, "client leaves") == 0);
     /* well under the 5 s of grace: a few round trips and a closing period */
     CHECK(sim_ms(&s) - t0 < 2000);
+    CHECK_EQ_INT(lc_sim_hooks.shutdown_ran, 1);
+    sim_stop(&s);
+}
+
+/* A connection without WebTransport (its one request refused with 404) gets
+   HTTP/3 GOAWAY, the notice and the final one, before it is closed. */
+WT_TEST(lifecycle_graceful_stop_goaway_without_sessions) {
+    sim s;
+    memset(&lc_server, 0, sizeof lc_server);
+    memset(&lc_client, 0, sizeof lc_client);
+    memset(&lc_sim_hooks, 0, sizeof lc_sim_hooks);
+    lc_trace[0] = 0;
+    memset(&s, 0, sizeof s);
+    s.up.delay_ms = s.down.delay_ms = 20;
+    sim_configure = lc_sim_config;
+    sim_before_start = lc_sim_hooks_add;
+    lc_sim = &s;
+    REQUIRE(sim_start(&s, 7, NULL, NULL) == 0);
+    sim_configure = NULL;
+    sim_before_start = NULL;
+    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/no-such-route", lc_client_handler, NULL, &lc_client.s) ==
+            WT_OK);
+    REQUIRE(sim_run(&s, &lc_client.closed, 5000));
+    CHECK(lc_client.close_error != WT_OK); /* refused */
+    REQUIRE(s.app->ep.nconns == 1);
+    wt_app_stop(s.app);
+    REQUIRE(lc_sim_run_until_stopped(&s, 20000));
+    CHECK_EQ_INT(lc_goaway_sent, 2);
+    CHECK(lc_goaway_received);
+    CHECK_EQ_INT(s.app->ep.nconns, 0);
     CHECK_EQ_INT(lc_sim_hooks.shutdown_ran, 1);
     sim_stop(&s);
 }

@@ -111,8 +111,7 @@ try {
     check(opened.name, opened.ok, opened.detail);
     const exited = new Promise((r) => { server.once('exit', (c) => r(c)); setTimeout(() => r('still running'), 15000); });
     server.kill('SIGTERM');
-    const r = await b.call('gracefulStopResult', 3003, 'server stopping');
-    check(r.name, r.ok, r.detail);
+    for (const r of await b.call('gracefulStopResult', 3003, 'server stopping')) check(r.name, r.ok, r.detail);
     const rc = server.exitCode !== null ? server.exitCode : await exited;
     check('the server exits 0 once stopped', rc === 0 && /^STOPPED$/m.test(serverOut), `exit ${rc}`);
   }

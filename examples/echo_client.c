@@ -1,25 +1,24 @@
-/* client.c - connect, one stream round trip, one datagram, close.
+/* echo_client.c - the client twin of echo_server: one stream round trip, one datagram, close.
  *
- *   cc -std=c11 -O2 examples/client.c -I. -I$P/include -L$P/lib \
- *      -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm -o client
- *   ./client [URL] SHA256-HEX   ($P: cat build/deps/prefix after make deps)
- *   ./client [URL] --ca FILE
+ *   cc -std=c11 -O2 examples/echo_client.c -I. -I$P/include -L$P/lib \
+ *      -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm -o echo_client
+ *   ./echo_client (--pin HEX | --ca FILE | --insecure) [URL]
+ *                                        ($P: cat build/deps/prefix after make deps)
  *
- * URL defaults to https://127.0.0.1:4433/. The server is verified either by
- * pinning its certificate's SHA-256 (64 hex digits, as echo_server prints
- * it; like the browser's serverCertificateHashes) or against the CA
- * certificates in FILE (PEM; the name in the URL must match the
- * certificate: https://localhost:4433/ with echo_server's localhost.crt).
+ * URL defaults to https://127.0.0.1:4433/. The server is verified by
+ * pinning its certificate's SHA-256 (64 hex digits, as echo_server logs
+ * it; like the browser's serverCertificateHashes), against the CA
+ * certificates in a PEM file (the name in the URL must match the
+ * certificate), or, said out loud, not at all (--insecure).
  *
- * Opens a bidirectional stream, sends a message, finishes the stream and
- * prints the whole reply; then sends a datagram and prints the echo if one
- * arrives within 2 s (datagrams are unreliable: none is not an error). Then
- * closes the session with code 0 and exits 0. Exits 1 on any failure
- * (refused session, failed verification, connection error, timeout).
- * Against echo_server:
+ * Opens a bidirectional stream, sends a message with FIN (write_all) and
+ * prints the whole reply (read_all); then sends a datagram and prints the
+ * echo if one arrives within 2 s (datagrams are unreliable: none is not an
+ * error). Then closes the session with code 0 and exits 0. Exits 1 on any
+ * failure (refused session, failed verification, connection error).
  *
- *   cd build && ./examples/echo_server 14433       (prints the hash)
- *   ./build/examples/client https://127.0.0.1:14433/ <hash>
+ *   ./build/examples/echo_server &            (logs the certificate's sha256)
+ *   ./build/examples/echo_client --pin <sha256>
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"
@@ -44,20 +43,20 @@ typedef struct client_state {
 
 /* Everything went as planned: close the session (code 0). */
 static void finish(client_state *cs, wt_session *s) {
-    if (cs->timer > 0) wt_loop_timer_cancel(cs->loop, cs->timer);
+    if (cs->timer > 0) (void)wt_loop_timer_cancel(cs->loop, cs->timer);
     cs->timer = 0;
     cs->closing = 1;
-    wt_session_close(s, 0, "done");
+    (void)wt_session_close(s, 0, "done"); /* CLOSED follows either way */
 }
 
 /* Something went wrong: close with code 1 and exit 1. */
 static void fail(client_state *cs, wt_session *s, const char *what, int err) {
-    fprintf(stderr, "client: %s: %s\n", what, wt_strerror(err));
+    fprintf(stderr, "echo_client: %s: %s\n", what, wt_strerror(err));
     cs->exit_code = 1;
-    if (cs->timer > 0) wt_loop_timer_cancel(cs->loop, cs->timer);
+    if (cs->timer > 0) (void)wt_loop_timer_cancel(cs->loop, cs->timer);
     cs->timer = 0;
     cs->closing = 1;
-    wt_session_close(s, 1, what);
+    (void)wt_session_close(s, 1, what);
 }
 
 /* No datagram echo within DATAGRAM_WAIT_MS: fine, they may be lost. */
@@ -91,10 +90,12 @@ static void on_event(wt_event *ev) {
             fail(cs, ev->session, "cannot open a stream", rv);
             break;
         }
-        wt_stream_read_all(st, MAX_REPLY); /* the reply comes as one DATA event */
-        rv = wt_stream_write(st, stream_message, sizeof stream_message - 1);
-        if (rv >= 0) rv = wt_stream_finish(st);
-        if (rv < 0) {
+        if ((rv = wt_stream_read_all(st, MAX_REPLY)) != WT_OK) { /* the reply comes as one DATA event */
+            fail(cs, ev->session, "cannot read the stream", rv);
+            break;
+        }
+        rv = wt_stream_write_all(st, stream_message, sizeof stream_message - 1, 1);
+        if (rv != WT_OK) {
             fail(cs, ev->session, "cannot write the stream", rv);
             break;
         }
@@ -118,16 +119,16 @@ static void on_event(wt_event *ev) {
         finish(cs, ev->session);
         break;
     case WT_EV_SESSION_CLOSED:
-        if (cs->timer > 0) wt_loop_timer_cancel(cs->loop, cs->timer);
+        if (cs->timer > 0) (void)wt_loop_timer_cancel(cs->loop, cs->timer);
         cs->timer = 0;
         if (ev->error == WT_ERR_REFUSED) {
-            fprintf(stderr, "client: session refused with HTTP status %d: %s\n", ev->status, wt_strerror(ev->error));
+            fprintf(stderr, "echo_client: session refused with HTTP status %d: %s\n", ev->status, wt_strerror(ev->error));
             cs->exit_code = 1;
         } else if (ev->error != WT_OK) {
-            fprintf(stderr, "client: session failed: %s\n", wt_strerror(ev->error));
+            fprintf(stderr, "echo_client: session failed: %s\n", wt_strerror(ev->error));
             cs->exit_code = 1;
         } else if (!cs->closing) {
-            fprintf(stderr, "client: the server closed the session first (code %u, reason \"%.*s\")\n", ev->code,
+            fprintf(stderr, "echo_client: the server closed the session first (code %u, reason \"%.*s\")\n", ev->code,
                     (int)ev->reason_len, ev->reason);
             cs->exit_code = 1;
         } else if (cs->exit_code == 0) {
@@ -141,68 +142,35 @@ static void on_event(wt_event *ev) {
     fflush(stdout);
 }
 
-static int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* 64 hex digits into 32 bytes; 0 on success. */
-static int parse_sha256(const char *hex, uint8_t out[32]) {
-    size_t i;
-    if (strlen(hex) != 64) return -1;
-    for (i = 0; i < 64; i++) {
-        int v = hex_digit(hex[i]);
-        if (v < 0) return -1;
-        if (i % 2 == 0) out[i / 2] = (uint8_t)(v << 4);
-        else out[i / 2] |= (uint8_t)v;
-    }
-    return 0;
-}
-
 static int usage(void) {
-    fprintf(stderr, "usage: client [URL] SHA256-HEX\n       client [URL] --ca FILE\n"
+    fprintf(stderr, "usage: echo_client (--pin SHA256-HEX | --ca FILE | --insecure) [URL]\n"
                     "URL defaults to https://127.0.0.1:4433/\n");
     return 1;
 }
 
 int main(int argc, char **argv) {
-    const char *url = "https://127.0.0.1:4433/", *ca = NULL, *pin_hex = NULL;
+    const char *url = "https://127.0.0.1:4433/";
     wt_client_config cfg = {0};
     client_state cs = {0};
     wt_client *client;
-    uint8_t pin[32];
     int i, rv;
 
-    for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--ca") && i + 1 < argc) ca = argv[++i];
-        else if (strstr(argv[i], "://")) url = argv[i]; /* wt_client_connect checks it */
-        else if (!pin_hex && argv[i][0] != '-') pin_hex = argv[i];
-        else return usage();
-    }
-    if (!ca == !pin_hex) return usage(); /* exactly one way to verify */
-    if (pin_hex) {
-        if (parse_sha256(pin_hex, pin) != 0) {
-            fprintf(stderr, "client: %s is not a SHA-256 in hex (64 digits)\n", pin_hex);
-            return 1;
-        }
-        cfg.cert_sha256 = pin;
-    } else {
-        cfg.ca_file = ca;
-    }
+    if ((i = wt_client_config_args(&cfg, argc, argv)) <= 0) return i == WT_ARGS_HELP ? 0 : usage();
+    if (i < argc) url = argv[i++]; /* wt_client_connect checks it */
+    if (i < argc || !!cfg.ca_file + !!cfg.cert_sha256 + cfg.insecure != 1) return usage(); /* one way to verify */
     client = wt_client_create(&cfg);
     if (!client) return 1; /* the reason is logged */
     cs.loop = wt_client_loop(client);
     rv = wt_client_connect(client, url, on_event, &cs, &cs.session);
     if (rv != WT_OK) {
-        fprintf(stderr, "client: cannot connect to %s: %s\n", url, wt_strerror(rv));
+        fprintf(stderr, "echo_client: cannot connect to %s: %s\n", url, wt_strerror(rv));
         wt_client_destroy(client);
         return 1;
     }
     rv = wt_loop_run(cs.loop); /* until SESSION_CLOSED stops it */
     if (rv != WT_OK) {
-        fprintf(stderr, "client: %s\n", wt_strerror(rv));
+        fprintf(stderr, "echo_client: %s\n", wt_strerror(rv));
         cs.exit_code = 1;
     }
     wt_client_destroy(client); /* sends what is left and closes the connection */
