@@ -157,9 +157,11 @@
  *   -fstack-usage at -O2 and -Os; `make check-stack`, part of `make test`).
  *   Big buffers live on the heap: the packet batch of the send path (46 KB,
  *   one per app or client, made on first use), wt_cert_generate's work
- *   area (50 KB, for the call), qlog records (in the connection's qlog).
- *   One exception while the portable I/O path is reworked: the receive
- *   path's recvmmsg arrays (about 9 KB, wt__sock_read). A handler's stack
+ *   area (about 50 KB, for the call), qlog records (in the connection's
+ *   qlog), the happy-eyeballs address list (reordered by index).
+ *   One exception for now: the receive path's recvmmsg arrays (about
+ *   12 KB, wt__sock_read; the portable recvmsg path needs far less). A
+ *   handler's stack
  *   comes on top; wolfSSL's own depth depends on its build (WOLFSSL_SMALL_
  *   STACK moves its big locals to the heap).
  * Memory, measured on x86-64 through the allocator hooks (the suite prints
