@@ -161,7 +161,9 @@
  *   12 KB, wt__sock_read; the portable recvmsg path needs far less). A
  *   handler's stack
  *   comes on top; wolfSSL's own depth depends on its build (WOLFSSL_SMALL_
- *   STACK moves its big locals to the heap).
+ *   STACK moves its big locals to the heap). The suite runs a whole echo
+ *   session (handshake, streams, a datagram, close; both ends) in a thread
+ *   with a 64 KiB stack, with the default and the small dependency build.
  * Memory, measured on x86-64 through the allocator hooks (the suite prints
  *   these in small_extra_session_costs_at_most_2k):
  *   - per app or client: the endpoint and the 46 KB send batch;

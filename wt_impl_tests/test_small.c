@@ -130,3 +130,55 @@ WT_TEST(small_memory_budget_refuses_new_work_keeps_the_old) {
     wt_client_destroy(cl);
     harness_stop(&h);
 }
+
+/* A whole echo session (handshake, a stream each way, a datagram, close)
+   with both ends on one loop in a thread of a 64 KiB stack: wt.h's frames
+   are small and the default wolfSSL build fits too. ASan's redzones make
+   every frame several times larger: 512 KiB there. */
+static int small_thread_done;
+static void small_echo_in_thread(void) {
+    static harness h;
+    static server_ctx sx;
+    static client_ctx cx;
+    xfer *x;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    x = client_xfer(&cx, 20000, 3);
+    REQUIRE(x != NULL);
+    CHECK_SOON(&h, x->done);
+    CHECK(!x->bad);
+    CHECK_EQ_INT(wt_session_send_datagram(cx.s, "ping", 4), WT_OK);
+    CHECK_SOON(&h, cx.datagrams_in > 0);
+    CHECK_EQ_INT(wt_session_close(cx.s, 7, "bye"), WT_OK);
+    CHECK_SOON(&h, sx.sessions_closed == 1);
+    CHECK_EQ_INT(sx.closed_code, 7);
+    harness_stop(&h);
+    small_thread_done = 1;
+}
+
+static void *small_thread_main(void *arg) {
+    (void)arg;
+    small_echo_in_thread();
+    return NULL;
+}
+
+WT_TEST(small_echo_session_in_a_64k_stack) {
+    pthread_attr_t attr;
+    pthread_t t;
+    size_t stack = 64 * 1024;
+#if defined(__SANITIZE_ADDRESS__)
+    stack = 512 * 1024;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    stack = 512 * 1024;
+#endif
+#endif
+    REQUIRE(harness_cert() == 0); /* certificate generation is not part of a session */
+    small_thread_done = 0;
+    REQUIRE(pthread_attr_init(&attr) == 0);
+    REQUIRE(pthread_attr_setstacksize(&attr, stack) == 0);
+    REQUIRE(pthread_create(&t, &attr, small_thread_main, NULL) == 0);
+    pthread_join(t, NULL);
+    pthread_attr_destroy(&attr);
+    CHECK(small_thread_done);
+}
