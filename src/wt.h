@@ -194,6 +194,17 @@
  *   wt_stream_write_ref records (the loop's allocator). A fixed arena works
  *   too: an allocator in wt_app_config.alloc that returns NULL when it is
  *   full gets the same handling, without the admission control.
+ * Without sockets: a device with a UDP stack of its own (lwIP, a modem's
+ *   socket API) drives wt.h through the sans-I/O seam (below) and four
+ *   hooks: wt_io.send in the app's or client's config (each datagram to
+ *   send; on lwIP pbuf_alloc + udp_sendto per segment), wt_app_input /
+ *   wt_client_input for each datagram received (from the task that owns the
+ *   loop: an lwIP udp_recv callback queues to it), wt_loop_process after
+ *   inputs and when wt_loop_timeout's milliseconds have passed (the task's
+ *   wait timeout), and wt_loop_config.clock (on lwIP sys_now() * 1000000).
+ *   wt.h then opens no socket and never reads the system clock;
+ *   wt_client_config.resolve or a numeric host avoids name lookups.
+ *   examples/sans_io_echo.c is the whole pattern, run by the test suite.
  *
  * ---------------------------------------------------------------- FLOW CONTROL
  * On top of QUIC's per-stream and per-connection windows (limits.stream_
@@ -716,7 +727,8 @@ uint64_t wt_loop_now_ms(wt_loop *loop);
  * wt_app_input / wt_client_input (not from a handler), then run
  * wt_loop_process when wt_loop_timeout says (0 right after an input). With
  * a wt_clock on the loop this drives the whole stack without a kernel: a
- * device with its own UDP stack, or a simulated network in tests.
+ * device with its own UDP stack (see SMALL DEVICES, examples/sans_io_echo.c),
+ * or a simulated network in tests (wt_impl_tests/sim.h).
  * Addresses are struct sockaddr bytes (sockaddr_in or sockaddr_in6). */
 typedef struct wt_io {
     /* Sends len bytes from local to remote as UDP datagrams of segment

@@ -16,6 +16,11 @@
 #                    (e.g. WT_DEPS_SHA256_wolfssl_5_9_2_orig_tar_gz)
 #   WT_DEPS_PRIMARY_ONLY=1  never fall back to the older version set
 #   WT_DEPS_OUT      where to write cflags/libs/prefix/versions (default: build/deps)
+#   WT_DEPS_TARGET   cross-build for this GNU triplet (aarch64-linux-gnu,
+#                    s390x-linux-gnu, ...) with Debian's <triplet>-gcc (WT_DEPS_CC
+#                    overrides it; the cross gcc is installed if it is a Debian
+#                    package): --host for the three autotools builds, always built
+#                    (never pkg-config), its own cache key. `make cross-test` uses it.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +28,12 @@ out_dir="${WT_DEPS_OUT:-$here/build/deps}"
 cache="${WT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/wt.h}"
 mode="${WT_DEPS:-auto}"
 jobs=$(nproc 2>/dev/null || echo 2)
+target="${WT_DEPS_TARGET:-}"
+if [ -n "$target" ]; then
+  # A cross build: the host's pkg-config libraries are for the wrong machine.
+  mode=build
+  CC="${WT_DEPS_CC:-$target-gcc}"
+fi
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
@@ -76,6 +87,13 @@ fi
 # (waits for another apt or dpkg run instead of failing)
 bash "$here/tools/apt-install.sh" build-essential pkg-config autoconf automake libtool xz-utils ca-certificates \
   || die "installing the build tools failed"
+if [ -n "$target" ] && ! command -v "$CC" >/dev/null 2>&1; then
+  # Debian names: gcc-aarch64-linux-gnu + libc6-dev-arm64-cross, gcc-s390x-linux-gnu + libc6-dev-s390x-cross
+  case "$target" in aarch64-*) darch=arm64 ;; x86_64-*) darch=amd64 ;; powerpc64le-*) darch=ppc64el ;;
+    arm-*hf) darch=armhf ;; *) darch=${target%%-*} ;; esac
+  bash "$here/tools/apt-install.sh" "gcc-$target" "libc6-dev-$darch-cross" \
+    || die "installing the cross compiler for $target failed"
+fi
 
 # ---------------------------------------------------------------- downloads
 # The archive's address comes from this machine's apt configuration.
@@ -160,6 +178,7 @@ resolve ngtcp2;  N_VER=$R_VER; N_FILE=$R_FILE
 resolve nghttp3; H_VER=$R_VER; H_FILE=$R_FILE; H_KIND=$R_KIND
 
 arch=$(uname -m)
+[ -z "$target" ] || arch=$target
 wolf_flags="--enable-static --disable-shared --with-pic --enable-quic --enable-session-ticket \
 --enable-certgen --enable-keygen --enable-certext --enable-harden --disable-examples \
 --disable-crypttests --disable-benchmark --enable-keying-material"
@@ -200,6 +219,8 @@ case "$profile" in
   *) die "WT_DEPS_PROFILE=$profile: default or small" ;;
 esac
 cc_id=$(${CC:-cc} --version 2>/dev/null | head -n1)
+# configure's --host for a cross build (empty, and so no change, otherwise)
+host_flag=${target:+--host=$target}
 
 key=$(printf '%s\n' "$RECIPE" "$arch" "$cc_id" "$W_FILE" "$N_FILE" "$H_FILE" "$wolf_flags" "$wolf_cppflags" \
   "$ngtcp2_flags" "$nghttp3_flags" $lib_cflags | sha256sum | cut -c1-16)
@@ -235,7 +256,7 @@ tar -xf "$dl_dir/$W_FILE" -C "$work"
 wdir=$(find "$work" -maxdepth 1 -type d -name 'wolfssl*' | head -n1)
 say "wolfSSL $W_VER: autoreconf + configure + make"
 [ -x "$wdir/configure" ] || run "$wdir" "wolfSSL autoreconf" autoreconf -fi
-run "$wdir" "wolfSSL configure" ./configure --prefix="$stage" $wolf_flags CPPFLAGS="$wolf_cppflags" \
+run "$wdir" "wolfSSL configure" ./configure --prefix="$stage" $host_flag ${target:+CC="$CC"} $wolf_flags CPPFLAGS="$wolf_cppflags" \
   ${lib_cflags:+CFLAGS="$lib_cflags"}
 run "$wdir" "wolfSSL build" make -j"$jobs"
 run "$wdir" "wolfSSL install" make install
@@ -251,7 +272,7 @@ else
   tar -xf "$dl_dir/$H_FILE" -C "$work"
   hdir=$(find "$work" -maxdepth 1 -type d -name 'nghttp3*' | head -n1)
   say "nghttp3 $H_VER: configure + make"
-  run "$hdir" "nghttp3 configure" ./configure --prefix="$stage" $nghttp3_flags ${lib_cflags:+CFLAGS="$lib_cflags"}
+  run "$hdir" "nghttp3 configure" ./configure --prefix="$stage" $host_flag ${target:+CC="$CC"} $nghttp3_flags ${lib_cflags:+CFLAGS="$lib_cflags"}
   run "$hdir" "nghttp3 build" make -j"$jobs"
   run "$hdir" "nghttp3 install" make install
 fi
@@ -259,7 +280,7 @@ fi
 tar -xf "$dl_dir/$N_FILE" -C "$work"
 ndir=$(find "$work" -maxdepth 1 -type d -name 'ngtcp2*' | head -n1)
 say "ngtcp2 $N_VER: configure + make"
-run "$ndir" "ngtcp2 configure" ./configure --prefix="$stage" $ngtcp2_flags \
+run "$ndir" "ngtcp2 configure" ./configure --prefix="$stage" $host_flag ${target:+CC="$CC"} $ngtcp2_flags \
   PKG_CONFIG="pkg-config --static" PKG_CONFIG_PATH="$stage/lib/pkgconfig" \
   CPPFLAGS="-I$stage/include" LDFLAGS="-L$stage/lib" ${lib_cflags:+CFLAGS="$lib_cflags"}
 run "$ndir" "ngtcp2 build" make -j"$jobs"

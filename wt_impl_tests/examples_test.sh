@@ -104,6 +104,12 @@ check "basic_server with an unknown argument: exit 1" =1 ex basic_server --bogus
 check "wtcat --help: exit 0" =0 ex wtcat --help
 check "wtcat without a URL: exit 1" =1 ex wtcat </dev/null
 
+# ---------------------------------------------------------------- sans_io_echo
+# No sockets: an app and a client through an in-memory UDP stack, virtual clock.
+check "sans_io_echo: a session through an in-memory UDP stack, exit 0" ex sans_io_echo
+expect "sans_io_echo: the stream echo" "stream echo: Hello over a stream, no sockets!" -
+expect "sans_io_echo: the datagram echo" "datagram echo: Hello over a datagram, no sockets!" -
+
 # ---------------------------------------------------------------- echo_server
 # With --cert/--key (from gen_cert), so that --ca can verify it by name.
 name=echo_server

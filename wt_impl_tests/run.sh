@@ -27,6 +27,10 @@ phase "unit + integration under ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abor
 phase "unit + integration without UDP GRO (-DWT_NO_GRO)" "$B/wt_tests_nogro"
 phase "unit + integration on the portable I/O path (recvmsg/sendmsg, no GSO/GRO: -DWT_NO_MMSG -DWT_NO_GSO -DWT_NO_GRO)" \
   "$B/wt_tests_portable"
+# Big-endian: the suite built for s390x (static, cross gcc, -DWT_NO_GSO
+# -DWT_NO_GRO) run under qemu-user; `make cross-test` adds aarch64.
+phase "unit + integration on big-endian s390x under qemu-user (make cross-test: s390x and aarch64)" \
+  bash wt_impl_tests/cross_test.sh "$B" s390x
 phase "fuzz targets (clang, libFuzzer, ASan+UBSan): every seed and reproducer, then fixed mutations" \
   bash wt_impl_tests/fuzz_test.sh "$B"
 phase "examples as a user runs them" bash wt_impl_tests/examples_test.sh "$B"
