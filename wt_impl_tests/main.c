@@ -1,5 +1,5 @@
 /* main.c - the wt.h test suite: one binary, every test file included here so
-   tests can reach wt__ internals. Usage: wt_tests [name-substring ...] */
+   tests can reach wt__ internals. Usage: wt_tests [name-substring ...] [-name-substring ...] ("-x": not x) */
 #define WT_IMPLEMENTATION
 #include "../wt.h"
 #include "wt_test.h"
@@ -29,12 +29,19 @@ int wt_test_failed_checks;
 #include "test_io.c" /* after test_wt.c: uses its echo server and client */
 #include "test_small.c" /* after test_wt.c: uses its contexts and counting allocator */
 
+/* A name is run when it contains one of the arguments (or there are none
+   but exclusions) and none of the "-substring" arguments. */
 static int wt_test_selected(const char *name, int argc, char **argv) {
-    int i;
-    if (argc < 2) return 1;
-    for (i = 1; i < argc; i++)
-        if (strstr(name, argv[i])) return 1;
-    return 0;
+    int i, any = 0, hit = 0;
+    for (i = 1; i < argc; i++) {
+        if (argv[i][0] == '-') {
+            if (strstr(name, argv[i] + 1)) return 0;
+        } else {
+            any = 1;
+            if (strstr(name, argv[i])) hit = 1;
+        }
+    }
+    return !any || hit;
 }
 
 int main(int argc, char **argv) {
