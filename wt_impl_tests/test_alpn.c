@@ -152,11 +152,7 @@ static int alpn_start(harness *h, alpn_server *sv, const char *const *protocols,
     if (harness_start_ex(h, NULL, NULL, NULL) != 0) return -1;
     if (wt_app_route(h->app, "/p", alpn_server_handler, sv) != WT_OK || harness_listen(h) != 0) return -1;
     wt_client_destroy(h->client);
-    memset(&cc, 0, sizeof cc);
-    cc.cert_sha256 = harness_pin;
-    cc.loop = h->loop;
-    cc.log.fn = harness_quiet_log;
-    cc.log.level = WT_LOG_DEBUG;
+    harness_client_config(h, &cc);
     cc.protocols = protocols;
     cc.headers = headers;
     h->client = wt_client_create(&cc);

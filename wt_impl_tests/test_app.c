@@ -111,11 +111,7 @@ static int app_start(harness *h, const wt_app_config *cfg) {
 /* Another client on the harness's loop (its own connection). */
 static wt_client *app_client_new(harness *h, const char *origin, const char *const *headers) {
     wt_client_config cc;
-    memset(&cc, 0, sizeof cc);
-    cc.cert_sha256 = harness_pin;
-    cc.loop = h->loop;
-    cc.log.fn = harness_quiet_log;
-    cc.log.level = WT_LOG_DEBUG;
+    harness_client_config(h, &cc);
     cc.origin = origin;
     cc.headers = headers;
     return wt_client_create(&cc);

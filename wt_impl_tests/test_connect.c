@@ -76,11 +76,7 @@ WT_TEST(connect_numeric_hosts_need_no_lookup) {
 /* ---------------------------------------------------------------- real lookups */
 static wt_client *conn_client_new(harness *h, wt_resolve_fn fn, void *user, uint32_t connect_timeout_ms) {
     wt_client_config cc;
-    memset(&cc, 0, sizeof cc);
-    cc.cert_sha256 = harness_pin;
-    cc.loop = h->loop;
-    cc.log.fn = harness_quiet_log;
-    cc.log.level = WT_LOG_DEBUG;
+    harness_client_config(h, &cc);
     cc.resolve = fn;
     cc.resolve_user = user;
     cc.connect_timeout_ms = connect_timeout_ms;

@@ -79,16 +79,8 @@ static void flow_srv_handler(wt_event *ev) {
     wt_stream *st = ev->stream;
     flow_in *in = st ? (flow_in *)wt_stream_user(st) : NULL;
     size_t i;
+    if (sim_session_event(ev, &sv->opened, &sv->closed, &sv->close_error, &sv->s)) return;
     switch (ev->type) {
-    case WT_EV_SESSION_OPEN:
-        sv->opened++;
-        sv->s = ev->session;
-        break;
-    case WT_EV_SESSION_CLOSED:
-        sv->closed++;
-        sv->close_error = ev->error;
-        sv->s = NULL;
-        break;
     case WT_EV_STREAM_OPEN:
         sv->streams++;
         wt_stream_set_user(st, calloc(1, sizeof(flow_in)));
@@ -221,16 +213,8 @@ static void flow_fill(void *arg) {
 static void flow_cli_handler(wt_event *ev) {
     flow_cli *c = (flow_cli *)ev->user;
     int i;
+    if (sim_session_event(ev, &c->opened, &c->closed, &c->close_error, &c->s)) return;
     switch (ev->type) {
-    case WT_EV_SESSION_OPEN:
-        c->opened++;
-        c->s = ev->session;
-        break;
-    case WT_EV_SESSION_CLOSED:
-        c->closed++;
-        c->close_error = ev->error;
-        c->s = NULL;
-        break;
     case WT_EV_STREAM_WRITABLE:
         c->writable++;
         for (i = 0; i < FLOW_MAX_OUT; i++)
@@ -591,11 +575,7 @@ WT_TEST(wt_flow_draft02_and_latest_clients_at_once) {
     REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
     REQUIRE(wt_app_route(h.app, "/sink", flow_srv_handler, &sv) == WT_OK);
     REQUIRE(harness_listen(&h) == 0);
-    memset(&cc, 0, sizeof cc);
-    cc.cert_sha256 = harness_pin;
-    cc.loop = h.loop;
-    cc.log.fn = harness_quiet_log;
-    cc.log.level = WT_LOG_DEBUG;
+    harness_client_config(&h, &cc);
     cc.dialect = WT_DIALECT_DRAFT02;
     old = wt_client_create(&cc);
     REQUIRE(old != NULL);
