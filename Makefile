@@ -3,6 +3,8 @@
 #   make test         amalgamation + symbol checks, the suite (normal and ASan+UBSan)
 #   make deps         only the dependencies (see tools/deps.sh for WT_DEPS=system)
 #   make check-symbols  fail if wt.h exports a symbol without the wt_ prefix
+#   make check-stack    fail if a wt.h function needs more than 4 KiB of stack
+#   make size         text/data/bss of wt.h and a static echo server per deps profile
 #   make install      wt.h, wt.pc, wt-config.cmake and the dependencies under PREFIX
 #                     (default /usr/local; DESTDIR honoured; see tools/install.sh)
 #   make uninstall    removes them again
@@ -40,7 +42,7 @@ FUZZ_TARGETS := capsule demux settings url request server route
 FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_HDRS := fuzz/fuzz.h fuzz/quic_initial.h
 
-.PHONY: all examples deps test check-amalgamation check-symbols check-clang run-echo demo browser-deps clean \
+.PHONY: all examples deps size test check-amalgamation check-symbols check-stack check-clang run-echo demo browser-deps clean \
 	install uninstall dist smoke soak clang-deps fuzz fuzz-build fuzz-corpus
 
 all: examples
@@ -115,6 +117,36 @@ check-symbols: $(B)/wt_impl.o
 	if [ -n "$$bad" ]; then echo "check-symbols: exported without the wt_ prefix:"; echo "$$bad"; exit 1; fi; \
 	echo "check-symbols: every exported symbol starts with wt_"
 
+# Bounded stack (SMALL DEVICES in wt.h): every wt.h function's own frame at
+# most STACK_MAX bytes and never unbounded (a VLA or alloca), per gcc's
+# -fstack-usage at -O2 and -Os (inlining moves frames around). STACK_ALLOW:
+# functions let past it for now - wt__sock_read's recvmmsg arrays (11.6 KB),
+# which belong on the loop with the rest of the receive batch.
+STACK_MAX ?= 4096
+STACK_ALLOW ?= wt__sock_read
+check-stack: wt.h | deps
+	@mkdir -p $(B)/stack
+	@printf '#define WT_IMPLEMENTATION\n#include "wt.h"\n' > $(B)/stack/wt_stack.c
+	@fail=0; for o in -O2 -Os; do \
+	  $(CC) $(WARN) $$o -fstack-usage -I. $(DEPS_CFLAGS) -c $(B)/stack/wt_stack.c -o $(B)/stack/wt_stack.o || exit 1; \
+	  out=$$(awk -F'\t' -v max=$(STACK_MAX) -v allow=" $(STACK_ALLOW) " -v opt=$$o ' \
+	    { n = split($$1, a, ":"); f = a[n]; sub(/\..*/, "", f); \
+	      if (a[1] !~ /wt\.h$$/ || f !~ /^wt_/ || index(allow, " " f " ")) next; \
+	      if ($$2 + 0 > top) { top = $$2 + 0; topf = f } \
+	      if ($$2 + 0 > max || $$3 == "dynamic") print "  " f " (" opt "): " $$2 " bytes, " $$3 } \
+	    END { print "largest " topf " " top }' $(B)/stack/wt_stack.su); \
+	  bad=$$(echo "$$out" | grep -v '^largest' || true); \
+	  if [ -n "$$bad" ]; then echo "check-stack: over $(STACK_MAX) bytes of stack or unbounded:"; echo "$$bad"; fail=1; fi; \
+	  echo "check-stack ($$o): $$(echo "$$out" | grep '^largest')"; \
+	done; \
+	if [ $$fail = 0 ]; then echo "check-stack: every wt.h function within $(STACK_MAX) bytes (allowed for now: $(STACK_ALLOW))"; fi; \
+	exit $$fail
+
+# Sizes for small devices (tools/size.sh): the default profile, and
+# WT_DEPS_PROFILE=small once built (WT_SIZE_BUILD_SMALL=1 builds it).
+size: wt.h | deps
+	@bash tools/size.sh $(B)
+
 # clang and its sanitizer and libFuzzer runtimes (Debian's libclang-rt-dev).
 clang-deps:
 	@bash tools/apt-install.sh clang libclang-rt-dev
@@ -128,7 +160,7 @@ check-clang: wt.h | deps clang-deps
 	  done; echo "check-clang: warning-free under $$($(CLANG) --version | head -n1)"; \
 	else echo "check-clang: skipped, $(CLANG) not installed"; fi
 
-test: check-amalgamation check-symbols check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/wt_tests_nogro $(B)/wt_tests_portable \
+test: check-amalgamation check-symbols check-stack check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/wt_tests_nogro $(B)/wt_tests_portable \
       $(B)/browser_server $(B)/example_probe \
       $(B)/demo_server_san examples browser-deps
 	@bash wt_impl_tests/run.sh $(B)

@@ -152,6 +152,53 @@
  * are reset with plain RESET_STREAM, and Firefox versions that insist on
  * the parameter cannot connect.
  *
+ * ---------------------------------------------------------------- SMALL DEVICES
+ * Stack: no wt.h function takes more than 4 KiB of stack for itself (gcc
+ *   -fstack-usage at -O2 and -Os; `make check-stack`, part of `make test`).
+ *   Big buffers live on the heap: the packet batch of the send path (46 KB,
+ *   one per app or client, made on first use), wt_cert_generate's work
+ *   area (about 50 KB, for the call), qlog records (in the connection's
+ *   qlog), the happy-eyeballs address list (reordered by index).
+ *   One exception for now: the receive path's recvmmsg arrays (about
+ *   12 KB, wt__sock_read; the portable recvmsg path needs far less). A
+ *   handler's stack
+ *   comes on top; wolfSSL's own depth depends on its build (WOLFSSL_SMALL_
+ *   STACK moves its big locals to the heap). The suite runs a whole echo
+ *   session (handshake, streams, a datagram, close; both ends) in a thread
+ *   with a 64 KiB stack, with the default and the small dependency build.
+ * Memory, measured on x86-64 through the allocator hooks (the suite prints
+ *   these in small_extra_session_costs_at_most_2k):
+ *   - per app or client: the endpoint and the 46 KB send batch;
+ *   - per connection: about 7 KB of wt.h and 45 KB of ngtcp2 and nghttp3
+ *     (packet number spaces, crypto, QPACK), plus wolfSSL's TLS state
+ *     (its own allocator, not counted);
+ *   - per session on a shared connection: about 1.1 KB of wt.h (the 840-
+ *     byte wt_session, its request headers and path) and 1.1 KB of ngtcp2
+ *     and nghttp3 (the CONNECT stream). Close reasons and a long capsule's
+ *     buffer are made only when a session has one;
+ *   - per stream: the 328-byte wt_stream, what the peer sent and the app
+ *     has not read (at most limits.stream_window), and what it queued to
+ *     send (at most stream_send_buffer), in chunks of 1 KiB growing to
+ *     16 KiB, so a short message costs little.
+ *   Lower stream_window, conn_window, stream_send_buffer and max_sessions
+ *   to bound a connection further (see "Limits and defences" in the README).
+ * A hard cap: limits.memory_budget (server) is the most heap, in bytes,
+ *   the app may hold through its allocator: wt.h, ngtcp2 and nghttp3 (each
+ *   block counted with a 16-byte header), the app itself included. An
+ *   allocation that would pass it fails, which the library handles as any
+ *   out-of-memory: the call or the stream or session fails with
+ *   WT_ERR_NOMEM, nothing crashes. Admission keeps room for the work
+ *   already admitted: a new connection is refused with CONNECTION_REFUSED
+ *   (before any state is kept) unless 64 KiB plus an eighth of the budget
+ *   are free, a new session gets 429 (with retry-after) unless 4 KiB plus
+ *   that eighth are. wt_app_memory_used() reads the count and its peak.
+ *   Not counted: wolfSSL (wolfSSL_SetAllocators is process-wide: point it
+ *   at a bounded allocator of your own for a total), the loop's receive
+ *   buffer (64 KB, wt_loop_config.alloc), events queued for handlers and
+ *   wt_stream_write_ref records (the loop's allocator). A fixed arena works
+ *   too: an allocator in wt_app_config.alloc that returns NULL when it is
+ *   full gets the same handling, without the admission control.
+ *
  * ---------------------------------------------------------------- FLOW CONTROL
  * On top of QUIC's per-stream and per-connection windows (limits.stream_
  * window, conn_window), a latest-dialect session whose two ends both sent
@@ -565,6 +612,11 @@ typedef struct wt_limits {
                                       reached gives WT_ERR_WOULDBLOCK: small
                                       datagrams can queue a congestion window's
                                       worth, large ones stay within this */
+    uint32_t memory_budget;        /* server: bytes of heap the app may hold through
+                                      its allocator (wt.h, ngtcp2, nghttp3; not
+                                      wolfSSL): new connections are refused and new
+                                      sessions get 429 near it, no allocation passes
+                                      it (see SMALL DEVICES): 0, i.e. no budget */
 } wt_limits;
 
 /* ================================================================ loop
@@ -887,6 +939,9 @@ int wt_app_config_args(wt_app_config *cfg, int argc, char **argv);
 int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 wt_loop *wt_app_loop(wt_app *app);
 size_t wt_app_session_count(const wt_app *app);
+/* Heap bytes the app holds through its allocator under wt_limits.memory_budget
+   (0 without a budget); *peak (if not NULL): the most it ever held. */
+size_t wt_app_memory_used(const wt_app *app, size_t *peak);
 
 /* ================================================================ client */
 /* A name lookup handed to wt_client_config.resolve (see CONNECTING). */
@@ -1494,10 +1549,15 @@ static int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id,
 /* ---- capsule reader: feeds CONNECT-stream body bytes, skips unknown
    capsules piecewise so a large GREASE capsule costs no memory. */
 typedef struct wt__capsule_reader {
-    uint8_t buf[WT__CAPSULE_MAX + 16];
-    size_t len;
+    uint8_t *buf;        /* small, or while a capsule longer than that comes in,
+                            WT__CAPSULE_BUF bytes from alloc (freed once empty) */
+    size_t len, cap;
     uint64_t skip;
+    const wt_allocator *alloc; /* NULL: WT_MALLOC */
+    uint8_t small[40];   /* flow-control capsules, DRAIN, short CLOSEs */
 } wt__capsule_reader;
+#define WT__CAPSULE_BUF (WT__CAPSULE_MAX + 16)
+static void wt__capsule_reader_free(wt__capsule_reader *r);
 typedef int (*wt__capsule_fn)(void *ctx, const wt__capsule *c);
 static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx);
 
@@ -1636,6 +1696,14 @@ struct wt_loop {
     _Atomic(wt__post *) posts;
 };
 
+/* wt_limits.memory_budget (wt_quic.c) */
+typedef struct wt__budget {
+    wt_allocator raw;             /* the app's allocator */
+    size_t used, peak, max;       /* bytes, headers included */
+    uint64_t failed;              /* allocations refused */
+    uint64_t refused;             /* connections and sessions refused */
+} wt__budget;
+
 /* Server and client share one engine: an endpoint owns sockets, a TLS
    context and connections. */
 struct wt__ep {
@@ -1652,6 +1720,8 @@ struct wt__ep {
     int nsocks;
     wt__conn *conns;
     size_t nconns;
+    uint8_t *txbuf;               /* wt__conn_write's batch: WT__SEND_BATCH packets */
+    wt__budget *budget;           /* memory_budget: behind alloc; NULL: none */
     /* connection-ID table (open addressing); server only */
     struct wt__cid_slot *cids;
     size_t cids_cap, cids_live, cids_dead; /* dead: tombstones */
@@ -1664,7 +1734,7 @@ struct wt__ep {
     struct wt__log_gate {         /* rate-limited warnings, one per kind */
         uint64_t last_ms;
         unsigned long suppressed;
-    } gates[4];
+    } gates[8];                   /* WT__GATES of them */
     WC_RNG rng;
     int rng_ready;
     ngtcp2_mem mem;
@@ -1835,12 +1905,14 @@ struct wt_session {
     wt__capsule_reader cap_rx;
     int close_received;
     uint32_t close_code;
-    char close_reason[WT__REASON_MAX + 1];
+    /* close reasons: on the heap, only for a session that has one (a
+       session stays small: see SMALL DEVICES in wt.h) */
+    char *close_reason;          /* the peer's, NUL-terminated; NULL: none or no memory */
     size_t close_reason_len;
     int close_error;
     uint32_t local_code;         /* what we closed with */
-    const char *local_reason;
-    char local_reason_buf[WT__REASON_MAX + 1];
+    const char *local_reason;    /* local_reason_buf, or "" without memory; NULL: not closed by us */
+    char *local_reason_buf;
     size_t local_reason_len;
     wt_stream *streams;
     int connect_closed;          /* nghttp3 is done with the CONNECT stream */
@@ -1938,6 +2010,7 @@ struct wt_stream {
 
 /* ---- tracing (wt_trace.c): qlog files, the TLS key log */
 #define WT__QLOG_BUF (64 * 1024)
+#define WT__JREC_MAX 8192 /* one WebTransport qlog record */
 /* A connection's qlog file. Records gather in a fixed buffer that goes to
    the file in one write() when half full, once a second while records come,
    and at the end. A record that finds the buffer full (the file cannot take
@@ -1954,6 +2027,7 @@ typedef struct wt__qlog {
                                                        the file was told of */
     int write_failed;            /* logged once */
     char *path;
+    char rec[WT__JREC_MAX];      /* the WebTransport record being built */
 } wt__qlog;
 /* Reads qlog_dir / tls_keylog (NULL: $QLOGDIR / $SSLKEYLOGFILE; "": off),
    opens the key log with a loud warning. A value the config set that
@@ -2472,6 +2546,9 @@ void wt_hex(const uint8_t *in, size_t n, char *out) {
 
 /* ---------------------------------------------------------------- send buffers */
 #define WT__CHUNK_SIZE 16384
+#define WT__CHUNK_FIRST 1024 /* a buffer's first chunk; each next one twice the
+                                last, up to WT__CHUNK_SIZE: a capsule or a short
+                                message costs 1 KiB, not 16 (SMALL DEVICES) */
 
 static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
     const uint8_t *src = (const uint8_t *)p;
@@ -2479,8 +2556,8 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
         wt__chunk *t = b->tail;
         size_t room, k;
         if (!t || t->len == t->cap || t->ext) {
-            size_t cap = n > WT__CHUNK_SIZE ? n : WT__CHUNK_SIZE;
-            if (cap > 4 * WT__CHUNK_SIZE) cap = 4 * WT__CHUNK_SIZE;
+            size_t cap = t && !t->ext ? WT__MIN(2 * t->cap, (size_t)WT__CHUNK_SIZE) : WT__CHUNK_FIRST;
+            if (n > cap) cap = n > 4 * WT__CHUNK_SIZE ? 4 * WT__CHUNK_SIZE : n;
             t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk) + cap);
             if (!t) return WT_ERR_NOMEM;
             t->next = NULL;
@@ -2696,25 +2773,27 @@ static int wt__san_add(uint8_t *buf, size_t *len, size_t cap, const char *name) 
     return WT_OK;
 }
 
-/* The SubjectAltName value: SEQUENCE OF GeneralName, as wolfSSL wants it. */
+/* The SubjectAltName value: SEQUENCE OF GeneralName, as wolfSSL wants it.
+   out has CTC_MAX_ALT_SIZE bytes; the names go straight into it after room
+   for the longest SEQUENCE header (no 16 KB copy on the stack). */
 static int wt__san_der(const wt_cert_config *cfg, const char *host, uint8_t *out, int *out_len) {
-    uint8_t names[CTC_MAX_ALT_SIZE];
+    uint8_t *names = out + 4;
+    const size_t cap = CTC_MAX_ALT_SIZE - 4 - 8;
     size_t n = 0, i;
-    int rv = wt__san_add(names, &n, sizeof names - 8, host);
+    int rv = wt__san_add(names, &n, cap, host);
     if (!rv && strcmp(host, "localhost") == 0) {
-        rv = wt__san_add(names, &n, sizeof names - 8, "127.0.0.1");
-        if (!rv) rv = wt__san_add(names, &n, sizeof names - 8, "::1");
+        rv = wt__san_add(names, &n, cap, "127.0.0.1");
+        if (!rv) rv = wt__san_add(names, &n, cap, "::1");
     }
     for (i = 0; !rv && cfg->alt_names && cfg->alt_names[i]; i++)
-        rv = wt__san_add(names, &n, sizeof names - 8, cfg->alt_names[i]);
+        rv = wt__san_add(names, &n, cap, cfg->alt_names[i]);
     if (rv) return rv;
     if (n < 128) {
+        memmove(out + 2, names, n);
         out[0] = 0x30, out[1] = (uint8_t)n;
-        memcpy(out + 2, names, n);
         *out_len = (int)n + 2;
     } else {
         out[0] = 0x30, out[1] = 0x82, out[2] = (uint8_t)(n >> 8), out[3] = (uint8_t)n;
-        memcpy(out + 4, names, n);
         *out_len = (int)n + 4;
     }
     return WT_OK;
@@ -2722,7 +2801,7 @@ static int wt__san_der(const wt_cert_config *cfg, const char *host, uint8_t *out
 
 /* Writes a whole file, replacing it atomically. */
 static int wt__write_file(const wt_log *lg, const char *path, const void *data, size_t len, int mode) {
-    char tmp[4096];
+    char tmp[1100]; /* the callers' paths are at most 1023 bytes */
     int fd;
     ssize_t w;
     /* a name of its own: two processes writing the same file at once must
@@ -2745,15 +2824,21 @@ static int wt__write_file(const wt_log *lg, const char *path, const void *data, 
     return WT_OK;
 }
 
+/* wt__cert_make's wolfSSL state (about 30 KB with its Cert): on the heap,
+   so the stack stays small (see SMALL DEVICES in wt.h). */
+typedef struct wt__certgen {
+    Cert cert;
+    ecc_key key;
+    WC_RNG rng;
+} wt__certgen;
+
 /* Makes the key and the signed certificate, both DER (key: SEC1 "EC
    PRIVATE KEY"), into buffers of WT__CERT_MAX_DER bytes. cfg is complete
    (not NULL); its paths are not used. */
 static int wt__cert_make(const wt_cert_config *cfg, uint8_t *cert_der, int *cert_len, uint8_t *key_der, int *key_len) {
     const wt_log *lg = &cfg->log;
     const char *host = cfg->host ? cfg->host : "localhost";
-    Cert cert;
-    ecc_key key;
-    WC_RNG rng;
+    wt__certgen *g;
     int rv = WT_ERR_CERT, days;
     if (!*host || strlen(host) >= CTC_NAME_SIZE)
         return wt__fail(lg, WT_ERR_INVALID, "certificate host name empty or longer than %d", CTC_NAME_SIZE - 1);
@@ -2762,48 +2847,56 @@ static int wt__cert_make(const wt_cert_config *cfg, uint8_t *cert_der, int *cert
     if (days > 13)
         wt__log(lg, WT_LOG_WARN, "certificate valid %d days (+1 backdated): browsers refuse it for "
                 "serverCertificateHashes (14 days at most)", days);
-    if (wc_InitRng(&rng) != 0) return wt__fail(lg, WT_ERR_CERT, "wolfSSL RNG init failed");
-    if (wc_ecc_init(&key) != 0) {
-        wc_FreeRng(&rng);
+    if (!(g = (wt__certgen *)wt__calloc(NULL, sizeof *g)))
+        return wt__fail(lg, WT_ERR_NOMEM, "no memory to make a certificate");
+    if (wc_InitRng(&g->rng) != 0) {
+        wt__free(NULL, g);
+        return wt__fail(lg, WT_ERR_CERT, "wolfSSL RNG init failed");
+    }
+    if (wc_ecc_init(&g->key) != 0) {
+        wc_FreeRng(&g->rng);
+        wt__free(NULL, g);
         return wt__fail(lg, WT_ERR_CERT, "wolfSSL ECC init failed");
     }
-    if (wc_ecc_make_key_ex(&rng, 32, &key, ECC_SECP256R1) != 0) {
+    if (wc_ecc_make_key_ex(&g->rng, 32, &g->key, ECC_SECP256R1) != 0) {
         wt__log(lg, WT_LOG_ERROR, "P-256 key generation failed");
         goto done;
     }
-    if (wc_InitCert(&cert) != 0) {
+    if (wc_InitCert(&g->cert) != 0) {
         wt__log(lg, WT_LOG_ERROR, "wc_InitCert failed");
         goto done;
     }
-    cert.sigType = CTC_SHA256wECDSA;
-    cert.daysValid = days;
-    cert.isCA = 0;
-    cert.version = 2; /* X.509v3 */
-    snprintf(cert.subject.commonName, CTC_NAME_SIZE, "%s", host);
-    snprintf(cert.subject.org, CTC_NAME_SIZE, "wt.h self-signed");
-    if ((rv = wt__san_der(cfg, host, cert.altNames, &cert.altNamesSz)) != WT_OK) {
+    g->cert.sigType = CTC_SHA256wECDSA;
+    g->cert.daysValid = days;
+    g->cert.isCA = 0;
+    g->cert.version = 2; /* X.509v3 */
+    snprintf(g->cert.subject.commonName, CTC_NAME_SIZE, "%s", host);
+    snprintf(g->cert.subject.org, CTC_NAME_SIZE, "wt.h self-signed");
+    if ((rv = wt__san_der(cfg, host, g->cert.altNames, &g->cert.altNamesSz)) != WT_OK) {
         wt__log(lg, WT_LOG_ERROR, "subjectAltName list too long or has an empty name");
         goto done;
     }
     rv = WT_ERR_CERT;
-    if (wc_MakeCert(&cert, cert_der, WT__CERT_MAX_DER, NULL, &key, &rng) < 0) {
+    if (wc_MakeCert(&g->cert, cert_der, WT__CERT_MAX_DER, NULL, &g->key, &g->rng) < 0) {
         wt__log(lg, WT_LOG_ERROR, "wc_MakeCert failed");
         goto done;
     }
-    *cert_len = wc_SignCert(cert.bodySz, cert.sigType, cert_der, WT__CERT_MAX_DER, NULL, &key, &rng);
+    *cert_len = wc_SignCert(g->cert.bodySz, g->cert.sigType, cert_der, WT__CERT_MAX_DER, NULL, &g->key, &g->rng);
     if (*cert_len < 0) {
         wt__log(lg, WT_LOG_ERROR, "wc_SignCert failed (%d)", *cert_len);
         goto done;
     }
-    *key_len = wc_EccKeyToDer(&key, key_der, WT__CERT_MAX_DER);
+    *key_len = wc_EccKeyToDer(&g->key, key_der, WT__CERT_MAX_DER);
     if (*key_len < 0) {
         wt__log(lg, WT_LOG_ERROR, "cannot encode the private key");
         goto done;
     }
     rv = WT_OK;
 done:
-    wc_ecc_free(&key);
-    wc_FreeRng(&rng);
+    wc_ecc_free(&g->key);
+    wc_FreeRng(&g->rng);
+    wt__zero(g, sizeof *g);
+    wt__free(NULL, g);
     return rv;
 }
 
@@ -2811,8 +2904,11 @@ int wt_cert_generate(const wt_cert_config *cfg) {
     wt_cert_config zero;
     const wt_log *lg;
     const char *host;
-    char cert_path[1024], key_path[1024];
-    uint8_t der[WT__CERT_MAX_DER], key[WT__CERT_MAX_DER], pem[WT__CERT_MAX_DER * 2];
+    /* 18 KB of paths and encodings: on the heap (SMALL DEVICES in wt.h) */
+    struct {
+        char cert_path[1024], key_path[1024];
+        uint8_t der[WT__CERT_MAX_DER], key[WT__CERT_MAX_DER], pem[WT__CERT_MAX_DER * 2];
+    } *b;
     int der_len = 0, key_len = 0, pem_len, rv;
 
     if (!cfg) {
@@ -2821,28 +2917,29 @@ int wt_cert_generate(const wt_cert_config *cfg) {
     }
     lg = &cfg->log;
     host = cfg->host ? cfg->host : "localhost";
-    snprintf(cert_path, sizeof cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
-    snprintf(key_path, sizeof key_path, "%s", cfg->key_file ? cfg->key_file : host);
-    if (!cfg->cert_file) strncat(cert_path, ".crt", sizeof cert_path - strlen(cert_path) - 1);
-    if (!cfg->key_file) strncat(key_path, ".key", sizeof key_path - strlen(key_path) - 1);
-    if ((rv = wt__cert_make(cfg, der, &der_len, key, &key_len)) != WT_OK) goto done;
-    pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, CERT_TYPE);
+    if (!(b = wt__calloc(NULL, sizeof *b))) return wt__fail(lg, WT_ERR_NOMEM, "wt_cert_generate: out of memory");
+    snprintf(b->cert_path, sizeof b->cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
+    snprintf(b->key_path, sizeof b->key_path, "%s", cfg->key_file ? cfg->key_file : host);
+    if (!cfg->cert_file) strncat(b->cert_path, ".crt", sizeof b->cert_path - strlen(b->cert_path) - 1);
+    if (!cfg->key_file) strncat(b->key_path, ".key", sizeof b->key_path - strlen(b->key_path) - 1);
+    if ((rv = wt__cert_make(cfg, b->der, &der_len, b->key, &key_len)) != WT_OK) goto done;
+    pem_len = wc_DerToPem(b->der, (word32)der_len, b->pem, sizeof b->pem, CERT_TYPE);
     if (pem_len < 0) {
         rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the certificate");
         goto done;
     }
-    if ((rv = wt__write_file(lg, cert_path, pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
-    if ((pem_len = wc_DerToPem(key, (word32)key_len, pem, sizeof pem, ECC_PRIVATEKEY_TYPE)) < 0) {
+    if ((rv = wt__write_file(lg, b->cert_path, b->pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
+    if ((pem_len = wc_DerToPem(b->key, (word32)key_len, b->pem, sizeof b->pem, ECC_PRIVATEKEY_TYPE)) < 0) {
         rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the private key");
         goto done;
     }
-    rv = wt__write_file(lg, key_path, pem, (size_t)pem_len, 0600);
+    rv = wt__write_file(lg, b->key_path, b->pem, (size_t)pem_len, 0600);
     if (rv == WT_OK)
-        wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", cert_path, key_path, host,
+        wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", b->cert_path, b->key_path, host,
                 cfg->valid_days ? cfg->valid_days : 10);
 done:
-    wt__zero(key, sizeof key);
-    wt__zero(pem, sizeof pem);
+    wt__zero(b, sizeof *b);
+    wt__free(NULL, b);
     return rv;
 }
 
@@ -2851,8 +2948,11 @@ done:
 static int wt__cert_load_dev(WOLFSSL_CTX *ctx, const wt_log *lg, const char *extra, uint8_t sha256[32]) {
     wt_cert_config cfg;
     const char *alt[2] = {extra, NULL};
-    uint8_t der[WT__CERT_MAX_DER], key[WT__CERT_MAX_DER];
+    uint8_t *der, *key; /* on the heap: 8 KB */
     int der_len = 0, key_len = 0, rv;
+    if (!(der = (uint8_t *)wt__alloc(NULL, 2 * WT__CERT_MAX_DER)))
+        return wt__fail(lg, WT_ERR_NOMEM, "development certificate: out of memory");
+    key = der + WT__CERT_MAX_DER;
     memset(&cfg, 0, sizeof cfg);
     cfg.host = "localhost";
     cfg.alt_names = extra ? alt : NULL;
@@ -2871,25 +2971,34 @@ static int wt__cert_load_dev(WOLFSSL_CTX *ctx, const wt_log *lg, const char *ext
     }
     rv = WT_OK;
 done:
-    wt__zero(key, sizeof key);
+    wt__zero(der, 2 * WT__CERT_MAX_DER);
+    wt__free(NULL, der);
     return rv;
 }
 
 int wt_cert_sha256(const char *cert_file, uint8_t out[32]) {
-    uint8_t pem[16384], der[WT__CERT_MAX_DER * 2];
+    /* pem and der (24 KB) on the heap, not the stack */
+    enum { PEM_MAX = 16384, DER_MAX = WT__CERT_MAX_DER * 2 };
+    uint8_t *pem, *der;
     FILE *f;
     size_t n;
-    int der_len;
+    int der_len, rv = WT_OK;
     if (!cert_file || !out) return wt__fail(NULL, WT_ERR_INVALID, "wt_cert_sha256: no file or no output");
     f = fopen(cert_file, "rb");
     if (!f) return wt__fail(NULL, WT_ERR_NOT_FOUND, "cannot open %s: %s", cert_file, strerror(errno));
-    n = fread(pem, 1, sizeof pem, f);
+    if (!(pem = (uint8_t *)wt__alloc(NULL, PEM_MAX + DER_MAX))) {
+        fclose(f);
+        return wt__fail(NULL, WT_ERR_NOMEM, "wt_cert_sha256: out of memory");
+    }
+    der = pem + PEM_MAX;
+    n = fread(pem, 1, PEM_MAX, f);
     fclose(f);
-    der_len = wc_CertPemToDer(pem, (int)n, der, (int)sizeof der, CERT_TYPE);
-    if (der_len <= 0) return wt__fail(NULL, WT_ERR_CERT, "%s: no PEM certificate found", cert_file);
-    if (wc_Sha256Hash(der, (word32)der_len, out) != 0)
-        return wt__fail(NULL, WT_ERR_CERT, "%s: SHA-256 failed", cert_file);
-    return WT_OK;
+    der_len = wc_CertPemToDer(pem, (int)n, der, DER_MAX, CERT_TYPE);
+    if (der_len <= 0) rv = wt__fail(NULL, WT_ERR_CERT, "%s: no PEM certificate found", cert_file);
+    else if (wc_Sha256Hash(der, (word32)der_len, out) != 0)
+        rv = wt__fail(NULL, WT_ERR_CERT, "%s: SHA-256 failed", cert_file);
+    wt__free(NULL, pem);
+    return rv;
 }
 /* ---- end file: src/wt_cert.c ---- */
 /* ---- begin file: src/wt_loop.c ---- */
@@ -4356,13 +4465,14 @@ static void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t
 
 /* ---------------------------------------------------------------- WebTransport records */
 /* A JSON record built in place; strings are cut rather than overflow. */
+/* The text lives in the connection's qlog (heap), not on the stack. */
 typedef struct wt__jrec {
-    char buf[8192];
+    char *buf;
     size_t n;
 } wt__jrec;
 
 static void wt__j_raw(wt__jrec *r, const char *s, size_t n) {
-    if (n > sizeof r->buf - r->n) n = sizeof r->buf - r->n;
+    if (n > WT__JREC_MAX - r->n) n = WT__JREC_MAX - r->n;
     memcpy(r->buf + r->n, s, n);
     r->n += n;
 }
@@ -4405,7 +4515,7 @@ static void wt__j_str(wt__jrec *r, const char *key, const char *s, size_t len, s
     wt__j_key(r, key);
     wt__j_raw(r, "\"", 1);
     if (len > max) len = max;
-    while (i < len && r->n + 16 < sizeof r->buf) {
+    while (i < len && r->n + 16 < WT__JREC_MAX) {
         size_t k = wt__utf8_len(p + i, len - i);
         char esc[8];
         if (k == 0) {
@@ -4427,13 +4537,15 @@ static void wt__j_str(wt__jrec *r, const char *key, const char *s, size_t len, s
 }
 
 static void wt__j_begin(wt__jrec *r, wt__conn *c, const char *name) {
-    int n = snprintf(r->buf, sizeof r->buf, "\x1e{\"time\":%llu,\"name\":\"webtransport:%s\",\"data\":{",
+    int n;
+    r->buf = c->qlog->rec;
+    n = snprintf(r->buf, WT__JREC_MAX, "\x1e{\"time\":%llu,\"name\":\"webtransport:%s\",\"data\":{",
                      (unsigned long long)wt__qlog_time(c->qlog), name);
     r->n = (size_t)n;
 }
 
 static void wt__j_end(wt__jrec *r, wt__conn *c) {
-    if (r->n > sizeof r->buf - 4) r->n = sizeof r->buf - 4; /* cannot happen: strings stop short */
+    if (r->n > WT__JREC_MAX - 4) r->n = WT__JREC_MAX - 4; /* cannot happen: strings stop short */
     wt__j_raw(r, "}}\n", 3);
     wt__qlog_put(c->qlog, r->buf, r->n);
 }
@@ -4466,7 +4578,7 @@ static void wt__qlog_session_closed(wt_session *s, int error) {
     if (s->close_received) {
         wt__j_str(&r, "closed_by", "remote", 6, 6);
         wt__j_num(&r, "error_code", s->close_code);
-        wt__j_str(&r, "reason", s->close_reason, s->close_reason_len, WT__REASON_MAX);
+        wt__j_str(&r, "reason", s->close_reason ? s->close_reason : "", s->close_reason_len, WT__REASON_MAX);
     } else if (s->local_reason) {
         wt__j_str(&r, "closed_by", "local", 5, 6);
         wt__j_num(&r, "error_code", s->local_code);
@@ -4580,7 +4692,8 @@ static const wt_limits wt__default_limits = {
     0,                /* session_max_data: conn_window, set below */
     0,                /* session_max_streams_bidi: max_streams_bidi */
     0,                /* session_max_streams_uni: max_streams_uni */
-    64 * 1024         /* datagram_queue_bytes */
+    64 * 1024,        /* datagram_queue_bytes */
+    0                 /* memory_budget: none */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -4604,6 +4717,81 @@ static int wt__random(wt__ep *ep, uint8_t *out, size_t n) {
 #endif
 }
 
+/* ---------------------------------------------------------------- memory budget */
+/* wt_limits.memory_budget: the app's allocator behind one that counts.
+   Each block carries its size in a header; the budget itself is taken
+   from the app's allocator directly (not counted). An allocation that
+   would pass the budget fails (an error, never a crash); admission keeps
+   room for the work already admitted (WT__BUDGET_CONN / _SESSION). */
+#define WT__BUDGET_CONN (64 * 1024)   /* a new connection needs this much room */
+#define WT__BUDGET_SESSION (4 * 1024) /* a new session, with its first stream */
+typedef union wt__budget_hdr {
+    size_t n;
+    max_align_t align;
+} wt__budget_hdr;
+
+static void *wt__budget_malloc(size_t n, void *u) {
+    wt__budget *b = (wt__budget *)u;
+    wt__budget_hdr *h;
+    if (n > b->max || b->used + n + sizeof *h > b->max) {
+        b->failed++;
+        return NULL;
+    }
+    if (!(h = (wt__budget_hdr *)wt__alloc(&b->raw, n + sizeof *h))) return NULL;
+    h->n = n;
+    b->used += n + sizeof *h;
+    if (b->used > b->peak) b->peak = b->used;
+    return h + 1;
+}
+
+static void wt__budget_free(void *p, void *u) {
+    wt__budget *b = (wt__budget *)u;
+    wt__budget_hdr *h;
+    if (!p) return;
+    h = (wt__budget_hdr *)p - 1;
+    b->used -= h->n + sizeof *h;
+    wt__free(&b->raw, h);
+}
+
+static void *wt__budget_realloc(void *p, size_t n, void *u) {
+    wt__budget *b = (wt__budget *)u;
+    wt__budget_hdr *h, *nh;
+    if (!p) return wt__budget_malloc(n, u);
+    h = (wt__budget_hdr *)p - 1;
+    if (n > h->n && (n > b->max || b->used + (n - h->n) > b->max)) {
+        b->failed++;
+        return NULL;
+    }
+    if (!(nh = (wt__budget_hdr *)wt__realloc(&b->raw, h, n + sizeof *nh))) return NULL;
+    b->used = b->used - nh->n + n;
+    nh->n = n;
+    if (b->used > b->peak) b->peak = b->used;
+    return nh + 1;
+}
+
+/* A budget of max bytes over raw; *out becomes the allocator to use. */
+static wt__budget *wt__budget_new(const wt_allocator *raw, size_t max, wt_allocator *out) {
+    wt__budget *b = (wt__budget *)wt__calloc(raw, sizeof *b);
+    if (!b) return NULL;
+    b->raw = *raw;
+    b->max = max;
+    out->malloc_fn = wt__budget_malloc;
+    out->realloc_fn = wt__budget_realloc;
+    out->free_fn = wt__budget_free;
+    out->user = b;
+    return b;
+}
+
+/* Room for need more bytes, with an endpoint under a budget (always
+   without one). The send buffer every connection shares comes first. */
+static int wt__budget_room(wt__ep *ep, size_t need) {
+    if (!ep->budget) return 1;
+    if (!ep->txbuf && !(ep->txbuf = (uint8_t *)wt__alloc(&ep->alloc, WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD))) return 0;
+    /* an eighth stays for the connections and sessions already admitted:
+       their streams and acknowledgements still need memory */
+    return ep->budget->used + need + ep->budget->max / 8 <= ep->budget->max;
+}
+
 /* ---------------------------------------------------------------- memory hooks */
 static void *wt__mem_malloc(size_t n, void *u) { return wt__alloc((const wt_allocator *)u, n); }
 static void wt__mem_free(void *p, void *u) { wt__free((const wt_allocator *)u, p); }
@@ -4621,7 +4809,9 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
     const uint32_t *d = (const uint32_t *)&wt__default_limits;
     uint32_t *o;
     size_t i;
+    wt__budget *budget = ep->budget; /* the app's, set before */
     memset(ep, 0, sizeof *ep);
+    ep->budget = budget;
     ep->keylog_fd = -1;
     ep->tick_due_ms = UINT64_MAX;
     ep->server = server;
@@ -5334,7 +5524,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
 
 /* One warning line per kind and second at most, with a count of the
    ones held back: a flood must not flood the log too. */
-enum { WT__GATE_REFUSED, WT__GATE_RETRY, WT__GATE_PER_IP, WT__GATE_TOKEN };
+enum { WT__GATE_REFUSED, WT__GATE_RETRY, WT__GATE_PER_IP, WT__GATE_TOKEN, WT__GATE_NOMEM, WT__GATE_BUDGET, WT__GATES };
 static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) WT__PRINTF(3, 4);
 static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) {
     struct wt__log_gate *g = &ep->gates[gate];
@@ -5384,6 +5574,13 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
     uint32_t thr = ep->lim.retry_threshold;
     if (ep->stopping) {
         wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: the server is stopping");
+        wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
+        return NULL;
+    }
+    if (!wt__budget_room(ep, WT__BUDGET_CONN)) {
+        wt__log_gated(ep, WT__GATE_BUDGET, "refusing a connection: memory_budget (%zu bytes) nearly used (%zu)",
+                      ep->budget->max, ep->budget->used);
+        ep->budget->refused++;
         wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
         return NULL;
     }
@@ -5625,7 +5822,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
    neither starves the other. A source that yields nothing is skipped for
    the rest of the call so the others still go. */
 static int wt__conn_write(wt__conn *c) {
-    uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
+    uint8_t *buf;
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
     unsigned batch_ecn = 0;
     ngtcp2_path_storage ps, batch_ps;
@@ -5635,6 +5832,13 @@ static int wt__conn_write(wt__conn *c) {
         c->dirty = 0;
         return WT_OK;
     }
+    /* the batch buffer (46 KB) is the endpoint's, made on first use, so
+       the stack stays small (see SMALL DEVICES in wt.h) */
+    if (!c->ep->txbuf && !(c->ep->txbuf = (uint8_t *)wt__alloc(&c->ep->alloc, WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD))) {
+        wt__log_gated(c->ep, WT__GATE_NOMEM, "out of memory for the send buffer: sending later");
+        return WT_ERR_NOMEM; /* still dirty: the next service pass tries again */
+    }
+    buf = c->ep->txbuf;
     maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->tp.qc);
     if (maxpkt > WT__MAX_UDP_PAYLOAD) maxpkt = WT__MAX_UDP_PAYLOAD;
     ngtcp2_path_storage_zero(&ps);
@@ -5973,6 +6177,8 @@ static void wt__ep_free(wt__ep *ep) {
     ep->ssl_ctx = NULL;
     wt__free(&ep->alloc, ep->cids);
     ep->cids = NULL;
+    wt__free(&ep->alloc, ep->txbuf);
+    ep->txbuf = NULL;
     if (ep->rng_ready) wc_FreeRng(&ep->rng);
     ep->rng_ready = 0;
     wt__trace_free(ep);
@@ -6726,7 +6932,14 @@ static int wt__capsule_known(uint64_t type) {
     return 0;
 }
 
+static void wt__capsule_reader_free(wt__capsule_reader *r) {
+    if (r->buf && r->buf != r->small) wt__free(r->alloc, r->buf);
+    r->buf = NULL;
+    r->cap = r->len = 0;
+}
+
 static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx) {
+    if (!r->buf) r->buf = r->small, r->cap = sizeof r->small;
     while (n > 0) {
         size_t k, off = 0;
         wt__capsule c;
@@ -6737,7 +6950,7 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
             r->skip -= k, p += k, n -= k;
             continue;
         }
-        k = WT__MIN(n, sizeof r->buf - r->len);
+        k = WT__MIN(n, r->cap - r->len);
         memcpy(r->buf + r->len, p, k);
         r->len += k, p += k, n -= k;
         while (off < r->len) {
@@ -6765,10 +6978,23 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
             if ((used = fn(ctx, &c)) != WT_OK) return used;
         }
         if (off) {
-            memmove(r->buf, r->buf + off, r->len - off);
+            memmove(r->buf + 0, r->buf + off, r->len - off);
             r->len -= off;
         }
-        if (r->len == sizeof r->buf) return WT_ERR_TOO_BIG; /* cannot happen with max <= buf */
+        if (r->len == 0 && r->buf != r->small) {
+            /* the long capsule is done: its buffer goes back */
+            wt__free(r->alloc, r->buf);
+            r->buf = r->small, r->cap = sizeof r->small;
+        }
+        if (r->len == r->cap) {
+            /* a known capsule longer than the small buffer (a CLOSE with a
+               long reason): the full-size one, for as long as it takes */
+            uint8_t *big;
+            if (r->cap >= WT__CAPSULE_BUF) return WT_ERR_TOO_BIG; /* cannot happen with max <= buf */
+            if (!(big = (uint8_t *)wt__alloc(r->alloc, WT__CAPSULE_BUF))) return WT_ERR_NOMEM;
+            memcpy(big, r->buf, r->len);
+            r->buf = big, r->cap = WT__CAPSULE_BUF;
+        }
     }
     return WT_OK;
 }
@@ -6785,6 +7011,11 @@ static void wt__session_free_fields(wt_session *s) {
     wt__free(a, s->method);
     wt__free(a, s->params);
     wt__sendbuf_free(a, &s->cap_tx);
+    wt__capsule_reader_free(&s->cap_rx);
+    wt__free(a, s->close_reason);
+    s->close_reason = NULL;
+    wt__free(a, s->local_reason_buf);
+    s->local_reason_buf = NULL;
     wt__alpn_free(s);
 }
 
@@ -7086,10 +7317,16 @@ static int wt__session_on_capsule(void *ctx, const wt__capsule *c) {
         s->close_received = 1;
         s->close_code = ((uint32_t)c->value[0] << 24) | ((uint32_t)c->value[1] << 16) |
                         ((uint32_t)c->value[2] << 8) | c->value[3];
-        s->close_reason_len = c->len - 4;
-        memcpy(s->close_reason, c->value + 4, s->close_reason_len);
-        s->close_reason[s->close_reason_len] = 0;
-        if (s->conn->qlog) wt__qlog_capsule(s, 0, c->type, s->close_code, s->close_reason, s->close_reason_len);
+        {
+            /* the connection's allocator (none in the capsule fuzzer) */
+            const wt_allocator *a = s->conn->ep ? &s->conn->ep->alloc : NULL;
+            wt__free(a, s->close_reason);
+            s->close_reason = wt__strndup(a, (const char *)c->value + 4, c->len - 4);
+            /* without memory the session still closes, with its code */
+            s->close_reason_len = s->close_reason ? c->len - 4 : 0;
+        }
+        if (s->conn->qlog)
+            wt__qlog_capsule(s, 0, c->type, s->close_code, s->close_reason ? s->close_reason : "", s->close_reason_len);
     } else if (c->type == WT__CAPSULE_DRAIN) {
         if (s->conn->qlog) wt__qlog_capsule(s, 0, c->type, 0, NULL, 0);
         wt__session_on_drain(s);
@@ -7109,6 +7346,7 @@ static void wt__session_on_drain(wt_session *s) {
 static void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     int rv;
     if (s->state == WT__SESS_CLOSED || s->close_received) return; /* nothing may follow a CLOSE capsule */
+    s->cap_rx.alloc = &s->conn->ep->alloc;
     rv = wt__capsule_feed(&s->cap_rx, p, n, wt__session_on_capsule, s);
     if (rv == WT_ERR_FLOW_CONTROL) return; /* closed already (wt__fc_error) */
     if (rv != WT_OK) {
@@ -7732,10 +7970,10 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
         if (c->qlog) wt__qlog_capsule(s, 1, WT__CAPSULE_CLOSE, code, reason, rlen);
     }
     s->local_code = code;
-    memcpy(s->local_reason_buf, reason ? reason : "", rlen);
-    s->local_reason_buf[rlen] = 0;
-    s->local_reason = s->local_reason_buf;
-    s->local_reason_len = rlen;
+    wt__free(&c->ep->alloc, s->local_reason_buf);
+    s->local_reason_buf = wt__strndup(&c->ep->alloc, reason ? reason : "", rlen);
+    s->local_reason = s->local_reason_buf ? s->local_reason_buf : "";
+    s->local_reason_len = s->local_reason_buf ? rlen : 0;
     wt__session_end(s, WT_OK);
     return WT_OK;
 }
@@ -8529,9 +8767,10 @@ int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt
     c = st->conn;
     if ((!data && len) || !done)
         return wt__cfail(c, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write_ref: no data or no done function");
-    r = (wt__ref *)wt__alloc(&c->ep->alloc, sizeof *r);
+    /* the loop's allocator: the loop frees it once done has run */
+    r = (wt__ref *)wt__alloc(&c->ep->loop->alloc, sizeof *r);
     if (!r || wt__sendbuf_append_ref(&c->ep->alloc, &st->tx, data, len) != WT_OK) {
-        wt__free(&c->ep->alloc, r);
+        wt__free(&c->ep->loop->alloc, r);
         return wt__cfail(c, WT__ST_SID(st), WT_ERR_NOMEM, "wt_stream_write_ref: out of memory");
     }
     r->next = NULL;
@@ -9161,6 +9400,11 @@ static void wt__router_on_request(wt__ep *ep, wt_session *s) {
     wt__router *rt = ep->router;
     if (wt_app_session_count((const wt_app *)ep->owner) + ep->ndeferred >= ep->lim.max_app_sessions) {
         wt__router_refuse(s, 429, "max_app_sessions reached", NULL, NULL);
+        return;
+    }
+    if (!wt__budget_room(ep, WT__BUDGET_SESSION)) {
+        ep->budget->refused++;
+        wt__router_refuse(s, 429, "memory_budget nearly used", "retry-after", "1");
         return;
     }
     if (!wt__router_rate_ok(rt, &s->conn->tp.remote)) {
@@ -9843,6 +10087,8 @@ static void wt__app_free(wt_app *app);
 wt_app *wt_app_create(const wt_app_config *cfg) {
     wt_app *app;
     const wt_log *lg;
+    wt_allocator al;
+    wt__budget *bud = NULL;
     if (!cfg) {
         wt__fail(NULL, WT_ERR_INVALID, "wt_app_create: no config");
         return NULL;
@@ -9857,12 +10103,21 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: port %d outside -1..65535", cfg->port);
         return NULL;
     }
-    app = (wt_app *)wt__calloc(&cfg->alloc, sizeof *app);
-    if (!app) {
+    /* with a memory budget everything of the app goes through a counting
+       allocator, the app itself included (see SMALL DEVICES) */
+    al = cfg->alloc;
+    if (cfg->limits.memory_budget && !(bud = wt__budget_new(&cfg->alloc, cfg->limits.memory_budget, &al))) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
         return NULL;
     }
-    if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    app = (wt_app *)wt__calloc(&al, sizeof *app);
+    if (!app) {
+        if (bud) wt__free(&cfg->alloc, bud);
+        wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory%s", bud ? " (or memory_budget too small)" : "");
+        return NULL;
+    }
+    app->ep.budget = bud; /* wt__ep_init keeps it */
+    if (wt__ep_init(&app->ep, cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     if (cfg->reset_key) memcpy(app->ep.reset_secret, cfg->reset_key, sizeof app->ep.reset_secret);
     app->ep.owner = app;
     if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
@@ -9874,12 +10129,12 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     }
     if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
     if (wt__trace_init(&app->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
-    app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
+    app->host = wt__strdup(&al, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;
     app->shutdown_code = cfg->shutdown_code;
     app->grace_ms = cfg->shutdown_grace_ms ? cfg->shutdown_grace_ms : 2000;
-    app->shutdown_reason = wt__strdup(&cfg->alloc, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
+    app->shutdown_reason = wt__strdup(&al, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
     if (!app->host || !app->shutdown_reason) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
         goto fail;
@@ -10293,6 +10548,7 @@ int wt_app_stopped(const wt_app *app) { return app && app->phase == WT__APP_STOP
 
 static void wt__app_free(wt_app *app) {
     wt_allocator a = app->ep.alloc;
+    wt__budget *bud = app->ep.budget;
     wt__app_shutdown(app);
     wt__ep_free(&app->ep);
     wt__router_free(&app->router, &a);
@@ -10301,6 +10557,13 @@ static void wt__app_free(wt_app *app) {
     wt__free(&a, app->host);
     wt__free(&a, app->shutdown_reason);
     wt__free(&a, app);
+    if (bud) wt__free(&bud->raw, bud); /* last: every block above went back through it */
+}
+
+size_t wt_app_memory_used(const wt_app *app, size_t *peak) {
+    const wt__budget *b = app ? app->ep.budget : NULL;
+    if (peak) *peak = b ? b->peak : 0;
+    return b ? b->used : 0;
 }
 
 void wt_app_destroy(wt_app *app) {
@@ -10553,18 +10816,37 @@ static void wt__addr_str(const struct sockaddr_storage *a, char *buf, size_t siz
 /* RFC 8305 section 4: IPv6 first, then the families take turns, each in
    the resolver's order; duplicates go. */
 static size_t wt__dial_order(struct sockaddr_storage *a, size_t n) {
-    struct sockaddr_storage v6[WT__DIAL_MAX], v4[WT__DIAL_MAX];
-    size_t n6 = 0, n4 = 0, i, j, k = 0;
-    for (i = 0; i < n && i < WT__DIAL_MAX; i++) {
+    /* indexes, not copies: 4 KB of addresses would not fit a small stack */
+    uint8_t v6[WT__DIAL_MAX], v4[WT__DIAL_MAX], order[WT__DIAL_MAX];
+    size_t n6 = 0, n4 = 0, i, j, k = 0, m = 0;
+    for (i = 0; i < n && i < WT__DIAL_MAX; i++) { /* duplicates out, in order */
         int dup = 0;
-        for (j = 0; j < i && !dup; j++) dup = !memcmp(&a[i], &a[j], sizeof a[i]);
-        if (dup) continue;
-        if (a[i].ss_family == AF_INET6) v6[n6++] = a[i];
-        else v4[n4++] = a[i];
+        for (j = 0; j < m && !dup; j++) dup = !memcmp(&a[i], &a[j], sizeof a[i]);
+        if (!dup && m != i) a[m] = a[i];
+        if (!dup) m++;
+    }
+    for (i = 0; i < m; i++) {
+        if (a[i].ss_family == AF_INET6) v6[n6++] = (uint8_t)i;
+        else v4[n4++] = (uint8_t)i;
     }
     for (i = 0; i < n6 || i < n4; i++) {
-        if (i < n6) a[k++] = v6[i];
-        if (i < n4) a[k++] = v4[i];
+        if (i < n6) order[k++] = v6[i];
+        if (i < n4) order[k++] = v4[i];
+    }
+    /* apply the permutation in place, one cycle at a time */
+    for (i = 0; i < k; i++) {
+        struct sockaddr_storage t;
+        size_t cur = i;
+        if (order[i] == i) continue;
+        t = a[i];
+        while (order[cur] != i) {
+            size_t from = order[cur];
+            a[cur] = a[from];
+            order[cur] = (uint8_t)cur;
+            cur = from;
+        }
+        a[cur] = t;
+        order[cur] = (uint8_t)cur;
     }
     return k;
 }
@@ -10600,7 +10882,7 @@ static void wt__dial_fail(wt__conn *c, int err) {
 
 static void wt__dial_addresses(wt__conn *c, struct sockaddr_storage *addrs, size_t n) {
     wt__dial *d = c->dial;
-    char list[WT__DIAL_MAX * 50] = "", one[INET6_ADDRSTRLEN + 3];
+    char list[640] = "", one[INET6_ADDRSTRLEN + 3]; /* a long list is cut: a log line, in 4 KiB of stack */
     size_t i;
     memcpy(d->addrs, addrs, n * sizeof *addrs);
     d->n = wt__dial_order(d->addrs, n);

@@ -150,6 +150,53 @@
  * are reset with plain RESET_STREAM, and Firefox versions that insist on
  * the parameter cannot connect.
  *
+ * ---------------------------------------------------------------- SMALL DEVICES
+ * Stack: no wt.h function takes more than 4 KiB of stack for itself (gcc
+ *   -fstack-usage at -O2 and -Os; `make check-stack`, part of `make test`).
+ *   Big buffers live on the heap: the packet batch of the send path (46 KB,
+ *   one per app or client, made on first use), wt_cert_generate's work
+ *   area (about 50 KB, for the call), qlog records (in the connection's
+ *   qlog), the happy-eyeballs address list (reordered by index).
+ *   One exception for now: the receive path's recvmmsg arrays (about
+ *   12 KB, wt__sock_read; the portable recvmsg path needs far less). A
+ *   handler's stack
+ *   comes on top; wolfSSL's own depth depends on its build (WOLFSSL_SMALL_
+ *   STACK moves its big locals to the heap). The suite runs a whole echo
+ *   session (handshake, streams, a datagram, close; both ends) in a thread
+ *   with a 64 KiB stack, with the default and the small dependency build.
+ * Memory, measured on x86-64 through the allocator hooks (the suite prints
+ *   these in small_extra_session_costs_at_most_2k):
+ *   - per app or client: the endpoint and the 46 KB send batch;
+ *   - per connection: about 7 KB of wt.h and 45 KB of ngtcp2 and nghttp3
+ *     (packet number spaces, crypto, QPACK), plus wolfSSL's TLS state
+ *     (its own allocator, not counted);
+ *   - per session on a shared connection: about 1.1 KB of wt.h (the 840-
+ *     byte wt_session, its request headers and path) and 1.1 KB of ngtcp2
+ *     and nghttp3 (the CONNECT stream). Close reasons and a long capsule's
+ *     buffer are made only when a session has one;
+ *   - per stream: the 328-byte wt_stream, what the peer sent and the app
+ *     has not read (at most limits.stream_window), and what it queued to
+ *     send (at most stream_send_buffer), in chunks of 1 KiB growing to
+ *     16 KiB, so a short message costs little.
+ *   Lower stream_window, conn_window, stream_send_buffer and max_sessions
+ *   to bound a connection further (see "Limits and defences" in the README).
+ * A hard cap: limits.memory_budget (server) is the most heap, in bytes,
+ *   the app may hold through its allocator: wt.h, ngtcp2 and nghttp3 (each
+ *   block counted with a 16-byte header), the app itself included. An
+ *   allocation that would pass it fails, which the library handles as any
+ *   out-of-memory: the call or the stream or session fails with
+ *   WT_ERR_NOMEM, nothing crashes. Admission keeps room for the work
+ *   already admitted: a new connection is refused with CONNECTION_REFUSED
+ *   (before any state is kept) unless 64 KiB plus an eighth of the budget
+ *   are free, a new session gets 429 (with retry-after) unless 4 KiB plus
+ *   that eighth are. wt_app_memory_used() reads the count and its peak.
+ *   Not counted: wolfSSL (wolfSSL_SetAllocators is process-wide: point it
+ *   at a bounded allocator of your own for a total), the loop's receive
+ *   buffer (64 KB, wt_loop_config.alloc), events queued for handlers and
+ *   wt_stream_write_ref records (the loop's allocator). A fixed arena works
+ *   too: an allocator in wt_app_config.alloc that returns NULL when it is
+ *   full gets the same handling, without the admission control.
+ *
  * ---------------------------------------------------------------- FLOW CONTROL
  * On top of QUIC's per-stream and per-connection windows (limits.stream_
  * window, conn_window), a latest-dialect session whose two ends both sent
@@ -563,6 +610,11 @@ typedef struct wt_limits {
                                       reached gives WT_ERR_WOULDBLOCK: small
                                       datagrams can queue a congestion window's
                                       worth, large ones stay within this */
+    uint32_t memory_budget;        /* server: bytes of heap the app may hold through
+                                      its allocator (wt.h, ngtcp2, nghttp3; not
+                                      wolfSSL): new connections are refused and new
+                                      sessions get 429 near it, no allocation passes
+                                      it (see SMALL DEVICES): 0, i.e. no budget */
 } wt_limits;
 
 /* ================================================================ loop
@@ -885,6 +937,9 @@ int wt_app_config_args(wt_app_config *cfg, int argc, char **argv);
 int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
 wt_loop *wt_app_loop(wt_app *app);
 size_t wt_app_session_count(const wt_app *app);
+/* Heap bytes the app holds through its allocator under wt_limits.memory_budget
+   (0 without a budget); *peak (if not NULL): the most it ever held. */
+size_t wt_app_memory_used(const wt_app *app, size_t *peak);
 
 /* ================================================================ client */
 /* A name lookup handed to wt_client_config.resolve (see CONNECTING). */

@@ -62,6 +62,8 @@ static void wt__app_free(wt_app *app);
 wt_app *wt_app_create(const wt_app_config *cfg) {
     wt_app *app;
     const wt_log *lg;
+    wt_allocator al;
+    wt__budget *bud = NULL;
     if (!cfg) {
         wt__fail(NULL, WT_ERR_INVALID, "wt_app_create: no config");
         return NULL;
@@ -76,12 +78,21 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: port %d outside -1..65535", cfg->port);
         return NULL;
     }
-    app = (wt_app *)wt__calloc(&cfg->alloc, sizeof *app);
-    if (!app) {
+    /* with a memory budget everything of the app goes through a counting
+       allocator, the app itself included (see SMALL DEVICES) */
+    al = cfg->alloc;
+    if (cfg->limits.memory_budget && !(bud = wt__budget_new(&cfg->alloc, cfg->limits.memory_budget, &al))) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
         return NULL;
     }
-    if (wt__ep_init(&app->ep, cfg->loop, 1, &cfg->alloc, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    app = (wt_app *)wt__calloc(&al, sizeof *app);
+    if (!app) {
+        if (bud) wt__free(&cfg->alloc, bud);
+        wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory%s", bud ? " (or memory_budget too small)" : "");
+        return NULL;
+    }
+    app->ep.budget = bud; /* wt__ep_init keeps it */
+    if (wt__ep_init(&app->ep, cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     if (cfg->reset_key) memcpy(app->ep.reset_secret, cfg->reset_key, sizeof app->ep.reset_secret);
     app->ep.owner = app;
     if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
@@ -93,12 +104,12 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     }
     if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
     if (wt__trace_init(&app->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
-    app->host = wt__strdup(&cfg->alloc, cfg->host ? cfg->host : "127.0.0.1");
+    app->host = wt__strdup(&al, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;
     app->shutdown_code = cfg->shutdown_code;
     app->grace_ms = cfg->shutdown_grace_ms ? cfg->shutdown_grace_ms : 2000;
-    app->shutdown_reason = wt__strdup(&cfg->alloc, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
+    app->shutdown_reason = wt__strdup(&al, cfg->shutdown_reason ? cfg->shutdown_reason : "server shutting down");
     if (!app->host || !app->shutdown_reason) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
         goto fail;
@@ -512,6 +523,7 @@ int wt_app_stopped(const wt_app *app) { return app && app->phase == WT__APP_STOP
 
 static void wt__app_free(wt_app *app) {
     wt_allocator a = app->ep.alloc;
+    wt__budget *bud = app->ep.budget;
     wt__app_shutdown(app);
     wt__ep_free(&app->ep);
     wt__router_free(&app->router, &a);
@@ -520,6 +532,13 @@ static void wt__app_free(wt_app *app) {
     wt__free(&a, app->host);
     wt__free(&a, app->shutdown_reason);
     wt__free(&a, app);
+    if (bud) wt__free(&bud->raw, bud); /* last: every block above went back through it */
+}
+
+size_t wt_app_memory_used(const wt_app *app, size_t *peak) {
+    const wt__budget *b = app ? app->ep.budget : NULL;
+    if (peak) *peak = b ? b->peak : 0;
+    return b ? b->used : 0;
 }
 
 void wt_app_destroy(wt_app *app) {

@@ -33,25 +33,27 @@ static int wt__san_add(uint8_t *buf, size_t *len, size_t cap, const char *name) 
     return WT_OK;
 }
 
-/* The SubjectAltName value: SEQUENCE OF GeneralName, as wolfSSL wants it. */
+/* The SubjectAltName value: SEQUENCE OF GeneralName, as wolfSSL wants it.
+   out has CTC_MAX_ALT_SIZE bytes; the names go straight into it after room
+   for the longest SEQUENCE header (no 16 KB copy on the stack). */
 static int wt__san_der(const wt_cert_config *cfg, const char *host, uint8_t *out, int *out_len) {
-    uint8_t names[CTC_MAX_ALT_SIZE];
+    uint8_t *names = out + 4;
+    const size_t cap = CTC_MAX_ALT_SIZE - 4 - 8;
     size_t n = 0, i;
-    int rv = wt__san_add(names, &n, sizeof names - 8, host);
+    int rv = wt__san_add(names, &n, cap, host);
     if (!rv && strcmp(host, "localhost") == 0) {
-        rv = wt__san_add(names, &n, sizeof names - 8, "127.0.0.1");
-        if (!rv) rv = wt__san_add(names, &n, sizeof names - 8, "::1");
+        rv = wt__san_add(names, &n, cap, "127.0.0.1");
+        if (!rv) rv = wt__san_add(names, &n, cap, "::1");
     }
     for (i = 0; !rv && cfg->alt_names && cfg->alt_names[i]; i++)
-        rv = wt__san_add(names, &n, sizeof names - 8, cfg->alt_names[i]);
+        rv = wt__san_add(names, &n, cap, cfg->alt_names[i]);
     if (rv) return rv;
     if (n < 128) {
+        memmove(out + 2, names, n);
         out[0] = 0x30, out[1] = (uint8_t)n;
-        memcpy(out + 2, names, n);
         *out_len = (int)n + 2;
     } else {
         out[0] = 0x30, out[1] = 0x82, out[2] = (uint8_t)(n >> 8), out[3] = (uint8_t)n;
-        memcpy(out + 4, names, n);
         *out_len = (int)n + 4;
     }
     return WT_OK;
@@ -59,7 +61,7 @@ static int wt__san_der(const wt_cert_config *cfg, const char *host, uint8_t *out
 
 /* Writes a whole file, replacing it atomically. */
 static int wt__write_file(const wt_log *lg, const char *path, const void *data, size_t len, int mode) {
-    char tmp[4096];
+    char tmp[1100]; /* the callers' paths are at most 1023 bytes */
     int fd;
     ssize_t w;
     /* a name of its own: two processes writing the same file at once must
@@ -82,15 +84,21 @@ static int wt__write_file(const wt_log *lg, const char *path, const void *data, 
     return WT_OK;
 }
 
+/* wt__cert_make's wolfSSL state (about 30 KB with its Cert): on the heap,
+   so the stack stays small (see SMALL DEVICES in wt.h). */
+typedef struct wt__certgen {
+    Cert cert;
+    ecc_key key;
+    WC_RNG rng;
+} wt__certgen;
+
 /* Makes the key and the signed certificate, both DER (key: SEC1 "EC
    PRIVATE KEY"), into buffers of WT__CERT_MAX_DER bytes. cfg is complete
    (not NULL); its paths are not used. */
 static int wt__cert_make(const wt_cert_config *cfg, uint8_t *cert_der, int *cert_len, uint8_t *key_der, int *key_len) {
     const wt_log *lg = &cfg->log;
     const char *host = cfg->host ? cfg->host : "localhost";
-    Cert cert;
-    ecc_key key;
-    WC_RNG rng;
+    wt__certgen *g;
     int rv = WT_ERR_CERT, days;
     if (!*host || strlen(host) >= CTC_NAME_SIZE)
         return wt__fail(lg, WT_ERR_INVALID, "certificate host name empty or longer than %d", CTC_NAME_SIZE - 1);
@@ -99,48 +107,56 @@ static int wt__cert_make(const wt_cert_config *cfg, uint8_t *cert_der, int *cert
     if (days > 13)
         wt__log(lg, WT_LOG_WARN, "certificate valid %d days (+1 backdated): browsers refuse it for "
                 "serverCertificateHashes (14 days at most)", days);
-    if (wc_InitRng(&rng) != 0) return wt__fail(lg, WT_ERR_CERT, "wolfSSL RNG init failed");
-    if (wc_ecc_init(&key) != 0) {
-        wc_FreeRng(&rng);
+    if (!(g = (wt__certgen *)wt__calloc(NULL, sizeof *g)))
+        return wt__fail(lg, WT_ERR_NOMEM, "no memory to make a certificate");
+    if (wc_InitRng(&g->rng) != 0) {
+        wt__free(NULL, g);
+        return wt__fail(lg, WT_ERR_CERT, "wolfSSL RNG init failed");
+    }
+    if (wc_ecc_init(&g->key) != 0) {
+        wc_FreeRng(&g->rng);
+        wt__free(NULL, g);
         return wt__fail(lg, WT_ERR_CERT, "wolfSSL ECC init failed");
     }
-    if (wc_ecc_make_key_ex(&rng, 32, &key, ECC_SECP256R1) != 0) {
+    if (wc_ecc_make_key_ex(&g->rng, 32, &g->key, ECC_SECP256R1) != 0) {
         wt__log(lg, WT_LOG_ERROR, "P-256 key generation failed");
         goto done;
     }
-    if (wc_InitCert(&cert) != 0) {
+    if (wc_InitCert(&g->cert) != 0) {
         wt__log(lg, WT_LOG_ERROR, "wc_InitCert failed");
         goto done;
     }
-    cert.sigType = CTC_SHA256wECDSA;
-    cert.daysValid = days;
-    cert.isCA = 0;
-    cert.version = 2; /* X.509v3 */
-    snprintf(cert.subject.commonName, CTC_NAME_SIZE, "%s", host);
-    snprintf(cert.subject.org, CTC_NAME_SIZE, "wt.h self-signed");
-    if ((rv = wt__san_der(cfg, host, cert.altNames, &cert.altNamesSz)) != WT_OK) {
+    g->cert.sigType = CTC_SHA256wECDSA;
+    g->cert.daysValid = days;
+    g->cert.isCA = 0;
+    g->cert.version = 2; /* X.509v3 */
+    snprintf(g->cert.subject.commonName, CTC_NAME_SIZE, "%s", host);
+    snprintf(g->cert.subject.org, CTC_NAME_SIZE, "wt.h self-signed");
+    if ((rv = wt__san_der(cfg, host, g->cert.altNames, &g->cert.altNamesSz)) != WT_OK) {
         wt__log(lg, WT_LOG_ERROR, "subjectAltName list too long or has an empty name");
         goto done;
     }
     rv = WT_ERR_CERT;
-    if (wc_MakeCert(&cert, cert_der, WT__CERT_MAX_DER, NULL, &key, &rng) < 0) {
+    if (wc_MakeCert(&g->cert, cert_der, WT__CERT_MAX_DER, NULL, &g->key, &g->rng) < 0) {
         wt__log(lg, WT_LOG_ERROR, "wc_MakeCert failed");
         goto done;
     }
-    *cert_len = wc_SignCert(cert.bodySz, cert.sigType, cert_der, WT__CERT_MAX_DER, NULL, &key, &rng);
+    *cert_len = wc_SignCert(g->cert.bodySz, g->cert.sigType, cert_der, WT__CERT_MAX_DER, NULL, &g->key, &g->rng);
     if (*cert_len < 0) {
         wt__log(lg, WT_LOG_ERROR, "wc_SignCert failed (%d)", *cert_len);
         goto done;
     }
-    *key_len = wc_EccKeyToDer(&key, key_der, WT__CERT_MAX_DER);
+    *key_len = wc_EccKeyToDer(&g->key, key_der, WT__CERT_MAX_DER);
     if (*key_len < 0) {
         wt__log(lg, WT_LOG_ERROR, "cannot encode the private key");
         goto done;
     }
     rv = WT_OK;
 done:
-    wc_ecc_free(&key);
-    wc_FreeRng(&rng);
+    wc_ecc_free(&g->key);
+    wc_FreeRng(&g->rng);
+    wt__zero(g, sizeof *g);
+    wt__free(NULL, g);
     return rv;
 }
 
@@ -148,8 +164,11 @@ int wt_cert_generate(const wt_cert_config *cfg) {
     wt_cert_config zero;
     const wt_log *lg;
     const char *host;
-    char cert_path[1024], key_path[1024];
-    uint8_t der[WT__CERT_MAX_DER], key[WT__CERT_MAX_DER], pem[WT__CERT_MAX_DER * 2];
+    /* 18 KB of paths and encodings: on the heap (SMALL DEVICES in wt.h) */
+    struct {
+        char cert_path[1024], key_path[1024];
+        uint8_t der[WT__CERT_MAX_DER], key[WT__CERT_MAX_DER], pem[WT__CERT_MAX_DER * 2];
+    } *b;
     int der_len = 0, key_len = 0, pem_len, rv;
 
     if (!cfg) {
@@ -158,28 +177,29 @@ int wt_cert_generate(const wt_cert_config *cfg) {
     }
     lg = &cfg->log;
     host = cfg->host ? cfg->host : "localhost";
-    snprintf(cert_path, sizeof cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
-    snprintf(key_path, sizeof key_path, "%s", cfg->key_file ? cfg->key_file : host);
-    if (!cfg->cert_file) strncat(cert_path, ".crt", sizeof cert_path - strlen(cert_path) - 1);
-    if (!cfg->key_file) strncat(key_path, ".key", sizeof key_path - strlen(key_path) - 1);
-    if ((rv = wt__cert_make(cfg, der, &der_len, key, &key_len)) != WT_OK) goto done;
-    pem_len = wc_DerToPem(der, (word32)der_len, pem, sizeof pem, CERT_TYPE);
+    if (!(b = wt__calloc(NULL, sizeof *b))) return wt__fail(lg, WT_ERR_NOMEM, "wt_cert_generate: out of memory");
+    snprintf(b->cert_path, sizeof b->cert_path, "%s", cfg->cert_file ? cfg->cert_file : host);
+    snprintf(b->key_path, sizeof b->key_path, "%s", cfg->key_file ? cfg->key_file : host);
+    if (!cfg->cert_file) strncat(b->cert_path, ".crt", sizeof b->cert_path - strlen(b->cert_path) - 1);
+    if (!cfg->key_file) strncat(b->key_path, ".key", sizeof b->key_path - strlen(b->key_path) - 1);
+    if ((rv = wt__cert_make(cfg, b->der, &der_len, b->key, &key_len)) != WT_OK) goto done;
+    pem_len = wc_DerToPem(b->der, (word32)der_len, b->pem, sizeof b->pem, CERT_TYPE);
     if (pem_len < 0) {
         rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the certificate");
         goto done;
     }
-    if ((rv = wt__write_file(lg, cert_path, pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
-    if ((pem_len = wc_DerToPem(key, (word32)key_len, pem, sizeof pem, ECC_PRIVATEKEY_TYPE)) < 0) {
+    if ((rv = wt__write_file(lg, b->cert_path, b->pem, (size_t)pem_len, 0644)) != WT_OK) goto done;
+    if ((pem_len = wc_DerToPem(b->key, (word32)key_len, b->pem, sizeof b->pem, ECC_PRIVATEKEY_TYPE)) < 0) {
         rv = wt__fail(lg, WT_ERR_CERT, "cannot encode the private key");
         goto done;
     }
-    rv = wt__write_file(lg, key_path, pem, (size_t)pem_len, 0600);
+    rv = wt__write_file(lg, b->key_path, b->pem, (size_t)pem_len, 0600);
     if (rv == WT_OK)
-        wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", cert_path, key_path, host,
+        wt__log(lg, WT_LOG_INFO, "wrote %s and %s for %s, valid %d days", b->cert_path, b->key_path, host,
                 cfg->valid_days ? cfg->valid_days : 10);
 done:
-    wt__zero(key, sizeof key);
-    wt__zero(pem, sizeof pem);
+    wt__zero(b, sizeof *b);
+    wt__free(NULL, b);
     return rv;
 }
 
@@ -188,8 +208,11 @@ done:
 static int wt__cert_load_dev(WOLFSSL_CTX *ctx, const wt_log *lg, const char *extra, uint8_t sha256[32]) {
     wt_cert_config cfg;
     const char *alt[2] = {extra, NULL};
-    uint8_t der[WT__CERT_MAX_DER], key[WT__CERT_MAX_DER];
+    uint8_t *der, *key; /* on the heap: 8 KB */
     int der_len = 0, key_len = 0, rv;
+    if (!(der = (uint8_t *)wt__alloc(NULL, 2 * WT__CERT_MAX_DER)))
+        return wt__fail(lg, WT_ERR_NOMEM, "development certificate: out of memory");
+    key = der + WT__CERT_MAX_DER;
     memset(&cfg, 0, sizeof cfg);
     cfg.host = "localhost";
     cfg.alt_names = extra ? alt : NULL;
@@ -208,23 +231,32 @@ static int wt__cert_load_dev(WOLFSSL_CTX *ctx, const wt_log *lg, const char *ext
     }
     rv = WT_OK;
 done:
-    wt__zero(key, sizeof key);
+    wt__zero(der, 2 * WT__CERT_MAX_DER);
+    wt__free(NULL, der);
     return rv;
 }
 
 int wt_cert_sha256(const char *cert_file, uint8_t out[32]) {
-    uint8_t pem[16384], der[WT__CERT_MAX_DER * 2];
+    /* pem and der (24 KB) on the heap, not the stack */
+    enum { PEM_MAX = 16384, DER_MAX = WT__CERT_MAX_DER * 2 };
+    uint8_t *pem, *der;
     FILE *f;
     size_t n;
-    int der_len;
+    int der_len, rv = WT_OK;
     if (!cert_file || !out) return wt__fail(NULL, WT_ERR_INVALID, "wt_cert_sha256: no file or no output");
     f = fopen(cert_file, "rb");
     if (!f) return wt__fail(NULL, WT_ERR_NOT_FOUND, "cannot open %s: %s", cert_file, strerror(errno));
-    n = fread(pem, 1, sizeof pem, f);
+    if (!(pem = (uint8_t *)wt__alloc(NULL, PEM_MAX + DER_MAX))) {
+        fclose(f);
+        return wt__fail(NULL, WT_ERR_NOMEM, "wt_cert_sha256: out of memory");
+    }
+    der = pem + PEM_MAX;
+    n = fread(pem, 1, PEM_MAX, f);
     fclose(f);
-    der_len = wc_CertPemToDer(pem, (int)n, der, (int)sizeof der, CERT_TYPE);
-    if (der_len <= 0) return wt__fail(NULL, WT_ERR_CERT, "%s: no PEM certificate found", cert_file);
-    if (wc_Sha256Hash(der, (word32)der_len, out) != 0)
-        return wt__fail(NULL, WT_ERR_CERT, "%s: SHA-256 failed", cert_file);
-    return WT_OK;
+    der_len = wc_CertPemToDer(pem, (int)n, der, DER_MAX, CERT_TYPE);
+    if (der_len <= 0) rv = wt__fail(NULL, WT_ERR_CERT, "%s: no PEM certificate found", cert_file);
+    else if (wc_Sha256Hash(der, (word32)der_len, out) != 0)
+        rv = wt__fail(NULL, WT_ERR_CERT, "%s: SHA-256 failed", cert_file);
+    wt__free(NULL, pem);
+    return rv;
 }

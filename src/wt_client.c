@@ -161,18 +161,37 @@ static void wt__addr_str(const struct sockaddr_storage *a, char *buf, size_t siz
 /* RFC 8305 section 4: IPv6 first, then the families take turns, each in
    the resolver's order; duplicates go. */
 static size_t wt__dial_order(struct sockaddr_storage *a, size_t n) {
-    struct sockaddr_storage v6[WT__DIAL_MAX], v4[WT__DIAL_MAX];
-    size_t n6 = 0, n4 = 0, i, j, k = 0;
-    for (i = 0; i < n && i < WT__DIAL_MAX; i++) {
+    /* indexes, not copies: 4 KB of addresses would not fit a small stack */
+    uint8_t v6[WT__DIAL_MAX], v4[WT__DIAL_MAX], order[WT__DIAL_MAX];
+    size_t n6 = 0, n4 = 0, i, j, k = 0, m = 0;
+    for (i = 0; i < n && i < WT__DIAL_MAX; i++) { /* duplicates out, in order */
         int dup = 0;
-        for (j = 0; j < i && !dup; j++) dup = !memcmp(&a[i], &a[j], sizeof a[i]);
-        if (dup) continue;
-        if (a[i].ss_family == AF_INET6) v6[n6++] = a[i];
-        else v4[n4++] = a[i];
+        for (j = 0; j < m && !dup; j++) dup = !memcmp(&a[i], &a[j], sizeof a[i]);
+        if (!dup && m != i) a[m] = a[i];
+        if (!dup) m++;
+    }
+    for (i = 0; i < m; i++) {
+        if (a[i].ss_family == AF_INET6) v6[n6++] = (uint8_t)i;
+        else v4[n4++] = (uint8_t)i;
     }
     for (i = 0; i < n6 || i < n4; i++) {
-        if (i < n6) a[k++] = v6[i];
-        if (i < n4) a[k++] = v4[i];
+        if (i < n6) order[k++] = v6[i];
+        if (i < n4) order[k++] = v4[i];
+    }
+    /* apply the permutation in place, one cycle at a time */
+    for (i = 0; i < k; i++) {
+        struct sockaddr_storage t;
+        size_t cur = i;
+        if (order[i] == i) continue;
+        t = a[i];
+        while (order[cur] != i) {
+            size_t from = order[cur];
+            a[cur] = a[from];
+            order[cur] = (uint8_t)cur;
+            cur = from;
+        }
+        a[cur] = t;
+        order[cur] = (uint8_t)cur;
     }
     return k;
 }
@@ -208,7 +227,7 @@ static void wt__dial_fail(wt__conn *c, int err) {
 
 static void wt__dial_addresses(wt__conn *c, struct sockaddr_storage *addrs, size_t n) {
     wt__dial *d = c->dial;
-    char list[WT__DIAL_MAX * 50] = "", one[INET6_ADDRSTRLEN + 3];
+    char list[640] = "", one[INET6_ADDRSTRLEN + 3]; /* a long list is cut: a log line, in 4 KiB of stack */
     size_t i;
     memcpy(d->addrs, addrs, n * sizeof *addrs);
     d->n = wt__dial_order(d->addrs, n);

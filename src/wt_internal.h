@@ -238,10 +238,15 @@ static int wt__demux(const uint8_t *p, size_t n, int bidi, uint64_t *session_id,
 /* ---- capsule reader: feeds CONNECT-stream body bytes, skips unknown
    capsules piecewise so a large GREASE capsule costs no memory. */
 typedef struct wt__capsule_reader {
-    uint8_t buf[WT__CAPSULE_MAX + 16];
-    size_t len;
+    uint8_t *buf;        /* small, or while a capsule longer than that comes in,
+                            WT__CAPSULE_BUF bytes from alloc (freed once empty) */
+    size_t len, cap;
     uint64_t skip;
+    const wt_allocator *alloc; /* NULL: WT_MALLOC */
+    uint8_t small[40];   /* flow-control capsules, DRAIN, short CLOSEs */
 } wt__capsule_reader;
+#define WT__CAPSULE_BUF (WT__CAPSULE_MAX + 16)
+static void wt__capsule_reader_free(wt__capsule_reader *r);
 typedef int (*wt__capsule_fn)(void *ctx, const wt__capsule *c);
 static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx);
 
@@ -380,6 +385,14 @@ struct wt_loop {
     _Atomic(wt__post *) posts;
 };
 
+/* wt_limits.memory_budget (wt_quic.c) */
+typedef struct wt__budget {
+    wt_allocator raw;             /* the app's allocator */
+    size_t used, peak, max;       /* bytes, headers included */
+    uint64_t failed;              /* allocations refused */
+    uint64_t refused;             /* connections and sessions refused */
+} wt__budget;
+
 /* Server and client share one engine: an endpoint owns sockets, a TLS
    context and connections. */
 struct wt__ep {
@@ -396,6 +409,8 @@ struct wt__ep {
     int nsocks;
     wt__conn *conns;
     size_t nconns;
+    uint8_t *txbuf;               /* wt__conn_write's batch: WT__SEND_BATCH packets */
+    wt__budget *budget;           /* memory_budget: behind alloc; NULL: none */
     /* connection-ID table (open addressing); server only */
     struct wt__cid_slot *cids;
     size_t cids_cap, cids_live, cids_dead; /* dead: tombstones */
@@ -408,7 +423,7 @@ struct wt__ep {
     struct wt__log_gate {         /* rate-limited warnings, one per kind */
         uint64_t last_ms;
         unsigned long suppressed;
-    } gates[4];
+    } gates[8];                   /* WT__GATES of them */
     WC_RNG rng;
     int rng_ready;
     ngtcp2_mem mem;
@@ -579,12 +594,14 @@ struct wt_session {
     wt__capsule_reader cap_rx;
     int close_received;
     uint32_t close_code;
-    char close_reason[WT__REASON_MAX + 1];
+    /* close reasons: on the heap, only for a session that has one (a
+       session stays small: see SMALL DEVICES in wt.h) */
+    char *close_reason;          /* the peer's, NUL-terminated; NULL: none or no memory */
     size_t close_reason_len;
     int close_error;
     uint32_t local_code;         /* what we closed with */
-    const char *local_reason;
-    char local_reason_buf[WT__REASON_MAX + 1];
+    const char *local_reason;    /* local_reason_buf, or "" without memory; NULL: not closed by us */
+    char *local_reason_buf;
     size_t local_reason_len;
     wt_stream *streams;
     int connect_closed;          /* nghttp3 is done with the CONNECT stream */
@@ -682,6 +699,7 @@ struct wt_stream {
 
 /* ---- tracing (wt_trace.c): qlog files, the TLS key log */
 #define WT__QLOG_BUF (64 * 1024)
+#define WT__JREC_MAX 8192 /* one WebTransport qlog record */
 /* A connection's qlog file. Records gather in a fixed buffer that goes to
    the file in one write() when half full, once a second while records come,
    and at the end. A record that finds the buffer full (the file cannot take
@@ -698,6 +716,7 @@ typedef struct wt__qlog {
                                                        the file was told of */
     int write_failed;            /* logged once */
     char *path;
+    char rec[WT__JREC_MAX];      /* the WebTransport record being built */
 } wt__qlog;
 /* Reads qlog_dir / tls_keylog (NULL: $QLOGDIR / $SSLKEYLOGFILE; "": off),
    opens the key log with a loud warning. A value the config set that

@@ -37,7 +37,8 @@ static const wt_limits wt__default_limits = {
     0,                /* session_max_data: conn_window, set below */
     0,                /* session_max_streams_bidi: max_streams_bidi */
     0,                /* session_max_streams_uni: max_streams_uni */
-    64 * 1024         /* datagram_queue_bytes */
+    64 * 1024,        /* datagram_queue_bytes */
+    0                 /* memory_budget: none */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -61,6 +62,81 @@ static int wt__random(wt__ep *ep, uint8_t *out, size_t n) {
 #endif
 }
 
+/* ---------------------------------------------------------------- memory budget */
+/* wt_limits.memory_budget: the app's allocator behind one that counts.
+   Each block carries its size in a header; the budget itself is taken
+   from the app's allocator directly (not counted). An allocation that
+   would pass the budget fails (an error, never a crash); admission keeps
+   room for the work already admitted (WT__BUDGET_CONN / _SESSION). */
+#define WT__BUDGET_CONN (64 * 1024)   /* a new connection needs this much room */
+#define WT__BUDGET_SESSION (4 * 1024) /* a new session, with its first stream */
+typedef union wt__budget_hdr {
+    size_t n;
+    max_align_t align;
+} wt__budget_hdr;
+
+static void *wt__budget_malloc(size_t n, void *u) {
+    wt__budget *b = (wt__budget *)u;
+    wt__budget_hdr *h;
+    if (n > b->max || b->used + n + sizeof *h > b->max) {
+        b->failed++;
+        return NULL;
+    }
+    if (!(h = (wt__budget_hdr *)wt__alloc(&b->raw, n + sizeof *h))) return NULL;
+    h->n = n;
+    b->used += n + sizeof *h;
+    if (b->used > b->peak) b->peak = b->used;
+    return h + 1;
+}
+
+static void wt__budget_free(void *p, void *u) {
+    wt__budget *b = (wt__budget *)u;
+    wt__budget_hdr *h;
+    if (!p) return;
+    h = (wt__budget_hdr *)p - 1;
+    b->used -= h->n + sizeof *h;
+    wt__free(&b->raw, h);
+}
+
+static void *wt__budget_realloc(void *p, size_t n, void *u) {
+    wt__budget *b = (wt__budget *)u;
+    wt__budget_hdr *h, *nh;
+    if (!p) return wt__budget_malloc(n, u);
+    h = (wt__budget_hdr *)p - 1;
+    if (n > h->n && (n > b->max || b->used + (n - h->n) > b->max)) {
+        b->failed++;
+        return NULL;
+    }
+    if (!(nh = (wt__budget_hdr *)wt__realloc(&b->raw, h, n + sizeof *nh))) return NULL;
+    b->used = b->used - nh->n + n;
+    nh->n = n;
+    if (b->used > b->peak) b->peak = b->used;
+    return nh + 1;
+}
+
+/* A budget of max bytes over raw; *out becomes the allocator to use. */
+static wt__budget *wt__budget_new(const wt_allocator *raw, size_t max, wt_allocator *out) {
+    wt__budget *b = (wt__budget *)wt__calloc(raw, sizeof *b);
+    if (!b) return NULL;
+    b->raw = *raw;
+    b->max = max;
+    out->malloc_fn = wt__budget_malloc;
+    out->realloc_fn = wt__budget_realloc;
+    out->free_fn = wt__budget_free;
+    out->user = b;
+    return b;
+}
+
+/* Room for need more bytes, with an endpoint under a budget (always
+   without one). The send buffer every connection shares comes first. */
+static int wt__budget_room(wt__ep *ep, size_t need) {
+    if (!ep->budget) return 1;
+    if (!ep->txbuf && !(ep->txbuf = (uint8_t *)wt__alloc(&ep->alloc, WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD))) return 0;
+    /* an eighth stays for the connections and sessions already admitted:
+       their streams and acknowledgements still need memory */
+    return ep->budget->used + need + ep->budget->max / 8 <= ep->budget->max;
+}
+
 /* ---------------------------------------------------------------- memory hooks */
 static void *wt__mem_malloc(size_t n, void *u) { return wt__alloc((const wt_allocator *)u, n); }
 static void wt__mem_free(void *p, void *u) { wt__free((const wt_allocator *)u, p); }
@@ -78,7 +154,9 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
     const uint32_t *d = (const uint32_t *)&wt__default_limits;
     uint32_t *o;
     size_t i;
+    wt__budget *budget = ep->budget; /* the app's, set before */
     memset(ep, 0, sizeof *ep);
+    ep->budget = budget;
     ep->keylog_fd = -1;
     ep->tick_due_ms = UINT64_MAX;
     ep->server = server;
@@ -791,7 +869,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
 
 /* One warning line per kind and second at most, with a count of the
    ones held back: a flood must not flood the log too. */
-enum { WT__GATE_REFUSED, WT__GATE_RETRY, WT__GATE_PER_IP, WT__GATE_TOKEN };
+enum { WT__GATE_REFUSED, WT__GATE_RETRY, WT__GATE_PER_IP, WT__GATE_TOKEN, WT__GATE_NOMEM, WT__GATE_BUDGET, WT__GATES };
 static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) WT__PRINTF(3, 4);
 static void wt__log_gated(wt__ep *ep, int gate, const char *fmt, ...) {
     struct wt__log_gate *g = &ep->gates[gate];
@@ -841,6 +919,13 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
     uint32_t thr = ep->lim.retry_threshold;
     if (ep->stopping) {
         wt__log_gated(ep, WT__GATE_REFUSED, "refusing a connection: the server is stopping");
+        wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
+        return NULL;
+    }
+    if (!wt__budget_room(ep, WT__BUDGET_CONN)) {
+        wt__log_gated(ep, WT__GATE_BUDGET, "refusing a connection: memory_budget (%zu bytes) nearly used (%zu)",
+                      ep->budget->max, ep->budget->used);
+        ep->budget->refused++;
         wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_CONNECTION_REFUSED);
         return NULL;
     }
@@ -1082,7 +1167,7 @@ static void wt__dgram_pop(wt__conn *c, int sent) {
    neither starves the other. A source that yields nothing is skipped for
    the rest of the call so the others still go. */
 static int wt__conn_write(wt__conn *c) {
-    uint8_t buf[WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD];
+    uint8_t *buf;
     size_t used = 0, seg = 0, npkts = 0, maxpkt;
     unsigned batch_ecn = 0;
     ngtcp2_path_storage ps, batch_ps;
@@ -1092,6 +1177,13 @@ static int wt__conn_write(wt__conn *c) {
         c->dirty = 0;
         return WT_OK;
     }
+    /* the batch buffer (46 KB) is the endpoint's, made on first use, so
+       the stack stays small (see SMALL DEVICES in wt.h) */
+    if (!c->ep->txbuf && !(c->ep->txbuf = (uint8_t *)wt__alloc(&c->ep->alloc, WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD))) {
+        wt__log_gated(c->ep, WT__GATE_NOMEM, "out of memory for the send buffer: sending later");
+        return WT_ERR_NOMEM; /* still dirty: the next service pass tries again */
+    }
+    buf = c->ep->txbuf;
     maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->tp.qc);
     if (maxpkt > WT__MAX_UDP_PAYLOAD) maxpkt = WT__MAX_UDP_PAYLOAD;
     ngtcp2_path_storage_zero(&ps);
@@ -1430,6 +1522,8 @@ static void wt__ep_free(wt__ep *ep) {
     ep->ssl_ctx = NULL;
     wt__free(&ep->alloc, ep->cids);
     ep->cids = NULL;
+    wt__free(&ep->alloc, ep->txbuf);
+    ep->txbuf = NULL;
     if (ep->rng_ready) wc_FreeRng(&ep->rng);
     ep->rng_ready = 0;
     wt__trace_free(ep);

@@ -362,6 +362,11 @@ static void wt__router_on_request(wt__ep *ep, wt_session *s) {
         wt__router_refuse(s, 429, "max_app_sessions reached", NULL, NULL);
         return;
     }
+    if (!wt__budget_room(ep, WT__BUDGET_SESSION)) {
+        ep->budget->refused++;
+        wt__router_refuse(s, 429, "memory_budget nearly used", "retry-after", "1");
+        return;
+    }
     if (!wt__router_rate_ok(rt, &s->conn->tp.remote)) {
         wt__router_refuse(s, 429, "sessions_per_ip_per_s passed", "retry-after", "1");
         return;

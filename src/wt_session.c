@@ -43,7 +43,14 @@ static int wt__capsule_known(uint64_t type) {
     return 0;
 }
 
+static void wt__capsule_reader_free(wt__capsule_reader *r) {
+    if (r->buf && r->buf != r->small) wt__free(r->alloc, r->buf);
+    r->buf = NULL;
+    r->cap = r->len = 0;
+}
+
 static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, wt__capsule_fn fn, void *ctx) {
+    if (!r->buf) r->buf = r->small, r->cap = sizeof r->small;
     while (n > 0) {
         size_t k, off = 0;
         wt__capsule c;
@@ -54,7 +61,7 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
             r->skip -= k, p += k, n -= k;
             continue;
         }
-        k = WT__MIN(n, sizeof r->buf - r->len);
+        k = WT__MIN(n, r->cap - r->len);
         memcpy(r->buf + r->len, p, k);
         r->len += k, p += k, n -= k;
         while (off < r->len) {
@@ -82,10 +89,23 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
             if ((used = fn(ctx, &c)) != WT_OK) return used;
         }
         if (off) {
-            memmove(r->buf, r->buf + off, r->len - off);
+            memmove(r->buf + 0, r->buf + off, r->len - off);
             r->len -= off;
         }
-        if (r->len == sizeof r->buf) return WT_ERR_TOO_BIG; /* cannot happen with max <= buf */
+        if (r->len == 0 && r->buf != r->small) {
+            /* the long capsule is done: its buffer goes back */
+            wt__free(r->alloc, r->buf);
+            r->buf = r->small, r->cap = sizeof r->small;
+        }
+        if (r->len == r->cap) {
+            /* a known capsule longer than the small buffer (a CLOSE with a
+               long reason): the full-size one, for as long as it takes */
+            uint8_t *big;
+            if (r->cap >= WT__CAPSULE_BUF) return WT_ERR_TOO_BIG; /* cannot happen with max <= buf */
+            if (!(big = (uint8_t *)wt__alloc(r->alloc, WT__CAPSULE_BUF))) return WT_ERR_NOMEM;
+            memcpy(big, r->buf, r->len);
+            r->buf = big, r->cap = WT__CAPSULE_BUF;
+        }
     }
     return WT_OK;
 }
@@ -102,6 +122,11 @@ static void wt__session_free_fields(wt_session *s) {
     wt__free(a, s->method);
     wt__free(a, s->params);
     wt__sendbuf_free(a, &s->cap_tx);
+    wt__capsule_reader_free(&s->cap_rx);
+    wt__free(a, s->close_reason);
+    s->close_reason = NULL;
+    wt__free(a, s->local_reason_buf);
+    s->local_reason_buf = NULL;
     wt__alpn_free(s);
 }
 
@@ -403,10 +428,16 @@ static int wt__session_on_capsule(void *ctx, const wt__capsule *c) {
         s->close_received = 1;
         s->close_code = ((uint32_t)c->value[0] << 24) | ((uint32_t)c->value[1] << 16) |
                         ((uint32_t)c->value[2] << 8) | c->value[3];
-        s->close_reason_len = c->len - 4;
-        memcpy(s->close_reason, c->value + 4, s->close_reason_len);
-        s->close_reason[s->close_reason_len] = 0;
-        if (s->conn->qlog) wt__qlog_capsule(s, 0, c->type, s->close_code, s->close_reason, s->close_reason_len);
+        {
+            /* the connection's allocator (none in the capsule fuzzer) */
+            const wt_allocator *a = s->conn->ep ? &s->conn->ep->alloc : NULL;
+            wt__free(a, s->close_reason);
+            s->close_reason = wt__strndup(a, (const char *)c->value + 4, c->len - 4);
+            /* without memory the session still closes, with its code */
+            s->close_reason_len = s->close_reason ? c->len - 4 : 0;
+        }
+        if (s->conn->qlog)
+            wt__qlog_capsule(s, 0, c->type, s->close_code, s->close_reason ? s->close_reason : "", s->close_reason_len);
     } else if (c->type == WT__CAPSULE_DRAIN) {
         if (s->conn->qlog) wt__qlog_capsule(s, 0, c->type, 0, NULL, 0);
         wt__session_on_drain(s);
@@ -426,6 +457,7 @@ static void wt__session_on_drain(wt_session *s) {
 static void wt__session_on_body(wt_session *s, const uint8_t *p, size_t n) {
     int rv;
     if (s->state == WT__SESS_CLOSED || s->close_received) return; /* nothing may follow a CLOSE capsule */
+    s->cap_rx.alloc = &s->conn->ep->alloc;
     rv = wt__capsule_feed(&s->cap_rx, p, n, wt__session_on_capsule, s);
     if (rv == WT_ERR_FLOW_CONTROL) return; /* closed already (wt__fc_error) */
     if (rv != WT_OK) {
@@ -1049,10 +1081,10 @@ int wt_session_close(wt_session *s, uint32_t code, const char *reason) {
         if (c->qlog) wt__qlog_capsule(s, 1, WT__CAPSULE_CLOSE, code, reason, rlen);
     }
     s->local_code = code;
-    memcpy(s->local_reason_buf, reason ? reason : "", rlen);
-    s->local_reason_buf[rlen] = 0;
-    s->local_reason = s->local_reason_buf;
-    s->local_reason_len = rlen;
+    wt__free(&c->ep->alloc, s->local_reason_buf);
+    s->local_reason_buf = wt__strndup(&c->ep->alloc, reason ? reason : "", rlen);
+    s->local_reason = s->local_reason_buf ? s->local_reason_buf : "";
+    s->local_reason_len = s->local_reason_buf ? rlen : 0;
     wt__session_end(s, WT_OK);
     return WT_OK;
 }

@@ -751,9 +751,10 @@ int wt_stream_write_ref(wt_stream *st, const void *data, size_t len, int fin, wt
     c = st->conn;
     if ((!data && len) || !done)
         return wt__cfail(c, WT__ST_SID(st), WT_ERR_INVALID, "wt_stream_write_ref: no data or no done function");
-    r = (wt__ref *)wt__alloc(&c->ep->alloc, sizeof *r);
+    /* the loop's allocator: the loop frees it once done has run */
+    r = (wt__ref *)wt__alloc(&c->ep->loop->alloc, sizeof *r);
     if (!r || wt__sendbuf_append_ref(&c->ep->alloc, &st->tx, data, len) != WT_OK) {
-        wt__free(&c->ep->alloc, r);
+        wt__free(&c->ep->loop->alloc, r);
         return wt__cfail(c, WT__ST_SID(st), WT_ERR_NOMEM, "wt_stream_write_ref: out of memory");
     }
     r->next = NULL;

@@ -241,13 +241,14 @@ static void wt__qlog_ngtcp2(void *user, uint32_t flags, const void *data, size_t
 
 /* ---------------------------------------------------------------- WebTransport records */
 /* A JSON record built in place; strings are cut rather than overflow. */
+/* The text lives in the connection's qlog (heap), not on the stack. */
 typedef struct wt__jrec {
-    char buf[8192];
+    char *buf;
     size_t n;
 } wt__jrec;
 
 static void wt__j_raw(wt__jrec *r, const char *s, size_t n) {
-    if (n > sizeof r->buf - r->n) n = sizeof r->buf - r->n;
+    if (n > WT__JREC_MAX - r->n) n = WT__JREC_MAX - r->n;
     memcpy(r->buf + r->n, s, n);
     r->n += n;
 }
@@ -290,7 +291,7 @@ static void wt__j_str(wt__jrec *r, const char *key, const char *s, size_t len, s
     wt__j_key(r, key);
     wt__j_raw(r, "\"", 1);
     if (len > max) len = max;
-    while (i < len && r->n + 16 < sizeof r->buf) {
+    while (i < len && r->n + 16 < WT__JREC_MAX) {
         size_t k = wt__utf8_len(p + i, len - i);
         char esc[8];
         if (k == 0) {
@@ -312,13 +313,15 @@ static void wt__j_str(wt__jrec *r, const char *key, const char *s, size_t len, s
 }
 
 static void wt__j_begin(wt__jrec *r, wt__conn *c, const char *name) {
-    int n = snprintf(r->buf, sizeof r->buf, "\x1e{\"time\":%llu,\"name\":\"webtransport:%s\",\"data\":{",
+    int n;
+    r->buf = c->qlog->rec;
+    n = snprintf(r->buf, WT__JREC_MAX, "\x1e{\"time\":%llu,\"name\":\"webtransport:%s\",\"data\":{",
                      (unsigned long long)wt__qlog_time(c->qlog), name);
     r->n = (size_t)n;
 }
 
 static void wt__j_end(wt__jrec *r, wt__conn *c) {
-    if (r->n > sizeof r->buf - 4) r->n = sizeof r->buf - 4; /* cannot happen: strings stop short */
+    if (r->n > WT__JREC_MAX - 4) r->n = WT__JREC_MAX - 4; /* cannot happen: strings stop short */
     wt__j_raw(r, "}}\n", 3);
     wt__qlog_put(c->qlog, r->buf, r->n);
 }
@@ -351,7 +354,7 @@ static void wt__qlog_session_closed(wt_session *s, int error) {
     if (s->close_received) {
         wt__j_str(&r, "closed_by", "remote", 6, 6);
         wt__j_num(&r, "error_code", s->close_code);
-        wt__j_str(&r, "reason", s->close_reason, s->close_reason_len, WT__REASON_MAX);
+        wt__j_str(&r, "reason", s->close_reason ? s->close_reason : "", s->close_reason_len, WT__REASON_MAX);
     } else if (s->local_reason) {
         wt__j_str(&r, "closed_by", "local", 5, 6);
         wt__j_num(&r, "error_code", s->local_code);

@@ -215,6 +215,9 @@ void wt_hex(const uint8_t *in, size_t n, char *out) {
 
 /* ---------------------------------------------------------------- send buffers */
 #define WT__CHUNK_SIZE 16384
+#define WT__CHUNK_FIRST 1024 /* a buffer's first chunk; each next one twice the
+                                last, up to WT__CHUNK_SIZE: a capsule or a short
+                                message costs 1 KiB, not 16 (SMALL DEVICES) */
 
 static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
     const uint8_t *src = (const uint8_t *)p;
@@ -222,8 +225,8 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
         wt__chunk *t = b->tail;
         size_t room, k;
         if (!t || t->len == t->cap || t->ext) {
-            size_t cap = n > WT__CHUNK_SIZE ? n : WT__CHUNK_SIZE;
-            if (cap > 4 * WT__CHUNK_SIZE) cap = 4 * WT__CHUNK_SIZE;
+            size_t cap = t && !t->ext ? WT__MIN(2 * t->cap, (size_t)WT__CHUNK_SIZE) : WT__CHUNK_FIRST;
+            if (n > cap) cap = n > 4 * WT__CHUNK_SIZE ? 4 * WT__CHUNK_SIZE : n;
             t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk) + cap);
             if (!t) return WT_ERR_NOMEM;
             t->next = NULL;

@@ -176,10 +176,33 @@ esac
 ngtcp2_flags="--enable-static --disable-shared --with-pic --enable-lib-only --with-wolfssl --without-openssl \
 --without-gnutls --without-boringssl --without-picotls --without-libev --without-libnghttp3 --without-jemalloc"
 nghttp3_flags="--enable-static --disable-shared --with-pic --enable-lib-only"
+# WT_DEPS_PROFILE=small: the size profile (see "Embedding" in the README):
+# wolfSSL for QUIC and TLS 1.3 only - ECDSA P-256 and X25519, AES-GCM and
+# ChaCha20-Poly1305, SHA-256/384 - without TLS 1.2, RSA, DH, MD5, SHA-1,
+# SHA-3, ML-KEM or the assembly; all three at -Os with function sections
+# so a program's --gc-sections drops what it does not call. Its own cache
+# key (the flags are part of it). Slower: AES-GCM without AES-NI.
+profile="${WT_DEPS_PROFILE:-default}"
+lib_cflags=""
+case "$profile" in
+  default) ;;
+  small)
+    wolf_flags="--enable-static --disable-shared --with-pic --enable-quic --enable-session-ticket \
+--enable-certgen --enable-keygen --enable-certext --enable-harden --disable-examples \
+--disable-crypttests --disable-benchmark --enable-keying-material --enable-aesecb \
+--disable-oldtls --disable-tlsv12 --disable-rsa --disable-dh --disable-md5 --disable-sha \
+--disable-sha3 --disable-shake128 --disable-shake256 --disable-mlkem --disable-sha224 \
+--enable-ecc --enable-curve25519 --enable-aesgcm --enable-chacha --enable-poly1305 --enable-sha384 \
+--enable-sha512 --disable-md4 --disable-des3 --disable-arc4 --disable-pwdbased --disable-pkcs12 \
+--disable-errorstrings"
+    lib_cflags="-Os -ffunction-sections -fdata-sections"
+    ;;
+  *) die "WT_DEPS_PROFILE=$profile: default or small" ;;
+esac
 cc_id=$(${CC:-cc} --version 2>/dev/null | head -n1)
 
 key=$(printf '%s\n' "$RECIPE" "$arch" "$cc_id" "$W_FILE" "$N_FILE" "$H_FILE" "$wolf_flags" "$wolf_cppflags" \
-  "$ngtcp2_flags" "$nghttp3_flags" | sha256sum | cut -c1-16)
+  "$ngtcp2_flags" "$nghttp3_flags" $lib_cflags | sha256sum | cut -c1-16)
 versions="wolfssl $W_VER, ngtcp2 $N_VER, nghttp3 $H_VER"
 prefix="$cache/deps/$key"
 libs="-L$prefix/lib -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm"
@@ -212,7 +235,8 @@ tar -xf "$dl_dir/$W_FILE" -C "$work"
 wdir=$(find "$work" -maxdepth 1 -type d -name 'wolfssl*' | head -n1)
 say "wolfSSL $W_VER: autoreconf + configure + make"
 [ -x "$wdir/configure" ] || run "$wdir" "wolfSSL autoreconf" autoreconf -fi
-run "$wdir" "wolfSSL configure" ./configure --prefix="$stage" $wolf_flags CPPFLAGS="$wolf_cppflags"
+run "$wdir" "wolfSSL configure" ./configure --prefix="$stage" $wolf_flags CPPFLAGS="$wolf_cppflags" \
+  ${lib_cflags:+CFLAGS="$lib_cflags"}
 run "$wdir" "wolfSSL build" make -j"$jobs"
 run "$wdir" "wolfSSL install" make install
 
@@ -227,7 +251,7 @@ else
   tar -xf "$dl_dir/$H_FILE" -C "$work"
   hdir=$(find "$work" -maxdepth 1 -type d -name 'nghttp3*' | head -n1)
   say "nghttp3 $H_VER: configure + make"
-  run "$hdir" "nghttp3 configure" ./configure --prefix="$stage" $nghttp3_flags
+  run "$hdir" "nghttp3 configure" ./configure --prefix="$stage" $nghttp3_flags ${lib_cflags:+CFLAGS="$lib_cflags"}
   run "$hdir" "nghttp3 build" make -j"$jobs"
   run "$hdir" "nghttp3 install" make install
 fi
@@ -237,7 +261,7 @@ ndir=$(find "$work" -maxdepth 1 -type d -name 'ngtcp2*' | head -n1)
 say "ngtcp2 $N_VER: configure + make"
 run "$ndir" "ngtcp2 configure" ./configure --prefix="$stage" $ngtcp2_flags \
   PKG_CONFIG="pkg-config --static" PKG_CONFIG_PATH="$stage/lib/pkgconfig" \
-  CPPFLAGS="-I$stage/include" LDFLAGS="-L$stage/lib"
+  CPPFLAGS="-I$stage/include" LDFLAGS="-L$stage/lib" ${lib_cflags:+CFLAGS="$lib_cflags"}
 run "$ndir" "ngtcp2 build" make -j"$jobs"
 run "$ndir" "ngtcp2 install" make install
 

@@ -48,6 +48,8 @@ static int harness_cert(void) {
    harness_start (reset to 0 by it: set them right before). */
 static wt_dialect harness_client_dialect;
 static int harness_client_ignore_limits;
+/* The server's allocator for the next harness_start (reset by it). */
+static const wt_allocator *harness_server_alloc;
 
 /* Starts a server on a free port of 127.0.0.1 with the given routes and a
    client that pins the server's certificate. */
@@ -71,6 +73,8 @@ static int harness_start_ex(harness *h, const wt_limits *server_lim, const wt_li
     ac.loop = h->loop;
     ac.log = lc.log;
     if (server_lim) ac.limits = *server_lim;
+    if (harness_server_alloc) ac.alloc = *harness_server_alloc;
+    harness_server_alloc = NULL;
     h->app = wt_app_create(&ac);
     if (!h->app) return -1;
     memset(&cc, 0, sizeof cc);

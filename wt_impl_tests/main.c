@@ -27,6 +27,7 @@ int wt_test_failed_checks;
 #include "test_alpn.c"
 #include "test_lifecycle.c"
 #include "test_io.c" /* after test_wt.c: uses its echo server and client */
+#include "test_small.c" /* after test_wt.c: uses its contexts and counting allocator */
 
 static int wt_test_selected(const char *name, int argc, char **argv) {
     int i;

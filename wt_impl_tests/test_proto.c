@@ -219,12 +219,18 @@ static int proto_feed(const uint8_t *p, size_t n, size_t maxchunk, uint32_t seed
         int rv;
         if (k > n - off) k = n - off;
         rv = wt__capsule_feed(&r, p + off, k, proto_capsule_record, seen);
-        if (rv != WT_OK) return rv;
+        if (rv != WT_OK) {
+            wt__capsule_reader_free(&r);
+            return rv;
+        }
         off += k;
     }
-    /* the stream ends on a capsule boundary: nothing may be left over */
+    /* the stream ends on a capsule boundary: nothing may be left over, and
+       a long capsule's buffer went back once it was done */
     CHECK_EQ_INT(r.len, 0);
     CHECK(r.skip == 0);
+    CHECK(r.buf == r.small);
+    wt__capsule_reader_free(&r);
     return WT_OK;
 }
 
