@@ -19,6 +19,12 @@ export function checker(label) {
   return { results, check };
 }
 
+// Never hang CI: past ms the run fails with one line, whatever it was doing.
+export const bound = (label, ms) => setTimeout(() => {
+  console.log(`FAIL ${label}: took over ${ms / 1000} s\n0 passed, 1 failed`);
+  process.exit(1);
+}, ms);
+
 // Prints "N passed, N failed" and exits, 1 if any failed or none ran.
 export function finish(results, deadline) {
   const passed = results.filter((r) => r.ok).length;
@@ -99,11 +105,20 @@ async function launchFirefox(viewport) {
 // its tabs of viewport's size if given.
 export const launch = (which, viewport) => (which === 'firefox' ? launchFirefox(viewport) : launchChromium(viewport));
 
-// A browser with one tab: { tab, close(), call(fn, ...args) }, call running
-// window[fn](...args) in the page (the two drivers pass arguments apart).
-export async function launchTab(which) {
+// A browser with one tab on url: { tab, close(), call(fn, ...args) }, call
+// running window[fn](...args) in the page (the two drivers pass arguments
+// apart). The page's console goes to ours with $WT_TEST_LOG set.
+export async function launchTab(which, url) {
   const b = await launch(which);
-  const tab = await b.newTab();
+  let tab;
+  try {
+    tab = await b.newTab();
+    tab.on('console', (m) => { if (process.env.WT_TEST_LOG) console.log('  page:', m.text()); });
+    await tab.goto(url);
+  } catch (e) {
+    await closeBrowser(b); // the caller has no handle on it yet
+    throw e;
+  }
   const call = which === 'firefox'
     ? (fn, ...a) => tab.evaluate((f, args) => window[f](...args), fn, a)
     : (fn, ...a) => tab.evaluate(([f, args]) => window[f](...args), [fn, a]);
