@@ -158,11 +158,9 @@
  *   Big buffers live on the heap: the packet batch of the send path (46 KB,
  *   one per app or client, made on first use), wt_cert_generate's work
  *   area (about 50 KB, for the call), qlog records (in the connection's
- *   qlog), the happy-eyeballs address list (reordered by index).
- *   One exception for now: the receive path's recvmmsg arrays (about
- *   12 KB, wt__sock_read; the portable recvmsg path needs far less). A
- *   handler's stack
- *   comes on top; wolfSSL's own depth depends on its build (WOLFSSL_SMALL_
+ *   qlog), the happy-eyeballs address list (reordered by index), the
+ *   receive batch's message headers (about 10 KB, on the loop). A
+ *   handler's stack comes on top; wolfSSL's own depth depends on its build (WOLFSSL_SMALL_
  *   STACK moves its big locals to the heap). The suite runs a whole echo
  *   session (handshake, streams, a datagram, close; both ends) in a thread
  *   with a 64 KiB stack, with the default and the small dependency build.
@@ -1610,6 +1608,18 @@ typedef struct wt__mmsg {
    first time a GRO socket is read; 64 KiB otherwise) */
 #define WT__GRO_BATCH 4
 #define WT__GRO_BUF 65536
+/* The headers of one batched read: kept on the loop, not the stack (about
+   10 KiB; a device task's stack may be 8 KiB) */
+typedef struct wt__rxmeta {
+    wt__mmsg msgs[WT__RECV_BATCH];
+    struct iovec iov[WT__RECV_BATCH];
+    struct sockaddr_storage from[WT__RECV_BATCH];
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
+                 3 * CMSG_SPACE(sizeof(int))];
+        size_t align; /* a cmsghdr's (its first member); the struct itself cannot be in an array */
+    } ctl[WT__RECV_BATCH];
+} wt__rxmeta;
 #define WT__MAX_GROUPS 16
 
 typedef struct wt__ep wt__ep;
@@ -1688,6 +1698,7 @@ struct wt_loop {
     wt__queued_event *evq_head, *evq_tail;
     uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF, or WT__GRO_BATCH * WT__GRO_BUF */
     size_t rxbuf_len;
+    wt__rxmeta *rxmeta; /* the message headers for rxbuf's slots */
     /* wt_loop_wakeup: an eventfd (wake_rd == wake_wr) or a self-pipe */
     int wake_rd, wake_wr;
     atomic_int woken; /* a wakeup since the last process: timeout 0 */
@@ -3137,13 +3148,17 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
     atomic_init(&loop->posts, NULL);
     loop->rxbuf_len = WT__RECV_BATCH * WT__PKT_BUF;
     loop->rxbuf = (uint8_t *)wt__alloc(&loop->alloc, loop->rxbuf_len);
-    if (!loop->rxbuf) {
+    loop->rxmeta = (wt__rxmeta *)wt__alloc(&loop->alloc, sizeof *loop->rxmeta);
+    if (!loop->rxbuf || !loop->rxmeta) {
+        wt__free(&cfg->alloc, loop->rxbuf);
+        wt__free(&cfg->alloc, loop->rxmeta);
         wt__free(&cfg->alloc, loop);
         wt__fail(&cfg->log, WT_ERR_NOMEM, "loop: out of memory");
         return NULL;
     }
     if (wt__wake_open(loop) != WT_OK) {
         wt__free(&cfg->alloc, loop->rxbuf);
+        wt__free(&cfg->alloc, loop->rxmeta);
         wt__free(&cfg->alloc, loop);
         return NULL;
     }
@@ -3174,6 +3189,7 @@ void wt_loop_destroy(wt_loop *loop) {
     }
     wt__free(&loop->alloc, loop->timers);
     wt__free(&loop->alloc, loop->rxbuf);
+    wt__free(&loop->alloc, loop->rxmeta);
     wt__free(&loop->alloc, loop);
 }
 
@@ -3798,14 +3814,9 @@ static void wt__recv_ctl(const wt__sock *s, struct msghdr *mh, struct sockaddr_s
    A GRO read may hold a train of datagrams of one size (the last may be
    shorter): each goes to QUIC on its own, straight from the buffer. */
 static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
-    wt__mmsg msgs[WT__RECV_BATCH];
-    struct iovec iov[WT__RECV_BATCH];
-    struct sockaddr_storage from[WT__RECV_BATCH], dst;
-    union {
-        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
-                 3 * CMSG_SPACE(sizeof(int))];
-        size_t align; /* a cmsghdr's (its first member); the struct itself cannot be in an array */
-    } ctl[WT__RECV_BATCH];
+    wt__mmsg *msgs = loop->rxmeta->msgs;
+    struct iovec *iov = loop->rxmeta->iov;
+    struct sockaddr_storage *from = loop->rxmeta->from, dst;
     int round, i, n, nslots = WT__RECV_BATCH, want_ctl = s->pktinfo || s->gro || s->ecn;
     size_t slot = WT__PKT_BUF;
     if (s->gro) {
@@ -3842,8 +3853,8 @@ static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
             if (want_ctl) {
-                msgs[i].msg_hdr.msg_control = ctl[i].buf;
-                msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
+                msgs[i].msg_hdr.msg_control = loop->rxmeta->ctl[i].buf;
+                msgs[i].msg_hdr.msg_controllen = sizeof loop->rxmeta->ctl[i].buf;
             }
         }
         n = wt__recv_many(s->fd, msgs, (size_t)nslots);

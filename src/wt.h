@@ -156,11 +156,9 @@
  *   Big buffers live on the heap: the packet batch of the send path (46 KB,
  *   one per app or client, made on first use), wt_cert_generate's work
  *   area (about 50 KB, for the call), qlog records (in the connection's
- *   qlog), the happy-eyeballs address list (reordered by index).
- *   One exception for now: the receive path's recvmmsg arrays (about
- *   12 KB, wt__sock_read; the portable recvmsg path needs far less). A
- *   handler's stack
- *   comes on top; wolfSSL's own depth depends on its build (WOLFSSL_SMALL_
+ *   qlog), the happy-eyeballs address list (reordered by index), the
+ *   receive batch's message headers (about 10 KB, on the loop). A
+ *   handler's stack comes on top; wolfSSL's own depth depends on its build (WOLFSSL_SMALL_
  *   STACK moves its big locals to the heap). The suite runs a whole echo
  *   session (handshake, streams, a datagram, close; both ends) in a thread
  *   with a 64 KiB stack, with the default and the small dependency build.

@@ -299,6 +299,18 @@ typedef struct wt__mmsg {
    first time a GRO socket is read; 64 KiB otherwise) */
 #define WT__GRO_BATCH 4
 #define WT__GRO_BUF 65536
+/* The headers of one batched read: kept on the loop, not the stack (about
+   10 KiB; a device task's stack may be 8 KiB) */
+typedef struct wt__rxmeta {
+    wt__mmsg msgs[WT__RECV_BATCH];
+    struct iovec iov[WT__RECV_BATCH];
+    struct sockaddr_storage from[WT__RECV_BATCH];
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
+                 3 * CMSG_SPACE(sizeof(int))];
+        size_t align; /* a cmsghdr's (its first member); the struct itself cannot be in an array */
+    } ctl[WT__RECV_BATCH];
+} wt__rxmeta;
 #define WT__MAX_GROUPS 16
 
 typedef struct wt__ep wt__ep;
@@ -377,6 +389,7 @@ struct wt_loop {
     wt__queued_event *evq_head, *evq_tail;
     uint8_t *rxbuf;   /* WT__RECV_BATCH * WT__PKT_BUF, or WT__GRO_BATCH * WT__GRO_BUF */
     size_t rxbuf_len;
+    wt__rxmeta *rxmeta; /* the message headers for rxbuf's slots */
     /* wt_loop_wakeup: an eventfd (wake_rd == wake_wr) or a self-pipe */
     int wake_rd, wake_wr;
     atomic_int woken; /* a wakeup since the last process: timeout 0 */

@@ -134,13 +134,17 @@ wt_loop *wt_loop_create(const wt_loop_config *cfg) {
     atomic_init(&loop->posts, NULL);
     loop->rxbuf_len = WT__RECV_BATCH * WT__PKT_BUF;
     loop->rxbuf = (uint8_t *)wt__alloc(&loop->alloc, loop->rxbuf_len);
-    if (!loop->rxbuf) {
+    loop->rxmeta = (wt__rxmeta *)wt__alloc(&loop->alloc, sizeof *loop->rxmeta);
+    if (!loop->rxbuf || !loop->rxmeta) {
+        wt__free(&cfg->alloc, loop->rxbuf);
+        wt__free(&cfg->alloc, loop->rxmeta);
         wt__free(&cfg->alloc, loop);
         wt__fail(&cfg->log, WT_ERR_NOMEM, "loop: out of memory");
         return NULL;
     }
     if (wt__wake_open(loop) != WT_OK) {
         wt__free(&cfg->alloc, loop->rxbuf);
+        wt__free(&cfg->alloc, loop->rxmeta);
         wt__free(&cfg->alloc, loop);
         return NULL;
     }
@@ -171,6 +175,7 @@ void wt_loop_destroy(wt_loop *loop) {
     }
     wt__free(&loop->alloc, loop->timers);
     wt__free(&loop->alloc, loop->rxbuf);
+    wt__free(&loop->alloc, loop->rxmeta);
     wt__free(&loop->alloc, loop);
 }
 
@@ -795,14 +800,9 @@ static void wt__recv_ctl(const wt__sock *s, struct msghdr *mh, struct sockaddr_s
    A GRO read may hold a train of datagrams of one size (the last may be
    shorter): each goes to QUIC on its own, straight from the buffer. */
 static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
-    wt__mmsg msgs[WT__RECV_BATCH];
-    struct iovec iov[WT__RECV_BATCH];
-    struct sockaddr_storage from[WT__RECV_BATCH], dst;
-    union {
-        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
-                 3 * CMSG_SPACE(sizeof(int))];
-        size_t align; /* a cmsghdr's (its first member); the struct itself cannot be in an array */
-    } ctl[WT__RECV_BATCH];
+    wt__mmsg *msgs = loop->rxmeta->msgs;
+    struct iovec *iov = loop->rxmeta->iov;
+    struct sockaddr_storage *from = loop->rxmeta->from, dst;
     int round, i, n, nslots = WT__RECV_BATCH, want_ctl = s->pktinfo || s->gro || s->ecn;
     size_t slot = WT__PKT_BUF;
     if (s->gro) {
@@ -839,8 +839,8 @@ static void wt__sock_read(wt_loop *loop, wt__sock *s, uint64_t now) {
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
             if (want_ctl) {
-                msgs[i].msg_hdr.msg_control = ctl[i].buf;
-                msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
+                msgs[i].msg_hdr.msg_control = loop->rxmeta->ctl[i].buf;
+                msgs[i].msg_hdr.msg_controllen = sizeof loop->rxmeta->ctl[i].buf;
             }
         }
         n = wt__recv_many(s->fd, msgs, (size_t)nslots);
