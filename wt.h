@@ -4612,14 +4612,19 @@ static void wt__qlog_session_closed(wt_session *s, int error) {
     wt__j_end(&r, c);
 }
 
+/* The fields every capsule event starts with. */
+static void wt__qlog_capsule_begin(wt__jrec *r, wt_session *s, int sent, uint64_t type) {
+    const char *name = wt__capsule_name(type);
+    wt__j_begin(r, s->conn, sent ? "capsule_sent" : "capsule_received");
+    wt__j_num(r, "session_id", s->id);
+    wt__j_str(r, "capsule_type", name, strlen(name), 64);
+    wt__j_num(r, "capsule_type_value", (long long)type);
+}
+
 static void wt__qlog_capsule(wt_session *s, int sent, uint64_t type, uint32_t code, const char *reason, size_t len) {
     wt__conn *c = s->conn;
-    const char *name = wt__capsule_name(type);
     wt__jrec r;
-    wt__j_begin(&r, c, sent ? "capsule_sent" : "capsule_received");
-    wt__j_num(&r, "session_id", s->id);
-    wt__j_str(&r, "capsule_type", name, strlen(name), 64);
-    wt__j_num(&r, "capsule_type_value", (long long)type);
+    wt__qlog_capsule_begin(&r, s, sent, type);
     if (type == WT__CAPSULE_CLOSE) {
         wt__j_num(&r, "error_code", code);
         wt__j_str(&r, "reason", reason ? reason : "", len, WT__REASON_MAX);
@@ -4645,12 +4650,8 @@ static const char *wt__capsule_name(uint64_t type) {
 
 static void wt__qlog_fc_capsule(wt_session *s, int sent, uint64_t type, uint64_t value) {
     wt__conn *c = s->conn;
-    const char *name = wt__capsule_name(type);
     wt__jrec r;
-    wt__j_begin(&r, c, sent ? "capsule_sent" : "capsule_received");
-    wt__j_num(&r, "session_id", s->id);
-    wt__j_str(&r, "capsule_type", name, strlen(name), 64);
-    wt__j_num(&r, "capsule_type_value", (long long)type);
+    wt__qlog_capsule_begin(&r, s, sent, type);
     wt__j_num(&r, "value", (long long)value);
     wt__j_end(&r, c);
 }

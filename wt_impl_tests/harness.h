@@ -92,6 +92,16 @@ static int harness_start_ex(harness *h, const wt_limits *server_lim, const wt_li
     return 0;
 }
 
+/* The config of another client on the harness's loop: it pins the
+   harness's certificate and logs quietly. */
+static void harness_client_config(harness *h, wt_client_config *cc) {
+    memset(cc, 0, sizeof *cc);
+    cc->cert_sha256 = harness_pin;
+    cc->loop = h->loop;
+    cc->log.fn = harness_quiet_log;
+    cc->log.level = WT_LOG_DEBUG;
+}
+
 static int harness_listen(harness *h) {
     if (wt_app_start(h->app) != WT_OK) return -1;
     h->port = wt_app_port(h->app);

@@ -262,6 +262,24 @@ static int sim_run(sim *s, volatile int *flag, uint64_t ms) {
     return *flag;
 }
 
+/* The session bookkeeping every sim test handler does: counts the session's
+   opening and closing, keeps the session while it is open and its close
+   error. Returns 1 if ev was one of those two events (nothing else to do). */
+static int sim_session_event(const wt_event *ev, int *opened, int *closed, int *close_error, wt_session **s) {
+    if (ev->type == WT_EV_SESSION_OPEN) {
+        (*opened)++;
+        *s = ev->session;
+        return 1;
+    }
+    if (ev->type == WT_EV_SESSION_CLOSED) {
+        (*closed)++;
+        *close_error = ev->error;
+        *s = NULL;
+        return 1;
+    }
+    return 0;
+}
+
 static uint64_t sim_ms(const sim *s) { return s->now / 1000000ULL; }
 
 /* A datagram to the server from any address, at virtual time at (ns). */

@@ -152,11 +152,7 @@ static int alpn_start(harness *h, alpn_server *sv, const char *const *protocols,
     if (harness_start_ex(h, NULL, NULL, NULL) != 0) return -1;
     if (wt_app_route(h->app, "/p", alpn_server_handler, sv) != WT_OK || harness_listen(h) != 0) return -1;
     wt_client_destroy(h->client);
-    memset(&cc, 0, sizeof cc);
-    cc.cert_sha256 = harness_pin;
-    cc.loop = h->loop;
-    cc.log.fn = harness_quiet_log;
-    cc.log.level = WT_LOG_DEBUG;
+    harness_client_config(h, &cc);
     cc.protocols = protocols;
     cc.headers = headers;
     h->client = wt_client_create(&cc);
@@ -169,6 +165,13 @@ static int alpn_connect(harness *h, alpn_client *c) {
     return wt_client_connect(h->client, url, alpn_client_handler, c, &c->s);
 }
 
+/* alpn_start, then a session of c to it. */
+static int alpn_open(harness *h, alpn_server *sv, const char *const *protocols, const char *const *headers,
+                     alpn_client *c) {
+    if (alpn_start(h, sv, protocols, headers) != 0) return -1;
+    return alpn_connect(h, c) == WT_OK ? 0 : -1;
+}
+
 WT_TEST(alpn_server_picks_an_offered_protocol) {
     static const char *const offer[] = {"chat-v2", "chat-v1", NULL};
     harness h;
@@ -179,8 +182,7 @@ WT_TEST(alpn_server_picks_an_offered_protocol) {
     memset(&c, 0, sizeof c);
     memset(&c2, 0, sizeof c2);
     sv.pick = "chat-v1";
-    REQUIRE(alpn_start(&h, &sv, offer, NULL) == 0);
-    REQUIRE(alpn_connect(&h, &c) == WT_OK);
+    REQUIRE(alpn_open(&h, &sv, offer, NULL, &c) == 0);
     /* the client reads back what it offers before any answer */
     CHECK(wt_session_protocol_count(c.s) == 2 && !strcmp(wt_session_protocol_at(c.s, 1), "chat-v1"));
     CHECK(!strcmp(wt_session_protocol(c.s), ""));
@@ -251,8 +253,7 @@ WT_TEST(alpn_no_offer_or_no_pick_reads_empty) {
     /* offered, none picked */
     memset(&sv, 0, sizeof sv);
     memset(&c, 0, sizeof c);
-    REQUIRE(alpn_start(&h, &sv, offer, NULL) == 0);
-    REQUIRE(alpn_connect(&h, &c) == WT_OK);
+    REQUIRE(alpn_open(&h, &sv, offer, NULL, &c) == 0);
     REQUIRE_SOON(&h, c.opened && sv.opened);
     CHECK_EQ_INT(sv.offered, 1);
     CHECK(!strcmp(c.chosen, "") && !strcmp(sv.chosen, ""));
@@ -262,8 +263,7 @@ WT_TEST(alpn_no_offer_or_no_pick_reads_empty) {
     memset(&sv, 0, sizeof sv);
     memset(&c, 0, sizeof c);
     sv.pick = "only";
-    REQUIRE(alpn_start(&h, &sv, NULL, NULL) == 0);
-    REQUIRE(alpn_connect(&h, &c) == WT_OK);
+    REQUIRE(alpn_open(&h, &sv, NULL, NULL, &c) == 0);
     REQUIRE_SOON(&h, c.opened && sv.opened);
     CHECK_EQ_INT(sv.offered, 0);
     CHECK_EQ_INT(sv.set_rv, WT_ERR_INVALID);
@@ -283,8 +283,7 @@ WT_TEST(alpn_malformed_offer_is_ignored) {
     sv.pick = "a";
     harness_log_match = "ignoring a malformed wt-available-protocols";
     harness_log_hits = 0;
-    REQUIRE(alpn_start(&h, &sv, NULL, hdrs) == 0);
-    REQUIRE(alpn_connect(&h, &c) == WT_OK);
+    REQUIRE(alpn_open(&h, &sv, NULL, hdrs, &c) == 0);
     REQUIRE_SOON(&h, c.opened && sv.opened);
     CHECK_EQ_INT(sv.requests, 1);
     CHECK_EQ_INT(sv.offered, 0);
@@ -304,8 +303,7 @@ WT_TEST(alpn_client_refuses_a_protocol_it_did_not_offer) {
     sv.force = "v9";
     harness_log_match = "which was not offered";
     harness_log_hits = 0;
-    REQUIRE(alpn_start(&h, &sv, offer, NULL) == 0);
-    REQUIRE(alpn_connect(&h, &c) == WT_OK);
+    REQUIRE(alpn_open(&h, &sv, offer, NULL, &c) == 0);
     REQUIRE_SOON(&h, c.closed);
     CHECK_EQ_INT(c.opened, 0);
     CHECK_EQ_INT(c.error, WT_ERR_PROTOCOL);
@@ -319,8 +317,7 @@ WT_TEST(alpn_client_refuses_a_protocol_it_did_not_offer) {
     sv.force = "v9";
     harness_log_match = "no protocols were offered";
     harness_log_hits = 0;
-    REQUIRE(alpn_start(&h, &sv, NULL, NULL) == 0);
-    REQUIRE(alpn_connect(&h, &c) == WT_OK);
+    REQUIRE(alpn_open(&h, &sv, NULL, NULL, &c) == 0);
     REQUIRE_SOON(&h, c.opened);
     CHECK(!strcmp(c.chosen, ""));
     CHECK(harness_log_hits >= 1);
@@ -330,8 +327,7 @@ WT_TEST(alpn_client_refuses_a_protocol_it_did_not_offer) {
     memset(&sv, 0, sizeof sv);
     memset(&c, 0, sizeof c);
     sv.force = "v1";
-    REQUIRE(alpn_start(&h, &sv, offer, NULL) == 0);
-    REQUIRE(alpn_connect(&h, &c) == WT_OK);
+    REQUIRE(alpn_open(&h, &sv, offer, NULL, &c) == 0);
     REQUIRE_SOON(&h, c.opened);
     CHECK(!strcmp(c.chosen, "v1"));
     harness_stop(&h);

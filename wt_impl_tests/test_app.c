@@ -111,11 +111,7 @@ static int app_start(harness *h, const wt_app_config *cfg) {
 /* Another client on the harness's loop (its own connection). */
 static wt_client *app_client_new(harness *h, const char *origin, const char *const *headers) {
     wt_client_config cc;
-    memset(&cc, 0, sizeof cc);
-    cc.cert_sha256 = harness_pin;
-    cc.loop = h->loop;
-    cc.log.fn = harness_quiet_log;
-    cc.log.level = WT_LOG_DEBUG;
+    harness_client_config(h, &cc);
     cc.origin = origin;
     cc.headers = headers;
     return wt_client_create(&cc);
@@ -818,17 +814,22 @@ WT_TEST(app_hook_defers_and_another_thread_resumes) {
     harness_stop(&h);
 }
 
+/* A listening app whose hook defers every session, /d routed to a. */
+static int app_defer_start(harness *h, app_srv *a, app_hook *k) {
+    if (app_start(h, NULL) != 0) return -1;
+    if (wt_app_route(h->app, "/d", app_srv_handler, a) != WT_OK) return -1;
+    k->ret = WT_DEFER;
+    if (wt_app_use(h->app, app_hook_fn, k) != WT_OK) return -1;
+    return harness_listen(h);
+}
+
 WT_TEST(app_deferred_session_whose_peer_leaves_is_freed) {
     harness h;
     app_srv a;
     app_hook k;
     app_cli c;
     memset(&a, 0, sizeof a), memset(&k, 0, sizeof k), memset(&c, 0, sizeof c);
-    REQUIRE(app_start(&h, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/d", app_srv_handler, &a) == WT_OK);
-    k.ret = WT_DEFER;
-    REQUIRE(wt_app_use(h.app, app_hook_fn, &k) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(app_defer_start(&h, &a, &k) == 0);
     /* the session leaves: its request stream ends before any answer */
     REQUIRE(app_open(&h, NULL, "/d", &c) == WT_OK);
     REQUIRE_SOON(&h, k.defers == 1);
@@ -871,11 +872,7 @@ WT_TEST(app_stop_refuses_deferred_sessions) {
     app_hook k;
     app_cli c;
     memset(&a, 0, sizeof a), memset(&k, 0, sizeof k), memset(&c, 0, sizeof c);
-    REQUIRE(app_start(&h, NULL) == 0);
-    REQUIRE(wt_app_route(h.app, "/d", app_srv_handler, &a) == WT_OK);
-    k.ret = WT_DEFER;
-    REQUIRE(wt_app_use(h.app, app_hook_fn, &k) == WT_OK);
-    REQUIRE(harness_listen(&h) == 0);
+    REQUIRE(app_defer_start(&h, &a, &k) == 0);
     REQUIRE(app_open(&h, NULL, "/d", &c) == WT_OK);
     REQUIRE_SOON(&h, k.defers == 1);
     wt_app_stop(h.app);

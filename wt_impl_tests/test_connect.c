@@ -76,11 +76,7 @@ WT_TEST(connect_numeric_hosts_need_no_lookup) {
 /* ---------------------------------------------------------------- real lookups */
 static wt_client *conn_client_new(harness *h, wt_resolve_fn fn, void *user, uint32_t connect_timeout_ms) {
     wt_client_config cc;
-    memset(&cc, 0, sizeof cc);
-    cc.cert_sha256 = harness_pin;
-    cc.loop = h->loop;
-    cc.log.fn = harness_quiet_log;
-    cc.log.level = WT_LOG_DEBUG;
+    harness_client_config(h, &cc);
     cc.resolve = fn;
     cc.resolve_user = user;
     cc.connect_timeout_ms = connect_timeout_ms;
@@ -371,6 +367,12 @@ static int conn_sim_run(sim *s, const char *a0, const char *a1, uint32_t timeout
 
 static int conn_done(const conn_client *cl) { return cl->opened || cl->closed; }
 
+/* Runs in steps of 10 virtual ms until cl is done or t0 + ms. */
+static void conn_sim_wait(sim *s, const conn_client *cl, uint64_t t0, uint64_t ms) {
+    volatile int never = 0;
+    while (!conn_done(cl) && sim_ms(s) < t0 + ms) sim_run(s, &never, 10);
+}
+
 WT_TEST(connect_happy_eyeballs_next_address_after_250ms) {
     sim s;
     conn_client cl, cl2;
@@ -406,12 +408,11 @@ WT_TEST(connect_happy_eyeballs_next_address_after_250ms) {
 WT_TEST(connect_happy_eyeballs_first_address_answering_wins_alone) {
     sim s;
     conn_client cl;
-    volatile int done = 0;
     uint64_t t0;
     /* the working address first: connected before the stagger, one attempt */
     REQUIRE(conn_sim_run(&s, "10.0.0.1", "10.0.0.9", 0, &cl) == WT_OK);
     t0 = sim_ms(&s);
-    while (!conn_done(&cl) && sim_ms(&s) < t0 + 5000) sim_run(&s, &done, 10);
+    conn_sim_wait(&s, &cl, t0, 5000);
     CHECK_EQ_INT(cl.opened, 1);
     CHECK_EQ_INT(conn_attempts, 1);
     CHECK_EQ_INT(s.to_others, 0);
@@ -421,11 +422,10 @@ WT_TEST(connect_happy_eyeballs_first_address_answering_wins_alone) {
 WT_TEST(connect_all_addresses_dead_times_out_at_connect_timeout) {
     sim s;
     conn_client cl;
-    volatile int done = 0;
     uint64_t t0;
     REQUIRE(conn_sim_run(&s, "10.0.0.8", "10.0.0.9", 1500, &cl) == WT_OK);
     t0 = sim_ms(&s);
-    while (!conn_done(&cl) && sim_ms(&s) < t0 + 20000) sim_run(&s, &done, 10);
+    conn_sim_wait(&s, &cl, t0, 20000);
     CHECK_EQ_INT(cl.opened, 0);
     CHECK_EQ_INT(cl.closed, 1);
     CHECK_EQ_INT(cl.error, WT_ERR_TIMEOUT);

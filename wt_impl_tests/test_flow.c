@@ -79,16 +79,8 @@ static void flow_srv_handler(wt_event *ev) {
     wt_stream *st = ev->stream;
     flow_in *in = st ? (flow_in *)wt_stream_user(st) : NULL;
     size_t i;
+    if (sim_session_event(ev, &sv->opened, &sv->closed, &sv->close_error, &sv->s)) return;
     switch (ev->type) {
-    case WT_EV_SESSION_OPEN:
-        sv->opened++;
-        sv->s = ev->session;
-        break;
-    case WT_EV_SESSION_CLOSED:
-        sv->closed++;
-        sv->close_error = ev->error;
-        sv->s = NULL;
-        break;
     case WT_EV_STREAM_OPEN:
         sv->streams++;
         wt_stream_set_user(st, calloc(1, sizeof(flow_in)));
@@ -221,16 +213,8 @@ static void flow_fill(void *arg) {
 static void flow_cli_handler(wt_event *ev) {
     flow_cli *c = (flow_cli *)ev->user;
     int i;
+    if (sim_session_event(ev, &c->opened, &c->closed, &c->close_error, &c->s)) return;
     switch (ev->type) {
-    case WT_EV_SESSION_OPEN:
-        c->opened++;
-        c->s = ev->session;
-        break;
-    case WT_EV_SESSION_CLOSED:
-        c->closed++;
-        c->close_error = ev->error;
-        c->s = NULL;
-        break;
     case WT_EV_STREAM_WRITABLE:
         c->writable++;
         for (i = 0; i < FLOW_MAX_OUT; i++)
@@ -256,6 +240,13 @@ static int flow_connect(sim *s, flow_srv *sv, flow_cli *c) {
     return 0;
 }
 
+/* flow_start, then flow_connect. */
+static int flow_open(sim *s, const wt_limits *server_lim, const wt_limits *client_lim, wt_dialect d, int ignore,
+                     flow_srv *sv, flow_cli *c) {
+    if (flow_start(s, server_lim, client_lim, d, ignore) != 0) return -1;
+    return flow_connect(s, sv, c);
+}
+
 /* ---------------------------------------------------------------- tests */
 WT_TEST(wt_flow_blocked_at_max_data_then_unblocked) {
     sim s;
@@ -268,8 +259,7 @@ WT_TEST(wt_flow_blocked_at_max_data_then_unblocked) {
     memset(&c, 0, sizeof c);
     sl.session_max_data = 64 * 1024;
     sv.pause = 1; /* take nothing: no credit comes back */
-    REQUIRE(flow_start(&s, &sl, NULL, WT_DIALECT_AUTO, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, &sl, NULL, WT_DIALECT_AUTO, 0, &sv, &c) == 0);
     CHECK_EQ_INT(wt_session_dialect(c.s), WT_DIALECT_LATEST);
     CHECK(wt_session_flow_control(c.s) && wt_session_flow_control(sv.s));
     CHECK(c.s->fc_tx_max == 64 * 1024); /* from the server's SETTINGS_WT_INITIAL_MAX_DATA */
@@ -317,8 +307,7 @@ WT_TEST(wt_flow_blocked_at_max_streams_then_unblocked) {
     memset(&c, 0, sizeof c);
     sl.session_max_streams_uni = 4;
     sl.session_max_streams_bidi = 2;
-    REQUIRE(flow_start(&s, &sl, NULL, WT_DIALECT_LATEST, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, &sl, NULL, WT_DIALECT_LATEST, 0, &sv, &c) == 0);
     /* bidi: two, then the session's count (not QUIC's, 128) refuses */
     for (i = 0; i < 3; i++)
         if (wt_session_open_stream(c.s, 1, &st) == WT_OK) opened++;
@@ -368,8 +357,7 @@ static void flow_violation(int by_streams) {
     sv.pause = 1; /* no credit comes back: whatever passes the limit is the client's fault */
     harness_log_match = "closing it with WT_FLOW_CONTROL_ERROR";
     harness_log_hits = 0;
-    REQUIRE(flow_start(&s, &sl, NULL, WT_DIALECT_AUTO, 1) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, &sl, NULL, WT_DIALECT_AUTO, 1, &sv, &c) == 0);
     if (by_streams) {
         c.total = 3; /* one more than allowed */
         c.each = 10;
@@ -404,8 +392,7 @@ WT_TEST(wt_flow_well_behaved_client_is_not_closed) {
     sl.session_max_data = 16 * 1024;
     sl.session_max_streams_uni = 2;
     sv.pause = 1;
-    REQUIRE(flow_start(&s, &sl, NULL, WT_DIALECT_AUTO, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, &sl, NULL, WT_DIALECT_AUTO, 0, &sv, &c) == 0);
     c.total = 3;
     c.each = 100 * 1024;
     flow_fill(&c);
@@ -430,8 +417,7 @@ WT_TEST(wt_flow_1000_streams_64mib_under_small_limits) {
     memset(&c, 0, sizeof c);
     sl.session_max_data = 256 * 1024;
     sl.session_max_streams_uni = 8;
-    REQUIRE(flow_start(&s, &sl, NULL, WT_DIALECT_AUTO, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, &sl, NULL, WT_DIALECT_AUTO, 0, &sv, &c) == 0);
     c.total = 1000;
     flow_fill(&c);
     CHECK(flow_run(&s, &c.done, 600000, flow_fill, &c));
@@ -460,8 +446,7 @@ static void flow_forced(wt_dialect d) {
     int fin = 0;
     memset(&sv, 0, sizeof sv);
     memset(&c, 0, sizeof c);
-    REQUIRE(flow_start(&s, NULL, NULL, d, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, NULL, NULL, d, 0, &sv, &c) == 0);
     CHECK_EQ_INT(wt_session_dialect(c.s), d);
     CHECK_EQ_INT(wt_session_dialect(sv.s), d);
     CHECK_EQ_INT(wt_session_flow_control(c.s), d == WT_DIALECT_LATEST);
@@ -512,8 +497,7 @@ WT_TEST(wt_flow_safari_like_peer) {
     cl.session_max_data = 1024 * 1024;
     flow_headers = hdrs;
     flow_origin = "https://example.com";
-    REQUIRE(flow_start(&s, NULL, &cl, WT_DIALECT_LATEST, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, NULL, &cl, WT_DIALECT_LATEST, 0, &sv, &c) == 0);
     srv_settings = &s.client->ep.conns->h3.peer;
     cli_settings = &s.app->ep.conns->h3.peer;
     CHECK(srv_settings->max_sessions >= 1);
@@ -551,8 +535,7 @@ WT_TEST(wt_flow_capsules_ignored_without_flow_control) {
     int never = 0;
     memset(&sv, 0, sizeof sv);
     memset(&c, 0, sizeof c);
-    REQUIRE(flow_start(&s, NULL, NULL, WT_DIALECT_DRAFT02, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, NULL, NULL, WT_DIALECT_DRAFT02, 0, &sv, &c) == 0);
     REQUIRE(!wt_session_flow_control(sv.s));
     /* a WT_MAX_DATA that lowers nothing it knows of: ignored */
     n += wt__varint_put(cap + n, WT__CAPSULE_MAX_DATA);
@@ -591,11 +574,7 @@ WT_TEST(wt_flow_draft02_and_latest_clients_at_once) {
     REQUIRE(harness_start_ex(&h, NULL, NULL, NULL) == 0);
     REQUIRE(wt_app_route(h.app, "/sink", flow_srv_handler, &sv) == WT_OK);
     REQUIRE(harness_listen(&h) == 0);
-    memset(&cc, 0, sizeof cc);
-    cc.cert_sha256 = harness_pin;
-    cc.loop = h.loop;
-    cc.log.fn = harness_quiet_log;
-    cc.log.level = WT_LOG_DEBUG;
+    harness_client_config(&h, &cc);
     cc.dialect = WT_DIALECT_DRAFT02;
     old = wt_client_create(&cc);
     REQUIRE(old != NULL);
@@ -638,8 +617,7 @@ WT_TEST(wt_flow_latest_request_waits_for_client_settings) {
     memset(&sv, 0, sizeof sv);
     memset(&c, 0, sizeof c);
     memset(&c2, 0, sizeof c2);
-    REQUIRE(flow_start(&s, NULL, NULL, WT_DIALECT_LATEST, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, NULL, NULL, WT_DIALECT_LATEST, 0, &sv, &c) == 0);
     sc = s.app->ep.conns;
     REQUIRE(sc != NULL);
     sc->h3.peer.seen = 0;
@@ -668,8 +646,7 @@ WT_TEST(wt_flow_second_session_without_flow_control_is_rejected) {
     memset(&sv, 0, sizeof sv);
     memset(&c, 0, sizeof c);
     memset(&c2, 0, sizeof c2);
-    REQUIRE(flow_start(&s, NULL, NULL, WT_DIALECT_LATEST, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, NULL, NULL, WT_DIALECT_LATEST, 0, &sv, &c) == 0);
     sc = s.app->ep.conns;
     REQUIRE(sc != NULL);
     /* as if the client had not advertised flow control */
@@ -698,8 +675,7 @@ WT_TEST(wt_flow_reset_stream_final_size_counts_on_both_ends) {
     memset(&c, 0, sizeof c);
     sl.session_max_data = 64 * 1024;
     sv.pause = 1;
-    REQUIRE(flow_start(&s, &sl, NULL, WT_DIALECT_AUTO, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, &sl, NULL, WT_DIALECT_AUTO, 0, &sv, &c) == 0);
     c.total = 1;
     c.each = 200 * 1024;
     flow_fill(&c);
@@ -741,8 +717,7 @@ WT_TEST(wt_flow_client_pools_only_with_flow_control) {
     memset(&c, 0, sizeof c);
     memset(&c2, 0, sizeof c2);
     memset(&c3, 0, sizeof c3);
-    REQUIRE(flow_start(&s, NULL, NULL, WT_DIALECT_AUTO, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, NULL, NULL, WT_DIALECT_AUTO, 0, &sv, &c) == 0);
     /* with flow control: the second session shares the connection */
     REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/sink", flow_cli_handler, &c2, NULL) == WT_OK);
     CHECK(sim_run(&s, &c2.opened, 5000));
@@ -775,8 +750,7 @@ WT_TEST(wt_flow_capsules_in_qlog) {
     sl.session_max_data = 64 * 1024;
     sv.pause = 1;
     trace_setenv(dir);
-    REQUIRE(flow_start(&s, &sl, NULL, WT_DIALECT_AUTO, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, &sl, NULL, WT_DIALECT_AUTO, 0, &sv, &c) == 0);
     wt_hex(s.client->ep.conns->tp.odcid.data, s.client->ep.conns->tp.odcid.datalen, hex);
     c.total = 1;
     c.each = 256 * 1024;
@@ -814,8 +788,7 @@ static void flow_prohibited_capsule(wt_dialect d) {
     int never = 0;
     memset(&sv, 0, sizeof sv);
     memset(&c, 0, sizeof c);
-    REQUIRE(flow_start(&s, NULL, NULL, d, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, NULL, NULL, d, 0, &sv, &c) == 0);
     n += wt__varint_put(cap + n, WT__CAPSULE_MAX_STREAM_DATA);
     n += wt__varint_put(cap + n, 2);
     cap[n++] = 0x04, cap[n++] = 0x10;
@@ -860,8 +833,7 @@ static void flow_whole_writes(int by_ref) {
     memset(&c, 0, sizeof c);
     sl.session_max_data = 64 * 1024;
     sv.pause = 1;
-    REQUIRE(flow_start(&s, &sl, NULL, WT_DIALECT_AUTO, 0) == 0);
-    REQUIRE(flow_connect(&s, &sv, &c) == 0);
+    REQUIRE(flow_open(&s, &sl, NULL, WT_DIALECT_AUTO, 0, &sv, &c) == 0);
     msg = (uint8_t *)malloc(len);
     REQUIRE(msg != NULL);
     /* one stream in flow_srv's format: index 7, payload len - 8 */

@@ -83,6 +83,18 @@ static int lc_udp_bindable(int port) {
 
 static void lc_noop_handler(wt_event *ev) { (void)ev; }
 
+/* An app of its own (its own loop) on a free port of 127.0.0.1 with the
+   harness's certificate, logging quietly. */
+static void lc_app_config(wt_app_config *ac) {
+    memset(ac, 0, sizeof *ac);
+    ac->host = "127.0.0.1";
+    ac->port = -1;
+    ac->cert_file = harness_crt;
+    ac->key_file = harness_key;
+    ac->log.fn = harness_quiet_log;
+    ac->log.level = WT_LOG_INFO;
+}
+
 WT_TEST(lifecycle_startup_hook_failure_aborts_start) {
     wt_app_config ac;
     wt_app *app;
@@ -92,13 +104,7 @@ WT_TEST(lifecycle_startup_hook_failure_aborts_start) {
     memset(&k, 0, sizeof k);
     k.fail_at = 2;
     lc_trace[0] = 0;
-    memset(&ac, 0, sizeof ac);
-    ac.host = "127.0.0.1";
-    ac.port = -1;
-    ac.cert_file = harness_crt;
-    ac.key_file = harness_key;
-    ac.log.fn = harness_quiet_log;
-    ac.log.level = WT_LOG_INFO;
+    lc_app_config(&ac);
     app = wt_app_create(&ac);
     REQUIRE(app != NULL);
     REQUIRE(wt_app_route(app, "/", lc_noop_handler, NULL) == WT_OK);
@@ -479,13 +485,7 @@ static void lc_signal_run(int with_client) {
     memset(&lc_client, 0, sizeof lc_client);
     lc_sg.with_client = with_client;
     lc_sg.main_thread = pthread_self();
-    memset(&ac, 0, sizeof ac);
-    ac.host = "127.0.0.1";
-    ac.port = -1;
-    ac.cert_file = harness_crt;
-    ac.key_file = harness_key;
-    ac.log.fn = harness_quiet_log;
-    ac.log.level = WT_LOG_INFO;
+    lc_app_config(&ac);
     ac.stop_on_signals = 1;
     ac.shutdown_code = 99;
     ac.shutdown_grace_ms = 30000;

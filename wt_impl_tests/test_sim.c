@@ -25,16 +25,8 @@ static void sink_handler(wt_event *ev) {
     sink_server *sv = (sink_server *)ev->user;
     wt_stream *st = ev->stream;
     sink_stream *ss = st ? (sink_stream *)wt_stream_user(st) : NULL;
+    if (sim_session_event(ev, &sv->opened, &sv->closed, &sv->close_error, &sv->s)) return;
     switch (ev->type) {
-    case WT_EV_SESSION_OPEN:
-        sv->opened++;
-        sv->s = ev->session;
-        break;
-    case WT_EV_SESSION_CLOSED:
-        sv->closed++;
-        sv->close_error = ev->error;
-        sv->s = NULL;
-        break;
     case WT_EV_STREAM_OPEN:
         sv->streams++;
         ss = (sink_stream *)calloc(1, sizeof *ss);
@@ -118,16 +110,8 @@ static upload *uploader_find(uploader *c, wt_stream *st) {
 static void uploader_handler(wt_event *ev) {
     uploader *c = (uploader *)ev->user;
     upload *u = ev->stream ? uploader_find(c, ev->stream) : NULL;
+    if (sim_session_event(ev, &c->opened, &c->closed, &c->close_error, &c->s)) return;
     switch (ev->type) {
-    case WT_EV_SESSION_OPEN:
-        c->opened++;
-        c->s = ev->session;
-        break;
-    case WT_EV_SESSION_CLOSED:
-        c->closed++;
-        c->close_error = ev->error;
-        c->s = NULL;
-        break;
     case WT_EV_STREAM_WRITABLE:
         if (u) upload_pump(u);
         break;

@@ -23,16 +23,8 @@ typedef struct wr_client {
 static void wr_handler(wt_event *ev) {
     wr_client *c = (wr_client *)ev->user;
     wr_stream *ws = ev->stream ? (wr_stream *)wt_stream_user(ev->stream) : NULL;
+    if (sim_session_event(ev, &c->opened, &c->closed, &c->close_error, &c->s)) return;
     switch (ev->type) {
-    case WT_EV_SESSION_OPEN:
-        c->opened++;
-        c->s = ev->session;
-        break;
-    case WT_EV_SESSION_CLOSED:
-        c->closed++;
-        c->close_error = ev->error;
-        c->s = NULL;
-        break;
     case WT_EV_STREAM_WRITABLE: c->writable++; break;
     case WT_EV_DATAGRAM_WRITABLE: c->dgram_writable++; break;
     case WT_EV_SESSION_STREAMS:
@@ -75,14 +67,23 @@ static int wr_reply_is(const wr_stream *ws, uint64_t bytes) {
     return ws->answered && ws->reply_len == strlen(want) && memcmp(ws->reply, want, ws->reply_len) == 0;
 }
 
+/* sim_start, a route at path on the server, a client session to it (open
+   once *opened is set). */
+static int wr_connect(sim *s, uint64_t seed, const wt_limits *slim, const wt_limits *clim, const char *path,
+                      wt_handler srv, void *srv_user, wt_handler cli, void *cli_user, volatile int *opened) {
+    char url[64];
+    if (sim_start(s, seed, slim, clim) != 0) return -1;
+    if (wt_app_route(s->app, path, srv, srv_user) != WT_OK) return -1;
+    snprintf(url, sizeof url, "https://10.0.0.1:443%s", path);
+    if (wt_client_connect(s->client, url, cli, cli_user, NULL) != WT_OK) return -1;
+    return sim_run(s, opened, 10000) ? 0 : -1;
+}
+
 static int wr_start(sim *s, sink_server *sv, wr_client *c, uint64_t seed, const wt_limits *slim,
                     const wt_limits *clim) {
     memset(sv, 0, sizeof *sv);
     memset(c, 0, sizeof *c);
-    if (sim_start(s, seed, slim, clim) != 0) return -1;
-    if (wt_app_route(s->app, "/sink", sink_handler, sv) != WT_OK) return -1;
-    if (wt_client_connect(s->client, "https://10.0.0.1:443/sink", wr_handler, c, NULL) != WT_OK) return -1;
-    return sim_run(s, &c->opened, 10000) ? 0 : -1;
+    return wr_connect(s, seed, slim, clim, "/sink", sink_handler, sv, wr_handler, c, &c->opened);
 }
 
 /* ---------------------------------------------------------------- write_all */
@@ -238,11 +239,8 @@ WT_TEST(wt_writes_mixed_writes_keep_order) {
     memset(&cl, 0, sizeof cl);
     sim_lossy(&s, 0.02, 0.01, 0);
     cl.stream_send_buffer = 16 * 1024;
-    REQUIRE(sim_start(&s, 43, NULL, &cl) == 0);
     memset(&sv, 0, sizeof sv);
-    REQUIRE(wt_app_route(s.app, "/sink", sink_handler, &sv) == WT_OK);
-    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/sink", wr_mix_handler, &cm.c, NULL) == WT_OK);
-    REQUIRE(sim_run(&s, &cm.c.opened, 10000));
+    REQUIRE(wr_connect(&s, 43, NULL, &cl, "/sink", sink_handler, &sv, wr_mix_handler, &cm.c, &cm.c.opened) == 0);
     REQUIRE(wt_session_open_stream(cm.c.s, 1, &cm.m.st) == WT_OK);
     wt_stream_set_user(cm.m.st, &ws);
     cm.m.data = data;
@@ -432,10 +430,7 @@ WT_TEST(wt_writes_write_ref_fails_on_stop_sending) {
     memset(&ws, 0, sizeof ws);
     memset(&r, 0, sizeof r);
     sim_lossy(&s, 0, 0, 0);
-    REQUIRE(sim_start(&s, 52, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(s.app, "/stop", wr_stopper, NULL) == WT_OK);
-    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/stop", wr_handler, &c, NULL) == WT_OK);
-    REQUIRE(sim_run(&s, &c.opened, 10000));
+    REQUIRE(wr_connect(&s, 52, NULL, NULL, "/stop", wr_stopper, NULL, wr_handler, &c, &c.opened) == 0);
     REQUIRE(wt_session_open_stream(c.s, 1, &st) == WT_OK);
     wt_stream_set_user(st, &ws);
     CHECK_EQ_INT(wt_stream_write_ref(st, data, 1u << 20, 1, wr_done_free, &r), WT_OK);
@@ -508,10 +503,7 @@ WT_TEST(wt_writes_write_ref_outlives_a_finished_stream) {
     r.answer = wr_pattern(64 * 1024, 23);
     REQUIRE(r.answer);
     sim_lossy(&s, 0, 0, 0); /* 20 ms each way: acknowledgements take 40 */
-    REQUIRE(sim_start(&s, 51, NULL, NULL) == 0);
-    REQUIRE(wt_app_route(s.app, "/ref", wr_refsrv_handler, &r) == WT_OK);
-    REQUIRE(wt_client_connect(s.client, "https://10.0.0.1:443/ref", wr_handler, &c, NULL) == WT_OK);
-    REQUIRE(sim_run(&s, &c.opened, 10000));
+    REQUIRE(wr_connect(&s, 51, NULL, NULL, "/ref", wr_refsrv_handler, &r, wr_handler, &c, &c.opened) == 0);
     REQUIRE(wt_session_open_stream(c.s, 1, &st) == WT_OK);
     CHECK_EQ_INT(wt_stream_write_all(st, &seed, 1, 1), WT_OK);
     while (!in_flight && sim_ms(&s) < 20000) {

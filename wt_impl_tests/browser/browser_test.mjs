@@ -1,94 +1,38 @@
 // browser_test.mjs - a real browser, headless, against the wt.h server.
 // Usage: node browser_test.mjs <browser_server binary> [chromium|firefox]
-//   chromium: Debian's chromium driven by playwright-core
-//   firefox:  Debian's firefox-esr driven by puppeteer-core over WebDriver BiDi
-//             (Playwright's Firefox needs its own patched build)
+//   (the browsers as common.mjs launches them)
 // Prints one line per check and "N passed, N failed" last.
 import { spawn } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bound, checker, closeBrowser, finish, launchTab, servePage, watchOutput } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const serverBin = process.argv[2];
 const which = process.argv[3] || 'chromium';
-const results = [];
-const check = (name, ok, detail = '') => {
-  results.push({ name, ok: !!ok });
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${which}: ${name}${detail ? ' (' + detail + ')' : ''}`);
-};
-// never hang CI: the whole run is bounded
-const deadline = setTimeout(() => { console.log(`FAIL ${which}: took over 120 s\n0 passed, 1 failed`); process.exit(1); }, 120000);
-
-async function launchChromium() {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: process.env.WT_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    // as root Chromium needs --no-sandbox; QUIC stays on (no --disable-quic)
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  const tab = await (await browser.newContext()).newPage();
-  return { tab, close: () => browser.close(), call: (fn, ...a) => tab.evaluate(([f, args]) => window[f](...args), [fn, a]) };
-}
-
-async function launchFirefox() {
-  const puppeteer = (await import('puppeteer-core')).default;
-  const browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: process.env.WT_FIREFOX || '/usr/bin/firefox-esr',
-    headless: true,
-    protocol: 'webDriverBiDi',
-    // release builds honour services.settings.server only with this set:
-    // it keeps Firefox's background sync on a dead loopback port
-    env: { ...process.env, MOZ_REMOTE_SETTINGS_DEVTOOLS: '1' },
-    extraPrefsFirefox: {
-      'services.settings.server': 'http://127.0.0.1:9/',
-      'network.connectivity-service.enabled': false,
-      'network.captive-portal-service.enabled': false,
-      'network.trr.mode': 5,
-    },
-  });
-  const tab = await browser.newPage();
-  return { tab, close: () => browser.close(), call: (fn, ...a) => tab.evaluate((f, args) => window[f](...args), fn, a) };
-}
+const { results, check } = checker(which);
+const deadline = bound(`${which}`, 120000); // never hang CI
 
 const dir = mkdtempSync(join(tmpdir(), 'wt-browser-'));
 const server = spawn(serverBin, [dir, '-1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-let serverOut = '';
-server.stdout.on('data', (d) => { serverOut += d.toString(); });
-const waitFor = (re, ms) => new Promise((resolve) => {
-  const t0 = Date.now();
-  const tick = () => {
-    const m = serverOut.match(re);
-    if (m) return resolve(m);
-    if (Date.now() - t0 > ms) return resolve(null);
-    setTimeout(tick, 50);
-  };
-  tick();
-});
-
-const page = readFileSync(join(here, 'page.html'));
-const http = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(page); });
-await new Promise((r) => http.listen(0, '127.0.0.1', r));
-const httpPort = http.address().port;
+const out = watchOutput(server);
+const { waitFor } = out;
+const http = await servePage(join(here, 'page.html'));
+const httpPort = http.port;
 
 let b;
 try {
   const ready = await waitFor(/READY port=(\d+) hash=([0-9a-f]{64})/, 10000);
-  if (!ready) throw new Error('browser_server did not start: ' + serverOut);
+  if (!ready) throw new Error('browser_server did not start: ' + out.text);
   const [, port, hash] = ready;
   const url = `https://127.0.0.1:${port}/echo`;
-  b = which === 'firefox' ? await launchFirefox() : await launchChromium();
-  b.tab.on('console', (m) => { if (process.env.WT_TEST_LOG) console.log('  page:', m.text()); });
   // http://127.0.0.1 is a secure context; about:blank has no WebTransport
-  await b.tab.goto(`http://127.0.0.1:${httpPort}/`);
+  b = await launchTab(which, `http://127.0.0.1:${httpPort}/`);
   const rejected = await b.call('expectRejected', url, hash);
   check(rejected.name, rejected.ok, rejected.detail);
-  const opensBefore = (serverOut.match(/^OPEN /gm) || []).length;
+  const opensBefore = (out.text.match(/^OPEN /gm) || []).length;
   check('the refused attempt never reached the application', opensBefore === 0, `${opensBefore} sessions`);
   for (const r of await b.call('run', url, hash)) check(r.name, r.ok, r.detail);
   const open = await waitFor(/OPEN path=\/echo origin=(\S*)/, 1000);
@@ -97,7 +41,7 @@ try {
   const closed = await waitFor(/CLOSED code=(\d+) reason=(.*) error=(-?\d+)/, 5000);
   check('server saw close code and reason', closed && closed[1] === '4242' && closed[2] === 'bye from the browser',
     closed ? closed[0] : 'no CLOSED line');
-  const streams = (serverOut.match(/^STREAM /gm) || []).length;
+  const streams = (out.text.match(/^STREAM /gm) || []).length;
   check('server saw every stream', streams === 12, `${streams} of 12`);
   for (const r of await b.call('conformance', `https://127.0.0.1:${port}`, hash)) check(r.name, r.ok, r.detail);
   check('server answered with 202', await waitFor(/^OPEN202$/m, 1000));
@@ -113,18 +57,14 @@ try {
     server.kill('SIGTERM');
     for (const r of await b.call('gracefulStopResult', 3003, 'server stopping')) check(r.name, r.ok, r.detail);
     const rc = server.exitCode !== null ? server.exitCode : await exited;
-    check('the server exits 0 once stopped', rc === 0 && /^STOPPED$/m.test(serverOut), `exit ${rc}`);
+    check('the server exits 0 once stopped', rc === 0 && /^STOPPED$/m.test(out.text), `exit ${rc}`);
   }
 } catch (e) {
   check('browser test ran', false, e.message.split('\n')[0]);
 } finally {
-  if (b) await Promise.race([b.close().catch(() => {}), new Promise((r) => setTimeout(r, 10000))]);
+  if (b) await closeBrowser(b);
   http.close();
   server.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
-  const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  console.log(`${passed} passed, ${failed} failed`);
-  clearTimeout(deadline);
-  process.exit(failed || !results.length ? 1 : 0);
+  finish(results, deadline);
 }

@@ -5,7 +5,7 @@
 //             no path traversal, 405 for other methods (HEAD without a
 //             body), 400 for broken requests, 431 past 4 KiB, slow and
 //             surplus clients bounded
-//   chromium, firefox: the page loaded headless (as browser_test.mjs
+//   chromium, firefox: the page loaded headless (as common.mjs
 //             launches them); its status reports a live session, round-trip
 //             times and throughput above 0, a chat message comes back and
 //             reaches a second tab, streams that break the demo's protocol
@@ -18,6 +18,7 @@ import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checker, closeBrowser, finish, launch, sleep } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const serverBin = resolve(process.argv[2] || 'build/examples/demo_server');
@@ -26,11 +27,7 @@ const root = join(here, '..', '..', 'demo');
 // build/examples/demo_server or build/demo_server_san: build/artifacts
 const artifacts = process.env.WT_ARTIFACTS ||
   join(dirname(serverBin), basename(dirname(serverBin)) === 'examples' ? '..' : '.', 'artifacts');
-const results = [];
-const check = (name, ok, detail = '') => {
-  results.push({ ok: !!ok });
-  console.log(`${ok ? 'ok  ' : 'FAIL'} demo ${which}: ${name}${detail ? ' (' + detail + ')' : ''}`);
-};
+const { results, check } = checker(`demo ${which}`);
 const deadline = setTimeout(() => {
   console.log(`FAIL demo ${which}: took over 90 s`);
   console.log(serverOut.trimEnd().replace(/^/gm, '  server: '));
@@ -38,7 +35,6 @@ const deadline = setTimeout(() => {
   server.kill('SIGKILL');
   process.exit(1);
 }, 90000);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- the server
 const server = spawn(serverBin, ['--port', '-1', '--http-port', '0', '--root', root, '--http-timeout-ms', '1500'],
@@ -161,43 +157,6 @@ async function httpChecks(port, wtPort, hash) {
 }
 
 // ---------------------------------------------------------------- browsers
-async function launchChromium() {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: process.env.WT_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  const ctx = await browser.newContext({ viewport: { width: 1100, height: 860 } });
-  return { newTab: () => ctx.newPage(), close: () => browser.close() };
-}
-
-async function launchFirefox() {
-  const puppeteer = (await import('puppeteer-core')).default;
-  const browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: process.env.WT_FIREFOX || '/usr/bin/firefox-esr',
-    headless: true,
-    protocol: 'webDriverBiDi',
-    env: { ...process.env, MOZ_REMOTE_SETTINGS_DEVTOOLS: '1' },
-    extraPrefsFirefox: {
-      'services.settings.server': 'http://127.0.0.1:9/',
-      'network.connectivity-service.enabled': false,
-      'network.captive-portal-service.enabled': false,
-      'network.trr.mode': 5,
-    },
-  });
-  return {
-    newTab: async () => {
-      const tab = await browser.newPage();
-      await tab.setViewport({ width: 1100, height: 860 });
-      return tab;
-    },
-    close: () => browser.close(),
-  };
-}
-
 const value = (tab, id) => tab.evaluate(`Number(document.getElementById(${JSON.stringify(id)}).dataset.value || 0)`);
 const statusOf = (tab) => tab.evaluate(`[document.getElementById('status').dataset.state, document.getElementById('status').textContent]`);
 const chatText = (tab) => tab.evaluate(`document.getElementById('chat-log').textContent`);
@@ -205,7 +164,7 @@ const say = (tab, text) => tab.evaluate(`(() => { const i = document.getElementB
   i.value = ${JSON.stringify(text)}; document.getElementById('chat-form').requestSubmit(); })()`);
 
 async function browserChecks(port) {
-  const b = which === 'firefox' ? await launchFirefox() : await launchChromium();
+  const b = await launch(which, { width: 1100, height: 860 });
   try {
     const url = `http://127.0.0.1:${port}/`;
     const tab = await b.newTab();
@@ -287,7 +246,7 @@ async function browserChecks(port) {
       st || (await statusOf(tab)).join(': '));
     await stopping;
   } finally {
-    await Promise.race([b.close().catch(() => {}), sleep(10000)]);
+    await closeBrowser(b);
   }
 }
 
@@ -305,10 +264,6 @@ try {
   check('demo test ran', false, e.message.split('\n')[0]);
 } finally {
   server.kill('SIGKILL');
-  const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  if (failed || process.env.WT_TEST_LOG) console.log(serverOut.trimEnd().replace(/^/gm, '  server: '));
-  console.log(`${passed} passed, ${failed} failed`);
-  clearTimeout(deadline);
-  process.exit(failed || !results.length ? 1 : 0);
+  if (results.some((r) => !r.ok) || process.env.WT_TEST_LOG) console.log(serverOut.trimEnd().replace(/^/gm, '  server: '));
+  finish(results, deadline);
 }

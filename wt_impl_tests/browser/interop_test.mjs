@@ -8,86 +8,34 @@
 // completion by the page. Prints one line per check and "N passed, N failed"
 // last; a check the browser cannot make says "skipped: ..." and passes.
 import { spawn } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bound, checker, closeBrowser, finish, launchTab, servePage, watchOutput } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const serverBin = resolve(process.argv[2] || ''); // it runs in its own directory
 const which = process.argv[3] || 'chromium';
-const results = [];
-const check = (name, ok, detail = '') => {
-  results.push({ name, ok: !!ok });
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${which} interop: ${name}${detail ? ' (' + detail + ')' : ''}`);
-};
-// never hang CI: the whole run is bounded
-const deadline = setTimeout(() => { console.log(`FAIL ${which} interop: took over 150 s\n0 passed, 1 failed`); process.exit(1); }, 150000);
-
-async function launchChromium() {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: process.env.WT_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    // as root Chromium needs --no-sandbox; QUIC stays on (no --disable-quic)
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  const tab = await (await browser.newContext()).newPage();
-  return { tab, close: () => browser.close(), call: (fn, ...a) => tab.evaluate(([f, args]) => window[f](...args), [fn, a]) };
-}
-
-async function launchFirefox() {
-  const puppeteer = (await import('puppeteer-core')).default;
-  const browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: process.env.WT_FIREFOX || '/usr/bin/firefox-esr',
-    headless: true,
-    protocol: 'webDriverBiDi',
-    env: { ...process.env, MOZ_REMOTE_SETTINGS_DEVTOOLS: '1' },
-    extraPrefsFirefox: {
-      'services.settings.server': 'http://127.0.0.1:9/',
-      'network.connectivity-service.enabled': false,
-      'network.captive-portal-service.enabled': false,
-      'network.trr.mode': 5,
-    },
-  });
-  const tab = await browser.newPage();
-  return { tab, close: () => browser.close(), call: (fn, ...a) => tab.evaluate((f, args) => window[f](...args), fn, a) };
-}
+const { results, check } = checker(`${which} interop`);
+const deadline = bound(`${which} interop`, 150000); // never hang CI
 
 const dir = mkdtempSync(join(tmpdir(), 'wt-interop-'));
 // the server writes its certificate into its working directory
 const server = spawn(serverBin, ['--port', '-1', '--protocol', 'chat-v1'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
-let serverOut = '';
-server.stdout.on('data', (d) => { serverOut += d.toString(); });
-const waitFor = (re, ms) => new Promise((resolve) => {
-  const t0 = Date.now();
-  const tick = () => {
-    const m = serverOut.match(re);
-    if (m) return resolve(m);
-    if (Date.now() - t0 > ms) return resolve(null);
-    setTimeout(tick, 50);
-  };
-  tick();
-});
-
-const page = readFileSync(join(here, 'interop_page.html'));
-const http = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(page); });
-await new Promise((r) => http.listen(0, '127.0.0.1', r));
-const httpPort = http.address().port;
+const out = watchOutput(server);
+const { waitFor } = out;
+const http = await servePage(join(here, 'interop_page.html'));
+const httpPort = http.port;
 
 let b;
 try {
   const ready = await waitFor(/READY port=(\d+) hash=([0-9a-f]{64})/, 10000);
-  if (!ready) throw new Error('interop_server did not start: ' + serverOut);
+  if (!ready) throw new Error('interop_server did not start: ' + out.text);
   const [, port, hash] = ready;
   const base = `https://127.0.0.1:${port}`;
-  b = which === 'firefox' ? await launchFirefox() : await launchChromium();
-  b.tab.on('console', (m) => { if (process.env.WT_TEST_LOG) console.log('  page:', m.text()); });
   // http://127.0.0.1 is a secure context; about:blank has no WebTransport
-  await b.tab.goto(`http://127.0.0.1:${httpPort}/`);
+  b = await launchTab(which, `http://127.0.0.1:${httpPort}/`);
   const report = (rs) => { for (const r of rs) check(r.name, r.ok, r.detail); };
 
   report(await b.call('echo', base, hash));
@@ -96,7 +44,7 @@ try {
     closed ? closed[0] : 'no CLOSED line');
   report(await b.call('serverClose', base, hash));
   report(await b.call('notFound', base, hash));
-  const opened404 = (serverOut.match(/^OPEN id=\d+ path=\/no-such-endpoint/gm) || []).length;
+  const opened404 = (out.text.match(/^OPEN id=\d+ path=\/no-such-endpoint/gm) || []).length;
   check('404: the refused path never opened a session', opened404 === 0, `${opened404} opened`);
   report(await b.call('stats', base, hash));
   const protos = await b.call('protocols', base, hash);
@@ -115,13 +63,9 @@ try {
 } catch (e) {
   check('interop test ran', false, e.message.split('\n')[0]);
 } finally {
-  if (b) await Promise.race([b.close().catch(() => {}), new Promise((r) => setTimeout(r, 10000))]);
+  if (b) await closeBrowser(b);
   http.close();
   server.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
-  const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  console.log(`${passed} passed, ${failed} failed`);
-  clearTimeout(deadline);
-  process.exit(failed || !results.length ? 1 : 0);
+  finish(results, deadline);
 }
