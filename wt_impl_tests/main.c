@@ -22,7 +22,7 @@ int wt_test_failed_checks;
 #include "test_trace.c"
 #include "test_writes.c" /* after test_sim.c: uses its sink */
 #include "test_app.c"
-#include "test_connect.c"
+#include "test_connect.c" /* after test_addr.c: uses its IPv6 probe */
 #include "test_flow.c"
 #include "test_alpn.c"
 #include "test_lifecycle.c"

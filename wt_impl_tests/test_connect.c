@@ -199,18 +199,6 @@ WT_TEST(connect_resolve_hook_answers_later_and_the_loop_keeps_running) {
     harness_stop(&h);
 }
 
-static int conn_have_ipv6_loopback(void) {
-    struct sockaddr_in6 a;
-    int fd = socket(AF_INET6, SOCK_DGRAM, 0), ok;
-    if (fd < 0) return 0;
-    memset(&a, 0, sizeof a);
-    a.sin6_family = AF_INET6;
-    a.sin6_addr = in6addr_loopback;
-    ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
 /* Over real sockets: the name gives ::1 first, where nothing listens (UDP
    to a closed port on an unconnected socket reports nothing: a black
    hole), then 127.0.0.1, where the server is: 250 ms later it wins. */
@@ -241,7 +229,7 @@ WT_TEST(connect_happy_eyeballs_over_loopback_ipv6_first) {
     CHECK_EQ_INT(cl.opened, 1);
     CHECK_EQ_INT(harness_log_hits, 1);
     harness_log_match = NULL;
-    if (conn_have_ipv6_loopback()) CHECK(wt_loop_now_ms(h.loop) - t0 >= 250); /* else attempt 1 failed at once */
+    if (addr_have_ipv6_loopback()) /* test_addr.c */ CHECK(wt_loop_now_ms(h.loop) - t0 >= 250); /* else attempt 1 failed at once */
     CHECK(wt_session_remote_addr(s, remote, sizeof remote) > 0);
     CHECK(strncmp(remote, "127.0.0.1:", 10) == 0);
     wt_client_destroy(client);
