@@ -801,7 +801,20 @@ typedef struct wt_app_config {
                                 peer of a lost connection learns at once that it
                                 is gone. Keep it secret: with it anyone can
                                 reset your connections */
+    const uint8_t *token_key; /* NULL: random per app. Else 32 secret bytes that
+                                sign and check Retry (address-validation) tokens:
+                                instances behind one load balancer share it, so
+                                a token one of them issued is honoured by all */
+    const uint8_t *server_id; /* QUIC-LB (draft-ietf-quic-load-balancers,
+                                plaintext): this instance's server ID, written
+                                into every connection ID it issues right after
+                                the first octet, so a CID-aware balancer routes
+                                a connection to it even after the client's
+                                address changes (see SCALING) */
+    size_t server_id_len;     /* 0: none. 1..WT_SERVER_ID_MAX bytes; connection
+                                IDs are then max(16, server_id_len + 6) long */
 } wt_app_config;
+#define WT_SERVER_ID_MAX 14
 
 /* ---------------------------------------------------------------- ACCEPTING
  * A server decides about each session request in this order; the first
@@ -1750,6 +1763,10 @@ struct wt__ep {
     size_t cids_cap, cids_live, cids_dead; /* dead: tombstones */
     uint8_t reset_secret[32];
     uint8_t token_secret[32];     /* Retry tokens */
+    uint8_t cid_len;              /* our connection IDs' length (wt__cid_make) */
+    uint8_t sid_len;              /* QUIC-LB server ID: wt_app_config.server_id */
+    uint8_t sid[WT_SERVER_ID_MAX];
+    uint8_t worker;               /* this endpoint's worker index, in its CIDs */
     size_t nhalf_open;            /* server connections still in their handshake */
     size_t tx_stored;             /* stream send bytes held, all connections */
     wt_stats closed;              /* the counters of connections already freed */
@@ -4680,7 +4697,7 @@ static void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what,
 /* wt_quic.c - QUIC connections on ngtcp2 + wolfSSL: accept, connect,
    packets in and out, timers, connection IDs, close. */
 
-#define WT__SCID_LEN 16
+#define WT__SCID_LEN 16 /* without a long server ID (see wt__cid_make) */
 #define WT__NS_PER_MS 1000000ULL
 
 static void wt__conn_not_half_open(wt__conn *c);
@@ -4881,6 +4898,7 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
     ep->rng_ready = 1;
     wt__random(ep, ep->reset_secret, sizeof ep->reset_secret);
     wt__random(ep, ep->token_secret, sizeof ep->token_secret);
+    ep->cid_len = WT__SCID_LEN;
     ep->cids_cap = 64;
     ep->cids = (wt__cid_slot *)wt__calloc(&ep->alloc, ep->cids_cap * sizeof *ep->cids);
     ep->ssl_ctx = wolfSSL_CTX_new(server ? wolfTLSv1_3_server_method() : wolfTLSv1_3_client_method());
@@ -5018,12 +5036,32 @@ static int wt__reset_token(const wt__ep *ep, const uint8_t *cid, size_t cidlen,
     return 0;
 }
 
+/* A server connection ID, ep->cid_len bytes:
+     [0]           first octet: with a server ID, QUIC-LB's (config rotation
+                   0, the length of the rest); else random
+     [1 .. sid]    the server ID (wt_app_config.server_id), if any
+     [1 + sid]     the worker index (ep->worker): the reuseport steering
+                   program reads it, so a connection's packets reach the
+                   worker that owns it whatever address they come from
+     [2 + sid ..]  random (at least 4 bytes)
+   A client's connection IDs are all random. */
+static int wt__cid_make(wt__ep *ep, uint8_t *cid, size_t len) {
+    if (wt__random(ep, cid, len) != 0) return -1;
+    if (!ep->server || len < (size_t)ep->sid_len + 6) return 0;
+    if (ep->sid_len) {
+        cid[0] = (uint8_t)(len - 1); /* config rotation 0 (top bits), length self-description */
+        memcpy(cid + 1, ep->sid, ep->sid_len);
+    }
+    cid[1 + ep->sid_len] = ep->worker;
+    return 0;
+}
+
 static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user) {
     wt__conn *c = (wt__conn *)user;
     int tries = 0;
     WT__UNUSED(qc);
     do { /* a CID another connection owns would route its packets here */
-        if (wt__random(c->ep, cid->data, cidlen) != 0 || ++tries > 8)
+        if (wt__cid_make(c->ep, cid->data, cidlen) != 0 || ++tries > 8)
             return NGTCP2_ERR_CALLBACK_FAILURE;
     } while (wt__cid_find(c->ep, cid->data, cidlen));
     cid->datalen = cidlen;
@@ -5359,8 +5397,8 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         uint64_t t = WT__MIN(ep->lim.unvalidated_timeout_ms, ep->lim.handshake_timeout_ms);
         c->deadline_ms = wt_loop_now_ms(ep->loop) + t;
     }
-    scid.datalen = WT__SCID_LEN;
-    wt__random(ep, scid.data, WT__SCID_LEN);
+    scid.datalen = ep->cid_len;
+    wt__cid_make(ep, scid.data, scid.datalen);
     tp.stateless_reset_token_present = 1;
     if (wt__reset_token(ep, scid.data, scid.datalen, tp.stateless_reset_token) != 0) tp.stateless_reset_token_present = 0;
     if (c->qlog) {
@@ -5628,8 +5666,8 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
         uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN], out[WT__MAX_UDP_PAYLOAD];
         ngtcp2_cid scid;
         ngtcp2_ssize tl, n;
-        scid.datalen = WT__SCID_LEN;
-        wt__random(ep, scid.data, WT__SCID_LEN);
+        scid.datalen = ep->cid_len;
+        wt__cid_make(ep, scid.data, scid.datalen);
         tl = ngtcp2_crypto_generate_retry_token(token, ep->token_secret, sizeof ep->token_secret, hd->version,
                                                 (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen, &scid,
                                                 &hd->dcid, now);
@@ -5656,7 +5694,7 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
     int rv;
     /* an empty datagram is no QUIC packet, and ngtcp2 asserts on one */
     if (len == 0) return;
-    rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
+    rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, ep->cid_len);
     if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
         if (ep->server) {
             uint8_t out[256];
@@ -10126,6 +10164,11 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: port %d outside -1..65535", cfg->port);
         return NULL;
     }
+    if (cfg->server_id_len > WT_SERVER_ID_MAX || (cfg->server_id_len && !cfg->server_id)) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: server_id_len must be 0..%d, with server_id set",
+                 WT_SERVER_ID_MAX);
+        return NULL;
+    }
     /* with a memory budget everything of the app goes through a counting
        allocator, the app itself included (see SMALL DEVICES) */
     al = cfg->alloc;
@@ -10142,6 +10185,12 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     app->ep.budget = bud; /* wt__ep_init keeps it */
     if (wt__ep_init(&app->ep, cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     if (cfg->reset_key) memcpy(app->ep.reset_secret, cfg->reset_key, sizeof app->ep.reset_secret);
+    if (cfg->token_key) memcpy(app->ep.token_secret, cfg->token_key, sizeof app->ep.token_secret);
+    if (cfg->server_id_len) {
+        app->ep.sid_len = (uint8_t)cfg->server_id_len;
+        memcpy(app->ep.sid, cfg->server_id, cfg->server_id_len);
+        app->ep.cid_len = (uint8_t)WT__MAX(app->ep.cid_len, cfg->server_id_len + 6);
+    }
     app->ep.owner = app;
     if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
     app->ep.tick = wt__app_tick;

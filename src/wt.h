@@ -799,7 +799,20 @@ typedef struct wt_app_config {
                                 peer of a lost connection learns at once that it
                                 is gone. Keep it secret: with it anyone can
                                 reset your connections */
+    const uint8_t *token_key; /* NULL: random per app. Else 32 secret bytes that
+                                sign and check Retry (address-validation) tokens:
+                                instances behind one load balancer share it, so
+                                a token one of them issued is honoured by all */
+    const uint8_t *server_id; /* QUIC-LB (draft-ietf-quic-load-balancers,
+                                plaintext): this instance's server ID, written
+                                into every connection ID it issues right after
+                                the first octet, so a CID-aware balancer routes
+                                a connection to it even after the client's
+                                address changes (see SCALING) */
+    size_t server_id_len;     /* 0: none. 1..WT_SERVER_ID_MAX bytes; connection
+                                IDs are then max(16, server_id_len + 6) long */
 } wt_app_config;
+#define WT_SERVER_ID_MAX 14
 
 /* ---------------------------------------------------------------- ACCEPTING
  * A server decides about each session request in this order; the first

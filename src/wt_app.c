@@ -78,6 +78,11 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: port %d outside -1..65535", cfg->port);
         return NULL;
     }
+    if (cfg->server_id_len > WT_SERVER_ID_MAX || (cfg->server_id_len && !cfg->server_id)) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: server_id_len must be 0..%d, with server_id set",
+                 WT_SERVER_ID_MAX);
+        return NULL;
+    }
     /* with a memory budget everything of the app goes through a counting
        allocator, the app itself included (see SMALL DEVICES) */
     al = cfg->alloc;
@@ -94,6 +99,12 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     app->ep.budget = bud; /* wt__ep_init keeps it */
     if (wt__ep_init(&app->ep, cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) goto fail;
     if (cfg->reset_key) memcpy(app->ep.reset_secret, cfg->reset_key, sizeof app->ep.reset_secret);
+    if (cfg->token_key) memcpy(app->ep.token_secret, cfg->token_key, sizeof app->ep.token_secret);
+    if (cfg->server_id_len) {
+        app->ep.sid_len = (uint8_t)cfg->server_id_len;
+        memcpy(app->ep.sid, cfg->server_id, cfg->server_id_len);
+        app->ep.cid_len = (uint8_t)WT__MAX(app->ep.cid_len, cfg->server_id_len + 6);
+    }
     app->ep.owner = app;
     if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
     app->ep.tick = wt__app_tick;

@@ -429,6 +429,10 @@ struct wt__ep {
     size_t cids_cap, cids_live, cids_dead; /* dead: tombstones */
     uint8_t reset_secret[32];
     uint8_t token_secret[32];     /* Retry tokens */
+    uint8_t cid_len;              /* our connection IDs' length (wt__cid_make) */
+    uint8_t sid_len;              /* QUIC-LB server ID: wt_app_config.server_id */
+    uint8_t sid[WT_SERVER_ID_MAX];
+    uint8_t worker;               /* this endpoint's worker index, in its CIDs */
     size_t nhalf_open;            /* server connections still in their handshake */
     size_t tx_stored;             /* stream send bytes held, all connections */
     wt_stats closed;              /* the counters of connections already freed */

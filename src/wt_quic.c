@@ -2,7 +2,7 @@
    packets in and out, timers, connection IDs, close. */
 #include "wt_internal.h"
 
-#define WT__SCID_LEN 16
+#define WT__SCID_LEN 16 /* without a long server ID (see wt__cid_make) */
 #define WT__NS_PER_MS 1000000ULL
 
 static void wt__conn_not_half_open(wt__conn *c);
@@ -203,6 +203,7 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
     ep->rng_ready = 1;
     wt__random(ep, ep->reset_secret, sizeof ep->reset_secret);
     wt__random(ep, ep->token_secret, sizeof ep->token_secret);
+    ep->cid_len = WT__SCID_LEN;
     ep->cids_cap = 64;
     ep->cids = (wt__cid_slot *)wt__calloc(&ep->alloc, ep->cids_cap * sizeof *ep->cids);
     ep->ssl_ctx = wolfSSL_CTX_new(server ? wolfTLSv1_3_server_method() : wolfTLSv1_3_client_method());
@@ -340,12 +341,32 @@ static int wt__reset_token(const wt__ep *ep, const uint8_t *cid, size_t cidlen,
     return 0;
 }
 
+/* A server connection ID, ep->cid_len bytes:
+     [0]           first octet: with a server ID, QUIC-LB's (config rotation
+                   0, the length of the rest); else random
+     [1 .. sid]    the server ID (wt_app_config.server_id), if any
+     [1 + sid]     the worker index (ep->worker): the reuseport steering
+                   program reads it, so a connection's packets reach the
+                   worker that owns it whatever address they come from
+     [2 + sid ..]  random (at least 4 bytes)
+   A client's connection IDs are all random. */
+static int wt__cid_make(wt__ep *ep, uint8_t *cid, size_t len) {
+    if (wt__random(ep, cid, len) != 0) return -1;
+    if (!ep->server || len < (size_t)ep->sid_len + 6) return 0;
+    if (ep->sid_len) {
+        cid[0] = (uint8_t)(len - 1); /* config rotation 0 (top bits), length self-description */
+        memcpy(cid + 1, ep->sid, ep->sid_len);
+    }
+    cid[1 + ep->sid_len] = ep->worker;
+    return 0;
+}
+
 static int wt__cb_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user) {
     wt__conn *c = (wt__conn *)user;
     int tries = 0;
     WT__UNUSED(qc);
     do { /* a CID another connection owns would route its packets here */
-        if (wt__random(c->ep, cid->data, cidlen) != 0 || ++tries > 8)
+        if (wt__cid_make(c->ep, cid->data, cidlen) != 0 || ++tries > 8)
             return NGTCP2_ERR_CALLBACK_FAILURE;
     } while (wt__cid_find(c->ep, cid->data, cidlen));
     cid->datalen = cidlen;
@@ -681,8 +702,8 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         uint64_t t = WT__MIN(ep->lim.unvalidated_timeout_ms, ep->lim.handshake_timeout_ms);
         c->deadline_ms = wt_loop_now_ms(ep->loop) + t;
     }
-    scid.datalen = WT__SCID_LEN;
-    wt__random(ep, scid.data, WT__SCID_LEN);
+    scid.datalen = ep->cid_len;
+    wt__cid_make(ep, scid.data, scid.datalen);
     tp.stateless_reset_token_present = 1;
     if (wt__reset_token(ep, scid.data, scid.datalen, tp.stateless_reset_token) != 0) tp.stateless_reset_token_present = 0;
     if (c->qlog) {
@@ -950,8 +971,8 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
         uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN], out[WT__MAX_UDP_PAYLOAD];
         ngtcp2_cid scid;
         ngtcp2_ssize tl, n;
-        scid.datalen = WT__SCID_LEN;
-        wt__random(ep, scid.data, WT__SCID_LEN);
+        scid.datalen = ep->cid_len;
+        wt__cid_make(ep, scid.data, scid.datalen);
         tl = ngtcp2_crypto_generate_retry_token(token, ep->token_secret, sizeof ep->token_secret, hd->version,
                                                 (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen, &scid,
                                                 &hd->dcid, now);
@@ -978,7 +999,7 @@ static void wt__ep_on_packet(wt__ep *ep, wt__sock *s, const struct sockaddr *loc
     int rv;
     /* an empty datagram is no QUIC packet, and ngtcp2 asserts on one */
     if (len == 0) return;
-    rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, WT__SCID_LEN);
+    rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, ep->cid_len);
     if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
         if (ep->server) {
             uint8_t out[256];
