@@ -230,3 +230,21 @@ demo: $(B)/examples/demo_server
 
 clean:
 	rm -rf $(B)
+
+# ---------------------------------------------------------------- bench: bulk
+# The bulk figures (bench/fig/bulk_*.sh, bench/bulk_fig.py): wt_bulk, the
+# client of one bulk transfer against wt_bench_server, and ngtcp2's own
+# example server and client as the reference (bench/ngtcp2_examples.sh:
+# cached, always asked so a new deps prefix rebuilds them; exit 77, a
+# missing package, is a skip and the figures' ref side prints null).
+BENCH_BINS += $(B)/bench/wt_bulk $(B)/bench/ngtcp2_server
+
+$(B)/bench/wt_bulk: bench/wt_bulk.c wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+.PHONY: ngtcp2-examples
+ngtcp2-examples: | deps
+	@bash bench/ngtcp2_examples.sh $(B)/bench || test $$? = 77
+
+$(B)/bench/ngtcp2_server: ngtcp2-examples
