@@ -122,6 +122,12 @@ typedef struct wt__sendbuf {
     size_t unsent;         /* bytes not yet handed to the transport */
     wt__chunk *send_chunk; /* where the first unsent byte is */
     size_t send_off;
+    wt__chunk *spare;      /* acknowledged chunks of WT__CHUNK_SIZE or more kept
+                              for the next appends (at most WT__CHUNK_SPARES):
+                              a bulk sender reuses warm memory instead of a
+                              malloc, a free and the heap trims between them.
+                              Freed once everything is acknowledged */
+    unsigned nspare;
 } wt__sendbuf;
 
 static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);

@@ -218,6 +218,24 @@ void wt_hex(const uint8_t *in, size_t n, char *out) {
 #define WT__CHUNK_FIRST 1024 /* a buffer's first chunk; each next one twice the
                                 last, up to WT__CHUNK_SIZE: a capsule or a short
                                 message costs 1 KiB, not 16 (SMALL DEVICES) */
+#define WT__CHUNK_SPARES 8   /* acknowledged chunks a buffer keeps while it still
+                                holds bytes: a 1 MiB stream_send_buffer refilled
+                                at half empty frees up to 8 of 64 KiB between
+                                refills. Never more than the buffer held before */
+
+/* A spare chunk, or NULL. */
+static wt__chunk *wt__sendbuf_take_spare(wt__sendbuf *b) {
+    wt__chunk *t = b->spare;
+    if (t) {
+        b->spare = t->next;
+        b->nspare--;
+    }
+    return t;
+}
+
+static void wt__sendbuf_free_spares(const wt_allocator *a, wt__sendbuf *b) {
+    while (b->spare) wt__free(a, wt__sendbuf_take_spare(b));
+}
 
 static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n) {
     const uint8_t *src = (const uint8_t *)p;
@@ -227,8 +245,8 @@ static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void 
         if (!t || t->len == t->cap || t->ext) {
             size_t cap = t && !t->ext ? WT__MIN(2 * t->cap, (size_t)WT__CHUNK_SIZE) : WT__CHUNK_FIRST;
             if (n > cap) cap = n > 4 * WT__CHUNK_SIZE ? 4 * WT__CHUNK_SIZE : n;
-            t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk) + cap);
-            if (!t) return WT_ERR_NOMEM;
+            if ((t = wt__sendbuf_take_spare(b)) != NULL) cap = t->cap; /* at least WT__CHUNK_SIZE */
+            else if (!(t = (wt__chunk *)wt__alloc(a, sizeof(wt__chunk) + cap))) return WT_ERR_NOMEM;
             t->next = NULL;
             t->cap = cap;
             t->len = 0;
@@ -261,6 +279,9 @@ static int wt__sendbuf_append_all(const wt_allocator *a, wt__sendbuf *b, const v
         next = c->next;
         wt__free(a, c);
     }
+    /* spares taken meanwhile were freed above with the rest */
+    save.spare = b->spare;
+    save.nspare = b->nspare;
     *b = save;
     if (b->tail) {
         b->tail->next = NULL;
@@ -343,11 +364,20 @@ static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
         }
         {
             wt__chunk *next = b->head->next;
-            wt__free(a, b->head);
+            if (!b->head->ext && b->head->cap >= WT__CHUNK_SIZE && b->nspare < WT__CHUNK_SPARES) {
+                b->head->next = b->spare;
+                b->spare = b->head;
+                b->nspare++;
+            } else {
+                wt__free(a, b->head);
+            }
             b->head = next;
             b->head_off = 0;
         }
     }
+    /* all acknowledged: a bulk sender would refill by now, so the spares
+       go back (an idle stream keeps at most its last chunk) */
+    if (b->stored == 0) wt__sendbuf_free_spares(a, b);
     /* everything acknowledged and nothing unsent: recycle the last chunk
        (one by reference goes: it was never ours to write into) */
     if (b->stored == 0 && b->head && b->head == b->tail && b->head->ext) {
@@ -364,6 +394,7 @@ static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
 
 static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b) {
     wt__chunk *c = b->head;
+    wt__sendbuf_free_spares(a, b);
     while (c) {
         wt__chunk *next = c->next;
         wt__free(a, c);

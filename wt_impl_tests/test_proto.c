@@ -789,6 +789,67 @@ WT_TEST(proto_sendbuf_releases_acked_chunks) {
     wt__sendbuf_free(NULL, &b);
 }
 
+static size_t proto_sb_spares(const wt__sendbuf *b) {
+    const wt__chunk *c;
+    size_t n = 0;
+    for (c = b->spare; c; c = c->next) n++;
+    return n;
+}
+
+WT_TEST(proto_sendbuf_spares_reused_then_released) {
+    /* A bulk sender's acknowledged chunks are kept (at most
+       WT__CHUNK_SPARES) and refilled by its next appends instead of a free
+       and a malloc; once everything is acknowledged they go. */
+    wt__sendbuf b;
+    proto_sb_model m = {0, 0, 0};
+    const wt__chunk *first;
+    int i;
+    memset(&b, 0, sizeof b);
+    /* small chunks never become spares */
+    proto_sb_append(&b, &m, 100);
+    proto_sb_append(&b, &m, WT__CHUNK_FIRST); /* fills the first chunk, starts a 2 KiB one */
+    proto_sb_send(&b, &m, m.appended);
+    proto_sb_ack(&b, &m, WT__CHUNK_FIRST);
+    CHECK_EQ_INT(proto_sb_chunks(&b), 1);
+    CHECK_EQ_INT(proto_sb_spares(&b), 0);
+    proto_sb_ack(&b, &m, m.sent - m.acked);
+    /* 12 chunks of 64 KiB, all but the last acknowledged: 8 kept */
+    for (i = 0; i < 12; i++) proto_sb_append(&b, &m, 4 * WT__CHUNK_SIZE);
+    first = b.head;
+    proto_sb_send(&b, &m, m.appended);
+    proto_sb_ack(&b, &m, m.appended - m.acked - 1);
+    CHECK_EQ_INT(b.nspare, WT__CHUNK_SPARES);
+    CHECK_EQ_INT(proto_sb_spares(&b), WT__CHUNK_SPARES);
+    proto_sb_check_counts(&b, &m);
+    /* the next appends take spares (the most recently acknowledged first)
+       and the bytes come out right */
+    proto_sb_append(&b, &m, 4 * WT__CHUNK_SIZE + 5); /* the tail is full: one spare, then 5 bytes in another */
+    CHECK_EQ_INT(proto_sb_spares(&b), WT__CHUNK_SPARES - 2);
+    CHECK(b.tail != first);
+    proto_sb_append(&b, &m, 3 * WT__CHUNK_SIZE); /* fits the second spare's room */
+    CHECK_EQ_INT(proto_sb_spares(&b), WT__CHUNK_SPARES - 2);
+    proto_sb_check_peek(&b, &m, 8);
+    proto_sb_send(&b, &m, 1000);
+    proto_sb_ack(&b, &m, 1);
+    /* the 12th chunk's last byte: it joins the spares (bytes still held) */
+    CHECK_EQ_INT(proto_sb_spares(&b), WT__CHUNK_SPARES - 1);
+    proto_sb_check_peek(&b, &m, 8);
+    /* everything acknowledged: the spares are freed (ASan sees them go) */
+    proto_sb_send(&b, &m, m.appended);
+    proto_sb_ack(&b, &m, m.appended - m.acked);
+    CHECK_EQ_INT(b.stored, 0);
+    CHECK_EQ_INT(proto_sb_spares(&b), 0);
+    CHECK_EQ_INT(b.nspare, 0);
+    /* and freeing a buffer that holds spares frees them too */
+    proto_sb_append(&b, &m, 4 * WT__CHUNK_SIZE);
+    proto_sb_append(&b, &m, 4 * WT__CHUNK_SIZE);
+    proto_sb_send(&b, &m, m.appended);
+    proto_sb_ack(&b, &m, 4 * WT__CHUNK_SIZE + 7);
+    CHECK_EQ_INT(proto_sb_spares(&b), 1);
+    wt__sendbuf_free(NULL, &b);
+    CHECK(b.spare == NULL);
+}
+
 /* Varints need not use their shortest form: the reader must advance by the
    bytes really used, or it loses its place and drops what follows. */
 WT_TEST(proto_capsule_feed_long_varint_forms) {
