@@ -155,7 +155,7 @@
  * ---------------------------------------------------------------- SMALL DEVICES
  * Stack: no wt.h function takes more than 4 KiB of stack for itself (gcc
  *   -fstack-usage at -O2 and -Os; `make check-stack`, part of `make test`).
- *   Big buffers live on the heap: the packet batch of the send path (46 KB,
+ *   Big buffers live on the heap: the packet batch of the send path (64 KB,
  *   one per app or client, made on first use), wt_cert_generate's work
  *   area (about 50 KB, for the call), qlog records (in the connection's
  *   qlog), the happy-eyeballs address list (reordered by index), the
@@ -166,7 +166,7 @@
  *   with a 64 KiB stack, with the default and the small dependency build.
  * Memory, measured on x86-64 through the allocator hooks (the suite prints
  *   these in small_extra_session_costs_at_most_2k):
- *   - per app or client: the endpoint and the 46 KB send batch;
+ *   - per app or client: the endpoint and the 64 KB send batch;
  *   - per connection: about 7 KB of wt.h and 45 KB of ngtcp2 and nghttp3
  *     (packet number spaces, crypto, QPACK), plus wolfSSL's TLS state
  *     (its own allocator, not counted);
@@ -1470,6 +1470,9 @@ static int wt__sendbuf_append_all(const wt_allocator *a, wt__sendbuf *b, const v
 static int wt__sendbuf_append_ref(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
 /* Fills up to max vecs with unsent data; returns the count. */
 static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max);
+/* The same, stopping once the vecs hold at least `bytes` (what one packet
+   can take: no walk over every chunk for each packet). */
+static size_t wt__sendbuf_peek_upto(const wt__sendbuf *b, ngtcp2_vec *v, size_t max, size_t bytes);
 static void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n);
 static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n);
 static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
@@ -1605,7 +1608,7 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #define WT__MAX_SOCKS 4
 #define WT__MAX_UDP_PAYLOAD 1452
 #define WT__RECV_BATCH 32
-#define WT__SEND_BATCH 32
+#define WT__SEND_BATCH 44
 #define WT__PKT_BUF 2048
 
 /* The I/O path. On Linux: recvmmsg/sendmmsg, UDP GSO on send, UDP GRO on
@@ -1660,6 +1663,8 @@ typedef struct wt__sock {
     int fd;
     int virt;         /* sans-I/O: no fd, sends go to ep->io.send */
     int want_write;   /* the last send hit EAGAIN */
+    int poll_idle;    /* wt_loop_run_once's poll saw nothing to read: the next
+                         process skips a read that would only say EAGAIN */
     int gso;          /* UDP_SEGMENT works on it; -1 unknown */
     int gso_fault;    /* tests: the next GSO send fails with this errno */
     int gro;          /* UDP_GRO is on: reads may hold a train of packets */
@@ -1723,6 +1728,7 @@ struct wt_loop {
     int64_t next_timer_id;
     atomic_int stop;  /* atomics: set by other threads and signal handlers */
     int processing;   /* inside wt_loop_process: handlers and timers run */
+    int wake_idle;    /* wt_loop_run_once's poll saw the wakeup descriptor empty */
     int driving;      /* the library is running its machinery (process,
                          shutdown, destroy): events may go straight out */
     int in_handler;   /* a handler or timer is on the stack */
@@ -2685,9 +2691,13 @@ static int wt__sendbuf_append_ref(const wt_allocator *a, wt__sendbuf *b, const v
 }
 
 static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
+    return wt__sendbuf_peek_upto(b, v, max, SIZE_MAX);
+}
+
+static size_t wt__sendbuf_peek_upto(const wt__sendbuf *b, ngtcp2_vec *v, size_t max, size_t bytes) {
     const wt__chunk *c = b->send_chunk;
-    size_t off = b->send_off, n = 0, left = b->unsent;
-    while (c && left > 0 && n < max) {
+    size_t off = b->send_off, n = 0, left = b->unsent, got = 0;
+    while (c && left > 0 && n < max && got < bytes) {
         size_t k = c->len - off;
         if (k > left) k = left;
         if (k > 0) {
@@ -2695,6 +2705,7 @@ static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) 
             v[n].len = k;
             n++;
             left -= k;
+            got += k;
         }
         c = c->next;
         off = 0;
@@ -4034,12 +4045,15 @@ int wt_loop_process(wt_loop *loop) {
     now = wt__loop_ns(loop);
     loop->processing = 1;
     wt__loop_enter(loop);
-    if (loop->wake_rd >= 0) wt__wake_drain(loop);
+    /* a wakeup after the poll set woken before it wrote: drained below */
+    if (loop->wake_rd >= 0 && !(loop->wake_idle && !atomic_load(&loop->woken))) wt__wake_drain(loop);
+    loop->wake_idle = 0;
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
         for (i = 0; i < ep->nsocks; i++) {
             ep->socks[i].want_write = 0;
-            if (ep->socks[i].fd >= 0) wt__sock_read(loop, &ep->socks[i], now);
+            if (ep->socks[i].fd >= 0 && !ep->socks[i].poll_idle) wt__sock_read(loop, &ep->socks[i], now);
+            ep->socks[i].poll_idle = 0;
         }
     }
     wt__run_posts(loop);
@@ -4083,8 +4097,27 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
     }
     t = wt_loop_timeout(loop);
     if (timeout_ms >= 0 && (t < 0 || timeout_ms < t)) t = timeout_ms;
-    if (poll(pfd, (nfds_t)n, t) < 0 && errno != EINTR)
-        return wt__fail(&loop->log, WT_ERR_IO, "poll: %s", strerror(errno));
+    if (poll(pfd, (nfds_t)n, t) < 0) {
+        if (errno != EINTR) return wt__fail(&loop->log, WT_ERR_IO, "poll: %s", strerror(errno));
+    } else {
+        /* what poll saw empty is not read (a syscall each, on every timer
+           wakeup and every pass while sending); in wt_loop_pollfds' order */
+        wt__ep *ep;
+        i = 0;
+        if (loop->wake_rd >= 0) {
+            loop->wake_idle = i < n && pfd[i].fd == loop->wake_rd && !pfd[i].revents;
+            i++;
+        }
+        for (ep = loop->eps; ep; ep = ep->next) {
+            int k;
+            for (k = 0; k < ep->nsocks; k++) {
+                wt__sock *s = &ep->socks[k];
+                if (s->fd < 0) continue;
+                s->poll_idle = i < n && pfd[i].fd == s->fd && !pfd[i].revents;
+                i++;
+            }
+        }
+    }
     return wt_loop_process(loop);
 }
 
@@ -5930,7 +5963,7 @@ static int wt__conn_write(wt__conn *c) {
         c->dirty = 0;
         return WT_OK;
     }
-    /* the batch buffer (46 KB) is the endpoint's, made on first use, so
+    /* the batch buffer (64 KB) is the endpoint's, made on first use, so
        the stack stays small (see SMALL DEVICES in wt.h) */
     if (!c->ep->txbuf && !(c->ep->txbuf = (uint8_t *)wt__alloc(&c->ep->alloc, WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD))) {
         wt__log_gated(c->ep, WT__GATE_NOMEM, "out of memory for the send buffer: sending later");
@@ -6920,7 +6953,8 @@ static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
         size_t i, peeked = 0;
         tx->stream_id = st->id;
         tx->wst = st;
-        tx->nvec = wt__sendbuf_peek(&st->tx, tx->vec, 16);
+        /* a packet's worth: one packet never carries more */
+        tx->nvec = wt__sendbuf_peek_upto(&st->tx, tx->vec, 16, WT__MAX_UDP_PAYLOAD);
         for (i = 0; i < tx->nvec; i++) peeked += tx->vec[i].len;
         if (peeked) {
             /* session flow control: never past the peer's WT_MAX_DATA */

@@ -153,7 +153,7 @@
  * ---------------------------------------------------------------- SMALL DEVICES
  * Stack: no wt.h function takes more than 4 KiB of stack for itself (gcc
  *   -fstack-usage at -O2 and -Os; `make check-stack`, part of `make test`).
- *   Big buffers live on the heap: the packet batch of the send path (46 KB,
+ *   Big buffers live on the heap: the packet batch of the send path (64 KB,
  *   one per app or client, made on first use), wt_cert_generate's work
  *   area (about 50 KB, for the call), qlog records (in the connection's
  *   qlog), the happy-eyeballs address list (reordered by index), the
@@ -164,7 +164,7 @@
  *   with a 64 KiB stack, with the default and the small dependency build.
  * Memory, measured on x86-64 through the allocator hooks (the suite prints
  *   these in small_extra_session_costs_at_most_2k):
- *   - per app or client: the endpoint and the 46 KB send batch;
+ *   - per app or client: the endpoint and the 64 KB send batch;
  *   - per connection: about 7 KB of wt.h and 45 KB of ngtcp2 and nghttp3
  *     (packet number spaces, crypto, QPACK), plus wolfSSL's TLS state
  *     (its own allocator, not counted);

@@ -632,7 +632,8 @@ static void wt__h3_next_wt_tx(wt__conn *c, wt__tx *tx) {
         size_t i, peeked = 0;
         tx->stream_id = st->id;
         tx->wst = st;
-        tx->nvec = wt__sendbuf_peek(&st->tx, tx->vec, 16);
+        /* a packet's worth: one packet never carries more */
+        tx->nvec = wt__sendbuf_peek_upto(&st->tx, tx->vec, 16, WT__MAX_UDP_PAYLOAD);
         for (i = 0; i < tx->nvec; i++) peeked += tx->vec[i].len;
         if (peeked) {
             /* session flow control: never past the peer's WT_MAX_DATA */

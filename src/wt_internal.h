@@ -136,6 +136,9 @@ static int wt__sendbuf_append_all(const wt_allocator *a, wt__sendbuf *b, const v
 static int wt__sendbuf_append_ref(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
 /* Fills up to max vecs with unsent data; returns the count. */
 static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max);
+/* The same, stopping once the vecs hold at least `bytes` (what one packet
+   can take: no walk over every chunk for each packet). */
+static size_t wt__sendbuf_peek_upto(const wt__sendbuf *b, ngtcp2_vec *v, size_t max, size_t bytes);
 static void wt__sendbuf_mark_sent(wt__sendbuf *b, size_t n);
 static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n);
 static void wt__sendbuf_free(const wt_allocator *a, wt__sendbuf *b);
@@ -271,7 +274,7 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #define WT__MAX_SOCKS 4
 #define WT__MAX_UDP_PAYLOAD 1452
 #define WT__RECV_BATCH 32
-#define WT__SEND_BATCH 32
+#define WT__SEND_BATCH 44
 #define WT__PKT_BUF 2048
 
 /* The I/O path. On Linux: recvmmsg/sendmmsg, UDP GSO on send, UDP GRO on
@@ -326,6 +329,8 @@ typedef struct wt__sock {
     int fd;
     int virt;         /* sans-I/O: no fd, sends go to ep->io.send */
     int want_write;   /* the last send hit EAGAIN */
+    int poll_idle;    /* wt_loop_run_once's poll saw nothing to read: the next
+                         process skips a read that would only say EAGAIN */
     int gso;          /* UDP_SEGMENT works on it; -1 unknown */
     int gso_fault;    /* tests: the next GSO send fails with this errno */
     int gro;          /* UDP_GRO is on: reads may hold a train of packets */
@@ -389,6 +394,7 @@ struct wt_loop {
     int64_t next_timer_id;
     atomic_int stop;  /* atomics: set by other threads and signal handlers */
     int processing;   /* inside wt_loop_process: handlers and timers run */
+    int wake_idle;    /* wt_loop_run_once's poll saw the wakeup descriptor empty */
     int driving;      /* the library is running its machinery (process,
                          shutdown, destroy): events may go straight out */
     int in_handler;   /* a handler or timer is on the stack */

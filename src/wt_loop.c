@@ -954,12 +954,15 @@ int wt_loop_process(wt_loop *loop) {
     now = wt__loop_ns(loop);
     loop->processing = 1;
     wt__loop_enter(loop);
-    if (loop->wake_rd >= 0) wt__wake_drain(loop);
+    /* a wakeup after the poll set woken before it wrote: drained below */
+    if (loop->wake_rd >= 0 && !(loop->wake_idle && !atomic_load(&loop->woken))) wt__wake_drain(loop);
+    loop->wake_idle = 0;
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
         for (i = 0; i < ep->nsocks; i++) {
             ep->socks[i].want_write = 0;
-            if (ep->socks[i].fd >= 0) wt__sock_read(loop, &ep->socks[i], now);
+            if (ep->socks[i].fd >= 0 && !ep->socks[i].poll_idle) wt__sock_read(loop, &ep->socks[i], now);
+            ep->socks[i].poll_idle = 0;
         }
     }
     wt__run_posts(loop);
@@ -1003,8 +1006,27 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
     }
     t = wt_loop_timeout(loop);
     if (timeout_ms >= 0 && (t < 0 || timeout_ms < t)) t = timeout_ms;
-    if (poll(pfd, (nfds_t)n, t) < 0 && errno != EINTR)
-        return wt__fail(&loop->log, WT_ERR_IO, "poll: %s", strerror(errno));
+    if (poll(pfd, (nfds_t)n, t) < 0) {
+        if (errno != EINTR) return wt__fail(&loop->log, WT_ERR_IO, "poll: %s", strerror(errno));
+    } else {
+        /* what poll saw empty is not read (a syscall each, on every timer
+           wakeup and every pass while sending); in wt_loop_pollfds' order */
+        wt__ep *ep;
+        i = 0;
+        if (loop->wake_rd >= 0) {
+            loop->wake_idle = i < n && pfd[i].fd == loop->wake_rd && !pfd[i].revents;
+            i++;
+        }
+        for (ep = loop->eps; ep; ep = ep->next) {
+            int k;
+            for (k = 0; k < ep->nsocks; k++) {
+                wt__sock *s = &ep->socks[k];
+                if (s->fd < 0) continue;
+                s->poll_idle = i < n && pfd[i].fd == s->fd && !pfd[i].revents;
+                i++;
+            }
+        }
+    }
     return wt_loop_process(loop);
 }
 

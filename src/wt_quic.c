@@ -1198,7 +1198,7 @@ static int wt__conn_write(wt__conn *c) {
         c->dirty = 0;
         return WT_OK;
     }
-    /* the batch buffer (46 KB) is the endpoint's, made on first use, so
+    /* the batch buffer (64 KB) is the endpoint's, made on first use, so
        the stack stays small (see SMALL DEVICES in wt.h) */
     if (!c->ep->txbuf && !(c->ep->txbuf = (uint8_t *)wt__alloc(&c->ep->alloc, WT__SEND_BATCH * WT__MAX_UDP_PAYLOAD))) {
         wt__log_gated(c->ep, WT__GATE_NOMEM, "out of memory for the send buffer: sending later");

@@ -308,9 +308,13 @@ static int wt__sendbuf_append_ref(const wt_allocator *a, wt__sendbuf *b, const v
 }
 
 static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) {
+    return wt__sendbuf_peek_upto(b, v, max, SIZE_MAX);
+}
+
+static size_t wt__sendbuf_peek_upto(const wt__sendbuf *b, ngtcp2_vec *v, size_t max, size_t bytes) {
     const wt__chunk *c = b->send_chunk;
-    size_t off = b->send_off, n = 0, left = b->unsent;
-    while (c && left > 0 && n < max) {
+    size_t off = b->send_off, n = 0, left = b->unsent, got = 0;
+    while (c && left > 0 && n < max && got < bytes) {
         size_t k = c->len - off;
         if (k > left) k = left;
         if (k > 0) {
@@ -318,6 +322,7 @@ static size_t wt__sendbuf_peek(const wt__sendbuf *b, ngtcp2_vec *v, size_t max) 
             v[n].len = k;
             n++;
             left -= k;
+            got += k;
         }
         c = c->next;
         off = 0;
