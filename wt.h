@@ -174,10 +174,12 @@
  *     byte wt_session, its request headers and path) and 1.1 KB of ngtcp2
  *     and nghttp3 (the CONNECT stream). Close reasons and a long capsule's
  *     buffer are made only when a session has one;
- *   - per stream: the 328-byte wt_stream, what the peer sent and the app
+ *   - per stream: the 336-byte wt_stream, what the peer sent and the app
  *     has not read (at most limits.stream_window), and what it queued to
  *     send (at most stream_send_buffer), in chunks of 1 KiB growing to
- *     16 KiB, so a short message costs little.
+ *     16 KiB (64 KiB for large writes), so a short message costs little;
+ *     a bulk sender's acknowledged chunks (up to 2 MiB) are reused for its
+ *     next writes and freed once all it sent is acknowledged.
  *   Lower stream_window, conn_window, stream_send_buffer and max_sessions
  *   to bound a connection further (see "Limits and defences" in the README).
  * A hard cap: limits.memory_budget (server) is the most heap, in bytes,
@@ -560,9 +562,10 @@ typedef struct wt_limits {
     uint32_t max_sessions;         /* sessions per connection: 16 */
     uint32_t max_streams_bidi;     /* peer-opened bidi streams at once: 128 */
     uint32_t max_streams_uni;      /* peer-opened uni streams at once: 128 */
-    uint32_t stream_window;        /* receive window per stream: 1 MiB */
+    uint32_t stream_window;        /* receive window per stream: 4 MiB (a stream's
+                                      bytes in flight: 4 MiB per round trip) */
     uint32_t conn_window;          /* receive window per connection: 8 MiB */
-    uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 1 MiB */
+    uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 4 MiB */
     uint32_t datagram_queue;       /* datagrams waiting to be sent: 1024 (and see
                                       datagram_queue_bytes) */
     uint32_t buffered_streams;     /* streams arriving before their session: 24 */
@@ -1460,8 +1463,8 @@ typedef struct wt__sendbuf {
                               for the next appends (at most WT__CHUNK_SPARES):
                               a bulk sender reuses warm memory instead of a
                               malloc, a free and the heap trims between them.
-                              Freed once everything is acknowledged */
-    unsigned nspare;
+                              Freed once everything is acknowledged. The first
+                              one's len counts them */
 } wt__sendbuf;
 
 static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);
@@ -2601,20 +2604,19 @@ void wt_hex(const uint8_t *in, size_t n, char *out) {
 #define WT__CHUNK_FIRST 1024 /* a buffer's first chunk; each next one twice the
                                 last, up to WT__CHUNK_SIZE: a capsule or a short
                                 message costs 1 KiB, not 16 (SMALL DEVICES) */
-#define WT__CHUNK_SPARES 8   /* acknowledged chunks a buffer keeps while it still
-                                holds bytes: a 1 MiB stream_send_buffer refilled
-                                at half empty frees up to 8 of 64 KiB between
-                                refills. Never more than the buffer held before */
+#define WT__CHUNK_SPARES 32  /* acknowledged chunks a buffer keeps while it still
+                                holds bytes: the default 4 MiB stream_send_buffer,
+                                refilled at half empty, frees up to 32 of 64 KiB
+                                between refills. Never more than it held before */
 
 /* A spare chunk, or NULL. */
 static wt__chunk *wt__sendbuf_take_spare(wt__sendbuf *b) {
     wt__chunk *t = b->spare;
-    if (t) {
-        b->spare = t->next;
-        b->nspare--;
-    }
+    if (t && (b->spare = t->next) != NULL) b->spare->len = t->len - 1;
     return t;
 }
+
+static size_t wt__sendbuf_spares(const wt__sendbuf *b) { return b->spare ? b->spare->len : 0; }
 
 static void wt__sendbuf_free_spares(const wt_allocator *a, wt__sendbuf *b) {
     while (b->spare) wt__free(a, wt__sendbuf_take_spare(b));
@@ -2664,7 +2666,6 @@ static int wt__sendbuf_append_all(const wt_allocator *a, wt__sendbuf *b, const v
     }
     /* spares taken meanwhile were freed above with the rest */
     save.spare = b->spare;
-    save.nspare = b->nspare;
     *b = save;
     if (b->tail) {
         b->tail->next = NULL;
@@ -2752,10 +2753,10 @@ static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
         }
         {
             wt__chunk *next = b->head->next;
-            if (!b->head->ext && b->head->cap >= WT__CHUNK_SIZE && b->nspare < WT__CHUNK_SPARES) {
+            if (!b->head->ext && b->head->cap >= WT__CHUNK_SIZE && wt__sendbuf_spares(b) < WT__CHUNK_SPARES) {
+                b->head->len = wt__sendbuf_spares(b) + 1;
                 b->head->next = b->spare;
                 b->spare = b->head;
-                b->nspare++;
             } else {
                 wt__free(a, b->head);
             }
@@ -4777,9 +4778,9 @@ static const wt_limits wt__default_limits = {
     16,               /* max_sessions */
     128,              /* max_streams_bidi */
     128,              /* max_streams_uni */
-    1024 * 1024,      /* stream_window */
+    4 * 1024 * 1024,  /* stream_window: a bulk stream's bytes in flight */
     8 * 1024 * 1024,  /* conn_window */
-    1024 * 1024,      /* stream_send_buffer */
+    4 * 1024 * 1024,  /* stream_send_buffer: ditto, on the sending side */
     1024,             /* datagram_queue: with _bytes, small ones fill a window */
     24,               /* buffered_streams */
     32,               /* buffered_datagrams */

@@ -172,10 +172,12 @@
  *     byte wt_session, its request headers and path) and 1.1 KB of ngtcp2
  *     and nghttp3 (the CONNECT stream). Close reasons and a long capsule's
  *     buffer are made only when a session has one;
- *   - per stream: the 328-byte wt_stream, what the peer sent and the app
+ *   - per stream: the 336-byte wt_stream, what the peer sent and the app
  *     has not read (at most limits.stream_window), and what it queued to
  *     send (at most stream_send_buffer), in chunks of 1 KiB growing to
- *     16 KiB, so a short message costs little.
+ *     16 KiB (64 KiB for large writes), so a short message costs little;
+ *     a bulk sender's acknowledged chunks (up to 2 MiB) are reused for its
+ *     next writes and freed once all it sent is acknowledged.
  *   Lower stream_window, conn_window, stream_send_buffer and max_sessions
  *   to bound a connection further (see "Limits and defences" in the README).
  * A hard cap: limits.memory_budget (server) is the most heap, in bytes,
@@ -558,9 +560,10 @@ typedef struct wt_limits {
     uint32_t max_sessions;         /* sessions per connection: 16 */
     uint32_t max_streams_bidi;     /* peer-opened bidi streams at once: 128 */
     uint32_t max_streams_uni;      /* peer-opened uni streams at once: 128 */
-    uint32_t stream_window;        /* receive window per stream: 1 MiB */
+    uint32_t stream_window;        /* receive window per stream: 4 MiB (a stream's
+                                      bytes in flight: 4 MiB per round trip) */
     uint32_t conn_window;          /* receive window per connection: 8 MiB */
-    uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 1 MiB */
+    uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 4 MiB */
     uint32_t datagram_queue;       /* datagrams waiting to be sent: 1024 (and see
                                       datagram_queue_bytes) */
     uint32_t buffered_streams;     /* streams arriving before their session: 24 */

@@ -126,8 +126,8 @@ typedef struct wt__sendbuf {
                               for the next appends (at most WT__CHUNK_SPARES):
                               a bulk sender reuses warm memory instead of a
                               malloc, a free and the heap trims between them.
-                              Freed once everything is acknowledged */
-    unsigned nspare;
+                              Freed once everything is acknowledged. The first
+                              one's len counts them */
 } wt__sendbuf;
 
 static int wt__sendbuf_append(const wt_allocator *a, wt__sendbuf *b, const void *p, size_t n);

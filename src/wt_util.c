@@ -218,20 +218,19 @@ void wt_hex(const uint8_t *in, size_t n, char *out) {
 #define WT__CHUNK_FIRST 1024 /* a buffer's first chunk; each next one twice the
                                 last, up to WT__CHUNK_SIZE: a capsule or a short
                                 message costs 1 KiB, not 16 (SMALL DEVICES) */
-#define WT__CHUNK_SPARES 8   /* acknowledged chunks a buffer keeps while it still
-                                holds bytes: a 1 MiB stream_send_buffer refilled
-                                at half empty frees up to 8 of 64 KiB between
-                                refills. Never more than the buffer held before */
+#define WT__CHUNK_SPARES 32  /* acknowledged chunks a buffer keeps while it still
+                                holds bytes: the default 4 MiB stream_send_buffer,
+                                refilled at half empty, frees up to 32 of 64 KiB
+                                between refills. Never more than it held before */
 
 /* A spare chunk, or NULL. */
 static wt__chunk *wt__sendbuf_take_spare(wt__sendbuf *b) {
     wt__chunk *t = b->spare;
-    if (t) {
-        b->spare = t->next;
-        b->nspare--;
-    }
+    if (t && (b->spare = t->next) != NULL) b->spare->len = t->len - 1;
     return t;
 }
+
+static size_t wt__sendbuf_spares(const wt__sendbuf *b) { return b->spare ? b->spare->len : 0; }
 
 static void wt__sendbuf_free_spares(const wt_allocator *a, wt__sendbuf *b) {
     while (b->spare) wt__free(a, wt__sendbuf_take_spare(b));
@@ -281,7 +280,6 @@ static int wt__sendbuf_append_all(const wt_allocator *a, wt__sendbuf *b, const v
     }
     /* spares taken meanwhile were freed above with the rest */
     save.spare = b->spare;
-    save.nspare = b->nspare;
     *b = save;
     if (b->tail) {
         b->tail->next = NULL;
@@ -369,10 +367,10 @@ static void wt__sendbuf_ack(const wt_allocator *a, wt__sendbuf *b, size_t n) {
         }
         {
             wt__chunk *next = b->head->next;
-            if (!b->head->ext && b->head->cap >= WT__CHUNK_SIZE && b->nspare < WT__CHUNK_SPARES) {
+            if (!b->head->ext && b->head->cap >= WT__CHUNK_SIZE && wt__sendbuf_spares(b) < WT__CHUNK_SPARES) {
+                b->head->len = wt__sendbuf_spares(b) + 1;
                 b->head->next = b->spare;
                 b->spare = b->head;
-                b->nspare++;
             } else {
                 wt__free(a, b->head);
             }

@@ -813,12 +813,13 @@ WT_TEST(proto_sendbuf_spares_reused_then_released) {
     CHECK_EQ_INT(proto_sb_chunks(&b), 1);
     CHECK_EQ_INT(proto_sb_spares(&b), 0);
     proto_sb_ack(&b, &m, m.sent - m.acked);
-    /* 12 chunks of 64 KiB, all but the last acknowledged: 8 kept */
-    for (i = 0; i < 12; i++) proto_sb_append(&b, &m, 4 * WT__CHUNK_SIZE);
+    /* WT__CHUNK_SPARES + 4 chunks of 64 KiB, all but the last
+       acknowledged: WT__CHUNK_SPARES kept, the others freed */
+    for (i = 0; i < WT__CHUNK_SPARES + 4; i++) proto_sb_append(&b, &m, 4 * WT__CHUNK_SIZE);
     first = b.head;
     proto_sb_send(&b, &m, m.appended);
     proto_sb_ack(&b, &m, m.appended - m.acked - 1);
-    CHECK_EQ_INT(b.nspare, WT__CHUNK_SPARES);
+    CHECK_EQ_INT(wt__sendbuf_spares(&b), WT__CHUNK_SPARES);
     CHECK_EQ_INT(proto_sb_spares(&b), WT__CHUNK_SPARES);
     proto_sb_check_counts(&b, &m);
     /* the next appends take spares (the most recently acknowledged first)
@@ -831,7 +832,7 @@ WT_TEST(proto_sendbuf_spares_reused_then_released) {
     proto_sb_check_peek(&b, &m, 8);
     proto_sb_send(&b, &m, 1000);
     proto_sb_ack(&b, &m, 1);
-    /* the 12th chunk's last byte: it joins the spares (bytes still held) */
+    /* the last old chunk's last byte: it joins the spares (bytes still held) */
     CHECK_EQ_INT(proto_sb_spares(&b), WT__CHUNK_SPARES - 1);
     proto_sb_check_peek(&b, &m, 8);
     /* everything acknowledged: the spares are freed (ASan sees them go) */
@@ -839,7 +840,7 @@ WT_TEST(proto_sendbuf_spares_reused_then_released) {
     proto_sb_ack(&b, &m, m.appended - m.acked);
     CHECK_EQ_INT(b.stored, 0);
     CHECK_EQ_INT(proto_sb_spares(&b), 0);
-    CHECK_EQ_INT(b.nspare, 0);
+    CHECK_EQ_INT(wt__sendbuf_spares(&b), 0);
     /* and freeing a buffer that holds spares frees them too */
     proto_sb_append(&b, &m, 4 * WT__CHUNK_SIZE);
     proto_sb_append(&b, &m, 4 * WT__CHUNK_SIZE);
