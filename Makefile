@@ -230,3 +230,28 @@ demo: $(B)/examples/demo_server
 
 clean:
 	rm -rf $(B)
+
+# ---------------------------------------------------------------- bench
+# `make bench` (issue 10): every figure of bench/fig/ for wt.h and its
+# reference, alternating, medians and ratios (bench/run.py; under 5 minutes
+# on 2 cores); results in bench/results/. `make bench-smoke`: each figure
+# once per side at tiny sizes, no timing assertion (part of make test).
+# Each helper adds its binaries to BENCH_BINS in a block of its own; the
+# recipes below read the list when they run, so the order of blocks does
+# not matter.
+BENCH_BINS += $(B)/bench/wt_bench_server $(B)/bench/wt_sessions
+BENCH_SRC := bench/wt_bench_server.c bench/wt_sessions.c
+
+$(B)/bench/wt_%: bench/wt_%.c wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g -pthread -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+.PHONY: bench bench-bins bench-smoke
+bench-bins:
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+
+bench: bench-bins
+	python3 bench/run.py --bin $(B)/bench
+
+bench-smoke: bench-bins
+	python3 bench/run.py --bin $(B)/bench --smoke
