@@ -239,8 +239,8 @@ clean:
 # Each helper adds its binaries to BENCH_BINS in a block of its own; the
 # recipes below read the list when they run, so the order of blocks does
 # not matter.
-BENCH_BINS += $(B)/bench/wt_bench_server $(B)/bench/wt_sessions
-BENCH_SRC := bench/wt_bench_server.c bench/wt_sessions.c
+BENCH_BINS += $(B)/bench/wt_bench_server $(B)/bench/wt_sessions $(B)/bench/wt_dgram
+BENCH_SRC := bench/wt_bench_server.c bench/wt_sessions.c bench/wt_dgram.c
 
 $(B)/bench/wt_%: bench/wt_%.c wt.h | deps
 	@mkdir -p $(@D)
