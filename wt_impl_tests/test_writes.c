@@ -738,3 +738,32 @@ WT_TEST(wt_writes_stopped_app_logs_its_statistics) {
     harness_log_match = NULL;
     sim_stop(&s);
 }
+
+/* The default limits let one stream hold 4 MiB unacknowledged (a bulk
+   sender is not capped at 1 MiB per round trip): a plain write takes that
+   much of a larger one, no more, and it all arrives. */
+WT_TEST(wt_writes_default_send_buffer_takes_4mib) {
+    sim s;
+    sink_server sv;
+    wr_client c;
+    wr_stream ws;
+    wt_stream *st = NULL;
+    size_t len = 5u << 20;
+    int took;
+    uint8_t *data = wr_pattern(len, 9);
+    REQUIRE(data);
+    memset(&s, 0, sizeof s);
+    memset(&ws, 0, sizeof ws);
+    REQUIRE(wr_start(&s, &sv, &c, 43, NULL, NULL) == 0);
+    REQUIRE(wt_session_open_stream(c.s, 1, &st) == WT_OK);
+    wt_stream_set_user(st, &ws);
+    took = wt_stream_write(st, data, len);
+    CHECK(took > (1 << 20));          /* past the old 1 MiB default */
+    CHECK(took >= (4 << 20) - 64);    /* about stream_send_buffer (the header counts) */
+    CHECK(took <= (4 << 20));         /* and not past it */
+    CHECK_EQ_INT(wt_stream_finish(st), WT_OK);
+    free(data);
+    CHECK(sim_run(&s, &ws.answered, 120000));
+    CHECK(wr_reply_is(&ws, (uint64_t)took - 1)); /* the sink counts after the seed byte */
+    sim_stop(&s);
+}
