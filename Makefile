@@ -13,6 +13,8 @@
 #   make dist         build/wt-<version>.tar.gz, a release (see tools/dist.sh)
 #   make demo         the demo page: open the URL it prints (examples/demo_server.c, demo/)
 #   make smoke        amalgamation check + every example run as a user would
+#   make lb-test      two instances behind an nftables load balancer, in network
+#                     namespaces (root; part of make test)
 #   make fuzz         each libFuzzer target in fuzz/ for FUZZ_SECONDS (60), crashes reported
 #   make fuzz-corpus  writes fresh seeds into fuzz/corpus/ (real ClientHellos included)
 # Every target that needs ngtcp2/nghttp3/wolfSSL runs the deps step first; it
@@ -45,7 +47,7 @@ FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_HDRS := fuzz/fuzz.h fuzz/quic_initial.h
 
 .PHONY: all examples deps size test check-amalgamation check-symbols check-stack check-clang run-echo demo browser-deps clean \
-	install uninstall dist smoke soak clang-deps fuzz fuzz-build fuzz-corpus cross-test
+	install uninstall dist smoke soak lb-test clang-deps fuzz fuzz-build fuzz-corpus cross-test
 
 all: examples
 
@@ -100,6 +102,16 @@ cross-test: $(patsubst %,$(B)/cross-%/wt_tests,$(CROSS_ARCHS))
 $(B)/example_probe: wt_impl_tests/example_probe.c wt.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+# Both ends of the load-balancer test (lb_test.sh: network namespaces,
+# nftables), under ASan+UBSan like the demo server.
+$(B)/lb_peer: wt_impl_tests/lb_peer.c wt_impl_tests/quiclb.h wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+# The load-balancer test alone (root: it makes network namespaces).
+lb-test: $(B)/lb_peer
+	@bash wt_impl_tests/lb_test.sh $(B)
 
 $(B)/soak: wt_impl_tests/soak.c wt.h | deps
 	@mkdir -p $(@D)
@@ -179,7 +191,7 @@ check-clang: wt.h | deps clang-deps
 	else echo "check-clang: skipped, $(CLANG) not installed"; fi
 
 test: check-amalgamation check-symbols check-stack check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/wt_tests_nogro $(B)/wt_tests_portable \
-      $(B)/cross-s390x/wt_tests $(B)/browser_server $(B)/example_probe \
+      $(B)/cross-s390x/wt_tests $(B)/browser_server $(B)/example_probe $(B)/lb_peer \
       $(B)/demo_server_san examples browser-deps
 	@bash wt_impl_tests/run.sh $(B)
 
