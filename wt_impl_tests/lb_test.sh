@@ -7,22 +7,26 @@
 #                                 10.77.2.1 -- 10.77.2.2 instance 1, server ID 0a01
 #                                 10.77.3.1 -- 10.77.3.2 instance 2, server ID 0a02
 #
-# The balancer is stateless: in the prerouting hook it picks an instance per
-# packet and rewrites the destination address (no conntrack); the answers
-# get the service address back in postrouting. The instances share
-# reset_key and token_key, and ask every new client for a Retry.
-# Phases, each a rule set for the balancer's "pick" chain:
-#   hash    the UDP 4-tuple's hash (jhash): clients are served by both; when
-#           a client's source port changes (NAT rebinding, done statelessly
-#           by nftables in the client's namespace) and the hash sends it to
-#           the other instance, that one's stateless reset ends the session
-#   quiclb  the README's QUIC-LB-aware recipe: short-header packets and long-
-#           header packets that carry one of our CIDs go by the server ID in
-#           the CID, the rest by the hash: clients are served by both, and
-#           port changes do not move a session
+# The balancer is README's nftables recipe ("Scaling", "Several machines"),
+# loaded as written there: stateless, it picks an instance per packet in
+# the prerouting hook and rewrites the destination address (no conntrack);
+# the answers get the service address back in postrouting. The instances
+# share reset_key and token_key, and ask every new client for a Retry.
+# Phases, each a rule set for the recipe's "pick" chain:
+#   hash    the UDP 4-tuple's hash (jhash) alone: clients are served by
+#           both; when a client's source port changes (NAT rebinding, done
+#           statelessly by nftables in the client's namespace) and the hash
+#           sends it to the other instance, that one's stateless reset ends
+#           the session
+#   quiclb  the recipe as written: short-header packets and long-header
+#           packets that carry one of our CIDs go by the server ID in the
+#           CID, the rest by the hash: clients are served by both, and port
+#           changes do not move a session
 #   front   the recipe, but Initials without one of our CIDs go to one
 #           instance (a Retry front) and those with one to the other: the
 #           token one issued is honoured by the other
+# Then instance 2 gets keys of its own: it refuses instance 1's tokens and
+# the client ignores its resets.
 # Every CID a client sends to, and every CID an instance reports it issued,
 # is decoded with the test's QUIC-LB decoder (quiclb.h, in lb_peer).
 # Needs root, ip (iproute2) and nft (nftables, installed here if missing).
@@ -88,53 +92,53 @@ set +e
 if ! nft_err=$(inns $NL nft add table ip probe 2>&1); then skip "nftables does not work here: $nft_err"; fi
 inns $NL nft delete table ip probe
 
-# The balancer. pick() loads the rules that choose an instance: they set
-# meta mark 1 or 2; the counters say how many packets went where, how many
-# each instance sent back, and how many of those were Retry packets.
+# The balancer: README's recipe ("Several machines") as written there, with
+# this network's addresses and port; a phase replaces its pick chain. A
+# table of its own counts the packets that went to each instance, that each
+# sent back, and the Retry packets among those.
+RECIPE=$(awk '/^define VIP = /{on=1} on && /^```/{exit} on' "$here/README.md" |
+  sed -e "s/192\.0\.2\.1/$VIP/; s/10\.0\.0\.11/$S1/; s/10\.0\.0\.12/$S2/; s/\b443\b/$PORT/g")
 lb_base() {
+  [ -n "$RECIPE" ] || { echo "no nftables recipe found in README.md"; return 1; }
+  { echo "table ip quiclb"; echo "delete table ip quiclb"; printf '%s\n' "$RECIPE"; } | inns $NL nft -f - || return 1
   inns $NL nft -f - <<EOF
-table ip wtlb
-delete table ip wtlb
-table ip wtlb {
+table ip wtcount
+delete table ip wtcount
+table ip wtcount {
   counter to_s1 {}
   counter to_s2 {}
   counter from_s1 {}
   counter from_s2 {}
   counter retry_s1 {}
   counter retry_s2 {}
-  chain pre {
-    type filter hook prerouting priority raw; policy accept;
-    ip daddr $VIP udp dport $PORT notrack jump pick
-    ip saddr $S1 udp sport $PORT notrack counter name from_s1
-    ip saddr $S2 udp sport $PORT notrack counter name from_s2
+  chain in {
+    type filter hook prerouting priority raw - 10; policy accept;
+    ip saddr $S1 udp sport $PORT counter name from_s1
+    ip saddr $S2 udp sport $PORT counter name from_s2
     ip saddr $S1 udp sport $PORT @th,64,4 0xf counter name retry_s1
     ip saddr $S2 udp sport $PORT @th,64,4 0xf counter name retry_s2
   }
-  chain pick {
-  }
-  chain route {
-    meta mark 1 counter name to_s1 ip daddr set $S1 accept
-    meta mark 2 counter name to_s2 ip daddr set $S2 accept
-    drop
-  }
-  chain post {
-    type filter hook postrouting priority srcnat; policy accept;
-    ip saddr { $S1, $S2 } udp sport $PORT ip saddr set $VIP
+  chain out {
+    type filter hook postrouting priority srcnat - 10; policy accept;
+    ip daddr $S1 udp dport $PORT counter name to_s1
+    ip daddr $S2 udp dport $PORT counter name to_s2
   }
 }
 EOF
 }
-# pick RULES...: the pick chain's rules, then on to route
+# pick RULES...: the recipe's pick chain with these rules, which set meta
+# mark 1 or 2, then the recipe's own last two (the mark to the address)
 pick() {
-  { echo "flush chain ip wtlb pick"
-    for r in "$@"; do echo "add rule ip wtlb pick $r"; done
-    echo "add rule ip wtlb pick jump route"; } | inns $NL nft -f -
+  { echo "flush chain ip quiclb pick"
+    for r in "$@" "meta mark 1 ip daddr set $S1 accept" "meta mark 2 ip daddr set $S2 accept"; do
+      echo "add rule ip quiclb pick $r"
+    done; } | inns $NL nft -f -
 }
-HASH='meta mark set jhash ip saddr . udp sport mod 2 seed 0x5eed offset 1'
-# The recipe (README "Several machines"): server IDs of 2 bytes, CIDs of 16.
-# Short header (first bit 0): the DCID from byte 1 of the UDP payload, its
-# first octet's top 3 bits (config rotation) 0, the server ID after it.
-# Long header: the DCID length at byte 5, the DCID from byte 6.
+HASH='meta mark set jhash ip saddr . udp sport mod 2 offset 1'
+# The recipe's rules (server IDs of 2 bytes, CIDs of 16), for the front
+# variant: short header (first bit 0), the DCID from byte 1 of the UDP
+# payload, config rotation 0 in its first octet's top 3 bits, the server ID
+# after it; long header: the DCID length at byte 5, the DCID from byte 6.
 QUICLB=(
   "$HASH"
   '@th,64,1 0 @th,72,3 0 @th,80,16 0x0a01 meta mark set 1'
@@ -147,8 +151,8 @@ QUICLB=(
 front() {
   pick "${QUICLB[@]}" "@th,64,4 0xc meta mark set $1" "@th,64,4 0xc @th,104,8 16 @th,112,3 0 meta mark set $2"
 }
-count() { inns $NL nft list counter ip wtlb "$1" | grep -o 'packets [0-9]*' | awk '{print $2}'; }
-reset_counters() { inns $NL nft reset counters table ip wtlb >/dev/null; }
+count() { inns $NL nft list counter ip wtcount "$1" | grep -o 'packets [0-9]*' | awk '{print $2}'; }
+reset_counters() { inns $NL nft reset counters table ip wtcount >/dev/null; }
 
 # NAT rebinding in the client's namespace, stateless: our packets to the
 # service leave from port $2 instead of $1, answers to $2 come back to $1.
@@ -190,7 +194,7 @@ start_server() { # n, address, server ID, [reset key, token key]
   done
 }
 start_server 1 $S1 0a01 && start_server 2 $S2 0a02 || { bad "two instances start"; cat "$TMP"/s*.err; summary; exit 1; }
-lb_base || { bad "the balancer's nftables rules load"; summary; exit 1; }
+if lb_base; then ok "README's nftables recipe loads on the balancer"; else bad "README's nftables recipe loads on the balancer"; summary; exit 1; fi
 URL=https://$VIP:$PORT/lb
 
 # sessions PHASE K: K clients, each its own connection; checks every one was
@@ -258,8 +262,8 @@ expect "hash: a new source port the hash sends to the other instance ($o) ends t
 close_client; unrebind
 
 # ---------------------------------------------------------------- quiclb
-echo "== quiclb: the QUIC-LB-aware recipe (server ID in the CID, else the hash)"
-pick "${QUICLB[@]}"
+echo "== quiclb: README's QUIC-LB-aware recipe as written (server ID in the CID, else the hash)"
+lb_base
 sessions quiclb 16
 expect "quiclb: both instances served clients (instance 1: $LAST_N1, instance 2: $LAST_N2)" '[ "$LAST_N1" -gt 0 ] && [ "$LAST_N2" -gt 0 ]'
 open_client
