@@ -184,7 +184,7 @@ clang-deps:
 # The second compiler: the same sources must be warning-free under clang.
 check-clang: wt.h | deps clang-deps
 	@if command -v $(CLANG) >/dev/null 2>&1; then \
-	  for f in wt_impl_tests/main.c wt_impl_tests/example_probe.c wt_impl_tests/browser/browser_server.c $(EXAMPLE_SRC) \
+	  for f in wt_impl_tests/main.c wt_impl_tests/example_probe.c wt_impl_tests/lb_peer.c wt_impl_tests/browser/browser_server.c $(EXAMPLE_SRC) \
 	           $(patsubst %,fuzz/%.c,$(FUZZ_TARGETS)) fuzz/gen_corpus.c; do \
 	    $(CLANG) $(WARN) -fsyntax-only -I. $(DEPS_CFLAGS) $$f || exit 1; \
 	  done; echo "check-clang: warning-free under $$($(CLANG) --version | head -n1)"; \
