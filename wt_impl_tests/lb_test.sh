@@ -29,7 +29,10 @@
 # the client ignores its resets.
 # Every CID a client sends to, and every CID an instance reports it issued,
 # is decoded with the test's QUIC-LB decoder (quiclb.h, in lb_peer).
-# Needs root, ip (iproute2) and nft (nftables, installed here if missing).
+# Instance 2 runs in a time namespace with CLOCK_MONOTONIC an hour ahead:
+# another machine's uptime (Retry tokens must not depend on it).
+# Needs root, ip (iproute2), nft (nftables, installed here if missing) and
+# unshare (util-linux) with time namespaces.
 set -u
 B=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -179,12 +182,27 @@ PIN=$("$PEER" cert "$TMP") || { bad "certificate"; summary; exit 1; }
 key() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
 RESET_KEY=$(key) TOKEN_KEY=$(key)
 declare -A spid
+# Instance 2 plays another machine: in a time namespace of its own its
+# CLOCK_MONOTONIC (time since boot) is an hour ahead of instance 1's, while
+# the wall clock is the same (as NTP keeps it on real machines).
+CLOCK_2=(unshare --time --monotonic 3600 --fork --kill-child=TERM)
+unshare --time --monotonic 3600 --fork true 2>/dev/null || skip "no time namespaces (unshare --time, CONFIG_TIME_NS)"
+# stop_server N: SIGTERM to the instance (under unshare: to its child), then
+# its exit status
+stop_server() {
+  local pid=${spid[$1]} kids
+  kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null)
+  kill -TERM ${kids:-$pid} 2>/dev/null
+  wait "$pid"
+}
 start_server() { # n, address, server ID, [reset key, token key]
-  local n=$1 ns=$P-s$1 out=$TMP/s$1.out end
-  [ -n "${spid[$n]:-}" ] && { kill "${spid[$n]}" 2>/dev/null; wait "${spid[$n]}" 2>/dev/null; }
+  local n=$1 ns=$P-s$1 out=$TMP/s$1.out end clock=()
+  [ -n "${spid[$n]:-}" ] && stop_server "$n" 2>/dev/null
+  [ "$n" = 2 ] && clock=("${CLOCK_2[@]}")
   : >"$out"
-  ip netns exec "$ns" "$PEER" server --host "$2" --port $PORT --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
-    --id "$3" --reset-key "${4:-$RESET_KEY}" --token-key "${5:-$TOKEN_KEY}" --retry >"$out" 2>>"$TMP/s$1.err" &
+  ip netns exec "$ns" "${clock[@]}" "$PEER" server --host "$2" --port $PORT --cert "$TMP/cert.pem" \
+    --key "$TMP/key.pem" --id "$3" --reset-key "${4:-$RESET_KEY}" --token-key "${5:-$TOKEN_KEY}" --retry \
+    >"$out" 2>>"$TMP/s$1.err" &
   spid[$n]=$!
   server_pids+=("$!")
   end=$((SECONDS + 10))
@@ -333,7 +351,7 @@ close_client
 # Both instances stop gracefully (SIGTERM) and exit 0: under ASan that
 # includes its leak check. No sanitizer report from any process.
 for n in 1 2; do
-  kill -TERM "${spid[$n]}" 2>/dev/null; wait "${spid[$n]}"; rc=$?
+  stop_server "$n"; rc=$?
   expect "instance $n stops cleanly on SIGTERM (exit $rc)" "[ $rc -eq 0 ]"
 done
 expect "no sanitizer report from a server or client" \
