@@ -287,7 +287,9 @@
  * replaced), that one answers with a stateless reset the client accepts
  * (the shared reset_key): it learns at once that the connection is gone; a
  * wt.h client logs it. A Retry token one instance issued is honoured by
- * all (the shared token_key). Connection state is not shared. The server
+ * all (the shared token_key; it carries the wall-clock time, so their
+ * clocks must agree within a second or two). Connection state is not
+ * shared. The server
  * ID is in plaintext: observers can tell which instance a connection is on.
  *
  * ---------------------------------------------------------------- DEBUGGING
@@ -822,7 +824,11 @@ typedef struct wt_app_config {
     const uint8_t *token_key; /* NULL: random per app. Else 32 secret bytes that
                                 sign and check Retry (address-validation) tokens:
                                 instances behind one load balancer share it, so
-                                a token one of them issued is honoured by all */
+                                a token one of them issued is honoured by all.
+                                A token is good for 10 s after its issue by the
+                                wall clock (CLOCK_REALTIME; with a wt_clock on
+                                the loop, that clock): machines sharing the key
+                                need clocks within a second or two (NTP) */
     const uint8_t *server_id; /* QUIC-LB (draft-ietf-quic-load-balancers,
                                 plaintext): this instance's server ID, written
                                 into every connection ID it issues right after
@@ -5675,6 +5681,18 @@ static size_t wt__half_open_from(wt__ep *ep, const struct sockaddr *from) {
     return n;
 }
 
+/* The time in a Retry token, which another instance, on another machine,
+   may check (token_key): the wall clock, which NTP keeps within a second or
+   so across machines, not CLOCK_MONOTONIC (each machine's uptime: a token
+   from a machine booted later would look expired, one from a machine
+   booted earlier good for hours). With a clock hook on the loop
+   (simulations, devices without a system clock) that clock. */
+static uint64_t wt__token_time(const wt__ep *ep, uint64_t now) {
+    struct timespec ts;
+    if (ep->loop->clock.now_ns || clock_gettime(CLOCK_REALTIME, &ts) != 0) return now;
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* A client's first packet: a connection slot, or a Retry that makes it
    prove its address first (stateless: costs us no memory), or a refusal. */
 static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
@@ -5704,7 +5722,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
     if (hd->type == NGTCP2_PKT_INITIAL && hd->tokenlen && hd->token[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
         if (ngtcp2_crypto_verify_retry_token(&odcid, hd->token, hd->tokenlen, ep->token_secret, sizeof ep->token_secret,
                                              hd->version, (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen,
-                                             &hd->dcid, 10 * NGTCP2_SECONDS, now) != 0) {
+                                             &hd->dcid, 10 * NGTCP2_SECONDS, wt__token_time(ep, now)) != 0) {
             wt__log_gated(ep, WT__GATE_TOKEN, "refusing a connection: invalid or expired Retry token");
             wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_INVALID_TOKEN);
             return NULL;
@@ -5719,7 +5737,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
         wt__cid_make(ep, scid.data, scid.datalen);
         tl = ngtcp2_crypto_generate_retry_token(token, ep->token_secret, sizeof ep->token_secret, hd->version,
                                                 (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen, &scid,
-                                                &hd->dcid, now);
+                                                &hd->dcid, wt__token_time(ep, now));
         if (tl < 0) return NULL;
         n = ngtcp2_crypto_write_retry(out, sizeof out, hd->version, &hd->scid, &scid, &hd->dcid, token, (size_t)tl);
         if (n > 0) wt__sock_send(s, local, from, fromlen, out, (size_t)n, (size_t)n);

@@ -285,7 +285,9 @@
  * replaced), that one answers with a stateless reset the client accepts
  * (the shared reset_key): it learns at once that the connection is gone; a
  * wt.h client logs it. A Retry token one instance issued is honoured by
- * all (the shared token_key). Connection state is not shared. The server
+ * all (the shared token_key; it carries the wall-clock time, so their
+ * clocks must agree within a second or two). Connection state is not
+ * shared. The server
  * ID is in plaintext: observers can tell which instance a connection is on.
  *
  * ---------------------------------------------------------------- DEBUGGING
@@ -820,7 +822,11 @@ typedef struct wt_app_config {
     const uint8_t *token_key; /* NULL: random per app. Else 32 secret bytes that
                                 sign and check Retry (address-validation) tokens:
                                 instances behind one load balancer share it, so
-                                a token one of them issued is honoured by all */
+                                a token one of them issued is honoured by all.
+                                A token is good for 10 s after its issue by the
+                                wall clock (CLOCK_REALTIME; with a wt_clock on
+                                the loop, that clock): machines sharing the key
+                                need clocks within a second or two (NTP) */
     const uint8_t *server_id; /* QUIC-LB (draft-ietf-quic-load-balancers,
                                 plaintext): this instance's server ID, written
                                 into every connection ID it issues right after

@@ -962,6 +962,18 @@ static size_t wt__half_open_from(wt__ep *ep, const struct sockaddr *from) {
     return n;
 }
 
+/* The time in a Retry token, which another instance, on another machine,
+   may check (token_key): the wall clock, which NTP keeps within a second or
+   so across machines, not CLOCK_MONOTONIC (each machine's uptime: a token
+   from a machine booted later would look expired, one from a machine
+   booted earlier good for hours). With a clock hook on the loop
+   (simulations, devices without a system clock) that clock. */
+static uint64_t wt__token_time(const wt__ep *ep, uint64_t now) {
+    struct timespec ts;
+    if (ep->loop->clock.now_ns || clock_gettime(CLOCK_REALTIME, &ts) != 0) return now;
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* A client's first packet: a connection slot, or a Retry that makes it
    prove its address first (stateless: costs us no memory), or a refusal. */
 static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
@@ -991,7 +1003,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
     if (hd->type == NGTCP2_PKT_INITIAL && hd->tokenlen && hd->token[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
         if (ngtcp2_crypto_verify_retry_token(&odcid, hd->token, hd->tokenlen, ep->token_secret, sizeof ep->token_secret,
                                              hd->version, (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen,
-                                             &hd->dcid, 10 * NGTCP2_SECONDS, now) != 0) {
+                                             &hd->dcid, 10 * NGTCP2_SECONDS, wt__token_time(ep, now)) != 0) {
             wt__log_gated(ep, WT__GATE_TOKEN, "refusing a connection: invalid or expired Retry token");
             wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_INVALID_TOKEN);
             return NULL;
@@ -1006,7 +1018,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
         wt__cid_make(ep, scid.data, scid.datalen);
         tl = ngtcp2_crypto_generate_retry_token(token, ep->token_secret, sizeof ep->token_secret, hd->version,
                                                 (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen, &scid,
-                                                &hd->dcid, now);
+                                                &hd->dcid, wt__token_time(ep, now));
         if (tl < 0) return NULL;
         n = ngtcp2_crypto_write_retry(out, sizeof out, hd->version, &hd->scid, &scid, &hd->dcid, token, (size_t)tl);
         if (n > 0) wt__sock_send(s, local, from, fromlen, out, (size_t)n, (size_t)n);

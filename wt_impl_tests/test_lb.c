@@ -154,3 +154,43 @@ WT_TEST(lb_client_logs_stateless_reset) {
     harness_log_match = NULL;
     harness_stop(&h);
 }
+
+static uint64_t lb_fixed_clock(void *user) {
+    return *(uint64_t *)user;
+}
+
+/* Retry tokens carry the wall clock, not the loop's CLOCK_MONOTONIC (each
+   machine's uptime: another instance could not check them); with a clock
+   hook on the loop, that clock. lb_test.sh runs it across two uptimes. */
+WT_TEST(lb_retry_token_time_is_wall_clock) {
+    wt_app *app = lb_app(1);
+    wt_loop_config lc;
+    wt_loop *loop;
+    uint64_t virt = 123456789, got;
+    struct timespec rt;
+    REQUIRE(app != NULL);
+    got = wt__token_time(&app->ep, 42);
+    clock_gettime(CLOCK_REALTIME, &rt);
+    CHECK(got != 42);
+    CHECK(got <= (uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec);
+    CHECK(got + 5000000000ULL > (uint64_t)rt.tv_sec * 1000000000ULL); /* within seconds of it */
+    wt_app_destroy(app);
+    memset(&lc, 0, sizeof lc);
+    lc.clock.now_ns = lb_fixed_clock;
+    lc.clock.user = &virt;
+    REQUIRE((loop = wt_loop_create(&lc)) != NULL);
+    {
+        wt_app_config ac;
+        memset(&ac, 0, sizeof ac);
+        ac.port = -1;
+        ac.cert_file = harness_crt;
+        ac.key_file = harness_key;
+        ac.loop = loop;
+        ac.log.fn = harness_quiet_log;
+        app = wt_app_create(&ac);
+    }
+    REQUIRE(app != NULL);
+    CHECK_EQ_INT(wt__token_time(&app->ep, virt), virt);
+    wt_app_destroy(app);
+    wt_loop_destroy(loop);
+}
