@@ -289,8 +289,8 @@
  * wt.h client logs it. A Retry token one instance issued is honoured by
  * all (the shared token_key; it carries the wall-clock time, so their
  * clocks must agree within a second or two). Connection state is not
- * shared. The server
- * ID is in plaintext: observers can tell which instance a connection is on.
+ * shared. The server ID is in plaintext: observers can tell which instance
+ * a connection is on.
  *
  * ---------------------------------------------------------------- DEBUGGING
  * Three views of a connection, all off by default (README: "Debugging a
@@ -5061,11 +5061,12 @@ static int wt__reset_token(const wt__ep *ep, const uint8_t *cid, size_t cidlen,
 }
 
 /* A server connection ID, ep->cid_len bytes:
-     [0]           first octet: with a server ID, QUIC-LB's (draft-ietf-quic-
-                   load-balancers-21, "First CID octet"): config rotation in the top
-                   3 bits (0: our one configuration; 0b111 means unroutable),
-                   then the length of the rest of the CID (cid_len - 1, at
-                   most 19) in the low 5 bits; else random
+     [0]           first octet: with a server ID, QUIC-LB's (draft-ietf-
+                   quic-load-balancers-21, "First CID octet"): config
+                   rotation in the top 3 bits (0: our one configuration;
+                   0b111 would mean unroutable), then the length of the
+                   rest of the CID (cid_len - 1, at most 19) in the low 5
+                   bits; else random
      [1 .. sid]    the server ID (wt_app_config.server_id), if any: the
                    plaintext algorithm (no key), so a balancer reads it as is
      [1 + sid]     the worker index (ep->worker): the reuseport steering
@@ -5113,9 +5114,6 @@ static int wt__cb_remove_cid(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *user)
    server no longer has it: it restarted, or behind a load balancer the
    packets reached another instance (that shares reset_key). Said once, so
    a reset is not mistaken for a silent close. */
-static void wt__on_stateless_reset(wt__conn *c) {
-    wt__clog(c, -1, WT_LOG_INFO, "the server reset the connection (a stateless reset: it has no state for it)");
-}
 #if NGTCP2_VERSION_NUM >= 0x011600
 static int wt__cb_stateless_reset(ngtcp2_conn *qc, const ngtcp2_pkt_stateless_reset2 *sr, void *user) {
 #else
@@ -5123,7 +5121,8 @@ static int wt__cb_stateless_reset(ngtcp2_conn *qc, const ngtcp2_pkt_stateless_re
 #endif
     WT__UNUSED(qc);
     WT__UNUSED(sr);
-    wt__on_stateless_reset((wt__conn *)user);
+    wt__clog((wt__conn *)user, -1, WT_LOG_INFO,
+             "the server reset the connection (a stateless reset: it has no state for it)");
     return 0;
 }
 

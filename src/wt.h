@@ -287,8 +287,8 @@
  * wt.h client logs it. A Retry token one instance issued is honoured by
  * all (the shared token_key; it carries the wall-clock time, so their
  * clocks must agree within a second or two). Connection state is not
- * shared. The server
- * ID is in plaintext: observers can tell which instance a connection is on.
+ * shared. The server ID is in plaintext: observers can tell which instance
+ * a connection is on.
  *
  * ---------------------------------------------------------------- DEBUGGING
  * Three views of a connection, all off by default (README: "Debugging a
