@@ -49,7 +49,7 @@ FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_HDRS := fuzz/fuzz.h fuzz/quic_initial.h
 
 .PHONY: all examples deps size test check-amalgamation check-symbols check-stack check-clang run-echo demo browser-deps clean \
-	install uninstall dist smoke soak lb-test clang-deps fuzz fuzz-build fuzz-corpus cross-test
+	install uninstall dist smoke soak lb-test lb-deps clang-deps fuzz fuzz-build fuzz-corpus cross-test
 
 all: examples
 
@@ -111,8 +111,12 @@ $(B)/lb_peer: wt_impl_tests/lb_peer.c wt_impl_tests/quiclb.h wt.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
+# nft and ip for the load-balancer test (lb_test.sh also installs them if missing).
+lb-deps:
+	@bash tools/apt-install.sh nftables iproute2
+
 # The load-balancer test alone (root: it makes network namespaces).
-lb-test: $(B)/lb_peer
+lb-test: $(B)/lb_peer lb-deps
 	@bash wt_impl_tests/lb_test.sh $(B)
 
 $(B)/soak: wt_impl_tests/soak.c wt.h | deps
@@ -195,7 +199,7 @@ check-clang: wt.h | deps clang-deps
 
 test: check-amalgamation check-symbols check-stack check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/wt_tests_nogro $(B)/wt_tests_portable \
       $(B)/cross-s390x/wt_tests $(B)/browser_server $(B)/example_probe $(B)/lb_peer \
-      $(B)/demo_server_san examples browser-deps bench-bins
+      $(B)/demo_server_san examples browser-deps bench-bins lb-deps
 	@bash wt_impl_tests/run.sh $(B)
 
 # Installs what the last build used (build/deps); `make && sudo make install`.
