@@ -6,6 +6,7 @@
 #   client 10.77.1.2 -- 10.77.1.1 balancer (the service address, UDP 4433)
 #                                 10.77.2.1 -- 10.77.2.2 instance 1, server ID 0a01
 #                                 10.77.3.1 -- 10.77.3.2 instance 2, server ID 0a02
+#   and over IPv6 fd77:1::2, fd77:1::1; fd77:2::1, fd77:2::2; fd77:3::1, fd77:3::2
 #
 # The balancer is README's nftables recipe ("Scaling", "Several machines"),
 # loaded as written there: stateless, it picks an instance per packet in
@@ -22,6 +23,7 @@
 #           packets that carry one of our CIDs go by the server ID in the
 #           CID, the rest by the hash: clients are served by both, and port
 #           changes do not move a session
+#   quiclb6 the recipe in a table ip6 (README's words for IPv6), the same
 #   front   the recipe, but Initials without one of our CIDs go to one
 #           instance (a Retry front) and those with one to the other: the
 #           token one issued is honoured by the other
@@ -54,6 +56,7 @@ command -v nft >/dev/null 2>&1 && command -v ip >/dev/null 2>&1 ||
 P=wtlb$$
 NC=$P-c NL=$P-lb N1=$P-s1 N2=$P-s2
 VIP=10.77.1.1 S1=10.77.2.2 S2=10.77.3.2 PORT=4433
+VIP6=fd77:1::1 S1_6=fd77:2::2 S2_6=fd77:3::2
 TMP=$(mktemp -d)
 server_pids=()
 CLPID=
@@ -91,6 +94,16 @@ inns $N1 ip link set s0 up; inns $N2 ip link set s0 up
 inns $N1 ip route add default via 10.77.2.1
 inns $N2 ip route add default via 10.77.3.1
 inns $NL sysctl -qw net.ipv4.ip_forward=1
+# and the same over IPv6 (nodad: usable at once)
+inns $NC ip addr add fd77:1::2/64 dev c0 nodad
+inns $NL ip addr add $VIP6/64 dev l1 nodad
+inns $NL ip addr add fd77:2::1/64 dev l2 nodad
+inns $NL ip addr add fd77:3::1/64 dev l3 nodad
+inns $N1 ip addr add $S1_6/64 dev s0 nodad
+inns $N2 ip addr add $S2_6/64 dev s0 nodad
+inns $N1 ip -6 route add default via fd77:2::1
+inns $N2 ip -6 route add default via fd77:3::1
+inns $NL sysctl -qw net.ipv6.conf.all.forwarding=1
 set +e
 if ! nft_err=$(inns $NL nft add table ip probe 2>&1); then skip "nftables does not work here: $nft_err"; fi
 inns $NL nft delete table ip probe
@@ -101,9 +114,14 @@ inns $NL nft delete table ip probe
 # sent back, and the Retry packets among those.
 RECIPE=$(awk '/^define VIP = /{on=1} on && /^```/{exit} on' "$here/README.md" |
   sed -e "s/192\.0\.2\.1/$VIP/; s/10\.0\.0\.11/$S1/; s/10\.0\.0\.12/$S2/; s/\b443\b/$PORT/g")
+# README's IPv6 words for it: the same rules in a table ip6
+RECIPE6=$(sed -e "s/^table ip quiclb/table ip6 quiclb/; s/\bip \([ds]addr\)/ip6 \1/g" \
+  -e "s/^define VIP = .*/define VIP = $VIP6/; s/^define S1 = .*/define S1 = $S1_6/; s/^define S2 = .*/define S2 = $S2_6/" \
+  <<<"$RECIPE")
 lb_base() {
   [ -n "$RECIPE" ] || { echo "no nftables recipe found in README.md"; return 1; }
   { echo "table ip quiclb"; echo "delete table ip quiclb"; printf '%s\n' "$RECIPE"; } | inns $NL nft -f - || return 1
+  { echo "table ip6 quiclb"; echo "delete table ip6 quiclb"; printf '%s\n' "$RECIPE6"; } | inns $NL nft -f - || return 1
   inns $NL nft -f - <<EOF
 table ip wtcount
 delete table ip wtcount
@@ -159,23 +177,25 @@ reset_counters() { inns $NL nft reset counters table ip wtcount >/dev/null; }
 
 # NAT rebinding in the client's namespace, stateless: our packets to the
 # service leave from port $2 instead of $1, answers to $2 come back to $1.
+# FAMILY (ip or ip6) and SERVICE say which service address.
+FAMILY=ip SERVICE=$VIP
 rebind() {
   inns $NC nft -f - <<EOF
-table ip rebind
-delete table ip rebind
-table ip rebind {
+table $FAMILY rebind
+delete table $FAMILY rebind
+table $FAMILY rebind {
   chain out {
     type filter hook output priority raw; policy accept;
-    ip daddr $VIP udp dport $PORT udp sport $1 notrack udp sport set $2
+    $FAMILY daddr $SERVICE udp dport $PORT udp sport $1 notrack udp sport set $2
   }
   chain in {
     type filter hook prerouting priority raw; policy accept;
-    ip saddr $VIP udp sport $PORT udp dport $2 notrack udp dport set $1
+    $FAMILY saddr $SERVICE udp sport $PORT udp dport $2 notrack udp dport set $1
   }
 }
 EOF
 }
-unrebind() { inns $NC nft delete table ip rebind 2>/dev/null; true; }
+unrebind() { inns $NC nft delete table $FAMILY rebind 2>/dev/null; true; }
 
 # ---------------------------------------------------------------- the instances
 PIN=$("$PEER" cert "$TMP") || { bad "certificate"; summary; exit 1; }
@@ -195,13 +215,13 @@ stop_server() {
   kill -TERM ${kids:-$pid} 2>/dev/null
   wait "$pid"
 }
-start_server() { # n, address, server ID, [reset key, token key]
+start_server() { # n, server ID, [reset key, token key]: on every address
   local n=$1 ns=$P-s$1 out=$TMP/s$1.out end clock=()
   [ -n "${spid[$n]:-}" ] && stop_server "$n" 2>/dev/null
   [ "$n" = 2 ] && clock=("${CLOCK_2[@]}")
   : >"$out"
-  ip netns exec "$ns" "${clock[@]}" "$PEER" server --host "$2" --port $PORT --cert "$TMP/cert.pem" \
-    --key "$TMP/key.pem" --id "$3" --reset-key "${4:-$RESET_KEY}" --token-key "${5:-$TOKEN_KEY}" --retry \
+  ip netns exec "$ns" "${clock[@]}" "$PEER" server --host :: --port $PORT --cert "$TMP/cert.pem" \
+    --key "$TMP/key.pem" --id "$2" --reset-key "${3:-$RESET_KEY}" --token-key "${4:-$TOKEN_KEY}" --retry \
     >"$out" 2>>"$TMP/s$1.err" &
   spid[$n]=$!
   server_pids+=("$!")
@@ -211,7 +231,7 @@ start_server() { # n, address, server ID, [reset key, token key]
     sleep 0.05
   done
 }
-start_server 1 $S1 0a01 && start_server 2 $S2 0a02 || { bad "two instances start"; cat "$TMP"/s*.err; summary; exit 1; }
+start_server 1 0a01 && start_server 2 0a02 || { bad "two instances start"; cat "$TMP"/s*.err; summary; exit 1; }
 if lb_base; then ok "README's nftables recipe loads on the balancer"; else bad "README's nftables recipe loads on the balancer"; summary; exit 1; fi
 URL=https://$VIP:$PORT/lb
 
@@ -299,6 +319,25 @@ done
 expect "quiclb: 6 source-port changes, the session stays on its instance $sid and goes on ($moves did)" '[ "$moves" -eq 6 ]'
 close_client; unrebind
 
+echo "== quiclb6: the same recipe over IPv6 (table ip6)"
+URL=https://[$VIP6]:$PORT/lb FAMILY=ip6 SERVICE=$VIP6
+sessions quiclb6 16
+expect "quiclb6: both instances served clients (instance 1: $LAST_N1, instance 2: $LAST_N2)" '[ "$LAST_N1" -gt 0 ] && [ "$LAST_N2" -gt 0 ]'
+open_client
+sid=$(field sid "$LINE") port=$(field port "$LINE")
+expect "quiclb6: an interactive client is served ($LINE)" '[ -n "$sid" ]'
+moves=0
+for try in 1 2 3; do
+  [ -n "$sid" ] || break
+  rebind "$port" $((43000 + try))
+  say "ping"; hear
+  [ "$(field sid "$LINE")" = "$sid" ] || break
+  moves=$((moves + 1))
+done
+expect "quiclb6: 3 source-port changes, the session stays on its instance $sid and goes on ($moves did)" '[ "$moves" -eq 3 ]'
+close_client; unrebind
+URL=https://$VIP:$PORT/lb FAMILY=ip SERVICE=$VIP
+
 # ---------------------------------------------------------------- front
 for fs in "1 2" "2 1"; do
   set -- $fs
@@ -314,7 +353,7 @@ done
 
 # ---------------------------------------------------------------- other keys
 echo "== instance 2 restarted with keys of its own (the negative checks beside the ones above)"
-start_server 2 $S2 0a02 "$(key)" "$(key)" || bad "instance 2 restarts"
+start_server 2 0a02 "$(key)" "$(key)" || bad "instance 2 restarts"
 front 1 2
 : >"$TMP/s2.err"
 out=$(inns $NC "$PEER" client "$URL" "$PIN" --sid-len 2 --sessions 1 2>"$TMP/client.err")
