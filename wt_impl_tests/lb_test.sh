@@ -64,7 +64,8 @@ cleanup() {
   local p
   set +eu
   [ -n "$CLPID" ] && kill "$CLPID" 2>/dev/null
-  for p in "${server_pids[@]}"; do kill "$p" 2>/dev/null; done
+  # an instance under unshare: unshare leaves signals to its child
+  for p in "${server_pids[@]}"; do kill $(cat /proc/"$p"/task/*/children 2>/dev/null) "$p" 2>/dev/null; done
   wait 2>/dev/null
   for p in $NC $NL $N1 $N2; do ip netns del "$p" 2>/dev/null; done
   rm -rf "$TMP"
