@@ -178,7 +178,7 @@
  *     has not read (at most limits.stream_window), and what it queued to
  *     send (at most stream_send_buffer), in chunks of 1 KiB growing to
  *     16 KiB (64 KiB for large writes), so a short message costs little;
- *     a bulk sender's acknowledged chunks (up to 2 MiB) are reused for its
+ *     a bulk sender's acknowledged chunks (up to 1 MiB) are reused for its
  *     next writes and freed once all it sent is acknowledged.
  *   Lower stream_window, conn_window, stream_send_buffer and max_sessions
  *   to bound a connection further (see "Limits and defences" in the README).
@@ -585,7 +585,7 @@ typedef struct wt_limits {
     uint32_t stream_window;        /* receive window per stream: 4 MiB (a stream's
                                       bytes in flight: 4 MiB per round trip) */
     uint32_t conn_window;          /* receive window per connection: 8 MiB */
-    uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 4 MiB */
+    uint32_t stream_send_buffer;   /* unacknowledged bytes per stream: 2 MiB */
     uint32_t datagram_queue;       /* datagrams waiting to be sent: 1024 (and see
                                       datagram_queue_bytes) */
     uint32_t buffered_streams;     /* streams arriving before their session: 24 */
@@ -2628,9 +2628,9 @@ void wt_hex(const uint8_t *in, size_t n, char *out) {
 #define WT__CHUNK_FIRST 1024 /* a buffer's first chunk; each next one twice the
                                 last, up to WT__CHUNK_SIZE: a capsule or a short
                                 message costs 1 KiB, not 16 (SMALL DEVICES) */
-#define WT__CHUNK_SPARES 32  /* acknowledged chunks a buffer keeps while it still
-                                holds bytes: the default 4 MiB stream_send_buffer,
-                                refilled at half empty, frees up to 32 of 64 KiB
+#define WT__CHUNK_SPARES 16  /* acknowledged chunks a buffer keeps while it still
+                                holds bytes: the default 2 MiB stream_send_buffer,
+                                refilled at half empty, frees up to 16 of 64 KiB
                                 between refills. Never more than it held before */
 
 /* A spare chunk, or NULL. */
@@ -4804,7 +4804,7 @@ static const wt_limits wt__default_limits = {
     128,              /* max_streams_uni */
     4 * 1024 * 1024,  /* stream_window: a bulk stream's bytes in flight */
     8 * 1024 * 1024,  /* conn_window */
-    4 * 1024 * 1024,  /* stream_send_buffer: ditto, on the sending side */
+    2 * 1024 * 1024,  /* stream_send_buffer: more costs a bulk sender cache misses */
     1024,             /* datagram_queue: with _bytes, small ones fill a window */
     24,               /* buffered_streams */
     32,               /* buffered_datagrams */

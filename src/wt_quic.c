@@ -14,7 +14,7 @@ static const wt_limits wt__default_limits = {
     128,              /* max_streams_uni */
     4 * 1024 * 1024,  /* stream_window: a bulk stream's bytes in flight */
     8 * 1024 * 1024,  /* conn_window */
-    4 * 1024 * 1024,  /* stream_send_buffer: ditto, on the sending side */
+    2 * 1024 * 1024,  /* stream_send_buffer: more costs a bulk sender cache misses */
     1024,             /* datagram_queue: with _bytes, small ones fill a window */
     24,               /* buffered_streams */
     32,               /* buffered_datagrams */

@@ -218,9 +218,9 @@ void wt_hex(const uint8_t *in, size_t n, char *out) {
 #define WT__CHUNK_FIRST 1024 /* a buffer's first chunk; each next one twice the
                                 last, up to WT__CHUNK_SIZE: a capsule or a short
                                 message costs 1 KiB, not 16 (SMALL DEVICES) */
-#define WT__CHUNK_SPARES 32  /* acknowledged chunks a buffer keeps while it still
-                                holds bytes: the default 4 MiB stream_send_buffer,
-                                refilled at half empty, frees up to 32 of 64 KiB
+#define WT__CHUNK_SPARES 16  /* acknowledged chunks a buffer keeps while it still
+                                holds bytes: the default 2 MiB stream_send_buffer,
+                                refilled at half empty, frees up to 16 of 64 KiB
                                 between refills. Never more than it held before */
 
 /* A spare chunk, or NULL. */

@@ -739,16 +739,16 @@ WT_TEST(wt_writes_stopped_app_logs_its_statistics) {
     sim_stop(&s);
 }
 
-/* The default limits let one stream hold 4 MiB unacknowledged (a bulk
+/* The default limits let one stream hold 2 MiB unacknowledged (a bulk
    sender is not capped at 1 MiB per round trip): a plain write takes that
    much of a larger one, no more, and it all arrives. */
-WT_TEST(wt_writes_default_send_buffer_takes_4mib) {
+WT_TEST(wt_writes_default_send_buffer_takes_2mib) {
     sim s;
     sink_server sv;
     wr_client c;
     wr_stream ws;
     wt_stream *st = NULL;
-    size_t len = 5u << 20;
+    size_t len = 3u << 20;
     int took;
     uint8_t *data = wr_pattern(len, 9);
     REQUIRE(data);
@@ -759,8 +759,8 @@ WT_TEST(wt_writes_default_send_buffer_takes_4mib) {
     wt_stream_set_user(st, &ws);
     took = wt_stream_write(st, data, len);
     CHECK(took > (1 << 20));          /* past the old 1 MiB default */
-    CHECK(took >= (4 << 20) - 64);    /* about stream_send_buffer (the header counts) */
-    CHECK(took <= (4 << 20));         /* and not past it */
+    CHECK(took >= (2 << 20) - 64);    /* about stream_send_buffer (the header counts) */
+    CHECK(took <= (2 << 20));         /* and not past it */
     CHECK_EQ_INT(wt_stream_finish(st), WT_OK);
     free(data);
     CHECK(sim_run(&s, &ws.answered, 120000));
