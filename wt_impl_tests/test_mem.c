@@ -1,0 +1,33 @@
+/* test_mem.c - heap per idle session, all four libraries counted (wolfSSL
+   through its allocator hook): the budgets of issue 10. */
+#include "heap_count.h"
+
+/* wolfSSL's hook must be in before wolfSSL's first block */
+__attribute__((constructor)) static void mem_install_hook(void) { hc_install(); }
+
+static void mem_print(const char *what, const double *each, double total) {
+    int k;
+    printf("    %s: %.0f bytes (", what, total);
+    for (k = 0; k < HC_N; k++) printf("%s%s %.0f", k ? ", " : "", hc_names[k], each[k]);
+    printf(")\n");
+}
+
+/* The budgets: an idle connection with one session at most 40 KiB on the
+   server, every further session on it at most 8 KiB. */
+WT_TEST(mem_idle_session_heap_within_budget) {
+    hc_result r;
+    REQUIRE(hc_installed);
+    if (hc_measure(8, 8, NULL, &r) != 0) {
+        printf("    measurement failed: %s\n", r.error);
+        CHECK(0);
+        return;
+    }
+    printf("    the listening app: %zu bytes\n", r.base);
+    mem_print("per idle connection with one session", r.per_conn, r.conn);
+    mem_print("per extra session on it", r.per_session, r.session);
+    CHECK(r.per_conn[HC_WOLFSSL] > 0); /* the hook saw wolfSSL's blocks */
+    CHECK(r.per_conn[HC_NGTCP2] > 0 && r.per_conn[HC_NGHTTP3] > 0 && r.per_conn[HC_WT] > 0);
+    CHECK(r.session > 0);
+    CHECK(r.conn <= 40960);
+    CHECK(r.session <= 8192);
+}
