@@ -22,7 +22,7 @@ WT_TEST(mem_idle_session_heap_within_budget) {
         CHECK(0);
         return;
     }
-    printf("    the listening app: %zu bytes\n", r.base);
+    printf("    the app with a first connection: %zu bytes\n", r.base);
     mem_print("per idle connection with one session", r.per_conn, r.conn);
     mem_print("per extra session on it", r.per_session, r.session);
     CHECK(r.per_conn[HC_WOLFSSL] > 0); /* the hook saw wolfSSL's blocks */
