@@ -230,3 +230,10 @@ demo: $(B)/examples/demo_server
 
 clean:
 	rm -rf $(B)
+
+# ---- bench: heap per idle session (helper "mem"; bench/fig/idle_heap.sh,
+# bench/fig/extra_session_heap.sh)
+BENCH_BINS += $(B)/bench/idle_heap
+$(B)/bench/idle_heap: bench/idle_heap.c wt_impl_tests/heap_count.h wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)

@@ -1353,6 +1353,7 @@ void wt_hex(const uint8_t *in, size_t n, char *out);
 #include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/hmac.h>
+#include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include <ngtcp2/ngtcp2.h>
@@ -1811,6 +1812,8 @@ struct wt__ep {
     int keylog_fd;                /* TLS secrets appended here; -1: none */
     char *keylog_path;
     int keylog_failed;            /* a write failed: logged once */
+    int test_keep_tls_arrays;     /* TESTING ONLY: wolfSSL keeps its handshake
+                                     arrays, so its own exporter still works */
     uint32_t connect_timeout_ms;  /* client: from the config (0: handshake_timeout_ms) */
 };
 
@@ -1851,6 +1854,10 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
     size_t ncids, cids_cap;
     char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
     ngtcp2_cid odcid;            /* the client's first DCID: names the connection */
+    uint8_t exporter[48];        /* TLS 1.3 exporter_master_secret: all that
+                                    wt_session_export_keying_material needs, so
+                                    wolfSSL frees its handshake arrays */
+    uint8_t exporter_len;        /* 32 (SHA-256) or 48 (SHA-384); 0: none (yet) */
 } wt__conn_tp;
 
 typedef struct wt__conn_h3 { /* HTTP/3 on nghttp3, and what nghttp3 cannot do */
@@ -2142,6 +2149,7 @@ static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
 /* The WOLFSSL of one connection, ready for ngtcp2: ALPN h3; on a client also
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
+static void wt__tls_done(wt__conn *c);
 static const char *wt__tls_group_name(uint16_t id);
 static const char *wt__tls_alert_name(uint8_t alert);
 
@@ -4232,8 +4240,9 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     }
     wt__keylog_attach(ep, ssl);
 #ifdef HAVE_KEYING_MATERIAL
-    /* the TLS exporter needs the handshake's secrets after the handshake
-       (wt_session_export_keying_material) */
+    /* wolfSSL derives the exporter secret only for a connection that keeps
+       its handshake arrays; with the secret callback wt.h copies that one
+       secret and frees them when the handshake is done (wt__tls_done) */
     wolfSSL_KeepArrays(ssl);
 #endif
     if (ep->server) {
@@ -4260,6 +4269,17 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
             return NULL;
         }
     return ssl;
+}
+
+/* The handshake is done: what only the handshake needed goes. wolfSSL's
+   arrays (about 1 KB: randoms, the premaster and master secrets, PSK
+   identities) once the exporter secret is copied out of them. */
+static void wt__tls_done(wt__conn *c) {
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    if (c->tp.exporter_len && !c->ep->test_keep_tls_arrays) wolfSSL_FreeArrays(c->tp.ssl);
+#else
+    WT__UNUSED(c);
+#endif
 }
 /* ---- end file: src/wt_tls.c ---- */
 /* ---- begin file: src/wt_trace.c ---- */
@@ -4374,9 +4394,23 @@ static int wt__keylog_secret(WOLFSSL *ssl, int id, const unsigned char *secret, 
 }
 #endif
 
+#ifdef HAVE_SECRET_CALLBACK
+/* Every TLS 1.3 secret of a connection passes here: the exporter secret is
+   kept (wt_session_export_keying_material), the key log gets them all. */
+static int wt__tls_secret(WOLFSSL *ssl, int id, const unsigned char *secret, int len, void *ctx) {
+    ngtcp2_crypto_conn_ref *ref = (ngtcp2_crypto_conn_ref *)wolfSSL_get_app_data(ssl);
+    wt__conn *c = ref ? (wt__conn *)ref->user_data : NULL;
+    if (id == EXPORTER_SECRET && c && (len == 32 || len == 48)) {
+        memcpy(c->tp.exporter, secret, (size_t)len);
+        c->tp.exporter_len = (uint8_t)len;
+    }
+    return wt__keylog_secret(ssl, id, secret, len, ctx);
+}
+#endif
+
 static void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
 #ifdef HAVE_SECRET_CALLBACK
-    if (ep->keylog_fd >= 0) wolfSSL_set_tls13_secret_cb(ssl, wt__keylog_secret, ep);
+    wolfSSL_set_tls13_secret_cb(ssl, wt__tls_secret, ep);
 #else
     WT__UNUSED(ep), WT__UNUSED(ssl);
 #endif
@@ -5115,6 +5149,7 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
                  group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
+    wt__tls_done(c);
     wt__conn_not_half_open(c);
     if (c->dial_owner) wt__dial_won(c); /* the race is over: the sessions come here */
     /* the CONNECT deadline counts from the start, as for every client */
@@ -10046,6 +10081,43 @@ int wt_session_set_protocol(wt_session *s, const char *protocol) {
 }
 
 /* ---------------------------------------------------------------- keying material */
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+/* RFC 8446 7.1 HKDF-Expand-Label(secret, "tls13 " label, context, len). */
+static int wt__hkdf_expand_label(int hash, const uint8_t *secret, size_t secret_len, const char *label,
+                                 const uint8_t *context, size_t context_len, uint8_t *out, size_t len) {
+    uint8_t info[2 + 1 + 6 + 255 + 1 + WC_MAX_DIGEST_SIZE];
+    size_t n = 0, label_len = strlen(label);
+    if (label_len > 255 - 6 || context_len > WC_MAX_DIGEST_SIZE) return -1;
+    info[n++] = (uint8_t)(len >> 8);
+    info[n++] = (uint8_t)len;
+    info[n++] = (uint8_t)(6 + label_len);
+    memcpy(info + n, "tls13 ", 6), n += 6;
+    memcpy(info + n, label, label_len), n += label_len;
+    info[n++] = (uint8_t)context_len;
+    memcpy(info + n, context, context_len), n += context_len;
+    return wc_HKDF_Expand(hash, secret, (word32)secret_len, info, (word32)n, out, (word32)len) == 0 ? 0 : -1;
+}
+
+/* RFC 8446 7.5: HKDF-Expand-Label(Derive-Secret(exporter_master_secret,
+   label, ""), "exporter", Hash(context), len), from the secret wolfSSL
+   handed over during the handshake (wt__tls_secret). */
+static int wt__tls_export(const wt__conn *c, const char *label, const uint8_t *context, size_t context_len,
+                          uint8_t *out, size_t len) {
+    size_t hl = c->tp.exporter_len;
+    enum wc_HashType ht = hl == 48 ? WC_HASH_TYPE_SHA384 : WC_HASH_TYPE_SHA256;
+    int hmac = hl == 48 ? WC_SHA384 : WC_SHA256, rv;
+    uint8_t empty[WC_MAX_DIGEST_SIZE], hctx[WC_MAX_DIGEST_SIZE], derived[WC_MAX_DIGEST_SIZE];
+    if (hl != 32 && hl != 48) return -1;
+    if (wc_Hash(ht, (const byte *)"", 0, empty, (word32)hl) != 0 ||
+        wc_Hash(ht, context_len ? context : (const uint8_t *)"", (word32)context_len, hctx, (word32)hl) != 0)
+        return -1;
+    rv = wt__hkdf_expand_label(hmac, c->tp.exporter, hl, label, empty, hl, derived, hl);
+    if (rv == 0) rv = wt__hkdf_expand_label(hmac, derived, hl, "exporter", hctx, hl, out, len);
+    wc_ForceZero(derived, sizeof derived);
+    return rv;
+}
+#endif
+
 int wt_session_export_keying_material(const wt_session *s, const char *label, const uint8_t *context,
                                       size_t context_len, uint8_t *out, size_t out_len) {
     static const char wt_label[] = "EXPORTER-WebTransport";
@@ -10071,7 +10143,11 @@ int wt_session_export_keying_material(const wt_session *s, const char *label, co
     memcpy(ctx + n, label, label_len), n += label_len;
     ctx[n++] = (uint8_t)context_len;
     if (context_len) memcpy(ctx + n, context, context_len), n += context_len;
-#ifdef HAVE_KEYING_MATERIAL
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    if (wt__tls_export(s->conn, wt_label, ctx, n, out, out_len) != 0)
+        return wt__cfail(s->conn, s->id, WT_ERR_TLS, "wt_session_export_keying_material: the TLS exporter failed");
+    return WT_OK;
+#elif defined(HAVE_KEYING_MATERIAL)
     if (wolfSSL_export_keying_material(s->conn->tp.ssl, out, out_len, wt_label, sizeof wt_label - 1, ctx, n, 1) !=
         WOLFSSL_SUCCESS)
         return wt__cfail(s->conn, s->id, WT_ERR_TLS, "wt_session_export_keying_material: wolfSSL's exporter failed");
