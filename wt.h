@@ -626,6 +626,13 @@ typedef struct wt_limits {
                                       wolfSSL): new connections are refused and new
                                       sessions get 429 near it, no allocation passes
                                       it (see SMALL DEVICES): 0, i.e. no budget */
+    uint32_t qpack_table;          /* bytes of QPACK dynamic table the peer may fill
+                                      with header fields for us to keep, per
+                                      connection: 0, i.e. none (headers come as
+                                      literals; a WebTransport connection sends a
+                                      few hundred bytes of them per session, and a
+                                      table costs about 1.5 KB of heap per connection
+                                      plus what the peer puts in it) */
 } wt_limits;
 
 /* ================================================================ loop
@@ -1860,12 +1867,14 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
     uint8_t exporter_len;        /* 32 (SHA-256) or 48 (SHA-384); 0: none (yet) */
 } wt__conn_tp;
 
+#define WT__CTRL_PREFIX_MAX 256
 typedef struct wt__conn_h3 { /* HTTP/3 on nghttp3, and what nghttp3 cannot do */
     nghttp3_conn *conn;
     wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
     int64_t ctrl_id;             /* our control stream (nghttp3's) */
     int64_t peer_ctrl_id;        /* the peer's control stream, -1 until seen */
-    uint8_t ctrl_prefix[256];    /* our rewritten SETTINGS */
+    uint8_t *ctrl_prefix;        /* our rewritten SETTINGS (WT__CTRL_PREFIX_MAX bytes
+                                    on the heap until the peer acknowledges them) */
     size_t ctrl_prefix_len, ctrl_prefix_sent, ctrl_prefix_h3len;
     int ctrl_prefix_state;       /* 0 not built, 1 sending, 2 done */
     wt__buf peer_ctrl;           /* the peer's control stream until SETTINGS */
@@ -4767,7 +4776,8 @@ static const wt_limits wt__default_limits = {
     0,                /* session_max_streams_bidi: max_streams_bidi */
     0,                /* session_max_streams_uni: max_streams_uni */
     64 * 1024,        /* datagram_queue_bytes */
-    0                 /* memory_budget: none */
+    0,                /* memory_budget: none */
+    0                 /* qpack_table: none */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -5371,6 +5381,7 @@ static void wt__conn_free(wt__conn *c) {
     wt__qlog_close(c);
     if (c->tp.ssl) wolfSSL_free(c->tp.ssl);
     wt__buf_free(&ep->alloc, &c->h3.peer_ctrl);
+    wt__free(&ep->alloc, c->h3.ctrl_prefix);
     wt__free(&ep->alloc, c->tp.close_pkt);
     wt__free(&ep->alloc, c->tp.close_why);
     wt__free(&ep->alloc, c->host);
@@ -6528,8 +6539,10 @@ static int wt__h3_init(wt__conn *c) {
     cb.reset_stream = wt__h3_reset_stream;
     cb.shutdown = wt__h3_shutdown;
     nghttp3_settings_default(&s);
-    s.qpack_max_dtable_capacity = 4096;
-    s.qpack_blocked_streams = 100;
+    /* what the peer's encoder may put in our decoder (wt_limits.qpack_table):
+       none by default, an idle connection keeps no table */
+    s.qpack_max_dtable_capacity = c->ep->lim.qpack_table;
+    s.qpack_blocked_streams = c->ep->lim.qpack_table ? 100 : 0;
     s.max_field_section_size = c->ep->lim.max_header_bytes;
     s.enable_connect_protocol = (uint8_t)c->ep->server;
     s.h3_datagram = 1;
@@ -6756,6 +6769,11 @@ static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n)
         uint64_t hb = before < c->h3.ctrl_prefix_len ? 0 : before - delta;
         uint64_t ha = after < c->h3.ctrl_prefix_len ? 0 : after - delta;
         c->h3.ctrl_acked = after;
+        if (c->h3.ctrl_prefix_state == 2 && after >= c->h3.ctrl_prefix_len && c->h3.ctrl_prefix) {
+            /* acknowledged: ngtcp2 will not send those bytes again */
+            wt__free(&c->ep->alloc, c->h3.ctrl_prefix);
+            c->h3.ctrl_prefix = NULL;
+        }
         n = ha - hb;
         if (!n) return WT_OK;
     }
@@ -6883,7 +6901,9 @@ static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
                     }
                     wt__settings_offer offer;
                     wt__settings_offer_of(c->ep, &offer);
-                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, sizeof c->h3.ctrl_prefix, &used, &offer);
+                    if (!c->h3.ctrl_prefix && !(c->h3.ctrl_prefix = (uint8_t *)wt__alloc(&c->ep->alloc, WT__CTRL_PREFIX_MAX)))
+                        return wt__cfail(c, -1, WT_ERR_NOMEM, "out of memory for our SETTINGS");
+                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, WT__CTRL_PREFIX_MAX, &used, &offer);
                     if (r <= 0) return wt__cfail(c, -1, WT_ERR_H3, "cannot add WebTransport SETTINGS");
                     c->h3.ctrl_prefix_len = (size_t)r;
                     c->h3.ctrl_prefix_h3len = used;

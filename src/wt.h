@@ -624,6 +624,13 @@ typedef struct wt_limits {
                                       wolfSSL): new connections are refused and new
                                       sessions get 429 near it, no allocation passes
                                       it (see SMALL DEVICES): 0, i.e. no budget */
+    uint32_t qpack_table;          /* bytes of QPACK dynamic table the peer may fill
+                                      with header fields for us to keep, per
+                                      connection: 0, i.e. none (headers come as
+                                      literals; a WebTransport connection sends a
+                                      few hundred bytes of them per session, and a
+                                      table costs about 1.5 KB of heap per connection
+                                      plus what the peer puts in it) */
 } wt_limits;
 
 /* ================================================================ loop

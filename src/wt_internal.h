@@ -526,12 +526,14 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
     uint8_t exporter_len;        /* 32 (SHA-256) or 48 (SHA-384); 0: none (yet) */
 } wt__conn_tp;
 
+#define WT__CTRL_PREFIX_MAX 256
 typedef struct wt__conn_h3 { /* HTTP/3 on nghttp3, and what nghttp3 cannot do */
     nghttp3_conn *conn;
     wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
     int64_t ctrl_id;             /* our control stream (nghttp3's) */
     int64_t peer_ctrl_id;        /* the peer's control stream, -1 until seen */
-    uint8_t ctrl_prefix[256];    /* our rewritten SETTINGS */
+    uint8_t *ctrl_prefix;        /* our rewritten SETTINGS (WT__CTRL_PREFIX_MAX bytes
+                                    on the heap until the peer acknowledges them) */
     size_t ctrl_prefix_len, ctrl_prefix_sent, ctrl_prefix_h3len;
     int ctrl_prefix_state;       /* 0 not built, 1 sending, 2 done */
     wt__buf peer_ctrl;           /* the peer's control stream until SETTINGS */

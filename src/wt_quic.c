@@ -38,7 +38,8 @@ static const wt_limits wt__default_limits = {
     0,                /* session_max_streams_bidi: max_streams_bidi */
     0,                /* session_max_streams_uni: max_streams_uni */
     64 * 1024,        /* datagram_queue_bytes */
-    0                 /* memory_budget: none */
+    0,                /* memory_budget: none */
+    0                 /* qpack_table: none */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -642,6 +643,7 @@ static void wt__conn_free(wt__conn *c) {
     wt__qlog_close(c);
     if (c->tp.ssl) wolfSSL_free(c->tp.ssl);
     wt__buf_free(&ep->alloc, &c->h3.peer_ctrl);
+    wt__free(&ep->alloc, c->h3.ctrl_prefix);
     wt__free(&ep->alloc, c->tp.close_pkt);
     wt__free(&ep->alloc, c->tp.close_why);
     wt__free(&ep->alloc, c->host);
