@@ -2159,6 +2159,7 @@ static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
 static void wt__tls_done(wt__conn *c);
+static void wt__tls_attach(wt__conn *c);
 static const char *wt__tls_group_name(uint16_t id);
 static const char *wt__tls_alert_name(uint8_t alert);
 
@@ -4407,21 +4408,28 @@ static int wt__keylog_secret(WOLFSSL *ssl, int id, const unsigned char *secret, 
 /* Every TLS 1.3 secret of a connection passes here: the exporter secret is
    kept (wt_session_export_keying_material), the key log gets them all. */
 static int wt__tls_secret(WOLFSSL *ssl, int id, const unsigned char *secret, int len, void *ctx) {
-    ngtcp2_crypto_conn_ref *ref = (ngtcp2_crypto_conn_ref *)wolfSSL_get_app_data(ssl);
-    wt__conn *c = ref ? (wt__conn *)ref->user_data : NULL;
-    if (id == EXPORTER_SECRET && c && (len == 32 || len == 48)) {
+    wt__conn *c = (wt__conn *)ctx;
+    if (id == EXPORTER_SECRET && (len == 32 || len == 48)) {
         memcpy(c->tp.exporter, secret, (size_t)len);
         c->tp.exporter_len = (uint8_t)len;
     }
-    return wt__keylog_secret(ssl, id, secret, len, ctx);
+    return wt__keylog_secret(ssl, id, secret, len, c->ep);
 }
 #endif
 
 static void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
 #ifdef HAVE_SECRET_CALLBACK
-    wolfSSL_set_tls13_secret_cb(ssl, wt__tls_secret, ep);
+    if (ep->keylog_fd >= 0) wolfSSL_set_tls13_secret_cb(ssl, wt__keylog_secret, ep);
 #else
     WT__UNUSED(ep), WT__UNUSED(ssl);
+#endif
+}
+
+/* A connection's TLS object: its secrets come to wt__tls_secret. */
+static void wt__tls_attach(wt__conn *c) {
+    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+#ifdef HAVE_SECRET_CALLBACK
+    wolfSSL_set_tls13_secret_cb(c->tp.ssl, wt__tls_secret, c);
 #endif
 }
 
@@ -5464,7 +5472,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    wt__tls_attach(c);
     ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK ||
         wt__cid_add(ep, hd->dcid.data, hd->dcid.datalen, c) != WT_OK) {
@@ -5519,7 +5527,7 @@ static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, sock
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    wt__tls_attach(c);
     ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
         wt__conn_free(c);

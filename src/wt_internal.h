@@ -818,6 +818,7 @@ static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
 static void wt__tls_done(wt__conn *c);
+static void wt__tls_attach(wt__conn *c);
 static const char *wt__tls_group_name(uint16_t id);
 static const char *wt__tls_alert_name(uint8_t alert);
 

@@ -726,7 +726,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    wt__tls_attach(c);
     ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK ||
         wt__cid_add(ep, hd->dcid.data, hd->dcid.datalen, c) != WT_OK) {
@@ -781,7 +781,7 @@ static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, sock
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    wt__tls_attach(c);
     ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
         wt__conn_free(c);
