@@ -582,7 +582,11 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     /* + the three HTTP/3 streams (control, QPACK encoder and decoder) */
     tp->initial_max_streams_uni = (uint64_t)l->max_streams_uni + 3;
     tp->max_idle_timeout = (uint64_t)l->idle_timeout_ms * WT__NS_PER_MS;
-    tp->active_connection_id_limit = 7;
+    /* spare connection IDs we take from the peer: 3 are plenty for path
+       changes, and each one costs the peer a stateless-reset token and a
+       NEW_CONNECTION_ID to keep (a wt.h server: about 0.3 KB and a key
+       derivation per ID) */
+    tp->active_connection_id_limit = 4;
     tp->max_datagram_frame_size = 65535;
 }
 

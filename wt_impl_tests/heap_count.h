@@ -238,6 +238,8 @@ static int hc_measure(int nconns, int extra, const wt_limits *lim, hc_result *re
     ac.dev_cert = 1;
     ac.loop = r.sl;
     ac.log = lc.log;
+    ac.qlog_dir = ""; /* a plain server, whatever $QLOGDIR and $SSLKEYLOGFILE say */
+    ac.tls_keylog = "";
     ac.alloc = r.al[HC_WT];
     if (lim) ac.limits = *lim;
     hc_wolf_current = &r.ctr[HC_WOLFSSL];
@@ -259,6 +261,8 @@ static int hc_measure(int nconns, int extra, const wt_limits *lim, hc_result *re
     cc.cert_sha256 = pin;
     cc.loop = r.cl;
     cc.log = lc.log;
+    cc.qlog_dir = "";
+    cc.tls_keylog = "";
     /* Client 0 is a warm-up, not measured: what the app takes once, on its
        first connection (the send batch, wolfSSL's ticket key), is the
        app's, not a session's. */
