@@ -5336,7 +5336,8 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     /* spare connection IDs we take from the peer: 3 are plenty for path
        changes, and each one costs the peer a stateless-reset token and a
        NEW_CONNECTION_ID to keep (a wt.h server: about 0.3 KB and a key
-       derivation per ID) */
+       derivation per ID). Never more than 4: the bundled ngtcp2 keeps 4
+       slots for them (tools/patches/ngtcp2-*-memory.patch) and asserts. */
     tp->active_connection_id_limit = 4;
     tp->max_datagram_frame_size = 65535;
 }
