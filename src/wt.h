@@ -166,8 +166,8 @@
  *   (the suite prints these in mem_idle_session_heap_within_budget,
  *   build/bench/idle_heap measures them):
  *   - per app or client: the endpoint and the 46 KB send batch;
- *   - per idle connection with one session: about 54 KB, of which 3 KB
- *     wt.h, 24 KB ngtcp2, 11 KB nghttp3 and 15 KB wolfSSL, with the
+ *   - per idle connection with one session: about 53 KB, of which 3 KB
+ *     wt.h, 23 KB ngtcp2, 11 KB nghttp3 and 15 KB wolfSSL, with the
  *     dependencies tools/deps.sh builds (its patches let a connection give
  *     back what its handshake grew; libraries of your own: about 67 KB).
  *     After the handshake wt.h keeps only the TLS exporter secret of the
