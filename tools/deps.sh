@@ -233,7 +233,7 @@ mem_patch() { # name version: the patch's path, or nothing
   [ -f "$f" ] && printf '%s\n' "$f" || true
 }
 W_PATCH=$(mem_patch wolfssl "$W_VER"); N_PATCH=$(mem_patch ngtcp2 "$N_VER"); H_PATCH=$(mem_patch nghttp3 "$H_VER")
-patch_sums=$(cat /dev/null $W_PATCH $N_PATCH $H_PATCH | sha256sum | cut -c1-16)
+patch_sums=$(for f in "$W_PATCH" "$N_PATCH" "$H_PATCH"; do [ -z "$f" ] || cat "$f"; done | sha256sum | cut -c1-16)
 key=$(printf '%s\n' "$RECIPE" "$arch" "$cc_id" "$W_FILE" "$N_FILE" "$H_FILE" "$wolf_flags" "$wolf_cppflags" \
   "$ngtcp2_flags" "$nghttp3_flags" "$patch_sums" $lib_cflags | sha256sum | cut -c1-16)
 versions="wolfssl $W_VER, ngtcp2 $N_VER, nghttp3 $H_VER"
