@@ -37,6 +37,8 @@ phase "unit + integration on big-endian s390x under qemu-user, bulk transfers le
 phase "fuzz targets (clang, libFuzzer, ASan+UBSan): every seed and reproducer, then fixed mutations" \
   bash wt_impl_tests/fuzz_test.sh "$B"
 phase "examples as a user runs them" bash wt_impl_tests/examples_test.sh "$B"
+phase "ngtcp2's wolfSSL glue with the HKDF patch and without: clients and servers of each complete sessions with the other" \
+  bash wt_impl_tests/hkdf_interop_test.sh "$B"
 phase "wt.h from another project: install, pkg-config, CMake, Meson, release tarball" \
   bash wt_impl_tests/install_test.sh "$B"
 phase "Chromium (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" chromium
