@@ -143,9 +143,16 @@ $(B)/bench/handshake_raw: bench/handshake_raw.c | deps
 
 $(B)/bench/handshake_raw_unpatched: bench/handshake_raw.c | deps
 	@mkdir -p $(@D)
-	@if [ -f $(B)/deps/libs_unpatched ]; then set -x; \
+	@if [ -f $(B)/deps/libs_unpatched ]; then echo "CC $@ (unpatched ngtcp2 glue)"; \
 	  $(CC) $(WARN) $(CFLAGS) -DHR_GLUE='"unpatched"' $(DEPS_CFLAGS) $< -o $@ $$(cat $(B)/deps/libs_unpatched); \
 	else $(HKDF_UNPATCHED_MISSING); fi
+
+# wt.h's own cost per whole session, server side, in memory (the same TLS
+# set-up as handshake_raw; for perf/callgrind: see the file's comment).
+BENCH_BINS += $(B)/bench/session_mem
+$(B)/bench/session_mem: bench/session_mem.c wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
 # Examples linked against the unpatched glue, for the interoperability test
 # (wt_impl_tests/hkdf_interop_test.sh, part of make test).
@@ -153,7 +160,7 @@ HKDF_INTEROP_BINS := $(B)/hkdf/echo_server_unpatched $(B)/hkdf/echo_client_unpat
   $(B)/bench/handshake_raw $(B)/bench/handshake_raw_unpatched
 $(B)/hkdf/%_unpatched: examples/%.c wt.h | deps
 	@mkdir -p $(@D)
-	@if [ -f $(B)/deps/libs_unpatched ]; then set -x; \
+	@if [ -f $(B)/deps/libs_unpatched ]; then echo "CC $@ (unpatched ngtcp2 glue)"; \
 	  $(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $$(cat $(B)/deps/libs_unpatched); \
 	else $(HKDF_UNPATCHED_MISSING); fi
 
