@@ -312,6 +312,7 @@ typedef struct wt__rxmeta {
     } ctl[WT__RECV_BATCH];
 } wt__rxmeta;
 #define WT__MAX_GROUPS 16
+#define WT__RAND_POOL 256 /* bytes an endpoint draws from its generator at a time */
 
 typedef struct wt__ep wt__ep;
 typedef struct wt__conn wt__conn;
@@ -443,6 +444,8 @@ struct wt__ep {
     } gates[8];                   /* WT__GATES of them */
     WC_RNG rng;
     int rng_ready;
+    uint8_t rand_pool[WT__RAND_POOL]; /* drawn from rng ahead, see wt__random */
+    size_t rand_left;                 /* unused bytes at the pool's end */
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */

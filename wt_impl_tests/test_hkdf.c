@@ -4,7 +4,8 @@
    (wolfSSL_quic_hkdf*, what the unpatched glue calls) for every digest and
    for empty salts and infos; a digest the patch does not map (SHA-1) takes
    the EVP path. The unpatched and patched builds talking to
-   each other is wt_impl_tests/hkdf_interop_test.sh. */
+   each other is wt_impl_tests/hkdf_interop_test.sh. Also here: the other
+   per-handshake costs wt.h itself had (its random-byte pool). */
 
 static size_t hkdf_unhex(const char *hex, uint8_t *out) {
     size_t n = 0;
@@ -147,4 +148,38 @@ WT_TEST(hkdf_glue_matches_wolfssl_evp) {
     }
     CHECK(compared > 500);
     CHECK(different > 100);
+}
+
+/* wt__random draws WT__RAND_POOL bytes from wolfSSL's generator at a time
+   (one getpid() and one DRBG call instead of one per connection ID): the
+   pieces it hands out across several refills are all different, the bytes
+   handed out are wiped from the pool, and a large request goes to the
+   generator directly, leaving the pool as it was. */
+WT_TEST(random_pool_hands_out_fresh_bytes) {
+    wt__ep *ep = (wt__ep *)calloc(1, sizeof *ep);
+    uint8_t piece[40][13], big[200], zero[WT__RAND_POOL];
+    size_t i, j, same = 0, nonzero = 0, left;
+    REQUIRE(ep != NULL);
+    if (wc_InitRng(&ep->rng) != 0) {
+        free(ep);
+        REQUIRE(!"wc_InitRng");
+    }
+    memset(zero, 0, sizeof zero);
+    for (i = 0; i < 40; i++) CHECK(wt__random(ep, piece[i], sizeof piece[i]) == 0); /* 520 bytes: two refills */
+    for (i = 0; i < 40; i++) {
+        if (memcmp(piece[i], zero, sizeof piece[i]) != 0) nonzero++;
+        for (j = i + 1; j < 40; j++) same += memcmp(piece[i], piece[j], sizeof piece[i]) == 0;
+    }
+    CHECK(nonzero == 40);
+    CHECK(same == 0);
+    CHECK(ep->rand_left == 3 * WT__RAND_POOL - 40 * sizeof piece[0]);
+    /* what was handed out is gone from the pool; the rest is still there */
+    CHECK(memcmp(ep->rand_pool, zero, WT__RAND_POOL - ep->rand_left) == 0);
+    CHECK(memcmp(ep->rand_pool + WT__RAND_POOL - ep->rand_left, zero, ep->rand_left) != 0);
+    left = ep->rand_left;
+    CHECK(wt__random(ep, big, sizeof big) == 0);
+    CHECK(ep->rand_left == left);
+    CHECK(memcmp(big, zero, sizeof big) != 0);
+    wc_FreeRng(&ep->rng);
+    free(ep);
 }
