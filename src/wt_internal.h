@@ -808,6 +808,9 @@ static int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const 
 /* Sets an endpoint's groups: the server's preference or the client's offer
    (key_shares: 0 means 2). */
 static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
+/* Sets an endpoint's TLS 1.3 cipher suites from a tls_ciphers list (NULL:
+   WT_TLS_CIPHERS_DEFAULT); WT_ERR_* after logging why. */
+static int wt__tls_set_ciphers(wt__ep *ep, const char *list);
 /* The WOLFSSL of one connection, ready for ngtcp2: ALPN h3; on a client also
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
