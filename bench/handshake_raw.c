@@ -17,8 +17,9 @@
      conn_heap_bytes   server-side heap per established, idle connection
                        (median), ngtcp2 (ngtcp2_mem) + wolfSSL
                        (wolfSSL_SetAllocators), also given separately
-   usage: handshake_raw [--n N] [--warmup W] [--quiet] */
-#define _POSIX_C_SOURCE 200809L
+   usage: handshake_raw [--unpatched] [--n N] [--warmup W] [--quiet]
+   (--unpatched runs handshake_raw_unpatched from the same directory) */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, execv */
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_wolfssl.h>
@@ -35,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef HR_GLUE
 #define HR_GLUE "patched"
@@ -472,6 +474,24 @@ static int cmp_ll(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* --unpatched: the same run with the pristine glue, the binary beside this one */
+static void run_unpatched(int argc, char **argv) {
+    char path[4096], *args[16];
+    const char *slash = strrchr(argv[0], '/');
+    int i, k = 0;
+    size_t dir = slash ? (size_t)(slash - argv[0]) + 1 : 0;
+    if (dir + sizeof "handshake_raw_unpatched" > sizeof path || argc > 15) die("--unpatched: path or arguments too long");
+    memcpy(path, argv[0], dir);
+    memcpy(path + dir, "handshake_raw_unpatched", sizeof "handshake_raw_unpatched");
+    args[k++] = path;
+    for (i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--unpatched") != 0) args[k++] = argv[i];
+    args[k] = NULL;
+    execv(path, args);
+    fprintf(stderr, "handshake_raw: --unpatched: cannot run %s (built by make %s)\n", path, path);
+    exit(1);
+}
+
 int main(int argc, char **argv) {
     long n = 2000, warmup = 50, i;
     int quiet = 0;
@@ -481,8 +501,10 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--n") && i + 1 < argc) n = atol(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atol(argv[++i]);
         else if (!strcmp(argv[i], "--quiet")) quiet = 1;
-        else {
-            fprintf(stderr, "usage: %s [--n N] [--warmup W] [--quiet]\n", argv[0]);
+        else if (!strcmp(argv[i], "--unpatched")) {
+            if (strcmp(HR_GLUE, "unpatched") != 0) run_unpatched(argc, argv);
+        } else {
+            fprintf(stderr, "usage: %s [--unpatched] [--n N] [--warmup W] [--quiet]\n", argv[0]);
             return 2;
         }
     }

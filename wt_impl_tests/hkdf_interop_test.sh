@@ -90,5 +90,10 @@ for v in "" _unpatched; do
     else bad "handshake_raw$v: 3 handshakes in memory ($want glue) (exit $rc)" "$got"; fi
   fi
 done
+if [ -x "$B/bench/handshake_raw" ] && [ -x "$B/bench/handshake_raw_unpatched" ]; then
+  got=$(timeout 60 "$B/bench/handshake_raw" --unpatched --n 2 --warmup 0 --quiet 2>&1); rc=$?
+  [ "$rc" -eq 0 ] && grep -q '"glue": "unpatched"' <<<"$got" && ok "handshake_raw --unpatched runs the unpatched binary" ||
+    bad "handshake_raw --unpatched runs the unpatched binary (exit $rc)" "$got"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
