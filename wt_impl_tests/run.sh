@@ -36,6 +36,10 @@ phase "unit + integration on big-endian s390x under qemu-user, bulk transfers le
   -wt_slow_reader_bounds_memory -wt_bidi_echo_64k_and_16m -wt_flow_1000_streams_64mib -wt_sim_send_budget_holds
 phase "fuzz targets (clang, libFuzzer, ASan+UBSan): every seed and reproducer, then fixed mutations" \
   bash wt_impl_tests/fuzz_test.sh "$B"
+# make bench-smoke: every figure of bench/fig/ once per side at tiny sizes
+# (the benchmark binaries and their references run; no timing is judged)
+phase "benchmarks, smoke run (make bench-smoke: each figure once per side, tiny sizes, no timing assertion)" \
+  python3 bench/run.py --bin "$B/bench" --smoke
 phase "examples as a user runs them" bash wt_impl_tests/examples_test.sh "$B"
 phase "ngtcp2's wolfSSL glue with the HKDF patch and without: clients and servers of each complete sessions with the other" \
   bash wt_impl_tests/hkdf_interop_test.sh "$B"
