@@ -1,28 +1,24 @@
 #!/usr/bin/env bash
-# Figure handshake_ceiling: the raw stack's handshake ceiling, server handshakes
-# per CPU-second of an ngtcp2 + wolfSSL server in memory (bench/handshake_raw.c:
-# no sockets, no wt.h), with ngtcp2's wolfSSL glue as tools/deps.sh patches it
-# (wt side: HKDF through wc_HKDF_*) and pristine (ref side). Target: the patch
-# lifts the ceiling 1.8x. Usage: handshake_ceiling.sh meta|wt|ref (figure
-# protocol: bench/run.py). Extra keys: handshakes_per_s (client and server on
-# one core, wall clock), server_cpu_ms, conn_heap_bytes.
-set -euo pipefail
-side=${1:?usage: handshake_ceiling.sh meta|wt|ref}
-bin=${BENCH_BIN:-build/bench}
-n=1000 warmup=20
-if [ "${BENCH_SMOKE:-0}" = 1 ]; then n=3 warmup=1; fi
-case "$side" in
-  meta)
-    echo '{"title": "Raw handshake ceiling (ngtcp2 + wolfSSL in memory, server side)", "unit": "handshakes/s per core", "better": "higher", "ref": "the same loop with ngtcp2'"'"'s pristine wolfSSL glue (HKDF through EVP, a DRBG per call)", "target": {"ratio_min": 1.8}, "pairs": 3}'
-    exit 0 ;;
-  wt) prog=$bin/handshake_raw ;;
-  ref) prog=$bin/handshake_raw_unpatched ;;
-  *) echo "handshake_ceiling.sh: side must be meta, wt or ref" >&2; exit 2 ;;
+# handshake_ceiling: the raw stack's handshake ceiling, server handshakes per
+# CPU-second of an ngtcp2 + wolfSSL server in memory (bench/handshake_raw.c:
+# no sockets, no wt.h; the client on the same core is not counted), with
+# ngtcp2's wolfSSL glue as tools/deps.sh patches it (wt side: HKDF through
+# wc_HKDF_*) against the pristine glue (ref side: HKDF through wolfSSL's EVP
+# layer, a random-number generator set up per derivation). Target: the patch
+# lifts the ceiling 1.8x. Extra keys: the binary's line (handshakes_per_s of
+# client and server together, server_cpu_ms, conn_heap_bytes).
+. "$(dirname "$0")/../lib.sh"
+run() { # binary
+  local out
+  [ -x "$BENCH_BIN/$1" ] || { echo "handshake_ceiling: $BENCH_BIN/$1 not built (make $BENCH_BIN/$1)" >&2; exit 1; }
+  out=$("$BENCH_BIN/$1" --n "$(pick 3 1000)" --warmup "$(pick 1 20)" --quiet)
+  json_value "$(echo "$out" | json_get server_handshakes_per_s)" run "$out"
+}
+case "$1" in
+meta) echo '{"title": "raw handshake ceiling, server side (ngtcp2+wolfSSL in memory)", "unit": "handshakes/s per core",
+  "better": "higher", "ref": "the same loop with ngtcp2'"'"'s unpatched wolfSSL glue", "target": {"ratio_min": 1.8}, "pairs": 3}' |
+  tr -d '\n'; echo ;;
+wt) run handshake_raw ;;
+ref) run handshake_raw_unpatched ;;
+*) echo "usage: $0 meta|wt|ref" >&2; exit 2 ;;
 esac
-[ -x "$prog" ] || { echo "handshake_ceiling.sh: $prog not built (make $prog)" >&2; exit 1; }
-out=$("$prog" --n "$n" --warmup "$warmup" --quiet)
-python3 -c '
-import json, sys
-r = json.loads(sys.argv[1])
-r["value"] = r["server_handshakes_per_s"]
-print(json.dumps(r))' "$out"
