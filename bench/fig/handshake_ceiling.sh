@@ -11,7 +11,7 @@
 run() { # binary
   local out
   [ -x "$BENCH_BIN/$1" ] || { echo "handshake_ceiling: $BENCH_BIN/$1 not built (make $BENCH_BIN/$1)" >&2; exit 1; }
-  out=$("$BENCH_BIN/$1" --n "$(pick 3 1000)" --warmup "$(pick 1 20)" --quiet)
+  out=$("$BENCH_BIN/$1" --n "$(pick 3 500)" --warmup "$(pick 1 10)" --quiet)
   json_value "$(echo "$out" | json_get server_handshakes_per_s)" run "$out"
 }
 case "$1" in
