@@ -310,10 +310,11 @@ run "$ndir" "ngtcp2 install" make install
 # The glue again from the pristine sources, with the flags ngtcp2's build used
 # (its config.h, CFLAGS as configured): wolfssl.c and shared.c, nothing else.
 say "ngtcp2 $N_VER: the unpatched wolfSSL glue"
-glue_cc="${CC:-cc} ${lib_cflags:--g -O2} -fPIC -DHAVE_CONFIG_H -DBUILDING_NGTCP2 -I$ndir -I$ndir/lib/includes -I$ndir/lib \
--I$ndir/crypto/includes -I$ndir/crypto -I$stage/include"
-run "$work/glue_unpatched" "unpatched glue (wolfssl.c)" $glue_cc -c wolfssl.c -o wolfssl.o
-run "$work/glue_unpatched" "unpatched glue (shared.c)" $glue_cc -c "$ndir/crypto/shared.c" -o shared.o
+read -ra glue_cc <<<"${CC:-cc} ${lib_cflags:--g -O2}" # CC may be "ccache gcc"
+glue_cc+=(-fPIC -DHAVE_CONFIG_H -DBUILDING_NGTCP2 "-I$ndir" "-I$ndir/lib/includes" "-I$ndir/lib"
+  "-I$ndir/crypto/includes" "-I$ndir/crypto" "-I$stage/include")
+run "$work/glue_unpatched" "unpatched glue (wolfssl.c)" "${glue_cc[@]}" -c wolfssl.c -o wolfssl.o
+run "$work/glue_unpatched" "unpatched glue (shared.c)" "${glue_cc[@]}" -c "$ndir/crypto/shared.c" -o shared.o
 run "$work/glue_unpatched" "unpatched glue (ar)" "${AR:-${target:+$target-}ar}" rcs \
   "$stage/lib/libngtcp2_crypto_wolfssl_unpatched.a" wolfssl.o shared.o
 
