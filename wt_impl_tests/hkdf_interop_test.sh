@@ -4,8 +4,8 @@
 # echo_client built against each (build/examples/ and build/hkdf/*_unpatched)
 # complete sessions in all four pairings, the stream and the datagram echoed.
 # Also: the binaries are what their names say (the patched glue calls
-# wc_HKDF_Expand, the pristine one does not), and handshake_raw runs with
-# both glues. Usage: hkdf_interop_test.sh <build dir>. Last line: "N passed, N failed".
+# wc_HKDF_Expand, the pristine one does not), handshake_raw runs with both
+# glues, and bench/session_mem runs. Usage: hkdf_interop_test.sh <build dir>. Last line: "N passed, N failed".
 set -u
 B=$(cd "${1:-build}" && pwd)
 dir=$(mktemp -d)
@@ -94,6 +94,11 @@ if [ -x "$B/bench/handshake_raw" ] && [ -x "$B/bench/handshake_raw_unpatched" ];
   got=$(timeout 60 "$B/bench/handshake_raw" --unpatched --n 2 --warmup 0 --quiet 2>&1); rc=$?
   [ "$rc" -eq 0 ] && grep -q '"glue": "unpatched"' <<<"$got" && ok "handshake_raw --unpatched runs the unpatched binary" ||
     bad "handshake_raw --unpatched runs the unpatched binary (exit $rc)" "$got"
+fi
+if [ -x "$B/bench/session_mem" ]; then
+  got=$(timeout 60 "$B/bench/session_mem" --n 3 --warmup 0 2>&1); rc=$?
+  [ "$rc" -eq 0 ] && grep -q '"server_cpu_ms": [0-9]' <<<"$got" && ok "session_mem: 3 whole sessions in memory" ||
+    bad "session_mem: 3 whole sessions in memory (exit $rc)" "$got"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
