@@ -755,6 +755,19 @@ uint64_t wt_loop_now_ms(wt_loop *loop);
  * (logged). */
 #define WT_TLS_GROUPS_DEFAULT "X25519MLKEM768:X25519:P-256:P-384:P-521"
 
+/* Cipher suites (TLS 1.3), by IANA name, a ':'-separated list, case
+ * ignored: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
+ * TLS_CHACHA20_POLY1305_SHA256, TLS_AES_128_CCM_SHA256 (wolfSSL's own names,
+ * e.g. TLS13-AES128-GCM-SHA256, work too). A server picks the first suite of
+ * its list that the client offers; a client offers them in this order. The
+ * default puts AES-128-GCM first, as browsers do: wolfSSL's own order starts
+ * with AES-256-GCM and SHA-384, which costs a server about a tenth more CPU
+ * per handshake (the key schedule and transcript hash on SHA-384) and more
+ * per byte. All three are strong; name AES-256 first to prefer it. As with
+ * groups, the default skips suites this build lacks, and naming one, or a
+ * name not above, makes wt_app_create / wt_client_create fail (logged). */
+#define WT_TLS_CIPHERS_DEFAULT "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+
 /* ================================================================ sans-I/O
  * An app or client with io.send set opens no socket: every UDP datagram it
  * sends goes to send(), and you hand it every datagram that arrives with
@@ -813,6 +826,8 @@ typedef struct wt_app_config {
                                 sessions finish before closing them */
     const char *tls_groups;  /* NULL: WT_TLS_GROUPS_DEFAULT. The key-exchange
                                 groups accepted, most preferred first (see TLS) */
+    const char *tls_ciphers; /* NULL: WT_TLS_CIPHERS_DEFAULT. The TLS 1.3 cipher
+                                suites accepted, most preferred first (see TLS) */
     wt_io io;                /* io.send set: no socket (see sans-I/O); host must
                                 then be numeric and port explicit */
     const char *qlog_dir;    /* NULL: $QLOGDIR if set, else no qlog; "": none. A
@@ -1029,6 +1044,8 @@ typedef struct wt_client_config {
                                        groups offered, in this order (see TLS) */
     int tls_key_shares;             /* 0: 2. The first ClientHello carries key
                                        shares for this many groups of tls_groups */
+    const char *tls_ciphers;        /* NULL: WT_TLS_CIPHERS_DEFAULT. The TLS 1.3
+                                       cipher suites offered, in this order (see TLS) */
     wt_io io;                       /* io.send set: no socket (see sans-I/O) */
     const char *qlog_dir;           /* NULL: $QLOGDIR if set, else no qlog; "": none
                                        (see DEBUGGING) */
@@ -1683,6 +1700,7 @@ typedef struct wt__rxmeta {
     } ctl[WT__RECV_BATCH];
 } wt__rxmeta;
 #define WT__MAX_GROUPS 16
+#define WT__RAND_POOL 256 /* bytes an endpoint draws from its generator at a time */
 
 typedef struct wt__ep wt__ep;
 typedef struct wt__conn wt__conn;
@@ -1814,6 +1832,8 @@ struct wt__ep {
     } gates[8];                   /* WT__GATES of them */
     WC_RNG rng;
     int rng_ready;
+    uint8_t rand_pool[WT__RAND_POOL]; /* drawn from rng ahead, see wt__random */
+    size_t rand_left;                 /* unused bytes at the pool's end */
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */
@@ -2184,6 +2204,9 @@ static int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const 
 /* Sets an endpoint's groups: the server's preference or the client's offer
    (key_shares: 0 means 2). */
 static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
+/* Sets an endpoint's TLS 1.3 cipher suites from a tls_ciphers list (NULL:
+   WT_TLS_CIPHERS_DEFAULT); WT_ERR_* after logging why. */
+static int wt__tls_set_ciphers(wt__ep *ep, const char *list);
 /* The WOLFSSL of one connection, ready for ngtcp2: ALPN h3; on a client also
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
@@ -4190,11 +4213,21 @@ static int wt__name_is(const char *p, size_t n, const char *name) {
 
 /* wolfSSL's own answer to "can this build make a key share for id": which
    groups exist depends on configure flags, FIPS and ECC_MIN_KEY_SZ in ways
-   that differ between versions, so ask instead of guessing from macros. */
-static int wt__group_usable(WOLFSSL_CTX *probe, uint16_t id) {
-    WOLFSSL *ssl = probe ? wolfSSL_new(probe) : NULL;
-    int ok = ssl && wolfSSL_UseKeyShare(ssl, id) == WOLFSSL_SUCCESS;
+   that differ between versions, so ask instead of guessing from macros.
+   Asking makes a key (a P-521 one takes a millisecond): the answers are
+   kept for the process, per entry of wt__groups (0 not asked yet, 1 yes,
+   2 no), so only the first app or client pays. */
+static _Atomic(unsigned char) wt__group_known[WT__COUNTOF(wt__groups)];
+
+static int wt__group_usable(WOLFSSL_CTX *probe, size_t i) {
+    unsigned char known = wt__group_known[i];
+    WOLFSSL *ssl;
+    int ok;
+    if (known) return known == 1;
+    ssl = probe ? wolfSSL_new(probe) : NULL;
+    ok = ssl && wolfSSL_UseKeyShare(ssl, wt__groups[i].id) == WOLFSSL_SUCCESS;
     if (ssl) wolfSSL_free(ssl);
+    if (ssl) wt__group_known[i] = (unsigned char)(ok ? 1 : 2); /* not a failed wolfSSL_new */
     return ok;
 }
 
@@ -4222,7 +4255,7 @@ static int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const 
             rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: %s is listed twice", wt__groups[i].name);
             break;
         }
-        if (!wt__group_usable(probe, wt__groups[i].id)) {
+        if (!wt__group_usable(probe, i)) {
             /* the default names groups that only newer builds have */
             if (list) {
                 rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: %s is not available in this wolfSSL build",
@@ -4265,6 +4298,69 @@ static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares) {
     ep->key_shares = ep->server ? 0 : WT__MIN(key_shares ? key_shares : 2, ep->ngroups);
     if (ep->server) wt__log(&ep->log, WT_LOG_DEBUG, "TLS groups, most preferred first: %s", names);
     else wt__log(&ep->log, WT_LOG_DEBUG, "TLS groups offered: %s, key shares for the first %d", names, ep->key_shares);
+    return WT_OK;
+}
+
+/* TLS 1.3 cipher suites by their IANA names, and wolfSSL's names for them.
+   QUIC never uses TLS_AES_128_CCM_8_SHA256 (RFC 9001 5.3). */
+static const struct wt__suite {
+    const char *name, *wolf;
+} wt__suites[] = {
+    {"TLS_AES_128_GCM_SHA256", "TLS13-AES128-GCM-SHA256"},
+    {"TLS_AES_256_GCM_SHA384", "TLS13-AES256-GCM-SHA384"},
+    {"TLS_CHACHA20_POLY1305_SHA256", "TLS13-CHACHA20-POLY1305-SHA256"},
+    {"TLS_AES_128_CCM_SHA256", "TLS13-AES128-CCM-SHA256"},
+};
+
+/* Sets an endpoint's cipher suites from a tls_ciphers list (NULL:
+   WT_TLS_CIPHERS_DEFAULT less the suites this build lacks): the server's
+   preference, the client's offer. wolfSSL alone would prefer AES-256-GCM
+   with SHA-384, whose key schedule and transcript hash cost a server about
+   a tenth more CPU per handshake than SHA-256's, and AES-256 more per byte. */
+static int wt__tls_set_ciphers(wt__ep *ep, const char *list) {
+    const char *p = list ? list : WT_TLS_CIPHERS_DEFAULT;
+    WOLFSSL_CTX *probe = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
+    char wolf[160];
+    int used[WT__COUNTOF(wt__suites)] = {0}, rv = WT_OK, n = 0;
+    size_t off = 0;
+    if (!probe) return wt__fail(&ep->log, WT_ERR_TLS, "tls_ciphers: cannot make a TLS context to check them");
+    for (;;) {
+        size_t len = strcspn(p, ":"), i;
+        if (len == 0) {
+            rv = wt__fail(&ep->log, WT_ERR_INVALID, "tls_ciphers: an empty name in \"%s\"", list ? list : "");
+            break;
+        }
+        for (i = 0; i < WT__COUNTOF(wt__suites); i++)
+            if (wt__name_is(p, len, wt__suites[i].name) || wt__name_is(p, len, wt__suites[i].wolf)) break;
+        if (i == WT__COUNTOF(wt__suites)) {
+            rv = wt__fail(&ep->log, WT_ERR_INVALID,
+                          "tls_ciphers: unknown TLS 1.3 cipher suite \"%.*s\" in \"%s\" (see WT_TLS_CIPHERS_DEFAULT)",
+                          (int)len, p, list);
+            break;
+        }
+        if (used[i]) {
+            rv = wt__fail(&ep->log, WT_ERR_INVALID, "tls_ciphers: %s is listed twice", wt__suites[i].name);
+            break;
+        }
+        used[i] = 1;
+        if (wolfSSL_CTX_set_cipher_list(probe, wt__suites[i].wolf) != WOLFSSL_SUCCESS) {
+            if (list) { /* the default names suites some builds lack */
+                rv = wt__fail(&ep->log, WT_ERR_INVALID, "tls_ciphers: %s is not available in this wolfSSL build",
+                              wt__suites[i].name);
+                break;
+            }
+        } else {
+            off += (size_t)snprintf(wolf + off, sizeof wolf - off, "%s%s", n++ ? ":" : "", wt__suites[i].wolf);
+        }
+        if (!p[len]) break;
+        p += len + 1;
+    }
+    wolfSSL_CTX_free(probe);
+    if (rv != WT_OK) return rv;
+    if (n == 0) return wt__fail(&ep->log, WT_ERR_INVALID, "tls_ciphers: no usable cipher suite");
+    if (wolfSSL_CTX_set_cipher_list(ep->ssl_ctx, wolf) != WOLFSSL_SUCCESS)
+        return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL refused the cipher suites %s", wolf);
+    wt__log(&ep->log, WT_LOG_DEBUG, "TLS cipher suites, %s: %s", ep->server ? "most preferred first" : "offered", wolf);
     return WT_OK;
 }
 
@@ -4824,7 +4920,13 @@ static const wt_limits wt__default_limits = {
    function void f(uint8_t *out, size_t n), which then supplies them, so
    the same packets meet the same connection IDs run after run (wolfSSL's
    own TLS randomness is not covered).
-   Without it this is wolfSSL's generator, nothing more. */
+   Without it this is wolfSSL's generator, drawn WT__RAND_POOL bytes at a
+   time: each call of wc_RNG_GenerateBlock costs a getpid() system call
+   (wolfSSL's fork check) and a SHA-512 block whatever the size, and a
+   connection takes about twenty small pieces (its connection IDs, ngtcp2's
+   rand). Bytes handed out are wiped from the pool, and the pool when the
+   endpoint goes. An endpoint belongs to the process that made it (after a
+   fork() the child makes its own app or client). */
 #ifdef WT_TEST_RNG
 void WT_TEST_RNG(uint8_t *out, size_t n); /* defined by the test program */
 #endif
@@ -4834,7 +4936,23 @@ static int wt__random(wt__ep *ep, uint8_t *out, size_t n) {
     WT_TEST_RNG(out, n);
     return 0;
 #else
-    return wc_RNG_GenerateBlock(&ep->rng, out, (word32)n);
+    if (n > sizeof ep->rand_pool / 4) return wc_RNG_GenerateBlock(&ep->rng, out, (word32)n) == 0 ? 0 : -1;
+    while (n > 0) {
+        size_t k;
+        uint8_t *p;
+        if (ep->rand_left == 0) {
+            if (wc_RNG_GenerateBlock(&ep->rng, ep->rand_pool, (word32)sizeof ep->rand_pool) != 0) return -1;
+            ep->rand_left = sizeof ep->rand_pool;
+        }
+        k = WT__MIN(n, ep->rand_left);
+        p = ep->rand_pool + sizeof ep->rand_pool - ep->rand_left;
+        memcpy(out, p, k);
+        wt__zero(p, k);
+        ep->rand_left -= k;
+        out += k;
+        n -= k;
+    }
+    return 0;
 #endif
 }
 
@@ -6372,6 +6490,8 @@ static void wt__ep_free(wt__ep *ep) {
     ep->txbuf = NULL;
     if (ep->rng_ready) wc_FreeRng(&ep->rng);
     ep->rng_ready = 0;
+    wt__zero(ep->rand_pool, sizeof ep->rand_pool);
+    ep->rand_left = 0;
     wt__trace_free(ep);
     if (ep->loop) wt__loop_remove_ep(ep->loop, ep);
     if (ep->owns_loop) wt_loop_destroy(ep->loop);
@@ -10380,6 +10500,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         goto fail;
     }
     if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
+    if (wt__tls_set_ciphers(&app->ep, cfg->tls_ciphers) != WT_OK) goto fail;
     if (wt__trace_init(&app->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     app->host = wt__strdup(&al, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
@@ -11433,6 +11554,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     cl->resolve = cfg->resolve;
     cl->resolve_user = cfg->resolve_user;
     if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
+    if (wt__tls_set_ciphers(&cl->ep, cfg->tls_ciphers) != WT_OK) goto fail;
     if (wt__trace_init(&cl->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     if (cfg->ca_file) {
         if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {

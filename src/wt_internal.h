@@ -313,6 +313,7 @@ typedef struct wt__rxmeta {
     } ctl[WT__RECV_BATCH];
 } wt__rxmeta;
 #define WT__MAX_GROUPS 16
+#define WT__RAND_POOL 256 /* bytes an endpoint draws from its generator at a time */
 
 typedef struct wt__ep wt__ep;
 typedef struct wt__conn wt__conn;
@@ -444,6 +445,8 @@ struct wt__ep {
     } gates[8];                   /* WT__GATES of them */
     WC_RNG rng;
     int rng_ready;
+    uint8_t rand_pool[WT__RAND_POOL]; /* drawn from rng ahead, see wt__random */
+    size_t rand_left;                 /* unused bytes at the pool's end */
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */
@@ -814,6 +817,9 @@ static int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const 
 /* Sets an endpoint's groups: the server's preference or the client's offer
    (key_shares: 0 means 2). */
 static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
+/* Sets an endpoint's TLS 1.3 cipher suites from a tls_ciphers list (NULL:
+   WT_TLS_CIPHERS_DEFAULT); WT_ERR_* after logging why. */
+static int wt__tls_set_ciphers(wt__ep *ep, const char *list);
 /* The WOLFSSL of one connection, ready for ngtcp2: ALPN h3; on a client also
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);

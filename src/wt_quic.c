@@ -49,7 +49,13 @@ static const wt_limits wt__default_limits = {
    function void f(uint8_t *out, size_t n), which then supplies them, so
    the same packets meet the same connection IDs run after run (wolfSSL's
    own TLS randomness is not covered).
-   Without it this is wolfSSL's generator, nothing more. */
+   Without it this is wolfSSL's generator, drawn WT__RAND_POOL bytes at a
+   time: each call of wc_RNG_GenerateBlock costs a getpid() system call
+   (wolfSSL's fork check) and a SHA-512 block whatever the size, and a
+   connection takes about twenty small pieces (its connection IDs, ngtcp2's
+   rand). Bytes handed out are wiped from the pool, and the pool when the
+   endpoint goes. An endpoint belongs to the process that made it (after a
+   fork() the child makes its own app or client). */
 #ifdef WT_TEST_RNG
 void WT_TEST_RNG(uint8_t *out, size_t n); /* defined by the test program */
 #endif
@@ -59,7 +65,23 @@ static int wt__random(wt__ep *ep, uint8_t *out, size_t n) {
     WT_TEST_RNG(out, n);
     return 0;
 #else
-    return wc_RNG_GenerateBlock(&ep->rng, out, (word32)n);
+    if (n > sizeof ep->rand_pool / 4) return wc_RNG_GenerateBlock(&ep->rng, out, (word32)n) == 0 ? 0 : -1;
+    while (n > 0) {
+        size_t k;
+        uint8_t *p;
+        if (ep->rand_left == 0) {
+            if (wc_RNG_GenerateBlock(&ep->rng, ep->rand_pool, (word32)sizeof ep->rand_pool) != 0) return -1;
+            ep->rand_left = sizeof ep->rand_pool;
+        }
+        k = WT__MIN(n, ep->rand_left);
+        p = ep->rand_pool + sizeof ep->rand_pool - ep->rand_left;
+        memcpy(out, p, k);
+        wt__zero(p, k);
+        ep->rand_left -= k;
+        out += k;
+        n -= k;
+    }
+    return 0;
 #endif
 }
 
@@ -1597,6 +1619,8 @@ static void wt__ep_free(wt__ep *ep) {
     ep->txbuf = NULL;
     if (ep->rng_ready) wc_FreeRng(&ep->rng);
     ep->rng_ready = 0;
+    wt__zero(ep->rand_pool, sizeof ep->rand_pool);
+    ep->rand_left = 0;
     wt__trace_free(ep);
     if (ep->loop) wt__loop_remove_ep(ep->loop, ep);
     if (ep->owns_loop) wt_loop_destroy(ep->loop);
