@@ -51,6 +51,7 @@ typedef struct bench {
     int sending;
     uint64_t sent, wouldblock;
     char report[REPORT_MAX];
+    wt_stats stats; /* the connection's, when the report came */
     /* rtt */
     uint64_t n, done, lost, seq;
     uint64_t send_ns;
@@ -170,6 +171,7 @@ static void on_event(wt_event *ev) {
     case WT_EV_STREAM_DATA:
         if (b->mode != MODE_FLOOD || !ev->fin) break;
         snprintf(b->report, sizeof b->report, "%.*s", (int)ev->len, (const char *)ev->data);
+        (void)wt_session_connection_stats(ev->session, &b->stats);
         finish(b, 1);
         break;
     case WT_EV_SESSION_CLOSED:
@@ -271,8 +273,11 @@ int main(int argc, char **argv) {
             fprintf(stderr, "wt_dgram: nothing counted at the server: %s\n", b->report);
             ok = 0;
         } else {
-            printf("{\"value\": %.0f, \"sent\": %llu, \"received\": %.0f, \"seconds\": %.3f, \"wouldblock\": %llu}\n",
-                   got / span, (unsigned long long)b->sent, got, span, (unsigned long long)b->wouldblock);
+            printf("{\"value\": %.0f, \"sent\": %llu, \"received\": %.0f, \"seconds\": %.3f, \"wouldblock\": %llu, "
+                   "\"packets_sent\": %llu, \"packets_lost\": %llu, \"srtt_us\": %llu, \"cwnd\": %llu}\n",
+                   got / span, (unsigned long long)b->sent, got, span, (unsigned long long)b->wouldblock,
+                   (unsigned long long)b->stats.packets_sent, (unsigned long long)b->stats.packets_lost,
+                   (unsigned long long)b->stats.smoothed_rtt_us, (unsigned long long)b->stats.cwnd);
         }
     } else if (ok) {
         qsort(b->rtt_us, (size_t)b->done, sizeof(double), cmp_double);
