@@ -624,7 +624,18 @@ typedef struct wt_limits {
                                       wolfSSL): new connections are refused and new
                                       sessions get 429 near it, no allocation passes
                                       it (see SMALL DEVICES): 0, i.e. no budget */
+    uint32_t congestion_control;   /* ngtcp2's congestion controller: WT_CC_CUBIC (0,
+                                      the default), WT_CC_RENO or WT_CC_BBR. BBR paces
+                                      by the delivery rate it measures: a sender whose
+                                      datagram queue stays below the window (app-
+                                      limited) is not held to a pacing rate CUBIC set
+                                      long before (see the README's Performance) */
 } wt_limits;
+
+/* wt_limits.congestion_control */
+#define WT_CC_CUBIC 0
+#define WT_CC_RENO 1
+#define WT_CC_BBR 2
 
 /* ================================================================ loop
  * wt_app and wt_client run on a wt_loop: their own unless config.loop is
