@@ -629,7 +629,7 @@ typedef struct wt_limits {
                                       by the delivery rate it measures: a sender whose
                                       datagram queue stays below the window (app-
                                       limited) is not held to a pacing rate CUBIC set
-                                      long before (see the README's Performance) */
+                                      long before (README: Limits and defences) */
 } wt_limits;
 
 /* wt_limits.congestion_control */
