@@ -288,3 +288,11 @@ bench: bench-bins
 
 bench-smoke: bench-bins
 	python3 bench/run.py --bin $(B)/bench --smoke
+
+# ---- bench: heap per idle session (helper "mem"; bench/fig/idle_heap.sh,
+# bench/fig/extra_session_heap.sh)
+BENCH_BINS += $(B)/bench/idle_heap
+BENCH_SRC += bench/idle_heap.c
+$(B)/bench/idle_heap: bench/idle_heap.c wt_impl_tests/heap_count.h wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)

@@ -164,14 +164,19 @@
  *   STACK moves its big locals to the heap). The suite runs a whole echo
  *   session (handshake, streams, a datagram, close; both ends) in a thread
  *   with a 64 KiB stack, with the default and the small dependency build.
- * Memory, measured on x86-64 through the allocator hooks (the suite prints
- *   these in small_extra_session_costs_at_most_2k):
+ * Memory, measured on x86-64 through the allocator hooks, wolfSSL's too
+ *   (the suite prints these in mem_idle_session_heap_within_budget,
+ *   build/bench/idle_heap measures them):
  *   - per app or client: the endpoint and the 46 KB send batch;
- *   - per connection: about 7 KB of wt.h and 45 KB of ngtcp2 and nghttp3
- *     (packet number spaces, crypto, QPACK), plus wolfSSL's TLS state
- *     (its own allocator, not counted);
+ *   - per idle connection with one session: about 53 KB, of which 3 KB
+ *     wt.h, 23 KB ngtcp2, 11 KB nghttp3 and 15 KB wolfSSL, with the
+ *     dependencies tools/deps.sh builds (its patches let a connection give
+ *     back what its handshake grew; libraries of your own: about 67 KB).
+ *     After the handshake wt.h keeps only the TLS exporter secret of the
+ *     handshake's state (wolfSSL frees the rest), and no QPACK dynamic
+ *     table unless limits.qpack_table asks for one;
  *   - per session on a shared connection: about 1.1 KB of wt.h (the 840-
- *     byte wt_session, its request headers and path) and 1.1 KB of ngtcp2
+ *     byte wt_session, its request headers and path) and 1.3 KB of ngtcp2
  *     and nghttp3 (the CONNECT stream). Close reasons and a long capsule's
  *     buffer are made only when a session has one;
  *   - per stream: the 328-byte wt_stream, what the peer sent and the app
@@ -646,6 +651,13 @@ typedef struct wt_limits {
                                       wolfSSL): new connections are refused and new
                                       sessions get 429 near it, no allocation passes
                                       it (see SMALL DEVICES): 0, i.e. no budget */
+    uint32_t qpack_table;          /* bytes of QPACK dynamic table the peer may fill
+                                      with header fields for us to keep, per
+                                      connection: 0, i.e. none (headers come as
+                                      literals; a WebTransport connection sends a
+                                      few hundred bytes of them per session, and a
+                                      table costs about 1.5 KB of heap per connection
+                                      plus what the peer puts in it) */
     uint32_t congestion_control;   /* ngtcp2's congestion controller: WT_CC_CUBIC (0,
                                       the default), WT_CC_RENO or WT_CC_BBR. BBR paces
                                       by the delivery rate it measures: a sender whose
@@ -1388,6 +1400,7 @@ void wt_hex(const uint8_t *in, size_t n, char *out);
 #include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/hmac.h>
+#include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include <ngtcp2/ngtcp2.h>
@@ -1846,6 +1859,8 @@ struct wt__ep {
     int keylog_fd;                /* TLS secrets appended here; -1: none */
     char *keylog_path;
     int keylog_failed;            /* a write failed: logged once */
+    int test_keep_tls_arrays;     /* TESTING ONLY: wolfSSL keeps its handshake
+                                     arrays, so its own exporter still works */
     uint32_t connect_timeout_ms;  /* client: from the config (0: handshake_timeout_ms) */
 };
 
@@ -1886,14 +1901,20 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
     size_t ncids, cids_cap;
     char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
     ngtcp2_cid odcid;            /* the client's first DCID: names the connection */
+    uint8_t exporter[48];        /* TLS 1.3 exporter_master_secret: all that
+                                    wt_session_export_keying_material needs, so
+                                    wolfSSL frees its handshake arrays */
+    uint8_t exporter_len;        /* 32 (SHA-256) or 48 (SHA-384); 0: none (yet) */
 } wt__conn_tp;
 
+#define WT__CTRL_PREFIX_MAX 256
 typedef struct wt__conn_h3 { /* HTTP/3 on nghttp3, and what nghttp3 cannot do */
     nghttp3_conn *conn;
     wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
     int64_t ctrl_id;             /* our control stream (nghttp3's) */
     int64_t peer_ctrl_id;        /* the peer's control stream, -1 until seen */
-    uint8_t ctrl_prefix[256];    /* our rewritten SETTINGS */
+    uint8_t *ctrl_prefix;        /* our rewritten SETTINGS (WT__CTRL_PREFIX_MAX bytes
+                                    on the heap until the peer acknowledges them) */
     size_t ctrl_prefix_len, ctrl_prefix_sent, ctrl_prefix_h3len;
     int ctrl_prefix_state;       /* 0 not built, 1 sending, 2 done */
     wt__buf peer_ctrl;           /* the peer's control stream until SETTINGS */
@@ -2177,6 +2198,8 @@ static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
 /* The WOLFSSL of one connection, ready for ngtcp2: ALPN h3; on a client also
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
+static void wt__tls_done(wt__conn *c);
+static void wt__tls_attach(wt__conn *c);
 static const char *wt__tls_group_name(uint16_t id);
 static const char *wt__tls_alert_name(uint8_t alert);
 
@@ -4267,8 +4290,9 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     }
     wt__keylog_attach(ep, ssl);
 #ifdef HAVE_KEYING_MATERIAL
-    /* the TLS exporter needs the handshake's secrets after the handshake
-       (wt_session_export_keying_material) */
+    /* wolfSSL derives the exporter secret only for a connection that keeps
+       its handshake arrays; with the secret callback wt.h copies that one
+       secret and frees them when the handshake is done (wt__tls_done) */
     wolfSSL_KeepArrays(ssl);
 #endif
     if (ep->server) {
@@ -4295,6 +4319,17 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
             return NULL;
         }
     return ssl;
+}
+
+/* The handshake is done: what only the handshake needed goes. wolfSSL's
+   arrays (about 1 KB: randoms, the premaster and master secrets, PSK
+   identities) once the exporter secret is copied out of them. */
+static void wt__tls_done(wt__conn *c) {
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    if (c->tp.exporter_len && !c->ep->test_keep_tls_arrays) wolfSSL_FreeArrays(c->tp.ssl);
+#else
+    WT__UNUSED(c);
+#endif
 }
 /* ---- end file: src/wt_tls.c ---- */
 /* ---- begin file: src/wt_trace.c ---- */
@@ -4409,11 +4444,32 @@ static int wt__keylog_secret(WOLFSSL *ssl, int id, const unsigned char *secret, 
 }
 #endif
 
+#ifdef HAVE_SECRET_CALLBACK
+/* Every TLS 1.3 secret of a connection passes here: the exporter secret is
+   kept (wt_session_export_keying_material), the key log gets them all. */
+static int wt__tls_secret(WOLFSSL *ssl, int id, const unsigned char *secret, int len, void *ctx) {
+    wt__conn *c = (wt__conn *)ctx;
+    if (id == EXPORTER_SECRET && (len == 32 || len == 48)) {
+        memcpy(c->tp.exporter, secret, (size_t)len);
+        c->tp.exporter_len = (uint8_t)len;
+    }
+    return wt__keylog_secret(ssl, id, secret, len, c->ep);
+}
+#endif
+
 static void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
 #ifdef HAVE_SECRET_CALLBACK
     if (ep->keylog_fd >= 0) wolfSSL_set_tls13_secret_cb(ssl, wt__keylog_secret, ep);
 #else
     WT__UNUSED(ep), WT__UNUSED(ssl);
+#endif
+}
+
+/* A connection's TLS object: its secrets come to wt__tls_secret. */
+static void wt__tls_attach(wt__conn *c) {
+    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+#ifdef HAVE_SECRET_CALLBACK
+    wolfSSL_set_tls13_secret_cb(c->tp.ssl, wt__tls_secret, c);
 #endif
 }
 
@@ -4769,6 +4825,7 @@ static const wt_limits wt__default_limits = {
     0,                /* session_max_streams_uni: max_streams_uni */
     64 * 1024,        /* datagram_queue_bytes */
     0,                /* memory_budget: none */
+    0,                /* qpack_table: none */
     WT_CC_CUBIC       /* congestion_control */
 };
 
@@ -5179,6 +5236,7 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
                  group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
+    wt__tls_done(c);
     wt__conn_not_half_open(c);
     if (c->dial_owner) wt__dial_won(c); /* the race is over: the sessions come here */
     /* the CONNECT deadline counts from the start, as for every client */
@@ -5347,7 +5405,12 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     /* + the three HTTP/3 streams (control, QPACK encoder and decoder) */
     tp->initial_max_streams_uni = (uint64_t)l->max_streams_uni + 3;
     tp->max_idle_timeout = (uint64_t)l->idle_timeout_ms * WT__NS_PER_MS;
-    tp->active_connection_id_limit = 7;
+    /* spare connection IDs we take from the peer: 3 are plenty for path
+       changes, and each one costs the peer a stateless-reset token and a
+       NEW_CONNECTION_ID to keep (a wt.h server: about 0.3 KB and a key
+       derivation per ID). Never more than 4: the bundled ngtcp2 keeps 4
+       slots for them (tools/patches/ngtcp2-*-memory.patch) and asserts. */
+    tp->active_connection_id_limit = 4;
     tp->max_datagram_frame_size = 65535;
 }
 
@@ -5408,6 +5471,7 @@ static void wt__conn_free(wt__conn *c) {
     wt__qlog_close(c);
     if (c->tp.ssl) wolfSSL_free(c->tp.ssl);
     wt__buf_free(&ep->alloc, &c->h3.peer_ctrl);
+    wt__free(&ep->alloc, c->h3.ctrl_prefix);
     wt__free(&ep->alloc, c->tp.close_pkt);
     wt__free(&ep->alloc, c->tp.close_why);
     wt__free(&ep->alloc, c->host);
@@ -5490,7 +5554,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    wt__tls_attach(c);
     ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK ||
         wt__cid_add(ep, hd->dcid.data, hd->dcid.datalen, c) != WT_OK) {
@@ -5545,7 +5609,7 @@ static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, sock
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    wt__tls_attach(c);
     ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
         wt__conn_free(c);
@@ -6577,8 +6641,10 @@ static int wt__h3_init(wt__conn *c) {
     cb.reset_stream = wt__h3_reset_stream;
     cb.shutdown = wt__h3_shutdown;
     nghttp3_settings_default(&s);
-    s.qpack_max_dtable_capacity = 4096;
-    s.qpack_blocked_streams = 100;
+    /* what the peer's encoder may put in our decoder (wt_limits.qpack_table):
+       none by default, an idle connection keeps no table */
+    s.qpack_max_dtable_capacity = c->ep->lim.qpack_table;
+    s.qpack_blocked_streams = c->ep->lim.qpack_table ? 100 : 0;
     s.max_field_section_size = c->ep->lim.max_header_bytes;
     s.enable_connect_protocol = (uint8_t)c->ep->server;
     s.h3_datagram = 1;
@@ -6805,6 +6871,11 @@ static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n)
         uint64_t hb = before < c->h3.ctrl_prefix_len ? 0 : before - delta;
         uint64_t ha = after < c->h3.ctrl_prefix_len ? 0 : after - delta;
         c->h3.ctrl_acked = after;
+        if (c->h3.ctrl_prefix_state == 2 && after >= c->h3.ctrl_prefix_len && c->h3.ctrl_prefix) {
+            /* acknowledged: ngtcp2 will not send those bytes again */
+            wt__free(&c->ep->alloc, c->h3.ctrl_prefix);
+            c->h3.ctrl_prefix = NULL;
+        }
         n = ha - hb;
         if (!n) return WT_OK;
     }
@@ -6932,7 +7003,9 @@ static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
                     }
                     wt__settings_offer offer;
                     wt__settings_offer_of(c->ep, &offer);
-                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, sizeof c->h3.ctrl_prefix, &used, &offer);
+                    if (!c->h3.ctrl_prefix && !(c->h3.ctrl_prefix = (uint8_t *)wt__alloc(&c->ep->alloc, WT__CTRL_PREFIX_MAX)))
+                        return wt__cfail(c, -1, WT_ERR_NOMEM, "out of memory for our SETTINGS");
+                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, WT__CTRL_PREFIX_MAX, &used, &offer);
                     if (r <= 0) return wt__cfail(c, -1, WT_ERR_H3, "cannot add WebTransport SETTINGS");
                     c->h3.ctrl_prefix_len = (size_t)r;
                     c->h3.ctrl_prefix_h3len = used;
@@ -10130,6 +10203,43 @@ int wt_session_set_protocol(wt_session *s, const char *protocol) {
 }
 
 /* ---------------------------------------------------------------- keying material */
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+/* RFC 8446 7.1 HKDF-Expand-Label(secret, "tls13 " label, context, len). */
+static int wt__hkdf_expand_label(int hash, const uint8_t *secret, size_t secret_len, const char *label,
+                                 const uint8_t *context, size_t context_len, uint8_t *out, size_t len) {
+    uint8_t info[2 + 1 + 6 + 255 + 1 + WC_MAX_DIGEST_SIZE];
+    size_t n = 0, label_len = strlen(label);
+    if (label_len > 255 - 6 || context_len > WC_MAX_DIGEST_SIZE) return -1;
+    info[n++] = (uint8_t)(len >> 8);
+    info[n++] = (uint8_t)len;
+    info[n++] = (uint8_t)(6 + label_len);
+    memcpy(info + n, "tls13 ", 6), n += 6;
+    memcpy(info + n, label, label_len), n += label_len;
+    info[n++] = (uint8_t)context_len;
+    memcpy(info + n, context, context_len), n += context_len;
+    return wc_HKDF_Expand(hash, secret, (word32)secret_len, info, (word32)n, out, (word32)len) == 0 ? 0 : -1;
+}
+
+/* RFC 8446 7.5: HKDF-Expand-Label(Derive-Secret(exporter_master_secret,
+   label, ""), "exporter", Hash(context), len), from the secret wolfSSL
+   handed over during the handshake (wt__tls_secret). */
+static int wt__tls_export(const wt__conn *c, const char *label, const uint8_t *context, size_t context_len,
+                          uint8_t *out, size_t len) {
+    size_t hl = c->tp.exporter_len;
+    enum wc_HashType ht = hl == 48 ? WC_HASH_TYPE_SHA384 : WC_HASH_TYPE_SHA256;
+    int hmac = hl == 48 ? WC_SHA384 : WC_SHA256, rv;
+    uint8_t empty[WC_MAX_DIGEST_SIZE], hctx[WC_MAX_DIGEST_SIZE], derived[WC_MAX_DIGEST_SIZE];
+    if (hl != 32 && hl != 48) return -1;
+    if (wc_Hash(ht, (const byte *)"", 0, empty, (word32)hl) != 0 ||
+        wc_Hash(ht, context_len ? context : (const uint8_t *)"", (word32)context_len, hctx, (word32)hl) != 0)
+        return -1;
+    rv = wt__hkdf_expand_label(hmac, c->tp.exporter, hl, label, empty, hl, derived, hl);
+    if (rv == 0) rv = wt__hkdf_expand_label(hmac, derived, hl, "exporter", hctx, hl, out, len);
+    wc_ForceZero(derived, sizeof derived);
+    return rv;
+}
+#endif
+
 int wt_session_export_keying_material(const wt_session *s, const char *label, const uint8_t *context,
                                       size_t context_len, uint8_t *out, size_t out_len) {
     static const char wt_label[] = "EXPORTER-WebTransport";
@@ -10155,7 +10265,11 @@ int wt_session_export_keying_material(const wt_session *s, const char *label, co
     memcpy(ctx + n, label, label_len), n += label_len;
     ctx[n++] = (uint8_t)context_len;
     if (context_len) memcpy(ctx + n, context, context_len), n += context_len;
-#ifdef HAVE_KEYING_MATERIAL
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    if (wt__tls_export(s->conn, wt_label, ctx, n, out, out_len) != 0)
+        return wt__cfail(s->conn, s->id, WT_ERR_TLS, "wt_session_export_keying_material: the TLS exporter failed");
+    return WT_OK;
+#elif defined(HAVE_KEYING_MATERIAL)
     if (wolfSSL_export_keying_material(s->conn->tp.ssl, out, out_len, wt_label, sizeof wt_label - 1, ctx, n, 1) !=
         WOLFSSL_SUCCESS)
         return wt__cfail(s->conn, s->id, WT_ERR_TLS, "wt_session_export_keying_material: wolfSSL's exporter failed");

@@ -162,14 +162,19 @@
  *   STACK moves its big locals to the heap). The suite runs a whole echo
  *   session (handshake, streams, a datagram, close; both ends) in a thread
  *   with a 64 KiB stack, with the default and the small dependency build.
- * Memory, measured on x86-64 through the allocator hooks (the suite prints
- *   these in small_extra_session_costs_at_most_2k):
+ * Memory, measured on x86-64 through the allocator hooks, wolfSSL's too
+ *   (the suite prints these in mem_idle_session_heap_within_budget,
+ *   build/bench/idle_heap measures them):
  *   - per app or client: the endpoint and the 46 KB send batch;
- *   - per connection: about 7 KB of wt.h and 45 KB of ngtcp2 and nghttp3
- *     (packet number spaces, crypto, QPACK), plus wolfSSL's TLS state
- *     (its own allocator, not counted);
+ *   - per idle connection with one session: about 53 KB, of which 3 KB
+ *     wt.h, 23 KB ngtcp2, 11 KB nghttp3 and 15 KB wolfSSL, with the
+ *     dependencies tools/deps.sh builds (its patches let a connection give
+ *     back what its handshake grew; libraries of your own: about 67 KB).
+ *     After the handshake wt.h keeps only the TLS exporter secret of the
+ *     handshake's state (wolfSSL frees the rest), and no QPACK dynamic
+ *     table unless limits.qpack_table asks for one;
  *   - per session on a shared connection: about 1.1 KB of wt.h (the 840-
- *     byte wt_session, its request headers and path) and 1.1 KB of ngtcp2
+ *     byte wt_session, its request headers and path) and 1.3 KB of ngtcp2
  *     and nghttp3 (the CONNECT stream). Close reasons and a long capsule's
  *     buffer are made only when a session has one;
  *   - per stream: the 328-byte wt_stream, what the peer sent and the app
@@ -644,6 +649,13 @@ typedef struct wt_limits {
                                       wolfSSL): new connections are refused and new
                                       sessions get 429 near it, no allocation passes
                                       it (see SMALL DEVICES): 0, i.e. no budget */
+    uint32_t qpack_table;          /* bytes of QPACK dynamic table the peer may fill
+                                      with header fields for us to keep, per
+                                      connection: 0, i.e. none (headers come as
+                                      literals; a WebTransport connection sends a
+                                      few hundred bytes of them per session, and a
+                                      table costs about 1.5 KB of heap per connection
+                                      plus what the peer puts in it) */
     uint32_t congestion_control;   /* ngtcp2's congestion controller: WT_CC_CUBIC (0,
                                       the default), WT_CC_RENO or WT_CC_BBR. BBR paces
                                       by the delivery rate it measures: a sender whose

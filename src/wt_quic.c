@@ -39,6 +39,7 @@ static const wt_limits wt__default_limits = {
     0,                /* session_max_streams_uni: max_streams_uni */
     64 * 1024,        /* datagram_queue_bytes */
     0,                /* memory_budget: none */
+    0,                /* qpack_table: none */
     WT_CC_CUBIC       /* congestion_control */
 };
 
@@ -449,6 +450,7 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
                  group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
+    wt__tls_done(c);
     wt__conn_not_half_open(c);
     if (c->dial_owner) wt__dial_won(c); /* the race is over: the sessions come here */
     /* the CONNECT deadline counts from the start, as for every client */
@@ -617,7 +619,12 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     /* + the three HTTP/3 streams (control, QPACK encoder and decoder) */
     tp->initial_max_streams_uni = (uint64_t)l->max_streams_uni + 3;
     tp->max_idle_timeout = (uint64_t)l->idle_timeout_ms * WT__NS_PER_MS;
-    tp->active_connection_id_limit = 7;
+    /* spare connection IDs we take from the peer: 3 are plenty for path
+       changes, and each one costs the peer a stateless-reset token and a
+       NEW_CONNECTION_ID to keep (a wt.h server: about 0.3 KB and a key
+       derivation per ID). Never more than 4: the bundled ngtcp2 keeps 4
+       slots for them (tools/patches/ngtcp2-*-memory.patch) and asserts. */
+    tp->active_connection_id_limit = 4;
     tp->max_datagram_frame_size = 65535;
 }
 
@@ -678,6 +685,7 @@ static void wt__conn_free(wt__conn *c) {
     wt__qlog_close(c);
     if (c->tp.ssl) wolfSSL_free(c->tp.ssl);
     wt__buf_free(&ep->alloc, &c->h3.peer_ctrl);
+    wt__free(&ep->alloc, c->h3.ctrl_prefix);
     wt__free(&ep->alloc, c->tp.close_pkt);
     wt__free(&ep->alloc, c->tp.close_why);
     wt__free(&ep->alloc, c->host);
@@ -760,7 +768,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    wt__tls_attach(c);
     ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK ||
         wt__cid_add(ep, hd->dcid.data, hd->dcid.datalen, c) != WT_OK) {
@@ -815,7 +823,7 @@ static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, sock
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    wt__tls_attach(c);
     ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
         wt__conn_free(c);

@@ -162,8 +162,9 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     }
     wt__keylog_attach(ep, ssl);
 #ifdef HAVE_KEYING_MATERIAL
-    /* the TLS exporter needs the handshake's secrets after the handshake
-       (wt_session_export_keying_material) */
+    /* wolfSSL derives the exporter secret only for a connection that keeps
+       its handshake arrays; with the secret callback wt.h copies that one
+       secret and frees them when the handshake is done (wt__tls_done) */
     wolfSSL_KeepArrays(ssl);
 #endif
     if (ep->server) {
@@ -190,4 +191,15 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
             return NULL;
         }
     return ssl;
+}
+
+/* The handshake is done: what only the handshake needed goes. wolfSSL's
+   arrays (about 1 KB: randoms, the premaster and master secrets, PSK
+   identities) once the exporter secret is copied out of them. */
+static void wt__tls_done(wt__conn *c) {
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    if (c->tp.exporter_len && !c->ep->test_keep_tls_arrays) wolfSSL_FreeArrays(c->tp.ssl);
+#else
+    WT__UNUSED(c);
+#endif
 }

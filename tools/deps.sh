@@ -16,6 +16,11 @@
 #                    (e.g. WT_DEPS_SHA256_wolfssl_5_9_2_orig_tar_gz)
 #   WT_DEPS_PRIMARY_ONLY=1  never fall back to the older version set
 #   WT_DEPS_OUT      where to write cflags/libs/prefix/versions (default: build/deps)
+#
+# Built libraries get tools/patches/<name>-<version>-memory.patch where one
+# exists for that version: small changes that cut the heap an idle
+# connection holds (README "Embedding"), part of the cache key.
+#
 #   WT_DEPS_TARGET   cross-build for this GNU triplet (aarch64-linux-gnu,
 #                    s390x-linux-gnu, ...) with Debian's <triplet>-gcc (WT_DEPS_CC
 #                    overrides it; the cross gcc is installed if it is a Debian
@@ -39,7 +44,7 @@ say() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 
 # Bump when a flag or step below changes: it is part of the cache key.
-RECIPE=6
+RECIPE=7
 
 # name|version|file|pool dir|sha256|kind  (first line of each name = primary)
 SOURCES='
@@ -85,7 +90,7 @@ fi
 
 # ---------------------------------------------------------------- build tools
 # (waits for another apt or dpkg run instead of failing)
-bash "$here/tools/apt-install.sh" build-essential pkg-config autoconf automake libtool xz-utils ca-certificates \
+bash "$here/tools/apt-install.sh" build-essential pkg-config autoconf automake libtool xz-utils ca-certificates patch \
   || die "installing the build tools failed"
 if [ -n "$target" ] && ! command -v "$CC" >/dev/null 2>&1; then
   # Debian names: gcc-aarch64-linux-gnu + libc6-dev-arm64-cross, gcc-s390x-linux-gnu + libc6-dev-s390x-cross
@@ -222,8 +227,15 @@ cc_id=$(${CC:-cc} --version 2>/dev/null | head -n1)
 # configure's --host for a cross build (empty, and so no change, otherwise)
 host_flag=${target:+--host=$target}
 
+# The memory patches for these versions (none for a fallback version)
+mem_patch() { # name version: the patch's path, or nothing
+  local f="$here/tools/patches/$1-$2-memory.patch"
+  [ -f "$f" ] && printf '%s\n' "$f" || true
+}
+W_PATCH=$(mem_patch wolfssl "$W_VER"); N_PATCH=$(mem_patch ngtcp2 "$N_VER"); H_PATCH=$(mem_patch nghttp3 "$H_VER")
+patch_sums=$(for f in "$W_PATCH" "$N_PATCH" "$H_PATCH"; do [ -z "$f" ] || cat "$f"; done | sha256sum | cut -c1-16)
 key=$(printf '%s\n' "$RECIPE" "$arch" "$cc_id" "$W_FILE" "$N_FILE" "$H_FILE" "$wolf_flags" "$wolf_cppflags" \
-  "$ngtcp2_flags" "$nghttp3_flags" $lib_cflags | sha256sum | cut -c1-16)
+  "$ngtcp2_flags" "$nghttp3_flags" "$patch_sums" $lib_cflags | sha256sum | cut -c1-16)
 versions="wolfssl $W_VER, ngtcp2 $N_VER, nghttp3 $H_VER"
 prefix="$cache/deps/$key"
 libs="-L$prefix/lib -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm"
@@ -251,9 +263,15 @@ run() { # dir description cmd...
     die "$what failed (see the log above)"
   fi
 }
+apply_patch() { # dir patch-or-empty name
+  [ -n "$2" ] || return 0
+  say "$3: applying $(basename "$2")"
+  run "$1" "$3 patch" patch -p1 --forward -i "$2"
+}
 
 tar -xf "$dl_dir/$W_FILE" -C "$work"
 wdir=$(find "$work" -maxdepth 1 -type d -name 'wolfssl*' | head -n1)
+apply_patch "$wdir" "$W_PATCH" "wolfSSL $W_VER"
 say "wolfSSL $W_VER: autoreconf + configure + make"
 [ -x "$wdir/configure" ] || run "$wdir" "wolfSSL autoreconf" autoreconf -fi
 run "$wdir" "wolfSSL configure" ./configure --prefix="$stage" $host_flag ${target:+CC="$CC"} $wolf_flags CPPFLAGS="$wolf_cppflags" \
@@ -271,6 +289,7 @@ if [ "$H_KIND" = deb ]; then
 else
   tar -xf "$dl_dir/$H_FILE" -C "$work"
   hdir=$(find "$work" -maxdepth 1 -type d -name 'nghttp3*' | head -n1)
+  apply_patch "$hdir" "$H_PATCH" "nghttp3 $H_VER"
   say "nghttp3 $H_VER: configure + make"
   run "$hdir" "nghttp3 configure" ./configure --prefix="$stage" $host_flag ${target:+CC="$CC"} $nghttp3_flags ${lib_cflags:+CFLAGS="$lib_cflags"}
   run "$hdir" "nghttp3 build" make -j"$jobs"
@@ -279,6 +298,7 @@ fi
 
 tar -xf "$dl_dir/$N_FILE" -C "$work"
 ndir=$(find "$work" -maxdepth 1 -type d -name 'ngtcp2*' | head -n1)
+apply_patch "$ndir" "$N_PATCH" "ngtcp2 $N_VER"
 say "ngtcp2 $N_VER: configure + make"
 run "$ndir" "ngtcp2 configure" ./configure --prefix="$stage" $host_flag ${target:+CC="$CC"} $ngtcp2_flags \
   PKG_CONFIG="pkg-config --static" PKG_CONFIG_PATH="$stage/lib/pkgconfig" \
