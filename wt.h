@@ -658,7 +658,18 @@ typedef struct wt_limits {
                                       few hundred bytes of them per session, and a
                                       table costs about 1.5 KB of heap per connection
                                       plus what the peer puts in it) */
+    uint32_t congestion_control;   /* ngtcp2's congestion controller: WT_CC_CUBIC (0,
+                                      the default), WT_CC_RENO or WT_CC_BBR. BBR paces
+                                      by the delivery rate it measures: a sender whose
+                                      datagram queue stays below the window (app-
+                                      limited) is not held to a pacing rate CUBIC set
+                                      long before (README: Limits and defences) */
 } wt_limits;
+
+/* wt_limits.congestion_control */
+#define WT_CC_CUBIC 0
+#define WT_CC_RENO 1
+#define WT_CC_BBR 2
 
 /* ================================================================ loop
  * wt_app and wt_client run on a wt_loop: their own unless config.loop is
@@ -4910,7 +4921,8 @@ static const wt_limits wt__default_limits = {
     0,                /* session_max_streams_uni: max_streams_uni */
     64 * 1024,        /* datagram_queue_bytes */
     0,                /* memory_budget: none */
-    0                 /* qpack_table: none */
+    0,                /* qpack_table: none */
+    WT_CC_CUBIC       /* congestion_control */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -5061,6 +5073,9 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
     o = (uint32_t *)&ep->lim;
     for (i = 0; i < sizeof(wt_limits) / sizeof(uint32_t); i++)
         if (o[i] == 0) o[i] = d[i];
+    if (ep->lim.congestion_control > WT_CC_BBR)
+        return wt__fail(&ep->log, WT_ERR_INVALID, "limits.congestion_control %u: not WT_CC_CUBIC, _RENO or _BBR",
+                        (unsigned)ep->lim.congestion_control);
     if (ep->lim.max_header_bytes < 1024) ep->lim.max_header_bytes = 1024;
     if (!ep->lim.keepalive_ms) ep->lim.keepalive_ms = ep->lim.idle_timeout_ms / 2;
     /* session flow control follows QUIC's windows unless set */
@@ -5494,6 +5509,9 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     s->glitch_ratelim_burst = l->glitch_burst;
     s->glitch_ratelim_rate = l->glitch_rate;
 #endif
+    s->cc_algo = l->congestion_control == WT_CC_BBR    ? NGTCP2_CC_ALGO_BBR
+                 : l->congestion_control == WT_CC_RENO ? NGTCP2_CC_ALGO_RENO
+                                                       : NGTCP2_CC_ALGO_CUBIC;
     s->rand_ctx.native_handle = c->ep;
     if (c->ep->log.level >= WT_LOG_DEBUG && getenv("WT_NGTCP2_DEBUG")) s->log_printf = wt__ngtcp2_log;
     ngtcp2_transport_params_default(tp);

@@ -656,7 +656,18 @@ typedef struct wt_limits {
                                       few hundred bytes of them per session, and a
                                       table costs about 1.5 KB of heap per connection
                                       plus what the peer puts in it) */
+    uint32_t congestion_control;   /* ngtcp2's congestion controller: WT_CC_CUBIC (0,
+                                      the default), WT_CC_RENO or WT_CC_BBR. BBR paces
+                                      by the delivery rate it measures: a sender whose
+                                      datagram queue stays below the window (app-
+                                      limited) is not held to a pacing rate CUBIC set
+                                      long before (README: Limits and defences) */
 } wt_limits;
+
+/* wt_limits.congestion_control */
+#define WT_CC_CUBIC 0
+#define WT_CC_RENO 1
+#define WT_CC_BBR 2
 
 /* ================================================================ loop
  * wt_app and wt_client run on a wt_loop: their own unless config.loop is
