@@ -9,9 +9,11 @@
 # clang-19 with libc++-19, and libev (installed by tools/apt-install.sh).
 # bench/ngtcp2_examples.patch (ours, applied to a copy in the cache) makes
 # them build against this wolfSSL (no OPENSSL_ALL, no early data) and
-# nghttp3 1.15, and adds two things the bench needs: the client does not
-# verify the server's certificate (as the other TLS backends' example
-# clients), and $NGTCP2_EXAMPLE_UDP_BUFFER sets the socket buffers.
+# nghttp3 1.15, offers active_connection_id_limit 4 (the dependency build's
+# patched ngtcp2 asserts the limit fits its 4 slots), and adds two things
+# the bench needs: the client does not verify the server's certificate (as
+# the other TLS backends' example clients), and $NGTCP2_EXAMPLE_UDP_BUFFER
+# sets the socket buffers.
 #
 # Cached under ${WT_CACHE_DIR:-~/.cache/wt.h}/ngtcp2-examples/<key>: the key
 # covers this script, the patch, the deps prefix (itself keyed by its
@@ -101,6 +103,8 @@ EOF
   printf 'ngtcp2 %s examples, deps %s\n' "$NGTCP2_VER" "$prefix" >"$dir/.ok"
   rm -rf "$work"
   trap - EXIT
+  # work directories of interrupted runs (none runs now: the lock is ours)
+  rm -rf "$cache"/ngtcp2-examples/*.work.* 2>/dev/null || true
 fi
 cp -f "$dir/ngtcp2_server" "$dir/ngtcp2_client" "$out/"
 say "$(cat "$dir/.ok") in $out"
