@@ -437,10 +437,12 @@ typedef struct wt_allocator {
  *   delivered before its shutdown hooks run; wt_app_run returns after
  *   them. The app itself stays valid until wt_app_destroy.
  * - Threads: everything runs on the loop's thread. The only calls another
- *   thread may make are wt_loop_wakeup and wt_loop_post (and wt_app_stop /
+ *   thread may make are wt_loop_wakeup, wt_loop_post, wt_app_post and
+ *   wt_app_post_all (and wt_app_stop /
  *   wt_app_stop_now / wt_loop_stop, which are flags and a wakeup, and
  *   wt_resolve_done); a signal handler may make all of those but
- *   wt_loop_post and wt_resolve_done.
+ *   the posts and wt_resolve_done. An app with workers has a loop and a
+ *   thread per worker (see WORKERS).
  */
 typedef struct wt_loop wt_loop;
 typedef struct wt_app wt_app;
@@ -811,8 +813,58 @@ typedef struct wt_app_config {
                                 address changes (see SCALING) */
     size_t server_id_len;     /* 0: none. 1..WT_SERVER_ID_MAX bytes; connection
                                 IDs are then max(16, server_id_len + 6) long */
+    int workers;              /* 0 or 1: one loop, as always. 2..WT_WORKERS_MAX:
+                                that many loops on as many threads, all serving
+                                the port (see WORKERS) */
 } wt_app_config;
 #define WT_SERVER_ID_MAX 14
+#define WT_WORKERS_MAX 64
+
+/* ---------------------------------------------------------------- WORKERS
+ * With workers = N > 1 the app runs N loops, one per thread, each a whole
+ * server of its own (its sockets, connection IDs, connections and
+ * sessions) serving the same host and port: every core of a machine. Each
+ * worker binds its own UDP socket with SO_REUSEPORT, and a classic BPF
+ * program on the group (SO_ATTACH_REUSEPORT_CBPF) reads the worker index
+ * that every server connection ID carries (the byte after the first octet
+ * and the server ID) and hands the datagram to that worker's socket, so a
+ * connection stays on its worker even when the client's address or port
+ * changes (NAT rebinding, migration). A client's first packets name no
+ * worker yet: the kernel's 4-tuple hash spreads new connections evenly.
+ * Where the program cannot be attached (no Linux, an old kernel) a WARN
+ * says so and the workers go on with the hash alone.
+ *
+ * What is shared and what is each worker's:
+ * - routes, the default route and accept hooks: worker 0's, read by all;
+ *   add them before wt_app_start (later: WT_ERR_STATE). Handlers and hooks
+ *   run on the worker that owns the session, on that worker's thread:
+ *   what they share across sessions needs a lock or wt_app_post.
+ * - startup hooks run once, in wt_app_start, before the workers start;
+ *   shutdown hooks once, on worker 0, after every worker has stopped.
+ * - wt_app_run runs worker 0 on the calling thread (or cfg->loop, when
+ *   set: your loop, driven as usual) and workers 1..N-1 on threads the app
+ *   starts in wt_app_start. wt_app_stop / wt_app_stop_now / signals stop
+ *   them all, each as described at wt_app_stop; wt_app_loop is worker 0's.
+ * - the certificate, secrets (reset_key, token_key), server ID, limits and
+ *   checks are the same for all; limits count per worker except
+ *   max_app_sessions (the whole app: the other workers' counts may be up
+ *   to 100 ms old) and memory_budget (each worker gets budget / N).
+ * - session IDs are unique in the app; wt_session_worker(s) says which
+ *   worker owns s (the ID does too: it is (n - 1) * N + worker + 1).
+ * - wt_app_stats, wt_app_session_count and wt_app_memory_used sum the
+ *   workers: the caller's own worker (and all of them before the start
+ *   and after the stop) as it is now, the others as they published it at
+ *   most 100 ms ago (asking makes them publish again: read twice a few ms
+ *   apart for a fresh sum).
+ * - wt_app_resume and wt_app_deferred_session are called on the thread of
+ *   the session's worker (else WT_ERR_STATE, logged).
+ * - a log function given in the config is called from every worker's
+ *   thread: it must be thread-safe (the default is).
+ * A session is reached from another worker or thread with wt_app_post
+ * (by its ID); wt_app_post_all runs a function on every worker (a
+ * broadcast: each worker then writes to its own sessions). The process
+ * needs the pthread library (-pthread; part of libc since glibc 2.34).
+ * With io.send (sans-I/O) there is one worker only. */
 
 /* ---------------------------------------------------------------- ACCEPTING
  * A server decides about each session request in this order; the first
@@ -963,6 +1015,25 @@ size_t wt_app_session_count(const wt_app *app);
 /* Heap bytes the app holds through its allocator under wt_limits.memory_budget
    (0 without a budget); *peak (if not NULL): the most it ever held. */
 size_t wt_app_memory_used(const wt_app *app, size_t *peak);
+/* WORKERS: the app's number of workers (1 without). */
+int wt_app_workers(const wt_app *app);
+/* The worker the calling thread runs (0..N-1), or -1 from a thread that
+   runs none (0 without workers): e.g. inside a wt_app_post_all function. */
+int wt_app_current_worker(const wt_app *app);
+/* The worker that owns the session (0 without workers, and on a client). */
+int wt_session_worker(const wt_session *s);
+typedef void (*wt_session_fn)(wt_session *s, void *user);
+/* Runs fn(s, user) on the thread of the worker that owns the session with
+   that ID (wt_session_id), in its next loop pass, as wt_loop_post does;
+   s is NULL when the session has closed by then (it is never one that is
+   closed). Thread-safe, from any thread or handler; WT_ERR_INVALID /
+   WT_ERR_NOMEM (logged). Without workers it runs on the app's loop. */
+int wt_app_post(wt_app *app, uint64_t session_id, wt_session_fn fn, void *user);
+/* Runs fn(loop, user) once on every worker's loop (wt_loop_post to each):
+   a broadcast reaches every worker's sessions this way. Thread-safe.
+   WT_OK, or the error of a post that failed (logged; the others are
+   still posted). */
+int wt_app_post_all(wt_app *app, wt_timer_fn fn, void *user);
 
 /* ================================================================ client */
 /* A name lookup handed to wt_client_config.resolve (see CONNECTING). */

@@ -366,11 +366,16 @@ typedef struct wt__ref {
     void *user;
 } wt__ref;
 
-/* A function another thread handed to the loop (wt_loop_post). */
+/* A function another thread handed to the loop (wt_loop_post), or, with
+   sfn set, one for a session of ep (wt_app_post): it gets the session
+   with that ID, or NULL when it is gone. */
 typedef struct wt__post {
     struct wt__post *next;
     wt_timer_fn fn;
     void *user;
+    wt_session_fn sfn;
+    wt__ep *ep;
+    uint64_t session_id;
 } wt__post;
 
 struct wt_loop {
@@ -433,6 +438,8 @@ struct wt__ep {
     uint8_t sid_len;              /* QUIC-LB server ID: wt_app_config.server_id */
     uint8_t sid[WT_SERVER_ID_MAX];
     uint8_t worker;               /* this endpoint's worker index, in its CIDs */
+    int nworkers;                 /* app: its workers (1 without); session IDs
+                                     and sockets depend on it */
     size_t nhalf_open;            /* server connections still in their handshake */
     size_t tx_stored;             /* stream send bytes held, all connections */
     wt_stats closed;              /* the counters of connections already freed */
@@ -785,6 +792,10 @@ static void wt__loop_drain(wt_loop *loop);
 static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
 static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 static void wt__sock_close(wt__sock *s);
+/* wt_loop_post for a session of ep's (wt_app_post): sfn(session or NULL, user). */
+static int wt__loop_post_session(wt_loop *loop, wt__ep *ep, uint64_t session_id, wt_session_fn sfn, void *user);
+/* The open (not yet closed) session of ep with that wt_session_id, or NULL. */
+static wt_session *wt__ep_find_session(wt__ep *ep, uint64_t session_id);
 static void wt__sock_set_ecn(wt__sock *s, unsigned ecn);
 static void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sans-I/O: a datagram for ep from outside (wt_app_input, wt_client_input). */
@@ -926,6 +937,9 @@ static void wt__session_streams_available(wt_session *s, int bidi);
 static void wt__stats_add(wt_stats *dst, const wt_stats *src);
 /* A connection's counters and path figures, as wt_session_connection_stats. */
 static void wt__conn_stats(wt__conn *c, wt_stats *out);
+/* An endpoint's totals (see wt_stats in wt.h); returns how many open
+   connections the mean RTTs were taken over. */
+static uint64_t wt__ep_stats(const wt__ep *ep, wt_stats *out);
 /* Before a connection is freed: its counters go into the endpoint's totals. */
 static void wt__conn_stats_retire(wt__conn *c);
 
@@ -1001,6 +1015,8 @@ static int wt__router_default(wt__router *rt, wt_handler fn, void *user);
 static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user);
 static int wt__router_resume(wt__router *rt, uint64_t session_id, int status);
 static wt_session *wt__router_deferred(wt__router *rt, uint64_t session_id);
+/* The app's sessions for max_app_sessions, from one worker's thread (wt_app.c). */
+static size_t wt__app_sessions_now(const wt__ep *ep);
 /* ---- subprotocols, keying material (wt_alpn.c) */
 static void wt__alpn_free(wt_session *s);
 /* s->offers from the request's wt-available-protocols (a malformed one is logged, ignored). */

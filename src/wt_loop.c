@@ -80,18 +80,28 @@ void wt_loop_wakeup(wt_loop *loop) {
     errno = saved;
 }
 
-int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user) {
-    wt__post *p;
-    if (!loop || !fn) return wt__fail(loop ? &loop->log : NULL, WT_ERR_INVALID, "wt_loop_post: no loop or no function");
-    p = (wt__post *)wt__alloc(&loop->alloc, sizeof *p);
+static int wt__loop_push(wt_loop *loop, wt_timer_fn fn, void *user, wt_session_fn sfn, wt__ep *ep, uint64_t sid) {
+    wt__post *p = (wt__post *)wt__alloc(&loop->alloc, sizeof *p);
     if (!p) return wt__fail(&loop->log, WT_ERR_NOMEM, "wt_loop_post: out of memory");
     p->fn = fn;
     p->user = user;
+    p->sfn = sfn;
+    p->ep = ep;
+    p->session_id = sid;
     p->next = atomic_load(&loop->posts);
     while (!atomic_compare_exchange_weak(&loop->posts, &p->next, p)) {
     }
     wt_loop_wakeup(loop);
     return WT_OK;
+}
+
+int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user) {
+    if (!loop || !fn) return wt__fail(loop ? &loop->log : NULL, WT_ERR_INVALID, "wt_loop_post: no loop or no function");
+    return wt__loop_push(loop, fn, user, NULL, NULL, 0);
+}
+
+static int wt__loop_post_session(wt_loop *loop, wt__ep *ep, uint64_t session_id, wt_session_fn sfn, void *user) {
+    return wt__loop_push(loop, NULL, user, sfn, ep, session_id);
 }
 
 /* Takes every post at once (newest first), turns the list around and runs
@@ -108,7 +118,8 @@ static void wt__run_posts(wt_loop *loop) {
     while (rev) {
         wt__post *n = rev->next;
         loop->in_handler++;
-        rev->fn(loop, rev->user);
+        if (rev->sfn) rev->sfn(wt__ep_find_session(rev->ep, rev->session_id), rev->user);
+        else rev->fn(loop, rev->user);
         loop->in_handler--;
         wt__free(&loop->alloc, rev);
         wt__loop_drain(loop);
@@ -489,6 +500,19 @@ static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len,
 #endif
     if (addr->sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     if (bind_it) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* workers: one socket each on the same port (see WORKERS in wt.h) */
+    if (bind_it && ep->nworkers > 1) {
+#ifdef SO_REUSEPORT
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+            int e = errno;
+            close(fd);
+            return wt__fail(&ep->log, WT_ERR_IO, "SO_REUSEPORT: %s", strerror(e));
+        }
+#else
+        close(fd);
+        return wt__fail(&ep->log, WT_ERR_IO, "workers need SO_REUSEPORT, which this system lacks");
+#endif
+    }
 #if defined(IP_MTU_DISCOVER) && defined(IP_PMTUDISC_DO)
     {
         /* no fragmentation: ngtcp2 probes the path MTU itself */
