@@ -10246,8 +10246,10 @@ enum {
    and its steps of a stop. Worker 0 runs on the thread that runs the app
    (or on cfg->loop), the others on threads of the app's. */
 typedef struct wt__worker {
-    wt__ep ep;                   /* first: a tick gets the endpoint */
-    wt__router router;
+    wt__ep *ep;                  /* worker 0: the app's own; else own_ep */
+    wt__router *router;          /* worker 0: the app's own; else own_router */
+    wt__ep own_ep;
+    wt__router own_router;
     wt_app *app;
     int index;
     int phase;                   /* WT__APP_* */
@@ -10270,6 +10272,8 @@ typedef struct wt__worker {
 } wt__worker;
 
 struct wt_app {
+    wt__ep ep;                   /* worker 0's endpoint (the only one without workers) */
+    wt__router router;           /* and its router: the routes every worker reads */
     wt__worker *w;               /* nworkers of them (w[0] always) */
     int nworkers;
     wt_allocator raw;            /* the app's allocator, before any budget */
@@ -10305,7 +10309,7 @@ static _Atomic(wt_app *) wt__signal_app;
 /* Wakes every worker's loop: write()s only, async-signal-safe. */
 static void wt__app_wake(wt_app *app) {
     int i;
-    for (i = 0; i < app->nworkers; i++) wt_loop_wakeup(app->w[i].ep.loop);
+    for (i = 0; i < app->nworkers; i++) wt_loop_wakeup(app->w[i].ep->loop);
 }
 
 /* Async-signal-safe: flags and a write() (wt_loop_wakeup). The first
@@ -10343,8 +10347,8 @@ static void wt__worker_snap(wt__worker *w, uint64_t now) {
     uint64_t n;
     size_t sess = 0;
     const wt__conn *c;
-    for (c = w->ep.conns; c; c = c->next) sess += c->wt.nsessions;
-    n = wt__ep_stats(&w->ep, &st);
+    for (c = w->ep->conns; c; c = c->next) sess += c->wt.nsessions;
+    n = wt__ep_stats(w->ep, &st);
     pthread_mutex_lock(&w->mu);
     w->snap_changed = memcmp(&st, &w->snap, sizeof st) != 0 || sess != w->snap_sessions ||
                       (w->budget && w->budget->used != w->snap_mem);
@@ -10362,7 +10366,7 @@ static void wt__app_tick(wt__worker *w);
 /* Every wt_loop_process of a worker: its stop, then its figures for the
    other threads (refreshed while they change, or when asked). */
 static void wt__worker_tick(wt__ep *ep) {
-    wt__worker *w = (wt__worker *)ep;
+    wt__worker *w = &((wt_app *)ep->owner)->w[ep->worker];
     wt__app_tick(w);
     ep->tick_due_ms = w->stop_due_ms;
     if (w->app->nworkers > 1 && w->mu_ready) {
@@ -10383,9 +10387,11 @@ static int wt__worker_init(wt_app *app, int i, const wt_app_config *cfg) {
     wt_loop_config lc;
     wt_loop *loop;
     w->app = app;
+    w->ep = &w->own_ep;
+    w->router = &w->own_router;
     w->index = i;
     w->stop_due_ms = UINT64_MAX;
-    w->ep.keylog_fd = -1; /* wt__ep_free is safe on it from here on */
+    w->ep->keylog_fd = -1; /* wt__ep_free is safe on it from here on */
     if (cfg->limits.memory_budget &&
         !(w->budget = wt__budget_new(&cfg->alloc, cfg->limits.memory_budget / (uint32_t)app->nworkers, &al)))
         return wt__fail(&cfg->log, WT_ERR_NOMEM, "wt_app_create: out of memory");
@@ -10395,30 +10401,30 @@ static int wt__worker_init(wt_app *app, int i, const wt_app_config *cfg) {
     lc.alloc = cfg->alloc;
     lc.log = cfg->log;
     if (!(loop = wt_loop_create(&lc))) return WT_ERR_NOMEM;
-    w->ep.budget = w->budget;
-    if (wt__ep_init(&w->ep, loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) {
+    w->ep->budget = w->budget;
+    if (wt__ep_init(w->ep, loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) {
         wt_loop_destroy(loop);
         return WT_ERR_NOMEM;
     }
-    w->ep.owns_loop = 1;
-    memcpy(w->ep.reset_secret, w0->ep.reset_secret, sizeof w->ep.reset_secret);
-    memcpy(w->ep.token_secret, w0->ep.token_secret, sizeof w->ep.token_secret);
-    w->ep.sid_len = w0->ep.sid_len;
-    memcpy(w->ep.sid, w0->ep.sid, sizeof w->ep.sid);
-    w->ep.cid_len = w0->ep.cid_len;
-    w->ep.worker = (uint8_t)i;
-    w->ep.nworkers = app->nworkers;
-    w->ep.owner = app;
-    if (wt__router_init(&w->router, &w->ep, cfg) != WT_OK) return WT_ERR_NOMEM;
-    w->ep.tick = wt__worker_tick;
-    if (wt__trace_init(&w->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) return WT_ERR_INVALID;
-    wolfSSL_CTX_free(w->ep.ssl_ctx);
-    w->ep.ssl_ctx = NULL;
-    if (wolfSSL_CTX_up_ref(w0->ep.ssl_ctx) != WOLFSSL_SUCCESS)
+    w->ep->owns_loop = 1;
+    memcpy(w->ep->reset_secret, w0->ep->reset_secret, sizeof w->ep->reset_secret);
+    memcpy(w->ep->token_secret, w0->ep->token_secret, sizeof w->ep->token_secret);
+    w->ep->sid_len = w0->ep->sid_len;
+    memcpy(w->ep->sid, w0->ep->sid, sizeof w->ep->sid);
+    w->ep->cid_len = w0->ep->cid_len;
+    w->ep->worker = (uint8_t)i;
+    w->ep->nworkers = app->nworkers;
+    w->ep->owner = app;
+    if (wt__router_init(w->router, w->ep, cfg) != WT_OK) return WT_ERR_NOMEM;
+    w->ep->tick = wt__worker_tick;
+    if (wt__trace_init(w->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) return WT_ERR_INVALID;
+    wolfSSL_CTX_free(w->ep->ssl_ctx);
+    w->ep->ssl_ctx = NULL;
+    if (wolfSSL_CTX_up_ref(w0->ep->ssl_ctx) != WOLFSSL_SUCCESS)
         return wt__fail(&cfg->log, WT_ERR_TLS, "wt_app_create: cannot share the TLS context with worker %d", i);
-    w->ep.ssl_ctx = w0->ep.ssl_ctx;
-    memcpy(w->ep.groups, w0->ep.groups, sizeof w->ep.groups);
-    w->ep.ngroups = w0->ep.ngroups;
+    w->ep->ssl_ctx = w0->ep->ssl_ctx;
+    memcpy(w->ep->groups, w0->ep->groups, sizeof w->ep->groups);
+    w->ep->ngroups = w0->ep->ngroups;
     if (pthread_mutex_init(&w->mu, NULL) != 0) return wt__fail(&cfg->log, WT_ERR_NOMEM, "wt_app_create: no mutex");
     w->mu_ready = 1;
     return WT_OK;
@@ -10493,29 +10499,31 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     app->raw = cfg->alloc;
     w0 = &app->w[0];
     w0->app = app;
+    w0->ep = &app->ep;
+    w0->router = &app->router;
     w0->stop_due_ms = UINT64_MAX;
-    w0->ep.keylog_fd = -1;
+    w0->ep->keylog_fd = -1;
     w0->budget = bud;
-    w0->ep.budget = bud; /* wt__ep_init keeps it */
-    if (wt__ep_init(&w0->ep, cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) goto fail;
-    if (cfg->reset_key) memcpy(w0->ep.reset_secret, cfg->reset_key, sizeof w0->ep.reset_secret);
-    if (cfg->token_key) memcpy(w0->ep.token_secret, cfg->token_key, sizeof w0->ep.token_secret);
+    w0->ep->budget = bud; /* wt__ep_init keeps it */
+    if (wt__ep_init(w0->ep, cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    if (cfg->reset_key) memcpy(w0->ep->reset_secret, cfg->reset_key, sizeof w0->ep->reset_secret);
+    if (cfg->token_key) memcpy(w0->ep->token_secret, cfg->token_key, sizeof w0->ep->token_secret);
     if (cfg->server_id_len) {
-        w0->ep.sid_len = (uint8_t)cfg->server_id_len;
-        memcpy(w0->ep.sid, cfg->server_id, cfg->server_id_len);
-        w0->ep.cid_len = (uint8_t)WT__MAX(w0->ep.cid_len, cfg->server_id_len + 6);
+        w0->ep->sid_len = (uint8_t)cfg->server_id_len;
+        memcpy(w0->ep->sid, cfg->server_id, cfg->server_id_len);
+        w0->ep->cid_len = (uint8_t)WT__MAX(w0->ep->cid_len, cfg->server_id_len + 6);
     }
-    w0->ep.nworkers = nworkers;
-    w0->ep.owner = app;
-    if (wt__router_init(&w0->router, &w0->ep, cfg) != WT_OK) goto fail;
-    w0->ep.tick = wt__worker_tick;
-    w0->ep.io = cfg->io;
+    w0->ep->nworkers = nworkers;
+    w0->ep->owner = app;
+    if (wt__router_init(w0->router, w0->ep, cfg) != WT_OK) goto fail;
+    w0->ep->tick = wt__worker_tick;
+    w0->ep->io = cfg->io;
     if (cfg->io.send && cfg->port == -1) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: with io.send (no socket) the port must be given");
         goto fail;
     }
-    if (wt__tls_set_groups(&w0->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
-    if (wt__trace_init(&w0->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
+    if (wt__tls_set_groups(w0->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
+    if (wt__trace_init(w0->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     app->host = wt__strdup(&al, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;
@@ -10536,7 +10544,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         const char *h = app->host;
         int named = strcmp(h, "localhost") && strcmp(h, "127.0.0.1") && strcmp(h, "::1") && strcmp(h, "::") &&
                     strcmp(h, "0.0.0.0") && strlen(h) < 128;
-        if (wt__cert_load_dev(w0->ep.ssl_ctx, lg, named ? h : NULL, app->cert_sha256) != WT_OK) goto fail;
+        if (wt__cert_load_dev(w0->ep->ssl_ctx, lg, named ? h : NULL, app->cert_sha256) != WT_OK) goto fail;
         app->has_cert_sha256 = 1;
         wt_hex(app->cert_sha256, 32, hex);
         /* the hash in the warning too: at the default log level it is the
@@ -10548,12 +10556,12 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         if (wt__app_make_workers(app, cfg) != WT_OK) goto fail;
         return app;
     }
-    if (wolfSSL_CTX_use_certificate_chain_file(w0->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
+    if (wolfSSL_CTX_use_certificate_chain_file(w0->ep->ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
         wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
         goto fail;
     }
-    if (wolfSSL_CTX_use_PrivateKey_file(w0->ep.ssl_ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
-        wolfSSL_CTX_check_private_key(w0->ep.ssl_ctx) != WOLFSSL_SUCCESS) {
+    if (wolfSSL_CTX_use_PrivateKey_file(w0->ep->ssl_ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_check_private_key(w0->ep->ssl_ctx) != WOLFSSL_SUCCESS) {
         wt__fail(lg, WT_ERR_CERT, "cannot load private key %s (or it does not match the certificate)", cfg->key_file);
         goto fail;
     }
@@ -10572,9 +10580,9 @@ fail:
 
 static int wt__hook_add(wt_app *app, wt__hook **list, size_t *n, wt_app_hook fn, void *user) {
     wt__hook *h;
-    if (!app || !fn) return wt__fail(app ? &app->w->ep.log : NULL, WT_ERR_INVALID, "hook: no app or no function");
-    h = (wt__hook *)wt__realloc(&app->w->ep.alloc, *list, (*n + 1) * sizeof *h);
-    if (!h) return wt__fail(&app->w->ep.log, WT_ERR_NOMEM, "hook: out of memory");
+    if (!app || !fn) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "hook: no app or no function");
+    h = (wt__hook *)wt__realloc(&app->ep.alloc, *list, (*n + 1) * sizeof *h);
+    if (!h) return wt__fail(&app->ep.log, WT_ERR_NOMEM, "hook: out of memory");
     h[*n].fn = fn;
     h[*n].user = user;
     *list = h;
@@ -10594,24 +10602,24 @@ int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user) {
    are set before. */
 static int wt__app_routes_frozen(wt_app *app, const char *what) {
     if (app->nworkers == 1 || !app->started) return 0;
-    wt__fail(&app->w->ep.log, WT_ERR_STATE, "%s: with workers, routes and accept hooks are added before wt_app_start", what);
+    wt__fail(&app->ep.log, WT_ERR_STATE, "%s: with workers, routes and accept hooks are added before wt_app_start", what);
     return 1;
 }
 
 int wt_app_route(wt_app *app, const char *pattern, wt_handler fn, void *user) {
     if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
-    return wt__app_routes_frozen(app, "wt_app_route") ? WT_ERR_STATE : wt__router_add(&app->w->router, pattern, fn, user);
+    return wt__app_routes_frozen(app, "wt_app_route") ? WT_ERR_STATE : wt__router_add(&app->router, pattern, fn, user);
 }
 
 int wt_app_default_route(wt_app *app, wt_handler fn, void *user) {
     if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_default_route: no app");
     return wt__app_routes_frozen(app, "wt_app_default_route") ? WT_ERR_STATE
-                                                                : wt__router_default(&app->w->router, fn, user);
+                                                                : wt__router_default(&app->router, fn, user);
 }
 
 int wt_app_use(wt_app *app, wt_accept_fn fn, void *user) {
     if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_use: no app");
-    return wt__app_routes_frozen(app, "wt_app_use") ? WT_ERR_STATE : wt__router_use(&app->w->router, fn, user);
+    return wt__app_routes_frozen(app, "wt_app_use") ? WT_ERR_STATE : wt__router_use(&app->router, fn, user);
 }
 
 /* The worker that owns a session ID (see wt__session_new). */
@@ -10623,7 +10631,7 @@ static int wt__app_worker_of(const wt_app *app, uint64_t session_id) {
 static wt__worker *wt__app_owner_here(wt_app *app, uint64_t session_id, const char *what) {
     int k = wt__app_worker_of(app, session_id);
     if (app->nworkers > 1 && wt__app_current(app) != k) {
-        wt__fail(&app->w->ep.log, WT_ERR_STATE,
+        wt__fail(&app->ep.log, WT_ERR_STATE,
                  "%s: session %llu belongs to worker %d: call it on that worker's thread (wt_app_post)", what,
                  (unsigned long long)session_id, k);
         return NULL;
@@ -10635,12 +10643,12 @@ int wt_app_resume(wt_app *app, uint64_t session_id, int status) {
     wt__worker *w;
     if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_resume: no app");
     if (!(w = wt__app_owner_here(app, session_id, "wt_app_resume"))) return WT_ERR_STATE;
-    return wt__router_resume(&w->router, session_id, status);
+    return wt__router_resume(w->router, session_id, status);
 }
 
 wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id) {
     wt__worker *w = app ? wt__app_owner_here(app, session_id, "wt_app_deferred_session") : NULL;
-    return w ? wt__router_deferred(&w->router, session_id) : NULL;
+    return w ? wt__router_deferred(w->router, session_id) : NULL;
 }
 
 int wt_app_workers(const wt_app *app) { return app ? app->nworkers : 0; }
@@ -10650,16 +10658,16 @@ int wt_app_current_worker(const wt_app *app) { return app ? wt__app_current(app)
 int wt_app_post(wt_app *app, uint64_t session_id, wt_session_fn fn, void *user) {
     wt__worker *w;
     if (!app || !fn || !session_id)
-        return wt__fail(app ? &app->w->ep.log : NULL, WT_ERR_INVALID, "wt_app_post: no app, function or session ID");
+        return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_post: no app, function or session ID");
     w = &app->w[wt__app_worker_of(app, session_id)];
-    return wt__loop_post_session(w->ep.loop, &w->ep, session_id, fn, user);
+    return wt__loop_post_session(w->ep->loop, w->ep, session_id, fn, user);
 }
 
 int wt_app_post_all(wt_app *app, wt_timer_fn fn, void *user) {
     int i, rv = WT_OK;
-    if (!app || !fn) return wt__fail(app ? &app->w->ep.log : NULL, WT_ERR_INVALID, "wt_app_post_all: no app or no function");
+    if (!app || !fn) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_post_all: no app or no function");
     for (i = 0; i < app->nworkers; i++) {
-        int r = wt_loop_post(app->w[i].ep.loop, fn, user);
+        int r = wt_loop_post(app->w[i].ep->loop, fn, user);
         if (r != WT_OK) rv = r; /* logged; the other workers still get theirs */
     }
     return rv;
@@ -10668,7 +10676,7 @@ int wt_app_post_all(wt_app *app, wt_timer_fn fn, void *user) {
 /* Runs on the loop: events their calls cause wait until each returns. A
    negative status is logged, and the next hook runs all the same. */
 static void wt__app_run_shutdown_hooks(wt_app *app) {
-    wt_loop *loop = app->w->ep.loop;
+    wt_loop *loop = app->ep.loop;
     size_t i;
     if (app->shut_down) return;
     app->shut_down = 1;
@@ -10678,7 +10686,7 @@ static void wt__app_run_shutdown_hooks(wt_app *app) {
         rv = app->shutdown[i].fn(app, app->shutdown[i].user);
         loop->in_handler--;
         if (rv < 0)
-            wt__log(&app->w->ep.log, WT_LOG_WARN, "shutdown hook %zu of %zu returned %d (%s)", i + 1, app->nshutdown, rv,
+            wt__log(&app->ep.log, WT_LOG_WARN, "shutdown hook %zu of %zu returned %d (%s)", i + 1, app->nshutdown, rv,
                     rv >= WT_ERR_TRUNCATED ? wt_strerror(rv) : "the hook's own status");
         wt__loop_drain(loop);
     }
@@ -10755,8 +10763,8 @@ static void wt__app_log_signals(wt_app *app) {
     while (app->signals_logged < app->signals) {
         const char *name = app->last_signal == SIGINT ? "SIGINT" : "SIGTERM";
         if (++app->signals_logged == 1)
-            wt__log(&app->w->ep.log, WT_LOG_INFO, "%s: stopping gracefully (send it again to stop at once)", name);
-        else wt__log(&app->w->ep.log, WT_LOG_INFO, "%s again: stopping now", name);
+            wt__log(&app->ep.log, WT_LOG_INFO, "%s: stopping gracefully (send it again to stop at once)", name);
+        else wt__log(&app->ep.log, WT_LOG_INFO, "%s again: stopping now", name);
     }
 }
 
@@ -10783,12 +10791,12 @@ static void wt__app_log_end(wt_app *app) {
         closed += app->w[i].closed_by_stop;
         conns += app->w[i].conns_at_close;
     }
-    wt__log(&app->w->ep.log, WT_LOG_INFO,
+    wt__log(&app->ep.log, WT_LOG_INFO,
             "stopped: %zu session(s) open at the stop, %zu closed by it with code %u, %zu connection(s) closed", drained,
             closed, (unsigned)app->shutdown_code, conns);
     /* the app's whole life, closed connections included */
     wt_app_stats(app, &t);
-    wt__log(&app->w->ep.log, WT_LOG_INFO,
+    wt__log(&app->ep.log, WT_LOG_INFO,
             "statistics: %llu session(s), %llu stream(s), %llu/%llu bytes and %llu/%llu packets sent/received "
             "(%llu lost), %llu/%llu datagrams sent/received (%llu lost, %llu dropped)",
             (unsigned long long)t.sessions_opened, (unsigned long long)t.streams_opened,
@@ -10816,7 +10824,7 @@ static void wt__app_log_end(wt_app *app) {
      wt_app_run returns. */
 static void wt__app_tick(wt__worker *w) {
     wt_app *app = w->app;
-    wt__ep *ep = &w->ep;
+    wt__ep *ep = w->ep;
     wt__conn *c;
     wt_session *s;
     uint64_t now;
@@ -10923,21 +10931,21 @@ static void *wt__worker_main(void *arg) {
     wt_app *app = w->app;
     int rv;
     for (;;) {
-        rv = wt_loop_run(w->ep.loop);
+        rv = wt_loop_run(w->ep->loop);
         if (rv != WT_OK || w->phase == WT__APP_STOPPED || app->quit) break;
         /* someone stopped the loop itself (wt_loop_stop): the app stops now */
-        wt__log(&w->ep.log, WT_LOG_INFO, "worker %d's loop was stopped: stopping the app now", w->index);
+        wt__log(&w->ep->log, WT_LOG_INFO, "worker %d's loop was stopped: stopping the app now", w->index);
         app->stop_req = 2;
         wt__app_wake(app);
     }
     if (rv != WT_OK) {
-        wt__log(&w->ep.log, WT_LOG_ERROR, "worker %d's loop failed (%s): stopping the app now", w->index, wt_strerror(rv));
+        wt__log(&w->ep->log, WT_LOG_ERROR, "worker %d's loop failed (%s): stopping the app now", w->index, wt_strerror(rv));
         app->stop_req = 2;
         wt__app_wake(app);
     }
     w->rv = rv;
     atomic_fetch_add(&app->workers_done, 1);
-    wt_loop_wakeup(app->w[0].ep.loop);
+    wt_loop_wakeup(app->w[0].ep->loop);
     return NULL;
 }
 
@@ -10952,7 +10960,7 @@ static void *wt__worker_main(void *arg) {
    with 0 (worker 0, which drops it). */
 static int wt__app_steer(wt_app *app, int fd) {
 #if defined(__linux__) && defined(SO_ATTACH_REUSEPORT_CBPF)
-    const wt__ep *ep = &app->w->ep;
+    const wt__ep *ep = &app->ep;
     struct sock_filter code[] = {
         BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),
         BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x80, 0, 4),               /* long header? else to 6 */
@@ -10974,7 +10982,7 @@ static int wt__app_steer(wt_app *app, int fd) {
             "connection)", strerror(errno));
 #else
     WT__UNUSED(fd);
-    wt__log(&app->w->ep.log, WT_LOG_WARN,
+    wt__log(&app->ep.log, WT_LOG_WARN,
             "no SO_ATTACH_REUSEPORT_CBPF here: workers without steering (a client whose address changes may lose its "
             "connection)");
 #endif
@@ -10984,8 +10992,8 @@ static int wt__app_steer(wt_app *app, int fd) {
 static void wt__app_close_socks(wt_app *app) {
     int i, k;
     for (k = 0; k < app->nworkers; k++) {
-        for (i = 0; i < app->w[k].ep.nsocks; i++) wt__sock_close(&app->w[k].ep.socks[i]);
-        app->w[k].ep.nsocks = 0;
+        for (i = 0; i < app->w[k].ep->nsocks; i++) wt__sock_close(&app->w[k].ep->socks[i]);
+        app->w[k].ep->nsocks = 0;
     }
     app->bound_port = 0;
 }
@@ -11016,10 +11024,10 @@ int wt_app_start(wt_app *app) {
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | (app->w->ep.io.send ? AI_NUMERICHOST : 0);
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | (app->ep.io.send ? AI_NUMERICHOST : 0);
     snprintf(port, sizeof port, "%d", app->port < 0 ? 0 : app->port);
     rv = getaddrinfo(app->host, port, &hints, &res);
-    if (rv != 0) return wt__fail(&app->w->ep.log, WT_ERR_IO, "cannot resolve %s: %s", app->host, gai_strerror(rv));
+    if (rv != 0) return wt__fail(&app->ep.log, WT_ERR_IO, "cannot resolve %s: %s", app->host, gai_strerror(rv));
     for (ai = res; ai; ai = ai->ai_next) {
         /* each worker its socket, in worker order: the reuseport group's
            socket i is then worker i's (what the steering program returns) */
@@ -11031,29 +11039,29 @@ int wt_app_start(wt_app *app) {
                 if (a.ss_family == AF_INET) ((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)app->bound_port);
                 else ((struct sockaddr_in6 *)&a)->sin6_port = htons((uint16_t)app->bound_port);
             }
-            rv = wt__sock_open(&app->w[k].ep, (struct sockaddr *)&a, (socklen_t)ai->ai_addrlen, 1);
+            rv = wt__sock_open(app->w[k].ep, (struct sockaddr *)&a, (socklen_t)ai->ai_addrlen, 1);
             if (rv < 0) break;
             {
-                wt__sock *s = &app->w[k].ep.socks[rv];
+                wt__sock *s = &app->w[k].ep->socks[rv];
                 app->bound_port = ntohs(s->local.ss_family == AF_INET ? ((struct sockaddr_in *)&s->local)->sin_port
                                                                       : ((struct sockaddr_in6 *)&s->local)->sin6_port);
             }
             rv = WT_OK;
         }
         if (rv < 0) break;
-        if (app->nworkers > 1) wt__app_steer(app, app->w[0].ep.socks[app->w[0].ep.nsocks - 1].fd);
+        if (app->nworkers > 1) wt__app_steer(app, app->w[0].ep->socks[app->w[0].ep->nsocks - 1].fd);
     }
     freeaddrinfo(res);
     if (rv < 0) {
         wt__app_close_socks(app);
-        return wt__fail(&app->w->ep.log, rv, "cannot listen on %s port %d", app->host, app->port);
+        return wt__fail(&app->ep.log, rv, "cannot listen on %s port %d", app->host, app->port);
     }
     /* bound: the startup hooks may now count on the port (wt_app_port) */
     app->shut_down = 0;
     for (i = 0; i < (int)app->nstartup; i++) {
         rv = app->startup[i].fn(app, app->startup[i].user);
         if (rv < 0) {
-            wt__log(&app->w->ep.log, WT_LOG_ERROR, "startup hook %d of %zu failed (%d: %s): not starting", i + 1,
+            wt__log(&app->ep.log, WT_LOG_ERROR, "startup hook %d of %zu failed (%d: %s): not starting", i + 1,
                     app->nstartup, rv, rv >= WT_ERR_TRUNCATED ? wt_strerror(rv) : "the hook's own status");
             wt__app_close_socks(app);
             /* the hooks before it may have taken something: the shutdown
@@ -11067,10 +11075,10 @@ int wt_app_start(wt_app *app) {
     app->quit = 0;
     app->workers_done = 0;
     for (k = 1; k < app->nworkers; k++) {
-        wt__router_share(&app->w[k].router, &app->w[0].router);
+        wt__router_share(app->w[k].router, app->w[0].router);
         rv = pthread_create(&app->w[k].thread, NULL, wt__worker_main, &app->w[k]);
         if (rv != 0) {
-            wt__log(&app->w->ep.log, WT_LOG_ERROR, "cannot start worker %d's thread: %s: not starting", k, strerror(rv));
+            wt__log(&app->ep.log, WT_LOG_ERROR, "cannot start worker %d's thread: %s: not starting", k, strerror(rv));
             wt__app_join(app);
             app->started = 0;
             wt__app_close_socks(app);
@@ -11080,9 +11088,9 @@ int wt_app_start(wt_app *app) {
         app->w[k].has_thread = 1;
     }
     if (app->nworkers > 1)
-        wt__log(&app->w->ep.log, WT_LOG_INFO, "listening on https://%s:%d/ with %d workers", app->host,
+        wt__log(&app->ep.log, WT_LOG_INFO, "listening on https://%s:%d/ with %d workers", app->host,
                 app->bound_port, app->nworkers);
-    else wt__log(&app->w->ep.log, WT_LOG_INFO, "listening on https://%s:%d/", app->host, app->bound_port);
+    else wt__log(&app->ep.log, WT_LOG_INFO, "listening on https://%s:%d/", app->host, app->bound_port);
     return WT_OK;
 }
 
@@ -11093,7 +11101,7 @@ static void wt__app_shutdown(wt_app *app) {
     if (!app->started || app->shut_down) return;
     wt__app_join(app); /* from here on this thread owns every worker */
     for (k = 0; k < app->nworkers; k++) {
-        wt__ep *ep = &app->w[k].ep;
+        wt__ep *ep = app->w[k].ep;
         ep->closing_all = 1;
         wt__ep_close_all(ep, app->shutdown_code, app->shutdown_reason);
         app->w[k].phase = WT__APP_STOPPED;
@@ -11108,7 +11116,7 @@ int wt_app_run(wt_app *app) {
     struct sigaction sa, old_int, old_term;
     int rv;
     if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_run: no app");
-    if (app->phase == WT__APP_STOPPED) return wt__fail(&app->w->ep.log, WT_ERR_STATE, "wt_app_run: the app has stopped");
+    if (app->phase == WT__APP_STOPPED) return wt__fail(&app->ep.log, WT_ERR_STATE, "wt_app_run: the app has stopped");
     if ((rv = wt_app_start(app)) != WT_OK) return rv;
     app->w[0].thread = pthread_self(); /* worker 0 runs here */
     if (app->stop_on_signals) {
@@ -11125,10 +11133,10 @@ int wt_app_run(wt_app *app) {
     }
     app->running = 1;
     for (;;) {
-        rv = wt_loop_run(app->w->ep.loop);
+        rv = wt_loop_run(app->ep.loop);
         if (rv != WT_OK || app->phase == WT__APP_STOPPED) break;
         /* someone stopped the loop itself (wt_loop_stop): finish at once */
-        wt__log(&app->w->ep.log, WT_LOG_INFO, "the app's loop was stopped: stopping the app now");
+        wt__log(&app->ep.log, WT_LOG_INFO, "the app's loop was stopped: stopping the app now");
         app->stop_req = 2;
         wt__app_wake(app);
     }
@@ -11157,22 +11165,22 @@ void wt_app_stop_now(wt_app *app) {
 int wt_app_stopped(const wt_app *app) { return app && app->phase == WT__APP_STOPPED; }
 
 static void wt__app_free(wt_app *app) {
-    wt_allocator a = app->w->ep.alloc;
+    wt_allocator a = app->ep.alloc;
     wt__budget *bud = app->w->budget;
     int k;
     wt__app_shutdown(app);
     for (k = app->nworkers - 1; k >= 0; k--) {
         wt__worker *w = &app->w[k];
         if (!w->app) continue; /* never set up */
-        wt__ep_free(&w->ep);
+        wt__ep_free(w->ep);
         if (k > 0) {
-            wt__router_unshare(&w->router);
-            wt__router_free(&w->router, &w->ep.alloc);
+            wt__router_unshare(w->router);
+            wt__router_free(w->router, &w->ep->alloc);
             if (w->budget) wt__free(&w->budget->raw, w->budget);
         }
         if (w->mu_ready) pthread_mutex_destroy(&w->mu);
     }
-    wt__router_free(&app->w->router, &a);
+    wt__router_free(&app->router, &a);
     wt__free(&a, app->startup);
     wt__free(&a, app->shutdown);
     wt__free(&a, app->host);
@@ -11201,8 +11209,8 @@ static void wt__app_sum_up(const wt_app *app, wt__app_sum *out) {
         size_t sess = 0, mem = 0, peak = 0;
         if (!threads || k == me) {
             const wt__conn *c;
-            n = wt__ep_stats(&w->ep, &st);
-            for (c = w->ep.conns; c; c = c->next) sess += c->wt.nsessions;
+            n = wt__ep_stats(w->ep, &st);
+            for (c = w->ep->conns; c; c = c->next) sess += c->wt.nsessions;
             mem = w->budget ? w->budget->used : 0;
             peak = w->budget ? w->budget->peak : 0;
         } else {
@@ -11214,7 +11222,7 @@ static void wt__app_sum_up(const wt_app *app, wt__app_sum *out) {
             peak = w->snap_peak;
             pthread_mutex_unlock(&w->mu);
             w->snap_req = 1;
-            wt_loop_wakeup(w->ep.loop);
+            wt_loop_wakeup(w->ep->loop);
         }
         wt__stats_add(&out->st, &st);
         out->st.connections += st.connections;
@@ -11237,9 +11245,9 @@ static void wt__app_sum_up(const wt_app *app, wt__app_sum *out) {
 
 int wt_app_stats(const wt_app *app, wt_stats *out) {
     wt__app_sum sum;
-    if (!app || !out) return wt__fail(app ? &app->w->ep.log : NULL, WT_ERR_INVALID, "wt_app_stats: no app or no out");
+    if (!app || !out) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_stats: no app or no out");
     if (app->nworkers == 1) {
-        wt__ep_stats(&app->w->ep, out);
+        wt__ep_stats(&app->ep, out);
         return WT_OK;
     }
     wt__app_sum_up(app, &sum);
@@ -11260,7 +11268,7 @@ size_t wt_app_memory_used(const wt_app *app, size_t *peak) {
 }
 
 void wt_app_destroy(wt_app *app) {
-    if (!app || wt__loop_busy(app->w->ep.loop, "wt_app_destroy")) return;
+    if (!app || wt__loop_busy(app->ep.loop, "wt_app_destroy")) return;
     wt__app_free(app);
 }
 
@@ -11268,10 +11276,10 @@ int wt_app_port(const wt_app *app) { return app ? app->bound_port : 0; }
 
 int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len) {
     if (!app) return WT_ERR_INVALID;
-    if (!app->started) return wt__fail(&app->w->ep.log, WT_ERR_STATE, "wt_app_input: call wt_app_start first");
-    return wt__ep_input(&app->w->ep, from, from_len, pkt, len);
+    if (!app->started) return wt__fail(&app->ep.log, WT_ERR_STATE, "wt_app_input: call wt_app_start first");
+    return wt__ep_input(&app->ep, from, from_len, pkt, len);
 }
-wt_loop *wt_app_loop(wt_app *app) { return app ? app->w->ep.loop : NULL; }
+wt_loop *wt_app_loop(wt_app *app) { return app ? app->ep.loop : NULL; }
 
 /* For max_app_sessions, on a worker's thread: its own sessions now, the
    others' as last published (no wakeup: this runs for every request). */
@@ -11283,7 +11291,7 @@ static size_t wt__app_sessions_now(const wt__ep *ep) {
     for (c = ep->conns; c; c = c->next) n += c->wt.nsessions;
     for (k = 0; k < app->nworkers; k++) {
         wt__worker *w = &app->w[k];
-        if (&w->ep == ep || !w->mu_ready) continue;
+        if (w->ep == ep || !w->mu_ready) continue;
         pthread_mutex_lock(&w->mu);
         n += w->snap_sessions;
         pthread_mutex_unlock(&w->mu);
@@ -11300,14 +11308,14 @@ size_t wt_app_session_count(const wt_app *app) {
         wt__app_sum_up(app, &sum);
         return sum.sessions;
     }
-    for (c = app->w->ep.conns; c; c = c->next) n += c->wt.nsessions;
+    for (c = app->ep.conns; c; c = c->next) n += c->wt.nsessions;
     return n;
 }
 
 int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]) {
-    if (!app || !out) return wt__fail(app ? &app->w->ep.log : NULL, WT_ERR_INVALID, "wt_app_cert_sha256: no app or no output");
+    if (!app || !out) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_cert_sha256: no app or no output");
     if (!app->has_cert_sha256)
-        return wt__fail(&app->w->ep.log, WT_ERR_CERT, "wt_app_cert_sha256: the certificate file could not be read back");
+        return wt__fail(&app->ep.log, WT_ERR_CERT, "wt_app_cert_sha256: the certificate file could not be read back");
     memcpy(out, app->cert_sha256, 32);
     return WT_OK;
 }
