@@ -10257,8 +10257,11 @@ typedef struct wt__worker {
     uint64_t grace_end_ms, goaway_ms, ack_end_ms, close_end_ms;
     size_t drained, closed_by_stop, conns_at_close; /* counted for the final log line */
     wt__budget *budget;          /* its share of memory_budget (NULL: none) */
-    pthread_t thread;            /* the thread running it (worker 0: once started) */
-    int has_thread;              /* a thread of the app's runs it (index > 0) */
+    pthread_t tid;               /* index > 0: its thread, for the join */
+    int joinable;                /* tid is a thread to join */
+    pthread_t self;              /* the thread running it: set by that thread
+                                    (worker 0: wt_app_start / wt_app_run) ... */
+    atomic_int has_self;         /* ... before this turns 1 */
     int rv;                      /* its loop's result */
     /* what other threads read of it, under mu (workers > 1) */
     pthread_mutex_t mu;
@@ -10330,9 +10333,9 @@ static int wt__app_current(const wt_app *app) {
     pthread_t me = pthread_self();
     int i;
     if (app->nworkers == 1) return 0;
-    for (i = 1; i < app->nworkers; i++)
-        if (app->w[i].has_thread && pthread_equal(app->w[i].thread, me)) return i;
-    return app->started && pthread_equal(app->w[0].thread, me) ? 0 : -1;
+    for (i = 0; i < app->nworkers; i++)
+        if (atomic_load(&app->w[i].has_self) && pthread_equal(app->w[i].self, me)) return i;
+    return -1;
 }
 
 /* Another thread may read a worker's own state directly only when no
@@ -10449,6 +10452,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     wt_allocator al;
     wt__budget *bud = NULL;
     wt__worker *w0;
+    wt_loop *own_loop = NULL;
     int nworkers;
     if (!cfg) {
         wt__fail(NULL, WT_ERR_INVALID, "wt_app_create: no config");
@@ -10505,7 +10509,20 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     w0->ep->keylog_fd = -1;
     w0->budget = bud;
     w0->ep->budget = bud; /* wt__ep_init keeps it */
-    if (wt__ep_init(w0->ep, cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) goto fail;
+    if (nworkers > 1 && !cfg->loop) {
+        /* its loop on the app's own allocator, as the other workers' (see
+           wt__worker_init) */
+        wt_loop_config lc;
+        memset(&lc, 0, sizeof lc);
+        lc.alloc = cfg->alloc;
+        lc.log = cfg->log;
+        if (!(own_loop = wt_loop_create(&lc))) goto fail;
+    }
+    if (wt__ep_init(w0->ep, own_loop ? own_loop : cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) {
+        if (own_loop) wt_loop_destroy(own_loop);
+        goto fail;
+    }
+    if (own_loop) w0->ep->owns_loop = 1;
     if (cfg->reset_key) memcpy(w0->ep->reset_secret, cfg->reset_key, sizeof w0->ep->reset_secret);
     if (cfg->token_key) memcpy(w0->ep->token_secret, cfg->token_key, sizeof w0->ep->token_secret);
     if (cfg->server_id_len) {
@@ -10776,9 +10793,10 @@ static void wt__app_join(wt_app *app) {
     app->quit = 1;
     wt__app_wake(app);
     for (i = 1; i < app->nworkers; i++)
-        if (app->w[i].has_thread) {
-            pthread_join(app->w[i].thread, NULL);
-            app->w[i].has_thread = 0;
+        if (app->w[i].joinable) {
+            pthread_join(app->w[i].tid, NULL);
+            app->w[i].joinable = 0;
+            app->w[i].has_self = 0;
         }
 }
 
@@ -10930,6 +10948,8 @@ static void *wt__worker_main(void *arg) {
     wt__worker *w = (wt__worker *)arg;
     wt_app *app = w->app;
     int rv;
+    w->self = pthread_self();
+    w->has_self = 1;
     for (;;) {
         rv = wt_loop_run(w->ep->loop);
         if (rv != WT_OK || w->phase == WT__APP_STOPPED || app->quit) break;
@@ -11007,6 +11027,14 @@ static void wt__router_share(wt__router *to, const wt__router *from) {
     to->nuse = from->nuse;
 }
 
+/* Worker 0 runs on the calling thread (wt_app_start, wt_app_run). */
+static void wt__app_here(wt_app *app) {
+    if (app->nworkers == 1) return;
+    app->w[0].has_self = 0;
+    app->w[0].self = pthread_self();
+    app->w[0].has_self = 1;
+}
+
 static void wt__router_unshare(wt__router *rt) {
     rt->routes = NULL;
     rt->nroutes = 0;
@@ -11070,13 +11098,13 @@ int wt_app_start(wt_app *app) {
             return rv;
         }
     }
-    app->w[0].thread = pthread_self();
+    wt__app_here(app);
     app->started = 1;
     app->quit = 0;
     app->workers_done = 0;
     for (k = 1; k < app->nworkers; k++) {
         wt__router_share(app->w[k].router, app->w[0].router);
-        rv = pthread_create(&app->w[k].thread, NULL, wt__worker_main, &app->w[k]);
+        rv = pthread_create(&app->w[k].tid, NULL, wt__worker_main, &app->w[k]);
         if (rv != 0) {
             wt__log(&app->ep.log, WT_LOG_ERROR, "cannot start worker %d's thread: %s: not starting", k, strerror(rv));
             wt__app_join(app);
@@ -11085,7 +11113,7 @@ int wt_app_start(wt_app *app) {
             wt__app_run_shutdown_hooks(app);
             return WT_ERR_NOMEM;
         }
-        app->w[k].has_thread = 1;
+        app->w[k].joinable = 1;
     }
     if (app->nworkers > 1)
         wt__log(&app->ep.log, WT_LOG_INFO, "listening on https://%s:%d/ with %d workers", app->host,
@@ -11118,7 +11146,7 @@ int wt_app_run(wt_app *app) {
     if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_run: no app");
     if (app->phase == WT__APP_STOPPED) return wt__fail(&app->ep.log, WT_ERR_STATE, "wt_app_run: the app has stopped");
     if ((rv = wt_app_start(app)) != WT_OK) return rv;
-    app->w[0].thread = pthread_self(); /* worker 0 runs here */
+    wt__app_here(app); /* worker 0 runs here */
     if (app->stop_on_signals) {
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = wt__on_signal;

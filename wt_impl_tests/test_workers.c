@@ -67,7 +67,7 @@ static int wk_shutdown(wt_app *app, void *user) {
     int i;
     /* every worker thread has been joined by now */
     for (i = 1; i < WK_WORKERS; i++)
-        if (app->w[i].has_thread) a->shutdown_saw_live++;
+        if (app->w[i].joinable) a->shutdown_saw_live++;
     a->shutdowns++;
     return WT_OK;
 }
@@ -419,7 +419,7 @@ WT_TEST(workers_client_port_change_stays_on_its_worker) {
        the connection ID, half the changes would land on a worker that does
        not know the connection (a stateless reset ends it) */
     for (i = 0; i < rebinds; i++) {
-        char msg[16];
+        char msg[32];
         int before = r.rebinds;
         r.rebind = 1;
         RUN_UNTIL(h.loop, r.rebinds > before, HARNESS_DEADLINE_MS);
