@@ -246,7 +246,8 @@ WT_TEST(workers_spread_hooks_stats_and_posts) {
         do {
             wt_loop_run_once(h.loop, 10);
             wt_app_stats(a.app, &st);
-        } while ((st.sessions_opened != WK_CLIENTS || wt_app_session_count(a.app) != WK_CLIENTS) &&
+        } while ((st.sessions_opened != WK_CLIENTS || st.streams_opened != WK_CLIENTS ||
+                  st.connections != WK_CLIENTS || wt_app_session_count(a.app) != WK_CLIENTS) &&
                  wt_loop_now_ms(h.loop) < end);
         CHECK_EQ_INT(st.sessions_opened, WK_CLIENTS);
         CHECK_EQ_INT(st.connections, WK_CLIENTS);
