@@ -36,6 +36,10 @@ phase "unit + integration on big-endian s390x under qemu-user, bulk transfers le
   -wt_slow_reader_bounds_memory -wt_bidi_echo_64k_and_16m -wt_flow_1000_streams_64mib -wt_sim_send_budget_holds
 phase "fuzz targets (clang, libFuzzer, ASan+UBSan): every seed and reproducer, then fixed mutations" \
   bash wt_impl_tests/fuzz_test.sh "$B"
+# make bench-smoke: every figure of bench/fig/ once per side at tiny sizes
+# (the benchmark binaries and their references run; no timing is judged)
+phase "benchmarks, smoke run (make bench-smoke: each figure once per side, tiny sizes, no timing assertion)" \
+  python3 bench/run.py --bin "$B/bench" --smoke
 phase "examples as a user runs them" bash wt_impl_tests/examples_test.sh "$B"
 phase "wt.h from another project: install, pkg-config, CMake, Meson, release tarball" \
   bash wt_impl_tests/install_test.sh "$B"
