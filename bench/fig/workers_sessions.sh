@@ -34,8 +34,19 @@ run() {
   out2=$(tail -n1 "$BENCH_TMP/ws2.out")
   r1=$(echo "$out1" | json_get sessions_per_s)
   r2=$(echo "$out2" | json_get sessions_per_s)
+  # the server's CPU (measured over client 1's run) per session of both
+  # clients, and the clients' own, to show where the machine's time went
   json_value "$(python3 -c 'import sys; print(float(sys.argv[1]) + float(sys.argv[2]))' "$r1" "$r2")" \
-    workers "$w" client1 "$out1" client2 "$out2"
+    workers "$w" \
+    server_cpu_ms_per_session "$(python3 -c 'import json,sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+n = a["sessions"] + b["sessions"] * a["seconds"] / max(b["seconds"], 1e-9)
+print(round(a["server_cpu_ms"] / n, 4) if n and a.get("server_cpu_ms") is not None else "null")' "$out1" "$out2")" \
+    client_cpu_ms_per_session "$(python3 -c 'import json,sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+n = a["sessions"] + b["sessions"]
+print(round((a["client_cpu_ms"] + b["client_cpu_ms"]) / n, 4) if n else "null")' "$out1" "$out2")" \
+    client1 "$out1" client2 "$out2"
 }
 
 case "$1" in
