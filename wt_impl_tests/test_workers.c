@@ -581,3 +581,104 @@ WT_TEST(workers_config_checks) {
     CHECK_EQ_INT(wt_app_route(app, "/x", wk_srv_handler, NULL), WT_OK); /* before the start: fine */
     wt_app_destroy(app); /* never started: no threads to join */
 }
+
+/* ---------------------------------------------------------------- run and destroy */
+typedef struct wk_runner {
+    wt_app *app;
+    pthread_t th;
+    int rv;
+} wk_runner;
+
+static void *wk_run_main(void *arg) {
+    wk_runner *r = (wk_runner *)arg;
+    r->rv = wt_app_run(r->app);
+    return NULL;
+}
+
+/* Opens n sessions on their own clients, waits for them and their echoes. */
+static int wk_open_all(harness *h, int port, wt_client **cl, wk_cli *c, int n) {
+    char url[160];
+    int i, ok = 1;
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/echo", port);
+    for (i = 0; i < n; i++) {
+        wt_client_config cc;
+        harness_client_config(h, &cc);
+        if (!(cl[i] = wt_client_create(&cc)) || wt_client_connect(cl[i], url, wk_cli_handler, &c[i], &c[i].s) != WT_OK)
+            return 0;
+    }
+    RUN_UNTIL(h->loop, wk_all_open(c, n), HARNESS_DEADLINE_MS);
+    for (i = 0; i < n; i++) ok &= c[i].open && wk_echo(h, &c[i], "hi");
+    return ok;
+}
+
+static int wk_all_closed(const wk_cli *c, int n) {
+    int i;
+    for (i = 0; i < n; i++)
+        if (!c[i].closed) return 0;
+    return 1;
+}
+
+WT_TEST(workers_run_on_threads_then_destroy_without_a_stop) {
+    harness h;
+    wk_srv a;
+    wk_runner r;
+    wk_cli c[6];
+    wt_client *cl[6];
+    wt_app_config ac;
+    int i;
+    memset(c, 0, sizeof c);
+    memset(cl, 0, sizeof cl);
+    memset(&r, 0, sizeof r);
+    REQUIRE(wk_start(&h, &a) == 0); /* the harness loop for the clients */
+    wt_app_destroy(h.app);
+    h.app = NULL;
+    /* wt_app_run with the app's own loops: worker 0 on the runner thread */
+    memset(&ac, 0, sizeof ac);
+    ac.host = "127.0.0.1";
+    ac.port = -1;
+    ac.cert_file = harness_crt;
+    ac.key_file = harness_key;
+    ac.log.fn = harness_quiet_log;
+    ac.log.level = WT_LOG_DEBUG;
+    ac.workers = 2;
+    ac.shutdown_grace_ms = 100;
+    ac.limits.max_half_open_per_ip = 64;
+    REQUIRE((a.app = r.app = wt_app_create(&ac)) != NULL);
+    REQUIRE(wt_app_route(a.app, "/echo", wk_srv_handler, &a) == WT_OK);
+    REQUIRE(wt_app_on_startup(a.app, wk_startup, &a) == WT_OK);
+    REQUIRE(wt_app_on_shutdown(a.app, wk_shutdown, &a) == WT_OK);
+    REQUIRE(pthread_create(&r.th, NULL, wk_run_main, &r) == 0);
+    RUN_UNTIL(h.loop, a.startups == 1, HARNESS_DEADLINE_MS);
+    REQUIRE(a.startups == 1);
+    CHECK_EQ_INT(wt_app_current_worker(a.app), -1); /* this thread runs none of them */
+    CHECK(wk_open_all(&h, wt_app_port(a.app), cl, c, 6));
+    wt_app_stop(a.app); /* from another thread: every worker drains and stops */
+    RUN_UNTIL(h.loop, wk_all_closed(c, 6), HARNESS_DEADLINE_MS);
+    CHECK(wk_all_closed(c, 6));
+    pthread_join(r.th, NULL);
+    CHECK_EQ_INT(r.rv, WT_OK);
+    CHECK(wt_app_stopped(a.app));
+    CHECK_EQ_INT(a.shutdowns, 1);
+    CHECK_EQ_INT(a.closed, 6);
+    wt_app_destroy(a.app);
+    for (i = 0; i < 6; i++) wt_client_destroy(cl[i]);
+    CHECK_EQ_INT(a.shutdowns, 1);
+
+    /* destroy with no stop at all: the worker threads are told to return,
+       then every worker's sessions are closed from here; hooks once */
+    memset(c, 0, sizeof c);
+    memset(cl, 0, sizeof cl);
+    a.startups = a.shutdowns = a.closed = a.opened = 0;
+    REQUIRE(wk_app(&h, &a, 2) != NULL);
+    REQUIRE(wt_app_start(a.app) == WT_OK);
+    CHECK(wk_open_all(&h, wt_app_port(a.app), cl, c, 6));
+    CHECK(a.per_worker[0] > 0 || a.per_worker[1] > 0);
+    wt_app_destroy(a.app);
+    CHECK_EQ_INT(a.shutdowns, 1);
+    CHECK_EQ_INT(a.closed, 6); /* every session got its CLOSED event */
+    RUN_UNTIL(h.loop, wk_all_closed(c, 6), HARNESS_DEADLINE_MS);
+    CHECK(wk_all_closed(c, 6));
+    for (i = 0; i < 6; i++) wt_client_destroy(cl[i]);
+    harness_stop(&h);
+    pthread_mutex_destroy(&a.mu);
+}
