@@ -11029,7 +11029,7 @@ static void wt__router_share(wt__router *to, const wt__router *from) {
 
 /* Worker 0 runs on the calling thread (wt_app_start, wt_app_run). */
 static void wt__app_here(wt_app *app) {
-    if (app->nworkers == 1) return;
+    if (app->nworkers == 1 || (app->w[0].has_self && pthread_equal(app->w[0].self, pthread_self()))) return;
     app->w[0].has_self = 0;
     app->w[0].self = pthread_self();
     app->w[0].has_self = 1;
