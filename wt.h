@@ -1001,7 +1001,7 @@ int wt_app_port(const wt_app *app);          /* the bound port */
    dev_cert and for files alike. */
 int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]);
 /* Command-line options into cfg, for examples and small servers: --host H,
-   --port N, --cert FILE --key FILE (both or neither), as "--opt value" or
+   --port N, --cert FILE --key FILE (both or neither), --workers N, as "--opt value" or
    "--opt=value", from argv[1] on. Strings point into argv. Parsing stops at
    the first other argument (or after "--"): returns its index, for the
    program's own arguments. --help (or -h) prints the options to stderr and
@@ -1012,8 +1012,8 @@ int wt_app_config_args(wt_app_config *cfg, int argc, char **argv);
 /* Sans-I/O: one UDP datagram that arrived from `from` (sockaddr bytes).
    WT_ERR_STATE without io.send, from a handler, or before wt_app_start. */
 int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
-wt_loop *wt_app_loop(wt_app *app);
-size_t wt_app_session_count(const wt_app *app);
+wt_loop *wt_app_loop(wt_app *app);           /* with workers: worker 0's */
+size_t wt_app_session_count(const wt_app *app); /* with workers: the sum (see WORKERS) */
 /* Heap bytes the app holds through its allocator under wt_limits.memory_budget
    (0 without a budget); *peak (if not NULL): the most it ever held. */
 size_t wt_app_memory_used(const wt_app *app, size_t *peak);
@@ -11350,12 +11350,13 @@ int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]) {
 
 /* ---------------------------------------------------------------- command-line arguments */
 static void wt__app_usage(FILE *f, const char *prog) {
-    fprintf(f, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--help] ...\n"
+    fprintf(f, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--workers N] [--help] ...\n"
                "  --host HOST  address or name to listen on (default 127.0.0.1; :: for all)\n"
                "  --port N     UDP port (default 4433; -1: any free port)\n"
                "  --cert FILE  PEM certificate chain, with --key FILE its private key\n"
-               "               (without them: the program's default, e.g. a development certificate)\n",
-            prog && *prog ? prog : "server");
+               "               (without them: the program's default, e.g. a development certificate)\n"
+               "  --workers N  N loops on N threads serving the port (default 1; up to %d)\n",
+            prog && *prog ? prog : "server", WT_WORKERS_MAX);
 }
 
 int wt_app_config_args(wt_app_config *cfg, int argc, char **argv) {
@@ -11382,6 +11383,16 @@ int wt_app_config_args(wt_app_config *cfg, int argc, char **argv) {
                 goto bad;
             }
             cfg->port = (int)p;
+        } else if ((rv = wt__arg(lg, argc, argv, &i, "--workers", &v)) != 0) {
+            char *end;
+            long w;
+            if (rv < 0) goto bad;
+            w = strtol(v, &end, 10);
+            if (!*v || *end || w < 0 || w > WT_WORKERS_MAX) {
+                wt__log(lg, WT_LOG_ERROR, "--workers %s: not a count of workers (0..%d)", v, WT_WORKERS_MAX);
+                goto bad;
+            }
+            cfg->workers = (int)w;
         } else if ((rv = wt__arg(lg, argc, argv, &i, "--cert", &v)) != 0) {
             if (rv < 0 || !*v) goto bad;
             cfg->cert_file = v;
@@ -11400,7 +11411,7 @@ int wt_app_config_args(wt_app_config *cfg, int argc, char **argv) {
     }
     return i;
 bad:
-    wt__log(lg, WT_LOG_ERROR, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--help]",
+    wt__log(lg, WT_LOG_ERROR, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--workers N] [--help]",
             argc > 0 && argv[0] ? argv[0] : "server");
     return WT_ERR_INVALID;
 }

@@ -999,7 +999,7 @@ int wt_app_port(const wt_app *app);          /* the bound port */
    dev_cert and for files alike. */
 int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]);
 /* Command-line options into cfg, for examples and small servers: --host H,
-   --port N, --cert FILE --key FILE (both or neither), as "--opt value" or
+   --port N, --cert FILE --key FILE (both or neither), --workers N, as "--opt value" or
    "--opt=value", from argv[1] on. Strings point into argv. Parsing stops at
    the first other argument (or after "--"): returns its index, for the
    program's own arguments. --help (or -h) prints the options to stderr and
@@ -1010,8 +1010,8 @@ int wt_app_config_args(wt_app_config *cfg, int argc, char **argv);
 /* Sans-I/O: one UDP datagram that arrived from `from` (sockaddr bytes).
    WT_ERR_STATE without io.send, from a handler, or before wt_app_start. */
 int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
-wt_loop *wt_app_loop(wt_app *app);
-size_t wt_app_session_count(const wt_app *app);
+wt_loop *wt_app_loop(wt_app *app);           /* with workers: worker 0's */
+size_t wt_app_session_count(const wt_app *app); /* with workers: the sum (see WORKERS) */
 /* Heap bytes the app holds through its allocator under wt_limits.memory_budget
    (0 without a budget); *peak (if not NULL): the most it ever held. */
 size_t wt_app_memory_used(const wt_app *app, size_t *peak);

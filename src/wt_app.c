@@ -1139,12 +1139,13 @@ int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]) {
 
 /* ---------------------------------------------------------------- command-line arguments */
 static void wt__app_usage(FILE *f, const char *prog) {
-    fprintf(f, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--help] ...\n"
+    fprintf(f, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--workers N] [--help] ...\n"
                "  --host HOST  address or name to listen on (default 127.0.0.1; :: for all)\n"
                "  --port N     UDP port (default 4433; -1: any free port)\n"
                "  --cert FILE  PEM certificate chain, with --key FILE its private key\n"
-               "               (without them: the program's default, e.g. a development certificate)\n",
-            prog && *prog ? prog : "server");
+               "               (without them: the program's default, e.g. a development certificate)\n"
+               "  --workers N  N loops on N threads serving the port (default 1; up to %d)\n",
+            prog && *prog ? prog : "server", WT_WORKERS_MAX);
 }
 
 int wt_app_config_args(wt_app_config *cfg, int argc, char **argv) {
@@ -1171,6 +1172,16 @@ int wt_app_config_args(wt_app_config *cfg, int argc, char **argv) {
                 goto bad;
             }
             cfg->port = (int)p;
+        } else if ((rv = wt__arg(lg, argc, argv, &i, "--workers", &v)) != 0) {
+            char *end;
+            long w;
+            if (rv < 0) goto bad;
+            w = strtol(v, &end, 10);
+            if (!*v || *end || w < 0 || w > WT_WORKERS_MAX) {
+                wt__log(lg, WT_LOG_ERROR, "--workers %s: not a count of workers (0..%d)", v, WT_WORKERS_MAX);
+                goto bad;
+            }
+            cfg->workers = (int)w;
         } else if ((rv = wt__arg(lg, argc, argv, &i, "--cert", &v)) != 0) {
             if (rv < 0 || !*v) goto bad;
             cfg->cert_file = v;
@@ -1189,7 +1200,7 @@ int wt_app_config_args(wt_app_config *cfg, int argc, char **argv) {
     }
     return i;
 bad:
-    wt__log(lg, WT_LOG_ERROR, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--help]",
+    wt__log(lg, WT_LOG_ERROR, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--workers N] [--help]",
             argc > 0 && argv[0] ? argv[0] : "server");
     return WT_ERR_INVALID;
 }

@@ -682,3 +682,33 @@ WT_TEST(workers_run_on_threads_then_destroy_without_a_stop) {
     harness_stop(&h);
     pthread_mutex_destroy(&a.mu);
 }
+
+WT_TEST(workers_config_args) {
+    static const struct {
+        const char *argv[4];
+        int rv, workers;
+    } cases[] = {
+        {{"prog", "--workers", "4", NULL}, 3, 4},
+        {{"prog", "--workers=0", "rest", NULL}, 2, 0},
+        {{"prog", "--workers", "64", NULL}, 3, WT_WORKERS_MAX},
+        {{"prog", "--workers", "65", NULL}, WT_ERR_INVALID, 0},
+        {{"prog", "--workers", "-1", NULL}, WT_ERR_INVALID, 0},
+        {{"prog", "--workers", "2x", NULL}, WT_ERR_INVALID, 0},
+        {{"prog", "--workers", NULL, NULL}, WT_ERR_INVALID, 0},
+    };
+    size_t i;
+    for (i = 0; i < WT__COUNTOF(cases); i++) {
+        wt_app_config cfg;
+        char *argv[4];
+        int argc = 0;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.log.fn = harness_quiet_log;
+        cfg.log.level = WT_LOG_WARN;
+        while (argc < 4 && cases[i].argv[argc]) {
+            argv[argc] = (char *)cases[i].argv[argc];
+            argc++;
+        }
+        CHECK_EQ_INT(wt_app_config_args(&cfg, argc, argv), cases[i].rv);
+        CHECK_EQ_INT(cfg.workers, cases[i].workers);
+    }
+}
