@@ -20,6 +20,7 @@ typedef struct wk_srv {
     atomic_int startups, shutdowns;
     atomic_int shutdown_saw_live; /* a shutdown hook ran while a worker thread still ran */
     atomic_int echoes;
+    int port;                     /* wt_app_port as a startup hook saw it */
     pthread_mutex_t mu;           /* guards the fields below */
     uint64_t last_id;
     int last_worker;
@@ -711,4 +712,47 @@ WT_TEST(workers_config_args) {
         CHECK_EQ_INT(wt_app_config_args(&cfg, argc, argv), cases[i].rv);
         CHECK_EQ_INT(cfg.workers, cases[i].workers);
     }
+}
+
+static int wk_startup_fails(wt_app *app, void *user) {
+    ((wk_srv *)user)->port = wt_app_port(app);
+    ((wk_srv *)user)->startups++;
+    return WT_ERR_IO;
+}
+
+/* A failing startup hook with workers: nothing starts (no thread, every
+   worker's socket closed), the shutdown hooks give back what was taken. */
+WT_TEST(workers_failed_startup_starts_nothing) {
+    wk_srv a;
+    wt_app_config ac;
+    int fd;
+    memset(&a, 0, sizeof a);
+    memset(&ac, 0, sizeof ac);
+    ac.dev_cert = 1;
+    ac.port = -1;
+    ac.log.fn = harness_quiet_log;
+    ac.workers = 2;
+    REQUIRE((a.app = wt_app_create(&ac)) != NULL);
+    REQUIRE(wt_app_on_startup(a.app, wk_startup_fails, &a) == WT_OK);
+    REQUIRE(wt_app_on_shutdown(a.app, wk_shutdown, &a) == WT_OK);
+    CHECK_EQ_INT(wt_app_start(a.app), WT_ERR_IO);
+    CHECK_EQ_INT(a.startups, 1);
+    CHECK_EQ_INT(a.shutdowns, 1);
+    CHECK_EQ_INT(wt_app_port(a.app), 0);
+    CHECK_EQ_INT(a.app->w[0].ep->nsocks + a.app->w[1].ep->nsocks, 0);
+    CHECK(!a.app->w[1].joinable);
+    /* the port is free again: a plain socket (no SO_REUSEPORT) binds it */
+    CHECK(a.port > 0);
+    {
+        struct sockaddr_in sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sa.sin_port = htons((uint16_t)a.port);
+        fd = socket(AF_INET, SOCK_DGRAM, 0);
+        CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+        if (fd >= 0) close(fd);
+    }
+    wt_app_destroy(a.app);
+    CHECK_EQ_INT(a.shutdowns, 1); /* not again at destroy */
 }
