@@ -818,6 +818,9 @@ typedef struct wt_app_config {
     int workers;              /* 0 or 1: one loop, as always. 2..WT_WORKERS_MAX:
                                 that many loops on as many threads, all serving
                                 the port (see WORKERS) */
+    uint32_t workers_stats_ms; /* 0: 100. With workers: how often (at most) each
+                                publishes its figures for the others' sums
+                                while they change (see WORKERS) */
 } wt_app_config;
 #define WT_SERVER_ID_MAX 14
 #define WT_WORKERS_MAX 64
@@ -850,14 +853,14 @@ typedef struct wt_app_config {
  * - the certificate, secrets (reset_key, token_key), server ID, limits and
  *   checks are the same for all; limits count per worker except
  *   max_app_sessions (the whole app: the other workers' counts may be up
- *   to 100 ms old) and memory_budget (each worker gets budget / N).
+ *   to workers_stats_ms old) and memory_budget (each worker gets budget / N).
  * - session IDs are unique in the app; wt_session_worker(s) says which
  *   worker owns s (the ID does too: it is (n - 1) * N + worker + 1).
  * - wt_app_stats, wt_app_session_count and wt_app_memory_used sum the
  *   workers: the caller's own worker (and all of them before the start
  *   and after the stop) as it is now, the others as they published it at
- *   most 100 ms ago (asking makes them publish again: read twice a few ms
- *   apart for a fresh sum).
+ *   most workers_stats_ms (100 ms) ago (asking makes them publish again:
+ *   read twice a few ms apart for a fresh sum).
  * - wt_app_resume and wt_app_deferred_session are called on the thread of
  *   the session's worker (else WT_ERR_STATE, logged).
  * - a log function given in the config is called from every worker's
@@ -10235,10 +10238,6 @@ enum {
     WT__APP_STOPPED
 };
 
-/* How old another worker's figures may be in wt_app_stats,
-   wt_app_session_count and wt_app_memory_used (each worker refreshes them
-   on its own thread; asking wakes it for a refresh). */
-#define WT__WORKER_SNAP_MS 100
 
 /* One worker (see WORKERS in wt.h): an endpoint on its own loop with its
    own sockets, connection IDs and connections, its router state (rate
@@ -10279,6 +10278,7 @@ struct wt_app {
     wt__router router;           /* and its router: the routes every worker reads */
     wt__worker *w;               /* nworkers of them (w[0] always) */
     int nworkers;
+    uint32_t snap_ms;            /* workers_stats_ms: how often a worker publishes */
     wt_allocator raw;            /* the app's allocator, before any budget */
     char *host;
     int port, bound_port;
@@ -10361,7 +10361,7 @@ static void wt__worker_snap(wt__worker *w, uint64_t now) {
     w->snap_mem = w->budget ? w->budget->used : 0;
     w->snap_peak = w->budget ? w->budget->peak : 0;
     pthread_mutex_unlock(&w->mu);
-    w->snap_due_ms = now + WT__WORKER_SNAP_MS;
+    w->snap_due_ms = now + w->app->snap_ms;
 }
 
 static void wt__app_tick(wt__worker *w);
@@ -10500,6 +10500,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         return NULL;
     }
     app->nworkers = nworkers;
+    app->snap_ms = cfg->workers_stats_ms ? cfg->workers_stats_ms : 100;
     app->raw = cfg->alloc;
     w0 = &app->w[0];
     w0->app = app;
@@ -11220,7 +11221,7 @@ static void wt__app_free(wt_app *app) {
 
 /* Sums over the workers: live for the caller's own (and for all when no
    worker thread runs), the snapshot for the others (at most
-   WT__WORKER_SNAP_MS old; asking wakes them for a fresh one). */
+   workers_stats_ms old; asking wakes them for a fresh one). */
 typedef struct wt__app_sum {
     wt_stats st;
     size_t sessions, mem, peak;

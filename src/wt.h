@@ -816,6 +816,9 @@ typedef struct wt_app_config {
     int workers;              /* 0 or 1: one loop, as always. 2..WT_WORKERS_MAX:
                                 that many loops on as many threads, all serving
                                 the port (see WORKERS) */
+    uint32_t workers_stats_ms; /* 0: 100. With workers: how often (at most) each
+                                publishes its figures for the others' sums
+                                while they change (see WORKERS) */
 } wt_app_config;
 #define WT_SERVER_ID_MAX 14
 #define WT_WORKERS_MAX 64
@@ -848,14 +851,14 @@ typedef struct wt_app_config {
  * - the certificate, secrets (reset_key, token_key), server ID, limits and
  *   checks are the same for all; limits count per worker except
  *   max_app_sessions (the whole app: the other workers' counts may be up
- *   to 100 ms old) and memory_budget (each worker gets budget / N).
+ *   to workers_stats_ms old) and memory_budget (each worker gets budget / N).
  * - session IDs are unique in the app; wt_session_worker(s) says which
  *   worker owns s (the ID does too: it is (n - 1) * N + worker + 1).
  * - wt_app_stats, wt_app_session_count and wt_app_memory_used sum the
  *   workers: the caller's own worker (and all of them before the start
  *   and after the stop) as it is now, the others as they published it at
- *   most 100 ms ago (asking makes them publish again: read twice a few ms
- *   apart for a fresh sum).
+ *   most workers_stats_ms (100 ms) ago (asking makes them publish again:
+ *   read twice a few ms apart for a fresh sum).
  * - wt_app_resume and wt_app_deferred_session are called on the thread of
  *   the session's worker (else WT_ERR_STATE, logged).
  * - a log function given in the config is called from every worker's

@@ -24,10 +24,6 @@ enum {
     WT__APP_STOPPED
 };
 
-/* How old another worker's figures may be in wt_app_stats,
-   wt_app_session_count and wt_app_memory_used (each worker refreshes them
-   on its own thread; asking wakes it for a refresh). */
-#define WT__WORKER_SNAP_MS 100
 
 /* One worker (see WORKERS in wt.h): an endpoint on its own loop with its
    own sockets, connection IDs and connections, its router state (rate
@@ -68,6 +64,7 @@ struct wt_app {
     wt__router router;           /* and its router: the routes every worker reads */
     wt__worker *w;               /* nworkers of them (w[0] always) */
     int nworkers;
+    uint32_t snap_ms;            /* workers_stats_ms: how often a worker publishes */
     wt_allocator raw;            /* the app's allocator, before any budget */
     char *host;
     int port, bound_port;
@@ -150,7 +147,7 @@ static void wt__worker_snap(wt__worker *w, uint64_t now) {
     w->snap_mem = w->budget ? w->budget->used : 0;
     w->snap_peak = w->budget ? w->budget->peak : 0;
     pthread_mutex_unlock(&w->mu);
-    w->snap_due_ms = now + WT__WORKER_SNAP_MS;
+    w->snap_due_ms = now + w->app->snap_ms;
 }
 
 static void wt__app_tick(wt__worker *w);
@@ -289,6 +286,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         return NULL;
     }
     app->nworkers = nworkers;
+    app->snap_ms = cfg->workers_stats_ms ? cfg->workers_stats_ms : 100;
     app->raw = cfg->alloc;
     w0 = &app->w[0];
     w0->app = app;
@@ -1009,7 +1007,7 @@ static void wt__app_free(wt_app *app) {
 
 /* Sums over the workers: live for the caller's own (and for all when no
    worker thread runs), the snapshot for the others (at most
-   WT__WORKER_SNAP_MS old; asking wakes them for a fresh one). */
+   workers_stats_ms old; asking wakes them for a fresh one). */
 typedef struct wt__app_sum {
     wt_stats st;
     size_t sessions, mem, peak;

@@ -128,6 +128,7 @@ static wt_app *wk_app(harness *h, wk_srv *a, int workers) {
     ac.workers = workers;
     ac.shutdown_grace_ms = 200;
     ac.limits.max_half_open_per_ip = 64; /* every client is 127.0.0.1, all at once */
+    ac.workers_stats_ms = 20;            /* the sums catch up sooner */
     a->app = wt_app_create(&ac);
     if (!a->app) return NULL;
     if (wt_app_route(a->app, "/echo", wk_srv_handler, a) != WT_OK ||
