@@ -848,6 +848,9 @@ typedef struct wt_app_config {
  *   set: your loop, driven as usual) and workers 1..N-1 on threads the app
  *   starts in wt_app_start. wt_app_stop / wt_app_stop_now / signals stop
  *   them all, each as described at wt_app_stop; wt_app_loop is worker 0's.
+ *   wt_app_destroy without a stop first has the worker threads return,
+ *   then closes every worker's sessions on the calling thread (their
+ *   CLOSED events run there).
  * - the certificate, secrets (reset_key, token_key), server ID, limits and
  *   checks are the same for all; limits count per worker except
  *   max_app_sessions (the whole app: the other workers' counts may be up
