@@ -35,7 +35,6 @@ run() {
   p2=$!
   wait "$p1"
   wait "$p2"
-  stop_server
   out1=$(tail -n1 "$BENCH_TMP/ws1.out")
   out2=$(tail -n1 "$BENCH_TMP/ws2.out")
   r1=$(echo "$out1" | json_get sessions_per_s)
