@@ -638,7 +638,9 @@ typedef struct wt_limits {
  * is up. The wakeup descriptor is how wt_loop_wakeup, wt_loop_post,
  * wt_loop_stop and wt_app_stop reach a loop asleep in poll(): readable
  * until the next wt_loop_process. Call wt_loop_pollfds again after
- * wt_app_start or wt_client_connect (new sockets).
+ * wt_app_start or wt_client_connect (new sockets) and wt_loop_watch.
+ * The other way round, wt_loop_watch puts another library's descriptor
+ * into wt.h's own loop (the Redis adapter rides it so).
  *
  * Another thread hands work to the loop with wt_loop_post(loop, fn, user):
  * fn(loop, user) then runs on the loop's thread, in the next
@@ -688,7 +690,8 @@ int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user);
 /* Fills up to max pollfd-like entries {fd, events}; returns the count
    (which may exceed max: call again with more room). The first is the
    wakeup descriptor (POLLIN); then the sockets: POLLIN, or POLLIN|POLLOUT
-   while a socket is congested. */
+   while a socket is congested; then the wt_loop_watch descriptors with
+   their events. */
 int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max);
 /* Milliseconds until wt_loop_process must run again; -1: no timer. */
 int wt_loop_timeout(wt_loop *loop);
@@ -699,6 +702,22 @@ int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user);
 int wt_loop_timer_cancel(wt_loop *loop, int64_t id);
 /* Monotonic milliseconds, the loop's clock. */
 uint64_t wt_loop_now_ms(wt_loop *loop);
+/* Another library's descriptor in the loop (a database client, a pipe):
+   fn(loop, fd, revents, user) runs on the loop's thread, inside
+   wt_loop_process, when poll() finds fd ready. events: POLLIN and/or
+   POLLOUT; calling again for the same fd replaces events, fn and user;
+   events 0 removes the watch (WT_ERR_NOT_FOUND if there was none).
+   revents holds the ready bits among events, plus POLLERR / POLLHUP /
+   POLLNVAL whenever poll() reports them. A descriptor closed while
+   watched (POLLNVAL) has its watch removed after fn (logged: remove it
+   before closing). fn may call any wt_ function, wt_loop_watch included;
+   like a timer, it never runs inside a handler. The fd stays the
+   caller's: the loop never reads, writes or closes it. Loop thread only.
+   wt_loop_pollfds lists watched fds last; an own poll loop just calls
+   wt_loop_process, which asks poll() (timeout 0) which of them are ready.
+   WT_ERR_INVALID (bad fd, events or fn), WT_ERR_NOMEM. */
+typedef void (*wt_watch_fn)(wt_loop *loop, int fd, short revents, void *user);
+int wt_loop_watch(wt_loop *loop, int fd, short events, wt_watch_fn fn, void *user);
 
 /* ================================================================ TLS
  * Key exchange (TLS 1.3 "groups") is configured by name, a ':'-separated
@@ -1590,6 +1609,7 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #include <sys/socket.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <poll.h>
 /* wt_loop_wakeup, wt_loop_stop and wt_app_stop run in signal handlers:
    their atomics must not hide a lock */
 #if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
@@ -1675,6 +1695,16 @@ typedef struct wt__timer {
     void *user;
 } wt__timer;
 
+/* wt_loop_watch: a descriptor of the application's (or a library's, e.g.
+   hiredis) in the loop's poll set. */
+typedef struct wt__watch {
+    int fd;
+    short events;     /* POLLIN and/or POLLOUT */
+    short revents;    /* ready bits not yet delivered */
+    wt_watch_fn fn;
+    void *user;
+} wt__watch;
+
 /* An event that could not be delivered when it happened because a handler
    (or timer) was running, or no loop call was: delivered in order once the
    handler returns, or by the next wt_loop_process. */
@@ -1730,6 +1760,13 @@ struct wt_loop {
     /* wt_loop_post: a lock-free stack, newest first; the loop takes it all
        at once and runs it oldest first */
     _Atomic(wt__post *) posts;
+    /* wt_loop_watch: polled last in wt_loop_run_once (watch_polled: their
+       revents are from that poll), else with a zero timeout in process */
+    wt__watch *watches;
+    size_t nwatches, watches_cap;
+    int watch_polled;
+    struct pollfd *pfd;  /* poll sets beyond run_once's stack array */
+    size_t pfd_cap;
 };
 
 /* wt_limits.memory_budget (wt_quic.c) */
@@ -3216,6 +3253,11 @@ void wt_loop_destroy(wt_loop *loop) {
         loop->evq_head = q->next;
         wt__free(&loop->alloc, q);
     }
+    if (loop->nwatches)
+        wt__log(&loop->log, WT_LOG_WARN, "loop destroyed with %zu descriptor(s) still watched (wt_loop_watch)",
+                loop->nwatches);
+    wt__free(&loop->alloc, loop->watches);
+    wt__free(&loop->alloc, loop->pfd);
     wt__free(&loop->alloc, loop->timers);
     wt__free(&loop->alloc, loop->rxbuf);
     wt__free(&loop->alloc, loop->rxmeta);
@@ -3413,6 +3455,104 @@ static void wt__run_timers(wt_loop *loop) {
             i = 0;
         } else {
             i++;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- watches */
+static wt__watch *wt__watch_find(wt_loop *loop, int fd) {
+    size_t i;
+    for (i = 0; i < loop->nwatches; i++)
+        if (loop->watches[i].fd == fd) return &loop->watches[i];
+    return NULL;
+}
+
+int wt_loop_watch(wt_loop *loop, int fd, short events, wt_watch_fn fn, void *user) {
+    wt__watch *w;
+    wt__ep *ep;
+    int i;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_watch: no loop");
+    if (fd < 0 || (events & ~(POLLIN | POLLOUT)) || (events && !fn))
+        return wt__fail(&loop->log, WT_ERR_INVALID, "wt_loop_watch: fd %d, events 0x%x: need fd >= 0, POLLIN/POLLOUT, a function",
+                        fd, (unsigned)events);
+    /* the loop's own descriptors are read by the loop alone */
+    if (fd == loop->wake_rd) return wt__fail(&loop->log, WT_ERR_INVALID, "wt_loop_watch: fd %d is the loop's wakeup", fd);
+    for (ep = loop->eps; ep; ep = ep->next)
+        for (i = 0; i < ep->nsocks; i++)
+            if (ep->socks[i].fd == fd)
+                return wt__fail(&loop->log, WT_ERR_INVALID, "wt_loop_watch: fd %d is one of the loop's sockets", fd);
+    w = wt__watch_find(loop, fd);
+    if (!events) {
+        if (!w) return wt__fail_at(&loop->log, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "wt_loop_watch: fd %d not watched", fd);
+        *w = loop->watches[--loop->nwatches];
+        loop->watch_polled = 0; /* the poll set's order changed */
+        return WT_OK;
+    }
+    if (!w) {
+        if (loop->nwatches == loop->watches_cap) {
+            size_t cap = loop->watches_cap ? loop->watches_cap * 2 : 4;
+            wt__watch *nw = (wt__watch *)wt__realloc(&loop->alloc, loop->watches, cap * sizeof *nw);
+            if (!nw) return wt__fail(&loop->log, WT_ERR_NOMEM, "wt_loop_watch: out of memory");
+            loop->watches = nw;
+            loop->watches_cap = cap;
+        }
+        w = &loop->watches[loop->nwatches++];
+        w->fd = fd;
+        w->revents = 0;
+        loop->watch_polled = 0;
+    }
+    w->events = events;
+    w->fn = fn;
+    w->user = user;
+    return WT_OK;
+}
+
+static int wt__pfd_room(wt_loop *loop, size_t n) {
+    struct pollfd *np;
+    if (n <= loop->pfd_cap) return WT_OK;
+    np = (struct pollfd *)wt__realloc(&loop->alloc, loop->pfd, n * sizeof *np);
+    if (!np) return wt__fail(&loop->log, WT_ERR_NOMEM, "loop: out of memory for %zu poll entries", n);
+    loop->pfd = np;
+    loop->pfd_cap = n;
+    return WT_OK;
+}
+
+/* Delivers what poll() found ready. A callback may add, change or remove
+   watches (its own or others'), so each round looks the next ready one up
+   afresh: a removed watch gets nothing more, a new one waits for the next
+   poll. */
+static void wt__run_watches(wt_loop *loop) {
+    size_t i;
+    if (!loop->nwatches) return;
+    if (!loop->watch_polled) {
+        if (wt__pfd_room(loop, loop->nwatches) != WT_OK) return;
+        for (i = 0; i < loop->nwatches; i++) {
+            loop->pfd[i].fd = loop->watches[i].fd;
+            loop->pfd[i].events = loop->watches[i].events;
+            loop->pfd[i].revents = 0;
+        }
+        if (poll(loop->pfd, (nfds_t)loop->nwatches, 0) <= 0) return;
+        for (i = 0; i < loop->nwatches; i++) loop->watches[i].revents = loop->pfd[i].revents;
+    }
+    loop->watch_polled = 0;
+    for (;;) {
+        wt__watch w;
+        short rev = 0;
+        for (i = 0; i < loop->nwatches; i++) {
+            rev = (short)(loop->watches[i].revents & (loop->watches[i].events | POLLERR | POLLHUP | POLLNVAL));
+            loop->watches[i].revents = 0;
+            if (rev) break;
+        }
+        if (i == loop->nwatches) return;
+        w = loop->watches[i];
+        loop->in_handler++;
+        w.fn(loop, w.fd, rev, w.user);
+        loop->in_handler--;
+        wt__loop_drain(loop);
+        if ((rev & POLLNVAL) && wt__watch_find(loop, w.fd)) {
+            /* poll() would report it at once forever: a busy loop */
+            wt__log(&loop->log, WT_LOG_WARN, "wt_loop_watch: fd %d was closed while watched: watch removed", w.fd);
+            (void)wt_loop_watch(loop, w.fd, 0, NULL, NULL);
         }
     }
 }
@@ -3949,28 +4089,40 @@ static int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint
 }
 
 /* ---------------------------------------------------------------- the loop */
-int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
+/* One entry of the poll set: into pfd (run_once) or fds + events (the
+   API), whichever is given. */
+static void wt__pollset_put(struct pollfd *pfd, int *fds, short *events, int n, int max, int fd, short ev) {
+    if (n >= max) return;
+    if (pfd) {
+        pfd[n].fd = fd;
+        pfd[n].events = ev;
+        pfd[n].revents = 0;
+    } else {
+        fds[n] = fd;
+        if (events) events[n] = ev;
+    }
+}
+
+static int wt__pollset(wt_loop *loop, struct pollfd *pfd, int *fds, short *events, int max) {
     wt__ep *ep;
     int n = 0, i;
-    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
     /* first: the wakeup descriptor (wt_loop_wakeup, wt_loop_post, stops) */
-    if (loop->wake_rd >= 0) {
-        if (n < max) {
-            fds[n] = loop->wake_rd;
-            if (events) events[n] = POLLIN;
-        }
-        n++;
-    }
+    if (loop->wake_rd >= 0) wt__pollset_put(pfd, fds, events, n++, max, loop->wake_rd, POLLIN);
     for (ep = loop->eps; ep; ep = ep->next)
-        for (i = 0; i < ep->nsocks; i++) {
-            if (ep->socks[i].fd < 0) continue;
-            if (n < max) {
-                fds[n] = ep->socks[i].fd;
-                if (events) events[n] = (short)(POLLIN | (ep->socks[i].want_write ? POLLOUT : 0));
-            }
-            n++;
-        }
+        for (i = 0; i < ep->nsocks; i++)
+            if (ep->socks[i].fd >= 0)
+                wt__pollset_put(pfd, fds, events, n++, max, ep->socks[i].fd,
+                                (short)(POLLIN | (ep->socks[i].want_write ? POLLOUT : 0)));
+    /* last: wt_loop_run_once finds their revents at the end of its set */
+    for (i = 0; i < (int)loop->nwatches; i++)
+        wt__pollset_put(pfd, fds, events, n++, max, loop->watches[i].fd, loop->watches[i].events);
     return n;
+}
+
+int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
+    if (!fds) max = 0;
+    return wt__pollset(loop, NULL, fds, events, max);
 }
 
 int wt_loop_timeout(wt_loop *loop) {
@@ -4005,6 +4157,7 @@ int wt_loop_process(wt_loop *loop) {
             if (ep->socks[i].fd >= 0) wt__sock_read(loop, &ep->socks[i], now);
         }
     }
+    wt__run_watches(loop);
     wt__run_posts(loop);
     wt__run_timers(loop);
     /* an app's stop steps go before the service pass sends what they queued,
@@ -4032,22 +4185,29 @@ static int wt__loop_busy(wt_loop *loop, const char *what) {
     return 1;
 }
 
+#define WT__POLL_STACK 65 /* the wakeup, sockets, watches: more go to loop->pfd */
+
 int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
-    struct pollfd pfd[64 + 1];
-    int fds[64 + 1], n, i, t;
-    short ev[64 + 1];
+    struct pollfd stack_pfd[WT__POLL_STACK], *pfd = stack_pfd;
+    int n, t;
+    size_t w;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_run_once: no loop");
-    n = wt_loop_pollfds(loop, fds, ev, 64 + 1);
-    if (n > 64 + 1) n = 64 + 1;
-    for (i = 0; i < n; i++) {
-        pfd[i].fd = fds[i];
-        pfd[i].events = ev[i];
-        pfd[i].revents = 0;
+    n = wt__pollset(loop, pfd, NULL, NULL, WT__POLL_STACK);
+    if (n > WT__POLL_STACK) {
+        /* many sockets or watches: the set on the heap, grown once */
+        if (wt__pfd_room(loop, (size_t)n) != WT_OK) return WT_ERR_NOMEM;
+        pfd = loop->pfd;
+        n = wt__pollset(loop, pfd, NULL, NULL, n);
     }
     t = wt_loop_timeout(loop);
     if (timeout_ms >= 0 && (t < 0 || timeout_ms < t)) t = timeout_ms;
-    if (poll(pfd, (nfds_t)n, t) < 0 && errno != EINTR)
-        return wt__fail(&loop->log, WT_ERR_IO, "poll: %s", strerror(errno));
+    if (poll(pfd, (nfds_t)n, t) < 0) {
+        if (errno != EINTR) return wt__fail(&loop->log, WT_ERR_IO, "poll: %s", strerror(errno));
+    } else if (loop->nwatches) {
+        /* the watches are the set's tail: process needs no second poll */
+        for (w = 0; w < loop->nwatches; w++) loop->watches[w].revents = pfd[(size_t)n - loop->nwatches + w].revents;
+        loop->watch_polled = 1;
+    }
     return wt_loop_process(loop);
 }
 
