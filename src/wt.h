@@ -1323,6 +1323,77 @@ int wt_cert_sha256(const char *cert_file, uint8_t out[32]);
 /* Lower-case hex of n bytes into out (2n+1 bytes with the NUL). */
 void wt_hex(const uint8_t *in, size_t n, char *out);
 
+/* ================================================================ Redis (optional)
+ * Shared state across instances through Redis pub/sub: compiled in with
+ * #define WT_REDIS before including wt.h (in the implementation file and
+ * wherever these are called) and linking -lhiredis (Debian:
+ * libhiredis-dev); without the define nothing below exists and hiredis is
+ * not needed. The adapter drives hiredis's async API from the wt_loop
+ * (wt_loop_watch for its sockets, wt_loop_timer for timeouts and retries):
+ * nothing blocks, except wt_redis_create resolving a host name once (give
+ * an address to avoid even that). It keeps two connections, as Redis
+ * requires: one subscribed, one publishing.
+ *
+ * Redis going away is normal: each connection retries after backoff_min_ms,
+ * doubling to backoff_max_ms (plus up to a quarter of random spread), and
+ * re-subscribes every channel when back. wt_redis_publish never queues
+ * while disconnected: the message is dropped, counted in stats.dropped
+ * (logged once per outage; the count is logged when it comes back) and
+ * the call returns WT_ERR_CLOSED. At most max_pending PUBLISHes wait for
+ * Redis's answer; beyond that they are dropped too (WT_ERR_WOULDBLOCK).
+ * Delivery is Redis pub/sub's: at most once; a subscriber that is away
+ * misses what is published meanwhile. on_state(r, 1) says the adapter is
+ * ready (both connections up, every subscription confirmed by Redis),
+ * on_state(r, 0) that it no longer is. Loop thread only: from another
+ * thread, wt_loop_post to the loop. Destroy it before its loop; it may be
+ * destroyed from its own callbacks. */
+#ifdef WT_REDIS
+typedef struct wt_redis wt_redis;
+/* A message on a subscribed channel; data is valid during the call. */
+typedef void (*wt_redis_message_fn)(wt_redis *r, const char *channel, const uint8_t *data, size_t len,
+                                    void *user);
+typedef void (*wt_redis_state_fn)(wt_redis *r, int ready, void *user);
+
+typedef struct wt_redis_config {
+    const char *host;             /* NULL: 127.0.0.1; a name is resolved once, here */
+    uint16_t port;                /* 0: 6379 */
+    uint32_t connect_timeout_ms;  /* one attempt; 0: 2000 */
+    uint32_t backoff_min_ms;      /* first retry; 0: 100 */
+    uint32_t backoff_max_ms;      /* retries wait at most; 0: 5000 */
+    size_t max_pending;           /* PUBLISHes awaiting Redis's answer; 0: 1024 */
+    size_t max_message;           /* bytes, either way; 0: 1 MiB */
+    wt_redis_state_fn on_state;   /* NULL: none */
+    void *user;                   /* for on_state */
+    wt_log log;                   /* zero: the loop's */
+} wt_redis_config;
+
+typedef struct wt_redis_stats {
+    uint64_t published;   /* PUBLISHes Redis answered */
+    uint64_t dropped;     /* not sent: disconnected or max_pending */
+    uint64_t failed;      /* sent, then the connection went before the answer */
+    uint64_t too_big;     /* over max_message, sent or received */
+    uint64_t received;    /* messages delivered to subscribers */
+    uint64_t attempts;    /* connection attempts (both connections) */
+    uint64_t connects;    /* of which succeeded */
+    uint64_t disconnects; /* established connections lost */
+    size_t pending;       /* PUBLISHes awaiting an answer now */
+    int ready;            /* as wt_redis_ready */
+} wt_redis_stats;
+
+/* Starts connecting at once; NULL on a bad host or no memory (logged). */
+wt_redis *wt_redis_create(wt_loop *loop, const wt_redis_config *cfg);
+/* fn for every message on channel, now and after every reconnect.
+   WT_ERR_STATE if already subscribed to it. */
+int wt_redis_subscribe(wt_redis *r, const char *channel, wt_redis_message_fn fn, void *user);
+/* Binary-safe. WT_OK: handed to the connection (stats.published once Redis
+   answers); WT_ERR_CLOSED / WT_ERR_WOULDBLOCK: dropped and counted. */
+int wt_redis_publish(wt_redis *r, const char *channel, const void *data, size_t len);
+/* 1 while both connections are up and every subscription confirmed. */
+int wt_redis_ready(const wt_redis *r);
+int wt_redis_get_stats(const wt_redis *r, wt_redis_stats *out);
+void wt_redis_destroy(wt_redis *r);
+#endif /* WT_REDIS */
+
 #ifdef __cplusplus
 }
 #endif
