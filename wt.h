@@ -11945,12 +11945,12 @@ static void wt__redis_del_write(void *p) {
     wt__redis_conn *c = (wt__redis_conn *)p;
     wt__redis_set_events(c, (short)(c->events & ~POLLOUT));
 }
-/* hiredis is freeing the context: its descriptor goes out of the loop */
+/* hiredis is freeing the context: its descriptor goes out of the loop.
+   (onDisconnect comes after this and still needs c->connected.) */
 static void wt__redis_cleanup(void *p) {
     wt__redis_conn *c = (wt__redis_conn *)p;
     wt__redis_set_events(c, 0);
     c->ac = NULL;
-    c->connected = 0;
 }
 
 /* ---------------------------------------------------------------- reconnect */
@@ -12298,6 +12298,7 @@ int wt_redis_publish(wt_redis *r, const char *channel, const void *data, size_t 
 int wt_redis_ready(const wt_redis *r) { return r && r->ready; }
 
 int wt_redis_get_stats(const wt_redis *r, wt_redis_stats *out) {
+    if (out) memset(out, 0, sizeof *out);
     if (!r || !out) return wt__fail(NULL, WT_ERR_INVALID, "wt_redis_get_stats: no handle or no output");
     *out = r->st;
     out->pending = r->pending;
