@@ -6,6 +6,8 @@
 #   make check-stack    fail if a wt.h function needs more than 4 KiB of stack
 #   make cross-test   the suite for aarch64 and s390x (Debian cross gcc, static,
 #                     run under qemu-user; GSO/GRO off: qemu does not translate them)
+#   make bench        wt.h against its references, figure by figure (bench/run.py, < 5 min;
+#                     results in bench/results/); make bench-smoke: each once, tiny (in make test)
 #   make size         text/data/bss of wt.h and a static echo server per deps profile
 #   make install      wt.h, wt.pc, wt-config.cmake and the dependencies under PREFIX
 #                     (default /usr/local; DESTDIR honoured; see tools/install.sh)
@@ -198,7 +200,7 @@ clang-deps:
 # The second compiler: the same sources must be warning-free under clang.
 check-clang: wt.h | deps clang-deps
 	@if command -v $(CLANG) >/dev/null 2>&1; then \
-	  for f in wt_impl_tests/main.c wt_impl_tests/example_probe.c wt_impl_tests/browser/browser_server.c $(EXAMPLE_SRC) \
+	  for f in wt_impl_tests/main.c wt_impl_tests/example_probe.c wt_impl_tests/browser/browser_server.c $(EXAMPLE_SRC) $(BENCH_SRC) \
 	           $(patsubst %,fuzz/%.c,$(FUZZ_TARGETS)) fuzz/gen_corpus.c; do \
 	    $(CLANG) $(WARN) -fsyntax-only -I. $(DEPS_CFLAGS) $$f || exit 1; \
 	  done; \
@@ -209,7 +211,8 @@ check-clang: wt.h | deps clang-deps
 
 test: check-amalgamation check-symbols check-stack check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/wt_tests_nogro $(B)/wt_tests_portable \
       $(B)/cross-s390x/wt_tests $(B)/browser_server $(B)/example_probe \
-      $(B)/demo_server_san examples browser-deps $(B)/wt_redis_tests $(B)/wt_redis_tests_san $(B)/chat_server_redis
+      $(B)/demo_server_san examples browser-deps bench-bins $(B)/wt_redis_tests $(B)/wt_redis_tests_san \
+      $(B)/chat_server_redis
 	@bash wt_impl_tests/run.sh $(B)
 
 # Installs what the last build used (build/deps); `make && sudo make install`.
@@ -259,3 +262,42 @@ demo: $(B)/examples/demo_server
 
 clean:
 	rm -rf $(B)
+
+# ---------------------------------------------------------------- bench
+# `make bench` (issue 10): every figure of bench/fig/ for wt.h and its
+# reference, alternating, medians and ratios (bench/run.py; under 5 minutes
+# on 2 cores); results in bench/results/. `make bench-smoke`: each figure
+# once per side at tiny sizes, no timing assertion (part of make test).
+# Each helper adds its binaries to BENCH_BINS in a block of its own; the
+# recipes below read the list when they run, so the order of blocks does
+# not matter.
+BENCH_BINS += $(B)/bench/wt_bench_server $(B)/bench/wt_sessions $(B)/bench/wt_dgram \
+	$(B)/bench/udp_flood $(B)/bench/udp_pingpong $(B)/bench/echo_server_static
+BENCH_SRC := bench/wt_bench_server.c bench/wt_sessions.c bench/wt_dgram.c bench/udp_flood.c bench/udp_pingpong.c
+
+$(B)/bench/wt_%: bench/wt_%.c wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g -pthread -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+# the raw UDP references: no wt.h, no dependencies
+$(B)/bench/udp_%: bench/udp_%.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g -pthread $< -o $@
+
+# code_size: what tools/size.sh measures (static, -Os, --gc-sections,
+# stripped); static glibc's warning about getaddrinfo is expected
+$(B)/bench/echo_server_static: examples/echo_server.c wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -I. $(DEPS_CFLAGS) \
+	  -c $< -o $@.o
+	$(CC) -static -Wl,--gc-sections -s $@.o -o $@ $(DEPS_LIBS) -pthread 2> $@.log || { cat $@.log; exit 1; }
+
+.PHONY: bench bench-bins bench-smoke
+bench-bins:
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+
+bench: bench-bins
+	python3 bench/run.py --bin $(B)/bench
+
+bench-smoke: bench-bins
+	python3 bench/run.py --bin $(B)/bench --smoke

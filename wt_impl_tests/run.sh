@@ -42,6 +42,10 @@ phase "Redis adapter under ASan+UBSan" env WT_CHAT_SERVER="$B/chat_server_redis"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 "$B/wt_redis_tests_san"
 phase "fuzz targets (clang, libFuzzer, ASan+UBSan): every seed and reproducer, then fixed mutations" \
   bash wt_impl_tests/fuzz_test.sh "$B"
+# make bench-smoke: every figure of bench/fig/ once per side at tiny sizes
+# (the benchmark binaries and their references run; no timing is judged)
+phase "benchmarks, smoke run (make bench-smoke: each figure once per side, tiny sizes, no timing assertion)" \
+  python3 bench/run.py --bin "$B/bench" --smoke
 phase "examples as a user runs them" bash wt_impl_tests/examples_test.sh "$B"
 phase "wt.h from another project: install, pkg-config, CMake, Meson, release tarball" \
   bash wt_impl_tests/install_test.sh "$B"
