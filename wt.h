@@ -27,6 +27,9 @@
  * where $P is a prefix holding them (`make deps` in the wt.h repository
  * builds one and writes its path to build/deps/prefix). Other files
  * include "wt.h" without the define and see only the API below.
+ * Optional: #define WT_REDIS (before the include, in every file that uses
+ * it) adds the Redis pub/sub adapter; link -lhiredis then (see "Redis" at
+ * the end of the API).
  *
  * ---------------------------------------------------------------- CONVENTIONS
  * - Public names start with wt_ (WT_ for macros), private ones with wt__.
