@@ -6,7 +6,9 @@
    Usage: wt_redis_tests [name-substring ...] [-name-substring ...]
    WT_CHAT_SERVER: the chat_server built with WT_REDIS (default
    build/chat_server_redis). */
+#ifndef WT_REDIS
 #define WT_REDIS
+#endif
 #define WT_IMPLEMENTATION
 #include "../wt.h"
 #include "wt_test.h"
