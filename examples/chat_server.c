@@ -80,7 +80,11 @@ static uint8_t instance_id[8];
 
 static void publish_message(const uint8_t *msg, size_t len) {
     uint8_t buf[sizeof instance_id + MAX_MESSAGE];
-    if (!redis || len > MAX_MESSAGE) return;
+    if (!redis) return;
+    if (len > MAX_MESSAGE) {
+        printf("Not published: %zu bytes, more than %d\n", len, MAX_MESSAGE);
+        return;
+    }
     memcpy(buf, instance_id, sizeof instance_id);
     memcpy(buf + sizeof instance_id, msg, len);
     (void)wt_redis_publish(redis, CHANNEL, buf, sizeof instance_id + len); /* dropped: counted, logged */

@@ -1344,7 +1344,8 @@ void wt_hex(const uint8_t *in, size_t n, char *out);
  * (logged once per outage; the count is logged when it comes back) and
  * the call returns WT_ERR_CLOSED. At most max_pending PUBLISHes wait for
  * Redis's answer; beyond that they are dropped too (WT_ERR_WOULDBLOCK).
- * Delivery is Redis pub/sub's: at most once; a subscriber that is away
+ * A Redis host that disappears without closing (power, a partition) is
+ * noticed within about keepalive_ms. Delivery is Redis pub/sub's: at most once; a subscriber that is away
  * misses what is published meanwhile. on_state(r, 1) says the adapter is
  * ready (both connections up, every subscription confirmed by Redis),
  * on_state(r, 0) that it no longer is. Loop thread only: from another
@@ -1363,6 +1364,8 @@ typedef struct wt_redis_config {
     uint32_t connect_timeout_ms;  /* one attempt; 0: 2000 */
     uint32_t backoff_min_ms;      /* first retry; 0: 100 */
     uint32_t backoff_max_ms;      /* retries wait at most; 0: 5000 */
+    uint32_t keepalive_ms;        /* a silent host is taken for gone after about
+                                     this (TCP keepalive, TCP_USER_TIMEOUT); 0: 15000 */
     size_t max_pending;           /* PUBLISHes awaiting Redis's answer; 0: 1024 */
     size_t max_message;           /* bytes, either way; 0: 1 MiB */
     wt_redis_state_fn on_state;   /* NULL: none */

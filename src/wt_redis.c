@@ -10,6 +10,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <netdb.h>
+#include <netinet/tcp.h>
 
 #define WT__REDIS_PORT 6379
 #define WT__REDIS_CONNECT_TIMEOUT_MS 2000
@@ -17,6 +18,7 @@
 #define WT__REDIS_BACKOFF_MAX_MS 5000
 #define WT__REDIS_MAX_PENDING 1024
 #define WT__REDIS_MAX_MESSAGE (1024 * 1024)
+#define WT__REDIS_KEEPALIVE_MS 15000
 
 typedef struct wt__redis_sub {
     struct wt__redis_sub *next;
@@ -47,7 +49,7 @@ struct wt_redis {
     wt_log log;
     char host[INET6_ADDRSTRLEN];
     int port;
-    uint32_t connect_timeout_ms, backoff_min_ms, backoff_max_ms;
+    uint32_t connect_timeout_ms, backoff_min_ms, backoff_max_ms, keepalive_ms;
     size_t max_pending, max_message;
     wt_redis_state_fn on_state;
     void *state_user;
@@ -275,6 +277,32 @@ static void wt__redis_connect_timeout(wt_loop *loop, void *user) {
     wt__redis_leave(r);
 }
 
+/* A Redis host that vanishes without a FIN (power, a partition) would
+   leave both connections "up" for hours: TCP keepalive probes an idle one,
+   TCP_USER_TIMEOUT bounds how long sent data may stay unacknowledged;
+   either way the connection dies within about keepalive_ms and the usual
+   reconnect follows. */
+static void wt__redis_keepalive(wt_redis *r, int fd) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+    {
+        int idle = (int)(r->keepalive_ms / 2000), intvl = (int)(r->keepalive_ms / 6000), cnt = 3;
+        if (idle < 1) idle = 1;
+        if (intvl < 1) intvl = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    }
+#endif
+#ifdef TCP_USER_TIMEOUT
+    {
+        unsigned ut = r->keepalive_ms;
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof ut);
+    }
+#endif
+}
+
 /* A new attempt. hiredis connects without blocking (the host is an address
    already: wt_redis_create resolved it); the first writable says it is up. */
 static void wt__redis_connect(wt__redis_conn *c) {
@@ -297,6 +325,7 @@ static void wt__redis_connect(wt__redis_conn *c) {
     c->ac = ac;
     c->fd = ac->c.fd;
     c->events = 0;
+    wt__redis_keepalive(r, c->fd);
     ac->data = c;
     ac->ev.data = c;
     ac->ev.addRead = wt__redis_add_read;
@@ -382,6 +411,7 @@ wt_redis *wt_redis_create(wt_loop *loop, const wt_redis_config *cfg) {
     r->backoff_min_ms = cfg->backoff_min_ms ? cfg->backoff_min_ms : WT__REDIS_BACKOFF_MIN_MS;
     r->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : WT__REDIS_BACKOFF_MAX_MS;
     if (r->backoff_max_ms < r->backoff_min_ms) r->backoff_max_ms = r->backoff_min_ms;
+    r->keepalive_ms = cfg->keepalive_ms ? cfg->keepalive_ms : WT__REDIS_KEEPALIVE_MS;
     r->max_pending = cfg->max_pending ? cfg->max_pending : WT__REDIS_MAX_PENDING;
     r->max_message = cfg->max_message ? cfg->max_message : WT__REDIS_MAX_MESSAGE;
     r->on_state = cfg->on_state;

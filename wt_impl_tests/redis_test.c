@@ -331,6 +331,12 @@ WT_TEST(redis_publish_subscribe) {
     CHECK_EQ_INT(st.dropped, 0);
     CHECK_EQ_INT(st.connects, 2);
     CHECK_EQ_INT(st.pending, 0);
+    { /* a silent host is noticed: keepalive on both connections */
+        int on = 0, idle = 0;
+        socklen_t l1 = sizeof on, l2 = sizeof idle;
+        CHECK(getsockopt(a.r->sub.fd, SOL_SOCKET, SO_KEEPALIVE, &on, &l1) == 0 && on == 1);
+        CHECK(getsockopt(a.r->pub.fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &l2) == 0 && idle == 7);
+    }
     wt_redis_destroy(a.r);
     wt_redis_destroy(b.r);
     CHECK_EQ_INT(wt_loop_pollfds(loop, NULL, NULL, 0), 1); /* their sockets left the loop */
