@@ -4221,8 +4221,10 @@ int wt_loop_process(wt_loop *loop) {
     uint64_t now;
     int i;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_process: no loop");
-    if (loop->processing || loop->in_handler)
+    if (loop->processing || loop->in_handler) {
+        loop->watch_polled = 0; /* a poll from run_once that nothing consumed */
         return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
+    }
     now = wt__loop_ns(loop);
     loop->processing = 1;
     wt__loop_enter(loop);
