@@ -1363,6 +1363,7 @@ typedef void (*wt_redis_state_fn)(wt_redis *r, int ready, void *user);
 typedef struct wt_redis_config {
     const char *host;             /* NULL: 127.0.0.1; a name is resolved once, here */
     uint16_t port;                /* 0: 6379 */
+    const char *password;         /* AUTH on each connection (Redis requirepass); NULL: none */
     uint32_t connect_timeout_ms;  /* one attempt; 0: 2000 */
     uint32_t backoff_min_ms;      /* first retry; 0: 100 */
     uint32_t backoff_max_ms;      /* retries wait at most; 0: 5000 */
@@ -1384,6 +1385,7 @@ typedef struct wt_redis_stats {
     uint64_t attempts;    /* connection attempts (both connections) */
     uint64_t connects;    /* of which succeeded */
     uint64_t disconnects; /* established connections lost */
+    uint64_t auth_failures; /* AUTH refused (a wrong password: logged as an error) */
     size_t pending;       /* PUBLISHes awaiting an answer now */
     int ready;            /* as wt_redis_ready */
 } wt_redis_stats;
@@ -11877,6 +11879,7 @@ struct wt_redis {
     size_t max_pending, max_message;
     wt_redis_state_fn on_state;
     void *state_user;
+    char *password;          /* AUTH on every connection; NULL: none */
     wt__redis_conn pub, sub;
     wt__redis_sub *subs;
     size_t pending;         /* PUBLISHes sent, not answered */
@@ -12008,7 +12011,7 @@ static void wt__redis_lost(wt__redis_conn *c, const char *why) {
             r->st.disconnects++;
             c->down_since_ms = wt_loop_now_ms(r->loop);
         }
-        wt__log(&r->log, c->connected ? WT_LOG_WARN : WT_LOG_DEBUG, "redis %s connection to %s:%d %s: %s; retrying",
+        wt__log(&r->log, WT_LOG_WARN, "redis %s connection to %s:%d %s: %s; retrying",
                 c->role, r->host, r->port, c->connected ? "lost" : "failed", why ? why : "closed");
         if (!c->down_since_ms) c->down_since_ms = wt_loop_now_ms(r->loop);
     } else {
@@ -12047,6 +12050,18 @@ static void wt__redis_send_subscribe(wt_redis *r, wt__redis_sub *s) {
                 r->sub.ac && r->sub.ac->errstr ? r->sub.ac->errstr : "?");
 }
 
+static void wt__redis_auth_reply(redisAsyncContext *ac, void *reply, void *priv) {
+    wt__redis_conn *c = (wt__redis_conn *)priv;
+    redisReply *rep = (redisReply *)reply;
+    (void)ac;
+    if (rep && rep->type == REDIS_REPLY_ERROR) {
+        /* the commands after it fail too: publishes count as failed, the
+           subscriptions stay unconfirmed (not ready) */
+        c->r->st.auth_failures++;
+        wt__log(&c->r->log, WT_LOG_ERROR, "redis %s connection: AUTH refused: %s", c->role, rep->str);
+    }
+}
+
 static void wt__redis_on_connect(const redisAsyncContext *cac, int status) {
     wt__redis_conn *c = wt__redis_conn_of(cac);
     wt_redis *r;
@@ -12078,6 +12093,17 @@ static void wt__redis_on_connect(const redisAsyncContext *cac, int status) {
     }
     c->down_since_ms = 0;
     if (c == &r->pub) r->dropped_outage = 0;
+    if (r->password) {
+        /* first in the pipeline: what follows runs authenticated */
+        const char *argv[2];
+        size_t lens[2];
+        argv[0] = "AUTH";
+        lens[0] = 4;
+        argv[1] = r->password;
+        lens[1] = strlen(r->password);
+        if (redisAsyncCommandArgv(c->ac, wt__redis_auth_reply, c, 2, argv, lens) != REDIS_OK)
+            wt__log(&r->log, WT_LOG_ERROR, "redis %s connection: AUTH not sent", c->role);
+    }
     if (c == &r->sub) {
         wt__redis_sub *s;
         for (s = r->subs; s; s = s->next) wt__redis_send_subscribe(r, s);
@@ -12240,6 +12266,16 @@ wt_redis *wt_redis_create(wt_loop *loop, const wt_redis_config *cfg) {
     r->max_message = cfg->max_message ? cfg->max_message : WT__REDIS_MAX_MESSAGE;
     r->on_state = cfg->on_state;
     r->state_user = cfg->user;
+    if (cfg->password) {
+        size_t n = strlen(cfg->password);
+        r->password = (char *)wt__alloc(&r->alloc, n + 1);
+        if (!r->password) {
+            wt__fail(&r->log, WT_ERR_NOMEM, "wt_redis_create: out of memory");
+            wt__free(&r->alloc, r);
+            return NULL;
+        }
+        memcpy(r->password, cfg->password, n + 1);
+    }
     r->rnd = (uint32_t)(uintptr_t)r ^ (uint32_t)wt_loop_now_ms(loop);
     /* once, here: a name would block the loop at every reconnect */
     host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
@@ -12248,6 +12284,7 @@ wt_redis *wt_redis_create(wt_loop *loop, const wt_redis_config *cfg) {
     rv = getaddrinfo(host, NULL, &hints, &res);
     if (rv != 0 || !res) {
         wt__fail(&r->log, WT_ERR_INVALID, "wt_redis_create: cannot resolve %s: %s", host, gai_strerror(rv));
+        wt__free(&r->alloc, r->password);
         wt__free(&r->alloc, r);
         return NULL;
     }
@@ -12372,6 +12409,8 @@ void wt_redis_destroy(wt_redis *r) {
         wt__log(&r->log, WT_LOG_INFO, "redis: closed; %llu published, %llu dropped, %llu failed",
                 (unsigned long long)r->st.published, (unsigned long long)r->st.dropped,
                 (unsigned long long)r->st.failed);
+    if (r->password) memset(r->password, 0, strlen(r->password));
+    wt__free(&r->alloc, r->password);
     wt__free(&r->alloc, r);
 }
 #endif /* WT_REDIS */

@@ -11,7 +11,8 @@
  * instance ID in front; each delivers what the others publish to all its
  * members and skips its own, so every member gets every message once.
  * While Redis is away each instance goes on alone: what it would publish
- * is dropped and counted, and it reconnects by itself. It prints "Redis
+ * is dropped and counted, and it reconnects by itself.
+ * A Redis with requirepass takes the password from $REDIS_PASSWORD. It prints "Redis
  * ready" / "Redis not ready" as that changes, and the adapter's counts at
  * exit.
  *
@@ -127,6 +128,7 @@ static int start_redis(wt_loop *loop, const char *arg) {
     memset(&rc, 0, sizeof rc);
     rc.host = host;
     rc.port = (uint16_t)port;
+    rc.password = getenv("REDIS_PASSWORD"); /* the environment: argv shows in ps */
     rc.on_state = on_redis_state;
     rc.log.level = WT_LOG_INFO;
     if (!(redis = wt_redis_create(loop, &rc))) return -1;

@@ -1361,6 +1361,7 @@ typedef void (*wt_redis_state_fn)(wt_redis *r, int ready, void *user);
 typedef struct wt_redis_config {
     const char *host;             /* NULL: 127.0.0.1; a name is resolved once, here */
     uint16_t port;                /* 0: 6379 */
+    const char *password;         /* AUTH on each connection (Redis requirepass); NULL: none */
     uint32_t connect_timeout_ms;  /* one attempt; 0: 2000 */
     uint32_t backoff_min_ms;      /* first retry; 0: 100 */
     uint32_t backoff_max_ms;      /* retries wait at most; 0: 5000 */
@@ -1382,6 +1383,7 @@ typedef struct wt_redis_stats {
     uint64_t attempts;    /* connection attempts (both connections) */
     uint64_t connects;    /* of which succeeded */
     uint64_t disconnects; /* established connections lost */
+    uint64_t auth_failures; /* AUTH refused (a wrong password: logged as an error) */
     size_t pending;       /* PUBLISHes awaiting an answer now */
     int ready;            /* as wt_redis_ready */
 } wt_redis_stats;

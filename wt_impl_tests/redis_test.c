@@ -121,6 +121,7 @@ typedef struct redis_proc {
     pid_t pid;
     int port;
     char dir[64];
+    const char *password; /* --requirepass; NULL: none */
 } redis_proc;
 
 static int have_redis(void) {
@@ -150,7 +151,8 @@ static int redis_start(redis_proc *rp) {
             dup2(devnull, 1);
         }
         execl("/usr/bin/redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-              "--appendonly", "no", "--dir", rp->dir, "--logfile", logf, "--daemonize", "no", (char *)NULL);
+              "--appendonly", "no", "--dir", rp->dir, "--logfile", logf, "--daemonize", "no",
+              rp->password ? "--requirepass" : (char *)NULL, rp->password, (char *)NULL);
         _exit(127);
     }
     procs_add(rp->pid);
@@ -579,6 +581,47 @@ WT_TEST(redis_limits_and_misuse) {
     CHECK(wt_redis_publish(a.r, "t", "x", 1) == WT_OK);
     wt_redis_destroy(a.r);
     CHECK_EQ_INT(wt_loop_pollfds(loop, NULL, NULL, 0), 1);
+    wt_loop_destroy(loop);
+    redis_cleanup(&rp);
+}
+
+/* Redis with a password: the adapter that has it works, one with a wrong
+   one says so (an error, auth_failures) and never becomes ready. */
+WT_TEST(redis_password) {
+    redis_proc rp;
+    wt_loop *loop;
+    peer a, b, bad;
+    two t = {&a, &b, 0};
+    wt_redis_config rc;
+    wt_redis_stats st;
+    if (!have_redis()) return;
+    memset(&rp, 0, sizeof rp);
+    rp.password = "s3cret pass";
+    REQUIRE(redis_start(&rp) == 0);
+    loop = test_loop();
+    log_clear();
+    memset(&rc, 0, sizeof rc);
+    rc.password = "s3cret pass";
+    REQUIRE(loop && peer_open(&a, loop, rp.port, &rc) == 0 && peer_open(&b, loop, rp.port, &rc) == 0);
+    rc.password = "wrong";
+    REQUIRE(peer_open(&bad, loop, rp.port, &rc) == 0);
+    CHECK(run_until(loop, both_ready, &t, 10000));
+    CHECK(wt_redis_publish(a.r, "t", "authed", 6) == WT_OK);
+    CHECK(wt_redis_publish(bad.r, "t", "nope", 4) == WT_OK); /* sent: Redis refuses it */
+    t.n = 1;
+    CHECK(run_until(loop, b_got, &t, 10000));
+    run_until(loop, never, NULL, 100);
+    CHECK(peer_count(&b, "authed") == 1 && peer_count(&b, "nope") == 0);
+    CHECK(!bad.ready && bad.ready_calls == 0);
+    CHECK(wt_redis_get_stats(bad.r, &st) == WT_OK);
+    CHECK(st.auth_failures >= 2); /* both; the subscriber retries (Redis closes it on SUBSCRIBE) */
+    CHECK_EQ_INT(st.failed, 1);
+    CHECK(log_seen("AUTH refused"));
+    CHECK(wt_redis_get_stats(a.r, &st) == WT_OK);
+    CHECK_EQ_INT(st.auth_failures, 0);
+    wt_redis_destroy(a.r);
+    wt_redis_destroy(b.r);
+    wt_redis_destroy(bad.r);
     wt_loop_destroy(loop);
     redis_cleanup(&rp);
 }
