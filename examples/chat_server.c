@@ -11,10 +11,9 @@
  * instance ID in front; each delivers what the others publish to all its
  * members and skips its own, so every member gets every message once.
  * While Redis is away each instance goes on alone: what it would publish
- * is dropped and counted, and it reconnects by itself.
- * A Redis with requirepass takes the password from $REDIS_PASSWORD. It prints "Redis
+ * is dropped and counted, and it reconnects by itself. It prints "Redis
  * ready" / "Redis not ready" as that changes, and the adapter's counts at
- * exit.
+ * exit. A Redis with requirepass takes the password from $REDIS_PASSWORD.
  *
  * The room is "/chat". The server keeps the active sessions (the guide's
  * ACTIVE_SESSIONS set) in a fixed array; one more than MAX_MEMBERS is
