@@ -17,6 +17,8 @@
 #   make smoke        amalgamation check + every example run as a user would
 #   make redis-test   the Redis adapter (WT_REDIS) and chat_server --redis against
 #                     redis-server (installs redis-server, libhiredis-dev)
+#   make lb-test      two instances behind an nftables load balancer, in network
+#                     namespaces (root; part of make test)
 #   make fuzz         each libFuzzer target in fuzz/ for FUZZ_SECONDS (60), crashes reported
 #   make fuzz-corpus  writes fresh seeds into fuzz/corpus/ (real ClientHellos included)
 # Every target that needs ngtcp2/nghttp3/wolfSSL runs the deps step first; it
@@ -49,7 +51,7 @@ FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_HDRS := fuzz/fuzz.h fuzz/quic_initial.h
 
 .PHONY: all examples deps size test check-amalgamation check-symbols check-stack check-clang run-echo demo browser-deps clean \
-	install uninstall dist smoke soak clang-deps fuzz fuzz-build fuzz-corpus cross-test redis-deps redis-test
+	install uninstall dist smoke soak lb-test lb-deps clang-deps fuzz fuzz-build fuzz-corpus cross-test redis-deps redis-test
 
 all: examples
 
@@ -104,6 +106,20 @@ cross-test: $(patsubst %,$(B)/cross-%/wt_tests,$(CROSS_ARCHS))
 $(B)/example_probe: wt_impl_tests/example_probe.c wt.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+# Both ends of the load-balancer test (lb_test.sh: network namespaces,
+# nftables), under ASan+UBSan like the demo server.
+$(B)/lb_peer: wt_impl_tests/lb_peer.c wt_impl_tests/quiclb.h wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+# nft and ip for the load-balancer test (lb_test.sh also installs them if missing).
+lb-deps:
+	@bash tools/apt-install.sh nftables iproute2
+
+# The load-balancer test alone (root: it makes network namespaces).
+lb-test: $(B)/lb_peer lb-deps
+	@bash wt_impl_tests/lb_test.sh $(B)
 
 $(B)/soak: wt_impl_tests/soak.c wt.h | deps
 	@mkdir -p $(@D)
@@ -200,7 +216,8 @@ clang-deps:
 # The second compiler: the same sources must be warning-free under clang.
 check-clang: wt.h | deps clang-deps
 	@if command -v $(CLANG) >/dev/null 2>&1; then \
-	  for f in wt_impl_tests/main.c wt_impl_tests/example_probe.c wt_impl_tests/browser/browser_server.c $(EXAMPLE_SRC) $(BENCH_SRC) \
+	  for f in wt_impl_tests/main.c wt_impl_tests/example_probe.c wt_impl_tests/lb_peer.c wt_impl_tests/browser/browser_server.c \
+	           $(EXAMPLE_SRC) $(BENCH_SRC) \
 	           $(patsubst %,fuzz/%.c,$(FUZZ_TARGETS)) fuzz/gen_corpus.c; do \
 	    $(CLANG) $(WARN) -fsyntax-only -I. $(DEPS_CFLAGS) $$f || exit 1; \
 	  done; \
@@ -210,8 +227,8 @@ check-clang: wt.h | deps clang-deps
 	else echo "check-clang: skipped, $(CLANG) not installed"; fi
 
 test: check-amalgamation check-symbols check-stack check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/wt_tests_nogro $(B)/wt_tests_portable \
-      $(B)/cross-s390x/wt_tests $(B)/browser_server $(B)/example_probe \
-      $(B)/demo_server_san examples browser-deps bench-bins $(B)/wt_redis_tests $(B)/wt_redis_tests_san \
+      $(B)/cross-s390x/wt_tests $(B)/browser_server $(B)/example_probe $(B)/lb_peer \
+      $(B)/demo_server_san examples browser-deps bench-bins lb-deps $(B)/wt_redis_tests $(B)/wt_redis_tests_san \
       $(B)/chat_server_redis
 	@bash wt_impl_tests/run.sh $(B)
 

@@ -275,6 +275,26 @@
  * request's, DATA first), a broken QPACK or control stream. With nghttp3
  * 1.11 or later that also holds for a malformed header section QPACK had
  * to hold back (it is found while reading the encoder stream, not its own).
+ * ---------------------------------------------------------------- SCALING
+ * Several machines behind one UDP load balancer: give every instance the
+ * same reset_key and token_key (32 secret bytes each) and its own
+ * server_id, all of one length n (wt_app_config). Its connection IDs are
+ * then QUIC-LB's plaintext format (draft-ietf-quic-load-balancers-21):
+ * [0] config rotation 0 in the top 3 bits, the CID's length less this
+ * octet in the low 5; [1..n] the server ID; [n+1] the worker index; the
+ * rest random; max(16, n + 6) bytes. A QUIC-LB-aware balancer routes every
+ * packet by the server ID in its destination CID, so a connection stays on
+ * its instance when the client's address changes (README: "Several
+ * machines" has an nftables recipe). Where packets of a connection reach
+ * another instance anyway (a balancer hashing addresses, an instance
+ * replaced), that one answers with a stateless reset the client accepts
+ * (the shared reset_key): it learns at once that the connection is gone; a
+ * wt.h client logs it. A Retry token one instance issued is honoured by
+ * all (the shared token_key; it carries the wall-clock time, so their
+ * clocks must agree within a second or two). Connection state is not
+ * shared. The server ID is in plaintext: observers can tell which instance
+ * a connection is on.
+ *
  * ---------------------------------------------------------------- DEBUGGING
  * Three views of a connection, all off by default (README: "Debugging a
  * connection" walks through them):
@@ -826,7 +846,11 @@ typedef struct wt_app_config {
     const uint8_t *token_key; /* NULL: random per app. Else 32 secret bytes that
                                 sign and check Retry (address-validation) tokens:
                                 instances behind one load balancer share it, so
-                                a token one of them issued is honoured by all */
+                                a token one of them issued is honoured by all.
+                                A token is good for 10 s after its issue by the
+                                wall clock (CLOCK_REALTIME; with a wt_clock on
+                                the loop, that clock): machines sharing the key
+                                need clocks within a second or two (NTP) */
     const uint8_t *server_id; /* QUIC-LB (draft-ietf-quic-load-balancers,
                                 plaintext): this instance's server ID, written
                                 into every connection ID it issues right after
@@ -5278,19 +5302,28 @@ static int wt__reset_token(const wt__ep *ep, const uint8_t *cid, size_t cidlen,
 }
 
 /* A server connection ID, ep->cid_len bytes:
-     [0]           first octet: with a server ID, QUIC-LB's (config rotation
-                   0, the length of the rest); else random
-     [1 .. sid]    the server ID (wt_app_config.server_id), if any
+     [0]           first octet: with a server ID, QUIC-LB's (draft-ietf-
+                   quic-load-balancers-21, "First CID octet"): config
+                   rotation in the top 3 bits (0: our one configuration;
+                   0b111 would mean unroutable), then the length of the
+                   rest of the CID (cid_len - 1, at most 19) in the low 5
+                   bits; else random
+     [1 .. sid]    the server ID (wt_app_config.server_id), if any: the
+                   plaintext algorithm (no key), so a balancer reads it as is
      [1 + sid]     the worker index (ep->worker): the reuseport steering
                    program reads it, so a connection's packets reach the
-                   worker that owns it whatever address they come from
+                   worker that owns it whatever address they come from. To a
+                   balancer it is the nonce's first byte (the draft's "server
+                   process demultiplexing")
      [2 + sid ..]  random (at least 4 bytes)
    A client's connection IDs are all random. */
+#define WT__QUICLB_CR_SHIFT 5    /* config rotation: the first octet's top 3 bits */
+#define WT__QUICLB_LEN_MASK 0x1f /* the low 5: length of the CID after the first octet */
 static int wt__cid_make(wt__ep *ep, uint8_t *cid, size_t len) {
     if (wt__random(ep, cid, len) != 0) return -1;
     if (!ep->server || len < (size_t)ep->sid_len + 6) return 0;
     if (ep->sid_len) {
-        cid[0] = (uint8_t)(len - 1); /* config rotation 0 (top bits), length self-description */
+        cid[0] = (uint8_t)((0u << WT__QUICLB_CR_SHIFT) | ((len - 1) & WT__QUICLB_LEN_MASK));
         memcpy(cid + 1, ep->sid, ep->sid_len);
     }
     cid[1 + ep->sid_len] = ep->worker;
@@ -5315,6 +5348,22 @@ static int wt__cb_remove_cid(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *user)
     wt__conn *c = (wt__conn *)user;
     WT__UNUSED(qc);
     wt__cid_remove(c->ep, c, cid->data, cid->datalen);
+    return 0;
+}
+
+/* A client's connection ended by a stateless reset (RFC 9000 10.3): the
+   server no longer has it: it restarted, or behind a load balancer the
+   packets reached another instance (that shares reset_key). Said once, so
+   a reset is not mistaken for a silent close. */
+#if NGTCP2_VERSION_NUM >= 0x011600
+static int wt__cb_stateless_reset(ngtcp2_conn *qc, const ngtcp2_pkt_stateless_reset2 *sr, void *user) {
+#else
+static int wt__cb_stateless_reset(ngtcp2_conn *qc, const ngtcp2_pkt_stateless_reset *sr, void *user) {
+#endif
+    WT__UNUSED(qc);
+    WT__UNUSED(sr);
+    wt__clog((wt__conn *)user, -1, WT_LOG_INFO,
+             "the server reset the connection (a stateless reset: it has no state for it)");
     return 0;
 }
 
@@ -5454,6 +5503,11 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
     } else {
         cb->client_initial = ngtcp2_crypto_client_initial_cb;
         cb->recv_retry = ngtcp2_crypto_recv_retry_cb;
+#if NGTCP2_VERSION_NUM >= 0x011600
+        cb->recv_stateless_reset2 = wt__cb_stateless_reset;
+#else
+        cb->recv_stateless_reset = wt__cb_stateless_reset;
+#endif
     }
     cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
     cb->encrypt = ngtcp2_crypto_encrypt_cb;
@@ -5867,6 +5921,18 @@ static size_t wt__half_open_from(wt__ep *ep, const struct sockaddr *from) {
     return n;
 }
 
+/* The time in a Retry token, which another instance, on another machine,
+   may check (token_key): the wall clock, which NTP keeps within a second or
+   so across machines, not CLOCK_MONOTONIC (each machine's uptime: a token
+   from a machine booted later would look expired, one from a machine
+   booted earlier good for hours). With a clock hook on the loop
+   (simulations, devices without a system clock) that clock. */
+static uint64_t wt__token_time(const wt__ep *ep, uint64_t now) {
+    struct timespec ts;
+    if (ep->loop->clock.now_ns || clock_gettime(CLOCK_REALTIME, &ts) != 0) return now;
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* A client's first packet: a connection slot, or a Retry that makes it
    prove its address first (stateless: costs us no memory), or a refusal. */
 static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *local, const struct sockaddr *from,
@@ -5896,7 +5962,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
     if (hd->type == NGTCP2_PKT_INITIAL && hd->tokenlen && hd->token[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
         if (ngtcp2_crypto_verify_retry_token(&odcid, hd->token, hd->tokenlen, ep->token_secret, sizeof ep->token_secret,
                                              hd->version, (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen,
-                                             &hd->dcid, 10 * NGTCP2_SECONDS, now) != 0) {
+                                             &hd->dcid, 10 * NGTCP2_SECONDS, wt__token_time(ep, now)) != 0) {
             wt__log_gated(ep, WT__GATE_TOKEN, "refusing a connection: invalid or expired Retry token");
             wt__send_close_pkt(s, local, from, fromlen, hd, NGTCP2_INVALID_TOKEN);
             return NULL;
@@ -5911,7 +5977,7 @@ static wt__conn *wt__ep_accept(wt__ep *ep, wt__sock *s, const struct sockaddr *l
         wt__cid_make(ep, scid.data, scid.datalen);
         tl = ngtcp2_crypto_generate_retry_token(token, ep->token_secret, sizeof ep->token_secret, hd->version,
                                                 (const ngtcp2_sockaddr *)from, (ngtcp2_socklen)fromlen, &scid,
-                                                &hd->dcid, now);
+                                                &hd->dcid, wt__token_time(ep, now));
         if (tl < 0) return NULL;
         n = ngtcp2_crypto_write_retry(out, sizeof out, hd->version, &hd->scid, &scid, &hd->dcid, token, (size_t)tl);
         if (n > 0) wt__sock_send(s, local, from, fromlen, out, (size_t)n, (size_t)n);

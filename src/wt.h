@@ -273,6 +273,26 @@
  * request's, DATA first), a broken QPACK or control stream. With nghttp3
  * 1.11 or later that also holds for a malformed header section QPACK had
  * to hold back (it is found while reading the encoder stream, not its own).
+ * ---------------------------------------------------------------- SCALING
+ * Several machines behind one UDP load balancer: give every instance the
+ * same reset_key and token_key (32 secret bytes each) and its own
+ * server_id, all of one length n (wt_app_config). Its connection IDs are
+ * then QUIC-LB's plaintext format (draft-ietf-quic-load-balancers-21):
+ * [0] config rotation 0 in the top 3 bits, the CID's length less this
+ * octet in the low 5; [1..n] the server ID; [n+1] the worker index; the
+ * rest random; max(16, n + 6) bytes. A QUIC-LB-aware balancer routes every
+ * packet by the server ID in its destination CID, so a connection stays on
+ * its instance when the client's address changes (README: "Several
+ * machines" has an nftables recipe). Where packets of a connection reach
+ * another instance anyway (a balancer hashing addresses, an instance
+ * replaced), that one answers with a stateless reset the client accepts
+ * (the shared reset_key): it learns at once that the connection is gone; a
+ * wt.h client logs it. A Retry token one instance issued is honoured by
+ * all (the shared token_key; it carries the wall-clock time, so their
+ * clocks must agree within a second or two). Connection state is not
+ * shared. The server ID is in plaintext: observers can tell which instance
+ * a connection is on.
+ *
  * ---------------------------------------------------------------- DEBUGGING
  * Three views of a connection, all off by default (README: "Debugging a
  * connection" walks through them):
@@ -824,7 +844,11 @@ typedef struct wt_app_config {
     const uint8_t *token_key; /* NULL: random per app. Else 32 secret bytes that
                                 sign and check Retry (address-validation) tokens:
                                 instances behind one load balancer share it, so
-                                a token one of them issued is honoured by all */
+                                a token one of them issued is honoured by all.
+                                A token is good for 10 s after its issue by the
+                                wall clock (CLOCK_REALTIME; with a wt_clock on
+                                the loop, that clock): machines sharing the key
+                                need clocks within a second or two (NTP) */
     const uint8_t *server_id; /* QUIC-LB (draft-ietf-quic-load-balancers,
                                 plaintext): this instance's server ID, written
                                 into every connection ID it issues right after

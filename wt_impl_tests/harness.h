@@ -50,6 +50,9 @@ static wt_dialect harness_client_dialect;
 static int harness_client_ignore_limits;
 /* The server's allocator for the next harness_start (reset by it). */
 static const wt_allocator *harness_server_alloc;
+/* The server's QUIC-LB server ID for the next harness_start (reset by it). */
+static const uint8_t *harness_server_id;
+static size_t harness_server_id_len;
 
 /* Starts a server on a free port of 127.0.0.1 with the given routes and a
    client that pins the server's certificate. */
@@ -75,6 +78,10 @@ static int harness_start_ex(harness *h, const wt_limits *server_lim, const wt_li
     if (server_lim) ac.limits = *server_lim;
     if (harness_server_alloc) ac.alloc = *harness_server_alloc;
     harness_server_alloc = NULL;
+    ac.server_id = harness_server_id;
+    ac.server_id_len = harness_server_id_len;
+    harness_server_id = NULL;
+    harness_server_id_len = 0;
     h->app = wt_app_create(&ac);
     if (!h->app) return -1;
     memset(&cc, 0, sizeof cc);

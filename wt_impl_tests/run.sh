@@ -47,6 +47,8 @@ phase "fuzz targets (clang, libFuzzer, ASan+UBSan): every seed and reproducer, t
 phase "benchmarks, smoke run (make bench-smoke: each figure once per side, tiny sizes, no timing assertion)" \
   python3 bench/run.py --bin "$B/bench" --smoke
 phase "examples as a user runs them" bash wt_impl_tests/examples_test.sh "$B"
+phase "two instances behind an nftables load balancer in network namespaces: QUIC-LB CIDs, shared reset and token keys" \
+  bash wt_impl_tests/lb_test.sh "$B"
 phase "wt.h from another project: install, pkg-config, CMake, Meson, release tarball" \
   bash wt_impl_tests/install_test.sh "$B"
 phase "Chromium (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" chromium
