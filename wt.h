@@ -293,7 +293,9 @@
  * all (the shared token_key; it carries the wall-clock time, so their
  * clocks must agree within a second or two). Connection state is not
  * shared. The server ID is in plaintext: observers can tell which instance
- * a connection is on.
+ * a connection is on. Application state the instances must share (a chat
+ * room, presence) can go through Redis pub/sub: the optional adapter
+ * (WT_REDIS, "Redis" at the end of the API) rides the loop.
  *
  * ---------------------------------------------------------------- DEBUGGING
  * Three views of a connection, all off by default (README: "Debugging a
