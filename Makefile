@@ -228,8 +228,8 @@ check-clang: wt.h | deps clang-deps
 
 test: check-amalgamation check-symbols check-stack check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/wt_tests_nogro $(B)/wt_tests_portable \
       $(B)/cross-s390x/wt_tests $(B)/browser_server $(B)/example_probe $(B)/lb_peer \
-      $(B)/demo_server_san examples browser-deps bench-bins lb-deps $(B)/wt_redis_tests $(B)/wt_redis_tests_san \
-      $(B)/chat_server_redis
+      $(B)/demo_server_san examples browser-deps bench-bins lb-deps $(HKDF_INTEROP_BINS) $(B)/wt_redis_tests \
+      $(B)/wt_redis_tests_san $(B)/chat_server_redis
 	@bash wt_impl_tests/run.sh $(B)
 
 # Installs what the last build used (build/deps); `make && sudo make install`.
@@ -318,3 +318,48 @@ bench: bench-bins
 
 bench-smoke: bench-bins
 	python3 bench/run.py --bin $(B)/bench --smoke
+
+# ---- bench: heap per idle session (helper "mem"; bench/fig/idle_heap.sh,
+# bench/fig/extra_session_heap.sh)
+BENCH_BINS += $(B)/bench/idle_heap
+BENCH_SRC += bench/idle_heap.c
+$(B)/bench/idle_heap: bench/idle_heap.c wt_impl_tests/heap_count.h wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+# ---------------------------------------------------------------- hkdf: the raw handshake ceiling
+# bench/handshake_raw.c against ngtcp2's wolfSSL glue as tools/deps.sh patches
+# it, and against the pristine glue (libngtcp2_crypto_wolfssl_unpatched.a,
+# build/deps/libs_unpatched); figure bench/fig/handshake_ceiling.sh. The
+# unpatched glue exists only when tools/deps.sh built the libraries.
+BENCH_BINS += $(B)/bench/handshake_raw $(B)/bench/handshake_raw_unpatched
+BENCH_SRC += bench/handshake_raw.c bench/session_mem.c
+HKDF_UNPATCHED_MISSING = echo "$@: skipped: no unpatched ngtcp2 glue (system libraries; WT_DEPS=build builds one)"
+
+$(B)/bench/handshake_raw: bench/handshake_raw.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -DHR_GLUE="\"$$(grep -q 'HKDF patch' $(B)/deps/versions && echo patched || echo system)\"" \
+	  $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+$(B)/bench/handshake_raw_unpatched: bench/handshake_raw.c | deps
+	@mkdir -p $(@D)
+	@if [ -f $(B)/deps/libs_unpatched ]; then echo "CC $@ (unpatched ngtcp2 glue)"; \
+	  $(CC) $(WARN) $(CFLAGS) -DHR_GLUE='"unpatched"' $(DEPS_CFLAGS) $< -o $@ $$(cat $(B)/deps/libs_unpatched); \
+	else $(HKDF_UNPATCHED_MISSING); fi
+
+# wt.h's own cost per whole session, server side, in memory (the same TLS
+# set-up as handshake_raw; for perf/callgrind: see the file's comment).
+BENCH_BINS += $(B)/bench/session_mem
+$(B)/bench/session_mem: bench/session_mem.c wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
+# Examples linked against the unpatched glue, for the interoperability test
+# (wt_impl_tests/hkdf_interop_test.sh, part of make test).
+HKDF_INTEROP_BINS := $(B)/hkdf/echo_server_unpatched $(B)/hkdf/echo_client_unpatched \
+  $(B)/bench/handshake_raw $(B)/bench/handshake_raw_unpatched
+$(B)/hkdf/%_unpatched: examples/%.c wt.h | deps
+	@mkdir -p $(@D)
+	@if [ -f $(B)/deps/libs_unpatched ]; then echo "CC $@ (unpatched ngtcp2 glue)"; \
+	  $(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $$(cat $(B)/deps/libs_unpatched); \
+	else $(HKDF_UNPATCHED_MISSING); fi

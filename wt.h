@@ -167,14 +167,19 @@
  *   STACK moves its big locals to the heap). The suite runs a whole echo
  *   session (handshake, streams, a datagram, close; both ends) in a thread
  *   with a 64 KiB stack, with the default and the small dependency build.
- * Memory, measured on x86-64 through the allocator hooks (the suite prints
- *   these in small_extra_session_costs_at_most_2k):
+ * Memory, measured on x86-64 through the allocator hooks, wolfSSL's too
+ *   (the suite prints these in mem_idle_session_heap_within_budget,
+ *   build/bench/idle_heap measures them):
  *   - per app or client: the endpoint and the 46 KB send batch;
- *   - per connection: about 7 KB of wt.h and 45 KB of ngtcp2 and nghttp3
- *     (packet number spaces, crypto, QPACK), plus wolfSSL's TLS state
- *     (its own allocator, not counted);
+ *   - per idle connection with one session: about 53 KB, of which 3 KB
+ *     wt.h, 23 KB ngtcp2, 11 KB nghttp3 and 15 KB wolfSSL, with the
+ *     dependencies tools/deps.sh builds (its patches let a connection give
+ *     back what its handshake grew; libraries of your own: about 67 KB).
+ *     After the handshake wt.h keeps only the TLS exporter secret of the
+ *     handshake's state (wolfSSL frees the rest), and no QPACK dynamic
+ *     table unless limits.qpack_table asks for one;
  *   - per session on a shared connection: about 1.1 KB of wt.h (the 840-
- *     byte wt_session, its request headers and path) and 1.1 KB of ngtcp2
+ *     byte wt_session, its request headers and path) and 1.3 KB of ngtcp2
  *     and nghttp3 (the CONNECT stream). Close reasons and a long capsule's
  *     buffer are made only when a session has one;
  *   - per stream: the 328-byte wt_stream, what the peer sent and the app
@@ -651,7 +656,25 @@ typedef struct wt_limits {
                                       wolfSSL): new connections are refused and new
                                       sessions get 429 near it, no allocation passes
                                       it (see SMALL DEVICES): 0, i.e. no budget */
+    uint32_t qpack_table;          /* bytes of QPACK dynamic table the peer may fill
+                                      with header fields for us to keep, per
+                                      connection: 0, i.e. none (headers come as
+                                      literals; a WebTransport connection sends a
+                                      few hundred bytes of them per session, and a
+                                      table costs about 1.5 KB of heap per connection
+                                      plus what the peer puts in it) */
+    uint32_t congestion_control;   /* ngtcp2's congestion controller: WT_CC_CUBIC (0,
+                                      the default), WT_CC_RENO or WT_CC_BBR. BBR paces
+                                      by the delivery rate it measures: a sender whose
+                                      datagram queue stays below the window (app-
+                                      limited) is not held to a pacing rate CUBIC set
+                                      long before (README: Limits and defences) */
 } wt_limits;
+
+/* wt_limits.congestion_control */
+#define WT_CC_CUBIC 0
+#define WT_CC_RENO 1
+#define WT_CC_BBR 2
 
 /* ================================================================ loop
  * wt_app and wt_client run on a wt_loop: their own unless config.loop is
@@ -767,6 +790,19 @@ int wt_loop_watch(wt_loop *loop, int fd, short events, wt_watch_fn fn, void *use
  * (logged). */
 #define WT_TLS_GROUPS_DEFAULT "X25519MLKEM768:X25519:P-256:P-384:P-521"
 
+/* Cipher suites (TLS 1.3), by IANA name, a ':'-separated list, case
+ * ignored: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
+ * TLS_CHACHA20_POLY1305_SHA256, TLS_AES_128_CCM_SHA256 (wolfSSL's own names,
+ * e.g. TLS13-AES128-GCM-SHA256, work too). A server picks the first suite of
+ * its list that the client offers; a client offers them in this order. The
+ * default puts AES-128-GCM first, as browsers do: wolfSSL's own order starts
+ * with AES-256-GCM and SHA-384, which costs a server about a tenth more CPU
+ * per handshake (the key schedule and transcript hash on SHA-384) and more
+ * per byte. All three are strong; name AES-256 first to prefer it. As with
+ * groups, the default skips suites this build lacks, and naming one, or a
+ * name not above, makes wt_app_create / wt_client_create fail (logged). */
+#define WT_TLS_CIPHERS_DEFAULT "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+
 /* ================================================================ sans-I/O
  * An app or client with io.send set opens no socket: every UDP datagram it
  * sends goes to send(), and you hand it every datagram that arrives with
@@ -825,6 +861,8 @@ typedef struct wt_app_config {
                                 sessions finish before closing them */
     const char *tls_groups;  /* NULL: WT_TLS_GROUPS_DEFAULT. The key-exchange
                                 groups accepted, most preferred first (see TLS) */
+    const char *tls_ciphers; /* NULL: WT_TLS_CIPHERS_DEFAULT. The TLS 1.3 cipher
+                                suites accepted, most preferred first (see TLS) */
     wt_io io;                /* io.send set: no socket (see sans-I/O); host must
                                 then be numeric and port explicit */
     const char *qlog_dir;    /* NULL: $QLOGDIR if set, else no qlog; "": none. A
@@ -1041,6 +1079,8 @@ typedef struct wt_client_config {
                                        groups offered, in this order (see TLS) */
     int tls_key_shares;             /* 0: 2. The first ClientHello carries key
                                        shares for this many groups of tls_groups */
+    const char *tls_ciphers;        /* NULL: WT_TLS_CIPHERS_DEFAULT. The TLS 1.3
+                                       cipher suites offered, in this order (see TLS) */
     wt_io io;                       /* io.send set: no socket (see sans-I/O) */
     const char *qlog_dir;           /* NULL: $QLOGDIR if set, else no qlog; "": none
                                        (see DEBUGGING) */
@@ -1477,6 +1517,7 @@ void wt_redis_destroy(wt_redis *r);
 #include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/hmac.h>
+#include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include <ngtcp2/ngtcp2.h>
@@ -1771,6 +1812,7 @@ typedef struct wt__rxmeta {
     } ctl[WT__RECV_BATCH];
 } wt__rxmeta;
 #define WT__MAX_GROUPS 16
+#define WT__RAND_POOL 256 /* bytes an endpoint draws from its generator at a time */
 
 typedef struct wt__ep wt__ep;
 typedef struct wt__conn wt__conn;
@@ -1919,6 +1961,8 @@ struct wt__ep {
     } gates[8];                   /* WT__GATES of them */
     WC_RNG rng;
     int rng_ready;
+    uint8_t rand_pool[WT__RAND_POOL]; /* drawn from rng ahead, see wt__random */
+    size_t rand_left;                 /* unused bytes at the pool's end */
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */
@@ -1953,6 +1997,8 @@ struct wt__ep {
     int keylog_fd;                /* TLS secrets appended here; -1: none */
     char *keylog_path;
     int keylog_failed;            /* a write failed: logged once */
+    int test_keep_tls_arrays;     /* TESTING ONLY: wolfSSL keeps its handshake
+                                     arrays, so its own exporter still works */
     uint32_t connect_timeout_ms;  /* client: from the config (0: handshake_timeout_ms) */
 };
 
@@ -1993,14 +2039,20 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
     size_t ncids, cids_cap;
     char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
     ngtcp2_cid odcid;            /* the client's first DCID: names the connection */
+    uint8_t exporter[48];        /* TLS 1.3 exporter_master_secret: all that
+                                    wt_session_export_keying_material needs, so
+                                    wolfSSL frees its handshake arrays */
+    uint8_t exporter_len;        /* 32 (SHA-256) or 48 (SHA-384); 0: none (yet) */
 } wt__conn_tp;
 
+#define WT__CTRL_PREFIX_MAX 256
 typedef struct wt__conn_h3 { /* HTTP/3 on nghttp3, and what nghttp3 cannot do */
     nghttp3_conn *conn;
     wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
     int64_t ctrl_id;             /* our control stream (nghttp3's) */
     int64_t peer_ctrl_id;        /* the peer's control stream, -1 until seen */
-    uint8_t ctrl_prefix[256];    /* our rewritten SETTINGS */
+    uint8_t *ctrl_prefix;        /* our rewritten SETTINGS (WT__CTRL_PREFIX_MAX bytes
+                                    on the heap until the peer acknowledges them) */
     size_t ctrl_prefix_len, ctrl_prefix_sent, ctrl_prefix_h3len;
     int ctrl_prefix_state;       /* 0 not built, 1 sending, 2 done */
     wt__buf peer_ctrl;           /* the peer's control stream until SETTINGS */
@@ -2281,9 +2333,14 @@ static int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const 
 /* Sets an endpoint's groups: the server's preference or the client's offer
    (key_shares: 0 means 2). */
 static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
+/* Sets an endpoint's TLS 1.3 cipher suites from a tls_ciphers list (NULL:
+   WT_TLS_CIPHERS_DEFAULT); WT_ERR_* after logging why. */
+static int wt__tls_set_ciphers(wt__ep *ep, const char *list);
 /* The WOLFSSL of one connection, ready for ngtcp2: ALPN h3; on a client also
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
+static void wt__tls_done(wt__conn *c);
+static void wt__tls_attach(wt__conn *c);
 static const char *wt__tls_group_name(uint16_t id);
 static const char *wt__tls_alert_name(uint8_t alert);
 
@@ -4410,11 +4467,21 @@ static int wt__name_is(const char *p, size_t n, const char *name) {
 
 /* wolfSSL's own answer to "can this build make a key share for id": which
    groups exist depends on configure flags, FIPS and ECC_MIN_KEY_SZ in ways
-   that differ between versions, so ask instead of guessing from macros. */
-static int wt__group_usable(WOLFSSL_CTX *probe, uint16_t id) {
-    WOLFSSL *ssl = probe ? wolfSSL_new(probe) : NULL;
-    int ok = ssl && wolfSSL_UseKeyShare(ssl, id) == WOLFSSL_SUCCESS;
+   that differ between versions, so ask instead of guessing from macros.
+   Asking makes a key (a P-521 one takes a millisecond): the answers are
+   kept for the process, per entry of wt__groups (0 not asked yet, 1 yes,
+   2 no), so only the first app or client pays. */
+static _Atomic(unsigned char) wt__group_known[WT__COUNTOF(wt__groups)];
+
+static int wt__group_usable(WOLFSSL_CTX *probe, size_t i) {
+    unsigned char known = wt__group_known[i];
+    WOLFSSL *ssl;
+    int ok;
+    if (known) return known == 1;
+    ssl = probe ? wolfSSL_new(probe) : NULL;
+    ok = ssl && wolfSSL_UseKeyShare(ssl, wt__groups[i].id) == WOLFSSL_SUCCESS;
     if (ssl) wolfSSL_free(ssl);
+    if (ssl) wt__group_known[i] = (unsigned char)(ok ? 1 : 2); /* not a failed wolfSSL_new */
     return ok;
 }
 
@@ -4442,7 +4509,7 @@ static int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const 
             rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: %s is listed twice", wt__groups[i].name);
             break;
         }
-        if (!wt__group_usable(probe, wt__groups[i].id)) {
+        if (!wt__group_usable(probe, i)) {
             /* the default names groups that only newer builds have */
             if (list) {
                 rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: %s is not available in this wolfSSL build",
@@ -4488,6 +4555,69 @@ static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares) {
     return WT_OK;
 }
 
+/* TLS 1.3 cipher suites by their IANA names, and wolfSSL's names for them.
+   QUIC never uses TLS_AES_128_CCM_8_SHA256 (RFC 9001 5.3). */
+static const struct wt__suite {
+    const char *name, *wolf;
+} wt__suites[] = {
+    {"TLS_AES_128_GCM_SHA256", "TLS13-AES128-GCM-SHA256"},
+    {"TLS_AES_256_GCM_SHA384", "TLS13-AES256-GCM-SHA384"},
+    {"TLS_CHACHA20_POLY1305_SHA256", "TLS13-CHACHA20-POLY1305-SHA256"},
+    {"TLS_AES_128_CCM_SHA256", "TLS13-AES128-CCM-SHA256"},
+};
+
+/* Sets an endpoint's cipher suites from a tls_ciphers list (NULL:
+   WT_TLS_CIPHERS_DEFAULT less the suites this build lacks): the server's
+   preference, the client's offer. wolfSSL alone would prefer AES-256-GCM
+   with SHA-384, whose key schedule and transcript hash cost a server about
+   a tenth more CPU per handshake than SHA-256's, and AES-256 more per byte. */
+static int wt__tls_set_ciphers(wt__ep *ep, const char *list) {
+    const char *p = list ? list : WT_TLS_CIPHERS_DEFAULT;
+    WOLFSSL_CTX *probe = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
+    char wolf[160];
+    int used[WT__COUNTOF(wt__suites)] = {0}, rv = WT_OK, n = 0;
+    size_t off = 0;
+    if (!probe) return wt__fail(&ep->log, WT_ERR_TLS, "tls_ciphers: cannot make a TLS context to check them");
+    for (;;) {
+        size_t len = strcspn(p, ":"), i;
+        if (len == 0) {
+            rv = wt__fail(&ep->log, WT_ERR_INVALID, "tls_ciphers: an empty name in \"%s\"", list ? list : "");
+            break;
+        }
+        for (i = 0; i < WT__COUNTOF(wt__suites); i++)
+            if (wt__name_is(p, len, wt__suites[i].name) || wt__name_is(p, len, wt__suites[i].wolf)) break;
+        if (i == WT__COUNTOF(wt__suites)) {
+            rv = wt__fail(&ep->log, WT_ERR_INVALID,
+                          "tls_ciphers: unknown TLS 1.3 cipher suite \"%.*s\" in \"%s\" (see WT_TLS_CIPHERS_DEFAULT)",
+                          (int)len, p, list);
+            break;
+        }
+        if (used[i]) {
+            rv = wt__fail(&ep->log, WT_ERR_INVALID, "tls_ciphers: %s is listed twice", wt__suites[i].name);
+            break;
+        }
+        used[i] = 1;
+        if (wolfSSL_CTX_set_cipher_list(probe, wt__suites[i].wolf) != WOLFSSL_SUCCESS) {
+            if (list) { /* the default names suites some builds lack */
+                rv = wt__fail(&ep->log, WT_ERR_INVALID, "tls_ciphers: %s is not available in this wolfSSL build",
+                              wt__suites[i].name);
+                break;
+            }
+        } else {
+            off += (size_t)snprintf(wolf + off, sizeof wolf - off, "%s%s", n++ ? ":" : "", wt__suites[i].wolf);
+        }
+        if (!p[len]) break;
+        p += len + 1;
+    }
+    wolfSSL_CTX_free(probe);
+    if (rv != WT_OK) return rv;
+    if (n == 0) return wt__fail(&ep->log, WT_ERR_INVALID, "tls_ciphers: no usable cipher suite");
+    if (wolfSSL_CTX_set_cipher_list(ep->ssl_ctx, wolf) != WOLFSSL_SUCCESS)
+        return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL refused the cipher suites %s", wolf);
+    wt__log(&ep->log, WT_LOG_DEBUG, "TLS cipher suites, %s: %s", ep->server ? "most preferred first" : "offered", wolf);
+    return WT_OK;
+}
+
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     WOLFSSL *ssl = wolfSSL_new(ep->ssl_ctx);
     struct in6_addr a6;
@@ -4499,8 +4629,9 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     }
     wt__keylog_attach(ep, ssl);
 #ifdef HAVE_KEYING_MATERIAL
-    /* the TLS exporter needs the handshake's secrets after the handshake
-       (wt_session_export_keying_material) */
+    /* wolfSSL derives the exporter secret only for a connection that keeps
+       its handshake arrays; with the secret callback wt.h copies that one
+       secret and frees them when the handshake is done (wt__tls_done) */
     wolfSSL_KeepArrays(ssl);
 #endif
     if (ep->server) {
@@ -4527,6 +4658,17 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
             return NULL;
         }
     return ssl;
+}
+
+/* The handshake is done: what only the handshake needed goes. wolfSSL's
+   arrays (about 1 KB: randoms, the premaster and master secrets, PSK
+   identities) once the exporter secret is copied out of them. */
+static void wt__tls_done(wt__conn *c) {
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    if (c->tp.exporter_len && !c->ep->test_keep_tls_arrays) wolfSSL_FreeArrays(c->tp.ssl);
+#else
+    WT__UNUSED(c);
+#endif
 }
 /* ---- end file: src/wt_tls.c ---- */
 /* ---- begin file: src/wt_trace.c ---- */
@@ -4641,11 +4783,32 @@ static int wt__keylog_secret(WOLFSSL *ssl, int id, const unsigned char *secret, 
 }
 #endif
 
+#ifdef HAVE_SECRET_CALLBACK
+/* Every TLS 1.3 secret of a connection passes here: the exporter secret is
+   kept (wt_session_export_keying_material), the key log gets them all. */
+static int wt__tls_secret(WOLFSSL *ssl, int id, const unsigned char *secret, int len, void *ctx) {
+    wt__conn *c = (wt__conn *)ctx;
+    if (id == EXPORTER_SECRET && (len == 32 || len == 48)) {
+        memcpy(c->tp.exporter, secret, (size_t)len);
+        c->tp.exporter_len = (uint8_t)len;
+    }
+    return wt__keylog_secret(ssl, id, secret, len, c->ep);
+}
+#endif
+
 static void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
 #ifdef HAVE_SECRET_CALLBACK
     if (ep->keylog_fd >= 0) wolfSSL_set_tls13_secret_cb(ssl, wt__keylog_secret, ep);
 #else
     WT__UNUSED(ep), WT__UNUSED(ssl);
+#endif
+}
+
+/* A connection's TLS object: its secrets come to wt__tls_secret. */
+static void wt__tls_attach(wt__conn *c) {
+    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+#ifdef HAVE_SECRET_CALLBACK
+    wolfSSL_set_tls13_secret_cb(c->tp.ssl, wt__tls_secret, c);
 #endif
 }
 
@@ -5000,7 +5163,9 @@ static const wt_limits wt__default_limits = {
     0,                /* session_max_streams_bidi: max_streams_bidi */
     0,                /* session_max_streams_uni: max_streams_uni */
     64 * 1024,        /* datagram_queue_bytes */
-    0                 /* memory_budget: none */
+    0,                /* memory_budget: none */
+    0,                /* qpack_table: none */
+    WT_CC_CUBIC       /* congestion_control */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -5010,7 +5175,13 @@ static const wt_limits wt__default_limits = {
    function void f(uint8_t *out, size_t n), which then supplies them, so
    the same packets meet the same connection IDs run after run (wolfSSL's
    own TLS randomness is not covered).
-   Without it this is wolfSSL's generator, nothing more. */
+   Without it this is wolfSSL's generator, drawn WT__RAND_POOL bytes at a
+   time: each call of wc_RNG_GenerateBlock costs a getpid() system call
+   (wolfSSL's fork check) and a SHA-512 block whatever the size, and a
+   connection takes about twenty small pieces (its connection IDs, ngtcp2's
+   rand). Bytes handed out are wiped from the pool, and the pool when the
+   endpoint goes. An endpoint belongs to the process that made it (after a
+   fork() the child makes its own app or client). */
 #ifdef WT_TEST_RNG
 void WT_TEST_RNG(uint8_t *out, size_t n); /* defined by the test program */
 #endif
@@ -5020,7 +5191,23 @@ static int wt__random(wt__ep *ep, uint8_t *out, size_t n) {
     WT_TEST_RNG(out, n);
     return 0;
 #else
-    return wc_RNG_GenerateBlock(&ep->rng, out, (word32)n);
+    if (n > sizeof ep->rand_pool / 4) return wc_RNG_GenerateBlock(&ep->rng, out, (word32)n) == 0 ? 0 : -1;
+    while (n > 0) {
+        size_t k;
+        uint8_t *p;
+        if (ep->rand_left == 0) {
+            if (wc_RNG_GenerateBlock(&ep->rng, ep->rand_pool, (word32)sizeof ep->rand_pool) != 0) return -1;
+            ep->rand_left = sizeof ep->rand_pool;
+        }
+        k = WT__MIN(n, ep->rand_left);
+        p = ep->rand_pool + sizeof ep->rand_pool - ep->rand_left;
+        memcpy(out, p, k);
+        wt__zero(p, k);
+        ep->rand_left -= k;
+        out += k;
+        n -= k;
+    }
+    return 0;
 #endif
 }
 
@@ -5129,6 +5316,9 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
     o = (uint32_t *)&ep->lim;
     for (i = 0; i < sizeof(wt_limits) / sizeof(uint32_t); i++)
         if (o[i] == 0) o[i] = d[i];
+    if (ep->lim.congestion_control > WT_CC_BBR)
+        return wt__fail(&ep->log, WT_ERR_INVALID, "limits.congestion_control %u: not WT_CC_CUBIC, _RENO or _BBR",
+                        (unsigned)ep->lim.congestion_control);
     if (ep->lim.max_header_bytes < 1024) ep->lim.max_header_bytes = 1024;
     if (!ep->lim.keepalive_ms) ep->lim.keepalive_ms = ep->lim.idle_timeout_ms / 2;
     /* session flow control follows QUIC's windows unless set */
@@ -5407,6 +5597,7 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
                  group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
+    wt__tls_done(c);
     wt__conn_not_half_open(c);
     if (c->dial_owner) wt__dial_won(c); /* the race is over: the sessions come here */
     /* the CONNECT deadline counts from the start, as for every client */
@@ -5561,6 +5752,9 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     s->glitch_ratelim_burst = l->glitch_burst;
     s->glitch_ratelim_rate = l->glitch_rate;
 #endif
+    s->cc_algo = l->congestion_control == WT_CC_BBR    ? NGTCP2_CC_ALGO_BBR
+                 : l->congestion_control == WT_CC_RENO ? NGTCP2_CC_ALGO_RENO
+                                                       : NGTCP2_CC_ALGO_CUBIC;
     s->rand_ctx.native_handle = c->ep;
     if (c->ep->log.level >= WT_LOG_DEBUG && getenv("WT_NGTCP2_DEBUG")) s->log_printf = wt__ngtcp2_log;
     ngtcp2_transport_params_default(tp);
@@ -5572,7 +5766,12 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     /* + the three HTTP/3 streams (control, QPACK encoder and decoder) */
     tp->initial_max_streams_uni = (uint64_t)l->max_streams_uni + 3;
     tp->max_idle_timeout = (uint64_t)l->idle_timeout_ms * WT__NS_PER_MS;
-    tp->active_connection_id_limit = 7;
+    /* spare connection IDs we take from the peer: 3 are plenty for path
+       changes, and each one costs the peer a stateless-reset token and a
+       NEW_CONNECTION_ID to keep (a wt.h server: about 0.3 KB and a key
+       derivation per ID). Never more than 4: the bundled ngtcp2 keeps 4
+       slots for them (tools/patches/ngtcp2-*-memory.patch) and asserts. */
+    tp->active_connection_id_limit = 4;
     tp->max_datagram_frame_size = 65535;
 }
 
@@ -5633,6 +5832,7 @@ static void wt__conn_free(wt__conn *c) {
     wt__qlog_close(c);
     if (c->tp.ssl) wolfSSL_free(c->tp.ssl);
     wt__buf_free(&ep->alloc, &c->h3.peer_ctrl);
+    wt__free(&ep->alloc, c->h3.ctrl_prefix);
     wt__free(&ep->alloc, c->tp.close_pkt);
     wt__free(&ep->alloc, c->tp.close_why);
     wt__free(&ep->alloc, c->host);
@@ -5715,7 +5915,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    wt__tls_attach(c);
     ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK ||
         wt__cid_add(ep, hd->dcid.data, hd->dcid.datalen, c) != WT_OK) {
@@ -5770,7 +5970,7 @@ static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, sock
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    wt__tls_attach(c);
     ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
         wt__conn_free(c);
@@ -6551,6 +6751,8 @@ static void wt__ep_free(wt__ep *ep) {
     ep->txbuf = NULL;
     if (ep->rng_ready) wc_FreeRng(&ep->rng);
     ep->rng_ready = 0;
+    wt__zero(ep->rand_pool, sizeof ep->rand_pool);
+    ep->rand_left = 0;
     wt__trace_free(ep);
     if (ep->loop) wt__loop_remove_ep(ep->loop, ep);
     if (ep->owns_loop) wt_loop_destroy(ep->loop);
@@ -6802,8 +7004,10 @@ static int wt__h3_init(wt__conn *c) {
     cb.reset_stream = wt__h3_reset_stream;
     cb.shutdown = wt__h3_shutdown;
     nghttp3_settings_default(&s);
-    s.qpack_max_dtable_capacity = 4096;
-    s.qpack_blocked_streams = 100;
+    /* what the peer's encoder may put in our decoder (wt_limits.qpack_table):
+       none by default, an idle connection keeps no table */
+    s.qpack_max_dtable_capacity = c->ep->lim.qpack_table;
+    s.qpack_blocked_streams = c->ep->lim.qpack_table ? 100 : 0;
     s.max_field_section_size = c->ep->lim.max_header_bytes;
     s.enable_connect_protocol = (uint8_t)c->ep->server;
     s.h3_datagram = 1;
@@ -7030,6 +7234,11 @@ static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n)
         uint64_t hb = before < c->h3.ctrl_prefix_len ? 0 : before - delta;
         uint64_t ha = after < c->h3.ctrl_prefix_len ? 0 : after - delta;
         c->h3.ctrl_acked = after;
+        if (c->h3.ctrl_prefix_state == 2 && after >= c->h3.ctrl_prefix_len && c->h3.ctrl_prefix) {
+            /* acknowledged: ngtcp2 will not send those bytes again */
+            wt__free(&c->ep->alloc, c->h3.ctrl_prefix);
+            c->h3.ctrl_prefix = NULL;
+        }
         n = ha - hb;
         if (!n) return WT_OK;
     }
@@ -7157,7 +7366,9 @@ static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
                     }
                     wt__settings_offer offer;
                     wt__settings_offer_of(c->ep, &offer);
-                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, sizeof c->h3.ctrl_prefix, &used, &offer);
+                    if (!c->h3.ctrl_prefix && !(c->h3.ctrl_prefix = (uint8_t *)wt__alloc(&c->ep->alloc, WT__CTRL_PREFIX_MAX)))
+                        return wt__cfail(c, -1, WT_ERR_NOMEM, "out of memory for our SETTINGS");
+                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, WT__CTRL_PREFIX_MAX, &used, &offer);
                     if (r <= 0) return wt__cfail(c, -1, WT_ERR_H3, "cannot add WebTransport SETTINGS");
                     c->h3.ctrl_prefix_len = (size_t)r;
                     c->h3.ctrl_prefix_h3len = used;
@@ -10355,6 +10566,43 @@ int wt_session_set_protocol(wt_session *s, const char *protocol) {
 }
 
 /* ---------------------------------------------------------------- keying material */
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+/* RFC 8446 7.1 HKDF-Expand-Label(secret, "tls13 " label, context, len). */
+static int wt__hkdf_expand_label(int hash, const uint8_t *secret, size_t secret_len, const char *label,
+                                 const uint8_t *context, size_t context_len, uint8_t *out, size_t len) {
+    uint8_t info[2 + 1 + 6 + 255 + 1 + WC_MAX_DIGEST_SIZE];
+    size_t n = 0, label_len = strlen(label);
+    if (label_len > 255 - 6 || context_len > WC_MAX_DIGEST_SIZE) return -1;
+    info[n++] = (uint8_t)(len >> 8);
+    info[n++] = (uint8_t)len;
+    info[n++] = (uint8_t)(6 + label_len);
+    memcpy(info + n, "tls13 ", 6), n += 6;
+    memcpy(info + n, label, label_len), n += label_len;
+    info[n++] = (uint8_t)context_len;
+    memcpy(info + n, context, context_len), n += context_len;
+    return wc_HKDF_Expand(hash, secret, (word32)secret_len, info, (word32)n, out, (word32)len) == 0 ? 0 : -1;
+}
+
+/* RFC 8446 7.5: HKDF-Expand-Label(Derive-Secret(exporter_master_secret,
+   label, ""), "exporter", Hash(context), len), from the secret wolfSSL
+   handed over during the handshake (wt__tls_secret). */
+static int wt__tls_export(const wt__conn *c, const char *label, const uint8_t *context, size_t context_len,
+                          uint8_t *out, size_t len) {
+    size_t hl = c->tp.exporter_len;
+    enum wc_HashType ht = hl == 48 ? WC_HASH_TYPE_SHA384 : WC_HASH_TYPE_SHA256;
+    int hmac = hl == 48 ? WC_SHA384 : WC_SHA256, rv;
+    uint8_t empty[WC_MAX_DIGEST_SIZE], hctx[WC_MAX_DIGEST_SIZE], derived[WC_MAX_DIGEST_SIZE];
+    if (hl != 32 && hl != 48) return -1;
+    if (wc_Hash(ht, (const byte *)"", 0, empty, (word32)hl) != 0 ||
+        wc_Hash(ht, context_len ? context : (const uint8_t *)"", (word32)context_len, hctx, (word32)hl) != 0)
+        return -1;
+    rv = wt__hkdf_expand_label(hmac, c->tp.exporter, hl, label, empty, hl, derived, hl);
+    if (rv == 0) rv = wt__hkdf_expand_label(hmac, derived, hl, "exporter", hctx, hl, out, len);
+    wc_ForceZero(derived, sizeof derived);
+    return rv;
+}
+#endif
+
 int wt_session_export_keying_material(const wt_session *s, const char *label, const uint8_t *context,
                                       size_t context_len, uint8_t *out, size_t out_len) {
     static const char wt_label[] = "EXPORTER-WebTransport";
@@ -10380,7 +10628,11 @@ int wt_session_export_keying_material(const wt_session *s, const char *label, co
     memcpy(ctx + n, label, label_len), n += label_len;
     ctx[n++] = (uint8_t)context_len;
     if (context_len) memcpy(ctx + n, context, context_len), n += context_len;
-#ifdef HAVE_KEYING_MATERIAL
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    if (wt__tls_export(s->conn, wt_label, ctx, n, out, out_len) != 0)
+        return wt__cfail(s->conn, s->id, WT_ERR_TLS, "wt_session_export_keying_material: the TLS exporter failed");
+    return WT_OK;
+#elif defined(HAVE_KEYING_MATERIAL)
     if (wolfSSL_export_keying_material(s->conn->tp.ssl, out, out_len, wt_label, sizeof wt_label - 1, ctx, n, 1) !=
         WOLFSSL_SUCCESS)
         return wt__cfail(s->conn, s->id, WT_ERR_TLS, "wt_session_export_keying_material: wolfSSL's exporter failed");
@@ -10509,6 +10761,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         goto fail;
     }
     if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
+    if (wt__tls_set_ciphers(&app->ep, cfg->tls_ciphers) != WT_OK) goto fail;
     if (wt__trace_init(&app->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     app->host = wt__strdup(&al, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
@@ -11562,6 +11815,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     cl->resolve = cfg->resolve;
     cl->resolve_user = cfg->resolve_user;
     if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
+    if (wt__tls_set_ciphers(&cl->ep, cfg->tls_ciphers) != WT_OK) goto fail;
     if (wt__trace_init(&cl->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     if (cfg->ca_file) {
         if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {

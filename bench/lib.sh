@@ -15,11 +15,22 @@ else
 fi
 bench__pids=""
 
+# Stops the servers; one that did not end cleanly (a crash, a sanitizer
+# report, a failed graceful stop) fails the script, with its last words.
 bench__cleanup() {
-  local p
+  local p rc bad=0
   for p in $bench__pids; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in $bench__pids; do wait "$p" 2>/dev/null || true; done
+  for p in $bench__pids; do
+    rc=0; wait "$p" 2>/dev/null || rc=$?
+    # 0: the graceful stop; 143: SIGTERM before the handler was installed
+    if [ "$rc" != 0 ] && [ "$rc" != 143 ] && [ "$rc" != 127 ]; then
+      echo "wt_bench_server (pid $p) ended with status $rc:" >&2
+      tail -n 20 "$BENCH_TMP/server.$p.err" >&2 2>/dev/null || true
+      bad=1
+    fi
+  done
   if [ "$bench__own_tmp" = 1 ]; then rm -rf "$BENCH_TMP"; fi
+  if [ "$bad" = 1 ]; then exit 1; fi
 }
 trap bench__cleanup EXIT
 trap 'exit 130' INT TERM
@@ -49,11 +60,13 @@ start_server() {
   local wrap=() out i
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do wrap+=("$1"); shift; done
   [ $# -gt 0 ] && shift
-  out="$BENCH_TMP/server.$$.$RANDOM.out"
+  out="$BENCH_TMP/server.$$.$RANDOM"
   : > "$out"
   ${wrap[@]+"${wrap[@]}"} "$BENCH_BIN/wt_bench_server" --port -1 "$@" > "$out" 2> "$out.err" &
-  bench__pids="$bench__pids $!"
   SERVER_PID=$!
+  bench__pids="$bench__pids $SERVER_PID"
+  mv "$out" "$BENCH_TMP/server.$SERVER_PID"; mv "$out.err" "$BENCH_TMP/server.$SERVER_PID.err"
+  out="$BENCH_TMP/server.$SERVER_PID"
   for i in $(seq 1 200); do
     if [ -s "$out" ]; then
       SERVER_PORT=$(head -n1 "$out" | json_get port)
@@ -69,11 +82,6 @@ start_server() {
   return 1
 }
 
-# stop_server: the graceful stop, waited for
-stop_server() {
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-}
 
 # cross_cpus: "taskset -c N" wrappers for two processes on different
 # CPUs (CPU_A, CPU_B), or nothing on a one-CPU machine or without taskset

@@ -175,11 +175,11 @@ def markdown(res):
            (res["date"], m["host"], m["cpus"], m["cpu_model"] or "unknown CPU", m["kernel"], res["commit"],
             " — SMOKE run, sizes too small to mean anything" if res["smoke"] else ""),
            "",
-           "| figure | unit | wt.h median (min–max) | reference median (min–max) | reference | wt/ref | target |",
-           "|---|---|---|---|---|---|---|"]
+           "| figure | unit | wt.h median (min–max) | reference median (min–max) | reference | wt/ref | pairs | target |",
+           "|---|---|---|---|---|---|---|---|"]
     for f in res["figures"]:
         if f.get("error") and f["wt"] is None:
-            out.append("| %s | %s | FAILED: %s | | | | |" % (f["name"], f.get("unit", ""), f["error"].replace("|", "/")))
+            out.append("| %s | %s | FAILED: %s | | | | | |" % (f["name"], f.get("unit", ""), f["error"].replace("|", "/")))
             continue
         ratio = "%.2f" % f["ratio"] if f["ratio"] is not None else "-"
         if f["met"] is True:
@@ -190,11 +190,11 @@ def markdown(res):
             tgt = f["note"] or "-"
         if f.get("error"):
             tgt += " (error: %s)" % f["error"].replace("|", "/")
-        out.append("| %s: %s | %s | %s | %s | %s | %s | %s |" % (
-            f["name"], f["title"], f["unit"], cell(f["wt"]), cell(f["ref"]), f["ref_desc"], ratio, tgt))
+        out.append("| %s: %s | %s | %s | %s | %s | %s | %d | %s |" % (
+            f["name"], f["title"], f["unit"], cell(f["wt"]), cell(f["ref"]), f["ref_desc"], ratio, f["pairs"], tgt))
     out.append("")
-    out.append("%d pairs alternating wt/ref per figure (see each figure's count); %.0f s in all." %
-               (max([f["pairs"] for f in res["figures"]] or [0]), res["seconds"]))
+    out.append("Each pair runs wt.h then its reference (a reference that prints null runs once); medians, "
+               "min–max over the runs; %.0f s in all." % res["seconds"])
     return "\n".join(out) + "\n"
 
 
@@ -247,6 +247,7 @@ def main():
                 continue
             f.update(title=meta.get("title", name), unit=meta.get("unit", ""), better=meta.get("better", ""),
                      ref_desc=meta.get("ref", ""), target=meta.get("target"), pairs=int(meta.get("pairs", 3)))
+            t_fig = time.monotonic()
             pairs = 1 if a.smoke else (a.pairs or f["pairs"])
             f["pairs"] = pairs
             ref_null = False
@@ -276,6 +277,7 @@ def main():
                 f["note"] = "smoke: not judged"
             else:
                 f["met"], f["note"] = judge(f["target"], f["wt"], f["ref"], f["ratio"])
+            f["seconds"] = round(time.monotonic() - t_fig, 1)
             passed += ok
             failed += not ok
     finally:

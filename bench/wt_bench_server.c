@@ -4,7 +4,7 @@
  *
  *   build/bench/wt_bench_server [--host H] [--port N (-1: a free one)]
  *       [--cert F --key F] [--max-sessions N] [--max-connections N]
- *       [--retry] [--log-level 0-4]
+ *       [--retry] [--log-level 0-4] [--cc cubic|reno|bbr]
  *
  * Without --cert/--key it makes a development certificate in memory. Once
  * the socket is bound it prints one JSON line to stdout and flushes it:
@@ -307,7 +307,7 @@ static int print_ready(wt_app *app, void *user) {
 static int usage(const char *prog) {
     fprintf(stderr,
             "usage: %s [--host H] [--port N] [--cert F --key F] [--max-sessions N] [--max-connections N]\n"
-            "       [--retry] [--log-level 0-4]\n",
+            "       [--retry] [--log-level 0-4] [--cc cubic|reno|bbr]\n",
             prog);
     return 1;
 }
@@ -349,6 +349,12 @@ int main(int argc, char **argv) {
             i += 2;
         } else if (i + 1 < argc && !strcmp(argv[i], "--max-connections") && count_arg(argv[i + 1])) {
             cfg.limits.max_connections = count_arg(argv[i + 1]);
+            i += 2;
+        } else if (i + 1 < argc && !strcmp(argv[i], "--cc") &&
+                   (!strcmp(argv[i + 1], "cubic") || !strcmp(argv[i + 1], "reno") || !strcmp(argv[i + 1], "bbr"))) {
+            cfg.limits.congestion_control = !strcmp(argv[i + 1], "bbr")    ? WT_CC_BBR
+                                            : !strcmp(argv[i + 1], "reno") ? WT_CC_RENO
+                                                                           : WT_CC_CUBIC;
             i += 2;
         } else if (i + 1 < argc && !strcmp(argv[i], "--log-level") && argv[i + 1][0] >= '0' &&
                    argv[i + 1][0] <= '4' && !argv[i + 1][1]) {

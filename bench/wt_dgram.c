@@ -2,7 +2,8 @@
  * back and forth: the wt.h side of the dgram64, dgram1200 and rtt figures.
  *
  *   build/bench/wt_dgram --mode flood --url https://127.0.0.1:PORT/dgram
- *       [--size 64] [--seconds 2] [--pin HEX | --ca F | --insecure]
+ *       [--size 64] [--seconds 2] [--queue-bytes B] [--queue N]
+ *       [--cc cubic|reno|bbr] [--pin HEX | --ca F | --insecure]
  *   build/bench/wt_dgram --mode rtt --url https://127.0.0.1:PORT/echo
  *       [--size 64] [--n 2000] [--pin HEX | --ca F | --insecure]
  *
@@ -13,7 +14,11 @@
  *   {"value": received per second at the server, "sent": n, "received": n,
  *    "seconds": span at the server, "wouldblock": n}
  * (the rate over the span from the first datagram the server got to its
- * last, so connection setup and the report do not count).
+ * last, so connection setup and the report do not count), and the
+ * connection's packets_sent, packets_lost, srtt_us and cwnd at the end.
+ * --queue-bytes and --queue set the client's datagram queue limits (0:
+ * the library's defaults, 64 KiB and 1024), --cc its congestion
+ * controller (limits.congestion_control; default CUBIC).
  * rtt: sends one datagram of --size bytes to /echo (wt_bench_server sends
  * each datagram back), waits for it, sends the next, --n times after 20 of
  * warm-up; one that is not back within 200 ms counts as lost and the next
@@ -51,6 +56,7 @@ typedef struct bench {
     int sending;
     uint64_t sent, wouldblock;
     char report[REPORT_MAX];
+    wt_stats stats; /* the connection's, when the report came */
     /* rtt */
     uint64_t n, done, lost, seq;
     uint64_t send_ns;
@@ -170,6 +176,7 @@ static void on_event(wt_event *ev) {
     case WT_EV_STREAM_DATA:
         if (b->mode != MODE_FLOOD || !ev->fin) break;
         snprintf(b->report, sizeof b->report, "%.*s", (int)ev->len, (const char *)ev->data);
+        (void)wt_session_connection_stats(ev->session, &b->stats);
         finish(b, 1);
         break;
     case WT_EV_SESSION_CLOSED:
@@ -202,6 +209,7 @@ static int cmp_double(const void *x, const void *y) {
 
 static int usage(void) {
     fprintf(stderr, "usage: wt_dgram --mode flood|rtt --url URL [--size B] [--seconds S] [--n N]\n"
+                    "       [--queue-bytes B] [--queue N] [--cc cubic|reno|bbr] (the client's limits)\n"
                     "       [--pin HEX | --ca FILE | --insecure]\n");
     return 1;
 }
@@ -239,6 +247,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--size")) b->size = (size_t)strtoul(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--seconds")) b->seconds = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--n")) b->n = strtoull(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--queue-bytes")) cfg.limits.datagram_queue_bytes = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--queue")) cfg.limits.datagram_queue = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--cc") && !strcmp(argv[i + 1], "bbr")) cfg.limits.congestion_control = WT_CC_BBR;
+        else if (!strcmp(argv[i], "--cc") && !strcmp(argv[i + 1], "reno")) cfg.limits.congestion_control = WT_CC_RENO;
+        else if (!strcmp(argv[i], "--cc") && !strcmp(argv[i + 1], "cubic")) cfg.limits.congestion_control = WT_CC_CUBIC;
         else return usage();
         i += 2;
     }
@@ -271,8 +284,11 @@ int main(int argc, char **argv) {
             fprintf(stderr, "wt_dgram: nothing counted at the server: %s\n", b->report);
             ok = 0;
         } else {
-            printf("{\"value\": %.0f, \"sent\": %llu, \"received\": %.0f, \"seconds\": %.3f, \"wouldblock\": %llu}\n",
-                   got / span, (unsigned long long)b->sent, got, span, (unsigned long long)b->wouldblock);
+            printf("{\"value\": %.0f, \"sent\": %llu, \"received\": %.0f, \"seconds\": %.3f, \"wouldblock\": %llu, "
+                   "\"packets_sent\": %llu, \"packets_lost\": %llu, \"srtt_us\": %llu, \"cwnd\": %llu}\n",
+                   got / span, (unsigned long long)b->sent, got, span, (unsigned long long)b->wouldblock,
+                   (unsigned long long)b->stats.packets_sent, (unsigned long long)b->stats.packets_lost,
+                   (unsigned long long)b->stats.smoothed_rtt_us, (unsigned long long)b->stats.cwnd);
         }
     } else if (ok) {
         qsort(b->rtt_us, (size_t)b->done, sizeof(double), cmp_double);

@@ -165,14 +165,19 @@
  *   STACK moves its big locals to the heap). The suite runs a whole echo
  *   session (handshake, streams, a datagram, close; both ends) in a thread
  *   with a 64 KiB stack, with the default and the small dependency build.
- * Memory, measured on x86-64 through the allocator hooks (the suite prints
- *   these in small_extra_session_costs_at_most_2k):
+ * Memory, measured on x86-64 through the allocator hooks, wolfSSL's too
+ *   (the suite prints these in mem_idle_session_heap_within_budget,
+ *   build/bench/idle_heap measures them):
  *   - per app or client: the endpoint and the 46 KB send batch;
- *   - per connection: about 7 KB of wt.h and 45 KB of ngtcp2 and nghttp3
- *     (packet number spaces, crypto, QPACK), plus wolfSSL's TLS state
- *     (its own allocator, not counted);
+ *   - per idle connection with one session: about 53 KB, of which 3 KB
+ *     wt.h, 23 KB ngtcp2, 11 KB nghttp3 and 15 KB wolfSSL, with the
+ *     dependencies tools/deps.sh builds (its patches let a connection give
+ *     back what its handshake grew; libraries of your own: about 67 KB).
+ *     After the handshake wt.h keeps only the TLS exporter secret of the
+ *     handshake's state (wolfSSL frees the rest), and no QPACK dynamic
+ *     table unless limits.qpack_table asks for one;
  *   - per session on a shared connection: about 1.1 KB of wt.h (the 840-
- *     byte wt_session, its request headers and path) and 1.1 KB of ngtcp2
+ *     byte wt_session, its request headers and path) and 1.3 KB of ngtcp2
  *     and nghttp3 (the CONNECT stream). Close reasons and a long capsule's
  *     buffer are made only when a session has one;
  *   - per stream: the 328-byte wt_stream, what the peer sent and the app
@@ -649,7 +654,25 @@ typedef struct wt_limits {
                                       wolfSSL): new connections are refused and new
                                       sessions get 429 near it, no allocation passes
                                       it (see SMALL DEVICES): 0, i.e. no budget */
+    uint32_t qpack_table;          /* bytes of QPACK dynamic table the peer may fill
+                                      with header fields for us to keep, per
+                                      connection: 0, i.e. none (headers come as
+                                      literals; a WebTransport connection sends a
+                                      few hundred bytes of them per session, and a
+                                      table costs about 1.5 KB of heap per connection
+                                      plus what the peer puts in it) */
+    uint32_t congestion_control;   /* ngtcp2's congestion controller: WT_CC_CUBIC (0,
+                                      the default), WT_CC_RENO or WT_CC_BBR. BBR paces
+                                      by the delivery rate it measures: a sender whose
+                                      datagram queue stays below the window (app-
+                                      limited) is not held to a pacing rate CUBIC set
+                                      long before (README: Limits and defences) */
 } wt_limits;
+
+/* wt_limits.congestion_control */
+#define WT_CC_CUBIC 0
+#define WT_CC_RENO 1
+#define WT_CC_BBR 2
 
 /* ================================================================ loop
  * wt_app and wt_client run on a wt_loop: their own unless config.loop is
@@ -765,6 +788,19 @@ int wt_loop_watch(wt_loop *loop, int fd, short events, wt_watch_fn fn, void *use
  * (logged). */
 #define WT_TLS_GROUPS_DEFAULT "X25519MLKEM768:X25519:P-256:P-384:P-521"
 
+/* Cipher suites (TLS 1.3), by IANA name, a ':'-separated list, case
+ * ignored: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
+ * TLS_CHACHA20_POLY1305_SHA256, TLS_AES_128_CCM_SHA256 (wolfSSL's own names,
+ * e.g. TLS13-AES128-GCM-SHA256, work too). A server picks the first suite of
+ * its list that the client offers; a client offers them in this order. The
+ * default puts AES-128-GCM first, as browsers do: wolfSSL's own order starts
+ * with AES-256-GCM and SHA-384, which costs a server about a tenth more CPU
+ * per handshake (the key schedule and transcript hash on SHA-384) and more
+ * per byte. All three are strong; name AES-256 first to prefer it. As with
+ * groups, the default skips suites this build lacks, and naming one, or a
+ * name not above, makes wt_app_create / wt_client_create fail (logged). */
+#define WT_TLS_CIPHERS_DEFAULT "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+
 /* ================================================================ sans-I/O
  * An app or client with io.send set opens no socket: every UDP datagram it
  * sends goes to send(), and you hand it every datagram that arrives with
@@ -823,6 +859,8 @@ typedef struct wt_app_config {
                                 sessions finish before closing them */
     const char *tls_groups;  /* NULL: WT_TLS_GROUPS_DEFAULT. The key-exchange
                                 groups accepted, most preferred first (see TLS) */
+    const char *tls_ciphers; /* NULL: WT_TLS_CIPHERS_DEFAULT. The TLS 1.3 cipher
+                                suites accepted, most preferred first (see TLS) */
     wt_io io;                /* io.send set: no socket (see sans-I/O); host must
                                 then be numeric and port explicit */
     const char *qlog_dir;    /* NULL: $QLOGDIR if set, else no qlog; "": none. A
@@ -1039,6 +1077,8 @@ typedef struct wt_client_config {
                                        groups offered, in this order (see TLS) */
     int tls_key_shares;             /* 0: 2. The first ClientHello carries key
                                        shares for this many groups of tls_groups */
+    const char *tls_ciphers;        /* NULL: WT_TLS_CIPHERS_DEFAULT. The TLS 1.3
+                                       cipher suites offered, in this order (see TLS) */
     wt_io io;                       /* io.send set: no socket (see sans-I/O) */
     const char *qlog_dir;           /* NULL: $QLOGDIR if set, else no qlog; "": none
                                        (see DEBUGGING) */

@@ -365,6 +365,43 @@ int wt_session_set_protocol(wt_session *s, const char *protocol) {
 }
 
 /* ---------------------------------------------------------------- keying material */
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+/* RFC 8446 7.1 HKDF-Expand-Label(secret, "tls13 " label, context, len). */
+static int wt__hkdf_expand_label(int hash, const uint8_t *secret, size_t secret_len, const char *label,
+                                 const uint8_t *context, size_t context_len, uint8_t *out, size_t len) {
+    uint8_t info[2 + 1 + 6 + 255 + 1 + WC_MAX_DIGEST_SIZE];
+    size_t n = 0, label_len = strlen(label);
+    if (label_len > 255 - 6 || context_len > WC_MAX_DIGEST_SIZE) return -1;
+    info[n++] = (uint8_t)(len >> 8);
+    info[n++] = (uint8_t)len;
+    info[n++] = (uint8_t)(6 + label_len);
+    memcpy(info + n, "tls13 ", 6), n += 6;
+    memcpy(info + n, label, label_len), n += label_len;
+    info[n++] = (uint8_t)context_len;
+    memcpy(info + n, context, context_len), n += context_len;
+    return wc_HKDF_Expand(hash, secret, (word32)secret_len, info, (word32)n, out, (word32)len) == 0 ? 0 : -1;
+}
+
+/* RFC 8446 7.5: HKDF-Expand-Label(Derive-Secret(exporter_master_secret,
+   label, ""), "exporter", Hash(context), len), from the secret wolfSSL
+   handed over during the handshake (wt__tls_secret). */
+static int wt__tls_export(const wt__conn *c, const char *label, const uint8_t *context, size_t context_len,
+                          uint8_t *out, size_t len) {
+    size_t hl = c->tp.exporter_len;
+    enum wc_HashType ht = hl == 48 ? WC_HASH_TYPE_SHA384 : WC_HASH_TYPE_SHA256;
+    int hmac = hl == 48 ? WC_SHA384 : WC_SHA256, rv;
+    uint8_t empty[WC_MAX_DIGEST_SIZE], hctx[WC_MAX_DIGEST_SIZE], derived[WC_MAX_DIGEST_SIZE];
+    if (hl != 32 && hl != 48) return -1;
+    if (wc_Hash(ht, (const byte *)"", 0, empty, (word32)hl) != 0 ||
+        wc_Hash(ht, context_len ? context : (const uint8_t *)"", (word32)context_len, hctx, (word32)hl) != 0)
+        return -1;
+    rv = wt__hkdf_expand_label(hmac, c->tp.exporter, hl, label, empty, hl, derived, hl);
+    if (rv == 0) rv = wt__hkdf_expand_label(hmac, derived, hl, "exporter", hctx, hl, out, len);
+    wc_ForceZero(derived, sizeof derived);
+    return rv;
+}
+#endif
+
 int wt_session_export_keying_material(const wt_session *s, const char *label, const uint8_t *context,
                                       size_t context_len, uint8_t *out, size_t out_len) {
     static const char wt_label[] = "EXPORTER-WebTransport";
@@ -390,7 +427,11 @@ int wt_session_export_keying_material(const wt_session *s, const char *label, co
     memcpy(ctx + n, label, label_len), n += label_len;
     ctx[n++] = (uint8_t)context_len;
     if (context_len) memcpy(ctx + n, context, context_len), n += context_len;
-#ifdef HAVE_KEYING_MATERIAL
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    if (wt__tls_export(s->conn, wt_label, ctx, n, out, out_len) != 0)
+        return wt__cfail(s->conn, s->id, WT_ERR_TLS, "wt_session_export_keying_material: the TLS exporter failed");
+    return WT_OK;
+#elif defined(HAVE_KEYING_MATERIAL)
     if (wolfSSL_export_keying_material(s->conn->tp.ssl, out, out_len, wt_label, sizeof wt_label - 1, ctx, n, 1) !=
         WOLFSSL_SUCCESS)
         return wt__cfail(s->conn, s->id, WT_ERR_TLS, "wt_session_export_keying_material: wolfSSL's exporter failed");

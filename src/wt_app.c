@@ -114,6 +114,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         goto fail;
     }
     if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
+    if (wt__tls_set_ciphers(&app->ep, cfg->tls_ciphers) != WT_OK) goto fail;
     if (wt__trace_init(&app->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     app->host = wt__strdup(&al, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;

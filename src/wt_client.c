@@ -526,6 +526,7 @@ wt_client *wt_client_create(const wt_client_config *cfg) {
     cl->resolve = cfg->resolve;
     cl->resolve_user = cfg->resolve_user;
     if (wt__tls_set_groups(&cl->ep, cfg->tls_groups, cfg->tls_key_shares) != WT_OK) goto fail;
+    if (wt__tls_set_ciphers(&cl->ep, cfg->tls_ciphers) != WT_OK) goto fail;
     if (wt__trace_init(&cl->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     if (cfg->ca_file) {
         if (wolfSSL_CTX_load_verify_locations(cl->ep.ssl_ctx, cfg->ca_file, NULL) != WOLFSSL_SUCCESS) {

@@ -242,8 +242,10 @@ static int wt__h3_init(wt__conn *c) {
     cb.reset_stream = wt__h3_reset_stream;
     cb.shutdown = wt__h3_shutdown;
     nghttp3_settings_default(&s);
-    s.qpack_max_dtable_capacity = 4096;
-    s.qpack_blocked_streams = 100;
+    /* what the peer's encoder may put in our decoder (wt_limits.qpack_table):
+       none by default, an idle connection keeps no table */
+    s.qpack_max_dtable_capacity = c->ep->lim.qpack_table;
+    s.qpack_blocked_streams = c->ep->lim.qpack_table ? 100 : 0;
     s.max_field_section_size = c->ep->lim.max_header_bytes;
     s.enable_connect_protocol = (uint8_t)c->ep->server;
     s.h3_datagram = 1;
@@ -470,6 +472,11 @@ static int wt__h3_on_acked(wt__conn *c, int64_t stream_id, void *su, uint64_t n)
         uint64_t hb = before < c->h3.ctrl_prefix_len ? 0 : before - delta;
         uint64_t ha = after < c->h3.ctrl_prefix_len ? 0 : after - delta;
         c->h3.ctrl_acked = after;
+        if (c->h3.ctrl_prefix_state == 2 && after >= c->h3.ctrl_prefix_len && c->h3.ctrl_prefix) {
+            /* acknowledged: ngtcp2 will not send those bytes again */
+            wt__free(&c->ep->alloc, c->h3.ctrl_prefix);
+            c->h3.ctrl_prefix = NULL;
+        }
         n = ha - hb;
         if (!n) return WT_OK;
     }
@@ -597,7 +604,9 @@ static int wt__h3_next_tx(wt__conn *c, wt__tx *tx) {
                     }
                     wt__settings_offer offer;
                     wt__settings_offer_of(c->ep, &offer);
-                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, sizeof c->h3.ctrl_prefix, &used, &offer);
+                    if (!c->h3.ctrl_prefix && !(c->h3.ctrl_prefix = (uint8_t *)wt__alloc(&c->ep->alloc, WT__CTRL_PREFIX_MAX)))
+                        return wt__cfail(c, -1, WT_ERR_NOMEM, "out of memory for our SETTINGS");
+                    r = wt__settings_inject(flat, fl, c->h3.ctrl_prefix, WT__CTRL_PREFIX_MAX, &used, &offer);
                     if (r <= 0) return wt__cfail(c, -1, WT_ERR_H3, "cannot add WebTransport SETTINGS");
                     c->h3.ctrl_prefix_len = (size_t)r;
                     c->h3.ctrl_prefix_h3len = used;

@@ -19,6 +19,7 @@
 #include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/hmac.h>
+#include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include <ngtcp2/ngtcp2.h>
@@ -313,6 +314,7 @@ typedef struct wt__rxmeta {
     } ctl[WT__RECV_BATCH];
 } wt__rxmeta;
 #define WT__MAX_GROUPS 16
+#define WT__RAND_POOL 256 /* bytes an endpoint draws from its generator at a time */
 
 typedef struct wt__ep wt__ep;
 typedef struct wt__conn wt__conn;
@@ -461,6 +463,8 @@ struct wt__ep {
     } gates[8];                   /* WT__GATES of them */
     WC_RNG rng;
     int rng_ready;
+    uint8_t rand_pool[WT__RAND_POOL]; /* drawn from rng ahead, see wt__random */
+    size_t rand_left;                 /* unused bytes at the pool's end */
     ngtcp2_mem mem;
     nghttp3_mem h3mem;
     void *owner;                  /* wt_app or wt_client */
@@ -495,6 +499,8 @@ struct wt__ep {
     int keylog_fd;                /* TLS secrets appended here; -1: none */
     char *keylog_path;
     int keylog_failed;            /* a write failed: logged once */
+    int test_keep_tls_arrays;     /* TESTING ONLY: wolfSSL keeps its handshake
+                                     arrays, so its own exporter still works */
     uint32_t connect_timeout_ms;  /* client: from the config (0: handshake_timeout_ms) */
 };
 
@@ -535,14 +541,20 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
     size_t ncids, cids_cap;
     char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
     ngtcp2_cid odcid;            /* the client's first DCID: names the connection */
+    uint8_t exporter[48];        /* TLS 1.3 exporter_master_secret: all that
+                                    wt_session_export_keying_material needs, so
+                                    wolfSSL frees its handshake arrays */
+    uint8_t exporter_len;        /* 32 (SHA-256) or 48 (SHA-384); 0: none (yet) */
 } wt__conn_tp;
 
+#define WT__CTRL_PREFIX_MAX 256
 typedef struct wt__conn_h3 { /* HTTP/3 on nghttp3, and what nghttp3 cannot do */
     nghttp3_conn *conn;
     wt__wt_settings peer;        /* the peer's SETTINGS, read by us */
     int64_t ctrl_id;             /* our control stream (nghttp3's) */
     int64_t peer_ctrl_id;        /* the peer's control stream, -1 until seen */
-    uint8_t ctrl_prefix[256];    /* our rewritten SETTINGS */
+    uint8_t *ctrl_prefix;        /* our rewritten SETTINGS (WT__CTRL_PREFIX_MAX bytes
+                                    on the heap until the peer acknowledges them) */
     size_t ctrl_prefix_len, ctrl_prefix_sent, ctrl_prefix_h3len;
     int ctrl_prefix_state;       /* 0 not built, 1 sending, 2 done */
     wt__buf peer_ctrl;           /* the peer's control stream until SETTINGS */
@@ -823,9 +835,14 @@ static int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const 
 /* Sets an endpoint's groups: the server's preference or the client's offer
    (key_shares: 0 means 2). */
 static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares);
+/* Sets an endpoint's TLS 1.3 cipher suites from a tls_ciphers list (NULL:
+   WT_TLS_CIPHERS_DEFAULT); WT_ERR_* after logging why. */
+static int wt__tls_set_ciphers(wt__ep *ep, const char *list);
 /* The WOLFSSL of one connection, ready for ngtcp2: ALPN h3; on a client also
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
+static void wt__tls_done(wt__conn *c);
+static void wt__tls_attach(wt__conn *c);
 static const char *wt__tls_group_name(uint16_t id);
 static const char *wt__tls_alert_name(uint8_t alert);
 

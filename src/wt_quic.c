@@ -38,7 +38,9 @@ static const wt_limits wt__default_limits = {
     0,                /* session_max_streams_bidi: max_streams_bidi */
     0,                /* session_max_streams_uni: max_streams_uni */
     64 * 1024,        /* datagram_queue_bytes */
-    0                 /* memory_budget: none */
+    0,                /* memory_budget: none */
+    0,                /* qpack_table: none */
+    WT_CC_CUBIC       /* congestion_control */
 };
 
 /* ---------------------------------------------------------------- randomness */
@@ -48,7 +50,13 @@ static const wt_limits wt__default_limits = {
    function void f(uint8_t *out, size_t n), which then supplies them, so
    the same packets meet the same connection IDs run after run (wolfSSL's
    own TLS randomness is not covered).
-   Without it this is wolfSSL's generator, nothing more. */
+   Without it this is wolfSSL's generator, drawn WT__RAND_POOL bytes at a
+   time: each call of wc_RNG_GenerateBlock costs a getpid() system call
+   (wolfSSL's fork check) and a SHA-512 block whatever the size, and a
+   connection takes about twenty small pieces (its connection IDs, ngtcp2's
+   rand). Bytes handed out are wiped from the pool, and the pool when the
+   endpoint goes. An endpoint belongs to the process that made it (after a
+   fork() the child makes its own app or client). */
 #ifdef WT_TEST_RNG
 void WT_TEST_RNG(uint8_t *out, size_t n); /* defined by the test program */
 #endif
@@ -58,7 +66,23 @@ static int wt__random(wt__ep *ep, uint8_t *out, size_t n) {
     WT_TEST_RNG(out, n);
     return 0;
 #else
-    return wc_RNG_GenerateBlock(&ep->rng, out, (word32)n);
+    if (n > sizeof ep->rand_pool / 4) return wc_RNG_GenerateBlock(&ep->rng, out, (word32)n) == 0 ? 0 : -1;
+    while (n > 0) {
+        size_t k;
+        uint8_t *p;
+        if (ep->rand_left == 0) {
+            if (wc_RNG_GenerateBlock(&ep->rng, ep->rand_pool, (word32)sizeof ep->rand_pool) != 0) return -1;
+            ep->rand_left = sizeof ep->rand_pool;
+        }
+        k = WT__MIN(n, ep->rand_left);
+        p = ep->rand_pool + sizeof ep->rand_pool - ep->rand_left;
+        memcpy(out, p, k);
+        wt__zero(p, k);
+        ep->rand_left -= k;
+        out += k;
+        n -= k;
+    }
+    return 0;
 #endif
 }
 
@@ -167,6 +191,9 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
     o = (uint32_t *)&ep->lim;
     for (i = 0; i < sizeof(wt_limits) / sizeof(uint32_t); i++)
         if (o[i] == 0) o[i] = d[i];
+    if (ep->lim.congestion_control > WT_CC_BBR)
+        return wt__fail(&ep->log, WT_ERR_INVALID, "limits.congestion_control %u: not WT_CC_CUBIC, _RENO or _BBR",
+                        (unsigned)ep->lim.congestion_control);
     if (ep->lim.max_header_bytes < 1024) ep->lim.max_header_bytes = 1024;
     if (!ep->lim.keepalive_ms) ep->lim.keepalive_ms = ep->lim.idle_timeout_ms / 2;
     /* session flow control follows QUIC's windows unless set */
@@ -445,6 +472,7 @@ static int wt__cb_handshake_completed(ngtcp2_conn *qc, void *user) {
                  group ? group : "?");
     }
     c->state = WT__CONN_OPEN;
+    wt__tls_done(c);
     wt__conn_not_half_open(c);
     if (c->dial_owner) wt__dial_won(c); /* the race is over: the sessions come here */
     /* the CONNECT deadline counts from the start, as for every client */
@@ -599,6 +627,9 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     s->glitch_ratelim_burst = l->glitch_burst;
     s->glitch_ratelim_rate = l->glitch_rate;
 #endif
+    s->cc_algo = l->congestion_control == WT_CC_BBR    ? NGTCP2_CC_ALGO_BBR
+                 : l->congestion_control == WT_CC_RENO ? NGTCP2_CC_ALGO_RENO
+                                                       : NGTCP2_CC_ALGO_CUBIC;
     s->rand_ctx.native_handle = c->ep;
     if (c->ep->log.level >= WT_LOG_DEBUG && getenv("WT_NGTCP2_DEBUG")) s->log_printf = wt__ngtcp2_log;
     ngtcp2_transport_params_default(tp);
@@ -610,7 +641,12 @@ static void wt__settings(wt__conn *c, ngtcp2_settings *s, ngtcp2_transport_param
     /* + the three HTTP/3 streams (control, QPACK encoder and decoder) */
     tp->initial_max_streams_uni = (uint64_t)l->max_streams_uni + 3;
     tp->max_idle_timeout = (uint64_t)l->idle_timeout_ms * WT__NS_PER_MS;
-    tp->active_connection_id_limit = 7;
+    /* spare connection IDs we take from the peer: 3 are plenty for path
+       changes, and each one costs the peer a stateless-reset token and a
+       NEW_CONNECTION_ID to keep (a wt.h server: about 0.3 KB and a key
+       derivation per ID). Never more than 4: the bundled ngtcp2 keeps 4
+       slots for them (tools/patches/ngtcp2-*-memory.patch) and asserts. */
+    tp->active_connection_id_limit = 4;
     tp->max_datagram_frame_size = 65535;
 }
 
@@ -671,6 +707,7 @@ static void wt__conn_free(wt__conn *c) {
     wt__qlog_close(c);
     if (c->tp.ssl) wolfSSL_free(c->tp.ssl);
     wt__buf_free(&ep->alloc, &c->h3.peer_ctrl);
+    wt__free(&ep->alloc, c->h3.ctrl_prefix);
     wt__free(&ep->alloc, c->tp.close_pkt);
     wt__free(&ep->alloc, c->tp.close_why);
     wt__free(&ep->alloc, c->host);
@@ -753,7 +790,7 @@ static wt__conn *wt__conn_server_new(wt__ep *ep, wt__sock *sock, const struct so
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    wt__tls_attach(c);
     ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK ||
         wt__cid_add(ep, hd->dcid.data, hd->dcid.datalen, c) != WT_OK) {
@@ -808,7 +845,7 @@ static wt__conn *wt__conn_client_new(wt__ep *ep, const struct sockaddr *to, sock
         wt__conn_free(c);
         return NULL;
     }
-    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+    wt__tls_attach(c);
     ngtcp2_conn_set_tls_native_handle(c->tp.qc, c->tp.ssl);
     if (wt__cid_add(ep, scid.data, scid.datalen, c) != WT_OK) {
         wt__conn_free(c);
@@ -1589,6 +1626,8 @@ static void wt__ep_free(wt__ep *ep) {
     ep->txbuf = NULL;
     if (ep->rng_ready) wc_FreeRng(&ep->rng);
     ep->rng_ready = 0;
+    wt__zero(ep->rand_pool, sizeof ep->rand_pool);
+    ep->rand_left = 0;
     wt__trace_free(ep);
     if (ep->loop) wt__loop_remove_ep(ep->loop, ep);
     if (ep->owns_loop) wt_loop_destroy(ep->loop);

@@ -73,11 +73,21 @@ static int wt__name_is(const char *p, size_t n, const char *name) {
 
 /* wolfSSL's own answer to "can this build make a key share for id": which
    groups exist depends on configure flags, FIPS and ECC_MIN_KEY_SZ in ways
-   that differ between versions, so ask instead of guessing from macros. */
-static int wt__group_usable(WOLFSSL_CTX *probe, uint16_t id) {
-    WOLFSSL *ssl = probe ? wolfSSL_new(probe) : NULL;
-    int ok = ssl && wolfSSL_UseKeyShare(ssl, id) == WOLFSSL_SUCCESS;
+   that differ between versions, so ask instead of guessing from macros.
+   Asking makes a key (a P-521 one takes a millisecond): the answers are
+   kept for the process, per entry of wt__groups (0 not asked yet, 1 yes,
+   2 no), so only the first app or client pays. */
+static _Atomic(unsigned char) wt__group_known[WT__COUNTOF(wt__groups)];
+
+static int wt__group_usable(WOLFSSL_CTX *probe, size_t i) {
+    unsigned char known = wt__group_known[i];
+    WOLFSSL *ssl;
+    int ok;
+    if (known) return known == 1;
+    ssl = probe ? wolfSSL_new(probe) : NULL;
+    ok = ssl && wolfSSL_UseKeyShare(ssl, wt__groups[i].id) == WOLFSSL_SUCCESS;
     if (ssl) wolfSSL_free(ssl);
+    if (ssl) wt__group_known[i] = (unsigned char)(ok ? 1 : 2); /* not a failed wolfSSL_new */
     return ok;
 }
 
@@ -105,7 +115,7 @@ static int wt__tls_parse_groups(const char *list, uint16_t *ids, int max, const 
             rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: %s is listed twice", wt__groups[i].name);
             break;
         }
-        if (!wt__group_usable(probe, wt__groups[i].id)) {
+        if (!wt__group_usable(probe, i)) {
             /* the default names groups that only newer builds have */
             if (list) {
                 rv = wt__fail(lg, WT_ERR_INVALID, "tls_groups: %s is not available in this wolfSSL build",
@@ -151,6 +161,69 @@ static int wt__tls_set_groups(wt__ep *ep, const char *list, int key_shares) {
     return WT_OK;
 }
 
+/* TLS 1.3 cipher suites by their IANA names, and wolfSSL's names for them.
+   QUIC never uses TLS_AES_128_CCM_8_SHA256 (RFC 9001 5.3). */
+static const struct wt__suite {
+    const char *name, *wolf;
+} wt__suites[] = {
+    {"TLS_AES_128_GCM_SHA256", "TLS13-AES128-GCM-SHA256"},
+    {"TLS_AES_256_GCM_SHA384", "TLS13-AES256-GCM-SHA384"},
+    {"TLS_CHACHA20_POLY1305_SHA256", "TLS13-CHACHA20-POLY1305-SHA256"},
+    {"TLS_AES_128_CCM_SHA256", "TLS13-AES128-CCM-SHA256"},
+};
+
+/* Sets an endpoint's cipher suites from a tls_ciphers list (NULL:
+   WT_TLS_CIPHERS_DEFAULT less the suites this build lacks): the server's
+   preference, the client's offer. wolfSSL alone would prefer AES-256-GCM
+   with SHA-384, whose key schedule and transcript hash cost a server about
+   a tenth more CPU per handshake than SHA-256's, and AES-256 more per byte. */
+static int wt__tls_set_ciphers(wt__ep *ep, const char *list) {
+    const char *p = list ? list : WT_TLS_CIPHERS_DEFAULT;
+    WOLFSSL_CTX *probe = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
+    char wolf[160];
+    int used[WT__COUNTOF(wt__suites)] = {0}, rv = WT_OK, n = 0;
+    size_t off = 0;
+    if (!probe) return wt__fail(&ep->log, WT_ERR_TLS, "tls_ciphers: cannot make a TLS context to check them");
+    for (;;) {
+        size_t len = strcspn(p, ":"), i;
+        if (len == 0) {
+            rv = wt__fail(&ep->log, WT_ERR_INVALID, "tls_ciphers: an empty name in \"%s\"", list ? list : "");
+            break;
+        }
+        for (i = 0; i < WT__COUNTOF(wt__suites); i++)
+            if (wt__name_is(p, len, wt__suites[i].name) || wt__name_is(p, len, wt__suites[i].wolf)) break;
+        if (i == WT__COUNTOF(wt__suites)) {
+            rv = wt__fail(&ep->log, WT_ERR_INVALID,
+                          "tls_ciphers: unknown TLS 1.3 cipher suite \"%.*s\" in \"%s\" (see WT_TLS_CIPHERS_DEFAULT)",
+                          (int)len, p, list);
+            break;
+        }
+        if (used[i]) {
+            rv = wt__fail(&ep->log, WT_ERR_INVALID, "tls_ciphers: %s is listed twice", wt__suites[i].name);
+            break;
+        }
+        used[i] = 1;
+        if (wolfSSL_CTX_set_cipher_list(probe, wt__suites[i].wolf) != WOLFSSL_SUCCESS) {
+            if (list) { /* the default names suites some builds lack */
+                rv = wt__fail(&ep->log, WT_ERR_INVALID, "tls_ciphers: %s is not available in this wolfSSL build",
+                              wt__suites[i].name);
+                break;
+            }
+        } else {
+            off += (size_t)snprintf(wolf + off, sizeof wolf - off, "%s%s", n++ ? ":" : "", wt__suites[i].wolf);
+        }
+        if (!p[len]) break;
+        p += len + 1;
+    }
+    wolfSSL_CTX_free(probe);
+    if (rv != WT_OK) return rv;
+    if (n == 0) return wt__fail(&ep->log, WT_ERR_INVALID, "tls_ciphers: no usable cipher suite");
+    if (wolfSSL_CTX_set_cipher_list(ep->ssl_ctx, wolf) != WOLFSSL_SUCCESS)
+        return wt__fail(&ep->log, WT_ERR_TLS, "wolfSSL refused the cipher suites %s", wolf);
+    wt__log(&ep->log, WT_LOG_DEBUG, "TLS cipher suites, %s: %s", ep->server ? "most preferred first" : "offered", wolf);
+    return WT_OK;
+}
+
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     WOLFSSL *ssl = wolfSSL_new(ep->ssl_ctx);
     struct in6_addr a6;
@@ -162,8 +235,9 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     }
     wt__keylog_attach(ep, ssl);
 #ifdef HAVE_KEYING_MATERIAL
-    /* the TLS exporter needs the handshake's secrets after the handshake
-       (wt_session_export_keying_material) */
+    /* wolfSSL derives the exporter secret only for a connection that keeps
+       its handshake arrays; with the secret callback wt.h copies that one
+       secret and frees them when the handshake is done (wt__tls_done) */
     wolfSSL_KeepArrays(ssl);
 #endif
     if (ep->server) {
@@ -190,4 +264,15 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
             return NULL;
         }
     return ssl;
+}
+
+/* The handshake is done: what only the handshake needed goes. wolfSSL's
+   arrays (about 1 KB: randoms, the premaster and master secrets, PSK
+   identities) once the exporter secret is copied out of them. */
+static void wt__tls_done(wt__conn *c) {
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    if (c->tp.exporter_len && !c->ep->test_keep_tls_arrays) wolfSSL_FreeArrays(c->tp.ssl);
+#else
+    WT__UNUSED(c);
+#endif
 }

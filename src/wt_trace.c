@@ -110,11 +110,32 @@ static int wt__keylog_secret(WOLFSSL *ssl, int id, const unsigned char *secret, 
 }
 #endif
 
+#ifdef HAVE_SECRET_CALLBACK
+/* Every TLS 1.3 secret of a connection passes here: the exporter secret is
+   kept (wt_session_export_keying_material), the key log gets them all. */
+static int wt__tls_secret(WOLFSSL *ssl, int id, const unsigned char *secret, int len, void *ctx) {
+    wt__conn *c = (wt__conn *)ctx;
+    if (id == EXPORTER_SECRET && (len == 32 || len == 48)) {
+        memcpy(c->tp.exporter, secret, (size_t)len);
+        c->tp.exporter_len = (uint8_t)len;
+    }
+    return wt__keylog_secret(ssl, id, secret, len, c->ep);
+}
+#endif
+
 static void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
 #ifdef HAVE_SECRET_CALLBACK
     if (ep->keylog_fd >= 0) wolfSSL_set_tls13_secret_cb(ssl, wt__keylog_secret, ep);
 #else
     WT__UNUSED(ep), WT__UNUSED(ssl);
+#endif
+}
+
+/* A connection's TLS object: its secrets come to wt__tls_secret. */
+static void wt__tls_attach(wt__conn *c) {
+    wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
+#ifdef HAVE_SECRET_CALLBACK
+    wolfSSL_set_tls13_secret_cb(c->tp.ssl, wt__tls_secret, c);
 #endif
 }
 

@@ -3,7 +3,14 @@
 # available to wt.h, on a fresh Debian 12 machine or with libraries you have.
 #
 # Writes build/deps/{cflags,libs,prefix,versions} for the Makefile (or into
-# $WT_DEPS_OUT: the CMake and Meson builds keep them in their build directory).
+# $WT_DEPS_OUT: the CMake and Meson builds keep them in their build directory),
+# and libs_unpatched when it built the libraries itself (below).
+#
+# ngtcp2's wolfSSL crypto glue is built with tools/patches/ngtcp2-wolfssl-hkdf.patch
+# (HKDF through wolfCrypt's wc_HKDF_*: no random-number generator set up per key
+# derivation). The glue from the pristine sources is kept beside it as
+# libngtcp2_crypto_wolfssl_unpatched.a (libs_unpatched links it) for
+# build/bench/handshake_raw_unpatched and the interoperability test.
 #
 # Environment:
 #   WT_DEPS=auto     (default) use pkg-config libraries if all three are there and
@@ -16,6 +23,11 @@
 #                    (e.g. WT_DEPS_SHA256_wolfssl_5_9_2_orig_tar_gz)
 #   WT_DEPS_PRIMARY_ONLY=1  never fall back to the older version set
 #   WT_DEPS_OUT      where to write cflags/libs/prefix/versions (default: build/deps)
+#
+# Built libraries get tools/patches/<name>-<version>-memory.patch where one
+# exists for that version: small changes that cut the heap an idle
+# connection holds (README "Embedding"), part of the cache key.
+#
 #   WT_DEPS_TARGET   cross-build for this GNU triplet (aarch64-linux-gnu,
 #                    s390x-linux-gnu, ...) with Debian's <triplet>-gcc (WT_DEPS_CC
 #                    overrides it; the cross gcc is installed if it is a Debian
@@ -39,7 +51,7 @@ say() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 
 # Bump when a flag or step below changes: it is part of the cache key.
-RECIPE=6
+RECIPE=8
 
 # name|version|file|pool dir|sha256|kind  (first line of each name = primary)
 SOURCES='
@@ -51,8 +63,9 @@ nghttp3|1.15.0|nghttp3_1.15.0.orig.tar.xz|pool/main/n/nghttp3|6da0cd06b428d32a54
 nghttp3|1.8.0|libnghttp3-dev_1.8.0-1~bpo12+1_amd64.deb|pool/main/n/nghttp3|3fa28e0bdd320d5de2eca8c89215a985d23e03f3c230436f2eeab6cd303f5e02|deb
 '
 
-write_out() { # cflags libs prefix versions
+write_out() { # cflags libs prefix versions [libs_unpatched]
   mkdir -p "$out_dir"
+  if [ -n "${5:-}" ]; then printf '%s\n' "$5" >"$out_dir/libs_unpatched"; else rm -f "$out_dir/libs_unpatched"; fi
   printf '%s\n' "$1" >"$out_dir/cflags.tmp" && mv "$out_dir/cflags.tmp" "$out_dir/cflags"
   printf '%s\n' "$2" >"$out_dir/libs.tmp" && mv "$out_dir/libs.tmp" "$out_dir/libs"
   printf '%s\n' "$3" >"$out_dir/prefix"
@@ -85,7 +98,7 @@ fi
 
 # ---------------------------------------------------------------- build tools
 # (waits for another apt or dpkg run instead of failing)
-bash "$here/tools/apt-install.sh" build-essential pkg-config autoconf automake libtool xz-utils ca-certificates \
+bash "$here/tools/apt-install.sh" build-essential pkg-config autoconf automake libtool xz-utils ca-certificates patch \
   || die "installing the build tools failed"
 if [ -n "$target" ] && ! command -v "$CC" >/dev/null 2>&1; then
   # Debian names: gcc-aarch64-linux-gnu + libc6-dev-arm64-cross, gcc-s390x-linux-gnu + libc6-dev-s390x-cross
@@ -219,20 +232,31 @@ case "$profile" in
   *) die "WT_DEPS_PROFILE=$profile: default or small" ;;
 esac
 cc_id=$(${CC:-cc} --version 2>/dev/null | head -n1)
+hkdf_patch="$here/tools/patches/ngtcp2-wolfssl-hkdf.patch"
+[ -f "$hkdf_patch" ] || die "missing $hkdf_patch"
+patch_sum=$(sha256sum "$hkdf_patch" | cut -d' ' -f1)
 # configure's --host for a cross build (empty, and so no change, otherwise)
 host_flag=${target:+--host=$target}
 
+# The memory patches for these versions (none for a fallback version)
+mem_patch() { # name version: the patch's path, or nothing
+  local f="$here/tools/patches/$1-$2-memory.patch"
+  [ -f "$f" ] && printf '%s\n' "$f" || true
+}
+W_PATCH=$(mem_patch wolfssl "$W_VER"); N_PATCH=$(mem_patch ngtcp2 "$N_VER"); H_PATCH=$(mem_patch nghttp3 "$H_VER")
+patch_sums=$(for f in "$W_PATCH" "$N_PATCH" "$H_PATCH"; do [ -z "$f" ] || cat "$f"; done | sha256sum | cut -c1-16)
 key=$(printf '%s\n' "$RECIPE" "$arch" "$cc_id" "$W_FILE" "$N_FILE" "$H_FILE" "$wolf_flags" "$wolf_cppflags" \
-  "$ngtcp2_flags" "$nghttp3_flags" $lib_cflags | sha256sum | cut -c1-16)
+  "$ngtcp2_flags" "$nghttp3_flags" "$patch_sum" "$patch_sums" $lib_cflags | sha256sum | cut -c1-16)
 versions="wolfssl $W_VER, ngtcp2 $N_VER, nghttp3 $H_VER"
 prefix="$cache/deps/$key"
 libs="-L$prefix/lib -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm"
+libs_unpatched="-L$prefix/lib -lngtcp2_crypto_wolfssl_unpatched -lngtcp2 -lnghttp3 -lwolfssl -lm"
 
 # A prefix is trusted only when its stamp exists: the stamp is written last,
 # and the directory appears by an atomic rename of a finished build.
 if [ -f "$prefix/.wt-deps-ok" ]; then
-  write_out "-I$prefix/include" "$libs" "$prefix" "$versions"
-  say "cached: $versions in $prefix"
+  write_out "-I$prefix/include" "$libs" "$prefix" "$(cat "$prefix/.wt-deps-ok")" "$libs_unpatched"
+  say "cached: $(cat "$prefix/.wt-deps-ok") in $prefix"
   exit 0
 fi
 
@@ -251,9 +275,15 @@ run() { # dir description cmd...
     die "$what failed (see the log above)"
   fi
 }
+apply_patch() { # dir patch-or-empty name
+  [ -n "$2" ] || return 0
+  say "$3: applying $(basename "$2")"
+  run "$1" "$3 patch" patch -p1 --forward -i "$2"
+}
 
 tar -xf "$dl_dir/$W_FILE" -C "$work"
 wdir=$(find "$work" -maxdepth 1 -type d -name 'wolfssl*' | head -n1)
+apply_patch "$wdir" "$W_PATCH" "wolfSSL $W_VER"
 say "wolfSSL $W_VER: autoreconf + configure + make"
 [ -x "$wdir/configure" ] || run "$wdir" "wolfSSL autoreconf" autoreconf -fi
 run "$wdir" "wolfSSL configure" ./configure --prefix="$stage" $host_flag ${target:+CC="$CC"} $wolf_flags CPPFLAGS="$wolf_cppflags" \
@@ -271,6 +301,7 @@ if [ "$H_KIND" = deb ]; then
 else
   tar -xf "$dl_dir/$H_FILE" -C "$work"
   hdir=$(find "$work" -maxdepth 1 -type d -name 'nghttp3*' | head -n1)
+  apply_patch "$hdir" "$H_PATCH" "nghttp3 $H_VER"
   say "nghttp3 $H_VER: configure + make"
   run "$hdir" "nghttp3 configure" ./configure --prefix="$stage" $host_flag ${target:+CC="$CC"} $nghttp3_flags ${lib_cflags:+CFLAGS="$lib_cflags"}
   run "$hdir" "nghttp3 build" make -j"$jobs"
@@ -279,16 +310,37 @@ fi
 
 tar -xf "$dl_dir/$N_FILE" -C "$work"
 ndir=$(find "$work" -maxdepth 1 -type d -name 'ngtcp2*' | head -n1)
+# The pristine glue first, then the patch (an ngtcp2 it does not fit is
+# built unpatched, and says so in versions).
+mkdir -p "$work/glue_unpatched"
+cp "$ndir/crypto/wolfssl/wolfssl.c" "$work/glue_unpatched/wolfssl.c"
+apply_patch "$ndir" "$N_PATCH" "ngtcp2 $N_VER"
+if (cd "$ndir" && patch -p1 --dry-run <"$hkdf_patch") >>"$log" 2>&1; then
+  run "$ndir" "ngtcp2 HKDF patch" patch -p1 -i "$hkdf_patch"
+  versions="$versions (HKDF patch)"
+else
+  say "ngtcp2 $N_VER: the HKDF patch does not apply; its wolfSSL glue stays unpatched"
+fi
 say "ngtcp2 $N_VER: configure + make"
 run "$ndir" "ngtcp2 configure" ./configure --prefix="$stage" $host_flag ${target:+CC="$CC"} $ngtcp2_flags \
   PKG_CONFIG="pkg-config --static" PKG_CONFIG_PATH="$stage/lib/pkgconfig" \
   CPPFLAGS="-I$stage/include" LDFLAGS="-L$stage/lib" ${lib_cflags:+CFLAGS="$lib_cflags"}
 run "$ndir" "ngtcp2 build" make -j"$jobs"
 run "$ndir" "ngtcp2 install" make install
+# The glue again from the pristine sources, with the flags ngtcp2's build used
+# (its config.h, CFLAGS as configured): wolfssl.c and shared.c, nothing else.
+say "ngtcp2 $N_VER: the unpatched wolfSSL glue"
+read -ra glue_cc <<<"${CC:-cc} ${lib_cflags:--g -O2}" # CC may be "ccache gcc"
+glue_cc+=(-fPIC -DHAVE_CONFIG_H -DBUILDING_NGTCP2 "-I$ndir" "-I$ndir/lib/includes" "-I$ndir/lib"
+  "-I$ndir/crypto/includes" "-I$ndir/crypto" "-I$stage/include")
+run "$work/glue_unpatched" "unpatched glue (wolfssl.c)" "${glue_cc[@]}" -c wolfssl.c -o wolfssl.o
+run "$work/glue_unpatched" "unpatched glue (shared.c)" "${glue_cc[@]}" -c "$ndir/crypto/shared.c" -o shared.o
+run "$work/glue_unpatched" "unpatched glue (ar)" "${AR:-${target:+$target-}ar}" rcs \
+  "$stage/lib/libngtcp2_crypto_wolfssl_unpatched.a" wolfssl.o shared.o
 
 # Libtool archives and shared objects are not wanted: static .a only.
 rm -f "$stage"/lib/*.la "$stage"/lib/*.so*
-for l in libwolfssl.a libngtcp2.a libngtcp2_crypto_wolfssl.a libnghttp3.a; do
+for l in libwolfssl.a libngtcp2.a libngtcp2_crypto_wolfssl.a libngtcp2_crypto_wolfssl_unpatched.a libnghttp3.a; do
   [ -f "$stage/lib/$l" ] || die "build finished without $stage/lib/$l"
 done
 printf '%s\n' "$versions" >"$stage/.wt-deps-ok"
@@ -300,5 +352,5 @@ rm -rf "$work"
 rm -rf "$cache"/deps/*.stage.* 2>/dev/null || true
 # Installed .pc files name the staging path; rewrite them for the final one.
 sed -i "s#$stage#$prefix#g" "$prefix"/lib/pkgconfig/*.pc 2>/dev/null || true
-write_out "-I$prefix/include" "$libs" "$prefix" "$versions"
+write_out "-I$prefix/include" "$libs" "$prefix" "$versions" "$libs_unpatched"
 say "done: $versions in $prefix"

@@ -13,6 +13,7 @@ ok() { pass=$((pass + 1)); echo "ok   deps: $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL deps: $1"; }
 mkdir -p "$scratch/cache/dl" "$scratch/tree/tools"
 cp "$here/tools/deps.sh" "$here/tools/apt-install.sh" "$scratch/tree/tools/"
+cp -r "$here/tools/patches" "$scratch/tree/tools/"
 for f in "$real_cache"/dl/wolfssl_5.9.2.orig.tar.gz "$real_cache"/dl/ngtcp2_1.24.0.orig.tar.xz; do
   [ -f "$f" ] && cp "$f" "$scratch/cache/dl/"
 done

@@ -29,7 +29,10 @@ int wt_test_failed_checks;
 #include "test_io.c" /* after test_wt.c: uses its echo server and client */
 #include "test_small.c" /* after test_wt.c: uses its contexts and counting allocator */
 #include "test_watch.c"
+#include "test_cc.c" /* after test_sim.c: uses its sink */
 #include "test_lb.c" /* after test_wt.c: uses its echo server and client */
+#include "test_mem.c"
+#include "test_hkdf.c"
 
 /* A name is run when it contains one of the arguments (or there are none
    but exclusions) and none of the "-substring" arguments. */

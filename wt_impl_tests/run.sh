@@ -49,6 +49,8 @@ phase "benchmarks, smoke run (make bench-smoke: each figure once per side, tiny 
 phase "examples as a user runs them" bash wt_impl_tests/examples_test.sh "$B"
 phase "two instances behind an nftables load balancer in network namespaces: QUIC-LB CIDs, shared reset and token keys" \
   bash wt_impl_tests/lb_test.sh "$B"
+phase "ngtcp2's wolfSSL glue with the HKDF patch and without: clients and servers of each complete sessions with the other" \
+  bash wt_impl_tests/hkdf_interop_test.sh "$B"
 phase "wt.h from another project: install, pkg-config, CMake, Meson, release tarball" \
   bash wt_impl_tests/install_test.sh "$B"
 phase "Chromium (headless) against the wt.h server" node wt_impl_tests/browser/browser_test.mjs "$B/browser_server" chromium

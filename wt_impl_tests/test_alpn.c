@@ -182,7 +182,9 @@ WT_TEST(alpn_server_picks_an_offered_protocol) {
     memset(&c, 0, sizeof c);
     memset(&c2, 0, sizeof c2);
     sv.pick = "chat-v1";
-    REQUIRE(alpn_open(&h, &sv, offer, NULL, &c) == 0);
+    REQUIRE(alpn_start(&h, &sv, offer, NULL) == 0);
+    h.client->ep.test_keep_tls_arrays = 1; /* so wolfSSL's own exporter can check wt.h's */
+    REQUIRE(alpn_connect(&h, &c) == WT_OK);
     /* the client reads back what it offers before any answer */
     CHECK(wt_session_protocol_count(c.s) == 2 && !strcmp(wt_session_protocol_at(c.s, 1), "chat-v1"));
     CHECK(!strcmp(wt_session_protocol(c.s), ""));
@@ -209,8 +211,8 @@ WT_TEST(alpn_server_picks_an_offered_protocol) {
     CHECK(memcmp(k1, k2, sizeof k1) != 0);
     CHECK_EQ_INT(wt_session_export_keying_material(c.s, "app", NULL, 0, k3, sizeof k3), WT_OK);
     CHECK(memcmp(k1, k3, sizeof k1) != 0);
-    /* the draft's construction, by hand: the TLS exporter with the fixed
-       label and the session-bound context */
+    /* the draft's construction, by hand: wolfSSL's own TLS exporter with
+       the fixed label and the session-bound context */
     {
         uint8_t ctx[8 + 1 + 3 + 1 + 3], direct[32];
         size_t n = 0;
@@ -222,6 +224,16 @@ WT_TEST(alpn_server_picks_an_offered_protocol) {
                                              ctx, n, 1) == WOLFSSL_SUCCESS);
         CHECK(!memcmp(direct, k1, sizeof k1));
     }
+#ifdef HAVE_SECRET_CALLBACK
+    {
+        /* the server kept the exporter secret, not wolfSSL's handshake
+           arrays (the client above kept them for the check) */
+        uint8_t rnd[32];
+        CHECK(sv.sess[0]->conn->tp.exporter_len == 32 || sv.sess[0]->conn->tp.exporter_len == 48);
+        CHECK_EQ_INT((int)wolfSSL_get_client_random(sv.sess[0]->conn->tp.ssl, rnd, sizeof rnd), 0);
+        CHECK_EQ_INT((int)wolfSSL_get_client_random(c.s->conn->tp.ssl, rnd, sizeof rnd), 32);
+    }
+#endif
     /* a second session on the same connection derives other bytes */
     REQUIRE(alpn_connect(&h, &c2) == WT_OK);
     REQUIRE_SOON(&h, c2.opened && sv.nsess == 2);

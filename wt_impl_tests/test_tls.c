@@ -653,3 +653,82 @@ WT_TEST(tls_loopback_server_close_in_handshake_is_reported_not_timed_out) {
     CHECK(tls_log_has("the server closed the connection during the handshake: PROTOCOL_VIOLATION (0xa)"));
     harness_stop(&h);
 }
+
+/* ---------------------------------------------------------------- cipher suites */
+static wt_app *tls_app_ciphers(const char *ciphers) {
+    wt_app_config ac;
+    if (harness_cert() != 0) return NULL;
+    memset(&ac, 0, sizeof ac);
+    ac.port = -1;
+    ac.cert_file = harness_crt;
+    ac.key_file = harness_key;
+    ac.tls_ciphers = ciphers;
+    ac.log.fn = tls_log;
+    return wt_app_create(&ac);
+}
+
+static wt_client *tls_client_ciphers(const char *ciphers) {
+    wt_client_config cc;
+    memset(&cc, 0, sizeof cc);
+    cc.cert_sha256 = harness_pin;
+    cc.tls_ciphers = ciphers;
+    cc.log.fn = tls_log;
+    return wt_client_create(&cc);
+}
+
+/* The suite a server with server_ciphers and a client with client_ciphers
+   agree on (0x1301 TLS_AES_128_GCM_SHA256, 0x1302 ..._256_GCM_SHA384, 0x1303
+   CHACHA20), 0 if the handshake fails, -1 if the set-up does. */
+static int tls_suite_agreed(const char *server_ciphers, const char *client_ciphers) {
+    wt_app *app = tls_app_ciphers(server_ciphers);
+    wt_client *cl = tls_client_ciphers(client_ciphers);
+    tls_side *s = app ? tls_side_new(&app->ep, NULL) : NULL, *c = cl ? tls_side_new(&cl->ep, "localhost") : NULL;
+    int suite = -1;
+    if (s && c) {
+        tls_handshake(c, s);
+        suite = c->done && s->done ? wolfSSL_get_current_cipher_suite(s->ssl) : 0;
+        if (suite > 0 && wolfSSL_get_current_cipher_suite(c->ssl) != suite) suite = -1;
+    }
+    tls_side_free(c);
+    tls_side_free(s);
+    wt_client_destroy(cl);
+    wt_app_destroy(app);
+    return suite;
+}
+
+WT_TEST(tls_ciphers_parse_names_and_refuse_bad_ones) {
+    wt_app *app;
+    wt_client *cl;
+    /* IANA and wolfSSL spellings, case ignored */
+    app = tls_app_ciphers("tls_aes_256_gcm_sha384:TLS13-AES128-GCM-SHA256");
+    cl = tls_client_ciphers("TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256");
+    CHECK(app != NULL && cl != NULL);
+    wt_client_destroy(cl);
+    wt_app_destroy(app);
+    /* refused at create time, with the reason in the log */
+    tls_log_count = 0;
+    CHECK(tls_app_ciphers("TLS_AES_128_GCM_SHA256:bogus") == NULL);
+    CHECK(tls_log_has("unknown TLS 1.3 cipher suite \"bogus\""));
+    tls_log_count = 0;
+    CHECK(tls_client_ciphers("TLS_AES_128_CCM_8_SHA256") == NULL); /* never in QUIC */
+    CHECK(tls_log_has("unknown TLS 1.3 cipher suite \"TLS_AES_128_CCM_8_SHA256\""));
+    CHECK(tls_client_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256") == NULL); /* TLS 1.2 */
+    tls_log_count = 0;
+    CHECK(tls_app_ciphers("TLS_AES_128_GCM_SHA256:tls13-aes128-gcm-sha256") == NULL);
+    CHECK(tls_log_has("TLS_AES_128_GCM_SHA256 is listed twice"));
+    CHECK(tls_client_ciphers("") == NULL);
+    CHECK(tls_client_ciphers("TLS_AES_128_GCM_SHA256:") == NULL);
+}
+
+WT_TEST(tls_ciphers_default_prefers_aes128_gcm_and_the_server_decides) {
+    /* the default on both sides: AES-128-GCM with SHA-256 (wolfSSL alone
+       would take AES-256-GCM with SHA-384) */
+    CHECK_EQ_INT(tls_suite_agreed(NULL, NULL), 0x1301);
+    /* a server's own order wins over the client's */
+    CHECK_EQ_INT(tls_suite_agreed("TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256", NULL), 0x1302);
+    CHECK_EQ_INT(tls_suite_agreed(NULL, "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"), 0x1301);
+    /* what the client offers bounds the choice */
+    CHECK_EQ_INT(tls_suite_agreed(NULL, "TLS_CHACHA20_POLY1305_SHA256"), 0x1303);
+    /* nothing in common: no handshake */
+    CHECK_EQ_INT(tls_suite_agreed("TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"), 0);
+}

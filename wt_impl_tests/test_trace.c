@@ -443,7 +443,9 @@ WT_TEST(trace_qlog_off_writes_nothing) {
     CHECK(s.client->ep.conns && !s.client->ep.conns->qlog);
     sim_stop(&s);
     CHECK_EQ_INT(trace_list(dir, names, 4), 0);
-    /* and without QLOGDIR there is nothing to write to at all */
+    /* and without QLOGDIR there is nothing to write to at all (the first
+       value back first: trace_setenv saves what it replaces) */
+    trace_restore_env();
     trace_setenv(NULL);
     memset(&s, 0, sizeof s);
     REQUIRE(sim_start(&s, 43, NULL, NULL) == 0);
