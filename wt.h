@@ -27,6 +27,9 @@
  * where $P is a prefix holding them (`make deps` in the wt.h repository
  * builds one and writes its path to build/deps/prefix). Other files
  * include "wt.h" without the define and see only the API below.
+ * Optional: #define WT_REDIS (before the include, in every file that uses
+ * it) adds the Redis pub/sub adapter; link -lhiredis then (see "Redis" at
+ * the end of the API).
  *
  * ---------------------------------------------------------------- CONVENTIONS
  * - Public names start with wt_ (WT_ for macros), private ones with wt__.
@@ -295,7 +298,9 @@
  * all (the shared token_key; it carries the wall-clock time, so their
  * clocks must agree within a second or two). Connection state is not
  * shared. The server ID is in plaintext: observers can tell which instance
- * a connection is on.
+ * a connection is on. Application state the instances must share (a chat
+ * room, presence) can go through Redis pub/sub: the optional adapter
+ * (WT_REDIS, "Redis" at the end of the API) rides the loop.
  *
  * ---------------------------------------------------------------- DEBUGGING
  * Three views of a connection, all off by default (README: "Debugging a
@@ -683,7 +688,9 @@ typedef struct wt_limits {
  * is up. The wakeup descriptor is how wt_loop_wakeup, wt_loop_post,
  * wt_loop_stop and wt_app_stop reach a loop asleep in poll(): readable
  * until the next wt_loop_process. Call wt_loop_pollfds again after
- * wt_app_start or wt_client_connect (new sockets).
+ * wt_app_start or wt_client_connect (new sockets) and wt_loop_watch.
+ * The other way round, wt_loop_watch puts another library's descriptor
+ * into wt.h's own loop (the Redis adapter rides it so).
  *
  * Another thread hands work to the loop with wt_loop_post(loop, fn, user):
  * fn(loop, user) then runs on the loop's thread, in the next
@@ -733,7 +740,8 @@ int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user);
 /* Fills up to max pollfd-like entries {fd, events}; returns the count
    (which may exceed max: call again with more room). The first is the
    wakeup descriptor (POLLIN); then the sockets: POLLIN, or POLLIN|POLLOUT
-   while a socket is congested. */
+   while a socket is congested; then the wt_loop_watch descriptors with
+   their events. */
 int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max);
 /* Milliseconds until wt_loop_process must run again; -1: no timer. */
 int wt_loop_timeout(wt_loop *loop);
@@ -744,6 +752,22 @@ int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user);
 int wt_loop_timer_cancel(wt_loop *loop, int64_t id);
 /* Monotonic milliseconds, the loop's clock. */
 uint64_t wt_loop_now_ms(wt_loop *loop);
+/* Another library's descriptor in the loop (a database client, a pipe):
+   fn(loop, fd, revents, user) runs on the loop's thread, inside
+   wt_loop_process, when poll() finds fd ready. events: POLLIN and/or
+   POLLOUT; calling again for the same fd replaces events, fn and user;
+   events 0 removes the watch (WT_ERR_NOT_FOUND if there was none).
+   revents holds the ready bits among events, plus POLLERR / POLLHUP /
+   POLLNVAL whenever poll() reports them. A descriptor closed while
+   watched (POLLNVAL) has its watch removed after fn (logged: remove it
+   before closing). fn may call any wt_ function, wt_loop_watch included;
+   like a timer, it never runs inside a handler. The fd stays the
+   caller's: the loop never reads, writes or closes it. Loop thread only.
+   wt_loop_pollfds lists watched fds last; an own poll loop just calls
+   wt_loop_process, which asks poll() (timeout 0) which of them are ready.
+   WT_ERR_INVALID (bad fd, events or fn), WT_ERR_NOMEM. */
+typedef void (*wt_watch_fn)(wt_loop *loop, int fd, short revents, void *user);
+int wt_loop_watch(wt_loop *loop, int fd, short events, wt_watch_fn fn, void *user);
 
 /* ================================================================ TLS
  * Key exchange (TLS 1.3 "groups") is configured by name, a ':'-separated
@@ -1447,6 +1471,82 @@ int wt_cert_sha256(const char *cert_file, uint8_t out[32]);
 /* Lower-case hex of n bytes into out (2n+1 bytes with the NUL). */
 void wt_hex(const uint8_t *in, size_t n, char *out);
 
+/* ================================================================ Redis (optional)
+ * Shared state across instances through Redis pub/sub: compiled in with
+ * #define WT_REDIS before including wt.h (in the implementation file and
+ * wherever these are called) and linking -lhiredis (Debian:
+ * libhiredis-dev); without the define nothing below exists and hiredis is
+ * not needed. The adapter drives hiredis's async API from the wt_loop
+ * (wt_loop_watch for its sockets, wt_loop_timer for timeouts and retries):
+ * nothing blocks, except wt_redis_create resolving a host name once (give
+ * an address to avoid even that). It keeps two connections, as Redis
+ * requires: one subscribed, one publishing.
+ *
+ * Redis going away is normal: each connection retries after backoff_min_ms,
+ * doubling to backoff_max_ms (plus up to a quarter of random spread), and
+ * re-subscribes every channel when back. wt_redis_publish never queues
+ * while disconnected: the message is dropped, counted in stats.dropped
+ * (logged once per outage; the count is logged when it comes back) and
+ * the call returns WT_ERR_CLOSED. At most max_pending PUBLISHes wait for
+ * Redis's answer; beyond that they are dropped too (WT_ERR_WOULDBLOCK).
+ * A Redis host that disappears without closing (power, a partition) is
+ * noticed within about keepalive_ms. Delivery is Redis pub/sub's: at most once; a subscriber that is away
+ * misses what is published meanwhile. on_state(r, 1) says the adapter is
+ * ready (both connections up, every subscription confirmed by Redis),
+ * on_state(r, 0) that it no longer is. Loop thread only: from another
+ * thread, wt_loop_post to the loop. Destroy it before its loop; it may be
+ * destroyed from its own callbacks. */
+#ifdef WT_REDIS
+typedef struct wt_redis wt_redis;
+/* A message on a subscribed channel; data is valid during the call. */
+typedef void (*wt_redis_message_fn)(wt_redis *r, const char *channel, const uint8_t *data, size_t len,
+                                    void *user);
+typedef void (*wt_redis_state_fn)(wt_redis *r, int ready, void *user);
+
+typedef struct wt_redis_config {
+    const char *host;             /* NULL: 127.0.0.1; a name is resolved once, here */
+    uint16_t port;                /* 0: 6379 */
+    const char *password;         /* AUTH on each connection (Redis requirepass); NULL: none */
+    uint32_t connect_timeout_ms;  /* one attempt; 0: 2000 */
+    uint32_t backoff_min_ms;      /* first retry; 0: 100 */
+    uint32_t backoff_max_ms;      /* retries wait at most; 0: 5000 */
+    uint32_t keepalive_ms;        /* a silent host is taken for gone after about
+                                     this (TCP keepalive, TCP_USER_TIMEOUT); 0: 15000 */
+    size_t max_pending;           /* PUBLISHes awaiting Redis's answer; 0: 1024 */
+    size_t max_message;           /* bytes, either way; 0: 1 MiB */
+    wt_redis_state_fn on_state;   /* NULL: none */
+    void *user;                   /* for on_state */
+    wt_log log;                   /* zero: the loop's */
+} wt_redis_config;
+
+typedef struct wt_redis_stats {
+    uint64_t published;   /* PUBLISHes Redis answered */
+    uint64_t dropped;     /* not sent: disconnected or max_pending */
+    uint64_t failed;      /* sent, then the connection went before the answer */
+    uint64_t too_big;     /* over max_message, sent or received */
+    uint64_t received;    /* messages delivered to subscribers */
+    uint64_t attempts;    /* connection attempts (both connections) */
+    uint64_t connects;    /* of which succeeded */
+    uint64_t disconnects; /* established connections lost */
+    uint64_t auth_failures; /* AUTH refused (a wrong password: logged as an error) */
+    size_t pending;       /* PUBLISHes awaiting an answer now */
+    int ready;            /* as wt_redis_ready */
+} wt_redis_stats;
+
+/* Starts connecting at once; NULL on a bad host or no memory (logged). */
+wt_redis *wt_redis_create(wt_loop *loop, const wt_redis_config *cfg);
+/* fn for every message on channel, now and after every reconnect.
+   WT_ERR_STATE if already subscribed to it. */
+int wt_redis_subscribe(wt_redis *r, const char *channel, wt_redis_message_fn fn, void *user);
+/* Binary-safe. WT_OK: handed to the connection (stats.published once Redis
+   answers); WT_ERR_CLOSED / WT_ERR_WOULDBLOCK: dropped and counted. */
+int wt_redis_publish(wt_redis *r, const char *channel, const void *data, size_t len);
+/* 1 while both connections are up and every subscription confirmed. */
+int wt_redis_ready(const wt_redis *r);
+int wt_redis_get_stats(const wt_redis *r, wt_redis_stats *out);
+void wt_redis_destroy(wt_redis *r);
+#endif /* WT_REDIS */
+
 #ifdef __cplusplus
 }
 #endif
@@ -1732,6 +1832,7 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #include <sys/socket.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <poll.h>
 /* wt_loop_wakeup, wt_loop_stop and wt_app_stop run in signal handlers:
    their atomics must not hide a lock */
 #if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
@@ -1818,6 +1919,16 @@ typedef struct wt__timer {
     void *user;
 } wt__timer;
 
+/* wt_loop_watch: a descriptor of the application's (or a library's, e.g.
+   hiredis) in the loop's poll set. */
+typedef struct wt__watch {
+    int fd;
+    short events;     /* POLLIN and/or POLLOUT */
+    short revents;    /* ready bits not yet delivered */
+    wt_watch_fn fn;
+    void *user;
+} wt__watch;
+
 /* An event that could not be delivered when it happened because a handler
    (or timer) was running, or no loop call was: delivered in order once the
    handler returns, or by the next wt_loop_process. */
@@ -1878,6 +1989,13 @@ struct wt_loop {
     /* wt_loop_post: a lock-free stack, newest first; the loop takes it all
        at once and runs it oldest first */
     _Atomic(wt__post *) posts;
+    /* wt_loop_watch: polled last in wt_loop_run_once (watch_polled: their
+       revents are from that poll), else with a zero timeout in process */
+    wt__watch *watches;
+    size_t nwatches, watches_cap;
+    int watch_polled;
+    struct pollfd *pfd;  /* poll sets beyond run_once's stack array */
+    size_t pfd_cap;
 };
 
 /* wt_limits.memory_budget (wt_quic.c) */
@@ -3401,6 +3519,11 @@ void wt_loop_destroy(wt_loop *loop) {
         loop->evq_head = q->next;
         wt__free(&loop->alloc, q);
     }
+    if (loop->nwatches)
+        wt__log(&loop->log, WT_LOG_WARN, "loop destroyed with %zu descriptor(s) still watched (wt_loop_watch)",
+                loop->nwatches);
+    wt__free(&loop->alloc, loop->watches);
+    wt__free(&loop->alloc, loop->pfd);
     wt__free(&loop->alloc, loop->timers);
     wt__free(&loop->alloc, loop->rxbuf);
     wt__free(&loop->alloc, loop->rxmeta);
@@ -3598,6 +3721,104 @@ static void wt__run_timers(wt_loop *loop) {
             i = 0;
         } else {
             i++;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- watches */
+static wt__watch *wt__watch_find(wt_loop *loop, int fd) {
+    size_t i;
+    for (i = 0; i < loop->nwatches; i++)
+        if (loop->watches[i].fd == fd) return &loop->watches[i];
+    return NULL;
+}
+
+int wt_loop_watch(wt_loop *loop, int fd, short events, wt_watch_fn fn, void *user) {
+    wt__watch *w;
+    wt__ep *ep;
+    int i;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_watch: no loop");
+    if (fd < 0 || (events & ~(POLLIN | POLLOUT)) || (events && !fn))
+        return wt__fail(&loop->log, WT_ERR_INVALID, "wt_loop_watch: fd %d, events 0x%x: need fd >= 0, POLLIN/POLLOUT, a function",
+                        fd, (unsigned)events);
+    /* the loop's own descriptors are read by the loop alone */
+    if (fd == loop->wake_rd) return wt__fail(&loop->log, WT_ERR_INVALID, "wt_loop_watch: fd %d is the loop's wakeup", fd);
+    for (ep = loop->eps; ep; ep = ep->next)
+        for (i = 0; i < ep->nsocks; i++)
+            if (ep->socks[i].fd == fd)
+                return wt__fail(&loop->log, WT_ERR_INVALID, "wt_loop_watch: fd %d is one of the loop's sockets", fd);
+    w = wt__watch_find(loop, fd);
+    if (!events) {
+        if (!w) return wt__fail_at(&loop->log, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "wt_loop_watch: fd %d not watched", fd);
+        *w = loop->watches[--loop->nwatches];
+        loop->watch_polled = 0; /* the poll set's order changed */
+        return WT_OK;
+    }
+    if (!w) {
+        if (loop->nwatches == loop->watches_cap) {
+            size_t cap = loop->watches_cap ? loop->watches_cap * 2 : 4;
+            wt__watch *nw = (wt__watch *)wt__realloc(&loop->alloc, loop->watches, cap * sizeof *nw);
+            if (!nw) return wt__fail(&loop->log, WT_ERR_NOMEM, "wt_loop_watch: out of memory");
+            loop->watches = nw;
+            loop->watches_cap = cap;
+        }
+        w = &loop->watches[loop->nwatches++];
+        w->fd = fd;
+        w->revents = 0;
+        loop->watch_polled = 0;
+    }
+    w->events = events;
+    w->fn = fn;
+    w->user = user;
+    return WT_OK;
+}
+
+static int wt__pfd_room(wt_loop *loop, size_t n) {
+    struct pollfd *np;
+    if (n <= loop->pfd_cap) return WT_OK;
+    np = (struct pollfd *)wt__realloc(&loop->alloc, loop->pfd, n * sizeof *np);
+    if (!np) return wt__fail(&loop->log, WT_ERR_NOMEM, "loop: out of memory for %zu poll entries", n);
+    loop->pfd = np;
+    loop->pfd_cap = n;
+    return WT_OK;
+}
+
+/* Delivers what poll() found ready. A callback may add, change or remove
+   watches (its own or others'), so each round looks the next ready one up
+   afresh: a removed watch gets nothing more, a new one waits for the next
+   poll. */
+static void wt__run_watches(wt_loop *loop) {
+    size_t i;
+    if (!loop->nwatches) return;
+    if (!loop->watch_polled) {
+        if (wt__pfd_room(loop, loop->nwatches) != WT_OK) return;
+        for (i = 0; i < loop->nwatches; i++) {
+            loop->pfd[i].fd = loop->watches[i].fd;
+            loop->pfd[i].events = loop->watches[i].events;
+            loop->pfd[i].revents = 0;
+        }
+        if (poll(loop->pfd, (nfds_t)loop->nwatches, 0) <= 0) return;
+        for (i = 0; i < loop->nwatches; i++) loop->watches[i].revents = loop->pfd[i].revents;
+    }
+    loop->watch_polled = 0;
+    for (;;) {
+        wt__watch w;
+        short rev = 0;
+        for (i = 0; i < loop->nwatches; i++) {
+            rev = (short)(loop->watches[i].revents & (loop->watches[i].events | POLLERR | POLLHUP | POLLNVAL));
+            loop->watches[i].revents = 0;
+            if (rev) break;
+        }
+        if (i == loop->nwatches) return;
+        w = loop->watches[i];
+        loop->in_handler++;
+        w.fn(loop, w.fd, rev, w.user);
+        loop->in_handler--;
+        wt__loop_drain(loop);
+        if ((rev & POLLNVAL) && wt__watch_find(loop, w.fd)) {
+            /* poll() would report it at once forever: a busy loop */
+            wt__log(&loop->log, WT_LOG_WARN, "wt_loop_watch: fd %d was closed while watched: watch removed", w.fd);
+            (void)wt_loop_watch(loop, w.fd, 0, NULL, NULL);
         }
     }
 }
@@ -4147,28 +4368,40 @@ static int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint
 }
 
 /* ---------------------------------------------------------------- the loop */
-int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
+/* One entry of the poll set: into pfd (run_once) or fds + events (the
+   API), whichever is given. */
+static void wt__pollset_put(struct pollfd *pfd, int *fds, short *events, int n, int max, int fd, short ev) {
+    if (n >= max) return;
+    if (pfd) {
+        pfd[n].fd = fd;
+        pfd[n].events = ev;
+        pfd[n].revents = 0;
+    } else {
+        fds[n] = fd;
+        if (events) events[n] = ev;
+    }
+}
+
+static int wt__pollset(wt_loop *loop, struct pollfd *pfd, int *fds, short *events, int max) {
     wt__ep *ep;
     int n = 0, i;
-    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
     /* first: the wakeup descriptor (wt_loop_wakeup, wt_loop_post, stops) */
-    if (loop->wake_rd >= 0) {
-        if (n < max) {
-            fds[n] = loop->wake_rd;
-            if (events) events[n] = POLLIN;
-        }
-        n++;
-    }
+    if (loop->wake_rd >= 0) wt__pollset_put(pfd, fds, events, n++, max, loop->wake_rd, POLLIN);
     for (ep = loop->eps; ep; ep = ep->next)
-        for (i = 0; i < ep->nsocks; i++) {
-            if (ep->socks[i].fd < 0) continue;
-            if (n < max) {
-                fds[n] = ep->socks[i].fd;
-                if (events) events[n] = (short)(POLLIN | (ep->socks[i].want_write ? POLLOUT : 0));
-            }
-            n++;
-        }
+        for (i = 0; i < ep->nsocks; i++)
+            if (ep->socks[i].fd >= 0)
+                wt__pollset_put(pfd, fds, events, n++, max, ep->socks[i].fd,
+                                (short)(POLLIN | (ep->socks[i].want_write ? POLLOUT : 0)));
+    /* last: wt_loop_run_once finds their revents at the end of its set */
+    for (i = 0; i < (int)loop->nwatches; i++)
+        wt__pollset_put(pfd, fds, events, n++, max, loop->watches[i].fd, loop->watches[i].events);
     return n;
+}
+
+int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
+    if (!fds) max = 0;
+    return wt__pollset(loop, NULL, fds, events, max);
 }
 
 int wt_loop_timeout(wt_loop *loop) {
@@ -4190,8 +4423,10 @@ int wt_loop_process(wt_loop *loop) {
     uint64_t now;
     int i;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_process: no loop");
-    if (loop->processing || loop->in_handler)
+    if (loop->processing || loop->in_handler) {
+        loop->watch_polled = 0; /* a poll from run_once that nothing consumed */
         return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
+    }
     now = wt__loop_ns(loop);
     loop->processing = 1;
     wt__loop_enter(loop);
@@ -4203,6 +4438,7 @@ int wt_loop_process(wt_loop *loop) {
             if (ep->socks[i].fd >= 0) wt__sock_read(loop, &ep->socks[i], now);
         }
     }
+    wt__run_watches(loop);
     wt__run_posts(loop);
     wt__run_timers(loop);
     /* an app's stop steps go before the service pass sends what they queued,
@@ -4230,22 +4466,29 @@ static int wt__loop_busy(wt_loop *loop, const char *what) {
     return 1;
 }
 
+#define WT__POLL_STACK 65 /* the wakeup, sockets, watches: more go to loop->pfd */
+
 int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
-    struct pollfd pfd[64 + 1];
-    int fds[64 + 1], n, i, t;
-    short ev[64 + 1];
+    struct pollfd stack_pfd[WT__POLL_STACK], *pfd = stack_pfd;
+    int n, t;
+    size_t w;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_run_once: no loop");
-    n = wt_loop_pollfds(loop, fds, ev, 64 + 1);
-    if (n > 64 + 1) n = 64 + 1;
-    for (i = 0; i < n; i++) {
-        pfd[i].fd = fds[i];
-        pfd[i].events = ev[i];
-        pfd[i].revents = 0;
+    n = wt__pollset(loop, pfd, NULL, NULL, WT__POLL_STACK);
+    if (n > WT__POLL_STACK) {
+        /* many sockets or watches: the set on the heap, grown once */
+        if (wt__pfd_room(loop, (size_t)n) != WT_OK) return WT_ERR_NOMEM;
+        pfd = loop->pfd;
+        n = wt__pollset(loop, pfd, NULL, NULL, n);
     }
     t = wt_loop_timeout(loop);
     if (timeout_ms >= 0 && (t < 0 || timeout_ms < t)) t = timeout_ms;
-    if (poll(pfd, (nfds_t)n, t) < 0 && errno != EINTR)
-        return wt__fail(&loop->log, WT_ERR_IO, "poll: %s", strerror(errno));
+    if (poll(pfd, (nfds_t)n, t) < 0) {
+        if (errno != EINTR) return wt__fail(&loop->log, WT_ERR_IO, "poll: %s", strerror(errno));
+    } else if (loop->nwatches) {
+        /* the watches are the set's tail: process needs no second poll */
+        for (w = 0; w < loop->nwatches; w++) loop->watches[w].revents = pfd[(size_t)n - loop->nwatches + w].revents;
+        loop->watch_polled = 1;
+    }
     return wt_loop_process(loop);
 }
 
@@ -12593,5 +12836,596 @@ int wt_client_stats(const wt_client *c, wt_stats *out) {
     return WT_OK;
 }
 /* ---- end file: src/wt_stats.c ---- */
+/* ---- begin file: src/wt_redis.c ---- */
+/* wt_redis.c - the optional Redis pub/sub adapter (#define WT_REDIS, link
+   -lhiredis): hiredis's async API on the wt_loop, through wt_loop_watch and
+   timers, never blocking. Two connections, as Redis requires: one in
+   subscriber mode, one that publishes. Each reconnects on its own with
+   exponential backoff; what is published while the publishing one is down
+   is dropped and counted, never queued without bound. */
+#ifdef WT_REDIS
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+
+#define WT__REDIS_PORT 6379
+#define WT__REDIS_CONNECT_TIMEOUT_MS 2000
+#define WT__REDIS_BACKOFF_MIN_MS 100
+#define WT__REDIS_BACKOFF_MAX_MS 5000
+#define WT__REDIS_MAX_PENDING 1024
+#define WT__REDIS_MAX_MESSAGE (1024 * 1024)
+#define WT__REDIS_KEEPALIVE_MS 15000
+
+typedef struct wt__redis_sub {
+    struct wt__redis_sub *next;
+    wt_redis *r;
+    wt_redis_message_fn fn;
+    void *user;
+    int confirmed;  /* Redis said "subscribe" on this connection */
+    char channel[]; /* NUL-terminated */
+} wt__redis_sub;
+
+/* One hiredis connection: ac is NULL between a loss and the next attempt. */
+typedef struct wt__redis_conn {
+    wt_redis *r;
+    const char *role;       /* "publish" / "subscribe": for the log */
+    redisAsyncContext *ac;
+    int fd;                 /* watched (events != 0) */
+    short events;
+    int connected;          /* TCP up (hiredis's first writable) */
+    int64_t retry_timer;    /* > 0: the next attempt is scheduled */
+    int64_t connect_timer;  /* > 0: an attempt is in progress */
+    uint32_t backoff_ms;    /* the next retry's wait */
+    uint64_t down_since_ms; /* when it was lost (0: never up yet) */
+} wt__redis_conn;
+
+struct wt_redis {
+    wt_loop *loop;
+    wt_allocator alloc;
+    wt_log log;
+    char host[INET6_ADDRSTRLEN];
+    int port;
+    uint32_t connect_timeout_ms, backoff_min_ms, backoff_max_ms, keepalive_ms;
+    size_t max_pending, max_message;
+    wt_redis_state_fn on_state;
+    void *state_user;
+    char *password;          /* AUTH on every connection; NULL: none */
+    wt__redis_conn pub, sub;
+    wt__redis_sub *subs;
+    size_t pending;         /* PUBLISHes sent, not answered */
+    int ready;              /* last state told to on_state */
+    uint64_t dropped_outage; /* dropped since the publisher was lost */
+    uint64_t last_full_log_ms;
+    uint32_t rnd;           /* backoff jitter */
+    int depth;              /* inside hiredis (watch callback, free) */
+    int doomed;             /* wt_redis_destroy from inside: freed on the way out */
+    wt_redis_stats st;
+};
+
+static void wt__redis_connect(wt__redis_conn *c);
+static void wt__redis_leave(wt_redis *r);
+
+static int wt__redis_is_ready(const wt_redis *r) {
+    const wt__redis_sub *s;
+    if (!r->pub.connected || !r->sub.connected) return 0;
+    for (s = r->subs; s; s = s->next)
+        if (!s->confirmed) return 0;
+    return 1;
+}
+
+/* Tells the application when publish + every subscription become usable,
+   and when they stop being so. */
+static void wt__redis_state(wt_redis *r) {
+    int ready = wt__redis_is_ready(r);
+    if (ready == r->ready || r->doomed) return;
+    r->ready = ready;
+    r->st.ready = ready;
+    wt__log(&r->log, ready ? WT_LOG_INFO : WT_LOG_WARN, "redis %s:%d: %s", r->host, r->port,
+            ready ? "ready (publishing, subscriptions confirmed)" : "not ready: publishes are dropped until it is");
+    if (r->on_state) r->on_state(r, ready, r->state_user);
+}
+
+/* ---------------------------------------------------------------- events
+   hiredis asks for read/write interest through these hooks; they become
+   the connection's wt_loop_watch. */
+static void wt__redis_io(wt_loop *loop, int fd, short revents, void *user) {
+    wt__redis_conn *c = (wt__redis_conn *)user;
+    wt_redis *r = c->r;
+    redisAsyncContext *ac = c->ac;
+    (void)loop;
+    (void)fd;
+    if (!ac) return;
+    r->depth++;
+    if (revents & (POLLIN | POLLERR | POLLHUP)) redisAsyncHandleRead(ac);
+    /* the read may have ended the connection (cleanup cleared c->ac) */
+    if (c->ac == ac && (revents & (POLLOUT | POLLERR))) redisAsyncHandleWrite(ac);
+    wt__redis_leave(r);
+}
+
+static void wt__redis_set_events(wt__redis_conn *c, short events) {
+    if (events == c->events) return;
+    c->events = events;
+    if (wt_loop_watch(c->r->loop, c->fd, events, wt__redis_io, c) != WT_OK && events) {
+        /* the only failure left is out of memory: the attempt is lost and
+           the connect timeout retries it */
+        wt__log(&c->r->log, WT_LOG_ERROR, "redis %s connection: cannot watch its socket", c->role);
+    }
+}
+
+static void wt__redis_add_read(void *p) {
+    wt__redis_conn *c = (wt__redis_conn *)p;
+    wt__redis_set_events(c, (short)(c->events | POLLIN));
+}
+static void wt__redis_del_read(void *p) {
+    wt__redis_conn *c = (wt__redis_conn *)p;
+    wt__redis_set_events(c, (short)(c->events & ~POLLIN));
+}
+static void wt__redis_add_write(void *p) {
+    wt__redis_conn *c = (wt__redis_conn *)p;
+    wt__redis_set_events(c, (short)(c->events | POLLOUT));
+}
+static void wt__redis_del_write(void *p) {
+    wt__redis_conn *c = (wt__redis_conn *)p;
+    wt__redis_set_events(c, (short)(c->events & ~POLLOUT));
+}
+/* hiredis is freeing the context: its descriptor goes out of the loop.
+   (onDisconnect comes after this and still needs c->connected.) */
+static void wt__redis_cleanup(void *p) {
+    wt__redis_conn *c = (wt__redis_conn *)p;
+    wt__redis_set_events(c, 0);
+    c->ac = NULL;
+}
+
+/* ---------------------------------------------------------------- reconnect */
+/* Leaving a callback of ours: a wt_redis_destroy made inside it (from
+   on_state or a message function) happens now. */
+static void wt__redis_leave(wt_redis *r) {
+    if (!--r->depth && r->doomed) wt_redis_destroy(r);
+}
+
+static void wt__redis_retry_due(wt_loop *loop, void *user) {
+    wt__redis_conn *c = (wt__redis_conn *)user;
+    (void)loop;
+    c->retry_timer = 0;
+    c->r->depth++;
+    wt__redis_connect(c);
+    wt__redis_leave(c->r);
+}
+
+/* The next attempt after backoff_ms (with up to a quarter more, so that
+   many instances that lost Redis together do not all come back at once);
+   the wait doubles up to backoff_max_ms and starts over once connected. */
+static void wt__redis_schedule(wt__redis_conn *c) {
+    wt_redis *r = c->r;
+    uint32_t wait = c->backoff_ms, jitter;
+    int64_t id;
+    if (r->doomed || c->retry_timer > 0) return;
+    r->rnd = r->rnd * 1103515245u + 12345u;
+    jitter = wait / 4 ? (r->rnd >> 8) % (wait / 4 + 1) : 0;
+    c->backoff_ms = WT__MIN(r->backoff_max_ms, c->backoff_ms * 2);
+    id = wt_loop_timer(r->loop, wait + jitter, wt__redis_retry_due, c);
+    if (id > 0) c->retry_timer = id;
+    else wt__log(&r->log, WT_LOG_ERROR, "redis %s connection: no timer for the retry: it stays down", c->role);
+    wt__log(&r->log, WT_LOG_DEBUG, "redis %s connection: next attempt in %u ms", c->role, (unsigned)(wait + jitter));
+}
+
+static void wt__redis_lost(wt__redis_conn *c, const char *why) {
+    wt_redis *r = c->r;
+    if (c->connect_timer > 0) {
+        (void)wt_loop_timer_cancel(r->loop, c->connect_timer);
+        c->connect_timer = 0;
+    }
+    if (c->connected || !c->down_since_ms) {
+        /* once per outage at WARN; the retries that fail go at DEBUG */
+        if (c->connected) {
+            r->st.disconnects++;
+            c->down_since_ms = wt_loop_now_ms(r->loop);
+        }
+        wt__log(&r->log, WT_LOG_WARN, "redis %s connection to %s:%d %s: %s; retrying",
+                c->role, r->host, r->port, c->connected ? "lost" : "failed", why ? why : "closed");
+        if (!c->down_since_ms) c->down_since_ms = wt_loop_now_ms(r->loop);
+    } else {
+        wt__log(&r->log, WT_LOG_DEBUG, "redis %s connection to %s:%d failed: %s", c->role, r->host, r->port,
+                why ? why : "closed");
+    }
+    c->connected = 0;
+    if (c == &r->sub) {
+        wt__redis_sub *s;
+        for (s = r->subs; s; s = s->next) s->confirmed = 0;
+    }
+    wt__redis_state(r);
+    wt__redis_schedule(c);
+}
+
+static wt__redis_conn *wt__redis_conn_of(const redisAsyncContext *ac) { return (wt__redis_conn *)ac->data; }
+
+static void wt__redis_on_disconnect(const redisAsyncContext *ac, int status) {
+    wt__redis_conn *c = wt__redis_conn_of(ac);
+    if (!c || c->r->doomed) return;
+    wt__redis_lost(c, status == REDIS_OK ? "closed" : ac->errstr);
+    c->ac = NULL; /* hiredis frees it on return */
+}
+
+static void wt__redis_sub_reply(redisAsyncContext *ac, void *reply, void *priv);
+
+static void wt__redis_send_subscribe(wt_redis *r, wt__redis_sub *s) {
+    const char *argv[2];
+    size_t lens[2];
+    argv[0] = "SUBSCRIBE";
+    lens[0] = 9;
+    argv[1] = s->channel;
+    lens[1] = strlen(s->channel);
+    if (redisAsyncCommandArgv(r->sub.ac, wt__redis_sub_reply, s, 2, argv, lens) != REDIS_OK)
+        wt__log(&r->log, WT_LOG_ERROR, "redis: SUBSCRIBE %s not sent (%s)", s->channel,
+                r->sub.ac && r->sub.ac->errstr ? r->sub.ac->errstr : "?");
+}
+
+static void wt__redis_auth_reply(redisAsyncContext *ac, void *reply, void *priv) {
+    wt__redis_conn *c = (wt__redis_conn *)priv;
+    redisReply *rep = (redisReply *)reply;
+    (void)ac;
+    if (rep && rep->type == REDIS_REPLY_ERROR) {
+        /* the commands after it fail too: publishes count as failed, the
+           subscriptions stay unconfirmed (not ready) */
+        c->r->st.auth_failures++;
+        wt__log(&c->r->log, WT_LOG_ERROR, "redis %s connection: AUTH refused: %s", c->role, rep->str);
+    }
+}
+
+static void wt__redis_on_connect(const redisAsyncContext *cac, int status) {
+    wt__redis_conn *c = wt__redis_conn_of(cac);
+    wt_redis *r;
+    if (!c) return;
+    r = c->r;
+    if (c->connect_timer > 0) {
+        (void)wt_loop_timer_cancel(r->loop, c->connect_timer);
+        c->connect_timer = 0;
+    }
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this returns */
+        c->ac = NULL;
+        if (!r->doomed) wt__redis_lost(c, cac->errstr);
+        return;
+    }
+    c->connected = 1;
+    c->backoff_ms = r->backoff_min_ms;
+    r->st.connects++;
+    if (c->down_since_ms) {
+        if (c == &r->pub)
+            wt__log(&r->log, WT_LOG_WARN, "redis publish connection to %s:%d back after %llu ms; %llu message(s) dropped meanwhile",
+                    r->host, r->port, (unsigned long long)(wt_loop_now_ms(r->loop) - c->down_since_ms),
+                    (unsigned long long)r->dropped_outage);
+        else
+            wt__log(&r->log, WT_LOG_WARN, "redis subscribe connection to %s:%d back after %llu ms", r->host, r->port,
+                    (unsigned long long)(wt_loop_now_ms(r->loop) - c->down_since_ms));
+    } else {
+        wt__log(&r->log, WT_LOG_INFO, "redis %s connection to %s:%d up", c->role, r->host, r->port);
+    }
+    c->down_since_ms = 0;
+    if (c == &r->pub) r->dropped_outage = 0;
+    if (r->password) {
+        /* first in the pipeline: what follows runs authenticated */
+        const char *argv[2];
+        size_t lens[2];
+        argv[0] = "AUTH";
+        lens[0] = 4;
+        argv[1] = r->password;
+        lens[1] = strlen(r->password);
+        if (redisAsyncCommandArgv(c->ac, wt__redis_auth_reply, c, 2, argv, lens) != REDIS_OK)
+            wt__log(&r->log, WT_LOG_ERROR, "redis %s connection: AUTH not sent", c->role);
+    }
+    if (c == &r->sub) {
+        wt__redis_sub *s;
+        for (s = r->subs; s; s = s->next) wt__redis_send_subscribe(r, s);
+    }
+    wt__redis_state(r);
+}
+
+/* The attempt took longer than connect_timeout_ms (a silent or filtered
+   address): dropped and tried again later. */
+static void wt__redis_connect_timeout(wt_loop *loop, void *user) {
+    wt__redis_conn *c = (wt__redis_conn *)user;
+    redisAsyncContext *ac = c->ac;
+    wt_redis *r = c->r;
+    (void)loop;
+    c->connect_timer = 0;
+    if (!ac || c->connected) return;
+    r->depth++;
+    redisAsyncFree(ac); /* not connected: no onDisconnect; cleanup unwatches */
+    c->ac = NULL;
+    wt__redis_lost(c, "connect timed out");
+    wt__redis_leave(r);
+}
+
+/* A Redis host that vanishes without a FIN (power, a partition) would
+   leave both connections "up" for hours: TCP keepalive probes an idle one,
+   TCP_USER_TIMEOUT bounds how long sent data may stay unacknowledged;
+   either way the connection dies within about keepalive_ms and the usual
+   reconnect follows. */
+static void wt__redis_keepalive(wt_redis *r, int fd) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+    {
+        int idle = (int)(r->keepalive_ms / 2000), intvl = (int)(r->keepalive_ms / 6000), cnt = 3;
+        if (idle < 1) idle = 1;
+        if (intvl < 1) intvl = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    }
+#endif
+#ifdef TCP_USER_TIMEOUT
+    {
+        unsigned ut = r->keepalive_ms;
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof ut);
+    }
+#endif
+}
+
+/* A new attempt. hiredis connects without blocking (the host is an address
+   already: wt_redis_create resolved it); the first writable says it is up. */
+static void wt__redis_connect(wt__redis_conn *c) {
+    wt_redis *r = c->r;
+    redisAsyncContext *ac;
+    if (r->doomed || c->ac) return;
+    r->st.attempts++;
+    ac = redisAsyncConnect(r->host, r->port);
+    if (!ac) {
+        wt__redis_lost(c, "out of memory");
+        return;
+    }
+    if (ac->err) {
+        char why[128];
+        snprintf(why, sizeof why, "%s", ac->errstr);
+        redisAsyncFree(ac);
+        wt__redis_lost(c, why);
+        return;
+    }
+    c->ac = ac;
+    c->fd = ac->c.fd;
+    c->events = 0;
+    wt__redis_keepalive(r, c->fd);
+    ac->data = c;
+    ac->ev.data = c;
+    ac->ev.addRead = wt__redis_add_read;
+    ac->ev.delRead = wt__redis_del_read;
+    ac->ev.addWrite = wt__redis_add_write;
+    ac->ev.delWrite = wt__redis_del_write;
+    ac->ev.cleanup = wt__redis_cleanup;
+    redisAsyncSetDisconnectCallback(ac, wt__redis_on_disconnect);
+    redisAsyncSetConnectCallback(ac, wt__redis_on_connect); /* asks for writable */
+    c->connect_timer = wt_loop_timer(r->loop, r->connect_timeout_ms, wt__redis_connect_timeout, c);
+    if (c->connect_timer < 0) c->connect_timer = 0;
+}
+
+/* ---------------------------------------------------------------- replies */
+static void wt__redis_sub_reply(redisAsyncContext *ac, void *reply, void *priv) {
+    wt__redis_sub *s = (wt__redis_sub *)priv;
+    redisReply *rep = (redisReply *)reply, *kind;
+    wt_redis *r = s->r;
+    (void)ac;
+    if (!rep || r->doomed) return; /* the connection is going: nothing to say */
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 3 || rep->element[0]->type != REDIS_REPLY_STRING) {
+        wt__log(&r->log, WT_LOG_WARN, "redis: unexpected reply on the subscribe connection (type %d)", rep->type);
+        return;
+    }
+    kind = rep->element[0];
+    if (!strcmp(kind->str, "subscribe")) {
+        s->confirmed = 1;
+        wt__log(&r->log, WT_LOG_INFO, "redis: subscribed to %s", s->channel);
+        wt__redis_state(r);
+    } else if (!strcmp(kind->str, "message") && rep->element[2]->type == REDIS_REPLY_STRING) {
+        if (rep->element[2]->len > r->max_message) {
+            r->st.too_big++;
+            wt__log(&r->log, WT_LOG_WARN, "redis: a %zu-byte message on %s is over max_message (%zu): dropped",
+                    (size_t)rep->element[2]->len, s->channel, r->max_message);
+            return;
+        }
+        r->st.received++;
+        s->fn(r, s->channel, (const uint8_t *)rep->element[2]->str, (size_t)rep->element[2]->len, s->user);
+    }
+}
+
+static void wt__redis_pub_reply(redisAsyncContext *ac, void *reply, void *priv) {
+    wt_redis *r = (wt_redis *)priv;
+    redisReply *rep = (redisReply *)reply;
+    (void)ac;
+    r->pending--;
+    if (rep && rep->type == REDIS_REPLY_INTEGER) {
+        r->st.published++;
+    } else {
+        /* sent, then the connection went (or Redis said no): it may or may
+           not have reached the subscribers */
+        r->st.failed++;
+        if (rep && rep->type == REDIS_REPLY_ERROR)
+            wt__log(&r->log, WT_LOG_WARN, "redis: PUBLISH refused: %s", rep->str);
+    }
+}
+
+/* ---------------------------------------------------------------- API */
+wt_redis *wt_redis_create(wt_loop *loop, const wt_redis_config *cfg) {
+    wt_redis_config zero;
+    wt_redis *r;
+    struct addrinfo hints, *res = NULL;
+    const char *host;
+    int rv;
+    if (!cfg) {
+        memset(&zero, 0, sizeof zero);
+        cfg = &zero;
+    }
+    if (!loop) {
+        wt__fail(&cfg->log, WT_ERR_INVALID, "wt_redis_create: no loop");
+        return NULL;
+    }
+    r = (wt_redis *)wt__calloc(&loop->alloc, sizeof *r);
+    if (!r) {
+        wt__fail(&loop->log, WT_ERR_NOMEM, "wt_redis_create: out of memory");
+        return NULL;
+    }
+    r->loop = loop;
+    r->alloc = loop->alloc;
+    r->log = cfg->log.fn || cfg->log.level ? cfg->log : loop->log;
+    r->port = cfg->port ? cfg->port : WT__REDIS_PORT;
+    r->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : WT__REDIS_CONNECT_TIMEOUT_MS;
+    r->backoff_min_ms = cfg->backoff_min_ms ? cfg->backoff_min_ms : WT__REDIS_BACKOFF_MIN_MS;
+    r->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : WT__REDIS_BACKOFF_MAX_MS;
+    if (r->backoff_max_ms < r->backoff_min_ms) r->backoff_max_ms = r->backoff_min_ms;
+    r->keepalive_ms = cfg->keepalive_ms ? cfg->keepalive_ms : WT__REDIS_KEEPALIVE_MS;
+    r->max_pending = cfg->max_pending ? cfg->max_pending : WT__REDIS_MAX_PENDING;
+    r->max_message = cfg->max_message ? cfg->max_message : WT__REDIS_MAX_MESSAGE;
+    r->on_state = cfg->on_state;
+    r->state_user = cfg->user;
+    if (cfg->password) {
+        size_t n = strlen(cfg->password);
+        r->password = (char *)wt__alloc(&r->alloc, n + 1);
+        if (!r->password) {
+            wt__fail(&r->log, WT_ERR_NOMEM, "wt_redis_create: out of memory");
+            wt__free(&r->alloc, r);
+            return NULL;
+        }
+        memcpy(r->password, cfg->password, n + 1);
+    }
+    r->rnd = (uint32_t)(uintptr_t)r ^ (uint32_t)wt_loop_now_ms(loop);
+    /* once, here: a name would block the loop at every reconnect */
+    host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    rv = getaddrinfo(host, NULL, &hints, &res);
+    if (rv != 0 || !res) {
+        wt__fail(&r->log, WT_ERR_INVALID, "wt_redis_create: cannot resolve %s: %s", host, gai_strerror(rv));
+        wt__free(&r->alloc, r->password);
+        wt__free(&r->alloc, r);
+        return NULL;
+    }
+    if (res->ai_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr, r->host, sizeof r->host);
+    else
+        inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, r->host, sizeof r->host);
+    freeaddrinfo(res);
+    r->pub.r = r->sub.r = r;
+    r->pub.role = "publish";
+    r->sub.role = "subscribe";
+    r->pub.fd = r->sub.fd = -1;
+    r->pub.backoff_ms = r->sub.backoff_ms = r->backoff_min_ms;
+    r->depth++; /* on_state may run (not ready) but cannot free it yet */
+    wt__redis_connect(&r->pub);
+    wt__redis_connect(&r->sub);
+    r->depth--;
+    return r;
+}
+
+int wt_redis_subscribe(wt_redis *r, const char *channel, wt_redis_message_fn fn, void *user) {
+    wt__redis_sub *s;
+    size_t n;
+    if (!r || !channel || !*channel || !fn)
+        return wt__fail(r ? &r->log : NULL, WT_ERR_INVALID, "wt_redis_subscribe: need a channel and a function");
+    if (r->doomed) return wt__fail(&r->log, WT_ERR_STATE, "wt_redis_subscribe: being destroyed");
+    for (s = r->subs; s; s = s->next)
+        if (!strcmp(s->channel, channel))
+            return wt__fail(&r->log, WT_ERR_STATE, "wt_redis_subscribe: already subscribed to %s", channel);
+    n = strlen(channel);
+    s = (wt__redis_sub *)wt__calloc(&r->alloc, sizeof *s + n + 1);
+    if (!s) return wt__fail(&r->log, WT_ERR_NOMEM, "wt_redis_subscribe: out of memory");
+    memcpy(s->channel, channel, n + 1);
+    s->r = r;
+    s->fn = fn;
+    s->user = user;
+    s->next = r->subs;
+    r->subs = s;
+    if (r->sub.connected) wt__redis_send_subscribe(r, s);
+    r->depth++;
+    wt__redis_state(r); /* not ready until Redis confirms this one too */
+    wt__redis_leave(r);
+    return WT_OK;
+}
+
+int wt_redis_publish(wt_redis *r, const char *channel, const void *data, size_t len) {
+    const char *argv[3];
+    size_t lens[3];
+    if (!r || !channel || !*channel || (!data && len))
+        return wt__fail(r ? &r->log : NULL, WT_ERR_INVALID, "wt_redis_publish: need a channel and data");
+    if (len > r->max_message) {
+        r->st.too_big++;
+        return wt__fail(&r->log, WT_ERR_TOO_BIG, "wt_redis_publish: %zu bytes, max_message is %zu", len, r->max_message);
+    }
+    if (!r->pub.connected || r->doomed) {
+        r->st.dropped++;
+        if (!r->dropped_outage++)
+            wt__log(&r->log, WT_LOG_WARN, "redis %s:%d: not connected: messages are dropped (counted) until it is back",
+                    r->host, r->port);
+        return wt__fail_at(&r->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_redis_publish: not connected: dropped");
+    }
+    if (r->pending >= r->max_pending) {
+        uint64_t now = wt_loop_now_ms(r->loop);
+        r->st.dropped++;
+        if (now - r->last_full_log_ms >= 1000) {
+            r->last_full_log_ms = now;
+            wt__log(&r->log, WT_LOG_WARN, "redis: %zu publishes unanswered (max_pending): dropping (%llu so far)",
+                    r->pending, (unsigned long long)r->st.dropped);
+        }
+        return wt__fail_at(&r->log, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "wt_redis_publish: max_pending reached: dropped");
+    }
+    argv[0] = "PUBLISH";
+    lens[0] = 7;
+    argv[1] = channel;
+    lens[1] = strlen(channel);
+    argv[2] = len ? (const char *)data : "";
+    lens[2] = len;
+    if (redisAsyncCommandArgv(r->pub.ac, wt__redis_pub_reply, r, 3, argv, lens) != REDIS_OK) {
+        r->st.dropped++;
+        return wt__fail(&r->log, WT_ERR_NOMEM, "wt_redis_publish: hiredis refused the command");
+    }
+    r->pending++;
+    return WT_OK;
+}
+
+int wt_redis_ready(const wt_redis *r) { return r && r->ready; }
+
+int wt_redis_get_stats(const wt_redis *r, wt_redis_stats *out) {
+    if (out) memset(out, 0, sizeof *out);
+    if (!r || !out) return wt__fail(NULL, WT_ERR_INVALID, "wt_redis_get_stats: no handle or no output");
+    *out = r->st;
+    out->pending = r->pending;
+    return WT_OK;
+}
+
+void wt_redis_destroy(wt_redis *r) {
+    wt__redis_conn *cs[2];
+    int i;
+    if (!r) return;
+    r->doomed = 1;
+    if (r->depth) return; /* from inside a callback: on the way out */
+    cs[0] = &r->pub;
+    cs[1] = &r->sub;
+    for (i = 0; i < 2; i++) {
+        wt__redis_conn *c = cs[i];
+        if (c->retry_timer > 0) (void)wt_loop_timer_cancel(r->loop, c->retry_timer);
+        if (c->connect_timer > 0) (void)wt_loop_timer_cancel(r->loop, c->connect_timer);
+        c->retry_timer = c->connect_timer = 0;
+        if (c->ac) {
+            r->depth++;
+            redisAsyncFree(c->ac); /* pending publishes hear NULL: failed */
+            r->depth--;
+            c->ac = NULL;
+        }
+    }
+    while (r->subs) {
+        wt__redis_sub *n = r->subs->next;
+        wt__free(&r->alloc, r->subs);
+        r->subs = n;
+    }
+    if (r->st.dropped || r->st.failed)
+        wt__log(&r->log, WT_LOG_INFO, "redis: closed; %llu published, %llu dropped, %llu failed",
+                (unsigned long long)r->st.published, (unsigned long long)r->st.dropped,
+                (unsigned long long)r->st.failed);
+    if (r->password) memset(r->password, 0, strlen(r->password));
+    wt__free(&r->alloc, r->password);
+    wt__free(&r->alloc, r);
+}
+#endif /* WT_REDIS */
+/* ---- end file: src/wt_redis.c ---- */
 #endif /* WT__IMPLEMENTATION_INCLUDED */
 #endif /* WT_IMPLEMENTATION */

@@ -2,8 +2,18 @@
  *
  *   cc -std=c11 -O2 examples/chat_server.c -I. -I$P/include -L$P/lib \
  *      -lngtcp2_crypto_wolfssl -lngtcp2 -lnghttp3 -lwolfssl -lm -o chat_server
- *   ./chat_server [--host 127.0.0.1] [--port 4433] [--cert F --key F]
+ *   ./chat_server [--host 127.0.0.1] [--port 4433] [--cert F --key F] [--redis HOST:PORT]
  *                                        ($P: cat build/deps/prefix after make deps)
+ *
+ * With -DWT_REDIS (and -lhiredis) it also takes --redis HOST:PORT: then
+ * several instances form one room. Each sends a message to its own members
+ * at once and publishes it on the Redis channel "wt.h-chat" with its
+ * instance ID in front; each delivers what the others publish to all its
+ * members and skips its own, so every member gets every message once.
+ * While Redis is away each instance goes on alone: what it would publish
+ * is dropped and counted, and it reconnects by itself. It prints "Redis
+ * ready" / "Redis not ready" as that changes, and the adapter's counts at
+ * exit. A Redis with requirepass takes the password from $REDIS_PASSWORD.
  *
  * The room is "/chat". The server keeps the active sessions (the guide's
  * ACTIVE_SESSIONS set) in a fixed array; one more than MAX_MEMBERS is
@@ -17,9 +27,13 @@
 #include "wt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define MAX_MEMBERS 64
+#define MAX_MESSAGE 1200 /* a datagram's worth */
 
 /* --- Shared state: the active sessions. */
 static wt_session *active_sessions[MAX_MEMBERS];
@@ -44,10 +58,10 @@ static void remove_session(wt_session *s) {
         }
 }
 
-/* Sends a message to all connected clients except the sender. */
-static void broadcast_message(wt_session *sender, const uint8_t *msg, size_t len) {
+/* Sends a message to all connected clients except the sender (NULL: a
+   message from another instance). */
+static void send_to_members(wt_session *sender, const uint8_t *msg, size_t len) {
     size_t i;
-    printf("Broadcasting from %llu: %.*s\n", id_of(sender), (int)len, (const char *)msg);
     for (i = 0; i < nactive; i++) {
         int rv;
         if (active_sessions[i] == sender) continue;
@@ -55,6 +69,90 @@ static void broadcast_message(wt_session *sender, const uint8_t *msg, size_t len
         if (rv != WT_OK) /* don't let one failed send stop the others */
             printf("Not sent to %llu: %s\n", id_of(active_sessions[i]), wt_strerror(rv));
     }
+}
+
+#ifdef WT_REDIS
+/* --- Other instances: through Redis. A message there is our 8-byte
+   instance ID, then the text. */
+#define CHANNEL "wt.h-chat"
+static wt_redis *redis;
+static uint8_t instance_id[8];
+
+static void publish_message(const uint8_t *msg, size_t len) {
+    uint8_t buf[sizeof instance_id + MAX_MESSAGE];
+    if (!redis) return;
+    if (len > MAX_MESSAGE) {
+        printf("Not published: %zu bytes, more than %d\n", len, MAX_MESSAGE);
+        return;
+    }
+    memcpy(buf, instance_id, sizeof instance_id);
+    memcpy(buf + sizeof instance_id, msg, len);
+    (void)wt_redis_publish(redis, CHANNEL, buf, sizeof instance_id + len); /* dropped: counted, logged */
+}
+
+static void on_redis_message(wt_redis *r, const char *channel, const uint8_t *data, size_t len, void *user) {
+    (void)r, (void)channel, (void)user;
+    if (len < sizeof instance_id || !memcmp(data, instance_id, sizeof instance_id)) return; /* ours: sent already */
+    printf("From another instance: %.*s\n", (int)(len - sizeof instance_id), (const char *)data + sizeof instance_id);
+    send_to_members(NULL, data + sizeof instance_id, len - sizeof instance_id);
+    fflush(stdout);
+}
+
+static void on_redis_state(wt_redis *r, int ready, void *user) {
+    (void)r, (void)user;
+    printf("Redis %s\n", ready ? "ready" : "not ready");
+    fflush(stdout);
+}
+
+/* HOST:PORT (an IPv6 address in brackets) */
+static int start_redis(wt_loop *loop, const char *arg) {
+    static char host[256];
+    wt_redis_config rc;
+    const char *colon = strrchr(arg, ':');
+    char *end;
+    long port;
+    size_t n;
+    struct timespec ts;
+    if (!colon || colon == arg) return -1;
+    port = strtol(colon + 1, &end, 10);
+    if (*end || port < 1 || port > 65535) return -1;
+    n = (size_t)(colon - arg);
+    if (arg[0] == '[' && n >= 2 && arg[n - 1] == ']') arg++, n -= 2;
+    if (n >= sizeof host) return -1;
+    memcpy(host, arg, n);
+    host[n] = 0;
+    clock_gettime(CLOCK_REALTIME, &ts); /* an ID unique enough for a room */
+    srand((unsigned)ts.tv_nsec ^ (unsigned)getpid() ^ (unsigned)ts.tv_sec);
+    for (n = 0; n < sizeof instance_id; n++) instance_id[n] = (uint8_t)(rand() >> 7);
+    memset(&rc, 0, sizeof rc);
+    rc.host = host;
+    rc.port = (uint16_t)port;
+    rc.password = getenv("REDIS_PASSWORD"); /* the environment: argv shows in ps */
+    rc.on_state = on_redis_state;
+    rc.log.level = WT_LOG_INFO;
+    if (!(redis = wt_redis_create(loop, &rc))) return -1;
+    return wt_redis_subscribe(redis, CHANNEL, on_redis_message, NULL) == WT_OK ? 0 : -1;
+}
+
+static void stop_redis(void) {
+    wt_redis_stats st;
+    if (!redis) return;
+    if (wt_redis_get_stats(redis, &st) == WT_OK)
+        printf("Redis: %llu published, %llu dropped, %llu failed, %llu received, %llu reconnects\n",
+               (unsigned long long)st.published, (unsigned long long)st.dropped, (unsigned long long)st.failed,
+               (unsigned long long)st.received, (unsigned long long)st.disconnects);
+    wt_redis_destroy(redis);
+    redis = NULL;
+}
+#else
+static void publish_message(const uint8_t *msg, size_t len) { (void)msg, (void)len; }
+#endif
+
+/* A member's message: to this instance's members now, to the others' through Redis. */
+static void broadcast_message(wt_session *sender, const uint8_t *msg, size_t len) {
+    printf("Broadcasting from %llu: %.*s\n", id_of(sender), (int)len, (const char *)msg);
+    send_to_members(sender, msg, len);
+    publish_message(msg, len);
 }
 
 /* The handler for each client connecting to the chat. */
@@ -81,17 +179,47 @@ static void chat_handler(wt_event *ev) {
 int main(int argc, char **argv) {
     wt_app_config cfg = {0};
     wt_app *app;
-    int rv;
+    const char *redis_arg = NULL;
+    char **args = (char **)calloc((size_t)argc + 1, sizeof *args);
+    int rv, i, nargs = 0;
 
     cfg.host = "127.0.0.1";
     cfg.port = 4433;
     cfg.stop_on_signals = 1; /* Ctrl-C: a graceful stop (a second one: at once) */
     cfg.log.level = WT_LOG_INFO;
     cfg.dev_cert = 1;        /* generate_self_signed_cert("localhost"), in memory */
-    if ((rv = wt_app_config_args(&cfg, argc, argv)) != argc) return rv == WT_ARGS_HELP ? 0 : 1;
-    if (!(app = wt_app_create(&cfg))) return 1; /* the reason is logged */
+    /* our own options out first; wt_app_config_args takes the rest */
+    if (!args) return 1;
+    for (i = 0; i < argc; i++) {
+        if (i > 0 && !strcmp(argv[i], "--redis") && i + 1 < argc) redis_arg = argv[++i];
+        else if (i > 0 && !strncmp(argv[i], "--redis=", 8)) redis_arg = argv[i] + 8;
+        else args[nargs++] = argv[i];
+    }
+    args[nargs] = NULL;
+    if ((rv = wt_app_config_args(&cfg, nargs, args)) != nargs) {
+        if (rv == WT_ARGS_HELP) fprintf(stderr, "       --redis HOST:PORT  one room across instances (built with -DWT_REDIS)\n");
+        free(args);
+        return rv == WT_ARGS_HELP ? 0 : 1;
+    }
+#ifndef WT_REDIS
+    if (redis_arg) {
+        fprintf(stderr, "chat_server: --redis needs a build with -DWT_REDIS and -lhiredis\n");
+        free(args);
+        return 1;
+    }
+#endif
+    if (!(app = wt_app_create(&cfg))) { /* the reason is logged */
+        free(args);
+        return 1;
+    }
     rv = wt_app_route(app, "/chat", chat_handler, NULL);
     if (rv == WT_OK) rv = wt_app_start(app); /* binds the socket: the port is known */
+#ifdef WT_REDIS
+    if (rv == WT_OK && redis_arg && start_redis(wt_app_loop(app), redis_arg) != 0) {
+        fprintf(stderr, "chat_server: --redis %s: not HOST:PORT, or the adapter failed (see above)\n", redis_arg);
+        rv = WT_ERR_INVALID;
+    }
+#endif
     if (rv == WT_OK) {
         int v6 = strchr(cfg.host, ':') != NULL; /* an IPv6 address goes in brackets */
         printf("Chat server running at https://%s%s%s:%d/chat\n", v6 ? "[" : "", cfg.host, v6 ? "]" : "",
@@ -99,6 +227,10 @@ int main(int argc, char **argv) {
         fflush(stdout);
         rv = wt_app_run(app);
     }
+#ifdef WT_REDIS
+    stop_redis(); /* before the app: it rides the app's loop */
+#endif
     wt_app_destroy(app);
+    free(args); /* cfg's strings pointed into it */
     return rv == WT_OK ? 0 : 1;
 }

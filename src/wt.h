@@ -25,6 +25,9 @@
  * where $P is a prefix holding them (`make deps` in the wt.h repository
  * builds one and writes its path to build/deps/prefix). Other files
  * include "wt.h" without the define and see only the API below.
+ * Optional: #define WT_REDIS (before the include, in every file that uses
+ * it) adds the Redis pub/sub adapter; link -lhiredis then (see "Redis" at
+ * the end of the API).
  *
  * ---------------------------------------------------------------- CONVENTIONS
  * - Public names start with wt_ (WT_ for macros), private ones with wt__.
@@ -293,7 +296,9 @@
  * all (the shared token_key; it carries the wall-clock time, so their
  * clocks must agree within a second or two). Connection state is not
  * shared. The server ID is in plaintext: observers can tell which instance
- * a connection is on.
+ * a connection is on. Application state the instances must share (a chat
+ * room, presence) can go through Redis pub/sub: the optional adapter
+ * (WT_REDIS, "Redis" at the end of the API) rides the loop.
  *
  * ---------------------------------------------------------------- DEBUGGING
  * Three views of a connection, all off by default (README: "Debugging a
@@ -681,7 +686,9 @@ typedef struct wt_limits {
  * is up. The wakeup descriptor is how wt_loop_wakeup, wt_loop_post,
  * wt_loop_stop and wt_app_stop reach a loop asleep in poll(): readable
  * until the next wt_loop_process. Call wt_loop_pollfds again after
- * wt_app_start or wt_client_connect (new sockets).
+ * wt_app_start or wt_client_connect (new sockets) and wt_loop_watch.
+ * The other way round, wt_loop_watch puts another library's descriptor
+ * into wt.h's own loop (the Redis adapter rides it so).
  *
  * Another thread hands work to the loop with wt_loop_post(loop, fn, user):
  * fn(loop, user) then runs on the loop's thread, in the next
@@ -731,7 +738,8 @@ int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user);
 /* Fills up to max pollfd-like entries {fd, events}; returns the count
    (which may exceed max: call again with more room). The first is the
    wakeup descriptor (POLLIN); then the sockets: POLLIN, or POLLIN|POLLOUT
-   while a socket is congested. */
+   while a socket is congested; then the wt_loop_watch descriptors with
+   their events. */
 int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max);
 /* Milliseconds until wt_loop_process must run again; -1: no timer. */
 int wt_loop_timeout(wt_loop *loop);
@@ -742,6 +750,22 @@ int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user);
 int wt_loop_timer_cancel(wt_loop *loop, int64_t id);
 /* Monotonic milliseconds, the loop's clock. */
 uint64_t wt_loop_now_ms(wt_loop *loop);
+/* Another library's descriptor in the loop (a database client, a pipe):
+   fn(loop, fd, revents, user) runs on the loop's thread, inside
+   wt_loop_process, when poll() finds fd ready. events: POLLIN and/or
+   POLLOUT; calling again for the same fd replaces events, fn and user;
+   events 0 removes the watch (WT_ERR_NOT_FOUND if there was none).
+   revents holds the ready bits among events, plus POLLERR / POLLHUP /
+   POLLNVAL whenever poll() reports them. A descriptor closed while
+   watched (POLLNVAL) has its watch removed after fn (logged: remove it
+   before closing). fn may call any wt_ function, wt_loop_watch included;
+   like a timer, it never runs inside a handler. The fd stays the
+   caller's: the loop never reads, writes or closes it. Loop thread only.
+   wt_loop_pollfds lists watched fds last; an own poll loop just calls
+   wt_loop_process, which asks poll() (timeout 0) which of them are ready.
+   WT_ERR_INVALID (bad fd, events or fn), WT_ERR_NOMEM. */
+typedef void (*wt_watch_fn)(wt_loop *loop, int fd, short revents, void *user);
+int wt_loop_watch(wt_loop *loop, int fd, short events, wt_watch_fn fn, void *user);
 
 /* ================================================================ TLS
  * Key exchange (TLS 1.3 "groups") is configured by name, a ':'-separated
@@ -1444,6 +1468,82 @@ int wt_cert_sha256(const char *cert_file, uint8_t out[32]);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes with the NUL). */
 void wt_hex(const uint8_t *in, size_t n, char *out);
+
+/* ================================================================ Redis (optional)
+ * Shared state across instances through Redis pub/sub: compiled in with
+ * #define WT_REDIS before including wt.h (in the implementation file and
+ * wherever these are called) and linking -lhiredis (Debian:
+ * libhiredis-dev); without the define nothing below exists and hiredis is
+ * not needed. The adapter drives hiredis's async API from the wt_loop
+ * (wt_loop_watch for its sockets, wt_loop_timer for timeouts and retries):
+ * nothing blocks, except wt_redis_create resolving a host name once (give
+ * an address to avoid even that). It keeps two connections, as Redis
+ * requires: one subscribed, one publishing.
+ *
+ * Redis going away is normal: each connection retries after backoff_min_ms,
+ * doubling to backoff_max_ms (plus up to a quarter of random spread), and
+ * re-subscribes every channel when back. wt_redis_publish never queues
+ * while disconnected: the message is dropped, counted in stats.dropped
+ * (logged once per outage; the count is logged when it comes back) and
+ * the call returns WT_ERR_CLOSED. At most max_pending PUBLISHes wait for
+ * Redis's answer; beyond that they are dropped too (WT_ERR_WOULDBLOCK).
+ * A Redis host that disappears without closing (power, a partition) is
+ * noticed within about keepalive_ms. Delivery is Redis pub/sub's: at most once; a subscriber that is away
+ * misses what is published meanwhile. on_state(r, 1) says the adapter is
+ * ready (both connections up, every subscription confirmed by Redis),
+ * on_state(r, 0) that it no longer is. Loop thread only: from another
+ * thread, wt_loop_post to the loop. Destroy it before its loop; it may be
+ * destroyed from its own callbacks. */
+#ifdef WT_REDIS
+typedef struct wt_redis wt_redis;
+/* A message on a subscribed channel; data is valid during the call. */
+typedef void (*wt_redis_message_fn)(wt_redis *r, const char *channel, const uint8_t *data, size_t len,
+                                    void *user);
+typedef void (*wt_redis_state_fn)(wt_redis *r, int ready, void *user);
+
+typedef struct wt_redis_config {
+    const char *host;             /* NULL: 127.0.0.1; a name is resolved once, here */
+    uint16_t port;                /* 0: 6379 */
+    const char *password;         /* AUTH on each connection (Redis requirepass); NULL: none */
+    uint32_t connect_timeout_ms;  /* one attempt; 0: 2000 */
+    uint32_t backoff_min_ms;      /* first retry; 0: 100 */
+    uint32_t backoff_max_ms;      /* retries wait at most; 0: 5000 */
+    uint32_t keepalive_ms;        /* a silent host is taken for gone after about
+                                     this (TCP keepalive, TCP_USER_TIMEOUT); 0: 15000 */
+    size_t max_pending;           /* PUBLISHes awaiting Redis's answer; 0: 1024 */
+    size_t max_message;           /* bytes, either way; 0: 1 MiB */
+    wt_redis_state_fn on_state;   /* NULL: none */
+    void *user;                   /* for on_state */
+    wt_log log;                   /* zero: the loop's */
+} wt_redis_config;
+
+typedef struct wt_redis_stats {
+    uint64_t published;   /* PUBLISHes Redis answered */
+    uint64_t dropped;     /* not sent: disconnected or max_pending */
+    uint64_t failed;      /* sent, then the connection went before the answer */
+    uint64_t too_big;     /* over max_message, sent or received */
+    uint64_t received;    /* messages delivered to subscribers */
+    uint64_t attempts;    /* connection attempts (both connections) */
+    uint64_t connects;    /* of which succeeded */
+    uint64_t disconnects; /* established connections lost */
+    uint64_t auth_failures; /* AUTH refused (a wrong password: logged as an error) */
+    size_t pending;       /* PUBLISHes awaiting an answer now */
+    int ready;            /* as wt_redis_ready */
+} wt_redis_stats;
+
+/* Starts connecting at once; NULL on a bad host or no memory (logged). */
+wt_redis *wt_redis_create(wt_loop *loop, const wt_redis_config *cfg);
+/* fn for every message on channel, now and after every reconnect.
+   WT_ERR_STATE if already subscribed to it. */
+int wt_redis_subscribe(wt_redis *r, const char *channel, wt_redis_message_fn fn, void *user);
+/* Binary-safe. WT_OK: handed to the connection (stats.published once Redis
+   answers); WT_ERR_CLOSED / WT_ERR_WOULDBLOCK: dropped and counted. */
+int wt_redis_publish(wt_redis *r, const char *channel, const void *data, size_t len);
+/* 1 while both connections are up and every subscription confirmed. */
+int wt_redis_ready(const wt_redis *r);
+int wt_redis_get_stats(const wt_redis *r, wt_redis_stats *out);
+void wt_redis_destroy(wt_redis *r);
+#endif /* WT_REDIS */
 
 #ifdef __cplusplus
 }

@@ -257,6 +257,7 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #include <sys/socket.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <poll.h>
 /* wt_loop_wakeup, wt_loop_stop and wt_app_stop run in signal handlers:
    their atomics must not hide a lock */
 #if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
@@ -343,6 +344,16 @@ typedef struct wt__timer {
     void *user;
 } wt__timer;
 
+/* wt_loop_watch: a descriptor of the application's (or a library's, e.g.
+   hiredis) in the loop's poll set. */
+typedef struct wt__watch {
+    int fd;
+    short events;     /* POLLIN and/or POLLOUT */
+    short revents;    /* ready bits not yet delivered */
+    wt_watch_fn fn;
+    void *user;
+} wt__watch;
+
 /* An event that could not be delivered when it happened because a handler
    (or timer) was running, or no loop call was: delivered in order once the
    handler returns, or by the next wt_loop_process. */
@@ -403,6 +414,13 @@ struct wt_loop {
     /* wt_loop_post: a lock-free stack, newest first; the loop takes it all
        at once and runs it oldest first */
     _Atomic(wt__post *) posts;
+    /* wt_loop_watch: polled last in wt_loop_run_once (watch_polled: their
+       revents are from that poll), else with a zero timeout in process */
+    wt__watch *watches;
+    size_t nwatches, watches_cap;
+    int watch_polled;
+    struct pollfd *pfd;  /* poll sets beyond run_once's stack array */
+    size_t pfd_cap;
 };
 
 /* wt_limits.memory_budget (wt_quic.c) */
