@@ -629,7 +629,8 @@ WT_TEST(redis_password) {
 /* ---------------------------------------------------------------- chat_server --redis
    Two instances of examples/chat_server on one Redis, two members on each.
    The test reads the servers' output through wt_loop_watch on pipes. */
-#define MEMBERS 4
+#define MEMBERS 5
+#define MEMBERS_A 3 /* on instance 0 (two workers); the rest on 1 */
 #define MAX_MSGS 64
 
 typedef struct instance {
@@ -638,6 +639,7 @@ typedef struct instance {
     char buf[8192];
     size_t len;
     int port, ready, unready, pub_lost;
+    int on_worker[2]; /* "Session N joined on worker W." */
     long long published, dropped, failed, received;
     int stats_seen;
 } instance;
@@ -659,6 +661,7 @@ static void instance_line(instance *in, const char *line) {
     if (getenv("WT_REDIS_TEST_VERBOSE")) printf("    [%d] %s\n", (int)(in - inst), line);
     if ((p = strstr(line, "Chat server running at https://127.0.0.1:")) != NULL) in->port = atoi(p + 41);
     if (!strcmp(line, "Redis ready")) in->ready++;
+    if ((p = strstr(line, " joined on worker ")) != NULL && (p[18] == '0' || p[18] == '1')) in->on_worker[p[18] - '0']++;
     if (!strcmp(line, "Redis not ready")) in->unready++;
     if (strstr(line, "redis publish connection to") && strstr(line, " lost: ")) in->pub_lost++;
     if (sscanf(line, "Redis: %lld published, %lld dropped, %lld failed, %lld received", &in->published, &in->dropped,
@@ -687,7 +690,8 @@ static void instance_readable(wt_loop *loop, int fd, short revents, void *user) 
     if (in->len == sizeof in->buf - 1) in->len = 0; /* a line too long to matter */
 }
 
-static int instance_start(wt_loop *loop, instance *in, const char *bin, int redis_port) {
+/* workers: 0 for none, else --workers N */
+static int instance_start(wt_loop *loop, instance *in, const char *bin, int redis_port, int workers) {
     int p[2];
     char redis_arg[32];
     memset(in, 0, sizeof *in);
@@ -700,7 +704,13 @@ static int instance_start(wt_loop *loop, instance *in, const char *bin, int redi
         dup2(p[1], 2);
         close(p[0]);
         close(p[1]);
-        execl(bin, bin, "--port", "-1", "--redis", redis_arg, (char *)NULL);
+        if (workers) {
+            char n[16];
+            snprintf(n, sizeof n, "%d", workers);
+            execl(bin, bin, "--port", "-1", "--redis", redis_arg, "--workers", n, (char *)NULL);
+        } else {
+            execl(bin, bin, "--port", "-1", "--redis", redis_arg, (char *)NULL);
+        }
         _exit(127);
     }
     procs_add(in->pid);
@@ -833,17 +843,17 @@ static void round_check(const round_ctx *r) {
         }
 }
 
-/* instance of member i: a1, a2 on instance 0; b1, b2 on 1 */
-static int member_inst(int i) { return i < 2 ? 0 : 1; }
+/* instance of member i: a1, a2, a3 on instance 0; b1, b2 on 1 */
+static int member_inst(int i) { return i < MEMBERS_A ? 0 : 1; }
 
 WT_TEST(redis_chat_two_instances_and_a_restart) {
-    static const char *const names[MEMBERS] = {"a1", "a2", "b1", "b2"};
+    static const char *const names[MEMBERS] = {"a1", "a2", "a3", "b1", "b2"};
     const char *bin = getenv("WT_CHAT_SERVER") ? getenv("WT_CHAT_SERVER") : "build/chat_server_redis";
     redis_proc rp;
     wt_loop *loop;
     wt_client_config cc;
     round_ctx hello, gap, after, marker;
-    int i, j, want, all[MEMBERS] = {1, 1, 1, 1}, gap_who[MEMBERS] = {1, 0, 1, 0};
+    int i, j, want, all[MEMBERS] = {1, 1, 1, 1, 1}, gap_who[MEMBERS] = {1, 0, 0, 1, 0};
     if (!have_redis()) return;
     if (access(bin, X_OK) != 0) {
         printf("    %s not built (make %s)\n", bin, bin);
@@ -855,8 +865,9 @@ WT_TEST(redis_chat_two_instances_and_a_restart) {
     REQUIRE(redis_start(&rp) == 0);
     loop = test_loop();
     REQUIRE(loop);
-    REQUIRE(instance_start(loop, &inst[0], bin, rp.port) == WT_OK);
-    REQUIRE(instance_start(loop, &inst[1], bin, rp.port) == WT_OK);
+    /* the first with two workers: its members may sit on either */
+    REQUIRE(instance_start(loop, &inst[0], bin, rp.port, 2) == WT_OK);
+    REQUIRE(instance_start(loop, &inst[1], bin, rp.port, 0) == WT_OK);
     want = 1;
     CHECK(run_until(loop, all_ports, NULL, 15000));
     CHECK(run_until(loop, all_ready, &want, 15000));
@@ -873,6 +884,10 @@ WT_TEST(redis_chat_two_instances_and_a_restart) {
         REQUIRE(wt_client_connect(mem[i].client, url, member_event, &mem[i], &mem[i].session) == WT_OK);
     }
     REQUIRE(run_until(loop, all_open, NULL, 15000));
+    /* the kernel's hash places them: all three on one worker 1 time in 4 */
+    printf("    instance 0 (2 workers): members on worker 0: %d, on worker 1: %d\n", inst[0].on_worker[0],
+           inst[0].on_worker[1]);
+    CHECK_EQ_INT(inst[0].on_worker[0] + inst[0].on_worker[1], MEMBERS_A);
 
     /* everyone hears everyone else once, across the instances */
     memset(&hello, 0, sizeof hello);
@@ -883,13 +898,13 @@ WT_TEST(redis_chat_two_instances_and_a_restart) {
     CHECK(run_until(loop, round_heard, &hello, 15000));
 
     /* Redis goes: each instance goes on alone; a1 and b1 speak, only their
-       own instance's other member hears them, and each instance counts one
-       dropped publish */
+       own instance's other members hear them (across instance 0's workers
+       too), and each instance counts one dropped publish */
     redis_stop(&rp);
     CHECK(run_until(loop, both_pub_lost, NULL, 15000));
     memset(&gap, 0, sizeof gap);
     gap.word = "gap";
-    gap.expect[1][0] = gap.expect[3][2] = 1;
+    gap.expect[1][0] = gap.expect[2][0] = gap.expect[4][3] = 1;
     round_say(&gap, gap_who);
     CHECK(run_until(loop, round_heard, &gap, 15000));
 
@@ -918,12 +933,13 @@ WT_TEST(redis_chat_two_instances_and_a_restart) {
         if (mem[i].session) (void)wt_session_close(mem[i].session, 0, "bye");
     CHECK(run_until(loop, all_closed, NULL, 10000));
     for (i = 0; i < 2; i++) {
+        int here = i == 0 ? MEMBERS_A : MEMBERS - MEMBERS_A;
         instance_stop(loop, &inst[i]);
         CHECK(inst[i].stats_seen);
         CHECK_EQ_INT(inst[i].dropped, 1); /* the gap's one message */
         CHECK_EQ_INT(inst[i].failed, 0);
-        CHECK_EQ_INT(inst[i].published, 6); /* 2 members x 3 rounds */
-        CHECK_EQ_INT(inst[i].received, 12); /* its own 6 come back too (skipped), and the other's 6 */
+        CHECK_EQ_INT(inst[i].published, here * 3); /* hello, after, marker */
+        CHECK_EQ_INT(inst[i].received, MEMBERS * 3); /* its own come back too (skipped) */
         CHECK(inst[i].unready >= 1);
     }
     for (i = 0; i < MEMBERS; i++) wt_client_destroy(mem[i].client);
