@@ -3937,7 +3937,8 @@ static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len,
     fcntl(fd, F_SETFD, FD_CLOEXEC);
 #endif
     if (addr->sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    if (bind_it) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* no SO_REUSEADDR: on a UDP socket it lets a second server bind the
+       same port without an error and take its packets */
     /* workers: one socket each on the same port (see WORKERS in wt.h) */
     if (bind_it && ep->nworkers > 1) {
 #ifdef SO_REUSEPORT
