@@ -15,6 +15,8 @@
 #   make dist         build/wt-<version>.tar.gz, a release (see tools/dist.sh)
 #   make demo         the demo page: open the URL it prints (examples/demo_server.c, demo/)
 #   make smoke        amalgamation check + every example run as a user would
+#   make redis-test   the Redis adapter (WT_REDIS) and chat_server --redis against
+#                     redis-server (installs redis-server, libhiredis-dev)
 #   make lb-test      two instances behind an nftables load balancer, in network
 #                     namespaces (root; part of make test)
 #   make fuzz         each libFuzzer target in fuzz/ for FUZZ_SECONDS (60), crashes reported
@@ -49,7 +51,7 @@ FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 FUZZ_HDRS := fuzz/fuzz.h fuzz/quic_initial.h
 
 .PHONY: all examples deps size test check-amalgamation check-symbols check-stack check-clang run-echo demo browser-deps clean \
-	install uninstall dist smoke soak lb-test lb-deps clang-deps fuzz fuzz-build fuzz-corpus cross-test
+	install uninstall dist smoke soak lb-test lb-deps clang-deps fuzz fuzz-build fuzz-corpus cross-test redis-deps redis-test
 
 all: examples
 
@@ -141,10 +143,34 @@ $(B)/demo_server_san: examples/demo_server.c wt.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
+# The Redis adapter (#define WT_REDIS, -lhiredis; src/wt_redis.c): its
+# tests start redis-server themselves, on a free port. The checks below
+# compile it in too wherever hiredis's headers are installed.
+REDIS_DEF = $(if $(wildcard /usr/include/hiredis/async.h),-DWT_REDIS)
+redis-deps:
+	@bash tools/apt-install.sh redis-server libhiredis-dev
+
+$(B)/wt_redis_tests: wt_impl_tests/redis_test.c wt_impl_tests/wt_test.h wt.h | deps redis-deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS) -lhiredis
+
+$(B)/wt_redis_tests_san: wt_impl_tests/redis_test.c wt_impl_tests/wt_test.h wt.h | deps redis-deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS) -lhiredis
+
+# chat_server with --redis, under ASan+UBSan, for the tests
+$(B)/chat_server_redis: examples/chat_server.c wt.h | deps redis-deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) -DWT_REDIS -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS) -lhiredis
+
+redis-test: $(B)/wt_redis_tests $(B)/wt_redis_tests_san $(B)/chat_server_redis
+	WT_CHAT_SERVER=$(B)/chat_server_redis $(B)/wt_redis_tests
+	WT_CHAT_SERVER=$(B)/chat_server_redis ASAN_OPTIONS=detect_leaks=1 $(B)/wt_redis_tests_san
+
 $(B)/wt_impl.o: wt.h | deps
 	@mkdir -p $(@D)
 	printf '#define WT_IMPLEMENTATION\n#include "wt.h"\n' > $(B)/wt_impl.c
-	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) -c $(B)/wt_impl.c -o $@
+	$(CC) $(WARN) $(CFLAGS) $(REDIS_DEF) -I. $(DEPS_CFLAGS) -c $(B)/wt_impl.c -o $@
 
 check-amalgamation:
 	python3 amalgamate.py --check
@@ -164,7 +190,7 @@ check-stack: wt.h | deps
 	@mkdir -p $(B)/stack
 	@printf '#define WT_IMPLEMENTATION\n#include "wt.h"\n' > $(B)/stack/wt_stack.c
 	@fail=0; for o in -O2 -Os; do \
-	  $(CC) $(WARN) $$o -fstack-usage -I. $(DEPS_CFLAGS) -c $(B)/stack/wt_stack.c -o $(B)/stack/wt_stack.o || exit 1; \
+	  $(CC) $(WARN) $$o -fstack-usage $(REDIS_DEF) -I. $(DEPS_CFLAGS) -c $(B)/stack/wt_stack.c -o $(B)/stack/wt_stack.o || exit 1; \
 	  out=$$(awk -F'\t' -v max=$(STACK_MAX) -v allow=" $(STACK_ALLOW) " -v opt=$$o ' \
 	    { n = split($$1, a, ":"); f = a[n]; sub(/\..*/, "", f); \
 	      if (a[1] !~ /wt\.h$$/ || f !~ /^wt_/ || index(allow, " " f " ")) next; \
@@ -194,12 +220,16 @@ check-clang: wt.h | deps clang-deps
 	           $(EXAMPLE_SRC) $(BENCH_SRC) \
 	           $(patsubst %,fuzz/%.c,$(FUZZ_TARGETS)) fuzz/gen_corpus.c; do \
 	    $(CLANG) $(WARN) -fsyntax-only -I. $(DEPS_CFLAGS) $$f || exit 1; \
-	  done; echo "check-clang: warning-free under $$($(CLANG) --version | head -n1)"; \
+	  done; \
+	  if [ -n "$(REDIS_DEF)" ]; then for f in examples/chat_server.c wt_impl_tests/redis_test.c; do \
+	    $(CLANG) $(WARN) -fsyntax-only -DWT_REDIS -I. $(DEPS_CFLAGS) $$f || exit 1; \
+	  done; fi; echo "check-clang: warning-free under $$($(CLANG) --version | head -n1)"; \
 	else echo "check-clang: skipped, $(CLANG) not installed"; fi
 
 test: check-amalgamation check-symbols check-stack check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/wt_tests_nogro $(B)/wt_tests_portable \
       $(B)/cross-s390x/wt_tests $(B)/browser_server $(B)/example_probe $(B)/lb_peer \
-      $(B)/demo_server_san examples browser-deps bench-bins lb-deps $(HKDF_INTEROP_BINS)
+      $(B)/demo_server_san examples browser-deps bench-bins lb-deps $(HKDF_INTEROP_BINS) $(B)/wt_redis_tests \
+      $(B)/wt_redis_tests_san $(B)/chat_server_redis
 	@bash wt_impl_tests/run.sh $(B)
 
 # Installs what the last build used (build/deps); `make && sudo make install`.

@@ -42,6 +42,7 @@ IMPLEMENTATION = [
     "wt_app.c",
     "wt_client.c",
     "wt_stats.c",
+    "wt_redis.c",  # only with WT_REDIS: the Redis adapter on the loop
 ]
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$')

@@ -27,6 +27,9 @@
  * where $P is a prefix holding them (`make deps` in the wt.h repository
  * builds one and writes its path to build/deps/prefix). Other files
  * include "wt.h" without the define and see only the API below.
+ * Optional: #define WT_REDIS (before the include, in every file that uses
+ * it) adds the Redis pub/sub adapter; link -lhiredis then (see "Redis" at
+ * the end of the API).
  *
  * ---------------------------------------------------------------- CONVENTIONS
  * - Public names start with wt_ (WT_ for macros), private ones with wt__.
@@ -297,7 +300,9 @@
  * all (the shared token_key; it carries the wall-clock time, so their
  * clocks must agree within a second or two). Connection state is not
  * shared. The server ID is in plaintext: observers can tell which instance
- * a connection is on.
+ * a connection is on. Application state the instances must share (a chat
+ * room, presence) can go through Redis pub/sub: the optional adapter
+ * (WT_REDIS, "Redis" at the end of the API) rides the loop.
  *
  * ---------------------------------------------------------------- DEBUGGING
  * Three views of a connection, all off by default (README: "Debugging a
@@ -466,10 +471,12 @@ typedef struct wt_allocator {
  *   delivered before its shutdown hooks run; wt_app_run returns after
  *   them. The app itself stays valid until wt_app_destroy.
  * - Threads: everything runs on the loop's thread. The only calls another
- *   thread may make are wt_loop_wakeup and wt_loop_post (and wt_app_stop /
+ *   thread may make are wt_loop_wakeup, wt_loop_post, wt_app_post and
+ *   wt_app_post_all (and wt_app_stop /
  *   wt_app_stop_now / wt_loop_stop, which are flags and a wakeup, and
  *   wt_resolve_done); a signal handler may make all of those but
- *   wt_loop_post and wt_resolve_done.
+ *   the posts and wt_resolve_done. An app with workers has a loop and a
+ *   thread per worker (see WORKERS).
  */
 typedef struct wt_loop wt_loop;
 typedef struct wt_app wt_app;
@@ -684,7 +691,9 @@ typedef struct wt_limits {
  * is up. The wakeup descriptor is how wt_loop_wakeup, wt_loop_post,
  * wt_loop_stop and wt_app_stop reach a loop asleep in poll(): readable
  * until the next wt_loop_process. Call wt_loop_pollfds again after
- * wt_app_start or wt_client_connect (new sockets).
+ * wt_app_start or wt_client_connect (new sockets) and wt_loop_watch.
+ * The other way round, wt_loop_watch puts another library's descriptor
+ * into wt.h's own loop (the Redis adapter rides it so).
  *
  * Another thread hands work to the loop with wt_loop_post(loop, fn, user):
  * fn(loop, user) then runs on the loop's thread, in the next
@@ -734,7 +743,8 @@ int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user);
 /* Fills up to max pollfd-like entries {fd, events}; returns the count
    (which may exceed max: call again with more room). The first is the
    wakeup descriptor (POLLIN); then the sockets: POLLIN, or POLLIN|POLLOUT
-   while a socket is congested. */
+   while a socket is congested; then the wt_loop_watch descriptors with
+   their events. */
 int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max);
 /* Milliseconds until wt_loop_process must run again; -1: no timer. */
 int wt_loop_timeout(wt_loop *loop);
@@ -745,6 +755,22 @@ int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user);
 int wt_loop_timer_cancel(wt_loop *loop, int64_t id);
 /* Monotonic milliseconds, the loop's clock. */
 uint64_t wt_loop_now_ms(wt_loop *loop);
+/* Another library's descriptor in the loop (a database client, a pipe):
+   fn(loop, fd, revents, user) runs on the loop's thread, inside
+   wt_loop_process, when poll() finds fd ready. events: POLLIN and/or
+   POLLOUT; calling again for the same fd replaces events, fn and user;
+   events 0 removes the watch (WT_ERR_NOT_FOUND if there was none).
+   revents holds the ready bits among events, plus POLLERR / POLLHUP /
+   POLLNVAL whenever poll() reports them. A descriptor closed while
+   watched (POLLNVAL) has its watch removed after fn (logged: remove it
+   before closing). fn may call any wt_ function, wt_loop_watch included;
+   like a timer, it never runs inside a handler. The fd stays the
+   caller's: the loop never reads, writes or closes it. Loop thread only.
+   wt_loop_pollfds lists watched fds last; an own poll loop just calls
+   wt_loop_process, which asks poll() (timeout 0) which of them are ready.
+   WT_ERR_INVALID (bad fd, events or fn), WT_ERR_NOMEM. */
+typedef void (*wt_watch_fn)(wt_loop *loop, int fd, short revents, void *user);
+int wt_loop_watch(wt_loop *loop, int fd, short events, wt_watch_fn fn, void *user);
 
 /* ================================================================ TLS
  * Key exchange (TLS 1.3 "groups") is configured by name, a ':'-separated
@@ -878,8 +904,64 @@ typedef struct wt_app_config {
                                 address changes (see SCALING) */
     size_t server_id_len;     /* 0: none. 1..WT_SERVER_ID_MAX bytes; connection
                                 IDs are then max(16, server_id_len + 6) long */
+    int workers;              /* 0 or 1: one loop, as always. 2..WT_WORKERS_MAX:
+                                that many loops on as many threads, all serving
+                                the port (see WORKERS) */
+    uint32_t workers_stats_ms; /* 0: 100. With workers: how often (at most) each
+                                publishes its figures for the others' sums
+                                while they change (see WORKERS) */
 } wt_app_config;
 #define WT_SERVER_ID_MAX 14
+#define WT_WORKERS_MAX 64
+
+/* ---------------------------------------------------------------- WORKERS
+ * With workers = N > 1 the app runs N loops, one per thread, each a whole
+ * server of its own (its sockets, connection IDs, connections and
+ * sessions) serving the same host and port: every core of a machine. Each
+ * worker binds its own UDP socket with SO_REUSEPORT, and a classic BPF
+ * program on the group (SO_ATTACH_REUSEPORT_CBPF) reads the worker index
+ * that every server connection ID carries (the byte after the first octet
+ * and the server ID) and hands the datagram to that worker's socket, so a
+ * connection stays on its worker even when the client's address or port
+ * changes (NAT rebinding, migration). A client's first packets name no
+ * worker yet: the kernel's 4-tuple hash spreads new connections evenly.
+ * Where the program cannot be attached (no Linux, an old kernel) a WARN
+ * says so and the workers go on with the hash alone.
+ *
+ * What is shared and what is each worker's:
+ * - routes, the default route and accept hooks: worker 0's, read by all;
+ *   add them before wt_app_start (later: WT_ERR_STATE). Handlers and hooks
+ *   run on the worker that owns the session, on that worker's thread:
+ *   what they share across sessions needs a lock or wt_app_post.
+ * - startup hooks run once, in wt_app_start, before the workers start;
+ *   shutdown hooks once, on worker 0, after every worker has stopped.
+ * - wt_app_run runs worker 0 on the calling thread (or cfg->loop, when
+ *   set: your loop, driven as usual) and workers 1..N-1 on threads the app
+ *   starts in wt_app_start. wt_app_stop / wt_app_stop_now / signals stop
+ *   them all, each as described at wt_app_stop; wt_app_loop is worker 0's.
+ *   wt_app_destroy without a stop first has the worker threads return,
+ *   then closes every worker's sessions on the calling thread (their
+ *   CLOSED events run there).
+ * - the certificate, secrets (reset_key, token_key), server ID, limits and
+ *   checks are the same for all; limits count per worker except
+ *   max_app_sessions (the whole app: the other workers' counts may be up
+ *   to workers_stats_ms old) and memory_budget (each worker gets budget / N).
+ * - session IDs are unique in the app; wt_session_worker(s) says which
+ *   worker owns s (the ID does too: it is (n - 1) * N + worker + 1).
+ * - wt_app_stats, wt_app_session_count and wt_app_memory_used sum the
+ *   workers: the caller's own worker (and all of them before the start
+ *   and after the stop) as it is now, the others as they published it at
+ *   most workers_stats_ms (100 ms) ago (asking makes them publish again:
+ *   read twice a few ms apart for a fresh sum).
+ * - wt_app_resume and wt_app_deferred_session are called on the thread of
+ *   the session's worker (else WT_ERR_STATE, logged).
+ * - a log function given in the config is called from every worker's
+ *   thread: it must be thread-safe (the default is).
+ * A session is reached from another worker or thread with wt_app_post
+ * (by its ID); wt_app_post_all runs a function on every worker (a
+ * broadcast: each worker then writes to its own sessions). The process
+ * needs the pthread library (-pthread; part of libc since glibc 2.34).
+ * With io.send (sans-I/O) there is one worker only. */
 
 /* ---------------------------------------------------------------- ACCEPTING
  * A server decides about each session request in this order; the first
@@ -1014,7 +1096,7 @@ int wt_app_port(const wt_app *app);          /* the bound port */
    dev_cert and for files alike. */
 int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]);
 /* Command-line options into cfg, for examples and small servers: --host H,
-   --port N, --cert FILE --key FILE (both or neither), as "--opt value" or
+   --port N, --cert FILE --key FILE (both or neither), --workers N, as "--opt value" or
    "--opt=value", from argv[1] on. Strings point into argv. Parsing stops at
    the first other argument (or after "--"): returns its index, for the
    program's own arguments. --help (or -h) prints the options to stderr and
@@ -1025,11 +1107,30 @@ int wt_app_config_args(wt_app_config *cfg, int argc, char **argv);
 /* Sans-I/O: one UDP datagram that arrived from `from` (sockaddr bytes).
    WT_ERR_STATE without io.send, from a handler, or before wt_app_start. */
 int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
-wt_loop *wt_app_loop(wt_app *app);
-size_t wt_app_session_count(const wt_app *app);
+wt_loop *wt_app_loop(wt_app *app);           /* with workers: worker 0's */
+size_t wt_app_session_count(const wt_app *app); /* with workers: the sum (see WORKERS) */
 /* Heap bytes the app holds through its allocator under wt_limits.memory_budget
    (0 without a budget); *peak (if not NULL): the most it ever held. */
 size_t wt_app_memory_used(const wt_app *app, size_t *peak);
+/* WORKERS: the app's number of workers (1 without). */
+int wt_app_workers(const wt_app *app);
+/* The worker the calling thread runs (0..N-1), or -1 from a thread that
+   runs none (0 without workers): e.g. inside a wt_app_post_all function. */
+int wt_app_current_worker(const wt_app *app);
+/* The worker that owns the session (0 without workers, and on a client). */
+int wt_session_worker(const wt_session *s);
+typedef void (*wt_session_fn)(wt_session *s, void *user);
+/* Runs fn(s, user) on the thread of the worker that owns the session with
+   that ID (wt_session_id), in its next loop pass, as wt_loop_post does;
+   s is NULL when the session has closed by then (it is never one that is
+   closed). Thread-safe, from any thread or handler; WT_ERR_INVALID /
+   WT_ERR_NOMEM (logged). Without workers it runs on the app's loop. */
+int wt_app_post(wt_app *app, uint64_t session_id, wt_session_fn fn, void *user);
+/* Runs fn(loop, user) once on every worker's loop (wt_loop_post to each):
+   a broadcast reaches every worker's sessions this way. Thread-safe.
+   WT_OK, or the error of a post that failed (logged; the others are
+   still posted). */
+int wt_app_post_all(wt_app *app, wt_timer_fn fn, void *user);
 
 /* ================================================================ client */
 /* A name lookup handed to wt_client_config.resolve (see CONNECTING). */
@@ -1373,6 +1474,82 @@ int wt_cert_sha256(const char *cert_file, uint8_t out[32]);
 /* Lower-case hex of n bytes into out (2n+1 bytes with the NUL). */
 void wt_hex(const uint8_t *in, size_t n, char *out);
 
+/* ================================================================ Redis (optional)
+ * Shared state across instances through Redis pub/sub: compiled in with
+ * #define WT_REDIS before including wt.h (in the implementation file and
+ * wherever these are called) and linking -lhiredis (Debian:
+ * libhiredis-dev); without the define nothing below exists and hiredis is
+ * not needed. The adapter drives hiredis's async API from the wt_loop
+ * (wt_loop_watch for its sockets, wt_loop_timer for timeouts and retries):
+ * nothing blocks, except wt_redis_create resolving a host name once (give
+ * an address to avoid even that). It keeps two connections, as Redis
+ * requires: one subscribed, one publishing.
+ *
+ * Redis going away is normal: each connection retries after backoff_min_ms,
+ * doubling to backoff_max_ms (plus up to a quarter of random spread), and
+ * re-subscribes every channel when back. wt_redis_publish never queues
+ * while disconnected: the message is dropped, counted in stats.dropped
+ * (logged once per outage; the count is logged when it comes back) and
+ * the call returns WT_ERR_CLOSED. At most max_pending PUBLISHes wait for
+ * Redis's answer; beyond that they are dropped too (WT_ERR_WOULDBLOCK).
+ * A Redis host that disappears without closing (power, a partition) is
+ * noticed within about keepalive_ms. Delivery is Redis pub/sub's: at most once; a subscriber that is away
+ * misses what is published meanwhile. on_state(r, 1) says the adapter is
+ * ready (both connections up, every subscription confirmed by Redis),
+ * on_state(r, 0) that it no longer is. Loop thread only: from another
+ * thread, wt_loop_post to the loop. Destroy it before its loop; it may be
+ * destroyed from its own callbacks. */
+#ifdef WT_REDIS
+typedef struct wt_redis wt_redis;
+/* A message on a subscribed channel; data is valid during the call. */
+typedef void (*wt_redis_message_fn)(wt_redis *r, const char *channel, const uint8_t *data, size_t len,
+                                    void *user);
+typedef void (*wt_redis_state_fn)(wt_redis *r, int ready, void *user);
+
+typedef struct wt_redis_config {
+    const char *host;             /* NULL: 127.0.0.1; a name is resolved once, here */
+    uint16_t port;                /* 0: 6379 */
+    const char *password;         /* AUTH on each connection (Redis requirepass); NULL: none */
+    uint32_t connect_timeout_ms;  /* one attempt; 0: 2000 */
+    uint32_t backoff_min_ms;      /* first retry; 0: 100 */
+    uint32_t backoff_max_ms;      /* retries wait at most; 0: 5000 */
+    uint32_t keepalive_ms;        /* a silent host is taken for gone after about
+                                     this (TCP keepalive, TCP_USER_TIMEOUT); 0: 15000 */
+    size_t max_pending;           /* PUBLISHes awaiting Redis's answer; 0: 1024 */
+    size_t max_message;           /* bytes, either way; 0: 1 MiB */
+    wt_redis_state_fn on_state;   /* NULL: none */
+    void *user;                   /* for on_state */
+    wt_log log;                   /* zero: the loop's */
+} wt_redis_config;
+
+typedef struct wt_redis_stats {
+    uint64_t published;   /* PUBLISHes Redis answered */
+    uint64_t dropped;     /* not sent: disconnected or max_pending */
+    uint64_t failed;      /* sent, then the connection went before the answer */
+    uint64_t too_big;     /* over max_message, sent or received */
+    uint64_t received;    /* messages delivered to subscribers */
+    uint64_t attempts;    /* connection attempts (both connections) */
+    uint64_t connects;    /* of which succeeded */
+    uint64_t disconnects; /* established connections lost */
+    uint64_t auth_failures; /* AUTH refused (a wrong password: logged as an error) */
+    size_t pending;       /* PUBLISHes awaiting an answer now */
+    int ready;            /* as wt_redis_ready */
+} wt_redis_stats;
+
+/* Starts connecting at once; NULL on a bad host or no memory (logged). */
+wt_redis *wt_redis_create(wt_loop *loop, const wt_redis_config *cfg);
+/* fn for every message on channel, now and after every reconnect.
+   WT_ERR_STATE if already subscribed to it. */
+int wt_redis_subscribe(wt_redis *r, const char *channel, wt_redis_message_fn fn, void *user);
+/* Binary-safe. WT_OK: handed to the connection (stats.published once Redis
+   answers); WT_ERR_CLOSED / WT_ERR_WOULDBLOCK: dropped and counted. */
+int wt_redis_publish(wt_redis *r, const char *channel, const void *data, size_t len);
+/* 1 while both connections are up and every subscription confirmed. */
+int wt_redis_ready(const wt_redis *r);
+int wt_redis_get_stats(const wt_redis *r, wt_redis_stats *out);
+void wt_redis_destroy(wt_redis *r);
+#endif /* WT_REDIS */
+
 #ifdef __cplusplus
 }
 #endif
@@ -1667,6 +1844,7 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #include <sys/socket.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <poll.h>
 /* wt_loop_wakeup, wt_loop_stop and wt_app_stop run in signal handlers:
    their atomics must not hide a lock */
 #if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
@@ -1755,6 +1933,16 @@ typedef struct wt__timer {
     void *user;
 } wt__timer;
 
+/* wt_loop_watch: a descriptor of the application's (or a library's, e.g.
+   hiredis) in the loop's poll set. */
+typedef struct wt__watch {
+    int fd;
+    short events;     /* POLLIN and/or POLLOUT */
+    short revents;    /* ready bits not yet delivered */
+    wt_watch_fn fn;
+    void *user;
+} wt__watch;
+
 /* An event that could not be delivered when it happened because a handler
    (or timer) was running, or no loop call was: delivered in order once the
    handler returns, or by the next wt_loop_process. */
@@ -1780,11 +1968,16 @@ typedef struct wt__ref {
     void *user;
 } wt__ref;
 
-/* A function another thread handed to the loop (wt_loop_post). */
+/* A function another thread handed to the loop (wt_loop_post), or, with
+   sfn set, one for a session of ep (wt_app_post): it gets the session
+   with that ID, or NULL when it is gone. */
 typedef struct wt__post {
     struct wt__post *next;
     wt_timer_fn fn;
     void *user;
+    wt_session_fn sfn;
+    wt__ep *ep;
+    uint64_t session_id;
 } wt__post;
 
 struct wt_loop {
@@ -1811,6 +2004,13 @@ struct wt_loop {
     /* wt_loop_post: a lock-free stack, newest first; the loop takes it all
        at once and runs it oldest first */
     _Atomic(wt__post *) posts;
+    /* wt_loop_watch: polled last in wt_loop_run_once (watch_polled: their
+       revents are from that poll), else with a zero timeout in process */
+    wt__watch *watches;
+    size_t nwatches, watches_cap;
+    int watch_polled;
+    struct pollfd *pfd;  /* poll sets beyond run_once's stack array */
+    size_t pfd_cap;
 };
 
 /* wt_limits.memory_budget (wt_quic.c) */
@@ -1848,6 +2048,8 @@ struct wt__ep {
     uint8_t sid_len;              /* QUIC-LB server ID: wt_app_config.server_id */
     uint8_t sid[WT_SERVER_ID_MAX];
     uint8_t worker;               /* this endpoint's worker index, in its CIDs */
+    int nworkers;                 /* app: its workers (1 without); session IDs
+                                     and sockets depend on it */
     size_t nhalf_open;            /* server connections still in their handshake */
     size_t tx_stored;             /* stream send bytes held, all connections */
     wt_stats closed;              /* the counters of connections already freed */
@@ -2210,6 +2412,10 @@ static void wt__loop_drain(wt_loop *loop);
 static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
 static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 static void wt__sock_close(wt__sock *s);
+/* wt_loop_post for a session of ep's (wt_app_post): sfn(session or NULL, user). */
+static int wt__loop_post_session(wt_loop *loop, wt__ep *ep, uint64_t session_id, wt_session_fn sfn, void *user);
+/* The open (not yet closed) session of ep with that wt_session_id, or NULL. */
+static wt_session *wt__ep_find_session(wt__ep *ep, uint64_t session_id);
 static void wt__sock_set_ecn(wt__sock *s, unsigned ecn);
 static void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sans-I/O: a datagram for ep from outside (wt_app_input, wt_client_input). */
@@ -2356,6 +2562,9 @@ static void wt__session_streams_available(wt_session *s, int bidi);
 static void wt__stats_add(wt_stats *dst, const wt_stats *src);
 /* A connection's counters and path figures, as wt_session_connection_stats. */
 static void wt__conn_stats(wt__conn *c, wt_stats *out);
+/* An endpoint's totals (see wt_stats in wt.h); returns how many open
+   connections the mean RTTs were taken over. */
+static uint64_t wt__ep_stats(const wt__ep *ep, wt_stats *out);
 /* Before a connection is freed: its counters go into the endpoint's totals. */
 static void wt__conn_stats_retire(wt__conn *c);
 
@@ -2431,6 +2640,8 @@ static int wt__router_default(wt__router *rt, wt_handler fn, void *user);
 static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user);
 static int wt__router_resume(wt__router *rt, uint64_t session_id, int status);
 static wt_session *wt__router_deferred(wt__router *rt, uint64_t session_id);
+/* The app's sessions for max_app_sessions, from one worker's thread (wt_app.c). */
+static size_t wt__app_sessions_now(const wt__ep *ep);
 /* ---- subprotocols, keying material (wt_alpn.c) */
 static void wt__alpn_free(wt_session *s);
 /* s->offers from the request's wt-available-protocols (a malformed one is logged, ignored). */
@@ -3253,18 +3464,28 @@ void wt_loop_wakeup(wt_loop *loop) {
     errno = saved;
 }
 
-int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user) {
-    wt__post *p;
-    if (!loop || !fn) return wt__fail(loop ? &loop->log : NULL, WT_ERR_INVALID, "wt_loop_post: no loop or no function");
-    p = (wt__post *)wt__alloc(&loop->alloc, sizeof *p);
+static int wt__loop_push(wt_loop *loop, wt_timer_fn fn, void *user, wt_session_fn sfn, wt__ep *ep, uint64_t sid) {
+    wt__post *p = (wt__post *)wt__alloc(&loop->alloc, sizeof *p);
     if (!p) return wt__fail(&loop->log, WT_ERR_NOMEM, "wt_loop_post: out of memory");
     p->fn = fn;
     p->user = user;
+    p->sfn = sfn;
+    p->ep = ep;
+    p->session_id = sid;
     p->next = atomic_load(&loop->posts);
     while (!atomic_compare_exchange_weak(&loop->posts, &p->next, p)) {
     }
     wt_loop_wakeup(loop);
     return WT_OK;
+}
+
+int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user) {
+    if (!loop || !fn) return wt__fail(loop ? &loop->log : NULL, WT_ERR_INVALID, "wt_loop_post: no loop or no function");
+    return wt__loop_push(loop, fn, user, NULL, NULL, 0);
+}
+
+static int wt__loop_post_session(wt_loop *loop, wt__ep *ep, uint64_t session_id, wt_session_fn sfn, void *user) {
+    return wt__loop_push(loop, NULL, user, sfn, ep, session_id);
 }
 
 /* Takes every post at once (newest first), turns the list around and runs
@@ -3281,7 +3502,8 @@ static void wt__run_posts(wt_loop *loop) {
     while (rev) {
         wt__post *n = rev->next;
         loop->in_handler++;
-        rev->fn(loop, rev->user);
+        if (rev->sfn) rev->sfn(wt__ep_find_session(rev->ep, rev->session_id), rev->user);
+        else rev->fn(loop, rev->user);
         loop->in_handler--;
         wt__free(&loop->alloc, rev);
         wt__loop_drain(loop);
@@ -3346,6 +3568,11 @@ void wt_loop_destroy(wt_loop *loop) {
         loop->evq_head = q->next;
         wt__free(&loop->alloc, q);
     }
+    if (loop->nwatches)
+        wt__log(&loop->log, WT_LOG_WARN, "loop destroyed with %zu descriptor(s) still watched (wt_loop_watch)",
+                loop->nwatches);
+    wt__free(&loop->alloc, loop->watches);
+    wt__free(&loop->alloc, loop->pfd);
     wt__free(&loop->alloc, loop->timers);
     wt__free(&loop->alloc, loop->rxbuf);
     wt__free(&loop->alloc, loop->rxmeta);
@@ -3547,6 +3774,104 @@ static void wt__run_timers(wt_loop *loop) {
     }
 }
 
+/* ---------------------------------------------------------------- watches */
+static wt__watch *wt__watch_find(wt_loop *loop, int fd) {
+    size_t i;
+    for (i = 0; i < loop->nwatches; i++)
+        if (loop->watches[i].fd == fd) return &loop->watches[i];
+    return NULL;
+}
+
+int wt_loop_watch(wt_loop *loop, int fd, short events, wt_watch_fn fn, void *user) {
+    wt__watch *w;
+    wt__ep *ep;
+    int i;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_watch: no loop");
+    if (fd < 0 || (events & ~(POLLIN | POLLOUT)) || (events && !fn))
+        return wt__fail(&loop->log, WT_ERR_INVALID, "wt_loop_watch: fd %d, events 0x%x: need fd >= 0, POLLIN/POLLOUT, a function",
+                        fd, (unsigned)events);
+    /* the loop's own descriptors are read by the loop alone */
+    if (fd == loop->wake_rd) return wt__fail(&loop->log, WT_ERR_INVALID, "wt_loop_watch: fd %d is the loop's wakeup", fd);
+    for (ep = loop->eps; ep; ep = ep->next)
+        for (i = 0; i < ep->nsocks; i++)
+            if (ep->socks[i].fd == fd)
+                return wt__fail(&loop->log, WT_ERR_INVALID, "wt_loop_watch: fd %d is one of the loop's sockets", fd);
+    w = wt__watch_find(loop, fd);
+    if (!events) {
+        if (!w) return wt__fail_at(&loop->log, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "wt_loop_watch: fd %d not watched", fd);
+        *w = loop->watches[--loop->nwatches];
+        loop->watch_polled = 0; /* the poll set's order changed */
+        return WT_OK;
+    }
+    if (!w) {
+        if (loop->nwatches == loop->watches_cap) {
+            size_t cap = loop->watches_cap ? loop->watches_cap * 2 : 4;
+            wt__watch *nw = (wt__watch *)wt__realloc(&loop->alloc, loop->watches, cap * sizeof *nw);
+            if (!nw) return wt__fail(&loop->log, WT_ERR_NOMEM, "wt_loop_watch: out of memory");
+            loop->watches = nw;
+            loop->watches_cap = cap;
+        }
+        w = &loop->watches[loop->nwatches++];
+        w->fd = fd;
+        w->revents = 0;
+        loop->watch_polled = 0;
+    }
+    w->events = events;
+    w->fn = fn;
+    w->user = user;
+    return WT_OK;
+}
+
+static int wt__pfd_room(wt_loop *loop, size_t n) {
+    struct pollfd *np;
+    if (n <= loop->pfd_cap) return WT_OK;
+    np = (struct pollfd *)wt__realloc(&loop->alloc, loop->pfd, n * sizeof *np);
+    if (!np) return wt__fail(&loop->log, WT_ERR_NOMEM, "loop: out of memory for %zu poll entries", n);
+    loop->pfd = np;
+    loop->pfd_cap = n;
+    return WT_OK;
+}
+
+/* Delivers what poll() found ready. A callback may add, change or remove
+   watches (its own or others'), so each round looks the next ready one up
+   afresh: a removed watch gets nothing more, a new one waits for the next
+   poll. */
+static void wt__run_watches(wt_loop *loop) {
+    size_t i;
+    if (!loop->nwatches) return;
+    if (!loop->watch_polled) {
+        if (wt__pfd_room(loop, loop->nwatches) != WT_OK) return;
+        for (i = 0; i < loop->nwatches; i++) {
+            loop->pfd[i].fd = loop->watches[i].fd;
+            loop->pfd[i].events = loop->watches[i].events;
+            loop->pfd[i].revents = 0;
+        }
+        if (poll(loop->pfd, (nfds_t)loop->nwatches, 0) <= 0) return;
+        for (i = 0; i < loop->nwatches; i++) loop->watches[i].revents = loop->pfd[i].revents;
+    }
+    loop->watch_polled = 0;
+    for (;;) {
+        wt__watch w;
+        short rev = 0;
+        for (i = 0; i < loop->nwatches; i++) {
+            rev = (short)(loop->watches[i].revents & (loop->watches[i].events | POLLERR | POLLHUP | POLLNVAL));
+            loop->watches[i].revents = 0;
+            if (rev) break;
+        }
+        if (i == loop->nwatches) return;
+        w = loop->watches[i];
+        loop->in_handler++;
+        w.fn(loop, w.fd, rev, w.user);
+        loop->in_handler--;
+        wt__loop_drain(loop);
+        if ((rev & POLLNVAL) && wt__watch_find(loop, w.fd)) {
+            /* poll() would report it at once forever: a busy loop */
+            wt__log(&loop->log, WT_LOG_WARN, "wt_loop_watch: fd %d was closed while watched: watch removed", w.fd);
+            (void)wt_loop_watch(loop, w.fd, 0, NULL, NULL);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- sockets */
 static socklen_t wt__sa_len(const struct sockaddr *a) {
     return a->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6) : (socklen_t)sizeof(struct sockaddr_in);
@@ -3661,7 +3986,21 @@ static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len,
     fcntl(fd, F_SETFD, FD_CLOEXEC);
 #endif
     if (addr->sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    if (bind_it) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* no SO_REUSEADDR: on a UDP socket it lets a second server bind the
+       same port without an error and take its packets */
+    /* workers: one socket each on the same port (see WORKERS in wt.h) */
+    if (bind_it && ep->nworkers > 1) {
+#ifdef SO_REUSEPORT
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+            int e = errno;
+            close(fd);
+            return wt__fail(&ep->log, WT_ERR_IO, "SO_REUSEPORT: %s", strerror(e));
+        }
+#else
+        close(fd);
+        return wt__fail(&ep->log, WT_ERR_IO, "workers need SO_REUSEPORT, which this system lacks");
+#endif
+    }
 #if defined(IP_MTU_DISCOVER) && defined(IP_PMTUDISC_DO)
     {
         /* no fragmentation: ngtcp2 probes the path MTU itself */
@@ -4079,28 +4418,40 @@ static int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint
 }
 
 /* ---------------------------------------------------------------- the loop */
-int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
+/* One entry of the poll set: into pfd (run_once) or fds + events (the
+   API), whichever is given. */
+static void wt__pollset_put(struct pollfd *pfd, int *fds, short *events, int n, int max, int fd, short ev) {
+    if (n >= max) return;
+    if (pfd) {
+        pfd[n].fd = fd;
+        pfd[n].events = ev;
+        pfd[n].revents = 0;
+    } else {
+        fds[n] = fd;
+        if (events) events[n] = ev;
+    }
+}
+
+static int wt__pollset(wt_loop *loop, struct pollfd *pfd, int *fds, short *events, int max) {
     wt__ep *ep;
     int n = 0, i;
-    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
     /* first: the wakeup descriptor (wt_loop_wakeup, wt_loop_post, stops) */
-    if (loop->wake_rd >= 0) {
-        if (n < max) {
-            fds[n] = loop->wake_rd;
-            if (events) events[n] = POLLIN;
-        }
-        n++;
-    }
+    if (loop->wake_rd >= 0) wt__pollset_put(pfd, fds, events, n++, max, loop->wake_rd, POLLIN);
     for (ep = loop->eps; ep; ep = ep->next)
-        for (i = 0; i < ep->nsocks; i++) {
-            if (ep->socks[i].fd < 0) continue;
-            if (n < max) {
-                fds[n] = ep->socks[i].fd;
-                if (events) events[n] = (short)(POLLIN | (ep->socks[i].want_write ? POLLOUT : 0));
-            }
-            n++;
-        }
+        for (i = 0; i < ep->nsocks; i++)
+            if (ep->socks[i].fd >= 0)
+                wt__pollset_put(pfd, fds, events, n++, max, ep->socks[i].fd,
+                                (short)(POLLIN | (ep->socks[i].want_write ? POLLOUT : 0)));
+    /* last: wt_loop_run_once finds their revents at the end of its set */
+    for (i = 0; i < (int)loop->nwatches; i++)
+        wt__pollset_put(pfd, fds, events, n++, max, loop->watches[i].fd, loop->watches[i].events);
     return n;
+}
+
+int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
+    if (!fds) max = 0;
+    return wt__pollset(loop, NULL, fds, events, max);
 }
 
 int wt_loop_timeout(wt_loop *loop) {
@@ -4122,8 +4473,10 @@ int wt_loop_process(wt_loop *loop) {
     uint64_t now;
     int i;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_process: no loop");
-    if (loop->processing || loop->in_handler)
+    if (loop->processing || loop->in_handler) {
+        loop->watch_polled = 0; /* a poll from run_once that nothing consumed */
         return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
+    }
     now = wt__loop_ns(loop);
     loop->processing = 1;
     wt__loop_enter(loop);
@@ -4138,6 +4491,7 @@ int wt_loop_process(wt_loop *loop) {
             ep->socks[i].poll_idle = 0;
         }
     }
+    wt__run_watches(loop);
     wt__run_posts(loop);
     wt__run_timers(loop);
     /* an app's stop steps go before the service pass sends what they queued,
@@ -4165,17 +4519,19 @@ static int wt__loop_busy(wt_loop *loop, const char *what) {
     return 1;
 }
 
+#define WT__POLL_STACK 65 /* the wakeup, sockets, watches: more go to loop->pfd */
+
 int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
-    struct pollfd pfd[64 + 1];
-    int fds[64 + 1], n, i, t;
-    short ev[64 + 1];
+    struct pollfd stack_pfd[WT__POLL_STACK], *pfd = stack_pfd;
+    int n, t;
+    size_t w;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_run_once: no loop");
-    n = wt_loop_pollfds(loop, fds, ev, 64 + 1);
-    if (n > 64 + 1) n = 64 + 1;
-    for (i = 0; i < n; i++) {
-        pfd[i].fd = fds[i];
-        pfd[i].events = ev[i];
-        pfd[i].revents = 0;
+    n = wt__pollset(loop, pfd, NULL, NULL, WT__POLL_STACK);
+    if (n > WT__POLL_STACK) {
+        /* many sockets or watches: the set on the heap, grown once */
+        if (wt__pfd_room(loop, (size_t)n) != WT_OK) return WT_ERR_NOMEM;
+        pfd = loop->pfd;
+        n = wt__pollset(loop, pfd, NULL, NULL, n);
     }
     t = wt_loop_timeout(loop);
     if (timeout_ms >= 0 && (t < 0 || timeout_ms < t)) t = timeout_ms;
@@ -4183,9 +4539,9 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
         if (errno != EINTR) return wt__fail(&loop->log, WT_ERR_IO, "poll: %s", strerror(errno));
     } else {
         /* what poll saw empty is not read (a syscall each, on every timer
-           wakeup and every pass while sending); in wt_loop_pollfds' order */
+           wakeup and every pass while sending); in wt__pollset's order */
         wt__ep *ep;
-        i = 0;
+        int i = 0;
         if (loop->wake_rd >= 0) {
             loop->wake_idle = i < n && pfd[i].fd == loop->wake_rd && !pfd[i].revents;
             i++;
@@ -4198,6 +4554,11 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
                 s->poll_idle = i < n && pfd[i].fd == s->fd && !pfd[i].revents;
                 i++;
             }
+        }
+        if (loop->nwatches) {
+            /* the watches are the set's tail: process needs no second poll */
+            for (w = 0; w < loop->nwatches; w++) loop->watches[w].revents = pfd[(size_t)n - loop->nwatches + w].revents;
+            loop->watch_polled = 1;
         }
     }
     return wt_loop_process(loop);
@@ -7443,7 +7804,10 @@ static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     }
     s->conn = c;
     s->id = id;
+    /* with workers the ID names its worker too: (n - 1) * workers + worker + 1,
+       so wt_app_post finds the loop that owns it without asking them all */
     s->uid = ++c->ep->last_session_id;
+    if (c->ep->nworkers > 1) s->uid = (s->uid - 1) * (uint64_t)c->ep->nworkers + c->ep->worker + 1;
     s->server = server;
     s->state = server ? WT__SESS_REQUESTED : WT__SESS_CONNECTING;
     s->next = c->wt.sessions;
@@ -8218,6 +8582,17 @@ static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c) {
 int wt_session_dialect(const wt_session *s) { return s ? s->dialect : 0; }
 int wt_session_flow_control(const wt_session *s) { return s ? s->fc : 0; }
 uint64_t wt_session_id(const wt_session *s) { return s ? s->uid : 0; }
+
+int wt_session_worker(const wt_session *s) { return s && s->server ? s->conn->ep->worker : 0; }
+
+static wt_session *wt__ep_find_session(wt__ep *ep, uint64_t session_id) {
+    wt__conn *c;
+    wt_session *s;
+    for (c = ep->conns; c; c = c->next)
+        for (s = c->wt.sessions; s; s = s->next)
+            if (s->uid == session_id) return s->state == WT__SESS_CLOSED ? NULL : s;
+    return NULL;
+}
 int64_t wt_session_stream_id(const wt_session *s) { return s ? s->id : -1; }
 const char *wt_session_path(const wt_session *s) { return s && s->path ? s->path : ""; }
 const char *wt_session_authority(const wt_session *s) { return s && s->authority ? s->authority : ""; }
@@ -9808,7 +10183,7 @@ static void wt__router_proceed(wt__router *rt, wt_session *s) {
 
 static void wt__router_on_request(wt__ep *ep, wt_session *s) {
     wt__router *rt = ep->router;
-    if (wt_app_session_count((const wt_app *)ep->owner) + ep->ndeferred >= ep->lim.max_app_sessions) {
+    if (wt__app_sessions_now(ep) + ep->ndeferred >= ep->lim.max_app_sessions) {
         wt__router_refuse(s, 429, "max_app_sessions reached", NULL, NULL);
         return;
     }
@@ -10479,20 +10854,71 @@ int wt_session_export_keying_material(const wt_session *s, const char *label, co
    (routes and accept hooks: wt_router.c). */
 
 #include <netdb.h>
+#include <pthread.h>
+#if defined(__linux__)
+#include <linux/filter.h>
+#endif
 
 typedef struct wt__hook {
     wt_app_hook fn;
     void *user;
 } wt__hook;
 
-/* The steps of a stop, in order (see wt__app_tick). */
-enum { WT__APP_RUNNING, WT__APP_GRACE, WT__APP_CLOSING_SESSIONS, WT__APP_CLOSING_CONNS, WT__APP_STOPPED };
+/* The steps of a stop, in order (see wt__app_tick); WAIT_WORKERS: worker 0,
+   its own connections done, waits for the other workers' threads. */
+enum {
+    WT__APP_RUNNING,
+    WT__APP_GRACE,
+    WT__APP_CLOSING_SESSIONS,
+    WT__APP_CLOSING_CONNS,
+    WT__APP_WAIT_WORKERS,
+    WT__APP_STOPPED
+};
+
+
+/* One worker (see WORKERS in wt.h): an endpoint on its own loop with its
+   own sockets, connection IDs and connections, its router state (rate
+   buckets; the routes and hooks are worker 0's, read-only once started)
+   and its steps of a stop. Worker 0 runs on the thread that runs the app
+   (or on cfg->loop), the others on threads of the app's. */
+typedef struct wt__worker {
+    wt__ep *ep;                  /* worker 0: the app's own; else own_ep */
+    wt__router *router;          /* worker 0: the app's own; else own_router */
+    wt__ep own_ep;
+    wt__router own_router;
+    wt_app *app;
+    int index;
+    int phase;                   /* WT__APP_* */
+    uint64_t stop_due_ms;        /* its stop's next step (UINT64_MAX: when woken) */
+    uint64_t grace_end_ms, goaway_ms, ack_end_ms, close_end_ms;
+    size_t drained, closed_by_stop, conns_at_close; /* counted for the final log line */
+    wt__budget *budget;          /* its share of memory_budget (NULL: none) */
+    pthread_t tid;               /* index > 0: its thread, for the join */
+    int joinable;                /* tid is a thread to join */
+    pthread_t self;              /* the thread running it: set by that thread
+                                    (worker 0: wt_app_start / wt_app_run) ... */
+    atomic_int has_self;         /* ... before this turns 1 */
+    int rv;                      /* its loop's result */
+    /* what other threads read of it, under mu (workers > 1) */
+    pthread_mutex_t mu;
+    int mu_ready;
+    wt_stats snap;
+    uint64_t snap_rtt_n;         /* connections its mean RTTs are over */
+    size_t snap_sessions, snap_mem, snap_peak;
+    uint64_t snap_due_ms;
+    int snap_changed;            /* the last refresh changed something: refresh again */
+    atomic_int snap_req;         /* someone asked: refresh at the next tick */
+} wt__worker;
 
 struct wt_app {
-    wt__ep ep;
+    wt__ep ep;                   /* worker 0's endpoint (the only one without workers) */
+    wt__router router;           /* and its router: the routes every worker reads */
+    wt__worker *w;               /* nworkers of them (w[0] always) */
+    int nworkers;
+    uint32_t snap_ms;            /* workers_stats_ms: how often a worker publishes */
+    wt_allocator raw;            /* the app's allocator, before any budget */
     char *host;
     int port, bound_port;
-    wt__router router;
     wt__hook *startup, *shutdown;
     size_t nstartup, nshutdown;
     int started, shut_down;
@@ -10503,21 +10929,28 @@ struct wt_app {
     int has_cert_sha256;
     uint32_t grace_ms;
     /* the stop: requests may come from a signal handler or another thread,
-       so they are lock-free atomics (safe in both) that the loop thread
-       acts on (wt__app_tick) */
+       so they are lock-free atomics (safe in both) that the loop threads
+       act on (wt__app_tick) */
     atomic_int stop_req;             /* 1 graceful, 2 now */
     atomic_int signals;              /* SIGINT/SIGTERM seen during wt_app_run */
     atomic_int last_signal;
+    atomic_int quit;                 /* destroy: worker threads return at once */
+    atomic_int workers_done;         /* worker threads whose loop returned */
     int signals_logged;
-    int phase;                       /* WT__APP_* */
+    int phase;                       /* the app's: WT__APP_STOPPED once every
+                                        worker stopped and the hooks ran */
     int running;                     /* inside wt_app_run: its loop stops at the end */
-    uint64_t grace_end_ms, goaway_ms, ack_end_ms, close_end_ms;
-    size_t drained, closed_by_stop, conns_at_close; /* counted for the final log line */
 };
 
 /* Signals are process-wide, so this one pointer is too: the app that a
    SIGINT/SIGTERM stops while wt_app_run runs with stop_on_signals. */
 static _Atomic(wt_app *) wt__signal_app;
+
+/* Wakes every worker's loop: write()s only, async-signal-safe. */
+static void wt__app_wake(wt_app *app) {
+    int i;
+    for (i = 0; i < app->nworkers; i++) wt_loop_wakeup(app->w[i].ep->loop);
+}
 
 /* Async-signal-safe: flags and a write() (wt_loop_wakeup). The first
    signal asks for a graceful stop, the second for an immediate one; the
@@ -10528,18 +10961,136 @@ static void wt__on_signal(int sig) {
     app->last_signal = sig;
     app->signals = app->signals + 1;
     app->stop_req = app->signals >= 2 ? 2 : (app->stop_req ? app->stop_req : 1);
-    wt_loop_wakeup(app->ep.loop);
+    wt__app_wake(app);
 }
 
-static void wt__app_tick(wt__ep *ep);
+/* The worker whose thread calls: 0 without workers, -1 from a thread that
+   runs none of them. */
+static int wt__app_current(const wt_app *app) {
+    pthread_t me = pthread_self();
+    int i;
+    if (app->nworkers == 1) return 0;
+    for (i = 0; i < app->nworkers; i++)
+        if (atomic_load(&app->w[i].has_self) && pthread_equal(app->w[i].self, me)) return i;
+    return -1;
+}
+
+/* Another thread may read a worker's own state directly only when no
+   worker thread runs (before the start, after the stop). */
+static int wt__app_threads_run(const wt_app *app) {
+    return app->nworkers > 1 && app->started && atomic_load(&app->workers_done) < app->nworkers - 1;
+}
+
+/* A worker's figures for other threads, on its own thread. */
+static void wt__worker_snap(wt__worker *w, uint64_t now) {
+    wt_stats st;
+    uint64_t n;
+    size_t sess = 0;
+    const wt__conn *c;
+    for (c = w->ep->conns; c; c = c->next) sess += c->wt.nsessions;
+    n = wt__ep_stats(w->ep, &st);
+    pthread_mutex_lock(&w->mu);
+    w->snap_changed = memcmp(&st, &w->snap, sizeof st) != 0 || sess != w->snap_sessions ||
+                      (w->budget && w->budget->used != w->snap_mem);
+    w->snap = st;
+    w->snap_rtt_n = n;
+    w->snap_sessions = sess;
+    w->snap_mem = w->budget ? w->budget->used : 0;
+    w->snap_peak = w->budget ? w->budget->peak : 0;
+    pthread_mutex_unlock(&w->mu);
+    w->snap_due_ms = now + w->app->snap_ms;
+}
+
+static void wt__app_tick(wt__worker *w);
+
+/* Every wt_loop_process of a worker: its stop, then its figures for the
+   other threads (refreshed while they change, or when asked). */
+static void wt__worker_tick(wt__ep *ep) {
+    wt__worker *w = &((wt_app *)ep->owner)->w[ep->worker];
+    wt__app_tick(w);
+    ep->tick_due_ms = w->stop_due_ms;
+    if (w->app->nworkers > 1 && w->mu_ready) {
+        uint64_t now = wt_loop_now_ms(ep->loop);
+        if (atomic_exchange(&w->snap_req, 0) || now >= w->snap_due_ms) wt__worker_snap(w, now);
+        if (w->snap_changed) ep->tick_due_ms = WT__MIN(ep->tick_due_ms, w->snap_due_ms);
+    }
+}
 
 static void wt__app_free(wt_app *app);
+
+/* Worker i > 0, after worker 0 is ready: the same limits, secrets, server
+   ID and checks, and worker 0's TLS context (one certificate, shared: a
+   WOLFSSL_CTX is safe to make connections from on several threads). */
+static int wt__worker_init(wt_app *app, int i, const wt_app_config *cfg) {
+    wt__worker *w = &app->w[i], *w0 = &app->w[0];
+    wt_allocator al = cfg->alloc;
+    wt_loop_config lc;
+    wt_loop *loop;
+    w->app = app;
+    w->ep = &w->own_ep;
+    w->router = &w->own_router;
+    w->index = i;
+    w->stop_due_ms = UINT64_MAX;
+    w->ep->keylog_fd = -1; /* wt__ep_free is safe on it from here on */
+    if (cfg->limits.memory_budget &&
+        !(w->budget = wt__budget_new(&cfg->alloc, cfg->limits.memory_budget / (uint32_t)app->nworkers, &al)))
+        return wt__fail(&cfg->log, WT_ERR_NOMEM, "wt_app_create: out of memory");
+    /* its loop on the app's own allocator, not the budget's: wt_app_post
+       allocates there from other threads */
+    memset(&lc, 0, sizeof lc);
+    lc.alloc = cfg->alloc;
+    lc.log = cfg->log;
+    if (!(loop = wt_loop_create(&lc))) return WT_ERR_NOMEM;
+    w->ep->budget = w->budget;
+    if (wt__ep_init(w->ep, loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) {
+        wt_loop_destroy(loop);
+        return WT_ERR_NOMEM;
+    }
+    w->ep->owns_loop = 1;
+    memcpy(w->ep->reset_secret, w0->ep->reset_secret, sizeof w->ep->reset_secret);
+    memcpy(w->ep->token_secret, w0->ep->token_secret, sizeof w->ep->token_secret);
+    w->ep->sid_len = w0->ep->sid_len;
+    memcpy(w->ep->sid, w0->ep->sid, sizeof w->ep->sid);
+    w->ep->cid_len = w0->ep->cid_len;
+    w->ep->worker = (uint8_t)i;
+    w->ep->nworkers = app->nworkers;
+    w->ep->owner = app;
+    if (wt__router_init(w->router, w->ep, cfg) != WT_OK) return WT_ERR_NOMEM;
+    w->ep->tick = wt__worker_tick;
+    if (wt__trace_init(w->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) return WT_ERR_INVALID;
+    wolfSSL_CTX_free(w->ep->ssl_ctx);
+    w->ep->ssl_ctx = NULL;
+    if (wolfSSL_CTX_up_ref(w0->ep->ssl_ctx) != WOLFSSL_SUCCESS)
+        return wt__fail(&cfg->log, WT_ERR_TLS, "wt_app_create: cannot share the TLS context with worker %d", i);
+    w->ep->ssl_ctx = w0->ep->ssl_ctx;
+    memcpy(w->ep->groups, w0->ep->groups, sizeof w->ep->groups);
+    w->ep->ngroups = w0->ep->ngroups;
+    if (pthread_mutex_init(&w->mu, NULL) != 0) return wt__fail(&cfg->log, WT_ERR_NOMEM, "wt_app_create: no mutex");
+    w->mu_ready = 1;
+    return WT_OK;
+}
+
+/* Workers 1.. once worker 0 has its certificate. */
+static int wt__app_make_workers(wt_app *app, const wt_app_config *cfg) {
+    int i;
+    if (app->nworkers == 1) return WT_OK;
+    if (pthread_mutex_init(&app->w[0].mu, NULL) != 0) return wt__fail(&cfg->log, WT_ERR_NOMEM, "wt_app_create: no mutex");
+    app->w[0].mu_ready = 1;
+    for (i = 1; i < app->nworkers; i++) {
+        int rv = wt__worker_init(app, i, cfg);
+        if (rv != WT_OK) return rv;
+    }
+    return WT_OK;
+}
 
 wt_app *wt_app_create(const wt_app_config *cfg) {
     wt_app *app;
     const wt_log *lg;
     wt_allocator al;
     wt__budget *bud = NULL;
+    wt__worker *w0;
+    wt_loop *own_loop = NULL;
+    int nworkers;
     if (!cfg) {
         wt__fail(NULL, WT_ERR_INVALID, "wt_app_create: no config");
         return NULL;
@@ -10559,39 +11110,76 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
                  WT_SERVER_ID_MAX);
         return NULL;
     }
+    if (cfg->workers < 0 || cfg->workers > WT_WORKERS_MAX) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: workers %d outside 0..%d", cfg->workers, WT_WORKERS_MAX);
+        return NULL;
+    }
+    nworkers = cfg->workers > 1 ? cfg->workers : 1;
+    if (nworkers > 1 && cfg->io.send) {
+        wt__fail(lg, WT_ERR_INVALID, "wt_app_create: workers need sockets (not io.send)");
+        return NULL;
+    }
     /* with a memory budget everything of the app goes through a counting
-       allocator, the app itself included (see SMALL DEVICES) */
+       allocator, the app itself included (see SMALL DEVICES); with workers
+       each has its share */
     al = cfg->alloc;
-    if (cfg->limits.memory_budget && !(bud = wt__budget_new(&cfg->alloc, cfg->limits.memory_budget, &al))) {
+    if (cfg->limits.memory_budget &&
+        !(bud = wt__budget_new(&cfg->alloc, cfg->limits.memory_budget / (uint32_t)nworkers, &al))) {
         wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory");
         return NULL;
     }
     app = (wt_app *)wt__calloc(&al, sizeof *app);
-    if (!app) {
+    if (app) app->w = (wt__worker *)wt__calloc(&al, (size_t)nworkers * sizeof *app->w);
+    if (!app || !app->w) {
+        if (app) wt__free(&al, app);
         if (bud) wt__free(&cfg->alloc, bud);
         wt__fail(lg, WT_ERR_NOMEM, "wt_app_create: out of memory%s", bud ? " (or memory_budget too small)" : "");
         return NULL;
     }
-    app->ep.budget = bud; /* wt__ep_init keeps it */
-    if (wt__ep_init(&app->ep, cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) goto fail;
-    if (cfg->reset_key) memcpy(app->ep.reset_secret, cfg->reset_key, sizeof app->ep.reset_secret);
-    if (cfg->token_key) memcpy(app->ep.token_secret, cfg->token_key, sizeof app->ep.token_secret);
-    if (cfg->server_id_len) {
-        app->ep.sid_len = (uint8_t)cfg->server_id_len;
-        memcpy(app->ep.sid, cfg->server_id, cfg->server_id_len);
-        app->ep.cid_len = (uint8_t)WT__MAX(app->ep.cid_len, cfg->server_id_len + 6);
+    app->nworkers = nworkers;
+    app->snap_ms = cfg->workers_stats_ms ? cfg->workers_stats_ms : 100;
+    app->raw = cfg->alloc;
+    w0 = &app->w[0];
+    w0->app = app;
+    w0->ep = &app->ep;
+    w0->router = &app->router;
+    w0->stop_due_ms = UINT64_MAX;
+    w0->ep->keylog_fd = -1;
+    w0->budget = bud;
+    w0->ep->budget = bud; /* wt__ep_init keeps it */
+    if (nworkers > 1 && !cfg->loop) {
+        /* its loop on the app's own allocator, as the other workers' (see
+           wt__worker_init) */
+        wt_loop_config lc;
+        memset(&lc, 0, sizeof lc);
+        lc.alloc = cfg->alloc;
+        lc.log = cfg->log;
+        if (!(own_loop = wt_loop_create(&lc))) goto fail;
     }
-    app->ep.owner = app;
-    if (wt__router_init(&app->router, &app->ep, cfg) != WT_OK) goto fail;
-    app->ep.tick = wt__app_tick;
-    app->ep.io = cfg->io;
+    if (wt__ep_init(w0->ep, own_loop ? own_loop : cfg->loop, 1, &al, &cfg->log, &cfg->limits) != WT_OK) {
+        if (own_loop) wt_loop_destroy(own_loop);
+        goto fail;
+    }
+    if (own_loop) w0->ep->owns_loop = 1;
+    if (cfg->reset_key) memcpy(w0->ep->reset_secret, cfg->reset_key, sizeof w0->ep->reset_secret);
+    if (cfg->token_key) memcpy(w0->ep->token_secret, cfg->token_key, sizeof w0->ep->token_secret);
+    if (cfg->server_id_len) {
+        w0->ep->sid_len = (uint8_t)cfg->server_id_len;
+        memcpy(w0->ep->sid, cfg->server_id, cfg->server_id_len);
+        w0->ep->cid_len = (uint8_t)WT__MAX(w0->ep->cid_len, cfg->server_id_len + 6);
+    }
+    w0->ep->nworkers = nworkers;
+    w0->ep->owner = app;
+    if (wt__router_init(w0->router, w0->ep, cfg) != WT_OK) goto fail;
+    w0->ep->tick = wt__worker_tick;
+    w0->ep->io = cfg->io;
     if (cfg->io.send && cfg->port == -1) {
         wt__fail(lg, WT_ERR_INVALID, "wt_app_create: with io.send (no socket) the port must be given");
         goto fail;
     }
-    if (wt__tls_set_groups(&app->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
-    if (wt__tls_set_ciphers(&app->ep, cfg->tls_ciphers) != WT_OK) goto fail;
-    if (wt__trace_init(&app->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
+    if (wt__tls_set_groups(w0->ep, cfg->tls_groups, 0) != WT_OK) goto fail;
+    if (wt__tls_set_ciphers(w0->ep, cfg->tls_ciphers) != WT_OK) goto fail;
+    if (wt__trace_init(w0->ep, cfg->qlog_dir, cfg->tls_keylog) != WT_OK) goto fail;
     app->host = wt__strdup(&al, cfg->host ? cfg->host : "127.0.0.1");
     app->port = cfg->port == 0 ? 4433 : cfg->port;
     app->stop_on_signals = cfg->stop_on_signals;
@@ -10612,7 +11200,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         const char *h = app->host;
         int named = strcmp(h, "localhost") && strcmp(h, "127.0.0.1") && strcmp(h, "::1") && strcmp(h, "::") &&
                     strcmp(h, "0.0.0.0") && strlen(h) < 128;
-        if (wt__cert_load_dev(app->ep.ssl_ctx, lg, named ? h : NULL, app->cert_sha256) != WT_OK) goto fail;
+        if (wt__cert_load_dev(w0->ep->ssl_ctx, lg, named ? h : NULL, app->cert_sha256) != WT_OK) goto fail;
         app->has_cert_sha256 = 1;
         wt_hex(app->cert_sha256, 32, hex);
         /* the hash in the warning too: at the default log level it is the
@@ -10621,14 +11209,15 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
                 "(give cert_file and key_file in production); sha256 %s", hex);
         wt__log(lg, WT_LOG_INFO, "development certificate for localhost%s%s sha256 %s (for serverCertificateHashes "
                 "or a client's cert_sha256)", named ? " and " : "", named ? h : "", hex);
+        if (wt__app_make_workers(app, cfg) != WT_OK) goto fail;
         return app;
     }
-    if (wolfSSL_CTX_use_certificate_chain_file(app->ep.ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
+    if (wolfSSL_CTX_use_certificate_chain_file(w0->ep->ssl_ctx, cfg->cert_file) != WOLFSSL_SUCCESS) {
         wt__fail(lg, WT_ERR_CERT, "cannot load certificate %s", cfg->cert_file);
         goto fail;
     }
-    if (wolfSSL_CTX_use_PrivateKey_file(app->ep.ssl_ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
-        wolfSSL_CTX_check_private_key(app->ep.ssl_ctx) != WOLFSSL_SUCCESS) {
+    if (wolfSSL_CTX_use_PrivateKey_file(w0->ep->ssl_ctx, cfg->key_file, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_check_private_key(w0->ep->ssl_ctx) != WOLFSSL_SUCCESS) {
         wt__fail(lg, WT_ERR_CERT, "cannot load private key %s (or it does not match the certificate)", cfg->key_file);
         goto fail;
     }
@@ -10638,6 +11227,7 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
         wt_hex(app->cert_sha256, 32, hex);
         wt__log(lg, WT_LOG_INFO, "certificate %s sha256 %s (for serverCertificateHashes)", cfg->cert_file, hex);
     }
+    if (wt__app_make_workers(app, cfg) != WT_OK) goto fail;
     return app;
 fail:
     wt__app_free(app); /* not on any stack yet: safe inside a handler too */
@@ -10664,26 +11254,79 @@ int wt_app_on_shutdown(wt_app *app, wt_app_hook fn, void *user) {
     return wt__hook_add(app, &app->shutdown, &app->nshutdown, fn, user);
 }
 
+/* Workers read the routes and hooks on their threads once started: they
+   are set before. */
+static int wt__app_routes_frozen(wt_app *app, const char *what) {
+    if (app->nworkers == 1 || !app->started) return 0;
+    wt__fail(&app->ep.log, WT_ERR_STATE, "%s: with workers, routes and accept hooks are added before wt_app_start", what);
+    return 1;
+}
+
 int wt_app_route(wt_app *app, const char *pattern, wt_handler fn, void *user) {
-    return app ? wt__router_add(&app->router, pattern, fn, user) : wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
+    if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_route: no app");
+    return wt__app_routes_frozen(app, "wt_app_route") ? WT_ERR_STATE : wt__router_add(&app->router, pattern, fn, user);
 }
 
 int wt_app_default_route(wt_app *app, wt_handler fn, void *user) {
-    return app ? wt__router_default(&app->router, fn, user)
-               : wt__fail(NULL, WT_ERR_INVALID, "wt_app_default_route: no app");
+    if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_default_route: no app");
+    return wt__app_routes_frozen(app, "wt_app_default_route") ? WT_ERR_STATE
+                                                                : wt__router_default(&app->router, fn, user);
 }
 
 int wt_app_use(wt_app *app, wt_accept_fn fn, void *user) {
-    return app ? wt__router_use(&app->router, fn, user) : wt__fail(NULL, WT_ERR_INVALID, "wt_app_use: no app");
+    if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_use: no app");
+    return wt__app_routes_frozen(app, "wt_app_use") ? WT_ERR_STATE : wt__router_use(&app->router, fn, user);
+}
+
+/* The worker that owns a session ID (see wt__session_new). */
+static int wt__app_worker_of(const wt_app *app, uint64_t session_id) {
+    return app->nworkers > 1 && session_id ? (int)((session_id - 1) % (uint64_t)app->nworkers) : 0;
+}
+
+/* With workers, a deferred session is answered on its own worker's thread. */
+static wt__worker *wt__app_owner_here(wt_app *app, uint64_t session_id, const char *what) {
+    int k = wt__app_worker_of(app, session_id);
+    if (app->nworkers > 1 && wt__app_current(app) != k) {
+        wt__fail(&app->ep.log, WT_ERR_STATE,
+                 "%s: session %llu belongs to worker %d: call it on that worker's thread (wt_app_post)", what,
+                 (unsigned long long)session_id, k);
+        return NULL;
+    }
+    return &app->w[k];
 }
 
 int wt_app_resume(wt_app *app, uint64_t session_id, int status) {
-    return app ? wt__router_resume(&app->router, session_id, status)
-               : wt__fail(NULL, WT_ERR_INVALID, "wt_app_resume: no app");
+    wt__worker *w;
+    if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_resume: no app");
+    if (!(w = wt__app_owner_here(app, session_id, "wt_app_resume"))) return WT_ERR_STATE;
+    return wt__router_resume(w->router, session_id, status);
 }
 
 wt_session *wt_app_deferred_session(wt_app *app, uint64_t session_id) {
-    return app ? wt__router_deferred(&app->router, session_id) : NULL;
+    wt__worker *w = app ? wt__app_owner_here(app, session_id, "wt_app_deferred_session") : NULL;
+    return w ? wt__router_deferred(w->router, session_id) : NULL;
+}
+
+int wt_app_workers(const wt_app *app) { return app ? app->nworkers : 0; }
+
+int wt_app_current_worker(const wt_app *app) { return app ? wt__app_current(app) : -1; }
+
+int wt_app_post(wt_app *app, uint64_t session_id, wt_session_fn fn, void *user) {
+    wt__worker *w;
+    if (!app || !fn || !session_id)
+        return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_post: no app, function or session ID");
+    w = &app->w[wt__app_worker_of(app, session_id)];
+    return wt__loop_post_session(w->ep->loop, w->ep, session_id, fn, user);
+}
+
+int wt_app_post_all(wt_app *app, wt_timer_fn fn, void *user) {
+    int i, rv = WT_OK;
+    if (!app || !fn) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_post_all: no app or no function");
+    for (i = 0; i < app->nworkers; i++) {
+        int r = wt_loop_post(app->w[i].ep->loop, fn, user);
+        if (r != WT_OK) rv = r; /* logged; the other workers still get theirs */
+    }
+    return rv;
 }
 
 /* Runs on the loop: events their calls cause wait until each returns. A
@@ -10706,20 +11349,20 @@ static void wt__app_run_shutdown_hooks(wt_app *app) {
 }
 
 /* Sessions that hold a graceful stop open: asked for or open. */
-static size_t wt__app_live_sessions(const wt_app *app) {
+static size_t wt__app_live_sessions(const wt__ep *ep) {
     const wt__conn *c;
     const wt_session *s;
     size_t n = 0;
-    for (c = app->ep.conns; c; c = c->next)
+    for (c = ep->conns; c; c = c->next)
         for (s = c->wt.sessions; s; s = s->next) n += s->state == WT__SESS_REQUESTED || s->state == WT__SESS_OPEN;
     return n;
 }
 
 /* The largest PTO of the open connections, in ms (at least 1). */
-static uint64_t wt__app_max_pto_ms(const wt_app *app) {
+static uint64_t wt__app_max_pto_ms(const wt__ep *ep) {
     const wt__conn *c;
     uint64_t pto = 1;
-    for (c = app->ep.conns; c; c = c->next)
+    for (c = ep->conns; c; c = c->next)
         if (c->state <= WT__CONN_OPEN && c->tp.qc) pto = WT__MAX(pto, ngtcp2_conn_get_pto(c->tp.qc) / WT__NS_PER_MS);
     return pto;
 }
@@ -10781,7 +11424,48 @@ static void wt__app_log_signals(wt_app *app) {
     }
 }
 
-/* The stop, one step per call, on the loop thread (every wt_loop_process):
+/* Waits for the worker threads (told to quit at once unless their stop
+   ran to its end). After it, one thread owns every worker. */
+static void wt__app_join(wt_app *app) {
+    int i;
+    if (app->nworkers == 1) return;
+    app->quit = 1;
+    wt__app_wake(app);
+    for (i = 1; i < app->nworkers; i++)
+        if (app->w[i].joinable) {
+            pthread_join(app->w[i].tid, NULL);
+            app->w[i].joinable = 0;
+            app->w[i].has_self = 0;
+        }
+}
+
+static void wt__app_log_end(wt_app *app) {
+    size_t drained = 0, closed = 0, conns = 0;
+    wt_stats t;
+    int i;
+    for (i = 0; i < app->nworkers; i++) {
+        drained += app->w[i].drained;
+        closed += app->w[i].closed_by_stop;
+        conns += app->w[i].conns_at_close;
+    }
+    wt__log(&app->ep.log, WT_LOG_INFO,
+            "stopped: %zu session(s) open at the stop, %zu closed by it with code %u, %zu connection(s) closed", drained,
+            closed, (unsigned)app->shutdown_code, conns);
+    /* the app's whole life, closed connections included */
+    wt_app_stats(app, &t);
+    wt__log(&app->ep.log, WT_LOG_INFO,
+            "statistics: %llu session(s), %llu stream(s), %llu/%llu bytes and %llu/%llu packets sent/received "
+            "(%llu lost), %llu/%llu datagrams sent/received (%llu lost, %llu dropped)",
+            (unsigned long long)t.sessions_opened, (unsigned long long)t.streams_opened,
+            (unsigned long long)t.bytes_sent, (unsigned long long)t.bytes_received,
+            (unsigned long long)t.packets_sent, (unsigned long long)t.packets_received,
+            (unsigned long long)t.packets_lost, (unsigned long long)t.datagrams_sent,
+            (unsigned long long)t.datagrams_received, (unsigned long long)t.datagrams_lost,
+            (unsigned long long)t.datagrams_dropped);
+}
+
+/* The stop, one step per call, on each worker's thread (every
+   wt_loop_process), each worker for its own connections:
    GRACE: new connections refused, new sessions 429, DRAIN to every
      session and GOAWAY to every connection without WebTransport
      (wt__app_conn_holds_wt), until the sessions are gone or
@@ -10790,37 +11474,47 @@ static void wt__app_log_signals(wt_app *app) {
      until the peers acknowledge the capsules and finish their side of the
      CONNECT streams (3 PTO, 1 s at most, as destroy waits);
    CLOSING_CONNS: CONNECTION_CLOSE everywhere, until each connection's
-     closing (or draining) period is over;
-   STOPPED: the shutdown hooks, a summary, and wt_app_run returns. */
-static void wt__app_tick(wt__ep *ep) {
-    wt_app *app = (wt_app *)ep->owner;
+     closing (or draining) period is over; then a worker > 0 is STOPPED
+     and its thread returns;
+   WAIT_WORKERS: worker 0 waits for the others' threads (they wake it);
+   STOPPED: the shutdown hooks (once, on worker 0), a summary, and
+     wt_app_run returns. */
+static void wt__app_tick(wt__worker *w) {
+    wt_app *app = w->app;
+    wt__ep *ep = w->ep;
     wt__conn *c;
     wt_session *s;
     uint64_t now;
-    if (app->phase == WT__APP_STOPPED) return;
-    wt__app_log_signals(app);
+    char who[24] = "";
+    if (w->phase == WT__APP_STOPPED) return;
+    if (w->index == 0) wt__app_log_signals(app);
+    if (app->quit && w->index > 0) {
+        wt_loop_stop(ep->loop); /* destroy: the destroying thread closes what is left */
+        return;
+    }
     if (!app->started || !app->stop_req) return;
+    if (app->nworkers > 1) snprintf(who, sizeof who, "worker %d ", w->index);
     now = wt_loop_now_ms(ep->loop);
-    ep->tick_due_ms = UINT64_MAX;
-    if (app->phase == WT__APP_RUNNING) {
+    w->stop_due_ms = UINT64_MAX;
+    if (w->phase == WT__APP_RUNNING) {
         ep->stopping = 1;
-        app->phase = WT__APP_GRACE;
-        app->drained = wt__app_live_sessions(app);
-        app->grace_end_ms = app->stop_req == 2 ? now : now + app->grace_ms;
-        app->goaway_ms = now + 2 * wt__app_max_pto_ms(app);
+        w->phase = WT__APP_GRACE;
+        w->drained = wt__app_live_sessions(ep);
+        w->grace_end_ms = app->stop_req == 2 ? now : now + app->grace_ms;
+        w->goaway_ms = now + 2 * wt__app_max_pto_ms(ep);
         if (app->stop_req == 2)
-            wt__log(&ep->log, WT_LOG_INFO, "stopping now: %zu session(s) on %zu connection(s) closed at once",
-                    app->drained, ep->nconns);
+            wt__log(&ep->log, WT_LOG_INFO, "%sstopping now: %zu session(s) on %zu connection(s) closed at once", who,
+                    w->drained, ep->nconns);
         else
             wt__log(&ep->log, WT_LOG_INFO,
-                    "stopping: DRAIN to %zu session(s) on %zu connection(s), up to %u ms for them to end",
-                    app->drained, ep->nconns, (unsigned)app->grace_ms);
+                    "%sstopping: DRAIN to %zu session(s) on %zu connection(s), up to %u ms for them to end", who,
+                    w->drained, ep->nconns, (unsigned)app->grace_ms);
     }
-    if (app->phase == WT__APP_GRACE) {
-        size_t live = wt__app_live_sessions(app);
-        int end = app->stop_req == 2 || now >= app->grace_end_ms || live == 0;
+    if (w->phase == WT__APP_GRACE) {
+        size_t live = wt__app_live_sessions(ep);
+        int end = app->stop_req == 2 || now >= w->grace_end_ms || live == 0;
         for (c = ep->conns; c; c = c->next) {
-            if (!wt__app_conn_holds_wt(c)) wt__app_goaway(c, end || now >= app->goaway_ms);
+            if (!wt__app_conn_holds_wt(c)) wt__app_goaway(c, end || now >= w->goaway_ms);
             /* the server's own handlers hear nothing: the peers do */
             if (!end && c->state == WT__CONN_OPEN)
                 for (s = c->wt.sessions; s; s = s->next)
@@ -10829,72 +11523,169 @@ static void wt__app_tick(wt__ep *ep) {
                         s->drain_sent = 1;
         }
         if (!end) {
-            ep->tick_due_ms = WT__MIN(app->grace_end_ms, app->goaway_ms > now ? app->goaway_ms : UINT64_MAX);
+            w->stop_due_ms = WT__MIN(w->grace_end_ms, w->goaway_ms > now ? w->goaway_ms : UINT64_MAX);
             return;
         }
         if (live)
-            wt__log(&ep->log, WT_LOG_INFO, "%s: closing %zu session(s) with code %u (\"%s\")",
+            wt__log(&ep->log, WT_LOG_INFO, "%s%s: closing %zu session(s) with code %u (\"%s\")", who,
                     app->stop_req == 2 ? "stopping now" : "grace period over", live, (unsigned)app->shutdown_code,
                     app->shutdown_reason);
         for (c = ep->conns; c; c = c->next)
             for (s = c->wt.sessions; s; s = s->next)
                 if (s->state == WT__SESS_OPEN && wt_session_close(s, app->shutdown_code, app->shutdown_reason) == WT_OK)
-                    app->closed_by_stop++;
-        app->phase = WT__APP_CLOSING_SESSIONS;
-        app->ack_end_ms = now + WT__MIN(3 * wt__app_max_pto_ms(app), 1000);
+                    w->closed_by_stop++;
+        w->phase = WT__APP_CLOSING_SESSIONS;
+        w->ack_end_ms = now + WT__MIN(3 * wt__app_max_pto_ms(ep), 1000);
     }
-    if (app->phase == WT__APP_CLOSING_SESSIONS) {
+    if (w->phase == WT__APP_CLOSING_SESSIONS) {
         int waiting = 0;
         for (c = ep->conns; c && !waiting; c = c->next) waiting = wt__conn_close_pending(c); /* wt_quic.c */
-        if (waiting && now < app->ack_end_ms) {
-            ep->tick_due_ms = app->ack_end_ms;
+        if (waiting && now < w->ack_end_ms) {
+            w->stop_due_ms = w->ack_end_ms;
             return;
         }
-        app->conns_at_close = ep->nconns;
+        w->conns_at_close = ep->nconns;
         for (c = ep->conns; c; c = c->next) wt__conn_close(c, WT__H3_NO_ERROR, "shutting down");
-        app->phase = WT__APP_CLOSING_CONNS;
+        w->phase = WT__APP_CLOSING_CONNS;
         /* each connection's closing period is 3 PTO; this bound is for a
            PTO grown huge on a dead path */
-        app->close_end_ms = now + 3000;
+        w->close_end_ms = now + 3000;
     }
-    if (app->phase == WT__APP_CLOSING_CONNS) {
-        if (ep->conns && now >= app->close_end_ms) {
-            wt__log(&ep->log, WT_LOG_WARN, "stopping: %zu connection(s) still in their closing period: freed", ep->nconns);
+    if (w->phase == WT__APP_CLOSING_CONNS) {
+        if (ep->conns && now >= w->close_end_ms) {
+            wt__log(&ep->log, WT_LOG_WARN, "%sstopping: %zu connection(s) still in their closing period: freed", who,
+                    ep->nconns);
             wt__loop_enter(ep->loop);
             while (ep->conns) wt__conn_free(ep->conns);
             wt__loop_leave(ep->loop);
         }
         if (ep->conns) {
-            ep->tick_due_ms = app->close_end_ms;
+            w->stop_due_ms = w->close_end_ms;
             return;
         }
+        if (w->index > 0) {
+            w->phase = WT__APP_STOPPED;
+            wt_loop_stop(ep->loop); /* its thread returns and wakes worker 0 */
+            return;
+        }
+        w->phase = WT__APP_WAIT_WORKERS;
+    }
+    if (w->phase == WT__APP_WAIT_WORKERS) {
+        if (atomic_load(&app->workers_done) < app->nworkers - 1) return; /* each wakes us as it ends */
+        wt__app_join(app);
+        w->phase = WT__APP_STOPPED;
         app->phase = WT__APP_STOPPED;
         wt__app_run_shutdown_hooks(app);
-        wt__log(&ep->log, WT_LOG_INFO,
-                "stopped: %zu session(s) open at the stop, %zu closed by it with code %u, %zu connection(s) closed",
-                app->drained, app->closed_by_stop, (unsigned)app->shutdown_code, app->conns_at_close);
-        {
-            /* the app's whole life, closed connections included */
-            wt_stats t;
-            wt_app_stats(app, &t);
-            wt__log(&ep->log, WT_LOG_INFO,
-                    "statistics: %llu session(s), %llu stream(s), %llu/%llu bytes and %llu/%llu packets sent/received "
-                    "(%llu lost), %llu/%llu datagrams sent/received (%llu lost, %llu dropped)",
-                    (unsigned long long)t.sessions_opened, (unsigned long long)t.streams_opened,
-                    (unsigned long long)t.bytes_sent, (unsigned long long)t.bytes_received,
-                    (unsigned long long)t.packets_sent, (unsigned long long)t.packets_received,
-                    (unsigned long long)t.packets_lost, (unsigned long long)t.datagrams_sent,
-                    (unsigned long long)t.datagrams_received, (unsigned long long)t.datagrams_lost,
-                    (unsigned long long)t.datagrams_dropped);
-        }
+        wt__app_log_end(app);
         if (app->running) wt_loop_stop(ep->loop);
     }
+}
+
+/* A worker's thread: its loop until its part of the stop is done (or the
+   app is destroyed). */
+static void *wt__worker_main(void *arg) {
+    wt__worker *w = (wt__worker *)arg;
+    wt_app *app = w->app;
+    int rv;
+    w->self = pthread_self();
+    w->has_self = 1;
+    for (;;) {
+        rv = wt_loop_run(w->ep->loop);
+        if (rv != WT_OK || w->phase == WT__APP_STOPPED || app->quit) break;
+        /* someone stopped the loop itself (wt_loop_stop): the app stops now */
+        wt__log(&w->ep->log, WT_LOG_INFO, "worker %d's loop was stopped: stopping the app now", w->index);
+        app->stop_req = 2;
+        wt__app_wake(app);
+    }
+    if (rv != WT_OK) {
+        wt__log(&w->ep->log, WT_LOG_ERROR, "worker %d's loop failed (%s): stopping the app now", w->index, wt_strerror(rv));
+        app->stop_req = 2;
+        wt__app_wake(app);
+    }
+    w->rv = rv;
+    atomic_fetch_add(&app->workers_done, 1);
+    wt_loop_wakeup(app->w[0].ep->loop);
+    return NULL;
+}
+
+/* Classic BPF for the reuseport group of the workers' sockets (one per
+   address): it sees the UDP payload at offset 0 and returns the index of
+   the socket to take it, socket i being worker i's. A short header's DCID
+   starts at 1, a long header's at 6 after its length byte at 5; our CIDs
+   carry the worker at 1 + sid_len (wt__cid_make). A long header whose DCID
+   is not of our length (a client's first Initial) returns 0xffffffff, past
+   the group: the kernel then hashes the 4-tuple, which spreads new
+   connections evenly. A datagram too short for a load ends the program
+   with 0 (worker 0, which drops it). */
+static int wt__app_steer(wt_app *app, int fd) {
+#if defined(__linux__) && defined(SO_ATTACH_REUSEPORT_CBPF)
+    const wt__ep *ep = &app->ep;
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x80, 0, 4),               /* long header? else to 6 */
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 5),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ep->cid_len, 0, 5),          /* our CID length? else to 9 */
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6 + 1 + (uint32_t)ep->sid_len),
+        BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0),                            /* to 7 */
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 1 + 1 + (uint32_t)ep->sid_len), /* 6: short header */
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)app->nworkers),   /* 7 */
+        BPF_STMT(BPF_RET | BPF_A, 0),
+        BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),                         /* 9: the kernel's hash */
+    };
+    struct sock_fprog prog;
+    prog.len = (unsigned short)WT__COUNTOF(code);
+    prog.filter = code;
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) == 0) return WT_OK;
+    wt__log(&ep->log, WT_LOG_WARN,
+            "SO_ATTACH_REUSEPORT_CBPF: %s: workers without steering (a client whose address changes may lose its "
+            "connection)", strerror(errno));
+#else
+    WT__UNUSED(fd);
+    wt__log(&app->ep.log, WT_LOG_WARN,
+            "no SO_ATTACH_REUSEPORT_CBPF here: workers without steering (a client whose address changes may lose its "
+            "connection)");
+#endif
+    return WT_ERR_IO;
+}
+
+static void wt__app_close_socks(wt_app *app) {
+    int i, k;
+    for (k = 0; k < app->nworkers; k++) {
+        for (i = 0; i < app->w[k].ep->nsocks; i++) wt__sock_close(&app->w[k].ep->socks[i]);
+        app->w[k].ep->nsocks = 0;
+    }
+    app->bound_port = 0;
+}
+
+/* Workers 1.. read worker 0's routes and accept hooks (never theirs to free). */
+static void wt__router_share(wt__router *to, const wt__router *from) {
+    to->routes = from->routes;
+    to->nroutes = from->nroutes;
+    to->default_route = from->default_route;
+    to->use = from->use;
+    to->nuse = from->nuse;
+}
+
+/* Worker 0 runs on the calling thread (wt_app_start, wt_app_run). */
+static void wt__app_here(wt_app *app) {
+    if (app->nworkers == 1 || (app->w[0].has_self && pthread_equal(app->w[0].self, pthread_self()))) return;
+    app->w[0].has_self = 0;
+    app->w[0].self = pthread_self();
+    app->w[0].has_self = 1;
+}
+
+static void wt__router_unshare(wt__router *rt) {
+    rt->routes = NULL;
+    rt->nroutes = 0;
+    rt->use = NULL;
+    rt->nuse = 0;
+    memset(&rt->default_route, 0, sizeof rt->default_route);
 }
 
 int wt_app_start(wt_app *app) {
     struct addrinfo hints, *res = NULL, *ai;
     char port[12];
-    int rv, i;
+    int rv = WT_OK, i, k;
     if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_start: no app");
     if (app->started) return WT_OK;
     memset(&hints, 0, sizeof hints);
@@ -10905,26 +11696,31 @@ int wt_app_start(wt_app *app) {
     rv = getaddrinfo(app->host, port, &hints, &res);
     if (rv != 0) return wt__fail(&app->ep.log, WT_ERR_IO, "cannot resolve %s: %s", app->host, gai_strerror(rv));
     for (ai = res; ai; ai = ai->ai_next) {
-        struct sockaddr_storage a;
-        memcpy(&a, ai->ai_addr, ai->ai_addrlen);
-        /* a free port chosen for the first address is used for the rest */
-        if (app->bound_port) {
-            if (a.ss_family == AF_INET) ((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)app->bound_port);
-            else ((struct sockaddr_in6 *)&a)->sin6_port = htons((uint16_t)app->bound_port);
+        /* each worker its socket, in worker order: the reuseport group's
+           socket i is then worker i's (what the steering program returns) */
+        for (k = 0; k < app->nworkers; k++) {
+            struct sockaddr_storage a;
+            memcpy(&a, ai->ai_addr, ai->ai_addrlen);
+            /* a free port chosen for the first address is used for the rest */
+            if (app->bound_port) {
+                if (a.ss_family == AF_INET) ((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)app->bound_port);
+                else ((struct sockaddr_in6 *)&a)->sin6_port = htons((uint16_t)app->bound_port);
+            }
+            rv = wt__sock_open(app->w[k].ep, (struct sockaddr *)&a, (socklen_t)ai->ai_addrlen, 1);
+            if (rv < 0) break;
+            {
+                wt__sock *s = &app->w[k].ep->socks[rv];
+                app->bound_port = ntohs(s->local.ss_family == AF_INET ? ((struct sockaddr_in *)&s->local)->sin_port
+                                                                      : ((struct sockaddr_in6 *)&s->local)->sin6_port);
+            }
+            rv = WT_OK;
         }
-        rv = wt__sock_open(&app->ep, (struct sockaddr *)&a, (socklen_t)ai->ai_addrlen, 1);
         if (rv < 0) break;
-        {
-            wt__sock *s = &app->ep.socks[rv];
-            app->bound_port = ntohs(s->local.ss_family == AF_INET ? ((struct sockaddr_in *)&s->local)->sin_port
-                                                                  : ((struct sockaddr_in6 *)&s->local)->sin6_port);
-        }
-        rv = WT_OK;
+        if (app->nworkers > 1) wt__app_steer(app, app->w[0].ep->socks[app->w[0].ep->nsocks - 1].fd);
     }
     freeaddrinfo(res);
     if (rv < 0) {
-        for (i = 0; i < app->ep.nsocks; i++) wt__sock_close(&app->ep.socks[i]);
-        app->ep.nsocks = 0;
+        wt__app_close_socks(app);
         return wt__fail(&app->ep.log, rv, "cannot listen on %s port %d", app->host, app->port);
     }
     /* bound: the startup hooks may now count on the port (wt_app_port) */
@@ -10934,29 +11730,53 @@ int wt_app_start(wt_app *app) {
         if (rv < 0) {
             wt__log(&app->ep.log, WT_LOG_ERROR, "startup hook %d of %zu failed (%d: %s): not starting", i + 1,
                     app->nstartup, rv, rv >= WT_ERR_TRUNCATED ? wt_strerror(rv) : "the hook's own status");
-            for (i = 0; i < app->ep.nsocks; i++) wt__sock_close(&app->ep.socks[i]);
-            app->ep.nsocks = 0;
-            app->bound_port = 0;
+            wt__app_close_socks(app);
             /* the hooks before it may have taken something: the shutdown
                hooks give it back */
             wt__app_run_shutdown_hooks(app);
             return rv;
         }
     }
+    wt__app_here(app);
     app->started = 1;
-    wt__log(&app->ep.log, WT_LOG_INFO, "listening on https://%s:%d/", app->host, app->bound_port);
+    app->quit = 0;
+    app->workers_done = 0;
+    for (k = 1; k < app->nworkers; k++) {
+        wt__router_share(app->w[k].router, app->w[0].router);
+        rv = pthread_create(&app->w[k].tid, NULL, wt__worker_main, &app->w[k]);
+        if (rv != 0) {
+            wt__log(&app->ep.log, WT_LOG_ERROR, "cannot start worker %d's thread: %s: not starting", k, strerror(rv));
+            wt__app_join(app);
+            app->started = 0;
+            wt__app_close_socks(app);
+            wt__app_run_shutdown_hooks(app);
+            return WT_ERR_NOMEM;
+        }
+        app->w[k].joinable = 1;
+    }
+    if (app->nworkers > 1)
+        wt__log(&app->ep.log, WT_LOG_INFO, "listening on https://%s:%d/ with %d workers", app->host,
+                app->bound_port, app->nworkers);
+    else wt__log(&app->ep.log, WT_LOG_INFO, "listening on https://%s:%d/", app->host, app->bound_port);
     return WT_OK;
 }
 
 /* What destroy (or a failed loop) does when no graceful stop ran: every
    session closed at once, then the shutdown hooks. */
 static void wt__app_shutdown(wt_app *app) {
+    int k;
     if (!app->started || app->shut_down) return;
-    app->ep.closing_all = 1;
-    wt__ep_close_all(&app->ep, app->shutdown_code, app->shutdown_reason);
+    wt__app_join(app); /* from here on this thread owns every worker */
+    for (k = 0; k < app->nworkers; k++) {
+        wt__ep *ep = app->w[k].ep;
+        ep->closing_all = 1;
+        wt__ep_close_all(ep, app->shutdown_code, app->shutdown_reason);
+        app->w[k].phase = WT__APP_STOPPED;
+        app->w[k].stop_due_ms = UINT64_MAX;
+        ep->tick_due_ms = UINT64_MAX;
+    }
     wt__app_run_shutdown_hooks(app);
     app->phase = WT__APP_STOPPED;
-    app->ep.tick_due_ms = UINT64_MAX;
 }
 
 int wt_app_run(wt_app *app) {
@@ -10965,6 +11785,7 @@ int wt_app_run(wt_app *app) {
     if (!app) return wt__fail(NULL, WT_ERR_INVALID, "wt_app_run: no app");
     if (app->phase == WT__APP_STOPPED) return wt__fail(&app->ep.log, WT_ERR_STATE, "wt_app_run: the app has stopped");
     if ((rv = wt_app_start(app)) != WT_OK) return rv;
+    wt__app_here(app); /* worker 0 runs here */
     if (app->stop_on_signals) {
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = wt__on_signal;
@@ -10984,6 +11805,7 @@ int wt_app_run(wt_app *app) {
         /* someone stopped the loop itself (wt_loop_stop): finish at once */
         wt__log(&app->ep.log, WT_LOG_INFO, "the app's loop was stopped: stopping the app now");
         app->stop_req = 2;
+        wt__app_wake(app);
     }
     app->running = 0;
     if (app->stop_on_signals) {
@@ -10998,35 +11820,118 @@ int wt_app_run(wt_app *app) {
 void wt_app_stop(wt_app *app) {
     if (!app) return;
     if (!app->stop_req) app->stop_req = 1;
-    wt_loop_wakeup(app->ep.loop);
+    wt__app_wake(app);
 }
 
 void wt_app_stop_now(wt_app *app) {
     if (!app) return;
     app->stop_req = 2;
-    wt_loop_wakeup(app->ep.loop);
+    wt__app_wake(app);
 }
 
 int wt_app_stopped(const wt_app *app) { return app && app->phase == WT__APP_STOPPED; }
 
 static void wt__app_free(wt_app *app) {
     wt_allocator a = app->ep.alloc;
-    wt__budget *bud = app->ep.budget;
+    wt__budget *bud = app->w->budget;
+    int k;
     wt__app_shutdown(app);
-    wt__ep_free(&app->ep);
+    for (k = app->nworkers - 1; k >= 0; k--) {
+        wt__worker *w = &app->w[k];
+        if (!w->app) continue; /* never set up */
+        wt__ep_free(w->ep);
+        if (k > 0) {
+            wt__router_unshare(w->router);
+            wt__router_free(w->router, &w->ep->alloc);
+            if (w->budget) wt__free(&w->budget->raw, w->budget);
+        }
+        if (w->mu_ready) pthread_mutex_destroy(&w->mu);
+    }
     wt__router_free(&app->router, &a);
     wt__free(&a, app->startup);
     wt__free(&a, app->shutdown);
     wt__free(&a, app->host);
     wt__free(&a, app->shutdown_reason);
+    wt__free(&a, app->w);
     wt__free(&a, app);
     if (bud) wt__free(&bud->raw, bud); /* last: every block above went back through it */
 }
 
+/* Sums over the workers: live for the caller's own (and for all when no
+   worker thread runs), the snapshot for the others (at most
+   workers_stats_ms old; asking wakes them for a fresh one). */
+typedef struct wt__app_sum {
+    wt_stats st;
+    size_t sessions, mem, peak;
+} wt__app_sum;
+
+static void wt__app_sum_up(const wt_app *app, wt__app_sum *out) {
+    int k, me = wt__app_current(app), threads = wt__app_threads_run(app);
+    uint64_t rtt_n = 0, srtt = 0, rttvar = 0;
+    memset(out, 0, sizeof *out);
+    for (k = 0; k < app->nworkers; k++) {
+        wt__worker *w = &app->w[k];
+        wt_stats st;
+        uint64_t n;
+        size_t sess = 0, mem = 0, peak = 0;
+        if (!threads || k == me) {
+            const wt__conn *c;
+            n = wt__ep_stats(w->ep, &st);
+            for (c = w->ep->conns; c; c = c->next) sess += c->wt.nsessions;
+            mem = w->budget ? w->budget->used : 0;
+            peak = w->budget ? w->budget->peak : 0;
+        } else {
+            pthread_mutex_lock(&w->mu);
+            st = w->snap;
+            n = w->snap_rtt_n;
+            sess = w->snap_sessions;
+            mem = w->snap_mem;
+            peak = w->snap_peak;
+            pthread_mutex_unlock(&w->mu);
+            w->snap_req = 1;
+            wt_loop_wakeup(w->ep->loop);
+        }
+        wt__stats_add(&out->st, &st);
+        out->st.connections += st.connections;
+        out->st.cwnd += st.cwnd;
+        out->st.bytes_in_flight += st.bytes_in_flight;
+        if (st.min_rtt_us && (!out->st.min_rtt_us || st.min_rtt_us < out->st.min_rtt_us))
+            out->st.min_rtt_us = st.min_rtt_us;
+        srtt += st.smoothed_rtt_us * n;
+        rttvar += st.rtt_var_us * n;
+        rtt_n += n;
+        out->sessions += sess;
+        out->mem += mem;
+        out->peak += peak;
+    }
+    if (rtt_n) {
+        out->st.smoothed_rtt_us = srtt / rtt_n;
+        out->st.rtt_var_us = rttvar / rtt_n;
+    }
+}
+
+int wt_app_stats(const wt_app *app, wt_stats *out) {
+    wt__app_sum sum;
+    if (!app || !out) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_stats: no app or no out");
+    if (app->nworkers == 1) {
+        wt__ep_stats(&app->ep, out);
+        return WT_OK;
+    }
+    wt__app_sum_up(app, &sum);
+    *out = sum.st;
+    return WT_OK;
+}
+
 size_t wt_app_memory_used(const wt_app *app, size_t *peak) {
-    const wt__budget *b = app ? app->ep.budget : NULL;
-    if (peak) *peak = b ? b->peak : 0;
-    return b ? b->used : 0;
+    wt__app_sum sum;
+    if (!app || app->nworkers == 1) {
+        const wt__budget *b = app ? app->w->budget : NULL;
+        if (peak) *peak = b ? b->peak : 0;
+        return b ? b->used : 0;
+    }
+    wt__app_sum_up(app, &sum);
+    if (peak) *peak = sum.peak;
+    return sum.mem;
 }
 
 void wt_app_destroy(wt_app *app) {
@@ -11043,10 +11948,33 @@ int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *
 }
 wt_loop *wt_app_loop(wt_app *app) { return app ? app->ep.loop : NULL; }
 
-size_t wt_app_session_count(const wt_app *app) {
+/* For max_app_sessions, on a worker's thread: its own sessions now, the
+   others' as last published (no wakeup: this runs for every request). */
+static size_t wt__app_sessions_now(const wt__ep *ep) {
+    const wt_app *app = (const wt_app *)ep->owner;
     const wt__conn *c;
     size_t n = 0;
+    int k;
+    for (c = ep->conns; c; c = c->next) n += c->wt.nsessions;
+    for (k = 0; k < app->nworkers; k++) {
+        wt__worker *w = &app->w[k];
+        if (w->ep == ep || !w->mu_ready) continue;
+        pthread_mutex_lock(&w->mu);
+        n += w->snap_sessions;
+        pthread_mutex_unlock(&w->mu);
+    }
+    return n;
+}
+
+size_t wt_app_session_count(const wt_app *app) {
+    const wt__conn *c;
+    wt__app_sum sum;
+    size_t n = 0;
     if (!app) return 0;
+    if (app->nworkers > 1) {
+        wt__app_sum_up(app, &sum);
+        return sum.sessions;
+    }
     for (c = app->ep.conns; c; c = c->next) n += c->wt.nsessions;
     return n;
 }
@@ -11061,12 +11989,13 @@ int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]) {
 
 /* ---------------------------------------------------------------- command-line arguments */
 static void wt__app_usage(FILE *f, const char *prog) {
-    fprintf(f, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--help] ...\n"
+    fprintf(f, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--workers N] [--help] ...\n"
                "  --host HOST  address or name to listen on (default 127.0.0.1; :: for all)\n"
                "  --port N     UDP port (default 4433; -1: any free port)\n"
                "  --cert FILE  PEM certificate chain, with --key FILE its private key\n"
-               "               (without them: the program's default, e.g. a development certificate)\n",
-            prog && *prog ? prog : "server");
+               "               (without them: the program's default, e.g. a development certificate)\n"
+               "  --workers N  N loops on N threads serving the port (default 1; up to %d)\n",
+            prog && *prog ? prog : "server", WT_WORKERS_MAX);
 }
 
 int wt_app_config_args(wt_app_config *cfg, int argc, char **argv) {
@@ -11093,6 +12022,16 @@ int wt_app_config_args(wt_app_config *cfg, int argc, char **argv) {
                 goto bad;
             }
             cfg->port = (int)p;
+        } else if ((rv = wt__arg(lg, argc, argv, &i, "--workers", &v)) != 0) {
+            char *end;
+            long w;
+            if (rv < 0) goto bad;
+            w = strtol(v, &end, 10);
+            if (!*v || *end || w < 0 || w > WT_WORKERS_MAX) {
+                wt__log(lg, WT_LOG_ERROR, "--workers %s: not a count of workers (0..%d)", v, WT_WORKERS_MAX);
+                goto bad;
+            }
+            cfg->workers = (int)w;
         } else if ((rv = wt__arg(lg, argc, argv, &i, "--cert", &v)) != 0) {
             if (rv < 0 || !*v) goto bad;
             cfg->cert_file = v;
@@ -11111,7 +12050,7 @@ int wt_app_config_args(wt_app_config *cfg, int argc, char **argv) {
     }
     return i;
 bad:
-    wt__log(lg, WT_LOG_ERROR, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--help]",
+    wt__log(lg, WT_LOG_ERROR, "usage: %s [--host HOST] [--port N] [--cert FILE --key FILE] [--workers N] [--help]",
             argc > 0 && argv[0] ? argv[0] : "server");
     return WT_ERR_INVALID;
 }
@@ -11913,7 +12852,7 @@ static void wt__conn_stats_retire(wt__conn *c) {
     wt__stats_add(&c->ep->closed, &cs);
 }
 
-static void wt__ep_stats(const wt__ep *ep, wt_stats *out) {
+static uint64_t wt__ep_stats(const wt__ep *ep, wt_stats *out) {
     wt__conn *c;
     uint64_t n = 0;
     memset(out, 0, sizeof *out);
@@ -11937,6 +12876,7 @@ static void wt__ep_stats(const wt__ep *ep, wt_stats *out) {
         out->rtt_var_us /= n;
     }
     out->connections = ep->nconns;
+    return n;
 }
 
 int wt_session_stats_get(const wt_session *s, wt_stats *out) {
@@ -11963,17 +12903,602 @@ int wt_session_connection_stats(const wt_session *s, wt_stats *out) {
     return WT_OK;
 }
 
-int wt_app_stats(const wt_app *app, wt_stats *out) {
-    if (!app || !out) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_stats: no app or no out");
-    wt__ep_stats(&app->ep, out);
-    return WT_OK;
-}
-
 int wt_client_stats(const wt_client *c, wt_stats *out) {
     if (!c || !out) return wt__fail(c ? &c->ep.log : NULL, WT_ERR_INVALID, "wt_client_stats: no client or no out");
     wt__ep_stats(&c->ep, out);
     return WT_OK;
 }
 /* ---- end file: src/wt_stats.c ---- */
+/* ---- begin file: src/wt_redis.c ---- */
+/* wt_redis.c - the optional Redis pub/sub adapter (#define WT_REDIS, link
+   -lhiredis): hiredis's async API on the wt_loop, through wt_loop_watch and
+   timers, never blocking. Two connections, as Redis requires: one in
+   subscriber mode, one that publishes. Each reconnects on its own with
+   exponential backoff; what is published while the publishing one is down
+   is dropped and counted, never queued without bound. */
+#ifdef WT_REDIS
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+
+#define WT__REDIS_PORT 6379
+#define WT__REDIS_CONNECT_TIMEOUT_MS 2000
+#define WT__REDIS_BACKOFF_MIN_MS 100
+#define WT__REDIS_BACKOFF_MAX_MS 5000
+#define WT__REDIS_MAX_PENDING 1024
+#define WT__REDIS_MAX_MESSAGE (1024 * 1024)
+#define WT__REDIS_KEEPALIVE_MS 15000
+
+typedef struct wt__redis_sub {
+    struct wt__redis_sub *next;
+    wt_redis *r;
+    wt_redis_message_fn fn;
+    void *user;
+    int confirmed;  /* Redis said "subscribe" on this connection */
+    char channel[]; /* NUL-terminated */
+} wt__redis_sub;
+
+/* One hiredis connection: ac is NULL between a loss and the next attempt. */
+typedef struct wt__redis_conn {
+    wt_redis *r;
+    const char *role;       /* "publish" / "subscribe": for the log */
+    redisAsyncContext *ac;
+    int fd;                 /* watched (events != 0) */
+    short events;
+    int connected;          /* TCP up (hiredis's first writable) */
+    int64_t retry_timer;    /* > 0: the next attempt is scheduled */
+    int64_t connect_timer;  /* > 0: an attempt is in progress */
+    uint32_t backoff_ms;    /* the next retry's wait */
+    uint64_t down_since_ms; /* when it was lost (0: never up yet) */
+} wt__redis_conn;
+
+struct wt_redis {
+    wt_loop *loop;
+    wt_allocator alloc;
+    wt_log log;
+    char host[INET6_ADDRSTRLEN];
+    int port;
+    uint32_t connect_timeout_ms, backoff_min_ms, backoff_max_ms, keepalive_ms;
+    size_t max_pending, max_message;
+    wt_redis_state_fn on_state;
+    void *state_user;
+    char *password;          /* AUTH on every connection; NULL: none */
+    wt__redis_conn pub, sub;
+    wt__redis_sub *subs;
+    size_t pending;         /* PUBLISHes sent, not answered */
+    int ready;              /* last state told to on_state */
+    uint64_t dropped_outage; /* dropped since the publisher was lost */
+    uint64_t last_full_log_ms;
+    uint32_t rnd;           /* backoff jitter */
+    int depth;              /* inside hiredis (watch callback, free) */
+    int doomed;             /* wt_redis_destroy from inside: freed on the way out */
+    wt_redis_stats st;
+};
+
+static void wt__redis_connect(wt__redis_conn *c);
+static void wt__redis_leave(wt_redis *r);
+
+static int wt__redis_is_ready(const wt_redis *r) {
+    const wt__redis_sub *s;
+    if (!r->pub.connected || !r->sub.connected) return 0;
+    for (s = r->subs; s; s = s->next)
+        if (!s->confirmed) return 0;
+    return 1;
+}
+
+/* Tells the application when publish + every subscription become usable,
+   and when they stop being so. */
+static void wt__redis_state(wt_redis *r) {
+    int ready = wt__redis_is_ready(r);
+    if (ready == r->ready || r->doomed) return;
+    r->ready = ready;
+    r->st.ready = ready;
+    wt__log(&r->log, ready ? WT_LOG_INFO : WT_LOG_WARN, "redis %s:%d: %s", r->host, r->port,
+            ready ? "ready (publishing, subscriptions confirmed)" : "not ready: publishes are dropped until it is");
+    if (r->on_state) r->on_state(r, ready, r->state_user);
+}
+
+/* ---------------------------------------------------------------- events
+   hiredis asks for read/write interest through these hooks; they become
+   the connection's wt_loop_watch. */
+static void wt__redis_io(wt_loop *loop, int fd, short revents, void *user) {
+    wt__redis_conn *c = (wt__redis_conn *)user;
+    wt_redis *r = c->r;
+    redisAsyncContext *ac = c->ac;
+    (void)loop;
+    (void)fd;
+    if (!ac) return;
+    r->depth++;
+    if (revents & (POLLIN | POLLERR | POLLHUP)) redisAsyncHandleRead(ac);
+    /* the read may have ended the connection (cleanup cleared c->ac) */
+    if (c->ac == ac && (revents & (POLLOUT | POLLERR))) redisAsyncHandleWrite(ac);
+    wt__redis_leave(r);
+}
+
+static void wt__redis_set_events(wt__redis_conn *c, short events) {
+    if (events == c->events) return;
+    c->events = events;
+    if (wt_loop_watch(c->r->loop, c->fd, events, wt__redis_io, c) != WT_OK && events) {
+        /* the only failure left is out of memory: the attempt is lost and
+           the connect timeout retries it */
+        wt__log(&c->r->log, WT_LOG_ERROR, "redis %s connection: cannot watch its socket", c->role);
+    }
+}
+
+static void wt__redis_add_read(void *p) {
+    wt__redis_conn *c = (wt__redis_conn *)p;
+    wt__redis_set_events(c, (short)(c->events | POLLIN));
+}
+static void wt__redis_del_read(void *p) {
+    wt__redis_conn *c = (wt__redis_conn *)p;
+    wt__redis_set_events(c, (short)(c->events & ~POLLIN));
+}
+static void wt__redis_add_write(void *p) {
+    wt__redis_conn *c = (wt__redis_conn *)p;
+    wt__redis_set_events(c, (short)(c->events | POLLOUT));
+}
+static void wt__redis_del_write(void *p) {
+    wt__redis_conn *c = (wt__redis_conn *)p;
+    wt__redis_set_events(c, (short)(c->events & ~POLLOUT));
+}
+/* hiredis is freeing the context: its descriptor goes out of the loop.
+   (onDisconnect comes after this and still needs c->connected.) */
+static void wt__redis_cleanup(void *p) {
+    wt__redis_conn *c = (wt__redis_conn *)p;
+    wt__redis_set_events(c, 0);
+    c->ac = NULL;
+}
+
+/* ---------------------------------------------------------------- reconnect */
+/* Leaving a callback of ours: a wt_redis_destroy made inside it (from
+   on_state or a message function) happens now. */
+static void wt__redis_leave(wt_redis *r) {
+    if (!--r->depth && r->doomed) wt_redis_destroy(r);
+}
+
+static void wt__redis_retry_due(wt_loop *loop, void *user) {
+    wt__redis_conn *c = (wt__redis_conn *)user;
+    (void)loop;
+    c->retry_timer = 0;
+    c->r->depth++;
+    wt__redis_connect(c);
+    wt__redis_leave(c->r);
+}
+
+/* The next attempt after backoff_ms (with up to a quarter more, so that
+   many instances that lost Redis together do not all come back at once);
+   the wait doubles up to backoff_max_ms and starts over once connected. */
+static void wt__redis_schedule(wt__redis_conn *c) {
+    wt_redis *r = c->r;
+    uint32_t wait = c->backoff_ms, jitter;
+    int64_t id;
+    if (r->doomed || c->retry_timer > 0) return;
+    r->rnd = r->rnd * 1103515245u + 12345u;
+    jitter = wait / 4 ? (r->rnd >> 8) % (wait / 4 + 1) : 0;
+    c->backoff_ms = WT__MIN(r->backoff_max_ms, c->backoff_ms * 2);
+    id = wt_loop_timer(r->loop, wait + jitter, wt__redis_retry_due, c);
+    if (id > 0) c->retry_timer = id;
+    else wt__log(&r->log, WT_LOG_ERROR, "redis %s connection: no timer for the retry: it stays down", c->role);
+    wt__log(&r->log, WT_LOG_DEBUG, "redis %s connection: next attempt in %u ms", c->role, (unsigned)(wait + jitter));
+}
+
+static void wt__redis_lost(wt__redis_conn *c, const char *why) {
+    wt_redis *r = c->r;
+    if (c->connect_timer > 0) {
+        (void)wt_loop_timer_cancel(r->loop, c->connect_timer);
+        c->connect_timer = 0;
+    }
+    if (c->connected || !c->down_since_ms) {
+        /* once per outage at WARN; the retries that fail go at DEBUG */
+        if (c->connected) {
+            r->st.disconnects++;
+            c->down_since_ms = wt_loop_now_ms(r->loop);
+        }
+        wt__log(&r->log, WT_LOG_WARN, "redis %s connection to %s:%d %s: %s; retrying",
+                c->role, r->host, r->port, c->connected ? "lost" : "failed", why ? why : "closed");
+        if (!c->down_since_ms) c->down_since_ms = wt_loop_now_ms(r->loop);
+    } else {
+        wt__log(&r->log, WT_LOG_DEBUG, "redis %s connection to %s:%d failed: %s", c->role, r->host, r->port,
+                why ? why : "closed");
+    }
+    c->connected = 0;
+    if (c == &r->sub) {
+        wt__redis_sub *s;
+        for (s = r->subs; s; s = s->next) s->confirmed = 0;
+    }
+    wt__redis_state(r);
+    wt__redis_schedule(c);
+}
+
+static wt__redis_conn *wt__redis_conn_of(const redisAsyncContext *ac) { return (wt__redis_conn *)ac->data; }
+
+static void wt__redis_on_disconnect(const redisAsyncContext *ac, int status) {
+    wt__redis_conn *c = wt__redis_conn_of(ac);
+    if (!c || c->r->doomed) return;
+    wt__redis_lost(c, status == REDIS_OK ? "closed" : ac->errstr);
+    c->ac = NULL; /* hiredis frees it on return */
+}
+
+static void wt__redis_sub_reply(redisAsyncContext *ac, void *reply, void *priv);
+
+static void wt__redis_send_subscribe(wt_redis *r, wt__redis_sub *s) {
+    const char *argv[2];
+    size_t lens[2];
+    argv[0] = "SUBSCRIBE";
+    lens[0] = 9;
+    argv[1] = s->channel;
+    lens[1] = strlen(s->channel);
+    if (redisAsyncCommandArgv(r->sub.ac, wt__redis_sub_reply, s, 2, argv, lens) != REDIS_OK)
+        wt__log(&r->log, WT_LOG_ERROR, "redis: SUBSCRIBE %s not sent (%s)", s->channel,
+                r->sub.ac && r->sub.ac->errstr ? r->sub.ac->errstr : "?");
+}
+
+static void wt__redis_auth_reply(redisAsyncContext *ac, void *reply, void *priv) {
+    wt__redis_conn *c = (wt__redis_conn *)priv;
+    redisReply *rep = (redisReply *)reply;
+    (void)ac;
+    if (rep && rep->type == REDIS_REPLY_ERROR) {
+        /* the commands after it fail too: publishes count as failed, the
+           subscriptions stay unconfirmed (not ready) */
+        c->r->st.auth_failures++;
+        wt__log(&c->r->log, WT_LOG_ERROR, "redis %s connection: AUTH refused: %s", c->role, rep->str);
+    }
+}
+
+static void wt__redis_on_connect(const redisAsyncContext *cac, int status) {
+    wt__redis_conn *c = wt__redis_conn_of(cac);
+    wt_redis *r;
+    if (!c) return;
+    r = c->r;
+    if (c->connect_timer > 0) {
+        (void)wt_loop_timer_cancel(r->loop, c->connect_timer);
+        c->connect_timer = 0;
+    }
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this returns */
+        c->ac = NULL;
+        if (!r->doomed) wt__redis_lost(c, cac->errstr);
+        return;
+    }
+    c->connected = 1;
+    c->backoff_ms = r->backoff_min_ms;
+    r->st.connects++;
+    if (c->down_since_ms) {
+        if (c == &r->pub)
+            wt__log(&r->log, WT_LOG_WARN, "redis publish connection to %s:%d back after %llu ms; %llu message(s) dropped meanwhile",
+                    r->host, r->port, (unsigned long long)(wt_loop_now_ms(r->loop) - c->down_since_ms),
+                    (unsigned long long)r->dropped_outage);
+        else
+            wt__log(&r->log, WT_LOG_WARN, "redis subscribe connection to %s:%d back after %llu ms", r->host, r->port,
+                    (unsigned long long)(wt_loop_now_ms(r->loop) - c->down_since_ms));
+    } else {
+        wt__log(&r->log, WT_LOG_INFO, "redis %s connection to %s:%d up", c->role, r->host, r->port);
+    }
+    c->down_since_ms = 0;
+    if (c == &r->pub) r->dropped_outage = 0;
+    if (r->password) {
+        /* first in the pipeline: what follows runs authenticated */
+        const char *argv[2];
+        size_t lens[2];
+        argv[0] = "AUTH";
+        lens[0] = 4;
+        argv[1] = r->password;
+        lens[1] = strlen(r->password);
+        if (redisAsyncCommandArgv(c->ac, wt__redis_auth_reply, c, 2, argv, lens) != REDIS_OK)
+            wt__log(&r->log, WT_LOG_ERROR, "redis %s connection: AUTH not sent", c->role);
+    }
+    if (c == &r->sub) {
+        wt__redis_sub *s;
+        for (s = r->subs; s; s = s->next) wt__redis_send_subscribe(r, s);
+    }
+    wt__redis_state(r);
+}
+
+/* The attempt took longer than connect_timeout_ms (a silent or filtered
+   address): dropped and tried again later. */
+static void wt__redis_connect_timeout(wt_loop *loop, void *user) {
+    wt__redis_conn *c = (wt__redis_conn *)user;
+    redisAsyncContext *ac = c->ac;
+    wt_redis *r = c->r;
+    (void)loop;
+    c->connect_timer = 0;
+    if (!ac || c->connected) return;
+    r->depth++;
+    redisAsyncFree(ac); /* not connected: no onDisconnect; cleanup unwatches */
+    c->ac = NULL;
+    wt__redis_lost(c, "connect timed out");
+    wt__redis_leave(r);
+}
+
+/* A Redis host that vanishes without a FIN (power, a partition) would
+   leave both connections "up" for hours: TCP keepalive probes an idle one,
+   TCP_USER_TIMEOUT bounds how long sent data may stay unacknowledged;
+   either way the connection dies within about keepalive_ms and the usual
+   reconnect follows. */
+static void wt__redis_keepalive(wt_redis *r, int fd) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+    {
+        int idle = (int)(r->keepalive_ms / 2000), intvl = (int)(r->keepalive_ms / 6000), cnt = 3;
+        if (idle < 1) idle = 1;
+        if (intvl < 1) intvl = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    }
+#endif
+#ifdef TCP_USER_TIMEOUT
+    {
+        unsigned ut = r->keepalive_ms;
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof ut);
+    }
+#endif
+}
+
+/* A new attempt. hiredis connects without blocking (the host is an address
+   already: wt_redis_create resolved it); the first writable says it is up. */
+static void wt__redis_connect(wt__redis_conn *c) {
+    wt_redis *r = c->r;
+    redisAsyncContext *ac;
+    if (r->doomed || c->ac) return;
+    r->st.attempts++;
+    ac = redisAsyncConnect(r->host, r->port);
+    if (!ac) {
+        wt__redis_lost(c, "out of memory");
+        return;
+    }
+    if (ac->err) {
+        char why[128];
+        snprintf(why, sizeof why, "%s", ac->errstr);
+        redisAsyncFree(ac);
+        wt__redis_lost(c, why);
+        return;
+    }
+    c->ac = ac;
+    c->fd = ac->c.fd;
+    c->events = 0;
+    wt__redis_keepalive(r, c->fd);
+    ac->data = c;
+    ac->ev.data = c;
+    ac->ev.addRead = wt__redis_add_read;
+    ac->ev.delRead = wt__redis_del_read;
+    ac->ev.addWrite = wt__redis_add_write;
+    ac->ev.delWrite = wt__redis_del_write;
+    ac->ev.cleanup = wt__redis_cleanup;
+    redisAsyncSetDisconnectCallback(ac, wt__redis_on_disconnect);
+    redisAsyncSetConnectCallback(ac, wt__redis_on_connect); /* asks for writable */
+    c->connect_timer = wt_loop_timer(r->loop, r->connect_timeout_ms, wt__redis_connect_timeout, c);
+    if (c->connect_timer < 0) c->connect_timer = 0;
+}
+
+/* ---------------------------------------------------------------- replies */
+static void wt__redis_sub_reply(redisAsyncContext *ac, void *reply, void *priv) {
+    wt__redis_sub *s = (wt__redis_sub *)priv;
+    redisReply *rep = (redisReply *)reply, *kind;
+    wt_redis *r = s->r;
+    (void)ac;
+    if (!rep || r->doomed) return; /* the connection is going: nothing to say */
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 3 || rep->element[0]->type != REDIS_REPLY_STRING) {
+        wt__log(&r->log, WT_LOG_WARN, "redis: unexpected reply on the subscribe connection (type %d)", rep->type);
+        return;
+    }
+    kind = rep->element[0];
+    if (!strcmp(kind->str, "subscribe")) {
+        s->confirmed = 1;
+        wt__log(&r->log, WT_LOG_INFO, "redis: subscribed to %s", s->channel);
+        wt__redis_state(r);
+    } else if (!strcmp(kind->str, "message") && rep->element[2]->type == REDIS_REPLY_STRING) {
+        if (rep->element[2]->len > r->max_message) {
+            r->st.too_big++;
+            wt__log(&r->log, WT_LOG_WARN, "redis: a %zu-byte message on %s is over max_message (%zu): dropped",
+                    (size_t)rep->element[2]->len, s->channel, r->max_message);
+            return;
+        }
+        r->st.received++;
+        s->fn(r, s->channel, (const uint8_t *)rep->element[2]->str, (size_t)rep->element[2]->len, s->user);
+    }
+}
+
+static void wt__redis_pub_reply(redisAsyncContext *ac, void *reply, void *priv) {
+    wt_redis *r = (wt_redis *)priv;
+    redisReply *rep = (redisReply *)reply;
+    (void)ac;
+    r->pending--;
+    if (rep && rep->type == REDIS_REPLY_INTEGER) {
+        r->st.published++;
+    } else {
+        /* sent, then the connection went (or Redis said no): it may or may
+           not have reached the subscribers */
+        r->st.failed++;
+        if (rep && rep->type == REDIS_REPLY_ERROR)
+            wt__log(&r->log, WT_LOG_WARN, "redis: PUBLISH refused: %s", rep->str);
+    }
+}
+
+/* ---------------------------------------------------------------- API */
+wt_redis *wt_redis_create(wt_loop *loop, const wt_redis_config *cfg) {
+    wt_redis_config zero;
+    wt_redis *r;
+    struct addrinfo hints, *res = NULL;
+    const char *host;
+    int rv;
+    if (!cfg) {
+        memset(&zero, 0, sizeof zero);
+        cfg = &zero;
+    }
+    if (!loop) {
+        wt__fail(&cfg->log, WT_ERR_INVALID, "wt_redis_create: no loop");
+        return NULL;
+    }
+    r = (wt_redis *)wt__calloc(&loop->alloc, sizeof *r);
+    if (!r) {
+        wt__fail(&loop->log, WT_ERR_NOMEM, "wt_redis_create: out of memory");
+        return NULL;
+    }
+    r->loop = loop;
+    r->alloc = loop->alloc;
+    r->log = cfg->log.fn || cfg->log.level ? cfg->log : loop->log;
+    r->port = cfg->port ? cfg->port : WT__REDIS_PORT;
+    r->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : WT__REDIS_CONNECT_TIMEOUT_MS;
+    r->backoff_min_ms = cfg->backoff_min_ms ? cfg->backoff_min_ms : WT__REDIS_BACKOFF_MIN_MS;
+    r->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : WT__REDIS_BACKOFF_MAX_MS;
+    if (r->backoff_max_ms < r->backoff_min_ms) r->backoff_max_ms = r->backoff_min_ms;
+    r->keepalive_ms = cfg->keepalive_ms ? cfg->keepalive_ms : WT__REDIS_KEEPALIVE_MS;
+    r->max_pending = cfg->max_pending ? cfg->max_pending : WT__REDIS_MAX_PENDING;
+    r->max_message = cfg->max_message ? cfg->max_message : WT__REDIS_MAX_MESSAGE;
+    r->on_state = cfg->on_state;
+    r->state_user = cfg->user;
+    if (cfg->password) {
+        size_t n = strlen(cfg->password);
+        r->password = (char *)wt__alloc(&r->alloc, n + 1);
+        if (!r->password) {
+            wt__fail(&r->log, WT_ERR_NOMEM, "wt_redis_create: out of memory");
+            wt__free(&r->alloc, r);
+            return NULL;
+        }
+        memcpy(r->password, cfg->password, n + 1);
+    }
+    r->rnd = (uint32_t)(uintptr_t)r ^ (uint32_t)wt_loop_now_ms(loop);
+    /* once, here: a name would block the loop at every reconnect */
+    host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    rv = getaddrinfo(host, NULL, &hints, &res);
+    if (rv != 0 || !res) {
+        wt__fail(&r->log, WT_ERR_INVALID, "wt_redis_create: cannot resolve %s: %s", host, gai_strerror(rv));
+        wt__free(&r->alloc, r->password);
+        wt__free(&r->alloc, r);
+        return NULL;
+    }
+    if (res->ai_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr, r->host, sizeof r->host);
+    else
+        inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, r->host, sizeof r->host);
+    freeaddrinfo(res);
+    r->pub.r = r->sub.r = r;
+    r->pub.role = "publish";
+    r->sub.role = "subscribe";
+    r->pub.fd = r->sub.fd = -1;
+    r->pub.backoff_ms = r->sub.backoff_ms = r->backoff_min_ms;
+    r->depth++; /* on_state may run (not ready) but cannot free it yet */
+    wt__redis_connect(&r->pub);
+    wt__redis_connect(&r->sub);
+    r->depth--;
+    return r;
+}
+
+int wt_redis_subscribe(wt_redis *r, const char *channel, wt_redis_message_fn fn, void *user) {
+    wt__redis_sub *s;
+    size_t n;
+    if (!r || !channel || !*channel || !fn)
+        return wt__fail(r ? &r->log : NULL, WT_ERR_INVALID, "wt_redis_subscribe: need a channel and a function");
+    if (r->doomed) return wt__fail(&r->log, WT_ERR_STATE, "wt_redis_subscribe: being destroyed");
+    for (s = r->subs; s; s = s->next)
+        if (!strcmp(s->channel, channel))
+            return wt__fail(&r->log, WT_ERR_STATE, "wt_redis_subscribe: already subscribed to %s", channel);
+    n = strlen(channel);
+    s = (wt__redis_sub *)wt__calloc(&r->alloc, sizeof *s + n + 1);
+    if (!s) return wt__fail(&r->log, WT_ERR_NOMEM, "wt_redis_subscribe: out of memory");
+    memcpy(s->channel, channel, n + 1);
+    s->r = r;
+    s->fn = fn;
+    s->user = user;
+    s->next = r->subs;
+    r->subs = s;
+    if (r->sub.connected) wt__redis_send_subscribe(r, s);
+    r->depth++;
+    wt__redis_state(r); /* not ready until Redis confirms this one too */
+    wt__redis_leave(r);
+    return WT_OK;
+}
+
+int wt_redis_publish(wt_redis *r, const char *channel, const void *data, size_t len) {
+    const char *argv[3];
+    size_t lens[3];
+    if (!r || !channel || !*channel || (!data && len))
+        return wt__fail(r ? &r->log : NULL, WT_ERR_INVALID, "wt_redis_publish: need a channel and data");
+    if (len > r->max_message) {
+        r->st.too_big++;
+        return wt__fail(&r->log, WT_ERR_TOO_BIG, "wt_redis_publish: %zu bytes, max_message is %zu", len, r->max_message);
+    }
+    if (!r->pub.connected || r->doomed) {
+        r->st.dropped++;
+        if (!r->dropped_outage++)
+            wt__log(&r->log, WT_LOG_WARN, "redis %s:%d: not connected: messages are dropped (counted) until it is back",
+                    r->host, r->port);
+        return wt__fail_at(&r->log, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_redis_publish: not connected: dropped");
+    }
+    if (r->pending >= r->max_pending) {
+        uint64_t now = wt_loop_now_ms(r->loop);
+        r->st.dropped++;
+        if (now - r->last_full_log_ms >= 1000) {
+            r->last_full_log_ms = now;
+            wt__log(&r->log, WT_LOG_WARN, "redis: %zu publishes unanswered (max_pending): dropping (%llu so far)",
+                    r->pending, (unsigned long long)r->st.dropped);
+        }
+        return wt__fail_at(&r->log, WT_LOG_DEBUG, WT_ERR_WOULDBLOCK, "wt_redis_publish: max_pending reached: dropped");
+    }
+    argv[0] = "PUBLISH";
+    lens[0] = 7;
+    argv[1] = channel;
+    lens[1] = strlen(channel);
+    argv[2] = len ? (const char *)data : "";
+    lens[2] = len;
+    if (redisAsyncCommandArgv(r->pub.ac, wt__redis_pub_reply, r, 3, argv, lens) != REDIS_OK) {
+        r->st.dropped++;
+        return wt__fail(&r->log, WT_ERR_NOMEM, "wt_redis_publish: hiredis refused the command");
+    }
+    r->pending++;
+    return WT_OK;
+}
+
+int wt_redis_ready(const wt_redis *r) { return r && r->ready; }
+
+int wt_redis_get_stats(const wt_redis *r, wt_redis_stats *out) {
+    if (out) memset(out, 0, sizeof *out);
+    if (!r || !out) return wt__fail(NULL, WT_ERR_INVALID, "wt_redis_get_stats: no handle or no output");
+    *out = r->st;
+    out->pending = r->pending;
+    return WT_OK;
+}
+
+void wt_redis_destroy(wt_redis *r) {
+    wt__redis_conn *cs[2];
+    int i;
+    if (!r) return;
+    r->doomed = 1;
+    if (r->depth) return; /* from inside a callback: on the way out */
+    cs[0] = &r->pub;
+    cs[1] = &r->sub;
+    for (i = 0; i < 2; i++) {
+        wt__redis_conn *c = cs[i];
+        if (c->retry_timer > 0) (void)wt_loop_timer_cancel(r->loop, c->retry_timer);
+        if (c->connect_timer > 0) (void)wt_loop_timer_cancel(r->loop, c->connect_timer);
+        c->retry_timer = c->connect_timer = 0;
+        if (c->ac) {
+            r->depth++;
+            redisAsyncFree(c->ac); /* pending publishes hear NULL: failed */
+            r->depth--;
+            c->ac = NULL;
+        }
+    }
+    while (r->subs) {
+        wt__redis_sub *n = r->subs->next;
+        wt__free(&r->alloc, r->subs);
+        r->subs = n;
+    }
+    if (r->st.dropped || r->st.failed)
+        wt__log(&r->log, WT_LOG_INFO, "redis: closed; %llu published, %llu dropped, %llu failed",
+                (unsigned long long)r->st.published, (unsigned long long)r->st.dropped,
+                (unsigned long long)r->st.failed);
+    if (r->password) memset(r->password, 0, strlen(r->password));
+    wt__free(&r->alloc, r->password);
+    wt__free(&r->alloc, r);
+}
+#endif /* WT_REDIS */
+/* ---- end file: src/wt_redis.c ---- */
 #endif /* WT__IMPLEMENTATION_INCLUDED */
 #endif /* WT_IMPLEMENTATION */

@@ -4,7 +4,7 @@
  *
  *   build/bench/wt_bench_server [--host H] [--port N (-1: a free one)]
  *       [--cert F --key F] [--max-sessions N] [--max-connections N]
- *       [--retry] [--log-level 0-4] [--cc cubic|reno|bbr]
+ *       [--retry] [--log-level 0-4] [--cc cubic|reno|bbr] [--workers N]
  *
  * Without --cert/--key it makes a development certificate in memory. Once
  * the socket is bound it prints one JSON line to stdout and flushes it:
@@ -36,6 +36,8 @@
  * (--retry turns the library's default back on), no cap on half-open
  * handshakes per address (every client of a benchmark is 127.0.0.1),
  * max_sessions 256 per connection and 16384 connections (both flags).
+ * --workers N runs N worker loops on as many threads (wt_app_config.workers;
+ * the handlers keep all their state per session, so they need no lock).
  */
 #define WT_IMPLEMENTATION
 #include "wt.h"
@@ -307,7 +309,7 @@ static int print_ready(wt_app *app, void *user) {
 static int usage(const char *prog) {
     fprintf(stderr,
             "usage: %s [--host H] [--port N] [--cert F --key F] [--max-sessions N] [--max-connections N]\n"
-            "       [--retry] [--log-level 0-4] [--cc cubic|reno|bbr]\n",
+            "       [--retry] [--log-level 0-4] [--cc cubic|reno|bbr] [--workers N]\n",
             prog);
     return 1;
 }
@@ -349,6 +351,10 @@ int main(int argc, char **argv) {
             i += 2;
         } else if (i + 1 < argc && !strcmp(argv[i], "--max-connections") && count_arg(argv[i + 1])) {
             cfg.limits.max_connections = count_arg(argv[i + 1]);
+            i += 2;
+        } else if (i + 1 < argc && !strcmp(argv[i], "--workers") && count_arg(argv[i + 1]) &&
+                   count_arg(argv[i + 1]) <= WT_WORKERS_MAX) {
+            cfg.workers = (int)count_arg(argv[i + 1]);
             i += 2;
         } else if (i + 1 < argc && !strcmp(argv[i], "--cc") &&
                    (!strcmp(argv[i + 1], "cubic") || !strcmp(argv[i + 1], "reno") || !strcmp(argv[i + 1], "bbr"))) {

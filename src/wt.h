@@ -25,6 +25,9 @@
  * where $P is a prefix holding them (`make deps` in the wt.h repository
  * builds one and writes its path to build/deps/prefix). Other files
  * include "wt.h" without the define and see only the API below.
+ * Optional: #define WT_REDIS (before the include, in every file that uses
+ * it) adds the Redis pub/sub adapter; link -lhiredis then (see "Redis" at
+ * the end of the API).
  *
  * ---------------------------------------------------------------- CONVENTIONS
  * - Public names start with wt_ (WT_ for macros), private ones with wt__.
@@ -295,7 +298,9 @@
  * all (the shared token_key; it carries the wall-clock time, so their
  * clocks must agree within a second or two). Connection state is not
  * shared. The server ID is in plaintext: observers can tell which instance
- * a connection is on.
+ * a connection is on. Application state the instances must share (a chat
+ * room, presence) can go through Redis pub/sub: the optional adapter
+ * (WT_REDIS, "Redis" at the end of the API) rides the loop.
  *
  * ---------------------------------------------------------------- DEBUGGING
  * Three views of a connection, all off by default (README: "Debugging a
@@ -464,10 +469,12 @@ typedef struct wt_allocator {
  *   delivered before its shutdown hooks run; wt_app_run returns after
  *   them. The app itself stays valid until wt_app_destroy.
  * - Threads: everything runs on the loop's thread. The only calls another
- *   thread may make are wt_loop_wakeup and wt_loop_post (and wt_app_stop /
+ *   thread may make are wt_loop_wakeup, wt_loop_post, wt_app_post and
+ *   wt_app_post_all (and wt_app_stop /
  *   wt_app_stop_now / wt_loop_stop, which are flags and a wakeup, and
  *   wt_resolve_done); a signal handler may make all of those but
- *   wt_loop_post and wt_resolve_done.
+ *   the posts and wt_resolve_done. An app with workers has a loop and a
+ *   thread per worker (see WORKERS).
  */
 typedef struct wt_loop wt_loop;
 typedef struct wt_app wt_app;
@@ -682,7 +689,9 @@ typedef struct wt_limits {
  * is up. The wakeup descriptor is how wt_loop_wakeup, wt_loop_post,
  * wt_loop_stop and wt_app_stop reach a loop asleep in poll(): readable
  * until the next wt_loop_process. Call wt_loop_pollfds again after
- * wt_app_start or wt_client_connect (new sockets).
+ * wt_app_start or wt_client_connect (new sockets) and wt_loop_watch.
+ * The other way round, wt_loop_watch puts another library's descriptor
+ * into wt.h's own loop (the Redis adapter rides it so).
  *
  * Another thread hands work to the loop with wt_loop_post(loop, fn, user):
  * fn(loop, user) then runs on the loop's thread, in the next
@@ -732,7 +741,8 @@ int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user);
 /* Fills up to max pollfd-like entries {fd, events}; returns the count
    (which may exceed max: call again with more room). The first is the
    wakeup descriptor (POLLIN); then the sockets: POLLIN, or POLLIN|POLLOUT
-   while a socket is congested. */
+   while a socket is congested; then the wt_loop_watch descriptors with
+   their events. */
 int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max);
 /* Milliseconds until wt_loop_process must run again; -1: no timer. */
 int wt_loop_timeout(wt_loop *loop);
@@ -743,6 +753,22 @@ int64_t wt_loop_timer(wt_loop *loop, uint32_t ms, wt_timer_fn fn, void *user);
 int wt_loop_timer_cancel(wt_loop *loop, int64_t id);
 /* Monotonic milliseconds, the loop's clock. */
 uint64_t wt_loop_now_ms(wt_loop *loop);
+/* Another library's descriptor in the loop (a database client, a pipe):
+   fn(loop, fd, revents, user) runs on the loop's thread, inside
+   wt_loop_process, when poll() finds fd ready. events: POLLIN and/or
+   POLLOUT; calling again for the same fd replaces events, fn and user;
+   events 0 removes the watch (WT_ERR_NOT_FOUND if there was none).
+   revents holds the ready bits among events, plus POLLERR / POLLHUP /
+   POLLNVAL whenever poll() reports them. A descriptor closed while
+   watched (POLLNVAL) has its watch removed after fn (logged: remove it
+   before closing). fn may call any wt_ function, wt_loop_watch included;
+   like a timer, it never runs inside a handler. The fd stays the
+   caller's: the loop never reads, writes or closes it. Loop thread only.
+   wt_loop_pollfds lists watched fds last; an own poll loop just calls
+   wt_loop_process, which asks poll() (timeout 0) which of them are ready.
+   WT_ERR_INVALID (bad fd, events or fn), WT_ERR_NOMEM. */
+typedef void (*wt_watch_fn)(wt_loop *loop, int fd, short revents, void *user);
+int wt_loop_watch(wt_loop *loop, int fd, short events, wt_watch_fn fn, void *user);
 
 /* ================================================================ TLS
  * Key exchange (TLS 1.3 "groups") is configured by name, a ':'-separated
@@ -876,8 +902,64 @@ typedef struct wt_app_config {
                                 address changes (see SCALING) */
     size_t server_id_len;     /* 0: none. 1..WT_SERVER_ID_MAX bytes; connection
                                 IDs are then max(16, server_id_len + 6) long */
+    int workers;              /* 0 or 1: one loop, as always. 2..WT_WORKERS_MAX:
+                                that many loops on as many threads, all serving
+                                the port (see WORKERS) */
+    uint32_t workers_stats_ms; /* 0: 100. With workers: how often (at most) each
+                                publishes its figures for the others' sums
+                                while they change (see WORKERS) */
 } wt_app_config;
 #define WT_SERVER_ID_MAX 14
+#define WT_WORKERS_MAX 64
+
+/* ---------------------------------------------------------------- WORKERS
+ * With workers = N > 1 the app runs N loops, one per thread, each a whole
+ * server of its own (its sockets, connection IDs, connections and
+ * sessions) serving the same host and port: every core of a machine. Each
+ * worker binds its own UDP socket with SO_REUSEPORT, and a classic BPF
+ * program on the group (SO_ATTACH_REUSEPORT_CBPF) reads the worker index
+ * that every server connection ID carries (the byte after the first octet
+ * and the server ID) and hands the datagram to that worker's socket, so a
+ * connection stays on its worker even when the client's address or port
+ * changes (NAT rebinding, migration). A client's first packets name no
+ * worker yet: the kernel's 4-tuple hash spreads new connections evenly.
+ * Where the program cannot be attached (no Linux, an old kernel) a WARN
+ * says so and the workers go on with the hash alone.
+ *
+ * What is shared and what is each worker's:
+ * - routes, the default route and accept hooks: worker 0's, read by all;
+ *   add them before wt_app_start (later: WT_ERR_STATE). Handlers and hooks
+ *   run on the worker that owns the session, on that worker's thread:
+ *   what they share across sessions needs a lock or wt_app_post.
+ * - startup hooks run once, in wt_app_start, before the workers start;
+ *   shutdown hooks once, on worker 0, after every worker has stopped.
+ * - wt_app_run runs worker 0 on the calling thread (or cfg->loop, when
+ *   set: your loop, driven as usual) and workers 1..N-1 on threads the app
+ *   starts in wt_app_start. wt_app_stop / wt_app_stop_now / signals stop
+ *   them all, each as described at wt_app_stop; wt_app_loop is worker 0's.
+ *   wt_app_destroy without a stop first has the worker threads return,
+ *   then closes every worker's sessions on the calling thread (their
+ *   CLOSED events run there).
+ * - the certificate, secrets (reset_key, token_key), server ID, limits and
+ *   checks are the same for all; limits count per worker except
+ *   max_app_sessions (the whole app: the other workers' counts may be up
+ *   to workers_stats_ms old) and memory_budget (each worker gets budget / N).
+ * - session IDs are unique in the app; wt_session_worker(s) says which
+ *   worker owns s (the ID does too: it is (n - 1) * N + worker + 1).
+ * - wt_app_stats, wt_app_session_count and wt_app_memory_used sum the
+ *   workers: the caller's own worker (and all of them before the start
+ *   and after the stop) as it is now, the others as they published it at
+ *   most workers_stats_ms (100 ms) ago (asking makes them publish again:
+ *   read twice a few ms apart for a fresh sum).
+ * - wt_app_resume and wt_app_deferred_session are called on the thread of
+ *   the session's worker (else WT_ERR_STATE, logged).
+ * - a log function given in the config is called from every worker's
+ *   thread: it must be thread-safe (the default is).
+ * A session is reached from another worker or thread with wt_app_post
+ * (by its ID); wt_app_post_all runs a function on every worker (a
+ * broadcast: each worker then writes to its own sessions). The process
+ * needs the pthread library (-pthread; part of libc since glibc 2.34).
+ * With io.send (sans-I/O) there is one worker only. */
 
 /* ---------------------------------------------------------------- ACCEPTING
  * A server decides about each session request in this order; the first
@@ -1012,7 +1094,7 @@ int wt_app_port(const wt_app *app);          /* the bound port */
    dev_cert and for files alike. */
 int wt_app_cert_sha256(const wt_app *app, uint8_t out[32]);
 /* Command-line options into cfg, for examples and small servers: --host H,
-   --port N, --cert FILE --key FILE (both or neither), as "--opt value" or
+   --port N, --cert FILE --key FILE (both or neither), --workers N, as "--opt value" or
    "--opt=value", from argv[1] on. Strings point into argv. Parsing stops at
    the first other argument (or after "--"): returns its index, for the
    program's own arguments. --help (or -h) prints the options to stderr and
@@ -1023,11 +1105,30 @@ int wt_app_config_args(wt_app_config *cfg, int argc, char **argv);
 /* Sans-I/O: one UDP datagram that arrived from `from` (sockaddr bytes).
    WT_ERR_STATE without io.send, from a handler, or before wt_app_start. */
 int wt_app_input(wt_app *app, const void *from, size_t from_len, const uint8_t *pkt, size_t len);
-wt_loop *wt_app_loop(wt_app *app);
-size_t wt_app_session_count(const wt_app *app);
+wt_loop *wt_app_loop(wt_app *app);           /* with workers: worker 0's */
+size_t wt_app_session_count(const wt_app *app); /* with workers: the sum (see WORKERS) */
 /* Heap bytes the app holds through its allocator under wt_limits.memory_budget
    (0 without a budget); *peak (if not NULL): the most it ever held. */
 size_t wt_app_memory_used(const wt_app *app, size_t *peak);
+/* WORKERS: the app's number of workers (1 without). */
+int wt_app_workers(const wt_app *app);
+/* The worker the calling thread runs (0..N-1), or -1 from a thread that
+   runs none (0 without workers): e.g. inside a wt_app_post_all function. */
+int wt_app_current_worker(const wt_app *app);
+/* The worker that owns the session (0 without workers, and on a client). */
+int wt_session_worker(const wt_session *s);
+typedef void (*wt_session_fn)(wt_session *s, void *user);
+/* Runs fn(s, user) on the thread of the worker that owns the session with
+   that ID (wt_session_id), in its next loop pass, as wt_loop_post does;
+   s is NULL when the session has closed by then (it is never one that is
+   closed). Thread-safe, from any thread or handler; WT_ERR_INVALID /
+   WT_ERR_NOMEM (logged). Without workers it runs on the app's loop. */
+int wt_app_post(wt_app *app, uint64_t session_id, wt_session_fn fn, void *user);
+/* Runs fn(loop, user) once on every worker's loop (wt_loop_post to each):
+   a broadcast reaches every worker's sessions this way. Thread-safe.
+   WT_OK, or the error of a post that failed (logged; the others are
+   still posted). */
+int wt_app_post_all(wt_app *app, wt_timer_fn fn, void *user);
 
 /* ================================================================ client */
 /* A name lookup handed to wt_client_config.resolve (see CONNECTING). */
@@ -1370,6 +1471,82 @@ int wt_cert_sha256(const char *cert_file, uint8_t out[32]);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes with the NUL). */
 void wt_hex(const uint8_t *in, size_t n, char *out);
+
+/* ================================================================ Redis (optional)
+ * Shared state across instances through Redis pub/sub: compiled in with
+ * #define WT_REDIS before including wt.h (in the implementation file and
+ * wherever these are called) and linking -lhiredis (Debian:
+ * libhiredis-dev); without the define nothing below exists and hiredis is
+ * not needed. The adapter drives hiredis's async API from the wt_loop
+ * (wt_loop_watch for its sockets, wt_loop_timer for timeouts and retries):
+ * nothing blocks, except wt_redis_create resolving a host name once (give
+ * an address to avoid even that). It keeps two connections, as Redis
+ * requires: one subscribed, one publishing.
+ *
+ * Redis going away is normal: each connection retries after backoff_min_ms,
+ * doubling to backoff_max_ms (plus up to a quarter of random spread), and
+ * re-subscribes every channel when back. wt_redis_publish never queues
+ * while disconnected: the message is dropped, counted in stats.dropped
+ * (logged once per outage; the count is logged when it comes back) and
+ * the call returns WT_ERR_CLOSED. At most max_pending PUBLISHes wait for
+ * Redis's answer; beyond that they are dropped too (WT_ERR_WOULDBLOCK).
+ * A Redis host that disappears without closing (power, a partition) is
+ * noticed within about keepalive_ms. Delivery is Redis pub/sub's: at most once; a subscriber that is away
+ * misses what is published meanwhile. on_state(r, 1) says the adapter is
+ * ready (both connections up, every subscription confirmed by Redis),
+ * on_state(r, 0) that it no longer is. Loop thread only: from another
+ * thread, wt_loop_post to the loop. Destroy it before its loop; it may be
+ * destroyed from its own callbacks. */
+#ifdef WT_REDIS
+typedef struct wt_redis wt_redis;
+/* A message on a subscribed channel; data is valid during the call. */
+typedef void (*wt_redis_message_fn)(wt_redis *r, const char *channel, const uint8_t *data, size_t len,
+                                    void *user);
+typedef void (*wt_redis_state_fn)(wt_redis *r, int ready, void *user);
+
+typedef struct wt_redis_config {
+    const char *host;             /* NULL: 127.0.0.1; a name is resolved once, here */
+    uint16_t port;                /* 0: 6379 */
+    const char *password;         /* AUTH on each connection (Redis requirepass); NULL: none */
+    uint32_t connect_timeout_ms;  /* one attempt; 0: 2000 */
+    uint32_t backoff_min_ms;      /* first retry; 0: 100 */
+    uint32_t backoff_max_ms;      /* retries wait at most; 0: 5000 */
+    uint32_t keepalive_ms;        /* a silent host is taken for gone after about
+                                     this (TCP keepalive, TCP_USER_TIMEOUT); 0: 15000 */
+    size_t max_pending;           /* PUBLISHes awaiting Redis's answer; 0: 1024 */
+    size_t max_message;           /* bytes, either way; 0: 1 MiB */
+    wt_redis_state_fn on_state;   /* NULL: none */
+    void *user;                   /* for on_state */
+    wt_log log;                   /* zero: the loop's */
+} wt_redis_config;
+
+typedef struct wt_redis_stats {
+    uint64_t published;   /* PUBLISHes Redis answered */
+    uint64_t dropped;     /* not sent: disconnected or max_pending */
+    uint64_t failed;      /* sent, then the connection went before the answer */
+    uint64_t too_big;     /* over max_message, sent or received */
+    uint64_t received;    /* messages delivered to subscribers */
+    uint64_t attempts;    /* connection attempts (both connections) */
+    uint64_t connects;    /* of which succeeded */
+    uint64_t disconnects; /* established connections lost */
+    uint64_t auth_failures; /* AUTH refused (a wrong password: logged as an error) */
+    size_t pending;       /* PUBLISHes awaiting an answer now */
+    int ready;            /* as wt_redis_ready */
+} wt_redis_stats;
+
+/* Starts connecting at once; NULL on a bad host or no memory (logged). */
+wt_redis *wt_redis_create(wt_loop *loop, const wt_redis_config *cfg);
+/* fn for every message on channel, now and after every reconnect.
+   WT_ERR_STATE if already subscribed to it. */
+int wt_redis_subscribe(wt_redis *r, const char *channel, wt_redis_message_fn fn, void *user);
+/* Binary-safe. WT_OK: handed to the connection (stats.published once Redis
+   answers); WT_ERR_CLOSED / WT_ERR_WOULDBLOCK: dropped and counted. */
+int wt_redis_publish(wt_redis *r, const char *channel, const void *data, size_t len);
+/* 1 while both connections are up and every subscription confirmed. */
+int wt_redis_ready(const wt_redis *r);
+int wt_redis_get_stats(const wt_redis *r, wt_redis_stats *out);
+void wt_redis_destroy(wt_redis *r);
+#endif /* WT_REDIS */
 
 #ifdef __cplusplus
 }

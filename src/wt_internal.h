@@ -266,6 +266,7 @@ static int wt__capsule_feed(wt__capsule_reader *r, const uint8_t *p, size_t n, w
 #include <sys/socket.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <poll.h>
 /* wt_loop_wakeup, wt_loop_stop and wt_app_stop run in signal handlers:
    their atomics must not hide a lock */
 #if ATOMIC_INT_LOCK_FREE != 2 || ATOMIC_POINTER_LOCK_FREE != 2
@@ -354,6 +355,16 @@ typedef struct wt__timer {
     void *user;
 } wt__timer;
 
+/* wt_loop_watch: a descriptor of the application's (or a library's, e.g.
+   hiredis) in the loop's poll set. */
+typedef struct wt__watch {
+    int fd;
+    short events;     /* POLLIN and/or POLLOUT */
+    short revents;    /* ready bits not yet delivered */
+    wt_watch_fn fn;
+    void *user;
+} wt__watch;
+
 /* An event that could not be delivered when it happened because a handler
    (or timer) was running, or no loop call was: delivered in order once the
    handler returns, or by the next wt_loop_process. */
@@ -379,11 +390,16 @@ typedef struct wt__ref {
     void *user;
 } wt__ref;
 
-/* A function another thread handed to the loop (wt_loop_post). */
+/* A function another thread handed to the loop (wt_loop_post), or, with
+   sfn set, one for a session of ep (wt_app_post): it gets the session
+   with that ID, or NULL when it is gone. */
 typedef struct wt__post {
     struct wt__post *next;
     wt_timer_fn fn;
     void *user;
+    wt_session_fn sfn;
+    wt__ep *ep;
+    uint64_t session_id;
 } wt__post;
 
 struct wt_loop {
@@ -410,6 +426,13 @@ struct wt_loop {
     /* wt_loop_post: a lock-free stack, newest first; the loop takes it all
        at once and runs it oldest first */
     _Atomic(wt__post *) posts;
+    /* wt_loop_watch: polled last in wt_loop_run_once (watch_polled: their
+       revents are from that poll), else with a zero timeout in process */
+    wt__watch *watches;
+    size_t nwatches, watches_cap;
+    int watch_polled;
+    struct pollfd *pfd;  /* poll sets beyond run_once's stack array */
+    size_t pfd_cap;
 };
 
 /* wt_limits.memory_budget (wt_quic.c) */
@@ -447,6 +470,8 @@ struct wt__ep {
     uint8_t sid_len;              /* QUIC-LB server ID: wt_app_config.server_id */
     uint8_t sid[WT_SERVER_ID_MAX];
     uint8_t worker;               /* this endpoint's worker index, in its CIDs */
+    int nworkers;                 /* app: its workers (1 without); session IDs
+                                     and sockets depend on it */
     size_t nhalf_open;            /* server connections still in their handshake */
     size_t tx_stored;             /* stream send bytes held, all connections */
     wt_stats closed;              /* the counters of connections already freed */
@@ -809,6 +834,10 @@ static void wt__loop_drain(wt_loop *loop);
 static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
 static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 static void wt__sock_close(wt__sock *s);
+/* wt_loop_post for a session of ep's (wt_app_post): sfn(session or NULL, user). */
+static int wt__loop_post_session(wt_loop *loop, wt__ep *ep, uint64_t session_id, wt_session_fn sfn, void *user);
+/* The open (not yet closed) session of ep with that wt_session_id, or NULL. */
+static wt_session *wt__ep_find_session(wt__ep *ep, uint64_t session_id);
 static void wt__sock_set_ecn(wt__sock *s, unsigned ecn);
 static void wt__ep_wait(wt__ep *ep, int timeout_ms);
 /* Sans-I/O: a datagram for ep from outside (wt_app_input, wt_client_input). */
@@ -955,6 +984,9 @@ static void wt__session_streams_available(wt_session *s, int bidi);
 static void wt__stats_add(wt_stats *dst, const wt_stats *src);
 /* A connection's counters and path figures, as wt_session_connection_stats. */
 static void wt__conn_stats(wt__conn *c, wt_stats *out);
+/* An endpoint's totals (see wt_stats in wt.h); returns how many open
+   connections the mean RTTs were taken over. */
+static uint64_t wt__ep_stats(const wt__ep *ep, wt_stats *out);
 /* Before a connection is freed: its counters go into the endpoint's totals. */
 static void wt__conn_stats_retire(wt__conn *c);
 
@@ -1030,6 +1062,8 @@ static int wt__router_default(wt__router *rt, wt_handler fn, void *user);
 static int wt__router_use(wt__router *rt, wt_accept_fn fn, void *user);
 static int wt__router_resume(wt__router *rt, uint64_t session_id, int status);
 static wt_session *wt__router_deferred(wt__router *rt, uint64_t session_id);
+/* The app's sessions for max_app_sessions, from one worker's thread (wt_app.c). */
+static size_t wt__app_sessions_now(const wt__ep *ep);
 /* ---- subprotocols, keying material (wt_alpn.c) */
 static void wt__alpn_free(wt_session *s);
 /* s->offers from the request's wt-available-protocols (a malformed one is logged, ignored). */

@@ -80,18 +80,28 @@ void wt_loop_wakeup(wt_loop *loop) {
     errno = saved;
 }
 
-int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user) {
-    wt__post *p;
-    if (!loop || !fn) return wt__fail(loop ? &loop->log : NULL, WT_ERR_INVALID, "wt_loop_post: no loop or no function");
-    p = (wt__post *)wt__alloc(&loop->alloc, sizeof *p);
+static int wt__loop_push(wt_loop *loop, wt_timer_fn fn, void *user, wt_session_fn sfn, wt__ep *ep, uint64_t sid) {
+    wt__post *p = (wt__post *)wt__alloc(&loop->alloc, sizeof *p);
     if (!p) return wt__fail(&loop->log, WT_ERR_NOMEM, "wt_loop_post: out of memory");
     p->fn = fn;
     p->user = user;
+    p->sfn = sfn;
+    p->ep = ep;
+    p->session_id = sid;
     p->next = atomic_load(&loop->posts);
     while (!atomic_compare_exchange_weak(&loop->posts, &p->next, p)) {
     }
     wt_loop_wakeup(loop);
     return WT_OK;
+}
+
+int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user) {
+    if (!loop || !fn) return wt__fail(loop ? &loop->log : NULL, WT_ERR_INVALID, "wt_loop_post: no loop or no function");
+    return wt__loop_push(loop, fn, user, NULL, NULL, 0);
+}
+
+static int wt__loop_post_session(wt_loop *loop, wt__ep *ep, uint64_t session_id, wt_session_fn sfn, void *user) {
+    return wt__loop_push(loop, NULL, user, sfn, ep, session_id);
 }
 
 /* Takes every post at once (newest first), turns the list around and runs
@@ -108,7 +118,8 @@ static void wt__run_posts(wt_loop *loop) {
     while (rev) {
         wt__post *n = rev->next;
         loop->in_handler++;
-        rev->fn(loop, rev->user);
+        if (rev->sfn) rev->sfn(wt__ep_find_session(rev->ep, rev->session_id), rev->user);
+        else rev->fn(loop, rev->user);
         loop->in_handler--;
         wt__free(&loop->alloc, rev);
         wt__loop_drain(loop);
@@ -173,6 +184,11 @@ void wt_loop_destroy(wt_loop *loop) {
         loop->evq_head = q->next;
         wt__free(&loop->alloc, q);
     }
+    if (loop->nwatches)
+        wt__log(&loop->log, WT_LOG_WARN, "loop destroyed with %zu descriptor(s) still watched (wt_loop_watch)",
+                loop->nwatches);
+    wt__free(&loop->alloc, loop->watches);
+    wt__free(&loop->alloc, loop->pfd);
     wt__free(&loop->alloc, loop->timers);
     wt__free(&loop->alloc, loop->rxbuf);
     wt__free(&loop->alloc, loop->rxmeta);
@@ -374,6 +390,104 @@ static void wt__run_timers(wt_loop *loop) {
     }
 }
 
+/* ---------------------------------------------------------------- watches */
+static wt__watch *wt__watch_find(wt_loop *loop, int fd) {
+    size_t i;
+    for (i = 0; i < loop->nwatches; i++)
+        if (loop->watches[i].fd == fd) return &loop->watches[i];
+    return NULL;
+}
+
+int wt_loop_watch(wt_loop *loop, int fd, short events, wt_watch_fn fn, void *user) {
+    wt__watch *w;
+    wt__ep *ep;
+    int i;
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_watch: no loop");
+    if (fd < 0 || (events & ~(POLLIN | POLLOUT)) || (events && !fn))
+        return wt__fail(&loop->log, WT_ERR_INVALID, "wt_loop_watch: fd %d, events 0x%x: need fd >= 0, POLLIN/POLLOUT, a function",
+                        fd, (unsigned)events);
+    /* the loop's own descriptors are read by the loop alone */
+    if (fd == loop->wake_rd) return wt__fail(&loop->log, WT_ERR_INVALID, "wt_loop_watch: fd %d is the loop's wakeup", fd);
+    for (ep = loop->eps; ep; ep = ep->next)
+        for (i = 0; i < ep->nsocks; i++)
+            if (ep->socks[i].fd == fd)
+                return wt__fail(&loop->log, WT_ERR_INVALID, "wt_loop_watch: fd %d is one of the loop's sockets", fd);
+    w = wt__watch_find(loop, fd);
+    if (!events) {
+        if (!w) return wt__fail_at(&loop->log, WT_LOG_DEBUG, WT_ERR_NOT_FOUND, "wt_loop_watch: fd %d not watched", fd);
+        *w = loop->watches[--loop->nwatches];
+        loop->watch_polled = 0; /* the poll set's order changed */
+        return WT_OK;
+    }
+    if (!w) {
+        if (loop->nwatches == loop->watches_cap) {
+            size_t cap = loop->watches_cap ? loop->watches_cap * 2 : 4;
+            wt__watch *nw = (wt__watch *)wt__realloc(&loop->alloc, loop->watches, cap * sizeof *nw);
+            if (!nw) return wt__fail(&loop->log, WT_ERR_NOMEM, "wt_loop_watch: out of memory");
+            loop->watches = nw;
+            loop->watches_cap = cap;
+        }
+        w = &loop->watches[loop->nwatches++];
+        w->fd = fd;
+        w->revents = 0;
+        loop->watch_polled = 0;
+    }
+    w->events = events;
+    w->fn = fn;
+    w->user = user;
+    return WT_OK;
+}
+
+static int wt__pfd_room(wt_loop *loop, size_t n) {
+    struct pollfd *np;
+    if (n <= loop->pfd_cap) return WT_OK;
+    np = (struct pollfd *)wt__realloc(&loop->alloc, loop->pfd, n * sizeof *np);
+    if (!np) return wt__fail(&loop->log, WT_ERR_NOMEM, "loop: out of memory for %zu poll entries", n);
+    loop->pfd = np;
+    loop->pfd_cap = n;
+    return WT_OK;
+}
+
+/* Delivers what poll() found ready. A callback may add, change or remove
+   watches (its own or others'), so each round looks the next ready one up
+   afresh: a removed watch gets nothing more, a new one waits for the next
+   poll. */
+static void wt__run_watches(wt_loop *loop) {
+    size_t i;
+    if (!loop->nwatches) return;
+    if (!loop->watch_polled) {
+        if (wt__pfd_room(loop, loop->nwatches) != WT_OK) return;
+        for (i = 0; i < loop->nwatches; i++) {
+            loop->pfd[i].fd = loop->watches[i].fd;
+            loop->pfd[i].events = loop->watches[i].events;
+            loop->pfd[i].revents = 0;
+        }
+        if (poll(loop->pfd, (nfds_t)loop->nwatches, 0) <= 0) return;
+        for (i = 0; i < loop->nwatches; i++) loop->watches[i].revents = loop->pfd[i].revents;
+    }
+    loop->watch_polled = 0;
+    for (;;) {
+        wt__watch w;
+        short rev = 0;
+        for (i = 0; i < loop->nwatches; i++) {
+            rev = (short)(loop->watches[i].revents & (loop->watches[i].events | POLLERR | POLLHUP | POLLNVAL));
+            loop->watches[i].revents = 0;
+            if (rev) break;
+        }
+        if (i == loop->nwatches) return;
+        w = loop->watches[i];
+        loop->in_handler++;
+        w.fn(loop, w.fd, rev, w.user);
+        loop->in_handler--;
+        wt__loop_drain(loop);
+        if ((rev & POLLNVAL) && wt__watch_find(loop, w.fd)) {
+            /* poll() would report it at once forever: a busy loop */
+            wt__log(&loop->log, WT_LOG_WARN, "wt_loop_watch: fd %d was closed while watched: watch removed", w.fd);
+            (void)wt_loop_watch(loop, w.fd, 0, NULL, NULL);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- sockets */
 static socklen_t wt__sa_len(const struct sockaddr *a) {
     return a->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6) : (socklen_t)sizeof(struct sockaddr_in);
@@ -488,7 +602,21 @@ static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len,
     fcntl(fd, F_SETFD, FD_CLOEXEC);
 #endif
     if (addr->sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    if (bind_it) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* no SO_REUSEADDR: on a UDP socket it lets a second server bind the
+       same port without an error and take its packets */
+    /* workers: one socket each on the same port (see WORKERS in wt.h) */
+    if (bind_it && ep->nworkers > 1) {
+#ifdef SO_REUSEPORT
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+            int e = errno;
+            close(fd);
+            return wt__fail(&ep->log, WT_ERR_IO, "SO_REUSEPORT: %s", strerror(e));
+        }
+#else
+        close(fd);
+        return wt__fail(&ep->log, WT_ERR_IO, "workers need SO_REUSEPORT, which this system lacks");
+#endif
+    }
 #if defined(IP_MTU_DISCOVER) && defined(IP_PMTUDISC_DO)
     {
         /* no fragmentation: ngtcp2 probes the path MTU itself */
@@ -906,28 +1034,40 @@ static int wt__ep_input(wt__ep *ep, const void *from, size_t fromlen, const uint
 }
 
 /* ---------------------------------------------------------------- the loop */
-int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
+/* One entry of the poll set: into pfd (run_once) or fds + events (the
+   API), whichever is given. */
+static void wt__pollset_put(struct pollfd *pfd, int *fds, short *events, int n, int max, int fd, short ev) {
+    if (n >= max) return;
+    if (pfd) {
+        pfd[n].fd = fd;
+        pfd[n].events = ev;
+        pfd[n].revents = 0;
+    } else {
+        fds[n] = fd;
+        if (events) events[n] = ev;
+    }
+}
+
+static int wt__pollset(wt_loop *loop, struct pollfd *pfd, int *fds, short *events, int max) {
     wt__ep *ep;
     int n = 0, i;
-    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
     /* first: the wakeup descriptor (wt_loop_wakeup, wt_loop_post, stops) */
-    if (loop->wake_rd >= 0) {
-        if (n < max) {
-            fds[n] = loop->wake_rd;
-            if (events) events[n] = POLLIN;
-        }
-        n++;
-    }
+    if (loop->wake_rd >= 0) wt__pollset_put(pfd, fds, events, n++, max, loop->wake_rd, POLLIN);
     for (ep = loop->eps; ep; ep = ep->next)
-        for (i = 0; i < ep->nsocks; i++) {
-            if (ep->socks[i].fd < 0) continue;
-            if (n < max) {
-                fds[n] = ep->socks[i].fd;
-                if (events) events[n] = (short)(POLLIN | (ep->socks[i].want_write ? POLLOUT : 0));
-            }
-            n++;
-        }
+        for (i = 0; i < ep->nsocks; i++)
+            if (ep->socks[i].fd >= 0)
+                wt__pollset_put(pfd, fds, events, n++, max, ep->socks[i].fd,
+                                (short)(POLLIN | (ep->socks[i].want_write ? POLLOUT : 0)));
+    /* last: wt_loop_run_once finds their revents at the end of its set */
+    for (i = 0; i < (int)loop->nwatches; i++)
+        wt__pollset_put(pfd, fds, events, n++, max, loop->watches[i].fd, loop->watches[i].events);
     return n;
+}
+
+int wt_loop_pollfds(wt_loop *loop, int *fds, short *events, int max) {
+    if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_pollfds: no loop");
+    if (!fds) max = 0;
+    return wt__pollset(loop, NULL, fds, events, max);
 }
 
 int wt_loop_timeout(wt_loop *loop) {
@@ -949,8 +1089,10 @@ int wt_loop_process(wt_loop *loop) {
     uint64_t now;
     int i;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_process: no loop");
-    if (loop->processing || loop->in_handler)
+    if (loop->processing || loop->in_handler) {
+        loop->watch_polled = 0; /* a poll from run_once that nothing consumed */
         return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
+    }
     now = wt__loop_ns(loop);
     loop->processing = 1;
     wt__loop_enter(loop);
@@ -965,6 +1107,7 @@ int wt_loop_process(wt_loop *loop) {
             ep->socks[i].poll_idle = 0;
         }
     }
+    wt__run_watches(loop);
     wt__run_posts(loop);
     wt__run_timers(loop);
     /* an app's stop steps go before the service pass sends what they queued,
@@ -992,17 +1135,19 @@ static int wt__loop_busy(wt_loop *loop, const char *what) {
     return 1;
 }
 
+#define WT__POLL_STACK 65 /* the wakeup, sockets, watches: more go to loop->pfd */
+
 int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
-    struct pollfd pfd[64 + 1];
-    int fds[64 + 1], n, i, t;
-    short ev[64 + 1];
+    struct pollfd stack_pfd[WT__POLL_STACK], *pfd = stack_pfd;
+    int n, t;
+    size_t w;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_run_once: no loop");
-    n = wt_loop_pollfds(loop, fds, ev, 64 + 1);
-    if (n > 64 + 1) n = 64 + 1;
-    for (i = 0; i < n; i++) {
-        pfd[i].fd = fds[i];
-        pfd[i].events = ev[i];
-        pfd[i].revents = 0;
+    n = wt__pollset(loop, pfd, NULL, NULL, WT__POLL_STACK);
+    if (n > WT__POLL_STACK) {
+        /* many sockets or watches: the set on the heap, grown once */
+        if (wt__pfd_room(loop, (size_t)n) != WT_OK) return WT_ERR_NOMEM;
+        pfd = loop->pfd;
+        n = wt__pollset(loop, pfd, NULL, NULL, n);
     }
     t = wt_loop_timeout(loop);
     if (timeout_ms >= 0 && (t < 0 || timeout_ms < t)) t = timeout_ms;
@@ -1010,9 +1155,9 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
         if (errno != EINTR) return wt__fail(&loop->log, WT_ERR_IO, "poll: %s", strerror(errno));
     } else {
         /* what poll saw empty is not read (a syscall each, on every timer
-           wakeup and every pass while sending); in wt_loop_pollfds' order */
+           wakeup and every pass while sending); in wt__pollset's order */
         wt__ep *ep;
-        i = 0;
+        int i = 0;
         if (loop->wake_rd >= 0) {
             loop->wake_idle = i < n && pfd[i].fd == loop->wake_rd && !pfd[i].revents;
             i++;
@@ -1025,6 +1170,11 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
                 s->poll_idle = i < n && pfd[i].fd == s->fd && !pfd[i].revents;
                 i++;
             }
+        }
+        if (loop->nwatches) {
+            /* the watches are the set's tail: process needs no second poll */
+            for (w = 0; w < loop->nwatches; w++) loop->watches[w].revents = pfd[(size_t)n - loop->nwatches + w].revents;
+            loop->watch_polled = 1;
         }
     }
     return wt_loop_process(loop);

@@ -358,7 +358,7 @@ static void wt__router_proceed(wt__router *rt, wt_session *s) {
 
 static void wt__router_on_request(wt__ep *ep, wt_session *s) {
     wt__router *rt = ep->router;
-    if (wt_app_session_count((const wt_app *)ep->owner) + ep->ndeferred >= ep->lim.max_app_sessions) {
+    if (wt__app_sessions_now(ep) + ep->ndeferred >= ep->lim.max_app_sessions) {
         wt__router_refuse(s, 429, "max_app_sessions reached", NULL, NULL);
         return;
     }

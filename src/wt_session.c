@@ -144,7 +144,10 @@ static wt_session *wt__session_new(wt__conn *c, int64_t id, int server) {
     }
     s->conn = c;
     s->id = id;
+    /* with workers the ID names its worker too: (n - 1) * workers + worker + 1,
+       so wt_app_post finds the loop that owns it without asking them all */
     s->uid = ++c->ep->last_session_id;
+    if (c->ep->nworkers > 1) s->uid = (s->uid - 1) * (uint64_t)c->ep->nworkers + c->ep->worker + 1;
     s->server = server;
     s->state = server ? WT__SESS_REQUESTED : WT__SESS_CONNECTING;
     s->next = c->wt.sessions;
@@ -919,6 +922,17 @@ static int wt__fc_on_capsule(wt_session *s, const wt__capsule *c) {
 int wt_session_dialect(const wt_session *s) { return s ? s->dialect : 0; }
 int wt_session_flow_control(const wt_session *s) { return s ? s->fc : 0; }
 uint64_t wt_session_id(const wt_session *s) { return s ? s->uid : 0; }
+
+int wt_session_worker(const wt_session *s) { return s && s->server ? s->conn->ep->worker : 0; }
+
+static wt_session *wt__ep_find_session(wt__ep *ep, uint64_t session_id) {
+    wt__conn *c;
+    wt_session *s;
+    for (c = ep->conns; c; c = c->next)
+        for (s = c->wt.sessions; s; s = s->next)
+            if (s->uid == session_id) return s->state == WT__SESS_CLOSED ? NULL : s;
+    return NULL;
+}
 int64_t wt_session_stream_id(const wt_session *s) { return s ? s->id : -1; }
 const char *wt_session_path(const wt_session *s) { return s && s->path ? s->path : ""; }
 const char *wt_session_authority(const wt_session *s) { return s && s->authority ? s->authority : ""; }

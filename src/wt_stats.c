@@ -55,7 +55,7 @@ static void wt__conn_stats_retire(wt__conn *c) {
     wt__stats_add(&c->ep->closed, &cs);
 }
 
-static void wt__ep_stats(const wt__ep *ep, wt_stats *out) {
+static uint64_t wt__ep_stats(const wt__ep *ep, wt_stats *out) {
     wt__conn *c;
     uint64_t n = 0;
     memset(out, 0, sizeof *out);
@@ -79,6 +79,7 @@ static void wt__ep_stats(const wt__ep *ep, wt_stats *out) {
         out->rtt_var_us /= n;
     }
     out->connections = ep->nconns;
+    return n;
 }
 
 int wt_session_stats_get(const wt_session *s, wt_stats *out) {
@@ -102,12 +103,6 @@ int wt_session_connection_stats(const wt_session *s, wt_stats *out) {
     if (!s || !out)
         return wt__fail(s ? &s->conn->ep->log : NULL, WT_ERR_INVALID, "wt_session_connection_stats: no session");
     wt__conn_stats(s->conn, out);
-    return WT_OK;
-}
-
-int wt_app_stats(const wt_app *app, wt_stats *out) {
-    if (!app || !out) return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_stats: no app or no out");
-    wt__ep_stats(&app->ep, out);
     return WT_OK;
 }
 

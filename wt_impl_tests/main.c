@@ -28,6 +28,8 @@ int wt_test_failed_checks;
 #include "test_lifecycle.c"
 #include "test_io.c" /* after test_wt.c: uses its echo server and client */
 #include "test_small.c" /* after test_wt.c: uses its contexts and counting allocator */
+#include "test_workers.c"
+#include "test_watch.c"
 #include "test_cc.c" /* after test_sim.c: uses its sink */
 #include "test_lb.c" /* after test_wt.c: uses its echo server and client */
 #include "test_mem.c"

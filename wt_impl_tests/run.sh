@@ -34,6 +34,12 @@ phase "unit + integration on the portable I/O path (recvmsg/sendmsg, no GSO/GRO:
 phase "unit + integration on big-endian s390x under qemu-user, bulk transfers left out (make cross-test: all, s390x and aarch64)" \
   bash wt_impl_tests/cross_test.sh "$B" s390x -- -wt_sim_50_streams_of_1mib -wt_sim_64mib_one_stream \
   -wt_slow_reader_bounds_memory -wt_bidi_echo_64k_and_16m -wt_flow_1000_streams_64mib -wt_sim_send_budget_holds
+# Redis (issue 12): the adapter and two chat_server --redis instances
+# against a redis-server each test starts on a free port (and restarts)
+phase "Redis adapter and chat_server --redis (redis-server started and restarted by the tests)" \
+  env WT_CHAT_SERVER="$B/chat_server_redis" "$B/wt_redis_tests"
+phase "Redis adapter under ASan+UBSan" env WT_CHAT_SERVER="$B/chat_server_redis" \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 "$B/wt_redis_tests_san"
 phase "fuzz targets (clang, libFuzzer, ASan+UBSan): every seed and reproducer, then fixed mutations" \
   bash wt_impl_tests/fuzz_test.sh "$B"
 # make bench-smoke: every figure of bench/fig/ once per side at tiny sizes

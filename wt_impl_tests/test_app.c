@@ -998,3 +998,29 @@ WT_TEST(app_rate_limit_and_deferral_deadline_in_virtual_time) {
     SIM_UNTIL(&s, 0, 100);
     sim_stop(&s);
 }
+
+/* A second server on a port already served fails to start, with an error
+   and a log line, instead of binding beside the first and taking its
+   packets (SO_REUSEADDR did that on UDP). The first keeps serving. */
+WT_TEST(app_second_server_on_a_used_port_fails_to_start) {
+    harness h;
+    server_ctx sx;
+    client_ctx cx;
+    wt_app_config ac;
+    wt_app *second;
+    REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+    memset(&ac, 0, sizeof ac);
+    ac.host = "127.0.0.1";
+    ac.port = h.port;
+    ac.cert_file = harness_crt;
+    ac.key_file = harness_key;
+    ac.loop = h.loop;
+    ac.log.fn = harness_quiet_log;
+    second = wt_app_create(&ac);
+    REQUIRE(second != NULL);
+    CHECK_EQ_INT(wt_app_start(second), WT_ERR_IO);
+    wt_app_destroy(second);
+    REQUIRE(client_open(&h, &cx, "/echo") == 0);
+    CHECK_EQ_INT(sx.sessions_opened, 1);
+    harness_stop(&h);
+}
