@@ -207,24 +207,45 @@ static void sink_handler(wt_event *ev) {
 }
 
 /* ---------------------------------------------------------------- /source */
+/* The bytes go by reference from one static buffer (wt_stream_write_ref),
+   as ngtcp2's example hands nghttp3 a pointer to its static buffer: the
+   bulk figure then measures the transport, not a copy of the app's data.
+   SOURCE_INFLIGHT chunks (2 MiB, the default stream_send_buffer) wait for
+   their acknowledgements at a time. */
+#define SOURCE_INFLIGHT 32
 typedef struct source_state {
     uint64_t left;
     wt_stream *st;
+    int inflight; /* write_ref calls whose done has not run */
+    int closed;   /* the session is gone: free at the last done */
 } source_state;
 
+static void source_pump(source_state *src);
+
+static void source_done(wt_stream *st, const void *data, size_t len, int status, void *user) {
+    source_state *src = (source_state *)user;
+    (void)st, (void)data, (void)len;
+    src->inflight--;
+    if (status != WT_OK) src->left = 0;
+    if (src->closed) {
+        if (!src->inflight) free(src);
+        return;
+    }
+    source_pump(src);
+}
+
 static void source_pump(source_state *src) {
-    while (src->left) {
+    while (src->left && src->st && src->inflight < SOURCE_INFLIGHT) {
         size_t want = src->left < CHUNK ? (size_t)src->left : CHUNK;
-        int n = wt_stream_write(src->st, fill, want);
-        if (n < 0) {
+        int last = (uint64_t)want == src->left;
+        if (wt_stream_write_ref(src->st, fill, want, last, source_done, src) != WT_OK) {
             (void)wt_stream_reset(src->st, 1);
             src->left = 0;
             return;
         }
-        src->left -= (uint64_t)n;
-        if ((size_t)n < want) return; /* WRITABLE comes */
+        src->inflight++;
+        src->left -= (uint64_t)want;
     }
-    (void)wt_stream_finish(src->st);
 }
 
 static void source_handler(wt_event *ev) {
@@ -244,16 +265,17 @@ static void source_handler(wt_event *ev) {
             break;
         }
         wt_stream_set_user(src->st, src);
+        if (!src->left) (void)wt_stream_finish(src->st);
         source_pump(src);
-        break;
-    case WT_EV_STREAM_WRITABLE:
-        if ((src = (source_state *)wt_stream_user(ev->stream)) != NULL) source_pump(src);
         break;
     case WT_EV_STREAM_CLOSED:
         if ((src = (source_state *)wt_stream_user(ev->stream)) != NULL) src->st = NULL;
         break;
     case WT_EV_SESSION_CLOSED:
-        free(wt_session_user(ev->session));
+        if ((src = (source_state *)wt_session_user(ev->session)) != NULL) {
+            src->closed = 1;
+            if (!src->inflight) free(src);
+        }
         break;
     default:
         break;
