@@ -35,21 +35,6 @@ int wt_test_failed_checks;
 #include "test_mem.c"
 #include "test_hkdf.c"
 
-/* A name is run when it contains one of the arguments (or there are none
-   but exclusions) and none of the "-substring" arguments. */
-static int wt_test_selected(const char *name, int argc, char **argv) {
-    int i, any = 0, hit = 0;
-    for (i = 1; i < argc; i++) {
-        if (argv[i][0] == '-') {
-            if (strstr(name, argv[i] + 1)) return 0;
-        } else {
-            any = 1;
-            if (strstr(name, argv[i])) hit = 1;
-        }
-    }
-    return !any || hit;
-}
-
 int main(int argc, char **argv) {
     int i, passed = 0, failed = 0;
     setvbuf(stdout, NULL, _IOLBF, 0);

@@ -948,19 +948,6 @@ WT_TEST(redis_chat_two_instances_and_a_restart) {
 }
 
 /* ---------------------------------------------------------------- runner */
-static int wt_test_selected(const char *name, int argc, char **argv) {
-    int i, any = 0, hit = 0;
-    for (i = 1; i < argc; i++) {
-        if (argv[i][0] == '-') {
-            if (strstr(name, argv[i] + 1)) return 0;
-        } else {
-            any = 1;
-            if (strstr(name, argv[i])) hit = 1;
-        }
-    }
-    return !any || hit;
-}
-
 int main(int argc, char **argv) {
     int i, passed = 0, failed = 0;
     setvbuf(stdout, NULL, _IOLBF, 0);

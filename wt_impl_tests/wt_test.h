@@ -47,4 +47,19 @@ extern int wt_test_failed_checks;
             printf("    %s:%d: %s == %s failed (%lld vs %lld)\n", __FILE__, __LINE__, #a, #b, va_, vb_); \
         }                                                                    \
     } while (0)
+/* A name is run when it contains one of the arguments (or there are none
+   but exclusions) and none of the "-substring" arguments. */
+static inline int wt_test_selected(const char *name, int argc, char **argv) {
+    int i, any = 0, hit = 0;
+    for (i = 1; i < argc; i++) {
+        if (argv[i][0] == '-') {
+            if (strstr(name, argv[i] + 1)) return 0;
+        } else {
+            any = 1;
+            if (strstr(name, argv[i])) hit = 1;
+        }
+    }
+    return !any || hit;
+}
+
 #endif
