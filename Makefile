@@ -358,6 +358,8 @@ $(B)/bench/session_mem: bench/session_mem.c wt.h | deps
 # (wt_impl_tests/hkdf_interop_test.sh, part of make test).
 HKDF_INTEROP_BINS := $(B)/hkdf/echo_server_unpatched $(B)/hkdf/echo_client_unpatched \
   $(B)/bench/handshake_raw $(B)/bench/handshake_raw_unpatched
+# (the test rule above is read before this variable is set: name them here)
+test: $(HKDF_INTEROP_BINS)
 $(B)/hkdf/%_unpatched: examples/%.c wt.h | deps
 	@mkdir -p $(@D)
 	@if [ -f $(B)/deps/libs_unpatched ]; then echo "CC $@ (unpatched ngtcp2 glue)"; \
