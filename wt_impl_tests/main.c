@@ -36,24 +36,6 @@ int wt_test_failed_checks;
 #include "test_hkdf.c"
 
 int main(int argc, char **argv) {
-    int i, passed = 0, failed = 0;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    for (i = 0; i < wt_test_count; i++) {
-        struct timespec t0, t1;
-        int before = wt_test_failed_checks;
-        if (!wt_test_selected(wt_test_cases[i].name, argc, argv)) continue;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        wt_test_cases[i].fn();
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (wt_test_failed_checks == before) {
-            passed++;
-            printf("ok   %s (%.0f ms)\n", wt_test_cases[i].name,
-                   (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
-        } else {
-            failed++;
-            printf("FAIL %s\n", wt_test_cases[i].name);
-        }
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return wt_test_run(argc, argv, NULL);
 }

@@ -949,7 +949,6 @@ WT_TEST(redis_chat_two_instances_and_a_restart) {
 
 /* ---------------------------------------------------------------- runner */
 int main(int argc, char **argv) {
-    int i, passed = 0, failed = 0;
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, on_fatal_signal);
@@ -957,23 +956,5 @@ int main(int argc, char **argv) {
     signal(SIGSEGV, on_fatal_signal);
     signal(SIGABRT, on_fatal_signal);
     atexit(procs_kill_all);
-    for (i = 0; i < wt_test_count; i++) {
-        struct timespec t0, t1;
-        int before = wt_test_failed_checks;
-        if (!wt_test_selected(wt_test_cases[i].name, argc, argv)) continue;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        wt_test_cases[i].fn();
-        procs_kill_all(); /* whatever a failed test left running */
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (wt_test_failed_checks == before) {
-            passed++;
-            printf("ok   %s (%.0f ms)\n", wt_test_cases[i].name,
-                   (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
-        } else {
-            failed++;
-            printf("FAIL %s\n", wt_test_cases[i].name);
-        }
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return wt_test_run(argc, argv, procs_kill_all); /* whatever a failed test left running */
 }

@@ -62,4 +62,30 @@ static inline int wt_test_selected(const char *name, int argc, char **argv) {
     return !any || hit;
 }
 
+
+/* Runs the selected tests in order, after_each (if any) after each one;
+   prints a line per test and "N passed, N failed". Returns main's status. */
+static inline int wt_test_run(int argc, char **argv, void (*after_each)(void)) {
+    int i, passed = 0, failed = 0;
+    for (i = 0; i < wt_test_count; i++) {
+        struct timespec t0, t1;
+        int before = wt_test_failed_checks;
+        if (!wt_test_selected(wt_test_cases[i].name, argc, argv)) continue;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        wt_test_cases[i].fn();
+        if (after_each) after_each();
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (wt_test_failed_checks == before) {
+            passed++;
+            printf("ok   %s (%.0f ms)\n", wt_test_cases[i].name,
+                   (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+        } else {
+            failed++;
+            printf("FAIL %s\n", wt_test_cases[i].name);
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
 #endif
