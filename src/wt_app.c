@@ -296,9 +296,11 @@ wt_app *wt_app_create(const wt_app_config *cfg) {
     w0->ep->keylog_fd = -1;
     w0->budget = bud;
     w0->ep->budget = bud; /* wt__ep_init keeps it */
-    if (nworkers > 1 && !cfg->loop) {
-        /* its loop on the app's own allocator, as the other workers' (see
-           wt__worker_init) */
+    if (!cfg->loop && (nworkers > 1 || bud)) {
+        /* its loop on the app's own allocator, not the budget's, as the
+           other workers' (see wt__worker_init): wt_loop_post and wt_app_post
+           allocate there from other threads, and the budget's counters
+           belong to the loop's thread */
         wt_loop_config lc;
         memset(&lc, 0, sizeof lc);
         lc.alloc = cfg->alloc;
