@@ -228,7 +228,7 @@ check-clang: wt.h | deps clang-deps
 
 test: check-amalgamation check-symbols check-stack check-clang $(B)/wt_tests $(B)/wt_tests_san $(B)/wt_tests_nogro $(B)/wt_tests_portable \
       $(B)/cross-s390x/wt_tests $(B)/browser_server $(B)/example_probe $(B)/lb_peer \
-      $(B)/demo_server_san examples browser-deps bench-bins lb-deps $(HKDF_INTEROP_BINS) $(B)/wt_redis_tests \
+      $(B)/demo_server_san examples browser-deps bench-bins lb-deps $(B)/wt_redis_tests \
       $(B)/wt_redis_tests_san $(B)/chat_server_redis
 	@bash wt_impl_tests/run.sh $(B)
 

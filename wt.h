@@ -2385,7 +2385,6 @@ static const char *wt__capsule_name(uint64_t type);
 static void wt__qlog_stream(wt_stream *st, const char *what, const char *why);  /* attached, refused */
 static void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len);
 /* Makes ssl append its secrets to the endpoint's key log (if any). */
-static void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl);
 
 /* The session a stream's log lines name: -1 while it is unknown. */
 #define WT__ST_SID(st) ((st)->kind == WT__ST_CLASSIFY ? (int64_t)-1 : (int64_t)(st)->session_id)
@@ -2413,7 +2412,6 @@ static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
 static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 static void wt__sock_close(wt__sock *s);
 /* wt_loop_post for a session of ep's (wt_app_post): sfn(session or NULL, user). */
-static int wt__loop_post_session(wt_loop *loop, wt__ep *ep, uint64_t session_id, wt_session_fn sfn, void *user);
 /* The open (not yet closed) session of ep with that wt_session_id, or NULL. */
 static wt_session *wt__ep_find_session(wt__ep *ep, uint64_t session_id);
 static void wt__sock_set_ecn(wt__sock *s, unsigned ecn);
@@ -3482,10 +3480,6 @@ static int wt__loop_push(wt_loop *loop, wt_timer_fn fn, void *user, wt_session_f
 int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user) {
     if (!loop || !fn) return wt__fail(loop ? &loop->log : NULL, WT_ERR_INVALID, "wt_loop_post: no loop or no function");
     return wt__loop_push(loop, fn, user, NULL, NULL, 0);
-}
-
-static int wt__loop_post_session(wt_loop *loop, wt__ep *ep, uint64_t session_id, wt_session_fn sfn, void *user) {
-    return wt__loop_push(loop, NULL, user, sfn, ep, session_id);
 }
 
 /* Takes every post at once (newest first), turns the list around and runs
@@ -4816,7 +4810,6 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
         wt__log(&ep->log, WT_LOG_ERROR, "wolfSSL_new failed");
         return NULL;
     }
-    wt__keylog_attach(ep, ssl);
 #ifdef HAVE_KEYING_MATERIAL
     /* wolfSSL derives the exporter secret only for a connection that keeps
        its handshake arrays; with the secret callback wt.h copies that one
@@ -4984,14 +4977,6 @@ static int wt__tls_secret(WOLFSSL *ssl, int id, const unsigned char *secret, int
     return wt__keylog_secret(ssl, id, secret, len, c->ep);
 }
 #endif
-
-static void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
-#ifdef HAVE_SECRET_CALLBACK
-    if (ep->keylog_fd >= 0) wolfSSL_set_tls13_secret_cb(ssl, wt__keylog_secret, ep);
-#else
-    WT__UNUSED(ep), WT__UNUSED(ssl);
-#endif
-}
 
 /* A connection's TLS object: its secrets come to wt__tls_secret. */
 static void wt__tls_attach(wt__conn *c) {
@@ -10802,7 +10787,7 @@ static int wt__tls_export(const wt__conn *c, const char *label, const uint8_t *c
         return -1;
     rv = wt__hkdf_expand_label(hmac, c->tp.exporter, hl, label, empty, hl, derived, hl);
     if (rv == 0) rv = wt__hkdf_expand_label(hmac, derived, hl, "exporter", hctx, hl, out, len);
-    wc_ForceZero(derived, sizeof derived);
+    wt__zero(derived, sizeof derived);
     return rv;
 }
 #endif
@@ -11318,7 +11303,7 @@ int wt_app_post(wt_app *app, uint64_t session_id, wt_session_fn fn, void *user) 
     if (!app || !fn || !session_id)
         return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_post: no app, function or session ID");
     w = &app->w[wt__app_worker_of(app, session_id)];
-    return wt__loop_post_session(w->ep->loop, w->ep, session_id, fn, user);
+    return wt__loop_push(w->ep->loop, NULL, user, fn, w->ep, session_id);
 }
 
 int wt_app_post_all(wt_app *app, wt_timer_fn fn, void *user) {
@@ -13353,15 +13338,10 @@ wt_redis *wt_redis_create(wt_loop *loop, const wt_redis_config *cfg) {
     r->max_message = cfg->max_message ? cfg->max_message : WT__REDIS_MAX_MESSAGE;
     r->on_state = cfg->on_state;
     r->state_user = cfg->user;
-    if (cfg->password) {
-        size_t n = strlen(cfg->password);
-        r->password = (char *)wt__alloc(&r->alloc, n + 1);
-        if (!r->password) {
-            wt__fail(&r->log, WT_ERR_NOMEM, "wt_redis_create: out of memory");
-            wt__free(&r->alloc, r);
-            return NULL;
-        }
-        memcpy(r->password, cfg->password, n + 1);
+    if (cfg->password && !(r->password = wt__strdup(&r->alloc, cfg->password))) {
+        wt__fail(&r->log, WT_ERR_NOMEM, "wt_redis_create: out of memory");
+        wt__free(&r->alloc, r);
+        return NULL;
     }
     r->rnd = (uint32_t)(uintptr_t)r ^ (uint32_t)wt_loop_now_ms(loop);
     /* once, here: a name would block the loop at every reconnect */

@@ -374,10 +374,6 @@ int main(int argc, char **argv) {
         } else if (i + 1 < argc && !strcmp(argv[i], "--max-connections") && count_arg(argv[i + 1])) {
             cfg.limits.max_connections = count_arg(argv[i + 1]);
             i += 2;
-        } else if (i + 1 < argc && !strcmp(argv[i], "--workers") && count_arg(argv[i + 1]) &&
-                   count_arg(argv[i + 1]) <= WT_WORKERS_MAX) {
-            cfg.workers = (int)count_arg(argv[i + 1]);
-            i += 2;
         } else if (i + 1 < argc && !strcmp(argv[i], "--cc") &&
                    (!strcmp(argv[i + 1], "cubic") || !strcmp(argv[i + 1], "reno") || !strcmp(argv[i + 1], "bbr"))) {
             cfg.limits.congestion_control = !strcmp(argv[i + 1], "bbr")    ? WT_CC_BBR

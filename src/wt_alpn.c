@@ -397,7 +397,7 @@ static int wt__tls_export(const wt__conn *c, const char *label, const uint8_t *c
         return -1;
     rv = wt__hkdf_expand_label(hmac, c->tp.exporter, hl, label, empty, hl, derived, hl);
     if (rv == 0) rv = wt__hkdf_expand_label(hmac, derived, hl, "exporter", hctx, hl, out, len);
-    wc_ForceZero(derived, sizeof derived);
+    wt__zero(derived, sizeof derived);
     return rv;
 }
 #endif

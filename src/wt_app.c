@@ -467,7 +467,7 @@ int wt_app_post(wt_app *app, uint64_t session_id, wt_session_fn fn, void *user) 
     if (!app || !fn || !session_id)
         return wt__fail(app ? &app->ep.log : NULL, WT_ERR_INVALID, "wt_app_post: no app, function or session ID");
     w = &app->w[wt__app_worker_of(app, session_id)];
-    return wt__loop_post_session(w->ep->loop, w->ep, session_id, fn, user);
+    return wt__loop_push(w->ep->loop, NULL, user, fn, w->ep, session_id);
 }
 
 int wt_app_post_all(wt_app *app, wt_timer_fn fn, void *user) {

@@ -100,10 +100,6 @@ int wt_loop_post(wt_loop *loop, wt_timer_fn fn, void *user) {
     return wt__loop_push(loop, fn, user, NULL, NULL, 0);
 }
 
-static int wt__loop_post_session(wt_loop *loop, wt__ep *ep, uint64_t session_id, wt_session_fn sfn, void *user) {
-    return wt__loop_push(loop, NULL, user, sfn, ep, session_id);
-}
-
 /* Takes every post at once (newest first), turns the list around and runs
    it oldest first, as timers run: events they cause wait until each returns.
    Posts made meanwhile wait for the next pass (their wakeup says so). */

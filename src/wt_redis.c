@@ -440,15 +440,10 @@ wt_redis *wt_redis_create(wt_loop *loop, const wt_redis_config *cfg) {
     r->max_message = cfg->max_message ? cfg->max_message : WT__REDIS_MAX_MESSAGE;
     r->on_state = cfg->on_state;
     r->state_user = cfg->user;
-    if (cfg->password) {
-        size_t n = strlen(cfg->password);
-        r->password = (char *)wt__alloc(&r->alloc, n + 1);
-        if (!r->password) {
-            wt__fail(&r->log, WT_ERR_NOMEM, "wt_redis_create: out of memory");
-            wt__free(&r->alloc, r);
-            return NULL;
-        }
-        memcpy(r->password, cfg->password, n + 1);
+    if (cfg->password && !(r->password = wt__strdup(&r->alloc, cfg->password))) {
+        wt__fail(&r->log, WT_ERR_NOMEM, "wt_redis_create: out of memory");
+        wt__free(&r->alloc, r);
+        return NULL;
     }
     r->rnd = (uint32_t)(uintptr_t)r ^ (uint32_t)wt_loop_now_ms(loop);
     /* once, here: a name would block the loop at every reconnect */

@@ -233,7 +233,6 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
         wt__log(&ep->log, WT_LOG_ERROR, "wolfSSL_new failed");
         return NULL;
     }
-    wt__keylog_attach(ep, ssl);
 #ifdef HAVE_KEYING_MATERIAL
     /* wolfSSL derives the exporter secret only for a connection that keeps
        its handshake arrays; with the secret callback wt.h copies that one

@@ -123,14 +123,6 @@ static int wt__tls_secret(WOLFSSL *ssl, int id, const unsigned char *secret, int
 }
 #endif
 
-static void wt__keylog_attach(wt__ep *ep, WOLFSSL *ssl) {
-#ifdef HAVE_SECRET_CALLBACK
-    if (ep->keylog_fd >= 0) wolfSSL_set_tls13_secret_cb(ssl, wt__keylog_secret, ep);
-#else
-    WT__UNUSED(ep), WT__UNUSED(ssl);
-#endif
-}
-
 /* A connection's TLS object: its secrets come to wt__tls_secret. */
 static void wt__tls_attach(wt__conn *c) {
     wolfSSL_set_app_data(c->tp.ssl, &c->tp.ref);
