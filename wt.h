@@ -4467,10 +4467,8 @@ int wt_loop_process(wt_loop *loop) {
     uint64_t now;
     int i;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_process: no loop");
-    if (loop->processing || loop->in_handler) {
-        loop->watch_polled = 0; /* a poll from run_once that nothing consumed */
+    if (loop->processing || loop->in_handler)
         return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_process called from a handler or timer");
-    }
     now = wt__loop_ns(loop);
     loop->processing = 1;
     wt__loop_enter(loop);
@@ -4520,6 +4518,10 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
     int n, t;
     size_t w;
     if (!loop) return wt__fail(NULL, WT_ERR_INVALID, "wt_loop_run_once: no loop");
+    /* refused before the poll: what it learns (the idle flags) would stay
+       behind for the next pass, and a handler must not block anyway */
+    if (loop->processing || loop->in_handler)
+        return wt__fail(&loop->log, WT_ERR_STATE, "wt_loop_run_once called from a handler or timer");
     n = wt__pollset(loop, pfd, NULL, NULL, WT__POLL_STACK);
     if (n > WT__POLL_STACK) {
         /* many sockets or watches: the set on the heap, grown once */
