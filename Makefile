@@ -354,6 +354,15 @@ $(B)/bench/session_mem: bench/session_mem.c wt.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
+# ---- bench: wt.h's own CPU per datagram round trip, without the kernel
+# (helper "rtt"): bench/rtt_cpu.c, a server and a client on two loops
+# through the sans-I/O seam; not a figure, a tool (see its header).
+BENCH_BINS += $(B)/bench/rtt_cpu
+BENCH_SRC += bench/rtt_cpu.c
+$(B)/bench/rtt_cpu: bench/rtt_cpu.c wt.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g -pthread -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
+
 # Examples linked against the unpatched glue, for the interoperability test
 # (wt_impl_tests/hkdf_interop_test.sh, part of make test).
 HKDF_INTEROP_BINS := $(B)/hkdf/echo_server_unpatched $(B)/hkdf/echo_client_unpatched \

@@ -1990,7 +1990,6 @@ struct wt_loop {
     int64_t next_timer_id;
     atomic_int stop;  /* atomics: set by other threads and signal handlers */
     int processing;   /* inside wt_loop_process: handlers and timers run */
-    int wake_idle;    /* wt_loop_run_once's poll saw the wakeup descriptor empty */
     int driving;      /* the library is running its machinery (process,
                          shutdown, destroy): events may go straight out */
     int in_handler;   /* a handler or timer is on the stack */
@@ -2000,7 +1999,7 @@ struct wt_loop {
     wt__rxmeta *rxmeta; /* the message headers for rxbuf's slots */
     /* wt_loop_wakeup: an eventfd (wake_rd == wake_wr) or a self-pipe */
     int wake_rd, wake_wr;
-    atomic_int woken; /* a wakeup since the last process: timeout 0 */
+    atomic_int woken; /* a wakeup since the last drain: timeout 0 (set after the write) */
     /* wt_loop_post: a lock-free stack, newest first; the loop takes it all
        at once and runs it oldest first */
     _Atomic(wt__post *) posts;
@@ -2134,6 +2133,12 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
     int validated;               /* server: the client's address is proven (Retry) */
     int counted_half_open;       /* in ep->nhalf_open */
     int heard;                   /* a packet from the peer was accepted */
+    /* a pacing deadline with nothing held back by it is no reason to wake
+       (wt__conn_write): while ngtcp2's expiry is still pace_ts, the one
+       without it is unpaced_ts. Only for pace_skip, cleared by anything
+       that moves ngtcp2's timers outside a write. */
+    int pace_skip;
+    uint64_t pace_ts, unpaced_ts;
     ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
     size_t ncids, cids_cap;
     char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */
@@ -3436,17 +3441,21 @@ static void wt__wake_close(wt_loop *loop) {
     loop->wake_rd = loop->wake_wr = -1;
 }
 
-/* Empties the descriptor: the woken flag is cleared first, so a wakeup
-   that lands in between leaves it set (and timeout 0) */
+/* Empties the descriptor, only when a wakeup set the flag: a read that
+   finds nothing is a syscall on every pass otherwise. The flag is set after
+   the write (wt_loop_wakeup), so a set flag means the write is in: it is
+   read here. A write whose flag is not set yet stays readable, the next
+   poll returns at once, and the flag is there by the next pass. */
 static void wt__wake_drain(wt_loop *loop) {
     uint8_t buf[64];
-    loop->woken = 0;
+    if (loop->wake_rd < 0 || !atomic_exchange(&loop->woken, 0)) return;
     while (read(loop->wake_rd, buf, sizeof buf) > 0 && loop->wake_rd != loop->wake_wr) {
     }
 }
 
 /* Only write() and a lock-free atomic store: async-signal-safe. errno is kept
-   for the code the signal interrupted. */
+   for the code the signal interrupted. The write goes first (see
+   wt__wake_drain). */
 void wt_loop_wakeup(wt_loop *loop) {
     int saved = errno;
 #ifdef __linux__
@@ -3455,10 +3464,10 @@ void wt_loop_wakeup(wt_loop *loop) {
     uint8_t one = 1;
 #endif
     if (!loop || loop->wake_wr < 0) return;
-    loop->woken = 1;
     if (write(loop->wake_wr, &one, sizeof one) < 0) {
         /* EAGAIN: a full pipe (or counter) is readable already */
     }
+    atomic_store(&loop->woken, 1);
     errno = saved;
 }
 
@@ -4472,9 +4481,7 @@ int wt_loop_process(wt_loop *loop) {
     now = wt__loop_ns(loop);
     loop->processing = 1;
     wt__loop_enter(loop);
-    /* a wakeup after the poll set woken before it wrote: drained below */
-    if (loop->wake_rd >= 0 && !(loop->wake_idle && !atomic_load(&loop->woken))) wt__wake_drain(loop);
-    loop->wake_idle = 0;
+    wt__wake_drain(loop);
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
         for (i = 0; i < ep->nsocks; i++) {
@@ -4538,10 +4545,7 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
            wakeup and every pass while sending); in wt__pollset's order */
         wt__ep *ep;
         int i = 0;
-        if (loop->wake_rd >= 0) {
-            loop->wake_idle = i < n && pfd[i].fd == loop->wake_rd && !pfd[i].revents;
-            i++;
-        }
+        if (loop->wake_rd >= 0) i++; /* wt__wake_drain goes by the flag */
         for (ep = loop->eps; ep; ep = ep->next) {
             int k;
             for (k = 0; k < ep->nsocks; k++) {
@@ -6448,6 +6452,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
         return;
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
+    c->tp.pace_skip = 0; /* a read moves ngtcp2's timers */
     memset(&pi, 0, sizeof pi);
     pi.ecn = (uint8_t)ecn;
     wt__ngtcp2_path(c, &path, local, from, fromlen);
@@ -6516,6 +6521,7 @@ static size_t wt__tp_path_payload(wt__conn *c, uint64_t *datagram_frame_max) {
 static void wt__conn_keepalive(wt__conn *c) {
     uint32_t ms = c->ep->lim.keepalive_ms;
     int on = ms != UINT32_MAX && (!c->ep->server || c->wt.nsessions > 0);
+    c->tp.pace_skip = 0; /* a timer of ngtcp2's moves */
     if (c->tp.qc) ngtcp2_conn_set_keep_alive_timeout(c->tp.qc, on ? (uint64_t)ms * WT__NS_PER_MS : UINT64_MAX);
 }
 
@@ -6573,7 +6579,8 @@ static int wt__conn_write(wt__conn *c) {
     unsigned batch_ecn = 0;
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__loop_ns(c->ep->loop);
-    int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1;
+    int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1, ours = 0;
+    c->tp.pace_skip = 0;
     if ((c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) || !c->tp.qc) {
         c->dirty = 0;
         return WT_OK;
@@ -6609,6 +6616,9 @@ static int wt__conn_write(wt__conn *c) {
             wt__conn_fail(c, WT_ERR_H3, "nghttp3 failed to produce data");
             return WT_ERR_H3;
         }
+        /* nghttp3 has nothing: nothing in this call gives it more (its
+           data comes from the application and from reads) */
+        if (open && tx.stream_id < 0) h3_ok = 0;
         while (tx.stream_id < 0 && open && dgram_ok && c->wt.dq_head && c->wt.dq_head->len > wt__dgram_room(c)) {
             wt__clog(c, -1, WT_LOG_WARN, "datagram of %zu bytes does not fit this path: dropped",
                      c->wt.dq_head->len);
@@ -6616,17 +6626,24 @@ static int wt__conn_write(wt__conn *c) {
         }
         if (tx.stream_id < 0 && open && dgram_ok && c->wt.dq_head && (dgram_turn || !streams_ok || !c->wt.send_head)) {
             ngtcp2_vec v;
+            /* the last thing to send closes the packet itself: no second
+               call just to end it */
+            uint32_t dflags = !c->wt.dq_head->next && !h3_ok && (!streams_ok || !c->wt.send_head)
+                                  ? 0
+                                  : NGTCP2_WRITE_DATAGRAM_FLAG_MORE;
             v.base = c->wt.dq_head->data;
             v.len = c->wt.dq_head->len;
             is_dgram = 1;
             {
                 /* its ID is its session's: ngtcp2 names it again if it is lost */
                 wt_session *ds = wt__dgram_session(c, c->wt.dq_head);
-                n = ngtcp2_conn_writev_datagram(c->tp.qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
-                                                NGTCP2_WRITE_DATAGRAM_FLAG_MORE, ds ? (uint64_t)ds->id : UINT64_MAX,
-                                                &v, 1, now);
+                n = ngtcp2_conn_writev_datagram(c->tp.qc, &ps.path, &pi, buf + used, maxpkt, &accepted, dflags,
+                                                ds ? (uint64_t)ds->id : UINT64_MAX, &v, 1, now);
             }
-            if (accepted) wt__dgram_pop(c, 1);
+            if (accepted) {
+                wt__dgram_pop(c, 1);
+                ours = 1;
+            }
             if (n == NGTCP2_ERR_INVALID_ARGUMENT || n == NGTCP2_ERR_INVALID_STATE) {
                 wt__clog(c, -1, WT_LOG_WARN, "datagram refused by the peer's limits: dropped");
                 if (!accepted) wt__dgram_pop(c, 0);
@@ -6648,6 +6665,7 @@ static int wt__conn_write(wt__conn *c) {
                 continue;
             case NGTCP2_ERR_WRITE_MORE:
                 if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
+                if (ndatalen > 0) ours = 1;
                 continue;
             case NGTCP2_ERR_STREAM_NOT_FOUND:
                 /* a WebTransport stream closed under it (e.g. the peer's
@@ -6664,6 +6682,7 @@ static int wt__conn_write(wt__conn *c) {
             }
         }
         if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
+        if (ndatalen > 0) ours = 1;
         if (n == 0) {
             /* this source could not go (flow control or congestion): let the
                next one try; with none left, the call is done */
@@ -6701,7 +6720,19 @@ static int wt__conn_write(wt__conn *c) {
         }
     }
     if (npkts) wt__flush(c, buf, used, seg, &batch_ps.path, batch_ecn);
+    /* Pacing: the deadline update_pkt_tx_time sets only holds back what
+       comes later. When our data went out in this call, pacing held nothing
+       back here (ngtcp2 lets no data through while it does) and ngtcp2 has
+       nothing more it may send: waking at that deadline would find nothing
+       to do, and a deadline under a millisecond costs a kernel timer on
+       every poll. New data makes the connection dirty, and a write that
+       pacing blocks sends none of ours: then the deadline counts again. */
+    if (ours) c->tp.unpaced_ts = ngtcp2_conn_get_expiry(c->tp.qc);
     ngtcp2_conn_update_pkt_tx_time(c->tp.qc, now);
+    if (ours) {
+        c->tp.pace_ts = ngtcp2_conn_get_expiry(c->tp.qc);
+        c->tp.pace_skip = c->tp.pace_ts < c->tp.unpaced_ts;
+    }
     c->dirty = 0;
     return WT_OK;
 }
@@ -6824,6 +6855,13 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 }
 
 /* ---------------------------------------------------------------- timers */
+/* ngtcp2's next deadline in ns, less a pacing one that holds nothing back
+   (see wt__conn_write). */
+static uint64_t wt__conn_expiry_ns(const wt__conn *c) {
+    uint64_t x = ngtcp2_conn_get_expiry(c->tp.qc);
+    return c->tp.pace_skip && x == c->tp.pace_ts ? c->tp.unpaced_ts : x;
+}
+
 static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
     uint64_t now_ms = wt_loop_now_ms(ep->loop), next = ep->tick_due_ms;
     wt__conn *c;
@@ -6839,7 +6877,7 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
         if (c->dirty && c->state <= WT__CONN_OPEN) return now_ms;
         if (c->state >= WT__CONN_CLOSING) e = c->deadline_ms;
         else {
-            uint64_t x = ngtcp2_conn_get_expiry(c->tp.qc);
+            uint64_t x = wt__conn_expiry_ns(c);
             e = x == UINT64_MAX ? UINT64_MAX : (x + WT__NS_PER_MS - 1) / WT__NS_PER_MS;
             if (!c->wt.session_seen) e = WT__MIN(e, c->deadline_ms);
         }
@@ -6880,8 +6918,10 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             wt__conn_close(c, WT__H3_NO_ERROR, "no session");
         }
-        if (c->state <= WT__CONN_OPEN && c->tp.qc && ngtcp2_conn_get_expiry(c->tp.qc) <= now_ns) {
-            int rv = ngtcp2_conn_handle_expiry(c->tp.qc, now_ns);
+        if (c->state <= WT__CONN_OPEN && c->tp.qc && wt__conn_expiry_ns(c) <= now_ns) {
+            int rv;
+            c->tp.pace_skip = 0; /* its timers move */
+            rv = ngtcp2_conn_handle_expiry(c->tp.qc, now_ns);
             if (rv == NGTCP2_ERR_IDLE_CLOSE) {
                 wt__clog(c, -1, WT_LOG_INFO, "connection idle: closed");
                 wt__conn_end_sessions(c, WT_ERR_TIMEOUT);
@@ -9772,7 +9812,7 @@ size_t wt_session_max_datagram_size(const wt_session *s) {
 
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     uint8_t q[8];
-    size_t qn;
+    size_t qn, room, hdr;
     wt__dgram *d;
     wt__conn *c;
     if (!s || (!data && len))
@@ -9781,11 +9821,13 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     c = s->conn;
     if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
         return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_send_datagram: session not open");
-    if (wt__dgram_room(c) == 0)
+    /* once per datagram: as wt_session_max_datagram_size, without asking
+       ngtcp2 twice */
+    if ((room = wt__dgram_room(c)) == 0)
         return wt__cfail(c, s->id, WT_ERR_STATE, "the peer does not accept datagrams");
-    if (len > wt_session_max_datagram_size(s))
-        return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
-                         wt_session_max_datagram_size(s));
+    hdr = wt__varint_len((uint64_t)s->id / 4);
+    room = room > hdr ? room - hdr : 0;
+    if (len > room) return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len, room);
     if (c->wt.dq_len >= c->ep->lim.datagram_queue ||
         (c->wt.dq_len && c->wt.dq_bytes + len > c->ep->lim.datagram_queue_bytes)) {
         s->stats.datagrams_dropped++;

@@ -122,7 +122,7 @@ size_t wt_session_max_datagram_size(const wt_session *s) {
 
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     uint8_t q[8];
-    size_t qn;
+    size_t qn, room, hdr;
     wt__dgram *d;
     wt__conn *c;
     if (!s || (!data && len))
@@ -131,11 +131,13 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     c = s->conn;
     if (s->state != WT__SESS_OPEN || c->state != WT__CONN_OPEN)
         return wt__cfail_at(c, s->id, WT_LOG_DEBUG, WT_ERR_CLOSED, "wt_session_send_datagram: session not open");
-    if (wt__dgram_room(c) == 0)
+    /* once per datagram: as wt_session_max_datagram_size, without asking
+       ngtcp2 twice */
+    if ((room = wt__dgram_room(c)) == 0)
         return wt__cfail(c, s->id, WT_ERR_STATE, "the peer does not accept datagrams");
-    if (len > wt_session_max_datagram_size(s))
-        return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len,
-                         wt_session_max_datagram_size(s));
+    hdr = wt__varint_len((uint64_t)s->id / 4);
+    room = room > hdr ? room - hdr : 0;
+    if (len > room) return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len, room);
     if (c->wt.dq_len >= c->ep->lim.datagram_queue ||
         (c->wt.dq_len && c->wt.dq_bytes + len > c->ep->lim.datagram_queue_bytes)) {
         s->stats.datagrams_dropped++;

@@ -412,7 +412,6 @@ struct wt_loop {
     int64_t next_timer_id;
     atomic_int stop;  /* atomics: set by other threads and signal handlers */
     int processing;   /* inside wt_loop_process: handlers and timers run */
-    int wake_idle;    /* wt_loop_run_once's poll saw the wakeup descriptor empty */
     int driving;      /* the library is running its machinery (process,
                          shutdown, destroy): events may go straight out */
     int in_handler;   /* a handler or timer is on the stack */
@@ -422,7 +421,7 @@ struct wt_loop {
     wt__rxmeta *rxmeta; /* the message headers for rxbuf's slots */
     /* wt_loop_wakeup: an eventfd (wake_rd == wake_wr) or a self-pipe */
     int wake_rd, wake_wr;
-    atomic_int woken; /* a wakeup since the last process: timeout 0 */
+    atomic_int woken; /* a wakeup since the last drain: timeout 0 (set after the write) */
     /* wt_loop_post: a lock-free stack, newest first; the loop takes it all
        at once and runs it oldest first */
     _Atomic(wt__post *) posts;
@@ -556,6 +555,12 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
     int validated;               /* server: the client's address is proven (Retry) */
     int counted_half_open;       /* in ep->nhalf_open */
     int heard;                   /* a packet from the peer was accepted */
+    /* a pacing deadline with nothing held back by it is no reason to wake
+       (wt__conn_write): while ngtcp2's expiry is still pace_ts, the one
+       without it is unpaced_ts. Only for pace_skip, cleared by anything
+       that moves ngtcp2's timers outside a write. */
+    int pace_skip;
+    uint64_t pace_ts, unpaced_ts;
     ngtcp2_cid *cids;            /* our CIDs in ep->cids, to drop them in O(own) */
     size_t ncids, cids_cap;
     char *close_why;             /* the reason phrase of our CONNECTION_CLOSE */

@@ -54,17 +54,21 @@ static void wt__wake_close(wt_loop *loop) {
     loop->wake_rd = loop->wake_wr = -1;
 }
 
-/* Empties the descriptor: the woken flag is cleared first, so a wakeup
-   that lands in between leaves it set (and timeout 0) */
+/* Empties the descriptor, only when a wakeup set the flag: a read that
+   finds nothing is a syscall on every pass otherwise. The flag is set after
+   the write (wt_loop_wakeup), so a set flag means the write is in: it is
+   read here. A write whose flag is not set yet stays readable, the next
+   poll returns at once, and the flag is there by the next pass. */
 static void wt__wake_drain(wt_loop *loop) {
     uint8_t buf[64];
-    loop->woken = 0;
+    if (loop->wake_rd < 0 || !atomic_exchange(&loop->woken, 0)) return;
     while (read(loop->wake_rd, buf, sizeof buf) > 0 && loop->wake_rd != loop->wake_wr) {
     }
 }
 
 /* Only write() and a lock-free atomic store: async-signal-safe. errno is kept
-   for the code the signal interrupted. */
+   for the code the signal interrupted. The write goes first (see
+   wt__wake_drain). */
 void wt_loop_wakeup(wt_loop *loop) {
     int saved = errno;
 #ifdef __linux__
@@ -73,10 +77,10 @@ void wt_loop_wakeup(wt_loop *loop) {
     uint8_t one = 1;
 #endif
     if (!loop || loop->wake_wr < 0) return;
-    loop->woken = 1;
     if (write(loop->wake_wr, &one, sizeof one) < 0) {
         /* EAGAIN: a full pipe (or counter) is readable already */
     }
+    atomic_store(&loop->woken, 1);
     errno = saved;
 }
 
@@ -1090,9 +1094,7 @@ int wt_loop_process(wt_loop *loop) {
     now = wt__loop_ns(loop);
     loop->processing = 1;
     wt__loop_enter(loop);
-    /* a wakeup after the poll set woken before it wrote: drained below */
-    if (loop->wake_rd >= 0 && !(loop->wake_idle && !atomic_load(&loop->woken))) wt__wake_drain(loop);
-    loop->wake_idle = 0;
+    wt__wake_drain(loop);
     for (ep = loop->eps; ep; ep = next) {
         next = ep->next;
         for (i = 0; i < ep->nsocks; i++) {
@@ -1156,10 +1158,7 @@ int wt_loop_run_once(wt_loop *loop, int timeout_ms) {
            wakeup and every pass while sending); in wt__pollset's order */
         wt__ep *ep;
         int i = 0;
-        if (loop->wake_rd >= 0) {
-            loop->wake_idle = i < n && pfd[i].fd == loop->wake_rd && !pfd[i].revents;
-            i++;
-        }
+        if (loop->wake_rd >= 0) i++; /* wt__wake_drain goes by the flag */
         for (ep = loop->eps; ep; ep = ep->next) {
             int k;
             for (k = 0; k < ep->nsocks; k++) {

@@ -1147,6 +1147,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
         return;
     }
     if (c->state == WT__CONN_DRAINING || c->state == WT__CONN_DEAD) return;
+    c->tp.pace_skip = 0; /* a read moves ngtcp2's timers */
     memset(&pi, 0, sizeof pi);
     pi.ecn = (uint8_t)ecn;
     wt__ngtcp2_path(c, &path, local, from, fromlen);
@@ -1215,6 +1216,7 @@ static size_t wt__tp_path_payload(wt__conn *c, uint64_t *datagram_frame_max) {
 static void wt__conn_keepalive(wt__conn *c) {
     uint32_t ms = c->ep->lim.keepalive_ms;
     int on = ms != UINT32_MAX && (!c->ep->server || c->wt.nsessions > 0);
+    c->tp.pace_skip = 0; /* a timer of ngtcp2's moves */
     if (c->tp.qc) ngtcp2_conn_set_keep_alive_timeout(c->tp.qc, on ? (uint64_t)ms * WT__NS_PER_MS : UINT64_MAX);
 }
 
@@ -1272,7 +1274,8 @@ static int wt__conn_write(wt__conn *c) {
     unsigned batch_ecn = 0;
     ngtcp2_path_storage ps, batch_ps;
     uint64_t now = wt__loop_ns(c->ep->loop);
-    int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1;
+    int rounds = 0, h3_ok = 1, dgram_ok = 1, streams_ok = 1, dgram_turn = 1, ours = 0;
+    c->tp.pace_skip = 0;
     if ((c->state != WT__CONN_HANDSHAKE && c->state != WT__CONN_OPEN) || !c->tp.qc) {
         c->dirty = 0;
         return WT_OK;
@@ -1308,6 +1311,9 @@ static int wt__conn_write(wt__conn *c) {
             wt__conn_fail(c, WT_ERR_H3, "nghttp3 failed to produce data");
             return WT_ERR_H3;
         }
+        /* nghttp3 has nothing: nothing in this call gives it more (its
+           data comes from the application and from reads) */
+        if (open && tx.stream_id < 0) h3_ok = 0;
         while (tx.stream_id < 0 && open && dgram_ok && c->wt.dq_head && c->wt.dq_head->len > wt__dgram_room(c)) {
             wt__clog(c, -1, WT_LOG_WARN, "datagram of %zu bytes does not fit this path: dropped",
                      c->wt.dq_head->len);
@@ -1315,17 +1321,24 @@ static int wt__conn_write(wt__conn *c) {
         }
         if (tx.stream_id < 0 && open && dgram_ok && c->wt.dq_head && (dgram_turn || !streams_ok || !c->wt.send_head)) {
             ngtcp2_vec v;
+            /* the last thing to send closes the packet itself: no second
+               call just to end it */
+            uint32_t dflags = !c->wt.dq_head->next && !h3_ok && (!streams_ok || !c->wt.send_head)
+                                  ? 0
+                                  : NGTCP2_WRITE_DATAGRAM_FLAG_MORE;
             v.base = c->wt.dq_head->data;
             v.len = c->wt.dq_head->len;
             is_dgram = 1;
             {
                 /* its ID is its session's: ngtcp2 names it again if it is lost */
                 wt_session *ds = wt__dgram_session(c, c->wt.dq_head);
-                n = ngtcp2_conn_writev_datagram(c->tp.qc, &ps.path, &pi, buf + used, maxpkt, &accepted,
-                                                NGTCP2_WRITE_DATAGRAM_FLAG_MORE, ds ? (uint64_t)ds->id : UINT64_MAX,
-                                                &v, 1, now);
+                n = ngtcp2_conn_writev_datagram(c->tp.qc, &ps.path, &pi, buf + used, maxpkt, &accepted, dflags,
+                                                ds ? (uint64_t)ds->id : UINT64_MAX, &v, 1, now);
             }
-            if (accepted) wt__dgram_pop(c, 1);
+            if (accepted) {
+                wt__dgram_pop(c, 1);
+                ours = 1;
+            }
             if (n == NGTCP2_ERR_INVALID_ARGUMENT || n == NGTCP2_ERR_INVALID_STATE) {
                 wt__clog(c, -1, WT_LOG_WARN, "datagram refused by the peer's limits: dropped");
                 if (!accepted) wt__dgram_pop(c, 0);
@@ -1347,6 +1360,7 @@ static int wt__conn_write(wt__conn *c) {
                 continue;
             case NGTCP2_ERR_WRITE_MORE:
                 if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
+                if (ndatalen > 0) ours = 1;
                 continue;
             case NGTCP2_ERR_STREAM_NOT_FOUND:
                 /* a WebTransport stream closed under it (e.g. the peer's
@@ -1363,6 +1377,7 @@ static int wt__conn_write(wt__conn *c) {
             }
         }
         if (!is_dgram && ndatalen >= 0) wt__h3_tx_done(c, &tx, (size_t)ndatalen);
+        if (ndatalen > 0) ours = 1;
         if (n == 0) {
             /* this source could not go (flow control or congestion): let the
                next one try; with none left, the call is done */
@@ -1400,7 +1415,19 @@ static int wt__conn_write(wt__conn *c) {
         }
     }
     if (npkts) wt__flush(c, buf, used, seg, &batch_ps.path, batch_ecn);
+    /* Pacing: the deadline update_pkt_tx_time sets only holds back what
+       comes later. When our data went out in this call, pacing held nothing
+       back here (ngtcp2 lets no data through while it does) and ngtcp2 has
+       nothing more it may send: waking at that deadline would find nothing
+       to do, and a deadline under a millisecond costs a kernel timer on
+       every poll. New data makes the connection dirty, and a write that
+       pacing blocks sends none of ours: then the deadline counts again. */
+    if (ours) c->tp.unpaced_ts = ngtcp2_conn_get_expiry(c->tp.qc);
     ngtcp2_conn_update_pkt_tx_time(c->tp.qc, now);
+    if (ours) {
+        c->tp.pace_ts = ngtcp2_conn_get_expiry(c->tp.qc);
+        c->tp.pace_skip = c->tp.pace_ts < c->tp.unpaced_ts;
+    }
     c->dirty = 0;
     return WT_OK;
 }
@@ -1523,6 +1550,13 @@ static void wt__ep_close_all(wt__ep *ep, uint32_t code, const char *reason) {
 }
 
 /* ---------------------------------------------------------------- timers */
+/* ngtcp2's next deadline in ns, less a pacing one that holds nothing back
+   (see wt__conn_write). */
+static uint64_t wt__conn_expiry_ns(const wt__conn *c) {
+    uint64_t x = ngtcp2_conn_get_expiry(c->tp.qc);
+    return c->tp.pace_skip && x == c->tp.pace_ts ? c->tp.unpaced_ts : x;
+}
+
 static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
     uint64_t now_ms = wt_loop_now_ms(ep->loop), next = ep->tick_due_ms;
     wt__conn *c;
@@ -1538,7 +1572,7 @@ static uint64_t wt__ep_expiry_ms(wt__ep *ep) {
         if (c->dirty && c->state <= WT__CONN_OPEN) return now_ms;
         if (c->state >= WT__CONN_CLOSING) e = c->deadline_ms;
         else {
-            uint64_t x = ngtcp2_conn_get_expiry(c->tp.qc);
+            uint64_t x = wt__conn_expiry_ns(c);
             e = x == UINT64_MAX ? UINT64_MAX : (x + WT__NS_PER_MS - 1) / WT__NS_PER_MS;
             if (!c->wt.session_seen) e = WT__MIN(e, c->deadline_ms);
         }
@@ -1579,8 +1613,10 @@ static void wt__ep_service(wt__ep *ep, uint64_t now_ns) {
             if (!c->fail_error) c->fail_error = WT_ERR_TIMEOUT;
             wt__conn_close(c, WT__H3_NO_ERROR, "no session");
         }
-        if (c->state <= WT__CONN_OPEN && c->tp.qc && ngtcp2_conn_get_expiry(c->tp.qc) <= now_ns) {
-            int rv = ngtcp2_conn_handle_expiry(c->tp.qc, now_ns);
+        if (c->state <= WT__CONN_OPEN && c->tp.qc && wt__conn_expiry_ns(c) <= now_ns) {
+            int rv;
+            c->tp.pace_skip = 0; /* its timers move */
+            rv = ngtcp2_conn_handle_expiry(c->tp.qc, now_ns);
             if (rv == NGTCP2_ERR_IDLE_CLOSE) {
                 wt__clog(c, -1, WT_LOG_INFO, "connection idle: closed");
                 wt__conn_end_sessions(c, WT_ERR_TIMEOUT);
