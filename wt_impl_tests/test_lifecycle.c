@@ -612,6 +612,15 @@ WT_TEST(lifecycle_loop_post_from_four_threads) {
     }
 }
 
+/* 1 if fd has something to read now, 0 if not */
+static int lc_readable(int fd) {
+    struct pollfd p;
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN) ? 1 : 0;
+}
+
 static void *lc_wakeup_thread(void *arg) {
     usleep(50000); /* let the main thread sit down in poll(-1) */
     wt_loop_wakeup((wt_loop *)arg);
@@ -635,10 +644,13 @@ WT_TEST(lifecycle_wakeup_unblocks_run_once) {
     CHECK_EQ_INT(wt_loop_timeout(loop), -1);
     /* a wakeup from this thread: timeout 0, the descriptor readable, and
        one process clears both */
+    CHECK_EQ_INT(lc_readable(fds[0]), 0);
     wt_loop_wakeup(loop);
     CHECK_EQ_INT(wt_loop_timeout(loop), 0);
+    CHECK_EQ_INT(lc_readable(fds[0]), 1);
     CHECK_EQ_INT(wt_loop_process(loop), WT_OK);
     CHECK_EQ_INT(wt_loop_timeout(loop), -1);
+    CHECK_EQ_INT(lc_readable(fds[0]), 0); /* drained: an embedder's poll does not spin */
     /* from another thread while run_once(-1) waits: the safety timer
        (10 s) would end the wait if the wakeup did not */
     safety = wt_loop_timer(loop, 10000, harness_set_flag, &fired);
@@ -649,6 +661,8 @@ WT_TEST(lifecycle_wakeup_unblocks_run_once) {
     CHECK(!fired);
     CHECK(lc_wall_ms() - t0 < 5000);
     pthread_join(th, NULL);
+    CHECK_EQ_INT(lc_readable(fds[0]), 0);
+    CHECK_EQ_INT(wt_loop_timeout(loop) > 0, 1); /* the safety timer, nothing else */
     wt_loop_timer_cancel(loop, safety);
     wt_loop_destroy(loop);
 }

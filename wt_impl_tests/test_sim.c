@@ -704,6 +704,54 @@ WT_TEST(wt_sim_datagram_loss_is_reported) {
     sim_stop(&s);
 }
 
+/* Pacing (wt__conn_write): the next-packet time ngtcp2 sets after a write
+   that sent our data holds nothing back, so it is not the loop's timeout (a
+   deadline under a millisecond costs a kernel timer per poll); once it holds
+   a datagram back, it is, and the datagram goes at that time. */
+WT_TEST(wt_sim_pacing_deadline_counts_only_when_it_holds_data_back) {
+    sim s;
+    sink_server sv;
+    uploader c;
+    wt__conn *cc;
+    uint8_t payload[100];
+    int never = 0, t;
+    memset(&s, 0, sizeof s);
+    memset(&sv, 0, sizeof sv);
+    memset(&c, 0, sizeof c);
+    memset(payload, 'p', sizeof payload);
+    sim_lossy(&s, 0, 0, 0); /* 20 ms each way: a pacing wait of some 100 us per packet */
+    REQUIRE(sim_start(&s, 37, NULL, NULL) == 0);
+    REQUIRE(wt_app_route(s.app, "/sink", dg_sink, &sv) == WT_OK);
+    REQUIRE(sim_upload_start(&s, &c, 0, 0) == 0);
+    sim_run(&s, &never, 2000); /* the handshake's last acknowledgements */
+    cc = s.client->ep.conns;
+    REQUIRE(cc && cc->tp.qc && c.s);
+    /* one datagram: it goes, and pacing's deadline is ngtcp2's next one but
+       not the loop's */
+    REQUIRE(wt_session_send_datagram(c.s, payload, sizeof payload) == WT_OK);
+    REQUIRE(wt_loop_process(s.loop) == WT_OK);
+    CHECK_EQ_INT(cc->wt.dq_len, 0);
+    CHECK(cc->tp.pace_skip);
+    CHECK(ngtcp2_conn_get_expiry(cc->tp.qc) == cc->tp.pace_ts);
+    CHECK(wt__conn_expiry_ns(cc) > cc->tp.pace_ts);
+    CHECK(wt__conn_expiry_ns(cc) >= s.now + 1000000ULL); /* nothing due within 1 ms */
+    /* another at the same instant: pacing holds it back, and its deadline
+       is the loop's timeout (rounded up to 1 ms) */
+    REQUIRE(wt_session_send_datagram(c.s, payload, sizeof payload) == WT_OK);
+    REQUIRE(wt_loop_process(s.loop) == WT_OK);
+    CHECK_EQ_INT(cc->wt.dq_len, 1);
+    CHECK(!cc->tp.pace_skip);
+    CHECK(wt__conn_expiry_ns(cc) == ngtcp2_conn_get_expiry(cc->tp.qc));
+    t = wt_loop_timeout(s.loop);
+    CHECK(t >= 0 && t <= 1);
+    /* 1 ms of virtual time later it has gone, and both arrive */
+    sim_run(&s, &never, 1);
+    CHECK_EQ_INT(cc->wt.dq_len, 0);
+    sim_run(&s, &never, 100);
+    CHECK_EQ_INT(sv.finished, 2);
+    sim_stop(&s);
+}
+
 /* The same empty datagram through the sans-I/O door (wt_app_input,
    wt_client_input): dropped, the session goes on. */
 WT_TEST(wt_sim_regress_empty_datagram_is_dropped) {
