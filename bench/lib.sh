@@ -65,8 +65,9 @@ start_server() {
   ${wrap[@]+"${wrap[@]}"} "$BENCH_BIN/wt_bench_server" --port -1 "$@" > "$out" 2> "$out.err" &
   SERVER_PID=$!
   bench__pids="$bench__pids $SERVER_PID"
-  mv "$out" "$BENCH_TMP/server.$SERVER_PID"; mv "$out.err" "$BENCH_TMP/server.$SERVER_PID.err"
-  out="$BENCH_TMP/server.$SERVER_PID"
+  # links, not renames: the child may not have opened its files yet, and a
+  # rename before that left it writing where nobody looked
+  ln -s "$out" "$BENCH_TMP/server.$SERVER_PID"; ln -s "$out.err" "$BENCH_TMP/server.$SERVER_PID.err"
   for i in $(seq 1 200); do
     if [ -s "$out" ]; then
       SERVER_PORT=$(head -n1 "$out" | json_get port)
