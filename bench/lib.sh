@@ -92,3 +92,7 @@ cross_cpus() {
     CPU_A=(taskset -c 0) CPU_B=(taskset -c 1)
   fi
 }
+
+# cpus_arg: "0,1" for the raw references' --cpus after cross_cpus found
+# two CPUs, "-" (left to the scheduler) otherwise
+cpus_arg() { if [ ${#CPU_A[@]} -gt 0 ]; then echo 0,1; else echo -; fi; }
