@@ -2,8 +2,9 @@
    and hp_mask callbacks take AES-GCM straight to wolfCrypt and leave the
    rest to ngtcp2's glue. Checked here: RFC 9001 appendix A's packets
    through the callbacks, the same bytes as the glue for random inputs
-   (in place too) and the same refusals, and connections where both sides,
-   or only one, use them: AES-128-GCM, ChaCha20-Poly1305, a key update.
+   (in place too) and the same refusals, connections where both sides, or
+   only one, use them (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305, a key
+   update each), and the glue's path when the self-check fails.
    Uses hkdf_unhex and hkdf_label of test_hkdf.c, and test_wt.c's echo
    server and client. */
 
@@ -380,4 +381,38 @@ WT_TEST(aead_end_to_end_against_the_glue_both_ways) {
     aead_echo(NULL, 1, 0, 1);
     aead_echo(NULL, 0, 1, 1);
     aead_echo("TLS_CHACHA20_POLY1305_SHA256", 1, 0, 2);
+}
+
+/* A wolfSSL whose contexts the self-check finds unlike this header's
+   (wt__aead_ok -1) gets the glue's path, with the same bytes; the same keys
+   take the direct path again once the check passes. */
+WT_TEST(aead_failed_self_check_falls_back_to_the_glue) {
+#if WT__AEAD_DIRECT
+    ngtcp2_callbacks wt = aead_cbs(0), glue = aead_cbs(1);
+    aead_keys k;
+    uint8_t key[16], iv[12], hp[16], nonce[12], aad[20], pt[300], a[316], b[316], ma[32], mb[32];
+    int was;
+    aead_fill(key, sizeof key), aead_fill(iv, sizeof iv), aead_fill(hp, sizeof hp);
+    aead_fill(nonce, sizeof nonce), aead_fill(aad, sizeof aad), aead_fill(pt, sizeof pt);
+    REQUIRE(aead_keys_init(&k, 0x1301, key, iv, hp) == 0);
+    REQUIRE(wt__aead_is_direct(&k.enc, &k.hpc)); /* (the check passed, as above) */
+    was = atomic_load(&wt__aead_ok);
+    atomic_store(&wt__aead_ok, -1);
+    CHECK(!wt__aead_is_direct(&k.enc, &k.hpc));
+    CHECK_EQ_INT(wt.encrypt(a, &k.aead, &k.enc, pt, sizeof pt, nonce, 12, aad, sizeof aad), 0);
+    CHECK_EQ_INT(glue.encrypt(b, &k.aead, &k.enc, pt, sizeof pt, nonce, 12, aad, sizeof aad), 0);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK_EQ_INT(wt.decrypt(b, &k.aead, &k.dec, a, sizeof a, nonce, 12, aad, sizeof aad), 0);
+    CHECK(memcmp(b, pt, sizeof pt) == 0);
+    a[sizeof a - 1] ^= 1;
+    CHECK_EQ_INT(wt.decrypt(b, &k.aead, &k.dec, a, sizeof a, nonce, 12, aad, sizeof aad), NGTCP2_ERR_DECRYPT);
+    CHECK_EQ_INT(wt.hp_mask(ma, &k.hp, &k.hpc, pt), 0);
+    CHECK_EQ_INT(glue.hp_mask(mb, &k.hp, &k.hpc, pt), 0);
+    CHECK(memcmp(ma, mb, 16) == 0);
+    atomic_store(&wt__aead_ok, was);
+    CHECK(wt__aead_is_direct(&k.enc, &k.hpc));
+    aead_keys_free(&k);
+#else
+    printf("    skipped: this build has no direct path (WT_AEAD_GLUE, or wolfSSL without AES-GCM/ECB)\n");
+#endif
 }
