@@ -2098,6 +2098,8 @@ struct wt__ep {
     int keylog_failed;            /* a write failed: logged once */
     int test_keep_tls_arrays;     /* TESTING ONLY: wolfSSL keeps its handshake
                                      arrays, so its own exporter still works */
+    int test_keep_tls;            /* TESTING ONLY: a server keeps each connection's
+                                     WOLFSSL after the handshake (wt__tls_release) */
     uint32_t connect_timeout_ms;  /* client: from the config (0: handshake_timeout_ms) */
 };
 
@@ -2142,6 +2144,8 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
                                     wt_session_export_keying_material needs, so
                                     wolfSSL frees its handshake arrays */
     uint8_t exporter_len;        /* 32 (SHA-256) or 48 (SHA-384); 0: none (yet) */
+    uint8_t ssl_release;         /* server: the handshake is done, ssl goes
+                                    once the packet that finished it is read */
 } wt__conn_tp;
 
 #define WT__CTRL_PREFIX_MAX 256
@@ -2441,6 +2445,9 @@ static int wt__tls_set_ciphers(wt__ep *ep, const char *list);
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
 static void wt__tls_done(wt__conn *c);
+static void wt__tls_release(wt__conn *c);
+static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t offset,
+                                   const uint8_t *data, size_t datalen, void *user);
 static void wt__tls_attach(wt__conn *c);
 static const char *wt__tls_group_name(uint16_t id);
 static const char *wt__tls_alert_name(uint8_t alert);
@@ -4844,15 +4851,65 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     return ssl;
 }
 
+/* Can the connection do without its WOLFSSL: wt_session_export_keying_material
+   needs only the exporter secret wt.h copied, or no exporter at all. */
+static int wt__tls_exporter_kept(const wt__conn *c) {
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    return c->tp.exporter_len != 0;
+#elif defined(HAVE_KEYING_MATERIAL)
+    WT__UNUSED(c);
+    return 0; /* wolfSSL's own exporter reads its WOLFSSL */
+#else
+    WT__UNUSED(c);
+    return 1;
+#endif
+}
+
 /* The handshake is done: what only the handshake needed goes. wolfSSL's
    arrays (about 1 KB: randoms, the premaster and master secrets, PSK
-   identities) once the exporter secret is copied out of them. */
+   identities) once the exporter secret is copied out of them. A server's
+   whole WOLFSSL goes too, once the packet that finished the handshake is
+   read (wt__tls_release). */
 static void wt__tls_done(wt__conn *c) {
 #if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
     if (c->tp.exporter_len && !c->ep->test_keep_tls_arrays) wolfSSL_FreeArrays(c->tp.ssl);
-#else
-    WT__UNUSED(c);
 #endif
+    if (c->ep->server && !c->ep->test_keep_tls && wt__tls_exporter_kept(c)) c->tp.ssl_release = 1;
+}
+
+/* A server frees its WOLFSSL (about 9 KB per connection with its
+   sub-allocations) after the handshake. Nothing needs it any more: the
+   TLS messages it still had to send (NewSessionTicket) are in ngtcp2's
+   buffers, key updates derive from ngtcp2's copies of the secrets with
+   the cipher and hash it names (static wolfSSL descriptors, not this
+   object), the exporter secret is copied, ALPN was checked, and a client
+   has nothing to send at the 1-RTT level (wt__cb_recv_crypto_data). */
+static void wt__tls_release(wt__conn *c) {
+    c->tp.ssl_release = 0;
+    if (!c->tp.ssl) return;
+    if (c->tp.qc) ngtcp2_conn_set_tls_native_handle(c->tp.qc, NULL);
+    wolfSSL_free(c->tp.ssl);
+    c->tp.ssl = NULL;
+}
+
+/* CRYPTO data from the peer, to the TLS stack. Without one (a server after
+   wt__tls_release) the only CRYPTO frames that can still arrive are at the
+   1-RTT level (the Initial and Handshake keys are gone), and a QUIC client
+   has no message to send there: KeyUpdate is forbidden (RFC 9001 section
+   6) and post-handshake authentication is never asked for. So it is an
+   unexpected message, the alert wolfSSL would have sent. */
+static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t offset,
+                                   const uint8_t *data, size_t datalen, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    if (c->tp.ssl) return ngtcp2_crypto_recv_crypto_data_cb(qc, level, offset, data, datalen, user);
+    wt__clog(c, -1, WT_LOG_WARN,
+             "TLS failed: the client sent TLS handshake data after the handshake (%zu bytes at offset %llu of "
+             "its %s CRYPTO stream): QUIC has no such message; we send alert 10 (%s)",
+             datalen, (unsigned long long)offset, level == NGTCP2_ENCRYPTION_LEVEL_1RTT ? "1-RTT" : "earlier",
+             wt__tls_alert_name(10));
+    ngtcp2_ccerr_set_tls_alert(&c->tp.ccerr, 10, NULL, 0);
+    c->fail_error = WT_ERR_TLS;
+    return NGTCP2_ERR_CALLBACK_FAILURE;
 }
 /* ---- end file: src/wt_tls.c ---- */
 /* ---- begin file: src/wt_trace.c ---- */
@@ -5878,7 +5935,7 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
         cb->recv_stateless_reset = wt__cb_stateless_reset;
 #endif
     }
-    cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+    cb->recv_crypto_data = wt__cb_recv_crypto_data; /* ngtcp2's, while there is a TLS object */
     cb->encrypt = ngtcp2_crypto_encrypt_cb;
     cb->decrypt = ngtcp2_crypto_decrypt_cb;
     cb->hp_mask = ngtcp2_crypto_hp_mask_cb;
@@ -6230,7 +6287,7 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
     case NGTCP2_ERR_CRYPTO: {
         /* our TLS stack gave up: say why, and send the peer its alert */
         uint8_t alert = ngtcp2_conn_get_tls_alert(c->tp.qc);
-        int err = wolfSSL_get_error(c->tp.ssl, 0);
+        int err = c->tp.ssl ? wolfSSL_get_error(c->tp.ssl, 0) : 0;
         if (!alert) alert = 80; /* wolfSSL named none: internal_error, not close_notify */
         wt__clog(c, -1, WT_LOG_WARN, "TLS %s: %s (wolfSSL error %d): we send alert %u (%s)",
                  c->state == WT__CONN_HANDSHAKE ? "handshake failed" : "failed",
@@ -6457,6 +6514,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
         return;
     }
     c->tp.heard = 1;
+    if (c->tp.ssl_release) wt__tls_release(c); /* the handshake is done (wt__tls_done) */
     {
         /* the peer may have moved (NAT rebinding, or another of our
            addresses): follow the path ngtcp2 validated, not any one packet */
@@ -10807,7 +10865,7 @@ int wt_session_export_keying_material(const wt_session *s, const char *label, co
         return wt__cfail(s->conn, s->id, WT_ERR_INVALID,
                          "wt_session_export_keying_material: needs a label of 1-255 bytes, a context of at most "
                          "255 and an output of 1-8160 bytes");
-    if (s->state == WT__SESS_CLOSED || s->id < 0 || !s->conn->tp.ssl || !s->conn->tp.qc ||
+    if (s->state == WT__SESS_CLOSED || s->id < 0 || (!s->conn->tp.ssl && !s->conn->tp.exporter_len) || !s->conn->tp.qc ||
         !ngtcp2_conn_get_handshake_completed(s->conn->tp.qc))
         return wt__cfail(s->conn, s->id, WT_ERR_STATE,
                          "wt_session_export_keying_material: the session is not established (or already closed)");

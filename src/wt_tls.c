@@ -265,13 +265,63 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     return ssl;
 }
 
+/* Can the connection do without its WOLFSSL: wt_session_export_keying_material
+   needs only the exporter secret wt.h copied, or no exporter at all. */
+static int wt__tls_exporter_kept(const wt__conn *c) {
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    return c->tp.exporter_len != 0;
+#elif defined(HAVE_KEYING_MATERIAL)
+    WT__UNUSED(c);
+    return 0; /* wolfSSL's own exporter reads its WOLFSSL */
+#else
+    WT__UNUSED(c);
+    return 1;
+#endif
+}
+
 /* The handshake is done: what only the handshake needed goes. wolfSSL's
    arrays (about 1 KB: randoms, the premaster and master secrets, PSK
-   identities) once the exporter secret is copied out of them. */
+   identities) once the exporter secret is copied out of them. A server's
+   whole WOLFSSL goes too, once the packet that finished the handshake is
+   read (wt__tls_release). */
 static void wt__tls_done(wt__conn *c) {
 #if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
     if (c->tp.exporter_len && !c->ep->test_keep_tls_arrays) wolfSSL_FreeArrays(c->tp.ssl);
-#else
-    WT__UNUSED(c);
 #endif
+    if (c->ep->server && !c->ep->test_keep_tls && wt__tls_exporter_kept(c)) c->tp.ssl_release = 1;
+}
+
+/* A server frees its WOLFSSL (about 9 KB per connection with its
+   sub-allocations) after the handshake. Nothing needs it any more: the
+   TLS messages it still had to send (NewSessionTicket) are in ngtcp2's
+   buffers, key updates derive from ngtcp2's copies of the secrets with
+   the cipher and hash it names (static wolfSSL descriptors, not this
+   object), the exporter secret is copied, ALPN was checked, and a client
+   has nothing to send at the 1-RTT level (wt__cb_recv_crypto_data). */
+static void wt__tls_release(wt__conn *c) {
+    c->tp.ssl_release = 0;
+    if (!c->tp.ssl) return;
+    if (c->tp.qc) ngtcp2_conn_set_tls_native_handle(c->tp.qc, NULL);
+    wolfSSL_free(c->tp.ssl);
+    c->tp.ssl = NULL;
+}
+
+/* CRYPTO data from the peer, to the TLS stack. Without one (a server after
+   wt__tls_release) the only CRYPTO frames that can still arrive are at the
+   1-RTT level (the Initial and Handshake keys are gone), and a QUIC client
+   has no message to send there: KeyUpdate is forbidden (RFC 9001 section
+   6) and post-handshake authentication is never asked for. So it is an
+   unexpected message, the alert wolfSSL would have sent. */
+static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t offset,
+                                   const uint8_t *data, size_t datalen, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    if (c->tp.ssl) return ngtcp2_crypto_recv_crypto_data_cb(qc, level, offset, data, datalen, user);
+    wt__clog(c, -1, WT_LOG_WARN,
+             "TLS failed: the client sent TLS handshake data after the handshake (%zu bytes at offset %llu of "
+             "its %s CRYPTO stream): QUIC has no such message; we send alert 10 (%s)",
+             datalen, (unsigned long long)offset, level == NGTCP2_ENCRYPTION_LEVEL_1RTT ? "1-RTT" : "earlier",
+             wt__tls_alert_name(10));
+    ngtcp2_ccerr_set_tls_alert(&c->tp.ccerr, 10, NULL, 0);
+    c->fail_error = WT_ERR_TLS;
+    return NGTCP2_ERR_CALLBACK_FAILURE;
 }
