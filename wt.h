@@ -171,13 +171,16 @@
  *   (the suite prints these in mem_idle_session_heap_within_budget,
  *   build/bench/idle_heap measures them):
  *   - per app or client: the endpoint and the 64 KB send batch;
- *   - per idle connection with one session: about 53 KB, of which 3 KB
- *     wt.h, 23 KB ngtcp2, 11 KB nghttp3 and 15 KB wolfSSL, with the
- *     dependencies tools/deps.sh builds (its patches let a connection give
- *     back what its handshake grew; libraries of your own: about 67 KB).
- *     After the handshake wt.h keeps only the TLS exporter secret of the
- *     handshake's state (wolfSSL frees the rest), and no QPACK dynamic
- *     table unless limits.qpack_table asks for one;
+ *   - per idle connection with one session on a server: about 38.5 KB,
+ *     of which 3 KB wt.h, 20 KB ngtcp2, 11 KB nghttp3 and 4 KB wolfSSL,
+ *     with the dependencies tools/deps.sh builds (its patches let a
+ *     connection give back what its handshake grew; libraries of your own:
+ *     about 58 KB). After the handshake wt.h keeps only the TLS exporter
+ *     secret of the handshake's state: a server frees its WOLFSSL (about
+ *     9 KB; a client keeps its own), and a client that sends TLS data
+ *     after that (QUIC has none) gets CRYPTO_ERROR with alert 10
+ *     (unexpected_message). No QPACK dynamic table unless
+ *     limits.qpack_table asks for one;
  *   - per session on a shared connection: about 1.1 KB of wt.h (the 840-
  *     byte wt_session, its request headers and path) and 1.3 KB of ngtcp2
  *     and nghttp3 (the CONNECT stream). Close reasons and a long capsule's
@@ -2146,6 +2149,9 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
     uint8_t exporter_len;        /* 32 (SHA-256) or 48 (SHA-384); 0: none (yet) */
     uint8_t ssl_release;         /* server: the handshake is done, ssl goes
                                     once the packet that finished it is read */
+    uint8_t post_hdr[4];         /* 1-RTT CRYPTO data: the TLS message header */
+    uint8_t post_hdr_len;        /* read so far, */
+    uint32_t post_left;          /* and what is left of a skipped message's body */
 } wt__conn_tp;
 
 #define WT__CTRL_PREFIX_MAX 256
@@ -4882,8 +4888,9 @@ static void wt__tls_done(wt__conn *c) {
    TLS messages it still had to send (NewSessionTicket) are in ngtcp2's
    buffers, key updates derive from ngtcp2's copies of the secrets with
    the cipher and hash it names (static wolfSSL descriptors, not this
-   object), the exporter secret is copied, ALPN was checked, and a client
-   has nothing to send at the 1-RTT level (wt__cb_recv_crypto_data). */
+   object), the exporter secret is copied, ALPN was checked, and what a
+   client sends at the 1-RTT level is refused without it
+   (wt__cb_recv_crypto_data). */
 static void wt__tls_release(wt__conn *c) {
     c->tp.ssl_release = 0;
     if (!c->tp.ssl) return;
@@ -4892,24 +4899,56 @@ static void wt__tls_release(wt__conn *c) {
     c->tp.ssl = NULL;
 }
 
-/* CRYPTO data from the peer, to the TLS stack. Without one (a server after
-   wt__tls_release) the only CRYPTO frames that can still arrive are at the
-   1-RTT level (the Initial and Handshake keys are gone), and a QUIC client
-   has no message to send there: KeyUpdate is forbidden (RFC 9001 section
-   6) and post-handshake authentication is never asked for. So it is an
-   unexpected message, the alert wolfSSL would have sent. */
-static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t offset,
-                                   const uint8_t *data, size_t datalen, void *user) {
-    wt__conn *c = (wt__conn *)user;
-    if (c->tp.ssl) return ngtcp2_crypto_recv_crypto_data_cb(qc, level, offset, data, datalen, user);
+/* A TLS message after the handshake that QUIC has no place for: an
+   unexpected message (alert 10, CRYPTO_ERROR 0x10a; RFC 9001 section 6 for
+   KeyUpdate), with a log line. */
+static int wt__tls_refuse_message(wt__conn *c, unsigned type, const char *why) {
+    const char *peer = c->ep->server ? "client" : "server";
     wt__clog(c, -1, WT_LOG_WARN,
-             "TLS failed: the client sent TLS handshake data after the handshake (%zu bytes at offset %llu of "
-             "its %s CRYPTO stream): QUIC has no such message; we send alert 10 (%s)",
-             datalen, (unsigned long long)offset, level == NGTCP2_ENCRYPTION_LEVEL_1RTT ? "1-RTT" : "earlier",
+             "TLS failed: the %s sent a TLS %s message (type %u) after the handshake: %s; we send alert 10 (%s)",
+             peer, type == 24 ? "KeyUpdate" : type == 4 ? "NewSessionTicket" : "handshake", type, why,
              wt__tls_alert_name(10));
     ngtcp2_ccerr_set_tls_alert(&c->tp.ccerr, 10, NULL, 0);
     c->fail_error = WT_ERR_TLS;
     return NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+/* CRYPTO data from the peer. Before and during the handshake (Initial and
+   Handshake levels) it goes to wolfSSL. At the 1-RTT level, after it,
+   wt.h reads the TLS messages itself (in order, as ngtcp2 hands them
+   over: a 4-byte header of type and length, then the body), for QUIC
+   leaves TLS almost nothing to say there: a server may send
+   NewSessionTicket, which a wt.h client skips (it does not resume TLS
+   sessions); KeyUpdate is forbidden (RFC 9001 section 6), and wolfSSL
+   would act on one and install keys ngtcp2 asserts it never gets;
+   post-handshake authentication is never asked for. So a server needs no
+   TLS object after the handshake (wt__tls_release). */
+static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t offset,
+                                   const uint8_t *data, size_t datalen, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    wt__conn_tp *tp = &c->tp;
+    if (level != NGTCP2_ENCRYPTION_LEVEL_1RTT) {
+        /* without a TLS object the Initial and Handshake keys are gone too */
+        if (!tp->ssl) return wt__tls_refuse_message(c, datalen ? data[0] : 0u, "the handshake is over");
+        return ngtcp2_crypto_recv_crypto_data_cb(qc, level, offset, data, datalen, user);
+    }
+    while (datalen) {
+        size_t n;
+        if (tp->post_left) { /* the body of a NewSessionTicket: skipped */
+            n = WT__MIN(datalen, (size_t)tp->post_left);
+            tp->post_left -= (uint32_t)n;
+            data += n, datalen -= n;
+            continue;
+        }
+        tp->post_hdr[tp->post_hdr_len++] = *data++;
+        datalen--;
+        if (tp->post_hdr_len < 4) continue;
+        tp->post_hdr_len = 0;
+        if (c->ep->server) return wt__tls_refuse_message(c, tp->post_hdr[0], "a QUIC client has none to send");
+        if (tp->post_hdr[0] != 4) return wt__tls_refuse_message(c, tp->post_hdr[0], "QUIC has no such message");
+        tp->post_left = (uint32_t)tp->post_hdr[1] << 16 | (uint32_t)tp->post_hdr[2] << 8 | tp->post_hdr[3];
+    }
+    return 0;
 }
 /* ---- end file: src/wt_tls.c ---- */
 /* ---- begin file: src/wt_trace.c ---- */

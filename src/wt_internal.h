@@ -568,6 +568,9 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
     uint8_t exporter_len;        /* 32 (SHA-256) or 48 (SHA-384); 0: none (yet) */
     uint8_t ssl_release;         /* server: the handshake is done, ssl goes
                                     once the packet that finished it is read */
+    uint8_t post_hdr[4];         /* 1-RTT CRYPTO data: the TLS message header */
+    uint8_t post_hdr_len;        /* read so far, */
+    uint32_t post_left;          /* and what is left of a skipped message's body */
 } wt__conn_tp;
 
 #define WT__CTRL_PREFIX_MAX 256

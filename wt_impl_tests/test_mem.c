@@ -98,12 +98,60 @@ WT_TEST(mem_server_frees_tls_key_updates_both_ways) {
     harness_stop(&h);
 }
 
+/* Sends msg on conn's 1-RTT CRYPTO stream, as a misbehaving peer would. */
+static int mem_send_crypto(wt__conn *conn, const uint8_t *msg, size_t len) {
+    conn->dirty = 1;
+    return ngtcp2_conn_submit_crypto_data(conn->tp.qc, NGTCP2_ENCRYPTION_LEVEL_1RTT, msg, len);
+}
+
 /* A client that sends TLS handshake data after the handshake (here a
-   KeyUpdate message in a 1-RTT CRYPTO frame, which QUIC forbids) to a
-   server without its WOLFSSL: the connection closes with alert 10
-   (unexpected_message), a log line says why, nothing crashes. */
-WT_TEST(mem_crypto_frame_after_tls_is_freed_closes_cleanly) {
+   KeyUpdate message in a 1-RTT CRYPTO frame, which QUIC forbids): the
+   connection closes with alert 10 (unexpected_message), a log line says
+   why, nothing crashes; with the server's WOLFSSL freed (the default) and
+   kept (TESTING ONLY test_keep_tls: the moment between the handshake and
+   the free, when wolfSSL would have acted on it and ngtcp2 asserted). */
+WT_TEST(mem_client_key_update_message_closes_cleanly) {
     static const uint8_t key_update[5] = {24, 0, 0, 1, 0}; /* KeyUpdate, update_not_requested */
+    int keep;
+    for (keep = 0; keep <= 1; keep++) {
+        harness h;
+        server_ctx sx;
+        client_ctx cx;
+        xfer *x;
+        wt__conn *sc;
+        REQUIRE(server_setup(&h, &sx, NULL, NULL) == 0);
+        h.app->ep.test_keep_tls = keep;
+        REQUIRE(client_open(&h, &cx, "/echo") == 0);
+        REQUIRE_SOON(&h, sx.last != NULL);
+        sc = mem_server_conn(&h);
+        REQUIRE(sc != NULL);
+        CHECK(keep ? sc->tp.ssl != NULL : sc->tp.ssl == NULL);
+        /* the session works before */
+        x = client_xfer(&cx, 1000, 5);
+        REQUIRE(x != NULL);
+        harness_run(&h, &x->done, 5000);
+        CHECK(x->done && !x->bad && x->received == 1000);
+        harness_log_match = "the client sent a TLS KeyUpdate message (type 24) after the handshake";
+        harness_log_hits = 0;
+        REQUIRE(mem_send_crypto(cx.s->conn, key_update, sizeof key_update) == 0);
+        harness_run(&h, &cx.closed, 5000);
+        CHECK(cx.closed);
+        CHECK_EQ_INT(cx.close_error, WT_ERR_TLS); /* the client heard alert 10 */
+        CHECK_EQ_INT(harness_log_hits, 1);
+        CHECK_EQ_INT((int)harness_log_level, (int)WT_LOG_WARN);
+        CHECK_SOON(&h, sx.sessions_closed == 1);
+        CHECK_EQ_INT(sx.closed_error, WT_ERR_TLS);
+        harness_log_match = NULL;
+        harness_stop(&h);
+    }
+}
+
+/* A server's NewSessionTicket reaches a client in pieces and is skipped (a
+   wt.h client does not resume TLS sessions); a KeyUpdate after it closes
+   the connection with alert 10, and the client says why. */
+WT_TEST(mem_server_key_update_message_closes_cleanly) {
+    static const uint8_t ticket[12] = {4, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8}; /* the body is not read */
+    static const uint8_t key_update[5] = {24, 0, 0, 1, 0};
     harness h;
     server_ctx sx;
     client_ctx cx;
@@ -113,24 +161,25 @@ WT_TEST(mem_crypto_frame_after_tls_is_freed_closes_cleanly) {
     REQUIRE(client_open(&h, &cx, "/echo") == 0);
     REQUIRE_SOON(&h, sx.last != NULL);
     sc = mem_server_conn(&h);
-    REQUIRE(sc != NULL && sc->tp.ssl == NULL);
-    /* the session works before */
-    x = client_xfer(&cx, 1000, 5);
+    REQUIRE(sc != NULL);
+    /* a ticket in three pieces: the session goes on */
+    REQUIRE(mem_send_crypto(sc, ticket, 2) == 0);
+    REQUIRE(mem_send_crypto(sc, ticket + 2, 5) == 0);
+    REQUIRE(mem_send_crypto(sc, ticket + 7, sizeof ticket - 7) == 0);
+    x = client_xfer(&cx, 1000, 6);
     REQUIRE(x != NULL);
     harness_run(&h, &x->done, 5000);
     CHECK(x->done && !x->bad && x->received == 1000);
-    harness_log_match = "TLS handshake data after the handshake";
+    CHECK(!cx.closed);
+    harness_log_match = "the server sent a TLS KeyUpdate message (type 24) after the handshake";
     harness_log_hits = 0;
-    REQUIRE(ngtcp2_conn_submit_crypto_data(cx.s->conn->tp.qc, NGTCP2_ENCRYPTION_LEVEL_1RTT, key_update,
-                                           sizeof key_update) == 0);
-    cx.s->conn->dirty = 1;
+    REQUIRE(mem_send_crypto(sc, key_update, sizeof key_update) == 0);
     harness_run(&h, &cx.closed, 5000);
     CHECK(cx.closed);
-    CHECK_EQ_INT(cx.close_error, WT_ERR_TLS); /* the client heard alert 10 */
+    CHECK_EQ_INT(cx.close_error, WT_ERR_TLS);
     CHECK_EQ_INT(harness_log_hits, 1);
-    CHECK_EQ_INT((int)harness_log_level, (int)WT_LOG_WARN);
     CHECK_SOON(&h, sx.sessions_closed == 1);
-    CHECK_EQ_INT(sx.closed_error, WT_ERR_TLS);
+    CHECK_EQ_INT(sx.closed_error, WT_ERR_TLS); /* the server heard alert 10 */
     harness_log_match = NULL;
     harness_stop(&h);
 }
