@@ -340,6 +340,8 @@ static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level leve
         if (!tp->ssl) return wt__tls_refuse_message(c, datalen ? data[0] : 0u, "the handshake is over");
         return ngtcp2_crypto_recv_crypto_data_cb(qc, level, offset, data, datalen, user);
     }
+    if (c->ep->server && datalen)
+        return wt__tls_refuse_message(c, offset ? 0u : data[0], "a QUIC client has none to send");
     while (datalen) {
         size_t n;
         if (tp->post_left) { /* the body of a NewSessionTicket: skipped */
@@ -352,7 +354,6 @@ static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level leve
         datalen--;
         if (tp->post_hdr_len < 4) continue;
         tp->post_hdr_len = 0;
-        if (c->ep->server) return wt__tls_refuse_message(c, tp->post_hdr[0], "a QUIC client has none to send");
         if (tp->post_hdr[0] != 4) return wt__tls_refuse_message(c, tp->post_hdr[0], "QUIC has no such message");
         tp->post_left = (uint32_t)tp->post_hdr[1] << 16 | (uint32_t)tp->post_hdr[2] << 8 | tp->post_hdr[3];
     }
