@@ -173,7 +173,7 @@
  *     of which 3 KB wt.h, 20 KB ngtcp2, 11 KB nghttp3 and 4 KB wolfSSL,
  *     with the dependencies tools/deps.sh builds (its patches let a
  *     connection give back what its handshake grew; libraries of your own:
- *     about 58 KB). After the handshake wt.h keeps only the TLS exporter
+ *     about 54 KB). After the handshake wt.h keeps only the TLS exporter
  *     secret of the handshake's state: a server frees its WOLFSSL (about
  *     9 KB; a client keeps its own), and a client that sends TLS data
  *     after that (QUIC has none) gets CRYPTO_ERROR with alert 10
