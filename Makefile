@@ -366,6 +366,11 @@ $(B)/hkdf/%_unpatched: examples/%.c wt.h | deps
 	  $(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $$(cat $(B)/deps/libs_unpatched); \
 	else $(HKDF_UNPATCHED_MISSING); fi
 
+# ---- bench: one packet's protection, ngtcp2's glue against wt.h's
+# callbacks (helper "aead"; src/wt_aead.c), in memory; not a figure
+BENCH_BINS += $(B)/bench/wt_aead
+BENCH_SRC += bench/wt_aead.c
+
 # ---------------------------------------------------------------- bench: bulk
 # The bulk figures (bench/fig/bulk_*.sh, bench/bulk_fig.py): wt_bulk, the
 # client of one bulk transfer against wt_bench_server (the wt_% rule above),

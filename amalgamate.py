@@ -31,6 +31,7 @@ IMPLEMENTATION = [
     "wt_cert.c",
     "wt_loop.c",
     "wt_tls.c",
+    "wt_aead.c",
     "wt_trace.c",
     "wt_quic.c",
     "wt_h3.c",

@@ -65,8 +65,9 @@ start_server() {
   ${wrap[@]+"${wrap[@]}"} "$BENCH_BIN/wt_bench_server" --port -1 "$@" > "$out" 2> "$out.err" &
   SERVER_PID=$!
   bench__pids="$bench__pids $SERVER_PID"
-  mv "$out" "$BENCH_TMP/server.$SERVER_PID"; mv "$out.err" "$BENCH_TMP/server.$SERVER_PID.err"
-  out="$BENCH_TMP/server.$SERVER_PID"
+  # links, not renames: the child may not have opened its files yet, and a
+  # rename before that left it writing where nobody looked
+  ln -s "$out" "$BENCH_TMP/server.$SERVER_PID"; ln -s "$out.err" "$BENCH_TMP/server.$SERVER_PID.err"
   for i in $(seq 1 200); do
     if [ -s "$out" ]; then
       SERVER_PORT=$(head -n1 "$out" | json_get port)
@@ -91,3 +92,7 @@ cross_cpus() {
     CPU_A=(taskset -c 0) CPU_B=(taskset -c 1)
   fi
 }
+
+# cpus_arg: "0,1" for the raw references' --cpus after cross_cpus found
+# two CPUs, "-" (left to the scheduler) otherwise
+cpus_arg() { if [ ${#CPU_A[@]} -gt 0 ]; then echo 0,1; else echo -; fi; }

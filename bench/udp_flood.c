@@ -2,7 +2,7 @@
  * reference of the datagram figures (no QUIC, no crypto, no congestion
  * control: the kernel's own ceiling for one socket pair).
  *
- *   build/bench/udp_flood [--size 64] [--seconds 2] [--gso]
+ *   build/bench/udp_flood [--size 64] [--seconds 2] [--gso] [--cpus A,B]
  *
  * A receiver thread reads a socket on 127.0.0.1 with recvmmsg (64
  * messages a call) and UDP GRO where the kernel has it (a train of
@@ -10,7 +10,10 @@
  * thread sends datagrams of --size bytes for --seconds with sendmmsg (64 a
  * call), or with --gso as UDP GSO trains (one sendmsg of up to 64
  * segments). Whatever the receiver's buffer cannot hold is dropped by the
- * kernel, so the count is what one reader keeps up with. Prints
+ * kernel, so the count is what one reader keeps up with. --cpus A,B pins
+ * the receiver to CPU A and the sender to CPU B (as the wt.h side pins its
+ * server and client), so the scheduler cannot put both on one CPU for some
+ * runs and not others. Prints
  *   {"value": datagrams received per second, "sent": n, "received": n,
  *    "seconds": s, "gso": 0|1, "gro": 0|1}
  * over the span from the first datagram received to the last. Exits 1 if
@@ -21,6 +24,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,7 +48,7 @@
 #define MAX_SIZE 1472
 
 typedef struct rx_state {
-    int fd, gro;
+    int fd, gro, cpu;
     atomic_int stop;
     uint64_t received, first_ns, last_ns;
 } rx_state;
@@ -53,6 +57,15 @@ static uint64_t mono_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void pin(int cpu) {
+    cpu_set_t set;
+    if (cpu < 0) return;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+        fprintf(stderr, "udp_flood: cannot pin to CPU %d: left to the scheduler\n", cpu);
 }
 
 static void set_buf(int fd, int opt_force, int opt) {
@@ -68,6 +81,7 @@ static void *rx_main(void *arg) {
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     int i, n;
+    pin(rx->cpu);
     for (;;) {
         memset(msgs, 0, sizeof msgs);
         for (i = 0; i < BATCH; i++) {
@@ -108,7 +122,7 @@ static void *rx_main(void *arg) {
 int main(int argc, char **argv) {
     size_t size = 64;
     double seconds = 2;
-    int gso = 0, i, one = 1, fd;
+    int gso = 0, i, one = 1, fd, rx_cpu = -1, tx_cpu = -1;
     rx_state rx;
     struct sockaddr_in addr;
     socklen_t alen = sizeof addr;
@@ -124,8 +138,12 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--gso")) gso = 1;
         else if (i + 1 < argc && !strcmp(argv[i], "--size")) size = (size_t)strtoul(argv[++i], NULL, 10);
         else if (i + 1 < argc && !strcmp(argv[i], "--seconds")) seconds = atof(argv[++i]);
-        else {
-            fprintf(stderr, "usage: udp_flood [--size B] [--seconds S] [--gso]\n");
+        else if (i + 1 < argc && !strcmp(argv[i], "--cpus")) {
+            const char *v = argv[++i];
+            if (strcmp(v, "-") && sscanf(v, "%d,%d", &rx_cpu, &tx_cpu) != 2)
+                return fprintf(stderr, "udp_flood: --cpus A,B\n"), 1;
+        } else {
+            fprintf(stderr, "usage: udp_flood [--size B] [--seconds S] [--gso] [--cpus A,B|-]\n");
             return 1;
         }
     }
@@ -134,6 +152,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     memset(&rx, 0, sizeof rx);
+    rx.cpu = rx_cpu;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -154,6 +173,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "udp_flood: cannot start the receiver\n");
         return 1;
     }
+    pin(tx_cpu);
     memset(payload, 0x5a, sizeof payload);
     memset(msgs, 0, sizeof msgs);
     for (i = 0; i < BATCH; i++) {

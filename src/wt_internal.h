@@ -877,6 +877,11 @@ static void wt__tls_attach(wt__conn *c);
 static const char *wt__tls_group_name(uint16_t id);
 static const char *wt__tls_alert_name(uint8_t alert);
 
+/* ---- packet protection (wt_aead.c): ngtcp2's encrypt, decrypt and hp_mask
+   on wolfCrypt for AES-GCM, the glue's for the rest */
+static void wt__aead_callbacks(ngtcp2_callbacks *cb);
+static int wt__aead_is_direct(const ngtcp2_crypto_aead_ctx *aead_ctx, const ngtcp2_crypto_cipher_ctx *hp_ctx);
+
 /* ---- QUIC (wt_quic.c) */
 /* Sets up what servers and clients share: a loop (its own when loop is
    NULL), limits with defaults filled in, RNG, CID table, a TLS context. */

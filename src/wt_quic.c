@@ -240,6 +240,10 @@ static int wt__ep_init(wt__ep *ep, wt_loop *loop, int server, const wt_allocator
         wt__ep_free(ep);
         return wt__fail(&ep->log, WT_ERR_TLS, "cannot set up the TLS context (or out of memory)");
     }
+    /* (its one-time self-check runs here rather than in a first packet) */
+    wt__log(&ep->log, WT_LOG_DEBUG, "packet protection: %s",
+            wt__aead_is_direct(NULL, NULL) ? "AES-GCM on wolfCrypt, the rest through ngtcp2's glue"
+                                           : "ngtcp2's wolfSSL glue");
     wt__loop_add_ep(loop, ep);
     return WT_OK;
 }
@@ -577,10 +581,8 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
         cb->recv_stateless_reset = wt__cb_stateless_reset;
 #endif
     }
-    cb->recv_crypto_data = wt__cb_recv_crypto_data; /* ngtcp2's, while there is a TLS object */
-    cb->encrypt = ngtcp2_crypto_encrypt_cb;
-    cb->decrypt = ngtcp2_crypto_decrypt_cb;
-    cb->hp_mask = ngtcp2_crypto_hp_mask_cb;
+    cb->recv_crypto_data = wt__cb_recv_crypto_data; /* wolfSSL's during the handshake, wt.h's after (wt_tls.c) */
+    wt__aead_callbacks(cb); /* encrypt, decrypt, hp_mask */
     cb->update_key = ngtcp2_crypto_update_key_cb;
     cb->delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
     cb->delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;

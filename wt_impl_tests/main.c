@@ -34,6 +34,7 @@ int wt_test_failed_checks;
 #include "test_lb.c" /* after test_wt.c: uses its echo server and client */
 #include "test_mem.c"
 #include "test_hkdf.c"
+#include "test_aead.c" /* after test_hkdf.c and test_wt.c: uses their helpers */
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
