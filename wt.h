@@ -171,13 +171,16 @@
  *   (the suite prints these in mem_idle_session_heap_within_budget,
  *   build/bench/idle_heap measures them):
  *   - per app or client: the endpoint and the 64 KB send batch;
- *   - per idle connection with one session: about 53 KB, of which 3 KB
- *     wt.h, 23 KB ngtcp2, 11 KB nghttp3 and 15 KB wolfSSL, with the
- *     dependencies tools/deps.sh builds (its patches let a connection give
- *     back what its handshake grew; libraries of your own: about 67 KB).
- *     After the handshake wt.h keeps only the TLS exporter secret of the
- *     handshake's state (wolfSSL frees the rest), and no QPACK dynamic
- *     table unless limits.qpack_table asks for one;
+ *   - per idle connection with one session on a server: about 38.5 KB,
+ *     of which 3 KB wt.h, 20 KB ngtcp2, 11 KB nghttp3 and 4 KB wolfSSL,
+ *     with the dependencies tools/deps.sh builds (its patches let a
+ *     connection give back what its handshake grew; libraries of your own:
+ *     about 54 KB). After the handshake wt.h keeps only the TLS exporter
+ *     secret of the handshake's state: a server frees its WOLFSSL (about
+ *     9 KB; a client keeps its own), and a client that sends TLS data
+ *     after that (QUIC has none) gets CRYPTO_ERROR with alert 10
+ *     (unexpected_message). No QPACK dynamic table unless
+ *     limits.qpack_table asks for one;
  *   - per session on a shared connection: about 1.1 KB of wt.h (the 840-
  *     byte wt_session, its request headers and path) and 1.3 KB of ngtcp2
  *     and nghttp3 (the CONNECT stream). Close reasons and a long capsule's
@@ -2109,6 +2112,8 @@ struct wt__ep {
     int keylog_failed;            /* a write failed: logged once */
     int test_keep_tls_arrays;     /* TESTING ONLY: wolfSSL keeps its handshake
                                      arrays, so its own exporter still works */
+    int test_keep_tls;            /* TESTING ONLY: a server keeps each connection's
+                                     WOLFSSL after the handshake (wt__tls_release) */
     uint32_t connect_timeout_ms;  /* client: from the config (0: handshake_timeout_ms) */
 };
 
@@ -2159,6 +2164,11 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
                                     wt_session_export_keying_material needs, so
                                     wolfSSL frees its handshake arrays */
     uint8_t exporter_len;        /* 32 (SHA-256) or 48 (SHA-384); 0: none (yet) */
+    uint8_t ssl_release;         /* server: the handshake is done, ssl goes
+                                    once the packet that finished it is read */
+    uint8_t post_hdr[4];         /* 1-RTT CRYPTO data: the TLS message header */
+    uint8_t post_hdr_len;        /* read so far, */
+    uint32_t post_left;          /* and what is left of a skipped message's body */
 } wt__conn_tp;
 
 #define WT__CTRL_PREFIX_MAX 256
@@ -2458,6 +2468,9 @@ static int wt__tls_set_ciphers(wt__ep *ep, const char *list);
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
 static void wt__tls_done(wt__conn *c);
+static void wt__tls_release(wt__conn *c);
+static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t offset,
+                                   const uint8_t *data, size_t datalen, void *user);
 static void wt__tls_attach(wt__conn *c);
 static const char *wt__tls_group_name(uint16_t id);
 static const char *wt__tls_alert_name(uint8_t alert);
@@ -4865,15 +4878,99 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     return ssl;
 }
 
+/* Can the connection do without its WOLFSSL: wt_session_export_keying_material
+   needs only the exporter secret wt.h copied, or no exporter at all. */
+static int wt__tls_exporter_kept(const wt__conn *c) {
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    return c->tp.exporter_len != 0;
+#elif defined(HAVE_KEYING_MATERIAL)
+    WT__UNUSED(c);
+    return 0; /* wolfSSL's own exporter reads its WOLFSSL */
+#else
+    WT__UNUSED(c);
+    return 1;
+#endif
+}
+
 /* The handshake is done: what only the handshake needed goes. wolfSSL's
    arrays (about 1 KB: randoms, the premaster and master secrets, PSK
-   identities) once the exporter secret is copied out of them. */
+   identities) once the exporter secret is copied out of them. A server's
+   whole WOLFSSL goes too, once the packet that finished the handshake is
+   read (wt__tls_release). */
 static void wt__tls_done(wt__conn *c) {
 #if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
     if (c->tp.exporter_len && !c->ep->test_keep_tls_arrays) wolfSSL_FreeArrays(c->tp.ssl);
-#else
-    WT__UNUSED(c);
 #endif
+    if (c->ep->server && !c->ep->test_keep_tls && wt__tls_exporter_kept(c)) c->tp.ssl_release = 1;
+}
+
+/* A server frees its WOLFSSL (about 9 KB per connection with its
+   sub-allocations) after the handshake. Nothing needs it any more: the
+   TLS messages it still had to send (NewSessionTicket) are in ngtcp2's
+   buffers, key updates derive from ngtcp2's copies of the secrets with
+   the cipher and hash it names (static wolfSSL descriptors, not this
+   object), the exporter secret is copied, ALPN was checked, and what a
+   client sends at the 1-RTT level is refused without it
+   (wt__cb_recv_crypto_data). */
+static void wt__tls_release(wt__conn *c) {
+    c->tp.ssl_release = 0;
+    if (!c->tp.ssl) return;
+    if (c->tp.qc) ngtcp2_conn_set_tls_native_handle(c->tp.qc, NULL);
+    wolfSSL_free(c->tp.ssl);
+    c->tp.ssl = NULL;
+}
+
+/* A TLS message after the handshake that QUIC has no place for: an
+   unexpected message (alert 10, CRYPTO_ERROR 0x10a; RFC 9001 section 6 for
+   KeyUpdate), with a log line. */
+static int wt__tls_refuse_message(wt__conn *c, unsigned type, const char *why) {
+    const char *peer = c->ep->server ? "client" : "server";
+    wt__clog(c, -1, WT_LOG_WARN,
+             "TLS failed: the %s sent a TLS %s message (type %u) after the handshake: %s; we send alert 10 (%s)",
+             peer, type == 24 ? "KeyUpdate" : type == 4 ? "NewSessionTicket" : "handshake", type, why,
+             wt__tls_alert_name(10));
+    ngtcp2_ccerr_set_tls_alert(&c->tp.ccerr, 10, NULL, 0);
+    c->fail_error = WT_ERR_TLS;
+    return NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+/* CRYPTO data from the peer. Before and during the handshake (Initial and
+   Handshake levels) it goes to wolfSSL. At the 1-RTT level, after it,
+   wt.h reads the TLS messages itself (in order, as ngtcp2 hands them
+   over: a 4-byte header of type and length, then the body), for QUIC
+   leaves TLS almost nothing to say there: a server may send
+   NewSessionTicket, which a wt.h client skips (it does not resume TLS
+   sessions); KeyUpdate is forbidden (RFC 9001 section 6), and wolfSSL
+   would act on one and install keys ngtcp2 asserts it never gets;
+   post-handshake authentication is never asked for. So a server needs no
+   TLS object after the handshake (wt__tls_release). */
+static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t offset,
+                                   const uint8_t *data, size_t datalen, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    wt__conn_tp *tp = &c->tp;
+    if (level != NGTCP2_ENCRYPTION_LEVEL_1RTT) {
+        /* without a TLS object the Initial and Handshake keys are gone too */
+        if (!tp->ssl) return wt__tls_refuse_message(c, datalen ? data[0] : 0u, "the handshake is over");
+        return ngtcp2_crypto_recv_crypto_data_cb(qc, level, offset, data, datalen, user);
+    }
+    if (c->ep->server && datalen)
+        return wt__tls_refuse_message(c, offset ? 0u : data[0], "a QUIC client has none to send");
+    while (datalen) {
+        size_t n;
+        if (tp->post_left) { /* the body of a NewSessionTicket: skipped */
+            n = WT__MIN(datalen, (size_t)tp->post_left);
+            tp->post_left -= (uint32_t)n;
+            data += n, datalen -= n;
+            continue;
+        }
+        tp->post_hdr[tp->post_hdr_len++] = *data++;
+        datalen--;
+        if (tp->post_hdr_len < 4) continue;
+        tp->post_hdr_len = 0;
+        if (tp->post_hdr[0] != 4) return wt__tls_refuse_message(c, tp->post_hdr[0], "QUIC has no such message");
+        tp->post_left = (uint32_t)tp->post_hdr[1] << 16 | (uint32_t)tp->post_hdr[2] << 8 | tp->post_hdr[3];
+    }
+    return 0;
 }
 /* ---- end file: src/wt_tls.c ---- */
 /* ---- begin file: src/wt_aead.c ---- */
@@ -6097,7 +6194,7 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
         cb->recv_stateless_reset = wt__cb_stateless_reset;
 #endif
     }
-    cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+    cb->recv_crypto_data = wt__cb_recv_crypto_data; /* wolfSSL's during the handshake, wt.h's after (wt_tls.c) */
     wt__aead_callbacks(cb); /* encrypt, decrypt, hp_mask */
     cb->update_key = ngtcp2_crypto_update_key_cb;
     cb->delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
@@ -6447,7 +6544,7 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
     case NGTCP2_ERR_CRYPTO: {
         /* our TLS stack gave up: say why, and send the peer its alert */
         uint8_t alert = ngtcp2_conn_get_tls_alert(c->tp.qc);
-        int err = wolfSSL_get_error(c->tp.ssl, 0);
+        int err = c->tp.ssl ? wolfSSL_get_error(c->tp.ssl, 0) : 0;
         if (!alert) alert = 80; /* wolfSSL named none: internal_error, not close_notify */
         wt__clog(c, -1, WT_LOG_WARN, "TLS %s: %s (wolfSSL error %d): we send alert %u (%s)",
                  c->state == WT__CONN_HANDSHAKE ? "handshake failed" : "failed",
@@ -6675,6 +6772,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
         return;
     }
     c->tp.heard = 1;
+    if (c->tp.ssl_release) wt__tls_release(c); /* the handshake is done (wt__tls_done) */
     {
         /* the peer may have moved (NAT rebinding, or another of our
            addresses): follow the path ngtcp2 validated, not any one packet */
@@ -11062,7 +11160,7 @@ int wt_session_export_keying_material(const wt_session *s, const char *label, co
         return wt__cfail(s->conn, s->id, WT_ERR_INVALID,
                          "wt_session_export_keying_material: needs a label of 1-255 bytes, a context of at most "
                          "255 and an output of 1-8160 bytes");
-    if (s->state == WT__SESS_CLOSED || s->id < 0 || !s->conn->tp.ssl || !s->conn->tp.qc ||
+    if (s->state == WT__SESS_CLOSED || s->id < 0 || (!s->conn->tp.ssl && !s->conn->tp.exporter_len) || !s->conn->tp.qc ||
         !ngtcp2_conn_get_handshake_completed(s->conn->tp.qc))
         return wt__cfail(s->conn, s->id, WT_ERR_STATE,
                          "wt_session_export_keying_material: the session is not established (or already closed)");

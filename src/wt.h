@@ -169,13 +169,16 @@
  *   (the suite prints these in mem_idle_session_heap_within_budget,
  *   build/bench/idle_heap measures them):
  *   - per app or client: the endpoint and the 64 KB send batch;
- *   - per idle connection with one session: about 53 KB, of which 3 KB
- *     wt.h, 23 KB ngtcp2, 11 KB nghttp3 and 15 KB wolfSSL, with the
- *     dependencies tools/deps.sh builds (its patches let a connection give
- *     back what its handshake grew; libraries of your own: about 67 KB).
- *     After the handshake wt.h keeps only the TLS exporter secret of the
- *     handshake's state (wolfSSL frees the rest), and no QPACK dynamic
- *     table unless limits.qpack_table asks for one;
+ *   - per idle connection with one session on a server: about 38.5 KB,
+ *     of which 3 KB wt.h, 20 KB ngtcp2, 11 KB nghttp3 and 4 KB wolfSSL,
+ *     with the dependencies tools/deps.sh builds (its patches let a
+ *     connection give back what its handshake grew; libraries of your own:
+ *     about 54 KB). After the handshake wt.h keeps only the TLS exporter
+ *     secret of the handshake's state: a server frees its WOLFSSL (about
+ *     9 KB; a client keeps its own), and a client that sends TLS data
+ *     after that (QUIC has none) gets CRYPTO_ERROR with alert 10
+ *     (unexpected_message). No QPACK dynamic table unless
+ *     limits.qpack_table asks for one;
  *   - per session on a shared connection: about 1.1 KB of wt.h (the 840-
  *     byte wt_session, its request headers and path) and 1.3 KB of ngtcp2
  *     and nghttp3 (the CONNECT stream). Close reasons and a long capsule's

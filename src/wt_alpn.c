@@ -415,7 +415,7 @@ int wt_session_export_keying_material(const wt_session *s, const char *label, co
         return wt__cfail(s->conn, s->id, WT_ERR_INVALID,
                          "wt_session_export_keying_material: needs a label of 1-255 bytes, a context of at most "
                          "255 and an output of 1-8160 bytes");
-    if (s->state == WT__SESS_CLOSED || s->id < 0 || !s->conn->tp.ssl || !s->conn->tp.qc ||
+    if (s->state == WT__SESS_CLOSED || s->id < 0 || (!s->conn->tp.ssl && !s->conn->tp.exporter_len) || !s->conn->tp.qc ||
         !ngtcp2_conn_get_handshake_completed(s->conn->tp.qc))
         return wt__cfail(s->conn, s->id, WT_ERR_STATE,
                          "wt_session_export_keying_material: the session is not established (or already closed)");

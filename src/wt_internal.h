@@ -519,6 +519,8 @@ struct wt__ep {
     int keylog_failed;            /* a write failed: logged once */
     int test_keep_tls_arrays;     /* TESTING ONLY: wolfSSL keeps its handshake
                                      arrays, so its own exporter still works */
+    int test_keep_tls;            /* TESTING ONLY: a server keeps each connection's
+                                     WOLFSSL after the handshake (wt__tls_release) */
     uint32_t connect_timeout_ms;  /* client: from the config (0: handshake_timeout_ms) */
 };
 
@@ -569,6 +571,11 @@ typedef struct wt__conn_tp { /* QUIC and TLS */
                                     wt_session_export_keying_material needs, so
                                     wolfSSL frees its handshake arrays */
     uint8_t exporter_len;        /* 32 (SHA-256) or 48 (SHA-384); 0: none (yet) */
+    uint8_t ssl_release;         /* server: the handshake is done, ssl goes
+                                    once the packet that finished it is read */
+    uint8_t post_hdr[4];         /* 1-RTT CRYPTO data: the TLS message header */
+    uint8_t post_hdr_len;        /* read so far, */
+    uint32_t post_left;          /* and what is left of a skipped message's body */
 } wt__conn_tp;
 
 #define WT__CTRL_PREFIX_MAX 256
@@ -868,6 +875,9 @@ static int wt__tls_set_ciphers(wt__ep *ep, const char *list);
    QUIC v1 parameters, SNI, the name check and the key shares. NULL: logged. */
 static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host);
 static void wt__tls_done(wt__conn *c);
+static void wt__tls_release(wt__conn *c);
+static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t offset,
+                                   const uint8_t *data, size_t datalen, void *user);
 static void wt__tls_attach(wt__conn *c);
 static const char *wt__tls_group_name(uint16_t id);
 static const char *wt__tls_alert_name(uint8_t alert);

@@ -581,7 +581,7 @@ static void wt__callbacks(ngtcp2_callbacks *cb, int server) {
         cb->recv_stateless_reset = wt__cb_stateless_reset;
 #endif
     }
-    cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+    cb->recv_crypto_data = wt__cb_recv_crypto_data; /* wolfSSL's during the handshake, wt.h's after (wt_tls.c) */
     wt__aead_callbacks(cb); /* encrypt, decrypt, hp_mask */
     cb->update_key = ngtcp2_crypto_update_key_cb;
     cb->delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
@@ -931,7 +931,7 @@ static void wt__handle_read_error(wt__conn *c, int rv) {
     case NGTCP2_ERR_CRYPTO: {
         /* our TLS stack gave up: say why, and send the peer its alert */
         uint8_t alert = ngtcp2_conn_get_tls_alert(c->tp.qc);
-        int err = wolfSSL_get_error(c->tp.ssl, 0);
+        int err = c->tp.ssl ? wolfSSL_get_error(c->tp.ssl, 0) : 0;
         if (!alert) alert = 80; /* wolfSSL named none: internal_error, not close_notify */
         wt__clog(c, -1, WT_LOG_WARN, "TLS %s: %s (wolfSSL error %d): we send alert %u (%s)",
                  c->state == WT__CONN_HANDSHAKE ? "handshake failed" : "failed",
@@ -1159,6 +1159,7 @@ static void wt__conn_read(wt__conn *c, const struct sockaddr *local, const struc
         return;
     }
     c->tp.heard = 1;
+    if (c->tp.ssl_release) wt__tls_release(c); /* the handshake is done (wt__tls_done) */
     {
         /* the peer may have moved (NAT rebinding, or another of our
            addresses): follow the path ngtcp2 validated, not any one packet */

@@ -265,13 +265,97 @@ static WOLFSSL *wt__tls_new(wt__ep *ep, const char *host) {
     return ssl;
 }
 
+/* Can the connection do without its WOLFSSL: wt_session_export_keying_material
+   needs only the exporter secret wt.h copied, or no exporter at all. */
+static int wt__tls_exporter_kept(const wt__conn *c) {
+#if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
+    return c->tp.exporter_len != 0;
+#elif defined(HAVE_KEYING_MATERIAL)
+    WT__UNUSED(c);
+    return 0; /* wolfSSL's own exporter reads its WOLFSSL */
+#else
+    WT__UNUSED(c);
+    return 1;
+#endif
+}
+
 /* The handshake is done: what only the handshake needed goes. wolfSSL's
    arrays (about 1 KB: randoms, the premaster and master secrets, PSK
-   identities) once the exporter secret is copied out of them. */
+   identities) once the exporter secret is copied out of them. A server's
+   whole WOLFSSL goes too, once the packet that finished the handshake is
+   read (wt__tls_release). */
 static void wt__tls_done(wt__conn *c) {
 #if defined(HAVE_KEYING_MATERIAL) && defined(HAVE_SECRET_CALLBACK)
     if (c->tp.exporter_len && !c->ep->test_keep_tls_arrays) wolfSSL_FreeArrays(c->tp.ssl);
-#else
-    WT__UNUSED(c);
 #endif
+    if (c->ep->server && !c->ep->test_keep_tls && wt__tls_exporter_kept(c)) c->tp.ssl_release = 1;
+}
+
+/* A server frees its WOLFSSL (about 9 KB per connection with its
+   sub-allocations) after the handshake. Nothing needs it any more: the
+   TLS messages it still had to send (NewSessionTicket) are in ngtcp2's
+   buffers, key updates derive from ngtcp2's copies of the secrets with
+   the cipher and hash it names (static wolfSSL descriptors, not this
+   object), the exporter secret is copied, ALPN was checked, and what a
+   client sends at the 1-RTT level is refused without it
+   (wt__cb_recv_crypto_data). */
+static void wt__tls_release(wt__conn *c) {
+    c->tp.ssl_release = 0;
+    if (!c->tp.ssl) return;
+    if (c->tp.qc) ngtcp2_conn_set_tls_native_handle(c->tp.qc, NULL);
+    wolfSSL_free(c->tp.ssl);
+    c->tp.ssl = NULL;
+}
+
+/* A TLS message after the handshake that QUIC has no place for: an
+   unexpected message (alert 10, CRYPTO_ERROR 0x10a; RFC 9001 section 6 for
+   KeyUpdate), with a log line. */
+static int wt__tls_refuse_message(wt__conn *c, unsigned type, const char *why) {
+    const char *peer = c->ep->server ? "client" : "server";
+    wt__clog(c, -1, WT_LOG_WARN,
+             "TLS failed: the %s sent a TLS %s message (type %u) after the handshake: %s; we send alert 10 (%s)",
+             peer, type == 24 ? "KeyUpdate" : type == 4 ? "NewSessionTicket" : "handshake", type, why,
+             wt__tls_alert_name(10));
+    ngtcp2_ccerr_set_tls_alert(&c->tp.ccerr, 10, NULL, 0);
+    c->fail_error = WT_ERR_TLS;
+    return NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+/* CRYPTO data from the peer. Before and during the handshake (Initial and
+   Handshake levels) it goes to wolfSSL. At the 1-RTT level, after it,
+   wt.h reads the TLS messages itself (in order, as ngtcp2 hands them
+   over: a 4-byte header of type and length, then the body), for QUIC
+   leaves TLS almost nothing to say there: a server may send
+   NewSessionTicket, which a wt.h client skips (it does not resume TLS
+   sessions); KeyUpdate is forbidden (RFC 9001 section 6), and wolfSSL
+   would act on one and install keys ngtcp2 asserts it never gets;
+   post-handshake authentication is never asked for. So a server needs no
+   TLS object after the handshake (wt__tls_release). */
+static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t offset,
+                                   const uint8_t *data, size_t datalen, void *user) {
+    wt__conn *c = (wt__conn *)user;
+    wt__conn_tp *tp = &c->tp;
+    if (level != NGTCP2_ENCRYPTION_LEVEL_1RTT) {
+        /* without a TLS object the Initial and Handshake keys are gone too */
+        if (!tp->ssl) return wt__tls_refuse_message(c, datalen ? data[0] : 0u, "the handshake is over");
+        return ngtcp2_crypto_recv_crypto_data_cb(qc, level, offset, data, datalen, user);
+    }
+    if (c->ep->server && datalen)
+        return wt__tls_refuse_message(c, offset ? 0u : data[0], "a QUIC client has none to send");
+    while (datalen) {
+        size_t n;
+        if (tp->post_left) { /* the body of a NewSessionTicket: skipped */
+            n = WT__MIN(datalen, (size_t)tp->post_left);
+            tp->post_left -= (uint32_t)n;
+            data += n, datalen -= n;
+            continue;
+        }
+        tp->post_hdr[tp->post_hdr_len++] = *data++;
+        datalen--;
+        if (tp->post_hdr_len < 4) continue;
+        tp->post_hdr_len = 0;
+        if (tp->post_hdr[0] != 4) return wt__tls_refuse_message(c, tp->post_hdr[0], "QUIC has no such message");
+        tp->post_left = (uint32_t)tp->post_hdr[1] << 16 | (uint32_t)tp->post_hdr[2] << 8 | tp->post_hdr[3];
+    }
+    return 0;
 }

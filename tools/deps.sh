@@ -51,7 +51,7 @@ say() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 
 # Bump when a flag or step below changes: it is part of the cache key.
-RECIPE=8
+RECIPE=9
 
 # name|version|file|pool dir|sha256|kind  (first line of each name = primary)
 SOURCES='
