@@ -26,7 +26,9 @@
 #
 # Built libraries get tools/patches/<name>-<version>-memory.patch where one
 # exists for that version: small changes that cut the heap an idle
-# connection holds (README "Embedding"), part of the cache key.
+# connection holds (README "Embedding"), part of the cache key. ngtcp2 1.24
+# also gets tools/patches/ngtcp2-1.24.0-pacing.patch (CUBIC's pacing rate
+# for an app-limited sender; see the patch).
 #
 #   WT_DEPS_TARGET   cross-build for this GNU triplet (aarch64-linux-gnu,
 #                    s390x-linux-gnu, ...) with Debian's <triplet>-gcc (WT_DEPS_CC
@@ -51,7 +53,7 @@ say() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 
 # Bump when a flag or step below changes: it is part of the cache key.
-RECIPE=9
+RECIPE=10
 
 # name|version|file|pool dir|sha256|kind  (first line of each name = primary)
 SOURCES='
@@ -244,7 +246,9 @@ mem_patch() { # name version: the patch's path, or nothing
   [ -f "$f" ] && printf '%s\n' "$f" || true
 }
 W_PATCH=$(mem_patch wolfssl "$W_VER"); N_PATCH=$(mem_patch ngtcp2 "$N_VER"); H_PATCH=$(mem_patch nghttp3 "$H_VER")
-patch_sums=$(for f in "$W_PATCH" "$N_PATCH" "$H_PATCH"; do [ -z "$f" ] || cat "$f"; done | sha256sum | cut -c1-16)
+N_PACE="$here/tools/patches/ngtcp2-$N_VER-pacing.patch"
+[ -f "$N_PACE" ] || N_PACE=""
+patch_sums=$(for f in "$W_PATCH" "$N_PATCH" "$H_PATCH" "$N_PACE"; do [ -z "$f" ] || cat "$f"; done | sha256sum | cut -c1-16)
 key=$(printf '%s\n' "$RECIPE" "$arch" "$cc_id" "$W_FILE" "$N_FILE" "$H_FILE" "$wolf_flags" "$wolf_cppflags" \
   "$ngtcp2_flags" "$nghttp3_flags" "$patch_sum" "$patch_sums" $lib_cflags | sha256sum | cut -c1-16)
 versions="wolfssl $W_VER, ngtcp2 $N_VER, nghttp3 $H_VER"
@@ -315,6 +319,7 @@ ndir=$(find "$work" -maxdepth 1 -type d -name 'ngtcp2*' | head -n1)
 mkdir -p "$work/glue_unpatched"
 cp "$ndir/crypto/wolfssl/wolfssl.c" "$work/glue_unpatched/wolfssl.c"
 apply_patch "$ndir" "$N_PATCH" "ngtcp2 $N_VER"
+apply_patch "$ndir" "$N_PACE" "ngtcp2 $N_VER"
 if (cd "$ndir" && patch -p1 --dry-run <"$hkdf_patch") >>"$log" 2>&1; then
   run "$ndir" "ngtcp2 HKDF patch" patch -p1 -i "$hkdf_patch"
   versions="$versions (HKDF patch)"
