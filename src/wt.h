@@ -673,10 +673,10 @@ typedef struct wt_limits {
                                       plus what the peer puts in it) */
     uint32_t congestion_control;   /* ngtcp2's congestion controller: WT_CC_CUBIC (0,
                                       the default), WT_CC_RENO or WT_CC_BBR. BBR paces
-                                      by the delivery rate it measures: a sender whose
-                                      datagram queue stays below the window (app-
-                                      limited) is not held to a pacing rate CUBIC set
-                                      long before (README: Limits and defences) */
+                                      by the delivery rate it measures; unpatched
+                                      CUBIC holds an app-limited datagram sender to
+                                      a stale pacing rate (the bundled ngtcp2 is
+                                      patched; README: Limits and defences) */
 } wt_limits;
 
 /* wt_limits.congestion_control */
