@@ -41,6 +41,10 @@ INSTALL_ENV = PREFIX="$(PREFIX)" INCLUDEDIR="$(INCLUDEDIR)" LIBDIR="$(LIBDIR)" D
 # Read when the recipe runs, after the deps step has written them.
 DEPS_CFLAGS = $$(cat $(B)/deps/cflags)
 DEPS_LIBS = $$(cat $(B)/deps/libs)
+# What a binary built on the dependencies lists: tools/deps.sh rewrites it
+# only when it changes (another build of the libraries: a new RECIPE, patch
+# or version), so binaries are relinked then, and only then.
+DEPS_OUT := $(B)/deps/libs
 
 SRC := $(wildcard src/*.c src/*.h)
 EXAMPLE_SRC := $(wildcard examples/*.c)
@@ -60,29 +64,32 @@ examples: $(EXAMPLES)
 deps:
 	@WT_DEPS_OUT="$(B)/deps" bash tools/deps.sh
 
+$(DEPS_OUT): deps
+	@:
+
 wt.h: amalgamate.py $(SRC)
 	python3 amalgamate.py
 
-$(B)/examples/%: examples/%.c wt.h | deps
+$(B)/examples/%: examples/%.c wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
-$(B)/wt_tests: $(TEST_SRC) wt.h | deps
+$(B)/wt_tests: $(TEST_SRC) wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -pthread -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
 
-$(B)/wt_tests_san: $(TEST_SRC) wt.h | deps
+$(B)/wt_tests_san: $(TEST_SRC) wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SAN) -pthread -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
 
 # The same suite on the other I/O paths: without UDP GRO (what kernels
 # before 5.0 do), and the portable one (plain recvmsg/sendmsg, no GSO, no
 # GRO: what non-Linux systems compile).
-$(B)/wt_tests_nogro: $(TEST_SRC) wt.h | deps
+$(B)/wt_tests_nogro: $(TEST_SRC) wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -DWT_NO_GRO -pthread -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
 
-$(B)/wt_tests_portable: $(TEST_SRC) wt.h | deps
+$(B)/wt_tests_portable: $(TEST_SRC) wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -DWT_NO_MMSG -DWT_NO_GSO -DWT_NO_GRO -pthread -I. $(DEPS_CFLAGS) wt_impl_tests/main.c -o $@ $(DEPS_LIBS)
 
@@ -103,13 +110,13 @@ $(B)/cross-%/wt_tests: $(TEST_SRC) wt.h | cross-deps-%
 cross-test: $(patsubst %,$(B)/cross-%/wt_tests,$(CROSS_ARCHS))
 	@bash wt_impl_tests/cross_test.sh $(B) $(CROSS_ARCHS)
 
-$(B)/example_probe: wt_impl_tests/example_probe.c wt.h | deps
+$(B)/example_probe: wt_impl_tests/example_probe.c wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
 # Both ends of the load-balancer test (lb_test.sh: network namespaces,
 # nftables), under ASan+UBSan like the demo server.
-$(B)/lb_peer: wt_impl_tests/lb_peer.c wt_impl_tests/quiclb.h wt.h | deps
+$(B)/lb_peer: wt_impl_tests/lb_peer.c wt_impl_tests/quiclb.h wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
@@ -121,7 +128,7 @@ lb-deps:
 lb-test: $(B)/lb_peer lb-deps
 	@bash wt_impl_tests/lb_test.sh $(B)
 
-$(B)/soak: wt_impl_tests/soak.c wt.h | deps
+$(B)/soak: wt_impl_tests/soak.c wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
@@ -131,7 +138,7 @@ SOAK_SECONDS ?= 600
 soak: $(B)/soak
 	$(B)/soak $(SOAK_SECONDS)
 
-$(B)/browser_server: wt_impl_tests/browser/browser_server.c wt.h | deps
+$(B)/browser_server: wt_impl_tests/browser/browser_server.c wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
@@ -139,7 +146,7 @@ browser-deps:
 	@bash wt_impl_tests/browser/setup.sh
 
 # make test's demo phases run the demo server under ASan+UBSan
-$(B)/demo_server_san: examples/demo_server.c wt.h | deps
+$(B)/demo_server_san: examples/demo_server.c wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
@@ -150,16 +157,16 @@ REDIS_DEF = $(if $(wildcard /usr/include/hiredis/async.h),-DWT_REDIS)
 redis-deps:
 	@bash tools/apt-install.sh redis-server libhiredis-dev
 
-$(B)/wt_redis_tests: wt_impl_tests/redis_test.c wt_impl_tests/wt_test.h wt.h | deps redis-deps
+$(B)/wt_redis_tests: wt_impl_tests/redis_test.c wt_impl_tests/wt_test.h wt.h $(DEPS_OUT) | redis-deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS) -lhiredis
 
-$(B)/wt_redis_tests_san: wt_impl_tests/redis_test.c wt_impl_tests/wt_test.h wt.h | deps redis-deps
+$(B)/wt_redis_tests_san: wt_impl_tests/redis_test.c wt_impl_tests/wt_test.h wt.h $(DEPS_OUT) | redis-deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SAN) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS) -lhiredis
 
 # chat_server with --redis, under ASan+UBSan, for the tests
-$(B)/chat_server_redis: examples/chat_server.c wt.h | deps redis-deps
+$(B)/chat_server_redis: examples/chat_server.c wt.h $(DEPS_OUT) | redis-deps
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SAN) -DWT_REDIS -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS) -lhiredis
 
@@ -167,7 +174,7 @@ redis-test: $(B)/wt_redis_tests $(B)/wt_redis_tests_san $(B)/chat_server_redis
 	WT_CHAT_SERVER=$(B)/chat_server_redis $(B)/wt_redis_tests
 	WT_CHAT_SERVER=$(B)/chat_server_redis ASAN_OPTIONS=detect_leaks=1 $(B)/wt_redis_tests_san
 
-$(B)/wt_impl.o: wt.h | deps
+$(B)/wt_impl.o: wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	printf '#define WT_IMPLEMENTATION\n#include "wt.h"\n' > $(B)/wt_impl.c
 	$(CC) $(WARN) $(CFLAGS) $(REDIS_DEF) -I. $(DEPS_CFLAGS) -c $(B)/wt_impl.c -o $@
@@ -248,7 +255,7 @@ smoke: check-amalgamation examples $(B)/example_probe
 
 # libFuzzer targets: each one translation unit with the implementation,
 # built by clang with ASan+UBSan against the same static dependencies.
-$(B)/fuzz/%: fuzz/%.c $(FUZZ_HDRS) wt.h | deps clang-deps
+$(B)/fuzz/%: fuzz/%.c $(FUZZ_HDRS) wt.h $(DEPS_OUT) | clang-deps
 	@mkdir -p $(@D)
 	$(CLANG) $(WARN) -O1 -g $(FUZZ_SAN) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
@@ -259,7 +266,7 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	@bash fuzz/run.sh "$(B)" "$(FUZZ_SECONDS)"
 
-$(B)/gen_corpus: fuzz/gen_corpus.c fuzz/quic_initial.h wt.h | deps
+$(B)/gen_corpus: fuzz/gen_corpus.c fuzz/quic_initial.h wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
@@ -292,7 +299,7 @@ BENCH_BINS += $(B)/bench/wt_bench_server $(B)/bench/wt_sessions $(B)/bench/wt_dg
 	$(B)/bench/udp_flood $(B)/bench/udp_pingpong $(B)/bench/echo_server_static
 BENCH_SRC := bench/wt_bench_server.c bench/wt_sessions.c bench/wt_dgram.c bench/udp_flood.c bench/udp_pingpong.c
 
-$(B)/bench/wt_%: bench/wt_%.c wt.h | deps
+$(B)/bench/wt_%: bench/wt_%.c wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O2 -g -pthread -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
@@ -303,7 +310,7 @@ $(B)/bench/udp_%: bench/udp_%.c
 
 # code_size: what tools/size.sh measures (static, -Os, --gc-sections,
 # stripped); static glibc's warning about getaddrinfo is expected
-$(B)/bench/echo_server_static: examples/echo_server.c wt.h | deps
+$(B)/bench/echo_server_static: examples/echo_server.c wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -I. $(DEPS_CFLAGS) \
 	  -c $< -o $@.o
@@ -323,7 +330,7 @@ bench-smoke: bench-bins
 # bench/fig/extra_session_heap.sh)
 BENCH_BINS += $(B)/bench/idle_heap
 BENCH_SRC += bench/idle_heap.c
-$(B)/bench/idle_heap: bench/idle_heap.c wt_impl_tests/heap_count.h wt.h | deps
+$(B)/bench/idle_heap: bench/idle_heap.c wt_impl_tests/heap_count.h wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
@@ -336,12 +343,12 @@ BENCH_BINS += $(B)/bench/handshake_raw $(B)/bench/handshake_raw_unpatched
 BENCH_SRC += bench/handshake_raw.c bench/session_mem.c
 HKDF_UNPATCHED_MISSING = echo "$@: skipped: no unpatched ngtcp2 glue (system libraries; WT_DEPS=build builds one)"
 
-$(B)/bench/handshake_raw: bench/handshake_raw.c | deps
+$(B)/bench/handshake_raw: bench/handshake_raw.c $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -DHR_GLUE="\"$$(grep -q 'HKDF patch' $(B)/deps/versions && echo patched || echo system)\"" \
 	  $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
-$(B)/bench/handshake_raw_unpatched: bench/handshake_raw.c | deps
+$(B)/bench/handshake_raw_unpatched: bench/handshake_raw.c $(DEPS_OUT)
 	@mkdir -p $(@D)
 	@if [ -f $(B)/deps/libs_unpatched ]; then echo "CC $@ (unpatched ngtcp2 glue)"; \
 	  $(CC) $(WARN) $(CFLAGS) -DHR_GLUE='"unpatched"' $(DEPS_CFLAGS) $< -o $@ $$(cat $(B)/deps/libs_unpatched); \
@@ -350,7 +357,7 @@ $(B)/bench/handshake_raw_unpatched: bench/handshake_raw.c | deps
 # wt.h's own cost per whole session, server side, in memory (the same TLS
 # set-up as handshake_raw; for perf/callgrind: see the file's comment).
 BENCH_BINS += $(B)/bench/session_mem
-$(B)/bench/session_mem: bench/session_mem.c wt.h | deps
+$(B)/bench/session_mem: bench/session_mem.c wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
@@ -359,7 +366,7 @@ $(B)/bench/session_mem: bench/session_mem.c wt.h | deps
 # through the sans-I/O seam; not a figure, a tool (see its header).
 BENCH_BINS += $(B)/bench/rtt_cpu
 BENCH_SRC += bench/rtt_cpu.c
-$(B)/bench/rtt_cpu: bench/rtt_cpu.c wt.h | deps
+$(B)/bench/rtt_cpu: bench/rtt_cpu.c wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O2 -g -pthread -I. $(DEPS_CFLAGS) $< -o $@ $(DEPS_LIBS)
 
@@ -369,7 +376,7 @@ HKDF_INTEROP_BINS := $(B)/hkdf/echo_server_unpatched $(B)/hkdf/echo_client_unpat
   $(B)/bench/handshake_raw $(B)/bench/handshake_raw_unpatched
 # (the test rule above is read before this variable is set: name them here)
 test: $(HKDF_INTEROP_BINS)
-$(B)/hkdf/%_unpatched: examples/%.c wt.h | deps
+$(B)/hkdf/%_unpatched: examples/%.c wt.h $(DEPS_OUT)
 	@mkdir -p $(@D)
 	@if [ -f $(B)/deps/libs_unpatched ]; then echo "CC $@ (unpatched ngtcp2 glue)"; \
 	  $(CC) $(WARN) $(CFLAGS) -I. $(DEPS_CFLAGS) $< -o $@ $$(cat $(B)/deps/libs_unpatched); \

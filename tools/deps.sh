@@ -65,13 +65,28 @@ nghttp3|1.15.0|nghttp3_1.15.0.orig.tar.xz|pool/main/n/nghttp3|6da0cd06b428d32a54
 nghttp3|1.8.0|libnghttp3-dev_1.8.0-1~bpo12+1_amd64.deb|pool/main/n/nghttp3|3fa28e0bdd320d5de2eca8c89215a985d23e03f3c230436f2eeab6cd303f5e02|deb
 '
 
+# A file is rewritten only when its content changes: the Makefile relinks
+# what lists build/deps/libs when its time changes, i.e. after another
+# build of the libraries, not on every make.
+put_out() { # file content
+  local f="$out_dir/$1" old="$out_dir/$1"
+  [ -f "$f.old" ] && old="$f.old"
+  printf '%s\n' "$2" >"$f.tmp"
+  if cmp -s "$f.tmp" "$old"; then
+    rm -f "$f.tmp"
+    [ "$old" = "$f" ] || mv -f "$old" "$f"
+  else
+    mv -f "$f.tmp" "$f"
+  fi
+  rm -f "$f.old"
+}
 write_out() { # cflags libs prefix versions [libs_unpatched]
   mkdir -p "$out_dir"
-  if [ -n "${5:-}" ]; then printf '%s\n' "$5" >"$out_dir/libs_unpatched"; else rm -f "$out_dir/libs_unpatched"; fi
-  printf '%s\n' "$1" >"$out_dir/cflags.tmp" && mv "$out_dir/cflags.tmp" "$out_dir/cflags"
-  printf '%s\n' "$2" >"$out_dir/libs.tmp" && mv "$out_dir/libs.tmp" "$out_dir/libs"
-  printf '%s\n' "$3" >"$out_dir/prefix"
-  printf '%s\n' "$4" >"$out_dir/versions"
+  if [ -n "${5:-}" ]; then put_out libs_unpatched "$5"; else rm -f "$out_dir/libs_unpatched"; fi
+  put_out cflags "$1"
+  put_out prefix "$3"
+  put_out versions "$4"
+  put_out libs "$2" # last: the one the Makefile watches
 }
 
 # ---------------------------------------------------------------- system libs
@@ -133,7 +148,9 @@ sha_for() { # file default
 
 dl_dir="$cache/dl"
 mkdir -p "$dl_dir"
-rm -f "$out_dir/cflags" "$out_dir/libs"
+# Aside, not kept: a run that fails leaves none (a build must not go on with
+# old ones); write_out puts them back, time and all, when they come out the same.
+for f in cflags libs; do if [ -f "$out_dir/$f" ]; then mv -f "$out_dir/$f" "$out_dir/$f.old"; fi; done
 # One run at a time per cache (parallel makes, CI beside a developer).
 exec 9>"$cache/.lock"
 flock 9
