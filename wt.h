@@ -2411,7 +2411,6 @@ static void wt__qlog_fc_capsule(wt_session *s, int sent, uint64_t type, uint64_t
 static const char *wt__capsule_name(uint64_t type);
 static void wt__qlog_stream(wt_stream *st, const char *what, const char *why);  /* attached, refused */
 static void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len);
-/* Makes ssl append its secrets to the endpoint's key log (if any). */
 
 /* The session a stream's log lines name: -1 while it is unknown. */
 #define WT__ST_SID(st) ((st)->kind == WT__ST_CLASSIFY ? (int64_t)-1 : (int64_t)(st)->session_id)
@@ -2438,7 +2437,6 @@ static void wt__loop_drain(wt_loop *loop);
 static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
 static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 static void wt__sock_close(wt__sock *s);
-/* wt_loop_post for a session of ep's (wt_app_post): sfn(session or NULL, user). */
 /* The open (not yet closed) session of ep with that wt_session_id, or NULL. */
 static wt_session *wt__ep_find_session(wt__ep *ep, uint64_t session_id);
 static void wt__sock_set_ecn(wt__sock *s, unsigned ecn);
@@ -2471,6 +2469,8 @@ static void wt__tls_done(wt__conn *c);
 static void wt__tls_release(wt__conn *c);
 static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t offset,
                                    const uint8_t *data, size_t datalen, void *user);
+/* The connection's secrets go to wt__tls_secret: the exporter secret is
+   kept, the endpoint's key log (if any) gets them all. */
 static void wt__tls_attach(wt__conn *c);
 static const char *wt__tls_group_name(uint16_t id);
 static const char *wt__tls_alert_name(uint8_t alert);
@@ -10123,7 +10123,7 @@ size_t wt_session_max_datagram_size(const wt_session *s) {
 
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     uint8_t q[8];
-    size_t qn, room, hdr;
+    size_t qn, room;
     wt__dgram *d;
     wt__conn *c;
     if (!s || (!data && len))
@@ -10136,8 +10136,8 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
        ngtcp2 twice */
     if ((room = wt__dgram_room(c)) == 0)
         return wt__cfail(c, s->id, WT_ERR_STATE, "the peer does not accept datagrams");
-    hdr = wt__varint_len((uint64_t)s->id / 4);
-    room = room > hdr ? room - hdr : 0;
+    qn = wt__varint_put(q, (uint64_t)s->id / 4);
+    room = room > qn ? room - qn : 0;
     if (len > room) return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len, room);
     if (c->wt.dq_len >= c->ep->lim.datagram_queue ||
         (c->wt.dq_len && c->wt.dq_bytes + len > c->ep->lim.datagram_queue_bytes)) {
@@ -10151,7 +10151,6 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
                             "datagram queue full (%u datagrams, %u bytes): not queued",
                             (unsigned)c->ep->lim.datagram_queue, (unsigned)c->ep->lim.datagram_queue_bytes);
     }
-    qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
     if (!d) return wt__cfail(c, s->id, WT_ERR_NOMEM, "datagram: out of memory");
     if (c->wt.dq_tail) c->wt.dq_tail->next = d;
@@ -13336,7 +13335,6 @@ static void wt__redis_state(wt_redis *r) {
     int ready = wt__redis_is_ready(r);
     if (ready == r->ready || r->doomed) return;
     r->ready = ready;
-    r->st.ready = ready;
     wt__log(&r->log, ready ? WT_LOG_INFO : WT_LOG_WARN, "redis %s:%d: %s", r->host, r->port,
             ready ? "ready (publishing, subscriptions confirmed)" : "not ready: publishes are dropped until it is");
     if (r->on_state) r->on_state(r, ready, r->state_user);
@@ -13432,15 +13430,12 @@ static void wt__redis_lost(wt__redis_conn *c, const char *why) {
         (void)wt_loop_timer_cancel(r->loop, c->connect_timer);
         c->connect_timer = 0;
     }
-    if (c->connected || !c->down_since_ms) {
+    if (!c->down_since_ms) { /* (0 while connected: set back when it comes up) */
         /* once per outage at WARN; the retries that fail go at DEBUG */
-        if (c->connected) {
-            r->st.disconnects++;
-            c->down_since_ms = wt_loop_now_ms(r->loop);
-        }
+        if (c->connected) r->st.disconnects++;
+        c->down_since_ms = wt_loop_now_ms(r->loop);
         wt__log(&r->log, WT_LOG_WARN, "redis %s connection to %s:%d %s: %s; retrying",
                 c->role, r->host, r->port, c->connected ? "lost" : "failed", why ? why : "closed");
-        if (!c->down_since_ms) c->down_since_ms = wt_loop_now_ms(r->loop);
     } else {
         wt__log(&r->log, WT_LOG_DEBUG, "redis %s connection to %s:%d failed: %s", c->role, r->host, r->port,
                 why ? why : "closed");
@@ -13798,6 +13793,7 @@ int wt_redis_get_stats(const wt_redis *r, wt_redis_stats *out) {
     if (out) memset(out, 0, sizeof *out);
     if (!r || !out) return wt__fail(NULL, WT_ERR_INVALID, "wt_redis_get_stats: no handle or no output");
     *out = r->st;
+    out->ready = r->ready;
     out->pending = r->pending;
     return WT_OK;
 }
@@ -13831,7 +13827,7 @@ void wt_redis_destroy(wt_redis *r) {
         wt__log(&r->log, WT_LOG_INFO, "redis: closed; %llu published, %llu dropped, %llu failed",
                 (unsigned long long)r->st.published, (unsigned long long)r->st.dropped,
                 (unsigned long long)r->st.failed);
-    if (r->password) memset(r->password, 0, strlen(r->password));
+    if (r->password) wt__zero(r->password, strlen(r->password));
     wt__free(&r->alloc, r->password);
     wt__free(&r->alloc, r);
 }

@@ -122,7 +122,7 @@ size_t wt_session_max_datagram_size(const wt_session *s) {
 
 int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
     uint8_t q[8];
-    size_t qn, room, hdr;
+    size_t qn, room;
     wt__dgram *d;
     wt__conn *c;
     if (!s || (!data && len))
@@ -135,8 +135,8 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
        ngtcp2 twice */
     if ((room = wt__dgram_room(c)) == 0)
         return wt__cfail(c, s->id, WT_ERR_STATE, "the peer does not accept datagrams");
-    hdr = wt__varint_len((uint64_t)s->id / 4);
-    room = room > hdr ? room - hdr : 0;
+    qn = wt__varint_put(q, (uint64_t)s->id / 4);
+    room = room > qn ? room - qn : 0;
     if (len > room) return wt__cfail(c, s->id, WT_ERR_TOO_BIG, "datagram of %zu bytes; at most %zu fit", len, room);
     if (c->wt.dq_len >= c->ep->lim.datagram_queue ||
         (c->wt.dq_len && c->wt.dq_bytes + len > c->ep->lim.datagram_queue_bytes)) {
@@ -150,7 +150,6 @@ int wt_session_send_datagram(wt_session *s, const void *data, size_t len) {
                             "datagram queue full (%u datagrams, %u bytes): not queued",
                             (unsigned)c->ep->lim.datagram_queue, (unsigned)c->ep->lim.datagram_queue_bytes);
     }
-    qn = wt__varint_put(q, (uint64_t)s->id / 4);
     d = wt__dgram_new(c, q, qn, (const uint8_t *)data, len);
     if (!d) return wt__cfail(c, s->id, WT_ERR_NOMEM, "datagram: out of memory");
     if (c->wt.dq_tail) c->wt.dq_tail->next = d;

@@ -818,7 +818,6 @@ static void wt__qlog_fc_capsule(wt_session *s, int sent, uint64_t type, uint64_t
 static const char *wt__capsule_name(uint64_t type);
 static void wt__qlog_stream(wt_stream *st, const char *what, const char *why);  /* attached, refused */
 static void wt__qlog_datagram(wt__conn *c, int64_t session_id, const char *what, size_t len);
-/* Makes ssl append its secrets to the endpoint's key log (if any). */
 
 /* The session a stream's log lines name: -1 while it is unknown. */
 #define WT__ST_SID(st) ((st)->kind == WT__ST_CLASSIFY ? (int64_t)-1 : (int64_t)(st)->session_id)
@@ -845,7 +844,6 @@ static void wt__loop_drain(wt_loop *loop);
 static void wt__loop_forget_conn(wt_loop *loop, wt__conn *c);
 static int wt__sock_open(wt__ep *ep, const struct sockaddr *addr, socklen_t len, int bind_it);
 static void wt__sock_close(wt__sock *s);
-/* wt_loop_post for a session of ep's (wt_app_post): sfn(session or NULL, user). */
 /* The open (not yet closed) session of ep with that wt_session_id, or NULL. */
 static wt_session *wt__ep_find_session(wt__ep *ep, uint64_t session_id);
 static void wt__sock_set_ecn(wt__sock *s, unsigned ecn);
@@ -878,6 +876,8 @@ static void wt__tls_done(wt__conn *c);
 static void wt__tls_release(wt__conn *c);
 static int wt__cb_recv_crypto_data(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t offset,
                                    const uint8_t *data, size_t datalen, void *user);
+/* The connection's secrets go to wt__tls_secret: the exporter secret is
+   kept, the endpoint's key log (if any) gets them all. */
 static void wt__tls_attach(wt__conn *c);
 static const char *wt__tls_group_name(uint16_t id);
 static const char *wt__tls_alert_name(uint8_t alert);

@@ -83,7 +83,6 @@ static void wt__redis_state(wt_redis *r) {
     int ready = wt__redis_is_ready(r);
     if (ready == r->ready || r->doomed) return;
     r->ready = ready;
-    r->st.ready = ready;
     wt__log(&r->log, ready ? WT_LOG_INFO : WT_LOG_WARN, "redis %s:%d: %s", r->host, r->port,
             ready ? "ready (publishing, subscriptions confirmed)" : "not ready: publishes are dropped until it is");
     if (r->on_state) r->on_state(r, ready, r->state_user);
@@ -179,15 +178,12 @@ static void wt__redis_lost(wt__redis_conn *c, const char *why) {
         (void)wt_loop_timer_cancel(r->loop, c->connect_timer);
         c->connect_timer = 0;
     }
-    if (c->connected || !c->down_since_ms) {
+    if (!c->down_since_ms) { /* (0 while connected: set back when it comes up) */
         /* once per outage at WARN; the retries that fail go at DEBUG */
-        if (c->connected) {
-            r->st.disconnects++;
-            c->down_since_ms = wt_loop_now_ms(r->loop);
-        }
+        if (c->connected) r->st.disconnects++;
+        c->down_since_ms = wt_loop_now_ms(r->loop);
         wt__log(&r->log, WT_LOG_WARN, "redis %s connection to %s:%d %s: %s; retrying",
                 c->role, r->host, r->port, c->connected ? "lost" : "failed", why ? why : "closed");
-        if (!c->down_since_ms) c->down_since_ms = wt_loop_now_ms(r->loop);
     } else {
         wt__log(&r->log, WT_LOG_DEBUG, "redis %s connection to %s:%d failed: %s", c->role, r->host, r->port,
                 why ? why : "closed");
@@ -545,6 +541,7 @@ int wt_redis_get_stats(const wt_redis *r, wt_redis_stats *out) {
     if (out) memset(out, 0, sizeof *out);
     if (!r || !out) return wt__fail(NULL, WT_ERR_INVALID, "wt_redis_get_stats: no handle or no output");
     *out = r->st;
+    out->ready = r->ready;
     out->pending = r->pending;
     return WT_OK;
 }
@@ -578,7 +575,7 @@ void wt_redis_destroy(wt_redis *r) {
         wt__log(&r->log, WT_LOG_INFO, "redis: closed; %llu published, %llu dropped, %llu failed",
                 (unsigned long long)r->st.published, (unsigned long long)r->st.dropped,
                 (unsigned long long)r->st.failed);
-    if (r->password) memset(r->password, 0, strlen(r->password));
+    if (r->password) wt__zero(r->password, strlen(r->password));
     wt__free(&r->alloc, r->password);
     wt__free(&r->alloc, r);
 }
