@@ -496,7 +496,7 @@ int main(int argc, char **argv) {
     long n = 2000, warmup = 50, i;
     int quiet = 0;
     long long *heap, *heap_ng, *heap_wolf;
-    uint64_t now = 1000 * HR_MS, w0, w1, cpu0;
+    uint64_t now = 1000 * HR_MS, w0, w1;
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--n") && i + 1 < argc) n = atol(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atol(argv[++i]);
@@ -529,10 +529,8 @@ int main(int argc, char **argv) {
     g_clock_cost = clock_cost();
     g_server_cpu = g_server_spans = 0;
     w0 = wall_ns();
-    cpu0 = cpu_ns();
     for (i = 0; i < n; i++) heap[i] = one_handshake(&now, &heap_ng[i], &heap_wolf[i]);
     w1 = wall_ns();
-    (void)cpu0;
     if (g_server_cpu > g_server_spans * g_clock_cost) g_server_cpu -= g_server_spans * g_clock_cost;
     qsort(heap, (size_t)n, sizeof *heap, cmp_ll);
     qsort(heap_ng, (size_t)n, sizeof *heap, cmp_ll);

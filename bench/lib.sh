@@ -96,3 +96,26 @@ cross_cpus() {
 # cpus_arg: "0,1" for the raw references' --cpus after cross_cpus found
 # two CPUs, "-" (left to the scheduler) otherwise
 cpus_arg() { if [ ${#CPU_A[@]} -gt 0 ]; then echo 0,1; else echo -; fi; }
+
+# The datagram figures (dgram64, dgram64_stable, dgram1200, dgram1200_bbr).
+# Both sides pin their two ends to different CPUs: left to the scheduler,
+# some runs shared one CPU and ran at half the rate.
+# flood_wt SIZE SECONDS [--cc ALGO]: wt_dgram floods wt_bench_server's
+# /dgram (the option goes to both ends); prints wt_dgram's line
+flood_wt() {
+  local size=$1 secs=$2; shift 2
+  cross_cpus
+  start_server ${CPU_A[@]+"${CPU_A[@]}"} -- "$@"
+  ${CPU_B[@]+"${CPU_B[@]}"} "$BENCH_BIN/wt_dgram" --mode flood --url "https://127.0.0.1:$SERVER_PORT/dgram" \
+    --size "$size" --seconds "$secs" "$@"
+}
+
+# flood_ref SIZE SECONDS: raw UDP, one datagram per send, and (gso_value)
+# the same as GSO trains for half as long
+flood_ref() {
+  local plain gso
+  cross_cpus
+  plain=$("$BENCH_BIN/udp_flood" --cpus "$(cpus_arg)" --size "$1" --seconds "$2")
+  gso=$("$BENCH_BIN/udp_flood" --cpus "$(cpus_arg)" --size "$1" --seconds "$(python3 -c 'import sys; print(float(sys.argv[1]) / 2)' "$2")" --gso)
+  json_value "$(echo "$plain" | json_get value)" gso_value "$(echo "$gso" | json_get value)"
+}

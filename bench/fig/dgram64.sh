@@ -4,19 +4,13 @@
 # share a QUIC packet), the server counts. Reference: raw UDP, one 64-byte
 # UDP datagram each, sendmmsg to one recvmmsg+GRO reader (udp_flood);
 # gso_value: the same sent as GSO trains, which loopback hands over whole.
-# Both sides pin their two ends to different CPUs (cross_cpus): left to
-# the scheduler, some runs shared one CPU and ran at half the rate.
+# (both ends pinned apart: bench/lib.sh flood_wt, flood_ref)
 . "$(dirname "$0")/../lib.sh"
 secs=$(pick 0.2 1.5)
 case "$1" in
 meta) echo '{"title": "64 B datagrams one way", "unit": "datagrams/s", "better": "higher",
   "ref": "raw UDP flood: sendmmsg, one 64 B datagram each (gso_value: GSO trains)", "target": null, "pairs": 3}' | tr -d '\n'; echo ;;
-wt) cross_cpus
-    start_server ${CPU_A[@]+"${CPU_A[@]}"} --
-    ${CPU_B[@]+"${CPU_B[@]}"} "$BENCH_BIN/wt_dgram" --mode flood --url "https://127.0.0.1:$SERVER_PORT/dgram" --size 64 --seconds "$secs" ;;
-ref) cross_cpus
-     plain=$("$BENCH_BIN/udp_flood" --cpus "$(cpus_arg)" --size 64 --seconds "$secs")
-     gso=$("$BENCH_BIN/udp_flood" --cpus "$(cpus_arg)" --size 64 --seconds "$(pick 0.1 0.75)" --gso)
-     json_value "$(echo "$plain" | json_get value)" gso_value "$(echo "$gso" | json_get value)" ;;
+wt) flood_wt 64 "$secs" ;;
+ref) flood_ref 64 "$secs" ;;
 *) echo "usage: $0 meta|wt|ref" >&2; exit 2 ;;
 esac
